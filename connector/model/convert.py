@@ -1,0 +1,59 @@
+"""JSON-safe conversion of every model value (cattrs).
+
+Decimal becomes its exact string, ``Symbol`` its canonical text, enums their
+value, dates ISO text. ``converter.unstructure(x)`` gives data ``json.dumps``
+accepts; ``converter.structure(data, type(x)) == x``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+import cattrs
+
+from connector.model.market import BookLevel
+from connector.model.symbols import Symbol
+
+__all__ = ["converter", "structure", "unstructure"]
+
+
+def _decimal(value: object, _: object) -> Decimal:
+    if isinstance(value, float):
+        raise ValueError(f"refusing float {value!r} for a Decimal field: send it as a string")
+    try:
+        result = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a decimal number") from None
+    if not result.is_finite():
+        raise ValueError(f"{value!r} is not a finite decimal number")
+    return result
+
+
+def _symbol(value: object, _: object) -> Symbol:
+    if isinstance(value, Symbol):
+        return value
+    return Symbol.parse(str(value))
+
+
+def _level(value: object, _: object) -> BookLevel:
+    price, qty = value  # type: ignore[misc]
+    return BookLevel(_decimal(price, None), _decimal(qty, None))
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter()
+    conv.register_unstructure_hook(Decimal, str)
+    conv.register_structure_hook(Decimal, _decimal)
+    conv.register_unstructure_hook(Symbol, str)
+    conv.register_structure_hook(Symbol, _symbol)
+    conv.register_unstructure_hook(BookLevel, lambda lv: [str(lv.price), str(lv.qty)])
+    conv.register_structure_hook(BookLevel, _level)
+    conv.register_unstructure_hook(dt.date, dt.date.isoformat)
+    conv.register_structure_hook(dt.date, lambda v, _: dt.date.fromisoformat(v))
+    return conv
+
+
+converter = _make_converter()
+unstructure = converter.unstructure
+structure = converter.structure

@@ -1,0 +1,223 @@
+"""Market-data values: tickers, trades, book levels, snapshots, deltas, book state.
+
+Every event carries ``ts_event_ns`` (the venue's time, 0 when the venue sends none)
+and ``ts_recv_ns`` (our receive time), both int nanoseconds since the epoch.
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+from typing import ClassVar, NamedTuple
+
+import attrs
+
+from connector.model.instrument import Market
+from connector.model.symbols import Symbol
+from connector.model.trading import Side
+
+__all__ = [
+    "BookDelta",
+    "BookLevel",
+    "BookSnapshot",
+    "BookState",
+    "BookStatus",
+    "BookUpdate",
+    "ConnectionEvent",
+    "ConnectionStatus",
+    "Quote",
+    "Ticker",
+    "Trade",
+]
+
+
+class BookLevel(NamedTuple):
+    """One price level: ``qty == 0`` in a delta removes the level.
+
+    A named tuple rather than an attrs class: books create millions of these.
+    """
+
+    price: Decimal
+    qty: Decimal
+
+
+class BookStatus(enum.StrEnum):
+    """Where a book is in ``syncing -> valid -> invalid(reason) -> syncing``."""
+
+    SYNCING = "syncing"
+    VALID = "valid"
+    INVALID = "invalid"
+
+
+@attrs.frozen
+class BookState:
+    """A book's status, with the reason when it is invalid (or why it is syncing)."""
+
+    VALID: ClassVar[BookState]
+
+    status: BookStatus
+    reason: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.status is BookStatus.VALID
+
+    @classmethod
+    def syncing(cls, reason: str | None = None) -> BookState:
+        return cls(BookStatus.SYNCING, reason)
+
+    @classmethod
+    def invalid(cls, reason: str) -> BookState:
+        return cls(BookStatus.INVALID, reason)
+
+
+BookState.VALID = BookState(BookStatus.VALID)
+
+
+@attrs.frozen(kw_only=True)
+class BookSnapshot:
+    """A full book from the venue (REST snapshot or websocket snapshot message).
+
+    Attributes:
+        seq: The venue's update id of this book state (Binance ``lastUpdateId``,
+            Bybit ``u``, OKX ``seqId``; 0 when the venue sends none).
+        prev_seq: OKX ``prevSeqId`` (-1 on snapshots); ``None`` elsewhere.
+        checksum: OKX CRC32 of the top 25 levels; 0 or ``None`` means not sent.
+        bids: Best first (highest price first).
+        asks: Best first (lowest price first).
+    """
+
+    venue: str
+    market: Market
+    symbol: Symbol
+    seq: int
+    bids: tuple[BookLevel, ...]
+    asks: tuple[BookLevel, ...]
+    prev_seq: int | None = None
+    checksum: int | None = None
+    ts_event_ns: int = 0
+    ts_recv_ns: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class BookDelta:
+    """Changed levels from the venue; ``qty == 0`` removes a level.
+
+    Attributes:
+        first_seq: Binance ``U`` (first update id in the event); equals ``seq`` elsewhere.
+        seq: Binance ``u``, Bybit ``u``, OKX ``seqId``.
+        prev_seq: Binance USDⓈ-M ``pu``, OKX ``prevSeqId``; ``None`` where not sent.
+        checksum: OKX CRC32 of the top 25 levels after applying; 0/None: not sent.
+    """
+
+    venue: str
+    market: Market
+    symbol: Symbol
+    first_seq: int
+    seq: int
+    bids: tuple[BookLevel, ...]
+    asks: tuple[BookLevel, ...]
+    prev_seq: int | None = None
+    checksum: int | None = None
+    ts_event_ns: int = 0
+    ts_recv_ns: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class BookUpdate:
+    """What ``orderbook.{venue}.{symbol}`` carries after every applied change.
+
+    Attributes:
+        seq: The venue's update id after this change.
+        state: The book's state; consumers never see ``valid`` on a wrong book.
+        bids: The levels that changed (qty 0: removed), or the whole side if ``snapshot``.
+        asks: Likewise.
+        best_bid: Top of book after the change, ``None`` when the side is empty.
+        best_ask: Likewise.
+        snapshot: True when the book was replaced rather than changed.
+    """
+
+    venue: str
+    market: Market
+    symbol: Symbol
+    seq: int
+    state: BookState
+    bids: tuple[BookLevel, ...] = ()
+    asks: tuple[BookLevel, ...] = ()
+    best_bid: BookLevel | None = None
+    best_ask: BookLevel | None = None
+    snapshot: bool = False
+    ts_event_ns: int = 0
+    ts_recv_ns: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class Ticker:
+    """Rolling 24-hour statistics and last price; fields the venue omits are ``None``."""
+
+    venue: str
+    market: Market
+    symbol: Symbol
+    last: Decimal | None = None
+    bid: Decimal | None = None
+    bid_qty: Decimal | None = None
+    ask: Decimal | None = None
+    ask_qty: Decimal | None = None
+    open_24h: Decimal | None = None
+    high_24h: Decimal | None = None
+    low_24h: Decimal | None = None
+    volume_24h: Decimal | None = None
+    quote_volume_24h: Decimal | None = None
+    ts_event_ns: int = 0
+    ts_recv_ns: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class Quote:
+    """Best bid and offer as the venue streams it (bookTicker, bbo-tbt, orderbook.1)."""
+
+    venue: str
+    market: Market
+    symbol: Symbol
+    bid: Decimal | None
+    bid_qty: Decimal | None
+    ask: Decimal | None
+    ask_qty: Decimal | None
+    seq: int | None = None
+    ts_event_ns: int = 0
+    ts_recv_ns: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class Trade:
+    """A public trade. ``aggressor`` is the taker's side when the venue tells it."""
+
+    venue: str
+    market: Market
+    symbol: Symbol
+    trade_id: str
+    price: Decimal
+    qty: Decimal
+    aggressor: Side | None
+    ts_event_ns: int = 0
+    ts_recv_ns: int = 0
+
+
+class ConnectionStatus(enum.StrEnum):
+    """A websocket connection's lifecycle, as published on ``connection.{venue}``."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+
+
+@attrs.frozen(kw_only=True)
+class ConnectionEvent:
+    """A connection changed state; ``reason`` says why it went down."""
+
+    venue: str
+    conn_id: str
+    status: ConnectionStatus
+    reason: str | None = None
+    ts_event_ns: int = 0
+    ts_recv_ns: int = 0

@@ -1,0 +1,265 @@
+"""Orders, fills, positions and balances; the commands that change them and the
+events that say they changed (commands are imperative, events past tense)."""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+
+import attrs
+
+from connector.model.symbols import Symbol
+
+__all__ = [
+    "AmendOrder",
+    "Balance",
+    "CancelOrder",
+    "Fill",
+    "Liquidity",
+    "Order",
+    "OrderAccepted",
+    "OrderAmended",
+    "OrderCanceled",
+    "OrderEvent",
+    "OrderExpired",
+    "OrderFilled",
+    "OrderRejected",
+    "OrderStatus",
+    "OrderStatusUnknown",
+    "OrderSubmitted",
+    "OrderType",
+    "PlaceOrder",
+    "Position",
+    "Side",
+    "TimeInForce",
+]
+
+_ZERO = Decimal(0)
+
+
+class Side(enum.StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class OrderType(enum.StrEnum):
+    LIMIT = "limit"
+    MARKET = "market"
+
+
+class TimeInForce(enum.StrEnum):
+    GTC = "gtc"
+    IOC = "ioc"
+    FOK = "fok"
+    POST_ONLY = "post_only"
+
+
+class OrderStatus(enum.StrEnum):
+    """Order lifecycle. ``UNKNOWN``: sent, but the answer was lost (timeout,
+    disconnect) until a query by client order id resolves it."""
+
+    SUBMITTED = "submitted"
+    UNKNOWN = "unknown"
+    NEW = "new"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
+
+
+class Liquidity(enum.StrEnum):
+    MAKER = "maker"
+    TAKER = "taker"
+
+
+@attrs.frozen(kw_only=True)
+class Order:
+    """The known state of one order (a projection of its events)."""
+
+    venue: str
+    symbol: Symbol
+    client_order_id: str
+    side: Side
+    type: OrderType
+    qty: Decimal
+    price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    reduce_only: bool = False
+    venue_order_id: str | None = None
+    status: OrderStatus = OrderStatus.SUBMITTED
+    filled_qty: Decimal = _ZERO
+    avg_fill_price: Decimal | None = None
+    ts_created_ns: int = 0
+    ts_updated_ns: int = 0
+
+    @property
+    def remaining_qty(self) -> Decimal:
+        return self.qty - self.filled_qty
+
+
+@attrs.frozen(kw_only=True)
+class Fill:
+    """One execution of an order. ``trade_id`` is unique per venue and symbol."""
+
+    venue: str
+    symbol: Symbol
+    client_order_id: str
+    venue_order_id: str
+    trade_id: str
+    side: Side
+    qty: Decimal
+    price: Decimal
+    fee: Decimal = _ZERO
+    fee_asset: str = ""
+    liquidity: Liquidity | None = None
+    ts_event_ns: int = 0
+    ts_recv_ns: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class Position:
+    """A derivatives position: ``qty`` is signed (negative is short)."""
+
+    venue: str
+    symbol: Symbol
+    qty: Decimal
+    avg_entry_price: Decimal | None = None
+    realized_pnl: Decimal = _ZERO
+    ts_event_ns: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class Balance:
+    """One asset's balance on one venue."""
+
+    venue: str
+    asset: str
+    free: Decimal
+    locked: Decimal = _ZERO
+    ts_event_ns: int = 0
+
+    @property
+    def total(self) -> Decimal:
+        return self.free + self.locked
+
+
+# Commands -------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class PlaceOrder:
+    """Ask a venue to open an order. ``client_order_id`` makes it idempotent."""
+
+    venue: str
+    symbol: Symbol
+    side: Side
+    type: OrderType
+    qty: Decimal
+    client_order_id: str
+    price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    reduce_only: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class CancelOrder:
+    """Ask a venue to cancel an order, by client order id or venue order id."""
+
+    venue: str
+    symbol: Symbol
+    client_order_id: str | None = None
+    venue_order_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class AmendOrder:
+    """Ask a venue to change an open order's quantity and/or price."""
+
+    venue: str
+    symbol: Symbol
+    client_order_id: str
+    qty: Decimal | None = None
+    price: Decimal | None = None
+
+
+# Events ---------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class OrderEvent:
+    """Fields every order event has; published on ``order.{venue}.{event}``."""
+
+    venue: str
+    symbol: Symbol
+    client_order_id: str
+    venue_order_id: str | None = None
+    ts_event_ns: int = 0
+    ts_recv_ns: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class OrderSubmitted(OrderEvent):
+    """Sent to the venue; no answer yet."""
+
+    order: Order
+
+
+@attrs.frozen(kw_only=True)
+class OrderAccepted(OrderEvent):
+    """The venue acknowledged the order (it rests or is being matched)."""
+
+
+@attrs.frozen(kw_only=True)
+class OrderRejected(OrderEvent):
+    """Refused, by our checks (``code`` None) or by the venue (its code)."""
+
+    reason: str
+    code: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class OrderFilled(OrderEvent):
+    """An execution; ``fill.trade_id`` deduplicates repeats."""
+
+    fill: Fill
+
+
+@attrs.frozen(kw_only=True)
+class OrderCanceled(OrderEvent):
+    """Canceled by us, or by the venue (``reason`` says)."""
+
+    reason: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class OrderAmended(OrderEvent):
+    """The venue applied an amendment."""
+
+    qty: Decimal
+    price: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class OrderExpired(OrderEvent):
+    """IOC/FOK remainder or time-in-force expiry."""
+
+
+@attrs.frozen(kw_only=True)
+class OrderStatusUnknown(OrderEvent):
+    """The request's outcome was lost (timeout, disconnect); a query will resolve it."""
+
+    reason: str
