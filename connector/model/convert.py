@@ -37,8 +37,9 @@ def _symbol(value: object, _: object) -> Symbol:
 
 
 def _level(value: object, _: object) -> BookLevel:
-    price, qty = value  # type: ignore[misc]
-    return BookLevel(_decimal(price, None), _decimal(qty, None))
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ValueError(f"{value!r} is not a [price, qty] pair")
+    return BookLevel(_decimal(value[0], None), _decimal(value[1], None))
 
 
 def _make_converter() -> cattrs.Converter:
