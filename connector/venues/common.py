@@ -1,0 +1,125 @@
+"""What every venue's sans-I/O code shares: sync decisions and the symbol map.
+
+Sequencers decide, sessions act ("decide, don't act"): ``on_delta`` returns
+:class:`Apply`, :class:`Buffer`, :class:`Drop` or :class:`Resync` and the
+session carries the decision out and logs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import attrs
+
+from connector.errors import ConfigError, UnknownInstrument
+from connector.model import Instrument, Market, Symbol
+
+__all__ = [
+    "APPLY",
+    "BUFFER",
+    "Apply",
+    "Buffer",
+    "Decision",
+    "Drop",
+    "Resync",
+    "SymbolCollision",
+    "SymbolMap",
+]
+
+
+@attrs.frozen
+class Apply:
+    """Apply the update to the book."""
+
+
+@attrs.frozen
+class Buffer:
+    """Keep the update: the book is waiting for a snapshot it must chain to."""
+
+
+@attrs.frozen
+class Drop:
+    """Ignore the update (older than the book, or a harmless duplicate)."""
+
+    reason: str
+
+
+@attrs.frozen
+class Resync:
+    """The book cannot be trusted: invalidate it and fetch a fresh snapshot."""
+
+    reason: str
+
+
+APPLY = Apply()
+BUFFER = Buffer()
+Decision = Apply | Buffer | Drop | Resync
+
+
+class SymbolCollision(ConfigError):
+    """Two native ids map to one canonical symbol in the same market (or the reverse)."""
+
+
+@attrs.define
+class SymbolMap:
+    """Canonical symbol <-> venue-native id, per market, for one venue.
+
+    Raises :class:`SymbolCollision` when two instruments of one market would share a
+    canonical symbol or a native id: a silent overwrite would route orders and
+    books to the wrong instrument.
+    """
+
+    venue: str
+    _by_symbol: dict[tuple[Market, Symbol], Instrument] = attrs.field(factory=dict)
+    _by_native: dict[tuple[Market, str], Instrument] = attrs.field(factory=dict)
+
+    def add(self, instrument: Instrument) -> None:
+        key = (instrument.market, instrument.symbol)
+        native = (instrument.market, instrument.native_id)
+        old = self._by_symbol.get(key)
+        if old is not None and old.native_id != instrument.native_id:
+            raise SymbolCollision(
+                f"{self.venue} {instrument.market.value}: {instrument.symbol} is both "
+                f"{old.native_id!r} and {instrument.native_id!r}"
+            )
+        old = self._by_native.get(native)
+        if old is not None and old.symbol != instrument.symbol:
+            raise SymbolCollision(
+                f"{self.venue} {instrument.market.value}: {instrument.native_id!r} is both "
+                f"{old.symbol} and {instrument.symbol}"
+            )
+        self._by_symbol[key] = instrument
+        self._by_native[native] = instrument
+
+    def extend(self, instruments: Iterable[Instrument]) -> None:
+        for instrument in instruments:
+            self.add(instrument)
+
+    def by_symbol(self, market: Market, symbol: Symbol) -> Instrument:
+        try:
+            return self._by_symbol[(market, symbol)]
+        except KeyError:
+            raise UnknownInstrument(
+                f"{self.venue} {market.value} has no instrument {symbol}"
+            ) from None
+
+    def by_native(self, market: Market, native_id: str) -> Instrument:
+        try:
+            return self._by_native[(market, native_id)]
+        except KeyError:
+            raise UnknownInstrument(
+                f"{self.venue} {market.value} has no instrument {native_id!r}"
+            ) from None
+
+    def find(self, symbol: Symbol) -> Instrument:
+        """The instrument for a canonical symbol in whichever market lists it."""
+        for (_, sym), instrument in self._by_symbol.items():
+            if sym == symbol:
+                return instrument
+        raise UnknownInstrument(f"{self.venue} has no instrument {symbol}")
+
+    def __len__(self) -> int:
+        return len(self._by_symbol)
+
+    def __iter__(self) -> Iterator[Instrument]:
+        return iter(self._by_symbol.values())
