@@ -8,20 +8,26 @@ session carries the decision out and logs it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
 from connector.errors import ConfigError, UnknownInstrument
-from connector.model import Instrument, Market, Symbol
+from connector.model import BookDelta, BookSnapshot, Instrument, Market, Symbol
+
+if TYPE_CHECKING:
+    from connector.book.orderbook import OrderBook
 
 __all__ = [
     "APPLY",
     "BUFFER",
     "Apply",
     "Buffer",
+    "ControlMessage",
     "Decision",
     "Drop",
     "Resync",
+    "Sequencer",
     "SymbolCollision",
     "SymbolMap",
 ]
@@ -54,6 +60,47 @@ class Resync:
 APPLY = Apply()
 BUFFER = Buffer()
 Decision = Apply | Buffer | Drop | Resync
+
+
+@attrs.frozen(kw_only=True)
+class ControlMessage:
+    """A non-data websocket message: subscribe ack, pong, error, login reply.
+
+    Attributes:
+        kind: ``subscribed``, ``unsubscribed``, ``pong``, ``error``, ``info``, ``login``.
+        ok: False when the venue reports a failure.
+        detail: The venue's text (error code and message, topic list...).
+        request_id: The id the request carried, when the venue echoes it.
+    """
+
+    kind: str
+    ok: bool = True
+    detail: str = ""
+    request_id: str | None = None
+
+
+class Sequencer(Protocol):
+    """One symbol's sequencing rule (design.md section 5), pure and per book.
+
+    Life: ``on_delta`` answers :data:`BUFFER` until a snapshot is loaded (the
+    sequencer holds those deltas itself, bounded); ``on_snapshot`` answers
+    :data:`APPLY` (load it, then apply :meth:`drain` in order) or :class:`Resync`
+    (the snapshot cannot be chained to; fetch another). After every applied
+    update the keeper calls :meth:`after_apply` (OKX checksum). :meth:`reset`
+    forgets everything, after a gap, a reconnect or an invalidation.
+    """
+
+    needs_rest_snapshot: bool
+
+    def on_snapshot(self, snapshot: BookSnapshot) -> Decision: ...
+
+    def on_delta(self, delta: BookDelta) -> Decision: ...
+
+    def drain(self) -> list[BookDelta]: ...
+
+    def after_apply(self, book: OrderBook, update: BookSnapshot | BookDelta) -> Decision: ...
+
+    def reset(self) -> None: ...
 
 
 class SymbolCollision(ConfigError):
