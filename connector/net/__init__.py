@@ -1,1 +1,1 @@
-"""net"""
+"""The network edge: websocket, REST, rate limits and clock sync, venue-agnostic."""

@@ -1,0 +1,204 @@
+"""Capture files: what ``connector record`` writes and ``connector replay`` reads.
+
+One JSON object per line (design.md section 5)::
+
+    {"t": "recv"|"send"|"http"|"connect"|"disconnect", "conn": "<id>", "ts_ns": <int>,
+     "venue": "...", "market": "...", "url": "...", "data": "<raw text>"}
+
+A name ending in ``.zst`` is zstd-compressed. The reader also takes
+cryptofeed's JSON Lines captures (``{"t", "conn", "ts", "addr"|"url", "data"}``,
+``.jsonl`` or ``.jsonl.zst``; venue and market inferred from the URLs) and
+hftbacktest's ``<ns> <json>`` lines (gzip), for which the venue and market must
+be given.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+from urllib.parse import parse_qs, urlsplit
+
+import attrs
+import zstandard
+
+from connector.errors import ConfigError
+
+__all__ = ["CaptureRecord", "CaptureWriter", "infer_venue_market", "read_capture"]
+
+
+@attrs.frozen(kw_only=True)
+class CaptureRecord:
+    """One line of a capture: a frame, an HTTP body, or a connection change."""
+
+    t: str
+    conn: str
+    ts_ns: int
+    venue: str
+    market: str
+    url: str
+    data: str
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "t": self.t,
+                "conn": self.conn,
+                "ts_ns": self.ts_ns,
+                "venue": self.venue,
+                "market": self.market,
+                "url": self.url,
+                "data": self.data,
+            },
+            separators=(",", ":"),
+        )
+
+
+class CaptureWriter:
+    """Appends records to a capture file (zstd when the name ends in ``.zst``).
+
+    Writes are buffered; :meth:`close` flushes. Not thread-safe: one owner.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        raw = self.path.open("wb")
+        self._raw = raw
+        if self.path.name.endswith(".zst"):
+            self._zst: zstandard.ZstdCompressionWriter | None = zstandard.ZstdCompressor(
+                level=3
+            ).stream_writer(raw)
+            binary: IO[bytes] = self._zst
+        else:
+            self._zst = None
+            binary = raw
+        self._text = io.TextIOWrapper(binary, encoding="utf-8", write_through=False)
+        self.records = 0
+
+    def write(self, record: CaptureRecord) -> None:
+        self._text.write(record.to_json())
+        self._text.write("\n")
+        self.records += 1
+
+    def close(self) -> None:
+        self._text.flush()
+        if self._zst is not None:
+            self._zst.flush(zstandard.FLUSH_FRAME)
+        self._text.close()
+
+    def __enter__(self) -> CaptureWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def infer_venue_market(url: str) -> tuple[str, str]:
+    """The venue and market a real venue URL belongs to; ``("", "")`` if unknown.
+
+    OKX serves every market on one socket: its market is ``""`` and comes from
+    each message's ``instId``.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    path = parts.path
+    if "binance" in host:
+        linear = host.startswith(("fstream", "fapi", "dstream")) or "binancefuture" in host
+        return "binance", "linear" if linear else "spot"
+    if "bybit" in host:
+        for market in ("spot", "linear", "inverse", "option"):
+            if path.endswith("/" + market):
+                return "bybit", market
+        category = parse_qs(parts.query).get("category", [""])[0]
+        return "bybit", category
+    if "okx" in host or "okex" in host:
+        inst_type = parse_qs(parts.query).get("instType", [""])[0].lower()
+        return "okx", inst_type
+    return "", ""
+
+
+def read_capture(
+    path: str | Path, *, venue: str | None = None, market: str | None = None
+) -> Iterator[CaptureRecord]:
+    """Yield the records of a capture file, in file order.
+
+    Args:
+        path: Our format, cryptofeed JSON Lines, or hftbacktest ``<ns> <json>``
+            (plain, ``.gz`` or ``.zst``).
+        venue: Overrides (or supplies, for hftbacktest) each record's venue.
+        market: Likewise for the market.
+
+    Raises:
+        ConfigError: the file is missing or a line is not a capture record.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"capture file {str(path)!r} does not exist")
+    conn_urls: dict[str, str] = {}
+    with _open_text(path) as lines:
+        for number, line in enumerate(lines, 1):
+            line = line.strip()
+            if not line:
+                continue
+            record = _parse_line(line, conn_urls, path, number)
+            if record is None:
+                continue
+            if venue is not None or market is not None:
+                record = attrs.evolve(
+                    record,
+                    venue=venue if venue is not None else record.venue,
+                    market=market if market is not None else record.market,
+                )
+            yield record
+
+
+def _open_text(path: Path) -> IO[str]:
+    if path.name.endswith(".zst"):
+        reader = zstandard.ZstdDecompressor().stream_reader(path.open("rb"), closefd=True)
+        return io.TextIOWrapper(reader, encoding="utf-8")
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8")
+    return path.open(encoding="utf-8")
+
+
+def _parse_line(
+    line: str, conn_urls: dict[str, str], path: Path, number: int
+) -> CaptureRecord | None:
+    if line[0] != "{":
+        # hftbacktest: "<local_ns> <json>"
+        stamp, _, data = line.partition(" ")
+        if not stamp.isdigit() or not data:
+            raise ConfigError(f"{path}:{number}: not a capture record: {line[:80]!r}")
+        return CaptureRecord(
+            t="recv", conn="0", ts_ns=int(stamp), venue="", market="", url="", data=data
+        )
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}:{number}: not JSON: {exc}") from None
+    kind = obj.get("t")
+    if kind == "header":
+        return None
+    if not isinstance(kind, str):
+        raise ConfigError(f"{path}:{number}: capture record without a 't' field")
+    conn = str(obj.get("conn", ""))
+    url = obj.get("url") or obj.get("addr") or conn_urls.get(conn, "")
+    if url and conn:
+        conn_urls.setdefault(conn, url)
+    if "ts_ns" in obj:
+        ts_ns = int(obj["ts_ns"])
+    else:
+        ts_ns = round(float(obj.get("ts", 0)) * 1e9)
+    inferred_venue, inferred_market = infer_venue_market(url)
+    return CaptureRecord(
+        t=kind,
+        conn=conn,
+        ts_ns=ts_ns,
+        venue=obj.get("venue") or inferred_venue,
+        market=obj.get("market") or inferred_market,
+        url=url,
+        data=obj.get("data") or "",
+    )

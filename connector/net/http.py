@@ -1,0 +1,161 @@
+"""REST over httpx: timeouts, rate limits, and errors mapped at the edge.
+
+Transport failures become :mod:`connector.errors` here (``raise ... from exc``):
+a timeout is :class:`RequestTimeout` (for an order: outcome unknown), a refused
+or reset connection :class:`ConnectionLost`, HTTP 5xx :class:`ServiceUnavailable`,
+429 :class:`RateLimited`, 418 :class:`IpBanned`. Venue error bodies are mapped
+by the venue's own ``error_mapper`` (Bybit and OKX answer 200 with an error code).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+import attrs
+import httpx
+import structlog
+
+from connector.errors import (
+    ConnectionLost,
+    ConnectorError,
+    ExchangeRejected,
+    IpBanned,
+    RateLimited,
+    RequestTimeout,
+    ServiceUnavailable,
+)
+from connector.net.ratelimit import RateLimiter, retry_after_seconds
+
+__all__ = ["ErrorMapper", "ResponseObserver", "RestClient", "RestResponse"]
+
+log = structlog.get_logger(__name__)
+
+
+@attrs.frozen(kw_only=True)
+class RestResponse:
+    """A response the venue did not mark as an error."""
+
+    status: int
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+    sent_ns: int
+    received_ns: int
+
+
+ErrorMapper = Callable[[int, bytes], ConnectorError | None]
+"""``(status, body) -> error`` for venue error bodies, or ``None`` when fine."""
+
+ResponseObserver = Callable[[RestResponse], None]
+"""Called with every response used (``connector record`` writes them)."""
+
+
+class RestClient:
+    """One venue market's REST base URL.
+
+    Args:
+        venue: For errors and logs.
+        base_url: e.g. ``https://api.binance.com``.
+        limiter: The venue's shared rate limiter (``None``: unlimited).
+        error_mapper: Venue-specific body checks.
+        timeout: Seconds for the whole request.
+        transport: An httpx transport (tests may pass one).
+    """
+
+    def __init__(
+        self,
+        venue: str,
+        base_url: str,
+        *,
+        limiter: RateLimiter | None = None,
+        error_mapper: ErrorMapper | None = None,
+        timeout: float = 10.0,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.venue = venue
+        self.base_url = base_url.rstrip("/")
+        self._limiter = limiter
+        self._error_mapper = error_mapper
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=timeout,
+            headers=dict(headers or {}),
+            transport=transport,
+        )
+        self.observers: list[ResponseObserver] = []
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def get(
+        self,
+        path: str,
+        params: Mapping[str, str | int] | None = None,
+        *,
+        weights: Mapping[str, float] | None = None,
+    ) -> RestResponse:
+        """GET ``path``; see :meth:`request`."""
+        return await self.request("GET", path, params=params, weights=weights)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        weights: Mapping[str, float] | None = None,
+    ) -> RestResponse:
+        """Send one request after acquiring ``weights`` from the limiter.
+
+        Raises:
+            RequestTimeout, ConnectionLost, ServiceUnavailable, RateLimited,
+            IpBanned, or whatever the venue's error mapper returns.
+        """
+        if self._limiter is not None and weights:
+            await self._limiter.acquire(weights)
+        sent = time.time_ns()
+        try:
+            reply = await self._client.request(
+                method, path, params=params, content=content, headers=headers
+            )
+        except httpx.TimeoutException as exc:
+            raise RequestTimeout(f"{self.venue}: {method} {path} timed out") from exc
+        except httpx.TransportError as exc:
+            raise ConnectionLost(f"{self.venue}: {method} {path} failed: {exc!r}") from exc
+        received = time.time_ns()
+        response = RestResponse(
+            status=reply.status_code,
+            url=str(reply.url),
+            headers=dict(reply.headers),
+            body=reply.content,
+            sent_ns=sent,
+            received_ns=received,
+        )
+        if self._limiter is not None:
+            self._limiter.on_response(reply.status_code, reply.headers)
+        self._raise_for(method, path, response)
+        for observe in self.observers:
+            observe(response)
+        return response
+
+    def _raise_for(self, method: str, path: str, response: RestResponse) -> None:
+        status = response.status
+        where = f"{self.venue}: {method} {path}"
+        if status == 418:
+            retry = self._limiter.banned_for() if self._limiter else None
+            raise IpBanned(f"{where}: IP banned (HTTP 418)", retry_after=retry, venue=self.venue)
+        if status == 429:
+            retry = retry_after_seconds(response.headers)
+            raise RateLimited(f"{where}: HTTP 429", retry_after=retry, venue=self.venue)
+        mapped = self._error_mapper(status, response.body) if self._error_mapper else None
+        if mapped is not None:
+            raise mapped
+        if status >= 500:
+            raise ServiceUnavailable(f"{where}: HTTP {status}")
+        if status >= 400:
+            text = response.body[:200].decode("utf-8", "replace")
+            raise ExchangeRejected(status, text, venue=self.venue)

@@ -1,0 +1,205 @@
+"""Client-side rate limiting per venue: token buckets corrected by the venue.
+
+Each venue has named buckets (Binance: request weight per minute; Bybit and
+OKX: one per endpoint). A request acquires its weight from its buckets first.
+The venue's answers correct the local picture: a header such as
+``X-MBX-USED-WEIGHT-1M`` or ``X-Bapi-Limit-Status`` resets a bucket's level, a
+429 pauses the venue for ``Retry-After`` seconds, and a Binance 418 bans it:
+every REST request to the venue fails fast with :class:`IpBanned` until the ban
+ends. This is a plain shared object, not a task (design.md section 3).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+
+import attrs
+import structlog
+import trio
+
+from connector.errors import IpBanned, RateLimited
+
+__all__ = ["HeaderParser", "LimiterStatistics", "RateLimiter", "TokenBucket", "retry_after_seconds"]
+
+log = structlog.get_logger(__name__)
+
+HeaderParser = Callable[[Mapping[str, str]], Mapping[str, float]]
+"""Reads response headers; returns ``{bucket: tokens still available}``."""
+
+
+@attrs.define
+class TokenBucket:
+    """``capacity`` tokens, refilled continuously at ``capacity / period`` per second."""
+
+    capacity: float
+    period: float
+    tokens: float = attrs.field(default=math.nan)
+    updated: float = 0.0
+
+    def __attrs_post_init__(self) -> None:
+        if math.isnan(self.tokens):
+            self.tokens = self.capacity
+
+    def _refill(self, now: float) -> None:
+        if now > self.updated:
+            rate = self.capacity / self.period
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * rate)
+            self.updated = now
+
+    def wait_time(self, weight: float, now: float) -> float:
+        """Seconds until ``weight`` tokens are available (0 when they are now)."""
+        self._refill(now)
+        missing = min(weight, self.capacity) - self.tokens
+        return 0.0 if missing <= 0 else missing * self.period / self.capacity
+
+    def take(self, weight: float, now: float) -> None:
+        self._refill(now)
+        self.tokens -= weight
+
+    def set_available(self, tokens: float, now: float) -> None:
+        """Trust the venue: it says ``tokens`` remain."""
+        self._refill(now)
+        self.tokens = max(min(tokens, self.capacity), -self.capacity)
+
+
+@attrs.frozen(kw_only=True)
+class LimiterStatistics:
+    venue: str
+    acquired: int
+    waited_seconds: float
+    rate_limited: int
+    banned_until: float | None
+    tokens: Mapping[str, float]
+
+
+class RateLimiter:
+    """The rate limits of one venue, shared by all its REST callers.
+
+    Args:
+        venue: Name for errors and logs.
+        buckets: Named buckets; a request names the ones it draws from.
+        header_parser: Venue-specific reading of limit headers.
+        max_wait: Longest a caller waits for tokens or a ``Retry-After`` pause
+            before getting :class:`RateLimited` instead.
+    """
+
+    def __init__(
+        self,
+        venue: str,
+        buckets: Mapping[str, TokenBucket],
+        *,
+        header_parser: HeaderParser | None = None,
+        max_wait: float = 30.0,
+    ) -> None:
+        self.venue = venue
+        self._buckets = dict(buckets)
+        self._parse_headers = header_parser
+        self._max_wait = max_wait
+        self._paused_until = 0.0
+        self._banned_until = 0.0
+        self._acquired = 0
+        self._waited = 0.0
+        self._limited = 0
+        self._lock = trio.Lock()
+
+    async def acquire(self, weights: Mapping[str, float]) -> None:
+        """Wait until every named bucket has its weight, then take it.
+
+        Raises:
+            IpBanned: during a ban (at once, without waiting).
+            RateLimited: when the wait would exceed ``max_wait``.
+        """
+        async with self._lock:  # first come, first served
+            now = trio.current_time()
+            self._check_ban(now)
+            wait = max(
+                [self._paused_until - now]
+                + [self._bucket(name).wait_time(w, now) for name, w in weights.items()]
+            )
+            if wait > self._max_wait:
+                self._limited += 1
+                raise RateLimited(
+                    f"{self.venue}: rate limit needs a {wait:.1f} s wait (max {self._max_wait} s)",
+                    retry_after=wait,
+                    venue=self.venue,
+                )
+            if wait > 0:
+                self._waited += wait
+                await trio.sleep(wait)
+                now = trio.current_time()
+                self._check_ban(now)
+            for name, weight in weights.items():
+                self._bucket(name).take(weight, now)
+            self._acquired += 1
+
+    def on_response(self, status: int, headers: Mapping[str, str]) -> None:
+        """Correct buckets from headers; pause on 429, ban on 418."""
+        now = trio.current_time()
+        if self._parse_headers is not None:
+            for name, available in self._parse_headers(headers).items():
+                if name in self._buckets:
+                    self._buckets[name].set_available(available, now)
+        if status in (418, 429):
+            retry_after = retry_after_seconds(headers)
+            if status == 418:
+                self.ban(retry_after if retry_after is not None else 120.0)
+            else:
+                self.pause(retry_after if retry_after is not None else 1.0)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request for ``seconds`` (a 429 or venue rate-limit code)."""
+        self._limited += 1
+        self._paused_until = max(self._paused_until, trio.current_time() + seconds)
+        log.warning("ratelimit.paused", venue=self.venue, seconds=seconds)
+
+    def ban(self, seconds: float) -> None:
+        """Stop all REST to the venue for ``seconds`` (Binance 418)."""
+        self._limited += 1
+        self._banned_until = max(self._banned_until, trio.current_time() + seconds)
+        log.error("ratelimit.banned", venue=self.venue, seconds=seconds)
+
+    def banned_for(self) -> float:
+        """Seconds of ban left (0 when not banned)."""
+        return max(0.0, self._banned_until - trio.current_time())
+
+    def statistics(self) -> LimiterStatistics:
+        now = trio.current_time()
+        tokens = {}
+        for name, bucket in self._buckets.items():
+            bucket._refill(now)
+            tokens[name] = bucket.tokens
+        return LimiterStatistics(
+            venue=self.venue,
+            acquired=self._acquired,
+            waited_seconds=self._waited,
+            rate_limited=self._limited,
+            banned_until=self._banned_until if self._banned_until > now else None,
+            tokens=tokens,
+        )
+
+    def _bucket(self, name: str) -> TokenBucket:
+        try:
+            return self._buckets[name]
+        except KeyError:
+            raise KeyError(f"{self.venue} has no rate-limit bucket {name!r}") from None
+
+    def _check_ban(self, now: float) -> None:
+        if now < self._banned_until:
+            raise IpBanned(
+                f"{self.venue}: IP banned for {self._banned_until - now:.0f} more seconds; "
+                "all REST requests to the venue are stopped",
+                retry_after=self._banned_until - now,
+                venue=self.venue,
+            )
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """The ``Retry-After`` header in seconds, when present and numeric."""
+    for key, value in headers.items():
+        if key.lower() == "retry-after":
+            try:
+                return max(float(value), 0.0)
+            except ValueError:
+                return None
+    return None

@@ -1,0 +1,342 @@
+"""The venue session: the trio side of a venue, the same for every venue.
+
+It builds the venue's supervision subtree (design.md section 3)::
+
+    venue:<name>   one_for_one, 10 restarts in 60 s
+    ├── clock        ClockSync on the venue's server-time endpoint
+    └── market_data  instruments, websocket shards, snapshots and resyncs
+
+and carries out what the venue's sans-I/O :class:`VenueAdapter` describes. The
+:class:`VenueFeed` (books and publications) lives as long as the session, so
+``Connector.order_book`` views stay valid across restarts of its tasks.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Hashable, Mapping, Sequence
+
+import structlog
+import trio
+
+from connector.bus import Bus
+from connector.errors import ConfigError, ConnectorError, TransientError
+from connector.model import BookSnapshot, Instrument, Market, Symbol
+from connector.net.clock import ClockSync
+from connector.net.http import RestClient, RestResponse
+from connector.net.ratelimit import RateLimiter, TokenBucket
+from connector.net.ws import ConnectionBudget, FrameRecorder, Heartbeat, Watchdog, WsConnection
+from connector.supervision import Backoff, ChildSpec, Restart, Strategy, Supervisor
+from connector.venues.adapter import ConnectionPlan, StreamSpec, VenueAdapter
+from connector.venues.common import SymbolMap
+from connector.venues.feed import VenueFeed
+
+__all__ = ["MarketDataService", "VenueSession"]
+
+log = structlog.get_logger(__name__)
+
+BookKey = tuple[Market, Symbol]
+HttpRecorder = Callable[[str, RestResponse], None]
+
+
+class VenueSession:
+    """One venue: its feed, its REST clients, its subtree.
+
+    Args:
+        adapter: The venue.
+        symbols: Canonical symbols to follow.
+        channels: Channels to subscribe (book, trades, ticker, bbo).
+        bus: Where events go.
+        urls: Called at start: ``{"<market>.rest": ..., "<market>.ws": ...}`` (for the
+            simulator the URLs exist only once it serves).
+        stale_after: Seconds without a book message before that book is invalid.
+        recorder: Receives raw frames (``connector record``).
+        http_recorder: Receives REST bodies used (``connector record``).
+    """
+
+    def __init__(
+        self,
+        adapter: VenueAdapter,
+        *,
+        symbols: Sequence[Symbol],
+        channels: Sequence[str],
+        bus: Bus,
+        urls: Callable[[], Mapping[str, str]],
+        stale_after: float = 30.0,
+        recorder: FrameRecorder | None = None,
+        http_recorder: HttpRecorder | None = None,
+    ) -> None:
+        self.name = adapter.name
+        self.adapter = adapter
+        self.wanted = tuple(symbols)
+        self.channels = tuple(channels)
+        self.bus = bus
+        self._urls = urls
+        self.stale_after = stale_after
+        self.recorder = recorder
+        self.http_recorder = http_recorder
+        self.symbols = SymbolMap(adapter.name)
+        self.feed = VenueFeed(adapter, self.symbols, bus.publish)
+        self.limiter = RateLimiter(
+            adapter.name,
+            {b.name: TokenBucket(capacity=b.capacity, period=b.period) for b in adapter.buckets()},
+            header_parser=adapter.limit_headers,
+        )
+        self.budget = ConnectionBudget(adapter.name)
+        self.market_data = MarketDataService(self)
+        self.clock = ClockSync(adapter.name, self._server_time)
+        self.supervisor = Supervisor(
+            f"venue:{adapter.name}",
+            [
+                ChildSpec("clock", self.clock, restart=Restart.TRANSIENT),
+                ChildSpec("market_data", self.market_data, restart=Restart.TRANSIENT),
+            ],
+            strategy=Strategy.ONE_FOR_ONE,
+            intensity=10,
+            period=60.0,
+            backoff=Backoff(initial=0.5, maximum=30.0),
+        )
+
+    def markets(self) -> list[Market]:
+        """The venue markets the wanted symbols live in, in first-seen order."""
+        seen: dict[Market, None] = {}
+        for symbol in self.wanted:
+            seen.setdefault(self.adapter.market_for(symbol), None)
+        return list(seen)
+
+    def url(self, market: Market, kind: str) -> str:
+        key = f"{market.value}.{kind}"
+        urls = self._urls()
+        if key not in urls:
+            raise ConfigError(f"venues.{self.name}: no {key} URL configured (have {sorted(urls)})")
+        return urls[key]
+
+    def rest(self, market: Market) -> RestClient:
+        client = RestClient(
+            self.name,
+            self.url(market, "rest"),
+            limiter=self.limiter,
+            error_mapper=self.adapter.rest_error,
+        )
+        if self.http_recorder is not None:
+            recorder = self.http_recorder
+            client.observers.append(lambda response: recorder(market.value, response))
+        return client
+
+    async def _server_time(self) -> int:
+        market, call = self.adapter.server_time_call()
+        client = self.rest(market)
+        try:
+            response = await client.get(call.path, call.params, weights=call.weights)
+        finally:
+            await client.aclose()
+        return self.adapter.parse_server_time(response.body)
+
+
+class _Shard:
+    """Frame handler of one websocket: everything it receives goes to the feed."""
+
+    def __init__(self, session: VenueSession, plan: ConnectionPlan, watchdog: Watchdog) -> None:
+        self._feed = session.feed
+        self._adapter = session.adapter
+        self.plan = plan
+        self.watchdog = watchdog
+        self.connected = trio.Event()
+        self._books = [(s.market, s.instrument.symbol) for s in plan.streams if s.channel == "book"]
+
+    def on_open(self) -> Sequence[str]:
+        self.connected.set()
+        now = trio.current_time()
+        for key in self._books:
+            self.watchdog.touch(key, now)
+        return self._adapter.subscribe_frames(self.plan)
+
+    def on_frame(self, data: str | bytes, ts_recv_ns: int) -> None:
+        self._feed.on_frame(data, self.plan.market, ts_recv_ns)
+
+    def on_stale(self, key: Hashable) -> None:
+        market, symbol = key  # type: ignore[misc]
+        log.warning("book.stale", venue=self._feed.venue, symbol=str(symbol))
+        self._feed.invalidate("stale stream: no update in time", [(market, symbol)])
+
+    def on_close(self, reason: str) -> None:
+        self.connected = trio.Event()
+        for key in self._books:
+            self.watchdog.forget(key)
+        self._feed.invalidate(f"disconnected: {reason}", self._books)
+
+
+class MarketDataService:
+    """Service: loads instruments, opens the shards, fetches snapshots and resyncs.
+
+    Resync requests go through one bounded queue (one entry per book at most);
+    each book is resynced at most once per ``min_resync_interval`` seconds, and
+    REST snapshots draw on the venue's rate limiter.
+    """
+
+    def __init__(self, session: VenueSession, *, min_resync_interval: float = 1.0) -> None:
+        self._session = session
+        self._min_interval = min_resync_interval
+        self._rng = random.Random()
+        self.connections: list[WsConnection] = []
+        self._shard_of: dict[BookKey, tuple[_Shard, WsConnection]] = {}
+        self._pending: set[BookKey] = set()
+        self._last_resync: dict[BookKey, float] = {}
+        self._send, self._receive = trio.open_memory_channel[tuple[Market, Instrument]](0)
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        session = self._session
+        markets = session.markets()
+        clients = {market: session.rest(market) for market in markets}
+        try:
+            await self._load_instruments(clients)
+            streams = self._streams()
+            ws_base = {market: session.url(market, "ws") for market in markets}
+            plans = session.adapter.plan_connections(ws_base, streams)
+            size = max(1, sum(1 for s in streams if s.channel == "book"))
+            self._send, self._receive = trio.open_memory_channel[tuple[Market, Instrument]](size)
+            session.feed.invalidate("market data (re)starting")
+            session.feed.on_resync = self._request_resync
+            watchdogs: dict[BookKey, Watchdog] = {}
+            session.feed.touch = lambda key: watchdogs[key].touch(key, trio.current_time())
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._resync_worker, clients)
+                for index, plan in enumerate(plans):
+                    watchdog = Watchdog(after=session.stale_after)
+                    shard = _Shard(session, plan, watchdog)
+                    hb = session.adapter.heartbeat(plan.market)
+                    conn = WsConnection(
+                        venue=session.name,
+                        conn_id=f"{session.name}-{plan.market.value}-{index}",
+                        url=plan.url,
+                        handler=shard,
+                        heartbeat=Heartbeat(interval=hb.interval, ping=hb.ping, timeout=hb.timeout),
+                        bus=session.bus,
+                        budget=session.budget,
+                        watchdog=watchdog,
+                        recorder=session.recorder,
+                        rng=self._rng,
+                    )
+                    for s in plan.streams:
+                        if s.channel == "book":
+                            key = (s.market, s.instrument.symbol)
+                            self._shard_of[key] = (shard, conn)
+                            watchdogs[key] = watchdog
+                    self.connections.append(conn)
+                    await nursery.start(conn.run)
+                task_status.started()
+        finally:
+            for client in clients.values():
+                with trio.CancelScope(shield=True):
+                    await client.aclose()
+
+    async def _load_instruments(self, clients: Mapping[Market, RestClient]) -> None:
+        session = self._session
+        loaded = SymbolMap(session.name)
+        for market, client in clients.items():
+            call = session.adapter.instruments_call(market)
+            response = await client.get(call.path, call.params, weights=call.weights)
+            loaded.extend(session.adapter.parse_instruments(market, response.body))
+        for instrument in loaded:
+            session.symbols.add(instrument)
+        log.info("marketdata.instruments", venue=session.name, count=len(loaded))
+
+    def _streams(self) -> list[StreamSpec]:
+        session = self._session
+        streams: list[StreamSpec] = []
+        for symbol in session.wanted:
+            market = session.adapter.market_for(symbol)
+            try:
+                instrument = session.symbols.by_symbol(market, symbol)
+            except ConnectorError as exc:
+                log.error(
+                    "marketdata.unknown_symbol",
+                    venue=session.name,
+                    symbol=str(symbol),
+                    error=str(exc),
+                )
+                continue
+            for channel in session.channels:
+                streams.extend(session.adapter.streams(market, instrument, channel))
+        return streams
+
+    def _request_resync(self, market: Market, instrument: Instrument) -> None:
+        key = (market, instrument.symbol)
+        if key in self._pending:
+            return
+        try:
+            self._send.send_nowait((market, instrument))
+        except trio.WouldBlock:
+            log.error(
+                "marketdata.resync_queue_full",
+                venue=self._session.name,
+                symbol=str(instrument.symbol),
+            )
+            return
+        self._pending.add(key)
+
+    async def _resync_worker(self, clients: Mapping[Market, RestClient]) -> None:
+        async with trio.open_nursery() as nursery:
+            async for market, instrument in self._receive:
+                nursery.start_soon(self._resync, clients[market], market, instrument)
+
+    async def _resync(self, client: RestClient, market: Market, instrument: Instrument) -> None:
+        key = (market, instrument.symbol)
+        failed = False
+        snapshot: BookSnapshot | None = None
+        try:
+            snapshot = await self._fetch_or_resubscribe(client, market, instrument)
+        except ConnectorError as exc:
+            failed = True
+            log.error(
+                "marketdata.resync_failed",
+                venue=self._session.name,
+                symbol=str(instrument.symbol),
+                error=str(exc),
+            )
+        finally:
+            self._pending.discard(key)
+        if failed:
+            self._request_resync(market, instrument)
+        elif snapshot is not None:
+            self._session.feed.on_snapshot(snapshot)
+
+    async def _fetch_or_resubscribe(
+        self, client: RestClient, market: Market, instrument: Instrument
+    ) -> BookSnapshot | None:
+        """Once the book's socket is up: its REST snapshot, or a resubscription."""
+        session = self._session
+        key = (market, instrument.symbol)
+        shard_conn = self._shard_of.get(key)
+        if shard_conn is None:
+            return None
+        shard, conn = shard_conn
+        await trio.sleep_until(self._last_resync.get(key, -1e9) + self._min_interval)
+        await shard.connected.wait()
+        self._last_resync[key] = trio.current_time()
+        call = session.adapter.snapshot_call(market, instrument)
+        if call is None:
+            stream = next(
+                s
+                for s in shard.plan.streams
+                if s.channel == "book" and s.instrument.symbol == instrument.symbol
+            )
+            for frame in session.adapter.resubscribe_frames(stream):
+                await conn.send(frame)
+            return None
+        while True:
+            try:
+                response = await client.get(call.path, call.params, weights=call.weights)
+            except TransientError as exc:
+                wait = getattr(exc, "retry_after", None) or 1.0
+                log.warning(
+                    "marketdata.snapshot_retry",
+                    venue=session.name,
+                    symbol=str(instrument.symbol),
+                    error=str(exc),
+                    wait=wait,
+                )
+                await trio.sleep(wait)
+                continue
+            return session.adapter.parse_snapshot(market, instrument, response.body, time.time_ns())
