@@ -11,7 +11,10 @@ routes calls to the venue subtrees (the seed's CoordinatorActor)::
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Iterator
+import functools
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
 from types import TracebackType
 from typing import TypeVar
 
@@ -19,10 +22,15 @@ import attrs
 import structlog
 import trio
 
+from connector.aggregator import Aggregator
+from connector.book.orderbook import OrderBook
+from connector.book.view import BookView
 from connector.bus import Bus, Overflow, Subscription
-from connector.config import Config, load_config
-from connector.errors import ConnectorError
+from connector.capture import CaptureWriter
+from connector.config import Config, SimConfig, VenueConfig, load_config
+from connector.errors import ConnectorError, UnknownInstrument
 from connector.health import HealthMonitor, VenueHealth
+from connector.model import BookState, ConsolidatedBook, Symbol
 from connector.supervision import (
     ChildSpec,
     Restart,
@@ -31,8 +39,10 @@ from connector.supervision import (
     SupervisorSnapshot,
     render_tree,
 )
+from connector.venues.registry import adapter_for
+from connector.venues.session import VenueSession
 
-__all__ = ["Connector", "ConnectorStatus"]
+__all__ = ["Connector", "ConnectorStatus", "SimulatorService"]
 
 T = TypeVar("T")
 
@@ -58,6 +68,40 @@ class ConnectorStatus:
         return "\n".join(lines)
 
 
+class SimulatorService:
+    """Service: the built-in simulator, for venues whose endpoint is ``sim``.
+
+    It keeps its ports across restarts so the venue sessions' URLs stay right.
+    """
+
+    def __init__(self, config: SimConfig, venues: Sequence[str]) -> None:
+        self._config = config
+        self._venues = tuple(venues)
+        self._ports: dict[str, int] | None = None
+        self.urls: dict[str, dict[str, str]] = {}
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        from connector import sim
+
+        async with sim.run(
+            venues=self._venues,
+            seed=self._config.seed,
+            rate=self._config.rate,
+            okx_checksum=self._config.okx_checksum,
+            ports=self._ports,
+        ) as running:
+            self.urls = {venue: dict(urls) for venue, urls in running.urls.items()}
+            self._ports = {
+                f"{venue}.{key.split('.')[0]}": int(urlsplit(url).port or 0)
+                for venue, urls in running.urls.items()
+                for key, url in urls.items()
+                if key.endswith(".rest")
+            }
+            log.info("connector.simulator", urls=self.urls)
+            task_status.started()
+            await trio.sleep_forever()
+
+
 class Connector:
     """Connects one program to the configured venues.
 
@@ -68,14 +112,38 @@ class Connector:
 
     Args:
         config: What to connect to; ``None`` loads the default (simulated venues).
+        record: Write every frame sent and received and every REST body used to
+            this capture file (``.zst`` compresses), for ``connector replay``.
         stop_timeout: Upper bound on shutdown, in seconds.
     """
 
-    def __init__(self, config: Config | None = None, *, stop_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        record: str | Path | None = None,
+        stop_timeout: float = 10.0,
+    ) -> None:
         self._config = config if config is not None else load_config(None)
         self._stop_timeout = stop_timeout
+        self._record_path = record
+        self._capture: CaptureWriter | None = None
         self._bus = Bus()
-        self._health = HealthMonitor(self._bus, self._enabled_venues())
+        venues = {name: vc for name, vc in self._config.venues.items() if vc.enabled}
+        sim_venues = [name for name, vc in venues.items() if vc.endpoint == "sim"]
+        self._sim = SimulatorService(self._config.sim, sim_venues) if sim_venues else None
+        self._sessions = {
+            name: VenueSession(
+                adapter_for(name),
+                symbols=vc.symbols,
+                channels=vc.channels,
+                bus=self._bus,
+                urls=functools.partial(self._urls, vc),
+            )
+            for name, vc in venues.items()
+        }
+        self._health = HealthMonitor(self._bus, list(venues))
+        self._aggregator = Aggregator(self._bus, self._book_state)
         self._root = Supervisor(
             "root",
             self._root_children(),
@@ -90,16 +158,38 @@ class Connector:
     def config(self) -> Config:
         return self._config
 
-    def _enabled_venues(self) -> list[str]:
-        return [name for name, venue in self._config.venues.items() if venue.enabled]
-
     def _root_children(self) -> list[ChildSpec]:
-        return [ChildSpec("health", self._health, restart=Restart.PERMANENT)]
+        children = []
+        if self._sim is not None:
+            children.append(ChildSpec("simulator", self._sim, restart=Restart.PERMANENT))
+        children.append(ChildSpec("health", self._health, restart=Restart.PERMANENT))
+        children.append(ChildSpec("aggregator", self._aggregator, restart=Restart.TRANSIENT))
+        for name, session in self._sessions.items():
+            children.append(
+                ChildSpec(f"venue:{name}", session.supervisor, restart=Restart.PERMANENT)
+            )
+        return children
+
+    def _urls(self, venue: VenueConfig) -> Mapping[str, str]:
+        if venue.endpoint == "sim":
+            assert self._sim is not None
+            return self._sim.urls.get(venue.name, {})
+        if venue.endpoint == "custom":
+            return venue.urls
+        return adapter_for(venue.name).endpoints(venue.endpoint)
+
+    def _book_state(self, venue: str, symbol: Symbol) -> tuple[OrderBook, BookState] | None:
+        session = self._sessions.get(venue)
+        return session.feed.book(symbol) if session is not None else None
 
     async def __aenter__(self) -> Connector:
         if self._stack is not None:
             raise ConnectorError("this Connector is already open; create a new one")
         stack = contextlib.AsyncExitStack()
+        if self._record_path is not None:
+            self._capture = stack.enter_context(CaptureWriter(self._record_path))
+            for session in self._sessions.values():
+                session.capture = self._capture
         nursery = await stack.enter_async_context(trio.open_nursery())
         try:
             await nursery.start(self._root.run)
@@ -108,7 +198,7 @@ class Connector:
             await _unwrapped(stack.aclose())
             raise
         self._stack, self._nursery = stack, nursery
-        log.info("connector.started", venues=self._enabled_venues())
+        log.info("connector.started", venues=list(self._sessions))
         return self
 
     async def __aexit__(
@@ -138,12 +228,37 @@ class Connector:
     ) -> Subscription:
         """Subscribe to bus topics (``*`` one token, ``>`` the rest).
 
-        Usable as ``async with c.subscribe(p) as sub`` or ``async for e in
-        c.subscribe(p)``; leaving either unsubscribes. ``overflow`` defaults to
-        ``drop_oldest`` for market data and ``fail`` for orders, positions,
-        balances and risk.
+        Topics: ``orderbook.{venue}.{symbol}`` (:class:`BookUpdate`),
+        ``trade.…``, ``ticker.…``, ``quote.…``, ``connection.{venue}``,
+        ``health.{venue}``, ``consolidated.bbo.{symbol}``,
+        ``consolidated.book.{symbol}``. Usable as ``async with c.subscribe(p) as
+        sub`` or ``async for e in c.subscribe(p)``; leaving either unsubscribes.
+        ``overflow`` defaults to ``drop_oldest`` for market data and ``fail``
+        for orders, positions, balances and risk.
         """
         return self._bus.subscribe(pattern, buffer=buffer, overflow=overflow)
+
+    def order_book(self, venue: str, symbol: str | Symbol) -> BookView:
+        """A live, read-only view of one venue's book of ``symbol``.
+
+        Raises:
+            UnknownInstrument: the venue is not configured or does not stream it.
+        """
+        sym = symbol if isinstance(symbol, Symbol) else Symbol.parse(symbol)
+        session = self._sessions.get(venue)
+        if session is None:
+            raise UnknownInstrument(
+                f"venue {venue!r} is not configured (have: {', '.join(self._sessions) or 'none'})"
+            )
+        if sym not in session.wanted or "book" not in session.channels:
+            raise UnknownInstrument(f"{venue} does not stream the book of {sym}")
+        market = session.adapter.market_for(sym)
+        return BookView(session.feed.keeper(market, sym))
+
+    def consolidated_book(self, symbol: str | Symbol, depth: int = 10) -> ConsolidatedBook:
+        """The best ``depth`` levels of each valid, fresh venue book, merged."""
+        sym = symbol if isinstance(symbol, Symbol) else Symbol.parse(symbol)
+        return self._aggregator.book(sym, depth)
 
     def status(self) -> ConnectorStatus:
         """The supervision tree snapshot plus per-venue health."""
@@ -161,7 +276,14 @@ async def _unwrapped(awaitable: Awaitable[T]) -> T:
     except BaseExceptionGroup as group:
         leaves = list(_leaves(group))
         if len(leaves) == 1 and not isinstance(leaves[0], trio.Cancelled):
-            raise leaves[0] from None
+            leaf = leaves[0]
+            # Re-raising sets __context__ to the group; keep the leaf's own chain
+            # (a user's ``raise ValueError(...) from exc`` must keep its cause).
+            chain = (leaf.__context__, leaf.__cause__, leaf.__suppress_context__)
+            try:
+                raise leaf
+            finally:
+                leaf.__context__, leaf.__cause__, leaf.__suppress_context__ = chain
         raise
 
 

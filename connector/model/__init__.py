@@ -11,9 +11,12 @@ from connector.model.market import (
     BookUpdate,
     ConnectionEvent,
     ConnectionStatus,
+    ConsolidatedBook,
+    ConsolidatedQuote,
     Quote,
     Ticker,
     Trade,
+    VenueLevel,
 )
 from connector.model.symbols import Symbol, SymbolKind
 from connector.model.trading import (
@@ -52,6 +55,8 @@ __all__ = [
     "CancelOrder",
     "ConnectionEvent",
     "ConnectionStatus",
+    "ConsolidatedBook",
+    "ConsolidatedQuote",
     "Fill",
     "Instrument",
     "InstrumentStatus",
@@ -78,6 +83,7 @@ __all__ = [
     "Ticker",
     "TimeInForce",
     "Trade",
+    "VenueLevel",
     "converter",
     "structure",
     "unstructure",

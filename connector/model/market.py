@@ -25,9 +25,12 @@ __all__ = [
     "BookUpdate",
     "ConnectionEvent",
     "ConnectionStatus",
+    "ConsolidatedBook",
+    "ConsolidatedQuote",
     "Quote",
     "Ticker",
     "Trade",
+    "VenueLevel",
 ]
 
 
@@ -219,5 +222,41 @@ class ConnectionEvent:
     conn_id: str
     status: ConnectionStatus
     reason: str | None = None
+    ts_event_ns: int = 0
+    ts_recv_ns: int = 0
+
+
+class VenueLevel(NamedTuple):
+    """A price level of a consolidated book, with the venue that shows it."""
+
+    venue: str
+    price: Decimal
+    qty: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class ConsolidatedQuote:
+    """Best bid and ask across venues (``consolidated.bbo.{symbol}``).
+
+    Only books that are valid and fresh count; ``venues`` names them.
+    """
+
+    symbol: Symbol
+    bid: VenueLevel | None
+    ask: VenueLevel | None
+    venues: tuple[str, ...]
+    ts_event_ns: int = 0
+    ts_recv_ns: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class ConsolidatedBook:
+    """Top levels of every valid, fresh book of a symbol, merged, best first
+    (``consolidated.book.{symbol}``). Equal prices on two venues are two levels."""
+
+    symbol: Symbol
+    bids: tuple[VenueLevel, ...]
+    asks: tuple[VenueLevel, ...]
+    venues: tuple[str, ...]
     ts_event_ns: int = 0
     ts_recv_ns: int = 0

@@ -91,11 +91,11 @@ class VenueAdapter(Protocol):
         """Base URLs for ``live`` or ``testnet``: keys ``<market>.rest``, ``<market>.ws``."""
         ...
 
-    def buckets(self) -> Sequence[Bucket]:
-        """The venue's REST rate-limit buckets."""
+    def buckets(self, market: Market) -> Sequence[Bucket]:
+        """The REST rate-limit buckets of one market's API host."""
         ...
 
-    def limit_headers(self, headers: Mapping[str, str]) -> Mapping[str, float]:
+    def limit_headers(self, market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
         """``{bucket: tokens left}`` read from a response's rate-limit headers."""
         ...
 
@@ -103,7 +103,7 @@ class VenueAdapter(Protocol):
         """The error a response body carries (venue code and message), if any."""
         ...
 
-    def server_time_call(self) -> tuple[Market, RestCall]: ...
+    def server_time_call(self, market: Market) -> RestCall: ...
 
     def parse_server_time(self, body: bytes) -> int:
         """The venue's time in ns from a server-time response."""

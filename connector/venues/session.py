@@ -21,6 +21,7 @@ import structlog
 import trio
 
 from connector.bus import Bus
+from connector.capture import CaptureRecord, CaptureWriter
 from connector.errors import ConfigError, ConnectorError, TransientError
 from connector.model import BookSnapshot, Instrument, Market, Symbol
 from connector.net.clock import ClockSync
@@ -37,7 +38,6 @@ __all__ = ["MarketDataService", "VenueSession"]
 log = structlog.get_logger(__name__)
 
 BookKey = tuple[Market, Symbol]
-HttpRecorder = Callable[[str, RestResponse], None]
 
 
 class VenueSession:
@@ -51,8 +51,7 @@ class VenueSession:
         urls: Called at start: ``{"<market>.rest": ..., "<market>.ws": ...}`` (for the
             simulator the URLs exist only once it serves).
         stale_after: Seconds without a book message before that book is invalid.
-        recorder: Receives raw frames (``connector record``).
-        http_recorder: Receives REST bodies used (``connector record``).
+        capture: Where ``connector record`` writes every frame and REST body.
     """
 
     def __init__(
@@ -64,8 +63,7 @@ class VenueSession:
         bus: Bus,
         urls: Callable[[], Mapping[str, str]],
         stale_after: float = 30.0,
-        recorder: FrameRecorder | None = None,
-        http_recorder: HttpRecorder | None = None,
+        capture: CaptureWriter | None = None,
     ) -> None:
         self.name = adapter.name
         self.adapter = adapter
@@ -74,15 +72,10 @@ class VenueSession:
         self.bus = bus
         self._urls = urls
         self.stale_after = stale_after
-        self.recorder = recorder
-        self.http_recorder = http_recorder
+        self.capture = capture
         self.symbols = SymbolMap(adapter.name)
         self.feed = VenueFeed(adapter, self.symbols, bus.publish)
-        self.limiter = RateLimiter(
-            adapter.name,
-            {b.name: TokenBucket(capacity=b.capacity, period=b.period) for b in adapter.buckets()},
-            header_parser=adapter.limit_headers,
-        )
+        self.limiters: dict[Market, RateLimiter] = {}
         self.budget = ConnectionBudget(adapter.name)
         self.market_data = MarketDataService(self)
         self.clock = ClockSync(adapter.name, self._server_time)
@@ -116,16 +109,68 @@ class VenueSession:
         client = RestClient(
             self.name,
             self.url(market, "rest"),
-            limiter=self.limiter,
+            limiter=self.limiter(market),
             error_mapper=self.adapter.rest_error,
         )
-        if self.http_recorder is not None:
-            recorder = self.http_recorder
-            client.observers.append(lambda response: recorder(market.value, response))
+        capture = self.capture
+        if capture is not None:
+
+            def record(response: RestResponse) -> None:
+                capture.write(
+                    CaptureRecord(
+                        t="http",
+                        conn=f"{self.name}-{market.value}-rest",
+                        ts_ns=response.received_ns,
+                        venue=self.name,
+                        market=market.value,
+                        url=response.url,
+                        data=response.body.decode("utf-8", "replace"),
+                    )
+                )
+
+            client.observers.append(record)
         return client
 
+    def limiter(self, market: Market) -> RateLimiter:
+        """The rate limiter of one market's API host (shared by all its requests)."""
+        limiter = self.limiters.get(market)
+        if limiter is None:
+            adapter = self.adapter
+            limiter = self.limiters[market] = RateLimiter(
+                f"{self.name} {market.value}",
+                {
+                    b.name: TokenBucket(capacity=b.capacity, period=b.period)
+                    for b in adapter.buckets(market)
+                },
+                header_parser=lambda headers: adapter.limit_headers(market, headers),
+            )
+        return limiter
+
+    def frame_recorder(self, market: Market) -> FrameRecorder | None:
+        """What a socket of ``market`` reports its traffic to, when recording."""
+        capture = self.capture
+        if capture is None:
+            return None
+
+        def record(kind: str, conn_id: str, url: str, data: str | bytes, ts_ns: int) -> None:
+            text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+            capture.write(
+                CaptureRecord(
+                    t=kind,
+                    conn=conn_id,
+                    ts_ns=ts_ns,
+                    venue=self.name,
+                    market=market.value,
+                    url=url,
+                    data=text,
+                )
+            )
+
+        return record
+
     async def _server_time(self) -> int:
-        market, call = self.adapter.server_time_call()
+        market = self.markets()[0]
+        call = self.adapter.server_time_call(market)
         client = self.rest(market)
         try:
             response = await client.get(call.path, call.params, weights=call.weights)
@@ -156,9 +201,10 @@ class _Shard:
         self._feed.on_frame(data, self.plan.market, ts_recv_ns)
 
     def on_stale(self, key: Hashable) -> None:
-        market, symbol = key  # type: ignore[misc]
-        log.warning("book.stale", venue=self._feed.venue, symbol=str(symbol))
-        self._feed.invalidate("stale stream: no update in time", [(market, symbol)])
+        for book in self._books:
+            if book == key:
+                log.warning("book.stale", venue=self._feed.venue, symbol=str(book[1]))
+                self._feed.invalidate("stale stream: no update in time", [book])
 
     def on_close(self, reason: str) -> None:
         self.connected = trio.Event()
@@ -215,7 +261,7 @@ class MarketDataService:
                         bus=session.bus,
                         budget=session.budget,
                         watchdog=watchdog,
-                        recorder=session.recorder,
+                        recorder=session.frame_recorder(plan.market),
                         rng=self._rng,
                     )
                     for s in plan.streams:

@@ -1,0 +1,148 @@
+"""Cross-venue views: consolidated best bid/offer and depth per canonical symbol.
+
+The aggregator follows ``orderbook.>`` (conflated: only the newest update per
+book matters) and reads the live books. A book counts while it is valid and
+has updated within ``stale_after`` seconds; a book that goes quiet drops out at
+its deadline even if nothing else happens.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable, Iterable
+
+import structlog
+import trio
+
+from connector.book.orderbook import OrderBook
+from connector.bus import Bus
+from connector.model import (
+    BookState,
+    BookUpdate,
+    ConsolidatedBook,
+    ConsolidatedQuote,
+    Symbol,
+    VenueLevel,
+)
+
+__all__ = ["Aggregator", "BookSource"]
+
+log = structlog.get_logger(__name__)
+
+BookSource = Callable[[str, Symbol], tuple[OrderBook, BookState] | None]
+"""``(venue, symbol) -> (book, state)`` of a live book, or ``None``."""
+
+
+class Aggregator:
+    """Service: publishes ``consolidated.bbo.{symbol}`` and ``consolidated.book.{symbol}``.
+
+    Args:
+        bus: Where book updates arrive and consolidated views go.
+        books: Reads a venue's live book.
+        depth: Levels per venue merged into the consolidated book.
+        stale_after: Seconds without an update after which a book is ignored.
+    """
+
+    def __init__(
+        self, bus: Bus, books: BookSource, *, depth: int = 10, stale_after: float = 5.0
+    ) -> None:
+        self._bus = bus
+        self._books = books
+        self._depth = depth
+        self._stale_after = stale_after
+        self._seen: dict[Symbol, dict[str, float]] = {}
+        self._quotes: dict[Symbol, ConsolidatedQuote] = {}
+
+    def quote(self, symbol: Symbol) -> ConsolidatedQuote | None:
+        """The last consolidated best bid/offer published for ``symbol``."""
+        return self._quotes.get(symbol)
+
+    def book(self, symbol: Symbol, depth: int | None = None) -> ConsolidatedBook:
+        """The consolidated book of ``symbol`` now (top ``depth`` levels per venue)."""
+        venues = self._fresh(symbol, trio.current_time())
+        n = depth or self._depth
+        bids, asks = [], []
+        for venue in venues:
+            found = self._books(venue, symbol)
+            if found is None or not found[1].valid:
+                continue
+            book = found[0]
+            bids.append([VenueLevel(venue, lv.price, lv.qty) for lv in book.bids(n)])
+            asks.append([VenueLevel(venue, lv.price, lv.qty) for lv in book.asks(n)])
+        now = time.time_ns()
+        return ConsolidatedBook(
+            symbol=symbol,
+            bids=tuple(heapq.merge(*bids, key=lambda lv: -lv.price)),
+            asks=tuple(heapq.merge(*asks, key=lambda lv: lv.price)),
+            venues=tuple(venues),
+            ts_event_ns=now,
+            ts_recv_ns=now,
+        )
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        async with self._bus.subscribe("orderbook.>", overflow="latest") as updates:
+            task_status.started()
+            while True:
+                changed: set[Symbol] = set()
+                with trio.move_on_at(self._next_deadline()):
+                    update = await updates.receive()
+                    if isinstance(update, BookUpdate):
+                        self._note(update)
+                        changed.add(update.symbol)
+                        while True:  # take everything already waiting, then publish once
+                            try:
+                                more = updates.receive_nowait()
+                            except trio.WouldBlock:
+                                break
+                            if isinstance(more, BookUpdate):
+                                self._note(more)
+                                changed.add(more.symbol)
+                changed.update(self._expire(trio.current_time()))
+                for symbol in changed:
+                    self._publish(symbol)
+
+    # -- internals -----------------------------------------------------------
+
+    def _note(self, update: BookUpdate) -> None:
+        seen = self._seen.setdefault(update.symbol, {})
+        if update.state.valid:
+            seen[update.venue] = trio.current_time()
+        else:
+            seen.pop(update.venue, None)
+
+    def _fresh(self, symbol: Symbol, now: float) -> list[str]:
+        seen = self._seen.get(symbol, {})
+        return sorted(v for v, t in seen.items() if now - t < self._stale_after)
+
+    def _next_deadline(self) -> float:
+        times = [t for seen in self._seen.values() for t in seen.values()]
+        return min(times) + self._stale_after if times else float("inf")
+
+    def _expire(self, now: float) -> Iterable[Symbol]:
+        for symbol, seen in self._seen.items():
+            stale = [v for v, t in seen.items() if now - t >= self._stale_after]
+            for venue in stale:
+                log.info("aggregator.stale_book", venue=venue, symbol=str(symbol))
+                del seen[venue]
+            if stale:
+                yield symbol
+
+    def _publish(self, symbol: Symbol) -> None:
+        book = self.book(symbol)
+        bid = book.bids[0] if book.bids else None
+        ask = book.asks[0] if book.asks else None
+        quote = ConsolidatedQuote(
+            symbol=symbol,
+            bid=bid,
+            ask=ask,
+            venues=book.venues,
+            ts_event_ns=book.ts_event_ns,
+            ts_recv_ns=book.ts_recv_ns,
+        )
+        old = self._quotes.get(symbol)
+        if old is None or (old.bid, old.ask, old.venues) != (bid, ask, book.venues):
+            self._quotes[symbol] = quote
+            self._bus.publish(f"consolidated.bbo.{symbol}", quote)
+        self._bus.publish(f"consolidated.book.{symbol}", book)
+

@@ -1,0 +1,175 @@
+"""Binance (spot and USDⓈ-M) described for the generic venue session (sans-I/O).
+
+Books: diffs on ``<sym>@depth@100ms`` over combined streams named in the URL,
+plus a REST ``depth`` snapshot (limit 1000) that the diffs are chained to.
+Rate limits: request weight per minute per API host (spot 6,000, USDⓈ-M
+2,400), corrected by ``X-MBX-USED-WEIGHT-1M``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import msgspec
+
+from connector.errors import (
+    AuthenticationFailed,
+    ConfigError,
+    ConnectorError,
+    ExchangeRejected,
+    MalformedMessage,
+    RateLimited,
+)
+from connector.model import BookSnapshot, Instrument, Market, Symbol, SymbolKind
+from connector.venues.adapter import (
+    Bucket,
+    ConnectionPlan,
+    HeartbeatRule,
+    RestCall,
+    StreamSpec,
+)
+from connector.venues.binance import parse, streams, symbols
+from connector.venues.binance.sync import BinanceFuturesSync, BinanceSpotSync
+from connector.venues.common import Sequencer, SymbolMap
+
+__all__ = ["ADAPTER", "BinanceAdapter"]
+
+_WEIGHT_PER_MINUTE = {Market.SPOT: 6000.0, Market.LINEAR: 2400.0}
+_TIME_PATH = {Market.SPOT: "/api/v3/time", Market.LINEAR: "/fapi/v1/time"}
+_AUTH_CODES = frozenset({-1022, -2014, -2015})
+_STREAMS_PER_SOCKET = 200
+"""Fewer than the 1024 allowed: the streams ride in the URL, which must stay short."""
+
+
+class _ServerTime(msgspec.Struct):
+    serverTime: int
+
+
+class _Error(msgspec.Struct):
+    code: int
+    msg: str = ""
+
+
+_server_time = msgspec.json.Decoder(_ServerTime)
+_error = msgspec.json.Decoder(_Error)
+
+
+class BinanceAdapter:
+    """The :class:`~connector.venues.adapter.VenueAdapter` of Binance."""
+
+    name = "binance"
+
+    def market_for(self, symbol: Symbol) -> Market:
+        if symbol.kind is SymbolKind.SPOT:
+            return Market.SPOT
+        if symbol.kind is SymbolKind.PERP:
+            return Market.LINEAR
+        raise ConfigError(f"binance: {symbol} is not supported (spot and USDⓈ-M perpetuals)")
+
+    def endpoints(self, endpoint: str) -> Mapping[str, str]:
+        if endpoint not in ("live", "testnet"):
+            raise ConfigError(f"binance: endpoint {endpoint!r} has no built-in URLs")
+        urls: dict[str, str] = {}
+        for market in (Market.SPOT, Market.LINEAR):
+            found = streams.endpoints(market, testnet=endpoint == "testnet")
+            urls[f"{market.value}.rest"] = found.rest
+            urls[f"{market.value}.ws"] = found.ws
+        return urls
+
+    def buckets(self, market: Market) -> Sequence[Bucket]:
+        return [Bucket(name="weight", capacity=_WEIGHT_PER_MINUTE[market], period=60.0)]
+
+    def limit_headers(self, market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
+        for key, value in headers.items():
+            if key.lower() == "x-mbx-used-weight-1m":
+                try:
+                    return {"weight": _WEIGHT_PER_MINUTE[market] - float(value)}
+                except ValueError:
+                    return {}
+        return {}
+
+    def rest_error(self, status: int, body: bytes) -> ConnectorError | None:
+        if status < 400:
+            return None
+        try:
+            error = _error.decode(body)
+        except (msgspec.DecodeError, ValueError):
+            return None
+        if error.code in _AUTH_CODES:
+            return AuthenticationFailed(f"binance: {error.code} {error.msg}", venue=self.name)
+        if error.code == -1003:
+            return RateLimited(f"binance: {error.code} {error.msg}", venue=self.name)
+        return ExchangeRejected(error.code, error.msg, venue=self.name)
+
+    def server_time_call(self, market: Market) -> RestCall:
+        return RestCall(path=_TIME_PATH[market], weights={"weight": 1})
+
+    def parse_server_time(self, body: bytes) -> int:
+        try:
+            return _server_time.decode(body).serverTime * 1_000_000
+        except (msgspec.DecodeError, ValueError) as exc:
+            raise MalformedMessage(f"binance server time: {exc}", raw=body) from exc
+
+    def instruments_call(self, market: Market) -> RestCall:
+        return RestCall(
+            path=streams.EXCHANGE_INFO_PATH[market],
+            weights={"weight": streams.EXCHANGE_INFO_WEIGHT[market]},
+        )
+
+    def parse_instruments(self, market: Market, body: bytes) -> list[Instrument]:
+        return symbols.parse_exchange_info(market, body)
+
+    def heartbeat(self, market: Market) -> HeartbeatRule:
+        # Binance pings us (the websocket layer answers); silence means a dead socket.
+        return HeartbeatRule(interval=3600.0, ping=None, timeout=60.0)
+
+    def streams(self, market: Market, instrument: Instrument, channel: str) -> list[StreamSpec]:
+        name = streams.stream_name(channel, instrument.native_id, market)
+        return [StreamSpec(market=market, instrument=instrument, channel=channel, name=name)]
+
+    def plan_connections(
+        self, ws_base: Mapping[Market, str], specs: Sequence[StreamSpec]
+    ) -> list[ConnectionPlan]:
+        plans: list[ConnectionPlan] = []
+        for market in dict.fromkeys(s.market for s in specs):
+            mine = [s for s in specs if s.market is market]
+            for start in range(0, len(mine), _STREAMS_PER_SOCKET):
+                chunk = tuple(mine[start : start + _STREAMS_PER_SOCKET])
+                url = streams.combined_stream_url(ws_base[market], [s.name for s in chunk])
+                plans.append(ConnectionPlan(market=market, url=url, streams=chunk))
+        return plans
+
+    def subscribe_frames(self, plan: ConnectionPlan) -> list[str]:
+        return []  # the URL names the streams
+
+    def resubscribe_frames(self, stream: StreamSpec) -> list[str]:
+        return []  # books resync from a REST snapshot
+
+    def decode(
+        self, raw: str | bytes, market: Market, symbols: SymbolMap, ts_recv_ns: int
+    ) -> list[object]:
+        return list(parse.decode_frame(raw, market=market, symbols=symbols, ts_recv_ns=ts_recv_ns))
+
+    def new_sequencer(self, market: Market) -> Sequencer:
+        return BinanceFuturesSync() if market is Market.LINEAR else BinanceSpotSync()
+
+    def book_depth(self, market: Market) -> int | None:
+        return None
+
+    def snapshot_call(self, market: Market, instrument: Instrument) -> RestCall | None:
+        limit = streams.SNAPSHOT_LIMIT
+        return RestCall(
+            path=streams.DEPTH_PATH[market],
+            params=streams.depth_params(instrument.native_id, limit),
+            weights={"weight": streams.depth_weight(market, limit)},
+        )
+
+    def parse_snapshot(
+        self, market: Market, instrument: Instrument, body: bytes, ts_recv_ns: int
+    ) -> BookSnapshot:
+        return parse.parse_depth_snapshot(
+            body, market=market, symbol=instrument.symbol, ts_recv_ns=ts_recv_ns
+        )
+
+
+ADAPTER = BinanceAdapter()
