@@ -120,7 +120,7 @@ class RestClient:
         sent = time.time_ns()
         try:
             reply = await self._client.request(
-                method, path, params=params, content=content, headers=headers
+                method, path, params=params or None, content=content, headers=headers
             )
         except httpx.TimeoutException as exc:
             raise RequestTimeout(f"{self.venue}: {method} {path} timed out") from exc

@@ -113,6 +113,18 @@ class VenueAdapter(Protocol):
 
     def parse_instruments(self, market: Market, body: bytes) -> list[Instrument]: ...
 
+    def read_captured_rest(
+        self, url: str, body: bytes, symbols: SymbolMap, ts_recv_ns: int
+    ) -> list[Instrument | BookSnapshot]:
+        """What a captured REST body holds: an instrument list, a book snapshot, or
+        nothing this library uses (replay)."""
+        ...
+
+    def guess_instrument(self, market: Market, native_id: str) -> Instrument | None:
+        """An instrument built from its native id alone (replay of a capture that
+        holds no instrument list); filters are placeholders."""
+        ...
+
     def heartbeat(self, market: Market) -> HeartbeatRule: ...
 
     def streams(self, market: Market, instrument: Instrument, channel: str) -> list[StreamSpec]:

@@ -7,13 +7,14 @@ session carries the decision out and logs it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
 from connector.errors import ConfigError, UnknownInstrument
-from connector.model import BookDelta, BookSnapshot, Instrument, Market, Symbol
+from connector.model import BookDelta, BookSnapshot, Instrument, Market, Symbol, SymbolKind
 
 if TYPE_CHECKING:
     from connector.book.orderbook import OrderBook
@@ -30,6 +31,7 @@ __all__ = [
     "Sequencer",
     "SymbolCollision",
     "SymbolMap",
+    "guess_split_instrument",
 ]
 
 
@@ -117,6 +119,8 @@ class SymbolMap:
     """
 
     venue: str
+    resolver: Callable[[Market, str], Instrument | None] | None = None
+    """Replay only: builds an instrument for a native id no instrument list named."""
     _by_symbol: dict[tuple[Market, Symbol], Instrument] = attrs.field(factory=dict)
     _by_native: dict[tuple[Market, str], Instrument] = attrs.field(factory=dict)
 
@@ -154,6 +158,11 @@ class SymbolMap:
         try:
             return self._by_native[(market, native_id)]
         except KeyError:
+            if self.resolver is not None:
+                found = self.resolver(market, native_id)
+                if found is not None:
+                    self.add(found)
+                    return found
             raise UnknownInstrument(
                 f"{self.venue} {market.value} has no instrument {native_id!r}"
             ) from None
@@ -170,3 +179,34 @@ class SymbolMap:
 
     def __iter__(self) -> Iterator[Instrument]:
         return iter(self._by_symbol.values())
+
+
+_QUOTES = ("FDUSD", "USDT", "USDC", "BUSD", "TUSD", "USD", "BTC", "ETH", "BNB", "EUR", "TRY", "DAI")
+_PLACEHOLDER_STEP = Decimal("1E-8")
+
+
+def guess_split_instrument(
+    venue: str, market: Market, native_id: str, kind: SymbolKind
+) -> Instrument | None:
+    """An instrument for a concatenated native id (``BTCUSDT``) by its quote suffix.
+
+    For replaying captures that hold no instrument list: the filters are
+    placeholders (``1E-8``), which is all a book needs.
+    """
+    for quote in _QUOTES:
+        base = native_id[: -len(quote)]
+        if native_id.endswith(quote) and base.isalnum() and base:
+            try:
+                symbol = Symbol(base.upper(), quote, kind)
+            except ConfigError:
+                return None
+            return Instrument(
+                venue=venue,
+                symbol=symbol,
+                native_id=native_id,
+                market=market,
+                tick_size=_PLACEHOLDER_STEP,
+                lot_step=_PLACEHOLDER_STEP,
+                min_qty=_PLACEHOLDER_STEP,
+            )
+    return None

@@ -13,9 +13,13 @@ VENUES = ("binance", "bybit", "okx")
 
 
 def adapter_for(name: str) -> VenueAdapter:
-    """The adapter of venue ``name`` (``connector.venues.<name>.adapter.ADAPTER``)."""
+    """A new adapter of venue ``name`` (``connector.venues.<name>.adapter.new_adapter``).
+
+    Adapters may hold parser state (Bybit merges ticker deltas), so every session
+    and every replay gets its own.
+    """
     if name not in VENUES:
         raise ConfigError(f"unknown venue {name!r}: expected one of {', '.join(VENUES)}")
     module = importlib.import_module(f"connector.venues.{name}.adapter")
-    adapter: VenueAdapter = module.ADAPTER
+    adapter: VenueAdapter = module.new_adapter()
     return adapter

@@ -9,6 +9,7 @@ Rate limits: request weight per minute per API host (spot 6,000, USDⓈ-M
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
@@ -30,9 +31,9 @@ from connector.venues.adapter import (
 )
 from connector.venues.binance import parse, streams, symbols
 from connector.venues.binance.sync import BinanceFuturesSync, BinanceSpotSync
-from connector.venues.common import Sequencer, SymbolMap
+from connector.venues.common import Sequencer, SymbolMap, guess_split_instrument
 
-__all__ = ["ADAPTER", "BinanceAdapter"]
+__all__ = ["BinanceAdapter", "new_adapter"]
 
 _WEIGHT_PER_MINUTE = {Market.SPOT: 6000.0, Market.LINEAR: 2400.0}
 _TIME_PATH = {Market.SPOT: "/api/v3/time", Market.LINEAR: "/fapi/v1/time"}
@@ -119,6 +120,23 @@ class BinanceAdapter:
     def parse_instruments(self, market: Market, body: bytes) -> list[Instrument]:
         return symbols.parse_exchange_info(market, body)
 
+    def read_captured_rest(
+        self, url: str, body: bytes, symbols: SymbolMap, ts_recv_ns: int
+    ) -> list[Instrument | BookSnapshot]:
+        parts = urlsplit(url)
+        for market in (Market.SPOT, Market.LINEAR):
+            if parts.path == streams.EXCHANGE_INFO_PATH[market]:
+                return list(self.parse_instruments(market, body))
+            if parts.path == streams.DEPTH_PATH[market]:
+                native = parse_qs(parts.query).get("symbol", [""])[0].upper()
+                instrument = symbols.by_native(market, native)
+                return [self.parse_snapshot(market, instrument, body, ts_recv_ns)]
+        return []
+
+    def guess_instrument(self, market: Market, native_id: str) -> Instrument | None:
+        kind = SymbolKind.SPOT if market is Market.SPOT else SymbolKind.PERP
+        return guess_split_instrument(self.name, market, native_id, kind)
+
     def heartbeat(self, market: Market) -> HeartbeatRule:
         # Binance pings us (the websocket layer answers); silence means a dead socket.
         return HeartbeatRule(interval=3600.0, ping=None, timeout=60.0)
@@ -172,4 +190,5 @@ class BinanceAdapter:
         )
 
 
-ADAPTER = BinanceAdapter()
+def new_adapter() -> BinanceAdapter:
+    return BinanceAdapter()

@@ -1,0 +1,223 @@
+"""OKX v5 (spot and swap) described for the generic venue session (sans-I/O).
+
+One public socket carries every market; instrument ids name their market.
+Books: ``books`` (400 levels), a snapshot then updates chained by
+``seqId``/``prevSeqId`` and checked by CRC32 when the checksum is non-zero; a
+resync is an unsubscribe and subscribe. Rate limits are per endpoint (requests
+per 2 s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+import msgspec
+
+from connector.errors import (
+    AuthenticationFailed,
+    ConfigError,
+    ConnectorError,
+    ExchangeRejected,
+    MalformedMessage,
+    RateLimited,
+)
+from connector.model import BookSnapshot, Instrument, Market, Symbol, SymbolKind
+from connector.venues.adapter import (
+    Bucket,
+    ConnectionPlan,
+    HeartbeatRule,
+    RestCall,
+    StreamSpec,
+)
+from connector.venues.common import Sequencer, SymbolMap
+from connector.venues.okx import parse, streams, symbols
+from connector.venues.okx.sync import OkxSync
+
+__all__ = ["OkxAdapter", "new_adapter"]
+
+_MARKETS = (Market.SPOT, Market.SWAP)
+_AUTH_CODES = frozenset({"50100", "50101", "50102", "50103", "50104", "50105", "50111", "50113"})
+_PLACEHOLDER = "1E-8"
+# Requests per 2 s per IP, from the OKX v5 docs of each endpoint.
+_LIMITS = {"time": 10.0, "instruments": 20.0, "books": 40.0}
+
+
+class _Body(msgspec.Struct):
+    code: str
+    msg: str = ""
+
+
+class _TimeItem(msgspec.Struct):
+    ts: str
+
+
+class _Time(msgspec.Struct):
+    code: str
+    data: list[_TimeItem]
+
+
+_body = msgspec.json.Decoder(_Body)
+_time = msgspec.json.Decoder(_Time)
+
+
+class OkxAdapter:
+    """The :class:`~connector.venues.adapter.VenueAdapter` of OKX."""
+
+    name = "okx"
+
+    def market_for(self, symbol: Symbol) -> Market:
+        if symbol.kind is SymbolKind.SPOT:
+            return Market.SPOT
+        if symbol.kind is SymbolKind.PERP:
+            return Market.SWAP
+        raise ConfigError(f"okx: {symbol} is not supported (spot and perpetual swaps)")
+
+    def endpoints(self, endpoint: str) -> Mapping[str, str]:
+        if endpoint not in ("live", "testnet"):
+            raise ConfigError(f"okx: endpoint {endpoint!r} has no built-in URLs")
+        ws = streams.ws_url(demo=endpoint == "testnet")
+        base = ws[: ws.index("/ws/v5/")]
+        urls: dict[str, str] = {}
+        for market in _MARKETS:
+            urls[f"{market.value}.rest"] = streams.rest_url()
+            urls[f"{market.value}.ws"] = base
+        return urls
+
+    def buckets(self, market: Market) -> Sequence[Bucket]:
+        return [Bucket(name=name, capacity=n, period=2.0) for name, n in _LIMITS.items()]
+
+    def limit_headers(self, market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
+        return {}  # OKX sends no rate-limit headers; 429 / 50011 pause the limiter
+
+    def rest_error(self, status: int, body: bytes) -> ConnectorError | None:
+        try:
+            parsed = _body.decode(body)
+        except (msgspec.DecodeError, ValueError):
+            return None
+        if parsed.code == "0":
+            return None
+        text = f"okx: {parsed.code} {parsed.msg}"
+        if parsed.code in _AUTH_CODES:
+            return AuthenticationFailed(text, venue=self.name)
+        if parsed.code == "50011":
+            return RateLimited(text, retry_after=2.0, venue=self.name)
+        return ExchangeRejected(parsed.code, parsed.msg, venue=self.name)
+
+    def server_time_call(self, market: Market) -> RestCall:
+        return RestCall(path="/api/v5/public/time", weights={"time": 1})
+
+    def parse_server_time(self, body: bytes) -> int:
+        try:
+            return int(_time.decode(body).data[0].ts) * 1_000_000
+        except (msgspec.DecodeError, ValueError, IndexError) as exc:
+            raise MalformedMessage(f"okx server time: {exc}", raw=body) from exc
+
+    def instruments_call(self, market: Market) -> RestCall:
+        path = streams.instruments_path(symbols.inst_type(market))
+        return RestCall(path=path, weights={"instruments": 1})
+
+    def parse_instruments(self, market: Market, body: bytes) -> list[Instrument]:
+        return symbols.parse_instruments(market, body)
+
+    def read_captured_rest(
+        self, url: str, body: bytes, symbols_map: SymbolMap, ts_recv_ns: int
+    ) -> list[Instrument | BookSnapshot]:
+        parts = urlsplit(url)
+        if parts.path.endswith("/public/instruments"):
+            kind = parse_qs(parts.query).get("instType", [""])[0]
+            market = next((m for m in Market if _inst_type(m) == kind), None)
+            return list(self.parse_instruments(market, body)) if market else []
+        return []
+
+    def guess_instrument(self, market: Market, native_id: str) -> Instrument | None:
+        try:
+            actual = symbols.market_of(native_id)
+        except ConfigError:
+            return None
+        parts = native_id.split("-")
+        try:
+            if actual is Market.SPOT and len(parts) == 2:
+                symbol = Symbol(parts[0], parts[1], SymbolKind.SPOT)
+            elif actual is Market.SWAP and len(parts) == 3:
+                symbol = Symbol(parts[0], parts[1], SymbolKind.PERP)
+            else:
+                return None
+        except ConfigError:
+            return None
+        step = Decimal(_PLACEHOLDER)
+        return Instrument(
+            venue=self.name,
+            symbol=symbol,
+            native_id=native_id,
+            market=actual,
+            tick_size=step,
+            lot_step=step,
+            min_qty=step,
+        )
+
+    def heartbeat(self, market: Market) -> HeartbeatRule:
+        return HeartbeatRule(interval=20.0, ping=streams.ping_frame(), timeout=60.0)
+
+    def streams(self, market: Market, instrument: Instrument, channel: str) -> list[StreamSpec]:
+        name = streams.channel_name(channel)  # type: ignore[arg-type]
+        return [
+            StreamSpec(
+                market=market,
+                instrument=instrument,
+                channel=channel,
+                name=f"{name}:{instrument.native_id}",
+            )
+        ]
+
+    def plan_connections(
+        self, ws_base: Mapping[Market, str], specs: Sequence[StreamSpec]
+    ) -> list[ConnectionPlan]:
+        if not specs:
+            return []
+        first = specs[0].market
+        url = f"{ws_base[first].rstrip('/')}/ws/v5/public"
+        return [ConnectionPlan(market=first, url=url, streams=tuple(specs))]
+
+    def subscribe_frames(self, plan: ConnectionPlan) -> list[str]:
+        pairs = streams.subscribe_frames(_subscriptions(plan.streams))
+        return [frame for _, frame in pairs]
+
+    def resubscribe_frames(self, stream: StreamSpec) -> list[str]:
+        subs = _subscriptions([stream])
+        return [f for _, f in streams.unsubscribe_frames(subs) + streams.subscribe_frames(subs)]
+
+    def decode(
+        self, raw: str | bytes, market: Market, symbols_map: SymbolMap, ts_recv_ns: int
+    ) -> list[object]:
+        return list(parse.decode_frame(raw, symbols=symbols_map, ts_recv_ns=ts_recv_ns))
+
+    def new_sequencer(self, market: Market) -> Sequencer:
+        return OkxSync()
+
+    def book_depth(self, market: Market) -> int | None:
+        return streams.BOOK_DEPTH
+
+    def snapshot_call(self, market: Market, instrument: Instrument) -> RestCall | None:
+        return None  # resync = resubscribe; OKX then sends a snapshot with seqId
+
+    def parse_snapshot(
+        self, market: Market, instrument: Instrument, body: bytes, ts_recv_ns: int
+    ) -> BookSnapshot:
+        raise ConfigError("okx books resync by resubscribing, not from REST")
+
+
+def _inst_type(market: Market) -> str | None:
+    try:
+        return symbols.inst_type(market)
+    except ConfigError:
+        return None
+
+
+def _subscriptions(specs: Sequence[StreamSpec]) -> list[tuple[streams.Channel, str]]:
+    return [(s.channel, s.instrument.native_id) for s in specs]  # type: ignore[misc]
+
+
+def new_adapter() -> OkxAdapter:
+    return OkxAdapter()
