@@ -145,4 +145,3 @@ class Aggregator:
             self._quotes[symbol] = quote
             self._bus.publish(f"consolidated.bbo.{symbol}", quote)
         self._bus.publish(f"consolidated.book.{symbol}", book)
-

@@ -14,9 +14,9 @@ import contextlib
 import functools
 from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
 from types import TracebackType
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import attrs
 import structlog

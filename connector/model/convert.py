@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 import cattrs
 
-from connector.model.market import BookLevel
+from connector.model.market import BookLevel, VenueLevel
 from connector.model.symbols import Symbol
 
 __all__ = ["converter", "structure", "unstructure"]
@@ -42,6 +42,12 @@ def _level(value: object, _: object) -> BookLevel:
     return BookLevel(_decimal(value[0], None), _decimal(value[1], None))
 
 
+def _venue_level(value: object, _: object) -> VenueLevel:
+    if not isinstance(value, list | tuple) or len(value) != 3 or not isinstance(value[0], str):
+        raise ValueError(f"{value!r} is not a [venue, price, qty] triple")
+    return VenueLevel(value[0], _decimal(value[1], None), _decimal(value[2], None))
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter()
     conv.register_unstructure_hook(Decimal, str)
@@ -50,6 +56,8 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(Symbol, _symbol)
     conv.register_unstructure_hook(BookLevel, lambda lv: [str(lv.price), str(lv.qty)])
     conv.register_structure_hook(BookLevel, _level)
+    conv.register_unstructure_hook(VenueLevel, lambda lv: [lv.venue, str(lv.price), str(lv.qty)])
+    conv.register_structure_hook(VenueLevel, _venue_level)
     conv.register_unstructure_hook(dt.date, dt.date.isoformat)
     conv.register_structure_hook(dt.date, lambda v, _: dt.date.fromisoformat(v))
     return conv

@@ -93,7 +93,8 @@ class Symbol:
     def __str__(self) -> str:
         text = f"{self.base}-{self.quote}-{self.kind.value}"
         if self.expiry is not None:
-            text += "-" + self.expiry.strftime("%Y%m%d")
+            e = self.expiry
+            text += f"-{e.year:04d}{e.month:02d}{e.day:02d}"
         return text
 
 

@@ -1,0 +1,334 @@
+"""The book keeper: one symbol's book and its ``syncing -> valid -> invalid`` state.
+
+Pure state machine (sans-I/O). The market-data session feeds it the venue's
+snapshots and deltas, publishes :attr:`KeeperResult.update` on
+``orderbook.{venue}.{symbol}``, logs :attr:`KeeperResult.decision` when it is not
+:class:`~connector.venues.common.Apply`, and fetches a snapshot (Binance: a
+rate-limited REST request) or resubscribes (Bybit, OKX) when
+:attr:`KeeperResult.need_snapshot` is set.
+
+States (``connector.model.BookState``):
+
+* ``syncing``: waiting for a snapshot the buffered deltas can chain to.
+* ``valid``: the book is the venue's book; every update published says so.
+* ``invalid(reason)``: a gap, a checksum mismatch, a crossed book or an
+  :meth:`BookKeeper.invalidate` (reconnect, stale stream). The book is emptied and
+  the sequencer reset at once; the next message moves the state to ``syncing``.
+
+Guarantee: an update marked ``valid`` is only ever published after the change was
+applied, the book checked not crossed and the sequencer's :meth:`after_apply`
+(OKX checksum) accepted it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import attrs
+
+from connector.book.orderbook import OrderBook
+from connector.model import (
+    BookDelta,
+    BookSnapshot,
+    BookState,
+    BookStatus,
+    BookUpdate,
+    Market,
+    Symbol,
+)
+from connector.venues.common import APPLY, Apply, Decision, Drop, Resync, Sequencer
+
+__all__ = ["BookKeeper", "KeeperResult", "KeeperStatistics"]
+
+_NO_LEVELS: tuple[()] = ()
+
+
+class KeeperResult(NamedTuple):
+    """What the session must do after one input (a frozen value).
+
+    Attributes:
+        update: Publish this on ``orderbook.{venue}.{symbol}``; ``None`` when nothing
+            changed (buffered or dropped input).
+        state_changed: The book's state differs from before this input.
+        need_snapshot: Fetch a fresh snapshot for this symbol (Binance REST, rate
+            limited) or resubscribe (Bybit, OKX). Set once per sync attempt.
+        decision: The sequencer's decision on this input, for the session's log.
+    """
+
+    update: BookUpdate | None
+    state_changed: bool
+    need_snapshot: bool
+    decision: Decision
+
+
+@attrs.frozen(kw_only=True)
+class KeeperStatistics:
+    """A snapshot of one keeper's counters.
+
+    Attributes:
+        messages: Snapshots and deltas received.
+        deltas_applied: Deltas applied to the book (including drained buffered ones).
+        snapshots_applied: Snapshots loaded.
+        dropped: Inputs the sequencer dropped (old or duplicate).
+        gaps: Deltas that did not chain (sequence gaps).
+        resyncs: Times the keeper asked for a fresh snapshot.
+        checksums_checked: Applied updates that carried a non-zero checksum.
+        checksums_failed: Checksum (``after_apply``) failures.
+        crossed: Times the book was found crossed.
+        state: The current state.
+    """
+
+    messages: int
+    deltas_applied: int
+    snapshots_applied: int
+    dropped: int
+    gaps: int
+    resyncs: int
+    checksums_checked: int
+    checksums_failed: int
+    crossed: int
+    state: BookState
+
+
+_WAITING = BookState.syncing("waiting for snapshot")
+
+
+class BookKeeper:
+    """Owns one :class:`OrderBook` and drives it with a venue :class:`Sequencer`.
+
+    Args:
+        venue: Venue name, copied into every update.
+        market: Market segment of the symbol.
+        symbol: Canonical symbol.
+        sequencer: The venue's sequencing rule for this symbol (fresh, not shared).
+        depth: ``depth_limit`` of the book (see :class:`OrderBook`); ``None`` for
+            venues whose deltas cover the whole book (Binance).
+        snapshot_depth: Levels per side an update carries after a snapshot is
+            loaded (the top of the book); ``None``: the whole book. Updates after a
+            delta carry exactly the delta's changed levels.
+    """
+
+    def __init__(
+        self,
+        venue: str,
+        market: Market,
+        symbol: Symbol,
+        sequencer: Sequencer,
+        *,
+        depth: int | None,
+        snapshot_depth: int | None = None,
+    ) -> None:
+        self.venue = venue
+        self.market = market
+        self.symbol = symbol
+        self.sequencer = sequencer
+        self.snapshot_depth = snapshot_depth
+        self._book = OrderBook(depth_limit=depth)
+        self._state = _WAITING
+        self._valid = False
+        self._seq = 0
+        self._snapshot_requested = False
+        self._messages = 0
+        self._deltas_applied = 0
+        self._snapshots_applied = 0
+        self._dropped = 0
+        self._gaps = 0
+        self._resyncs = 0
+        self._checksums_checked = 0
+        self._checksums_failed = 0
+        self._crossed = 0
+
+    # -- views ---------------------------------------------------------------
+
+    @property
+    def book(self) -> OrderBook:
+        """The book (read it, never change it; empty unless the state is valid)."""
+        return self._book
+
+    @property
+    def state(self) -> BookState:
+        """The current state."""
+        return self._state
+
+    @property
+    def seq(self) -> int:
+        """The venue sequence number of the last applied change (0 before any)."""
+        return self._seq
+
+    def statistics(self) -> KeeperStatistics:
+        """A frozen snapshot of the counters and the state."""
+        return KeeperStatistics(
+            messages=self._messages,
+            deltas_applied=self._deltas_applied,
+            snapshots_applied=self._snapshots_applied,
+            dropped=self._dropped,
+            gaps=self._gaps,
+            resyncs=self._resyncs,
+            checksums_checked=self._checksums_checked,
+            checksums_failed=self._checksums_failed,
+            crossed=self._crossed,
+            state=self._state,
+        )
+
+    # -- inputs --------------------------------------------------------------
+
+    def on_delta(self, delta: BookDelta) -> KeeperResult:
+        """Feed one delta; apply it, buffer it, drop it or resync, as the sequencer says."""
+        self._messages += 1
+        decision = self.sequencer.on_delta(delta)
+        if decision is APPLY or type(decision) is Apply:
+            if not self._valid:
+                # A sequencer must not apply before a snapshot; treat it as a gap.
+                return self._fail(
+                    "sequencer applied a delta to a book that is not valid", decision, gap=True
+                )
+            book = self._book
+            book.apply(delta.bids, delta.asks)
+            self._deltas_applied += 1
+            if book.is_crossed():
+                return self._crossed_book(decision)
+            if delta.checksum:
+                self._checksums_checked += 1
+            check = self.sequencer.after_apply(book, delta)
+            if type(check) is Resync:
+                self._checksums_failed += 1
+                return self._fail(check.reason, check)
+            self._seq = delta.seq
+            update = BookUpdate(
+                venue=self.venue,
+                market=self.market,
+                symbol=self.symbol,
+                seq=delta.seq,
+                state=BookState.VALID,
+                bids=delta.bids,
+                asks=delta.asks,
+                best_bid=book.best_bid(),
+                best_ask=book.best_ask(),
+                ts_event_ns=delta.ts_event_ns,
+                ts_recv_ns=delta.ts_recv_ns,
+            )
+            return KeeperResult(update, False, False, decision)
+        if type(decision) is Resync:
+            self._gaps += 1
+            result = self._fail(decision.reason, decision)
+            # The delta that broke the chain may be the first the next snapshot
+            # chains to: offer it to the reset sequencer (it buffers or drops it).
+            self.sequencer.on_delta(delta)
+            return result
+        if type(decision) is Drop:
+            self._dropped += 1
+            return KeeperResult(None, False, False, decision)
+        # Buffer: waiting for a snapshot.
+        need = False
+        if not self._snapshot_requested and self.sequencer.needs_rest_snapshot:
+            self._snapshot_requested = True
+            self._resyncs += 1
+            need = True
+        if self._state.status is BookStatus.INVALID:
+            self._state = BookState.syncing(f"resync after: {self._state.reason}")
+            return KeeperResult(self._state_update(delta.seq), True, need, decision)
+        return KeeperResult(None, False, need, decision)
+
+    def on_snapshot(self, snapshot: BookSnapshot) -> KeeperResult:
+        """Feed one snapshot; load it and the buffered deltas, or ask for another."""
+        self._messages += 1
+        self._snapshot_requested = False
+        decision = self.sequencer.on_snapshot(snapshot)
+        if type(decision) is Resync:
+            return self._fail(decision.reason, decision)
+        if type(decision) is Drop:
+            self._dropped += 1
+            return KeeperResult(None, False, False, decision)
+        if type(decision) is not Apply:
+            return KeeperResult(None, False, False, decision)
+        book = self._book
+        sequencer = self.sequencer
+        book.load_snapshot(snapshot.bids, snapshot.asks)
+        self._snapshots_applied += 1
+        if book.is_crossed():
+            return self._crossed_book(decision)
+        if snapshot.checksum:
+            self._checksums_checked += 1
+        check = sequencer.after_apply(book, snapshot)
+        if type(check) is Resync:
+            self._checksums_failed += 1
+            return self._fail(check.reason, check)
+        seq = snapshot.seq
+        ts_event_ns = snapshot.ts_event_ns
+        ts_recv_ns = snapshot.ts_recv_ns
+        for delta in sequencer.drain():
+            book.apply(delta.bids, delta.asks)
+            self._deltas_applied += 1
+            if book.is_crossed():
+                return self._crossed_book(decision)
+            if delta.checksum:
+                self._checksums_checked += 1
+            check = sequencer.after_apply(book, delta)
+            if type(check) is Resync:
+                self._checksums_failed += 1
+                return self._fail(check.reason, check)
+            seq = delta.seq
+            ts_event_ns = delta.ts_event_ns
+            ts_recv_ns = delta.ts_recv_ns
+        changed = not self._valid
+        self._valid = True
+        self._state = BookState.VALID
+        self._seq = seq
+        depth = self.snapshot_depth
+        update = BookUpdate(
+            venue=self.venue,
+            market=self.market,
+            symbol=self.symbol,
+            seq=seq,
+            state=BookState.VALID,
+            bids=tuple(book.bids(depth)),
+            asks=tuple(book.asks(depth)),
+            best_bid=book.best_bid(),
+            best_ask=book.best_ask(),
+            snapshot=True,
+            ts_event_ns=ts_event_ns,
+            ts_recv_ns=ts_recv_ns,
+        )
+        return KeeperResult(update, changed, False, decision)
+
+    def invalidate(self, reason: str) -> KeeperResult:
+        """Mark the book invalid from outside (reconnect, stale stream) and resync it."""
+        return self._fail(reason, Resync(reason))
+
+    # -- internals -----------------------------------------------------------
+
+    def _crossed_book(self, decision: Decision) -> KeeperResult:
+        self._crossed += 1
+        bid = self._book.best_bid()
+        ask = self._book.best_ask()
+        reason = (
+            f"crossed book: best bid {bid.price if bid else None} >= "
+            f"best ask {ask.price if ask else None}"
+        )
+        return self._fail(reason, decision)
+
+    def _fail(self, reason: str, decision: Decision, *, gap: bool = False) -> KeeperResult:
+        if gap:
+            self._gaps += 1
+        before = self._state
+        self._valid = False
+        self._book.clear()
+        self.sequencer.reset()
+        self._state = BookState.invalid(reason)
+        self._snapshot_requested = True
+        self._resyncs += 1
+        return KeeperResult(self._state_update(self._seq), before != self._state, True, decision)
+
+    def _state_update(self, seq: int) -> BookUpdate:
+        return BookUpdate(
+            venue=self.venue,
+            market=self.market,
+            symbol=self.symbol,
+            seq=seq,
+            state=self._state,
+            bids=_NO_LEVELS,
+            asks=_NO_LEVELS,
+            best_bid=None,
+            best_ask=None,
+            snapshot=True,
+        )

@@ -1,0 +1,305 @@
+"""A client-side L2 order book: sorted price levels with exact Decimal prices.
+
+Pure logic (sans-I/O): no trio, no clock. One :class:`OrderBook` per venue symbol,
+owned by a :class:`~connector.book.keeper.BookKeeper`.
+
+Where prices become Decimal (the hot path): venues send prices and quantities as
+decimal strings. Building a ``Decimal`` and hashing it for the first time costs far
+more than a dict lookup, and the same price strings come back in message after
+message, so :func:`decimal_price` and :func:`decimal_qty` intern them through a
+bounded cache (:data:`DECIMAL_CACHE_SIZE` entries per cache; when a cache is full it
+is emptied and refills from the live prices, so memory stays bounded and the hit
+rate stays high). A cached Decimal's hash is computed once and reused by every
+book dict lookup. Parsers call :func:`levels_from_raw` to turn the venue's
+``[["price", "qty"], ...]`` into validated :class:`BookLevel` tuples once; the book
+and the published :class:`~connector.model.BookUpdate` share those objects.
+
+Ordering: each side is a dict ``price -> qty`` plus a
+:class:`sortedcontainers.SortedList` of the prices (ascending for both sides; bids
+are read from the end). Updating the quantity of an existing level is a dict
+store; only inserting or removing a level touches the sorted list (O(log n)).
+Keys are the Decimals themselves, so ordering is exact for any decimal text the
+venue sends (``"1e-5"`` sorts below ``"0.00001234"``, and ``"61800.2"`` and
+``"61800.20"`` are the same level; venues send plain decimal text, exponent
+notation is accepted too). Floats never appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal, InvalidOperation
+from itertools import islice
+
+from sortedcontainers import SortedList
+
+from connector.model import BookLevel
+
+__all__ = [
+    "DECIMAL_CACHE_SIZE",
+    "OrderBook",
+    "RawLevel",
+    "decimal_price",
+    "decimal_qty",
+    "levels_from_raw",
+]
+
+RawLevel = tuple[str, str]
+"""A level as the venue sends it: ``(price text, qty text)``."""
+
+DECIMAL_CACHE_SIZE = 100_000
+"""Entries kept by each interning cache before it is emptied and refilled."""
+
+_new_level = tuple.__new__
+
+
+_PRICES: dict[str, Decimal] = {}
+_QTYS: dict[str, Decimal] = {}
+
+
+def _convert(cache: dict[str, Decimal], text: str, *, positive: bool) -> Decimal:
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValueError(f"not a decimal number: {text!r}") from None
+    if not value.is_finite() or value.is_signed():
+        raise ValueError(f"not a finite non-negative number: {text!r}")
+    if positive and not value:
+        raise ValueError(f"price must be positive: {text!r}")
+    if len(cache) >= DECIMAL_CACHE_SIZE:
+        cache.clear()
+    cache[text] = value
+    return value
+
+
+def decimal_price(text: str) -> Decimal:
+    """The interned Decimal for a venue price string.
+
+    Raises:
+        ValueError: ``text`` is not a finite, strictly positive decimal number.
+    """
+    value = _PRICES.get(text)
+    return value if value is not None else _convert(_PRICES, text, positive=True)
+
+
+def decimal_qty(text: str) -> Decimal:
+    """The interned Decimal for a venue quantity string (zero allowed).
+
+    Raises:
+        ValueError: ``text`` is not a finite, non-negative decimal number.
+    """
+    value = _QTYS.get(text)
+    return value if value is not None else _convert(_QTYS, text, positive=False)
+
+
+def levels_from_raw(pairs: Sequence[Sequence[str]]) -> tuple[BookLevel, ...]:
+    """Convert the venue's ``[[price, qty], ...]`` strings into validated levels.
+
+    Only the first two elements of each level are read (OKX sends four).
+
+    Raises:
+        ValueError: a price that is not strictly positive, a qty that is negative,
+            or text that is not a finite decimal number; nothing is returned then.
+    """
+    prices = _PRICES
+    qtys = _QTYS
+    try:
+        # Hot path: plain dict subscripts (specialized by the interpreter) when
+        # every string was seen before and levels have exactly two elements.
+        return tuple([_new_level(BookLevel, (prices[p], qtys[q])) for p, q in pairs])
+    except (KeyError, ValueError):
+        pass
+    try:
+        # Levels with more than two elements (OKX), strings all seen before.
+        return tuple([_new_level(BookLevel, (prices[lv[0]], qtys[lv[1]])) for lv in pairs])
+    except KeyError:
+        pass
+    return tuple(
+        [_new_level(BookLevel, (decimal_price(lv[0]), decimal_qty(lv[1]))) for lv in pairs]
+    )
+
+
+class _Side:
+    """One side: ``price -> qty`` plus the prices in ascending order."""
+
+    __slots__ = ("keys", "levels")
+
+    def __init__(self) -> None:
+        self.levels: dict[Decimal, Decimal] = {}
+        self.keys: SortedList = SortedList()
+
+    def load(self, levels: Iterable[BookLevel]) -> None:
+        fresh: dict[Decimal, Decimal] = {}
+        for price, qty in levels:
+            if qty:
+                fresh[price] = qty
+            else:
+                fresh.pop(price, None)
+        self.levels = fresh
+        self.keys = SortedList(fresh)
+
+    def apply(self, levels: Iterable[BookLevel]) -> None:
+        book = self.levels
+        keys = self.keys
+        for price, qty in levels:
+            if qty:
+                if price not in book:
+                    keys.add(price)
+                book[price] = qty
+            elif book.pop(price, None) is not None:
+                keys.remove(price)
+
+    def clear(self) -> None:
+        self.levels = {}
+        self.keys = SortedList()
+
+
+class OrderBook:
+    """An L2 book: exact Decimal levels, O(log n) changes, best-first views.
+
+    Identity equality (no ``__eq__``): compare ``bids()`` and ``asks()`` lists.
+
+    Args:
+        depth_limit: Keep at most this many levels per side, dropping the far ones
+            after every snapshot and change. Only right for venues whose stream is a
+            window of fixed depth (Bybit ``orderbook.200``, OKX ``books``) where
+            levels can leave the window without an explicit delete. ``None`` (the
+            default, and right for Binance diff streams, which cover every price)
+            keeps everything the venue sends.
+    """
+
+    __slots__ = ("_asks", "_bids", "depth_limit")
+
+    def __init__(self, depth_limit: int | None = None) -> None:
+        if depth_limit is not None and depth_limit < 1:
+            raise ValueError(f"depth_limit must be positive or None, got {depth_limit}")
+        self.depth_limit = depth_limit
+        self._bids = _Side()
+        self._asks = _Side()
+
+    # -- changes -------------------------------------------------------------
+
+    def load_snapshot(self, bids: Iterable[BookLevel], asks: Iterable[BookLevel]) -> None:
+        """Replace the whole book; zero-qty levels in a snapshot are ignored."""
+        self._bids.load(bids)
+        self._asks.load(asks)
+        if self.depth_limit is not None:
+            self._trim(self.depth_limit)
+
+    def apply(self, bids: Iterable[BookLevel], asks: Iterable[BookLevel]) -> None:
+        """Apply changed levels: qty 0 removes a level (absent: no-op), else sets it.
+
+        Levels are trusted: they come from :func:`levels_from_raw` or a parser that
+        validated them.
+        """
+        self._bids.apply(bids)
+        self._asks.apply(asks)
+        if self.depth_limit is not None:
+            self._trim(self.depth_limit)
+
+    def apply_raw(
+        self, bids: Sequence[RawLevel], asks: Sequence[RawLevel]
+    ) -> tuple[tuple[BookLevel, ...], tuple[BookLevel, ...]]:
+        """Apply changed levels given as the venue's strings; return them as levels.
+
+        Every string is validated before anything changes, so a bad level leaves
+        the book untouched.
+
+        Raises:
+            ValueError: as :func:`levels_from_raw`.
+        """
+        bid_levels = levels_from_raw(bids)
+        ask_levels = levels_from_raw(asks)
+        self.apply(bid_levels, ask_levels)
+        return bid_levels, ask_levels
+
+    def load_snapshot_raw(self, bids: Sequence[RawLevel], asks: Sequence[RawLevel]) -> None:
+        """Replace the book from the venue's strings (validated before any change).
+
+        Raises:
+            ValueError: as :func:`levels_from_raw`.
+        """
+        bid_levels = levels_from_raw(bids)
+        ask_levels = levels_from_raw(asks)
+        self.load_snapshot(bid_levels, ask_levels)
+
+    def clear(self) -> None:
+        """Remove every level."""
+        self._bids.clear()
+        self._asks.clear()
+
+    def _trim(self, limit: int) -> None:
+        bids = self._bids
+        extra = len(bids.keys) - limit
+        if extra > 0:
+            for price in bids.keys[:extra]:
+                del bids.levels[price]
+            del bids.keys[:extra]
+        asks = self._asks
+        if len(asks.keys) > limit:
+            for price in asks.keys[limit:]:
+                del asks.levels[price]
+            del asks.keys[limit:]
+
+    # -- queries -------------------------------------------------------------
+
+    def best_bid(self) -> BookLevel | None:
+        """The highest bid, or ``None`` when there are no bids."""
+        side = self._bids
+        if not side.levels:
+            return None
+        price: Decimal = side.keys[-1]
+        return _new_level(BookLevel, (price, side.levels[price]))
+
+    def best_ask(self) -> BookLevel | None:
+        """The lowest ask, or ``None`` when there are no asks."""
+        side = self._asks
+        if not side.levels:
+            return None
+        price: Decimal = side.keys[0]
+        return _new_level(BookLevel, (price, side.levels[price]))
+
+    def bids(self, n: int | None = None) -> list[BookLevel]:
+        """The best ``n`` bids (all when ``None``), highest price first."""
+        side = self._bids
+        prices: Iterator[Decimal] = side.keys.islice(
+            start=None if n is None else max(len(side.keys) - n, 0), reverse=True
+        )
+        levels = side.levels
+        return [_new_level(BookLevel, (p, levels[p])) for p in prices]
+
+    def asks(self, n: int | None = None) -> list[BookLevel]:
+        """The best ``n`` asks (all when ``None``), lowest price first."""
+        side = self._asks
+        prices: Iterator[Decimal] = islice(side.keys, n)
+        levels = side.levels
+        return [_new_level(BookLevel, (p, levels[p])) for p in prices]
+
+    def bid_qty(self, price: Decimal) -> Decimal | None:
+        """The quantity bid at ``price``, or ``None`` when there is no such level."""
+        return self._bids.levels.get(price)
+
+    def ask_qty(self, price: Decimal) -> Decimal | None:
+        """The quantity offered at ``price``, or ``None`` when there is no such level."""
+        return self._asks.levels.get(price)
+
+    def is_crossed(self) -> bool:
+        """True when best bid >= best ask (an impossible, invalid book)."""
+        bids = self._bids.keys
+        asks = self._asks.keys
+        return bool(bids) and bool(asks) and bids[-1] >= asks[0]
+
+    @property
+    def bid_count(self) -> int:
+        """Number of bid levels."""
+        return len(self._bids.levels)
+
+    @property
+    def ask_count(self) -> int:
+        """Number of ask levels."""
+        return len(self._asks.levels)
+
+    def __repr__(self) -> str:
+        return (
+            f"<OrderBook bids={self.bid_count} asks={self.ask_count} "
+            f"best_bid={self.best_bid()} best_ask={self.best_ask()}>"
+        )

@@ -1,0 +1,168 @@
+"""The simulated venues' instruments, with the real venues' order filters.
+
+The filters are facts taken from real instrument listings in the shared
+fixtures (``../shared/fixtures``); each row names the file it came from in
+:attr:`SimInstrument.source`, and ``tests/sim/test_engine.py`` checks the table
+against those files. Where the newest capture lacks a symbol, an older capture
+of the same venue supplies it, so filters within one venue may come from
+different years (as they would on the real venue).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+import attrs
+
+__all__ = ["VENUE_MARKETS", "SimInstrument", "default_instruments", "find_instrument"]
+
+#: The two markets each simulated venue offers, spot first.
+VENUE_MARKETS: dict[str, tuple[str, str]] = {
+    "binance": ("spot", "linear"),
+    "bybit": ("spot", "linear"),
+    "okx": ("spot", "swap"),
+}
+
+_START_PRICES: dict[str, Decimal] = {
+    "BTC": Decimal("60000"),
+    "ETH": Decimal("3000"),
+    "SOL": Decimal("150"),
+}
+
+_GCT_BINANCE = "gocryptotrader/exchanges/binance/testdata/http.json"
+_CF_BINANCE_SPOT = "cryptofeed/master/sample_data/BINANCE.0"
+_CF_BINANCE_FUTURES = "cryptofeed/master/sample_data/BINANCE_FUTURES.0"
+_CF_BYBIT = "cryptofeed/v3/sample_data/BYBIT-dev.jsonl.zst"
+_CF_OKX = "cryptofeed/master/sample_data/OKX.0"
+_NT_OKX_SWAP = "nautilus_trader/crates/adapters/okx/test_data/http_get_instruments_swap.json"
+
+
+@attrs.frozen(kw_only=True)
+class SimInstrument:
+    """One instrument on one simulated venue.
+
+    Attributes:
+        venue: ``binance``, ``bybit`` or ``okx``.
+        market: ``spot`` or ``linear`` (Binance, Bybit); ``spot`` or ``swap`` (OKX).
+        native_id: The venue's id: ``BTCUSDT`` (Binance, Bybit), ``BTC-USDT``
+            (OKX spot), ``BTC-USDT-SWAP`` (OKX swap).
+        base: Base asset.
+        quote: Quote asset.
+        tick_size: Price increment.
+        lot_step: Quantity increment (contracts on OKX swap).
+        min_qty: Smallest order quantity.
+        min_notional: Smallest ``price * qty * contract_size``; 0 where the venue has none.
+        contract_size: Base units per contract (OKX swap ``ctVal``), else 1.
+        start_price: Where the synthetic mid starts (on the tick grid).
+        max_qty: Largest limit order quantity.
+        source: The fixture file (under ``../shared/fixtures``) the filters come from.
+    """
+
+    venue: str
+    market: str
+    native_id: str
+    base: str
+    quote: str
+    tick_size: Decimal
+    lot_step: Decimal
+    min_qty: Decimal
+    min_notional: Decimal
+    contract_size: Decimal
+    start_price: Decimal
+    max_qty: Decimal
+    source: str = ""
+
+
+# (venue, market, base) -> (tick_size, lot_step, min_qty, min_notional, contract_size, max_qty,
+# source). Values are copied verbatim from the named fixture file.
+_FILTERS: dict[tuple[str, str, str], tuple[str, str, str, str, str, str, str]] = {
+    # Binance spot exchangeInfo: PRICE_FILTER.tickSize, LOT_SIZE, NOTIONAL/MIN_NOTIONAL.
+    ("binance", "spot", "BTC"): ("0.01", "0.00001", "0.00001", "5", "1", "9000", _GCT_BINANCE),
+    ("binance", "spot", "ETH"): ("0.01", "0.0001", "0.0001", "5", "1", "9000", _GCT_BINANCE),
+    ("binance", "spot", "SOL"): ("0.01", "0.01", "0.01", "10", "1", "90000", _CF_BINANCE_SPOT),
+    # Binance USDⓈ-M exchangeInfo (PERPETUAL): PRICE_FILTER, LOT_SIZE, MIN_NOTIONAL.notional.
+    ("binance", "linear", "BTC"): ("0.10", "0.001", "0.001", "100", "1", "1000", _GCT_BINANCE),
+    ("binance", "linear", "ETH"): ("0.01", "0.001", "0.001", "20", "1", "10000", _GCT_BINANCE),
+    ("binance", "linear", "SOL"): ("0.001", "1", "1", "5", "1", "10000000", _CF_BINANCE_FUTURES),
+    # Bybit v5 instruments-info spot: tickSize, basePrecision, minOrderQty, minOrderAmt.
+    ("bybit", "spot", "BTC"): ("0.1", "0.000001", "0.000001", "5", "1", "230", _CF_BYBIT),
+    ("bybit", "spot", "ETH"): ("0.01", "0.00001", "0.00001", "5", "1", "8118", _CF_BYBIT),
+    ("bybit", "spot", "SOL"): ("0.01", "0.0001", "0.0001", "5", "1", "26000", _CF_BYBIT),
+    # Bybit v5 instruments-info linear: tickSize, qtyStep, minOrderQty, minNotionalValue.
+    ("bybit", "linear", "BTC"): ("0.10", "0.001", "0.001", "5", "1", "1500", _CF_BYBIT),
+    ("bybit", "linear", "ETH"): ("0.01", "0.01", "0.01", "5", "1", "10000", _CF_BYBIT),
+    ("bybit", "linear", "SOL"): ("0.010", "0.1", "0.1", "5", "1", "96000", _CF_BYBIT),
+    # OKX v5 public/instruments SPOT: tickSz, lotSz, minSz, maxLmtSz (OKX has no min notional).
+    ("okx", "spot", "BTC"): ("0.1", "0.00000001", "0.00001", "0", "1", "9999999999", _CF_OKX),
+    ("okx", "spot", "ETH"): ("0.01", "0.000001", "0.001", "0", "1", "999999999999", _CF_OKX),
+    ("okx", "spot", "SOL"): ("0.001", "0.000001", "0.01", "0", "1", "999999999999", _CF_OKX),
+    # OKX v5 public/instruments SWAP: tickSz, lotSz, minSz, ctVal, maxLmtSz (qty in contracts).
+    ("okx", "swap", "BTC"): ("0.1", "0.01", "0.01", "0", "0.01", "100000000", _NT_OKX_SWAP),
+    ("okx", "swap", "ETH"): ("0.01", "0.01", "0.01", "0", "0.1", "100000000", _NT_OKX_SWAP),
+    ("okx", "swap", "SOL"): ("0.001", "1", "1", "0", "1", "100000000", _CF_OKX),
+}
+
+
+def _native_id(venue: str, market: str, base: str, quote: str) -> str:
+    if venue == "okx":
+        return f"{base}-{quote}-SWAP" if market == "swap" else f"{base}-{quote}"
+    return f"{base}{quote}"
+
+
+def default_instruments(
+    venues: Iterable[str] = ("binance", "bybit", "okx"),
+    bases: Iterable[str] = ("BTC", "ETH", "SOL"),
+) -> list[SimInstrument]:
+    """Every base against USDT on every venue, in both of the venue's markets.
+
+    Args:
+        venues: Any of ``binance``, ``bybit``, ``okx``.
+        bases: Any of ``BTC``, ``ETH``, ``SOL``.
+
+    Returns:
+        Instruments ordered by venue, then market (spot first), then base.
+
+    Raises:
+        ValueError: For a venue or base the table does not know.
+    """
+    base_list = list(bases)
+    out: list[SimInstrument] = []
+    for venue in venues:
+        if venue not in VENUE_MARKETS:
+            raise ValueError(f"unknown simulated venue {venue!r}")
+        for market in VENUE_MARKETS[venue]:
+            for base in base_list:
+                key = (venue, market, base)
+                if key not in _FILTERS:
+                    raise ValueError(f"no simulated instrument for base {base!r}")
+                tick, step, min_qty, min_notional, contract, max_qty, source = _FILTERS[key]
+                tick_size = Decimal(tick)
+                out.append(
+                    SimInstrument(
+                        venue=venue,
+                        market=market,
+                        native_id=_native_id(venue, market, base, "USDT"),
+                        base=base,
+                        quote="USDT",
+                        tick_size=tick_size,
+                        lot_step=Decimal(step),
+                        min_qty=Decimal(min_qty),
+                        min_notional=Decimal(min_notional),
+                        contract_size=Decimal(contract),
+                        start_price=_START_PRICES[base].quantize(tick_size),
+                        max_qty=Decimal(max_qty),
+                        source=source,
+                    )
+                )
+    return out
+
+
+def find_instrument(
+    instruments: Iterable[SimInstrument], venue: str, market: str, native_id: str
+) -> SimInstrument | None:
+    """The instrument with this venue, market and native id, or ``None``."""
+    for inst in instruments:
+        if inst.venue == venue and inst.market == market and inst.native_id == native_id:
+            return inst
+    return None

@@ -1,0 +1,307 @@
+"""Server-side rate limits of the simulated venues, as the venues enforce them.
+
+Each limiter's ``check(...)`` returns a :class:`LimitVerdict`. When
+``verdict.allowed`` the front-end answers normally and appends
+``verdict.headers`` to its response; otherwise it returns
+``verdict.response()`` (status, headers and the venue's error body).
+
+* :class:`BinanceWeightLimiter`: request weight per IP per minute, header
+  ``X-MBX-USED-WEIGHT-1M`` on every response; over the limit a 429 with
+  ``Retry-After`` and code -1003; clients that keep sending while limited get a
+  418 and an IP ban that doubles each time (2 minutes first, 3 days at most).
+* :class:`BybitLimiter`: requests per endpoint per window (per IP or per key)
+  with ``X-Bapi-Limit``, ``X-Bapi-Limit-Status`` and
+  ``X-Bapi-Limit-Reset-Timestamp``; over the limit retCode 10006
+  ``"Too many visits!"`` with HTTP 200, as Bybit sends it.
+* :class:`OkxLimiter`: requests per endpoint per 2 s; over the limit HTTP 429
+  with code ``"50011"`` ``"Too Many Requests"``.
+
+Windows and limits are constructor arguments, so tests can hit them quickly.
+Windows are fixed (they reset at multiples of ``window`` on the limiter's
+clock), as Binance's minute buckets do. Memory: one small record per key, keys
+seen in the last window only (older ones are pruned on the next check).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+
+import attrs
+import msgspec
+import trio
+
+from connector.sim.server import Response
+
+__all__ = [
+    "BinanceWeightLimiter",
+    "BybitLimiter",
+    "LimitVerdict",
+    "OkxLimiter",
+    "binance_depth_weight",
+]
+
+_enc = msgspec.json.Encoder()
+
+
+@attrs.frozen(kw_only=True)
+class LimitVerdict:
+    """The outcome of one rate-limit check.
+
+    Attributes:
+        allowed: Answer the request normally.
+        headers: Headers to add to the response either way.
+        status: HTTP status when refused.
+        body: The venue's error body when refused.
+    """
+
+    allowed: bool
+    headers: tuple[tuple[str, str], ...] = ()
+    status: int = 200
+    body: bytes = b""
+
+    def response(self) -> Response:
+        """The refusal as a :class:`~connector.sim.server.Response`."""
+        return Response(status=self.status, body=self.body, headers=self.headers)
+
+
+def binance_depth_weight(market: str, limit: int) -> int:
+    """Request weight of a Binance depth request (spot ``/api/v3``, futures ``/fapi/v1``)."""
+    if market == "spot":
+        if limit <= 100:
+            return 5
+        if limit <= 500:
+            return 25
+        if limit <= 1000:
+            return 50
+        return 250
+    if limit <= 50:
+        return 2
+    if limit <= 100:
+        return 5
+    if limit <= 500:
+        return 10
+    return 20
+
+
+@attrs.define
+class _BinanceIp:
+    window_index: int
+    used: int = 0
+    strikes: int = 0
+    bans: int = 0
+    banned_until: float = -math.inf
+
+
+class BinanceWeightLimiter:
+    """Binance IP request-weight limiter.
+
+    Args:
+        limit: Weight per window (spot 6000, USDⓈ-M 2400).
+        window: Window length in seconds (60: the real ``1M`` interval; the
+            header keeps the ``1M`` name whatever the window).
+        strikes_before_ban: Over-limit requests tolerated after a 429 before
+            the IP is banned with 418.
+        ban_seconds: First ban length; each later ban doubles, up to ``max_ban``.
+        max_ban: Longest ban (3 days).
+        clock: Seconds clock (default :func:`trio.current_time`).
+        wall_ms: Epoch-ms clock for the "banned until" time.
+    """
+
+    def __init__(
+        self,
+        *,
+        limit: int = 6000,
+        window: float = 60.0,
+        strikes_before_ban: int = 3,
+        ban_seconds: float = 120.0,
+        max_ban: float = 3 * 86400.0,
+        clock: Callable[[], float] | None = None,
+        wall_ms: Callable[[], int] | None = None,
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self.strikes_before_ban = strikes_before_ban
+        self.ban_seconds = ban_seconds
+        self.max_ban = max_ban
+        self._clock = clock if clock is not None else trio.current_time
+        self._wall_ms = wall_ms if wall_ms is not None else (lambda: time.time_ns() // 1_000_000)
+        self._ips: dict[str, _BinanceIp] = {}
+
+    def used(self, ip: str) -> int:
+        """Weight used by ``ip`` in the current window."""
+        state = self._ips.get(ip)
+        if state is None or state.window_index != int(self._clock() // self.window):
+            return 0
+        return state.used
+
+    def check(self, ip: str, weight: int) -> LimitVerdict:
+        """Charge ``weight`` to ``ip`` and decide."""
+        now = self._clock()
+        index = int(now // self.window)
+        state = self._ips.get(ip)
+        if state is None:
+            if len(self._ips) > 10_000:
+                self._ips = {k: v for k, v in self._ips.items() if v.window_index == index}
+            state = _BinanceIp(window_index=index)
+            self._ips[ip] = state
+        if state.window_index != index:
+            state.window_index = index
+            state.used = 0
+            state.strikes = 0
+        if now < state.banned_until:
+            return self._banned(state, now)
+        if state.used + weight > self.limit:
+            state.strikes += 1
+            if state.strikes > self.strikes_before_ban + 1:
+                length = min(self.ban_seconds * (2**state.bans), self.max_ban)
+                state.bans += 1
+                state.banned_until = now + length
+                return self._banned(state, now)
+            retry = max(1, math.ceil((index + 1) * self.window - now))
+            msg = (
+                f"Too many requests; current limit of IP({ip}) is {self.limit} requests per "
+                "minute. Please use the websocket for live updates to avoid polling the API."
+            )
+            return LimitVerdict(
+                allowed=False,
+                status=429,
+                headers=(("X-MBX-USED-WEIGHT-1M", str(state.used)), ("Retry-After", str(retry))),
+                body=_enc.encode({"code": -1003, "msg": msg}),
+            )
+        state.used += weight
+        return LimitVerdict(allowed=True, headers=(("X-MBX-USED-WEIGHT-1M", str(state.used)),))
+
+    def _banned(self, state: _BinanceIp, now: float) -> LimitVerdict:
+        remaining = state.banned_until - now
+        until_ms = self._wall_ms() + int(remaining * 1000)
+        msg = (
+            f"Way too much request weight used; IP banned until {until_ms}. "
+            "Please use WebSocket Streams for live updates to avoid bans."
+        )
+        return LimitVerdict(
+            allowed=False,
+            status=418,
+            headers=(
+                ("X-MBX-USED-WEIGHT-1M", str(state.used)),
+                ("Retry-After", str(max(1, math.ceil(remaining)))),
+            ),
+            body=_enc.encode({"code": -1003, "msg": msg}),
+        )
+
+
+@attrs.define
+class _Bucket:
+    window_index: int
+    count: int = 0
+
+
+class _EndpointCounter:
+    """Fixed-window request counts per (key, endpoint)."""
+
+    def __init__(
+        self,
+        limits: Mapping[str, int],
+        default: int,
+        window: float,
+        clock: Callable[[], float] | None,
+    ) -> None:
+        self.limits = dict(limits)
+        self.default = default
+        self.window = window
+        self._clock = clock if clock is not None else trio.current_time
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+
+    def hit(self, key: str, path: str) -> tuple[bool, int, int, float]:
+        """Count one request: (allowed, limit, remaining, seconds until reset)."""
+        now = self._clock()
+        index = int(now // self.window)
+        limit = self.limits.get(path, self.default)
+        bucket = self._buckets.get((key, path))
+        if bucket is None:
+            if len(self._buckets) > 10_000:
+                self._buckets = {k: v for k, v in self._buckets.items() if v.window_index == index}
+            bucket = _Bucket(window_index=index)
+            self._buckets[(key, path)] = bucket
+        if bucket.window_index != index:
+            bucket.window_index = index
+            bucket.count = 0
+        reset_in = (index + 1) * self.window - now
+        if bucket.count >= limit:
+            return False, limit, 0, reset_in
+        bucket.count += 1
+        return True, limit, limit - bucket.count, reset_in
+
+
+class BybitLimiter:
+    """Bybit v5 per-endpoint limiter.
+
+    Args:
+        limits: Requests per window for each path (e.g. ``{"/v5/order/create": 10}``).
+        default: Limit for paths not listed.
+        window: Window in seconds (Bybit's per-second limits: 1.0).
+        clock: Seconds clock (default :func:`trio.current_time`).
+        wall_ms: Epoch-ms clock for the reset timestamp and ``time`` field.
+    """
+
+    def __init__(
+        self,
+        limits: Mapping[str, int] | None = None,
+        *,
+        default: int = 600,
+        window: float = 1.0,
+        clock: Callable[[], float] | None = None,
+        wall_ms: Callable[[], int] | None = None,
+    ) -> None:
+        self._counter = _EndpointCounter(limits or {}, default, window, clock)
+        self._wall_ms = wall_ms if wall_ms is not None else (lambda: time.time_ns() // 1_000_000)
+
+    def check(self, key: str, path: str) -> LimitVerdict:
+        """Count one request of ``key`` (IP or API key) to ``path`` and decide."""
+        ok, limit, remaining, reset_in = self._counter.hit(key, path)
+        now_ms = self._wall_ms()
+        headers = (
+            ("X-Bapi-Limit", str(limit)),
+            ("X-Bapi-Limit-Status", str(remaining)),
+            ("X-Bapi-Limit-Reset-Timestamp", str(now_ms + int(reset_in * 1000))),
+        )
+        if ok:
+            return LimitVerdict(allowed=True, headers=headers)
+        body = {
+            "retCode": 10006,
+            "retMsg": "Too many visits!",
+            "result": {},
+            "retExtInfo": {},
+            "time": now_ms,
+        }
+        return LimitVerdict(allowed=False, status=200, headers=headers, body=_enc.encode(body))
+
+
+class OkxLimiter:
+    """OKX v5 per-endpoint limiter (requests per 2 s by default).
+
+    Args:
+        limits: Requests per window for each path (e.g. ``{"/api/v5/market/books": 40}``).
+        default: Limit for paths not listed.
+        window: Window in seconds (OKX: 2.0).
+        clock: Seconds clock (default :func:`trio.current_time`).
+    """
+
+    def __init__(
+        self,
+        limits: Mapping[str, int] | None = None,
+        *,
+        default: int = 20,
+        window: float = 2.0,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self._counter = _EndpointCounter(limits or {}, default, window, clock)
+
+    def check(self, key: str, path: str) -> LimitVerdict:
+        """Count one request of ``key`` to ``path`` and decide."""
+        ok, _limit, _remaining, _reset = self._counter.hit(key, path)
+        if ok:
+            return LimitVerdict(allowed=True)
+        body = {"code": "50011", "msg": "Too Many Requests", "data": []}
+        return LimitVerdict(allowed=False, status=429, body=_enc.encode(body))

@@ -1,0 +1,282 @@
+"""Running the simulator: :func:`run` for tests and tools, :func:`serve_standalone` for the CLI.
+
+``async with run(...) as s:`` builds one :class:`~connector.sim.hub.SimVenue`
+per venue, starts its driver task and its front-end (looked up in
+:data:`FRONTENDS`), and yields a :class:`SimRun` once every port is bound.
+Leaving the block cancels everything.
+
+URLs (``s.urls[venue][key]``), one pair per market the venue serves:
+
+* ``"<market>.rest"``: the REST base URL, ``http://127.0.0.1:<port>``; append
+  the venue's documented path (``/api/v3/depth``, ``/fapi/v1/depth``,
+  ``/v5/market/orderbook``, ``/api/v5/market/books``).
+* ``"<market>.ws"``: the websocket base URL, ``ws://127.0.0.1:<port>``; append
+  the venue's documented websocket path (Binance ``/ws``, ``/ws/<stream>``,
+  ``/stream?streams=...``; Bybit ``/v5/public/spot``, ``/v5/public/linear``,
+  ``/v5/private``; OKX ``/ws/v5/public``, ``/ws/v5/private``).
+
+Markets: binance ``spot``/``linear`` (one port each, like the real hosts),
+bybit ``spot``/``linear``, okx ``spot``/``swap`` (the front-end decides
+whether they share a port; the keys exist either way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
+
+import attrs
+import structlog
+import trio
+
+from connector.model import BookLevel
+from connector.sim.faults import FaultInjector, FaultKind, FaultPlan, InjectedFault
+from connector.sim.hub import SimVenue
+from connector.sim.instruments import SimInstrument, default_instruments
+from connector.sim.server import Frontend, FrontendFactory, FrontendOptions
+
+__all__ = [
+    "FRONTENDS",
+    "SimRun",
+    "register_frontend",
+    "run",
+    "serve_standalone",
+]
+
+log = structlog.get_logger(__name__)
+
+#: Venue name -> front-end factory, or the module that defines ``create_frontend``.
+FRONTENDS: dict[str, FrontendFactory | str] = {
+    "binance": "connector.sim.binance",
+    "bybit": "connector.sim.bybit",
+    "okx": "connector.sim.okx",
+}
+
+
+def register_frontend(name: str, factory: FrontendFactory | str) -> None:
+    """Register (or replace) the front-end of venue ``name``."""
+    FRONTENDS[name] = factory
+
+
+def _factory(name: str) -> FrontendFactory:
+    entry = FRONTENDS.get(name)
+    if entry is None:
+        raise ValueError(f"no simulated front-end for venue {name!r}")
+    if isinstance(entry, str):
+        module = importlib.import_module(entry)
+        factory: FrontendFactory = module.create_frontend
+        return factory
+    return entry
+
+
+@attrs.define
+class SimRun:
+    """A running simulator (what ``async with run(...)`` yields).
+
+    Attributes:
+        urls: ``{venue: {"<market>.rest": url, "<market>.ws": url}}``.
+        venues: The venue hubs by name.
+        frontends: The front-ends by venue name.
+        injector: The run's fault injector.
+    """
+
+    urls: dict[str, dict[str, str]]
+    venues: dict[str, SimVenue]
+    frontends: dict[str, Frontend]
+    injector: FaultInjector
+
+    def venue(self, name: str) -> SimVenue:
+        """The hub of venue ``name`` (hooks: pause, resume, step, move_market...)."""
+        return self.venues[name]
+
+    @property
+    def fault_log(self) -> tuple[InjectedFault, ...]:
+        """Every fault injected so far, oldest first."""
+        return self.injector.log()
+
+    def engine_book(
+        self, venue: str, market: str, native_id: str, limit: int | None = None
+    ) -> tuple[tuple[BookLevel, ...], tuple[BookLevel, ...]]:
+        """The engine's book ``(bids, asks)`` best first, for comparisons."""
+        return self.venues[venue].book(market, native_id).engine.depth(limit)
+
+    def update_id(self, venue: str, market: str, native_id: str) -> int:
+        """The engine's current update id of one instrument."""
+        return self.venues[venue].book(market, native_id).update_id
+
+
+@asynccontextmanager
+async def run(
+    *,
+    venues: Sequence[str] = ("binance", "bybit", "okx"),
+    seed: int = 1,
+    faults: FaultPlan | None = None,
+    rate: float = 200.0,
+    instruments: Sequence[SimInstrument] | None = None,
+    okx_checksum: bool = False,
+    host: str = "127.0.0.1",
+    ports: Mapping[str, int] | None = None,
+    settings: Mapping[str, Mapping[str, object]] | None = None,
+    paused: bool = False,
+) -> AsyncIterator[SimRun]:
+    """Serve simulated venues on loopback for the duration of the block.
+
+    Args:
+        venues: Venue names; each must have a registered front-end.
+        seed: Seed of the synthetic flow (and the fault plan's default).
+        faults: Fault plan (None: no faults).
+        rate: Book changes per second per instrument.
+        instruments: Instruments to list (default: BTC, ETH, SOL against USDT
+            in both markets of every venue).
+        okx_checksum: OKX sends real CRC32 checksums instead of 0.
+        host: Address to bind.
+        ports: ``{"binance.spot": 9000, "okx": 9100, ...}``: a port per
+            ``venue.market``, or per venue (applies to its first market);
+            missing means any free port.
+        settings: Venue-specific knobs, ``{"binance": {"max_lifetime": 5.0}}``.
+        paused: Start with the drivers paused (step them with ``s.venue(v).step()``).
+
+    Yields:
+        The running :class:`SimRun`.
+    """
+    injector = FaultInjector(faults)
+    insts = list(instruments) if instruments is not None else default_instruments(venues)
+    hubs: dict[str, SimVenue] = {}
+    frontends: dict[str, Frontend] = {}
+    for name in venues:
+        mine = [i for i in insts if i.venue == name]
+        hub = SimVenue(name, mine, seed=seed, rate=rate, clock_skew_ms=injector.clock_skew_ms(name))
+        if paused:
+            hub.pause()
+        hubs[name] = hub
+        venue_ports: dict[str, int] = {}
+        for key, port in (ports or {}).items():
+            if key == name and hub.markets():
+                venue_ports[hub.markets()[0]] = port
+            elif key.startswith(name + "."):
+                venue_ports[key.split(".", 1)[1]] = port
+        options = FrontendOptions(
+            host=host,
+            ports=venue_ports,
+            okx_checksum=okx_checksum,
+            settings=dict((settings or {}).get(name, {})),
+        )
+        frontends[name] = _factory(name)(hub, injector, options)
+    urls: dict[str, dict[str, str]] = {}
+    async with trio.open_nursery() as nursery:
+        injector.start()
+        for name, skew in ((n, injector.clock_skew_ms(n)) for n in venues):
+            if skew:
+                injector.record(name, FaultKind.CLOCK_SKEW, detail=f"ms={skew}")
+        for name in venues:
+            await nursery.start(hubs[name].run)
+            urls[name] = await nursery.start(frontends[name].run)
+        log.info("sim.started", urls=urls)
+        try:
+            yield SimRun(urls=urls, venues=hubs, frontends=frontends, injector=injector)
+        finally:
+            nursery.cancel_scope.cancel()
+
+
+def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="connector sim", description="Serve simulated Binance, Bybit and OKX on loopback."
+    )
+    parser.add_argument("--venues", default="binance,bybit,okx", help="comma-separated venue names")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rate", type=float, default=200.0, help="book changes/s per instrument")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="VENUE[.MARKET]=PORT",
+        help="fixed port, e.g. binance.spot=9000 (repeatable)",
+    )
+    parser.add_argument("--bases", default="BTC,ETH,SOL", help="comma-separated base assets")
+    parser.add_argument(
+        "--markets", default="", help="comma-separated markets to list (default: all)"
+    )
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="VENUE.NAME=JSON",
+        help="front-end setting, e.g. bybit.immediate=true (repeatable)",
+    )
+    parser.add_argument("--okx-checksum", action="store_true", help="OKX sends real checksums")
+    return parser.parse_args(list(argv))
+
+
+async def serve_standalone(
+    argv: Sequence[str] = (),
+    *,
+    out: Callable[[str], None] | None = None,
+    task_status: trio.TaskStatus[dict[str, dict[str, str]]] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve the simulator until cancelled (``connector sim``).
+
+    Prints ONE JSON line first, ``{"binance": {"spot.rest": ..., ...}, ...}``,
+    then runs until cancelled (Ctrl-C).
+
+    Args:
+        argv: Command-line options (``--venues``, ``--seed``, ``--rate``,
+            ``--host``, ``--port venue.market=N``, ``--bases``, ``--markets``,
+            ``--setting venue.name=json``, ``--okx-checksum``).
+        out: Where the JSON line goes (default: stdout, flushed).
+        task_status: Started with the URL map.
+    """
+    args = _parse_args(argv)
+    if not structlog.is_configured():
+        # stdout carries the JSON line; keep logs off it.
+        structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+    venues = tuple(v.strip() for v in args.venues.split(",") if v.strip())
+    bases = tuple(b.strip() for b in args.bases.split(",") if b.strip())
+    markets = {m.strip() for m in args.markets.split(",") if m.strip()}
+    instruments = [
+        i for i in default_instruments(venues, bases) if not markets or i.market in markets
+    ]
+    ports: dict[str, int] = {}
+    for spec in args.port:
+        key, _, value = spec.partition("=")
+        ports[key.strip()] = int(value)
+    settings: dict[str, dict[str, object]] = {}
+    for spec in args.setting:
+        key, _, value = spec.partition("=")
+        venue, _, name = key.strip().partition(".")
+        try:
+            parsed: object = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
+        settings.setdefault(venue, {})[name] = parsed
+    async with run(
+        venues=venues,
+        seed=args.seed,
+        rate=args.rate,
+        instruments=instruments,
+        okx_checksum=args.okx_checksum,
+        host=args.host,
+        ports=ports,
+        settings=settings,
+    ) as sim:
+        line = json.dumps(sim.urls)
+        if out is None:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+        else:
+            out(line)
+        task_status.started(sim.urls)
+        await trio.sleep_forever()
+
+
+def _main() -> None:
+    with suppress(KeyboardInterrupt):
+        trio.run(serve_standalone, sys.argv[1:])
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,478 @@
+"""Binance market-data frames and REST depth bodies into normalized events (sans-I/O).
+
+One entry point for websocket frames, :func:`decode_frame`, and one for REST depth
+snapshots, :func:`parse_depth_snapshot`. Decoding uses ``msgspec`` typed structs;
+prices and quantities stay the venue's strings until they become interned Decimals
+once (:func:`connector.book.orderbook.levels_from_raw`), so the hot path builds no
+intermediate dicts and no floats.
+
+What comes out (the ``BinanceEvent`` union):
+
+* ``depthUpdate`` diff -> :class:`BookDelta` (``first_seq=U``, ``seq=u``,
+  ``prev_seq=pu`` on futures, ``None`` on spot).
+* partial depth (``<sym>@depth5|10|20[@100ms]``) and REST depth ->
+  :class:`BookSnapshot` (``seq=lastUpdateId``; futures partial depth: ``seq=u``).
+* ``bookTicker`` -> :class:`Quote` (``seq=u``); ``trade`` and ``aggTrade`` ->
+  :class:`Trade`; ``24hrTicker`` -> :class:`Ticker`.
+* subscription replies and errors, ``serverShutdown`` -> :class:`ControlMessage`.
+* Other events (``kline``, ``markPrice``, user-data events) -> nothing (``[]``):
+  they are valid frames this module does not normalize.
+
+Errors: anything that is not what Binance documents (bad JSON, a missing or
+mistyped field, a negative quantity, a non-positive price, non-finite numbers)
+raises :class:`MalformedMessage` carrying the raw text; a frame for a symbol that
+is not in the :class:`SymbolMap` raises :class:`UnknownSymbol` (a
+``MalformedMessage`` subclass, so a session that logs-and-skips malformed input
+handles both, and can count them apart). Unknown extra fields are ignored.
+Decoding never touches any book, so a bad frame cannot corrupt state.
+
+Times: Binance sends milliseconds; events carry int nanoseconds. ``ts_event_ns`` is
+the transaction time ``T`` when the venue sends it, else the event time ``E``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from connector.book.orderbook import decimal_price, decimal_qty, levels_from_raw
+from connector.errors import MalformedMessage, UnknownInstrument
+from connector.model import (
+    BookDelta,
+    BookSnapshot,
+    Market,
+    Quote,
+    Side,
+    Symbol,
+    Ticker,
+    Trade,
+)
+from connector.venues.common import ControlMessage, SymbolMap
+
+__all__ = [
+    "VENUE",
+    "BinanceEvent",
+    "UnknownSymbol",
+    "decode_frame",
+    "parse_depth_snapshot",
+]
+
+VENUE = "binance"
+_MS = 1_000_000
+
+BinanceEvent = BookDelta | BookSnapshot | Quote | Trade | Ticker | ControlMessage
+RawLevels = list[tuple[str, str]]
+
+
+class UnknownSymbol(MalformedMessage):
+    """A frame for a native symbol that the symbol map does not list."""
+
+    def __init__(self, native_id: str, *, raw: str | bytes = "") -> None:
+        super().__init__(f"binance frame for unknown symbol {native_id!r}", raw=raw, venue=VENUE)
+        self.native_id = native_id
+
+
+# -- wire structs -------------------------------------------------------------
+
+
+class _ErrorBody(msgspec.Struct):
+    code: int | str = 0
+    msg: str = ""
+
+
+class _Envelope(msgspec.Struct):
+    """Any frame: a combined-stream wrapper, a reply, or a raw event's head."""
+
+    stream: str | None = None
+    data: msgspec.Raw = msgspec.Raw(b"")
+    id: int | str | None = None
+    result: msgspec.Raw = msgspec.Raw(b"")
+    error: _ErrorBody | None = None
+    code: int | str | None = None
+    msg: str | None = None
+    e: str | None = None
+    lastUpdateId: int | None = None
+    u: int | None = None
+    s: str | None = None
+
+
+class _DepthUpdate(msgspec.Struct, kw_only=True):
+    """``depthUpdate``: spot ``U``/``u``; futures adds ``pu`` and ``T``."""
+
+    E: int = 0
+    T: int = 0
+    s: str
+    U: int
+    u: int
+    pu: int | None = None
+    b: RawLevels
+    a: RawLevels
+
+
+class _PartialDepth(msgspec.Struct, kw_only=True):
+    """Spot partial depth and the spot/futures REST depth body."""
+
+    lastUpdateId: int
+    E: int = 0
+    T: int = 0
+    bids: RawLevels
+    asks: RawLevels
+
+
+class _BookTicker(msgspec.Struct, kw_only=True):
+    """``bookTicker``: spot has no ``e``/``E``/``T``; futures has them."""
+
+    u: int
+    s: str
+    b: str
+    B: str
+    a: str
+    A: str
+    E: int = 0
+    T: int = 0
+
+
+class _Trade(msgspec.Struct, kw_only=True):
+    E: int = 0
+    T: int = 0
+    s: str
+    t: int
+    p: str
+    q: str
+    m: bool
+
+
+class _AggTrade(msgspec.Struct, kw_only=True):
+    E: int = 0
+    T: int = 0
+    s: str
+    a: int
+    p: str
+    q: str
+    m: bool
+
+
+class _Ticker24h(msgspec.Struct, kw_only=True):
+    E: int = 0
+    s: str
+    c: str
+    o: str | None = None
+    h: str | None = None
+    low: str | None = msgspec.field(name="l", default=None)
+    v: str | None = None
+    q: str | None = None
+    b: str | None = None
+    B: str | None = None
+    a: str | None = None
+    A: str | None = None
+
+
+_envelope = msgspec.json.Decoder(_Envelope)
+_depth_update = msgspec.json.Decoder(_DepthUpdate)
+_partial_depth = msgspec.json.Decoder(_PartialDepth)
+_book_ticker = msgspec.json.Decoder(_BookTicker)
+_trade = msgspec.json.Decoder(_Trade)
+_agg_trade = msgspec.json.Decoder(_AggTrade)
+_ticker = msgspec.json.Decoder(_Ticker24h)
+
+# Stream-name suffix (after the first "@") -> what the payload is.
+_DIFF, _PARTIAL, _BBO, _TRADE, _AGG, _TICKER, _OTHER = range(7)
+_KIND_BY_EVENT = {
+    "depthUpdate": _DIFF,
+    "bookTicker": _BBO,
+    "trade": _TRADE,
+    "aggTrade": _AGG,
+    "24hrTicker": _TICKER,
+}
+_kind_cache: dict[str, int] = {}
+
+
+def _stream_kind(stream: str) -> int:
+    kind = _kind_cache.get(stream)
+    if kind is not None:
+        return kind
+    suffix = stream.partition("@")[2]
+    name = suffix.partition("@")[0]
+    if name == "depth":
+        kind = _DIFF
+    elif name in ("depth5", "depth10", "depth20"):
+        kind = _PARTIAL
+    elif name == "bookTicker":
+        kind = _BBO
+    elif name == "trade":
+        kind = _TRADE
+    elif name == "aggTrade":
+        kind = _AGG
+    elif name == "ticker":
+        kind = _TICKER
+    else:
+        kind = _OTHER
+    if len(_kind_cache) < 100_000:
+        _kind_cache[stream] = kind
+    return kind
+
+
+# -- entry points -------------------------------------------------------------
+
+
+def decode_frame(
+    raw: bytes | str, *, market: Market, symbols: SymbolMap, ts_recv_ns: int
+) -> list[BinanceEvent]:
+    """Decode one websocket frame (combined ``{"stream","data"}`` or raw).
+
+    Inputs shown by the captures: depth diffs, ``bookTicker`` and ``trade`` in
+    ``hftbacktest/examples/{usdm,spot}/btcusdt_20240808.gz``; ``aggTrade``,
+    ``kline`` and spot ``bookTicker`` in ``cryptofeed/master/sample_data/BINANCE.ws.1.0``
+    and ``BINANCE_FUTURES.ws.1.0``; ``24hrTicker`` in
+    ``gocryptotrader/exchanges/binance/testdata/wsHandleData.json``.
+
+    Raw (uncombined) partial-depth frames carry no symbol and cannot be decoded:
+    subscribe through combined streams (``/stream``) as :mod:`.streams` does.
+
+    Args:
+        raw: The frame text.
+        market: ``Market.SPOT`` or ``Market.LINEAR`` (which socket it came from).
+        symbols: The venue's symbol map, to turn ``BTCUSDT`` into a canonical symbol.
+        ts_recv_ns: When we received the frame.
+
+    Returns:
+        Zero or more events, in frame order.
+
+    Raises:
+        MalformedMessage: the frame is not what Binance documents.
+        UnknownSymbol: the frame is for a symbol the map does not list.
+    """
+    try:
+        head = _envelope.decode(raw)
+        stream = head.stream
+        if stream is not None and head.data:
+            return _decode_payload(
+                _stream_kind(stream), head.data, stream, raw, market, symbols, ts_recv_ns
+            )
+        if head.id is not None or head.error is not None or head.code is not None:
+            return [_control(head)]
+        event = head.e
+        if event is not None:
+            if event == "serverShutdown":
+                return [ControlMessage(kind="info", detail="serverShutdown")]
+            kind = _KIND_BY_EVENT.get(event, _OTHER)
+            return _decode_payload(kind, raw, None, raw, market, symbols, ts_recv_ns)
+        if head.lastUpdateId is not None:
+            raise MalformedMessage(
+                "binance partial depth without a stream name: use combined streams",
+                raw=raw,
+                venue=VENUE,
+            )
+        if head.u is not None and head.s is not None:
+            return _decode_payload(_BBO, raw, None, raw, market, symbols, ts_recv_ns)
+        raise MalformedMessage("binance frame of unknown shape", raw=raw, venue=VENUE)
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise MalformedMessage(f"malformed binance frame: {exc}", raw=raw, venue=VENUE) from exc
+
+
+def parse_depth_snapshot(
+    body: bytes | str, *, market: Market, symbol: Symbol, ts_recv_ns: int = 0
+) -> BookSnapshot:
+    """Parse a REST depth body (``/api/v3/depth``, ``/fapi/v1/depth``) into a snapshot.
+
+    Shown by ``cryptofeed/master/sample_data/BINANCE.http.0.0`` (spot: ``lastUpdateId``,
+    ``bids``, ``asks``) and ``BINANCE_FUTURES.http.0.0`` (futures adds ``E`` and ``T``).
+
+    Raises:
+        MalformedMessage: the body is not a depth snapshot, or a level is impossible.
+    """
+    try:
+        msg = _partial_depth.decode(body)
+        bids = levels_from_raw(msg.bids)
+        asks = levels_from_raw(msg.asks)
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise MalformedMessage(
+            f"malformed binance depth snapshot: {exc}", raw=body, venue=VENUE
+        ) from exc
+    return BookSnapshot(
+        venue=VENUE,
+        market=market,
+        symbol=symbol,
+        seq=msg.lastUpdateId,
+        bids=bids,
+        asks=asks,
+        ts_event_ns=(msg.T or msg.E) * _MS,
+        ts_recv_ns=ts_recv_ns,
+    )
+
+
+# -- internals ----------------------------------------------------------------
+
+
+def _symbol(symbols: SymbolMap, market: Market, native: str, raw: bytes | str) -> Symbol:
+    try:
+        return symbols.by_native(market, native).symbol
+    except UnknownInstrument:
+        raise UnknownSymbol(native, raw=raw) from None
+
+
+def _decode_payload(
+    kind: int,
+    payload: bytes | str | msgspec.Raw,
+    stream: str | None,
+    raw: bytes | str,
+    market: Market,
+    symbols: SymbolMap,
+    ts_recv_ns: int,
+) -> list[BinanceEvent]:
+    if kind == _DIFF:
+        d = _depth_update.decode(payload)
+        symbol = _symbol(symbols, market, d.s, raw)
+        if stream is not None and _stream_kind(stream) == _PARTIAL:
+            return [
+                BookSnapshot(
+                    venue=VENUE,
+                    market=market,
+                    symbol=symbol,
+                    seq=d.u,
+                    bids=levels_from_raw(d.b),
+                    asks=levels_from_raw(d.a),
+                    ts_event_ns=(d.T or d.E) * _MS,
+                    ts_recv_ns=ts_recv_ns,
+                )
+            ]
+        if d.U > d.u:
+            raise MalformedMessage(
+                f"binance depthUpdate with U={d.U} > u={d.u}", raw=raw, venue=VENUE
+            )
+        return [
+            BookDelta(
+                venue=VENUE,
+                market=market,
+                symbol=symbol,
+                first_seq=d.U,
+                seq=d.u,
+                prev_seq=d.pu,
+                bids=levels_from_raw(d.b),
+                asks=levels_from_raw(d.a),
+                ts_event_ns=(d.T or d.E) * _MS,
+                ts_recv_ns=ts_recv_ns,
+            )
+        ]
+    if kind == _PARTIAL:
+        if market is Market.LINEAR:
+            # Futures partial depth is shaped like a diff (with "s", "u").
+            return _decode_payload(_DIFF, payload, stream, raw, market, symbols, ts_recv_ns)
+        p = _partial_depth.decode(payload)
+        assert stream is not None
+        symbol = _symbol(symbols, market, stream.partition("@")[0].upper(), raw)
+        return [
+            BookSnapshot(
+                venue=VENUE,
+                market=market,
+                symbol=symbol,
+                seq=p.lastUpdateId,
+                bids=levels_from_raw(p.bids),
+                asks=levels_from_raw(p.asks),
+                ts_event_ns=(p.T or p.E) * _MS,
+                ts_recv_ns=ts_recv_ns,
+            )
+        ]
+    if kind == _BBO:
+        t = _book_ticker.decode(payload)
+        bid = _optional_price(t.b)
+        ask = _optional_price(t.a)
+        return [
+            Quote(
+                venue=VENUE,
+                market=market,
+                symbol=_symbol(symbols, market, t.s, raw),
+                bid=bid,
+                bid_qty=decimal_qty(t.B) if bid is not None else None,
+                ask=ask,
+                ask_qty=decimal_qty(t.A) if ask is not None else None,
+                seq=t.u,
+                ts_event_ns=(t.T or t.E) * _MS,
+                ts_recv_ns=ts_recv_ns,
+            )
+        ]
+    if kind == _TRADE:
+        tr = _trade.decode(payload)
+        return [
+            Trade(
+                venue=VENUE,
+                market=market,
+                symbol=_symbol(symbols, market, tr.s, raw),
+                trade_id=str(tr.t),
+                price=decimal_price(tr.p),
+                qty=decimal_qty(tr.q),
+                # m: the buyer is the maker, so the taker sold.
+                aggressor=Side.SELL if tr.m else Side.BUY,
+                ts_event_ns=(tr.T or tr.E) * _MS,
+                ts_recv_ns=ts_recv_ns,
+            )
+        ]
+    if kind == _AGG:
+        ag = _agg_trade.decode(payload)
+        return [
+            Trade(
+                venue=VENUE,
+                market=market,
+                symbol=_symbol(symbols, market, ag.s, raw),
+                trade_id=str(ag.a),
+                price=decimal_price(ag.p),
+                qty=decimal_qty(ag.q),
+                aggressor=Side.SELL if ag.m else Side.BUY,
+                ts_event_ns=(ag.T or ag.E) * _MS,
+                ts_recv_ns=ts_recv_ns,
+            )
+        ]
+    if kind == _TICKER:
+        tk = _ticker.decode(payload)
+        return [
+            Ticker(
+                venue=VENUE,
+                market=market,
+                symbol=_symbol(symbols, market, tk.s, raw),
+                last=_optional_price(tk.c),
+                bid=_optional_price(tk.b),
+                bid_qty=_optional_qty(tk.B),
+                ask=_optional_price(tk.a),
+                ask_qty=_optional_qty(tk.A),
+                open_24h=_optional_price(tk.o),
+                high_24h=_optional_price(tk.h),
+                low_24h=_optional_price(tk.low),
+                volume_24h=_optional_qty(tk.v),
+                quote_volume_24h=_optional_qty(tk.q),
+                ts_event_ns=tk.E * _MS,
+                ts_recv_ns=ts_recv_ns,
+            )
+        ]
+    return []
+
+
+def _optional_price(text: str | None) -> Decimal | None:
+    """A price that may be absent or zero (an empty side, no trade yet) -> ``None``."""
+    if text is None:
+        return None
+    value = decimal_qty(text)
+    return value if value else None
+
+
+def _optional_qty(text: str | None) -> Decimal | None:
+    return None if text is None else decimal_qty(text)
+
+
+def _control(head: _Envelope) -> ControlMessage:
+    request_id = None if head.id is None else str(head.id)
+    if head.error is not None:
+        return ControlMessage(
+            kind="error",
+            ok=False,
+            detail=f"code {head.error.code}: {head.error.msg}",
+            request_id=request_id,
+        )
+    if head.code is not None:
+        return ControlMessage(
+            kind="error", ok=False, detail=f"code {head.code}: {head.msg}", request_id=request_id
+        )
+    # {"result": null, "id": n} acknowledges SUBSCRIBE/UNSUBSCRIBE (the same reply
+    # for both: correlate by request_id); a list answers LIST_SUBSCRIPTIONS.
+    result = bytes(head.result).decode() if head.result else "null"
+    return ControlMessage(kind="info", ok=True, detail=f"result={result}", request_id=request_id)

@@ -1,0 +1,189 @@
+"""Bybit v5 instruments: ``/v5/market/instruments-info`` to :class:`Instrument`.
+
+Native ids (``BTCUSDT``, ``BTCPERP``, ``BTCUSDT-14AUG26``) stay in this module and
+the :class:`~connector.venues.common.SymbolMap` it builds; the rest of the library
+sees canonical symbols (``BTC-USDT-SPOT``, ``BTC-USDC-PERP``, ``BTC-USDT-FUT-20260814``).
+
+Fixture: ``cryptofeed/v3/sample_data/BYBIT-dev.jsonl.zst`` (the two ``http`` records).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
+import msgspec
+import structlog
+
+from connector.errors import InvalidSymbol, MalformedMessage
+from connector.model import Instrument, InstrumentStatus, Market, Symbol, SymbolKind
+from connector.venues.common import SymbolMap
+
+__all__ = ["CATEGORIES", "VENUE", "build_symbol_map", "category", "parse_instruments"]
+
+log = structlog.get_logger(__name__)
+
+VENUE = "bybit"
+
+CATEGORIES: dict[Market, str] = {Market.SPOT: "spot", Market.LINEAR: "linear"}
+"""The ``category`` query value of each market this library trades on Bybit."""
+
+_STATUS = {
+    "Trading": InstrumentStatus.TRADING,
+    "PreLaunch": InstrumentStatus.PRE_TRADING,
+    "Delivering": InstrumentStatus.HALTED,
+    "Closed": InstrumentStatus.DELISTED,
+}
+
+
+class _PriceFilter(msgspec.Struct):
+    tickSize: str
+
+
+class _LotSizeFilter(msgspec.Struct):
+    minOrderQty: str
+    maxOrderQty: str = ""
+    basePrecision: str = ""
+    qtyStep: str = ""
+    minOrderAmt: str = ""
+    minNotionalValue: str = ""
+
+
+class _Item(msgspec.Struct):
+    symbol: str
+    baseCoin: str
+    quoteCoin: str
+    status: str
+    priceFilter: _PriceFilter
+    lotSizeFilter: _LotSizeFilter
+    contractType: str = ""
+    deliveryTime: str = "0"
+    settleCoin: str = ""
+
+
+class _Result(msgspec.Struct):
+    items: list[_Item] = msgspec.field(name="list")
+    category: str = ""
+    nextPageCursor: str | None = None
+
+
+class _Body(msgspec.Struct):
+    retCode: int
+    retMsg: str = ""
+    result: _Result | None = None
+
+
+_body_decoder = msgspec.json.Decoder(_Body)
+
+
+def category(market: Market) -> str:
+    """The Bybit ``category`` for a market (``spot`` or ``linear``).
+
+    Raises:
+        ValueError: Bybit is not traded in that market by this library.
+    """
+    try:
+        return CATEGORIES[market]
+    except KeyError:
+        raise ValueError(f"bybit has no {market.value} market here (spot, linear)") from None
+
+
+def parse_instruments(market: Market, body: str | bytes) -> list[Instrument]:
+    """Parse one ``/v5/market/instruments-info`` response body.
+
+    Instruments this library cannot represent (options, inverse contracts, assets
+    whose names are not canonical) are skipped and logged, not errors.
+
+    Args:
+        market: ``Market.SPOT`` or ``Market.LINEAR``: the ``category`` requested.
+        body: The raw response body.
+
+    Returns:
+        The instruments, in the venue's order.
+
+    Raises:
+        MalformedMessage: The body is not an instruments-info answer, or the venue
+            answered with a non-zero ``retCode``.
+    """
+    category(market)
+    try:
+        parsed = _body_decoder.decode(body)
+    except msgspec.DecodeError as exc:
+        raise MalformedMessage(f"bybit instruments-info: {exc}", raw=body, venue=VENUE) from exc
+    if parsed.retCode != 0 or parsed.result is None:
+        raise MalformedMessage(
+            f"bybit instruments-info: retCode {parsed.retCode} {parsed.retMsg}",
+            raw=body,
+            venue=VENUE,
+        )
+    out: list[Instrument] = []
+    for item in parsed.result.items:
+        try:
+            instrument = _instrument(market, item)
+        except (InvalidSymbol, InvalidOperation, ValueError) as exc:
+            log.info("bybit.instrument.skipped", native_id=item.symbol, reason=str(exc))
+            continue
+        if instrument is not None:
+            out.append(instrument)
+    return out
+
+
+def build_symbol_map(instruments: Iterable[Instrument]) -> SymbolMap:
+    """A :class:`SymbolMap` for Bybit holding ``instruments`` (all markets at once).
+
+    Raises:
+        SymbolCollision: two instruments of one market share a canonical symbol.
+    """
+    symbols = SymbolMap(VENUE)
+    symbols.extend(instruments)
+    return symbols
+
+
+def _instrument(market: Market, item: _Item) -> Instrument | None:
+    lot = item.lotSizeFilter
+    if market is Market.SPOT:
+        symbol = Symbol(item.baseCoin, item.quoteCoin, SymbolKind.SPOT)
+        step = lot.basePrecision or lot.qtyStep
+        notional = lot.minOrderAmt
+    else:
+        if item.contractType == "LinearPerpetual":
+            symbol = Symbol(item.baseCoin, item.quoteCoin, SymbolKind.PERP)
+        elif item.contractType == "LinearFutures":
+            expiry = dt.datetime.fromtimestamp(int(item.deliveryTime) / 1000, tz=dt.UTC).date()
+            symbol = Symbol(item.baseCoin, item.quoteCoin, SymbolKind.FUT, expiry)
+        else:
+            log.info(
+                "bybit.instrument.skipped",
+                native_id=item.symbol,
+                reason=f"contract type {item.contractType!r}",
+            )
+            return None
+        step = lot.qtyStep
+        notional = lot.minNotionalValue
+    return Instrument(
+        venue=VENUE,
+        symbol=symbol,
+        native_id=item.symbol,
+        market=market,
+        tick_size=_positive(item.priceFilter.tickSize, "tickSize"),
+        lot_step=_positive(step, "qty step"),
+        min_qty=_decimal(lot.minOrderQty, "minOrderQty"),
+        min_notional=_decimal(notional or "0", "min notional"),
+        max_qty=_decimal(lot.maxOrderQty, "maxOrderQty") if lot.maxOrderQty else None,
+        status=_STATUS.get(item.status, InstrumentStatus.HALTED),
+    )
+
+
+def _decimal(text: str, name: str) -> Decimal:
+    value = Decimal(text)
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"{name} {text!r} is not a non-negative number")
+    return value
+
+
+def _positive(text: str, name: str) -> Decimal:
+    value = _decimal(text, name)
+    if not value:
+        raise ValueError(f"{name} {text!r} must be positive")
+    return value

@@ -1,0 +1,391 @@
+"""OKX v5 public websocket frames to model events (sans-I/O).
+
+:func:`decode_frame` turns one text frame into zero or more events:
+
+* ``books`` (and ``books-l2-tbt``, ``books50-l2-tbt``) ``snapshot`` / ``update``
+  -> :class:`BookSnapshot` / :class:`BookDelta` with ``seq`` = ``seqId``,
+  ``prev_seq`` = ``prevSeqId`` and ``checksum``. Frames without ``seqId`` (OKX
+  before 2022-06) give ``seq=0`` and ``prev_seq=None``: the checksum alone
+  sequences them;
+* ``books5`` -> :class:`BookSnapshot` (the full top 5, every message);
+* ``bbo-tbt`` -> :class:`Quote`;
+* ``trades`` -> :class:`Trade` (``side`` is the taker's side);
+* ``tickers`` -> :class:`Ticker` (for swaps and futures ``volume_24h`` is
+  ``volCcy24h``, in base currency, since ``vol24h`` counts contracts);
+* ``event`` messages (subscribe, unsubscribe, error, login, notice) and the
+  text ``pong`` -> :class:`ControlMessage`;
+* other channels -> nothing.
+
+The market of an instrument comes from its id (``BTC-USDT`` spot,
+``BTC-USDT-SWAP`` swap, ``BTC-USD-220527`` futures): one OKX socket carries all.
+
+Fixtures: ``cryptofeed/master/sample_data/OKX-dev.ws.1.0`` (2022),
+``nautilus_trader/crates/adapters/okx/test_data/ws_*.json`` (docs examples).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import msgspec
+
+from connector.book.orderbook import levels_from_raw
+from connector.errors import MalformedMessage, UnknownInstrument
+from connector.model import (
+    BookDelta,
+    BookLevel,
+    BookSnapshot,
+    Market,
+    Quote,
+    Side,
+    Symbol,
+    Ticker,
+    Trade,
+)
+from connector.venues.common import ControlMessage, SymbolMap
+from connector.venues.okx.symbols import market_of
+
+__all__ = [
+    "BOOK_CHANNELS",
+    "Event",
+    "UnknownSymbol",
+    "decode_frame",
+    "parse_books_snapshot",
+]
+
+VENUE = "okx"
+_MS = 1_000_000
+
+Event = BookSnapshot | BookDelta | Quote | Trade | Ticker | ControlMessage
+"""What :func:`decode_frame` returns."""
+
+BOOK_CHANNELS = frozenset({"books", "books-l2-tbt", "books50-l2-tbt"})
+"""Incremental book channels (snapshot, then updates)."""
+
+_EVENT_KINDS = {
+    "subscribe": "subscribed",
+    "unsubscribe": "unsubscribed",
+    "error": "error",
+    "login": "login",
+    "notice": "info",
+    "channel-conn-count": "info",
+}
+
+
+class UnknownSymbol(MalformedMessage):
+    """A frame for a native instrument id that the symbol map does not list."""
+
+    def __init__(self, native_id: str, *, raw: str | bytes = "") -> None:
+        super().__init__(f"okx frame for unknown instrument {native_id!r}", raw=raw, venue=VENUE)
+        self.native_id = native_id
+
+
+class _Arg(msgspec.Struct):
+    channel: str
+    instId: str = ""
+
+
+class _Envelope(msgspec.Struct):
+    arg: _Arg | None = None
+    action: str = ""
+    data: msgspec.Raw = msgspec.Raw()
+    event: str = ""
+    code: str = ""
+    msg: str = ""
+    id: str = ""
+
+
+class _Book(msgspec.Struct):
+    asks: list[list[str]]
+    bids: list[list[str]]
+    ts: str
+    checksum: int | None = None
+    seqId: int | None = None
+    prevSeqId: int | None = None
+
+
+class _RestBody(msgspec.Struct):
+    code: str
+    msg: str = ""
+    data: list[_Book] = []
+
+
+class _Trade(msgspec.Struct):
+    instId: str
+    tradeId: str
+    px: str
+    sz: str
+    side: str
+    ts: str
+
+
+class _Ticker(msgspec.Struct):
+    instId: str
+    ts: str
+    last: str = ""
+    askPx: str = ""
+    askSz: str = ""
+    bidPx: str = ""
+    bidSz: str = ""
+    open24h: str = ""
+    high24h: str = ""
+    low24h: str = ""
+    vol24h: str = ""
+    volCcy24h: str = ""
+
+
+_envelope = msgspec.json.Decoder(_Envelope)
+_books = msgspec.json.Decoder(list[_Book])
+_trades = msgspec.json.Decoder(list[_Trade])
+_tickers = msgspec.json.Decoder(list[_Ticker])
+_rest_books = msgspec.json.Decoder(_RestBody)
+
+
+def decode_frame(
+    raw: str | bytes,
+    *,
+    symbols: SymbolMap,
+    ts_recv_ns: int,
+    market: Market | None = None,
+) -> list[Event]:
+    """Decode one frame of the OKX public socket.
+
+    Args:
+        raw: The frame text.
+        symbols: OKX's symbol map (native ids to canonical symbols).
+        ts_recv_ns: When the frame was received.
+        market: Only accepted for symmetry with the other venues; OKX instrument
+            ids name their market, which is used.
+
+    Returns:
+        The events in the frame, in order; empty for channels this library ignores.
+
+    Raises:
+        MalformedMessage: The frame is not JSON (nor ``pong``), or a known channel
+            has missing or impossible fields.
+        UnknownSymbol: The frame names an instrument ``symbols`` lacks (a
+            :class:`MalformedMessage` too).
+    """
+    if raw == "pong" or raw == b"pong":
+        return [ControlMessage(kind="pong", detail="pong")]
+    try:
+        env = _envelope.decode(raw)
+        if env.event:
+            return [_control(env)]
+        arg = env.arg
+        if arg is None:
+            return []
+        channel = arg.channel
+        if channel in BOOK_CHANNELS:
+            return _book_events(env.data, arg.instId, env.action, symbols, ts_recv_ns)
+        if channel == "books5":
+            return _book_events(env.data, arg.instId, "snapshot", symbols, ts_recv_ns)
+        if channel == "bbo-tbt":
+            return _quotes(env.data, arg.instId, symbols, ts_recv_ns)
+        if channel == "trades":
+            return _trade_events(env.data, symbols, ts_recv_ns)
+        if channel == "tickers":
+            return _ticker_events(env.data, symbols, ts_recv_ns)
+        return []
+    except _Unknown as exc:
+        raise UnknownSymbol(exc.native_id, raw=raw) from None
+    except msgspec.DecodeError as exc:
+        raise MalformedMessage(f"okx frame: {exc}", raw=raw, venue=VENUE) from exc
+    except (ValueError, InvalidOperation, IndexError) as exc:
+        raise MalformedMessage(f"okx frame: {exc!r}", raw=raw, venue=VENUE) from exc
+
+
+def parse_books_snapshot(
+    body: str | bytes, *, inst_id: str, symbols: SymbolMap, ts_recv_ns: int
+) -> BookSnapshot:
+    """Parse a REST ``/api/v5/market/books`` answer into a snapshot.
+
+    The REST answer carries no ``seqId``; the snapshot has ``seq=0`` and no
+    checksum. Books stay in sync by resubscribing, so this is for one-off reads.
+
+    Raises:
+        MalformedMessage: Not a books answer, or a non-zero ``code``.
+        UnknownSymbol: ``inst_id`` is not in ``symbols``.
+    """
+    try:
+        parsed = _rest_books.decode(body)
+        if parsed.code != "0" or len(parsed.data) != 1:
+            raise ValueError(f"code {parsed.code} {parsed.msg}")
+        book = parsed.data[0]
+        market, sym = _lookup(symbols, inst_id)
+        return BookSnapshot(
+            venue=VENUE,
+            market=market,
+            symbol=sym,
+            seq=book.seqId if book.seqId is not None else 0,
+            bids=levels_from_raw(book.bids),
+            asks=levels_from_raw(book.asks),
+            ts_event_ns=int(book.ts) * _MS,
+            ts_recv_ns=ts_recv_ns,
+        )
+    except _Unknown as exc:
+        raise UnknownSymbol(exc.native_id, raw=body) from None
+    except msgspec.DecodeError as exc:
+        raise MalformedMessage(f"okx books: {exc}", raw=body, venue=VENUE) from exc
+    except (ValueError, InvalidOperation, IndexError) as exc:
+        raise MalformedMessage(f"okx books: {exc!r}", raw=body, venue=VENUE) from exc
+
+
+class _Unknown(Exception):
+    def __init__(self, native_id: str) -> None:
+        self.native_id = native_id
+
+
+def _control(env: _Envelope) -> ControlMessage:
+    kind = _EVENT_KINDS.get(env.event, "info")
+    ok = env.event != "error" and env.code in ("", "0")
+    if env.msg or env.code:
+        detail = f"{env.code} {env.msg}".strip()
+    elif env.arg is not None:
+        detail = f"{env.arg.channel} {env.arg.instId}".strip()
+    else:
+        detail = env.event
+    return ControlMessage(kind=kind, ok=ok, detail=detail, request_id=env.id or None)
+
+
+def _lookup(symbols: SymbolMap, inst_id: str) -> tuple[Market, Symbol]:
+    market = market_of(inst_id)
+    try:
+        return market, symbols.by_native(market, inst_id).symbol
+    except UnknownInstrument:
+        raise _Unknown(inst_id) from None
+
+
+def _book_events(
+    data: msgspec.Raw, inst_id: str, action: str, symbols: SymbolMap, ts_recv_ns: int
+) -> list[Event]:
+    market, sym = _lookup(symbols, inst_id)
+    out: list[Event] = []
+    for book in _books.decode(data):
+        bids = levels_from_raw(book.bids)
+        asks = levels_from_raw(book.asks)
+        seq = book.seqId if book.seqId is not None else 0
+        ts_event_ns = int(book.ts) * _MS
+        if action == "snapshot":
+            out.append(
+                BookSnapshot(
+                    venue=VENUE,
+                    market=market,
+                    symbol=sym,
+                    seq=seq,
+                    prev_seq=book.prevSeqId,
+                    checksum=book.checksum,
+                    bids=bids,
+                    asks=asks,
+                    ts_event_ns=ts_event_ns,
+                    ts_recv_ns=ts_recv_ns,
+                )
+            )
+        elif action == "update":
+            out.append(
+                BookDelta(
+                    venue=VENUE,
+                    market=market,
+                    symbol=sym,
+                    first_seq=seq,
+                    seq=seq,
+                    prev_seq=book.prevSeqId,
+                    checksum=book.checksum,
+                    bids=bids,
+                    asks=asks,
+                    ts_event_ns=ts_event_ns,
+                    ts_recv_ns=ts_recv_ns,
+                )
+            )
+        else:
+            raise ValueError(f"book action {action!r} is neither snapshot nor update")
+    return out
+
+
+def _quotes(data: msgspec.Raw, inst_id: str, symbols: SymbolMap, ts_recv_ns: int) -> list[Event]:
+    market, sym = _lookup(symbols, inst_id)
+    out: list[Event] = []
+    for book in _books.decode(data):
+        bid = _top(levels_from_raw(book.bids[:1]))
+        ask = _top(levels_from_raw(book.asks[:1]))
+        out.append(
+            Quote(
+                venue=VENUE,
+                market=market,
+                symbol=sym,
+                bid=bid.price if bid else None,
+                bid_qty=bid.qty if bid else None,
+                ask=ask.price if ask else None,
+                ask_qty=ask.qty if ask else None,
+                seq=book.seqId,
+                ts_event_ns=int(book.ts) * _MS,
+                ts_recv_ns=ts_recv_ns,
+            )
+        )
+    return out
+
+
+def _top(levels: tuple[BookLevel, ...]) -> BookLevel | None:
+    if not levels or not levels[0].qty:
+        return None
+    return levels[0]
+
+
+def _trade_events(data: msgspec.Raw, symbols: SymbolMap, ts_recv_ns: int) -> list[Event]:
+    out: list[Event] = []
+    for t in _trades.decode(data):
+        market, sym = _lookup(symbols, t.instId)
+        out.append(
+            Trade(
+                venue=VENUE,
+                market=market,
+                symbol=sym,
+                trade_id=t.tradeId,
+                price=_number(t.px, positive=True),
+                qty=_number(t.sz, positive=True),
+                aggressor=Side.BUY if t.side == "buy" else Side.SELL if t.side == "sell" else None,
+                ts_event_ns=int(t.ts) * _MS,
+                ts_recv_ns=ts_recv_ns,
+            )
+        )
+    return out
+
+
+def _ticker_events(data: msgspec.Raw, symbols: SymbolMap, ts_recv_ns: int) -> list[Event]:
+    out: list[Event] = []
+    for t in _tickers.decode(data):
+        market, sym = _lookup(symbols, t.instId)
+        spot = market is Market.SPOT
+        out.append(
+            Ticker(
+                venue=VENUE,
+                market=market,
+                symbol=sym,
+                last=_field(t.last),
+                bid=_field(t.bidPx),
+                bid_qty=_field(t.bidSz),
+                ask=_field(t.askPx),
+                ask_qty=_field(t.askSz),
+                open_24h=_field(t.open24h),
+                high_24h=_field(t.high24h),
+                low_24h=_field(t.low24h),
+                volume_24h=_field(t.vol24h if spot else t.volCcy24h),
+                quote_volume_24h=_field(t.volCcy24h) if spot else None,
+                ts_event_ns=int(t.ts) * _MS,
+                ts_recv_ns=ts_recv_ns,
+            )
+        )
+    return out
+
+
+def _field(text: str) -> Decimal | None:
+    if not text:
+        return None
+    return _number(text, positive=False)
+
+
+def _number(text: str, *, positive: bool) -> Decimal:
+    value = Decimal(text)
+    if not value.is_finite() or value < 0 or (positive and not value):
+        raise ValueError(f"impossible number {text!r}")
+    return value

@@ -1,0 +1,274 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from hypothesis import given, settings
+
+from connector.book.keeper import BookKeeper, KeeperResult
+from connector.book.orderbook import OrderBook
+from connector.model import (
+    BookDelta,
+    BookLevel,
+    BookSnapshot,
+    BookState,
+    BookStatus,
+    Market,
+    Symbol,
+)
+from connector.venues.binance.sync import BinanceFuturesSync, BinanceSpotSync
+from connector.venues.common import APPLY, BUFFER, Apply, Decision, Drop, Resync
+from tests.strategies import BinanceScenario, binance_scenarios
+
+SYM = Symbol.parse("BTC-USDT-SPOT")
+
+
+def lv(price: str, qty: str) -> BookLevel:
+    return BookLevel(Decimal(price), Decimal(qty))
+
+
+def delta(
+    first: int,
+    last: int,
+    bids: Sequence[BookLevel] = (),
+    asks: Sequence[BookLevel] = (),
+    checksum: int | None = None,
+) -> BookDelta:
+    return BookDelta(
+        venue="binance",
+        market=Market.SPOT,
+        symbol=SYM,
+        first_seq=first,
+        seq=last,
+        bids=tuple(bids),
+        asks=tuple(asks),
+        checksum=checksum,
+    )
+
+
+def snapshot(
+    seq: int,
+    bids: tuple[BookLevel, ...] = (BookLevel(Decimal(100), Decimal(1)),),
+    asks: tuple[BookLevel, ...] = (BookLevel(Decimal(101), Decimal(1)),),
+) -> BookSnapshot:
+    return BookSnapshot(
+        venue="binance", market=Market.SPOT, symbol=SYM, seq=seq, bids=bids, asks=asks
+    )
+
+
+def spot_keeper() -> BookKeeper:
+    return BookKeeper("binance", Market.SPOT, SYM, BinanceSpotSync(), depth=None)
+
+
+def synced_keeper() -> BookKeeper:
+    keeper = spot_keeper()
+    keeper.on_delta(delta(10, 11))
+    result = keeper.on_snapshot(snapshot(10))
+    assert result.update is not None and result.update.state.valid
+    return keeper
+
+
+def test_keeper_starts_syncing_and_asks_for_a_snapshot_once() -> None:
+    keeper = spot_keeper()
+    assert BookStatus.SYNCING == keeper.state.status
+    first = keeper.on_delta(delta(5, 6))
+    second = keeper.on_delta(delta(7, 8))
+    assert KeeperResult(None, False, True, BUFFER) == first
+    assert KeeperResult(None, False, False, BUFFER) == second
+
+
+def test_keeper_snapshot_applies_buffered_deltas_and_publishes_the_whole_book() -> None:
+    keeper = spot_keeper()
+    keeper.on_delta(delta(5, 9, bids=[lv("99", "5")]))  # older than the snapshot: dropped
+    keeper.on_delta(delta(10, 12, bids=[lv("100", "2")]))
+    keeper.on_delta(delta(13, 13, asks=[lv("102", "3")]))
+    result = keeper.on_snapshot(snapshot(10))
+    assert result.state_changed
+    assert not result.need_snapshot
+    update = result.update
+    assert update is not None
+    assert BookState.VALID == update.state
+    assert update.snapshot
+    assert 13 == update.seq
+    assert (lv("100", "2"),) == update.bids
+    assert (lv("101", "1"), lv("102", "3")) == update.asks
+    assert lv("100", "2") == update.best_bid
+    stats = keeper.statistics()
+    assert (2, 1) == (stats.deltas_applied, stats.snapshots_applied)
+
+
+def test_keeper_delta_update_carries_the_changed_levels_and_top_of_book() -> None:
+    keeper = synced_keeper()
+    result = keeper.on_delta(delta(12, 12, bids=[lv("100.5", "4")], asks=[lv("101", "0")]))
+    update = result.update
+    assert update is not None
+    assert (lv("100.5", "4"),) == update.bids
+    assert (lv("101", "0"),) == update.asks
+    assert lv("100.5", "4") == update.best_bid
+    assert update.best_ask is None
+    assert BookState.VALID == update.state
+    assert not update.snapshot
+    assert APPLY == result.decision
+
+
+def test_keeper_gap_invalidates_clears_and_asks_for_a_snapshot() -> None:
+    keeper = synced_keeper()
+    result = keeper.on_delta(delta(14, 15))  # expected U=12
+    assert isinstance(result.decision, Resync)
+    assert result.state_changed and result.need_snapshot
+    assert result.update is not None
+    assert BookStatus.INVALID == result.update.state.status
+    assert "expected U=12" in (result.update.state.reason or "")
+    assert (0, 0) == (keeper.book.bid_count, keeper.book.ask_count)
+    assert 1 == keeper.statistics().gaps
+    # The next delta moves the book to syncing and is published as such.
+    following = keeper.on_delta(delta(16, 16))
+    assert following.state_changed
+    assert following.update is not None
+    assert BookStatus.SYNCING == following.update.state.status
+    assert not following.need_snapshot  # already asked
+    # The delta that broke the chain was kept for the next snapshot.
+    recovered = keeper.on_snapshot(snapshot(13))
+    assert recovered.update is not None and recovered.update.state.valid
+    assert 16 == keeper.seq
+
+
+def test_keeper_crossed_book_is_invalid_and_never_published_valid() -> None:
+    keeper = synced_keeper()
+    result = keeper.on_delta(delta(12, 12, bids=[lv("101.5", "1")]))
+    assert result.update is not None
+    assert BookStatus.INVALID == result.update.state.status
+    assert "crossed" in (result.update.state.reason or "")
+    assert 1 == keeper.statistics().crossed
+    assert not keeper.state.valid
+
+
+def test_keeper_crossed_snapshot_is_invalid() -> None:
+    keeper = spot_keeper()
+    result = keeper.on_snapshot(snapshot(10, bids=(lv("102", "1"),)))
+    assert result.update is not None
+    assert BookStatus.INVALID == result.update.state.status
+    assert result.need_snapshot
+
+
+def test_keeper_duplicate_delta_is_dropped_without_an_update() -> None:
+    keeper = synced_keeper()
+    keeper.on_delta(delta(12, 12, bids=[lv("100", "3")]))
+    result = keeper.on_delta(delta(12, 12, bids=[lv("100", "3")]))
+    assert result.update is None
+    assert isinstance(result.decision, Drop)
+    assert keeper.state.valid
+    assert 1 == keeper.statistics().dropped
+
+
+def test_keeper_invalidate_publishes_the_reason_and_asks_for_a_snapshot() -> None:
+    keeper = synced_keeper()
+    result = keeper.invalidate("reconnect")
+    assert result.update is not None
+    assert BookState.invalid("reconnect") == result.update.state
+    assert result.need_snapshot and result.state_changed
+    assert BookState.invalid("reconnect") == keeper.statistics().state
+
+
+class ChecksumSequencer:
+    """A stream-snapshot sequencer whose checksum fails on checksum 666."""
+
+    needs_rest_snapshot = False
+
+    def __init__(self) -> None:
+        self.loaded = False
+
+    def on_snapshot(self, snapshot: BookSnapshot) -> Decision:
+        self.loaded = True
+        return APPLY
+
+    def on_delta(self, delta: BookDelta) -> Decision:
+        return APPLY if self.loaded else BUFFER
+
+    def drain(self) -> list[BookDelta]:
+        return []
+
+    def after_apply(self, book: OrderBook, update: BookSnapshot | BookDelta) -> Decision:
+        return Resync("checksum mismatch") if update.checksum == 666 else APPLY
+
+    def reset(self) -> None:
+        self.loaded = False
+
+
+def test_keeper_checksum_failure_invalidates_and_asks_for_a_resubscribe() -> None:
+    keeper = BookKeeper("okx", Market.SPOT, SYM, ChecksumSequencer(), depth=400)
+    assert not keeper.on_delta(delta(1, 1)).need_snapshot  # stream snapshots: no REST
+    keeper.on_snapshot(snapshot(1))
+    ok = keeper.on_delta(delta(2, 2, bids=[lv("100", "2")], checksum=123))
+    assert ok.update is not None and ok.update.state.valid
+    bad = keeper.on_delta(delta(3, 3, bids=[lv("100", "3")], checksum=666))
+    assert bad.update is not None
+    assert BookState.invalid("checksum mismatch") == bad.update.state
+    assert bad.need_snapshot
+    stats = keeper.statistics()
+    assert (2, 1) == (stats.checksums_checked, stats.checksums_failed)
+
+
+def test_keeper_sequencer_that_applies_before_a_snapshot_is_treated_as_a_gap() -> None:
+    class Eager(ChecksumSequencer):
+        def on_delta(self, delta: BookDelta) -> Decision:
+            return Apply()
+
+    keeper = BookKeeper("x", Market.SPOT, SYM, Eager(), depth=None)
+    result = keeper.on_delta(delta(1, 1))
+    assert result.update is not None
+    assert BookStatus.INVALID == result.update.state.status
+
+
+def run_scenario(keeper: BookKeeper, scenario: BinanceScenario) -> None:
+    """Feed a scenario, checking that a valid book always equals the true book."""
+
+    def check(result: KeeperResult) -> None:
+        update = result.update
+        if update is not None and update.state.valid:
+            assert keeper.state.valid
+        if keeper.state.valid:
+            truth = scenario.books[keeper.seq]
+            assert truth.bid_levels() == keeper.book.bids()
+            assert truth.ask_levels() == keeper.book.asks()
+
+    for i, d in enumerate(scenario.delivered):
+        if i == scenario.snapshot_at:
+            check(keeper.on_snapshot(scenario.snapshot))
+        check(keeper.on_delta(d))
+    if scenario.snapshot_at == len(scenario.delivered):
+        check(keeper.on_snapshot(scenario.snapshot))
+
+
+@settings(max_examples=200, deadline=None)
+@given(binance_scenarios(market=Market.SPOT))
+def test_keeper_with_spot_rule_is_never_valid_and_wrong(scenario: BinanceScenario) -> None:
+    keeper = BookKeeper("binance", Market.SPOT, SYM, BinanceSpotSync(), depth=None)
+    run_scenario(keeper, scenario)
+    assert 0 == keeper.statistics().crossed
+
+
+@settings(max_examples=200, deadline=None)
+@given(binance_scenarios(market=Market.LINEAR))
+def test_keeper_with_futures_rule_is_never_valid_and_wrong(scenario: BinanceScenario) -> None:
+    keeper = BookKeeper("binance", Market.LINEAR, SYM, BinanceFuturesSync(), depth=None)
+    run_scenario(keeper, scenario)
+    assert 0 == keeper.statistics().crossed
+
+
+@settings(max_examples=100, deadline=None)
+@given(binance_scenarios(market=Market.SPOT, perturb=False))
+def test_keeper_with_spot_rule_syncs_every_clean_stream(scenario: BinanceScenario) -> None:
+    keeper = BookKeeper("binance", Market.SPOT, SYM, BinanceSpotSync(), depth=None)
+    run_scenario(keeper, scenario)
+    assert keeper.state.valid
+    assert max(scenario.books) == keeper.seq
+
+
+@settings(max_examples=100, deadline=None)
+@given(binance_scenarios(market=Market.LINEAR, perturb=False))
+def test_keeper_with_futures_rule_syncs_every_clean_stream(scenario: BinanceScenario) -> None:
+    keeper = BookKeeper("binance", Market.LINEAR, SYM, BinanceFuturesSync(), depth=None)
+    run_scenario(keeper, scenario)
+    assert keeper.state.valid
+    assert max(scenario.books) == keeper.seq

@@ -1,0 +1,45 @@
+"""Smoke tests: every example in ``examples/`` runs to completion."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+DISABLED = "".join(f"[venues.{name}]\nenabled = false\n\n" for name in ("binance", "bybit", "okx"))
+
+
+def test_status_example_prints_the_supervision_tree(tmp_path: Path) -> None:
+    config = tmp_path / "connector.toml"
+    config.write_text(DISABLED, encoding="utf-8")
+
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "status.py"), str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8"},
+        check=False,
+    )
+
+    assert 0 == result.returncode, result.stderr
+    assert [
+        "root  running  restarts=0  one_for_one",
+        "├── health  running  restarts=0  permanent",
+        "└── aggregator  running  restarts=0  transient",
+    ] == result.stdout.splitlines()
+
+
+def test_status_example_rejects_extra_arguments() -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "status.py"), "a.toml", "b.toml"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert 1 == result.returncode
+    assert "usage:" in result.stderr

@@ -1,0 +1,283 @@
+"""The import layering the design promises, checked by walking the source (AST).
+
+- Sans-I/O and model modules reach no trio, httpx, time, random, trio_websocket,
+  hypercorn or socket, however indirectly.
+- The simulator never imports the client-side venue code (``connector.venues``),
+  so a misunderstanding of a protocol cannot hide in both.
+- ``connector.model`` and ``connector.errors`` import nothing else from connector.
+
+Imports under ``if TYPE_CHECKING:`` and ``from __future__`` are exempt. Importing
+``connector.a.b`` also runs ``connector/a/__init__.py``, so subpackage
+``__init__`` modules are followed; the top-level ``connector/__init__.py`` (the
+public facade, which necessarily imports trio) is not. Module lists come from
+globs, so a new venue or module is covered without editing this file.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import deque
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pytest
+
+import connector
+
+ROOT = Path(connector.__file__).resolve().parent
+PACKAGE = "connector"
+
+FORBIDDEN_IN_SANS_IO = frozenset(
+    {"trio", "httpx", "time", "random", "trio_websocket", "hypercorn", "socket"}
+)
+
+
+class ImportGraph:
+    """Imports of the modules of one package, read from source, resolved to module names."""
+
+    def __init__(self, root: Path, package: str) -> None:
+        self.root = root
+        self.package = package
+        self._cache: dict[str, tuple[str, ...]] = {}
+
+    def path_of(self, module: str) -> Path | None:
+        """The source file of ``module`` when it belongs to the package, else ``None``."""
+        parts = module.split(".")
+        if parts[0] != self.package:
+            return None
+        base = self.root.joinpath(*parts[1:])
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if parts[1:] and candidate.is_file():
+                return candidate
+        if not parts[1:] and (self.root / "__init__.py").is_file():
+            return self.root / "__init__.py"
+        return None
+
+    def module_of(self, path: Path) -> str:
+        relative = path.resolve().relative_to(self.root).with_suffix("")
+        parts = [self.package, *relative.parts]
+        if parts[-1] == "__init__":
+            parts.pop()
+        return ".".join(parts)
+
+    def imports(self, module: str) -> tuple[str, ...]:
+        """Modules ``module`` imports at run time (absolute names, sorted)."""
+        if module not in self._cache:
+            path = self.path_of(module)
+            found: set[str] = set()
+            if path is not None:
+                is_package = path.name == "__init__.py"
+                tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+                for name, maybe_module in _runtime_imports(tree, module, is_package):
+                    # "from pkg import name": name counts only when it is a module of ours.
+                    if maybe_module and not self.is_module(name):
+                        continue
+                    found.update(self._expand(name))
+            self._cache[module] = tuple(sorted(found))
+        return self._cache[module]
+
+    def _expand(self, name: str) -> Iterator[str]:
+        """``name`` and the subpackages Python runs to import it (not the top package)."""
+        parts = name.split(".")
+        if parts[0] != self.package:
+            yield name
+            return
+        for i in range(2, len(parts) + 1):
+            yield ".".join(parts[:i])
+        if len(parts) == 1:
+            yield name
+
+    def is_module(self, name: str) -> bool:
+        return self.path_of(name) is not None
+
+    def find_path(
+        self, start: str, bad: Iterable[str] | None = None, *, prefix: str = ""
+    ) -> list[str] | None:
+        """Shortest import chain from ``start`` to a module that is bad, or ``None``.
+
+        A module is bad when its top-level name is in ``bad``, or when it starts
+        with ``prefix`` (``prefix`` itself or a submodule of it).
+        """
+        bad_tops = frozenset(bad or ())
+
+        def is_bad(name: str) -> bool:
+            if name.split(".")[0] in bad_tops:
+                return True
+            return bool(prefix) and (name == prefix or name.startswith(prefix + "."))
+
+        parent: dict[str, str | None] = {start: None}
+        queue = deque([start])
+        while queue:
+            current = queue.popleft()
+            for name in self.imports(current):
+                if name in parent:
+                    continue
+                parent[name] = current
+                if is_bad(name):
+                    chain = [name]
+                    step: str | None = current
+                    while step is not None:
+                        chain.append(step)
+                        step = parent[step]
+                    return chain[::-1]
+                if self.is_module(name) and name != self.package:
+                    queue.append(name)
+        return None
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+def _runtime_imports(tree: ast.AST, module: str, is_package: bool) -> Iterator[tuple[str, bool]]:
+    """Absolute names of what ``tree`` imports outside ``if TYPE_CHECKING:`` blocks.
+
+    Yields ``(name, maybe_module)``: ``from pkg import name`` yields ``(pkg, False)``
+    and ``(pkg.name, True)``, the latter kept only when it is a module.
+    """
+    package = module if is_package else module.rpartition(".")[0]
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            stack.extend(node.orelse)
+            continue
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, False
+        elif isinstance(node, ast.ImportFrom):
+            if node.module == "__future__":
+                continue
+            if node.level:
+                base_parts = package.split(".")
+                base_parts = base_parts[: len(base_parts) - (node.level - 1)]
+                base = ".".join(base_parts)
+                source = f"{base}.{node.module}" if node.module else base
+            else:
+                source = node.module or ""
+            yield source, False
+            for alias in node.names:
+                if alias.name != "*":
+                    yield f"{source}.{alias.name}", True
+        stack.extend(ast.iter_child_nodes(node))
+
+
+GRAPH = ImportGraph(ROOT, PACKAGE)
+
+
+def _modules(patterns: Iterable[str], *, exclude_names: Iterable[str] = ()) -> list[str]:
+    excluded = set(exclude_names)
+    paths: set[Path] = set()
+    for pattern in patterns:
+        paths.update(p for p in ROOT.glob(pattern) if p.is_file() and p.name not in excluded)
+    return sorted(GRAPH.module_of(p) for p in paths)
+
+
+def sans_io_modules() -> list[str]:
+    """Every model and sans-I/O module that exists now (new venues included)."""
+    return sorted(
+        {
+            *_modules(["model/**/*.py"]),
+            *_modules(["venues/*/**/*.py"], exclude_names=["session.py"]),
+            *_modules(
+                [
+                    "venues/common.py",
+                    "book/orderbook.py",
+                    "book/keeper.py",
+                    "sim/engine.py",
+                    "oms/state.py",
+                    "risk/checks.py",
+                ]
+            ),
+        }
+    )
+
+
+SANS_IO = sans_io_modules()
+SIM = _modules(["sim/**/*.py"])
+MODEL_AND_ERRORS = _modules(["model/**/*.py", "errors.py"])
+
+
+def test_module_discovery_finds_the_layers() -> None:
+    assert {
+        "connector.model",
+        "connector.model.symbols",
+        "connector.model.convert",
+        "connector.venues.common",
+        "connector.book.orderbook",
+    } <= set(SANS_IO)
+    assert not [m for m in SANS_IO if m.endswith(".session")]
+    assert "connector.sim" in SIM
+    assert "connector.errors" in MODEL_AND_ERRORS
+
+
+@pytest.mark.parametrize("module", SANS_IO)
+def test_sans_io_module_reaches_no_io_library(module: str) -> None:
+    chain = GRAPH.find_path(module, FORBIDDEN_IN_SANS_IO)
+
+    assert chain is None, f"{module} reaches I/O: {' -> '.join(chain or [])}"
+
+
+@pytest.mark.parametrize("module", SIM)
+def test_simulator_never_imports_client_venue_code(module: str) -> None:
+    chain = GRAPH.find_path(module, prefix="connector.venues")
+
+    assert chain is None, f"{module} imports venue code: {' -> '.join(chain or [])}"
+
+
+@pytest.mark.parametrize("module", MODEL_AND_ERRORS)
+def test_model_and_errors_import_only_each_other(module: str) -> None:
+    outside = [
+        name
+        for name in GRAPH.imports(module)
+        if name.split(".")[0] == PACKAGE
+        and name != "connector.errors"
+        and not (name == "connector.model" or name.startswith("connector.model."))
+    ]
+
+    assert [] == outside
+
+
+# --------------------------------------------------------------------------- the walker itself
+
+
+@pytest.fixture
+def toy(tmp_path: Path) -> ImportGraph:
+    """A small package with one clean module and one that reaches trio indirectly."""
+    root = tmp_path / "toy"
+    (root / "sub").mkdir(parents=True)
+    files = {
+        "__init__.py": "import trio\n",
+        "sub/__init__.py": "",
+        "clean.py": (
+            "from __future__ import annotations\n"
+            "from typing import TYPE_CHECKING\n"
+            "import decimal\n"
+            "if TYPE_CHECKING:\n    import trio\n    from toy.loud import x\n"
+            "else:\n    import json\n"
+        ),
+        "middle.py": "from .sub import deep\n",
+        "sub/deep.py": "def f():\n    import time\n    return time\n",
+        "loud.py": "from toy import middle\nx = 1\n",
+        "venueish.py": "from toy.sub.deep import f\n",
+    }
+    for name, text in files.items():
+        (root / name).write_text(text, encoding="utf-8")
+    return ImportGraph(root, "toy")
+
+
+def test_walker_reports_the_import_chain_to_a_forbidden_module(toy: ImportGraph) -> None:
+    assert ["toy.loud", "toy.middle", "toy.sub.deep", "time"] == toy.find_path(
+        "toy.loud", FORBIDDEN_IN_SANS_IO
+    )
+
+
+def test_walker_skips_type_checking_imports_and_the_top_package(toy: ImportGraph) -> None:
+    assert ("decimal", "json", "typing") == toy.imports("toy.clean")
+    assert toy.find_path("toy.clean", FORBIDDEN_IN_SANS_IO) is None
+
+
+def test_walker_finds_a_forbidden_package_prefix(toy: ImportGraph) -> None:
+    assert ["toy.venueish", "toy.sub"] == toy.find_path("toy.venueish", prefix="toy.sub")

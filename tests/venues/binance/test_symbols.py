@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+
+from connector.errors import ConfigError, MalformedMessage
+from connector.model import Instrument, InstrumentStatus, Market, Symbol
+from connector.venues.binance import (
+    build_symbol_map,
+    parse_exchange_info,
+    parse_exchange_info_report,
+)
+from connector.venues.common import SymbolCollision
+from tests.conftest import fixture_path
+
+
+def cryptofeed_body(name: str) -> str:
+    line = fixture_path(f"cryptofeed/master/sample_data/{name}").read_text().splitlines()[0]
+    return line.split(" -> ", 1)[1].split(": ", 1)[1]
+
+
+def gocryptotrader_body(path: str) -> str:
+    routes = json.loads(
+        fixture_path("gocryptotrader/exchanges/binance/testdata/http.json").read_text()
+    )["routes"]
+    return json.dumps(routes[path]["GET"][0]["data"])
+
+
+def by_native(instruments: list[Instrument], native: str) -> Instrument:
+    return next(i for i in instruments if i.native_id == native)
+
+
+def test_spot_exchange_info_maps_every_symbol_with_its_filters() -> None:
+    report = parse_exchange_info_report(Market.SPOT, cryptofeed_body("BINANCE.0"))
+    assert (1695, ()) == (len(report.instruments), report.skipped)
+    btc = by_native(list(report.instruments), "BTCUSDT")
+    assert (
+        Instrument(
+            venue="binance",
+            symbol=Symbol.parse("BTC-USDT-SPOT"),
+            native_id="BTCUSDT",
+            market=Market.SPOT,
+            tick_size=Decimal("0.01"),
+            lot_step=Decimal("0.00001"),
+            min_qty=Decimal("0.00001"),
+            min_notional=Decimal("10"),
+            max_qty=Decimal("9000"),
+        )
+        == btc
+    )
+    statuses = {i.status for i in report.instruments}
+    assert {InstrumentStatus.TRADING, InstrumentStatus.HALTED} == statuses  # BREAK -> halted
+    assert 1695 == len(build_symbol_map(list(report.instruments)))
+
+
+def test_futures_exchange_info_maps_perpetuals_and_quarterlies_and_skips_odd_entries() -> None:
+    report = parse_exchange_info_report(Market.LINEAR, cryptofeed_body("BINANCE_FUTURES.0"))
+    instruments = list(report.instruments)
+    assert 121 == len(instruments)
+    assert ("BTCSTUSDT: unsupported contractType ''",) == report.skipped
+    perp = by_native(instruments, "BTCUSDT")
+    assert (Symbol.parse("BTC-USDT-PERP"), Decimal("0.01"), Decimal("5")) == (
+        perp.symbol,
+        perp.tick_size,
+        perp.min_notional,
+    )
+    quarterly = by_native(instruments, "BTCUSDT_210924")
+    assert Symbol.parse("BTC-USDT-FUT-20210924") == quarterly.symbol
+    assert dt.date(2021, 9, 24) == quarterly.symbol.expiry
+    symbols = build_symbol_map(instruments)
+    assert "BTCUSDT_210924" == symbols.by_symbol(Market.LINEAR, quarterly.symbol).native_id
+
+
+def test_newer_exchange_info_reads_the_notional_filter() -> None:
+    spot = parse_exchange_info(Market.SPOT, gocryptotrader_body("/api/v3/exchangeInfo"))
+    eth = by_native(spot, "ETHBTC")
+    assert (Decimal("0.0001"), Decimal("0.00001")) == (eth.min_notional, eth.tick_size)
+    futures = parse_exchange_info(Market.LINEAR, gocryptotrader_body("/fapi/v1/exchangeInfo"))
+    assert 25 == len(futures)
+    assert Decimal("100") == by_native(futures, "BTCUSDT").min_notional
+
+
+def entry(**changes: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "symbol": "BTCUSDT",
+        "status": "TRADING",
+        "baseAsset": "BTC",
+        "quoteAsset": "USDT",
+        "filters": [
+            {"filterType": "PRICE_FILTER", "tickSize": "0.01"},
+            {"filterType": "LOT_SIZE", "stepSize": "0.001", "minQty": "0.001", "maxQty": "9"},
+        ],
+    }
+    base.update(changes)
+    return base
+
+
+def test_exchange_info_skips_odd_entries_with_reasons() -> None:
+    body = json.dumps(
+        {
+            "symbols": [
+                entry(),
+                entry(
+                    symbol="ZEROTICK",
+                    baseAsset="ZT",
+                    filters=[
+                        {"filterType": "PRICE_FILTER", "tickSize": "0"},
+                        {"filterType": "LOT_SIZE", "stepSize": "1", "minQty": "1"},
+                    ],
+                ),
+                entry(symbol="weird", baseAsset="wé"),
+                entry(symbol="NOFILTERS", baseAsset="NF", filters=[]),
+                entry(symbol="ODDSTATUS", baseAsset="OS", status="MOON"),
+            ]
+        }
+    )
+    report = parse_exchange_info_report(Market.SPOT, body)
+    assert ["BTCUSDT"] == [i.native_id for i in report.instruments]
+    assert [
+        "ZEROTICK: tickSize '0' is not positive",
+        "NOFILTERS: no PRICE_FILTER or LOT_SIZE filter",
+        "ODDSTATUS: unknown status 'MOON'",
+    ] == [r for r in report.skipped if not r.startswith("weird")]
+    assert any(r.startswith("weird: symbol") for r in report.skipped)
+
+
+def test_symbol_map_collision_is_an_error() -> None:
+    body = json.dumps({"symbols": [entry(), entry(symbol="BTCUSDT2")]})
+    instruments = parse_exchange_info(Market.SPOT, body)
+    with pytest.raises(SymbolCollision, match="BTC-USDT-SPOT"):
+        build_symbol_map(instruments)
+
+
+def test_exchange_info_rejects_a_body_that_is_not_exchange_info() -> None:
+    with pytest.raises(MalformedMessage):
+        parse_exchange_info(Market.SPOT, '{"code":-1000}')
+    with pytest.raises(ConfigError):
+        parse_exchange_info(Market.SWAP, "{}")

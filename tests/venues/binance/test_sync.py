@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from connector.book.orderbook import OrderBook
+from connector.model import BookDelta, BookSnapshot, Market, Symbol
+from connector.venues.binance.sync import BinanceFuturesSync, BinanceSpotSync
+from connector.venues.common import APPLY, BUFFER, Drop, Resync
+
+SYM = Symbol.parse("BTC-USDT-SPOT")
+
+
+def diff(first: int, last: int, pu: int | None = None) -> BookDelta:
+    return BookDelta(
+        venue="binance",
+        market=Market.SPOT if pu is None else Market.LINEAR,
+        symbol=SYM,
+        first_seq=first,
+        seq=last,
+        prev_seq=pu,
+        bids=(),
+        asks=(),
+    )
+
+
+def snap(last_update_id: int) -> BookSnapshot:
+    return BookSnapshot(
+        venue="binance", market=Market.SPOT, symbol=SYM, seq=last_update_id, bids=(), asks=()
+    )
+
+
+def test_binance_sync_buffers_diffs_until_a_snapshot() -> None:
+    sync = BinanceSpotSync()
+    assert BUFFER == sync.on_delta(diff(1, 3))
+    assert 1 == sync.buffered
+    assert sync.needs_rest_snapshot
+
+
+def test_binance_spot_sync_drops_diff_older_than_snapshot_and_drains_the_rest() -> None:
+    sync = BinanceSpotSync()
+    old, first, second = diff(90, 100), diff(101, 105), diff(106, 110)
+    for d in (old, first, second):
+        sync.on_delta(d)
+    assert APPLY == sync.on_snapshot(snap(100))
+    assert [first, second] == sync.drain()
+    assert [] == sync.drain()
+    assert APPLY == sync.on_delta(diff(111, 111))
+    assert 111 == sync.last_update_id
+
+
+def test_binance_spot_sync_first_diff_may_straddle_the_snapshot() -> None:
+    sync = BinanceSpotSync()
+    sync.on_delta(diff(95, 104))
+    assert APPLY == sync.on_snapshot(snap(100))
+    assert 1 == len(sync.drain())
+
+
+def test_binance_spot_sync_resyncs_when_the_snapshot_is_older_than_the_buffer() -> None:
+    sync = BinanceSpotSync()
+    sync.on_delta(diff(105, 110))
+    decision = sync.on_snapshot(snap(100))
+    assert Resync("first diff must have U <= 101 <= u, got U=105 u=110") == decision
+    assert 0 == sync.buffered
+
+
+def test_binance_spot_sync_resyncs_on_a_gap_naming_expected_and_got() -> None:
+    sync = BinanceSpotSync()
+    sync.on_snapshot(snap(100))
+    assert APPLY == sync.on_delta(diff(101, 102))
+    assert Resync("gap: expected U=103, got U=104 (u=105)") == sync.on_delta(diff(104, 105))
+
+
+def test_binance_spot_sync_drops_a_duplicate_diff() -> None:
+    sync = BinanceSpotSync()
+    sync.on_snapshot(snap(100))
+    sync.on_delta(diff(101, 102))
+    decision = sync.on_delta(diff(101, 102))
+    assert isinstance(decision, Drop)
+    assert "u=102" in decision.reason
+
+
+def test_binance_spot_sync_drops_diffs_older_than_the_snapshot_after_it_arrives() -> None:
+    sync = BinanceSpotSync()
+    assert APPLY == sync.on_snapshot(snap(100))
+    assert isinstance(sync.on_delta(diff(95, 99)), Drop)
+    assert isinstance(sync.on_delta(diff(99, 100)), Drop)
+    assert APPLY == sync.on_delta(diff(100, 103))
+
+
+def test_binance_spot_sync_resyncs_when_the_buffer_overflows() -> None:
+    sync = BinanceSpotSync(buffer_limit=3)
+    for i in range(3):
+        assert BUFFER == sync.on_delta(diff(i * 10, i * 10 + 9))
+    assert Resync("buffer overflow: 3 diffs and no snapshot") == sync.on_delta(diff(30, 39))
+    assert 0 == sync.buffered
+
+
+def test_binance_sync_drops_a_snapshot_older_than_the_applied_book() -> None:
+    sync = BinanceSpotSync()
+    sync.on_snapshot(snap(100))
+    sync.on_delta(diff(101, 120))
+    assert isinstance(sync.on_snapshot(snap(110)), Drop)
+
+
+def test_binance_sync_reset_forgets_everything() -> None:
+    sync = BinanceSpotSync()
+    sync.on_delta(diff(1, 2))
+    sync.on_snapshot(snap(1))
+    sync.reset()
+    assert (0, None) == (sync.buffered, sync.last_update_id)
+    assert BUFFER == sync.on_delta(diff(3, 4))
+
+
+def test_binance_futures_sync_first_diff_covers_last_update_id() -> None:
+    sync = BinanceFuturesSync()
+    older = diff(80, 90, pu=70)
+    covering = diff(95, 100, pu=90)  # u == lastUpdateId: kept (drop only u < id)
+    following = diff(130, 140, pu=100)
+    for d in (older, covering, following):
+        sync.on_delta(d)
+    assert APPLY == sync.on_snapshot(snap(100))
+    assert [covering, following] == sync.drain()
+
+
+def test_binance_futures_sync_resyncs_when_first_diff_does_not_cover_the_snapshot() -> None:
+    sync = BinanceFuturesSync()
+    sync.on_snapshot(snap(100))
+    assert Resync("first diff must have U <= 100 <= u, got U=101 u=110") == sync.on_delta(
+        diff(101, 110, pu=95)
+    )
+
+
+def test_binance_futures_sync_chains_on_pu_and_resyncs_on_a_gap() -> None:
+    sync = BinanceFuturesSync()
+    sync.on_snapshot(snap(100))
+    assert APPLY == sync.on_delta(diff(90, 105, pu=80))
+    assert APPLY == sync.on_delta(diff(120, 130, pu=105))  # ids may jump, pu chains
+    assert Resync("gap: expected pu=130, got pu=135 (u=150)") == sync.on_delta(
+        diff(140, 150, pu=135)
+    )
+
+
+def test_binance_sync_after_apply_always_applies() -> None:
+    assert APPLY == BinanceFuturesSync().after_apply(OrderBook(), snap(1))

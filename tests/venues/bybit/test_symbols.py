@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+
+from connector.errors import MalformedMessage
+from connector.model import InstrumentStatus, Market, Symbol
+from connector.venues.bybit import build_symbol_map, parse_instruments
+from tests.conftest import fixture_path
+from tests.venues.bybit.captures import load_v3
+
+NAUTILUS = "nautilus_trader/crates/adapters/bybit/test_data/"
+
+
+def test_bybit_instruments_from_capture_parse_for_both_markets() -> None:
+    capture = load_v3()
+    assert {Market.LINEAR: 800, Market.SPOT: 557} == {
+        m: len(v) for m, v in capture.instruments.items()
+    }
+    symbols = capture.symbols
+    spot = symbols.by_native(Market.SPOT, "BTCUSDT")
+    assert Symbol.parse("BTC-USDT-SPOT") == spot.symbol
+    assert (Decimal("0.1"), Decimal("0.000001"), Decimal("5")) == (
+        spot.tick_size,
+        spot.lot_step,
+        spot.min_notional,
+    )
+    perp = symbols.by_native(Market.LINEAR, "BTCUSDT")
+    assert Symbol.parse("BTC-USDT-PERP") == perp.symbol
+    assert Symbol.parse("BTC-USDC-PERP") == symbols.by_native(Market.LINEAR, "BTCPERP").symbol
+
+
+def test_bybit_linear_futures_get_expiry_from_delivery_time() -> None:
+    symbols = load_v3().symbols
+    future = symbols.by_native(Market.LINEAR, "BTCUSDT-14AUG26")
+    assert Symbol.parse("BTC-USDT-FUT-20260814") == future.symbol
+    assert dt.date(2026, 8, 14) == future.symbol.expiry
+
+
+def test_bybit_linear_instrument_uses_qty_step_and_min_notional_value() -> None:
+    body = fixture_path(NAUTILUS + "http_get_instruments_linear.json").read_text()
+    (btc, eth) = parse_instruments(Market.LINEAR, body)
+    assert "BTCUSDT" == btc.native_id
+    assert (Decimal("0.5"), Decimal("0.001"), Decimal("0.001"), Decimal("5"), Decimal("100.0")) == (
+        btc.tick_size,
+        btc.lot_step,
+        btc.min_qty,
+        btc.min_notional,
+        btc.max_qty,
+    )
+    assert InstrumentStatus.TRADING == eth.status
+
+
+def test_bybit_instruments_skip_unsupported_contract_types() -> None:
+    body = json.dumps(
+        {
+            "retCode": 0,
+            "result": {
+                "list": [
+                    {
+                        "symbol": "BTCUSD",
+                        "contractType": "InversePerpetual",
+                        "status": "Trading",
+                        "baseCoin": "BTC",
+                        "quoteCoin": "USD",
+                        "priceFilter": {"tickSize": "0.5"},
+                        "lotSizeFilter": {"minOrderQty": "1", "qtyStep": "1"},
+                    }
+                ]
+            },
+        }
+    )
+    assert [] == parse_instruments(Market.LINEAR, body)
+
+
+def test_bybit_instruments_error_answer_is_malformed() -> None:
+    with pytest.raises(MalformedMessage):
+        parse_instruments(Market.SPOT, '{"retCode":10001,"retMsg":"params error"}')
+    with pytest.raises(MalformedMessage):
+        parse_instruments(Market.SPOT, "not json")
+
+
+def test_bybit_symbol_map_keeps_same_native_id_apart_per_market() -> None:
+    capture = load_v3()
+    symbols = build_symbol_map(capture.instruments[Market.SPOT] + capture.instruments[Market.LINEAR])
+    assert Symbol.parse("BTC-USDT-SPOT") == symbols.by_native(Market.SPOT, "BTCUSDT").symbol
+    assert Symbol.parse("BTC-USDT-PERP") == symbols.by_native(Market.LINEAR, "BTCUSDT").symbol
