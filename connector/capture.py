@@ -7,9 +7,17 @@ One JSON object per line (design.md section 5)::
 
 A name ending in ``.zst`` is zstd-compressed. The reader also takes
 cryptofeed's JSON Lines captures (``{"t", "conn", "ts", "addr"|"url", "data"}``,
-``.jsonl`` or ``.jsonl.zst``; venue and market inferred from the URLs) and
-hftbacktest's ``<ns> <json>`` lines (gzip), for which the venue and market must
-be given.
+``.jsonl`` or ``.jsonl.zst``; venue and market inferred from the URLs),
+cryptofeed's older text captures (below) and hftbacktest's ``<ns> <json>``
+lines (gzip), for which the venue and market must be given.
+
+cryptofeed's text format (its ``sample_data/*.ws.*``, ``*.http.*`` and ``*.0``
+files; timestamps are float seconds)::
+
+    <ws url> <-> <ts>            connect (later received frames belong to this URL)
+    <ws url> <- <ts>: <json>     a frame we sent
+    <ts>: <json>                 a frame received
+    <url> -> <ts>: <body>        a REST response
 """
 
 from __future__ import annotations
@@ -168,8 +176,10 @@ def _parse_line(
     line: str, conn_urls: dict[str, str], path: Path, number: int
 ) -> CaptureRecord | None:
     if line[0] != "{":
-        # hftbacktest: "<local_ns> <json>"
         stamp, _, data = line.partition(" ")
+        if "://" in stamp or stamp.endswith(":"):
+            return _parse_text_line(line, conn_urls, path, number)
+        # hftbacktest: "<local_ns> <json>"
         if not stamp.isdigit() or not data:
             raise ConfigError(f"{path}:{number}: not a capture record: {line[:80]!r}")
         return CaptureRecord(
@@ -201,4 +211,43 @@ def _parse_line(
         market=obj.get("market") or inferred_market,
         url=url,
         data=obj.get("data") or "",
+    )
+
+
+_TEXT_CONN = "text"
+_TEXT_KINDS = {"<->": "connect", "<-": "send", "->": "http"}
+
+
+def _parse_text_line(
+    line: str, conn_urls: dict[str, str], path: Path, number: int
+) -> CaptureRecord:
+    """One line of cryptofeed's text capture format (see the module docstring)."""
+    if line[0].isdigit():
+        kind, url = "recv", conn_urls.get(_TEXT_CONN, "")
+        stamp, _, data = line.partition(": ")
+    else:
+        url, _, rest = line.partition(" ")
+        arrow, _, rest = rest.partition(" ")
+        found = _TEXT_KINDS.get(arrow)
+        if found is None:
+            raise ConfigError(f"{path}:{number}: not a capture record: {line[:80]!r}")
+        kind = found
+        stamp, _, data = rest.partition(": ")
+        if kind == "connect":
+            conn_urls[_TEXT_CONN] = url  # a new connection: later frames are its
+    try:
+        ts_ns = round(float(stamp) * 1e9)
+    except ValueError:
+        raise ConfigError(f"{path}:{number}: bad timestamp {stamp[:40]!r}") from None
+    if kind != "connect" and not data:
+        raise ConfigError(f"{path}:{number}: not a capture record: {line[:80]!r}")
+    venue, market = infer_venue_market(url)
+    return CaptureRecord(
+        t=kind,
+        conn="http" if kind == "http" else _TEXT_CONN,
+        ts_ns=ts_ns,
+        venue=venue,
+        market=market,
+        url=url,
+        data=data,
     )

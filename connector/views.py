@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 import attrs
-from rich.console import Group, RenderableType
+from rich.console import Group, JustifyMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -150,11 +150,10 @@ def render_book(panel: BookPanel) -> Table:
     table = Table(
         title=f"{panel.venue} {panel.symbol}",
         caption=Text.assemble(
-            "state ",
             state_text(panel.state),
-            f"  seq {panel.seq}  {panel.rate:.1f} updates/s  {panel.updates} updates",
+            f"  seq {panel.seq}  {panel.rate:.1f}/s  {panel.updates} updates",
         ),
-        expand=False,
+        min_width=56,
     )
     table.add_column("bid qty", justify="right")
     table.add_column("bid", justify="right", style="green")
@@ -247,15 +246,16 @@ def _bbo_line(book: ConsolidatedBook | None) -> Text:
 
 def _venues_table(symbol: str, rows: Iterable[VenueRow]) -> Table:
     table = Table(title=symbol, title_justify="left", expand=False)
-    for name, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("venue", "left"),
         ("state", "left"),
         ("best bid", "right"),
         ("best ask", "right"),
         ("updates", "right"),
         ("per s", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    )
+    for name, justify in columns:
+        table.add_column(name, justify=justify)
     for row in rows:
         table.add_row(
             row.venue,
@@ -334,23 +334,24 @@ def render_demo_summary(frame: DemoFrame) -> Group:
     """The summary printed when the demo ends: per book counts and final state,
     the consolidated best bid/offer per symbol, and the verdict."""
     table = Table(title=f"demo summary after {frame.elapsed:.1f} s", title_justify="left")
-    for name, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("venue", "left"),
         ("symbol", "left"),
         ("updates", "right"),
         ("final state", "left"),
         ("best bid", "right"),
         ("best ask", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    )
+    for name, justify in columns:
+        table.add_column(name, justify=justify)
     for row in frame.rows:
         table.add_row(
             row.venue,
             row.symbol,
             str(row.updates),
             state_text(row.state),
-            _level(row.best_bid),
-            _level(row.best_ask),
+            format_number(row.best_bid.price) if row.best_bid else "-",
+            format_number(row.best_ask.price) if row.best_ask else "-",
         )
     bbo = Table(title="consolidated best bid/offer", title_justify="left")
     bbo.add_column("symbol")
@@ -369,9 +370,7 @@ def render_demo_summary(frame: DemoFrame) -> Group:
         )
     problems = demo_problems(frame)
     if problems:
-        verdict = Text(
-            "result: FAILED\n" + "\n".join(f"  {p}" for p in problems), style="bold red"
-        )
+        verdict = Text("result: FAILED\n" + "\n".join(f"  {p}" for p in problems), style="bold red")
     else:
         verdict = Text(f"result: ok, all {len(frame.rows)} books valid", style="bold green")
     return Group(table, bbo, verdict)

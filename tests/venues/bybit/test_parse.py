@@ -53,9 +53,7 @@ LINEAR = _symbols((Market.LINEAR, "BTCUSDT", "BTC-USDT-PERP"))
 
 
 def _decode(raw: str, state: StreamState | None = None) -> list[object]:
-    return list(
-        decode_frame(raw, market=Market.LINEAR, symbols=LINEAR, ts_recv_ns=5, state=state)
-    )
+    return list(decode_frame(raw, market=Market.LINEAR, symbols=LINEAR, ts_recv_ns=5, state=state))
 
 
 def test_bybit_capture_frames_decode_to_expected_event_counts() -> None:
@@ -91,17 +89,20 @@ def test_bybit_orderbook_delta_carries_u_as_seq_and_ts_in_ns() -> None:
     symbols = _symbols((Market.LINEAR, "BTCUSDT", "BTC-USDT-PERP"))
     raw = raw.replace("orderbook.1.", "orderbook.200.")
     (delta,) = decode_frame(raw, market=Market.LINEAR, symbols=symbols, ts_recv_ns=9)
-    assert BookDelta(
-        venue="bybit",
-        market=Market.LINEAR,
-        symbol=BTC_PERP,
-        first_seq=123456790,
-        seq=123456790,
-        bids=(BookLevel(Decimal("27450.00"), Decimal("0.400")),),
-        asks=(BookLevel(Decimal("27451.00"), Decimal("0")),),
-        ts_event_ns=1709891679500 * 1_000_000,
-        ts_recv_ns=9,
-    ) == delta
+    assert (
+        BookDelta(
+            venue="bybit",
+            market=Market.LINEAR,
+            symbol=BTC_PERP,
+            first_seq=123456790,
+            seq=123456790,
+            bids=(BookLevel(Decimal("27450.00"), Decimal("0.400")),),
+            asks=(BookLevel(Decimal("27451.00"), Decimal("0")),),
+            ts_event_ns=1709891679500 * 1_000_000,
+            ts_recv_ns=9,
+        )
+        == delta
+    )
 
 
 def test_bybit_orderbook_snapshot_keeps_levels_best_first() -> None:
@@ -119,11 +120,12 @@ def test_bybit_orderbook_1_frames_from_capture_become_quotes() -> None:
         ("cryptofeed/pull-1085/sample_data/BYBIT.ws.2.0", Market.SPOT),
     ):
         frames = list(v1_frames(relative))
-        natives = {
-            json.loads(text)["data"]["s"] for _, text in frames if '"orderbook.1.' in text
-        }
+        natives = {json.loads(text)["data"]["s"] for _, text in frames if '"orderbook.1.' in text}
         symbols = _symbols(
-            *((market, n, f"{n.removesuffix('USDT').removesuffix('USDC')}-USD-SPOT") for n in natives)
+            *(
+                (market, n, f"{n.removesuffix('USDT').removesuffix('USDC')}-USD-SPOT")
+                for n in natives
+            )
         )
         quotes = [
             e
@@ -162,17 +164,20 @@ def test_bybit_public_trade_aggressor_is_taker_side() -> None:
     raw = fixture_path(NAUTILUS + "ws_public_trade.json").read_text()
     # The fixture's topic ("trade.linear.BTCUSDT") is not a v5 topic name.
     (trade,) = _decode(raw.replace("trade.linear.BTCUSDT", "publicTrade.BTCUSDT"))
-    assert Trade(
-        venue="bybit",
-        market=Market.LINEAR,
-        symbol=BTC_PERP,
-        trade_id="9dc75fca-4bdd-4773-9f78-6f5d7ab2a110",
-        price=Decimal("27451.00"),
-        qty=Decimal("0.010"),
-        aggressor=Side.BUY,
-        ts_event_ns=1709891679000 * 1_000_000,
-        ts_recv_ns=5,
-    ) == trade
+    assert (
+        Trade(
+            venue="bybit",
+            market=Market.LINEAR,
+            symbol=BTC_PERP,
+            trade_id="9dc75fca-4bdd-4773-9f78-6f5d7ab2a110",
+            price=Decimal("27451.00"),
+            qty=Decimal("0.010"),
+            aggressor=Side.BUY,
+            ts_event_ns=1709891679000 * 1_000_000,
+            ts_recv_ns=5,
+        )
+        == trade
+    )
 
 
 def test_bybit_linear_ticker_delta_merges_onto_last_snapshot() -> None:
@@ -197,30 +202,35 @@ def test_bybit_linear_ticker_delta_merges_onto_last_snapshot() -> None:
         full.bid,
         full.bid_qty,
     )
-    assert Ticker(
-        venue="bybit",
-        market=Market.LINEAR,
-        symbol=BTC_PERP,
-        last=Decimal("17215.50"),
-        bid=Decimal("17215.00"),
-        bid_qty=Decimal("84.489"),
-        ask=Decimal("17216.00"),
-        ask_qty=Decimal("83.020"),
-        open_24h=Decimal("16926.50"),
-        high_24h=Decimal("17281.50"),
-        low_24h=Decimal("16915.00"),
-        volume_24h=Decimal("91705.276"),
-        quote_volume_24h=Decimal("1570383121.943499"),
-        ts_event_ns=1673272861700 * 1_000_000,
-        ts_recv_ns=5,
-    ) == merged
+    assert (
+        Ticker(
+            venue="bybit",
+            market=Market.LINEAR,
+            symbol=BTC_PERP,
+            last=Decimal("17215.50"),
+            bid=Decimal("17215.00"),
+            bid_qty=Decimal("84.489"),
+            ask=Decimal("17216.00"),
+            ask_qty=Decimal("83.020"),
+            open_24h=Decimal("16926.50"),
+            high_24h=Decimal("17281.50"),
+            low_24h=Decimal("16915.00"),
+            volume_24h=Decimal("91705.276"),
+            quote_volume_24h=Decimal("1570383121.943499"),
+            ts_event_ns=1673272861700 * 1_000_000,
+            ts_recv_ns=5,
+        )
+        == merged
+    )
 
 
 def test_bybit_op_replies_become_control_messages() -> None:
     ack = fixture_path(NAUTILUS + "ws_subscription_ack.json").read_text()
     fail = fixture_path(NAUTILUS + "ws_subscription_failure.json").read_text()
     pong = '{"success":true,"ret_msg":"pong","conn_id":"x","req_id":"9","op":"ping"}'
-    assert [ControlMessage(kind="subscribed", ok=True, detail="subscribe", request_id="sub-orderbook-1")] == _decode(ack)
+    assert [
+        ControlMessage(kind="subscribed", ok=True, detail="subscribe", request_id="sub-orderbook-1")
+    ] == _decode(ack)
     (failure,) = _decode(fail)
     assert isinstance(failure, ControlMessage)
     assert ("subscribed", False) == (failure.kind, failure.ok)

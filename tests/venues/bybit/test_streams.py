@@ -66,9 +66,8 @@ def test_bybit_rest_paths() -> None:
         "/v5/market/orderbook?category=linear&symbol=BTCUSDT&limit=500"
         == streams.orderbook_path("BTCUSDT", market=Market.LINEAR)
     )
-    assert (
-        "/v5/market/orderbook?category=spot&symbol=BTCUSDT&limit=50"
-        == streams.orderbook_path("BTCUSDT", market=Market.SPOT, limit=50)
+    assert "/v5/market/orderbook?category=spot&symbol=BTCUSDT&limit=50" == streams.orderbook_path(
+        "BTCUSDT", market=Market.SPOT, limit=50
     )
     with pytest.raises(ValueError):
         streams.orderbook_path("BTCUSDT", market=Market.SPOT, limit=500)

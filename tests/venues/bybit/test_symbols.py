@@ -85,6 +85,8 @@ def test_bybit_instruments_error_answer_is_malformed() -> None:
 
 def test_bybit_symbol_map_keeps_same_native_id_apart_per_market() -> None:
     capture = load_v3()
-    symbols = build_symbol_map(capture.instruments[Market.SPOT] + capture.instruments[Market.LINEAR])
+    symbols = build_symbol_map(
+        capture.instruments[Market.SPOT] + capture.instruments[Market.LINEAR]
+    )
     assert Symbol.parse("BTC-USDT-SPOT") == symbols.by_native(Market.SPOT, "BTCUSDT").symbol
     assert Symbol.parse("BTC-USDT-PERP") == symbols.by_native(Market.LINEAR, "BTCUSDT").symbol

@@ -111,68 +111,80 @@ def test_okx_books5_message_is_a_full_snapshot() -> None:
         }
     )
     (snap,) = _decode(raw)
-    assert BookSnapshot(
-        venue="okx",
-        market=Market.SPOT,
-        symbol=BTC_USDT,
-        seq=123,
-        bids=(BookLevel(Decimal("8445"), Decimal("1")),),
-        asks=(BookLevel(Decimal("8446"), Decimal("95")),),
-        ts_event_ns=1597026383085 * 1_000_000,
-        ts_recv_ns=7,
-    ) == snap
+    assert (
+        BookSnapshot(
+            venue="okx",
+            market=Market.SPOT,
+            symbol=BTC_USDT,
+            seq=123,
+            bids=(BookLevel(Decimal("8445"), Decimal("1")),),
+            asks=(BookLevel(Decimal("8446"), Decimal("95")),),
+            ts_event_ns=1597026383085 * 1_000_000,
+            ts_recv_ns=7,
+        )
+        == snap
+    )
 
 
 def test_okx_bbo_tbt_becomes_quote() -> None:
     (quote,) = _decode(fixture_path(NAUTILUS + "ws_bbo_tbt.json").read_text())
-    assert Quote(
-        venue="okx",
-        market=Market.SPOT,
-        symbol=BTC_USDT,
-        bid=Decimal("8476.97"),
-        bid_qty=Decimal("256"),
-        ask=Decimal("8476.98"),
-        ask_qty=Decimal("415"),
-        seq=123456,
-        ts_event_ns=1597026383085 * 1_000_000,
-        ts_recv_ns=7,
-    ) == quote
+    assert (
+        Quote(
+            venue="okx",
+            market=Market.SPOT,
+            symbol=BTC_USDT,
+            bid=Decimal("8476.97"),
+            bid_qty=Decimal("256"),
+            ask=Decimal("8476.98"),
+            ask_qty=Decimal("415"),
+            seq=123456,
+            ts_event_ns=1597026383085 * 1_000_000,
+            ts_recv_ns=7,
+        )
+        == quote
+    )
 
 
 def test_okx_trade_side_is_taker_side() -> None:
     (trade,) = _decode(fixture_path(NAUTILUS + "ws_trades.json").read_text())
-    assert Trade(
-        venue="okx",
-        market=Market.SPOT,
-        symbol=Symbol.parse("BTC-USD-SPOT"),
-        trade_id="130639474",
-        price=Decimal("42219.9"),
-        qty=Decimal("0.12060306"),
-        aggressor=Side.BUY,
-        ts_event_ns=1630048897897 * 1_000_000,
-        ts_recv_ns=7,
-    ) == trade
+    assert (
+        Trade(
+            venue="okx",
+            market=Market.SPOT,
+            symbol=Symbol.parse("BTC-USD-SPOT"),
+            trade_id="130639474",
+            price=Decimal("42219.9"),
+            qty=Decimal("0.12060306"),
+            aggressor=Side.BUY,
+            ts_event_ns=1630048897897 * 1_000_000,
+            ts_recv_ns=7,
+        )
+        == trade
+    )
 
 
 def test_okx_spot_ticker_maps_base_and_quote_volume() -> None:
     (ticker,) = _decode(fixture_path(NAUTILUS + "ws_tickers.json").read_text())
-    assert Ticker(
-        venue="okx",
-        market=Market.SPOT,
-        symbol=BTC_USDT,
-        last=Decimal("9999.99"),
-        bid=Decimal("8888.88"),
-        bid_qty=Decimal("5"),
-        ask=Decimal("9999.99"),
-        ask_qty=Decimal("11"),
-        open_24h=Decimal("9000"),
-        high_24h=Decimal("10000"),
-        low_24h=Decimal("8888.88"),
-        volume_24h=Decimal("2222"),
-        quote_volume_24h=Decimal("2222"),
-        ts_event_ns=1597026383085 * 1_000_000,
-        ts_recv_ns=7,
-    ) == ticker
+    assert (
+        Ticker(
+            venue="okx",
+            market=Market.SPOT,
+            symbol=BTC_USDT,
+            last=Decimal("9999.99"),
+            bid=Decimal("8888.88"),
+            bid_qty=Decimal("5"),
+            ask=Decimal("9999.99"),
+            ask_qty=Decimal("11"),
+            open_24h=Decimal("9000"),
+            high_24h=Decimal("10000"),
+            low_24h=Decimal("8888.88"),
+            volume_24h=Decimal("2222"),
+            quote_volume_24h=Decimal("2222"),
+            ts_event_ns=1597026383085 * 1_000_000,
+            ts_recv_ns=7,
+        )
+        == ticker
+    )
 
 
 def test_okx_futures_ticker_volume_is_in_base_currency() -> None:

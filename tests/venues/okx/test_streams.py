@@ -47,7 +47,8 @@ def test_okx_subscribe_frames_split_under_64_kb_of_args() -> None:
     bodies = [json.loads(text) for _, text in frames]
     assert len(bodies) > 1
     assert all(
-        len(json.dumps(b["args"], separators=(",", ":"))) <= streams.ARGS_BYTES_LIMIT for b in bodies
+        len(json.dumps(b["args"], separators=(",", ":"))) <= streams.ARGS_BYTES_LIMIT
+        for b in bodies
     )
     assert 3000 == sum(len(b["args"]) for b in bodies)
 

@@ -190,7 +190,9 @@ def venue_streams(draw: st.DrawFn) -> list[tuple[str, int, int, Raw, Raw, int]]:
     def changes(base: int, snapshot: bool) -> Raw:
         picked = draw(st.dictionaries(st.integers(1, 60), st.sampled_from(_QTY_TEXT), max_size=6))
         return [
-            (_PRICE_TEXT[base + p], q) for p, q in sorted(picked.items()) if q != "0" or not snapshot
+            (_PRICE_TEXT[base + p], q)
+            for p, q in sorted(picked.items())
+            if q != "0" or not snapshot
         ]
 
     def apply(book: Levels, levels: Raw) -> None:
@@ -216,7 +218,11 @@ def venue_streams(draw: st.DrawFn) -> list[tuple[str, int, int, Raw, Raw, int]]:
         if draw(st.integers(0, 6)) == 0:
             messages.append(("update", prev, seq, [], [], checksum()))
             continue
-        seq = draw(st.integers(min_value=0, max_value=5)) if draw(st.integers(0, 20)) == 0 else seq + draw(st.integers(1, 4))
+        seq = (
+            draw(st.integers(min_value=0, max_value=5))
+            if draw(st.integers(0, 20)) == 0
+            else seq + draw(st.integers(1, 4))
+        )
         if seq == prev:
             seq += 1
         bids, asks = changes(0, False), changes(100, False)
