@@ -18,6 +18,7 @@ files; timestamps are float seconds)::
     <ws url> <- <ts>: <json>     a frame we sent
     <ts>: <json>                 a frame received
     <url> -> <ts>: <body>        a REST response
+    configuration: <json>        cryptofeed's settings (skipped)
 """
 
 from __future__ import annotations
@@ -220,8 +221,10 @@ _TEXT_KINDS = {"<->": "connect", "<-": "send", "->": "http"}
 
 def _parse_text_line(
     line: str, conn_urls: dict[str, str], path: Path, number: int
-) -> CaptureRecord:
+) -> CaptureRecord | None:
     """One line of cryptofeed's text capture format (see the module docstring)."""
+    if line.startswith("configuration: "):
+        return None
     if line[0].isdigit():
         kind, url = "recv", conn_urls.get(_TEXT_CONN, "")
         stamp, _, data = line.partition(": ")

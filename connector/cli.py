@@ -12,6 +12,7 @@ clear line per problem to stderr and exits 2; nothing prints a traceback for it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import math
@@ -470,10 +471,12 @@ def _stream(args: argparse.Namespace) -> int:
             while True:
                 try:
                     batch = [await sub.receive_item()]
-                    while len(batch) < 1024:
+                except trio.EndOfChannel:
+                    return
+                # Take whatever else is already waiting, so one write serves many events.
+                with contextlib.suppress(trio.WouldBlock, trio.EndOfChannel):
+                    while len(batch) < _WRITE_BATCH:
                         batch.append(sub.receive_item_nowait())
-                except (trio.WouldBlock, trio.EndOfChannel):
-                    pass
                 if limit is not None:
                     batch = batch[:limit]
                     limit -= len(batch)
@@ -483,10 +486,11 @@ def _stream(args: argparse.Namespace) -> int:
                 if limit == 0:
                     stop.cancel()
                     return
-                if sub.closed and not batch:
-                    return
+
+    dropped = 0
 
     async def body(stop: trio.CancelScope) -> None:
+        nonlocal dropped
         connector = Connector(config)
         # Subscribed before starting, so the first snapshots and state changes are printed too.
         subs = [connector.subscribe(p) for p in patterns]
@@ -495,10 +499,12 @@ def _stream(args: argparse.Namespace) -> int:
                 async with trio.open_nursery() as nursery:
                     for sub in subs:
                         nursery.start_soon(pump, sub, stop)
+            dropped = sum(sub.statistics().dropped for sub in subs)
         out.flush()
 
     _run_stoppable(body, args.duration)
-    log.info("cli.stream.done", events=out.written)
+    # Events are dropped (oldest first) only when stdout cannot keep up with the feed.
+    log.info("cli.stream.done", events=out.written, dropped=dropped)
     return 0
 
 
@@ -546,9 +552,11 @@ def _book(args: argparse.Namespace) -> int:
                     nursery.start_soon(count, sub)
                     if live:
                         with Live(
-                            render_book(panel()), console=console, auto_refresh=False,
+                            render_book(panel()),
+                            console=console,
+                            auto_refresh=False,
                             transient=True,
-                        ) as screen:  # fmt: skip
+                        ) as screen:
                             while True:
                                 await trio.sleep(0.2)
                                 screen.update(render_book(panel()), refresh=True)
@@ -658,9 +666,11 @@ def _demo(args: argparse.Namespace) -> int:
                     nursery.start_soon(count, sub)
                     if live:
                         with Live(
-                            render_demo(frame(), args.depth), console=console,
-                            auto_refresh=False, transient=True,
-                        ) as screen:  # fmt: skip
+                            render_demo(frame(), args.depth),
+                            console=console,
+                            auto_refresh=False,
+                            transient=True,
+                        ) as screen:
                             while True:
                                 await trio.sleep(0.25)
                                 screen.update(render_demo(frame(), args.depth), refresh=True)

@@ -115,6 +115,8 @@ class Connector:
         record: Write every frame sent and received and every REST body used to
             this capture file (``.zst`` compresses), for ``connector replay``.
         stop_timeout: Upper bound on shutdown, in seconds.
+        stale_after: Seconds without a message on a book's stream before that book
+            is marked invalid and resynced.
     """
 
     def __init__(
@@ -123,6 +125,7 @@ class Connector:
         *,
         record: str | Path | None = None,
         stop_timeout: float = 10.0,
+        stale_after: float = 30.0,
     ) -> None:
         self._config = config if config is not None else load_config(None)
         self._stop_timeout = stop_timeout
@@ -139,6 +142,7 @@ class Connector:
                 channels=vc.channels,
                 bus=self._bus,
                 urls=functools.partial(self._urls, vc),
+                stale_after=stale_after,
             )
             for name, vc in venues.items()
         }

@@ -150,6 +150,7 @@ def render_book(panel: BookPanel) -> Table:
     table = Table(
         title=f"{panel.venue} {panel.symbol}",
         caption=Text.assemble(
+            "state ",
             state_text(panel.state),
             f"  seq {panel.seq}  {panel.rate:.1f}/s  {panel.updates} updates",
         ),

@@ -43,3 +43,20 @@ def test_status_example_rejects_extra_arguments() -> None:
 
     assert 1 == result.returncode
     assert "usage:" in result.stderr
+
+
+def test_best_prices_example_prints_consolidated_quotes_from_the_simulator() -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "best_prices.py"), "BTC-USDT-PERP", "4"],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+
+    assert 0 == result.returncode, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("BTC-USDT-PERP  bid ") for line in lines), result.stdout
+    tops = [line for line in lines if line.split()[0] in ("binance", "bybit", "okx")]
+    assert 3 == len(tops)
+    assert all(line.split()[1] == "valid" for line in tops), tops

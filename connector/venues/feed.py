@@ -137,6 +137,18 @@ class VenueFeed:
         try:
             events = self.adapter.decode(raw, market, self.symbols, ts_recv_ns)
         except MalformedMessage as exc:
+            native_id = getattr(exc, "native_id", None)
+            if native_id is not None:
+                # Each venue parser's UnknownSymbol: well-formed, for an instrument
+                # we do not follow (an unloaded list, or another session's symbol).
+                self._unknown += 1
+                log.debug(
+                    "feed.unknown_symbol",
+                    venue=self.venue,
+                    market=market.value,
+                    native_id=native_id,
+                )
+                return
             self._malformed += 1
             log.warning(
                 "feed.malformed",

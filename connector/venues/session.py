@@ -233,6 +233,10 @@ class MarketDataService:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         session = self._session
+        # A restart starts clean: requests queued by the last run died with its worker.
+        self.connections = []
+        self._shard_of = {}
+        self._pending = set()
         markets = session.markets()
         clients = {market: session.rest(market) for market in markets}
         try:

@@ -134,7 +134,7 @@ class OkxAdapter:
     def guess_instrument(self, market: Market, native_id: str) -> Instrument | None:
         try:
             actual = symbols.market_of(native_id)
-        except ConfigError:
+        except ValueError:  # an option, or not an OKX id
             return None
         parts = native_id.split("-")
         try:
@@ -211,7 +211,7 @@ class OkxAdapter:
 def _inst_type(market: Market) -> str | None:
     try:
         return symbols.inst_type(market)
-    except ConfigError:
+    except ValueError:  # a market OKX is not traded in here
         return None
 
 

@@ -1,0 +1,262 @@
+"""``connector sim``, ``stream`` and ``book``, and the book view they draw."""
+
+from __future__ import annotations
+
+import io
+import json
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from rich.console import Console
+
+from connector.cli import main
+from connector.logs import reset_logging
+from connector.model import BookLevel, BookState
+from connector.views import BookPanel, UpdateRate, format_number, render_book
+
+PROCESS_TIMEOUT = 30
+
+BINANCE_ONLY = """\
+[venues.binance]
+endpoint = "sim"
+symbols = ["BTC-USDT-SPOT", "BTC-USDT-PERP"]
+
+[logging]
+level = "warning"
+"""
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    # The commands configure logging onto the (captured) stderr; undo it afterwards.
+    yield
+    reset_logging()
+
+
+@pytest.fixture
+def binance_config(tmp_path: Path) -> Path:
+    path = tmp_path / "binance.toml"
+    path.write_text(BINANCE_ONLY, encoding="utf-8")
+    return path
+
+
+def _json_lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _render(renderable: object, width: int = 100) -> str:
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None).print(renderable)
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- sim
+
+
+def test_sim_process_prints_urls_that_answer_and_exits_0_on_ctrl_c() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "connector", "sim", "--venues", "binance", "--rate", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    watchdog = threading.Timer(PROCESS_TIMEOUT, proc.kill)
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        urls = json.loads(proc.stdout.readline())
+        ping = httpx.get(urls["binance"]["spot.rest"] + "/api/v3/ping", timeout=5)
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=PROCESS_TIMEOUT)
+    finally:
+        watchdog.cancel()
+        proc.kill()
+        proc.wait()
+
+    assert {"spot.rest", "spot.ws", "linear.rest", "linear.ws"} <= set(urls["binance"])
+    assert (200, {}) == (ping.status_code, ping.json())
+    assert 0 == code
+
+
+def test_sim_rejects_an_unknown_venue_and_a_bad_port_with_one_line_each(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["sim", "--venues", "kraken", "--port", "binance.spot"])
+
+    err = capsys.readouterr().err.splitlines()
+    assert 2 == code
+    assert 2 == len(err)
+    assert "kraken" in err[0] and "binance.spot" in err[1]
+
+
+# --------------------------------------------------------------------------- stream
+
+
+@pytest.mark.timeout(30)
+def test_stream_prints_json_lines_whose_books_become_valid(
+    binance_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["stream", "-c", str(binance_config), "--duration", "3"])
+
+    events = _json_lines(capsys.readouterr().out)
+    books = [e for e in events if e["type"] == "BookUpdate"]
+    assert 0 == code
+    assert {"BookUpdate", "Trade", "Quote", "ConnectionEvent"} <= {e["type"] for e in events}
+    assert {"BTC-USDT-SPOT", "BTC-USDT-PERP"} == {e["symbol"] for e in books}
+    assert all(e["topic"] == f"orderbook.binance.{e['symbol']}" for e in books)
+    valid = [e for e in books if e["state"] == {"status": "valid", "reason": None}]
+    assert valid, "no book update reached the valid state"
+    # Money is exact text, never a float.
+    best_bid = valid[-1]["best_bid"]
+    assert isinstance(best_bid, list)
+    assert [str, str] == [type(x) for x in best_bid]
+    assert Decimal(best_bid[0]) > 0
+
+
+@pytest.mark.timeout(30)
+def test_stream_count_stops_after_exactly_n_events_of_the_topics_asked(
+    binance_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["stream", "-c", str(binance_config), "--topics", "trade.>", "--count", "7"])
+
+    events = _json_lines(capsys.readouterr().out)
+    assert 0 == code
+    assert 7 == len(events)
+    assert {"Trade"} == {e["type"] for e in events}
+
+
+def test_stream_rejects_an_invalid_topic_pattern_with_exit_2(
+    binance_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["stream", "-c", str(binance_config), "--topics", "orderbook.>.x"])
+
+    assert 2 == code
+    assert "orderbook.>.x" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- book
+
+
+@pytest.mark.timeout(30)
+def test_book_with_duration_prints_a_final_table_of_a_valid_book(
+    binance_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "book",
+            "binance",
+            "BTC-USDT-SPOT",
+            "-c",
+            str(binance_config),
+            "--duration",
+            "3",
+            "--depth",
+            "4",
+        ]
+    )
+
+    out = capsys.readouterr().out
+    final = out[out.rindex("binance BTC-USDT-SPOT") :]
+    assert 0 == code
+    assert "state valid" in " ".join(final.split())
+    # Without a terminal it also printed a plain snapshot about once a second.
+    assert out.count("binance BTC-USDT-SPOT") >= 2
+    rows = [line for line in final.splitlines() if line.count("│") == 5]
+    assert 4 == len(rows)
+
+
+@pytest.mark.timeout(30)
+def test_book_of_a_symbol_the_config_does_not_stream_exits_1_with_the_reason(
+    binance_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["book", "binance", "SOL-USDT-SPOT", "-c", str(binance_config)])
+
+    assert 1 == code
+    assert "SOL-USDT-SPOT" in capsys.readouterr().err
+
+
+def test_book_rejects_a_malformed_symbol_with_exit_2(
+    binance_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["book", "binance", "BTCUSDT", "-c", str(binance_config)])
+
+    assert 2 == code
+    assert "BTCUSDT" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- views
+
+
+def test_render_book_shows_levels_best_first_with_state_seq_and_rate() -> None:
+    panel = BookPanel(
+        venue="okx",
+        symbol="ETH-USDT-PERP",
+        state=BookState.VALID,
+        seq=42,
+        bids=(
+            BookLevel(Decimal("3000.10"), Decimal("2")),
+            BookLevel(Decimal("2999"), Decimal("1")),
+        ),
+        asks=(BookLevel(Decimal("3000.5"), Decimal("0.50")),),
+        updates=17,
+        rate=8.25,
+    )
+
+    text = _render(render_book(panel))
+
+    assert "okx ETH-USDT-PERP" in text
+    assert "state valid  seq 42  8.2/s  17 updates" in text
+    first, second = (line for line in text.splitlines() if "3000.1" in line or "2999" in line)
+    assert "3000.1" in first and "3000.5" in first and "0.5" in first
+    assert "2999" in second
+
+
+def test_render_book_of_an_invalid_book_names_the_reason_and_has_no_levels() -> None:
+    panel = BookPanel(
+        venue="binance",
+        symbol="BTC-USDT-SPOT",
+        state=BookState.invalid("gap: expected 8 got 10"),
+        seq=7,
+        bids=(),
+        asks=(),
+    )
+
+    text = _render(render_book(panel))
+
+    assert "invalid (gap: expected 8 got 10)" in text
+    assert "(no levels)" in text
+
+
+def test_format_number_drops_trailing_zeros_but_keeps_integers_whole() -> None:
+    actual = [
+        format_number(Decimal(x)) for x in ("60001.70000000", "60000", "6E+4", "0.00100", "5.0")
+    ]
+
+    assert ["60001.7", "60000", "60000", "0.001", "5"] == actual
+    assert "-" == format_number(None)
+
+
+def test_update_rate_averages_over_the_window_and_forgets_older_events() -> None:
+    meter = UpdateRate(window=2.0, resolution=0.5)
+    for i in range(40):  # 10 per second from t=100 to t=104
+        meter.add(100.0 + i * 0.1)
+
+    assert 40 == meter.total
+    assert 10.0 == pytest.approx(meter.rate(103.95), abs=1.0)
+    assert 0.0 == meter.rate(110.0)
+
+
+def test_update_rate_before_a_full_window_uses_the_time_since_the_first_event() -> None:
+    meter = UpdateRate(window=5.0, resolution=0.25)
+    meter.add(10.0, 5)
+    meter.add(10.5, 5)
+
+    assert 10 / 1.0 == pytest.approx(meter.rate(11.0))
+    assert 0.0 == UpdateRate().rate(3.0)

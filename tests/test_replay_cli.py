@@ -1,0 +1,185 @@
+"""``connector record`` and ``connector replay``: a live capture, and real captures."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from connector.cli import main
+from connector.logs import reset_logging
+from tests.conftest import fixture_path
+
+BINANCE_ONLY = """\
+[venues.binance]
+endpoint = "sim"
+symbols = ["BTC-USDT-SPOT", "ETH-USDT-PERP"]
+
+[logging]
+level = "warning"
+"""
+
+EVENT_KEYS = {
+    "topic",
+    "type",
+    "venue",
+    "market",
+    "symbol",
+    "seq",
+    "state",
+    "ts_event_ns",
+    "ts_recv_ns",
+}
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    yield
+    reset_logging()
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """Three seconds of the simulated Binance, recorded compressed; (file, stderr)."""
+    folder = tmp_path_factory.mktemp("record")
+    config = folder / "binance.toml"
+    config.write_text(BINANCE_ONLY, encoding="utf-8")
+    capture = folder / "binance.jsonl.zst"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["record", str(capture), "-c", str(config), "--duration", "3"])
+    reset_logging()
+    assert 0 == code
+    return capture, err.getvalue()
+
+
+def _summary(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, object]:
+    code = main(["replay", *args, "--summary"])
+    out = capsys.readouterr().out
+    assert 0 == code
+    assert 1 == len(out.splitlines()), "--summary prints exactly one JSON object"
+    summary: dict[str, object] = json.loads(out)
+    return summary
+
+
+def _books(summary: dict[str, object]) -> list[dict[str, object]]:
+    books = summary["books"]
+    assert isinstance(books, list)
+    return books
+
+
+@pytest.mark.timeout(30)
+def test_record_prints_how_many_records_it_wrote(recorded: tuple[Path, str]) -> None:
+    capture, err = recorded
+
+    line = next(line for line in err.splitlines() if line.startswith("connector: recorded"))
+    assert capture.stat().st_size > 0
+    assert int(line.split()[2]) > 100
+
+
+@pytest.mark.timeout(30)
+def test_replay_summary_of_a_recording_has_valid_books_and_no_gaps(
+    recorded: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    capture, err = recorded
+    written = int(next(x for x in err.splitlines() if "recorded" in x).split()[2])
+
+    summary = _summary(capsys, str(capture))
+
+    books = _books(summary)
+    assert written == summary["records"]
+    assert 0 == summary["malformed"]
+    assert {("binance", "spot", "BTC-USDT-SPOT"), ("binance", "linear", "ETH-USDT-PERP")} == {
+        (b["venue"], b["market"], b["symbol"]) for b in books
+    }
+    assert [(0, "valid")] * 2 == [(b["gaps"], b["final_state"]) for b in books]
+    assert all(int(str(b["deltas_applied"])) > 5 for b in books)
+
+
+@pytest.mark.timeout(30)
+def test_replay_prints_one_event_per_line_with_book_levels_best_first(
+    recorded: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    capture, _ = recorded
+
+    code = main(["replay", str(capture), "--depth", "3"])
+
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    books = [e for e in events if e["type"] == "book"]
+    assert 0 == code
+    assert all(EVENT_KEYS <= set(e) for e in events)
+    assert {"book", "trade", "quote"} <= {e["type"] for e in events}
+    valid = [e for e in books if e["state"] == "valid"]
+    assert valid
+    for event in valid:
+        bids = [Decimal(p) for p, _ in event["bids"]]
+        asks = [Decimal(p) for p, _ in event["asks"]]
+        assert 3 == len(bids) == len(asks)
+        assert sorted(bids, reverse=True) == bids
+        assert sorted(asks) == asks
+        assert bids[0] < asks[0]
+
+
+@pytest.mark.timeout(60)
+def test_replay_of_the_real_binance_usdm_capture_ends_valid_without_gaps(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = fixture_path("hftbacktest/examples/usdm/btcusdt_20240808.gz")
+
+    summary = _summary(capsys, str(path), "--venue", "binance", "--market", "linear")
+
+    [book] = _books(summary)
+    assert ("binance", "linear", "BTC-USDT-PERP") == (book["venue"], book["market"], book["symbol"])
+    assert (0, 0, "valid") == (book["gaps"], book["crossed"], book["final_state"])
+    assert int(str(book["deltas_applied"])) > 1000
+
+
+@pytest.mark.timeout(30)
+def test_replay_of_the_real_bybit_cryptofeed_capture_ends_valid_without_gaps(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = fixture_path("cryptofeed/v3/sample_data/BYBIT-dev.jsonl.zst")
+    if importlib.util.find_spec("connector.venues.bybit.adapter") is None:
+        pytest.skip("the Bybit venue adapter (connector/venues/bybit/adapter.py) is not there yet")
+
+    summary = _summary(capsys, str(path))
+
+    books = _books(summary)
+    assert books
+    assert {"bybit"} == {b["venue"] for b in books}
+    assert all((0, "valid") == (b["gaps"], b["final_state"]) for b in books), books
+
+
+def test_replay_of_a_missing_file_exits_2_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["replay", str(tmp_path / "nope.jsonl")])
+
+    assert 2 == code
+    assert "nope.jsonl" in capsys.readouterr().err
+
+
+def test_replay_rejects_an_unknown_venue_and_market_with_one_line_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["replay", str(tmp_path / "x.gz"), "--venue", "kraken", "--market", "perp"])
+
+    err = capsys.readouterr().err.splitlines()
+    assert 2 == code
+    assert 2 == len(err)
+    assert "kraken" in err[0] and "perp" in err[1]
+
+
+def test_record_into_a_missing_directory_exits_2_before_connecting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["record", str(tmp_path / "no" / "such" / "dir.jsonl"), "--duration", "1"])
+
+    assert 2 == code
+    assert "does not exist" in capsys.readouterr().err
