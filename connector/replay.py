@@ -33,6 +33,14 @@ _TYPES: dict[type, str] = {BookUpdate: "book", Trade: "trade", Ticker: "ticker",
 class Replayer:
     """Feeds capture records to one :class:`VenueFeed` per venue.
 
+    Each emitted event has the keys ``topic``, ``type`` (``book``, ``trade``,
+    ``quote``, ``ticker``), ``venue``, ``market``, ``symbol``, ``seq``, ``state``
+    (the book's state), ``ts_event_ns`` and ``ts_recv_ns``, plus by type: book
+    ``bids``, ``asks`` (top ``depth`` levels as ``[price, qty]`` strings) and
+    ``reason`` when the state has one; trade ``trade_id``, ``price``, ``qty``,
+    ``aggressor``; quote ``bid``, ``bid_qty``, ``ask``, ``ask_qty``; ticker
+    ``last``, ``bid``, ``ask``.
+
     Args:
         depth: Levels per side printed with each book event and in the summary.
         emit: Receives one JSON-safe dict per normalized event (``None``: keep quiet).

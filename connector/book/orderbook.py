@@ -14,10 +14,13 @@ book dict lookup. Parsers call :func:`levels_from_raw` to turn the venue's
 ``[["price", "qty"], ...]`` into validated :class:`BookLevel` tuples once; the book
 and the published :class:`~connector.model.BookUpdate` share those objects.
 
-Ordering: each side is a dict ``price -> qty`` plus a
-:class:`sortedcontainers.SortedList` of the prices (ascending for both sides; bids
-are read from the end). Updating the quantity of an existing level is a dict
-store; only inserting or removing a level touches the sorted list (O(log n)).
+Ordering: each side is a dict ``price -> qty``, a binary heap that finds the best
+price, and an ascending list of the prices that is brought up to date only when
+a depth view (:meth:`OrderBook.bids`, :meth:`OrderBook.asks`, a depth limit)
+reads it. Updating the quantity of an existing level is a dict store; inserting
+a level also pushes it onto the heap; removing one is a dict delete (the heap
+forgets it lazily). A stream of deltas whose consumers only read the top of the
+book (the common case) therefore never pays for keeping every price sorted.
 Keys are the Decimals themselves, so ordering is exact for any decimal text the
 venue sends (``"1e-5"`` sorts below ``"0.00001234"``, and ``"61800.2"`` and
 ``"61800.20"`` are the same level; venues send plain decimal text, exponent
@@ -26,11 +29,10 @@ notation is accepted too). Floats never appear.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
-from itertools import islice
-
-from sortedcontainers import SortedList
+from bisect import bisect_left, insort
+from heapq import heapify, heappop, heappush
 
 from connector.model import BookLevel
 
@@ -50,6 +52,9 @@ DECIMAL_CACHE_SIZE = 100_000
 """Entries kept by each interning cache before it is emptied and refilled."""
 
 _new_level = tuple.__new__
+
+_HEAP_SLACK = 64
+"""Stale heap entries tolerated beyond twice the live levels before a rebuild."""
 
 
 _PRICES: dict[str, Decimal] = {}
@@ -119,13 +124,33 @@ def levels_from_raw(pairs: Sequence[Sequence[str]]) -> tuple[BookLevel, ...]:
 
 
 class _Side:
-    """One side: ``price -> qty`` plus the prices in ascending order."""
+    """One side: ``price -> qty``, a heap for the best price, lazily sorted prices.
 
-    __slots__ = ("keys", "levels")
+    The hot path (apply a delta, read the best level) touches only the dict and
+    the heap: an insert pushes onto the heap (O(log n), usually O(1)), a removal
+    is lazy (stale heap entries are popped when they reach the top, and the heap
+    is rebuilt once it holds more than twice the live levels plus
+    :data:`_HEAP_SLACK`). The ascending price list that the depth views read is
+    brought up to date only when a view asks for it: inserts and removals since
+    the last view wait in two sets (bounded by the book's own size), then are
+    merged in one pass.
 
-    def __init__(self) -> None:
+    Invariants: ``keys`` minus ``removed`` plus ``added`` is exactly the set of
+    prices in ``levels``; ``removed`` is a subset of ``keys``; ``added`` shares no
+    price with ``keys``; every price in ``levels`` has an entry in ``heap``.
+    """
+
+    __slots__ = ("added", "ask_heap", "bid", "bid_heap", "keys", "levels", "removed")
+
+    def __init__(self, *, bid: bool) -> None:
+        self.bid = bid
         self.levels: dict[Decimal, Decimal] = {}
-        self.keys: SortedList = SortedList()
+        self.keys: list[Decimal] = []
+        self.added: set[Decimal] = set()
+        self.removed: set[Decimal] = set()
+        # Min-heaps: asks hold the prices, bids (negated price, price) pairs.
+        self.ask_heap: list[Decimal] = []
+        self.bid_heap: list[tuple[Decimal, Decimal]] = []
 
     def load(self, levels: Iterable[BookLevel]) -> None:
         fresh: dict[Decimal, Decimal] = {}
@@ -135,22 +160,111 @@ class _Side:
             else:
                 fresh.pop(price, None)
         self.levels = fresh
-        self.keys = SortedList(fresh)
+        self.keys = sorted(fresh)
+        self.added = set()
+        self.removed = set()
+        self._rebuild_heap()
+
+    def _rebuild_heap(self) -> None:
+        if self.bid:
+            self.bid_heap = [(p.copy_negate(), p) for p in self.levels]
+            heapify(self.bid_heap)
+        else:
+            self.ask_heap = list(self.levels)
+            heapify(self.ask_heap)
 
     def apply(self, levels: Iterable[BookLevel]) -> None:
         book = self.levels
-        keys = self.keys
+        added = self.added
+        removed = self.removed
+        bid_heap = self.bid_heap
+        ask_heap = self.ask_heap
+        bid = self.bid
         for price, qty in levels:
             if qty:
                 if price not in book:
-                    keys.add(price)
+                    if price in removed:
+                        removed.discard(price)
+                    else:
+                        added.add(price)
+                    if bid:
+                        heappush(bid_heap, (price.copy_negate(), price))
+                    else:
+                        heappush(ask_heap, price)
                 book[price] = qty
-            elif book.pop(price, None) is not None:
-                keys.remove(price)
+            elif price in book:
+                del book[price]
+                if price in added:
+                    added.discard(price)
+                else:
+                    removed.add(price)
+        if len(bid_heap) + len(ask_heap) > 2 * len(book) + _HEAP_SLACK:
+            self._rebuild_heap()
+
+    def best(self) -> Decimal | None:
+        """The best price (highest bid, lowest ask), or ``None`` when empty."""
+        book = self.levels
+        if self.bid:
+            bid_heap = self.bid_heap
+            while bid_heap:
+                price = bid_heap[0][1]
+                if price in book:
+                    return price
+                heappop(bid_heap)
+        else:
+            ask_heap = self.ask_heap
+            while ask_heap:
+                price = ask_heap[0]
+                if price in book:
+                    return price
+                heappop(ask_heap)
+        return None
+
+    def sorted_keys(self) -> list[Decimal]:
+        """Every price, ascending (merges the pending inserts and removals first)."""
+        added = self.added
+        removed = self.removed
+        if added or removed:
+            keys = self.keys
+            if len(added) + len(removed) <= (len(keys) >> 5) + 16:
+                for price in removed:
+                    del keys[bisect_left(keys, price)]
+                for price in added:
+                    insort(keys, price)
+            else:
+                if removed:
+                    keys = [p for p in keys if p not in removed]
+                if added:
+                    keys.extend(added)
+                    keys.sort()
+                self.keys = keys
+            added.clear()
+            removed.clear()
+        return self.keys
+
+    def trim(self, limit: int, *, low: bool) -> None:
+        """Keep the best ``limit`` prices (``low``: drop from the low end)."""
+        keys = self.sorted_keys()
+        extra = len(keys) - limit
+        if extra <= 0:
+            return
+        levels = self.levels
+        if low:
+            for price in keys[:extra]:
+                del levels[price]
+            del keys[:extra]
+        else:
+            for price in keys[limit:]:
+                del levels[price]
+            del keys[limit:]
 
     def clear(self) -> None:
         self.levels = {}
-        self.keys = SortedList()
+        self.keys = []
+        self.added = set()
+        self.removed = set()
+        self.ask_heap = []
+        self.bid_heap = []
 
 
 class OrderBook:
@@ -173,8 +287,8 @@ class OrderBook:
         if depth_limit is not None and depth_limit < 1:
             raise ValueError(f"depth_limit must be positive or None, got {depth_limit}")
         self.depth_limit = depth_limit
-        self._bids = _Side()
-        self._asks = _Side()
+        self._bids = _Side(bid=True)
+        self._asks = _Side(bid=False)
 
     # -- changes -------------------------------------------------------------
 
@@ -228,50 +342,44 @@ class OrderBook:
         self._asks.clear()
 
     def _trim(self, limit: int) -> None:
-        bids = self._bids
-        extra = len(bids.keys) - limit
-        if extra > 0:
-            for price in bids.keys[:extra]:
-                del bids.levels[price]
-            del bids.keys[:extra]
-        asks = self._asks
-        if len(asks.keys) > limit:
-            for price in asks.keys[limit:]:
-                del asks.levels[price]
-            del asks.keys[limit:]
+        self._bids.trim(limit, low=True)
+        self._asks.trim(limit, low=False)
 
     # -- queries -------------------------------------------------------------
 
     def best_bid(self) -> BookLevel | None:
         """The highest bid, or ``None`` when there are no bids."""
         side = self._bids
-        if not side.levels:
+        price = side.best()
+        if price is None:
             return None
-        price: Decimal = side.keys[-1]
         return _new_level(BookLevel, (price, side.levels[price]))
 
     def best_ask(self) -> BookLevel | None:
         """The lowest ask, or ``None`` when there are no asks."""
         side = self._asks
-        if not side.levels:
+        price = side.best()
+        if price is None:
             return None
-        price: Decimal = side.keys[0]
         return _new_level(BookLevel, (price, side.levels[price]))
 
     def bids(self, n: int | None = None) -> list[BookLevel]:
         """The best ``n`` bids (all when ``None``), highest price first."""
         side = self._bids
-        prices: Iterator[Decimal] = side.keys.islice(
-            start=None if n is None else max(len(side.keys) - n, 0), reverse=True
-        )
+        keys = side.sorted_keys()
         levels = side.levels
+        if n is None:
+            prices: Iterable[Decimal] = reversed(keys)
+        else:
+            prices = reversed(keys[max(len(keys) - n, 0) :])
         return [_new_level(BookLevel, (p, levels[p])) for p in prices]
 
     def asks(self, n: int | None = None) -> list[BookLevel]:
         """The best ``n`` asks (all when ``None``), lowest price first."""
         side = self._asks
-        prices: Iterator[Decimal] = islice(side.keys, n)
+        keys = side.sorted_keys()
         levels = side.levels
+        prices = keys if n is None else keys[:n]
         return [_new_level(BookLevel, (p, levels[p])) for p in prices]
 
     def bid_qty(self, price: Decimal) -> Decimal | None:
@@ -284,9 +392,11 @@ class OrderBook:
 
     def is_crossed(self) -> bool:
         """True when best bid >= best ask (an impossible, invalid book)."""
-        bids = self._bids.keys
-        asks = self._asks.keys
-        return bool(bids) and bool(asks) and bids[-1] >= asks[0]
+        bid = self._bids.best()
+        if bid is None:
+            return False
+        ask = self._asks.best()
+        return ask is not None and bid >= ask
 
     @property
     def bid_count(self) -> int:

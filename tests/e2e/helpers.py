@@ -54,6 +54,9 @@ Top = tuple[tuple[tuple[Decimal, Decimal], ...], tuple[tuple[Decimal, Decimal], 
 DEPTH = 10
 """Levels per side compared with the engine."""
 
+TEST_SECONDS = 40.0
+"""Hard bound on one test's whole run."""
+
 RECOVERY_SECONDS = 10.0
 """Bound on recovery after a fault window (generous: the machine is shared)."""
 
@@ -361,6 +364,26 @@ async def harness(
     """
     sym = Symbol.parse(symbol)
     inst = sim_instrument(venue, sym)
+    with trio.fail_after(TEST_SECONDS):
+        async with _running(
+            venue, sym, inst, faults, seed, rate, okx_checksum, settings, stale_after, wait_valid
+        ) as h:
+            yield h
+
+
+@asynccontextmanager
+async def _running(
+    venue: str,
+    sym: Symbol,
+    inst: SimInstrument,
+    faults: FaultPlan | None,
+    seed: int,
+    rate: float,
+    okx_checksum: bool,
+    settings: Mapping[str, Mapping[str, object]] | None,
+    stale_after: float,
+    wait_valid: bool,
+) -> AsyncIterator[Harness]:
     async with (
         sim.run(
             venues=(venue,),
@@ -416,3 +439,15 @@ async def harness(
         finally:
             truth.close()
             nursery.cancel_scope.cancel()
+
+
+async def fault_then_recover(h: Harness, kind: FaultKind, count: int) -> float:
+    """Wait for ``count`` injected faults of ``kind``, then for recovery; the recovery time.
+
+    Also checks that no valid update was wrong.
+    """
+    with trio.fail_after(RECOVERY_SECONDS):
+        await h.wait_faults(kind, count)
+    took = await h.recover()
+    h.assert_never_wrong()
+    return took
