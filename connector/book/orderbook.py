@@ -30,9 +30,11 @@ notation is accepted too). Floats never appear.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal, InvalidOperation
 from bisect import bisect_left, insort
+from decimal import Decimal, InvalidOperation
 from heapq import heapify, heappop, heappush
+from itertools import compress
+from operator import not_
 
 from connector.model import BookLevel
 
@@ -173,32 +175,48 @@ class _Side:
             self.ask_heap = list(self.levels)
             heapify(self.ask_heap)
 
-    def apply(self, levels: Iterable[BookLevel]) -> None:
+    def apply(self, levels: Sequence[BookLevel]) -> None:
+        if not levels:
+            return
         book = self.levels
-        added = self.added
+        # Bulk first (C loops): most changed levels already exist and only get a
+        # new quantity; Python code then runs for inserted and removed ones only.
+        prices, qtys = zip(*levels, strict=True)
+        distinct = set(prices)
+        if len(distinct) != len(prices):
+            # The same price twice in one change: apply in order, one by one.
+            for level in levels:
+                self.apply((level,))
+            return
+        # set.difference with a dict iterates the set and probes the dict.
+        fresh = distinct.difference(book)
+        book.update(levels)
+        for price in compress(prices, map(not_, qtys)):
+            del book[price]
+            if price in fresh:
+                fresh.discard(price)  # inserted and removed: never there
+            elif price in self.added:
+                self.added.discard(price)
+            else:
+                self.removed.add(price)
+        if not fresh:
+            return
         removed = self.removed
-        bid_heap = self.bid_heap
-        ask_heap = self.ask_heap
-        bid = self.bid
-        for price, qty in levels:
-            if qty:
-                if price not in book:
-                    if price in removed:
-                        removed.discard(price)
-                    else:
-                        added.add(price)
-                    if bid:
-                        heappush(bid_heap, (price.copy_negate(), price))
-                    else:
-                        heappush(ask_heap, price)
-                book[price] = qty
-            elif price in book:
-                del book[price]
-                if price in added:
-                    added.discard(price)
-                else:
-                    removed.add(price)
-        if len(bid_heap) + len(ask_heap) > 2 * len(book) + _HEAP_SLACK:
+        added = self.added
+        for price in fresh:
+            if price in removed:
+                removed.discard(price)
+            else:
+                added.add(price)
+        if self.bid:
+            bid_heap = self.bid_heap
+            for price in fresh:
+                heappush(bid_heap, (price.copy_negate(), price))
+        else:
+            ask_heap = self.ask_heap
+            for price in fresh:
+                heappush(ask_heap, price)
+        if len(self.bid_heap) + len(self.ask_heap) > 2 * len(book) + _HEAP_SLACK:
             self._rebuild_heap()
 
     def best(self) -> Decimal | None:

@@ -32,9 +32,10 @@ import trio
 from sortedcontainers import SortedDict
 
 from connector import sim
+from connector.book.keeper import BookKeeper
 from connector.config import Config, VenueConfig
 from connector.connector import Connector
-from connector.model import BookLevel, BookUpdate, Symbol, SymbolKind
+from connector.model import BookLevel, BookUpdate, Market, Symbol, SymbolKind
 from connector.net.ws import WsConnection
 from connector.sim.faults import FaultKind, FaultPlan
 from connector.sim.hub import BookBatch, SimVenue
@@ -45,6 +46,7 @@ __all__ = [
     "BookChecker",
     "Harness",
     "TruthTracker",
+    "fault_then_recover",
     "harness",
     "sim_instrument",
 ]
@@ -172,7 +174,8 @@ class BookChecker:
 
     Counters: ``valid_updates`` (updates marked valid), ``checked`` (those
     compared with the truth), ``invalidations`` (changes into ``invalid``),
-    ``states`` (every state change, in order), ``violations``.
+    ``states`` (every state change, in order), ``reasons`` (why it went
+    invalid, in order), ``violations``.
     """
 
     def __init__(self, venue: str, truth: TruthTracker, *, depth: int = DEPTH) -> None:
@@ -189,6 +192,7 @@ class BookChecker:
         self.checked = 0
         self.invalidations = 0
         self.states: list[str] = []
+        self.reasons: list[str] = []
         self.violations: list[Violation] = []
         self.updates = 0
         self._changed = trio.Event()
@@ -203,6 +207,7 @@ class BookChecker:
             self.states.append(status)
             if status == "invalid":
                 self.invalidations += 1
+                self.reasons.append(update.state.reason or "")
         if not update.state.valid:
             self.valid = False
             self._bids.clear()
@@ -298,6 +303,14 @@ class Harness:
         """The venue session (tests read its statistics; the facade has no accessor)."""
         return self.connector._sessions[self.venue]
 
+    @property
+    def market(self) -> Market:
+        return self.session.adapter.market_for(self.symbol)
+
+    def keeper(self) -> BookKeeper:
+        """The client's keeper of the followed book."""
+        return self.session.feed.keeper(self.market, self.symbol)
+
     def connections(self) -> list[WsConnection]:
         return list(self.session.market_data.connections)
 
@@ -318,14 +331,14 @@ class Harness:
         target = self.checker.valid_updates + count
         await self.checker.wait_until(lambda: self.checker.valid_updates >= target)
 
-    async def recover(self, timeout: float = RECOVERY_SECONDS) -> float:
+    async def recover(self, bound: float = RECOVERY_SECONDS) -> float:
         """Pause the flow, wait for the client's book to equal the engine's; the seconds taken.
 
         Also compares the live view ``Connector.order_book`` with the engine.
         """
         self.hub.pause()
         started = trio.current_time()
-        with trio.fail_after(timeout):
+        with trio.fail_after(bound):
             await self.checker.wait_until(self.checker.converged)
         view = self.connector.order_book(self.venue, self.symbol)
         bids, asks = self.sim.engine_book(

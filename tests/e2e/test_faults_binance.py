@@ -1,0 +1,164 @@
+"""Binance market data through the simulator's faults, end to end.
+
+Each test runs the simulated Binance with one fault plan and a Connector on it,
+checks every book update marked valid against the engine (see ``helpers``), and
+waits (bounded) for the book to equal the engine's again after the fault window.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import structlog
+import trio
+
+from connector.model import Market
+from connector.sim.faults import FaultKind, FaultPlan
+from tests.e2e.helpers import RECOVERY_SECONDS, fault_then_recover, harness
+
+V = "binance"
+
+
+@pytest.mark.parametrize("symbol", ["BTC-USDT-SPOT", "BTC-USDT-PERP"])
+async def test_binance_book_recovers_from_dropped_depth_frames(symbol: str) -> None:
+    plan = FaultPlan(seed=3).drop(0.15, venue=V, stream="depth", max_count=3)
+    async with harness(V, symbol=symbol, faults=plan) as h:
+        await fault_then_recover(h, FaultKind.DROP, 3)
+        keeper = h.keeper()
+        assert 1 <= h.checker.invalidations
+        assert 1 <= keeper.statistics().gaps
+        assert 1 == h.connects()
+
+
+async def test_binance_book_recovers_from_reordered_depth_frames() -> None:
+    plan = FaultPlan(seed=4).reorder(0.15, venue=V, stream="depth", max_count=3)
+    async with harness(V, faults=plan) as h:
+        await fault_then_recover(h, FaultKind.REORDER, 3)
+        assert 1 <= h.checker.invalidations
+        assert all("gap" in r or "first diff" in r for r in h.checker.reasons)
+
+
+async def test_binance_duplicated_depth_frames_are_dropped_without_a_resync() -> None:
+    plan = FaultPlan(seed=5).duplicate(0.3, venue=V, stream="depth", max_count=4)
+    async with harness(V, faults=plan) as h:
+        await fault_then_recover(h, FaultKind.DUPLICATE, 4)
+        keeper = h.keeper()
+        assert 0 == h.checker.invalidations
+        assert ["valid"] == h.checker.states
+        assert 1 <= keeper.statistics().dropped <= 4
+
+
+async def test_binance_book_recovers_after_each_disconnect() -> None:
+    plan = FaultPlan(seed=6).disconnect(after_frames=8, venue=V, max_count=2)
+    async with harness(V, faults=plan) as h:
+        await fault_then_recover(h, FaultKind.DISCONNECT, 2)
+        assert 3 <= h.connects()
+        disconnects = [r for r in h.checker.reasons if r.startswith("disconnected")]
+        assert 2 <= len(disconnects)
+
+
+async def test_binance_stalled_stream_marks_the_book_stale_then_recovers() -> None:
+    plan = FaultPlan(seed=7).stall(2.0, after_frames=5, venue=V, stream="depth", max_count=1)
+    async with harness(V, faults=plan, stale_after=0.5) as h:
+        with trio.fail_after(RECOVERY_SECONDS):
+            await h.checker.wait_until(lambda: any("stale" in r for r in h.checker.reasons))
+        # The socket stayed open: the watchdog, not a reconnect, caught the silence.
+        assert 1 == h.connects()
+        await fault_then_recover(h, FaultKind.STALL, 1)
+        assert 1 == h.connects()
+
+
+async def test_binance_rest_429_then_418_stops_snapshots_until_the_ban_ends() -> None:
+    window = 3.0
+    settings = {
+        V: {
+            "spot_weight_limit": 200,
+            "weight_window": window,
+            "strikes_before_ban": 1,
+            "ban_seconds": 4.0,
+        }
+    }
+    with structlog.testing.capture_logs() as logs:
+        async with harness(V, settings=settings, stale_after=0.5) as h:
+            limiter = h.session.limiters[Market.SPOT]
+            url = h.sim.urls[V]["spot.rest"] + "/api/v3/depth"
+            params = {"symbol": h.instrument.native_id, "limit": 1000}  # weight 50
+            async with httpx.AsyncClient() as other:  # another program on the same IP
+                # Start in a fresh weight window, then use it all up.
+                await trio.sleep_until((trio.current_time() // window + 1) * window + 0.05)
+                while (await other.get(url, params=params)).status_code == 200:
+                    pass
+                # Silence the stream: the watchdog marks the book stale and resyncs it;
+                # the snapshot request is over the limit (429, Retry-After).
+                before = limiter.statistics().rate_limited
+                h.hub.pause()
+                with trio.fail_after(RECOVERY_SECONDS):
+                    await h.checker.wait_until(lambda: limiter.statistics().rate_limited > before)
+                # The other program keeps going and gets the IP banned (418).
+                statuses = [(await other.get(url, params=params)).status_code for _ in range(3)]
+                assert 418 in statuses
+            await h.recover()
+            h.assert_never_wrong()
+            assert limiter.statistics().banned_until is None
+    events = [e["event"] for e in logs if e.get("venue", "").startswith("binance")]
+    assert 1 <= events.count("ratelimit.paused")
+    # One 418 answer banned the venue; no request went out during the ban.
+    assert 1 == events.count("ratelimit.banned")
+
+
+async def test_binance_clock_offset_follows_the_server_clock_skew() -> None:
+    plan = FaultPlan(seed=8).clock_skew(1500, venue=V)
+    async with harness(V, faults=plan) as h:
+        offset_ms = h.session.clock.offset_ns() / 1e6
+        assert 1 == h.faults(FaultKind.CLOCK_SKEW)
+        assert abs(offset_ms - 1500) < 100
+        await h.recover()
+        h.assert_never_wrong()
+
+
+@pytest.mark.parametrize("variant", ["truncated", "extra_field", "wrong_type"])
+async def test_binance_malformed_frames_never_kill_the_connection(variant: str) -> None:
+    plan = FaultPlan(seed=9).malformed(
+        0.2,
+        variant=variant,  # type: ignore[arg-type]
+        venue=V,
+        stream="depth",
+        max_count=3,
+    )
+    async with harness(V, faults=plan) as h:
+        await fault_then_recover(h, FaultKind.MALFORMED, 3)
+        assert 1 == h.connects()
+        malformed = h.session.feed.statistics().malformed
+        if variant == "extra_field":
+            # An unknown field is ignored: the frame is used, nothing goes wrong.
+            assert 0 == malformed
+            assert 0 == h.checker.invalidations
+        else:
+            assert 3 == malformed
+            assert 1 <= h.checker.invalidations
+
+
+async def test_binance_refused_connections_are_retried_until_accepted() -> None:
+    plan = FaultPlan(seed=10).refuse_connections(1.5, venue=V)
+    started = trio.current_time()
+    async with harness(V, faults=plan) as h:
+        assert 1.5 <= trio.current_time() - started
+        assert 1 <= h.faults(FaultKind.REFUSE)
+        assert 1 == h.connects()
+        await h.recover()
+        h.assert_never_wrong()
+
+
+async def test_binance_slow_and_stale_snapshots_never_make_a_wrong_book_valid() -> None:
+    plan = (
+        FaultPlan(seed=11)
+        .slow_rest(1.0, 1.0, venue=V, path="/api/v3/depth", max_count=1)
+        .stale_snapshot(40, venue=V, path="/api/v3/depth", max_count=1)
+    )
+    started = trio.current_time()
+    async with harness(V, faults=plan) as h:
+        assert 1.0 <= trio.current_time() - started
+        assert 1 == h.faults(FaultKind.REST_SLOW)
+        assert 1 == h.faults(FaultKind.STALE_SNAPSHOT)
+        await h.recover()
+        h.assert_never_wrong()
