@@ -93,6 +93,9 @@ class CaptureWriter:
         self.records += 1
 
     def close(self) -> None:
+        """Flush and close; closing twice is harmless, writing after it is an error."""
+        if self._text.closed:
+            return
         self._text.flush()
         if self._zst is not None:
             self._zst.flush(zstandard.FLUSH_FRAME)

@@ -223,7 +223,13 @@ class Connector:
         )
         nursery.cancel_scope.cancel()
         self._bus.close()
-        suppressed = await _unwrapped(stack.__aexit__(exc_type, exc, tb))
+        try:
+            suppressed = await _unwrapped(stack.__aexit__(exc_type, exc, tb))
+        finally:
+            # Nothing updates the books any more: views must not go on saying valid.
+            for session in self._sessions.values():
+                session.feed.on_resync = None
+                session.feed.invalidate("connector stopped")
         log.info("connector.stopped")
         return suppressed
 

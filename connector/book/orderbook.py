@@ -33,8 +33,6 @@ from collections.abc import Iterable, Sequence
 from bisect import bisect_left, insort
 from decimal import Decimal, InvalidOperation
 from heapq import heapify, heappop, heappush
-from itertools import compress
-from operator import not_
 
 from connector.model import BookLevel
 
@@ -57,6 +55,9 @@ _new_level = tuple.__new__
 
 _HEAP_SLACK = 64
 """Stale heap entries tolerated beyond twice the live levels before a rebuild."""
+
+_PENDING_SLACK = 4096
+"""Pending price changes tolerated beyond the book's size before the sorted list is dropped."""
 
 
 _PRICES: dict[str, Decimal] = {}
@@ -128,28 +129,30 @@ def levels_from_raw(pairs: Sequence[Sequence[str]]) -> tuple[BookLevel, ...]:
 class _Side:
     """One side: ``price -> qty``, a heap for the best price, lazily sorted prices.
 
-    The hot path (apply a delta, read the best level) touches only the dict and
-    the heap: an insert pushes onto the heap (O(log n), usually O(1)), a removal
-    is lazy (stale heap entries are popped when they reach the top, and the heap
-    is rebuilt once it holds more than twice the live levels plus
-    :data:`_HEAP_SLACK`). The ascending price list that the depth views read is
-    brought up to date only when a view asks for it: inserts and removals since
-    the last view wait in two sets (bounded by the book's own size), then are
-    merged in one pass.
+    The hot path (apply a delta, read the best level) touches only the dict, the
+    heap and a list of touched prices: an insert pushes onto the heap (O(log n),
+    usually O(1)); a removal is a dict delete, and its stale heap entry is popped
+    when it reaches the top (the heap is rebuilt once it holds more than twice
+    the live levels plus :data:`_HEAP_SLACK` entries). The ascending price list
+    that depth views read is brought up to date only when a view asks for it:
+    the prices inserted or removed since the last view wait in ``pending``
+    (past ``len(keys) // 8 + 64`` entries the next view rebuilds the list in one
+    pass instead of one bisection per price; when no view comes, ``pending`` is
+    bounded by the live levels plus the sorted list plus :data:`_PENDING_SLACK`:
+    past that the sorted list is dropped and rebuilt by the next view).
 
-    Invariants: ``keys`` minus ``removed`` plus ``added`` is exactly the set of
-    prices in ``levels``; ``removed`` is a subset of ``keys``; ``added`` shares no
-    price with ``keys``; every price in ``levels`` has an entry in ``heap``.
+    Invariants: every price in ``levels`` is in ``keys`` or in ``pending``;
+    every price in ``keys`` that is not in ``levels`` is in ``pending``; every
+    price in ``levels`` has an entry in the heap.
     """
 
-    __slots__ = ("added", "ask_heap", "bid", "bid_heap", "keys", "levels", "removed")
+    __slots__ = ("ask_heap", "bid", "bid_heap", "keys", "levels", "pending")
 
     def __init__(self, *, bid: bool) -> None:
         self.bid = bid
         self.levels: dict[Decimal, Decimal] = {}
         self.keys: list[Decimal] = []
-        self.added: set[Decimal] = set()
-        self.removed: set[Decimal] = set()
+        self.pending: list[Decimal] = []
         # Min-heaps: asks hold the prices, bids (negated price, price) pairs.
         self.ask_heap: list[Decimal] = []
         self.bid_heap: list[tuple[Decimal, Decimal]] = []
@@ -163,8 +166,7 @@ class _Side:
                 fresh.pop(price, None)
         self.levels = fresh
         self.keys = sorted(fresh)
-        self.added = set()
-        self.removed = set()
+        self.pending = []
         self._rebuild_heap()
 
     def _rebuild_heap(self) -> None:
@@ -175,49 +177,39 @@ class _Side:
             self.ask_heap = list(self.levels)
             heapify(self.ask_heap)
 
-    def apply(self, levels: Sequence[BookLevel]) -> None:
-        if not levels:
-            return
+    def apply(self, levels: Iterable[BookLevel]) -> None:
         book = self.levels
-        # Bulk first (C loops): most changed levels already exist and only get a
-        # new quantity; Python code then runs for inserted and removed ones only.
-        prices, qtys = zip(*levels, strict=True)
-        distinct = set(prices)
-        if len(distinct) != len(prices):
-            # The same price twice in one change: apply in order, one by one.
-            for level in levels:
-                self.apply((level,))
-            return
-        # set.difference with a dict iterates the set and probes the dict.
-        fresh = distinct.difference(book)
-        book.update(levels)
-        for price in compress(prices, map(not_, qtys)):
-            del book[price]
-            if price in fresh:
-                fresh.discard(price)  # inserted and removed: never there
-            elif price in self.added:
-                self.added.discard(price)
-            else:
-                self.removed.add(price)
-        if not fresh:
-            return
-        removed = self.removed
-        added = self.added
-        for price in fresh:
-            if price in removed:
-                removed.discard(price)
-            else:
-                added.add(price)
+        pending = self.pending
         if self.bid:
             bid_heap = self.bid_heap
-            for price in fresh:
-                heappush(bid_heap, (price.copy_negate(), price))
+            for price, qty in levels:
+                if qty:
+                    if price not in book:
+                        pending.append(price)
+                        heappush(bid_heap, (price.copy_negate(), price))
+                    book[price] = qty
+                elif price in book:
+                    del book[price]
+                    pending.append(price)
+            if len(bid_heap) > 2 * len(book) + _HEAP_SLACK:
+                self._rebuild_heap()
         else:
             ask_heap = self.ask_heap
-            for price in fresh:
-                heappush(ask_heap, price)
-        if len(self.bid_heap) + len(self.ask_heap) > 2 * len(book) + _HEAP_SLACK:
-            self._rebuild_heap()
+            for price, qty in levels:
+                if qty:
+                    if price not in book:
+                        pending.append(price)
+                        heappush(ask_heap, price)
+                    book[price] = qty
+                elif price in book:
+                    del book[price]
+                    pending.append(price)
+            if len(ask_heap) > 2 * len(book) + _HEAP_SLACK:
+                self._rebuild_heap()
+        if len(pending) > len(book) + len(self.keys) + _PENDING_SLACK:
+            # Nobody reads depth views: forget the order instead of queueing forever.
+            self.keys = []
+            self.pending = list(book)
 
     def best(self) -> Decimal | None:
         """The best price (highest bid, lowest ask), or ``None`` when empty."""
@@ -240,25 +232,28 @@ class _Side:
 
     def sorted_keys(self) -> list[Decimal]:
         """Every price, ascending (merges the pending inserts and removals first)."""
-        added = self.added
-        removed = self.removed
-        if added or removed:
-            keys = self.keys
-            if len(added) + len(removed) <= (len(keys) >> 5) + 16:
-                for price in removed:
-                    del keys[bisect_left(keys, price)]
-                for price in added:
-                    insort(keys, price)
-            else:
-                if removed:
-                    keys = [p for p in keys if p not in removed]
-                if added:
-                    keys.extend(added)
-                    keys.sort()
-                self.keys = keys
-            added.clear()
-            removed.clear()
-        return self.keys
+        pending = self.pending
+        if not pending:
+            return self.keys
+        keys = self.keys
+        levels = self.levels
+        if len(pending) <= (len(keys) >> 3) + 64:
+            for price in pending:
+                i = bisect_left(keys, price)
+                there = i < len(keys) and keys[i] == price
+                if price in levels:
+                    if not there:
+                        keys.insert(i, price)
+                elif there:
+                    del keys[i]
+        else:
+            kept = [p for p in keys if p in levels]
+            known = set(kept)
+            kept.extend({p for p in pending if p in levels and p not in known})
+            kept.sort()  # two sorted runs (after sorting the new ones): a merge
+            self.keys = keys = kept
+        self.pending = []
+        return keys
 
     def trim(self, limit: int, *, low: bool) -> None:
         """Keep the best ``limit`` prices (``low``: drop from the low end)."""
@@ -279,8 +274,7 @@ class _Side:
     def clear(self) -> None:
         self.levels = {}
         self.keys = []
-        self.added = set()
-        self.removed = set()
+        self.pending = []
         self.ask_heap = []
         self.bid_heap = []
 

@@ -248,6 +248,7 @@ class BookChecker:
                 self._violate(update, "valid book differs from the engine", client, truth)
             else:
                 self.checked += 1
+                self.last_match = update.seq
             return
         start = max(self.last_match, 0)
         found = self.truth.first_match(client, start)
@@ -332,14 +333,20 @@ class Harness:
         await self.checker.wait_until(lambda: self.checker.valid_updates >= target)
 
     async def recover(self, bound: float = RECOVERY_SECONDS) -> float:
-        """Pause the flow, wait for the client's book to equal the engine's; the seconds taken.
+        """Wait for the client's book to equal the engine's again; the seconds taken.
 
-        Also compares the live view ``Connector.order_book`` with the engine.
+        A lost last message is only noticed when the next one comes, so the flow
+        runs on until a valid update shows an engine state newer than now; then
+        the flow is paused and the book must equal the engine's current book
+        (which the live view ``Connector.order_book`` must show too).
         """
-        self.hub.pause()
         started = trio.current_time()
+        mark = self.truth.current_id
+        checker = self.checker
         with trio.fail_after(bound):
-            await self.checker.wait_until(self.checker.converged)
+            await checker.wait_until(lambda: checker.valid and checker.last_match > mark)
+            self.hub.pause()
+            await checker.wait_until(checker.converged)
         view = self.connector.order_book(self.venue, self.symbol)
         bids, asks = self.sim.engine_book(
             self.venue, self.instrument.market, self.instrument.native_id, DEPTH

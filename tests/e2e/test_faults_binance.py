@@ -31,7 +31,9 @@ async def test_binance_book_recovers_from_dropped_depth_frames(symbol: str) -> N
 
 
 async def test_binance_book_recovers_from_reordered_depth_frames() -> None:
-    plan = FaultPlan(seed=4).reorder(0.15, venue=V, stream="depth", max_count=3)
+    # fraction 1 with max_count 6: frames 1, 3 and 5 each swap with the next one
+    # (a roll while a frame is held uses up a count without reordering).
+    plan = FaultPlan(seed=4).reorder(1.0, venue=V, stream="depth", max_count=6)
     async with harness(V, faults=plan) as h:
         await fault_then_recover(h, FaultKind.REORDER, 3)
         assert 1 <= h.checker.invalidations
@@ -97,6 +99,7 @@ async def test_binance_rest_429_then_418_stops_snapshots_until_the_ban_ends() ->
                 # The other program keeps going and gets the IP banned (418).
                 statuses = [(await other.get(url, params=params)).status_code for _ in range(3)]
                 assert 418 in statuses
+            h.hub.resume()
             await h.recover()
             h.assert_never_wrong()
             assert limiter.statistics().banned_until is None

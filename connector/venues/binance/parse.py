@@ -33,6 +33,7 @@ the transaction time ``T`` when the venue sends it, else the event time ``E``.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Generic, TypeVar
 
 import msgspec
 
@@ -168,6 +169,16 @@ class _Ticker24h(msgspec.Struct, kw_only=True):
     A: str | None = None
 
 
+_T = TypeVar("_T")
+
+
+class _Combined(msgspec.Struct, Generic[_T]):
+    """A combined-stream frame whose payload type is known from the stream name."""
+
+    stream: str
+    data: _T
+
+
 _envelope = msgspec.json.Decoder(_Envelope)
 _depth_update = msgspec.json.Decoder(_DepthUpdate)
 _partial_depth = msgspec.json.Decoder(_PartialDepth)
@@ -213,6 +224,33 @@ def _stream_kind(stream: str) -> int:
     return kind
 
 
+# One-pass decoders of whole combined frames, by payload kind (see decode_frame).
+_combined: dict[int, msgspec.json.Decoder[_Combined[object]]] = {
+    _DIFF: msgspec.json.Decoder(_Combined[_DepthUpdate]),
+    _BBO: msgspec.json.Decoder(_Combined[_BookTicker]),
+    _TRADE: msgspec.json.Decoder(_Combined[_Trade]),
+    _AGG: msgspec.json.Decoder(_Combined[_AggTrade]),
+    _TICKER: msgspec.json.Decoder(_Combined[_Ticker24h]),
+}
+_PREFIX = '{"stream":"'
+_PREFIX_BYTES = b'{"stream":"'
+_PREFIX_LEN = len(_PREFIX)
+
+
+def _stream_of(raw: bytes | str) -> str | None:
+    """The stream name at the very start of a combined frame, as Binance writes it."""
+    if isinstance(raw, str):
+        if raw.startswith(_PREFIX):
+            end = raw.find('"', _PREFIX_LEN)
+            if end > 0:
+                return raw[_PREFIX_LEN:end]
+    elif raw.startswith(_PREFIX_BYTES):
+        end = raw.find(b'"', _PREFIX_LEN)
+        if end > 0:
+            return raw[_PREFIX_LEN:end].decode("utf-8", "replace")
+    return None
+
+
 # -- entry points -------------------------------------------------------------
 
 
@@ -243,6 +281,29 @@ def decode_frame(
         MalformedMessage: the frame is not what Binance documents.
         UnknownSymbol: the frame is for a symbol the map does not list.
     """
+    # Fast path: Binance writes combined frames as {"stream":"<name>","data":{...}}, so
+    # the name (hence the payload type) is known before decoding and one typed
+    # decode does. Anything unexpected falls through to the general path below,
+    # which reports the frame's real problem.
+    fast_stream = _stream_of(raw)
+    if fast_stream is not None:
+        kind = _stream_kind(fast_stream)
+        decoder = _combined.get(kind)
+        if decoder is not None:
+            try:
+                frame = decoder.decode(raw)
+            except (msgspec.DecodeError, ValueError):
+                pass
+            else:
+                if frame.stream == fast_stream:
+                    try:
+                        return _decode_payload(
+                            kind, frame.data, fast_stream, raw, market, symbols, ts_recv_ns
+                        )
+                    except ValueError as exc:
+                        raise MalformedMessage(
+                            f"malformed binance frame: {exc}", raw=raw, venue=VENUE
+                        ) from exc
     try:
         head = _envelope.decode(raw)
         stream = head.stream
@@ -314,7 +375,7 @@ def _symbol(symbols: SymbolMap, market: Market, native: str, raw: bytes | str) -
 
 def _decode_payload(
     kind: int,
-    payload: bytes | str | msgspec.Raw,
+    payload: bytes | str | msgspec.Raw | object,
     stream: str | None,
     raw: bytes | str,
     market: Market,
@@ -322,7 +383,7 @@ def _decode_payload(
     ts_recv_ns: int,
 ) -> list[BinanceEvent]:
     if kind == _DIFF:
-        d = _depth_update.decode(payload)
+        d = payload if type(payload) is _DepthUpdate else _depth_update.decode(payload)  # type: ignore[arg-type]
         symbol = _symbol(symbols, market, d.s, raw)
         if stream is not None and _stream_kind(stream) == _PARTIAL:
             return [
@@ -359,7 +420,7 @@ def _decode_payload(
         if market is Market.LINEAR:
             # Futures partial depth is shaped like a diff (with "s", "u").
             return _decode_payload(_DIFF, payload, stream, raw, market, symbols, ts_recv_ns)
-        p = _partial_depth.decode(payload)
+        p = _partial_depth.decode(payload)  # type: ignore[arg-type]
         assert stream is not None
         symbol = _symbol(symbols, market, stream.partition("@")[0].upper(), raw)
         return [
@@ -375,7 +436,7 @@ def _decode_payload(
             )
         ]
     if kind == _BBO:
-        t = _book_ticker.decode(payload)
+        t = payload if type(payload) is _BookTicker else _book_ticker.decode(payload)  # type: ignore[arg-type]
         bid = _optional_price(t.b)
         ask = _optional_price(t.a)
         return [
@@ -393,7 +454,7 @@ def _decode_payload(
             )
         ]
     if kind == _TRADE:
-        tr = _trade.decode(payload)
+        tr = payload if type(payload) is _Trade else _trade.decode(payload)  # type: ignore[arg-type]
         return [
             Trade(
                 venue=VENUE,
@@ -409,7 +470,7 @@ def _decode_payload(
             )
         ]
     if kind == _AGG:
-        ag = _agg_trade.decode(payload)
+        ag = payload if type(payload) is _AggTrade else _agg_trade.decode(payload)  # type: ignore[arg-type]
         return [
             Trade(
                 venue=VENUE,
@@ -424,7 +485,7 @@ def _decode_payload(
             )
         ]
     if kind == _TICKER:
-        tk = _ticker.decode(payload)
+        tk = payload if type(payload) is _Ticker24h else _ticker.decode(payload)  # type: ignore[arg-type]
         return [
             Ticker(
                 venue=VENUE,

@@ -1,0 +1,162 @@
+"""The ``Connector`` with its default configuration: three venues on the built-in simulator.
+
+The Connector starts the simulator itself (the ``simulator`` child of the root),
+then one venue subtree per venue; everything below goes over real loopback
+sockets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import trio
+
+from connector.connector import Connector
+from connector.errors import UnknownInstrument
+from connector.health import BreakerState
+from connector.model import BookStatus, BookUpdate, ConsolidatedBook, ConsolidatedQuote, Symbol
+from connector.replay import replay_file
+from connector.supervision import ChildState, SupervisorSnapshot
+
+VENUES = ("binance", "bybit", "okx")
+SYMBOLS = ("BTC-USDT-SPOT", "ETH-USDT-SPOT", "BTC-USDT-PERP", "ETH-USDT-PERP")
+VALID_WITHIN = 10
+TIMEOUT = 30
+
+
+async def _all_books_valid(c: Connector) -> None:
+    """Wait (bounded by the caller) until every configured book is valid."""
+    views = [c.order_book(venue, symbol) for venue in VENUES for symbol in SYMBOLS]
+    async with c.subscribe("orderbook.>") as updates:
+        while not all(view.valid for view in views):
+            await updates.receive()
+
+
+async def test_every_configured_book_becomes_valid_and_views_match_the_last_update() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with Connector() as c:
+            assert {"binance", "bybit", "okx"} == set(c.config.venues)
+            with trio.fail_after(VALID_WITHIN):
+                await _all_books_valid(c)
+            async with c.subscribe("orderbook.>", overflow="latest") as updates:
+                await trio.sleep(0.3)
+                last: dict[str, BookUpdate] = {}
+                while True:
+                    try:
+                        topic, update = updates.receive_item_nowait()
+                    except trio.WouldBlock:
+                        break
+                    assert isinstance(update, BookUpdate)
+                    last[topic] = update
+                # no checkpoint since the last receive: the views show these updates
+                compared = {
+                    topic: (
+                        (u.best_bid, u.best_ask),
+                        (
+                            c.order_book(u.venue, u.symbol).best_bid(),
+                            c.order_book(u.venue, u.symbol).best_ask(),
+                        ),
+                    )
+                    for topic, u in last.items()
+                    if u.state.valid
+                }
+
+    assert {f"orderbook.{v}.{s}" for v in VENUES for s in SYMBOLS} == set(compared)
+    for topic, (published, viewed) in compared.items():
+        assert published == viewed, topic
+        assert published[0] is not None and published[1] is not None
+
+
+async def test_consolidated_views_cover_all_three_venues() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with Connector() as c:
+            async with c.subscribe("consolidated.bbo.*") as quotes:
+                with trio.fail_after(VALID_WITHIN):
+                    await _all_books_valid(c)
+                    while True:
+                        quote = await quotes.receive()
+                        assert isinstance(quote, ConsolidatedQuote)
+                        if quote.symbol == Symbol.parse("BTC-USDT-SPOT") and 3 == len(quote.venues):
+                            break
+            book = c.consolidated_book("BTC-USDT-SPOT", depth=5)
+
+    assert isinstance(book, ConsolidatedBook)
+    assert VENUES == book.venues
+    assert set(VENUES) == {lv.venue for lv in book.bids} == {lv.venue for lv in book.asks}
+    assert [lv.price for lv in book.bids] == sorted((lv.price for lv in book.bids), reverse=True)
+    assert [lv.price for lv in book.asks] == sorted(lv.price for lv in book.asks)
+    assert 15 == len(book.bids)
+    assert quote.bid is not None and quote.ask is not None
+    assert quote.bid.venue in VENUES and quote.ask.venue in VENUES
+
+
+async def test_order_book_of_an_unconfigured_venue_or_symbol_raises_unknown_instrument() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with Connector() as c:
+            with pytest.raises(UnknownInstrument, match="kraken"):
+                c.order_book("kraken", "BTC-USDT-SPOT")
+            with pytest.raises(UnknownInstrument, match="SOL-USDT-SPOT"):
+                c.order_book("binance", "SOL-USDT-SPOT")
+            view = c.order_book("okx", Symbol.parse("ETH-USDT-PERP"))
+
+    assert ("okx", "ETH-USDT-PERP") == (view.venue, str(view.symbol))
+
+
+async def test_status_shows_running_venue_subtrees_and_closed_breakers() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with Connector() as c:
+            with trio.fail_after(VALID_WITHIN):
+                await _all_books_valid(c)
+            status = c.status()
+            text = status.render()
+
+    children = {child.name: child for child in status.tree.children}
+    assert {"simulator", "health", "aggregator"} | {f"venue:{v}" for v in VENUES} == set(children)
+    for venue in VENUES:
+        subtree = children[f"venue:{venue}"]
+        assert isinstance(subtree, SupervisorSnapshot)
+        assert [("clock", ChildState.RUNNING), ("market_data", ChildState.RUNNING)] == [
+            (child.name, child.state) for child in subtree.children
+        ]
+    assert {venue: (BreakerState.CLOSED, 1 if venue == "okx" else 2, 0) for venue in VENUES} == {
+        venue: (h.state, h.connected, h.consecutive_failures) for venue, h in status.venues.items()
+    }
+    assert "venue binance: breaker closed, 2 connected" in text
+
+
+async def test_a_recorded_session_replays_to_valid_books_without_gaps(tmp_path: Path) -> None:
+    path = tmp_path / "session.jsonl.zst"
+    with trio.fail_after(TIMEOUT):
+        async with Connector(record=path) as c:
+            with trio.fail_after(VALID_WITHIN):
+                await _all_books_valid(c)
+            await trio.sleep(0.5)
+
+    summary = replay_file(path).summary()
+
+    books = summary["books"]
+    assert isinstance(books, list)
+    assert {(v, s) for v in VENUES for s in SYMBOLS} == {(b["venue"], b["symbol"]) for b in books}
+    assert 0 == summary["malformed"]
+    for book in books:
+        key = (book["venue"], book["symbol"])
+        assert (0, 0) == (book["gaps"], book["crossed"]), key
+        assert book["deltas_applied"] > 0, key
+        assert book["snapshots_applied"] >= 1, key
+
+
+async def test_book_views_say_invalid_once_the_connector_has_stopped() -> None:
+    from connector.config import Config
+
+    with trio.fail_after(30):
+        async with Connector(Config()) as c:
+            view = c.order_book("binance", "BTC-USDT-SPOT")
+            async for update in c.subscribe("orderbook.binance.BTC-USDT-SPOT"):
+                assert isinstance(update, BookUpdate)
+                if update.state.valid:
+                    break
+            assert view.valid
+        assert view.state.status is BookStatus.INVALID
+        assert "connector stopped" == view.state.reason
+        assert [] == view.bids(5)
