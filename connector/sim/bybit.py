@@ -515,33 +515,46 @@ _Level = tuple[Decimal, str, str]
 
 
 class _Mirror:
-    """A sorted copy of one engine book, fed from hub batches."""
+    """A sorted copy of one engine book, fed from hub batches, with its wire levels.
+
+    Each level is kept as ``(price, "price", "size")`` in the category's
+    number format, built once when the level changes, so every topic of the
+    instrument reads its view without formatting anything. Bounded by the
+    engine's book.
+    """
 
     def __init__(self, book: SimBook) -> None:
         self.book = book
-        self.bids: SortedDict[Decimal, Decimal] = SortedDict()
-        self.asks: SortedDict[Decimal, Decimal] = SortedDict()
+        inst = book.instrument
+        self._pf = _price_fmt(inst)
+        self._qf = _qty_fmt(inst)
+        self.bids: SortedDict[Decimal, _Level] = SortedDict()
+        self.asks: SortedDict[Decimal, _Level] = SortedDict()
         bids, asks = book.engine.depth(None)
         for level in bids:
-            self.bids[level.price] = level.qty
+            self.apply(Side.BUY, level.price, level.qty)
         for level in asks:
-            self.asks[level.price] = level.qty
+            self.apply(Side.SELL, level.price, level.qty)
         self.seq = book.update_id
 
     def apply(self, side: Side, price: Decimal, qty: Decimal) -> None:
-        target = self.bids if side is Side.BUY else self.asks
+        if side is Side.BUY:
+            target = self.bids
+        else:
+            target = self.asks
         if qty:
-            target[price] = qty
+            target[price] = (price, self._pf(price), self._qf(qty))
         else:
             target.pop(price, None)
 
-    def top(self, depth: int) -> tuple[list[Decimal], list[Decimal]]:
-        """Best ``depth`` bid prices (best first) and ask prices (best first)."""
-        bid_keys = self.bids.keys()
-        ask_keys = self.asks.keys()
-        nb = min(depth, len(bid_keys))
-        na = min(depth, len(ask_keys))
-        return [bid_keys[-1 - i] for i in range(nb)], [ask_keys[i] for i in range(na)]
+    def top(self, depth: int) -> tuple[list[_Level], list[_Level]]:
+        """Best ``depth`` bid levels and ask levels, best first."""
+        bids = self.bids
+        asks = self.asks
+        return (
+            [bids[p] for p in itertools.islice(reversed(bids), depth)],
+            [asks[p] for p in itertools.islice(asks, depth)],
+        )
 
 
 @attrs.define
@@ -560,11 +573,8 @@ class _BookTopic:
         self.category = category
         self.mirror = mirror
         self.depth = depth
-        inst = mirror.book.instrument
-        self.symbol = inst.native_id
+        self.symbol = mirror.book.instrument.native_id
         self.name = f"orderbook.{depth}.{self.symbol}"
-        self._pf = _price_fmt(inst)
-        self._qf = _qty_fmt(inst)
         self.subs: dict[int, _Sub] = {}
         self.u = 1000 * depth + 1
         self.seq = mirror.seq
@@ -575,11 +585,6 @@ class _BookTopic:
         self.last_sent = trio.current_time()
         self.history: deque[tuple[int, int, list[_Level], list[_Level]]] = deque(maxlen=_HISTORY)
         self.refresh(publish=False)
-
-    def _levels(self, prices: list[Decimal], source: SortedDict[Decimal, Decimal]) -> list[_Level]:
-        pf = self._pf
-        qf = self._qf
-        return [(p, pf(p), qf(source[p])) for p in prices]
 
     def touches(self, side: Side, price: Decimal) -> bool:
         """Whether a change at ``price`` can alter the published top ``depth`` levels."""
@@ -594,9 +599,7 @@ class _BookTopic:
         if not self.dirty and not force:
             return False
         self.dirty = False
-        bid_prices, ask_prices = self.mirror.top(self.depth)
-        bids = self._levels(bid_prices, self.mirror.bids)
-        asks = self._levels(ask_prices, self.mirror.asks)
+        bids, asks = self.mirror.top(self.depth)
         if bids == self.bids and asks == self.asks and not force:
             return False
         old_bids, old_asks = self.bids, self.asks
@@ -676,7 +679,7 @@ class _BookTopic:
 
     def _send(self, sub: _Sub, frame: str, build: Callable[[int], str]) -> None:
         conn = sub.conn
-        if conn.faults.should(FaultKind.RESTART_SNAPSHOT, self.name):
+        if self.front.restart_rules and conn.faults.should(FaultKind.RESTART_SNAPSHOT, self.name):
             # A service restart as Bybit announces it: a full snapshot with u=1;
             # this connection's numbering continues from there.
             sub.u_offset = self.u - 1
@@ -692,19 +695,18 @@ class _BookTopic:
 
 def _diff(old: list[_Level], new: list[_Level], *, reverse: bool) -> list[tuple[str, str]]:
     """Delta entries turning ``old`` into ``new`` (removed levels: size ``"0"``), in book order."""
-    before = {p: (ps, q) for p, ps, q in old}
-    out: list[tuple[Decimal, str, str]] = []
-    seen: set[Decimal] = set()
-    for p, ps, q in new:
-        seen.add(p)
-        prev = before.get(p)
-        if prev is None or prev[1] != q:
-            out.append((p, ps, q))
-    for p, (ps, _q) in before.items():
-        if p not in seen:
-            out.append((p, ps, "0"))
-    out.sort(key=lambda item: item[0], reverse=reverse)
+    if old == new:
+        return []
+    before = {lv[0]: lv for lv in old}
+    # Levels are shared tuples, rebuilt only when they change: most compare by identity.
+    out = [lv for lv in new if before.pop(lv[0], None) != lv]
+    out.extend((p, lv[1], "0") for p, lv in before.items())
+    out.sort(key=_price_key, reverse=reverse)
     return [(ps, q) for _, ps, q in out]
+
+
+def _price_key(level: _Level) -> Decimal:
+    return level[0]
 
 
 class _TickerTopic:
@@ -882,6 +884,10 @@ class BybitFrontend:
             default=self.settings.rest_default_limit,
             window=self.settings.rest_window,
             wall_ms=venue.now_ms,
+        )
+        # Whether any message may turn into a restart snapshot (saves a check per frame).
+        self.restart_rules = bool(
+            injector.rules(self.name, frozenset({FaultKind.RESTART_SNAPSHOT}))
         )
         self._mirrors: dict[tuple[str, str], _Mirror] = {}
         self._books: dict[tuple[str, str, int], _BookTopic] = {}

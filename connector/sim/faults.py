@@ -160,6 +160,37 @@ class FaultPlan:
         """Return a plan with one more rule."""
         return attrs.evolve(self, rules=(*self.rules, rule))
 
+    def _add(
+        self,
+        kind: FaultKind,
+        venue: str | None,
+        market: str | None = None,
+        stream: str | None = None,
+        max_count: int | None = None,
+        *,
+        fraction: float = 1.0,
+        after_frames: int | None = None,
+        at: Iterable[float] = (),
+        seconds: float = 0.0,
+        value: int = 0,
+        variant: MalformedVariant = "truncated",
+    ) -> FaultPlan:
+        """The builders' common body: one more rule of ``kind`` (defaults as FaultRule's)."""
+        rule = FaultRule(
+            kind=kind,
+            venue=venue,
+            market=market,
+            stream=stream,
+            max_count=max_count,
+            fraction=fraction,
+            after_frames=after_frames,
+            at=tuple(at),
+            seconds=seconds,
+            value=value,
+            variant=variant,
+        )
+        return self.with_rule(rule)
+
     def drop(
         self,
         fraction: float,
@@ -170,16 +201,7 @@ class FaultPlan:
         max_count: int | None = None,
     ) -> FaultPlan:
         """Drop this fraction of websocket data frames."""
-        return self.with_rule(
-            FaultRule(
-                kind=FaultKind.DROP,
-                fraction=fraction,
-                venue=venue,
-                market=market,
-                stream=stream,
-                max_count=max_count,
-            )
-        )
+        return self._add(FaultKind.DROP, venue, market, stream, max_count, fraction=fraction)
 
     def duplicate(
         self,
@@ -191,16 +213,7 @@ class FaultPlan:
         max_count: int | None = None,
     ) -> FaultPlan:
         """Send this fraction of websocket data frames twice in a row."""
-        return self.with_rule(
-            FaultRule(
-                kind=FaultKind.DUPLICATE,
-                fraction=fraction,
-                venue=venue,
-                market=market,
-                stream=stream,
-                max_count=max_count,
-            )
-        )
+        return self._add(FaultKind.DUPLICATE, venue, market, stream, max_count, fraction=fraction)
 
     def reorder(
         self,
@@ -212,16 +225,7 @@ class FaultPlan:
         max_count: int | None = None,
     ) -> FaultPlan:
         """Hold this fraction of frames back and send each after the next frame."""
-        return self.with_rule(
-            FaultRule(
-                kind=FaultKind.REORDER,
-                fraction=fraction,
-                venue=venue,
-                market=market,
-                stream=stream,
-                max_count=max_count,
-            )
-        )
+        return self._add(FaultKind.REORDER, venue, market, stream, max_count, fraction=fraction)
 
     def delay(
         self,
@@ -237,16 +241,8 @@ class FaultPlan:
 
         Like a congested TCP path, the frames behind a delayed one wait too.
         """
-        return self.with_rule(
-            FaultRule(
-                kind=FaultKind.DELAY,
-                fraction=fraction,
-                seconds=seconds,
-                venue=venue,
-                market=market,
-                stream=stream,
-                max_count=max_count,
-            )
+        return self._add(
+            FaultKind.DELAY, venue, market, stream, max_count, fraction=fraction, seconds=seconds
         )
 
     def disconnect(
@@ -264,16 +260,8 @@ class FaultPlan:
         The server closes with code 1001 (going away), as a venue does when a
         front server restarts.
         """
-        return self.with_rule(
-            FaultRule(
-                kind=FaultKind.DISCONNECT,
-                after_frames=after_frames,
-                at=tuple(at),
-                venue=venue,
-                market=market,
-                stream=stream,
-                max_count=max_count,
-            )
+        return self._add(
+            FaultKind.DISCONNECT, venue, market, stream, max_count, after_frames=after_frames, at=at
         )
 
     def stall(
@@ -292,17 +280,15 @@ class FaultPlan:
         Frames produced during the stall are discarded (the client sees silence,
         then a sequence gap), as with a stuck venue gateway.
         """
-        return self.with_rule(
-            FaultRule(
-                kind=FaultKind.STALL,
-                seconds=seconds,
-                after_frames=after_frames,
-                at=tuple(at),
-                venue=venue,
-                market=market,
-                stream=stream,
-                max_count=max_count,
-            )
+        return self._add(
+            FaultKind.STALL,
+            venue,
+            market,
+            stream,
+            max_count,
+            seconds=seconds,
+            after_frames=after_frames,
+            at=at,
         )
 
     def refuse_connections(
@@ -314,11 +300,7 @@ class FaultPlan:
         market: str | None = None,
     ) -> FaultPlan:
         """Reject websocket handshakes (HTTP 503) from ``start`` for ``seconds``."""
-        return self.with_rule(
-            FaultRule(
-                kind=FaultKind.REFUSE, at=(start,), seconds=seconds, venue=venue, market=market
-            )
-        )
+        return self._add(FaultKind.REFUSE, venue, market, at=(start,), seconds=seconds)
 
     def rest_error(
         self,
@@ -331,16 +313,8 @@ class FaultPlan:
         max_count: int | None = None,
     ) -> FaultPlan:
         """Answer this fraction of REST requests with a 5xx ``status``."""
-        return self.with_rule(
-            FaultRule(
-                kind=FaultKind.REST_ERROR,
-                fraction=fraction,
-                value=status,
-                stream=path,
-                venue=venue,
-                market=market,
-                max_count=max_count,
-            )
+        return self._add(
+            FaultKind.REST_ERROR, venue, market, path, max_count, fraction=fraction, value=status
         )
 
     def rest_rate_limited(
@@ -354,16 +328,14 @@ class FaultPlan:
         max_count: int | None = None,
     ) -> FaultPlan:
         """Answer this fraction of REST requests with the venue's 429 reply."""
-        return self.with_rule(
-            FaultRule(
-                kind=FaultKind.REST_429,
-                fraction=fraction,
-                seconds=retry_after,
-                stream=path,
-                venue=venue,
-                market=market,
-                max_count=max_count,
-            )
+        return self._add(
+            FaultKind.REST_429,
+            venue,
+            market,
+            path,
+            max_count,
+            fraction=fraction,
+            seconds=retry_after,
         )
 
     def slow_rest(
@@ -377,21 +349,13 @@ class FaultPlan:
         max_count: int | None = None,
     ) -> FaultPlan:
         """Wait ``seconds`` before answering this fraction of REST requests."""
-        return self.with_rule(
-            FaultRule(
-                kind=FaultKind.REST_SLOW,
-                fraction=fraction,
-                seconds=seconds,
-                stream=path,
-                venue=venue,
-                market=market,
-                max_count=max_count,
-            )
+        return self._add(
+            FaultKind.REST_SLOW, venue, market, path, max_count, fraction=fraction, seconds=seconds
         )
 
     def clock_skew(self, ms: int, *, venue: str | None = None) -> FaultPlan:
         """Shift the venue's server clock by ``ms`` (server time and event times)."""
-        return self.with_rule(FaultRule(kind=FaultKind.CLOCK_SKEW, value=ms, venue=venue))
+        return self._add(FaultKind.CLOCK_SKEW, venue, value=ms)
 
     def stale_snapshot(
         self,
@@ -404,16 +368,14 @@ class FaultPlan:
         max_count: int | None = None,
     ) -> FaultPlan:
         """Serve REST depth snapshots ``updates`` engine updates old."""
-        return self.with_rule(
-            FaultRule(
-                kind=FaultKind.STALE_SNAPSHOT,
-                value=updates,
-                fraction=fraction,
-                stream=path,
-                venue=venue,
-                market=market,
-                max_count=max_count,
-            )
+        return self._add(
+            FaultKind.STALE_SNAPSHOT,
+            venue,
+            market,
+            path,
+            max_count,
+            fraction=fraction,
+            value=updates,
         )
 
     def corrupt_checksum(
@@ -426,15 +388,8 @@ class FaultPlan:
         max_count: int | None = None,
     ) -> FaultPlan:
         """Send a wrong OKX book checksum in this fraction of book messages."""
-        return self.with_rule(
-            FaultRule(
-                kind=FaultKind.CORRUPT_CHECKSUM,
-                fraction=fraction,
-                venue=venue,
-                market=market,
-                stream=stream,
-                max_count=max_count,
-            )
+        return self._add(
+            FaultKind.CORRUPT_CHECKSUM, venue, market, stream, max_count, fraction=fraction
         )
 
     def restart_snapshot(
@@ -448,16 +403,14 @@ class FaultPlan:
         max_count: int | None = None,
     ) -> FaultPlan:
         """Make the Bybit front-end send a ``u=1`` service-restart snapshot."""
-        return self.with_rule(
-            FaultRule(
-                kind=FaultKind.RESTART_SNAPSHOT,
-                after_frames=after_frames,
-                at=tuple(at),
-                venue=venue,
-                market=market,
-                stream=stream,
-                max_count=max_count,
-            )
+        return self._add(
+            FaultKind.RESTART_SNAPSHOT,
+            venue,
+            market,
+            stream,
+            max_count,
+            after_frames=after_frames,
+            at=at,
         )
 
     def malformed(
@@ -471,16 +424,14 @@ class FaultPlan:
         max_count: int | None = None,
     ) -> FaultPlan:
         """Corrupt this fraction of data frames (see :func:`corrupt_frame`)."""
-        return self.with_rule(
-            FaultRule(
-                kind=FaultKind.MALFORMED,
-                fraction=fraction,
-                variant=variant,
-                venue=venue,
-                market=market,
-                stream=stream,
-                max_count=max_count,
-            )
+        return self._add(
+            FaultKind.MALFORMED,
+            venue,
+            market,
+            stream,
+            max_count,
+            fraction=fraction,
+            variant=variant,
         )
 
 

@@ -548,9 +548,12 @@ class SimVenue:
         """Step the flows at ``rate`` changes/s per instrument until cancelled.
 
         Each tick computes how many changes are due since the last (re)start
-        and steps each flow until it has produced them. At most two ticks' worth are
-        produced per tick and older debt is forgiven, so a CPU-starved process
-        slows the flow down instead of bursting (and overflowing its clients).
+        and steps each flow until it has produced them, then publishes them as
+        one batch per instrument. Ticks keep a fixed cadence (the time spent
+        producing a batch is not added to the wait). At most two ticks' worth
+        are produced per tick and older debt is forgiven, so a CPU-starved
+        process slows the flow down instead of bursting (and overflowing its
+        clients).
         """
         task_status.started()
         if self.rate <= 0:
@@ -563,12 +566,17 @@ class SimVenue:
             if self._paused:
                 await self._resumed.wait()
             start = trio.current_time()
+            deadline = start
             done = 0
             while not self._paused:
-                await trio.sleep(interval)
+                deadline += interval
+                await trio.sleep_until(deadline)
                 if self.paused:  # pause() may have been called during the sleep
                     break
-                due = int((trio.current_time() - start) * self.rate) - done
+                now = trio.current_time()
+                if now - deadline > interval:
+                    deadline = now  # fell behind: no burst of back-to-back ticks
+                due = int((now - start) * self.rate) - done
                 if due <= 0:
                     continue
                 if due > max_burst:
@@ -579,10 +587,12 @@ class SimVenue:
                     results: list[EngineResult] = []
                     produced = 0
                     guard = 0
+                    step = book.flow.step
                     while produced < due and guard < due * 4 + 4:
                         guard += 1
-                        step = book.flow.step()
-                        results.extend(step)
-                        produced += sum(1 for r in step if r.changes)
+                        for result in step():
+                            results.append(result)
+                            if result.changes:
+                                produced += 1
                     self.publish(book, results)
                 done += due

@@ -303,50 +303,45 @@ _Level = tuple[Decimal, str, str, str]
 
 
 class _Mirror:
-    """A sorted copy of one engine book, fed from hub batches."""
+    """A sorted copy of one engine book, fed from hub batches, with its wire levels.
+
+    Each level is kept as its wire tuple ``(price, "price", "size",
+    "numOrders")``, built once when the level changes, so a channel's view is
+    read without formatting anything. ``numOrders`` is the engine's count when
+    the batch arrives (at least 1). Bounded by the engine's book.
+    """
 
     def __init__(self, book: SimBook) -> None:
         self.book = book
-        self.bids: SortedDict[Decimal, Decimal] = SortedDict()
-        self.asks: SortedDict[Decimal, Decimal] = SortedDict()
+        self.engine = book.engine
+        self.bids: SortedDict[Decimal, _Level] = SortedDict()
+        self.asks: SortedDict[Decimal, _Level] = SortedDict()
         bids, asks = book.engine.depth(None)
         for level in bids:
-            self.bids[level.price] = level.qty
+            self.apply(Side.BUY, level.price, level.qty)
         for level in asks:
-            self.asks[level.price] = level.qty
+            self.apply(Side.SELL, level.price, level.qty)
         self.seq = book.update_id
 
     def apply(self, side: Side, price: Decimal, qty: Decimal) -> None:
-        target = self.bids if side is Side.BUY else self.asks
+        if side is Side.BUY:
+            target = self.bids
+        else:
+            target = self.asks
         if qty:
-            target[price] = qty
+            count = len(self.engine.order_ids_at(side, price)) or 1
+            target[price] = (price, format_number(price), format_number(qty), str(count))
         else:
             target.pop(price, None)
 
-    def counts(self) -> dict[tuple[Side, Decimal], int]:
-        """Resting orders per level (for the ``numOrders`` field)."""
-        out: dict[tuple[Side, Decimal], int] = {}
-        for order in self.book.engine.open_orders():
-            key = (order.side, order.price)
-            out[key] = out.get(key, 0) + 1
-        return out
-
     def top(self, depth: int) -> tuple[list[_Level], list[_Level]]:
-        counts = self.counts()
-        bid_keys = self.bids.keys()
-        ask_keys = self.asks.keys()
-        nb = min(depth, len(bid_keys))
-        na = min(depth, len(ask_keys))
-        f = format_number
-        bids = []
-        for i in range(nb):
-            p = bid_keys[-1 - i]
-            bids.append((p, f(p), f(self.bids[p]), str(counts.get((Side.BUY, p), 1))))
-        asks = []
-        for i in range(na):
-            p = ask_keys[i]
-            asks.append((p, f(p), f(self.asks[p]), str(counts.get((Side.SELL, p), 1))))
-        return bids, asks
+        """Best ``depth`` bid and ask levels, best first."""
+        bids = self.bids
+        asks = self.asks
+        return (
+            [bids[p] for p in itertools.islice(reversed(bids), depth)],
+            [asks[p] for p in itertools.islice(asks, depth)],
+        )
 
 
 def _wire(levels: Sequence[_Level]) -> list[list[str]]:
@@ -355,19 +350,18 @@ def _wire(levels: Sequence[_Level]) -> list[list[str]]:
 
 def _diff(old: list[_Level], new: list[_Level], *, reverse: bool) -> list[list[str]]:
     """Update entries turning ``old`` into ``new`` (removed levels: ``["p","0","0","0"]``)."""
+    if old == new:
+        return []
     before = {lv[0]: lv for lv in old}
-    out: list[_Level] = []
-    seen: set[Decimal] = set()
-    for lv in new:
-        seen.add(lv[0])
-        prev = before.get(lv[0])
-        if prev is None or prev[2:] != lv[2:]:
-            out.append(lv)
-    for p, lv in before.items():
-        if p not in seen:
-            out.append((p, lv[1], "0", "0"))
-    out.sort(key=lambda lv: lv[0], reverse=reverse)
+    # Levels are shared tuples, rebuilt only when they change: most compare by identity.
+    out = [lv for lv in new if before.pop(lv[0], None) != lv]
+    out.extend((p, lv[1], "0", "0") for p, lv in before.items())
+    out.sort(key=_price_key, reverse=reverse)
     return _wire(out)
+
+
+def _price_key(level: _Level) -> Decimal:
+    return level[0]
 
 
 class _BookChannel:
@@ -456,7 +450,11 @@ class _BookChannel:
 
     def _deliver(self, conn: WsConnection, frame: str, corrupted: Callable[[], str]) -> None:
         self.front._book_messages += 1
-        if self.channel == "books" and conn.faults.should(FaultKind.CORRUPT_CHECKSUM, "books"):
+        if (
+            self.front.corrupt_rules
+            and self.channel == "books"
+            and conn.faults.should(FaultKind.CORRUPT_CHECKSUM, "books")
+        ):
             self.front._corrupted += 1
             conn.send(corrupted(), stream=self.name)
         else:
@@ -607,6 +605,10 @@ class OkxFrontend:
         self.options = options if options is not None else FrontendOptions()
         self.settings = OkxSettings.from_mapping(self.options.settings)
         self.real_checksum = self.options.okx_checksum
+        # Whether any frame may need a corrupted checksum (saves a check per frame).
+        self.corrupt_rules = bool(
+            injector.rules(self.name, frozenset({FaultKind.CORRUPT_CHECKSUM}))
+        )
         self.limiter = OkxLimiter(
             self.settings.rest_limits,
             default=self.settings.rest_default_limit,

@@ -24,12 +24,27 @@ Websocket connections (:class:`WsConnection`) have a bounded send buffer of
 disconnected, as the venues do with slow consumers: the buffer is discarded and
 the connection is closed with code 1008 and reason ``"slow consumer"``.
 Optional limits per connection (see :class:`WsSettings`): server ping interval
-(protocol-level pings sent by hypercorn; hypercorn answers client pings
-itself and does not surface pongs, so a missing pong is not detected), idle
-timeout (close with 1000 when the client sends no message for that long),
-maximum lifetime (close with 1000 after that many seconds, e.g. Binance's 24 h),
-and an incoming message rate (close with 1008 ``"Too many requests"`` when a
-client sends more than that many messages in one second).
+(protocol-level pings sent by hypercorn), pong timeout, idle timeout (close
+with 1000 when the client sends no message for that long), maximum lifetime
+(close with 1000 after that many seconds, e.g. Binance's 24 h), and an
+incoming message rate (close with 1008 ``"Too many requests"`` when a client
+sends more than that many messages in one second).
+
+Pongs: hypercorn answers client pings itself and does not pass pongs to the
+ASGI app (its websocket scope has no extension for them), so the app cannot
+match a pong to a ping. What hypercorn does offer is ``Config.read_timeout``:
+the TCP connection is dropped (no close frame; the app sees a disconnect with
+1006) when no bytes at all arrive from the client for that long. With server
+pings every ``ping_interval`` seconds, a client that answers them always sends
+something, so ``pong_timeout`` is enforced that way. The limitation: any bytes
+count, so a client that sends messages but never pongs is not caught, and the
+timeout is per endpoint (it also ends idle keep-alive REST connections).
+
+Sending: the writer task of a connection hands every text frame queued since
+it last ran to hypercorn's websocket stream in one socket write (frames
+serialized by the stream's own wsproto connection, so negotiated extensions
+still apply), instead of one ASGI ``websocket.send`` and one write per frame.
+It falls back to ``websocket.send`` per frame under another ASGI server.
 """
 
 from __future__ import annotations
@@ -45,7 +60,11 @@ import msgspec
 import structlog
 import trio
 from hypercorn.config import Config
+from hypercorn.protocol.events import Data
+from hypercorn.protocol.ws_stream import ASGIWebsocketState, WSStream
 from hypercorn.trio import serve
+from wsproto.events import TextMessage
+from wsproto.utilities import LocalProtocolError
 
 from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
 
@@ -177,6 +196,11 @@ class WsSettings:
         send_buffer: Frames queued per connection before it counts as a slow
             consumer and is closed with 1008.
         ping_interval: Seconds between server pings (None: no server pings).
+        pong_timeout: Drop the connection when nothing (a pong or any other
+            frame) arrives from the client for this long; enforced through
+            hypercorn's ``read_timeout`` for the whole endpoint (see the
+            module docstring). None: ``3 * ping_interval`` when pings are on
+            (Binance spot: pings every 20 s, pong within a minute), else off.
         idle_timeout: Close when the client sends no message for this long.
         max_lifetime: Close any connection after this many seconds.
         max_incoming_per_second: Close with 1008 when exceeded.
@@ -184,9 +208,18 @@ class WsSettings:
 
     send_buffer: int = 10_000
     ping_interval: float | None = None
+    pong_timeout: float | None = None
     idle_timeout: float | None = None
     max_lifetime: float | None = None
     max_incoming_per_second: float | None = None
+
+    def read_timeout(self) -> float | None:
+        """Seconds of client silence after which the endpoint drops a connection."""
+        if self.pong_timeout is not None:
+            return self.pong_timeout
+        if self.ping_interval is not None:
+            return 3 * self.ping_interval
+        return None
 
 
 @attrs.frozen(kw_only=True)
@@ -207,6 +240,44 @@ class ConnectionClosed(Exception):
 
 
 _CLOSE = object()
+
+#: Most frames / characters the writer hands to the socket in one write.
+_BATCH_FRAMES = 512
+_BATCH_CHARS = 1 << 20
+
+
+class _DirectSend:
+    """Writes many text frames to hypercorn's websocket stream in one socket write.
+
+    ``send`` (the ASGI callable) is hypercorn's ``WSStream.app_send``; this uses
+    that stream's wsproto connection and its transport ``send`` directly,
+    which saves an ASGI message, a wsproto call chain and a socket write per
+    frame. Frames the stream can no longer send are dropped, as hypercorn's
+    own ``app_send`` does.
+    """
+
+    def __init__(self, stream: WSStream) -> None:
+        self._stream = stream
+
+    @classmethod
+    def attach(cls, send: Callable[[dict[str, Any]], Awaitable[None]]) -> _DirectSend | None:
+        """The direct sender behind ``send``, or None under another server."""
+        stream = getattr(send, "__self__", None)
+        if isinstance(stream, WSStream) and hasattr(stream, "connection"):
+            return cls(stream)
+        return None
+
+    async def send_texts(self, frames: list[str]) -> None:
+        """Send ``frames`` as text messages, in order, with one transport write."""
+        stream = self._stream
+        if stream.closed or stream.state is not ASGIWebsocketState.CONNECTED:
+            return
+        ws = stream.connection
+        try:
+            data = b"".join([ws.send(TextMessage(data=frame)) for frame in frames])
+        except LocalProtocolError:
+            return  # the connection is closing: hypercorn drops such frames too
+        await stream.send(Data(stream_id=stream.stream_id, data=data))
 
 
 class WsConnection:
@@ -321,10 +392,25 @@ class WsConnection:
 
     async def _writer(self, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
         queue = self._queue
+        direct = _DirectSend.attach(send)
         while True:
             if not queue:
                 self._wakeup = trio.Event()
                 await self._wakeup.wait()
+                continue
+            if direct is not None and isinstance(queue[0], str):
+                # Everything queued since the last write goes out in one write.
+                batch: list[str] = []
+                chars = 0
+                while queue and len(batch) < _BATCH_FRAMES and chars < _BATCH_CHARS:
+                    head: object = queue[0]
+                    if not isinstance(head, str):
+                        break
+                    queue.popleft()
+                    batch.append(head)
+                    chars += len(head)
+                await direct.send_texts(batch)
+                self.frames_sent += len(batch)
                 continue
             item = queue.popleft()
             if item is _CLOSE:
@@ -480,6 +566,9 @@ class VenueServer:
         config.accesslog = None
         config.errorlog = None
         config.websocket_ping_interval = self.ws_settings.ping_interval
+        # Hypercorn annotates read_timeout as int but hands it to trio.fail_after,
+        # which takes any float.
+        config.read_timeout = self.ws_settings.read_timeout()  # type: ignore[assignment]
         config.keep_alive_timeout = 75.0
         config.graceful_timeout = 0.1
         self.injector.start()

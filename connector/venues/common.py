@@ -1,17 +1,19 @@
-"""What every venue's sans-I/O code shares: sync decisions and the symbol map.
+"""What every venue's sans-I/O code shares: sync decisions, the symbol map, helpers.
 
 Sequencers decide, sessions act ("decide, don't act"): ``on_delta`` returns
 :class:`Apply`, :class:`Buffer`, :class:`Drop` or :class:`Resync` and the
-session carries the decision out and logs it.
+session carries the decision out and logs it. The helpers at the end read
+venue numbers and market codes the same way for every venue.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 import attrs
+from msgspec import UNSET, UnsetType
 
 from connector.errors import ConfigError, UnknownInstrument
 from connector.model import BookDelta, BookSnapshot, Instrument, Market, Symbol, SymbolKind
@@ -32,6 +34,10 @@ __all__ = [
     "SymbolCollision",
     "SymbolMap",
     "guess_split_instrument",
+    "market_code",
+    "optional_decimal",
+    "parse_decimal",
+    "placeholder_instrument",
 ]
 
 
@@ -191,7 +197,7 @@ def guess_split_instrument(
     """An instrument for a concatenated native id (``BTCUSDT``) by its quote suffix.
 
     For replaying captures that hold no instrument list: the filters are
-    placeholders (``1E-8``), which is all a book needs.
+    placeholders (see :func:`placeholder_instrument`).
     """
     for quote in _QUOTES:
         base = native_id[: -len(quote)]
@@ -200,13 +206,56 @@ def guess_split_instrument(
                 symbol = Symbol(base.upper(), quote, kind)
             except ConfigError:
                 return None
-            return Instrument(
-                venue=venue,
-                symbol=symbol,
-                native_id=native_id,
-                market=market,
-                tick_size=_PLACEHOLDER_STEP,
-                lot_step=_PLACEHOLDER_STEP,
-                min_qty=_PLACEHOLDER_STEP,
-            )
+            return placeholder_instrument(venue, market, native_id, symbol)
     return None
+
+
+def placeholder_instrument(
+    venue: str, market: Market, native_id: str, symbol: Symbol
+) -> Instrument:
+    """An instrument whose filters are placeholders (``1E-8``): all a replayed book needs."""
+    return Instrument(
+        venue=venue,
+        symbol=symbol,
+        native_id=native_id,
+        market=market,
+        tick_size=_PLACEHOLDER_STEP,
+        lot_step=_PLACEHOLDER_STEP,
+        min_qty=_PLACEHOLDER_STEP,
+    )
+
+
+def market_code(venue: str, codes: Mapping[Market, str], market: Market) -> str:
+    """The venue's code for ``market`` (Bybit ``category``, OKX ``instType``).
+
+    Raises:
+        ValueError: ``codes`` has no entry: the venue is not traded in that market here.
+    """
+    try:
+        return codes[market]
+    except KeyError:
+        known = ", ".join(m.value for m in codes)
+        raise ValueError(f"{venue} has no {market.value} market here ({known})") from None
+
+
+def parse_decimal(text: str, *, positive: bool) -> Decimal:
+    """A venue number (trade price, ticker field) as a finite, non-negative Decimal.
+
+    Not interned, unlike :func:`connector.book.orderbook.decimal_price`: one-off
+    numbers such as volumes would only churn the book's cache.
+
+    Raises:
+        ValueError: Infinite, NaN, negative, or zero when ``positive``.
+        decimal.InvalidOperation: ``text`` is not a number.
+    """
+    value = Decimal(text)
+    if not value.is_finite() or value < 0 or (positive and not value):
+        raise ValueError(f"impossible number {text!r}")
+    return value
+
+
+def optional_decimal(text: str | UnsetType) -> Decimal | None:
+    """Like :func:`parse_decimal` (zero allowed), but absent or empty text is ``None``."""
+    if text is UNSET or text == "":
+        return None
+    return parse_decimal(text, positive=False)

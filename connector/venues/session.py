@@ -182,19 +182,28 @@ class VenueSession:
 class _Shard:
     """Frame handler of one websocket: everything it receives goes to the feed."""
 
-    def __init__(self, session: VenueSession, plan: ConnectionPlan, watchdog: Watchdog) -> None:
+    def __init__(
+        self,
+        session: VenueSession,
+        plan: ConnectionPlan,
+        watchdog: Watchdog,
+        on_subscribed: Callable[[Sequence[BookKey]], None] | None = None,
+    ) -> None:
         self._feed = session.feed
         self._adapter = session.adapter
         self.plan = plan
         self.watchdog = watchdog
         self.connected = trio.Event()
         self._books = [(s.market, s.instrument.symbol) for s in plan.streams if s.channel == "book"]
+        self._on_subscribed = on_subscribed
 
     def on_open(self) -> Sequence[str]:
         self.connected.set()
         now = trio.current_time()
         for key in self._books:
             self.watchdog.touch(key, now)
+        if self._on_subscribed is not None:
+            self._on_subscribed(self._books)
         return self._adapter.subscribe_frames(self.plan)
 
     def on_frame(self, data: str | bytes, ts_recv_ns: int) -> None:
@@ -218,12 +227,24 @@ class MarketDataService:
 
     Resync requests go through one bounded queue (one entry per book at most);
     each book is resynced at most once per ``min_resync_interval`` seconds, and
-    REST snapshots draw on the venue's rate limiter.
+    REST snapshots draw on the venue's rate limiter. Where snapshots come over
+    the socket (Bybit, OKX), a book whose snapshot has not come
+    ``snapshot_timeout`` seconds after its (re)subscription is resubscribed: the
+    snapshot frame may have been lost (a stalled or lossy socket), and deltas
+    alone never make a book valid again.
     """
 
-    def __init__(self, session: VenueSession, *, min_resync_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        session: VenueSession,
+        *,
+        min_resync_interval: float = 1.0,
+        snapshot_timeout: float = 3.0,
+    ) -> None:
         self._session = session
         self._min_interval = min_resync_interval
+        self._snapshot_timeout = snapshot_timeout
+        self._nursery: trio.Nursery | None = None
         self._rng = random.Random()
         self.connections: list[WsConnection] = []
         self._shard_of: dict[BookKey, tuple[_Shard, WsConnection]] = {}
@@ -251,10 +272,11 @@ class MarketDataService:
             watchdogs: dict[BookKey, Watchdog] = {}
             session.feed.touch = lambda key: watchdogs[key].touch(key, trio.current_time())
             async with trio.open_nursery() as nursery:
+                self._nursery = nursery
                 nursery.start_soon(self._resync_worker, clients)
                 for index, plan in enumerate(plans):
                     watchdog = Watchdog(after=session.stale_after)
-                    shard = _Shard(session, plan, watchdog)
+                    shard = _Shard(session, plan, watchdog, self._expect_snapshots)
                     hb = session.adapter.heartbeat(plan.market)
                     conn = WsConnection(
                         venue=session.name,
@@ -277,6 +299,7 @@ class MarketDataService:
                     await nursery.start(conn.run)
                 task_status.started()
         finally:
+            self._nursery = None
             for client in clients.values():
                 with trio.CancelScope(shield=True):
                     await client.aclose()
@@ -351,6 +374,34 @@ class MarketDataService:
             self._request_resync(market, instrument)
         elif snapshot is not None:
             self._session.feed.on_snapshot(snapshot)
+        else:
+            self._expect_snapshots([key])
+
+    def _expect_snapshots(self, keys: Sequence[BookKey]) -> None:
+        """Books just (re)subscribed: resubscribe any whose snapshot does not come in time."""
+        nursery = self._nursery
+        if nursery is None:
+            return
+        feed = self._session.feed
+        for key in keys:
+            instrument = self._session.symbols.by_symbol(*key)
+            if self._session.adapter.snapshot_call(key[0], instrument) is not None:
+                continue  # REST snapshots: the resync worker retries those itself
+            applied = feed.keeper(*key).statistics().snapshots_applied
+            nursery.start_soon(self._snapshot_deadline, key, instrument, applied)
+
+    async def _snapshot_deadline(self, key: BookKey, instrument: Instrument, applied: int) -> None:
+        await trio.sleep(self._snapshot_timeout)
+        keeper = self._session.feed.keeper(*key)
+        if keeper.state.valid or keeper.statistics().snapshots_applied != applied:
+            return
+        log.warning(
+            "marketdata.snapshot_missing",
+            venue=self._session.name,
+            symbol=str(key[1]),
+            waited=self._snapshot_timeout,
+        )
+        self._request_resync(key[0], instrument)
 
     async def _fetch_or_resubscribe(
         self, client: RestClient, market: Market, instrument: Instrument

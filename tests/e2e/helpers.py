@@ -46,8 +46,10 @@ __all__ = [
     "BookChecker",
     "Harness",
     "TruthTracker",
+    "check_malformed_frames_are_survived",
     "fault_then_recover",
     "harness",
+    "malformed_plan",
     "sim_instrument",
 ]
 
@@ -471,3 +473,37 @@ async def fault_then_recover(h: Harness, kind: FaultKind, count: int) -> float:
     took = await h.recover()
     h.assert_never_wrong()
     return took
+
+
+MALFORMED_VARIANTS = ("truncated", "extra_field", "wrong_type")
+
+
+def malformed_plan(seed: int, venue: str, stream: str) -> FaultPlan:
+    """One malformed frame of each variant on ``stream`` (each rule fires once)."""
+    plan = FaultPlan(seed=seed)
+    for variant in MALFORMED_VARIANTS:
+        plan = plan.malformed(
+            0.3,
+            variant=variant,  # type: ignore[arg-type]
+            venue=venue,
+            stream=stream,
+            max_count=1,
+        )
+    return plan
+
+
+def unreadable_frames(h: Harness) -> int:
+    """Frames the simulator made unreadable: truncated or retyped (distinct frames)."""
+    frames = {
+        (f.conn_id, f.detail.split()[0])
+        for f in h.sim.fault_log
+        if f.kind is FaultKind.MALFORMED and "extra_field" not in f.detail
+    }
+    return len(frames)
+
+
+async def check_malformed_frames_are_survived(h: Harness) -> None:
+    """The three variants were injected, the socket never dropped, bad frames were counted."""
+    await fault_then_recover(h, FaultKind.MALFORMED, len(MALFORMED_VARIANTS))
+    assert 1 == h.connects()
+    assert unreadable_frames(h) == h.session.feed.statistics().malformed

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import attrs
 import trio
+
+from connector.supervision import Supervisor
 
 
 @attrs.frozen
@@ -70,3 +75,19 @@ class Scripted:
             self.journal.add(self.name, "fail")
             raise ValueError("boom")
         self.journal.add(self.name, "return")
+
+
+@asynccontextmanager
+async def running(sup: Supervisor, *, for_seconds: float | None = None) -> AsyncIterator[None]:
+    """Run ``sup`` while the block runs (its body sees the live tree); cancel it after.
+
+    Args:
+        sup: The supervisor, started with ``nursery.start`` (so it is ready).
+        for_seconds: Sleep this long (autojump clock) before entering the block.
+    """
+    async with trio.open_nursery() as nursery:
+        await nursery.start(sup.run)
+        if for_seconds is not None:
+            await trio.sleep(for_seconds)
+        yield
+        nursery.cancel_scope.cancel()

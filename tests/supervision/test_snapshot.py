@@ -15,7 +15,7 @@ from connector.supervision import (
     describe_error,
     render_tree,
 )
-from tests.supervision.services import Journal, Scripted, Step
+from tests.supervision.services import Journal, Scripted, Step, running
 
 
 def _tree(journal: Journal) -> Supervisor:
@@ -43,9 +43,7 @@ async def test_snapshot_shows_states_restarts_and_errors_of_the_nested_tree(
     autojump_clock: trio.abc.Clock,
 ) -> None:
     root = _tree(Journal())
-    async with trio.open_nursery() as nursery:
-        await nursery.start(root.run)
-        await trio.sleep(5)
+    async with running(root, for_seconds=5):
         expected = SupervisorSnapshot(
             name="root",
             strategy=Strategy.ONE_FOR_ONE,
@@ -94,14 +92,11 @@ async def test_snapshot_shows_states_restarts_and_errors_of_the_nested_tree(
         )
         assert expected == root.snapshot()
         assert root.snapshot() == root.statistics()
-        nursery.cancel_scope.cancel()
 
 
 async def test_render_tree_draws_one_line_per_node(autojump_clock: trio.abc.Clock) -> None:
     root = _tree(Journal())
-    async with trio.open_nursery() as nursery:
-        await nursery.start(root.run)
-        await trio.sleep(5)
+    async with running(root, for_seconds=5):
         expected = "\n".join(
             [
                 "root  running  restarts=0  one_for_one",
@@ -113,7 +108,6 @@ async def test_render_tree_draws_one_line_per_node(autojump_clock: trio.abc.Cloc
             ]
         )
         assert expected == render_tree(root.snapshot())
-        nursery.cancel_scope.cancel()
 
 
 def test_snapshot_of_a_supervisor_that_never_ran_is_all_stopped() -> None:

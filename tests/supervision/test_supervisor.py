@@ -18,7 +18,7 @@ from connector.supervision import (
     Strategy,
     Supervisor,
 )
-from tests.supervision.services import Journal, Scripted, Step
+from tests.supervision.services import Journal, Scripted, Step, running
 
 
 def _three(journal: Journal, b_script: list[Step], strategy: Strategy) -> Supervisor:
@@ -36,15 +36,12 @@ def _three(journal: Journal, b_script: list[Step], strategy: Strategy) -> Superv
 async def test_one_for_one_restarts_only_the_failed_child(autojump_clock: trio.abc.Clock) -> None:
     journal = Journal()
     sup = _three(journal, [Step(lifetime=1)], Strategy.ONE_FOR_ONE)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
-        await trio.sleep(5)
+    async with running(sup, for_seconds=5):
         expected = [
             "a:start", "a:ready", "b:start", "b:ready", "c:start", "c:ready",
             "b:fail", "b:start", "b:ready",
         ]  # fmt: skip
         assert expected == journal.events()
-        nursery.cancel_scope.cancel()
 
 
 async def test_all_for_one_stops_siblings_in_reverse_and_restarts_all_in_order(
@@ -52,9 +49,7 @@ async def test_all_for_one_stops_siblings_in_reverse_and_restarts_all_in_order(
 ) -> None:
     journal = Journal()
     sup = _three(journal, [Step(lifetime=1)], Strategy.ALL_FOR_ONE)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
-        await trio.sleep(5)
+    async with running(sup, for_seconds=5):
         expected = [
             "a:start", "a:ready", "b:start", "b:ready", "c:start", "c:ready",
             "b:fail", "c:cancelled", "a:cancelled",
@@ -63,7 +58,6 @@ async def test_all_for_one_stops_siblings_in_reverse_and_restarts_all_in_order(
         assert expected == journal.events()
         restarts = {c.name: c.restarts for c in sup.snapshot().children}
         assert {"a": 1, "b": 1, "c": 1} == restarts
-        nursery.cancel_scope.cancel()
 
 
 async def test_rest_for_one_restarts_the_failed_child_and_those_after_it(
@@ -71,15 +65,12 @@ async def test_rest_for_one_restarts_the_failed_child_and_those_after_it(
 ) -> None:
     journal = Journal()
     sup = _three(journal, [Step(lifetime=1)], Strategy.REST_FOR_ONE)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
-        await trio.sleep(5)
+    async with running(sup, for_seconds=5):
         expected = [
             "a:start", "a:ready", "b:start", "b:ready", "c:start", "c:ready",
             "b:fail", "c:cancelled", "b:start", "b:ready", "c:start", "c:ready",
         ]  # fmt: skip
         assert expected == journal.events()
-        nursery.cancel_scope.cancel()
 
 
 async def test_permanent_child_is_restarted_after_a_clean_return(
@@ -88,13 +79,10 @@ async def test_permanent_child_is_restarted_after_a_clean_return(
     journal = Journal()
     child = Scripted("p", journal, [Step(lifetime=1, fail=False)])
     sup = Supervisor("s", [ChildSpec("p", child, restart=Restart.PERMANENT)])
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
-        await trio.sleep(5)
+    async with running(sup, for_seconds=5):
         assert 2 == child.runs
         (node,) = sup.snapshot().children
         assert (ChildState.RUNNING, 1, None) == (node.state, node.restarts, node.last_error)
-        nursery.cancel_scope.cancel()
 
 
 async def test_transient_child_is_not_restarted_after_a_clean_return(
@@ -103,14 +91,11 @@ async def test_transient_child_is_not_restarted_after_a_clean_return(
     journal = Journal()
     child = Scripted("t", journal, [Step(lifetime=1, fail=False)])
     sup = Supervisor("s", [ChildSpec("t", child, restart=Restart.TRANSIENT)])
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
-        await trio.sleep(5)
+    async with running(sup, for_seconds=5):
         assert 1 == child.runs
         (node,) = sup.snapshot().children
         assert (ChildState.STOPPED, 0) == (node.state, node.restarts)
         assert ChildState.RUNNING == sup.state
-        nursery.cancel_scope.cancel()
 
 
 async def test_transient_child_is_restarted_after_an_exception(
@@ -119,9 +104,7 @@ async def test_transient_child_is_restarted_after_an_exception(
     journal = Journal()
     child = Scripted("t", journal, [Step(lifetime=1)])
     sup = Supervisor("s", [ChildSpec("t", child, restart=Restart.TRANSIENT)])
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
-        await trio.sleep(5)
+    async with running(sup, for_seconds=5):
         assert 2 == child.runs
         (node,) = sup.snapshot().children
         assert (ChildState.RUNNING, 1, "ValueError: boom") == (
@@ -129,7 +112,6 @@ async def test_transient_child_is_restarted_after_an_exception(
             node.restarts,
             node.last_error,
         )
-        nursery.cancel_scope.cancel()
 
 
 async def test_temporary_child_is_never_restarted(autojump_clock: trio.abc.Clock) -> None:
@@ -143,13 +125,10 @@ async def test_temporary_child_is_never_restarted(autojump_clock: trio.abc.Clock
             ChildSpec("r", returning, restart=Restart.TEMPORARY),
         ],
     )
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
-        await trio.sleep(5)
+    async with running(sup, for_seconds=5):
         assert (1, 1) == (failing.runs, returning.runs)
         states = [(c.name, c.state, c.restarts) for c in sup.snapshot().children]
         assert [("f", ChildState.FAILED, 0), ("r", ChildState.STOPPED, 0)] == states
-        nursery.cancel_scope.cancel()
 
 
 async def test_temporary_sibling_stopped_by_all_for_one_is_not_restarted(
@@ -163,13 +142,10 @@ async def test_temporary_sibling_stopped_by_all_for_one_is_not_restarted(
         [ChildSpec("temp", temp, restart=Restart.TEMPORARY), ChildSpec("f", failing)],
         strategy=Strategy.ALL_FOR_ONE,
     )
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
-        await trio.sleep(5)
+    async with running(sup, for_seconds=5):
         assert (1, 2) == (temp.runs, failing.runs)
         states = [c.state for c in sup.snapshot().children]
         assert [ChildState.STOPPED, ChildState.RUNNING] == states
-        nursery.cancel_scope.cancel()
 
 
 async def test_intensity_restarts_within_period_are_allowed(
@@ -178,12 +154,9 @@ async def test_intensity_restarts_within_period_are_allowed(
     journal = Journal()
     child = Scripted("c", journal, [Step(lifetime=1)] * 3)
     sup = Supervisor("s", [ChildSpec("c", child)], intensity=3, period=10)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
-        await trio.sleep(20)
+    async with running(sup, for_seconds=20):
         assert ChildState.RUNNING == sup.state
         assert 3 == sup.snapshot().children[0].restarts
-        nursery.cancel_scope.cancel()
 
 
 async def test_intensity_one_more_restart_within_period_gives_up(
@@ -220,12 +193,9 @@ async def test_intensity_restarts_spread_wider_than_period_never_give_up(
     journal = Journal()
     child = Scripted("c", journal, [Step(lifetime=6)] * 10)
     sup = Supervisor("s", [ChildSpec("c", child)], intensity=2, period=10)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
-        await trio.sleep(100)
+    async with running(sup, for_seconds=100):
         assert ChildState.RUNNING == sup.state
         assert 10 == sup.snapshot().children[0].restarts
-        nursery.cancel_scope.cancel()
 
 
 async def test_intensity_restart_exactly_one_period_later_is_outside_the_window(
@@ -234,11 +204,8 @@ async def test_intensity_restart_exactly_one_period_later_is_outside_the_window(
     journal = Journal()
     child = Scripted("c", journal, [Step(lifetime=5)] * 4)
     sup = Supervisor("s", [ChildSpec("c", child)], intensity=1, period=5)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
-        await trio.sleep(30)
+    async with running(sup, for_seconds=30):
         assert [0.0, 5.0, 10.0, 15.0, 20.0] == journal.times("c", "start")
-        nursery.cancel_scope.cancel()
 
 
 def _escalating(journal: Journal, failures: int, outer_intensity: int) -> Supervisor:
@@ -258,9 +225,7 @@ async def test_inner_supervisor_giving_up_is_restarted_by_its_parent(
 ) -> None:
     journal = Journal()
     outer = _escalating(journal, failures=2, outer_intensity=5)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(outer.run)
-        await trio.sleep(10)
+    async with running(outer, for_seconds=10):
         snap = outer.snapshot()
         inner = snap.find("inner")
         assert inner is not None
@@ -275,7 +240,6 @@ async def test_inner_supervisor_giving_up_is_restarted_by_its_parent(
         )
         assert ChildState.RUNNING == snap.state
         assert 1 == journal.events().count("other:start")
-        nursery.cancel_scope.cancel()
 
 
 async def test_escalation_through_two_levels_gives_up_at_the_top(
@@ -305,11 +269,8 @@ async def test_backoff_delays_grow_exponentially_up_to_the_maximum(
     child = Scripted("c", journal, [Step(lifetime=0)] * 6)
     backoff = Backoff(initial=1, maximum=5, multiplier=2, jitter=0)
     sup = Supervisor("s", [ChildSpec("c", child)], intensity=100, backoff=backoff)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
-        await trio.sleep(60)
+    async with running(sup, for_seconds=60):
         assert [0.0, 1.0, 3.0, 7.0, 12.0, 17.0, 22.0] == journal.times("c", "start")
-        nursery.cancel_scope.cancel()
 
 
 async def test_backoff_resets_after_the_child_ran_for_reset_uptime(
@@ -320,12 +281,9 @@ async def test_backoff_resets_after_the_child_ran_for_reset_uptime(
     child = Scripted("c", journal, script)
     backoff = Backoff(initial=1, maximum=5, multiplier=2, jitter=0)
     sup = Supervisor("s", [ChildSpec("c", child)], intensity=100, backoff=backoff)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
-        await trio.sleep(60)
+    async with running(sup, for_seconds=60):
         # fails at 0 (wait 1), 1 (wait 2), 8 after 5 s up (reset: wait 1), 9 (wait 2)
         assert [0.0, 1.0, 3.0, 9.0, 11.0] == journal.times("c", "start")
-        nursery.cancel_scope.cancel()
 
 
 async def _start_times_with_jitter(seed: int) -> list[float]:
@@ -335,10 +293,8 @@ async def _start_times_with_jitter(seed: int) -> list[float]:
     sup = Supervisor(
         "s", [ChildSpec("c", child)], intensity=100, backoff=backoff, rng=random.Random(seed)
     )
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
-        await trio.sleep(100)
-        nursery.cancel_scope.cancel()
+    async with running(sup, for_seconds=100):
+        pass
     starts = journal.times("c", "start")
     return [b - a for a, b in itertools.pairwise(starts)]
 
@@ -366,11 +322,8 @@ async def test_child_backoff_overrides_the_supervisor_backoff(
         [ChildSpec("c", child, backoff=own)],
         backoff=Backoff(initial=1, maximum=1, jitter=0),
     )
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
-        await trio.sleep(20)
+    async with running(sup, for_seconds=20):
         assert [0.0, 3.0, 6.0] == journal.times("c", "start")
-        nursery.cancel_scope.cancel()
 
 
 async def test_failure_before_ready_during_initial_start_is_restarted(
@@ -380,8 +333,7 @@ async def test_failure_before_ready_during_initial_start_is_restarted(
     child = Scripted("c", journal, [Step(before_start=True)])
     after = Scripted("after", journal)
     sup = Supervisor("s", [ChildSpec("c", child), ChildSpec("after", after)])
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
+    async with running(sup):
         assert ["c:start", "c:fail", "c:start", "c:ready", "after:start", "after:ready"] == (
             journal.events()
         )
@@ -391,7 +343,6 @@ async def test_failure_before_ready_during_initial_start_is_restarted(
             node.restarts,
             node.last_error,
         )
-        nursery.cancel_scope.cancel()
 
 
 async def test_all_for_one_failure_during_initial_start_restarts_started_siblings(
@@ -407,14 +358,12 @@ async def test_all_for_one_failure_during_initial_start_restarts_started_sibling
         ],
         strategy=Strategy.ALL_FOR_ONE,
     )
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
+    async with running(sup):
         expected = [
             "a:start", "a:ready", "b:start", "b:fail", "a:cancelled",
             "a:start", "a:ready", "b:start", "b:ready", "c:start", "c:ready",
         ]  # fmt: skip
         assert expected == journal.events()
-        nursery.cancel_scope.cancel()
 
 
 async def test_transient_child_returning_before_ready_does_not_block_the_start(
@@ -429,12 +378,10 @@ async def test_transient_child_returning_before_ready_does_not_block_the_start(
             ChildSpec("x", Scripted("x", journal)),
         ],
     )
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
+    async with running(sup):
         assert [ChildState.STOPPED, ChildState.RUNNING] == [
             c.state for c in sup.snapshot().children
         ]
-        nursery.cancel_scope.cancel()
 
 
 async def test_root_that_gives_up_during_initial_start_raises_out_of_nursery_start(
@@ -527,22 +474,17 @@ async def test_exception_group_from_a_child_nursery_is_that_childs_failure(
 ) -> None:
     service = _GroupFailure()
     sup = Supervisor("s", [ChildSpec("g", service)])
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
-        await trio.sleep(5)
+    async with running(sup, for_seconds=5):
         node = sup.snapshot().children[0]
         assert (2, 1, "ValueError: boom") == (service.runs, node.restarts, node.last_error)
-        nursery.cancel_scope.cancel()
 
 
 async def test_failures_and_restarts_are_logged_as_events(autojump_clock: trio.abc.Clock) -> None:
     journal = Journal()
     sup = Supervisor("s", [ChildSpec("c", Scripted("c", journal, [Step(lifetime=1)]))])
     with capture_logs() as logs:
-        async with trio.open_nursery() as nursery:
-            await nursery.start(sup.run)
-            await trio.sleep(5)
-            nursery.cancel_scope.cancel()
+        async with running(sup, for_seconds=5):
+            pass
     seen = [
         (e["event"], e["name"], e["child"], e.get("error"))
         for e in logs
@@ -559,11 +501,9 @@ async def test_running_the_same_supervisor_twice_at_once_is_refused(
     autojump_clock: trio.abc.Clock,
 ) -> None:
     sup = Supervisor("s", [])
-    async with trio.open_nursery() as nursery:
-        await nursery.start(sup.run)
+    async with running(sup):
         with pytest.raises(RuntimeError, match="already running"):
             await sup.run()
-        nursery.cancel_scope.cancel()
 
 
 def test_duplicate_child_names_are_rejected() -> None:

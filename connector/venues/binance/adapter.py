@@ -13,15 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
-from connector.errors import (
-    AuthenticationFailed,
-    ConfigError,
-    ConnectorError,
-    ExchangeRejected,
-    MalformedMessage,
-    RateLimited,
-)
-from connector.model import BookSnapshot, Instrument, Market, Symbol, SymbolKind
+from connector.errors import ConnectorError, MalformedMessage
+from connector.model import BookSnapshot, Instrument, Market, Symbol
 from connector.venues.adapter import (
     Bucket,
     ConnectionPlan,
@@ -29,9 +22,16 @@ from connector.venues.adapter import (
     RestCall,
     StreamSpec,
 )
+from connector.venues.adapter_common import (
+    guess_spot_or_perp,
+    header_float,
+    is_testnet,
+    rejection,
+    spot_or_perp_market,
+)
 from connector.venues.binance import parse, streams, symbols
 from connector.venues.binance.sync import BinanceFuturesSync, BinanceSpotSync
-from connector.venues.common import Sequencer, SymbolMap, guess_split_instrument
+from connector.venues.common import Sequencer, SymbolMap
 
 __all__ = ["BinanceAdapter", "new_adapter"]
 
@@ -61,18 +61,15 @@ class BinanceAdapter:
     name = "binance"
 
     def market_for(self, symbol: Symbol) -> Market:
-        if symbol.kind is SymbolKind.SPOT:
-            return Market.SPOT
-        if symbol.kind is SymbolKind.PERP:
-            return Market.LINEAR
-        raise ConfigError(f"binance: {symbol} is not supported (spot and USDⓈ-M perpetuals)")
+        return spot_or_perp_market(
+            self.name, symbol, perp=Market.LINEAR, supported="spot and USDⓈ-M perpetuals"
+        )
 
     def endpoints(self, endpoint: str) -> Mapping[str, str]:
-        if endpoint not in ("live", "testnet"):
-            raise ConfigError(f"binance: endpoint {endpoint!r} has no built-in URLs")
+        testnet = is_testnet(self.name, endpoint)
         urls: dict[str, str] = {}
         for market in (Market.SPOT, Market.LINEAR):
-            found = streams.endpoints(market, testnet=endpoint == "testnet")
+            found = streams.endpoints(market, testnet=testnet)
             urls[f"{market.value}.rest"] = found.rest
             urls[f"{market.value}.ws"] = found.ws
         return urls
@@ -81,13 +78,8 @@ class BinanceAdapter:
         return [Bucket(name="weight", capacity=_WEIGHT_PER_MINUTE[market], period=60.0)]
 
     def limit_headers(self, market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
-        for key, value in headers.items():
-            if key.lower() == "x-mbx-used-weight-1m":
-                try:
-                    return {"weight": _WEIGHT_PER_MINUTE[market] - float(value)}
-                except ValueError:
-                    return {}
-        return {}
+        used = header_float(headers, "x-mbx-used-weight-1m")
+        return {} if used is None else {"weight": _WEIGHT_PER_MINUTE[market] - used}
 
     def rest_error(self, status: int, body: bytes) -> ConnectorError | None:
         if status < 400:
@@ -96,11 +88,9 @@ class BinanceAdapter:
             error = _error.decode(body)
         except (msgspec.DecodeError, ValueError):
             return None
-        if error.code in _AUTH_CODES:
-            return AuthenticationFailed(f"binance: {error.code} {error.msg}", venue=self.name)
-        if error.code == -1003:
-            return RateLimited(f"binance: {error.code} {error.msg}", venue=self.name)
-        return ExchangeRejected(error.code, error.msg, venue=self.name)
+        return rejection(
+            self.name, error.code, error.msg, auth_codes=_AUTH_CODES, rate_limit_code=-1003
+        )
 
     def server_time_call(self, market: Market) -> RestCall:
         return RestCall(path=_TIME_PATH[market], weights={"weight": 1})
@@ -134,8 +124,7 @@ class BinanceAdapter:
         return []
 
     def guess_instrument(self, market: Market, native_id: str) -> Instrument | None:
-        kind = SymbolKind.SPOT if market is Market.SPOT else SymbolKind.PERP
-        return guess_split_instrument(self.name, market, native_id, kind)
+        return guess_spot_or_perp(self.name, market, native_id)
 
     def heartbeat(self, market: Market) -> HeartbeatRule:
         # Binance pings us (the websocket layer answers); silence means a dead socket.

@@ -12,15 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
-from connector.errors import (
-    AuthenticationFailed,
-    ConfigError,
-    ConnectorError,
-    ExchangeRejected,
-    MalformedMessage,
-    RateLimited,
-)
-from connector.model import BookSnapshot, Instrument, Market, Symbol, SymbolKind
+from connector.errors import ConfigError, ConnectorError, MalformedMessage
+from connector.model import BookSnapshot, Instrument, Market, Symbol
 from connector.venues.adapter import (
     Bucket,
     ConnectionPlan,
@@ -28,9 +21,16 @@ from connector.venues.adapter import (
     RestCall,
     StreamSpec,
 )
+from connector.venues.adapter_common import (
+    guess_spot_or_perp,
+    header_float,
+    is_testnet,
+    rejection,
+    spot_or_perp_market,
+)
 from connector.venues.bybit import parse, streams, symbols
 from connector.venues.bybit.sync import BybitSync
-from connector.venues.common import Sequencer, SymbolMap, guess_split_instrument
+from connector.venues.common import Sequencer, SymbolMap
 
 __all__ = ["BybitAdapter", "new_adapter"]
 
@@ -70,16 +70,12 @@ class BybitAdapter:
         self._states = {market: parse.StreamState() for market in _MARKETS}
 
     def market_for(self, symbol: Symbol) -> Market:
-        if symbol.kind is SymbolKind.SPOT:
-            return Market.SPOT
-        if symbol.kind is SymbolKind.PERP:
-            return Market.LINEAR
-        raise ConfigError(f"bybit: {symbol} is not supported (spot and linear perpetuals)")
+        return spot_or_perp_market(
+            self.name, symbol, perp=Market.LINEAR, supported="spot and linear perpetuals"
+        )
 
     def endpoints(self, endpoint: str) -> Mapping[str, str]:
-        if endpoint not in ("live", "testnet"):
-            raise ConfigError(f"bybit: endpoint {endpoint!r} has no built-in URLs")
-        testnet = endpoint == "testnet"
+        testnet = is_testnet(self.name, endpoint)
         urls: dict[str, str] = {}
         for market in _MARKETS:
             ws = streams.ws_url(market, testnet=testnet)
@@ -91,13 +87,8 @@ class BybitAdapter:
         return [Bucket(name="ip", capacity=600.0, period=5.0)]
 
     def limit_headers(self, market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
-        for key, value in headers.items():
-            if key.lower() == "x-bapi-limit-status":
-                try:
-                    return {"ip": float(value)}
-                except ValueError:
-                    return {}
-        return {}
+        left = header_float(headers, "x-bapi-limit-status")
+        return {} if left is None else {"ip": left}
 
     def rest_error(self, status: int, body: bytes) -> ConnectorError | None:
         try:
@@ -107,12 +98,14 @@ class BybitAdapter:
         code = parsed.retCode
         if code == 0:
             return None
-        text = f"bybit: {code} {parsed.retMsg}"
-        if code in _AUTH_CODES:
-            return AuthenticationFailed(text, venue=self.name)
-        if code == 10006:
-            return RateLimited(text, retry_after=1.0, venue=self.name)
-        return ExchangeRejected(code, parsed.retMsg, venue=self.name)
+        return rejection(
+            self.name,
+            code,
+            parsed.retMsg,
+            auth_codes=_AUTH_CODES,
+            rate_limit_code=10006,
+            retry_after=1.0,
+        )
 
     def server_time_call(self, market: Market) -> RestCall:
         return RestCall(path="/v5/market/time", weights={"ip": 1})
@@ -147,8 +140,7 @@ class BybitAdapter:
         return []
 
     def guess_instrument(self, market: Market, native_id: str) -> Instrument | None:
-        kind = SymbolKind.SPOT if market is Market.SPOT else SymbolKind.PERP
-        return guess_split_instrument(self.name, market, native_id, kind)
+        return guess_spot_or_perp(self.name, market, native_id)
 
     def heartbeat(self, market: Market) -> HeartbeatRule:
         return HeartbeatRule(

@@ -37,7 +37,7 @@ from connector.model import (
     Ticker,
     Trade,
 )
-from connector.venues.common import ControlMessage, SymbolMap
+from connector.venues.common import ControlMessage, SymbolMap, optional_decimal, parse_decimal
 
 __all__ = ["Event", "StreamState", "UnknownSymbol", "decode_frame", "parse_orderbook_snapshot"]
 
@@ -184,9 +184,7 @@ def decode_frame(
         return []
     except _Unknown as exc:
         raise UnknownSymbol(exc.native_id, raw=raw) from None
-    except msgspec.DecodeError as exc:
-        raise MalformedMessage(f"bybit frame: {exc}", raw=raw, venue=VENUE) from exc
-    except (ValueError, InvalidOperation) as exc:
+    except (msgspec.DecodeError, ValueError, InvalidOperation) as exc:
         raise MalformedMessage(f"bybit frame: {exc}", raw=raw, venue=VENUE) from exc
 
 
@@ -216,9 +214,7 @@ def parse_orderbook_snapshot(
         )
     except _Unknown as exc:
         raise UnknownSymbol(exc.native_id, raw=body) from None
-    except msgspec.DecodeError as exc:
-        raise MalformedMessage(f"bybit orderbook: {exc}", raw=body, venue=VENUE) from exc
-    except (ValueError, InvalidOperation) as exc:
+    except (msgspec.DecodeError, ValueError, InvalidOperation) as exc:
         raise MalformedMessage(f"bybit orderbook: {exc}", raw=body, venue=VENUE) from exc
 
 
@@ -345,8 +341,8 @@ def _trade_events(
                 market=market,
                 symbol=_symbol(symbols, market, t.s),
                 trade_id=t.i,
-                price=_number(t.p, positive=True),
-                qty=_number(t.v, positive=True),
+                price=parse_decimal(t.p, positive=True),
+                qty=parse_decimal(t.v, positive=True),
                 aggressor=Side.BUY if t.S == "Buy" else Side.SELL if t.S == "Sell" else None,
                 ts_event_ns=t.T * _MS,
                 ts_recv_ns=ts_recv_ns,
@@ -378,32 +374,19 @@ def _ticker_events(
         venue=VENUE,
         market=market,
         symbol=sym,
-        last=_field(data.lastPrice),
-        bid=_field(data.bid1Price),
-        bid_qty=_field(data.bid1Size),
-        ask=_field(data.ask1Price),
-        ask_qty=_field(data.ask1Size),
-        open_24h=_field(data.prevPrice24h),
-        high_24h=_field(data.highPrice24h),
-        low_24h=_field(data.lowPrice24h),
-        volume_24h=_field(data.volume24h),
-        quote_volume_24h=_field(data.turnover24h),
+        last=optional_decimal(data.lastPrice),
+        bid=optional_decimal(data.bid1Price),
+        bid_qty=optional_decimal(data.bid1Size),
+        ask=optional_decimal(data.ask1Price),
+        ask_qty=optional_decimal(data.ask1Size),
+        open_24h=optional_decimal(data.prevPrice24h),
+        high_24h=optional_decimal(data.highPrice24h),
+        low_24h=optional_decimal(data.lowPrice24h),
+        volume_24h=optional_decimal(data.volume24h),
+        quote_volume_24h=optional_decimal(data.turnover24h),
         ts_event_ns=env.ts * _MS,
         ts_recv_ns=ts_recv_ns,
     )
     if state is not None:
         state.tickers[data.symbol] = data
     return [ticker]
-
-
-def _field(text: str | UnsetType) -> Decimal | None:
-    if text is UNSET or text == "":
-        return None
-    return _number(text, positive=False)
-
-
-def _number(text: str, *, positive: bool) -> Decimal:
-    value = Decimal(text)
-    if not value.is_finite() or value < 0 or (positive and not value):
-        raise ValueError(f"impossible number {text!r}")
-    return value

@@ -18,7 +18,7 @@ import structlog
 
 from connector.errors import InvalidSymbol, MalformedMessage
 from connector.model import Instrument, InstrumentStatus, Market, Symbol, SymbolKind
-from connector.venues.common import SymbolMap
+from connector.venues.common import SymbolMap, market_code
 
 __all__ = ["CATEGORIES", "VENUE", "build_symbol_map", "category", "parse_instruments"]
 
@@ -83,10 +83,7 @@ def category(market: Market) -> str:
     Raises:
         ValueError: Bybit is not traded in that market by this library.
     """
-    try:
-        return CATEGORIES[market]
-    except KeyError:
-        raise ValueError(f"bybit has no {market.value} market here (spot, linear)") from None
+    return market_code(VENUE, CATEGORIES, market)
 
 
 def parse_instruments(market: Market, body: str | bytes) -> list[Instrument]:

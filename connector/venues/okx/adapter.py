@@ -10,19 +10,11 @@ per 2 s).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
-from connector.errors import (
-    AuthenticationFailed,
-    ConfigError,
-    ConnectorError,
-    ExchangeRejected,
-    MalformedMessage,
-    RateLimited,
-)
+from connector.errors import ConfigError, ConnectorError, MalformedMessage
 from connector.model import BookSnapshot, Instrument, Market, Symbol, SymbolKind
 from connector.venues.adapter import (
     Bucket,
@@ -31,7 +23,8 @@ from connector.venues.adapter import (
     RestCall,
     StreamSpec,
 )
-from connector.venues.common import Sequencer, SymbolMap
+from connector.venues.adapter_common import is_testnet, rejection, spot_or_perp_market
+from connector.venues.common import Sequencer, SymbolMap, placeholder_instrument
 from connector.venues.okx import parse, streams, symbols
 from connector.venues.okx.sync import OkxSync
 
@@ -39,7 +32,6 @@ __all__ = ["OkxAdapter", "new_adapter"]
 
 _MARKETS = (Market.SPOT, Market.SWAP)
 _AUTH_CODES = frozenset({"50100", "50101", "50102", "50103", "50104", "50105", "50111", "50113"})
-_PLACEHOLDER = "1E-8"
 # Requests per 2 s per IP, from the OKX v5 docs of each endpoint.
 _LIMITS = {"time": 10.0, "instruments": 20.0, "books": 40.0}
 
@@ -68,16 +60,12 @@ class OkxAdapter:
     name = "okx"
 
     def market_for(self, symbol: Symbol) -> Market:
-        if symbol.kind is SymbolKind.SPOT:
-            return Market.SPOT
-        if symbol.kind is SymbolKind.PERP:
-            return Market.SWAP
-        raise ConfigError(f"okx: {symbol} is not supported (spot and perpetual swaps)")
+        return spot_or_perp_market(
+            self.name, symbol, perp=Market.SWAP, supported="spot and perpetual swaps"
+        )
 
     def endpoints(self, endpoint: str) -> Mapping[str, str]:
-        if endpoint not in ("live", "testnet"):
-            raise ConfigError(f"okx: endpoint {endpoint!r} has no built-in URLs")
-        ws = streams.ws_url(demo=endpoint == "testnet")
+        ws = streams.ws_url(demo=is_testnet(self.name, endpoint))
         base = ws[: ws.index("/ws/v5/")]
         urls: dict[str, str] = {}
         for market in _MARKETS:
@@ -98,12 +86,14 @@ class OkxAdapter:
             return None
         if parsed.code == "0":
             return None
-        text = f"okx: {parsed.code} {parsed.msg}"
-        if parsed.code in _AUTH_CODES:
-            return AuthenticationFailed(text, venue=self.name)
-        if parsed.code == "50011":
-            return RateLimited(text, retry_after=2.0, venue=self.name)
-        return ExchangeRejected(parsed.code, parsed.msg, venue=self.name)
+        return rejection(
+            self.name,
+            parsed.code,
+            parsed.msg,
+            auth_codes=_AUTH_CODES,
+            rate_limit_code="50011",
+            retry_after=2.0,
+        )
 
     def server_time_call(self, market: Market) -> RestCall:
         return RestCall(path="/api/v5/public/time", weights={"time": 1})
@@ -146,16 +136,7 @@ class OkxAdapter:
                 return None
         except ConfigError:
             return None
-        step = Decimal(_PLACEHOLDER)
-        return Instrument(
-            venue=self.name,
-            symbol=symbol,
-            native_id=native_id,
-            market=actual,
-            tick_size=step,
-            lot_step=step,
-            min_qty=step,
-        )
+        return placeholder_instrument(self.name, actual, native_id, symbol)
 
     def heartbeat(self, market: Market) -> HeartbeatRule:
         return HeartbeatRule(interval=20.0, ping=streams.ping_frame(), timeout=60.0)

@@ -25,7 +25,7 @@ Fixtures: ``cryptofeed/master/sample_data/OKX-dev.ws.1.0`` (2022),
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 import msgspec
 
@@ -42,7 +42,7 @@ from connector.model import (
     Ticker,
     Trade,
 )
-from connector.venues.common import ControlMessage, SymbolMap
+from connector.venues.common import ControlMessage, SymbolMap, optional_decimal, parse_decimal
 from connector.venues.okx.symbols import market_of
 
 __all__ = [
@@ -341,8 +341,8 @@ def _trade_events(data: msgspec.Raw, symbols: SymbolMap, ts_recv_ns: int) -> lis
                 market=market,
                 symbol=sym,
                 trade_id=t.tradeId,
-                price=_number(t.px, positive=True),
-                qty=_number(t.sz, positive=True),
+                price=parse_decimal(t.px, positive=True),
+                qty=parse_decimal(t.sz, positive=True),
                 aggressor=Side.BUY if t.side == "buy" else Side.SELL if t.side == "sell" else None,
                 ts_event_ns=int(t.ts) * _MS,
                 ts_recv_ns=ts_recv_ns,
@@ -361,31 +361,18 @@ def _ticker_events(data: msgspec.Raw, symbols: SymbolMap, ts_recv_ns: int) -> li
                 venue=VENUE,
                 market=market,
                 symbol=sym,
-                last=_field(t.last),
-                bid=_field(t.bidPx),
-                bid_qty=_field(t.bidSz),
-                ask=_field(t.askPx),
-                ask_qty=_field(t.askSz),
-                open_24h=_field(t.open24h),
-                high_24h=_field(t.high24h),
-                low_24h=_field(t.low24h),
-                volume_24h=_field(t.vol24h if spot else t.volCcy24h),
-                quote_volume_24h=_field(t.volCcy24h) if spot else None,
+                last=optional_decimal(t.last),
+                bid=optional_decimal(t.bidPx),
+                bid_qty=optional_decimal(t.bidSz),
+                ask=optional_decimal(t.askPx),
+                ask_qty=optional_decimal(t.askSz),
+                open_24h=optional_decimal(t.open24h),
+                high_24h=optional_decimal(t.high24h),
+                low_24h=optional_decimal(t.low24h),
+                volume_24h=optional_decimal(t.vol24h if spot else t.volCcy24h),
+                quote_volume_24h=optional_decimal(t.volCcy24h) if spot else None,
                 ts_event_ns=int(t.ts) * _MS,
                 ts_recv_ns=ts_recv_ns,
             )
         )
     return out
-
-
-def _field(text: str) -> Decimal | None:
-    if not text:
-        return None
-    return _number(text, positive=False)
-
-
-def _number(text: str, *, positive: bool) -> Decimal:
-    value = Decimal(text)
-    if not value.is_finite() or value < 0 or (positive and not value):
-        raise ValueError(f"impossible number {text!r}")
-    return value

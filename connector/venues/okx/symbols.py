@@ -22,7 +22,7 @@ import structlog
 
 from connector.errors import InvalidSymbol, MalformedMessage
 from connector.model import Instrument, InstrumentStatus, Market, Symbol, SymbolKind
-from connector.venues.common import SymbolMap
+from connector.venues.common import SymbolMap, market_code
 
 __all__ = ["INST_TYPES", "VENUE", "build_symbol_map", "inst_type", "market_of", "parse_instruments"]
 
@@ -79,10 +79,7 @@ def inst_type(market: Market) -> str:
     Raises:
         ValueError: OKX is not traded in that market by this library.
     """
-    try:
-        return INST_TYPES[market]
-    except KeyError:
-        raise ValueError(f"okx has no {market.value} market here (spot, swap, futures)") from None
+    return market_code(VENUE, INST_TYPES, market)
 
 
 def market_of(inst_id: str) -> Market:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import io
 import json
@@ -12,7 +13,13 @@ import attrs
 import zstandard
 
 from connector.model import Instrument, Market
-from connector.venues.bybit import build_symbol_map, parse_instruments
+from connector.venues.bybit import (
+    Event,
+    StreamState,
+    build_symbol_map,
+    decode_frame,
+    parse_instruments,
+)
 from connector.venues.common import SymbolMap
 from tests.conftest import fixture_path
 
@@ -35,6 +42,20 @@ class Capture:
     @property
     def symbols(self) -> SymbolMap:
         return build_symbol_map(i for ins in self.instruments.values() for i in ins)
+
+    def events(self) -> Iterator[tuple[Frame, Event]]:
+        """Every frame decoded in order, each connection with its own stream state."""
+        symbols = self.symbols
+        states: dict[str, StreamState] = collections.defaultdict(StreamState)
+        for frame in self.frames:
+            for event in decode_frame(
+                frame.data,
+                market=frame.market,
+                symbols=symbols,
+                ts_recv_ns=frame.ts_recv_ns,
+                state=states[frame.conn],
+            ):
+                yield frame, event
 
 
 @functools.cache

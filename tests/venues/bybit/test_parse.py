@@ -57,19 +57,9 @@ def _decode(raw: str, state: StreamState | None = None) -> list[object]:
 
 
 def test_bybit_capture_frames_decode_to_expected_event_counts() -> None:
-    capture = load_v3()
-    symbols = capture.symbols
-    states: dict[str, StreamState] = collections.defaultdict(StreamState)
-    counts: collections.Counter[tuple[Market, str]] = collections.Counter()
-    for frame in capture.frames:
-        for event in decode_frame(
-            frame.data,
-            market=frame.market,
-            symbols=symbols,
-            ts_recv_ns=frame.ts_recv_ns,
-            state=states[frame.conn],
-        ):
-            counts[(frame.market, type(event).__name__)] += 1
+    counts = collections.Counter(
+        (frame.market, type(event).__name__) for frame, event in load_v3().events()
+    )
     assert {
         (Market.LINEAR, "BookSnapshot"): 2,
         (Market.LINEAR, "BookDelta"): 795,

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from connector.book.keeper import BookKeeper
 from connector.book.orderbook import OrderBook
 from connector.model import BookDelta, BookLevel, BookSnapshot, BookStatus, Market, Symbol
-from connector.venues.bybit import BybitSync, StreamState, decode_frame
+from connector.venues.bybit import BybitSync
 from connector.venues.common import APPLY, Apply, Drop, Resync
 from tests.venues.bybit.captures import load_v3
 
@@ -109,33 +109,23 @@ def test_bybit_keeper_restart_snapshot_keeps_book_valid_with_new_levels() -> Non
 
 
 def test_bybit_capture_books_chain_without_gaps_through_the_keeper() -> None:
-    capture = load_v3()
-    symbols = capture.symbols
-    states: dict[str, StreamState] = collections.defaultdict(StreamState)
     keepers: dict[tuple[Market, Symbol], BookKeeper] = {}
     decisions: collections.Counter[str] = collections.Counter()
-    for frame in capture.frames:
-        for event in decode_frame(
-            frame.data,
-            market=frame.market,
-            symbols=symbols,
-            ts_recv_ns=frame.ts_recv_ns,
-            state=states[frame.conn],
-        ):
-            if not isinstance(event, BookSnapshot | BookDelta):
-                continue
-            key = (event.market, event.symbol)
-            keeper = keepers.get(key)
-            if keeper is None:
-                keeper = keepers[key] = BookKeeper(
-                    "bybit", event.market, event.symbol, BybitSync(), depth=200
-                )
-            if isinstance(event, BookSnapshot):
-                result = keeper.on_snapshot(event)
-            else:
-                result = keeper.on_delta(event)
-            decisions[type(result.decision).__name__] += 1
-            assert not keeper.book.is_crossed()
+    for _, event in load_v3().events():
+        if not isinstance(event, BookSnapshot | BookDelta):
+            continue
+        key = (event.market, event.symbol)
+        keeper = keepers.get(key)
+        if keeper is None:
+            keeper = keepers[key] = BookKeeper(
+                "bybit", event.market, event.symbol, BybitSync(), depth=200
+            )
+        if isinstance(event, BookSnapshot):
+            result = keeper.on_snapshot(event)
+        else:
+            result = keeper.on_delta(event)
+        decisions[type(result.decision).__name__] += 1
+        assert not keeper.book.is_crossed()
     applied = {
         (market.value, str(sym)): k.statistics().deltas_applied
         for (market, sym), k in keepers.items()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from connector.model import Instrument, Market
 from connector.venues.common import SymbolMap
-from connector.venues.okx import build_symbol_map, parse_instruments
+from connector.venues.okx import Event, build_symbol_map, decode_frame, parse_instruments
 from tests.conftest import fixture_path
 
 INSTRUMENTS = "cryptofeed/master/sample_data/OKX.0"
@@ -42,3 +42,10 @@ def ws_frames() -> Iterator[tuple[int, str]]:
             continue
         ts, _, data = line.partition(": ")
         yield int(float(ts) * 1e9), data
+
+
+def ws_events() -> Iterator[Event]:
+    """The websocket capture decoded in order with :func:`symbol_map`."""
+    symbols = symbol_map()
+    for ts, text in ws_frames():
+        yield from decode_frame(text, symbols=symbols, ts_recv_ns=ts)

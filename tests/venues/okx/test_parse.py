@@ -28,7 +28,7 @@ from connector.venues.okx import (
     parse_books_snapshot,
 )
 from tests.conftest import fixture_path
-from tests.venues.okx.captures import symbol_map, ws_frames
+from tests.venues.okx.captures import ws_events
 
 NAUTILUS = "nautilus_trader/crates/adapters/okx/test_data/"
 BTC_USDT = Symbol.parse("BTC-USDT-SPOT")
@@ -57,11 +57,7 @@ def _decode(raw: str) -> list[object]:
 
 
 def test_okx_capture_frames_decode_to_expected_event_counts() -> None:
-    symbols = symbol_map()
-    counts: collections.Counter[str] = collections.Counter()
-    for ts, text in ws_frames():
-        for event in decode_frame(text, symbols=symbols, ts_recv_ns=ts):
-            counts[type(event).__name__] += 1
+    counts = collections.Counter(type(event).__name__ for event in ws_events())
     assert {
         "BookSnapshot": 2,
         "BookDelta": 195,
@@ -72,13 +68,7 @@ def test_okx_capture_frames_decode_to_expected_event_counts() -> None:
 
 
 def test_okx_capture_books_without_seq_id_have_seq_0_and_checksums() -> None:
-    symbols = symbol_map()
-    books = [
-        e
-        for ts, text in ws_frames()
-        for e in decode_frame(text, symbols=symbols, ts_recv_ns=ts)
-        if isinstance(e, BookSnapshot | BookDelta)
-    ]
+    books = [e for e in ws_events() if isinstance(e, BookSnapshot | BookDelta)]
     assert all(b.seq == 0 and b.prev_seq is None and b.checksum for b in books)
     assert {Symbol.parse("BTC-USD-FUT-20220527"), BTC_USDT} == {b.symbol for b in books}
     assert {Market.FUTURES, Market.SPOT} == {b.market for b in books}
@@ -188,13 +178,7 @@ def test_okx_spot_ticker_maps_base_and_quote_volume() -> None:
 
 
 def test_okx_futures_ticker_volume_is_in_base_currency() -> None:
-    symbols = symbol_map()
-    tickers = [
-        e
-        for ts, text in ws_frames()
-        for e in decode_frame(text, symbols=symbols, ts_recv_ns=ts)
-        if isinstance(e, Ticker) and e.market is Market.FUTURES
-    ]
+    tickers = [e for e in ws_events() if isinstance(e, Ticker) and e.market is Market.FUTURES]
     assert Decimal("2620.289") == tickers[0].volume_24h
     assert tickers[0].quote_volume_24h is None
 

@@ -10,8 +10,8 @@ from connector.book.keeper import BookKeeper
 from connector.book.orderbook import OrderBook, levels_from_raw
 from connector.model import BookDelta, BookSnapshot, BookStatus, Market, Symbol
 from connector.venues.common import APPLY, Apply, Drop, Resync
-from connector.venues.okx import OkxSync, decode_frame, okx_checksum
-from tests.venues.okx.captures import symbol_map, ws_frames
+from connector.venues.okx import OkxSync, okx_checksum
+from tests.venues.okx.captures import ws_events
 
 SYM = Symbol.parse("BTC-USDT-SPOT")
 Raw = list[tuple[str, str]]
@@ -141,23 +141,21 @@ def test_okx_keeper_wrong_checksum_invalidates_book() -> None:
 
 
 def test_okx_capture_books_chain_and_every_checksum_verifies_through_keeper() -> None:
-    symbols = symbol_map()
     keepers: dict[Symbol, BookKeeper] = {}
     decisions: collections.Counter[str] = collections.Counter()
-    for ts, text in ws_frames():
-        for event in decode_frame(text, symbols=symbols, ts_recv_ns=ts):
-            if not isinstance(event, BookSnapshot | BookDelta):
-                continue
-            keeper = keepers.get(event.symbol)
-            if keeper is None:
-                keeper = keepers[event.symbol] = BookKeeper(
-                    "okx", event.market, event.symbol, OkxSync(), depth=400
-                )
-            if isinstance(event, BookSnapshot):
-                result = keeper.on_snapshot(event)
-            else:
-                result = keeper.on_delta(event)
-            decisions[type(result.decision).__name__] += 1
+    for event in ws_events():
+        if not isinstance(event, BookSnapshot | BookDelta):
+            continue
+        keeper = keepers.get(event.symbol)
+        if keeper is None:
+            keeper = keepers[event.symbol] = BookKeeper(
+                "okx", event.market, event.symbol, OkxSync(), depth=400
+            )
+        if isinstance(event, BookSnapshot):
+            result = keeper.on_snapshot(event)
+        else:
+            result = keeper.on_delta(event)
+        decisions[type(result.decision).__name__] += 1
     assert {"Apply": 2 + 98 + 97} == dict(decisions)
     stats = {str(sym): k.statistics() for sym, k in keepers.items()}
     assert {"BTC-USD-FUT-20220527": 98, "BTC-USDT-SPOT": 97} == {

@@ -1,0 +1,103 @@
+"""Small pieces the venue adapters share (sans-I/O).
+
+Each adapter (``connector/venues/<v>/adapter.py``) answers the same questions
+of the :class:`~connector.venues.adapter.VenueAdapter` protocol; where the
+answer has the same shape on every venue (which market trades a symbol kind,
+which built-in endpoint is asked for, how an error code becomes an exception),
+the shape lives here and the adapter supplies its venue's facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from connector.errors import (
+    AuthenticationFailed,
+    ConfigError,
+    ConnectorError,
+    ExchangeRejected,
+    RateLimited,
+)
+from connector.model import Instrument, Market, Symbol, SymbolKind
+from connector.venues.common import guess_split_instrument
+
+__all__ = [
+    "guess_spot_or_perp",
+    "header_float",
+    "is_testnet",
+    "rejection",
+    "spot_or_perp_market",
+]
+
+
+def spot_or_perp_market(venue: str, symbol: Symbol, *, perp: Market, supported: str) -> Market:
+    """The market of a spot or perpetual symbol on a venue that trades only those.
+
+    Args:
+        venue: The venue's name, for the error.
+        symbol: The canonical symbol.
+        perp: The venue's market of perpetuals (``linear`` or ``swap``).
+        supported: What the venue supports, in words, for the error.
+
+    Raises:
+        ConfigError: The symbol is neither spot nor a perpetual.
+    """
+    if symbol.kind is SymbolKind.SPOT:
+        return Market.SPOT
+    if symbol.kind is SymbolKind.PERP:
+        return perp
+    raise ConfigError(f"{venue}: {symbol} is not supported ({supported})")
+
+
+def is_testnet(venue: str, endpoint: str) -> bool:
+    """Whether the built-in ``endpoint`` (``live`` or ``testnet``) is the test one.
+
+    Raises:
+        ConfigError: Neither ``live`` nor ``testnet``.
+    """
+    if endpoint not in ("live", "testnet"):
+        raise ConfigError(f"{venue}: endpoint {endpoint!r} has no built-in URLs")
+    return endpoint == "testnet"
+
+
+def header_float(headers: Mapping[str, str], name: str) -> float | None:
+    """The number in header ``name`` (lower case; matched case-insensitively).
+
+    Returns:
+        The first matching header's value, or None when it is absent or not a number.
+    """
+    for key, value in headers.items():
+        if key.lower() == name:
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None
+
+
+def rejection(
+    venue: str,
+    code: int | str,
+    message: str,
+    *,
+    auth_codes: Collection[int | str],
+    rate_limit_code: int | str,
+    retry_after: float | None = None,
+) -> ConnectorError:
+    """The exception for a venue error code that is not success.
+
+    Authentication codes give :class:`AuthenticationFailed`, the venue's
+    rate-limit code :class:`RateLimited` (waiting ``retry_after``), and every
+    other code :class:`ExchangeRejected`.
+    """
+    if code in auth_codes:
+        return AuthenticationFailed(f"{venue}: {code} {message}", venue=venue)
+    if code == rate_limit_code:
+        return RateLimited(f"{venue}: {code} {message}", retry_after=retry_after, venue=venue)
+    return ExchangeRejected(code, message, venue=venue)
+
+
+def guess_spot_or_perp(venue: str, market: Market, native_id: str) -> Instrument | None:
+    """A placeholder instrument for a concatenated id (``BTCUSDT``): spot or perpetual by market."""
+    kind = SymbolKind.SPOT if market is Market.SPOT else SymbolKind.PERP
+    return guess_split_instrument(venue, market, native_id, kind)

@@ -1,0 +1,100 @@
+"""OKX v5 market data through the simulator's faults, end to end.
+
+OKX books resync by resubscribing; ``seqId`` is the engine's update id, so every
+valid book is checked against the engine's book at that id (see ``helpers``).
+"""
+
+from __future__ import annotations
+
+import trio
+
+from connector.sim.faults import FaultKind, FaultPlan
+from tests.e2e.helpers import (
+    RECOVERY_SECONDS,
+    check_malformed_frames_are_survived,
+    fault_then_recover,
+    harness,
+    malformed_plan,
+)
+
+V = "okx"
+BOOK = "books"
+
+
+async def test_okx_book_recovers_from_dropped_book_frames() -> None:
+    plan = FaultPlan(seed=3).drop(0.3, venue=V, stream=BOOK, max_count=3)
+    async with harness(V, faults=plan) as h:
+        await fault_then_recover(h, FaultKind.DROP, 3)
+        assert 1 <= h.checker.invalidations
+        assert 1 <= h.keeper().statistics().gaps
+        assert 1 == h.connects()
+
+
+async def test_okx_book_recovers_from_reordered_book_frames() -> None:
+    # fraction 1 with max_count 6: frames 1, 3 and 5 each swap with the next one.
+    plan = FaultPlan(seed=4).reorder(1.0, venue=V, stream=BOOK, max_count=6)
+    async with harness(V, faults=plan) as h:
+        await fault_then_recover(h, FaultKind.REORDER, 3)
+        assert 3 == h.faults(FaultKind.REORDER)
+
+
+async def test_okx_duplicated_book_frames_are_dropped_without_a_resync() -> None:
+    plan = FaultPlan(seed=5).duplicate(0.3, venue=V, stream=BOOK, max_count=4)
+    async with harness(V, faults=plan) as h:
+        await fault_then_recover(h, FaultKind.DUPLICATE, 4)
+        assert 0 == h.checker.invalidations
+        assert 1 <= h.keeper().statistics().dropped
+
+
+async def test_okx_book_recovers_after_each_disconnect() -> None:
+    plan = FaultPlan(seed=6).disconnect(after_frames=8, venue=V, max_count=2)
+    async with harness(V, faults=plan) as h:
+        await fault_then_recover(h, FaultKind.DISCONNECT, 2)
+        assert 3 <= h.connects()
+        assert 2 <= sum(1 for r in h.checker.reasons if r.startswith("disconnected"))
+
+
+async def test_okx_stalled_stream_marks_the_book_stale_then_recovers() -> None:
+    plan = FaultPlan(seed=7).stall(1.5, after_frames=5, venue=V, stream=BOOK, max_count=1)
+    async with harness(V, faults=plan, stale_after=0.5) as h:
+        with trio.fail_after(RECOVERY_SECONDS):
+            await h.checker.wait_until(lambda: any("stale" in r for r in h.checker.reasons))
+        await fault_then_recover(h, FaultKind.STALL, 1)
+        assert 1 == h.connects()
+
+
+async def test_okx_corrupted_checksum_invalidates_then_resubscribes() -> None:
+    plan = FaultPlan(seed=8).corrupt_checksum(0.2, venue=V, max_count=3)
+    async with harness(V, faults=plan, okx_checksum=True) as h:
+        await fault_then_recover(h, FaultKind.CORRUPT_CHECKSUM, 3)
+        stats = h.keeper().statistics()
+        assert 1 <= stats.checksums_failed <= 3
+        assert 1 <= h.checker.invalidations
+        checksum_reasons = [r for r in h.checker.reasons if "checksum" in r]
+        assert stats.checksums_failed == len(checksum_reasons)
+        assert stats.checksums_checked > stats.checksums_failed
+        assert 1 == h.connects()
+
+
+async def test_okx_malformed_frames_never_kill_the_connection() -> None:
+    async with harness(V, faults=malformed_plan(9, V, BOOK)) as h:
+        await check_malformed_frames_are_survived(h)
+
+
+async def test_okx_refused_connections_are_retried_until_accepted() -> None:
+    plan = FaultPlan(seed=10).refuse_connections(1.0, venue=V)
+    started = trio.current_time()
+    async with harness(V, faults=plan) as h:
+        assert 1.0 <= trio.current_time() - started
+        assert 1 <= h.faults(FaultKind.REFUSE)
+        assert 1 == h.connects()
+        await h.recover()
+        h.assert_never_wrong()
+
+
+async def test_okx_clock_offset_follows_the_server_clock_skew() -> None:
+    plan = FaultPlan(seed=11).clock_skew(2500, venue=V)
+    async with harness(V, faults=plan) as h:
+        assert abs(h.session.clock.offset_ns() / 1e6 - 2500) < 100
+        await h.recover()
+        h.assert_never_wrong()
