@@ -78,7 +78,9 @@ async def start_simulator(nursery: trio.Nursery) -> tuple[trio.Process, dict[str
         "200",
     ]
     process: trio.Process = await nursery.start(
-        partial(trio.run_process, cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
+        partial(
+            trio.run_process, cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False
+        )
     )
     assert process.stdout is not None
     buffer = b""
@@ -130,8 +132,10 @@ async def measure(duration: float, every: float, warmup: float) -> list[Sample]:
                 for pattern in ("orderbook.>", "trade.>", "ticker.>", "quote.>"):
                     nursery.start_soon(consume, pattern)
                 with trio.fail_after(60):
-                    while not all(c.order_book(v, s).valid for v in VENUES for s in SYMBOLS):
-                        await trio.sleep(0.2)
+                    async with c.subscribe("orderbook.>") as books:
+                        async for _ in books:
+                            if all(c.order_book(v, s).valid for v in VENUES for s in SYMBOLS):
+                                break
                 await trio.sleep(warmup)
                 start = time.monotonic()
                 sample(0.0)
@@ -164,8 +168,8 @@ def render(samples: list[Sample], duration: float) -> str:
     lines.append("")
     lines.append(
         f"Three venues on the simulator in its own process (200 book changes/s per "
-        f"instrument), three perpetuals each ({', '.join(SYMBOLS)}), every channel, one consumer per "
-        f"event type; {duration:.0f} s after warm-up. CPython "
+        f"instrument), three perpetuals each ({', '.join(SYMBOLS)}), every channel, "
+        f"one consumer per event type; {duration:.0f} s after warm-up. CPython "
         f"{platform.python_version()}, {os.cpu_count()} CPUs shared with other work; "
         f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) at the end."
     )

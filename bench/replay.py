@@ -71,6 +71,7 @@ import attrs
 import trio
 
 from connector.bus import Bus, Overflow
+from connector.logs import configure_logging
 from connector.model import BookUpdate, Market
 from connector.venues.common import SymbolMap
 from connector.venues.feed import VenueFeed
@@ -144,7 +145,7 @@ class Pipeline:
     def frame(self, ts_ns: int, data: str) -> None:
         """One captured line: the REST snapshot, or a websocket frame."""
         if _is_snapshot(data):
-            (market, symbol), = self.feed.keepers()
+            ((market, symbol),) = self.feed.keepers()
             instrument = self.feed.symbols.by_symbol(market, symbol)
             snapshot = self.adapter.parse_snapshot(market, instrument, data.encode(), ts_ns)
             self.feed.on_snapshot(snapshot)
@@ -247,13 +248,14 @@ def run_pipeline_trio(frames: Sequence[Frame], batch: int = BATCH) -> PipelineRe
 
 # -- cryptofeed ----------------------------------------------------------------
 
-_CRYPTOFEED_DRIVER = r'''
+_CRYPTOFEED_DRIVER = r"""
 import asyncio, gzip, json, statistics, sys, time
 from cryptofeed.defines import L2_BOOK
 from cryptofeed.exchanges import BinanceFutures
 from cryptofeed.symbols import Symbols
 
-capture, exchange_info, runs, read_best = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "read"
+capture, exchange_info = sys.argv[1], sys.argv[2]
+runs, read_best = int(sys.argv[3]), sys.argv[4] == "read"
 info_line = next(l for l in open(exchange_info) if " -> " in l)
 syms, info = BinanceFutures._parse_symbol_data(json.loads(info_line.split(": ", 1)[1]))
 Symbols.set(BinanceFutures.id, syms, info)
@@ -281,7 +283,9 @@ async def one_run():
             bid = book.book.bids.index(0)
             ask = book.book.asks.index(0)
             state["best"] = (str(bid[0]), str(bid[1]), str(ask[0]), str(ask[1]))
-    feed = BinanceFutures(symbols=["BTC-USDT-PERP"], channels=[L2_BOOK], callbacks={L2_BOOK: on_book})
+    feed = BinanceFutures(
+        symbols=["BTC-USDT-PERP"], channels=[L2_BOOK], callbacks={L2_BOOK: on_book}
+    )
     feed.http_conn = CapturedRest()
     feed._reset()
     handler = feed.message_handler
@@ -305,7 +309,7 @@ async def main():
                       "events": state["events"], "best": state["best"]}))
 
 asyncio.run(main())
-'''
+"""
 
 
 def bench_venv() -> Path:
@@ -374,6 +378,7 @@ def main() -> None:
     parser.add_argument("--no-cryptofeed", action="store_true", help="skip the cryptofeed run")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
     args = parser.parse_args()
+    configure_logging("warning", "console", stream=sys.stderr)
 
     frames = load_frames()
     depth = depth_frames(frames)
@@ -479,7 +484,11 @@ def main() -> None:
         f"shared with other work; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
         "(1/5/15 min) at the end. Checked in the same run: every run ends with the same "
         "valid book and best bid/ask, no event dropped"
-        + (", and cryptofeed ends with the same best bid/ask after the same diffs." if not args.no_cryptofeed else "."),
+        + (
+            ", and cryptofeed ends with the same best bid/ask after the same diffs."
+            if not args.no_cryptofeed
+            else "."
+        ),
     ]
     if checks:
         lines.append("")

@@ -12,10 +12,15 @@ Bybit and OKX run with their ``immediate`` setting (one book message per
 engine change instead of the documented push intervals).
 
 "Updates" are engine book updates the client received (for Binance, the sum
-of ``u - U + 1``; for Bybit and OKX, one per delta message). Prints a markdown
-table and rewrites the "Simulator throughput" section of docs/benchmarks.md.
+of ``u - U + 1``; for Bybit and OKX, one per delta message). Each venue is
+measured ``--runs`` times (a fresh simulator process each time) and the median
+run is reported, with every run's figure and the simulator process's CPU use
+(user + system time over the measured seconds, from ``/proc``) during the
+median run. Prints a markdown table and rewrites the "Simulator throughput"
+section of docs/benchmarks.md.
 
-Usage: ``python bench/sim_throughput.py [--rate 6000] [--seconds 5] [--venues binance,bybit,okx]``
+Usage: ``python bench/sim_throughput.py [--rate 6000] [--seconds 5] [--runs 3]
+[--venues binance,bybit,okx]``
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import trio
@@ -159,26 +164,76 @@ def _write_section(table: str) -> None:
     DOC.write_text(text)
 
 
-def _run_one(venue: str, rate: float, seconds: float) -> tuple[str, bool]:
-    """One measurement: (table row, whether to retry at a lower rate)."""
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (None without ``/proc``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # After the command name: state is field 3, utime 14 and stime 15 (1-based).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class _Run(NamedTuple):
+    """One measurement of one venue."""
+
+    rate: float
+    frames_per_s: float | None
+    updates_per_s: float | None
+    cpu: float | None
+    note: str
+
+
+def _run_one(venue: str, rate: float, seconds: float) -> tuple[_Run, bool]:
+    """One measurement, and whether to retry at a lower rate."""
     try:
         proc, urls = _start([venue], rate)
     except (json.JSONDecodeError, OSError) as exc:
-        return f"| {venue} | {rate:,.0f} | - | - | not available ({type(exc).__name__}) |", False
+        return _Run(rate, None, None, None, f"not available ({type(exc).__name__})"), False
     try:
+        cpu_before = _cpu_seconds(proc.pid)
         start = time.perf_counter()
         frames, updates = trio.run(MEASURE[venue], urls[venue], seconds)
         elapsed = time.perf_counter() - start
+        cpu_after = _cpu_seconds(proc.pid)
     except RuntimeError as exc:
-        return f"| {venue} | {rate:,.0f} | - | - | {exc} |", True
+        return _Run(rate, None, None, None, str(exc)), True
     except Exception as exc:  # a venue front-end may not exist yet
-        return f"| {venue} | {rate:,.0f} | - | - | failed: {type(exc).__name__} |", False
+        return _Run(rate, None, None, None, f"failed: {type(exc).__name__}"), False
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    cpu = None
+    if cpu_before is not None and cpu_after is not None:
+        cpu = (cpu_after - cpu_before) / elapsed
+    return _Run(rate, frames / elapsed, updates / elapsed, cpu, ""), False
+
+
+def _measure(venue: str, rate: float, seconds: float) -> _Run:
+    """One run, retried up to three times 25 % slower when the server gave up on the client."""
+    for attempt in range(4):
+        run, retry = _run_one(venue, rate, seconds)
+        if not retry or attempt == 3:
+            return run
+        rate *= 0.75
+    raise AssertionError("unreachable")
+
+
+def _row(venue: str, runs: list[_Run]) -> str:
+    done = sorted(
+        (r for r in runs if r.updates_per_s is not None), key=lambda r: r.updates_per_s or 0.0
+    )
+    if not done:
+        return f"| {venue} | {runs[0].rate:,.0f} | - | - | - | - | {runs[0].note} |"
+    median = done[len(done) // 2]
+    every = ", ".join(f"{r.updates_per_s:,.0f}" for r in runs if r.updates_per_s is not None)
+    cpu = f"{median.cpu:.0%}" if median.cpu is not None else "-"
+    notes = "; ".join(sorted({r.note for r in runs if r.note}))
+    if any(r.rate != runs[0].rate for r in runs):
+        notes = "; ".join(filter(None, [notes, "some runs retried at a lower rate"]))
     return (
-        f"| {venue} | {rate:,.0f} | {frames / elapsed:,.0f} | {updates / elapsed:,.0f} | |",
-        False,
+        f"| {venue} | {median.rate:,.0f} | {median.frames_per_s:,.0f} | "
+        f"{median.updates_per_s:,.0f} | {every} | {cpu} | {notes} |"
     )
 
 
@@ -186,31 +241,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=6000.0, help="changes/s per instrument")
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--runs", type=int, default=3, help="runs per venue (median reported)")
     parser.add_argument("--venues", default="binance,bybit,okx")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
     args = parser.parse_args()
+    load_start = os.getloadavg()[0]
     rows = []
     for venue in [v for v in args.venues.split(",") if v]:
-        rate = args.rate
-        for attempt in range(4):
-            row, retry = _run_one(venue, rate, args.seconds)
-            if not retry or attempt == 3:
-                rows.append(row)
-                break
-            rate *= 0.75  # the client or server could not keep up: try lower
+        runs = [_measure(venue, args.rate, args.seconds) for _ in range(max(1, args.runs))]
+        rows.append(_row(venue, runs))
+    load_end = os.getloadavg()[0]
     header = (
-        "| venue | target changes/s per instrument | frames/s | book updates/s | note |\n"
-        "|---|---:|---:|---:|---|"
+        f"| venue | target changes/s per instrument | frames/s | book updates/s "
+        f"(median of {max(1, args.runs)}) | every run | simulator CPU | note |\n"
+        "|---|---:|---:|---:|---|---:|---|"
     )
     table = "\n".join([header, *rows])
     machine = (
         f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs"
     )
-    load = os.getloadavg()[0]
     table += (
-        f"\n\nOne subscribed instrument per venue, simulator in its own process; {machine}; "
-        f"load average {load:.1f} at the end of the run (the machine is shared, so figures vary). "
-        "When the server closes the connection as a slow consumer the rate is retried 25 % lower."
+        f"\n\nOne subscribed instrument per venue, simulator in its own process (a fresh one "
+        f"per run), {args.seconds:g} s per run; {machine}; 1-minute load average "
+        f"{load_start:.1f} at the start and {load_end:.1f} at the end of the run (the machine "
+        "is shared, so figures vary). The target rate caps what a venue can deliver; "
+        '"simulator CPU" is the simulator process\'s CPU time over the measured seconds in '
+        "the median run (100 % = one core), so it shows the headroom left. When the server "
+        "closes the connection as a slow consumer the run is retried 25 % slower."
     )
     print(table)
     if not args.no_write:

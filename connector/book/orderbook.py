@@ -29,8 +29,8 @@ notation is accepted too). Floats never appear.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from bisect import bisect_left, insort
 from decimal import Decimal, InvalidOperation
 from heapq import heapify, heappop, heappush
 

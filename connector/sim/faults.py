@@ -741,6 +741,8 @@ class ConnectionFaults:
                     detail += f" seconds={rule.seconds}"
                 inj.record(self.venue, kind, conn_id=self.conn_id, stream=stream, detail=detail)
                 continue
+            if kind is FaultKind.REORDER and self._held is not None:
+                continue  # one frame is held already: nothing to reorder, count nothing
             if not out or self._rng.random() >= rule.fraction or not inj._take(rule):
                 continue
             detail = f"frame={self.frames}"
@@ -755,8 +757,6 @@ class ConnectionFaults:
                 out[-1] = corrupt_frame(out[-1], rule.variant)
                 detail += f" variant={rule.variant}"
             elif kind is FaultKind.REORDER:
-                if self._held is not None:
-                    continue
                 self._held = out.pop()
             inj.record(self.venue, kind, conn_id=self.conn_id, stream=stream, detail=detail)
         if self._held is not None and out:
