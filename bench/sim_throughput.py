@@ -17,7 +17,7 @@ measured ``--runs`` times (a fresh simulator process each time) and the median
 run is reported, with every run's figure and the simulator process's CPU use
 (user + system time over the measured seconds, from ``/proc``) during the
 median run. Prints a markdown table and rewrites the "Simulator throughput"
-section of docs/benchmarks.md.
+section of docs/benchmarks.md (between ``<!-- bench:sim_throughput -->`` markers).
 
 Usage: ``python bench/sim_throughput.py [--rate 6000] [--seconds 5] [--runs 3]
 [--venues binance,bybit,okx]``
@@ -44,6 +44,7 @@ from wsproto.events import AcceptConnection, CloseConnection, Request, TextMessa
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Simulator throughput"
+NAME = "sim_throughput"
 
 
 class _Ids(msgspec.Struct):
@@ -151,15 +152,24 @@ def _start(venues: list[str], rate: float) -> tuple[subprocess.Popen[str], dict[
 
 
 def _write_section(table: str) -> None:
-    body = f"{SECTION}\n\nMeasured by `bench/sim_throughput.py`.\n\n{table}\n"
+    """Replace this bench's block between ``<!-- bench:sim_throughput -->`` markers.
+
+    A "Simulator throughput" section written before the markers existed is
+    replaced whole; without either, the section is appended.
+    """
+    start, end = f"<!-- bench:{NAME} -->", f"<!-- /bench:{NAME} -->"
+    block = f"{start}\nMeasured by `bench/sim_throughput.py`.\n\n{table.strip()}\n{end}"
     text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if SECTION in text:
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + block + rest.split(end, 1)[1]
+    elif SECTION in text:
         head, rest = text.split(SECTION, 1)
         tail = rest.split("\n## ", 1)
-        after = "\n## " + tail[1] if len(tail) > 1 else ""
-        text = head + body + after
+        after = "\n\n## " + tail[1] if len(tail) > 1 else "\n"
+        text = head + f"{SECTION}\n\n{block}" + after
     else:
-        text = text.rstrip("\n") + "\n\n" + body
+        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text(text)
 

@@ -769,6 +769,11 @@ def _replay(args: argparse.Namespace) -> int:
         venue=args.venue,
         market=args.market,
     )
+    if replayer.records and replayer.skipped == replayer.records:
+        raise ConfigError(
+            f"replay: {args.file}: no record names a known venue (a capture without URLs, "
+            "such as hftbacktest's): pass --venue and --market"
+        )
     if args.summary:
         out.add(json.dumps(replayer.summary(), separators=(",", ":"), ensure_ascii=False))
     out.flush()

@@ -142,7 +142,9 @@ class VenueConfig:
             (``spot.rest``, ``linear.ws``, ``swap.ws``...), one pair per market used.
         symbols: Canonical symbols to stream.
         channels: Subset of ``book``, ``trades``, ``ticker``, ``bbo``.
-        book_depth: Book depth to request; 0 means the venue session's default.
+        book_depth: Book depth to request; 0 means the venue's default. Binance: the
+            REST snapshot limit (default 1000); Bybit: the ``orderbook.N`` topic (50,
+            200 (default) or 1000); OKX: 400 only (the ``books`` channel).
         credentials: API credentials, from the environment or the secrets file.
     """
 

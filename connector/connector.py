@@ -138,7 +138,7 @@ class Connector:
         self._sim = SimulatorService(self._config.sim, sim_venues) if sim_venues else None
         self._sessions = {
             name: VenueSession(
-                adapter_for(name),
+                adapter_for(name, vc.book_depth),
                 symbols=vc.symbols,
                 channels=vc.channels,
                 bus=self._bus,

@@ -183,3 +183,15 @@ def test_record_into_a_missing_directory_exits_2_before_connecting(
 
     assert 2 == code
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_replay_of_a_capture_without_urls_asks_for_venue_and_market(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = fixture_path("hftbacktest/examples/spot/btcusdt_20240808.gz")
+
+    code = main(["replay", str(path), "--summary"])
+
+    assert 2 == code
+    err = capsys.readouterr().err
+    assert "pass --venue and --market" in err

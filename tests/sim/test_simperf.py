@@ -218,7 +218,9 @@ def test_okx_update_turns_the_old_view_into_the_new_in_book_order(
     old: dict[int, int], new: dict[int, int], reverse: bool
 ) -> None:
     def view(levels: dict[int, int]) -> list[tuple[Decimal, str, str, str]]:
-        return [(Decimal(p), str(p), str(q), "1") for p, q in sorted(levels.items(), reverse=reverse)]
+        return [
+            (Decimal(p), str(p), str(q), "1") for p, q in sorted(levels.items(), reverse=reverse)
+        ]
 
     entries = okx._diff(view(old), view(new), reverse=reverse)
     pairs = [(p, q) for p, q, _, _ in entries]

@@ -56,9 +56,22 @@ _error = msgspec.json.Decoder(_Error)
 
 
 class BinanceAdapter:
-    """The :class:`~connector.venues.adapter.VenueAdapter` of Binance."""
+    """The :class:`~connector.venues.adapter.VenueAdapter` of Binance.
+
+    Args:
+        book_depth: Levels of the REST depth snapshot a book starts from (0: 1000).
+            Diffs then keep every level the venue changes.
+
+    Raises:
+        ConfigError: a depth neither market accepts.
+    """
 
     name = "binance"
+
+    def __init__(self, book_depth: int = 0) -> None:
+        self._limit = book_depth or streams.SNAPSHOT_LIMIT
+        for market in (Market.SPOT, Market.LINEAR):
+            streams.depth_weight(market, self._limit)  # raises for a limit the market refuses
 
     def market_for(self, symbol: Symbol) -> Market:
         return spot_or_perp_market(
@@ -164,7 +177,7 @@ class BinanceAdapter:
         return None
 
     def snapshot_call(self, market: Market, instrument: Instrument) -> RestCall | None:
-        limit = streams.SNAPSHOT_LIMIT
+        limit = self._limit
         return RestCall(
             path=streams.DEPTH_PATH[market],
             params=streams.depth_params(instrument.native_id, limit),
@@ -179,5 +192,5 @@ class BinanceAdapter:
         )
 
 
-def new_adapter() -> BinanceAdapter:
-    return BinanceAdapter()
+def new_adapter(book_depth: int = 0) -> BinanceAdapter:
+    return BinanceAdapter(book_depth)

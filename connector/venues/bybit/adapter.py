@@ -66,7 +66,12 @@ class BybitAdapter:
 
     name = "bybit"
 
-    def __init__(self) -> None:
+    def __init__(self, book_depth: int = 0) -> None:
+        self._depth = book_depth or streams.BOOK_DEPTH
+        if self._depth not in streams.BOOK_DEPTHS or self._depth == 1:
+            raise ConfigError(
+                f"venues.bybit.book_depth = {book_depth}: expected 0 (200), 50, 200 or 1000"
+            )
         self._states = {market: parse.StreamState() for market in _MARKETS}
 
     def market_for(self, symbol: Symbol) -> Market:
@@ -150,7 +155,7 @@ class BybitAdapter:
     def streams(self, market: Market, instrument: Instrument, channel: str) -> list[StreamSpec]:
         if channel not in streams.CHANNELS:
             raise ConfigError(f"bybit has no channel {channel!r}")
-        name = streams.topic(channel, instrument.native_id)
+        name = streams.topic(channel, instrument.native_id, depth=self._depth)
         return [StreamSpec(market=market, instrument=instrument, channel=channel, name=name)]
 
     def plan_connections(
@@ -191,7 +196,7 @@ class BybitAdapter:
         return BybitSync()
 
     def book_depth(self, market: Market) -> int | None:
-        return streams.BOOK_DEPTH
+        return self._depth
 
     def snapshot_call(self, market: Market, instrument: Instrument) -> RestCall | None:
         return None  # resync = resubscribe; Bybit then sends a snapshot
@@ -202,5 +207,5 @@ class BybitAdapter:
         raise ConfigError("bybit books resync by resubscribing, not from REST")
 
 
-def new_adapter() -> BybitAdapter:
-    return BybitAdapter()
+def new_adapter(book_depth: int = 0) -> BybitAdapter:
+    return BybitAdapter(book_depth)

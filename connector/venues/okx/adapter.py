@@ -200,5 +200,11 @@ def _subscriptions(specs: Sequence[StreamSpec]) -> list[tuple[streams.Channel, s
     return [(s.channel, s.instrument.native_id) for s in specs]  # type: ignore[misc]
 
 
-def new_adapter() -> OkxAdapter:
+def new_adapter(book_depth: int = 0) -> OkxAdapter:
+    """An OKX adapter; ``books`` always has 400 levels, so ``book_depth`` must be 0 or 400."""
+    if book_depth not in (0, streams.BOOK_DEPTH):
+        raise ConfigError(
+            f"venues.okx.book_depth = {book_depth}: expected 0 or {streams.BOOK_DEPTH} "
+            "(the books channel has 400 levels)"
+        )
     return OkxAdapter()
