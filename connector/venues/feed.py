@@ -131,11 +131,12 @@ class VenueFeed:
 
     def invalidate(self, reason: str, keys: Iterable[tuple[Market, Symbol]] | None = None) -> None:
         """Mark books invalid (all of them when ``keys`` is None) and resync them."""
-        targets = list(self._keepers) if keys is None else list(keys)
+        targets = [k for k in (self._keepers if keys is None else keys) if k in self._keepers]
+        if targets:
+            log.info("book.invalidated", venue=self.venue, books=len(targets), reason=reason)
         for market, symbol in targets:
-            keeper = self._keepers.get((market, symbol))
-            if keeper is not None:
-                self._book_result(market, symbol, keeper.invalidate(reason))
+            result = self._keepers[(market, symbol)].invalidate(reason)
+            self._book_result(market, symbol, result, logged=True)
 
     # -- frames --------------------------------------------------------------
 
@@ -238,11 +239,14 @@ class VenueFeed:
         self._fast_books[(id(symbol), market)] = entry
         return entry
 
-    def _book_result(self, market: Market, symbol: Symbol, result: KeeperResult) -> None:
+    def _book_result(
+        self, market: Market, symbol: Symbol, result: KeeperResult, *, logged: bool = False
+    ) -> None:
         update, state_changed, need_snapshot, decision = result
         if update is not None:
             self._publish(self._topic(BookDelta, symbol), update)
-        if decision is not APPLY and decision is not BUFFER and type(decision) is not Drop:
+        resync = decision is not APPLY and decision is not BUFFER and type(decision) is not Drop
+        if resync and not logged:  # ``logged``: the caller said why already
             log.warning(
                 "book.resync",
                 venue=self.venue,
