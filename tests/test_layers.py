@@ -97,6 +97,13 @@ class ImportGraph:
 
         A module is bad when its top-level name is in ``bad``, or when it starts
         with ``prefix`` (``prefix`` itself or a submodule of it).
+
+        The packages that contain ``start`` are not followed, even when a sibling
+        import reaches them: Python has run them before ``start`` itself, so they
+        are its surroundings, not its dependencies, and each is checked on its
+        own where it claims a layer (``connector/sim/__init__.py`` is the
+        simulator's I/O facade; ``sim/flow.py`` reaches it only through
+        ``from connector.sim.engine import ...``).
         """
         bad_tops = frozenset(bad or ())
 
@@ -106,6 +113,9 @@ class ImportGraph:
             return bool(prefix) and (name == prefix or name.startswith(prefix + "."))
 
         parent: dict[str, str | None] = {start: None}
+        parts = start.split(".")
+        for i in range(2, len(parts)):
+            parent[".".join(parts[:i])] = None
         queue = deque([start])
         while queue:
             current = queue.popleft()
@@ -255,6 +265,7 @@ def toy(tmp_path: Path) -> ImportGraph:
     """A small package with one clean module and one that reaches trio indirectly."""
     root = tmp_path / "toy"
     (root / "sub").mkdir(parents=True)
+    (root / "io").mkdir()
     files = {
         "__init__.py": "import trio\n",
         "sub/__init__.py": "",
@@ -269,6 +280,10 @@ def toy(tmp_path: Path) -> ImportGraph:
         "sub/deep.py": "def f():\n    import time\n    return time\n",
         "loud.py": "from toy import middle\nx = 1\n",
         "venueish.py": "from toy.sub.deep import f\n",
+        "io/__init__.py": "import socket\n",
+        "io/pure.py": "from toy.io import other\n",
+        "io/other.py": "import decimal\n",
+        "outsider.py": "from toy.io.other import *\n",
     }
     for name, text in files.items():
         (root / name).write_text(text, encoding="utf-8")
@@ -288,3 +303,13 @@ def test_walker_skips_type_checking_imports_and_the_top_package(toy: ImportGraph
 
 def test_walker_finds_a_forbidden_package_prefix(toy: ImportGraph) -> None:
     assert ["toy.venueish", "toy.sub"] == toy.find_path("toy.venueish", prefix="toy.sub")
+
+
+def test_walker_does_not_follow_the_packages_that_contain_the_start_module(
+    toy: ImportGraph,
+) -> None:
+    assert toy.find_path("toy.io.pure", FORBIDDEN_IN_SANS_IO) is None
+    assert ["toy.io", "socket"] == toy.find_path("toy.io", FORBIDDEN_IN_SANS_IO)
+    assert ["toy.outsider", "toy.io", "socket"] == toy.find_path(
+        "toy.outsider", FORBIDDEN_IN_SANS_IO
+    )
