@@ -136,7 +136,7 @@ class RestClient:
             received_ns=received,
         )
         if self._limiter is not None:
-            self._limiter.on_response(reply.status_code, reply.headers)
+            self._limiter.on_response(reply.status_code, reply.headers, tuple(weights or ()))
         self._raise_for(method, path, response)
         for observe in self.observers:
             observe(response)

@@ -7,12 +7,18 @@ The venue's answers correct the local picture: a header such as
 429 pauses the venue for ``Retry-After`` seconds, and a Binance 418 bans it:
 every REST request to the venue fails fast with :class:`IpBanned` until the ban
 ends. This is a plain shared object, not a task (design.md section 3).
+
+Per-endpoint limits: a venue whose header reports the endpoint that answered
+(Bybit's ``X-Bapi-Limit-Status``) names its endpoint buckets with the
+:data:`ENDPOINT_PREFIX` (``"endpoint:time"``), and its header parser returns the
+key :data:`ENDPOINT`; the limiter applies that value to the endpoint bucket the
+request drew from, never to the venue-wide buckets it also drew from.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 import attrs
 import structlog
@@ -20,12 +26,31 @@ import trio
 
 from connector.errors import IpBanned, RateLimited
 
-__all__ = ["HeaderParser", "LimiterStatistics", "RateLimiter", "TokenBucket", "retry_after_seconds"]
+__all__ = [
+    "ENDPOINT",
+    "ENDPOINT_PREFIX",
+    "HeaderParser",
+    "LimiterStatistics",
+    "RateLimiter",
+    "TokenBucket",
+    "retry_after_seconds",
+]
 
 log = structlog.get_logger(__name__)
 
 HeaderParser = Callable[[Mapping[str, str]], Mapping[str, float]]
-"""Reads response headers; returns ``{bucket: tokens still available}``."""
+"""Reads response headers; returns ``{bucket: tokens still available}``.
+
+The key :data:`ENDPOINT` stands for the endpoint bucket of the request that got
+the response (see :meth:`RateLimiter.on_response`).
+"""
+
+ENDPOINT = "endpoint"
+"""Header-parser key: "the bucket of the endpoint that answered"."""
+
+ENDPOINT_PREFIX = "endpoint:"
+"""Names of per-endpoint buckets start with this (``"endpoint:time"``); other
+buckets (``"ip"``, ``"weight"``) are shared by many endpoints."""
 
 
 @attrs.define
@@ -133,13 +158,28 @@ class RateLimiter:
                 self._bucket(name).take(weight, now)
             self._acquired += 1
 
-    def on_response(self, status: int, headers: Mapping[str, str]) -> None:
-        """Correct buckets from headers; pause on 429, ban on 418."""
+    def on_response(
+        self, status: int, headers: Mapping[str, str], buckets: Collection[str] = ()
+    ) -> None:
+        """Correct buckets from headers; pause on 429, ban on 418.
+
+        Args:
+            status: The HTTP status.
+            headers: The response headers, read by the venue's header parser.
+            buckets: The buckets the request drew from. A parsed :data:`ENDPOINT`
+                value goes to those of them named with :data:`ENDPOINT_PREFIX`;
+                without such a bucket it is ignored.
+        """
         now = trio.current_time()
         if self._parse_headers is not None:
             for name, available in self._parse_headers(headers).items():
-                if name in self._buckets:
-                    self._buckets[name].set_available(available, now)
+                if name == ENDPOINT:
+                    targets = [b for b in buckets if b.startswith(ENDPOINT_PREFIX)]
+                else:
+                    targets = [name]
+                for target in targets:
+                    if target in self._buckets:
+                        self._buckets[target].set_available(available, now)
         if status in (418, 429):
             retry_after = retry_after_seconds(headers)
             if status == 418:

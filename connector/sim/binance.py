@@ -259,6 +259,8 @@ class _Market:
         ws = WsSettings(
             send_buffer=settings.send_buffer,
             ping_interval=settings.spot_ping_interval if spot else settings.linear_ping_interval,
+            # Spot drops a client after a minute without a pong, USDⓈ-M after ten.
+            pong_timeout=None if spot else 600.0,
             max_lifetime=settings.max_lifetime,
             max_incoming_per_second=(
                 settings.spot_incoming_per_second if spot else settings.linear_incoming_per_second

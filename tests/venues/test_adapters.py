@@ -24,6 +24,7 @@ from connector.errors import (
     RateLimited,
 )
 from connector.model import BookSnapshot, Instrument, Market, Symbol, SymbolKind
+from connector.net.ratelimit import ENDPOINT
 from connector.venues.adapter import StreamSpec, VenueAdapter
 from connector.venues.common import SymbolMap
 from connector.venues.registry import VENUES, adapter_for
@@ -412,7 +413,7 @@ def test_bybit_limit_headers_read_the_docs_example() -> None:
         line.split(": ", 1) for line in example.splitlines() if line.startswith("X-Bapi")
     )
 
-    assert {"ip": 9.0} == adapter_for("bybit").limit_headers(Market.SPOT, headers)
+    assert {ENDPOINT: 9.0} == adapter_for("bybit").limit_headers(Market.SPOT, headers)
 
 
 def test_okx_sends_no_limit_headers_to_read() -> None:

@@ -2,7 +2,9 @@
 
 Books: ``orderbook.200.SYM`` on the market's public socket, a snapshot then
 deltas; a resync is an unsubscribe and subscribe, which makes Bybit send a
-fresh snapshot. Rate limits: 600 requests per 5 s per IP.
+fresh snapshot. Rate limits: 600 requests per 5 s per IP for all endpoints
+together (bucket ``ip``), and a limit per endpoint (``endpoint:<name>``
+buckets), which ``X-Bapi-Limit-Status`` reports for the endpoint that answered.
 """
 
 from __future__ import annotations
@@ -36,6 +38,19 @@ __all__ = ["BybitAdapter", "new_adapter"]
 
 _AUTH_CODES = frozenset({10003, 10004, 10005, 10007, 33004})
 _MARKETS = (Market.SPOT, Market.LINEAR)
+
+_IP_BUCKET = Bucket(name="ip", capacity=600.0, period=5.0)
+# Bybit v5 publishes per-UID limits for trading and account endpoints only; the
+# public market endpoints are bound by the IP limit alone, so their own buckets
+# are as generous as it (the simulator's default per-endpoint limit too).
+_TIME = "endpoint:time"
+_INSTRUMENTS = "endpoint:instruments"
+_ENDPOINT_BUCKETS = tuple(
+    Bucket(name=name, capacity=600.0, period=5.0) for name in (_TIME, _INSTRUMENTS)
+)
+_ENDPOINT = "endpoint"
+"""``connector.net.ratelimit.ENDPOINT``: the bucket of the endpoint that answered
+(the net layer is not imported here: this module is sans-I/O)."""
 
 
 class _Body(msgspec.Struct):
@@ -89,11 +104,12 @@ class BybitAdapter:
         return urls
 
     def buckets(self, market: Market) -> Sequence[Bucket]:
-        return [Bucket(name="ip", capacity=600.0, period=5.0)]
+        return [_IP_BUCKET, *_ENDPOINT_BUCKETS]
 
     def limit_headers(self, market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
+        # The header counts the endpoint that answered, not the IP-wide limit.
         left = header_float(headers, "x-bapi-limit-status")
-        return {} if left is None else {"ip": left}
+        return {} if left is None else {_ENDPOINT: left}
 
     def rest_error(self, status: int, body: bytes) -> ConnectorError | None:
         try:
@@ -113,7 +129,7 @@ class BybitAdapter:
         )
 
     def server_time_call(self, market: Market) -> RestCall:
-        return RestCall(path="/v5/market/time", weights={"ip": 1})
+        return RestCall(path="/v5/market/time", weights={"ip": 1, _TIME: 1})
 
     def parse_server_time(self, body: bytes) -> int:
         try:
@@ -122,7 +138,9 @@ class BybitAdapter:
             raise MalformedMessage(f"bybit server time: {exc}", raw=body) from exc
 
     def instruments_call(self, market: Market) -> RestCall:
-        return RestCall(path=streams.instruments_path(market), weights={"ip": 1})
+        return RestCall(
+            path=streams.instruments_path(market), weights={"ip": 1, _INSTRUMENTS: 1}
+        )
 
     def parse_instruments(self, market: Market, body: bytes) -> list[Instrument]:
         return symbols.parse_instruments(market, body)

@@ -1,0 +1,329 @@
+"""RestClient against a real HTTP server on loopback (hypercorn, a tiny ASGI app).
+
+Also the per-endpoint rate-limit buckets (Bybit's ``X-Bapi-Limit-Status``):
+the header corrects only the bucket of the endpoint that answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import attrs
+import pytest
+import trio
+from hypercorn.config import Config
+from hypercorn.trio import serve
+
+from connector import sim
+from connector.errors import (
+    ConnectionLost,
+    ExchangeRejected,
+    IpBanned,
+    RateLimited,
+    RequestTimeout,
+    ServiceUnavailable,
+)
+from connector.model import Market
+from connector.net.http import RestClient, RestResponse
+from connector.net.ratelimit import ENDPOINT, RateLimiter, TokenBucket
+from connector.venues.registry import adapter_for
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@attrs.frozen(kw_only=True)
+class Reply:
+    status: int = 200
+    body: bytes = b"{}"
+    headers: tuple[tuple[str, str], ...] = ()
+    delay: float = 0.0
+
+
+@attrs.define
+class Venue:
+    """A scripted REST venue: one reply per path; records every request it gets."""
+
+    replies: dict[str, Reply] = attrs.field(factory=dict)
+    requests: list[tuple[str, str]] = attrs.field(factory=list)
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        path = scope["path"]
+        self.requests.append((path, scope["query_string"].decode()))
+        reply = self.replies.get(path, Reply(status=404, body=b"no such path"))
+        if reply.delay:
+            await trio.sleep(reply.delay)
+        headers = [(k.encode(), v.encode()) for k, v in reply.headers]
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        await send({"type": "http.response.body", "body": reply.body})
+
+
+@pytest.fixture
+async def venue() -> AsyncIterator[tuple[Venue, str]]:
+    """The scripted venue and its base URL (``http://127.0.0.1:<port>``)."""
+    scripted = Venue()
+    config = Config()
+    config.bind = ["127.0.0.1:0"]
+    config.accesslog = None
+    config.errorlog = None
+    config.graceful_timeout = 0.1
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            binds: list[str] = await nursery.start(
+                lambda task_status: serve(scripted.app, config, task_status=task_status)  # type: ignore[arg-type]
+            )
+            yield scripted, binds[0]
+            nursery.cancel_scope.cancel()
+
+
+def _limiter(max_wait: float = 30.0) -> RateLimiter:
+    return RateLimiter("test", {"weight": TokenBucket(capacity=100, period=60.0)}, max_wait=max_wait)
+
+
+async def test_http_5xx_raises_service_unavailable(venue: tuple[Venue, str]) -> None:
+    server, url = venue
+    server.replies["/api"] = Reply(status=503, body=b"busy")
+    client = RestClient("test", url)
+    with trio.fail_after(10), pytest.raises(ServiceUnavailable, match="HTTP 503"):
+        await client.get("/api")
+    await client.aclose()
+
+
+async def test_server_slower_than_the_client_timeout_raises_request_timeout(
+    venue: tuple[Venue, str],
+) -> None:
+    server, url = venue
+    server.replies["/slow"] = Reply(delay=5.0)
+    client = RestClient("test", url, timeout=0.2)
+    with trio.fail_after(10):
+        start = trio.current_time()
+        with pytest.raises(RequestTimeout):
+            await client.get("/slow")
+        assert trio.current_time() - start < 4.0
+    await client.aclose()
+
+
+async def test_closed_port_raises_connection_lost() -> None:
+    sock = trio.socket.socket()
+    await sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    client = RestClient("test", f"http://127.0.0.1:{port}")
+    with trio.fail_after(10), pytest.raises(ConnectionLost):
+        await client.get("/api")
+    await client.aclose()
+
+
+async def test_429_raises_rate_limited_and_pauses_the_limiter(venue: tuple[Venue, str]) -> None:
+    server, url = venue
+    server.replies["/api"] = Reply(status=429, headers=(("Retry-After", "7"),))
+    limiter = _limiter(max_wait=1.0)
+    client = RestClient("test", url, limiter=limiter)
+    with trio.fail_after(10):
+        with pytest.raises(RateLimited) as info:
+            await client.get("/api", weights={"weight": 1})
+        assert 7.0 == info.value.retry_after
+        assert not isinstance(info.value, IpBanned)
+        # The pause (7 s) exceeds max_wait: refused locally, nothing reaches the venue.
+        with pytest.raises(RateLimited) as refused:
+            await client.get("/api", weights={"weight": 1})
+    assert 1 == len(server.requests)
+    assert refused.value.retry_after is not None and refused.value.retry_after > 6.0
+    assert 2 == limiter.statistics().rate_limited
+    await client.aclose()
+
+
+async def test_418_raises_ip_banned_and_stops_all_requests_until_the_ban_ends(
+    venue: tuple[Venue, str],
+) -> None:
+    server, url = venue
+    server.replies["/api"] = Reply(status=418, headers=(("Retry-After", "0.5"),))
+    server.replies["/other"] = Reply(body=b'{"ok":true}')
+    limiter = _limiter()
+    client = RestClient("test", url, limiter=limiter)
+    with trio.fail_after(10):
+        with pytest.raises(IpBanned) as info:
+            await client.get("/api", weights={"weight": 1})
+        assert info.value.retry_after is not None and 0 < info.value.retry_after <= 0.5
+        assert limiter.statistics().banned_until is not None
+        with pytest.raises(IpBanned):
+            await client.get("/other", weights={"weight": 1})
+        assert ["/api"] == [path for path, _ in server.requests]
+        await trio.sleep(0.6)
+        response = await client.get("/other", weights={"weight": 1})
+    assert b'{"ok":true}' == response.body
+    assert ["/api", "/other"] == [path for path, _ in server.requests]
+    assert limiter.statistics().banned_until is None
+    await client.aclose()
+
+
+async def test_venue_error_body_becomes_exchange_rejected_through_the_error_mapper(
+    venue: tuple[Venue, str],
+) -> None:
+    server, url = venue
+    server.replies["/api/v3/depth"] = Reply(
+        status=400, body=b'{"code":-1121,"msg":"Invalid symbol."}'
+    )
+    client = RestClient("binance", url, error_mapper=adapter_for("binance").rest_error)
+    with trio.fail_after(10), pytest.raises(ExchangeRejected) as info:
+        await client.get("/api/v3/depth", {"symbol": "NOPE"})
+    assert (-1121, "Invalid symbol.", "binance") == (
+        info.value.code,
+        info.value.venue_message,
+        info.value.venue,
+    )
+    await client.aclose()
+
+
+async def test_error_mapper_sees_http_200_bodies_too(venue: tuple[Venue, str]) -> None:
+    server, url = venue
+    server.replies["/v5/market/orderbook"] = Reply(
+        body=b'{"retCode":10001,"retMsg":"params error","result":{},"time":1}'
+    )
+    client = RestClient("bybit", url, error_mapper=adapter_for("bybit").rest_error)
+    with trio.fail_after(10), pytest.raises(ExchangeRejected) as info:
+        await client.get("/v5/market/orderbook")
+    assert 10001 == info.value.code
+    await client.aclose()
+
+
+async def test_4xx_without_a_mapper_raises_exchange_rejected_with_the_status(
+    venue: tuple[Venue, str],
+) -> None:
+    _, url = venue
+    client = RestClient("test", url)
+    with trio.fail_after(10), pytest.raises(ExchangeRejected) as info:
+        await client.get("/missing")
+    assert (404, "no such path") == (info.value.code, info.value.venue_message)
+    await client.aclose()
+
+
+async def test_params_are_merged_into_the_url(venue: tuple[Venue, str]) -> None:
+    server, url = venue
+    server.replies["/api/v3/depth"] = Reply(body=b'{"lastUpdateId":1}')
+    client = RestClient("test", url + "/")
+    with trio.fail_after(10):
+        response = await client.get("/api/v3/depth", {"symbol": "BTCUSDT", "limit": 5})
+    assert [("/api/v3/depth", "symbol=BTCUSDT&limit=5")] == server.requests
+    assert f"{url}/api/v3/depth?symbol=BTCUSDT&limit=5" == response.url
+    assert (200, b'{"lastUpdateId":1}') == (response.status, response.body)
+    assert response.sent_ns <= response.received_ns
+    await client.aclose()
+
+
+async def test_observers_see_each_response_used_and_no_error_response(
+    venue: tuple[Venue, str],
+) -> None:
+    server, url = venue
+    server.replies["/a"] = Reply(body=b"1", headers=(("X-Test", "yes"),))
+    server.replies["/b"] = Reply(body=b"2")
+    server.replies["/bad"] = Reply(status=500)
+    seen: list[RestResponse] = []
+    client = RestClient("test", url)
+    client.observers.append(seen.append)
+    with trio.fail_after(10):
+        first = await client.get("/a")
+        with pytest.raises(ServiceUnavailable):
+            await client.get("/bad")
+        second = await client.get("/b")
+    assert [first, second] == seen
+    assert [b"1", b"2"] == [r.body for r in seen]
+    assert "yes" == seen[0].headers["x-test"]
+    await client.aclose()
+
+
+# -- per-endpoint buckets (Bybit) -------------------------------------------------
+
+
+def _endpoint_limiter() -> RateLimiter:
+    return RateLimiter(
+        "bybit",
+        {
+            "ip": TokenBucket(capacity=600, period=5.0),
+            "endpoint:time": TokenBucket(capacity=10, period=1.0),
+            "endpoint:instruments": TokenBucket(capacity=10, period=1.0),
+        },
+        header_parser=lambda h: {ENDPOINT: float(h["left"])} if "left" in h else {},
+    )
+
+
+async def test_endpoint_header_corrects_only_the_bucket_of_the_endpoint_that_answered(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    limiter = _endpoint_limiter()
+    await limiter.acquire({"ip": 1, "endpoint:time": 1})
+    limiter.on_response(200, {"left": "0"}, ("ip", "endpoint:time"))
+
+    tokens = limiter.statistics().tokens
+    assert (0.0, 10.0) == (tokens["endpoint:time"], tokens["endpoint:instruments"])
+    assert 599.0 == pytest.approx(tokens["ip"])
+    start = trio.current_time()
+    await limiter.acquire({"ip": 1, "endpoint:instruments": 1})
+    assert 0.0 == trio.current_time() - start
+    await limiter.acquire({"ip": 1, "endpoint:time": 1})
+    assert 0.1 == pytest.approx(trio.current_time() - start)
+
+
+async def test_endpoint_header_is_ignored_when_the_request_drew_on_no_endpoint_bucket(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    limiter = _endpoint_limiter()
+    limiter.on_response(200, {"left": "0"}, ("ip",))
+    limiter.on_response(200, {"left": "0"})
+
+    assert {"ip": 600.0, "endpoint:time": 10.0, "endpoint:instruments": 10.0} == dict(
+        limiter.statistics().tokens
+    )
+
+
+def test_bybit_calls_draw_on_the_ip_bucket_and_their_own_endpoint_bucket() -> None:
+    bybit = adapter_for("bybit")
+    names = {b.name for b in bybit.buckets(Market.SPOT)}
+    time_call = bybit.server_time_call(Market.SPOT)
+    instruments_call = bybit.instruments_call(Market.LINEAR)
+
+    assert {"ip", "endpoint:time", "endpoint:instruments"} == names
+    assert {"ip", "endpoint:time"} == set(time_call.weights)
+    assert {"ip", "endpoint:instruments"} == set(instruments_call.weights)
+
+
+async def test_bybit_limit_status_from_the_simulator_lands_on_the_endpoint_bucket() -> None:
+    bybit = adapter_for("bybit")
+    limiter = RateLimiter(
+        "bybit",
+        {
+            b.name: TokenBucket(capacity=b.capacity, period=b.period)
+            for b in bybit.buckets(Market.SPOT)
+        },
+        header_parser=lambda headers: bybit.limit_headers(Market.SPOT, headers),
+    )
+    settings = {"bybit": {"rest_limits": {"/v5/market/time": 5}, "rest_window": 60.0}}
+    with trio.fail_after(30):
+        async with sim.run(venues=("bybit",), settings=settings) as s:
+            client = RestClient(
+                "bybit", s.urls["bybit"]["spot.rest"], limiter=limiter, error_mapper=bybit.rest_error
+            )
+            call = bybit.server_time_call(Market.SPOT)
+            start = trio.current_time()
+            response = await client.get(call.path, call.params, weights=call.weights)
+            tokens = limiter.statistics().tokens
+            refilled = 120.0 * (trio.current_time() - start)  # 600 per 5 s, in real time
+            await client.aclose()
+
+    assert "4" == response.headers["x-bapi-limit-status"]
+    assert bybit.parse_server_time(response.body) > 0
+    # The venue says 4 of the endpoint's 5 are left; the IP bucket only paid its 1.
+    assert 4.0 <= tokens["endpoint:time"] <= 4.0 + refilled + 1e-6
+    assert 599.0 <= tokens["ip"] <= 600.0
+    assert 600.0 == tokens["endpoint:instruments"]
+
