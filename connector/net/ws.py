@@ -72,16 +72,20 @@ class ConnectionBudget:
         self._attempts = attempts
         self._period = period
         self._recent: list[float] = []
+        self._lock = trio.Lock()
 
     async def wait_attempt(self) -> None:
-        """Wait until another connection attempt fits the budget."""
-        now = trio.current_time()
-        self._recent = [t for t in self._recent if t > now - self._period]
-        if len(self._recent) >= self._attempts:
-            wait = self._recent[0] + self._period - now
-            log.warning("ws.budget_exhausted", venue=self.venue, wait=wait)
-            await trio.sleep(wait)
-        self._recent.append(trio.current_time())
+        """Wait until another connection attempt fits the budget (first come, first served)."""
+        async with self._lock:
+            while True:
+                now = trio.current_time()
+                self._recent = [t for t in self._recent if t > now - self._period]
+                if len(self._recent) < self._attempts:
+                    break
+                wait = self._recent[0] + self._period - now
+                log.warning("ws.budget_exhausted", venue=self.venue, wait=wait)
+                await trio.sleep(wait)
+            self._recent.append(now)
 
     @property
     def open_slots(self) -> trio.Semaphore:

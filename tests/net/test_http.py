@@ -87,7 +87,9 @@ async def venue() -> AsyncIterator[tuple[Venue, str]]:
 
 
 def _limiter(max_wait: float = 30.0) -> RateLimiter:
-    return RateLimiter("test", {"weight": TokenBucket(capacity=100, period=60.0)}, max_wait=max_wait)
+    return RateLimiter(
+        "test", {"weight": TokenBucket(capacity=100, period=60.0)}, max_wait=max_wait
+    )
 
 
 async def test_http_5xx_raises_service_unavailable(venue: tuple[Venue, str]) -> None:
@@ -311,7 +313,10 @@ async def test_bybit_limit_status_from_the_simulator_lands_on_the_endpoint_bucke
     with trio.fail_after(30):
         async with sim.run(venues=("bybit",), settings=settings) as s:
             client = RestClient(
-                "bybit", s.urls["bybit"]["spot.rest"], limiter=limiter, error_mapper=bybit.rest_error
+                "bybit",
+                s.urls["bybit"]["spot.rest"],
+                limiter=limiter,
+                error_mapper=bybit.rest_error,
             )
             call = bybit.server_time_call(Market.SPOT)
             start = trio.current_time()
@@ -326,4 +331,3 @@ async def test_bybit_limit_status_from_the_simulator_lands_on_the_endpoint_bucke
     assert 4.0 <= tokens["endpoint:time"] <= 4.0 + refilled + 1e-6
     assert 599.0 <= tokens["ip"] <= 600.0
     assert 600.0 == tokens["endpoint:instruments"]
-

@@ -67,8 +67,10 @@ def nt_json(relative: str) -> Any:
 
 @pytest.fixture
 async def binance() -> AsyncIterator[sim.SimRun]:
-    async with sim.run(venues=("binance",), rate=300, seed=3) as s:
-        yield s
+    # A hard limit on the simulator's whole life: start, the test, and shutdown.
+    with trio.fail_after(60):
+        async with sim.run(venues=("binance",), rate=300, seed=3) as s:
+            yield s
 
 
 async def get(s: sim.SimRun, market: str, path: str, **params: Any) -> httpx.Response:

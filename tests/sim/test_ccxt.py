@@ -6,6 +6,7 @@ thread with its own trio loop and the sync ccxt client talks to it.
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 from collections.abc import Iterator
@@ -25,11 +26,14 @@ def binance_urls() -> Iterator[dict[str, str]]:
     stop = threading.Event()
 
     async def serve() -> None:
-        async with sim.run(venues=("binance",), rate=200, seed=4) as s:
-            s.venue("binance").move_market("spot", "BTCUSDT", 1)
-            s.venue("binance").move_market("linear", "BTCUSDT", 1)
-            ready.put(s.urls["binance"])
-            await trio.to_thread.run_sync(stop.wait)
+        with trio.fail_after(20) as limit:  # start-up
+            async with sim.run(venues=("binance",), rate=200, seed=4) as s:
+                s.venue("binance").move_market("spot", "BTCUSDT", 1)
+                s.venue("binance").move_market("linear", "BTCUSDT", 1)
+                ready.put(s.urls["binance"])
+                limit.deadline = math.inf  # the module's tests run meanwhile
+                await trio.to_thread.run_sync(stop.wait)
+                limit.deadline = trio.current_time() + 10  # shutdown
 
     thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
     thread.start()

@@ -124,8 +124,10 @@ def test_wrong_type_turns_an_integer_field_into_a_string() -> None:
 
 @asynccontextmanager
 async def binance(plan: FaultPlan, **kw: Any) -> AsyncIterator[sim.SimRun]:
-    async with sim.run(venues=("binance",), faults=plan, paused=True, **kw) as s:
-        yield s
+    # A hard limit on the simulator's whole life: start, the test, and shutdown.
+    with trio.fail_after(60):
+        async with sim.run(venues=("binance",), faults=plan, paused=True, **kw) as s:
+            yield s
 
 
 @asynccontextmanager

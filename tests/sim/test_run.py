@@ -39,8 +39,9 @@ async def test_run_binds_the_requested_ports() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    async with sim.run(venues=("binance",), ports={"binance.linear": port}) as s:
-        assert f"http://127.0.0.1:{port}" == s.urls["binance"]["linear.rest"]
+    with trio.fail_after(10):
+        async with sim.run(venues=("binance",), ports={"binance.linear": port}) as s:
+            assert f"http://127.0.0.1:{port}" == s.urls["binance"]["linear.rest"]
 
 
 async def test_engine_book_matches_the_rest_snapshot_while_paused() -> None:
@@ -80,7 +81,7 @@ async def test_serve_standalone_prints_one_json_line_with_every_url() -> None:
 
 
 async def test_unknown_venue_is_refused() -> None:
-    with pytest.raises(ValueError, match="nowhere"):
+    with trio.fail_after(10), pytest.raises(ValueError, match="nowhere"):
         async with sim.run(venues=("nowhere",), instruments=[]):
             pass
 

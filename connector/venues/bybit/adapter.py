@@ -138,9 +138,7 @@ class BybitAdapter:
             raise MalformedMessage(f"bybit server time: {exc}", raw=body) from exc
 
     def instruments_call(self, market: Market) -> RestCall:
-        return RestCall(
-            path=streams.instruments_path(market), weights={"ip": 1, _INSTRUMENTS: 1}
-        )
+        return RestCall(path=streams.instruments_path(market), weights={"ip": 1, _INSTRUMENTS: 1})
 
     def parse_instruments(self, market: Market, body: bytes) -> list[Instrument]:
         return symbols.parse_instruments(market, body)
