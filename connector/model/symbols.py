@@ -27,9 +27,12 @@ class SymbolKind(enum.StrEnum):
     FUT = "FUT"
 
 
-@attrs.frozen(order=True)
+@attrs.frozen(order=True, cache_hash=True)
 class Symbol:
     """A canonical instrument name, the same on every venue.
+
+    Hashable with the hash computed once: symbols key every per-book lookup on
+    the hot path.
 
     Attributes:
         base: Base asset, upper case (``BTC``).

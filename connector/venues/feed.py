@@ -39,7 +39,6 @@ Publish = Callable[[str, object], None]
 ResyncRequest = Callable[[Market, Instrument], None]
 
 _RAW_LOG_LIMIT = 500
-_FAST_CACHE_LIMIT = 10_000
 
 
 @attrs.frozen(kw_only=True)
@@ -79,14 +78,9 @@ class VenueFeed:
         self.on_resync = on_resync
         self._depth = snapshot_depth
         self._keepers: dict[tuple[Market, Symbol], BookKeeper] = {}
-        self._topics: dict[tuple[str, Symbol], str] = {}
-        # Hot-path caches keyed by id(symbol): a Symbol's hash is computed in Python
-        # (attrs) on every use, an int's is not. Each entry keeps its Symbol alive
-        # and is used only when it is that very object, so a reused id cannot hit.
-        # Bounded: emptied when they reach _FAST_CACHE_LIMIT entries (instrument
-        # lists that are reloaded bring new Symbol objects).
-        self._fast_books: dict[tuple[int, Market], tuple[Symbol, BookKeeper, str]] = {}
-        self._fast_topics: dict[tuple[int, type], tuple[Symbol, str]] = {}
+        self._topics: dict[tuple[type, Symbol], str] = {}
+        # Hot path: (market, symbol) -> (keeper, topic); one entry per followed book.
+        self._books: dict[tuple[Market, Symbol], tuple[BookKeeper, str]] = {}
         self._frames = 0
         self._events = 0
         self._malformed = 0
@@ -182,13 +176,11 @@ class VenueFeed:
             cls = type(event)
             if cls is BookDelta:
                 delta: BookDelta = event  # type: ignore[assignment]
-                symbol = delta.symbol
-                fast = self._fast_books.get((id(symbol), delta.market))
-                if fast is None or fast[0] is not symbol:
-                    fast = self._fast_book(delta.market, symbol)
+                key = (delta.market, delta.symbol)
+                book = self._books.get(key) or self._book(*key)
                 if self.touch is not None:
-                    self.touch((delta.market, symbol))
-                result = fast[1].on_delta(delta)
+                    self.touch(key)
+                result = book[0].on_delta(delta)
                 update = result.update
                 if (
                     update is not None
@@ -197,9 +189,9 @@ class VenueFeed:
                     and not result.state_changed
                 ):
                     # Applied and still valid (the common case): publish, nothing to log.
-                    self._publish(fast[2], update)
+                    self._publish(book[1], update)
                 else:
-                    self._book_result(delta.market, symbol, result)
+                    self._book_result(delta.market, delta.symbol, result)
             elif cls is BookSnapshot:
                 snap: BookSnapshot = event  # type: ignore[assignment]
                 key = (snap.market, snap.symbol)
@@ -207,16 +199,7 @@ class VenueFeed:
                     self.touch(key)
                 self._book_result(snap.market, snap.symbol, self.keeper(*key).on_snapshot(snap))
             elif cls is Trade or cls is Ticker or cls is Quote:
-                symbol = event.symbol  # type: ignore[attr-defined]
-                cached = self._fast_topics.get((id(symbol), cls))
-                if cached is None or cached[0] is not symbol:
-                    if len(self._fast_topics) >= _FAST_CACHE_LIMIT:
-                        self._fast_topics.clear()
-                    cached = self._fast_topics[(id(symbol), cls)] = (
-                        symbol,
-                        self._topic(cls, symbol),
-                    )
-                self._publish(cached[1], event)
+                self._publish(self._topic(cls, event.symbol), event)  # type: ignore[attr-defined]
             elif cls is ControlMessage:
                 self._control(event)  # type: ignore[arg-type]
 
@@ -232,11 +215,11 @@ class VenueFeed:
 
     # -- internals -----------------------------------------------------------
 
-    def _fast_book(self, market: Market, symbol: Symbol) -> tuple[Symbol, BookKeeper, str]:
-        entry = (symbol, self.keeper(market, symbol), self._topic(BookDelta, symbol))
-        if len(self._fast_books) >= _FAST_CACHE_LIMIT:
-            self._fast_books.clear()
-        self._fast_books[(id(symbol), market)] = entry
+    def _book(self, market: Market, symbol: Symbol) -> tuple[BookKeeper, str]:
+        entry = self._books[(market, symbol)] = (
+            self.keeper(market, symbol),
+            self._topic(BookDelta, symbol),
+        )
         return entry
 
     def _book_result(
@@ -266,10 +249,9 @@ class VenueFeed:
             self.on_resync(market, self.symbols.by_symbol(market, symbol))
 
     def _topic(self, cls: type, symbol: Symbol) -> str:
-        kind = _TOPIC_KIND[cls]
-        topic = self._topics.get((kind, symbol))
+        topic = self._topics.get((cls, symbol))
         if topic is None:
-            topic = self._topics[(kind, symbol)] = f"{kind}.{self.venue}.{symbol}"
+            topic = self._topics[(cls, symbol)] = f"{_TOPIC_KIND[cls]}.{self.venue}.{symbol}"
         return topic
 
     def _control(self, message: ControlMessage) -> None:
