@@ -15,7 +15,18 @@ book valid, then ``--warmup`` seconds), every ``--every`` seconds, and at the
 end. Prints a markdown table and rewrites the "Memory" section of
 docs/benchmarks.md (between ``<!-- bench:memory -->`` markers).
 
-Usage: ``python bench/memory.py [--duration 600] [--every 60] [--warmup 10] [--no-write]``
+``--trace`` finds where memory grows instead: :mod:`tracemalloc` runs in this
+process (the simulator's process is not traced) from before the connector
+starts, a snapshot is taken at every sample, and the allocation sites
+(``file:line``) whose traced size grew most between the first and the last
+snapshot are printed with their size at every sample, so a site that keeps
+growing is told apart from one that reached a cap. The tracemalloc overhead
+makes RSS meaningless in that mode, so docs/benchmarks.md is not touched.
+``--rate`` raises the simulator's book changes/s per instrument to speed
+growth up.
+
+Usage: ``python bench/memory.py [--duration 600] [--every 60] [--warmup 10] [--no-write]
+[--rate 200] [--trace [--top 25] [--frames 8]]``
 """
 
 from __future__ import annotations
@@ -27,6 +38,8 @@ import platform
 import subprocess
 import sys
 import time
+import tracemalloc
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -64,7 +77,9 @@ def write_section(name: str, title: str, body: str, doc: Path = DOC) -> None:
     doc.write_text(text)
 
 
-async def start_simulator(nursery: trio.Nursery) -> tuple[trio.Process, dict[str, dict[str, str]]]:
+async def start_simulator(
+    nursery: trio.Nursery, rate: float = 200.0
+) -> tuple[trio.Process, dict[str, dict[str, str]]]:
     """Start the standalone simulator; return the process and its URL map."""
     cmd = [
         sys.executable,
@@ -75,7 +90,7 @@ async def start_simulator(nursery: trio.Nursery) -> tuple[trio.Process, dict[str
         "--bases",
         "BTC,ETH,SOL",
         "--rate",
-        "200",
+        f"{rate:g}",
     ]
     process: trio.Process = await nursery.start(
         partial(
@@ -98,12 +113,23 @@ Sample = tuple[float, int, int, int]
 """Seconds since warm-up, connector RSS KiB, simulator RSS KiB, events consumed."""
 
 
-async def measure(duration: float, every: float, warmup: float) -> list[Sample]:
+Probe = Callable[[float, Connector], None]
+"""Called at every sample with the seconds since warm-up and the running connector."""
+
+
+async def measure(
+    duration: float,
+    every: float,
+    warmup: float,
+    *,
+    rate: float = 200.0,
+    probe: Probe | None = None,
+) -> list[Sample]:
     """Run the connector against the simulator; return the samples."""
     events = 0
     samples: list[Sample] = []
     async with trio.open_nursery() as outer:
-        sim, urls = await start_simulator(outer)
+        sim, urls = await start_simulator(outer, rate)
         config = Config(
             venues={
                 v: VenueConfig(
@@ -127,6 +153,8 @@ async def measure(duration: float, every: float, warmup: float) -> list[Sample]:
 
             def sample(seconds: float) -> None:
                 samples.append((seconds, rss_kib(), rss_kib(sim.pid), events))
+                if probe is not None:
+                    probe(seconds, c)
 
             async with trio.open_nursery() as nursery:
                 for pattern in ("orderbook.>", "trade.>", "ticker.>", "quote.>"):
@@ -151,7 +179,111 @@ async def measure(duration: float, every: float, warmup: float) -> list[Sample]:
     return samples
 
 
-def render(samples: list[Sample], duration: float) -> str:
+SiteKey = tuple[str, int]
+"""``(file, line)`` of an allocation site."""
+
+_TRACE_IGNORED = (
+    tracemalloc.__file__,
+    "<frozen importlib._bootstrap>",
+    "<frozen importlib._bootstrap_external>",
+    "<unknown>",
+)
+
+
+class Tracer:
+    """Takes tracemalloc snapshots at every sample and reports the growing sites.
+
+    Per-site totals (``file:line``, the allocating frame) are kept for every
+    sample; only the first and the last full snapshots are kept, for tracebacks.
+
+    Args:
+        frames: Frames stored per allocation (tracebacks show this many).
+    """
+
+    def __init__(self, frames: int) -> None:
+        self.frames = frames
+        self.times: list[float] = []
+        self.totals: list[dict[SiteKey, tuple[int, int]]] = []
+        self.traced: list[int] = []
+        self.books: list[dict[str, tuple[int, int]]] = []
+        self.first: tracemalloc.Snapshot | None = None
+        self.last: tracemalloc.Snapshot | None = None
+
+    def start(self) -> None:
+        tracemalloc.start(self.frames)
+
+    def __call__(self, seconds: float, connector: Connector) -> None:
+        snapshot = tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.Filter(False, name) for name in _TRACE_IGNORED]
+        )
+        totals: dict[SiteKey, tuple[int, int]] = {}
+        for stat in snapshot.statistics("lineno"):
+            frame = stat.traceback[0]
+            totals[(frame.filename, frame.lineno)] = (stat.size, stat.count)
+        self.times.append(seconds)
+        self.totals.append(totals)
+        self.traced.append(tracemalloc.get_traced_memory()[0])
+        books: dict[str, tuple[int, int]] = {}
+        for v in VENUES:
+            for s in SYMBOLS:
+                # Private on purpose: the level counts without sorting the book
+                # (a depth view would change the state being measured).
+                found = connector._book_state(v, Symbol.parse(s))
+                if found is not None:
+                    books[f"{v}:{s}"] = (found[0].bid_count, found[0].ask_count)
+        self.books.append(books)
+        if self.first is None:
+            self.first = snapshot
+        else:
+            self.last = snapshot
+
+    def report(self, top: int) -> str:
+        """The growing sites, their size at every sample, and the book sizes."""
+        first, last = self.totals[0], self.totals[-1]
+        growth = sorted(
+            ((last.get(k, (0, 0))[0] - first.get(k, (0, 0))[0], k) for k in last.keys() | first),
+            reverse=True,
+        )
+        head = " | ".join(f"{t:.0f} s" for t in self.times)
+        lines = [
+            f"Traced memory (KiB) by allocation site; top {top} by growth from "
+            f"{self.times[0]:.0f} s to {self.times[-1]:.0f} s.",
+            "",
+            f"| site | growth | blocks now | {head} |",
+            "|---|---:|---:|" + "---:|" * len(self.times),
+        ]
+        for diff, key in growth[:top]:
+            sizes = " | ".join(f"{t.get(key, (0, 0))[0] / 1024:.1f}" for t in self.totals)
+            lines.append(
+                f"| {_short(key[0])}:{key[1]} | {diff / 1024:+.1f} "
+                f"| {last.get(key, (0, 0))[1]:,} | {sizes} |"
+            )
+        traced = " | ".join(f"{b / 1024:.0f}" for b in self.traced)
+        lines.append(
+            f"| **all traced** | {(self.traced[-1] - self.traced[0]) / 1024:+.1f} | | {traced} |"
+        )
+        lines += ["", "Client book levels (bids/asks) per sample:", ""]
+        for name in self.books[0]:
+            counts = "  ".join("{}/{}".format(*b.get(name, (0, 0))) for b in self.books)
+            lines.append(f"    {name:<24} {counts}")
+        if self.first is not None and self.last is not None:
+            lines += ["", "Tracebacks of the top growing allocations:"]
+            diffs = self.last.compare_to(self.first, "traceback")
+            for stat in diffs[: min(top, 8)]:
+                lines.append(f"\n{stat.size_diff / 1024:+.1f} KiB, {stat.count_diff:+,} blocks:")
+                lines += [f"    {_short(f.filename)}:{f.lineno}" for f in stat.traceback]
+        return "\n".join(lines)
+
+
+def _short(filename: str) -> str:
+    for marker in ("/site-packages/", "/lib/python3"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    root = str(ROOT) + "/"
+    return filename[len(root) :] if filename.startswith(root) else filename
+
+
+def render(samples: list[Sample], duration: float, rate: float = 200.0) -> str:
     """The markdown table and the conditions line."""
     first = samples[0][1]
     lines = [
@@ -167,7 +299,7 @@ def render(samples: list[Sample], duration: float) -> str:
     load = os.getloadavg()
     lines.append("")
     lines.append(
-        f"Three venues on the simulator in its own process (200 book changes/s per "
+        f"Three venues on the simulator in its own process ({rate:g} book changes/s per "
         f"instrument), three perpetuals each ({', '.join(SYMBOLS)}), every channel, "
         f"one consumer per event type; {duration:.0f} s after warm-up. CPython "
         f"{platform.python_version()}, {os.cpu_count()} CPUs shared with other work; "
@@ -182,12 +314,24 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=60.0, help="seconds between samples")
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds after books are valid")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
+    parser.add_argument("--rate", type=float, default=200.0, help="simulator book changes/s")
+    parser.add_argument("--trace", action="store_true", help="tracemalloc: report growing sites")
+    parser.add_argument("--top", type=int, default=25, help="sites shown by --trace")
+    parser.add_argument("--frames", type=int, default=8, help="frames per --trace allocation")
     args = parser.parse_args()
     configure_logging("warning", "console", stream=sys.stderr)
-    samples = trio.run(measure, args.duration, args.every, args.warmup)
-    table = render(samples, args.duration)
+    tracer = Tracer(args.frames) if args.trace else None
+    if tracer is not None:
+        tracer.start()
+    samples = trio.run(
+        partial(measure, rate=args.rate, probe=tracer), args.duration, args.every, args.warmup
+    )
+    table = render(samples, args.duration, args.rate)
     print(table)
-    if not args.no_write:
+    if tracer is not None:
+        print()
+        print(tracer.report(args.top))
+    elif not args.no_write:
         body = "Measured by `bench/memory.py`.\n\n" + table
         write_section("memory", "Memory", body)
     sys.stdout.flush()

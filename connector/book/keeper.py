@@ -185,14 +185,9 @@ class BookKeeper:
             book = self._book
             book.apply(delta.bids, delta.asks)
             self._deltas_applied += 1
-            if book.is_crossed():
-                return self._crossed_book(decision)
-            if delta.checksum:
-                self._checksums_checked += 1
-            check = self.sequencer.after_apply(book, delta)
-            if type(check) is Resync:
-                self._checksums_failed += 1
-                return self._fail(check.reason, check)
+            failed = self._check(delta, decision)
+            if failed is not None:
+                return failed
             self._seq = delta.seq
             update = BookUpdate(
                 venue=self.venue,
@@ -245,28 +240,18 @@ class BookKeeper:
         sequencer = self.sequencer
         book.load_snapshot(snapshot.bids, snapshot.asks)
         self._snapshots_applied += 1
-        if book.is_crossed():
-            return self._crossed_book(decision)
-        if snapshot.checksum:
-            self._checksums_checked += 1
-        check = sequencer.after_apply(book, snapshot)
-        if type(check) is Resync:
-            self._checksums_failed += 1
-            return self._fail(check.reason, check)
+        failed = self._check(snapshot, decision)
+        if failed is not None:
+            return failed
         seq = snapshot.seq
         ts_event_ns = snapshot.ts_event_ns
         ts_recv_ns = snapshot.ts_recv_ns
         for delta in sequencer.drain():
             book.apply(delta.bids, delta.asks)
             self._deltas_applied += 1
-            if book.is_crossed():
-                return self._crossed_book(decision)
-            if delta.checksum:
-                self._checksums_checked += 1
-            check = sequencer.after_apply(book, delta)
-            if type(check) is Resync:
-                self._checksums_failed += 1
-                return self._fail(check.reason, check)
+            failed = self._check(delta, decision)
+            if failed is not None:
+                return failed
             seq = delta.seq
             ts_event_ns = delta.ts_event_ns
             ts_recv_ns = delta.ts_recv_ns
@@ -296,6 +281,22 @@ class BookKeeper:
         return self._fail(reason, Resync(reason))
 
     # -- internals -----------------------------------------------------------
+
+    def _check(self, update: BookSnapshot | BookDelta, decision: Decision) -> KeeperResult | None:
+        """After applying ``update``: the failure to report, or ``None`` if the book is right.
+
+        A crossed book, or the sequencer's own check (OKX checksum), fails it.
+        """
+        book = self._book
+        if book.is_crossed():
+            return self._crossed_book(decision)
+        if update.checksum:
+            self._checksums_checked += 1
+        check = self.sequencer.after_apply(book, update)
+        if type(check) is Resync:
+            self._checksums_failed += 1
+            return self._fail(check.reason, check)
+        return None
 
     def _crossed_book(self, decision: Decision) -> KeeperResult:
         self._crossed += 1
