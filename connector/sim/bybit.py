@@ -98,6 +98,8 @@ _INTERVALS: dict[str, dict[int, float]] = {
 }
 #: Ticker push intervals: linear 100 ms, spot 50 ms.
 _TICKER_INTERVAL: dict[str, float] = {"linear": 0.100, "spot": 0.050}
+#: Best price and size fields of a linear ``tickers`` delta, always sent together.
+_TICKER_PAIRS = (("bid1Price", "bid1Size"), ("ask1Price", "ask1Size"))
 #: ``orderbook.1`` re-sends its snapshot after this long without a change.
 _LEVEL1_RESEND = 3.0
 #: REST depth limits per category (``limit`` parameter): (default, maximum).
@@ -748,6 +750,11 @@ class _TickerTopic:
             for key, value in data.items():
                 if self.last.get(key) != value and key != "symbol":
                     changed[key] = value
+            # As in the capture, a best price travels with its size even when unchanged.
+            for price, size in _TICKER_PAIRS:
+                if price in changed or size in changed:
+                    changed[price] = data[price]
+                    changed[size] = data[size]
             self.last = data
             if len(changed) == 1:
                 return
