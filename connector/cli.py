@@ -20,16 +20,16 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, TextIO, TypeVar, cast
+from typing import TYPE_CHECKING, TextIO, TypeVar, cast
 
 import attrs
 import msgspec
 import structlog
 import trio
-import zstandard
 
+from connector._groups import sole_error
 from connector._version import __version__
 from connector.config import Config, example_config_text, load_config
 from connector.errors import ConfigError, ConnectorError
@@ -357,19 +357,10 @@ def _run_stoppable(body: Callable[[trio.CancelScope], Awaitable[T]], duration: f
     try:
         return trio.run(run)
     except BaseExceptionGroup as group:
-        leaves = list(_leaves(group))
-        real = [leaf for leaf in leaves if not isinstance(leaf, trio.Cancelled)]
-        if len(real) == 1:
-            raise real[0] from None
+        error = sole_error(group, ignore=trio.Cancelled)
+        if error is not None:
+            raise error from None
         raise
-
-
-def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterator[BaseException]:
-    for exc in group.exceptions:
-        if isinstance(exc, BaseExceptionGroup):
-            yield from _leaves(exc)
-        else:
-            yield exc
 
 
 class _LineWriter:
@@ -702,17 +693,6 @@ def _symbol_order(config: Config) -> dict[str, int]:
 # -- record --------------------------------------------------------------------------
 
 
-def _count_lines(path: Path) -> int:
-    with path.open("rb") as raw:
-        stream: IO[bytes] = raw
-        if path.name.endswith(".zst"):
-            stream = cast(IO[bytes], zstandard.ZstdDecompressor().stream_reader(raw))
-        lines = 0
-        while chunk := stream.read(1 << 20):
-            lines += chunk.count(b"\n")
-        return lines
-
-
 def _record(args: argparse.Namespace) -> int:
     from connector.connector import Connector
 
@@ -723,15 +703,17 @@ def _record(args: argparse.Namespace) -> int:
         raise ConfigError(f"record: {str(path)!r} is a directory")
     config = _load(args)
 
+    connector = Connector(config, record=path)
+
     async def body(stop: trio.CancelScope) -> float:
-        async with Connector(config, record=path):
+        async with connector:
             started = trio.current_time()
             with stop:
                 await trio.sleep_forever()
             return trio.current_time() - started
 
     elapsed = _run_stoppable(body, args.duration)
-    records = _count_lines(path)
+    records = connector.recorded
     log.info("cli.record.done", path=str(path), records=records, seconds=round(elapsed, 3))
     print(
         f"connector: recorded {records} records to {path} in {elapsed:.1f} s",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Awaitable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
@@ -22,6 +22,7 @@ import attrs
 import structlog
 import trio
 
+from connector._groups import sole_error
 from connector.aggregator import Aggregator
 from connector.book.orderbook import OrderBook
 from connector.book.view import BookView
@@ -163,6 +164,11 @@ class Connector:
     def config(self) -> Config:
         return self._config
 
+    @property
+    def recorded(self) -> int:
+        """Records written to the ``record`` capture file so far (0 when not recording)."""
+        return self._capture.records if self._capture is not None else 0
+
     def _root_children(self) -> list[ChildSpec]:
         children = []
         if self._sim is not None:
@@ -288,9 +294,8 @@ async def _unwrapped(awaitable: Awaitable[T]) -> T:
     try:
         return await awaitable
     except BaseExceptionGroup as group:
-        leaves = list(_leaves(group))
-        if len(leaves) == 1 and not isinstance(leaves[0], trio.Cancelled):
-            leaf = leaves[0]
+        leaf = sole_error(group)
+        if leaf is not None and not isinstance(leaf, trio.Cancelled):
             # Re-raising sets __context__ to the group; keep the leaf's own chain
             # (a user's ``raise ValueError(...) from exc`` must keep its cause).
             chain = (leaf.__context__, leaf.__cause__, leaf.__suppress_context__)
@@ -299,11 +304,3 @@ async def _unwrapped(awaitable: Awaitable[T]) -> T:
             finally:
                 leaf.__context__, leaf.__cause__, leaf.__suppress_context__ = chain
         raise
-
-
-def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterator[BaseException]:
-    for exc in group.exceptions:
-        if isinstance(exc, BaseExceptionGroup):
-            yield from _leaves(exc)
-        else:
-            yield exc

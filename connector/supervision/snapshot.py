@@ -10,6 +10,8 @@ import enum
 
 import attrs
 
+from connector._groups import leaves as all_leaves
+
 __all__ = [
     "ChildSnapshot",
     "ChildState",
@@ -115,7 +117,7 @@ def describe_error(exc: BaseException) -> str:
     An exception group with a single leaf is described by that leaf, so a
     failure inside a service's own nursery reads like the error itself.
     """
-    leaves = _leaves(exc)
+    leaves = all_leaves(exc)
     if len(leaves) == 1:
         text = _one_line(leaves[0])
     else:
@@ -128,15 +130,6 @@ def describe_error(exc: BaseException) -> str:
 def _one_line(exc: BaseException) -> str:
     message = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-
-
-def _leaves(exc: BaseException) -> list[BaseException]:
-    if isinstance(exc, BaseExceptionGroup):
-        found: list[BaseException] = []
-        for inner in exc.exceptions:
-            found.extend(_leaves(inner))
-        return found
-    return [exc]
 
 
 def render_tree(snapshot: SupervisorSnapshot) -> str:
