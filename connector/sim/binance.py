@@ -54,6 +54,7 @@ from connector.sim.server import (
     WsConnection,
     WsSettings,
     json_response,
+    settings_from,
 )
 
 __all__ = ["BinanceFrontend", "BinanceSettings", "BinanceStatistics", "create_frontend"]
@@ -86,12 +87,6 @@ class BinanceSettings:
     spot_incoming_per_second: float | None = 5.0
     linear_incoming_per_second: float | None = 10.0
     send_buffer: int = 10_000
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, object]) -> BinanceSettings:
-        """Build from ``FrontendOptions.settings`` (unknown names are ignored)."""
-        names = {f.name for f in attrs.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})  # type: ignore[arg-type]
 
 
 @attrs.frozen(kw_only=True)
@@ -1173,7 +1168,7 @@ class BinanceFrontend:
         self.venue = venue
         self.injector = injector
         self.options = options
-        self.settings = BinanceSettings.from_mapping(options.settings)
+        self.settings = settings_from(BinanceSettings, options.settings, "binance")
         self.markets: dict[str, _Market] = {
             m: _Market(self, m, self.settings, options) for m in MARKETS if m in venue.markets()
         }

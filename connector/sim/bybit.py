@@ -58,6 +58,7 @@ from connector.sim.server import (
     WsConnection,
     WsSettings,
     json_response,
+    settings_from,
 )
 
 __all__ = [
@@ -492,12 +493,6 @@ class BybitSettings:
     max_args_spot: int = 10
     send_buffer: int = 10_000
 
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, object]) -> BybitSettings:
-        """Build from ``FrontendOptions.settings`` (unknown names are ignored)."""
-        names = {f.name for f in attrs.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})  # type: ignore[arg-type]
-
 
 @attrs.frozen(kw_only=True)
 class BybitStatistics:
@@ -885,7 +880,7 @@ class BybitFrontend:
         self.venue = venue
         self.injector = injector
         self.options = options if options is not None else FrontendOptions()
-        self.settings = BybitSettings.from_mapping(self.options.settings)
+        self.settings = settings_from(BybitSettings, self.options.settings, "bybit")
         self.limiter = BybitLimiter(
             self.settings.rest_limits,
             default=self.settings.rest_default_limit,

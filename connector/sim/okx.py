@@ -55,6 +55,7 @@ from connector.sim.server import (
     WsConnection,
     WsSettings,
     json_response,
+    settings_from,
 )
 
 __all__ = [
@@ -277,12 +278,6 @@ class OkxSettings:
     rest_default_limit: int = 20
     rest_window: float = 2.0
     send_buffer: int = 10_000
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, object]) -> OkxSettings:
-        """Build from ``FrontendOptions.settings`` (unknown names are ignored)."""
-        names = {f.name for f in attrs.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})  # type: ignore[arg-type]
 
 
 @attrs.frozen(kw_only=True)
@@ -603,7 +598,7 @@ class OkxFrontend:
         self.venue = venue
         self.injector = injector
         self.options = options if options is not None else FrontendOptions()
-        self.settings = OkxSettings.from_mapping(self.options.settings)
+        self.settings = settings_from(OkxSettings, self.options.settings, "okx")
         self.real_checksum = self.options.okx_checksum
         # Whether any frame may need a corrupted checksum (saves a check per frame).
         self.corrupt_rules = bool(

@@ -52,7 +52,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import parse_qsl
 
 import attrs
@@ -66,6 +66,7 @@ from hypercorn.trio import serve
 from wsproto.events import TextMessage
 from wsproto.utilities import LocalProtocolError
 
+from connector.errors import ConfigError
 from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ __all__ = [
     "WsHandler",
     "WsSettings",
     "json_response",
+    "settings_from",
 ]
 
 log = structlog.get_logger(__name__)
@@ -783,3 +785,22 @@ class Frontend(Protocol):
 FrontendFactory = Callable[["SimVenue", FaultInjector, FrontendOptions], Frontend]
 """``factory(venue, injector, options) -> Frontend``: what each front-end module
 exposes as ``create_frontend``."""
+
+
+_S = TypeVar("_S")
+
+
+def settings_from(cls: type[_S], values: Mapping[str, object], venue: str) -> _S:
+    """A front-end's attrs settings class from ``sim.run(settings={venue: {...}})``.
+
+    Raises:
+        ConfigError: a setting the front-end does not have (a typo would
+            otherwise be ignored silently).
+    """
+    names = {f.name for f in attrs.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ConfigError(
+            f"sim {venue}: unknown setting {', '.join(unknown)}; known: {', '.join(sorted(names))}"
+        )
+    return cls(**values)

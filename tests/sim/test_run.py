@@ -11,6 +11,7 @@ import pytest
 import trio
 
 from connector import sim
+from connector.errors import ConfigError
 from connector.model import Side
 from connector.sim.hub import SimVenue
 from connector.sim.instruments import default_instruments
@@ -166,3 +167,10 @@ async def test_driver_runs_at_roughly_the_rate_and_pauses() -> None:
         assert book.update_id > frozen
         nursery.cancel_scope.cancel()
     assert 100 < produced < 400
+
+
+async def test_an_unknown_front_end_setting_is_refused_with_the_known_ones() -> None:
+    with trio.fail_after(10), pytest.raises(ConfigError, match="spot_ping_intervl") as info:
+        async with sim.run(venues=("binance",), settings={"binance": {"spot_ping_intervl": 1}}):
+            pass
+    assert "spot_ping_interval" in str(info.value)
