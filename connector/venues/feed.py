@@ -116,12 +116,18 @@ class VenueFeed:
         return None
 
     def on_snapshot(self, snapshot: BookSnapshot) -> None:
-        """A snapshot fetched by the session (Binance REST)."""
-        self._book_result(
-            snapshot.market,
-            snapshot.symbol,
-            self.keeper(snapshot.market, snapshot.symbol).on_snapshot(snapshot),
-        )
+        """A snapshot fetched by the session (Binance REST).
+
+        Like a snapshot over the socket, it restarts the book's staleness window
+        (``touch``): the watchdog reports a silent book once and re-arms only on
+        a touch, so a book made valid again by REST while its stream stays
+        silent (a stalled gateway) would otherwise never be reported stale
+        again and would stay "valid" while the venue's book moves on.
+        """
+        key = (snapshot.market, snapshot.symbol)
+        if self.touch is not None:
+            self.touch(key)
+        self._book_result(snapshot.market, snapshot.symbol, self.keeper(*key).on_snapshot(snapshot))
 
     def invalidate(self, reason: str, keys: Iterable[tuple[Market, Symbol]] | None = None) -> None:
         """Mark books invalid (all of them when ``keys`` is None) and resync them."""
