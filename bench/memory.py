@@ -12,15 +12,21 @@ RSS is shown too, for information).
 
 RSS (``VmRSS`` from ``/proc/<pid>/status``) is sampled after a warm-up (every
 book valid, then ``--warmup`` seconds), every ``--every`` seconds, and at the
-end. Prints a markdown table and rewrites the "Memory" section of
-docs/benchmarks.md (between ``<!-- bench:memory -->`` markers).
+end, with the number of price and quantity strings the book's interning
+caches hold (:func:`connector.book.orderbook.decimal_cache_statistics`; at most
+``2 * DECIMAL_CACHE_SIZE`` each) and the number of memory blocks Python has
+allocated (``sys.getallocatedblocks()``: live objects, whatever the allocator
+keeps in reserve). Prints a markdown table and rewrites the
+"Memory" section of docs/benchmarks.md (between ``<!-- bench:memory -->``
+markers).
 
 ``--trace`` finds where memory grows instead: :mod:`tracemalloc` runs in this
 process (the simulator's process is not traced) from before the connector
 starts, a snapshot is taken at every sample, and the allocation sites
 (``file:line``) whose traced size grew most between the first and the last
 snapshot are printed with their size at every sample, so a site that keeps
-growing is told apart from one that reached a cap. The tracemalloc overhead
+growing is told apart from one that reached a cap (allocations made by this
+file itself, the tracer's bookkeeping, are left out). The tracemalloc overhead
 makes RSS meaningless in that mode, so docs/benchmarks.md is not touched.
 ``--rate`` raises the simulator's book changes/s per instrument to speed
 growth up.
@@ -46,6 +52,7 @@ from pathlib import Path
 import trio
 
 from connector import Connector
+from connector.book.orderbook import decimal_cache_statistics
 from connector.config import Config, VenueConfig
 from connector.logs import configure_logging
 from connector.model import BookUpdate, Symbol
@@ -109,8 +116,9 @@ async def start_simulator(
     return process, urls
 
 
-Sample = tuple[float, int, int, int]
-"""Seconds since warm-up, connector RSS KiB, simulator RSS KiB, events consumed."""
+Sample = tuple[float, int, int, int, int, int, int]
+"""Seconds since warm-up, connector RSS KiB, simulator RSS KiB, events consumed,
+interned price strings, interned quantity strings, Python memory blocks in use."""
 
 
 Probe = Callable[[float, Connector], None]
@@ -152,7 +160,18 @@ async def measure(
                             _ = (event.best_bid, event.best_ask)
 
             def sample(seconds: float) -> None:
-                samples.append((seconds, rss_kib(), rss_kib(sim.pid), events))
+                cache = decimal_cache_statistics()
+                samples.append(
+                    (
+                        seconds,
+                        rss_kib(),
+                        rss_kib(sim.pid),
+                        events,
+                        cache.prices,
+                        cache.qtys,
+                        sys.getallocatedblocks(),
+                    )
+                )
                 if probe is not None:
                     probe(seconds, c)
 
@@ -183,6 +202,7 @@ SiteKey = tuple[str, int]
 """``(file, line)`` of an allocation site."""
 
 _TRACE_IGNORED = (
+    __file__,  # this benchmark's own bookkeeping (and its consumers' short-lived tuples)
     tracemalloc.__file__,
     "<frozen importlib._bootstrap>",
     "<frozen importlib._bootstrap_external>",
@@ -222,7 +242,8 @@ class Tracer:
             totals[(frame.filename, frame.lineno)] = (stat.size, stat.count)
         self.times.append(seconds)
         self.totals.append(totals)
-        self.traced.append(tracemalloc.get_traced_memory()[0])
+        # Every site but the ignored ones (the snapshots themselves are traced too).
+        self.traced.append(sum(size for size, _ in totals.values()))
         books: dict[str, tuple[int, int]] = {}
         for v in VENUES:
             for s in SYMBOLS:
@@ -260,7 +281,7 @@ class Tracer:
             )
         traced = " | ".join(f"{b / 1024:.0f}" for b in self.traced)
         lines.append(
-            f"| **all traced** | {(self.traced[-1] - self.traced[0]) / 1024:+.1f} | | {traced} |"
+            f"| **all sites** | {(self.traced[-1] - self.traced[0]) / 1024:+.1f} | | {traced} |"
         )
         lines += ["", "Client book levels (bids/asks) per sample:", ""]
         for name in self.books[0]:
@@ -288,13 +309,14 @@ def render(samples: list[Sample], duration: float, rate: float = 200.0) -> str:
     first = samples[0][1]
     lines = [
         "| time since warm-up (s) | connector RSS (MiB) | change vs start (MiB) "
-        "| events consumed | simulator process RSS (MiB) |",
-        "|---:|---:|---:|---:|---:|",
+        "| events consumed | interned prices / qtys | Python blocks in use "
+        "| simulator process RSS (MiB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for seconds, kib, sim_kib, events in samples:
+    for seconds, kib, sim_kib, events, prices, qtys, blocks in samples:
         lines.append(
             f"| {seconds:.0f} | {kib / 1024:.1f} | {(kib - first) / 1024:+.1f} | {events:,} "
-            f"| {sim_kib / 1024:.1f} |"
+            f"| {prices:,} / {qtys:,} | {blocks:,} | {sim_kib / 1024:.1f} |"
         )
     load = os.getloadavg()
     lines.append("")

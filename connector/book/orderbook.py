@@ -7,12 +7,18 @@ Where prices become Decimal (the hot path): venues send prices and quantities as
 decimal strings. Building a ``Decimal`` and hashing it for the first time costs far
 more than a dict lookup, and the same price strings come back in message after
 message, so :func:`decimal_price` and :func:`decimal_qty` intern them through a
-bounded cache (:data:`DECIMAL_CACHE_SIZE` entries per cache; when a cache is full it
-is emptied and refills from the live prices, so memory stays bounded and the hit
-rate stays high). A cached Decimal's hash is computed once and reused by every
-book dict lookup. Parsers call :func:`levels_from_raw` to turn the venue's
-``[["price", "qty"], ...]`` into validated :class:`BookLevel` tuples once; the book
-and the published :class:`~connector.model.BookUpdate` share those objects.
+bounded two-generation cache: new strings go into the young generation; when it
+holds :data:`DECIMAL_CACHE_SIZE` entries it becomes the old generation (the
+previous old one is dropped) and a new young one starts; a string found only in
+the old generation is moved back into the young one. Strings still in use (the
+prices near the top of the book, the common quantities) therefore stay cached,
+the ones a random walk of the price left behind are forgotten after two
+generations, and each cache holds at most ``2 * DECIMAL_CACHE_SIZE`` entries.
+:func:`decimal_cache_statistics` reports their size. A cached Decimal's hash is
+computed once and reused by every book dict lookup. Parsers call
+:func:`levels_from_raw` to turn the venue's ``[["price", "qty"], ...]`` into
+validated :class:`BookLevel` tuples once; the book and the published
+:class:`~connector.model.BookUpdate` share those objects.
 
 Ordering: each side is a dict ``price -> qty``, a binary heap that finds the best
 price, and an ascending list of the prices that is brought up to date only when
@@ -34,12 +40,16 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from heapq import heapify, heappop, heappush
 
+import attrs
+
 from connector.model import BookLevel
 
 __all__ = [
     "DECIMAL_CACHE_SIZE",
+    "DecimalCacheStatistics",
     "OrderBook",
     "RawLevel",
+    "decimal_cache_statistics",
     "decimal_price",
     "decimal_qty",
     "levels_from_raw",
@@ -48,8 +58,11 @@ __all__ = [
 RawLevel = tuple[str, str]
 """A level as the venue sends it: ``(price text, qty text)``."""
 
-DECIMAL_CACHE_SIZE = 100_000
-"""Entries kept by each interning cache before it is emptied and refilled."""
+DECIMAL_CACHE_SIZE = 32_768
+"""Entries in the young generation of each interning cache before it becomes the old one.
+
+Each cache (prices, quantities) holds at most twice this many entries.
+"""
 
 _new_level = tuple.__new__
 
@@ -60,11 +73,48 @@ _PENDING_SLACK = 4096
 """Pending price changes tolerated beyond the book's size before the sorted list is dropped."""
 
 
+# Young generations: the hot path reads these module globals directly, so a
+# generation change rebinds them (never clears them in place).
 _PRICES: dict[str, Decimal] = {}
 _QTYS: dict[str, Decimal] = {}
+_OLD_PRICES: dict[str, Decimal] = {}
+_OLD_QTYS: dict[str, Decimal] = {}
+_generations = [0, 0]
+"""Generation changes so far: ``[prices, quantities]``."""
 
 
-def _convert(cache: dict[str, Decimal], text: str, *, positive: bool) -> Decimal:
+@attrs.frozen(kw_only=True)
+class DecimalCacheStatistics:
+    """A snapshot of the price and quantity interning caches.
+
+    Attributes:
+        prices: Entries of the price cache now (both generations; a string
+            moved back into the young generation is counted in both).
+        qtys: Entries of the quantity cache now (likewise).
+        limit: Most entries either cache can hold (``2 * DECIMAL_CACHE_SIZE``).
+        price_generations: Times the price cache started a new generation.
+        qty_generations: Times the quantity cache started a new generation.
+    """
+
+    prices: int
+    qtys: int
+    limit: int
+    price_generations: int
+    qty_generations: int
+
+
+def decimal_cache_statistics() -> DecimalCacheStatistics:
+    """A frozen snapshot of the interning caches' sizes."""
+    return DecimalCacheStatistics(
+        prices=len(_PRICES) + len(_OLD_PRICES),
+        qtys=len(_QTYS) + len(_OLD_QTYS),
+        limit=2 * DECIMAL_CACHE_SIZE,
+        price_generations=_generations[0],
+        qty_generations=_generations[1],
+    )
+
+
+def _parse(text: str, *, positive: bool) -> Decimal:
     try:
         value = Decimal(text)
     except (InvalidOperation, TypeError, ValueError):
@@ -73,9 +123,34 @@ def _convert(cache: dict[str, Decimal], text: str, *, positive: bool) -> Decimal
         raise ValueError(f"not a finite non-negative number: {text!r}")
     if positive and not value:
         raise ValueError(f"price must be positive: {text!r}")
-    if len(cache) >= DECIMAL_CACHE_SIZE:
-        cache.clear()
-    cache[text] = value
+    return value
+
+
+def _intern_price(text: str) -> Decimal:
+    """A price missing from the young generation: promote it from the old one or parse it."""
+    global _PRICES, _OLD_PRICES
+    value = _OLD_PRICES.get(text)
+    if value is None:
+        value = _parse(text, positive=True)
+    if len(_PRICES) >= DECIMAL_CACHE_SIZE:
+        _OLD_PRICES = _PRICES
+        _PRICES = {}
+        _generations[0] += 1
+    _PRICES[text] = value
+    return value
+
+
+def _intern_qty(text: str) -> Decimal:
+    """A quantity missing from the young generation: promote it from the old one or parse it."""
+    global _QTYS, _OLD_QTYS
+    value = _OLD_QTYS.get(text)
+    if value is None:
+        value = _parse(text, positive=False)
+    if len(_QTYS) >= DECIMAL_CACHE_SIZE:
+        _OLD_QTYS = _QTYS
+        _QTYS = {}
+        _generations[1] += 1
+    _QTYS[text] = value
     return value
 
 
@@ -86,7 +161,7 @@ def decimal_price(text: str) -> Decimal:
         ValueError: ``text`` is not a finite, strictly positive decimal number.
     """
     value = _PRICES.get(text)
-    return value if value is not None else _convert(_PRICES, text, positive=True)
+    return value if value is not None else _intern_price(text)
 
 
 def decimal_qty(text: str) -> Decimal:
@@ -96,7 +171,7 @@ def decimal_qty(text: str) -> Decimal:
         ValueError: ``text`` is not a finite, non-negative decimal number.
     """
     value = _QTYS.get(text)
-    return value if value is not None else _convert(_QTYS, text, positive=False)
+    return value if value is not None else _intern_qty(text)
 
 
 def levels_from_raw(pairs: Sequence[Sequence[str]]) -> tuple[BookLevel, ...]:

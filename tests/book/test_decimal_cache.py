@@ -1,0 +1,99 @@
+"""The price and quantity interning caches stay bounded and keep what is in use."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connector.book.orderbook import (
+    DECIMAL_CACHE_SIZE,
+    decimal_cache_statistics,
+    decimal_price,
+    decimal_qty,
+    levels_from_raw,
+)
+
+
+def _fresh(tag: str, n: int) -> list[str]:
+    """``n`` decimal strings no other test uses (a random walk leaving prices behind)."""
+    return [f"{i}.{tag}" for i in range(1, n + 1)]
+
+
+def test_price_cache_never_holds_more_than_two_generations() -> None:
+    for text in _fresh("1357", 5 * DECIMAL_CACHE_SIZE):
+        decimal_price(text)
+
+    stats = decimal_cache_statistics()
+
+    assert 2 * DECIMAL_CACHE_SIZE == stats.limit
+    assert stats.prices <= stats.limit
+    assert stats.price_generations >= 4
+
+
+def test_qty_cache_never_holds_more_than_two_generations() -> None:
+    before = decimal_cache_statistics().qty_generations
+    for text in _fresh("2468", 5 * DECIMAL_CACHE_SIZE):
+        decimal_qty(text)
+
+    stats = decimal_cache_statistics()
+
+    assert stats.qtys <= stats.limit
+    assert stats.qty_generations - before >= 4
+
+
+def test_price_in_use_stays_interned_across_generations() -> None:
+    first = decimal_price("61800.25")
+    for i, text in enumerate(_fresh("9753", 6 * DECIMAL_CACHE_SIZE)):
+        decimal_price(text)
+        if i % (DECIMAL_CACHE_SIZE // 4) == 0:
+            assert first is decimal_price("61800.25")
+
+    assert first is decimal_price("61800.25")
+    assert first is levels_from_raw([("61800.25", "1")])[0].price
+
+
+def test_price_left_behind_for_two_generations_is_forgotten_and_parsed_again() -> None:
+    first = decimal_price("42424.42")
+    for text in _fresh("8642", 2 * DECIMAL_CACHE_SIZE + 1):
+        decimal_price(text)
+
+    again = decimal_price("42424.42")
+
+    assert Decimal("42424.42") == again
+    assert first is not again
+
+
+def test_invalid_strings_still_raise_after_generation_changes_and_are_not_cached() -> None:
+    for text in _fresh("1111", 2 * DECIMAL_CACHE_SIZE + 1):
+        decimal_price(text)
+    before = decimal_cache_statistics().prices
+
+    with pytest.raises(ValueError):
+        decimal_price("0")
+    with pytest.raises(ValueError):
+        decimal_qty("-1")
+    with pytest.raises(ValueError):
+        levels_from_raw([("abc", "1")])
+
+    assert before == decimal_cache_statistics().prices
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.decimals(min_value="0.01", max_value="99999", places=2),
+            st.decimals(min_value="0", max_value="999", places=3),
+        ),
+        max_size=40,
+    )
+)
+def test_interned_levels_equal_the_parsed_strings(pairs: list[tuple[Decimal, Decimal]]) -> None:
+    raw = [(str(p), str(q)) for p, q in pairs]
+
+    levels = levels_from_raw(raw)
+
+    assert [(Decimal(p), Decimal(q)) for p, q in raw] == [(lv.price, lv.qty) for lv in levels]
