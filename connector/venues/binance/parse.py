@@ -453,34 +453,25 @@ def _decode_payload(
                 ts_recv_ns=ts_recv_ns,
             )
         ]
-    if kind == _TRADE:
-        tr = payload if type(payload) is _Trade else _trade.decode(payload)  # type: ignore[arg-type]
+    if kind in (_TRADE, _AGG):
+        tr: _Trade | _AggTrade
+        if kind == _TRADE:
+            tr = payload if type(payload) is _Trade else _trade.decode(payload)  # type: ignore[arg-type]
+            trade_id = tr.t
+        else:
+            tr = payload if type(payload) is _AggTrade else _agg_trade.decode(payload)  # type: ignore[arg-type]
+            trade_id = tr.a
         return [
             Trade(
                 venue=VENUE,
                 market=market,
                 symbol=_symbol(symbols, market, tr.s, raw),
-                trade_id=str(tr.t),
+                trade_id=str(trade_id),
                 price=decimal_price(tr.p),
                 qty=decimal_qty(tr.q),
                 # m: the buyer is the maker, so the taker sold.
                 aggressor=Side.SELL if tr.m else Side.BUY,
                 ts_event_ns=(tr.T or tr.E) * _MS,
-                ts_recv_ns=ts_recv_ns,
-            )
-        ]
-    if kind == _AGG:
-        ag = payload if type(payload) is _AggTrade else _agg_trade.decode(payload)  # type: ignore[arg-type]
-        return [
-            Trade(
-                venue=VENUE,
-                market=market,
-                symbol=_symbol(symbols, market, ag.s, raw),
-                trade_id=str(ag.a),
-                price=decimal_price(ag.p),
-                qty=decimal_qty(ag.q),
-                aggressor=Side.SELL if ag.m else Side.BUY,
-                ts_event_ns=(ag.T or ag.E) * _MS,
                 ts_recv_ns=ts_recv_ns,
             )
         ]
