@@ -52,10 +52,10 @@ from pathlib import Path
 import trio
 
 from connector import Connector
-from connector.book.orderbook import decimal_cache_statistics
 from connector.config import Config, VenueConfig
 from connector.logs import configure_logging
 from connector.model import BookUpdate, Symbol
+from connector.model.levels import decimal_cache_statistics
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"

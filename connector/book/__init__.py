@@ -1,14 +1,12 @@
 """Client-side L2 order books and the keeper that runs each book's sync state."""
 
 from connector.book.keeper import BookKeeper, KeeperResult, KeeperStatistics
-from connector.book.orderbook import OrderBook, decimal_price, decimal_qty, levels_from_raw
+from connector.book.orderbook import ENGINE, OrderBook
 
 __all__ = [
+    "ENGINE",
     "BookKeeper",
     "KeeperResult",
     "KeeperStatistics",
     "OrderBook",
-    "decimal_price",
-    "decimal_qty",
-    "levels_from_raw",
 ]

@@ -75,6 +75,8 @@ class KeeperStatistics:
         checksums_checked: Applied updates that carried a non-zero checksum.
         checksums_failed: Checksum (``after_apply``) failures.
         crossed: Times the book was found crossed.
+        malformed: Updates whose levels the book refused (bad numbers; each one
+            invalidates the book, which resyncs).
         state: The current state.
     """
 
@@ -87,6 +89,7 @@ class KeeperStatistics:
     checksums_checked: int
     checksums_failed: int
     crossed: int
+    malformed: int
     state: BookState
 
 
@@ -137,6 +140,7 @@ class BookKeeper:
         self._checksums_checked = 0
         self._checksums_failed = 0
         self._crossed = 0
+        self._malformed_levels = 0
 
     # -- views ---------------------------------------------------------------
 
@@ -167,6 +171,7 @@ class BookKeeper:
             checksums_checked=self._checksums_checked,
             checksums_failed=self._checksums_failed,
             crossed=self._crossed,
+            malformed=self._malformed_levels,
             state=self._state,
         )
 
@@ -183,7 +188,10 @@ class BookKeeper:
                     "sequencer applied a delta to a book that is not valid", decision, gap=True
                 )
             book = self._book
-            book.apply(delta.bids, delta.asks)
+            try:
+                book.apply(delta.bids, delta.asks)
+            except ValueError as exc:
+                return self._malformed(exc, decision)
             self._deltas_applied += 1
             failed = self._check(delta, decision)
             if failed is not None:
@@ -238,7 +246,10 @@ class BookKeeper:
             return KeeperResult(None, False, False, decision)
         book = self._book
         sequencer = self.sequencer
-        book.load_snapshot(snapshot.bids, snapshot.asks)
+        try:
+            book.load_snapshot(snapshot.bids, snapshot.asks)
+        except ValueError as exc:
+            return self._malformed(exc, decision)
         self._snapshots_applied += 1
         failed = self._check(snapshot, decision)
         if failed is not None:
@@ -247,7 +258,10 @@ class BookKeeper:
         ts_event_ns = snapshot.ts_event_ns
         ts_recv_ns = snapshot.ts_recv_ns
         for delta in sequencer.drain():
-            book.apply(delta.bids, delta.asks)
+            try:
+                book.apply(delta.bids, delta.asks)
+            except ValueError as exc:
+                return self._malformed(exc, decision)
             self._deltas_applied += 1
             failed = self._check(delta, decision)
             if failed is not None:
@@ -297,6 +311,12 @@ class BookKeeper:
             self._checksums_failed += 1
             return self._fail(check.reason, check)
         return None
+
+    def _malformed(self, exc: ValueError, decision: Decision) -> KeeperResult:
+        """Levels the book refused (it is unchanged): the sequencer has counted the
+        update as received, so the book would miss it; resync instead."""
+        self._malformed_levels += 1
+        return self._fail(f"malformed book levels: {exc}", decision)
 
     def _crossed_book(self, decision: Decision) -> KeeperResult:
         self._crossed += 1

@@ -8,10 +8,13 @@ accepts; ``converter.structure(data, type(x)) == x``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 import cattrs
+import msgspec
 
+from connector.model.levels import JsonLevels
 from connector.model.market import BookLevel, VenueLevel
 from connector.model.symbols import Symbol
 
@@ -48,14 +51,47 @@ def _venue_level(value: object, _: object) -> VenueLevel:
     return VenueLevel(value[0], _decimal(value[1], None), _decimal(value[2], None))
 
 
+def _is_struct(cls: object) -> bool:
+    return isinstance(cls, type) and issubclass(cls, msgspec.Struct)
+
+
+def _struct_hooks(conv: cattrs.Converter) -> None:
+    """Frozen ``msgspec.Struct`` values (the hot-path book events) as dicts, like attrs ones."""
+
+    def unstructure_struct(value: msgspec.Struct) -> dict[str, object]:
+        return {
+            f.name: conv.unstructure(getattr(value, f.name), unstructure_as=f.type)
+            for f in msgspec.structs.fields(value)
+        }
+
+    def structure_struct(data: object, cls: type[msgspec.Struct]) -> msgspec.Struct:
+        if not isinstance(data, dict):
+            raise ValueError(f"{data!r} is not a {cls.__name__} object")
+        kwargs = {
+            f.name: conv.structure(data[f.name], f.type)
+            for f in msgspec.structs.fields(cls)
+            if f.name in data
+        }
+        return cls(**kwargs)
+
+    conv.register_unstructure_hook_func(_is_struct, unstructure_struct)
+    conv.register_structure_hook_func(_is_struct, structure_struct)
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter()
+    _struct_hooks(conv)
     conv.register_unstructure_hook(Decimal, str)
     conv.register_structure_hook(Decimal, _decimal)
     conv.register_unstructure_hook(Symbol, str)
     conv.register_structure_hook(Symbol, _symbol)
     conv.register_unstructure_hook(BookLevel, lambda lv: [str(lv.price), str(lv.qty)])
     conv.register_structure_hook(BookLevel, _level)
+    # Book sides are Sequence[BookLevel]: unstructured as lists, structured as tuples.
+    conv.register_unstructure_hook(JsonLevels, lambda lv: [[str(p), str(q)] for p, q in lv])
+    conv.register_structure_hook_func(
+        lambda t: t == Sequence[BookLevel], lambda v, _: tuple(_level(item, None) for item in v)
+    )
     conv.register_unstructure_hook(VenueLevel, lambda lv: [lv.venue, str(lv.price), str(lv.qty)])
     conv.register_structure_hook(VenueLevel, _venue_level)
     conv.register_unstructure_hook(dt.date, dt.date.isoformat)

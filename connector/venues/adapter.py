@@ -147,7 +147,7 @@ class VenueAdapter(Protocol):
 
     def decode(
         self, raw: str | bytes, market: Market, symbols: SymbolMap, ts_recv_ns: int
-    ) -> list[object]:
+    ) -> Sequence[object]:
         """Model events and ControlMessages from one frame; MalformedMessage if bad."""
         ...
 

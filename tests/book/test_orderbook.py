@@ -5,13 +5,9 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 
-from connector.book.orderbook import (
-    OrderBook,
-    decimal_price,
-    decimal_qty,
-    levels_from_raw,
-)
+from connector.book.orderbook import OrderBook
 from connector.model import BookLevel
+from connector.model.levels import decimal_price, decimal_qty, levels_from_raw
 from tests.strategies import ModelBook, book_ops
 
 

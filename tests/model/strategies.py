@@ -7,6 +7,7 @@ field is covered without touching this file.
 
 from __future__ import annotations
 
+import collections.abc
 import datetime as dt
 import enum
 import types
@@ -14,6 +15,7 @@ import typing
 from decimal import Decimal
 
 import attrs
+import msgspec
 from hypothesis import strategies as st
 
 from connector.model import BookLevel, Symbol, SymbolKind
@@ -63,7 +65,7 @@ def strategy_for(tp: object) -> st.SearchStrategy[object]:
         return expiries
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return st.sampled_from(tp)
-    if isinstance(tp, type) and attrs.has(tp):
+    if isinstance(tp, type) and (attrs.has(tp) or issubclass(tp, msgspec.Struct)):
         return values_of(tp)
     if isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields"):
         hints = typing.get_type_hints(tp)
@@ -77,6 +79,8 @@ def strategy_for(tp: object) -> st.SearchStrategy[object]:
         return st.none()
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         return st.lists(strategy_for(args[0]), max_size=4).map(tuple)
+    if origin is collections.abc.Sequence:
+        return st.lists(strategy_for(args[0]), max_size=4).map(tuple)
     raise TypeError(f"no strategy for field type {tp!r}; add one to tests/model/strategies.py")
 
 
@@ -84,6 +88,8 @@ def values_of(cls: type) -> st.SearchStrategy[object]:
     """Instances of ``cls`` (an attrs class or named tuple), every field drawn from its type."""
     if cls is Symbol:
         return symbols()
+    if isinstance(cls, type) and issubclass(cls, msgspec.Struct):
+        return st.builds(cls, **{f.name: strategy_for(f.type) for f in msgspec.structs.fields(cls)})
     if not attrs.has(cls):
         return strategy_for(cls)
     fields = attrs.fields(attrs.resolve_types(cls))

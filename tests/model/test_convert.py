@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import attrs
 import cattrs
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,7 +31,8 @@ MODEL_CLASSES = sorted(
     (
         obj
         for name in model.__all__
-        if isinstance(obj := getattr(model, name), type) and (attrs.has(obj) or obj is BookLevel)
+        if isinstance(obj := getattr(model, name), type)
+        and (attrs.has(obj) or issubclass(obj, msgspec.Struct) or obj is BookLevel)
     ),
     key=lambda cls: cls.__name__,
 )
@@ -71,10 +73,10 @@ def assert_decimals_are_exact_strings(value: object, data: object) -> None:
         assert isinstance(data, list)
         for item, item_data in zip(value, data, strict=True):
             assert_decimals_are_exact_strings(item, item_data)
-    elif attrs.has(type(value)):
+    elif attrs.has(type(value)) or isinstance(value, msgspec.Struct):
         assert isinstance(data, dict)
-        for field in attrs.fields(type(value)):
-            assert_decimals_are_exact_strings(getattr(value, field.name), data[field.name])
+        for name in data:
+            assert_decimals_are_exact_strings(getattr(value, name), data[name])
 
 
 @pytest.mark.parametrize("cls", MODEL_CLASSES, ids=lambda cls: cls.__name__)

@@ -203,17 +203,30 @@ def test_malformed_frames_are_counted_and_skipped_and_the_book_stays_valid() -> 
 
     feed.on_frame("{not json", Market.LINEAR, 1)
     feed.on_frame(b"\xff\xfe", Market.LINEAR, 2)
+    stats = feed.statistics()
+    assert (2, 0) == (stats.malformed, stats.unknown_symbols)
+    assert before == feed.keeper(Market.LINEAR, BTC_PERP).state
+    assert before.valid
+
+
+def test_a_delta_with_impossible_levels_invalidates_only_its_book_and_resyncs_it() -> None:
+    recorder = Recorder()
+    feed = _bybit_feed(recorder)
+    _feed_until_all_valid(feed)
+    keeper = feed.keeper(Market.LINEAR, BTC_PERP)
+    recorder.resyncs.clear()
+
     feed.on_frame(
         '{"topic":"orderbook.200.BTCUSDT","type":"delta","ts":1,'
-        '"data":{"s":"BTCUSDT","b":[["abc","1"]],"a":[],"u":5,"seq":9}}',
+        f'"data":{{"s":"BTCUSDT","b":[["abc","1"]],"a":[],"u":{keeper.seq + 1},"seq":9}}}}',
         Market.LINEAR,
         3,
     )
 
-    stats = feed.statistics()
-    assert (3, 0) == (stats.malformed, stats.unknown_symbols)
-    assert before == feed.keeper(Market.LINEAR, BTC_PERP).state
-    assert before.valid
+    assert not keeper.state.valid
+    assert "not a decimal number: 'abc'" in (keeper.state.reason or "")
+    assert [(Market.LINEAR, BTC_PERP)] == recorder.resyncs
+    assert all(feed.keeper(*key).state.valid for key in BOOKS if key[1] != BTC_PERP)
 
 
 def test_frames_for_symbols_not_loaded_are_counted_as_unknown_not_malformed() -> None:

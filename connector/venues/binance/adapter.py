@@ -167,8 +167,8 @@ class BinanceAdapter:
 
     def decode(
         self, raw: str | bytes, market: Market, symbols: SymbolMap, ts_recv_ns: int
-    ) -> list[object]:
-        return list(parse.decode_frame(raw, market=market, symbols=symbols, ts_recv_ns=ts_recv_ns))
+    ) -> Sequence[object]:
+        return parse.decode_frame(raw, market=market, symbols=symbols, ts_recv_ns=ts_recv_ns)
 
     def new_sequencer(self, market: Market) -> Sequencer:
         return BinanceFuturesSync() if market is Market.LINEAR else BinanceSpotSync()

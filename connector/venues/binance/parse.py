@@ -1,10 +1,12 @@
 """Binance market-data frames and REST depth bodies into normalized events (sans-I/O).
 
 One entry point for websocket frames, :func:`decode_frame`, and one for REST depth
-snapshots, :func:`parse_depth_snapshot`. Decoding uses ``msgspec`` typed structs;
-prices and quantities stay the venue's strings until they become interned Decimals
-once (:func:`connector.book.orderbook.levels_from_raw`), so the hot path builds no
-intermediate dicts and no floats.
+snapshots, :func:`parse_depth_snapshot`. Decoding uses ``msgspec`` typed structs.
+Book levels are not decoded at all: the ``b``/``a`` (``bids``/``asks``) arrays stay
+the venue's JSON text (:class:`~connector.model.levels.JsonLevels`), which the book
+engine reads directly and validates (all or nothing) when it applies them; other
+prices become interned Decimals (:mod:`connector.model.levels`). The hot path
+builds no intermediate dicts, no per-level objects and no floats.
 
 What comes out (the ``BinanceEvent`` union):
 
@@ -20,7 +22,9 @@ What comes out (the ``BinanceEvent`` union):
 
 Errors: anything that is not what Binance documents (bad JSON, a missing or
 mistyped field, a negative quantity, a non-positive price, non-finite numbers)
-raises :class:`MalformedMessage` carrying the raw text; a frame for a symbol that
+raises :class:`MalformedMessage` carrying the raw text, except in book levels,
+which the book checks when it applies them (a bad one invalidates and resyncs
+that book: see :class:`~connector.book.keeper.BookKeeper`); a frame for a symbol that
 is not in the :class:`SymbolMap` raises :class:`UnknownSymbol` (a
 ``MalformedMessage`` subclass, so a session that logs-and-skips malformed input
 handles both, and can count them apart). Unknown extra fields are ignored.
@@ -37,7 +41,6 @@ from typing import Generic, TypeVar
 
 import msgspec
 
-from connector.book.orderbook import decimal_price, decimal_qty, levels_from_raw
 from connector.errors import MalformedMessage, UnknownInstrument
 from connector.model import (
     BookDelta,
@@ -49,6 +52,7 @@ from connector.model import (
     Ticker,
     Trade,
 )
+from connector.model.levels import JsonLevels, decimal_price, decimal_qty
 from connector.venues.common import ControlMessage, SymbolMap
 
 __all__ = [
@@ -63,7 +67,8 @@ VENUE = "binance"
 _MS = 1_000_000
 
 BinanceEvent = BookDelta | BookSnapshot | Quote | Trade | Ticker | ControlMessage
-RawLevels = list[tuple[str, str]]
+RawLevels = msgspec.Raw
+"""A level array left as the venue's JSON text (see :class:`JsonLevels`)."""
 
 
 class UnknownSymbol(MalformedMessage):
@@ -345,8 +350,8 @@ def parse_depth_snapshot(
     """
     try:
         msg = _partial_depth.decode(body)
-        bids = levels_from_raw(msg.bids)
-        asks = levels_from_raw(msg.asks)
+        bids = JsonLevels(msg.bids)
+        asks = JsonLevels(msg.asks)
     except (msgspec.DecodeError, ValueError) as exc:
         raise MalformedMessage(
             f"malformed binance depth snapshot: {exc}", raw=body, venue=VENUE
@@ -392,8 +397,8 @@ def _decode_payload(
                     market=market,
                     symbol=symbol,
                     seq=d.u,
-                    bids=levels_from_raw(d.b),
-                    asks=levels_from_raw(d.a),
+                    bids=JsonLevels(d.b),
+                    asks=JsonLevels(d.a),
                     ts_event_ns=(d.T or d.E) * _MS,
                     ts_recv_ns=ts_recv_ns,
                 )
@@ -410,8 +415,8 @@ def _decode_payload(
                 first_seq=d.U,
                 seq=d.u,
                 prev_seq=d.pu,
-                bids=levels_from_raw(d.b),
-                asks=levels_from_raw(d.a),
+                bids=JsonLevels(d.b),
+                asks=JsonLevels(d.a),
                 ts_event_ns=(d.T or d.E) * _MS,
                 ts_recv_ns=ts_recv_ns,
             )
@@ -429,8 +434,8 @@ def _decode_payload(
                 market=market,
                 symbol=symbol,
                 seq=p.lastUpdateId,
-                bids=levels_from_raw(p.bids),
-                asks=levels_from_raw(p.asks),
+                bids=JsonLevels(p.bids),
+                asks=JsonLevels(p.asks),
                 ts_event_ns=(p.T or p.E) * _MS,
                 ts_recv_ns=ts_recv_ns,
             )

@@ -197,7 +197,7 @@ class BybitAdapter:
 
     def decode(
         self, raw: str | bytes, market: Market, symbols_map: SymbolMap, ts_recv_ns: int
-    ) -> list[object]:
+    ) -> Sequence[object]:
         return list(
             parse.decode_frame(
                 raw,

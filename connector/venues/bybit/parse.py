@@ -25,7 +25,6 @@ import attrs
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from connector.book.orderbook import levels_from_raw
 from connector.errors import MalformedMessage, UnknownInstrument
 from connector.model import (
     BookDelta,
@@ -37,6 +36,7 @@ from connector.model import (
     Ticker,
     Trade,
 )
+from connector.model.levels import JsonLevels, decode_json_levels, levels_from_raw
 from connector.venues.common import ControlMessage, SymbolMap, optional_decimal, parse_decimal
 
 __all__ = ["Event", "StreamState", "UnknownSymbol", "decode_frame", "parse_orderbook_snapshot"]
@@ -69,16 +69,16 @@ class _Envelope(msgspec.Struct):
 
 class _Book(msgspec.Struct):
     s: str
-    b: list[tuple[str, str]]
-    a: list[tuple[str, str]]
+    b: msgspec.Raw  # level arrays stay JSON text: the book engine reads them (JsonLevels)
+    a: msgspec.Raw
     u: int
     seq: int = 0
 
 
 class _RestBook(msgspec.Struct):
     s: str
-    b: list[tuple[str, str]]
-    a: list[tuple[str, str]]
+    b: msgspec.Raw
+    a: msgspec.Raw
     ts: int
     u: int
 
@@ -207,8 +207,8 @@ def parse_orderbook_snapshot(
             market=market,
             symbol=_symbol(symbols, market, book.s),
             seq=book.u,
-            bids=levels_from_raw(book.b),
-            asks=levels_from_raw(book.a),
+            bids=JsonLevels(book.b),
+            asks=JsonLevels(book.a),
             ts_event_ns=book.ts * _MS,
             ts_recv_ns=ts_recv_ns,
         )
@@ -253,8 +253,8 @@ def _control(env: _Envelope) -> list[Event]:
 def _book_event(
     env: _Envelope, book: _Book, market: Market, sym: Symbol, ts_recv_ns: int
 ) -> BookSnapshot | BookDelta:
-    bids = levels_from_raw(book.b)
-    asks = levels_from_raw(book.a)
+    bids = JsonLevels(book.b)
+    asks = JsonLevels(book.a)
     if env.type == "snapshot":
         return BookSnapshot(
             venue=VENUE,
@@ -321,7 +321,8 @@ def _quote(
     ]
 
 
-def _top(levels: list[tuple[str, str]]) -> tuple[Decimal | None, Decimal | None]:
+def _top(raw: msgspec.Raw) -> tuple[Decimal | None, Decimal | None]:
+    levels = decode_json_levels(raw)
     if not levels:
         return None, None
     (level,) = levels_from_raw(levels[:1])

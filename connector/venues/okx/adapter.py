@@ -171,8 +171,8 @@ class OkxAdapter:
 
     def decode(
         self, raw: str | bytes, market: Market, symbols_map: SymbolMap, ts_recv_ns: int
-    ) -> list[object]:
-        return list(parse.decode_frame(raw, symbols=symbols_map, ts_recv_ns=ts_recv_ns))
+    ) -> Sequence[object]:
+        return parse.decode_frame(raw, symbols=symbols_map, ts_recv_ns=ts_recv_ns)
 
     def new_sequencer(self, market: Market) -> Sequencer:
         return OkxSync()

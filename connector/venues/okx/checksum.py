@@ -62,7 +62,7 @@ def okx_checksum(bids: Sequence[Level], asks: Sequence[Level]) -> int:
 
 def book_checksum(book: OrderBook) -> int:
     """:func:`okx_checksum` of a book's top 25 levels per side."""
-    return okx_checksum(book.bids(CHECKSUM_DEPTH), book.asks(CHECKSUM_DEPTH))
+    return okx_checksum(book.bid_texts(CHECKSUM_DEPTH), book.ask_texts(CHECKSUM_DEPTH))
 
 
 def _text(value: str | Decimal) -> str:

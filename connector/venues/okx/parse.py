@@ -29,7 +29,6 @@ from decimal import InvalidOperation
 
 import msgspec
 
-from connector.book.orderbook import levels_from_raw
 from connector.errors import MalformedMessage, UnknownInstrument
 from connector.model import (
     BookDelta,
@@ -42,6 +41,7 @@ from connector.model import (
     Ticker,
     Trade,
 )
+from connector.model.levels import JsonLevels, decode_json_levels, levels_from_raw
 from connector.venues.common import ControlMessage, SymbolMap, optional_decimal, parse_decimal
 from connector.venues.okx.symbols import market_of
 
@@ -96,8 +96,8 @@ class _Envelope(msgspec.Struct):
 
 
 class _Book(msgspec.Struct):
-    asks: list[list[str]]
-    bids: list[list[str]]
+    asks: msgspec.Raw  # level arrays stay JSON text: the book engine reads them (JsonLevels)
+    bids: msgspec.Raw
     ts: str
     checksum: int | None = None
     seqId: int | None = None
@@ -218,8 +218,8 @@ def parse_books_snapshot(
             market=market,
             symbol=sym,
             seq=book.seqId if book.seqId is not None else 0,
-            bids=levels_from_raw(book.bids),
-            asks=levels_from_raw(book.asks),
+            bids=JsonLevels(book.bids),
+            asks=JsonLevels(book.asks),
             ts_event_ns=int(book.ts) * _MS,
             ts_recv_ns=ts_recv_ns,
         )
@@ -262,8 +262,8 @@ def _book_events(
     market, sym = _lookup(symbols, inst_id)
     out: list[Event] = []
     for book in _books.decode(data):
-        bids = levels_from_raw(book.bids)
-        asks = levels_from_raw(book.asks)
+        bids = JsonLevels(book.bids)
+        asks = JsonLevels(book.asks)
         seq = book.seqId if book.seqId is not None else 0
         ts_event_ns = int(book.ts) * _MS
         if action == "snapshot":
@@ -306,8 +306,8 @@ def _quotes(data: msgspec.Raw, inst_id: str, symbols: SymbolMap, ts_recv_ns: int
     market, sym = _lookup(symbols, inst_id)
     out: list[Event] = []
     for book in _books.decode(data):
-        bid = _top(levels_from_raw(book.bids[:1]))
-        ask = _top(levels_from_raw(book.asks[:1]))
+        bid = _top(levels_from_raw(decode_json_levels(book.bids)[:1]))
+        ask = _top(levels_from_raw(decode_json_levels(book.asks)[:1]))
         out.append(
             Quote(
                 venue=VENUE,

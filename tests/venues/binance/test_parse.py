@@ -241,12 +241,6 @@ def test_decode_tolerates_unknown_extra_fields() -> None:
         '{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT",'
         '"U":"1","u":2,"b":[],"a":[]}}',
         '{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT",'
-        '"U":1,"u":2,"b":[["100","-1"]],"a":[]}}',
-        '{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT",'
-        '"U":1,"u":2,"b":[["0","1"]],"a":[]}}',
-        '{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT",'
-        '"U":1,"u":2,"b":[["NaN","1"]],"a":[]}}',
-        '{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT",'
         '"U":5,"u":2,"b":[],"a":[]}}',
         '{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":1,'
         '"p":"-5","q":"1","m":true}}',
@@ -268,7 +262,13 @@ def test_decode_unknown_symbol_raises_a_distinct_malformed_message() -> None:
     assert "ETHUSDT" == info.value.native_id
 
 
-def test_malformed_frames_do_not_corrupt_a_valid_book() -> None:
+@pytest.mark.parametrize("level", ['["98","-1"]', '["0","1"]', '["NaN","1"]', '["1"]', "1"])
+def test_impossible_levels_invalidate_the_book_when_applied_and_ask_for_a_snapshot(
+    level: str,
+) -> None:
+    # Book levels stay JSON text through the parser; the book checks them, all or
+    # nothing, when it applies them. The sequencer has counted the delta by then,
+    # so the book cannot skip it: it goes invalid and resyncs.
     keeper = BookKeeper("binance", Market.SPOT, SPOT, BinanceSpotSync(), depth=None)
     keeper.on_snapshot(
         parse_depth_snapshot(
@@ -279,17 +279,16 @@ def test_malformed_frames_do_not_corrupt_a_valid_book() -> None:
     )
     bad = (
         '{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":101,"u":101,'
-        '"b":[["99.5","3"],["98","-1"]],"a":[]}'
+        f'"b":[["99.5","3"],{level}],"a":[]}}'
     )
-    with pytest.raises(MalformedMessage):
-        decode(bad, Market.SPOT)
-    assert keeper.state.valid
-    assert [BookLevel(Decimal(99), Decimal(1))] == keeper.book.bids()
-    good = '{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":101,"u":101,"b":[["99.5","3"]],"a":[]}'
-    (delta,) = decode(good, Market.SPOT)
-    assert isinstance(delta, BookDelta)
-    assert keeper.on_delta(delta).update is not None
-    assert BookLevel(Decimal("99.5"), Decimal(3)) == keeper.book.best_bid()
+    (delta,) = decode(bad, Market.SPOT)
+    result = keeper.on_delta(delta)
+    assert result.need_snapshot
+    assert result.update is not None and not result.update.state.valid
+    assert not keeper.state.valid
+    assert "malformed book levels" in (keeper.state.reason or "")
+    assert 1 == keeper.statistics().malformed
+    assert [] == keeper.book.bids()
 
 
 def test_parse_rest_depth_snapshot_from_cryptofeed_capture() -> None:

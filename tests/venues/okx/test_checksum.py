@@ -4,7 +4,8 @@ import json
 import zlib
 from decimal import Decimal
 
-from connector.book.orderbook import OrderBook, levels_from_raw
+from connector.book.orderbook import OrderBook
+from connector.model.levels import levels_from_raw
 from connector.venues.okx import book_checksum, okx_checksum
 from connector.venues.okx.checksum import checksum_text
 from tests.conftest import fixture_path

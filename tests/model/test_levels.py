@@ -1,15 +1,18 @@
-"""The price and quantity interning caches stay bounded and keep what is in use."""
+"""Venue number text: bounded interning caches, and level arrays left as JSON text."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connector.book.orderbook import (
+from connector.model import BookLevel, BookState, BookUpdate, Market, Symbol, structure, unstructure
+from connector.model.levels import (
     DECIMAL_CACHE_SIZE,
+    JsonLevels,
     decimal_cache_statistics,
     decimal_price,
     decimal_qty,
@@ -97,3 +100,41 @@ def test_interned_levels_equal_the_parsed_strings(pairs: list[tuple[Decimal, Dec
     levels = levels_from_raw(raw)
 
     assert [(Decimal(p), Decimal(q)) for p, q in raw] == [(lv.price, lv.qty) for lv in levels]
+
+
+# -- JsonLevels ------------------------------------------------------------------
+
+
+def test_json_levels_read_as_validated_levels_in_the_venues_order() -> None:
+    levels = JsonLevels(b'[["61800.20","0.5"],["61800.1","0","x","1"]]')
+    expected = (
+        BookLevel(Decimal("61800.20"), Decimal("0.5")),
+        BookLevel(Decimal("61800.1"), Decimal(0)),
+    )
+    assert expected == levels
+    assert levels == list(expected)
+    assert expected[1] == levels[1]
+    assert 2 == len(levels)
+    assert hash(expected) == hash(levels)
+    assert [("61800.20", "0.5"), ("61800.1", "0")] == levels.texts()
+
+
+def test_json_levels_with_an_impossible_number_raise_value_error_when_read() -> None:
+    levels = JsonLevels('[["-1","1"]]')
+    with pytest.raises(ValueError, match="not a decimal number: '-1'"):
+        list(levels)
+
+
+def test_book_update_with_json_levels_round_trips_through_the_converter() -> None:
+    update = BookUpdate(
+        venue="binance",
+        market=Market.LINEAR,
+        symbol=Symbol.parse("BTC-USDT-PERP"),
+        seq=7,
+        state=BookState.VALID,
+        bids=JsonLevels(b'[["100.50","2"]]'),
+        asks=JsonLevels(b"[]"),
+    )
+    data = unstructure(update)
+    assert [["100.50", "2"]] == data["bids"]
+    assert update == structure(json.loads(json.dumps(data)), BookUpdate)
