@@ -194,6 +194,7 @@ def sans_io_modules() -> list[str]:
             *_modules(
                 [
                     "book/orderbook.py",
+                    "book/pybook.py",
                     "book/keeper.py",
                     "sim/engine.py",
                     "sim/flow.py",

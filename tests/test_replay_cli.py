@@ -6,6 +6,8 @@ import contextlib
 import importlib.util
 import io
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +26,8 @@ symbols = ["BTC-USDT-SPOT", "ETH-USDT-PERP"]
 [logging]
 level = "warning"
 """
+
+SAMPLES_OKX = "cryptofeed/master/sample_data/OKX-dev.ws.1.0"
 
 EVENT_KEYS = {
     "topic",
@@ -195,3 +199,51 @@ def test_replay_of_a_capture_without_urls_asks_for_venue_and_market(
     assert 2 == code
     err = capsys.readouterr().err
     assert "pass --venue and --market" in err
+
+
+def _replay_with_engine(engine: str, *args: str) -> str:
+    """``connector replay ARGS`` in a process whose books use ``engine``."""
+    done = subprocess.run(
+        [sys.executable, "-m", "connector", "replay", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "CONNECTOR_BOOK_ENGINE": engine},
+        check=False,
+    )
+    assert 0 == done.returncode, done.stderr
+    return done.stdout
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("cryptofeed/v3/sample_data/BYBIT-dev.jsonl.zst",),
+        (SAMPLES_OKX,),
+        ("hftbacktest/examples/spot/btcusdt_20240808.gz", "--venue", "binance", "--market", "spot"),
+    ],
+    ids=["bybit", "okx", "binance-spot"],
+)
+def test_replay_prints_the_same_events_with_either_book_engine(args: tuple[str, ...]) -> None:
+    path, *rest = args
+    argv = (str(fixture_path(path)), *rest, "--depth", "10")
+
+    native = _replay_with_engine("native", *argv)
+    python = _replay_with_engine("python", *argv)
+
+    assert native.count("\n") > 100
+    assert native == python
+
+
+def test_an_unknown_book_engine_is_refused_naming_the_variable() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import connector"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "CONNECTOR_BOOK_ENGINE": "fast"},
+        check=False,
+    )
+    assert 0 != done.returncode
+    assert "CONNECTOR_BOOK_ENGINE='fast': expected 'native' or 'python'" in done.stderr

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Final, Literal
 
 from connector.book.pybook import BookEngine, PyBook, TextLevel
+from connector.errors import ConfigError
 from connector.model import BookLevel
 from connector.model.levels import JsonLevels, level_of
 
@@ -39,12 +40,20 @@ except ImportError:  # built without a C compiler
     _native = None
     PrecisionError = ArithmeticError  # type: ignore[assignment,misc]
 
-ENGINE: Final[Literal["native", "python"]] = (
-    "native"
-    if _native is not None and os.environ.get("CONNECTOR_BOOK_ENGINE", "native") != "python"
-    else "python"
-)
-"""The book engine in use: ``"native"`` (compiled) or ``"python"``."""
+
+def _chosen_engine() -> Literal["native", "python"]:
+    """``CONNECTOR_BOOK_ENGINE`` (``native``, the default, or ``python``) and what was built."""
+    wanted = os.environ.get("CONNECTOR_BOOK_ENGINE", "native").strip().lower() or "native"
+    if wanted not in ("native", "python"):
+        raise ConfigError(
+            f"CONNECTOR_BOOK_ENGINE={wanted!r}: expected 'native' or 'python' (or unset)"
+        )
+    return "native" if wanted == "native" and _native is not None else "python"
+
+
+ENGINE: Final[Literal["native", "python"]] = _chosen_engine()
+"""The book engine in use: ``"native"`` (compiled; ``"python"`` when it was not built)
+or ``"python"`` (``CONNECTOR_BOOK_ENGINE=python``)."""
 
 
 def _new_engine(depth_limit: int | None, engine: str) -> BookEngine:
@@ -99,7 +108,13 @@ class OrderBook:
             ValueError: a level is not valid (see :mod:`connector.model.levels`);
                 the book is unchanged.
         """
-        self._change(bids, asks, load=True)
+        if type(bids) is JsonLevels and type(asks) is JsonLevels:
+            try:
+                self._engine.load_json(bids.text, asks.text)
+                return
+            except PrecisionError:
+                pass
+        self._pairs(_texts(bids), _texts(asks), load=True)
 
     def apply(self, bids: Sequence[BookLevel], asks: Sequence[BookLevel]) -> None:
         """Apply changed levels: qty 0 removes a level (absent: no-op), else sets it.
@@ -136,19 +151,6 @@ class OrderBook:
     def clear(self) -> None:
         """Remove every level."""
         self._engine.clear()
-
-    def _change(self, bids: Sequence[BookLevel], asks: Sequence[BookLevel], *, load: bool) -> None:
-        if type(bids) is JsonLevels and type(asks) is JsonLevels:
-            engine = self._engine
-            try:
-                if load:
-                    engine.load_json(bids.text, asks.text)
-                else:
-                    engine.apply_json(bids.text, asks.text)
-                return
-            except PrecisionError:
-                pass
-        self._pairs(_texts(bids), _texts(asks), load=load)
 
     def _pairs(
         self, bids: Sequence[Sequence[str]], asks: Sequence[Sequence[str]], *, load: bool

@@ -7,16 +7,18 @@ from hypothesis import given, settings
 
 from connector.book.orderbook import OrderBook
 from connector.model import BookLevel
-from connector.model.levels import decimal_price, decimal_qty, levels_from_raw
+from connector.model.levels import JsonLevels
 from tests.strategies import ModelBook, book_ops
+
+pytestmark = pytest.mark.parametrize("engine", ["native", "python"])
 
 
 def lv(price: str, qty: str) -> BookLevel:
     return BookLevel(Decimal(price), Decimal(qty))
 
 
-def make_book() -> OrderBook:
-    book = OrderBook()
+def make_book(engine: str) -> OrderBook:
+    book = OrderBook(engine=engine)
     book.load_snapshot(
         [lv("100", "1"), lv("99.5", "2"), lv("98", "3")],
         [lv("101", "4"), lv("102.5", "5"), lv("103", "6")],
@@ -24,8 +26,8 @@ def make_book() -> OrderBook:
     return book
 
 
-def test_orderbook_snapshot_sorts_bids_descending_and_asks_ascending() -> None:
-    book = OrderBook()
+def test_orderbook_snapshot_sorts_bids_descending_and_asks_ascending(engine: str) -> None:
+    book = OrderBook(engine=engine)
     book.load_snapshot(
         [lv("98", "3"), lv("100", "1"), lv("99.5", "2")],
         [lv("103", "6"), lv("101", "4"), lv("102.5", "5")],
@@ -37,74 +39,74 @@ def test_orderbook_snapshot_sorts_bids_descending_and_asks_ascending() -> None:
     assert (3, 3) == (book.bid_count, book.ask_count)
 
 
-def test_orderbook_bids_and_asks_return_only_the_best_n() -> None:
-    book = make_book()
+def test_orderbook_bids_and_asks_return_only_the_best_n(engine: str) -> None:
+    book = make_book(engine)
     assert [lv("100", "1"), lv("99.5", "2")] == book.bids(2)
     assert [lv("101", "4")] == book.asks(1)
     assert 3 == len(book.bids(10))
     assert [] == book.asks(0)
 
 
-def test_orderbook_apply_sets_adds_and_removes_levels() -> None:
-    book = make_book()
+def test_orderbook_apply_sets_adds_and_removes_levels(engine: str) -> None:
+    book = make_book(engine)
     book.apply([lv("99.5", "7"), lv("100.5", "1"), lv("98", "0")], [lv("101", "0")])
     assert [lv("100.5", "1"), lv("100", "1"), lv("99.5", "7")] == book.bids()
     assert lv("102.5", "5") == book.best_ask()
 
 
-def test_orderbook_removing_an_absent_level_is_a_no_op() -> None:
-    book = make_book()
+def test_orderbook_removing_an_absent_level_is_a_no_op(engine: str) -> None:
+    book = make_book(engine)
     book.apply([lv("50", "0")], [lv("150", "0.000")])
-    assert make_book().bids() == book.bids()
-    assert make_book().asks() == book.asks()
+    assert make_book(engine).bids() == book.bids()
+    assert make_book(engine).asks() == book.asks()
 
 
-def test_orderbook_prices_with_different_text_are_the_same_level() -> None:
-    book = OrderBook()
+def test_orderbook_prices_with_different_text_are_the_same_level(engine: str) -> None:
+    book = OrderBook(engine=engine)
     book.load_snapshot_raw([("61800.2", "1")], [])
     book.apply_raw([("61800.20000000", "2")], [])
     assert [lv("61800.2", "2")] == book.bids()
     assert 1 == book.bid_count
 
 
-def test_orderbook_orders_small_prices_exactly() -> None:
-    book = OrderBook()
+def test_orderbook_orders_small_prices_exactly(engine: str) -> None:
+    book = OrderBook(engine=engine)
     book.load_snapshot_raw([("0.00001234", "1"), ("1e-5", "1"), ("0.00001233", "1")], [])
     assert [Decimal("0.00001234"), Decimal("0.00001233"), Decimal("0.00001")] == [
         level.price for level in book.bids()
     ]
 
 
-def test_orderbook_empty_book_has_no_best_levels_and_is_not_crossed() -> None:
-    book = OrderBook()
+def test_orderbook_empty_book_has_no_best_levels_and_is_not_crossed(engine: str) -> None:
+    book = OrderBook(engine=engine)
     assert book.best_bid() is None
     assert book.best_ask() is None
     assert not book.is_crossed()
     assert [] == book.bids()
 
 
-def test_orderbook_detects_crossed_and_locked_books() -> None:
-    book = make_book()
+def test_orderbook_detects_crossed_and_locked_books(engine: str) -> None:
+    book = make_book(engine)
     book.apply([lv("101", "1")], [])
     assert book.is_crossed()
     book.apply([lv("101", "0"), lv("100.9", "1")], [])
     assert not book.is_crossed()
 
 
-def test_orderbook_clear_removes_everything() -> None:
-    book = make_book()
+def test_orderbook_clear_removes_everything(engine: str) -> None:
+    book = make_book(engine)
     book.clear()
     assert (0, 0) == (book.bid_count, book.ask_count)
 
 
-def test_orderbook_snapshot_ignores_zero_quantity_levels() -> None:
-    book = OrderBook()
+def test_orderbook_snapshot_ignores_zero_quantity_levels(engine: str) -> None:
+    book = OrderBook(engine=engine)
     book.load_snapshot([lv("100", "0"), lv("99", "1")], [])
     assert [lv("99", "1")] == book.bids()
 
 
-def test_orderbook_depth_limit_keeps_only_the_best_levels() -> None:
-    book = OrderBook(depth_limit=2)
+def test_orderbook_depth_limit_keeps_only_the_best_levels(engine: str) -> None:
+    book = OrderBook(depth_limit=2, engine=engine)
     book.load_snapshot(
         [lv("100", "1"), lv("99.5", "2"), lv("98", "3")],
         [lv("101", "4"), lv("102.5", "5"), lv("103", "6")],
@@ -116,8 +118,8 @@ def test_orderbook_depth_limit_keeps_only_the_best_levels() -> None:
     assert [lv("100.8", "1"), lv("101", "4")] == book.asks()
 
 
-def test_orderbook_qty_lookup_by_price() -> None:
-    book = make_book()
+def test_orderbook_qty_lookup_by_price(engine: str) -> None:
+    book = make_book(engine)
     assert Decimal("2") == book.bid_qty(Decimal("99.50"))
     assert book.ask_qty(Decimal("99.5")) is None
 
@@ -127,31 +129,20 @@ def test_orderbook_qty_lookup_by_price() -> None:
     [("-1", "1"), ("0", "1"), ("abc", "1"), ("NaN", "1"), ("Infinity", "1"), ("1", "-0.5")],
 )
 def test_orderbook_apply_raw_rejects_impossible_numbers_without_changing_the_book(
-    price: str, qty: str
+    price: str, qty: str, engine: str
 ) -> None:
-    book = make_book()
+    book = make_book(engine)
     with pytest.raises(ValueError, match=r"number|positive"):
         book.apply_raw([("99", "5"), (price, qty)], [])
-    assert make_book().bids() == book.bids()
-
-
-def test_levels_from_raw_reads_the_first_two_fields_of_longer_levels() -> None:
-    assert (lv("1.5", "2"),) == levels_from_raw([["1.5", "2", "0", "3"]])
-
-
-def test_decimal_cache_returns_the_same_object_for_the_same_text() -> None:
-    assert decimal_price("12345.67") is decimal_price("12345.67")
-    assert Decimal(0) == decimal_qty("0.000")
-    with pytest.raises(ValueError, match="positive"):
-        decimal_price("0.0")
+    assert make_book(engine).bids() == book.bids()
 
 
 @settings(max_examples=150, deadline=None)
-@given(book_ops)
+@given(ops=book_ops)
 def test_orderbook_equals_a_dict_model_after_any_snapshots_and_changes(
-    ops: list[tuple[str, list[tuple[str, str]], list[tuple[str, str]]]],
+    ops: list[tuple[str, list[tuple[str, str]], list[tuple[str, str]]]], engine: str
 ) -> None:
-    book = OrderBook()
+    book = OrderBook(engine=engine)
     model = ModelBook()
     for kind, bids, asks in ops:
         if kind == "snapshot":
@@ -168,3 +159,46 @@ def test_orderbook_equals_a_dict_model_after_any_snapshots_and_changes(
         assert (model.ask_levels() or [None])[0] == book.best_ask()
         assert (len(model.bids), len(model.asks)) == (book.bid_count, book.ask_count)
         assert not book.is_crossed()
+
+
+# Values the compiled engine cannot hold exactly: 19 decimals, 10**20, 24 characters.
+BEYOND_NATIVE = ["0.0000000000000000035", "100000000000000000000", "1.00000000000000000000001"]
+
+
+@pytest.mark.parametrize("text", BEYOND_NATIVE)
+def test_orderbook_takes_any_exact_decimal_moving_to_the_python_engine_if_needed(
+    engine: str, text: str
+) -> None:
+    book = OrderBook(depth_limit=3, engine=engine)
+    book.load_snapshot(
+        JsonLevels(b'[["0.000000000000000003","1"],["2e-18","2"],["1e-18","3"]]'),
+        JsonLevels(b"[]"),
+    )
+
+    book.apply(JsonLevels(f'[["{text}","7"]]'.encode()), JsonLevels(b"[]"))
+
+    assert "python" == book.engine
+    assert lv(text, "7") == book.best_bid()
+    assert [Decimal("3e-18"), Decimal("2e-18")] == [level.price for level in book.bids()[1:]]
+    assert Decimal("7") == book.bid_qty(Decimal(text))
+    # The Python engine keeps validating, all or nothing.
+    before = book.bids()
+    with pytest.raises(ValueError, match="positive"):
+        book.apply([lv("1e-18", "1"), BookLevel(Decimal("0"), Decimal("1"))], [])
+    assert before == book.bids()
+
+
+def test_orderbook_snapshot_beyond_the_native_engine_loads_whole(engine: str) -> None:
+    book = OrderBook(engine=engine)
+    book.load_snapshot(JsonLevels(b'[["1","1"]]'), JsonLevels(b'[["2","1"]]'))
+
+    book.load_snapshot([lv("0.0000000000000000001", "1"), lv("1", "2")], [lv("3", "1")])
+
+    assert [lv("1", "2"), lv("0.0000000000000000001", "1")] == book.bids()
+    assert [lv("3", "1")] == book.asks()
+
+
+def test_orderbook_refuses_an_unknown_engine(engine: str) -> None:
+    with pytest.raises(ValueError, match="engine must be"):
+        OrderBook(engine=engine + "-x")
+    assert engine == OrderBook(engine=engine).engine

@@ -138,3 +138,14 @@ def test_book_update_with_json_levels_round_trips_through_the_converter() -> Non
     data = unstructure(update)
     assert [["100.50", "2"]] == data["bids"]
     assert update == structure(json.loads(json.dumps(data)), BookUpdate)
+
+
+def test_levels_from_raw_reads_the_first_two_fields_of_longer_levels() -> None:
+    assert (BookLevel(Decimal("1.5"), Decimal(2)),) == levels_from_raw([["1.5", "2", "0", "3"]])
+
+
+def test_decimal_cache_returns_the_same_object_for_the_same_text() -> None:
+    assert decimal_price("12345.67") is decimal_price("12345.67")
+    assert Decimal(0) == decimal_qty("0.000")
+    with pytest.raises(ValueError, match="positive"):
+        decimal_price("0.0")
