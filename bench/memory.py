@@ -13,7 +13,7 @@ RSS is shown too, for information).
 RSS (``VmRSS`` from ``/proc/<pid>/status``) is sampled after a warm-up (every
 book valid, then ``--warmup`` seconds), every ``--every`` seconds, and at the
 end, with the number of price and quantity strings the book's interning
-caches hold (:func:`connector.book.orderbook.decimal_cache_statistics`; at most
+caches hold (:func:`connector.model.levels.decimal_cache_statistics`; at most
 ``2 * DECIMAL_CACHE_SIZE`` each) and the number of memory blocks Python has
 allocated (``sys.getallocatedblocks()``: live objects, whatever the allocator
 keeps in reserve). Prints a markdown table and rewrites the
