@@ -16,7 +16,10 @@ end, with the number of price and quantity strings the book's interning
 caches hold (:func:`connector.model.levels.decimal_cache_statistics`; at most
 ``2 * DECIMAL_CACHE_SIZE`` each) and the number of memory blocks Python has
 allocated (``sys.getallocatedblocks()``: live objects, whatever the allocator
-keeps in reserve). Prints a markdown table and rewrites the
+keeps in reserve), and the C heap glibc's malloc has in use and holds
+(:func:`malloc_kib`; Python objects over 512 bytes, buffers and C extensions
+live there, and the heap it holds does not shrink when a chunk is freed below
+its top, so RSS follows its high-water mark). Prints a markdown table and rewrites the
 "Memory" section of docs/benchmarks.md (between ``<!-- bench:memory -->``
 markers).
 
@@ -38,6 +41,7 @@ Usage: ``python bench/memory.py [--duration 600] [--every 60] [--warmup 10] [--n
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import platform
@@ -69,6 +73,33 @@ def rss_kib(pid: int | str = "self") -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd",
+            "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost",
+        )
+    ]  # fmt: skip
+
+
+def malloc_kib() -> tuple[int, int]:
+    """C heap of this process from glibc's ``mallinfo2()``, in KiB: (in use, held).
+
+    "In use" is what malloc has handed out and not had back (Python objects over
+    512 bytes, buffers, C extensions); "held" is that plus the free space malloc
+    keeps (its heap does not shrink below its highest live chunk). ``(-1, -1)``
+    where glibc has no ``mallinfo2`` (before 2.33, or not glibc).
+    """
+    try:
+        mallinfo2 = ctypes.CDLL(None).mallinfo2
+    except (AttributeError, OSError):
+        return -1, -1
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return (info.uordblks + info.hblkhd) // 1024, (info.arena + info.hblkhd) // 1024
 
 
 def write_section(name: str, title: str, body: str, doc: Path = DOC) -> None:
@@ -116,9 +147,10 @@ async def start_simulator(
     return process, urls
 
 
-Sample = tuple[float, int, int, int, int, int, int]
+Sample = tuple[float, int, int, int, int, int, int, tuple[int, int]]
 """Seconds since warm-up, connector RSS KiB, simulator RSS KiB, events consumed,
-interned price strings, interned quantity strings, Python memory blocks in use."""
+interned price strings, interned quantity strings, Python memory blocks in use,
+C heap KiB (in use, held)."""
 
 
 Probe = Callable[[float, Connector], None]
@@ -170,6 +202,7 @@ async def measure(
                         cache.prices,
                         cache.qtys,
                         sys.getallocatedblocks(),
+                        malloc_kib(),
                     )
                 )
                 if probe is not None:
@@ -310,13 +343,14 @@ def render(samples: list[Sample], duration: float, rate: float = 200.0) -> str:
     lines = [
         "| time since warm-up (s) | connector RSS (MiB) | change vs start (MiB) "
         "| events consumed | interned prices / qtys | Python blocks in use "
-        "| simulator process RSS (MiB) |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| C heap in use / held (MiB) | simulator process RSS (MiB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for seconds, kib, sim_kib, events, prices, qtys, blocks in samples:
+    for seconds, kib, sim_kib, events, prices, qtys, blocks, (used, held) in samples:
+        heap = "n/a" if used < 0 else f"{used / 1024:.1f} / {held / 1024:.1f}"
         lines.append(
             f"| {seconds:.0f} | {kib / 1024:.1f} | {(kib - first) / 1024:+.1f} | {events:,} "
-            f"| {prices:,} / {qtys:,} | {blocks:,} | {sim_kib / 1024:.1f} |"
+            f"| {prices:,} / {qtys:,} | {blocks:,} | {heap} | {sim_kib / 1024:.1f} |"
         )
     load = os.getloadavg()
     lines.append("")

@@ -13,7 +13,10 @@ The engine interface (every method is also on ``NativeBook``):
 * ``apply_json(bids, asks)`` / ``load_json(bids, asks)``: change / replace the
   book from the venue's JSON level arrays, raw bytes such as
   ``b'[["61800.2","0.5"],["61800.1","0"]]'`` (a level may have more than two
-  elements, as OKX's four; only the first two, both JSON strings, are read).
+  elements, as OKX's four; only the first two, both JSON strings, are read,
+  and the others may be any JSON value). A string with an escape (``\\u0031``)
+  is refused: venues never escape numbers, and the compiled engine reads the
+  text in place.
 * ``apply_pairs(bids, asks)`` / ``load_pairs(bids, asks)``: the same from
   sequences of ``(price, qty, ...)`` strings.
 * ``best(bid)``, ``levels(bid, n)``, ``qty(bid, price)``, ``count(bid)``,
