@@ -187,15 +187,10 @@ class BookKeeper:
                 return self._fail(
                     "sequencer applied a delta to a book that is not valid", decision, gap=True
                 )
-            book = self._book
-            try:
-                book.apply(delta.bids, delta.asks)
-            except ValueError as exc:
-                return self._malformed(exc, decision)
-            self._deltas_applied += 1
-            failed = self._check(delta, decision)
+            failed = self._apply(delta, decision)
             if failed is not None:
                 return failed
+            book = self._book
             self._seq = delta.seq
             update = BookUpdate(
                 venue=self.venue,
@@ -258,12 +253,7 @@ class BookKeeper:
         ts_event_ns = snapshot.ts_event_ns
         ts_recv_ns = snapshot.ts_recv_ns
         for delta in sequencer.drain():
-            try:
-                book.apply(delta.bids, delta.asks)
-            except ValueError as exc:
-                return self._malformed(exc, decision)
-            self._deltas_applied += 1
-            failed = self._check(delta, decision)
+            failed = self._apply(delta, decision)
             if failed is not None:
                 return failed
             seq = delta.seq
@@ -295,6 +285,15 @@ class BookKeeper:
         return self._fail(reason, Resync(reason))
 
     # -- internals -----------------------------------------------------------
+
+    def _apply(self, delta: BookDelta, decision: Decision) -> KeeperResult | None:
+        """Apply ``delta`` to the book and check it: the failure to report, or ``None``."""
+        try:
+            self._book.apply(delta.bids, delta.asks)
+        except ValueError as exc:
+            return self._malformed(exc, decision)
+        self._deltas_applied += 1
+        return self._check(delta, decision)
 
     def _check(self, update: BookSnapshot | BookDelta, decision: Decision) -> KeeperResult | None:
         """After applying ``update``: the failure to report, or ``None`` if the book is right.

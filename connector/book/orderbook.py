@@ -109,12 +109,9 @@ class OrderBook:
                 the book is unchanged.
         """
         if type(bids) is JsonLevels and type(asks) is JsonLevels:
-            try:
-                self._engine.load_json(bids.text, asks.text)
-                return
-            except PrecisionError:
-                pass
-        self._pairs(_texts(bids), _texts(asks), load=True)
+            self._put("load_json", bids.text, asks.text)
+        else:
+            self._put("load_pairs", _texts(bids), _texts(asks))
 
     def apply(self, bids: Sequence[BookLevel], asks: Sequence[BookLevel]) -> None:
         """Apply changed levels: qty 0 removes a level (absent: no-op), else sets it.
@@ -123,12 +120,10 @@ class OrderBook:
             ValueError: a level is not valid; the book is unchanged.
         """
         if type(bids) is JsonLevels and type(asks) is JsonLevels:
-            try:  # the hot path: the venue's JSON straight into the engine
-                self._engine.apply_json(bids.text, asks.text)
-                return
-            except PrecisionError:
-                pass
-        self._pairs(_texts(bids), _texts(asks), load=False)
+            # The hot path: the venue's JSON text straight into the engine.
+            self._put("apply_json", bids.text, asks.text)
+        else:
+            self._put("apply_pairs", _texts(bids), _texts(asks))
 
     def apply_raw(self, bids: Sequence[Sequence[str]], asks: Sequence[Sequence[str]]) -> None:
         """Apply changed levels given as the venue's ``(price, qty)`` strings.
@@ -136,7 +131,7 @@ class OrderBook:
         Raises:
             ValueError: a level is not valid; the book is unchanged.
         """
-        self._pairs(bids, asks, load=False)
+        self._put("apply_pairs", bids, asks)
 
     def load_snapshot_raw(
         self, bids: Sequence[Sequence[str]], asks: Sequence[Sequence[str]]
@@ -146,28 +141,20 @@ class OrderBook:
         Raises:
             ValueError: a level is not valid; the book is unchanged.
         """
-        self._pairs(bids, asks, load=True)
+        self._put("load_pairs", bids, asks)
 
     def clear(self) -> None:
         """Remove every level."""
         self._engine.clear()
 
-    def _pairs(
-        self, bids: Sequence[Sequence[str]], asks: Sequence[Sequence[str]], *, load: bool
-    ) -> None:
+    def _put(self, change: str, bids: object, asks: object) -> None:
+        """``engine.<change>(bids, asks)``; a value the compiled engine cannot hold
+        moves the book to the Python engine first, which then takes the change."""
         try:
-            self._put_pairs(bids, asks, load=load)
+            getattr(self._engine, change)(bids, asks)
         except PrecisionError:
             self._to_python()
-            self._put_pairs(bids, asks, load=load)
-
-    def _put_pairs(
-        self, bids: Sequence[Sequence[str]], asks: Sequence[Sequence[str]], *, load: bool
-    ) -> None:
-        if load:
-            self._engine.load_pairs(bids, asks)
-        else:
-            self._engine.apply_pairs(bids, asks)
+            getattr(self._engine, change)(bids, asks)
 
     def _to_python(self) -> None:
         """Move the levels to the Python engine (it holds any decimal exactly)."""

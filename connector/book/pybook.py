@@ -117,13 +117,6 @@ class _Side:
         # exact, where unary minus would round to the context).
         self.heap: list[Decimal] = []
 
-    def load(self, levels: list[tuple[Decimal, bool, TextLevel]]) -> None:
-        self.levels = {}
-        self.keys = []
-        self.pending = []
-        self.heap = []
-        self.apply(levels)
-
     def apply(self, levels: list[tuple[Decimal, bool, TextLevel]]) -> None:
         book = self.levels
         pending = self.pending
@@ -232,26 +225,29 @@ class PyBook:
     def apply_pairs(
         self, bids: Iterable[Sequence[object]], asks: Iterable[Sequence[object]]
     ) -> None:
-        bid_levels = _checked(bids)
-        ask_levels = _checked(asks)
-        self._bids.apply(bid_levels)
-        self._asks.apply(ask_levels)
-        self._trim()
+        self._change(_checked(bids), _checked(asks), load=False)
 
     def load_pairs(
         self, bids: Iterable[Sequence[object]], asks: Iterable[Sequence[object]]
     ) -> None:
-        bid_levels = _checked(bids)
-        ask_levels = _checked(asks)
-        self._bids.load(bid_levels)
-        self._asks.load(ask_levels)
-        self._trim()
+        self._change(_checked(bids), _checked(asks), load=True)
 
     def clear(self) -> None:
         self._bids = _Side(bid=True)
         self._asks = _Side(bid=False)
 
-    def _trim(self) -> None:
+    def _change(
+        self,
+        bids: list[tuple[Decimal, bool, TextLevel]],
+        asks: list[tuple[Decimal, bool, TextLevel]],
+        *,
+        load: bool,
+    ) -> None:
+        """Levels checked already (nothing can fail from here on)."""
+        if load:
+            self.clear()
+        self._bids.apply(bids)
+        self._asks.apply(asks)
         if self.depth_limit is not None:
             self._bids.trim(self.depth_limit)
             self._asks.trim(self.depth_limit)
