@@ -52,7 +52,7 @@ from connector.logs import configure_logging
 from connector.model import BookUpdate, Instrument, Market
 from connector.venues.common import SymbolMap
 from connector.venues.feed import VenueFeed
-from connector.venues.registry import adapter_for
+from connector.venues.registry import driver_for
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -113,7 +113,7 @@ async def _simulator(nursery: trio.Nursery, rate: int) -> tuple[trio.Process, di
 
 async def measure(rate: int, seconds: float, warmup: float) -> Step:
     """Stream ``rate`` changes/s for ``warmup + seconds``; latencies of the last ``seconds``."""
-    adapter = adapter_for("binance")
+    adapter = driver_for("binance").market_data
     bus = Bus()
     symbols = SymbolMap("binance", resolver=adapter.guess_instrument)
     send_resync, receive_resync = trio.open_memory_channel[Instrument](16)

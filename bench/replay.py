@@ -75,7 +75,7 @@ from connector.logs import configure_logging
 from connector.model import BookUpdate, Market
 from connector.venues.common import SymbolMap
 from connector.venues.feed import VenueFeed
-from connector.venues.registry import adapter_for
+from connector.venues.registry import driver_for
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -135,7 +135,7 @@ class Pipeline:
     def __init__(self, *, buffer: int = 1024) -> None:
         self.bus = Bus()
         self.sub = self.bus.subscribe("orderbook.>", buffer=buffer, overflow=Overflow.DROP_OLDEST)
-        adapter = adapter_for("binance")
+        adapter = driver_for("binance").market_data
         symbols = SymbolMap("binance", resolver=adapter.guess_instrument)
         self.adapter = adapter
         self.feed = VenueFeed(adapter, symbols, self.bus.publish, snapshot_depth=10)

@@ -41,7 +41,8 @@ from connector.supervision import (
     SupervisorSnapshot,
     render_tree,
 )
-from connector.venues.registry import adapter_for
+from connector.venues.driver import VenueDriver
+from connector.venues.registry import driver_for
 from connector.venues.session import VenueSession
 
 __all__ = ["Connector", "ConnectorStatus", "SimulatorService"]
@@ -137,17 +138,17 @@ class Connector:
         venues = {name: vc for name, vc in self._config.venues.items() if vc.enabled}
         sim_venues = [name for name, vc in venues.items() if vc.endpoint == "sim"]
         self._sim = SimulatorService(self._config.sim, sim_venues) if sim_venues else None
-        self._sessions = {
-            name: VenueSession(
-                adapter_for(name, vc.book_depth),
+        self._sessions = {}
+        for name, vc in venues.items():
+            driver = driver_for(name, vc.book_depth)
+            self._sessions[name] = VenueSession(
+                driver,
                 symbols=vc.symbols,
                 channels=vc.channels,
                 bus=self._bus,
-                urls=functools.partial(self._urls, vc),
+                urls=functools.partial(self._urls, vc, driver),
                 stale_after=stale_after,
             )
-            for name, vc in venues.items()
-        }
         self._health = HealthMonitor(self._bus, list(venues))
         self._aggregator = Aggregator(self._bus, self._book_state)
         self._root = Supervisor(
@@ -181,13 +182,13 @@ class Connector:
             )
         return children
 
-    def _urls(self, venue: VenueConfig) -> Mapping[str, str]:
+    def _urls(self, venue: VenueConfig, driver: VenueDriver) -> Mapping[str, str]:
         if venue.endpoint == "sim":
             assert self._sim is not None
             return self._sim.urls.get(venue.name, {})
         if venue.endpoint == "custom":
             return venue.urls
-        return adapter_for(venue.name).endpoints(venue.endpoint)
+        return driver.rest.endpoints(venue.endpoint)
 
     def _book_state(self, venue: str, symbol: Symbol) -> tuple[OrderBook, BookState] | None:
         session = self._sessions.get(venue)
@@ -202,8 +203,9 @@ class Connector:
         stack = contextlib.AsyncExitStack()
         if self._record_path is not None:
             self._capture = stack.enter_context(CaptureWriter(self._record_path))
-            for session in self._sessions.values():
-                session.capture = self._capture
+        for session in self._sessions.values():
+            session.context.capture = self._capture
+            stack.push_async_callback(session.context.aclose)
         nursery = await stack.enter_async_context(trio.open_nursery())
         try:
             await nursery.start(self._root.run)

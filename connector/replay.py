@@ -19,7 +19,7 @@ from connector.errors import ConnectorError
 from connector.model import BookLevel, BookUpdate, Instrument, Market, Quote, Ticker, Trade
 from connector.venues.common import SymbolMap
 from connector.venues.feed import VenueFeed
-from connector.venues.registry import VENUES, adapter_for
+from connector.venues.registry import VENUES, driver_for
 
 __all__ = ["Replayer", "replay_file"]
 
@@ -56,7 +56,7 @@ class Replayer:
     def feed(self, venue: str) -> VenueFeed:
         feed = self.feeds.get(venue)
         if feed is None:
-            adapter = adapter_for(venue)
+            adapter = driver_for(venue).market_data
             symbols = SymbolMap(venue, resolver=adapter.guess_instrument)
             feed = self.feeds[venue] = VenueFeed(
                 adapter, symbols, self._publish, snapshot_depth=self.depth

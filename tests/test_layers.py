@@ -1,9 +1,13 @@
 """The import layering the design promises, checked by walking the source (AST).
 
+- Every module of ``connector/`` has a rank (:data:`LAYERS`, design.md section 2)
+  and imports only modules of its own rank or below; a module the table does not
+  place fails the test, so a new module must be given its layer.
 - Sans-I/O and model modules reach no trio, httpx, time, random, trio_websocket,
   hypercorn or socket, however indirectly.
-- The simulator never imports the client-side venue code (``connector.venues``),
-  so a misunderstanding of a protocol cannot hide in both.
+- The simulator imports nothing of connector but ``connector.model``,
+  ``connector.errors`` and itself: it never sees client-side code (venues, net,
+  book, bus, oms...), so a misunderstanding of a protocol cannot hide in both.
 - ``connector.model`` and ``connector.errors`` import nothing else from connector.
 
 Imports under ``if TYPE_CHECKING:`` and ``from __future__`` are exempt. Importing
@@ -16,6 +20,7 @@ globs, so a new venue or module is covered without editing this file.
 from __future__ import annotations
 
 import ast
+import fnmatch
 from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -75,6 +80,18 @@ class ImportGraph:
                     found.update(self._expand(name))
             self._cache[module] = tuple(sorted(found))
         return self._cache[module]
+
+    def direct_imports(self, module: str) -> tuple[str, ...]:
+        """Modules of the package ``module`` names in its imports (no parent packages)."""
+        path = self.path_of(module)
+        if path is None:
+            return ()
+        found: set[str] = set()
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for name, _ in _runtime_imports(tree, module, path.name == "__init__.py"):
+            if self.is_module(name) and name != self.package:
+                found.add(name)
+        return tuple(sorted(found))
 
     def _expand(self, name: str) -> Iterator[str]:
         """``name`` and the subpackages Python runs to import it (not the top package)."""
@@ -177,38 +194,97 @@ def _runtime_imports(tree: ast.AST, module: str, is_package: bool) -> Iterator[t
 GRAPH = ImportGraph(ROOT, PACKAGE)
 
 
-def _modules(patterns: Iterable[str], *, exclude_names: Iterable[str] = ()) -> list[str]:
-    excluded = set(exclude_names)
-    paths: set[Path] = set()
-    for pattern in patterns:
-        paths.update(p for p in ROOT.glob(pattern) if p.is_file() and p.name not in excluded)
-    return sorted(GRAPH.module_of(p) for p in paths)
+LAYERS: tuple[tuple[str, int, bool], ...] = (
+    # (module pattern, rank, sans-I/O); the first matching pattern places a module.
+    # 8 people: the command line, public test helpers
+    ("connector.__main__", 8, False),
+    ("connector.cli", 8, False),
+    ("connector.cli.*", 8, False),
+    ("connector.views", 8, False),
+    ("connector.testing", 8, False),
+    ("connector.testing.*", 8, False),
+    # 7 the facade: wiring and public API
+    ("connector.connector", 7, False),
+    # 6 services above the venues, and the simulator (a program of its own)
+    ("connector.aggregator", 6, False),
+    ("connector.replay", 6, False),
+    ("connector.health", 6, False),
+    ("connector.health.breaker", 2, True),
+    ("connector.health.*", 6, False),
+    ("connector.oms.service", 6, False),
+    ("connector.account.service", 6, False),
+    ("connector.risk.service", 6, False),
+    ("connector.store.*", 6, False),
+    ("connector.metrics.*", 6, False),
+    ("connector.sim.engine", 6, True),
+    ("connector.sim.flow", 6, True),
+    ("connector.sim", 6, False),
+    ("connector.sim.*", 6, False),
+    # 5 venue-level trio: context, sessions, a venue's services
+    ("connector.venues.session", 5, False),
+    ("connector.venues.context", 5, False),
+    ("connector.venues.*.service", 5, False),
+    # 4 network edge: trio I/O, venue-agnostic, no bus
+    ("connector.net", 4, False),
+    ("connector.net.*", 4, False),
+    # 3 venue wire code, sans-I/O: bytes in, decisions out
+    ("connector.venues", 3, True),
+    ("connector.venues.*", 3, True),
+    # 2 pure logic
+    ("connector.book", 2, True),
+    ("connector.book.*", 2, True),
+    ("connector.oms.*", 2, True),
+    ("connector.account.*", 2, True),
+    ("connector.risk.*", 2, True),
+    # 1 primitives and configuration values
+    ("connector.bus", 1, False),
+    ("connector.supervision", 1, False),
+    ("connector.supervision.*", 1, False),
+    ("connector.config", 1, False),
+    ("connector.config.*", 1, False),
+    ("connector.logs", 1, False),
+    ("connector.capture", 1, False),
+    ("connector._groups", 1, False),
+    # 0 frozen values
+    ("connector.model", 0, True),
+    ("connector.model.*", 0, True),
+    ("connector.errors", 0, True),
+    ("connector._version", 0, True),
+)
+"""The layers of design.md section 2, lowest rank at the bottom."""
+
+SIM_MAY_IMPORT = ("connector.model", "connector.errors", "connector.sim")
+
+NEVER: tuple[tuple[str, str, str], ...] = (
+    # (importer pattern, imported pattern, why) beyond the ranks
+    ("connector.net*", "connector.bus", "the network edge reports through callbacks"),
+    ("connector.book*", "connector.venues*", "books know no venue"),
+)
 
 
-def sans_io_modules() -> list[str]:
-    """Every model and sans-I/O module that exists now (new venues included)."""
+def layer_of(module: str) -> tuple[int, bool] | None:
+    """``(rank, sans_io)`` of a module, or ``None`` when no pattern places it."""
+    for pattern, rank, sans_io in LAYERS:
+        if fnmatch.fnmatchcase(module, pattern):
+            return rank, sans_io
+    return None
+
+
+def all_modules() -> list[str]:
+    """Every module of the package but the top-level facade ``connector/__init__.py``."""
     return sorted(
-        {
-            *_modules(["model/**/*.py"]),
-            *_modules(["venues/**/*.py"], exclude_names=["session.py"]),
-            *_modules(
-                [
-                    "book/orderbook.py",
-                    "book/pybook.py",
-                    "book/keeper.py",
-                    "sim/engine.py",
-                    "sim/flow.py",
-                    "oms/state.py",
-                    "risk/checks.py",
-                ]
-            ),
-        }
+        GRAPH.module_of(p) for p in ROOT.rglob("*.py") if p.is_file() and p != ROOT / "__init__.py"
     )
 
 
-SANS_IO = sans_io_modules()
-SIM = _modules(["sim/**/*.py"])
-MODEL_AND_ERRORS = _modules(["model/**/*.py", "errors.py"])
+ALL = all_modules()
+SANS_IO = sorted(m for m in ALL if (layer_of(m) or (0, False))[1])
+SIM = sorted(m for m in ALL if m == "connector.sim" or m.startswith("connector.sim."))
+MODEL_AND_ERRORS = sorted(
+    m
+    for m in ALL
+    if m in ("connector.model", "connector.errors") or m.startswith("connector.model.")
+)
 
 
 def test_module_discovery_finds_the_layers() -> None:
@@ -216,19 +292,52 @@ def test_module_discovery_finds_the_layers() -> None:
         "connector.model",
         "connector.model.symbols",
         "connector.model.convert",
+        "connector.book.sequencing",
         "connector.venues.common",
         "connector.venues.feed",
-        "connector.venues.adapter",
-        "connector.venues.adapter_common",
+        "connector.venues.driver",
+        "connector.venues.driver_common",
         "connector.venues.registry",
-        "connector.venues.binance.adapter",
+        "connector.venues.binance.market_data",
+        "connector.venues.binance.rest",
         "connector.book.orderbook",
         "connector.sim.engine",
         "connector.sim.flow",
     } <= set(SANS_IO)
-    assert not [m for m in SANS_IO if m.endswith(".session")]
+    assert not [m for m in SANS_IO if m.endswith((".session", ".context"))]
     assert "connector.sim" in SIM
     assert "connector.errors" in MODEL_AND_ERRORS
+
+
+@pytest.mark.parametrize("module", ALL)
+def test_every_module_has_a_layer(module: str) -> None:
+    assert layer_of(module) is not None, f"{module}: give it a rank in LAYERS (design.md 2)"
+
+
+@pytest.mark.parametrize("module", ALL)
+def test_module_imports_only_its_own_rank_or_below(module: str) -> None:
+    placed = layer_of(module)
+    assert placed is not None
+    upward = [
+        f"{name} (rank {layer[0]})"
+        for name in GRAPH.direct_imports(module)
+        if (layer := layer_of(name)) is not None and layer[0] > placed[0]
+    ]
+
+    assert [] == upward, f"{module} (rank {placed[0]}) imports upward"
+
+
+@pytest.mark.parametrize("module", ALL)
+def test_module_breaks_no_never_rule(module: str) -> None:
+    broken = [
+        f"{name}: {why}"
+        for importer, imported, why in NEVER
+        if fnmatch.fnmatchcase(module, importer)
+        for name in GRAPH.direct_imports(module)
+        if fnmatch.fnmatchcase(name, imported)
+    ]
+
+    assert [] == broken, f"{module} imports what it must not"
 
 
 @pytest.mark.parametrize("module", SANS_IO)
@@ -239,10 +348,16 @@ def test_sans_io_module_reaches_no_io_library(module: str) -> None:
 
 
 @pytest.mark.parametrize("module", SIM)
-def test_simulator_never_imports_client_venue_code(module: str) -> None:
-    chain = GRAPH.find_path(module, prefix="connector.venues")
+def test_simulator_imports_no_client_code(module: str) -> None:
+    client = [
+        name
+        for name in GRAPH.direct_imports(module)
+        if name.split(".")[0] == PACKAGE
+        and name != PACKAGE
+        and not any(name == a or name.startswith(a + ".") for a in SIM_MAY_IMPORT)
+    ]
 
-    assert chain is None, f"{module} imports venue code: {' -> '.join(chain or [])}"
+    assert [] == client, f"{module} imports client-side code"
 
 
 @pytest.mark.parametrize("module", MODEL_AND_ERRORS)

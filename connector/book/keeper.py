@@ -3,7 +3,7 @@
 Pure state machine (sans-I/O). The market-data session feeds it the venue's
 snapshots and deltas, publishes :attr:`KeeperResult.update` on
 ``orderbook.{venue}.{symbol}``, logs :attr:`KeeperResult.decision` when it is not
-:class:`~connector.venues.common.Apply`, and fetches a snapshot (Binance: a
+:class:`~connector.book.sequencing.Apply`, and fetches a snapshot (Binance: a
 rate-limited REST request) or resubscribes (Bybit, OKX) when
 :attr:`KeeperResult.need_snapshot` is set.
 
@@ -27,6 +27,7 @@ from typing import NamedTuple
 import attrs
 
 from connector.book.orderbook import OrderBook
+from connector.book.sequencing import APPLY, Apply, Decision, Drop, Resync, Sequencer
 from connector.model import (
     BookDelta,
     BookSnapshot,
@@ -36,7 +37,6 @@ from connector.model import (
     Market,
     Symbol,
 )
-from connector.venues.common import APPLY, Apply, Decision, Drop, Resync, Sequencer
 
 __all__ = ["BookKeeper", "KeeperResult", "KeeperStatistics"]
 

@@ -1,10 +1,12 @@
 """Clock sync per venue: offset of the venue's clock from ours.
 
-Each sample is one server-time request: we note our wall clock when sending
-(``t0``) and receiving (``t1``); the venue's time is assumed to be read at the
-midpoint, so ``offset = server - (t0 + t1) / 2``. The estimate is the median
-offset of the recent samples with the lowest round trips, which shrugs off a
-request that sat in a queue.
+Each sample is one server-time request over the venue's warm REST client: we
+note our wall clock when the request's bytes go out (``t0``) and when the
+answer's headers arrive (``t1``), so a TCP/TLS handshake never lands inside the
+round trip; the venue's time is assumed to be read at the midpoint, so
+``offset = server - (t0 + t1) / 2``. The estimate is the median offset of the
+recent samples with the lowest round trips, which shrugs off a request that sat
+in a queue.
 """
 
 from __future__ import annotations
@@ -18,9 +20,18 @@ import attrs
 import structlog
 import trio
 
-__all__ = ["ClockEstimate", "ClockEstimator", "ClockSync"]
+__all__ = ["ClockEstimate", "ClockEstimator", "ClockSample", "ClockSync"]
 
 log = structlog.get_logger(__name__)
+
+
+@attrs.frozen(kw_only=True)
+class ClockSample:
+    """One server-time reading: our send time, the venue's time, our receive time (ns)."""
+
+    sent_ns: int
+    server_ns: int
+    received_ns: int
 
 
 @attrs.frozen(kw_only=True)
@@ -69,21 +80,22 @@ class ClockSync:
 
     Args:
         venue: For logs.
-        fetch_server_time_ns: Does one server-time request; returns the venue's time in ns.
+        fetch_sample: Does one server-time request; returns when it went out, the
+            venue's time and when the answer came back.
         interval: Seconds between refreshes.
     """
 
     def __init__(
         self,
         venue: str,
-        fetch_server_time_ns: Callable[[], Awaitable[int]],
+        fetch_sample: Callable[[], Awaitable[ClockSample]],
         *,
         interval: float = 60.0,
         samples: int = 3,
         wall_clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.venue = venue
-        self._fetch = fetch_server_time_ns
+        self._fetch = fetch_sample
         self._interval = interval
         self._initial = samples
         self._now = wall_clock_ns
@@ -109,9 +121,8 @@ class ClockSync:
 
     async def sample(self) -> None:
         """One server-time request, recorded."""
-        sent = self._now()
-        server = await self._fetch()
-        self._estimator.add(sent, server, self._now())
+        got = await self._fetch()
+        self._estimator.add(got.sent_ns, got.server_ns, got.received_ns)
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         for _ in range(self._initial):

@@ -25,7 +25,7 @@ from connector.errors import (
     RequestTimeout,
     ServiceUnavailable,
 )
-from connector.net.ratelimit import RateLimiter, retry_after_seconds
+from connector.net.ratelimit import Lane, RateLimiter, retry_after_seconds
 
 __all__ = ["ErrorMapper", "ResponseObserver", "RestClient", "RestResponse"]
 
@@ -34,7 +34,13 @@ log = structlog.get_logger(__name__)
 
 @attrs.frozen(kw_only=True)
 class RestResponse:
-    """A response the venue did not mark as an error."""
+    """A response the venue did not mark as an error.
+
+    ``sent_ns`` and ``received_ns`` are our wall clock when the request's first
+    byte was written and when the response headers were read: on a fresh
+    connection the TCP and TLS handshakes come before ``sent_ns``, so clock
+    sync measures the venue's round trip alone.
+    """
 
     status: int
     url: str
@@ -52,7 +58,7 @@ ResponseObserver = Callable[[RestResponse], None]
 
 
 class RestClient:
-    """One venue market's REST base URL.
+    """One REST host: a long-lived httpx client (its connections stay warm).
 
     Args:
         venue: For errors and logs.
@@ -104,35 +110,45 @@ class RestClient:
         method: str,
         path: str,
         *,
-        params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, str | int] | str | None = None,
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         weights: Mapping[str, float] | None = None,
+        lane: Lane = Lane.DEFAULT,
     ) -> RestResponse:
-        """Send one request after acquiring ``weights`` from the limiter.
+        """Send one request after acquiring ``weights`` from the limiter in ``lane``.
+
+        ``params`` may be a ready query string (a signed request's, sent as is).
 
         Raises:
             RequestTimeout, ConnectionLost, ServiceUnavailable, RateLimited,
             IpBanned, or whatever the venue's error mapper returns.
         """
         if self._limiter is not None and weights:
-            await self._limiter.acquire(weights)
-        sent = time.time_ns()
+            await self._limiter.acquire(weights, lane)
+        times = _WireTimes(time.time_ns())
+        url = path if not isinstance(params, str) or not params else f"{path}?{params}"
+        query = None if isinstance(params, str) else params or None
         try:
             reply = await self._client.request(
-                method, path, params=params or None, content=content, headers=headers
+                method,
+                url,
+                params=query,
+                content=content,
+                headers=headers,
+                extensions={"trace": times.trace},
             )
         except httpx.TimeoutException as exc:
             raise RequestTimeout(f"{self.venue}: {method} {path} timed out") from exc
         except httpx.TransportError as exc:
             raise ConnectionLost(f"{self.venue}: {method} {path} failed: {exc!r}") from exc
-        received = time.time_ns()
+        received = times.received or time.time_ns()
         response = RestResponse(
             status=reply.status_code,
             url=str(reply.url),
             headers=dict(reply.headers),
             body=reply.content,
-            sent_ns=sent,
+            sent_ns=times.sent,
             received_ns=received,
         )
         if self._limiter is not None:
@@ -159,3 +175,23 @@ class RestClient:
         if status >= 400:
             text = response.body[:200].decode("utf-8", "replace")
             raise ExchangeRejected(status, text, venue=self.venue)
+
+
+class _WireTimes:
+    """When a request's bytes went out and its answer came back (httpcore trace events).
+
+    Transports that send no trace events (test transports) leave the times
+    taken around the whole call.
+    """
+
+    __slots__ = ("received", "sent")
+
+    def __init__(self, sent: int) -> None:
+        self.sent = sent
+        self.received = 0
+
+    async def trace(self, event: str, info: Mapping[str, object]) -> None:
+        if event.endswith("send_request_headers.started"):
+            self.sent = time.time_ns()
+        elif event.endswith("receive_response_headers.complete"):
+            self.received = time.time_ns()

@@ -6,7 +6,15 @@ The venue's answers correct the local picture: a header such as
 ``X-MBX-USED-WEIGHT-1M`` or ``X-Bapi-Limit-Status`` resets a bucket's level, a
 429 pauses the venue for ``Retry-After`` seconds, and a Binance 418 bans it:
 every REST request to the venue fails fast with :class:`IpBanned` until the ban
-ends. This is a plain shared object, not a task (design.md section 3).
+ends. This is a plain shared object, not a task (design.md section 3): one per
+REST host, shared by every market the host serves (Bybit and OKX serve spot and
+derivatives from one host, so a 429 pauses both).
+
+Priority lanes: callers wait in :class:`Lane` order, then first come first
+served within a lane, so an order request waiting for tokens goes ahead of a
+queued book snapshot or instrument list. Order-count limits (Binance
+``X-MBX-ORDER-COUNT-*``) are more named buckets that only order requests draw
+from.
 
 Per-endpoint limits: a venue whose header reports the endpoint that answered
 (Bybit's ``X-Bapi-Limit-Status``) names its endpoint buckets with the
@@ -17,6 +25,8 @@ request drew from, never to the venue-wide buckets it also drew from.
 
 from __future__ import annotations
 
+import enum
+import itertools
 import math
 from collections.abc import Callable, Collection, Mapping
 
@@ -30,6 +40,7 @@ __all__ = [
     "ENDPOINT",
     "ENDPOINT_PREFIX",
     "HeaderParser",
+    "Lane",
     "LimiterStatistics",
     "RateLimiter",
     "TokenBucket",
@@ -51,6 +62,17 @@ ENDPOINT = "endpoint"
 ENDPOINT_PREFIX = "endpoint:"
 """Names of per-endpoint buckets start with this (``"endpoint:time"``); other
 buckets (``"ip"``, ``"weight"``) are shared by many endpoints."""
+
+
+class Lane(enum.IntEnum):
+    """A request's priority at the limiter: lower values go first."""
+
+    ORDER = 0
+    """Placing, amending and cancelling orders."""
+    DEFAULT = 1
+    """Queries: order status, balances, server time."""
+    BULK = 2
+    """Book snapshots and instrument lists."""
 
 
 @attrs.define
@@ -90,19 +112,23 @@ class TokenBucket:
 
 @attrs.frozen(kw_only=True)
 class LimiterStatistics:
+    """A snapshot of one limiter: counters, pause and ban, tokens left per bucket."""
+
     venue: str
     acquired: int
     waited_seconds: float
     rate_limited: int
     banned_until: float | None
+    paused_until: float | None
+    waiting: int
     tokens: Mapping[str, float]
 
 
 class RateLimiter:
-    """The rate limits of one venue, shared by all its REST callers.
+    """The rate limits of one REST host, shared by all its callers.
 
     Args:
-        venue: Name for errors and logs.
+        venue: Name for errors and logs (the venue, and the host when it has several).
         buckets: Named buckets; a request names the ones it draws from.
         header_parser: Venue-specific reading of limit headers.
         max_wait: Longest a caller waits for tokens or a ``Retry-After`` pause
@@ -126,37 +152,63 @@ class RateLimiter:
         self._acquired = 0
         self._waited = 0.0
         self._limited = 0
-        self._lock = trio.Lock()
+        self._tickets = itertools.count()
+        self._queue: list[tuple[Lane, int]] = []
+        self._changed = trio.Event()
 
-    async def acquire(self, weights: Mapping[str, float]) -> None:
+    async def acquire(self, weights: Mapping[str, float], lane: Lane = Lane.DEFAULT) -> None:
         """Wait until every named bucket has its weight, then take it.
+
+        Waiters are served by lane, then in arrival order; a higher-priority
+        arrival overtakes a caller that is already waiting for tokens.
 
         Raises:
             IpBanned: during a ban (at once, without waiting).
             RateLimited: when the wait would exceed ``max_wait``.
         """
-        async with self._lock:  # first come, first served
-            now = trio.current_time()
-            self._check_ban(now)
-            wait = max(
-                [self._paused_until - now]
-                + [self._bucket(name).wait_time(w, now) for name, w in weights.items()]
-            )
-            if wait > self._max_wait:
-                self._limited += 1
-                raise RateLimited(
-                    f"{self.venue}: rate limit needs a {wait:.1f} s wait (max {self._max_wait} s)",
-                    retry_after=wait,
-                    venue=self.venue,
-                )
-            if wait > 0:
-                self._waited += wait
-                await trio.sleep(wait)
+        ticket = (lane, next(self._tickets))
+        self._enqueue(ticket)
+        try:
+            while True:
+                if min(self._queue) != ticket:
+                    await self._changed.wait()
+                    continue
                 now = trio.current_time()
                 self._check_ban(now)
-            for name, weight in weights.items():
-                self._bucket(name).take(weight, now)
-            self._acquired += 1
+                wait = max(
+                    [self._paused_until - now]
+                    + [self._bucket(name).wait_time(w, now) for name, w in weights.items()]
+                )
+                if wait > self._max_wait:
+                    self._limited += 1
+                    raise RateLimited(
+                        f"{self.venue}: rate limit needs a {wait:.1f} s wait "
+                        f"(max {self._max_wait} s)",
+                        retry_after=wait,
+                        venue=self.venue,
+                    )
+                if wait <= 0:
+                    for name, weight in weights.items():
+                        self._bucket(name).take(weight, now)
+                    self._acquired += 1
+                    return
+                started = now
+                with trio.move_on_after(wait):
+                    await self._changed.wait()  # an overtaking arrival, a pause, a ban
+                self._waited += trio.current_time() - started
+        finally:
+            self._queue.remove(ticket)
+            self._notify()
+
+    def _enqueue(self, ticket: tuple[Lane, int]) -> None:
+        overtakes = bool(self._queue) and ticket < min(self._queue)
+        self._queue.append(ticket)
+        if overtakes:
+            self._notify()
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = trio.Event()
 
     def on_response(
         self, status: int, headers: Mapping[str, str], buckets: Collection[str] = ()
@@ -191,12 +243,14 @@ class RateLimiter:
         """Hold every request for ``seconds`` (a 429 or venue rate-limit code)."""
         self._limited += 1
         self._paused_until = max(self._paused_until, trio.current_time() + seconds)
+        self._notify()
         log.warning("ratelimit.paused", venue=self.venue, seconds=seconds)
 
     def ban(self, seconds: float) -> None:
         """Stop all REST to the venue for ``seconds`` (Binance 418)."""
         self._limited += 1
         self._banned_until = max(self._banned_until, trio.current_time() + seconds)
+        self._notify()
         log.error("ratelimit.banned", venue=self.venue, seconds=seconds)
 
     def banned_for(self) -> float:
@@ -215,6 +269,8 @@ class RateLimiter:
             waited_seconds=self._waited,
             rate_limited=self._limited,
             banned_until=self._banned_until if self._banned_until > now else None,
+            paused_until=self._paused_until if self._paused_until > now else None,
+            waiting=len(self._queue),
             tokens=tokens,
         )
 

@@ -1,36 +1,34 @@
-"""What every venue's sans-I/O code shares: sync decisions, the symbol map, helpers.
+"""What every venue's sans-I/O code shares: control messages, the symbol map, helpers.
 
-Sequencers decide, sessions act ("decide, don't act"): ``on_delta`` returns
-:class:`Apply`, :class:`Buffer`, :class:`Drop` or :class:`Resync` and the
-session carries the decision out and logs it. The helpers at the end read
-venue numbers and market codes the same way for every venue.
+The sequencing decisions (``Apply``, ``Drop``...) live in
+:mod:`connector.book.sequencing`. The helpers at the end read venue numbers and
+market codes the same way for every venue.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
 
 import attrs
 from msgspec import UNSET, UnsetType
 
 from connector.errors import ConfigError, UnknownInstrument
-from connector.model import BookDelta, BookSnapshot, Instrument, Market, Symbol, SymbolKind
-
-if TYPE_CHECKING:
-    from connector.book.orderbook import OrderBook
+from connector.model import (
+    BookDelta,
+    BookSnapshot,
+    Instrument,
+    Market,
+    Quote,
+    Symbol,
+    SymbolKind,
+    Ticker,
+    Trade,
+)
 
 __all__ = [
-    "APPLY",
-    "BUFFER",
-    "Apply",
-    "Buffer",
     "ControlMessage",
-    "Decision",
-    "Drop",
-    "Resync",
-    "Sequencer",
+    "MarketEvent",
     "SymbolCollision",
     "SymbolMap",
     "guess_split_instrument",
@@ -39,35 +37,6 @@ __all__ = [
     "parse_decimal",
     "placeholder_instrument",
 ]
-
-
-@attrs.frozen
-class Apply:
-    """Apply the update to the book."""
-
-
-@attrs.frozen
-class Buffer:
-    """Keep the update: the book is waiting for a snapshot it must chain to."""
-
-
-@attrs.frozen
-class Drop:
-    """Ignore the update (older than the book, or a harmless duplicate)."""
-
-    reason: str
-
-
-@attrs.frozen
-class Resync:
-    """The book cannot be trusted: invalidate it and fetch a fresh snapshot."""
-
-    reason: str
-
-
-APPLY = Apply()
-BUFFER = Buffer()
-Decision = Apply | Buffer | Drop | Resync
 
 
 @attrs.frozen(kw_only=True)
@@ -87,28 +56,8 @@ class ControlMessage:
     request_id: str | None = None
 
 
-class Sequencer(Protocol):
-    """One symbol's sequencing rule (design.md section 5), pure and per book.
-
-    Life: ``on_delta`` answers :data:`BUFFER` until a snapshot is loaded (the
-    sequencer holds those deltas itself, bounded); ``on_snapshot`` answers
-    :data:`APPLY` (load it, then apply :meth:`drain` in order) or :class:`Resync`
-    (the snapshot cannot be chained to; fetch another). After every applied
-    update the keeper calls :meth:`after_apply` (OKX checksum). :meth:`reset`
-    forgets everything, after a gap, a reconnect or an invalidation.
-    """
-
-    needs_rest_snapshot: bool
-
-    def on_snapshot(self, snapshot: BookSnapshot) -> Decision: ...
-
-    def on_delta(self, delta: BookDelta) -> Decision: ...
-
-    def drain(self) -> list[BookDelta]: ...
-
-    def after_apply(self, book: OrderBook, update: BookSnapshot | BookDelta) -> Decision: ...
-
-    def reset(self) -> None: ...
+MarketEvent = BookSnapshot | BookDelta | Trade | Ticker | Quote | ControlMessage
+"""What one decoded public frame may hold."""
 
 
 class SymbolCollision(ConfigError):

@@ -16,6 +16,7 @@ import structlog
 
 from connector.book.keeper import BookKeeper, KeeperResult
 from connector.book.orderbook import OrderBook
+from connector.book.sequencing import APPLY, BUFFER, Drop
 from connector.errors import ConnectorError, MalformedMessage
 from connector.model import (
     BookDelta,
@@ -28,8 +29,8 @@ from connector.model import (
     Ticker,
     Trade,
 )
-from connector.venues.adapter import VenueAdapter
-from connector.venues.common import APPLY, BUFFER, ControlMessage, Drop, SymbolMap
+from connector.venues.common import ControlMessage, SymbolMap
+from connector.venues.driver import MarketDataAdapter
 
 __all__ = ["FeedStatistics", "VenueFeed"]
 
@@ -64,7 +65,7 @@ class VenueFeed:
 
     def __init__(
         self,
-        adapter: VenueAdapter,
+        adapter: MarketDataAdapter,
         symbols: SymbolMap,
         publish: Publish,
         *,
@@ -205,7 +206,7 @@ class VenueFeed:
                     self.touch(key)
                 self._book_result(snap.market, snap.symbol, self.keeper(*key).on_snapshot(snap))
             elif cls is Trade or cls is Ticker or cls is Quote:
-                self._publish(self._topic(cls, event.symbol), event)  # type: ignore[attr-defined]
+                self._publish(self._topic(cls, event.symbol), event)  # type: ignore[union-attr]
             elif cls is ControlMessage:
                 self._control(event)  # type: ignore[arg-type]
 

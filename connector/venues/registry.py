@@ -1,26 +1,55 @@
-"""The venues connector knows, by name."""
+"""The venues connector knows, by name: a typed table of driver factories."""
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable, Mapping
 
 from connector.errors import ConfigError
-from connector.venues.adapter import VenueAdapter
+from connector.venues.binance.market_data import BinanceMarketData
+from connector.venues.binance.rest import BinanceRest
+from connector.venues.bybit.market_data import BybitMarketData
+from connector.venues.bybit.rest import BybitRest
+from connector.venues.driver import VenueDriver
+from connector.venues.okx.market_data import OkxMarketData
+from connector.venues.okx.rest import OkxRest
 
-__all__ = ["VENUES", "adapter_for"]
-
-VENUES = ("binance", "bybit", "okx")
+__all__ = ["DRIVERS", "VENUES", "driver_for"]
 
 
-def adapter_for(name: str, book_depth: int = 0) -> VenueAdapter:
-    """A new adapter of venue ``name`` (``connector.venues.<name>.adapter.new_adapter``).
+def _binance(book_depth: int) -> VenueDriver:
+    return VenueDriver(
+        name="binance", rest=BinanceRest(), market_data=BinanceMarketData(book_depth)
+    )
 
-    Adapters may hold parser state (Bybit merges ticker deltas), so every session
-    and every replay gets its own. ``book_depth`` is the config's (0: the venue's
-    default); a depth the venue does not offer raises :class:`ConfigError`.
+
+def _bybit(book_depth: int) -> VenueDriver:
+    return VenueDriver(name="bybit", rest=BybitRest(), market_data=BybitMarketData(book_depth))
+
+
+def _okx(book_depth: int) -> VenueDriver:
+    return VenueDriver(name="okx", rest=OkxRest(), market_data=OkxMarketData(book_depth))
+
+
+DRIVERS: Mapping[str, Callable[[int], VenueDriver]] = {
+    "binance": _binance,
+    "bybit": _bybit,
+    "okx": _okx,
+}
+"""Venue name -> a factory taking the config's ``book_depth`` (0: the venue's default)."""
+
+VENUES = tuple(DRIVERS)
+
+
+def driver_for(name: str, book_depth: int = 0) -> VenueDriver:
+    """A new driver of venue ``name``.
+
+    Drivers may hold parser state (Bybit merges ticker deltas), so every session
+    and every replay gets its own.
+
+    Raises:
+        ConfigError: an unknown venue, or a ``book_depth`` the venue does not offer.
     """
-    if name not in VENUES:
+    factory = DRIVERS.get(name)
+    if factory is None:
         raise ConfigError(f"unknown venue {name!r}: expected one of {', '.join(VENUES)}")
-    module = importlib.import_module(f"connector.venues.{name}.adapter")
-    adapter: VenueAdapter = module.new_adapter(book_depth)
-    return adapter
+    return factory(book_depth)

@@ -6,8 +6,10 @@ It builds the venue's supervision subtree (design.md section 3)::
     ├── clock        ClockSync on the venue's server-time endpoint
     └── market_data  instruments, websocket shards, snapshots and resyncs
 
-and carries out what the venue's sans-I/O :class:`VenueAdapter` describes. The
-:class:`VenueFeed` (books and publications) lives as long as the session, so
+and carries out what the venue's sans-I/O driver (:mod:`connector.venues.driver`)
+describes. The :class:`VenueContext` (REST clients and limiters per host, the
+clock, the connection budget) and the :class:`VenueFeed` (books and
+publications) live as long as the session, so REST connections stay warm and
 ``Connector.order_book`` views stay valid across restarts of its tasks.
 """
 
@@ -21,16 +23,15 @@ import structlog
 import trio
 
 from connector.bus import Bus
-from connector.capture import CaptureRecord, CaptureWriter
-from connector.errors import ConfigError, ConnectorError, TransientError
-from connector.model import BookSnapshot, Instrument, Market, Symbol
-from connector.net.clock import ClockSync
-from connector.net.http import RestClient, RestResponse
-from connector.net.ratelimit import RateLimiter, TokenBucket
-from connector.net.ws import ConnectionBudget, FrameRecorder, Heartbeat, Watchdog, WsConnection
+from connector.capture import CaptureWriter
+from connector.errors import ConnectorError, TransientError
+from connector.model import BookSnapshot, ConnectionEvent, Instrument, Market, Symbol
+from connector.net.ratelimit import Lane
+from connector.net.ws import Heartbeat, Watchdog, WsConnection
 from connector.supervision import Backoff, ChildSpec, Restart, Strategy, Supervisor
-from connector.venues.adapter import ConnectionPlan, StreamSpec, VenueAdapter
 from connector.venues.common import SymbolMap
+from connector.venues.context import RestOutcome, VenueContext
+from connector.venues.driver import ConnectionPlan, StreamSpec, VenueDriver
 from connector.venues.feed import VenueFeed
 
 __all__ = ["MarketDataService", "VenueSession"]
@@ -41,22 +42,23 @@ BookKey = tuple[Market, Symbol]
 
 
 class VenueSession:
-    """One venue: its feed, its REST clients, its subtree.
+    """One venue: its context, its feed, its subtree.
 
     Args:
-        adapter: The venue.
+        driver: The venue.
         symbols: Canonical symbols to follow.
         channels: Channels to subscribe (book, trades, ticker, bbo).
         bus: Where events go.
-        urls: Called at start: ``{"<market>.rest": ..., "<market>.ws": ...}`` (for the
-            simulator the URLs exist only once it serves).
+        urls: Called when a URL is needed: ``{"<market>.rest": ..., "<market>.ws": ...}``
+            (for the simulator the URLs exist only once it serves).
         stale_after: Seconds without a book message before that book is invalid.
         capture: Where ``connector record`` writes every frame and REST body.
+        on_rest_outcome: Told of every REST request's outcome (the health breaker).
     """
 
     def __init__(
         self,
-        adapter: VenueAdapter,
+        driver: VenueDriver,
         *,
         symbols: Sequence[Symbol],
         channels: Sequence[str],
@@ -64,25 +66,29 @@ class VenueSession:
         urls: Callable[[], Mapping[str, str]],
         stale_after: float = 30.0,
         capture: CaptureWriter | None = None,
+        on_rest_outcome: RestOutcome | None = None,
     ) -> None:
-        self.name = adapter.name
-        self.adapter = adapter
+        self.name = driver.name
+        self.driver = driver
+        self.adapter = driver.market_data
         self.wanted = tuple(symbols)
         self.channels = tuple(channels)
         self.bus = bus
-        self._urls = urls
         self.stale_after = stale_after
-        self.capture = capture
-        self.symbols = SymbolMap(adapter.name)
-        self.feed = VenueFeed(adapter, self.symbols, bus.publish)
-        self.limiters: dict[Market, RateLimiter] = {}
-        self.budget = ConnectionBudget(adapter.name)
+        self.symbols = SymbolMap(driver.name)
+        self.feed = VenueFeed(self.adapter, self.symbols, bus.publish)
+        self.context = VenueContext(
+            driver,
+            markets=self.markets(),
+            urls=urls,
+            capture=capture,
+            on_rest_outcome=on_rest_outcome,
+        )
         self.market_data = MarketDataService(self)
-        self.clock = ClockSync(adapter.name, self._server_time)
         self.supervisor = Supervisor(
-            f"venue:{adapter.name}",
+            f"venue:{driver.name}",
             [
-                ChildSpec("clock", self.clock, restart=Restart.TRANSIENT),
+                ChildSpec("clock", self.context.clock, restart=Restart.TRANSIENT),
                 ChildSpec("market_data", self.market_data, restart=Restart.TRANSIENT),
             ],
             strategy=Strategy.ONE_FOR_ONE,
@@ -98,85 +104,9 @@ class VenueSession:
             seen.setdefault(self.adapter.market_for(symbol), None)
         return list(seen)
 
-    def url(self, market: Market, kind: str) -> str:
-        key = f"{market.value}.{kind}"
-        urls = self._urls()
-        if key not in urls:
-            raise ConfigError(f"venues.{self.name}: no {key} URL configured (have {sorted(urls)})")
-        return urls[key]
-
-    def rest(self, market: Market) -> RestClient:
-        client = RestClient(
-            self.name,
-            self.url(market, "rest"),
-            limiter=self.limiter(market),
-            error_mapper=self.adapter.rest_error,
-        )
-        capture = self.capture
-        if capture is not None:
-
-            def record(response: RestResponse) -> None:
-                capture.write(
-                    CaptureRecord(
-                        t="http",
-                        conn=f"{self.name}-{market.value}-rest",
-                        ts_ns=response.received_ns,
-                        venue=self.name,
-                        market=market.value,
-                        url=response.url,
-                        data=response.body.decode("utf-8", "replace"),
-                    )
-                )
-
-            client.observers.append(record)
-        return client
-
-    def limiter(self, market: Market) -> RateLimiter:
-        """The rate limiter of one market's API host (shared by all its requests)."""
-        limiter = self.limiters.get(market)
-        if limiter is None:
-            adapter = self.adapter
-            limiter = self.limiters[market] = RateLimiter(
-                f"{self.name} {market.value}",
-                {
-                    b.name: TokenBucket(capacity=b.capacity, period=b.period)
-                    for b in adapter.buckets(market)
-                },
-                header_parser=lambda headers: adapter.limit_headers(market, headers),
-            )
-        return limiter
-
-    def frame_recorder(self, market: Market) -> FrameRecorder | None:
-        """What a socket of ``market`` reports its traffic to, when recording."""
-        capture = self.capture
-        if capture is None:
-            return None
-
-        def record(kind: str, conn_id: str, url: str, data: str | bytes, ts_ns: int) -> None:
-            text = data if isinstance(data, str) else data.decode("utf-8", "replace")
-            capture.write(
-                CaptureRecord(
-                    t=kind,
-                    conn=conn_id,
-                    ts_ns=ts_ns,
-                    venue=self.name,
-                    market=market.value,
-                    url=url,
-                    data=text,
-                )
-            )
-
-        return record
-
-    async def _server_time(self) -> int:
-        market = self.markets()[0]
-        call = self.adapter.server_time_call(market)
-        client = self.rest(market)
-        try:
-            response = await client.get(call.path, call.params, weights=call.weights)
-        finally:
-            await client.aclose()
-        return self.adapter.parse_server_time(response.body)
+    def publish_connection(self, event: ConnectionEvent) -> None:
+        """Publish a websocket's state change on ``connection.{venue}``."""
+        self.bus.publish(f"connection.{self.name}", event)
 
 
 class _Shard:
@@ -258,12 +188,12 @@ class MarketDataService:
         self.connections = []
         self._shard_of = {}
         self._pending = set()
+        context = session.context
         markets = session.markets()
-        clients = {market: session.rest(market) for market in markets}
         try:
-            await self._load_instruments(clients)
+            await self._load_instruments(markets)
             streams = self._streams()
-            ws_base = {market: session.url(market, "ws") for market in markets}
+            ws_base = {market: context.url(market, "ws") for market in markets}
             plans = session.adapter.plan_connections(ws_base, streams)
             size = max(1, sum(1 for s in streams if s.channel == "book"))
             self._send, self._receive = trio.open_memory_channel[tuple[Market, Instrument]](size)
@@ -273,7 +203,7 @@ class MarketDataService:
             session.feed.touch = lambda key: watchdogs[key].touch(key, trio.current_time())
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
-                nursery.start_soon(self._resync_worker, clients)
+                nursery.start_soon(self._resync_worker)
                 for index, plan in enumerate(plans):
                     watchdog = Watchdog(after=session.stale_after)
                     shard = _Shard(session, plan, watchdog, self._expect_snapshots)
@@ -285,9 +215,9 @@ class MarketDataService:
                         handler=shard,
                         heartbeat=Heartbeat(interval=hb.interval, ping=hb.ping, timeout=hb.timeout),
                         bus=session.bus,
-                        budget=session.budget,
+                        budget=context.budget,
                         watchdog=watchdog,
-                        recorder=session.frame_recorder(plan.market),
+                        recorder=context.frame_recorder(plan.market),
                         rng=self._rng,
                     )
                     for s in plan.streams:
@@ -300,16 +230,13 @@ class MarketDataService:
                 task_status.started()
         finally:
             self._nursery = None
-            for client in clients.values():
-                with trio.CancelScope(shield=True):
-                    await client.aclose()
 
-    async def _load_instruments(self, clients: Mapping[Market, RestClient]) -> None:
+    async def _load_instruments(self, markets: Sequence[Market]) -> None:
         session = self._session
         loaded = SymbolMap(session.name)
-        for market, client in clients.items():
+        for market in markets:
             call = session.adapter.instruments_call(market)
-            response = await client.get(call.path, call.params, weights=call.weights)
+            response = await session.context.call(market, call, lane=Lane.BULK)
             loaded.extend(session.adapter.parse_instruments(market, response.body))
         for instrument in loaded:
             session.symbols.add(instrument)
@@ -349,17 +276,17 @@ class MarketDataService:
             return
         self._pending.add(key)
 
-    async def _resync_worker(self, clients: Mapping[Market, RestClient]) -> None:
+    async def _resync_worker(self) -> None:
         async with trio.open_nursery() as nursery:
             async for market, instrument in self._receive:
-                nursery.start_soon(self._resync, clients[market], market, instrument)
+                nursery.start_soon(self._resync, market, instrument)
 
-    async def _resync(self, client: RestClient, market: Market, instrument: Instrument) -> None:
+    async def _resync(self, market: Market, instrument: Instrument) -> None:
         key = (market, instrument.symbol)
         failed = False
         snapshot: BookSnapshot | None = None
         try:
-            snapshot = await self._fetch_or_resubscribe(client, market, instrument)
+            snapshot = await self._fetch_or_resubscribe(market, instrument)
         except ConnectorError as exc:
             failed = True
             log.error(
@@ -404,7 +331,7 @@ class MarketDataService:
         self._request_resync(key[0], instrument)
 
     async def _fetch_or_resubscribe(
-        self, client: RestClient, market: Market, instrument: Instrument
+        self, market: Market, instrument: Instrument
     ) -> BookSnapshot | None:
         """Once the book's socket is up: its REST snapshot, or a resubscription."""
         session = self._session
@@ -428,7 +355,7 @@ class MarketDataService:
             return None
         while True:
             try:
-                response = await client.get(call.path, call.params, weights=call.weights)
+                response = await session.context.call(market, call, lane=Lane.BULK)
             except TransientError as exc:
                 wait = getattr(exc, "retry_after", None) or 1.0
                 log.warning(

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 
 from connector.book.keeper import BookKeeper, KeeperResult
 from connector.book.orderbook import OrderBook
+from connector.book.sequencing import APPLY, BUFFER, Apply, Decision, Drop, Resync
 from connector.model import (
     BookDelta,
     BookLevel,
@@ -17,7 +18,6 @@ from connector.model import (
     Symbol,
 )
 from connector.venues.binance.sync import BinanceFuturesSync, BinanceSpotSync
-from connector.venues.common import APPLY, BUFFER, Apply, Decision, Drop, Resync
 from tests.strategies import BinanceScenario, binance_scenarios
 
 SYM = Symbol.parse("BTC-USDT-SPOT")

@@ -87,7 +87,7 @@ async def test_binance_rest_429_then_418_stops_snapshots_until_the_ban_ends() ->
     }
     with structlog.testing.capture_logs() as logs:
         async with harness(V, settings=settings, stale_after=0.5) as h:
-            limiter = h.session.limiters[Market.SPOT]
+            limiter = h.session.context.limiter(Market.SPOT)
             url = h.sim.urls[V]["spot.rest"] + "/api/v3/depth"
             params: dict[str, str | int] = {"symbol": h.instrument.native_id, "limit": 1000}
             async with httpx.AsyncClient() as other:  # another program on the same IP
@@ -117,7 +117,7 @@ async def test_binance_rest_429_then_418_stops_snapshots_until_the_ban_ends() ->
 async def test_binance_clock_offset_follows_the_server_clock_skew() -> None:
     plan = FaultPlan(seed=8).clock_skew(1500, venue=V)
     async with harness(V, faults=plan) as h:
-        offset_ms = h.session.clock.offset_ns() / 1e6
+        offset_ms = h.session.context.clock.offset_ns() / 1e6
         assert 1 == h.faults(FaultKind.CLOCK_SKEW)
         assert abs(offset_ms - 1500) < 100
         await h.recover()

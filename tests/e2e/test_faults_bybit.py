@@ -94,6 +94,6 @@ async def test_bybit_refused_connections_are_retried_until_accepted() -> None:
 async def test_bybit_clock_offset_follows_the_server_clock_skew() -> None:
     plan = FaultPlan(seed=11).clock_skew(-2000, venue=V)
     async with harness(V, symbol=SYMBOL, faults=plan) as h:
-        assert abs(h.session.clock.offset_ns() / 1e6 + 2000) < 100
+        assert abs(h.session.context.clock.offset_ns() / 1e6 + 2000) < 100
         await h.recover()
         h.assert_never_wrong()

@@ -95,6 +95,6 @@ async def test_okx_refused_connections_are_retried_until_accepted() -> None:
 async def test_okx_clock_offset_follows_the_server_clock_skew() -> None:
     plan = FaultPlan(seed=11).clock_skew(2500, venue=V)
     async with harness(V, faults=plan) as h:
-        assert abs(h.session.clock.offset_ns() / 1e6 - 2500) < 100
+        assert abs(h.session.context.clock.offset_ns() / 1e6 - 2500) < 100
         await h.recover()
         h.assert_never_wrong()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import trio
 
-from connector.net.clock import ClockEstimator, ClockSync
+from connector.net.clock import ClockEstimator, ClockSample, ClockSync
 
 
 def test_clock_estimator_takes_rtt_midpoint() -> None:
@@ -36,11 +36,14 @@ async def test_clock_sync_resamples_on_request(autojump_clock: trio.abc.Clock) -
     def now() -> int:
         return wall
 
-    async def fetch() -> int:
+    async def fetch() -> ClockSample:
         nonlocal calls, wall
         calls += 1
+        sent = wall
         wall += 2_000_000  # 2 ms round trip, venue 5 s ahead
-        return wall - 1_000_000 + 5_000_000_000
+        return ClockSample(
+            sent_ns=sent, server_ns=wall - 1_000_000 + 5_000_000_000, received_ns=wall
+        )
 
     sync = ClockSync("x", fetch, interval=60.0, samples=3, wall_clock_ns=now)
     async with trio.open_nursery() as nursery:

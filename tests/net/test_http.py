@@ -27,7 +27,7 @@ from connector.errors import (
 from connector.model import Market
 from connector.net.http import RestClient, RestResponse
 from connector.net.ratelimit import ENDPOINT, RateLimiter, TokenBucket
-from connector.venues.registry import adapter_for
+from connector.venues.registry import driver_for
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -176,7 +176,7 @@ async def test_venue_error_body_becomes_exchange_rejected_through_the_error_mapp
     server.replies["/api/v3/depth"] = Reply(
         status=400, body=b'{"code":-1121,"msg":"Invalid symbol."}'
     )
-    client = RestClient("binance", url, error_mapper=adapter_for("binance").rest_error)
+    client = RestClient("binance", url, error_mapper=driver_for("binance").rest.rest_error)
     with trio.fail_after(10), pytest.raises(ExchangeRejected) as info:
         await client.get("/api/v3/depth", {"symbol": "NOPE"})
     assert (-1121, "Invalid symbol.", "binance") == (
@@ -192,7 +192,7 @@ async def test_error_mapper_sees_http_200_bodies_too(venue: tuple[Venue, str]) -
     server.replies["/v5/market/orderbook"] = Reply(
         body=b'{"retCode":10001,"retMsg":"params error","result":{},"time":1}'
     )
-    client = RestClient("bybit", url, error_mapper=adapter_for("bybit").rest_error)
+    client = RestClient("bybit", url, error_mapper=driver_for("bybit").rest.rest_error)
     with trio.fail_after(10), pytest.raises(ExchangeRejected) as info:
         await client.get("/v5/market/orderbook")
     assert 10001 == info.value.code
@@ -289,10 +289,10 @@ async def test_endpoint_header_is_ignored_when_the_request_drew_on_no_endpoint_b
 
 
 def test_bybit_calls_draw_on_the_ip_bucket_and_their_own_endpoint_bucket() -> None:
-    bybit = adapter_for("bybit")
-    names = {b.name for b in bybit.buckets(Market.SPOT)}
-    time_call = bybit.server_time_call(Market.SPOT)
-    instruments_call = bybit.instruments_call(Market.LINEAR)
+    bybit = driver_for("bybit")
+    names = {b.name for b in bybit.rest.buckets(Market.SPOT)}
+    time_call = bybit.rest.server_time_call(Market.SPOT)
+    instruments_call = bybit.market_data.instruments_call(Market.LINEAR)
 
     assert {"ip", "endpoint:time", "endpoint:instruments"} == names
     assert {"ip", "endpoint:time"} == set(time_call.weights)
@@ -300,14 +300,14 @@ def test_bybit_calls_draw_on_the_ip_bucket_and_their_own_endpoint_bucket() -> No
 
 
 async def test_bybit_limit_status_from_the_simulator_lands_on_the_endpoint_bucket() -> None:
-    bybit = adapter_for("bybit")
+    bybit = driver_for("bybit")
     limiter = RateLimiter(
         "bybit",
         {
             b.name: TokenBucket(capacity=b.capacity, period=b.period)
-            for b in bybit.buckets(Market.SPOT)
+            for b in bybit.rest.buckets(Market.SPOT)
         },
-        header_parser=lambda headers: bybit.limit_headers(Market.SPOT, headers),
+        header_parser=lambda headers: bybit.rest.limit_headers(Market.SPOT, headers),
     )
     settings = {"bybit": {"rest_limits": {"/v5/market/time": 5}, "rest_window": 60.0}}
     with trio.fail_after(30):
@@ -316,9 +316,9 @@ async def test_bybit_limit_status_from_the_simulator_lands_on_the_endpoint_bucke
                 "bybit",
                 s.urls["bybit"]["spot.rest"],
                 limiter=limiter,
-                error_mapper=bybit.rest_error,
+                error_mapper=bybit.rest.rest_error,
             )
-            call = bybit.server_time_call(Market.SPOT)
+            call = bybit.rest.server_time_call(Market.SPOT)
             start = trio.current_time()
             response = await client.get(call.path, call.params, weights=call.weights)
             tokens = limiter.statistics().tokens
@@ -326,7 +326,7 @@ async def test_bybit_limit_status_from_the_simulator_lands_on_the_endpoint_bucke
             await client.aclose()
 
     assert "4" == response.headers["x-bapi-limit-status"]
-    assert bybit.parse_server_time(response.body) > 0
+    assert bybit.rest.parse_server_time(response.body) > 0
     # The venue says 4 of the endpoint's 5 are left; the IP bucket only paid its 1.
     assert 4.0 <= tokens["endpoint:time"] <= 4.0 + refilled + 1e-6
     assert 599.0 <= tokens["ip"] <= 600.0

@@ -25,9 +25,9 @@ from connector.errors import (
 )
 from connector.model import BookSnapshot, Instrument, Market, Symbol, SymbolKind
 from connector.net.ratelimit import ENDPOINT
-from connector.venues.adapter import StreamSpec, VenueAdapter
 from connector.venues.common import SymbolMap
-from connector.venues.registry import VENUES, adapter_for
+from connector.venues.driver import StreamSpec, VenueDriver
+from connector.venues.registry import VENUES, driver_for
 from tests.conftest import fixture_path
 
 SPOT = Symbol.parse("BTC-USDT-SPOT")
@@ -42,24 +42,24 @@ ERRORS = "_docs_extracts/errors_and_ratelimits.json"
 
 
 def _instrument(venue: str, symbol: Symbol, native_id: str | None = None) -> Instrument:
-    adapter = adapter_for(venue)
+    adapter = driver_for(venue)
     return Instrument(
         venue=venue,
         symbol=symbol,
         native_id=native_id or NATIVE[venue][symbol],
-        market=adapter.market_for(symbol),
+        market=adapter.market_data.market_for(symbol),
         tick_size=Decimal("0.01"),
         lot_step=Decimal("0.001"),
         min_qty=Decimal("0.001"),
     )
 
 
-def _specs(adapter: VenueAdapter, instruments: list[Instrument]) -> list[StreamSpec]:
+def _specs(adapter: VenueDriver, instruments: list[Instrument]) -> list[StreamSpec]:
     return [
         spec
         for instrument in instruments
         for channel in ("book", "trades", "ticker", "bbo")
-        for spec in adapter.streams(instrument.market, instrument, channel)
+        for spec in adapter.market_data.streams(instrument.market, instrument, channel)
     ]
 
 
@@ -88,27 +88,28 @@ def _bybit_message(code: str) -> str:
 
 def test_registry_gives_a_fresh_adapter_named_after_each_venue() -> None:
     for venue in VENUES:
-        first, second = adapter_for(venue), adapter_for(venue)
+        first, second = driver_for(venue), driver_for(venue)
         assert venue == first.name
         assert first is not second
+        assert first.market_data is not second.market_data
 
 
 def test_registry_rejects_an_unknown_venue_with_a_config_error() -> None:
     with pytest.raises(ConfigError, match="kraken"):
-        adapter_for("kraken")
+        driver_for("kraken")
 
 
 @pytest.mark.parametrize("venue", VENUES)
 def test_market_for_maps_spot_and_perpetual_symbols_to_the_venue_markets(venue: str) -> None:
-    adapter = adapter_for(venue)
-    assert Market.SPOT == adapter.market_for(SPOT)
-    assert PERP_MARKET[venue] == adapter.market_for(PERP)
+    adapter = driver_for(venue)
+    assert Market.SPOT == adapter.market_data.market_for(SPOT)
+    assert PERP_MARKET[venue] == adapter.market_data.market_for(PERP)
 
 
 @pytest.mark.parametrize("venue", VENUES)
 def test_market_for_rejects_dated_futures_with_a_config_error(venue: str) -> None:
     with pytest.raises(ConfigError):
-        adapter_for(venue).market_for(Symbol.parse("BTC-USD-FUT-20250328"))
+        driver_for(venue).market_data.market_for(Symbol.parse("BTC-USD-FUT-20250328"))
 
 
 # -- endpoints and connection plans ---------------------------------------------
@@ -137,13 +138,13 @@ LIVE = {
 
 @pytest.mark.parametrize("venue", VENUES)
 def test_live_endpoints_are_the_venues_documented_hosts(venue: str) -> None:
-    assert LIVE[venue] == dict(adapter_for(venue).endpoints("live"))
+    assert LIVE[venue] == dict(driver_for(venue).rest.endpoints("live"))
 
 
 @pytest.mark.parametrize("venue", VENUES)
 def test_testnet_endpoints_have_the_same_keys_and_other_hosts(venue: str) -> None:
-    adapter = adapter_for(venue)
-    live, testnet = adapter.endpoints("live"), adapter.endpoints("testnet")
+    adapter = driver_for(venue)
+    live, testnet = adapter.rest.endpoints("live"), adapter.rest.endpoints("testnet")
     assert set(live) == set(testnet)
     assert all(urlsplit(testnet[k]).scheme == urlsplit(live[k]).scheme for k in live)
     assert {k for k in live if k.endswith(".ws")} == {
@@ -154,15 +155,15 @@ def test_testnet_endpoints_have_the_same_keys_and_other_hosts(venue: str) -> Non
 @pytest.mark.parametrize("venue", VENUES)
 def test_endpoints_reject_an_unknown_environment(venue: str) -> None:
     with pytest.raises(ConfigError):
-        adapter_for(venue).endpoints("staging")
+        driver_for(venue).rest.endpoints("staging")
 
 
 def test_binance_plan_names_the_streams_in_a_combined_stream_url_per_market() -> None:
-    adapter = adapter_for("binance")
+    adapter = driver_for("binance")
     specs = _specs(adapter, [_instrument("binance", SPOT), _instrument("binance", PERP)])
     base = {Market.SPOT: LIVE["binance"]["spot.ws"], Market.LINEAR: LIVE["binance"]["linear.ws"]}
 
-    plans = adapter.plan_connections(base, specs)
+    plans = adapter.market_data.plan_connections(base, specs)
 
     assert [
         "wss://stream.binance.com:9443/stream?streams="
@@ -171,11 +172,11 @@ def test_binance_plan_names_the_streams_in_a_combined_stream_url_per_market() ->
         "btcusdt@depth@100ms/btcusdt@aggTrade/btcusdt@ticker/btcusdt@bookTicker",
     ] == [plan.url for plan in plans]
     assert [Market.SPOT, Market.LINEAR] == [plan.market for plan in plans]
-    assert all([] == adapter.subscribe_frames(plan) for plan in plans)
+    assert all([] == adapter.market_data.subscribe_frames(plan) for plan in plans)
 
 
 def test_binance_plan_splits_more_than_200_streams_over_several_sockets() -> None:
-    adapter = adapter_for("binance")
+    adapter = driver_for("binance")
     instruments = [
         _instrument("binance", Symbol(f"C{n}", "USDT", SymbolKind.SPOT), f"C{n}USDT")
         for n in range(60)
@@ -183,7 +184,7 @@ def test_binance_plan_splits_more_than_200_streams_over_several_sockets() -> Non
     specs = _specs(adapter, instruments)  # 240 streams
     base = {Market.SPOT: LIVE["binance"]["spot.ws"]}
 
-    plans = adapter.plan_connections(base, specs)
+    plans = adapter.market_data.plan_connections(base, specs)
 
     assert [200, 40] == [len(plan.streams) for plan in plans]
     assert specs == [s for plan in plans for s in plan.streams]
@@ -193,17 +194,17 @@ def test_binance_plan_splits_more_than_200_streams_over_several_sockets() -> Non
 
 
 def test_bybit_plan_appends_the_public_path_of_each_market_and_subscribes_by_frame() -> None:
-    adapter = adapter_for("bybit")
+    adapter = driver_for("bybit")
     specs = _specs(adapter, [_instrument("bybit", SPOT), _instrument("bybit", PERP)])
     base = {Market.SPOT: LIVE["bybit"]["spot.ws"], Market.LINEAR: LIVE["bybit"]["linear.ws"]}
 
-    plans = adapter.plan_connections(base, specs)
+    plans = adapter.market_data.plan_connections(base, specs)
 
     assert [
         "wss://stream.bybit.com/v5/public/spot",
         "wss://stream.bybit.com/v5/public/linear",
     ] == [plan.url for plan in plans]
-    frames = [json.loads(f) for f in adapter.subscribe_frames(plans[0])]
+    frames = [json.loads(f) for f in adapter.market_data.subscribe_frames(plans[0])]
     assert ["subscribe"] == [f["op"] for f in frames]
     assert [
         "orderbook.200.BTCUSDT",
@@ -214,29 +215,29 @@ def test_bybit_plan_appends_the_public_path_of_each_market_and_subscribes_by_fra
 
 
 def test_bybit_subscribe_frames_stay_within_ten_topics_per_spot_request() -> None:
-    adapter = adapter_for("bybit")
+    adapter = driver_for("bybit")
     instruments = [
         _instrument("bybit", Symbol(f"C{n}", "USDT", SymbolKind.SPOT), f"C{n}USDT")
         for n in range(10)
     ]
     specs = _specs(adapter, instruments)
-    (plan,) = adapter.plan_connections({Market.SPOT: LIVE["bybit"]["spot.ws"]}, specs)
+    (plan,) = adapter.market_data.plan_connections({Market.SPOT: LIVE["bybit"]["spot.ws"]}, specs)
 
-    frames = [json.loads(f) for f in adapter.subscribe_frames(plan)]
+    frames = [json.loads(f) for f in adapter.market_data.subscribe_frames(plan)]
 
     assert all(len(f["args"]) <= 10 for f in frames)
     assert [s.name for s in specs] == [arg for f in frames for arg in f["args"]]
 
 
 def test_okx_plan_puts_every_market_on_one_public_socket() -> None:
-    adapter = adapter_for("okx")
+    adapter = driver_for("okx")
     specs = _specs(adapter, [_instrument("okx", SPOT), _instrument("okx", PERP)])
     base = {Market.SPOT: LIVE["okx"]["spot.ws"], Market.SWAP: LIVE["okx"]["swap.ws"]}
 
-    (plan,) = adapter.plan_connections(base, specs)
+    (plan,) = adapter.market_data.plan_connections(base, specs)
 
     assert "wss://ws.okx.com:8443/ws/v5/public" == plan.url
-    (frame,) = [json.loads(f) for f in adapter.subscribe_frames(plan)]
+    (frame,) = [json.loads(f) for f in adapter.market_data.subscribe_frames(plan)]
     assert "subscribe" == frame["op"]
     assert [
         {"channel": "books", "instId": "BTC-USDT"},
@@ -252,7 +253,7 @@ def test_okx_plan_puts_every_market_on_one_public_socket() -> None:
 
 def test_plans_of_no_streams_open_no_socket() -> None:
     for venue in VENUES:
-        assert [] == adapter_for(venue).plan_connections({}, [])
+        assert [] == driver_for(venue).market_data.plan_connections({}, [])
 
 
 @pytest.mark.parametrize(
@@ -274,39 +275,39 @@ def test_plans_of_no_streams_open_no_socket() -> None:
 def test_resubscribe_frames_unsubscribe_then_subscribe_the_one_book_stream(
     venue: str, expected: list[tuple[str, list[object]]]
 ) -> None:
-    adapter = adapter_for(venue)
+    adapter = driver_for(venue)
     instrument = _instrument(venue, SPOT)
-    (book,) = adapter.streams(Market.SPOT, instrument, "book")
+    (book,) = adapter.market_data.streams(Market.SPOT, instrument, "book")
 
-    frames = [json.loads(f) for f in adapter.resubscribe_frames(book)]
+    frames = [json.loads(f) for f in adapter.market_data.resubscribe_frames(book)]
 
     assert expected == [(f["op"], f["args"]) for f in frames]
-    assert adapter.snapshot_call(Market.SPOT, instrument) is None
+    assert adapter.market_data.snapshot_call(Market.SPOT, instrument) is None
 
 
 def test_binance_resyncs_from_a_rest_depth_snapshot_not_a_resubscription() -> None:
-    adapter = adapter_for("binance")
+    adapter = driver_for("binance")
     instrument = _instrument("binance", PERP)
-    (book,) = adapter.streams(Market.LINEAR, instrument, "book")
+    (book,) = adapter.market_data.streams(Market.LINEAR, instrument, "book")
 
-    call = adapter.snapshot_call(Market.LINEAR, instrument)
+    call = adapter.market_data.snapshot_call(Market.LINEAR, instrument)
 
-    assert [] == adapter.resubscribe_frames(book)
+    assert [] == adapter.market_data.resubscribe_frames(book)
     assert call is not None
     assert "/fapi/v1/depth" == call.path
     assert {"symbol": "BTCUSDT", "limit": "1000"} == {k: str(v) for k, v in call.params.items()}
 
 
 def test_bybit_rejects_a_channel_it_does_not_have() -> None:
-    adapter = adapter_for("bybit")
+    adapter = driver_for("bybit")
     with pytest.raises(ConfigError):
-        adapter.streams(Market.SPOT, _instrument("bybit", SPOT), "funding")
+        adapter.market_data.streams(Market.SPOT, _instrument("bybit", SPOT), "funding")
 
 
 def test_heartbeats_follow_each_venues_rule() -> None:
-    binance = adapter_for("binance").heartbeat(Market.SPOT)
-    bybit = adapter_for("bybit").heartbeat(Market.SPOT)
-    okx = adapter_for("okx").heartbeat(Market.SPOT)
+    binance = driver_for("binance").market_data.heartbeat(Market.SPOT)
+    bybit = driver_for("bybit").market_data.heartbeat(Market.SPOT)
+    okx = driver_for("okx").market_data.heartbeat(Market.SPOT)
 
     assert binance.ping is None  # Binance pings; the websocket layer answers
     assert ('{"op":"ping"}', 20.0) == (bybit.ping, bybit.interval)
@@ -327,7 +328,7 @@ def test_binance_rest_error_maps_documented_codes(
     message = _binance_message(code)
     body = json.dumps({"code": int(code), "msg": message}).encode()
 
-    error = adapter_for("binance").rest_error(400, body)
+    error = driver_for("binance").rest.rest_error(400, body)
 
     assert expected is type(error)
     if isinstance(error, ExchangeRejected):
@@ -337,9 +338,9 @@ def test_binance_rest_error_maps_documented_codes(
 
 
 def test_binance_rest_error_ignores_success_and_unreadable_bodies() -> None:
-    adapter = adapter_for("binance")
-    assert adapter.rest_error(200, b'{"serverTime":1}') is None
-    assert adapter.rest_error(502, b"<html>bad gateway</html>") is None
+    adapter = driver_for("binance")
+    assert adapter.rest.rest_error(200, b'{"serverTime":1}') is None
+    assert adapter.rest.rest_error(502, b"<html>bad gateway</html>") is None
 
 
 @pytest.mark.parametrize(
@@ -354,7 +355,7 @@ def test_bybit_rest_error_maps_documented_codes_in_http_200_bodies(
         {"retCode": int(code), "retMsg": message, "result": {}, "retExtInfo": {}, "time": 1}
     ).encode()
 
-    error = adapter_for("bybit").rest_error(200, body)
+    error = driver_for("bybit").rest.rest_error(200, body)
 
     assert expected is type(error)
     if isinstance(error, RateLimited):
@@ -365,7 +366,7 @@ def test_bybit_rest_error_maps_documented_codes_in_http_200_bodies(
 
 def test_bybit_rest_error_is_none_for_ret_code_zero() -> None:
     body = b'{"retCode":0,"retMsg":"OK","result":{},"retExtInfo":{},"time":1}'
-    assert adapter_for("bybit").rest_error(200, body) is None
+    assert driver_for("bybit").rest.rest_error(200, body) is None
 
 
 @pytest.mark.parametrize(
@@ -379,7 +380,7 @@ def test_bybit_rest_error_is_none_for_ret_code_zero() -> None:
 def test_okx_rest_error_maps_codes(code: str, message: str, expected: type[ConnectorError]) -> None:
     body = json.dumps({"code": code, "msg": message, "data": []}).encode()
 
-    error = adapter_for("okx").rest_error(200, body)
+    error = driver_for("okx").rest.rest_error(200, body)
 
     assert expected is type(error)
     if isinstance(error, ExchangeRejected):
@@ -387,22 +388,22 @@ def test_okx_rest_error_maps_codes(code: str, message: str, expected: type[Conne
 
 
 def test_okx_rest_error_is_none_for_code_zero() -> None:
-    assert adapter_for("okx").rest_error(200, b'{"code":"0","msg":"","data":[]}') is None
+    assert driver_for("okx").rest.rest_error(200, b'{"code":"0","msg":"","data":[]}') is None
 
 
 # -- rate-limit headers ---------------------------------------------------------
 
 
 def test_binance_limit_headers_turn_used_weight_into_tokens_left() -> None:
-    adapter = adapter_for("binance")
-    assert {"weight": 6000.0 - 120} == adapter.limit_headers(
+    adapter = driver_for("binance")
+    assert {"weight": 6000.0 - 120} == adapter.rest.limit_headers(
         Market.SPOT, {"x-mbx-used-weight-1m": "120", "Content-Type": "application/json"}
     )
-    assert {"weight": 2400.0 - 5} == adapter.limit_headers(
+    assert {"weight": 2400.0 - 5} == adapter.rest.limit_headers(
         Market.LINEAR, {"X-MBX-USED-WEIGHT-1M": "5"}
     )
-    assert {} == adapter.limit_headers(Market.SPOT, {"x-mbx-used-weight-1m": "lots"})
-    assert {} == adapter.limit_headers(Market.SPOT, {})
+    assert {} == adapter.rest.limit_headers(Market.SPOT, {"x-mbx-used-weight-1m": "lots"})
+    assert {} == adapter.rest.limit_headers(Market.SPOT, {})
 
 
 def test_bybit_limit_headers_read_the_docs_example() -> None:
@@ -413,11 +414,11 @@ def test_bybit_limit_headers_read_the_docs_example() -> None:
         line.split(": ", 1) for line in example.splitlines() if line.startswith("X-Bapi")
     )
 
-    assert {ENDPOINT: 9.0} == adapter_for("bybit").limit_headers(Market.SPOT, headers)
+    assert {ENDPOINT: 9.0} == driver_for("bybit").rest.limit_headers(Market.SPOT, headers)
 
 
 def test_okx_sends_no_limit_headers_to_read() -> None:
-    assert {} == adapter_for("okx").limit_headers(Market.SPOT, {"x-bapi-limit-status": "9"})
+    assert {} == driver_for("okx").rest.limit_headers(Market.SPOT, {"x-bapi-limit-status": "9"})
 
 
 # -- server time ----------------------------------------------------------------
@@ -431,29 +432,29 @@ def test_parse_server_time_reads_each_venues_body_in_nanoseconds() -> None:
     )
     okx = b'{"code":"0","data":[{"ts":"1597026383085"}],"msg":""}'
 
-    assert 1754603741167_000_000 == adapter_for("binance").parse_server_time(binance)
-    assert 1688639403423213947 == adapter_for("bybit").parse_server_time(bybit)
-    assert 1597026383085_000_000 == adapter_for("okx").parse_server_time(okx)
+    assert 1754603741167_000_000 == driver_for("binance").rest.parse_server_time(binance)
+    assert 1688639403423213947 == driver_for("bybit").rest.parse_server_time(bybit)
+    assert 1597026383085_000_000 == driver_for("okx").rest.parse_server_time(okx)
 
 
 @pytest.mark.parametrize("venue", VENUES)
 def test_parse_server_time_raises_malformed_message_on_a_bad_body(venue: str) -> None:
     with pytest.raises(MalformedMessage):
-        adapter_for(venue).parse_server_time(b'{"unexpected":true}')
+        driver_for(venue).rest.parse_server_time(b'{"unexpected":true}')
 
 
 def test_server_time_calls_use_the_documented_paths() -> None:
-    assert "/api/v3/time" == adapter_for("binance").server_time_call(Market.SPOT).path
-    assert "/fapi/v1/time" == adapter_for("binance").server_time_call(Market.LINEAR).path
-    assert "/v5/market/time" == adapter_for("bybit").server_time_call(Market.SPOT).path
-    assert "/api/v5/public/time" == adapter_for("okx").server_time_call(Market.SWAP).path
+    assert "/api/v3/time" == driver_for("binance").rest.server_time_call(Market.SPOT).path
+    assert "/fapi/v1/time" == driver_for("binance").rest.server_time_call(Market.LINEAR).path
+    assert "/v5/market/time" == driver_for("bybit").rest.server_time_call(Market.SPOT).path
+    assert "/api/v5/public/time" == driver_for("okx").rest.server_time_call(Market.SWAP).path
 
 
 # -- instruments from ids alone (replay) ----------------------------------------
 
 
 def test_guess_instrument_builds_canonical_symbols_from_native_ids() -> None:
-    binance, bybit, okx = (adapter_for(v) for v in VENUES)
+    binance, bybit, okx = (driver_for(v).market_data for v in VENUES)
 
     guessed = [
         binance.guess_instrument(Market.LINEAR, "BTCUSDT"),
@@ -473,9 +474,12 @@ def test_guess_instrument_builds_canonical_symbols_from_native_ids() -> None:
 
 
 def test_guess_instrument_gives_none_for_ids_it_cannot_read() -> None:
-    assert adapter_for("binance").guess_instrument(Market.SPOT, "XYZ") is None
-    assert adapter_for("okx").guess_instrument(Market.SPOT, "BTC-USD-220527-30000-C") is None
-    assert adapter_for("okx").guess_instrument(Market.SPOT, "nonsense") is None
+    assert driver_for("binance").market_data.guess_instrument(Market.SPOT, "XYZ") is None
+    assert (
+        driver_for("okx").market_data.guess_instrument(Market.SPOT, "BTC-USD-220527-30000-C")
+        is None
+    )
+    assert driver_for("okx").market_data.guess_instrument(Market.SPOT, "nonsense") is None
 
 
 # -- captured REST bodies -------------------------------------------------------
@@ -491,10 +495,10 @@ def _cryptofeed_text_rest(name: str) -> list[tuple[str, bytes]]:
 
 
 def test_binance_read_captured_rest_loads_the_2021_exchange_info() -> None:
-    adapter = adapter_for("binance")
+    adapter = driver_for("binance")
     ((url, body),) = _cryptofeed_text_rest("BINANCE.0")
 
-    found = adapter.read_captured_rest(url, body, SymbolMap("binance"), 1)
+    found = adapter.market_data.read_captured_rest(url, body, SymbolMap("binance"), 1)
 
     instruments = [i for i in found if isinstance(i, Instrument)]
     assert len(found) == len(instruments) > 1000
@@ -503,15 +507,17 @@ def test_binance_read_captured_rest_loads_the_2021_exchange_info() -> None:
 
 
 def test_binance_read_captured_rest_turns_a_depth_body_into_a_snapshot() -> None:
-    adapter = adapter_for("binance")
+    adapter = driver_for("binance")
     symbols = SymbolMap("binance")
     ((url, body),) = _cryptofeed_text_rest("BINANCE.0")
     symbols.extend(
-        i for i in adapter.read_captured_rest(url, body, symbols, 1) if isinstance(i, Instrument)
+        i
+        for i in adapter.market_data.read_captured_rest(url, body, symbols, 1)
+        if isinstance(i, Instrument)
     )
     depth_url, depth_body = _cryptofeed_text_rest("BINANCE.http.0.0")[0]
 
-    (snapshot,) = adapter.read_captured_rest(depth_url, depth_body, symbols, 7)
+    (snapshot,) = adapter.market_data.read_captured_rest(depth_url, depth_body, symbols, 7)
 
     assert isinstance(snapshot, BookSnapshot)
     assert (Symbol.parse("NKN-USDT-SPOT"), 499869752, 7) == (
@@ -523,10 +529,10 @@ def test_binance_read_captured_rest_turns_a_depth_body_into_a_snapshot() -> None
 
 
 def test_okx_read_captured_rest_loads_each_instrument_type() -> None:
-    adapter = adapter_for("okx")
+    adapter = driver_for("okx")
     markets: set[Market] = set()
     for url, body in _cryptofeed_text_rest("OKX.0"):
-        for item in adapter.read_captured_rest(url, body, SymbolMap("okx"), 1):
+        for item in adapter.market_data.read_captured_rest(url, body, SymbolMap("okx"), 1):
             assert isinstance(item, Instrument)
             markets.add(item.market)
 
@@ -535,7 +541,7 @@ def test_okx_read_captured_rest_loads_each_instrument_type() -> None:
 
 def test_okx_read_captured_rest_ignores_bodies_it_does_not_use() -> None:
     body = b'{"code":"0","data":[{"ts":"1597026383085"}],"msg":""}'
-    assert [] == adapter_for("okx").read_captured_rest(
+    assert [] == driver_for("okx").market_data.read_captured_rest(
         "https://www.okx.com/api/v5/public/time", body, SymbolMap("okx"), 1
     )
 
@@ -545,10 +551,10 @@ def test_bybit_read_captured_rest_loads_the_v3_instrument_lists() -> None:
     with path.open("rb") as fh:
         text = io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(fh)).read()
     http = [r for r in map(json.loads, text.splitlines()) if r["t"] == "http"]
-    adapter = adapter_for("bybit")
+    adapter = driver_for("bybit")
 
     loaded = {
-        record["url"].split("category=")[1].split("&")[0]: adapter.read_captured_rest(
+        record["url"].split("category=")[1].split("&")[0]: adapter.market_data.read_captured_rest(
             record["url"], record["data"].encode(), SymbolMap("bybit"), 1
         )
         for record in http

@@ -8,11 +8,11 @@ from connector.config import Config, VenueConfig
 from connector.connector import Connector
 from connector.errors import ConfigError
 from connector.model import Instrument, Market, Symbol
-from connector.venues.registry import adapter_for
+from connector.venues.registry import driver_for
 
 
 def _instrument(venue: str, market: Market, native: str, symbol: str) -> Instrument:
-    adapter = adapter_for(venue)
+    adapter = driver_for(venue).market_data
     guessed = adapter.guess_instrument(market, native)
     assert guessed is not None and str(guessed.symbol) == symbol
     return guessed
@@ -25,7 +25,7 @@ def test_bybit_book_depth_picks_the_orderbook_topic() -> None:
         (50, "orderbook.50.BTCUSDT"),
         (1000, "orderbook.1000.BTCUSDT"),
     ):
-        adapter = adapter_for("bybit", depth)
+        adapter = driver_for("bybit", depth).market_data
         [spec] = adapter.streams(Market.LINEAR, instrument, "book")
         assert topic == spec.name
         assert (depth or 200) == adapter.book_depth(Market.LINEAR)
@@ -33,11 +33,11 @@ def test_bybit_book_depth_picks_the_orderbook_topic() -> None:
 
 def test_binance_book_depth_is_the_rest_snapshot_limit() -> None:
     instrument = _instrument("binance", Market.SPOT, "BTCUSDT", "BTC-USDT-SPOT")
-    call = adapter_for("binance", 500).snapshot_call(Market.SPOT, instrument)
+    call = driver_for("binance", 500).market_data.snapshot_call(Market.SPOT, instrument)
     assert call is not None
     assert "500" == call.params["limit"]
     assert {"weight": 25} == dict(call.weights)
-    default = adapter_for("binance").snapshot_call(Market.SPOT, instrument)
+    default = driver_for("binance").market_data.snapshot_call(Market.SPOT, instrument)
     assert default is not None and "1000" == default.params["limit"]
 
 

@@ -25,7 +25,7 @@ from connector.model import (
 )
 from connector.venues.common import SymbolMap
 from connector.venues.feed import VenueFeed
-from connector.venues.registry import adapter_for
+from connector.venues.registry import driver_for
 from tests.conftest import fixture_path
 
 BYBIT = "cryptofeed/v3/sample_data/BYBIT-dev.jsonl.zst"
@@ -58,7 +58,7 @@ def _bybit_records() -> tuple[CaptureRecord, ...]:
 
 
 def _bybit_feed(recorder: Recorder) -> VenueFeed:
-    adapter = adapter_for("bybit")
+    adapter = driver_for("bybit").market_data
     symbols = SymbolMap("bybit")
     for record in _bybit_records():
         if record.t == "http":
@@ -94,7 +94,7 @@ def _feed_until_all_valid(feed: VenueFeed) -> list[CaptureRecord]:
 
 
 def _binance_spot_feed(recorder: Recorder) -> VenueFeed:
-    adapter = adapter_for("binance")
+    adapter = driver_for("binance").market_data
     symbols = SymbolMap("binance", resolver=adapter.guess_instrument)
     return VenueFeed(adapter, symbols, recorder.publish, on_resync=recorder.on_resync)
 

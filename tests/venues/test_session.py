@@ -22,7 +22,7 @@ from connector.capture import CaptureRecord, CaptureWriter, read_capture
 from connector.model import BookStatus, BookUpdate, Market, Symbol
 from connector.sim.faults import FaultPlan
 from connector.supervision import ChildState
-from connector.venues.registry import adapter_for
+from connector.venues.registry import driver_for
 from connector.venues.session import VenueSession
 
 TIMEOUT = 20
@@ -57,7 +57,7 @@ async def running(
     async with sim.run(venues=(venue,), faults=faults, rate=100.0) as simulated:
         capture = CaptureWriter(tmp_path / f"{venue}.jsonl")
         session = VenueSession(
-            adapter_for(venue),
+            driver_for(venue),
             symbols=symbols,
             channels=channels,
             bus=bus,
@@ -75,6 +75,7 @@ async def running(
                 finally:
                     nursery.cancel_scope.cancel()
         finally:
+            await session.context.aclose()
             capture.close()
 
 
@@ -218,7 +219,7 @@ async def test_clock_offset_follows_the_venues_skew(venue: str, tmp_path: Path) 
             symbols=(BTC_SPOT,),
             faults=FaultPlan().clock_skew(skew_ms, venue=venue),
         ) as r:
-            offset_ns = r.session.clock.offset_ns()
+            offset_ns = r.session.context.clock.offset_ns()
 
     assert skew_ms * 1_000_000 == pytest.approx(offset_ns, abs=100_000_000)
 

@@ -16,7 +16,7 @@ from connector import sim
 from connector.bus import Bus, Subscription
 from connector.model import BookUpdate, Symbol
 from connector.sim.faults import FaultKind, FaultPlan
-from connector.venues.registry import adapter_for
+from connector.venues.registry import driver_for
 from connector.venues.session import VenueSession
 
 TIMEOUT = 15
@@ -41,7 +41,7 @@ async def test_book_made_valid_by_rest_in_a_stall_goes_stale_again_and_catches_u
     with trio.fail_after(TIMEOUT):
         async with sim.run(venues=(VENUE,), faults=plan, rate=100.0) as simulated:
             session = VenueSession(
-                adapter_for(VENUE),
+                driver_for(VENUE),
                 symbols=(BTC_SPOT,),
                 channels=("book",),
                 bus=bus,
@@ -66,6 +66,7 @@ async def test_book_made_valid_by_rest_in_a_stall_goes_stale_again_and_catches_u
                 caught_up = await _next(books, "valid")
                 connects = [c.statistics().connects for c in session.market_data.connections]
                 nursery.cancel_scope.cancel()
+            await session.context.aclose()
 
     stalls = [f for f in simulated.fault_log if f.kind is FaultKind.STALL]
     assert 1 == len(stalls)

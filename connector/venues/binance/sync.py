@@ -1,7 +1,7 @@
 """Binance diff-depth sequencing (sans-I/O): spot and USDⓈ-M futures.
 
 Binance's "how to manage a local order book correctly", as a pure state machine
-per symbol (see :class:`connector.venues.common.Sequencer`):
+per symbol (see :class:`connector.book.sequencing.Sequencer`):
 
 1. Subscribe to ``<symbol>@depth@100ms`` and buffer the diffs (bounded).
 2. Fetch a REST snapshot (``lastUpdateId``).
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from connector.book.sequencing import APPLY, BUFFER, Decision, Drop, Resync
 from connector.model import BookDelta, BookSnapshot
-from connector.venues.common import APPLY, BUFFER, Decision, Drop, Resync
 
 if TYPE_CHECKING:
     from connector.book.orderbook import OrderBook

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from connector.book.sequencing import APPLY, Decision, Drop, Resync
 from connector.model import BookDelta, BookSnapshot
-from connector.venues.common import APPLY, Decision, Drop, Resync
 
 if TYPE_CHECKING:
     from connector.book.orderbook import OrderBook
@@ -59,7 +59,7 @@ class BybitSyncStatistics:
 
 @attrs.define
 class BybitSync:
-    """The :class:`~connector.venues.common.Sequencer` for one Bybit book."""
+    """The :class:`~connector.book.sequencing.Sequencer` for one Bybit book."""
 
     needs_rest_snapshot: bool = attrs.field(default=False, init=False)
     _last_u: int | None = attrs.field(default=None, init=False)

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from connector.book.sequencing import APPLY, Decision, Drop, Resync
 from connector.model import BookDelta, BookSnapshot
-from connector.venues.common import APPLY, Decision, Drop, Resync
 from connector.venues.okx.checksum import book_checksum
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class OkxSyncStatistics:
 
 @attrs.define
 class OkxSync:
-    """The :class:`~connector.venues.common.Sequencer` for one OKX book."""
+    """The :class:`~connector.book.sequencing.Sequencer` for one OKX book."""
 
     needs_rest_snapshot: bool = attrs.field(default=False, init=False)
     _loaded: bool = attrs.field(default=False, init=False)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from connector.book.keeper import BookKeeper
+from connector.book.sequencing import Resync
 from connector.model import BookDelta, Instrument, Market, Quote, Symbol
 from connector.venues.binance import (
     BinanceFuturesSync,
@@ -17,7 +18,7 @@ from connector.venues.binance import (
     parse_depth_snapshot,
     parse_exchange_info,
 )
-from connector.venues.common import Resync, SymbolMap
+from connector.venues.common import SymbolMap
 from tests.conftest import fixture_path
 
 HFT = {

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from connector.book.orderbook import OrderBook
+from connector.book.sequencing import APPLY, BUFFER, Drop, Resync
 from connector.model import BookDelta, BookSnapshot, Market, Symbol
 from connector.venues.binance.sync import BinanceFuturesSync, BinanceSpotSync
-from connector.venues.common import APPLY, BUFFER, Drop, Resync
 
 SYM = Symbol.parse("BTC-USDT-SPOT")
 

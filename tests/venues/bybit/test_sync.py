@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from connector.book.keeper import BookKeeper
 from connector.book.orderbook import OrderBook
+from connector.book.sequencing import APPLY, Apply, Drop, Resync
 from connector.model import BookDelta, BookLevel, BookSnapshot, BookStatus, Market, Symbol
 from connector.venues.bybit import BybitSync
-from connector.venues.common import APPLY, Apply, Drop, Resync
 from tests.venues.bybit.captures import load_v3
 
 SYM = Symbol.parse("BTC-USDT-PERP")

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from connector.book.keeper import BookKeeper
 from connector.book.orderbook import OrderBook
+from connector.book.sequencing import APPLY, Apply, Drop, Resync
 from connector.model import BookDelta, BookSnapshot, BookStatus, Market, Symbol
 from connector.model.levels import levels_from_raw
-from connector.venues.common import APPLY, Apply, Drop, Resync
 from connector.venues.okx import OkxSync, okx_checksum
 from tests.venues.okx.captures import ws_events
 

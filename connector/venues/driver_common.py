@@ -1,10 +1,10 @@
-"""Small pieces the venue adapters share (sans-I/O).
+"""Small pieces the venue drivers share (sans-I/O).
 
-Each adapter (``connector/venues/<v>/adapter.py``) answers the same questions
-of the :class:`~connector.venues.adapter.VenueAdapter` protocol; where the
-answer has the same shape on every venue (which market trades a symbol kind,
-which built-in endpoint is asked for, how an error code becomes an exception),
-the shape lives here and the adapter supplies its venue's facts.
+Each venue's driver parts (``connector/venues/<v>/{rest,market_data}.py``)
+answer the same questions of the protocols in :mod:`connector.venues.driver`;
+where the answer has the same shape on every venue (which market trades a
+symbol kind, which built-in endpoint is asked for, how an error code becomes an
+exception), the shape lives here and the venue supplies its facts.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
-"""Binance (spot and USDⓈ-M) described for the generic venue session (sans-I/O).
+"""Binance (spot and USDⓈ-M) market data, described for the generic session (sans-I/O).
 
 Books: diffs on ``<sym>@depth@100ms`` over combined streams named in the URL,
 plus a REST ``depth`` snapshot (limit 1000) that the diffs are chained to.
-Rate limits: request weight per minute per API host (spot 6,000, USDⓈ-M
-2,400), corrected by ``X-MBX-USED-WEIGHT-1M``.
 """
 
 from __future__ import annotations
@@ -11,52 +9,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qs, urlsplit
 
-import msgspec
-
-from connector.errors import ConnectorError, MalformedMessage
+from connector.book.sequencing import Sequencer
 from connector.model import BookSnapshot, Instrument, Market, Symbol
-from connector.venues.adapter import (
-    Bucket,
+from connector.venues.binance import parse, streams, symbols
+from connector.venues.binance.sync import BinanceFuturesSync, BinanceSpotSync
+from connector.venues.common import MarketEvent, SymbolMap
+from connector.venues.driver import (
     ConnectionPlan,
     HeartbeatRule,
     RestCall,
     StreamSpec,
 )
-from connector.venues.adapter_common import (
+from connector.venues.driver_common import (
     guess_spot_or_perp,
-    header_float,
-    is_testnet,
-    rejection,
     spot_or_perp_market,
 )
-from connector.venues.binance import parse, streams, symbols
-from connector.venues.binance.sync import BinanceFuturesSync, BinanceSpotSync
-from connector.venues.common import Sequencer, SymbolMap
 
-__all__ = ["BinanceAdapter", "new_adapter"]
+__all__ = ["BinanceMarketData"]
 
-_WEIGHT_PER_MINUTE = {Market.SPOT: 6000.0, Market.LINEAR: 2400.0}
-_TIME_PATH = {Market.SPOT: "/api/v3/time", Market.LINEAR: "/fapi/v1/time"}
-_AUTH_CODES = frozenset({-1022, -2014, -2015})
 _STREAMS_PER_SOCKET = 200
 """Fewer than the 1024 allowed: the streams ride in the URL, which must stay short."""
 
 
-class _ServerTime(msgspec.Struct):
-    serverTime: int
-
-
-class _Error(msgspec.Struct):
-    code: int
-    msg: str = ""
-
-
-_server_time = msgspec.json.Decoder(_ServerTime)
-_error = msgspec.json.Decoder(_Error)
-
-
-class BinanceAdapter:
-    """The :class:`~connector.venues.adapter.VenueAdapter` of Binance.
+class BinanceMarketData:
+    """The :class:`~connector.venues.driver.MarketDataAdapter` of Binance.
 
     Args:
         book_depth: Levels of the REST depth snapshot a book starts from (0: 1000).
@@ -77,42 +53,6 @@ class BinanceAdapter:
         return spot_or_perp_market(
             self.name, symbol, perp=Market.LINEAR, supported="spot and USDⓈ-M perpetuals"
         )
-
-    def endpoints(self, endpoint: str) -> Mapping[str, str]:
-        testnet = is_testnet(self.name, endpoint)
-        urls: dict[str, str] = {}
-        for market in (Market.SPOT, Market.LINEAR):
-            found = streams.endpoints(market, testnet=testnet)
-            urls[f"{market.value}.rest"] = found.rest
-            urls[f"{market.value}.ws"] = found.ws
-        return urls
-
-    def buckets(self, market: Market) -> Sequence[Bucket]:
-        return [Bucket(name="weight", capacity=_WEIGHT_PER_MINUTE[market], period=60.0)]
-
-    def limit_headers(self, market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
-        used = header_float(headers, "x-mbx-used-weight-1m")
-        return {} if used is None else {"weight": _WEIGHT_PER_MINUTE[market] - used}
-
-    def rest_error(self, status: int, body: bytes) -> ConnectorError | None:
-        if status < 400:
-            return None
-        try:
-            error = _error.decode(body)
-        except (msgspec.DecodeError, ValueError):
-            return None
-        return rejection(
-            self.name, error.code, error.msg, auth_codes=_AUTH_CODES, rate_limit_code=-1003
-        )
-
-    def server_time_call(self, market: Market) -> RestCall:
-        return RestCall(path=_TIME_PATH[market], weights={"weight": 1})
-
-    def parse_server_time(self, body: bytes) -> int:
-        try:
-            return _server_time.decode(body).serverTime * 1_000_000
-        except (msgspec.DecodeError, ValueError) as exc:
-            raise MalformedMessage(f"binance server time: {exc}", raw=body) from exc
 
     def instruments_call(self, market: Market) -> RestCall:
         return RestCall(
@@ -167,7 +107,7 @@ class BinanceAdapter:
 
     def decode(
         self, raw: str | bytes, market: Market, symbols: SymbolMap, ts_recv_ns: int
-    ) -> Sequence[object]:
+    ) -> Sequence[MarketEvent]:
         return parse.decode_frame(raw, market=market, symbols=symbols, ts_recv_ns=ts_recv_ns)
 
     def new_sequencer(self, market: Market) -> Sequencer:
@@ -190,7 +130,3 @@ class BinanceAdapter:
         return parse.parse_depth_snapshot(
             body, market=market, symbol=instrument.symbol, ts_recv_ns=ts_recv_ns
         )
-
-
-def new_adapter(book_depth: int = 0) -> BinanceAdapter:
-    return BinanceAdapter(book_depth)

@@ -1,10 +1,8 @@
-"""Bybit v5 (spot and linear) described for the generic venue session (sans-I/O).
+"""Bybit v5 (spot and linear) market data, described for the generic session (sans-I/O).
 
 Books: ``orderbook.200.SYM`` on the market's public socket, a snapshot then
 deltas; a resync is an unsubscribe and subscribe, which makes Bybit send a
-fresh snapshot. Rate limits: 600 requests per 5 s per IP for all endpoints
-together (bucket ``ip``), and a limit per endpoint (``endpoint:<name>``
-buckets), which ``X-Bapi-Limit-Status`` reports for the endpoint that answered.
+fresh snapshot.
 """
 
 from __future__ import annotations
@@ -12,71 +10,35 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qs, urlsplit
 
-import msgspec
-
-from connector.errors import ConfigError, ConnectorError, MalformedMessage
+from connector.book.sequencing import Sequencer
+from connector.errors import ConfigError
 from connector.model import BookSnapshot, Instrument, Market, Symbol
-from connector.venues.adapter import (
-    Bucket,
+from connector.venues.bybit import parse, streams, symbols
+from connector.venues.bybit.rest import INSTRUMENTS_BUCKET
+from connector.venues.bybit.sync import BybitSync
+from connector.venues.common import MarketEvent, SymbolMap
+from connector.venues.driver import (
     ConnectionPlan,
     HeartbeatRule,
     RestCall,
     StreamSpec,
 )
-from connector.venues.adapter_common import (
+from connector.venues.driver_common import (
     guess_spot_or_perp,
-    header_float,
-    is_testnet,
-    rejection,
     spot_or_perp_market,
 )
-from connector.venues.bybit import parse, streams, symbols
-from connector.venues.bybit.sync import BybitSync
-from connector.venues.common import Sequencer, SymbolMap
 
-__all__ = ["BybitAdapter", "new_adapter"]
+__all__ = ["BybitMarketData"]
 
-_AUTH_CODES = frozenset({10003, 10004, 10005, 10007, 33004})
 _MARKETS = (Market.SPOT, Market.LINEAR)
 
-_IP_BUCKET = Bucket(name="ip", capacity=600.0, period=5.0)
-# Bybit v5 publishes per-UID limits for trading and account endpoints only; the
-# public market endpoints are bound by the IP limit alone, so their own buckets
-# are as generous as it (the simulator's default per-endpoint limit too).
-_TIME = "endpoint:time"
-_INSTRUMENTS = "endpoint:instruments"
-_ENDPOINT_BUCKETS = tuple(
-    Bucket(name=name, capacity=600.0, period=5.0) for name in (_TIME, _INSTRUMENTS)
-)
-_ENDPOINT = "endpoint"
-"""``connector.net.ratelimit.ENDPOINT``: the bucket of the endpoint that answered
-(the net layer is not imported here: this module is sans-I/O)."""
 
-
-class _Body(msgspec.Struct):
-    retCode: int
-    retMsg: str = ""
-
-
-class _TimeResult(msgspec.Struct):
-    timeNano: str
-
-
-class _Time(msgspec.Struct):
-    retCode: int
-    result: _TimeResult
-
-
-_body = msgspec.json.Decoder(_Body)
-_time = msgspec.json.Decoder(_Time)
-
-
-class BybitAdapter:
-    """The :class:`~connector.venues.adapter.VenueAdapter` of Bybit.
+class BybitMarketData:
+    """The :class:`~connector.venues.driver.MarketDataAdapter` of Bybit.
 
     Holds the parser's per-market stream state (ticker and best-bid/offer
     deltas merge onto the last full message), so each session or replay gets
-    its own instance (:func:`new_adapter`).
+    its own instance (:func:`connector.venues.registry.driver_for`).
     """
 
     name = "bybit"
@@ -94,51 +56,10 @@ class BybitAdapter:
             self.name, symbol, perp=Market.LINEAR, supported="spot and linear perpetuals"
         )
 
-    def endpoints(self, endpoint: str) -> Mapping[str, str]:
-        testnet = is_testnet(self.name, endpoint)
-        urls: dict[str, str] = {}
-        for market in _MARKETS:
-            ws = streams.ws_url(market, testnet=testnet)
-            urls[f"{market.value}.rest"] = streams.rest_url(testnet=testnet)
-            urls[f"{market.value}.ws"] = ws[: ws.index("/v5/")]
-        return urls
-
-    def buckets(self, market: Market) -> Sequence[Bucket]:
-        return [_IP_BUCKET, *_ENDPOINT_BUCKETS]
-
-    def limit_headers(self, market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
-        # The header counts the endpoint that answered, not the IP-wide limit.
-        left = header_float(headers, "x-bapi-limit-status")
-        return {} if left is None else {_ENDPOINT: left}
-
-    def rest_error(self, status: int, body: bytes) -> ConnectorError | None:
-        try:
-            parsed = _body.decode(body)
-        except (msgspec.DecodeError, ValueError):
-            return None
-        code = parsed.retCode
-        if code == 0:
-            return None
-        return rejection(
-            self.name,
-            code,
-            parsed.retMsg,
-            auth_codes=_AUTH_CODES,
-            rate_limit_code=10006,
-            retry_after=1.0,
-        )
-
-    def server_time_call(self, market: Market) -> RestCall:
-        return RestCall(path="/v5/market/time", weights={"ip": 1, _TIME: 1})
-
-    def parse_server_time(self, body: bytes) -> int:
-        try:
-            return int(_time.decode(body).result.timeNano)
-        except (msgspec.DecodeError, ValueError) as exc:
-            raise MalformedMessage(f"bybit server time: {exc}", raw=body) from exc
-
     def instruments_call(self, market: Market) -> RestCall:
-        return RestCall(path=streams.instruments_path(market), weights={"ip": 1, _INSTRUMENTS: 1})
+        return RestCall(
+            path=streams.instruments_path(market), weights={"ip": 1, INSTRUMENTS_BUCKET: 1}
+        )
 
     def parse_instruments(self, market: Market, body: bytes) -> list[Instrument]:
         return symbols.parse_instruments(market, body)
@@ -196,13 +117,13 @@ class BybitAdapter:
         return [frame for _, frame in off + on]
 
     def decode(
-        self, raw: str | bytes, market: Market, symbols_map: SymbolMap, ts_recv_ns: int
-    ) -> Sequence[object]:
+        self, raw: str | bytes, market: Market, symbols: SymbolMap, ts_recv_ns: int
+    ) -> Sequence[MarketEvent]:
         return list(
             parse.decode_frame(
                 raw,
                 market=market,
-                symbols=symbols_map,
+                symbols=symbols,
                 ts_recv_ns=ts_recv_ns,
                 state=self._states[market],
             )
@@ -221,7 +142,3 @@ class BybitAdapter:
         self, market: Market, instrument: Instrument, body: bytes, ts_recv_ns: int
     ) -> BookSnapshot:
         raise ConfigError("bybit books resync by resubscribing, not from REST")
-
-
-def new_adapter(book_depth: int = 0) -> BybitAdapter:
-    return BybitAdapter(book_depth)

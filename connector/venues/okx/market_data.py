@@ -1,10 +1,9 @@
-"""OKX v5 (spot and swap) described for the generic venue session (sans-I/O).
+"""OKX v5 (spot and swap) market data, described for the generic session (sans-I/O).
 
 One public socket carries every market; instrument ids name their market.
 Books: ``books`` (400 levels), a snapshot then updates chained by
 ``seqId``/``prevSeqId`` and checked by CRC32 when the checksum is non-zero; a
-resync is an unsubscribe and subscribe. Rate limits are per endpoint (requests
-per 2 s).
+resync is an unsubscribe and subscribe.
 """
 
 from __future__ import annotations
@@ -12,97 +11,48 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qs, urlsplit
 
-import msgspec
-
-from connector.errors import ConfigError, ConnectorError, MalformedMessage
+from connector.book.sequencing import Sequencer
+from connector.errors import ConfigError
 from connector.model import BookSnapshot, Instrument, Market, Symbol, SymbolKind
-from connector.venues.adapter import (
-    Bucket,
+from connector.venues.common import MarketEvent, SymbolMap, placeholder_instrument
+from connector.venues.driver import (
     ConnectionPlan,
     HeartbeatRule,
     RestCall,
     StreamSpec,
 )
-from connector.venues.adapter_common import is_testnet, rejection, spot_or_perp_market
-from connector.venues.common import Sequencer, SymbolMap, placeholder_instrument
+from connector.venues.driver_common import spot_or_perp_market
 from connector.venues.okx import parse, streams, symbols
 from connector.venues.okx.sync import OkxSync
 
-__all__ = ["OkxAdapter", "new_adapter"]
+__all__ = ["OkxMarketData"]
 
 _MARKETS = (Market.SPOT, Market.SWAP)
-_AUTH_CODES = frozenset({"50100", "50101", "50102", "50103", "50104", "50105", "50111", "50113"})
-# Requests per 2 s per IP, from the OKX v5 docs of each endpoint.
-_LIMITS = {"time": 10.0, "instruments": 20.0, "books": 40.0}
 
 
-class _Body(msgspec.Struct):
-    code: str
-    msg: str = ""
+class OkxMarketData:
+    """The :class:`~connector.venues.driver.MarketDataAdapter` of OKX.
 
+    Args:
+        book_depth: 0 or 400: the ``books`` channel always has 400 levels.
 
-class _TimeItem(msgspec.Struct):
-    ts: str
-
-
-class _Time(msgspec.Struct):
-    code: str
-    data: list[_TimeItem]
-
-
-_body = msgspec.json.Decoder(_Body)
-_time = msgspec.json.Decoder(_Time)
-
-
-class OkxAdapter:
-    """The :class:`~connector.venues.adapter.VenueAdapter` of OKX."""
+    Raises:
+        ConfigError: any other depth.
+    """
 
     name = "okx"
+
+    def __init__(self, book_depth: int = 0) -> None:
+        if book_depth not in (0, streams.BOOK_DEPTH):
+            raise ConfigError(
+                f"venues.okx.book_depth = {book_depth}: expected 0 or {streams.BOOK_DEPTH} "
+                "(the books channel has 400 levels)"
+            )
 
     def market_for(self, symbol: Symbol) -> Market:
         return spot_or_perp_market(
             self.name, symbol, perp=Market.SWAP, supported="spot and perpetual swaps"
         )
-
-    def endpoints(self, endpoint: str) -> Mapping[str, str]:
-        ws = streams.ws_url(demo=is_testnet(self.name, endpoint))
-        base = ws[: ws.index("/ws/v5/")]
-        urls: dict[str, str] = {}
-        for market in _MARKETS:
-            urls[f"{market.value}.rest"] = streams.rest_url()
-            urls[f"{market.value}.ws"] = base
-        return urls
-
-    def buckets(self, market: Market) -> Sequence[Bucket]:
-        return [Bucket(name=name, capacity=n, period=2.0) for name, n in _LIMITS.items()]
-
-    def limit_headers(self, market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
-        return {}  # OKX sends no rate-limit headers; 429 / 50011 pause the limiter
-
-    def rest_error(self, status: int, body: bytes) -> ConnectorError | None:
-        try:
-            parsed = _body.decode(body)
-        except (msgspec.DecodeError, ValueError):
-            return None
-        if parsed.code == "0":
-            return None
-        return rejection(
-            self.name,
-            parsed.code,
-            parsed.msg,
-            auth_codes=_AUTH_CODES,
-            rate_limit_code="50011",
-            retry_after=2.0,
-        )
-
-    def server_time_call(self, market: Market) -> RestCall:
-        return RestCall(path="/api/v5/public/time", weights={"time": 1})
-
-    def parse_server_time(self, body: bytes) -> int:
-        try:
-            return int(_time.decode(body).data[0].ts) * 1_000_000
-        except (msgspec.DecodeError, ValueError, IndexError) as exc:
-            raise MalformedMessage(f"okx server time: {exc}", raw=body) from exc
 
     def instruments_call(self, market: Market) -> RestCall:
         path = streams.instruments_path(symbols.inst_type(market))
@@ -170,9 +120,9 @@ class OkxAdapter:
         return [f for _, f in streams.unsubscribe_frames(subs) + streams.subscribe_frames(subs)]
 
     def decode(
-        self, raw: str | bytes, market: Market, symbols_map: SymbolMap, ts_recv_ns: int
-    ) -> Sequence[object]:
-        return parse.decode_frame(raw, symbols=symbols_map, ts_recv_ns=ts_recv_ns)
+        self, raw: str | bytes, market: Market, symbols: SymbolMap, ts_recv_ns: int
+    ) -> Sequence[MarketEvent]:
+        return parse.decode_frame(raw, symbols=symbols, ts_recv_ns=ts_recv_ns)
 
     def new_sequencer(self, market: Market) -> Sequencer:
         return OkxSync()
@@ -198,13 +148,3 @@ def _inst_type(market: Market) -> str | None:
 
 def _subscriptions(specs: Sequence[StreamSpec]) -> list[tuple[streams.Channel, str]]:
     return [(s.channel, s.instrument.native_id) for s in specs]  # type: ignore[misc]
-
-
-def new_adapter(book_depth: int = 0) -> OkxAdapter:
-    """An OKX adapter; ``books`` always has 400 levels, so ``book_depth`` must be 0 or 400."""
-    if book_depth not in (0, streams.BOOK_DEPTH):
-        raise ConfigError(
-            f"venues.okx.book_depth = {book_depth}: expected 0 or {streams.BOOK_DEPTH} "
-            "(the books channel has 400 levels)"
-        )
-    return OkxAdapter()

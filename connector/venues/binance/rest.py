@@ -1,0 +1,79 @@
+"""Binance's REST side (sans-I/O): hosts, request-weight limits, error bodies, time.
+
+Spot (``api.binance.com``) and USDⓈ-M (``fapi.binance.com``) are separate
+hosts with separate request-weight budgets per minute (6,000 and 2,400),
+corrected by ``X-MBX-USED-WEIGHT-1M``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import msgspec
+
+from connector.errors import ConnectorError, MalformedMessage
+from connector.model import Market
+from connector.venues.binance import streams
+from connector.venues.driver import Bucket, RestCall
+from connector.venues.driver_common import header_float, is_testnet, rejection
+
+__all__ = ["BinanceRest"]
+
+_WEIGHT_PER_MINUTE = {Market.SPOT: 6000.0, Market.LINEAR: 2400.0}
+_TIME_PATH = {Market.SPOT: "/api/v3/time", Market.LINEAR: "/fapi/v1/time"}
+_AUTH_CODES = frozenset({-1022, -2014, -2015})
+
+
+class _ServerTime(msgspec.Struct):
+    serverTime: int
+
+
+class _Error(msgspec.Struct):
+    code: int
+    msg: str = ""
+
+
+_server_time = msgspec.json.Decoder(_ServerTime)
+_error = msgspec.json.Decoder(_Error)
+
+
+class BinanceRest:
+    """The :class:`~connector.venues.driver.RestProfile` of Binance."""
+
+    name = "binance"
+
+    def endpoints(self, endpoint: str) -> Mapping[str, str]:
+        testnet = is_testnet(self.name, endpoint)
+        urls: dict[str, str] = {}
+        for market in (Market.SPOT, Market.LINEAR):
+            found = streams.endpoints(market, testnet=testnet)
+            urls[f"{market.value}.rest"] = found.rest
+            urls[f"{market.value}.ws"] = found.ws
+        return urls
+
+    def buckets(self, market: Market) -> Sequence[Bucket]:
+        return [Bucket(name="weight", capacity=_WEIGHT_PER_MINUTE[market], period=60.0)]
+
+    def limit_headers(self, market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
+        used = header_float(headers, "x-mbx-used-weight-1m")
+        return {} if used is None else {"weight": _WEIGHT_PER_MINUTE[market] - used}
+
+    def rest_error(self, status: int, body: bytes) -> ConnectorError | None:
+        if status < 400:
+            return None
+        try:
+            error = _error.decode(body)
+        except (msgspec.DecodeError, ValueError):
+            return None
+        return rejection(
+            self.name, error.code, error.msg, auth_codes=_AUTH_CODES, rate_limit_code=-1003
+        )
+
+    def server_time_call(self, market: Market) -> RestCall:
+        return RestCall(path=_TIME_PATH[market], weights={"weight": 1})
+
+    def parse_server_time(self, body: bytes) -> int:
+        try:
+            return _server_time.decode(body).serverTime * 1_000_000
+        except (msgspec.DecodeError, ValueError) as exc:
+            raise MalformedMessage(f"binance server time: {exc}", raw=body) from exc

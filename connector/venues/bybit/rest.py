@@ -1,0 +1,104 @@
+"""Bybit v5's REST side (sans-I/O): one API host, its limits, error bodies, time.
+
+Spot and linear share the API host and its limits: 600 requests per 5 s per
+IP for all endpoints together (bucket ``ip``), and a limit per endpoint
+(``endpoint:<name>`` buckets), which ``X-Bapi-Limit-Status`` reports for the
+endpoint that answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import msgspec
+
+from connector.errors import ConnectorError, MalformedMessage
+from connector.model import Market
+from connector.venues.bybit import streams
+from connector.venues.driver import Bucket, RestCall
+from connector.venues.driver_common import header_float, is_testnet, rejection
+
+__all__ = ["INSTRUMENTS_BUCKET", "BybitRest"]
+
+_AUTH_CODES = frozenset({10003, 10004, 10005, 10007, 33004})
+_MARKETS = (Market.SPOT, Market.LINEAR)
+
+_IP_BUCKET = Bucket(name="ip", capacity=600.0, period=5.0)
+# Bybit v5 publishes per-UID limits for trading and account endpoints only; the
+# public market endpoints are bound by the IP limit alone, so their own buckets
+# are as generous as it (the simulator's default per-endpoint limit too).
+_TIME = "endpoint:time"
+INSTRUMENTS_BUCKET = "endpoint:instruments"
+_ENDPOINT_BUCKETS = tuple(
+    Bucket(name=name, capacity=600.0, period=5.0) for name in (_TIME, INSTRUMENTS_BUCKET)
+)
+_ENDPOINT = "endpoint"
+"""``connector.net.ratelimit.ENDPOINT``: the bucket of the endpoint that answered
+(the net layer is not imported here: this module is sans-I/O)."""
+
+
+class _Body(msgspec.Struct):
+    retCode: int
+    retMsg: str = ""
+
+
+class _TimeResult(msgspec.Struct):
+    timeNano: str
+
+
+class _Time(msgspec.Struct):
+    retCode: int
+    result: _TimeResult
+
+
+_body = msgspec.json.Decoder(_Body)
+_time = msgspec.json.Decoder(_Time)
+
+
+class BybitRest:
+    """The :class:`~connector.venues.driver.RestProfile` of Bybit."""
+
+    name = "bybit"
+
+    def endpoints(self, endpoint: str) -> Mapping[str, str]:
+        testnet = is_testnet(self.name, endpoint)
+        urls: dict[str, str] = {}
+        for market in _MARKETS:
+            ws = streams.ws_url(market, testnet=testnet)
+            urls[f"{market.value}.rest"] = streams.rest_url(testnet=testnet)
+            urls[f"{market.value}.ws"] = ws[: ws.index("/v5/")]
+        return urls
+
+    def buckets(self, market: Market) -> Sequence[Bucket]:
+        return [_IP_BUCKET, *_ENDPOINT_BUCKETS]
+
+    def limit_headers(self, market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
+        # The header counts the endpoint that answered, not the IP-wide limit.
+        left = header_float(headers, "x-bapi-limit-status")
+        return {} if left is None else {_ENDPOINT: left}
+
+    def rest_error(self, status: int, body: bytes) -> ConnectorError | None:
+        try:
+            parsed = _body.decode(body)
+        except (msgspec.DecodeError, ValueError):
+            return None
+        code = parsed.retCode
+        if code == 0:
+            return None
+        return rejection(
+            self.name,
+            code,
+            parsed.retMsg,
+            auth_codes=_AUTH_CODES,
+            rate_limit_code=10006,
+            retry_after=1.0,
+        )
+
+    def server_time_call(self, market: Market) -> RestCall:
+        return RestCall(path="/v5/market/time", weights={"ip": 1, _TIME: 1})
+
+    def parse_server_time(self, body: bytes) -> int:
+        try:
+            return int(_time.decode(body).result.timeNano)
+        except (msgspec.DecodeError, ValueError) as exc:
+            raise MalformedMessage(f"bybit server time: {exc}", raw=body) from exc

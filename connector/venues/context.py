@@ -1,0 +1,218 @@
+"""What every service of one venue shares: REST clients and limiters per host, the
+clock, the connection budget and the capture writer.
+
+One :class:`VenueContext` per venue lives as long as the :class:`Connector`.
+REST clients and rate limiters are keyed by *host* (the REST base URL), not by
+market: Bybit and OKX serve spot and derivatives from one API host and count
+their requests together, so both markets draw on one limiter, one 429 pauses
+both, and one warm httpx client (its connection pool) carries both. The clock
+samples the venue's time over that same warm client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import attrs
+import httpx
+import structlog
+import trio
+
+from connector.capture import CaptureRecord, CaptureWriter
+from connector.errors import ConfigError, ConnectorError
+from connector.model import Market
+from connector.net.clock import ClockEstimate, ClockSample, ClockSync
+from connector.net.http import RestClient, RestResponse
+from connector.net.ratelimit import Lane, LimiterStatistics, RateLimiter, TokenBucket
+from connector.net.ws import ConnectionBudget, FrameRecorder
+from connector.venues.driver import RestCall, VenueDriver
+
+__all__ = ["RestOutcome", "VenueContext", "VenueContextStatistics"]
+
+log = structlog.get_logger(__name__)
+
+RestOutcome = Callable[[str, ConnectorError | None], None]
+"""Told of every REST request's outcome: ``(venue, error or None)`` (the health breaker)."""
+
+
+@attrs.frozen(kw_only=True)
+class VenueContextStatistics:
+    """A snapshot of one venue's shared REST and clock state.
+
+    Attributes:
+        limiters: Per REST host (base URL): the limiter's counters and tokens.
+        clock: The venue clock estimate (``None`` before the first sample).
+    """
+
+    limiters: Mapping[str, LimiterStatistics]
+    clock: ClockEstimate | None
+
+
+class VenueContext:
+    """One venue's shared edge: clients, limiters, clock, budget, capture.
+
+    Args:
+        driver: The venue.
+        markets: The markets this venue is used in (the clock samples the first).
+        urls: Called when a URL is needed: ``{"<market>.rest": ..., "<market>.ws": ...}``
+            (for the simulator the URLs exist only once it serves).
+        capture: Where ``connector record`` writes every REST body used.
+        on_rest_outcome: Told of every REST request's outcome (the health breaker).
+        transport: An httpx transport for every client (tests use one to add delays or
+            to talk to an app in memory); ``None``: real sockets.
+        timeout: Seconds for one REST request.
+    """
+
+    def __init__(
+        self,
+        driver: VenueDriver,
+        *,
+        markets: Sequence[Market],
+        urls: Callable[[], Mapping[str, str]],
+        capture: CaptureWriter | None = None,
+        on_rest_outcome: RestOutcome | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.name = driver.name
+        self.driver = driver
+        self.markets = tuple(markets)
+        self.capture = capture
+        self.on_rest_outcome = on_rest_outcome
+        self.budget = ConnectionBudget(driver.name)
+        self.clock = ClockSync(driver.name, self._clock_sample)
+        self._urls = urls
+        self._transport = transport
+        self._timeout = timeout
+        self._clients: dict[str, RestClient] = {}
+        self._limiters: dict[str, RateLimiter] = {}
+
+    def url(self, market: Market, kind: str) -> str:
+        """The configured ``rest`` or ``ws`` base URL of a market."""
+        key = f"{market.value}.{kind}"
+        urls = self._urls()
+        if key not in urls:
+            raise ConfigError(f"venues.{self.name}: no {key} URL configured (have {sorted(urls)})")
+        return urls[key]
+
+    def host(self, market: Market) -> str:
+        """The REST host serving ``market``: its base URL, the key of clients and limiters."""
+        return self.url(market, "rest").rstrip("/")
+
+    def limiter(self, market: Market) -> RateLimiter:
+        """The rate limiter of the REST host serving ``market`` (shared by its markets)."""
+        host = self.host(market)
+        limiter = self._limiters.get(host)
+        if limiter is None:
+            rest = self.driver.rest
+            limiter = self._limiters[host] = RateLimiter(
+                f"{self.name} {host}",
+                {
+                    b.name: TokenBucket(capacity=b.capacity, period=b.period)
+                    for b in rest.buckets(market)
+                },
+                header_parser=lambda headers: rest.limit_headers(market, headers),
+            )
+        return limiter
+
+    def rest(self, market: Market) -> RestClient:
+        """The warm REST client of the host serving ``market`` (shared by its markets)."""
+        host = self.host(market)
+        client = self._clients.get(host)
+        if client is None:
+            client = self._clients[host] = RestClient(
+                self.name,
+                host,
+                limiter=self.limiter(market),
+                error_mapper=self.driver.rest.rest_error,
+                timeout=self._timeout,
+                transport=self._transport,
+            )
+        return client
+
+    async def call(
+        self, market: Market, call: RestCall, *, lane: Lane = Lane.DEFAULT
+    ) -> RestResponse:
+        """Send one described request to ``market``'s host, in ``lane`` at its limiter.
+
+        The outcome goes to ``on_rest_outcome``; the body, when recording, to the
+        capture.
+
+        Raises:
+            ConnectorError: the mapped transport or venue error.
+        """
+        try:
+            response = await self.rest(market).request(
+                call.method,
+                call.path,
+                params=call.params,
+                content=call.body,
+                weights=call.weights,
+                lane=lane,
+            )
+        except ConnectorError as exc:
+            self._report(exc)
+            raise
+        self._report(None)
+        if self.capture is not None:
+            self.capture.write(
+                CaptureRecord(
+                    t="http",
+                    conn=f"{self.name}-{market.value}-rest",
+                    ts_ns=response.received_ns,
+                    venue=self.name,
+                    market=market.value,
+                    url=response.url,
+                    data=response.body.decode("utf-8", "replace"),
+                )
+            )
+        return response
+
+    def frame_recorder(self, market: Market) -> FrameRecorder | None:
+        """What a socket of ``market`` reports its traffic to, when recording."""
+        capture = self.capture
+        if capture is None:
+            return None
+
+        def record(kind: str, conn_id: str, url: str, data: str | bytes, ts_ns: int) -> None:
+            text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+            capture.write(
+                CaptureRecord(
+                    t=kind,
+                    conn=conn_id,
+                    ts_ns=ts_ns,
+                    venue=self.name,
+                    market=market.value,
+                    url=url,
+                    data=text,
+                )
+            )
+
+        return record
+
+    def statistics(self) -> VenueContextStatistics:
+        return VenueContextStatistics(
+            limiters={host: limiter.statistics() for host, limiter in self._limiters.items()},
+            clock=self.clock.estimate,
+        )
+
+    async def aclose(self) -> None:
+        """Close every REST client (their connections); a later call opens new ones."""
+        clients, self._clients = self._clients, {}
+        with trio.CancelScope(shield=True):
+            for client in clients.values():
+                await client.aclose()
+
+    async def _clock_sample(self) -> ClockSample:
+        market = self.markets[0]
+        rest = self.driver.rest
+        response = await self.call(market, rest.server_time_call(market))
+        return ClockSample(
+            sent_ns=response.sent_ns,
+            server_ns=rest.parse_server_time(response.body),
+            received_ns=response.received_ns,
+        )
+
+    def _report(self, error: ConnectorError | None) -> None:
+        if self.on_rest_outcome is not None:
+            self.on_rest_outcome(self.name, error)
