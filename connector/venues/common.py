@@ -190,7 +190,7 @@ def market_code(venue: str, codes: Mapping[Market, str], market: Market) -> str:
 def parse_decimal(text: str, *, positive: bool) -> Decimal:
     """A venue number (trade price, ticker field) as a finite, non-negative Decimal.
 
-    Not interned, unlike :func:`connector.book.orderbook.decimal_price`: one-off
+    Not interned, unlike :func:`connector.model.levels.decimal_price`: one-off
     numbers such as volumes would only churn the book's cache.
 
     Raises:
