@@ -1,9 +1,9 @@
 """Structured logging: one structlog setup, with secrets redacted.
 
 Every module logs events, not sentences: ``log = structlog.get_logger(__name__)``
-then ``log.warning("book.gap", venue="binance", symbol=s, expected=e, got=g)``.
-Event names are stable dotted names (``<area>.<what happened>``: ``book.gap``,
-``ws.reconnect``, ``config.loaded``) that dashboards and tests may match on;
+then ``log.warning("book.resync", venue="binance", symbol=s, reason=r)``.
+Event names are stable dotted names (``<area>.<what happened>``: ``book.resync``,
+``ws.reconnecting``, ``supervisor.gave_up``) that dashboards and tests may match on;
 the variable parts go in key-value pairs, never in the event name.
 
 :func:`configure_logging` renders each event either for people (a console line,
