@@ -31,7 +31,6 @@ from connector.capture import CaptureWriter
 from connector.config import Config, SimConfig, VenueConfig, load_config
 from connector.errors import ConnectorError, UnknownInstrument
 from connector.health import HealthMonitor, VenueHealth
-from connector.logs import configure_logging
 from connector.model import BookState, ConsolidatedBook, Symbol
 from connector.supervision import (
     ChildSpec,
@@ -197,9 +196,6 @@ class Connector:
     async def __aenter__(self) -> Connector:
         if self._stack is not None:
             raise ConnectorError("this Connector is already open; create a new one")
-        if not structlog.is_configured():
-            # The application did not set logging up: use the config's, on stderr.
-            configure_logging(self._config.logging.level, self._config.logging.format)
         stack = contextlib.AsyncExitStack()
         if self._record_path is not None:
             self._capture = stack.enter_context(CaptureWriter(self._record_path))

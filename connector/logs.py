@@ -11,6 +11,14 @@ when the stream is a terminal) or for machines (one JSON object per line),
 with an ISO-8601 UTC timestamp, the level and the logger name. Records from the
 standard :mod:`logging` module (httpx, hypercorn) go through the same
 processors. :func:`redact_secrets` runs last before rendering on every event.
+
+A library's logging belongs to the application: importing connector installs
+no handler anywhere. Until something configures structlog, connector's events
+go to the standard :mod:`logging` module under ``connector.*`` logger names
+(event name as the message, key-value pairs as the record's extra fields,
+secrets redacted), where the application's logging setup decides what happens
+to them; the ``connector`` logger has only a ``NullHandler``. The command line
+calls :func:`configure_logging`.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ __all__ = [
     "redact_secrets",
     "register_secret",
     "reset_logging",
+    "use_library_defaults",
 ]
 
 REDACTED = "***"
@@ -302,8 +311,42 @@ def configure_logging(
     root.setLevel(level_no)
 
 
+_RECORD_ATTRIBUTES = frozenset(
+    logging.LogRecord("x", logging.INFO, "x", 0, "", None, None).__dict__
+) | {"message", "asctime"}
+
+
+def _to_log_kwargs(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """The event name as the log message; the other keys as the record's extra fields
+    (a key a ``LogRecord`` already has, such as ``name``, gets a trailing ``_``)."""
+    event = event_dict.pop("event", "")
+    exc_info = event_dict.pop("exc_info", None)
+    extra = {(f"{k}_" if k in _RECORD_ATTRIBUTES else k): v for k, v in event_dict.items()}
+    return {"msg": event, "extra": extra, "exc_info": exc_info}
+
+
+def use_library_defaults() -> None:
+    """Send structlog events to the standard ``logging`` module (see the module docstring).
+
+    Applied when connector is imported and structlog is not configured yet, and by
+    :func:`reset_logging`.
+    """
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            structlog.processors.format_exc_info,
+            redact_secrets,
+            _to_log_kwargs,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        context_class=dict,
+        cache_logger_on_first_use=False,
+    )
+
+
 def reset_logging() -> None:
-    """Undo :func:`configure_logging`: structlog defaults, our stdlib handler removed."""
+    """Undo :func:`configure_logging`: library defaults, our stdlib handler removed."""
     global _stdlib_handler, _root_level_before
     with _lock:
         handler, _stdlib_handler = _stdlib_handler, None
@@ -313,4 +356,9 @@ def reset_logging() -> None:
         root.removeHandler(handler)
     if level is not None:
         root.setLevel(level)
-    structlog.reset_defaults()
+    use_library_defaults()
+
+
+logging.getLogger("connector").addHandler(logging.NullHandler())
+if not structlog.is_configured():
+    use_library_defaults()

@@ -7,6 +7,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
@@ -209,3 +210,40 @@ def test_unknown_level_or_format_is_a_config_error() -> None:
         logs.configure_logging("loud")
     with pytest.raises(ConfigError, match="log format 'xml'"):
         logs.configure_logging("info", "xml")
+
+
+def test_library_defaults_send_events_to_stdlib_logging_with_secrets_redacted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    logs.reset_logging()  # the state of a program that never configured logging
+    logs.register_secret("s3cr3t-value")
+    with caplog.at_level(logging.INFO, logger="connector"):
+        structlog.get_logger("connector.venues.session").warning(
+            "marketdata.snapshot_retry", venue="okx", name="clash", error="key s3cr3t-value"
+        )
+
+    (record,) = [r for r in caplog.records if r.name == "connector.venues.session"]
+    assert "marketdata.snapshot_retry" == record.getMessage()
+    assert logging.WARNING == record.levelno
+    assert "okx" == record.__dict__["venue"]
+    assert "clash" == record.__dict__["name_"]
+    assert "key ***" == record.__dict__["error"]
+
+
+async def test_a_connector_installs_no_logging_handler(tmp_path: Path) -> None:
+    from connector import Connector, load_config
+
+    path = tmp_path / "connector.toml"
+    path.write_text(
+        "".join(f"[venues.{name}]\nenabled = false\n\n" for name in ("binance", "bybit", "okx")),
+        encoding="utf-8",
+    )
+    logs.reset_logging()
+    root_before = list(logging.getLogger().handlers)
+    ours_before = list(logging.getLogger("connector").handlers)
+    async with Connector(load_config(path, env={})):
+        pass
+
+    assert root_before == logging.getLogger().handlers
+    assert ours_before == logging.getLogger("connector").handlers
+    assert all(isinstance(h, logging.NullHandler) for h in ours_before)
