@@ -21,6 +21,7 @@ signatures are base64, percent-encoded when they go in a query or body.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
@@ -52,6 +53,10 @@ _NS_PER_MS = 1_000_000
 WsValue = str | int | bool
 
 
+def _readonly(headers: Mapping[str, str]) -> Mapping[str, str]:
+    return types.MappingProxyType(dict(headers))
+
+
 @attrs.frozen(kw_only=True)
 class SignedRequest:
     """A signed REST request, ready to send.
@@ -64,7 +69,7 @@ class SignedRequest:
 
     query: str
     body: str
-    headers: Mapping[str, str] = attrs.field(repr=False)
+    headers: Mapping[str, str] = attrs.field(repr=False, converter=_readonly)
 
 
 def api_key_headers(signer: Signer) -> dict[str, str]:
