@@ -42,6 +42,7 @@ from connector.model.trading import (
     Side,
     TimeInForce,
 )
+from connector.model.venues import MarketFacts, VenueFacts, venue_facts
 
 __all__ = [
     "AmendOrder",
@@ -62,6 +63,7 @@ __all__ = [
     "InstrumentStatus",
     "Liquidity",
     "Market",
+    "MarketFacts",
     "Order",
     "OrderAccepted",
     "OrderAmended",
@@ -83,8 +85,10 @@ __all__ = [
     "Ticker",
     "TimeInForce",
     "Trade",
+    "VenueFacts",
     "VenueLevel",
     "converter",
     "structure",
     "unstructure",
+    "venue_facts",
 ]
