@@ -42,7 +42,6 @@ from connector.model.trading import (
     Side,
     TimeInForce,
 )
-from connector.model.venues import MarketFacts, VenueFacts, venue_facts
 
 __all__ = [
     "AmendOrder",
@@ -63,7 +62,6 @@ __all__ = [
     "InstrumentStatus",
     "Liquidity",
     "Market",
-    "MarketFacts",
     "Order",
     "OrderAccepted",
     "OrderAmended",
@@ -85,10 +83,8 @@ __all__ = [
     "Ticker",
     "TimeInForce",
     "Trade",
-    "VenueFacts",
     "VenueLevel",
     "converter",
     "structure",
     "unstructure",
-    "venue_facts",
 ]

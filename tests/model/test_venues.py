@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from connector.errors import ConfigError
-from connector.model import Market, Symbol, SymbolKind, venue_facts
-from connector.model.venues import CHANNELS, VENUES, describe_depths
+from connector.model import Market, Symbol, SymbolKind
+from connector.model.venues import CHANNELS, VENUES, describe_depths, venue_facts
 
 
 def test_the_table_lists_binance_bybit_and_okx_in_order() -> None:
