@@ -42,7 +42,10 @@ from __future__ import annotations
 from connector.config.loading import example_config_text, load_config
 from connector.config.values import (
     CHANNELS,
+    DEFAULT_SYMBOLS,
     ENDPOINTS,
+    LOG_FORMATS,
+    LOG_LEVELS,
     VENUES,
     Config,
     Credentials,
@@ -56,7 +59,10 @@ from connector.config.values import (
 
 __all__ = [
     "CHANNELS",
+    "DEFAULT_SYMBOLS",
     "ENDPOINTS",
+    "LOG_FORMATS",
+    "LOG_LEVELS",
     "VENUES",
     "Config",
     "Credentials",
