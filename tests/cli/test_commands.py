@@ -17,9 +17,9 @@ import pytest
 from rich.console import Console
 
 from connector.cli import main
+from connector.cli.views import BookPanel, UpdateRate, format_number, render_book
 from connector.logs import reset_logging
 from connector.model import BookLevel, BookState
-from connector.views import BookPanel, UpdateRate, format_number, render_book
 
 PROCESS_TIMEOUT = 30
 

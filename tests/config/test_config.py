@@ -331,6 +331,27 @@ def test_dated_future_in_config_is_not_supported_yet(tmp_path: Path) -> None:
     ) == problems_of(path)
 
 
+def test_book_depth_the_venue_does_not_offer_is_refused_naming_the_valid_depths(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "[venues.bybit]\nbook_depth = 300\n[venues.okx]\nbook_depth = 50\n")
+
+    assert (
+        "venues.bybit.book_depth = 300: expected 0 (the default, 200) or one of 50, 200, 1000",
+        "venues.okx.book_depth = 50: expected 0 (the default, 400) or 400",
+    ) == problems_of(path)
+
+
+def test_binance_book_depth_must_suit_both_markets() -> None:
+    (problem,) = problems_of(None, {"CONNECTOR_VENUES__BINANCE__BOOK_DEPTH": "2000"})
+
+    assert (
+        "venues.binance.book_depth = '2000': expected 0 (the default, 1000) or one of 5, 10, "
+        "20, 50, 100, 500, 1000 (every market must take it: spot 1-5000; linear 5, 10, 20, "
+        "50, 100, 500, 1000) (from CONNECTOR_VENUES__BINANCE__BOOK_DEPTH)"
+    ) == problem
+
+
 def test_section_that_is_not_a_table_is_reported(tmp_path: Path) -> None:
     assert ("risk = 5: expected a table",) == problems_of(write(tmp_path, "risk = 5\n"))
 

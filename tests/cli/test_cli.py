@@ -247,7 +247,7 @@ def test_status_with_invalid_config_exits_2_without_starting(
 def test_configuration_doc_shows_the_current_config_example(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text("utf-8")
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text("utf-8")
     assert 0 == main(["config", "example"])
     example = capsys.readouterr().out
 

@@ -14,10 +14,10 @@ import pytest
 from rich.console import Console
 
 from connector.cli import main
+from connector.cli.views import DemoFrame, VenueRow, demo_problems, render_demo, render_demo_summary
 from connector.health import BreakerState, VenueHealth
 from connector.logs import reset_logging
 from connector.model import BookLevel, BookState, ConsolidatedBook, Symbol, VenueLevel
-from connector.views import DemoFrame, VenueRow, demo_problems, render_demo, render_demo_summary
 
 PROCESS_TIMEOUT = 60
 

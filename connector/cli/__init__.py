@@ -1,0 +1,80 @@
+"""The ``connector`` command line.
+
+``connector --version``, ``connector status``, ``connector config check FILE``,
+``connector config example``, and the data commands: ``sim`` (serve the
+simulated venues), ``stream`` (normalized events as JSON lines), ``book`` (live
+view of one book), ``demo`` (every venue on the simulator, consolidated view and
+a summary), ``record`` (capture file) and ``replay`` (a capture through the same
+pipeline). Data goes to stdout, logs to stderr. Every user mistake prints one
+clear line per problem to stderr and exits 2; nothing prints a traceback for it.
+
+One module per command (:mod:`.status`, :mod:`.config`, :mod:`.sim`,
+:mod:`.stream`, :mod:`.book`, :mod:`.demo`, :mod:`.record`, :mod:`.replay`),
+each with ``add_parser(commands)`` and ``run(args)``; :mod:`.common` holds what
+they share and :mod:`.views` draws the terminal views.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+from collections.abc import Sequence
+
+from connector._version import __version__
+from connector.cli import book, config, demo, record, replay, sim, status, stream
+from connector.cli.common import Command
+from connector.cli.stream import DEFAULT_TOPICS
+from connector.errors import ConfigError, ConnectorError
+
+__all__ = ["DEFAULT_TOPICS", "main"]
+
+_COMMANDS = (status, config, sim, stream, book, demo, record, replay)
+"""The command modules, in the order ``connector --help`` lists them."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``connector`` script; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    command: Command | None = getattr(args, "command", None)
+    if command is None:
+        parser.print_help()
+        return 2
+    try:
+        return command(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"connector: config error: {problem}", file=sys.stderr)
+        return 2
+    except ConnectorError as exc:
+        print(f"connector: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (``connector replay x | head``): stop quietly, like cat.
+        _discard_stdout()
+        return 0
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (tests capture it); nothing left to protect
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="connector",
+        description="Connect to Binance, Bybit and OKX: market data, books, orders.",
+    )
+    parser.add_argument("--version", action="version", version=f"connector {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for module in _COMMANDS:
+        module.add_parser(commands)
+    return parser

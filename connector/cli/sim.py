@@ -1,0 +1,72 @@
+"""``connector sim``: serve the simulated venues on loopback until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import trio
+
+from connector.cli.common import run_stoppable
+from connector.errors import ConfigError
+from connector.logs import configure_logging
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``sim`` to the command parsers."""
+    sim = commands.add_parser("sim", help="serve simulated Binance, Bybit and OKX on loopback")
+    sim.add_argument("--venues", nargs="+", default=["binance", "bybit", "okx"], metavar="VENUE")
+    sim.add_argument("--seed", type=int, default=1, help="seed of the synthetic flow")
+    sim.add_argument("--rate", type=float, default=200.0, help="book changes/s per instrument")
+    sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    sim.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="VENUE[.MARKET]=PORT",
+        help="fixed port, e.g. binance.spot=9000 (repeatable)",
+    )
+    sim.add_argument("--bases", nargs="+", default=["BTC", "ETH", "SOL"], metavar="ASSET")
+    sim.add_argument("--markets", nargs="+", default=[], metavar="MARKET", help="default: all")
+    sim.add_argument("--okx-checksum", action="store_true", help="OKX sends real CRC32 checksums")
+    sim.set_defaults(command=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``connector sim``."""
+    from connector.sim.standalone import FRONTENDS, serve_standalone
+
+    venues = [v.strip() for spec in args.venues for v in spec.split(",") if v.strip()]
+    problems = [
+        f"sim: unknown venue {v!r}: expected one of {', '.join(FRONTENDS)}"
+        for v in venues
+        if v not in FRONTENDS
+    ]
+    for spec in args.port:
+        key, sep, value = spec.partition("=")
+        if not sep or not key.strip() or not value.strip().isdigit():
+            problems.append(f"sim: --port {spec!r}: expected VENUE[.MARKET]=PORT")
+    if problems:
+        raise ConfigError(problems[0], tuple(problems))
+    configure_logging("info", "auto", stream=sys.stderr)
+    argv = [
+        "--venues", ",".join(venues),
+        "--seed", str(args.seed),
+        "--rate", str(args.rate),
+        "--host", args.host,
+        "--bases", ",".join(b.strip() for spec in args.bases for b in spec.split(",")),
+        "--markets", ",".join(m.strip() for spec in args.markets for m in spec.split(",")),
+    ]  # fmt: skip
+    for spec in args.port:
+        argv += ["--port", spec]
+    if args.okx_checksum:
+        argv.append("--okx-checksum")
+
+    async def body(stop: trio.CancelScope) -> None:
+        with stop:
+            await serve_standalone(argv)
+
+    run_stoppable(body, None)
+    return 0

@@ -1,0 +1,181 @@
+"""Secrets: credentials and a PostgreSQL DSN, from the environment or a secrets file.
+
+Secrets never live in the main file. They come from ``CONNECTOR_<VENUE>_API_KEY``,
+``CONNECTOR_<VENUE>_API_SECRET`` and ``CONNECTOR_OKX_PASSPHRASE``, or from the
+TOML file named by ``secrets_file``; the environment wins, key by key. No
+problem line ever echoes a secret's value, and every loaded secret is
+registered with the log redactor.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import attrs
+
+from connector.config.fields import MISSING, SECRET_KEYS, EnvText, Problems
+from connector.config.files import read_toml
+from connector.config.values import VENUES, Config, Credentials
+from connector.errors import ConfigError
+from connector.logs import register_secret
+
+__all__ = [
+    "Secrets",
+    "attach_credentials",
+    "check_dsn",
+    "load_secrets",
+    "merge_env_secrets",
+    "register_secrets",
+]
+
+_SECRET_ENV = re.compile(r"CONNECTOR_([A-Z0-9]+)_(API_KEY|API_SECRET|PASSPHRASE)")
+
+Secrets = dict[str, dict[str, str]]
+"""``{venue or "storage": {key: value}}``."""
+
+
+def load_secrets(data: Mapping[str, object], base_dir: Path, problems: Problems) -> Secrets:
+    """The secrets in the file named by ``secrets_file`` (relative to ``base_dir``)."""
+    name = data.get("secrets_file", MISSING)
+    if not isinstance(name, str):
+        return {}
+    file = Path(name).expanduser()
+    if not file.is_absolute():
+        file = base_dir / file
+    try:
+        raw = read_toml(file, "secrets file")
+    except ConfigError as exc:
+        problems.note(f"secrets_file: {exc}")
+        return {}
+    secrets: Secrets = {}
+    for section, table in raw.items():
+        if section == "storage" and isinstance(table, Mapping):
+            for key, value in table.items():
+                if key != "postgres_dsn":
+                    problems.note(
+                        f"secrets file [storage] {key}: unknown key; expected postgres_dsn"
+                    )
+                elif not isinstance(value, str):
+                    problems.note("secrets file [storage] postgres_dsn: expected a string")
+                else:
+                    secrets.setdefault("storage", {})["postgres_dsn"] = value
+            continue
+        if section not in VENUES:
+            close = difflib.get_close_matches(section, (*VENUES, "storage"), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.note(f"secrets file [{section}]: unknown section{hint}")
+            continue
+        if not isinstance(table, Mapping):
+            problems.note(f"secrets file [{section}]: expected a table")
+            continue
+        for key, value in table.items():
+            if key not in SECRET_KEYS:
+                close = difflib.get_close_matches(key, SECRET_KEYS, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                problems.note(f"secrets file [{section}] {key}: unknown key{hint}")
+            elif not isinstance(value, str) or not value:
+                # The value is never echoed: it is (or should have been) a secret.
+                problems.note(f"secrets file [{section}] {key}: expected a non-empty string")
+            else:
+                secrets.setdefault(section, {})[key] = value
+    return secrets
+
+
+def merge_env_secrets(secrets: Secrets, environ: Mapping[str, str], problems: Problems) -> Secrets:
+    """``secrets`` with ``CONNECTOR_<VENUE>_*`` variables over them, key by key."""
+    merged = {section: dict(values) for section, values in secrets.items()}
+    for var in sorted(environ):
+        match = _SECRET_ENV.fullmatch(var)
+        if match is None:
+            continue
+        venue, key = match.group(1).lower(), match.group(2).lower()
+        if venue not in VENUES:
+            # CONNECTOR_TEST_... and the like are not ours; only near-misses are worth a word.
+            close = difflib.get_close_matches(venue, VENUES, n=1)
+            if close:
+                problems.note(f"{var}: unknown venue {venue!r} (did you mean {close[0]!r}?)")
+            continue
+        if environ[var]:
+            merged.setdefault(venue, {})[key] = environ[var]
+    return merged
+
+
+def attach_credentials(config: Config, secrets: Secrets, problems: Problems) -> Config:
+    """``config`` with each configured venue's credentials and the storage DSN attached."""
+    venues = dict(config.venues)
+    for name, values in secrets.items():
+        if name == "storage":
+            continue
+        source = f"CONNECTOR_{name.upper()}_* or [{name}] in secrets_file"
+        missing = [k for k in ("api_key", "api_secret") if k not in values]
+        if missing:
+            problems.note(f"{name} credentials: {' and '.join(missing)} missing (set {source})")
+            continue
+        passphrase = values.get("passphrase")
+        if name == "okx" and passphrase is None:
+            problems.note(f"okx credentials: passphrase missing (set {source})")
+            continue
+        if name != "okx" and passphrase is not None:
+            problems.note(f"{name} credentials: {name} keys have no passphrase; remove it")
+            continue
+        if name in venues:
+            venues[name] = attrs.evolve(
+                venues[name],
+                credentials=Credentials(
+                    api_key=values["api_key"],
+                    api_secret=values["api_secret"],
+                    passphrase=passphrase,
+                ),
+            )
+    storage = config.storage
+    dsn = secrets.get("storage", {}).get("postgres_dsn")
+    if dsn is not None and storage.postgres_dsn is None:
+        storage = attrs.evolve(storage, postgres_dsn=dsn)
+    return attrs.evolve(config, venues=venues, storage=storage)
+
+
+def _dsn_password(dsn: str) -> str | None:
+    if "://" in dsn:
+        try:
+            return urlsplit(dsn).password
+        except ValueError:
+            return None
+    match = re.search(r"(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", dsn)
+    if match is None:
+        return None
+    return match.group(1).strip("'")
+
+
+def check_dsn(data: Mapping[str, object], problems: Problems) -> None:
+    """A password inside a DSN written in the main file is a secret in the wrong place."""
+    storage = data.get("storage")
+    if not isinstance(storage, Mapping):
+        return
+    dsn = storage.get("postgres_dsn")
+    if isinstance(dsn, str) and not isinstance(dsn, EnvText) and _dsn_password(dsn):
+        problems.note(
+            "storage.postgres_dsn: holds a password; put secrets in the environment "
+            "(CONNECTOR_STORAGE__POSTGRES_DSN) or secrets_file ([storage] postgres_dsn)"
+        )
+
+
+def register_secrets(config: Config) -> None:
+    """Register every secret of ``config`` with the log redactor."""
+    for venue in config.venues.values():
+        if venue.credentials is not None:
+            for secret in (
+                venue.credentials.api_key,
+                venue.credentials.api_secret,
+                venue.credentials.passphrase,
+            ):
+                if secret:
+                    register_secret(secret)
+    if config.storage.postgres_dsn:
+        register_secret(config.storage.postgres_dsn)
+        password = _dsn_password(config.storage.postgres_dsn)
+        if password:
+            register_secret(password)

@@ -1,0 +1,297 @@
+"""Validate the raw tables of a config file and build the frozen values from them.
+
+Each section reader returns its value, or ``None`` after adding its problems to
+the shared :class:`~connector.config.fields.Problems`. Venue rules (markets,
+channels, symbol kinds, book depths) come from :mod:`connector.model.venues`, the
+table the venue drivers follow, so a file that passes here is one a
+:class:`~connector.connector.Connector` accepts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from connector.config.fields import MISSING, Fields, Problems, source_of
+from connector.config.values import (
+    DEFAULT_SYMBOLS,
+    ENDPOINTS,
+    LOG_FORMATS,
+    LOG_LEVELS,
+    VENUES,
+    Config,
+    LoggingConfig,
+    RiskConfig,
+    SimConfig,
+    StorageConfig,
+    VenueConfig,
+    default_venues,
+    unsupported_kind,
+)
+from connector.errors import InvalidSymbol
+from connector.model import Market, Symbol
+from connector.model.venues import venue_facts
+
+__all__ = ["build"]
+
+_T = TypeVar("_T")
+
+_TOP_KEYS = ("venues", "risk", "storage", "logging", "sim", "secrets_file")
+_VENUE_KEYS = ("enabled", "endpoint", "urls", "symbols", "channels", "book_depth")
+_RISK_KEYS = (
+    "max_order_notional",
+    "max_position_qty",
+    "max_open_orders",
+    "price_band_pct",
+    "max_orders_per_second",
+    "kill_switch",
+)
+_STORAGE_KEYS = ("sqlite_path", "postgres_dsn")
+_LOGGING_KEYS = ("level", "format")
+_SIM_KEYS = ("seed", "rate", "okx_checksum")
+
+
+def build(data: Mapping[str, object], problems: Problems) -> Config | None:
+    """The config the raw tables describe, or ``None`` after adding every problem found."""
+    problems.unknown_keys("", data, _TOP_KEYS)
+    venues = _build_venues(data.get("venues", MISSING), problems)
+    risk = _build_section(data, "risk", _RISK_KEYS, _risk, problems)
+    storage = _build_section(data, "storage", _STORAGE_KEYS, _storage, problems)
+    logging = _build_section(data, "logging", _LOGGING_KEYS, _logging, problems)
+    sim = _build_section(data, "sim", _SIM_KEYS, _sim, problems)
+    secrets_file = data.get("secrets_file", MISSING)
+    if secrets_file is not MISSING and not isinstance(secrets_file, str):
+        problems.add("secrets_file", secrets_file, "expected a file path (string)")
+    if venues is None or risk is None or storage is None or logging is None or sim is None:
+        return None
+    return Config(venues=venues, risk=risk, storage=storage, logging=logging, sim=sim)
+
+
+def _build_section(
+    data: Mapping[str, object],
+    name: str,
+    keys: tuple[str, ...],
+    build: Callable[[Mapping[str, object], Problems], _T | None],
+    problems: Problems,
+) -> _T | None:
+    table = data.get(name, {})
+    if not isinstance(table, Mapping):
+        problems.add(name, table, "expected a table")
+        return None
+    problems.unknown_keys(name, table, keys)
+    return build(table, problems)
+
+
+def _build_venues(
+    value: object, problems: Problems
+) -> types.MappingProxyType[str, VenueConfig] | None:
+    if value is MISSING:
+        return types.MappingProxyType(dict(default_venues()))
+    if not isinstance(value, Mapping):
+        problems.add("venues", value, "expected a table of venues ([venues.binance] ...)")
+        return None
+    venues: dict[str, VenueConfig] = {}
+    failed = False
+    for name, table in value.items():
+        if name not in VENUES:
+            close = difflib.get_close_matches(name, VENUES, n=1)
+            hint = (
+                f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(VENUES)}"
+            )
+            problems.note(f"venues.{name}: unknown venue ({hint}){source_of(table)}")
+            failed = True
+            continue
+        if not isinstance(table, Mapping):
+            problems.add(f"venues.{name}", table, "expected a table")
+            failed = True
+            continue
+        venue = _venue(name, table, problems)
+        if venue is None:
+            failed = True
+        else:
+            venues[name] = venue
+    return None if failed else types.MappingProxyType(venues)
+
+
+def _venue(name: str, table: Mapping[str, object], problems: Problems) -> VenueConfig | None:
+    path = f"venues.{name}"
+    facts = venue_facts(name)
+    problems.unknown_keys(path, table, _VENUE_KEYS)
+    f = Fields(path, table, problems)
+    enabled = f.boolean("enabled", True)
+    endpoint = f.choice("endpoint", "sim", ENDPOINTS)
+    book_depth = f.integer("book_depth", 0, minimum=0)
+    if not facts.accepts_book_depth(book_depth):
+        f.bad("book_depth", table["book_depth"], f"expected {facts.describe_book_depths()}")
+        book_depth = 0
+
+    symbols: list[Symbol] = []
+    markets: list[Market] = []
+    items = f.string_list("symbols")
+    for item_path, item in items if items is not None else [(None, s) for s in DEFAULT_SYMBOLS]:
+        if isinstance(item, Symbol):
+            symbol = item
+        elif not isinstance(item, str):
+            problems.add(item_path or path, item, "expected a symbol string like 'BTC-USDT-SPOT'")
+            f.failed = True
+            continue
+        else:
+            try:
+                symbol = Symbol.parse(str(item).strip())
+            except InvalidSymbol as exc:
+                problems.add(item_path or path, item, _symbol_rule(str(exc)))
+                f.failed = True
+                continue
+        if symbol in symbols:
+            problems.add(item_path or path, item, "duplicate symbol")
+            f.failed = True
+            continue
+        market = facts.market_of(symbol.kind)
+        if market is None:
+            problems.add(item_path or path, item, unsupported_kind(name, symbol.kind))
+            f.failed = True
+            continue
+        symbols.append(symbol)
+        if market not in markets:
+            markets.append(market)
+
+    channels: list[str] = []
+    items = f.string_list("channels")
+    allowed = facts.channels
+    for item_path, item in items if items is not None else [(None, c) for c in allowed]:
+        text = item.strip().lower() if isinstance(item, str) else None
+        if text not in allowed:
+            problems.add(item_path or path, item, f"expected one of {', '.join(allowed)}")
+            f.failed = True
+        elif text in channels:
+            problems.add(item_path or path, item, "duplicate channel")
+            f.failed = True
+        else:
+            channels.append(text)
+
+    urls = _urls(path, table.get("urls", MISSING), endpoint, markets, problems)
+    if urls is None:
+        f.failed = True
+    if f.failed or urls is None:
+        return None
+    return VenueConfig(
+        name=name,
+        enabled=enabled,
+        endpoint=endpoint,
+        urls=urls,
+        symbols=tuple(symbols),
+        channels=tuple(channels),
+        book_depth=book_depth,
+    )
+
+
+def _symbol_rule(message: str) -> str:
+    # InvalidSymbol says "symbol 'X': <rule>"; the problem line already shows the value.
+    _, sep, rule = message.partition(": ")
+    return rule if sep else message
+
+
+def _urls(
+    path: str, value: object, endpoint: str, markets: list[Market], problems: Problems
+) -> dict[str, str] | None:
+    if value is MISSING:
+        if endpoint == "custom":
+            needed = [f"{m.value}.{kind}" for m in markets for kind in ("rest", "ws")]
+            problems.note(
+                f"{path}.urls: endpoint = 'custom' needs base URLs for "
+                f"{', '.join(needed) or 'each market used'}"
+            )
+            return None
+        return {}
+    if not isinstance(value, Mapping):
+        problems.add(f"{path}.urls", value, "expected a table of '<market>.rest' / '<market>.ws'")
+        return None
+    if endpoint != "custom":
+        problems.note(f"{path}.urls: only used with endpoint = 'custom' (endpoint is {endpoint!r})")
+        return None
+    venue = path.rpartition(".")[2]
+    allowed_markets = sorted(m.value for m in venue_facts(venue).market_names)
+    urls: dict[str, str] = {}
+    ok = True
+    for key, url in value.items():
+        market, _, kind = key.partition(".")
+        key_path = f'{path}.urls."{key}"'
+        if market not in allowed_markets or kind not in ("rest", "ws"):
+            allowed = ", ".join(f"{m}.rest, {m}.ws" for m in allowed_markets)
+            problems.note(f"{key_path}: unknown key; expected {allowed}{source_of(url)}")
+            ok = False
+            continue
+        schemes = ("http", "https") if kind == "rest" else ("ws", "wss")
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in schemes or not parts.netloc:
+            problems.add(key_path, url, f"expected a {' or '.join(schemes)} URL")
+            ok = False
+            continue
+        urls[key] = str(url)
+    for market in markets:
+        for kind in ("rest", "ws"):
+            key = f"{market.value}.{kind}"
+            if key not in value:
+                problems.note(f'{path}.urls."{key}": missing; the symbols need the {market} market')
+                ok = False
+    return urls if ok else None
+
+
+def _risk(table: Mapping[str, object], problems: Problems) -> RiskConfig | None:
+    f = Fields("risk", table, problems)
+    none: None = None
+    result = RiskConfig(
+        max_order_notional=f.decimal("max_order_notional"),
+        max_position_qty=f.decimal("max_position_qty"),
+        max_open_orders=f.integer("max_open_orders", none, minimum=1),
+        price_band_pct=f.decimal("price_band_pct", maximum=Decimal(100)),
+        max_orders_per_second=f.number("max_orders_per_second", none, positive=True),
+        kill_switch=f.boolean("kill_switch", False),
+    )
+    return None if f.failed else result
+
+
+def _storage(table: Mapping[str, object], problems: Problems) -> StorageConfig | None:
+    f = Fields("storage", table, problems)
+    sqlite = f.text("sqlite_path")
+    if sqlite is not None and not sqlite.strip():
+        f.bad("sqlite_path", sqlite, "expected a file path")
+    dsn_value = table.get("postgres_dsn", MISSING)
+    dsn: str | None = None
+    if dsn_value is not MISSING:
+        if isinstance(dsn_value, str):
+            dsn = str(dsn_value) or None
+        else:
+            # Not echoed: a DSN may hold a password.
+            problems.note("storage.postgres_dsn: expected a string")
+            f.failed = True
+    if f.failed:
+        return None
+    return StorageConfig(
+        sqlite_path=Path(sqlite).expanduser() if sqlite else Path("connector.sqlite"),
+        postgres_dsn=dsn,
+    )
+
+
+def _logging(table: Mapping[str, object], problems: Problems) -> LoggingConfig | None:
+    f = Fields("logging", table, problems)
+    result = LoggingConfig(
+        level=f.choice("level", "info", LOG_LEVELS),
+        format=f.choice("format", "auto", LOG_FORMATS),
+    )
+    return None if f.failed else result
+
+
+def _sim(table: Mapping[str, object], problems: Problems) -> SimConfig | None:
+    f = Fields("sim", table, problems)
+    result = SimConfig(
+        seed=f.integer("seed", 1),
+        rate=f.number("rate", 200.0, positive=True),
+        okx_checksum=f.boolean("okx_checksum", False),
+    )
+    return None if f.failed else result

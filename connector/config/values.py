@@ -1,0 +1,216 @@
+"""The configuration's frozen values, their defaults, and the names a config may use.
+
+Venue facts (venue names, markets, channels, which market carries a symbol
+kind) come from the one table in :mod:`connector.model.venues`.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+
+from connector.errors import ConfigError
+from connector.model import Market, Symbol, SymbolKind
+from connector.model.venues import CHANNELS as _CHANNELS
+from connector.model.venues import VENUES as _VENUE_FACTS
+
+__all__ = [
+    "CHANNELS",
+    "DEFAULT_SYMBOLS",
+    "ENDPOINTS",
+    "LOG_FORMATS",
+    "LOG_LEVELS",
+    "VENUES",
+    "Config",
+    "Credentials",
+    "LoggingConfig",
+    "RiskConfig",
+    "SimConfig",
+    "StorageConfig",
+    "VenueConfig",
+    "default_venues",
+    "market_for",
+    "unsupported_kind",
+]
+
+VENUES: tuple[str, ...] = tuple(_VENUE_FACTS)
+"""The venue names a config may use."""
+
+ENDPOINTS: tuple[str, ...] = ("live", "testnet", "sim", "custom")
+"""Where a venue connects: the real venue, its testnet, the local simulator, or ``urls``."""
+
+CHANNELS: tuple[str, ...] = _CHANNELS
+"""Market-data channels a venue may subscribe."""
+
+LOG_LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error", "critical")
+LOG_FORMATS: tuple[str, ...] = ("auto", "console", "json")
+
+DEFAULT_SYMBOLS: tuple[Symbol, ...] = tuple(
+    Symbol.parse(s) for s in ("BTC-USDT-SPOT", "ETH-USDT-SPOT", "BTC-USDT-PERP", "ETH-USDT-PERP")
+)
+
+
+def _readonly_urls(value: Mapping[str, str]) -> Mapping[str, str]:
+    return types.MappingProxyType(dict(value))
+
+
+@attrs.frozen(kw_only=True)
+class Credentials:
+    """API credentials for one venue; no field shows in ``repr`` or ``str``.
+
+    Attributes:
+        api_key: The API key.
+        api_secret: The secret that signs requests.
+        passphrase: OKX only: the passphrase chosen when the key was created.
+    """
+
+    api_key: str = attrs.field(repr=False)
+    api_secret: str = attrs.field(repr=False)
+    passphrase: str | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class VenueConfig:
+    """How to connect to one venue and what to stream from it.
+
+    Attributes:
+        name: ``binance``, ``bybit`` or ``okx``.
+        enabled: False keeps the venue configured but not started.
+        endpoint: ``live``, ``testnet``, ``sim`` (the local simulator) or ``custom``.
+        urls: Only for ``custom``: ``'<market>.rest'`` / ``'<market>.ws'`` base URLs
+            (``spot.rest``, ``linear.ws``, ``swap.ws``...), one pair per market used.
+        symbols: Canonical symbols to stream.
+        channels: Subset of ``book``, ``trades``, ``ticker``, ``bbo``.
+        book_depth: Book depth to request; 0 means the venue's default. Binance: the
+            REST snapshot limit (default 1000); Bybit: the ``orderbook.N`` topic (50,
+            200 (default) or 1000); OKX: 400 only (the ``books`` channel).
+        credentials: API credentials, from the environment or the secrets file.
+    """
+
+    name: str
+    enabled: bool = True
+    endpoint: str = "sim"
+    urls: Mapping[str, str] = attrs.field(factory=dict, converter=_readonly_urls)
+    symbols: tuple[Symbol, ...] = DEFAULT_SYMBOLS
+    channels: tuple[str, ...] = CHANNELS
+    book_depth: int = 0
+    credentials: Credentials | None = attrs.field(default=None, repr=False)
+
+    @property
+    def markets(self) -> tuple[Market, ...]:
+        """The venue markets the symbols need, in first-use order.
+
+        Binance and Bybit put SPOT on ``spot`` and PERP on ``linear``; OKX puts
+        PERP on ``swap``.
+
+        Raises:
+            ConfigError: for a dated future (not supported yet).
+        """
+        markets: list[Market] = []
+        for symbol in self.symbols:
+            market = market_for(self.name, symbol)
+            if market not in markets:
+                markets.append(market)
+        return tuple(markets)
+
+
+@attrs.frozen(kw_only=True)
+class RiskConfig:
+    """Pre-trade limits; ``None`` disables a check.
+
+    Attributes:
+        max_order_notional: Largest price * qty of one order, in quote currency.
+        max_position_qty: Largest absolute position per symbol.
+        max_open_orders: Most open orders per venue.
+        price_band_pct: Largest distance of a limit price from mid, in percent.
+        max_orders_per_second: Order rate limit per venue.
+        kill_switch: True refuses every new order.
+    """
+
+    max_order_notional: Decimal | None = None
+    max_position_qty: Decimal | None = None
+    max_open_orders: int | None = None
+    price_band_pct: Decimal | None = None
+    max_orders_per_second: float | None = None
+    kill_switch: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class StorageConfig:
+    """Where the event log lives: SQLite by default, PostgreSQL when a DSN is set."""
+
+    sqlite_path: Path = Path("connector.sqlite")
+    postgres_dsn: str | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class LoggingConfig:
+    """Log level (``debug`` ... ``critical``) and format (``auto``, ``console``, ``json``)."""
+
+    level: str = "info"
+    format: str = "auto"
+
+
+@attrs.frozen(kw_only=True)
+class SimConfig:
+    """The built-in simulator.
+
+    Attributes:
+        seed: Seed of the synthetic order flow (same seed, same market).
+        rate: Book changes per second per instrument.
+        okx_checksum: Send real OKX CRC32 checksums instead of 0.
+    """
+
+    seed: int = 1
+    rate: float = 200.0
+    okx_checksum: bool = False
+
+
+def _readonly_venues(value: Mapping[str, VenueConfig]) -> Mapping[str, VenueConfig]:
+    return types.MappingProxyType(dict(value))
+
+
+def default_venues() -> Mapping[str, VenueConfig]:
+    """Every venue with its defaults (on the simulator)."""
+    return types.MappingProxyType({name: VenueConfig(name=name) for name in VENUES})
+
+
+@attrs.frozen(kw_only=True)
+class Config:
+    """The whole configuration; ``Config()`` is the default (all venues simulated)."""
+
+    venues: Mapping[str, VenueConfig] = attrs.field(
+        factory=default_venues, converter=_readonly_venues
+    )
+    risk: RiskConfig = attrs.field(factory=RiskConfig)
+    storage: StorageConfig = attrs.field(factory=StorageConfig)
+    logging: LoggingConfig = attrs.field(factory=LoggingConfig)
+    sim: SimConfig = attrs.field(factory=SimConfig)
+
+
+def market_for(venue: str, symbol: Symbol) -> Market:
+    """The market segment that trades ``symbol`` on ``venue``.
+
+    Raises:
+        ConfigError: for an unknown venue or a symbol kind the venue has no market
+            for (dated futures: not supported yet).
+    """
+    try:
+        facts = _VENUE_FACTS[venue]
+    except KeyError:
+        raise ConfigError(f"unknown venue {venue!r}: expected one of {', '.join(VENUES)}") from None
+    market = facts.market_of(symbol.kind)
+    if market is None:
+        raise ConfigError(f"symbol {symbol}: {unsupported_kind(venue, symbol.kind)}")
+    return market
+
+
+def unsupported_kind(venue: str, kind: SymbolKind) -> str:
+    """Why ``venue`` cannot carry symbols of ``kind``, for a problem line."""
+    if kind is SymbolKind.FUT:
+        return "dated futures are not supported yet"
+    return f"{venue} has no market for {kind.value} symbols ({_VENUE_FACTS[venue].supports})"
