@@ -20,7 +20,7 @@ from connector.connector import Connector
 from connector.errors import ConfigError
 from connector.model import Instrument, Market, Symbol, SymbolKind
 from connector.model.venues import VENUES
-from connector.venues.registry import adapter_for
+from connector.venues.registry import driver_for
 
 SAMPLE_SYMBOLS = {
     SymbolKind.SPOT: Symbol.parse("BTC-USDT-SPOT"),
@@ -67,7 +67,7 @@ def _check(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tup
 
 
 def _instrument(venue: str, market: Market) -> Instrument:
-    instrument = adapter_for(venue).guess_instrument(market, NATIVE_IDS[venue, market])
+    instrument = driver_for(venue).market_data.guess_instrument(market, NATIVE_IDS[venue, market])
     assert instrument is not None
     return instrument
 
@@ -107,7 +107,7 @@ def test_config_check_and_the_adapter_agree_on_which_market_carries_a_symbol_kin
     symbol = SAMPLE_SYMBOLS[kind]
     status, err = _check(tmp_path, f'[venues.{venue}]\nsymbols = ["{symbol}"]\n', capsys)
     try:
-        market: Market | None = adapter_for(venue).market_for(symbol)
+        market: Market | None = driver_for(venue).market_data.market_for(symbol)
     except ConfigError:
         market = None
 
@@ -126,7 +126,7 @@ def test_every_channel_the_check_accepts_the_adapter_subscribes_in_every_market(
     channels = ", ".join(f'"{c}"' for c in facts.channels)
 
     assert (0, "") == _check(tmp_path, f"[venues.{venue}]\nchannels = [{channels}]\n", capsys)
-    adapter = adapter_for(venue)
+    adapter = driver_for(venue).market_data
     for market in facts.market_names:
         instrument = _instrument(venue, market)
         for channel in facts.channels:
@@ -146,7 +146,7 @@ def test_config_check_refuses_a_channel_outside_the_table(
 
 @pytest.mark.parametrize("venue", list(VENUES))
 def test_the_table_markets_are_the_markets_the_adapter_has_urls_for(venue: str) -> None:
-    keys = adapter_for(venue).endpoints("live")
+    keys = driver_for(venue).rest.endpoints("live")
 
     assert {m.value for m in VENUES[venue].market_names} == {k.split(".")[0] for k in keys}
 

@@ -1,4 +1,4 @@
-"""The three venue adapters, through ``registry.adapter_for``, on real-shaped input.
+"""The three venue drivers, through ``registry.driver_for``, on real-shaped input.
 
 URLs are the venues' documented hosts; error bodies are the codes and messages
 of the venues' docs (``_docs_extracts/errors_and_ratelimits.json``); REST bodies
