@@ -102,7 +102,12 @@ class BinanceAdapter:
         except (msgspec.DecodeError, ValueError):
             return None
         return rejection(
-            self.name, error.code, error.msg, auth_codes=_AUTH_CODES, rate_limit_code=-1003
+            self.name,
+            error.code,
+            error.msg,
+            auth_codes=_AUTH_CODES,
+            rate_limit_code=-1003,
+            timestamp_code=-1021,
         )
 
     def server_time_call(self, market: Market) -> RestCall:

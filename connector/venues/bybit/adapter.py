@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
-from connector.errors import ConfigError, ConnectorError, MalformedMessage
+from connector.errors import ConfigError, ConnectorError, LocalError, MalformedMessage
 from connector.model import BookSnapshot, Instrument, Market, Symbol
 from connector.venues.adapter import (
     Bucket,
@@ -126,6 +126,7 @@ class BybitAdapter:
             auth_codes=_AUTH_CODES,
             rate_limit_code=10006,
             retry_after=1.0,
+            timestamp_code=10002,
         )
 
     def server_time_call(self, market: Market) -> RestCall:
@@ -220,7 +221,7 @@ class BybitAdapter:
     def parse_snapshot(
         self, market: Market, instrument: Instrument, body: bytes, ts_recv_ns: int
     ) -> BookSnapshot:
-        raise ConfigError("bybit books resync by resubscribing, not from REST")
+        raise LocalError("bybit books resync by resubscribing, not from REST")
 
 
 def new_adapter(book_depth: int = 0) -> BybitAdapter:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
-from connector.errors import ConfigError, ConnectorError, MalformedMessage
+from connector.errors import ConfigError, ConnectorError, LocalError, MalformedMessage
 from connector.model import BookSnapshot, Instrument, Market, Symbol, SymbolKind
 from connector.venues.adapter import (
     Bucket,
@@ -31,7 +31,7 @@ from connector.venues.okx.sync import OkxSync
 __all__ = ["OkxAdapter", "new_adapter"]
 
 _MARKETS = (Market.SPOT, Market.SWAP)
-_AUTH_CODES = frozenset({"50100", "50101", "50102", "50103", "50104", "50105", "50111", "50113"})
+_AUTH_CODES = frozenset({"50100", "50101", "50103", "50104", "50105", "50111", "50113"})
 # Requests per 2 s per IP, from the OKX v5 docs of each endpoint.
 _LIMITS = {"time": 10.0, "instruments": 20.0, "books": 40.0}
 
@@ -93,6 +93,7 @@ class OkxAdapter:
             auth_codes=_AUTH_CODES,
             rate_limit_code="50011",
             retry_after=2.0,
+            timestamp_code="50102",
         )
 
     def server_time_call(self, market: Market) -> RestCall:
@@ -186,7 +187,7 @@ class OkxAdapter:
     def parse_snapshot(
         self, market: Market, instrument: Instrument, body: bytes, ts_recv_ns: int
     ) -> BookSnapshot:
-        raise ConfigError("okx books resync by resubscribing, not from REST")
+        raise LocalError("okx books resync by resubscribing, not from REST")
 
 
 def _inst_type(market: Market) -> str | None:
