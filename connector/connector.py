@@ -30,7 +30,7 @@ from connector.bus import Bus, Overflow, Subscription
 from connector.capture import CaptureWriter
 from connector.config import Config, SimConfig, VenueConfig, load_config
 from connector.errors import ConnectorError, UnknownInstrument
-from connector.health import HealthMonitor, VenueHealth
+from connector.health import HealthService, VenueHealth
 from connector.logs import configure_logging
 from connector.model import BookState, ConsolidatedBook, Symbol
 from connector.supervision import (
@@ -148,7 +148,7 @@ class Connector:
             )
             for name, vc in venues.items()
         }
-        self._health = HealthMonitor(self._bus, list(venues))
+        self._health = HealthService(self._bus, list(venues))
         self._aggregator = Aggregator(self._bus, self._book_state)
         self._root = Supervisor(
             "root",

@@ -200,6 +200,7 @@ def sans_io_modules() -> list[str]:
                     "sim/flow.py",
                     "oms/state.py",
                     "risk/checks.py",
+                    "health/breaker.py",
                 ]
             ),
         }
@@ -225,6 +226,7 @@ def test_module_discovery_finds_the_layers() -> None:
         "connector.book.orderbook",
         "connector.sim.engine",
         "connector.sim.flow",
+        "connector.health.breaker",
     } <= set(SANS_IO)
     assert not [m for m in SANS_IO if m.endswith(".session")]
     assert "connector.sim" in SIM
