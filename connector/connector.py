@@ -30,7 +30,7 @@ from connector.bus import Bus, Overflow, Subscription
 from connector.capture import CaptureWriter
 from connector.config import Config, SimConfig, VenueConfig, load_config
 from connector.errors import ConnectorError, UnknownInstrument
-from connector.health import HealthMonitor, VenueHealth
+from connector.health import HealthService, VenueHealth
 from connector.model import BookState, ConsolidatedBook, Symbol
 from connector.supervision import (
     ChildSpec,
@@ -137,6 +137,7 @@ class Connector:
         venues = {name: vc for name, vc in self._config.venues.items() if vc.enabled}
         sim_venues = [name for name, vc in venues.items() if vc.endpoint == "sim"]
         self._sim = SimulatorService(self._config.sim, sim_venues) if sim_venues else None
+        self._health = HealthService(self._bus, list(venues))
         self._sessions = {}
         for name, vc in venues.items():
             driver = driver_for(name, vc.book_depth)
@@ -147,8 +148,8 @@ class Connector:
                 bus=self._bus,
                 urls=functools.partial(self._urls, vc, driver),
                 stale_after=stale_after,
+                on_rest_outcome=self._health.record_rest,
             )
-        self._health = HealthMonitor(self._bus, list(venues))
         self._aggregator = Aggregator(self._bus, self._book_state)
         self._root = Supervisor(
             "root",

@@ -1,30 +1,41 @@
 """The one error tree of connector.
 
-Every error this library raises on purpose is a :class:`ConnectorError`.
-Errors are translated at the edge where they happen (``raise X(...) from exc``),
-so callers never see a raw ``httpx`` or ``trio_websocket`` exception::
+Every error this library raises on purpose is a :class:`ConnectorError`, and
+every exception class of the library lives in this module. Errors are
+translated at the edge where they happen (``raise X(...) from exc``), so
+callers never see a raw ``httpx`` or ``trio_websocket`` exception::
 
     ConnectorError
     ├── ConfigError                  a bad config file, value or symbol text
     │   └── InvalidSymbol            (also a ValueError) text that is not BASE-QUOTE-TYPE[-EXPIRY]
     ├── LocalError                   our caller misused the library
     │   ├── InvalidOrder             violates instrument filters (tick, lot, min notional)
+    │   ├── RiskRejected             a pre-trade risk limit refused the order; names the limit
     │   └── UnknownInstrument        no such venue / symbol is loaded
-    ├── RemoteError                  the venue said no, or said something we cannot read
+    ├── RemoteError                  the venue said no, or said something we cannot use
     │   ├── ExchangeRejected         a venue error code and message
+    │   ├── OrderRejected            the venue definitely refused one order; code, reason
     │   ├── AuthenticationFailed     bad key, signature or permissions
+    │   ├── TimestampRejected        request time outside the venue's window (-1021, 10002, 50102)
     │   ├── RateLimited              429 / 418 / venue limit code; carries retry_after
     │   │   └── IpBanned             Binance 418: all REST to the venue stops until the ban ends
     │   ├── MalformedMessage         a frame or body that does not parse; carries the raw text
-    │   └── SequenceGap              a book update that does not chain to the previous one
+    │   │   └── UnknownSymbol        a frame for an instrument the symbol map does not list
+    │   └── SymbolCollision          two instruments of a venue market share a canonical symbol
     ├── TransientError               may be retried: the next attempt can succeed
     │   ├── ConnectionLost           socket closed or reset, connect refused
     │   ├── RequestTimeout           no answer in time (the outcome may be unknown!)
     │   └── ServiceUnavailable       HTTP 5xx, venue maintenance
+    ├── OrderOutcomeUnknown          an order was sent, its fate is not known; client_order_id
     ├── SubscriptionOverflow         a ``fail`` subscription could not keep up
     └── SupervisorGaveUp             restart intensity exceeded; escalates to the parent
 
 ``RateLimited`` is both a :class:`RemoteError` and a :class:`TransientError`.
+:class:`ConfigError` is raised only for what a user configured (a file, a
+setting, an argument); what the library finds at run time (a venue's
+instrument list, a frame) is a :class:`RemoteError`. ``OrderOutcomeUnknown`` is
+neither a remote refusal nor retryable: resending could trade twice, so the
+order is followed by its client order id until its state is known.
 """
 
 from __future__ import annotations
@@ -40,15 +51,20 @@ __all__ = [
     "IpBanned",
     "LocalError",
     "MalformedMessage",
+    "OrderOutcomeUnknown",
+    "OrderRejected",
     "RateLimited",
     "RemoteError",
     "RequestTimeout",
-    "SequenceGap",
+    "RiskRejected",
     "ServiceUnavailable",
     "SubscriptionOverflow",
     "SupervisorGaveUp",
+    "SymbolCollision",
+    "TimestampRejected",
     "TransientError",
     "UnknownInstrument",
+    "UnknownSymbol",
 ]
 
 
@@ -80,6 +96,19 @@ class InvalidOrder(LocalError):
         self.violations = violations
 
 
+class RiskRejected(LocalError):
+    """A pre-trade risk check refused the order; ``limit`` names the limit it would break.
+
+    Args:
+        limit: The limit's name (``max_order_notional``, ``kill_switch``...).
+        message: What was asked against what the limit allows.
+    """
+
+    def __init__(self, limit: str, message: str) -> None:
+        super().__init__(f"risk limit {limit}: {message}")
+        self.limit = limit
+
+
 class UnknownInstrument(LocalError):
     """No instrument with that venue and symbol is loaded."""
 
@@ -101,8 +130,43 @@ class ExchangeRejected(RemoteError):
         self.venue_message = message
 
 
+class OrderRejected(RemoteError):
+    """The venue definitely refused one order: nothing was placed, resending the same fails.
+
+    Args:
+        code: The venue's error code.
+        reason: The venue's message.
+        client_order_id: Our id of the refused order.
+        venue: The venue that refused it.
+    """
+
+    def __init__(
+        self, code: int | str, reason: str, *, client_order_id: str, venue: str | None = None
+    ) -> None:
+        super().__init__(
+            f"{venue or 'venue'} rejected order {client_order_id}: {code} {reason}", venue=venue
+        )
+        self.code = code
+        self.reason = reason
+        self.client_order_id = client_order_id
+
+
 class AuthenticationFailed(RemoteError):
     """Bad API key, signature, passphrase or permission."""
+
+
+class TimestampRejected(RemoteError):
+    """The request's timestamp is outside the venue's window: our clock must resync first.
+
+    Binance ``-1021``, Bybit ``10002``, OKX ``50102``. The request was not acted on.
+    """
+
+    def __init__(self, code: int | str, message: str, *, venue: str | None = None) -> None:
+        super().__init__(
+            f"{venue or 'venue'} rejected the timestamp: {code} {message}", venue=venue
+        )
+        self.code = code
+        self.venue_message = message
 
 
 class TransientError(ConnectorError):
@@ -131,20 +195,28 @@ class MalformedMessage(RemoteError):
         self.raw = raw
 
 
-class SequenceGap(RemoteError):
-    """A book update that does not chain to the previous one."""
+class UnknownSymbol(MalformedMessage):
+    """A frame or body for a native id the symbol map does not list.
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        expected: int | None = None,
-        got: int | None = None,
-        venue: str | None = None,
-    ) -> None:
-        super().__init__(message, venue=venue)
-        self.expected = expected
-        self.got = got
+    Well-formed, but for an instrument this session does not follow (another
+    session's symbol, or a list loaded before the venue added it). A
+    :class:`MalformedMessage`, so code that skips unreadable input skips these
+    too; ``native_id`` lets it count them apart.
+    """
+
+    def __init__(self, native_id: str, *, raw: str | bytes = "", venue: str | None = None) -> None:
+        super().__init__(
+            f"{venue or 'venue'} frame for unknown instrument {native_id!r}", raw=raw, venue=venue
+        )
+        self.native_id = native_id
+
+
+class SymbolCollision(RemoteError):
+    """A venue lists two instruments of one market under one canonical symbol (or native id).
+
+    Found when an instrument list is loaded: adding both would route orders and
+    books to the wrong instrument, so the list is refused.
+    """
 
 
 class ConnectionLost(TransientError):
@@ -157,6 +229,29 @@ class RequestTimeout(TransientError):
 
 class ServiceUnavailable(TransientError):
     """HTTP 5xx or venue maintenance."""
+
+
+class OrderOutcomeUnknown(ConnectorError):
+    """An order was sent but its outcome was lost (timeout, disconnect, 5xx, an "unknown" code).
+
+    The order is tracked as ``unknown`` and resolved by querying it by
+    ``client_order_id``; it is never resent blindly. Await its resolution with
+    ``c.orders.wait(client_order_id)``.
+
+    Args:
+        client_order_id: Our id of the order, the key to follow it by.
+        reason: What was lost.
+        venue: The venue it was sent to.
+    """
+
+    def __init__(self, client_order_id: str, reason: str, *, venue: str | None = None) -> None:
+        super().__init__(
+            f"{venue or 'venue'} order {client_order_id}: outcome unknown ({reason}); "
+            "follow it by its client order id"
+        )
+        self.client_order_id = client_order_id
+        self.reason = reason
+        self.venue = venue
 
 
 class SubscriptionOverflow(ConnectorError):

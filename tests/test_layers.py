@@ -303,6 +303,7 @@ def test_module_discovery_finds_the_layers() -> None:
         "connector.book.orderbook",
         "connector.sim.engine",
         "connector.sim.flow",
+        "connector.health.breaker",
     } <= set(SANS_IO)
     assert not [m for m in SANS_IO if m.endswith((".session", ".context"))]
     assert "connector.sim" in SIM

@@ -111,14 +111,6 @@ class _Child:
     pending: _Exit | None = None
 
 
-class _GiveUp(Exception):
-    """Internal signal carrying the error a supervisor raises when it gives up."""
-
-    def __init__(self, error: SupervisorGaveUp) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
 class _ChildStatus(trio.TaskStatus[None]):
     """The ``task_status`` a child sees: records readiness, then tells the supervisor."""
 
@@ -281,8 +273,10 @@ class Supervisor:
                     self._state = ChildState.RUNNING
                     task_status.started()
                     await self._supervise()
-                except _GiveUp as signal:
-                    gave_up = signal.error
+                except SupervisorGaveUp as error:
+                    # Only _count_restart raises it here: a child's own errors (a
+                    # nested supervisor's SupervisorGaveUp too) end in _run_child.
+                    gave_up = error
                     await self._stop(self._children)
                     nursery.cancel_scope.cancel()
         finally:
@@ -381,7 +375,7 @@ class Supervisor:
         Stops the affected siblings and sleeps the backoff before returning.
 
         Raises:
-            _GiveUp: When this restart would exceed the intensity.
+            SupervisorGaveUp: When this restart would exceed the intensity.
         """
         if error is not None:
             child.last_error = describe_error(error)
@@ -433,7 +427,7 @@ class Supervisor:
                 restarts=len(self._window),
                 period=self.period,
             )
-            raise _GiveUp(error)
+            raise error
         self._window.append(now)
 
     def _backoff_delay(self, child: _Child) -> float:

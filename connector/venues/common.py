@@ -13,7 +13,7 @@ from decimal import Decimal
 import attrs
 from msgspec import UNSET, UnsetType
 
-from connector.errors import ConfigError, UnknownInstrument
+from connector.errors import ConfigError, SymbolCollision, UnknownInstrument
 from connector.model import (
     BookDelta,
     BookSnapshot,
@@ -29,7 +29,6 @@ from connector.model import (
 __all__ = [
     "ControlMessage",
     "MarketEvent",
-    "SymbolCollision",
     "SymbolMap",
     "guess_split_instrument",
     "market_code",
@@ -60,17 +59,13 @@ MarketEvent = BookSnapshot | BookDelta | Trade | Ticker | Quote | ControlMessage
 """What one decoded public frame may hold."""
 
 
-class SymbolCollision(ConfigError):
-    """Two native ids map to one canonical symbol in the same market (or the reverse)."""
-
-
 @attrs.define
 class SymbolMap:
     """Canonical symbol <-> venue-native id, per market, for one venue.
 
-    Raises :class:`SymbolCollision` when two instruments of one market would share a
-    canonical symbol or a native id: a silent overwrite would route orders and
-    books to the wrong instrument.
+    Raises :class:`~connector.errors.SymbolCollision` when two instruments of one
+    market would share a canonical symbol or a native id: a silent overwrite would
+    route orders and books to the wrong instrument.
     """
 
     venue: str
@@ -86,13 +81,15 @@ class SymbolMap:
         if old is not None and old.native_id != instrument.native_id:
             raise SymbolCollision(
                 f"{self.venue} {instrument.market.value}: {instrument.symbol} is both "
-                f"{old.native_id!r} and {instrument.native_id!r}"
+                f"{old.native_id!r} and {instrument.native_id!r}",
+                venue=self.venue,
             )
         old = self._by_native.get(native)
         if old is not None and old.symbol != instrument.symbol:
             raise SymbolCollision(
                 f"{self.venue} {instrument.market.value}: {instrument.native_id!r} is both "
-                f"{old.symbol} and {instrument.symbol}"
+                f"{old.symbol} and {instrument.symbol}",
+                venue=self.venue,
             )
         self._by_symbol[key] = instrument
         self._by_native[native] = instrument

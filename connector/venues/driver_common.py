@@ -17,6 +17,7 @@ from connector.errors import (
     ConnectorError,
     ExchangeRejected,
     RateLimited,
+    TimestampRejected,
 )
 from connector.model import Instrument, Market, Symbol, SymbolKind
 from connector.venues.common import guess_split_instrument
@@ -83,13 +84,17 @@ def rejection(
     auth_codes: Collection[int | str],
     rate_limit_code: int | str,
     retry_after: float | None = None,
+    timestamp_code: int | str | None = None,
 ) -> ConnectorError:
     """The exception for a venue error code that is not success.
 
-    Authentication codes give :class:`AuthenticationFailed`, the venue's
+    The venue's timestamp code gives :class:`TimestampRejected` (the clock must
+    resync), authentication codes :class:`AuthenticationFailed`, the venue's
     rate-limit code :class:`RateLimited` (waiting ``retry_after``), and every
     other code :class:`ExchangeRejected`.
     """
+    if timestamp_code is not None and code == timestamp_code:
+        return TimestampRejected(code, message, venue=venue)
     if code in auth_codes:
         return AuthenticationFailed(f"{venue}: {code} {message}", venue=venue)
     if code == rate_limit_code:

@@ -17,7 +17,7 @@ import structlog
 from connector.book.keeper import BookKeeper, KeeperResult
 from connector.book.orderbook import OrderBook
 from connector.book.sequencing import APPLY, BUFFER, Drop
-from connector.errors import ConnectorError, MalformedMessage
+from connector.errors import ConnectorError, MalformedMessage, UnknownSymbol
 from connector.model import (
     BookDelta,
     BookSnapshot,
@@ -146,19 +146,18 @@ class VenueFeed:
         self._frames += 1
         try:
             events = self.adapter.decode(raw, market, self.symbols, ts_recv_ns)
+        except UnknownSymbol as exc:
+            # Well-formed, for an instrument we do not follow (an unloaded list,
+            # or another session's symbol).
+            self._unknown += 1
+            log.debug(
+                "feed.unknown_symbol",
+                venue=self.venue,
+                market=market.value,
+                native_id=exc.native_id,
+            )
+            return
         except MalformedMessage as exc:
-            native_id = getattr(exc, "native_id", None)
-            if native_id is not None:
-                # Each venue parser's UnknownSymbol: well-formed, for an instrument
-                # we do not follow (an unloaded list, or another session's symbol).
-                self._unknown += 1
-                log.debug(
-                    "feed.unknown_symbol",
-                    venue=self.venue,
-                    market=market.value,
-                    native_id=native_id,
-                )
-                return
             self._malformed += 1
             log.warning(
                 "feed.malformed",

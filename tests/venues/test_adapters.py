@@ -20,8 +20,12 @@ from connector.errors import (
     ConfigError,
     ConnectorError,
     ExchangeRejected,
+    LocalError,
     MalformedMessage,
     RateLimited,
+    RemoteError,
+    TimestampRejected,
+    TransientError,
 )
 from connector.model import BookSnapshot, Instrument, Market, Symbol, SymbolKind
 from connector.net.ratelimit import ENDPOINT
@@ -320,7 +324,12 @@ def test_heartbeats_follow_each_venues_rule() -> None:
 
 @pytest.mark.parametrize(
     ("code", "expected"),
-    [("-1121", ExchangeRejected), ("-2015", AuthenticationFailed), ("-1003", RateLimited)],
+    [
+        ("-1121", ExchangeRejected),
+        ("-2015", AuthenticationFailed),
+        ("-1003", RateLimited),
+        ("-1021", TimestampRejected),
+    ],
 )
 def test_binance_rest_error_maps_documented_codes(
     code: str, expected: type[ConnectorError]
@@ -345,7 +354,12 @@ def test_binance_rest_error_ignores_success_and_unreadable_bodies() -> None:
 
 @pytest.mark.parametrize(
     ("code", "expected"),
-    [("10006", RateLimited), ("10003", AuthenticationFailed), ("110004", ExchangeRejected)],
+    [
+        ("10006", RateLimited),
+        ("10003", AuthenticationFailed),
+        ("110004", ExchangeRejected),
+        ("10002", TimestampRejected),
+    ],
 )
 def test_bybit_rest_error_maps_documented_codes_in_http_200_bodies(
     code: str, expected: type[ConnectorError]
@@ -375,6 +389,7 @@ def test_bybit_rest_error_is_none_for_ret_code_zero() -> None:
         ("50011", "Rate limit reached. Please refer to API documentation", RateLimited),
         ("51001", "Instrument ID does not exist", ExchangeRejected),
         ("50113", "Invalid signature", AuthenticationFailed),
+        ("50102", "Timestamp request expired", TimestampRejected),
     ],
 )
 def test_okx_rest_error_maps_codes(code: str, message: str, expected: type[ConnectorError]) -> None:
@@ -389,6 +404,38 @@ def test_okx_rest_error_maps_codes(code: str, message: str, expected: type[Conne
 
 def test_okx_rest_error_is_none_for_code_zero() -> None:
     assert driver_for("okx").rest.rest_error(200, b'{"code":"0","msg":"","data":[]}') is None
+
+
+@pytest.mark.parametrize(
+    ("venue", "body"),
+    [
+        (
+            "binance",
+            b'{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}',
+        ),
+        ("bybit", b'{"retCode":10002,"retMsg":"The request time exceeds the time window range."}'),
+        ("okx", b'{"code":"50102","msg":"Timestamp request expired","data":[]}'),
+    ],
+)
+def test_timestamp_rejections_carry_the_code_and_are_remote_not_retryable_as_is(
+    venue: str, body: bytes
+) -> None:
+    error = driver_for(venue).rest.rest_error(400 if venue == "binance" else 200, body)
+
+    assert isinstance(error, TimestampRejected)
+    assert isinstance(error, RemoteError)
+    assert not isinstance(error, (AuthenticationFailed, TransientError))
+    assert venue == error.venue
+    assert str(error.code) in body.decode()
+
+
+@pytest.mark.parametrize("venue", ["bybit", "okx"])
+def test_rest_snapshot_parsing_on_a_resubscribe_venue_is_a_local_misuse(venue: str) -> None:
+    adapter = driver_for(venue).market_data
+    instrument = _instrument(venue, SPOT)
+
+    with pytest.raises(LocalError, match="resubscribing"):
+        adapter.parse_snapshot(Market.SPOT, instrument, b"{}", 0)
 
 
 # -- rate-limit headers ---------------------------------------------------------

@@ -5,7 +5,6 @@ The trio session that drives them lives in ``session.py`` (not sans-I/O).
 
 from connector.venues.binance.parse import (
     BinanceEvent,
-    UnknownSymbol,
     decode_frame,
     parse_depth_snapshot,
 )
@@ -22,7 +21,6 @@ __all__ = [
     "BinanceFuturesSync",
     "BinanceSpotSync",
     "ParsedInstruments",
-    "UnknownSymbol",
     "build_symbol_map",
     "decode_frame",
     "parse_depth_snapshot",

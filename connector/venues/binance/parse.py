@@ -25,7 +25,7 @@ mistyped field, a negative quantity, a non-positive price, non-finite numbers)
 raises :class:`MalformedMessage` carrying the raw text, except in book levels,
 which the book checks when it applies them (a bad one invalidates and resyncs
 that book: see :class:`~connector.book.keeper.BookKeeper`); a frame for a symbol that
-is not in the :class:`SymbolMap` raises :class:`UnknownSymbol` (a
+is not in the :class:`SymbolMap` raises :class:`~connector.errors.UnknownSymbol` (a
 ``MalformedMessage`` subclass, so a session that logs-and-skips malformed input
 handles both, and can count them apart). Unknown extra fields are ignored.
 Decoding never touches any book, so a bad frame cannot corrupt state.
@@ -41,7 +41,7 @@ from typing import Generic, TypeVar
 
 import msgspec
 
-from connector.errors import MalformedMessage, UnknownInstrument
+from connector.errors import MalformedMessage, UnknownInstrument, UnknownSymbol
 from connector.model import (
     BookDelta,
     BookSnapshot,
@@ -58,7 +58,6 @@ from connector.venues.common import ControlMessage, SymbolMap
 __all__ = [
     "VENUE",
     "BinanceEvent",
-    "UnknownSymbol",
     "decode_frame",
     "parse_depth_snapshot",
 ]
@@ -69,14 +68,6 @@ _MS = 1_000_000
 BinanceEvent = BookDelta | BookSnapshot | Quote | Trade | Ticker | ControlMessage
 RawLevels = msgspec.Raw
 """A level array left as the venue's JSON text (see :class:`JsonLevels`)."""
-
-
-class UnknownSymbol(MalformedMessage):
-    """A frame for a native symbol that the symbol map does not list."""
-
-    def __init__(self, native_id: str, *, raw: str | bytes = "") -> None:
-        super().__init__(f"binance frame for unknown symbol {native_id!r}", raw=raw, venue=VENUE)
-        self.native_id = native_id
 
 
 # -- wire structs -------------------------------------------------------------
@@ -375,7 +366,7 @@ def _symbol(symbols: SymbolMap, market: Market, native: str, raw: bytes | str) -
     try:
         return symbols.by_native(market, native).symbol
     except UnknownInstrument:
-        raise UnknownSymbol(native, raw=raw) from None
+        raise UnknownSymbol(native, raw=raw, venue=VENUE) from None
 
 
 def _decode_payload(

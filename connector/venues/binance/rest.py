@@ -66,7 +66,12 @@ class BinanceRest:
         except (msgspec.DecodeError, ValueError):
             return None
         return rejection(
-            self.name, error.code, error.msg, auth_codes=_AUTH_CODES, rate_limit_code=-1003
+            self.name,
+            error.code,
+            error.msg,
+            auth_codes=_AUTH_CODES,
+            rate_limit_code=-1003,
+            timestamp_code=-1021,
         )
 
     def server_time_call(self, market: Market) -> RestCall:

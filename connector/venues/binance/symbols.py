@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 import attrs
 import msgspec
 
-from connector.errors import ConfigError, InvalidSymbol, MalformedMessage
+from connector.errors import ConfigError, MalformedMessage
 from connector.model import Instrument, InstrumentStatus, Market, Symbol, SymbolKind
 from connector.venues.common import SymbolMap
 
@@ -114,7 +114,7 @@ def parse_exchange_info_report(market: Market, body: bytes | str) -> ParsedInstr
     for entry in info.symbols:
         try:
             instruments.append(_instrument(market, entry))
-        except _Skip as skip:
+        except ValueError as skip:  # the entry cannot become an instrument: say why
             skipped.append(f"{entry.symbol}: {skip}")
     return ParsedInstruments(instruments=tuple(instruments), skipped=tuple(skipped))
 
@@ -135,14 +135,16 @@ def build_symbol_map(instruments: list[Instrument], symbols: SymbolMap | None = 
     return mapping
 
 
-class _Skip(Exception):
-    """This exchangeInfo entry cannot become an instrument (the message says why)."""
-
-
 def _instrument(market: Market, entry: _Symbol) -> Instrument:
+    """The instrument of one exchangeInfo entry.
+
+    Raises:
+        ValueError: The entry cannot become an instrument; the message says why
+            (an :class:`~connector.errors.InvalidSymbol` for odd asset names).
+    """
     status = _STATUS.get(entry.status)
     if status is None:
-        raise _Skip(f"unknown status {entry.status!r}")
+        raise ValueError(f"unknown status {entry.status!r}")
     if market is Market.SPOT:
         kind, expiry = SymbolKind.SPOT, None
     else:
@@ -151,20 +153,17 @@ def _instrument(market: Market, entry: _Symbol) -> Instrument:
             kind, expiry = SymbolKind.PERP, None
         elif contract in _DATED:
             if not entry.deliveryDate:
-                raise _Skip(f"{contract} contract without a deliveryDate")
+                raise ValueError(f"{contract} contract without a deliveryDate")
             kind = SymbolKind.FUT
             expiry = _dt.datetime.fromtimestamp(entry.deliveryDate / 1000, tz=_dt.UTC).date()
         else:
-            raise _Skip(f"unsupported contractType {contract!r}")
-    try:
-        symbol = Symbol(entry.baseAsset, entry.quoteAsset, kind, expiry)
-    except InvalidSymbol as exc:
-        raise _Skip(str(exc)) from None
+            raise ValueError(f"unsupported contractType {contract!r}")
+    symbol = Symbol(entry.baseAsset, entry.quoteAsset, kind, expiry)
     filters = {f.filterType: f for f in entry.filters}
     price = filters.get("PRICE_FILTER")
     lot = filters.get("LOT_SIZE")
     if price is None or lot is None:
-        raise _Skip("no PRICE_FILTER or LOT_SIZE filter")
+        raise ValueError("no PRICE_FILTER or LOT_SIZE filter")
     tick = _positive(price.tickSize, "tickSize")
     step = _positive(lot.stepSize, "stepSize")
     min_qty = _non_negative(lot.minQty, "minQty")
@@ -191,25 +190,25 @@ def _instrument(market: Market, entry: _Symbol) -> Instrument:
 
 def _decimal(text: str | None, name: str) -> Decimal:
     if text is None:
-        raise _Skip(f"missing {name}")
+        raise ValueError(f"missing {name}")
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise _Skip(f"{name} {text!r} is not a number") from None
+        raise ValueError(f"{name} {text!r} is not a number") from None
     if not value.is_finite():
-        raise _Skip(f"{name} {text!r} is not finite")
+        raise ValueError(f"{name} {text!r} is not finite")
     return value
 
 
 def _positive(text: str | None, name: str) -> Decimal:
     value = _decimal(text, name)
     if value <= 0:
-        raise _Skip(f"{name} {text!r} is not positive")
+        raise ValueError(f"{name} {text!r} is not positive")
     return value
 
 
 def _non_negative(text: str | None, name: str) -> Decimal:
     value = _decimal(text, name)
     if value < 0:
-        raise _Skip(f"{name} {text!r} is negative")
+        raise ValueError(f"{name} {text!r} is negative")
     return value

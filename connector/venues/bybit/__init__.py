@@ -3,7 +3,6 @@
 from connector.venues.bybit.parse import (
     Event,
     StreamState,
-    UnknownSymbol,
     decode_frame,
     parse_orderbook_snapshot,
 )
@@ -16,7 +15,6 @@ __all__ = [
     "BybitSyncStatistics",
     "Event",
     "StreamState",
-    "UnknownSymbol",
     "build_symbol_map",
     "decode_frame",
     "parse_instruments",

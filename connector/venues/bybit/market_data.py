@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qs, urlsplit
 
 from connector.book.sequencing import Sequencer
-from connector.errors import ConfigError
+from connector.errors import ConfigError, LocalError
 from connector.model import BookSnapshot, Instrument, Market, Symbol
 from connector.venues.bybit import parse, streams, symbols
 from connector.venues.bybit.rest import INSTRUMENTS_BUCKET
@@ -141,4 +141,4 @@ class BybitMarketData:
     def parse_snapshot(
         self, market: Market, instrument: Instrument, body: bytes, ts_recv_ns: int
     ) -> BookSnapshot:
-        raise ConfigError("bybit books resync by resubscribing, not from REST")
+        raise LocalError("bybit books resync by resubscribing, not from REST")

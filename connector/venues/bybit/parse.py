@@ -25,7 +25,7 @@ import attrs
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from connector.errors import MalformedMessage, UnknownInstrument
+from connector.errors import MalformedMessage, UnknownInstrument, UnknownSymbol
 from connector.model import (
     BookDelta,
     BookSnapshot,
@@ -39,21 +39,13 @@ from connector.model import (
 from connector.model.levels import JsonLevels, decode_json_levels, levels_from_raw
 from connector.venues.common import ControlMessage, SymbolMap, optional_decimal, parse_decimal
 
-__all__ = ["Event", "StreamState", "UnknownSymbol", "decode_frame", "parse_orderbook_snapshot"]
+__all__ = ["Event", "StreamState", "decode_frame", "parse_orderbook_snapshot"]
 
 VENUE = "bybit"
 _MS = 1_000_000
 
 Event = BookSnapshot | BookDelta | Quote | Trade | Ticker | ControlMessage
 """What :func:`decode_frame` returns."""
-
-
-class UnknownSymbol(MalformedMessage):
-    """A frame for a native symbol that the symbol map does not list."""
-
-    def __init__(self, native_id: str, *, raw: str | bytes = "") -> None:
-        super().__init__(f"bybit frame for unknown symbol {native_id!r}", raw=raw, venue=VENUE)
-        self.native_id = native_id
 
 
 class _Envelope(msgspec.Struct):
@@ -182,8 +174,9 @@ def decode_frame(
         if head == "tickers":
             return _ticker_events(env, market, symbols, ts_recv_ns, state)
         return []
-    except _Unknown as exc:
-        raise UnknownSymbol(exc.native_id, raw=raw) from None
+    except UnknownSymbol as exc:
+        # The lookup deep inside never sees the text; the error carries it from here.
+        raise UnknownSymbol(exc.native_id, raw=raw, venue=VENUE) from None
     except (msgspec.DecodeError, ValueError, InvalidOperation) as exc:
         raise MalformedMessage(f"bybit frame: {exc}", raw=raw, venue=VENUE) from exc
 
@@ -212,22 +205,18 @@ def parse_orderbook_snapshot(
             ts_event_ns=book.ts * _MS,
             ts_recv_ns=ts_recv_ns,
         )
-    except _Unknown as exc:
-        raise UnknownSymbol(exc.native_id, raw=body) from None
+    except UnknownSymbol as exc:
+        # The lookup deep inside never sees the text; the error carries it from here.
+        raise UnknownSymbol(exc.native_id, raw=body, venue=VENUE) from None
     except (msgspec.DecodeError, ValueError, InvalidOperation) as exc:
         raise MalformedMessage(f"bybit orderbook: {exc}", raw=body, venue=VENUE) from exc
-
-
-class _Unknown(Exception):
-    def __init__(self, native_id: str) -> None:
-        self.native_id = native_id
 
 
 def _symbol(symbols: SymbolMap, market: Market, native_id: str) -> Symbol:
     try:
         return symbols.by_native(market, native_id).symbol
     except UnknownInstrument:
-        raise _Unknown(native_id) from None
+        raise UnknownSymbol(native_id, venue=VENUE) from None
 
 
 def _control(env: _Envelope) -> list[Event]:

@@ -92,6 +92,7 @@ class BybitRest:
             auth_codes=_AUTH_CODES,
             rate_limit_code=10006,
             retry_after=1.0,
+            timestamp_code=10002,
         )
 
     def server_time_call(self, market: Market) -> RestCall:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qs, urlsplit
 
 from connector.book.sequencing import Sequencer
-from connector.errors import ConfigError
+from connector.errors import ConfigError, LocalError
 from connector.model import BookSnapshot, Instrument, Market, Symbol, SymbolKind
 from connector.venues.common import MarketEvent, SymbolMap, placeholder_instrument
 from connector.venues.driver import (
@@ -136,7 +136,7 @@ class OkxMarketData:
     def parse_snapshot(
         self, market: Market, instrument: Instrument, body: bytes, ts_recv_ns: int
     ) -> BookSnapshot:
-        raise ConfigError("okx books resync by resubscribing, not from REST")
+        raise LocalError("okx books resync by resubscribing, not from REST")
 
 
 def _inst_type(market: Market) -> str | None:

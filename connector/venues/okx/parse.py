@@ -29,7 +29,7 @@ from decimal import InvalidOperation
 
 import msgspec
 
-from connector.errors import MalformedMessage, UnknownInstrument
+from connector.errors import MalformedMessage, UnknownInstrument, UnknownSymbol
 from connector.model import (
     BookDelta,
     BookLevel,
@@ -48,7 +48,6 @@ from connector.venues.okx.symbols import market_of
 __all__ = [
     "BOOK_CHANNELS",
     "Event",
-    "UnknownSymbol",
     "decode_frame",
     "parse_books_snapshot",
 ]
@@ -70,14 +69,6 @@ _EVENT_KINDS = {
     "notice": "info",
     "channel-conn-count": "info",
 }
-
-
-class UnknownSymbol(MalformedMessage):
-    """A frame for a native instrument id that the symbol map does not list."""
-
-    def __init__(self, native_id: str, *, raw: str | bytes = "") -> None:
-        super().__init__(f"okx frame for unknown instrument {native_id!r}", raw=raw, venue=VENUE)
-        self.native_id = native_id
 
 
 class _Arg(msgspec.Struct):
@@ -187,8 +178,9 @@ def decode_frame(
         if channel == "tickers":
             return _ticker_events(env.data, symbols, ts_recv_ns)
         return []
-    except _Unknown as exc:
-        raise UnknownSymbol(exc.native_id, raw=raw) from None
+    except UnknownSymbol as exc:
+        # The lookup deep inside never sees the text; the error carries it from here.
+        raise UnknownSymbol(exc.native_id, raw=raw, venue=VENUE) from None
     except msgspec.DecodeError as exc:
         raise MalformedMessage(f"okx frame: {exc}", raw=raw, venue=VENUE) from exc
     except (ValueError, InvalidOperation, IndexError) as exc:
@@ -223,17 +215,13 @@ def parse_books_snapshot(
             ts_event_ns=int(book.ts) * _MS,
             ts_recv_ns=ts_recv_ns,
         )
-    except _Unknown as exc:
-        raise UnknownSymbol(exc.native_id, raw=body) from None
+    except UnknownSymbol as exc:
+        # The lookup deep inside never sees the text; the error carries it from here.
+        raise UnknownSymbol(exc.native_id, raw=body, venue=VENUE) from None
     except msgspec.DecodeError as exc:
         raise MalformedMessage(f"okx books: {exc}", raw=body, venue=VENUE) from exc
     except (ValueError, InvalidOperation, IndexError) as exc:
         raise MalformedMessage(f"okx books: {exc!r}", raw=body, venue=VENUE) from exc
-
-
-class _Unknown(Exception):
-    def __init__(self, native_id: str) -> None:
-        self.native_id = native_id
 
 
 def _control(env: _Envelope) -> ControlMessage:
@@ -253,7 +241,7 @@ def _lookup(symbols: SymbolMap, inst_id: str) -> tuple[Market, Symbol]:
     try:
         return market, symbols.by_native(market, inst_id).symbol
     except UnknownInstrument:
-        raise _Unknown(inst_id) from None
+        raise UnknownSymbol(inst_id, venue=VENUE) from None
 
 
 def _book_events(

@@ -19,7 +19,7 @@ from connector.venues.okx import streams
 __all__ = ["OkxRest"]
 
 _MARKETS = (Market.SPOT, Market.SWAP)
-_AUTH_CODES = frozenset({"50100", "50101", "50102", "50103", "50104", "50105", "50111", "50113"})
+_AUTH_CODES = frozenset({"50100", "50101", "50103", "50104", "50105", "50111", "50113"})
 # Requests per 2 s per IP, from the OKX v5 docs of each endpoint.
 _LIMITS = {"time": 10.0, "instruments": 20.0, "books": 40.0}
 
@@ -76,6 +76,7 @@ class OkxRest:
             auth_codes=_AUTH_CODES,
             rate_limit_code="50011",
             retry_after=2.0,
+            timestamp_code="50102",
         )
 
     def server_time_call(self, market: Market) -> RestCall:

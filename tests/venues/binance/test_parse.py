@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from connector.book.keeper import BookKeeper
-from connector.errors import MalformedMessage
+from connector.errors import MalformedMessage, UnknownSymbol
 from connector.model import (
     BookDelta,
     BookLevel,
@@ -22,7 +22,6 @@ from connector.model import (
 )
 from connector.venues.binance import (
     BinanceSpotSync,
-    UnknownSymbol,
     decode_frame,
     parse_depth_snapshot,
 )
@@ -260,6 +259,8 @@ def test_decode_unknown_symbol_raises_a_distinct_malformed_message() -> None:
     with pytest.raises(UnknownSymbol) as info:
         decode(raw, Market.SPOT)
     assert "ETHUSDT" == info.value.native_id
+    assert "binance" == info.value.venue
+    assert raw == info.value.raw
 
 
 @pytest.mark.parametrize("level", ['["98","-1"]', '["0","1"]', '["NaN","1"]', '["1"]', "1"])

@@ -6,14 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from connector.errors import ConfigError, MalformedMessage
+from connector.errors import ConfigError, MalformedMessage, RemoteError, SymbolCollision
 from connector.model import Instrument, InstrumentStatus, Market, Symbol
 from connector.venues.binance import (
     build_symbol_map,
     parse_exchange_info,
     parse_exchange_info_report,
 )
-from connector.venues.common import SymbolCollision
 from tests.conftest import fixture_path
 
 
@@ -130,8 +129,12 @@ def test_exchange_info_skips_odd_entries_with_reasons() -> None:
 def test_symbol_map_collision_is_an_error() -> None:
     body = json.dumps({"symbols": [entry(), entry(symbol="BTCUSDT2")]})
     instruments = parse_exchange_info(Market.SPOT, body)
-    with pytest.raises(SymbolCollision, match="BTC-USDT-SPOT"):
+    with pytest.raises(SymbolCollision, match="BTC-USDT-SPOT") as info:
         build_symbol_map(instruments)
+    # Found in the venue's own list at run time: a remote problem, not a config one.
+    assert isinstance(info.value, RemoteError)
+    assert not isinstance(info.value, ConfigError)
+    assert "binance" == info.value.venue
 
 
 def test_exchange_info_rejects_a_body_that_is_not_exchange_info() -> None:

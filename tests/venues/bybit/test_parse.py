@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from connector.errors import MalformedMessage
+from connector.errors import MalformedMessage, UnknownSymbol
 from connector.model import (
     BookDelta,
     BookLevel,
@@ -21,7 +21,6 @@ from connector.model import (
 )
 from connector.venues.bybit import (
     StreamState,
-    UnknownSymbol,
     build_symbol_map,
     decode_frame,
     parse_orderbook_snapshot,
@@ -255,6 +254,8 @@ def test_bybit_frame_for_unknown_symbol_raises_unknown_symbol() -> None:
     with pytest.raises(UnknownSymbol) as info:
         _decode(raw)
     assert "ETHUSDT" == info.value.native_id
+    assert "bybit" == info.value.venue
+    assert raw == info.value.raw
 
 
 def test_bybit_rest_orderbook_parses_to_snapshot() -> None:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from connector.errors import MalformedMessage
+from connector.errors import MalformedMessage, UnknownSymbol
 from connector.model import (
     BookDelta,
     BookLevel,
@@ -21,7 +21,6 @@ from connector.model import (
 )
 from connector.venues.common import ControlMessage, SymbolMap
 from connector.venues.okx import (
-    UnknownSymbol,
     build_symbol_map,
     decode_frame,
     market_of,
@@ -218,6 +217,8 @@ def test_okx_frame_for_unknown_instrument_raises_unknown_symbol() -> None:
     with pytest.raises(UnknownSymbol) as info:
         _decode(raw)
     assert "ETH-USDT" == info.value.native_id
+    assert "okx" == info.value.venue
+    assert raw == info.value.raw
 
 
 def test_okx_rest_books_parse_to_snapshot() -> None:

@@ -1,15 +1,17 @@
-"""The per-venue circuit breaker of ``HealthMonitor``, driven through a real bus."""
+"""``HealthService``: per-venue breakers driven through a real bus and by REST outcomes."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import attrs
 import pytest
 import trio
 import trio.testing
 
 from connector.bus import Bus, Subscription
-from connector.health import BreakerState, HealthEvent, HealthMonitor, VenueHealth
+from connector.errors import ExchangeRejected, InvalidOrder, RequestTimeout
+from connector.health import BreakerState, HealthEvent, HealthService, VenueHealth
 from connector.model import ConnectionEvent, ConnectionStatus
 
 THRESHOLD = 3
@@ -22,8 +24,8 @@ async def bus() -> Bus:
 
 
 @pytest.fixture
-async def monitor(bus: Bus) -> AsyncIterator[HealthMonitor]:
-    health = HealthMonitor(bus, ["binance"], failure_threshold=THRESHOLD, reset_timeout=RESET)
+async def monitor(bus: Bus) -> AsyncIterator[HealthService]:
+    health = HealthService(bus, ["binance"], failure_threshold=THRESHOLD, reset_timeout=RESET)
     async with trio.open_nursery() as nursery:
         await nursery.start(health.run)
         yield health
@@ -57,7 +59,7 @@ async def _assert_no_event(events: Subscription) -> None:
         events.receive_nowait()
 
 
-async def test_venue_is_reported_closed_before_any_event(monitor: HealthMonitor) -> None:
+async def test_venue_is_reported_closed_before_any_event(monitor: HealthService) -> None:
     expected = {
         "binance": VenueHealth(
             venue="binance", state=BreakerState.CLOSED, connected=0, consecutive_failures=0
@@ -67,7 +69,7 @@ async def test_venue_is_reported_closed_before_any_event(monitor: HealthMonitor)
 
 
 async def test_breaker_opens_after_threshold_consecutive_disconnects(
-    bus: Bus, monitor: HealthMonitor
+    bus: Bus, monitor: HealthService
 ) -> None:
     async with bus.subscribe("health.binance") as events:
         _connect(bus)
@@ -95,7 +97,7 @@ async def test_breaker_opens_after_threshold_consecutive_disconnects(
 
 
 async def test_connect_resets_the_consecutive_failure_count(
-    bus: Bus, monitor: HealthMonitor
+    bus: Bus, monitor: HealthService
 ) -> None:
     async with bus.subscribe("health.>") as events:
         _disconnect(bus, THRESHOLD - 1)
@@ -108,7 +110,7 @@ async def test_connect_resets_the_consecutive_failure_count(
 
 
 async def test_open_breaker_goes_half_open_after_reset_timeout(
-    bus: Bus, monitor: HealthMonitor, autojump_clock: trio.abc.Clock
+    bus: Bus, monitor: HealthService, autojump_clock: trio.abc.Clock
 ) -> None:
     async with bus.subscribe("health.binance") as events:
         _disconnect(bus, THRESHOLD)
@@ -122,7 +124,7 @@ async def test_open_breaker_goes_half_open_after_reset_timeout(
 
 
 async def test_breaker_stays_open_until_reset_timeout(
-    bus: Bus, monitor: HealthMonitor, autojump_clock: trio.abc.Clock
+    bus: Bus, monitor: HealthService, autojump_clock: trio.abc.Clock
 ) -> None:
     async with bus.subscribe("health.binance") as events:
         _disconnect(bus, THRESHOLD)
@@ -133,7 +135,7 @@ async def test_breaker_stays_open_until_reset_timeout(
 
 
 async def test_half_open_breaker_closes_on_connect(
-    bus: Bus, monitor: HealthMonitor, autojump_clock: trio.abc.Clock
+    bus: Bus, monitor: HealthService, autojump_clock: trio.abc.Clock
 ) -> None:
     async with bus.subscribe("health.binance") as events:
         _disconnect(bus, THRESHOLD)
@@ -152,7 +154,7 @@ async def test_half_open_breaker_closes_on_connect(
 
 
 async def test_half_open_breaker_opens_again_on_one_failure(
-    bus: Bus, monitor: HealthMonitor, autojump_clock: trio.abc.Clock
+    bus: Bus, monitor: HealthService, autojump_clock: trio.abc.Clock
 ) -> None:
     async with bus.subscribe("health.binance") as events:
         _disconnect(bus, THRESHOLD)
@@ -168,7 +170,7 @@ async def test_half_open_breaker_opens_again_on_one_failure(
         assert RESET == pytest.approx(trio.current_time() - reopened_at)
 
 
-async def test_venues_are_tracked_independently(bus: Bus, monitor: HealthMonitor) -> None:
+async def test_venues_are_tracked_independently(bus: Bus, monitor: HealthService) -> None:
     async with bus.subscribe("health.*") as events:
         _connect(bus, conn="a", venue="okx")
         _connect(bus, conn="b", venue="okx")
@@ -186,7 +188,7 @@ async def test_venues_are_tracked_independently(bus: Bus, monitor: HealthMonitor
 
 
 async def test_connection_count_follows_connects_and_disconnects(
-    bus: Bus, monitor: HealthMonitor
+    bus: Bus, monitor: HealthService
 ) -> None:
     _connect(bus, conn="a")
     _connect(bus, conn="b")
@@ -198,9 +200,99 @@ async def test_connection_count_follows_connects_and_disconnects(
 
 
 async def test_monitor_ignores_non_connection_events_on_its_topics(
-    bus: Bus, monitor: HealthMonitor
+    bus: Bus, monitor: HealthService
 ) -> None:
     async with bus.subscribe("health.>") as events:
         bus.publish("connection.binance", "not an event")
         _disconnect(bus, THRESHOLD)
         assert BreakerState.OPEN == await _next_state(events)
+
+
+# -- REST outcomes, the order path's question, statistics ------------------------------
+
+TIMEOUT = RequestTimeout("binance: GET /api/v3/depth timed out")
+
+
+async def test_transient_rest_failures_open_the_breaker_and_publish_it(
+    bus: Bus, monitor: HealthService
+) -> None:
+    async with bus.subscribe("health.binance") as events:
+        for _ in range(THRESHOLD - 1):
+            monitor.record_rest("binance", TIMEOUT)
+        await _assert_no_event(events)
+        assert monitor.allows("binance")
+
+        monitor.record_rest("binance", TIMEOUT)
+        with trio.fail_after(1):
+            event = await events.receive()
+
+    assert isinstance(event, HealthEvent)
+    assert ("binance", BreakerState.OPEN, str(TIMEOUT)) == (event.venue, event.state, event.reason)
+    assert event.ts_event_ns > 0
+    assert not monitor.allows("binance")
+
+
+async def test_venue_rejections_never_open_the_breaker(bus: Bus, monitor: HealthService) -> None:
+    rejected = ExchangeRejected(-2010, "Account has insufficient balance.", venue="binance")
+    async with bus.subscribe("health.>") as events:
+        for _ in range(10 * THRESHOLD):
+            monitor.record_rest("binance", rejected)
+        await _assert_no_event(events)
+
+    assert BreakerState.CLOSED == monitor.venues()["binance"].state
+    assert monitor.allows("binance")
+
+
+async def test_breaker_opened_by_rest_goes_half_open_on_time_and_admits_one_probe(
+    bus: Bus, monitor: HealthService, autojump_clock: trio.abc.Clock
+) -> None:
+    async with bus.subscribe("health.binance") as events:
+        # The service is idle, waiting on the bus with no deadline: opening the
+        # breaker from a REST outcome must still wake it at the reset timeout.
+        await trio.testing.wait_all_tasks_blocked()
+        for _ in range(THRESHOLD):
+            monitor.record_rest("binance", TIMEOUT)
+        assert BreakerState.OPEN == await _next_state(events)
+        opened_at = trio.current_time()
+
+        assert BreakerState.HALF_OPEN == await _next_state(events)
+        assert RESET == pytest.approx(trio.current_time() - opened_at)
+        assert monitor.allows("binance")
+        assert not monitor.allows("binance")
+
+        monitor.record_rest("binance", None)
+        assert BreakerState.CLOSED == await _next_state(events)
+        assert monitor.allows("binance")
+
+
+async def test_rest_and_websocket_failures_count_together(bus: Bus, monitor: HealthService) -> None:
+    async with bus.subscribe("health.binance") as events:
+        _disconnect(bus, THRESHOLD - 1)
+        await trio.testing.wait_all_tasks_blocked()
+        monitor.record_rest("binance", TIMEOUT)
+        assert BreakerState.OPEN == await _next_state(events)
+
+
+async def test_statistics_is_a_frozen_snapshot_of_breakers_and_counters(
+    bus: Bus, monitor: HealthService
+) -> None:
+    _connect(bus)
+    _disconnect(bus, THRESHOLD)
+    await trio.testing.wait_all_tasks_blocked()
+    monitor.record_rest("okx", None)
+    monitor.record_rest("okx", InvalidOrder("below min qty"))
+
+    stats = monitor.statistics()
+    monitor.record_rest("okx", TIMEOUT)
+
+    assert (1 + THRESHOLD, 2, 1) == (
+        stats.connection_events,
+        stats.rest_outcomes,
+        stats.transitions,
+    )
+    assert ["binance", "okx"] == [v.venue for v in stats.venues]
+    binance, okx = stats.venues
+    assert (BreakerState.OPEN, 1, 0) == (binance.state, binance.opened, binance.connected)
+    assert (BreakerState.CLOSED, 1, 0) == (okx.state, okx.rest_successes, okx.rest_failures)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        stats.transitions = 0  # type: ignore[misc]

@@ -1,0 +1,163 @@
+"""The health service: feeds the breaker table and publishes its changes.
+
+It follows ``connection.>`` on the bus (websocket connects and disconnects),
+takes REST outcomes through :meth:`HealthService.record_rest` (a plain call the
+REST layer makes for each request), moves open breakers to ``half_open`` when
+their reset timeout passes, and publishes every change on ``health.{venue}``
+as a :class:`HealthEvent` (logged as ``health.state_changed``). The order path
+asks :meth:`HealthService.allows` before it sends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+import attrs
+import structlog
+import trio
+
+from connector.bus import Bus
+from connector.errors import ConnectorError
+from connector.health.breaker import BreakerState, BreakerTable, Transition, VenueHealth
+from connector.model import ConnectionEvent, ConnectionStatus
+
+__all__ = ["HealthEvent", "HealthService", "HealthStatistics"]
+
+log = structlog.get_logger(__name__)
+
+
+@attrs.frozen(kw_only=True)
+class HealthEvent:
+    """Published on ``health.{venue}`` when a venue's breaker changes state."""
+
+    venue: str
+    state: BreakerState
+    reason: str | None
+    ts_event_ns: int
+
+
+@attrs.frozen(kw_only=True)
+class HealthStatistics:
+    """A frozen snapshot of the health service."""
+
+    venues: tuple[VenueHealth, ...]
+    """Every venue's breaker, sorted by venue."""
+    connection_events: int
+    """Connection events read from the bus."""
+    rest_outcomes: int
+    """REST outcomes recorded (ignored ones included)."""
+    transitions: int
+    """Breaker state changes published."""
+
+
+class HealthService:
+    """Service: one circuit breaker per venue, fed by connections and REST outcomes.
+
+    Args:
+        bus: Where connection events arrive and health events go.
+        venues: Venues to report on even before their first event.
+        failure_threshold: Consecutive failures (disconnects or transient REST
+            failures) that open a closed breaker.
+        reset_timeout: Seconds an open breaker waits before ``half_open``.
+    """
+
+    def __init__(
+        self,
+        bus: Bus,
+        venues: Iterable[str] = (),
+        *,
+        failure_threshold: int = 3,
+        reset_timeout: float = 30.0,
+    ) -> None:
+        self._bus = bus
+        self._table = BreakerTable(
+            venues, failure_threshold=failure_threshold, reset_timeout=reset_timeout
+        )
+        self._wait: trio.CancelScope | None = None
+        self._connection_events = 0
+        self._rest_outcomes = 0
+        self._transitions = 0
+
+    def venues(self) -> dict[str, VenueHealth]:
+        """A frozen view of every venue's health, sorted by venue."""
+        return self._table.venues()
+
+    def allows(self, venue: str) -> bool:
+        """Whether an order may go to ``venue`` now: closed, or half-open admitting a probe.
+
+        In ``half_open`` a True answer admits the one probe (see
+        :meth:`BreakerTable.allows <connector.health.breaker.BreakerTable.allows>`);
+        its outcome must come back through :meth:`record_rest`.
+        """
+        return self._table.allows(venue, trio.current_time())
+
+    def record_rest(self, venue: str, error: ConnectorError | None) -> None:
+        """Count one REST request's outcome: ``None`` when it succeeded, else its error.
+
+        Never blocks and never raises for the outcome itself: transient failures
+        (timeouts, lost connections, HTTP 5xx, 429/418) count towards opening
+        the breaker; a venue's refusal of one request does not (the venue
+        answered). Call it from any task of the same trio run.
+        """
+        self._rest_outcomes += 1
+        change = self._table.rest(venue, error, trio.current_time())
+        if change is not None:
+            self._publish(change, time.time_ns())
+            self._rearm()
+
+    def statistics(self) -> HealthStatistics:
+        """A frozen snapshot: every venue's breaker and the service's counters."""
+        return HealthStatistics(
+            venues=tuple(self._table.venues().values()),
+            connection_events=self._connection_events,
+            rest_outcomes=self._rest_outcomes,
+            transitions=self._transitions,
+        )
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Follow ``connection.>`` (a ``fail`` subscription) until cancelled."""
+        async with self._bus.subscribe("connection.>", overflow="fail") as events:
+            task_status.started()
+            while True:
+                self._wait = trio.CancelScope(deadline=self._table.next_deadline())
+                with self._wait:
+                    event = await events.receive()
+                    if isinstance(event, ConnectionEvent):
+                        self._on_connection(event)
+                self._wait = None
+                for change in self._table.expire(trio.current_time()):
+                    self._publish(change, time.time_ns())
+
+    def _rearm(self) -> None:
+        """A breaker opened outside the loop: wake the loop at its reset deadline."""
+        if self._wait is not None:
+            self._wait.deadline = min(self._wait.deadline, self._table.next_deadline())
+
+    def _on_connection(self, event: ConnectionEvent) -> None:
+        self._connection_events += 1
+        now = trio.current_time()
+        if event.status is ConnectionStatus.CONNECTED:
+            change = self._table.connected(event.venue, event.conn_id, now)
+        elif event.status is ConnectionStatus.DISCONNECTED:
+            change = self._table.disconnected(event.venue, event.conn_id, event.reason, now)
+        else:
+            return
+        if change is not None:
+            self._publish(change, event.ts_recv_ns)
+
+    def _publish(self, change: Transition, ts_ns: int) -> None:
+        self._transitions += 1
+        log.info(
+            "health.state_changed",
+            venue=change.venue,
+            old=change.old.value,
+            new=change.new.value,
+            reason=change.reason,
+        )
+        self._bus.publish(
+            f"health.{change.venue}",
+            HealthEvent(
+                venue=change.venue, state=change.new, reason=change.reason, ts_event_ns=ts_ns
+            ),
+        )
