@@ -284,7 +284,9 @@ class MarketDataService:
                         url=plan.url,
                         handler=shard,
                         heartbeat=Heartbeat(interval=hb.interval, ping=hb.ping, timeout=hb.timeout),
-                        bus=session.bus,
+                        on_status=lambda event: session.bus.publish(
+                            f"connection.{event.venue}", event
+                        ),
                         budget=session.budget,
                         watchdog=watchdog,
                         recorder=session.frame_recorder(plan.market),
