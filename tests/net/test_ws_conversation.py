@@ -12,6 +12,7 @@ from collections.abc import Hashable, Sequence
 import attrs
 import pytest
 import trio
+import trio.testing
 
 from connector.errors import ConnectionLost
 from connector.model import ConnectionEvent, ConnectionStatus
@@ -107,6 +108,7 @@ async def test_handler_answers_a_frame_with_frames(autojump_clock: trio.abc.Cloc
         await peer.send("ping")
 
         assert "pong" == await peer.receive()
+        await trio.testing.wait_all_tasks_blocked()
         assert (1, 2) == (conn.statistics().frames_received, conn.statistics().frames_sent)
         nursery.cancel_scope.cancel()
 
