@@ -1,15 +1,29 @@
-"""Websocket connections on trio-websocket: heartbeat, reconnect, budget, watchdog.
+"""Websocket connections: heartbeat, reconnect, budget, watchdog, conversation.
 
 One :class:`WsConnection` is one socket and one task. Its reader hands every
 frame to the handler in the same task (parse, sequence, book, publish: no
 channel hop on the hot path). When the socket dies the connection tells the
 handler (books go invalid), waits a capped, jittered exponential backoff, asks
 the venue's :class:`ConnectionBudget`, reconnects, and sends the handler's
-subscriptions again as one unit.
+opening frames (subscriptions, a login) again as one unit.
+
+A handler may hold a conversation: :meth:`FrameHandler.on_frame` may return an
+:class:`Answer` (frames to send back: a pong, an auth), and
+:meth:`FrameHandler.on_open` may return a :class:`Greeting` that is not ready
+at once. Such a connection stays in :attr:`WsPhase.AWAITING_ACK` (no
+``connected`` status, watchdog not armed, :meth:`WsConnection.wait_ready`
+waiting) until an answer says ``ready``; no acknowledgement within the
+greeting's ``ack_timeout`` fails the attempt, which reconnects with backoff.
+
+Connection state goes to an ``on_status`` callback as
+:class:`~connector.model.ConnectionEvent` values (``net/`` knows no bus); the
+socket comes from an injectable :class:`~connector.net.ws_transport.WsTransport`
+(trio-websocket by default, in memory in :mod:`connector.testing`).
 """
 
 from __future__ import annotations
 
+import enum
 import random
 import time
 from collections.abc import Awaitable, Callable, Hashable, Sequence
@@ -18,19 +32,23 @@ from typing import Protocol
 import attrs
 import structlog
 import trio
-import trio_websocket
 
-from connector.bus import Bus
+from connector.errors import ConnectionLost
 from connector.model import ConnectionEvent, ConnectionStatus
+from connector.net.ws_transport import TrioWebsocketTransport, WsSocket, WsTransport
 from connector.supervision.backoff import Backoff
 
 __all__ = [
+    "Answer",
     "ConnectionBudget",
     "FrameHandler",
     "FrameRecorder",
+    "Greeting",
     "Heartbeat",
+    "StatusCallback",
     "Watchdog",
     "WsConnection",
+    "WsPhase",
     "WsStatistics",
 ]
 
@@ -42,15 +60,20 @@ class Heartbeat:
     """A venue's keep-alive rule.
 
     Attributes:
-        interval: Send ``ping`` when we have sent nothing for this long.
+        interval: Send a ping when we have sent nothing for this long.
         ping: Application ping text (Bybit ``{"op":"ping"}``, OKX ``ping``);
-            ``None``: the venue pings us and trio-websocket answers (Binance).
+            ``None``: no application ping (Binance pings us and the transport
+            answers).
         timeout: Receiving nothing at all for this long means the socket is dead.
+        protocol_ping: Also send a websocket protocol ping after ``interval``
+            without sending, and count its pong as received data: for quiet
+            streams (private ones) whose venue pings never reach the handler.
     """
 
     interval: float
     ping: str | None = None
     timeout: float = 60.0
+    protocol_ping: bool = False
 
 
 class ConnectionBudget:
@@ -92,15 +115,67 @@ class ConnectionBudget:
         return self._open
 
 
-class FrameHandler(Protocol):
-    """What a connection drives; implemented by the venue sessions."""
+def _frames(value: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise TypeError("frames must be a sequence of frames, not one string")
+    return tuple(value)
 
-    def on_open(self) -> Sequence[str]:
-        """The connection is up: frames to send first (all subscriptions, as one unit)."""
+
+@attrs.frozen(kw_only=True)
+class Greeting:
+    """What a handler sends when its socket opens, and whether it must wait for an answer.
+
+    Attributes:
+        frames: Sent first, in order, as one unit (subscriptions, a login).
+        ready: ``True``: the connection is ready once ``frames`` are sent.
+            ``False``: it waits until :meth:`FrameHandler.on_frame` answers
+            ``ready`` (an OKX login ack, a Binance WS API subscribe reply).
+        ack_timeout: Seconds to wait for that answer; then the attempt fails
+            and the connection reconnects with backoff.
+    """
+
+    frames: tuple[str, ...] = attrs.field(default=(), converter=_frames)
+    ready: bool = True
+    ack_timeout: float = 10.0
+
+
+@attrs.frozen(kw_only=True)
+class Answer:
+    """What a handler wants done after one received frame.
+
+    Attributes:
+        frames: Sent back at once, in order (a pong, a login after a challenge).
+        ready: The acknowledgement the greeting waited for has come.
+        fail: The venue refused (a login error): drop the socket and
+            reconnect with backoff; the text is the disconnect reason.
+    """
+
+    frames: tuple[str, ...] = attrs.field(default=(), converter=_frames)
+    ready: bool = False
+    fail: str | None = None
+
+
+class FrameHandler(Protocol):
+    """What a connection drives; implemented by the venue sessions.
+
+    A handler that neither answers nor waits for an acknowledgement returns
+    plain frames from :meth:`on_open` and ``None`` from :meth:`on_frame`.
+    """
+
+    def on_open(self) -> Greeting | Sequence[str]:
+        """The socket is up: frames to send first (all subscriptions, as one unit).
+
+        A plain sequence means ready at once; a :class:`Greeting` may wait for an
+        acknowledgement.
+        """
         ...
 
-    def on_frame(self, data: str | bytes, ts_recv_ns: int) -> None:
-        """One received frame. Must not raise for bad venue input."""
+    def on_frame(self, data: str | bytes, ts_recv_ns: int) -> Answer | None:
+        """One received frame. Must not raise for bad venue input.
+
+        Returns:
+            ``None`` (nothing to do, the hot path) or an :class:`Answer`.
+        """
         ...
 
     def on_stale(self, key: Hashable) -> None:
@@ -163,22 +238,74 @@ class Watchdog:
         return stale
 
 
+class WsPhase(enum.StrEnum):
+    """Where a connection is in its life."""
+
+    DOWN = "down"
+    """No socket: waiting for the backoff or the budget."""
+    CONNECTING = "connecting"
+    """Opening a socket."""
+    AWAITING_ACK = "awaiting_ack"
+    """The socket is open and the greeting sent; the venue has not acknowledged it yet."""
+    READY = "ready"
+    """Open and acknowledged: data flows, requests may be sent."""
+
+
 @attrs.frozen(kw_only=True)
 class WsStatistics:
+    """Counters of one :class:`WsConnection`.
+
+    Attributes:
+        connected: A socket is open (ready or still awaiting its acknowledgement).
+        phase: See :class:`WsPhase`.
+        connects: Sockets opened.
+        ack_timeouts: Attempts failed because no acknowledgement came in time.
+        refusals: Attempts failed because the handler's answer said ``fail``.
+    """
+
     conn_id: str
     url: str
     connected: bool
+    phase: WsPhase
     connects: int
     frames_received: int
     frames_sent: int
+    ack_timeouts: int
+    refusals: int
     last_error: str | None
+
+
+StatusCallback = Callable[[ConnectionEvent], None]
+"""Told every connection change (``connecting``, ``connected`` once ready, ``disconnected``)."""
+
+
+def _ignore_status(event: ConnectionEvent) -> None:
+    pass
 
 
 class WsConnection:
     """One websocket, kept alive for as long as its task runs.
 
-    Reports ready at once (it keeps trying in the background); connection
-    changes go to the bus on ``connection.{venue}``.
+    :meth:`run` reports started at once (it keeps trying in the background), or,
+    with ``start_when_ready``, once the first socket is ready (acknowledged).
+
+    Args:
+        venue: For events and logs.
+        conn_id: Names this connection in events, logs and captures.
+        url: Where to connect.
+        handler: Drives the conversation (see :class:`FrameHandler`).
+        heartbeat: The venue's keep-alive rule.
+        budget: The venue's connection budget.
+        on_status: Told each :class:`~connector.model.ConnectionEvent` (the
+            session publishes them on ``connection.{venue}``); must not block.
+        transport: Opens the sockets (default: trio-websocket).
+        backoff: Waits between attempts.
+        watchdog: Staleness per subscription, armed once the connection is ready.
+        recorder: Gets every frame sent and received, and connects/disconnects.
+        rng: Jitter source for the backoff.
+        max_message_size: For the default transport: larger messages close the socket.
+        start_when_ready: Call ``task_status.started()`` only once the first
+            socket is ready (a private stream that must be logged in).
     """
 
     def __init__(
@@ -189,45 +316,70 @@ class WsConnection:
         url: str,
         handler: FrameHandler,
         heartbeat: Heartbeat,
-        bus: Bus,
         budget: ConnectionBudget,
+        on_status: StatusCallback | None = None,
+        transport: WsTransport | None = None,
         backoff: Backoff | None = None,
         watchdog: Watchdog | None = None,
         recorder: FrameRecorder | None = None,
         rng: random.Random | None = None,
         max_message_size: int = 16 * 1024 * 1024,
+        start_when_ready: bool = False,
     ) -> None:
         self.venue = venue
         self.conn_id = conn_id
         self.url = url
         self._handler = handler
         self._heartbeat = heartbeat
-        self._bus = bus
+        self._on_status = on_status or _ignore_status
         self._budget = budget
+        self._transport: WsTransport = transport or TrioWebsocketTransport(
+            max_message_size=max_message_size
+        )
         self._backoff = backoff or Backoff(initial=0.5, maximum=30.0, jitter=0.25)
         self.watchdog = watchdog
         self._recorder = recorder
         self._rng = rng or random.Random()
-        self._max_message_size = max_message_size
-        self._ws: trio_websocket.WebSocketConnection | None = None
+        self._start_when_ready = start_when_ready
+        self._ws: WsSocket | None = None
+        self._phase = WsPhase.DOWN
+        self._phase_changed = trio.Event()
+        self._attempt: trio.Nursery | None = None
+        self._ack_scope: trio.CancelScope | None = None
         self._last_recv = 0.0
         self._last_send = 0.0
         self._connects = 0
         self._received = 0
         self._sent = 0
+        self._ack_timeouts = 0
+        self._refusals = 0
         self._last_error: str | None = None
         self._reconnect_now: trio.CancelScope | None = None
 
+    @property
+    def phase(self) -> WsPhase:
+        """Where the connection is now."""
+        return self._phase
+
     def statistics(self) -> WsStatistics:
+        """A frozen snapshot of this connection's counters."""
         return WsStatistics(
             conn_id=self.conn_id,
             url=self.url,
             connected=self._ws is not None,
+            phase=self._phase,
             connects=self._connects,
             frames_received=self._received,
             frames_sent=self._sent,
+            ack_timeouts=self._ack_timeouts,
+            refusals=self._refusals,
             last_error=self._last_error,
         )
+
+    async def wait_ready(self) -> None:
+        """Return once the connection is ready (at once when it already is)."""
+        while self._phase is not WsPhase.READY:
+            await self._phase_changed.wait()
 
     async def send(self, text: str) -> None:
         """Send a frame now; dropped (and logged) when the socket is down."""
@@ -235,6 +387,23 @@ class WsConnection:
         if ws is None:
             log.info("ws.send_while_down", venue=self.venue, conn=self.conn_id)
             return
+        try:
+            await self._send(ws, text)
+        except ConnectionLost as exc:
+            # The reader sees the same close and reconnects; nothing to do here.
+            log.info("ws.send_while_down", venue=self.venue, conn=self.conn_id, error=str(exc))
+
+    async def send_request(self, text: str) -> None:
+        """Send a request on a ready connection (what :class:`~connector.net.rpc.RpcClient` uses).
+
+        Raises:
+            ConnectionLost: The connection is not ready (down, or still waiting
+                for its acknowledgement), or the socket closed while sending:
+                a request is never dropped silently.
+        """
+        ws = self._ws
+        if ws is None or self._phase is not WsPhase.READY:
+            raise ConnectionLost(f"{self.venue} {self.conn_id}: not ready ({self._phase})")
         await self._send(ws, text)
 
     def reconnect(self, reason: str) -> None:
@@ -244,17 +413,29 @@ class WsConnection:
             self._reconnect_now.cancel()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        task_status.started()
+        """Connect, serve, reconnect until cancelled."""
+        if not self._start_when_ready:
+            task_status.started()
+            await self._keep_connected()
+            return
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._keep_connected)
+            await self.wait_ready()
+            task_status.started()
+
+    async def _keep_connected(self) -> None:
         failures = 0
         while True:
             await self._budget.wait_attempt()
-            self._publish(ConnectionStatus.CONNECTING, None)
+            self._set_phase(WsPhase.CONNECTING)
+            self._status(ConnectionStatus.CONNECTING, None)
             started = trio.current_time()
             reason = await self._connect_once()
             self._ws = None
+            self._set_phase(WsPhase.DOWN)
             self._last_error = reason
             self._handler.on_close(reason)
-            self._publish(ConnectionStatus.DISCONNECTED, reason)
+            self._status(ConnectionStatus.DISCONNECTED, reason)
             self._record("disconnect", reason)
             if trio.current_time() - started >= self._backoff.reset_uptime:
                 failures = 0
@@ -273,72 +454,98 @@ class WsConnection:
         """Connect and serve until the socket dies; returns why it died."""
         self._last_error = None
         try:
-            async with (
-                self._budget.open_slots,
-                trio_websocket.open_websocket_url(
-                    self.url,
-                    max_message_size=self._max_message_size,
-                    connect_timeout=10,
-                    disconnect_timeout=2,
-                ) as ws,
-            ):
+            async with self._budget.open_slots, self._transport.connect(self.url) as ws:
                 self._ws = ws
                 self._connects += 1
                 self._last_recv = self._last_send = trio.current_time()
                 self._record("connect", "")
-                self._publish(ConnectionStatus.CONNECTED, None)
                 log.info("ws.connected", venue=self.venue, conn=self.conn_id, url=self.url)
                 async with trio.open_nursery() as nursery:
-                    self._reconnect_now = nursery.cancel_scope
-                    scope = nursery.cancel_scope
+                    self._attempt = nursery
+                    self._reconnect_now = scope = nursery.cancel_scope
                     nursery.start_soon(self._until_closed, self._serve, ws, scope)
                     nursery.start_soon(self._until_closed, self._keepalive, ws, scope)
-                    if self.watchdog is not None:
-                        nursery.start_soon(self._watch, self.watchdog)
-                self._reconnect_now = None
                 return self._last_error or "reconnect requested"
-        except trio_websocket.ConnectionClosed as exc:
-            return f"closed by venue: {exc.reason}"
-        except trio_websocket.HandshakeError as exc:
-            return f"handshake failed: {exc!r}"
-        except (OSError, trio.BrokenResourceError) as exc:
-            return f"connection failed: {exc!r}"
-        except trio.TooSlowError:
-            return "connect timed out"
+        except ConnectionLost as exc:
+            return self._last_error or str(exc)
+        finally:
+            self._attempt = None
+            self._ack_scope = None
+            self._reconnect_now = None
 
     async def _until_closed(
         self,
-        fn: Callable[[trio_websocket.WebSocketConnection], Awaitable[None]],
-        ws: trio_websocket.WebSocketConnection,
+        fn: Callable[[WsSocket], Awaitable[None]],
+        ws: WsSocket,
         scope: trio.CancelScope,
     ) -> None:
         """Run one of the socket's tasks; a closed socket ends them all."""
         try:
             await fn(ws)
-        except trio_websocket.ConnectionClosed as exc:
-            self._last_error = self._last_error or f"closed by venue: {exc.reason}"
-        except (OSError, trio.BrokenResourceError) as exc:
-            self._last_error = self._last_error or f"connection lost: {exc!r}"
+        except ConnectionLost as exc:
+            self._last_error = self._last_error or str(exc)
         scope.cancel()
 
-    async def _serve(self, ws: trio_websocket.WebSocketConnection) -> None:
-        for frame in self._handler.on_open():
+    async def _serve(self, ws: WsSocket) -> None:
+        opening = self._handler.on_open()
+        greeting = opening if isinstance(opening, Greeting) else Greeting(frames=opening)
+        for frame in greeting.frames:
             await self._send(ws, frame)
+        if greeting.ready:
+            self._become_ready()
+        else:
+            self._set_phase(WsPhase.AWAITING_ACK)
+            assert self._attempt is not None  # set before this task starts
+            self._ack_scope = trio.CancelScope()
+            self._attempt.start_soon(self._ack_deadline, self._ack_scope, greeting.ack_timeout)
         await self._read(ws)
 
-    async def _read(self, ws: trio_websocket.WebSocketConnection) -> None:
+    async def _read(self, ws: WsSocket) -> None:
         on_frame = self._handler.on_frame
         recorder = self._recorder
         while True:
-            data = await ws.get_message()
+            data = await ws.receive()
             now_ns = time.time_ns()
             self._last_recv = trio.current_time()
             self._received += 1
             if recorder is not None:
                 recorder("recv", self.conn_id, self.url, data, now_ns)
-            on_frame(data, now_ns)
+            answer = on_frame(data, now_ns)
+            if answer is not None and not await self._carry_out(ws, answer):
+                return
 
-    async def _keepalive(self, ws: trio_websocket.WebSocketConnection) -> None:
+    async def _carry_out(self, ws: WsSocket, answer: Answer) -> bool:
+        """Send the answer's frames, then act on it; ``False``: the attempt is over."""
+        for frame in answer.frames:
+            await self._send(ws, frame)
+        if answer.fail is not None:
+            self._refusals += 1
+            self._last_error = answer.fail
+            log.warning("ws.refused", venue=self.venue, conn=self.conn_id, reason=answer.fail)
+            return False
+        if answer.ready and self._phase is WsPhase.AWAITING_ACK:
+            log.info("ws.acknowledged", venue=self.venue, conn=self.conn_id)
+            self._become_ready()
+        return True
+
+    def _become_ready(self) -> None:
+        if self._ack_scope is not None:
+            self._ack_scope.cancel()
+            self._ack_scope = None
+        self._set_phase(WsPhase.READY)
+        self._status(ConnectionStatus.CONNECTED, None)
+        if self.watchdog is not None and self._attempt is not None:
+            self._attempt.start_soon(self._watch, self.watchdog)
+
+    async def _ack_deadline(self, scope: trio.CancelScope, seconds: float) -> None:
+        with scope:
+            await trio.sleep(seconds)
+            self._ack_timeouts += 1
+            self._last_error = f"no acknowledgement in {seconds:g} s"
+            log.warning("ws.ack_timeout", venue=self.venue, conn=self.conn_id, waited=seconds)
+            self.reconnect(self._last_error)
+
+    async def _keepalive(self, ws: WsSocket) -> None:
         hb = self._heartbeat
         while True:
             now = trio.current_time()
@@ -354,13 +561,23 @@ class WsConnection:
                 await ws.aclose()
                 return
             next_check = self._last_recv + hb.timeout
-            if hb.ping is not None:
+            if hb.ping is not None or hb.protocol_ping:
                 ping_at = self._last_send + hb.interval
                 if now >= ping_at:
-                    await self._send(ws, hb.ping)
+                    if hb.ping is not None:
+                        await self._send(ws, hb.ping)
+                    if hb.protocol_ping:
+                        await self._protocol_ping(ws, hb.timeout)
                     ping_at = self._last_send + hb.interval
                 next_check = min(next_check, ping_at)
             await trio.sleep_until(next_check)
+
+    async def _protocol_ping(self, ws: WsSocket, patience: float) -> None:
+        """Ping and wait (at most ``patience`` s) for the pong, which counts as received data."""
+        self._last_send = trio.current_time()
+        with trio.move_on_after(patience):
+            await ws.ping()
+            self._last_recv = trio.current_time()
 
     async def _watch(self, watchdog: Watchdog) -> None:
         while True:
@@ -368,8 +585,8 @@ class WsConnection:
             for key in watchdog.expired(trio.current_time()):
                 self._handler.on_stale(key)
 
-    async def _send(self, ws: trio_websocket.WebSocketConnection, text: str) -> None:
-        await ws.send_message(text)
+    async def _send(self, ws: WsSocket, text: str) -> None:
+        await ws.send(text)
         self._last_send = trio.current_time()
         self._sent += 1
         self._record("send", text)
@@ -378,10 +595,14 @@ class WsConnection:
         if self._recorder is not None:
             self._recorder(kind, self.conn_id, self.url, data, time.time_ns())
 
-    def _publish(self, status: ConnectionStatus, reason: str | None) -> None:
+    def _set_phase(self, phase: WsPhase) -> None:
+        self._phase = phase
+        self._phase_changed.set()
+        self._phase_changed = trio.Event()
+
+    def _status(self, status: ConnectionStatus, reason: str | None) -> None:
         now = time.time_ns()
-        self._bus.publish(
-            f"connection.{self.venue}",
+        self._on_status(
             ConnectionEvent(
                 venue=self.venue,
                 conn_id=self.conn_id,
@@ -389,5 +610,5 @@ class WsConnection:
                 reason=reason,
                 ts_event_ns=now,
                 ts_recv_ns=now,
-            ),
+            )
         )

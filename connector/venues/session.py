@@ -214,7 +214,7 @@ class MarketDataService:
                         url=plan.url,
                         handler=shard,
                         heartbeat=Heartbeat(interval=hb.interval, ping=hb.ping, timeout=hb.timeout),
-                        bus=session.bus,
+                        on_status=session.publish_connection,
                         budget=context.budget,
                         watchdog=watchdog,
                         recorder=context.frame_recorder(plan.market),

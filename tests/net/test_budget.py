@@ -10,7 +10,6 @@ import pytest
 import trio
 from trio_websocket import ConnectionClosed, WebSocketRequest, serve_websocket
 
-from connector.bus import Bus
 from connector.net.ws import ConnectionBudget, Heartbeat, WsConnection
 from connector.supervision.backoff import Backoff
 
@@ -120,7 +119,6 @@ class _Venue:
 async def test_open_socket_slots_limit_concurrent_sockets() -> None:
     venue = _Venue()
     budget = ConnectionBudget("test", max_open=1)
-    bus = Bus()
     handlers = [_Quiet(), _Quiet()]
     with trio.fail_after(10):
         async with trio.open_nursery() as nursery:
@@ -133,7 +131,6 @@ async def test_open_socket_slots_limit_concurrent_sockets() -> None:
                     url=url,
                     handler=handler,
                     heartbeat=Heartbeat(interval=3600.0, ping=None, timeout=3600.0),
-                    bus=bus,
                     budget=budget,
                     backoff=Backoff(initial=0.05, maximum=0.1, jitter=0.0),
                     rng=random.Random(i),

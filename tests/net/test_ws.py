@@ -10,11 +10,11 @@ import attrs
 import trio
 from trio_websocket import ConnectionClosed, WebSocketRequest, serve_websocket
 
-from connector.bus import Bus
 from connector.model import ConnectionEvent, ConnectionStatus
 from connector.net.ws import (
     ConnectionBudget,
     Heartbeat,
+    StatusCallback,
     Watchdog,
     WsConnection,
 )
@@ -83,14 +83,16 @@ async def _serve(nursery: trio.Nursery, server: Server) -> str:
     return f"ws://127.0.0.1:{port}/ws"
 
 
-def _conn(url: str, handler: Recorder, bus: Bus, **kw: object) -> WsConnection:
+def _conn(
+    url: str, handler: Recorder, on_status: StatusCallback | None = None, **kw: object
+) -> WsConnection:
     return WsConnection(
         venue="test",
         conn_id="c1",
         url=url,
         handler=handler,
         heartbeat=kw.pop("heartbeat", Heartbeat(interval=20, ping='{"op":"ping"}', timeout=60)),  # type: ignore[arg-type]
-        bus=bus,
+        on_status=on_status,
         budget=ConnectionBudget("test"),
         backoff=Backoff(initial=0.05, maximum=0.2, jitter=0.1),
         rng=random.Random(1),
@@ -99,15 +101,14 @@ def _conn(url: str, handler: Recorder, bus: Bus, **kw: object) -> WsConnection:
 
 
 async def test_ws_reconnects_and_resubscribes_after_close() -> None:
-    bus = Bus()
     server = Server()
     server.script = [["a", "b"], ["c"], []]
     handler = Recorder()
+    send_event, events = trio.open_memory_channel[ConnectionEvent](100)
     with trio.fail_after(10):
         async with trio.open_nursery() as nursery:
             url = await _serve(nursery, server)
-            events = bus.subscribe("connection.test")
-            conn = _conn(url, handler, bus)
+            conn = _conn(url, handler, send_event.send_nowait)
             await nursery.start(conn.run)
             seen: list[ConnectionStatus] = []
             async for event in events:
@@ -124,12 +125,13 @@ async def test_ws_reconnects_and_resubscribes_after_close() -> None:
 
 
 async def test_ws_sends_application_ping_when_idle(autojump_clock: trio.abc.Clock) -> None:
-    bus = Bus()
     server = Server()
     handler = Recorder()
     async with trio.open_nursery() as nursery:
         url = await _serve(nursery, server)
-        conn = _conn(url, handler, bus, heartbeat=Heartbeat(interval=20, ping="ping", timeout=1000))
+        conn = _conn(
+            url, handler, None, heartbeat=Heartbeat(interval=20, ping="ping", timeout=1000)
+        )
         await nursery.start(conn.run)
         await trio.sleep(65)
         assert 3 == server.received.count("ping")
@@ -137,12 +139,11 @@ async def test_ws_sends_application_ping_when_idle(autojump_clock: trio.abc.Cloc
 
 
 async def test_ws_reconnects_when_venue_goes_silent(autojump_clock: trio.abc.Clock) -> None:
-    bus = Bus()
     server = Server()
     handler = Recorder()
     async with trio.open_nursery() as nursery:
         url = await _serve(nursery, server)
-        conn = _conn(url, handler, bus, heartbeat=Heartbeat(interval=1000, ping=None, timeout=30))
+        conn = _conn(url, handler, None, heartbeat=Heartbeat(interval=1000, ping=None, timeout=30))
         await nursery.start(conn.run)
         await trio.sleep(31)
         assert handler.closes and handler.closes[0].startswith("no data for")
@@ -152,14 +153,13 @@ async def test_ws_reconnects_when_venue_goes_silent(autojump_clock: trio.abc.Clo
 async def test_ws_watchdog_reports_each_quiet_subscription_once(
     autojump_clock: trio.abc.Clock,
 ) -> None:
-    bus = Bus()
     server = Server()
     server.script = []
     handler = Recorder()
     handler.watchdog = Watchdog(after=5.0)
     async with trio.open_nursery() as nursery:
         url = await _serve(nursery, server)
-        conn = _conn(url, handler, bus, watchdog=handler.watchdog)
+        conn = _conn(url, handler, None, watchdog=handler.watchdog)
         await nursery.start(conn.run)
         await trio.sleep(0.1)
         handler.watchdog.touch("BTC", trio.current_time())
