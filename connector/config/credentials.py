@@ -19,9 +19,10 @@ import attrs
 
 from connector.config.fields import MISSING, SECRET_KEYS, EnvText, Problems
 from connector.config.files import read_toml
-from connector.config.values import VENUES, Config, Credentials
+from connector.config.values import VENUES, Config
 from connector.errors import ConfigError
 from connector.logs import register_secret
+from connector.model.credentials import Credentials, KeyType
 
 __all__ = [
     "Secrets",
@@ -32,7 +33,15 @@ __all__ = [
     "register_secrets",
 ]
 
-_SECRET_ENV = re.compile(r"CONNECTOR_([A-Z0-9]+)_(API_KEY|API_SECRET|PASSPHRASE)")
+_SECRET_ENV = re.compile(
+    r"CONNECTOR_([A-Z0-9]+)_(API_KEY|API_SECRET|PASSPHRASE|KEY_TYPE|KEY_PASSWORD)"
+)
+_KEY_TYPES = {
+    "binance": (KeyType.HMAC, KeyType.RSA, KeyType.ED25519),
+    "bybit": (KeyType.HMAC, KeyType.RSA),
+    "okx": (KeyType.HMAC,),
+}
+"""The key types each venue accepts (venues-trading.md section 1.1)."""
 
 Secrets = dict[str, dict[str, str]]
 """``{venue or "storage": {key: value}}``."""
@@ -122,6 +131,17 @@ def attach_credentials(config: Config, secrets: Secrets, problems: Problems) -> 
         if name != "okx" and passphrase is not None:
             problems.note(f"{name} credentials: {name} keys have no passphrase; remove it")
             continue
+        allowed = _KEY_TYPES[name]
+        try:
+            key_type = KeyType(values.get("key_type", "hmac").lower())
+        except ValueError:
+            key_type = None
+        if key_type not in allowed:
+            names = ", ".join(t.value for t in allowed)
+            problems.note(
+                f"{name} credentials: key_type {values.get('key_type')!r}: expected {names}"
+            )
+            continue
         if name in venues:
             venues[name] = attrs.evolve(
                 venues[name],
@@ -129,6 +149,8 @@ def attach_credentials(config: Config, secrets: Secrets, problems: Problems) -> 
                     api_key=values["api_key"],
                     api_secret=values["api_secret"],
                     passphrase=passphrase,
+                    key_type=key_type,
+                    key_password=values.get("key_password"),
                 ),
             )
     storage = config.storage
@@ -171,6 +193,7 @@ def register_secrets(config: Config) -> None:
                 venue.credentials.api_key,
                 venue.credentials.api_secret,
                 venue.credentials.passphrase,
+                venue.credentials.key_password,
             ):
                 if secret:
                     register_secret(secret)

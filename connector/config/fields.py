@@ -14,7 +14,7 @@ from typing import TypeVar
 
 __all__ = ["MISSING", "SECRET_KEYS", "EnvText", "Fields", "Problems", "show", "source_of"]
 
-SECRET_KEYS = ("api_key", "api_secret", "passphrase")
+SECRET_KEYS = ("api_key", "api_secret", "passphrase", "key_type", "key_password")
 # Keys that are secrets wherever they appear in the main file.
 _SECRET_LIKE = frozenset({*SECRET_KEYS, "secret", "password", "apikey", "key_secret"})
 

@@ -15,6 +15,7 @@ import attrs
 
 from connector.errors import ConfigError
 from connector.model import Market, Symbol, SymbolKind
+from connector.model.credentials import Credentials
 from connector.model.venues import CHANNELS as _CHANNELS
 from connector.model.venues import VENUES as _VENUE_FACTS
 
@@ -56,21 +57,6 @@ DEFAULT_SYMBOLS: tuple[Symbol, ...] = tuple(
 
 def _readonly_urls(value: Mapping[str, str]) -> Mapping[str, str]:
     return types.MappingProxyType(dict(value))
-
-
-@attrs.frozen(kw_only=True)
-class Credentials:
-    """API credentials for one venue; no field shows in ``repr`` or ``str``.
-
-    Attributes:
-        api_key: The API key.
-        api_secret: The secret that signs requests.
-        passphrase: OKX only: the passphrase chosen when the key was created.
-    """
-
-    api_key: str = attrs.field(repr=False)
-    api_secret: str = attrs.field(repr=False)
-    passphrase: str | None = attrs.field(default=None, repr=False)
 
 
 @attrs.frozen(kw_only=True)

@@ -21,6 +21,7 @@ from connector.config import (
 )
 from connector.errors import ConfigError
 from connector.model import Market, Symbol
+from connector.model.credentials import KeyType
 
 DEFAULT_SYMBOLS = tuple(
     Symbol.parse(s) for s in ("BTC-USDT-SPOT", "ETH-USDT-SPOT", "BTC-USDT-PERP", "ETH-USDT-PERP")
@@ -536,6 +537,36 @@ def test_okx_credentials_without_passphrase_are_refused() -> None:
     (problem,) = problems_of(None, env)
 
     assert problem.startswith("okx credentials: passphrase missing")
+
+
+def test_key_type_and_pem_password_come_with_the_credentials() -> None:
+    env = {
+        "CONNECTOR_BINANCE_API_KEY": "binance-key-2",
+        "CONNECTOR_BINANCE_API_SECRET": "-----BEGIN PRIVATE KEY-----",
+        "CONNECTOR_BINANCE_KEY_TYPE": "ED25519",
+        "CONNECTOR_BINANCE_KEY_PASSWORD": "pem-password-2",
+    }
+
+    credentials = load_config(env=env).venues["binance"].credentials
+
+    assert credentials is not None
+    assert KeyType.ED25519 is credentials.key_type
+    assert "pem-password-2" == credentials.key_password
+
+
+@pytest.mark.parametrize(("venue", "key_type"), [("okx", "rsa"), ("bybit", "ed25519")])
+def test_a_key_type_the_venue_does_not_accept_is_refused(venue: str, key_type: str) -> None:
+    env = {
+        f"CONNECTOR_{venue.upper()}_API_KEY": "key-3",
+        f"CONNECTOR_{venue.upper()}_API_SECRET": "secret-3",
+        f"CONNECTOR_{venue.upper()}_KEY_TYPE": key_type,
+    }
+    if venue == "okx":
+        env["CONNECTOR_OKX_PASSPHRASE"] = "pass-3"
+
+    (problem,) = problems_of(None, env)
+
+    assert problem.startswith(f"{venue} credentials: key_type {key_type!r}: expected")
 
 
 def test_half_a_key_pair_is_refused() -> None:
