@@ -15,11 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 import httpx
-import structlog
 import trio
 
 from connector.capture import CaptureRecord, CaptureWriter
-from connector.errors import ConfigError, ConnectorError
+from connector.errors import ConfigError, ConnectorError, TimestampRejected
 from connector.model import Market
 from connector.net.clock import ClockEstimate, ClockSample, ClockSync
 from connector.net.http import RestClient, RestResponse
@@ -28,8 +27,6 @@ from connector.net.ws import ConnectionBudget, FrameRecorder
 from connector.venues.driver import RestCall, VenueDriver
 
 __all__ = ["RestOutcome", "VenueContext", "VenueContextStatistics"]
-
-log = structlog.get_logger(__name__)
 
 RestOutcome = Callable[[str, ConnectorError | None], None]
 """Told of every REST request's outcome: ``(venue, error or None)`` (the health breaker)."""
@@ -136,7 +133,7 @@ class VenueContext:
         """Send one described request to ``market``'s host, in ``lane`` at its limiter.
 
         The outcome goes to ``on_rest_outcome``; the body, when recording, to the
-        capture.
+        capture. A timestamp rejection makes the clock take a fresh sample at once.
 
         Raises:
             ConnectorError: the mapped transport or venue error.
@@ -152,6 +149,9 @@ class VenueContext:
             )
         except ConnectorError as exc:
             self._report(exc)
+            if isinstance(exc, TimestampRejected):
+                # Our idea of the venue's time is off: measure it again now.
+                self.clock.request_resync()
             raise
         self._report(None)
         if self.capture is not None:

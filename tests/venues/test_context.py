@@ -11,7 +11,7 @@ import pytest
 import trio
 
 from connector import sim
-from connector.errors import ConnectorError, RateLimited
+from connector.errors import ConnectorError, RateLimited, TimestampRejected
 from connector.model import Market
 from connector.net.ratelimit import Lane
 from connector.venues.context import VenueContext
@@ -209,3 +209,32 @@ async def test_clock_samples_exclude_the_connection_handshake_from_the_round_tri
     assert estimate.rtt_ns < delay * 1e9 / 4  # ...but not inside the measured round trip
     # The simulator's clock is ours: the offset is the loopback noise, not half the delay.
     assert abs(estimate.offset_ns) < delay * 1e9 / 8
+
+
+async def test_a_timestamp_rejection_resyncs_the_clock_at_once(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    time_requests = 0
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal time_requests
+        if request.url.path == "/api/v3/time":
+            time_requests += 1
+            return httpx.Response(200, json={"serverTime": time.time_ns() // 1_000_000})
+        body = {"code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."}
+        return httpx.Response(400, json=body)
+
+    context = _live_context("binance", httpx.MockTransport(answer))
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(context.clock.run)
+            sampled = time_requests
+            with pytest.raises(TimestampRejected):
+                await context.call(Market.SPOT, RestCall(path="/api/v3/account", signed=True))
+            await trio.sleep(0.01)
+            resampled = time_requests
+            nursery.cancel_scope.cancel()
+    finally:
+        await context.aclose()
+
+    assert sampled + 1 == resampled
