@@ -59,6 +59,7 @@ import gzip
 import json
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -68,9 +69,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
+import msgspec
 import trio
 
 from connector.bus import Bus, Overflow
+from connector.capture import CaptureRecord, CaptureWriter
 from connector.logs import configure_logging
 from connector.model import BookUpdate, Market
 from connector.venues.common import SymbolMap
@@ -79,7 +82,7 @@ from connector.venues.registry import adapter_for
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
-FIXTURES = ROOT.parent / "shared" / "fixtures"
+FIXTURES = Path(os.environ.get("CONNECTOR_FIXTURES") or ROOT.parent / "shared" / "fixtures")
 CAPTURE = FIXTURES / "hftbacktest" / "examples" / "usdm" / "btcusdt_20240808.gz"
 EXCHANGE_INFO = FIXTURES / "cryptofeed" / "master" / "sample_data" / "BINANCE_FUTURES.0"
 BATCH = 32
@@ -104,6 +107,156 @@ def depth_frames(frames: Sequence[Frame]) -> list[Frame]:
 
 def _is_snapshot(data: str) -> bool:
     return data.startswith('{"lastUpdateId"')
+
+
+# -- synthetic small-diff stream --------------------------------------------------
+
+SYNTHETIC_SYMBOL = "BTCUSDT"
+SYNTHETIC_WS_URL = "wss://fstream.binance.com/stream?streams=btcusdt@depth@0ms"
+SYNTHETIC_REST_URL = "https://fapi.binance.com/fapi/v1/depth?symbol=BTCUSDT&limit=1000"
+_MID_TICKS = 600_000
+"""The generator's mid price in ticks of 0.1 (60,000.0)."""
+_PRE_SNAPSHOT_DIFFS = 3
+"""Diffs recorded before the REST snapshot (two older than it, one straddling it)."""
+
+
+@attrs.frozen(kw_only=True)
+class SyntheticStream:
+    """What :func:`write_synthetic_capture` wrote, and the book a replay must end with.
+
+    Attributes:
+        path: The capture file.
+        diffs: ``depthUpdate`` frames in it.
+        changes: Level changes over all diffs.
+        final_seq: ``u`` of the last diff.
+        bids: Every bid level at the end, ``[price, qty]`` text, best first.
+        asks: Every ask level at the end, best first.
+    """
+
+    path: Path
+    diffs: int
+    changes: int
+    final_seq: int
+    bids: list[list[str]]
+    asks: list[list[str]]
+
+
+def _price_text(ticks: int) -> str:
+    return f"{ticks // 10}.{ticks % 10}0"
+
+
+def write_synthetic_capture(
+    path: Path,
+    *,
+    diffs: int = 200_000,
+    changes: int = 10,
+    levels: int = 1000,
+    seed: int = 1,
+) -> SyntheticStream:
+    """Write a Binance USDⓈ-M capture of small diffs (the common case on a live feed).
+
+    The file is in the capture format ``connector record`` writes
+    (``{"t","conn","ts_ns","venue","market","url","data"}`` per line): a
+    ``connect`` record, :data:`_PRE_SNAPSHOT_DIFFS` diffs, the REST depth
+    snapshot (``limit=1000``, ``levels`` per side) as an ``http`` record, then
+    the remaining diffs, each a combined-stream ``depthUpdate`` frame of about
+    ``changes`` level changes (between ``changes // 2`` and ``changes * 3 // 2``,
+    ``changes`` on average): two thirds change the quantity of a level that
+    is there, a sixth remove one, a sixth add one, mostly near the top of the
+    book. Diffs chain as on the venue (``pu`` is the previous ``u``); bids stay
+    below and asks above a fixed mid price, so the book never crosses.
+
+    Args:
+        path: Where to write (plain text; ``.zst`` compresses).
+        diffs: ``depthUpdate`` frames in all.
+        changes: Average level changes per diff.
+        levels: Levels per side in the snapshot.
+        seed: Seed of the random choices (same seed, same file).
+
+    Returns:
+        What was written and the full book a correct replay ends with.
+    """
+    rng = random.Random(seed)
+    book: dict[bool, dict[int, str]] = {True: {}, False: {}}
+    for offset in range(1, levels + 1):
+        book[True][_MID_TICKS - offset] = f"{rng.randint(1, 20_000) / 1000:.3f}"
+        book[False][_MID_TICKS + offset] = f"{rng.randint(1, 20_000) / 1000:.3f}"
+    reach = levels + levels // 4
+    ts_ns = 1_723_075_200_000_000_000
+    update_id = 5_000_000_000
+    total = 0
+    encode = msgspec.json.encode
+    with CaptureWriter(path) as out:
+
+        def record(kind: str, url: str, data: str, conn: str = "binance-linear-1") -> None:
+            out.write(
+                CaptureRecord(
+                    t=kind,
+                    conn=conn,
+                    ts_ns=ts_ns,
+                    venue="binance",
+                    market="linear",
+                    url=url,
+                    data=data,
+                )
+            )
+
+        record("connect", SYNTHETIC_WS_URL, "")
+        for n in range(diffs):
+            sides: dict[bool, list[tuple[str, str]]] = {True: [], False: []}
+            for _ in range(rng.randint(changes // 2, changes * 3 // 2)):
+                bid = rng.random() < 0.5
+                offset = min(reach, 1 + int(rng.expovariate(1 / 40)))
+                ticks = _MID_TICKS - offset if bid else _MID_TICKS + offset
+                levels_now = book[bid]
+                roll = rng.random()
+                if ticks in levels_now and roll < 0.2:
+                    del levels_now[ticks]
+                    qty = "0.000"
+                else:
+                    qty = levels_now[ticks] = f"{rng.randint(1, 20_000) / 1000:.3f}"
+                sides[bid].append((_price_text(ticks), qty))
+                total += 1
+            first = update_id + 1
+            update_id = first + rng.randint(0, 4)
+            ts_ms = ts_ns // 1_000_000
+            frame = {
+                "stream": "btcusdt@depth@0ms",
+                "data": {
+                    "e": "depthUpdate",
+                    "E": ts_ms,
+                    "T": ts_ms - 1,
+                    "s": SYNTHETIC_SYMBOL,
+                    "U": first,
+                    "u": update_id,
+                    "pu": first - 1,
+                    "b": sides[True],
+                    "a": sides[False],
+                },
+            }
+            record("recv", SYNTHETIC_WS_URL, encode(frame).decode())
+            ts_ns += rng.randint(200_000, 2_000_000)
+            if n == _PRE_SNAPSHOT_DIFFS - 1:
+                # The snapshot holds this diff's changes; the replay applies the
+                # diff again (U <= lastUpdateId <= u), which changes nothing.
+                snapshot = {
+                    "lastUpdateId": update_id,
+                    "E": ts_ms,
+                    "T": ts_ms,
+                    "bids": [
+                        (_price_text(t), q) for t, q in sorted(book[True].items(), reverse=True)
+                    ],
+                    "asks": [(_price_text(t), q) for t, q in sorted(book[False].items())],
+                }
+                record("http", SYNTHETIC_REST_URL, encode(snapshot).decode(), "binance-linear-rest")
+    return SyntheticStream(
+        path=path,
+        diffs=diffs,
+        changes=total,
+        final_seq=update_id,
+        bids=[[_price_text(t), q] for t, q in sorted(book[True].items(), reverse=True)],
+        asks=[[_price_text(t), q] for t, q in sorted(book[False].items())],
+    )
 
 
 @attrs.frozen(kw_only=True)

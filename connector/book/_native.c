@@ -1161,6 +1161,38 @@ book_crossed(NativeBook *self, PyObject *Py_UNUSED(unused))
     return PyBool_FromLong(ask != NULL && bid->key >= ~ask->key);
 }
 
+/* top(): (best bid texts or None, best ask texts or None, crossed) in one call: what
+   the keeper reads after every change (one heap look per side, not three). */
+static PyObject *
+book_top(NativeBook *self, PyObject *Py_UNUSED(unused))
+{
+    const Level *bid = side_best(&self->sides[1]);
+    const Level *ask = side_best(&self->sides[0]);
+    PyObject *b, *a;
+    if (bid == NULL) {
+        b = Py_NewRef(Py_None);
+    } else if ((b = level_tuple(bid)) == NULL) {
+        return NULL;
+    }
+    if (ask == NULL) {
+        a = Py_NewRef(Py_None);
+    } else if ((a = level_tuple(ask)) == NULL) {
+        Py_DECREF(b);
+        return NULL;
+    }
+    PyObject *crossed = (bid != NULL && ask != NULL && bid->key >= ~ask->key) ? Py_True : Py_False;
+    PyObject *out = PyTuple_New(3);
+    if (out == NULL) {
+        Py_DECREF(b);
+        Py_DECREF(a);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(out, 0, b);
+    PyTuple_SET_ITEM(out, 1, a);
+    PyTuple_SET_ITEM(out, 2, Py_NewRef(crossed));
+    return out;
+}
+
 static PyObject *
 book_get_depth_limit(NativeBook *self, void *Py_UNUSED(unused))
 {
@@ -1186,6 +1218,8 @@ static PyMethodDef book_methods[] = {
      "qty(bid, price): the quantity text at price, or None."},
     {"count", (PyCFunction)book_count, METH_O, "count(bid): number of levels on that side."},
     {"crossed", (PyCFunction)book_crossed, METH_NOARGS, "crossed(): best bid >= best ask."},
+    {"top", (PyCFunction)book_top, METH_NOARGS,
+     "top(): (best bid texts or None, best ask texts or None, best bid >= best ask)."},
     {NULL, NULL, 0, NULL},
 };
 

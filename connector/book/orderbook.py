@@ -201,6 +201,20 @@ class OrderBook:
         text = self._engine.qty(False, format(price, "f"))
         return None if text is None else Decimal(text)
 
+    def top(self) -> tuple[BookLevel | None, BookLevel | None, bool]:
+        """Best bid, best ask and whether the book is crossed, in one engine call.
+
+        Returns:
+            ``(best bid, best ask, crossed)``: each best ``None`` when its side is
+            empty; crossed is :meth:`is_crossed`.
+        """
+        bid, ask, crossed = self._engine.top()
+        return (
+            None if bid is None else level_of(bid),
+            None if ask is None else level_of(ask),
+            crossed,
+        )
+
     def is_crossed(self) -> bool:
         """True when best bid >= best ask (an impossible, invalid book)."""
         return self._engine.crossed()
