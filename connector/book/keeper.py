@@ -87,6 +87,8 @@ class KeeperResult(NamedTuple):
 _NOTHING = KeeperResult(KeeperAction.NOTHING)
 _FETCH = KeeperResult(KeeperAction.FETCH)
 _PUBLISH = KeeperAction.PUBLISH
+_PUBLISHED = KeeperResult(_PUBLISH)
+"""A delta applied, the book still valid, and no update asked for (``updates=False``)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -137,6 +139,10 @@ class BookKeeper:
         snapshot_depth: Levels per side an update carries after a snapshot is
             loaded (the top of the book); ``None``: the whole book. Updates after a
             delta carry exactly the delta's changed levels.
+        updates: Build the update of every applied delta (the default). ``False``
+            when nobody reads them (``connector replay --summary``): an applied
+            delta then answers ``PUBLISH`` with no update, and only snapshots and
+            state changes carry one.
     """
 
     def __init__(
@@ -148,12 +154,14 @@ class BookKeeper:
         *,
         depth: int | None,
         snapshot_depth: int | None = None,
+        updates: bool = True,
     ) -> None:
         self.venue = venue
         self.market = market
         self.symbol = symbol
         self.sequencer = sequencer
         self.snapshot_depth = snapshot_depth
+        self.updates = updates
         self._book = OrderBook(depth_limit=depth)
         # The top of the book after the last change (read once per change).
         self._bid: BookLevel | None = None
@@ -216,10 +224,17 @@ class BookKeeper:
             if not self._valid:
                 # A sequencer must not apply before a snapshot; treat it as a gap.
                 return self._fail("sequencer applied a delta to a book that is not valid", gap=True)
-            failed = self._apply(delta)
+            try:
+                self._book.apply(delta.bids, delta.asks)
+            except ValueError as exc:
+                return self._malformed(exc)
+            self._deltas_applied += 1
+            failed = self._check(delta)
             if failed is not None:
                 return failed
             self._seq = delta.seq
+            if not self.updates:
+                return _PUBLISHED
             return KeeperResult(
                 _PUBLISH,
                 BookUpdate(

@@ -90,6 +90,9 @@ class VenueFeed:
         publish: ``publish(topic, event)``; the bus's, or replay's printer.
         on_resync: Called when a book needs a fresh snapshot.
         snapshot_depth: Levels a snapshot update carries (``None``: all).
+        book_updates: Publish an update for every applied delta (the default);
+            ``False``: only snapshots and state changes (nobody reads the rest, as
+            in ``connector replay --summary``; see :class:`BookKeeper`).
     """
 
     def __init__(
@@ -100,6 +103,7 @@ class VenueFeed:
         *,
         on_resync: ResyncRequest | None = None,
         snapshot_depth: int | None = 50,
+        book_updates: bool = True,
     ) -> None:
         self.venue = adapter.name
         self.adapter = adapter
@@ -107,6 +111,7 @@ class VenueFeed:
         self._publish = publish
         self.on_resync = on_resync
         self._depth = snapshot_depth
+        self._book_updates = book_updates
         # One record per followed book, by (market, symbol).
         self._books: dict[tuple[Market, Symbol], FeedBook] = {}
         self._topics: dict[tuple[type, Symbol], str] = {}
@@ -134,6 +139,7 @@ class VenueFeed:
                 self.adapter.new_sequencer(market),
                 depth=self.adapter.book_depth(market),
                 snapshot_depth=self._depth,
+                updates=self._book_updates,
             )
             entry = self._books[(market, symbol)] = FeedBook(
                 market=market, symbol=symbol, keeper=keeper, topic=self._topic(BookDelta, symbol)
@@ -225,7 +231,8 @@ class VenueFeed:
                 result = entry.keeper.on_delta(delta)
                 if result[0] is _PUBLISH:
                     # Applied and still valid (the common case): publish, nothing to log.
-                    self._publish(entry.topic, result[1])
+                    if result[1] is not None:
+                        self._publish(entry.topic, result[1])
                 else:
                     self._carry_out(entry, result)
             elif cls is BookSnapshot:
