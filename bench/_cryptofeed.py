@@ -220,11 +220,13 @@ def run_cryptofeed(
     return result
 
 
-def timed_process(argv: list[str], env: dict[str, str] | None = None) -> tuple[str, float, float]:
+def timed_process(
+    argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> tuple[str, float, float]:
     """Run ``argv`` to its end: its stdout, wall seconds and CPU seconds (user + system)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    out = subprocess.run(argv, capture_output=True, text=True, check=True, env=env).stdout
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, env=env, cwd=cwd).stdout
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -436,8 +436,9 @@ def run_command(path: Path, source: Path | None = None) -> tuple[dict[str, Any],
         source: Run the package from this source tree instead (``PYTHONPATH``).
     """
     env = None if source is None else {**os.environ, "PYTHONPATH": str(source)}
-    argv = [sys.executable, "-m", "connector", "replay", "--summary", str(path)]
-    out, wall, cpu = timed_process(argv, env)
+    argv = [sys.executable, "-m", "connector", "replay", "--summary", str(path.resolve())]
+    # ``-m`` puts the working directory first on the path: run where the package is.
+    out, wall, cpu = timed_process(argv, env, cwd=source or ROOT)
     summary: dict[str, Any] = json.loads(out)
     return summary, wall, cpu
 
