@@ -59,32 +59,43 @@ import gzip
 import json
 import os
 import platform
+import random
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
-import trio
+import msgspec
 
-from connector.bus import Bus, Overflow
+if not __package__:  # run as a script (python bench/replay.py): the bench package is beside it
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._cryptofeed import (
+    bench_venv,
+    cryptofeed_version,
+    run_cryptofeed,
+    run_cryptofeed_replay,
+    timed_process,
+)
+from bench._pipeline import (
+    BATCH,
+    Frame,
+    PipelineResult,
+    is_snapshot,
+    run_pipeline,
+    run_pipeline_trio,
+)
+from connector.capture import CaptureRecord, CaptureWriter
 from connector.logs import configure_logging
-from connector.model import BookUpdate, Market
-from connector.venues.common import SymbolMap
-from connector.venues.feed import VenueFeed
-from connector.venues.registry import driver_for
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
-FIXTURES = ROOT.parent / "shared" / "fixtures"
+FIXTURES = Path(os.environ.get("CONNECTOR_FIXTURES") or ROOT.parent / "shared" / "fixtures")
 CAPTURE = FIXTURES / "hftbacktest" / "examples" / "usdm" / "btcusdt_20240808.gz"
 EXCHANGE_INFO = FIXTURES / "cryptofeed" / "master" / "sample_data" / "BINANCE_FUTURES.0"
-BATCH = 32
-
-Frame = tuple[int, str]
 
 
 def load_frames(path: Path = CAPTURE) -> list[Frame]:
@@ -99,266 +110,157 @@ def load_frames(path: Path = CAPTURE) -> list[Frame]:
 
 def depth_frames(frames: Sequence[Frame]) -> list[Frame]:
     """The depth diffs and the REST snapshot, in capture order."""
-    return [f for f in frames if _is_snapshot(f[1]) or '"e":"depthUpdate"' in f[1][:80]]
+    return [f for f in frames if is_snapshot(f[1]) or '"e":"depthUpdate"' in f[1][:80]]
 
 
-def _is_snapshot(data: str) -> bool:
-    return data.startswith('{"lastUpdateId"')
+# -- synthetic small-diff stream --------------------------------------------------
+
+SYNTHETIC_SYMBOL = "BTCUSDT"
+SYNTHETIC_WS_URL = "wss://fstream.binance.com/stream?streams=btcusdt@depth@0ms"
+SYNTHETIC_REST_URL = "https://fapi.binance.com/fapi/v1/depth?symbol=BTCUSDT&limit=1000"
+_MID_TICKS = 600_000
+"""The generator's mid price in ticks of 0.1 (60,000.0)."""
+_PRE_SNAPSHOT_DIFFS = 3
+"""Diffs recorded before the REST snapshot (two older than it, one straddling it)."""
 
 
 @attrs.frozen(kw_only=True)
-class PipelineResult:
-    """What one run did: counts, the consumer's last reading, the final book."""
+class SyntheticStream:
+    """What :func:`write_synthetic_capture` wrote, and the book a replay must end with.
 
-    frames: int
-    depth_frames: int
-    events: int
-    dropped: int
-    last_best: tuple[str, str, str, str] | None
+    Attributes:
+        path: The capture file.
+        diffs: ``depthUpdate`` frames in it.
+        changes: Level changes over all diffs.
+        final_seq: ``u`` of the last diff.
+        bids: Every bid level at the end, ``[price, qty]`` text, best first.
+        asks: Every ask level at the end, best first.
+    """
+
+    path: Path
+    diffs: int
+    changes: int
+    final_seq: int
     bids: list[list[str]]
     asks: list[list[str]]
-    final_state: str
-    final_seq: int
-    deltas_applied: int
-    seconds: float
-    cpu_seconds: float
 
 
-class Pipeline:
-    """The connector's market-data path with a bus and one best-bid/ask subscriber.
-
-    A :class:`VenueFeed` for Binance (what a live session and ``connector replay``
-    run) publishing to a real :class:`Bus`; the REST snapshot line is parsed by
-    the adapter and loaded with ``VenueFeed.on_snapshot``, as replay does.
-    """
-
-    def __init__(self, *, buffer: int = 1024) -> None:
-        self.bus = Bus()
-        self.sub = self.bus.subscribe("orderbook.>", buffer=buffer, overflow=Overflow.DROP_OLDEST)
-        adapter = driver_for("binance").market_data
-        symbols = SymbolMap("binance", resolver=adapter.guess_instrument)
-        self.adapter = adapter
-        self.feed = VenueFeed(adapter, symbols, self.bus.publish, snapshot_depth=10)
-        self.events = 0
-        self.last: BookUpdate | None = None
-
-    def frame(self, ts_ns: int, data: str) -> None:
-        """One captured line: the REST snapshot, or a websocket frame."""
-        if _is_snapshot(data):
-            ((market, symbol),) = self.feed.keepers()
-            instrument = self.feed.symbols.by_symbol(market, symbol)
-            snapshot = self.adapter.parse_snapshot(market, instrument, data.encode(), ts_ns)
-            self.feed.on_snapshot(snapshot)
-        else:
-            self.feed.on_frame(data, Market.LINEAR, ts_ns)
-
-    def consume(self, event: object) -> None:
-        """The subscriber's work per event: read the best bid and ask."""
-        if type(event) is BookUpdate:
-            bid = event.best_bid
-            ask = event.best_ask
-            if bid is not None and ask is not None:
-                self.last = event
-        self.events += 1
-
-    def result(self, frames: int, depth: int, seconds: float, cpu: float) -> PipelineResult:
-        """The run's counts, the subscriber's last reading and the final top 10 levels."""
-        ((_, keeper),) = self.feed.keepers().items()
-        last = self.last
-        best = None
-        if last is not None and last.best_bid is not None and last.best_ask is not None:
-            bid, ask = last.best_bid, last.best_ask
-            best = (str(bid.price), str(bid.qty), str(ask.price), str(ask.qty))
-        return PipelineResult(
-            frames=frames,
-            depth_frames=depth,
-            events=self.events,
-            dropped=self.sub.statistics().dropped,
-            last_best=best,
-            bids=[[str(lv.price), str(lv.qty)] for lv in keeper.book.bids(10)],
-            asks=[[str(lv.price), str(lv.qty)] for lv in keeper.book.asks(10)],
-            final_state=keeper.state.status.value,
-            final_seq=keeper.seq,
-            deltas_applied=keeper.statistics().deltas_applied,
-            seconds=seconds,
-            cpu_seconds=cpu,
-        )
+def _price_text(ticks: int) -> str:
+    return f"{ticks // 10}.{ticks % 10}0"
 
 
-def run_pipeline(frames: Sequence[Frame]) -> PipelineResult:
-    """Run ``frames`` through the pipeline; the subscriber drains after every frame."""
-    pipe = Pipeline()
-    receive = pipe.sub.receive_nowait
-    consume = pipe.consume
-    depth = sum(1 for _, data in frames if '"e":"depthUpdate"' in data[:80])
-    cpu = time.process_time()
-    start = time.perf_counter()
-    for ts_ns, data in frames:
-        pipe.frame(ts_ns, data)
-        while True:
-            try:
-                event = receive()
-            except trio.WouldBlock:
-                break
-            consume(event)
-    seconds = time.perf_counter() - start
-    return pipe.result(len(frames), depth, seconds, time.process_time() - cpu)
+def write_synthetic_capture(
+    path: Path,
+    *,
+    diffs: int = 200_000,
+    changes: int = 10,
+    levels: int = 1000,
+    seed: int = 1,
+) -> SyntheticStream:
+    """Write a Binance USDⓈ-M capture of small diffs (the common case on a live feed).
 
-
-def run_pipeline_trio(frames: Sequence[Frame], batch: int = BATCH) -> PipelineResult:
-    """Run ``frames`` with a trio consumer task between batches of ``batch`` frames."""
-    pipe = Pipeline()
-    depth = sum(1 for _, data in frames if '"e":"depthUpdate"' in data[:80])
-
-    async def main() -> tuple[float, float]:
-        sub = pipe.sub
-        consume = pipe.consume
-
-        async def consumer() -> None:
-            # Wait for an event, then take everything already buffered.
-            while True:
-                consume(await sub.receive())
-                while True:
-                    try:
-                        event = sub.receive_nowait()
-                    except trio.WouldBlock:
-                        break
-                    consume(event)
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(consumer)
-            await trio.lowlevel.checkpoint()
-            cpu = time.process_time()
-            start = time.perf_counter()
-            process = pipe.frame
-            for i in range(0, len(frames), batch):
-                for ts_ns, data in frames[i : i + batch]:
-                    process(ts_ns, data)
-                await trio.lowlevel.checkpoint()
-            while pipe.sub.statistics().buffered:
-                await trio.lowlevel.checkpoint()
-            seconds = time.perf_counter() - start
-            cpu = time.process_time() - cpu
-            nursery.cancel_scope.cancel()
-        return seconds, cpu
-
-    seconds, cpu = trio.run(main)
-    return pipe.result(len(frames), depth, seconds, cpu)
-
-
-# -- cryptofeed ----------------------------------------------------------------
-
-_CRYPTOFEED_DRIVER = r"""
-import asyncio, gzip, json, statistics, sys, time
-from cryptofeed.defines import L2_BOOK
-from cryptofeed.exchanges import BinanceFutures
-from cryptofeed.symbols import Symbols
-
-capture, exchange_info = sys.argv[1], sys.argv[2]
-runs, read_best = int(sys.argv[3]), sys.argv[4] == "read"
-info_line = next(l for l in open(exchange_info) if " -> " in l)
-syms, info = BinanceFutures._parse_symbol_data(json.loads(info_line.split(": ", 1)[1]))
-Symbols.set(BinanceFutures.id, syms, info)
-
-frames, snapshot = [], None
-for line in gzip.decompress(open(capture, "rb").read()).decode().splitlines():
-    stamp, _, data = line.partition(" ")
-    if data.startswith('{"lastUpdateId"'):
-        snapshot = data
-    elif '"e":"depthUpdate"' in data[:80]:
-        frames.append((int(stamp) / 1e9, data))
-
-class CapturedRest:
-    async def read(self, *args, **kwargs):
-        return snapshot
-    async def close(self):
-        pass
-
-async def one_run():
-    state = {"events": 0, "best": None}
-    async def on_book(book, receipt_timestamp):
-        state["events"] += 1
-        state["book"] = book
-        if read_best:
-            bid = book.book.bids.index(0)
-            ask = book.book.asks.index(0)
-            state["best"] = (str(bid[0]), str(bid[1]), str(ask[0]), str(ask[1]))
-    feed = BinanceFutures(
-        symbols=["BTC-USDT-PERP"], channels=[L2_BOOK], callbacks={L2_BOOK: on_book}
-    )
-    feed.http_conn = CapturedRest()
-    feed._reset()
-    handler = feed.message_handler
-    cpu = time.process_time()
-    start = time.perf_counter()
-    for ts, data in frames:
-        await handler(data, None, ts)
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    book = state.pop("book").book
-    bid, ask = book.bids.index(0), book.asks.index(0)
-    state["best"] = (str(bid[0]), str(bid[1]), str(ask[0]), str(ask[1]))
-    return seconds, cpu, state
-
-async def main():
-    times, cpus, state = [], [], None
-    for _ in range(runs):
-        seconds, cpu, state = await one_run()
-        times.append(seconds)
-        cpus.append(cpu)
-    print(json.dumps({"times": times, "cpu": cpus, "depth_frames": len(frames),
-                      "events": state["events"], "best": state["best"]}))
-
-asyncio.run(main())
-"""
-
-
-def bench_venv() -> Path:
-    """The benchmark-only virtualenv with cryptofeed (created when missing)."""
-    venv = Path(os.environ.get("BENCH_VENV", "/tmp/bench-venv"))
-    python = venv / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    check = subprocess.run([str(python), "-c", "import cryptofeed"], capture_output=True)
-    if check.returncode != 0:
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "cryptofeed"], check=True)
-    return python
-
-
-def run_cryptofeed(runs: int, *, read_best: bool) -> dict[str, object]:
-    """Time cryptofeed's Binance futures handler over the capture's depth frames.
+    The file is in the capture format ``connector record`` writes
+    (``{"t","conn","ts_ns","venue","market","url","data"}`` per line): a
+    ``connect`` record, :data:`_PRE_SNAPSHOT_DIFFS` diffs, the REST depth
+    snapshot (``limit=1000``, ``levels`` per side) as an ``http`` record, then
+    the remaining diffs, each a combined-stream ``depthUpdate`` frame of about
+    ``changes`` level changes (between ``changes // 2`` and ``changes * 3 // 2``,
+    ``changes`` on average): two thirds change the quantity of a level that
+    is there, a sixth remove one, a sixth add one, mostly near the top of the
+    book. Diffs chain as on the venue (``pu`` is the previous ``u``); bids stay
+    below and asks above a fixed mid price, so the book never crosses.
 
     Args:
-        runs: Timed runs (a fresh feed each).
-        read_best: The callback reads the best bid and ask on every book event
-            (as our subscriber does); otherwise it only counts (read once at the end).
+        path: Where to write (plain text; ``.zst`` compresses).
+        diffs: ``depthUpdate`` frames in all.
+        changes: Average level changes per diff.
+        levels: Levels per side in the snapshot.
+        seed: Seed of the random choices (same seed, same file).
+
+    Returns:
+        What was written and the full book a correct replay ends with.
     """
-    python = bench_venv()
-    version = subprocess.run(
-        [str(python), "-m", "pip", "show", "cryptofeed"], capture_output=True, text=True
-    ).stdout
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as script:
-        script.write(_CRYPTOFEED_DRIVER)
-    try:
-        out = subprocess.run(
-            [
-                str(python),
-                script.name,
-                str(CAPTURE),
-                str(EXCHANGE_INFO),
-                str(runs),
-                "read" if read_best else "count",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    finally:
-        os.unlink(script.name)
-    result: dict[str, object] = json.loads(out.strip().splitlines()[-1])
-    for line in version.splitlines():
-        if line.startswith("Version:"):
-            result["version"] = line.split(":", 1)[1].strip()
-    return result
+    rng = random.Random(seed)
+    book: dict[bool, dict[int, str]] = {True: {}, False: {}}
+    for offset in range(1, levels + 1):
+        book[True][_MID_TICKS - offset] = f"{rng.randint(1, 20_000) / 1000:.3f}"
+        book[False][_MID_TICKS + offset] = f"{rng.randint(1, 20_000) / 1000:.3f}"
+    reach = levels + levels // 4
+    ts_ns = 1_723_075_200_000_000_000
+    update_id = 5_000_000_000
+    total = 0
+    encode = msgspec.json.encode
+    with CaptureWriter(path) as out:
+
+        def record(kind: str, url: str, data: str, conn: str = "binance-linear-1") -> None:
+            out.write(
+                CaptureRecord(
+                    t=kind,
+                    conn=conn,
+                    ts_ns=ts_ns,
+                    venue="binance",
+                    market="linear",
+                    url=url,
+                    data=data,
+                )
+            )
+
+        record("connect", SYNTHETIC_WS_URL, "")
+        for n in range(diffs):
+            sides: dict[bool, list[tuple[str, str]]] = {True: [], False: []}
+            for _ in range(rng.randint(changes // 2, changes * 3 // 2)):
+                bid = rng.random() < 0.5
+                offset = min(reach, 1 + int(rng.expovariate(1 / 40)))
+                ticks = _MID_TICKS - offset if bid else _MID_TICKS + offset
+                levels_now = book[bid]
+                roll = rng.random()
+                if ticks in levels_now and roll < 0.2:
+                    del levels_now[ticks]
+                    qty = "0.000"
+                else:
+                    qty = levels_now[ticks] = f"{rng.randint(1, 20_000) / 1000:.3f}"
+                sides[bid].append((_price_text(ticks), qty))
+                total += 1
+            first = update_id + 1
+            update_id = first + rng.randint(0, 4)
+            ts_ms = ts_ns // 1_000_000
+            frame = {
+                "stream": "btcusdt@depth@0ms",
+                "data": {
+                    "e": "depthUpdate",
+                    "E": ts_ms,
+                    "T": ts_ms - 1,
+                    "s": SYNTHETIC_SYMBOL,
+                    "U": first,
+                    "u": update_id,
+                    "pu": first - 1,
+                    "b": sides[True],
+                    "a": sides[False],
+                },
+            }
+            record("recv", SYNTHETIC_WS_URL, encode(frame).decode())
+            ts_ns += rng.randint(200_000, 2_000_000)
+            if n == _PRE_SNAPSHOT_DIFFS - 1:
+                # The snapshot holds this diff's changes; the replay applies the
+                # diff again (U <= lastUpdateId <= u), which changes nothing.
+                snapshot = {
+                    "lastUpdateId": update_id,
+                    "E": ts_ms,
+                    "T": ts_ms,
+                    "bids": [
+                        (_price_text(t), q) for t, q in sorted(book[True].items(), reverse=True)
+                    ],
+                    "asks": [(_price_text(t), q) for t, q in sorted(book[False].items())],
+                }
+                record("http", SYNTHETIC_REST_URL, encode(snapshot).decode(), "binance-linear-rest")
+    return SyntheticStream(
+        path=path,
+        diffs=diffs,
+        changes=total,
+        final_seq=update_id,
+        bids=[[_price_text(t), q] for t, q in sorted(book[True].items(), reverse=True)],
+        asks=[[_price_text(t), q] for t, q in sorted(book[False].items())],
+    )
 
 
 # -- report ----------------------------------------------------------------------
@@ -377,9 +279,32 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (median reported)")
     parser.add_argument("--no-cryptofeed", action="store_true", help="skip the cryptofeed run")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
+    parser.add_argument(
+        "--part",
+        choices=("all", "pipeline", "command"),
+        default="all",
+        help="the real capture's pipeline, the whole command on the synthetic stream, or both",
+    )
+    parser.add_argument(
+        "--diffs", type=int, default=200_000, help="diffs in the synthetic stream (default 200,000)"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also time `connector replay` from this source tree (e.g. the previous version)",
+    )
     args = parser.parse_args()
     configure_logging("warning", "console", stream=sys.stderr)
+    if args.part in ("all", "pipeline"):
+        pipeline_section(args)
+    if args.part in ("all", "command"):
+        command_section(args)
 
+
+def pipeline_section(args: argparse.Namespace) -> None:
+    """The real capture through the pipeline (in this process), cryptofeed's handler beside it."""
     frames = load_frames()
     depth = depth_frames(frames)
     run_pipeline(depth)  # warm-up: imports, caches
@@ -433,7 +358,7 @@ def main() -> None:
         trio_rate = _rate(n_depth, [r.cpu_seconds for r in trio_runs])
         ours_best = list(ours.last_best) if ours.last_best else None
         for read_best in (True, False):
-            cf = run_cryptofeed(args.runs, read_best=read_best)
+            cf = run_cryptofeed(CAPTURE, EXCHANGE_INFO, args.runs, read_best=read_best)
             cf_cpu: list[float] = cf["cpu"]  # type: ignore[assignment]
             cf_wall: list[float] = cf["times"]  # type: ignore[assignment]
             cf_depth: int = cf["depth_frames"]  # type: ignore[assignment]
@@ -501,6 +426,123 @@ def main() -> None:
             + table
         )
         write_section("replay", "Replay throughput", body)
+
+
+def run_command(path: Path, source: Path | None = None) -> tuple[dict[str, Any], float, float]:
+    """One whole ``connector replay --summary`` process: its summary, wall and CPU seconds.
+
+    Args:
+        path: The capture.
+        source: Run the package from this source tree instead (``PYTHONPATH``).
+    """
+    env = None if source is None else {**os.environ, "PYTHONPATH": str(source)}
+    argv = [sys.executable, "-m", "connector", "replay", "--summary", str(path.resolve())]
+    # ``-m`` puts the working directory first on the path: run where the package is.
+    out, wall, cpu = timed_process(argv, env, cwd=source or ROOT)
+    summary: dict[str, Any] = json.loads(out)
+    return summary, wall, cpu
+
+
+def command_problems(
+    summary: dict[str, Any], stream: SyntheticStream, depth: int = 10
+) -> list[str]:
+    """What differs between a ``--summary`` and the book the generator says is right."""
+    (book,) = summary["books"]
+    expected = {
+        "final_state": "valid",
+        "final_seq": stream.final_seq,
+        "deltas_applied": stream.diffs - (_PRE_SNAPSHOT_DIFFS - 1),
+        "gaps": 0,
+        "bids": stream.bids[:depth],
+        "asks": stream.asks[:depth],
+    }
+    return [f"{k}: {book[k]!r} != {v!r}" for k, v in expected.items() if book[k] != v]
+
+
+def command_section(args: argparse.Namespace) -> None:
+    """``connector replay --summary`` as a whole process on the synthetic small-diff stream."""
+    with tempfile.TemporaryDirectory() as tmp:
+        stream = write_synthetic_capture(Path(tmp) / "small-diffs.jsonl", diffs=args.diffs)
+        size = stream.path.stat().st_size
+        sides: dict[str, list[tuple[float, float]]] = {"connector": []}
+        if args.baseline is not None:
+            sides["baseline"] = []
+        if not args.no_cryptofeed:
+            sides["cryptofeed"] = []
+        checks: list[str] = []
+        run_command(stream.path)  # warm-up: the page cache, compiled bytecode
+        cf_answer: dict[str, object] = {}
+        for _ in range(args.runs):  # interleaved, so load on the machine hits all alike
+            summary, wall, cpu = run_command(stream.path)
+            sides["connector"].append((wall, cpu))
+            checks.extend(command_problems(summary, stream))
+            if args.baseline is not None:
+                summary, wall, cpu = run_command(stream.path, args.baseline)
+                sides["baseline"].append((wall, cpu))
+                checks.extend(f"baseline: {c}" for c in command_problems(summary, stream))
+            if not args.no_cryptofeed:
+                cf_answer, wall, cpu = run_cryptofeed_replay(stream.path, EXCHANGE_INFO)
+                sides["cryptofeed"].append((wall, cpu))
+                best = [*stream.bids[0], *stream.asks[0]]
+                if cf_answer["best"] != best:
+                    checks.append(f"cryptofeed best bid/ask {cf_answer['best']} != {best}")
+        empty = Path(tmp) / "empty.jsonl"
+        empty.write_text("")
+        startup = [run_command(empty)[2] for _ in range(args.runs)]
+
+    n = stream.diffs
+    names = {
+        "connector": "`connector replay --summary` (this version)",
+        "baseline": f"`connector replay --summary` from `{args.baseline}`",
+        "cryptofeed": "cryptofeed "
+        + (cryptofeed_version(bench_venv()) if not args.no_cryptofeed else "")
+        + " `BinanceFutures`, whole process: reads the same file (`yapic.json` per line), "
+        "`message_handler` per frame, callback counts",
+    }
+    rates = {k: _rate(n, [c for _, c in v]) for k, v in sides.items()}
+    rows = [
+        f"| {names[k]} | {_fmt(rates[k])} | {1e6 / rates[k]:.1f} | "
+        f"{_fmt(_rate(n, [w for w, _ in v]))} | " + ", ".join(_fmt(n / c) for _, c in v) + " |"
+        for k, v in sides.items()
+    ]
+    notes = []
+    for other in ("baseline", "cryptofeed"):
+        if other in rates:
+            notes.append(
+                f"Ratio connector / {other}, depth msgs/s on CPU time in this run: "
+                f"**{rates['connector'] / rates[other]:.1f}x**."
+            )
+    load = os.getloadavg()
+    lines = [
+        "| whole process | depth msgs/s (CPU time, median) | µs per msg | depth msgs/s "
+        "(wall, median) | every run (CPU) |",
+        "|---|---:|---:|---:|---|",
+        *rows,
+        "",
+        *notes,
+        "",
+        f"The stream: `write_synthetic_capture` in `bench/replay.py` (Binance USDⓈ-M, "
+        f"{n:,} `depthUpdate` frames of {stream.changes / n:.1f} level changes on average, "
+        f"a 1,000-level REST snapshot after the third; {size / 2**20:,.0f} MiB in the capture "
+        f"format). Each figure is a whole process from start to exit (interpreter start, "
+        f"imports, reading the file, the pipeline, the summary), {args.runs} runs each, "
+        f"interleaved; rates are the diffs over the process's CPU time (user + system), wall "
+        f"rates beside them. Starting the command on an empty capture takes "
+        f"{statistics.median(startup):.2f} s of CPU (median), included above. "
+        f"CPython {platform.python_version()}, {os.cpu_count()} CPUs shared with other work; "
+        f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) at the end. "
+        "Checked in the same run: every connector run ends valid with the generator's book "
+        "(top 10 levels, last update id, diffs applied)"
+        + (", and cryptofeed with the same best bid/ask." if "cryptofeed" in sides else "."),
+    ]
+    if checks:
+        lines.append("")
+        lines.extend(f"**Check failed:** {c}" for c in dict.fromkeys(checks))
+    table = "\n".join(lines)
+    print(table)
+    if not args.no_write:
+        body = "Measured by `bench/replay.py --part command`.\n\n" + table
+        write_section("replay_command", "Replay command, small diffs", body)
 
 
 def write_section(name: str, title: str, body: str, doc: Path = DOC) -> None:

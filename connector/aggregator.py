@@ -1,9 +1,13 @@
 """Cross-venue views: consolidated best bid/offer and depth per canonical symbol.
 
 The aggregator follows ``orderbook.>`` (conflated: only the newest update per
-book matters) and reads the live books. A book counts while it is valid and
-has updated within ``stale_after`` seconds; a book that goes quiet drops out at
-its deadline even if nothing else happens.
+book matters). The consolidated best bid/offer comes from the best bid and ask
+each venue's latest :class:`~connector.model.BookUpdate` carries; the
+consolidated depth reads the live books, and is built only when asked
+(:meth:`Aggregator.book`) or when someone subscribes to
+``consolidated.book.{symbol}``. A book counts while it is valid and has
+updated within ``stale_after`` seconds; a book that goes quiet drops out at its
+deadline even if nothing else happens.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import trio
 from connector.book.orderbook import OrderBook
 from connector.bus import Bus
 from connector.model import (
+    BookLevel,
     BookState,
     BookUpdate,
     ConsolidatedBook,
@@ -52,7 +57,10 @@ class Aggregator:
         self._depth = depth
         self._stale_after = stale_after
         self._seen: dict[Symbol, dict[str, float]] = {}
+        # symbol -> venue -> (best bid, best ask) of the venue's latest valid update.
+        self._tops: dict[Symbol, dict[str, tuple[BookLevel | None, BookLevel | None]]] = {}
         self._quotes: dict[Symbol, ConsolidatedQuote] = {}
+        self._book_topics: dict[Symbol, str] = {}
 
     def quote(self, symbol: Symbol) -> ConsolidatedQuote | None:
         """The last consolidated best bid/offer published for ``symbol``."""
@@ -106,10 +114,13 @@ class Aggregator:
 
     def _note(self, update: BookUpdate) -> None:
         seen = self._seen.setdefault(update.symbol, {})
+        tops = self._tops.setdefault(update.symbol, {})
         if update.state.valid:
             seen[update.venue] = trio.current_time()
+            tops[update.venue] = (update.best_bid, update.best_ask)
         else:
             seen.pop(update.venue, None)
+            tops.pop(update.venue, None)
 
     def _fresh(self, symbol: Symbol, now: float) -> list[str]:
         seen = self._seen.get(symbol, {})
@@ -125,23 +136,39 @@ class Aggregator:
             for venue in stale:
                 log.info("aggregator.stale_book", venue=venue, symbol=str(symbol))
                 del seen[venue]
+                self._tops.get(symbol, {}).pop(venue, None)
             if stale:
                 yield symbol
 
     def _publish(self, symbol: Symbol) -> None:
-        book = self.book(symbol)
-        bid = book.bids[0] if book.bids else None
-        ask = book.asks[0] if book.asks else None
-        quote = ConsolidatedQuote(
-            symbol=symbol,
-            bid=bid,
-            ask=ask,
-            venues=book.venues,
-            ts_event_ns=book.ts_event_ns,
-            ts_recv_ns=book.ts_recv_ns,
-        )
+        venues = self._fresh(symbol, trio.current_time())
+        tops = self._tops.get(symbol, {})
+        bid: tuple[str, BookLevel] | None = None
+        ask: tuple[str, BookLevel] | None = None
+        for venue in venues:  # sorted: on equal prices the first venue stays
+            venue_bid, venue_ask = tops.get(venue, (None, None))
+            if venue_bid is not None and (bid is None or venue_bid.price > bid[1].price):
+                bid = (venue, venue_bid)
+            if venue_ask is not None and (ask is None or venue_ask.price < ask[1].price):
+                ask = (venue, venue_ask)
+        best_bid = None if bid is None else VenueLevel(bid[0], bid[1].price, bid[1].qty)
+        best_ask = None if ask is None else VenueLevel(ask[0], ask[1].price, ask[1].qty)
+        fresh = tuple(venues)
         old = self._quotes.get(symbol)
-        if old is None or (old.bid, old.ask, old.venues) != (bid, ask, book.venues):
+        if old is None or (old.bid, old.ask, old.venues) != (best_bid, best_ask, fresh):
+            now = time.time_ns()
+            quote = ConsolidatedQuote(
+                symbol=symbol,
+                bid=best_bid,
+                ask=best_ask,
+                venues=fresh,
+                ts_event_ns=now,
+                ts_recv_ns=now,
+            )
             self._quotes[symbol] = quote
             self._bus.publish(f"consolidated.bbo.{symbol}", quote)
-        self._bus.publish(f"consolidated.book.{symbol}", book)
+        topic = self._book_topics.get(symbol)
+        if topic is None:
+            topic = self._book_topics[symbol] = f"consolidated.book.{symbol}"
+        if self._bus.has_subscribers(topic):  # depth is built only for someone who reads it
+            self._bus.publish(topic, self.book(symbol))

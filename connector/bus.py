@@ -562,6 +562,21 @@ class Bus:
         for put in puts:
             put(topic, event)
 
+    def has_subscribers(self, topic: str) -> bool:
+        """Whether a :meth:`publish` on ``topic`` now would reach any subscription.
+
+        As cheap as a publish to nobody (the same per-topic cache), so a
+        publisher can skip building an event that nobody would receive.
+
+        Raises:
+            ValueError: ``topic`` is not a valid topic (checked once per topic).
+        """
+        try:
+            puts = self._cache[topic]
+        except KeyError:
+            puts = self._resolve(topic)
+        return bool(puts)
+
     def _resolve(self, topic: str) -> tuple[Callable[[str, object], None], ...]:
         tokens = validate_topic(topic)
         puts = tuple(ch.put for ch in self._channels if _matches(ch.tokens, tokens))

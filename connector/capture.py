@@ -27,11 +27,12 @@ import gzip
 import io
 import json
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 from urllib.parse import parse_qs, urlsplit
 
-import attrs
+import msgspec
 import zstandard
 
 from connector.errors import ConfigError
@@ -39,9 +40,13 @@ from connector.errors import ConfigError
 __all__ = ["CaptureRecord", "CaptureWriter", "infer_venue_market", "read_capture"]
 
 
-@attrs.frozen(kw_only=True)
-class CaptureRecord:
-    """One line of a capture: a frame, an HTTP body, or a connection change."""
+class CaptureRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One line of a capture: a frame, an HTTP body, or a connection change.
+
+    A frozen ``msgspec.Struct``: the reader decodes a line of our own format
+    straight into it in one typed pass (``data`` is unescaped once, into the
+    text the venue sent, and decoded by the venue's parser only).
+    """
 
     t: str
     conn: str
@@ -52,18 +57,14 @@ class CaptureRecord:
     data: str
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "t": self.t,
-                "conn": self.conn,
-                "ts_ns": self.ts_ns,
-                "venue": self.venue,
-                "market": self.market,
-                "url": self.url,
-                "data": self.data,
-            },
-            separators=(",", ":"),
-        )
+        """The record as one line of JSON (no newline), fields in the order above."""
+        return _encode(self).decode()
+
+
+_encode = msgspec.json.Encoder().encode
+_decode_records = msgspec.json.Decoder(CaptureRecord).decode_lines
+_CHUNK = 1 << 20
+"""Bytes of a capture read and decoded at a time (whole lines)."""
 
 
 class CaptureWriter:
@@ -108,11 +109,12 @@ class CaptureWriter:
         self.close()
 
 
+@lru_cache(maxsize=1024)
 def infer_venue_market(url: str) -> tuple[str, str]:
     """The venue and market a real venue URL belongs to; ``("", "")`` if unknown.
 
     OKX serves every market on one socket: its market is ``""`` and comes from
-    each message's ``instId``.
+    each message's ``instId``. Answers are cached (a capture repeats a few URLs).
     """
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -137,6 +139,11 @@ def read_capture(
 ) -> Iterator[CaptureRecord]:
     """Yield the records of a capture file, in file order.
 
+    Lines of our own format are decoded a chunk of whole lines at a time, each
+    straight into a :class:`CaptureRecord` (one typed ``msgspec`` pass); a
+    chunk with any other line (a foreign format, a header, a record without
+    venue, market or URL, a bad line) is read line by line as before.
+
     Args:
         path: Our format, cryptofeed JSON Lines, or hftbacktest ``<ns> <json>``
             (plain, ``.gz`` or ``.zst``).
@@ -149,31 +156,87 @@ def read_capture(
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"capture file {str(path)!r} does not exist")
+    records = _records(path)
+    if venue is None and market is None:
+        yield from records
+        return
+    for record in records:
+        yield msgspec.structs.replace(
+            record,
+            venue=venue if venue is not None else record.venue,
+            market=market if market is not None else record.market,
+        )
+
+
+def _records(path: Path) -> Iterator[CaptureRecord]:
     conn_urls: dict[str, str] = {}
-    with _open_text(path) as lines:
-        for number, line in enumerate(lines, 1):
-            line = line.strip()
-            if not line:
-                continue
-            record = _parse_line(line, conn_urls, path, number)
-            if record is None:
-                continue
-            if venue is not None or market is not None:
-                record = attrs.evolve(
-                    record,
-                    venue=venue if venue is not None else record.venue,
-                    market=market if market is not None else record.market,
-                )
-            yield record
+    number = 0  # lines before the current chunk
+    with _open_binary(path) as stream:
+        rest = b""
+        while True:
+            block = stream.read(_CHUNK)
+            if not block:
+                chunk, rest = rest, b""
+            else:
+                cut = block.rfind(b"\n")
+                if cut < 0:
+                    rest += block
+                    continue
+                chunk, rest = rest + block[: cut + 1], block[cut + 1 :]
+            if not chunk:
+                return
+            yield from _chunk(chunk, conn_urls, path, number)
+            number += chunk.count(b"\n")
 
 
-def _open_text(path: Path) -> IO[str]:
+def _chunk(
+    chunk: bytes, conn_urls: dict[str, str], path: Path, number: int
+) -> Iterator[CaptureRecord]:
+    """The records of the whole lines ``number + 1, ...`` of a file.
+
+    One typed decode of the whole chunk when every line is in our format (a
+    record without URL, venue or market takes them from its connection's URL,
+    as below); else line by line, which reads every format and names a bad line.
+    """
+    try:
+        records = _decode_records(chunk)
+    except (msgspec.DecodeError, ValueError):
+        records = None
+    if records is not None:
+        for record in records:
+            if record.t == "header":
+                continue
+            conn = record.conn
+            url = record.url
+            if url:
+                if conn and conn not in conn_urls:
+                    conn_urls[conn] = url
+                if record.venue and record.market:
+                    yield record
+                    continue
+            else:
+                url = conn_urls.get(conn, "")
+            venue, market = infer_venue_market(url)
+            yield msgspec.structs.replace(
+                record, url=url, venue=record.venue or venue, market=record.market or market
+            )
+        return
+    for offset, line in enumerate(chunk.decode("utf-8").split("\n"), 1):
+        line = line.strip()
+        if not line:
+            continue
+        parsed = _parse_line(line, conn_urls, path, number + offset)
+        if parsed is not None:
+            yield parsed
+
+
+def _open_binary(path: Path) -> IO[bytes]:
     if path.name.endswith(".zst"):
         reader = zstandard.ZstdDecompressor().stream_reader(path.open("rb"), closefd=True)
-        return io.TextIOWrapper(reader, encoding="utf-8")
+        return cast(IO[bytes], reader)
     if path.name.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
 
 
 def _parse_line(

@@ -26,11 +26,11 @@ from connector._groups import sole_error
 from connector.aggregator import Aggregator
 from connector.book.orderbook import OrderBook
 from connector.book.view import BookView
-from connector.bus import Bus, Overflow, Subscription
+from connector.bus import Bus, BusStatistics, Overflow, Subscription
 from connector.capture import CaptureWriter
 from connector.config import Config, SimConfig, VenueConfig, load_config
 from connector.errors import ConnectorError, UnknownInstrument
-from connector.health import HealthService, VenueHealth
+from connector.health import HealthService, HealthStatistics, VenueHealth
 from connector.model import BookState, ConsolidatedBook, Symbol
 from connector.supervision import (
     ChildSpec,
@@ -42,9 +42,9 @@ from connector.supervision import (
 )
 from connector.venues.driver import VenueDriver
 from connector.venues.registry import driver_for
-from connector.venues.session import VenueSession
+from connector.venues.session import VenueSession, VenueStatistics
 
-__all__ = ["Connector", "ConnectorStatus", "SimulatorService"]
+__all__ = ["Connector", "ConnectorStatistics", "ConnectorStatus", "SimulatorService"]
 
 T = TypeVar("T")
 
@@ -68,6 +68,21 @@ class ConnectorStatus:
                 + (f", last: {health.last_reason}" if health.last_reason else "")
             )
         return "\n".join(lines)
+
+
+@attrs.frozen(kw_only=True)
+class ConnectorStatistics:
+    """What ``Connector.statistics()`` returns: one frozen tree of every counter.
+
+    Attributes:
+        bus: Subscriptions, events published, cached topics.
+        venues: Per enabled venue: feed, books, websockets, REST limiters, clock.
+        health: The circuit breakers and what fed them.
+    """
+
+    bus: BusStatistics
+    venues: Mapping[str, VenueStatistics]
+    health: HealthStatistics
 
 
 class SimulatorService:
@@ -119,6 +134,8 @@ class Connector:
         stop_timeout: Upper bound on shutdown, in seconds.
         stale_after: Seconds without a message on a book's stream before that book
             is marked invalid and resynced.
+        bus: The event bus to use (tests inject one to publish or inspect events the
+            way services do); a new one when ``None``.
     """
 
     def __init__(
@@ -128,12 +145,13 @@ class Connector:
         record: str | Path | None = None,
         stop_timeout: float = 10.0,
         stale_after: float = 30.0,
+        bus: Bus | None = None,
     ) -> None:
         self._config = config if config is not None else load_config(None)
         self._stop_timeout = stop_timeout
         self._record_path = record
         self._capture: CaptureWriter | None = None
-        self._bus = Bus()
+        self._bus = bus if bus is not None else Bus()
         venues = {name: vc for name, vc in self._config.venues.items() if vc.enabled}
         sim_venues = [name for name, vc in venues.items() if vc.endpoint == "sim"]
         self._sim = SimulatorService(self._config.sim, sim_venues) if sim_venues else None
@@ -278,6 +296,15 @@ class Connector:
         """The best ``depth`` levels of each valid, fresh venue book, merged."""
         sym = symbol if isinstance(symbol, Symbol) else Symbol.parse(symbol)
         return self._aggregator.book(sym, depth)
+
+    def statistics(self) -> ConnectorStatistics:
+        """Every counter of the running connector, as one frozen tree (metrics and tests
+        read this; nothing in it changes afterwards)."""
+        return ConnectorStatistics(
+            bus=self._bus.statistics(),
+            venues={name: session.statistics() for name, session in self._sessions.items()},
+            health=self._health.statistics(),
+        )
 
     def status(self) -> ConnectorStatus:
         """The supervision tree snapshot plus per-venue health."""

@@ -26,6 +26,7 @@ __all__ = ["Replayer", "replay_file"]
 log = structlog.get_logger(__name__)
 
 Emit = Callable[[dict[str, object]], None]
+OnFrame = Callable[[str, Market, int], None]
 
 _TYPES: dict[type, str] = {BookUpdate: "book", Trade: "trade", Ticker: "ticker", Quote: "quote"}
 
@@ -52,20 +53,46 @@ class Replayer:
         self.feeds: dict[str, VenueFeed] = {}
         self.records = 0
         self.skipped = 0
+        # (venue, market text) -> the feed's on_frame and the market, once seen.
+        self._targets: dict[tuple[str, str], tuple[OnFrame, Market]] = {}
 
     def feed(self, venue: str) -> VenueFeed:
         feed = self.feeds.get(venue)
         if feed is None:
             adapter = driver_for(venue).market_data
             symbols = SymbolMap(venue, resolver=adapter.guess_instrument)
+            # Nobody reads the update of each applied delta when nothing is
+            # emitted (``--summary``): the keepers do not build them.
             feed = self.feeds[venue] = VenueFeed(
-                adapter, symbols, self._publish, snapshot_depth=self.depth
+                adapter,
+                symbols,
+                self._publish,
+                snapshot_depth=self.depth,
+                book_updates=self._emit is not None,
             )
         return feed
 
     def run(self, records: Iterable[CaptureRecord]) -> None:
-        for record in records:
-            self.process(record)
+        """Carry out every record, in order.
+
+        The common record, a frame received with its URL from a venue and market
+        seen before, goes straight to its feed; every other goes through
+        :meth:`process`.
+        """
+        targets = self._targets
+        process = self.process
+        count = 0
+        try:
+            for record in records:
+                if record.t == "recv" and record.url:
+                    target = targets.get((record.venue, record.market))
+                    if target is not None:
+                        count += 1
+                        target[0](record.data, target[1], record.ts_ns)
+                        continue
+                process(record)
+        finally:
+            self.records += count
 
     def process(self, record: CaptureRecord) -> None:
         """Carry out one record."""
@@ -83,6 +110,8 @@ class Replayer:
                 self._unnamed_snapshot(feed, market, record)
             else:
                 feed.on_frame(record.data, market, record.ts_ns)
+                if record.url:
+                    self._targets[(record.venue, record.market)] = (feed.on_frame, market)
         elif record.t == "disconnect":
             keys = [k for k in feed.keepers() if k[0] is market or not record.market]
             feed.invalidate(f"disconnected: {record.data or 'capture says so'}", keys)

@@ -269,3 +269,56 @@ async def test_symbols_are_consolidated_separately(
     assert btc is not None and eth is not None
     assert (("binance",), ("okx",)) == (btc.venues, eth.venues)
     assert aggregator.quote(Symbol.parse("SOL-USDT-SPOT")) is None
+
+
+async def test_depth_is_built_only_for_a_subscriber_and_the_bbo_comes_from_the_updates(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    bus = Bus()
+    venues = Venues(bus)
+    reads: list[tuple[str, Symbol]] = []
+
+    def source(venue: str, symbol: Symbol) -> tuple[OrderBook, BookState] | None:
+        reads.append((venue, symbol))
+        return venues.source(venue, symbol)
+
+    aggregator = Aggregator(bus, source, depth=5, stale_after=STALE_AFTER)
+    with trio.fail_after(TIMEOUT):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(aggregator.run)
+            async with bus.subscribe("consolidated.bbo.>") as bbo:
+                venues.show("binance", _levels(("100", "1")), _levels(("103", "1")))
+                venues.show("okx", _levels(("101", "2")), _levels(("104", "1")))
+                await trio.testing.wait_all_tasks_blocked()
+                quotes = await _drain_quotes(bbo)
+                reads_without_subscriber = list(reads)
+
+                async with bus.subscribe("consolidated.book.>") as books:
+                    venues.show("binance", _levels(("100", "3")), _levels(("103", "1")))
+                    book = await _next_book(books)
+            nursery.cancel_scope.cancel()
+
+    assert [] == reads_without_subscriber
+    assert VenueLevel("okx", Decimal("101"), Decimal("2")) == quotes[-1].bid
+    assert VenueLevel("binance", Decimal("103"), Decimal("1")) == quotes[-1].ask
+    assert {("binance", BTC), ("okx", BTC)} == set(reads)
+    assert [("okx", "101"), ("binance", "100")] == [(lv.venue, str(lv.price)) for lv in book.bids]
+
+
+async def test_equal_best_prices_on_two_venues_name_the_first_venue(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    with trio.fail_after(TIMEOUT):
+        async with running() as (venues, aggregator, _bbo, _books):
+            venues.show("okx", _levels(("100", "2")), _levels(("103", "2")))
+            venues.show("binance", _levels(("100", "1")), _levels(("103", "1")))
+            await trio.testing.wait_all_tasks_blocked()
+            quote = aggregator.quote(BTC)
+            book = aggregator.book(BTC, depth=1)
+
+    assert quote is not None
+    assert (quote.bid, quote.ask) == (book.bids[0], book.asks[0])
+    assert ("binance", "binance") == (
+        quote.bid.venue if quote.bid else None,
+        quote.ask.venue if quote.ask else None,
+    )

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from bench.replay import depth_frames, load_frames, run_pipeline, run_pipeline_trio
+from pathlib import Path
+
+from bench.replay import (
+    command_problems,
+    depth_frames,
+    load_frames,
+    run_pipeline,
+    run_pipeline_trio,
+    write_synthetic_capture,
+)
 from connector.replay import replay_file
 from tests.conftest import fixture_path
 
@@ -48,3 +57,19 @@ def test_replay_bench_subscriber_consumes_every_book_event() -> None:
     assert 6547 == synchronous.deltas_applied
     assert synchronous.events == with_task.events
     assert synchronous.events > 6000
+
+
+def test_synthetic_small_diff_capture_replays_to_the_generators_book(tmp_path: Path) -> None:
+    stream = write_synthetic_capture(tmp_path / "small.jsonl", diffs=3_000, levels=300, seed=7)
+    assert 9 <= stream.changes / stream.diffs <= 11  # about 10 level changes per diff
+    for emit in (None, lambda event: None):  # with --summary, and printing every event
+        replayer = replay_file(stream.path, emit=emit)
+        ((_, keeper),) = replayer.feeds["binance"].keepers().items()
+        assert keeper.state.valid
+        assert stream.final_seq == keeper.seq
+        assert [tuple(lv) for lv in stream.bids] == keeper.book.bid_texts()
+        assert [tuple(lv) for lv in stream.asks] == keeper.book.ask_texts()
+        summary = replayer.summary()
+        (book,) = summary["books"]  # type: ignore[misc]
+        assert [] == command_problems(summary, stream)
+        assert (0, 0) == (book["gaps"], book["crossed"])

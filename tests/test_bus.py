@@ -508,3 +508,22 @@ def test_unused_subscription_is_unregistered_when_dropped() -> None:
     assert 0 == bus.statistics().subscriptions
     kept = bus.subscribe("ticker.>")
     assert (kept,) == bus.subscriptions()
+
+
+def test_has_subscribers_follows_matching_subscriptions_as_they_come_and_go() -> None:
+    bus = Bus()
+    topic = "consolidated.book.BTC-USDT-SPOT"
+    assert not bus.has_subscribers(topic)
+    other = bus.subscribe("consolidated.bbo.>")
+    assert not bus.has_subscribers(topic)
+    books = bus.subscribe("consolidated.book.*")
+    assert bus.has_subscribers(topic)
+    assert not bus.has_subscribers("consolidated.book.BTC-USDT-SPOT.extra")
+    books.close()
+    assert not bus.has_subscribers(topic)
+    other.close()
+
+
+def test_has_subscribers_rejects_an_invalid_topic() -> None:
+    with pytest.raises(ValueError, match="wildcard"):
+        Bus().has_subscribers("consolidated.book.*")

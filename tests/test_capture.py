@@ -224,3 +224,51 @@ def test_blank_lines_and_cryptofeed_headers_are_skipped(tmp_path: Path) -> None:
     )
 
     assert [RECORDS[1]] == list(read_capture(path))
+
+
+def _frame_record(n: int, **fields: object) -> CaptureRecord:
+    values: dict[str, object] = {
+        "t": "recv",
+        "conn": "binance-linear-1",
+        "ts_ns": n,
+        "venue": "binance",
+        "market": "linear",
+        "url": "wss://fstream.binance.com/stream?streams=btcusdt@depth@0ms",
+        "data": f'{{"stream":"btcusdt@depth@0ms","data":{{"u":{n},"b":[["1.5","2"]]}}}}'
+        + "x" * 300,
+    }
+    values.update(fields)
+    return CaptureRecord(**values)  # type: ignore[arg-type]
+
+
+def test_a_capture_of_many_chunks_reads_every_record_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    records = [_frame_record(n) for n in range(8_000)]  # about 3.5 MiB: several chunks
+    with CaptureWriter(path) as writer:
+        for record in records:
+            writer.write(record)
+    assert records == list(read_capture(path))
+
+
+def test_a_bad_line_after_many_chunks_is_named_by_its_line_number(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    lines = [_frame_record(n).to_json() for n in range(8_000)]
+    lines[6_999] = '{"t": "recv", "conn": "x", "data": '
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError, match=r"bad\.jsonl:7000: not JSON"):
+        list(read_capture(path))
+
+
+def test_records_without_venue_market_or_url_take_them_from_their_connection(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "partial.jsonl"
+    url = "wss://stream.bybit.com/v5/public/linear"
+    with CaptureWriter(path) as writer:
+        writer.write(_frame_record(1, conn="c1", venue="", market="", url=url))
+        writer.write(_frame_record(2, conn="c1", venue="", market="", url=""))
+        writer.write(_frame_record(3, conn="c2", venue="okx", market="", url=""))
+    first, second, third = read_capture(path)
+    assert ("bybit", "linear", url) == (first.venue, first.market, first.url)
+    assert ("bybit", "linear", url) == (second.venue, second.market, second.url)
+    assert ("okx", "", "") == (third.venue, third.market, third.url)

@@ -14,7 +14,7 @@ import pytest
 import trio
 import trio.testing
 
-from connector.bus import Subscription
+from connector.bus import Bus, Subscription
 from connector.config import Config, load_config
 from connector.connector import Connector, ConnectorStatus
 from connector.errors import ConnectorError, SupervisorGaveUp, UnknownInstrument
@@ -37,14 +37,15 @@ def _disabled_venues_config(tmp_path: Path) -> Config:
     return load_config(path, env={})
 
 
-def _publish(c: Connector, topic: str, event: object) -> None:
-    # The facade has no public publish (only services publish); tests reach the
-    # bus to feed events the way a venue session would.
-    c._bus.publish(topic, event)
+def _with_bus() -> tuple[Connector, Bus]:
+    """A connector on a bus the test holds: the facade has no public publish (only
+    services publish), so tests feed events the way a venue session would."""
+    bus = Bus()
+    return Connector(_no_venues(), bus=bus), bus
 
 
-def _live_subscriptions(c: Connector) -> set[str]:
-    return {sub.pattern for sub in c._bus.subscriptions()}
+def _live_subscriptions(bus: Bus) -> set[str]:
+    return {sub.pattern for sub in bus.subscriptions()}
 
 
 async def test_entering_starts_root_with_health_and_aggregator_running() -> None:
@@ -154,32 +155,34 @@ async def test_order_book_of_unconfigured_venue_names_it() -> None:
 async def test_subscribe_with_async_with_receives_then_unsubscribes() -> None:
     event = ConnectionEvent(venue="binance", conn_id="c1", status=ConnectionStatus.CONNECTING)
     with trio.fail_after(TIMEOUT):
-        async with Connector(_no_venues()) as c:
-            baseline = _live_subscriptions(c)
+        connector, bus = _with_bus()
+        async with connector as c:
+            baseline = _live_subscriptions(bus)
             async with c.subscribe("connection.*") as sub:
-                assert {"connection.*"} == _live_subscriptions(c) - baseline
-                _publish(c, "connection.binance", event)
+                assert {"connection.*"} == _live_subscriptions(bus) - baseline
+                bus.publish("connection.binance", event)
                 received = await sub.receive()
             assert sub.closed
-            assert baseline == _live_subscriptions(c)
+            assert baseline == _live_subscriptions(bus)
 
     assert event == received
 
 
 async def test_subscribe_with_plain_async_for_unsubscribes_on_break() -> None:
     with trio.fail_after(TIMEOUT):
-        async with Connector(_no_venues()) as c:
-            baseline = _live_subscriptions(c)
+        connector, bus = _with_bus()
+        async with connector as c:
+            baseline = _live_subscriptions(bus)
             sub = c.subscribe("connection.>")
             for n in range(3):
-                _publish(c, "connection.okx", n)
+                bus.publish("connection.okx", n)
             received = []
             async for item in sub:
                 received.append(item)
                 if len(received) == 2:
                     break
             assert sub.closed
-            assert baseline == _live_subscriptions(c)
+            assert baseline == _live_subscriptions(bus)
 
     assert [0, 1] == received
 
@@ -195,10 +198,11 @@ async def test_subscription_loops_end_when_the_connector_closes() -> None:
 
     with trio.fail_after(TIMEOUT):
         async with trio.open_nursery() as nursery:
-            async with Connector(_no_venues()) as c:
+            connector, bus = _with_bus()
+            async with connector as c:
                 nursery.start_soon(consume, c.subscribe("connection.>"))
                 await trio.testing.wait_all_tasks_blocked()
-                _publish(c, "connection.bybit", "last")
+                bus.publish("connection.bybit", "last")
             await ended.wait()
 
     assert ["last"] == received
@@ -218,10 +222,11 @@ async def test_service_that_keeps_failing_makes_async_with_raise_supervisor_gave
     flood = ConnectionEvent(venue="binance", conn_id="c", status=ConnectionStatus.CONNECTING)
     with trio.fail_after(TIMEOUT):
         with pytest.raises(SupervisorGaveUp) as info:
-            async with Connector(_no_venues()) as c:
+            connector, bus = _with_bus()
+            async with connector as c:
                 for _ in range(10):
                     for _ in range(5000):
-                        _publish(c, "connection.binance", flood)
+                        bus.publish("connection.binance", flood)
                     await trio.testing.wait_all_tasks_blocked()
                 pytest.fail("root should have given up")  # pragma: no cover
 

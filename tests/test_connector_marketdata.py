@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 import trio
 
@@ -160,3 +161,25 @@ async def test_book_views_say_invalid_once_the_connector_has_stopped() -> None:
         assert view.state.status is BookStatus.INVALID
         assert "connector stopped" == view.state.reason
         assert [] == view.bids(5)
+
+
+async def test_statistics_is_one_frozen_tree_of_every_venue_counter() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with Connector() as c:
+            with trio.fail_after(VALID_WITHIN):
+                await _all_books_valid(c)
+            stats = c.statistics()
+
+    assert set(VENUES) == set(stats.venues)
+    assert stats.bus.published > 0
+    assert set(VENUES) == {h.venue for h in stats.health.venues}
+    for venue, venue_stats in stats.venues.items():
+        assert {Symbol.parse(s) for s in SYMBOLS} == set(venue_stats.books), venue
+        assert all(book.state.status is BookStatus.VALID for book in venue_stats.books.values())
+        assert all(book.snapshots_applied >= 1 for book in venue_stats.books.values())
+        assert venue_stats.feed.frames > 0
+        assert venue_stats.connections and all(w.connected for w in venue_stats.connections)
+        assert sum(limiter.acquired for limiter in venue_stats.limiters.values()) >= 2, venue
+        assert venue_stats.clock is not None and venue_stats.clock.samples >= 3
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        stats.bus = stats.bus  # type: ignore[misc]

@@ -951,6 +951,7 @@ typedef struct {
     Side sides[2]; /* 0: asks, 1: bids */
     Scratch scratch[2];
     Py_ssize_t depth_limit; /* -1: none */
+    PyObject *top[2];       /* the (price, qty) tuple top() last answered per side, or NULL */
 } NativeBook;
 
 static int
@@ -981,6 +982,8 @@ book_dealloc(NativeBook *self)
     side_free(&self->sides[1]);
     PyMem_Free(self->scratch[0].v);
     PyMem_Free(self->scratch[1].v);
+    Py_CLEAR(self->top[0]);
+    Py_CLEAR(self->top[1]);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -1161,6 +1164,60 @@ book_crossed(NativeBook *self, PyObject *Py_UNUSED(unused))
     return PyBool_FromLong(ask != NULL && bid->key >= ~ask->key);
 }
 
+static int
+text_is(PyObject *text, const char *s, uint8_t len)
+{
+    return PyUnicode_GET_LENGTH(text) == len && memcmp(PyUnicode_1BYTE_DATA(text), s, len) == 0;
+}
+
+/* The best level of one side as a (price, qty) tuple, or None (new reference). The
+   tuple answered last time is answered again while that level's text is unchanged,
+   so a caller can tell an unchanged top by identity. */
+static PyObject *
+top_of(NativeBook *self, int bid)
+{
+    const Level *level = side_best(&self->sides[bid]);
+    if (level == NULL)
+        Py_RETURN_NONE;
+    PyObject *cached = self->top[bid];
+    if (cached != NULL && text_is(PyTuple_GET_ITEM(cached, 0), level->p, level->plen) &&
+        text_is(PyTuple_GET_ITEM(cached, 1), level->q, level->qlen))
+        return Py_NewRef(cached);
+    PyObject *pair = level_tuple(level);
+    if (pair == NULL)
+        return NULL;
+    Py_XSETREF(self->top[bid], Py_NewRef(pair));
+    return pair;
+}
+
+/* top(): (best bid texts or None, best ask texts or None, crossed) in one call: what
+   the keeper reads after every change (one heap look per side, not three). */
+static PyObject *
+book_top(NativeBook *self, PyObject *Py_UNUSED(unused))
+{
+    PyObject *b = top_of(self, 1);
+    if (b == NULL)
+        return NULL;
+    PyObject *a = top_of(self, 0);
+    if (a == NULL) {
+        Py_DECREF(b);
+        return NULL;
+    }
+    const Level *bid = side_best(&self->sides[1]);
+    const Level *ask = side_best(&self->sides[0]);
+    PyObject *crossed = (bid != NULL && ask != NULL && bid->key >= ~ask->key) ? Py_True : Py_False;
+    PyObject *out = PyTuple_New(3);
+    if (out == NULL) {
+        Py_DECREF(b);
+        Py_DECREF(a);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(out, 0, b);
+    PyTuple_SET_ITEM(out, 1, a);
+    PyTuple_SET_ITEM(out, 2, Py_NewRef(crossed));
+    return out;
+}
+
 static PyObject *
 book_get_depth_limit(NativeBook *self, void *Py_UNUSED(unused))
 {
@@ -1186,6 +1243,8 @@ static PyMethodDef book_methods[] = {
      "qty(bid, price): the quantity text at price, or None."},
     {"count", (PyCFunction)book_count, METH_O, "count(bid): number of levels on that side."},
     {"crossed", (PyCFunction)book_crossed, METH_NOARGS, "crossed(): best bid >= best ask."},
+    {"top", (PyCFunction)book_top, METH_NOARGS,
+     "top(): (best bid texts or None, best ask texts or None, best bid >= best ask)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,11 +1,10 @@
 """The book keeper: one symbol's book and its ``syncing -> valid -> invalid`` state.
 
 Pure state machine (sans-I/O). The market-data session feeds it the venue's
-snapshots and deltas, publishes :attr:`KeeperResult.update` on
-``orderbook.{venue}.{symbol}``, logs :attr:`KeeperResult.decision` when it is not
-:class:`~connector.book.sequencing.Apply`, and fetches a snapshot (Binance: a
-rate-limited REST request) or resubscribes (Bybit, OKX) when
-:attr:`KeeperResult.need_snapshot` is set.
+snapshots and deltas and carries out the :class:`KeeperAction` each input
+answers: publish :attr:`KeeperResult.update` on ``orderbook.{venue}.{symbol}``,
+log a state change, fetch a snapshot (Binance: a rate-limited REST request) or
+resubscribe (Bybit, OKX).
 
 States (``connector.model.BookState``):
 
@@ -22,14 +21,16 @@ applied, the book checked not crossed and the sequencer's :meth:`after_apply`
 
 from __future__ import annotations
 
+import enum
 from typing import NamedTuple
 
 import attrs
 
 from connector.book.orderbook import OrderBook
-from connector.book.sequencing import APPLY, Apply, Decision, Drop, Resync, Sequencer
+from connector.book.sequencing import APPLY, Apply, Drop, Resync, Sequencer
 from connector.model import (
     BookDelta,
+    BookLevel,
     BookSnapshot,
     BookState,
     BookStatus,
@@ -38,27 +39,56 @@ from connector.model import (
     Symbol,
 )
 
-__all__ = ["BookKeeper", "KeeperResult", "KeeperStatistics"]
+__all__ = ["BookKeeper", "KeeperAction", "KeeperResult", "KeeperStatistics"]
 
 _NO_LEVELS: tuple[()] = ()
+
+
+class KeeperAction(enum.Enum):
+    """What the session does after one input; each action names all of it.
+
+    Attributes:
+        NOTHING: The input was buffered or dropped; nothing to publish or fetch.
+        PUBLISH: Publish the update; the book was valid and still is (the hot path).
+        STATE: Publish the update; the book's state changed (valid after a
+            snapshot, or syncing again after it was invalid): log it.
+        FETCH: Fetch a snapshot (Binance REST, rate limited) or resubscribe
+            (Bybit, OKX); nothing to publish. Once per sync attempt.
+        SYNC: ``STATE`` and ``FETCH`` together: the book moved to syncing and
+            needs a snapshot.
+        RESYNC: The book was invalidated (a gap, a crossed book, malformed
+            levels, a failed checksum, :meth:`BookKeeper.invalidate`): publish
+            the update (state ``invalid``, with the reason), log it as a warning
+            and fetch a snapshot.
+    """
+
+    NOTHING = "nothing"
+    PUBLISH = "publish"
+    STATE = "state"
+    FETCH = "fetch"
+    SYNC = "sync"
+    RESYNC = "resync"
 
 
 class KeeperResult(NamedTuple):
     """What the session must do after one input (a frozen value).
 
     Attributes:
-        update: Publish this on ``orderbook.{venue}.{symbol}``; ``None`` when nothing
-            changed (buffered or dropped input).
-        state_changed: The book's state differs from before this input.
-        need_snapshot: Fetch a fresh snapshot for this symbol (Binance REST, rate
-            limited) or resubscribe (Bybit, OKX). Set once per sync attempt.
-        decision: The sequencer's decision on this input, for the session's log.
+        action: What to do (see :class:`KeeperAction`).
+        update: What to publish on ``orderbook.{venue}.{symbol}`` for the actions
+            that publish (``PUBLISH``, ``STATE``, ``SYNC``, ``RESYNC``); ``None``
+            for the others.
     """
 
-    update: BookUpdate | None
-    state_changed: bool
-    need_snapshot: bool
-    decision: Decision
+    action: KeeperAction
+    update: BookUpdate | None = None
+
+
+_NOTHING = KeeperResult(KeeperAction.NOTHING)
+_FETCH = KeeperResult(KeeperAction.FETCH)
+_PUBLISH = KeeperAction.PUBLISH
+_PUBLISHED = KeeperResult(_PUBLISH)
+"""A delta applied, the book still valid, and no update asked for (``updates=False``)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -78,6 +108,8 @@ class KeeperStatistics:
         malformed: Updates whose levels the book refused (bad numbers; each one
             invalidates the book, which resyncs).
         state: The current state.
+        sequencer: The venue rule's own counters (its ``statistics()``: e.g. Bybit's
+            stream restarts, OKX's checksums).
     """
 
     messages: int
@@ -91,6 +123,7 @@ class KeeperStatistics:
     crossed: int
     malformed: int
     state: BookState
+    sequencer: object
 
 
 _WAITING = BookState.syncing("waiting for snapshot")
@@ -109,6 +142,10 @@ class BookKeeper:
         snapshot_depth: Levels per side an update carries after a snapshot is
             loaded (the top of the book); ``None``: the whole book. Updates after a
             delta carry exactly the delta's changed levels.
+        updates: Build the update of every applied delta (the default). ``False``
+            when nobody reads them (``connector replay --summary``): an applied
+            delta then answers ``PUBLISH`` with no update, and only snapshots and
+            state changes carry one.
     """
 
     def __init__(
@@ -120,13 +157,18 @@ class BookKeeper:
         *,
         depth: int | None,
         snapshot_depth: int | None = None,
+        updates: bool = True,
     ) -> None:
         self.venue = venue
         self.market = market
         self.symbol = symbol
         self.sequencer = sequencer
         self.snapshot_depth = snapshot_depth
+        self.updates = updates
         self._book = OrderBook(depth_limit=depth)
+        # The top of the book after the last change (read once per change).
+        self._bid: BookLevel | None = None
+        self._ask: BookLevel | None = None
         self._state = _WAITING
         self._valid = False
         self._seq = 0
@@ -173,6 +215,7 @@ class BookKeeper:
             crossed=self._crossed,
             malformed=self._malformed_levels,
             state=self._state,
+            sequencer=self.sequencer.statistics(),
         )
 
     # -- inputs --------------------------------------------------------------
@@ -184,48 +227,55 @@ class BookKeeper:
         if decision is APPLY or type(decision) is Apply:
             if not self._valid:
                 # A sequencer must not apply before a snapshot; treat it as a gap.
-                return self._fail(
-                    "sequencer applied a delta to a book that is not valid", decision, gap=True
-                )
-            failed = self._apply(delta, decision)
+                return self._fail("sequencer applied a delta to a book that is not valid", gap=True)
+            try:
+                self._book.apply(delta.bids, delta.asks)
+            except ValueError as exc:
+                return self._malformed(exc)
+            self._deltas_applied += 1
+            failed = self._check(delta)
             if failed is not None:
                 return failed
-            book = self._book
             self._seq = delta.seq
-            update = BookUpdate(
-                venue=self.venue,
-                market=self.market,
-                symbol=self.symbol,
-                seq=delta.seq,
-                state=BookState.VALID,
-                bids=delta.bids,
-                asks=delta.asks,
-                best_bid=book.best_bid(),
-                best_ask=book.best_ask(),
-                ts_event_ns=delta.ts_event_ns,
-                ts_recv_ns=delta.ts_recv_ns,
+            if not self.updates:
+                return _PUBLISHED
+            return KeeperResult(
+                _PUBLISH,
+                BookUpdate(
+                    venue=self.venue,
+                    market=self.market,
+                    symbol=self.symbol,
+                    seq=delta.seq,
+                    state=BookState.VALID,
+                    bids=delta.bids,
+                    asks=delta.asks,
+                    best_bid=self._bid,
+                    best_ask=self._ask,
+                    ts_event_ns=delta.ts_event_ns,
+                    ts_recv_ns=delta.ts_recv_ns,
+                ),
             )
-            return KeeperResult(update, False, False, decision)
         if type(decision) is Resync:
             self._gaps += 1
-            result = self._fail(decision.reason, decision)
+            result = self._fail(decision.reason)
             # The delta that broke the chain may be the first the next snapshot
             # chains to: offer it to the reset sequencer (it buffers or drops it).
             self.sequencer.on_delta(delta)
             return result
         if type(decision) is Drop:
             self._dropped += 1
-            return KeeperResult(None, False, False, decision)
+            return _NOTHING
         # Buffer: waiting for a snapshot.
-        need = False
+        fetch = False
         if not self._snapshot_requested and self.sequencer.needs_rest_snapshot:
             self._snapshot_requested = True
             self._resyncs += 1
-            need = True
+            fetch = True
         if self._state.status is BookStatus.INVALID:
             self._state = BookState.syncing(f"resync after: {self._state.reason}")
-            return KeeperResult(self._state_update(delta.seq), True, need, decision)
-        return KeeperResult(None, False, need, decision)
+            action = KeeperAction.SYNC if fetch else KeeperAction.STATE
+            return KeeperResult(action, self._state_update(delta.seq))
+        return _FETCH if fetch else _NOTHING
 
     def on_snapshot(self, snapshot: BookSnapshot) -> KeeperResult:
         """Feed one snapshot; load it and the buffered deltas, or ask for another."""
@@ -233,27 +283,27 @@ class BookKeeper:
         self._snapshot_requested = False
         decision = self.sequencer.on_snapshot(snapshot)
         if type(decision) is Resync:
-            return self._fail(decision.reason, decision)
+            return self._fail(decision.reason)
         if type(decision) is Drop:
             self._dropped += 1
-            return KeeperResult(None, False, False, decision)
+            return _NOTHING
         if type(decision) is not Apply:
-            return KeeperResult(None, False, False, decision)
+            return _NOTHING
         book = self._book
         sequencer = self.sequencer
         try:
             book.load_snapshot(snapshot.bids, snapshot.asks)
         except ValueError as exc:
-            return self._malformed(exc, decision)
+            return self._malformed(exc)
         self._snapshots_applied += 1
-        failed = self._check(snapshot, decision)
+        failed = self._check(snapshot)
         if failed is not None:
             return failed
         seq = snapshot.seq
         ts_event_ns = snapshot.ts_event_ns
         ts_recv_ns = snapshot.ts_recv_ns
         for delta in sequencer.drain():
-            failed = self._apply(delta, decision)
+            failed = self._apply(delta)
             if failed is not None:
                 return failed
             seq = delta.seq
@@ -272,72 +322,71 @@ class BookKeeper:
             state=BookState.VALID,
             bids=tuple(book.bids(depth)),
             asks=tuple(book.asks(depth)),
-            best_bid=book.best_bid(),
-            best_ask=book.best_ask(),
+            best_bid=self._bid,
+            best_ask=self._ask,
             snapshot=True,
             ts_event_ns=ts_event_ns,
             ts_recv_ns=ts_recv_ns,
         )
-        return KeeperResult(update, changed, False, decision)
+        return KeeperResult(KeeperAction.STATE if changed else _PUBLISH, update)
 
     def invalidate(self, reason: str) -> KeeperResult:
         """Mark the book invalid from outside (reconnect, stale stream) and resync it."""
-        return self._fail(reason, Resync(reason))
+        return self._fail(reason)
 
     # -- internals -----------------------------------------------------------
 
-    def _apply(self, delta: BookDelta, decision: Decision) -> KeeperResult | None:
+    def _apply(self, delta: BookDelta) -> KeeperResult | None:
         """Apply ``delta`` to the book and check it: the failure to report, or ``None``."""
         try:
             self._book.apply(delta.bids, delta.asks)
         except ValueError as exc:
-            return self._malformed(exc, decision)
+            return self._malformed(exc)
         self._deltas_applied += 1
-        return self._check(delta, decision)
+        return self._check(delta)
 
-    def _check(self, update: BookSnapshot | BookDelta, decision: Decision) -> KeeperResult | None:
+    def _check(self, update: BookSnapshot | BookDelta) -> KeeperResult | None:
         """After applying ``update``: the failure to report, or ``None`` if the book is right.
 
-        A crossed book, or the sequencer's own check (OKX checksum), fails it.
+        Reads the top of the book once (:meth:`OrderBook.top`) and keeps it for
+        the update. A crossed book, or the sequencer's own check (OKX
+        checksum), fails it.
         """
         book = self._book
-        if book.is_crossed():
-            return self._crossed_book(decision)
+        bid, ask, crossed = book.top()
+        if crossed:
+            self._crossed += 1
+            return self._fail(
+                f"crossed book: best bid {bid.price if bid else None} >= "
+                f"best ask {ask.price if ask else None}"
+            )
+        self._bid = bid
+        self._ask = ask
         if update.checksum:
             self._checksums_checked += 1
         check = self.sequencer.after_apply(book, update)
         if type(check) is Resync:
             self._checksums_failed += 1
-            return self._fail(check.reason, check)
+            return self._fail(check.reason)
         return None
 
-    def _malformed(self, exc: ValueError, decision: Decision) -> KeeperResult:
+    def _malformed(self, exc: ValueError) -> KeeperResult:
         """Levels the book refused (it is unchanged): the sequencer has counted the
         update as received, so the book would miss it; resync instead."""
         self._malformed_levels += 1
-        return self._fail(f"malformed book levels: {exc}", decision)
+        return self._fail(f"malformed book levels: {exc}")
 
-    def _crossed_book(self, decision: Decision) -> KeeperResult:
-        self._crossed += 1
-        bid = self._book.best_bid()
-        ask = self._book.best_ask()
-        reason = (
-            f"crossed book: best bid {bid.price if bid else None} >= "
-            f"best ask {ask.price if ask else None}"
-        )
-        return self._fail(reason, decision)
-
-    def _fail(self, reason: str, decision: Decision, *, gap: bool = False) -> KeeperResult:
+    def _fail(self, reason: str, *, gap: bool = False) -> KeeperResult:
         if gap:
             self._gaps += 1
-        before = self._state
         self._valid = False
         self._book.clear()
+        self._bid = self._ask = None
         self.sequencer.reset()
         self._state = BookState.invalid(reason)
         self._snapshot_requested = True
         self._resyncs += 1
-        return KeeperResult(self._state_update(self._seq), before != self._state, True, decision)
+        return KeeperResult(KeeperAction.RESYNC, self._state_update(self._seq))
 
     def _state_update(self, seq: int) -> BookUpdate:
         return BookUpdate(

@@ -84,7 +84,7 @@ class OrderBook:
         engine: ``"native"`` or ``"python"``; default :data:`ENGINE`.
     """
 
-    __slots__ = ("_engine", "depth_limit")
+    __slots__ = ("_ask", "_ask_texts", "_bid", "_bid_texts", "_engine", "depth_limit")
 
     def __init__(self, depth_limit: int | None = None, *, engine: str = ENGINE) -> None:
         if depth_limit is not None and depth_limit < 1:
@@ -93,6 +93,11 @@ class OrderBook:
             raise ValueError(f"engine must be 'native' or 'python', got {engine!r}")
         self.depth_limit = depth_limit
         self._engine = _new_engine(depth_limit, engine)
+        # What top() answered last: the engine's texts and the levels made of them.
+        self._bid_texts: TextLevel | None = None
+        self._bid: BookLevel | None = None
+        self._ask_texts: TextLevel | None = None
+        self._ask: BookLevel | None = None
 
     @property
     def engine(self) -> str:
@@ -121,7 +126,11 @@ class OrderBook:
         """
         if type(bids) is JsonLevels and type(asks) is JsonLevels:
             # The hot path: the venue's JSON text straight into the engine.
-            self._put("apply_json", bids.text, asks.text)
+            try:
+                self._engine.apply_json(bids.text, asks.text)
+            except PrecisionError:
+                self._to_python()
+                self._engine.apply_json(bids.text, asks.text)
         else:
             self._put("apply_pairs", _texts(bids), _texts(asks))
 
@@ -200,6 +209,24 @@ class OrderBook:
         """The quantity offered at ``price``, or ``None`` when there is no such level."""
         text = self._engine.qty(False, format(price, "f"))
         return None if text is None else Decimal(text)
+
+    def top(self) -> tuple[BookLevel | None, BookLevel | None, bool]:
+        """Best bid, best ask and whether the book is crossed, in one engine call.
+
+        Returns:
+            ``(best bid, best ask, crossed)``: each best ``None`` when its side is
+            empty; crossed is :meth:`is_crossed`.
+        """
+        bid_texts, ask_texts, crossed = self._engine.top()
+        # Engines answer the same text tuple again while a top level is unchanged
+        # (the common case): its levels are made once.
+        if bid_texts is not self._bid_texts:
+            self._bid_texts = bid_texts
+            self._bid = None if bid_texts is None else level_of(bid_texts)
+        if ask_texts is not self._ask_texts:
+            self._ask_texts = ask_texts
+            self._ask = None if ask_texts is None else level_of(ask_texts)
+        return self._bid, self._ask, crossed
 
     def is_crossed(self) -> bool:
         """True when best bid >= best ask (an impossible, invalid book)."""

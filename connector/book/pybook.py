@@ -22,6 +22,9 @@ The engine interface (every method is also on ``NativeBook``):
 * ``best(bid)``, ``levels(bid, n)``, ``qty(bid, price)``, ``count(bid)``,
   ``crossed()``, ``clear()``: reads answer ``(price text, qty text)`` pairs, best
   first.
+* ``top()``: ``(best bid, best ask, crossed)`` in one call, each best a
+  ``(price text, qty text)`` pair or ``None``, crossed true when both sides have
+  a level and best bid >= best ask: what the keeper reads after every change.
 
 Rules: a quantity of zero removes the level (absent: no-op), any other sets it
 (the latest text wins: ``"61800.20"`` and ``"61800.2"`` are one level). A
@@ -44,10 +47,13 @@ from typing import Protocol
 
 from connector.model.levels import NUMBER, JsonText, check_number, decode_json_levels
 
-__all__ = ["BookEngine", "PyBook", "TextLevel"]
+__all__ = ["BookEngine", "PyBook", "TextLevel", "Top"]
 
 TextLevel = tuple[str, str]
 """A level as the venue wrote it: ``(price text, qty text)``."""
+
+Top = tuple[TextLevel | None, TextLevel | None, bool]
+"""``(best bid, best ask, crossed)`` as an engine's ``top()`` answers it."""
 
 _HEAP_SLACK = 64
 """Stale heap entries tolerated beyond twice the live levels before a rebuild."""
@@ -74,6 +80,7 @@ class BookEngine(Protocol):
     def qty(self, bid: bool, price: str) -> str | None: ...
     def count(self, bid: bool) -> int: ...
     def crossed(self) -> bool: ...
+    def top(self) -> Top: ...
     @property
     def depth_limit(self) -> int | None: ...
 
@@ -279,3 +286,14 @@ class PyBook:
             return False
         ask = self._asks.best()
         return ask is not None and bid >= ask
+
+    def top(self) -> Top:
+        bids = self._bids
+        asks = self._asks
+        bid = bids.best()
+        ask = asks.best()
+        return (
+            None if bid is None else bids.levels[bid],
+            None if ask is None else asks.levels[ask],
+            bid is not None and ask is not None and bid >= ask,
+        )

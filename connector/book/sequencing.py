@@ -59,6 +59,8 @@ class Sequencer(Protocol):
     (the snapshot cannot be chained to; fetch another). After every applied
     update the keeper calls :meth:`after_apply` (OKX checksum). :meth:`reset`
     forgets everything, after a gap, a reconnect or an invalidation.
+    :meth:`statistics` reports the rule's own counters (in
+    :attr:`KeeperStatistics.sequencer <connector.book.keeper.KeeperStatistics>`).
     """
 
     needs_rest_snapshot: bool
@@ -72,3 +74,7 @@ class Sequencer(Protocol):
     def after_apply(self, book: OrderBook, update: BookSnapshot | BookDelta) -> Decision: ...
 
     def reset(self) -> None: ...
+
+    def statistics(self) -> object:
+        """A frozen snapshot of the venue rule's own counters."""
+        ...

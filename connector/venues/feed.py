@@ -14,9 +14,8 @@ from collections.abc import Callable, Iterable
 import attrs
 import structlog
 
-from connector.book.keeper import BookKeeper, KeeperResult
+from connector.book.keeper import BookKeeper, KeeperAction, KeeperResult
 from connector.book.orderbook import OrderBook
-from connector.book.sequencing import APPLY, BUFFER, Drop
 from connector.errors import ConnectorError, MalformedMessage, UnknownSymbol
 from connector.model import (
     BookDelta,
@@ -32,7 +31,7 @@ from connector.model import (
 from connector.venues.common import ControlMessage, SymbolMap
 from connector.venues.driver import MarketDataAdapter
 
-__all__ = ["FeedStatistics", "VenueFeed"]
+__all__ = ["FeedBook", "FeedStatistics", "VenueFeed"]
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +39,36 @@ Publish = Callable[[str, object], None]
 ResyncRequest = Callable[[Market, Instrument], None]
 
 _RAW_LOG_LIMIT = 500
+_PUBLISH = KeeperAction.PUBLISH
+_LOG_STATE = frozenset({KeeperAction.STATE, KeeperAction.SYNC})
+_FETCH = frozenset({KeeperAction.FETCH, KeeperAction.SYNC, KeeperAction.RESYNC})
+
+
+@attrs.define(eq=False)
+class FeedBook:
+    """One followed book: everything the feed keeps for it, in one place.
+
+    Attributes:
+        market: Market segment of the book.
+        symbol: Canonical symbol.
+        keeper: Its keeper (book, state, sequencer, counters).
+        topic: ``orderbook.{venue}.{symbol}``, where its updates are published.
+    """
+
+    market: Market
+    symbol: Symbol
+    keeper: BookKeeper
+    topic: str
+
+    @property
+    def book(self) -> OrderBook:
+        """The book (read it, never change it)."""
+        return self.keeper.book
+
+    @property
+    def state(self) -> BookState:
+        """The book's state."""
+        return self.keeper.state
 
 
 @attrs.frozen(kw_only=True)
@@ -61,6 +90,9 @@ class VenueFeed:
         publish: ``publish(topic, event)``; the bus's, or replay's printer.
         on_resync: Called when a book needs a fresh snapshot.
         snapshot_depth: Levels a snapshot update carries (``None``: all).
+        book_updates: Publish an update for every applied delta (the default);
+            ``False``: only snapshots and state changes (nobody reads the rest, as
+            in ``connector replay --summary``; see :class:`BookKeeper`).
     """
 
     def __init__(
@@ -71,6 +103,7 @@ class VenueFeed:
         *,
         on_resync: ResyncRequest | None = None,
         snapshot_depth: int | None = 50,
+        book_updates: bool = True,
     ) -> None:
         self.venue = adapter.name
         self.adapter = adapter
@@ -78,10 +111,10 @@ class VenueFeed:
         self._publish = publish
         self.on_resync = on_resync
         self._depth = snapshot_depth
-        self._keepers: dict[tuple[Market, Symbol], BookKeeper] = {}
+        self._book_updates = book_updates
+        # One record per followed book, by (market, symbol).
+        self._books: dict[tuple[Market, Symbol], FeedBook] = {}
         self._topics: dict[tuple[type, Symbol], str] = {}
-        # Hot path: (market, symbol) -> (keeper, topic); one entry per followed book.
-        self._books: dict[tuple[Market, Symbol], tuple[BookKeeper, str]] = {}
         self._frames = 0
         self._events = 0
         self._malformed = 0
@@ -93,9 +126,12 @@ class VenueFeed:
 
     def keeper(self, market: Market, symbol: Symbol) -> BookKeeper:
         """The keeper of one book, created on first use (state ``syncing``)."""
-        key = (market, symbol)
-        keeper = self._keepers.get(key)
-        if keeper is None:
+        return self.feed_book(market, symbol).keeper
+
+    def feed_book(self, market: Market, symbol: Symbol) -> FeedBook:
+        """The record of one book, created on first use (state ``syncing``)."""
+        entry = self._books.get((market, symbol))
+        if entry is None:
             keeper = BookKeeper(
                 self.venue,
                 market,
@@ -103,17 +139,20 @@ class VenueFeed:
                 self.adapter.new_sequencer(market),
                 depth=self.adapter.book_depth(market),
                 snapshot_depth=self._depth,
+                updates=self._book_updates,
             )
-            self._keepers[key] = keeper
-        return keeper
+            entry = self._books[(market, symbol)] = FeedBook(
+                market=market, symbol=symbol, keeper=keeper, topic=self._topic(BookDelta, symbol)
+            )
+        return entry
 
     def keepers(self) -> dict[tuple[Market, Symbol], BookKeeper]:
-        return dict(self._keepers)
+        return {key: entry.keeper for key, entry in self._books.items()}
 
     def book(self, symbol: Symbol) -> tuple[OrderBook, BookState] | None:
-        for (_, sym), keeper in self._keepers.items():
-            if sym == symbol:
-                return keeper.book, keeper.state
+        for entry in self._books.values():
+            if entry.symbol == symbol:
+                return entry.keeper.book, entry.keeper.state
         return None
 
     def on_snapshot(self, snapshot: BookSnapshot) -> None:
@@ -128,16 +167,17 @@ class VenueFeed:
         key = (snapshot.market, snapshot.symbol)
         if self.touch is not None:
             self.touch(key)
-        self._book_result(snapshot.market, snapshot.symbol, self.keeper(*key).on_snapshot(snapshot))
+        entry = self.feed_book(*key)
+        self._carry_out(entry, entry.keeper.on_snapshot(snapshot))
 
     def invalidate(self, reason: str, keys: Iterable[tuple[Market, Symbol]] | None = None) -> None:
         """Mark books invalid (all of them when ``keys`` is None) and resync them."""
-        targets = [k for k in (self._keepers if keys is None else keys) if k in self._keepers]
+        books = self._books
+        targets = [books[k] for k in (books if keys is None else keys) if k in books]
         if targets:
             log.info("book.invalidated", venue=self.venue, books=len(targets), reason=reason)
-        for market, symbol in targets:
-            result = self._keepers[(market, symbol)].invalidate(reason)
-            self._book_result(market, symbol, result, logged=True)
+        for entry in targets:
+            self._carry_out(entry, entry.keeper.invalidate(reason), logged=True)
 
     # -- frames --------------------------------------------------------------
 
@@ -177,33 +217,30 @@ class VenueFeed:
                 raw=_clip(raw),
             )
             return
+        books = self._books
         for event in events:
             self._events += 1
             cls = type(event)
             if cls is BookDelta:
                 delta: BookDelta = event  # type: ignore[assignment]
                 key = (delta.market, delta.symbol)
-                book = self._books.get(key) or self._book(*key)
+                entry = books.get(key) or self.feed_book(*key)
                 if self.touch is not None:
                     self.touch(key)
-                result = book[0].on_delta(delta)
-                update = result.update
-                if (
-                    update is not None
-                    and result.decision is APPLY
-                    and not result.need_snapshot
-                    and not result.state_changed
-                ):
+                result = entry.keeper.on_delta(delta)
+                if result[0] is _PUBLISH:
                     # Applied and still valid (the common case): publish, nothing to log.
-                    self._publish(book[1], update)
+                    if result[1] is not None:
+                        self._publish(entry.topic, result[1])
                 else:
-                    self._book_result(delta.market, delta.symbol, result)
+                    self._carry_out(entry, result)
             elif cls is BookSnapshot:
                 snap: BookSnapshot = event  # type: ignore[assignment]
                 key = (snap.market, snap.symbol)
                 if self.touch is not None:
                     self.touch(key)
-                self._book_result(snap.market, snap.symbol, self.keeper(*key).on_snapshot(snap))
+                entry = self.feed_book(*key)
+                self._carry_out(entry, entry.keeper.on_snapshot(snap))
             elif cls is Trade or cls is Ticker or cls is Quote:
                 self._publish(self._topic(cls, event.symbol), event)  # type: ignore[union-attr]
             elif cls is ControlMessage:
@@ -221,38 +258,29 @@ class VenueFeed:
 
     # -- internals -----------------------------------------------------------
 
-    def _book(self, market: Market, symbol: Symbol) -> tuple[BookKeeper, str]:
-        entry = self._books[(market, symbol)] = (
-            self.keeper(market, symbol),
-            self._topic(BookDelta, symbol),
-        )
-        return entry
-
-    def _book_result(
-        self, market: Market, symbol: Symbol, result: KeeperResult, *, logged: bool = False
-    ) -> None:
-        update, state_changed, need_snapshot, decision = result
+    def _carry_out(self, entry: FeedBook, result: KeeperResult, *, logged: bool = False) -> None:
+        """Do what the keeper's action says (``logged``: the caller said why already)."""
+        action, update = result
         if update is not None:
-            self._publish(self._topic(BookDelta, symbol), update)
-        resync = decision is not APPLY and decision is not BUFFER and type(decision) is not Drop
-        if resync and not logged:  # ``logged``: the caller said why already
+            self._publish(entry.topic, update)
+        if action is KeeperAction.RESYNC and not logged:
             log.warning(
                 "book.resync",
                 venue=self.venue,
-                market=market.value,
-                symbol=str(symbol),
-                reason=getattr(decision, "reason", str(decision)),
+                market=entry.market.value,
+                symbol=str(entry.symbol),
+                reason=update.state.reason if update is not None else None,
             )
-        elif state_changed and update is not None:
+        elif update is not None and (action in _LOG_STATE or action is KeeperAction.RESYNC):
             log.info(
                 "book.state",
                 venue=self.venue,
-                market=market.value,
-                symbol=str(symbol),
+                market=entry.market.value,
+                symbol=str(entry.symbol),
                 state=update.state.status.value,
             )
-        if need_snapshot and self.on_resync is not None:
-            self.on_resync(market, self.symbols.by_symbol(market, symbol))
+        if action in _FETCH and self.on_resync is not None:
+            self.on_resync(entry.market, self.symbols.by_symbol(entry.market, entry.symbol))
 
     def _topic(self, cls: type, symbol: Symbol) -> str:
         topic = self._topics.get((cls, symbol))

@@ -19,26 +19,48 @@ import random
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
+import attrs
 import structlog
 import trio
 
+from connector.book.keeper import KeeperStatistics
 from connector.bus import Bus
 from connector.capture import CaptureWriter
 from connector.errors import ConnectorError, TransientError
 from connector.model import BookSnapshot, ConnectionEvent, Instrument, Market, Symbol
-from connector.net.ratelimit import Lane
-from connector.net.ws import Heartbeat, Watchdog, WsConnection
+from connector.net.clock import ClockEstimate
+from connector.net.ratelimit import Lane, LimiterStatistics
+from connector.net.ws import Heartbeat, Watchdog, WsConnection, WsStatistics
 from connector.supervision import Backoff, ChildSpec, Restart, Strategy, Supervisor
 from connector.venues.common import SymbolMap
 from connector.venues.context import RestOutcome, VenueContext
 from connector.venues.driver import ConnectionPlan, StreamSpec, VenueDriver
-from connector.venues.feed import VenueFeed
+from connector.venues.feed import FeedStatistics, VenueFeed
 
-__all__ = ["MarketDataService", "VenueSession"]
+__all__ = ["MarketDataService", "VenueSession", "VenueStatistics"]
 
 log = structlog.get_logger(__name__)
 
 BookKey = tuple[Market, Symbol]
+
+
+@attrs.frozen(kw_only=True)
+class VenueStatistics:
+    """One venue's counters, as :meth:`connector.Connector.statistics` reports them.
+
+    Attributes:
+        feed: Frames and events decoded, malformed and unknown ones.
+        books: Each followed book's keeper counters and state, by canonical symbol.
+        connections: Each websocket's counters (empty before market data starts).
+        limiters: Each REST host's limiter (base URL -> counters and tokens left).
+        clock: The venue clock estimate (``None`` before the first sample).
+    """
+
+    feed: FeedStatistics
+    books: Mapping[Symbol, KeeperStatistics]
+    connections: tuple[WsStatistics, ...]
+    limiters: Mapping[str, LimiterStatistics]
+    clock: ClockEstimate | None
 
 
 class VenueSession:
@@ -103,6 +125,19 @@ class VenueSession:
         for symbol in self.wanted:
             seen.setdefault(self.adapter.market_for(symbol), None)
         return list(seen)
+
+    def statistics(self) -> VenueStatistics:
+        """A frozen snapshot of the venue's counters."""
+        rest = self.context.statistics()
+        return VenueStatistics(
+            feed=self.feed.statistics(),
+            books={
+                symbol: keeper.statistics() for (_, symbol), keeper in self.feed.keepers().items()
+            },
+            connections=tuple(c.statistics() for c in self.market_data.connections),
+            limiters=rest.limiters,
+            clock=rest.clock,
+        )
 
     def publish_connection(self, event: ConnectionEvent) -> None:
         """Publish a websocket's state change on ``connection.{venue}``."""

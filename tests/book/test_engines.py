@@ -190,6 +190,41 @@ def test_not_crossed_when_a_side_is_empty(
     assert False is book.crossed()
 
 
+def test_top_reads_best_bid_best_ask_and_crossed_in_one_call(new: EngineFactory) -> None:
+    book = loaded(new)
+    assert (("100", "1"), ("101", "4"), False) == book.top()
+    book.apply_pairs([("101.0", "7")], [])
+    assert (("101.0", "7"), ("101", "4"), True) == book.top()
+    book.apply_pairs([], [("101", "0")])
+    assert (("101.0", "7"), ("102.5", "5"), False) == book.top()
+
+
+@pytest.mark.parametrize(
+    ("bids", "asks", "expected"),
+    [
+        ([], [], (None, None, False)),
+        ([("100", "1")], [], (("100", "1"), None, False)),
+        ([], [("100", "1")], (None, ("100", "1"), False)),
+    ],
+    ids=["empty", "no-asks", "no-bids"],
+)
+def test_top_of_an_empty_side_is_none_and_not_crossed(
+    new: EngineFactory,
+    bids: list[TextLevel],
+    asks: list[TextLevel],
+    expected: tuple[TextLevel | None, TextLevel | None, bool],
+) -> None:
+    book = new()
+    book.load_pairs(bids, asks)
+    assert expected == book.top()
+
+
+def test_top_of_a_locked_book_is_crossed(new: EngineFactory) -> None:
+    book = new()
+    book.load_pairs([("100.0", "1")], [("1e2", "2")])
+    assert (("100.0", "1"), ("1e2", "2"), True) == book.top()
+
+
 # -- changes ----------------------------------------------------------------------
 
 
@@ -758,6 +793,7 @@ def test_pybook_orders_bids_beyond_the_decimal_context_exactly() -> None:
     book.apply_pairs([(huge, "0")], [])
     assert ("5", "1") == book.best(True)
     assert not book.crossed()
+    assert (("5", "1"), ("1e1000001", "1"), False) == book.top()
 
 
 JUST_INSIDE = [
@@ -788,6 +824,7 @@ def test_native_holds_values_just_inside_its_limits_like_pybook(method: str) -> 
         assert py.qty(True, text) == native.qty(True, text)
         assert py.qty(False, text) == native.qty(False, text)
     assert py.crossed() == native.crossed()
+    assert py.top() == native.top()
 
 
 def test_native_orders_values_at_both_ends_of_its_range() -> None:
@@ -858,6 +895,9 @@ class DictModel:
         bids, asks = self.sides[True], self.sides[False]
         return bool(bids) and bool(asks) and max(bids) >= min(asks)
 
+    def top(self) -> tuple[TextLevel | None, TextLevel | None, bool]:
+        return self.best(True), self.best(False), self.crossed()
+
 
 def assert_agree(
     model: DictModel,
@@ -881,8 +921,10 @@ def assert_agree(
             assert count == book.count(bid), (name, bid)
             assert qtys == [book.qty(bid, text) for text in probes], (name, bid, probes)
     crossed = model.crossed()
+    top = model.top()
     for name, book in engines.items():
         assert crossed == book.crossed(), name
+        assert top == book.top(), name
 
 
 def spell(value: Decimal, style: int, k: int) -> str:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 
-from connector.book.keeper import BookKeeper, KeeperResult
+from connector.book.keeper import BookKeeper, KeeperAction, KeeperResult
 from connector.book.orderbook import OrderBook
 from connector.book.sequencing import APPLY, BUFFER, Apply, Decision, Drop, Resync
 from connector.model import (
@@ -73,8 +73,8 @@ def test_keeper_starts_syncing_and_asks_for_a_snapshot_once() -> None:
     assert BookStatus.SYNCING == keeper.state.status
     first = keeper.on_delta(delta(5, 6))
     second = keeper.on_delta(delta(7, 8))
-    assert KeeperResult(None, False, True, BUFFER) == first
-    assert KeeperResult(None, False, False, BUFFER) == second
+    assert KeeperResult(KeeperAction.FETCH, None) == first
+    assert KeeperResult(KeeperAction.NOTHING, None) == second
 
 
 def test_keeper_snapshot_applies_buffered_deltas_and_publishes_the_whole_book() -> None:
@@ -83,8 +83,7 @@ def test_keeper_snapshot_applies_buffered_deltas_and_publishes_the_whole_book() 
     keeper.on_delta(delta(10, 12, bids=[lv("100", "2")]))
     keeper.on_delta(delta(13, 13, asks=[lv("102", "3")]))
     result = keeper.on_snapshot(snapshot(10))
-    assert result.state_changed
-    assert not result.need_snapshot
+    assert KeeperAction.STATE == result.action  # valid now: publish and log, fetch nothing
     update = result.update
     assert update is not None
     assert BookState.VALID == update.state
@@ -108,14 +107,13 @@ def test_keeper_delta_update_carries_the_changed_levels_and_top_of_book() -> Non
     assert update.best_ask is None
     assert BookState.VALID == update.state
     assert not update.snapshot
-    assert APPLY == result.decision
+    assert KeeperAction.PUBLISH == result.action
 
 
 def test_keeper_gap_invalidates_clears_and_asks_for_a_snapshot() -> None:
     keeper = synced_keeper()
     result = keeper.on_delta(delta(14, 15))  # expected U=12
-    assert isinstance(result.decision, Resync)
-    assert result.state_changed and result.need_snapshot
+    assert KeeperAction.RESYNC == result.action
     assert result.update is not None
     assert BookStatus.INVALID == result.update.state.status
     assert "expected U=12" in (result.update.state.reason or "")
@@ -123,10 +121,9 @@ def test_keeper_gap_invalidates_clears_and_asks_for_a_snapshot() -> None:
     assert 1 == keeper.statistics().gaps
     # The next delta moves the book to syncing and is published as such.
     following = keeper.on_delta(delta(16, 16))
-    assert following.state_changed
+    assert KeeperAction.STATE == following.action  # published and logged; no second fetch
     assert following.update is not None
     assert BookStatus.SYNCING == following.update.state.status
-    assert not following.need_snapshot  # already asked
     # The delta that broke the chain was kept for the next snapshot.
     recovered = keeper.on_snapshot(snapshot(13))
     assert recovered.update is not None and recovered.update.state.valid
@@ -139,6 +136,7 @@ def test_keeper_crossed_book_is_invalid_and_never_published_valid() -> None:
     assert result.update is not None
     assert BookStatus.INVALID == result.update.state.status
     assert "crossed" in (result.update.state.reason or "")
+    assert KeeperAction.RESYNC == result.action
     assert 1 == keeper.statistics().crossed
     assert not keeper.state.valid
 
@@ -148,15 +146,14 @@ def test_keeper_crossed_snapshot_is_invalid() -> None:
     result = keeper.on_snapshot(snapshot(10, bids=(lv("102", "1"),)))
     assert result.update is not None
     assert BookStatus.INVALID == result.update.state.status
-    assert result.need_snapshot
+    assert KeeperAction.RESYNC == result.action
 
 
 def test_keeper_duplicate_delta_is_dropped_without_an_update() -> None:
     keeper = synced_keeper()
     keeper.on_delta(delta(12, 12, bids=[lv("100", "3")]))
     result = keeper.on_delta(delta(12, 12, bids=[lv("100", "3")]))
-    assert result.update is None
-    assert isinstance(result.decision, Drop)
+    assert KeeperResult(KeeperAction.NOTHING, None) == result
     assert keeper.state.valid
     assert 1 == keeper.statistics().dropped
 
@@ -166,7 +163,7 @@ def test_keeper_invalidate_publishes_the_reason_and_asks_for_a_snapshot() -> Non
     result = keeper.invalidate("reconnect")
     assert result.update is not None
     assert BookState.invalid("reconnect") == result.update.state
-    assert result.need_snapshot and result.state_changed
+    assert KeeperAction.RESYNC == result.action
     assert BookState.invalid("reconnect") == keeper.statistics().state
 
 
@@ -194,17 +191,20 @@ class ChecksumSequencer:
     def reset(self) -> None:
         self.loaded = False
 
+    def statistics(self) -> dict[str, bool]:
+        return {"loaded": self.loaded}
+
 
 def test_keeper_checksum_failure_invalidates_and_asks_for_a_resubscribe() -> None:
     keeper = BookKeeper("okx", Market.SPOT, SYM, ChecksumSequencer(), depth=400)
-    assert not keeper.on_delta(delta(1, 1)).need_snapshot  # stream snapshots: no REST
+    assert KeeperAction.NOTHING == keeper.on_delta(delta(1, 1)).action  # stream snapshots: no REST
     keeper.on_snapshot(snapshot(1))
     ok = keeper.on_delta(delta(2, 2, bids=[lv("100", "2")], checksum=123))
     assert ok.update is not None and ok.update.state.valid
     bad = keeper.on_delta(delta(3, 3, bids=[lv("100", "3")], checksum=666))
     assert bad.update is not None
     assert BookState.invalid("checksum mismatch") == bad.update.state
-    assert bad.need_snapshot
+    assert KeeperAction.RESYNC == bad.action
     stats = keeper.statistics()
     assert (2, 1) == (stats.checksums_checked, stats.checksums_failed)
 
@@ -218,6 +218,33 @@ def test_keeper_sequencer_that_applies_before_a_snapshot_is_treated_as_a_gap() -
     result = keeper.on_delta(delta(1, 1))
     assert result.update is not None
     assert BookStatus.INVALID == result.update.state.status
+
+
+def test_keeper_moving_to_syncing_when_it_must_fetch_says_sync() -> None:
+    class DropsSnapshots(ChecksumSequencer):
+        needs_rest_snapshot = True
+
+        def on_snapshot(self, snapshot: BookSnapshot) -> Decision:
+            return Drop("not newer")
+
+    keeper = BookKeeper("x", Market.SPOT, SYM, DropsSnapshots(), depth=None)
+    assert KeeperAction.RESYNC == keeper.invalidate("reconnect").action
+    assert KeeperResult(KeeperAction.NOTHING, None) == keeper.on_snapshot(snapshot(1))
+    result = keeper.on_delta(delta(2, 2))
+    assert KeeperAction.SYNC == result.action  # publish syncing, log it, and fetch again
+    assert result.update is not None
+    assert BookStatus.SYNCING == result.update.state.status
+
+
+def test_keeper_update_carries_the_top_the_book_shows() -> None:
+    keeper = synced_keeper()
+    for d in (delta(12, 12, bids=[lv("100.7", "2")]), delta(13, 13, asks=[lv("100.9", "1")])):
+        result = keeper.on_delta(d)
+        assert result.update is not None
+        assert (keeper.book.best_bid(), keeper.book.best_ask()) == (
+            result.update.best_bid,
+            result.update.best_ask,
+        )
 
 
 def run_scenario(keeper: BookKeeper, scenario: BinanceScenario) -> None:

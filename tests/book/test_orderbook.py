@@ -82,6 +82,7 @@ def test_orderbook_empty_book_has_no_best_levels_and_is_not_crossed(engine: str)
     assert book.best_bid() is None
     assert book.best_ask() is None
     assert not book.is_crossed()
+    assert (None, None, False) == book.top()
     assert [] == book.bids()
 
 
@@ -89,8 +90,10 @@ def test_orderbook_detects_crossed_and_locked_books(engine: str) -> None:
     book = make_book(engine)
     book.apply([lv("101", "1")], [])
     assert book.is_crossed()
+    assert (lv("101", "1"), book.best_ask(), True) == book.top()
     book.apply([lv("101", "0"), lv("100.9", "1")], [])
     assert not book.is_crossed()
+    assert (lv("100.9", "1"), book.best_ask(), False) == book.top()
 
 
 def test_orderbook_clear_removes_everything(engine: str) -> None:
@@ -159,6 +162,7 @@ def test_orderbook_equals_a_dict_model_after_any_snapshots_and_changes(
         assert (model.ask_levels() or [None])[0] == book.best_ask()
         assert (len(model.bids), len(model.asks)) == (book.bid_count, book.ask_count)
         assert not book.is_crossed()
+        assert (book.best_bid(), book.best_ask(), False) == book.top()
 
 
 # Values the compiled engine cannot hold exactly: 19 decimals, 10**20, 24 characters.

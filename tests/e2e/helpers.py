@@ -32,15 +32,15 @@ import trio
 from sortedcontainers import SortedDict
 
 from connector import sim
-from connector.book.keeper import BookKeeper
+from connector.book.keeper import KeeperStatistics
 from connector.config import Config, VenueConfig
 from connector.connector import Connector
-from connector.model import BookLevel, BookUpdate, Market, Symbol, SymbolKind
-from connector.net.ws import WsConnection
+from connector.model import BookLevel, BookUpdate, Symbol, SymbolKind
+from connector.net.ratelimit import LimiterStatistics
 from connector.sim.faults import FaultKind, FaultPlan
 from connector.sim.hub import BookBatch, SimVenue
 from connector.sim.instruments import SimInstrument, default_instruments
-from connector.venues.session import VenueSession
+from connector.venues.session import VenueStatistics
 
 __all__ = [
     "BookChecker",
@@ -301,25 +301,28 @@ class Harness:
     truth: TruthTracker
     checker: BookChecker
 
-    @property
-    def session(self) -> VenueSession:
-        """The venue session (tests read its statistics; the facade has no accessor)."""
-        return self.connector._sessions[self.venue]
+    def statistics(self) -> VenueStatistics:
+        """The venue's counters, as the facade reports them."""
+        return self.connector.statistics().venues[self.venue]
 
-    @property
-    def market(self) -> Market:
-        return self.session.adapter.market_for(self.symbol)
+    def book(self) -> KeeperStatistics:
+        """The client's counters and state of the followed book."""
+        return self.statistics().books[self.symbol]
 
-    def keeper(self) -> BookKeeper:
-        """The client's keeper of the followed book."""
-        return self.session.feed.keeper(self.market, self.symbol)
+    def clock_offset_ns(self) -> int:
+        """The client's estimate of the venue clock's offset."""
+        clock = self.statistics().clock
+        assert clock is not None, "no clock sample yet"
+        return clock.offset_ns
 
-    def connections(self) -> list[WsConnection]:
-        return list(self.session.market_data.connections)
+    def limiter(self) -> LimiterStatistics:
+        """The REST limiter of the one host the followed symbol's market uses."""
+        (limiter,) = self.statistics().limiters.values()
+        return limiter
 
     def connects(self) -> int:
         """Websocket connections made so far, over all shards."""
-        return sum(c.statistics().connects for c in self.connections())
+        return sum(c.connects for c in self.statistics().connections)
 
     def faults(self, kind: FaultKind) -> int:
         """How many faults of ``kind`` the simulator injected so far."""
@@ -506,4 +509,4 @@ async def check_malformed_frames_are_survived(h: Harness) -> None:
     """The three variants were injected, the socket never dropped, bad frames were counted."""
     await fault_then_recover(h, FaultKind.MALFORMED, len(MALFORMED_VARIANTS))
     assert 1 == h.connects()
-    assert unreadable_frames(h) == h.session.feed.statistics().malformed
+    assert unreadable_frames(h) == h.statistics().feed.malformed

@@ -12,7 +12,6 @@ import pytest
 import structlog
 import trio
 
-from connector.model import Market
 from connector.sim.faults import FaultKind, FaultPlan
 from tests.e2e.helpers import (
     RECOVERY_SECONDS,
@@ -30,9 +29,9 @@ async def test_binance_book_recovers_from_dropped_depth_frames(symbol: str) -> N
     plan = FaultPlan(seed=3).drop(0.15, venue=V, stream="depth", max_count=3)
     async with harness(V, symbol=symbol, faults=plan) as h:
         await fault_then_recover(h, FaultKind.DROP, 3)
-        keeper = h.keeper()
+        book = h.book()
         assert 1 <= h.checker.invalidations
-        assert 1 <= keeper.statistics().gaps
+        assert 1 <= book.gaps
         assert 1 == h.connects()
 
 
@@ -49,10 +48,10 @@ async def test_binance_duplicated_depth_frames_are_dropped_without_a_resync() ->
     plan = FaultPlan(seed=5).duplicate(0.3, venue=V, stream="depth", max_count=4)
     async with harness(V, faults=plan) as h:
         await fault_then_recover(h, FaultKind.DUPLICATE, 4)
-        keeper = h.keeper()
+        book = h.book()
         assert 0 == h.checker.invalidations
         assert ["valid"] == h.checker.states
-        assert 1 <= keeper.statistics().dropped <= 4
+        assert 1 <= book.dropped <= 4
 
 
 async def test_binance_book_recovers_after_each_disconnect() -> None:
@@ -87,7 +86,6 @@ async def test_binance_rest_429_then_418_stops_snapshots_until_the_ban_ends() ->
     }
     with structlog.testing.capture_logs() as logs:
         async with harness(V, settings=settings, stale_after=0.5) as h:
-            limiter = h.session.context.limiter(Market.SPOT)
             url = h.sim.urls[V]["spot.rest"] + "/api/v3/depth"
             params: dict[str, str | int] = {"symbol": h.instrument.native_id, "limit": 1000}
             async with httpx.AsyncClient() as other:  # another program on the same IP
@@ -97,17 +95,17 @@ async def test_binance_rest_429_then_418_stops_snapshots_until_the_ban_ends() ->
                     pass
                 # Silence the stream: the watchdog marks the book stale and resyncs it;
                 # the snapshot request is over the limit (429, Retry-After).
-                before = limiter.statistics().rate_limited
+                before = h.limiter().rate_limited
                 h.hub.pause()
                 with trio.fail_after(RECOVERY_SECONDS):
-                    await h.checker.wait_until(lambda: limiter.statistics().rate_limited > before)
+                    await h.checker.wait_until(lambda: h.limiter().rate_limited > before)
                 # The other program keeps going and gets the IP banned (418).
                 statuses = [(await other.get(url, params=params)).status_code for _ in range(3)]
                 assert 418 in statuses
             h.hub.resume()
             await h.recover()
             h.assert_never_wrong()
-            assert limiter.statistics().banned_until is None
+            assert h.limiter().banned_until is None
     events = [e["event"] for e in logs if e.get("venue", "").startswith("binance")]
     assert 1 <= events.count("ratelimit.paused")
     # One 418 answer banned the venue; no request went out during the ban.
@@ -117,7 +115,7 @@ async def test_binance_rest_429_then_418_stops_snapshots_until_the_ban_ends() ->
 async def test_binance_clock_offset_follows_the_server_clock_skew() -> None:
     plan = FaultPlan(seed=8).clock_skew(1500, venue=V)
     async with harness(V, faults=plan) as h:
-        offset_ms = h.session.context.clock.offset_ns() / 1e6
+        offset_ms = h.clock_offset_ns() / 1e6
         assert 1 == h.faults(FaultKind.CLOCK_SKEW)
         assert abs(offset_ms - 1500) < 100
         await h.recover()

@@ -28,7 +28,7 @@ async def test_bybit_book_recovers_from_dropped_book_frames() -> None:
     async with harness(V, symbol=SYMBOL, faults=plan) as h:
         await fault_then_recover(h, FaultKind.DROP, 3)
         assert 1 <= h.checker.invalidations
-        assert 1 <= h.keeper().statistics().gaps
+        assert 1 <= h.book().gaps
         assert 1 == h.connects()
 
 
@@ -45,7 +45,7 @@ async def test_bybit_duplicated_book_frames_are_dropped_without_a_resync() -> No
     async with harness(V, symbol=SYMBOL, faults=plan) as h:
         await fault_then_recover(h, FaultKind.DUPLICATE, 4)
         assert 0 == h.checker.invalidations
-        assert 1 <= h.keeper().statistics().dropped
+        assert 1 <= h.book().dropped
 
 
 async def test_bybit_book_recovers_after_each_disconnect() -> None:
@@ -70,7 +70,7 @@ async def test_bybit_restart_snapshot_with_u_1_replaces_the_book() -> None:
     async with harness(V, symbol=SYMBOL, faults=plan) as h:
         await fault_then_recover(h, FaultKind.RESTART_SNAPSHOT, 1)
         # A u=1 snapshot is the venue restarting: it replaces the book, no resync needed.
-        assert 1 == h.keeper().sequencer.statistics().restarts  # type: ignore[attr-defined]
+        assert 1 == h.book().sequencer.restarts  # type: ignore[attr-defined]
         assert 0 == h.checker.invalidations
         assert 1 == h.connects()
 
@@ -94,6 +94,6 @@ async def test_bybit_refused_connections_are_retried_until_accepted() -> None:
 async def test_bybit_clock_offset_follows_the_server_clock_skew() -> None:
     plan = FaultPlan(seed=11).clock_skew(-2000, venue=V)
     async with harness(V, symbol=SYMBOL, faults=plan) as h:
-        assert abs(h.session.context.clock.offset_ns() / 1e6 + 2000) < 100
+        assert abs(h.clock_offset_ns() / 1e6 + 2000) < 100
         await h.recover()
         h.assert_never_wrong()

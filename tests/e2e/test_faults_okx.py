@@ -26,7 +26,7 @@ async def test_okx_book_recovers_from_dropped_book_frames() -> None:
     async with harness(V, faults=plan) as h:
         await fault_then_recover(h, FaultKind.DROP, 3)
         assert 1 <= h.checker.invalidations
-        assert 1 <= h.keeper().statistics().gaps
+        assert 1 <= h.book().gaps
         assert 1 == h.connects()
 
 
@@ -43,7 +43,7 @@ async def test_okx_duplicated_book_frames_are_dropped_without_a_resync() -> None
     async with harness(V, faults=plan) as h:
         await fault_then_recover(h, FaultKind.DUPLICATE, 4)
         assert 0 == h.checker.invalidations
-        assert 1 <= h.keeper().statistics().dropped
+        assert 1 <= h.book().dropped
 
 
 async def test_okx_book_recovers_after_each_disconnect() -> None:
@@ -67,7 +67,7 @@ async def test_okx_corrupted_checksum_invalidates_then_resubscribes() -> None:
     plan = FaultPlan(seed=8).corrupt_checksum(0.2, venue=V, max_count=3)
     async with harness(V, faults=plan, okx_checksum=True) as h:
         await fault_then_recover(h, FaultKind.CORRUPT_CHECKSUM, 3)
-        stats = h.keeper().statistics()
+        stats = h.book()
         assert 1 <= stats.checksums_failed <= 3
         assert 1 <= h.checker.invalidations
         checksum_reasons = [r for r in h.checker.reasons if "checksum" in r]
@@ -95,6 +95,6 @@ async def test_okx_refused_connections_are_retried_until_accepted() -> None:
 async def test_okx_clock_offset_follows_the_server_clock_skew() -> None:
     plan = FaultPlan(seed=11).clock_skew(2500, venue=V)
     async with harness(V, faults=plan) as h:
-        assert abs(h.session.context.clock.offset_ns() / 1e6 - 2500) < 100
+        assert abs(h.clock_offset_ns() / 1e6 - 2500) < 100
         await h.recover()
         h.assert_never_wrong()

@@ -22,16 +22,33 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import attrs
+
 from connector.book.sequencing import APPLY, BUFFER, Decision, Drop, Resync
 from connector.model import BookDelta, BookSnapshot
 
 if TYPE_CHECKING:
     from connector.book.orderbook import OrderBook
 
-__all__ = ["DEFAULT_BUFFER_LIMIT", "BinanceFuturesSync", "BinanceSpotSync"]
+__all__ = ["DEFAULT_BUFFER_LIMIT", "BinanceFuturesSync", "BinanceSpotSync", "BinanceSyncStatistics"]
 
 DEFAULT_BUFFER_LIMIT = 10_000
 """Diffs held while waiting for a snapshot before giving up with :class:`Resync`."""
+
+
+@attrs.frozen(kw_only=True)
+class BinanceSyncStatistics:
+    """Where one Binance book's chain stands.
+
+    Attributes:
+        buffered: Diffs waiting for a snapshot.
+        snapshot_id: ``lastUpdateId`` of the snapshot the chain started from.
+        last_update_id: ``u`` of the last diff applied.
+    """
+
+    buffered: int
+    snapshot_id: int | None
+    last_update_id: int | None
 
 
 class _BinanceSync:
@@ -143,6 +160,14 @@ class _BinanceSync:
         self._pending = []
         self._snapshot_id = None
         self._prev_u = None
+
+    def statistics(self) -> BinanceSyncStatistics:
+        """Where the chain stands (a frozen snapshot)."""
+        return BinanceSyncStatistics(
+            buffered=len(self._buffer),
+            snapshot_id=self._snapshot_id,
+            last_update_id=self._prev_u,
+        )
 
     @property
     def buffered(self) -> int:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from connector.book.keeper import BookKeeper
+from connector.book.keeper import BookKeeper, KeeperAction
 from connector.errors import MalformedMessage, UnknownSymbol
 from connector.model import (
     BookDelta,
@@ -284,7 +284,7 @@ def test_impossible_levels_invalidate_the_book_when_applied_and_ask_for_a_snapsh
     )
     (delta,) = decode(bad, Market.SPOT)
     result = keeper.on_delta(delta)
-    assert result.need_snapshot
+    assert KeeperAction.RESYNC == result.action
     assert result.update is not None and not result.update.state.valid
     assert not keeper.state.valid
     assert "malformed book levels" in (keeper.state.reason or "")

@@ -7,8 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from connector.book.keeper import BookKeeper
-from connector.book.sequencing import Resync
+from connector.book.keeper import BookKeeper, KeeperAction
 from connector.model import BookDelta, Instrument, Market, Quote, Symbol
 from connector.venues.binance import (
     BinanceFuturesSync,
@@ -61,7 +60,7 @@ def test_hftbacktest_capture_rebuilds_a_book_matching_every_book_ticker(market: 
         for event in decode_frame(raw, market=market, symbols=symbols, ts_recv_ns=int(ts)):
             if isinstance(event, BookDelta):
                 result = keeper.on_delta(event)
-                assert not isinstance(result.decision, Resync), result.decision
+                assert KeeperAction.RESYNC is not result.action, result.update
                 if result.update is not None:
                     assert result.update.state.valid
                     bid, ask = result.update.best_bid, result.update.best_ask
@@ -127,12 +126,12 @@ def test_cryptofeed_captures_chain_for_every_symbol(
         if native is not None:
             symbol = symbols.by_native(market, native).symbol
             snap = parse_depth_snapshot(raw, market=market, symbol=symbol)
-            assert not isinstance(keeper(symbol).on_snapshot(snap).decision, Resync)
+            assert KeeperAction.RESYNC is not keeper(symbol).on_snapshot(snap).action
             continue
         for event in decode_frame(raw, market=market, symbols=symbols, ts_recv_ns=int(ts * 1e9)):
             if isinstance(event, BookDelta):
                 result = keeper(event.symbol).on_delta(event)
-                assert not isinstance(result.decision, Resync), result.decision
+                assert KeeperAction.RESYNC is not result.action, result.update
     assert expected == {str(s) for s in keepers}
     for symbol, k in keepers.items():
         stats = k.statistics()

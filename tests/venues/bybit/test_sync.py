@@ -6,7 +6,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connector.book.keeper import BookKeeper
+from connector.book.keeper import BookKeeper, KeeperAction
 from connector.book.orderbook import OrderBook
 from connector.book.sequencing import APPLY, Apply, Drop, Resync
 from connector.model import BookDelta, BookLevel, BookSnapshot, BookStatus, Market, Symbol
@@ -101,16 +101,16 @@ def test_bybit_keeper_restart_snapshot_keeps_book_valid_with_new_levels() -> Non
     keeper.on_snapshot(snap(5000, {Decimal(10): Decimal(1)}, {Decimal(11): Decimal(1)}))
     keeper.on_delta(delta(5001, {Decimal(9): Decimal(2)}))
     result = keeper.on_snapshot(snap(1, {Decimal(20): Decimal(3)}, {Decimal(21): Decimal(4)}))
-    assert isinstance(result.decision, Apply)
+    assert KeeperAction.PUBLISH == result.action  # still valid: publish the new book
     assert keeper.state.valid
     assert [BookLevel(Decimal(20), Decimal(3))] == keeper.book.bids()
-    assert isinstance(keeper.on_delta(delta(2, asks={Decimal(21): Decimal(0)})).decision, Apply)
+    assert KeeperAction.PUBLISH == keeper.on_delta(delta(2, asks={Decimal(21): Decimal(0)})).action
     assert [] == keeper.book.asks()
 
 
 def test_bybit_capture_books_chain_without_gaps_through_the_keeper() -> None:
     keepers: dict[tuple[Market, Symbol], BookKeeper] = {}
-    decisions: collections.Counter[str] = collections.Counter()
+    actions: collections.Counter[str] = collections.Counter()
     for _, event in load_v3().events():
         if not isinstance(event, BookSnapshot | BookDelta):
             continue
@@ -124,7 +124,7 @@ def test_bybit_capture_books_chain_without_gaps_through_the_keeper() -> None:
             result = keeper.on_snapshot(event)
         else:
             result = keeper.on_delta(event)
-        decisions[type(result.decision).__name__] += 1
+        actions[result.action.name] += 1
         assert not keeper.book.is_crossed()
     applied = {
         (market.value, str(sym)): k.statistics().deltas_applied
@@ -135,7 +135,7 @@ def test_bybit_capture_books_chain_without_gaps_through_the_keeper() -> None:
         ("linear", "SOL-USDT-PERP"): 382,
         ("spot", "BTC-USDT-SPOT"): 299,
     } == applied
-    assert {"Apply": 413 + 382 + 299 + 3} == dict(decisions)
+    assert {"STATE": 3, "PUBLISH": 413 + 382 + 299} == dict(actions)
     for keeper in keepers.values():
         stats = keeper.statistics()
         assert (BookStatus.VALID, 0, 0) == (stats.state.status, stats.gaps, stats.crossed)

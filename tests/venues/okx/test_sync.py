@@ -6,7 +6,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connector.book.keeper import BookKeeper
+from connector.book.keeper import BookKeeper, KeeperAction
 from connector.book.orderbook import OrderBook
 from connector.book.sequencing import APPLY, Apply, Drop, Resync
 from connector.model import BookDelta, BookSnapshot, BookStatus, Market, Symbol
@@ -135,15 +135,17 @@ def test_okx_keeper_wrong_checksum_invalidates_book() -> None:
     assert keeper.state.valid
     changed_bids: Raw = [("100.0", "5")]
     want = okx_checksum([("100.0", "5"), ("99.5", "2")], ASKS)
-    assert keeper.on_delta(update(10, 11, changed_bids, [], checksum=want)).decision is APPLY
+    assert (
+        keeper.on_delta(update(10, 11, changed_bids, [], checksum=want)).action
+        is KeeperAction.PUBLISH
+    )
     result = keeper.on_delta(update(11, 12, [("99.5", "1")], [], checksum=want))
-    assert isinstance(result.decision, Resync)
-    assert (BookStatus.INVALID, True) == (keeper.state.status, result.need_snapshot)
+    assert (BookStatus.INVALID, KeeperAction.RESYNC) == (keeper.state.status, result.action)
 
 
 def test_okx_capture_books_chain_and_every_checksum_verifies_through_keeper() -> None:
     keepers: dict[Symbol, BookKeeper] = {}
-    decisions: collections.Counter[str] = collections.Counter()
+    actions: collections.Counter[str] = collections.Counter()
     for event in ws_events():
         if not isinstance(event, BookSnapshot | BookDelta):
             continue
@@ -156,8 +158,8 @@ def test_okx_capture_books_chain_and_every_checksum_verifies_through_keeper() ->
             result = keeper.on_snapshot(event)
         else:
             result = keeper.on_delta(event)
-        decisions[type(result.decision).__name__] += 1
-    assert {"Apply": 2 + 98 + 97} == dict(decisions)
+        actions[result.action.name] += 1
+    assert {"STATE": 2, "PUBLISH": 98 + 97} == dict(actions)
     stats = {str(sym): k.statistics() for sym, k in keepers.items()}
     assert {"BTC-USD-FUT-20220527": 98, "BTC-USDT-SPOT": 97} == {
         s: v.deltas_applied for s, v in stats.items()
