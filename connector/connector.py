@@ -251,7 +251,6 @@ class Connector:
         finally:
             # Nothing updates the books any more: views must not go on saying valid.
             for session in self._sessions.values():
-                session.feed.on_resync = None
                 session.feed.invalidate("connector stopped")
         log.info("connector.stopped")
         return suppressed

@@ -89,6 +89,8 @@ class VenueFeed:
         symbols: Its loaded instruments.
         publish: ``publish(topic, event)``; the bus's, or replay's printer.
         on_resync: Called when a book needs a fresh snapshot.
+        touch: Called with ``(market, symbol)`` for every message about a book (the
+            session's staleness watchdog).
         snapshot_depth: Levels a snapshot update carries (``None``: all).
         book_updates: Publish an update for every applied delta (the default);
             ``False``: only snapshots and state changes (nobody reads the rest, as
@@ -102,6 +104,7 @@ class VenueFeed:
         publish: Publish,
         *,
         on_resync: ResyncRequest | None = None,
+        touch: Callable[[tuple[Market, Symbol]], None] | None = None,
         snapshot_depth: int | None = 50,
         book_updates: bool = True,
     ) -> None:
@@ -120,7 +123,7 @@ class VenueFeed:
         self._malformed = 0
         self._unknown = 0
         self._control_errors = 0
-        self.touch: Callable[[tuple[Market, Symbol]], None] | None = None
+        self.touch = touch
 
     # -- books ---------------------------------------------------------------
 

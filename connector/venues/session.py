@@ -98,7 +98,14 @@ class VenueSession:
         self.bus = bus
         self.stale_after = stale_after
         self.symbols = SymbolMap(driver.name)
-        self.feed = VenueFeed(self.adapter, self.symbols, bus.publish)
+        self.market_data = MarketDataService(self)
+        self.feed = VenueFeed(
+            self.adapter,
+            self.symbols,
+            bus.publish,
+            on_resync=self.market_data.request_resync,
+            touch=self.market_data.touch,
+        )
         self.context = VenueContext(
             driver,
             markets=self.markets(),
@@ -106,7 +113,6 @@ class VenueSession:
             capture=capture,
             on_rest_outcome=on_rest_outcome,
         )
-        self.market_data = MarketDataService(self)
         self.supervisor = Supervisor(
             f"venue:{driver.name}",
             [
@@ -214,6 +220,8 @@ class MarketDataService:
         self.connections: list[WsConnection] = []
         self._shard_of: dict[BookKey, tuple[_Shard, WsConnection]] = {}
         self._pending: set[BookKey] = set()
+        self._watchdogs: dict[BookKey, Watchdog] = {}
+        self._accepting = False
         self._last_resync: dict[BookKey, float] = {}
         self._send, self._receive = trio.open_memory_channel[tuple[Market, Instrument]](0)
 
@@ -222,6 +230,7 @@ class MarketDataService:
         # A restart starts clean: requests queued by the last run died with its worker.
         self.connections = []
         self._shard_of = {}
+        self._watchdogs = {}
         self._pending = set()
         context = session.context
         markets = session.markets()
@@ -232,10 +241,8 @@ class MarketDataService:
             plans = session.adapter.plan_connections(ws_base, streams)
             size = max(1, sum(1 for s in streams if s.channel == "book"))
             self._send, self._receive = trio.open_memory_channel[tuple[Market, Instrument]](size)
+            self._accepting = True
             session.feed.invalidate("market data (re)starting")
-            session.feed.on_resync = self._request_resync
-            watchdogs: dict[BookKey, Watchdog] = {}
-            session.feed.touch = lambda key: watchdogs[key].touch(key, trio.current_time())
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 nursery.start_soon(self._resync_worker)
@@ -259,12 +266,13 @@ class MarketDataService:
                         if s.channel == "book":
                             key = (s.market, s.instrument.symbol)
                             self._shard_of[key] = (shard, conn)
-                            watchdogs[key] = watchdog
+                            self._watchdogs[key] = watchdog
                     self.connections.append(conn)
                     await nursery.start(conn.run)
                 task_status.started()
         finally:
             self._nursery = None
+            self._accepting = False
 
     async def _load_instruments(self, markets: Sequence[Market]) -> None:
         session = self._session
@@ -296,9 +304,20 @@ class MarketDataService:
                 streams.extend(session.adapter.streams(market, instrument, channel))
         return streams
 
-    def _request_resync(self, market: Market, instrument: Instrument) -> None:
+    def touch(self, key: BookKey) -> None:
+        """A message for one book arrived: re-arm its staleness watchdog (the feed calls this)."""
+        watchdog = self._watchdogs.get(key)
+        if watchdog is not None:
+            watchdog.touch(key, trio.current_time())
+
+    def request_resync(self, market: Market, instrument: Instrument) -> None:
+        """Queue a fresh snapshot (or resubscription) for one book (the feed calls this).
+
+        Ignored while the service is not running: every run starts by
+        invalidating every book, which asks again.
+        """
         key = (market, instrument.symbol)
-        if key in self._pending:
+        if not self._accepting or key in self._pending:
             return
         try:
             self._send.send_nowait((market, instrument))
@@ -333,7 +352,7 @@ class MarketDataService:
         finally:
             self._pending.discard(key)
         if failed:
-            self._request_resync(market, instrument)
+            self.request_resync(market, instrument)
         elif snapshot is not None:
             self._session.feed.on_snapshot(snapshot)
         else:
@@ -363,7 +382,7 @@ class MarketDataService:
             symbol=str(key[1]),
             waited=self._snapshot_timeout,
         )
-        self._request_resync(key[0], instrument)
+        self.request_resync(key[0], instrument)
 
     async def _fetch_or_resubscribe(
         self, market: Market, instrument: Instrument
