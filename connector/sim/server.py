@@ -38,10 +38,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ErrorBody",
-    "RateLimitedBody",
     "Frontend",
     "FrontendFactory",
     "FrontendOptions",
+    "RateLimitedBody",
     "ServerStatistics",
     "VenueServer",
 ]

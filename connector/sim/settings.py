@@ -18,7 +18,7 @@ have (a typo would otherwise be ignored silently) and names the known ones::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Self
+from typing import Any, Self
 
 import attrs
 
@@ -56,4 +56,6 @@ class FrontendSettings:
             raise ConfigError(
                 f"sim {venue}: unknown setting {', '.join(unknown)}; known: {', '.join(known)}"
             )
-        return cls(**values)
+        # Values come from TOML, JSON or the command line: the attrs class is their schema.
+        given: dict[str, Any] = dict(values)
+        return cls(**given)

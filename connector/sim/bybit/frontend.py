@@ -23,7 +23,6 @@ from connector.sim.bybit.streams import BookTopic, TickerTopic, TopicKind, Trade
 from connector.sim.bybit.wire import (
     BOOK_DEPTHS,
     INTERVALS,
-    JsonDict,
     encode,
     error_body,
     pong_reply,
