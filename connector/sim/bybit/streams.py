@@ -1,16 +1,11 @@
 """Bybit public topics: ``orderbook.{depth}``, ``tickers`` and ``publicTrade``.
 
-Book topics are shared by every connection of a category: each topic keeps
-the view it last published (the top ``depth`` levels) and its update id ``u``,
-which grows by exactly one per published message. A subscriber gets a
-``snapshot`` of that view and then every ``delta``; ``/v5/market/orderbook``
-answers from the same view (after publishing any pending change), so its
-``u``/``seq`` chain with the websocket stream. ``seq`` is the engine's update
-id (a cross sequence). ``orderbook.1`` sends snapshots only and re-sends the
-unchanged one after 3 s of quiet.
-
-The ``restart_snapshot`` fault makes one connection receive a ``u=1``
-snapshot mid-stream, after which that connection's ``u`` continues from 1.
+A book topic is a :class:`~connector.sim.mirror.BookView` numbered with ``u``
+(one more per published message) and shared by the category's connections
+(see the package docstring for the snapshot/delta and REST contract).
+``orderbook.1`` sends snapshots only and re-sends the unchanged one after 3 s
+of quiet; after a ``restart_snapshot`` fault one connection's ``u`` restarts
+at 1 and continues from there.
 """
 
 from __future__ import annotations
@@ -225,13 +220,11 @@ class TickerTopic(Topic):
         data = self.data()
         if self.category == "linear" and not self.last:
             self.last = data
+        return self._frame("snapshot", data)
+
+    def _frame(self, kind: str, data: JsonDict) -> str:
         msg = ticker_message(
-            self.category,
-            self.name,
-            "snapshot",
-            self.venue.now_ms(),
-            self.book.update_id,
-            data,
+            self.category, self.name, kind, self.venue.now_ms(), self.book.update_id, data
         )
         return encode(msg)
 
@@ -254,27 +247,12 @@ class TickerTopic(Topic):
             self.last = data
             if len(changed) == 1:
                 return
-            msg = ticker_message(
-                self.category,
-                self.name,
-                "delta",
-                self.venue.now_ms(),
-                self.book.update_id,
-                changed,
-            )
-        else:
-            if data == self.last:
-                return
-            self.last = data
-            msg = ticker_message(
-                self.category,
-                self.name,
-                "snapshot",
-                self.venue.now_ms(),
-                self.book.update_id,
-                data,
-            )
-        self.publish(encode(msg))
+            self.publish(self._frame("delta", changed))
+            return
+        if data == self.last:
+            return
+        self.last = data
+        self.publish(self._frame("snapshot", data))
 
 
 class TradeTopic(Topic):

@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-import msgspec
-
 from connector.model import Side
 from connector.sim.hub import SimBook
 from connector.sim.instruments import SimInstrument
+from connector.sim.wire import encode, format_trim
 
 __all__ = [
     "BOOK_DEPTHS",
@@ -41,7 +40,6 @@ __all__ = [
     "trade_message",
 ]
 
-_enc = msgspec.json.Encoder()
 
 #: Book depths each category serves on the websocket.
 BOOK_DEPTHS: dict[str, tuple[int, ...]] = {"spot": (1, 50, 200, 1000), "linear": (1, 50, 200, 1000)}
@@ -53,19 +51,6 @@ INTERVALS: dict[str, dict[int, float]] = {
 }
 
 JsonDict = dict[str, object]
-
-
-def encode(value: object) -> str:
-    """Compact JSON text of ``value`` (dict key order kept)."""
-    return _enc.encode(value).decode()
-
-
-def format_trim(value: Decimal) -> str:
-    """Plain decimal string without trailing zeros (``"65140"``, ``"0.014"``), as spot sends."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
 
 
 def format_fixed(value: Decimal, step: Decimal) -> str:

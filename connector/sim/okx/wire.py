@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from decimal import Decimal
-
-import msgspec
 
 from connector.sim.hub import SimBook
 from connector.sim.instruments import SimInstrument
 from connector.sim.mirror import WireLevel
+from connector.sim.wire import encode
+from connector.sim.wire import format_trim as format_number
 
 __all__ = [
     "CHANNEL_DEPTH",
@@ -38,7 +37,6 @@ __all__ = [
     "wrong_checksum",
 ]
 
-_enc = msgspec.json.Encoder()
 
 JsonDict = dict[str, object]
 
@@ -48,19 +46,6 @@ CHANNEL_DEPTH: dict[str, int] = {"books": 400, "books5": 5, "bbo-tbt": 1}
 INST_TYPES = {"spot": "SPOT", "swap": "SWAP"}
 MARKETS = {v: k for k, v in INST_TYPES.items()}
 UNKNOWN_INSTRUMENT = "Instrument ID, Instrument ID code, or Spread ID doesn't exist."
-
-
-def encode(value: object) -> str:
-    """Compact JSON text of ``value`` (dict key order kept)."""
-    return _enc.encode(value).decode()
-
-
-def format_number(value: Decimal) -> str:
-    """Plain decimal string without trailing zeros (``"30243.5"``, ``"0.08"``), as OKX sends."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
 
 
 def book_checksum(bids: Sequence[Sequence[str]], asks: Sequence[Sequence[str]]) -> int:
