@@ -143,6 +143,19 @@ class TopicBoard(Generic[K, T]):
             self._leave(conn.conn_id, key, topic)
         mine.clear()
 
+    async def serve(self, conn: WsConnection, on_message: Callable[[str | bytes], None]) -> None:
+        """A websocket session: ``on_message`` for each client message until it closes.
+
+        The connection is registered for the session and its subscriptions
+        are dropped when it ends.
+        """
+        self.connect(conn)
+        try:
+            while (message := await conn.receive()) is not None:
+                on_message(message)
+        finally:
+            self.disconnect(conn)
+
     def subscriptions(self, conn: WsConnection) -> Mapping[K, T]:
         """``conn``'s subscriptions in the order it made them."""
         return self._conns.get(conn.conn_id, {})
@@ -174,6 +187,14 @@ class TopicBoard(Generic[K, T]):
             del self._topics[key]
             self._gone_published += topic.published
             self._gone_sent += topic.sent
+
+    def sent_by_type(self) -> dict[type[T], int]:
+        """Frames sent per topic class (topics still on the board)."""
+        out: dict[type[T], int] = {}
+        for topic in self._topics.values():
+            kind = type(topic)
+            out[kind] = out.get(kind, 0) + topic.sent
+        return out
 
     def statistics(self) -> TopicStatistics:
         """A frozen snapshot of the board's counters."""

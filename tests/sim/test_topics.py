@@ -89,3 +89,20 @@ async def test_a_pruning_board_forgets_an_abandoned_topic_but_keeps_its_counts()
     board.unsubscribe(conn, "t")
     assert None is board.get("t")
     assert (1, 1) == (board.statistics().published, board.statistics().sent)
+
+
+class _Other(Topic):
+    pass
+
+
+async def test_sent_frames_are_counted_per_topic_class() -> None:
+    conn = _conn(1, FaultInjector(None))
+    board: TopicBoard[str, Topic] = TopicBoard()
+    plain = board.topic("p", lambda: Topic("p"))
+    other = board.topic("o", lambda: _Other("o"))
+    board.subscribe(conn, "p", plain)
+    board.subscribe(conn, "o", other)
+    plain.publish("1")
+    plain.publish("2")
+    other.publish("3")
+    assert {Topic: 2, _Other: 1} == board.sent_by_type()

@@ -127,26 +127,18 @@ class _Market:
         streams = self.streams
         combined = conn.path == "/stream"
         conn.state["combined"] = combined
-        streams.board.connect(conn)
-        try:
-            initial: list[str] = []
-            if combined:
-                raw = conn.query.get("streams", "")
-                initial = [s for s in raw.split("/") if s]
-            elif conn.path.startswith("/ws/"):
-                initial = [s for s in conn.path[4:].split("/") if s]
-            if len(initial) > self.stream_limit:
-                conn.close(1008, "too many streams")
-                return
-            for name in initial:
-                streams.subscribe(conn, name)
-            while True:
-                message = await conn.receive()
-                if message is None:
-                    return
-                self._on_message(conn, message)
-        finally:
-            streams.board.disconnect(conn)
+        initial: list[str] = []
+        if combined:
+            raw = conn.query.get("streams", "")
+            initial = [s for s in raw.split("/") if s]
+        elif conn.path.startswith("/ws/"):
+            initial = [s for s in conn.path[4:].split("/") if s]
+        if len(initial) > self.stream_limit:
+            conn.close(1008, "too many streams")
+            return
+        for name in initial:
+            streams.subscribe(conn, name)
+        await streams.board.serve(conn, lambda message: self._on_message(conn, message))
 
     def _on_message(self, conn: WsConnection, message: str | bytes) -> None:
         def reply(value: object) -> None:

@@ -151,19 +151,16 @@ class BybitFrontend:
     def statistics(self) -> BybitStatistics:
         """A frozen snapshot of the front-end's counters."""
         topics = self.board.statistics()
-        sent = {BookTopic: 0, TickerTopic: 0, TradeTopic: 0}
-        restarts = 0
-        for topic in self.board.topics():
-            sent[type(topic)] += topic.sent
-            if isinstance(topic, BookTopic):
-                restarts += topic.restarts
+        sent = self.board.sent_by_type()
         return BybitStatistics(
             connections=topics.connections,
             subscriptions=topics.subscriptions,
-            book_messages=sent[BookTopic],
-            trade_messages=sent[TradeTopic],
-            ticker_messages=sent[TickerTopic],
-            restart_snapshots=restarts,
+            book_messages=sent.get(BookTopic, 0),
+            trade_messages=sent.get(TradeTopic, 0),
+            ticker_messages=sent.get(TickerTopic, 0),
+            restart_snapshots=sum(
+                t.restarts for t in self.board.topics() if isinstance(t, BookTopic)
+            ),
             topics=topics,
         )
 
@@ -244,15 +241,7 @@ class BybitFrontend:
     async def _ws(self, conn: WsConnection) -> None:
         category = "spot" if conn.path.endswith("/spot") else "linear"
         conn_id = str(uuid.UUID(int=(self.venue.seed << 64) + next(self._conn_counter)))
-        self.board.connect(conn)
-        try:
-            while True:
-                raw = await conn.receive()
-                if raw is None:
-                    return
-                self._on_message(conn, category, conn_id, raw)
-        finally:
-            self.board.disconnect(conn)
+        await self.board.serve(conn, lambda raw: self._on_message(conn, category, conn_id, raw))
 
     def _on_message(
         self, conn: WsConnection, category: str, conn_id: str, raw: str | bytes

@@ -147,19 +147,16 @@ class OkxFrontend:
     def statistics(self) -> OkxStatistics:
         """A frozen snapshot of the front-end's counters."""
         topics = self.board.statistics()
-        sent = {BookChannel: 0, TickerChannel: 0, TradeChannel: 0}
-        corrupted = 0
-        for channel in self.board.topics():
-            sent[type(channel)] += channel.sent
-            if isinstance(channel, BookChannel):
-                corrupted += channel.corrupted
+        sent = self.board.sent_by_type()
         return OkxStatistics(
             connections=topics.connections,
             subscriptions=topics.subscriptions,
-            book_messages=sent[BookChannel],
-            trade_messages=sent[TradeChannel],
-            ticker_messages=sent[TickerChannel],
-            corrupted_checksums=corrupted,
+            book_messages=sent.get(BookChannel, 0),
+            trade_messages=sent.get(TradeChannel, 0),
+            ticker_messages=sent.get(TickerChannel, 0),
+            corrupted_checksums=sum(
+                c.corrupted for c in self.board.topics() if isinstance(c, BookChannel)
+            ),
             topics=topics,
         )
 
@@ -231,19 +228,15 @@ class OkxFrontend:
         conn_id = format(
             zlib.crc32(f"{self.venue.seed}/{next(self._conn_counter)}".encode()), "08x"
         )
-        self.board.connect(conn)
-        try:
-            while True:
-                raw = await conn.receive()
-                if raw is None:
-                    return
-                text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-                if text == "ping":
-                    conn.send("pong")
-                    continue
+
+        def on_message(raw: str | bytes) -> None:
+            text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+            if text == "ping":
+                conn.send("pong")
+            else:
                 self._on_message(conn, conn_id, text)
-        finally:
-            self.board.disconnect(conn)
+
+        await self.board.serve(conn, on_message)
 
     def _on_message(self, conn: WsConnection, conn_id: str, text: str) -> None:
         def reply(value: JsonDict) -> None:
