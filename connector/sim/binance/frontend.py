@@ -222,6 +222,8 @@ class BinanceFrontend:
         self.markets: dict[str, _Market] = {
             m: _Market(self, m, self.settings, options) for m in MARKETS if m in venue.markets()
         }
+        #: The endpoint of each market (its ASGI app is ``server.app``).
+        self.servers: dict[str, VenueServer] = {m: mk.server for m, mk in self.markets.items()}
         self._timers: set[tuple[str, int]] = set()
         self._nursery: trio.Nursery | None = None
         self.urls: dict[str, str] = {}

@@ -118,6 +118,7 @@ class BybitFrontend:
         self._mirrors: dict[tuple[str, str], WireBook] = {}
         self._conn_counter = itertools.count(1)
         self.urls: dict[str, str] = {}
+        #: The endpoint of each market (its ASGI app is ``server.app``).
         self.servers: dict[str, VenueServer] = {}
         ws = WsSettings(send_buffer=self.settings.send_buffer)
         for market in ("spot", "linear"):

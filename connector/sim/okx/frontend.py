@@ -139,6 +139,8 @@ class OkxFrontend:
             host=self.options.host,
             port=self.options.port("spot") or self.options.port("swap"),
         )
+        #: The endpoint of each market: one port serves both (its ASGI app is ``server.app``).
+        self.servers: dict[str, VenueServer] = {m: self.server for m in venue.markets()}
 
     def rate_limited(self, req: Request, verdict: RestVerdict) -> Response:
         """The venue's reply to a REST_429 fault: HTTP 429, code ``50011``."""
