@@ -32,7 +32,7 @@ import attrs
 import msgspec
 import trio
 
-from connector.sim.server import Response
+from connector.sim.http import Response
 
 __all__ = [
     "BinanceWeightLimiter",
@@ -62,7 +62,7 @@ class LimitVerdict:
     body: bytes = b""
 
     def response(self) -> Response:
-        """The refusal as a :class:`~connector.sim.server.Response`."""
+        """The refusal as a :class:`~connector.sim.http.Response`."""
         return Response(status=self.status, body=self.body, headers=self.headers)
 
 

@@ -1,476 +1,52 @@
 """One simulated venue endpoint: REST and websocket on one loopback port.
 
 :class:`VenueServer` serves an ASGI app of our own (no web framework) with
-hypercorn's trio ``serve()``. A front-end (``binance.py``, ``bybit.py``,
-``okx.py``) builds a :class:`Router`:
-
-* ``router.get(path, handler)`` / ``router.post(...)`` / ``router.route(method,
-  path, handler)``: ``async def handler(req: Request) -> Response``. Build
-  responses with :func:`json_response` (msgspec-encoded, key order kept as in
-  the dict you pass) or :class:`Response` directly.
-* ``router.websocket(path, handler, prefix=False)``: ``async def handler(conn:
-  WsConnection) -> None`` runs for the life of the connection. It usually loops
-  over ``await conn.receive()`` (returns None once the connection is closed)
-  while the venue's hub listeners call ``conn.send(text, stream=...)``.
+hypercorn's trio ``serve()``. The app is public (:attr:`VenueServer.app`), so
+an in-memory transport can drive it without sockets. A front-end
+(``binance/``, ``bybit/``, ``okx/``) builds a :class:`~connector.sim.http.Router`
+of REST handlers (:mod:`connector.sim.http`) and websocket handlers
+(:mod:`connector.sim.ws`).
 
 The server applies the :class:`~connector.sim.faults.FaultInjector` generically:
 REST 5xx/429/slow faults before the handler runs (429 bodies come from the
 front-end's ``rate_limited`` callback, because each venue words them
 differently), handshake refusals (HTTP 503), and per-frame websocket faults
-inside :meth:`WsConnection.send`.
+inside :meth:`~connector.sim.ws.WsConnection.send`.
 
-Websocket connections (:class:`WsConnection`) have a bounded send buffer of
-``send_buffer`` frames. Overflow policy: a client that cannot keep up is
-disconnected, as the venues do with slow consumers: the buffer is discarded and
-the connection is closed with code 1008 and reason ``"slow consumer"``.
-Optional limits per connection (see :class:`WsSettings`): server ping interval
-(protocol-level pings sent by hypercorn), pong timeout, idle timeout (close
-with 1000 when the client sends no message for that long), maximum lifetime
-(close with 1000 after that many seconds, e.g. Binance's 24 h), and an
-incoming message rate (close with 1008 ``"Too many requests"`` when a client
-sends more than that many messages in one second).
-
-Pongs: hypercorn answers client pings itself and does not pass pongs to the
-ASGI app (its websocket scope has no extension for them), so the app cannot
-match a pong to a ping. What hypercorn does offer is ``Config.read_timeout``:
-the TCP connection is dropped (no close frame; the app sees a disconnect with
-1006) when no bytes at all arrive from the client for that long. With server
-pings every ``ping_interval`` seconds, a client that answers them always sends
-something, so ``pong_timeout`` is enforced that way. The limitation: any bytes
-count, so a client that sends messages but never pongs is not caught, and the
-timeout is per endpoint (it also ends idle keep-alive REST connections).
-
-Sending: the writer task of a connection hands every text frame queued since
-it last ran to hypercorn's websocket stream in one socket write (frames
-serialized by the stream's own wsproto connection, so negotiated extensions
-still apply), instead of one ASGI ``websocket.send`` and one write per frame.
-It falls back to ``websocket.send`` per frame under another ASGI server.
+This module also holds what :func:`connector.sim.run` tells a front-end
+(:class:`FrontendOptions`) and what it expects of one (:class:`Frontend`).
 """
 
 from __future__ import annotations
 
-import math
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
 import attrs
-import msgspec
 import structlog
 import trio
 from hypercorn.config import Config
-from hypercorn.protocol.events import Data
-from hypercorn.protocol.ws_stream import ASGIWebsocketState, WSStream
 from hypercorn.trio import serve
-from wsproto.events import TextMessage
-from wsproto.utilities import LocalProtocolError
 
-from connector.errors import ConfigError
 from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
+from connector.sim.http import Request, Response, Router
+from connector.sim.ws import AsgiReceive, AsgiSend, WsConnection, WsSettings
 
 if TYPE_CHECKING:
     from connector.sim.hub import SimVenue
 
 __all__ = [
+    "ErrorBody",
     "Frontend",
     "FrontendFactory",
     "FrontendOptions",
-    "Handler",
-    "Request",
-    "Response",
-    "Router",
+    "RateLimitedBody",
     "ServerStatistics",
     "VenueServer",
-    "WsConnection",
-    "WsHandler",
-    "WsSettings",
-    "json_response",
-    "settings_from",
 ]
 
 log = structlog.get_logger(__name__)
-
-_json_encoder = msgspec.json.Encoder()
-
-
-@attrs.frozen(kw_only=True)
-class Request:
-    """One REST request as a handler sees it.
-
-    Attributes:
-        method: Upper-case HTTP method.
-        path: URL path without the query string.
-        query: Query parameters (the first value of each name).
-        headers: Header names lower-cased.
-        body: Raw request body.
-        client: Client IP address (the key for IP rate limits).
-        query_string: The raw query string (for signature checks).
-    """
-
-    method: str
-    path: str
-    query: Mapping[str, str]
-    headers: Mapping[str, str]
-    body: bytes
-    client: str
-    query_string: str = ""
-
-
-@attrs.frozen(kw_only=True)
-class Response:
-    """A REST response: status, body bytes and extra headers."""
-
-    status: int = 200
-    body: bytes = b""
-    headers: tuple[tuple[str, str], ...] = ()
-    content_type: str = "application/json;charset=UTF-8"
-
-    def with_headers(self, headers: tuple[tuple[str, str], ...]) -> Response:
-        """A copy with more headers appended."""
-        return attrs.evolve(self, headers=self.headers + headers)
-
-
-def json_response(
-    value: object, status: int = 200, headers: tuple[tuple[str, str], ...] = ()
-) -> Response:
-    """Encode ``value`` as compact JSON (dict key order is kept)."""
-    return Response(status=status, body=_json_encoder.encode(value), headers=headers)
-
-
-Handler = Callable[[Request], Awaitable[Response]]
-WsHandler = Callable[["WsConnection"], Awaitable[None]]
-
-
-class Router:
-    """Maps (method, path) to REST handlers and paths to websocket handlers."""
-
-    def __init__(self) -> None:
-        self._routes: dict[tuple[str, str], Handler] = {}
-        self._ws_exact: dict[str, WsHandler] = {}
-        self._ws_prefix: list[tuple[str, WsHandler]] = []
-        self.not_found: Handler = _not_found
-
-    def route(self, method: str, path: str, handler: Handler) -> None:
-        """Register ``handler`` for ``method`` and exact ``path``."""
-        self._routes[(method.upper(), path)] = handler
-
-    def get(self, path: str, handler: Handler) -> None:
-        """Register a GET handler."""
-        self.route("GET", path, handler)
-
-    def post(self, path: str, handler: Handler) -> None:
-        """Register a POST handler."""
-        self.route("POST", path, handler)
-
-    def websocket(self, path: str, handler: WsHandler, *, prefix: bool = False) -> None:
-        """Register a websocket handler for ``path`` (or every path under it)."""
-        if prefix:
-            self._ws_prefix.append((path, handler))
-            self._ws_prefix.sort(key=lambda p: -len(p[0]))
-        else:
-            self._ws_exact[path] = handler
-
-    def find(self, method: str, path: str) -> Handler | None:
-        """The REST handler for a request, or None."""
-        return self._routes.get((method, path))
-
-    def find_ws(self, path: str) -> WsHandler | None:
-        """The websocket handler for a path, or None."""
-        handler = self._ws_exact.get(path)
-        if handler is not None:
-            return handler
-        for prefix, h in self._ws_prefix:
-            if path.startswith(prefix):
-                return h
-        return None
-
-
-async def _not_found(req: Request) -> Response:
-    return Response(status=404, body=b"", content_type="text/html")
-
-
-@attrs.frozen(kw_only=True)
-class WsSettings:
-    """Per-connection websocket limits of one venue endpoint.
-
-    Attributes:
-        send_buffer: Frames queued per connection before it counts as a slow
-            consumer and is closed with 1008.
-        ping_interval: Seconds between server pings (None: no server pings).
-        pong_timeout: Drop the connection when nothing (a pong or any other
-            frame) arrives from the client for this long; enforced through
-            hypercorn's ``read_timeout`` for the whole endpoint (see the
-            module docstring). None: ``3 * ping_interval`` when pings are on
-            (Binance spot: pings every 20 s, pong within a minute), else off.
-        idle_timeout: Close when the client sends no message for this long.
-        max_lifetime: Close any connection after this many seconds.
-        max_incoming_per_second: Close with 1008 when exceeded.
-    """
-
-    send_buffer: int = 10_000
-    ping_interval: float | None = None
-    pong_timeout: float | None = None
-    idle_timeout: float | None = None
-    max_lifetime: float | None = None
-    max_incoming_per_second: float | None = None
-
-    def read_timeout(self) -> float | None:
-        """Seconds of client silence after which the endpoint drops a connection."""
-        if self.pong_timeout is not None:
-            return self.pong_timeout
-        if self.ping_interval is not None:
-            return 3 * self.ping_interval
-        return None
-
-
-@attrs.frozen(kw_only=True)
-class WsStatistics:
-    """Counters of one websocket connection."""
-
-    conn_id: int
-    path: str
-    frames_sent: int
-    frames_received: int
-    queued: int
-    closed: bool
-    close_code: int | None
-
-
-class ConnectionClosed(Exception):
-    """Raised inside the connection's tasks to stop them (internal)."""
-
-
-_CLOSE = object()
-
-#: Most frames / characters the writer hands to the socket in one write.
-_BATCH_FRAMES = 512
-_BATCH_CHARS = 1 << 20
-
-
-class _DirectSend:
-    """Writes many text frames to hypercorn's websocket stream in one socket write.
-
-    ``send`` (the ASGI callable) is hypercorn's ``WSStream.app_send``; this uses
-    that stream's wsproto connection and its transport ``send`` directly,
-    which saves an ASGI message, a wsproto call chain and a socket write per
-    frame. Frames the stream can no longer send are dropped, as hypercorn's
-    own ``app_send`` does.
-    """
-
-    def __init__(self, stream: WSStream) -> None:
-        self._stream = stream
-
-    @classmethod
-    def attach(cls, send: Callable[[dict[str, Any]], Awaitable[None]]) -> _DirectSend | None:
-        """The direct sender behind ``send``, or None under another server."""
-        stream = getattr(send, "__self__", None)
-        if isinstance(stream, WSStream) and hasattr(stream, "connection"):
-            return cls(stream)
-        return None
-
-    async def send_texts(self, frames: list[str]) -> None:
-        """Send ``frames`` as text messages, in order, with one transport write."""
-        stream = self._stream
-        if stream.closed or stream.state is not ASGIWebsocketState.CONNECTED:
-            return
-        ws = stream.connection
-        try:
-            data = b"".join([ws.send(TextMessage(data=frame)) for frame in frames])
-        except LocalProtocolError:
-            return  # the connection is closing: hypercorn drops such frames too
-        await stream.send(Data(stream_id=stream.stream_id, data=data))
-
-
-class WsConnection:
-    """A server-side websocket connection with a bounded send buffer.
-
-    Front-ends call :meth:`send` (non-blocking, from any task, even from a hub
-    callback), :meth:`receive` and :meth:`close`. Attributes ``path``, ``query``,
-    ``headers``, ``market`` and ``conn_id`` describe the connection; ``state`` is
-    a free dict where the front-end keeps its per-connection data.
-    """
-
-    def __init__(
-        self,
-        *,
-        conn_id: int,
-        venue: str,
-        market: str | None,
-        path: str,
-        query: Mapping[str, str],
-        headers: Mapping[str, str],
-        client: str,
-        settings: WsSettings,
-        injector: FaultInjector,
-    ) -> None:
-        self.conn_id = conn_id
-        self.venue = venue
-        self.market = market
-        self.path = path
-        self.query = query
-        self.headers = headers
-        self.client = client
-        self.settings = settings
-        self.state: dict[str, object] = {}
-        self.faults = injector.connection(venue, conn_id, market)
-        self._faulty = self.faults.active
-        self._queue: deque[object] = deque()
-        self._wakeup = trio.Event()
-        self._incoming: trio.MemoryReceiveChannel[str | bytes]
-        self._incoming_send: trio.MemorySendChannel[str | bytes]
-        self._incoming_send, self._incoming = trio.open_memory_channel(256)
-        self.closed = False
-        self.close_code: int | None = None
-        self.close_reason = ""
-        self._stall_until = -math.inf
-        self.frames_sent = 0
-        self.frames_received = 0
-        self.opened_at = trio.current_time()
-        self.on_close: list[Callable[[], None]] = []
-
-    def send(self, frame: str, stream: str = "") -> None:
-        """Queue one text frame of ``stream`` for sending; never blocks.
-
-        Data frames (non-empty ``stream``) pass through the fault plan; control
-        replies (``stream=""``) are never faulted. On buffer overflow the
-        connection is closed (code 1008, "slow consumer").
-        """
-        if self.closed:
-            return
-        if stream and self._faulty:
-            if trio.current_time() < self._stall_until:
-                return
-            verdict = self.faults.on_frame(stream, frame)
-            if verdict.delay:
-                self._queue.append(verdict.delay)
-            for f in verdict.frames:
-                self._queue.append(f)
-            if verdict.stall:
-                self._stall_until = trio.current_time() + verdict.stall
-            if verdict.disconnect:
-                self.close(1001, "going away")
-                return
-        else:
-            if stream:
-                self.faults.frames += 1
-            self._queue.append(frame)
-        if len(self._queue) > self.settings.send_buffer:
-            self._queue.clear()
-            self.close(1008, "slow consumer")
-            return
-        self._wakeup.set()
-
-    def close(self, code: int = 1000, reason: str = "") -> None:
-        """Close the connection after the frames already queued; never blocks."""
-        if self.closed:
-            return
-        self.closed = True
-        self.close_code = code
-        self.close_reason = reason
-        self._queue.append(_CLOSE)
-        self._wakeup.set()
-        for cb in self.on_close:
-            cb()
-
-    async def receive(self) -> str | bytes | None:
-        """The next message from the client, or None once closed."""
-        try:
-            return await self._incoming.receive()
-        except (trio.EndOfChannel, trio.ClosedResourceError):
-            return None
-
-    def statistics(self) -> WsStatistics:
-        """A frozen snapshot of this connection's counters."""
-        return WsStatistics(
-            conn_id=self.conn_id,
-            path=self.path,
-            frames_sent=self.frames_sent,
-            frames_received=self.frames_received,
-            queued=len(self._queue),
-            closed=self.closed,
-            close_code=self.close_code,
-        )
-
-    async def _writer(self, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
-        queue = self._queue
-        direct = _DirectSend.attach(send)
-        while True:
-            if not queue:
-                self._wakeup = trio.Event()
-                await self._wakeup.wait()
-                continue
-            if direct is not None and isinstance(queue[0], str):
-                # Everything queued since the last write goes out in one write.
-                batch: list[str] = []
-                chars = 0
-                while queue and len(batch) < _BATCH_FRAMES and chars < _BATCH_CHARS:
-                    head: object = queue[0]
-                    if not isinstance(head, str):
-                        break
-                    queue.popleft()
-                    batch.append(head)
-                    chars += len(head)
-                await direct.send_texts(batch)
-                self.frames_sent += len(batch)
-                continue
-            item = queue.popleft()
-            if item is _CLOSE:
-                await send(
-                    {
-                        "type": "websocket.close",
-                        "code": self.close_code,
-                        "reason": self.close_reason,
-                    }
-                )
-                raise ConnectionClosed
-            if isinstance(item, float):
-                await trio.sleep(item)
-                continue
-            await send({"type": "websocket.send", "text": item})
-            self.frames_sent += 1
-
-    async def _reader(self, receive: Callable[[], Awaitable[dict[str, Any]]]) -> None:
-        settings = self.settings
-        window_start = trio.current_time()
-        in_window = 0
-        while True:
-            if settings.idle_timeout is not None:
-                with trio.move_on_after(settings.idle_timeout) as scope:
-                    message = await receive()
-                if scope.cancelled_caught:
-                    self.close(1000, "idle timeout")
-                    return
-            else:
-                message = await receive()
-            if message["type"] == "websocket.disconnect":
-                self.closed = True
-                if self.close_code is None:
-                    self.close_code = int(message.get("code", 1005))
-                for cb in self.on_close:
-                    cb()
-                raise ConnectionClosed
-            if message["type"] != "websocket.receive":
-                continue
-            if settings.max_incoming_per_second is not None:
-                now = trio.current_time()
-                if now - window_start >= 1.0:
-                    window_start = now
-                    in_window = 0
-                in_window += 1
-                if in_window > settings.max_incoming_per_second:
-                    log.info("sim.ws.rate_exceeded", venue=self.venue, conn_id=self.conn_id)
-                    self.close(1008, "Too many requests")
-                    return
-            data = message.get("text")
-            if data is None:
-                data = message.get("bytes") or b""
-            self.frames_received += 1
-            try:
-                self._incoming_send.send_nowait(data)
-            except trio.WouldBlock:
-                self.close(1008, "Too many requests")
-                return
 
 
 @attrs.frozen(kw_only=True)
@@ -576,7 +152,7 @@ class VenueServer:
         self.injector.start()
 
         async def _serve(*, task_status: trio.TaskStatus[list[str]]) -> None:
-            await serve(self._app, config, task_status=task_status, mode="asgi")  # type: ignore[arg-type]
+            await serve(self.app, config, task_status=task_status, mode="asgi")  # type: ignore[arg-type]
 
         async with trio.open_nursery() as nursery:
             binds: list[str] = await nursery.start(_serve)
@@ -584,12 +160,13 @@ class VenueServer:
             log.info("sim.server.started", venue=self.name, market=self.market, url=self.base_url)
             task_status.started(self.base_url)
 
-    async def _app(
-        self,
-        scope: dict[str, Any],
-        receive: Callable[[], Awaitable[dict[str, Any]]],
-        send: Callable[[dict[str, Any]], Awaitable[None]],
-    ) -> None:
+    async def app(self, scope: dict[str, Any], receive: AsgiReceive, send: AsgiSend) -> None:
+        """The endpoint's ASGI 3 application (``http``, ``websocket`` and ``lifespan`` scopes).
+
+        :meth:`run` serves it with hypercorn; an in-memory transport may call
+        it directly (the websocket writer then sends one ASGI message per
+        frame).
+        """
         kind = scope["type"]
         if kind == "http":
             await self._http(scope, receive, send)
@@ -620,12 +197,7 @@ class VenueServer:
             query_string=qs,
         )
 
-    async def _http(
-        self,
-        scope: dict[str, Any],
-        receive: Callable[[], Awaitable[dict[str, Any]]],
-        send: Callable[[dict[str, Any]], Awaitable[None]],
-    ) -> None:
+    async def _http(self, scope: dict[str, Any], receive: AsgiReceive, send: AsgiSend) -> None:
         chunks: list[bytes] = []
         while True:
             message = await receive()
@@ -654,12 +226,7 @@ class VenueServer:
         handler = self.router.find(req.method, req.path) or self.router.not_found
         return await handler(req)
 
-    async def _websocket(
-        self,
-        scope: dict[str, Any],
-        receive: Callable[[], Awaitable[dict[str, Any]]],
-        send: Callable[[dict[str, Any]], Awaitable[None]],
-    ) -> None:
+    async def _websocket(self, scope: dict[str, Any], receive: AsgiReceive, send: AsgiSend) -> None:
         message = await receive()
         if message["type"] != "websocket.connect":
             return
@@ -697,46 +264,11 @@ class VenueServer:
         self._opened += 1
         log.debug("sim.ws.opened", venue=self.name, conn_id=conn.conn_id, path=path)
         try:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._guard, conn, handler, nursery.cancel_scope)
-                nursery.start_soon(
-                    self._guard, conn, lambda c: c._writer(send), nursery.cancel_scope
-                )
-                nursery.start_soon(
-                    self._guard, conn, lambda c: c._reader(receive), nursery.cancel_scope
-                )
-                if self.ws_settings.max_lifetime is not None:
-                    nursery.start_soon(self._lifetime, conn, self.ws_settings.max_lifetime)
+            await conn.serve(handler, send, receive)
         finally:
-            conn.closed = True
-            conn._incoming_send.close()
+            conn.finish()
             self.connections.pop(conn.conn_id, None)
             log.debug("sim.ws.closed", venue=self.name, conn_id=conn.conn_id, code=conn.close_code)
-
-    async def _guard(
-        self,
-        conn: WsConnection,
-        fn: Callable[[WsConnection], Awaitable[None]],
-        scope: trio.CancelScope,
-    ) -> None:
-        try:
-            await fn(conn)
-        except ConnectionClosed:
-            scope.cancel()
-        except trio.Cancelled:
-            raise
-        except Exception:
-            log.exception("sim.ws.handler_failed", venue=self.name, conn_id=conn.conn_id)
-            conn.close(1011, "internal error")
-        else:
-            if fn is not None and not conn.closed and fn.__name__ != "<lambda>":
-                # The front-end handler returned: close the connection politely.
-                conn.close(1000, "")
-
-    @staticmethod
-    async def _lifetime(conn: WsConnection, seconds: float) -> None:
-        await trio.sleep(seconds)
-        conn.close(1000, "connection lifetime exceeded")
 
 
 @attrs.frozen(kw_only=True)
@@ -785,22 +317,3 @@ class Frontend(Protocol):
 FrontendFactory = Callable[["SimVenue", FaultInjector, FrontendOptions], Frontend]
 """``factory(venue, injector, options) -> Frontend``: what each front-end module
 exposes as ``create_frontend``."""
-
-
-_S = TypeVar("_S")
-
-
-def settings_from(cls: type[_S], values: Mapping[str, object], venue: str) -> _S:
-    """A front-end's attrs settings class from ``sim.run(settings={venue: {...}})``.
-
-    Raises:
-        ConfigError: a setting the front-end does not have (a typo would
-            otherwise be ignored silently).
-    """
-    names = {f.name for f in attrs.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(values) - names)
-    if unknown:
-        raise ConfigError(
-            f"sim {venue}: unknown setting {', '.join(unknown)}; known: {', '.join(sorted(names))}"
-        )
-    return cls(**values)

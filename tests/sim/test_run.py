@@ -174,3 +174,16 @@ async def test_an_unknown_front_end_setting_is_refused_with_the_known_ones() -> 
         async with sim.run(venues=("binance",), settings={"binance": {"spot_ping_intervl": 1}}):
             pass
     assert "spot_ping_interval" in str(info.value)
+
+
+async def test_every_front_end_names_the_endpoint_behind_each_market_url() -> None:
+    with trio.fail_after(10):
+        async with sim.run() as s:
+            for venue, frontend in s.frontends.items():
+                servers = frontend.servers  # type: ignore[attr-defined]
+                markets = {key.split(".")[0] for key in s.urls[venue]}
+                assert markets == set(servers), venue
+                for market, server in servers.items():
+                    assert s.urls[venue][f"{market}.rest"] == server.rest_url
+                    assert s.urls[venue][f"{market}.ws"] == server.ws_url
+                    assert callable(server.app)

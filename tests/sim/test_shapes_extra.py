@@ -37,9 +37,9 @@ from trio_websocket import WebSocketConnection, open_websocket_url
 from connector import sim
 from connector.model import Side
 from tests.conftest import fixture_path
+from tests.sim.binance.test_frontend import NT, first_frame, get, hft_frame, nt_json, shape
+from tests.sim.bybit.test_frontend import _capture, real_http, skeleton
 from tests.sim.sync_bybit_okx import bybit_subscribe
-from tests.sim.test_binance import NT, first_frame, get, hft_frame, nt_json, shape
-from tests.sim.test_bybit import _capture, real_http, skeleton
 
 GCT_BINANCE_HTTP = "gocryptotrader/exchanges/binance/testdata/http.json"
 NT_CRATE = "nautilus_trader/crates/adapters/binance/test_data/"

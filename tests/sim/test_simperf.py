@@ -1,4 +1,4 @@
-"""Simulator hot paths: batched websocket writes, pong timeout, cached book views.
+"""Simulator hot paths: batched websocket writes, pong timeout, immediate book updates.
 
 The websocket tests use a bare wsproto client over a real loopback socket, so
 the client decides whether it answers server pings.
@@ -6,11 +6,7 @@ the client decides whether it answers server pings.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import trio
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from trio_websocket import open_websocket_url
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
@@ -22,10 +18,11 @@ from wsproto.events import (
     TextMessage,
 )
 
-from connector.sim import bybit, okx
 from connector.sim.faults import FaultInjector
-from connector.sim.server import Router, VenueServer, WsConnection, WsSettings
+from connector.sim.http import Router
+from connector.sim.server import VenueServer
 from connector.sim.standalone import run
+from connector.sim.ws import WsConnection, WsSettings
 from tests.sim.sync_bybit_okx import OkxBook, okx_follow
 
 
@@ -173,60 +170,3 @@ async def test_okx_immediate_books_updates_rebuild_the_engine_book_with_checksum
             )
             assert book.updates >= 200
             assert book.updates + 1 == book.checksums_verified
-
-
-# Views of one side: distinct prices, each with a size; ``reverse`` orders bids.
-_sides = st.dictionaries(
-    st.integers(min_value=1, max_value=40), st.integers(min_value=1, max_value=5), max_size=15
-)
-
-
-def _bybit_view(levels: dict[int, int], reverse: bool) -> list[tuple[Decimal, str, str]]:
-    return [(Decimal(p), str(p), str(q)) for p, q in sorted(levels.items(), reverse=reverse)]
-
-
-def _apply(view: dict[str, str], entries: list[tuple[str, str]]) -> dict[str, str]:
-    out = dict(view)
-    for price, size in entries:
-        if size == "0":
-            out.pop(price, None)
-        else:
-            out[price] = size
-    return out
-
-
-@settings(max_examples=150, deadline=None)
-@given(old=_sides, new=_sides, reverse=st.booleans())
-def test_bybit_delta_turns_the_old_view_into_the_new_in_book_order(
-    old: dict[int, int], new: dict[int, int], reverse: bool
-) -> None:
-    before = _bybit_view(old, reverse)
-    after = _bybit_view(new, reverse)
-    entries = bybit._diff(before, after, reverse=reverse)
-    prices = [Decimal(p) for p, _ in entries]
-    assert {str(p): str(q) for p, q in new.items()} == _apply(
-        {str(p): str(q) for p, q in old.items()}, entries
-    )
-    assert sorted(prices, reverse=reverse) == prices
-    assert len(set(prices)) == len(prices)
-    assert (old == new) == (not entries)
-
-
-@settings(max_examples=150, deadline=None)
-@given(old=_sides, new=_sides, reverse=st.booleans())
-def test_okx_update_turns_the_old_view_into_the_new_in_book_order(
-    old: dict[int, int], new: dict[int, int], reverse: bool
-) -> None:
-    def view(levels: dict[int, int]) -> list[tuple[Decimal, str, str, str]]:
-        return [
-            (Decimal(p), str(p), str(q), "1") for p, q in sorted(levels.items(), reverse=reverse)
-        ]
-
-    entries = okx._diff(view(old), view(new), reverse=reverse)
-    pairs = [(p, q) for p, q, _, _ in entries]
-    assert {str(p): str(q) for p, q in new.items()} == _apply(
-        {str(p): str(q) for p, q in old.items()}, pairs
-    )
-    prices = [Decimal(p) for p, _ in pairs]
-    assert sorted(prices, reverse=reverse) == prices
-    assert all(n == ("0" if q == "0" else "1") for _, q, _, n in entries)

@@ -14,7 +14,7 @@ import trio
 import zstandard
 from trio_websocket import open_websocket_url
 
-from connector.sim.bybit import format_fixed, format_trim
+from connector.sim.bybit.wire import format_fixed, format_trim
 from connector.sim.faults import FaultPlan
 from connector.sim.standalone import run
 from tests.conftest import fixture_path

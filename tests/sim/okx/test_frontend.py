@@ -13,7 +13,7 @@ import trio
 from trio_websocket import ConnectionClosed, open_websocket_url
 
 from connector.sim.faults import FaultPlan
-from connector.sim.okx import book_checksum
+from connector.sim.okx.wire import book_checksum
 from connector.sim.standalone import run
 from tests.conftest import fixture_path
 from tests.sim.sync_bybit_okx import ChecksumMismatch, OkxBook, SyncError, next_json, okx_follow

@@ -1,0 +1,294 @@
+"""The Binance front-end: one port per market, the websocket session, flush timers.
+
+Each market gets its own port, as the real venue has separate hosts
+(``api.binance.com``/``stream.binance.com`` and ``fapi``/``fstream``); on each
+port the REST paths (``/api/v3/...`` for spot, ``/fapi/v1/...`` for futures)
+and the websocket paths (``/ws``, ``/ws/<streams>``, ``/stream?streams=...``)
+are served.
+
+Limits (overridable with :class:`BinanceSettings` names in
+``FrontendOptions.settings``): request weight per IP (429, then 418 ban),
+server pings (spot 20 s, futures 180 s), 24 h connection lifetime, streams per
+connection (spot 1024, futures 200; beyond: an error reply), incoming messages
+per second (spot 5, futures 10; beyond: close 1008 "Too many requests").
+"""
+
+from __future__ import annotations
+
+import attrs
+import msgspec
+import trio
+
+from connector.sim.binance.rest import BinanceRest
+from connector.sim.binance.streams import MarketStreams
+from connector.sim.binance.wire import Listing
+from connector.sim.faults import FaultInjector
+from connector.sim.http import Router
+from connector.sim.hub import BookBatch, SimVenue
+from connector.sim.ratelimit import BinanceWeightLimiter
+from connector.sim.server import FrontendOptions, VenueServer
+from connector.sim.settings import FrontendSettings
+from connector.sim.topics import TopicStatistics
+from connector.sim.ws import WsConnection, WsSettings
+
+__all__ = ["BinanceFrontend", "BinanceSettings", "BinanceStatistics", "create_frontend"]
+
+_enc = msgspec.json.Encoder()
+_dec = msgspec.json.Decoder()
+
+MARKETS = ("spot", "linear")
+
+
+@attrs.frozen(kw_only=True)
+class BinanceSettings(FrontendSettings):
+    """Tunable limits of the Binance front-end (real values by default)."""
+
+    spot_weight_limit: int = 6000
+    linear_weight_limit: int = 2400
+    weight_window: float = 60.0
+    strikes_before_ban: int = 3
+    ban_seconds: float = 120.0
+    spot_ping_interval: float | None = 20.0
+    linear_ping_interval: float | None = 180.0
+    max_lifetime: float | None = 86400.0
+    spot_stream_limit: int = 1024
+    linear_stream_limit: int = 200
+    spot_incoming_per_second: float | None = 5.0
+    linear_incoming_per_second: float | None = 10.0
+
+
+@attrs.frozen(kw_only=True)
+class BinanceStatistics:
+    """Counters of the Binance front-end.
+
+    Attributes:
+        events: Events published to at least one connection.
+        connections: Websocket connections open.
+        subscriptions: Streams with at least one subscriber.
+        topics: The subscription counters of both markets together.
+    """
+
+    events: int
+    connections: int
+    subscriptions: int
+    topics: TopicStatistics
+
+
+class _Market:
+    """Everything one market (spot or linear) serves: REST, streams, one port."""
+
+    def __init__(
+        self, fe: BinanceFrontend, market: str, settings: BinanceSettings, options: FrontendOptions
+    ) -> None:
+        self.market = market
+        spot = market == "spot"
+        self.stream_limit = settings.spot_stream_limit if spot else settings.linear_stream_limit
+        listings = {b.native_id: Listing(b) for b in fe.venue.books.values() if b.market == market}
+        limiter = BinanceWeightLimiter(
+            limit=settings.spot_weight_limit if spot else settings.linear_weight_limit,
+            window=settings.weight_window,
+            strikes_before_ban=settings.strikes_before_ban,
+            ban_seconds=settings.ban_seconds,
+            wall_ms=fe.venue.now_ms,
+        )
+        self.rest = BinanceRest(fe.venue, fe.injector, market, listings, limiter)
+        self.streams = MarketStreams(
+            fe.venue, market, listings, lambda ms: fe.ensure_timer(self, ms)
+        )
+        ws = WsSettings(
+            send_buffer=settings.send_buffer,
+            ping_interval=settings.spot_ping_interval if spot else settings.linear_ping_interval,
+            # Spot drops a client after a minute without a pong, USDⓈ-M after ten.
+            pong_timeout=None if spot else 600.0,
+            max_lifetime=settings.max_lifetime,
+            max_incoming_per_second=(
+                settings.spot_incoming_per_second if spot else settings.linear_incoming_per_second
+            ),
+        )
+        router = Router()
+        self.rest.register(router)
+        router.websocket("/ws", self.ws_handler)
+        router.websocket("/ws/", self.ws_handler, prefix=True)
+        router.websocket("/stream", self.ws_handler)
+        self.server = VenueServer(
+            "binance",
+            router,
+            injector=fe.injector,
+            market=market,
+            ws_settings=ws,
+            rate_limited=self.rest.fault_429,
+            server_error=self.rest.fault_5xx,
+            host=options.host,
+            port=options.port(market),
+        )
+
+    async def ws_handler(self, conn: WsConnection) -> None:
+        """One websocket session: the streams in the URL, then the JSON control protocol."""
+        streams = self.streams
+        combined = conn.path == "/stream"
+        conn.state["combined"] = combined
+        initial: list[str] = []
+        if combined:
+            raw = conn.query.get("streams", "")
+            initial = [s for s in raw.split("/") if s]
+        elif conn.path.startswith("/ws/"):
+            initial = [s for s in conn.path[4:].split("/") if s]
+        if len(initial) > self.stream_limit:
+            conn.close(1008, "too many streams")
+            return
+        for name in initial:
+            streams.subscribe(conn, name)
+        await streams.board.serve(conn, lambda message: self._on_message(conn, message))
+
+    def _on_message(self, conn: WsConnection, message: str | bytes) -> None:
+        def reply(value: object) -> None:
+            conn.send(_enc.encode(value).decode())
+
+        def error(code: int, msg: str, req_id: object) -> None:
+            reply({"error": {"code": code, "msg": msg}, "id": req_id})
+
+        try:
+            value = _dec.decode(message)
+        except msgspec.DecodeError:
+            error(3, "Invalid JSON: expected value at line 1 column 1", None)
+            return
+        if not isinstance(value, dict):
+            error(2, "Invalid request: expected an object", None)
+            return
+        req_id = value.get("id")
+        if req_id is not None and (
+            not isinstance(req_id, (int, str))
+            or isinstance(req_id, bool)
+            or (isinstance(req_id, int) and req_id < 0)
+        ):
+            error(2, "Invalid request: request ID must be an unsigned integer", None)
+            return
+        method = value.get("method")
+        streams = self.streams
+        subs = streams.subscribed(conn)
+        if method == "LIST_SUBSCRIPTIONS":
+            reply({"result": subs, "id": req_id})
+            return
+        if method not in ("SUBSCRIBE", "UNSUBSCRIBE"):
+            if not isinstance(method, str):
+                error(2, "Invalid request: missing field `method`", req_id)
+            else:
+                error(
+                    2,
+                    f"Invalid request: unknown variant `{method}`, expected one of `SUBSCRIBE`, "
+                    "`UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`",
+                    req_id,
+                )
+            return
+        params = value.get("params")
+        if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+            error(2, "Invalid request: missing field `params`", req_id)
+            return
+        if method == "SUBSCRIBE":
+            current = set(subs)
+            new = [p for p in params if p not in current]
+            if len(subs) + len(new) > self.stream_limit:
+                error(
+                    2,
+                    f"Invalid request: too many streams; a connection may listen to at most "
+                    f"{self.stream_limit} streams",
+                    req_id,
+                )
+                return
+            for name in new:
+                streams.subscribe(conn, name)
+        else:
+            for name in params:
+                streams.unsubscribe(conn, name)
+        reply({"result": None, "id": req_id})
+
+
+class BinanceFrontend:
+    """Serves Binance spot and USDⓈ-M over one :class:`SimVenue`.
+
+    Args:
+        venue: The venue hub (instruments of markets ``spot`` and ``linear``).
+        injector: The run's fault injector.
+        options: Host, ports per market and :class:`BinanceSettings` names.
+    """
+
+    name = "binance"
+
+    def __init__(self, venue: SimVenue, injector: FaultInjector, options: FrontendOptions) -> None:
+        self.venue = venue
+        self.injector = injector
+        self.options = options
+        self.settings = BinanceSettings.from_options(options.settings, self.name)
+        self.markets: dict[str, _Market] = {
+            m: _Market(self, m, self.settings, options) for m in MARKETS if m in venue.markets()
+        }
+        #: The endpoint of each market (its ASGI app is ``server.app``).
+        self.servers: dict[str, VenueServer] = {m: mk.server for m, mk in self.markets.items()}
+        self._timers: set[tuple[str, int]] = set()
+        self._nursery: trio.Nursery | None = None
+        self.urls: dict[str, str] = {}
+
+    def statistics(self) -> BinanceStatistics:
+        """A frozen snapshot of the front-end's counters."""
+        per_market = [m.streams.statistics() for m in self.markets.values()]
+        topics = TopicStatistics(
+            connections=sum(s.connections for s in per_market),
+            topics=sum(s.topics for s in per_market),
+            subscriptions=sum(s.subscriptions for s in per_market),
+            published=sum(s.published for s in per_market),
+            sent=sum(s.sent for s in per_market),
+        )
+        return BinanceStatistics(
+            events=topics.published,
+            connections=sum(len(m.server.connections) for m in self.markets.values()),
+            subscriptions=topics.topics,
+            topics=topics,
+        )
+
+    def ensure_timer(self, market: _Market, interval_ms: int) -> None:
+        """Start the flush timer of ``market`` at ``interval_ms`` unless it runs."""
+        key = (market.market, interval_ms)
+        if key in self._timers or self._nursery is None:
+            return
+        self._timers.add(key)
+        self._nursery.start_soon(self._timer, market, interval_ms)
+
+    @staticmethod
+    async def _timer(market: _Market, interval_ms: int) -> None:
+        interval = interval_ms / 1000
+        deadline = trio.current_time()
+        while True:
+            deadline += interval
+            await trio.sleep_until(deadline)
+            if deadline < trio.current_time() - interval:
+                deadline = trio.current_time()
+            market.streams.flush(interval_ms)
+
+    def _on_batch(self, batch: BookBatch) -> None:
+        market = self.markets.get(batch.market)
+        if market is not None:
+            market.streams.on_batch(batch)
+
+    async def run(
+        self, *, task_status: trio.TaskStatus[dict[str, str]] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Serve every market until cancelled; started with the URL map."""
+        unlisten = self.venue.listen(self._on_batch)
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                for name, market in self.markets.items():
+                    base = await nursery.start(market.server.run)
+                    self.urls[f"{name}.rest"] = base
+                    self.urls[f"{name}.ws"] = base.replace("http://", "ws://", 1)
+                task_status.started(dict(self.urls))
+        finally:
+            unlisten()
+            self._nursery = None
+
+
+def create_frontend(
+    venue: SimVenue, injector: FaultInjector, options: FrontendOptions
+) -> BinanceFrontend:
+    """Front-end factory used by :func:`connector.sim.run`."""
+    return BinanceFrontend(venue, injector, options)

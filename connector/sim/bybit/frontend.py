@@ -1,0 +1,350 @@
+"""The Bybit front-end: one port per market, the websocket session, push timers.
+
+One port per market (``spot``, ``linear``), like Binance's hosts: each port
+serves every REST path (for every ``category``) and its own websocket path
+(``/v5/public/spot`` or ``/v5/public/linear``), so websocket faults can be
+aimed at one market. Both ports share one REST rate limiter. Per-connection
+output is bounded by the server's send buffer (a slow consumer is
+disconnected).
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Mapping
+
+import attrs
+import msgspec
+import trio
+
+from connector.sim.bybit.rest import BybitRest
+from connector.sim.bybit.streams import BookTopic, TickerTopic, TopicKind, TradeTopic, wire_book
+from connector.sim.bybit.wire import (
+    BOOK_DEPTHS,
+    INTERVALS,
+    encode,
+    error_body,
+    pong_reply,
+    subscribe_reply,
+)
+from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
+from connector.sim.http import Request, Response, Router, json_response
+from connector.sim.hub import BookBatch, SimVenue
+from connector.sim.mirror import WireBook
+from connector.sim.ratelimit import BybitLimiter
+from connector.sim.server import FrontendOptions, VenueServer
+from connector.sim.settings import FrontendSettings
+from connector.sim.topics import TopicBoard, TopicStatistics
+from connector.sim.ws import WsConnection, WsSettings
+
+__all__ = ["BybitFrontend", "BybitSettings", "BybitStatistics", "create_frontend"]
+
+_dec = msgspec.json.Decoder()
+
+#: Ticker push intervals: linear 100 ms, spot 50 ms.
+_TICKER_INTERVAL: dict[str, float] = {"linear": 0.100, "spot": 0.050}
+#: ``orderbook.1`` re-sends its snapshot after this long without a change.
+_LEVEL1_RESEND = 3.0
+
+_Key = tuple[str, str]
+"""``(category, topic name)``."""
+
+
+@attrs.frozen(kw_only=True)
+class BybitSettings(FrontendSettings):
+    """Options of the Bybit front-end.
+
+    Attributes:
+        immediate: Publish one book message per engine change instead of at
+            the documented push intervals (for benchmarks).
+        rest_limits: Requests per ``rest_window`` per endpoint path and IP.
+        rest_default_limit: Limit for paths not in ``rest_limits``.
+        rest_window: Rate-limit window in seconds.
+        max_args_spot: Most topics one spot ``subscribe`` request may carry.
+    """
+
+    immediate: bool = False
+    rest_limits: Mapping[str, int] = attrs.field(factory=dict)
+    rest_default_limit: int = 600
+    rest_window: float = 5.0
+    max_args_spot: int = 10
+
+
+@attrs.frozen(kw_only=True)
+class BybitStatistics:
+    """Counters of the Bybit front-end."""
+
+    connections: int
+    subscriptions: int
+    book_messages: int
+    trade_messages: int
+    ticker_messages: int
+    restart_snapshots: int
+    topics: TopicStatistics
+
+
+class BybitFrontend:
+    """Bybit v5 public REST and websocket endpoints over one :class:`SimVenue`.
+
+    Args:
+        venue: The hub of the ``bybit`` venue (markets ``spot`` and ``linear``).
+        injector: The run's fault injector.
+        options: Host, ports per market and :class:`BybitSettings` names in
+            ``options.settings``.
+    """
+
+    name = "bybit"
+
+    def __init__(
+        self, venue: SimVenue, injector: FaultInjector, options: FrontendOptions | None = None
+    ) -> None:
+        self.venue = venue
+        self.injector = injector
+        self.options = options if options is not None else FrontendOptions()
+        self.settings = BybitSettings.from_options(self.options.settings, self.name)
+        limiter = BybitLimiter(
+            self.settings.rest_limits,
+            default=self.settings.rest_default_limit,
+            window=self.settings.rest_window,
+            wall_ms=venue.now_ms,
+        )
+        # Whether any message may turn into a restart snapshot (saves a check per frame).
+        self.restart_rules = bool(
+            injector.rules(self.name, frozenset({FaultKind.RESTART_SNAPSHOT}))
+        )
+        self.rest = BybitRest(venue, injector, limiter, self._book_topic)
+        self.board: TopicBoard[_Key, TopicKind] = TopicBoard()
+        self._mirrors: dict[tuple[str, str], WireBook] = {}
+        self._conn_counter = itertools.count(1)
+        self.urls: dict[str, str] = {}
+        #: The endpoint of each market (its ASGI app is ``server.app``).
+        self.servers: dict[str, VenueServer] = {}
+        ws = WsSettings(send_buffer=self.settings.send_buffer)
+        for market in ("spot", "linear"):
+            if market not in venue.markets():
+                continue
+            router = Router()
+            self.rest.register(router)
+            router.websocket(f"/v5/public/{market}", self._ws)
+            self.servers[market] = VenueServer(
+                self.name,
+                router,
+                injector=injector,
+                market=market,
+                ws_settings=ws,
+                rate_limited=self.rate_limited,
+                host=self.options.host,
+                port=self.options.port(market),
+            )
+
+    def rate_limited(self, req: Request, verdict: RestVerdict) -> Response:
+        """The venue's reply to a REST_429 fault: retCode 10006 (HTTP 200) with limit headers."""
+        now = self.venue.now_ms()
+        reset = now + int(max(verdict.retry_after, 0.0) * 1000)
+        headers = (
+            ("X-Bapi-Limit", str(self.settings.rest_default_limit)),
+            ("X-Bapi-Limit-Status", "0"),
+            ("X-Bapi-Limit-Reset-Timestamp", str(reset)),
+        )
+        return json_response(error_body(10006, "Too many visits!", now), headers=headers)
+
+    def statistics(self) -> BybitStatistics:
+        """A frozen snapshot of the front-end's counters."""
+        topics = self.board.statistics()
+        sent = self.board.sent_by_type()
+        return BybitStatistics(
+            connections=topics.connections,
+            subscriptions=topics.subscriptions,
+            book_messages=sent.get(BookTopic, 0),
+            trade_messages=sent.get(TradeTopic, 0),
+            ticker_messages=sent.get(TickerTopic, 0),
+            restart_snapshots=sum(
+                t.restarts for t in self.board.topics() if isinstance(t, BookTopic)
+            ),
+            topics=topics,
+        )
+
+    # ------------------------------------------------------------ publishing
+
+    def _book_topic(self, category: str, symbol: str, depth: int) -> BookTopic:
+        mirror = self._mirrors[(category, symbol)]
+        topic = self.board.topic(
+            (category, f"orderbook.{depth}.{symbol}"),
+            lambda: BookTopic(category, mirror, depth, self.venue, restarts=self.restart_rules),
+        )
+        assert isinstance(topic, BookTopic)
+        return topic
+
+    def _on_batch(self, batch: BookBatch) -> None:
+        mirror = self._mirrors.get((batch.market, batch.native_id))
+        if mirror is None:
+            return
+        mirror.feed(batch.results, immediate=self.settings.immediate)
+        ticker = self.board.get((batch.market, "tickers." + batch.native_id))
+        if isinstance(ticker, TickerTopic):
+            ticker.dirty = True
+        trades = sum(len(r.trades) for r in batch.results)
+        if trades:
+            topic = self.board.get((batch.market, "publicTrade." + batch.native_id))
+            if isinstance(topic, TradeTopic):
+                seq = batch.results[-1].update_id
+                topic.publish_trades(trades, seq, batch.ts_ns // 1_000_000)
+
+    async def run(
+        self, *, task_status: trio.TaskStatus[dict[str, str]] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Serve both markets and push at the documented intervals until cancelled.
+
+        Started with ``{"spot.rest": url, "spot.ws": url, "linear.rest": ..., ...}``.
+        """
+        self._mirrors = {key: wire_book(book) for key, book in self.venue.books.items()}
+        unlisten = self.venue.listen(self._on_batch)
+        try:
+            async with trio.open_nursery() as nursery:
+                intervals = sorted({iv for per in INTERVALS.values() for iv in per.values()})
+                for interval in intervals:
+                    nursery.start_soon(self._book_timer, interval)
+                for interval in sorted(set(_TICKER_INTERVAL.values())):
+                    nursery.start_soon(self._ticker_timer, interval)
+                for market, server in self.servers.items():
+                    base: str = await nursery.start(server.run)
+                    self.urls[f"{market}.rest"] = base
+                    self.urls[f"{market}.ws"] = base.replace("http://", "ws://", 1)
+                task_status.started(dict(self.urls))
+        finally:
+            unlisten()
+
+    async def _book_timer(self, interval: float) -> None:
+        while True:
+            await trio.sleep(interval)
+            now = trio.current_time()
+            for topic in list(self.board.topics()):
+                if (
+                    not isinstance(topic, BookTopic)
+                    or INTERVALS[topic.category][topic.depth] != interval
+                ):
+                    continue
+                if not self.settings.immediate:
+                    topic.refresh()
+                if topic.depth == 1 and topic.subs and now - topic.last_sent >= _LEVEL1_RESEND:
+                    topic.resend_level1()
+
+    async def _ticker_timer(self, interval: float) -> None:
+        while True:
+            await trio.sleep(interval)
+            for topic in list(self.board.topics()):
+                if isinstance(topic, TickerTopic) and _TICKER_INTERVAL[topic.category] == interval:
+                    topic.tick()
+
+    # ------------------------------------------------------------- websocket
+
+    async def _ws(self, conn: WsConnection) -> None:
+        category = "spot" if conn.path.endswith("/spot") else "linear"
+        conn_id = str(uuid.UUID(int=(self.venue.seed << 64) + next(self._conn_counter)))
+        await self.board.serve(conn, lambda raw: self._on_message(conn, category, conn_id, raw))
+
+    def _on_message(
+        self, conn: WsConnection, category: str, conn_id: str, raw: str | bytes
+    ) -> None:
+        def reply(op: str, *, success: bool, ret_msg: str, req_id: str | None) -> None:
+            conn.send(
+                encode(
+                    subscribe_reply(
+                        category,
+                        op,
+                        success=success,
+                        ret_msg=ret_msg,
+                        conn_id=conn_id,
+                        req_id=req_id,
+                    )
+                )
+            )
+
+        try:
+            message = _dec.decode(raw)
+        except msgspec.DecodeError:
+            reply("", success=False, ret_msg="error:request not json", req_id=None)
+            return
+        if not isinstance(message, dict):
+            return
+        op = message.get("op")
+        req_raw = message.get("req_id")
+        req_id = str(req_raw) if req_raw is not None else None
+        if op == "ping":
+            conn.send(encode(pong_reply(category, conn_id, req_id)))
+            return
+        if op not in ("subscribe", "unsubscribe"):
+            op_name = str(op) if op is not None else ""
+            reply(op_name, success=False, ret_msg=f"error:illegal op {op}", req_id=req_id)
+            return
+        args = message.get("args")
+        if not isinstance(args, list) or not args or not all(isinstance(a, str) for a in args):
+            reply(op, success=False, ret_msg="error:args invalid", req_id=req_id)
+            return
+        if category == "spot" and len(args) > self.settings.max_args_spot:
+            ret_msg = f"args size >{self.settings.max_args_spot}"
+            reply(op, success=False, ret_msg=ret_msg, req_id=req_id)
+            return
+        errors: list[str] = []
+        snapshots: list[tuple[str, str]] = []
+        for name in args:
+            if op == "subscribe":
+                error = self._subscribe(conn, category, name, snapshots)
+            elif self.board.unsubscribe(conn, (category, name)) is None:
+                error = f"error:not subscribed,topic:{name}"
+            else:
+                error = None
+            if error:
+                errors.append(error)
+        ok_msg = "" if category == "linear" else op
+        reply(op, success=not errors, ret_msg=";".join(errors) if errors else ok_msg, req_id=req_id)
+        for stream, frame in snapshots:
+            conn.send(frame, stream=stream)
+
+    def _resolve(self, category: str, name: str) -> TopicKind | None:
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] == "orderbook":
+            try:
+                depth = int(parts[1])
+            except ValueError:
+                return None
+            if depth not in BOOK_DEPTHS[category] or (category, parts[2]) not in self._mirrors:
+                return None
+            return self._book_topic(category, parts[2], depth)
+        if len(parts) != 2 or (category, parts[1]) not in self._mirrors:
+            return None
+        book = self.venue.book(category, parts[1])
+        if parts[0] == "tickers":
+            return self.board.topic(
+                (category, name), lambda: TickerTopic(category, book, self.venue)
+            )
+        if parts[0] == "publicTrade":
+            return self.board.topic((category, name), lambda: TradeTopic(category, book))
+        return None
+
+    def _subscribe(
+        self, conn: WsConnection, category: str, name: str, snapshots: list[tuple[str, str]]
+    ) -> str | None:
+        key = (category, name)
+        if key in self.board.subscriptions(conn):
+            return f"error:already subscribed,topic:{name}"
+        topic = self._resolve(category, name)
+        if topic is None:
+            return f"error:handler not found,topic:{name}"
+        if isinstance(topic, BookTopic):
+            # Publish what is pending to the others first, so the snapshot is current.
+            topic.refresh()
+            snapshots.append((name, topic.snapshot_frame(topic.u)))
+        self.board.subscribe(conn, key, topic)
+        if isinstance(topic, TickerTopic):
+            snapshots.append((name, topic.snapshot_frame()))
+            topic.dirty = True
+        return None
+
+
+def create_frontend(
+    venue: SimVenue, injector: FaultInjector, options: FrontendOptions
+) -> BybitFrontend:
+    """Front-end factory used by :func:`connector.sim.run`."""
+    return BybitFrontend(venue, injector, options)

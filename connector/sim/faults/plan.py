@@ -1,0 +1,388 @@
+"""Fault plans: the rule kinds, one rule, and the plan with its fluent builders."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from typing import Literal
+
+import attrs
+
+__all__ = ["FRAME_KINDS", "REST_KINDS", "FaultKind", "FaultPlan", "FaultRule", "MalformedVariant"]
+
+MalformedVariant = Literal["truncated", "extra_field", "wrong_type"]
+
+
+class FaultKind(enum.StrEnum):
+    """Every kind of fault a plan can hold."""
+
+    DROP = "drop"
+    DUPLICATE = "duplicate"
+    REORDER = "reorder"
+    DELAY = "delay"
+    DISCONNECT = "disconnect"
+    STALL = "stall"
+    REFUSE = "refuse"
+    REST_ERROR = "rest_error"
+    REST_429 = "rest_429"
+    REST_SLOW = "rest_slow"
+    CLOCK_SKEW = "clock_skew"
+    STALE_SNAPSHOT = "stale_snapshot"
+    CORRUPT_CHECKSUM = "corrupt_checksum"
+    RESTART_SNAPSHOT = "restart_snapshot"
+    MALFORMED = "malformed"
+
+
+#: Kinds applied to outgoing websocket data frames.
+FRAME_KINDS = frozenset(
+    {
+        FaultKind.DROP,
+        FaultKind.DUPLICATE,
+        FaultKind.REORDER,
+        FaultKind.DELAY,
+        FaultKind.DISCONNECT,
+        FaultKind.STALL,
+        FaultKind.MALFORMED,
+    }
+)
+#: Kinds applied to REST requests.
+REST_KINDS = frozenset({FaultKind.REST_ERROR, FaultKind.REST_429, FaultKind.REST_SLOW})
+
+
+@attrs.frozen(kw_only=True)
+class FaultRule:
+    """One rule of a plan.
+
+    Attributes:
+        kind: What to inject.
+        venue: Venue name it applies to, or None for every venue.
+        market: Market (``spot``, ``linear``, ``swap``) or None for all.
+        stream: Substring of the websocket stream/topic name (``"depth"``,
+            ``"orderbook.50"``, ``"books"``) or, for REST kinds and stale
+            snapshots, a URL path prefix; None matches everything.
+        fraction: Probability per frame or request (ignored by count/time rules).
+        after_frames: Fire once a connection has sent this many data frames.
+        at: Fire at these times, in seconds since the injector started.
+        seconds: Delay, stall, refusal or slow-response duration.
+        value: Kind-specific number: HTTP status (rest_error), skew in ms
+            (clock_skew), how many updates old (stale_snapshot).
+        variant: Malformed-frame variant.
+        max_count: Stop after this many injections in the whole run (None: no cap).
+    """
+
+    kind: FaultKind
+    venue: str | None = None
+    market: str | None = None
+    stream: str | None = None
+    fraction: float = 1.0
+    after_frames: int | None = None
+    at: tuple[float, ...] = ()
+    seconds: float = 0.0
+    value: int = 0
+    variant: MalformedVariant = "truncated"
+    max_count: int | None = None
+
+    def matches(self, venue: str, market: str | None, stream: str | None) -> bool:
+        """Whether the rule applies to this venue, market and stream/path."""
+        if self.venue is not None and self.venue != venue:
+            return False
+        if self.market is not None and market is not None and self.market != market:
+            return False
+        if self.stream is None:
+            return True
+        if stream is None:
+            return False
+        if self.kind in REST_KINDS or self.kind is FaultKind.STALE_SNAPSHOT:
+            return stream.startswith(self.stream)
+        return self.stream in stream
+
+
+@attrs.frozen(kw_only=True)
+class FaultPlan:
+    """A frozen, seeded set of fault rules; builders return new plans.
+
+    Common keyword arguments of the builders: ``venue``, ``market`` and
+    ``stream`` select where the rule applies (see :class:`FaultRule`);
+    ``max_count`` caps how many times it fires in the run.
+    """
+
+    seed: int = 0
+    rules: tuple[FaultRule, ...] = ()
+
+    def with_rule(self, rule: FaultRule) -> FaultPlan:
+        """Return a plan with one more rule."""
+        return attrs.evolve(self, rules=(*self.rules, rule))
+
+    def _add(
+        self,
+        kind: FaultKind,
+        venue: str | None,
+        market: str | None = None,
+        stream: str | None = None,
+        max_count: int | None = None,
+        *,
+        fraction: float = 1.0,
+        after_frames: int | None = None,
+        at: Iterable[float] = (),
+        seconds: float = 0.0,
+        value: int = 0,
+        variant: MalformedVariant = "truncated",
+    ) -> FaultPlan:
+        """The builders' common body: one more rule of ``kind`` (defaults as FaultRule's)."""
+        rule = FaultRule(
+            kind=kind,
+            venue=venue,
+            market=market,
+            stream=stream,
+            max_count=max_count,
+            fraction=fraction,
+            after_frames=after_frames,
+            at=tuple(at),
+            seconds=seconds,
+            value=value,
+            variant=variant,
+        )
+        return self.with_rule(rule)
+
+    def drop(
+        self,
+        fraction: float,
+        *,
+        venue: str | None = None,
+        market: str | None = None,
+        stream: str | None = None,
+        max_count: int | None = None,
+    ) -> FaultPlan:
+        """Drop this fraction of websocket data frames."""
+        return self._add(FaultKind.DROP, venue, market, stream, max_count, fraction=fraction)
+
+    def duplicate(
+        self,
+        fraction: float,
+        *,
+        venue: str | None = None,
+        market: str | None = None,
+        stream: str | None = None,
+        max_count: int | None = None,
+    ) -> FaultPlan:
+        """Send this fraction of websocket data frames twice in a row."""
+        return self._add(FaultKind.DUPLICATE, venue, market, stream, max_count, fraction=fraction)
+
+    def reorder(
+        self,
+        fraction: float,
+        *,
+        venue: str | None = None,
+        market: str | None = None,
+        stream: str | None = None,
+        max_count: int | None = None,
+    ) -> FaultPlan:
+        """Hold this fraction of frames back and send each after the next frame."""
+        return self._add(FaultKind.REORDER, venue, market, stream, max_count, fraction=fraction)
+
+    def delay(
+        self,
+        fraction: float,
+        seconds: float,
+        *,
+        venue: str | None = None,
+        market: str | None = None,
+        stream: str | None = None,
+        max_count: int | None = None,
+    ) -> FaultPlan:
+        """Pause the connection for ``seconds`` before this fraction of frames.
+
+        Like a congested TCP path, the frames behind a delayed one wait too.
+        """
+        return self._add(
+            FaultKind.DELAY, venue, market, stream, max_count, fraction=fraction, seconds=seconds
+        )
+
+    def disconnect(
+        self,
+        *,
+        after_frames: int | None = None,
+        at: Iterable[float] = (),
+        venue: str | None = None,
+        market: str | None = None,
+        stream: str | None = None,
+        max_count: int | None = None,
+    ) -> FaultPlan:
+        """Close connections after N data frames each, and/or at given times.
+
+        The server closes with code 1001 (going away), as a venue does when a
+        front server restarts.
+        """
+        return self._add(
+            FaultKind.DISCONNECT, venue, market, stream, max_count, after_frames=after_frames, at=at
+        )
+
+    def stall(
+        self,
+        seconds: float,
+        *,
+        after_frames: int | None = None,
+        at: Iterable[float] = (),
+        venue: str | None = None,
+        market: str | None = None,
+        stream: str | None = None,
+        max_count: int | None = None,
+    ) -> FaultPlan:
+        """Keep connections open but send nothing for ``seconds``.
+
+        Frames produced during the stall are discarded (the client sees silence,
+        then a sequence gap), as with a stuck venue gateway.
+        """
+        return self._add(
+            FaultKind.STALL,
+            venue,
+            market,
+            stream,
+            max_count,
+            seconds=seconds,
+            after_frames=after_frames,
+            at=at,
+        )
+
+    def refuse_connections(
+        self,
+        seconds: float,
+        *,
+        start: float = 0.0,
+        venue: str | None = None,
+        market: str | None = None,
+    ) -> FaultPlan:
+        """Reject websocket handshakes (HTTP 503) from ``start`` for ``seconds``."""
+        return self._add(FaultKind.REFUSE, venue, market, at=(start,), seconds=seconds)
+
+    def rest_error(
+        self,
+        fraction: float,
+        *,
+        status: int = 503,
+        path: str | None = None,
+        venue: str | None = None,
+        market: str | None = None,
+        max_count: int | None = None,
+    ) -> FaultPlan:
+        """Answer this fraction of REST requests with a 5xx ``status``."""
+        return self._add(
+            FaultKind.REST_ERROR, venue, market, path, max_count, fraction=fraction, value=status
+        )
+
+    def rest_rate_limited(
+        self,
+        fraction: float,
+        *,
+        retry_after: float = 1.0,
+        path: str | None = None,
+        venue: str | None = None,
+        market: str | None = None,
+        max_count: int | None = None,
+    ) -> FaultPlan:
+        """Answer this fraction of REST requests with the venue's 429 reply."""
+        return self._add(
+            FaultKind.REST_429,
+            venue,
+            market,
+            path,
+            max_count,
+            fraction=fraction,
+            seconds=retry_after,
+        )
+
+    def slow_rest(
+        self,
+        fraction: float,
+        seconds: float,
+        *,
+        path: str | None = None,
+        venue: str | None = None,
+        market: str | None = None,
+        max_count: int | None = None,
+    ) -> FaultPlan:
+        """Wait ``seconds`` before answering this fraction of REST requests."""
+        return self._add(
+            FaultKind.REST_SLOW, venue, market, path, max_count, fraction=fraction, seconds=seconds
+        )
+
+    def clock_skew(self, ms: int, *, venue: str | None = None) -> FaultPlan:
+        """Shift the venue's server clock by ``ms`` (server time and event times)."""
+        return self._add(FaultKind.CLOCK_SKEW, venue, value=ms)
+
+    def stale_snapshot(
+        self,
+        updates: int,
+        *,
+        fraction: float = 1.0,
+        path: str | None = None,
+        venue: str | None = None,
+        market: str | None = None,
+        max_count: int | None = None,
+    ) -> FaultPlan:
+        """Serve REST depth snapshots ``updates`` engine updates old."""
+        return self._add(
+            FaultKind.STALE_SNAPSHOT,
+            venue,
+            market,
+            path,
+            max_count,
+            fraction=fraction,
+            value=updates,
+        )
+
+    def corrupt_checksum(
+        self,
+        fraction: float,
+        *,
+        venue: str | None = "okx",
+        market: str | None = None,
+        stream: str | None = None,
+        max_count: int | None = None,
+    ) -> FaultPlan:
+        """Send a wrong OKX book checksum in this fraction of book messages."""
+        return self._add(
+            FaultKind.CORRUPT_CHECKSUM, venue, market, stream, max_count, fraction=fraction
+        )
+
+    def restart_snapshot(
+        self,
+        *,
+        after_frames: int | None = None,
+        at: Iterable[float] = (),
+        venue: str | None = "bybit",
+        market: str | None = None,
+        stream: str | None = None,
+        max_count: int | None = None,
+    ) -> FaultPlan:
+        """Make the Bybit front-end send a ``u=1`` service-restart snapshot."""
+        return self._add(
+            FaultKind.RESTART_SNAPSHOT,
+            venue,
+            market,
+            stream,
+            max_count,
+            after_frames=after_frames,
+            at=at,
+        )
+
+    def malformed(
+        self,
+        fraction: float,
+        *,
+        variant: MalformedVariant = "truncated",
+        venue: str | None = None,
+        market: str | None = None,
+        stream: str | None = None,
+        max_count: int | None = None,
+    ) -> FaultPlan:
+        """Corrupt this fraction of data frames (see :func:`corrupt_frame`)."""
+        return self._add(
+            FaultKind.MALFORMED,
+            venue,
+            market,
+            stream,
+            max_count,
+            fraction=fraction,
+            variant=variant,
+        )

@@ -1,0 +1,333 @@
+"""The OKX front-end: one port for both markets, the websocket session, push timers.
+
+One port serves both markets (``spot`` and ``swap``), as OKX's single host
+does; the URL map has keys for both. Per-connection output is bounded by the
+server's send buffer (a slow consumer is disconnected).
+"""
+
+from __future__ import annotations
+
+import itertools
+import zlib
+from collections.abc import Mapping
+
+import attrs
+import msgspec
+import trio
+
+from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
+from connector.sim.http import Request, Response, Router, json_response
+from connector.sim.hub import BookBatch, SimVenue
+from connector.sim.mirror import WireBook
+from connector.sim.okx.rest import OkxRest
+from connector.sim.okx.streams import BookChannel, Channel, TickerChannel, TradeChannel, wire_book
+from connector.sim.okx.wire import (
+    CHANNEL_DEPTH,
+    JsonDict,
+    encode,
+    error_body,
+    error_event,
+    subscribe_event,
+)
+from connector.sim.ratelimit import OkxLimiter
+from connector.sim.server import FrontendOptions, VenueServer
+from connector.sim.settings import FrontendSettings
+from connector.sim.topics import TopicBoard, TopicStatistics
+from connector.sim.ws import WsConnection, WsSettings
+
+__all__ = ["OkxFrontend", "OkxSettings", "OkxStatistics", "create_frontend"]
+
+_dec = msgspec.json.Decoder()
+
+_CHANNEL_INTERVAL: dict[str, float] = {"books": 0.100, "books5": 0.100, "bbo-tbt": 0.010}
+_TICKER_INTERVAL = 0.100
+
+_Key = tuple[str, str]
+
+
+@attrs.frozen(kw_only=True)
+class OkxSettings(FrontendSettings):
+    """Options of the OKX front-end (``FrontendOptions.settings`` names).
+
+    Attributes:
+        idle_timeout: Close a connection after this many seconds without a
+            message from the client (OKX: 30).
+        heartbeat: Seconds without a book change after which ``books`` sends an
+            empty update with ``seqId == prevSeqId``.
+        immediate: Publish one book message per engine change (benchmarks).
+        rest_limits: Requests per ``rest_window`` per path and IP.
+        rest_default_limit: Limit of paths not in ``rest_limits``.
+        rest_window: Rate-limit window (OKX: 2 s).
+    """
+
+    idle_timeout: float | None = 30.0
+    heartbeat: float = 5.0
+    immediate: bool = False
+    rest_limits: Mapping[str, int] = attrs.field(
+        factory=lambda: {
+            "/api/v5/market/books": 40,
+            "/api/v5/market/trades": 100,
+            "/api/v5/public/time": 10,
+        }
+    )
+    rest_default_limit: int = 20
+    rest_window: float = 2.0
+
+
+@attrs.frozen(kw_only=True)
+class OkxStatistics:
+    """Counters of the OKX front-end."""
+
+    connections: int
+    subscriptions: int
+    book_messages: int
+    trade_messages: int
+    ticker_messages: int
+    corrupted_checksums: int
+    topics: TopicStatistics
+
+
+class OkxFrontend:
+    """OKX v5 public REST and websocket endpoints over one :class:`SimVenue`.
+
+    Args:
+        venue: The hub of the ``okx`` venue.
+        injector: The run's fault injector.
+        options: Host, port (``ports["spot"]``), ``okx_checksum`` and
+            :class:`OkxSettings` names in ``options.settings``.
+    """
+
+    name = "okx"
+
+    def __init__(
+        self, venue: SimVenue, injector: FaultInjector, options: FrontendOptions | None = None
+    ) -> None:
+        self.venue = venue
+        self.injector = injector
+        self.options = options if options is not None else FrontendOptions()
+        self.settings = OkxSettings.from_options(self.options.settings, self.name)
+        self.real_checksum = self.options.okx_checksum
+        # Whether any frame may need a corrupted checksum (saves a check per frame).
+        self.corrupt_rules = bool(
+            injector.rules(self.name, frozenset({FaultKind.CORRUPT_CHECKSUM}))
+        )
+        self.rest = OkxRest(
+            venue,
+            injector,
+            OkxLimiter(
+                self.settings.rest_limits,
+                default=self.settings.rest_default_limit,
+                window=self.settings.rest_window,
+            ),
+        )
+        self.board: TopicBoard[_Key, Channel] = TopicBoard()
+        self._mirrors: dict[tuple[str, str], WireBook] = {}
+        self._conn_counter = itertools.count(1)
+        self.urls: dict[str, str] = {}
+        router = Router()
+        self.rest.register(router)
+        router.websocket("/ws/v5/public", self._ws)
+        self.server = VenueServer(
+            self.name,
+            router,
+            injector=injector,
+            market=None,
+            ws_settings=WsSettings(
+                send_buffer=self.settings.send_buffer, idle_timeout=self.settings.idle_timeout
+            ),
+            rate_limited=self.rate_limited,
+            host=self.options.host,
+            port=self.options.port("spot") or self.options.port("swap"),
+        )
+        #: The endpoint of each market: one port serves both (its ASGI app is ``server.app``).
+        self.servers: dict[str, VenueServer] = {m: self.server for m in venue.markets()}
+
+    def rate_limited(self, req: Request, verdict: RestVerdict) -> Response:
+        """The venue's reply to a REST_429 fault: HTTP 429, code ``50011``."""
+        return json_response(error_body("50011", "Too Many Requests"), status=429)
+
+    def statistics(self) -> OkxStatistics:
+        """A frozen snapshot of the front-end's counters."""
+        topics = self.board.statistics()
+        sent = self.board.sent_by_type()
+        return OkxStatistics(
+            connections=topics.connections,
+            subscriptions=topics.subscriptions,
+            book_messages=sent.get(BookChannel, 0),
+            trade_messages=sent.get(TradeChannel, 0),
+            ticker_messages=sent.get(TickerChannel, 0),
+            corrupted_checksums=sum(
+                c.corrupted for c in self.board.topics() if isinstance(c, BookChannel)
+            ),
+            topics=topics,
+        )
+
+    # ------------------------------------------------------------ publishing
+
+    async def run(
+        self, *, task_status: trio.TaskStatus[dict[str, str]] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Serve until cancelled; started with ``{"spot.rest": ..., "swap.ws": ...}``."""
+        self._mirrors = {key: wire_book(book) for key, book in self.venue.books.items()}
+        unlisten = self.venue.listen(self._on_batch)
+        try:
+            async with trio.open_nursery() as nursery:
+                for interval in sorted(set(_CHANNEL_INTERVAL.values())):
+                    nursery.start_soon(self._book_timer, interval)
+                nursery.start_soon(self._ticker_timer)
+                base: str = await nursery.start(self.server.run)
+                for market in self.venue.markets():
+                    self.urls[f"{market}.rest"] = base
+                    self.urls[f"{market}.ws"] = base.replace("http://", "ws://", 1)
+                task_status.started(dict(self.urls))
+        finally:
+            unlisten()
+
+    def _on_batch(self, batch: BookBatch) -> None:
+        mirror = self._mirrors.get((batch.market, batch.native_id))
+        if mirror is None:
+            return
+        mirror.feed(batch.results, immediate=self.settings.immediate)
+        groups = [(len(r.trades), i) for i, r in enumerate(batch.results) if r.trades]
+        ticker = self.board.get(("tickers", batch.native_id))
+        if isinstance(ticker, TickerChannel):
+            ticker.dirty = True
+        if groups:
+            trades = self.board.get(("trades", batch.native_id))
+            if isinstance(trades, TradeChannel):
+                trades.publish_trades(groups)
+
+    async def _book_timer(self, interval: float) -> None:
+        heartbeat = self.settings.heartbeat
+        while True:
+            await trio.sleep(interval)
+            now = trio.current_time()
+            for channel in list(self.board.topics()):
+                if (
+                    not isinstance(channel, BookChannel)
+                    or _CHANNEL_INTERVAL[channel.channel] != interval
+                ):
+                    continue
+                if not self.settings.immediate:
+                    channel.refresh()
+                if (
+                    channel.channel == "books"
+                    and channel.subs
+                    and now - channel.last_sent >= heartbeat
+                ):
+                    channel.heartbeat()
+
+    async def _ticker_timer(self) -> None:
+        while True:
+            await trio.sleep(_TICKER_INTERVAL)
+            for channel in list(self.board.topics()):
+                if isinstance(channel, TickerChannel):
+                    channel.tick()
+
+    # ------------------------------------------------------------- websocket
+
+    async def _ws(self, conn: WsConnection) -> None:
+        conn_id = format(
+            zlib.crc32(f"{self.venue.seed}/{next(self._conn_counter)}".encode()), "08x"
+        )
+
+        def on_message(raw: str | bytes) -> None:
+            text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+            if text == "ping":
+                conn.send("pong")
+            else:
+                self._on_message(conn, conn_id, text)
+
+        await self.board.serve(conn, on_message)
+
+    def _on_message(self, conn: WsConnection, conn_id: str, text: str) -> None:
+        def reply(value: JsonDict) -> None:
+            conn.send(encode(value))
+
+        try:
+            message = _dec.decode(text)
+        except msgspec.DecodeError:
+            message = None
+        if not isinstance(message, dict) or "op" not in message:
+            reply(error_event("60012", f"Invalid request: {text}", conn_id, None))
+            return
+        req_raw = message.get("id")
+        req_id = str(req_raw) if req_raw is not None else None
+        op = message.get("op")
+        if op not in ("subscribe", "unsubscribe"):
+            reply(error_event("60019", f"Invalid op: {op}", conn_id, req_id))
+            return
+        args = message.get("args")
+        if not isinstance(args, list) or not args:
+            reply(error_event("60012", f"Invalid request: {text}", conn_id, req_id))
+            return
+        snapshots: list[tuple[str, str]] = []
+        for arg in args:
+            if not isinstance(arg, dict) or not isinstance(arg.get("channel"), str):
+                reply(error_event("60012", f"Invalid request: {text}", conn_id, req_id))
+                continue
+            channel_name = str(arg["channel"])
+            inst_id = arg.get("instId")
+            if not isinstance(inst_id, str) or not inst_id:
+                reply(
+                    error_event(
+                        "60013", f"Invalid args: {channel_name} instId is empty", conn_id, req_id
+                    )
+                )
+                continue
+            echo: JsonDict = {"channel": channel_name, "instId": inst_id}
+            key = (channel_name, inst_id)
+            if op == "unsubscribe":
+                self.board.unsubscribe(conn, key)
+                reply(subscribe_event("unsubscribe", echo, conn_id, req_id))
+                continue
+            channel = self._resolve(channel_name, inst_id)
+            if channel is None:
+                msg = (
+                    f"Wrong URL or channel:{channel_name},instId:{inst_id} doesn't exist. "
+                    "Please use the correct URL, channel and parameters referring to API document."
+                )
+                reply(error_event("60018", msg, conn_id, req_id))
+                continue
+            reply(subscribe_event("subscribe", echo, conn_id, req_id))
+            if key in self.board.subscriptions(conn):
+                continue
+            if isinstance(channel, BookChannel):
+                # Push what is pending to the others first, so the snapshot is current.
+                channel.refresh()
+                snapshots.append((channel.name, channel.snapshot_frame()))
+            elif isinstance(channel, TickerChannel):
+                snapshots.append((channel.name, channel.frame()))
+            self.board.subscribe(conn, key, channel)
+        for stream, frame in snapshots:
+            conn.send(frame, stream=stream)
+
+    def _resolve(self, channel: str, inst_id: str) -> Channel | None:
+        book = self.rest.by_inst.get(inst_id)
+        if book is None:
+            return None
+        key = (channel, inst_id)
+        if channel in CHANNEL_DEPTH:
+            mirror = self._mirrors[(book.market, inst_id)]
+            return self.board.topic(
+                key,
+                lambda: BookChannel(
+                    channel,
+                    mirror,
+                    self.venue,
+                    checksum=self.real_checksum,
+                    corrupt=self.corrupt_rules,
+                ),
+            )
+        if channel == "tickers":
+            return self.board.topic(key, lambda: TickerChannel(book, self.venue))
+        if channel == "trades":
+            return self.board.topic(key, lambda: TradeChannel(book))
+        return None
+
+
+def create_frontend(
+    venue: SimVenue, injector: FaultInjector, options: FrontendOptions
+) -> OkxFrontend:
+    """Front-end factory used by :func:`connector.sim.run`."""
+    return OkxFrontend(venue, injector, options)
