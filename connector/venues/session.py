@@ -302,17 +302,22 @@ class MarketDataService:
         elif snapshot is not None:
             self._session.feed.on_snapshot(snapshot)
         else:
-            self._expect_snapshots([key])
+            self._expect_snapshots([key], resubscribed=True)
 
-    def _expect_snapshots(self, keys: Sequence[BookKey]) -> None:
-        """Books just (re)subscribed: resubscribe any whose snapshot does not come in time."""
+    def _expect_snapshots(self, keys: Sequence[BookKey], *, resubscribed: bool = False) -> None:
+        """Books just (re)subscribed: resync any whose snapshot does not come in time.
+
+        After a resubscription the deadline is always set: the next resync of a
+        book whose venue no longer pushes snapshots (OKX) may be a REST one.
+        """
         nursery = self._nursery
         if nursery is None:
             return
         feed = self._session.feed
         for key in keys:
             instrument = self._session.symbols.by_symbol(*key)
-            if self._session.adapter.snapshot_call(key[0], instrument) is not None:
+            call = self._session.adapter.snapshot_call(key[0], instrument)
+            if call is not None and not resubscribed:
                 continue  # REST snapshots: the resync worker retries those itself
             applied = feed.keeper(*key).statistics().snapshots_applied
             nursery.start_soon(self._snapshot_deadline, key, instrument, applied)
