@@ -126,7 +126,12 @@ class RestProfile(Protocol):
         ...
 
     def rest_error(self, status: int, body: bytes) -> ConnectorError | None:
-        """The error a response body carries (venue code and message), if any."""
+        """The error a response carries (venue code and message), if any.
+
+        The error also tells the host's limiter what to do: an ``IpBanned``
+        with ``retry_after`` bans all REST to the host for that many seconds, a
+        ``RateLimited`` with ``retry_after`` pauses it (``connector.net.http``).
+        """
         ...
 
     def server_time_call(self, market: Market) -> RestCall:
@@ -204,8 +209,9 @@ class MarketDataAdapter(Protocol):
         ...
 
     def snapshot_call(self, market: Market, instrument: Instrument) -> RestCall | None:
-        """The REST snapshot request (Binance), or ``None`` when snapshots arrive by
-        websocket and a resync is a resubscription (Bybit, OKX)."""
+        """The REST snapshot request (Binance, OKX), or ``None`` when snapshots arrive
+        by websocket and a resync is a resubscription (Bybit; OKX where the venue
+        still pushes them)."""
         ...
 
     def parse_snapshot(
