@@ -20,7 +20,7 @@ fourth venue is a new driver, not new session code.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import attrs
 
@@ -35,6 +35,7 @@ __all__ = [
     "HeartbeatRule",
     "MarketDataAdapter",
     "MarketEvent",
+    "PagedInstruments",
     "RestCall",
     "RestProfile",
     "StreamSpec",
@@ -218,6 +219,20 @@ class MarketDataAdapter(Protocol):
         self, market: Market, instrument: Instrument, body: bytes, ts_recv_ns: int
     ) -> BookSnapshot:
         """The book snapshot in a REST snapshot response."""
+        ...
+
+
+@runtime_checkable
+class PagedInstruments(Protocol):
+    """An optional part of a :class:`MarketDataAdapter`: instrument lists in pages.
+
+    An adapter that has this method (Bybit: ``nextPageCursor``) is asked for the
+    next page after each answer; the others' lists come in one answer.
+    """
+
+    def next_instruments_call(self, market: Market, call: RestCall, body: bytes) -> RestCall | None:
+        """The request for the page after ``body`` (the answer to ``call``), or
+        ``None`` when that was the last page."""
         ...
 
 

@@ -31,7 +31,13 @@ from connector.net.ws import Heartbeat, Watchdog, WsConnection
 from connector.supervision import Backoff, ChildSpec, Restart, Strategy, Supervisor
 from connector.venues.common import SymbolMap
 from connector.venues.context import RestOutcome, VenueContext
-from connector.venues.driver import ConnectionPlan, StreamSpec, VenueDriver
+from connector.venues.driver import (
+    ConnectionPlan,
+    PagedInstruments,
+    RestCall,
+    StreamSpec,
+    VenueDriver,
+)
 from connector.venues.feed import VenueFeed
 
 __all__ = ["MarketDataService", "VenueSession"]
@@ -39,6 +45,9 @@ __all__ = ["MarketDataService", "VenueSession"]
 log = structlog.get_logger(__name__)
 
 BookKey = tuple[Market, Symbol]
+
+_MAX_INSTRUMENT_PAGES = 50
+"""Pages of one market's instrument list read at most (Bybit linear: 1,000 a page)."""
 
 
 class VenueSession:
@@ -233,11 +242,18 @@ class MarketDataService:
 
     async def _load_instruments(self, markets: Sequence[Market]) -> None:
         session = self._session
+        adapter = session.adapter
         loaded = SymbolMap(session.name)
         for market in markets:
-            call = session.adapter.instruments_call(market)
-            response = await session.context.call(market, call, lane=Lane.BULK)
-            loaded.extend(session.adapter.parse_instruments(market, response.body))
+            call: RestCall | None = adapter.instruments_call(market)
+            for _ in range(_MAX_INSTRUMENT_PAGES):
+                if call is None:
+                    break
+                response = await session.context.call(market, call, lane=Lane.BULK)
+                loaded.extend(adapter.parse_instruments(market, response.body))
+                if not isinstance(adapter, PagedInstruments):
+                    break
+                call = adapter.next_instruments_call(market, call, response.body)
         for instrument in loaded:
             session.symbols.add(instrument)
         log.info("marketdata.instruments", venue=session.name, count=len(loaded))
