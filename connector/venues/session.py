@@ -254,6 +254,13 @@ class MarketDataService:
                 if not isinstance(adapter, PagedInstruments):
                     break
                 call = adapter.next_instruments_call(market, call, response.body)
+            if call is not None:
+                log.warning(
+                    "marketdata.instrument_pages_capped",
+                    venue=session.name,
+                    market=market.value,
+                    pages=_MAX_INSTRUMENT_PAGES,
+                )
         for instrument in loaded:
             session.symbols.add(instrument)
         log.info("marketdata.instruments", venue=session.name, count=len(loaded))
