@@ -121,10 +121,6 @@ def test_public_errors_are_reexported_at_the_top_level() -> None:
         assert getattr(connector.errors, name) is getattr(connector, name)
 
 
-# The simulator's private ConnectionClosed is restructured with the simulator itself.
-_EXCEPTIONS_LEFT_OUTSIDE = {("connector/sim/server.py", "ConnectionClosed")}
-
-
 def _exception_classes_outside_errors() -> set[tuple[str, str]]:
     """(file, class) for every class in connector/ but errors.py that derives an exception.
 
@@ -161,4 +157,4 @@ def _exception_classes_outside_errors() -> set[tuple[str, str]]:
 
 
 def test_no_exception_class_lives_outside_errors() -> None:
-    assert set() == _exception_classes_outside_errors() - _EXCEPTIONS_LEFT_OUTSIDE
+    assert set() == _exception_classes_outside_errors()

@@ -5,6 +5,13 @@ a timeout is :class:`RequestTimeout` (for an order: outcome unknown), a refused
 or reset connection :class:`ConnectionLost`, HTTP 5xx :class:`ServiceUnavailable`,
 429 :class:`RateLimited`, 418 :class:`IpBanned`. Venue error bodies are mapped
 by the venue's own ``error_mapper`` (Bybit and OKX answer 200 with an error code).
+
+The mapper also says when the venue wants the host left alone, without this
+module knowing any venue: a mapped :class:`IpBanned` with ``retry_after`` bans
+the host's limiter for that long (Bybit's HTTP 403 "access too frequent": 10
+minutes), a mapped :class:`RateLimited` with ``retry_after`` pauses it (Bybit
+10006, OKX 50011); ``retry_after`` ``None`` falls back to the ``Retry-After``
+header, and without either the limiter is left as it is.
 """
 
 from __future__ import annotations
@@ -169,12 +176,28 @@ class RestClient:
             raise RateLimited(f"{where}: HTTP 429", retry_after=retry, venue=self.venue)
         mapped = self._error_mapper(status, response.body) if self._error_mapper else None
         if mapped is not None:
+            self._hold(mapped, response.headers)
             raise mapped
         if status >= 500:
             raise ServiceUnavailable(f"{where}: HTTP {status}")
         if status >= 400:
             text = response.body[:200].decode("utf-8", "replace")
             raise ExchangeRejected(status, text, venue=self.venue)
+
+    def _hold(self, error: ConnectorError, headers: Mapping[str, str]) -> None:
+        """Ban or pause the host's limiter when a mapped venue error asks for it."""
+        limiter = self._limiter
+        if limiter is None or not isinstance(error, RateLimited):
+            return
+        seconds = error.retry_after
+        if seconds is None:
+            seconds = retry_after_seconds(headers)
+        if seconds is None:
+            return
+        if isinstance(error, IpBanned):
+            limiter.ban(seconds)
+        else:
+            limiter.pause(seconds)
 
 
 class _WireTimes:

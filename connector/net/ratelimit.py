@@ -6,7 +6,8 @@ The venue's answers correct the local picture: a header such as
 ``X-MBX-USED-WEIGHT-1M`` or ``X-Bapi-Limit-Status`` resets a bucket's level, a
 429 pauses the venue for ``Retry-After`` seconds, and a Binance 418 bans it:
 every REST request to the venue fails fast with :class:`IpBanned` until the ban
-ends. This is a plain shared object, not a task (design.md section 3): one per
+ends (a Bybit HTTP 403 likewise, through the venue's error mapper: see
+:mod:`connector.net.http`). This is a plain shared object, not a task (design.md section 3): one per
 REST host, shared by every market the host serves (Bybit and OKX serve spot and
 derivatives from one host, so a 429 pauses both).
 
@@ -247,7 +248,7 @@ class RateLimiter:
         log.warning("ratelimit.paused", venue=self.venue, seconds=seconds)
 
     def ban(self, seconds: float) -> None:
-        """Stop all REST to the venue for ``seconds`` (Binance 418)."""
+        """Stop all REST to the venue for ``seconds`` (Binance 418, Bybit 403)."""
         self._limited += 1
         self._banned_until = max(self._banned_until, trio.current_time() + seconds)
         self._notify()

@@ -20,7 +20,7 @@ fourth venue is a new driver, not new session code.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import attrs
 
@@ -35,6 +35,7 @@ __all__ = [
     "HeartbeatRule",
     "MarketDataAdapter",
     "MarketEvent",
+    "PagedInstruments",
     "RestCall",
     "RestProfile",
     "StreamSpec",
@@ -126,7 +127,12 @@ class RestProfile(Protocol):
         ...
 
     def rest_error(self, status: int, body: bytes) -> ConnectorError | None:
-        """The error a response body carries (venue code and message), if any."""
+        """The error a response carries (venue code and message), if any.
+
+        The error also tells the host's limiter what to do: an ``IpBanned``
+        with ``retry_after`` bans all REST to the host for that many seconds, a
+        ``RateLimited`` with ``retry_after`` pauses it (``connector.net.http``).
+        """
         ...
 
     def server_time_call(self, market: Market) -> RestCall:
@@ -204,14 +210,29 @@ class MarketDataAdapter(Protocol):
         ...
 
     def snapshot_call(self, market: Market, instrument: Instrument) -> RestCall | None:
-        """The REST snapshot request (Binance), or ``None`` when snapshots arrive by
-        websocket and a resync is a resubscription (Bybit, OKX)."""
+        """The REST snapshot request (Binance, OKX), or ``None`` when snapshots arrive
+        by websocket and a resync is a resubscription (Bybit; OKX where the venue
+        still pushes them)."""
         ...
 
     def parse_snapshot(
         self, market: Market, instrument: Instrument, body: bytes, ts_recv_ns: int
     ) -> BookSnapshot:
         """The book snapshot in a REST snapshot response."""
+        ...
+
+
+@runtime_checkable
+class PagedInstruments(Protocol):
+    """An optional part of a :class:`MarketDataAdapter`: instrument lists in pages.
+
+    An adapter that has this method (Bybit: ``nextPageCursor``) is asked for the
+    next page after each answer; the others' lists come in one answer.
+    """
+
+    def next_instruments_call(self, market: Market, call: RestCall, body: bytes) -> RestCall | None:
+        """The request for the page after ``body`` (the answer to ``call``), or
+        ``None`` when that was the last page."""
         ...
 
 

@@ -34,7 +34,13 @@ from connector.net.ws import Heartbeat, Watchdog, WsConnection, WsStatistics
 from connector.supervision import Backoff, ChildSpec, Restart, Strategy, Supervisor
 from connector.venues.common import SymbolMap
 from connector.venues.context import RestOutcome, VenueContext
-from connector.venues.driver import ConnectionPlan, StreamSpec, VenueDriver
+from connector.venues.driver import (
+    ConnectionPlan,
+    PagedInstruments,
+    RestCall,
+    StreamSpec,
+    VenueDriver,
+)
 from connector.venues.feed import FeedStatistics, VenueFeed
 
 __all__ = ["MarketDataService", "VenueSession", "VenueStatistics"]
@@ -42,6 +48,9 @@ __all__ = ["MarketDataService", "VenueSession", "VenueStatistics"]
 log = structlog.get_logger(__name__)
 
 BookKey = tuple[Market, Symbol]
+
+_MAX_INSTRUMENT_PAGES = 50
+"""Pages of one market's instrument list read at most (Bybit linear: 1,000 a page)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -276,11 +285,25 @@ class MarketDataService:
 
     async def _load_instruments(self, markets: Sequence[Market]) -> None:
         session = self._session
+        adapter = session.adapter
         loaded = SymbolMap(session.name)
         for market in markets:
-            call = session.adapter.instruments_call(market)
-            response = await session.context.call(market, call, lane=Lane.BULK)
-            loaded.extend(session.adapter.parse_instruments(market, response.body))
+            call: RestCall | None = adapter.instruments_call(market)
+            for _ in range(_MAX_INSTRUMENT_PAGES):
+                if call is None:
+                    break
+                response = await session.context.call(market, call, lane=Lane.BULK)
+                loaded.extend(adapter.parse_instruments(market, response.body))
+                if not isinstance(adapter, PagedInstruments):
+                    break
+                call = adapter.next_instruments_call(market, call, response.body)
+            if call is not None:
+                log.warning(
+                    "marketdata.instrument_pages_capped",
+                    venue=session.name,
+                    market=market.value,
+                    pages=_MAX_INSTRUMENT_PAGES,
+                )
         for instrument in loaded:
             session.symbols.add(instrument)
         log.info("marketdata.instruments", venue=session.name, count=len(loaded))
@@ -356,17 +379,22 @@ class MarketDataService:
         elif snapshot is not None:
             self._session.feed.on_snapshot(snapshot)
         else:
-            self._expect_snapshots([key])
+            self._expect_snapshots([key], resubscribed=True)
 
-    def _expect_snapshots(self, keys: Sequence[BookKey]) -> None:
-        """Books just (re)subscribed: resubscribe any whose snapshot does not come in time."""
+    def _expect_snapshots(self, keys: Sequence[BookKey], *, resubscribed: bool = False) -> None:
+        """Books just (re)subscribed: resync any whose snapshot does not come in time.
+
+        After a resubscription the deadline is always set: the next resync of a
+        book whose venue no longer pushes snapshots (OKX) may be a REST one.
+        """
         nursery = self._nursery
         if nursery is None:
             return
         feed = self._session.feed
         for key in keys:
             instrument = self._session.symbols.by_symbol(*key)
-            if self._session.adapter.snapshot_call(key[0], instrument) is not None:
+            call = self._session.adapter.snapshot_call(key[0], instrument)
+            if call is not None and not resubscribed:
                 continue  # REST snapshots: the resync worker retries those itself
             applied = feed.keeper(*key).statistics().snapshots_applied
             nursery.start_soon(self._snapshot_deadline, key, instrument, applied)

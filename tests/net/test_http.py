@@ -18,6 +18,7 @@ from hypercorn.trio import serve
 from connector import sim
 from connector.errors import (
     ConnectionLost,
+    ConnectorError,
     ExchangeRejected,
     IpBanned,
     RateLimited,
@@ -331,3 +332,99 @@ async def test_bybit_limit_status_from_the_simulator_lands_on_the_endpoint_bucke
     assert 4.0 <= tokens["endpoint:time"] <= 4.0 + refilled + 1e-6
     assert 599.0 <= tokens["ip"] <= 600.0
     assert 600.0 == tokens["endpoint:instruments"]
+
+
+# -- venue errors that ban or pause the host (the venue's error mapper says so) ----
+
+
+async def test_bybit_403_bans_the_host_for_ten_minutes_and_stops_all_requests(
+    venue: tuple[Venue, str],
+) -> None:
+    server, url = venue
+    server.replies["/v5/market/orderbook"] = Reply(status=403, body=b"access too frequent")
+    server.replies["/v5/market/time"] = Reply(body=b'{"retCode":0,"result":{}}')
+    limiter = _limiter()
+    client = RestClient(
+        "bybit", url, limiter=limiter, error_mapper=driver_for("bybit").rest.rest_error
+    )
+    with trio.fail_after(10):
+        with pytest.raises(IpBanned) as info:
+            await client.get("/v5/market/orderbook", weights={"weight": 1})
+        assert 600.0 == info.value.retry_after
+        assert 599.0 < limiter.banned_for() <= 600.0
+        with pytest.raises(IpBanned) as refused:
+            await client.get("/v5/market/time", weights={"weight": 1})
+    assert refused.value.retry_after is not None and refused.value.retry_after > 599.0
+    assert ["/v5/market/orderbook"] == [path for path, _ in server.requests]
+    await client.aclose()
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "pause"),
+    [
+        ("bybit", b'{"retCode":10006,"retMsg":"Too many visits!","result":{}}', 1.0),
+        ("okx", b'{"code":"50011","msg":"Rate limit reached.","data":[]}', 2.0),
+    ],
+)
+async def test_venue_rate_limit_code_in_a_200_body_pauses_the_host(
+    venue: tuple[Venue, str], name: str, body: bytes, pause: float
+) -> None:
+    server, url = venue
+    server.replies["/api"] = Reply(body=body)
+    limiter = _limiter(max_wait=0.5)
+    client = RestClient(name, url, limiter=limiter, error_mapper=driver_for(name).rest.rest_error)
+    with trio.fail_after(10):
+        with pytest.raises(RateLimited) as info:
+            await client.get("/api", weights={"weight": 1})
+        assert not isinstance(info.value, IpBanned)
+        assert pause == info.value.retry_after
+        paused_until = limiter.statistics().paused_until
+        assert paused_until is not None
+        assert pause - 0.5 < paused_until - trio.current_time() <= pause
+        # The pause exceeds max_wait: refused locally, nothing more reaches the venue.
+        with pytest.raises(RateLimited):
+            await client.get("/api", weights={"weight": 1})
+    assert 1 == len(server.requests)
+    await client.aclose()
+
+
+async def test_any_error_mapper_can_ban_or_pause_and_none_falls_back_to_retry_after(
+    venue: tuple[Venue, str],
+) -> None:
+    server, url = venue
+    server.replies["/ban"] = Reply(status=403)
+    server.replies["/pause"] = Reply(status=400, headers=(("Retry-After", "3"),))
+
+    def mapper(status: int, body: bytes) -> ConnectorError | None:
+        if status == 403:
+            return IpBanned("banned", retry_after=5.0, venue="test")
+        return RateLimited("slow down", retry_after=None, venue="test") if status == 400 else None
+
+    paused = _limiter()
+    client = RestClient("test", url, limiter=paused, error_mapper=mapper)
+    with trio.fail_after(10):
+        with pytest.raises(RateLimited):
+            await client.get("/pause", weights={"weight": 1})
+        until = paused.statistics().paused_until
+        assert until is not None and 2.5 < until - trio.current_time() <= 3.0
+        assert paused.statistics().banned_until is None
+    await client.aclose()
+
+    banned = _limiter()
+    client = RestClient("test", url, limiter=banned, error_mapper=mapper)
+    with trio.fail_after(10):
+        with pytest.raises(IpBanned):
+            await client.get("/ban", weights={"weight": 1})
+    assert 4.5 < banned.banned_for() <= 5.0
+    await client.aclose()
+
+    untouched = _limiter()
+    server.replies["/pause"] = Reply(status=400)
+    client = RestClient("test", url, limiter=untouched, error_mapper=mapper)
+    with trio.fail_after(10), pytest.raises(RateLimited):
+        await client.get("/pause", weights={"weight": 1})
+    assert (None, None) == (
+        untouched.statistics().paused_until,
+        untouched.statistics().banned_until,
+    )
+    await client.aclose()

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qs, urlsplit
 
+import attrs
+
 from connector.book.sequencing import Sequencer
 from connector.errors import ConfigError, LocalError
 from connector.model import BookSnapshot, Instrument, Market, Symbol
@@ -58,8 +60,23 @@ class BybitMarketData:
 
     def instruments_call(self, market: Market) -> RestCall:
         return RestCall(
-            path=streams.instruments_path(market), weights={"ip": 1, INSTRUMENTS_BUCKET: 1}
+            path=streams.INSTRUMENTS_PATH,
+            params=streams.instruments_params(market),
+            weights={"ip": 1, INSTRUMENTS_BUCKET: 1},
         )
+
+    def next_instruments_call(self, market: Market, call: RestCall, body: bytes) -> RestCall | None:
+        """The next page after ``body`` (linear has more than 500 symbols, 1,000 a page).
+
+        ``None`` on the last page (``nextPageCursor`` empty), for spot (no paging),
+        or when the cursor does not move (a venue bug must not loop forever).
+        """
+        if market is Market.SPOT:
+            return None
+        cursor = symbols.next_page_cursor(body)
+        if not cursor or cursor == call.params.get("cursor"):
+            return None
+        return attrs.evolve(call, params=streams.instruments_params(market, cursor=cursor))
 
     def parse_instruments(self, market: Market, body: bytes) -> list[Instrument]:
         return symbols.parse_instruments(market, body)
@@ -98,11 +115,17 @@ class BybitMarketData:
     def plan_connections(
         self, ws_base: Mapping[Market, str], specs: Sequence[StreamSpec]
     ) -> list[ConnectionPlan]:
+        """One socket per category, more when its topics pass 21,000 characters.
+
+        Bybit counts the ``args`` of one public connection together (at most
+        21,000 characters, "Connect"), so a category's topics are split over
+        sockets, an instrument's topics always on the same one.
+        """
         plans = []
         for market in dict.fromkeys(s.market for s in specs):
             url = f"{ws_base[market].rstrip('/')}/v5/public/{symbols.category(market)}"
-            mine = tuple(s for s in specs if s.market is market)
-            plans.append(ConnectionPlan(market=market, url=url, streams=mine))
+            for shard in _shards([s for s in specs if s.market is market]):
+                plans.append(ConnectionPlan(market=market, url=url, streams=tuple(shard)))
         return plans
 
     def subscribe_frames(self, plan: ConnectionPlan) -> list[str]:
@@ -142,3 +165,23 @@ class BybitMarketData:
         self, market: Market, instrument: Instrument, body: bytes, ts_recv_ns: int
     ) -> BookSnapshot:
         raise LocalError("bybit books resync by resubscribing, not from REST")
+
+
+def _shards(specs: Sequence[StreamSpec]) -> list[list[StreamSpec]]:
+    """``specs`` in groups whose topic names total at most 21,000 characters."""
+    by_instrument: dict[str, list[StreamSpec]] = {}
+    for spec in specs:
+        by_instrument.setdefault(spec.instrument.native_id, []).append(spec)
+    shards: list[list[StreamSpec]] = []
+    current: list[StreamSpec] = []
+    chars = 0
+    for group in by_instrument.values():
+        size = sum(len(s.name) for s in group)
+        if current and chars + size > streams.CONNECTION_ARGS_CHARS_LIMIT:
+            shards.append(current)
+            current, chars = [], 0
+        current.extend(group)
+        chars += size
+    if current:
+        shards.append(current)
+    return shards

@@ -8,8 +8,9 @@ Facts from the Bybit v5 docs ("Connect", "Orderbook"):
 * one public socket per category: ``/v5/public/spot``, ``/v5/public/linear``;
 * the same topic name (``orderbook.200.BTCUSDT``) exists on both sockets, so
   books are keyed by market as well as topic;
-* a spot subscribe request carries at most 10 ``args``; a linear request is only
-  limited by the length of its ``args`` (21,000 characters);
+* a spot subscribe request carries at most 10 ``args``; the ``args`` of one
+  connection may total at most 21,000 characters (all requests together), so a
+  long topic list is spread over several sockets;
 * send ``{"op":"ping"}`` every 20 s, or the server closes the socket;
 * order-book depths: 1, 50, 200, 1000 (``orderbook.1`` sends snapshots only).
 """
@@ -28,12 +29,16 @@ __all__ = [
     "BOOK_DEPTH",
     "BOOK_DEPTHS",
     "CHANNELS",
+    "CONNECTION_ARGS_CHARS_LIMIT",
+    "INSTRUMENTS_PAGE_LIMIT",
+    "INSTRUMENTS_PATH",
     "MAX_ARGS_PER_REQUEST",
     "PING_INTERVAL_S",
     "REST_BOOK_LIMIT",
     "REST_URL",
     "REST_URL_TESTNET",
     "Channel",
+    "instruments_params",
     "instruments_path",
     "orderbook_path",
     "ping_frame",
@@ -71,6 +76,10 @@ MAX_ARGS_PER_REQUEST: dict[Market, int | None] = {Market.SPOT: 10, Market.LINEAR
 
 ARGS_CHARS_LIMIT = 21_000
 """Total characters of the topics in one request (linear and inverse)."""
+
+CONNECTION_ARGS_CHARS_LIMIT = 21_000
+"""Total characters of the topics subscribed on one public connection (Bybit
+"Connect": the limit is per connection, so more topics need more sockets)."""
 
 REST_BOOK_LIMIT: dict[Market, int] = {Market.SPOT: 200, Market.LINEAR: 500}
 """Largest ``limit`` of ``/v5/market/orderbook`` per market."""
@@ -158,6 +167,22 @@ def orderbook_path(native_id: str, *, market: Market, limit: int | None = None) 
     if not 1 <= size <= most:
         raise ValueError(f"bybit {market.value} orderbook limit must be 1..{most}, got {size}")
     return f"/v5/market/orderbook?category={category(market)}&symbol={native_id}&limit={size}"
+
+
+INSTRUMENTS_PATH = "/v5/market/instruments-info"
+INSTRUMENTS_PAGE_LIMIT = 1000
+"""Largest ``limit`` of :data:`INSTRUMENTS_PATH` (the default is 500)."""
+
+
+def instruments_params(market: Market, *, cursor: str | None = None) -> dict[str, str | int]:
+    """The query of one page of :data:`INSTRUMENTS_PATH` (``cursor``: ``nextPageCursor``)."""
+    params: dict[str, str | int] = {
+        "category": category(market),
+        "limit": INSTRUMENTS_PAGE_LIMIT,
+    }
+    if cursor:
+        params["cursor"] = cursor
+    return params
 
 
 def instruments_path(market: Market, *, cursor: str | None = None) -> str:

@@ -20,7 +20,14 @@ from connector.errors import InvalidSymbol, MalformedMessage
 from connector.model import Instrument, InstrumentStatus, Market, Symbol, SymbolKind
 from connector.venues.common import SymbolMap, market_code
 
-__all__ = ["CATEGORIES", "VENUE", "build_symbol_map", "category", "parse_instruments"]
+__all__ = [
+    "CATEGORIES",
+    "VENUE",
+    "build_symbol_map",
+    "category",
+    "next_page_cursor",
+    "parse_instruments",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -124,6 +131,30 @@ def parse_instruments(market: Market, body: str | bytes) -> list[Instrument]:
         if instrument is not None:
             out.append(instrument)
     return out
+
+
+class _PageResult(msgspec.Struct):
+    nextPageCursor: str | None = None
+
+
+class _Page(msgspec.Struct):
+    retCode: int = -1
+    result: _PageResult | None = None
+
+
+_page_decoder = msgspec.json.Decoder(_Page)
+
+
+def next_page_cursor(body: str | bytes) -> str | None:
+    """``result.nextPageCursor`` of an instruments-info answer (``None`` when empty,
+    absent, or the body is not a successful answer)."""
+    try:
+        page = _page_decoder.decode(body)
+    except msgspec.DecodeError:
+        return None
+    if page.retCode != 0 or page.result is None:
+        return None
+    return page.result.nextPageCursor or None
 
 
 def build_symbol_map(instruments: Iterable[Instrument]) -> SymbolMap:

@@ -192,8 +192,11 @@ def parse_books_snapshot(
 ) -> BookSnapshot:
     """Parse a REST ``/api/v5/market/books`` answer into a snapshot.
 
-    The REST answer carries no ``seqId``; the snapshot has ``seq=0`` and no
-    checksum. Books stay in sync by resubscribing, so this is for one-off reads.
+    The answer carries ``seqId`` (``data[0].seqId``, an integer): the snapshot has
+    ``seq`` = ``seqId``, no ``prev_seq`` and no checksum, and
+    :class:`~connector.venues.okx.sync.OkxSync` aligns the buffered stream to it.
+    An answer without ``seqId`` (older servers) gives ``seq=0``. Fixture: the
+    docs example of ``GET /api/v5/market/books``.
 
     Raises:
         MalformedMessage: Not a books answer, or a non-zero ``code``.

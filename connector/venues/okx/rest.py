@@ -48,11 +48,12 @@ class OkxRest:
     name = "okx"
 
     def endpoints(self, endpoint: str) -> Mapping[str, str]:
-        ws = streams.ws_url(demo=is_testnet(self.name, endpoint))
+        demo = is_testnet(self.name, endpoint)
+        ws = streams.ws_url(demo=demo)
         base = ws[: ws.index("/ws/v5/")]
         urls: dict[str, str] = {}
         for market in _MARKETS:
-            urls[f"{market.value}.rest"] = streams.rest_url()
+            urls[f"{market.value}.rest"] = streams.rest_url(demo=demo)
             urls[f"{market.value}.ws"] = base
         return urls
 

@@ -7,13 +7,16 @@ that stays silent for 30 s.
 
 Facts from the OKX v5 docs ("WebSocket", "Order book channel"):
 
-* one public socket for every instrument type: ``wss://ws.okx.com:8443/ws/v5/public``;
-* demo trading: ``wss://wspap.okx.com:8443/ws/v5/public`` for websockets, the
-  same REST host, and the header ``x-simulated-trading: 1`` on REST requests;
+* one public socket for every instrument type: ``wss://ws.okx.com:8443/ws/v5/public``,
+  with fewer than 30 50/400-level book channels per connection;
+* REST: ``https://openapi.okx.com`` (production); demo trading:
+  ``wss://wspap.okx.com:8443/ws/v5/public`` for websockets, REST on
+  ``https://www.okx.com`` with the header ``x-simulated-trading: 1``;
 * subscribe: ``{"id": "...", "op": "subscribe", "args": [{"channel": ..., "instId": ...}]}``;
   the ``args`` of one request must stay under 64 KB;
-* ``books``: 400 levels, snapshot then incremental updates with
-  ``seqId``/``prevSeqId`` and a CRC32 ``checksum`` (always 0 from 2026-06-23);
+* ``books``: 400 levels, incremental updates with ``seqId``/``prevSeqId``; the
+  snapshot comes from ``GET /api/v5/market/books`` (the pushed snapshot and the
+  ``checksum`` were delisted in August 2026; the checksum is 0 from 2026-06-23);
   ``books5``: the top 5 as a full book in every message; ``bbo-tbt``: best bid
   and offer tick by tick.
 """
@@ -26,15 +29,20 @@ from typing import Literal
 
 __all__ = [
     "ARGS_BYTES_LIMIT",
+    "BOOKS_PATH",
+    "BOOK_CHANNELS_PER_CONNECTION",
     "BOOK_DEPTH",
     "CHANNELS",
+    "DEEP_BOOK_CHANNELS",
     "DEMO_HEADERS",
     "PING_AFTER_S",
     "PING_FRAME",
     "PONG_FRAME",
     "REST_BOOK_LIMIT",
     "REST_URL",
+    "REST_URL_DEMO",
     "Channel",
+    "books_params",
     "books_path",
     "channel_name",
     "instruments_path",
@@ -58,7 +66,11 @@ CHANNELS: dict[Channel, str] = {
 }
 """Our channel name -> the OKX channel name."""
 
-REST_URL = "https://www.okx.com"
+REST_URL = "https://openapi.okx.com"
+"""The production REST host (OKX "Production Trading Services", 2026-05-20;
+``https://www.okx.com`` keeps answering)."""
+REST_URL_DEMO = "https://www.okx.com"
+"""The REST host of demo trading (told apart by :data:`DEMO_HEADERS`)."""
 _WS = "wss://ws.okx.com:8443/ws/v5/public"
 _WS_DEMO = "wss://wspap.okx.com:8443/ws/v5/public"
 
@@ -80,6 +92,13 @@ ARGS_BYTES_LIMIT = 64 * 1024
 REST_BOOK_LIMIT = 400
 """Largest ``sz`` of ``/api/v5/market/books``."""
 
+BOOK_CHANNELS_PER_CONNECTION = 29
+"""Most 50/400-level book channels on one socket: OKX asks for fewer than 30 per
+connection and closes one with too many subscriptions (4008/4009)."""
+
+DEEP_BOOK_CHANNELS = frozenset({"books", "books-l2-tbt", "books50-l2-tbt", "books-elp"})
+"""The OKX channels :data:`BOOK_CHANNELS_PER_CONNECTION` counts."""
+
 
 def ws_url(*, demo: bool = False) -> str:
     """The public websocket URL (live unless ``demo``)."""
@@ -87,8 +106,9 @@ def ws_url(*, demo: bool = False) -> str:
 
 
 def rest_url(*, demo: bool = False) -> str:
-    """The REST base URL (the same for demo, which is told by :data:`DEMO_HEADERS`)."""
-    return REST_URL
+    """The REST base URL (live unless ``demo``; demo requests also carry
+    :data:`DEMO_HEADERS`)."""
+    return REST_URL_DEMO if demo else REST_URL
 
 
 def ping_frame() -> str:
@@ -124,6 +144,17 @@ def unsubscribe_frames(
 ) -> list[tuple[str, str]]:
     """``unsubscribe`` frames, split like :func:`subscribe_frames`."""
     return _frames("unsubscribe", subscriptions, first_id)
+
+
+BOOKS_PATH = "/api/v5/market/books"
+"""The REST order-book snapshot (``GET / Order book``; its answer carries ``seqId``)."""
+
+
+def books_params(inst_id: str, *, size: int = REST_BOOK_LIMIT) -> dict[str, str | int]:
+    """The query of :data:`BOOKS_PATH` for ``size`` levels per side (1..400)."""
+    if not 1 <= size <= REST_BOOK_LIMIT:
+        raise ValueError(f"okx books size must be 1..{REST_BOOK_LIMIT}, got {size}")
+    return {"instId": inst_id, "sz": size}
 
 
 def books_path(inst_id: str, *, size: int = REST_BOOK_LIMIT) -> str:

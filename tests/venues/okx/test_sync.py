@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from connector.book.keeper import BookKeeper, KeeperAction
 from connector.book.orderbook import OrderBook
-from connector.book.sequencing import APPLY, Apply, Drop, Resync
+from connector.book.sequencing import APPLY, BUFFER, Apply, Drop, Resync
 from connector.model import BookDelta, BookSnapshot, BookStatus, Market, Symbol
 from connector.model.levels import levels_from_raw
 from connector.venues.okx import OkxSync, okx_checksum
@@ -64,7 +64,7 @@ def test_okx_sync_chains_updates_by_prev_seq_id() -> None:
     assert APPLY == sync.on_delta(update(15, 16, [], []))
     assert 16 == sync.last_seq
     assert [] == sync.drain()
-    assert sync.needs_rest_snapshot is False
+    assert sync.needs_rest_snapshot is True
 
 
 def test_okx_sync_no_change_update_is_checked_then_dropped() -> None:
@@ -85,8 +85,11 @@ def test_okx_sync_gap_resyncs() -> None:
 
 def test_okx_sync_duplicate_and_early_updates_are_dropped() -> None:
     sync = OkxSync()
-    assert isinstance(sync.on_delta(update(1, 2, [], [])), Drop)
-    sync.on_snapshot(snap(10, BIDS, ASKS))
+    # Before a snapshot an update is buffered; older than the snapshot, it is dropped.
+    assert BUFFER == sync.on_delta(update(1, 2, [], []))
+    assert APPLY == sync.on_snapshot(snap(10, BIDS, ASKS))
+    assert [] == sync.drain()
+    assert 1 == sync.statistics().dropped
     sync.on_delta(update(10, 12, [], []))
     assert isinstance(sync.on_delta(update(10, 12, [], [])), Drop)
     assert APPLY == sync.on_delta(update(12, 13, [], []))
@@ -284,6 +287,39 @@ def test_okx_sync_book_matches_model_whenever_in_sync(
     book = OrderBook()
     in_sync = False
     applied: int | None = None
+    # Updates delivered before the snapshot are buffered, then drained after it.
+    sent: dict[int, tuple[int, bool]] = {}
+    kept: list[BookDelta] = []
+
+    def settle(index: int, corrupt: bool, decision: object) -> bool:
+        """Carry out one decision as the keeper would; True while applied and in sync."""
+        nonlocal in_sync, applied
+        if isinstance(decision, Apply):
+            in_sync = True
+            applied = index
+            if corrupt:
+                # Only a checksum can catch corruption; without one it stands.
+                assert messages[index][5] == 0
+                in_sync = False
+                sync.reset()
+                book.clear()
+                return False
+            check()
+            return True
+        if isinstance(decision, Resync):
+            in_sync = False
+            applied = None
+            sync.reset()
+            book.clear()
+        return False
+
+    def check() -> None:
+        if in_sync:
+            assert applied is not None
+            want_bids, want_asks = truths[applied]
+            assert want_bids == {format(lv.price, "f"): format(lv.qty, "f") for lv in book.bids()}
+            assert want_asks == {format(lv.price, "f"): format(lv.qty, "f") for lv in book.asks()}
+
     for index, corrupt in order:
         kind, prev, seq, bids, asks, checksum = messages[index]
         if corrupt:
@@ -295,33 +331,25 @@ def test_okx_sync_book_matches_model_whenever_in_sync(
             decision = sync.on_snapshot(s)
             if isinstance(decision, Apply):
                 book.load_snapshot(s.bids, s.asks)
-                decision = sync.after_apply(book, s)
+                if settle(index, corrupt, sync.after_apply(book, s)):
+                    for d in sync.drain():
+                        book.apply(d.bids, d.asks)
+                        at, bad = sent[id(d)]
+                        if not settle(at, bad, sync.after_apply(book, d)):
+                            break
+            else:
+                settle(index, corrupt, decision)
         else:
             d = update(prev, seq, bids, asks, checksum)
+            kept.append(d)
+            sent[id(d)] = (index, corrupt)
             decision = sync.on_delta(d)
             if isinstance(decision, Apply):
                 assert in_sync
                 book.apply(d.bids, d.asks)
                 decision = sync.after_apply(book, d)
-        if isinstance(decision, Apply):
-            in_sync = True
-            applied = index
-            if corrupt:
-                # Only a checksum can catch corruption; without one it stands.
-                assert checksum == 0
-                in_sync = False
-                sync.reset()
-                book.clear()
-        elif isinstance(decision, Resync):
-            in_sync = False
-            applied = None
-            sync.reset()
-            book.clear()
-        if in_sync:
-            assert applied is not None
-            want_bids, want_asks = truths[applied]
-            assert want_bids == {format(lv.price, "f"): format(lv.qty, "f") for lv in book.bids()}
-            assert want_asks == {format(lv.price, "f"): format(lv.qty, "f") for lv in book.asks()}
+            settle(index, corrupt, decision)
+        check()
 
 
 @settings(max_examples=40, deadline=None)
