@@ -1,5 +1,9 @@
 """connector: one Trio program connected to Binance, Bybit and OKX at once.
 
+The public packages are ``connector`` (this curated namespace),
+``connector.errors``, ``connector.model``, ``connector.sim`` and
+``connector.testing``; every other module is internal and may move.
+
 ::
 
     async with Connector(load_config("connector.toml")) as c:
@@ -8,11 +12,20 @@
 """
 
 from connector._version import __version__
+from connector.book.keeper import KeeperStatistics
 from connector.book.view import BookView
-from connector.bus import Bus, Overflow, Subscription, SubscriptionStatistics
-from connector.capture import CaptureRecord, CaptureWriter, read_capture
-from connector.config import Config, VenueConfig, load_config
-from connector.connector import Connector, ConnectorStatus
+from connector.bus import BusStatistics, Overflow, Subscription, SubscriptionStatistics
+from connector.capture import CaptureRecord, read_capture
+from connector.config import (
+    Config,
+    LoggingConfig,
+    RiskConfig,
+    SimConfig,
+    StorageConfig,
+    VenueConfig,
+    load_config,
+)
+from connector.connector import Connector, ConnectorStatistics, ConnectorStatus
 from connector.errors import (
     AuthenticationFailed,
     ConfigError,
@@ -39,7 +52,7 @@ from connector.errors import (
     UnknownInstrument,
     UnknownSymbol,
 )
-from connector.health import BreakerState, HealthEvent, VenueHealth
+from connector.health import BreakerState, HealthEvent, HealthStatistics, VenueHealth
 from connector.logs import configure_logging
 from connector.model import (
     BookLevel,
@@ -51,22 +64,24 @@ from connector.model import (
     ConsolidatedBook,
     ConsolidatedQuote,
     Instrument,
+    InstrumentStatus,
     Market,
     Quote,
     Side,
     Symbol,
+    SymbolKind,
     Ticker,
     Trade,
     VenueLevel,
 )
+from connector.model.credentials import Credentials, KeyType
+from connector.net.clock import ClockEstimate
+from connector.net.ratelimit import LimiterStatistics
+from connector.net.ws import WsPhase, WsStatistics
 from connector.replay import Replayer, replay_file
-from connector.supervision import (
-    ChildSpec,
-    Restart,
-    Strategy,
-    Supervisor,
-    SupervisorSnapshot,
-)
+from connector.supervision import ChildSnapshot, ChildState, Restart, Strategy, SupervisorSnapshot
+from connector.venues.feed import FeedStatistics
+from connector.venues.session import VenueStatistics
 
 __all__ = [
     "AuthenticationFailed",
@@ -76,10 +91,11 @@ __all__ = [
     "BookUpdate",
     "BookView",
     "BreakerState",
-    "Bus",
+    "BusStatistics",
     "CaptureRecord",
-    "CaptureWriter",
-    "ChildSpec",
+    "ChildSnapshot",
+    "ChildState",
+    "ClockEstimate",
     "Config",
     "ConfigError",
     "ConnectionEvent",
@@ -87,16 +103,25 @@ __all__ = [
     "ConnectionStatus",
     "Connector",
     "ConnectorError",
+    "ConnectorStatistics",
     "ConnectorStatus",
     "ConsolidatedBook",
     "ConsolidatedQuote",
+    "Credentials",
     "ExchangeRejected",
+    "FeedStatistics",
     "HealthEvent",
+    "HealthStatistics",
     "Instrument",
+    "InstrumentStatus",
     "InvalidOrder",
     "InvalidSymbol",
     "IpBanned",
+    "KeeperStatistics",
+    "KeyType",
+    "LimiterStatistics",
     "LocalError",
+    "LoggingConfig",
     "MalformedMessage",
     "Market",
     "OrderOutcomeUnknown",
@@ -108,18 +133,21 @@ __all__ = [
     "Replayer",
     "RequestTimeout",
     "Restart",
+    "RiskConfig",
     "RiskRejected",
     "ServiceUnavailable",
     "Side",
+    "SimConfig",
+    "StorageConfig",
     "Strategy",
     "Subscription",
     "SubscriptionOverflow",
     "SubscriptionStatistics",
-    "Supervisor",
     "SupervisorGaveUp",
     "SupervisorSnapshot",
     "Symbol",
     "SymbolCollision",
+    "SymbolKind",
     "Ticker",
     "TimestampRejected",
     "Trade",
@@ -129,6 +157,9 @@ __all__ = [
     "VenueConfig",
     "VenueHealth",
     "VenueLevel",
+    "VenueStatistics",
+    "WsPhase",
+    "WsStatistics",
     "__version__",
     "configure_logging",
     "load_config",

@@ -7,8 +7,10 @@ import builtins
 import inspect
 import re
 import types
+import typing
 from pathlib import Path
 
+import attrs
 import pytest
 
 import connector
@@ -158,3 +160,44 @@ def _exception_classes_outside_errors() -> set[tuple[str, str]]:
 
 def test_no_exception_class_lives_outside_errors() -> None:
     assert set() == _exception_classes_outside_errors()
+
+
+# --------------------------------------------------------------------------- reachable types
+
+
+def _connector_types(annotation: object, seen: set[type]) -> None:
+    """Every class of ours that ``annotation`` names, followed into attrs fields."""
+    for arg in typing.get_args(annotation):
+        _connector_types(arg, seen)
+    origin = typing.get_origin(annotation)
+    cls = annotation if origin is None else origin
+    if not inspect.isclass(cls) or cls in seen or not _defined_in_connector(cls):
+        return
+    seen.add(cls)
+    if attrs.has(cls):
+        for hint in typing.get_type_hints(cls).values():
+            _connector_types(hint, seen)
+
+
+def test_every_type_the_facade_hands_out_is_public() -> None:
+    seen: set[type] = set()
+    for name, member in inspect.getmembers(connector.Connector):
+        if name.startswith("_"):
+            continue
+        function = member.fget if isinstance(member, property) else member
+        if callable(function):
+            for hint in typing.get_type_hints(function).values():
+                _connector_types(hint, seen)
+
+    public_packages = ("connector.model", "connector.errors", "connector.sim", "connector.testing")
+    hidden = sorted(
+        cls.__qualname__
+        for cls in seen
+        if cls.__name__ not in connector.__all__ and not cls.__module__.startswith(public_packages)
+    )
+
+    assert [] == hidden
+
+
+def test_machinery_is_not_exported_at_the_top_level() -> None:
+    assert not {"Bus", "Supervisor", "CaptureWriter", "ChildSpec"} & set(connector.__all__)
