@@ -24,6 +24,7 @@ from connector.net.clock import ClockEstimate, ClockSample, ClockSync
 from connector.net.http import RestClient, RestResponse
 from connector.net.ratelimit import Lane, LimiterStatistics, RateLimiter, TokenBucket
 from connector.net.ws import ConnectionBudget, FrameRecorder
+from connector.net.ws_transport import WsTransport
 from connector.venues.driver import RestCall, VenueDriver
 
 __all__ = ["RestOutcome", "VenueContext", "VenueContextStatistics"]
@@ -57,6 +58,8 @@ class VenueContext:
         on_rest_outcome: Told of every REST request's outcome (the health breaker).
         transport: An httpx transport for every client (tests use one to add delays or
             to talk to an app in memory); ``None``: real sockets.
+        ws_transport: Opens the venue's websockets (tests: in memory); ``None``:
+            trio-websocket.
         timeout: Seconds for one REST request.
     """
 
@@ -69,6 +72,7 @@ class VenueContext:
         capture: CaptureWriter | None = None,
         on_rest_outcome: RestOutcome | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        ws_transport: WsTransport | None = None,
         timeout: float = 10.0,
     ) -> None:
         self.name = driver.name
@@ -80,6 +84,7 @@ class VenueContext:
         self.clock = ClockSync(driver.name, self._clock_sample)
         self._urls = urls
         self._transport = transport
+        self.ws_transport = ws_transport
         self._timeout = timeout
         self._clients: dict[str, RestClient] = {}
         self._limiters: dict[str, RateLimiter] = {}

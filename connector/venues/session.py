@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import attrs
+import httpx
 import structlog
 import trio
 
@@ -31,6 +32,7 @@ from connector.model import BookSnapshot, ConnectionEvent, Instrument, Market, S
 from connector.net.clock import ClockEstimate
 from connector.net.ratelimit import Lane, LimiterStatistics
 from connector.net.ws import Heartbeat, Watchdog, WsConnection, WsStatistics
+from connector.net.ws_transport import WsTransport
 from connector.supervision import Backoff, ChildSpec, Restart, Strategy, Supervisor
 from connector.venues.common import SymbolMap
 from connector.venues.context import RestOutcome, VenueContext
@@ -85,6 +87,8 @@ class VenueSession:
         stale_after: Seconds without a book message before that book is invalid.
         capture: Where ``connector record`` writes every frame and REST body.
         on_rest_outcome: Told of every REST request's outcome (the health breaker).
+        transport: The REST clients' httpx transport (``None``: real sockets).
+        ws_transport: The websockets' transport (``None``: trio-websocket).
     """
 
     def __init__(
@@ -98,6 +102,8 @@ class VenueSession:
         stale_after: float = 30.0,
         capture: CaptureWriter | None = None,
         on_rest_outcome: RestOutcome | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        ws_transport: WsTransport | None = None,
     ) -> None:
         self.name = driver.name
         self.driver = driver
@@ -121,6 +127,8 @@ class VenueSession:
             urls=urls,
             capture=capture,
             on_rest_outcome=on_rest_outcome,
+            transport=transport,
+            ws_transport=ws_transport,
         )
         self.supervisor = Supervisor(
             f"venue:{driver.name}",
@@ -269,6 +277,7 @@ class MarketDataService:
                         budget=context.budget,
                         watchdog=watchdog,
                         recorder=context.frame_recorder(plan.market),
+                        transport=context.ws_transport,
                         rng=self._rng,
                     )
                     for s in plan.streams:
