@@ -57,6 +57,6 @@ async def test_a_url_the_simulator_does_not_serve_is_refused_with_its_host() -> 
     with trio.fail_after(TIMEOUT):
         async with sim.run(venues=("okx",), rate=10.0) as simulated:
             transports = sim_transports(simulated)
-            with pytest.raises(ConnectionLost, match="no simulated endpoint at 127.0.0.1:1"):
+            with pytest.raises(ConnectionLost, match=r"no simulated endpoint at 127\.0\.0\.1:1"):
                 async with transports.ws.connect("ws://127.0.0.1:1/ws/v5/public"):
                     pass  # pragma: no cover
