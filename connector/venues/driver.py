@@ -26,8 +26,22 @@ import attrs
 
 from connector.book.sequencing import Sequencer
 from connector.errors import ConnectorError
-from connector.model import BookSnapshot, Instrument, Market, Symbol
-from connector.venues.common import MarketEvent, SymbolMap
+from connector.model import (
+    AmendOrder,
+    Balance,
+    BookSnapshot,
+    Fill,
+    Instrument,
+    Market,
+    OrderEvent,
+    PlaceOrder,
+    Position,
+    Symbol,
+)
+from connector.venues.common import ControlMessage, MarketEvent, SymbolMap
+
+PrivateEvent = OrderEvent | Fill | Position | Balance | ControlMessage
+"""What one decoded private-stream frame may hold."""
 
 __all__ = [
     "Bucket",
@@ -38,6 +52,7 @@ __all__ = [
     "PagedInstruments",
     "RestCall",
     "RestProfile",
+    "SignedRequest",
     "StreamSpec",
     "TradingAdapter",
     "VenueDriver",
@@ -239,12 +254,13 @@ class PagedInstruments(Protocol):
 class TradingAdapter(Protocol):
     """A venue's trading side, described for the order and account services (sans-I/O).
 
-    Every method is pure: time and credentials come in as arguments, requests
-    go out as :class:`RestCall` values (or websocket frames), and answers come
-    back as model events. The trio services carry them out: the command path
-    (``oms/service.py``) builds a request, acquires the order lane of the host's
-    limiter, signs it with the clock's venue time and sends it; the account
-    service runs the private stream.
+    Every method is pure: an adapter is built with the account's credentials,
+    time comes in as an argument, requests go out as :class:`RestCall` values
+    (or websocket frames), and answers come back as model events. The trio
+    services carry them out: the command path (``oms/service.py``) builds a
+    request, acquires the order lane of the host's limiter, signs it with the
+    clock's venue time and sends it; the account service runs the private
+    stream.
     """
 
     name: str
@@ -257,8 +273,10 @@ class TradingAdapter(Protocol):
         """
         ...
 
-    def place_order_call(self, market: Market, instrument: Instrument, order: object) -> RestCall:
-        """The request that places one order (a ``PlaceOrder`` command)."""
+    def place_order_call(
+        self, market: Market, instrument: Instrument, order: PlaceOrder
+    ) -> RestCall:
+        """The request that places one order (quantities already in base units)."""
         ...
 
     def cancel_order_call(
@@ -267,8 +285,10 @@ class TradingAdapter(Protocol):
         """The request that cancels one order by its client order id."""
         ...
 
-    def amend_order_call(self, market: Market, instrument: Instrument, amend: object) -> RestCall:
-        """The request that changes an open order's price or quantity (an ``AmendOrder``)."""
+    def amend_order_call(
+        self, market: Market, instrument: Instrument, amend: AmendOrder
+    ) -> RestCall:
+        """The request that changes an open order's price or quantity."""
         ...
 
     def query_order_call(
@@ -283,7 +303,7 @@ class TradingAdapter(Protocol):
 
     def parse_order_response(
         self, market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
-    ) -> Sequence[object]:
+    ) -> Sequence[OrderEvent]:
         """Order events (accepted, rejected, filled...) from an order endpoint's answer."""
         ...
 
@@ -301,7 +321,7 @@ class TradingAdapter(Protocol):
 
     def decode_private(
         self, raw: str | bytes, symbols: SymbolMap, ts_recv_ns: int
-    ) -> Sequence[object]:
+    ) -> Sequence[PrivateEvent]:
         """Order, fill, position and balance events (and control messages) from a frame."""
         ...
 
