@@ -240,12 +240,12 @@ def parse_accounts(data: Mapping[str, object], source: str) -> tuple[AccountSpec
 
 def _parse_entry(entry: dict[str, object], where: str, problems: list[str]) -> AccountSpec | None:
     before = len(problems)
-    unknown = sorted(set(entry) - set(_FIELDS))
-    if unknown:
-        problems.append(f"{where}: unknown field {', '.join(unknown)}; known: {', '.join(_FIELDS)}")
     account_id = _text(entry, "id", where, problems, required=True)
     if account_id:
         where = f"{where} ({account_id})"
+    unknown = sorted(set(entry) - set(_FIELDS))
+    if unknown:
+        problems.append(f"{where}: unknown field {', '.join(unknown)}; known: {', '.join(_FIELDS)}")
     venue = _text(entry, "venue", where, problems, required=True)
     if venue and venue not in SIM_VENUES:
         problems.append(f"{where}: venue {venue!r}: expected one of {', '.join(SIM_VENUES)}")
