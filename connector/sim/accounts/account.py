@@ -19,7 +19,8 @@ spot).
 
 Linear (USDT-margined perpetuals, one-way mode, cross margin): an order holds
 its initial margin (``opening qty × price / leverage``, where the opening
-quantity is what exceeds the current opposite position) plus a taker fee on
+quantity is what exceeds the part of the opposite position that other open
+orders on the same side do not already close) plus a taker fee on
 its whole notional; the order is refused when that is more than the available
 balance: free balance plus unrealised losses at the marks given (unrealised
 profits do not fund new margin). A fill moves the opening part's margin into
@@ -363,7 +364,13 @@ class SimAccount:
         position = self._positions.get(symbol)
         size = position.size if position is not None else ZERO
         against = size != 0 and (size > 0) != (side == "buy")
-        opening = max(ZERO, qty - abs(size)) if against else qty
+        # Open orders on the same side already count on closing part of the position.
+        closing_already = sum(
+            (h.qty_left for h in self._orders.values() if h.symbol == symbol and h.side == side),
+            ZERO,
+        )
+        closable = max(ZERO, abs(size) - closing_already) if against else ZERO
+        opening = qty - min(qty, closable)
         margin_unit = money(price / self.leverage_of(symbol))
         margin = money(opening * margin_unit)
         fee_reserve = money(qty * price * max(ZERO, self.fee_rates("linear").taker))
@@ -475,10 +482,15 @@ class SimAccount:
         size = position.size
         against = size != 0 and (size > 0) != (signed > 0)
         opening = max(ZERO, qty - abs(size)) if against else qty
-        margin_in = min(hold.margin_left, money(opening * hold.margin_unit))
+        wanted = money(opening * hold.margin_unit)
+        margin_in = min(hold.margin_left, wanted)
         hold.margin_left -= margin_in
         # The margin moves from the order's hold into the position: still locked.
         self._unlock(settle, margin_in)
+        if wanted > margin_in:
+            # The order reserved less (the position changed since it was placed): the
+            # rest comes from the free balance, as far as it goes.
+            margin_in += max(ZERO, min(wanted - margin_in, self.balance(settle).free))
         if done:
             self._unlock(settle, hold.margin_left)
             hold.margin_left = ZERO
