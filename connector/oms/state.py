@@ -292,7 +292,9 @@ class OrderBookkeeping:
         handler = self._handlers.get(type(item))
         if handler is None:
             raise TypeError(f"cannot apply {type(item).__name__} to the order state")
-        record = self._orders.get((item.venue, order_key(item.client_order_id, item.venue_order_id)))
+        record = self._orders.get(
+            (item.venue, order_key(item.client_order_id, item.venue_order_id))
+        )
         if record is None and not item.client_order_id and item.venue_order_id:
             # No client id (a cancel event that names only the venue's id): try that id.
             known = self._by_venue_id.get((item.venue, item.venue_order_id))

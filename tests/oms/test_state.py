@@ -41,7 +41,9 @@ def submitted(cid: str = "c1", qty: str = "1", ts: int = 100) -> OrderSubmitted:
         ts_created_ns=ts,
         ts_updated_ns=ts,
     )
-    return OrderSubmitted(venue="bybit", symbol=SYM, client_order_id=cid, order=order, ts_event_ns=ts)
+    return OrderSubmitted(
+        venue="bybit", symbol=SYM, client_order_id=cid, order=order, ts_event_ns=ts
+    )
 
 
 def accepted(cid: str = "c1", ts: int = 200) -> OrderAccepted:
