@@ -1,1 +1,1 @@
-"""Order management: the pure core (state machine, client ids, validation) and, later, its service."""
+"""Order management: the pure core (state machine, client ids, validation), later its service."""

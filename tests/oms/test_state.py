@@ -1,4 +1,4 @@
-"""The order state machine: hand-written cases (the random interleavings are in test_state_machine.py)."""
+"""The order state machine, hand-written cases (random interleavings: test_state_machine.py)."""
 
 from __future__ import annotations
 
