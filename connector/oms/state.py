@@ -1,47 +1,33 @@
 """The order state machine: one transition table, fed by events and venue reports (sans-I/O).
 
-The query path of the order CQRS (design.md section 6). Every order's status has
-a rank, and the rank only moves forward::
+The query path of the order CQRS (design.md section 6; docs/trading.md has the
+full rules). Every status has a rank, and an order's rank only moves forward::
 
     submitted(0) < unknown(1) < new(2) < partially_filled(3) < filled|canceled|rejected|expired(4)
 
 :data:`TRANSITIONS` is the whole machine: ``(current, reported) -> next``; a pair
-it does not list changes nothing (a stale, repeated or backward update). The
-terminal states absorb everything. Three rules sit in front of the table:
+it does not list changes nothing (a stale, repeated or backward update), and
+the terminal states absorb everything. In front of the table
+(:func:`next_status`): the cumulative filled quantity (the larger of the
+venue's reported one and the sum of distinct fills; it never decreases, even
+after a terminal state) turns a non-terminal status into ``partially_filled``
+or ``filled``, and a rejection after fills into a cancel. Fills are
+deduplicated by ``(venue, symbol, trade_id)``; a fill for an order not known
+yet is kept and counted in when the order appears.
 
-- **Fills decide between new, partially filled and filled.** The cumulative
-  filled quantity is the larger of the venue's reported cumulative quantity and
-  the sum of the distinct fills seen; it never decreases, even after a terminal
-  state (a late fill of a canceled order still counts). A non-terminal status
-  with something filled becomes ``partially_filled``; with everything filled,
-  ``filled``.
-- **A refusal after fills is a cancel:** ``rejected`` with a filled quantity
-  becomes ``canceled`` (the venue ended the rest of an order that traded).
-- **Fills are deduplicated** by ``(venue, symbol, trade_id)``. A fill for an
-  order not known yet is kept and counted into the order when it appears.
+Inputs are :class:`~connector.model.OrderEvent` values (command path, private
+stream parsers) and :class:`~connector.model.OrderReport` snapshots (REST
+queries, stream order updates), in any order and any number of times. A
+report for an order we do not know creates it (a venue-generated order with no
+client id is keyed ``"#" + venue_order_id``). ``unknown`` (the placement
+answer was lost) is resolved by any later input, or by
+:meth:`OrderBookkeeping.not_found` after the caller's query window.
 
-REST answers and private-stream updates may arrive in any order and more than
-once: each input is either an :class:`~connector.model.OrderEvent` (from the
-command path or a private-stream parser) or an
-:class:`~connector.model.OrderReport` (a venue's snapshot of one order). An
-update for an order we do not know (placed elsewhere, or before a crash)
-creates it; an order the venue generated with no client id is keyed by
-``"#" + venue_order_id``.
-
-``unknown``: an order whose placement outcome was lost. Any later report or
-event resolves it (to new, partially filled, filled, canceled, rejected or
-expired). When the venue says it has no such order, the caller (after its query
-window) calls :meth:`OrderBookkeeping.not_found`: an order that never reached
-the venue as far as we know (``submitted``/``unknown``, nothing filled) becomes
-``rejected``; one that was open becomes ``expired``; the reason says why.
-
-Decide, don't act: :meth:`OrderBookkeeping.apply` returns the events to log and
-publish (the input itself when it changed something, plus what it implies:
-leaving ``submitted``/``unknown`` for a venue state publishes ``OrderAccepted``
-first; a report that ends an order publishes the matching terminal event). A
-report's progress without a fill (a higher cumulative quantity) changes the
-order but publishes nothing: the fill itself arrives as ``OrderFilled`` from the
-stream or from reconciliation. Nothing here reads a clock.
+Decide, don't act: :meth:`OrderBookkeeping.apply` returns the events to log
+and publish: the input itself when it changed something, ``OrderAccepted``
+first when the order leaves ``submitted``/``unknown`` for a venue state, and
+the terminal event a report implies. A report's progress without a fill
+changes the order but publishes nothing (the fill comes as ``OrderFilled``).
 """
 
 from __future__ import annotations
@@ -410,29 +396,19 @@ class OrderBookkeeping:
 
     # -- handlers ----------------------------------------------------------------
 
-    def _create(
-        self,
-        item: _Input,
-        *,
-        side: Side,
-        type_: OrderType,
-        qty: Decimal,
-        price: Decimal | None,
-        time_in_force: TimeInForce,
-        reduce_only: bool,
-        ts_created_ns: int,
-    ) -> _Record:
+    def _create(self, item: _Input, spec: Order | OrderReport, ts_created_ns: int) -> _Record:
+        """A new record for ``item``'s order, shaped as ``spec`` says; early fills folded in."""
         key = order_key(item.client_order_id, item.venue_order_id)
         record = _Record(
             venue=item.venue,
             symbol=item.symbol,
             client_order_id=item.client_order_id,
-            side=side,
-            type=type_,
-            qty=qty,
-            price=price,
-            time_in_force=time_in_force,
-            reduce_only=reduce_only,
+            side=spec.side,
+            type=spec.type,
+            qty=spec.qty,
+            price=spec.price,
+            time_in_force=spec.time_in_force,
+            reduce_only=spec.reduce_only,
             venue_order_id=item.venue_order_id,
             ts_created_ns=ts_created_ns,
             ts_updated_ns=ts_created_ns,
@@ -449,17 +425,7 @@ class OrderBookkeeping:
     def _submitted(self, record: _Record | None, event: OrderSubmitted) -> _Events:
         if record is not None:
             return _NOTHING
-        order = event.order
-        record = self._create(
-            event,
-            side=order.side,
-            type_=order.type,
-            qty=order.qty,
-            price=order.price,
-            time_in_force=order.time_in_force,
-            reduce_only=order.reduce_only,
-            ts_created_ns=order.ts_created_ns or event.ts_event_ns,
-        )
+        record = self._create(event, event.order, event.order.ts_created_ns or event.ts_event_ns)
         if record.filled > _ZERO:
             # Fills reached us before the order did (a replay, or a stream ahead of the log).
             return (event, *self._advance(record, _SUB, event))
@@ -515,16 +481,7 @@ class OrderBookkeeping:
         if report.status in _PRE_VENUE:
             return _NOTHING
         if record is None:
-            record = self._create(
-                report,
-                side=report.side,
-                type_=report.type,
-                qty=report.qty,
-                price=report.price,
-                time_in_force=report.time_in_force,
-                reduce_only=report.reduce_only,
-                ts_created_ns=report.ts_event_ns,
-            )
+            record = self._create(report, report, report.ts_event_ns)
         self._learn_venue_id(record, report.venue_order_id)
         changed = False
         if report.filled_qty > record.reported_qty or (
