@@ -214,6 +214,8 @@ LAYERS: tuple[tuple[str, int, bool], ...] = (
     ("connector.oms.service", 6, False),
     ("connector.account.service", 6, False),
     ("connector.risk.service", 6, False),
+    ("connector.store", 1, True),
+    ("connector.store.log", 1, True),
     ("connector.store.*", 6, False),
     ("connector.metrics.*", 6, False),
     ("connector.sim.engine", 6, True),
@@ -233,8 +235,11 @@ LAYERS: tuple[tuple[str, int, bool], ...] = (
     # 2 pure logic
     ("connector.book", 2, True),
     ("connector.book.*", 2, True),
+    ("connector.oms", 2, True),
     ("connector.oms.*", 2, True),
+    ("connector.account", 2, True),
     ("connector.account.*", 2, True),
+    ("connector.risk", 2, True),
     ("connector.risk.*", 2, True),
     # 1 primitives and configuration values
     ("connector.bus", 1, False),
@@ -304,6 +309,13 @@ def test_module_discovery_finds_the_layers() -> None:
         "connector.sim.engine",
         "connector.sim.flow",
         "connector.health.breaker",
+        "connector.oms.state",
+        "connector.oms.ids",
+        "connector.oms.validate",
+        "connector.account.positions",
+        "connector.account.balances",
+        "connector.risk.checks",
+        "connector.store.log",
     } <= set(SANS_IO)
     assert not [m for m in SANS_IO if m.endswith((".session", ".context"))]
     assert "connector.sim" in SIM

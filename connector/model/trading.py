@@ -24,6 +24,7 @@ __all__ = [
     "OrderExpired",
     "OrderFilled",
     "OrderRejected",
+    "OrderReport",
     "OrderStatus",
     "OrderStatusUnknown",
     "OrderSubmitted",
@@ -113,7 +114,11 @@ class Order:
 
 @attrs.frozen(kw_only=True)
 class Fill:
-    """One execution of an order. ``trade_id`` is unique per venue and symbol."""
+    """One execution of an order. ``trade_id`` is unique per venue and symbol.
+
+    ``fee`` is positive for a charge and negative for a rebate, whatever sign the
+    venue sends (OKX sends charges negative: its parser flips them).
+    """
 
     venue: str
     symbol: Symbol
@@ -255,7 +260,9 @@ class OrderAmended(OrderEvent):
 
 @attrs.frozen(kw_only=True)
 class OrderExpired(OrderEvent):
-    """IOC/FOK remainder or time-in-force expiry."""
+    """IOC/FOK remainder or time-in-force expiry, or an open order the venue no longer knows."""
+
+    reason: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -263,3 +270,50 @@ class OrderStatusUnknown(OrderEvent):
     """The request's outcome was lost (timeout, disconnect); a query will resolve it."""
 
     reason: str
+
+
+# Reports --------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class OrderReport:
+    """What a venue says about one order at one moment (neither command nor event).
+
+    A REST order query, an open-orders listing or a private-stream order update
+    (Binance ``executionReport`` / ``ORDER_TRADE_UPDATE``, Bybit ``order``, OKX
+    ``orders``) becomes one report: the order's status, cumulative filled
+    quantity and average price as the venue sees them. Reports carry no
+    sequence number and may arrive late, repeated or out of order; the order
+    state machine (``connector/oms/state.py``) only lets them move an order
+    forward. A report for an order we do not know creates it.
+
+    Attributes:
+        client_order_id: Our id; empty for an order the venue generated
+            (liquidation, ADL), which is then keyed by ``venue_order_id``.
+        qty: The order's current total quantity (after amendments).
+        price: The order's current limit price; ``None`` for market orders.
+        status: The venue's status mapped onto :class:`OrderStatus`
+            (never ``submitted`` or ``unknown``).
+        filled_qty: Cumulative filled quantity.
+        avg_fill_price: Average price of ``filled_qty``; ``None`` when nothing filled.
+        reason: The venue's reason text for a cancel, rejection or expiry.
+        code: The venue's code for a rejection.
+    """
+
+    venue: str
+    symbol: Symbol
+    client_order_id: str
+    venue_order_id: str | None = None
+    side: Side
+    type: OrderType
+    qty: Decimal
+    price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    reduce_only: bool = False
+    status: OrderStatus
+    filled_qty: Decimal = _ZERO
+    avg_fill_price: Decimal | None = None
+    reason: str | None = None
+    code: str | None = None
+    ts_event_ns: int = 0
+    ts_recv_ns: int = 0

@@ -1,0 +1,215 @@
+"""Derivative positions and P&L from fills, corrected by venue snapshots (sans-I/O).
+
+One-way (net) mode, linear contracts: one signed quantity per (venue, symbol),
+in the venue's order unit (base, or contracts of ``contract_size`` base each).
+
+- **Average entry price**: a fill that adds to the position averages in; one
+  that reduces it keeps the entry price; one that flips it starts the new side
+  at the fill price.
+- **Realised P&L**: ``closed qty x (exit - entry) x contract_size`` (sign by
+  side), minus fees paid in the quote asset (``Fill.fee`` is positive for a
+  charge, negative for a rebate). Fees in another asset (BNB) are not
+  converted: they are summed apart (:attr:`PositionState.other_fees`).
+- **Unrealised P&L** from a mark or mid price the caller passes.
+- **Dedup** by ``(venue, symbol, trade_id)``: a repeated fill changes nothing.
+- **Venue snapshots** (:meth:`PositionBook.apply_snapshot`): when the venue's
+  quantity or entry price differs from ours, the venue wins and the
+  difference is returned as a :class:`PositionDiscrepancy`. A snapshot older
+  than the last fill applied is stale and ignored.
+
+Spot fills are not positions (balances track them) and are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import attrs
+
+from connector.model.symbols import Symbol, SymbolKind
+from connector.model.trading import Fill, Position, Side
+
+__all__ = ["PositionBook", "PositionDiscrepancy", "PositionState", "PositionStatistics"]
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+
+
+@attrs.frozen(kw_only=True)
+class PositionDiscrepancy:
+    """A venue snapshot disagreed with the position built from fills; the venue's won."""
+
+    venue: str
+    symbol: Symbol
+    local_qty: Decimal
+    venue_qty: Decimal
+    local_entry: Decimal | None
+    venue_entry: Decimal | None
+    ts_event_ns: int
+
+
+@attrs.frozen(kw_only=True)
+class PositionStatistics:
+    positions: int
+    fills: int
+    duplicate_fills: int
+    discrepancies: int
+    stale_snapshots: int
+
+
+@attrs.define
+class PositionState:
+    """One (venue, symbol) position, owned by its :class:`PositionBook`."""
+
+    venue: str
+    symbol: Symbol
+    contract_size: Decimal = _ONE
+    qty: Decimal = _ZERO
+    avg_entry_price: Decimal | None = None
+    realized_pnl: Decimal = _ZERO
+    fees: Decimal = _ZERO
+    """Quote-asset fees paid (already in ``realized_pnl``)."""
+    other_fees: dict[str, Decimal] = attrs.field(factory=dict)
+    """Fees paid in other assets, per asset, not in ``realized_pnl``."""
+    ts_event_ns: int = 0
+
+    def position(self) -> Position:
+        return Position(
+            venue=self.venue,
+            symbol=self.symbol,
+            qty=self.qty,
+            avg_entry_price=self.avg_entry_price,
+            realized_pnl=self.realized_pnl,
+            ts_event_ns=self.ts_event_ns,
+        )
+
+    def unrealized_pnl(self, mark: Decimal) -> Decimal:
+        if self.avg_entry_price is None or self.qty == _ZERO:
+            return _ZERO
+        return self.qty * (mark - self.avg_entry_price) * self.contract_size
+
+    def apply(self, fill: Fill) -> None:
+        signed = fill.qty if fill.side is Side.BUY else -fill.qty
+        qty, entry, price = self.qty, self.avg_entry_price, fill.price
+        if qty == _ZERO or entry is None or (qty > _ZERO) == (signed > _ZERO):
+            total = qty + signed
+            self.avg_entry_price = (
+                price if entry is None else (abs(qty) * entry + fill.qty * price) / abs(total)
+            )
+        else:
+            closed = min(fill.qty, abs(qty))
+            direction = _ONE if qty > _ZERO else -_ONE
+            self.realized_pnl += closed * (price - entry) * direction * self.contract_size
+            total = qty + signed
+            if total == _ZERO:
+                self.avg_entry_price = None
+            elif (total > _ZERO) != (qty > _ZERO):
+                self.avg_entry_price = price
+        self.qty = total
+        if fill.fee_asset in ("", self.symbol.quote):
+            self.realized_pnl -= fill.fee
+            self.fees += fill.fee
+        else:
+            self.other_fees[fill.fee_asset] = self.other_fees.get(fill.fee_asset, _ZERO) + fill.fee
+        if fill.ts_event_ns > self.ts_event_ns:
+            self.ts_event_ns = fill.ts_event_ns
+
+
+class PositionBook:
+    """Every derivative position of every venue, from fills and venue snapshots."""
+
+    def __init__(self) -> None:
+        self._positions: dict[tuple[str, Symbol], PositionState] = {}
+        self._trade_ids: set[tuple[str, Symbol, str]] = set()
+        self._fills = 0
+        self._duplicates = 0
+        self._discrepancies = 0
+        self._stale = 0
+
+    def apply_fill(self, fill: Fill, *, contract_size: Decimal = _ONE) -> Position | None:
+        """Apply one fill; the position after it, or ``None`` for a repeat or a spot fill.
+
+        Args:
+            fill: The execution.
+            contract_size: Base units per contract of the symbol (1 for
+                coin-quantity markets): the instrument's ``contract_size``.
+        """
+        if fill.symbol.kind is SymbolKind.SPOT or fill.qty <= _ZERO:
+            return None
+        trade = (fill.venue, fill.symbol, fill.trade_id)
+        if trade in self._trade_ids:
+            self._duplicates += 1
+            return None
+        self._trade_ids.add(trade)
+        self._fills += 1
+        state = self._state(fill.venue, fill.symbol, contract_size)
+        state.contract_size = contract_size
+        state.apply(fill)
+        return state.position()
+
+    def apply_snapshot(self, snapshot: Position) -> PositionDiscrepancy | None:
+        """The venue says the position is ``snapshot``: adopt it, report any difference.
+
+        Returns:
+            The difference, when quantity or entry price disagreed; ``None``
+            when they agreed or the snapshot is older than our last fill.
+        """
+        state = self._state(snapshot.venue, snapshot.symbol, None)
+        if snapshot.ts_event_ns < state.ts_event_ns:
+            self._stale += 1
+            return None
+        venue_entry = snapshot.avg_entry_price if snapshot.qty != _ZERO else None
+        local_entry = state.avg_entry_price if state.qty != _ZERO else None
+        state.ts_event_ns = snapshot.ts_event_ns
+        if snapshot.qty == state.qty and venue_entry == local_entry:
+            return None
+        self._discrepancies += 1
+        discrepancy = PositionDiscrepancy(
+            venue=snapshot.venue,
+            symbol=snapshot.symbol,
+            local_qty=state.qty,
+            venue_qty=snapshot.qty,
+            local_entry=local_entry,
+            venue_entry=venue_entry,
+            ts_event_ns=snapshot.ts_event_ns,
+        )
+        state.qty = snapshot.qty
+        state.avg_entry_price = venue_entry
+        return discrepancy
+
+    def get(self, venue: str, symbol: Symbol) -> Position | None:
+        """The position, or ``None`` when no fill or snapshot mentioned it."""
+        state = self._positions.get((venue, symbol))
+        return None if state is None else state.position()
+
+    def state(self, venue: str, symbol: Symbol) -> PositionState | None:
+        """The full record (fees included); read-only by convention."""
+        return self._positions.get((venue, symbol))
+
+    def unrealized_pnl(self, venue: str, symbol: Symbol, mark: Decimal) -> Decimal:
+        """Unrealised P&L of the position at price ``mark`` (0 when flat or unknown)."""
+        state = self._positions.get((venue, symbol))
+        return _ZERO if state is None else state.unrealized_pnl(mark)
+
+    def all(self) -> list[Position]:
+        return [state.position() for state in self._positions.values()]
+
+    def __iter__(self) -> Iterator[Position]:
+        return iter(self.all())
+
+    def statistics(self) -> PositionStatistics:
+        return PositionStatistics(
+            positions=len(self._positions),
+            fills=self._fills,
+            duplicate_fills=self._duplicates,
+            discrepancies=self._discrepancies,
+            stale_snapshots=self._stale,
+        )
+
+    def _state(self, venue: str, symbol: Symbol, contract_size: Decimal | None) -> PositionState:
+        state = self._positions.get((venue, symbol))
+        if state is None:
+            state = PositionState(venue=venue, symbol=symbol, contract_size=contract_size or _ONE)
+            self._positions[(venue, symbol)] = state
+        return state

@@ -1,0 +1,214 @@
+"""Pre-trade risk checks and the kill switch (sans-I/O).
+
+The ``[risk]`` limits of the configuration (:class:`~connector.config.RiskConfig`),
+as pure checks. :meth:`RiskChecks.check` returns ``None`` to allow an order, or
+a :class:`~connector.errors.RiskRejected` (not raised: a decision) whose
+``limit`` names what it would break, checked in this order:
+
+``kill_switch``
+    Killed: every new order is refused except reduce-only ones.
+``max_order_notional``
+    price x qty x contract size; a market order is priced at the book's mid.
+``price_band_pct``
+    A limit price at most this many percent from the mid of a *valid* book.
+``max_position_qty``
+    The absolute position the order could leave, counting open orders on the
+    same side (reduce-only orders are exempt: they only shrink a position).
+``max_open_orders``
+    Open orders on the venue, this one included.
+``max_orders_per_second``
+    Orders sent per venue, as a token bucket (burst of ``max(1, rate)``).
+
+Without a valid book, a check that needs the mid refuses the order (it cannot
+be priced), rather than letting it through unchecked. Time is an argument
+(``now_ns``); a check consumes no rate token: the caller records an order it
+sends with :meth:`RiskChecks.record_order`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+from connector.config.values import RiskConfig
+from connector.errors import RiskRejected
+from connector.model.trading import OrderType, PlaceOrder, Side
+
+__all__ = ["Exposure", "KillSwitch", "RiskChecks", "RiskStatistics"]
+
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+
+
+@attrs.frozen(kw_only=True)
+class Exposure:
+    """What the order adds to (the caller reads it from positions, orders and books).
+
+    Attributes:
+        position_qty: Current signed position of the symbol on the venue.
+        open_buy_qty: Quantity of open buy orders of the symbol on the venue.
+        open_sell_qty: Quantity of open sell orders of the symbol on the venue.
+        open_orders: Open orders on the venue.
+        mid: Mid price of the symbol's book when the book is valid, else ``None``.
+        contract_size: Base units per contract (notional = price x qty x size).
+    """
+
+    position_qty: Decimal = _ZERO
+    open_buy_qty: Decimal = _ZERO
+    open_sell_qty: Decimal = _ZERO
+    open_orders: int = 0
+    mid: Decimal | None = None
+    contract_size: Decimal = Decimal(1)
+
+
+@attrs.frozen(kw_only=True)
+class KillSwitch:
+    """Whether trading is stopped, why and since when."""
+
+    killed: bool = False
+    reason: str | None = None
+    since_ns: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RiskStatistics:
+    allowed: int
+    rejected: dict[str, int]
+    """Rejections per limit name."""
+    kill_switch: KillSwitch
+
+
+@attrs.define
+class _Bucket:
+    tokens: float
+    at_ns: int
+
+
+class RiskChecks:
+    """The limits, the kill switch and per-venue order rates.
+
+    Args:
+        limits: The configured limits; ``kill_switch=True`` starts killed.
+    """
+
+    def __init__(self, limits: RiskConfig) -> None:
+        self.limits = limits
+        self._kill = (
+            KillSwitch(killed=True, reason="configuration") if limits.kill_switch else KillSwitch()
+        )
+        self._buckets: dict[str, _Bucket] = {}
+        self._allowed = 0
+        self._rejected: dict[str, int] = {}
+
+    # -- kill switch -------------------------------------------------------------
+
+    @property
+    def kill_switch(self) -> KillSwitch:
+        return self._kill
+
+    def kill(self, reason: str, *, now_ns: int) -> KillSwitch:
+        """Stop new orders (reduce-only ones still pass); cancelling open ones is the caller's."""
+        if not self._kill.killed:
+            self._kill = KillSwitch(killed=True, reason=reason, since_ns=now_ns)
+        return self._kill
+
+    def resume(self) -> KillSwitch:
+        """Allow new orders again."""
+        self._kill = KillSwitch()
+        return self._kill
+
+    # -- checks ------------------------------------------------------------------
+
+    def check(self, order: PlaceOrder, exposure: Exposure, *, now_ns: int) -> RiskRejected | None:
+        """``None`` when ``order`` may be sent, else the refusal naming the limit.
+
+        Args:
+            order: The normalised order.
+            exposure: Its symbol's position, open orders and book mid.
+            now_ns: The caller's monotonic time (for the order rate).
+        """
+        decision = self._decide(order, exposure, now_ns)
+        if decision is None:
+            self._allowed += 1
+        else:
+            self._rejected[decision.limit] = self._rejected.get(decision.limit, 0) + 1
+        return decision
+
+    def record_order(self, venue: str, *, now_ns: int) -> None:
+        """An order was sent to ``venue``: it uses one token of the venue's rate."""
+        bucket = self._bucket(venue, now_ns)
+        if bucket is not None:
+            bucket.tokens -= 1.0
+
+    def statistics(self) -> RiskStatistics:
+        return RiskStatistics(
+            allowed=self._allowed, rejected=dict(self._rejected), kill_switch=self._kill
+        )
+
+    def _decide(self, order: PlaceOrder, exposure: Exposure, now_ns: int) -> RiskRejected | None:
+        limits = self.limits
+        if self._kill.killed and not order.reduce_only:
+            return RiskRejected(
+                "kill_switch",
+                f"trading is stopped ({self._kill.reason}); only reduce-only orders pass",
+            )
+        mid = exposure.mid
+        price = order.price if order.type is OrderType.LIMIT else mid
+        if limits.max_order_notional is not None:
+            if price is None:
+                return RiskRejected("max_order_notional", "no valid book to price the order")
+            notional = price * order.qty * exposure.contract_size
+            if notional > limits.max_order_notional:
+                return RiskRejected(
+                    "max_order_notional",
+                    f"notional {notional} is above {limits.max_order_notional}",
+                )
+        if limits.price_band_pct is not None and order.type is OrderType.LIMIT:
+            if mid is None or mid <= _ZERO:
+                return RiskRejected("price_band_pct", "no valid book mid to check the price")
+            assert order.price is not None
+            distance = abs(order.price - mid) / mid * _HUNDRED
+            if distance > limits.price_band_pct:
+                return RiskRejected(
+                    "price_band_pct",
+                    f"price {order.price} is {distance:.4f}% from mid {mid}, "
+                    f"more than {limits.price_band_pct}%",
+                )
+        if limits.max_position_qty is not None and not order.reduce_only:
+            if order.side is Side.BUY:
+                worst = exposure.position_qty + exposure.open_buy_qty + order.qty
+            else:
+                worst = exposure.position_qty - exposure.open_sell_qty - order.qty
+            if abs(worst) > limits.max_position_qty and abs(worst) > abs(exposure.position_qty):
+                return RiskRejected(
+                    "max_position_qty",
+                    f"the position could reach {worst}, more than {limits.max_position_qty}",
+                )
+        if limits.max_open_orders is not None and exposure.open_orders >= limits.max_open_orders:
+            return RiskRejected(
+                "max_open_orders",
+                f"{exposure.open_orders} orders are open on {order.venue}, "
+                f"the limit is {limits.max_open_orders}",
+            )
+        bucket = self._bucket(order.venue, now_ns)
+        if bucket is not None and bucket.tokens < 1.0:
+            return RiskRejected(
+                "max_orders_per_second",
+                f"more than {limits.max_orders_per_second} orders per second on {order.venue}",
+            )
+        return None
+
+    def _bucket(self, venue: str, now_ns: int) -> _Bucket | None:
+        """The venue's token bucket, refilled up to ``now_ns``; ``None`` without a rate limit."""
+        rate = self.limits.max_orders_per_second
+        if rate is None:
+            return None
+        capacity = max(1.0, rate)
+        bucket = self._buckets.get(venue)
+        if bucket is None:
+            bucket = self._buckets[venue] = _Bucket(tokens=capacity, at_ns=now_ns)
+        elif now_ns > bucket.at_ns:
+            bucket.tokens = min(capacity, bucket.tokens + (now_ns - bucket.at_ns) * rate / 1e9)
+            bucket.at_ns = now_ns
+        return bucket

@@ -1,0 +1,207 @@
+"""The event log: an append-only, durable sequence of model values (protocol + in-memory log).
+
+What must survive a crash (order events, venue reports, fills, positions,
+balances) is appended here on the command path *before* it is published
+(design.md section 7). The protocol is shaped for the stores that come next
+(SQLite with WAL and group commit, PostgreSQL), all of which run their calls
+through ``trio.to_thread``:
+
+- :meth:`EventLog.append` takes a *batch* and returns only once the whole batch
+  is durable, with the sequence number given to its last entry. Sequence
+  numbers start at 1, increase by one per entry, never repeat and have no
+  gaps; a batch is all-or-nothing.
+- :meth:`EventLog.read` pages forward from a position: every entry with
+  ``seq > after``, oldest first, at most ``limit`` of them. Replay after a
+  restart reads from 0 until a page comes back short.
+- :meth:`EventLog.close` releases the store; appending after it is an error.
+
+Values are stored as ``{"type": <class name>, "data": <cattrs unstructured>}``
+JSON text (:func:`encode` / :func:`decode`): Decimal as its exact text, time as
+int ns, enums as their values, so every store keeps the same bytes. Only the
+types in :data:`LOGGED_TYPES` are accepted.
+
+This module does no I/O of its own: :class:`MemoryEventLog` (for tests and
+runs without a store) keeps the encoded text in a list; its methods are
+``async`` to honour the protocol but never block or yield.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+import attrs
+
+from connector.model.convert import converter
+from connector.model.trading import (
+    Balance,
+    Fill,
+    OrderAccepted,
+    OrderAmended,
+    OrderCanceled,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    OrderReport,
+    OrderStatusUnknown,
+    OrderSubmitted,
+    Position,
+)
+
+__all__ = [
+    "LOGGED_TYPES",
+    "EventLog",
+    "LogEntry",
+    "Logged",
+    "MemoryEventLog",
+    "decode",
+    "encode",
+]
+
+Logged = (
+    OrderSubmitted
+    | OrderAccepted
+    | OrderRejected
+    | OrderFilled
+    | OrderCanceled
+    | OrderAmended
+    | OrderExpired
+    | OrderStatusUnknown
+    | OrderReport
+    | Fill
+    | Position
+    | Balance
+)
+"""What the log stores."""
+
+LOGGED_TYPES: Mapping[str, type[Logged]] = {
+    cls.__name__: cls
+    for cls in (
+        OrderSubmitted,
+        OrderAccepted,
+        OrderRejected,
+        OrderFilled,
+        OrderCanceled,
+        OrderAmended,
+        OrderExpired,
+        OrderStatusUnknown,
+        OrderReport,
+        Fill,
+        Position,
+        Balance,
+    )
+}
+"""Stored type name -> class. Names are part of the stored format: never rename one."""
+
+
+@attrs.frozen(kw_only=True)
+class LogEntry:
+    """One stored value with its place in the log.
+
+    Attributes:
+        seq: Position in the log, from 1, without gaps.
+        ts_ns: When it was appended (the appender's clock, ns since the epoch).
+        event: The value.
+    """
+
+    seq: int
+    ts_ns: int
+    event: Logged
+
+
+def encode(event: Logged) -> str:
+    """``event`` as the log's JSON text.
+
+    Raises:
+        TypeError: a type the log does not store.
+    """
+    name = type(event).__name__
+    if LOGGED_TYPES.get(name) is not type(event):
+        raise TypeError(f"the event log does not store {name}")
+    return json.dumps(
+        {"type": name, "data": converter.unstructure(event)},
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+
+
+def decode(text: str) -> Logged:
+    """The value :func:`encode` made ``text`` from.
+
+    Raises:
+        ValueError: text that is not a stored value of a known type.
+    """
+    record = json.loads(text)
+    name = record.get("type") if isinstance(record, dict) else None
+    cls = LOGGED_TYPES.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ValueError(f"not a stored event: {text[:200]!r}")
+    return converter.structure(record["data"], cls)
+
+
+class EventLog(Protocol):
+    """An append-only durable log of model values (see the module docstring)."""
+
+    async def append(self, events: Sequence[Logged], *, ts_ns: int) -> int:
+        """Store ``events`` as one batch; return once durable.
+
+        Args:
+            events: The batch, in order; may be empty.
+            ts_ns: The append time recorded on each entry.
+
+        Returns:
+            The sequence number of the batch's last entry (the current last
+            one when the batch is empty).
+        """
+        ...
+
+    async def read(self, after: int = 0, *, limit: int = 1000) -> Sequence[LogEntry]:
+        """Entries with ``seq > after``, oldest first, at most ``limit``."""
+        ...
+
+    async def last_seq(self) -> int:
+        """The sequence number of the last entry; 0 for an empty log."""
+        ...
+
+    async def close(self) -> None:
+        """Release the store; later appends raise ``RuntimeError``. Idempotent."""
+        ...
+
+
+class MemoryEventLog:
+    """An :class:`EventLog` in a list: durable for the life of the process only.
+
+    Unbounded on purpose: a log that dropped entries would break its one
+    promise. Each entry is kept as encoded text, so what is read back went
+    through the same conversion as in a real store.
+    """
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[int, str]] = []
+        self._closed = False
+
+    async def append(self, events: Sequence[Logged], *, ts_ns: int) -> int:
+        if self._closed:
+            raise RuntimeError("the event log is closed")
+        encoded = [encode(event) for event in events]  # all-or-nothing: encode first
+        self._entries.extend((ts_ns, text) for text in encoded)
+        return len(self._entries)
+
+    async def read(self, after: int = 0, *, limit: int = 1000) -> Sequence[LogEntry]:
+        if limit < 1:
+            raise ValueError(f"limit must be >= 1, got {limit}")
+        start = max(after, 0)
+        return [
+            LogEntry(seq=start + i + 1, ts_ns=ts_ns, event=decode(text))
+            for i, (ts_ns, text) in enumerate(self._entries[start : start + limit])
+        ]
+
+    async def last_seq(self) -> int:
+        return len(self._entries)
+
+    async def close(self) -> None:
+        self._closed = True
+
+    def __len__(self) -> int:
+        return len(self._entries)

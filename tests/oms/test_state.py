@@ -1,0 +1,392 @@
+"""The order state machine, hand-written cases (random interleavings: test_state_machine.py)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from connector.model import (
+    Fill,
+    Order,
+    OrderAccepted,
+    OrderAmended,
+    OrderCanceled,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    OrderStatus,
+    OrderStatusUnknown,
+    OrderSubmitted,
+    OrderType,
+    Side,
+    Symbol,
+)
+from connector.model.trading import OrderReport
+from connector.oms.state import RANK, TRANSITIONS, OrderBookkeeping, next_status
+
+SYM = Symbol.parse("BTC-USDT-PERP")
+D = Decimal
+
+
+def submitted(cid: str = "c1", qty: str = "1", ts: int = 100) -> OrderSubmitted:
+    order = Order(
+        venue="bybit",
+        symbol=SYM,
+        client_order_id=cid,
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        qty=D(qty),
+        price=D("100"),
+        ts_created_ns=ts,
+        ts_updated_ns=ts,
+    )
+    return OrderSubmitted(
+        venue="bybit", symbol=SYM, client_order_id=cid, order=order, ts_event_ns=ts
+    )
+
+
+def accepted(cid: str = "c1", ts: int = 200) -> OrderAccepted:
+    return OrderAccepted(
+        venue="bybit", symbol=SYM, client_order_id=cid, venue_order_id="v-" + cid, ts_event_ns=ts
+    )
+
+
+def filled(cid: str, trade: str, qty: str, price: str = "100", ts: int = 300) -> OrderFilled:
+    fill = Fill(
+        venue="bybit",
+        symbol=SYM,
+        client_order_id=cid,
+        venue_order_id="v-" + cid,
+        trade_id=trade,
+        side=Side.BUY,
+        qty=D(qty),
+        price=D(price),
+        ts_event_ns=ts,
+    )
+    return OrderFilled(
+        venue="bybit",
+        symbol=SYM,
+        client_order_id=cid,
+        venue_order_id="v-" + cid,
+        fill=fill,
+        ts_event_ns=ts,
+    )
+
+
+def report(
+    cid: str,
+    status: OrderStatus,
+    filled_qty: str = "0",
+    avg: str | None = None,
+    *,
+    qty: str = "1",
+    price: str = "100",
+    ts: int = 400,
+    voi: str | None = None,
+    reason: str | None = None,
+) -> OrderReport:
+    return OrderReport(
+        venue="bybit",
+        symbol=SYM,
+        client_order_id=cid,
+        venue_order_id=voi or "v-" + cid,
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        qty=D(qty),
+        price=D(price),
+        status=status,
+        filled_qty=D(filled_qty),
+        avg_fill_price=None if avg is None else D(avg),
+        reason=reason,
+        ts_event_ns=ts,
+    )
+
+
+def get(book: OrderBookkeeping, cid: str = "c1") -> Order:
+    order = book.get("bybit", cid)
+    assert order is not None
+    return order
+
+
+def test_transition_table_only_moves_ranks_forward_and_terminal_states_absorb() -> None:
+    for (current, reported), target in TRANSITIONS.items():
+        assert RANK[target] > RANK[current], (current, reported, target)
+        assert not current.is_terminal
+    for status in OrderStatus:
+        if status.is_terminal:
+            for reported in OrderStatus:
+                assert status == next_status(status, reported, D(1), D(1))
+
+
+def test_order_lifecycle_publishes_each_event_once() -> None:
+    book = OrderBookkeeping()
+    sub = submitted()
+    acc = accepted()
+    f1, f2 = filled("c1", "t1", "0.4", "100"), filled("c1", "t2", "0.6", "110")
+
+    assert (sub,) == book.apply(sub)
+    assert (acc,) == book.apply(acc)
+    assert (f1,) == book.apply(f1)
+    assert OrderStatus.PARTIALLY_FILLED == get(book).status
+    assert (f2,) == book.apply(f2)
+
+    order = get(book)
+    assert OrderStatus.FILLED == order.status
+    assert D("1.0") == order.filled_qty
+    assert D("106") == order.avg_fill_price
+    assert "v-c1" == order.venue_order_id
+    assert [] == book.open()
+    assert [f1.fill, f2.fill] == book.fills("bybit", "c1")
+
+
+def test_fill_before_the_rest_answer_implies_acceptance_and_the_late_answer_is_dropped() -> None:
+    book = OrderBookkeeping()
+    book.apply(submitted())
+    f1 = filled("c1", "t1", "0.5")
+
+    events = book.apply(f1)
+
+    assert [OrderAccepted, OrderFilled] == [type(e) for e in events]
+    assert () == book.apply(accepted())
+    assert OrderStatus.PARTIALLY_FILLED == get(book).status
+
+
+def test_duplicate_fill_is_dropped_and_counted() -> None:
+    book = OrderBookkeeping()
+    book.apply(submitted())
+    book.apply(filled("c1", "t1", "0.5"))
+
+    assert () == book.apply(filled("c1", "t1", "0.5"))
+    assert D("0.5") == get(book).filled_qty
+    stats = book.statistics()
+    assert (1, 1) == (stats.fills, stats.duplicate_fills)
+
+
+def test_report_for_an_order_we_do_not_know_creates_it() -> None:
+    book = OrderBookkeeping()
+
+    events = book.apply(report("ext1", OrderStatus.PARTIALLY_FILLED, "0.3", "99"))
+
+    assert [OrderAccepted] == [type(e) for e in events]
+    order = get(book, "ext1")
+    assert (OrderStatus.PARTIALLY_FILLED, D("0.3"), D("99")) == (
+        order.status,
+        order.filled_qty,
+        order.avg_fill_price,
+    )
+    assert [order] == book.open("bybit", SYM)
+
+
+def test_unknown_outcome_is_resolved_by_a_later_report() -> None:
+    book = OrderBookkeeping()
+    book.apply(submitted())
+    lost = OrderStatusUnknown(venue="bybit", symbol=SYM, client_order_id="c1", reason="timeout")
+
+    assert (lost,) == book.apply(lost)
+    assert [get(book)] == book.unknown()
+    events = book.apply(report("c1", OrderStatus.FILLED, "1", "100"))
+
+    assert [OrderAccepted] == [type(e) for e in events]
+    assert OrderStatus.FILLED == get(book).status
+    assert [] == book.unknown()
+
+
+def test_unknown_outcome_resolved_as_rejected_by_the_venue() -> None:
+    book = OrderBookkeeping()
+    book.apply(submitted())
+    book.apply(OrderStatusUnknown(venue="bybit", symbol=SYM, client_order_id="c1", reason="5xx"))
+
+    events = book.apply(report("c1", OrderStatus.REJECTED, reason="insufficient balance"))
+
+    assert 1 == len(events)
+    event = events[0]
+    assert isinstance(event, OrderRejected)
+    assert "insufficient balance" == event.reason
+    assert OrderStatus.REJECTED == get(book).status
+
+
+def test_unknown_after_acceptance_changes_nothing() -> None:
+    book = OrderBookkeeping()
+    book.apply(submitted())
+    book.apply(accepted())
+
+    lost = OrderStatusUnknown(venue="bybit", symbol=SYM, client_order_id="c1", reason="timeout")
+    assert () == book.apply(lost)
+    assert OrderStatus.NEW == get(book).status
+
+
+def test_not_found_leaves_young_orders_and_ends_old_ones_with_a_reason() -> None:
+    book = OrderBookkeeping()
+    book.apply(submitted("c1", ts=1_000))
+    book.apply(OrderStatusUnknown(venue="bybit", symbol=SYM, client_order_id="c1", reason="x"))
+    book.apply(submitted("c2", ts=1_000))
+    book.apply(accepted("c2"))
+
+    assert () == book.not_found("bybit", "c1", now_ns=5_000, min_age_ns=10_000)
+    (rejected,) = book.not_found("bybit", "c1", now_ns=20_000, min_age_ns=10_000)
+    (expired,) = book.not_found("bybit", "c2", now_ns=20_000, min_age_ns=10_000)
+
+    assert isinstance(rejected, OrderRejected)
+    assert "not found at the venue" == rejected.reason
+    assert isinstance(expired, OrderExpired)
+    assert "not found at the venue" == expired.reason
+    assert OrderStatus.REJECTED == get(book, "c1").status
+    assert OrderStatus.EXPIRED == get(book, "c2").status
+    assert () == book.not_found("bybit", "c1", now_ns=30_000)
+    assert () == book.not_found("bybit", "nope", now_ns=30_000)
+
+
+def test_terminal_state_absorbs_but_a_late_fill_still_counts() -> None:
+    book = OrderBookkeeping()
+    book.apply(submitted())
+    book.apply(accepted())
+    cancel = OrderCanceled(venue="bybit", symbol=SYM, client_order_id="c1", reason="user")
+
+    assert (cancel,) == book.apply(cancel)
+    assert () == book.apply(report("c1", OrderStatus.NEW))
+    late = filled("c1", "t9", "0.2")
+    assert (late,) == book.apply(late)
+
+    order = get(book)
+    assert OrderStatus.CANCELED == order.status
+    assert D("0.2") == order.filled_qty
+
+
+def test_cumulative_filled_never_decreases_on_a_stale_report() -> None:
+    book = OrderBookkeeping()
+    book.apply(submitted())
+    book.apply(report("c1", OrderStatus.PARTIALLY_FILLED, "0.7", "100", ts=500))
+
+    assert () == book.apply(report("c1", OrderStatus.PARTIALLY_FILLED, "0.2", "100", ts=450))
+    assert D("0.7") == get(book).filled_qty
+
+
+def test_report_and_fills_combine_without_double_counting() -> None:
+    book = OrderBookkeeping()
+    book.apply(submitted())
+    book.apply(filled("c1", "t1", "0.3", "100"))
+    book.apply(report("c1", OrderStatus.PARTIALLY_FILLED, "0.5", "104"))
+
+    order = get(book)
+    assert (D("0.5"), D("104")) == (order.filled_qty, order.avg_fill_price)
+    book.apply(filled("c1", "t2", "0.2", "110"))
+    assert D("0.5") == get(book).filled_qty
+    book.apply(filled("c1", "t3", "0.5", "90"))
+    order = get(book)
+    assert (OrderStatus.FILLED, D("1.0")) == (order.status, order.filled_qty)
+    assert D("97.0") == order.avg_fill_price
+
+
+def test_rejection_after_fills_becomes_a_cancel() -> None:
+    book = OrderBookkeeping()
+    book.apply(submitted())
+    book.apply(filled("c1", "t1", "0.3"))
+    rejected = OrderRejected(venue="bybit", symbol=SYM, client_order_id="c1", reason="odd")
+
+    events = book.apply(rejected)
+
+    assert [OrderCanceled] == [type(e) for e in events]
+    assert OrderStatus.CANCELED == get(book).status
+
+
+def test_report_that_ends_an_order_publishes_the_terminal_event() -> None:
+    book = OrderBookkeeping()
+    book.apply(submitted())
+
+    events = book.apply(report("c1", OrderStatus.CANCELED, reason="EC_PostOnlyWillTakeLiquidity"))
+
+    assert [OrderAccepted, OrderCanceled] == [type(e) for e in events]
+    cancel = events[1]
+    assert isinstance(cancel, OrderCanceled)
+    assert "EC_PostOnlyWillTakeLiquidity" == cancel.reason
+
+
+def test_amendment_changes_an_open_order_and_stale_ones_are_dropped() -> None:
+    book = OrderBookkeeping()
+    book.apply(submitted())
+    book.apply(accepted())
+    amend = OrderAmended(
+        venue="bybit", symbol=SYM, client_order_id="c1", qty=D("2"), price=D("99"), ts_event_ns=600
+    )
+    older = OrderAmended(
+        venue="bybit", symbol=SYM, client_order_id="c1", qty=D("3"), price=D("98"), ts_event_ns=550
+    )
+
+    assert (amend,) == book.apply(amend)
+    assert () == book.apply(older)
+    assert () == book.apply(report("c1", OrderStatus.NEW, qty="1", price="100", ts=500))
+    order = get(book)
+    assert (D("2"), D("99")) == (order.qty, order.price)
+
+    (seen,) = book.apply(report("c1", OrderStatus.NEW, qty="1.5", price="99", ts=700))
+    assert isinstance(seen, OrderAmended)
+    assert D("1.5") == get(book).qty
+
+
+def test_amending_down_to_the_filled_quantity_fills_the_order() -> None:
+    book = OrderBookkeeping()
+    book.apply(submitted())
+    book.apply(filled("c1", "t1", "0.4"))
+    amend = OrderAmended(venue="bybit", symbol=SYM, client_order_id="c1", qty=D("0.4"))
+
+    assert (amend,) == book.apply(amend)
+    assert OrderStatus.FILLED == get(book).status
+
+
+def test_amendment_of_a_finished_order_is_ignored() -> None:
+    book = OrderBookkeeping()
+    book.apply(submitted())
+    book.apply(report("c1", OrderStatus.FILLED, "1", "100"))
+    amend = OrderAmended(venue="bybit", symbol=SYM, client_order_id="c1", qty=D("5"))
+
+    assert () == book.apply(amend)
+
+
+def test_fill_before_the_order_is_kept_and_counted_when_it_appears() -> None:
+    book = OrderBookkeeping()
+    early = filled("c1", "t1", "0.25")
+
+    assert (early,) == book.apply(early)
+    assert 1 == book.statistics().orphan_fills
+    events = book.apply(submitted())
+
+    assert [OrderSubmitted, OrderAccepted] == [type(e) for e in events]
+    assert D("0.25") == get(book).filled_qty
+    assert OrderStatus.PARTIALLY_FILLED == get(book).status
+
+
+def test_order_without_client_id_is_keyed_by_venue_id() -> None:
+    book = OrderBookkeeping()
+    book.apply(report("", OrderStatus.NEW, voi="987"))
+    cancel = OrderCanceled(venue="bybit", symbol=SYM, client_order_id="", venue_order_id="987")
+
+    assert (cancel,) == book.apply(cancel)
+    order = book.get("bybit", "#987")
+    assert order is not None
+    assert order == book.get_by_venue_id("bybit", "987")
+    assert OrderStatus.CANCELED == order.status
+
+
+def test_events_for_an_order_we_do_not_know_are_ignored_and_counted() -> None:
+    book = OrderBookkeeping()
+
+    assert () == book.apply(accepted("ghost"))
+    assert 1 == book.statistics().ignored
+    assert book.get("bybit", "ghost") is None
+
+
+def test_forget_drops_finished_orders_before_a_time() -> None:
+    book = OrderBookkeeping()
+    book.apply(submitted("c1"))
+    book.apply(report("c1", OrderStatus.FILLED, "1", "100", ts=1_000))
+    book.apply(submitted("c2"))
+
+    assert 1 == book.forget(before_ns=2_000)
+    assert book.get("bybit", "c1") is None
+    assert book.get("bybit", "c2") is not None
+
+
+def test_apply_refuses_what_is_not_an_order_input() -> None:
+    with pytest.raises(TypeError):
+        OrderBookkeeping().apply(object())  # type: ignore[arg-type]

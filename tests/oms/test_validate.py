@@ -1,0 +1,230 @@
+"""Order normalisation and validation against instrument filters."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connector.errors import InvalidOrder
+from connector.model import (
+    AmendOrder,
+    Instrument,
+    InstrumentStatus,
+    Market,
+    Order,
+    OrderStatus,
+    OrderType,
+    PlaceOrder,
+    Side,
+    Symbol,
+    TimeInForce,
+)
+from connector.oms.validate import as_decimal, normalize_amend, normalize_place, place_order
+
+D = Decimal
+BTC = Instrument(
+    venue="okx",
+    symbol=Symbol.parse("BTC-USDT-PERP"),
+    native_id="BTC-USDT-SWAP",
+    market=Market.SWAP,
+    tick_size=D("0.1"),
+    lot_step=D("0.01"),
+    min_qty=D("0.01"),
+    min_notional=D("5"),
+    max_qty=D("100"),
+    contract_size=D("0.01"),
+)
+
+
+def violations(**kwargs: object) -> tuple[str, ...]:
+    args: dict[str, object] = {
+        "side": "buy",
+        "type": "limit",
+        "qty": "1",
+        "price": "60000",
+        "client_order_id": "c1",
+    }
+    args.update(kwargs)
+    with pytest.raises(InvalidOrder) as caught:
+        place_order(BTC, **args)  # type: ignore[arg-type]
+    return caught.value.violations
+
+
+def test_strings_are_accepted_for_enums_and_numbers() -> None:
+    order = place_order(
+        BTC,
+        side="SELL",
+        type="limit",
+        qty="1.5",
+        price=60000,
+        time_in_force="post_only",
+        client_order_id="c1",
+    )
+
+    assert (
+        PlaceOrder(
+            venue="okx",
+            symbol=BTC.symbol,
+            side=Side.SELL,
+            type=OrderType.LIMIT,
+            qty=D("1.50"),
+            price=D("60000.0"),
+            time_in_force=TimeInForce.POST_ONLY,
+            client_order_id="c1",
+        )
+        == order
+    )
+
+
+def test_quantity_rounds_down_and_price_rounds_to_the_passive_side() -> None:
+    buy = place_order(
+        BTC, side="buy", type="limit", qty="1.239", price="1000.07", client_order_id="b"
+    )
+    sell = place_order(
+        BTC, side=Side.SELL, type=OrderType.LIMIT, qty="1.239", price="1000.03", client_order_id="s"
+    )
+
+    assert (D("1.23"), D("1000.0")) == (buy.qty, buy.price)
+    assert (D("1.23"), D("1000.1")) == (sell.qty, sell.price)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "filter_name"),
+    [
+        ({"qty": "0.005"}, "lot_step"),
+        ({"qty": "-1"}, "qty"),
+        ({"qty": "200"}, "max_qty"),
+        ({"qty": "0.01", "price": "100"}, "min_notional"),
+        ({"price": None}, "price"),
+        ({"type": "market"}, "price"),
+        ({"type": "market", "price": None, "time_in_force": "post_only"}, "time_in_force"),
+        ({"price": "0.01"}, "tick_size"),
+        ({"side": "long"}, "side"),
+        ({"type": "stop"}, "type"),
+        ({"time_in_force": "day"}, "time_in_force"),
+        ({"qty": 1.5}, "qty"),
+        ({"price": "NaN"}, "price"),
+        ({"price": "abc"}, "price"),
+    ],
+)
+def test_each_broken_filter_is_named(kwargs: dict[str, object], filter_name: str) -> None:
+    found = violations(**kwargs)
+
+    assert filter_name == found[0].split(":")[0], found
+
+
+def test_min_qty_is_checked_after_rounding() -> None:
+    coarse = attrs.evolve(BTC, min_qty=D("0.1"), min_notional=D(0))
+
+    with pytest.raises(InvalidOrder, match="min_qty") as caught:
+        place_order(coarse, side="buy", type="limit", qty="0.099", price="100", client_order_id="c")
+    assert ("min_qty: 0.09 is below the minimum 0.1",) == caught.value.violations
+
+
+def test_halted_instrument_is_refused() -> None:
+    halted = attrs.evolve(BTC, status=InstrumentStatus.HALTED)
+
+    with pytest.raises(InvalidOrder, match="status"):
+        place_order(halted, side="buy", type="limit", qty="1", price="100", client_order_id="c")
+
+
+def test_market_order_notional_is_checked_with_a_reference_price() -> None:
+    kwargs = {"side": "buy", "type": "market", "qty": "0.01", "client_order_id": "m"}
+    assert place_order(BTC, **kwargs).price is None  # type: ignore[arg-type]
+
+    with pytest.raises(InvalidOrder, match="min_notional"):
+        place_order(BTC, reference_price=D("100"), **kwargs)  # type: ignore[arg-type]
+
+
+def test_order_for_another_instrument_is_refused() -> None:
+    command = PlaceOrder(
+        venue="okx",
+        symbol=Symbol.parse("ETH-USDT-PERP"),
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        qty=D("1"),
+        price=D("3000"),
+        client_order_id="c",
+    )
+
+    with pytest.raises(InvalidOrder, match="instrument"):
+        normalize_place(command, BTC)
+
+
+def test_all_problems_are_listed() -> None:
+    found = violations(qty="200", price="0.01")
+
+    assert ["max_qty", "tick_size"] == sorted(v.split(":")[0] for v in found)
+
+
+def open_order(**changes: object) -> Order:
+    order = Order(
+        venue="okx",
+        symbol=BTC.symbol,
+        client_order_id="c1",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        qty=D("2"),
+        price=D("60000"),
+        status=OrderStatus.PARTIALLY_FILLED,
+        filled_qty=D("0.5"),
+    )
+    return attrs.evolve(order, **changes)
+
+
+def test_amend_is_quantized_and_checked() -> None:
+    amend = AmendOrder(
+        venue="okx", symbol=BTC.symbol, client_order_id="c1", qty=D("1.009"), price=D("59999.99")
+    )
+
+    assert attrs.evolve(amend, qty=D("1.00"), price=D("59999.9")) == normalize_amend(
+        amend, BTC, open_order()
+    )
+
+
+@pytest.mark.parametrize(
+    ("amend", "order", "filter_name"),
+    [
+        ({"qty": D("0.5")}, {}, "qty"),
+        ({}, {}, "amend"),
+        ({"price": D("1")}, {"status": OrderStatus.CANCELED}, "status"),
+        ({"qty": D("0.01"), "price": D("100")}, {"filled_qty": D(0)}, "min_notional"),
+    ],
+)
+def test_bad_amend_is_refused(
+    amend: dict[str, object], order: dict[str, object], filter_name: str
+) -> None:
+    command = AmendOrder(venue="okx", symbol=BTC.symbol, client_order_id="c1", **amend)  # type: ignore[arg-type]
+
+    with pytest.raises(InvalidOrder) as caught:
+        normalize_amend(command, BTC, open_order(**order))
+    assert filter_name in {v.split(":")[0] for v in caught.value.violations}
+
+
+def test_as_decimal_refuses_floats_and_bools() -> None:
+    assert D("1.10") == as_decimal("1.10", "qty")
+    for bad in (1.1, True):
+        with pytest.raises(InvalidOrder):
+            as_decimal(bad, "qty")  # type: ignore[arg-type]
+
+
+@given(
+    qty=st.decimals(min_value=D("0.01"), max_value=D("100"), places=6),
+    price=st.decimals(min_value=D("1000"), max_value=D("100000"), places=4),
+    side=st.sampled_from(Side),
+)
+def test_normalised_order_passes_the_instrument_filters(
+    qty: Decimal, price: Decimal, side: Side
+) -> None:
+    linear = attrs.evolve(BTC, contract_size=D(1))  # notional >= 0.01 x 1000 >= min 5
+    order = place_order(linear, side=side, type="limit", qty=qty, price=price, client_order_id="c")
+
+    assert order.price is not None
+    assert () == linear.check_order(order.qty, order.price)
+    assert order.qty <= qty
+    assert order.price <= price if side is Side.BUY else order.price >= price
+    assert abs(order.price - price) < BTC.tick_size

@@ -1,0 +1,168 @@
+"""Pre-trade risk checks and the kill switch."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connector.config import RiskConfig
+from connector.errors import RiskRejected
+from connector.model import OrderType, PlaceOrder, Side, Symbol
+from connector.risk.checks import Exposure, RiskChecks
+
+D = Decimal
+SYM = Symbol.parse("BTC-USDT-PERP")
+SECOND = 1_000_000_000
+BOOK = Exposure(mid=D("100"))
+
+
+def order(
+    side: Side = Side.BUY,
+    qty: str = "1",
+    price: str | None = "100",
+    *,
+    reduce_only: bool = False,
+    venue: str = "okx",
+) -> PlaceOrder:
+    return PlaceOrder(
+        venue=venue,
+        symbol=SYM,
+        side=side,
+        type=OrderType.LIMIT if price is not None else OrderType.MARKET,
+        qty=D(qty),
+        price=None if price is None else D(price),
+        reduce_only=reduce_only,
+        client_order_id="c",
+    )
+
+
+def limit_of(decision: RiskRejected | None) -> str | None:
+    return None if decision is None else decision.limit
+
+
+def test_no_limits_allow_everything() -> None:
+    checks = RiskChecks(RiskConfig())
+
+    assert checks.check(order(qty="1000000"), Exposure(), now_ns=0) is None
+
+
+@pytest.mark.parametrize(
+    ("limits", "placed", "exposure", "expected"),
+    [
+        ({"max_order_notional": D("500")}, order(qty="5"), BOOK, None),
+        ({"max_order_notional": D("500")}, order(qty="5.01"), BOOK, "max_order_notional"),
+        ({"max_order_notional": D("500")}, order(qty="6", price=None), BOOK, "max_order_notional"),
+        ({"max_order_notional": D("500")}, order(price=None), Exposure(), "max_order_notional"),
+        (
+            {"max_order_notional": D("5")},
+            order(qty="10"),
+            Exposure(contract_size=D("0.001")),
+            None,
+        ),
+        ({"price_band_pct": D("5")}, order(price="105"), BOOK, None),
+        ({"price_band_pct": D("5")}, order(price="94.9"), BOOK, "price_band_pct"),
+        ({"price_band_pct": D("5")}, order(price="100"), Exposure(), "price_band_pct"),
+        ({"price_band_pct": D("5")}, order(price=None), Exposure(), None),
+        ({"max_position_qty": D("2")}, order(qty="2"), Exposure(), None),
+        (
+            {"max_position_qty": D("2")},
+            order(qty="1"),
+            Exposure(position_qty=D("1"), open_buy_qty=D("0.5")),
+            "max_position_qty",
+        ),
+        (
+            {"max_position_qty": D("2")},
+            order(Side.SELL, qty="1"),
+            Exposure(position_qty=D("5")),
+            None,
+        ),
+        (
+            {"max_position_qty": D("2")},
+            order(Side.SELL, qty="3"),
+            Exposure(position_qty=D("0")),
+            "max_position_qty",
+        ),
+        (
+            {"max_position_qty": D("2")},
+            order(Side.SELL, qty="9", reduce_only=True),
+            Exposure(position_qty=D("9")),
+            None,
+        ),
+        ({"max_open_orders": 3}, order(), Exposure(open_orders=2), None),
+        ({"max_open_orders": 3}, order(), Exposure(open_orders=3), "max_open_orders"),
+    ],
+)
+def test_each_limit_names_itself(
+    limits: dict[str, object], placed: PlaceOrder, exposure: Exposure, expected: str | None
+) -> None:
+    checks = RiskChecks(RiskConfig(**limits))  # type: ignore[arg-type]
+
+    assert expected == limit_of(checks.check(placed, exposure, now_ns=0))
+
+
+def test_kill_switch_refuses_all_but_reduce_only_until_resumed() -> None:
+    checks = RiskChecks(RiskConfig())
+
+    state = checks.kill("manual", now_ns=5)
+    decision = checks.check(order(), Exposure(), now_ns=6)
+
+    assert (True, "manual", 5) == (state.killed, state.reason, state.since_ns)
+    assert "kill_switch" == limit_of(decision)
+    assert decision is not None and "manual" in str(decision)
+    assert checks.check(order(reduce_only=True), Exposure(), now_ns=6) is None
+    assert 5 == checks.kill("again", now_ns=9).since_ns
+    assert not checks.resume().killed
+    assert checks.check(order(), Exposure(), now_ns=7) is None
+    assert {"kill_switch": 1} == checks.statistics().rejected
+
+
+def test_kill_switch_from_configuration_starts_killed() -> None:
+    checks = RiskChecks(RiskConfig(kill_switch=True))
+
+    assert checks.kill_switch.killed
+    assert "kill_switch" == limit_of(checks.check(order(), Exposure(), now_ns=0))
+
+
+def test_order_rate_is_a_token_bucket_per_venue() -> None:
+    checks = RiskChecks(RiskConfig(max_orders_per_second=2.0))
+    for _ in range(2):
+        assert checks.check(order(), Exposure(), now_ns=0) is None
+        checks.record_order("okx", now_ns=0)
+
+    assert "max_orders_per_second" == limit_of(checks.check(order(), Exposure(), now_ns=0))
+    assert checks.check(order(venue="bybit"), Exposure(), now_ns=0) is None
+    assert checks.check(order(), Exposure(), now_ns=SECOND // 2) is None
+    checks.record_order("okx", now_ns=SECOND // 2)
+    assert "max_orders_per_second" == limit_of(
+        checks.check(order(), Exposure(), now_ns=SECOND // 2)
+    )
+
+
+def test_slow_rate_allows_one_order_per_period() -> None:
+    checks = RiskChecks(RiskConfig(max_orders_per_second=0.5))
+    checks.record_order("okx", now_ns=0)
+
+    assert "max_orders_per_second" == limit_of(checks.check(order(), Exposure(), now_ns=SECOND))
+    assert checks.check(order(), Exposure(), now_ns=2 * SECOND) is None
+
+
+@given(
+    rate=st.sampled_from([1.0, 3.0, 10.0]),
+    gaps=st.lists(st.integers(min_value=0, max_value=SECOND), min_size=1, max_size=60),
+)
+def test_recorded_orders_never_exceed_the_rate_plus_burst(rate: float, gaps: list[int]) -> None:
+    checks = RiskChecks(RiskConfig(max_orders_per_second=rate))
+    now = 0
+    sent: list[int] = []
+    for gap in gaps:
+        now += gap
+        if checks.check(order(), Exposure(), now_ns=now) is None:
+            checks.record_order("okx", now_ns=now)
+            sent.append(now)
+
+    for start in sent:
+        in_window = [t for t in sent if start <= t < start + SECOND]
+        assert len(in_window) <= max(1.0, rate) + rate
