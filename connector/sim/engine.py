@@ -25,6 +25,7 @@ Rules:
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -505,6 +506,71 @@ class MatchingEngine:
             live.qty = new_qty
             live.remaining = new_remaining
         return self._finish(live, True, trades, touched, live.price)
+
+    def rest_many(self, orders: Sequence[EngineOrder]) -> EngineResult:
+        """Rest many GTC limit orders that cross nothing, as ONE book update.
+
+        Builds a deep book quickly (a venue's quiet far levels); one result
+        with every level's net change instead of one result per order.
+
+        Args:
+            orders: Limit orders on the tick and lot grids, no bid at or above
+                the best ask (and no ask at or below the best bid), new ids.
+
+        Returns:
+            A ``NEW`` result (``order_id`` empty) with the level changes.
+
+        Raises:
+            ValueError: An order that is not such a limit order.
+        """
+        self._operations += len(orders)
+        touched: dict[tuple[Side, Decimal], Decimal] = {}
+        fresh: dict[Side, dict[Decimal, _Level]] = {Side.BUY: {}, Side.SELL: {}}
+        ids = self._orders
+        for order in orders:
+            price = order.price
+            if (
+                order.type is not OrderType.LIMIT
+                or order.time_in_force is not TimeInForce.GTC
+                or price is None
+                or not self._valid_price(price)
+                or not self._valid_qty(order.qty)
+                or order.order_id in ids
+                or self._crosses(order.side, price)
+            ):
+                raise ValueError(f"rest_many: cannot rest {order!r}")
+            side = order.side
+            live = _Live(
+                order.order_id,
+                side,
+                price,
+                order.qty,
+                order.qty,
+                _ZERO,
+                order.owner,
+                TimeInForce.GTC,
+            )
+            level = self._side_book(side).get(price)
+            if level is None:
+                level = fresh[side].get(price)
+                if level is None:
+                    level = fresh[side][price] = _Level()
+            touched.setdefault((side, price), level.total)
+            level.orders.append(live)
+            level.total += live.remaining
+            ids[live.order_id] = live
+        # One bulk insert per side instead of one sorted insert per level.
+        for side, levels in fresh.items():
+            if levels:
+                self._side_book(side).update(levels)
+        return EngineResult(
+            order_id="",
+            status=OrderStatus.NEW,
+            filled_qty=_ZERO,
+            trades=(),
+            changes=self._changes(touched),
+            update_id=self.update_id,
+        )
 
     # ---------------------------------------------------------------- internals
 

@@ -156,6 +156,10 @@ class SyntheticFlow:
         self._ids: list[str] = []
         self._index: dict[str, int] = {}
         self.steps = 0
+        #: Levels per side the book holds (see :meth:`deepen`); ``levels`` until deepened.
+        self.depth = levels
+        # Quiet orders beyond the active levels (never picked by random cancels or amends).
+        self._tail: set[str] = set()
 
     # ---------------------------------------------------------------- public
 
@@ -175,6 +179,25 @@ class SyntheticFlow:
             for side in (Side.BUY, Side.SELL):
                 out.append(self._add(side, k))
         return out
+
+    def deepen(self, depth: int) -> list[EngineResult]:
+        """Hold ``depth`` levels per side from now on, the far ones quiet.
+
+        The flow's activity stays within ``levels`` grid steps of the mid;
+        beyond, one maker order per level, ``spacing`` ticks apart, rests
+        quietly, so the book is as deep as a real venue's. After every step
+        each side is brought back to ``depth`` levels: levels beyond it are
+        cancelled at the far end, and a missing one is added past the far end
+        (one per side per step).
+
+        Args:
+            depth: Levels per side (at least ``levels``).
+
+        Returns:
+            The results of resting the far levels (one per side at most).
+        """
+        self.depth = max(self.levels, depth)
+        return self._keep_depth(refill_all=True)
 
     def step(self) -> list[EngineResult]:
         """Advance the flow by one random action.
@@ -218,6 +241,8 @@ class SyntheticFlow:
         if not any(result.changes for result in out):
             out.append(self._add(self._pick_side(n_bids, n_asks)))
         self._prune(out)
+        if self.depth > self.levels:
+            out.extend(self._keep_depth(refill_all=False))
         return out
 
     def move(self, pct: Decimal) -> list[EngineResult]:
@@ -245,6 +270,8 @@ class SyntheticFlow:
                 out.append(self.engine.cancel(order_id))
         self._prune(out)
         out.extend(self.seed_book())
+        if self.depth > self.levels:
+            out.extend(self._keep_depth(refill_all=True))
         return out
 
     def statistics(self) -> FlowStatistics:
@@ -277,6 +304,7 @@ class SyntheticFlow:
         self._ids.append(order_id)
 
     def _forget(self, order_id: str) -> None:
+        self._tail.discard(order_id)
         i = self._index.pop(order_id, None)
         if i is None:
             return
@@ -288,11 +316,12 @@ class SyntheticFlow:
     def _prune(self, results: list[EngineResult]) -> None:
         """Forget flow makers that the results' trades filled completely."""
         index = self._index
+        tail = self._tail
         is_resting = self.engine.is_resting
         for result in results:
             for trade in result.trades:
                 maker = trade.maker_order_id
-                if maker in index and not is_resting(maker):
+                if (maker in index or maker in tail) and not is_resting(maker):
                     self._forget(maker)
 
     def _qty(self, max_units: int) -> Decimal:
@@ -333,14 +362,16 @@ class SyntheticFlow:
         return result
 
     def _trim(self, side: Side) -> list[EngineResult]:
-        """Cancel flow orders at the far end while ``side`` has too many levels."""
+        """Cancel flow orders at the far end while ``side`` has more than ``depth`` levels."""
         engine = self.engine
         out: list[EngineResult] = []
-        while engine.level_count(side) > self.levels:
+        mine = self._index
+        tail = self._tail
+        while engine.level_count(side) > self.depth:
             worst = engine.worst_level(side)
             if worst is None:
                 break
-            ids = [i for i in engine.order_ids_at(side, worst.price) if i in self._index]
+            ids = [i for i in engine.order_ids_at(side, worst.price) if i in mine or i in tail]
             if not ids:
                 break  # only other owners' orders there: leave them
             for order_id in ids:
@@ -349,6 +380,48 @@ class SyntheticFlow:
             if engine.worst_level(side) == worst:
                 break
         return out
+
+    def _keep_depth(self, *, refill_all: bool) -> list[EngineResult]:
+        """Bring each side back to ``depth`` levels (see :meth:`deepen`)."""
+        engine = self.engine
+        out: list[EngineResult] = []
+        for side in (Side.BUY, Side.SELL):
+            out.extend(self._trim(side))
+            missing = self.depth - engine.level_count(side)
+            if missing <= 0:
+                continue
+            orders = self._far_orders(side, missing if refill_all else 1)
+            if len(orders) == 1:
+                out.append(engine.submit(orders[0]))
+            elif orders:
+                out.append(engine.rest_many(orders))
+        return out
+
+    def _far_orders(self, side: Side, count: int) -> list[EngineOrder]:
+        """Up to ``count`` quiet maker orders, one grid step apart, past ``side``'s far end."""
+        worst = self.engine.worst_level(side)
+        if worst is None:
+            return []  # an empty side is the active flow's to refill
+        step = -self.spacing if side is Side.BUY else self.spacing
+        ticks = int(worst.price // self._tick)
+        orders: list[EngineOrder] = []
+        for _ in range(count):
+            ticks += step
+            if ticks < 1:
+                break
+            order_id = self._new_id()
+            self._tail.add(order_id)
+            orders.append(
+                EngineOrder(
+                    order_id=order_id,
+                    side=side,
+                    type=OrderType.LIMIT,
+                    qty=self._qty(20),
+                    price=ticks * self._tick,
+                    time_in_force=TimeInForce.GTC,
+                )
+            )
+        return orders
 
     def _live_random_id(self) -> str | None:
         """A random resting flow order id, pruning ids that were filled meanwhile."""

@@ -2,15 +2,31 @@
 
 Each market gets its own port, as the real venue has separate hosts
 (``api.binance.com``/``stream.binance.com`` and ``fapi``/``fstream``); on each
-port the REST paths (``/api/v3/...`` for spot, ``/fapi/v1/...`` for futures)
-and the websocket paths (``/ws``, ``/ws/<streams>``, ``/stream?streams=...``)
-are served.
+port the REST paths (``/api/v3/...`` for spot, ``/fapi/v1/...`` and the empty
+COIN-M ``/dapi/v1/exchangeInfo`` for futures) and the websocket paths are
+served:
+
+* spot: ``/ws``, ``/ws/<s>[/<s>...]``, ``/stream?streams=a/b`` (every stream);
+* USDⓈ-M (since 2026-04-23): ``/public/...`` and ``/market/...``, each with
+  ``/ws``, ``/ws/<s>...`` and ``/stream?streams=...``; a stream on the other
+  route is acknowledged and silent. The unrouted ``/ws`` and ``/stream``
+  accept everything but deliver only ``/public`` streams. Setting
+  ``routing = "legacy"`` serves the venue as it was before: every stream on
+  ``/ws`` and ``/stream``, no routed paths.
+
+A ``SUBSCRIBE`` naming a malformed stream gets ``{"error": {"code": 2, "msg":
+"Invalid request: invalid stream"}, "id": n}`` and subscribes nothing.
+
+Books are as deep as the venue's deepest snapshot (spot 5000 levels per side,
+USDⓈ-M 1000; settings ``spot_book_depth``, ``linear_book_depth``): the
+synthetic flow keeps quiet levels beyond its active ones
+(:meth:`~connector.sim.flow.SyntheticFlow.deepen`).
 
 Limits (overridable with :class:`BinanceSettings` names in
 ``FrontendOptions.settings``): request weight per IP (429, then 418 ban),
 server pings (spot 20 s, futures 180 s), 24 h connection lifetime, streams per
-connection (spot 1024, futures 200; beyond: an error reply), incoming messages
-per second (spot 5, futures 10; beyond: close 1008 "Too many requests").
+connection (1024 on both; beyond: an error reply), incoming messages per
+second (spot 5, futures 10; beyond: close 1008 "Too many requests").
 """
 
 from __future__ import annotations
@@ -19,6 +35,9 @@ import attrs
 import msgspec
 import trio
 
+from connector.errors import ConfigError
+from connector.sim.binance.history import MarketHistory
+from connector.sim.binance.names import parse_stream
 from connector.sim.binance.rest import BinanceRest
 from connector.sim.binance.streams import MarketStreams
 from connector.sim.binance.wire import Listing
@@ -52,9 +71,13 @@ class BinanceSettings(FrontendSettings):
     linear_ping_interval: float | None = 180.0
     max_lifetime: float | None = 86400.0
     spot_stream_limit: int = 1024
-    linear_stream_limit: int = 200
+    linear_stream_limit: int = 1024
     spot_incoming_per_second: float | None = 5.0
     linear_incoming_per_second: float | None = 10.0
+    #: ``routed`` (the venue since 2026-04-23) or ``legacy`` (every USDⓈ-M stream on ``/ws``).
+    routing: str = "routed"
+    spot_book_depth: int = 5000
+    linear_book_depth: int = 1000
 
 
 @attrs.frozen(kw_only=True)
@@ -83,7 +106,15 @@ class _Market:
         self.market = market
         spot = market == "spot"
         self.stream_limit = settings.spot_stream_limit if spot else settings.linear_stream_limit
+        routed = not spot and settings.routing == "routed"
+        #: Routes an unrouted connection gets (None: every stream).
+        self.unrouted: frozenset[str] | None = frozenset({"public"}) if routed else None
+        depth = settings.spot_book_depth if spot else settings.linear_book_depth
+        for book in fe.venue.books.values():
+            if book.market == market:
+                fe.venue.publish(book, book.flow.deepen(depth))
         listings = {b.native_id: Listing(b) for b in fe.venue.books.values() if b.market == market}
+        self.history = MarketHistory(market, listings, fe.venue.now_ms())
         limiter = BinanceWeightLimiter(
             limit=settings.spot_weight_limit if spot else settings.linear_weight_limit,
             window=settings.weight_window,
@@ -91,9 +122,9 @@ class _Market:
             ban_seconds=settings.ban_seconds,
             wall_ms=fe.venue.now_ms,
         )
-        self.rest = BinanceRest(fe.venue, fe.injector, market, listings, limiter)
+        self.rest = BinanceRest(fe.venue, fe.injector, market, listings, limiter, self.history)
         self.streams = MarketStreams(
-            fe.venue, market, listings, lambda ms: fe.ensure_timer(self, ms)
+            fe.venue, market, listings, self.history, lambda ms: fe.ensure_timer(self, ms)
         )
         ws = WsSettings(
             send_buffer=settings.send_buffer,
@@ -107,9 +138,10 @@ class _Market:
         )
         router = Router()
         self.rest.register(router)
-        router.websocket("/ws", self.ws_handler)
-        router.websocket("/ws/", self.ws_handler, prefix=True)
-        router.websocket("/stream", self.ws_handler)
+        for route in ("", "/public", "/market") if routed else ("",):
+            router.websocket(route + "/ws", self.ws_handler)
+            router.websocket(route + "/ws/", self.ws_handler, prefix=True)
+            router.websocket(route + "/stream", self.ws_handler)
         self.server = VenueServer(
             "binance",
             router,
@@ -125,19 +157,26 @@ class _Market:
     async def ws_handler(self, conn: WsConnection) -> None:
         """One websocket session: the streams in the URL, then the JSON control protocol."""
         streams = self.streams
-        combined = conn.path == "/stream"
+        path = conn.path
+        routes = self.unrouted
+        for route in ("public", "market"):
+            if path.startswith(f"/{route}/"):
+                routes = frozenset({route})
+                path = path[len(route) + 1 :]
+        conn.state["routes"] = routes
+        combined = path == "/stream"
         conn.state["combined"] = combined
         initial: list[str] = []
         if combined:
             raw = conn.query.get("streams", "")
             initial = [s for s in raw.split("/") if s]
-        elif conn.path.startswith("/ws/"):
-            initial = [s for s in conn.path[4:].split("/") if s]
+        elif path.startswith("/ws/"):
+            initial = [s for s in path[4:].split("/") if s]
         if len(initial) > self.stream_limit:
             conn.close(1008, "too many streams")
             return
         for name in initial:
-            streams.subscribe(conn, name)
+            streams.subscribe(conn, name, parse_stream(self.market, name))
         await streams.board.serve(conn, lambda message: self._on_message(conn, message))
 
     def _on_message(self, conn: WsConnection, message: str | bytes) -> None:
@@ -185,6 +224,10 @@ class _Market:
             error(2, "Invalid request: missing field `params`", req_id)
             return
         if method == "SUBSCRIBE":
+            parsed = [parse_stream(self.market, p) for p in params]
+            if any(p is None for p in parsed):
+                error(2, "Invalid request: invalid stream", req_id)
+                return
             current = set(subs)
             new = [p for p in params if p not in current]
             if len(subs) + len(new) > self.stream_limit:
@@ -196,7 +239,7 @@ class _Market:
                 )
                 return
             for name in new:
-                streams.subscribe(conn, name)
+                streams.subscribe(conn, name, parse_stream(self.market, name))
         else:
             for name in params:
                 streams.unsubscribe(conn, name)
@@ -219,6 +262,10 @@ class BinanceFrontend:
         self.injector = injector
         self.options = options
         self.settings = BinanceSettings.from_options(options.settings, self.name)
+        if self.settings.routing not in ("routed", "legacy"):
+            raise ConfigError(
+                f"sim binance: routing must be 'routed' or 'legacy', not {self.settings.routing!r}"
+            )
         self.markets: dict[str, _Market] = {
             m: _Market(self, m, self.settings, options) for m in MARKETS if m in venue.markets()
         }

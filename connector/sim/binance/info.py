@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from connector.sim.binance.wire import Listing, places
 
-__all__ = ["futures_info", "rate_limits", "spot_info"]
+__all__ = ["coin_info", "futures_info", "rate_limits", "spot_info"]
 
 
 def rate_limits(spot: bool, weight_limit: int) -> list[dict[str, object]]:
@@ -230,4 +230,28 @@ def futures_info(listings: Iterable[Listing], now: int, weight_limit: int) -> di
             {"asset": a, "marginAvailable": True, "autoAssetExchange": "-10000"} for a in assets
         ],
         "symbols": symbols,
+    }
+
+
+def coin_info(now: int, weight_limit: int) -> dict[str, object]:
+    """COIN-M ``/dapi/v1/exchangeInfo`` with no symbols (the simulator lists none).
+
+    Top-level keys as gocryptotrader's capture of the real answer
+    (``exchanges/binance/testdata/http.json``, 2025-08); since 2026-06-30
+    COIN-M shares the USDⓈ-M weight pool, so the weight limit is that one.
+    """
+    return {
+        "timezone": "UTC",
+        "serverTime": now,
+        "rateLimits": [
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": weight_limit,
+            },
+            {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
+        ],
+        "exchangeFilters": [],
+        "symbols": [],
     }

@@ -1,12 +1,16 @@
-"""Binance REST of one market: ping, time, exchange info, depth, tickers, trades.
+"""Binance REST of one market: ping, time, exchange info, depth, tickers, trades, klines.
 
-Spot serves ``/api/v3/...``, USDⓈ-M ``/fapi/v1/...``. Every route passes the
-market's :class:`~connector.sim.rest.RestChain`: the request weight of the
-route (per IP, header ``X-MBX-USED-WEIGHT-1M`` on every answer; 429, then 418
-and a ban), then its parameter checks (-1102 missing, -1121 unknown symbol,
--1130 bad ``limit``). REST ``lastUpdateId`` is the engine's update id at that
-moment, so the documented snapshot + diff procedure rebuilds the engine's
-book.
+Spot serves ``/api/v3/...``, USDⓈ-M ``/fapi/v1/...`` and an empty COIN-M
+``/dapi/v1/exchangeInfo`` (clients that load every market type ask for it).
+Every route passes the market's :class:`~connector.sim.rest.RestChain`: the
+request weight of the route (per IP, header ``X-MBX-USED-WEIGHT-1M`` on every
+answer; 429, then 418 and a ban), then its parameter checks (-1102 missing,
+-1121 unknown symbol, -1120 bad interval, -1130 bad ``limit``, -1127 a
+USDⓈ-M ``aggTrades`` window of an hour or more). An unknown path is an HTTP
+404 with an HTML page, as the venue answers. REST ``lastUpdateId`` is the
+engine's update id at that moment, so the documented snapshot + diff
+procedure rebuilds the engine's book. ``aggTrades`` and ``klines`` read the
+market's :class:`~connector.sim.binance.history.MarketHistory`.
 """
 
 from __future__ import annotations
@@ -14,16 +18,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from connector.model import Side
-from connector.sim.binance.info import futures_info, spot_info
+from connector.sim.binance.history import MarketHistory
+from connector.sim.binance.info import coin_info, futures_info, spot_info
 from connector.sim.binance.wire import (
     FUT_DEPTH_LIMITS,
     Listing,
     book_ticker_obj,
     error_body,
+    kline_row,
     ticker_obj,
 )
 from connector.sim.faults import FaultInjector, RestVerdict
-from connector.sim.http import Request, Response, Router, json_response, not_found
+from connector.sim.http import Request, Response, Router, json_response
 from connector.sim.hub import SimVenue
 from connector.sim.ratelimit import BinanceWeightLimiter, binance_depth_weight
 from connector.sim.rest import (
@@ -44,6 +50,17 @@ Weight = Callable[[Request], int]
 
 _MANDATORY_SYMBOL = "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."
 _BAD_LIMIT = "Data sent for parameter 'limit' is not valid."
+_MANDATORY_INTERVAL = "Mandatory parameter 'interval' was not sent, was empty/null, or malformed."
+_HOUR_MS = 3_600_000
+_NOT_FOUND_HTML = (
+    b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n"
+    b"<center><h1>404 Not Found</h1></center>\r\n</body>\r\n</html>\r\n"
+)
+
+
+async def not_found(req: Request) -> Response:
+    """The venue's reply to an unknown path: HTTP 404 with an HTML page, not JSON."""
+    return Response(status=404, body=_NOT_FOUND_HTML, content_type="text/html")
 
 
 def _error(status: int, code: int, msg: str) -> Reply:
@@ -63,6 +80,7 @@ class BinanceRest:
         market: ``spot`` or ``linear``.
         symbols: The market's listings by symbol.
         limiter: The market's request-weight limiter.
+        history: The market's aggregate trades and candles.
     """
 
     def __init__(
@@ -72,8 +90,10 @@ class BinanceRest:
         market: str,
         symbols: Mapping[str, Listing],
         limiter: BinanceWeightLimiter,
+        history: MarketHistory,
     ) -> None:
         self.venue = venue
+        self.history = history
         self.injector = injector
         self.market = market
         self.spot = market == "spot"
@@ -86,9 +106,15 @@ class BinanceRest:
         )
 
     def _route(
-        self, router: Router, name: str, weight: Weight, handler: CallHandler, *checks: Check
+        self,
+        router: Router,
+        name: str,
+        weight: Weight,
+        handler: CallHandler,
+        *checks: Check,
+        prefix: str | None = None,
     ) -> None:
-        path = f"{self.prefix}/{name}"
+        path = f"{prefix or self.prefix}/{name}"
         self._weights[path] = weight
         self.chain.get(router, path, handler, *checks)
 
@@ -120,8 +146,10 @@ class BinanceRest:
             int_check(
                 "limit",
                 default=self._depth_default,
+                # Spot truncates a larger limit to 5000; USDⓈ-M knows seven values.
                 valid=range(1, 5001) if spot else FUT_DEPTH_LIMITS,
-                invalid=_error(400, -1130, _BAD_LIMIT),
+                invalid=None if spot else _error(400, -1130, _BAD_LIMIT),
+                malformed=_error(400, -1130, _BAD_LIMIT),
             ),
         )
         self._route(
@@ -148,7 +176,88 @@ class BinanceRest:
                 "limit", default=500, valid=range(1, 1001), invalid=_error(400, -1130, _BAD_LIMIT)
             ),
         )
+        limit_of = self._limit_check
+        self._route(
+            router,
+            "aggTrades",
+            _fixed(4 if spot else 20),
+            self.agg_trades,
+            symbol(),
+            limit_of(500, 1000),
+            self._window_check,
+        )
+        self._route(
+            router,
+            "klines",
+            _fixed(2) if spot else self._kline_weight,
+            self.klines,
+            symbol(),
+            self._interval_check,
+            limit_of(500, 1000 if spot else 1500),
+            self._times_check,
+        )
+        if not spot:
+            self._weights["/dapi/v1/exchangeInfo"] = _fixed(1)
+            self.chain.get(router, "/dapi/v1/exchangeInfo", self.coin_exchange_info)
         router.not_found = not_found
+
+    @staticmethod
+    def _limit_check(default: int, most: int) -> Check:
+        return int_check(
+            "limit",
+            default=default,
+            valid=range(1, most + 1),
+            invalid=_error(400, -1130, _BAD_LIMIT),
+        )
+
+    def _interval_check(self, call: RestCall) -> Response | None:
+        raw = call.query.get("interval", "")
+        if not raw:
+            return _error(400, -1102, _MANDATORY_INTERVAL)()
+        if raw not in self.history.intervals:
+            return _error(400, -1120, "Invalid interval.")()
+        call.put("interval", raw)
+        return None
+
+    def _window_check(self, call: RestCall) -> Response | None:
+        """``fromId``, ``startTime``, ``endTime`` as integers (USDⓈ-M: a window under an hour)."""
+        refused = self._times_check(call)
+        if refused is not None:
+            return refused
+        start = call.values.get("startTime")
+        end = call.values.get("endTime")
+        if (
+            not self.spot
+            and isinstance(start, int)
+            and isinstance(end, int)
+            and end - start >= _HOUR_MS
+        ):
+            return _error(400, -1127, "More than 1 hours between startTime and endTime.")()
+        return None
+
+    @staticmethod
+    def _times_check(call: RestCall) -> Response | None:
+        """``fromId``, ``startTime``, ``endTime``, when sent, as integers."""
+        for name in ("fromId", "startTime", "endTime"):
+            raw = call.query.get(name)
+            if raw is None:
+                continue
+            value = parse_int(raw, 0)
+            if value is None:
+                return _error(400, -1100, f"Illegal characters found in parameter '{name}'.")()
+            call.put(name, value)
+        return None
+
+    @staticmethod
+    def _kline_weight(req: Request) -> int:
+        limit = parse_int(req.query.get("limit"), 500) or 500
+        if limit < 100:
+            return 1
+        if limit < 500:
+            return 2
+        if limit <= 1000:
+            return 5
+        return 10
 
     @property
     def _depth_default(self) -> int:
@@ -156,6 +265,8 @@ class BinanceRest:
 
     def _depth_weight(self, req: Request) -> int:
         limit = parse_int(req.query.get("limit"), self._depth_default)
+        if limit is not None and self.spot:
+            limit = max(1, min(limit, 5000))
         valid = limit is not None and (
             1 <= limit <= 5000 if self.spot else limit in FUT_DEPTH_LIMITS
         )
@@ -247,3 +358,47 @@ class BinanceRest:
                 item["isBestMatch"] = True
             out.append(item)
         return json_response(out)
+
+    async def agg_trades(self, call: RestCall) -> Response:
+        """``aggTrades`` (oldest first; ids shared with the ``@aggTrade`` stream)."""
+        sym = call.get("symbol", Listing)
+        f = sym.fmt
+        found = self.history.agg_trades(
+            sym.symbol,
+            call.get("limit", int),
+            from_id=call.find("fromId", int),
+            start_ms=call.find("startTime", int),
+            end_ms=call.find("endTime", int),
+        )
+        out = []
+        for a in found:
+            item: dict[str, object] = {
+                "a": a.agg_id,
+                "p": f.price(a.price),
+                "q": f.qty(a.qty),
+                "f": a.first_id,
+                "l": a.last_id,
+                "T": a.ts_ms,
+                "m": a.maker_is_buyer,
+            }
+            if self.spot:
+                item["M"] = True
+            out.append(item)
+        return json_response(out)
+
+    async def klines(self, call: RestCall) -> Response:
+        """``klines``: candles of the simulated trades, oldest first."""
+        sym = call.get("symbol", Listing)
+        interval = call.get("interval", str)
+        series = self.history.candles.series(self.market, sym.symbol, interval)
+        candles = series.last(
+            call.get("limit", int),
+            self.venue.now_ms(),
+            start_ms=call.find("startTime", int),
+            end_ms=call.find("endTime", int),
+        )
+        return json_response([kline_row(sym, self.spot, c) for c in candles])
+
+    async def coin_exchange_info(self, call: RestCall) -> Response:
+        """COIN-M ``/dapi/v1/exchangeInfo``: the documented shape, no symbols."""
+        return json_response(coin_info(self.venue.now_ms(), self.limiter.limit))

@@ -7,12 +7,19 @@ Streams (``<sym>`` is the lower-case symbol):
   (``U`` first update id, ``u`` last, futures ``pu`` = previous event's ``u``);
   ``@depth@0ms``: one event per engine update (benchmarks).
 * ``<sym>@depth5|10|20[@100ms]`` partial book (spot ``lastUpdateId/bids/asks``,
-  futures a ``depthUpdate`` with ``pu``), ``@trade``, ``@aggTrade``,
-  ``@bookTicker``, ``@ticker``.
+  futures a ``depthUpdate`` with ``pu``), ``@trade``, ``@aggTrade`` (ids
+  shared with ``GET aggTrades``, see :mod:`.history`), ``@bookTicker``,
+  ``@ticker`` (1000 ms), ``@miniTicker`` (spot 1000 ms, USDⓈ-M 2000 ms),
+  ``@kline_<interval>`` (spot 1000 ms for ``1s``, else 2000 ms; USDⓈ-M
+  250 ms): every candle closed or changed since the last push, a closed one
+  with ``"x": true``.
 
 A connection on ``/stream`` gets every event wrapped as
-``{"stream": name, "data": event}``; on ``/ws`` the bare event. Any name may
-be subscribed (and is listed), but only the names above produce events.
+``{"stream": name, "data": event}``; on ``/ws`` the bare event. Well-formed
+names (see :mod:`.names`) may be subscribed (and are listed), but only the
+names above produce events, and only on a connection whose route carries them
+(``conn.state["routes"]``: the USDⓈ-M routes the connection gets, None for
+every stream): a stream on the wrong route is subscribed and muted.
 """
 
 from __future__ import annotations
@@ -21,13 +28,16 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from connector.model import Side
+from connector.sim.binance.history import AggTrade, MarketHistory
+from connector.sim.binance.names import StreamName
 from connector.sim.binance.wire import (
     Listing,
     agg_trade_event,
     book_ticker_event,
     depth_update,
     encode,
-    parse_stream,
+    kline_event,
+    mini_ticker_event,
     partial_book,
     ticker_event,
     trade_event,
@@ -41,15 +51,33 @@ __all__ = ["MarketStreams", "StreamTopic"]
 
 
 class StreamTopic(Topic):
-    """One Binance stream: bare events on ``/ws``, wrapped ones on ``/stream``."""
+    """One Binance stream: bare events on ``/ws``, wrapped ones on ``/stream``.
+
+    Attributes:
+        muted: Subscribers whose connection's route does not carry this stream.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.muted: set[int] = set()
+
+    def detach(self, conn_id: int) -> None:
+        """Remove a subscriber (no-op when it is not one)."""
+        super().detach(conn_id)
+        self.muted.discard(conn_id)
 
     def publish_event(self, data: bytes) -> None:
         """Send one encoded event to every subscriber in its connection's form."""
         subs = self.subs
         if not subs:
             return
+        muted = self.muted
+        conns = (
+            [c for c in subs.values() if c.conn_id not in muted] if muted else list(subs.values())
+        )
+        if not conns:
+            return
         self.published += 1
-        conns = list(subs.values())
         self.sent += len(conns)
         name = self.name
         raw: str | None = None
@@ -114,7 +142,8 @@ class _SymbolStreams:
         self.windows: dict[int, _DiffWindow] = {}
         self.partials: dict[tuple[int, int], _Partial] = {}
         self.best: tuple[object, object] | None = None
-        self.agg_id = 0
+        # Kline interval name -> (stream names, cursor of the last push).
+        self.klines: dict[str, tuple[set[str], int]] = {}
 
 
 class MarketStreams:
@@ -124,6 +153,7 @@ class MarketStreams:
         venue: The venue hub (its clock stamps events).
         market: ``spot`` or ``linear``.
         listings: The market's listings by symbol.
+        history: The market's aggregate trades and candles (fed by :meth:`on_batch`).
         ensure_timer: Starts the flush timer of an interval (ms) if not running.
     """
 
@@ -132,11 +162,14 @@ class MarketStreams:
         venue: SimVenue,
         market: str,
         listings: Mapping[str, Listing],
+        history: MarketHistory,
         ensure_timer: Callable[[int], None],
     ) -> None:
         self.venue = venue
         self.market = market
+        self.history = history
         self.spot = market == "spot"
+        self.mini_ms = 1000 if self.spot else 2000
         self.symbols = {sym: _SymbolStreams(listing) for sym, listing in listings.items()}
         self.by_lower = {s.lower: s for s in self.symbols.values()}
         self.board: TopicBoard[str, StreamTopic] = TopicBoard(prune=True)
@@ -152,15 +185,25 @@ class MarketStreams:
         """``conn``'s stream names in subscription order."""
         return list(self.board.subscriptions(conn))
 
-    def subscribe(self, conn: WsConnection, name: str) -> None:
-        """Subscribe ``conn`` to stream ``name`` (known or not; only known ones emit)."""
-        if not self.board.subscribe(conn, name, self.board.topic(name, lambda: StreamTopic(name))):
+    def subscribe(self, conn: WsConnection, name: str, parsed: StreamName | None) -> None:
+        """Subscribe ``conn`` to stream ``name`` (only served names on its route emit).
+
+        Args:
+            conn: The connection.
+            name: The stream name as sent.
+            parsed: The parsed name (None: not one the venue knows; listed, silent).
+        """
+        topic = self.board.topic(name, lambda: StreamTopic(name))
+        if not self.board.subscribe(conn, name, topic):
             return
-        parsed = parse_stream(self.market, name)
-        sym = self.by_lower.get(name.split("@", 1)[0])
-        if parsed is None or sym is None:
+        routes = conn.state.get("routes")
+        if parsed is not None and routes is not None and parsed.route not in routes:  # type: ignore[operator]
+            topic.muted.add(conn.conn_id)
             return
-        kind, ms, levels = parsed
+        sym = self.by_lower.get(parsed.symbol) if parsed is not None else None
+        if parsed is None or sym is None or not parsed.served:
+            return
+        kind, ms, levels = parsed.kind, parsed.interval_ms, parsed.levels
         if kind == "depth" and ms > 0:
             window = sym.windows.get(ms)
             if window is None:
@@ -177,6 +220,20 @@ class MarketStreams:
             partial.names.add(name)
         elif kind == "ticker":
             self._ensure_timer(1000)
+        elif kind == "miniTicker":
+            self._ensure_timer(self.mini_ms)
+        elif kind == "kline":
+            entry = sym.klines.get(parsed.interval)
+            if entry is None:
+                series = self.history.candles.series(
+                    self.market, sym.listing.symbol, parsed.interval
+                )
+                current = series.current(self.venue.now_ms())
+                # The first push carries the current candle.
+                entry = (set(), current.seq - 1 if current is not None else series.seq)
+                sym.klines[parsed.interval] = entry
+                self._ensure_timer(ms)
+            entry[0].add(name)
 
     def unsubscribe(self, conn: WsConnection, name: str) -> None:
         """End ``conn``'s subscription to ``name`` (no-op when there is none)."""
@@ -201,9 +258,7 @@ class MarketStreams:
         windows = sym.windows
         zero_name = low + "@depth@0ms"
         zero = active(zero_name) is not None
-        next_trade_id = sym.listing.book.last_trade_id + 1
-        if active(low + "@trade") or active(low + "@aggTrade"):
-            next_trade_id -= sum(len(r.trades) for r in batch.results)
+        traded = iter(self.history.record(batch, sym.listing.book.last_trade_id))
         for result in batch.results:
             if result.changes:
                 for window in windows.values():
@@ -217,8 +272,8 @@ class MarketStreams:
                         zero_name, self._diff_event(sym, [result], tx_ms, result.update_id - 1)
                     )
             if result.trades:
-                self._on_trades(sym, result, tx_ms, next_trade_id)
-                next_trade_id += len(result.trades)
+                first_id, aggs = next(traded)
+                self._on_trades(sym, result, tx_ms, first_id, aggs)
         book_name = low + "@bookTicker"
         if active(book_name):
             engine = sym.listing.book.engine
@@ -232,7 +287,12 @@ class MarketStreams:
                 self._emit(book_name, data)
 
     def _on_trades(
-        self, sym: _SymbolStreams, result: EngineResult, tx_ms: int, first_id: int
+        self,
+        sym: _SymbolStreams,
+        result: EngineResult,
+        tx_ms: int,
+        first_id: int,
+        aggs: list[AggTrade],
     ) -> None:
         active = self.board.active
         spot = self.spot
@@ -246,19 +306,18 @@ class MarketStreams:
                 self._emit(trade_name, trade_event(listing, spot, t, first_id + i, tx_ms, now))
         if active(agg_name):
             now = self.venue.now_ms()
-            groups: list[tuple[Decimal, Decimal, int, int, bool]] = []
-            for i, t in enumerate(result.trades):
-                if groups and groups[-1][0] == t.price:
-                    price, qty, first, _last, m = groups[-1]
-                    groups[-1] = (price, qty + t.qty, first, first_id + i, m)
-                else:
-                    groups.append(
-                        (t.price, t.qty, first_id + i, first_id + i, t.aggressor is Side.SELL)
-                    )
-            for price, qty, first, last, m in groups:
-                sym.agg_id += 1
+            for agg in aggs:
                 data = agg_trade_event(
-                    listing, spot, sym.agg_id, price, qty, first, last, m, tx_ms, now
+                    listing,
+                    spot,
+                    agg.agg_id,
+                    agg.price,
+                    agg.qty,
+                    agg.first_id,
+                    agg.last_id,
+                    agg.maker_is_buyer,
+                    tx_ms,
+                    now,
                 )
                 self._emit(agg_name, data)
 
@@ -312,6 +371,32 @@ class MarketStreams:
                 name = sym.lower + "@ticker"
                 if active(name):
                     self._emit(name, encode(ticker_event(sym.listing, self.spot, now_ms)))
+            if interval_ms == self.mini_ms:
+                name = sym.lower + "@miniTicker"
+                if active(name):
+                    self._emit(name, mini_ticker_event(sym.listing, self.spot, now_ms))
+            if sym.klines:
+                self._flush_klines(sym, interval_ms, now_ms)
+
+    def _flush_klines(self, sym: _SymbolStreams, interval_ms: int, now_ms: int) -> None:
+        active = self.board.active
+        spot = self.spot
+        push_ms = 250 if not spot else None
+        for interval, (names, cursor) in list(sym.klines.items()):
+            due = push_ms if push_ms is not None else (1000 if interval == "1s" else 2000)
+            if due != interval_ms:
+                continue
+            live = [n for n in names if active(n)]
+            if not live:
+                del sym.klines[interval]
+                continue
+            series = self.history.candles.series(self.market, sym.listing.symbol, interval)
+            candles, cursor = series.updates(cursor, now_ms)
+            sym.klines[interval] = (names, cursor)
+            for candle in candles:
+                data = kline_event(sym.listing, spot, interval, candle, candle.closed, now_ms)
+                for name in live:
+                    self._emit(name, data)
 
     def _emit_partial(self, sym: _SymbolStreams, partial: _Partial, now_ms: int) -> None:
         book = sym.listing.book

@@ -17,12 +17,12 @@ from typing import Any
 import msgspec
 
 from connector.model import Side
+from connector.sim.candles import Candle
 from connector.sim.engine import EngineTrade
 from connector.sim.hub import SimBook
 
 __all__ = [
     "FUT_DEPTH_LIMITS",
-    "PARTIAL_LEVELS",
     "Fmt",
     "Listing",
     "agg_trade_event",
@@ -31,7 +31,9 @@ __all__ = [
     "depth_update",
     "encode",
     "error_body",
-    "parse_stream",
+    "kline_event",
+    "kline_row",
+    "mini_ticker_event",
     "partial_book",
     "places",
     "ticker_event",
@@ -43,8 +45,6 @@ _enc = msgspec.json.Encoder()
 
 #: Depth limits USDⓈ-M REST accepts (spot: 1 to 5000).
 FUT_DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
-#: Levels of the partial-book streams.
-PARTIAL_LEVELS = (5, 10, 20)
 
 
 def encode(value: object) -> bytes:
@@ -94,55 +94,6 @@ class Listing:
         self.symbol = book.native_id
         self.lower = book.native_id.lower()
         self.fmt = Fmt(book.market, inst.tick_size, inst.lot_step)
-
-
-def parse_stream(market: str, name: str) -> tuple[str, int, int] | None:
-    """``(kind, interval_ms, levels)`` of a stream name's suffix, or None if unknown."""
-    try:
-        _sym, rest = name.split("@", 1)
-    except ValueError:
-        return None
-    parts = rest.split("@")
-    kind = parts[0]
-    speed = parts[1] if len(parts) > 1 else None
-    if len(parts) > 2:
-        return None
-    default_ms = 1000 if market == "spot" else 250
-    if kind == "depth":
-        if speed is None:
-            return ("depth", default_ms, 0)
-        allowed = (
-            {"0ms": 0, "100ms": 100, "1000ms": 1000}
-            if market == "spot"
-            else {
-                "0ms": 0,
-                "100ms": 100,
-                "250ms": 250,
-                "500ms": 500,
-            }
-        )
-        ms = allowed.get(speed)
-        return None if ms is None else ("depth", ms, 0)
-    if kind.startswith("depth") and kind[5:].isdigit():
-        levels = int(kind[5:])
-        if levels not in PARTIAL_LEVELS:
-            return None
-        if speed is None:
-            return ("partial", default_ms, levels)
-        allowed_p = (
-            {"100ms": 100, "1000ms": 1000}
-            if market == "spot"
-            else {
-                "100ms": 100,
-                "250ms": 250,
-                "500ms": 500,
-            }
-        )
-        ms = allowed_p.get(speed)
-        return None if ms is None else ("partial", ms, levels)
-    if speed is None and kind in ("trade", "aggTrade", "bookTicker", "ticker"):
-        return (kind, 0, 0)
-    return None
 
 
 def ticker_obj(sym: Listing, spot: bool, now: int) -> dict[str, object]:
@@ -425,5 +376,89 @@ def partial_book(
             "pu": prev_u,
             "b": b,
             "a": a,
+        }
+    )
+
+
+def mini_ticker_event(sym: Listing, spot: bool, now_ms: int) -> bytes:
+    """A ``24hrMiniTicker`` event (USDⓈ-M appends ``ps`` and ``st``: 1 = USDⓈ-M)."""
+    t = sym.book.ticker()
+    f = sym.fmt
+    data: dict[str, object] = {
+        "e": "24hrMiniTicker",
+        "E": now_ms,
+        "s": sym.symbol,
+        "c": f.price(t.last),
+        "o": f.price(t.open),
+        "h": f.price(t.high),
+        "l": f.price(t.low),
+        "v": f.qty(t.volume),
+        "q": format(t.quote_volume, ".8f") if spot else _quote(sym, t.quote_volume),
+    }
+    if not spot:
+        data["ps"] = sym.symbol
+        data["st"] = 1
+    return encode(data)
+
+
+def _quote(sym: Listing, value: Decimal) -> str:
+    """A USDⓈ-M quote volume: the price's and the quantity's decimals together."""
+    inst = sym.book.instrument
+    return format(value, f".{places(inst.tick_size) + places(inst.lot_step)}f")
+
+
+def _candle_numbers(sym: Listing, spot: bool, c: Candle) -> tuple[str, ...]:
+    f = sym.fmt
+
+    def quote(value: Decimal) -> str:
+        return format(value, ".8f") if spot else _quote(sym, value)
+
+    return (
+        f.price(c.open),
+        f.price(c.high),
+        f.price(c.low),
+        f.price(c.close),
+        f.qty(c.volume),
+        quote(c.quote_volume),
+        f.qty(c.taker_buy_volume),
+        quote(c.taker_buy_quote_volume),
+    )
+
+
+def kline_row(sym: Listing, spot: bool, c: Candle) -> list[object]:
+    """One ``GET klines`` row: open time, OHLCV, close time, quote volume, trades, taker buys."""
+    o, h, low, close, v, q, bv, bq = _candle_numbers(sym, spot, c)
+    return [c.open_ms, o, h, low, close, v, c.close_ms, q, c.trades, bv, bq, "0"]
+
+
+def kline_event(
+    sym: Listing, spot: bool, interval: str, c: Candle, closed: bool, now: int
+) -> bytes:
+    """A ``kline`` event of one candle (``x``: the candle is closed)."""
+    o, h, low, close, v, q, bv, bq = _candle_numbers(sym, spot, c)
+    return encode(
+        {
+            "e": "kline",
+            "E": now,
+            "s": sym.symbol,
+            "k": {
+                "t": c.open_ms,
+                "T": c.close_ms,
+                "s": sym.symbol,
+                "i": interval,
+                "f": c.first_trade_id,
+                "L": c.last_trade_id,
+                "o": o,
+                "c": close,
+                "h": h,
+                "l": low,
+                "v": v,
+                "n": c.trades,
+                "x": closed,
+                "q": q,
+                "V": bv,
+                "Q": bq,
+                "B": "0",
+            },
         }
     )

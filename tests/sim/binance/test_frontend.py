@@ -208,8 +208,20 @@ async def test_depth_weight_follows_the_documented_limits(binance: sim.SimRun) -
 # -------------------------------------------------------------- stream shapes
 
 
+#: USDⓈ-M streams on the ``/market`` route (docs/venues/binance.md, "Facts for issue 10").
+MARKET_ROUTE = ("@aggTrade", "@ticker", "@miniTicker", "@kline_", "@markPrice", "@forceOrder")
+
+
+def ws_base(s: sim.SimRun, market: str, stream: str) -> str:
+    """The websocket base of ``stream``: spot is unrouted, USDⓈ-M ``/public`` or ``/market``."""
+    base = s.urls["binance"][f"{market}.ws"]
+    if market == "spot":
+        return base
+    return base + ("/market" if any(k in stream for k in MARKET_ROUTE) else "/public")
+
+
 async def _stream_frame(s: sim.SimRun, market: str, stream: str) -> Any:
-    url = s.urls["binance"][f"{market}.ws"] + "/stream?streams=" + stream
+    url = ws_base(s, market, stream) + "/stream?streams=" + stream
     async with open_websocket_url(url) as ws:
         hub = s.venue("binance")
         for _ in range(20):
@@ -472,7 +484,15 @@ async def test_weight_limit_answers_429_then_418_ban_with_headers() -> None:
 async def test_add_liquidity_hook_shows_in_the_snapshot(binance: sim.SimRun) -> None:
     hub = binance.venue("binance")
     hub.pause()
+    (best, second), _asks = binance.engine_book("binance", "spot", "BTCUSDT", 2)
+    inside = second.price + Decimal("0.01")  # between the two best bids: a new level
+    assert inside < best.price
+    hub.add_liquidity("spot", "BTCUSDT", Side.BUY, inside, Decimal("1.5"))
+    # A bid far below the book rests too, beyond the 5000 levels a snapshot shows.
     hub.add_liquidity("spot", "BTCUSDT", Side.BUY, Decimal("1000.00"), Decimal("1.5"))
     with trio.fail_after(10):
         snap = (await get(binance, "spot", "/api/v3/depth", symbol="BTCUSDT", limit=5000)).json()
-    assert ["1000.00000000", "1.50000000"] == snap["bids"][-1]
+    assert [f"{inside:.8f}", "1.50000000"] == snap["bids"][1]
+    assert 5000 == len(snap["bids"])
+    bids, _asks = binance.engine_book("binance", "spot", "BTCUSDT")
+    assert (Decimal("1000.00"), Decimal("1.5")) == (bids[-1].price, bids[-1].qty)
