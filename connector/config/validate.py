@@ -215,14 +215,14 @@ def _urls(
         problems.note(f"{path}.urls: only used with endpoint = 'custom' (endpoint is {endpoint!r})")
         return None
     venue = path.rpartition(".")[2]
-    allowed_markets = sorted(m.value for m in venue_facts(venue).market_names)
+    allowed_keys = [key for m in venue_facts(venue).markets for key in m.url_keys()]
     urls: dict[str, str] = {}
     ok = True
     for key, url in value.items():
-        market, _, kind = key.partition(".")
+        kind = key.split(".")[1] if key.count(".") >= 1 else ""
         key_path = f'{path}.urls."{key}"'
-        if market not in allowed_markets or kind not in ("rest", "ws"):
-            allowed = ", ".join(f"{m}.rest, {m}.ws" for m in allowed_markets)
+        if key not in allowed_keys:
+            allowed = ", ".join(allowed_keys)
             problems.note(f"{key_path}: unknown key; expected {allowed}{source_of(url)}")
             ok = False
             continue

@@ -52,11 +52,20 @@ class MarketFacts:
         market: The segment (``spot``, ``linear``, ``swap``...).
         kinds: The canonical symbol kinds this market carries.
         book_depths: The ``book_depth`` values (other than 0) the market accepts.
+        ws_routes: The websocket routes the venue serves the market's streams on
+            (Binance USDⓈ-M: ``public``, ``market``); a custom URL table may name each
+            as ``<market>.ws.<route>``.
     """
 
     market: Market
     kinds: frozenset[SymbolKind]
     book_depths: frozenset[int]
+    ws_routes: tuple[str, ...] = ()
+
+    def url_keys(self) -> tuple[str, ...]:
+        """The keys of the market in a venue URL table."""
+        m = self.market.value
+        return (f"{m}.rest", f"{m}.ws", *(f"{m}.ws.{route}" for route in self.ws_routes))
 
 
 @attrs.frozen(kw_only=True)
@@ -168,7 +177,12 @@ VENUES: Mapping[str, VenueFacts] = types.MappingProxyType(
             name="binance",
             markets=(
                 MarketFacts(market=Market.SPOT, kinds=_SPOT, book_depths=_BINANCE_SPOT_DEPTHS),
-                MarketFacts(market=Market.LINEAR, kinds=_PERP, book_depths=_BINANCE_LINEAR_DEPTHS),
+                MarketFacts(
+                    market=Market.LINEAR,
+                    kinds=_PERP,
+                    book_depths=_BINANCE_LINEAR_DEPTHS,
+                    ws_routes=("public", "market"),
+                ),
             ),
             supports="spot and USDⓈ-M perpetuals",
             default_book_depth=1000,

@@ -89,6 +89,10 @@ class VenueContext:
         self._clients: dict[str, RestClient] = {}
         self._limiters: dict[str, RateLimiter] = {}
 
+    def urls(self) -> Mapping[str, str]:
+        """The venue's URL table: ``<market>.rest``, ``<market>.ws`` and route keys."""
+        return self._urls()
+
     def url(self, market: Market, kind: str) -> str:
         """The configured ``rest`` or ``ws`` base URL of a market."""
         key = f"{market.value}.{kind}"

@@ -197,9 +197,13 @@ class MarketDataAdapter(Protocol):
         ...
 
     def plan_connections(
-        self, ws_base: Mapping[Market, str], streams: Sequence[StreamSpec]
+        self, urls: Mapping[str, str], streams: Sequence[StreamSpec]
     ) -> list[ConnectionPlan]:
-        """Group streams into sockets, honouring the venue's per-connection limits."""
+        """Group streams into sockets, honouring the venue's per-connection limits.
+
+        ``urls`` is the venue's URL table (``<market>.ws`` bases, and any route keys
+        the venue documents, such as Binance USDⓈ-M's ``linear.ws.public``).
+        """
         ...
 
     def subscribe_frames(self, plan: ConnectionPlan) -> list[str]:

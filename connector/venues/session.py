@@ -254,8 +254,7 @@ class MarketDataService:
         try:
             await self._load_instruments(markets)
             streams = self._streams()
-            ws_base = {market: context.url(market, "ws") for market in markets}
-            plans = session.adapter.plan_connections(ws_base, streams)
+            plans = session.adapter.plan_connections(context.urls(), streams)
             size = max(1, sum(1 for s in streams if s.channel == "book"))
             self._send, self._receive = trio.open_memory_channel[tuple[Market, Instrument]](size)
             self._accepting = True

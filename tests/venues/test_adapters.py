@@ -149,7 +149,8 @@ def test_live_endpoints_are_the_venues_documented_hosts(venue: str) -> None:
 def test_testnet_endpoints_have_the_same_keys_and_other_hosts(venue: str) -> None:
     adapter = driver_for(venue)
     live, testnet = adapter.rest.endpoints("live"), adapter.rest.endpoints("testnet")
-    assert set(live) == set(testnet)
+    # The USDⓈ-M testnet names its (unrouted) stream paths; live derives the routes.
+    assert set(live) == set(testnet) - {"linear.ws.public", "linear.ws.market"}
     assert all(urlsplit(testnet[k]).scheme == urlsplit(live[k]).scheme for k in live)
     assert {k for k in live if k.endswith(".ws")} == {
         k for k in live if k.endswith(".ws") and testnet[k] != live[k]
@@ -162,21 +163,31 @@ def test_endpoints_reject_an_unknown_environment(venue: str) -> None:
         driver_for(venue).rest.endpoints("staging")
 
 
-def test_binance_plan_names_the_streams_in_a_combined_stream_url_per_market() -> None:
+def test_binance_plan_routes_usdm_streams_and_names_them_in_combined_stream_urls() -> None:
     adapter = driver_for("binance")
     specs = _specs(adapter, [_instrument("binance", SPOT), _instrument("binance", PERP)])
-    base = {Market.SPOT: LIVE["binance"]["spot.ws"], Market.LINEAR: LIVE["binance"]["linear.ws"]}
 
-    plans = adapter.market_data.plan_connections(base, specs)
+    plans = adapter.market_data.plan_connections(LIVE["binance"], specs)
 
+    # USDⓈ-M since 2026-04-23: books, best bid/offer and trades on /public;
+    # aggregate trades and tickers on /market. Spot is not routed.
     assert [
         "wss://stream.binance.com:9443/stream?streams="
         "btcusdt@depth@100ms/btcusdt@trade/btcusdt@ticker/btcusdt@bookTicker",
-        "wss://fstream.binance.com/stream?streams="
-        "btcusdt@depth@100ms/btcusdt@aggTrade/btcusdt@ticker/btcusdt@bookTicker",
+        "wss://fstream.binance.com/public/stream?streams=btcusdt@depth@100ms/btcusdt@bookTicker",
+        "wss://fstream.binance.com/market/stream?streams=btcusdt@aggTrade/btcusdt@ticker",
     ] == [plan.url for plan in plans]
-    assert [Market.SPOT, Market.LINEAR] == [plan.market for plan in plans]
+    assert [Market.SPOT, Market.LINEAR, Market.LINEAR] == [plan.market for plan in plans]
     assert all([] == adapter.market_data.subscribe_frames(plan) for plan in plans)
+
+
+def test_binance_usdm_testnet_keeps_the_unrouted_paths() -> None:
+    adapter = driver_for("binance")
+    specs = _specs(adapter, [_instrument("binance", PERP)])
+
+    plans = adapter.market_data.plan_connections(adapter.rest.endpoints("testnet"), specs)
+
+    assert {"wss://fstream.binancefuture.com/stream"} == {p.url.split("?")[0] for p in plans}
 
 
 def test_binance_plan_splits_more_than_200_streams_over_several_sockets() -> None:
@@ -186,9 +197,8 @@ def test_binance_plan_splits_more_than_200_streams_over_several_sockets() -> Non
         for n in range(60)
     ]
     specs = _specs(adapter, instruments)  # 240 streams
-    base = {Market.SPOT: LIVE["binance"]["spot.ws"]}
 
-    plans = adapter.market_data.plan_connections(base, specs)
+    plans = adapter.market_data.plan_connections(LIVE["binance"], specs)
 
     assert [200, 40] == [len(plan.streams) for plan in plans]
     assert specs == [s for plan in plans for s in plan.streams]
@@ -200,9 +210,8 @@ def test_binance_plan_splits_more_than_200_streams_over_several_sockets() -> Non
 def test_bybit_plan_appends_the_public_path_of_each_market_and_subscribes_by_frame() -> None:
     adapter = driver_for("bybit")
     specs = _specs(adapter, [_instrument("bybit", SPOT), _instrument("bybit", PERP)])
-    base = {Market.SPOT: LIVE["bybit"]["spot.ws"], Market.LINEAR: LIVE["bybit"]["linear.ws"]}
 
-    plans = adapter.market_data.plan_connections(base, specs)
+    plans = adapter.market_data.plan_connections(LIVE["bybit"], specs)
 
     assert [
         "wss://stream.bybit.com/v5/public/spot",
@@ -225,7 +234,7 @@ def test_bybit_subscribe_frames_stay_within_ten_topics_per_spot_request() -> Non
         for n in range(10)
     ]
     specs = _specs(adapter, instruments)
-    (plan,) = adapter.market_data.plan_connections({Market.SPOT: LIVE["bybit"]["spot.ws"]}, specs)
+    (plan,) = adapter.market_data.plan_connections(LIVE["bybit"], specs)
 
     frames = [json.loads(f) for f in adapter.market_data.subscribe_frames(plan)]
 
@@ -236,9 +245,8 @@ def test_bybit_subscribe_frames_stay_within_ten_topics_per_spot_request() -> Non
 def test_okx_plan_puts_every_market_on_one_public_socket() -> None:
     adapter = driver_for("okx")
     specs = _specs(adapter, [_instrument("okx", SPOT), _instrument("okx", PERP)])
-    base = {Market.SPOT: LIVE["okx"]["spot.ws"], Market.SWAP: LIVE["okx"]["swap.ws"]}
 
-    (plan,) = adapter.market_data.plan_connections(base, specs)
+    (plan,) = adapter.market_data.plan_connections(LIVE["okx"], specs)
 
     assert "wss://ws.okx.com:8443/ws/v5/public" == plan.url
     (frame,) = [json.loads(f) for f in adapter.market_data.subscribe_frames(plan)]

@@ -115,7 +115,9 @@ async def test_session_loads_instruments_connects_and_makes_every_book_valid(
 
     assert len(session.symbols) >= 6  # BTC, ETH, SOL in two markets
     assert connections and all(c.connected for c in connections)
-    assert {1 if venue == "okx" else 2} == {len(connections)}
+    # OKX: one socket; Bybit: one per category; Binance: spot, and USDⓈ-M's /public
+    # (depth) and /market (aggTrade) routes.
+    assert {"okx": 1, "bybit": 2, "binance": 3}[venue] == len(connections)
     for symbol, update in first.items():
         assert update.snapshot
         assert update.best_bid is not None and update.best_ask is not None

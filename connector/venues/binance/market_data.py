@@ -88,14 +88,24 @@ class BinanceMarketData:
         return [StreamSpec(market=market, instrument=instrument, channel=channel, name=name)]
 
     def plan_connections(
-        self, ws_base: Mapping[Market, str], specs: Sequence[StreamSpec]
+        self, urls: Mapping[str, str], specs: Sequence[StreamSpec]
     ) -> list[ConnectionPlan]:
+        """Combined-stream sockets: spot on ``/stream``; USDⓈ-M one set per route
+        (``/public``, ``/market``: a socket on one route never carries the other's
+        streams), at most 200 streams each."""
+        groups: dict[tuple[Market, str], list[StreamSpec]] = {}
+        for spec in specs:
+            route = streams.usdm_route(spec.name) if spec.market is Market.LINEAR else ""
+            groups.setdefault((spec.market, route), []).append(spec)
         plans: list[ConnectionPlan] = []
-        for market in dict.fromkeys(s.market for s in specs):
-            mine = [s for s in specs if s.market is market]
+        for (market, route), mine in groups.items():
+            if route:
+                base = streams.route_base(urls, market, route)
+            else:
+                base = urls[f"{market.value}.ws"].rstrip("/")
             for start in range(0, len(mine), _STREAMS_PER_SOCKET):
                 chunk = tuple(mine[start : start + _STREAMS_PER_SOCKET])
-                url = streams.combined_stream_url(ws_base[market], [s.name for s in chunk])
+                url = streams.combined_stream_url(base, [s.name for s in chunk])
                 plans.append(ConnectionPlan(market=market, url=url, streams=chunk))
         return plans
 

@@ -49,6 +49,10 @@ class BinanceRest:
             found = streams.endpoints(market, testnet=testnet)
             urls[f"{market.value}.rest"] = found.rest
             urls[f"{market.value}.ws"] = found.ws
+        if testnet:
+            # The USDⓈ-M testnet documents no routed paths: its streams stay unrouted.
+            for route in ("public", "market"):
+                urls[f"linear.ws.{route}"] = urls["linear.ws"]
         return urls
 
     def buckets(self, market: Market) -> Sequence[Bucket]:

@@ -9,6 +9,12 @@ Streams", "Order Book" endpoints):
 * USDⓈ-M websocket ``wss://fstream.binance.com``, testnet
   ``wss://fstream.binancefuture.com``; REST ``https://fapi.binance.com``, testnet
   ``https://testnet.binancefuture.com``.
+* USDⓈ-M websocket routes (since 2026-04-23; "Important WebSocket Change Notice",
+  checked 2026-12-02): market data is served on ``/public`` (depth, diff depth,
+  bookTicker, trade, RPI depth) and ``/market`` (aggTrade, ticker, miniTicker,
+  markPrice, kline, forceOrder...), user data on ``/private``. The unrouted
+  ``/ws`` and ``/stream`` paths still connect and acknowledge, but deliver only
+  ``/public`` streams. Spot and the USDⓈ-M testnet are not routed.
 * Combined streams live at ``/stream`` and wrap events as ``{"stream", "data"}``;
   stream names use lower-case symbols. A connection carries at most 1024 streams
   and lives 24 hours; clients may send at most 5 (spot) or 10 (USDⓈ-M) messages a
@@ -19,7 +25,7 @@ Streams", "Order Book" endpoints):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 import attrs
 import msgspec
@@ -42,10 +48,12 @@ __all__ = [
     "depth_weight",
     "endpoints",
     "list_subscriptions_frame",
+    "route_base",
     "shard_streams",
     "stream_name",
     "subscribe_frame",
     "unsubscribe_frame",
+    "usdm_route",
 ]
 
 
@@ -127,6 +135,24 @@ def stream_name(channel: str, native_id: str, market: Market, *, speed_ms: int =
     if channel == "bbo":
         return f"{sym}@bookTicker"
     raise ConfigError(f"binance has no channel {channel!r}; known: {', '.join(CHANNELS)}")
+
+
+_PUBLIC_ROUTE_STREAMS = ("@depth", "@bookTicker", "@trade", "@rpiDepth")
+
+
+def usdm_route(stream: str) -> str:
+    """The USDⓈ-M route serving a stream: ``public`` (books, best bid/offer, trades)
+    or ``market`` (aggregate trades, tickers, mark price, klines, liquidations)."""
+    return "public" if any(part in stream for part in _PUBLIC_ROUTE_STREAMS) else "market"
+
+
+def route_base(urls: Mapping[str, str], market: Market, route: str) -> str:
+    """The websocket base of one route: ``<market>.ws.<route>`` when the URL table
+    names it (the testnet's legacy paths), else ``<market>.ws`` + ``/<route>``."""
+    explicit = urls.get(f"{market.value}.ws.{route}")
+    if explicit is not None:
+        return explicit.rstrip("/")
+    return f"{urls[f'{market.value}.ws'].rstrip('/')}/{route}"
 
 
 def combined_stream_url(ws_base: str, streams: Iterable[str] = ()) -> str:

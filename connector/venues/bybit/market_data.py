@@ -113,7 +113,7 @@ class BybitMarketData:
         return [StreamSpec(market=market, instrument=instrument, channel=channel, name=name)]
 
     def plan_connections(
-        self, ws_base: Mapping[Market, str], specs: Sequence[StreamSpec]
+        self, urls: Mapping[str, str], specs: Sequence[StreamSpec]
     ) -> list[ConnectionPlan]:
         """One socket per category, more when its topics pass 21,000 characters.
 
@@ -123,7 +123,8 @@ class BybitMarketData:
         """
         plans = []
         for market in dict.fromkeys(s.market for s in specs):
-            url = f"{ws_base[market].rstrip('/')}/v5/public/{symbols.category(market)}"
+            base = urls[f"{market.value}.ws"].rstrip("/")
+            url = f"{base}/v5/public/{symbols.category(market)}"
             for shard in _shards([s for s in specs if s.market is market]):
                 plans.append(ConnectionPlan(market=market, url=url, streams=tuple(shard)))
         return plans

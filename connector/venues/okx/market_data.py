@@ -144,7 +144,7 @@ class OkxMarketData:
         ]
 
     def plan_connections(
-        self, ws_base: Mapping[Market, str], specs: Sequence[StreamSpec]
+        self, urls: Mapping[str, str], specs: Sequence[StreamSpec]
     ) -> list[ConnectionPlan]:
         """Every market on one socket, as long as it has fewer than 30 ``books``
         channels; an instrument's streams always share a socket."""
@@ -166,7 +166,7 @@ class OkxMarketData:
         plans = []
         for shard in shards:
             market = shard[0].market
-            url = f"{ws_base[market].rstrip('/')}/ws/v5/public"
+            url = f"{urls[f'{market.value}.ws'].rstrip('/')}/ws/v5/public"
             plans.append(ConnectionPlan(market=market, url=url, streams=tuple(shard)))
         return plans
 

@@ -12,7 +12,7 @@ from connector.venues.bybit import streams
 from connector.venues.bybit.market_data import BybitMarketData
 from connector.venues.driver import PagedInstruments, StreamSpec
 
-WS = {Market.SPOT: "wss://stream.bybit.com", Market.LINEAR: "wss://stream.bybit.com"}
+WS = {"spot.ws": "wss://stream.bybit.com", "linear.ws": "wss://stream.bybit.com"}
 CHANNELS = ("book", "trades", "ticker", "bbo")
 
 

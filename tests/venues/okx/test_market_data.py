@@ -20,7 +20,7 @@ from connector.venues.okx.market_data import OkxMarketData
 
 SPOT = Symbol.parse("BTC-USDT-SPOT")
 PERP = Symbol.parse("BTC-USDT-PERP")
-WS = {Market.SPOT: "wss://ws.okx.com:8443", Market.SWAP: "wss://ws.okx.com:8443"}
+WS = {"spot.ws": "wss://ws.okx.com:8443", "swap.ws": "wss://ws.okx.com:8443"}
 
 REST_BOOKS = (
     b'{"code":"0","msg":"","data":[{"asks":[["41006.8","0.60038921","0","1"]],'
