@@ -254,7 +254,7 @@ async def test_bybit_snapshot_and_deltas_rebuild_the_engine_book(
                 assert engine_levels(sim, category, "ETHUSDT", 50) == book.levels()
 
 
-async def test_bybit_rest_orderbook_u_chains_with_the_websocket_stream() -> None:
+async def test_bybit_rest_orderbook_u_is_the_1000_level_streams_and_chains_with_it() -> None:
     with trio.fail_after(20):
         async with run(venues=("bybit",), paused=True) as sim:
             hub = sim.venue("bybit")
@@ -262,19 +262,22 @@ async def test_bybit_rest_orderbook_u_chains_with_the_websocket_stream() -> None
             async with open_websocket_url(
                 sim.urls["bybit"]["linear.ws"] + "/v5/public/linear"
             ) as ws:
-                topic = "orderbook.200.BTCUSDT"
+                topic = "orderbook.1000.BTCUSDT"
                 await bybit_subscribe(ws, topic)
                 book = BybitBook()
                 await bybit_follow(ws, book, topic, sim.update_id("bybit", "linear", "BTCUSDT"))
                 hub.step(5, market="linear", native_id="BTCUSDT")
-                snap = await bybit_rest_book(rest, "linear", "BTCUSDT", 200)
+                snap = await bybit_rest_book(rest, "linear", "BTCUSDT", 1000)
+                top = await bybit_rest_book(rest, "linear", "BTCUSDT", 200)
                 await bybit_follow(ws, book, topic, snap["seq"])
     assert snap["u"] == book.u
     assert snap["seq"] == book.seq
+    assert (1000, 1000) == (len(snap["b"]), len(snap["a"]))
     assert [
         [format_fixed(p, Decimal("0.10")), format_fixed(q, Decimal("0.001"))]
         for p, q in book.levels()[0]
     ] == snap["b"]
+    assert (snap["u"], snap["b"][:200], snap["a"][:200]) == (top["u"], top["b"], top["a"])
 
 
 async def test_bybit_u1_restart_snapshot_is_survived_by_the_documented_procedure() -> None:
@@ -400,7 +403,7 @@ async def test_bybit_rest_parameter_errors_use_retcode_10001() -> None:
             limit = (
                 await client.get(
                     "/v5/market/orderbook",
-                    params={"category": "spot", "symbol": "BTCUSDT", "limit": 201},
+                    params={"category": "spot", "symbol": "BTCUSDT", "limit": 1001},
                 )
             ).json()
     assert [10001, 10001, 10001] == [unknown["retCode"], category["retCode"], limit["retCode"]]
