@@ -23,7 +23,6 @@ import trio
 
 from connector.sim.bybit.rest import BybitRest
 from connector.sim.bybit.streams import BookTopic, TickerTopic, TopicKind, TradeTopic, wire_book
-from connector.sim.depth import DepthKeeper
 from connector.sim.bybit.wire import (
     BOOK_DEPTHS,
     INTERVALS,
@@ -32,6 +31,7 @@ from connector.sim.bybit.wire import (
     pong_reply,
     subscribe_reply,
 )
+from connector.sim.depth import DepthKeeper
 from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
 from connector.sim.http import Request, Response, Router, json_response
 from connector.sim.hub import BookBatch, SimVenue
