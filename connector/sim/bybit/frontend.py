@@ -62,9 +62,11 @@ class BybitSettings(FrontendSettings):
     Attributes:
         immediate: Publish one book message per engine change instead of at
             the documented push intervals (for benchmarks).
-        book_levels: Price levels per side the books hold at least (the
-            deepest topic, ``orderbook.1000``, and the 1000-level REST book
-            stay full); 0 leaves them as deep as the synthetic flow keeps them.
+        deep_books: Deepen a book to the depth of the deepest topic or REST
+            book asked of it (up to ``orderbook.1000`` and the 1000-level REST
+            book) plus a margin, with resting orders beyond the synthetic
+            flow's levels (:mod:`connector.sim.depth`); False keeps the flow's
+            depth (about 25 levels per side).
         rest_limits: Requests per ``rest_window`` per endpoint path and IP.
         rest_default_limit: Limit for paths not in ``rest_limits``.
         rest_window: Rate-limit window in seconds.
@@ -72,7 +74,7 @@ class BybitSettings(FrontendSettings):
     """
 
     immediate: bool = False
-    book_levels: int = 1050
+    deep_books: bool = True
     rest_limits: Mapping[str, int] = attrs.field(factory=dict)
     rest_default_limit: int = 600
     rest_window: float = 5.0
@@ -126,8 +128,7 @@ class BybitFrontend:
         self._mirrors: dict[tuple[str, str], WireBook] = {}
         self._conn_counter = itertools.count(1)
         self.urls: dict[str, str] = {}
-        self.depth = DepthKeeper(venue, self.settings.book_levels)
-        self.depth.fill()
+        self.depth = DepthKeeper(venue, enabled=self.settings.deep_books)
         self.categories = [m for m in ("spot", "linear") if m in venue.markets()]
         router = Router()
         self.rest.register(router)
@@ -185,8 +186,12 @@ class BybitFrontend:
 
     def _book_topic(self, category: str, symbol: str, depth: int) -> BookTopic:
         mirror = self._mirrors[(category, symbol)]
+        key = (category, f"orderbook.{depth}.{symbol}")
+        if self.board.get(key) is None:
+            # As deep as the venue's book before the view is built.
+            self.depth.require(category, symbol, depth)
         topic = self.board.topic(
-            (category, f"orderbook.{depth}.{symbol}"),
+            key,
             lambda: BookTopic(category, mirror, depth, self.venue, restarts=self.restart_rules),
         )
         assert isinstance(topic, BookTopic)

@@ -65,9 +65,11 @@ class OkxSettings(FrontendSettings):
             in production in August 2026; clients align to the REST book by
             ``seqId``) and ``checksum`` 0 (since June 2026) unless the run asks
             for real checksums (``FrontendOptions.okx_checksum``).
-        book_levels: Price levels per side the books hold at least (``books``
-            and the REST book serve 400); 0 leaves them as deep as the
-            synthetic flow keeps them.
+        deep_books: Deepen a book to the 400 levels of ``books`` (and the REST
+            book) plus a margin when that channel is first asked for, with
+            resting orders beyond the synthetic flow's levels
+            (:mod:`connector.sim.depth`); False keeps the flow's depth (about
+            25 levels per side).
         rest_limits: Requests per ``rest_window`` per path and IP.
         rest_default_limit: Limit of paths not in ``rest_limits``.
         rest_window: Rate-limit window (OKX: 2 s).
@@ -77,7 +79,7 @@ class OkxSettings(FrontendSettings):
     heartbeat: float = 60.0
     immediate: bool = False
     legacy_books: bool = False
-    book_levels: int = 450
+    deep_books: bool = True
     rest_limits: Mapping[str, int] = attrs.field(
         factory=lambda: {
             "/api/v5/market/books": 40,
@@ -123,8 +125,7 @@ class OkxFrontend:
         self.settings = OkxSettings.from_options(self.options.settings, self.name)
         self.real_checksum = self.options.okx_checksum or self.settings.legacy_books
         self.push_snapshot = self.settings.legacy_books
-        self.depth = DepthKeeper(venue, self.settings.book_levels)
-        self.depth.fill()
+        self.depth = DepthKeeper(venue, enabled=self.settings.deep_books)
         # Whether any frame may need a corrupted checksum (saves a check per frame).
         self.corrupt_rules = bool(
             injector.rules(self.name, frozenset({FaultKind.CORRUPT_CHECKSUM}))
@@ -343,6 +344,9 @@ class OkxFrontend:
         key = (channel, inst_id)
         if channel in CHANNEL_DEPTH:
             mirror = self._mirrors[(book.market, inst_id)]
+            if self.board.get(key) is None:
+                # As deep as the venue's book before the view is built.
+                self.depth.require(book.market, inst_id, CHANNEL_DEPTH[channel])
             return self.board.topic(
                 key,
                 lambda: BookChannel(
