@@ -470,3 +470,12 @@ async def test_okx_a_channel_it_cannot_serve_gets_the_documented_error_and_no_da
     assert ("1512", "error", code) == (reply["id"], reply["event"], reply["code"])
     assert reply["msg"].startswith(text)
     assert [] == late
+
+
+async def test_okx_deep_books_off_keeps_the_synthetic_flows_depth() -> None:
+    with trio.fail_after(20):
+        async with run(
+            venues=("okx",), paused=True, settings={"okx": {"deep_books": False}}
+        ) as sim:
+            rest = await okx_rest_book(rest_url(sim), "BTC-USDT", sz=400)
+    assert len(rest["bids"]) < 50
