@@ -85,6 +85,10 @@ class VenueServer:
         rate_limited: Builds the venue's 429 reply for REST_429 faults.
         server_error: Builds the reply for REST_ERROR faults (default: empty
             body with the fault's status).
+        market_of: For an endpoint serving several markets: the market a
+            request or websocket handshake belongs to (its path, a query
+            parameter), for fault rules aimed at one market; None answers
+            ``market``.
         host: Address to bind (loopback by default).
         port: Port to bind (0: any free port).
     """
@@ -99,6 +103,7 @@ class VenueServer:
         ws_settings: WsSettings | None = None,
         rate_limited: RateLimitedBody | None = None,
         server_error: ErrorBody | None = None,
+        market_of: Callable[[Request], str | None] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -109,6 +114,7 @@ class VenueServer:
         self.ws_settings = ws_settings if ws_settings is not None else WsSettings()
         self._rate_limited = rate_limited if rate_limited is not None else _default_error
         self._server_error = server_error if server_error is not None else _default_error
+        self._market_of = market_of
         self.host = host
         self.port = port
         self.connections: dict[int, WsConnection] = {}
@@ -215,8 +221,11 @@ class VenueServer:
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
 
+    def _market(self, req: Request) -> str | None:
+        return self._market_of(req) if self._market_of is not None else self.market
+
     async def _dispatch(self, req: Request) -> Response:
-        verdict = self.injector.on_request(self.name, self.market, req.path)
+        verdict = self.injector.on_request(self.name, self._market(req), req.path)
         if verdict is not None:
             if verdict.kind is FaultKind.REST_ERROR:
                 return self._server_error(req, verdict)
@@ -236,7 +245,9 @@ class VenueServer:
             await send({"type": "websocket.http.response.start", "status": 404, "headers": []})
             await send({"type": "websocket.http.response.body", "body": b""})
             return
-        if not self.injector.on_connect(self.name, self.market, path):
+        req = self._request(scope, b"")
+        market = self._market(req)
+        if not self.injector.on_connect(self.name, market, path):
             self._refused += 1
             await send(
                 {
@@ -247,11 +258,10 @@ class VenueServer:
             )
             await send({"type": "websocket.http.response.body", "body": b"Service Unavailable"})
             return
-        req = self._request(scope, b"")
         conn = WsConnection(
             conn_id=self.injector.next_conn_id(self.name),
             venue=self.name,
-            market=self.market,
+            market=market,
             path=path,
             query=req.query,
             headers=req.headers,

@@ -8,11 +8,16 @@ simulator cannot hide in shared code.
   book; each ``delta`` must have ``u == previous u + 1`` (size ``"0"`` deletes
   a level); a snapshot with ``u == 1`` is a service restart and replaces the
   book too.
-* OKX: subscribe ``books``; the ``snapshot`` has ``prevSeqId == -1``; each
-  ``update`` must have ``prevSeqId == previous seqId`` (``seqId == prevSeqId``
-  is a no-change update); when ``checksum`` is non-zero it must equal the
-  CRC32 (signed 32-bit) of the top 25 bids and asks interleaved as
-  ``bid:size:ask:size...``, strings as received.
+* OKX: subscribe ``books`` and buffer its updates; fetch
+  ``GET /api/v5/market/books?instId=...&sz=400`` (fetch again while its
+  ``seqId`` is older than the first buffered ``prevSeqId``); drop buffered
+  updates with ``seqId <=`` the snapshot's; the first applied must satisfy
+  ``prevSeqId <= snapshot seqId < seqId``; then each ``update`` must have
+  ``prevSeqId == previous seqId`` (``seqId == prevSeqId`` is a no-change
+  update). Before August 2026 a pushed ``snapshot`` (``prevSeqId == -1``)
+  replaced the REST step; it is still accepted. When ``checksum`` is non-zero
+  it must equal the CRC32 (signed 32-bit) of the top 25 bids and asks
+  interleaved as ``bid:size:ask:size...``, strings as received.
 """
 
 from __future__ import annotations
@@ -94,11 +99,16 @@ def okx_checksum(bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> in
 class OkxBook:
     """An OKX v5 ``books`` local book kept by the documented rules."""
 
-    def __init__(self, *, verify_checksum: bool = True) -> None:
+    def __init__(self, *, verify_checksum: bool = True, max_buffer: int = 1000) -> None:
         self.verify_checksum = verify_checksum
+        self.max_buffer = max_buffer
         self.bids: dict[Decimal, tuple[str, str]] = {}
         self.asks: dict[Decimal, tuple[str, str]] = {}
         self.seq: int | None = None
+        self.buffer: list[dict[str, Any]] = []
+        self._first_pending = False
+        self.snapshots = 0
+        self.pushed_snapshots = 0
         self.updates = 0
         self.empty_updates = 0
         self.checksums_verified = 0
@@ -108,24 +118,66 @@ class OkxBook:
         if msg["action"] == "snapshot":
             if data["prevSeqId"] != -1:
                 raise SyncError("snapshot without prevSeqId -1")
-            self.bids = {Decimal(p): (p, q) for p, q, _, _ in data["bids"]}
-            self.asks = {Decimal(p): (p, q) for p, q, _, _ in data["asks"]}
+            self._replace(data)
+            self.pushed_snapshots += 1
+            self.buffer.clear()
+            self._first_pending = False
+            self._check(data)
+        elif self.seq is None:
+            if len(self.buffer) >= self.max_buffer:
+                raise SyncError("buffer overflow before a snapshot")
+            self.buffer.append(data)
+        elif self._first_pending:
+            if data["seqId"] <= self.seq:
+                return  # older than the snapshot
+            self._first_pending = False
+            self._apply(data, first=True)
         else:
-            if self.seq is None:
-                raise SyncError("update before any snapshot")
-            if data["prevSeqId"] != self.seq:
-                raise SyncError(f"gap: prevSeqId {data['prevSeqId']} != last seqId {self.seq}")
-            if data["seqId"] == data["prevSeqId"]:
-                self.empty_updates += 1
-            for side, levels in ((self.bids, data["bids"]), (self.asks, data["asks"])):
-                for p, q, _, _ in levels:
-                    if Decimal(q) == 0:
-                        side.pop(Decimal(p), None)
-                    else:
-                        side[Decimal(p)] = (p, q)
-            self.updates += 1
+            self._apply(data, first=False)
+
+    def load_snapshot(self, data: dict[str, Any]) -> bool:
+        """Align to a REST book (``data[0]``); False when it is too old (fetch again)."""
+        seq = data["seqId"]
+        if self.buffer and seq < self.buffer[0]["prevSeqId"]:
+            return False
+        self._replace(data)
+        pending = [d for d in self.buffer if d["seqId"] > seq]
+        self.buffer.clear()
+        # With nothing buffered past the snapshot, the next update is the first applied.
+        self._first_pending = not pending
+        for i, update in enumerate(pending):
+            self._apply(update, first=i == 0)
+        return True
+
+    def _replace(self, data: dict[str, Any]) -> None:
+        self.bids = {Decimal(p): (p, q) for p, q, _, _ in data["bids"]}
+        self.asks = {Decimal(p): (p, q) for p, q, _, _ in data["asks"]}
         self.seq = data["seqId"]
-        if self.verify_checksum and data["checksum"] != 0:
+        self.snapshots += 1
+
+    def _apply(self, data: dict[str, Any], *, first: bool) -> None:
+        assert self.seq is not None
+        if first:
+            if not data["prevSeqId"] <= self.seq < data["seqId"]:
+                raise SyncError(
+                    f"first update {data['prevSeqId']}->{data['seqId']} misses snapshot {self.seq}"
+                )
+        elif data["prevSeqId"] != self.seq:
+            raise SyncError(f"gap: prevSeqId {data['prevSeqId']} != last seqId {self.seq}")
+        if data["seqId"] == data["prevSeqId"]:
+            self.empty_updates += 1
+        for side, levels in ((self.bids, data["bids"]), (self.asks, data["asks"])):
+            for p, q, _, _ in levels:
+                if Decimal(q) == 0:
+                    side.pop(Decimal(p), None)
+                else:
+                    side[Decimal(p)] = (p, q)
+        self.updates += 1
+        self.seq = data["seqId"]
+        self._check(data)
+
+    def _check(self, data: dict[str, Any]) -> None:
+        if self.verify_checksum and data.get("checksum", 0) != 0:
             bids = [self.bids[p] for p in sorted(self.bids, reverse=True)[:25]]
             asks = [self.asks[p] for p in sorted(self.asks)[:25]]
             expected = okx_checksum(bids, asks)
@@ -173,6 +225,37 @@ async def okx_follow(ws: WebSocketConnection, book: OkxBook, inst_id: str, until
             book.on_message(msg)
 
 
+async def okx_rest_book(rest: str, inst_id: str, sz: int = 400) -> dict[str, Any]:
+    """``GET /api/v5/market/books`` ``data[0]``."""
+    async with httpx.AsyncClient(base_url=rest) as client:
+        r = await client.get("/api/v5/market/books", params={"instId": inst_id, "sz": sz})
+    body = r.json()
+    if body["code"] != "0":
+        raise SyncError(f"REST error {body}")
+    return dict(body["data"][0])
+
+
+async def okx_align(
+    ws: WebSocketConnection, rest: str, book: OkxBook, inst_id: str
+) -> dict[str, Any]:
+    """Buffer ``books`` updates until one arrives, then align the book to the REST book.
+
+    Returns the REST ``data[0]`` the book was aligned to.
+    """
+    while True:
+        while not book.buffer and book.seq is None:
+            msg = await next_json(ws)
+            arg = msg.get("arg", {})
+            if "action" in msg and arg.get("channel") == "books" and arg.get("instId") == inst_id:
+                book.on_message(msg)
+        if book.seq is not None:
+            raise SyncError("a snapshot was pushed")
+        snapshot = await okx_rest_book(rest, inst_id)
+        if book.load_snapshot(snapshot):
+            return snapshot
+        await trio.sleep(0.05)  # the REST book lags the stream: ask again
+
+
 async def bybit_rest_book(rest: str, category: str, symbol: str, limit: int) -> dict[str, Any]:
     """``GET /v5/market/orderbook`` result."""
     async with httpx.AsyncClient(base_url=rest) as client:
@@ -194,8 +277,10 @@ __all__ = [
     "bybit_rest_book",
     "bybit_subscribe",
     "next_json",
+    "okx_align",
     "okx_checksum",
     "okx_follow",
+    "okx_rest_book",
     "open_websocket_url",
     "trio",
 ]

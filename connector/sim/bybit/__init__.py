@@ -2,35 +2,43 @@
 
 Wire shapes follow the real venue as recorded in
 ``cryptofeed/v3/sample_data/BYBIT-dev.jsonl.zst`` (linear and spot sockets,
-2026), ``cryptofeed/pull-1085`` (``orderbook.1``) and the v5 docs:
+2026), ``cryptofeed/pull-1085`` (``orderbook.1``) and the v5 docs (checked
+2026-12-02):
 
+* One port for every category, as Bybit's single host: the URL map keeps
+  ``spot.*`` and ``linear.*`` keys, both on that port.
 * REST (envelope ``{"retCode":0,"retMsg":"OK","result":{...},"retExtInfo":{},
   "time":ms}``): ``/v5/market/time``, ``/v5/market/instruments-info``,
-  ``/v5/market/orderbook``, ``/v5/market/tickers``, ``/v5/market/recent-trade``.
-  Errors use the real retCodes (10001 parameter errors, 10006 rate limit with
-  the ``X-Bapi-Limit*`` headers).
+  ``/v5/market/orderbook`` (``limit`` 1-1000 on spot and linear, defaults 1
+  and 25), ``/v5/market/tickers``, ``/v5/market/recent-trade``, for every
+  ``category``. Errors use the real retCodes (10001 parameter errors, 10006
+  rate limit with the ``X-Bapi-Limit*`` headers).
 * Websocket ``/v5/public/spot`` and ``/v5/public/linear``: ``subscribe``,
   ``unsubscribe`` and ``ping`` ops with the replies each socket sends (the spot
   and linear replies differ, as in the capture); topics ``orderbook.{1,50,200,
-  1000}.SYM``, ``publicTrade.SYM`` and ``tickers.SYM``.
+  1000}.SYM``, ``publicTrade.SYM`` and ``tickers.SYM``. A topic it cannot
+  serve gets ``{"success":false,"ret_msg":"error:handler not found,topic:<t>",
+  "conn_id","req_id","op":"subscribe"}`` and nothing else.
 
 Book topics are shared by every connection of a category: each topic keeps
 the view it last published (the top ``depth`` levels) and its update id ``u``,
 which grows by exactly one per published message. A subscriber gets a
 ``snapshot`` of that view and then every ``delta``; ``/v5/market/orderbook``
-answers from the same view (after publishing any pending change), so its
-``u``/``seq`` chain with the websocket stream. ``seq`` is the engine's update
-id (a cross sequence). Messages go out at the documented push intervals
-(linear: 1 level 10 ms, 50 levels 20 ms, 200 levels 100 ms, 1000 levels
-200 ms; spot the same except 200 levels at 200 ms), or, with
-``BybitSettings.immediate``, one message per engine change.
+answers from the ``orderbook.1000`` view (after publishing any pending
+change), so its ``u``/``seq`` are that stream's, as documented. ``seq`` is the
+engine's update id (a cross sequence). Messages go out at the documented push
+intervals (1 level 10 ms, 50 levels 20 ms, 200 levels 100 ms, 1000 levels
+200 ms, spot and linear alike), or, with ``BybitSettings.immediate``, one
+message per engine change. Books are as deep as the deepest view asked of
+them (:mod:`connector.sim.depth`).
 
-Faults: the generic per-frame faults apply (stream = topic name); the
-``restart_snapshot`` rule makes one connection receive a ``u=1`` snapshot
-mid-stream, after which that connection's ``u`` continues from 1.
+Faults: the generic per-frame faults apply (stream = topic name; a rule's
+``market`` is the socket's category); the ``restart_snapshot`` rule makes one
+connection receive a ``u=1`` snapshot mid-stream, after which that
+connection's ``u`` continues from 1.
 
 Modules: ``wire.py`` (formats and message builders), ``rest.py`` (REST
-routes), ``streams.py`` (topics), ``frontend.py`` (servers, websocket
+routes), ``streams.py`` (topics), ``frontend.py`` (server, websocket
 session, push timers).
 """
 

@@ -1,9 +1,12 @@
-"""The Bybit front-end: one port per market, the websocket session, push timers.
+"""The Bybit front-end: one port for every category, the websocket session, push timers.
 
-One port per market (``spot``, ``linear``), like Binance's hosts: each port
-serves every REST path (for every ``category``) and its own websocket path
-(``/v5/public/spot`` or ``/v5/public/linear``), so websocket faults can be
-aimed at one market. Both ports share one REST rate limiter. Per-connection
+Bybit serves every category from one host (``api.bybit.com`` for REST,
+``stream.bybit.com`` for ``/v5/public/{spot,linear,inverse,option}``), so one
+port serves the REST paths for every ``category`` and the public socket path of
+each category the venue lists (``/v5/public/spot``, ``/v5/public/linear``);
+the URL map keeps a key per market (``spot.rest``, ``linear.ws`` ...), all on
+that port. Fault rules aimed at one market still hit only it: a request's
+market is its ``category`` parameter, a socket's its path. Per-connection
 output is bounded by the server's send buffer (a slow consumer is
 disconnected).
 """
@@ -28,6 +31,7 @@ from connector.sim.bybit.wire import (
     pong_reply,
     subscribe_reply,
 )
+from connector.sim.depth import DepthKeeper
 from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
 from connector.sim.http import Request, Response, Router, json_response
 from connector.sim.hub import BookBatch, SimVenue
@@ -58,6 +62,11 @@ class BybitSettings(FrontendSettings):
     Attributes:
         immediate: Publish one book message per engine change instead of at
             the documented push intervals (for benchmarks).
+        deep_books: Deepen a book to the depth of the deepest topic or REST
+            book asked of it (up to ``orderbook.1000`` and the 1000-level REST
+            book) plus a margin, with resting orders beyond the synthetic
+            flow's levels (:mod:`connector.sim.depth`); False keeps the flow's
+            depth (about 25 levels per side).
         rest_limits: Requests per ``rest_window`` per endpoint path and IP.
         rest_default_limit: Limit for paths not in ``rest_limits``.
         rest_window: Rate-limit window in seconds.
@@ -65,6 +74,7 @@ class BybitSettings(FrontendSettings):
     """
 
     immediate: bool = False
+    deep_books: bool = True
     rest_limits: Mapping[str, int] = attrs.field(factory=dict)
     rest_default_limit: int = 600
     rest_window: float = 5.0
@@ -90,8 +100,8 @@ class BybitFrontend:
     Args:
         venue: The hub of the ``bybit`` venue (markets ``spot`` and ``linear``).
         injector: The run's fault injector.
-        options: Host, ports per market and :class:`BybitSettings` names in
-            ``options.settings``.
+        options: Host, port (``ports["spot"]``, else ``ports["linear"]``) and
+            :class:`BybitSettings` names in ``options.settings``.
     """
 
     name = "bybit"
@@ -118,25 +128,32 @@ class BybitFrontend:
         self._mirrors: dict[tuple[str, str], WireBook] = {}
         self._conn_counter = itertools.count(1)
         self.urls: dict[str, str] = {}
-        #: The endpoint of each market (its ASGI app is ``server.app``).
-        self.servers: dict[str, VenueServer] = {}
-        ws = WsSettings(send_buffer=self.settings.send_buffer)
-        for market in ("spot", "linear"):
-            if market not in venue.markets():
-                continue
-            router = Router()
-            self.rest.register(router)
-            router.websocket(f"/v5/public/{market}", self._ws)
-            self.servers[market] = VenueServer(
-                self.name,
-                router,
-                injector=injector,
-                market=market,
-                ws_settings=ws,
-                rate_limited=self.rate_limited,
-                host=self.options.host,
-                port=self.options.port(market),
-            )
+        self.depth = DepthKeeper(venue, enabled=self.settings.deep_books)
+        self.categories = [m for m in ("spot", "linear") if m in venue.markets()]
+        router = Router()
+        self.rest.register(router)
+        for category in self.categories:
+            router.websocket(f"/v5/public/{category}", self._ws)
+        port = next((p for p in map(self.options.port, self.categories) if p), 0)
+        self.server = VenueServer(
+            self.name,
+            router,
+            injector=injector,
+            ws_settings=WsSettings(send_buffer=self.settings.send_buffer),
+            rate_limited=self.rate_limited,
+            market_of=self._market_of,
+            host=self.options.host,
+            port=port,
+        )
+        #: The endpoint of each market: one port serves them all (its ASGI app is ``server.app``).
+        self.servers: dict[str, VenueServer] = {m: self.server for m in self.categories}
+
+    def _market_of(self, req: Request) -> str | None:
+        """The category of a request (``category=``) or socket (its path), for fault rules."""
+        if req.path.startswith("/v5/public/"):
+            return req.path.rsplit("/", 1)[1]
+        category = req.query.get("category")
+        return category if category in self.categories else None
 
     def rate_limited(self, req: Request, verdict: RestVerdict) -> Response:
         """The venue's reply to a REST_429 fault: retCode 10006 (HTTP 200) with limit headers."""
@@ -169,8 +186,12 @@ class BybitFrontend:
 
     def _book_topic(self, category: str, symbol: str, depth: int) -> BookTopic:
         mirror = self._mirrors[(category, symbol)]
+        key = (category, f"orderbook.{depth}.{symbol}")
+        if self.board.get(key) is None:
+            # As deep as the venue's book before the view is built.
+            self.depth.require(category, symbol, depth)
         topic = self.board.topic(
-            (category, f"orderbook.{depth}.{symbol}"),
+            key,
             lambda: BookTopic(category, mirror, depth, self.venue, restarts=self.restart_rules),
         )
         assert isinstance(topic, BookTopic)
@@ -194,9 +215,10 @@ class BybitFrontend:
     async def run(
         self, *, task_status: trio.TaskStatus[dict[str, str]] = trio.TASK_STATUS_IGNORED
     ) -> None:
-        """Serve both markets and push at the documented intervals until cancelled.
+        """Serve every category and push at the documented intervals until cancelled.
 
-        Started with ``{"spot.rest": url, "spot.ws": url, "linear.rest": ..., ...}``.
+        Started with ``{"spot.rest": url, "spot.ws": url, "linear.rest": ..., ...}``
+        (one base URL for all).
         """
         self._mirrors = {key: wire_book(book) for key, book in self.venue.books.items()}
         unlisten = self.venue.listen(self._on_batch)
@@ -207,8 +229,9 @@ class BybitFrontend:
                     nursery.start_soon(self._book_timer, interval)
                 for interval in sorted(set(_TICKER_INTERVAL.values())):
                     nursery.start_soon(self._ticker_timer, interval)
-                for market, server in self.servers.items():
-                    base: str = await nursery.start(server.run)
+                nursery.start_soon(self.depth.run)
+                base: str = await nursery.start(self.server.run)
+                for market in self.categories:
                     self.urls[f"{market}.rest"] = base
                     self.urls[f"{market}.ws"] = base.replace("http://", "ws://", 1)
                 task_status.started(dict(self.urls))
@@ -240,7 +263,7 @@ class BybitFrontend:
     # ------------------------------------------------------------- websocket
 
     async def _ws(self, conn: WsConnection) -> None:
-        category = "spot" if conn.path.endswith("/spot") else "linear"
+        category = conn.path.rsplit("/", 1)[1]
         conn_id = str(uuid.UUID(int=(self.venue.seed << 64) + next(self._conn_counter)))
         await self.board.serve(conn, lambda raw: self._on_message(conn, category, conn_id, raw))
 

@@ -4,7 +4,8 @@ Every route passes the venue's :class:`~connector.sim.rest.RestChain`: the
 per-endpoint rate limit (retCode 10006 with HTTP 200 and the
 ``X-Bapi-Limit*`` headers, which also go out with every other answer), then
 its parameter checks (retCode 10001). The order book answers from the
-websocket topic's view, so its ``u``/``seq`` chain with the stream.
+``orderbook.1000`` topic's view (as documented, its ``u`` is that stream's),
+so its ``u``/``seq`` chain with the stream.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 from connector.sim.bybit.streams import BookTopic
 from connector.sim.bybit.wire import (
-    BOOK_DEPTHS,
+    REST_BOOK_DEPTH,
     JsonDict,
     envelope,
     error_body,
@@ -34,8 +35,9 @@ from connector.sim.rest import Reply, RestCall, RestChain, int_check, limit_chec
 
 __all__ = ["BybitRest"]
 
-#: REST depth limits per category (``limit`` parameter): (default, maximum).
-_REST_LIMITS: dict[str, tuple[int, int]] = {"spot": (1, 200), "linear": (25, 500)}
+#: REST depth limits per category (``limit`` parameter): (default, maximum);
+#: "Get Orderbook" (checked 2026-12-02): spot 1-1000 (default 1), linear 1-1000 (default 25).
+_REST_LIMITS: dict[str, tuple[int, int]] = {"spot": (1, 1000), "linear": (25, 1000)}
 #: Recent trades per category: (default, maximum).
 _TRADE_LIMITS: dict[str, tuple[int, int]] = {"spot": (60, 60), "linear": (500, 1000)}
 _CATEGORIES = ("spot", "linear", "inverse", "option")
@@ -171,12 +173,11 @@ class BybitRest:
         return self._ok(result)
 
     async def orderbook(self, call: RestCall) -> Response:
-        """``/v5/market/orderbook``: the smallest websocket depth that covers ``limit``."""
+        """``/v5/market/orderbook``: the top ``limit`` levels of ``orderbook.1000``."""
         found = call.get("book", SimBook)
         limit = call.get("limit", int)
         category = found.market
-        depth = next(d for d in BOOK_DEPTHS[category] if d >= limit)
-        topic = self.book_topic(category, found.native_id, depth)
+        topic = self.book_topic(category, found.native_id, REST_BOOK_DEPTH)
         topic.refresh()
         stale = self.injector.stale_updates(self.name, category, call.request.path)
         u, seq, bids, asks = topic.view(stale)

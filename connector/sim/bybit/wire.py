@@ -19,6 +19,7 @@ from connector.sim.wire import encode, format_trim
 __all__ = [
     "BOOK_DEPTHS",
     "INTERVALS",
+    "REST_BOOK_DEPTH",
     "JsonDict",
     "book_message",
     "encode",
@@ -41,13 +42,18 @@ __all__ = [
 ]
 
 
-#: Book depths each category serves on the websocket.
+#: Book depths each category serves on the websocket (Bybit "Orderbook", checked
+#: 2026-12-02; level 500 went offline on 2025-09-11).
 BOOK_DEPTHS: dict[str, tuple[int, ...]] = {"spot": (1, 50, 200, 1000), "linear": (1, 50, 200, 1000)}
+#: The depth whose ``u`` the REST book carries (``/v5/market/orderbook``: "``u``
+#: corresponds to the 1000-level websocket stream").
+REST_BOOK_DEPTH = 1000
 
-#: Documented push intervals (seconds) per category and depth.
+#: Documented push intervals (seconds) per category and depth (spot level 200
+#: pushes every 100 ms now; older pages said 200 ms).
 INTERVALS: dict[str, dict[int, float]] = {
     "linear": {1: 0.010, 50: 0.020, 200: 0.100, 1000: 0.200},
-    "spot": {1: 0.010, 50: 0.020, 200: 0.200, 1000: 0.200},
+    "spot": {1: 0.010, 50: 0.020, 200: 0.100, 1000: 0.200},
 }
 
 JsonDict = dict[str, object]

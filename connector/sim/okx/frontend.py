@@ -15,6 +15,7 @@ import attrs
 import msgspec
 import trio
 
+from connector.sim.depth import DepthKeeper
 from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
 from connector.sim.http import Request, Response, Router, json_response
 from connector.sim.hub import BookBatch, SimVenue
@@ -22,7 +23,10 @@ from connector.sim.mirror import WireBook
 from connector.sim.okx.rest import OkxRest
 from connector.sim.okx.streams import BookChannel, Channel, TickerChannel, TradeChannel, wire_book
 from connector.sim.okx.wire import (
+    BUSINESS_PREFIXES,
     CHANNEL_DEPTH,
+    VIP_CHANNELS,
+    WS_ERRORS,
     JsonDict,
     encode,
     error_body,
@@ -53,16 +57,29 @@ class OkxSettings(FrontendSettings):
         idle_timeout: Close a connection after this many seconds without a
             message from the client (OKX: 30).
         heartbeat: Seconds without a book change after which ``books`` sends an
-            empty update with ``seqId == prevSeqId``.
+            empty update with ``seqId == prevSeqId`` (OKX: about 60).
         immediate: Publish one book message per engine change (benchmarks).
+        legacy_books: Behave as OKX did before 2026: a ``books`` subscription
+            gets a 400-level snapshot (``prevSeqId`` ``-1``) first, and
+            ``checksum`` is the real CRC32. Off: no pushed snapshot (delisted
+            in production in August 2026; clients align to the REST book by
+            ``seqId``) and ``checksum`` 0 (since June 2026) unless the run asks
+            for real checksums (``FrontendOptions.okx_checksum``).
+        deep_books: Deepen a book to the 400 levels of ``books`` (and the REST
+            book) plus a margin when that channel is first asked for, with
+            resting orders beyond the synthetic flow's levels
+            (:mod:`connector.sim.depth`); False keeps the flow's depth (about
+            25 levels per side).
         rest_limits: Requests per ``rest_window`` per path and IP.
         rest_default_limit: Limit of paths not in ``rest_limits``.
         rest_window: Rate-limit window (OKX: 2 s).
     """
 
     idle_timeout: float | None = 30.0
-    heartbeat: float = 5.0
+    heartbeat: float = 60.0
     immediate: bool = False
+    legacy_books: bool = False
+    deep_books: bool = True
     rest_limits: Mapping[str, int] = attrs.field(
         factory=lambda: {
             "/api/v5/market/books": 40,
@@ -93,8 +110,8 @@ class OkxFrontend:
     Args:
         venue: The hub of the ``okx`` venue.
         injector: The run's fault injector.
-        options: Host, port (``ports["spot"]``), ``okx_checksum`` and
-            :class:`OkxSettings` names in ``options.settings``.
+        options: Host, port (``ports["spot"]``, else ``ports["swap"]``),
+            ``okx_checksum`` and :class:`OkxSettings` names in ``options.settings``.
     """
 
     name = "okx"
@@ -106,7 +123,9 @@ class OkxFrontend:
         self.injector = injector
         self.options = options if options is not None else FrontendOptions()
         self.settings = OkxSettings.from_options(self.options.settings, self.name)
-        self.real_checksum = self.options.okx_checksum
+        self.real_checksum = self.options.okx_checksum or self.settings.legacy_books
+        self.push_snapshot = self.settings.legacy_books
+        self.depth = DepthKeeper(venue, enabled=self.settings.deep_books)
         # Whether any frame may need a corrupted checksum (saves a check per frame).
         self.corrupt_rules = bool(
             injector.rules(self.name, frozenset({FaultKind.CORRUPT_CHECKSUM}))
@@ -119,6 +138,7 @@ class OkxFrontend:
                 default=self.settings.rest_default_limit,
                 window=self.settings.rest_window,
             ),
+            self._books_channel,
         )
         self.board: TopicBoard[_Key, Channel] = TopicBoard()
         self._mirrors: dict[tuple[str, str], WireBook] = {}
@@ -175,6 +195,7 @@ class OkxFrontend:
                 for interval in sorted(set(_CHANNEL_INTERVAL.values())):
                     nursery.start_soon(self._book_timer, interval)
                 nursery.start_soon(self._ticker_timer)
+                nursery.start_soon(self.depth.run)
                 base: str = await nursery.start(self.server.run)
                 for market in self.venue.markets():
                     self.urls[f"{market}.rest"] = base
@@ -283,32 +304,49 @@ class OkxFrontend:
                 continue
             channel = self._resolve(channel_name, inst_id)
             if channel is None:
-                msg = (
-                    f"Wrong URL or channel:{channel_name},instId:{inst_id} doesn't exist. "
-                    "Please use the correct URL, channel and parameters referring to API document."
-                )
-                reply(error_event("60018", msg, conn_id, req_id))
+                code = self._refusal(channel_name)
+                detail = f"channel:{channel_name},instId:{inst_id}"
+                reply(error_event(code, WS_ERRORS[code].format(detail), conn_id, req_id))
                 continue
             reply(subscribe_event("subscribe", echo, conn_id, req_id))
             if key in self.board.subscriptions(conn):
                 continue
             if isinstance(channel, BookChannel):
-                # Push what is pending to the others first, so the snapshot is current.
+                # Push what is pending to the others first: the newcomer starts from now.
                 channel.refresh()
-                snapshots.append((channel.name, channel.snapshot_frame()))
+                if channel.channel != "books" or self.push_snapshot:
+                    snapshots.append((channel.name, channel.snapshot_frame()))
             elif isinstance(channel, TickerChannel):
                 snapshots.append((channel.name, channel.frame()))
             self.board.subscribe(conn, key, channel)
         for stream, frame in snapshots:
             conn.send(frame, stream=stream)
 
+    @staticmethod
+    def _refusal(channel: str) -> str:
+        """The error code of a subscription the simulator does not serve."""
+        if channel in VIP_CHANNELS:
+            return "64003"  # books-l2-tbt, books50-l2-tbt: VIP4 and up only
+        if channel.startswith(BUSINESS_PREFIXES):
+            return "64001"  # candles are on /ws/v5/business only
+        return "60018"
+
+    def _books_channel(self, inst_id: str) -> BookChannel:
+        """The ``books`` channel of ``inst_id`` (made on first use), which the REST book reads."""
+        channel = self._resolve("books", inst_id)
+        assert isinstance(channel, BookChannel), inst_id
+        return channel
+
     def _resolve(self, channel: str, inst_id: str) -> Channel | None:
         book = self.rest.by_inst.get(inst_id)
-        if book is None:
+        if book is None or channel in VIP_CHANNELS:
             return None
         key = (channel, inst_id)
         if channel in CHANNEL_DEPTH:
             mirror = self._mirrors[(book.market, inst_id)]
+            if self.board.get(key) is None:
+                # As deep as the venue's book before the view is built.
+                self.depth.require(book.market, inst_id, CHANNEL_DEPTH[channel])
             return self.board.topic(
                 key,
                 lambda: BookChannel(

@@ -5,19 +5,26 @@ per-endpoint rate limit (HTTP 429, code ``50011``), then its parameter checks
 with the real codes (50014 missing parameter and 51000 bad parameter with
 HTTP 400, 51001 unknown instrument with HTTP 200, 51000 bad ``sz`` with HTTP
 200).
+
+``/api/v5/market/books`` answers from the instrument's ``books`` channel
+(after publishing what is pending), with that channel's ``seqId``: a client
+that buffers the stream finds the update with ``prevSeqId <= seqId <
+next seqId``, as the documented procedure expects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from connector.sim.faults import FaultInjector
 from connector.sim.http import Request, Response, Router, json_response
 from connector.sim.hub import SimBook, SimVenue
+from connector.sim.okx.streams import BookChannel
 from connector.sim.okx.wire import (
     MARKETS,
     UNKNOWN_INSTRUMENT,
     JsonDict,
+    books_rest_item,
     error_body,
     format_number,
     instrument_item,
@@ -37,6 +44,9 @@ from connector.sim.rest import (
 
 __all__ = ["OkxRest"]
 
+BookChannelFor = Callable[[str], BookChannel]
+"""``book_channel(inst_id)``: the instrument's ``books`` channel (made on first use)."""
+
 _INST_TYPES_LISTED = ("SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION")
 _INST_TYPES_TICKERS = ("SPOT", "SWAP", "FUTURES", "OPTION")
 
@@ -52,14 +62,22 @@ class OkxRest:
         venue: The venue hub.
         injector: The run's fault injector (stale snapshots).
         limiter: The per-endpoint rate limiter.
+        book_channel: The ``books`` channel the order book answers from.
     """
 
     name = "okx"
 
-    def __init__(self, venue: SimVenue, injector: FaultInjector, limiter: OkxLimiter) -> None:
+    def __init__(
+        self,
+        venue: SimVenue,
+        injector: FaultInjector,
+        limiter: OkxLimiter,
+        book_channel: BookChannelFor,
+    ) -> None:
         self.venue = venue
         self.injector = injector
         self.limiter = limiter
+        self.book_channel = book_channel
         self.by_inst: Mapping[str, SimBook] = {b.native_id: b for b in venue.books.values()}
         self.chain = RestChain(limit_check(lambda req: limiter.check(req.client, req.path)))
 
@@ -147,18 +165,23 @@ class OkxRest:
         return json_response(ok_body(items))
 
     async def books(self, call: RestCall) -> Response:
-        """``/api/v5/market/books`` (``sz`` levels; a stale snapshot under the fault)."""
+        """``/api/v5/market/books``: the ``books`` channel's top ``sz`` levels and ``seqId``.
+
+        Under the stale-snapshot fault the answer is an older published view.
+        """
         found = call.get("instId", SimBook)
         size = call.get("sz", int)
+        channel = self.book_channel(found.native_id)
+        channel.refresh()
         stale = self.injector.stale_updates(self.name, found.market, call.request.path)
-        _, bid_levels, ask_levels = found.depth_at(stale, size)
-        f = format_number
-        data: JsonDict = {
-            "asks": [[f(p), f(q), "0", "1"] for p, q in ask_levels],
-            "bids": [[f(p), f(q), "0", "1"] for p, q in bid_levels],
-            "ts": str(self.venue.now_ms()),
-        }
-        return json_response(ok_body([data]))
+        seq_id, bids, asks = channel.view(stale)
+        item = books_rest_item(
+            [[p, q, "0", n] for _, p, q, n in asks[:size]],
+            [[p, q, "0", n] for _, p, q, n in bids[:size]],
+            ts_ms=self.venue.now_ms(),
+            seq_id=seq_id,
+        )
+        return json_response(ok_body([item]))
 
     async def ticker(self, call: RestCall) -> Response:
         """``/api/v5/market/ticker``."""

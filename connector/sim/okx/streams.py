@@ -1,15 +1,20 @@
 """OKX public channels: book channels over the wire book, tickers, trades.
 
-``books`` sends a 400-level snapshot, then updates whose ``prevSeqId`` is the
-previous message's ``seqId`` (``-1`` on a snapshot); after ``heartbeat``
-seconds without a change an empty update repeats the last ``seqId`` as both.
-``books5`` and ``bbo-tbt`` send the whole view each time. ``checksum`` is 0
-unless real checksums are on; the ``corrupt_checksum`` fault sends a wrong
-non-zero one to some connections.
+``books`` sends updates whose ``prevSeqId`` is the previous message's
+``seqId``; after ``heartbeat`` seconds without a change an empty update
+repeats the last ``seqId`` as both. A newcomer gets no snapshot (OKX delisted
+it in August 2026): it aligns to ``GET /api/v5/market/books``, which answers
+from the channel's published views (:meth:`BookChannel.view`), so the REST
+``seqId`` is one the stream published. With the legacy setting a newcomer gets
+a 400-level snapshot (``prevSeqId`` ``-1``) first. ``books5`` and ``bbo-tbt``
+send the whole view each time. ``checksum`` is 0 unless real checksums are
+on; the ``corrupt_checksum`` fault sends a wrong non-zero one to some
+connections.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from decimal import Decimal
 
 import trio
@@ -33,6 +38,11 @@ from connector.sim.topics import Topic
 
 __all__ = ["BookChannel", "Channel", "TickerChannel", "TradeChannel", "wire_book"]
 
+#: Published ``books`` views kept for stale REST snapshots.
+_HISTORY = 64
+
+_View = tuple[int, list[WireLevel], list[WireLevel]]
+
 
 def wire_book(book: SimBook) -> WireBook:
     """The instrument's wire book; ``numOrders`` is the engine's count when a change arrives."""
@@ -54,6 +64,9 @@ class BookChannel(BookView):
         venue: The venue (its clock stamps messages).
         checksum: Send real checksums (else 0).
         corrupt: Whether the fault plan may corrupt checksums (saves a check per frame).
+
+    Attributes:
+        history: The last published views ``(seqId, bids, asks)``, newest last.
     """
 
     def __init__(
@@ -65,6 +78,7 @@ class BookChannel(BookView):
         self.real_checksum = checksum
         self.corrupt = corrupt and channel == "books"
         self.corrupted = 0
+        self.history: deque[_View] = deque(maxlen=_HISTORY)
         super().__init__(f"{channel}:{self.inst_id}", mirror, CHANNEL_DEPTH[channel])
         self.refresh(publish=False)
 
@@ -83,6 +97,7 @@ class BookChannel(BookView):
         publish: bool,
     ) -> None:
         """Push the change to subscribers (an update on ``books``, the view otherwise)."""
+        self.history.append((self.seq, self.bids, self.asks))
         if not publish or not self.subs:
             return
         self.last_sent = trio.current_time()
@@ -97,6 +112,12 @@ class BookChannel(BookView):
             )
         else:
             self.publish(self._plain_frame(now))
+
+    def view(self, updates_back: int = 0) -> _View:
+        """``(seqId, bids, asks)`` as published ``updates_back`` views ago (bounded history)."""
+        if updates_back <= 0 or not self.history:
+            return self.seq, self.bids, self.asks
+        return self.history[max(0, len(self.history) - 1 - updates_back)]
 
     def heartbeat(self) -> None:
         """``books``: an empty update repeating the last ``seqId`` (no change for a while)."""
@@ -138,7 +159,7 @@ class BookChannel(BookView):
                 conn.send(frame, stream=self.name)
 
     def snapshot_frame(self) -> str:
-        """The ``books`` snapshot (or the current ``books5``/``bbo-tbt`` push) for a newcomer."""
+        """The ``books`` snapshot (legacy) or the current ``books5``/``bbo-tbt`` push."""
         now = self.venue.now_ms()
         if self.channel == "books":
             msg = books_message(

@@ -18,13 +18,17 @@ from connector.sim.wire import encode
 from connector.sim.wire import format_trim as format_number
 
 __all__ = [
+    "BUSINESS_PREFIXES",
     "CHANNEL_DEPTH",
     "INST_TYPES",
     "MARKETS",
     "UNKNOWN_INSTRUMENT",
+    "VIP_CHANNELS",
+    "WS_ERRORS",
     "JsonDict",
     "book_checksum",
     "books_message",
+    "books_rest_item",
     "encode",
     "error_body",
     "error_event",
@@ -40,8 +44,28 @@ __all__ = [
 
 JsonDict = dict[str, object]
 
-#: Levels per side of each book channel.
+#: Levels per side of each book channel served.
 CHANNEL_DEPTH: dict[str, int] = {"books": 400, "books5": 5, "bbo-tbt": 1}
+#: Book channels for VIP fee tiers only (VIP4+): error 64003 for everyone else.
+VIP_CHANNELS = frozenset({"books-l2-tbt", "books50-l2-tbt"})
+#: Channel name prefixes served on ``/ws/v5/business`` only: error 64001 on ``/public``.
+BUSINESS_PREFIXES = ("candle", "mark-price-candle", "index-candle")
+#: Texts of the websocket error codes ("Error Code - WebSocket - Public", checked 2026-12-02).
+WS_ERRORS: dict[str, str] = {
+    "60012": "Invalid request: {0}",
+    "60013": "Invalid args: {0}",
+    "60018": (
+        "Wrong URL or {0} doesn't exist. "
+        "Please use the correct URL, channel and parameters referring to API document."
+    ),
+    "60019": "Invalid op: {0}",
+    "64001": (
+        "This channel has been migrated to the '/business' URL. Please subscribe using the new "
+        "URL. More details can refer to: "
+        "https://www.okx.com/help-center/changes-to-v5-api-websocket-subscription-parameter-and-url."
+    ),
+    "64003": "Your trading fee tier doesn't meet the requirement to access this channel",
+}
 #: ``instType`` of each market, and back.
 INST_TYPES = {"spot": "SPOT", "swap": "SWAP"}
 MARKETS = {v: k for k, v in INST_TYPES.items()}
@@ -161,7 +185,7 @@ def subscribe_event(event: str, arg: JsonDict, conn_id: str, req_id: str | None)
 
 
 def error_event(code: str, msg: str, conn_id: str, req_id: str | None) -> JsonDict:
-    """An ``error`` event (``code`` a string, as OKX sends it)."""
+    """An ``error`` event (``code`` a string, as OKX sends it; texts in :data:`WS_ERRORS`)."""
     out: JsonDict = {}
     if req_id is not None:
         out["id"] = req_id
@@ -194,6 +218,18 @@ def books_message(
                 "seqId": seq_id,
             }
         ],
+    }
+
+
+def books_rest_item(
+    asks: Sequence[Sequence[str]], bids: Sequence[Sequence[str]], *, ts_ms: int, seq_id: int
+) -> JsonDict:
+    """One ``GET /api/v5/market/books`` entry: ``asks``, ``bids``, ``ts`` and ``seqId``."""
+    return {
+        "asks": [list(level) for level in asks],
+        "bids": [list(level) for level in bids],
+        "ts": str(ts_ms),
+        "seqId": seq_id,
     }
 
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 import trio
 import zstandard
-from trio_websocket import open_websocket_url
+from trio_websocket import ConnectionRejected, open_websocket_url
 
-from connector.sim.bybit.wire import format_fixed, format_trim
+from connector.sim.bybit.wire import BOOK_DEPTHS, INTERVALS, format_fixed, format_trim
 from connector.sim.faults import FaultPlan
 from connector.sim.standalone import run
 from tests.conftest import fixture_path
@@ -254,7 +254,7 @@ async def test_bybit_snapshot_and_deltas_rebuild_the_engine_book(
                 assert engine_levels(sim, category, "ETHUSDT", 50) == book.levels()
 
 
-async def test_bybit_rest_orderbook_u_chains_with_the_websocket_stream() -> None:
+async def test_bybit_rest_orderbook_u_is_the_1000_level_streams_and_chains_with_it() -> None:
     with trio.fail_after(20):
         async with run(venues=("bybit",), paused=True) as sim:
             hub = sim.venue("bybit")
@@ -262,19 +262,22 @@ async def test_bybit_rest_orderbook_u_chains_with_the_websocket_stream() -> None
             async with open_websocket_url(
                 sim.urls["bybit"]["linear.ws"] + "/v5/public/linear"
             ) as ws:
-                topic = "orderbook.200.BTCUSDT"
+                topic = "orderbook.1000.BTCUSDT"
                 await bybit_subscribe(ws, topic)
                 book = BybitBook()
                 await bybit_follow(ws, book, topic, sim.update_id("bybit", "linear", "BTCUSDT"))
                 hub.step(5, market="linear", native_id="BTCUSDT")
-                snap = await bybit_rest_book(rest, "linear", "BTCUSDT", 200)
+                snap = await bybit_rest_book(rest, "linear", "BTCUSDT", 1000)
+                top = await bybit_rest_book(rest, "linear", "BTCUSDT", 200)
                 await bybit_follow(ws, book, topic, snap["seq"])
     assert snap["u"] == book.u
     assert snap["seq"] == book.seq
+    assert (1000, 1000) == (len(snap["b"]), len(snap["a"]))
     assert [
         [format_fixed(p, Decimal("0.10")), format_fixed(q, Decimal("0.001"))]
         for p, q in book.levels()[0]
     ] == snap["b"]
+    assert (snap["u"], snap["b"][:200], snap["a"][:200]) == (top["u"], top["b"], top["a"])
 
 
 async def test_bybit_u1_restart_snapshot_is_survived_by_the_documented_procedure() -> None:
@@ -400,8 +403,135 @@ async def test_bybit_rest_parameter_errors_use_retcode_10001() -> None:
             limit = (
                 await client.get(
                     "/v5/market/orderbook",
-                    params={"category": "spot", "symbol": "BTCUSDT", "limit": 201},
+                    params={"category": "spot", "symbol": "BTCUSDT", "limit": 1001},
                 )
             ).json()
     assert [10001, 10001, 10001] == [unknown["retCode"], category["retCode"], limit["retCode"]]
     assert {} == unknown["result"]
+
+
+# --------------------------------------------------------- one host, depth
+
+
+async def test_bybit_serves_every_category_socket_and_rest_on_one_port() -> None:
+    with trio.fail_after(20):
+        async with run(venues=("bybit",), paused=True) as sim:
+            urls = sim.urls["bybit"]
+            frontend = sim.frontends["bybit"]
+            base = urls["spot.ws"]
+            replies = {}
+            for category in ("spot", "linear"):
+                async with open_websocket_url(f"{base}/v5/public/{category}") as ws:
+                    replies[category] = await bybit_subscribe(ws, "orderbook.1.BTCUSDT")
+            async with httpx.AsyncClient(base_url=urls["spot.rest"]) as client:
+                books = {
+                    c: (
+                        await client.get(
+                            "/v5/market/orderbook", params={"category": c, "symbol": "BTCUSDT"}
+                        )
+                    ).json()
+                    for c in ("spot", "linear")
+                }
+    assert {urls["spot.ws"]} == {urls["linear.ws"]}
+    assert {urls["spot.rest"]} == {urls["linear.rest"]}
+    assert 1 == len({id(s) for s in frontend.servers.values()})  # type: ignore[attr-defined]
+    assert [True, True] == [replies[c]["success"] for c in ("spot", "linear")]
+    assert [0, 0] == [books[c]["retCode"] for c in ("spot", "linear")]
+    # The documented defaults: spot 1 level, linear 25.
+    assert (1, 25) == (len(books["spot"]["result"]["b"]), len(books["linear"]["result"]["b"]))
+
+
+async def test_bybit_faults_aimed_at_one_category_hit_only_it_on_the_shared_port() -> None:
+    plan = (
+        FaultPlan(seed=1)
+        .refuse_connections(60.0, venue="bybit", market="linear")
+        .rest_error(1.0, venue="bybit", market="linear", path="/v5/market/orderbook")
+    )
+    with trio.fail_after(20):
+        async with run(venues=("bybit",), paused=True, faults=plan) as sim:
+            base = sim.urls["bybit"]["spot.ws"]
+            async with open_websocket_url(f"{base}/v5/public/spot") as ws:
+                spot = await bybit_subscribe(ws, "orderbook.1.BTCUSDT")
+            with pytest.raises(ConnectionRejected) as refused:
+                async with open_websocket_url(f"{base}/v5/public/linear"):
+                    pass
+            async with httpx.AsyncClient(base_url=sim.urls["bybit"]["spot.rest"]) as client:
+                statuses = {
+                    c: (
+                        await client.get(
+                            "/v5/market/orderbook", params={"category": c, "symbol": "BTCUSDT"}
+                        )
+                    ).status_code
+                    for c in ("spot", "linear")
+                }
+    assert spot["success"] is True
+    assert 503 == refused.value.status_code
+    assert {"spot": 200, "linear": 503} == statuses
+
+
+async def test_bybit_subscribe_error_has_the_documented_shape_and_nothing_follows() -> None:
+    with trio.fail_after(20):
+        async with (
+            run(venues=("bybit",), rate=400) as sim,
+            open_websocket_url(sim.urls["bybit"]["linear.ws"] + "/v5/public/linear") as ws,
+        ):
+            await ws.send_message(
+                json.dumps(
+                    {"op": "subscribe", "args": ["orderbook.500.BTCUSDT"], "req_id": "10001"}
+                )
+            )
+            reply = await next_json(ws)
+            late = []
+            with trio.move_on_after(0.5):
+                while True:
+                    late.append(await next_json(ws))
+    # Level 500 was taken offline on 2025-09-11.
+    assert {
+        "success": False,
+        "ret_msg": "error:handler not found,topic:orderbook.500.BTCUSDT",
+        "conn_id": reply["conn_id"],
+        "req_id": "10001",
+        "op": "subscribe",
+    } == reply
+    assert ["success", "ret_msg", "conn_id", "req_id", "op"] == list(reply)
+    assert [] == late
+
+
+def test_bybit_book_depths_and_push_intervals_are_the_documented_ones() -> None:
+    assert {"spot": (1, 50, 200, 1000), "linear": (1, 50, 200, 1000)} == BOOK_DEPTHS
+    assert {1: 0.010, 50: 0.020, 200: 0.100, 1000: 0.200} == INTERVALS["spot"]
+    assert {1: 0.010, 50: 0.020, 200: 0.100, 1000: 0.200} == INTERVALS["linear"]
+
+
+@pytest.mark.parametrize("category", ["spot", "linear"])
+async def test_bybit_serves_books_1000_levels_deep_on_the_stream_and_rest(category: str) -> None:
+    with trio.fail_after(30):
+        async with run(venues=("bybit",), paused=True) as sim:
+            url = sim.urls["bybit"][f"{category}.ws"] + f"/v5/public/{category}"
+            async with open_websocket_url(url) as ws:
+                await bybit_subscribe(ws, "orderbook.1000.SOLUSDT")
+                snap = await collect(ws, lambda m: m.get("type") == "snapshot")
+            rest = await bybit_rest_book(
+                sim.urls["bybit"][f"{category}.rest"], category, "SOLUSDT", 1000
+            )
+            engine = engine_levels(sim, category, "SOLUSDT", 2000)
+    data = snap[0]["data"]
+    assert (1000, 1000) == (len(data["b"]), len(data["a"]))
+    assert (1000, 1000) == (len(rest["b"]), len(rest["a"]))
+    assert min(len(engine[0]), len(engine[1])) >= 1000
+    bids = [Decimal(p) for p, _ in data["b"]]
+    asks = [Decimal(p) for p, _ in data["a"]]
+    assert bids == sorted(bids, reverse=True) and asks == sorted(asks)
+    assert bids[0] < asks[0]
+    assert [(Decimal(p), Decimal(q)) for p, q in data["b"]] == engine[0][:1000]
+
+
+async def test_bybit_deep_books_off_keeps_the_synthetic_flows_depth() -> None:
+    with trio.fail_after(20):
+        async with run(
+            venues=("bybit",), paused=True, settings={"bybit": {"deep_books": False}}
+        ) as sim:
+            rest = await bybit_rest_book(
+                sim.urls["bybit"]["linear.rest"], "linear", "BTCUSDT", 1000
+            )
+    assert len(rest["b"]) < 50

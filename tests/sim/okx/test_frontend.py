@@ -1,6 +1,7 @@
 """The simulator's OKX v5 front-end: wire shapes against real captures, the
-documented ``books`` procedure (run by an independent client), checksums,
-faults, heartbeats and limits."""
+documented ``books`` procedure (run by an independent client: REST snapshot
+aligned by ``seqId``, or the legacy pushed snapshot), checksums, faults,
+heartbeats, subscribe errors and limits."""
 
 from __future__ import annotations
 
@@ -13,10 +14,19 @@ import trio
 from trio_websocket import ConnectionClosed, open_websocket_url
 
 from connector.sim.faults import FaultPlan
+from connector.sim.okx import OkxSettings
 from connector.sim.okx.wire import book_checksum
 from connector.sim.standalone import run
 from tests.conftest import fixture_path
-from tests.sim.sync_bybit_okx import ChecksumMismatch, OkxBook, SyncError, next_json, okx_follow
+from tests.sim.sync_bybit_okx import (
+    ChecksumMismatch,
+    OkxBook,
+    SyncError,
+    next_json,
+    okx_align,
+    okx_follow,
+    okx_rest_book,
+)
 
 WS_CAPTURE = "cryptofeed/master/sample_data/OKX-dev.ws.1.0"
 INSTRUMENTS = "cryptofeed/master/sample_data/OKX.0"
@@ -47,6 +57,13 @@ def real_ws(pred: Any) -> dict[str, Any]:
 
 def ws_url(sim: Any) -> str:
     return str(sim.urls["okx"]["spot.ws"]) + "/ws/v5/public"
+
+
+def rest_url(sim: Any) -> str:
+    return str(sim.urls["okx"]["spot.rest"])
+
+
+LEGACY = {"okx": {"legacy_books": True}}
 
 
 async def subscribe(ws: Any, *args: dict[str, str]) -> list[dict[str, Any]]:
@@ -83,38 +100,66 @@ def test_okx_checksum_matches_the_published_vectors() -> None:
 # -------------------------------------------------------------------- shapes
 
 
+async def _first_frames(sim: Any, channels: list[str]) -> tuple[Any, dict[str, Any], list[Any]]:
+    """Subscribe ``channels`` of BTC-USDT; the acks, the first frame of each kind, and
+    every ``books`` frame seen meanwhile."""
+    async with open_websocket_url(ws_url(sim)) as ws:
+        acks = await subscribe(ws, *({"channel": c, "instId": "BTC-USDT"} for c in channels))
+        got: dict[str, dict[str, Any]] = {}
+        books = []
+        while len(got) < len(channels):
+            msg = await next_json(ws)
+            key = msg["arg"]["channel"] + msg.get("action", "")
+            if msg["arg"]["channel"] == "books":
+                books.append(msg)
+            got.setdefault(key, msg)
+    return acks, got, books
+
+
 async def test_okx_websocket_frames_have_the_captured_shapes() -> None:
-    real_snap = real_ws(lambda m: m.get("action") == "snapshot")
     real_update = real_ws(lambda m: m.get("action") == "update")
     real_ticker = real_ws(lambda m: m.get("arg", {}).get("channel") == "tickers" and "data" in m)
     real_ack = real_ws(lambda m: m.get("event") == "subscribe")
     real_trade = json.loads(fixture_path(GCT_TRADES).read_text().splitlines()[0])
-    nt_snap = json.loads(fixture_path(NT + "ws_books_snapshot.json").read_text())
+    nt_update = json.loads(fixture_path(NT + "ws_books_update.json").read_text())
     nt_bbo = json.loads(fixture_path(NT + "ws_bbo_tbt.json").read_text())
     with trio.fail_after(20):
-        async with (
-            run(venues=("okx",), rate=400, okx_checksum=True) as sim,
-            open_websocket_url(ws_url(sim)) as ws,
-        ):
+        async with run(venues=("okx",), rate=400) as sim:
             channels = ["books", "tickers", "trades", "bbo-tbt", "books5"]
-            acks = await subscribe(ws, *({"channel": c, "instId": "BTC-USDT"} for c in channels))
-            got: dict[str, dict[str, Any]] = {}
-            while len(got) < 6:
-                msg = await next_json(ws)
-                key = msg["arg"]["channel"] + msg.get("action", "")
-                got.setdefault(key, msg)
+            acks, got, books = await _first_frames(sim, channels)
     # The 2022 capture predates seqId/prevSeqId and connId; the rest must match it.
     extra = [("prevSeqId", "int"), ("seqId", "int")]
-    assert skeleton(real_snap)[:2] == skeleton(got["bookssnapshot"])[:2]
-    assert skeleton(real_snap["data"][0]) + extra == skeleton(got["bookssnapshot"]["data"][0])
     assert skeleton(real_update["data"][0]) + extra == skeleton(got["booksupdate"]["data"][0])
-    assert skeleton(nt_snap) == skeleton(got["bookssnapshot"])
+    assert skeleton(nt_update) == skeleton(got["booksupdate"])
     assert skeleton(real_ticker) == skeleton(got["tickers"])
     assert skeleton(real_trade) == skeleton(got["trades"])
     assert skeleton(nt_bbo) == skeleton(got["bbo-tbt"])
     assert ["asks", "bids", "instId", "ts", "seqId"] == list(got["books5"]["data"][0])
     assert [*skeleton(real_ack), ("connId", "str")] == skeleton(acks[0])
-    assert -1 == got["bookssnapshot"]["data"][0]["prevSeqId"]
+    # Since August 2026 no snapshot is pushed, and the checksum is 0 (since June 2026).
+    assert {"update"} == {m["action"] for m in books}
+    assert {0} == {m["data"][0]["checksum"] for m in books}
+
+
+async def test_okx_legacy_books_push_a_400_level_snapshot_with_real_checksums() -> None:
+    real_snap = real_ws(lambda m: m.get("action") == "snapshot")
+    nt_snap = json.loads(fixture_path(NT + "ws_books_snapshot.json").read_text())
+    with trio.fail_after(20):
+        async with run(venues=("okx",), rate=400, settings=LEGACY) as sim:
+            _, got, books = await _first_frames(sim, ["books"])
+            bids, asks = sim.engine_book("okx", "spot", "BTC-USDT", 400)
+    snap = got["bookssnapshot"]
+    extra = [("prevSeqId", "int"), ("seqId", "int")]
+    assert skeleton(real_snap)[:2] == skeleton(snap)[:2]
+    assert skeleton(real_snap["data"][0]) + extra == skeleton(snap["data"][0])
+    assert skeleton(nt_snap) == skeleton(snap)
+    assert -1 == snap["data"][0]["prevSeqId"]
+    assert (400, 400) == (len(snap["data"][0]["bids"]), len(snap["data"][0]["asks"]))
+    assert (400, 400) == (len(bids), len(asks))
+    assert books[0] is snap
+    data = snap["data"][0]
+    top = [lv[:2] for lv in data["bids"]], [lv[:2] for lv in data["asks"]]
+    assert book_checksum(*top) == data["checksum"] != 0
 
 
 async def test_okx_rest_bodies_have_the_real_shapes() -> None:
@@ -156,7 +201,10 @@ async def test_okx_rest_bodies_have_the_real_shapes() -> None:
         sim_item = next(i for i in inst[inst_type]["data"] if i["instId"].startswith("BTC-USDT"))
         assert skeleton(real_item) == skeleton(sim_item)
         assert ["code", "msg", "data"] == list(inst[inst_type])
-    assert skeleton(nt_book) == skeleton(book)
+    # The documented shape adds seqId (an integer) to the older capture's.
+    nt_item = skeleton(nt_book)[2][1][1]
+    assert skeleton(nt_book)[:2] == skeleton(book)[:2]
+    assert ["list", [*nt_item, ("seqId", "int")]] == skeleton(book)[2][1]
     assert 5 == len(book["data"][0]["bids"])
     assert skeleton(nt_trades) == skeleton(trades)
     rest_ticker_keys = [
@@ -179,6 +227,10 @@ async def test_okx_rest_errors_use_the_real_codes() -> None:
             httpx.AsyncClient(base_url=sim.urls["okx"]["spot.rest"]) as client,
         ):
             unknown = await client.get("/api/v5/market/books", params={"instId": "NOPE-USDT"})
+            too_deep = await client.get(
+                "/api/v5/market/books", params={"instId": "BTC-USDT", "sz": 401}
+            )
+            one = await client.get("/api/v5/market/books", params={"instId": "BTC-USDT"})
             missing = await client.get("/api/v5/public/instruments")
             times = [await client.get("/api/v5/public/time") for _ in range(3)]
     assert (200, "51001", []) == (
@@ -186,6 +238,9 @@ async def test_okx_rest_errors_use_the_real_codes() -> None:
         unknown.json()["code"],
         unknown.json()["data"],
     )
+    assert (200, "51000") == (too_deep.status_code, too_deep.json()["code"])
+    # sz defaults to 1 level per side.
+    assert (1, 1) == (len(one.json()["data"][0]["bids"]), len(one.json()["data"][0]["asks"]))
     assert (400, "50014") == (missing.status_code, missing.json()["code"])
     assert [200, 200, 429] == [r.status_code for r in times]
     assert {"code": "50011", "msg": "Too Many Requests", "data": []} == times[2].json()
@@ -203,7 +258,7 @@ async def test_okx_rest_errors_use_the_real_codes() -> None:
         ("swap", "BTC-USDT-SWAP", False),
     ],
 )
-async def test_okx_snapshot_and_updates_rebuild_the_engine_book(
+async def test_okx_rest_snapshot_and_updates_rebuild_the_engine_book(
     market: str, inst_id: str, checksum: bool
 ) -> None:
     with trio.fail_after(20):
@@ -212,13 +267,59 @@ async def test_okx_snapshot_and_updates_rebuild_the_engine_book(
             async with open_websocket_url(ws_url(sim)) as ws:
                 acks = await subscribe(ws, {"channel": "books", "instId": inst_id})
                 book = OkxBook()
+                hub.step(6, market=market, native_id=inst_id)
+                rest = await okx_align(ws, rest_url(sim), book, inst_id)
                 for _ in range(5):
                     hub.step(6, market=market, native_id=inst_id)
                     await okx_follow(ws, book, inst_id, sim.update_id("okx", market, inst_id))
                 assert "subscribe" == acks[0]["event"]
+                assert (1, 0) == (book.snapshots, book.pushed_snapshots)
                 assert book.updates >= 5
-                assert (book.updates + 1 if checksum else 0) == book.checksums_verified
+                assert (book.updates if checksum else 0) == book.checksums_verified
                 assert engine_levels(sim, market, inst_id) == book.levels()
+    assert (400, 400) == (len(rest["bids"]), len(rest["asks"]))
+
+
+@pytest.mark.parametrize(("market", "inst_id"), [("spot", "BTC-USDT"), ("swap", "ETH-USDT-SWAP")])
+async def test_okx_legacy_snapshot_and_updates_rebuild_the_engine_book(
+    market: str, inst_id: str
+) -> None:
+    with trio.fail_after(20):
+        async with run(venues=("okx",), paused=True, settings=LEGACY) as sim:
+            hub = sim.venue("okx")
+            async with open_websocket_url(ws_url(sim)) as ws:
+                await subscribe(ws, {"channel": "books", "instId": inst_id})
+                book = OkxBook()
+                for _ in range(5):
+                    hub.step(6, market=market, native_id=inst_id)
+                    await okx_follow(ws, book, inst_id, sim.update_id("okx", market, inst_id))
+                assert (1, 1) == (book.snapshots, book.pushed_snapshots)
+                assert book.updates >= 5
+                assert book.updates + 1 == book.checksums_verified
+                assert engine_levels(sim, market, inst_id) == book.levels()
+
+
+async def test_okx_rest_book_seq_id_is_a_published_one_the_stream_continues_from() -> None:
+    with trio.fail_after(20):
+        async with run(venues=("okx",), paused=True) as sim:
+            hub = sim.venue("okx")
+            async with open_websocket_url(ws_url(sim)) as ws:
+                await subscribe(ws, {"channel": "books", "instId": "BTC-USDT"})
+                hub.step(4, market="spot", native_id="BTC-USDT")
+                first = await next_json(ws)
+                hub.step(4, market="spot", native_id="BTC-USDT")
+                rest = await okx_rest_book(rest_url(sim), "BTC-USDT")
+                after = await next_json(ws)
+                hub.step(4, market="spot", native_id="BTC-USDT")
+                later = await next_json(ws)
+                top = await okx_rest_book(rest_url(sim), "BTC-USDT", sz=1)
+    data = [m["data"][0] for m in (first, after, later)]
+    assert ["update"] * 3 == [m["action"] for m in (first, after, later)]
+    # The REST call published the pending change first; its seqId is that update's.
+    assert data[0]["seqId"] == data[1]["prevSeqId"]
+    assert rest["seqId"] == data[1]["seqId"] == data[2]["prevSeqId"] < data[2]["seqId"]
+    assert top["seqId"] == data[2]["seqId"]
+    assert (1, 1) == (len(top["bids"]), len(top["asks"]))
 
 
 async def test_okx_corrupted_checksum_is_detected_by_the_documented_procedure() -> None:
@@ -229,6 +330,8 @@ async def test_okx_corrupted_checksum_is_detected_by_the_documented_procedure() 
             async with open_websocket_url(ws_url(sim)) as ws:
                 await subscribe(ws, {"channel": "books", "instId": "BTC-USDT"})
                 book = OkxBook()
+                # Snapshot first (nothing buffered), so the first, corrupted, update is applied.
+                assert book.load_snapshot(await okx_rest_book(rest_url(sim), "BTC-USDT"))
                 with pytest.raises(ChecksumMismatch):
                     for _ in range(5):
                         hub.step(6, market="spot", native_id="BTC-USDT")
@@ -263,14 +366,19 @@ async def test_okx_books_sends_empty_heartbeat_updates_with_equal_seq_ids() -> N
         ):
             await subscribe(ws, {"channel": "books", "instId": "BTC-USDT"})
             book = OkxBook()
+            rest = await okx_align(ws, rest_url(sim), book, "BTC-USDT")
             beats = []
-            while book.empty_updates < 2:
+            while len(beats) < 2:
                 msg = await next_json(ws)
                 book.on_message(msg)
-                if msg["action"] == "update":
-                    beats.append(msg["data"][0])
+                beats.append(msg["data"][0])
     assert [([], [])] * 2 == [(b["asks"], b["bids"]) for b in beats]
-    assert [b["seqId"] for b in beats] == [b["prevSeqId"] for b in beats]
+    assert [rest["seqId"]] * 4 == [b[k] for b in beats for k in ("prevSeqId", "seqId")]
+    assert rest["seqId"] == book.seq
+
+
+def test_okx_heartbeat_defaults_to_about_a_minute() -> None:
+    assert 60.0 == OkxSettings().heartbeat
 
 
 # ------------------------------------------------------- control messages
@@ -334,3 +442,40 @@ async def test_okx_subscribe_errors_and_unsubscribe() -> None:
     assert ("error", "60019") == (bad_op["event"], bad_op["code"])
     assert {"channel": "trades", "instId": "BTC-USDT"} == unsub["arg"]
     assert [] == [m for m in late if "data" in m]
+
+
+@pytest.mark.parametrize(
+    ("channel", "code", "text"),
+    [
+        ("books-l2-tbt", "64003", "Your trading fee tier doesn't meet the requirement"),
+        ("books50-l2-tbt", "64003", "Your trading fee tier doesn't meet the requirement"),
+        ("candle1m", "64001", "This channel has been migrated to the '/business' URL"),
+        ("books-elp", "60018", "Wrong URL or channel:books-elp,instId:BTC-USDT doesn't exist"),
+        ("no-such-channel", "60018", "Wrong URL or channel:no-such-channel,instId:BTC-USDT"),
+    ],
+)
+async def test_okx_a_channel_it_cannot_serve_gets_the_documented_error_and_no_data(
+    channel: str, code: str, text: str
+) -> None:
+    arg = {"channel": channel, "instId": "BTC-USDT"}
+    with trio.fail_after(20):
+        async with run(venues=("okx",), rate=400) as sim, open_websocket_url(ws_url(sim)) as ws:
+            await ws.send_message(json.dumps({"id": "1512", "op": "subscribe", "args": [arg]}))
+            reply = await next_json(ws)
+            late = []
+            with trio.move_on_after(0.5):
+                while True:
+                    late.append(await next_json(ws))
+    assert ["id", "event", "code", "msg", "connId"] == list(reply)
+    assert ("1512", "error", code) == (reply["id"], reply["event"], reply["code"])
+    assert reply["msg"].startswith(text)
+    assert [] == late
+
+
+async def test_okx_deep_books_off_keeps_the_synthetic_flows_depth() -> None:
+    with trio.fail_after(20):
+        async with run(
+            venues=("okx",), paused=True, settings={"okx": {"deep_books": False}}
+        ) as sim:
+            rest = await okx_rest_book(rest_url(sim), "BTC-USDT", sz=400)
+    assert len(rest["bids"]) < 50
