@@ -37,6 +37,7 @@ from connector.model import BookLevel
 from connector.sim.faults import FaultInjector, FaultKind, FaultPlan, InjectedFault
 from connector.sim.hub import SimVenue
 from connector.sim.instruments import SimInstrument, default_instruments
+from connector.sim.reference import ReferenceMarket
 from connector.sim.server import Frontend, FrontendFactory, FrontendOptions
 
 __all__ = [
@@ -147,9 +148,18 @@ async def run(
     insts = list(instruments) if instruments is not None else default_instruments(venues)
     hubs: dict[str, SimVenue] = {}
     frontends: dict[str, Frontend] = {}
+    # One reference price per base asset for every venue: they stay arbitraged.
+    reference = ReferenceMarket(seed)
     for name in venues:
         mine = [i for i in insts if i.venue == name]
-        hub = SimVenue(name, mine, seed=seed, rate=rate, clock_skew_ms=injector.clock_skew_ms(name))
+        hub = SimVenue(
+            name,
+            mine,
+            seed=seed,
+            rate=rate,
+            clock_skew_ms=injector.clock_skew_ms(name),
+            reference=reference,
+        )
         if paused:
             hub.pause()
         hubs[name] = hub
