@@ -220,6 +220,7 @@ LAYERS: tuple[tuple[str, int, bool], ...] = (
     ("connector.metrics.*", 6, False),
     ("connector.sim.engine", 6, True),
     ("connector.sim.flow", 6, True),
+    ("connector.sim.reference", 6, True),
     ("connector.sim", 6, False),
     ("connector.sim.*", 6, False),
     # 5 venue-level trio: context, sessions, a venue's services

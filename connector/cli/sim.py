@@ -1,4 +1,10 @@
-"""``connector sim``: serve the simulated venues on loopback until stopped."""
+"""``connector sim``: serve the simulated venues on loopback until stopped.
+
+The first line on stdout is one JSON object: the URLs per venue
+(``{"binance": {"spot.rest": ..., "spot.ws": ...}, ...}``) and, with
+``--tls``, ``"ca_file"``: the certificate authority to trust. ``--faults FILE``
+injects the fault plan of a TOML file (see ``docs/simulator.md``).
+"""
 
 from __future__ import annotations
 
@@ -31,11 +37,20 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sim.add_argument("--bases", nargs="+", default=["BTC", "ETH", "SOL"], metavar="ASSET")
     sim.add_argument("--markets", nargs="+", default=[], metavar="MARKET", help="default: all")
     sim.add_argument("--okx-checksum", action="store_true", help="OKX sends real CRC32 checksums")
+    sim.add_argument(
+        "--faults", default=None, metavar="FILE", help="inject the fault plan of a TOML file"
+    )
+    sim.add_argument(
+        "--tls",
+        action="store_true",
+        help='serve https:// and wss://; the JSON line names the CA file ("ca_file")',
+    )
     sim.set_defaults(command=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``connector sim``."""
+    from connector.sim.faults import FaultPlan
     from connector.sim.standalone import FRONTENDS, serve_standalone
 
     venues = [v.strip() for spec in args.venues for v in spec.split(",") if v.strip()]
@@ -48,6 +63,11 @@ def run(args: argparse.Namespace) -> int:
         key, sep, value = spec.partition("=")
         if not sep or not key.strip() or not value.strip().isdigit():
             problems.append(f"sim: --port {spec!r}: expected VENUE[.MARKET]=PORT")
+    if args.faults:
+        try:
+            FaultPlan.from_toml(args.faults)  # refuse a bad plan before serving anything
+        except ConfigError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise ConfigError(problems[0], tuple(problems))
     configure_logging("info", "auto", stream=sys.stderr)
@@ -63,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
         argv += ["--port", spec]
     if args.okx_checksum:
         argv.append("--okx-checksum")
+    if args.faults:
+        argv += ["--faults", args.faults]
+    if args.tls:
+        argv.append("--tls")
 
     async def body(stop: trio.CancelScope) -> None:
         with stop:

@@ -16,6 +16,7 @@ header, and without either the limiter is left as it is.
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable, Mapping
 
@@ -74,6 +75,10 @@ class RestClient:
         error_mapper: Venue-specific body checks.
         timeout: Seconds for the whole request.
         transport: An httpx transport (tests may pass one).
+        verify: How to check the server's certificate: ``True`` (the system's
+            authorities), an ``ssl.SSLContext`` (e.g. one trusting a
+            simulator's CA file, :func:`ssl.create_default_context` with
+            ``cafile``), or ``False`` (no check).
     """
 
     def __init__(
@@ -86,6 +91,7 @@ class RestClient:
         timeout: float = 10.0,
         headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.venue = venue
         self.base_url = base_url.rstrip("/")
@@ -96,6 +102,7 @@ class RestClient:
             timeout=timeout,
             headers=dict(headers or {}),
             transport=transport,
+            verify=verify,
         )
         self.observers: list[ResponseObserver] = []
 

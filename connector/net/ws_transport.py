@@ -12,6 +12,7 @@ connection above never sees a library's own exceptions.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
@@ -139,12 +140,16 @@ class TrioWebsocketTransport:
         disconnect_timeout: Seconds for the closing handshake.
         message_queue_size: Received messages buffered before reading stops
             pulling from the socket (back-pressure onto TCP).
+        ssl_context: For ``wss://``: the context that checks the server's
+            certificate (e.g. one trusting a simulator's CA file); ``None``:
+            the system's authorities.
     """
 
     max_message_size: int = 16 * 1024 * 1024
     connect_timeout: float = 10.0
     disconnect_timeout: float = 2.0
     message_queue_size: int = 1
+    ssl_context: ssl.SSLContext | None = None
 
     @asynccontextmanager
     async def connect(self, url: str) -> AsyncIterator[WsSocket]:
@@ -156,6 +161,7 @@ class TrioWebsocketTransport:
                 connect_timeout=self.connect_timeout,
                 disconnect_timeout=self.disconnect_timeout,
                 message_queue_size=self.message_queue_size,
+                ssl_context=self.ssl_context,
             ) as ws:
                 opened = True
                 yield _TrioSocket(ws)

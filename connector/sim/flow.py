@@ -1,9 +1,12 @@
 """Synthetic order flow that keeps a simulated book alive (pure, deterministic).
 
 :class:`SyntheticFlow` drives a :class:`~connector.sim.engine.MatchingEngine`
-with maker quotes, cancels, amends and taker orders around a random-walk mid.
-Everything is derived from one integer seed through :class:`Prng` (this module
-must not import ``random``), so a seed always replays the same sequence.
+with maker quotes, cancels, amends and taker orders around a moving mid: on
+its own the mid does a random walk; inside a simulator run it follows an
+anchor price it is given each step (the shared reference price of the base
+asset, see :mod:`connector.sim.reference`) with mean-reverting noise of its
+own. Everything is derived from one integer seed through :class:`Prng` (this
+module must not import ``random``), so a seed always replays the same sequence.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ T = TypeVar("T")
 
 _MASK64 = (1 << 64) - 1
 _TWO_POW_53 = float(1 << 53)
+# Anchored mid noise: AR(1) coefficient and shock size (in quote spacings) per step.
+_NOISE_KEEP = 0.95
+_NOISE_SHOCK = 0.1
 
 
 class Prng:
@@ -98,7 +104,7 @@ class FlowStatistics:
         steps: Calls of :meth:`SyntheticFlow.step` so far.
         flow_orders: Flow orders the flow believes rest on the book.
         orders_sent: Orders the flow has submitted (makers and takers).
-        mid: The current random-walk mid.
+        mid: The current mid.
     """
 
     steps: int
@@ -115,7 +121,9 @@ def _ceil_div(a: Decimal, b: Decimal) -> int:
 class SyntheticFlow:
     """Random but plausible order flow for one instrument's engine.
 
-    The mid does a random walk on the tick grid. Makers (owner ``flow``) quote
+    The mid moves on the tick grid: a random walk of its own, or, when
+    :meth:`step` is given an anchor price, the anchor (times the offset that
+    :meth:`move` adds) plus mean-reverting noise. Makers (owner ``flow``) quote
     on a grid of ``spacing`` ticks around the mid, never crossing the book;
     takers occasionally send market or IOC orders that trade. Levels beyond
     ``levels`` per side are trimmed by cancelling flow orders at the far end,
@@ -129,10 +137,18 @@ class SyntheticFlow:
         instrument: Gives the tick, lot step, minimum size and start price.
         seed: Seed of the deterministic generator.
         levels: Target number of price levels per side.
+        anchor: Where the mid starts when the flow will be stepped with anchors
+            (the anchor at time 0); ``None``: the instrument's start price.
     """
 
     def __init__(
-        self, engine: MatchingEngine, instrument: SimInstrument, *, seed: int, levels: int = 25
+        self,
+        engine: MatchingEngine,
+        instrument: SimInstrument,
+        *,
+        seed: int,
+        levels: int = 25,
+        anchor: float | None = None,
     ) -> None:
         if levels < 2:
             raise ValueError("levels must be at least 2")
@@ -145,6 +161,8 @@ class SyntheticFlow:
         self._tick = instrument.tick_size
         self._lot = instrument.lot_step
         self._mid_ticks = int(instrument.start_price // self._tick)
+        if anchor is not None:
+            self._mid_ticks = max(1, round(anchor / float(self._tick)))
         # Grid spacing about 0.2 basis points of the start price, at least one tick.
         self.spacing = max(1, int(instrument.start_price * Decimal("0.00002") // self._tick))
         self._min_mid_ticks = max(levels * self.spacing * 2, self._mid_ticks // 20)
@@ -152,6 +170,10 @@ class SyntheticFlow:
         lot_value = instrument.start_price * instrument.contract_size * self._lot
         min_lots = _ceil_div(instrument.min_qty, self._lot)
         self.unit_lots = max(1, min_lots, _ceil_div(unit_value, lot_value))
+        # Anchored mode: the mid's noise around the anchor (ticks, mean-reverting) and
+        # the log offset that move() adds to the anchor.
+        self._noise = 0.0
+        self._offset = 0.0
         self._next_id = 1
         self._ids: list[str] = []
         self._index: dict[str, int] = {}
@@ -200,7 +222,14 @@ class SyntheticFlow:
         return self._keep_depth(refill_all=True)
 
     def step(self) -> list[EngineResult]:
+
+    def step(self, anchor: float | None = None) -> list[EngineResult]:
         """Advance the flow by one random action.
+
+        Args:
+            anchor: The price the market is at now (the base's reference price
+                with this instrument's basis); the mid follows it with noise.
+                ``None``: the mid does its own random walk.
 
         Returns:
             The results of the action, in order; at least one has non-empty
@@ -208,8 +237,11 @@ class SyntheticFlow:
         """
         self.steps += 1
         prng = self.prng
-        walk = round(prng.gauss(0.0, self.spacing * 0.3))
-        self._mid_ticks = max(self._min_mid_ticks, self._mid_ticks + walk)
+        if anchor is None:
+            walk = round(prng.gauss(0.0, self.spacing * 0.3))
+            self._mid_ticks = max(self._min_mid_ticks, self._mid_ticks + walk)
+        else:
+            self._follow(anchor)
         engine = self.engine
         out: list[EngineResult] = []
         mid = self.mid
@@ -258,8 +290,12 @@ class SyntheticFlow:
         Returns:
             All results, in order.
         """
-        target = self.mid * (Decimal(1) + pct / Decimal(100))
+        factor = Decimal(1) + pct / Decimal(100)
+        target = self.mid * factor
         self._mid_ticks = max(self._min_mid_ticks, int(target // self._tick))
+        if factor > 0:
+            # Anchored steps keep the move: the mid stays shifted from the anchor.
+            self._offset += math.log(factor)
         mid = self.mid
         out: list[EngineResult] = []
         out.extend(self._sweep(Side.BUY, mid))
@@ -288,6 +324,19 @@ class SyntheticFlow:
         return len(self._ids)
 
     # -------------------------------------------------------------- internals
+
+    def _follow(self, anchor: float) -> None:
+        """Put the mid at the anchor (with :meth:`move`'s offset) plus noise, on the grid.
+
+        The noise is an AR(1) process in ticks: about a third of a quote
+        spacing (standard deviation) around the anchor, a shock forgotten
+        within some twenty steps, so venues quoting one reference differ by
+        less than their spreads nearly all the time and cross only briefly.
+        """
+        spacing = self.spacing
+        self._noise = self._noise * _NOISE_KEEP + self.prng.gauss(0.0, spacing * _NOISE_SHOCK)
+        ticks = anchor * math.exp(self._offset) / float(self._tick) + self._noise
+        self._mid_ticks = max(self._min_mid_ticks, round(ticks))
 
     def _pick_side(self, n_bids: int, n_asks: int) -> Side:
         if n_bids != n_asks and self.prng.random() < 0.5:

@@ -7,6 +7,14 @@ that also keeps 24 h ticker statistics, a ring of recent trades and an undo
 log for stale snapshots. Its :meth:`SimVenue.run` task steps every flow at
 ``rate`` book changes per second per instrument, batched per trio tick.
 
+Prices: every flow follows the reference price of its base asset from a
+:class:`~connector.sim.reference.ReferenceMarket` (one per simulator run,
+shared by all its venues, so the venues stay arbitraged: a consolidated book
+is crossed only briefly and rarely). The driver reads the reference at the
+trio clock; :meth:`SimVenue.step` advances this venue's reference time by one
+step's worth (``1 / rate`` seconds) per step, so stepping a paused venue moves
+its market as running it would.
+
 Front-ends see the venue through:
 
 * :meth:`SimVenue.listen` — a synchronous callback ``fn(batch)`` called with a
@@ -45,6 +53,7 @@ from connector.model import OrderType, Side, TimeInForce
 from connector.sim.engine import EngineOrder, EngineResult, MatchingEngine
 from connector.sim.flow import SyntheticFlow
 from connector.sim.instruments import SimInstrument
+from connector.sim.reference import ReferenceMarket
 
 __all__ = [
     "BookBatch",
@@ -131,7 +140,8 @@ class SimBook:
 
     The undo log (for :meth:`depth_at`) keeps the last ``undo_depth`` book
     updates; older ones are forgotten (FIFO). The trade ring keeps the last
-    ``trade_ring`` trades.
+    ``trade_ring`` trades. ``anchor`` is where the flow's mid starts (see
+    :class:`~connector.sim.flow.SyntheticFlow`).
     """
 
     def __init__(
@@ -142,19 +152,20 @@ class SimBook:
         levels: int = 25,
         trade_ring: int = 1000,
         undo_depth: int = 20_000,
+        anchor: float | None = None,
     ) -> None:
         self.instrument = instrument
         self.market = instrument.market
         self.native_id = instrument.native_id
         self.engine = MatchingEngine(tick_size=instrument.tick_size, lot_step=instrument.lot_step)
-        self.flow = SyntheticFlow(self.engine, instrument, seed=seed, levels=levels)
+        self.flow = SyntheticFlow(self.engine, instrument, seed=seed, levels=levels, anchor=anchor)
         self.trades: deque[SimTrade] = deque(maxlen=trade_ring)
         self._undo: deque[tuple[int, tuple[tuple[Side, Decimal, Decimal], ...]]] = deque(
             maxlen=undo_depth
         )
         self._mirror: dict[Side, dict[Decimal, Decimal]] = {Side.BUY: {}, Side.SELL: {}}
         self._trade_ids = itertools.count(1)
-        price = instrument.start_price
+        price = self.flow.mid
         self._open = price
         self._high = price
         self._low = price
@@ -346,6 +357,8 @@ class SimVenue:
         rate: Book changes per second per instrument the driver aims for.
         clock_skew_ms: Offset of the venue clock from the wall clock.
         levels: Levels per side the flow keeps.
+        reference: The run's reference prices, shared by its venues (``None``:
+            one of this venue's own, seeded with ``seed``).
     """
 
     def __init__(
@@ -357,17 +370,24 @@ class SimVenue:
         rate: float = 200.0,
         clock_skew_ms: int = 0,
         levels: int = 25,
+        reference: ReferenceMarket | None = None,
     ) -> None:
         self.name = name
         self.seed = seed
         self.rate = rate
+        self.reference = reference if reference is not None else ReferenceMarket(seed)
+        # Seconds on the reference clock this venue's flows have reached.
+        self._ref_time = 0.0
+        self._step_time = 1.0 / rate if rate > 0 else 0.005
         self.clock_skew_ms = clock_skew_ms
         self._skew_ns = clock_skew_ms * 1_000_000
         self.books: dict[BookKey, SimBook] = {}
         for inst in instruments:
             key = (inst.market, inst.native_id)
             sub_seed = zlib.crc32(f"{seed}/{name}/{inst.market}/{inst.native_id}".encode())
-            self.books[key] = SimBook(inst, seed=sub_seed, levels=levels)
+            self.books[key] = SimBook(
+                inst, seed=sub_seed, levels=levels, anchor=self.reference.anchor(inst, 0.0)
+            )
         self._listeners: list[Listener] = []
         self._paused = False
         self._resumed = trio.Event()
@@ -463,7 +483,10 @@ class SimVenue:
     def step(
         self, n: int = 1, *, market: str | None = None, native_id: str | None = None
     ) -> list[BookBatch]:
-        """Step the flows ``n`` times (all instruments, or one) and publish."""
+        """Step the flows ``n`` times (all instruments, or one) and publish.
+
+        The venue's reference time advances by ``n / rate`` seconds.
+        """
         out: list[BookBatch] = []
         for book in self.books.values():
             if market is not None and book.market != market:
@@ -471,11 +494,14 @@ class SimVenue:
             if native_id is not None and book.native_id != native_id:
                 continue
             results: list[EngineResult] = []
+            t = self._ref_time
             for _ in range(n):
-                results.extend(book.flow.step())
+                t += self._step_time
+                results.extend(book.flow.step(self.reference.anchor(book.instrument, t)))
             batch = self.publish(book, results)
             if batch is not None:
                 out.append(batch)
+        self._ref_time += n * self._step_time
         return out
 
     def move_market(
@@ -562,6 +588,7 @@ class SimVenue:
         interval = max(1.0 / self.rate, 0.005)
         max_burst = max(1, int(self.rate * interval * 2))
         books = list(self.books.values())
+        reference = self.reference
         while True:
             if self._paused:
                 await self._resumed.wait()
@@ -583,14 +610,16 @@ class SimVenue:
                     done += due - max_burst
                     due = max_burst
                 self._ticks += 1
+                self._ref_time = max(self._ref_time, reference.clock(now))
                 for book in books:
                     results: list[EngineResult] = []
                     produced = 0
                     guard = 0
                     step = book.flow.step
+                    anchor = reference.anchor(book.instrument, self._ref_time)
                     while produced < due and guard < due * 4 + 4:
                         guard += 1
-                        for result in step():
+                        for result in step(anchor):
                             results.append(result)
                             if result.changes:
                                 produced += 1

@@ -13,13 +13,21 @@ front-end's ``rate_limited`` callback, because each venue words them
 differently), handshake refusals (HTTP 503), and per-frame websocket faults
 inside :meth:`~connector.sim.ws.WsConnection.send`.
 
+TLS: a server given a :class:`ServerTls` (or created inside
+:func:`serving_tls`, which is how ``sim.run(tls=True)`` reaches every
+front-end's servers) serves ``https://`` and ``wss://`` with a certificate
+from a certificate authority made for the run (:func:`make_server_tls`).
+
 This module also holds what :func:`connector.sim.run` tells a front-end
 (:class:`FrontendOptions`) and what it expects of one (:class:`Frontend`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextvars
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
@@ -43,7 +51,11 @@ __all__ = [
     "FrontendOptions",
     "RateLimitedBody",
     "ServerStatistics",
+    "ServerTls",
     "VenueServer",
+    "make_server_tls",
+    "serving_tls",
+    "websocket_url",
 ]
 
 log = structlog.get_logger(__name__)
@@ -62,6 +74,80 @@ class ServerStatistics:
 
 def _decode_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
+
+
+@attrs.frozen(kw_only=True)
+class ServerTls:
+    """The files a TLS endpoint serves with, and the authority clients must trust.
+
+    Attributes:
+        certfile: The server certificate chain (PEM).
+        keyfile: The server's private key (PEM).
+        ca_file: The certificate authority that signed it (PEM): what a client
+            trusts (``ssl.create_default_context(cafile=ca_file)``).
+    """
+
+    certfile: str
+    keyfile: str
+    ca_file: str
+
+
+def make_server_tls(directory: str | Path, host: str = "127.0.0.1") -> ServerTls:
+    """Make a certificate authority and a loopback certificate it signed, in ``directory``.
+
+    The certificate names ``localhost``, ``127.0.0.1`` and ``::1``, and ``host``
+    when it is another name or address (not a wildcard bind address).
+
+    Args:
+        directory: Where ``ca.pem``, ``cert.pem`` and ``key.pem`` are written.
+        host: The address the servers bind.
+
+    Returns:
+        The three files' paths.
+    """
+    import trustme
+
+    names = ["localhost", "127.0.0.1", "::1"]
+    if host not in names and host not in ("0.0.0.0", "::", ""):
+        names.append(host)
+    ca = trustme.CA(organization_name="connector simulator")
+    cert = ca.issue_cert(*names)
+    folder = Path(directory)
+    tls = ServerTls(
+        certfile=str(folder / "cert.pem"),
+        keyfile=str(folder / "key.pem"),
+        ca_file=str(folder / "ca.pem"),
+    )
+    ca.cert_pem.write_to_path(tls.ca_file)
+    Path(tls.certfile).write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
+    cert.private_key_pem.write_to_path(tls.keyfile)
+    return tls
+
+
+_SERVING_TLS: contextvars.ContextVar[ServerTls | None] = contextvars.ContextVar(
+    "connector_sim_serving_tls", default=None
+)
+
+
+@contextmanager
+def serving_tls(tls: ServerTls | None) -> Iterator[None]:
+    """Servers created inside the block serve TLS with ``tls`` unless given their own.
+
+    :func:`connector.sim.run` builds the front-ends inside it, so every
+    front-end's :class:`VenueServer` serves TLS without the front-end knowing.
+    """
+    token = _SERVING_TLS.set(tls)
+    try:
+        yield
+    finally:
+        _SERVING_TLS.reset(token)
+
+
+def websocket_url(base_url: str) -> str:
+    """The websocket URL of a REST base URL: ``http://`` → ``ws://``, ``https://`` → ``wss://``."""
+    if base_url.startswith("https://"):
+        return "wss://" + base_url[len("https://") :]
+    return base_url.replace("http://", "ws://", 1)
 
 
 RateLimitedBody = Callable[[Request, RestVerdict], Response]
@@ -91,6 +177,8 @@ class VenueServer:
             ``market``.
         host: Address to bind (loopback by default).
         port: Port to bind (0: any free port).
+        tls: Serve TLS with these files (default: the enclosing
+            :func:`serving_tls` block's, else plain HTTP).
     """
 
     def __init__(
@@ -106,8 +194,10 @@ class VenueServer:
         market_of: Callable[[Request], str | None] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        tls: ServerTls | None = None,
     ) -> None:
         self.name = name
+        self.tls = tls if tls is not None else _SERVING_TLS.get()
         self.market = market
         self.router = router
         self.injector = injector
@@ -125,13 +215,13 @@ class VenueServer:
 
     @property
     def rest_url(self) -> str:
-        """``http://host:port`` once started."""
+        """``http://host:port`` (``https://`` with TLS) once started."""
         return self.base_url
 
     @property
     def ws_url(self) -> str:
-        """``ws://host:port`` once started."""
-        return self.base_url.replace("http://", "ws://", 1)
+        """``ws://host:port`` (``wss://`` with TLS) once started."""
+        return websocket_url(self.base_url)
 
     def statistics(self) -> ServerStatistics:
         """A frozen snapshot of this endpoint's counters."""
@@ -155,6 +245,9 @@ class VenueServer:
         config.read_timeout = self.ws_settings.read_timeout()  # type: ignore[assignment]
         config.keep_alive_timeout = 75.0
         config.graceful_timeout = 0.1
+        if self.tls is not None:
+            config.certfile = self.tls.certfile
+            config.keyfile = self.tls.keyfile
         self.injector.start()
 
         async def _serve(*, task_status: trio.TaskStatus[list[str]]) -> None:

@@ -18,6 +18,11 @@ URLs (``s.urls[venue][key]``), one pair per market the venue serves:
 Markets: binance ``spot``/``linear`` (one port each, like the real hosts),
 bybit ``spot``/``linear``, okx ``spot``/``swap`` (the front-end decides
 whether they share a port; the keys exist either way).
+
+With ``tls=True`` every endpoint serves TLS: the URLs are ``https://`` and
+``wss://``, signed by a certificate authority made for the run, whose PEM file
+is :attr:`SimRun.ca_file` (deleted when the run ends); :meth:`SimRun.ssl_context`
+is a client context that trusts it.
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import ssl
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import ExitStack, asynccontextmanager, suppress
 
 import attrs
 import structlog
@@ -37,7 +44,16 @@ from connector.model import BookLevel
 from connector.sim.faults import FaultInjector, FaultKind, FaultPlan, InjectedFault
 from connector.sim.hub import SimVenue
 from connector.sim.instruments import SimInstrument, default_instruments
-from connector.sim.server import Frontend, FrontendFactory, FrontendOptions
+from connector.sim.reference import ReferenceMarket
+from connector.sim.server import (
+    Frontend,
+    FrontendFactory,
+    FrontendOptions,
+    ServerTls,
+    make_server_tls,
+    serving_tls,
+    websocket_url,
+)
 
 __all__ = [
     "FRONTENDS",
@@ -82,12 +98,25 @@ class SimRun:
         venues: The venue hubs by name.
         frontends: The front-ends by venue name.
         injector: The run's fault injector.
+        ca_file: With TLS, the PEM file of the certificate authority that
+            signed the endpoints' certificate (``None`` without TLS).
     """
 
     urls: dict[str, dict[str, str]]
     venues: dict[str, SimVenue]
     frontends: dict[str, Frontend]
     injector: FaultInjector
+    ca_file: str | None = None
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client SSL context that trusts this run's certificate authority.
+
+        Raises:
+            ValueError: The run does not serve TLS.
+        """
+        if self.ca_file is None:
+            raise ValueError("this simulator run does not serve TLS (start it with tls=True)")
+        return ssl.create_default_context(cafile=self.ca_file)
 
     def venue(self, name: str) -> SimVenue:
         """The hub of venue ``name`` (hooks: pause, resume, step, move_market...)."""
@@ -122,6 +151,7 @@ async def run(
     ports: Mapping[str, int] | None = None,
     settings: Mapping[str, Mapping[str, object]] | None = None,
     paused: bool = False,
+    tls: bool = False,
 ) -> AsyncIterator[SimRun]:
     """Serve simulated venues on loopback for the duration of the block.
 
@@ -139,17 +169,64 @@ async def run(
             missing means any free port.
         settings: Venue-specific knobs, ``{"binance": {"max_lifetime": 5.0}}``.
         paused: Start with the drivers paused (step them with ``s.venue(v).step()``).
+        tls: Serve ``https://`` and ``wss://`` with a certificate authority made
+            for the run (:attr:`SimRun.ca_file`).
 
     Yields:
         The running :class:`SimRun`.
     """
+    with ExitStack() as files:
+        server_tls: ServerTls | None = None
+        if tls:
+            folder = files.enter_context(tempfile.TemporaryDirectory(prefix="connector-sim-tls-"))
+            server_tls = make_server_tls(folder, host)
+        async with _run(
+            venues=venues,
+            seed=seed,
+            faults=faults,
+            rate=rate,
+            instruments=instruments,
+            okx_checksum=okx_checksum,
+            host=host,
+            ports=ports,
+            settings=settings,
+            paused=paused,
+            tls=server_tls,
+        ) as running:
+            yield running
+
+
+@asynccontextmanager
+async def _run(
+    *,
+    venues: Sequence[str],
+    seed: int,
+    faults: FaultPlan | None,
+    rate: float,
+    instruments: Sequence[SimInstrument] | None,
+    okx_checksum: bool,
+    host: str,
+    ports: Mapping[str, int] | None,
+    settings: Mapping[str, Mapping[str, object]] | None,
+    paused: bool,
+    tls: ServerTls | None,
+) -> AsyncIterator[SimRun]:
     injector = FaultInjector(faults)
     insts = list(instruments) if instruments is not None else default_instruments(venues)
     hubs: dict[str, SimVenue] = {}
     frontends: dict[str, Frontend] = {}
+    # One reference price per base asset for every venue: they stay arbitraged.
+    reference = ReferenceMarket(seed)
     for name in venues:
         mine = [i for i in insts if i.venue == name]
-        hub = SimVenue(name, mine, seed=seed, rate=rate, clock_skew_ms=injector.clock_skew_ms(name))
+        hub = SimVenue(
+            name,
+            mine,
+            seed=seed,
+            rate=rate,
+            clock_skew_ms=injector.clock_skew_ms(name),
+            reference=reference,
+        )
         if paused:
             hub.pause()
         hubs[name] = hub
@@ -165,7 +242,8 @@ async def run(
             okx_checksum=okx_checksum,
             settings=dict((settings or {}).get(name, {})),
         )
-        frontends[name] = _factory(name)(hub, injector, options)
+        with serving_tls(tls):
+            frontends[name] = _factory(name)(hub, injector, options)
     urls: dict[str, dict[str, str]] = {}
     async with trio.open_nursery() as nursery:
         injector.start()
@@ -174,10 +252,21 @@ async def run(
                 injector.record(name, FaultKind.CLOCK_SKEW, detail=f"ms={skew}")
         for name in venues:
             await nursery.start(hubs[name].run)
-            urls[name] = await nursery.start(frontends[name].run)
-        log.info("sim.started", urls=urls)
+            served: dict[str, str] = await nursery.start(frontends[name].run)
+            # A front-end derives its websocket URLs from "http://"; TLS makes them wss://.
+            urls[name] = {
+                key: websocket_url(url) if key.endswith(".ws") else url
+                for key, url in served.items()
+            }
+        log.info("sim.started", urls=urls, tls=tls is not None)
         try:
-            yield SimRun(urls=urls, venues=hubs, frontends=frontends, injector=injector)
+            yield SimRun(
+                urls=urls,
+                venues=hubs,
+                frontends=frontends,
+                injector=injector,
+                ca_file=None if tls is None else tls.ca_file,
+            )
         finally:
             nursery.cancel_scope.cancel()
 
@@ -209,6 +298,12 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="front-end setting, e.g. bybit.immediate=true (repeatable)",
     )
     parser.add_argument("--okx-checksum", action="store_true", help="OKX sends real checksums")
+    parser.add_argument(
+        "--faults", default=None, metavar="FILE", help="fault plan (TOML) to inject"
+    )
+    parser.add_argument(
+        "--tls", action="store_true", help="serve https:// and wss:// (CA file in the JSON line)"
+    )
     return parser.parse_args(list(argv))
 
 
@@ -221,16 +316,22 @@ async def serve_standalone(
     """Serve the simulator until cancelled (``connector sim``).
 
     Prints ONE JSON line first, ``{"binance": {"spot.rest": ..., ...}, ...}``,
-    then runs until cancelled (Ctrl-C).
+    with ``"ca_file": "/path/ca.pem"`` added under ``--tls``, then runs until
+    cancelled (Ctrl-C).
 
     Args:
         argv: Command-line options (``--venues``, ``--seed``, ``--rate``,
             ``--host``, ``--port venue.market=N``, ``--bases``, ``--markets``,
-            ``--setting venue.name=json``, ``--okx-checksum``).
+            ``--setting venue.name=json``, ``--okx-checksum``, ``--faults FILE``,
+            ``--tls``).
         out: Where the JSON line goes (default: stdout, flushed).
-        task_status: Started with the URL map.
+        task_status: Started with the URL map (venues only).
+
+    Raises:
+        ConfigError: The fault plan file is unreadable or invalid.
     """
     args = _parse_args(argv)
+    plan = FaultPlan.from_toml(args.faults) if args.faults else None
     if not structlog.is_configured():
         # stdout carries the JSON line; keep logs off it.
         structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
@@ -262,8 +363,13 @@ async def serve_standalone(
         host=args.host,
         ports=ports,
         settings=settings,
+        faults=plan,
+        tls=args.tls,
     ) as sim:
-        line = json.dumps(sim.urls)
+        first: dict[str, object] = dict(sim.urls)
+        if sim.ca_file is not None:
+            first["ca_file"] = sim.ca_file
+        line = json.dumps(first)
         if out is None:
             sys.stdout.write(line + "\n")
             sys.stdout.flush()

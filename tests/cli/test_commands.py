@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -94,6 +95,56 @@ def test_sim_rejects_an_unknown_venue_and_a_bad_port_with_one_line_each(
     assert 2 == code
     assert 2 == len(err)
     assert "kraken" in err[0] and "binance.spot" in err[1]
+
+
+def test_sim_process_with_tls_and_a_fault_file_serves_both(tmp_path: Path) -> None:
+    faults = tmp_path / "faults.toml"
+    faults.write_text(
+        '[[fault]]\nkind = "rest_error"\nfraction = 1\nstatus = 502\npath = "/api/v3/ping"\n',
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "connector", "sim", "--venues", "binance", "--rate", "20"]
+    proc = subprocess.Popen(
+        [*command, "--tls", "--faults", str(faults)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    watchdog = threading.Timer(PROCESS_TIMEOUT, proc.kill)
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())
+        context = ssl.create_default_context(cafile=first["ca_file"])
+        rest = first["binance"]["spot.rest"]
+        ping = httpx.get(rest + "/api/v3/ping", timeout=5, verify=context)
+        clock = httpx.get(rest + "/api/v3/time", timeout=5, verify=context)
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=PROCESS_TIMEOUT)
+    finally:
+        watchdog.cancel()
+        proc.kill()
+        proc.wait()
+
+    assert rest.startswith("https://")
+    assert first["binance"]["spot.ws"].startswith("wss://")
+    assert (502, 200) == (ping.status_code, clock.status_code)
+    assert 0 == code
+
+
+def test_sim_refuses_a_bad_fault_file_naming_each_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    faults = tmp_path / "faults.toml"
+    faults.write_text('[[fault]]\nkind = "drop"\nfraction = 3\nvenue = "kraken"\n')
+
+    code = main(["sim", "--venues", "binance", "--faults", str(faults)])
+
+    err = capsys.readouterr().err.splitlines()
+    assert 2 == code
+    assert 2 == len(err)
+    assert "fault[0] (drop): fraction = 3: expected a fraction from 0 to 1" in err[0]
+    assert "fault[0] (drop): venue = 'kraken': expected one of binance, bybit, okx" in err[1]
 
 
 # --------------------------------------------------------------------------- stream

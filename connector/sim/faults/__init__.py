@@ -11,6 +11,17 @@ with a small fluent API; every builder returns a new plan::
         .clock_skew(1500, venue="binance")
     )
 
+The same plan can live in a TOML file (``connector sim --faults FILE``,
+:meth:`FaultPlan.from_toml`; format in ``loading.py``)::
+
+    seed = 7
+
+    [[fault]]
+    kind = "drop"
+    fraction = 0.01
+    venue = "binance"
+    stream = "depth"
+
 At run time one :class:`FaultInjector` per simulator run carries out the plan.
 Front-ends (``binance/``, ``bybit/``, ``okx/``) and the generic server
 (``server.py``, ``ws.py``) consult it:
@@ -33,8 +44,9 @@ injected. Randomness is drawn from ``random.Random`` instances seeded from
 ``(plan.seed, venue, connection id)``, so a run with the same plan, seed and
 connection order injects the same faults.
 
-Modules: ``plan.py`` (the plan and its builders), ``injector.py`` (carrying it
-out, counting and logging), ``corruption.py`` (malformed-frame helpers).
+Modules: ``plan.py`` (the plan and its builders), ``loading.py`` (plans from
+TOML files and mappings), ``injector.py`` (carrying it out, counting and
+logging), ``corruption.py`` (malformed-frame helpers).
 """
 
 from __future__ import annotations

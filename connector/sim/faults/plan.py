@@ -1,12 +1,20 @@
-"""Fault plans: the rule kinds, one rule, and the plan with its fluent builders."""
+"""Fault plans: the rule kinds, one rule, and the plan with its fluent builders.
+
+A plan can also be loaded from a TOML file (:meth:`FaultPlan.from_toml`) or a
+mapping (:meth:`FaultPlan.from_mapping`); the format is in
+:mod:`connector.sim.faults.loading`.
+"""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Literal
 
 import attrs
+
+if TYPE_CHECKING:
+    from os import PathLike
 
 __all__ = ["FRAME_KINDS", "REST_KINDS", "FaultKind", "FaultPlan", "FaultRule", "MalformedVariant"]
 
@@ -108,6 +116,34 @@ class FaultPlan:
 
     seed: int = 0
     rules: tuple[FaultRule, ...] = ()
+
+    @classmethod
+    def from_toml(cls, path: str | PathLike[str]) -> FaultPlan:
+        """The plan in a TOML file: ``seed`` and ``[[fault]]`` tables (see :mod:`.loading`).
+
+        Raises:
+            ConfigError: Naming every problem: an unreadable file, bad TOML, an
+                unknown kind or key, a missing or invalid parameter.
+        """
+        from connector.sim.faults.loading import plan_from_toml
+
+        return plan_from_toml(path)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object], *, source: str = "fault plan") -> FaultPlan:
+        """The plan described by a parsed TOML document (or a mapping of the same shape).
+
+        Args:
+            data: ``{"seed": 7, "fault": [{"kind": "drop", "fraction": 0.01}]}``;
+                ``kind`` names a builder, the other keys are its arguments.
+            source: What error messages call the input.
+
+        Raises:
+            ConfigError: Naming every problem found.
+        """
+        from connector.sim.faults.loading import plan_from_mapping
+
+        return plan_from_mapping(data, source=source)
 
     def with_rule(self, rule: FaultRule) -> FaultPlan:
         """Return a plan with one more rule."""
