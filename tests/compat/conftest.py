@@ -43,6 +43,11 @@ def sim_urls() -> Iterator[Urls]:
     async def serve() -> None:
         with trio.fail_after(30) as limit:  # start-up
             async with sim.run(venues=("binance", "bybit", "okx"), rate=100, seed=7) as s:
+                # A market with a history, as a client meets the real venues: each
+                # instrument trades through its book (several fills) before any test.
+                for hub in s.venues.values():
+                    for market, native_id in list(hub.books):
+                        hub.move_market(market, native_id, 1)
                 ready.put(s.urls)
                 limit.deadline = math.inf  # the package's tests run meanwhile
                 await trio.to_thread.run_sync(stop.wait)
