@@ -71,9 +71,9 @@ def run_async(main: Callable[[], Awaitable[T]], timeout: float = 3 * CALL_TIMEOU
     return asyncio.run(bounded())
 
 
-async def within(awaitable: Awaitable[T], timeout: float = CALL_TIMEOUT) -> T:
-    """Await one client call, failing after ``timeout`` seconds."""
-    return await asyncio.wait_for(awaitable, timeout)
+async def within(awaitable: Awaitable[T]) -> T:
+    """Await one asyncio client call, failing after :data:`CALL_TIMEOUT` seconds."""
+    return await asyncio.wait_for(awaitable, CALL_TIMEOUT)
 
 
 class Inbox:

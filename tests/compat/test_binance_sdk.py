@@ -22,18 +22,18 @@ from tests.compat.conftest import Urls, run_async, within
 pytest.importorskip("binance_sdk_spot")
 pytest.importorskip("binance_sdk_derivatives_trading_usds_futures")
 
-from binance_common.configuration import (  # noqa: E402
+from binance_common.configuration import (
     ConfigurationRestAPI,
     ConfigurationWebSocketStreams,
 )
-from binance_sdk_derivatives_trading_usds_futures.derivatives_trading_usds_futures import (  # noqa: E402
+from binance_sdk_derivatives_trading_usds_futures.derivatives_trading_usds_futures import (
     DerivativesTradingUsdsFutures,
 )
-from binance_sdk_derivatives_trading_usds_futures.rest_api.models import (  # noqa: E402
+from binance_sdk_derivatives_trading_usds_futures.rest_api.models import (
     KlineCandlestickDataIntervalEnum,
 )
-from binance_sdk_spot.rest_api.models import KlinesIntervalEnum  # noqa: E402
-from binance_sdk_spot.spot import Spot  # noqa: E402
+from binance_sdk_spot.rest_api.models import KlinesIntervalEnum
+from binance_sdk_spot.spot import Spot
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -115,22 +115,50 @@ def check_ticker(ticker: dict[str, Any], symbol: str) -> None:
         assert ticker["bid"] < ticker["ask"]
 
 
+def rest(name: str, venue: str, urls: Urls) -> Any:
+    """A ccxt REST client on the simulator, its markets loaded."""
+    client = point(getattr(ccxt, name)({"timeout": 10_000}), venue, urls)
+    client.load_markets()
+    return client
+
+
 @pytest.mark.parametrize(("name", "venue", "symbol", "kind"), CASES, ids=IDS)
-def test_ccxt_rest_loads_markets_book_ticker_trades_and_klines(
+def test_ccxt_load_markets_lists_the_symbol(
     sim_urls: Urls, name: str, venue: str, symbol: str, kind: str
 ) -> None:
-    client = point(getattr(ccxt, name)({"timeout": 10_000}), venue, sim_urls)
-    markets = client.load_markets()
-    book = client.fetch_order_book(symbol)
-    ticker = client.fetch_ticker(symbol)
-    trades = client.fetch_trades(symbol, limit=5)
-    candles = client.fetch_ohlcv(symbol, "1m")
+    markets = rest(name, venue, sim_urls).markets
     assert markets[symbol]["type"] == kind
     assert markets[symbol]["precision"]["price"] > 0
-    check_book(book, symbol)
-    check_ticker(ticker, symbol)
+
+
+@pytest.mark.parametrize(("name", "venue", "symbol", "kind"), CASES, ids=IDS)
+def test_ccxt_fetch_order_book_is_sorted_and_uncrossed(
+    sim_urls: Urls, name: str, venue: str, symbol: str, kind: str
+) -> None:
+    check_book(rest(name, venue, sim_urls).fetch_order_book(symbol), symbol)
+
+
+@pytest.mark.parametrize(("name", "venue", "symbol", "kind"), CASES, ids=IDS)
+def test_ccxt_fetch_ticker_has_a_last_price(
+    sim_urls: Urls, name: str, venue: str, symbol: str, kind: str
+) -> None:
+    check_ticker(rest(name, venue, sim_urls).fetch_ticker(symbol), symbol)
+
+
+@pytest.mark.parametrize(("name", "venue", "symbol", "kind"), CASES, ids=IDS)
+def test_ccxt_fetch_trades_returns_the_limit(
+    sim_urls: Urls, name: str, venue: str, symbol: str, kind: str
+) -> None:
+    trades = rest(name, venue, sim_urls).fetch_trades(symbol, limit=5)
     check_trades(trades, symbol)
     assert 5 == len(trades)
+
+
+@pytest.mark.parametrize(("name", "venue", "symbol", "kind"), CASES, ids=IDS)
+def test_ccxt_fetch_ohlcv_returns_consistent_candles(
+    sim_urls: Urls, name: str, venue: str, symbol: str, kind: str
+) -> None:
+    candles = rest(name, venue, sim_urls).fetch_ohlcv(symbol, "1m")
     assert candles
     for _ts, open_, high, low, close, volume in candles:
         assert 0 < low <= min(open_, close) <= max(open_, close) <= high

@@ -19,7 +19,7 @@ from tests.compat.conftest import CALL_TIMEOUT, Inbox, Urls
 
 pytest.importorskip("pybit")
 
-from pybit import unified_trading  # noqa: E402
+from pybit import unified_trading
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -85,9 +85,7 @@ def test_pybit_get_public_trade_history_returns_trades(
     sim_urls: Urls, category: str, symbol: str
 ) -> None:
     result = ok(
-        http(sim_urls, category).get_public_trade_history(
-            category=category, symbol=symbol, limit=5
-        )
+        http(sim_urls, category).get_public_trade_history(category=category, symbol=symbol, limit=5)
     )
     assert 5 == len(result["list"])
     assert all(t["side"] in ("Buy", "Sell") for t in result["list"])

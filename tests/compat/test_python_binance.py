@@ -18,7 +18,7 @@ from tests.compat.conftest import Urls, run_async, within
 
 pytest.importorskip("binance")
 
-from binance import AsyncClient, BinanceSocketManager, Client  # noqa: E402
+from binance import AsyncClient, BinanceSocketManager, Client
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -90,9 +90,7 @@ def test_python_binance_futures_exchange_info_book_ticker_and_trades(client: Any
 
 
 def test_python_binance_futures_klines(client: Any) -> None:
-    check_candles(
-        client.futures_klines(symbol="BTCUSDT", interval=Client.KLINE_INTERVAL_1MINUTE)
-    )
+    check_candles(client.futures_klines(symbol="BTCUSDT", interval=Client.KLINE_INTERVAL_1MINUTE))
 
 
 def receive(urls: Urls, open_socket: str, *args: Any, count: int = 1, **kwargs: Any) -> list[Any]:

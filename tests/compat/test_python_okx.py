@@ -26,8 +26,8 @@ from tests.compat.conftest import Urls, run_async, within
 
 pytest.importorskip("okx")
 
-from okx import MarketData, PublicData  # noqa: E402
-from okx.websocket.WsPublicAsync import WsPublicAsync  # noqa: E402
+from okx import MarketData, PublicData
+from okx.websocket.WsPublicAsync import WsPublicAsync
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -180,4 +180,3 @@ def test_python_okx_tickers_channel_delivers_tickers(
     assert inst_id == ticker["instId"]
     assert Decimal(ticker["last"]) > 0
     assert Decimal(ticker["bidPx"]) < Decimal(ticker["askPx"])
-
