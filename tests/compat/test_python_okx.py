@@ -1,0 +1,182 @@
+"""python-okx (OKX's official client) against the simulator, spot and swap.
+
+REST: ``MarketData.MarketAPI`` / ``PublicData.PublicAPI`` take the base URL as
+their ``domain`` argument (``flag="0"``: live trading, as OKX's examples use).
+Websockets: ``WsPublicAsync(url=...)`` always passes an SSL context to
+``websockets.connect``, so it only speaks ``wss://``: it runs against the
+simulator in TLS mode (``connector sim --tls``), trusting the run's CA file
+through ``SSL_CERT_FILE`` (read by ``ssl.create_default_context``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.compat.conftest import Urls, run_async, within
+
+pytest.importorskip("okx")
+
+from okx import MarketData, PublicData
+from okx.websocket.WsPublicAsync import WsPublicAsync
+
+pytestmark = pytest.mark.timeout(60)
+
+CASES = [("SPOT", "BTC-USDT"), ("SWAP", "SOL-USDT-SWAP")]
+IDS = [kind for kind, _ in CASES]
+
+
+def market_api(urls: Urls) -> Any:
+    return MarketData.MarketAPI(flag="0", domain=urls["okx"]["spot.rest"])
+
+
+def ok(reply: dict[str, Any]) -> list[Any]:
+    assert "0" == reply["code"], reply
+    data: list[Any] = reply["data"]
+    return data
+
+
+@pytest.mark.parametrize(("kind", "inst_id"), CASES, ids=IDS)
+def test_python_okx_get_instruments_lists_the_instrument(
+    sim_urls: Urls, kind: str, inst_id: str
+) -> None:
+    api = PublicData.PublicAPI(flag="0", domain=sim_urls["okx"]["spot.rest"])
+    listed = {i["instId"]: i for i in ok(api.get_instruments(instType=kind))}
+    assert inst_id in listed
+    assert Decimal(listed[inst_id]["tickSz"]) > 0
+
+
+@pytest.mark.parametrize(("kind", "inst_id"), CASES, ids=IDS)
+def test_python_okx_get_orderbook_is_uncrossed(sim_urls: Urls, kind: str, inst_id: str) -> None:
+    (book,) = ok(market_api(sim_urls).get_orderbook(instId=inst_id))
+    assert book["bids"] and book["asks"]
+    assert Decimal(book["bids"][0][0]) < Decimal(book["asks"][0][0])
+
+
+@pytest.mark.parametrize(("kind", "inst_id"), CASES, ids=IDS)
+def test_python_okx_get_ticker_has_bid_below_ask(sim_urls: Urls, kind: str, inst_id: str) -> None:
+    (ticker,) = ok(market_api(sim_urls).get_ticker(instId=inst_id))
+    assert inst_id == ticker["instId"]
+    assert Decimal(ticker["last"]) > 0
+    assert Decimal(ticker["bidPx"]) < Decimal(ticker["askPx"])
+
+
+@pytest.mark.parametrize(("kind", "inst_id"), CASES, ids=IDS)
+def test_python_okx_get_trades_returns_trades(sim_urls: Urls, kind: str, inst_id: str) -> None:
+    trades = ok(market_api(sim_urls).get_trades(instId=inst_id, limit=5))
+    assert 5 == len(trades)
+    assert all(t["instId"] == inst_id and t["side"] in ("buy", "sell") for t in trades)
+
+
+@pytest.mark.parametrize(("kind", "inst_id"), CASES, ids=IDS)
+def test_python_okx_get_candlesticks_returns_candles(
+    sim_urls: Urls, kind: str, inst_id: str
+) -> None:
+    candles = ok(market_api(sim_urls).get_candlesticks(instId=inst_id, bar="1m"))
+    assert candles
+    for ts, open_, high, low, close, *_volumes in candles:
+        assert int(ts) > 0
+        prices = [Decimal(open_), Decimal(close)]
+        assert 0 < Decimal(low) <= min(prices) <= max(prices) <= Decimal(high)
+
+
+@pytest.fixture(scope="module")
+def tls_sim() -> Iterator[dict[str, Any]]:
+    """``connector sim --tls`` serving OKX: its first line (URLs and ``ca_file``)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "connector", "sim", "--tls", "--venues", "okx", "--rate", "100"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stdout is not None
+    threading.Thread(target=lambda: lines.put(proc.stdout.readline()), daemon=True).start()
+    try:
+        try:
+            first = lines.get(timeout=30)
+        except queue.Empty:
+            first = ""
+        if not first:
+            proc.kill()
+            _, err = proc.communicate(timeout=10)
+            pytest.fail(f"connector sim --tls printed no URLs: {err[-2000:]}")
+        yield json.loads(first)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def stream(tls_sim: dict[str, Any], channel: str, inst_id: str, count: int) -> list[dict[str, Any]]:
+    """The first ``count`` data pushes of one public channel, through ``WsPublicAsync``."""
+
+    async def main() -> list[dict[str, Any]]:
+        pushes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        def callback(message: str) -> None:
+            decoded = json.loads(message)
+            if "data" in decoded:
+                pushes.put_nowait(decoded)
+
+        ws = WsPublicAsync(url=tls_sim["okx"]["spot.ws"] + "/ws/v5/public")
+        await within(ws.start())
+        try:
+            await within(ws.subscribe([{"channel": channel, "instId": inst_id}], callback))
+            return [await within(pushes.get()) for _ in range(count)]
+        finally:
+            await ws.stop()
+
+    return run_async(main)
+
+
+@pytest.fixture
+def trusting_the_sim(tls_sim: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The TLS simulator, with its CA trusted the way a user of python-okx trusts one."""
+    monkeypatch.setenv("SSL_CERT_FILE", tls_sim["ca_file"])
+    return tls_sim
+
+
+@pytest.mark.parametrize(("kind", "inst_id"), CASES, ids=IDS)
+def test_python_okx_books_channel_sends_snapshot_then_updates(
+    trusting_the_sim: dict[str, Any], kind: str, inst_id: str
+) -> None:
+    first, second = stream(trusting_the_sim, "books", inst_id, 2)
+    assert {"channel": "books", "instId": inst_id} == first["arg"]
+    assert "snapshot" == first["action"]
+    assert "update" == second["action"]
+    (book,) = first["data"]
+    assert Decimal(book["bids"][0][0]) < Decimal(book["asks"][0][0])
+    assert second["data"][0]["prevSeqId"] == book["seqId"]
+
+
+@pytest.mark.parametrize(("kind", "inst_id"), CASES, ids=IDS)
+def test_python_okx_trades_channel_delivers_trades(
+    trusting_the_sim: dict[str, Any], kind: str, inst_id: str
+) -> None:
+    (push,) = stream(trusting_the_sim, "trades", inst_id, 1)
+    assert push["data"]
+    assert all(t["instId"] == inst_id and t["side"] in ("buy", "sell") for t in push["data"])
+
+
+@pytest.mark.parametrize(("kind", "inst_id"), CASES, ids=IDS)
+def test_python_okx_tickers_channel_delivers_tickers(
+    trusting_the_sim: dict[str, Any], kind: str, inst_id: str
+) -> None:
+    (push,) = stream(trusting_the_sim, "tickers", inst_id, 1)
+    (ticker,) = push["data"]
+    assert inst_id == ticker["instId"]
+    assert Decimal(ticker["last"]) > 0
+    assert Decimal(ticker["bidPx"]) < Decimal(ticker["askPx"])
