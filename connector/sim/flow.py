@@ -221,8 +221,6 @@ class SyntheticFlow:
         self.depth = max(self.levels, depth)
         return self._keep_depth(refill_all=True)
 
-    def step(self) -> list[EngineResult]:
-
     def step(self, anchor: float | None = None) -> list[EngineResult]:
         """Advance the flow by one random action.
 
