@@ -120,10 +120,12 @@ async def test_status_shows_running_venue_subtrees_and_closed_breakers() -> None
         assert [("clock", ChildState.RUNNING), ("market_data", ChildState.RUNNING)] == [
             (child.name, child.state) for child in subtree.children
         ]
-    assert {venue: (BreakerState.CLOSED, 1 if venue == "okx" else 2, 0) for venue in VENUES} == {
+    # Sockets: OKX one; Bybit one per category; Binance spot plus USDⓈ-M /public and /market.
+    sockets = {"okx": 1, "bybit": 2, "binance": 3}
+    assert {venue: (BreakerState.CLOSED, sockets[venue], 0) for venue in VENUES} == {
         venue: (h.state, h.connected, h.consecutive_failures) for venue, h in status.venues.items()
     }
-    assert "venue binance: breaker closed, 2 connected" in text
+    assert "venue binance: breaker closed, 3 connected" in text
 
 
 async def test_a_recorded_session_replays_to_valid_books_without_gaps(tmp_path: Path) -> None:
