@@ -302,8 +302,10 @@ class MarketDataService:
                     break
                 response = await session.context.call(market, call, lane=Lane.BULK)
                 loaded.extend(adapter.parse_instruments(market, response.body))
-                paged = isinstance(adapter, PagedInstruments)
-                call = adapter.next_instruments_call(market, call, response.body) if paged else None
+                if isinstance(adapter, PagedInstruments):
+                    call = adapter.next_instruments_call(market, call, response.body)
+                else:
+                    call = None
             if call is not None:
                 log.warning(
                     "marketdata.instrument_pages_capped",
