@@ -244,6 +244,7 @@ LAYERS: tuple[tuple[str, int, bool], ...] = (
     ("connector.risk.*", 2, True),
     # 1 primitives and configuration values
     ("connector.bus", 1, False),
+    ("connector.topics", 1, True),
     ("connector.supervision", 1, False),
     ("connector.supervision.*", 1, False),
     ("connector.config", 1, False),
