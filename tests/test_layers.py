@@ -216,6 +216,8 @@ LAYERS: tuple[tuple[str, int, bool], ...] = (
     ("connector.risk.service", 6, False),
     ("connector.store", 1, True),
     ("connector.store.log", 1, True),
+    ("connector.store.schema", 1, True),
+    ("connector.store.projection", 2, True),
     ("connector.store.*", 6, False),
     ("connector.metrics.*", 6, False),
     ("connector.sim.engine", 6, True),
