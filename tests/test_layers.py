@@ -221,6 +221,7 @@ LAYERS: tuple[tuple[str, int, bool], ...] = (
     ("connector.store.*", 6, False),
     ("connector.metrics.*", 6, False),
     ("connector.sim.engine", 6, True),
+    ("connector.sim.engine_types", 6, True),
     ("connector.sim.flow", 6, True),
     ("connector.sim.reference", 6, True),
     ("connector.sim", 6, False),
