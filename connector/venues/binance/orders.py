@@ -276,7 +276,9 @@ def fills_call(market: Market, instrument: Instrument | None, since_ns: int | No
     """``GET /api/v3/myTrades`` or ``/fapi/v1/userTrades`` of one symbol, up to 1000.
 
     ``since_ns`` becomes ``startTime`` (ms, inclusive). USDⓈ-M answers at most
-    7 days from ``startTime``; without it, the last 7 days.
+    7 days from ``startTime`` (without it, the last 7 days); spot documents a
+    ``startTime``-``endTime`` window of at most 24 hours. Oldest first, up to
+    1000: a caller that gets 1000 asks again from the last fill's time.
 
     Raises:
         ValueError: no instrument (Binance lists fills per symbol only).
