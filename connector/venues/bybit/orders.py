@@ -20,15 +20,16 @@ Facts (fact sheet §2, BYDOCS ``order/create-order.mdx``, ``order/open-order.mdx
   (:class:`~connector.venues.trading_common.AskedOrders`), status ``new``.
 * ``orderLinkId``: at most 36 of ``[0-9A-Za-z_-]``.
 
+Fills, balances and positions: :mod:`connector.venues.bybit.account`.
+
 Tested on ``nautilus_trader/crates/adapters/bybit/test_data/http_get_orders_realtime.json``,
-``http_get_executions.json``, ``http_get_wallet_balance.json``, ``http_get_positions.json``
-and hand-written error bodies (``tests/venues/bybit/test_orders.py``).
+``http_get_order_partially_filled_rejected.json`` and hand-written answers and
+error bodies (``tests/venues/bybit/test_orders.py``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from decimal import Decimal
 
 import msgspec
@@ -49,15 +50,11 @@ from connector.errors import (
 )
 from connector.model import (
     AmendOrder,
-    Balance,
-    Fill,
     Instrument,
-    Liquidity,
     Market,
     OrderStatus,
     OrderType,
     PlaceOrder,
-    Position,
     Side,
     TimeInForce,
 )
@@ -77,23 +74,29 @@ from connector.venues.trading_common import (
 
 __all__ = [
     "CATEGORIES",
+    "IP_WEIGHT",
     "MARKETS",
+    "OrderItem",
+    "amend_order_call",
     "answer_error",
-    "fill_of",
+    "bad_body",
+    "cancel_order_call",
+    "category",
+    "decode_answer",
+    "instrument_of",
+    "open_orders_call",
     "order_report",
-    "parse_balances",
-    "parse_fills",
     "parse_open_orders",
     "parse_order_answer",
-    "parse_positions",
-    "position_of",
+    "place_order_call",
+    "query_order_call",
 ]
 
 VENUE = "bybit"
 CATEGORIES = {Market.SPOT: "spot", Market.LINEAR: "linear"}
 MARKETS = {code: market for market, code in CATEGORIES.items()}
 _ZERO = Decimal(0)
-_IP = {"ip": 1.0}
+IP_WEIGHT = {"ip": 1.0}
 _LINK_ID = r"[0-9A-Za-z_-]{1,36}"
 _LINK_ID_RULE = "1-36 letters, digits, '_' or '-'"
 SETTLE_COIN = "USDT"
@@ -117,8 +120,6 @@ _STATUS = {
     "Deactivated": OrderStatus.CANCELED,
     "Rejected": OrderStatus.REJECTED,
 }
-_FILL_TYPES = frozenset({"Trade", "AdlTrade", "BustTrade", "BlockTrade"})
-"""``execType`` values that trade the order's instrument (not funding or settlement)."""
 
 # Error classes (fact sheet §6; BYDOCS error.mdx; NT's ambiguous set)
 _TIMESTAMP = frozenset({10002})
@@ -137,7 +138,7 @@ def _json(body: dict[str, object]) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def _category(market: Market) -> str:
+def category(market: Market) -> str:
     try:
         return CATEGORIES[market]
     except KeyError:
@@ -156,7 +157,7 @@ def place_order_call(
     check_client_order_id(VENUE, order.client_order_id, _LINK_ID, _LINK_ID_RULE)
     qty = to_lots(VENUE, instrument, order.qty, Decimal(1))
     body: dict[str, object] = {
-        "category": _category(market),
+        "category": category(market),
         "symbol": instrument.native_id,
         "side": "Buy" if order.side is Side.BUY else "Sell",
         "orderType": "Limit" if order.type is OrderType.LIMIT else "Market",
@@ -185,7 +186,7 @@ def place_order_call(
         method="POST",
         path="/v5/order/create",
         body=_json(body),
-        weights={**_IP, limits.CREATE: 1.0},
+        weights={**IP_WEIGHT, limits.CREATE: 1.0},
         signed=True,
     )
 
@@ -195,7 +196,7 @@ def cancel_order_call(
 ) -> RestCall:
     """``POST /v5/order/cancel`` by ``orderLinkId``."""
     body: dict[str, object] = {
-        "category": _category(market),
+        "category": category(market),
         "symbol": instrument.native_id,
         "orderLinkId": client_order_id,
     }
@@ -204,7 +205,7 @@ def cancel_order_call(
         method="POST",
         path="/v5/order/cancel",
         body=_json(body),
-        weights={**_IP, limits.CANCEL: 1.0},
+        weights={**IP_WEIGHT, limits.CANCEL: 1.0},
         signed=True,
     )
 
@@ -220,7 +221,7 @@ def amend_order_call(
     if amend.qty is None and amend.price is None:
         raise InvalidOrder(f"bybit {instrument.symbol}: an amendment needs a qty or a price")
     body: dict[str, object] = {
-        "category": _category(market),
+        "category": category(market),
         "symbol": instrument.native_id,
         "orderLinkId": amend.client_order_id,
     }
@@ -233,7 +234,7 @@ def amend_order_call(
         method="POST",
         path="/v5/order/amend",
         body=_json(body),
-        weights={**_IP, limits.AMEND: 1.0},
+        weights={**IP_WEIGHT, limits.AMEND: 1.0},
         signed=True,
     )
 
@@ -243,11 +244,11 @@ def query_order_call(market: Market, instrument: Instrument, client_order_id: st
     return RestCall(
         path="/v5/order/realtime",
         params={
-            "category": _category(market),
+            "category": category(market),
             "symbol": instrument.native_id,
             "orderLinkId": client_order_id,
         },
-        weights={**_IP, limits.QUERY: 1.0},
+        weights={**IP_WEIGHT, limits.QUERY: 1.0},
         signed=True,
     )
 
@@ -257,49 +258,15 @@ def open_orders_call(market: Market) -> RestCall:
 
     ``openOnly=0`` lists open orders only; at most 50 per page (``limit``).
     """
-    params: dict[str, str | int] = {"category": _category(market)}
+    params: dict[str, str | int] = {"category": category(market)}
     if market is Market.LINEAR:
         params["settleCoin"] = SETTLE_COIN
     params["openOnly"] = 0
     params["limit"] = 50
     return RestCall(
-        path="/v5/order/realtime", params=params, weights={**_IP, limits.QUERY: 1.0}, signed=True
-    )
-
-
-def fills_call(market: Market, instrument: Instrument | None, since_ns: int | None) -> RestCall:
-    """``GET /v5/execution/list`` (the last 7 days from ``startTime``; 100 per page)."""
-    params: dict[str, str | int] = {"category": _category(market)}
-    if instrument is not None:
-        params["symbol"] = instrument.native_id
-    elif market is Market.LINEAR:
-        params["settleCoin"] = SETTLE_COIN
-    if since_ns is not None:
-        params["startTime"] = since_ns // 1_000_000
-    params["limit"] = 100
-    return RestCall(
-        path="/v5/execution/list", params=params, weights={**_IP, limits.QUERY: 1.0}, signed=True
-    )
-
-
-def balances_call(market: Market) -> RestCall:
-    """``GET /v5/account/wallet-balance?accountType=UNIFIED`` (one wallet for both markets)."""
-    return RestCall(
-        path="/v5/account/wallet-balance",
-        params={"accountType": "UNIFIED"},
-        weights={**_IP, limits.ACCOUNT: 1.0},
-        signed=True,
-    )
-
-
-def positions_call(market: Market) -> RestCall | None:
-    """``GET /v5/position/list`` of USDT-settled linear positions; ``None`` for spot."""
-    if market is not Market.LINEAR:
-        return None
-    return RestCall(
-        path="/v5/position/list",
-        params={"category": "linear", "settleCoin": SETTLE_COIN, "limit": 200},
-        weights={**_IP, limits.ACCOUNT: 1.0},
+        path="/v5/order/realtime",
+        params=params,
+        weights={**IP_WEIGHT, limits.QUERY: 1.0},
         signed=True,
     )
 
@@ -329,48 +296,6 @@ class OrderItem(msgspec.Struct):
     updatedTime: str = ""
 
 
-class ExecItem(msgspec.Struct):
-    """One execution in ``/v5/execution/list`` or an ``execution`` push."""
-
-    symbol: str
-    orderId: str
-    execId: str
-    side: str
-    execQty: str
-    execPrice: str
-    execType: str = "Trade"
-    orderLinkId: str = ""
-    category: str = ""
-    execFee: str = "0"
-    feeCurrency: str = ""
-    isMaker: bool | None = None
-    execTime: str = ""
-
-
-class CoinItem(msgspec.Struct):
-    coin: str
-    walletBalance: str = "0"
-    locked: str = ""
-    totalOrderIM: str = ""
-
-
-class WalletItem(msgspec.Struct):
-    coin: list[CoinItem]
-    accountType: str = ""
-
-
-class PositionItem(msgspec.Struct):
-    symbol: str
-    side: str
-    size: str
-    category: str = "linear"
-    avgPrice: str = ""
-    entryPrice: str = ""
-    cumRealisedPnl: str = ""
-    positionIdx: int = 0
-    updatedTime: str = ""
-
-
 class _List(msgspec.Struct):
     list: msgspec.Raw = msgspec.Raw(b"[]")
     orderId: str = ""
@@ -386,9 +311,6 @@ class _Answer(msgspec.Struct):
 
 _answer = msgspec.json.Decoder(_Answer)
 _orders = msgspec.json.Decoder(list[OrderItem])
-_execs = msgspec.json.Decoder(list[ExecItem])
-_wallets = msgspec.json.Decoder(list[WalletItem])
-_positions = msgspec.json.Decoder(list[PositionItem])
 
 
 def answer_error(status: int, code: int, message: str) -> ConnectorError | None:
@@ -415,7 +337,7 @@ def answer_error(status: int, code: int, message: str) -> ConnectorError | None:
     return OrderRejected(code, message, client_order_id="", venue=VENUE)
 
 
-def _decode_answer(status: int, body: bytes) -> _Answer:
+def decode_answer(status: int, body: bytes) -> _Answer:
     try:
         answer = _answer.decode(body)
     except (msgspec.DecodeError, ValueError) as exc:
@@ -430,7 +352,7 @@ def _decode_answer(status: int, body: bytes) -> _Answer:
     return answer
 
 
-def _instrument(symbols: SymbolMap, category: str, native_id: str, market: Market) -> Instrument:
+def instrument_of(symbols: SymbolMap, category: str, native_id: str, market: Market) -> Instrument:
     if category:
         market = MARKETS.get(category, market)
     try:
@@ -448,7 +370,7 @@ def order_report(
         UnknownSymbol: The symbol map has no such instrument.
         ValueError: A field that does not parse.
     """
-    instrument = _instrument(symbols, item.category, item.symbol, market)
+    instrument = instrument_of(symbols, item.category, item.symbol, market)
     status = _STATUS.get(item.orderStatus)
     if status is None:
         raise ValueError(f"orderStatus {item.orderStatus!r}")
@@ -482,81 +404,7 @@ def order_report(
     )
 
 
-def fill_of(item: ExecItem, market: Market, symbols: SymbolMap, ts_recv_ns: int) -> Fill | None:
-    """The fill of one execution; ``None`` for funding, settlement and other non-trades.
-
-    ``execFee`` is positive for a charge (negative for a maker rebate), as the
-    model counts. Without ``feeCurrency`` (older pushes) the fee asset is the
-    quote for linear and for a spot sell, the base for a spot buy.
-    """
-    if item.execType not in _FILL_TYPES:
-        return None
-    instrument = _instrument(symbols, item.category, item.symbol, market)
-    side = side_of(item.side)
-    fee_asset = item.feeCurrency
-    if not fee_asset:
-        spot_buy = instrument.market is Market.SPOT and side is Side.BUY
-        fee_asset = instrument.symbol.base if spot_buy else instrument.symbol.quote
-    liquidity = None
-    if item.isMaker is not None:
-        liquidity = Liquidity.MAKER if item.isMaker else Liquidity.TAKER
-    return Fill(
-        venue=VENUE,
-        symbol=instrument.symbol,
-        client_order_id=item.orderLinkId,
-        venue_order_id=item.orderId,
-        trade_id=item.execId,
-        side=side,
-        qty=venue_decimal(item.execQty) or _ZERO,
-        price=venue_decimal(item.execPrice) or _ZERO,
-        fee=venue_decimal(item.execFee) or _ZERO,
-        fee_asset=fee_asset,
-        liquidity=liquidity,
-        ts_event_ns=ms_to_ns(item.execTime),
-        ts_recv_ns=ts_recv_ns,
-    )
-
-
-def balances_of(wallets: Sequence[WalletItem], ts_event_ns: int) -> list[Balance]:
-    """One balance per coin: ``locked`` = spot order lock + derivatives order margin
-    (``locked`` + ``totalOrderIM``, at most the wallet balance), ``free`` the rest."""
-    out: list[Balance] = []
-    for wallet in wallets:
-        for coin in wallet.coin:
-            total = venue_decimal(coin.walletBalance) or _ZERO
-            locked = (venue_decimal(coin.locked) or _ZERO) + (
-                venue_decimal(coin.totalOrderIM) or _ZERO
-            )
-            locked = max(_ZERO, min(locked, total))
-            out.append(
-                Balance(
-                    venue=VENUE,
-                    asset=coin.coin,
-                    free=total - locked,
-                    locked=locked,
-                    ts_event_ns=ts_event_ns,
-                )
-            )
-    return out
-
-
-def position_of(item: PositionItem, symbols: SymbolMap) -> Position:
-    """A one-way position: ``size`` signed by ``side`` (``Sell`` short, ``""`` flat)."""
-    instrument = _instrument(symbols, item.category, item.symbol, Market.LINEAR)
-    size = venue_decimal(item.size) or _ZERO
-    qty = -size if item.side == "Sell" else size
-    entry = venue_decimal(item.avgPrice or item.entryPrice)
-    return Position(
-        venue=VENUE,
-        symbol=instrument.symbol,
-        qty=qty if item.side else _ZERO,
-        avg_entry_price=entry if entry and qty else None,
-        realized_pnl=venue_decimal(item.cumRealisedPnl) or _ZERO,
-        ts_event_ns=ms_to_ns(item.updatedTime),
-    )
-
-
-def _bad(what: str, body: bytes, exc: Exception) -> MalformedMessage:
+def bad_body(what: str, body: bytes, exc: Exception) -> MalformedMessage:
     return MalformedMessage(f"bybit {what}: {exc}", raw=body, venue=VENUE)
 
 
@@ -574,7 +422,7 @@ def parse_order_answer(
         OrderNotFound: The query lists no order, or 110001 / 170213.
         OrderRejected, ExchangeRejected, ServiceUnavailable, ...: see :func:`answer_error`.
     """
-    answer = _decode_answer(status, body)
+    answer = decode_answer(status, body)
     result = answer.result
     assert result is not None
     try:
@@ -599,14 +447,14 @@ def parse_order_answer(
             raise OrderNotFound("", "the venue lists no such order", venue=VENUE)
         return order_report(items[0], market, symbols, ts_recv_ns)
     except (msgspec.DecodeError, ValueError) as exc:
-        raise _bad("order answer", body, exc) from exc
+        raise bad_body("order answer", body, exc) from exc
 
 
 def parse_open_orders(
     market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
 ) -> list[OrderReport]:
     """The reports of a ``/v5/order/realtime`` list (``http_get_orders_realtime.json``)."""
-    answer = _decode_answer(200, body)
+    answer = decode_answer(200, body)
     assert answer.result is not None
     try:
         return [
@@ -614,42 +462,4 @@ def parse_open_orders(
             for item in _orders.decode(answer.result.list)
         ]
     except (msgspec.DecodeError, ValueError) as exc:
-        raise _bad("open orders", body, exc) from exc
-
-
-def parse_fills(market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int) -> list[Fill]:
-    """The fills of a ``/v5/execution/list`` answer, oldest first (``http_get_executions.json``)."""
-    answer = _decode_answer(200, body)
-    assert answer.result is not None
-    try:
-        fills = [
-            fill_of(item, market, symbols, ts_recv_ns) for item in _execs.decode(answer.result.list)
-        ]
-    except (msgspec.DecodeError, ValueError) as exc:
-        raise _bad("executions", body, exc) from exc
-    return sorted((f for f in fills if f is not None), key=lambda f: f.ts_event_ns)
-
-
-def parse_balances(body: bytes, ts_recv_ns: int) -> list[Balance]:
-    """The balances of a ``wallet-balance`` answer (``http_get_wallet_balance.json``)."""
-    answer = _decode_answer(200, body)
-    assert answer.result is not None
-    try:
-        wallets = _wallets.decode(answer.result.list)
-        return balances_of(wallets, answer.time * 1_000_000 or ts_recv_ns)
-    except (msgspec.DecodeError, ValueError) as exc:
-        raise _bad("wallet balance", body, exc) from exc
-
-
-def parse_positions(symbols: SymbolMap, body: bytes) -> list[Position]:
-    """The positions of a ``/v5/position/list`` answer (``http_get_positions.json``)."""
-    answer = _decode_answer(200, body)
-    assert answer.result is not None
-    try:
-        return [
-            position_of(item, symbols)
-            for item in _positions.decode(answer.result.list)
-            if item.positionIdx == 0
-        ]
-    except (msgspec.DecodeError, ValueError) as exc:
-        raise _bad("positions", body, exc) from exc
+        raise bad_body("open orders", body, exc) from exc

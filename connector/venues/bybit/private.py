@@ -29,7 +29,7 @@ import msgspec
 
 from connector.errors import MalformedMessage, UnknownSymbol
 from connector.model import Market
-from connector.venues.bybit import orders
+from connector.venues.bybit import account, orders
 from connector.venues.bybit.sign import ws_auth_frame
 from connector.venues.common import ControlMessage, SymbolMap
 from connector.venues.driver import HeartbeatRule, PrivateEvent, PrivateStream
@@ -113,9 +113,9 @@ class _Frame(msgspec.Struct):
 
 _frame = msgspec.json.Decoder(_Frame)
 _orders = msgspec.json.Decoder(list[orders.OrderItem])
-_execs = msgspec.json.Decoder(list[orders.ExecItem])
-_positions = msgspec.json.Decoder(list[orders.PositionItem])
-_wallets = msgspec.json.Decoder(list[orders.WalletItem])
+_execs = msgspec.json.Decoder(list[account.ExecItem])
+_positions = msgspec.json.Decoder(list[account.PositionItem])
+_wallets = msgspec.json.Decoder(list[account.WalletItem])
 _KINDS = {"auth": "login", "subscribe": "subscribed", "unsubscribe": "unsubscribed"}
 
 
@@ -162,7 +162,7 @@ def decode_private(raw: str | bytes, symbols: SymbolMap, ts_recv_ns: int) -> lis
         elif topic == "execution":
             for exe in _execs.decode(frame.data):
                 fill = (
-                    orders.fill_of(exe, market, symbols, ts_recv_ns)
+                    account.fill_of(exe, market, symbols, ts_recv_ns)
                     if _known(exe.category)
                     else None
                 )
@@ -171,10 +171,10 @@ def decode_private(raw: str | bytes, symbols: SymbolMap, ts_recv_ns: int) -> lis
         elif topic == "position":
             for pos in _positions.decode(frame.data):
                 if pos.category == "linear" and pos.positionIdx == 0:
-                    events.append(orders.position_of(pos, symbols))
+                    events.append(account.position_of(pos, symbols))
         elif topic == "wallet":
             events.extend(
-                orders.balances_of(_wallets.decode(frame.data), frame.creationTime * 1_000_000)
+                account.balances_of(_wallets.decode(frame.data), frame.creationTime * 1_000_000)
             )
         else:
             return []

@@ -20,7 +20,7 @@ from connector.model import (
 )
 from connector.model.credentials import Credentials
 from connector.model.trading import OrderReport
-from connector.venues.bybit import limits, orders, private
+from connector.venues.bybit import account, limits, orders, private
 from connector.venues.bybit.sign import DEFAULT_RECV_WINDOW_MS, sign_rest
 from connector.venues.common import SymbolMap
 from connector.venues.driver import (
@@ -103,13 +103,13 @@ class BybitTrading:
     def fills_call(
         self, market: Market, instrument: Instrument | None, since_ns: int | None
     ) -> RestCall:
-        return orders.fills_call(market, instrument, since_ns)
+        return account.fills_call(market, instrument, since_ns)
 
     def balances_call(self, market: Market) -> RestCall:
-        return orders.balances_call(market)
+        return account.balances_call(market)
 
     def positions_call(self, market: Market) -> RestCall | None:
-        return orders.positions_call(market)
+        return account.positions_call(market)
 
     # Answers ----------------------------------------------------------------
 
@@ -126,15 +126,15 @@ class BybitTrading:
     def parse_fills(
         self, market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
     ) -> list[Fill]:
-        return orders.parse_fills(market, symbols, body, ts_recv_ns)
+        return account.parse_fills(market, symbols, body, ts_recv_ns)
 
     def parse_balances(self, market: Market, body: bytes, ts_recv_ns: int) -> list[Balance]:
-        return orders.parse_balances(body, ts_recv_ns)
+        return account.parse_balances(body, ts_recv_ns)
 
     def parse_positions(
         self, market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
     ) -> list[Position]:
-        return orders.parse_positions(symbols, body)
+        return account.parse_positions(symbols, body)
 
     # Private stream ---------------------------------------------------------
 
