@@ -33,6 +33,7 @@ from connector.model import (
     Fill,
     Instrument,
     Market,
+    Order,
     PlaceOrder,
     Position,
     Symbol,
@@ -96,11 +97,16 @@ class Bucket:
 
 @attrs.frozen(kw_only=True)
 class HeartbeatRule:
-    """A venue's keep-alive: see :class:`connector.net.ws.Heartbeat`."""
+    """A venue's keep-alive: see :class:`connector.net.ws.Heartbeat`.
+
+    ``protocol_ping``: also send websocket pings (private streams, which can stay
+    silent for longer than ``timeout``).
+    """
 
     interval: float
     ping: str | None
     timeout: float
+    protocol_ping: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -356,9 +362,12 @@ class TradingAdapter(Protocol):
         ...
 
     def amend_order_call(
-        self, market: Market, instrument: Instrument, amend: AmendOrder
+        self, market: Market, instrument: Instrument, amend: AmendOrder, current: Order
     ) -> RestCall:
         """The request that changes an open order's price or quantity.
+
+        ``current`` is the order as known locally: Binance USDⓈ-M wants the side,
+        quantity and price in every modify, whichever of them changes.
 
         Raises:
             InvalidOrder: the venue cannot amend this way in ``market`` (the
@@ -398,11 +407,28 @@ class TradingAdapter(Protocol):
     # Answers ----------------------------------------------------------------
 
     def parse_order_answer(
-        self, market: Market, symbols: SymbolMap, status: int, body: bytes, ts_recv_ns: int
+        self,
+        market: Market,
+        symbols: SymbolMap,
+        status: int,
+        body: bytes,
+        ts_recv_ns: int,
+        *,
+        action: str,
+        client_order_id: str,
     ) -> OrderReport:
         """The order as the answer to a place, cancel, amend or query request reports it.
 
-        ``status`` is the HTTP status. Raises as the class docstring lists.
+        Args:
+            status: The HTTP status.
+            action: Which request this answers: ``place``, ``cancel``, ``amend``
+                or ``query``. Only a ``place`` refusal is an
+                :class:`~connector.errors.OrderRejected` (the order does not
+                exist); a refused cancel or amend is an ``ExchangeRejected``
+                and leaves the order as it was.
+            client_order_id: The order's id (carried by ``OrderRejected``).
+
+        Raises as the class docstring lists.
         """
         ...
 
