@@ -39,6 +39,7 @@ from connector.errors import (
     ConnectorError,
     ExchangeRejected,
     InvalidOrder,
+    IpBanned,
     MalformedMessage,
     OrderNotFound,
     OrderRejected,
@@ -61,6 +62,7 @@ from connector.model import (
 )
 from connector.model.trading import OrderReport
 from connector.venues.bybit import limits
+from connector.venues.bybit.rest import IP_BAN_SECONDS
 from connector.venues.common import SymbolMap
 from connector.venues.driver import RestCall
 from connector.venues.trading_common import (
@@ -330,6 +332,12 @@ def answer_error(
         return ServiceUnavailable(f"bybit: HTTP {status}, {code} {message}: outcome unknown")
     if code == 0 and status < 400:
         return None
+    if status == 403:
+        return IpBanned(
+            f"bybit: HTTP 403 ({message or 'access too frequent'}): IP banned",
+            retry_after=IP_BAN_SECONDS,
+            venue=VENUE,
+        )
     if code in _TIMESTAMP:
         return TimestampRejected(code, message, venue=VENUE)
     if code in _AUTH or status == 401:
@@ -350,8 +358,13 @@ def decode_answer(
     try:
         answer = _answer.decode(body)
     except (msgspec.DecodeError, ValueError) as exc:
-        if status >= 500:
-            raise ServiceUnavailable(f"bybit: HTTP {status}: outcome unknown") from exc
+        if status >= 400:  # not Bybit's JSON: HTTP 5xx unknown, 4xx a refusal by status
+            text = body[:200].decode("utf-8", "replace").strip()
+            error = answer_error(
+                status, status, text, action=action, client_order_id=client_order_id
+            )
+            if error is not None:
+                raise error from exc
         raise MalformedMessage(f"bybit answer: {exc}", raw=body, venue=VENUE) from exc
     error = answer_error(
         status, answer.retCode, answer.retMsg, action=action, client_order_id=client_order_id

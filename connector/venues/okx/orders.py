@@ -359,8 +359,13 @@ def decode_answer(
     try:
         answer = _answer.decode(body)
     except (msgspec.DecodeError, ValueError) as exc:
-        if status >= 500:
-            raise ServiceUnavailable(f"okx: HTTP {status}: outcome unknown") from exc
+        if status >= 400:  # not OKX's JSON: HTTP 5xx unknown, 4xx a refusal by status
+            text = body[:200].decode("utf-8", "replace").strip()
+            error = answer_error(
+                status, str(status), text, action=action, client_order_id=client_order_id
+            )
+            if error is not None:
+                raise error from exc
         raise MalformedMessage(f"okx answer: {exc}", raw=body, venue=VENUE) from exc
     if answer.code in ("1", "2") and status < 500:
         return answer  # per-element sCode

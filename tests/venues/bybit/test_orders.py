@@ -14,6 +14,7 @@ from connector.errors import (
     ConfigError,
     ExchangeRejected,
     InvalidOrder,
+    IpBanned,
     MalformedMessage,
     OrderNotFound,
     OrderRejected,
@@ -418,3 +419,32 @@ def test_driver_for_with_credentials_trades() -> None:
         driver_for("bybit", credentials=ed25519)
     facts = venue_facts("bybit").market(Market.LINEAR)
     assert facts is not None and "linear.ws.private" in facts.url_keys()
+
+
+def test_non_json_4xx_is_a_refusal_by_status() -> None:
+    t = BybitTrading(CREDENTIALS)
+    with pytest.raises(OrderRejected) as caught:
+        t.parse_order_answer(
+            Market.LINEAR,
+            symbols(),
+            404,
+            b"<html>no</html>",
+            0,
+            action="place",
+            client_order_id="a",
+        )
+    assert caught.value.code == 404
+    with pytest.raises(ExchangeRejected):
+        t.parse_order_answer(
+            Market.LINEAR, symbols(), 400, b"bad", 0, action="cancel", client_order_id="a"
+        )
+    with pytest.raises(IpBanned):
+        t.parse_order_answer(
+            Market.LINEAR,
+            symbols(),
+            403,
+            b"access too frequent",
+            0,
+            action="place",
+            client_order_id="a",
+        )

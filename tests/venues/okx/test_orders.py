@@ -383,3 +383,16 @@ def test_driver_for_with_credentials_trades() -> None:
 def test_private_url_keys_are_valid_config() -> None:
     facts = venue_facts("okx").market(Market.SWAP)
     assert facts is not None and "swap.ws.private" in facts.url_keys()
+
+
+def test_non_json_4xx_is_a_refusal_by_status() -> None:
+    t = OkxTrading(CREDENTIALS)
+    with pytest.raises(OrderRejected) as caught:
+        t.parse_order_answer(
+            Market.SWAP, symbols(), 404, b"<html>no</html>", 0, action="place", client_order_id="a"
+        )
+    assert (caught.value.code, caught.value.client_order_id) == ("404", "a")
+    with pytest.raises(RateLimited):
+        t.parse_order_answer(
+            Market.SWAP, symbols(), 429, b"slow down", 0, action="place", client_order_id="a"
+        )
