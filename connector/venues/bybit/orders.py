@@ -67,6 +67,7 @@ from connector.venues.common import SymbolMap
 from connector.venues.driver import RestCall
 from connector.venues.trading_common import (
     AskedOrders,
+    amended,
     check_action,
     check_client_order_id,
     fmt_decimal,
@@ -233,7 +234,7 @@ def amend_order_call(
         body["qty"] = fmt_decimal(to_lots(VENUE, instrument, amend.qty, Decimal(1)))
     if amend.price is not None:
         body["price"] = fmt_decimal(amend.price)
-    asked.remember(market, instrument, amend.client_order_id, current)
+    asked.remember(market, instrument, amend.client_order_id, amended(current, amend))
     return RestCall(
         method="POST",
         path="/v5/order/amend",

@@ -70,6 +70,7 @@ from connector.venues.okx import limits
 from connector.venues.okx.symbols import market_of
 from connector.venues.trading_common import (
     AskedOrders,
+    amended,
     check_action,
     check_client_order_id,
     fmt_decimal,
@@ -239,7 +240,7 @@ def amend_order_call(
         body["newSz"] = fmt_decimal(_venue_qty(instrument, amend.qty))
     if amend.price is not None:
         body["newPx"] = fmt_decimal(amend.price)
-    asked.remember(market, instrument, amend.client_order_id, current)
+    asked.remember(market, instrument, amend.client_order_id, amended(current, amend))
     return RestCall(
         method="POST",
         path="/api/v5/trade/amend-order",

@@ -241,7 +241,7 @@ def test_place_ack_reports_what_was_asked() -> None:
         Market.LINEAR, symbols(), 200, answer, 6, action="cancel", client_order_id="abc123"
     )
     assert (canceled.qty, canceled.status) == (Decimal("0.010"), OrderStatus.NEW)
-    # an amend acknowledgement reports the order as known (the stream brings the change)
+    # an amend acknowledgement reports the order as known, with the new values
     amend = AmendOrder(
         venue="bybit", symbol=BTC_LINEAR.symbol, client_order_id="abc123", price=Decimal(29000)
     )
@@ -250,7 +250,7 @@ def test_place_ack_reports_what_was_asked() -> None:
         Market.LINEAR, symbols(), 200, answer, 7, action="amend", client_order_id="abc123"
     )
     assert (amended.status, amended.filled_qty) == (OrderStatus.PARTIALLY_FILLED, Decimal("0.004"))
-    assert amended.price == Decimal("30000.50")
+    assert (amended.price, amended.qty) == (Decimal(29000), Decimal("0.010"))
 
 
 def test_ack_for_an_order_never_asked_is_malformed() -> None:

@@ -396,3 +396,33 @@ def test_non_json_4xx_is_a_refusal_by_status() -> None:
         t.parse_order_answer(
             Market.SWAP, symbols(), 429, b"slow down", 0, action="place", client_order_id="a"
         )
+
+
+def test_amend_ack_reports_the_new_values() -> None:
+    """OKXDOCS amend-order answer: ``{ordId, clOrdId, reqId, sCode, sMsg}``."""
+    t = OkxTrading(CREDENTIALS)
+    current = Order(
+        venue="okx",
+        symbol=BTC_SWAP.symbol,
+        client_order_id="abc123",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        qty=Decimal("0.0003"),
+        price=Decimal(103500),
+        venue_order_id="7",
+        status=OrderStatus.NEW,
+    )
+    amend = AmendOrder(
+        venue="okx", symbol=BTC_SWAP.symbol, client_order_id="abc123", qty=Decimal("0.0005")
+    )
+    t.amend_order_call(Market.SWAP, BTC_SWAP, amend, current)
+    element = {"ordId": "7", "clOrdId": "abc123", "reqId": "", "sCode": "0", "sMsg": ""}
+    raw = body({"code": "0", "msg": "", "data": [element]})
+    report = t.parse_order_answer(
+        Market.SWAP, symbols(), 200, raw, 0, action="amend", client_order_id="abc123"
+    )
+    assert (report.qty, report.price, report.status) == (
+        Decimal("0.0005"),
+        Decimal(103500),
+        OrderStatus.NEW,
+    )
