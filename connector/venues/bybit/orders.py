@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import attrs
 import msgspec
 
 from connector.errors import (
@@ -89,6 +90,7 @@ __all__ = [
     "category",
     "decode_answer",
     "instrument_of",
+    "next_page_call",
     "open_orders_call",
     "order_report",
     "parse_open_orders",
@@ -303,6 +305,7 @@ class OrderItem(msgspec.Struct):
 
 class _List(msgspec.Struct):
     list: msgspec.Raw = msgspec.Raw(b"[]")
+    nextPageCursor: str = ""
     orderId: str = ""
     orderLinkId: str = ""
 
@@ -495,3 +498,27 @@ def parse_open_orders(
         ]
     except (msgspec.DecodeError, ValueError) as exc:
         raise bad_body("open orders", body, exc) from exc
+
+
+_PAGED_PATHS = frozenset({"/v5/order/realtime", "/v5/execution/list", "/v5/position/list"})
+
+
+def next_page_call(call: RestCall, body: bytes) -> RestCall | None:
+    """The next page of an open-orders, executions or positions listing.
+
+    ``None`` on the last page (``nextPageCursor`` empty or the list empty), for
+    any other request, or when the cursor does not move (a venue bug must not
+    loop forever).
+    """
+    if call.path not in _PAGED_PATHS:
+        return None
+    answer = decode_answer(200, body)
+    assert answer.result is not None
+    cursor = answer.result.nextPageCursor
+    if (
+        not cursor
+        or cursor == call.params.get("cursor")
+        or not msgspec.json.decode(answer.result.list)
+    ):
+        return None
+    return attrs.evolve(call, params={**call.params, "cursor": cursor})

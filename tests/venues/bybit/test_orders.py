@@ -37,6 +37,7 @@ from connector.model import (
 from connector.model.credentials import Credentials, KeyType
 from connector.model.venues import venue_facts
 from connector.venues.bybit.trading import BybitTrading
+from connector.venues.driver import PagedListings
 from connector.venues.registry import driver_for
 from tests.venues.bybit.trading_helpers import (
     BTC_LINEAR,
@@ -448,3 +449,21 @@ def test_non_json_4xx_is_a_refusal_by_status() -> None:
             action="place",
             client_order_id="a",
         )
+
+
+def test_listings_follow_next_page_cursor() -> None:
+    """nautilus http_get_executions.json carries nextPageCursor 132766%3A2%2C132766%3A2."""
+    t = BybitTrading(CREDENTIALS)
+    assert isinstance(t, PagedListings)
+    call = t.fills_call(Market.LINEAR, None, None)
+    nxt = t.next_page_call(Market.LINEAR, call, nt("http_get_executions.json"))
+    assert nxt is not None and nxt.params["cursor"] == "132766%3A2%2C132766%3A2"
+    signed = t.sign(nxt, 1_700_000_000_000 * MS)
+    assert signed.query.endswith("&cursor=132766%3A2%2C132766%3A2")  # sent back verbatim
+    # the same cursor again, an empty page, or no cursor: the last page
+    assert t.next_page_call(Market.LINEAR, nxt, nt("http_get_executions.json")) is None
+    empty = body({"retCode": 0, "result": {"list": [], "nextPageCursor": "x"}})
+    assert t.next_page_call(Market.LINEAR, call, empty) is None
+    assert t.next_page_call(Market.LINEAR, call, nt("http_get_orders_realtime.json")) is None
+    place = t.place_order_call(Market.LINEAR, BTC_LINEAR, _order())
+    assert t.next_page_call(Market.LINEAR, place, nt("http_get_executions.json")) is None

@@ -32,7 +32,7 @@ from connector.model import (
 )
 from connector.model.credentials import Credentials
 from connector.model.venues import venue_facts
-from connector.venues.driver import RestCall
+from connector.venues.driver import PagedListings, RestCall
 from connector.venues.okx.trading import OkxTrading
 from connector.venues.registry import driver_for
 from tests.venues.okx.trading_helpers import (
@@ -426,3 +426,18 @@ def test_amend_ack_reports_the_new_values() -> None:
         Decimal(103500),
         OrderStatus.NEW,
     )
+
+
+def test_listings_page_with_after() -> None:
+    t = OkxTrading(CREDENTIALS)
+    assert isinstance(t, PagedListings)
+    call = t.open_orders_call(Market.SWAP)
+    full = [{"ordId": str(i), "instId": "BTC-USDT-SWAP"} for i in range(200, 100, -1)]
+    nxt = t.next_page_call(Market.SWAP, call, body({"code": "0", "data": full}))
+    assert nxt is not None and nxt.params["after"] == "101" and nxt.params["instType"] == "SWAP"
+    assert t.next_page_call(Market.SWAP, call, nt("http_get_orders_pending.json")) is None
+    fills = t.fills_call(Market.SWAP, None, None)
+    page = [{"billId": str(i), "tradeId": str(i)} for i in range(100)]
+    nxt = t.next_page_call(Market.SWAP, fills, body({"code": "0", "data": page}))
+    assert nxt is not None and nxt.params["after"] == "99"
+    assert t.next_page_call(Market.SWAP, nxt, body({"code": "0", "data": page})) is None
