@@ -299,6 +299,7 @@ class OrderItem(msgspec.Struct):
     avgPrice: str | None = None
     rejectReason: str = ""
     cancelType: str = ""
+    marketUnit: str = ""
     createdTime: str = ""
     updatedTime: str = ""
 
@@ -394,6 +395,9 @@ def order_report(
 ) -> OrderReport:
     """The report of one order (REST list item or ``order`` push item).
 
+    A spot market order sized in quote (``marketUnit=quoteCoin``, never sent by
+    this library) reports its filled quantity as its quantity.
+
     Raises:
         UnknownSymbol: The symbol map has no such instrument.
         ValueError: A field that does not parse.
@@ -418,7 +422,7 @@ def order_report(
         venue_order_id=item.orderId or None,
         side=side_of(item.side),
         type=order_type,
-        qty=venue_decimal(item.qty) or _ZERO,
+        qty=filled if item.marketUnit == "quoteCoin" else venue_decimal(item.qty) or _ZERO,
         price=price or None,
         time_in_force=_TIF_BACK.get(item.timeInForce, TimeInForce.GTC),
         reduce_only=item.reduceOnly,
