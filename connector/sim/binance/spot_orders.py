@@ -90,6 +90,7 @@ class SpotTrading:
         self.limiter = limiter or OrderCountLimiter()
         self.meta: dict[tuple[str, str], OrderMeta] = {}
         self._execution_ids = itertools.count(1)
+        self._client_ids = itertools.count(1)
         #: The record of the order being placed (its events come while the desk places it).
         self._pending: OrderMeta | None = None
 
@@ -203,6 +204,8 @@ class SpotTrading:
         client_id = params.text("newClientOrderId")
         if client_id is not None and not _CLIENT_ID.fullmatch(client_id):
             raise illegal("newClientOrderId", _CLIENT_ID_RANGE)
+        if client_id is None:
+            client_id = _generated_id(f"{account}/{next(self._client_ids)}", now_ms)
         default_resp = "FULL" if type_name in ("LIMIT", "MARKET") else "ACK"
         resp_type = params.choice(
             "newOrderRespType",
@@ -477,8 +480,15 @@ def _limit(params: Params) -> int:
     return limit
 
 
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
 def _generated_id(seed: str, now_ms: int) -> str:
-    """A venue-made client id for a cancel without ``newClientOrderId`` (22 characters)."""
-    text = f"{seed}{now_ms}".encode()
-    digest = hashlib.blake2s(text, digest_size=16).hexdigest()
-    return ("sim" + digest)[:22]
+    """A venue-made client id (22 letters and digits, as Binance makes them) for an
+    order or a cancel sent without ``newClientOrderId``."""
+    number = int.from_bytes(hashlib.blake2s(f"{seed}/{now_ms}".encode(), digest_size=16).digest())
+    chars = []
+    for _ in range(22):
+        number, digit = divmod(number, 62)
+        chars.append(_ALPHABET[digit])
+    return "".join(chars)
