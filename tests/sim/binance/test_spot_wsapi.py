@@ -255,3 +255,53 @@ def test_session_logon_with_ed25519_then_unsigned_requests() -> None:
     out = spot.ws(session, "O", "session.logout", {})
     assert out["result"]["apiKey"] is None
     assert any(e["event"]["e"] == "eventStreamTerminated" for e in conn.events())
+
+
+def test_cancel_replace_and_keep_priority_amend_over_the_websocket_api(spot: Spot) -> None:
+    session, conn = spot.session()
+    subscribe(spot, session)
+    bid, _ = spot.touch()
+    base = {
+        "apiKey": KEY,
+        "symbol": "BTCUSDT",
+        "side": "BUY",
+        "type": "LIMIT",
+        "timeInForce": "GTC",
+        "quantity": "0.02",
+        "price": str(bid - 100),
+    }
+    placed = spot.ws(session, 1, "order.place", ws_sign({**base, "timestamp": spot.venue.now_ms()}))
+    oid = placed["result"]["orderId"]
+    amended = spot.ws(
+        session,
+        2,
+        "order.amend.keepPriority",
+        ws_sign(
+            {
+                "apiKey": KEY,
+                "symbol": "BTCUSDT",
+                "orderId": oid,
+                "newQty": "0.01",
+                "timestamp": spot.venue.now_ms(),
+            }
+        ),
+    )
+    assert amended["status"] == 200 and amended["result"]["amendedOrder"]["qty"] == "0.01000000"
+    assert [r["x"] for r in reports(conn.events(), oid)] == ["NEW", "REPLACED"]
+    assert reports(conn.events(), oid)[-1]["q"] == "0.01000000"
+    replace = {
+        **base,
+        "cancelReplaceMode": "STOP_ON_FAILURE",
+        "cancelOrderId": oid,
+        "timestamp": spot.venue.now_ms(),
+    }
+    done = spot.ws(session, 3, "order.cancelReplace", ws_sign(replace))
+    assert done["status"] == 200 and done["result"]["cancelResult"] == "SUCCESS"
+    orders = {r["rateLimitType"] for r in done["rateLimits"]}
+    assert orders == {"REQUEST_WEIGHT", "ORDERS"}
+    failed = spot.ws(
+        session, 4, "order.cancelReplace", ws_sign({**replace, "timestamp": spot.venue.now_ms()})
+    )
+    assert failed["status"] == 400 and failed["error"]["code"] == -2022
+    assert failed["error"]["data"]["newOrderResult"] == "NOT_ATTEMPTED"
+    assert_ends_as_rest(spot, reports(conn.events(), oid)[-1])
