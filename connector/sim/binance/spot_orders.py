@@ -244,7 +244,7 @@ class SpotTrading:
                 now_ms=now_ms,
             )
             if isinstance(placed, Refusal):
-                self.limiter.give_back(account, now_ms, every=True)
+                self.limiter.give_back(account, now_ms)
                 raise refusal_error(placed, "place")
             meta = self.meta_of(placed)
         finally:
