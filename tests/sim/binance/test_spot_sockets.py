@@ -95,3 +95,38 @@ async def test_rest_order_events_reach_the_websocket_api_subscription() -> None:
                 assert (done["event"]["i"], done["event"]["X"]) == (order_id, "CANCELED")
             truth = hub.desk.order("binance-demo", "spot", "BTCUSDT", order_id=str(order_id))
             assert truth is not None and truth.state.name == "CANCELED"
+
+
+async def test_a_drop_fault_on_user_data_loses_one_event() -> None:
+    """User data frames pass the fault plan under the stream name ``userData``."""
+    plan = sim.FaultPlan().drop(1.0, venue="binance", stream="userData", max_count=1)
+    with trio.fail_after(30):
+        async with sim.run(venues=("binance",), rate=50, seed=12, faults=plan) as s:
+            hub = s.venue("binance")
+            base = s.urls["binance"]["spot.rest"]
+            seen: list[Any] = []
+            url = s.urls["binance"]["spot.ws"] + "/ws-api/v3"
+            async with open_websocket_url(url) as ws, httpx.AsyncClient() as http:
+                sub = ws_sign({"apiKey": KEY, "timestamp": hub.now_ms()})
+                await request(ws, "sub", "userDataStream.subscribe.signature", sub, seen)
+                _, bids, _ = hub.book("spot", "BTCUSDT").depth(1)
+                params = {
+                    "symbol": "BTCUSDT",
+                    "side": "BUY",
+                    "type": "LIMIT",
+                    "timeInForce": "GTC",
+                    "quantity": "0.001",
+                    "price": str(bids[0][0] - 200),
+                }
+                headers = {"X-MBX-APIKEY": KEY}
+                placed = await http.post(
+                    f"{base}/api/v3/order?{sign({**params, 'timestamp': hub.now_ms()})}",
+                    headers=headers,
+                )
+                order_id = placed.json()["orderId"]
+                cancel = {"symbol": "BTCUSDT", "orderId": order_id, "timestamp": hub.now_ms()}
+                await http.delete(f"{base}/api/v3/order?{sign(cancel)}", headers=headers)
+                report = await next_report(ws, seen)
+                # The NEW report was dropped: the first one to arrive is the cancel.
+                assert (report["event"]["i"], report["event"]["x"]) == (order_id, "CANCELED")
+            assert s.injector.statistics().injected.get("drop", 0) == 1
