@@ -135,6 +135,8 @@ class UserDataHub:
         if first and exec_type == "REPLACED":
             exec_type = "NEW"
         out.append(self._report(order, exec_type, event.fill, event.ts_ms))
+        if not order.is_open:
+            self._announced.discard(key)  # its last event: the set stays as small as the book
         return out
 
     def _report(

@@ -346,3 +346,13 @@ def test_wallet_and_margin_lists_and_retired_listen_key(spot: Spot) -> None:
     for method in ("POST", "PUT", "DELETE"):
         status, _, _ = spot.call(method, "/api/v3/userDataStream", signed=False, key=KEY)
         assert status == 410
+
+
+def test_a_client_id_is_reusable_once_its_order_is_closed(spot: Spot) -> None:
+    bid, _ = spot.touch()
+    _, first, _ = spot.call("POST", ORDER, limit(bid - 100, newClientOrderId="again"))
+    spot.call("DELETE", ORDER, {"symbol": "BTCUSDT", "orderId": first["orderId"]})
+    status, second, _ = spot.call("POST", ORDER, limit(bid - 100, newClientOrderId="again"))
+    assert status == 200 and second["orderId"] != first["orderId"]
+    _, found, _ = spot.call("GET", ORDER, {"symbol": "BTCUSDT", "origClientOrderId": "again"})
+    assert found["orderId"] == second["orderId"] and found["status"] == "NEW"
