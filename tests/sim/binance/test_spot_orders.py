@@ -177,6 +177,10 @@ def test_refusals_use_the_venue_codes(spot: Spot) -> None:
     assert body["code"] == -1013 and "LOT_SIZE" in body["msg"]
     status, body, _ = spot.call("POST", ORDER, limit(Decimal(100), qty="0.00002"))
     assert body == {"code": -1013, "msg": "Filter failure: NOTIONAL"}
+    status, body, _ = spot.call("POST", ORDER, limit(Decimal(0)))
+    assert body == {"code": -1013, "msg": "Invalid price."}
+    status, body, _ = spot.call("POST", ORDER, limit(bid, qty="0"))
+    assert body == {"code": -1013, "msg": "Invalid quantity."}
 
 
 def test_ioc_and_fok_away_from_the_book_expire(spot: Spot) -> None:
