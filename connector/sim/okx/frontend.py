@@ -20,9 +20,13 @@ from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
 from connector.sim.http import Request, Response, Router, json_response
 from connector.sim.hub import BookBatch, SimVenue
 from connector.sim.mirror import WireBook
+from connector.sim.okx.account import OkxAccount
 from connector.sim.okx.candles import CHANNEL_BARS, CandleChannel, OkxCandles
+from connector.sim.okx.limits import OrderLimits
+from connector.sim.okx.ops import OkxOrders
 from connector.sim.okx.rest import OkxRest
 from connector.sim.okx.streams import BookChannel, Channel, TickerChannel, TradeChannel, wire_book
+from connector.sim.okx.trading import OkxTrading
 from connector.sim.okx.wire import (
     BUSINESS_PREFIXES,
     CHANNEL_DEPTH,
@@ -49,6 +53,17 @@ _TICKER_INTERVAL = 0.100
 _CANDLE_INTERVAL = 1.0  # "the fastest interval 1 second"
 
 _Key = tuple[str, str]
+_ORDER_PATHS = tuple(
+    f"/api/v5/trade/{name}"
+    for name in (
+        "batch-orders",
+        "cancel-order",
+        "cancel-batch-orders",
+        "amend-order",
+        "amend-batch-orders",
+        "mass-cancel",
+    )
+)
 _Topic = Channel | CandleChannel
 
 
@@ -88,6 +103,19 @@ class OkxSettings(FrontendSettings):
             "/api/v5/market/books": 40,
             "/api/v5/market/trades": 100,
             "/api/v5/public/time": 10,
+            # Signed routes: OKX's per-user limits (docs, checked 2026-12-03); order entry
+            # is limited per account and instrument by ``connector.sim.okx.limits``.
+            **dict.fromkeys(_ORDER_PATHS, 100_000),
+            "/api/v5/trade/order": 100_000,
+            "/api/v5/trade/orders-pending": 60,
+            "/api/v5/trade/orders-history": 40,
+            "/api/v5/trade/fills": 60,
+            "/api/v5/trade/fills-history": 10,
+            "/api/v5/account/balance": 10,
+            "/api/v5/account/positions": 10,
+            "/api/v5/account/config": 5,
+            "/api/v5/account/trade-fee": 5,
+            "/api/v5/asset/currencies": 6,
         }
     )
     rest_default_limit: int = 20
@@ -149,8 +177,18 @@ class OkxFrontend:
         self._mirrors: dict[tuple[str, str], WireBook] = {}
         self._conn_counter = itertools.count(1)
         self.urls: dict[str, str] = {}
+        self.order_limits = OrderLimits()
+        self.orders = OkxOrders(
+            venue.desk,
+            {i.native_id: i for i in venue.instruments()},
+            self.order_limits,
+            venue.desk.leverage,
+        )
         router = Router()
         self.rest.register(router)
+        OkxTrading(venue, self.orders, self.rest.chain).register(router)
+        self.account = OkxAccount(venue, self.orders, self.rest.chain)
+        self.account.register(router)
         router.websocket("/ws/v5/public", self._ws)
         router.websocket("/ws/v5/business", self._ws_business)
         self.server = VenueServer(
