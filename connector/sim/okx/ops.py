@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from typing import Literal
 
 import attrs
 
@@ -259,11 +260,13 @@ class OkxOrders:
         side = _safe_text(args, "side")
         spot = inst.market == "spot"
         ccy = inst.quote if (side == "buy" or not spot) else inst.base
-        has_position = False
+        against: Literal["none", "same", "opposite"] = "none"
         if refusal.reason is RefusalReason.REDUCE_ONLY_WOULD_INCREASE:
             position = self.desk.position(account, inst.native_id)
-            has_position = position is not None and position.size != 0
-        return refusal_code(op, refusal, ccy=ccy, has_position=has_position)
+            size = Decimal(0) if position is None else position.size
+            if size:
+                against = "same" if (size > 0) == (side == "buy") else "opposite"
+        return refusal_code(op, refusal, ccy=ccy, position=against)
 
     # ------------------------------------------------------------ operations
 
@@ -369,6 +372,7 @@ class OkxOrders:
             client_order_id=cl_ord_id or None,
             reduce_only=reduce_only,
             post_only_cross="cancel",
+            reduce_only_excess="reject",
             quote_qty=sz if quote_sized else None,
             now_ms=now_ms,
         )
