@@ -274,9 +274,10 @@ class OkxOrders:
         self, account: str, args: Mapping[str, object], inst: SimInstrument, now_ms: int
     ) -> UserOrder | Refusal:
         spot = inst.market == "spot"
+        for name in ("tdMode", "side", "ordType", "sz"):
+            if not _text(args, name):
+                raise _ItemError("50014", f"Parameter {name} can not be empty.")
         td_mode = _text(args, "tdMode")
-        if not td_mode:
-            raise _ItemError("50014", "Parameter tdMode can not be empty.")
         if td_mode not in (("cash",) if spot else ("cross", "isolated")):
             raise _param("tdMode")
         side_text = _text(args, "side")
@@ -288,6 +289,8 @@ class OkxOrders:
             raise _param("ordType")
         type_, tif = _ORD_TYPES[ord_type]
         sz = _decimal(args.get("sz"), "sz")
+        if type_ is not OrderType.MARKET and not _text(args, "px"):
+            raise _ItemError("50014", "Parameter px can not be empty.")
         price = None if type_ is OrderType.MARKET else _decimal(args.get("px"), "px")
         cl_ord_id = _text(args, "clOrdId")
         if cl_ord_id and not _alnum(cl_ord_id, 32):
