@@ -182,11 +182,8 @@ class Desk(DeskCore):
         self, account: str, market: str | None = None, native_id: str | None = None
     ) -> list[UserOrder]:
         """The account's resting orders, oldest first."""
-        return [
-            r.snapshot()
-            for r in self._orders.of(account, self._market(market), native_id)
-            if r.state.is_open
-        ]
+        records = self._orders.open_of(account, self._market(market), native_id)
+        return [r.snapshot() for r in records]
 
     def orders(
         self, account: str, market: str | None = None, native_id: str | None = None
@@ -301,7 +298,7 @@ class Desk(DeskCore):
         refusal = check_filters(inst, qty, price, price if price is not None else top)
         if refusal is not None:
             return self._count(refusal)
-        worst = sweep_price(engine, side, qty)
+        worst = sweep_price(engine, side, qty) if is_market else None
         if is_market and worst is None:
             return self._refuse(
                 RefusalReason.NO_LIQUIDITY, "the opposite side of the book is empty"
@@ -413,7 +410,7 @@ class Desk(DeskCore):
     ) -> list[UserOrder]:
         """Cancel every resting order of the account in ``market`` (one instrument when given)."""
         out: list[UserOrder] = []
-        for record in self._orders.of(account, self._market(market), native_id):
+        for record in self._orders.open_of(account, self._market(market), native_id):
             if record.state.is_open:
                 self._cancel_record(record, CancelCause.KILL, now_ms)
                 out.append(record.snapshot())
