@@ -207,6 +207,7 @@ async def test_okx_order_rate_limit_is_per_instrument_and_operation(
     replies = [await client.post(ORDER, body) for _ in range(4)]
     assert [200, 200, 200, 429] == [status for status, _ in replies]
     assert ["0", "0", "0", "50011"] == [reply["code"] for _, reply in replies]
+    assert 1 == sim.frontends["okx"].statistics().orders_rate_limited
     # Cancels count on their own; another instrument has its own counter.
     first = replies[0][1]["data"][0]["ordId"]
     cancel = {"instId": "SOL-USDT", "ordId": first}
