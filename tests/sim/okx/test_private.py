@@ -14,6 +14,7 @@ import trio
 from trio_websocket import WebSocketConnection, open_websocket_url
 
 from connector.model import Side
+from connector.sim.faults import FaultPlan
 from connector.sim.okx.wire import inst_id_code
 from connector.sim.standalone import run
 from tests.sim.okx.okx_client import Okx, ws_login_args
@@ -225,3 +226,26 @@ async def test_okx_every_orders_sequence_ends_in_the_rest_state(
     assert "live" == pushes[0]["state"] or ord_type == "market"
     for key in ("state", "accFillSz", "avgPx", "fee", "sz", "cancelSource", "ordType"):
         assert final[key] == pushes[-1][key], key
+
+
+async def test_okx_fault_plan_applies_to_private_pushes_not_to_replies() -> None:
+    plan = FaultPlan(seed=3).duplicate(1.0, venue="okx", stream="orders")
+    with trio.fail_after(30):
+        async with run(venues=("okx",), paused=True, faults=plan) as faulty:
+            bid = faulty.venues["okx"].book("spot", "SOL-USDT").engine.best_bid().price
+            order = {
+                "instIdCode": inst_id_code("SOL-USDT"), "tdMode": "cash", "side": "buy",
+                "ordType": "limit", "px": str(bid - 5), "sz": "0.1",
+            }  # fmt: skip
+            async with open_websocket_url(private_url(faulty)) as ws:
+                await login(ws)
+                await send(
+                    ws, {"op": "subscribe", "args": [{"channel": "orders", "instType": "ANY"}]}
+                )
+                reply = await send(ws, {"id": "x1", "op": "order", "args": [order]})
+                assert "0" == reply["code"]
+                first, second = await next_json(ws), await next_json(ws)
+                assert first == second and "orders" == first["arg"]["channel"]
+                with trio.move_on_after(0.3):
+                    extra = await next_json(ws)
+                    raise AssertionError(f"one reply, one duplicated push: {extra}")
