@@ -301,6 +301,8 @@ class OkxOrders:
         pos_side = _text(args, "posSide")
         if pos_side not in ("", "net"):
             raise _param("posSide")
+        if _text(args, "stpMode") not in ("", "cancel_maker"):
+            raise _param("stpMode")  # only OKX's default mode is simulated
         reduce_only = _flag(args, "reduceOnly")
         if reduce_only and spot:
             raise _ItemError(
@@ -376,6 +378,7 @@ class OkxOrders:
             reduce_only=reduce_only,
             post_only_cross="cancel",
             reduce_only_excess="reject",
+            self_trade="expire_maker",
             quote_qty=sz if quote_sized else None,
             now_ms=now_ms,
         )
