@@ -159,7 +159,9 @@ class OkxPrivate:
         elif op in ("subscribe", "unsubscribe"):
             self._subscribe(session, op, args, req_id, text)
         elif op in _OPS or op == "mass-cancel":
-            self._order_op(session, op, args, req_id)
+            raw_exp = message.get("expTime")
+            exp_time = str(raw_exp) if isinstance(raw_exp, (str, int)) else ""
+            self._order_op(session, op, args, req_id, exp_time)
         else:
             self._error(session, "60019", f"Invalid op: {op}", req_id)
 
@@ -401,7 +403,9 @@ class OkxPrivate:
         except ValueError:
             return "?"
 
-    def _order_op(self, session: _Session, op: str, args: object, req_id: str | None) -> None:
+    def _order_op(
+        self, session: _Session, op: str, args: object, req_id: str | None, exp_time: str = ""
+    ) -> None:
         in_us = self.venue.now_ns() // 1000
         reply: JsonDict = {"id": req_id or "", "op": op}
 
@@ -448,6 +452,7 @@ class OkxPrivate:
                     now,
                     batch=batch,
                     inst_of=self._inst_of,
+                    exp_time=exp_time,
                 )
             except BadRequest as err:
                 answer(err.code, err.msg, [])

@@ -143,6 +143,7 @@ class OkxTrading:
                 items,
                 self.venue.now_ms(),
                 batch=batch,
+                exp_time=call.request.headers.get("exptime", ""),
             )
         except BadRequest as err:
             return _bad(err)

@@ -266,3 +266,24 @@ async def test_okx_self_trade_prevention_cancels_the_resting_order(okx: tuple[Ok
     assert "filled" == sold["data"][0]["state"]
     _, other = await client.post(ORDER, {**body, "stpMode": "cancel_both"})
     assert ("1", "Parameter stpMode error") == (other["code"], other["data"][0]["sMsg"])
+
+
+async def test_okx_exp_time_refuses_late_place_and_amend_requests(okx: tuple[Okx, Any]) -> None:
+    client, sim = okx
+    bid, _ask = top(sim, "spot", "ETH-USDT")
+    body = limit("ETH-USDT", "buy", str(bid - 100), "0.01")
+    now = sim.venues["okx"].now_ms()
+    status, late = await client.post(ORDER, body, {"expTime": str(now - 1000)})
+    assert (200, "50036", []) == (status, late["code"], late["data"])
+    _, placed = await client.post(ORDER, body, {"expTime": str(now + 60_000)})
+    assert "0" == placed["code"]
+    amend = {"instId": "ETH-USDT", "ordId": placed["data"][0]["ordId"], "newSz": "0.02"}
+    _, late_amend = await client.post(
+        "/api/v5/trade/amend-order", amend, {"expTime": str(now - 1000)}
+    )
+    assert "50036" == late_amend["code"]
+    cancel = {"instId": "ETH-USDT", "ordId": placed["data"][0]["ordId"]}
+    _, canceled = await client.post(
+        "/api/v5/trade/cancel-order", cancel, {"expTime": str(now - 1000)}
+    )
+    assert "0" == canceled["code"]  # cancels take no expTime
