@@ -41,6 +41,7 @@ from connector.sim.desk import BalancesUpdated, DeskEvent, OrderUpdated, Positio
 from connector.sim.hub import SimVenue
 from connector.sim.okx.account import OkxAccount, pos_id
 from connector.sim.okx.auth import verify_ws_login
+from connector.sim.okx.codes import Op
 from connector.sim.okx.ops import BadRequest, OkxOrders
 from connector.sim.okx.orders import order_push, position_item
 from connector.sim.okx.wire import INST_TYPES, JsonDict, encode, format_number
@@ -50,7 +51,7 @@ __all__ = ["OkxPrivate"]
 
 _dec = msgspec.json.Decoder()
 
-_OPS: dict[str, tuple[str, bool]] = {
+_OPS: dict[str, tuple[Op, bool]] = {
     "order": ("place", False),
     "batch-orders": ("place", True),
     "cancel-order": ("cancel", False),
@@ -446,7 +447,7 @@ class OkxPrivate:
                     return
             try:
                 outcome = self.orders.run(
-                    kind,  # type: ignore[arg-type]
+                    kind,
                     session.account,
                     list(args),
                     now,
