@@ -11,6 +11,7 @@ through ``SSL_CERT_FILE`` (read by ``ssl.create_default_context``).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import queue
 import subprocess
@@ -27,7 +28,10 @@ from tests.compat.conftest import Urls, run_async, within
 pytest.importorskip("okx")
 
 from okx import MarketData, PublicData
+from okx.websocket.WsPrivateAsync import WsPrivateAsync
 from okx.websocket.WsPublicAsync import WsPublicAsync
+
+from connector.sim.accounts import DEFAULT_CREDENTIALS
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -150,16 +154,41 @@ def trusting_the_sim(tls_sim: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.parametrize(("kind", "inst_id"), CASES, ids=IDS)
-def test_python_okx_books_channel_sends_snapshot_then_updates(
+def test_python_okx_books_channel_aligns_to_the_rest_snapshot(
     trusting_the_sim: dict[str, Any], kind: str, inst_id: str
 ) -> None:
-    first, second = stream(trusting_the_sim, "books", inst_id, 2)
-    assert {"channel": "books", "instId": inst_id} == first["arg"]
-    assert "snapshot" == first["action"]
-    assert "update" == second["action"]
-    (book,) = first["data"]
-    assert Decimal(book["bids"][0][0]) < Decimal(book["asks"][0][0])
-    assert second["data"][0]["prevSeqId"] == book["seqId"]
+    """The documented procedure: buffer ``books`` updates, take ``GET /market/books``,
+    drop updates with ``seqId <=`` its ``seqId``; the first kept one has
+    ``prevSeqId <= snapshot seqId < seqId``, then each ``prevSeqId`` is the previous ``seqId``."""
+    rest = MarketData.MarketAPI(flag="0", domain=trusting_the_sim["okx"]["spot.rest"])
+
+    async def main() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        pushes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        def callback(message: str) -> None:
+            decoded = json.loads(message)
+            if "data" in decoded:
+                pushes.put_nowait(decoded)
+
+        ws = WsPublicAsync(url=trusting_the_sim["okx"]["spot.ws"] + "/ws/v5/public")
+        await within(ws.start())
+        try:
+            await within(ws.subscribe([{"channel": "books", "instId": inst_id}], callback))
+            buffered = [await within(pushes.get())]
+            (snapshot,) = ok(await asyncio.to_thread(rest.get_orderbook, instId=inst_id, sz="400"))
+            while len(buffered) < 2 or buffered[-1]["data"][0]["seqId"] <= snapshot["seqId"]:
+                buffered.append(await within(pushes.get()))
+            return snapshot, buffered
+        finally:
+            await ws.stop()
+
+    snapshot, buffered = run_async(main)
+    assert all("update" == push["action"] for push in buffered), "no pushed snapshot"
+    assert Decimal(snapshot["bids"][0][0]) < Decimal(snapshot["asks"][0][0])
+    kept = [p["data"][0] for p in buffered if p["data"][0]["seqId"] > snapshot["seqId"]]
+    assert kept[0]["prevSeqId"] <= snapshot["seqId"] < kept[0]["seqId"]
+    for before, after in itertools.pairwise(kept):
+        assert after["prevSeqId"] == before["seqId"]
 
 
 @pytest.mark.parametrize(("kind", "inst_id"), CASES, ids=IDS)
@@ -180,3 +209,56 @@ def test_python_okx_tickers_channel_delivers_tickers(
     assert inst_id == ticker["instId"]
     assert Decimal(ticker["last"]) > 0
     assert Decimal(ticker["bidPx"]) < Decimal(ticker["askPx"])
+
+
+def test_python_okx_private_socket_places_and_sees_its_order(
+    trusting_the_sim: dict[str, Any],
+) -> None:
+    """``WsPrivateAsync``: login, the ``orders`` channel, the ``order`` and ``cancel-order`` ops
+    (with ``instIdCode`` from ``public/instruments``); the op reply comes first."""
+    base = trusting_the_sim["okx"]["spot.rest"]
+    public = PublicData.PublicAPI(flag="0", domain=base)
+    (inst,) = ok(public.get_instruments(instType="SPOT", instId="BTC-USDT"))
+    (ticker,) = ok(MarketData.MarketAPI(flag="0", domain=base).get_ticker(instId="BTC-USDT"))
+    price = str((Decimal(ticker["bidPx"]) * Decimal("0.9")).quantize(Decimal("0.1")))
+    creds = DEFAULT_CREDENTIALS["okx"]
+
+    async def main() -> list[dict[str, Any]]:
+        got: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        ws = WsPrivateAsync(
+            apiKey=creds.api_key,
+            passphrase=creds.passphrase,
+            secretKey=creds.secret,
+            url=trusting_the_sim["okx"]["spot.ws"] + "/ws/v5/private",
+        )
+        await within(ws.start())
+        ws.callback = lambda message: got.put_nowait(json.loads(message))
+        try:
+            await within(ws.login())
+            await within(ws.send("subscribe", [{"channel": "orders", "instType": "SPOT"}]))
+            order = {
+                "instIdCode": inst["instIdCode"], "tdMode": "cash", "side": "buy",
+                "ordType": "limit", "px": price, "sz": "0.001", "clOrdId": "wsokx1",
+            }  # fmt: skip
+            seen: list[dict[str, Any]] = []
+            for _ in range(2):  # the login and subscribe acks
+                seen.append(await within(got.get()))
+            await within(ws.place_order([order], id="p1"))
+            seen += [await within(got.get()) for _ in range(2)]  # the reply, then the push
+            ord_id = seen[-2]["data"][0]["ordId"]
+            cancel = [{"instIdCode": inst["instIdCode"], "ordId": ord_id}]
+            await within(ws.cancel_order(cancel, id="c1"))
+            seen += [await within(got.get()) for _ in range(2)]
+            return seen
+        finally:
+            await ws.stop()
+
+    login, ack, placed, live, canceled, gone = run_async(main)
+    assert ("login", "0") == (login["event"], login["code"])
+    assert "subscribe" == ack["event"]
+    assert ("p1", "order", "0", "0") == (
+        placed["id"], placed["op"], placed["code"], placed["data"][0]["sCode"],
+    )  # fmt: skip
+    assert ("wsokx1", "live") == (live["data"][0]["clOrdId"], live["data"][0]["state"])
+    assert ("c1", "cancel-order", "0") == (canceled["id"], canceled["op"], canceled["code"])
+    assert ("canceled", "1") == (gone["data"][0]["state"], gone["data"][0]["cancelSource"])

@@ -16,7 +16,8 @@ overview-websocket-login, error codes):
 * ``x-simulated-trading`` (``1`` demo, ``0`` live, or absent) is accepted:
   the simulator serves both environments.
 * WebSocket ``login``: ``args[0] = {apiKey, passphrase, timestamp, sign}``,
-  timestamp in Unix **seconds**; sign = base64 HMAC-SHA256 of ``timestamp +
+  timestamp in Unix **seconds** (a string, or a JSON number as python-okx
+  sends it); sign = base64 HMAC-SHA256 of ``timestamp +
   "GET" + "/users/self/verify"``; 30 s window (60006). 60004 bad timestamp,
   60005 unknown key, 60024 wrong passphrase, 60009 "Login failed." for a bad
   signature (the failure the fact sheet records), 60013 malformed args.
@@ -49,15 +50,15 @@ def _rest_error(code: int, message: str) -> AuthRejected:
     return AuthRejected(code=code, message=message, http_status=401)
 
 
-_NO_KEY = _rest_error(50103, "Request header OK-ACCESS-KEY cannot be empty.")
-_NO_PASSPHRASE = _rest_error(50104, "Request header OK-ACCESS-PASSPHRASE cannot be empty.")
-_NO_SIGN = _rest_error(50106, "Request header OK-ACCESS-SIGN cannot be empty.")
-_NO_TIMESTAMP = _rest_error(50107, "Request header OK-ACCESS-TIMESTAMP cannot be empty.")
+_NO_KEY = _rest_error(50103, 'Request header "OK-ACCESS-KEY" cannot be empty.')
+_NO_PASSPHRASE = _rest_error(50104, 'Request header "OK-ACCESS-PASSPHRASE" cannot be empty.')
+_NO_SIGN = _rest_error(50106, 'Request header "OK-ACCESS-SIGN" cannot be empty.')
+_NO_TIMESTAMP = _rest_error(50107, 'Request header "OK-ACCESS-TIMESTAMP" cannot be empty.')
 _BAD_TIMESTAMP = _rest_error(50112, "Invalid OK-ACCESS-TIMESTAMP.")
 _EXPIRED = _rest_error(50102, "Timestamp request expired.")
 _BAD_KEY = _rest_error(50111, "Invalid OK-ACCESS-KEY.")
-_BAD_PASSPHRASE = _rest_error(50105, "Invalid OK-ACCESS-PASSPHRASE.")
-_BAD_SIGN = _rest_error(50113, "Invalid Sign.")
+_BAD_PASSPHRASE = _rest_error(50105, 'Request header "OK-ACCESS-PASSPHRASE" incorrect.')
+_BAD_SIGN = _rest_error(50113, "Invalid signature.")
 
 
 def _ws_error(code: int, message: str) -> AuthRejected:
@@ -156,7 +157,10 @@ def verify_ws_login(args: Sequence[object], *, keyring: Keyring, now_ns: int) ->
     if len(args) != 1 or not isinstance(args[0], dict):
         return _WS_BAD_ARGS
     fields = args[0]
-    values = [fields.get(name) for name in ("apiKey", "passphrase", "timestamp", "sign")]
+    stamp = fields.get("timestamp")
+    if isinstance(stamp, int) and not isinstance(stamp, bool):
+        stamp = str(stamp)  # python-okx sends the seconds as a JSON number
+    values = [fields.get("apiKey"), fields.get("passphrase"), stamp, fields.get("sign")]
     if not all(isinstance(v, str) and v for v in values):
         return _WS_BAD_ARGS
     api_key, passphrase, timestamp, sign = (str(v) for v in values)
