@@ -21,6 +21,7 @@ import attrs
 import msgspec
 import trio
 
+from connector.sim.bybit.klines import KLINE_INTERVALS, KLINE_PUSH_SECONDS, BybitCandles, KlineTopic
 from connector.sim.bybit.rest import BybitRest
 from connector.sim.bybit.streams import BookTopic, TickerTopic, TopicKind, TradeTopic, wire_book
 from connector.sim.bybit.wire import (
@@ -123,8 +124,9 @@ class BybitFrontend:
         self.restart_rules = bool(
             injector.rules(self.name, frozenset({FaultKind.RESTART_SNAPSHOT}))
         )
-        self.rest = BybitRest(venue, injector, limiter, self._book_topic)
-        self.board: TopicBoard[_Key, TopicKind] = TopicBoard()
+        self.candles = BybitCandles(venue.books, venue.now_ms())
+        self.rest = BybitRest(venue, injector, limiter, self._book_topic, self.candles)
+        self.board: TopicBoard[_Key, TopicKind | KlineTopic] = TopicBoard()
         self._mirrors: dict[tuple[str, str], WireBook] = {}
         self._conn_counter = itertools.count(1)
         self.urls: dict[str, str] = {}
@@ -207,6 +209,7 @@ class BybitFrontend:
             ticker.dirty = True
         trades = sum(len(r.trades) for r in batch.results)
         if trades:
+            self.candles.record(batch, self.venue.book(batch.market, batch.native_id).last_trade_id)
             topic = self.board.get((batch.market, "publicTrade." + batch.native_id))
             if isinstance(topic, TradeTopic):
                 seq = batch.results[-1].update_id
@@ -229,6 +232,7 @@ class BybitFrontend:
                     nursery.start_soon(self._book_timer, interval)
                 for interval in sorted(set(_TICKER_INTERVAL.values())):
                     nursery.start_soon(self._ticker_timer, interval)
+                nursery.start_soon(self._kline_timer)
                 nursery.start_soon(self.depth.run)
                 base: str = await nursery.start(self.server.run)
                 for market in self.categories:
@@ -258,6 +262,13 @@ class BybitFrontend:
             await trio.sleep(interval)
             for topic in list(self.board.topics()):
                 if isinstance(topic, TickerTopic) and _TICKER_INTERVAL[topic.category] == interval:
+                    topic.tick()
+
+    async def _kline_timer(self) -> None:
+        while True:
+            await trio.sleep(KLINE_PUSH_SECONDS)
+            for topic in list(self.board.topics()):
+                if isinstance(topic, KlineTopic):
                     topic.tick()
 
     # ------------------------------------------------------------- websocket
@@ -325,7 +336,7 @@ class BybitFrontend:
         for stream, frame in snapshots:
             conn.send(frame, stream=stream)
 
-    def _resolve(self, category: str, name: str) -> TopicKind | None:
+    def _resolve(self, category: str, name: str) -> TopicKind | KlineTopic | None:
         parts = name.split(".")
         if len(parts) == 3 and parts[0] == "orderbook":
             try:
@@ -346,13 +357,28 @@ class BybitFrontend:
             return self.board.topic((category, name), lambda: TradeTopic(category, book))
         return None
 
+    def _resolve_kline(self, category: str, name: str) -> KlineTopic | None:
+        parts = name.split(".")
+        if len(parts) != 3 or parts[0] != "kline" or parts[1] not in KLINE_INTERVALS:
+            return None
+        if (category, parts[2]) not in self._mirrors:
+            return None
+        book = self.venue.book(category, parts[2])
+        series = self.candles.series(category, parts[2], parts[1])
+        topic = self.board.topic(
+            (category, name),
+            lambda: KlineTopic(category, book, parts[1], series, self.venue.now_ms),
+        )
+        assert isinstance(topic, KlineTopic)
+        return topic
+
     def _subscribe(
         self, conn: WsConnection, category: str, name: str, snapshots: list[tuple[str, str]]
     ) -> str | None:
         key = (category, name)
         if key in self.board.subscriptions(conn):
             return f"error:already subscribed,topic:{name}"
-        topic = self._resolve(category, name)
+        topic = self._resolve(category, name) or self._resolve_kline(category, name)
         if topic is None:
             return f"error:handler not found,topic:{name}"
         if isinstance(topic, BookTopic):
@@ -363,6 +389,8 @@ class BybitFrontend:
         if isinstance(topic, TickerTopic):
             snapshots.append((name, topic.snapshot_frame()))
             topic.dirty = True
+        if isinstance(topic, KlineTopic):
+            snapshots.append((name, topic.snapshot_frame()))
         return None
 
 
