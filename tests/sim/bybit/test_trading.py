@@ -421,3 +421,29 @@ async def test_bybit_amend_to_the_filled_quantity_is_refused_with_110063() -> No
         after["qty"],
         after["leavesQty"],
     )
+
+
+async def test_bybit_spot_ioc_partly_filled_ends_partially_filled_canceled() -> None:
+    async with bybit() as (sim, api):
+        _bids, asks = sim.engine_book("bybit", "spot", "ETHUSDT", 1)
+        top = asks[0]
+        step = sim.venues["bybit"].book("spot", "ETHUSDT").instrument.lot_step
+        qty = (top.qty * 2).quantize(step)
+        assert qty * top.price < Decimal(90_000), "the test needs a thinner top level"
+        placed = await place(
+            api,
+            category="spot",
+            symbol="ETHUSDT",
+            side="Buy",
+            orderType="Limit",
+            qty=str(qty),
+            price=str(top.price),
+            timeInForce="IOC",
+        )
+        order = await one_order(api, "spot", orderId=placed["result"]["orderId"])
+    assert ("PartiallyFilledCanceled", "EC_NoImmediateQtyToFill") == (
+        order["orderStatus"],
+        order["rejectReason"],
+    )
+    assert Decimal(order["cumExecQty"]) == top.qty
+    assert Decimal(order["leavesQty"]) == 0
