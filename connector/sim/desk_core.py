@@ -365,7 +365,12 @@ class DeskCore:
     def _end(self, record: OrderRecord, cause: CancelCause, ts_ms: int) -> None:
         account = self._accounts[record.account]
         released = account.cancel(record.order_id)
-        expired = cause in (CancelCause.IOC, CancelCause.FOK, CancelCause.MARKET_REMAINDER)
+        expired = cause in (
+            CancelCause.IOC,
+            CancelCause.FOK,
+            CancelCause.MARKET_REMAINDER,
+            CancelCause.SELF_TRADE,
+        )
         record.state = OrderState.EXPIRED if expired else OrderState.CANCELED
         record.cancel_cause = cause
         record.touch(ts_ms)
