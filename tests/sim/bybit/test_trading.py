@@ -447,3 +447,25 @@ async def test_bybit_spot_ioc_partly_filled_ends_partially_filled_canceled() -> 
     )
     assert Decimal(order["cumExecQty"]) == top.qty
     assert Decimal(order["leavesQty"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("smp", "maker_status"), [("None", "Filled"), ("CancelMaker", "Cancelled")]
+)
+async def test_bybit_self_trades_follow_smp_type(smp: str, maker_status: str) -> None:
+    async with bybit() as (sim, api):
+        inst = sim.venues["bybit"].book("linear", "ETHUSDT").instrument
+        _bid, ask = touch(sim, "linear", "ETHUSDT")
+        price = str(ask - inst.tick_size)  # the new best ask, ours
+        base = {"category": "linear", "symbol": "ETHUSDT", "orderType": "Limit", "qty": "0.10"}
+        maker = await place(api, **base, side="Sell", price=price)
+        taker = await place(api, **base, side="Buy", price=price, smpType=smp)
+        resting = await one_order(api, "linear", orderId=maker["result"]["orderId"])
+        crossing = await one_order(api, "linear", orderId=taker["result"]["orderId"])
+        unsupported = await place(api, **base, side="Buy", price=price, smpType="CancelBoth")
+    assert maker_status == resting["orderStatus"]
+    if smp == "CancelMaker":
+        assert ("CancelBySmp", "New") == (resting["cancelType"], crossing["orderStatus"])
+    else:
+        assert "Filled" == crossing["orderStatus"]
+    assert 10001 == unsupported["retCode"]
