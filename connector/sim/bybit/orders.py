@@ -257,7 +257,6 @@ class OrderOps:
         self._pending = (link_id is not None, market_unit, quote_qty)
         try:
             placed = self._place(
-                smp == "CancelMaker",
                 account,
                 category,
                 symbol,
@@ -269,6 +268,7 @@ class OrderOps:
                 link_id=link_id,
                 reduce_only=reduce_only,
                 quote_qty=quote_qty,
+                smp_cancel_maker=smp == "CancelMaker",
                 now_ms=now_ms,
             )
         finally:
@@ -286,7 +286,6 @@ class OrderOps:
 
     def _place(
         self,
-        smp_cancel_maker: bool,
         account: str,
         category: str,
         symbol: str,
@@ -299,6 +298,7 @@ class OrderOps:
         link_id: str | None,
         reduce_only: bool,
         quote_qty: Decimal | None,
+        smp_cancel_maker: bool,
         now_ms: int,
     ) -> UserOrder | Refusal:
         return self.desk.place(
