@@ -103,8 +103,6 @@ class Inbox:
 # fails here until its mark is removed.
 _KNOWN_GAPS = {
     "test_binance_sdk_usds_": "the USDⓈ-M SDK also opens /private/stream, not served yet",
-    "test_ccxt_fetch_ohlcv_returns_consistent_candles[bybit": "Bybit klines not served yet",
-    "test_pybit_get_kline_returns_candles": "Bybit klines not served yet",
     "test_ccxt_pro_watches_book_trades_and_ticker[okx": (
         "ccxt.pro waits for a pushed OKX books snapshot, which OKX no longer sends"
     ),
