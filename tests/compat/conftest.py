@@ -103,9 +103,6 @@ class Inbox:
 # fails here until its mark is removed.
 _KNOWN_GAPS = {
     "test_binance_sdk_usds_": "the USDⓈ-M SDK also opens /private/stream, not served yet",
-    "test_ccxt_pro_watches_book_trades_and_ticker[okx": (
-        "ccxt.pro waits for a pushed OKX books snapshot, which OKX no longer sends"
-    ),
 }
 
 
