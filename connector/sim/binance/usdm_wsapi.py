@@ -35,7 +35,7 @@ _enc = msgspec.json.Encoder()
 
 
 class _Request(msgspec.Struct):
-    id: msgspec.Raw | None = None
+    id: msgspec.Raw = msgspec.Raw(b"null")
     method: str | None = None
     params: dict[str, msgspec.Raw] = {}
 
@@ -83,7 +83,7 @@ class WsApi:
         except (msgspec.DecodeError, msgspec.ValidationError):
             err = UsdmError(status=400, code=-1100, msg="Illegal characters found in a parameter.")
             return self._reply(None, err, None)
-        req_id = bytes(req.id).decode() if req.id is not None else None
+        req_id = bytes(req.id).decode()
         method = req.method or ""
         account = session.get("account")
         if method == "session.logon":
@@ -183,7 +183,7 @@ class WsApi:
         return limits
 
     def _reply(self, req_id: str | None, result: Result, account: str | None) -> str:
-        head = f'{{"id":{req_id if req_id is not None else "null"},'
+        head = f'{{"id":{req_id or "null"},'
         if isinstance(result, UsdmError):
             body: dict[str, object] = {"status": result.status, "error": result.body()}
         else:
