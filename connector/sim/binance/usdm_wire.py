@@ -287,7 +287,7 @@ def position_obj(
         "marginAsset": pos.settle,
         "isolatedWallet": "0",
         "initialMargin": _num(abs(notional) / leverage),
-        "maintMargin": _num(abs(notional) * Decimal("0.004")),
+        "maintMargin": _num(abs(notional) * Decimal("0.004")),  # the first bracket's rate
         "positionInitialMargin": _num(abs(notional) / leverage),
         "openOrderInitialMargin": "0",
         "adl": 0,
