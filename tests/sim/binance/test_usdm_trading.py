@@ -347,3 +347,29 @@ async def test_account_endpoints_answer_as_clients_expect(s: sim.SimRun) -> None
     assert "BTCUSDT" in {b["symbol"] for b in brackets}
     assert Decimal(account["totalWalletBalance"]) > 0 and isinstance(account["assets"], list)
     assert "20" == risk[0]["leverage"]
+
+
+async def test_a_resting_order_filled_by_the_flow_streams_maker_fills_to_filled(
+    s: sim.SimRun,
+) -> None:
+    with trio.fail_after(10):
+        key = (await listen_key(s)).json()["listenKey"]
+        url = s.urls["binance"]["linear.ws"] + f"/private/ws?listenKey={key}"
+        async with open_websocket_url(url) as ws:
+            bid = touch(s, "BUY")
+            placed = (await call(s, "POST", "/fapi/v1/order", limit(bid))).json()
+            assert "NEW" == (await next_event(ws, "ORDER_TRADE_UPDATE"))["o"]["X"]
+            s.venues["binance"].move_market("linear", "BTCUSDT", -1)  # trades through the bid
+            fills = []
+            while not fills or fills[-1]["o"]["X"] != "FILLED":
+                fills.append(await next_event(ws, "ORDER_TRADE_UPDATE"))
+            account = await next_event(ws, "ACCOUNT_UPDATE")
+        ref = {"symbol": "BTCUSDT", "orderId": placed["orderId"]}
+        rest = (await call(s, "GET", "/fapi/v1/order", ref)).json()
+        trades = (await call(s, "GET", "/fapi/v1/userTrades", ref)).json()
+    assert all(f["o"]["x"] == "TRADE" and f["o"]["m"] is True for f in fills)
+    assert [f["o"]["t"] for f in fills] == [t["id"] for t in trades]
+    assert all(t["maker"] for t in trades)
+    assert ("FILLED", "0.010") == (rest["status"], rest["executedQty"])
+    assert Decimal(fills[-1]["o"]["z"]) == Decimal(rest["executedQty"])
+    assert "BTCUSDT" == account["a"]["P"][0]["s"] and Decimal(account["a"]["P"][0]["pa"]) > 0
