@@ -140,9 +140,9 @@ class _Market:
         router = Router()
         self.rest.register(router)
         #: USDⓈ-M order entry, accounts, user data and ws-fapi (None on spot).
-        self.trading = None if spot else UsdmTrading(fe.venue, listings, limiter)
-        if self.trading is not None:
-            self.trading.register(router)
+        self.usdm = None if spot else UsdmTrading(fe.venue, listings, limiter)
+        if self.usdm is not None:
+            self.usdm.register(router)
         for route in ("", "/public", "/market") if routed else ("",):
             router.websocket(route + "/ws", self.ws_handler)
             router.websocket(route + "/ws/", self.ws_handler, prefix=True)
@@ -330,9 +330,9 @@ class BinanceFrontend:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 for name, market in self.markets.items():
-                    if market.trading is not None:
-                        market.trading.streams.start()
-                        nursery.start_soon(market.trading.streams.run_expiry)
+                    if market.usdm is not None:
+                        market.usdm.streams.start()
+                        nursery.start_soon(market.usdm.streams.run_expiry)
                     base = await nursery.start(market.server.run)
                     self.urls[f"{name}.rest"] = base
                     self.urls[f"{name}.ws"] = base.replace("http://", "ws://", 1)
@@ -340,8 +340,8 @@ class BinanceFrontend:
         finally:
             unlisten()
             for market in self.markets.values():
-                if market.trading is not None:
-                    market.trading.streams.stop()
+                if market.usdm is not None:
+                    market.usdm.streams.stop()
             self._nursery = None
 
 

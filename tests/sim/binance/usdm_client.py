@@ -65,7 +65,7 @@ def trading(s: sim.SimRun) -> UsdmTrading:
     """The USDⓈ-M trading side of the run's Binance front-end."""
     fe = s.frontends["binance"]
     assert isinstance(fe, BinanceFrontend)
-    market = fe.markets["linear"].trading
+    market = fe.markets["linear"].usdm
     assert market is not None
     return market
 
