@@ -193,3 +193,59 @@ def test_binance_sdk_usds_order_and_private_stream(sim_urls: Urls) -> None:
     # The SDK's model of ORDER_TRADE_UPDATE (it keeps ``o`` and drops ``e``).
     assert ("NEW", "NEW") == (dumped["o"]["x"], dumped["o"]["X"])
     assert placed.order_id == dumped["o"]["i"]
+
+
+def test_ccxt_pro_binanceusdm_trades_over_ws_fapi(sim_urls: Urls) -> None:
+    price = float(_price_below(sim_urls))
+
+    async def main() -> list[str]:
+        client = point(
+            ccxt_pro.binanceusdm({"apiKey": KEY.api_key, "secret": KEY.secret}),
+            "binance",
+            sim_urls,
+        )
+        # ccxt's ws-fapi host (ws-fapi.binance.com) is a base URL of its own.
+        ws_fapi = sim_urls["binance"]["linear.ws"] + "/ws-fapi/v1"
+        client.urls["api"]["ws"]["ws-api"]["linear"] = ws_fapi
+        try:
+            await within(client.load_markets())
+            placed = await within(client.create_order_ws(SYMBOL, "limit", "buy", 0.01, price))
+            fetched = await within(client.fetch_order_ws(placed["id"], SYMBOL))
+            edited = await within(
+                client.edit_order_ws(placed["id"], SYMBOL, "limit", "buy", 0.02, price)
+            )
+            cancelled = await within(client.cancel_order_ws(placed["id"], SYMBOL))
+            assert 0.02 == edited["amount"]
+            return [placed["status"], fetched["status"], edited["status"], cancelled["status"]]
+        finally:
+            await client.close()
+
+    assert ["open", "open", "open", "canceled"] == run_async(main)
+
+
+def test_python_binance_futures_websocket_api_orders(sim_urls: Urls) -> None:
+    price = _price_below(sim_urls)
+    ws_fapi = sim_urls["binance"]["linear.ws"] + "/ws-fapi/v1"
+    cls = type("SimWsClient", (sim_client(AsyncClient, sim_urls),), {"WS_FUTURES_URL": ws_fapi})
+
+    async def main() -> list[str]:
+        client = await cls.create(KEY.api_key, KEY.secret)
+        try:
+            placed = await within(
+                client.ws_futures_create_order(
+                    symbol="BTCUSDT",
+                    side="BUY",
+                    type="LIMIT",
+                    timeInForce="GTC",
+                    quantity="0.01",
+                    price=price,
+                )
+            )
+            ref = {"symbol": "BTCUSDT", "orderId": placed["orderId"]}
+            fetched = await within(client.ws_futures_get_order(**ref))
+            cancelled = await within(client.ws_futures_cancel_order(**ref))
+            return [placed["status"], fetched["status"], cancelled["status"]]
+        finally:
+            await client.close_connection()
+
+    assert ["NEW", "NEW", "CANCELED"] == run_async(main)
