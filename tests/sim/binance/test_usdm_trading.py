@@ -373,3 +373,56 @@ async def test_a_resting_order_filled_by_the_flow_streams_maker_fills_to_filled(
     assert ("FILLED", "0.010") == (rest["status"], rest["executedQty"])
     assert Decimal(fills[-1]["o"]["z"]) == Decimal(rest["executedQty"])
     assert "BTCUSDT" == account["a"]["P"][0]["s"] and Decimal(account["a"]["P"][0]["pa"]) > 0
+
+
+async def test_every_orders_stream_ends_in_the_state_rest_reports(s: sim.SimRun) -> None:
+    ask = touch(s, "SELL")
+    orders = [
+        {**limit(ask), "timeInForce": "IOC"},
+        {**limit(ask), "timeInForce": "FOK", "quantity": "5"},
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.02"},
+        limit(far(s)),
+        {**limit(far(s)), "timeInForce": "GTX"},
+        {**limit(ask * 2, "SELL"), "reduceOnly": "true"},
+    ]
+    with trio.fail_after(10):
+        key = (await listen_key(s)).json()["listenKey"]
+        url = s.urls["binance"]["linear.ws"] + f"/private/ws?listenKey={key}"
+        async with open_websocket_url(url) as ws:
+            ids = []
+            for params in orders:
+                reply = (await call(s, "POST", "/fapi/v1/order", params)).json()
+                assert "orderId" in reply, reply
+                ids.append(reply["orderId"])
+            await call(s, "DELETE", "/fapi/v1/allOpenOrders", {"symbol": "BTCUSDT"})
+            last: dict[int, dict[str, Any]] = {}
+            while len(last) < len(ids) or any(
+                last[i]["X"] in ("NEW", "PARTIALLY_FILLED") for i in last
+            ):
+                event = await next_event(ws, "ORDER_TRADE_UPDATE")
+                last[event["o"]["i"]] = event["o"]
+        rest = [
+            (await call(s, "GET", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": i})).json()
+            for i in ids
+        ]
+    for order in rest:
+        final = last[order["orderId"]]
+        assert (order["status"], order["executedQty"]) == (final["X"], final["z"])
+    assert {"EXPIRED", "FILLED", "CANCELED"} >= {o["status"] for o in rest}
+    assert "EXPIRED" == rest[1]["status"]  # FOK larger than the book's top
+
+
+def test_listen_keys_live_sixty_minutes_from_their_last_keepalive() -> None:
+    from connector.sim.binance.usdm_account import ListenKeys
+
+    now = [0]
+    keys = ListenKeys(lambda: now[0])
+    key = keys.create("alice")
+    assert key == keys.create("alice") and key != keys.create("bob")
+    now[0] = 59 * 60_000
+    assert key == keys.keepalive("alice")
+    now[0] = 118 * 60_000
+    assert "alice" == keys.account_of(key)
+    now[0] = 119 * 60_000
+    assert keys.account_of(key) is None and keys.keepalive("alice") is None
+    assert key != keys.create("alice")  # a new key once the old one expired
