@@ -121,6 +121,8 @@ class UsdmAccounts:
         self.desk = desk
         self.symbols = symbols
         self.clock = clock
+        #: Called as ``(account, symbol, leverage)`` after a leverage change (user data).
+        self.on_leverage: Callable[[str, str, int], None] | None = None
 
     def _marks(self) -> dict[str, Decimal]:
         return {s: self.desk.mark_price(MARKET, s) for s in self.symbols}
@@ -306,6 +308,8 @@ class UsdmAccounts:
         if not raw.isdigit() or not 1 <= int(raw) <= 125:
             return UsdmError(status=400, code=-4028, msg=f"Leverage {raw} is not valid")
         self.desk.set_leverage(account, symbol, int(raw))
+        if self.on_leverage is not None:
+            self.on_leverage(account, symbol, int(raw))
         cap = next(c for c, lev, _m, _c in reversed(_BRACKETS) if lev >= int(raw))
         return {"leverage": int(raw), "maxNotionalValue": str(cap), "symbol": symbol}
 

@@ -52,6 +52,7 @@ class UsdmTrading:
         self.accounts = UsdmAccounts(desk, symbols, venue.now_ms)
         self.keys = ListenKeys(venue.now_ms)
         self.streams = UserStreams(desk, symbols, self.keys, venue.now_ms)
+        self.accounts.on_leverage = self.streams.leverage_changed
         self.wsapi = WsApi(self.orders, self.keys, self.keyring, venue.now_ns)
 
     def register(self, router: Router) -> None:

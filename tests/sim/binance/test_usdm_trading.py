@@ -128,6 +128,9 @@ async def test_private_stream_with_subscribe_wraps_events_and_cancel_ends_cancel
                 s, "DELETE", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": placed["orderId"]}
             )
             cancelled = await next_event(ws, "ORDER_TRADE_UPDATE")
+            await call(s, "POST", "/fapi/v1/leverage", {"symbol": "BTCUSDT", "leverage": "7"})
+            config = await next_event(ws, "ACCOUNT_CONFIG_UPDATE")
+    assert {"s": "BTCUSDT", "l": 7} == config["ac"]
     assert key == frame["stream"] and "NEW" == frame["data"]["o"]["X"]
     assert ("CANCELED", "CANCELED", 0) == (
         cancelled["o"]["x"],
