@@ -429,3 +429,43 @@ def test_listen_keys_live_sixty_minutes_from_their_last_keepalive() -> None:
     now[0] = 119 * 60_000
     assert keys.account_of(key) is None and keys.keepalive("alice") is None
     assert key != keys.create("alice")  # a new key once the old one expired
+
+
+async def test_ws_fapi_session_logon_with_ed25519_then_unsigned_orders() -> None:
+    import base64
+    import time
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from connector.sim.accounts import AccountSpec, Credentials, default_accounts
+
+    private = Ed25519PrivateKey.generate()
+    public = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    api_key = "E" * 64
+    ed = AccountSpec(
+        account_id="ed",
+        venue="binance",
+        credentials=Credentials(api_key=api_key, key_type="ed25519", public_key=public.decode()),
+    )
+    accounts = [*default_accounts(), ed]
+    shallow = {"binance": {"spot_book_depth": 25, "linear_book_depth": 25}}
+    with trio.fail_after(20):
+        async with sim.run(venues=("binance",), seed=5, settings=shallow, accounts=accounts) as s:
+            params = {"apiKey": api_key, "timestamp": int(time.time() * 1000)}
+            payload = "&".join(f"{k}={params[k]}" for k in sorted(params)).encode()
+            signature = base64.b64encode(private.sign(payload)).decode()
+            signed = {**params, "signature": signature}
+            logon = {"id": 1, "method": "session.logon", "params": signed}
+            async with open_websocket_url(s.urls["binance"]["linear.ws"] + "/ws-fapi/v1") as ws:
+                await ws.send_message(json.dumps(logon))
+                logged = json.loads(await ws.get_message())
+                place = {"id": 2, "method": "order.place", "params": limit(far(s))}
+                await ws.send_message(json.dumps(place))
+                placed = json.loads(await ws.get_message())
+            truth = s.venues["binance"].desk.open_orders("ed", "linear")
+    assert 200 == logged["status"] and api_key == logged["result"]["apiKey"]
+    assert 200 == placed["status"], placed
+    assert [placed["result"]["orderId"]] == [int(o.order_id) for o in truth]
