@@ -314,11 +314,11 @@ class UsdmAccounts:
         return {"leverage": int(raw), "maxNotionalValue": str(cap), "symbol": symbol}
 
     def leverage_bracket(self, account: str, params: Mapping[str, str]) -> Result:
-        """``GET /fapi/v1/leverageBracket`` (one object with ``symbol``)."""
+        """``GET /fapi/v1/leverageBracket``: a list, or one object when ``symbol`` is sent."""
         symbol = params.get("symbol") or None
         if symbol is not None and symbol not in self.symbols:
             return codes.INVALID_SYMBOL
-        entries: list[object] = []
+        entries: list[dict[str, object]] = []
         for name in self.symbols:
             if symbol is not None and name != symbol:
                 continue
@@ -336,10 +336,10 @@ class UsdmAccounts:
                     }
                 )
                 floor = cap
-            entries.append({"symbol": name, "brackets": brackets})
+            entries.append({"symbol": name, "notionalCoef": 1.0, "brackets": brackets})
         if symbol is not None:
-            return entries
-        return entries
+            return entries[0]  # documented: one object when ``symbol`` is sent
+        return list(entries)
 
     def commission_rate(self, account: str, params: Mapping[str, str]) -> Result:
         """``GET /fapi/v1/commissionRate``."""

@@ -340,6 +340,7 @@ async def test_account_endpoints_answer_as_clients_expect(s: sim.SimRun) -> None
         ).json()
         fees = (await call(s, "GET", "/fapi/v1/commissionRate", {"symbol": "BTCUSDT"})).json()
         brackets = (await call(s, "GET", "/fapi/v1/leverageBracket")).json()
+        one = (await call(s, "GET", "/fapi/v1/leverageBracket", {"symbol": "ETHUSDT"})).json()
         account = (await call(s, "GET", "/fapi/v3/account")).json()
         risk = (await call(s, "GET", "/fapi/v2/positionRisk", {"symbol": "BTCUSDT"})).json()
     assert {"dualSidePosition": False} == mode
@@ -348,6 +349,7 @@ async def test_account_endpoints_answer_as_clients_expect(s: sim.SimRun) -> None
     assert -4028 == bad_lev["code"]
     assert ("0.0002", "0.0005") == (fees["makerCommissionRate"], fees["takerCommissionRate"])
     assert "BTCUSDT" in {b["symbol"] for b in brackets}
+    assert "ETHUSDT" == one["symbol"] and 125 == one["brackets"][0]["initialLeverage"]
     assert Decimal(account["totalWalletBalance"]) > 0 and isinstance(account["assets"], list)
     assert "20" == risk[0]["leverage"]
 
