@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -76,6 +77,7 @@ async def test_order_query_balance_and_position_have_the_real_shapes(s: sim.SimR
     assert kinds(nt("http_json/balance.json")[0]) == kinds(balances[0])
     assert set(nt("http_json/position_risk.json")[0]) <= set(positions[0])
     assert "NEW" == placed["status"] and "0.010" == placed["origQty"]
+    assert re.fullmatch(r"[0-9A-Za-z]{22}", placed["clientOrderId"])  # venue-made
 
 
 async def test_user_data_events_have_the_real_shapes_and_end_as_rest_says(
