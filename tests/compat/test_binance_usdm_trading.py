@@ -215,6 +215,10 @@ def test_ccxt_pro_binanceusdm_trades_over_ws_fapi(sim_urls: Urls) -> None:
                 client.edit_order_ws(placed["id"], SYMBOL, "limit", "buy", 0.02, price)
             )
             cancelled = await within(client.cancel_order_ws(placed["id"], SYMBOL))
+            balance = await within(client.fetch_balance_ws())
+            positions = await within(client.fetch_positions_ws([SYMBOL]))
+            assert balance["USDT"]["total"] > 0
+            assert all(SYMBOL == p["symbol"] for p in positions)
             assert 0.02 == edited["amount"]
             return [placed["status"], fetched["status"], edited["status"], cancelled["status"]]
         finally:
