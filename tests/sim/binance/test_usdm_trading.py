@@ -473,3 +473,21 @@ async def test_ws_fapi_session_logon_with_ed25519_then_unsigned_orders() -> None
     assert 200 == logged["status"] and api_key == logged["result"]["apiKey"]
     assert 200 == placed["status"], placed
     assert [placed["result"]["orderId"]] == [int(o.order_id) for o in truth]
+
+
+async def test_a_drop_fault_on_user_data_loses_one_usdm_event() -> None:
+    """USDⓈ-M user data frames pass the fault plan under the stream name ``userData``."""
+    plan = sim.FaultPlan().drop(1.0, venue="binance", stream="userData", max_count=1)
+    shallow = {"binance": {"spot_book_depth": 25, "linear_book_depth": 25}}
+    with trio.fail_after(20):
+        async with sim.run(venues=("binance",), seed=5, settings=shallow, faults=plan) as s:
+            key = (await listen_key(s)).json()["listenKey"]
+            url = s.urls["binance"]["linear.ws"] + f"/private/ws?listenKey={key}"
+            async with open_websocket_url(url) as ws:
+                placed = (await call(s, "POST", "/fapi/v1/order", limit(far(s)))).json()
+                ref = {"symbol": "BTCUSDT", "orderId": placed["orderId"]}
+                await call(s, "DELETE", "/fapi/v1/order", ref)
+                first = await next_event(ws, "ORDER_TRADE_UPDATE")
+            assert 1 == s.injector.statistics().injected.get("drop", 0)
+    # The NEW event was dropped: the first to arrive is the cancel.
+    assert (placed["orderId"], "CANCELED") == (first["o"]["i"], first["o"]["x"])
