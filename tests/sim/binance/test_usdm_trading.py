@@ -253,6 +253,10 @@ async def test_modify_loses_nothing_but_the_queue_and_cancel_all(s: sim.SimRun) 
     assert Decimal(new_price) == Decimal(body["price"])
     assert {"code": 200, "msg": "The operation of cancel all open order is done."} == done.json()
     assert [] == after.json()
+    used = int(after.headers["x-mbx-used-weight-1m"])
+    every = await call(s, "GET", "/fapi/v1/openOrders")
+    # No symbol: weight 40 (the count restarts when a new minute began in between).
+    assert int(every.headers["x-mbx-used-weight-1m"]) in (used + 40, 40)
 
 
 async def test_order_counts_go_out_as_headers_and_batches_answer_in_place(s: sim.SimRun) -> None:
