@@ -102,17 +102,11 @@ class Inbox:
 # Known gaps of the simulator, each an open part of issue 10; strict, so a fixed gap
 # fails here until its mark is removed.
 _KNOWN_GAPS = {
-    "test_binance_sdk_usds_": "the USDⓈ-M SDK also opens /private/stream, not served yet",
 }
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         for prefix, reason in _KNOWN_GAPS.items():
-            if item.name.startswith(prefix) and not (
-                prefix == "test_binance_sdk_usds_"
-                and "diff_book_depth" not in item.name
-                and "aggregate_trade" not in item.name
-                and "ticker_stream" not in item.name
-            ):
+            if item.name.startswith(prefix):
                 item.add_marker(pytest.mark.xfail(strict=True, reason=reason))

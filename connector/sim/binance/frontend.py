@@ -44,6 +44,7 @@ from connector.sim.binance.spot_rest import SpotPrivateRest
 from connector.sim.binance.spot_user import UserDataHub
 from connector.sim.binance.spot_wsapi import SpotWsApi
 from connector.sim.binance.streams import MarketStreams
+from connector.sim.binance.usdm_routes import UsdmTrading
 from connector.sim.binance.wire import Listing
 from connector.sim.faults import FaultInjector
 from connector.sim.http import Router
@@ -142,6 +143,10 @@ class _Market:
         )
         router = Router()
         self.rest.register(router)
+        #: USDⓈ-M order entry, accounts, user data and ws-fapi (None on spot).
+        self.usdm = None if spot else UsdmTrading(fe.venue, listings, limiter)
+        if self.usdm is not None:
+            self.usdm.register(router)
         #: Spot trading (private REST, the WebSocket API and its user data).
         self.trading: SpotTrading | None = None
         self.users: UserDataHub | None = None
@@ -339,12 +344,18 @@ class BinanceFrontend:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 for name, market in self.markets.items():
+                    if market.usdm is not None:
+                        market.usdm.streams.start()
+                        nursery.start_soon(market.usdm.streams.run_expiry)
                     base = await nursery.start(market.server.run)
                     self.urls[f"{name}.rest"] = base
                     self.urls[f"{name}.ws"] = base.replace("http://", "ws://", 1)
                 task_status.started(dict(self.urls))
         finally:
             unlisten()
+            for market in self.markets.values():
+                if market.usdm is not None:
+                    market.usdm.streams.stop()
             for stop in stops:
                 stop()
             self._nursery = None
