@@ -101,8 +101,7 @@ class Inbox:
 
 # Known gaps of the simulator, each an open part of issue 10; strict, so a fixed gap
 # fails here until its mark is removed.
-_KNOWN_GAPS = {
-}
+_KNOWN_GAPS = {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
