@@ -23,6 +23,7 @@ import structlog
 import trio
 
 from connector._groups import sole_error
+from connector.account.service import AccountStatistics
 from connector.account.views import BalancesView, PositionsView
 from connector.aggregator import Aggregator
 from connector.book.orderbook import OrderBook
@@ -107,6 +108,8 @@ class ConnectorStatistics:
         orders: Per trading venue: order queries, resolutions, reconciliation
             discrepancies and the order state's counters.
         risk: The kill switch and the risk checks' counts.
+        accounts: Per trading venue: private streams (handshakes, events),
+            reconciliations and the discrepancies they found.
     """
 
     bus: BusStatistics
@@ -114,6 +117,7 @@ class ConnectorStatistics:
     health: HealthStatistics
     orders: Mapping[str, OrderStateServiceStatistics] = attrs.field(factory=dict)
     risk: RiskState | None = None
+    accounts: Mapping[str, AccountStatistics] = attrs.field(factory=dict)
 
 
 class SimulatorService:
@@ -478,6 +482,9 @@ class Connector:
                 name: service.state.statistics() for name, service in self._trading.venues.items()
             },
             risk=self._risk.state,
+            accounts={
+                name: account.statistics() for name, account in self._trading.accounts.items()
+            },
         )
 
     def status(self) -> ConnectorStatus:
