@@ -232,22 +232,37 @@ async def test_a_dropped_private_stream_logs_in_again_and_reconciliation_recover
             await r.c.cancel_all(venue)
 
 
-async def test_an_expired_listen_key_is_renewed_and_the_stream_comes_back() -> None:
+@pytest.mark.parametrize(
+    ("plan", "symbol"),
+    [
+        pytest.param(FaultPlan().listen_key_expired(at=(2.0,)), PERP, id="listen_key_expired"),
+        pytest.param(FaultPlan().stream_terminated(at=(2.0,)), SPOT, id="stream_terminated"),
+        pytest.param(
+            FaultPlan().server_shutdown(at=(2.0,), seconds=0.5), SPOT, id="server_shutdown"
+        ),
+    ],
+)
+async def test_a_stream_the_venue_ends_comes_back_and_carries_the_next_fill(
+    plan: FaultPlan, symbol: Symbol
+) -> None:
     with trio.fail_after(TIMEOUT):
-        async with rig("binance") as r:
-            assert 1 == r.stats().listen_keys
-            # The venue forgets the key: the stream says listenKeyExpired.
-            linear = r.run.frontends["binance"].markets["linear"]  # type: ignore[attr-defined]
-            assert linear.usdm.keys.close("binance-demo")
+        async with rig("binance", faults=plan, symbol=symbol) as r:
+            await until(r, lambda: bool(r.run.fault_log), seconds=10)
             await until(r, lambda: r.stats().streams[0].logins >= 2)
-            stats = r.stats()
-            assert 2 == stats.listen_keys
-            assert 1 == stats.streams[0].expiries
-            # Events flow on the new key.
-            order = await r.c.place_order("binance", PERP, "buy", "market", QTY)
-            await r.c.orders.wait(order.client_order_id, timeout=5)
+            (fault,) = r.run.fault_log
+            assert plan.rules[0].kind is fault.kind
+            if symbol is PERP:
+                assert 2 == r.stats().listen_keys  # a new key, on a new socket
+            # Subscribed again: the next fill comes by the stream.
+            order = await r.c.place_order("binance", symbol, "buy", "market", QTY)
+            await until(
+                r,
+                lambda: any(
+                    f.client_order_id == order.client_order_id and f.source is None
+                    for f in r.c.fills("binance")
+                ),
+            )
             await until(r, lambda: agree(r))
-            assert r.stats().streams[0].events > 0
 
 
 async def test_the_position_limit_counts_the_position_the_fills_built() -> None:
