@@ -18,7 +18,11 @@ from tests.rig import PERP, VENUES, rig
 
 TIMEOUT = 30
 QTY = Decimal("0.01")
-ORDER_PATHS = {"binance": "/fapi/v1/order", "bybit": "/v5/order/create", "okx": "/api/v5/trade/order"}
+ORDER_PATHS = {
+    "binance": "/fapi/v1/order",
+    "bybit": "/v5/order/create",
+    "okx": "/api/v5/trade/order",
+}
 
 
 @pytest.mark.parametrize("venue", VENUES)
