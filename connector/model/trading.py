@@ -133,6 +133,9 @@ class Fill:
     liquidity: Liquidity | None = None
     ts_event_ns: int = 0
     ts_recv_ns: int = 0
+    source: str | None = None
+    """Where this came from when it is not the live flow: ``"reconcile"`` for what
+    reconciliation emitted to close a difference with the venue."""
 
 
 @attrs.frozen(kw_only=True)
@@ -145,6 +148,9 @@ class Position:
     avg_entry_price: Decimal | None = None
     realized_pnl: Decimal = _ZERO
     ts_event_ns: int = 0
+    source: str | None = None
+    """Where this came from when it is not the live flow: ``"reconcile"`` for what
+    reconciliation emitted to close a difference with the venue."""
 
 
 @attrs.frozen(kw_only=True)
@@ -156,6 +162,9 @@ class Balance:
     free: Decimal
     locked: Decimal = _ZERO
     ts_event_ns: int = 0
+    source: str | None = None
+    """Where this came from when it is not the live flow: ``"reconcile"`` for what
+    reconciliation emitted to close a difference with the venue."""
 
     @property
     def total(self) -> Decimal:
@@ -214,6 +223,9 @@ class OrderEvent:
     venue_order_id: str | None = None
     ts_event_ns: int = 0
     ts_recv_ns: int = 0
+    source: str | None = None
+    """Where this came from when it is not the live flow: ``"reconcile"`` for what
+    reconciliation emitted to close a difference with the venue."""
 
 
 @attrs.frozen(kw_only=True)
@@ -317,3 +329,6 @@ class OrderReport:
     code: str | None = None
     ts_event_ns: int = 0
     ts_recv_ns: int = 0
+    source: str | None = None
+    """Where this came from when it is not the live flow: ``"reconcile"`` for what
+    reconciliation emitted to close a difference with the venue."""
