@@ -9,6 +9,8 @@ table the venue drivers follow, so a file that passes here is one a
 
 from __future__ import annotations
 
+import re
+
 import difflib
 import types
 from collections.abc import Callable, Mapping
@@ -51,7 +53,7 @@ _RISK_KEYS = (
     "max_orders_per_second",
     "kill_switch",
 )
-_STORAGE_KEYS = ("sqlite_path", "postgres_dsn")
+_STORAGE_KEYS = ("sqlite_path", "postgres_dsn", "client_id_prefix")
 _LOGGING_KEYS = ("level", "format")
 _SIM_KEYS = ("seed", "rate", "okx_checksum")
 
@@ -261,6 +263,9 @@ def _storage(table: Mapping[str, object], problems: Problems) -> StorageConfig |
     sqlite = f.text("sqlite_path")
     if sqlite is not None and not sqlite.strip():
         f.bad("sqlite_path", sqlite, "expected a file path")
+    prefix = f.text("client_id_prefix")
+    if prefix is not None and not re.fullmatch(r"[A-Za-z][0-9A-Za-z]{0,7}", prefix):
+        f.bad("client_id_prefix", prefix, "expected a letter then up to 7 ASCII letters or digits")
     dsn_value = table.get("postgres_dsn", MISSING)
     dsn: str | None = None
     if dsn_value is not MISSING:
@@ -275,6 +280,7 @@ def _storage(table: Mapping[str, object], problems: Problems) -> StorageConfig |
     return StorageConfig(
         sqlite_path=Path(sqlite).expanduser() if sqlite else Path("connector.sqlite"),
         postgres_dsn=dsn,
+        client_id_prefix=prefix,
     )
 
 

@@ -127,10 +127,19 @@ class RiskConfig:
 
 @attrs.frozen(kw_only=True)
 class StorageConfig:
-    """Where the event log lives: SQLite by default, PostgreSQL when a DSN is set."""
+    """Where the event log lives: SQLite by default, PostgreSQL when a DSN is set.
+
+    Attributes:
+        sqlite_path: The SQLite event log file.
+        postgres_dsn: A PostgreSQL DSN (then the log lives there).
+        client_id_prefix: This install's client-order-id prefix (a letter then up
+            to 7 letters or digits); when unset, one is derived from the absolute
+            ``sqlite_path``, so it stays the same for an install between runs.
+    """
 
     sqlite_path: Path = Path("connector.sqlite")
     postgres_dsn: str | None = attrs.field(default=None, repr=False)
+    client_id_prefix: str | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -35,7 +35,7 @@ from connector.errors import (
 )
 from connector.net.ratelimit import Lane, RateLimiter, retry_after_seconds
 
-__all__ = ["ErrorMapper", "ResponseObserver", "RestClient", "RestResponse"]
+__all__ = ["ErrorMapper", "Prepared", "ResponseObserver", "RestClient", "RestResponse"]
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +60,10 @@ class RestResponse:
 
 ErrorMapper = Callable[[int, bytes], ConnectorError | None]
 """``(status, body) -> error`` for venue error bodies, or ``None`` when fine."""
+
+Prepared = tuple[str, bytes | None, Mapping[str, str]]
+"""A request finished just before it is written: ``(query, body, headers)`` (signed
+requests: signed with the time of sending, after the limiter let it through)."""
 
 ResponseObserver = Callable[[RestResponse], None]
 """Called with every response used (``connector record`` writes them)."""
@@ -129,10 +133,17 @@ class RestClient:
         headers: Mapping[str, str] | None = None,
         weights: Mapping[str, float] | None = None,
         lane: Lane = Lane.DEFAULT,
+        prepare: Callable[[], Prepared] | None = None,
+        check: bool = True,
     ) -> RestResponse:
         """Send one request after acquiring ``weights`` from the limiter in ``lane``.
 
         ``params`` may be a ready query string (a signed request's, sent as is).
+        ``prepare``, when given, is called once the limiter lets the request
+        through and supplies its query, body and headers (a signature made with
+        the time of sending). ``check=False`` returns venue error answers as
+        they are, for the caller to read (order answers), raising only for
+        418 and 429.
 
         Raises:
             RequestTimeout, ConnectionLost, ServiceUnavailable, RateLimited,
@@ -140,6 +151,8 @@ class RestClient:
         """
         if self._limiter is not None and weights:
             await self._limiter.acquire(weights, lane)
+        if prepare is not None:
+            params, content, headers = prepare()
         times = _WireTimes(time.time_ns())
         url = path if not isinstance(params, str) or not params else f"{path}?{params}"
         query = None if isinstance(params, str) else params or None
@@ -167,12 +180,12 @@ class RestClient:
         )
         if self._limiter is not None:
             self._limiter.on_response(reply.status_code, reply.headers, tuple(weights or ()))
-        self._raise_for(method, path, response)
+        self._raise_for(method, path, response, check=check)
         for observe in self.observers:
             observe(response)
         return response
 
-    def _raise_for(self, method: str, path: str, response: RestResponse) -> None:
+    def _raise_for(self, method: str, path: str, response: RestResponse, *, check: bool) -> None:
         status = response.status
         where = f"{self.venue}: {method} {path}"
         if status == 418:
@@ -184,7 +197,10 @@ class RestClient:
         mapped = self._error_mapper(status, response.body) if self._error_mapper else None
         if mapped is not None:
             self._hold(mapped, response.headers)
-            raise mapped
+            if check:
+                raise mapped
+        if not check:
+            return
         if status >= 500:
             raise ServiceUnavailable(f"{where}: HTTP {status}")
         if status >= 400:

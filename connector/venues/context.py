@@ -25,7 +25,7 @@ from connector.net.http import RestClient, RestResponse
 from connector.net.ratelimit import Lane, LimiterStatistics, RateLimiter, TokenBucket
 from connector.net.ws import ConnectionBudget, FrameRecorder
 from connector.net.ws_transport import WsTransport
-from connector.venues.driver import RestCall, VenueDriver
+from connector.venues.driver import RestCall, SignedRequest, VenueDriver
 
 __all__ = ["RestOutcome", "VenueContext", "VenueContextStatistics"]
 
@@ -163,6 +163,10 @@ class VenueContext:
                 self.clock.request_resync()
             raise
         self._report(None)
+        self._record(market, response)
+        return response
+
+    def _record(self, market: Market, response: RestResponse) -> None:
         if self.capture is not None:
             self.capture.write(
                 CaptureRecord(
@@ -175,7 +179,55 @@ class VenueContext:
                     data=response.body.decode("utf-8", "replace"),
                 )
             )
+
+    async def send_signed(
+        self,
+        market: Market,
+        call: RestCall,
+        sign: Callable[[RestCall, int], SignedRequest],
+        *,
+        lane: Lane = Lane.ORDER,
+        check: bool = False,
+    ) -> RestResponse:
+        """Send one signed request: the limiter first, then ``sign`` with the clock's
+        venue time at that moment, then the wire.
+
+        With ``check=False`` (the default) the venue's answer comes back as it
+        is, errors included, for the trading adapter to read (an order answer's
+        code decides between rejected, not found and unknown); only transport
+        failures, 418 and 429 raise. A timestamp rejection still makes the clock
+        resync when the caller reports it with :meth:`timestamp_rejected`.
+
+        Raises:
+            RequestTimeout, ConnectionLost: the outcome of the request is unknown.
+            RateLimited, IpBanned: the request was refused before it was acted on.
+        """
+
+        def prepare() -> tuple[str, bytes | None, Mapping[str, str]]:
+            signed = sign(call, self.clock.venue_time_ns())
+            return signed.query, signed.body, signed.headers
+
+        try:
+            response = await self.rest(market).request(
+                call.method,
+                call.path,
+                weights=call.weights,
+                lane=lane,
+                prepare=prepare,
+                check=check,
+            )
+        except ConnectorError as exc:
+            self._report(exc)
+            if isinstance(exc, TimestampRejected):
+                self.clock.request_resync()
+            raise
+        self._report(None)
+        self._record(market, response)
         return response
+
+    def timestamp_rejected(self) -> None:
+        """A signed answer said our time is off: measure the venue's clock again now."""
+        self.clock.request_resync()
 
     def frame_recorder(self, market: Market) -> FrameRecorder | None:
         """What a socket of ``market`` reports its traffic to, when recording."""
