@@ -14,6 +14,7 @@ callers never see a raw ``httpx`` or ``trio_websocket`` exception::
     │   └── UnknownInstrument        no such venue / symbol is loaded
     ├── RemoteError                  the venue said no, or said something we cannot use
     │   ├── ExchangeRejected         a venue error code and message
+    │   │   └── OrderNotFound        the venue does not know the order (query, cancel)
     │   ├── OrderRejected            the venue definitely refused one order; code, reason
     │   ├── AuthenticationFailed     bad key, signature or permissions
     │   ├── TimestampRejected        request time outside the venue's window (-1021, 10002, 50102)
@@ -51,6 +52,7 @@ __all__ = [
     "IpBanned",
     "LocalError",
     "MalformedMessage",
+    "OrderNotFound",
     "OrderOutcomeUnknown",
     "OrderRejected",
     "RateLimited",
@@ -128,6 +130,16 @@ class ExchangeRejected(RemoteError):
         super().__init__(f"{venue or 'venue'} rejected the request: {code} {message}", venue=venue)
         self.code = code
         self.venue_message = message
+
+
+class OrderNotFound(ExchangeRejected):
+    """The venue does not know the order: a query or cancel of an order that was never
+    placed, or that the venue no longer keeps (Binance -2013/-2011, Bybit 110001,
+    OKX 51603).
+
+    A definite answer, unlike a timeout: an order still ``unknown`` after its
+    placement was answered this way was not placed (once the venue's
+    propagation delay has passed)."""
 
 
 class OrderRejected(RemoteError):

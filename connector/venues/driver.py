@@ -33,23 +33,28 @@ from connector.model import (
     Fill,
     Instrument,
     Market,
-    OrderEvent,
+    Order,
     PlaceOrder,
     Position,
     Symbol,
 )
+from connector.model.trading import OrderReport
 from connector.venues.common import ControlMessage, MarketEvent, SymbolMap
 
-PrivateEvent = OrderEvent | Fill | Position | Balance | ControlMessage
+PrivateEvent = OrderReport | Fill | Position | Balance | ControlMessage
 """What one decoded private-stream frame may hold."""
 
 __all__ = [
     "Bucket",
     "ConnectionPlan",
     "HeartbeatRule",
+    "ListenKeyStreams",
     "MarketDataAdapter",
     "MarketEvent",
+    "OrderLimit",
     "PagedInstruments",
+    "PrivateEvent",
+    "PrivateStream",
     "RestCall",
     "RestProfile",
     "SignedRequest",
@@ -255,16 +260,76 @@ class PagedInstruments(Protocol):
         ...
 
 
+@attrs.frozen(kw_only=True)
+class PrivateStream:
+    """One private websocket of a venue, and the markets whose events it carries.
+
+    Binance has one per market (spot: the WebSocket API's
+    ``userDataStream.subscribe.signature``; USDⓈ-M: a listenKey stream); Bybit
+    and OKX carry every market on one socket. The account service opens one
+    socket per stream and passes the stream back to every private method.
+
+    Attributes:
+        key: A name unique within the venue (``spot``, ``linear``, ``all``...).
+        markets: The markets whose orders, fills, positions and balances it carries.
+        listen_key: The URL needs a key from REST first (Binance USDⓈ-M): the
+            adapter is then also a :class:`ListenKeyStreams`.
+    """
+
+    key: str
+    markets: tuple[Market, ...]
+    listen_key: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class OrderLimit:
+    """An order-count bucket: at most ``capacity`` orders per ``period`` seconds.
+
+    Attributes:
+        name: The bucket's name (``orders_10s``, ``orders_1d``...), as
+            :meth:`TradingAdapter.read_order_counts` reports it.
+        capacity: Orders allowed per period.
+        period: The window in seconds.
+        scope: ``account`` (counted across every host and socket of the account)
+            or ``instrument`` (OKX: per instId).
+    """
+
+    name: str
+    capacity: float
+    period: float
+    scope: str = "account"
+
+
 class TradingAdapter(Protocol):
     """A venue's trading side, described for the order and account services (sans-I/O).
 
     Every method is pure: an adapter is built with the account's credentials,
     time comes in as an argument, requests go out as :class:`RestCall` values
-    (or websocket frames), and answers come back as model events. The trio
+    (or websocket frames), and answers come back as model values. The trio
     services carry them out: the command path (``oms/service.py``) builds a
     request, acquires the order lane of the host's limiter, signs it with the
     clock's venue time and sends it; the account service runs the private
     stream.
+
+    Quantities are always in base-asset units: the adapter converts to the
+    venue's units (OKX swap contracts via ``ctVal``; Bybit and OKX spot market
+    buys sent in base units) and raises :class:`~connector.errors.InvalidOrder`
+    for a quantity that is not a whole number of contracts or lots.
+
+    The answer parsers raise, for an answer that is not a usable report:
+
+    * :class:`~connector.errors.OrderRejected` (venue code and message): the venue
+      definitely refused the order; nothing was placed;
+    * :class:`~connector.errors.OrderNotFound`: the venue does not know the order
+      (a query or cancel of an order that never existed or is archived);
+    * :class:`~connector.errors.TimestampRejected`: resync the clock, then retry;
+    * :class:`~connector.errors.AuthenticationFailed`,
+      :class:`~connector.errors.RateLimited` (``IpBanned``);
+    * :class:`~connector.errors.ServiceUnavailable`: the outcome is **unknown**
+      (HTTP 5xx, Binance -1006/-1007, ...): the command path marks the order
+      ``unknown`` and resolves it by a query, never by resending;
+    * :class:`~connector.errors.ExchangeRejected`: any other venue error;
+    * :class:`~connector.errors.MalformedMessage`: a body that does not parse.
     """
 
     name: str
@@ -277,10 +342,12 @@ class TradingAdapter(Protocol):
         """
         ...
 
+    # Requests ---------------------------------------------------------------
+
     def place_order_call(
         self, market: Market, instrument: Instrument, order: PlaceOrder
     ) -> RestCall:
-        """The request that places one order (quantities already in base units)."""
+        """The request that places one order (quantities in base units)."""
         ...
 
     def cancel_order_call(
@@ -290,9 +357,17 @@ class TradingAdapter(Protocol):
         ...
 
     def amend_order_call(
-        self, market: Market, instrument: Instrument, amend: AmendOrder
+        self, market: Market, instrument: Instrument, amend: AmendOrder, current: Order
     ) -> RestCall:
-        """The request that changes an open order's price or quantity."""
+        """The request that changes an open order's price or quantity.
+
+        ``current`` is the order as known locally: Binance USDⓈ-M wants the side,
+        quantity and price in every modify, whichever of them changes.
+
+        Raises:
+            InvalidOrder: the venue cannot amend this way in ``market`` (the
+                message says what it allows).
+        """
         ...
 
     def query_order_call(
@@ -302,31 +377,151 @@ class TradingAdapter(Protocol):
         ...
 
     def open_orders_call(self, market: Market) -> RestCall:
-        """The request that lists a market's open orders."""
+        """The request that lists the open orders of every symbol of a market."""
         ...
 
-    def parse_order_response(
+    def fills_call(
+        self, market: Market, instrument: Instrument | None, since_ns: int | None
+    ) -> RestCall:
+        """The request that lists the account's fills since ``since_ns`` (venue time).
+
+        Raises:
+            ValueError: ``instrument`` is ``None`` and the venue needs a symbol
+                (Binance); the message names the venue and market.
+        """
+        ...
+
+    def balances_call(self, market: Market) -> RestCall:
+        """The request that reads the balances of a market's account."""
+        ...
+
+    def positions_call(self, market: Market) -> RestCall | None:
+        """The request that reads a market's positions; ``None`` where there are none (spot)."""
+        ...
+
+    # Answers ----------------------------------------------------------------
+
+    def parse_order_answer(
+        self,
+        market: Market,
+        symbols: SymbolMap,
+        status: int,
+        body: bytes,
+        ts_recv_ns: int,
+        *,
+        action: str,
+        client_order_id: str,
+    ) -> OrderReport:
+        """The order as the answer to a place, cancel, amend or query request reports it.
+
+        Args:
+            status: The HTTP status.
+            action: Which request this answers: ``place``, ``cancel``, ``amend``
+                or ``query``. Only a ``place`` refusal is an
+                :class:`~connector.errors.OrderRejected` (the order does not
+                exist); a refused cancel or amend is an ``ExchangeRejected``
+                and leaves the order as it was.
+            client_order_id: The order's id (carried by ``OrderRejected``).
+
+        Raises as the class docstring lists.
+        """
+        ...
+
+    def parse_open_orders(
         self, market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
-    ) -> Sequence[OrderEvent]:
-        """Order events (accepted, rejected, filled...) from an order endpoint's answer."""
+    ) -> list[OrderReport]:
+        """The reports of an open-orders answer."""
         ...
 
-    def private_url(self, ws_base: str) -> str:
-        """The private stream's URL."""
+    def parse_fills(
+        self, market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
+    ) -> list[Fill]:
+        """The fills of a fills answer (oldest first)."""
         ...
 
-    def private_login_frames(self, venue_time_ns: int) -> list[str]:
-        """Frames that authenticate the private stream (empty when the URL does)."""
+    def parse_balances(self, market: Market, body: bytes, ts_recv_ns: int) -> list[Balance]:
+        """The balances of a balances answer."""
         ...
 
-    def private_subscribe_frames(self) -> list[str]:
-        """Frames that subscribe to orders, fills, positions and balances."""
+    def parse_positions(
+        self, market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
+    ) -> list[Position]:
+        """The positions of a positions answer (flat ones included, with ``qty`` 0)."""
+        ...
+
+    # Private stream ---------------------------------------------------------
+
+    def private_streams(self, markets: Sequence[Market]) -> list[PrivateStream]:
+        """The private sockets that carry the events of ``markets``."""
+        ...
+
+    def private_url(
+        self, stream: PrivateStream, urls: Mapping[str, str], listen_key: str | None = None
+    ) -> str:
+        """The stream's URL, from the venue's URL table (and the listenKey, when it
+        needs one: ValueError if it is missing)."""
+        ...
+
+    def private_heartbeat(self, stream: PrivateStream) -> HeartbeatRule:
+        """The keep-alive rule of the private socket."""
+        ...
+
+    def private_login_frames(self, stream: PrivateStream, venue_time_ns: int) -> list[str]:
+        """Frames that authenticate the socket (empty when the URL does)."""
+        ...
+
+    def private_subscribe_frames(self, stream: PrivateStream, venue_time_ns: int) -> list[str]:
+        """Frames that subscribe to orders, fills, positions and balances.
+
+        Sent after the login ack (if any); Binance spot's subscription is itself
+        signed, hence the time.
+        """
         ...
 
     def decode_private(
-        self, raw: str | bytes, symbols: SymbolMap, ts_recv_ns: int
+        self, stream: PrivateStream, raw: str | bytes, symbols: SymbolMap, ts_recv_ns: int
     ) -> Sequence[PrivateEvent]:
-        """Order, fill, position and balance events (and control messages) from a frame."""
+        """Order reports, fills, positions, balances and control messages from a frame.
+
+        Control messages have ``kind`` ``login``, ``subscribed``, ``pong``,
+        ``error``, or ``expired`` (the stream ended on the venue's side:
+        Binance ``listenKeyExpired``, ``eventStreamTerminated``): reconnect,
+        re-authenticate and reconcile. Raises MalformedMessage on a bad frame.
+        """
+        ...
+
+    # Limits -----------------------------------------------------------------
+
+    def order_limits(self, market: Market) -> Sequence[OrderLimit]:
+        """The order-count buckets of ``market`` (what the venue documents)."""
+        ...
+
+    def read_order_counts(self, market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
+        """``{bucket: orders left}`` read from an order answer's headers (may be empty)."""
+        ...
+
+
+@runtime_checkable
+class ListenKeyStreams(Protocol):
+    """An optional part of a :class:`TradingAdapter`: streams opened by a REST key.
+
+    Binance USDⓈ-M: ``POST`` creates the key, ``PUT`` keeps it alive (every
+    ``keepalive_s``), ``DELETE`` closes it; a ``listenKeyExpired`` event (or
+    -1125 on a keepalive) means a new key and a new socket.
+    """
+
+    def listen_key_keepalive_s(self, stream: PrivateStream) -> float:
+        """How often to keep the key alive, in seconds."""
+        ...
+
+    def listen_key_call(
+        self, stream: PrivateStream, action: str, listen_key: str | None
+    ) -> RestCall:
+        """The request that does ``action`` (``create``, ``keepalive``, ``close``)."""
+        ...
+
+    def parse_listen_key(self, body: bytes) -> str:
+        """The listenKey in a create (or keepalive) answer."""
         ...
 
 
