@@ -212,6 +212,8 @@ LAYERS: tuple[tuple[str, int, bool], ...] = (
     ("connector.health.breaker", 2, True),
     ("connector.health.*", 6, False),
     ("connector.oms.service", 6, False),
+    ("connector.oms.tracking", 6, False),
+    ("connector.trading", 7, False),
     ("connector.account.service", 6, False),
     ("connector.risk.service", 6, False),
     ("connector.store", 1, True),

@@ -9,9 +9,8 @@ table the venue drivers follow, so a file that passes here is one a
 
 from __future__ import annotations
 
-import re
-
 import difflib
+import re
 import types
 from collections.abc import Callable, Mapping
 from decimal import Decimal

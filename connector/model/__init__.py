@@ -18,6 +18,7 @@ from connector.model.market import (
     Trade,
     VenueLevel,
 )
+from connector.model.risk import RiskAlert, RiskAlertKind
 from connector.model.symbols import Symbol, SymbolKind
 from connector.model.trading import (
     AmendOrder,
@@ -77,6 +78,8 @@ __all__ = [
     "PlaceOrder",
     "Position",
     "Quote",
+    "RiskAlert",
+    "RiskAlertKind",
     "Side",
     "Symbol",
     "SymbolKind",

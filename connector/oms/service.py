@@ -1,0 +1,437 @@
+"""The command path: child ``orders`` of a trading venue's subtree (design.md section 6).
+
+One :meth:`OrderService.place` call:
+
+1. normalise and validate against the instrument (``oms/validate.py``; the
+   quantity is in base units everywhere, so contract-sized instruments are
+   checked in base units too) -> ``InvalidOrder`` naming the filter;
+2. the health breaker must allow the venue (else ``ServiceUnavailable``), and
+   pre-trade risk (``RiskService``) -> ``RiskRejected`` naming the limit;
+3. client order id (``oms/ids.py``; a caller's id is checked against the
+   venue's rule and must be new);
+4. write-ahead: ``OrderSubmitted`` is appended to the event log and awaited,
+   then applied to the order state and published;
+5-6. the request waits in the order lane of the host's limiter, is signed with
+   the clock's venue time at that moment, and sent;
+7. the outcome: an answer -> the venue's report is applied (accepted, filled,
+   ...); a definite refusal -> ``OrderRejected`` (raised with the venue's code);
+   a timeout, disconnect, 5xx, a venue "unknown" code, an unreadable answer or
+   a cancellation after sending -> ``OrderStatusUnknown``: the order-state
+   service resolves it by querying its client order id, and the caller gets
+   ``OrderOutcomeUnknown``. A placement is never resent. A timestamp
+   rejection resyncs the clock at once;
+8. the order's snapshot is returned.
+
+Amend and cancel follow the same path (no write-ahead: they create nothing);
+a lost answer leaves the order as it was and queues a query.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+import attrs
+import structlog
+import trio
+
+from connector.errors import (
+    AuthenticationFailed,
+    ConnectorError,
+    InvalidOrder,
+    MalformedMessage,
+    OrderNotFound,
+    OrderOutcomeUnknown,
+    RateLimited,
+    ServiceUnavailable,
+    TimestampRejected,
+    TransientError,
+    UnknownInstrument,
+)
+from connector.errors import OrderRejected as OrderRefused
+from connector.model import (
+    AmendOrder,
+    Instrument,
+    Market,
+    Order,
+    OrderRejected,
+    OrderStatusUnknown,
+    OrderSubmitted,
+    OrderType,
+    PlaceOrder,
+    Side,
+    Symbol,
+    TimeInForce,
+)
+from connector.model.trading import OrderReport
+from connector.net.ratelimit import Lane
+from connector.oms.ids import ClientOrderIds, check_client_order_id
+from connector.oms.tracking import OrderStateService
+from connector.oms.validate import Number, as_decimal, normalize_amend
+from connector.oms.validate import place_order as build_order
+from connector.risk.service import RiskService, VenueRisk
+from connector.venues.driver import RestCall
+
+__all__ = ["OrderService", "base_units"]
+
+log = structlog.get_logger(__name__)
+
+_ZERO = Decimal(0)
+_TWO = Decimal(2)
+
+
+def base_units(instrument: Instrument) -> Instrument:
+    """``instrument`` with its quantity filters in base units (qty is always base units).
+
+    OKX swaps count contracts of ``ctVal`` base units: a lot of 1 contract of
+    0.01 BTC is a step of 0.01 BTC. The adapter converts back and refuses a
+    quantity that is not a whole number of contracts.
+    """
+    size = instrument.contract_size
+    if size == 1:
+        return instrument
+    return attrs.evolve(
+        instrument,
+        lot_step=instrument.lot_step * size,
+        min_qty=instrument.min_qty * size,
+        max_qty=None if instrument.max_qty is None else instrument.max_qty * size,
+        contract_size=Decimal(1),
+    )
+
+
+class OrderService:
+    """Service ``orders`` of one venue: place, amend and cancel orders.
+
+    Args:
+        state: The venue's order-state service (the query path; it carries the
+            session, the adapter and the event log).
+        ids: This session's client order ids.
+        risk: The risk service (``None``: no pre-trade checks).
+        health_allows: Whether the venue's circuit breaker lets requests through.
+        position: The signed position of a symbol (risk), 0 until an account
+            service says otherwise.
+        wall_clock_ns: Wall-clock time for events.
+    """
+
+    def __init__(
+        self,
+        state: OrderStateService,
+        *,
+        ids: ClientOrderIds,
+        risk: RiskService | None = None,
+        health_allows: Callable[[str], bool] = lambda _venue: True,
+        position: Callable[[Symbol], Decimal] = lambda _symbol: _ZERO,
+        wall_clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.venue = state.venue
+        self.state = state
+        self.ids = ids
+        self.risk = risk
+        self._allows = health_allows
+        self._now = wall_clock_ns
+        self.ready = trio.Event()
+        if risk is not None:
+            risk.register(
+                self.venue,
+                VenueRisk(
+                    open_orders=lambda: state.book.open(self.venue),
+                    position=position,
+                    mid=self.mid,
+                    cancel_all=self.cancel_all,
+                ),
+            )
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Ready once the venue's instruments are loaded (market data started first)."""
+        self.ready.set()
+        task_status.started()
+        await trio.sleep_forever()
+
+    def mid(self, symbol: Symbol) -> Decimal | None:
+        """The mid of ``symbol``'s book when it is valid, else ``None``."""
+        found = self.state.session.feed.book(symbol)
+        if found is None or not found[1].valid:
+            return None
+        bid, ask, crossed = found[0].top()
+        if bid is None or ask is None or crossed:
+            return None
+        return (bid.price + ask.price) / _TWO
+
+    def _instrument(self, symbol: Symbol) -> tuple[Market, Instrument]:
+        try:
+            return self.state.instrument(symbol)
+        except UnknownInstrument:
+            if not self.ready.is_set():
+                raise UnknownInstrument(
+                    f"{self.venue}: instruments are not loaded yet; retry once connected"
+                ) from None
+            raise
+
+    # -- place -------------------------------------------------------------------
+
+    async def place(
+        self,
+        symbol: Symbol,
+        side: Side | str,
+        type: OrderType | str,
+        qty: Number,
+        price: Number | None = None,
+        *,
+        time_in_force: TimeInForce | str = TimeInForce.GTC,
+        reduce_only: bool = False,
+        client_order_id: str | None = None,
+    ) -> Order:
+        """Place one order; returns once the venue answered (see the module docstring).
+
+        Raises:
+            InvalidOrder, RiskRejected, ServiceUnavailable (breaker open),
+            OrderRejected (the venue refused it), OrderOutcomeUnknown (the answer
+            was lost: follow the order with ``c.orders.wait``), RateLimited,
+            AuthenticationFailed, TimestampRejected (nothing was placed).
+        """
+        market, instrument = self._instrument(symbol)
+        venue = self.venue
+        if client_order_id is None:
+            cid = self.ids.next()
+        else:
+            cid = check_client_order_id(client_order_id, venue)
+            if self.state.book.get(venue, cid) is not None:
+                problem = f"client_order_id: {cid} is already used on {venue}"
+                raise InvalidOrder(f"invalid order: {problem}", (problem,))
+        order = build_order(
+            base_units(instrument),
+            side=side,
+            type=type,
+            qty=qty,
+            price=price,
+            time_in_force=time_in_force,
+            reduce_only=reduce_only,
+            client_order_id=cid,
+            reference_price=self.mid(symbol),
+        )
+        if not self._allows(venue):
+            raise ServiceUnavailable(f"{venue}: circuit breaker open; no orders are sent")
+        if self.risk is not None:
+            self.risk.check(order)
+        adapter = self.state.adapter
+        call = adapter.place_order_call(market, instrument, order)
+        now = self._now()
+        submitted = OrderSubmitted(
+            venue=venue,
+            symbol=order.symbol,
+            client_order_id=cid,
+            order=_as_order(order, now),
+            ts_event_ns=now,
+            ts_recv_ns=now,
+        )
+        # Write-ahead: the intent is durable before anything goes on the wire.
+        await self.state.log([submitted])
+        self.state.publish(self.state.book.apply(submitted))
+        if self.risk is not None:
+            self.risk.record_order(venue)
+        sent = False
+        try:
+            response = await self.state.send(market, call, lane=Lane.ORDER)
+            sent = True
+            report = self.state.read_answer(market, response, action="place", client_order_id=cid)
+        except OrderRefused as exc:
+            await self._rejected(order, str(exc.code), exc.reason)
+            raise
+        except (RateLimited, AuthenticationFailed, TimestampRejected) as exc:
+            # Refused before the venue acted on it: nothing was placed.
+            await self._rejected(order, _code(exc), str(exc))
+            raise
+        except ConnectorError as exc:
+            # Timeout, disconnect, 5xx, an "unknown" code, an unreadable answer.
+            await self._unknown(order, str(exc))
+            raise OrderOutcomeUnknown(cid, str(exc), venue=venue) from exc
+        except BaseException:
+            # Cancelled (or worse) with the request possibly on the wire.
+            with trio.CancelScope(shield=True):
+                reason = "cancelled after sending" if sent else "cancelled while sending"
+                await self._unknown(order, reason)
+            raise
+        await self.state.apply([report])
+        return self._snapshot(cid)
+
+    async def _rejected(self, order: PlaceOrder, code: str | None, reason: str) -> None:
+        now = self._now()
+        await self.state.apply(
+            [
+                OrderRejected(
+                    venue=order.venue,
+                    symbol=order.symbol,
+                    client_order_id=order.client_order_id,
+                    reason=reason,
+                    code=code,
+                    ts_event_ns=now,
+                    ts_recv_ns=now,
+                )
+            ]
+        )
+
+    async def _unknown(self, order: PlaceOrder, reason: str) -> None:
+        now = self._now()
+        log.warning(
+            "orders.outcome_unknown", venue=order.venue, order=order.client_order_id, reason=reason
+        )
+        await self.state.apply(
+            [
+                OrderStatusUnknown(
+                    venue=order.venue,
+                    symbol=order.symbol,
+                    client_order_id=order.client_order_id,
+                    reason=reason,
+                    ts_event_ns=now,
+                    ts_recv_ns=now,
+                )
+            ]
+        )
+
+    def _snapshot(self, key: str) -> Order:
+        order = self.state.book.get(self.venue, key)
+        assert order is not None, f"order {key} vanished from the state"
+        return order
+
+    # -- amend and cancel --------------------------------------------------------
+
+    async def amend(
+        self,
+        symbol: Symbol,
+        client_order_id: str,
+        *,
+        qty: Number | None = None,
+        price: Number | None = None,
+    ) -> Order:
+        """Change an open order's quantity and/or price; returns the order as amended.
+
+        Raises:
+            InvalidOrder (unknown, finished, or the new values break a filter),
+            ExchangeRejected (the venue refused the change), OrderNotFound, a
+            TransientError (the answer was lost: the order is queried).
+        """
+        market, instrument = self._instrument(symbol)
+        current = self.state.book.get(self.venue, client_order_id)
+        if current is None:
+            problem = f"client_order_id: no order {client_order_id} known on {self.venue}"
+            raise InvalidOrder(f"invalid order: {problem}", (problem,))
+        amend = normalize_amend(
+            AmendOrder(
+                venue=self.venue,
+                symbol=symbol,
+                client_order_id=client_order_id,
+                qty=None if qty is None else as_decimal(qty, "qty"),
+                price=None if price is None else as_decimal(price, "price"),
+            ),
+            base_units(instrument),
+            current,
+        )
+        call = self.state.adapter.amend_order_call(market, instrument, amend, current)
+        report = await self._exchange(market, call, "amend", client_order_id)
+        await self.state.apply([report])
+        return self._snapshot(client_order_id)
+
+    async def cancel(self, symbol: Symbol, client_order_id: str) -> Order:
+        """Cancel one order; returns it as the venue then reports it.
+
+        An order the venue no longer has open (filled, or canceled meanwhile) is
+        read back by a query and returned as it is.
+
+        Raises:
+            OrderNotFound (the venue never had it), ExchangeRejected, a
+            TransientError (the answer was lost: the order is queried).
+        """
+        market, instrument = self._instrument(symbol)
+        current = self.state.book.get(self.venue, client_order_id)
+        if current is not None and current.status.is_terminal:
+            return current
+        call = self.state.adapter.cancel_order_call(market, instrument, client_order_id)
+        try:
+            report = await self._exchange(market, call, "cancel", client_order_id)
+        except OrderNotFound:
+            report = await self.state.query(symbol, client_order_id)
+        await self.state.apply([report])
+        return self._snapshot(client_order_id)
+
+    async def _exchange(
+        self, market: Market, call: RestCall, action: str, client_order_id: str
+    ) -> OrderReport:
+        """Send an amend or cancel and read its answer.
+
+        When the answer is lost (or unreadable) the change may or may not have
+        been made: the order is queried in the background, and the error raised.
+        """
+        try:
+            response = await self.state.send(market, call, lane=Lane.ORDER)
+            return self.state.read_answer(
+                market, response, action=action, client_order_id=client_order_id
+            )
+        except RateLimited:
+            raise  # refused before the venue acted on it
+        except (TransientError, MalformedMessage):
+            self.state.resolve(client_order_id)
+            raise
+        except BaseException as exc:
+            if not isinstance(exc, ConnectorError):
+                self.state.resolve(client_order_id)  # cancelled with the request in flight
+            raise
+
+    async def cancel_all(self, symbol: Symbol | None = None) -> list[Order]:
+        """Cancel every open order of the venue (or of one symbol).
+
+        The venue's open-orders listing is read first (orders placed elsewhere,
+        or whose placement answer was lost, are canceled too). Orders whose
+        cancel fails are returned as they are (still open); the error is logged.
+        """
+        markets = [self.state.session.adapter.market_for(symbol)] if symbol else None
+        try:
+            await self.state.reconcile(markets)
+        except ConnectorError as exc:
+            log.warning("orders.cancel_all_listing_failed", venue=self.venue, error=str(exc))
+        targets = [
+            o
+            for o in self.state.book.open(self.venue, symbol)
+            if o.client_order_id  # an order with no client id cannot be canceled by one
+        ]
+        results: dict[str, Order] = {}
+
+        async def cancel_one(order: Order) -> None:
+            try:
+                results[order.client_order_id] = await self.cancel(
+                    order.symbol, order.client_order_id
+                )
+            except ConnectorError as exc:
+                log.warning(
+                    "orders.cancel_failed",
+                    venue=self.venue,
+                    order=order.client_order_id,
+                    error=str(exc),
+                )
+                results[order.client_order_id] = self._snapshot(order.client_order_id)
+
+        async with trio.open_nursery() as nursery:
+            for order in targets:
+                nursery.start_soon(cancel_one, order)
+        return [results[o.client_order_id] for o in targets]
+
+
+def _as_order(order: PlaceOrder, now: int) -> Order:
+    return Order(
+        venue=order.venue,
+        symbol=order.symbol,
+        client_order_id=order.client_order_id,
+        side=order.side,
+        type=order.type,
+        qty=order.qty,
+        price=order.price,
+        time_in_force=order.time_in_force,
+        reduce_only=order.reduce_only,
+        ts_created_ns=now,
+        ts_updated_ns=now,
+    )
+
+
+def _code(exc: ConnectorError) -> str | None:
+    code = getattr(exc, "code", None)
+    return None if code is None else str(code)

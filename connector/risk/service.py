@@ -1,0 +1,222 @@
+"""The risk service: pre-trade checks with live state, and the kill switch.
+
+A permanent child of the root (design.md section 3). It holds the pure
+:class:`~connector.risk.checks.RiskChecks` and feeds them the state they need
+from the venues that trade (each venue's order service registers a
+:class:`VenueRisk`: its open orders, positions, book mids and a way to cancel
+everything). Every refusal and every action is published on ``risk.alert`` as
+a :class:`~connector.model.RiskAlert`.
+
+The kill switch (:meth:`RiskService.kill`) refuses new orders at once (reduce-only
+ones still pass), then cancels every open order on every venue, concurrently,
+and reports how that went; it stays thrown until :meth:`RiskService.resume`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
+
+import attrs
+import structlog
+import trio
+
+from connector.bus import Bus
+from connector.config.values import RiskConfig
+from connector.errors import ConnectorError
+from connector.model import Order, PlaceOrder, RiskAlert, RiskAlertKind, Side, Symbol
+from connector.risk.checks import Exposure, KillSwitch, RiskChecks
+
+__all__ = ["RiskService", "RiskState", "VenueRisk"]
+
+log = structlog.get_logger(__name__)
+
+_ZERO = Decimal(0)
+
+
+@attrs.frozen(kw_only=True)
+class VenueRisk:
+    """What the risk service reads from, and asks of, one trading venue.
+
+    Attributes:
+        open_orders: The venue's open orders as known now.
+        position: The signed position of a symbol (0 when flat or unknown).
+        mid: The mid of a symbol's book when that book is valid, else ``None``.
+        cancel_all: Cancels every open order of the venue; returns them.
+    """
+
+    open_orders: Callable[[], list[Order]]
+    position: Callable[[Symbol], Decimal]
+    mid: Callable[[Symbol], Decimal | None]
+    cancel_all: Callable[[], Awaitable[list[Order]]]
+
+
+@attrs.frozen(kw_only=True)
+class RiskState:
+    """What ``c.risk.state`` returns.
+
+    Attributes:
+        killed: The kill switch is thrown (only reduce-only orders pass).
+        reason: Why it was thrown.
+        since_ns: When (wall clock), ``None`` when not killed.
+        allowed: Orders the checks let through.
+        rejected: Refusals per limit name.
+    """
+
+    killed: bool
+    reason: str | None
+    since_ns: int | None
+    allowed: int
+    rejected: Mapping[str, int]
+
+
+class RiskService:
+    """Service ``risk``: checks orders against the ``[risk]`` limits; the kill switch.
+
+    Args:
+        limits: The configured limits.
+        bus: Where ``risk.alert`` goes.
+        wall_clock_ns: The time alerts and the kill switch carry.
+    """
+
+    def __init__(
+        self,
+        limits: RiskConfig,
+        bus: Bus,
+        *,
+        wall_clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.checks = RiskChecks(limits)
+        self._bus = bus
+        self._now = wall_clock_ns
+        self._venues: dict[str, VenueRisk] = {}
+
+    def register(self, venue: str, risk: VenueRisk) -> None:
+        """A venue that trades: its state for the checks, its cancel for the kill switch."""
+        self._venues[venue] = risk
+
+    @property
+    def state(self) -> RiskState:
+        stats = self.checks.statistics()
+        kill = stats.kill_switch
+        return RiskState(
+            killed=kill.killed,
+            reason=kill.reason,
+            since_ns=kill.since_ns,
+            allowed=stats.allowed,
+            rejected=stats.rejected,
+        )
+
+    @property
+    def kill_switch(self) -> KillSwitch:
+        return self.checks.kill_switch
+
+    def check(self, order: PlaceOrder) -> None:
+        """Allow ``order`` (normalised, base units) or refuse it.
+
+        Raises:
+            RiskRejected: naming the limit; the refusal is published on ``risk.alert``.
+        """
+        decision = self.checks.check(order, self.exposure(order), now_ns=_trio_ns())
+        if decision is None:
+            return
+        self.alert(
+            RiskAlertKind.BREACH,
+            str(decision),
+            limit=decision.limit,
+            venue=order.venue,
+            symbol=order.symbol,
+            client_order_id=order.client_order_id,
+        )
+        raise decision
+
+    def exposure(self, order: PlaceOrder) -> Exposure:
+        """What ``order`` adds to: position, open orders of its side, the venue's count, mid."""
+        venue = self._venues.get(order.venue)
+        if venue is None:
+            return Exposure()
+        open_orders = venue.open_orders()
+        buy = sell = _ZERO
+        for o in open_orders:
+            if o.symbol == order.symbol and not o.reduce_only:
+                if o.side is Side.BUY:
+                    buy += o.remaining_qty
+                else:
+                    sell += o.remaining_qty
+        return Exposure(
+            position_qty=venue.position(order.symbol),
+            open_buy_qty=buy,
+            open_sell_qty=sell,
+            open_orders=len(open_orders),
+            mid=venue.mid(order.symbol),
+        )
+
+    def record_order(self, venue: str) -> None:
+        """An order is being sent to ``venue`` (it uses one token of the order rate)."""
+        self.checks.record_order(venue, now_ns=_trio_ns())
+
+    async def kill(self, reason: str) -> RiskState:
+        """Throw the kill switch: refuse new orders, cancel every open order on every venue.
+
+        Returns once every venue's cancellations are done (those that failed are
+        counted and named on ``risk.alert``; the switch stays thrown).
+        """
+        self.checks.kill(reason, now_ns=self._now())
+        self.alert(RiskAlertKind.KILL, f"kill switch: {reason}", limit="kill_switch")
+        log.warning("risk.kill", reason=reason, venues=list(self._venues))
+        canceled = 0
+        failures: list[str] = []
+
+        async def cancel(name: str, venue: VenueRisk) -> None:
+            nonlocal canceled
+            try:
+                orders = await venue.cancel_all()
+            except ConnectorError as exc:
+                failures.append(f"{name}: {exc}")
+                return
+            for order in orders:
+                if order.status.is_terminal:
+                    canceled += 1
+                else:
+                    failures.append(f"{name} {order.client_order_id}: still {order.status.value}")
+
+        async with trio.open_nursery() as nursery:
+            for name, venue in self._venues.items():
+                nursery.start_soon(cancel, name, venue)
+        message = f"kill switch: {canceled} orders canceled"
+        if failures:
+            message += f"; {len(failures)} failed: " + "; ".join(failures)
+        self.alert(
+            RiskAlertKind.KILL_DONE,
+            message,
+            limit="kill_switch",
+            canceled=canceled,
+            failed=len(failures),
+        )
+        log.warning("risk.kill_done", canceled=canceled, failed=failures)
+        return self.state
+
+    def resume(self) -> RiskState:
+        """Allow new orders again."""
+        self.checks.resume()
+        self.alert(RiskAlertKind.RESUME, "trading resumed", limit="kill_switch")
+        log.info("risk.resume")
+        return self.state
+
+    def alert(self, kind: RiskAlertKind, message: str, **fields: object) -> None:
+        """Publish one alert on ``risk.alert``."""
+        self._bus.publish(
+            "risk.alert",
+            RiskAlert(kind=kind, message=message, ts_ns=self._now(), **fields),  # type: ignore[arg-type]
+        )
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """The service holds no task of its own: it is ready at once and stays up."""
+        task_status.started()
+        await trio.sleep_forever()
+
+
+def _trio_ns() -> int:
+    """Trio's clock in ns (the order rate's time: monotonic, and virtual in tests)."""
+    return int(trio.current_time() * 1e9)
