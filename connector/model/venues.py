@@ -53,19 +53,23 @@ class MarketFacts:
         kinds: The canonical symbol kinds this market carries.
         book_depths: The ``book_depth`` values (other than 0) the market accepts.
         ws_routes: The websocket routes the venue serves the market's streams on
-            (Binance USDⓈ-M: ``public``, ``market``); a custom URL table may name each
-            as ``<market>.ws.<route>``.
+            (Binance USDⓈ-M: ``public``, ``market``, ``private``); a custom URL table
+            may name each as ``<market>.ws.<route>``.
+        ws_api: The venue serves a WebSocket API for the market on its own host
+            (Binance spot: the private stream), named ``<market>.wsapi``.
     """
 
     market: Market
     kinds: frozenset[SymbolKind]
     book_depths: frozenset[int]
     ws_routes: tuple[str, ...] = ()
+    ws_api: bool = False
 
     def url_keys(self) -> tuple[str, ...]:
         """The keys of the market in a venue URL table."""
         m = self.market.value
-        return (f"{m}.rest", f"{m}.ws", *(f"{m}.ws.{route}" for route in self.ws_routes))
+        routes = tuple(f"{m}.ws.{route}" for route in self.ws_routes)
+        return (f"{m}.rest", f"{m}.ws", *routes, *((f"{m}.wsapi",) if self.ws_api else ()))
 
 
 @attrs.frozen(kw_only=True)
@@ -176,12 +180,17 @@ VENUES: Mapping[str, VenueFacts] = types.MappingProxyType(
         "binance": VenueFacts(
             name="binance",
             markets=(
-                MarketFacts(market=Market.SPOT, kinds=_SPOT, book_depths=_BINANCE_SPOT_DEPTHS),
+                MarketFacts(
+                    market=Market.SPOT,
+                    kinds=_SPOT,
+                    book_depths=_BINANCE_SPOT_DEPTHS,
+                    ws_api=True,
+                ),
                 MarketFacts(
                     market=Market.LINEAR,
                     kinds=_PERP,
                     book_depths=_BINANCE_LINEAR_DEPTHS,
-                    ws_routes=("public", "market"),
+                    ws_routes=("public", "market", "private"),
                 ),
             ),
             supports="spot and USDⓈ-M perpetuals",

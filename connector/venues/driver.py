@@ -97,11 +97,16 @@ class Bucket:
 
 @attrs.frozen(kw_only=True)
 class HeartbeatRule:
-    """A venue's keep-alive: see :class:`connector.net.ws.Heartbeat`."""
+    """A venue's keep-alive: see :class:`connector.net.ws.Heartbeat`.
+
+    ``protocol_ping``: also send websocket pings (private streams, which can stay
+    silent for longer than ``timeout``).
+    """
 
     interval: float
     ping: str | None
     timeout: float
+    protocol_ping: bool = False
 
 
 @attrs.frozen(kw_only=True)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+import attrs
+
 from connector.errors import ConfigError
+from connector.model.credentials import Credentials
 from connector.venues.binance.market_data import BinanceMarketData
 from connector.venues.binance.rest import BinanceRest
+from connector.venues.binance.trading import BinanceTrading
 from connector.venues.bybit.market_data import BybitMarketData
 from connector.venues.bybit.rest import BybitRest
-from connector.venues.driver import VenueDriver
+from connector.venues.driver import TradingAdapter, VenueDriver
 from connector.venues.okx.market_data import OkxMarketData
 from connector.venues.okx.rest import OkxRest
 
-__all__ = ["DRIVERS", "VENUES", "driver_for"]
+__all__ = ["DRIVERS", "TRADERS", "VENUES", "driver_for"]
 
 
 def _binance(book_depth: int) -> VenueDriver:
@@ -40,16 +44,36 @@ DRIVERS: Mapping[str, Callable[[int], VenueDriver]] = {
 VENUES = tuple(DRIVERS)
 
 
-def driver_for(name: str, book_depth: int = 0) -> VenueDriver:
-    """A new driver of venue ``name``.
+def _binance_trading(credentials: Credentials) -> TradingAdapter:
+    return BinanceTrading(credentials)
+
+
+TRADERS: Mapping[str, Callable[[Credentials], TradingAdapter]] = {
+    "binance": _binance_trading,
+}
+"""Venue name -> a factory of its trading adapter, taking the account's credentials."""
+
+
+def driver_for(
+    name: str, book_depth: int = 0, *, credentials: Credentials | None = None
+) -> VenueDriver:
+    """A new driver of venue ``name``; with ``credentials``, it trades too.
 
     Drivers may hold parser state (Bybit merges ticker deltas), so every session
     and every replay gets its own.
 
     Raises:
-        ConfigError: an unknown venue, or a ``book_depth`` the venue does not offer.
+        ConfigError: an unknown venue, a ``book_depth`` the venue does not offer,
+            credentials for a venue that cannot trade here yet, or credentials
+            whose key does not parse.
     """
     factory = DRIVERS.get(name)
     if factory is None:
         raise ConfigError(f"unknown venue {name!r}: expected one of {', '.join(VENUES)}")
-    return factory(book_depth)
+    driver = factory(book_depth)
+    if credentials is None:
+        return driver
+    trader = TRADERS.get(name)
+    if trader is None:
+        raise ConfigError(f"{name}: trading is not available for this venue yet")
+    return attrs.evolve(driver, trading=trader(credentials))

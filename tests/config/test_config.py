@@ -214,8 +214,8 @@ symbols = ["BTC-USDT-SPOT", "BTC-USDT-PERP"]
 
     assert (
         "venues.binance.urls.\"spot.rest\" = 'ws://127.0.0.1:1': expected a http or https URL",
-        'venues.binance.urls."swap.ws": unknown key; expected spot.rest, spot.ws, '
-        "linear.rest, linear.ws, linear.ws.public, linear.ws.market",
+        'venues.binance.urls."swap.ws": unknown key; expected spot.rest, spot.ws, spot.wsapi, '
+        "linear.rest, linear.ws, linear.ws.public, linear.ws.market, linear.ws.private",
         'venues.binance.urls."linear.rest": missing; the symbols need the linear market',
         'venues.binance.urls."linear.ws": missing; the symbols need the linear market',
     ) == problems_of(path)

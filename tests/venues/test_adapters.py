@@ -122,6 +122,7 @@ LIVE = {
     "binance": {
         "spot.rest": "https://api.binance.com",
         "spot.ws": "wss://stream.binance.com:9443",
+        "spot.wsapi": "wss://ws-api.binance.com:443/ws-api/v3",
         "linear.rest": "https://fapi.binance.com",
         "linear.ws": "wss://fstream.binance.com",
     },

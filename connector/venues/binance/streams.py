@@ -41,6 +41,7 @@ __all__ = [
     "MAX_MESSAGES_PER_SECOND",
     "MAX_STREAMS_PER_CONNECTION",
     "SNAPSHOT_LIMIT",
+    "WS_API",
     "Endpoints",
     "RequestIds",
     "combined_stream_url",
@@ -75,6 +76,12 @@ _TESTNET = {
         "https://testnet.binancefuture.com", "wss://fstream.binancefuture.com"
     ),
 }
+
+WS_API = {
+    False: "wss://ws-api.binance.com:443/ws-api/v3",
+    True: "wss://ws-api.testnet.binance.vision/ws-api/v3",
+}
+"""The spot WebSocket API (the private stream), live and testnet."""
 
 MAX_STREAMS_PER_CONNECTION = 1024
 MAX_MESSAGES_PER_SECOND = {Market.SPOT: 5, Market.LINEAR: 10}
