@@ -37,6 +37,7 @@ from connector.errors import (
     IpBanned,
     LocalError,
     MalformedMessage,
+    OrderNotFound,
     OrderOutcomeUnknown,
     OrderRejected,
     RateLimited,
@@ -63,14 +64,21 @@ from connector.model import (
     ConnectionStatus,
     ConsolidatedBook,
     ConsolidatedQuote,
+    Fill,
     Instrument,
     InstrumentStatus,
     Market,
+    Order,
+    OrderStatus,
+    OrderType,
     Quote,
+    RiskAlert,
+    RiskAlertKind,
     Side,
     Symbol,
     SymbolKind,
     Ticker,
+    TimeInForce,
     Trade,
     VenueLevel,
 )
@@ -79,7 +87,9 @@ from connector.net.clock import ClockEstimate
 from connector.net.ratelimit import LimiterStatistics
 from connector.net.ws import WsPhase, WsStatistics
 from connector.replay import Replayer, replay_file
+from connector.risk.service import RiskState
 from connector.supervision import ChildSnapshot, ChildState, Restart, Strategy, SupervisorSnapshot
+from connector.trading import OrdersView, RiskView
 from connector.venues.feed import FeedStatistics
 from connector.venues.session import VenueStatistics
 
@@ -110,6 +120,7 @@ __all__ = [
     "Credentials",
     "ExchangeRejected",
     "FeedStatistics",
+    "Fill",
     "HealthEvent",
     "HealthStatistics",
     "Instrument",
@@ -124,8 +135,13 @@ __all__ = [
     "LoggingConfig",
     "MalformedMessage",
     "Market",
+    "Order",
+    "OrderNotFound",
     "OrderOutcomeUnknown",
     "OrderRejected",
+    "OrderStatus",
+    "OrderType",
+    "OrdersView",
     "Overflow",
     "Quote",
     "RateLimited",
@@ -133,8 +149,12 @@ __all__ = [
     "Replayer",
     "RequestTimeout",
     "Restart",
+    "RiskAlert",
+    "RiskAlertKind",
     "RiskConfig",
     "RiskRejected",
+    "RiskState",
+    "RiskView",
     "ServiceUnavailable",
     "Side",
     "SimConfig",
@@ -149,6 +169,7 @@ __all__ = [
     "SymbolCollision",
     "SymbolKind",
     "Ticker",
+    "TimeInForce",
     "TimestampRejected",
     "Trade",
     "TransientError",

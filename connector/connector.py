@@ -31,7 +31,19 @@ from connector.capture import CaptureWriter
 from connector.config import Config, SimConfig, VenueConfig, load_config
 from connector.errors import ConnectorError, UnknownInstrument
 from connector.health import HealthService, HealthStatistics, VenueHealth
-from connector.model import BookState, ConsolidatedBook, Symbol
+from connector.model import (
+    BookState,
+    ConsolidatedBook,
+    Fill,
+    Order,
+    OrderType,
+    Side,
+    Symbol,
+    TimeInForce,
+)
+from connector.oms.validate import Number
+from connector.risk.service import RiskService
+from connector.store.log import EventLog, MemoryEventLog
 from connector.supervision import (
     ChildSpec,
     Restart,
@@ -39,6 +51,14 @@ from connector.supervision import (
     Supervisor,
     SupervisorSnapshot,
     render_tree,
+)
+from connector.trading import (
+    OrdersView,
+    RiskView,
+    Trading,
+    attach_trading,
+    client_order_ids,
+    trading_credentials,
 )
 from connector.venues.driver import VenueDriver
 from connector.venues.registry import driver_for
@@ -136,6 +156,12 @@ class Connector:
             is marked invalid and resynced.
         bus: The event bus to use (tests inject one to publish or inspect events the
             way services do); a new one when ``None``.
+        event_log: Where order events are written ahead (an in-memory log when
+            ``None``; SQLite and PostgreSQL stores come with persistence).
+
+    Venues with credentials (and venues on the built-in simulator, which trade
+    with its default account) trade: their subtrees gain ``orders`` and
+    ``order_state``, and the root a ``risk`` service.
     """
 
     def __init__(
@@ -146,6 +172,7 @@ class Connector:
         stop_timeout: float = 10.0,
         stale_after: float = 30.0,
         bus: Bus | None = None,
+        event_log: EventLog | None = None,
     ) -> None:
         self._config = config if config is not None else load_config(None)
         self._stop_timeout = stop_timeout
@@ -156,9 +183,13 @@ class Connector:
         sim_venues = [name for name, vc in venues.items() if vc.endpoint == "sim"]
         self._sim = SimulatorService(self._config.sim, sim_venues) if sim_venues else None
         self._health = HealthService(self._bus, list(venues))
+        self._risk = RiskService(self._config.risk, self._bus)
+        self._trading = Trading(self._risk)
+        self._event_log = event_log if event_log is not None else MemoryEventLog()
+        ids = client_order_ids(self._config.storage)
         self._sessions = {}
         for name, vc in venues.items():
-            driver = driver_for(name, vc.book_depth)
+            driver = driver_for(name, vc.book_depth, credentials=trading_credentials(vc))
             self._sessions[name] = VenueSession(
                 driver,
                 symbols=vc.symbols,
@@ -167,6 +198,14 @@ class Connector:
                 urls=functools.partial(self._urls, vc, driver),
                 stale_after=stale_after,
                 on_rest_outcome=self._health.record_rest,
+            )
+            attach_trading(
+                self._trading,
+                self._sessions[name],
+                bus=self._bus,
+                event_log=self._event_log,
+                ids=ids,
+                health_allows=self._health.allows,
             )
         self._aggregator = Aggregator(self._bus, self._book_state)
         self._root = Supervisor(
@@ -193,6 +232,7 @@ class Connector:
         if self._sim is not None:
             children.append(ChildSpec("simulator", self._sim, restart=Restart.PERMANENT))
         children.append(ChildSpec("health", self._health, restart=Restart.PERMANENT))
+        children.append(ChildSpec("risk", self._risk, restart=Restart.PERMANENT))
         children.append(ChildSpec("aggregator", self._aggregator, restart=Restart.TRANSIENT))
         for name, session in self._sessions.items():
             children.append(
@@ -295,6 +335,81 @@ class Connector:
         """The best ``depth`` levels of each valid, fresh venue book, merged."""
         sym = symbol if isinstance(symbol, Symbol) else Symbol.parse(symbol)
         return self._aggregator.book(sym, depth)
+
+    # -- trading (connector/trading.py) ------------------------------------------
+
+    async def place_order(
+        self,
+        venue: str,
+        symbol: Symbol | str,
+        side: Side | str,
+        type: OrderType | str,
+        qty: Number,
+        price: Number | None = None,
+        *,
+        time_in_force: TimeInForce | str = TimeInForce.GTC,
+        reduce_only: bool = False,
+        client_order_id: str | None = None,
+    ) -> Order:
+        """Place an order; returns once the venue accepted it (docs/trading.md).
+
+        ``qty`` is in base-asset units on every venue and market. ``side``,
+        ``type`` and ``time_in_force`` take the enums or their values
+        (``"buy"``, ``"limit"``, ``"post_only"``).
+
+        Raises:
+            InvalidOrder: naming the filter. RiskRejected: naming the limit.
+            OrderRejected: the venue's code and message.
+            OrderOutcomeUnknown: the answer was lost; the order is tracked as
+                ``unknown`` and resolved in the background (``c.orders.wait``).
+        """
+        return await self._trading.place_order(
+            venue,
+            symbol,
+            side,
+            type,
+            qty,
+            price,
+            time_in_force=time_in_force,
+            reduce_only=reduce_only,
+            client_order_id=client_order_id,
+        )
+
+    async def amend_order(
+        self,
+        venue: str,
+        symbol: Symbol | str,
+        client_order_id: str,
+        *,
+        qty: Number | None = None,
+        price: Number | None = None,
+    ) -> Order:
+        """Change an open order's quantity and/or price; returns the amended order."""
+        return await self._trading.amend_order(venue, symbol, client_order_id, qty=qty, price=price)
+
+    async def cancel_order(self, venue: str, symbol: Symbol | str, client_order_id: str) -> Order:
+        """Cancel one order; returns it as the venue reports it."""
+        return await self._trading.cancel_order(venue, symbol, client_order_id)
+
+    async def cancel_all(
+        self, venue: str | None = None, symbol: Symbol | str | None = None
+    ) -> list[Order]:
+        """Cancel every open order (of one venue, of one symbol); returns them."""
+        return await self._trading.cancel_all(venue, symbol)
+
+    @property
+    def orders(self) -> OrdersView:
+        """Every order: ``get(id)``, ``open(venue, symbol)``, ``all()``, ``await wait(id)``."""
+        return self._trading.orders
+
+    def fills(self, venue: str | None = None, symbol: Symbol | str | None = None) -> list[Fill]:
+        """Distinct fills seen, of one venue and/or symbol."""
+        return self._trading.fills(venue, symbol)
+
+    @property
+    def risk(self) -> RiskView:
+        """``await kill(reason)``, ``resume()``, ``state``."""
+        return self._trading.risk_view
 
     def statistics(self) -> ConnectorStatistics:
         """Every counter of the running connector, as one frozen tree (metrics and tests

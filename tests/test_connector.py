@@ -48,7 +48,7 @@ def _live_subscriptions(bus: Bus) -> set[str]:
     return {sub.pattern for sub in bus.subscriptions()}
 
 
-async def test_entering_starts_root_with_health_and_aggregator_running() -> None:
+async def test_entering_starts_root_with_health_risk_and_aggregator_running() -> None:
     with trio.fail_after(TIMEOUT):
         async with Connector(_no_venues()) as c:
             tree = c.status().tree
@@ -56,7 +56,7 @@ async def test_entering_starts_root_with_health_and_aggregator_running() -> None
     assert "root" == tree.name
     assert Strategy.ONE_FOR_ONE == tree.strategy
     assert ChildState.RUNNING == tree.state
-    assert ["health", "aggregator"] == [child.name for child in tree.children]
+    assert ["health", "risk", "aggregator"] == [child.name for child in tree.children]
     assert all(
         isinstance(child, ChildSnapshot) and child.state is ChildState.RUNNING
         for child in tree.children
@@ -83,7 +83,7 @@ async def test_status_after_leaving_shows_the_tree_stopped() -> None:
 
     tree = c.status().tree
     assert ChildState.STOPPED == tree.state
-    assert [ChildState.STOPPED, ChildState.STOPPED] == [child.state for child in tree.children]
+    assert [ChildState.STOPPED] * 3 == [child.state for child in tree.children]
 
 
 async def test_leaving_cancels_every_task_it_started() -> None:
@@ -248,5 +248,6 @@ async def test_status_render_draws_the_tree_lines() -> None:
     assert [
         "root  running  restarts=0  one_for_one",
         "├── health  running  restarts=0  permanent",
+        "├── risk  running  restarts=0  permanent",
         "└── aggregator  running  restarts=0  transient",
     ] == lines

@@ -19,6 +19,7 @@ from connector.health import BreakerState
 from connector.model import BookStatus, BookUpdate, ConsolidatedBook, ConsolidatedQuote, Symbol
 from connector.replay import replay_file
 from connector.supervision import ChildState, SupervisorSnapshot
+from connector.venues.registry import TRADERS
 
 VENUES = ("binance", "bybit", "okx")
 SYMBOLS = ("BTC-USDT-SPOT", "ETH-USDT-SPOT", "BTC-USDT-PERP", "ETH-USDT-PERP")
@@ -113,13 +114,19 @@ async def test_status_shows_running_venue_subtrees_and_closed_breakers() -> None
             text = status.render()
 
     children = {child.name: child for child in status.tree.children}
-    assert {"simulator", "health", "aggregator"} | {f"venue:{v}" for v in VENUES} == set(children)
+    assert {"simulator", "health", "risk", "aggregator"} | {f"venue:{v}" for v in VENUES} == set(
+        children
+    )
     for venue in VENUES:
         subtree = children[f"venue:{venue}"]
         assert isinstance(subtree, SupervisorSnapshot)
-        assert [("clock", ChildState.RUNNING), ("market_data", ChildState.RUNNING)] == [
-            (child.name, child.state) for child in subtree.children
-        ]
+        # On the simulator every venue that can trade trades, with the demo account.
+        trading = [("orders", ChildState.RUNNING), ("order_state", ChildState.RUNNING)]
+        assert [
+            ("clock", ChildState.RUNNING),
+            ("market_data", ChildState.RUNNING),
+            *(trading if venue in TRADERS else []),
+        ] == [(child.name, child.state) for child in subtree.children]
     # Sockets: OKX one; Bybit one per category; Binance spot plus USDⓈ-M /public and /market.
     sockets = {"okx": 1, "bybit": 2, "binance": 3}
     assert {venue: (BreakerState.CLOSED, sockets[venue], 0) for venue in VENUES} == {

@@ -130,17 +130,27 @@ class VenueSession:
             transport=transport,
             ws_transport=ws_transport,
         )
-        self.supervisor = Supervisor(
-            f"venue:{driver.name}",
-            [
-                ChildSpec("clock", self.context.clock, restart=Restart.TRANSIENT),
-                ChildSpec("market_data", self.market_data, restart=Restart.TRANSIENT),
-            ],
+        self._children = [
+            ChildSpec("clock", self.context.clock, restart=Restart.TRANSIENT),
+            ChildSpec("market_data", self.market_data, restart=Restart.TRANSIENT),
+        ]
+        self.supervisor = self._supervisor()
+
+    def _supervisor(self) -> Supervisor:
+        return Supervisor(
+            f"venue:{self.name}",
+            self._children,
             strategy=Strategy.ONE_FOR_ONE,
             intensity=10,
             period=60.0,
             backoff=Backoff(initial=0.5, maximum=30.0),
         )
+
+    def add_children(self, children: Sequence[ChildSpec]) -> None:
+        """Services of this venue started after market data (``orders``, ``order_state``,
+        ``account``); call before the session runs."""
+        self._children.extend(children)
+        self.supervisor = self._supervisor()
 
     def markets(self) -> list[Market]:
         """The venue markets the wanted symbols live in, in first-seen order."""

@@ -221,6 +221,7 @@ def test_status_prints_the_tree_and_exits_0(
     assert [
         "root  running  restarts=0  one_for_one",
         "├── health  running  restarts=0  permanent",
+        "├── risk  running  restarts=0  permanent",
         "└── aggregator  running  restarts=0  transient",
     ] == out.splitlines()
 

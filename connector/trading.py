@@ -1,0 +1,294 @@
+"""The trading half of the ``Connector`` facade: orders, fills and risk, routed per venue.
+
+:class:`Trading` holds each trading venue's order service and the risk
+service; the facade's ``place_order``, ``amend_order``, ``cancel_order``,
+``cancel_all`` and ``fills`` are one-line calls into it, and ``c.orders`` and
+``c.risk`` are the read-mostly views :class:`OrdersView` and :class:`RiskView`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable, Iterator
+
+import trio
+
+from connector.bus import Bus
+from connector.config import StorageConfig, VenueConfig
+from connector.errors import ConfigError
+from connector.model import Fill, Order, OrderStatus, OrderType, Side, Symbol, TimeInForce
+from connector.model.credentials import Credentials
+from connector.oms.ids import ClientOrderIds, new_prefix
+from connector.oms.service import OrderService
+from connector.oms.state import RANK
+from connector.oms.tracking import OrderStateService
+from connector.oms.validate import Number
+from connector.risk.service import RiskService, RiskState
+from connector.store.log import EventLog
+from connector.supervision import ChildSpec, Restart
+from connector.venues.registry import TRADERS
+from connector.venues.session import VenueSession
+
+__all__ = [
+    "OrdersView",
+    "RiskView",
+    "Trading",
+    "attach_trading",
+    "client_order_ids",
+    "trading_credentials",
+]
+
+
+def _symbol(symbol: Symbol | str) -> Symbol:
+    return symbol if isinstance(symbol, Symbol) else Symbol.parse(symbol)
+
+
+class Trading:
+    """Every trading venue's order service, and the risk service.
+
+    Args:
+        risk: The risk service (a root child).
+    """
+
+    def __init__(self, risk: RiskService) -> None:
+        self.risk = risk
+        self.venues: dict[str, OrderService] = {}
+        self._changed = trio.Event()
+        self.orders = OrdersView(self)
+        self.risk_view = RiskView(risk)
+
+    def add(self, service: OrderService) -> None:
+        self.venues[service.venue] = service
+
+    def changed(self) -> None:
+        """Some order changed: wake everything waiting in :meth:`OrdersView.wait`."""
+        self._changed.set()
+        self._changed = trio.Event()
+
+    async def next_change(self) -> None:
+        await self._changed.wait()
+
+    def venue(self, venue: str) -> OrderService:
+        """The order service of ``venue``.
+
+        Raises:
+            ConfigError: the venue is not configured, or has no credentials.
+        """
+        service = self.venues.get(venue)
+        if service is None:
+            trading = ", ".join(self.venues) or "none"
+            raise ConfigError(
+                f"venue {venue!r} does not trade here: it is not enabled or has no "
+                f"credentials (trading venues: {trading})"
+            )
+        return service
+
+    async def place_order(
+        self,
+        venue: str,
+        symbol: Symbol | str,
+        side: Side | str,
+        type: OrderType | str,
+        qty: Number,
+        price: Number | None = None,
+        *,
+        time_in_force: TimeInForce | str = TimeInForce.GTC,
+        reduce_only: bool = False,
+        client_order_id: str | None = None,
+    ) -> Order:
+        return await self.venue(venue).place(
+            _symbol(symbol),
+            side,
+            type,
+            qty,
+            price,
+            time_in_force=time_in_force,
+            reduce_only=reduce_only,
+            client_order_id=client_order_id,
+        )
+
+    async def amend_order(
+        self,
+        venue: str,
+        symbol: Symbol | str,
+        client_order_id: str,
+        *,
+        qty: Number | None = None,
+        price: Number | None = None,
+    ) -> Order:
+        return await self.venue(venue).amend(_symbol(symbol), client_order_id, qty=qty, price=price)
+
+    async def cancel_order(self, venue: str, symbol: Symbol | str, client_order_id: str) -> Order:
+        return await self.venue(venue).cancel(_symbol(symbol), client_order_id)
+
+    async def cancel_all(
+        self, venue: str | None = None, symbol: Symbol | str | None = None
+    ) -> list[Order]:
+        sym = None if symbol is None else _symbol(symbol)
+        services = [self.venue(venue)] if venue is not None else list(self.venues.values())
+        results: dict[str, list[Order]] = {}
+
+        async def one(service: OrderService) -> None:
+            if sym is not None and not _lists(service, sym):
+                results[service.venue] = []
+                return
+            results[service.venue] = await service.cancel_all(sym)
+
+        async with trio.open_nursery() as nursery:
+            for service in services:
+                nursery.start_soon(one, service)
+        return [o for s in services for o in results[s.venue]]
+
+    def fills(self, venue: str | None = None, symbol: Symbol | str | None = None) -> list[Fill]:
+        sym = None if symbol is None else _symbol(symbol)
+        services = [self.venue(venue)] if venue is not None else list(self.venues.values())
+        return [f for s in services for f in s.state.fills(sym)]
+
+
+def _lists(service: OrderService, symbol: Symbol) -> bool:
+    """Whether ``symbol`` has a market on the service's venue."""
+    try:
+        service.state.session.adapter.market_for(symbol)
+    except ConfigError:
+        return False
+    return True
+
+
+class OrdersView:
+    """``c.orders``: every order of every trading venue, read-only."""
+
+    def __init__(self, trading: Trading) -> None:
+        self._trading = trading
+
+    def get(self, client_order_id: str) -> Order | None:
+        """The order with that client order id (on whichever venue), or ``None``."""
+        for service in self._trading.venues.values():
+            order = service.state.book.get(service.venue, client_order_id)
+            if order is not None:
+                return order
+        return None
+
+    def open(self, venue: str | None = None, symbol: Symbol | str | None = None) -> list[Order]:
+        """Orders not finished yet (``unknown`` ones included)."""
+        sym = None if symbol is None else _symbol(symbol)
+        return [
+            o
+            for name, s in self._trading.venues.items()
+            if venue is None or name == venue
+            for o in s.state.book.open(name, sym)
+        ]
+
+    def all(self) -> list[Order]:
+        """Every order kept, finished ones included."""
+        return [o for name, s in self._trading.venues.items() for o in s.state.book.all()]
+
+    def __iter__(self) -> Iterator[Order]:
+        return iter(self.all())
+
+    def __len__(self) -> int:
+        return sum(len(s.state.book) for s in self._trading.venues.values())
+
+    async def wait(
+        self,
+        client_order_id: str,
+        status: OrderStatus | str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (the public API names it)
+    ) -> Order:
+        """Wait until the order reaches ``status`` (or a later one), or any terminal status.
+
+        Statuses are ranked (``submitted < unknown < new < partially_filled <``
+        terminal): waiting for ``new`` returns on ``partially_filled`` too.
+
+        Args:
+            client_order_id: The order's id (it may not be known yet).
+            status: The status to wait for; ``None``: a terminal one.
+            timeout: Seconds to wait at most (``None``: no limit).
+
+        Raises:
+            trio.TooSlowError: ``timeout`` passed first.
+        """
+        target = None if status is None else OrderStatus(status)
+        with trio.fail_after(timeout) if timeout is not None else trio.CancelScope():
+            while True:
+                order = self.get(client_order_id)
+                if order is not None and (
+                    order.status.is_terminal
+                    or (target is not None and RANK[order.status] >= RANK[target])
+                ):
+                    return order
+                await self._trading.next_change()
+
+
+class RiskView:
+    """``c.risk``: the kill switch and the risk state."""
+
+    def __init__(self, risk: RiskService) -> None:
+        self._risk = risk
+
+    async def kill(self, reason: str) -> RiskState:
+        """Refuse new orders (reduce-only ones pass) and cancel every open order everywhere."""
+        return await self._risk.kill(reason)
+
+    def resume(self) -> RiskState:
+        """Allow new orders again."""
+        return self._risk.resume()
+
+    @property
+    def state(self) -> RiskState:
+        return self._risk.state
+
+
+def trading_credentials(venue: VenueConfig) -> Credentials | None:
+    """The credentials ``venue`` trades with: the configured ones, or on the built-in
+    simulator (``endpoint = "sim"``) its default account's published demo keys."""
+    if venue.credentials is not None:
+        return venue.credentials
+    if venue.endpoint != "sim" or venue.name not in TRADERS:
+        return None
+    from connector.sim.accounts.config import DEFAULT_CREDENTIALS
+
+    demo = DEFAULT_CREDENTIALS[venue.name]
+    return Credentials(
+        api_key=demo.api_key, api_secret=demo.secret, passphrase=demo.passphrase or None
+    )
+
+
+def client_order_ids(storage: StorageConfig) -> ClientOrderIds:
+    """This session's client order ids, with the install's prefix.
+
+    The prefix is ``storage.client_id_prefix``, or one derived from the absolute
+    event-log path (the same for every run of one install, nothing to store).
+    """
+    prefix = storage.client_id_prefix
+    if prefix is None:
+        digest = hashlib.sha256(str(storage.sqlite_path.resolve()).encode()).digest()
+        prefix = new_prefix(int.from_bytes(digest[:8], "big"))
+    return ClientOrderIds(prefix, start_ns=time.time_ns(), salt=secrets.randbits(24))
+
+
+def attach_trading(
+    trading: Trading,
+    session: VenueSession,
+    *,
+    bus: Bus,
+    event_log: EventLog,
+    ids: ClientOrderIds,
+    health_allows: Callable[[str], bool],
+) -> None:
+    """Give a venue session that can trade its ``orders`` and ``order_state`` children."""
+    adapter = session.driver.trading
+    if adapter is None:
+        return
+    state = OrderStateService(
+        session, adapter, bus=bus, event_log=event_log, on_change=trading.changed
+    )
+    orders = OrderService(state, ids=ids, risk=trading.risk, health_allows=health_allows)
+    session.add_children(
+        [
+            ChildSpec("orders", orders, restart=Restart.TRANSIENT),
+            ChildSpec("order_state", state, restart=Restart.TRANSIENT),
+        ]
+    )
+    trading.add(orders)
