@@ -326,8 +326,6 @@ def positions_call(market: Market) -> RestCall | None:
 _STATUS = {
     "NEW": OrderStatus.NEW,
     "PENDING_NEW": OrderStatus.NEW,
-    "NEW_ADL": OrderStatus.NEW,
-    "NEW_INSURANCE": OrderStatus.NEW,
     "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
     "FILLED": OrderStatus.FILLED,
     "CANCELED": OrderStatus.CANCELED,
@@ -337,14 +335,19 @@ _STATUS = {
 }
 
 
+_OPEN_BY_FILL = frozenset({"PENDING_CANCEL", "NEW_ADL", "NEW_INSURANCE"})
+
+
 def map_status(status: str, filled: Decimal) -> OrderStatus:
     """A Binance order status as an :class:`OrderStatus`.
 
     ``PENDING_CANCEL`` ("currently unused") says nothing final: the order is still
     open, partially filled or not. ``NEW_ADL``/``NEW_INSURANCE`` (USDⓈ-M
-    exchange-generated orders) are open. Raises ValueError for an unknown status.
+    exchange-generated orders, already executed in the fixtures) are open until
+    their ``FILLED`` update: partially filled when they report a fill. Raises
+    ValueError for an unknown status.
     """
-    if status == "PENDING_CANCEL":
+    if status in _OPEN_BY_FILL:
         return OrderStatus.PARTIALLY_FILLED if filled > 0 else OrderStatus.NEW
     try:
         return _STATUS[status]

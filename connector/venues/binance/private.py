@@ -209,6 +209,7 @@ class _ExecutionReport(msgspec.Struct):
     m: bool = False
     Z: str = "0"
     C: str | None = ""
+    eR: str = "NONE"
 
 
 class _FuturesOrder(msgspec.Struct):
@@ -385,7 +386,7 @@ def _execution_report(
         status=map_status(r.X, filled),
         filled_qty=filled,
         avg_fill_price=quote / filled if filled > 0 and quote > 0 else None,
-        reason=None if r.r == "NONE" else r.r,
+        reason=next((why for why in (r.r, r.eR) if why != "NONE"), None),
         ts_event_ns=(r.T or r.E) * _NS_PER_MS,
         ts_recv_ns=ts_recv_ns,
     )
