@@ -20,7 +20,7 @@ import msgspec
 
 from connector.errors import ConnectorError, IpBanned, MalformedMessage
 from connector.model import Market
-from connector.venues.bybit import streams
+from connector.venues.bybit import limits, streams
 from connector.venues.driver import Bucket, RestCall
 from connector.venues.driver_common import header_float, is_testnet, rejection
 
@@ -81,7 +81,7 @@ class BybitRest:
         return urls
 
     def buckets(self, market: Market) -> Sequence[Bucket]:
-        return [_IP_BUCKET, *_ENDPOINT_BUCKETS]
+        return [_IP_BUCKET, *_ENDPOINT_BUCKETS, *limits.TRADE_BUCKETS]
 
     def limit_headers(self, market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
         # The header counts the endpoint that answered, not the IP-wide limit.

@@ -14,14 +14,14 @@ from connector.errors import ConnectorError, MalformedMessage
 from connector.model import Market
 from connector.venues.driver import Bucket, RestCall
 from connector.venues.driver_common import is_testnet, rejection
-from connector.venues.okx import streams
+from connector.venues.okx import limits, streams
 
 __all__ = ["OkxRest"]
 
 _MARKETS = (Market.SPOT, Market.SWAP)
 _AUTH_CODES = frozenset({"50100", "50101", "50103", "50104", "50105", "50111", "50113"})
 # Requests per 2 s per IP, from the OKX v5 docs of each endpoint.
-_LIMITS = {"time": 10.0, "instruments": 20.0, "books": 40.0}
+_LIMITS = {"time": 10.0, "instruments": 20.0, "books": 40.0, **limits.TRADE_LIMITS}
 
 
 class _Body(msgspec.Struct):

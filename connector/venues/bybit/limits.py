@@ -1,0 +1,71 @@
+"""Bybit v5 order-rate limits (sans-I/O): the trading buckets and the header reader.
+
+Bybit limits trading per UID, per endpoint, per second, rolling (BYDOCS
+``rate-limit/rate-limit.mdx``, fact sheet §5): ``/v5/order/create``, ``amend``
+and ``cancel`` 10/s for linear and 20/s for spot (spot amend 10/s); the order
+and execution queries 50/s; every answer carries ``X-Bapi-Limit`` (the
+endpoint's limit), ``X-Bapi-Limit-Status`` (what is left) and
+``X-Bapi-Limit-Reset-Timestamp``. A breach is ``retCode 10006`` (too many
+visits).
+
+The REST buckets (:data:`TRADE_BUCKETS`) join the host's IP bucket in
+:class:`~connector.venues.bybit.rest.BybitRest`; one bucket per endpoint kind,
+sized for the stricter category (linear), since spot and linear requests share
+a client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from connector.model import Market
+from connector.venues.driver import Bucket, OrderLimit
+from connector.venues.driver_common import header_float
+
+__all__ = [
+    "ACCOUNT",
+    "AMEND",
+    "CANCEL",
+    "CREATE",
+    "QUERY",
+    "TRADE_BUCKETS",
+    "order_limits",
+    "read_order_counts",
+]
+
+CREATE = "order:create"
+AMEND = "order:amend"
+CANCEL = "order:cancel"
+QUERY = "order:query"
+"""``/v5/order/realtime``, ``/v5/order/history``, ``/v5/execution/list``."""
+ACCOUNT = "account"
+"""``/v5/account/wallet-balance``, ``/v5/position/list``."""
+
+TRADE_BUCKETS: tuple[Bucket, ...] = (
+    Bucket(name=CREATE, capacity=10.0, period=1.0),
+    Bucket(name=AMEND, capacity=10.0, period=1.0),
+    Bucket(name=CANCEL, capacity=10.0, period=1.0),
+    Bucket(name=QUERY, capacity=50.0, period=1.0),
+    Bucket(name=ACCOUNT, capacity=50.0, period=1.0),
+)
+
+_CREATE_PER_S = {Market.SPOT: 20.0, Market.LINEAR: 10.0}
+
+
+def order_limits(market: Market) -> Sequence[OrderLimit]:
+    """The order-count bucket of ``market``: new orders per second per account.
+
+    Raises:
+        ValueError: Not a Bybit market here (spot, linear).
+    """
+    try:
+        per_s = _CREATE_PER_S[market]
+    except KeyError:
+        raise ValueError(f"bybit has no {market.value} market here (spot, linear)") from None
+    return [OrderLimit(name="orders_1s", capacity=per_s, period=1.0)]
+
+
+def read_order_counts(market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
+    """``{"orders_1s": left}`` from ``X-Bapi-Limit-Status`` of an order answer (may be empty)."""
+    left = header_float(headers, "x-bapi-limit-status")
+    return {} if left is None else {"orders_1s": left}

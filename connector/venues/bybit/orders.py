@@ -1,0 +1,465 @@
+"""Bybit v5 orders (sans-I/O): requests as :class:`RestCall` values, answers as reports.
+
+Facts (fact sheet §2, BYDOCS ``order/create-order.mdx``, ``order/open-order.mdx``,
+``order/execution.mdx``, ``account/wallet-balance.mdx``, ``position/position.mdx``,
+``enum.mdx``, ``error.mdx``; checked 2026-12-03, see ``docs/venues/bybit.md``):
+
+* Every order endpoint takes ``category`` (``spot`` / ``linear``) and ``symbol``.
+  Place ``POST /v5/order/create`` (``side`` ``Buy``/``Sell``, ``orderType``
+  ``Limit``/``Market``, ``qty`` and ``price`` as strings, ``timeInForce``
+  ``GTC``/``IOC``/``FOK``/``PostOnly``, ``orderLinkId``, ``reduceOnly``); a
+  spot Market order's ``qty`` is in quote units by default for a buy, so
+  ``marketUnit=baseCoin`` is always sent for spot Market orders. Cancel
+  ``POST /v5/order/cancel``, amend ``POST /v5/order/amend`` (``qty`` is the new
+  total), query ``GET /v5/order/realtime`` (open and recent closed orders),
+  fills ``GET /v5/execution/list``, balances ``GET /v5/account/wallet-balance``
+  (``accountType=UNIFIED``), positions ``GET /v5/position/list``.
+* The answers to create, amend and cancel are ``{orderId, orderLinkId}``: the
+  request was accepted, no more (post-only is accepted, then canceled with
+  ``EC_PostOnlyWillTakeLiquidity``). Their report repeats what was asked
+  (:class:`~connector.venues.trading_common.AskedOrders`), status ``new``.
+* ``orderLinkId``: at most 36 of ``[0-9A-Za-z_-]``.
+
+Fills, balances and positions: :mod:`connector.venues.bybit.account`.
+
+Tested on ``nautilus_trader/crates/adapters/bybit/test_data/http_get_orders_realtime.json``,
+``http_get_order_partially_filled_rejected.json`` and hand-written answers and
+error bodies (``tests/venues/bybit/test_orders.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import msgspec
+
+from connector.errors import (
+    AuthenticationFailed,
+    ConnectorError,
+    ExchangeRejected,
+    InvalidOrder,
+    MalformedMessage,
+    OrderNotFound,
+    OrderRejected,
+    RateLimited,
+    ServiceUnavailable,
+    TimestampRejected,
+    UnknownInstrument,
+    UnknownSymbol,
+)
+from connector.model import (
+    AmendOrder,
+    Instrument,
+    Market,
+    OrderStatus,
+    OrderType,
+    PlaceOrder,
+    Side,
+    TimeInForce,
+)
+from connector.model.trading import OrderReport
+from connector.venues.bybit import limits
+from connector.venues.common import SymbolMap
+from connector.venues.driver import RestCall
+from connector.venues.trading_common import (
+    AskedOrders,
+    check_client_order_id,
+    fmt_decimal,
+    ms_to_ns,
+    side_of,
+    to_lots,
+    venue_decimal,
+)
+
+__all__ = [
+    "CATEGORIES",
+    "IP_WEIGHT",
+    "MARKETS",
+    "OrderItem",
+    "amend_order_call",
+    "answer_error",
+    "bad_body",
+    "cancel_order_call",
+    "category",
+    "decode_answer",
+    "instrument_of",
+    "open_orders_call",
+    "order_report",
+    "parse_open_orders",
+    "parse_order_answer",
+    "place_order_call",
+    "query_order_call",
+]
+
+VENUE = "bybit"
+CATEGORIES = {Market.SPOT: "spot", Market.LINEAR: "linear"}
+MARKETS = {code: market for market, code in CATEGORIES.items()}
+_ZERO = Decimal(0)
+IP_WEIGHT = {"ip": 1.0}
+_LINK_ID = r"[0-9A-Za-z_-]{1,36}"
+_LINK_ID_RULE = "1-36 letters, digits, '_' or '-'"
+SETTLE_COIN = "USDT"
+"""The settle coin whose linear orders and positions are listed (linear needs one)."""
+
+_TIF = {
+    TimeInForce.GTC: "GTC",
+    TimeInForce.IOC: "IOC",
+    TimeInForce.FOK: "FOK",
+    TimeInForce.POST_ONLY: "PostOnly",
+}
+_TIF_BACK = {v: k for k, v in _TIF.items()}
+_STATUS = {
+    "New": OrderStatus.NEW,
+    "PartiallyFilled": OrderStatus.PARTIALLY_FILLED,
+    "Untriggered": OrderStatus.NEW,
+    "Triggered": OrderStatus.NEW,
+    "Filled": OrderStatus.FILLED,
+    "Cancelled": OrderStatus.CANCELED,
+    "PartiallyFilledCanceled": OrderStatus.CANCELED,
+    "Deactivated": OrderStatus.CANCELED,
+    "Rejected": OrderStatus.REJECTED,
+}
+
+# Error classes (fact sheet §6; BYDOCS error.mdx; NT's ambiguous set)
+_TIMESTAMP = frozenset({10002})
+_AUTH = frozenset({10003, 10004, 10005, 10007, 10010, 33004})
+_RATE = frozenset({10006, 10018, 10429})
+_UNKNOWN = frozenset({10000, 10016, 10019, 170007, 170146, 170147, 170310})
+_NOT_FOUND = frozenset({110001, 170213})
+_ORDER_FINAL = frozenset({110008, 110010, 110079, 170142, 170143})
+"""Cancel/amend of an order that is already final, or busy: a refusal, not a missing order."""
+
+
+# Requests ------------------------------------------------------------------
+
+
+def _json(body: dict[str, object]) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def category(market: Market) -> str:
+    try:
+        return CATEGORIES[market]
+    except KeyError:
+        raise ValueError(f"bybit has no {market.value} market here (spot, linear)") from None
+
+
+def place_order_call(
+    asked: AskedOrders, market: Market, instrument: Instrument, order: PlaceOrder
+) -> RestCall:
+    """``POST /v5/order/create`` for ``order`` (quantities in base units).
+
+    Raises:
+        InvalidOrder: A bad client order id, a qty that is not a whole number of
+            lots, a limit order without a price, reduce-only on spot.
+    """
+    check_client_order_id(VENUE, order.client_order_id, _LINK_ID, _LINK_ID_RULE)
+    qty = to_lots(VENUE, instrument, order.qty, Decimal(1))
+    body: dict[str, object] = {
+        "category": category(market),
+        "symbol": instrument.native_id,
+        "side": "Buy" if order.side is Side.BUY else "Sell",
+        "orderType": "Limit" if order.type is OrderType.LIMIT else "Market",
+        "qty": fmt_decimal(qty),
+    }
+    if order.type is OrderType.LIMIT:
+        if order.price is None:
+            raise InvalidOrder(f"bybit {instrument.symbol}: a limit order needs a price")
+        body["price"] = fmt_decimal(order.price)
+        body["timeInForce"] = _TIF[order.time_in_force]
+    else:
+        if order.time_in_force is TimeInForce.POST_ONLY:
+            raise InvalidOrder(f"bybit {instrument.symbol}: a market order cannot be post-only")
+        body["timeInForce"] = (
+            "IOC" if order.time_in_force is TimeInForce.GTC else (_TIF[order.time_in_force])
+        )
+        if market is Market.SPOT:
+            body["marketUnit"] = "baseCoin"
+    body["orderLinkId"] = order.client_order_id
+    if order.reduce_only:
+        if market is Market.SPOT:
+            raise InvalidOrder(f"bybit {instrument.symbol}: spot orders cannot be reduce-only")
+        body["reduceOnly"] = True
+    asked.remember(market, instrument, order.client_order_id, order)
+    return RestCall(
+        method="POST",
+        path="/v5/order/create",
+        body=_json(body),
+        weights={**IP_WEIGHT, limits.CREATE: 1.0},
+        signed=True,
+    )
+
+
+def cancel_order_call(
+    asked: AskedOrders, market: Market, instrument: Instrument, client_order_id: str
+) -> RestCall:
+    """``POST /v5/order/cancel`` by ``orderLinkId``."""
+    body: dict[str, object] = {
+        "category": category(market),
+        "symbol": instrument.native_id,
+        "orderLinkId": client_order_id,
+    }
+    asked.remember(market, instrument, client_order_id, None)
+    return RestCall(
+        method="POST",
+        path="/v5/order/cancel",
+        body=_json(body),
+        weights={**IP_WEIGHT, limits.CANCEL: 1.0},
+        signed=True,
+    )
+
+
+def amend_order_call(
+    asked: AskedOrders, market: Market, instrument: Instrument, amend: AmendOrder
+) -> RestCall:
+    """``POST /v5/order/amend``: ``qty`` (the new total) and/or ``price``.
+
+    Raises:
+        InvalidOrder: Neither qty nor price, or a qty that is not whole lots.
+    """
+    if amend.qty is None and amend.price is None:
+        raise InvalidOrder(f"bybit {instrument.symbol}: an amendment needs a qty or a price")
+    body: dict[str, object] = {
+        "category": category(market),
+        "symbol": instrument.native_id,
+        "orderLinkId": amend.client_order_id,
+    }
+    if amend.qty is not None:
+        body["qty"] = fmt_decimal(to_lots(VENUE, instrument, amend.qty, Decimal(1)))
+    if amend.price is not None:
+        body["price"] = fmt_decimal(amend.price)
+    asked.remember(market, instrument, amend.client_order_id, None)
+    return RestCall(
+        method="POST",
+        path="/v5/order/amend",
+        body=_json(body),
+        weights={**IP_WEIGHT, limits.AMEND: 1.0},
+        signed=True,
+    )
+
+
+def query_order_call(market: Market, instrument: Instrument, client_order_id: str) -> RestCall:
+    """``GET /v5/order/realtime`` by ``orderLinkId`` (open and recently closed orders)."""
+    return RestCall(
+        path="/v5/order/realtime",
+        params={
+            "category": category(market),
+            "symbol": instrument.native_id,
+            "orderLinkId": client_order_id,
+        },
+        weights={**IP_WEIGHT, limits.QUERY: 1.0},
+        signed=True,
+    )
+
+
+def open_orders_call(market: Market) -> RestCall:
+    """``GET /v5/order/realtime`` of every open order of a market (linear: USDT-settled).
+
+    ``openOnly=0`` lists open orders only; at most 50 per page (``limit``).
+    """
+    params: dict[str, str | int] = {"category": category(market)}
+    if market is Market.LINEAR:
+        params["settleCoin"] = SETTLE_COIN
+    params["openOnly"] = 0
+    params["limit"] = 50
+    return RestCall(
+        path="/v5/order/realtime",
+        params=params,
+        weights={**IP_WEIGHT, limits.QUERY: 1.0},
+        signed=True,
+    )
+
+
+# Answers -------------------------------------------------------------------
+
+
+class OrderItem(msgspec.Struct):
+    """One order in a REST list or an ``order`` push."""
+
+    symbol: str
+    orderId: str
+    side: str
+    orderType: str
+    qty: str
+    orderStatus: str
+    orderLinkId: str = ""
+    category: str = ""
+    price: str | None = None
+    timeInForce: str = "GTC"
+    reduceOnly: bool = False
+    cumExecQty: str | None = "0"
+    avgPrice: str | None = None
+    rejectReason: str = ""
+    cancelType: str = ""
+    createdTime: str = ""
+    updatedTime: str = ""
+
+
+class _List(msgspec.Struct):
+    list: msgspec.Raw = msgspec.Raw(b"[]")
+    orderId: str = ""
+    orderLinkId: str = ""
+
+
+class _Answer(msgspec.Struct):
+    retCode: int
+    retMsg: str = ""
+    result: _List | None = None
+    time: int = 0
+
+
+_answer = msgspec.json.Decoder(_Answer)
+_orders = msgspec.json.Decoder(list[OrderItem])
+
+
+def answer_error(status: int, code: int, message: str) -> ConnectorError | None:
+    """The error of an answer (HTTP status, ``retCode``, ``retMsg``); ``None`` if it succeeded.
+
+    ``ServiceUnavailable`` means the outcome is unknown (HTTP 5xx, 10000 server
+    timeout, 10016 server error, 170007/170146/170147/170310 backend timeouts):
+    the order must be queried, never resent.
+    """
+    if status >= 500 or code in _UNKNOWN:
+        return ServiceUnavailable(f"bybit: HTTP {status}, {code} {message}: outcome unknown")
+    if code == 0 and status < 400:
+        return None
+    if code in _TIMESTAMP:
+        return TimestampRejected(code, message, venue=VENUE)
+    if code in _AUTH or status == 401:
+        return AuthenticationFailed(f"bybit: {code} {message}", venue=VENUE)
+    if code in _RATE or status == 429:
+        return RateLimited(f"bybit: {code} {message}", retry_after=1.0, venue=VENUE)
+    if code in _NOT_FOUND:
+        return OrderNotFound(code, message, venue=VENUE)
+    if code in _ORDER_FINAL or code == 0:
+        return ExchangeRejected(code, message or f"HTTP {status}", venue=VENUE)
+    return OrderRejected(code, message, client_order_id="", venue=VENUE)
+
+
+def decode_answer(status: int, body: bytes) -> _Answer:
+    try:
+        answer = _answer.decode(body)
+    except (msgspec.DecodeError, ValueError) as exc:
+        if status >= 500:
+            raise ServiceUnavailable(f"bybit: HTTP {status}: outcome unknown") from exc
+        raise MalformedMessage(f"bybit answer: {exc}", raw=body, venue=VENUE) from exc
+    error = answer_error(status, answer.retCode, answer.retMsg)
+    if error is not None:
+        raise error
+    if answer.result is None:
+        raise MalformedMessage("bybit answer without result", raw=body, venue=VENUE)
+    return answer
+
+
+def instrument_of(symbols: SymbolMap, category: str, native_id: str, market: Market) -> Instrument:
+    if category:
+        market = MARKETS.get(category, market)
+    try:
+        return symbols.by_native(market, native_id)
+    except UnknownInstrument:
+        raise UnknownSymbol(native_id, venue=VENUE) from None
+
+
+def order_report(
+    item: OrderItem, market: Market, symbols: SymbolMap, ts_recv_ns: int
+) -> OrderReport:
+    """The report of one order (REST list item or ``order`` push item).
+
+    Raises:
+        UnknownSymbol: The symbol map has no such instrument.
+        ValueError: A field that does not parse.
+    """
+    instrument = instrument_of(symbols, item.category, item.symbol, market)
+    status = _STATUS.get(item.orderStatus)
+    if status is None:
+        raise ValueError(f"orderStatus {item.orderStatus!r}")
+    filled = venue_decimal(item.cumExecQty) or _ZERO
+    if status is OrderStatus.REJECTED and filled:
+        status = OrderStatus.CANCELED  # it traded: its remainder was canceled, not refused
+    avg = venue_decimal(item.avgPrice)
+    order_type = OrderType.MARKET if item.orderType == "Market" else OrderType.LIMIT
+    price = venue_decimal(item.price) if order_type is OrderType.LIMIT else None
+    reason = item.rejectReason if item.rejectReason not in ("", "EC_NoError") else None
+    if reason is None and status is OrderStatus.CANCELED and item.cancelType not in ("", "UNKNOWN"):
+        reason = item.cancelType
+    return OrderReport(
+        venue=VENUE,
+        symbol=instrument.symbol,
+        client_order_id=item.orderLinkId,
+        venue_order_id=item.orderId or None,
+        side=side_of(item.side),
+        type=order_type,
+        qty=venue_decimal(item.qty) or _ZERO,
+        price=price or None,
+        time_in_force=_TIF_BACK.get(item.timeInForce, TimeInForce.GTC),
+        reduce_only=item.reduceOnly,
+        status=status,
+        filled_qty=filled,
+        avg_fill_price=avg if avg and filled else None,
+        reason=reason,
+        code=item.rejectReason if status is OrderStatus.REJECTED else None,
+        ts_event_ns=ms_to_ns(item.updatedTime or item.createdTime),
+        ts_recv_ns=ts_recv_ns,
+    )
+
+
+def bad_body(what: str, body: bytes, exc: Exception) -> MalformedMessage:
+    return MalformedMessage(f"bybit {what}: {exc}", raw=body, venue=VENUE)
+
+
+def parse_order_answer(
+    asked: AskedOrders,
+    market: Market,
+    symbols: SymbolMap,
+    status: int,
+    body: bytes,
+    ts_recv_ns: int,
+) -> OrderReport:
+    """The report of a create / amend / cancel acknowledgement or of a realtime query.
+
+    Raises:
+        OrderNotFound: The query lists no order, or 110001 / 170213.
+        OrderRejected, ExchangeRejected, ServiceUnavailable, ...: see :func:`answer_error`.
+    """
+    answer = decode_answer(status, body)
+    result = answer.result
+    assert result is not None
+    try:
+        if result.orderLinkId or result.orderId:
+            try:
+                return asked.ack_report(
+                    VENUE,
+                    result.orderLinkId,
+                    result.orderId,
+                    ts_event_ns=answer.time * 1_000_000,
+                    ts_recv_ns=ts_recv_ns,
+                )
+            except KeyError:
+                raise MalformedMessage(
+                    f"bybit acknowledged order {result.orderLinkId!r}, which no request "
+                    "of this adapter placed: query it",
+                    raw=body,
+                    venue=VENUE,
+                ) from None
+        items = _orders.decode(result.list)
+        if not items:
+            raise OrderNotFound("", "the venue lists no such order", venue=VENUE)
+        return order_report(items[0], market, symbols, ts_recv_ns)
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise bad_body("order answer", body, exc) from exc
+
+
+def parse_open_orders(
+    market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
+) -> list[OrderReport]:
+    """The reports of a ``/v5/order/realtime`` list (``http_get_orders_realtime.json``)."""
+    answer = decode_answer(200, body)
+    assert answer.result is not None
+    try:
+        return [
+            order_report(item, market, symbols, ts_recv_ns)
+            for item in _orders.decode(answer.result.list)
+        ]
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise bad_body("open orders", body, exc) from exc

@@ -1,0 +1,169 @@
+"""Bybit's :class:`~connector.venues.driver.TradingAdapter` (sans-I/O).
+
+Glue over :mod:`.orders` (requests and answers), :mod:`.private` (the private
+stream), :mod:`.limits` (order-rate buckets) and :mod:`.sign` (v5 signing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from urllib.parse import urlencode
+
+from connector.model import (
+    AmendOrder,
+    Balance,
+    Fill,
+    Instrument,
+    Market,
+    PlaceOrder,
+    Position,
+)
+from connector.model.credentials import Credentials
+from connector.model.trading import OrderReport
+from connector.venues.bybit import account, limits, orders, private
+from connector.venues.bybit.sign import DEFAULT_RECV_WINDOW_MS, sign_rest
+from connector.venues.common import SymbolMap
+from connector.venues.driver import (
+    HeartbeatRule,
+    OrderLimit,
+    PrivateEvent,
+    PrivateStream,
+    RestCall,
+    SignedRequest,
+)
+from connector.venues.signing import Signer
+from connector.venues.trading_common import AskedOrders
+
+__all__ = ["BybitTrading"]
+
+
+class BybitTrading:
+    """Bybit v5 trading for one account (spot and linear, one-way positions).
+
+    Args:
+        credentials: The account's API key (HMAC or RSA).
+        recv_window_ms: Sent as ``X-BAPI-RECV-WINDOW`` on every signed request.
+    """
+
+    name = "bybit"
+
+    def __init__(
+        self, credentials: Credentials, *, recv_window_ms: int = DEFAULT_RECV_WINDOW_MS
+    ) -> None:
+        self._signer = Signer.from_credentials(credentials)
+        self._recv_window_ms = recv_window_ms
+        self._asked = AskedOrders()
+
+    def sign(self, call: RestCall, venue_time_ns: int) -> SignedRequest:
+        query = urlencode([(k, str(v)) for k, v in call.params.items()])
+        body = call.body if call.body is not None else b""
+        headers = sign_rest(
+            self._signer,
+            method=call.method,
+            query=query,
+            body=body,
+            now_ns=venue_time_ns,
+            recv_window_ms=self._recv_window_ms,
+        )
+        if call.method.upper() == "POST":
+            headers["Content-Type"] = "application/json"
+        return SignedRequest(
+            method=call.method.upper(),
+            path=call.path,
+            query=query,
+            body=call.body,
+            headers=headers,
+        )
+
+    # Requests ---------------------------------------------------------------
+
+    def place_order_call(
+        self, market: Market, instrument: Instrument, order: PlaceOrder
+    ) -> RestCall:
+        return orders.place_order_call(self._asked, market, instrument, order)
+
+    def cancel_order_call(
+        self, market: Market, instrument: Instrument, client_order_id: str
+    ) -> RestCall:
+        return orders.cancel_order_call(self._asked, market, instrument, client_order_id)
+
+    def amend_order_call(
+        self, market: Market, instrument: Instrument, amend: AmendOrder
+    ) -> RestCall:
+        return orders.amend_order_call(self._asked, market, instrument, amend)
+
+    def query_order_call(
+        self, market: Market, instrument: Instrument, client_order_id: str
+    ) -> RestCall:
+        return orders.query_order_call(market, instrument, client_order_id)
+
+    def open_orders_call(self, market: Market) -> RestCall:
+        return orders.open_orders_call(market)
+
+    def fills_call(
+        self, market: Market, instrument: Instrument | None, since_ns: int | None
+    ) -> RestCall:
+        return account.fills_call(market, instrument, since_ns)
+
+    def balances_call(self, market: Market) -> RestCall:
+        return account.balances_call(market)
+
+    def positions_call(self, market: Market) -> RestCall | None:
+        return account.positions_call(market)
+
+    # Answers ----------------------------------------------------------------
+
+    def parse_order_answer(
+        self, market: Market, symbols: SymbolMap, status: int, body: bytes, ts_recv_ns: int
+    ) -> OrderReport:
+        return orders.parse_order_answer(self._asked, market, symbols, status, body, ts_recv_ns)
+
+    def parse_open_orders(
+        self, market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
+    ) -> list[OrderReport]:
+        return orders.parse_open_orders(market, symbols, body, ts_recv_ns)
+
+    def parse_fills(
+        self, market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
+    ) -> list[Fill]:
+        return account.parse_fills(market, symbols, body, ts_recv_ns)
+
+    def parse_balances(self, market: Market, body: bytes, ts_recv_ns: int) -> list[Balance]:
+        return account.parse_balances(body, ts_recv_ns)
+
+    def parse_positions(
+        self, market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
+    ) -> list[Position]:
+        return account.parse_positions(symbols, body)
+
+    # Private stream ---------------------------------------------------------
+
+    def private_streams(self, markets: Sequence[Market]) -> list[PrivateStream]:
+        return private.streams(markets)
+
+    def private_url(
+        self, stream: PrivateStream, urls: Mapping[str, str], listen_key: str | None = None
+    ) -> str:
+        return private.private_url(stream, urls)
+
+    def private_heartbeat(self, stream: PrivateStream) -> HeartbeatRule:
+        return private.heartbeat()
+
+    def private_login_frames(self, stream: PrivateStream, venue_time_ns: int) -> list[str]:
+        return private.login_frames(self._signer, venue_time_ns)
+
+    def private_subscribe_frames(self, stream: PrivateStream, venue_time_ns: int) -> list[str]:
+        return private.subscribe_frames()
+
+    def decode_private(
+        self, stream: PrivateStream, raw: str | bytes, symbols: SymbolMap, ts_recv_ns: int
+    ) -> Sequence[PrivateEvent]:
+        return private.decode_private(raw, symbols, ts_recv_ns)
+
+    # Limits -----------------------------------------------------------------
+
+    def order_limits(self, market: Market) -> Sequence[OrderLimit]:
+        return limits.order_limits(market)
+
+    def read_order_counts(self, market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
+        return limits.read_order_counts(market, headers)

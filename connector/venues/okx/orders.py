@@ -1,0 +1,527 @@
+"""OKX v5 orders (sans-I/O): requests as :class:`RestCall` values, answers as reports.
+
+Facts (fact sheet §2, §4, §6, §9; OKXDOCS ``order-book-trading-trade-post-place-order``,
+``-post-cancel-order``, ``-post-amend-order``, ``-get-order-details``, ``-get-order-list``,
+``-get-transaction-details-last-3-days``, ``trading-account-rest-api-get-balance``,
+``-get-positions``, ``error-code-rest-api``; checked 2026-12-03, see ``docs/venues/okx.md``):
+
+* Place ``POST /api/v5/trade/order`` (``instId``, ``tdMode`` ``cash`` for spot and
+  ``cross`` (or ``isolated``) for swaps, ``side``, ``ordType`` ``limit`` /
+  ``post_only`` / ``ioc`` / ``fok`` / ``market``, ``sz``, ``px``, ``clOrdId``,
+  ``reduceOnly``). Swap ``sz`` counts **contracts**: ``qty / ctVal``
+  (``Instrument.contract_size``; ``lotSz`` is in contracts too). A spot market
+  buy's ``sz`` is quote units unless ``tgtCcy=base_ccy``, which is always sent for
+  spot market orders. Cancel ``/trade/cancel-order``, amend ``/trade/amend-order``
+  (``newSz`` is the new **total**), query ``GET /trade/order``, open orders
+  ``/trade/orders-pending``, fills ``/trade/fills`` (3 days).
+* Answers are ``{"code", "msg", "data": [...]}``; ``code`` ``1`` (or ``2`` in a
+  batch) means look at each element's ``sCode`` / ``sMsg``. The place, cancel
+  and amend elements are acknowledgements (``ordId``, ``clOrdId``, ``sCode``):
+  their report repeats what was asked, status ``new``. Post-only is accepted
+  then canceled (``cancelSource`` 31).
+* Fees are **negative when charged**: the model's fee is the opposite.
+* ``clOrdId``: 1-32 letters and digits.
+
+Fills, balances and positions: :mod:`connector.venues.okx.account`.
+
+Tested on ``nautilus_trader/crates/adapters/okx/test_data/http_place_order_response.json``,
+``http_get_orders_pending.json`` and hand-written answers and error bodies
+(``tests/venues/okx/test_orders.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import msgspec
+
+from connector.errors import (
+    AuthenticationFailed,
+    ConnectorError,
+    ExchangeRejected,
+    InvalidOrder,
+    MalformedMessage,
+    OrderNotFound,
+    OrderRejected,
+    RateLimited,
+    ServiceUnavailable,
+    TimestampRejected,
+    UnknownInstrument,
+    UnknownSymbol,
+)
+from connector.model import (
+    AmendOrder,
+    Fill,
+    Instrument,
+    Liquidity,
+    Market,
+    OrderStatus,
+    OrderType,
+    PlaceOrder,
+    Side,
+    TimeInForce,
+)
+from connector.model.trading import OrderReport
+from connector.venues.common import SymbolMap
+from connector.venues.driver import RestCall
+from connector.venues.okx import limits
+from connector.venues.okx.symbols import market_of
+from connector.venues.trading_common import (
+    AskedOrders,
+    check_client_order_id,
+    fmt_decimal,
+    ms_to_ns,
+    side_of,
+    to_lots,
+    venue_decimal,
+)
+
+__all__ = [
+    "INST_TYPES",
+    "MARKETS",
+    "OrderItem",
+    "amend_order_call",
+    "answer_error",
+    "bad_body",
+    "base_qty",
+    "cancel_order_call",
+    "decode_answer",
+    "fills_of_order",
+    "inst_type",
+    "instrument_of",
+    "liquidity_of",
+    "open_orders_call",
+    "order_report",
+    "parse_open_orders",
+    "parse_order_answer",
+    "place_order_call",
+    "query_order_call",
+]
+
+VENUE = "okx"
+INST_TYPES = {Market.SPOT: "SPOT", Market.SWAP: "SWAP"}
+MARKETS = {code: market for market, code in INST_TYPES.items()}
+_ZERO = Decimal(0)
+_CL_ORD_ID = r"[A-Za-z0-9]{1,32}"
+_CL_ORD_ID_RULE = "1-32 letters and digits"
+
+_ORD_TYPES = {
+    TimeInForce.GTC: "limit",
+    TimeInForce.POST_ONLY: "post_only",
+    TimeInForce.IOC: "ioc",
+    TimeInForce.FOK: "fok",
+}
+_ORD_TYPES_BACK: dict[str, tuple[OrderType, TimeInForce]] = {
+    "limit": (OrderType.LIMIT, TimeInForce.GTC),
+    "post_only": (OrderType.LIMIT, TimeInForce.POST_ONLY),
+    "mmp_and_post_only": (OrderType.LIMIT, TimeInForce.POST_ONLY),
+    "ioc": (OrderType.LIMIT, TimeInForce.IOC),
+    "fok": (OrderType.LIMIT, TimeInForce.FOK),
+    "market": (OrderType.MARKET, TimeInForce.IOC),
+    "optimal_limit_ioc": (OrderType.MARKET, TimeInForce.IOC),
+}
+_STATUS = {
+    "live": OrderStatus.NEW,
+    "partially_filled": OrderStatus.PARTIALLY_FILLED,
+    "filled": OrderStatus.FILLED,
+    "canceled": OrderStatus.CANCELED,
+    "mmp_canceled": OrderStatus.CANCELED,
+}
+
+# Error classes (fact sheet §6; OKXDOCS error-code-rest-api)
+_TIMESTAMP = frozenset({"50102"})
+_AUTH = frozenset(
+    {"50100", "50101", "50103", "50104", "50105", "50106", "50107", "50110", "50111", "50113"}
+)
+_RATE = frozenset({"50011", "50061"})
+_UNKNOWN = frozenset({"50001", "50004", "50013", "51149"})
+_NOT_FOUND = frozenset({"51603"})
+_ORDER_FINAL = frozenset({"51400", "51401", "51410", "51503", "51509", "51510", "51513"})
+"""Cancel/amend of an order already filled or canceled, or amendments in flight."""
+
+
+# Requests ------------------------------------------------------------------
+
+
+def _json(body: dict[str, object]) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def inst_type(market: Market) -> str:
+    try:
+        return INST_TYPES[market]
+    except KeyError:
+        raise ValueError(f"okx has no {market.value} market here (spot, swap)") from None
+
+
+def _venue_qty(instrument: Instrument, qty: Decimal) -> Decimal:
+    unit = instrument.contract_size if instrument.market is Market.SWAP else Decimal(1)
+    return to_lots(VENUE, instrument, qty, unit)
+
+
+def place_order_call(
+    asked: AskedOrders, market: Market, instrument: Instrument, order: PlaceOrder, td_mode: str
+) -> RestCall:
+    """``POST /api/v5/trade/order`` for ``order`` (quantities in base units).
+
+    Raises:
+        InvalidOrder: A bad client order id, a qty that is not a whole number of
+            contracts or lots, a limit order without a price, reduce-only on spot.
+    """
+    inst_type(market)
+    check_client_order_id(VENUE, order.client_order_id, _CL_ORD_ID, _CL_ORD_ID_RULE)
+    body: dict[str, object] = {
+        "instId": instrument.native_id,
+        "tdMode": "cash" if market is Market.SPOT else td_mode,
+        "clOrdId": order.client_order_id,
+        "side": "buy" if order.side is Side.BUY else "sell",
+    }
+    if order.type is OrderType.LIMIT:
+        if order.price is None:
+            raise InvalidOrder(f"okx {instrument.symbol}: a limit order needs a price")
+        body["ordType"] = _ORD_TYPES[order.time_in_force]
+        body["px"] = fmt_decimal(order.price)
+    else:
+        if order.time_in_force is not TimeInForce.GTC and order.time_in_force is not (
+            TimeInForce.IOC
+        ):
+            raise InvalidOrder(
+                f"okx {instrument.symbol}: a market order is always IOC, "
+                f"not {order.time_in_force.value}"
+            )
+        body["ordType"] = "market"
+        if market is Market.SPOT:
+            body["tgtCcy"] = "base_ccy"
+    body["sz"] = fmt_decimal(_venue_qty(instrument, order.qty))
+    if order.reduce_only:
+        if market is Market.SPOT:
+            raise InvalidOrder(f"okx {instrument.symbol}: spot orders cannot be reduce-only")
+        body["reduceOnly"] = True
+    asked.remember(market, instrument, order.client_order_id, order)
+    return RestCall(
+        method="POST",
+        path="/api/v5/trade/order",
+        body=_json(body),
+        weights={limits.ORDER: 1.0},
+        signed=True,
+    )
+
+
+def cancel_order_call(
+    asked: AskedOrders, market: Market, instrument: Instrument, client_order_id: str
+) -> RestCall:
+    """``POST /api/v5/trade/cancel-order`` by ``clOrdId``."""
+    asked.remember(market, instrument, client_order_id, None)
+    return RestCall(
+        method="POST",
+        path="/api/v5/trade/cancel-order",
+        body=_json({"instId": instrument.native_id, "clOrdId": client_order_id}),
+        weights={limits.CANCEL: 1.0},
+        signed=True,
+    )
+
+
+def amend_order_call(
+    asked: AskedOrders, market: Market, instrument: Instrument, amend: AmendOrder
+) -> RestCall:
+    """``POST /api/v5/trade/amend-order``: ``newSz`` (new total, contracts on swaps), ``newPx``.
+
+    Raises:
+        InvalidOrder: Neither qty nor price, or a qty that is not whole contracts or lots.
+    """
+    if amend.qty is None and amend.price is None:
+        raise InvalidOrder(f"okx {instrument.symbol}: an amendment needs a qty or a price")
+    body: dict[str, object] = {"instId": instrument.native_id, "clOrdId": amend.client_order_id}
+    if amend.qty is not None:
+        body["newSz"] = fmt_decimal(_venue_qty(instrument, amend.qty))
+    if amend.price is not None:
+        body["newPx"] = fmt_decimal(amend.price)
+    asked.remember(market, instrument, amend.client_order_id, None)
+    return RestCall(
+        method="POST",
+        path="/api/v5/trade/amend-order",
+        body=_json(body),
+        weights={limits.AMEND: 1.0},
+        signed=True,
+    )
+
+
+def query_order_call(instrument: Instrument, client_order_id: str) -> RestCall:
+    """``GET /api/v5/trade/order`` by ``clOrdId`` (the latest order with that id)."""
+    return RestCall(
+        path="/api/v5/trade/order",
+        params={"instId": instrument.native_id, "clOrdId": client_order_id},
+        weights={limits.QUERY: 1.0},
+        signed=True,
+    )
+
+
+def open_orders_call(market: Market) -> RestCall:
+    """``GET /api/v5/trade/orders-pending`` of a market (100 per page, newest first)."""
+    return RestCall(
+        path="/api/v5/trade/orders-pending",
+        params={"instType": inst_type(market), "limit": 100},
+        weights={limits.PENDING: 1.0},
+        signed=True,
+    )
+
+
+# Answers -------------------------------------------------------------------
+
+
+class OrderItem(msgspec.Struct):
+    """One order: ``/trade/order``, ``/trade/orders-pending`` or an ``orders`` push."""
+
+    instId: str
+    ordId: str
+    side: str
+    ordType: str
+    sz: str
+    state: str
+    instType: str = ""
+    clOrdId: str = ""
+    px: str = ""
+    accFillSz: str = "0"
+    avgPx: str = ""
+    reduceOnly: str = "false"
+    tgtCcy: str = ""
+    cancelSource: str = ""
+    cancelSourceReason: str = ""
+    uTime: str = ""
+    cTime: str = ""
+    # the fill an ``orders`` push reports
+    tradeId: str = ""
+    fillSz: str = ""
+    fillPx: str = ""
+    fillFee: str | None = None
+    fillFeeCcy: str = ""
+    fee: str = ""
+    feeCcy: str = ""
+    execType: str = ""
+    fillTime: str = ""
+
+
+class _Ack(msgspec.Struct):
+    ordId: str = ""
+    clOrdId: str = ""
+    sCode: str = "0"
+    sMsg: str = ""
+    state: str | None = None
+    ts: str = ""
+
+
+class _Answer(msgspec.Struct):
+    code: str
+    msg: str = ""
+    data: msgspec.Raw = msgspec.Raw(b"[]")
+
+
+_answer = msgspec.json.Decoder(_Answer)
+_acks = msgspec.json.Decoder(list[_Ack])
+_orders = msgspec.json.Decoder(list[OrderItem])
+
+
+def answer_error(
+    status: int, code: str, message: str, client_order_id: str = ""
+) -> ConnectorError | None:
+    """The error of an answer or of one element (HTTP status, ``code``/``sCode``, message).
+
+    ``ServiceUnavailable`` means the outcome is unknown (HTTP 5xx, 50001
+    unavailable, 50004 endpoint timeout, 50013 busy, 51149 order timed out):
+    the order must be queried, never resent.
+    """
+    if status >= 500 or code in _UNKNOWN:
+        return ServiceUnavailable(f"okx: HTTP {status}, {code} {message}: outcome unknown")
+    if code == "0" and status < 400:
+        return None
+    if code in _TIMESTAMP:
+        return TimestampRejected(code, message, venue=VENUE)
+    if code in _AUTH or status == 401:
+        return AuthenticationFailed(f"okx: {code} {message}", venue=VENUE)
+    if code in _RATE or status == 429:
+        return RateLimited(f"okx: {code} {message}", retry_after=2.0, venue=VENUE)
+    if code in _NOT_FOUND:
+        return OrderNotFound(code, message, venue=VENUE)
+    if code in _ORDER_FINAL or code == "0":
+        return ExchangeRejected(code, message or f"HTTP {status}", venue=VENUE)
+    return OrderRejected(code, message, client_order_id=client_order_id, venue=VENUE)
+
+
+def decode_answer(status: int, body: bytes) -> _Answer:
+    """The answer, raising the top-level error unless elements carry their own (code 1/2)."""
+    try:
+        answer = _answer.decode(body)
+    except (msgspec.DecodeError, ValueError) as exc:
+        if status >= 500:
+            raise ServiceUnavailable(f"okx: HTTP {status}: outcome unknown") from exc
+        raise MalformedMessage(f"okx answer: {exc}", raw=body, venue=VENUE) from exc
+    if answer.code in ("1", "2") and status < 500:
+        return answer  # per-element sCode
+    error = answer_error(status, answer.code, answer.msg)
+    if error is not None:
+        raise error
+    return answer
+
+
+def instrument_of(symbols: SymbolMap, inst_type: str, inst_id: str, market: Market) -> Instrument:
+    market = MARKETS[inst_type] if inst_type in MARKETS else market_of(inst_id)
+    try:
+        return symbols.by_native(market, inst_id)
+    except UnknownInstrument:
+        raise UnknownSymbol(inst_id, venue=VENUE) from None
+
+
+def base_qty(instrument: Instrument, venue_qty: Decimal) -> Decimal:
+    if instrument.market is Market.SWAP:
+        return venue_qty * instrument.contract_size
+    return venue_qty
+
+
+def order_report(
+    item: OrderItem, market: Market, symbols: SymbolMap, ts_recv_ns: int
+) -> OrderReport:
+    """The report of one order; swap sizes in base units (``× ctVal``).
+
+    A spot market order sized in quote units (``tgtCcy=quote_ccy``, never sent
+    by this library) reports its filled size as its quantity.
+
+    Raises:
+        UnknownSymbol: The symbol map has no such instrument.
+        ValueError: A field that does not parse.
+    """
+    instrument = instrument_of(symbols, item.instType, item.instId, market)
+    status = _STATUS.get(item.state)
+    if status is None:
+        raise ValueError(f"state {item.state!r}")
+    order_type, tif = _ORD_TYPES_BACK.get(item.ordType, (OrderType.LIMIT, TimeInForce.GTC))
+    filled = base_qty(instrument, venue_decimal(item.accFillSz) or _ZERO)
+    if item.tgtCcy == "quote_ccy":
+        qty = filled
+    else:
+        qty = base_qty(instrument, venue_decimal(item.sz) or _ZERO)
+    avg = venue_decimal(item.avgPx)
+    reason = item.cancelSourceReason or (
+        f"cancelSource {item.cancelSource}" if item.cancelSource else None
+    )
+    return OrderReport(
+        venue=VENUE,
+        symbol=instrument.symbol,
+        client_order_id=item.clOrdId,
+        venue_order_id=item.ordId or None,
+        side=side_of(item.side),
+        type=order_type,
+        qty=qty,
+        price=(venue_decimal(item.px) or None) if order_type is OrderType.LIMIT else None,
+        time_in_force=tif,
+        reduce_only=item.reduceOnly == "true",
+        status=status,
+        filled_qty=filled,
+        avg_fill_price=avg if avg and filled else None,
+        reason=reason if status is OrderStatus.CANCELED else None,
+        ts_event_ns=ms_to_ns(item.uTime or item.cTime),
+        ts_recv_ns=ts_recv_ns,
+    )
+
+
+def fills_of_order(
+    item: OrderItem, market: Market, symbols: SymbolMap, ts_recv_ns: int
+) -> list[Fill]:
+    """The fill an ``orders`` push reports (``tradeId``, ``fillSz``), if any.
+
+    The fee is ``-fillFee`` (OKX counts a charge negative); a push without
+    ``fillFee`` gives the order's cumulative ``fee`` when this is its first fill
+    (``fillSz == accFillSz``), else 0.
+    """
+    fill_sz = venue_decimal(item.fillSz)
+    if not item.tradeId or not fill_sz:
+        return []
+    instrument = instrument_of(symbols, item.instType, item.instId, market)
+    if item.fillFee is not None:
+        okx_fee = venue_decimal(item.fillFee) or _ZERO
+        fee_ccy = item.fillFeeCcy or item.feeCcy
+    elif fill_sz == venue_decimal(item.accFillSz):
+        okx_fee, fee_ccy = venue_decimal(item.fee) or _ZERO, item.feeCcy
+    else:
+        okx_fee, fee_ccy = _ZERO, item.feeCcy
+    return [
+        Fill(
+            venue=VENUE,
+            symbol=instrument.symbol,
+            client_order_id=item.clOrdId,
+            venue_order_id=item.ordId,
+            trade_id=item.tradeId,
+            side=side_of(item.side),
+            qty=base_qty(instrument, fill_sz),
+            price=venue_decimal(item.fillPx) or _ZERO,
+            fee=-okx_fee,
+            fee_asset=fee_ccy,
+            liquidity=liquidity_of(item.execType),
+            ts_event_ns=ms_to_ns(item.fillTime or item.uTime),
+            ts_recv_ns=ts_recv_ns,
+        )
+    ]
+
+
+def liquidity_of(exec_type: str) -> Liquidity | None:
+    return {"M": Liquidity.MAKER, "T": Liquidity.TAKER}.get(exec_type)
+
+
+def bad_body(what: str, body: bytes, exc: Exception) -> MalformedMessage:
+    return MalformedMessage(f"okx {what}: {exc}", raw=body, venue=VENUE)
+
+
+def parse_order_answer(
+    asked: AskedOrders,
+    market: Market,
+    symbols: SymbolMap,
+    status: int,
+    body: bytes,
+    ts_recv_ns: int,
+) -> OrderReport:
+    """The report of a place / cancel / amend acknowledgement or of an order query.
+
+    Raises:
+        OrderRejected: The element's ``sCode`` refuses the order (with its ``clOrdId``).
+        OrderNotFound: 51603, or a query that lists nothing.
+        ServiceUnavailable, ...: see :func:`answer_error`.
+    """
+    answer = decode_answer(status, body)
+    try:
+        acks = _acks.decode(answer.data)
+        if not acks:
+            if answer.code != "0":
+                raise answer_error(status, answer.code, answer.msg) or bad_body(
+                    "order answer", body, ValueError("no data")
+                )
+            raise OrderNotFound("", "the venue lists no such order", venue=VENUE)
+        ack = acks[0]
+        if ack.state is not None:  # an order query: the whole order
+            return order_report(_orders.decode(answer.data)[0], market, symbols, ts_recv_ns)
+        error = answer_error(status, ack.sCode, ack.sMsg, ack.clOrdId)
+        if error is not None:
+            raise error
+        try:
+            return asked.ack_report(
+                VENUE, ack.clOrdId, ack.ordId, ts_event_ns=ms_to_ns(ack.ts), ts_recv_ns=ts_recv_ns
+            )
+        except KeyError:
+            raise MalformedMessage(
+                f"okx acknowledged order {ack.clOrdId!r}, which no request of this adapter "
+                "placed: query it",
+                raw=body,
+                venue=VENUE,
+            ) from None
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise bad_body("order answer", body, exc) from exc
+
+
+def parse_open_orders(
+    market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
+) -> list[OrderReport]:
+    """The reports of ``/trade/orders-pending`` (``http_get_orders_pending.json``)."""
+    answer = decode_answer(200, body)
+    try:
+        return [order_report(i, market, symbols, ts_recv_ns) for i in _orders.decode(answer.data)]
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise bad_body("pending orders", body, exc) from exc

@@ -1,0 +1,195 @@
+"""Small pieces the Bybit and OKX trading adapters share (sans-I/O).
+
+Numbers go on the wire as plain decimal text (never exponent notation);
+quantities are checked to be whole multiples of a lot before they are sent;
+and an order's request is remembered by its client order id, because Bybit and
+OKX acknowledge an order with its ids only: the report of an acknowledgement
+is built from what was asked (:class:`AskedOrders`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from decimal import Decimal, InvalidOperation
+
+import attrs
+
+from connector.errors import InvalidOrder
+from connector.model import (
+    Instrument,
+    Market,
+    OrderStatus,
+    PlaceOrder,
+    Side,
+)
+from connector.model.trading import OrderReport
+
+__all__ = [
+    "Asked",
+    "AskedOrders",
+    "check_client_order_id",
+    "fmt_decimal",
+    "ms_to_ns",
+    "side_of",
+    "to_lots",
+    "venue_decimal",
+]
+
+_ZERO = Decimal(0)
+_NS_PER_MS = 1_000_000
+
+
+def fmt_decimal(value: Decimal) -> str:
+    """``value`` as plain decimal text with no exponent and no trailing zeros."""
+    return format(value.normalize(), "f")
+
+
+def ms_to_ns(text: str | int | None) -> int:
+    """A venue's millisecond timestamp (text or number; empty is 0) in ns."""
+    if text is None or text == "":
+        return 0
+    try:
+        return int(text) * _NS_PER_MS
+    except ValueError:
+        raise ValueError(f"timestamp {text!r} is not a whole number of ms") from None
+
+
+def venue_decimal(text: str | None) -> Decimal | None:
+    """A venue number: ``None`` for absent or empty text.
+
+    Raises:
+        ValueError: Not a finite number.
+    """
+    if text is None or text == "":
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"impossible number {text!r}")
+    return value
+
+
+def to_lots(venue: str, instrument: Instrument, qty: Decimal, unit: Decimal) -> Decimal:
+    """``qty`` (base units) in the venue's unit (``qty / unit``), checked against the lot.
+
+    Args:
+        venue: For the error.
+        instrument: Its ``lot_step`` is in the venue's unit (OKX swap: contracts).
+        qty: The quantity in base units.
+        unit: Base units per venue unit (OKX swap ``ctVal``; 1 elsewhere).
+
+    Raises:
+        InvalidOrder: Not positive, or not a whole number of lots.
+    """
+    if qty <= _ZERO:
+        raise InvalidOrder(f"{venue} {instrument.symbol}: qty {qty} must be positive")
+    amount = qty / unit
+    if amount % instrument.lot_step != _ZERO:
+        what = "contracts" if unit != 1 else "lots"
+        detail = f" ({amount} contracts of {unit})" if unit != 1 else ""
+        raise InvalidOrder(
+            f"{venue} {instrument.symbol}: qty {qty}{detail} is not a whole number of "
+            f"{what} of {instrument.lot_step}",
+            violations=(f"qty {qty} is not a multiple of the lot step",),
+        )
+    return amount
+
+
+def check_client_order_id(venue: str, client_order_id: str, pattern: str, rule: str) -> None:
+    """Raise :class:`InvalidOrder` when the id breaks the venue's rule.
+
+    Args:
+        pattern: A regular expression the whole id must match.
+        rule: The rule in words, for the message.
+    """
+    if re.fullmatch(pattern, client_order_id) is None:
+        raise InvalidOrder(f"{venue}: client order id {client_order_id!r} breaks the rule: {rule}")
+
+
+@attrs.frozen(kw_only=True)
+class Asked:
+    """What was asked for one client order id: the market, instrument and order."""
+
+    market: Market
+    instrument: Instrument
+    order: PlaceOrder | None
+
+
+@attrs.define
+class AskedOrders:
+    """The requests an adapter built, by client order id (bounded, oldest dropped).
+
+    Bybit's ``/v5/order/create`` answers ``{orderId, orderLinkId}`` and OKX's
+    ``/trade/order`` ``{ordId, clOrdId, sCode, sMsg}``: an acknowledgement, not
+    the order. The report of such an answer repeats what was asked, with status
+    ``new`` (the venue accepted the request; the private stream or a query says
+    what became of it).
+    """
+
+    capacity: int = 10_000
+    _asked: OrderedDict[str, Asked] = attrs.field(factory=OrderedDict)
+
+    def remember(
+        self, market: Market, instrument: Instrument, client_order_id: str, order: PlaceOrder | None
+    ) -> None:
+        old = self._asked.get(client_order_id)
+        if order is None and old is not None and old.instrument == instrument:
+            order = old.order  # a cancel or query keeps the placement it refers to
+        self._asked[client_order_id] = Asked(market=market, instrument=instrument, order=order)
+        self._asked.move_to_end(client_order_id)
+        while len(self._asked) > self.capacity:
+            self._asked.popitem(last=False)
+
+    def get(self, client_order_id: str) -> Asked | None:
+        return self._asked.get(client_order_id)
+
+    def ack_report(
+        self,
+        venue: str,
+        client_order_id: str,
+        venue_order_id: str | None,
+        *,
+        ts_event_ns: int,
+        ts_recv_ns: int,
+    ) -> OrderReport:
+        """The report of an acknowledgement: what was asked, status ``new``.
+
+        Raises:
+            KeyError: No placement with that client order id was built here.
+        """
+        asked = self._asked.get(client_order_id)
+        if asked is None or asked.order is None:
+            raise KeyError(client_order_id)
+        order = asked.order
+        return OrderReport(
+            venue=venue,
+            symbol=order.symbol,
+            client_order_id=client_order_id,
+            venue_order_id=venue_order_id or None,
+            side=order.side,
+            type=order.type,
+            qty=order.qty,
+            price=order.price,
+            time_in_force=order.time_in_force,
+            reduce_only=order.reduce_only,
+            status=OrderStatus.NEW,
+            ts_event_ns=ts_event_ns,
+            ts_recv_ns=ts_recv_ns,
+        )
+
+
+def side_of(text: str) -> Side:
+    """``buy``/``Buy``/``BUY`` as a :class:`Side`.
+
+    Raises:
+        ValueError: Neither buy nor sell.
+    """
+    lowered = text.lower()
+    if lowered == "buy":
+        return Side.BUY
+    if lowered == "sell":
+        return Side.SELL
+    raise ValueError(f"side {text!r}")

@@ -1,0 +1,338 @@
+"""Bybit v5 order requests and answers (connector/venues/bybit/orders.py via BybitTrading)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from decimal import Decimal
+
+import pytest
+
+from connector.errors import (
+    AuthenticationFailed,
+    ExchangeRejected,
+    InvalidOrder,
+    MalformedMessage,
+    OrderNotFound,
+    OrderRejected,
+    RateLimited,
+    ServiceUnavailable,
+    TimestampRejected,
+    UnknownSymbol,
+)
+from connector.model import (
+    AmendOrder,
+    Liquidity,
+    Market,
+    OrderStatus,
+    OrderType,
+    PlaceOrder,
+    Side,
+    TimeInForce,
+)
+from connector.venues.bybit.trading import BybitTrading
+from tests.venues.bybit.trading_helpers import (
+    BTC_LINEAR,
+    BTC_SPOT,
+    CREDENTIALS,
+    ETH_LINEAR,
+    body,
+    nt,
+    symbols,
+)
+
+MS = 1_000_000
+
+
+def _order(**kw: object) -> PlaceOrder:
+    fields: dict[str, object] = {
+        "venue": "bybit",
+        "symbol": BTC_LINEAR.symbol,
+        "side": Side.BUY,
+        "type": OrderType.LIMIT,
+        "qty": Decimal("0.010"),
+        "price": Decimal("30000.50"),
+        "client_order_id": "abc123",
+    }
+    fields.update(kw)
+    return PlaceOrder(**fields)  # type: ignore[arg-type]
+
+
+def _json(call_body: bytes | None) -> dict[str, object]:
+    assert call_body is not None
+    out: dict[str, object] = json.loads(call_body)
+    return out
+
+
+# Requests -------------------------------------------------------------------
+
+
+def test_limit_order_request() -> None:
+    call = BybitTrading(CREDENTIALS).place_order_call(Market.LINEAR, BTC_LINEAR, _order())
+    assert (call.method, call.path, call.signed) == ("POST", "/v5/order/create", True)
+    assert _json(call.body) == {
+        "category": "linear",
+        "symbol": "BTCUSDT",
+        "side": "Buy",
+        "orderType": "Limit",
+        "qty": "0.01",
+        "price": "30000.5",
+        "timeInForce": "GTC",
+        "orderLinkId": "abc123",
+    }
+    assert call.weights == {"ip": 1.0, "order:create": 1.0}
+
+
+def test_post_only_reduce_only_linear() -> None:
+    order = _order(time_in_force=TimeInForce.POST_ONLY, reduce_only=True, side=Side.SELL)
+    call = BybitTrading(CREDENTIALS).place_order_call(Market.LINEAR, BTC_LINEAR, order)
+    payload = _json(call.body)
+    assert payload["timeInForce"] == "PostOnly"
+    assert payload["reduceOnly"] is True
+    assert payload["side"] == "Sell"
+
+
+def test_spot_market_buy_is_sent_in_base_units() -> None:
+    order = _order(symbol=BTC_SPOT.symbol, type=OrderType.MARKET, price=None, qty=Decimal("0.0015"))
+    payload = _json(BybitTrading(CREDENTIALS).place_order_call(Market.SPOT, BTC_SPOT, order).body)
+    assert payload["marketUnit"] == "baseCoin"
+    assert payload["qty"] == "0.0015"
+    assert payload["timeInForce"] == "IOC"
+    assert "price" not in payload and payload["category"] == "spot"
+
+
+@pytest.mark.parametrize(
+    ("kw", "market", "instrument", "words"),
+    [
+        ({"qty": Decimal("0.0105")}, Market.LINEAR, BTC_LINEAR, "whole number of lots"),
+        ({"client_order_id": "bad id!"}, Market.LINEAR, BTC_LINEAR, "client order id"),
+        ({"client_order_id": "x" * 37}, Market.LINEAR, BTC_LINEAR, "client order id"),
+        ({"price": None}, Market.LINEAR, BTC_LINEAR, "needs a price"),
+        ({"reduce_only": True}, Market.SPOT, BTC_SPOT, "reduce-only"),
+        ({"qty": Decimal(0)}, Market.LINEAR, BTC_LINEAR, "positive"),
+    ],
+)
+def test_invalid_orders(
+    kw: dict[str, object], market: Market, instrument: object, words: str
+) -> None:
+    with pytest.raises(InvalidOrder, match=words):
+        BybitTrading(CREDENTIALS).place_order_call(market, instrument, _order(**kw))  # type: ignore[arg-type]
+
+
+def test_cancel_amend_query_requests() -> None:
+    t = BybitTrading(CREDENTIALS)
+    cancel = t.cancel_order_call(Market.LINEAR, BTC_LINEAR, "abc123")
+    assert cancel.path == "/v5/order/cancel"
+    expected = {"category": "linear", "symbol": "BTCUSDT", "orderLinkId": "abc123"}
+    assert _json(cancel.body) == expected
+    amend = t.amend_order_call(
+        Market.LINEAR,
+        BTC_LINEAR,
+        AmendOrder(
+            venue="bybit", symbol=BTC_LINEAR.symbol, client_order_id="abc123", qty=Decimal("0.02")
+        ),
+    )
+    assert _json(amend.body) == {
+        "category": "linear",
+        "symbol": "BTCUSDT",
+        "orderLinkId": "abc123",
+        "qty": "0.02",
+    }
+    with pytest.raises(InvalidOrder):
+        t.amend_order_call(
+            Market.LINEAR,
+            BTC_LINEAR,
+            AmendOrder(venue="bybit", symbol=BTC_LINEAR.symbol, client_order_id="abc123"),
+        )
+    query = t.query_order_call(Market.SPOT, BTC_SPOT, "abc123")
+    assert (query.method, query.path) == ("GET", "/v5/order/realtime")
+    assert dict(query.params) == {"category": "spot", "symbol": "BTCUSDT", "orderLinkId": "abc123"}
+
+
+def test_listing_requests() -> None:
+    t = BybitTrading(CREDENTIALS)
+    assert dict(t.open_orders_call(Market.LINEAR).params)["settleCoin"] == "USDT"
+    assert "settleCoin" not in t.open_orders_call(Market.SPOT).params
+    fills = t.fills_call(Market.SPOT, None, 1_700_000_000_123 * MS)
+    assert fills.path == "/v5/execution/list"
+    assert dict(fills.params)["startTime"] == 1_700_000_000_123
+    assert dict(t.balances_call(Market.SPOT).params) == {"accountType": "UNIFIED"}
+    assert t.positions_call(Market.SPOT) is None
+    positions = t.positions_call(Market.LINEAR)
+    assert positions is not None and positions.path == "/v5/position/list"
+
+
+def test_sign_get_and_post() -> None:
+    t = BybitTrading(CREDENTIALS)
+    now = 1_700_000_000_000 * MS
+    get = t.sign(t.query_order_call(Market.SPOT, BTC_SPOT, "abc"), now)
+    assert get.query == "category=spot&symbol=BTCUSDT&orderLinkId=abc"
+    payload = f"1700000000000{CREDENTIALS.api_key}5000{get.query}".encode()
+    expected = hmac.new(CREDENTIALS.api_secret.encode(), payload, hashlib.sha256).hexdigest()
+    assert get.headers["X-BAPI-SIGN"] == expected
+    call = t.place_order_call(Market.LINEAR, BTC_LINEAR, _order())
+    post = t.sign(call, now)
+    assert post.body == call.body and post.query == ""
+    assert post.headers["Content-Type"] == "application/json"
+    assert call.body is not None
+    payload = f"1700000000000{CREDENTIALS.api_key}5000".encode() + call.body
+    expected = hmac.new(CREDENTIALS.api_secret.encode(), payload, hashlib.sha256).hexdigest()
+    assert post.headers["X-BAPI-SIGN"] == expected
+
+
+# Answers --------------------------------------------------------------------
+
+
+def test_place_ack_reports_what_was_asked() -> None:
+    t = BybitTrading(CREDENTIALS)
+    t.place_order_call(Market.LINEAR, BTC_LINEAR, _order())
+    answer = body(
+        {
+            "retCode": 0,
+            "retMsg": "OK",
+            "result": {"orderId": "1321003749386327552", "orderLinkId": "abc123"},
+            "retExtInfo": {},
+            "time": 1672211918471,
+        }
+    )
+    report = t.parse_order_answer(Market.LINEAR, symbols(), 200, answer, 5)
+    assert report.status is OrderStatus.NEW
+    assert report.venue_order_id == "1321003749386327552"
+    assert (report.qty, report.price) == (Decimal("0.010"), Decimal("30000.50"))
+    assert report.side is Side.BUY
+    assert report.ts_event_ns == 1672211918471 * MS and report.ts_recv_ns == 5
+    # a cancel acknowledgement keeps the placement's values and does not move the status
+    t.cancel_order_call(Market.LINEAR, BTC_LINEAR, "abc123")
+    assert t.parse_order_answer(Market.LINEAR, symbols(), 200, answer, 6).qty == Decimal("0.010")
+
+
+def test_ack_for_an_order_never_asked_is_malformed() -> None:
+    answer = body({"retCode": 0, "result": {"orderId": "1", "orderLinkId": "zzz"}})
+    with pytest.raises(MalformedMessage, match="query it"):
+        BybitTrading(CREDENTIALS).parse_order_answer(Market.LINEAR, symbols(), 200, answer, 0)
+
+
+def test_query_answer_from_the_realtime_list() -> None:
+    """nautilus http_get_orders_realtime.json: the first open order."""
+    report = BybitTrading(CREDENTIALS).parse_order_answer(
+        Market.LINEAR, symbols(), 200, nt("http_get_orders_realtime.json"), 7
+    )
+    assert report.client_order_id == "client-open-1"
+    assert report.venue_order_id == "open-order-1"
+    assert report.symbol == ETH_LINEAR.symbol
+    assert (report.status, report.side, report.type) == (OrderStatus.NEW, Side.BUY, OrderType.LIMIT)
+    assert (report.qty, report.price, report.filled_qty) == (
+        Decimal("0.010"),
+        Decimal("3930.41"),
+        Decimal(0),
+    )
+    assert report.avg_fill_price is None
+    assert report.ts_event_ns == 1761355905606 * MS
+
+
+def test_query_of_an_unknown_order() -> None:
+    empty = body({"retCode": 0, "result": {"list": [], "category": "linear"}})
+    with pytest.raises(OrderNotFound):
+        BybitTrading(CREDENTIALS).parse_order_answer(Market.LINEAR, symbols(), 200, empty, 0)
+
+
+def test_open_orders_fixture() -> None:
+    reports = BybitTrading(CREDENTIALS).parse_open_orders(
+        Market.LINEAR, symbols(), nt("http_get_orders_realtime.json"), 0
+    )
+    assert [r.client_order_id for r in reports][:2] == ["client-open-1", "client-open-2"]
+    assert reports[1].side is Side.SELL
+
+
+def test_partially_filled_rejected_fixture() -> None:
+    """nautilus http_get_order_partially_filled_rejected.json: Rejected after a fill is canceled."""
+    raw = nt("http_get_order_partially_filled_rejected.json")
+    item = json.loads(raw)["result"]["list"][0]
+    reports = BybitTrading(CREDENTIALS).parse_open_orders(Market.SPOT, symbols(), raw, 0)
+    assert reports[0].filled_qty == Decimal(item["cumExecQty"])
+    assert reports[0].status is OrderStatus.CANCELED
+
+
+def test_fills_fixture() -> None:
+    """nautilus http_get_executions.json: fees positive for a charge, maker flag."""
+    raw = nt("http_get_executions.json")
+    fills = BybitTrading(CREDENTIALS).parse_fills(Market.LINEAR, symbols(), raw, 0)
+    first = fills[0]
+    assert first.trade_id == "e0cbe81d-0f18-5866-9415-cf319b5dab3b"
+    assert (first.qty, first.price, first.fee, first.fee_asset) == (
+        Decimal("0.100"),
+        Decimal("50000.00"),
+        Decimal("0.0150"),
+        "USDT",
+    )
+    assert first.liquidity is Liquidity.MAKER and first.client_order_id == "test-order-001"
+    assert [f.ts_event_ns for f in fills] == sorted(f.ts_event_ns for f in fills)
+
+
+def test_balances_fixture() -> None:
+    """nautilus http_get_wallet_balance.json."""
+    raw = nt("http_get_wallet_balance.json")
+    balances = BybitTrading(CREDENTIALS).parse_balances(Market.SPOT, raw, 0)
+    usdt = next(b for b in balances if b.asset == "USDT")
+    assert (usdt.free, usdt.locked) == (Decimal("1000.50"), Decimal(0))
+    assert {b.asset for b in balances} == {"BTC", "USDT", "ETH"}
+
+
+def test_positions_fixture() -> None:
+    """nautilus http_get_positions.json: size unsigned + side -> signed qty."""
+    positions = BybitTrading(CREDENTIALS).parse_positions(
+        Market.LINEAR, symbols(), nt("http_get_positions.json"), 0
+    )
+    by_symbol = {p.symbol: p for p in positions}
+    assert by_symbol[BTC_LINEAR.symbol].qty == Decimal("0.5")
+    assert by_symbol[BTC_LINEAR.symbol].avg_entry_price == Decimal("50000.00")
+    assert by_symbol[ETH_LINEAR.symbol].qty == Decimal("-5.0")
+
+
+def test_unknown_symbol_in_a_listing() -> None:
+    item = {
+        "symbol": "DOGEUSDT",
+        "orderId": "1",
+        "side": "Buy",
+        "orderType": "Limit",
+        "qty": "1",
+        "orderStatus": "New",
+    }
+    raw = body({"retCode": 0, "result": {"list": [item]}})
+    with pytest.raises(UnknownSymbol):
+        BybitTrading(CREDENTIALS).parse_open_orders(Market.LINEAR, symbols(), raw, 0)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "error"),
+    [
+        (200, 10002, TimestampRejected),
+        (401, 10003, AuthenticationFailed),
+        (200, 10004, AuthenticationFailed),
+        (200, 10006, RateLimited),
+        (200, 10000, ServiceUnavailable),
+        (200, 10016, ServiceUnavailable),
+        (200, 170007, ServiceUnavailable),
+        (502, 0, ServiceUnavailable),
+        (200, 110001, OrderNotFound),
+        (200, 170213, OrderNotFound),
+        (200, 110007, OrderRejected),
+        (200, 110072, OrderRejected),
+        (200, 170141, OrderRejected),
+        (200, 110008, ExchangeRejected),
+    ],
+)
+def test_error_classes(status: int, code: int, error: type[Exception]) -> None:
+    raw = body({"retCode": code, "retMsg": "message", "result": {}, "time": 1})
+    with pytest.raises(error) as caught:
+        BybitTrading(CREDENTIALS).parse_order_answer(Market.LINEAR, symbols(), status, raw, 0)
+    if error is OrderRejected:
+        assert isinstance(caught.value, OrderRejected) and caught.value.code == code
+
+
+def test_unknown_outcome_on_a_5xx_without_json() -> None:
+    with pytest.raises(ServiceUnavailable):
+        BybitTrading(CREDENTIALS).parse_order_answer(Market.LINEAR, symbols(), 503, b"<html>", 0)
+    with pytest.raises(MalformedMessage):
+        BybitTrading(CREDENTIALS).parse_order_answer(Market.LINEAR, symbols(), 200, b"<html>", 0)
