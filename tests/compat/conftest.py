@@ -102,7 +102,6 @@ class Inbox:
 # Known gaps of the simulator, each an open part of issue 10; strict, so a fixed gap
 # fails here until its mark is removed.
 _KNOWN_GAPS = {
-    "test_binance_sdk_usds_": "the USDⓈ-M SDK also opens /private/stream, not served yet",
     "test_ccxt_fetch_ohlcv_returns_consistent_candles[bybit": "Bybit klines not served yet",
     "test_ccxt_fetch_ohlcv_returns_consistent_candles[okx": "OKX candles not served yet",
     "test_pybit_get_kline_returns_candles": "Bybit klines not served yet",
@@ -119,10 +118,5 @@ _KNOWN_GAPS = {
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         for prefix, reason in _KNOWN_GAPS.items():
-            if item.name.startswith(prefix) and not (
-                prefix == "test_binance_sdk_usds_"
-                and "diff_book_depth" not in item.name
-                and "aggregate_trade" not in item.name
-                and "ticker_stream" not in item.name
-            ):
+            if item.name.startswith(prefix):
                 item.add_marker(pytest.mark.xfail(strict=True, reason=reason))

@@ -40,6 +40,7 @@ from connector.sim.binance.history import MarketHistory
 from connector.sim.binance.names import parse_stream
 from connector.sim.binance.rest import BinanceRest
 from connector.sim.binance.streams import MarketStreams
+from connector.sim.binance.usdm_routes import UsdmTrading
 from connector.sim.binance.wire import Listing
 from connector.sim.faults import FaultInjector
 from connector.sim.http import Router
@@ -138,6 +139,10 @@ class _Market:
         )
         router = Router()
         self.rest.register(router)
+        #: USDⓈ-M order entry, accounts, user data and ws-fapi (None on spot).
+        self.trading = None if spot else UsdmTrading(fe.venue, listings, limiter)
+        if self.trading is not None:
+            self.trading.register(router)
         for route in ("", "/public", "/market") if routed else ("",):
             router.websocket(route + "/ws", self.ws_handler)
             router.websocket(route + "/ws/", self.ws_handler, prefix=True)
@@ -325,12 +330,18 @@ class BinanceFrontend:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 for name, market in self.markets.items():
+                    if market.trading is not None:
+                        market.trading.streams.start()
+                        nursery.start_soon(market.trading.streams.run_expiry)
                     base = await nursery.start(market.server.run)
                     self.urls[f"{name}.rest"] = base
                     self.urls[f"{name}.ws"] = base.replace("http://", "ws://", 1)
                 task_status.started(dict(self.urls))
         finally:
             unlisten()
+            for market in self.markets.values():
+                if market.trading is not None:
+                    market.trading.streams.stop()
             self._nursery = None
 
 

@@ -1,0 +1,187 @@
+"""Third-party clients trading Binance USDⓈ-M on the simulator, as a user does.
+
+ccxt ``binanceusdm`` (REST and ccxt.pro ``watch_orders``), python-binance's
+futures client and socket, and Binance's USDⓈ-M SDK (REST and its
+``/private/stream`` user data), each given only base URLs and the default
+account's credentials. Limit orders rest far below the market so they stay
+open; market orders are small.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from connector.sim.accounts import DEFAULT_CREDENTIALS
+from tests.compat.conftest import Urls, run_async, within
+
+pytestmark = pytest.mark.timeout(60)
+
+KEY = DEFAULT_CREDENTIALS["binance"]
+SYMBOL = "BTC/USDT:USDT"
+
+
+def _price_below(urls: Urls) -> str:
+    """A BTCUSDT price far below the market (the order rests)."""
+    import httpx
+
+    book = httpx.get(urls["binance"]["linear.rest"] + "/fapi/v1/ticker/bookTicker?symbol=BTCUSDT")
+    return str((Decimal(book.json()["bidPrice"]) * Decimal("0.8")).quantize(Decimal("0.1")))
+
+
+def test_ccxt_binanceusdm_trades_like_a_user(sim_urls: Urls) -> None:
+    ccxt = pytest.importorskip("ccxt")
+    from tests.compat.test_ccxt import point
+
+    client = point(
+        ccxt.binanceusdm({"apiKey": KEY.api_key, "secret": KEY.secret, "timeout": 10_000}),
+        "binance",
+        sim_urls,
+    )
+    client.load_markets()
+    balance = client.fetch_balance()
+    assert balance["USDT"]["total"] > 0
+    price = float(_price_below(sim_urls))
+    limit = client.create_order(SYMBOL, "limit", "buy", 0.01, price)
+    assert "open" == limit["status"]
+    market = client.create_order(SYMBOL, "market", "buy", 0.01)
+    assert market["filled"] in (None, 0.0) or market["filled"] == 0.01
+    assert "open" == client.fetch_order(limit["id"], SYMBOL)["status"]
+    assert limit["id"] in {o["id"] for o in client.fetch_open_orders(SYMBOL)}
+    assert "canceled" == client.cancel_order(limit["id"], SYMBOL)["status"]
+    assert "closed" == client.fetch_order(market["id"], SYMBOL)["status"]
+    positions = {p["symbol"]: p for p in client.fetch_positions([SYMBOL])}
+    assert positions[SYMBOL]["contracts"] > 0
+    assert market["id"] in {t["order"] for t in client.fetch_my_trades(SYMBOL)}
+
+
+def test_ccxt_pro_binanceusdm_watch_orders_sees_its_order(sim_urls: Urls) -> None:
+    ccxt_pro = pytest.importorskip("ccxt.pro")
+    from tests.compat.test_ccxt import point
+
+    price = float(_price_below(sim_urls))
+
+    async def main() -> list[dict[str, Any]]:
+        client = point(
+            ccxt_pro.binanceusdm({"apiKey": KEY.api_key, "secret": KEY.secret}),
+            "binance",
+            sim_urls,
+        )
+        try:
+            await within(client.load_markets())
+            watching = asyncio.ensure_future(client.watch_orders(SYMBOL))
+            await asyncio.sleep(0.5)  # the listenKey and the socket
+            placed = await within(client.create_order(SYMBOL, "limit", "buy", 0.01, price))
+            orders: list[dict[str, Any]] = await within(watching)
+            await within(client.cancel_order(placed["id"], SYMBOL))
+            assert placed["id"] in {o["id"] for o in orders}
+            return orders
+        finally:
+            await client.close()
+
+    orders = run_async(main)
+    assert all("open" == o["status"] for o in orders)
+
+
+def test_python_binance_futures_order_position_and_user_socket(sim_urls: Urls) -> None:
+    pytest.importorskip("binance")
+    from binance import AsyncClient
+
+    from tests.compat.test_python_binance import sim_client, sim_socket_manager
+
+    price = _price_below(sim_urls)
+
+    async def main() -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+        client = await sim_client(AsyncClient, sim_urls).create(KEY.api_key, KEY.secret)
+        try:
+            balances = await within(client.futures_account_balance())
+            assert "USDT" in {b["asset"] for b in balances}
+            manager = sim_socket_manager(sim_urls)(client)
+            async with manager.futures_user_socket() as socket:
+                placed = await within(
+                    client.futures_create_order(
+                        symbol="BTCUSDT",
+                        side="BUY",
+                        type="LIMIT",
+                        timeInForce="GTC",
+                        quantity="0.01",
+                        price=price,
+                    )
+                )
+                event = await within(socket.recv())
+                await within(
+                    client.futures_cancel_order(symbol="BTCUSDT", orderId=placed["orderId"])
+                )
+                cancelled = await within(socket.recv())
+            positions = await within(client.futures_position_information())
+            return event, cancelled, positions
+        finally:
+            await client.close_connection()
+
+    event, cancelled, positions = run_async(main)
+    assert "ORDER_TRADE_UPDATE" == event["e"]
+    assert ("NEW", "NEW") == (event["o"]["x"], event["o"]["X"])
+    assert ("CANCELED", "CANCELED") == (cancelled["o"]["x"], cancelled["o"]["X"])
+    assert all("BOTH" == p["positionSide"] for p in positions)
+
+
+def test_binance_sdk_usds_order_and_private_stream(sim_urls: Urls) -> None:
+    pytest.importorskip("binance_sdk_derivatives_trading_usds_futures")
+    from binance_common.configuration import (
+        ConfigurationRestAPI,
+        ConfigurationWebSocketStreams,
+    )
+    from binance_sdk_derivatives_trading_usds_futures.derivatives_trading_usds_futures import (
+        DerivativesTradingUsdsFutures,
+    )
+    from binance_sdk_derivatives_trading_usds_futures.rest_api.models import (
+        NewOrderSideEnum,
+        NewOrderTimeInForceEnum,
+        NewOrderTypeEnum,
+    )
+
+    b = sim_urls["binance"]
+    sdk = DerivativesTradingUsdsFutures(
+        config_rest_api=ConfigurationRestAPI(
+            api_key=KEY.api_key, api_secret=KEY.secret, base_path=b["linear.rest"]
+        ),
+        config_ws_streams=ConfigurationWebSocketStreams(stream_url=b["linear.ws"]),
+    )
+    price = float(_price_below(sim_urls))
+    listen_key = sdk.rest_api.start_user_data_stream().data().listen_key
+
+    async def main() -> tuple[Any, Any]:
+        messages: asyncio.Queue[Any] = asyncio.Queue()
+        connection = await within(sdk.websocket_streams.create_connection())
+        assert connection is not None, "the SDK could not open its stream connections"
+        try:
+            stream = await within(connection.user_data(listen_key))
+            stream.on("message", messages.put_nowait)
+            await asyncio.sleep(0.3)
+            placed = await asyncio.to_thread(
+                sdk.rest_api.new_order,
+                symbol="BTCUSDT",
+                side=NewOrderSideEnum.BUY,
+                type=NewOrderTypeEnum.LIMIT,
+                time_in_force=NewOrderTimeInForceEnum.GTC,
+                quantity=0.01,
+                price=price,
+            )
+            event = await within(messages.get())
+            await asyncio.to_thread(
+                sdk.rest_api.cancel_order, symbol="BTCUSDT", order_id=placed.data().order_id
+            )
+            return placed.data(), event
+        finally:
+            await connection.close_connection(close_session=True)
+
+    placed, event = run_async(main)
+    assert "NEW" == placed.status
+    data = event.actual_instance if hasattr(event, "actual_instance") else event
+    dumped = data.model_dump(by_alias=True) if hasattr(data, "model_dump") else data
+    # The SDK's model of ORDER_TRADE_UPDATE (it keeps ``o`` and drops ``e``).
+    assert ("NEW", "NEW") == (dumped["o"]["x"], dumped["o"]["X"])
+    assert placed.order_id == dumped["o"]["i"]
