@@ -41,7 +41,9 @@ class Interval:
     Attributes:
         seconds: Fixed length in seconds (ignored when ``months`` is set).
         offset: Seconds the bucket grid is shifted from the epoch (a week
-            starting on Monday: 4 days, since 1970-01-01 was a Thursday).
+            starting on Monday: 4 days, since 1970-01-01 was a Thursday);
+            may be negative. Months honour it too (OKX's UTC+8 ``1M``
+            opens at 16:00 UTC the day before: ``offset=-28800``).
         months: Whole calendar months (UTC), when non-zero.
     """
 
@@ -55,21 +57,22 @@ class Interval:
 
     def open_ms(self, ts_ms: int) -> int:
         """Open time (ms) of the candle that holds ``ts_ms``."""
+        shift = self.offset * 1000
         if self.months:
-            year, month = _year_month(ts_ms)
+            year, month = _year_month(ts_ms - shift)
             index = year * 12 + (month - 1)
             index -= index % self.months
-            return _month_start_ms(index // 12, index % 12 + 1)
+            return _month_start_ms(index // 12, index % 12 + 1) + shift
         length = self.seconds * 1000
-        shift = self.offset * 1000
         return (ts_ms - shift) // length * length + shift
 
     def next_open_ms(self, open_ms: int) -> int:
         """Open time (ms) of the candle after the one opening at ``open_ms``."""
         if self.months:
-            year, month = _year_month(open_ms)
+            shift = self.offset * 1000
+            year, month = _year_month(open_ms - shift)
             index = year * 12 + (month - 1) + self.months
-            return _month_start_ms(index // 12, index % 12 + 1)
+            return _month_start_ms(index // 12, index % 12 + 1) + shift
         return open_ms + self.seconds * 1000
 
 

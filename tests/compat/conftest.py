@@ -103,14 +103,9 @@ class Inbox:
 # fails here until its mark is removed.
 _KNOWN_GAPS = {
     "test_ccxt_fetch_ohlcv_returns_consistent_candles[bybit": "Bybit klines not served yet",
-    "test_ccxt_fetch_ohlcv_returns_consistent_candles[okx": "OKX candles not served yet",
     "test_pybit_get_kline_returns_candles": "Bybit klines not served yet",
-    "test_python_okx_get_candlesticks_returns_candles": "OKX candles not served yet",
     "test_ccxt_pro_watches_book_trades_and_ticker[okx": (
         "ccxt.pro waits for a pushed OKX books snapshot, which OKX no longer sends"
-    ),
-    "test_python_okx_books_channel_sends_snapshot_then_updates": (
-        "expects a pushed OKX books snapshot, which OKX no longer sends: rewrite to REST"
     ),
 }
 

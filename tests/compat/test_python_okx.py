@@ -11,6 +11,7 @@ through ``SSL_CERT_FILE`` (read by ``ssl.create_default_context``).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import queue
 import subprocess
@@ -150,16 +151,41 @@ def trusting_the_sim(tls_sim: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.parametrize(("kind", "inst_id"), CASES, ids=IDS)
-def test_python_okx_books_channel_sends_snapshot_then_updates(
+def test_python_okx_books_channel_aligns_to_the_rest_snapshot(
     trusting_the_sim: dict[str, Any], kind: str, inst_id: str
 ) -> None:
-    first, second = stream(trusting_the_sim, "books", inst_id, 2)
-    assert {"channel": "books", "instId": inst_id} == first["arg"]
-    assert "snapshot" == first["action"]
-    assert "update" == second["action"]
-    (book,) = first["data"]
-    assert Decimal(book["bids"][0][0]) < Decimal(book["asks"][0][0])
-    assert second["data"][0]["prevSeqId"] == book["seqId"]
+    """The documented procedure: buffer ``books`` updates, take ``GET /market/books``,
+    drop updates with ``seqId <=`` its ``seqId``; the first kept one has
+    ``prevSeqId <= snapshot seqId < seqId``, then each ``prevSeqId`` is the previous ``seqId``."""
+    rest = MarketData.MarketAPI(flag="0", domain=trusting_the_sim["okx"]["spot.rest"])
+
+    async def main() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        pushes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        def callback(message: str) -> None:
+            decoded = json.loads(message)
+            if "data" in decoded:
+                pushes.put_nowait(decoded)
+
+        ws = WsPublicAsync(url=trusting_the_sim["okx"]["spot.ws"] + "/ws/v5/public")
+        await within(ws.start())
+        try:
+            await within(ws.subscribe([{"channel": "books", "instId": inst_id}], callback))
+            buffered = [await within(pushes.get())]
+            (snapshot,) = ok(await asyncio.to_thread(rest.get_orderbook, instId=inst_id, sz="400"))
+            while len(buffered) < 2 or buffered[-1]["data"][0]["seqId"] <= snapshot["seqId"]:
+                buffered.append(await within(pushes.get()))
+            return snapshot, buffered
+        finally:
+            await ws.stop()
+
+    snapshot, buffered = run_async(main)
+    assert all("update" == push["action"] for push in buffered), "no pushed snapshot"
+    assert Decimal(snapshot["bids"][0][0]) < Decimal(snapshot["asks"][0][0])
+    kept = [p["data"][0] for p in buffered if p["data"][0]["seqId"] > snapshot["seqId"]]
+    assert kept[0]["prevSeqId"] <= snapshot["seqId"] < kept[0]["seqId"]
+    for before, after in itertools.pairwise(kept):
+        assert after["prevSeqId"] == before["seqId"]
 
 
 @pytest.mark.parametrize(("kind", "inst_id"), CASES, ids=IDS)

@@ -49,15 +49,15 @@ def _rest_error(code: int, message: str) -> AuthRejected:
     return AuthRejected(code=code, message=message, http_status=401)
 
 
-_NO_KEY = _rest_error(50103, "Request header OK-ACCESS-KEY cannot be empty.")
-_NO_PASSPHRASE = _rest_error(50104, "Request header OK-ACCESS-PASSPHRASE cannot be empty.")
-_NO_SIGN = _rest_error(50106, "Request header OK-ACCESS-SIGN cannot be empty.")
-_NO_TIMESTAMP = _rest_error(50107, "Request header OK-ACCESS-TIMESTAMP cannot be empty.")
+_NO_KEY = _rest_error(50103, 'Request header "OK-ACCESS-KEY" cannot be empty.')
+_NO_PASSPHRASE = _rest_error(50104, 'Request header "OK-ACCESS-PASSPHRASE" cannot be empty.')
+_NO_SIGN = _rest_error(50106, 'Request header "OK-ACCESS-SIGN" cannot be empty.')
+_NO_TIMESTAMP = _rest_error(50107, 'Request header "OK-ACCESS-TIMESTAMP" cannot be empty.')
 _BAD_TIMESTAMP = _rest_error(50112, "Invalid OK-ACCESS-TIMESTAMP.")
 _EXPIRED = _rest_error(50102, "Timestamp request expired.")
 _BAD_KEY = _rest_error(50111, "Invalid OK-ACCESS-KEY.")
-_BAD_PASSPHRASE = _rest_error(50105, "Invalid OK-ACCESS-PASSPHRASE.")
-_BAD_SIGN = _rest_error(50113, "Invalid Sign.")
+_BAD_PASSPHRASE = _rest_error(50105, 'Request header "OK-ACCESS-PASSPHRASE" incorrect.')
+_BAD_SIGN = _rest_error(50113, "Invalid signature.")
 
 
 def _ws_error(code: int, message: str) -> AuthRejected:

@@ -20,8 +20,13 @@ from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
 from connector.sim.http import Request, Response, Router, json_response
 from connector.sim.hub import BookBatch, SimVenue
 from connector.sim.mirror import WireBook
+from connector.sim.okx.account import OkxAccount
+from connector.sim.okx.candles import CHANNEL_BARS, CandleChannel, OkxCandles
+from connector.sim.okx.limits import OrderLimits
+from connector.sim.okx.ops import OkxOrders
 from connector.sim.okx.rest import OkxRest
 from connector.sim.okx.streams import BookChannel, Channel, TickerChannel, TradeChannel, wire_book
+from connector.sim.okx.trading import OkxTrading
 from connector.sim.okx.wire import (
     BUSINESS_PREFIXES,
     CHANNEL_DEPTH,
@@ -45,8 +50,21 @@ _dec = msgspec.json.Decoder()
 
 _CHANNEL_INTERVAL: dict[str, float] = {"books": 0.100, "books5": 0.100, "bbo-tbt": 0.010}
 _TICKER_INTERVAL = 0.100
+_CANDLE_INTERVAL = 1.0  # "the fastest interval 1 second"
 
 _Key = tuple[str, str]
+_ORDER_PATHS = tuple(
+    f"/api/v5/trade/{name}"
+    for name in (
+        "batch-orders",
+        "cancel-order",
+        "cancel-batch-orders",
+        "amend-order",
+        "amend-batch-orders",
+        "mass-cancel",
+    )
+)
+_Topic = Channel | CandleChannel
 
 
 @attrs.frozen(kw_only=True)
@@ -85,6 +103,19 @@ class OkxSettings(FrontendSettings):
             "/api/v5/market/books": 40,
             "/api/v5/market/trades": 100,
             "/api/v5/public/time": 10,
+            # Signed routes: OKX's per-user limits (docs, checked 2026-12-03); order entry
+            # is limited per account and instrument by ``connector.sim.okx.limits``.
+            **dict.fromkeys(_ORDER_PATHS, 100_000),
+            "/api/v5/trade/order": 100_000,
+            "/api/v5/trade/orders-pending": 60,
+            "/api/v5/trade/orders-history": 40,
+            "/api/v5/trade/fills": 60,
+            "/api/v5/trade/fills-history": 10,
+            "/api/v5/account/balance": 10,
+            "/api/v5/account/positions": 10,
+            "/api/v5/account/config": 5,
+            "/api/v5/account/trade-fee": 5,
+            "/api/v5/asset/currencies": 6,
         }
     )
     rest_default_limit: int = 20
@@ -126,6 +157,7 @@ class OkxFrontend:
         self.real_checksum = self.options.okx_checksum or self.settings.legacy_books
         self.push_snapshot = self.settings.legacy_books
         self.depth = DepthKeeper(venue, enabled=self.settings.deep_books)
+        self.candles = OkxCandles({b.native_id: b for b in venue.books.values()}, venue.now_ms())
         # Whether any frame may need a corrupted checksum (saves a check per frame).
         self.corrupt_rules = bool(
             injector.rules(self.name, frozenset({FaultKind.CORRUPT_CHECKSUM}))
@@ -139,14 +171,26 @@ class OkxFrontend:
                 window=self.settings.rest_window,
             ),
             self._books_channel,
+            self.candles,
         )
-        self.board: TopicBoard[_Key, Channel] = TopicBoard()
+        self.board: TopicBoard[_Key, _Topic] = TopicBoard()
         self._mirrors: dict[tuple[str, str], WireBook] = {}
         self._conn_counter = itertools.count(1)
         self.urls: dict[str, str] = {}
+        self.order_limits = OrderLimits()
+        self.orders = OkxOrders(
+            venue.desk,
+            {i.native_id: i for i in venue.instruments()},
+            self.order_limits,
+            venue.desk.leverage,
+        )
         router = Router()
         self.rest.register(router)
+        OkxTrading(venue, self.orders, self.rest.chain).register(router)
+        self.account = OkxAccount(venue, self.orders, self.rest.chain)
+        self.account.register(router)
         router.websocket("/ws/v5/public", self._ws)
+        router.websocket("/ws/v5/business", self._ws_business)
         self.server = VenueServer(
             self.name,
             router,
@@ -195,6 +239,7 @@ class OkxFrontend:
                 for interval in sorted(set(_CHANNEL_INTERVAL.values())):
                     nursery.start_soon(self._book_timer, interval)
                 nursery.start_soon(self._ticker_timer)
+                nursery.start_soon(self._candle_timer)
                 nursery.start_soon(self.depth.run)
                 base: str = await nursery.start(self.server.run)
                 for market in self.venue.markets():
@@ -208,6 +253,8 @@ class OkxFrontend:
         mirror = self._mirrors.get((batch.market, batch.native_id))
         if mirror is None:
             return
+        book = self.venue.books[(batch.market, batch.native_id)]
+        self.candles.record(batch, book.last_trade_id)
         mirror.feed(batch.results, immediate=self.settings.immediate)
         groups = [(len(r.trades), i) for i, r in enumerate(batch.results) if r.trades]
         ticker = self.board.get(("tickers", batch.native_id))
@@ -245,23 +292,39 @@ class OkxFrontend:
                 if isinstance(channel, TickerChannel):
                     channel.tick()
 
+    async def _candle_timer(self) -> None:
+        while True:
+            await trio.sleep(_CANDLE_INTERVAL)
+            now = self.venue.now_ms()
+            for channel in list(self.board.topics()):
+                if isinstance(channel, CandleChannel):
+                    channel.tick(now)
+
     # ------------------------------------------------------------- websocket
 
+    def conn_id(self) -> str:
+        """A new ``connId`` (8 hex digits, as OKX's)."""
+        return format(zlib.crc32(f"{self.venue.seed}/{next(self._conn_counter)}".encode()), "08x")
+
     async def _ws(self, conn: WsConnection) -> None:
-        conn_id = format(
-            zlib.crc32(f"{self.venue.seed}/{next(self._conn_counter)}".encode()), "08x"
-        )
+        await self._serve_public(conn, business=False)
+
+    async def _ws_business(self, conn: WsConnection) -> None:
+        await self._serve_public(conn, business=True)
+
+    async def _serve_public(self, conn: WsConnection, *, business: bool) -> None:
+        conn_id = self.conn_id()
 
         def on_message(raw: str | bytes) -> None:
             text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
             if text == "ping":
                 conn.send("pong")
             else:
-                self._on_message(conn, conn_id, text)
+                self._on_message(conn, conn_id, text, business=business)
 
         await self.board.serve(conn, on_message)
 
-    def _on_message(self, conn: WsConnection, conn_id: str, text: str) -> None:
+    def _on_message(self, conn: WsConnection, conn_id: str, text: str, *, business: bool) -> None:
         def reply(value: JsonDict) -> None:
             conn.send(encode(value))
 
@@ -302,9 +365,9 @@ class OkxFrontend:
                 self.board.unsubscribe(conn, key)
                 reply(subscribe_event("unsubscribe", echo, conn_id, req_id))
                 continue
-            channel = self._resolve(channel_name, inst_id)
+            channel = self._resolve(channel_name, inst_id, business=business)
             if channel is None:
-                code = self._refusal(channel_name)
+                code = self._refusal(channel_name, business=business)
                 detail = f"channel:{channel_name},instId:{inst_id}"
                 reply(error_event(code, WS_ERRORS[code].format(detail), conn_id, req_id))
                 continue
@@ -318,30 +381,40 @@ class OkxFrontend:
                     snapshots.append((channel.name, channel.snapshot_frame()))
             elif isinstance(channel, TickerChannel):
                 snapshots.append((channel.name, channel.frame()))
+            elif isinstance(channel, CandleChannel):
+                current = channel.current_frame(self.venue.now_ms())
+                if current is not None:
+                    snapshots.append((channel.name, current))
             self.board.subscribe(conn, key, channel)
         for stream, frame in snapshots:
             conn.send(frame, stream=stream)
 
     @staticmethod
-    def _refusal(channel: str) -> str:
+    def _refusal(channel: str, *, business: bool) -> str:
         """The error code of a subscription the simulator does not serve."""
         if channel in VIP_CHANNELS:
             return "64003"  # books-l2-tbt, books50-l2-tbt: VIP4 and up only
-        if channel.startswith(BUSINESS_PREFIXES):
+        if not business and channel.startswith(BUSINESS_PREFIXES):
             return "64001"  # candles are on /ws/v5/business only
         return "60018"
 
     def _books_channel(self, inst_id: str) -> BookChannel:
         """The ``books`` channel of ``inst_id`` (made on first use), which the REST book reads."""
-        channel = self._resolve("books", inst_id)
+        channel = self._resolve("books", inst_id, business=False)
         assert isinstance(channel, BookChannel), inst_id
         return channel
 
-    def _resolve(self, channel: str, inst_id: str) -> Channel | None:
+    def _resolve(self, channel: str, inst_id: str, *, business: bool) -> _Topic | None:
         book = self.rest.by_inst.get(inst_id)
         if book is None or channel in VIP_CHANNELS:
             return None
         key = (channel, inst_id)
+        if business:
+            bar = channel.removeprefix("candle")
+            if not channel.startswith("candle") or bar not in CHANNEL_BARS:
+                return None
+            series = self.candles.series(inst_id, bar)
+            return self.board.topic(key, lambda: CandleChannel(bar, book, series))
         if channel in CHANNEL_DEPTH:
             mirror = self._mirrors[(book.market, inst_id)]
             if self.board.get(key) is None:

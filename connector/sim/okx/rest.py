@@ -1,4 +1,4 @@
-"""OKX v5 public REST: time, instruments, books, tickers, trades.
+"""OKX v5 public REST: time, instruments, books, tickers, trades, candles.
 
 Every route passes the venue's :class:`~connector.sim.rest.RestChain`: the
 per-endpoint rate limit (HTTP 429, code ``50011``), then its parameter checks
@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from connector.sim.faults import FaultInjector
 from connector.sim.http import Request, Response, Router, json_response
 from connector.sim.hub import SimBook, SimVenue
+from connector.sim.okx.candles import REST_BARS, OkxCandles
 from connector.sim.okx.streams import BookChannel
 from connector.sim.okx.wire import (
     MARKETS,
@@ -63,6 +64,7 @@ class OkxRest:
         injector: The run's fault injector (stale snapshots).
         limiter: The per-endpoint rate limiter.
         book_channel: The ``books`` channel the order book answers from.
+        candles: The venue's candles (:mod:`connector.sim.okx.candles`).
     """
 
     name = "okx"
@@ -73,11 +75,13 @@ class OkxRest:
         injector: FaultInjector,
         limiter: OkxLimiter,
         book_channel: BookChannelFor,
+        candles: OkxCandles,
     ) -> None:
         self.venue = venue
         self.injector = injector
         self.limiter = limiter
         self.book_channel = book_channel
+        self.candles = candles
         self.by_inst: Mapping[str, SimBook] = {b.native_id: b for b in venue.books.values()}
         self.chain = RestChain(limit_check(lambda req: limiter.check(req.client, req.path)))
 
@@ -119,6 +123,31 @@ class OkxRest:
             inst,
             int_check("limit", default=100, valid=range(1, 501), invalid=None),
         )
+        bar = lookup_check(
+            "bar",
+            lambda _call, raw: raw if raw in REST_BARS else None,
+            missing=_error("50014", "Parameter bar can not be empty.", 400),
+            unknown=_error("51000", "Parameter bar error", 400),
+            optional=True,
+        )
+        for path, most in (
+            ("/api/v5/market/candles", 300),
+            ("/api/v5/market/history-candles", 100),
+        ):
+            chain.get(
+                router,
+                path,
+                self.candle_rows,
+                inst,
+                bar,
+                int_check(
+                    "limit",
+                    default=100,
+                    valid=range(1, most + 1),
+                    invalid=_error("51000", "Parameter limit error", 400),
+                ),
+                self._timestamps,
+            )
         router.not_found = self.not_found
 
     @staticmethod
@@ -136,6 +165,30 @@ class OkxRest:
         if query.get("instType") == "OPTION" and not (query.get("uly") or query.get("instFamily")):
             return _error("50015", "Either parameter uly or instFamily is required", 400)()
         return None
+
+    @staticmethod
+    def _timestamps(call: RestCall) -> Response | None:
+        for name in ("after", "before"):
+            raw = call.query.get(name, "")
+            if not raw:
+                continue
+            if not raw.isdigit():
+                return _error("51000", f"Parameter {name} error", 400)()
+            call.put(name, int(raw))
+        return None
+
+    async def candle_rows(self, call: RestCall) -> Response:
+        """``/api/v5/market/candles`` and ``history-candles``: rows newest first."""
+        found = call.get("instId", SimBook)
+        rows = self.candles.rows(
+            found.native_id,
+            call.find("bar", str) or "1m",
+            now_ms=self.venue.now_ms(),
+            limit=call.get("limit", int),
+            after=call.find("after", int),
+            before=call.find("before", int),
+        )
+        return json_response({"code": "0", "msg": "", "data": rows})
 
     async def not_found(self, req: Request) -> Response:
         """OKX's 404 body."""

@@ -71,7 +71,7 @@ def test_okx_rest_get_vector_and_one_byte_change() -> None:
     assert Authenticated(account_id="alice", api_key=KEY) == rest(
         keyring, "GET", request_path, b"", v["expected_signature"]
     )
-    assert AuthRejected(code=50113, message="Invalid Sign.", http_status=401) == rest(
+    assert AuthRejected(code=50113, message="Invalid signature.", http_status=401) == rest(
         keyring, "GET", request_path.replace("BTC", "BTD"), b"", v["expected_signature"]
     )
 
@@ -157,7 +157,7 @@ def test_okx_rest_header_key_and_passphrase_errors() -> None:
     )
     assert (
         AuthRejected(
-            code=50103, message="Request header OK-ACCESS-KEY cannot be empty.", http_status=401
+            code=50103, message='Request header "OK-ACCESS-KEY" cannot be empty.', http_status=401
         )
         == missing
     )
