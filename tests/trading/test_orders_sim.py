@@ -1,0 +1,170 @@
+"""The trading API end to end against the built-in simulator (``endpoint = "sim"``: the
+venues trade with the simulator's demo accounts).
+
+Each test opens one ``Connector`` on one venue and market and drives it only through
+the public API: ``place_order``, ``amend_order``, ``cancel_order``, ``cancel_all``,
+``c.orders``, ``c.fills`` and the bus topics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+
+import pytest
+import trio
+
+from connector import (
+    Connector,
+    InvalidOrder,
+    OrderRejected,
+    OrderStatus,
+    RiskAlert,
+    RiskAlertKind,
+    RiskRejected,
+)
+from connector.config import Config, RiskConfig, VenueConfig
+from connector.model import Symbol
+from connector.venues.registry import TRADERS
+
+TIMEOUT = 30
+
+CASES = [
+    pytest.param("binance", "BTC-USDT-PERP", Decimal("0.01"), id="binance-usdm"),
+]
+"""(venue, symbol, a small quantity): each market whose simulated order entry exists."""
+
+
+def config(venue: str, symbol: str, risk: RiskConfig | None = None) -> Config:
+    venues = {
+        name: VenueConfig(name=name, symbols=(Symbol.parse(symbol),), channels=("book",))
+        if name == venue
+        else VenueConfig(name=name, enabled=False)
+        for name in ("binance", "bybit", "okx")
+    }
+    return Config(venues=venues, risk=risk or RiskConfig())
+
+
+@asynccontextmanager
+async def trading(
+    venue: str, symbol: str, risk: RiskConfig | None = None
+) -> AsyncIterator[tuple[Connector, Decimal, Decimal]]:
+    """A connector trading ``symbol`` on ``venue``, once its book is valid: ``(c, bid, ask)``."""
+    if venue not in TRADERS:
+        pytest.skip(f"{venue}: no trading adapter registered yet")
+    async with Connector(config(venue, symbol, risk)) as c:
+        view = c.order_book(venue, symbol)
+        with trio.fail_after(10):
+            async with c.subscribe(f"orderbook.{venue}.{symbol}") as updates:
+                while not view.valid or view.best_bid() is None or view.best_ask() is None:
+                    await updates.receive()
+        bid, ask = view.best_bid(), view.best_ask()
+        assert bid is not None and ask is not None
+        yield c, bid.price, ask.price
+
+
+@pytest.mark.parametrize(("venue", "symbol", "qty"), CASES)
+async def test_place_amend_cancel_and_wait(venue: str, symbol: str, qty: Decimal) -> None:
+    with trio.fail_after(TIMEOUT):
+        async with (
+            trading(venue, symbol) as (c, bid, _ask),
+            c.subscribe(f"order.{venue}.*") as events,
+        ):
+            order = await c.place_order(venue, symbol, "buy", "limit", qty, bid * Decimal("0.9"))
+            assert OrderStatus.NEW == order.status
+            assert order.venue_order_id
+            assert qty == order.qty
+            assert [order] == c.orders.open(venue)
+            assert order == c.orders.get(order.client_order_id)
+
+            price = bid * Decimal("0.91")
+            amended = await c.amend_order(venue, symbol, order.client_order_id, price=price)
+            assert OrderStatus.NEW == amended.status
+            assert amended.price is not None and amended.price > order.price  # type: ignore[operator]
+            assert abs(amended.price - price) < price * Decimal("0.0001")
+
+            canceled = await c.cancel_order(venue, symbol, order.client_order_id)
+            assert OrderStatus.CANCELED == canceled.status
+            assert canceled == await c.orders.wait(order.client_order_id, timeout=1)
+            assert [] == c.orders.open(venue)
+            # Canceling a finished order answers with it, sending nothing.
+            assert canceled == await c.cancel_order(venue, symbol, order.client_order_id)
+
+            seen = []
+            while True:
+                try:
+                    seen.append(type(events.receive_nowait()).__name__)
+                except trio.WouldBlock:
+                    break
+    assert ["OrderSubmitted", "OrderAccepted", "OrderAmended", "OrderCanceled"] == seen
+
+
+@pytest.mark.parametrize(("venue", "symbol", "qty"), CASES)
+async def test_a_market_order_fills_and_counts_its_fill_once(
+    venue: str, symbol: str, qty: Decimal
+) -> None:
+    with trio.fail_after(TIMEOUT):
+        async with trading(venue, symbol) as (c, _bid, ask):
+            order = await c.place_order(venue, "BTC-USDT-PERP", "buy", "market", qty)
+            done = await c.orders.wait(order.client_order_id, timeout=5)
+            assert OrderStatus.FILLED == done.status
+            assert qty == done.filled_qty
+            assert done.avg_fill_price is not None
+            assert abs(done.avg_fill_price - ask) < ask * Decimal("0.01")
+            # Flatten (reduce-only), then nothing is open.
+            close = await c.place_order(venue, symbol, "sell", "market", qty, reduce_only=True)
+            assert OrderStatus.FILLED == (await c.orders.wait(close.client_order_id)).status
+            assert [] == c.orders.open()
+            for fill in c.fills(venue):
+                assert fill.client_order_id in (order.client_order_id, close.client_order_id)
+
+
+@pytest.mark.parametrize(("venue", "symbol", "qty"), CASES)
+async def test_refusals_name_the_filter_the_limit_or_the_venue_code(
+    venue: str, symbol: str, qty: Decimal
+) -> None:
+    risk = RiskConfig(max_order_notional=Decimal("100000"))
+    with trio.fail_after(TIMEOUT):
+        async with trading(venue, symbol, risk) as (c, bid, ask):
+            async with c.subscribe("risk.alert") as alerts:
+                with pytest.raises(InvalidOrder) as invalid:
+                    await c.place_order(venue, symbol, "buy", "limit", qty / 1000, bid)
+                assert invalid.value.violations[0].split(":")[0] in ("lot_step", "min_qty")
+
+                with pytest.raises(RiskRejected) as risky:
+                    await c.place_order(venue, symbol, "buy", "limit", Decimal(10), bid)
+                assert "max_order_notional" == risky.value.limit
+                alert = alerts.receive_nowait()
+                assert isinstance(alert, RiskAlert)
+                assert (RiskAlertKind.BREACH, "max_order_notional") == (alert.kind, alert.limit)
+
+                # Post-only that would take: the venue refuses it with its code.
+                with pytest.raises(OrderRejected) as refused:
+                    await c.place_order(
+                        venue, symbol, "buy", "limit", qty, ask * Decimal("1.001"),
+                        time_in_force="post_only",
+                    )  # fmt: skip
+                assert refused.value.code
+                order = c.orders.get(refused.value.client_order_id)
+                assert order is not None and OrderStatus.REJECTED == order.status
+            assert [] == c.orders.open()
+            # Three refusals before sending: nothing reached the order state.
+            assert 1 == len(c.orders.all())
+
+
+@pytest.mark.parametrize(("venue", "symbol", "qty"), CASES)
+async def test_cancel_all_cancels_every_open_order(venue: str, symbol: str, qty: Decimal) -> None:
+    with trio.fail_after(TIMEOUT):
+        async with trading(venue, symbol) as (c, bid, _ask):
+            placed = [
+                await c.place_order(venue, symbol, "buy", "limit", qty, bid * Decimal(f"0.9{i}"))
+                for i in range(3)
+            ]
+            assert 3 == len(c.orders.open(venue, symbol))
+            canceled = await c.cancel_all(venue)
+            assert sorted(o.client_order_id for o in placed) == sorted(
+                o.client_order_id for o in canceled
+            )
+            assert all(OrderStatus.CANCELED == o.status for o in canceled)
+            assert [] == c.orders.open()
