@@ -1,0 +1,187 @@
+"""Lost placement answers: the order is ``unknown``, resolved by client order id, never resent.
+
+The simulated venue is reached in memory (``connector.testing.sim_transports``)
+through a transport that loses what a test says: the answer after the venue acted
+(a timeout), or the request itself (the simulator's fault plan answers 503 before
+acting). The services are the ones a ``Connector`` runs, with short query windows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+
+import attrs
+import httpx
+import pytest
+import trio
+
+from connector import OrderOutcomeUnknown, OrderStatus, sim
+from connector.bus import Bus
+from connector.config import RiskConfig, VenueConfig
+from connector.model import OrderSubmitted, Symbol
+from connector.oms.ids import ClientOrderIds
+from connector.oms.service import OrderService
+from connector.oms.tracking import OrderStateService
+from connector.risk.service import RiskService
+from connector.sim.faults import FaultPlan
+from connector.store.log import MemoryEventLog
+from connector.testing import sim_transports
+from connector.trading import Trading, trading_credentials
+from connector.venues.registry import driver_for
+from connector.venues.session import VenueSession
+
+TIMEOUT = 20
+PERP = Symbol.parse("BTC-USDT-PERP")
+QTY = Decimal("0.01")
+ORDER_PATH = "/fapi/v1/order"
+
+
+class Lossy(httpx.AsyncBaseTransport):
+    """Forwards every request; the answers of the first ``lose`` order placements are
+    lost after the venue acted on them (the client sees a read timeout)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, lose: int) -> None:
+        self._inner = inner
+        self.lose = lose
+        self.placements = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        placing = request.method == "POST" and request.url.path == ORDER_PATH
+        if placing:
+            self.placements += 1
+        response = await self._inner.handle_async_request(request)
+        if placing and self.lose > 0:
+            self.lose -= 1
+            await response.aread()
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
+
+
+@attrs.frozen
+class Rig:
+    trading: Trading
+    state: OrderStateService
+    log: MemoryEventLog
+    transport: Lossy
+    bid: Decimal
+
+
+@asynccontextmanager
+async def rig(*, lose: int = 0, faults: FaultPlan | None = None) -> AsyncIterator[Rig]:
+    bus = Bus()
+    async with sim.run(venues=("binance",), rate=50.0, faults=faults) as simulated:
+        transports = sim_transports(simulated)
+        lossy = Lossy(transports.http, lose)
+        driver = driver_for("binance", credentials=trading_credentials(VenueConfig(name="binance")))
+        assert driver.trading is not None
+        session = VenueSession(
+            driver,
+            symbols=(PERP,),
+            channels=("book",),
+            bus=bus,
+            urls=lambda: simulated.urls["binance"],
+            transport=lossy,
+            ws_transport=transports.ws,
+        )
+        risk = RiskService(RiskConfig(), bus)
+        trading = Trading(risk)
+        log = MemoryEventLog()
+        state = OrderStateService(
+            session,
+            driver.trading,
+            bus=bus,
+            event_log=log,
+            on_change=trading.changed,
+            first_query_after=0.05,
+            max_backoff=0.2,
+            query_window=0.3,
+        )
+        ids = ClientOrderIds("T", start_ns=1_700_000_000_000_000_000, salt=7)
+        orders = OrderService(state, ids=ids, risk=risk)
+        trading.add(orders)
+        async with (
+            bus.subscribe("orderbook.binance.>", buffer=10_000) as books,
+            trio.open_nursery() as nursery,
+        ):
+            await nursery.start(session.supervisor.run)
+            await nursery.start(state.run)
+            await nursery.start(orders.run)
+            while True:
+                found = session.feed.book(PERP)
+                if found is not None and found[1].valid and found[0].best_bid() is not None:
+                    bid = found[0].best_bid()
+                    assert bid is not None
+                    break
+                await books.receive()
+            yield Rig(trading=trading, state=state, log=log, transport=lossy, bid=bid.price)
+            nursery.cancel_scope.cancel()
+        await session.context.aclose()
+
+
+async def submitted(log: MemoryEventLog, client_order_id: str) -> int:
+    entries = await log.read(0, limit=10_000)
+    return sum(
+        1
+        for e in entries
+        if isinstance(e.event, OrderSubmitted) and e.event.client_order_id == client_order_id
+    )
+
+
+async def test_an_answer_lost_after_the_venue_placed_the_order_resolves_to_new() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with rig(lose=1) as r:
+            with pytest.raises(OrderOutcomeUnknown) as lost:
+                await r.trading.place_order(
+                    "binance", PERP, "buy", "limit", QTY, r.bid * Decimal("0.9")
+                )
+            cid = lost.value.client_order_id
+            order = r.trading.orders.get(cid)
+            assert order is not None and OrderStatus.UNKNOWN == order.status
+
+            resolved = await r.trading.orders.wait(cid, status="new", timeout=5)
+            assert OrderStatus.NEW == resolved.status
+            assert resolved.venue_order_id
+            assert 1 == r.state.statistics().resolved
+
+            # The venue has it once, as we do: reconciliation finds nothing to fix.
+            result = await r.state.reconcile()
+            assert {} == dict(result.discrepancies)
+            assert 1 == r.transport.placements  # never resent
+            assert 1 == await submitted(r.log, cid)
+            await r.trading.cancel_order("binance", PERP, cid)
+
+
+async def test_a_market_order_whose_answer_was_lost_resolves_filled() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with rig(lose=1) as r:
+            with pytest.raises(OrderOutcomeUnknown) as lost:
+                await r.trading.place_order("binance", PERP, "buy", "market", QTY)
+            resolved = await r.trading.orders.wait(lost.value.client_order_id, timeout=5)
+            assert OrderStatus.FILLED == resolved.status
+            assert QTY == resolved.filled_qty
+            assert 1 == r.transport.placements
+            await r.trading.place_order("binance", PERP, "sell", "market", QTY, reduce_only=True)
+
+
+async def test_a_placement_refused_with_503_before_the_venue_acted_ends_rejected() -> None:
+    plan = FaultPlan().rest_error(1.0, status=503, path=ORDER_PATH, venue="binance", max_count=1)
+    with trio.fail_after(TIMEOUT):
+        async with rig(faults=plan) as r:
+            with pytest.raises(OrderOutcomeUnknown) as lost:
+                await r.trading.place_order(
+                    "binance", PERP, "buy", "limit", QTY, r.bid * Decimal("0.9")
+                )
+            cid = lost.value.client_order_id
+            ended = await r.trading.orders.wait(cid, timeout=5)
+            assert OrderStatus.REJECTED == ended.status
+            assert 1 == r.state.statistics().not_found
+            assert 1 == r.transport.placements  # the query said "no such order": not resent
+            assert [] == r.trading.orders.open()
+            # The next order goes through.
+            order = await r.trading.place_order(
+                "binance", PERP, "buy", "limit", QTY, r.bid * Decimal("0.9")
+            )
+            assert OrderStatus.NEW == order.status
+            await r.trading.cancel_all("binance")
