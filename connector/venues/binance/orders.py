@@ -276,7 +276,9 @@ def fills_call(market: Market, instrument: Instrument | None, since_ns: int | No
     """``GET /api/v3/myTrades`` or ``/fapi/v1/userTrades`` of one symbol, up to 1000.
 
     ``since_ns`` becomes ``startTime`` (ms, inclusive). USDⓈ-M answers at most
-    7 days from ``startTime``; without it, the last 7 days.
+    7 days from ``startTime`` (without it, the last 7 days); spot documents a
+    ``startTime``-``endTime`` window of at most 24 hours. Oldest first, up to
+    1000: a caller that gets 1000 asks again from the last fill's time.
 
     Raises:
         ValueError: no instrument (Binance lists fills per symbol only).
@@ -423,7 +425,8 @@ def classify_error(
 
     Returns:
         ``ServiceUnavailable`` when the outcome is unknown (HTTP 5xx other than
-        -1008, 408, -1006, -1007), ``TimestampRejected`` (-1021, -5028),
+        -1008, 408, -1006, -1007; a 4xx without a Binance error body is a
+        refusal, with the HTTP status as its code), ``TimestampRejected`` (-1021, -5028),
         ``AuthenticationFailed``, ``IpBanned`` (418) / ``RateLimited`` (429,
         -1003, -1008, -1015), ``OrderNotFound`` (-2013, -2026, -2011 "Unknown
         order sent."), ``OrderRejected`` for any other refusal of a placement,
@@ -436,8 +439,15 @@ def classify_error(
         return IpBanned(f"binance: {text}", venue=VENUE)
     if code in _RATE_CODES or status == 429:
         return RateLimited(f"binance: {text}", venue=VENUE)
-    if code in _UNKNOWN_CODES or status >= 500 or status == 408 or code is None:
+    if code in _UNKNOWN_CODES or status >= 500 or status == 408:
         return ServiceUnavailable(f"binance {action} {client_order_id}: outcome unknown ({text})")
+    if code is None:
+        # A 4xx that is not a Binance error body (a proxy, an unknown path): the
+        # request was refused before the venue acted on it.
+        code, message = status, message[:200]
+        if action == "place":
+            return OrderRejected(code, message, client_order_id=client_order_id, venue=VENUE)
+        return ExchangeRejected(code, message, venue=VENUE)
     if code in _TIMESTAMP_CODES:
         return TimestampRejected(code, message, venue=VENUE)
     if code in _AUTH_CODES:

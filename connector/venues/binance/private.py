@@ -19,7 +19,8 @@ Two sockets, one per market (``../shared/venues-trading.md`` §3.1, §3.2;
 
 What frames become: ``executionReport`` / ``ORDER_TRADE_UPDATE`` an
 :class:`OrderReport` plus a :class:`Fill` when it reports a trade (``t`` not
--1/0 and ``l`` > 0); ``outboundAccountPosition`` and ``ACCOUNT_UPDATE``
+-1/0, ``l`` and ``L`` > 0: a trade without a price is left to the REST fills,
+which carry it, rather than invented); ``outboundAccountPosition`` and ``ACCOUNT_UPDATE``
 balances a :class:`Balance` per asset; ``ACCOUNT_UPDATE`` positions a
 :class:`Position` (one-way ``BOTH`` only); WS API answers, terminations and
 expiries a :class:`ControlMessage`. ``balanceUpdate`` (a delta, followed by an
@@ -392,7 +393,7 @@ def _execution_report(
     )
     out: list[PrivateEvent] = [report]
     last = to_decimal(r.l)
-    if r.t not in (-1, 0) and last > 0:
+    if r.t not in (-1, 0) and last > 0 and to_decimal(r.L) > 0:
         out.append(_fill(report, r.t, last, r.L, r.n, r.N, r.m, r.T, ts_recv_ns))
     return out
 
@@ -425,7 +426,7 @@ def _order_trade_update(
     )
     out: list[PrivateEvent] = [report]
     last = to_decimal(o.l)
-    if o.t not in (-1, 0) and last > 0:
+    if o.t not in (-1, 0) and last > 0 and to_decimal(o.L) > 0:
         out.append(_fill(report, o.t, last, o.L, o.n, o.N, o.m, o.T, ts_recv_ns))
     return out
 

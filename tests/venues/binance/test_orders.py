@@ -422,6 +422,9 @@ def error(code: int, msg: str) -> bytes:
         (503, b"Unknown error, please check your request or try again later.", "place",
          ServiceUnavailable),
         (502, b"<html>bad gateway</html>", "cancel", ServiceUnavailable),
+        (404, b"<html>404 Not Found</html>", "place", OrderRejected),
+        (403, b"<html>Forbidden</html>", "cancel", ExchangeRejected),
+        (408, b"", "place", ServiceUnavailable),
         (400, error(-1021, "Timestamp for this request is outside of the recvWindow."), "place",
          TimestampRejected),
         (401, error(-2015, "Invalid API-key, IP, or permissions for action."), "query",
@@ -442,7 +445,7 @@ def test_error_answers_are_classified(
     if expected is OrderRejected:
         assert isinstance(caught.value, OrderRejected)
         assert "abc123" == caught.value.client_order_id
-        assert caught.value.code in (-2010, -5022)
+        assert caught.value.code in (-2010, -5022, 404)
 
 
 def test_an_unreadable_success_is_malformed_and_a_foreign_symbol_unknown() -> None:
