@@ -1,0 +1,328 @@
+"""OKX v5 order requests and answers (connector/venues/okx/{orders,account}.py via OkxTrading)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from connector.errors import (
+    AuthenticationFailed,
+    ExchangeRejected,
+    InvalidOrder,
+    MalformedMessage,
+    OrderNotFound,
+    OrderRejected,
+    RateLimited,
+    ServiceUnavailable,
+    TimestampRejected,
+)
+from connector.model import (
+    AmendOrder,
+    Liquidity,
+    Market,
+    OrderStatus,
+    OrderType,
+    PlaceOrder,
+    Side,
+    TimeInForce,
+)
+from connector.venues.driver import RestCall
+from connector.venues.okx.trading import OkxTrading
+from tests.venues.okx.trading_helpers import (
+    BTC_SPOT,
+    BTC_SWAP,
+    CREDENTIALS,
+    body,
+    nt,
+    symbols,
+)
+
+MS = 1_000_000
+DOCS_TIME_NS = 1_607_418_537_715 * MS  # 2020-12-08T09:08:57.715Z, the docs' example time
+
+
+def _order(**kw: object) -> PlaceOrder:
+    fields: dict[str, object] = {
+        "venue": "okx",
+        "symbol": BTC_SWAP.symbol,
+        "side": Side.BUY,
+        "type": OrderType.LIMIT,
+        "qty": Decimal("0.0003"),
+        "price": Decimal("103500.0"),
+        "client_order_id": "abc123",
+    }
+    fields.update(kw)
+    return PlaceOrder(**fields)  # type: ignore[arg-type]
+
+
+def _json(raw: bytes | None) -> dict[str, object]:
+    assert raw is not None
+    out: dict[str, object] = json.loads(raw)
+    return out
+
+
+# Requests -------------------------------------------------------------------
+
+
+def test_docs_place_order_body_and_signature() -> None:
+    """signatures.json okx-v5-rest-post-docs-secret: the docs' place-order example."""
+    t = OkxTrading(CREDENTIALS)
+    order = _order(
+        symbol=BTC_SPOT.symbol, qty=Decimal(2), price=Decimal("2.15"), client_order_id="b15"
+    )
+    call = t.place_order_call(Market.SPOT, BTC_SPOT, order)
+    assert call.body == (
+        b'{"instId":"BTC-USDT","tdMode":"cash","clOrdId":"b15","side":"buy",'
+        b'"ordType":"limit","px":"2.15","sz":"2"}'
+    )
+    signed = t.sign(call, DOCS_TIME_NS)
+    assert signed.headers["OK-ACCESS-TIMESTAMP"] == "2020-12-08T09:08:57.715Z"
+    assert signed.headers["OK-ACCESS-SIGN"] == "dI6rrL9rXW/HdaPKJ/6LC1OgvH4/PYju6R3CqixMTNQ="
+    assert signed.headers["Content-Type"] == "application/json"
+    assert "x-simulated-trading" not in signed.headers
+
+
+def test_docs_get_signature_and_demo_header() -> None:
+    """signatures.json okx-v5-rest-get-docs-secret: GET /api/v5/account/balance?ccy=BTC."""
+    t = OkxTrading(CREDENTIALS, demo=True)
+    signed = t.sign(RestCall(path="/api/v5/account/balance", params={"ccy": "BTC"}), DOCS_TIME_NS)
+    assert signed.query == "ccy=BTC"
+    assert signed.headers["OK-ACCESS-SIGN"] == "HiZhvSfMtWJA3uUIVXV3a/bSXNPCWvYFXoGCVS8V4zY="
+    assert signed.headers["x-simulated-trading"] == "1"
+
+
+def test_swap_quantities_are_contracts() -> None:
+    """0.0003 BTC at ctVal 0.01 is 0.03 contracts (lotSz 0.01)."""
+    call = OkxTrading(CREDENTIALS).place_order_call(Market.SWAP, BTC_SWAP, _order())
+    payload = _json(call.body)
+    assert payload["sz"] == "0.03" and payload["tdMode"] == "cross"
+    assert (payload["ordType"], payload["px"]) == ("limit", "103500")
+    assert call.weights == {"trade:order": 1.0}
+    with pytest.raises(InvalidOrder, match="contracts"):
+        OkxTrading(CREDENTIALS).place_order_call(
+            Market.SWAP, BTC_SWAP, _order(qty=Decimal("0.00005"))
+        )
+
+
+@pytest.mark.parametrize(
+    ("tif", "ord_type"),
+    [
+        (TimeInForce.GTC, "limit"),
+        (TimeInForce.POST_ONLY, "post_only"),
+        (TimeInForce.IOC, "ioc"),
+        (TimeInForce.FOK, "fok"),
+    ],
+)
+def test_time_in_force_is_the_ord_type(tif: TimeInForce, ord_type: str) -> None:
+    call = OkxTrading(CREDENTIALS).place_order_call(
+        Market.SWAP, BTC_SWAP, _order(time_in_force=tif)
+    )
+    assert _json(call.body)["ordType"] == ord_type
+
+
+def test_spot_market_buy_in_base_units_and_reduce_only_swap() -> None:
+    t = OkxTrading(CREDENTIALS, td_mode="isolated")
+    spot = _order(symbol=BTC_SPOT.symbol, type=OrderType.MARKET, price=None, qty=Decimal("0.001"))
+    payload = _json(t.place_order_call(Market.SPOT, BTC_SPOT, spot).body)
+    assert (payload["ordType"], payload["tgtCcy"], payload["sz"]) == ("market", "base_ccy", "0.001")
+    assert "px" not in payload
+    swap = _order(side=Side.SELL, reduce_only=True)
+    payload = _json(t.place_order_call(Market.SWAP, BTC_SWAP, swap).body)
+    assert payload["reduceOnly"] is True and payload["tdMode"] == "isolated"
+    with pytest.raises(ValueError, match="td_mode"):
+        OkxTrading(CREDENTIALS, td_mode="cash")
+
+
+@pytest.mark.parametrize(
+    ("kw", "market", "words"),
+    [
+        ({"client_order_id": "has-dash"}, Market.SWAP, "client order id"),
+        ({"client_order_id": "x" * 33}, Market.SWAP, "client order id"),
+        ({"price": None}, Market.SWAP, "needs a price"),
+        ({"reduce_only": True, "symbol": BTC_SPOT.symbol}, Market.SPOT, "reduce-only"),
+        (
+            {"type": OrderType.MARKET, "price": None, "time_in_force": TimeInForce.POST_ONLY},
+            Market.SWAP,
+            "always IOC",
+        ),
+    ],
+)
+def test_invalid_orders(kw: dict[str, object], market: Market, words: str) -> None:
+    instrument = BTC_SPOT if market is Market.SPOT else BTC_SWAP
+    with pytest.raises(InvalidOrder, match=words):
+        OkxTrading(CREDENTIALS).place_order_call(market, instrument, _order(**kw))
+
+
+def test_cancel_amend_query_and_listing_requests() -> None:
+    t = OkxTrading(CREDENTIALS)
+    cancel = t.cancel_order_call(Market.SWAP, BTC_SWAP, "abc123")
+    assert cancel.path == "/api/v5/trade/cancel-order"
+    assert _json(cancel.body) == {"instId": "BTC-USDT-SWAP", "clOrdId": "abc123"}
+    amend = AmendOrder(
+        venue="okx",
+        symbol=BTC_SWAP.symbol,
+        client_order_id="abc123",
+        qty=Decimal("0.0005"),
+        price=Decimal("103000"),
+    )
+    assert _json(t.amend_order_call(Market.SWAP, BTC_SWAP, amend).body) == {
+        "instId": "BTC-USDT-SWAP",
+        "clOrdId": "abc123",
+        "newSz": "0.05",
+        "newPx": "103000",
+    }
+    query = t.query_order_call(Market.SWAP, BTC_SWAP, "abc123")
+    assert (query.path, dict(query.params)) == (
+        "/api/v5/trade/order",
+        {"instId": "BTC-USDT-SWAP", "clOrdId": "abc123"},
+    )
+    assert dict(t.open_orders_call(Market.SPOT).params)["instType"] == "SPOT"
+    fills = t.fills_call(Market.SWAP, None, 1_700_000_000_000 * MS)
+    assert fills.path == "/api/v5/trade/fills"
+    assert dict(fills.params) == {"instType": "SWAP", "begin": 1_700_000_000_000, "limit": 100}
+    assert t.balances_call(Market.SPOT).path == "/api/v5/account/balance"
+    assert t.positions_call(Market.SPOT) is None
+    positions = t.positions_call(Market.SWAP)
+    assert positions is not None and dict(positions.params) == {"instType": "SWAP"}
+
+
+# Answers --------------------------------------------------------------------
+
+
+def test_place_ack_fixture() -> None:
+    """nautilus http_place_order_response.json (one data element), wrapped in the envelope."""
+    t = OkxTrading(CREDENTIALS)
+    element = json.loads(nt("http_place_order_response.json"))
+    t.place_order_call(Market.SWAP, BTC_SWAP, _order(client_order_id="clientorder123"))
+    element["clOrdId"] = "clientorder123"  # the fixture's id has '_', which OKX does not allow
+    raw = body({"code": "0", "msg": "", "data": [element], "inTime": "1", "outTime": "2"})
+    report = t.parse_order_answer(Market.SWAP, symbols(), 200, raw, 9)
+    assert report.status is OrderStatus.NEW
+    assert report.venue_order_id == "12345678901234567890"
+    assert (report.qty, report.price) == (Decimal("0.0003"), Decimal("103500.0"))
+
+
+def test_per_element_refusal() -> None:
+    t = OkxTrading(CREDENTIALS)
+    t.place_order_call(Market.SWAP, BTC_SWAP, _order())
+    raw = body(
+        {
+            "code": "1",
+            "msg": "All operations failed",
+            "data": [
+                {
+                    "ordId": "",
+                    "clOrdId": "abc123",
+                    "tag": "",
+                    "sCode": "51008",
+                    "sMsg": "Order failed. Insufficient USDT balance in account.",
+                }
+            ],
+        }
+    )
+    with pytest.raises(OrderRejected) as caught:
+        t.parse_order_answer(Market.SWAP, symbols(), 200, raw, 0)
+    assert (caught.value.code, caught.value.client_order_id) == ("51008", "abc123")
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "s_code", "error"),
+    [
+        (401, "50102", None, TimestampRejected),
+        (401, "50113", None, AuthenticationFailed),
+        (429, "50011", None, RateLimited),
+        (503, "50001", None, ServiceUnavailable),
+        (200, "50004", None, ServiceUnavailable),
+        (200, "50013", None, ServiceUnavailable),
+        (200, "1", "51149", ServiceUnavailable),
+        (200, "1", "51603", OrderNotFound),
+        (200, "1", "51400", ExchangeRejected),
+        (200, "1", "51016", OrderRejected),
+        (200, "51000", None, OrderRejected),
+    ],
+)
+def test_error_classes(status: int, code: str, s_code: str | None, error: type[Exception]) -> None:
+    data = [] if s_code is None else [{"ordId": "", "clOrdId": "x", "sCode": s_code, "sMsg": "m"}]
+    raw = body({"code": code, "msg": "message", "data": data})
+    with pytest.raises(error):
+        OkxTrading(CREDENTIALS).parse_order_answer(Market.SWAP, symbols(), status, raw, 0)
+
+
+def test_query_answer_and_pending_orders_fixture() -> None:
+    """nautilus http_get_orders_pending.json: a live swap limit order of 0.10 contracts."""
+    raw = nt("http_get_orders_pending.json")
+    t = OkxTrading(CREDENTIALS)
+    report = t.parse_order_answer(Market.SWAP, symbols(), 200, raw, 3)
+    assert report == t.parse_open_orders(Market.SWAP, symbols(), raw, 3)[0]
+    assert (report.status, report.type, report.time_in_force) == (
+        OrderStatus.NEW,
+        OrderType.LIMIT,
+        TimeInForce.GTC,
+    )
+    assert report.qty == Decimal("0.0010")  # 0.10 contracts × ctVal 0.01
+    assert report.price == Decimal("103500") and report.avg_fill_price is None
+    assert report.client_order_id == "client-order-1"
+    assert report.ts_event_ns == 1746947317000 * MS
+
+
+def test_history_fixture_filled_market_order() -> None:
+    """nautilus http_get_orders_history.json: a filled swap market order."""
+    (report,) = OkxTrading(CREDENTIALS).parse_open_orders(
+        Market.SWAP, symbols(), nt("http_get_orders_history.json"), 0
+    )
+    assert report.status is OrderStatus.FILLED and report.type is OrderType.MARKET
+    assert report.filled_qty == Decimal("0.0003") and report.avg_fill_price == Decimal("103698.9")
+
+
+def test_query_lists_nothing() -> None:
+    with pytest.raises(OrderNotFound):
+        OkxTrading(CREDENTIALS).parse_order_answer(
+            Market.SWAP, symbols(), 200, body({"code": "0", "data": []}), 0
+        )
+    with pytest.raises(MalformedMessage):
+        OkxTrading(CREDENTIALS).parse_order_answer(Market.SWAP, symbols(), 200, b"[", 0)
+
+
+def test_fills_fixture() -> None:
+    """nautilus http_transaction_detail.json (a hand-made positive fee: a rebate)."""
+    element = json.loads(nt("http_transaction_detail.json"))
+    raw = body({"code": "0", "msg": "", "data": [element]})
+    (fill,) = OkxTrading(CREDENTIALS).parse_fills(Market.SPOT, symbols(), raw, 0)
+    assert (fill.trade_id, fill.venue_order_id, fill.client_order_id) == (
+        "123456789",
+        "987654321",
+        "client_123",
+    )
+    assert (fill.qty, fill.price, fill.side) == (Decimal("0.001"), Decimal("42000.5"), Side.BUY)
+    assert (fill.fee, fill.fee_asset, fill.liquidity) == (
+        Decimal("-0.042"),
+        "USDT",
+        Liquidity.TAKER,
+    )
+    assert fill.ts_event_ns == 1625097600000 * MS
+
+
+def test_balances_fixture() -> None:
+    """nautilus http_get_account_balance.json."""
+    (usdt,) = OkxTrading(CREDENTIALS).parse_balances(
+        Market.SPOT, nt("http_get_account_balance.json"), 0
+    )
+    assert usdt.asset == "USDT"
+    assert (usdt.free, usdt.locked) == (Decimal("94.42612990333333"), Decimal("5.468566666666667"))
+    assert usdt.ts_event_ns == 1744498994783 * MS
+
+
+def test_positions_fixture() -> None:
+    """nautilus http_get_positions.json: long 0.5 contracts (long/short mode) × ctVal 0.01."""
+    (position,) = OkxTrading(CREDENTIALS).parse_positions(
+        Market.SWAP, symbols(), nt("http_get_positions.json"), 0
+    )
+    assert position.qty == Decimal("0.005") and position.avg_entry_price == Decimal(10000)
+    short = json.loads(nt("http_get_positions.json"))
+    short["data"][0]["posSide"] = "short"
+    (position,) = OkxTrading(CREDENTIALS).parse_positions(
+        Market.SWAP, symbols(), json.dumps(short).encode(), 0
+    )
+    assert position.qty == Decimal("-0.005")
