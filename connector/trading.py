@@ -241,18 +241,12 @@ class RiskView:
 
 
 def trading_credentials(venue: VenueConfig) -> Credentials | None:
-    """The credentials ``venue`` trades with: the configured ones, or on the built-in
-    simulator (``endpoint = "sim"``) its default account's published demo keys."""
-    if venue.credentials is not None:
-        return venue.credentials
-    if venue.endpoint != "sim" or venue.name not in TRADERS:
+    """The credentials ``venue`` trades with, or ``None`` when it does not trade (no
+    credentials, or no trading adapter for it yet). On the built-in simulator the
+    facade has filled in the default account's demo keys already."""
+    if venue.name not in TRADERS:
         return None
-    from connector.sim.accounts.config import DEFAULT_CREDENTIALS
-
-    demo = DEFAULT_CREDENTIALS[venue.name]
-    return Credentials(
-        api_key=demo.api_key, api_secret=demo.secret, passphrase=demo.passphrase or None
-    )
+    return venue.credentials
 
 
 def client_order_ids(storage: StorageConfig) -> ClientOrderIds:

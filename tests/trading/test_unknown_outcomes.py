@@ -19,16 +19,18 @@ import trio
 
 from connector import OrderOutcomeUnknown, OrderStatus, sim
 from connector.bus import Bus
-from connector.config import RiskConfig, VenueConfig
+from connector.config import RiskConfig
 from connector.model import OrderSubmitted, Symbol
+from connector.model.credentials import Credentials
 from connector.oms.ids import ClientOrderIds
 from connector.oms.service import OrderService
 from connector.oms.tracking import OrderStateService
 from connector.risk.service import RiskService
+from connector.sim.accounts import DEFAULT_CREDENTIALS
 from connector.sim.faults import FaultPlan
 from connector.store.log import MemoryEventLog
 from connector.testing import sim_transports
-from connector.trading import Trading, trading_credentials
+from connector.trading import Trading
 from connector.venues.registry import driver_for
 from connector.venues.session import VenueSession
 
@@ -74,7 +76,9 @@ async def rig(*, lose: int = 0, faults: FaultPlan | None = None) -> AsyncIterato
     async with sim.run(venues=("binance",), rate=50.0, faults=faults) as simulated:
         transports = sim_transports(simulated)
         lossy = Lossy(transports.http, lose)
-        driver = driver_for("binance", credentials=trading_credentials(VenueConfig(name="binance")))
+        demo = DEFAULT_CREDENTIALS["binance"]
+        keys = Credentials(api_key=demo.api_key, api_secret=demo.secret)
+        driver = driver_for("binance", credentials=keys)
         assert driver.trading is not None
         session = VenueSession(
             driver,
