@@ -28,7 +28,10 @@ from tests.compat.conftest import Urls, run_async, within
 pytest.importorskip("okx")
 
 from okx import MarketData, PublicData
+from okx.websocket.WsPrivateAsync import WsPrivateAsync
 from okx.websocket.WsPublicAsync import WsPublicAsync
+
+from connector.sim.accounts import DEFAULT_CREDENTIALS
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -206,3 +209,56 @@ def test_python_okx_tickers_channel_delivers_tickers(
     assert inst_id == ticker["instId"]
     assert Decimal(ticker["last"]) > 0
     assert Decimal(ticker["bidPx"]) < Decimal(ticker["askPx"])
+
+
+def test_python_okx_private_socket_places_and_sees_its_order(
+    trusting_the_sim: dict[str, Any],
+) -> None:
+    """``WsPrivateAsync``: login, the ``orders`` channel, the ``order`` and ``cancel-order`` ops
+    (with ``instIdCode`` from ``public/instruments``); the op reply comes first."""
+    base = trusting_the_sim["okx"]["spot.rest"]
+    public = PublicData.PublicAPI(flag="0", domain=base)
+    (inst,) = ok(public.get_instruments(instType="SPOT", instId="BTC-USDT"))
+    (ticker,) = ok(MarketData.MarketAPI(flag="0", domain=base).get_ticker(instId="BTC-USDT"))
+    price = str((Decimal(ticker["bidPx"]) * Decimal("0.9")).quantize(Decimal("0.1")))
+    creds = DEFAULT_CREDENTIALS["okx"]
+
+    async def main() -> list[dict[str, Any]]:
+        got: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        ws = WsPrivateAsync(
+            apiKey=creds.api_key,
+            passphrase=creds.passphrase,
+            secretKey=creds.secret,
+            url=trusting_the_sim["okx"]["spot.ws"] + "/ws/v5/private",
+        )
+        await within(ws.start())
+        ws.callback = lambda message: got.put_nowait(json.loads(message))
+        try:
+            await within(ws.login())
+            await within(ws.send("subscribe", [{"channel": "orders", "instType": "SPOT"}]))
+            order = {
+                "instIdCode": inst["instIdCode"], "tdMode": "cash", "side": "buy",
+                "ordType": "limit", "px": price, "sz": "0.001", "clOrdId": "wsokx1",
+            }  # fmt: skip
+            seen: list[dict[str, Any]] = []
+            for _ in range(2):  # the login and subscribe acks
+                seen.append(await within(got.get()))
+            await within(ws.place_order([order], id="p1"))
+            seen += [await within(got.get()) for _ in range(2)]  # the reply, then the push
+            ord_id = seen[-2]["data"][0]["ordId"]
+            cancel = [{"instIdCode": inst["instIdCode"], "ordId": ord_id}]
+            await within(ws.cancel_order(cancel, id="c1"))
+            seen += [await within(got.get()) for _ in range(2)]
+            return seen
+        finally:
+            await ws.stop()
+
+    login, ack, placed, live, canceled, gone = run_async(main)
+    assert ("login", "0") == (login["event"], login["code"])
+    assert "subscribe" == ack["event"]
+    assert ("p1", "order", "0", "0") == (
+        placed["id"], placed["op"], placed["code"], placed["data"][0]["sCode"],
+    )  # fmt: skip
+    assert ("wsokx1", "live") == (live["data"][0]["clOrdId"], live["data"][0]["state"])
+    assert ("c1", "cancel-order", "0") == (canceled["id"], canceled["op"], canceled["code"])
+    assert ("canceled", "1") == (gone["data"][0]["state"], gone["data"][0]["cancelSource"])

@@ -16,7 +16,8 @@ overview-websocket-login, error codes):
 * ``x-simulated-trading`` (``1`` demo, ``0`` live, or absent) is accepted:
   the simulator serves both environments.
 * WebSocket ``login``: ``args[0] = {apiKey, passphrase, timestamp, sign}``,
-  timestamp in Unix **seconds**; sign = base64 HMAC-SHA256 of ``timestamp +
+  timestamp in Unix **seconds** (a string, or a JSON number as python-okx
+  sends it); sign = base64 HMAC-SHA256 of ``timestamp +
   "GET" + "/users/self/verify"``; 30 s window (60006). 60004 bad timestamp,
   60005 unknown key, 60024 wrong passphrase, 60009 "Login failed." for a bad
   signature (the failure the fact sheet records), 60013 malformed args.
@@ -156,7 +157,10 @@ def verify_ws_login(args: Sequence[object], *, keyring: Keyring, now_ns: int) ->
     if len(args) != 1 or not isinstance(args[0], dict):
         return _WS_BAD_ARGS
     fields = args[0]
-    values = [fields.get(name) for name in ("apiKey", "passphrase", "timestamp", "sign")]
+    stamp = fields.get("timestamp")
+    if isinstance(stamp, int) and not isinstance(stamp, bool):
+        stamp = str(stamp)  # python-okx sends the seconds as a JSON number
+    values = [fields.get("apiKey"), fields.get("passphrase"), stamp, fields.get("sign")]
     if not all(isinstance(v, str) and v for v in values):
         return _WS_BAD_ARGS
     api_key, passphrase, timestamp, sign = (str(v) for v in values)

@@ -24,6 +24,7 @@ from connector.sim.okx.account import OkxAccount
 from connector.sim.okx.candles import CHANNEL_BARS, CandleChannel, OkxCandles
 from connector.sim.okx.limits import OrderLimits
 from connector.sim.okx.ops import OkxOrders
+from connector.sim.okx.private import OkxPrivate
 from connector.sim.okx.rest import OkxRest
 from connector.sim.okx.streams import BookChannel, Channel, TickerChannel, TradeChannel, wire_book
 from connector.sim.okx.trading import OkxTrading
@@ -36,6 +37,7 @@ from connector.sim.okx.wire import (
     encode,
     error_body,
     error_event,
+    inst_id_code,
     subscribe_event,
 )
 from connector.sim.ratelimit import OkxLimiter
@@ -189,8 +191,12 @@ class OkxFrontend:
         OkxTrading(venue, self.orders, self.rest.chain).register(router)
         self.account = OkxAccount(venue, self.orders, self.rest.chain)
         self.account.register(router)
+        codes = {inst_id_code(i): i for i in self.orders.instruments}
+        assert len(codes) == len(self.orders.instruments), "instIdCode collision"
+        self.private = OkxPrivate(venue, self.orders, self.account, codes, self.conn_id)
         router.websocket("/ws/v5/public", self._ws)
         router.websocket("/ws/v5/business", self._ws_business)
+        router.websocket("/ws/v5/private", self.private.serve)
         self.server = VenueServer(
             self.name,
             router,

@@ -33,6 +33,7 @@ __all__ = [
     "error_body",
     "error_event",
     "format_number",
+    "inst_id_code",
     "instrument_item",
     "ok_body",
     "subscribe_event",
@@ -92,6 +93,11 @@ def book_checksum(bids: Sequence[Sequence[str]], asks: Sequence[Sequence[str]]) 
     return crc - (1 << 32) if crc >= 1 << 31 else crc
 
 
+def inst_id_code(inst_id: str) -> int:
+    """The instrument's ``instIdCode``: an integer the websocket order ops take (2026-02)."""
+    return 10_000 + zlib.crc32(inst_id.encode()) % 9_000_000
+
+
 def ok_body(data: list[JsonDict]) -> JsonDict:
     """The v5 REST success envelope."""
     return {"code": "0", "msg": "", "data": data}
@@ -115,6 +121,7 @@ def instrument_item(inst: SimInstrument) -> JsonDict:
         "ctValCcy": inst.base if swap else "",
         "expTime": "",
         "instId": inst.native_id,
+        "instIdCode": inst_id_code(inst.native_id),
         "instType": INST_TYPES[inst.market],
         "lever": "125" if swap else "10",
         "listTime": "1611916828000" if swap else "1548133413000",

@@ -199,7 +199,10 @@ async def test_okx_rest_bodies_have_the_real_shapes() -> None:
     for inst_type in ("SPOT", "SWAP"):
         real_item = next(i for i in real[inst_type]["data"] if i["instId"].startswith("BTC-USDT"))
         sim_item = next(i for i in inst[inst_type]["data"] if i["instId"].startswith("BTC-USDT"))
-        assert skeleton(real_item) == skeleton(sim_item)
+        # Since 2026-02 instruments carry instIdCode (an integer), after instId.
+        real_keys = skeleton(real_item)
+        at = [k for k, _ in real_keys].index("instId") + 1
+        assert [*real_keys[:at], ("instIdCode", "int"), *real_keys[at:]] == skeleton(sim_item)
         assert ["code", "msg", "data"] == list(inst[inst_type])
     # The documented shape adds seqId (an integer) to the older capture's.
     nt_item = skeleton(nt_book)[2][1][1]

@@ -1,0 +1,95 @@
+"""python-okx (OKX's official client) trading against the simulator: REST trade and account.
+
+``Trade.TradeAPI`` / ``Account.AccountAPI`` with the default account's keys and
+the simulator's base URL as ``domain`` (``flag="0"``, so the client sends
+``x-simulated-trading: 0`` as it does for live trading).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from connector.sim.accounts import DEFAULT_CREDENTIALS
+from tests.compat.conftest import Urls
+
+pytest.importorskip("okx")
+
+from okx import Account, MarketData, Trade
+
+pytestmark = pytest.mark.timeout(60)
+
+CREDS = DEFAULT_CREDENTIALS["okx"]
+
+
+def api(module: Any, name: str, urls: Urls) -> Any:
+    return getattr(module, name)(
+        CREDS.api_key, CREDS.secret, CREDS.passphrase, flag="0", domain=urls["okx"]["spot.rest"]
+    )
+
+
+def ok(reply: dict[str, Any]) -> list[Any]:
+    assert "0" == reply["code"], reply
+    data: list[Any] = reply["data"]
+    return data
+
+
+def test_python_okx_limit_order_amend_and_cancel(sim_urls: Urls) -> None:
+    trade = api(Trade, "TradeAPI", sim_urls)
+    market = MarketData.MarketAPI(flag="0", domain=sim_urls["okx"]["spot.rest"])
+    (ticker,) = ok(market.get_ticker(instId="SOL-USDT-SWAP"))
+    price = (Decimal(ticker["bidPx"]) * Decimal("0.9")).quantize(Decimal("0.001"))
+    (placed,) = ok(
+        trade.place_order(
+            instId="SOL-USDT-SWAP",
+            tdMode="cross",
+            side="buy",
+            ordType="limit",
+            px=str(price),
+            sz="2",
+            clOrdId="pyokx1",
+        )
+    )
+    assert ("0", "pyokx1") == (placed["sCode"], placed["clOrdId"])
+    (order,) = ok(trade.get_order(instId="SOL-USDT-SWAP", clOrdId="pyokx1"))
+    assert ("live", "2", placed["ordId"]) == (order["state"], order["sz"], order["ordId"])
+    assert placed["ordId"] in {o["ordId"] for o in ok(trade.get_order_list(instType="SWAP"))}
+    (amended,) = ok(trade.amend_order(instId="SOL-USDT-SWAP", ordId=placed["ordId"], newSz="3"))
+    assert "0" == amended["sCode"]
+    assert "3" == ok(trade.get_order(instId="SOL-USDT-SWAP", ordId=placed["ordId"]))[0]["sz"]
+    again = trade.place_order(
+        instId="SOL-USDT-SWAP", tdMode="cross", side="buy", ordType="limit", px=str(price),
+        sz="1", clOrdId="pyokx1",
+    )  # fmt: skip
+    assert ("1", "51016") == (again["code"], again["data"][0]["sCode"])
+    ok(trade.cancel_order(instId="SOL-USDT-SWAP", ordId=placed["ordId"]))
+    (done,) = ok(trade.get_order(instId="SOL-USDT-SWAP", ordId=placed["ordId"]))
+    assert ("canceled", "1") == (done["state"], done["cancelSource"])
+
+
+def test_python_okx_market_order_account_and_positions(sim_urls: Urls) -> None:
+    trade = api(Trade, "TradeAPI", sim_urls)
+    account = api(Account, "AccountAPI", sim_urls)
+    (before,) = ok(account.get_account_balance(ccy="USDT"))
+    (placed,) = ok(
+        trade.place_order(
+            instId="SOL-USDT-SWAP", tdMode="cross", side="sell", ordType="market", sz="1"
+        )
+    )
+    (order,) = ok(trade.get_order(instId="SOL-USDT-SWAP", ordId=placed["ordId"]))
+    assert ("filled", "1") == (order["state"], order["accFillSz"])
+    assert Decimal(order["fee"]) < 0  # OKX: negative when charged
+    positions = ok(account.get_positions(instType="SWAP", instId="SOL-USDT-SWAP"))
+    assert positions and Decimal(positions[0]["pos"]) <= -1
+    fills = ok(trade.get_fills(instType="SWAP", ordId=placed["ordId"]))
+    assert {placed["ordId"]} == {f["ordId"] for f in fills}
+    (after,) = ok(account.get_account_balance(ccy="USDT"))
+    assert Decimal(after["details"][0]["cashBal"]) < Decimal(before["details"][0]["cashBal"])
+    ok(
+        trade.place_order(
+            instId="SOL-USDT-SWAP", tdMode="cross", side="buy", ordType="market", sz="1",
+            reduceOnly="true",
+        )
+    )  # fmt: skip
