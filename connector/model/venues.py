@@ -53,8 +53,10 @@ class MarketFacts:
         kinds: The canonical symbol kinds this market carries.
         book_depths: The ``book_depth`` values (other than 0) the market accepts.
         ws_routes: The websocket routes the venue serves the market's streams on
-            (Binance USDⓈ-M: ``public``, ``market``, ``private``); a custom URL table
-            may name each as ``<market>.ws.<route>``.
+            (Binance USDⓈ-M: ``public``, ``market``, ``private``; Bybit and OKX:
+            ``private``, the private stream's URL when it is not the default path
+            on ``<market>.ws``); a custom URL table may name each as
+            ``<market>.ws.<route>``.
         ws_api: The venue serves a WebSocket API for the market on its own host
             (Binance spot: the private stream), named ``<market>.wsapi``.
     """
@@ -199,8 +201,18 @@ VENUES: Mapping[str, VenueFacts] = types.MappingProxyType(
         "bybit": VenueFacts(
             name="bybit",
             markets=(
-                MarketFacts(market=Market.SPOT, kinds=_SPOT, book_depths=_BYBIT_DEPTHS),
-                MarketFacts(market=Market.LINEAR, kinds=_PERP, book_depths=_BYBIT_DEPTHS),
+                MarketFacts(
+                    market=Market.SPOT,
+                    kinds=_SPOT,
+                    book_depths=_BYBIT_DEPTHS,
+                    ws_routes=("private",),
+                ),
+                MarketFacts(
+                    market=Market.LINEAR,
+                    kinds=_PERP,
+                    book_depths=_BYBIT_DEPTHS,
+                    ws_routes=("private",),
+                ),
             ),
             supports="spot and linear perpetuals",
             default_book_depth=200,
@@ -208,8 +220,18 @@ VENUES: Mapping[str, VenueFacts] = types.MappingProxyType(
         "okx": VenueFacts(
             name="okx",
             markets=(
-                MarketFacts(market=Market.SPOT, kinds=_SPOT, book_depths=_OKX_DEPTHS),
-                MarketFacts(market=Market.SWAP, kinds=_PERP, book_depths=_OKX_DEPTHS),
+                MarketFacts(
+                    market=Market.SPOT,
+                    kinds=_SPOT,
+                    book_depths=_OKX_DEPTHS,
+                    ws_routes=("private",),
+                ),
+                MarketFacts(
+                    market=Market.SWAP,
+                    kinds=_PERP,
+                    book_depths=_OKX_DEPTHS,
+                    ws_routes=("private",),
+                ),
             ),
             supports="spot and perpetual swaps",
             default_book_depth=400,

@@ -13,9 +13,12 @@ from connector.venues.binance.rest import BinanceRest
 from connector.venues.binance.trading import BinanceTrading
 from connector.venues.bybit.market_data import BybitMarketData
 from connector.venues.bybit.rest import BybitRest
+from connector.venues.bybit.trading import BybitTrading
 from connector.venues.driver import TradingAdapter, VenueDriver
+from connector.venues.driver_common import is_testnet
 from connector.venues.okx.market_data import OkxMarketData
 from connector.venues.okx.rest import OkxRest
+from connector.venues.okx.trading import OkxTrading
 
 __all__ = ["DRIVERS", "TRADERS", "VENUES", "driver_for"]
 
@@ -44,20 +47,39 @@ DRIVERS: Mapping[str, Callable[[int], VenueDriver]] = {
 VENUES = tuple(DRIVERS)
 
 
-def _binance_trading(credentials: Credentials) -> TradingAdapter:
+def _binance_trading(credentials: Credentials, endpoint: str) -> TradingAdapter:
     return BinanceTrading(credentials)
 
 
-TRADERS: Mapping[str, Callable[[Credentials], TradingAdapter]] = {
+def _bybit_trading(credentials: Credentials, endpoint: str) -> TradingAdapter:
+    return BybitTrading(credentials)
+
+
+def _okx_trading(credentials: Credentials, endpoint: str) -> TradingAdapter:
+    # OKX demo trading uses the live hosts plus the x-simulated-trading header.
+    return OkxTrading(credentials, demo=is_testnet("okx", endpoint))
+
+
+TRADERS: Mapping[str, Callable[[Credentials, str], TradingAdapter]] = {
     "binance": _binance_trading,
+    "bybit": _bybit_trading,
+    "okx": _okx_trading,
 }
-"""Venue name -> a factory of its trading adapter, taking the account's credentials."""
+"""Venue name -> a factory of its trading adapter, taking the account's credentials
+and the built-in endpoint (``live`` or ``testnet``)."""
 
 
 def driver_for(
-    name: str, book_depth: int = 0, *, credentials: Credentials | None = None
+    name: str,
+    book_depth: int = 0,
+    *,
+    credentials: Credentials | None = None,
+    endpoint: str = "live",
 ) -> VenueDriver:
     """A new driver of venue ``name``; with ``credentials``, it trades too.
+
+    ``endpoint`` (``live`` or ``testnet``) tells the trading adapter which
+    environment it signs for (OKX demo trading adds ``x-simulated-trading: 1``).
 
     Drivers may hold parser state (Bybit merges ticker deltas), so every session
     and every replay gets its own.
@@ -76,4 +98,4 @@ def driver_for(
     trader = TRADERS.get(name)
     if trader is None:
         raise ConfigError(f"{name}: trading is not available for this venue yet")
-    return attrs.evolve(driver, trading=trader(credentials))
+    return attrs.evolve(driver, trading=trader(credentials, endpoint))

@@ -19,6 +19,7 @@ from connector.errors import InvalidOrder
 from connector.model import (
     Instrument,
     Market,
+    Order,
     OrderStatus,
     PlaceOrder,
     Side,
@@ -26,8 +27,10 @@ from connector.model import (
 from connector.model.trading import OrderReport
 
 __all__ = [
+    "ACTIONS",
     "Asked",
     "AskedOrders",
+    "check_action",
     "check_client_order_id",
     "fmt_decimal",
     "ms_to_ns",
@@ -38,6 +41,16 @@ __all__ = [
 
 _ZERO = Decimal(0)
 _NS_PER_MS = 1_000_000
+
+ACTIONS = frozenset({"place", "cancel", "amend", "query"})
+"""What an order answer answers (``TradingAdapter.parse_order_answer``'s ``action``)."""
+_OPEN = frozenset({OrderStatus.SUBMITTED, OrderStatus.UNKNOWN})
+
+
+def check_action(action: str) -> None:
+    """Raise ``ValueError`` unless ``action`` is one of :data:`ACTIONS`."""
+    if action not in ACTIONS:
+        raise ValueError(f"action must be one of {sorted(ACTIONS)}, not {action!r}")
 
 
 def fmt_decimal(value: Decimal) -> str:
@@ -111,11 +124,12 @@ def check_client_order_id(venue: str, client_order_id: str, pattern: str, rule: 
 
 @attrs.frozen(kw_only=True)
 class Asked:
-    """What was asked for one client order id: the market, instrument and order."""
+    """What was asked for one client order id: the market, the instrument and the
+    order (as placed, or as known locally when amended)."""
 
     market: Market
     instrument: Instrument
-    order: PlaceOrder | None
+    order: PlaceOrder | Order | None
 
 
 @attrs.define
@@ -133,7 +147,11 @@ class AskedOrders:
     _asked: OrderedDict[str, Asked] = attrs.field(factory=OrderedDict)
 
     def remember(
-        self, market: Market, instrument: Instrument, client_order_id: str, order: PlaceOrder | None
+        self,
+        market: Market,
+        instrument: Instrument,
+        client_order_id: str,
+        order: PlaceOrder | Order | None,
     ) -> None:
         old = self._asked.get(client_order_id)
         if order is None and old is not None and old.instrument == instrument:
@@ -155,15 +173,22 @@ class AskedOrders:
         ts_event_ns: int,
         ts_recv_ns: int,
     ) -> OrderReport:
-        """The report of an acknowledgement: what was asked, status ``new``.
+        """The report of an acknowledgement: the order as asked (or as known when
+        amended), its status no further than the venue has said (``new``).
 
         Raises:
-            KeyError: No placement with that client order id was built here.
+            KeyError: No request for that client order id was built here.
         """
         asked = self._asked.get(client_order_id)
         if asked is None or asked.order is None:
             raise KeyError(client_order_id)
         order = asked.order
+        status, filled, avg = OrderStatus.NEW, _ZERO, None
+        if isinstance(order, Order):
+            if order.status not in _OPEN:
+                status = order.status
+            filled, avg = order.filled_qty, order.avg_fill_price
+            venue_order_id = venue_order_id or order.venue_order_id
         return OrderReport(
             venue=venue,
             symbol=order.symbol,
@@ -175,7 +200,9 @@ class AskedOrders:
             price=order.price,
             time_in_force=order.time_in_force,
             reduce_only=order.reduce_only,
-            status=OrderStatus.NEW,
+            status=status,
+            filled_qty=filled,
+            avg_fill_price=avg,
             ts_event_ns=ts_event_ns,
             ts_recv_ns=ts_recv_ns,
         )

@@ -52,6 +52,7 @@ from connector.model import (
     AmendOrder,
     Instrument,
     Market,
+    Order,
     OrderStatus,
     OrderType,
     PlaceOrder,
@@ -64,6 +65,7 @@ from connector.venues.common import SymbolMap
 from connector.venues.driver import RestCall
 from connector.venues.trading_common import (
     AskedOrders,
+    check_action,
     check_client_order_id,
     fmt_decimal,
     ms_to_ns,
@@ -211,7 +213,7 @@ def cancel_order_call(
 
 
 def amend_order_call(
-    asked: AskedOrders, market: Market, instrument: Instrument, amend: AmendOrder
+    asked: AskedOrders, market: Market, instrument: Instrument, amend: AmendOrder, current: Order
 ) -> RestCall:
     """``POST /v5/order/amend``: ``qty`` (the new total) and/or ``price``.
 
@@ -229,7 +231,7 @@ def amend_order_call(
         body["qty"] = fmt_decimal(to_lots(VENUE, instrument, amend.qty, Decimal(1)))
     if amend.price is not None:
         body["price"] = fmt_decimal(amend.price)
-    asked.remember(market, instrument, amend.client_order_id, None)
+    asked.remember(market, instrument, amend.client_order_id, current)
     return RestCall(
         method="POST",
         path="/v5/order/amend",
@@ -313,12 +315,16 @@ _answer = msgspec.json.Decoder(_Answer)
 _orders = msgspec.json.Decoder(list[OrderItem])
 
 
-def answer_error(status: int, code: int, message: str) -> ConnectorError | None:
+def answer_error(
+    status: int, code: int, message: str, *, action: str = "query", client_order_id: str = ""
+) -> ConnectorError | None:
     """The error of an answer (HTTP status, ``retCode``, ``retMsg``); ``None`` if it succeeded.
 
     ``ServiceUnavailable`` means the outcome is unknown (HTTP 5xx, 10000 server
     timeout, 10016 server error, 170007/170146/170147/170310 backend timeouts):
-    the order must be queried, never resent.
+    the order must be queried, never resent. Any other refusal of a ``place`` is
+    an :class:`OrderRejected` (nothing was placed); of a cancel, amend or query
+    an :class:`ExchangeRejected` (the order is as it was).
     """
     if status >= 500 or code in _UNKNOWN:
         return ServiceUnavailable(f"bybit: HTTP {status}, {code} {message}: outcome unknown")
@@ -332,19 +338,24 @@ def answer_error(status: int, code: int, message: str) -> ConnectorError | None:
         return RateLimited(f"bybit: {code} {message}", retry_after=1.0, venue=VENUE)
     if code in _NOT_FOUND:
         return OrderNotFound(code, message, venue=VENUE)
-    if code in _ORDER_FINAL or code == 0:
-        return ExchangeRejected(code, message or f"HTTP {status}", venue=VENUE)
-    return OrderRejected(code, message, client_order_id="", venue=VENUE)
+    if action == "place" and code not in _ORDER_FINAL and code != 0:
+        return OrderRejected(code, message, client_order_id=client_order_id, venue=VENUE)
+    return ExchangeRejected(code, message or f"HTTP {status}", venue=VENUE)
 
 
-def decode_answer(status: int, body: bytes) -> _Answer:
+def decode_answer(
+    status: int, body: bytes, *, action: str = "query", client_order_id: str = ""
+) -> _Answer:
+    """The answer's envelope, or the error it carries (see :func:`answer_error`)."""
     try:
         answer = _answer.decode(body)
     except (msgspec.DecodeError, ValueError) as exc:
         if status >= 500:
             raise ServiceUnavailable(f"bybit: HTTP {status}: outcome unknown") from exc
         raise MalformedMessage(f"bybit answer: {exc}", raw=body, venue=VENUE) from exc
-    error = answer_error(status, answer.retCode, answer.retMsg)
+    error = answer_error(
+        status, answer.retCode, answer.retMsg, action=action, client_order_id=client_order_id
+    )
     if error is not None:
         raise error
     if answer.result is None:
@@ -415,29 +426,36 @@ def parse_order_answer(
     status: int,
     body: bytes,
     ts_recv_ns: int,
+    *,
+    action: str,
+    client_order_id: str,
 ) -> OrderReport:
     """The report of a create / amend / cancel acknowledgement or of a realtime query.
 
     Raises:
         OrderNotFound: The query lists no order, or 110001 / 170213.
         OrderRejected, ExchangeRejected, ServiceUnavailable, ...: see :func:`answer_error`.
+        MalformedMessage: The body does not parse, or acknowledges an order no
+            request of this adapter asked for (query it instead).
     """
-    answer = decode_answer(status, body)
+    check_action(action)
+    answer = decode_answer(status, body, action=action, client_order_id=client_order_id)
     result = answer.result
     assert result is not None
     try:
-        if result.orderLinkId or result.orderId:
+        if action != "query":
+            link_id = result.orderLinkId or client_order_id
             try:
                 return asked.ack_report(
                     VENUE,
-                    result.orderLinkId,
+                    link_id,
                     result.orderId,
                     ts_event_ns=answer.time * 1_000_000,
                     ts_recv_ns=ts_recv_ns,
                 )
             except KeyError:
                 raise MalformedMessage(
-                    f"bybit acknowledged order {result.orderLinkId!r}, which no request "
+                    f"bybit acknowledged order {link_id!r}, which no request "
                     "of this adapter placed: query it",
                     raw=body,
                     venue=VENUE,

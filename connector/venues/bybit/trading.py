@@ -15,13 +15,14 @@ from connector.model import (
     Fill,
     Instrument,
     Market,
+    Order,
     PlaceOrder,
     Position,
 )
 from connector.model.credentials import Credentials
 from connector.model.trading import OrderReport
 from connector.venues.bybit import account, limits, orders, private
-from connector.venues.bybit.sign import DEFAULT_RECV_WINDOW_MS, sign_rest
+from connector.venues.bybit.sign import DEFAULT_RECV_WINDOW_MS, sign_rest, signature
 from connector.venues.common import SymbolMap
 from connector.venues.driver import (
     HeartbeatRule,
@@ -51,6 +52,7 @@ class BybitTrading:
         self, credentials: Credentials, *, recv_window_ms: int = DEFAULT_RECV_WINDOW_MS
     ) -> None:
         self._signer = Signer.from_credentials(credentials)
+        signature(self._signer, b"")  # a key type the venue does not take fails here
         self._recv_window_ms = recv_window_ms
         self._asked = AskedOrders()
 
@@ -88,9 +90,9 @@ class BybitTrading:
         return orders.cancel_order_call(self._asked, market, instrument, client_order_id)
 
     def amend_order_call(
-        self, market: Market, instrument: Instrument, amend: AmendOrder
+        self, market: Market, instrument: Instrument, amend: AmendOrder, current: Order
     ) -> RestCall:
-        return orders.amend_order_call(self._asked, market, instrument, amend)
+        return orders.amend_order_call(self._asked, market, instrument, amend, current)
 
     def query_order_call(
         self, market: Market, instrument: Instrument, client_order_id: str
@@ -114,9 +116,26 @@ class BybitTrading:
     # Answers ----------------------------------------------------------------
 
     def parse_order_answer(
-        self, market: Market, symbols: SymbolMap, status: int, body: bytes, ts_recv_ns: int
+        self,
+        market: Market,
+        symbols: SymbolMap,
+        status: int,
+        body: bytes,
+        ts_recv_ns: int,
+        *,
+        action: str,
+        client_order_id: str,
     ) -> OrderReport:
-        return orders.parse_order_answer(self._asked, market, symbols, status, body, ts_recv_ns)
+        return orders.parse_order_answer(
+            self._asked,
+            market,
+            symbols,
+            status,
+            body,
+            ts_recv_ns,
+            action=action,
+            client_order_id=client_order_id,
+        )
 
     def parse_open_orders(
         self, market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int

@@ -56,6 +56,7 @@ from connector.model import (
     Instrument,
     Liquidity,
     Market,
+    Order,
     OrderStatus,
     OrderType,
     PlaceOrder,
@@ -69,6 +70,7 @@ from connector.venues.okx import limits
 from connector.venues.okx.symbols import market_of
 from connector.venues.trading_common import (
     AskedOrders,
+    check_action,
     check_client_order_id,
     fmt_decimal,
     ms_to_ns,
@@ -223,7 +225,7 @@ def cancel_order_call(
 
 
 def amend_order_call(
-    asked: AskedOrders, market: Market, instrument: Instrument, amend: AmendOrder
+    asked: AskedOrders, market: Market, instrument: Instrument, amend: AmendOrder, current: Order
 ) -> RestCall:
     """``POST /api/v5/trade/amend-order``: ``newSz`` (new total, contracts on swaps), ``newPx``.
 
@@ -237,7 +239,7 @@ def amend_order_call(
         body["newSz"] = fmt_decimal(_venue_qty(instrument, amend.qty))
     if amend.price is not None:
         body["newPx"] = fmt_decimal(amend.price)
-    asked.remember(market, instrument, amend.client_order_id, None)
+    asked.remember(market, instrument, amend.client_order_id, current)
     return RestCall(
         method="POST",
         path="/api/v5/trade/amend-order",
@@ -323,13 +325,15 @@ _orders = msgspec.json.Decoder(list[OrderItem])
 
 
 def answer_error(
-    status: int, code: str, message: str, client_order_id: str = ""
+    status: int, code: str, message: str, *, action: str = "query", client_order_id: str = ""
 ) -> ConnectorError | None:
     """The error of an answer or of one element (HTTP status, ``code``/``sCode``, message).
 
     ``ServiceUnavailable`` means the outcome is unknown (HTTP 5xx, 50001
     unavailable, 50004 endpoint timeout, 50013 busy, 51149 order timed out):
-    the order must be queried, never resent.
+    the order must be queried, never resent. Any other refusal of a ``place`` is
+    an :class:`OrderRejected` (nothing was placed); of a cancel, amend or query
+    an :class:`ExchangeRejected` (the order is as it was).
     """
     if status >= 500 or code in _UNKNOWN:
         return ServiceUnavailable(f"okx: HTTP {status}, {code} {message}: outcome unknown")
@@ -343,12 +347,14 @@ def answer_error(
         return RateLimited(f"okx: {code} {message}", retry_after=2.0, venue=VENUE)
     if code in _NOT_FOUND:
         return OrderNotFound(code, message, venue=VENUE)
-    if code in _ORDER_FINAL or code == "0":
-        return ExchangeRejected(code, message or f"HTTP {status}", venue=VENUE)
-    return OrderRejected(code, message, client_order_id=client_order_id, venue=VENUE)
+    if action == "place" and code not in _ORDER_FINAL and code != "0":
+        return OrderRejected(code, message, client_order_id=client_order_id, venue=VENUE)
+    return ExchangeRejected(code, message or f"HTTP {status}", venue=VENUE)
 
 
-def decode_answer(status: int, body: bytes) -> _Answer:
+def decode_answer(
+    status: int, body: bytes, *, action: str = "query", client_order_id: str = ""
+) -> _Answer:
     """The answer, raising the top-level error unless elements carry their own (code 1/2)."""
     try:
         answer = _answer.decode(body)
@@ -358,7 +364,9 @@ def decode_answer(status: int, body: bytes) -> _Answer:
         raise MalformedMessage(f"okx answer: {exc}", raw=body, venue=VENUE) from exc
     if answer.code in ("1", "2") and status < 500:
         return answer  # per-element sCode
-    error = answer_error(status, answer.code, answer.msg)
+    error = answer_error(
+        status, answer.code, answer.msg, action=action, client_order_id=client_order_id
+    )
     if error is not None:
         raise error
     return answer
@@ -478,36 +486,46 @@ def parse_order_answer(
     status: int,
     body: bytes,
     ts_recv_ns: int,
+    *,
+    action: str,
+    client_order_id: str,
 ) -> OrderReport:
     """The report of a place / cancel / amend acknowledgement or of an order query.
 
     Raises:
-        OrderRejected: The element's ``sCode`` refuses the order (with its ``clOrdId``).
+        OrderRejected: A place refused (top-level code or the element's ``sCode``).
         OrderNotFound: 51603, or a query that lists nothing.
-        ServiceUnavailable, ...: see :func:`answer_error`.
+        ExchangeRejected, ServiceUnavailable, ...: see :func:`answer_error`.
+        MalformedMessage: The body does not parse, or acknowledges an order no
+            request of this adapter asked for (query it instead).
     """
-    answer = decode_answer(status, body)
+    check_action(action)
+    answer = decode_answer(status, body, action=action, client_order_id=client_order_id)
     try:
         acks = _acks.decode(answer.data)
         if not acks:
-            if answer.code != "0":
-                raise answer_error(status, answer.code, answer.msg) or bad_body(
-                    "order answer", body, ValueError("no data")
-                )
-            raise OrderNotFound("", "the venue lists no such order", venue=VENUE)
+            error = answer_error(
+                status, answer.code, answer.msg, action=action, client_order_id=client_order_id
+            )
+            if error is not None:
+                raise error
+            if action == "query":
+                raise OrderNotFound("", "the venue lists no such order", venue=VENUE)
+            raise ValueError("an acknowledgement without data")
         ack = acks[0]
-        if ack.state is not None:  # an order query: the whole order
+        if action == "query":
             return order_report(_orders.decode(answer.data)[0], market, symbols, ts_recv_ns)
-        error = answer_error(status, ack.sCode, ack.sMsg, ack.clOrdId)
+        cl_ord_id = ack.clOrdId or client_order_id
+        error = answer_error(status, ack.sCode, ack.sMsg, action=action, client_order_id=cl_ord_id)
         if error is not None:
             raise error
         try:
             return asked.ack_report(
-                VENUE, ack.clOrdId, ack.ordId, ts_event_ns=ms_to_ns(ack.ts), ts_recv_ns=ts_recv_ns
+                VENUE, cl_ord_id, ack.ordId, ts_event_ns=ms_to_ns(ack.ts), ts_recv_ns=ts_recv_ns
             )
         except KeyError:
             raise MalformedMessage(
-                f"okx acknowledged order {ack.clOrdId!r}, which no request of this adapter "
+                f"okx acknowledged order {cl_ord_id!r}, which no request of this adapter "
                 "placed: query it",
                 raw=body,
                 venue=VENUE,

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
+from connector.errors import ConfigError
 from connector.model import (
     AmendOrder,
     Balance,
     Fill,
     Instrument,
     Market,
+    Order,
     PlaceOrder,
     Position,
 )
@@ -30,7 +32,7 @@ from connector.venues.driver import (
     SignedRequest,
 )
 from connector.venues.okx import account, limits, orders, private
-from connector.venues.okx.sign import sign_rest
+from connector.venues.okx.sign import sign_rest, signature
 from connector.venues.signing import Signer
 from connector.venues.trading_common import AskedOrders
 
@@ -54,6 +56,9 @@ class OkxTrading:
         if td_mode not in ("cross", "isolated"):
             raise ValueError(f"okx td_mode {td_mode!r}: expected cross or isolated")
         self._signer = Signer.from_credentials(credentials)
+        signature(self._signer, b"")  # a key type the venue does not take fails here
+        if not credentials.passphrase:
+            raise ConfigError("okx credentials need the passphrase chosen when the key was created")
         self._demo = demo
         self._td_mode = td_mode
         self._asked = AskedOrders()
@@ -92,9 +97,9 @@ class OkxTrading:
         return orders.cancel_order_call(self._asked, market, instrument, client_order_id)
 
     def amend_order_call(
-        self, market: Market, instrument: Instrument, amend: AmendOrder
+        self, market: Market, instrument: Instrument, amend: AmendOrder, current: Order
     ) -> RestCall:
-        return orders.amend_order_call(self._asked, market, instrument, amend)
+        return orders.amend_order_call(self._asked, market, instrument, amend, current)
 
     def query_order_call(
         self, market: Market, instrument: Instrument, client_order_id: str
@@ -118,9 +123,26 @@ class OkxTrading:
     # Answers ----------------------------------------------------------------
 
     def parse_order_answer(
-        self, market: Market, symbols: SymbolMap, status: int, body: bytes, ts_recv_ns: int
+        self,
+        market: Market,
+        symbols: SymbolMap,
+        status: int,
+        body: bytes,
+        ts_recv_ns: int,
+        *,
+        action: str,
+        client_order_id: str,
     ) -> OrderReport:
-        return orders.parse_order_answer(self._asked, market, symbols, status, body, ts_recv_ns)
+        return orders.parse_order_answer(
+            self._asked,
+            market,
+            symbols,
+            status,
+            body,
+            ts_recv_ns,
+            action=action,
+            client_order_id=client_order_id,
+        )
 
     def parse_open_orders(
         self, market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int

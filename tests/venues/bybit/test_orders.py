@@ -11,6 +11,7 @@ import pytest
 
 from connector.errors import (
     AuthenticationFailed,
+    ConfigError,
     ExchangeRejected,
     InvalidOrder,
     MalformedMessage,
@@ -25,13 +26,17 @@ from connector.model import (
     AmendOrder,
     Liquidity,
     Market,
+    Order,
     OrderStatus,
     OrderType,
     PlaceOrder,
     Side,
     TimeInForce,
 )
+from connector.model.credentials import Credentials, KeyType
+from connector.model.venues import venue_facts
 from connector.venues.bybit.trading import BybitTrading
+from connector.venues.registry import driver_for
 from tests.venues.bybit.trading_helpers import (
     BTC_LINEAR,
     BTC_SPOT,
@@ -43,6 +48,11 @@ from tests.venues.bybit.trading_helpers import (
 )
 
 MS = 1_000_000
+ED25519_PEM = (
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MC4CAQAwBQYDK2VwBCIEIE4rJ0goma1nbu1d8T1dp//0pe40jnf8tghwRhsSY4Bk\n"
+    "-----END PRIVATE KEY-----\n"
+)
 
 
 def _order(**kw: object) -> PlaceOrder:
@@ -57,6 +67,24 @@ def _order(**kw: object) -> PlaceOrder:
     }
     fields.update(kw)
     return PlaceOrder(**fields)  # type: ignore[arg-type]
+
+
+def _current(**kw: object) -> Order:
+    fields: dict[str, object] = {
+        "venue": "bybit",
+        "symbol": BTC_LINEAR.symbol,
+        "client_order_id": "abc123",
+        "side": Side.BUY,
+        "type": OrderType.LIMIT,
+        "qty": Decimal("0.010"),
+        "price": Decimal("30000.50"),
+        "venue_order_id": "42",
+        "status": OrderStatus.PARTIALLY_FILLED,
+        "filled_qty": Decimal("0.004"),
+        "avg_fill_price": Decimal("30000.50"),
+    }
+    fields.update(kw)
+    return Order(**fields)  # type: ignore[arg-type]
 
 
 def _json(call_body: bytes | None) -> dict[str, object]:
@@ -132,6 +160,7 @@ def test_cancel_amend_query_requests() -> None:
         AmendOrder(
             venue="bybit", symbol=BTC_LINEAR.symbol, client_order_id="abc123", qty=Decimal("0.02")
         ),
+        _current(),
     )
     assert _json(amend.body) == {
         "category": "linear",
@@ -144,6 +173,7 @@ def test_cancel_amend_query_requests() -> None:
             Market.LINEAR,
             BTC_LINEAR,
             AmendOrder(venue="bybit", symbol=BTC_LINEAR.symbol, client_order_id="abc123"),
+            _current(),
         )
     query = t.query_order_call(Market.SPOT, BTC_SPOT, "abc123")
     assert (query.method, query.path) == ("GET", "/v5/order/realtime")
@@ -196,7 +226,9 @@ def test_place_ack_reports_what_was_asked() -> None:
             "time": 1672211918471,
         }
     )
-    report = t.parse_order_answer(Market.LINEAR, symbols(), 200, answer, 5)
+    report = t.parse_order_answer(
+        Market.LINEAR, symbols(), 200, answer, 5, action="place", client_order_id="abc123"
+    )
     assert report.status is OrderStatus.NEW
     assert report.venue_order_id == "1321003749386327552"
     assert (report.qty, report.price) == (Decimal("0.010"), Decimal("30000.50"))
@@ -204,19 +236,40 @@ def test_place_ack_reports_what_was_asked() -> None:
     assert report.ts_event_ns == 1672211918471 * MS and report.ts_recv_ns == 5
     # a cancel acknowledgement keeps the placement's values and does not move the status
     t.cancel_order_call(Market.LINEAR, BTC_LINEAR, "abc123")
-    assert t.parse_order_answer(Market.LINEAR, symbols(), 200, answer, 6).qty == Decimal("0.010")
+    canceled = t.parse_order_answer(
+        Market.LINEAR, symbols(), 200, answer, 6, action="cancel", client_order_id="abc123"
+    )
+    assert (canceled.qty, canceled.status) == (Decimal("0.010"), OrderStatus.NEW)
+    # an amend acknowledgement reports the order as known (the stream brings the change)
+    amend = AmendOrder(
+        venue="bybit", symbol=BTC_LINEAR.symbol, client_order_id="abc123", price=Decimal(29000)
+    )
+    t.amend_order_call(Market.LINEAR, BTC_LINEAR, amend, _current())
+    amended = t.parse_order_answer(
+        Market.LINEAR, symbols(), 200, answer, 7, action="amend", client_order_id="abc123"
+    )
+    assert (amended.status, amended.filled_qty) == (OrderStatus.PARTIALLY_FILLED, Decimal("0.004"))
+    assert amended.price == Decimal("30000.50")
 
 
 def test_ack_for_an_order_never_asked_is_malformed() -> None:
     answer = body({"retCode": 0, "result": {"orderId": "1", "orderLinkId": "zzz"}})
     with pytest.raises(MalformedMessage, match="query it"):
-        BybitTrading(CREDENTIALS).parse_order_answer(Market.LINEAR, symbols(), 200, answer, 0)
+        BybitTrading(CREDENTIALS).parse_order_answer(
+            Market.LINEAR, symbols(), 200, answer, 0, action="place", client_order_id="zzz"
+        )
 
 
 def test_query_answer_from_the_realtime_list() -> None:
     """nautilus http_get_orders_realtime.json: the first open order."""
     report = BybitTrading(CREDENTIALS).parse_order_answer(
-        Market.LINEAR, symbols(), 200, nt("http_get_orders_realtime.json"), 7
+        Market.LINEAR,
+        symbols(),
+        200,
+        nt("http_get_orders_realtime.json"),
+        7,
+        action="query",
+        client_order_id="client-open-1",
     )
     assert report.client_order_id == "client-open-1"
     assert report.venue_order_id == "open-order-1"
@@ -234,7 +287,9 @@ def test_query_answer_from_the_realtime_list() -> None:
 def test_query_of_an_unknown_order() -> None:
     empty = body({"retCode": 0, "result": {"list": [], "category": "linear"}})
     with pytest.raises(OrderNotFound):
-        BybitTrading(CREDENTIALS).parse_order_answer(Market.LINEAR, symbols(), 200, empty, 0)
+        BybitTrading(CREDENTIALS).parse_order_answer(
+            Market.LINEAR, symbols(), 200, empty, 0, action="query", client_order_id="x"
+        )
 
 
 def test_open_orders_fixture() -> None:
@@ -307,6 +362,7 @@ def test_unknown_symbol_in_a_listing() -> None:
 @pytest.mark.parametrize(
     ("status", "code", "error"),
     [
+        (200, 110007, OrderRejected),
         (200, 10002, TimestampRejected),
         (401, 10003, AuthenticationFailed),
         (200, 10004, AuthenticationFailed),
@@ -325,14 +381,40 @@ def test_unknown_symbol_in_a_listing() -> None:
 )
 def test_error_classes(status: int, code: int, error: type[Exception]) -> None:
     raw = body({"retCode": code, "retMsg": "message", "result": {}, "time": 1})
+    t = BybitTrading(CREDENTIALS)
     with pytest.raises(error) as caught:
-        BybitTrading(CREDENTIALS).parse_order_answer(Market.LINEAR, symbols(), status, raw, 0)
+        t.parse_order_answer(
+            Market.LINEAR, symbols(), status, raw, 0, action="place", client_order_id="abc"
+        )
     if error is OrderRejected:
-        assert isinstance(caught.value, OrderRejected) and caught.value.code == code
+        assert isinstance(caught.value, OrderRejected)
+        assert (caught.value.code, caught.value.client_order_id) == (code, "abc")
+        # the same code refusing a cancel leaves the order as it was: not OrderRejected
+        with pytest.raises(ExchangeRejected):
+            t.parse_order_answer(
+                Market.LINEAR, symbols(), status, raw, 0, action="cancel", client_order_id="abc"
+            )
+    with pytest.raises(ValueError, match="action"):
+        t.parse_order_answer(Market.LINEAR, symbols(), 200, raw, 0, action="x", client_order_id="")
 
 
 def test_unknown_outcome_on_a_5xx_without_json() -> None:
     with pytest.raises(ServiceUnavailable):
-        BybitTrading(CREDENTIALS).parse_order_answer(Market.LINEAR, symbols(), 503, b"<html>", 0)
+        BybitTrading(CREDENTIALS).parse_order_answer(
+            Market.LINEAR, symbols(), 503, b"<html>", 0, action="place", client_order_id="a"
+        )
     with pytest.raises(MalformedMessage):
-        BybitTrading(CREDENTIALS).parse_order_answer(Market.LINEAR, symbols(), 200, b"<html>", 0)
+        BybitTrading(CREDENTIALS).parse_order_answer(
+            Market.LINEAR, symbols(), 200, b"<html>", 0, action="place", client_order_id="a"
+        )
+
+
+def test_driver_for_with_credentials_trades() -> None:
+    driver = driver_for("bybit", credentials=CREDENTIALS)
+    assert isinstance(driver.trading, BybitTrading)
+    assert driver_for("bybit").trading is None
+    ed25519 = Credentials(api_key="k", api_secret=ED25519_PEM, key_type=KeyType.ED25519)
+    with pytest.raises(ConfigError, match="bybit"):
+        driver_for("bybit", credentials=ed25519)
+    facts = venue_facts("bybit").market(Market.LINEAR)
+    assert facts is not None and "linear.ws.private" in facts.url_keys()

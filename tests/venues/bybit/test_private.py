@@ -161,3 +161,38 @@ def test_bad_frames() -> None:
     raw["data"][0]["orderStatus"] = "Exploded"
     with pytest.raises(MalformedMessage, match="Exploded"):
         _decode(json.dumps(raw))
+
+
+def _order_push(**changes: object) -> str:
+    raw = json.loads(nt("ws_account_order.json"))
+    raw["data"][0].update(changes)
+    return json.dumps(raw)
+
+
+def test_post_only_is_accepted_then_canceled() -> None:
+    """BYDOCS enum.mdx / websocket/private/order.mdx: PostOnly that would take is canceled
+    with rejectReason EC_PostOnlyWillTakeLiquidity (hand-made from the docs' field list)."""
+    (report,) = _decode(
+        _order_push(
+            timeInForce="PostOnly",
+            cancelType="UNKNOWN",
+            rejectReason="EC_PostOnlyWillTakeLiquidity",
+        )
+    )
+    assert isinstance(report, OrderReport)
+    assert report.status is OrderStatus.CANCELED
+    assert report.reason == "EC_PostOnlyWillTakeLiquidity"
+    assert report.time_in_force.value == "post_only"
+
+
+def test_cancel_racing_a_fill_gives_two_filled_pushes() -> None:
+    """BYDOCS websocket/private/order.mdx: the second Filled push carries
+    cancelType=CancelByUser and rejectReason=EC_OrigClOrdIDDoesNotExist."""
+    filled = {"orderStatus": "Filled", "cumExecQty": "0.010", "avgPrice": "30000", "leavesQty": "0"}
+    (first,) = _decode(_order_push(**filled, cancelType="UNKNOWN", rejectReason="EC_NoError"))
+    (second,) = _decode(
+        _order_push(**filled, cancelType="CancelByUser", rejectReason="EC_OrigClOrdIDDoesNotExist")
+    )
+    assert isinstance(first, OrderReport) and isinstance(second, OrderReport)
+    assert first.status is second.status is OrderStatus.FILLED
+    assert first.filled_qty == second.filled_qty == Decimal("0.010")

@@ -9,6 +9,7 @@ import pytest
 
 from connector.errors import (
     AuthenticationFailed,
+    ConfigError,
     ExchangeRejected,
     InvalidOrder,
     MalformedMessage,
@@ -22,14 +23,18 @@ from connector.model import (
     AmendOrder,
     Liquidity,
     Market,
+    Order,
     OrderStatus,
     OrderType,
     PlaceOrder,
     Side,
     TimeInForce,
 )
+from connector.model.credentials import Credentials
+from connector.model.venues import venue_facts
 from connector.venues.driver import RestCall
 from connector.venues.okx.trading import OkxTrading
+from connector.venues.registry import driver_for
 from tests.venues.okx.trading_helpers import (
     BTC_SPOT,
     BTC_SWAP,
@@ -167,7 +172,17 @@ def test_cancel_amend_query_and_listing_requests() -> None:
         qty=Decimal("0.0005"),
         price=Decimal("103000"),
     )
-    assert _json(t.amend_order_call(Market.SWAP, BTC_SWAP, amend).body) == {
+    current = Order(
+        venue="okx",
+        symbol=BTC_SWAP.symbol,
+        client_order_id="abc123",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        qty=Decimal("0.0003"),
+        price=Decimal(103500),
+        status=OrderStatus.NEW,
+    )
+    assert _json(t.amend_order_call(Market.SWAP, BTC_SWAP, amend, current).body) == {
         "instId": "BTC-USDT-SWAP",
         "clOrdId": "abc123",
         "newSz": "0.05",
@@ -198,7 +213,9 @@ def test_place_ack_fixture() -> None:
     t.place_order_call(Market.SWAP, BTC_SWAP, _order(client_order_id="clientorder123"))
     element["clOrdId"] = "clientorder123"  # the fixture's id has '_', which OKX does not allow
     raw = body({"code": "0", "msg": "", "data": [element], "inTime": "1", "outTime": "2"})
-    report = t.parse_order_answer(Market.SWAP, symbols(), 200, raw, 9)
+    report = t.parse_order_answer(
+        Market.SWAP, symbols(), 200, raw, 9, action="place", client_order_id="clientorder123"
+    )
     assert report.status is OrderStatus.NEW
     assert report.venue_order_id == "12345678901234567890"
     assert (report.qty, report.price) == (Decimal("0.0003"), Decimal("103500.0"))
@@ -223,13 +240,16 @@ def test_per_element_refusal() -> None:
         }
     )
     with pytest.raises(OrderRejected) as caught:
-        t.parse_order_answer(Market.SWAP, symbols(), 200, raw, 0)
+        t.parse_order_answer(
+            Market.SWAP, symbols(), 200, raw, 0, action="place", client_order_id="abc123"
+        )
     assert (caught.value.code, caught.value.client_order_id) == ("51008", "abc123")
 
 
 @pytest.mark.parametrize(
     ("status", "code", "s_code", "error"),
     [
+        (200, "1", "51008", OrderRejected),
         (401, "50102", None, TimestampRejected),
         (401, "50113", None, AuthenticationFailed),
         (429, "50011", None, RateLimited),
@@ -244,17 +264,29 @@ def test_per_element_refusal() -> None:
     ],
 )
 def test_error_classes(status: int, code: str, s_code: str | None, error: type[Exception]) -> None:
-    data = [] if s_code is None else [{"ordId": "", "clOrdId": "x", "sCode": s_code, "sMsg": "m"}]
+    data = [] if s_code is None else [{"ordId": "", "clOrdId": "", "sCode": s_code, "sMsg": "m"}]
     raw = body({"code": code, "msg": "message", "data": data})
-    with pytest.raises(error):
-        OkxTrading(CREDENTIALS).parse_order_answer(Market.SWAP, symbols(), status, raw, 0)
+    t = OkxTrading(CREDENTIALS)
+    with pytest.raises(error) as caught:
+        t.parse_order_answer(
+            Market.SWAP, symbols(), status, raw, 0, action="place", client_order_id="x"
+        )
+    if error is OrderRejected:
+        assert isinstance(caught.value, OrderRejected) and caught.value.client_order_id == "x"
+        with pytest.raises(ExchangeRejected) as other:
+            t.parse_order_answer(
+                Market.SWAP, symbols(), status, raw, 0, action="amend", client_order_id="x"
+            )
+        assert not isinstance(other.value, OrderRejected)
 
 
 def test_query_answer_and_pending_orders_fixture() -> None:
     """nautilus http_get_orders_pending.json: a live swap limit order of 0.10 contracts."""
     raw = nt("http_get_orders_pending.json")
     t = OkxTrading(CREDENTIALS)
-    report = t.parse_order_answer(Market.SWAP, symbols(), 200, raw, 3)
+    report = t.parse_order_answer(
+        Market.SWAP, symbols(), 200, raw, 3, action="query", client_order_id="client-order-1"
+    )
     assert report == t.parse_open_orders(Market.SWAP, symbols(), raw, 3)[0]
     assert (report.status, report.type, report.time_in_force) == (
         OrderStatus.NEW,
@@ -279,10 +311,18 @@ def test_history_fixture_filled_market_order() -> None:
 def test_query_lists_nothing() -> None:
     with pytest.raises(OrderNotFound):
         OkxTrading(CREDENTIALS).parse_order_answer(
-            Market.SWAP, symbols(), 200, body({"code": "0", "data": []}), 0
+            Market.SWAP,
+            symbols(),
+            200,
+            body({"code": "0", "data": []}),
+            0,
+            action="query",
+            client_order_id="x",
         )
     with pytest.raises(MalformedMessage):
-        OkxTrading(CREDENTIALS).parse_order_answer(Market.SWAP, symbols(), 200, b"[", 0)
+        OkxTrading(CREDENTIALS).parse_order_answer(
+            Market.SWAP, symbols(), 200, b"[", 0, action="place", client_order_id="x"
+        )
 
 
 def test_fills_fixture() -> None:
@@ -326,3 +366,20 @@ def test_positions_fixture() -> None:
         Market.SWAP, symbols(), json.dumps(short).encode(), 0
     )
     assert position.qty == Decimal("-0.005")
+
+
+def test_driver_for_with_credentials_trades() -> None:
+    live = driver_for("okx", credentials=CREDENTIALS)
+    assert isinstance(live.trading, OkxTrading)
+    demo = driver_for("okx", credentials=CREDENTIALS, endpoint="testnet")
+    assert demo.trading is not None
+    signed = demo.trading.sign(RestCall(path="/api/v5/account/balance"), DOCS_TIME_NS)
+    assert signed.headers["x-simulated-trading"] == "1"
+    assert driver_for("okx").trading is None
+    with pytest.raises(ConfigError, match="passphrase"):
+        driver_for("okx", credentials=Credentials(api_key="k", api_secret="s"))
+
+
+def test_private_url_keys_are_valid_config() -> None:
+    facts = venue_facts("okx").market(Market.SWAP)
+    assert facts is not None and "swap.ws.private" in facts.url_keys()

@@ -183,3 +183,39 @@ def test_bad_frames() -> None:
     raw["data"][0]["state"] = "exploded"
     with pytest.raises(MalformedMessage, match="exploded"):
         _decode(json.dumps(raw))
+
+
+def _order_push(**changes: object) -> str:
+    raw = json.loads(nt("ws_orders_ioc.json"))
+    raw["data"][0].update(changes)
+    return json.dumps(raw)
+
+
+def test_post_only_is_accepted_then_canceled() -> None:
+    """OKXDOCS ws-order-channel: a post_only order that would take is canceled with
+    cancelSource 31 (hand-made from the docs' field list)."""
+    events = _decode(
+        _order_push(
+            ordType="post_only",
+            state="canceled",
+            accFillSz="0",
+            fillSz="0",
+            tradeId="",
+            cancelSource="31",
+            cancelSourceReason="The post-only order will take liquidity from the maker orders",
+        )
+    )
+    (report,) = events
+    assert isinstance(report, OrderReport)
+    assert report.status is OrderStatus.CANCELED and report.time_in_force.value == "post_only"
+    assert report.reason is not None and "post-only" in report.reason
+
+
+def test_repeated_push_gives_the_same_fill() -> None:
+    """OKXDOCS: the same message may arrive twice (different uTime); the trade id dedups."""
+    first = _decode(nt("ws_orders.json"))
+    again = json.loads(nt("ws_orders.json"))
+    again["data"][0]["uTime"] = "1746947317999"
+    second = _decode(json.dumps(again))
+    fills = [e for e in first + second if isinstance(e, Fill)]
+    assert len(fills) == 2 and fills[0].trade_id == fills[1].trade_id
