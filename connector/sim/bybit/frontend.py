@@ -21,9 +21,14 @@ import attrs
 import msgspec
 import trio
 
+from connector.sim.bybit.account import BybitAccount
 from connector.sim.bybit.klines import KLINE_INTERVALS, KLINE_PUSH_SECONDS, BybitCandles, KlineTopic
+from connector.sim.bybit.orders import OrderOps
+from connector.sim.bybit.private import PrivateStream
 from connector.sim.bybit.rest import BybitRest
+from connector.sim.bybit.signed import OrderLimiter, SignedRest
 from connector.sim.bybit.streams import BookTopic, TickerTopic, TopicKind, TradeTopic, wire_book
+from connector.sim.bybit.trading import BybitTrading
 from connector.sim.bybit.wire import (
     BOOK_DEPTHS,
     INTERVALS,
@@ -32,7 +37,9 @@ from connector.sim.bybit.wire import (
     pong_reply,
     subscribe_reply,
 )
+from connector.sim.bybit.wsapi import TradeSocket
 from connector.sim.depth import DepthKeeper
+from connector.sim.desk import DeskEvent, PositionUpdated
 from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
 from connector.sim.http import Request, Response, Router, json_response
 from connector.sim.hub import BookBatch, SimVenue
@@ -72,6 +79,8 @@ class BybitSettings(FrontendSettings):
         rest_default_limit: Limit for paths not in ``rest_limits``.
         rest_window: Rate-limit window in seconds.
         max_args_spot: Most topics one spot ``subscribe`` request may carry.
+        order_limits: Per-UID order limits per ``(path, category)`` replacing
+            the documented ones (:data:`connector.sim.bybit.signed.ORDER_LIMITS`).
     """
 
     immediate: bool = False
@@ -80,6 +89,7 @@ class BybitSettings(FrontendSettings):
     rest_default_limit: int = 600
     rest_window: float = 5.0
     max_args_spot: int = 10
+    order_limits: Mapping[tuple[str, str], int] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -134,6 +144,18 @@ class BybitFrontend:
         self.categories = [m for m in ("spot", "linear") if m in venue.markets()]
         router = Router()
         self.rest.register(router)
+        # Trading: signed REST, the private stream and the websocket order API.
+        self.order_limiter = OrderLimiter(venue.now_ms, self.settings.order_limits)
+        signed = SignedRest(venue, self.rest.chain, self.order_limiter)
+        self.ops = OrderOps(venue)
+        self.trading = BybitTrading(venue, signed, self.ops)
+        self.account = BybitAccount(venue, signed)
+        self.trading.register(router)
+        self.account.register(router)
+        self.private = PrivateStream(venue, self.trading, self.account)
+        self.trade_socket = TradeSocket(venue, self.ops, self.order_limiter)
+        router.websocket("/v5/private", self.private.serve)
+        router.websocket("/v5/trade", self.trade_socket.serve)
         for category in self.categories:
             router.websocket(f"/v5/public/{category}", self._ws)
         port = next((p for p in map(self.options.port, self.categories) if p), 0)
@@ -225,6 +247,7 @@ class BybitFrontend:
         """
         self._mirrors = {key: wire_book(book) for key, book in self.venue.books.items()}
         unlisten = self.venue.listen(self._on_batch)
+        unlisten_desk = self.venue.desk.listen(self._record)
         try:
             async with trio.open_nursery() as nursery:
                 intervals = sorted({iv for per in INTERVALS.values() for iv in per.values()})
@@ -241,6 +264,15 @@ class BybitFrontend:
                 task_status.started(dict(self.urls))
         finally:
             unlisten()
+            unlisten_desk()
+
+    def _record(self, event: DeskEvent) -> None:
+        """Number fills and position changes (before any private session hears of them)."""
+        self.trading.on_event(event)
+        if isinstance(event, PositionUpdated):
+            symbol = event.position.symbol
+            seq = self.trading.seq_of("linear", symbol)
+            self.account.position_seq[(event.account, symbol)] = (seq, event.ts_ms)
 
     async def _book_timer(self, interval: float) -> None:
         while True:
