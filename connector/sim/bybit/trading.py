@@ -10,7 +10,7 @@ Routes (all signed, see :mod:`.signed`; operations in :mod:`.orders`):
   order; a failed element has empty ids.
 * ``GET /v5/order/realtime``: open orders; with ``orderId``/``orderLinkId`` the
   order whatever its state; ``openOnly=1`` the recent closed ones (last 500).
-  Linear needs ``symbol``, ``baseCoin`` or ``settleCoin``. ``limit`` 1-50
+  Linear needs ``symbol``, ``baseCoin``, ``settleCoin`` or an order id. ``limit`` 1-50
   (default 20), ``cursor`` paging, newest first.
 * ``GET /v5/order/history``: closed orders (or one by id), ``orderStatus``
   filter, same paging.
@@ -147,7 +147,13 @@ class BybitTrading:
         symbol = params.get("symbol") or None
         if symbol is not None and self.venue.find(category, str(symbol)) is None:
             return self.signed.answer(10001, "params error: symbol invalid", {})
-        scoped = symbol or params.get("baseCoin") or params.get("settleCoin")
+        scoped = (
+            symbol
+            or params.get("baseCoin")
+            or params.get("settleCoin")
+            or params.get("orderId")
+            or params.get("orderLinkId")
+        )
         if linear_needs_scope and category == "linear" and not scoped:
             return self.signed.answer(
                 10001, "Missing some parameters that must be filled in, symbol or settleCoin", {}
