@@ -25,7 +25,7 @@ from connector.config import (
     VenueConfig,
     load_config,
 )
-from connector.connector import Connector, ConnectorStatistics, ConnectorStatus
+from connector.connector import Connector, ConnectorStatistics, ConnectorStatus, SimulatorService
 from connector.errors import (
     AuthenticationFailed,
     ConfigError,
@@ -138,6 +138,7 @@ __all__ = [
     "ServiceUnavailable",
     "Side",
     "SimConfig",
+    "SimulatorService",
     "StorageConfig",
     "Strategy",
     "Subscription",

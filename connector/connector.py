@@ -15,7 +15,7 @@ import functools
 from collections.abc import Awaitable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
@@ -32,6 +32,7 @@ from connector.config import Config, SimConfig, VenueConfig, load_config
 from connector.errors import ConnectorError, UnknownInstrument
 from connector.health import HealthService, HealthStatistics, VenueHealth
 from connector.model import BookState, ConsolidatedBook, Symbol
+from connector.model.credentials import Credentials
 from connector.supervision import (
     ChildSpec,
     Restart,
@@ -43,6 +44,9 @@ from connector.supervision import (
 from connector.venues.driver import VenueDriver
 from connector.venues.registry import driver_for
 from connector.venues.session import VenueSession, VenueStatistics
+
+if TYPE_CHECKING:
+    from connector.sim import SimRun, Truth
 
 __all__ = ["Connector", "ConnectorStatistics", "ConnectorStatus", "SimulatorService"]
 
@@ -89,6 +93,8 @@ class SimulatorService:
     """Service: the built-in simulator, for venues whose endpoint is ``sim``.
 
     It keeps its ports across restarts so the venue sessions' URLs stay right.
+    While it runs, :attr:`running` is the :class:`~connector.sim.SimRun` (hooks,
+    desks, the venues' truth); ``None`` before it starts and after it stops.
     """
 
     def __init__(self, config: SimConfig, venues: Sequence[str]) -> None:
@@ -96,6 +102,7 @@ class SimulatorService:
         self._venues = tuple(venues)
         self._ports: dict[str, int] | None = None
         self.urls: dict[str, dict[str, str]] = {}
+        self.running: SimRun | None = None
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         from connector import sim
@@ -115,8 +122,23 @@ class SimulatorService:
                 if key.endswith(".rest")
             }
             log.info("connector.simulator", urls=self.urls)
-            task_status.started()
-            await trio.sleep_forever()
+            self.running = running
+            try:
+                task_status.started()
+                await trio.sleep_forever()
+            finally:
+                self.running = None
+
+    def truth(self, venue: str) -> Truth:
+        """What the simulated ``venue`` knows: orders, fills, balances, positions.
+
+        Raises:
+            ConnectorError: the simulator is not running or does not serve ``venue``.
+        """
+        running = self.running
+        if running is None or venue not in running.venues:
+            raise ConnectorError(f"the built-in simulator does not run {venue!r} now")
+        return running.truth(venue)
 
 
 class Connector:
@@ -152,6 +174,7 @@ class Connector:
         self._record_path = record
         self._capture: CaptureWriter | None = None
         self._bus = bus if bus is not None else Bus()
+        self._config = _with_sim_credentials(self._config)
         venues = {name: vc for name, vc in self._config.venues.items() if vc.enabled}
         sim_venues = [name for name, vc in venues.items() if vc.endpoint == "sim"]
         self._sim = SimulatorService(self._config.sim, sim_venues) if sim_venues else None
@@ -182,6 +205,15 @@ class Connector:
     @property
     def config(self) -> Config:
         return self._config
+
+    @property
+    def simulator(self) -> SimulatorService | None:
+        """The built-in simulator service (venues with ``endpoint = "sim"``), else None.
+
+        While the connector is open, ``simulator.truth("binance")`` is what that
+        simulated venue knows: orders, fills, balances, positions.
+        """
+        return self._sim
 
     @property
     def recorded(self) -> int:
@@ -308,6 +340,37 @@ class Connector:
     def status(self) -> ConnectorStatus:
         """The supervision tree snapshot plus per-venue health."""
         return ConnectorStatus(tree=self._root.snapshot(), venues=self._health.venues())
+
+
+def _with_sim_credentials(config: Config) -> Config:
+    """``config`` where each ``sim`` venue without credentials has its default account's.
+
+    The simulator's default accounts have fixed demo keys
+    (:data:`connector.sim.accounts.DEFAULT_CREDENTIALS`), so a program on the
+    built-in simulator signs without any secret configured.
+    """
+    missing = [
+        name
+        for name, vc in config.venues.items()
+        if vc.endpoint == "sim" and vc.credentials is None
+    ]
+    if not missing:
+        return config
+    from connector.sim.accounts import DEFAULT_CREDENTIALS
+
+    venues = dict(config.venues)
+    for name in missing:
+        demo = DEFAULT_CREDENTIALS.get(name)
+        if demo is not None:
+            venues[name] = attrs.evolve(
+                venues[name],
+                credentials=Credentials(
+                    api_key=demo.api_key,
+                    api_secret=demo.secret,
+                    passphrase=demo.passphrase or None,
+                ),
+            )
+    return attrs.evolve(config, venues=venues)
 
 
 async def _unwrapped(awaitable: Awaitable[T]) -> T:

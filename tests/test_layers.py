@@ -221,6 +221,8 @@ LAYERS: tuple[tuple[str, int, bool], ...] = (
     ("connector.sim.engine", 6, True),
     ("connector.sim.flow", 6, True),
     ("connector.sim.reference", 6, True),
+    ("connector.sim.desk", 6, True),
+    ("connector.sim.desk_*", 6, True),
     ("connector.sim", 6, False),
     ("connector.sim.*", 6, False),
     # 5 venue-level trio: context, sessions, a venue's services

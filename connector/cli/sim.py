@@ -2,8 +2,10 @@
 
 The first line on stdout is one JSON object: the URLs per venue
 (``{"binance": {"spot.rest": ..., "spot.ws": ...}, ...}``) and, with
-``--tls``, ``"ca_file"``: the certificate authority to trust. ``--faults FILE``
-injects the fault plan of a TOML file (see ``docs/simulator.md``).
+``--tls``, ``"ca_file"``: the certificate authority to trust. Each venue's
+entry also carries ``"credentials"`` (``api_key``, ``api_secret``, OKX
+``passphrase``) of its default account. ``--faults FILE`` injects the fault
+plan of a TOML file; ``--accounts FILE`` adds accounts (see ``docs/simulator.md``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--faults", default=None, metavar="FILE", help="inject the fault plan of a TOML file"
     )
     sim.add_argument(
+        "--accounts", default=None, metavar="FILE", help="more accounts from a TOML file"
+    )
+    sim.add_argument(
         "--tls",
         action="store_true",
         help='serve https:// and wss://; the JSON line names the CA file ("ca_file")',
@@ -68,6 +73,13 @@ def run(args: argparse.Namespace) -> int:
             FaultPlan.from_toml(args.faults)  # refuse a bad plan before serving anything
         except ConfigError as exc:
             problems.extend(exc.problems)
+    if args.accounts:
+        from connector.sim.accounts import load_accounts
+
+        try:
+            load_accounts(args.accounts)  # refuse a bad file before serving anything
+        except ConfigError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise ConfigError(problems[0], tuple(problems))
     configure_logging("info", "auto", stream=sys.stderr)
@@ -87,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         argv += ["--faults", args.faults]
     if args.tls:
         argv.append("--tls")
+    if args.accounts:
+        argv += ["--accounts", args.accounts]
 
     async def body(stop: trio.CancelScope) -> None:
         with stop:

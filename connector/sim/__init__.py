@@ -3,18 +3,36 @@
 Start it with ``async with connector.sim.run(...) as s:`` (see
 :func:`connector.sim.standalone.run`) or ``connector sim`` on the command line
 (:func:`serve_standalone`). Faults come from a :class:`FaultPlan`.
+
+Trading: every venue has a :class:`~connector.sim.desk.Desk` (``s.venue(v).desk``)
+over its accounts (:class:`AccountBook`, default demo accounts); tests read what
+a venue knows through :class:`Truth` (``s.truth(v)``).
 """
 
 from __future__ import annotations
 
+from connector.sim.accounts import AccountBook, AccountSpec, load_accounts
+from connector.sim.desk import Desk
 from connector.sim.faults import FaultInjector, FaultKind, FaultPlan, FaultRule, InjectedFault
 from connector.sim.hub import BookBatch, SimBook, SimTrade, SimVenue, TickerStats
 from connector.sim.server import Frontend, FrontendFactory, FrontendOptions
-from connector.sim.standalone import FRONTENDS, SimRun, register_frontend, run, serve_standalone
+from connector.sim.standalone import (
+    FRONTENDS,
+    Accounts,
+    SimRun,
+    register_frontend,
+    run,
+    serve_standalone,
+)
+from connector.sim.truth import Truth
 
 __all__ = [
     "FRONTENDS",
+    "AccountBook",
+    "AccountSpec",
+    "Accounts",
     "BookBatch",
+    "Desk",
     "FaultInjector",
     "FaultKind",
     "FaultPlan",
@@ -28,6 +46,8 @@ __all__ = [
     "SimTrade",
     "SimVenue",
     "TickerStats",
+    "Truth",
+    "load_accounts",
     "register_frontend",
     "run",
     "serve_standalone",

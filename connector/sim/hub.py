@@ -50,6 +50,8 @@ import structlog
 import trio
 
 from connector.model import OrderType, Side, TimeInForce
+from connector.sim.accounts import AccountBook, default_accounts
+from connector.sim.desk import Desk
 from connector.sim.engine import EngineOrder, EngineResult, MatchingEngine
 from connector.sim.flow import SyntheticFlow
 from connector.sim.instruments import SimInstrument
@@ -359,6 +361,8 @@ class SimVenue:
         levels: Levels per side the flow keeps.
         reference: The run's reference prices, shared by its venues (``None``:
             one of this venue's own, seeded with ``seed``).
+        accounts: The venue's accounts (``None``: its default demo account);
+            the trading desk over them is :attr:`desk`.
     """
 
     def __init__(
@@ -371,6 +375,7 @@ class SimVenue:
         clock_skew_ms: int = 0,
         levels: int = 25,
         reference: ReferenceMarket | None = None,
+        accounts: AccountBook | None = None,
     ) -> None:
         self.name = name
         self.seed = seed
@@ -398,6 +403,17 @@ class SimVenue:
         self._ticks = 0
         for book in self.books.values():
             book.apply(book.flow.seed_book(), self.now_ms())
+        #: The trading desk: user orders, fills, balances, positions (connector.sim.desk).
+        self.desk = Desk(
+            name,
+            self.books,
+            accounts if accounts is not None else AccountBook(name, default_accounts()),
+            reference=self.reference,
+            ref_time=lambda: self._ref_time,
+            publish=lambda market, native_id, results: self.publish(
+                self.books[(market, native_id)], results
+            ),
+        )
 
     # ----------------------------------------------------------------- clock
 
@@ -459,6 +475,8 @@ class SimVenue:
         )
         for fn in list(self._listeners):
             fn(batch)
+        # Flow trades against resting user orders: settled after the public batch went out.
+        self.desk.on_published(book.market, book.native_id, kept, ts_ns // 1_000_000)
         return batch
 
     # ----------------------------------------------------------------- hooks

@@ -19,6 +19,12 @@ Markets: binance ``spot``/``linear`` (one port each, like the real hosts),
 bybit ``spot``/``linear``, okx ``spot``/``swap`` (the front-end decides
 whether they share a port; the keys exist either way).
 
+Accounts: every venue has a trading desk (``s.venue(v).desk``,
+:mod:`connector.sim.desk`) over its accounts: the default demo account
+(``<venue>-demo``, :data:`~connector.sim.accounts.DEFAULT_CREDENTIALS`) unless
+``accounts`` says otherwise. :meth:`SimRun.truth` is a read-only view of what
+the venue knows (orders, fills, balances, positions), for tests.
+
 With ``tls=True`` every endpoint serves TLS: the URLs are ``https://`` and
 ``wss://``, signed by a certificate authority made for the run, whose PEM file
 is :attr:`SimRun.ca_file` (deleted when the run ends); :meth:`SimRun.ssl_context`
@@ -33,14 +39,17 @@ import json
 import ssl
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack, asynccontextmanager, suppress
 
 import attrs
 import structlog
 import trio
 
+from connector.errors import ConfigError
 from connector.model import BookLevel
+from connector.model.venues import venue_facts
+from connector.sim.accounts import AccountBook, AccountSpec, Credentials, load_accounts
 from connector.sim.faults import FaultInjector, FaultKind, FaultPlan, InjectedFault
 from connector.sim.hub import SimVenue
 from connector.sim.instruments import SimInstrument, default_instruments
@@ -54,9 +63,11 @@ from connector.sim.server import (
     serving_tls,
     websocket_url,
 )
+from connector.sim.truth import Truth
 
 __all__ = [
     "FRONTENDS",
+    "Accounts",
     "SimRun",
     "register_frontend",
     "run",
@@ -71,6 +82,32 @@ FRONTENDS: dict[str, FrontendFactory | str] = {
     "bybit": "connector.sim.bybit",
     "okx": "connector.sim.okx",
 }
+
+
+Accounts = AccountBook | Iterable[AccountBook] | Iterable[AccountSpec]
+"""What ``run(accounts=...)`` takes: one venue's :class:`AccountBook`, several
+(one per venue), or account specs of any venues (:func:`load_accounts`).
+Venues left out get their default account."""
+
+
+def _account_books(venues: Sequence[str], accounts: Accounts | None) -> dict[str, AccountBook]:
+    given: list[AccountBook | AccountSpec] = (
+        []
+        if accounts is None
+        else [accounts]
+        if isinstance(accounts, AccountBook)
+        else list(accounts)
+    )
+    books = {b.venue: b for b in given if isinstance(b, AccountBook)}
+    specs = [s for s in given if isinstance(s, AccountSpec)]
+    out: dict[str, AccountBook] = {}
+    for name in venues:
+        mine = [s for s in specs if s.venue == name]
+        if name in books:
+            out[name] = books[name]
+        elif mine:
+            out[name] = AccountBook(name, mine)
+    return out
 
 
 def register_frontend(name: str, factory: FrontendFactory | str) -> None:
@@ -92,6 +129,10 @@ def _factory(name: str) -> FrontendFactory:
 @attrs.define
 class SimRun:
     """A running simulator (what ``async with run(...)`` yields).
+
+    Per venue: hooks (:meth:`venue`), the trading desk (``venue(v).desk``),
+    the venue's truth (:meth:`truth`) and the default account's credentials
+    (:meth:`credentials`).
 
     Attributes:
         urls: ``{venue: {"<market>.rest": url, "<market>.ws": url}}``.
@@ -122,6 +163,60 @@ class SimRun:
         """The hub of venue ``name`` (hooks: pause, resume, step, move_market...)."""
         return self.venues[name]
 
+    def truth(self, venue: str) -> Truth:
+        """What venue ``venue`` knows of its accounts: orders, fills, balances, positions."""
+        return Truth(self.venues[venue].desk)
+
+    def credentials(self, venue: str, account: str | None = None) -> Credentials | None:
+        """The API key of ``account`` (default: the venue's default account), if any."""
+        desk = self.venues[venue].desk
+        wanted = account or desk.default_account()
+        for entry in desk.keyring.keys.values():
+            if entry.account_id == wanted:
+                return entry.credentials
+        return None
+
+    def environment(self, venues: Sequence[str] | None = None) -> dict[str, str]:
+        """``CONNECTOR_*`` variables that point a :class:`~connector.Connector` at this run.
+
+        Per venue: ``endpoint = "custom"``, every ``<market>.rest`` / ``<market>.ws``
+        URL and the default account's ``API_KEY``, ``API_SECRET`` (and OKX
+        ``PASSPHRASE``), as ``load_config`` reads them.
+        """
+        env: dict[str, str] = {}
+        for venue in venues if venues is not None else tuple(self.urls):
+            prefix = f"CONNECTOR_VENUES__{venue.upper()}__"
+            env[prefix + "ENDPOINT"] = "custom"
+            for key, url in self.urls[venue].items():
+                if key.count(".") == 1:  # the variable's one '_' stands for the one '.'
+                    env[prefix + "URLS__" + key.replace(".", "_").upper()] = url
+            creds = self.credentials(venue)
+            if creds is not None:
+                for name, value in _credentials_json(creds).items():
+                    env[f"CONNECTOR_{venue.upper()}_{name.upper()}"] = value
+        return env
+
+    def first_line(self) -> dict[str, object]:
+        """What ``connector sim`` prints first: per venue, every base URL under the keys
+        a ``[venues.<name>.urls]`` table takes, and the default account's credentials."""
+        line: dict[str, object] = {}
+        for venue, urls in self.urls.items():
+            entry: dict[str, object] = dict(urls)
+            with suppress(ConfigError):
+                for market in venue_facts(venue).markets:
+                    ws = urls.get(f"{market.market.value}.ws")
+                    for route in market.ws_routes:
+                        key = f"{market.market.value}.ws.{route}"
+                        if ws is not None and key not in entry:
+                            entry[key] = f"{ws.rstrip('/')}/{route}"
+            creds = self.credentials(venue)
+            if creds is not None:
+                entry["credentials"] = _credentials_json(creds)
+            line[venue] = entry
+        if self.ca_file is not None:
+            line["ca_file"] = self.ca_file
+        return line
+
     @property
     def fault_log(self) -> tuple[InjectedFault, ...]:
         """Every fault injected so far, oldest first."""
@@ -138,6 +233,17 @@ class SimRun:
         return self.venues[venue].book(market, native_id).update_id
 
 
+def _credentials_json(creds: Credentials) -> dict[str, str]:
+    out = {"api_key": creds.api_key}
+    if creds.key_type == "hmac":
+        out["api_secret"] = creds.secret
+    else:
+        out["key_type"] = creds.key_type
+    if creds.passphrase:
+        out["passphrase"] = creds.passphrase
+    return out
+
+
 @asynccontextmanager
 async def run(
     *,
@@ -152,6 +258,7 @@ async def run(
     settings: Mapping[str, Mapping[str, object]] | None = None,
     paused: bool = False,
     tls: bool = False,
+    accounts: Accounts | None = None,
 ) -> AsyncIterator[SimRun]:
     """Serve simulated venues on loopback for the duration of the block.
 
@@ -171,6 +278,9 @@ async def run(
         paused: Start with the drivers paused (step them with ``s.venue(v).step()``).
         tls: Serve ``https://`` and ``wss://`` with a certificate authority made
             for the run (:attr:`SimRun.ca_file`).
+        accounts: The venues' accounts (:data:`Accounts`; ``None``: each
+            venue's default demo account). An :class:`AccountBook` holds live
+            balances: give each run fresh ones.
 
     Yields:
         The running :class:`SimRun`.
@@ -192,6 +302,7 @@ async def run(
             settings=settings,
             paused=paused,
             tls=server_tls,
+            accounts=accounts,
         ) as running:
             yield running
 
@@ -210,8 +321,10 @@ async def _run(
     settings: Mapping[str, Mapping[str, object]] | None,
     paused: bool,
     tls: ServerTls | None,
+    accounts: Accounts | None = None,
 ) -> AsyncIterator[SimRun]:
     injector = FaultInjector(faults)
+    account_books = _account_books(venues, accounts)
     insts = list(instruments) if instruments is not None else default_instruments(venues)
     hubs: dict[str, SimVenue] = {}
     frontends: dict[str, Frontend] = {}
@@ -226,6 +339,7 @@ async def _run(
             rate=rate,
             clock_skew_ms=injector.clock_skew_ms(name),
             reference=reference,
+            accounts=account_books.get(name),
         )
         if paused:
             hub.pause()
@@ -304,6 +418,9 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--tls", action="store_true", help="serve https:// and wss:// (CA file in the JSON line)"
     )
+    parser.add_argument(
+        "--accounts", default=None, metavar="FILE", help="more accounts (TOML), after the defaults"
+    )
     return parser.parse_args(list(argv))
 
 
@@ -315,23 +432,26 @@ async def serve_standalone(
 ) -> None:
     """Serve the simulator until cancelled (``connector sim``).
 
-    Prints ONE JSON line first, ``{"binance": {"spot.rest": ..., ...}, ...}``,
-    with ``"ca_file": "/path/ca.pem"`` added under ``--tls``, then runs until
+    Prints ONE JSON line first (:meth:`SimRun.first_line`):
+    ``{"binance": {"spot.rest": ..., ..., "credentials": {"api_key": ...,
+    "api_secret": ...}}, ...}`` (OKX adds ``"passphrase"``), with
+    ``"ca_file": "/path/ca.pem"`` added under ``--tls``, then runs until
     cancelled (Ctrl-C).
 
     Args:
         argv: Command-line options (``--venues``, ``--seed``, ``--rate``,
             ``--host``, ``--port venue.market=N``, ``--bases``, ``--markets``,
             ``--setting venue.name=json``, ``--okx-checksum``, ``--faults FILE``,
-            ``--tls``).
+            ``--tls``, ``--accounts FILE``).
         out: Where the JSON line goes (default: stdout, flushed).
         task_status: Started with the URL map (venues only).
 
     Raises:
-        ConfigError: The fault plan file is unreadable or invalid.
+        ConfigError: The fault plan or accounts file is unreadable or invalid.
     """
     args = _parse_args(argv)
     plan = FaultPlan.from_toml(args.faults) if args.faults else None
+    specs = load_accounts(args.accounts) if args.accounts else None
     if not structlog.is_configured():
         # stdout carries the JSON line; keep logs off it.
         structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
@@ -365,11 +485,9 @@ async def serve_standalone(
         settings=settings,
         faults=plan,
         tls=args.tls,
+        accounts=specs,
     ) as sim:
-        first: dict[str, object] = dict(sim.urls)
-        if sim.ca_file is not None:
-            first["ca_file"] = sim.ca_file
-        line = json.dumps(first)
+        line = json.dumps(sim.first_line())
         if out is None:
             sys.stdout.write(line + "\n")
             sys.stdout.flush()

@@ -1,0 +1,133 @@
+"""Order checks of the simulator's trading desk: instrument filters and book estimates (pure).
+
+Used by :class:`connector.sim.desk.Desk` before an order reaches the engine:
+
+* :func:`check_filters`: the instrument's tick size, lot step, minimum and
+  maximum quantity and minimum notional (``price × qty × contract_size``),
+  each failure a :class:`~connector.sim.desk_types.Refusal` naming the filter
+  and the values;
+* :func:`sweep_price`: the worst price a market order of a given size would
+  reach against the current book (what a market buy must hold funds for).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+
+from connector.model import Side
+from connector.sim.desk_types import Refusal, RefusalReason
+from connector.sim.engine import MatchingEngine
+from connector.sim.instruments import SimInstrument
+
+__all__ = ["MARKET_HOLD_MARGIN", "base_for_quote", "check_filters", "hold_price", "sweep_price"]
+
+MARKET_HOLD_MARGIN = Decimal("0.02")
+"""A market order holds funds for its sweep estimate plus this fraction (released after)."""
+
+
+def check_filters(
+    instrument: SimInstrument, qty: Decimal, price: Decimal | None, notional_price: Decimal | None
+) -> Refusal | None:
+    """The first filter ``qty`` and ``price`` fail, or ``None`` when they pass.
+
+    Args:
+        instrument: The instrument with its filters.
+        qty: Order quantity (engine units: contracts on OKX swap).
+        price: Limit price (``None`` for market orders: not checked against the tick).
+        notional_price: The price the minimum notional is checked at (the
+            limit price, or an estimate for a market order; ``None``: not checked).
+    """
+    if not qty.is_finite() or qty <= 0:
+        return Refusal(reason=RefusalReason.BAD_PARAMETER, detail=f"quantity {qty} is not positive")
+    if price is not None:
+        if not price.is_finite() or price <= 0:
+            return Refusal(
+                reason=RefusalReason.BAD_PARAMETER, detail=f"price {price} is not positive"
+            )
+        if price % instrument.tick_size != 0:
+            return Refusal(
+                reason=RefusalReason.TICK_SIZE,
+                detail=f"price {price} is not a multiple of the tick size {instrument.tick_size}",
+            )
+    if qty < instrument.min_qty:
+        return Refusal(
+            reason=RefusalReason.MIN_QTY,
+            detail=f"quantity {qty} is below the minimum {instrument.min_qty}",
+        )
+    if qty % instrument.lot_step != 0:
+        return Refusal(
+            reason=RefusalReason.LOT_SIZE,
+            detail=f"quantity {qty} is not a multiple of the lot step {instrument.lot_step}",
+        )
+    if qty > instrument.max_qty:
+        return Refusal(
+            reason=RefusalReason.MAX_QTY,
+            detail=f"quantity {qty} is above the maximum {instrument.max_qty}",
+        )
+    if notional_price is not None and instrument.min_notional > 0:
+        notional = notional_price * qty * instrument.contract_size
+        if notional < instrument.min_notional:
+            return Refusal(
+                reason=RefusalReason.MIN_NOTIONAL,
+                detail=f"notional {notional} is below the minimum {instrument.min_notional}",
+            )
+    return None
+
+
+def sweep_price(engine: MatchingEngine, side: Side, qty: Decimal) -> Decimal | None:
+    """The worst price an incoming ``side`` order of ``qty`` reaches on the book now.
+
+    When the opposite side holds less than ``qty``, its farthest price.
+    ``None`` when the opposite side is empty.
+    """
+    bids, asks = engine.depth()
+    levels = asks if side is Side.BUY else bids
+    if not levels:
+        return None
+    total = Decimal(0)
+    for level in levels:
+        total += level.qty
+        if total >= qty:
+            return level.price
+    return levels[-1].price
+
+
+def hold_price(worst: Decimal, tick: Decimal, side: Side) -> Decimal:
+    """The price a market order holds funds at: ``worst`` plus the margin for a buy.
+
+    Rounded up to the tick grid. A sell holds its base quantity (spot) or the
+    margin at the best price it may get, so it takes no margin.
+    """
+    if side is Side.SELL:
+        return worst
+    raised = worst * (Decimal(1) + MARKET_HOLD_MARGIN)
+    return (raised / tick).to_integral_value(rounding=ROUND_CEILING) * tick
+
+
+def base_for_quote(
+    engine: MatchingEngine, inst: SimInstrument, side: Side, quote_qty: Decimal
+) -> Decimal | Refusal:
+    """The base quantity a market order for ``quote_qty`` of the quote asset buys or sells
+    against the book now (rounded down to the lot step)."""
+    if not quote_qty.is_finite() or quote_qty <= 0:
+        return Refusal(
+            reason=RefusalReason.BAD_PARAMETER,
+            detail=f"quote quantity {quote_qty} is not positive",
+        )
+    bids, asks = engine.depth()
+    levels = asks if side is Side.BUY else bids
+    if not levels:
+        return Refusal(
+            reason=RefusalReason.NO_LIQUIDITY, detail="the opposite side of the book is empty"
+        )
+    left, base = quote_qty, Decimal(0)
+    for level in levels:
+        value = level.price * level.qty * inst.contract_size
+        if value >= left:
+            base += left / (level.price * inst.contract_size)
+            left = Decimal(0)
+            break
+        base += level.qty
+        left -= value
+    lots = (base / inst.lot_step).to_integral_value(rounding=ROUND_DOWN)
+    return lots * inst.lot_step
