@@ -131,20 +131,22 @@ async def test_bybit_private_stream_ends_in_the_state_rest_reports() -> None:
 
 
 async def test_bybit_category_topics_only_carry_their_category() -> None:
-    async with bybit() as (sim, api):
-        async with private_socket(sim.urls["bybit"]["linear.ws"], "order.spot") as ws:
-            await place(
-                api,
-                category="linear",
-                symbol="ETHUSDT",
-                side="Buy",
-                orderType="Market",
-                qty="0.10",
-            )
-            await place(
-                api, category="spot", symbol="BTCUSDT", side="Buy", orderType="Market", qty="50"
-            )
-            pushed = await frames(ws)
+    async with (
+        bybit() as (sim, api),
+        private_socket(sim.urls["bybit"]["linear.ws"], "order.spot") as ws,
+    ):
+        await place(
+            api,
+            category="linear",
+            symbol="ETHUSDT",
+            side="Buy",
+            orderType="Market",
+            qty="0.10",
+        )
+        await place(
+            api, category="spot", symbol="BTCUSDT", side="Buy", orderType="Market", qty="50"
+        )
+        pushed = await frames(ws)
     assert pushed and {"order.spot"} == {m["topic"] for m in pushed}
     assert {"spot"} == {d["category"] for m in pushed for d in m["data"]}
 
