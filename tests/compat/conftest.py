@@ -102,8 +102,6 @@ class Inbox:
 # Known gaps of the simulator, each an open part of issue 10; strict, so a fixed gap
 # fails here until its mark is removed.
 _KNOWN_GAPS = {
-    "test_ccxt_fetch_ohlcv_returns_consistent_candles[bybit": "Bybit klines not served yet",
-    "test_pybit_get_kline_returns_candles": "Bybit klines not served yet",
     "test_ccxt_pro_watches_book_trades_and_ticker[okx": (
         "ccxt.pro waits for a pushed OKX books snapshot, which OKX no longer sends"
     ),

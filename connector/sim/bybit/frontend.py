@@ -21,8 +21,14 @@ import attrs
 import msgspec
 import trio
 
+from connector.sim.bybit.account import BybitAccount
+from connector.sim.bybit.klines import KLINE_INTERVALS, KLINE_PUSH_SECONDS, BybitCandles, KlineTopic
+from connector.sim.bybit.orders import OrderOps
+from connector.sim.bybit.private import PrivateStream
 from connector.sim.bybit.rest import BybitRest
+from connector.sim.bybit.signed import OrderLimiter, SignedRest
 from connector.sim.bybit.streams import BookTopic, TickerTopic, TopicKind, TradeTopic, wire_book
+from connector.sim.bybit.trading import BybitTrading
 from connector.sim.bybit.wire import (
     BOOK_DEPTHS,
     INTERVALS,
@@ -31,7 +37,9 @@ from connector.sim.bybit.wire import (
     pong_reply,
     subscribe_reply,
 )
+from connector.sim.bybit.wsapi import TradeSocket
 from connector.sim.depth import DepthKeeper
+from connector.sim.desk import DeskEvent, PositionUpdated
 from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
 from connector.sim.http import Request, Response, Router, json_response
 from connector.sim.hub import BookBatch, SimVenue
@@ -71,6 +79,8 @@ class BybitSettings(FrontendSettings):
         rest_default_limit: Limit for paths not in ``rest_limits``.
         rest_window: Rate-limit window in seconds.
         max_args_spot: Most topics one spot ``subscribe`` request may carry.
+        order_limits: Per-UID order limits per ``(path, category)`` replacing
+            the documented ones (:data:`connector.sim.bybit.signed.ORDER_LIMITS`).
     """
 
     immediate: bool = False
@@ -79,6 +89,7 @@ class BybitSettings(FrontendSettings):
     rest_default_limit: int = 600
     rest_window: float = 5.0
     max_args_spot: int = 10
+    order_limits: Mapping[tuple[str, str], int] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -123,8 +134,9 @@ class BybitFrontend:
         self.restart_rules = bool(
             injector.rules(self.name, frozenset({FaultKind.RESTART_SNAPSHOT}))
         )
-        self.rest = BybitRest(venue, injector, limiter, self._book_topic)
-        self.board: TopicBoard[_Key, TopicKind] = TopicBoard()
+        self.candles = BybitCandles(venue.books, venue.now_ms())
+        self.rest = BybitRest(venue, injector, limiter, self._book_topic, self.candles)
+        self.board: TopicBoard[_Key, TopicKind | KlineTopic] = TopicBoard()
         self._mirrors: dict[tuple[str, str], WireBook] = {}
         self._conn_counter = itertools.count(1)
         self.urls: dict[str, str] = {}
@@ -132,6 +144,18 @@ class BybitFrontend:
         self.categories = [m for m in ("spot", "linear") if m in venue.markets()]
         router = Router()
         self.rest.register(router)
+        # Trading: signed REST, the private stream and the websocket order API.
+        self.order_limiter = OrderLimiter(venue.now_ms, self.settings.order_limits)
+        signed = SignedRest(venue, self.rest.chain, self.order_limiter)
+        self.ops = OrderOps(venue)
+        self.trading = BybitTrading(venue, signed, self.ops)
+        self.account = BybitAccount(venue, signed)
+        self.trading.register(router)
+        self.account.register(router)
+        self.private = PrivateStream(venue, self.trading, self.account)
+        self.trade_socket = TradeSocket(venue, self.ops, self.order_limiter)
+        router.websocket("/v5/private", self.private.serve)
+        router.websocket("/v5/trade", self.trade_socket.serve)
         for category in self.categories:
             router.websocket(f"/v5/public/{category}", self._ws)
         port = next((p for p in map(self.options.port, self.categories) if p), 0)
@@ -207,6 +231,7 @@ class BybitFrontend:
             ticker.dirty = True
         trades = sum(len(r.trades) for r in batch.results)
         if trades:
+            self.candles.record(batch, self.venue.book(batch.market, batch.native_id).last_trade_id)
             topic = self.board.get((batch.market, "publicTrade." + batch.native_id))
             if isinstance(topic, TradeTopic):
                 seq = batch.results[-1].update_id
@@ -222,6 +247,7 @@ class BybitFrontend:
         """
         self._mirrors = {key: wire_book(book) for key, book in self.venue.books.items()}
         unlisten = self.venue.listen(self._on_batch)
+        unlisten_desk = self.venue.desk.listen(self._record)
         try:
             async with trio.open_nursery() as nursery:
                 intervals = sorted({iv for per in INTERVALS.values() for iv in per.values()})
@@ -229,6 +255,7 @@ class BybitFrontend:
                     nursery.start_soon(self._book_timer, interval)
                 for interval in sorted(set(_TICKER_INTERVAL.values())):
                     nursery.start_soon(self._ticker_timer, interval)
+                nursery.start_soon(self._kline_timer)
                 nursery.start_soon(self.depth.run)
                 base: str = await nursery.start(self.server.run)
                 for market in self.categories:
@@ -237,6 +264,15 @@ class BybitFrontend:
                 task_status.started(dict(self.urls))
         finally:
             unlisten()
+            unlisten_desk()
+
+    def _record(self, event: DeskEvent) -> None:
+        """Number fills and position changes (before any private session hears of them)."""
+        self.trading.on_event(event)
+        if isinstance(event, PositionUpdated):
+            symbol = event.position.symbol
+            seq = self.trading.seq_of("linear", symbol)
+            self.account.position_seq[(event.account, symbol)] = (seq, event.ts_ms)
 
     async def _book_timer(self, interval: float) -> None:
         while True:
@@ -258,6 +294,13 @@ class BybitFrontend:
             await trio.sleep(interval)
             for topic in list(self.board.topics()):
                 if isinstance(topic, TickerTopic) and _TICKER_INTERVAL[topic.category] == interval:
+                    topic.tick()
+
+    async def _kline_timer(self) -> None:
+        while True:
+            await trio.sleep(KLINE_PUSH_SECONDS)
+            for topic in list(self.board.topics()):
+                if isinstance(topic, KlineTopic):
                     topic.tick()
 
     # ------------------------------------------------------------- websocket
@@ -325,7 +368,7 @@ class BybitFrontend:
         for stream, frame in snapshots:
             conn.send(frame, stream=stream)
 
-    def _resolve(self, category: str, name: str) -> TopicKind | None:
+    def _resolve(self, category: str, name: str) -> TopicKind | KlineTopic | None:
         parts = name.split(".")
         if len(parts) == 3 and parts[0] == "orderbook":
             try:
@@ -346,13 +389,28 @@ class BybitFrontend:
             return self.board.topic((category, name), lambda: TradeTopic(category, book))
         return None
 
+    def _resolve_kline(self, category: str, name: str) -> KlineTopic | None:
+        parts = name.split(".")
+        if len(parts) != 3 or parts[0] != "kline" or parts[1] not in KLINE_INTERVALS:
+            return None
+        if (category, parts[2]) not in self._mirrors:
+            return None
+        book = self.venue.book(category, parts[2])
+        series = self.candles.series(category, parts[2], parts[1])
+        topic = self.board.topic(
+            (category, name),
+            lambda: KlineTopic(category, book, parts[1], series, self.venue.now_ms),
+        )
+        assert isinstance(topic, KlineTopic)
+        return topic
+
     def _subscribe(
         self, conn: WsConnection, category: str, name: str, snapshots: list[tuple[str, str]]
     ) -> str | None:
         key = (category, name)
         if key in self.board.subscriptions(conn):
             return f"error:already subscribed,topic:{name}"
-        topic = self._resolve(category, name)
+        topic = self._resolve(category, name) or self._resolve_kline(category, name)
         if topic is None:
             return f"error:handler not found,topic:{name}"
         if isinstance(topic, BookTopic):
@@ -363,6 +421,8 @@ class BybitFrontend:
         if isinstance(topic, TickerTopic):
             snapshots.append((name, topic.snapshot_frame()))
             topic.dirty = True
+        if isinstance(topic, KlineTopic):
+            snapshots.append((name, topic.snapshot_frame()))
         return None
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 
+from connector.sim.bybit.klines import KLINE_INTERVALS, BybitCandles, kline_row
 from connector.sim.bybit.streams import BookTopic
 from connector.sim.bybit.wire import (
     REST_BOOK_DEPTH,
@@ -31,7 +32,16 @@ from connector.sim.faults import FaultInjector
 from connector.sim.http import Response, Router, json_response
 from connector.sim.hub import SimBook, SimVenue
 from connector.sim.ratelimit import BybitLimiter
-from connector.sim.rest import Reply, RestCall, RestChain, int_check, limit_check, lookup_check
+from connector.sim.rest import (
+    Check,
+    Reply,
+    RestCall,
+    RestChain,
+    int_check,
+    limit_check,
+    lookup_check,
+    parse_int,
+)
 
 __all__ = ["BybitRest"]
 
@@ -40,6 +50,8 @@ __all__ = ["BybitRest"]
 _REST_LIMITS: dict[str, tuple[int, int]] = {"spot": (1, 1000), "linear": (25, 1000)}
 #: Recent trades per category: (default, maximum).
 _TRADE_LIMITS: dict[str, tuple[int, int]] = {"spot": (60, 60), "linear": (500, 1000)}
+#: Klines per request (``limit``): (default, maximum); larger values are clamped.
+_KLINE_LIMIT = (200, 1000)
 _CATEGORIES = ("spot", "linear", "inverse", "option")
 
 BookTopicFor = Callable[[str, str, int], BookTopic]
@@ -54,6 +66,7 @@ class BybitRest:
         injector: The run's fault injector (stale snapshots).
         limiter: The per-endpoint rate limiter.
         book_topic: The book topic the order book answers from.
+        candles: The venue's candles (``/v5/market/kline``).
     """
 
     name = "bybit"
@@ -64,8 +77,10 @@ class BybitRest:
         injector: FaultInjector,
         limiter: BybitLimiter,
         book_topic: BookTopicFor,
+        candles: BybitCandles,
     ) -> None:
         self.venue = venue
+        self.candles = candles
         self.injector = injector
         self.book_topic = book_topic
         self.symbol_ids = {
@@ -112,6 +127,7 @@ class BybitRest:
         trades_default, trades_max = limits(_TRADE_LIMITS)
         bad_limit = self._error("params error: limit invalid")
         chain.get(router, "/v5/market/time", self.time)
+        self._register_kline(router, category, symbol())
         chain.get(router, "/v5/market/instruments-info", self.instruments, category)
         chain.get(
             router,
@@ -143,6 +159,56 @@ class BybitRest:
                 blank_is_default=False,
             ),
         )
+
+    def _register_kline(self, router: Router, category: Check, symbol: Check) -> None:
+        def interval(call: RestCall) -> Response | None:
+            raw = call.query.get("interval", "")
+            if raw not in KLINE_INTERVALS:
+                return self._error("params error: interval invalid")()
+            call.put("interval", raw)
+            return None
+
+        def bounds(call: RestCall) -> Response | None:
+            for name in ("start", "end"):
+                raw = call.query.get(name)
+                if raw is None or raw == "":
+                    continue
+                value = parse_int(raw, 0)
+                if value is None or value < 0:
+                    return self._error(f"params error: {name} invalid")()
+                call.put(name, value)
+            return None
+
+        self.chain.get(
+            router,
+            "/v5/market/kline",
+            self.kline,
+            category,
+            symbol,
+            interval,
+            bounds,
+            int_check(
+                "limit",
+                default=_KLINE_LIMIT[0],
+                valid=range(1, _KLINE_LIMIT[1] + 1),
+                invalid=None,
+                malformed=self._error("params error: limit invalid"),
+            ),
+        )
+
+    async def kline(self, call: RestCall) -> Response:
+        """``/v5/market/kline``: candles of the simulated trades, newest first."""
+        found = call.get("book", SimBook)
+        series = self.candles.series(found.market, found.native_id, call.get("interval", str))
+        candles = self.candles.select(
+            series,
+            self.venue.now_ms(),
+            limit=call.get("limit", int),
+            start_ms=call.find("start", int),
+            end_ms=call.find("end", int),
+        )
+        rows = [kline_row(found, c) for c in candles]
+        return self._ok({"symbol": found.native_id, "category": found.market, "list": rows})
 
     async def time(self, call: RestCall) -> Response:
         """``/v5/market/time`` (its ``time`` from the same nanoseconds as the result)."""

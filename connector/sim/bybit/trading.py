@@ -1,0 +1,301 @@
+"""Bybit v5 order entry over REST: create, amend, cancel, cancel-all, batches, queries, fills.
+
+Routes (all signed, see :mod:`.signed`; operations in :mod:`.orders`):
+
+* ``POST /v5/order/create|amend|cancel|cancel-all`` -> ``{orderId, orderLinkId}``
+  (cancel-all: ``{"list": [...], "success": "1"}``).
+* ``POST /v5/order/create-batch|amend-batch|cancel-batch``: ``request`` holds
+  at most 10 orders on spot and 20 on linear (retCode 10001 beyond); the answer
+  splits into ``result.list`` and ``retExtInfo.list`` (``{code, msg}``), same
+  order; a failed element has empty ids.
+* ``GET /v5/order/realtime``: open orders; with ``orderId``/``orderLinkId`` the
+  order whatever its state; ``openOnly=1`` the recent closed ones (last 500).
+  Linear needs ``symbol``, ``baseCoin``, ``settleCoin`` or an order id. ``limit`` 1-50
+  (default 20), ``cursor`` paging, newest first.
+* ``GET /v5/order/history``: closed orders (or one by id), ``orderStatus``
+  filter, same paging.
+* ``GET /v5/execution/list``: fills newest first, ``orderId``, ``symbol``,
+  ``startTime``/``endTime``, ``limit`` 1-100 (default 50).
+
+Sources: Bybit v5 docs ``order/create-order``, ``order/amend-order``,
+``order/cancel-order``, ``order/cancel-all``, ``order/batch-place``,
+``order/open-order``, ``order/order-list``, ``order/execution`` (checked
+2026-12-03).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from connector.model import Liquidity
+from connector.sim.bybit.orders import CATEGORIES, OpResult, OrderOps
+from connector.sim.bybit.signed import SignedHandler, SignedRest, int_param
+from connector.sim.bybit.trade_wire import execution_item, order_item
+from connector.sim.bybit.wire import JsonDict
+from connector.sim.desk import DeskEvent, OrderUpdated, UserFill, UserOrder
+from connector.sim.http import Response, Router
+from connector.sim.hub import SimVenue
+from connector.sim.rest import RestCall
+
+__all__ = ["BATCH_LIMITS", "BybitTrading"]
+
+#: Orders per batch request.
+BATCH_LIMITS = {"spot": 10, "linear": 20}
+#: Closed orders ``openOnly=1`` and ``fetch by id`` still see.
+_RECENT_CLOSED = 500
+
+_Op = Callable[[str, Mapping[str, object], int], OpResult]
+
+
+class BybitTrading:
+    """The order-entry routes of one Bybit front-end.
+
+    Args:
+        venue: The Bybit hub.
+        signed: The signed-route registrar.
+        ops: The order operations (shared with ``/v5/trade``).
+    """
+
+    def __init__(self, venue: SimVenue, signed: SignedRest, ops: OrderOps) -> None:
+        self.venue = venue
+        self.desk = venue.desk
+        self.signed = signed
+        self.ops = ops
+        #: ``seq`` of each fill (by order id and trade id), as the private stream sent it.
+        self.fill_seq: dict[tuple[str, str], int] = {}
+
+    def on_event(self, event: DeskEvent) -> None:
+        """Desk listener: number fills with the instrument's cross sequence."""
+        if isinstance(event, OrderUpdated) and event.fill is not None:
+            fill = event.fill
+            self.fill_seq[(fill.order_id, fill.trade_id)] = self.seq_of(fill.market, fill.native_id)
+
+    def seq_of(self, market: str, native_id: str) -> int:
+        """The instrument's cross sequence now (its engine update id)."""
+        return self.venue.book(market, native_id).update_id
+
+    def register(self, router: Router) -> None:
+        """Add the routes."""
+        post, get = self.signed.post, self.signed.get
+        post(router, "/v5/order/create", self._single(self.ops.create))
+        post(router, "/v5/order/amend", self._single(self.ops.amend))
+        post(router, "/v5/order/cancel", self._single(self.ops.cancel))
+        post(router, "/v5/order/cancel-all", self._single(self.ops.cancel_all))
+        for name, op in (
+            ("create", self.ops.create),
+            ("amend", self.ops.amend),
+            ("cancel", self.ops.cancel),
+        ):
+            post(router, f"/v5/order/{name}-batch", self._batch(op, name), cost=_batch_size)
+        get(router, "/v5/order/realtime", self.realtime)
+        get(router, "/v5/order/history", self.history)
+        get(router, "/v5/execution/list", self.executions)
+
+    # --------------------------------------------------------------- writes
+
+    def _single(self, op: _Op) -> SignedHandler:
+        async def handler(account: str, params: Mapping[str, object], call: RestCall) -> Response:
+            code, message, result = op(account, params, self.venue.now_ms())
+            return self.signed.answer(code, message, result)
+
+        return handler
+
+    def _batch(self, op: _Op, name: str) -> SignedHandler:
+        async def handler(account: str, params: Mapping[str, object], call: RestCall) -> Response:
+            category = params.get("category")
+            requests = params.get("request")
+            if category not in CATEGORIES:
+                return self.signed.answer(10001, "Illegal category", {})
+            assert isinstance(category, str)
+            if not isinstance(requests, list) or not requests:
+                return self.signed.answer(10001, "params error: request invalid", {})
+            if len(requests) > BATCH_LIMITS[category]:
+                limit = BATCH_LIMITS[category]
+                return self.signed.answer(10001, f"Batch size cannot exceed {limit}", {})
+            items: list[JsonDict] = []
+            ext: list[JsonDict] = []
+            now = self.venue.now_ms()
+            for one in requests:
+                element = dict(one) if isinstance(one, dict) else {}
+                element["category"] = category
+                code, message, result = op(account, element, now)
+                items.append(
+                    {
+                        "category": category,
+                        "symbol": str(element.get("symbol", "")),
+                        "orderId": result.get("orderId", ""),
+                        "orderLinkId": result.get(
+                            "orderLinkId", str(element.get("orderLinkId", ""))
+                        ),
+                        **({"createAt": str(now) if code == 0 else ""} if name == "create" else {}),
+                    }
+                )
+                ext.append({"code": code, "msg": message})
+            return self.signed.ok({"list": items}, {"list": ext})
+
+        return handler
+
+    # -------------------------------------------------------------- queries
+
+    def _scope(
+        self, params: Mapping[str, object], *, linear_needs_scope: bool
+    ) -> tuple[str, str | None] | Response:
+        category = params.get("category")
+        if category not in CATEGORIES:
+            return self.signed.answer(10001, "Illegal category", {})
+        assert isinstance(category, str)
+        symbol = params.get("symbol") or None
+        if symbol is not None and self.venue.find(category, str(symbol)) is None:
+            return self.signed.answer(10001, "params error: symbol invalid", {})
+        scoped = (
+            symbol
+            or params.get("baseCoin")
+            or params.get("settleCoin")
+            or params.get("orderId")
+            or params.get("orderLinkId")
+        )
+        if linear_needs_scope and category == "linear" and not scoped:
+            return self.signed.answer(
+                10001, "Missing some parameters that must be filled in, symbol or settleCoin", {}
+            )
+        return category, str(symbol) if symbol else None
+
+    def _page(
+        self, params: Mapping[str, object], rows: Sequence[JsonDict], default: int, top: int
+    ) -> tuple[list[JsonDict], str] | None:
+        limit = int_param(params, "limit", default, top)
+        cursor = int_param(params, "cursor", 0, 1 << 30) if params.get("cursor") else 0
+        if limit is None or cursor is None:
+            return None
+        page = list(rows[cursor : cursor + limit])
+        after = cursor + limit
+        return page, str(after) if after < len(rows) else ""
+
+    def _order_rows(
+        self, account: str, params: Mapping[str, object], orders: Sequence[UserOrder]
+    ) -> list[UserOrder]:
+        order_id = params.get("orderId") or None
+        link_id = params.get("orderLinkId") or None
+        base = params.get("baseCoin") or None
+        settle = params.get("settleCoin") or None
+        out = []
+        for o in orders:
+            inst = self.venue.book(o.market, o.native_id).instrument
+            if order_id is not None and o.order_id != order_id:
+                continue
+            if link_id is not None and self.ops.link_id(o) != link_id:
+                continue
+            if base is not None and inst.base != base:
+                continue
+            if settle is not None and inst.quote != settle:
+                continue
+            out.append(o)
+        return out
+
+    def _order_list(
+        self, category: str, params: Mapping[str, object], orders: Sequence[UserOrder]
+    ) -> Response:
+        rows = [self.order_json(o, push=False) for o in orders]
+        paged = self._page(params, rows, 20, 50)
+        if paged is None:
+            return self.signed.answer(10001, "params error: limit invalid", {})
+        page, cursor = paged
+        return self.signed.ok({"list": page, "nextPageCursor": cursor, "category": category})
+
+    def order_json(self, order: UserOrder, *, push: bool) -> JsonDict:
+        """One order on the wire (REST list item or ``order`` push item)."""
+        inst = self.venue.book(order.market, order.native_id).instrument
+        return order_item(
+            order,
+            inst,
+            push=push,
+            link_id=self.ops.link_id(order),
+            market_unit=self.ops.market_units.get(order.order_id, ""),
+            quote_qty=self.ops.quote_qtys.get(order.order_id),
+        )
+
+    async def realtime(
+        self, account: str, params: Mapping[str, object], call: RestCall
+    ) -> Response:
+        """``GET /v5/order/realtime``."""
+        scope = self._scope(params, linear_needs_scope=True)
+        if isinstance(scope, Response):
+            return scope
+        category, symbol = scope
+        everything = list(reversed(self.desk.orders(account, category, symbol)))
+        by_id = bool(params.get("orderId") or params.get("orderLinkId"))
+        if by_id:
+            chosen = everything
+        elif str(params.get("openOnly", "0")) == "1":
+            chosen = [o for o in everything if not o.is_open][:_RECENT_CLOSED]
+        else:
+            chosen = [o for o in everything if o.is_open]
+        return self._order_list(category, params, self._order_rows(account, params, chosen))
+
+    async def history(self, account: str, params: Mapping[str, object], call: RestCall) -> Response:
+        """``GET /v5/order/history``."""
+        scope = self._scope(params, linear_needs_scope=False)
+        if isinstance(scope, Response):
+            return scope
+        category, symbol = scope
+        everything = list(reversed(self.desk.orders(account, category, symbol)))
+        by_id = bool(params.get("orderId") or params.get("orderLinkId"))
+        chosen = everything if by_id else [o for o in everything if not o.is_open]
+        status = params.get("orderStatus") or None
+        rows = self._order_rows(account, params, chosen)
+        if status is not None:
+            rows = [o for o in rows if self.order_json(o, push=False)["orderStatus"] == status]
+        return self._order_list(category, params, rows)
+
+    def fill_json(self, fill: UserFill, *, push: bool) -> JsonDict:
+        """One fill on the wire (``execution/list`` item or ``execution`` push item)."""
+        order = self.desk.order(fill.account, fill.market, order_id=fill.order_id)
+        assert order is not None
+        inst = self.venue.book(fill.market, fill.native_id).instrument
+        rates = self.desk.fee_rates(fill.account, fill.market)
+        return execution_item(
+            fill,
+            order,
+            inst,
+            seq=self.fill_seq.get((fill.order_id, fill.trade_id), 0),
+            fee_rate=rates.maker if fill.liquidity is Liquidity.MAKER else rates.taker,
+            mark=self.desk.mark_price(fill.market, fill.native_id)
+            if fill.market == "linear"
+            else fill.price,
+            push=push,
+            link_id=self.ops.link_id(order),
+        )
+
+    async def executions(
+        self, account: str, params: Mapping[str, object], call: RestCall
+    ) -> Response:
+        """``GET /v5/execution/list``."""
+        scope = self._scope(params, linear_needs_scope=False)
+        if isinstance(scope, Response):
+            return scope
+        category, symbol = scope
+        order_id = params.get("orderId") or None
+        fills = self.desk.fills(
+            account, category, symbol, order_id=str(order_id) if order_id else None
+        )
+        start = int_param(params, "startTime", 0, 1 << 62) if params.get("startTime") else None
+        end = int_param(params, "endTime", 0, 1 << 62) if params.get("endTime") else None
+        link_id = params.get("orderLinkId") or None
+        chosen = [
+            f
+            for f in reversed(fills)
+            if (start is None or f.ts_ms >= start)
+            and (end is None or f.ts_ms <= end)
+            and (link_id is None or f.client_order_id == link_id)
+        ]
+        rows = [self.fill_json(f, push=False) for f in chosen]
+        paged = self._page(params, rows, 50, 100)
+        if paged is None:
+            return self.signed.answer(10001, "params error: limit invalid", {})
+        page, cursor = paged
+        return self.signed.ok({"nextPageCursor": cursor, "category": category, "list": page})
+
+
+def _batch_size(params: Mapping[str, object]) -> int:
+    requests = params.get("request")
+    return len(requests) if isinstance(requests, list) else 1

@@ -1,0 +1,107 @@
+"""ccxt and ccxt.pro ``bybit`` trading against the simulator with its demo credentials.
+
+Only the base URLs are changed (``tests.compat.test_ccxt.point``, plus the
+private socket URLs); every other option is ccxt's default, so the client calls
+what it calls on the real venue when keys are set (``/v5/asset/coin/query-info``
+while loading markets, ``/v5/user/query-api`` and ``/v5/account/info`` before
+trading).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from connector.sim.accounts import DEFAULT_CREDENTIALS
+from tests.compat.conftest import Urls, run_async, within
+from tests.compat.test_ccxt import point
+
+ccxt = pytest.importorskip("ccxt")
+ccxt_pro = pytest.importorskip("ccxt.pro")
+
+pytestmark = pytest.mark.timeout(60)
+
+CREDS = DEFAULT_CREDENTIALS["bybit"]
+
+
+def keyed(module: Any, urls: Urls) -> Any:
+    """A ccxt ``bybit`` client with the simulator's URLs and the demo account's keys."""
+    client = module.bybit({"timeout": 10_000, "apiKey": CREDS.api_key, "secret": CREDS.secret})
+    client = point(client, "bybit", urls)
+    base = urls["bybit"]["linear.ws"]
+    if "ws" in client.urls["api"]:
+        client.urls["api"]["ws"]["private"] = {
+            "spot": {"unified": base + "/v5/private", "nonUnified": base + "/v5/private"},
+            "contract": base + "/v5/private",
+            "usdc": base + "/v5/private",
+            "trade": base + "/v5/trade",
+        }
+    return client
+
+
+def below_touch(client: Any, symbol: str) -> float:
+    """A buy price 10 % under the best bid, on the market's tick."""
+    bid = client.fetch_order_book(symbol, 1)["bids"][0][0]
+    return float(client.price_to_precision(symbol, bid * 0.9))
+
+
+@pytest.mark.parametrize(
+    ("symbol", "amount"), [("BTC/USDT", 0.001), ("ETH/USDT:USDT", 0.1)], ids=["spot", "swap"]
+)
+def test_ccxt_bybit_trades_with_keys(sim_urls: Urls, symbol: str, amount: float) -> None:
+    client = keyed(ccxt, sim_urls)
+    markets = client.load_markets()
+    assert symbol in markets
+    assert "USDT" in client.currencies
+    balance = client.fetch_balance()
+    assert balance["USDT"]["total"] > 0
+    price = below_touch(client, symbol)
+    limit = client.create_order(symbol, "limit", "buy", amount, price)
+    fetched = client.fetch_order(limit["id"], symbol, {"acknowledged": True})
+    assert ("open", symbol, amount) == (fetched["status"], fetched["symbol"], fetched["amount"])
+    assert limit["id"] in [o["id"] for o in client.fetch_open_orders(symbol)]
+    client.cancel_order(limit["id"], symbol)
+    cancelled = client.fetch_order(limit["id"], symbol, {"acknowledged": True})
+    assert "canceled" == cancelled["status"]
+    assert limit["id"] not in [o["id"] for o in client.fetch_open_orders(symbol)]
+    ask = client.fetch_order_book(symbol, 1)["asks"][0][0]
+    market = client.create_order(symbol, "market", "buy", amount, ask)
+    filled = client.fetch_order(market["id"], symbol, {"acknowledged": True})
+    assert "closed" == filled["status"]
+    assert filled["filled"] > 0
+    trades = client.fetch_my_trades(symbol)
+    assert market["id"] in {t["order"] for t in trades}
+    if symbol.endswith(":USDT"):
+        positions = client.fetch_positions([symbol])
+        long = [p for p in positions if p["contracts"]]
+        assert long and long[0]["side"] == "long"
+        assert Decimal(str(long[0]["contracts"])) >= Decimal(str(amount))
+
+
+def test_ccxt_pro_bybit_watch_orders_sees_its_own_order(sim_urls: Urls) -> None:
+    symbol = "ETH/USDT:USDT"
+
+    async def main() -> None:
+        client = keyed(ccxt_pro, sim_urls)
+        try:
+            await within(client.load_markets())
+            watching = asyncio.ensure_future(client.watch_orders(symbol))
+            await asyncio.sleep(0.5)  # the subscription is made
+            book = await within(client.fetch_order_book(symbol, 1))
+            price = float(client.price_to_precision(symbol, book["bids"][0][0] * 0.9))
+            placed = await within(client.create_order(symbol, "limit", "buy", 0.1, price))
+            orders = await within(watching)
+            assert placed["id"] in [o["id"] for o in orders]
+            mine = [o for o in orders if o["id"] == placed["id"]][-1]
+            assert ("open", symbol) == (mine["status"], mine["symbol"])
+            cancelling = asyncio.ensure_future(client.watch_orders(symbol))
+            await within(client.cancel_order(placed["id"], symbol))
+            updates = await within(cancelling)
+            assert "canceled" == [o for o in updates if o["id"] == placed["id"]][-1]["status"]
+        finally:
+            await client.close()
+
+    run_async(main)

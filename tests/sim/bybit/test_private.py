@@ -1,0 +1,256 @@
+"""Bybit v5 private stream (``/v5/private``) and websocket order entry (``/v5/trade``)."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from typing import Any
+
+import trio
+from trio_websocket import WebSocketConnection, open_websocket_url
+
+from tests.conftest import fixture_path
+from tests.sim.bybit.client import auth_args, private_socket
+from tests.sim.bybit.test_trading import below, bybit, one_order, place
+
+NT = "nautilus_trader/crates/adapters/bybit/test_data/"
+GCT = "gocryptotrader/exchanges/bybit/testdata/wsAuth.json"
+
+
+async def frames(ws: WebSocketConnection, seconds: float = 0.3) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    with trio.move_on_after(seconds):
+        while True:
+            out.append(json.loads(await ws.get_message()))
+    return out
+
+
+async def ask(ws: WebSocketConnection, message: dict[str, Any]) -> dict[str, Any]:
+    await ws.send_message(json.dumps(message))
+    reply: dict[str, Any] = json.loads(await ws.get_message())
+    return reply
+
+
+def real_order_push() -> dict[str, Any]:
+    lines = fixture_path(GCT).read_text().splitlines()
+    pushes = [json.loads(line) for line in lines if '"topic": "order"' in line]
+    return next(p for p in pushes if p["data"][0]["category"] == "linear")
+
+
+async def test_bybit_private_auth_subscribe_rules_and_ping() -> None:
+    async with bybit() as (sim, _api):
+        base = sim.urls["bybit"]["linear.ws"]
+        async with open_websocket_url(base + "/v5/private") as ws:
+            early = await ask(ws, {"op": "subscribe", "args": ["order"]})
+            bad = await ask(ws, {"op": "auth", "args": auth_args(secret="WRONG")})
+            old = await ask(ws, {"op": "auth", "args": auth_args(ahead_ms=-1000)})
+            good = await ask(ws, {"op": "auth", "args": auth_args()})
+            again = await ask(ws, {"op": "auth", "args": auth_args()})
+            mixed = await ask(ws, {"op": "subscribe", "args": ["order", "execution.linear"]})
+            unknown = await ask(ws, {"op": "subscribe", "args": ["orders"]})
+            ok = await ask(ws, {"op": "subscribe", "args": ["order.linear"], "req_id": "s1"})
+            pong = await ask(ws, {"op": "ping", "req_id": "p1"})
+    assert (False, "Request not authorized") == (early["success"], early["ret_msg"])
+    assert [False, False, True, False] == [r["success"] for r in (bad, old, good, again)]
+    assert ("auth", "") == (good["op"], good["ret_msg"])
+    assert [False, False] == [mixed["success"], unknown["success"]]
+    assert (True, "s1", "subscribe") == (ok["success"], ok["req_id"], ok["op"])
+    assert ("pong", "p1") == (pong["op"], pong["req_id"])
+    assert int(pong["args"][0]) > 0
+
+
+async def test_bybit_private_stream_ends_in_the_state_rest_reports() -> None:
+    real = real_order_push()
+    async with bybit() as (sim, api):
+        base = sim.urls["bybit"]["linear.ws"]
+        async with private_socket(
+            base, "order", "execution", "execution.fast", "position", "wallet"
+        ) as ws:
+            price = below(sim, "linear", "ETHUSDT")
+            resting = await place(
+                api,
+                category="linear",
+                symbol="ETHUSDT",
+                side="Buy",
+                orderType="Limit",
+                qty="0.10",
+                price=price,
+                orderLinkId="ws-1",
+            )
+            await api.post(
+                "/v5/order/cancel",
+                {"category": "linear", "symbol": "ETHUSDT", "orderLinkId": "ws-1"},
+            )
+            market = await place(
+                api,
+                category="linear",
+                symbol="ETHUSDT",
+                side="Sell",
+                orderType="Market",
+                qty="0.20",
+                orderLinkId="ws-2",
+            )
+            pushed = await frames(ws)
+            rest_resting = await one_order(api, "linear", orderLinkId="ws-1")
+            rest_market = await one_order(api, "linear", orderLinkId="ws-2")
+            fills = await api.ok("GET", "/v5/execution/list", category="linear", symbol="ETHUSDT")
+            positions = await api.ok(
+                "GET", "/v5/position/list", category="linear", symbol="ETHUSDT"
+            )
+    by_topic: dict[str, list[dict[str, Any]]] = {}
+    for msg in pushed:
+        by_topic.setdefault(msg["topic"], []).append(msg)
+    orders = [d for m in by_topic["order"] for d in m["data"]]
+    # Shape: the real push's keys are all there, in its order.
+    first = orders[0]
+    assert [k for k in first if k in real["data"][0]] == list(real["data"][0])
+    assert set(real) == set(by_topic["order"][0])
+    ids = (resting["result"]["orderId"], market["result"]["orderId"])
+    last = {oid: [o for o in orders if o["orderId"] == oid][-1] for oid in ids}
+    assert ["New", "Cancelled"] == [o["orderStatus"] for o in orders if o["orderId"] == ids[0]]
+    for rest in (rest_resting, rest_market):
+        pushed_last = dict(last[rest["orderId"]])
+        pushed_last.pop("category")
+        if Decimal(rest["cumExecQty"]) == 0:
+            # Unfilled: the push sends avgPrice "" (documented), REST "0".
+            assert ("", "0") == (pushed_last.pop("avgPrice"), rest.pop("avgPrice"))
+        assert rest == pushed_last
+    assert "Filled" == rest_market["orderStatus"]
+    executions = [d for m in by_topic["execution"] for d in m["data"]]
+    fast = [d for m in by_topic["execution.fast"] for d in m["data"]]
+    assert [f["execId"] for f in fills["list"]][::-1] == [e["execId"] for e in executions]
+    assert [e["execId"] for e in executions] == [f["execId"] for f in fast]
+    assert all("execFee" not in f for f in fast)
+    assert sum(Decimal(e["execQty"]) for e in executions) == Decimal("0.2")
+    position_push = by_topic["position"][-1]["data"][0]
+    position = positions["list"][0]
+    assert ("Sell", Decimal("0.2")) == (position_push["side"], Decimal(position_push["size"]))
+    assert position_push["seq"] == position["seq"] == executions[-1]["seq"]
+    assert by_topic["wallet"][-1]["data"][0]["coin"][0]["coin"] == "USDT"
+
+
+async def test_bybit_category_topics_only_carry_their_category() -> None:
+    async with (
+        bybit() as (sim, api),
+        private_socket(sim.urls["bybit"]["linear.ws"], "order.spot") as ws,
+    ):
+        await place(
+            api,
+            category="linear",
+            symbol="ETHUSDT",
+            side="Buy",
+            orderType="Market",
+            qty="0.10",
+        )
+        await place(
+            api, category="spot", symbol="BTCUSDT", side="Buy", orderType="Market", qty="50"
+        )
+        pushed = await frames(ws)
+    assert pushed and {"order.spot"} == {m["topic"] for m in pushed}
+    assert {"spot"} == {d["category"] for m in pushed for d in m["data"]}
+
+
+async def test_bybit_trade_socket_creates_amends_cancels_with_limit_headers() -> None:
+    nt = json.loads(fixture_path(NT + "ws_order_response.json").read_text())
+    async with bybit() as (sim, api):
+        url = sim.urls["bybit"]["linear.ws"] + "/v5/trade"
+
+        def header(**extra: str) -> dict[str, str]:
+            return {"X-BAPI-TIMESTAMP": str(int(time.time() * 1000)), **extra}
+
+        order = {
+            "category": "linear",
+            "symbol": "ETHUSDT",
+            "side": "Buy",
+            "orderType": "Limit",
+            "qty": "0.10",
+            "price": below(sim, "linear", "ETHUSDT"),
+            "orderLinkId": "wsapi-1",
+        }
+        async with open_websocket_url(url) as ws:
+            early = await ask(
+                ws, {"reqId": "r0", "header": header(), "op": "order.create", "args": [order]}
+            )
+            auth = await ask(ws, {"op": "auth", "args": auth_args()})
+            repeat = await ask(ws, {"op": "auth", "args": auth_args()})
+            created = await ask(
+                ws, {"reqId": "r1", "header": header(), "op": "order.create", "args": [order]}
+            )
+            duplicate_req = await ask(
+                ws, {"reqId": "r1", "header": header(), "op": "order.create", "args": [order]}
+            )
+            stale = await ask(
+                ws,
+                {
+                    "reqId": "r2",
+                    "header": {"X-BAPI-TIMESTAMP": "1000", "X-BAPI-RECV-WINDOW": "5000"},
+                    "op": "order.create",
+                    "args": [order],
+                },
+            )
+            amend = {"category": "linear", "symbol": "ETHUSDT", "orderLinkId": "wsapi-1"}
+            amended = await ask(
+                ws,
+                {
+                    "reqId": "r3",
+                    "header": header(),
+                    "op": "order.amend",
+                    "args": [{**amend, "qty": "0.2"}],
+                },
+            )
+            cancelled = await ask(
+                ws, {"reqId": "r4", "header": header(), "op": "order.cancel", "args": [amend]}
+            )
+            bad_op = await ask(
+                ws, {"reqId": "r5", "header": header(), "op": "order.nope", "args": []}
+            )
+            pong = await ask(ws, {"op": "ping"})
+        rest = await one_order(api, "linear", orderLinkId="wsapi-1")
+    assert 10003 == early["retCode"]
+    assert (0, "OK", "auth") == (auth["retCode"], auth["retMsg"], auth["op"])
+    assert 20001 == repeat["retCode"]
+    assert set(nt) <= set(created)
+    assert (0, "r1", "order.create", "wsapi-1") == (
+        created["retCode"],
+        created["reqId"],
+        created["op"],
+        created["data"]["orderLinkId"],
+    )
+    assert {"X-Bapi-Limit", "X-Bapi-Limit-Status", "X-Bapi-Limit-Reset-Timestamp"} <= set(
+        created["header"]
+    )
+    assert ("10", "9") == (
+        created["header"]["X-Bapi-Limit"],
+        created["header"]["X-Bapi-Limit-Status"],
+    )
+    assert [20006, 10002, 0, 0, 10404] == [
+        r["retCode"] for r in (duplicate_req, stale, amended, cancelled, bad_op)
+    ]
+    assert ("pong", 0) == (pong["op"], pong["retCode"])
+    assert ("Cancelled", Decimal("0.2")) == (rest["orderStatus"], Decimal(rest["qty"]))
+
+
+async def test_bybit_rest_and_trade_socket_share_the_order_limit() -> None:
+    limits = {("/v5/order/create", "linear"): 2}
+    async with bybit(order_limits=limits) as (sim, api):
+        order = {
+            "category": "linear",
+            "symbol": "ETHUSDT",
+            "side": "Buy",
+            "orderType": "Limit",
+            "qty": "0.10",
+            "price": below(sim, "linear", "ETHUSDT"),
+        }
+        rest = await place(api, **order)
+        async with open_websocket_url(sim.urls["bybit"]["linear.ws"] + "/v5/trade") as ws:
+            await ask(ws, {"op": "auth", "args": auth_args()})
+            stamp = {"X-BAPI-TIMESTAMP": str(int(time.time() * 1000))}
+            replies = [
+                await ask(
+                    ws, {"reqId": f"q{i}", "header": stamp, "op": "order.create", "args": [order]}
+                )
+                for i in range(2)
+            ]
+    assert [0, 0, 10006] == [rest["retCode"]] + [r["retCode"] for r in replies]
+    assert "0" == replies[1]["header"]["X-Bapi-Limit-Status"]
