@@ -1,0 +1,177 @@
+"""The simulated OKX ``/ws/v5/private``: login codes, channels, websocket order ops, and
+every ``orders`` sequence ending in the state REST reports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+import trio
+from trio_websocket import WebSocketConnection, open_websocket_url
+
+from connector.model import Side
+from connector.sim.okx.wire import inst_id_code
+from connector.sim.standalone import run
+from tests.sim.okx.okx_client import Okx, ws_login_args
+from tests.sim.sync_bybit_okx import next_json
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Any]:
+    with trio.fail_after(30):
+        async with run(venues=("okx",), paused=True) as running:
+            yield running
+
+
+async def send(ws: WebSocketConnection, value: dict[str, Any]) -> dict[str, Any]:
+    await ws.send_message(json.dumps(value))
+    reply: dict[str, Any] = await next_json(ws)
+    return reply
+
+
+async def login(ws: WebSocketConnection) -> None:
+    reply = await send(ws, ws_login_args())
+    assert ("login", "0", "") == (reply["event"], reply["code"], reply["msg"])
+
+
+def private_url(sim: Any) -> str:
+    return str(sim.urls["okx"]["spot.ws"]) + "/ws/v5/private"
+
+
+async def test_okx_login_errors_and_channels_before_login(sim: Any) -> None:
+    async with open_websocket_url(private_url(sim)) as ws:
+        orders = {"op": "subscribe", "args": [{"channel": "orders", "instType": "ANY"}]}
+        refused = await send(ws, orders)
+        assert ("error", "60011") == (refused["event"], refused["code"])
+        for args, code in (
+            (ws_login_args(-60), "60006"),
+            (ws_login_args(passphrase="nope"), "60024"),
+            ({"op": "login", "args": [{"apiKey": "x"}]}, "60013"),
+        ):
+            reply = await send(ws, args)
+            assert ("error", code) == (reply["event"], reply["code"]), reply
+        await login(ws)
+        fills = await send(ws, {"op": "subscribe", "args": [{"channel": "fills"}]})
+        assert ("error", "64003") == (fills["event"], fills["code"])
+        nope = await send(ws, {"op": "subscribe", "args": [{"channel": "nope"}]})
+        assert "60018" == nope["code"]
+        await ws.send_message("ping")
+        assert "pong" == await ws.get_message()
+
+
+async def test_okx_snapshots_on_subscribe(sim: Any) -> None:
+    async with open_websocket_url(private_url(sim)) as ws:
+        await login(ws)
+        for arg in (
+            {"channel": "account", "ccy": "USDT"},
+            {"channel": "positions", "instType": "SWAP"},
+            {"channel": "balance_and_position"},
+        ):
+            ack = await send(ws, {"op": "subscribe", "args": [arg]})
+            assert ("subscribe", arg) == (ack["event"], ack["arg"])
+            push = await next_json(ws)
+            assert arg["channel"] == push["arg"]["channel"] and "uid" in push["arg"]
+            if arg["channel"] == "account":
+                (item,) = push["data"]
+                assert ["USDT"] == [d["ccy"] for d in item["details"]]
+            elif arg["channel"] == "balance_and_position":
+                assert "snapshot" == push["data"][0]["eventType"]
+                assert {"BTC", "USDT"} <= {b["ccy"] for b in push["data"][0]["balData"]}
+            else:
+                assert [] == push["data"]
+
+
+async def test_okx_ws_order_ops_reply_first_and_need_inst_id_code(sim: Any) -> None:
+    hub = sim.venues["okx"]
+    bid = hub.book("spot", "BTC-USDT").engine.best_bid().price
+    code = inst_id_code("BTC-USDT")
+    async with open_websocket_url(private_url(sim)) as ws:
+        await login(ws)
+        await send(ws, {"op": "subscribe", "args": [{"channel": "orders", "instType": "SPOT"}]})
+        order = {"tdMode": "cash", "side": "buy", "ordType": "limit", "px": str(bid - 500)}
+        old_style = await send(
+            ws,
+            {"id": "o0", "op": "order", "args": [{**order, "instId": "BTC-USDT", "sz": "0.001"}]},
+        )
+        assert ("o0", "50014", []) == (old_style["id"], old_style["code"], old_style["data"])
+        bad_id = await send(ws, {"id": "o-1", "op": "order", "args": [order]})
+        assert "60013" == bad_id["code"]
+        reply = await send(
+            ws, {"id": "o1", "op": "order", "args": [{**order, "instIdCode": code, "sz": "0.001"}]}
+        )
+        assert ("o1", "order", "0") == (reply["id"], reply["op"], reply["code"])
+        assert {"inTime", "outTime"} <= set(reply)
+        ord_id = reply["data"][0]["ordId"]
+        push = await next_json(ws)
+        assert ("orders", "live", ord_id) == (
+            push["arg"]["channel"], push["data"][0]["state"], push["data"][0]["ordId"],
+        )  # fmt: skip
+        amend = {"instIdCode": code, "ordId": ord_id, "newSz": "0.002", "reqId": "q9"}
+        reply = await send(ws, {"id": "a1", "op": "amend-order", "args": [amend]})
+        assert ("0", "q9") == (reply["data"][0]["sCode"], reply["data"][0]["reqId"])
+        push = await next_json(ws)
+        assert ("0", "q9", "0.002") == (
+            push["data"][0]["amendResult"], push["data"][0]["reqId"], push["data"][0]["sz"],
+        )  # fmt: skip
+        reply = await send(ws, {"id": "m1", "op": "mass-cancel", "args": [{"instType": "SPOT"}]})
+        assert [{"result": True}] == reply["data"]
+        push = await next_json(ws)
+        assert ("canceled", ord_id) == (push["data"][0]["state"], push["data"][0]["ordId"])
+
+
+async def test_okx_orders_sequence_ends_in_the_rest_state(sim: Any) -> None:
+    """An order partly filled by the flow, then canceled: every push in order, fees negative,
+    and the last push equals what ``GET /trade/order`` reports."""
+    hub = sim.venues["okx"]
+    engine = hub.book("swap", "ETH-USDT-SWAP").engine
+    bid = engine.best_bid().price
+    async with (
+        open_websocket_url(private_url(sim)) as ws,
+        httpx.AsyncClient(base_url=sim.urls["okx"]["spot.rest"]) as http,
+    ):
+        await login(ws)
+        await send(ws, {"op": "subscribe", "args": [{"channel": "orders", "instType": "ANY"}]})
+        await send(ws, {"op": "subscribe", "args": [{"channel": "positions", "instType": "SWAP"}]})
+        assert [] == (await next_json(ws))["data"]
+        client = Okx(http)
+        body = {
+            "instId": "ETH-USDT-SWAP", "tdMode": "cross", "side": "buy", "ordType": "limit",
+            "px": str(bid), "sz": "5",
+        }  # fmt: skip
+        _, placed = await client.post("/api/v5/trade/order", body)
+        ord_id = placed["data"][0]["ordId"]
+        # The flow sells into the resting order (a taker order of the synthetic flow).
+        hub.add_liquidity("swap", "ETH-USDT-SWAP", Side.SELL, bid, Decimal(2))
+        hub.move_market("swap", "ETH-USDT-SWAP", -1)
+        await client.post(
+            "/api/v5/trade/cancel-order", {"instId": "ETH-USDT-SWAP", "ordId": ord_id}
+        )
+        _, rest = await client.get("/api/v5/trade/order", instId="ETH-USDT-SWAP", ordId=ord_id)
+        (final,) = rest["data"]
+        pushes: list[dict[str, Any]] = []
+        positions: list[dict[str, Any]] = []
+        # Each fill's order push comes before its position push.
+        while not positions or not pushes or pushes[-1]["state"] not in ("canceled", "filled"):
+            msg = await next_json(ws)
+            if msg["arg"]["channel"] == "orders":
+                pushes.append(msg["data"][0])
+            else:
+                positions.append(msg["data"][0])
+        with trio.move_on_after(0.3):  # the last fill's position push, if it follows
+            while True:
+                msg = await next_json(ws)
+                positions.append(msg["data"][0])
+    assert "live" == pushes[0]["state"]
+    fills = [p for p in pushes if p["tradeId"]]
+    assert fills and all(Decimal(p["fillFee"]) < 0 for p in fills)
+    assert len({p["tradeId"] for p in fills}) == len(fills)
+    filled = [Decimal(p["accFillSz"]) for p in pushes]
+    assert filled == sorted(filled)
+    assert sum(Decimal(p["fillSz"]) for p in fills) == Decimal(final["accFillSz"])
+    for key in ("state", "accFillSz", "avgPx", "fee", "sz", "cancelSource", "uTime"):
+        assert final[key] == pushes[-1][key], key
+    assert positions and positions[-1]["pos"] == final["accFillSz"]
