@@ -243,7 +243,7 @@ class OrderService:
             self.risk.record_order(venue)
         sent = False
         try:
-            response = await self.state.send(market, call, lane=Lane.ORDER)
+            response = await self.state.send_order(market, order.symbol, call)
             sent = True
             report = self.state.read_answer(market, response, action="place", client_order_id=cid)
         except OrderRefused as exc:
@@ -370,7 +370,7 @@ class OrderService:
             current,
         )
         call = self.state.adapter.amend_order_call(market, instrument, amend, current)
-        report = await self._exchange(market, call, "amend", client_order_id)
+        report = await self._exchange(market, call, "amend", client_order_id, counted=symbol)
         wanted = (
             current.qty if amend.qty is None else amend.qty,
             current.price if amend.price is None else amend.price,
@@ -419,15 +419,25 @@ class OrderService:
         return self._snapshot(client_order_id)
 
     async def _exchange(
-        self, market: Market, call: RestCall, action: str, client_order_id: str
+        self,
+        market: Market,
+        call: RestCall,
+        action: str,
+        client_order_id: str,
+        *,
+        counted: Symbol | None = None,
     ) -> OrderReport:
-        """Send an amend or cancel and read its answer.
+        """Send an amend or cancel and read its answer (``counted``: the symbol whose
+        order-count buckets it draws on; amendments count, cancels do not).
 
         When the answer is lost (or unreadable) the change may or may not have
         been made: the order is queried in the background, and the error raised.
         """
         try:
-            response = await self.state.send(market, call, lane=Lane.ORDER)
+            if counted is not None:
+                response = await self.state.send_order(market, counted, call)
+            else:
+                response = await self.state.send(market, call, lane=Lane.ORDER)
             return self.state.read_answer(
                 market, response, action=action, client_order_id=client_order_id
             )
