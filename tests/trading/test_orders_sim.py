@@ -27,6 +27,7 @@ from connector import (
 from connector.config import Config, RiskConfig, VenueConfig
 from connector.model import Symbol
 from connector.venues.registry import TRADERS
+from tests.trading.helpers import assert_agrees_with_venue
 
 TIMEOUT = 30
 
@@ -123,6 +124,7 @@ async def test_a_market_order_fills_and_counts_its_fill_once(
             assert [] == c.orders.open()
             for fill in c.fills(venue):
                 assert fill.client_order_id in (order.client_order_id, close.client_order_id)
+            assert_agrees_with_venue(c, venue)
 
 
 @pytest.mark.parametrize(("venue", "symbol", "qty"), CASES)
@@ -169,6 +171,7 @@ async def test_refusals_name_the_filter_the_limit_or_the_venue_code(
             assert [] == c.orders.open()
             # Two refusals before sending: nothing reached the order state.
             assert 1 == len(c.orders.all())
+            assert_agrees_with_venue(c, venue)
 
 
 @pytest.mark.parametrize(("venue", "symbol", "qty"), CASES)
@@ -186,3 +189,4 @@ async def test_cancel_all_cancels_every_open_order(venue: str, symbol: str, qty:
             )
             assert all(OrderStatus.CANCELED == o.status for o in canceled)
             assert [] == c.orders.open()
+            assert_agrees_with_venue(c, venue)
