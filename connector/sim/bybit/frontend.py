@@ -153,7 +153,7 @@ class BybitFrontend:
         self.trading.register(router)
         self.account.register(router)
         self.private = PrivateStream(venue, self.trading, self.account)
-        self.trade_socket = TradeSocket(venue, self.ops, self.order_limiter)
+        self.trade_socket = TradeSocket(venue, self.ops, self.order_limiter, self.trading)
         router.websocket("/v5/private", self.private.serve)
         router.websocket("/v5/trade", self.trade_socket.serve)
         for category in self.categories:

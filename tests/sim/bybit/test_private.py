@@ -7,12 +7,14 @@ import time
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import trio
 from trio_websocket import WebSocketConnection, open_websocket_url
 
+from connector.sim.standalone import run
 from tests.conftest import fixture_path
-from tests.sim.bybit.client import auth_args, private_socket
-from tests.sim.bybit.test_trading import below, bybit, one_order, place
+from tests.sim.bybit.client import Signed, auth_args, private_socket
+from tests.sim.bybit.test_trading import below, bybit, one_order, place, touch
 
 NT = "nautilus_trader/crates/adapters/bybit/test_data/"
 GCT = "gocryptotrader/exchanges/bybit/testdata/wsAuth.json"
@@ -254,3 +256,92 @@ async def test_bybit_rest_and_trade_socket_share_the_order_limit() -> None:
             ]
     assert [0, 0, 10006] == [rest["retCode"]] + [r["retCode"] for r in replies]
     assert "0" == replies[1]["header"]["X-Bapi-Limit-Status"]
+
+
+async def test_bybit_trade_socket_batches_answer_as_rest_batches() -> None:
+    async with bybit() as (sim, _api):
+        order = {
+            "symbol": "ETHUSDT",
+            "side": "Buy",
+            "orderType": "Limit",
+            "qty": "0.10",
+            "price": below(sim, "linear", "ETHUSDT"),
+            "orderLinkId": "wsb-1",
+        }
+        stamp = {"X-BAPI-TIMESTAMP": str(int(time.time() * 1000))}
+        async with open_websocket_url(sim.urls["bybit"]["linear.ws"] + "/v5/trade") as ws:
+            await ask(ws, {"op": "auth", "args": auth_args()})
+            created = await ask(
+                ws,
+                {
+                    "reqId": "b1",
+                    "header": stamp,
+                    "op": "order.create-batch",
+                    "args": [{"category": "linear", "request": [order, order]}],
+                },
+            )
+            cancelled = await ask(
+                ws,
+                {
+                    "reqId": "b2",
+                    "header": stamp,
+                    "op": "order.cancel-batch",
+                    "args": [
+                        {
+                            "category": "linear",
+                            "request": [{"symbol": "ETHUSDT", "orderLinkId": "wsb-1"}],
+                        }
+                    ],
+                },
+            )
+    assert (0, "order.create-batch") == (created["retCode"], created["op"])
+    assert [0, 110072] == [e["code"] for e in created["retExtInfo"]["list"]]
+    assert ["wsb-1", "wsb-1"] == [i["orderLinkId"] for i in created["data"]["list"]]
+    assert "8" == created["header"]["X-Bapi-Limit-Status"]  # two orders of 10
+    assert [0] == [e["code"] for e in cancelled["retExtInfo"]["list"]]
+
+
+async def test_bybit_flow_fills_a_resting_order_as_maker_and_the_stream_ends_in_rest_state() -> (
+    None
+):
+    with trio.fail_after(30):
+        async with (
+            run(venues=("bybit",), rate=400, seed=3) as sim,
+            httpx.AsyncClient(base_url=sim.urls["bybit"]["linear.rest"]) as client,
+            private_socket(sim.urls["bybit"]["linear.ws"], "order", "execution.fast") as ws,
+        ):
+            api = Signed(client)
+            bid, _ask = touch(sim, "linear", "ETHUSDT")
+            placed = await place(
+                api,
+                category="linear",
+                symbol="ETHUSDT",
+                side="Buy",
+                orderType="Limit",
+                qty="0.10",
+                price=str(bid),
+                orderLinkId="maker-1",
+            )
+            order_id = placed["result"]["orderId"]
+            pushes: list[dict[str, Any]] = []
+            while not any(
+                d["orderId"] == order_id and d.get("orderStatus") == "Filled"
+                for m in pushes
+                if m.get("topic") == "order"
+                for d in m["data"]
+            ):
+                pushes.append(json.loads(await ws.get_message()))
+            pushes += await frames(ws)  # the fill's execution pushes follow its order push
+            rest = await one_order(api, "linear", orderId=order_id)
+    fast = [d for m in pushes if m.get("topic") == "execution.fast" for d in m["data"]]
+    assert fast and all(f["isMaker"] and f["orderLinkId"] == "" for f in fast)
+    last = [
+        d
+        for m in pushes
+        if m.get("topic") == "order"
+        for d in m["data"]
+        if d["orderId"] == order_id
+    ][-1]
+    last.pop("category")
+    assert rest == last
+    assert "Filled" == rest["orderStatus"]
