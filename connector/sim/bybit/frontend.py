@@ -94,7 +94,8 @@ class BybitSettings(FrontendSettings):
 
 @attrs.frozen(kw_only=True)
 class BybitStatistics:
-    """Counters of the Bybit front-end."""
+    """Counters of the Bybit front-end (trading: private sessions and pushes, ``/v5/trade``
+    requests, signed requests refused by the auth check, per-UID limit refusals)."""
 
     connections: int
     subscriptions: int
@@ -103,6 +104,11 @@ class BybitStatistics:
     ticker_messages: int
     restart_snapshots: int
     topics: TopicStatistics
+    private_sessions: int = 0
+    private_pushes: int = 0
+    trade_requests: int = 0
+    auth_failures: int = 0
+    order_limit_refusals: int = 0
 
 
 class BybitFrontend:
@@ -146,10 +152,10 @@ class BybitFrontend:
         self.rest.register(router)
         # Trading: signed REST, the private stream and the websocket order API.
         self.order_limiter = OrderLimiter(venue.now_ms, self.settings.order_limits)
-        signed = SignedRest(venue, self.rest.chain, self.order_limiter)
+        self.signed = SignedRest(venue, self.rest.chain, self.order_limiter)
         self.ops = OrderOps(venue)
-        self.trading = BybitTrading(venue, signed, self.ops)
-        self.account = BybitAccount(venue, signed)
+        self.trading = BybitTrading(venue, self.signed, self.ops)
+        self.account = BybitAccount(venue, self.signed)
         self.trading.register(router)
         self.account.register(router)
         self.private = PrivateStream(venue, self.trading, self.account)
@@ -204,6 +210,11 @@ class BybitFrontend:
                 t.restarts for t in self.board.topics() if isinstance(t, BookTopic)
             ),
             topics=topics,
+            private_sessions=self.private.sessions,
+            private_pushes=self.private.pushes,
+            trade_requests=self.trade_socket.requests,
+            auth_failures=self.signed.auth_failures,
+            order_limit_refusals=self.order_limiter.refused,
         )
 
     # ------------------------------------------------------------ publishing

@@ -58,13 +58,15 @@ async def one_order(api: Signed, category: str, **ids: str) -> dict[str, Any]:
 
 
 async def test_bybit_signed_rest_answers_auth_errors_with_http_200() -> None:
-    async with bybit() as (_sim, api):
+    async with bybit() as (sim, api):
         unknown = await Signed(api.client, key="NOPE").get("/v5/account/info")
         bad_sign = await Signed(api.client, secret=SECRET[:-1] + "X").get("/v5/account/info")
         stale = await Signed(api.client, skew_ms=-60_000).get("/v5/account/info")
         ahead = await Signed(api.client, skew_ms=5_000).get("/v5/account/info")
         not_json = await api.post("/v5/order/create", "category=spot")
         good = await api.get("/v5/account/info")
+        stats = sim.frontends["bybit"].statistics()
+    assert 4 == stats.auth_failures
     assert [200] * 5 == [r.status_code for r in (unknown, bad_sign, stale, ahead, not_json)]
     assert [10003, 10004, 10002, 10002, 10001, 0] == [
         r.json()["retCode"] for r in (unknown, bad_sign, stale, ahead, not_json, good)
@@ -276,6 +278,8 @@ async def test_bybit_order_limits_are_per_uid_with_headers_and_10006() -> None:
         spot = await api.post(
             "/v5/order/create", {**params, "category": "spot", "symbol": "BTCUSDT"}
         )
+        refusals = sim.frontends["bybit"].statistics().order_limit_refusals
+    assert 1 == refusals
     assert [0, 0, 10006] == [r.json()["retCode"] for r in replies]
     assert ["1", "0", "0"] == [r.headers["X-Bapi-Limit-Status"] for r in replies]
     assert ["2"] * 3 == [r.headers["X-Bapi-Limit"] for r in replies]
