@@ -216,8 +216,8 @@ class BybitTrading:
             inst,
             push=push,
             link_id=self.ops.link_id(order),
-            market_unit=self.ops.market_units.get(order.order_id, ""),
-            quote_qty=self.ops.quote_qtys.get(order.order_id),
+            market_unit=self.ops.market_unit(order),
+            quote_qty=self.ops.quote_qty(order),
         )
 
     async def realtime(

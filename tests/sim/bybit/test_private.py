@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 import trio
 from trio_websocket import WebSocketConnection, open_websocket_url
 
@@ -345,3 +347,70 @@ async def test_bybit_flow_fills_a_resting_order_as_maker_and_the_stream_ends_in_
     last.pop("category")
     assert rest == last
     assert "Filled" == rest["orderStatus"]
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+async def test_bybit_every_orders_last_push_is_what_rest_reports_after_random_operations(
+    seed: int,
+) -> None:
+    rng = random.Random(seed)
+    async with bybit() as (sim, api):
+        hub = sim.venues["bybit"]
+        async with private_socket(sim.urls["bybit"]["linear.ws"], "order", "execution") as ws:
+            for _step in range(40):
+                category, symbol = rng.choice([("spot", "BTCUSDT"), ("linear", "ETHUSDT")])
+                inst = hub.book(category, symbol).instrument
+                bid, ask = touch(sim, category, symbol)
+                action = rng.choice(
+                    ["limit", "limit", "market", "ioc", "post", "amend", "cancel", "move"]
+                )
+                side = rng.choice(["Buy", "Sell"])
+                qty = "0.002" if category == "spot" else "0.10"
+                near = bid if side == "Buy" else ask
+                offset = inst.tick_size * rng.randint(-3, 20)
+                price = near - offset if side == "Buy" else near + offset
+                params = {"category": category, "symbol": symbol, "side": side, "qty": qty}
+                if action in ("limit", "ioc", "post"):
+                    tif = {"limit": "GTC", "ioc": "IOC", "post": "PostOnly"}[action]
+                    await place(api, **params, orderType="Limit", price=str(price), timeInForce=tif)
+                elif action == "market":
+                    market_qty = "20" if category == "spot" and side == "Buy" else qty
+                    await place(api, **{**params, "qty": market_qty}, orderType="Market")
+                elif action in ("amend", "cancel"):
+                    open_ = await api.ok(
+                        "GET", "/v5/order/realtime", category=category, symbol=symbol
+                    )
+                    if open_["list"]:
+                        target = rng.choice(open_["list"])
+                        body = {
+                            "category": category,
+                            "symbol": symbol,
+                            "orderId": target["orderId"],
+                        }
+                        if action == "amend":
+                            body["price"] = str(Decimal(target["price"]) + inst.tick_size)
+                        await api.post(f"/v5/order/{action}", body)
+                else:
+                    hub.move_market(category, symbol, rng.choice([-0.2, 0.2]))
+            pushed = await frames(ws)
+        rest: dict[str, dict[str, Any]] = {}
+        for category in ("spot", "linear"):
+            history = await api.ok("GET", "/v5/order/history", category=category, limit=50)
+            live = await api.ok("GET", "/v5/order/realtime", category=category, settleCoin="USDT")
+            for o in history["list"] + live["list"]:
+                rest[o["orderId"]] = o
+    last: dict[str, dict[str, Any]] = {}
+    for msg in pushed:
+        if msg["topic"] == "order":
+            for d in msg["data"]:
+                last[d["orderId"]] = {k: v for k, v in d.items() if k != "category"}
+    assert last and set(last) == set(rest)
+    for order_id, pushed_last in last.items():
+        ours = dict(rest[order_id])
+        if Decimal(ours["cumExecQty"]) == 0:
+            pushed_last = {**pushed_last, "avgPrice": ours["avgPrice"]}
+        assert ours == pushed_last, order_id
+    fills = [d for m in pushed if m["topic"] == "execution" for d in m["data"]]
+    for order_id, order in rest.items():
+        mine = [Decimal(f["execQty"]) for f in fills if f["orderId"] == order_id]
+        assert sum(mine, Decimal(0)) == Decimal(order["cumExecQty"])
