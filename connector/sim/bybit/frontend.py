@@ -179,11 +179,19 @@ class BybitFrontend:
         self.servers: dict[str, VenueServer] = {m: self.server for m in self.categories}
 
     def _market_of(self, req: Request) -> str | None:
-        """The category of a request (``category=``) or socket (its path), for fault rules."""
+        """The category of a request (``category`` in its query or JSON body) or public
+        socket (its path), for fault rules."""
         if req.path.startswith("/v5/public/"):
             return req.path.rsplit("/", 1)[1]
-        category = req.query.get("category")
-        return category if category in self.categories else None
+        category: object = req.query.get("category")
+        if category is None and req.method == "POST" and req.body:
+            # Signed POSTs carry the category in their JSON body.
+            try:
+                body = _dec.decode(req.body)
+            except msgspec.DecodeError:
+                body = None
+            category = body.get("category") if isinstance(body, dict) else None
+        return category if isinstance(category, str) and category in self.categories else None
 
     def rate_limited(self, req: Request, verdict: RestVerdict) -> Response:
         """The venue's reply to a REST_429 fault: retCode 10006 (HTTP 200) with limit headers."""

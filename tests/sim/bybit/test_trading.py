@@ -12,6 +12,7 @@ import httpx
 import pytest
 import trio
 
+from connector.sim.faults import FaultPlan
 from connector.sim.standalone import SimRun, run
 from tests.conftest import fixture_path
 from tests.sim.bybit.client import KEY, SECRET, Signed
@@ -362,3 +363,26 @@ async def test_bybit_realtime_order_matches_the_recorded_shape() -> None:
         (k, v) for k, v in skeleton({k: ours[k] for k in real}) if k not in skip
     ]
     assert 10001 == missing_scope["retCode"]
+
+
+async def test_bybit_rest_faults_aimed_at_a_category_hit_its_signed_posts_only() -> None:
+    plan = FaultPlan(seed=1).rest_error(
+        1.0, venue="bybit", market="linear", path="/v5/order/create"
+    )
+    with trio.fail_after(20):
+        async with (
+            run(venues=("bybit",), paused=True, faults=plan) as sim,
+            httpx.AsyncClient(base_url=sim.urls["bybit"]["linear.rest"]) as client,
+        ):
+            api = Signed(client)
+            order = {"side": "Buy", "orderType": "Market"}
+            linear = await api.post(
+                "/v5/order/create",
+                {**order, "category": "linear", "symbol": "ETHUSDT", "qty": "0.10"},
+            )
+            spot = await api.post(
+                "/v5/order/create", {**order, "category": "spot", "symbol": "BTCUSDT", "qty": "10"}
+            )
+            orders = sim.venues["bybit"].desk.orders(sim.venues["bybit"].desk.accounts()[0])
+    assert (503, 200) == (linear.status_code, spot.status_code)
+    assert ["spot"] == [o.market for o in orders]
