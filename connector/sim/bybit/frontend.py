@@ -79,6 +79,7 @@ class BybitSettings(FrontendSettings):
         rest_default_limit: Limit for paths not in ``rest_limits``.
         rest_window: Rate-limit window in seconds.
         max_args_spot: Most topics one spot ``subscribe`` request may carry.
+        kline_push: Seconds between ``kline.*`` pushes (about 1 s on the venue).
         order_limits: Per-UID order limits per ``(path, category)`` replacing
             the documented ones (:data:`connector.sim.bybit.signed.ORDER_LIMITS`).
     """
@@ -90,6 +91,7 @@ class BybitSettings(FrontendSettings):
     rest_window: float = 5.0
     max_args_spot: int = 10
     order_limits: Mapping[tuple[str, str], int] = attrs.field(factory=dict)
+    kline_push: float = KLINE_PUSH_SECONDS
 
 
 @attrs.frozen(kw_only=True)
@@ -317,7 +319,7 @@ class BybitFrontend:
 
     async def _kline_timer(self) -> None:
         while True:
-            await trio.sleep(KLINE_PUSH_SECONDS)
+            await trio.sleep(self.settings.kline_push)
             for topic in list(self.board.topics()):
                 if isinstance(topic, KlineTopic):
                     topic.tick()
