@@ -9,9 +9,11 @@ GET, the JSON object of a POST (anything else is 10001).
 
 Order limits (Bybit v5 "Rate Limit", API rate limit rules for UTA, checked
 2026-12-03): per UID, per endpoint, per second, counted per category:
-create / amend / cancel 10/s on linear, 20/s on spot; cancel-all 1/s on
-linear; the batch endpoints have their own quota and consume one per order;
-``order/realtime``, ``order/history``, ``execution/list`` 50/s. Each answer
+create / cancel 10/s on linear, 20/s on spot; amend 10/s; cancel-all 10/s on
+linear, 20/s on spot; the batch endpoints have their own quota and consume one
+per order; ``order/realtime``, ``order/history``, ``execution/list`` 50/s (fact
+sheet section 5); ``position/set-leverage``, ``account/fee-rate``,
+``user/query-api`` 10/s. Each answer
 carries ``X-Bapi-Limit``, ``X-Bapi-Limit-Status`` (remaining) and
 ``X-Bapi-Limit-Reset-Timestamp``; over the limit: retCode 10006 "Too many
 visits!". REST and the websocket order API share the counters.
@@ -42,7 +44,7 @@ ORDER_LIMITS: dict[tuple[str, str], int] = {
     ("/v5/order/amend", "spot"): 10,
     ("/v5/order/cancel", "linear"): 10,
     ("/v5/order/cancel", "spot"): 20,
-    ("/v5/order/cancel-all", "linear"): 1,
+    ("/v5/order/cancel-all", "linear"): 10,
     ("/v5/order/cancel-all", "spot"): 20,
     ("/v5/order/create-batch", "linear"): 10,
     ("/v5/order/create-batch", "spot"): 20,
@@ -53,6 +55,9 @@ ORDER_LIMITS: dict[tuple[str, str], int] = {
     ("/v5/order/realtime", ""): 50,
     ("/v5/order/history", ""): 50,
     ("/v5/execution/list", ""): 50,
+    ("/v5/position/set-leverage", ""): 10,
+    ("/v5/account/fee-rate", ""): 10,
+    ("/v5/user/query-api", ""): 10,
 }
 
 SignedHandler = Callable[[str, Mapping[str, object], RestCall], Awaitable[Response]]
