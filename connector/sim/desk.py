@@ -19,6 +19,9 @@ API deviations from ``/work/briefs/desk-api.md`` (all additive):
   (Binance ``quoteOrderQty``, Bybit spot ``marketUnit=quoteCoin``, OKX spot
   ``tgtCcy=quote_ccy``): the desk turns it into a base quantity against the
   book (rounded down to the lot step); ``qty`` is then ignored (pass 0).
+* ``place(..., reduce_only_excess="clip" | "reject")``: OKX refuses a
+  reduce-only order larger than the position (no auto-trim); Binance and
+  Bybit cut it down (the default).
 * A FOK order that cannot fill completely is accepted and ends EXPIRED with
   :attr:`CancelCause.FOK` (as on all three venues);
   :attr:`RefusalReason.FOK_NOT_FILLABLE` is never returned. IOC and market
@@ -179,11 +182,8 @@ class Desk(DeskCore):
         self, account: str, market: str | None = None, native_id: str | None = None
     ) -> list[UserOrder]:
         """The account's resting orders, oldest first."""
-        return [
-            r.snapshot()
-            for r in self._orders.of(account, self._market(market), native_id)
-            if r.state.is_open
-        ]
+        records = self._orders.open_of(account, self._market(market), native_id)
+        return [r.snapshot() for r in records]
 
     def orders(
         self, account: str, market: str | None = None, native_id: str | None = None
@@ -252,9 +252,17 @@ class Desk(DeskCore):
         reduce_only: bool = False,
         post_only_cross: Literal["reject", "cancel"] = "reject",
         quote_qty: Decimal | None = None,
+        reduce_only_excess: Literal["clip", "reject"] = "clip",
         now_ms: int,
     ) -> UserOrder | Refusal:
-        """Accept (and match) a new order, or refuse it; see the module docstring."""
+        """Accept (and match) a new order, or refuse it; see the module docstring.
+
+        ``post_only_cross``: a post-only order that would take is refused
+        (Binance) or accepted and cancelled (Bybit, OKX). ``reduce_only_excess``:
+        a reduce-only order larger than the position is cut down to it (Binance,
+        Bybit) or refused (OKX, no auto-trim). ``quote_qty``: a market order
+        sized in the quote asset.
+        """
         key = self._key(market, native_id)
         if key is None:
             return self._refuse(
@@ -290,7 +298,7 @@ class Desk(DeskCore):
         refusal = check_filters(inst, qty, price, price if price is not None else top)
         if refusal is not None:
             return self._count(refusal)
-        worst = sweep_price(engine, side, qty)
+        worst = sweep_price(engine, side, qty) if is_market else None
         if is_market and worst is None:
             return self._refuse(
                 RefusalReason.NO_LIQUIDITY, "the opposite side of the book is empty"
@@ -305,13 +313,23 @@ class Desk(DeskCore):
                     RefusalReason.REDUCE_ONLY_WOULD_INCREASE,
                     f"reduce-only {side} would increase the position of {size}",
                 )
+            if qty > abs(size) and reduce_only_excess == "reject":
+                return self._refuse(
+                    RefusalReason.REDUCE_ONLY_WOULD_INCREASE,
+                    f"reduce-only quantity {qty} exceeds the position of {abs(size)}",
+                )
             engine_qty = min(qty, abs(size))
-        # The price funds are held at: the limit, or the book's estimate for a market order.
+        # The price funds are held at: the limit, or the book's estimate for a market
+        # order (a spot buy adds the hold margin; margin is reserved at the highest
+        # price a linear order may fill at: the sweep's worst ask, or the best bid).
         if price is not None:
             at = price
         else:
             assert worst is not None and top is not None
-            at = hold_price(worst if side is Side.BUY else top, inst.tick_size, side)
+            if perpetual:
+                at = worst if side is Side.BUY else top
+            else:
+                at = hold_price(worst if side is Side.BUY else top, inst.tick_size, side)
         order_id = self._orders.next_id()
         held = self._hold(account_obj, inst, order_id, side, engine_qty, at, worst)
         if isinstance(held, Refusal):
@@ -392,7 +410,7 @@ class Desk(DeskCore):
     ) -> list[UserOrder]:
         """Cancel every resting order of the account in ``market`` (one instrument when given)."""
         out: list[UserOrder] = []
-        for record in self._orders.of(account, self._market(market), native_id):
+        for record in self._orders.open_of(account, self._market(market), native_id):
             if record.state.is_open:
                 self._cancel_record(record, CancelCause.KILL, now_ms)
                 out.append(record.snapshot())

@@ -305,7 +305,7 @@ class DeskCore:
             return
         engine = self._books[key].engine
         account_obj = self._accounts[account]
-        for record in self._orders.of(account, key[0], key[1]):
+        for record in self._orders.open_of(account, key[0], key[1]):
             if not (record.reduce_only and record.state.is_open):
                 continue
             pos = account_obj.position(inst.native_id)

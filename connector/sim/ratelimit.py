@@ -16,6 +16,12 @@ Each limiter's ``check(...)`` returns a :class:`LimitVerdict`. When
 * :class:`OkxLimiter`: requests per endpoint per 2 s; over the limit HTTP 429
   with code ``"50011"`` ``"Too Many Requests"``.
 
+* :class:`SlidingWindowCounter`: a generic counter of events per subject over
+  named sliding windows (``{"10s": 10, "1d": 86_400}``), for the venues' order
+  counts (Binance ``X-MBX-ORDER-COUNT-*``, Bybit per-UID order limits, OKX
+  per-instrument order limits), shared by REST and websocket order entry.
+  Time is passed in (seconds on any clock), so it is pure and testable.
+
 Windows and limits are constructor arguments, so tests can hit them quickly.
 Windows are fixed (they reset at multiples of ``window`` on the limiter's
 clock), as Binance's minute buckets do. Memory: one small record per key, keys
@@ -26,7 +32,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Hashable, Mapping
 
 import attrs
 import msgspec
@@ -37,8 +44,10 @@ from connector.sim.http import Response
 __all__ = [
     "BinanceWeightLimiter",
     "BybitLimiter",
+    "CounterStatistics",
     "LimitVerdict",
     "OkxLimiter",
+    "SlidingWindowCounter",
     "binance_depth_weight",
 ]
 
@@ -305,3 +314,148 @@ class OkxLimiter:
             return LimitVerdict(allowed=True)
         body = {"code": "50011", "msg": "Too Many Requests", "data": []}
         return LimitVerdict(allowed=False, status=429, body=_enc.encode(body))
+
+
+@attrs.frozen(kw_only=True)
+class CounterStatistics:
+    """Counters of a :class:`SlidingWindowCounter`.
+
+    Attributes:
+        windows: The windows, by name, in seconds.
+        subjects: Subjects with events still inside a window.
+        added: Events counted since creation.
+        refused: Refusals reported with :meth:`SlidingWindowCounter.refused`.
+        by_window: Refusals by window name.
+    """
+
+    windows: Mapping[str, float]
+    subjects: int
+    added: int
+    refused: int
+    by_window: Mapping[str, int]
+
+
+class _Window:
+    """Events of one subject in one window: ``(bucket, count)`` pairs, oldest first."""
+
+    __slots__ = ("buckets", "total")
+
+    def __init__(self) -> None:
+        self.buckets: deque[tuple[int, int]] = deque()
+        self.total = 0
+
+
+class SlidingWindowCounter:
+    """Events per subject over named sliding windows (order counts of the venues).
+
+    Each window keeps its events in ``resolution`` buckets (a 10 s window
+    counts in 10 ms steps, a day in 86.4 s steps), so memory stays bounded
+    whatever the rate. ``now`` is seconds on the caller's clock (the venue
+    clock in ms / 1000, or the trio clock); it must not go backwards.
+
+    Args:
+        windows: Window name -> length in seconds, e.g. ``{"10s": 10, "1d": 86_400}``.
+        resolution: Buckets per window.
+
+    Example::
+
+        orders = SlidingWindowCounter({"10s": 10, "1d": 86_400})
+        over = orders.would_exceed(account, now, {"10s": 100, "1d": 200_000})
+        if over is None:
+            counts = orders.add(account, now)   # {"10s": 1, "1d": 1}
+    """
+
+    def __init__(self, windows: Mapping[str, float], *, resolution: int = 1000) -> None:
+        if not windows or any(length <= 0 for length in windows.values()) or resolution < 1:
+            raise ValueError("windows need positive lengths and resolution at least 1")
+        self._windows = dict(windows)
+        self._step = {name: length / resolution for name, length in windows.items()}
+        self._state: dict[tuple[Hashable, str], _Window] = {}
+        self._added = 0
+        self._refused: dict[str, int] = {}
+
+    def _window(self, subject: Hashable, name: str, now: float) -> _Window:
+        key = (subject, name)
+        window = self._state.get(key)
+        if window is None:
+            window = self._state[key] = _Window()
+        oldest = math.floor((now - self._windows[name]) / self._step[name])
+        buckets = window.buckets
+        while buckets and buckets[0][0] < oldest:
+            window.total -= buckets.popleft()[1]
+        return window
+
+    def add(self, subject: Hashable, now: float, n: int = 1) -> dict[str, int]:
+        """Count ``n`` events of ``subject`` at ``now``; the counts after, by window."""
+        counts: dict[str, int] = {}
+        for name in self._windows:
+            window = self._window(subject, name, now)
+            bucket = math.floor(now / self._step[name])
+            if window.buckets and window.buckets[-1][0] >= bucket:
+                last, count = window.buckets.pop()
+                window.buckets.append((last, count + n))
+            else:
+                window.buckets.append((bucket, n))
+            window.total += n
+            counts[name] = window.total
+        self._added += n
+        self._prune(now)
+        return counts
+
+    def counts(self, subject: Hashable, now: float) -> dict[str, int]:
+        """The events of ``subject`` inside each window at ``now``."""
+        return {name: self._window(subject, name, now).total for name in self._windows}
+
+    def count(self, subject: Hashable, now: float, window: str) -> int:
+        """The events of ``subject`` inside ``window`` at ``now``."""
+        return self._window(subject, window, now).total
+
+    def would_exceed(
+        self, subject: Hashable, now: float, limits: Mapping[str, int], n: int = 1
+    ) -> str | None:
+        """The first window whose limit ``n`` more events would pass, else ``None``."""
+        for name, limit in limits.items():
+            if self._window(subject, name, now).total + n > limit:
+                return name
+        return None
+
+    def retry_after(self, subject: Hashable, now: float, window: str, limit: int) -> float:
+        """Seconds until ``subject`` is below ``limit`` in ``window`` again (0 when it is)."""
+        state = self._window(subject, window, now)
+        total = state.total
+        step, length = self._step[window], self._windows[window]
+        for bucket, count in state.buckets:
+            if total < limit:
+                break
+            total -= count
+            # A bucket leaves the window once "now - length" passes its end.
+            wait = (bucket + 1) * step + length - now
+            if total < limit:
+                return max(0.0, wait)
+        return 0.0
+
+    def refused(self, window: str) -> None:
+        """Count one refusal because of ``window`` (for :meth:`statistics`)."""
+        self._refused[window] = self._refused.get(window, 0) + 1
+
+    def statistics(self) -> CounterStatistics:
+        """A frozen snapshot of the counters."""
+        subjects = {subject for (subject, _), w in self._state.items() if w.total}
+        return CounterStatistics(
+            windows=dict(self._windows),
+            subjects=len(subjects),
+            added=self._added,
+            refused=sum(self._refused.values()),
+            by_window=dict(self._refused),
+        )
+
+    def _prune(self, now: float) -> None:
+        """Forget subjects with nothing left in a window (bounded memory); every 4096 adds."""
+        if self._added % 4096:
+            return
+        for key in [k for k, w in self._state.items() if not w.buckets]:
+            del self._state[key]
+        for (subject, name), window in list(self._state.items()):
+            self._window(subject, name, now)
+            if not window.buckets:
+                del self._state[(subject, name)]
