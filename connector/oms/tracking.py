@@ -49,7 +49,7 @@ from connector.model.trading import OrderReport
 from connector.net.http import RestResponse
 from connector.net.ratelimit import Lane, RateLimiter, TokenBucket
 from connector.oms.reconcile import Reconciliation, reconcile, reconcile_fills, reconcile_orders
-from connector.oms.state import OrderBookkeeping
+from connector.oms.state import OrderBookkeeping, OrderStateStatistics
 from connector.store.log import EventLog, Logged
 from connector.venues.driver import RestCall, TradingAdapter
 from connector.venues.session import VenueSession
@@ -84,6 +84,8 @@ class OrderStateServiceStatistics:
         not_found: Orders ended because the venue kept saying it has no such order.
         unresolved: Orders whose queries all failed (left for reconciliation).
         discrepancies: Differences reconciliation found, per kind.
+        book: The order state machine's counters (orders, open, unknown, fills,
+            duplicate and orphan fills, inputs that changed nothing).
     """
 
     queries: int
@@ -91,6 +93,7 @@ class OrderStateServiceStatistics:
     not_found: int
     unresolved: int
     discrepancies: dict[str, int]
+    book: OrderStateStatistics
 
 
 class OrderStateService:
@@ -194,6 +197,7 @@ class OrderStateService:
             not_found=self._not_found,
             unresolved=self._unresolved,
             discrepancies=dict(self._discrepancies),
+            book=self.book.statistics(),
         )
 
     # -- venue requests ----------------------------------------------------------

@@ -132,6 +132,8 @@ async def test_a_market_order_fills_and_counts_its_fill_once(
             assert [] == c.orders.open()
             for fill in c.fills(venue):
                 assert fill.client_order_id in (order.client_order_id, close.client_order_id)
+            stats = c.statistics().orders[venue]
+            assert 2 == stats.book.orders and 0 == stats.book.open
             assert_agrees_with_venue(c, venue)
 
 
