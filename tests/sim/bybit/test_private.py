@@ -393,6 +393,7 @@ async def test_bybit_every_orders_last_push_is_what_rest_reports_after_random_op
                 else:
                     hub.move_market(category, symbol, rng.choice([-0.2, 0.2]))
             pushed = await frames(ws)
+        truth = sim.truth("bybit")
         rest: dict[str, dict[str, Any]] = {}
         for category in ("spot", "linear"):
             history = await api.ok("GET", "/v5/order/history", category=category, limit=50)
@@ -410,6 +411,12 @@ async def test_bybit_every_orders_last_push_is_what_rest_reports_after_random_op
         if Decimal(ours["cumExecQty"]) == 0:
             pushed_last = {**pushed_last, "avgPrice": ours["avgPrice"]}
         assert ours == pushed_last, order_id
+    # The venue's truth agrees with REST: the same orders, quantities filled and open sets.
+    known = {o.order_id: o for o in truth.orders()}
+    assert set(known) == set(rest)
+    for order_id, order in rest.items():
+        assert known[order_id].filled_qty == Decimal(order["cumExecQty"])
+        assert known[order_id].is_open == (order["orderStatus"] in ("New", "PartiallyFilled"))
     fills = [d for m in pushed if m["topic"] == "execution" for d in m["data"]]
     for order_id, order in rest.items():
         mine = [Decimal(f["execQty"]) for f in fills if f["orderId"] == order_id]
