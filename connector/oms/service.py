@@ -257,10 +257,13 @@ class OrderService:
             # Timeout, disconnect, 5xx, an "unknown" code, an unreadable answer.
             await self._unknown(order, str(exc))
             raise OrderOutcomeUnknown(cid, str(exc), venue=venue) from exc
-        except BaseException:
-            # Cancelled (or worse) with the request possibly on the wire.
-            with trio.CancelScope(shield=True):
+        except BaseException as exc:
+            # Cancelled (or a bug) with the request possibly on the wire.
+            if isinstance(exc, trio.Cancelled):
                 reason = "cancelled after sending" if sent else "cancelled while sending"
+            else:
+                reason = f"{exc.__class__.__name__} after sending: {exc}"
+            with trio.CancelScope(shield=True):
                 await self._unknown(order, reason)
             raise
         await self.state.apply([report])
@@ -460,7 +463,7 @@ class OrderService:
         """
         markets = [self.state.session.adapter.market_for(symbol)] if symbol else None
         try:
-            await self.state.reconcile(markets)
+            await self.state.reconcile(markets, fills=False)
         except ConnectorError as exc:
             log.warning("orders.cancel_all_listing_failed", venue=self.venue, error=str(exc))
         targets = [
