@@ -50,10 +50,13 @@ class Lossy(httpx.AsyncBaseTransport):
     """Forwards every request; the answers of the first ``lose`` order placements are
     lost after the venue acted on them (the client sees a read timeout)."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, path: str, lose: int) -> None:
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, path: str, lose: int, hang: bool = False
+    ) -> None:
         self._inner = inner
         self._path = path
         self.lose = lose
+        self.hang = hang
         self.placements = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -64,6 +67,8 @@ class Lossy(httpx.AsyncBaseTransport):
         if placing and self.lose > 0:
             self.lose -= 1
             await response.aread()
+            if self.hang:
+                await trio.sleep_forever()  # the answer never comes
             raise httpx.ReadTimeout("the answer was lost", request=request)
         return response
 
@@ -79,12 +84,17 @@ class Rig:
 
 @asynccontextmanager
 async def rig(
-    venue: str, *, lose: int = 0, faults: FaultPlan | None = None, first_query_after: float = 0.05
+    venue: str,
+    *,
+    lose: int = 0,
+    hang: bool = False,
+    faults: FaultPlan | None = None,
+    first_query_after: float = 0.05,
 ) -> AsyncIterator[Rig]:
     bus = Bus()
     async with sim.run(venues=(venue,), rate=50.0, faults=faults) as simulated:
         transports = sim_transports(simulated)
-        lossy = Lossy(transports.http, ORDER_PATHS[venue], lose)
+        lossy = Lossy(transports.http, ORDER_PATHS[venue], lose, hang)
         demo = DEFAULT_CREDENTIALS[venue]
         keys = Credentials(
             api_key=demo.api_key, api_secret=demo.secret, passphrase=demo.passphrase or None
@@ -230,3 +240,19 @@ async def test_reconciliation_finds_the_fill_of_an_order_whose_answer_was_lost(v
             assert {} == dict(again.discrepancies)
             assert 1 == len(r.trading.fills(venue))
             await r.trading.place_order(venue, PERP, "sell", "market", QTY, reduce_only=True)
+
+
+async def test_a_placement_cancelled_by_its_caller_after_sending_is_followed() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with rig("binance", lose=1, hang=True) as r:
+            with trio.move_on_after(0.3) as waited:
+                await r.trading.place_order(
+                    "binance", PERP, "buy", "limit", QTY, r.bid * Decimal("0.9")
+                )
+            assert waited.cancelled_caught
+            [order] = r.trading.orders.all()
+            assert OrderStatus.UNKNOWN == order.status
+            resolved = await r.trading.orders.wait(order.client_order_id, "new", timeout=5)
+            assert OrderStatus.NEW == resolved.status
+            assert 1 == r.transport.placements
+            await r.trading.cancel_all("binance")
