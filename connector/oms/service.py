@@ -19,7 +19,7 @@ One :meth:`OrderService.place` call:
    a cancellation after sending -> ``OrderStatusUnknown``: the order-state
    service resolves it by querying its client order id, and the caller gets
    ``OrderOutcomeUnknown``. A placement is never resent. A timestamp
-   rejection resyncs the clock at once;
+   rejection resyncs the clock at once and the same order is sent once more;
 8. the order's snapshot is returned.
 
 Amend and cancel follow the same path (no write-ahead: they create nothing);
@@ -243,9 +243,26 @@ class OrderService:
             self.risk.record_order(venue)
         sent = False
         try:
-            response = await self.state.send_order(market, order.symbol, call)
-            sent = True
-            report = self.state.read_answer(market, response, action="place", client_order_id=cid)
+            try:
+                response = await self.state.send_order(market, order.symbol, call)
+                sent = True
+                report = self.state.read_answer(
+                    market, response, action="place", client_order_id=cid
+                )
+            except TimestampRejected as exc:
+                # Our clock was off, the venue did not act: measure it, then send
+                # the same order once more (signed anew), never a third time.
+                log.warning("orders.timestamp_rejected", venue=venue, order=cid, error=str(exc))
+                sent = False
+                try:
+                    await self.state.session.context.clock.sample()
+                except ConnectorError:
+                    raise exc from None  # not placed: refused with the timestamp error
+                response = await self.state.send_order(market, order.symbol, call)
+                sent = True
+                report = self.state.read_answer(
+                    market, response, action="place", client_order_id=cid
+                )
         except OrderRefused as exc:
             await self._rejected(order, str(exc.code), exc.reason)
             raise

@@ -22,6 +22,7 @@ from connector.bus import Bus
 from connector.config import RiskConfig
 from connector.model import OrderSubmitted, Symbol
 from connector.model.credentials import Credentials
+from connector.net.clock import ClockSample, ClockSync
 from connector.oms.ids import ClientOrderIds
 from connector.oms.service import OrderService
 from connector.oms.tracking import OrderStateService
@@ -76,6 +77,7 @@ class Lossy(httpx.AsyncBaseTransport):
 @attrs.frozen
 class Rig:
     trading: Trading
+    session: VenueSession
     state: OrderStateService
     log: MemoryEventLog
     transport: Lossy
@@ -140,7 +142,14 @@ async def rig(
                     assert bid is not None
                     break
                 await books.receive()
-            yield Rig(trading=trading, state=state, log=log, transport=lossy, bid=bid.price)
+            yield Rig(
+                trading=trading,
+                session=session,
+                state=state,
+                log=log,
+                transport=lossy,
+                bid=bid.price,
+            )
             nursery.cancel_scope.cancel()
         await session.context.aclose()
 
@@ -255,4 +264,37 @@ async def test_a_placement_cancelled_by_its_caller_after_sending_is_followed() -
             resolved = await r.trading.orders.wait(order.client_order_id, "new", timeout=5)
             assert OrderStatus.NEW == resolved.status
             assert 1 == r.transport.placements
+            await r.trading.cancel_all("binance")
+
+
+async def test_a_timestamp_rejection_resyncs_the_clock_and_sends_the_order_once_more() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with rig("binance") as r:
+            context, rest = r.session.context, r.session.driver.rest
+            market = r.session.markets()[0]
+            readings = 0
+
+            async def reading() -> ClockSample:
+                # The first reading is a minute ahead (and slow, so the next, right
+                # one wins the clock's filter); later ones are the venue's.
+                nonlocal readings
+                readings += 1
+                response = await context.call(market, rest.server_time_call(market))
+                skew = 60_000_000_000 if readings == 1 else 0
+                return ClockSample(
+                    sent_ns=response.sent_ns - (50_000_000 if readings == 1 else 0),
+                    server_ns=rest.parse_server_time(response.body) + skew,
+                    received_ns=response.received_ns,
+                )
+
+            clock = ClockSync("binance", reading)
+            await clock.sample()
+            context.clock = clock
+            order = await r.trading.place_order(
+                "binance", PERP, "buy", "limit", QTY, r.bid * Decimal("0.9")
+            )
+            assert OrderStatus.NEW == order.status
+            assert 2 == readings  # the skewed one, and the resync after -1021
+            assert 2 == r.transport.placements  # refused once for its time, then placed
+            assert 1 == await submitted(r.log, order.client_order_id)
             await r.trading.cancel_all("binance")
