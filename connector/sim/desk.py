@@ -19,6 +19,9 @@ API deviations from ``/work/briefs/desk-api.md`` (all additive):
   (Binance ``quoteOrderQty``, Bybit spot ``marketUnit=quoteCoin``, OKX spot
   ``tgtCcy=quote_ccy``): the desk turns it into a base quantity against the
   book (rounded down to the lot step); ``qty`` is then ignored (pass 0).
+* ``place(..., reduce_only_excess="clip" | "reject")``: OKX refuses a
+  reduce-only order larger than the position (no auto-trim); Binance and
+  Bybit cut it down (the default).
 * A FOK order that cannot fill completely is accepted and ends EXPIRED with
   :attr:`CancelCause.FOK` (as on all three venues);
   :attr:`RefusalReason.FOK_NOT_FILLABLE` is never returned. IOC and market
@@ -252,9 +255,17 @@ class Desk(DeskCore):
         reduce_only: bool = False,
         post_only_cross: Literal["reject", "cancel"] = "reject",
         quote_qty: Decimal | None = None,
+        reduce_only_excess: Literal["clip", "reject"] = "clip",
         now_ms: int,
     ) -> UserOrder | Refusal:
-        """Accept (and match) a new order, or refuse it; see the module docstring."""
+        """Accept (and match) a new order, or refuse it; see the module docstring.
+
+        ``post_only_cross``: a post-only order that would take is refused
+        (Binance) or accepted and cancelled (Bybit, OKX). ``reduce_only_excess``:
+        a reduce-only order larger than the position is cut down to it (Binance,
+        Bybit) or refused (OKX, no auto-trim). ``quote_qty``: a market order
+        sized in the quote asset.
+        """
         key = self._key(market, native_id)
         if key is None:
             return self._refuse(
@@ -305,13 +316,23 @@ class Desk(DeskCore):
                     RefusalReason.REDUCE_ONLY_WOULD_INCREASE,
                     f"reduce-only {side} would increase the position of {size}",
                 )
+            if qty > abs(size) and reduce_only_excess == "reject":
+                return self._refuse(
+                    RefusalReason.REDUCE_ONLY_WOULD_INCREASE,
+                    f"reduce-only quantity {qty} exceeds the position of {abs(size)}",
+                )
             engine_qty = min(qty, abs(size))
-        # The price funds are held at: the limit, or the book's estimate for a market order.
+        # The price funds are held at: the limit, or the book's estimate for a market
+        # order (a spot buy adds the hold margin; margin is reserved at the highest
+        # price a linear order may fill at: the sweep's worst ask, or the best bid).
         if price is not None:
             at = price
         else:
             assert worst is not None and top is not None
-            at = hold_price(worst if side is Side.BUY else top, inst.tick_size, side)
+            if perpetual:
+                at = worst if side is Side.BUY else top
+            else:
+                at = hold_price(worst if side is Side.BUY else top, inst.tick_size, side)
         order_id = self._orders.next_id()
         held = self._hold(account_obj, inst, order_id, side, engine_qty, at, worst)
         if isinstance(held, Refusal):

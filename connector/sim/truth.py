@@ -78,18 +78,19 @@ class Truth:
     def order(
         self,
         account: str | None = None,
-        market: str = "spot",
         *,
         order_id: str | None = None,
         client_order_id: str | None = None,
     ) -> UserOrder | None:
-        """One order by venue id or client id (of the default account when none is named)."""
-        return self._desk.order(
-            account or self.default_account(),
-            market,
-            order_id=order_id,
-            client_order_id=client_order_id,
-        )
+        """One order by venue id, or the latest with a client id, in any market
+        (of ``account``, or of any account when None)."""
+        found: UserOrder | None = None
+        for order in self.orders(account):
+            if order_id is not None and order.order_id == order_id:
+                return order
+            if client_order_id is not None and order.client_order_id == client_order_id:
+                found = order
+        return found
 
     def fills(
         self,

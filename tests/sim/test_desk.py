@@ -421,6 +421,13 @@ def test_linear_margin_position_and_reduce_only() -> None:
     assert positions[-1].position == pos
     assert D(0) < desk.balance(A, "USDT").margin
 
+    refused(
+        desk.place(
+            A, "linear", "BTCUSDT", side=SELL, type=MARKET, qty=D("0.08"), reduce_only=True,
+            reduce_only_excess="reject", now_ms=3,
+        ),
+        RefusalReason.REDUCE_ONLY_WOULD_INCREASE,
+    )  # fmt: skip
     closing = placed(
         desk.place(
             A,
