@@ -23,6 +23,7 @@ import structlog
 import trio
 
 from connector._groups import sole_error
+from connector.account.views import BalancesView, PositionsView
 from connector.aggregator import Aggregator
 from connector.book.orderbook import OrderBook
 from connector.book.view import BookView
@@ -229,6 +230,7 @@ class Connector:
                 event_log=self._event_log,
                 ids=ids,
                 health_allows=self._health.allows,
+                reconcile_interval=self._config.account.reconcile_interval,
             )
         self._aggregator = Aggregator(self._bus, self._book_state)
         self._root = Supervisor(
@@ -437,6 +439,16 @@ class Connector:
     def fills(self, venue: str | None = None, symbol: Symbol | str | None = None) -> list[Fill]:
         """Distinct fills seen, of one venue and/or symbol."""
         return self._trading.fills(venue, symbol)
+
+    @property
+    def positions(self) -> PositionsView:
+        """Derivative positions: ``get(venue, symbol)``, ``all()``, ``unrealized_pnl``."""
+        return self._trading.positions
+
+    @property
+    def balances(self) -> BalancesView:
+        """Balances: ``get(venue, asset)``, ``all(venue=None)``."""
+        return self._trading.balances
 
     @property
     def risk(self) -> RiskView:
