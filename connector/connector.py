@@ -23,6 +23,7 @@ import structlog
 import trio
 
 from connector._groups import sole_error
+from connector.account.service import AccountStatistics
 from connector.account.views import BalancesView, PositionsView
 from connector.aggregator import Aggregator
 from connector.book.orderbook import OrderBook
@@ -103,11 +104,14 @@ class ConnectorStatistics:
         bus: Subscriptions, events published, cached topics.
         venues: Per enabled venue: feed, books, websockets, REST limiters, clock.
         health: The circuit breakers and what fed them.
+        accounts: Per trading venue: private streams (handshakes, events),
+            reconciliations and the discrepancies they found.
     """
 
     bus: BusStatistics
     venues: Mapping[str, VenueStatistics]
     health: HealthStatistics
+    accounts: Mapping[str, AccountStatistics] = attrs.field(factory=dict)
 
 
 class SimulatorService:
@@ -462,6 +466,9 @@ class Connector:
             bus=self._bus.statistics(),
             venues={name: session.statistics() for name, session in self._sessions.items()},
             health=self._health.statistics(),
+            accounts={
+                name: account.statistics() for name, account in self._trading.accounts.items()
+            },
         )
 
     def status(self) -> ConnectorStatus:
