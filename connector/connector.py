@@ -217,7 +217,12 @@ class Connector:
         ids = client_order_ids(self._config.storage)
         self._sessions = {}
         for name, vc in venues.items():
-            driver = driver_for(name, vc.book_depth, credentials=trading_credentials(vc))
+            driver = driver_for(
+                name,
+                vc.book_depth,
+                credentials=trading_credentials(vc),
+                endpoint=vc.endpoint if vc.endpoint in ("live", "testnet") else "live",
+            )
             self._sessions[name] = VenueSession(
                 driver,
                 symbols=vc.symbols,

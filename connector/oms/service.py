@@ -23,7 +23,11 @@ One :meth:`OrderService.place` call:
 8. the order's snapshot is returned.
 
 Amend and cancel follow the same path (no write-ahead: they create nothing);
-a lost answer leaves the order as it was and queues a query.
+a lost answer leaves the order as it was and queues a query. Where the venue
+answers with a bare acknowledgement (Bybit, OKX: "accepted, not done"), the
+change is read back by a few quick queries (a cancel until the order is
+finished, an amend until it shows the new values, a market/IOC/FOK placement
+until it ended).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import trio
 from connector.errors import (
     AuthenticationFailed,
     ConnectorError,
+    ExchangeRejected,
     InvalidOrder,
     MalformedMessage,
     OrderNotFound,
@@ -111,6 +116,8 @@ class OrderService:
         health_allows: Whether the venue's circuit breaker lets requests through.
         position: The signed position of a symbol (risk), 0 until an account
             service says otherwise.
+        confirm_attempts: Queries at most to read back an acknowledged change.
+        confirm_first: Seconds before the first of them (doubling after each).
         wall_clock_ns: Wall-clock time for events.
     """
 
@@ -122,6 +129,8 @@ class OrderService:
         risk: RiskService | None = None,
         health_allows: Callable[[str], bool] = lambda _venue: True,
         position: Callable[[Symbol], Decimal] = lambda _symbol: _ZERO,
+        confirm_attempts: int = 6,
+        confirm_first: float = 0.02,
         wall_clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.venue = state.venue
@@ -130,6 +139,8 @@ class OrderService:
         self.risk = risk
         self._allows = health_allows
         self._now = wall_clock_ns
+        self._confirm_attempts = confirm_attempts
+        self._confirm_first = confirm_first
         self.ready = trio.Event()
         if risk is not None:
             risk.register(
@@ -232,7 +243,7 @@ class OrderService:
             self.risk.record_order(venue)
         sent = False
         try:
-            response = await self.state.send(market, call, lane=Lane.ORDER)
+            response = await self.state.send_order(market, order.symbol, call)
             sent = True
             report = self.state.read_answer(market, response, action="place", client_order_id=cid)
         except OrderRefused as exc:
@@ -253,7 +264,38 @@ class OrderService:
                 await self._unknown(order, reason)
             raise
         await self.state.apply([report])
+        if not report.status.is_terminal and (
+            order.type is OrderType.MARKET
+            or order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK)
+        ):
+            # An order that ends at once, answered by a bare acknowledgement (Bybit,
+            # OKX): read how it ended.
+            await self._confirm(order.symbol, cid, lambda r: r.status.is_terminal)
         return self._snapshot(cid)
+
+    async def _confirm(
+        self, symbol: Symbol, client_order_id: str, done: Callable[[OrderReport], bool]
+    ) -> None:
+        """Query an order until ``done`` says its report shows what was asked (bounded).
+
+        Venues that answer a request with a bare acknowledgement (Bybit, OKX:
+        "accepted, not done") are read back this way until the private stream
+        takes over; a query that fails leaves the order to the stream and to
+        reconciliation.
+        """
+        delay = self._confirm_first
+        for _ in range(self._confirm_attempts):
+            await trio.sleep(delay)
+            delay *= 2
+            try:
+                report = await self.state.query(symbol, client_order_id)
+            except ConnectorError as exc:
+                log.info("orders.confirm_failed", venue=self.venue, order=client_order_id,
+                         error=str(exc))  # fmt: skip
+                return
+            await self.state.apply([report])
+            if done(report):
+                return
 
     async def _rejected(self, order: PlaceOrder, code: str | None, reason: str) -> None:
         now = self._now()
@@ -328,8 +370,21 @@ class OrderService:
             current,
         )
         call = self.state.adapter.amend_order_call(market, instrument, amend, current)
-        report = await self._exchange(market, call, "amend", client_order_id)
-        await self.state.apply([report])
+        report = await self._exchange(market, call, "amend", client_order_id, counted=symbol)
+        wanted = (
+            current.qty if amend.qty is None else amend.qty,
+            current.price if amend.price is None else amend.price,
+        )
+
+        def amended(r: OrderReport) -> bool:
+            return r.status.is_terminal or (r.qty, r.price) == wanted
+
+        if amended(report):
+            await self.state.apply([report])
+        else:
+            # A bare acknowledgement, its values not yet the new ones: not applied
+            # (its fresh time would "amend" the order back), read back instead.
+            await self._confirm(symbol, client_order_id, amended)
         return self._snapshot(client_order_id)
 
     async def cancel(self, symbol: Symbol, client_order_id: str) -> Order:
@@ -339,8 +394,8 @@ class OrderService:
         read back by a query and returned as it is.
 
         Raises:
-            OrderNotFound (the venue never had it), ExchangeRejected, a
-            TransientError (the answer was lost: the order is queried).
+            OrderNotFound (the venue never had it), ExchangeRejected (refused and
+            still open), a TransientError (the answer was lost: the order is queried).
         """
         market, instrument = self._instrument(symbol)
         current = self.state.book.get(self.venue, client_order_id)
@@ -349,21 +404,40 @@ class OrderService:
         call = self.state.adapter.cancel_order_call(market, instrument, client_order_id)
         try:
             report = await self._exchange(market, call, "cancel", client_order_id)
-        except OrderNotFound:
+        except ExchangeRejected as refused:
+            # Not found, or "already filled, canceled or gone" (OKX 51400): read it back.
             report = await self.state.query(symbol, client_order_id)
-        await self.state.apply([report])
+            await self.state.apply([report])
+            if not report.status.is_terminal and not isinstance(refused, OrderNotFound):
+                raise
+            return self._snapshot(client_order_id)
+        if report.status.is_terminal:
+            await self.state.apply([report])
+        else:
+            # A bare acknowledgement ("accepted, not done"): read the order back.
+            await self._confirm(symbol, client_order_id, lambda r: r.status.is_terminal)
         return self._snapshot(client_order_id)
 
     async def _exchange(
-        self, market: Market, call: RestCall, action: str, client_order_id: str
+        self,
+        market: Market,
+        call: RestCall,
+        action: str,
+        client_order_id: str,
+        *,
+        counted: Symbol | None = None,
     ) -> OrderReport:
-        """Send an amend or cancel and read its answer.
+        """Send an amend or cancel and read its answer (``counted``: the symbol whose
+        order-count buckets it draws on; amendments count, cancels do not).
 
         When the answer is lost (or unreadable) the change may or may not have
         been made: the order is queried in the background, and the error raised.
         """
         try:
-            response = await self.state.send(market, call, lane=Lane.ORDER)
+            if counted is not None:
+                response = await self.state.send_order(market, counted, call)
+            else:
+                response = await self.state.send(market, call, lane=Lane.ORDER)
             return self.state.read_answer(
                 market, response, action=action, client_order_id=client_order_id
             )

@@ -17,6 +17,7 @@ placement is never resent.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -46,7 +47,7 @@ from connector.model import (
 )
 from connector.model.trading import OrderReport
 from connector.net.http import RestResponse
-from connector.net.ratelimit import Lane
+from connector.net.ratelimit import Lane, RateLimiter, TokenBucket
 from connector.oms.reconcile import Reconciliation, reconcile, reconcile_fills, reconcile_orders
 from connector.oms.state import OrderBookkeeping
 from connector.store.log import EventLog, Logged
@@ -143,6 +144,7 @@ class OrderStateService:
         self._resolving: set[str] = set()
         self._fills_since: dict[tuple[Market, Symbol | None], int] = {}
         self._send, self._receive = trio.open_memory_channel[str](math.inf)
+        self._order_limiters: dict[tuple[Market, Symbol | None], RateLimiter] = {}
         self._queries = self._resolved = self._not_found = self._unresolved = 0
         self._discrepancies: dict[str, int] = {}
         self.fill_listeners: list[Callable[[Fill], None]] = []
@@ -209,6 +211,41 @@ class OrderStateService:
     async def send(self, market: Market, call: RestCall, *, lane: Lane) -> RestResponse:
         """One signed order-endpoint request; the answer comes back unread."""
         return await self.session.context.send_signed(market, call, self.adapter.sign, lane=lane)
+
+    async def send_order(self, market: Market, symbol: Symbol, call: RestCall) -> RestResponse:
+        """A placement or amendment: it takes one order of each of the venue's order-count
+        buckets (account-wide, and per instrument where the venue counts so: OKX),
+        waiting in the order lane, and the answer's headers correct those buckets."""
+        limiters = self._order_limiters_of(market, symbol)
+        for limiter, names in limiters:
+            await limiter.acquire(dict.fromkeys(names, 1.0), Lane.ORDER)
+        response = await self.send(market, call, lane=Lane.ORDER)
+        for limiter, names in limiters:
+            limiter.on_response(response.status, response.headers, names)
+        return response
+
+    def _order_limiters_of(
+        self, market: Market, symbol: Symbol
+    ) -> list[tuple[RateLimiter, tuple[str, ...]]]:
+        out = []
+        limits = self.adapter.order_limits(market)
+        for scope, key in (("account", (market, None)), ("instrument", (market, symbol))):
+            mine = [limit for limit in limits if limit.scope == scope]
+            if not mine:
+                continue
+            limiter = self._order_limiters.get(key)
+            if limiter is None:
+                limiter = self._order_limiters[key] = RateLimiter(
+                    f"{self.venue} {market.value} orders"
+                    + (f" {symbol}" if scope == "instrument" else ""),
+                    {
+                        limit.name: TokenBucket(capacity=limit.capacity, period=limit.period)
+                        for limit in mine
+                    },
+                    header_parser=functools.partial(self.adapter.read_order_counts, market),
+                )
+            out.append((limiter, tuple(limit.name for limit in mine)))
+        return out
 
     def read_answer(
         self, market: Market, response: RestResponse, *, action: str, client_order_id: str

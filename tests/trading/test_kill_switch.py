@@ -15,7 +15,11 @@ from connector.venues.registry import TRADERS
 
 TIMEOUT = 30
 
-MARKETS = {"binance": ("BTC-USDT-PERP", Decimal("0.01"))}
+MARKETS = {
+    "binance": ("BTC-USDT-PERP", Decimal("0.01")),
+    "bybit": ("BTC-USDT-PERP", Decimal("0.01")),
+    "okx": ("BTC-USDT-PERP", Decimal("0.01")),
+}
 """Per venue whose simulated order entry exists: a symbol and a small quantity."""
 
 

@@ -37,20 +37,27 @@ from connector.venues.session import VenueSession
 TIMEOUT = 20
 PERP = Symbol.parse("BTC-USDT-PERP")
 QTY = Decimal("0.01")
-ORDER_PATH = "/fapi/v1/order"
+ORDER_PATHS = {
+    "binance": "/fapi/v1/order",
+    "bybit": "/v5/order/create",
+    "okx": "/api/v5/trade/order",
+}
+"""Where each venue places a perpetual's orders (``POST``)."""
+VENUES = list(ORDER_PATHS)
 
 
 class Lossy(httpx.AsyncBaseTransport):
     """Forwards every request; the answers of the first ``lose`` order placements are
     lost after the venue acted on them (the client sees a read timeout)."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, lose: int) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport, path: str, lose: int) -> None:
         self._inner = inner
+        self._path = path
         self.lose = lose
         self.placements = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        placing = request.method == "POST" and request.url.path == ORDER_PATH
+        placing = request.method == "POST" and request.url.path == self._path
         if placing:
             self.placements += 1
         response = await self._inner.handle_async_request(request)
@@ -71,21 +78,23 @@ class Rig:
 
 
 @asynccontextmanager
-async def rig(*, lose: int = 0, faults: FaultPlan | None = None) -> AsyncIterator[Rig]:
+async def rig(venue: str, *, lose: int = 0, faults: FaultPlan | None = None) -> AsyncIterator[Rig]:
     bus = Bus()
-    async with sim.run(venues=("binance",), rate=50.0, faults=faults) as simulated:
+    async with sim.run(venues=(venue,), rate=50.0, faults=faults) as simulated:
         transports = sim_transports(simulated)
-        lossy = Lossy(transports.http, lose)
-        demo = DEFAULT_CREDENTIALS["binance"]
-        keys = Credentials(api_key=demo.api_key, api_secret=demo.secret)
-        driver = driver_for("binance", credentials=keys)
+        lossy = Lossy(transports.http, ORDER_PATHS[venue], lose)
+        demo = DEFAULT_CREDENTIALS[venue]
+        keys = Credentials(
+            api_key=demo.api_key, api_secret=demo.secret, passphrase=demo.passphrase or None
+        )
+        driver = driver_for(venue, credentials=keys)
         assert driver.trading is not None
         session = VenueSession(
             driver,
             symbols=(PERP,),
             channels=("book",),
             bus=bus,
-            urls=lambda: simulated.urls["binance"],
+            urls=lambda: simulated.urls[venue],
             transport=lossy,
             ws_transport=transports.ws,
         )
@@ -106,7 +115,7 @@ async def rig(*, lose: int = 0, faults: FaultPlan | None = None) -> AsyncIterato
         orders = OrderService(state, ids=ids, risk=risk)
         trading.add(orders)
         async with (
-            bus.subscribe("orderbook.binance.>", buffer=10_000) as books,
+            bus.subscribe(f"orderbook.{venue}.>", buffer=10_000) as books,
             trio.open_nursery() as nursery,
         ):
             await nursery.start(session.supervisor.run)
@@ -133,12 +142,13 @@ async def submitted(log: MemoryEventLog, client_order_id: str) -> int:
     )
 
 
-async def test_an_answer_lost_after_the_venue_placed_the_order_resolves_to_new() -> None:
+@pytest.mark.parametrize("venue", VENUES)
+async def test_an_answer_lost_after_the_venue_placed_the_order_resolves_to_new(venue: str) -> None:
     with trio.fail_after(TIMEOUT):
-        async with rig(lose=1) as r:
+        async with rig(venue, lose=1) as r:
             with pytest.raises(OrderOutcomeUnknown) as lost:
                 await r.trading.place_order(
-                    "binance", PERP, "buy", "limit", QTY, r.bid * Decimal("0.9")
+                    venue, PERP, "buy", "limit", QTY, r.bid * Decimal("0.9")
                 )
             cid = lost.value.client_order_id
             order = r.trading.orders.get(cid)
@@ -154,28 +164,34 @@ async def test_an_answer_lost_after_the_venue_placed_the_order_resolves_to_new()
             assert {} == dict(result.discrepancies)
             assert 1 == r.transport.placements  # never resent
             assert 1 == await submitted(r.log, cid)
-            await r.trading.cancel_order("binance", PERP, cid)
+            await r.trading.cancel_order(venue, PERP, cid)
 
 
-async def test_a_market_order_whose_answer_was_lost_resolves_filled() -> None:
+@pytest.mark.parametrize("venue", VENUES)
+async def test_a_market_order_whose_answer_was_lost_resolves_filled(venue: str) -> None:
     with trio.fail_after(TIMEOUT):
-        async with rig(lose=1) as r:
+        async with rig(venue, lose=1) as r:
             with pytest.raises(OrderOutcomeUnknown) as lost:
-                await r.trading.place_order("binance", PERP, "buy", "market", QTY)
+                await r.trading.place_order(venue, PERP, "buy", "market", QTY)
             resolved = await r.trading.orders.wait(lost.value.client_order_id, timeout=5)
             assert OrderStatus.FILLED == resolved.status
             assert QTY == resolved.filled_qty
             assert 1 == r.transport.placements
-            await r.trading.place_order("binance", PERP, "sell", "market", QTY, reduce_only=True)
+            await r.trading.place_order(venue, PERP, "sell", "market", QTY, reduce_only=True)
 
 
-async def test_a_placement_refused_with_503_before_the_venue_acted_ends_rejected() -> None:
-    plan = FaultPlan().rest_error(1.0, status=503, path=ORDER_PATH, venue="binance", max_count=1)
+@pytest.mark.parametrize("venue", VENUES)
+async def test_a_placement_refused_with_503_before_the_venue_acted_ends_rejected(
+    venue: str,
+) -> None:
+    plan = FaultPlan().rest_error(
+        1.0, status=503, path=ORDER_PATHS[venue], venue=venue, max_count=1
+    )
     with trio.fail_after(TIMEOUT):
-        async with rig(faults=plan) as r:
+        async with rig(venue, faults=plan) as r:
             with pytest.raises(OrderOutcomeUnknown) as lost:
                 await r.trading.place_order(
-                    "binance", PERP, "buy", "limit", QTY, r.bid * Decimal("0.9")
+                    venue, PERP, "buy", "limit", QTY, r.bid * Decimal("0.9")
                 )
             cid = lost.value.client_order_id
             ended = await r.trading.orders.wait(cid, timeout=5)
@@ -185,7 +201,7 @@ async def test_a_placement_refused_with_503_before_the_venue_acted_ends_rejected
             assert [] == r.trading.orders.open()
             # The next order goes through.
             order = await r.trading.place_order(
-                "binance", PERP, "buy", "limit", QTY, r.bid * Decimal("0.9")
+                venue, PERP, "buy", "limit", QTY, r.bid * Decimal("0.9")
             )
             assert OrderStatus.NEW == order.status
-            await r.trading.cancel_all("binance")
+            await r.trading.cancel_all(venue)
