@@ -106,6 +106,8 @@ class AccountService:
         reconcile_interval: Seconds between periodic reconciliations.
         retry_after: Seconds before a failed reconciliation is tried again.
         ack_timeout: Seconds to wait for each login or subscribe acknowledgement.
+        listen_key_keepalive: Seconds between listenKey keepalives (``None``: the
+            adapter's, 30 minutes on Binance).
         wall_clock_ns: Wall-clock time (reconciliation timestamps).
     """
 
@@ -120,6 +122,7 @@ class AccountService:
         reconcile_interval: float = 60.0,
         retry_after: float = 5.0,
         ack_timeout: float = 10.0,
+        listen_key_keepalive: float | None = None,
         wall_clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.venue = session.name
@@ -132,6 +135,7 @@ class AccountService:
         self._interval = reconcile_interval
         self._retry_after = min(retry_after, reconcile_interval)
         self._ack_timeout = ack_timeout
+        self._keepalive = listen_key_keepalive
         self._now = wall_clock_ns
         self.ready = trio.Event()
         self.handlers: dict[str, PrivateHandler] = {}
@@ -445,7 +449,7 @@ class AccountService:
         """Keep the stream's key alive; a new key (and socket) when it expired."""
         adapter = self.adapter
         assert isinstance(adapter, ListenKeyStreams)
-        every = adapter.listen_key_keepalive_s(stream)
+        every = self._keepalive or adapter.listen_key_keepalive_s(stream)
         while True:
             expired = self._expired_event(stream)
             with trio.move_on_after(every):
