@@ -16,9 +16,9 @@ import attrs
 import pytest
 import trio
 
-from connector import Connector, OrderStatus, sim
+from connector import Connector, OrderStatus, RiskRejected, sim
 from connector.account.service import AccountStatistics
-from connector.config import AccountConfig, Config, VenueConfig
+from connector.config import AccountConfig, Config, RiskConfig, VenueConfig
 from connector.model import Balance, Position, Symbol
 from connector.model.credentials import Credentials
 from connector.sim import SimRun, Truth
@@ -47,7 +47,11 @@ class Rig:
 
 @asynccontextmanager
 async def rig(
-    venue: str, *, faults: FaultPlan | None = None, interval: float = 60.0
+    venue: str,
+    *,
+    faults: FaultPlan | None = None,
+    interval: float = 60.0,
+    risk: RiskConfig | None = None,
 ) -> AsyncIterator[Rig]:
     demo = DEFAULT_CREDENTIALS[venue]
     keys = Credentials(
@@ -67,7 +71,11 @@ async def rig(
             else VenueConfig(name=name, enabled=False)
             for name in VENUES
         }
-        config = Config(venues=venues, account=AccountConfig(reconcile_interval=interval))
+        config = Config(
+            venues=venues,
+            account=AccountConfig(reconcile_interval=interval),
+            risk=risk or RiskConfig(),
+        )
         async with Connector(config) as c:
             view = c.order_book(venue, PERP)
             async with c.subscribe(f"orderbook.{venue}.>") as updates:
@@ -210,3 +218,17 @@ async def test_an_expired_listen_key_is_renewed_and_the_stream_comes_back() -> N
             await r.c.orders.wait(order.client_order_id, timeout=5)
             await until(r, lambda: agree(r))
             assert r.stats().streams[0].events > 0
+
+
+async def test_the_position_limit_counts_the_position_the_fills_built() -> None:
+    risk = RiskConfig(max_position_qty=Decimal("0.015"))
+    with trio.fail_after(TIMEOUT):
+        async with rig("binance", risk=risk) as r:
+            order = await r.c.place_order("binance", PERP, "buy", "market", QTY)
+            await r.c.orders.wait(order.client_order_id, timeout=5)
+            await until(r, lambda: QTY == local_position(r)[0])
+            with pytest.raises(RiskRejected) as refused:
+                await r.c.place_order("binance", PERP, "buy", "market", QTY)
+            assert "max_position_qty" == refused.value.limit
+            close = await r.c.place_order("binance", PERP, "sell", "market", QTY)
+            assert OrderStatus.FILLED == (await r.c.orders.wait(close.client_order_id)).status
