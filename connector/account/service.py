@@ -108,6 +108,8 @@ class AccountService:
         ack_timeout: Seconds to wait for each login or subscribe acknowledgement.
         listen_key_keepalive: Seconds between listenKey keepalives (``None``: the
             adapter's, 30 minutes on Binance).
+        start_timeout: Seconds the service waits at start for its private streams
+            to log in before it reports ready without them.
         wall_clock_ns: Wall-clock time (reconciliation timestamps).
     """
 
@@ -123,6 +125,7 @@ class AccountService:
         retry_after: float = 5.0,
         ack_timeout: float = 10.0,
         listen_key_keepalive: float | None = None,
+        start_timeout: float = 15.0,
         wall_clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.venue = session.name
@@ -136,6 +139,8 @@ class AccountService:
         self._retry_after = min(retry_after, reconcile_interval)
         self._ack_timeout = ack_timeout
         self._keepalive = listen_key_keepalive
+        self._start_timeout = start_timeout
+        self._logged_in: dict[str, trio.Event] = {}
         self._now = wall_clock_ns
         self.ready = trio.Event()
         self.handlers: dict[str, PrivateHandler] = {}
@@ -371,7 +376,7 @@ class AccountService:
             symbols=session.symbols,
             venue_time_ns=context.clock.venue_time_ns,
             on_events=lambda events: self._send.send_nowait((stream.key, events)),
-            on_ready=lambda: self.request_reconcile(f"private stream {stream.key} connected"),
+            on_ready=lambda: self._on_login(stream),
             on_expired=lambda _reason: self._expired_event(stream).set(),
             ack_timeout=self._ack_timeout,
         )
@@ -393,7 +398,6 @@ class AccountService:
             on_status=session.publish_connection,
             transport=context.ws_transport,
             # No recorder: login frames are signed and URLs carry listenKeys.
-            start_when_ready=True,
         )
         self.connections[stream.key] = conn
         async with trio.open_nursery() as nursery:
@@ -401,6 +405,10 @@ class AccountService:
                 nursery.start_soon(self._keep_listen_key, stream, conn)
             await nursery.start(conn.run)
             task_status.started()
+
+    def _on_login(self, stream: PrivateStream) -> None:
+        self._logged_in[stream.key].set()
+        self.request_reconcile(f"private stream {stream.key} connected")
 
     def _expired_event(self, stream: PrivateStream) -> trio.Event:
         event = self._expired.get(stream.key)
@@ -475,15 +483,28 @@ class AccountService:
     # -- service -----------------------------------------------------------------
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Open the private streams, reconcile once, report ready, then keep at it."""
+        """Open the private streams, reconcile once, report ready, then keep at it.
+
+        Ready once every stream logged in (or after ``start_timeout`` seconds, when
+        one cannot: it keeps trying in the background, and the connector starts).
+        """
         self.handlers = {}
         self.connections = {}
         self._expired = {}
+        streams = self.private_streams()
+        self._logged_in = {stream.key: trio.Event() for stream in streams}
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._consume)
-            for stream in self.private_streams():
-                await nursery.start(self._run_stream, stream)
-            # Every stream is logged in: the first reconciliation covers their requests.
+            for stream in streams:
+                nursery.start_soon(self._run_stream, stream)
+            with trio.move_on_after(self._start_timeout):
+                for event in self._logged_in.values():
+                    await event.wait()
+            waiting = [key for key, event in self._logged_in.items() if not event.is_set()]
+            if waiting:
+                log.warning("account.started_without_private_streams", venue=self.venue,
+                            streams=waiting, waited=self._start_timeout)  # fmt: skip
+            # The first reconciliation covers what the logins asked for.
             self._requested = trio.Event()
             ok = await self._reconcile_once()
             if not ok:
