@@ -52,6 +52,7 @@ async def rig(
     faults: FaultPlan | None = None,
     interval: float = 60.0,
     risk: RiskConfig | None = None,
+    symbol: Symbol = PERP,
 ) -> AsyncIterator[Rig]:
     demo = DEFAULT_CREDENTIALS[venue]
     keys = Credentials(
@@ -63,7 +64,7 @@ async def rig(
                 name=name,
                 endpoint="custom",
                 urls=running.urls[name],
-                symbols=(PERP,),
+                symbols=(symbol,),
                 channels=("book",),
                 credentials=keys,
             )
@@ -77,7 +78,7 @@ async def rig(
             risk=risk or RiskConfig(),
         )
         async with Connector(config) as c:
-            view = c.order_book(venue, PERP)
+            view = c.order_book(venue, symbol)
             async with c.subscribe(f"orderbook.{venue}.>") as updates:
                 while not view.valid or view.best_ask() is None:
                     await updates.receive()
@@ -232,3 +233,24 @@ async def test_the_position_limit_counts_the_position_the_fills_built() -> None:
             assert "max_position_qty" == refused.value.limit
             close = await r.c.place_order("binance", PERP, "sell", "market", QTY)
             assert OrderStatus.FILLED == (await r.c.orders.wait(close.client_order_id)).status
+
+
+@pytest.mark.parametrize("venue", ["bybit", "okx"])
+async def test_spot_fills_move_both_assets_and_equal_the_truth(venue: str) -> None:
+    spot = Symbol.parse("BTC-USDT-SPOT")
+    with trio.fail_after(TIMEOUT):
+        async with rig(venue, symbol=spot) as r:
+
+            def spot_agrees() -> bool:
+                return all(
+                    (b := r.c.balances.get(venue, asset)) is not None
+                    and b.total == r.truth.balance(asset).total
+                    for asset in ("BTC", "USDT")
+                )
+
+            assert spot_agrees()
+            start_btc = r.truth.balance("BTC").total
+            order = await r.c.place_order(venue, spot, "buy", "market", QTY)
+            assert OrderStatus.FILLED == (await r.c.orders.wait(order.client_order_id)).status
+            await until(r, lambda: r.truth.balance("BTC").total > start_btc and spot_agrees())
+            assert r.c.positions.get(venue, spot) is None  # spot holds no position
