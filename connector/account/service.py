@@ -34,8 +34,7 @@ from __future__ import annotations
 
 import math
 import random
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 import attrs
@@ -110,7 +109,6 @@ class AccountService:
             adapter's, 30 minutes on Binance).
         start_timeout: Seconds the service waits at start for its private streams
             to log in before it reports ready without them.
-        wall_clock_ns: Wall-clock time (reconciliation timestamps).
     """
 
     def __init__(
@@ -126,7 +124,6 @@ class AccountService:
         ack_timeout: float = 10.0,
         listen_key_keepalive: float | None = None,
         start_timeout: float = 15.0,
-        wall_clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.venue = session.name
         self.session = session
@@ -141,7 +138,6 @@ class AccountService:
         self._keepalive = listen_key_keepalive
         self._start_timeout = start_timeout
         self._logged_in: dict[str, trio.Event] = {}
-        self._now = wall_clock_ns
         self.ready = trio.Event()
         self.handlers: dict[str, PrivateHandler] = {}
         self.connections: dict[str, WsConnection] = {}
@@ -199,16 +195,15 @@ class AccountService:
         for balance in self.balances.apply_fill(fill):
             self._bus.publish(f"balance.{self.venue}.{balance.asset}", balance)
 
-    def apply_position(self, position: Position, *, force: bool = False) -> None:
-        """A venue position (stream or reconciliation); the venue wins.
+    def apply_position(self, position: Position, *, as_of_ns: int = 0) -> None:
+        """A venue position (stream or reconciliation); the venue wins over older values.
 
-        ``force``: a REST answer read after every fill applied so far, however
-        the venue stamped it.
+        ``as_of_ns``: the venue time the value is known to be current at (a REST
+        answer: when it was asked for), however the venue stamped it. A value
+        older than the last fill applied is stale and ignored.
         """
-        if force:
-            state = self.positions.state(position.venue, position.symbol)
-            if state is not None and state.ts_event_ns > position.ts_event_ns:
-                position = attrs.evolve(position, ts_event_ns=state.ts_event_ns)
+        if position.ts_event_ns < as_of_ns:
+            position = attrs.evolve(position, ts_event_ns=as_of_ns)
         before = self.positions.get(position.venue, position.symbol)
         discrepancy = self.positions.apply_snapshot(position)
         if discrepancy is not None:
@@ -219,12 +214,11 @@ class AccountService:
         if after is not None and after != before:
             self._bus.publish(f"position.{self.venue}.{position.symbol}", after)
 
-    def apply_balance(self, balance: Balance, *, force: bool = False) -> None:
-        """A venue balance (stream or reconciliation); the venue wins over older values."""
-        if force:
-            held = self.balances.get(balance.venue, balance.asset)
-            if held is not None and held.ts_event_ns > balance.ts_event_ns:
-                balance = attrs.evolve(balance, ts_event_ns=held.ts_event_ns)
+    def apply_balance(self, balance: Balance, *, as_of_ns: int = 0) -> None:
+        """A venue balance (stream or reconciliation); the venue wins over older values
+        (``as_of_ns`` as for :meth:`apply_position`)."""
+        if balance.ts_event_ns < as_of_ns:
+            balance = attrs.evolve(balance, ts_event_ns=as_of_ns)
         before = self.balances.get(balance.venue, balance.asset)
         after = self.balances.apply(balance)
         if after is not None and after != before:
@@ -263,7 +257,9 @@ class AccountService:
         """
         markets = self.session.markets()
         orders = await self.state.reconcile(markets)
-        ts = self._now()
+        # REST answers are current as of when they were asked for, in venue time:
+        # a fill applied after that is newer than the answer (which then yields).
+        ts = self.session.context.clock.venue_time_ns()
         position_diff = None
         venue_positions: list[Position] = []
         position_markets: list[Market] = []
@@ -301,9 +297,9 @@ class AccountService:
         rest = reconcile(None, None, position_diff, balance_diff)
         for event in rest.events:
             if isinstance(event, Position):
-                self.apply_position(event, force=True)
+                self.apply_position(event, as_of_ns=ts)
             elif isinstance(event, Balance):
-                self.apply_balance(event, force=True)
+                self.apply_balance(event, as_of_ns=ts)
         counts = dict(orders.discrepancies)
         if self._loaded:
             for kind, n in rest.discrepancies.items():
