@@ -19,6 +19,9 @@ API deviations from ``/work/briefs/desk-api.md`` (all additive):
   (Binance ``quoteOrderQty``, Bybit spot ``marketUnit=quoteCoin``, OKX spot
   ``tgtCcy=quote_ccy``): the desk turns it into a base quantity against the
   book (rounded down to the lot step); ``qty`` is then ignored (pass 0).
+* ``place(..., self_trade="none" | "expire_maker")`` and
+  :attr:`CancelCause.SELF_TRADE` (state EXPIRED): self-trade prevention, off by
+  default (two orders of one account otherwise trade with each other).
 * ``place(..., reduce_only_excess="clip" | "reject")``: OKX refuses a
   reduce-only order larger than the position (no auto-trim); Binance and
   Bybit cut it down (the default).
@@ -27,7 +30,8 @@ API deviations from ``/work/briefs/desk-api.md`` (all additive):
   :attr:`RefusalReason.FOK_NOT_FILLABLE` is never returned. IOC and market
   remainders also end EXPIRED (``IOC`` / ``MARKET_REMAINDER``); front-ends map
   EXPIRED to the venue's status (Bybit and OKX say cancelled).
-* :meth:`Desk.default_account` names the venue's default account.
+* :meth:`Desk.default_account` names the venue's default account;
+  :meth:`Desk.transfer` moves funds in or out (BalancesUpdated "transfer").
 
 Rules:
 
@@ -49,7 +53,10 @@ Rules:
 * Events go to listeners synchronously, in the order things happened: an
   accepted order gives OrderUpdated(NEW) then BalancesUpdated("order"); each
   fill OrderUpdated(fill), BalancesUpdated("fill") and, linear,
-  PositionUpdated; an end OrderUpdated then BalancesUpdated("cancel").
+  PositionUpdated; an end OrderUpdated then BalancesUpdated("cancel"); an amend
+  OrderUpdated (no fill, still open, revision > 1: only amends give that) then
+  BalancesUpdated("order"). Listeners run inside the venue's driver task (flow
+  fills) or the front-end's request (desk calls): keep them cheap, queue the rest.
 """
 
 from __future__ import annotations
@@ -182,11 +189,8 @@ class Desk(DeskCore):
         self, account: str, market: str | None = None, native_id: str | None = None
     ) -> list[UserOrder]:
         """The account's resting orders, oldest first."""
-        return [
-            r.snapshot()
-            for r in self._orders.of(account, self._market(market), native_id)
-            if r.state.is_open
-        ]
+        records = self._orders.open_of(account, self._market(market), native_id)
+        return [r.snapshot() for r in records]
 
     def orders(
         self, account: str, market: str | None = None, native_id: str | None = None
@@ -207,6 +211,20 @@ class Desk(DeskCore):
         return self._orders.fills_of(
             account, self._market(market), native_id, since_ms=since_ms, order_id=order_id
         )
+
+    def transfer(self, account: str, asset: str, amount: Decimal, *, now_ms: int) -> Balance:
+        """Move ``amount`` of ``asset`` into ``account`` (negative: out), as a deposit or a
+        transfer between wallets would; emits BalancesUpdated("transfer").
+
+        Raises:
+            KeyError: unknown account.
+            ValueError: more out than the free balance.
+        """
+        after = self._account(account).transfer(asset, amount)
+        self._emit(
+            BalancesUpdated(account=account, balances=(after,), ts_ms=now_ms, reason="transfer")
+        )
+        return after
 
     # ------------------------------------------------------------- listeners
 
@@ -256,6 +274,7 @@ class Desk(DeskCore):
         post_only_cross: Literal["reject", "cancel"] = "reject",
         quote_qty: Decimal | None = None,
         reduce_only_excess: Literal["clip", "reject"] = "clip",
+        self_trade: Literal["none", "expire_maker"] = "none",
         now_ms: int,
     ) -> UserOrder | Refusal:
         """Accept (and match) a new order, or refuse it; see the module docstring.
@@ -264,7 +283,9 @@ class Desk(DeskCore):
         (Binance) or accepted and cancelled (Bybit, OKX). ``reduce_only_excess``:
         a reduce-only order larger than the position is cut down to it (Binance,
         Bybit) or refused (OKX, no auto-trim). ``quote_qty``: a market order
-        sized in the quote asset.
+        sized in the quote asset. ``self_trade="expire_maker"``: the account's own
+        resting orders the new order would trade with end first (EXPIRED,
+        ``SELF_TRADE``), as Binance's default STP mode and OKX's ``cancel_maker``.
         """
         key = self._key(market, native_id)
         if key is None:
@@ -301,7 +322,7 @@ class Desk(DeskCore):
         refusal = check_filters(inst, qty, price, price if price is not None else top)
         if refusal is not None:
             return self._count(refusal)
-        worst = sweep_price(engine, side, qty)
+        worst = sweep_price(engine, side, qty) if is_market else None
         if is_market and worst is None:
             return self._refuse(
                 RefusalReason.NO_LIQUIDITY, "the opposite side of the book is empty"
@@ -355,6 +376,11 @@ class Desk(DeskCore):
             created_ms=now_ms,
             updated_ms=now_ms,
         )
+        if self_trade == "expire_maker" and time_in_force is not TimeInForce.POST_ONLY:
+            reach = price if price is not None else worst
+            for own in self._orders.open_of(account, inst.market, inst.native_id):
+                if own.side is not side and _reaches(side, reach, own.price):
+                    self._cancel_record(own, CancelCause.SELF_TRADE, now_ms)
         result = engine.submit(
             EngineOrder(
                 order_id=order_id,
@@ -413,7 +439,7 @@ class Desk(DeskCore):
     ) -> list[UserOrder]:
         """Cancel every resting order of the account in ``market`` (one instrument when given)."""
         out: list[UserOrder] = []
-        for record in self._orders.of(account, self._market(market), native_id):
+        for record in self._orders.open_of(account, self._market(market), native_id):
             if record.state.is_open:
                 self._cancel_record(record, CancelCause.KILL, now_ms)
                 out.append(record.snapshot())
@@ -489,3 +515,10 @@ class Desk(DeskCore):
         return record.snapshot()
 
     # ------------------------------------------------------- flow settlement
+
+
+def _reaches(side: Side, limit: Decimal | None, price: Decimal | None) -> bool:
+    """Whether a ``side`` order up to ``limit`` reaches a resting order at ``price``."""
+    if limit is None or price is None:
+        return False
+    return price <= limit if side is Side.BUY else price >= limit

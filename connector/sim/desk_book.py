@@ -107,7 +107,7 @@ class OrderBookKeeper:
         self._records: dict[str, OrderRecord] = {}
         self._by_account: dict[str, list[OrderRecord]] = {}
         self._cid: dict[tuple[str, str], OrderRecord] = {}
-        self._open: set[str] = set()
+        self._open: dict[str, dict[str, OrderRecord]] = {}
         self._fills: dict[str, list[UserFill]] = {}
         self.fill_count = 0
 
@@ -118,7 +118,7 @@ class OrderBookKeeper:
 
     def open_count(self) -> int:
         """Orders open now."""
-        return len(self._open)
+        return sum(len(orders) for orders in self._open.values())
 
     def next_id(self) -> str:
         """A new order id (decimal digits, increasing)."""
@@ -137,11 +137,11 @@ class OrderBookKeeper:
         self._by_account.setdefault(record.account, []).append(record)
         self._cid[(record.account, record.client_order_id)] = record
         if record.state.is_open:
-            self._open.add(record.order_id)
+            self._open.setdefault(record.account, {})[record.order_id] = record
 
     def closed(self, record: OrderRecord) -> None:
         """The order is no longer open."""
-        self._open.discard(record.order_id)
+        self._open.get(record.account, {}).pop(record.order_id, None)
 
     def by_id(self, order_id: str) -> OrderRecord | None:
         """The order with this venue id."""
@@ -167,13 +167,24 @@ class OrderBookKeeper:
             and (native_id is None or r.native_id == native_id)
         ]
 
+    def open_of(
+        self, account: str, market: str | None = None, native_id: str | None = None
+    ) -> list[OrderRecord]:
+        """The account's open orders (of one market / instrument when given), oldest first."""
+        return [
+            r
+            for r in self._open.get(account, {}).values()
+            if (market is None or r.market == market)
+            and (native_id is None or r.native_id == native_id)
+        ]
+
     def add_fill(self, fill: UserFill) -> None:
         """Keep one fill (and close its order when it filled completely)."""
         self._fills.setdefault(fill.account, []).append(fill)
         self.fill_count += 1
         record = self._records.get(fill.order_id)
         if record is not None and not record.state.is_open:
-            self._open.discard(record.order_id)
+            self.closed(record)
 
     def fills_of(
         self,

@@ -12,9 +12,10 @@ Used by :class:`connector.sim.desk.Desk` before an order reaches the engine:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 
-from connector.model import Side
+from connector.model import BookLevel, Side
 from connector.sim.desk_types import Refusal, RefusalReason
 from connector.sim.engine import MatchingEngine
 from connector.sim.instruments import SimInstrument
@@ -74,14 +75,25 @@ def check_filters(
     return None
 
 
+def _levels(
+    engine: MatchingEngine, side: Side, enough: Callable[[list[BookLevel]], bool]
+) -> list[BookLevel]:
+    """The opposite side's levels, best first, read only as deep as ``enough`` needs."""
+    for limit in (20, 200, None):
+        bids, asks = engine.depth(limit)
+        levels = list(asks if side is Side.BUY else bids)
+        if limit is None or len(levels) < limit or enough(levels):
+            return levels
+    raise AssertionError("unreachable")
+
+
 def sweep_price(engine: MatchingEngine, side: Side, qty: Decimal) -> Decimal | None:
     """The worst price an incoming ``side`` order of ``qty`` reaches on the book now.
 
     When the opposite side holds less than ``qty``, its farthest price.
     ``None`` when the opposite side is empty.
     """
-    bids, asks = engine.depth()
-    levels = asks if side is Side.BUY else bids
+    levels = _levels(engine, side, lambda got: sum(lv.qty for lv in got) >= qty)
     if not levels:
         return None
     total = Decimal(0)
@@ -114,8 +126,11 @@ def base_for_quote(
             reason=RefusalReason.BAD_PARAMETER,
             detail=f"quote quantity {quote_qty} is not positive",
         )
-    bids, asks = engine.depth()
-    levels = asks if side is Side.BUY else bids
+    levels = _levels(
+        engine,
+        side,
+        lambda got: sum(lv.price * lv.qty for lv in got) * inst.contract_size >= quote_qty,
+    )
     if not levels:
         return Refusal(
             reason=RefusalReason.NO_LIQUIDITY, detail="the opposite side of the book is empty"

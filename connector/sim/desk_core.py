@@ -305,7 +305,7 @@ class DeskCore:
             return
         engine = self._books[key].engine
         account_obj = self._accounts[account]
-        for record in self._orders.of(account, key[0], key[1]):
+        for record in self._orders.open_of(account, key[0], key[1]):
             if not (record.reduce_only and record.state.is_open):
                 continue
             pos = account_obj.position(inst.native_id)
@@ -365,7 +365,12 @@ class DeskCore:
     def _end(self, record: OrderRecord, cause: CancelCause, ts_ms: int) -> None:
         account = self._accounts[record.account]
         released = account.cancel(record.order_id)
-        expired = cause in (CancelCause.IOC, CancelCause.FOK, CancelCause.MARKET_REMAINDER)
+        expired = cause in (
+            CancelCause.IOC,
+            CancelCause.FOK,
+            CancelCause.MARKET_REMAINDER,
+            CancelCause.SELF_TRADE,
+        )
         record.state = OrderState.EXPIRED if expired else OrderState.CANCELED
         record.cancel_cause = cause
         record.touch(ts_ms)

@@ -48,7 +48,7 @@ class OrderState(enum.StrEnum):
 class CancelCause(enum.StrEnum):
     """Why an order ended before it filled completely.
 
-    ``IOC``, ``FOK`` and ``MARKET_REMAINDER`` end in :attr:`OrderState.EXPIRED`
+    ``IOC``, ``FOK``, ``MARKET_REMAINDER`` and ``SELF_TRADE`` end in :attr:`OrderState.EXPIRED`
     (the venue's engine ended it); the others in :attr:`OrderState.CANCELED`.
     """
 
@@ -60,6 +60,7 @@ class CancelCause(enum.StrEnum):
     AMEND_TO_FILLED = "amend_to_filled"
     KILL = "kill"
     REDUCE_ONLY = "reduce_only"
+    SELF_TRADE = "self_trade"
 
 
 class RefusalReason(enum.StrEnum):

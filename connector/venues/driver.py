@@ -53,6 +53,7 @@ __all__ = [
     "MarketEvent",
     "OrderLimit",
     "PagedInstruments",
+    "PagedListings",
     "PrivateEvent",
     "PrivateStream",
     "RestCall",
@@ -260,6 +261,22 @@ class PagedInstruments(Protocol):
     """
 
     def next_instruments_call(self, market: Market, call: RestCall, body: bytes) -> RestCall | None:
+        """The request for the page after ``body`` (the answer to ``call``), or
+        ``None`` when that was the last page."""
+        ...
+
+
+@runtime_checkable
+class PagedListings(Protocol):
+    """An optional part of a :class:`TradingAdapter`: open orders and fills in pages.
+
+    An adapter that has this method (Bybit: ``nextPageCursor``; OKX: ``after``)
+    is asked for the next page after each answer to ``open_orders_call`` or
+    ``fills_call``; the concatenated pages are the listing. Without it a
+    listing is one answer.
+    """
+
+    def next_page_call(self, market: Market, call: RestCall, body: bytes) -> RestCall | None:
         """The request for the page after ``body`` (the answer to ``call``), or
         ``None`` when that was the last page."""
         ...

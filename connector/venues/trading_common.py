@@ -17,6 +17,7 @@ import attrs
 
 from connector.errors import InvalidOrder
 from connector.model import (
+    AmendOrder,
     Instrument,
     Market,
     Order,
@@ -30,6 +31,7 @@ __all__ = [
     "ACTIONS",
     "Asked",
     "AskedOrders",
+    "amended",
     "check_action",
     "check_client_order_id",
     "fmt_decimal",
@@ -111,6 +113,17 @@ def to_lots(venue: str, instrument: Instrument, qty: Decimal, unit: Decimal) -> 
     return amount
 
 
+def amended(current: Order, amend: AmendOrder) -> Order:
+    """``current`` with the amendment's quantity and price: what an accepted amend
+    acknowledgement reports (the private stream confirms it, or restores the old
+    values when the venue fails the amendment later, as OKX may)."""
+    return attrs.evolve(
+        current,
+        qty=current.qty if amend.qty is None else amend.qty,
+        price=current.price if amend.price is None else amend.price,
+    )
+
+
 def check_client_order_id(venue: str, client_order_id: str, pattern: str, rule: str) -> None:
     """Raise :class:`InvalidOrder` when the id breaks the venue's rule.
 
@@ -173,8 +186,8 @@ class AskedOrders:
         ts_event_ns: int,
         ts_recv_ns: int,
     ) -> OrderReport:
-        """The report of an acknowledgement: the order as asked (or as known when
-        amended), its status no further than the venue has said (``new``).
+        """The report of an acknowledgement: the order as asked (placed, or known
+        and amended), its status no further than the venue has said (``new``).
 
         Raises:
             KeyError: No request for that client order id was built here.

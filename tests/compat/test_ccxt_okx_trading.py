@@ -100,3 +100,16 @@ def test_ccxt_pro_okx_watch_orders_sees_its_own_order(sim_urls: Urls) -> None:
     placed, seen = run_async(main)
     assert placed["id"] in {o["id"] for o in seen}
     assert all(o["symbol"] == "BTC/USDT" for o in seen)
+
+
+def test_ccxt_pro_okx_watch_balance_gets_the_account_snapshot(sim_urls: Urls) -> None:
+    async def main() -> Any:
+        client = keyed(ccxt_pro.okx, sim_urls)
+        try:
+            await within(client.load_markets())
+            return await within(client.watch_balance())
+        finally:
+            await client.close()
+
+    balance = run_async(main)
+    assert balance["USDT"]["total"] > 0 and balance["BTC"]["total"] > 0

@@ -589,3 +589,112 @@ def test_order_at_the_touch_fills_within_seconds_and_far_one_never() -> None:
     assert all(Liquidity.MAKER == f.liquidity for f in desk.fills(A, order_id=at_touch.order_id))
     v.step(2000)
     assert OrderState.NEW == placed_or_none(desk.order(A, "spot", order_id=far.order_id)).state
+
+
+def test_amend_refusals_leave_the_order_as_it_was() -> None:
+    v = venue()
+    desk = v.desk
+    bid = touch(v)
+    order = placed(
+        desk.place(
+            A, "spot", "BTCUSDT", side=BUY, type=LIMIT, qty=D("0.01"), price=bid - 10,
+            time_in_force=TimeInForce.POST_ONLY, now_ms=1,
+        )
+    )  # fmt: skip
+    oid = order.order_id
+
+    refused(
+        desk.amend(A, "spot", "BTCUSDT", order_id=oid, price=touch(v, side=SELL), now_ms=2),
+        RefusalReason.POST_ONLY_WOULD_TAKE,
+    )
+    refused(
+        desk.amend(A, "spot", "BTCUSDT", order_id=oid, price=bid - D("0.001"), now_ms=2),
+        RefusalReason.TICK_SIZE,
+    )
+    refused(desk.amend(A, "spot", "BTCUSDT", now_ms=2), RefusalReason.BAD_PARAMETER)
+    refused(desk.amend(A, "spot", "BTCUSDT", order_id="42", now_ms=2), RefusalReason.UNKNOWN_ORDER)
+    assert order == desk.order(A, "spot", order_id=oid)
+    assert (bid - 10) * D("0.01") == desk.balance(A, "USDT").held
+    desk.cancel(A, "spot", "BTCUSDT", order_id=oid, now_ms=3)
+    refused(
+        desk.amend(A, "spot", "BTCUSDT", order_id=oid, qty=D("0.02"), now_ms=4),
+        RefusalReason.ORDER_NOT_OPEN,
+    )
+
+
+def test_flow_fill_events_come_after_the_public_batch_in_order() -> None:
+    v = venue()
+    desk = v.desk
+    seen: list[str] = []
+    v.listen(lambda batch: seen.append("book") if batch.market == "spot" else None)
+    desk.listen(lambda e: seen.append(type(e).__name__))
+    order = placed(
+        desk.place(
+            A,
+            "spot",
+            "BTCUSDT",
+            side=SELL,
+            type=LIMIT,
+            qty=D("0.001"),
+            price=touch(v, side=SELL),
+            now_ms=1,
+        )
+    )
+    seen.clear()
+    for _ in range(100):
+        v.step(10, market="spot")
+        if desk.fills(A):
+            break
+
+    first_fill = seen.index("OrderUpdated")
+    assert "book" in seen[:first_fill]
+    assert ["OrderUpdated", "BalancesUpdated"] == seen[first_fill : first_fill + 2]
+    assert desk.fills(A)[0].order_id == order.order_id
+
+
+def test_transfer_moves_funds_and_tells_listeners() -> None:
+    desk = venue().desk
+    events: list[DeskEvent] = []
+    desk.listen(events.append)
+
+    after = desk.transfer(A, "USDC", D(250), now_ms=7)
+
+    assert D(250) == after.total == desk.balance(A, "USDC").total
+    assert [BalancesUpdated(account=A, balances=(after,), ts_ms=7, reason="transfer")] == events
+    with pytest.raises(ValueError, match="free"):
+        desk.transfer(A, "USDC", D(-251), now_ms=8)
+    assert D(0) == desk.transfer(A, "USDC", D(-250), now_ms=9).total
+
+
+def test_self_trade_prevention_expires_the_own_maker_first() -> None:
+    v = venue()
+    desk = v.desk
+    ask = touch(v, side=SELL)
+    own = placed(
+        desk.place(
+            A,
+            "spot",
+            "BTCUSDT",
+            side=SELL,
+            type=LIMIT,
+            qty=D("0.001"),
+            price=ask - D("0.01"),
+            now_ms=1,
+        )
+    )
+
+    taker = placed(
+        desk.place(
+            A, "spot", "BTCUSDT", side=BUY, type=LIMIT, qty=D("0.001"), price=ask,
+            self_trade="expire_maker", now_ms=2,
+        )
+    )  # fmt: skip
+
+    maker = placed_or_none(desk.order(A, "spot", order_id=own.order_id))
+    assert (OrderState.EXPIRED, CancelCause.SELF_TRADE, D(0)) == (
+        maker.state,
+        maker.cancel_cause,
+        maker.filled_qty,
+    )
+    assert OrderState.FILLED == taker.state
+    assert all(f.order_id == taker.order_id for f in desk.fills(A))

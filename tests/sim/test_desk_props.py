@@ -45,6 +45,7 @@ limit_op = st.tuples(
     st.sampled_from(tuple(TimeInForce)),
     st.booleans(),  # reduce-only (linear)
     st.sampled_from(("reject", "cancel")),
+    st.sampled_from(("none", "expire_maker")),
 )
 market_op = st.tuples(
     st.just("market"),
@@ -100,7 +101,7 @@ def run_ops(venue: SimVenue, ops: list[tuple[object, ...]]) -> list[DeskEvent]:
         now += 1
         kind = op[0]
         if kind == "limit":
-            _, account, market, side, steps, lots, tif, reduce_only, cross = op
+            _, account, market, side, steps, lots, tif, reduce_only, cross, stp = op
             assert isinstance(side, Side) and isinstance(steps, int) and isinstance(lots, int)
             sign = 1 if side is Side.BUY else -1
             price = touch(venue, str(market), side) + sign * steps * STEP[str(market)]
@@ -108,7 +109,7 @@ def run_ops(venue: SimVenue, ops: list[tuple[object, ...]]) -> list[DeskEvent]:
                 str(account), str(market), "BTCUSDT", side=side, type=OrderType.LIMIT,
                 qty=lots * LOT, price=price, time_in_force=tif,  # type: ignore[arg-type]
                 reduce_only=bool(reduce_only) and market == "linear",
-                post_only_cross=cross, now_ms=now,  # type: ignore[arg-type]
+                post_only_cross=cross, self_trade=stp, now_ms=now,  # type: ignore[arg-type]
             )  # fmt: skip
         elif kind == "market":
             _, account, market, side, lots, reduce_only = op

@@ -12,6 +12,7 @@ from connector import Connector, OrderStatus, RiskAlert, RiskAlertKind, RiskReje
 from connector.config import Config, RiskConfig, VenueConfig
 from connector.model import Symbol
 from connector.venues.registry import TRADERS
+from tests.trading.helpers import assert_agrees_with_venue
 
 TIMEOUT = 30
 
@@ -88,6 +89,8 @@ async def test_kill_cancels_everything_refuses_new_orders_and_lets_reduce_only_p
                 order = await c.place_order(venue, symbol, "buy", "limit", qty, prices[venue] / 2)
                 assert OrderStatus.NEW == order.status
             await c.cancel_all()
+            for venue in venues:
+                assert_agrees_with_venue(c, venue)
 
             seen: list[RiskAlert] = []
             while True:

@@ -78,7 +78,9 @@ class Rig:
 
 
 @asynccontextmanager
-async def rig(venue: str, *, lose: int = 0, faults: FaultPlan | None = None) -> AsyncIterator[Rig]:
+async def rig(
+    venue: str, *, lose: int = 0, faults: FaultPlan | None = None, first_query_after: float = 0.05
+) -> AsyncIterator[Rig]:
     bus = Bus()
     async with sim.run(venues=(venue,), rate=50.0, faults=faults) as simulated:
         transports = sim_transports(simulated)
@@ -107,7 +109,7 @@ async def rig(venue: str, *, lose: int = 0, faults: FaultPlan | None = None) -> 
             bus=bus,
             event_log=log,
             on_change=trading.changed,
-            first_query_after=0.05,
+            first_query_after=first_query_after,
             max_backoff=0.2,
             query_window=0.3,
         )
@@ -205,3 +207,26 @@ async def test_a_placement_refused_with_503_before_the_venue_acted_ends_rejected
             )
             assert OrderStatus.NEW == order.status
             await r.trading.cancel_all(venue)
+
+
+@pytest.mark.parametrize("venue", VENUES)
+async def test_reconciliation_finds_the_fill_of_an_order_whose_answer_was_lost(venue: str) -> None:
+    with trio.fail_after(TIMEOUT):
+        # No background query within the test: reconciliation alone must close the gap.
+        async with rig(venue, lose=1, first_query_after=60) as r:
+            with pytest.raises(OrderOutcomeUnknown) as lost:
+                await r.trading.place_order(venue, PERP, "buy", "market", QTY)
+            cid = lost.value.client_order_id
+            await trio.sleep(0.35)  # past the query window: "not listed" counts
+            result = await r.state.reconcile()
+            assert {"fill_missing": 1, "order_not_listed": 1} == dict(result.discrepancies)
+            order = r.trading.orders.get(cid)
+            assert order is not None
+            assert (OrderStatus.FILLED, QTY) == (order.status, order.filled_qty)
+            [fill] = r.trading.fills(venue)
+            assert (cid, "reconcile") == (fill.client_order_id, fill.source)
+            # Run again: nothing left to close, the fill is not counted twice.
+            again = await r.state.reconcile()
+            assert {} == dict(again.discrepancies)
+            assert 1 == len(r.trading.fills(venue))
+            await r.trading.place_order(venue, PERP, "sell", "market", QTY, reduce_only=True)

@@ -304,6 +304,19 @@ class SimAccount:
         """The account's fee rates on ``market``."""
         return self.fees.get(market, FeeRates(maker=ZERO, taker=ZERO))
 
+    def transfer(self, asset: str, amount: Decimal) -> Balance:
+        """Move ``amount`` of ``asset`` into the wallet (negative: out); the balance after.
+
+        Raises:
+            ValueError: more out than the free balance.
+        """
+        amount = money(amount)
+        free = self.balance(asset).free
+        if amount < 0 and -amount > free:
+            raise ValueError(f"cannot transfer {-amount} {asset} out: only {free} free")
+        self._add(asset, amount)
+        return self.balance(asset)
+
     # ---------------------------------------------------------------- orders
 
     def place_spot(

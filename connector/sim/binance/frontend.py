@@ -39,6 +39,10 @@ from connector.errors import ConfigError
 from connector.sim.binance.history import MarketHistory
 from connector.sim.binance.names import parse_stream
 from connector.sim.binance.rest import BinanceRest
+from connector.sim.binance.spot_orders import SpotTrading
+from connector.sim.binance.spot_rest import SpotPrivateRest
+from connector.sim.binance.spot_user import UserDataHub
+from connector.sim.binance.spot_wsapi import SpotWsApi
 from connector.sim.binance.streams import MarketStreams
 from connector.sim.binance.usdm_routes import UsdmTrading
 from connector.sim.binance.wire import Listing
@@ -140,9 +144,18 @@ class _Market:
         router = Router()
         self.rest.register(router)
         #: USDⓈ-M order entry, accounts, user data and ws-fapi (None on spot).
-        self.trading = None if spot else UsdmTrading(fe.venue, listings, limiter)
-        if self.trading is not None:
-            self.trading.register(router)
+        self.usdm = None if spot else UsdmTrading(fe.venue, listings, limiter)
+        if self.usdm is not None:
+            self.usdm.register(router)
+        #: Spot trading (private REST, the WebSocket API and its user data).
+        self.trading: SpotTrading | None = None
+        self.users: UserDataHub | None = None
+        if spot:
+            self.trading = SpotTrading(fe.venue, listings)
+            self.users = UserDataHub(self.trading, fe.venue.now_ms)
+            SpotPrivateRest(self.trading, limiter).register(router)
+            wsapi = SpotWsApi(fe.venue, self.trading, self.users, limiter)
+            router.websocket("/ws-api/v3", wsapi.handler)
         for route in ("", "/public", "/market") if routed else ("",):
             router.websocket(route + "/ws", self.ws_handler)
             router.websocket(route + "/ws/", self.ws_handler, prefix=True)
@@ -326,13 +339,14 @@ class BinanceFrontend:
     ) -> None:
         """Serve every market until cancelled; started with the URL map."""
         unlisten = self.venue.listen(self._on_batch)
+        stops = [m.users.start() for m in self.markets.values() if m.users is not None]
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 for name, market in self.markets.items():
-                    if market.trading is not None:
-                        market.trading.streams.start()
-                        nursery.start_soon(market.trading.streams.run_expiry)
+                    if market.usdm is not None:
+                        market.usdm.streams.start()
+                        nursery.start_soon(market.usdm.streams.run_expiry)
                     base = await nursery.start(market.server.run)
                     self.urls[f"{name}.rest"] = base
                     self.urls[f"{name}.ws"] = base.replace("http://", "ws://", 1)
@@ -340,8 +354,10 @@ class BinanceFrontend:
         finally:
             unlisten()
             for market in self.markets.values():
-                if market.trading is not None:
-                    market.trading.streams.stop()
+                if market.usdm is not None:
+                    market.usdm.streams.stop()
+            for stop in stops:
+                stop()
             self._nursery = None
 
 

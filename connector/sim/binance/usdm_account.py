@@ -34,6 +34,8 @@ from connector.sim.desk import Desk
 __all__ = ["LISTEN_KEY_MS", "ListenKeys", "UsdmAccounts"]
 
 LISTEN_KEY_MS = 60 * 60 * 1000
+#: Maintenance margin rate of the first bracket (notional up to 50 000 USDT).
+MAINT_RATE = Decimal("0.004")
 _BRACKETS = (  # notional cap, initial leverage, maintenance margin ratio, cum
     (50_000, 125, "0.004", "0"),
     (600_000, 100, "0.005", "50"),
@@ -162,6 +164,13 @@ class UsdmAccounts:
         usdt_available = sum((a for b, _u, a in assets if b.asset == "USDT"), Decimal(0))
         usdt_held = sum((b.held for b, _u, _a in assets if b.asset == "USDT"), Decimal(0))
         position_im = margin.get("USDT", Decimal(0))
+        maint = {
+            b.asset: sum(
+                (abs(p.size * mark) * MAINT_RATE for p, mark in positions if p.settle == b.asset),
+                Decimal(0),
+            )
+            for b, _u, _a in assets
+        }
         out: dict[str, object] = {}
         if v2:
             out.update(
@@ -179,7 +188,7 @@ class UsdmAccounts:
         out.update(
             {
                 "totalInitialMargin": _num(position_im + usdt_held),
-                "totalMaintMargin": "0",
+                "totalMaintMargin": _num(maint.get("USDT", Decimal(0))),
                 "totalWalletBalance": _num(total["wallet"]),
                 "totalUnrealizedProfit": _num(total["unpnl"]),
                 "totalMarginBalance": _num(total["wallet"] + total["unpnl"]),
@@ -197,7 +206,7 @@ class UsdmAccounts:
                 "walletBalance": _num(b.total),
                 "unrealizedProfit": _num(u),
                 "marginBalance": _num(b.total + u),
-                "maintMargin": "0",
+                "maintMargin": _num(maint[b.asset]),
                 "initialMargin": _num(b.margin + b.held),
                 "positionInitialMargin": _num(b.margin),
                 "openOrderInitialMargin": _num(b.held),

@@ -20,7 +20,7 @@ and the 1 min counters of the account (a batch: its orders on the 10 s
 counter, 1 on the 1 min counter), REST and ws-fapi together; over 300 per
 10 s or 1200 per minute the order is refused with -1015 (HTTP 429). The
 counts go out as ``X-MBX-ORDER-COUNT-10S`` / ``-1M`` (REST) and in
-``rateLimits`` (ws-fapi). Fixed windows, aligned on the venue clock.
+``rateLimits`` (ws-fapi). Sliding windows on the venue clock.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from connector.sim.binance.usdm_request import (
 from connector.sim.binance.usdm_wire import order_obj, user_trade_obj
 from connector.sim.binance.wire import Listing
 from connector.sim.desk import Desk, OrderState, Refusal, RefusalReason, UserOrder
+from connector.sim.ratelimit import SlidingWindowCounter
 from connector.sim.rest import parse_int
 
 __all__ = ["OrderCounter", "Result", "UsdmOrders"]
@@ -53,14 +54,11 @@ _BATCH_PLACE_MAX = 5
 _BATCH_CANCEL_MAX = 10
 
 
-@attrs.define
-class _Window:
-    start_ms: int = 0
-    count: int = 0
-
-
 class OrderCounter:
-    """The unfilled-order counters of each account (10 s and 1 min, fixed windows).
+    """The order counters of each account: 10 s and 1 min sliding windows.
+
+    Built on :class:`~connector.sim.ratelimit.SlidingWindowCounter` (one per
+    window, since a batch counts differently on each).
 
     Args:
         clock: The venue clock in ms.
@@ -72,32 +70,30 @@ class OrderCounter:
         self, clock: Callable[[], int], *, limit_10s: int = 300, limit_1m: int = 1200
     ) -> None:
         self.clock = clock
-        self.limits = ((10_000, limit_10s, "10 seconds"), (60_000, limit_1m, "1 minute"))
-        self._windows: dict[tuple[str, int], _Window] = {}
-        self.refused = 0
-
-    def _window(self, account: str, span: int, now: int) -> _Window:
-        w = self._windows.setdefault((account, span), _Window())
-        start = now - now % span
-        if w.start_ms != start:
-            w.start_ms, w.count = start, 0
-        return w
+        # (window name, seconds, limit, the -1015 message's interval, the counter)
+        self.windows = (
+            ("10s", 10, limit_10s, "10 seconds", SlidingWindowCounter({"10s": 10})),
+            ("1m", 60, limit_1m, "1 minute", SlidingWindowCounter({"1m": 60})),
+        )
 
     def charge(self, account: str, short: int = 1, long: int = 1) -> UsdmError | None:
         """Count ``short`` orders on the 10 s counter, ``long`` on the minute; -1015 if full."""
-        now = self.clock()
-        for (span, limit, name), n in zip(self.limits, (short, long), strict=True):
-            if self._window(account, span, now).count + n > limit:
-                self.refused += 1
-                return codes.too_many_orders(limit, name)
-        for (span, _limit, _name), n in zip(self.limits, (short, long), strict=True):
-            self._window(account, span, now).count += n
+        now = self.clock() / 1000
+        for (name, _s, limit, interval, counter), n in zip(
+            self.windows, (short, long), strict=True
+        ):
+            if counter.would_exceed(account, now, {name: limit}, n) is not None:
+                counter.refused(name)
+                return codes.too_many_orders(limit, interval)
+        for (_name, _s, _l, _i, counter), n in zip(self.windows, (short, long), strict=True):
+            counter.add(account, now, n)
         return None
 
     def counts(self, account: str) -> tuple[int, int]:
         """The account's current 10 s and 1 min counts."""
-        now = self.clock()
-        return tuple(self._window(account, span, now).count for span, _l, _n in self.limits)  # type: ignore[return-value]
+        now = self.clock() / 1000
+        short, long = (c.count(account, now, name) for name, _s, _l, _i, c in self.windows)
+        return short, long
 
     def headers(self, account: str) -> tuple[tuple[str, str], ...]:
         """``X-MBX-ORDER-COUNT-10S`` and ``-1M`` of the account."""
@@ -107,8 +103,10 @@ class OrderCounter:
     def rate_limits(self, account: str) -> list[dict[str, object]]:
         """The ws-fapi ``rateLimits`` entries of the order counters."""
         out: list[dict[str, object]] = []
-        for (span, limit, _name), count in zip(self.limits, self.counts(account), strict=True):
-            second = span == 10_000
+        for (name, _s, limit, _i, _c), count in zip(
+            self.windows, self.counts(account), strict=True
+        ):
+            second = name == "10s"
             out.append(
                 {
                     "rateLimitType": "ORDERS",

@@ -42,6 +42,8 @@ _TIF = {
     TimeInForce.POST_ONLY: "GTX",
 }
 ALIAS = "SgsR"
+#: ``er`` of ORDER_TRADE_UPDATE (Event-Order-Update: 2 IOC remainder, 9 market remainder).
+_EXPIRY_REASON = {CancelCause.IOC: "2", CancelCause.MARKET_REMAINDER: "9"}
 
 
 def status_of(order: UserOrder) -> str:
@@ -187,6 +189,7 @@ def order_trade_update(
             "V": "EXPIRE_MAKER",
             "pm": "NONE",
             "gtd": 0,
+            "er": _EXPIRY_REASON.get(order.cancel_cause, "0") if order.cancel_cause else "0",
         }
     )
     return {"e": "ORDER_TRADE_UPDATE", "T": o["T"], "E": ts_ms, "o": o}
@@ -284,7 +287,7 @@ def position_obj(
         "marginAsset": pos.settle,
         "isolatedWallet": "0",
         "initialMargin": _num(abs(notional) / leverage),
-        "maintMargin": _num(abs(notional) * Decimal("0.004")),
+        "maintMargin": _num(abs(notional) * Decimal("0.004")),  # the first bracket's rate
         "positionInitialMargin": _num(abs(notional) / leverage),
         "openOrderInitialMargin": "0",
         "adl": 0,

@@ -27,6 +27,7 @@ from connector.sim.binance.usdm_account import ListenKeys
 from connector.sim.binance.usdm_codes import UsdmError, mandatory
 from connector.sim.binance.usdm_request import ws_params
 from connector.sim.binance.usdm_trading import Result, UsdmOrders
+from connector.sim.ratelimit import SlidingWindowCounter
 from connector.sim.ws import WsConnection
 
 __all__ = ["WsApi"]
@@ -35,7 +36,7 @@ _enc = msgspec.json.Encoder()
 
 
 class _Request(msgspec.Struct):
-    id: msgspec.Raw | None = None
+    id: msgspec.Raw = msgspec.Raw(b"null")
     method: str | None = None
     params: dict[str, msgspec.Raw] = {}
 
@@ -66,6 +67,9 @@ class WsApi:
         self.keyring = keyring
         self.now_ns = now_ns
         self.requests = 0
+        #: Request weight per client IP over the last minute (orders weigh 0).
+        self.weight = SlidingWindowCounter({"1m": 60})
+        self._current: dict[str, object] = {}
 
     async def handler(self, conn: WsConnection) -> None:
         """One ws-fapi session."""
@@ -73,18 +77,22 @@ class WsApi:
             message = await conn.receive()
             if message is None:
                 return
+            conn.state.setdefault("client", conn.client)
             conn.send(self.answer(conn.state, message))
 
     def answer(self, session: dict[str, object], message: str | bytes) -> str:
         """The reply to one request of a session (``session`` keeps the logon)."""
         self.requests += 1
+        self._current = session
         try:
             req = _decode(message)
         except (msgspec.DecodeError, msgspec.ValidationError):
             err = UsdmError(status=400, code=-1100, msg="Illegal characters found in a parameter.")
             return self._reply(None, err, None)
-        req_id = bytes(req.id).decode() if req.id is not None else None
+        req_id = bytes(req.id).decode()
         method = req.method or ""
+        weight = 0 if method in _ORDER_METHODS[:3] else 1
+        self.weight.add(session.get("client", ""), self.now_ns() / 1e9, weight)
         account = session.get("account")
         if method == "session.logon":
             decision = verify_session_logon(req.params, keyring=self.keyring, now_ns=self.now_ns())
@@ -175,7 +183,9 @@ class WsApi:
                 "interval": "MINUTE",
                 "intervalNum": 1,
                 "limit": 2400,
-                "count": self.requests,
+                "count": self.weight.count(
+                    self._current.get("client", ""), self.now_ns() / 1e9, "1m"
+                ),
             }
         ]
         if account is not None:
@@ -183,7 +193,7 @@ class WsApi:
         return limits
 
     def _reply(self, req_id: str | None, result: Result, account: str | None) -> str:
-        head = f'{{"id":{req_id if req_id is not None else "null"},'
+        head = f'{{"id":{req_id or "null"},'
         if isinstance(result, UsdmError):
             body: dict[str, object] = {"status": result.status, "error": result.body()}
         else:

@@ -79,6 +79,7 @@ class BybitSettings(FrontendSettings):
         rest_default_limit: Limit for paths not in ``rest_limits``.
         rest_window: Rate-limit window in seconds.
         max_args_spot: Most topics one spot ``subscribe`` request may carry.
+        kline_push: Seconds between ``kline.*`` pushes (about 1 s on the venue).
         order_limits: Per-UID order limits per ``(path, category)`` replacing
             the documented ones (:data:`connector.sim.bybit.signed.ORDER_LIMITS`).
     """
@@ -90,11 +91,13 @@ class BybitSettings(FrontendSettings):
     rest_window: float = 5.0
     max_args_spot: int = 10
     order_limits: Mapping[tuple[str, str], int] = attrs.field(factory=dict)
+    kline_push: float = KLINE_PUSH_SECONDS
 
 
 @attrs.frozen(kw_only=True)
 class BybitStatistics:
-    """Counters of the Bybit front-end."""
+    """Counters of the Bybit front-end (trading: private sessions and pushes, ``/v5/trade``
+    requests, signed requests refused by the auth check, per-UID limit refusals)."""
 
     connections: int
     subscriptions: int
@@ -103,6 +106,11 @@ class BybitStatistics:
     ticker_messages: int
     restart_snapshots: int
     topics: TopicStatistics
+    private_sessions: int = 0
+    private_pushes: int = 0
+    trade_requests: int = 0
+    auth_failures: int = 0
+    order_limit_refusals: int = 0
 
 
 class BybitFrontend:
@@ -146,14 +154,14 @@ class BybitFrontend:
         self.rest.register(router)
         # Trading: signed REST, the private stream and the websocket order API.
         self.order_limiter = OrderLimiter(venue.now_ms, self.settings.order_limits)
-        signed = SignedRest(venue, self.rest.chain, self.order_limiter)
+        self.signed = SignedRest(venue, self.rest.chain, self.order_limiter)
         self.ops = OrderOps(venue)
-        self.trading = BybitTrading(venue, signed, self.ops)
-        self.account = BybitAccount(venue, signed)
+        self.trading = BybitTrading(venue, self.signed, self.ops)
+        self.account = BybitAccount(venue, self.signed)
         self.trading.register(router)
         self.account.register(router)
         self.private = PrivateStream(venue, self.trading, self.account)
-        self.trade_socket = TradeSocket(venue, self.ops, self.order_limiter)
+        self.trade_socket = TradeSocket(venue, self.ops, self.order_limiter, self.trading)
         router.websocket("/v5/private", self.private.serve)
         router.websocket("/v5/trade", self.trade_socket.serve)
         for category in self.categories:
@@ -173,11 +181,19 @@ class BybitFrontend:
         self.servers: dict[str, VenueServer] = {m: self.server for m in self.categories}
 
     def _market_of(self, req: Request) -> str | None:
-        """The category of a request (``category=``) or socket (its path), for fault rules."""
+        """The category of a request (``category`` in its query or JSON body) or public
+        socket (its path), for fault rules."""
         if req.path.startswith("/v5/public/"):
             return req.path.rsplit("/", 1)[1]
-        category = req.query.get("category")
-        return category if category in self.categories else None
+        category: object = req.query.get("category")
+        if category is None and req.method == "POST" and req.body:
+            # Signed POSTs carry the category in their JSON body.
+            try:
+                body = _dec.decode(req.body)
+            except msgspec.DecodeError:
+                body = None
+            category = body.get("category") if isinstance(body, dict) else None
+        return category if isinstance(category, str) and category in self.categories else None
 
     def rate_limited(self, req: Request, verdict: RestVerdict) -> Response:
         """The venue's reply to a REST_429 fault: retCode 10006 (HTTP 200) with limit headers."""
@@ -204,6 +220,11 @@ class BybitFrontend:
                 t.restarts for t in self.board.topics() if isinstance(t, BookTopic)
             ),
             topics=topics,
+            private_sessions=self.private.sessions,
+            private_pushes=self.private.pushes,
+            trade_requests=self.trade_socket.requests,
+            auth_failures=self.signed.auth_failures,
+            order_limit_refusals=self.order_limiter.refused,
         )
 
     # ------------------------------------------------------------ publishing
@@ -298,7 +319,7 @@ class BybitFrontend:
 
     async def _kline_timer(self) -> None:
         while True:
-            await trio.sleep(KLINE_PUSH_SECONDS)
+            await trio.sleep(self.settings.kline_push)
             for topic in list(self.board.topics()):
                 if isinstance(topic, KlineTopic):
                     topic.tick()

@@ -112,10 +112,40 @@ class OrderOps:
         self.quote_qtys: dict[str, Decimal] = {}
         #: Orders placed without an ``orderLinkId`` (the wire shows ``""`` for them).
         self.unlinked: set[str] = set()
+        #: Every order placed through here (the one being placed is not in it yet).
+        self.known: set[str] = set()
+        #: While an order is being placed: its ``(linked, marketUnit, quote size)``.
+        self._pending: tuple[bool, str, Decimal | None] | None = None
 
     def link_id(self, order: UserOrder) -> str:
         """The ``orderLinkId`` the wire shows (``""`` when the order was placed without one)."""
-        return "" if order.order_id in self.unlinked else order.client_order_id
+        pending = self._placing(order)
+        if order.order_id in self.unlinked or (pending is not None and not pending[0]):
+            return ""
+        return order.client_order_id
+
+    def _placing(self, order: UserOrder) -> tuple[bool, str, Decimal | None] | None:
+        """The pending request's details when ``order`` is the one being placed.
+
+        The desk reports an order's first events before ``place`` returns.
+        """
+        if self._pending is None or order.order_id in self.known:
+            return None
+        return self._pending
+
+    def market_unit(self, order: UserOrder) -> str:
+        """The ``marketUnit`` the order was placed with (``""`` when none)."""
+        pending = self._placing(order)
+        if pending is not None:
+            return pending[1]
+        return self.market_units.get(order.order_id, "")
+
+    def quote_qty(self, order: UserOrder) -> Decimal | None:
+        """The quote-coin size of a spot market order sized in the quote coin."""
+        pending = self._placing(order)
+        if pending is not None:
+            return pending[2]
+        return self.quote_qtys.get(order.order_id)
 
     def ids(self, order: UserOrder) -> JsonDict:
         """``{"orderId", "orderLinkId"}``, the result of create, amend and cancel."""
@@ -212,7 +242,52 @@ class OrderOps:
             return bad_param(category, "price", "price invalid")
         if link_id is not None and self.desk.order(account, category, client_order_id=link_id):
             return self._refused_duplicate(category)
-        placed = self.desk.place(
+        self._pending = (link_id is not None, market_unit, quote_qty)
+        try:
+            placed = self._place(
+                account,
+                category,
+                symbol,
+                side=side,
+                order_type=order_type,
+                qty=qty,
+                price=price,
+                tif=tif,
+                link_id=link_id,
+                reduce_only=reduce_only,
+                quote_qty=quote_qty,
+                now_ms=now_ms,
+            )
+        finally:
+            self._pending = None
+        if isinstance(placed, Refusal):
+            return self._refused(placed, category)
+        self.known.add(placed.order_id)
+        if market_unit:
+            self.market_units[placed.order_id] = market_unit
+        if quote_qty is not None:
+            self.quote_qtys[placed.order_id] = quote_qty
+        if link_id is None:
+            self.unlinked.add(placed.order_id)
+        return 0, "OK", self.ids(placed)
+
+    def _place(
+        self,
+        account: str,
+        category: str,
+        symbol: str,
+        *,
+        side: Side,
+        order_type: OrderType,
+        qty: Decimal,
+        price: Decimal | None,
+        tif: TimeInForce,
+        link_id: str | None,
+        reduce_only: bool,
+        quote_qty: Decimal | None,
+        now_ms: int,
+    ) -> UserOrder | Refusal:
+        return self.desk.place(
             account,
             category,
             symbol,
@@ -227,15 +302,6 @@ class OrderOps:
             quote_qty=quote_qty,
             now_ms=now_ms,
         )
-        if isinstance(placed, Refusal):
-            return self._refused(placed, category)
-        if market_unit:
-            self.market_units[placed.order_id] = market_unit
-        if quote_qty is not None:
-            self.quote_qtys[placed.order_id] = quote_qty
-        if link_id is None:
-            self.unlinked.add(placed.order_id)
-        return 0, "OK", self.ids(placed)
 
     def _refused_duplicate(self, category: str) -> OpResult:
         code, msg = refusal_code(RefusalReason.DUPLICATE_CLIENT_ID, category)

@@ -8,10 +8,12 @@ when it has one, then the handler with ``(account, params)``: the query of a
 GET, the JSON object of a POST (anything else is 10001).
 
 Order limits (Bybit v5 "Rate Limit", API rate limit rules for UTA, checked
-2026-12-03): per UID, per endpoint, per second, counted per category:
-create / amend / cancel 10/s on linear, 20/s on spot; cancel-all 1/s on
-linear; the batch endpoints have their own quota and consume one per order;
-``order/realtime``, ``order/history``, ``execution/list`` 50/s. Each answer
+2026-12-03): per UID, per endpoint, over a rolling second, counted per category:
+create / cancel 10/s on linear, 20/s on spot; amend 10/s; cancel-all 10/s on
+linear, 20/s on spot; the batch endpoints have their own quota and consume one
+per order; ``order/realtime``, ``order/history``, ``execution/list`` 50/s (fact
+sheet section 5); ``position/set-leverage``, ``account/fee-rate``,
+``user/query-api`` 10/s. Each answer
 carries ``X-Bapi-Limit``, ``X-Bapi-Limit-Status`` (remaining) and
 ``X-Bapi-Limit-Reset-Timestamp``; over the limit: retCode 10006 "Too many
 visits!". REST and the websocket order API share the counters.
@@ -19,6 +21,7 @@ visits!". REST and the websocket order API share the counters.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Mapping
 
 import msgspec
@@ -28,6 +31,7 @@ from connector.sim.bybit.auth import verify_rest
 from connector.sim.bybit.wire import envelope, error_body
 from connector.sim.http import Response, Router, json_response
 from connector.sim.hub import SimVenue
+from connector.sim.ratelimit import SlidingWindowCounter
 from connector.sim.rest import Check, RestCall, RestChain
 
 __all__ = ["ORDER_LIMITS", "OrderLimiter", "SignedHandler", "SignedRest", "UidVerdict"]
@@ -42,7 +46,7 @@ ORDER_LIMITS: dict[tuple[str, str], int] = {
     ("/v5/order/amend", "spot"): 10,
     ("/v5/order/cancel", "linear"): 10,
     ("/v5/order/cancel", "spot"): 20,
-    ("/v5/order/cancel-all", "linear"): 1,
+    ("/v5/order/cancel-all", "linear"): 10,
     ("/v5/order/cancel-all", "spot"): 20,
     ("/v5/order/create-batch", "linear"): 10,
     ("/v5/order/create-batch", "spot"): 20,
@@ -53,6 +57,9 @@ ORDER_LIMITS: dict[tuple[str, str], int] = {
     ("/v5/order/realtime", ""): 50,
     ("/v5/order/history", ""): 50,
     ("/v5/execution/list", ""): 50,
+    ("/v5/position/set-leverage", ""): 10,
+    ("/v5/account/fee-rate", ""): 10,
+    ("/v5/user/query-api", ""): 10,
 }
 
 SignedHandler = Callable[[str, Mapping[str, object], RestCall], Awaitable[Response]]
@@ -77,25 +84,23 @@ class UidVerdict(msgspec.Struct, frozen=True):
 
 
 class OrderLimiter:
-    """Fixed one-second windows per (UID, endpoint, category); batches cost one per order.
+    """Rolling one-second windows per (UID, endpoint, category); batches cost one per order.
+
+    Counts in :class:`~connector.sim.ratelimit.SlidingWindowCounter` (10 ms
+    steps). ``X-Bapi-Limit-Reset-Timestamp`` is when the quota frees up again
+    after a refusal, otherwise the current time (as documented).
 
     Args:
         now_ms: The venue clock (ms).
         limits: Overrides of :data:`ORDER_LIMITS`.
-        window_ms: Window length.
     """
 
     def __init__(
-        self,
-        now_ms: Callable[[], int],
-        limits: Mapping[tuple[str, str], int] | None = None,
-        *,
-        window_ms: int = 1000,
+        self, now_ms: Callable[[], int], limits: Mapping[tuple[str, str], int] | None = None
     ) -> None:
         self.now_ms = now_ms
         self.limits = {**ORDER_LIMITS, **(limits or {})}
-        self.window_ms = window_ms
-        self._used: dict[tuple[str, str, str], tuple[int, int]] = {}
+        self.counter = SlidingWindowCounter({"1s": 1.0}, resolution=100)
         #: Requests refused with 10006 so far.
         self.refused = 0
 
@@ -107,20 +112,17 @@ class OrderLimiter:
         """Count ``cost`` against the UID's quota of ``path`` in ``category``."""
         key_category = category if (path, category) in self.limits else ""
         limit = self.limits.get((path, key_category), 10)
-        now = self.now_ms()
-        window = now // self.window_ms
-        reset = (window + 1) * self.window_ms
-        key = (uid, path, key_category)
-        start, used = self._used.get(key, (window, 0))
-        if start != window:
-            used = 0
-        if used + cost > limit:
-            self._used[key] = (window, used)
+        now_ms = self.now_ms()
+        now = now_ms / 1000
+        subject = (uid, path, key_category)
+        if self.counter.would_exceed(subject, now, {"1s": limit}, cost) is not None:
+            self.counter.refused("1s")
             self.refused += 1
+            wait = self.counter.retry_after(subject, now, "1s", limit)
+            reset = now_ms + math.ceil(wait * 1000)
             return UidVerdict(allowed=False, limit=limit, remaining=0, reset_ms=reset)
-        used += cost
-        self._used[key] = (window, used)
-        return UidVerdict(allowed=True, limit=limit, remaining=limit - used, reset_ms=reset)
+        used = self.counter.add(subject, now, cost)["1s"]
+        return UidVerdict(allowed=True, limit=limit, remaining=limit - used, reset_ms=now_ms)
 
 
 class SignedRest:

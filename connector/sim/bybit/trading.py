@@ -37,7 +37,7 @@ from connector.sim.http import Response, Router
 from connector.sim.hub import SimVenue
 from connector.sim.rest import RestCall
 
-__all__ = ["BATCH_LIMITS", "BybitTrading"]
+__all__ = ["BATCH_LIMITS", "BybitTrading", "batch_size"]
 
 #: Orders per batch request.
 BATCH_LIMITS = {"spot": 10, "linear": 20}
@@ -81,12 +81,8 @@ class BybitTrading:
         post(router, "/v5/order/amend", self._single(self.ops.amend))
         post(router, "/v5/order/cancel", self._single(self.ops.cancel))
         post(router, "/v5/order/cancel-all", self._single(self.ops.cancel_all))
-        for name, op in (
-            ("create", self.ops.create),
-            ("amend", self.ops.amend),
-            ("cancel", self.ops.cancel),
-        ):
-            post(router, f"/v5/order/{name}-batch", self._batch(op, name), cost=_batch_size)
+        for name in ("create", "amend", "cancel"):
+            post(router, f"/v5/order/{name}-batch", self._batch(name), cost=batch_size)
         get(router, "/v5/order/realtime", self.realtime)
         get(router, "/v5/order/history", self.history)
         get(router, "/v5/execution/list", self.executions)
@@ -100,40 +96,50 @@ class BybitTrading:
 
         return handler
 
-    def _batch(self, op: _Op, name: str) -> SignedHandler:
+    def _batch(self, name: str) -> SignedHandler:
         async def handler(account: str, params: Mapping[str, object], call: RestCall) -> Response:
-            category = params.get("category")
-            requests = params.get("request")
-            if category not in CATEGORIES:
-                return self.signed.answer(10001, "Illegal category", {})
-            assert isinstance(category, str)
-            if not isinstance(requests, list) or not requests:
-                return self.signed.answer(10001, "params error: request invalid", {})
-            if len(requests) > BATCH_LIMITS[category]:
-                limit = BATCH_LIMITS[category]
-                return self.signed.answer(10001, f"Batch size cannot exceed {limit}", {})
-            items: list[JsonDict] = []
-            ext: list[JsonDict] = []
-            now = self.venue.now_ms()
-            for one in requests:
-                element = dict(one) if isinstance(one, dict) else {}
-                element["category"] = category
-                code, message, result = op(account, element, now)
-                items.append(
-                    {
-                        "category": category,
-                        "symbol": str(element.get("symbol", "")),
-                        "orderId": result.get("orderId", ""),
-                        "orderLinkId": result.get(
-                            "orderLinkId", str(element.get("orderLinkId", ""))
-                        ),
-                        **({"createAt": str(now) if code == 0 else ""} if name == "create" else {}),
-                    }
-                )
-                ext.append({"code": code, "msg": message})
-            return self.signed.ok({"list": items}, {"list": ext})
+            code, message, result, ext = self.run_batch(name, account, params)
+            if code != 0:
+                return self.signed.answer(code, message, result)
+            return self.signed.ok(result, ext)
 
         return handler
+
+    def run_batch(
+        self, name: str, account: str, params: Mapping[str, object]
+    ) -> tuple[int, str, JsonDict, JsonDict]:
+        """One batch (``name``: create, amend or cancel): ``(retCode, retMsg, result, retExtInfo)``.
+
+        Shared by REST and the ``order.*-batch`` ops of ``/v5/trade``.
+        """
+        op = {"create": self.ops.create, "amend": self.ops.amend, "cancel": self.ops.cancel}[name]
+        category = params.get("category")
+        requests = params.get("request")
+        if category not in CATEGORIES:
+            return 10001, "Illegal category", {}, {}
+        assert isinstance(category, str)
+        if not isinstance(requests, list) or not requests:
+            return 10001, "params error: request invalid", {}, {}
+        if len(requests) > BATCH_LIMITS[category]:
+            return 10001, f"Batch size cannot exceed {BATCH_LIMITS[category]}", {}, {}
+        items: list[JsonDict] = []
+        ext: list[JsonDict] = []
+        now = self.venue.now_ms()
+        for one in requests:
+            element = dict(one) if isinstance(one, dict) else {}
+            element["category"] = category
+            code, message, result = op(account, element, now)
+            item: JsonDict = {
+                "category": category,
+                "symbol": str(element.get("symbol", "")),
+                "orderId": result.get("orderId", ""),
+                "orderLinkId": result.get("orderLinkId", str(element.get("orderLinkId", ""))),
+            }
+            if name == "create":
+                item["createAt"] = str(now) if code == 0 else ""
+            items.append(item)
+            ext.append({"code": code, "msg": message})
+        return 0, "OK", {"list": items}, {"list": ext}
 
     # -------------------------------------------------------------- queries
 
@@ -210,8 +216,8 @@ class BybitTrading:
             inst,
             push=push,
             link_id=self.ops.link_id(order),
-            market_unit=self.ops.market_units.get(order.order_id, ""),
-            quote_qty=self.ops.quote_qtys.get(order.order_id),
+            market_unit=self.ops.market_unit(order),
+            quote_qty=self.ops.quote_qty(order),
         )
 
     async def realtime(
@@ -296,6 +302,7 @@ class BybitTrading:
         return self.signed.ok({"nextPageCursor": cursor, "category": category, "list": page})
 
 
-def _batch_size(params: Mapping[str, object]) -> int:
+def batch_size(params: Mapping[str, object]) -> int:
+    """Orders in a batch request (what it costs against the per-UID limit)."""
     requests = params.get("request")
     return len(requests) if isinstance(requests, list) else 1

@@ -6,7 +6,10 @@ Rules (Bybit v5 "Websocket Trade Guideline", checked 2026-12-03; fact sheet 3.3)
   "op":"auth","connId"}``, 20001 on a repeated auth, 10004 bad signature, 10003
   unknown key, 10001 malformed.
 * A request: ``{"reqId","header":{"X-BAPI-TIMESTAMP","X-BAPI-RECV-WINDOW"?,
-  "Referer"?},"op","args":[one order]}``; ``X-BAPI-TIMESTAMP`` is required and
+  "Referer"?},"op","args":[one order]}``; the batch ops ``order.create-batch``,
+  ``order.amend-batch``, ``order.cancel-batch`` take ``args:[{"category",
+  "request":[...]}]`` and answer as the REST batch endpoints (``data.list`` and
+  ``retExtInfo.list``), as the SDKs send them; ``X-BAPI-TIMESTAMP`` is required and
   must satisfy ``server_time - recv_window <= timestamp < server_time + 1000``
   (10002 otherwise; recv window 5000 by default). A repeated ``reqId`` on the
   connection is 20006; an unknown op or category 10404; before ``auth`` 10003.
@@ -29,6 +32,7 @@ from connector.sim.bybit.auth import verify_ws_auth
 from connector.sim.bybit.codes import AUTH_REPEAT
 from connector.sim.bybit.orders import CATEGORIES, OpResult, OrderOps
 from connector.sim.bybit.signed import OrderLimiter
+from connector.sim.bybit.trading import BybitTrading, batch_size
 from connector.sim.bybit.wire import JsonDict, encode
 from connector.sim.hub import SimVenue
 from connector.sim.ws import WsConnection
@@ -40,6 +44,9 @@ _OPS = {
     "order.create": "/v5/order/create",
     "order.amend": "/v5/order/amend",
     "order.cancel": "/v5/order/cancel",
+    "order.create-batch": "/v5/order/create-batch",
+    "order.amend-batch": "/v5/order/amend-batch",
+    "order.cancel-batch": "/v5/order/cancel-batch",
 }
 _DEFAULT_RECV_WINDOW = 5000
 _AHEAD_MS = 1000
@@ -52,11 +59,15 @@ class TradeSocket:
         venue: The Bybit hub.
         ops: The order operations (shared with REST).
         limiter: The per-UID order limiter (shared with REST).
+        trading: The REST order routes (batches run as they do there).
     """
 
-    def __init__(self, venue: SimVenue, ops: OrderOps, limiter: OrderLimiter) -> None:
+    def __init__(
+        self, venue: SimVenue, ops: OrderOps, limiter: OrderLimiter, trading: BybitTrading
+    ) -> None:
         self.venue = venue
         self.ops = ops
+        self.trading = trading
         self.limiter = limiter
         self.requests = 0
 
@@ -134,14 +145,16 @@ class _TradeSession:
     def _order(self, op: str, head: JsonDict, message: Mapping[str, object]) -> None:
         self.socket.requests += 1
 
-        def answer(result: OpResult, limit: JsonDict | None = None) -> None:
+        def answer(
+            result: OpResult, limit: JsonDict | None = None, ext: JsonDict | None = None
+        ) -> None:
             code, msg, data = result
             now = str(self.socket.venue.now_ms())
             header: JsonDict = dict(limit or {})
             header["Traceid"] = uuid.uuid4().hex
             header["Timenow"] = now
             body: JsonDict = {**head, "retCode": code, "retMsg": msg, "op": op, "data": data}
-            body["retExtInfo"] = {}
+            body["retExtInfo"] = ext if ext is not None else {}
             body["header"] = header
             self.send(body)
 
@@ -167,7 +180,9 @@ class _TradeSession:
         if category not in CATEGORIES:
             answer((10404, "category is not correct/supported", {}))
             return
-        verdict = self.socket.limiter.hit(self.account, _OPS[op], category)
+        batch = op.endswith("-batch")
+        cost = batch_size(params) if batch else 1
+        verdict = self.socket.limiter.hit(self.account, _OPS[op], category, max(cost, 1))
         limit: JsonDict = {
             "X-Bapi-Limit": str(verdict.limit),
             "X-Bapi-Limit-Status": str(verdict.remaining),
@@ -175,6 +190,11 @@ class _TradeSession:
         }
         if not verdict.allowed:
             answer((10006, "Too many visits!", {}), limit)
+            return
+        if batch:
+            name = op.removeprefix("order.").removesuffix("-batch")
+            code, msg, result, ext = self.socket.trading.run_batch(name, self.account, params)
+            answer((code, msg, result), limit, ext)
             return
         now = self.socket.venue.now_ms()
         ops = self.socket.ops

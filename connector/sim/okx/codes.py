@@ -77,6 +77,7 @@ _TABLE: dict[RefusalReason, tuple[str, str]] = {
     ),
 }
 
+_EXCESS = ("51112", "Close order size exceeds available size for this position.")
 _SAME_DIRECTION = (
     "51170",
     "Failed to place order. A reduce-only order can't be the same trading direction as your"
@@ -90,7 +91,7 @@ def refusal_code(
     *,
     ccy: str = "",
     param: str = "sz",
-    has_position: bool = False,
+    position: Literal["none", "same", "opposite"] = "none",
 ) -> tuple[str, str]:
     """``(sCode, sMsg)`` of a desk refusal.
 
@@ -99,14 +100,16 @@ def refusal_code(
         refusal: The desk's refusal.
         ccy: The currency short of funds (for 51008).
         param: The parameter a ``BAD_PARAMETER`` names.
-        has_position: A reduce-only refusal with a position in the order's
-            direction (51170) rather than none (51169).
+        position: For a reduce-only refusal, the position against the order:
+            ``none`` (51169), in the order's direction (``same``, 51170), or
+            the other way but smaller than the order (``opposite``, 51112:
+            OKX does not trim a reduce-only order to the position).
     """
     reason = refusal.reason
     if reason in (RefusalReason.UNKNOWN_ORDER, RefusalReason.ORDER_NOT_OPEN):
         return _GONE[op]
-    if reason is RefusalReason.REDUCE_ONLY_WOULD_INCREASE and has_position:
-        return _SAME_DIRECTION
+    if reason is RefusalReason.REDUCE_ONLY_WOULD_INCREASE and position != "none":
+        return _SAME_DIRECTION if position == "same" else _EXCESS
     if reason is RefusalReason.MAX_QTY and op == "amend":
         return ("51000", "Parameter newSz error")
     code, text = _TABLE[reason]

@@ -126,7 +126,8 @@ class OkxSettings(FrontendSettings):
 
 @attrs.frozen(kw_only=True)
 class OkxStatistics:
-    """Counters of the OKX front-end."""
+    """Counters of the OKX front-end (``private_connections``: ``/ws/v5/private``
+    sessions opened; ``orders_rate_limited``: order requests refused with 50011)."""
 
     connections: int
     subscriptions: int
@@ -135,6 +136,8 @@ class OkxStatistics:
     ticker_messages: int
     corrupted_checksums: int
     topics: TopicStatistics
+    private_connections: int = 0
+    orders_rate_limited: int = 0
 
 
 class OkxFrontend:
@@ -230,6 +233,8 @@ class OkxFrontend:
                 c.corrupted for c in self.board.topics() if isinstance(c, BookChannel)
             ),
             topics=topics,
+            private_connections=self.private.sessions,
+            orders_rate_limited=self.order_limits.refused,
         )
 
     # ------------------------------------------------------------ publishing

@@ -1,4 +1,4 @@
-"""OKX order rate limits, shared by REST and the private websocket. Sans-I/O.
+"""OKX order rate limits, shared by REST and the private websocket (time is an argument).
 
 OKX docs ``overview-rate-limits``, ``post-place-order``,
 ``post-place-multiple-orders`` (checked 2026-12-03; venues-trading.md section 5):
@@ -8,8 +8,8 @@ instrument**; the batch endpoints allow **300 orders per 2 s per account**
 order). REST and websocket order entry share the counters. Over the limit the
 request gets ``50011`` (no rate-limit headers: OKX sends none).
 
-Windows are fixed (``now_ms // window_ms``); one small record per key seen in
-the current window (older ones are dropped when the window moves on).
+Windows slide (:class:`connector.sim.ratelimit.SlidingWindowCounter`, in
+1,000 steps of the window); memory is bounded per key seen.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import attrs
+
+from connector.sim.ratelimit import SlidingWindowCounter
 
 __all__ = ["OrderLimits"]
 
@@ -36,14 +38,14 @@ class OrderLimits:
     batch_orders: int = 300
     window_ms: int = 2000
     refused: int = 0
-    _window: int = -1
-    _counts: dict[tuple[str, ...], int] = attrs.field(factory=dict)
+    _counter: SlidingWindowCounter | None = None
+    _counter_window: int = 0
 
-    def _roll(self, now_ms: int) -> None:
-        window = now_ms // self.window_ms
-        if window != self._window:
-            self._window = window
-            self._counts.clear()
+    def _counts(self) -> SlidingWindowCounter:
+        if self._counter is None or self._counter_window != self.window_ms:
+            self._counter = SlidingWindowCounter({"w": self.window_ms / 1000})
+            self._counter_window = self.window_ms
+        return self._counter
 
     def allow(self, account: str, op: str, inst_ids: Iterable[str], now_ms: int) -> bool:
         """Charge one request of ``op`` (``place``, ``amend``, ``cancel``) for its orders.
@@ -52,7 +54,6 @@ class OrderLimits:
         each; one instrument charges that instrument's counter. Nothing is
         charged when the request is refused.
         """
-        self._roll(now_ms)
         ids = list(inst_ids)
         if len(ids) == 1:
             key: tuple[str, ...] = (account, op, ids[0])
@@ -60,9 +61,10 @@ class OrderLimits:
         else:
             key = (account, "batch-" + op)
             limit, cost = self.batch_orders, len(ids)
-        used = self._counts.get(key, 0)
-        if used + cost > limit:
+        counter, now = self._counts(), now_ms / 1000
+        if counter.would_exceed(key, now, {"w": limit}, cost) is not None:
+            counter.refused("w")
             self.refused += 1
             return False
-        self._counts[key] = used + cost
+        counter.add(key, now, cost)
         return True

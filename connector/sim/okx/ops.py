@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from typing import Literal
 
 import attrs
 
@@ -259,11 +260,13 @@ class OkxOrders:
         side = _safe_text(args, "side")
         spot = inst.market == "spot"
         ccy = inst.quote if (side == "buy" or not spot) else inst.base
-        has_position = False
+        against: Literal["none", "same", "opposite"] = "none"
         if refusal.reason is RefusalReason.REDUCE_ONLY_WOULD_INCREASE:
             position = self.desk.position(account, inst.native_id)
-            has_position = position is not None and position.size != 0
-        return refusal_code(op, refusal, ccy=ccy, has_position=has_position)
+            size = Decimal(0) if position is None else position.size
+            if size:
+                against = "same" if (size > 0) == (side == "buy") else "opposite"
+        return refusal_code(op, refusal, ccy=ccy, position=against)
 
     # ------------------------------------------------------------ operations
 
@@ -271,9 +274,10 @@ class OkxOrders:
         self, account: str, args: Mapping[str, object], inst: SimInstrument, now_ms: int
     ) -> UserOrder | Refusal:
         spot = inst.market == "spot"
+        for name in ("tdMode", "side", "ordType", "sz"):
+            if not _text(args, name):
+                raise _ItemError("50014", f"Parameter {name} can not be empty.")
         td_mode = _text(args, "tdMode")
-        if not td_mode:
-            raise _ItemError("50014", "Parameter tdMode can not be empty.")
         if td_mode not in (("cash",) if spot else ("cross", "isolated")):
             raise _param("tdMode")
         side_text = _text(args, "side")
@@ -285,6 +289,8 @@ class OkxOrders:
             raise _param("ordType")
         type_, tif = _ORD_TYPES[ord_type]
         sz = _decimal(args.get("sz"), "sz")
+        if type_ is not OrderType.MARKET and not _text(args, "px"):
+            raise _ItemError("50014", "Parameter px can not be empty.")
         price = None if type_ is OrderType.MARKET else _decimal(args.get("px"), "px")
         cl_ord_id = _text(args, "clOrdId")
         if cl_ord_id and not _alnum(cl_ord_id, 32):
@@ -369,6 +375,7 @@ class OkxOrders:
             client_order_id=cl_ord_id or None,
             reduce_only=reduce_only,
             post_only_cross="cancel",
+            reduce_only_excess="reject",
             quote_qty=sz if quote_sized else None,
             now_ms=now_ms,
         )

@@ -23,7 +23,10 @@ OKX docs ``overview-websocket-login``, ``-ws-order-channel``,
   items; a malformed request gives ``60013`` with empty data. Limits are
   shared with REST (:mod:`connector.sim.okx.limits`). The reply goes out
   before the channel pushes the operation caused.
-* Text ``ping`` -> ``pong``.
+* Text ``ping`` -> ``pong``. Channel pushes are frames of the stream named
+  by the channel (``orders``, ``positions``, ``account``,
+  ``balance_and_position``): the fault plan's frame faults (drop, duplicate,
+  reorder, delay, disconnect) apply to them; replies are never faulted.
 """
 
 from __future__ import annotations
@@ -73,17 +76,23 @@ class _Session:
         self.account: str | None = None
         self.subs: dict[tuple[str, str, str], JsonDict] = {}
         self.unlisten: Callable[[], None] | None = None
-        self.held: list[str] | None = None
+        self.held: list[tuple[str, str]] | None = None
 
     def send(self, value: JsonDict) -> None:
         self.conn.send(encode(value))
 
     def push(self, value: JsonDict) -> None:
-        """A channel push (held back while an op's reply is pending)."""
+        """A channel push (held back while an op's reply is pending).
+
+        Pushes are data frames of the stream named by their channel (``orders``,
+        ``positions``...), so the run's fault plan applies to them.
+        """
+        arg = value.get("arg")
+        stream = str(arg.get("channel", "")) if isinstance(arg, dict) else ""
         if self.held is not None:
-            self.held.append(encode(value))
+            self.held.append((encode(value), stream))
         else:
-            self.conn.send(encode(value))
+            self.conn.send(encode(value), stream=stream)
 
 
 class OkxPrivate:
@@ -463,5 +472,5 @@ class OkxPrivate:
             answer(outcome.code, outcome.msg, outcome.data)
         finally:
             held, session.held = session.held, None
-            for frame in held or ():
-                session.conn.send(frame)
+            for frame, stream in held or ():
+                session.conn.send(frame, stream=stream)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import attrs
 import msgspec
 
 from connector.errors import (
@@ -39,6 +40,7 @@ from connector.errors import (
     ConnectorError,
     ExchangeRejected,
     InvalidOrder,
+    IpBanned,
     MalformedMessage,
     OrderNotFound,
     OrderRejected,
@@ -61,10 +63,12 @@ from connector.model import (
 )
 from connector.model.trading import OrderReport
 from connector.venues.bybit import limits
+from connector.venues.bybit.rest import IP_BAN_SECONDS
 from connector.venues.common import SymbolMap
 from connector.venues.driver import RestCall
 from connector.venues.trading_common import (
     AskedOrders,
+    amended,
     check_action,
     check_client_order_id,
     fmt_decimal,
@@ -86,6 +90,7 @@ __all__ = [
     "category",
     "decode_answer",
     "instrument_of",
+    "next_page_call",
     "open_orders_call",
     "order_report",
     "parse_open_orders",
@@ -231,7 +236,7 @@ def amend_order_call(
         body["qty"] = fmt_decimal(to_lots(VENUE, instrument, amend.qty, Decimal(1)))
     if amend.price is not None:
         body["price"] = fmt_decimal(amend.price)
-    asked.remember(market, instrument, amend.client_order_id, current)
+    asked.remember(market, instrument, amend.client_order_id, amended(current, amend))
     return RestCall(
         method="POST",
         path="/v5/order/amend",
@@ -294,12 +299,14 @@ class OrderItem(msgspec.Struct):
     avgPrice: str | None = None
     rejectReason: str = ""
     cancelType: str = ""
+    marketUnit: str = ""
     createdTime: str = ""
     updatedTime: str = ""
 
 
 class _List(msgspec.Struct):
     list: msgspec.Raw = msgspec.Raw(b"[]")
+    nextPageCursor: str = ""
     orderId: str = ""
     orderLinkId: str = ""
 
@@ -330,6 +337,12 @@ def answer_error(
         return ServiceUnavailable(f"bybit: HTTP {status}, {code} {message}: outcome unknown")
     if code == 0 and status < 400:
         return None
+    if status == 403:
+        return IpBanned(
+            f"bybit: HTTP 403 ({message or 'access too frequent'}): IP banned",
+            retry_after=IP_BAN_SECONDS,
+            venue=VENUE,
+        )
     if code in _TIMESTAMP:
         return TimestampRejected(code, message, venue=VENUE)
     if code in _AUTH or status == 401:
@@ -350,8 +363,13 @@ def decode_answer(
     try:
         answer = _answer.decode(body)
     except (msgspec.DecodeError, ValueError) as exc:
-        if status >= 500:
-            raise ServiceUnavailable(f"bybit: HTTP {status}: outcome unknown") from exc
+        if status >= 400:  # not Bybit's JSON: HTTP 5xx unknown, 4xx a refusal by status
+            text = body[:200].decode("utf-8", "replace").strip()
+            error = answer_error(
+                status, status, text, action=action, client_order_id=client_order_id
+            )
+            if error is not None:
+                raise error from exc
         raise MalformedMessage(f"bybit answer: {exc}", raw=body, venue=VENUE) from exc
     error = answer_error(
         status, answer.retCode, answer.retMsg, action=action, client_order_id=client_order_id
@@ -377,6 +395,9 @@ def order_report(
 ) -> OrderReport:
     """The report of one order (REST list item or ``order`` push item).
 
+    A spot market order sized in quote (``marketUnit=quoteCoin``, never sent by
+    this library) reports its filled quantity as its quantity.
+
     Raises:
         UnknownSymbol: The symbol map has no such instrument.
         ValueError: A field that does not parse.
@@ -401,7 +422,7 @@ def order_report(
         venue_order_id=item.orderId or None,
         side=side_of(item.side),
         type=order_type,
-        qty=venue_decimal(item.qty) or _ZERO,
+        qty=filled if item.marketUnit == "quoteCoin" else venue_decimal(item.qty) or _ZERO,
         price=price or None,
         time_in_force=_TIF_BACK.get(item.timeInForce, TimeInForce.GTC),
         reduce_only=item.reduceOnly,
@@ -481,3 +502,27 @@ def parse_open_orders(
         ]
     except (msgspec.DecodeError, ValueError) as exc:
         raise bad_body("open orders", body, exc) from exc
+
+
+_PAGED_PATHS = frozenset({"/v5/order/realtime", "/v5/execution/list", "/v5/position/list"})
+
+
+def next_page_call(call: RestCall, body: bytes) -> RestCall | None:
+    """The next page of an open-orders, executions or positions listing.
+
+    ``None`` on the last page (``nextPageCursor`` empty or the list empty), for
+    any other request, or when the cursor does not move (a venue bug must not
+    loop forever).
+    """
+    if call.path not in _PAGED_PATHS:
+        return None
+    answer = decode_answer(200, body)
+    assert answer.result is not None
+    cursor = answer.result.nextPageCursor
+    if (
+        not cursor
+        or cursor == call.params.get("cursor")
+        or not msgspec.json.decode(answer.result.list)
+    ):
+        return None
+    return attrs.evolve(call, params={**call.params, "cursor": cursor})

@@ -7,7 +7,7 @@ stream), :mod:`.limits` (order-rate buckets) and :mod:`.sign` (v5 signing).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 from connector.model import (
     AmendOrder,
@@ -57,7 +57,9 @@ class BybitTrading:
         self._asked = AskedOrders()
 
     def sign(self, call: RestCall, venue_time_ns: int) -> SignedRequest:
-        query = urlencode([(k, str(v)) for k, v in call.params.items()])
+        # ``%`` stays as is: Bybit's ``nextPageCursor`` comes percent-encoded and is
+        # sent back verbatim (as pybit does); the signature covers the query as sent.
+        query = "&".join(f"{quote(k)}={quote(str(v), safe='%')}" for k, v in call.params.items())
         body = call.body if call.body is not None else b""
         headers = sign_rest(
             self._signer,
@@ -112,6 +114,9 @@ class BybitTrading:
 
     def positions_call(self, market: Market) -> RestCall | None:
         return account.positions_call(market)
+
+    def next_page_call(self, market: Market, call: RestCall, body: bytes) -> RestCall | None:
+        return orders.next_page_call(call, body)
 
     # Answers ----------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import attrs
 import msgspec
 
 from connector.errors import (
@@ -70,6 +71,7 @@ from connector.venues.okx import limits
 from connector.venues.okx.symbols import market_of
 from connector.venues.trading_common import (
     AskedOrders,
+    amended,
     check_action,
     check_client_order_id,
     fmt_decimal,
@@ -93,6 +95,7 @@ __all__ = [
     "inst_type",
     "instrument_of",
     "liquidity_of",
+    "next_page_call",
     "open_orders_call",
     "order_report",
     "parse_open_orders",
@@ -239,7 +242,7 @@ def amend_order_call(
         body["newSz"] = fmt_decimal(_venue_qty(instrument, amend.qty))
     if amend.price is not None:
         body["newPx"] = fmt_decimal(amend.price)
-    asked.remember(market, instrument, amend.client_order_id, current)
+    asked.remember(market, instrument, amend.client_order_id, amended(current, amend))
     return RestCall(
         method="POST",
         path="/api/v5/trade/amend-order",
@@ -321,6 +324,7 @@ class _Answer(msgspec.Struct):
 
 _answer = msgspec.json.Decoder(_Answer)
 _acks = msgspec.json.Decoder(list[_Ack])
+_pages = msgspec.json.Decoder(list[dict[str, object]])
 _orders = msgspec.json.Decoder(list[OrderItem])
 
 
@@ -359,8 +363,13 @@ def decode_answer(
     try:
         answer = _answer.decode(body)
     except (msgspec.DecodeError, ValueError) as exc:
-        if status >= 500:
-            raise ServiceUnavailable(f"okx: HTTP {status}: outcome unknown") from exc
+        if status >= 400:  # not OKX's JSON: HTTP 5xx unknown, 4xx a refusal by status
+            text = body[:200].decode("utf-8", "replace").strip()
+            error = answer_error(
+                status, str(status), text, action=action, client_order_id=client_order_id
+            )
+            if error is not None:
+                raise error from exc
         raise MalformedMessage(f"okx answer: {exc}", raw=body, venue=VENUE) from exc
     if answer.code in ("1", "2") and status < 500:
         return answer  # per-element sCode
@@ -543,3 +552,30 @@ def parse_open_orders(
         return [order_report(i, market, symbols, ts_recv_ns) for i in _orders.decode(answer.data)]
     except (msgspec.DecodeError, ValueError) as exc:
         raise bad_body("pending orders", body, exc) from exc
+
+
+_PAGE_KEYS = {"/api/v5/trade/orders-pending": "ordId", "/api/v5/trade/fills": "billId"}
+
+
+def next_page_call(call: RestCall, body: bytes) -> RestCall | None:
+    """The next (older) page of a pending-orders or fills listing: ``after`` = the
+    last item's ``ordId`` / ``billId``, while a page is full (``limit`` items).
+
+    ``None`` on the last page, for any other request, or when the cursor does
+    not move.
+    """
+    key = _PAGE_KEYS.get(call.path)
+    if key is None:
+        return None
+    answer = decode_answer(200, body)
+    try:
+        items = _pages.decode(answer.data)
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise bad_body("page", body, exc) from exc
+    limit = int(call.params.get("limit", 100))
+    if len(items) < limit:
+        return None
+    cursor = items[-1].get(key, "")
+    if not isinstance(cursor, str) or not cursor or cursor == call.params.get("after"):
+        return None
+    return attrs.evolve(call, params={**call.params, "after": cursor})

@@ -120,6 +120,9 @@ class OkxTrading:
     def positions_call(self, market: Market) -> RestCall | None:
         return account.positions_call(market)
 
+    def next_page_call(self, market: Market, call: RestCall, body: bytes) -> RestCall | None:
+        return orders.next_page_call(call, body)
+
     # Answers ----------------------------------------------------------------
 
     def parse_order_answer(

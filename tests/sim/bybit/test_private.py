@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 from decimal import Decimal
 from typing import Any
 
+import httpx
+import pytest
 import trio
 from trio_websocket import WebSocketConnection, open_websocket_url
 
+from connector.sim.standalone import run
 from tests.conftest import fixture_path
-from tests.sim.bybit.client import auth_args, private_socket
-from tests.sim.bybit.test_trading import below, bybit, one_order, place
+from tests.sim.bybit.client import Signed, auth_args, private_socket
+from tests.sim.bybit.test_trading import below, bybit, one_order, place, touch
 
 NT = "nautilus_trader/crates/adapters/bybit/test_data/"
 GCT = "gocryptotrader/exchanges/bybit/testdata/wsAuth.json"
@@ -254,3 +258,159 @@ async def test_bybit_rest_and_trade_socket_share_the_order_limit() -> None:
             ]
     assert [0, 0, 10006] == [rest["retCode"]] + [r["retCode"] for r in replies]
     assert "0" == replies[1]["header"]["X-Bapi-Limit-Status"]
+
+
+async def test_bybit_trade_socket_batches_answer_as_rest_batches() -> None:
+    async with bybit() as (sim, _api):
+        order = {
+            "symbol": "ETHUSDT",
+            "side": "Buy",
+            "orderType": "Limit",
+            "qty": "0.10",
+            "price": below(sim, "linear", "ETHUSDT"),
+            "orderLinkId": "wsb-1",
+        }
+        stamp = {"X-BAPI-TIMESTAMP": str(int(time.time() * 1000))}
+        async with open_websocket_url(sim.urls["bybit"]["linear.ws"] + "/v5/trade") as ws:
+            await ask(ws, {"op": "auth", "args": auth_args()})
+            created = await ask(
+                ws,
+                {
+                    "reqId": "b1",
+                    "header": stamp,
+                    "op": "order.create-batch",
+                    "args": [{"category": "linear", "request": [order, order]}],
+                },
+            )
+            cancelled = await ask(
+                ws,
+                {
+                    "reqId": "b2",
+                    "header": stamp,
+                    "op": "order.cancel-batch",
+                    "args": [
+                        {
+                            "category": "linear",
+                            "request": [{"symbol": "ETHUSDT", "orderLinkId": "wsb-1"}],
+                        }
+                    ],
+                },
+            )
+    assert (0, "order.create-batch") == (created["retCode"], created["op"])
+    assert [0, 110072] == [e["code"] for e in created["retExtInfo"]["list"]]
+    assert ["wsb-1", "wsb-1"] == [i["orderLinkId"] for i in created["data"]["list"]]
+    assert "8" == created["header"]["X-Bapi-Limit-Status"]  # two orders of 10
+    assert [0] == [e["code"] for e in cancelled["retExtInfo"]["list"]]
+
+
+async def test_bybit_flow_fills_a_resting_order_as_maker_and_the_stream_ends_in_rest_state() -> (
+    None
+):
+    with trio.fail_after(30):
+        async with (
+            run(venues=("bybit",), rate=400, seed=3) as sim,
+            httpx.AsyncClient(base_url=sim.urls["bybit"]["linear.rest"]) as client,
+            private_socket(sim.urls["bybit"]["linear.ws"], "order", "execution.fast") as ws,
+        ):
+            api = Signed(client)
+            bid, _ask = touch(sim, "linear", "ETHUSDT")
+            placed = await place(
+                api,
+                category="linear",
+                symbol="ETHUSDT",
+                side="Buy",
+                orderType="Limit",
+                qty="0.10",
+                price=str(bid),
+                orderLinkId="maker-1",
+            )
+            order_id = placed["result"]["orderId"]
+            pushes: list[dict[str, Any]] = []
+            while not any(
+                d["orderId"] == order_id and d.get("orderStatus") == "Filled"
+                for m in pushes
+                if m.get("topic") == "order"
+                for d in m["data"]
+            ):
+                pushes.append(json.loads(await ws.get_message()))
+            pushes += await frames(ws)  # the fill's execution pushes follow its order push
+            rest = await one_order(api, "linear", orderId=order_id)
+    fast = [d for m in pushes if m.get("topic") == "execution.fast" for d in m["data"]]
+    assert fast and all(f["isMaker"] and f["orderLinkId"] == "" for f in fast)
+    last = [
+        d
+        for m in pushes
+        if m.get("topic") == "order"
+        for d in m["data"]
+        if d["orderId"] == order_id
+    ][-1]
+    last.pop("category")
+    assert rest == last
+    assert "Filled" == rest["orderStatus"]
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+async def test_bybit_every_orders_last_push_is_what_rest_reports_after_random_operations(
+    seed: int,
+) -> None:
+    rng = random.Random(seed)
+    async with bybit() as (sim, api):
+        hub = sim.venues["bybit"]
+        async with private_socket(sim.urls["bybit"]["linear.ws"], "order", "execution") as ws:
+            for _step in range(40):
+                category, symbol = rng.choice([("spot", "BTCUSDT"), ("linear", "ETHUSDT")])
+                inst = hub.book(category, symbol).instrument
+                bid, ask = touch(sim, category, symbol)
+                action = rng.choice(
+                    ["limit", "limit", "market", "ioc", "post", "amend", "cancel", "move"]
+                )
+                side = rng.choice(["Buy", "Sell"])
+                qty = "0.002" if category == "spot" else "0.10"
+                near = bid if side == "Buy" else ask
+                offset = inst.tick_size * rng.randint(-3, 20)
+                price = near - offset if side == "Buy" else near + offset
+                params = {"category": category, "symbol": symbol, "side": side, "qty": qty}
+                if action in ("limit", "ioc", "post"):
+                    tif = {"limit": "GTC", "ioc": "IOC", "post": "PostOnly"}[action]
+                    await place(api, **params, orderType="Limit", price=str(price), timeInForce=tif)
+                elif action == "market":
+                    market_qty = "20" if category == "spot" and side == "Buy" else qty
+                    await place(api, **{**params, "qty": market_qty}, orderType="Market")
+                elif action in ("amend", "cancel"):
+                    open_ = await api.ok(
+                        "GET", "/v5/order/realtime", category=category, symbol=symbol
+                    )
+                    if open_["list"]:
+                        target = rng.choice(open_["list"])
+                        body = {
+                            "category": category,
+                            "symbol": symbol,
+                            "orderId": target["orderId"],
+                        }
+                        if action == "amend":
+                            body["price"] = str(Decimal(target["price"]) + inst.tick_size)
+                        await api.post(f"/v5/order/{action}", body)
+                else:
+                    hub.move_market(category, symbol, rng.choice([-0.2, 0.2]))
+            pushed = await frames(ws)
+        rest: dict[str, dict[str, Any]] = {}
+        for category in ("spot", "linear"):
+            history = await api.ok("GET", "/v5/order/history", category=category, limit=50)
+            live = await api.ok("GET", "/v5/order/realtime", category=category, settleCoin="USDT")
+            for o in history["list"] + live["list"]:
+                rest[o["orderId"]] = o
+    last: dict[str, dict[str, Any]] = {}
+    for msg in pushed:
+        if msg["topic"] == "order":
+            for d in msg["data"]:
+                last[d["orderId"]] = {k: v for k, v in d.items() if k != "category"}
+    assert last and set(last) == set(rest)
+    for order_id, pushed_last in last.items():
+        ours = dict(rest[order_id])
+        if Decimal(ours["cumExecQty"]) == 0:
+            pushed_last = {**pushed_last, "avgPrice": ours["avgPrice"]}
+        assert ours == pushed_last, order_id
+    fills = [d for m in pushed if m["topic"] == "execution" for d in m["data"]]
+    for order_id, order in rest.items():
+        mine = [Decimal(f["execQty"]) for f in fills if f["orderId"] == order_id]
+        assert sum(mine, Decimal(0)) == Decimal(order["cumExecQty"])

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import trio
 
+from connector.sim.faults import FaultPlan
 from connector.sim.standalone import SimRun, run
 from tests.conftest import fixture_path
 from tests.sim.bybit.client import KEY, SECRET, Signed
@@ -58,13 +59,15 @@ async def one_order(api: Signed, category: str, **ids: str) -> dict[str, Any]:
 
 
 async def test_bybit_signed_rest_answers_auth_errors_with_http_200() -> None:
-    async with bybit() as (_sim, api):
+    async with bybit() as (sim, api):
         unknown = await Signed(api.client, key="NOPE").get("/v5/account/info")
         bad_sign = await Signed(api.client, secret=SECRET[:-1] + "X").get("/v5/account/info")
         stale = await Signed(api.client, skew_ms=-60_000).get("/v5/account/info")
         ahead = await Signed(api.client, skew_ms=5_000).get("/v5/account/info")
         not_json = await api.post("/v5/order/create", "category=spot")
         good = await api.get("/v5/account/info")
+        stats = sim.frontends["bybit"].statistics()
+    assert 4 == stats.auth_failures
     assert [200] * 5 == [r.status_code for r in (unknown, bad_sign, stale, ahead, not_json)]
     assert [10003, 10004, 10002, 10002, 10001, 0] == [
         r.json()["retCode"] for r in (unknown, bad_sign, stale, ahead, not_json, good)
@@ -276,10 +279,14 @@ async def test_bybit_order_limits_are_per_uid_with_headers_and_10006() -> None:
         spot = await api.post(
             "/v5/order/create", {**params, "category": "spot", "symbol": "BTCUSDT"}
         )
+        refusals = sim.frontends["bybit"].statistics().order_limit_refusals
+    assert 1 == refusals
     assert [0, 0, 10006] == [r.json()["retCode"] for r in replies]
     assert ["1", "0", "0"] == [r.headers["X-Bapi-Limit-Status"] for r in replies]
     assert ["2"] * 3 == [r.headers["X-Bapi-Limit"] for r in replies]
-    assert int(replies[2].headers["X-Bapi-Limit-Reset-Timestamp"]) > 0
+    resets = [int(r.headers["X-Bapi-Limit-Reset-Timestamp"]) for r in replies]
+    # Allowed: the current time; refused: when the rolling second frees a slot.
+    assert resets[0] <= resets[1] < resets[2] <= resets[1] + 1000
     # Spot counts apart (its own documented limit).
     assert "20" == spot.headers["X-Bapi-Limit"]
 
@@ -358,3 +365,26 @@ async def test_bybit_realtime_order_matches_the_recorded_shape() -> None:
         (k, v) for k, v in skeleton({k: ours[k] for k in real}) if k not in skip
     ]
     assert 10001 == missing_scope["retCode"]
+
+
+async def test_bybit_rest_faults_aimed_at_a_category_hit_its_signed_posts_only() -> None:
+    plan = FaultPlan(seed=1).rest_error(
+        1.0, venue="bybit", market="linear", path="/v5/order/create"
+    )
+    with trio.fail_after(20):
+        async with (
+            run(venues=("bybit",), paused=True, faults=plan) as sim,
+            httpx.AsyncClient(base_url=sim.urls["bybit"]["linear.rest"]) as client,
+        ):
+            api = Signed(client)
+            order = {"side": "Buy", "orderType": "Market"}
+            linear = await api.post(
+                "/v5/order/create",
+                {**order, "category": "linear", "symbol": "ETHUSDT", "qty": "0.10"},
+            )
+            spot = await api.post(
+                "/v5/order/create", {**order, "category": "spot", "symbol": "BTCUSDT", "qty": "10"}
+            )
+            orders = sim.venues["bybit"].desk.orders(sim.venues["bybit"].desk.accounts()[0])
+    assert (503, 200) == (linear.status_code, spot.status_code)
+    assert ["spot"] == [o.market for o in orders]

@@ -14,6 +14,7 @@ import trio
 from trio_websocket import WebSocketConnection, open_websocket_url
 
 from connector.model import Side
+from connector.sim.faults import FaultPlan
 from connector.sim.okx.wire import inst_id_code
 from connector.sim.standalone import run
 from tests.sim.okx.okx_client import Okx, ws_login_args
@@ -175,3 +176,76 @@ async def test_okx_orders_sequence_ends_in_the_rest_state(sim: Any) -> None:
     for key in ("state", "accFillSz", "avgPx", "fee", "sz", "cancelSource", "uTime"):
         assert final[key] == pushes[-1][key], key
     assert positions and positions[-1]["pos"] == final["accFillSz"]
+
+
+@pytest.mark.parametrize(
+    ("inst_id", "ord_type", "offset", "sz", "state", "source"),
+    [
+        ("BTC-USDT-SWAP", "market", None, "2", "filled", ""),
+        ("BTC-USDT", "ioc", 0, "1.5", "canceled", "14"),
+        ("BTC-USDT", "fok", 0, "1.5", "canceled", "13"),
+        ("BTC-USDT", "post_only", 0, "0.001", "canceled", "31"),
+        ("ETH-USDT-SWAP", "limit", -50, "1", "live", ""),
+    ],
+)
+async def test_okx_every_orders_sequence_ends_in_the_rest_state(
+    sim: Any, inst_id: str, ord_type: str, offset: int | None, sz: str, state: str, source: str
+) -> None:
+    hub = sim.venues["okx"]
+    swap = inst_id.endswith("SWAP")
+    ask = hub.book("swap" if swap else "spot", inst_id).engine.best_ask().price
+    body = {
+        "instId": inst_id, "tdMode": "cross" if swap else "cash", "side": "buy",
+        "ordType": ord_type, "sz": sz,
+    }  # fmt: skip
+    if offset is not None:
+        body["px"] = str(ask + offset)
+    if not swap and ord_type == "market":
+        body["tgtCcy"] = "base_ccy"
+    async with (
+        open_websocket_url(private_url(sim)) as ws,
+        httpx.AsyncClient(base_url=sim.urls["okx"]["spot.rest"]) as http,
+    ):
+        await login(ws)
+        await send(ws, {"op": "subscribe", "args": [{"channel": "orders", "instType": "ANY"}]})
+        client = Okx(http)
+        _, placed = await client.post("/api/v5/trade/order", body)
+        assert "0" == placed["code"], placed
+        ord_id = placed["data"][0]["ordId"]
+        _, rest = await client.get("/api/v5/trade/order", instId=inst_id, ordId=ord_id)
+        (final,) = rest["data"]
+        pushes: list[dict[str, Any]] = []
+        while (
+            not pushes
+            or pushes[-1]["uTime"] != final["uTime"]
+            or pushes[-1]["state"] != final["state"]
+        ):
+            pushes.append((await next_json(ws))["data"][0])
+    assert (state, source) == (final["state"], final["cancelSource"])
+    assert all(p["ordId"] == ord_id for p in pushes)
+    assert "live" == pushes[0]["state"] or ord_type == "market"
+    for key in ("state", "accFillSz", "avgPx", "fee", "sz", "cancelSource", "ordType"):
+        assert final[key] == pushes[-1][key], key
+
+
+async def test_okx_fault_plan_applies_to_private_pushes_not_to_replies() -> None:
+    plan = FaultPlan(seed=3).duplicate(1.0, venue="okx", stream="orders")
+    with trio.fail_after(30):
+        async with run(venues=("okx",), paused=True, faults=plan) as faulty:
+            bid = faulty.venues["okx"].book("spot", "SOL-USDT").engine.best_bid().price
+            order = {
+                "instIdCode": inst_id_code("SOL-USDT"), "tdMode": "cash", "side": "buy",
+                "ordType": "limit", "px": str(bid - 5), "sz": "0.1",
+            }  # fmt: skip
+            async with open_websocket_url(private_url(faulty)) as ws:
+                await login(ws)
+                await send(
+                    ws, {"op": "subscribe", "args": [{"channel": "orders", "instType": "ANY"}]}
+                )
+                reply = await send(ws, {"id": "x1", "op": "order", "args": [order]})
+                assert "0" == reply["code"]
+                first, second = await next_json(ws), await next_json(ws)
+                assert first == second and "orders" == first["arg"]["channel"]
+                with trio.move_on_after(0.3):
+                    extra = await next_json(ws)
+                    raise AssertionError(f"one reply, one duplicated push: {extra}")

@@ -163,6 +163,13 @@ async def test_okx_market_orders_spot_quote_sized_and_swap_in_contracts(
     body = {**body, "reduceOnly": "true"}
     _, refused = await client.post(ORDER, body)
     assert ("1", "51170") == (refused["code"], refused["data"][0]["sCode"])
+    # OKX does not trim a reduce-only order to the position: 4 contracts against 3 is refused.
+    _, excess = await client.post(ORDER, {**body, "side": "sell", "sz": "4"})
+    assert ("1", "51112") == (excess["code"], excess["data"][0]["sCode"])
+    _, closed = await client.post(ORDER, {**body, "side": "sell", "sz": "3"})
+    assert "0" == closed["code"]
+    _, flat = await client.get("/api/v5/account/positions", instType="SWAP")
+    assert [] == flat["data"]
 
 
 async def test_okx_batch_codes_and_item_errors(okx: tuple[Okx, Any]) -> None:
@@ -200,6 +207,7 @@ async def test_okx_order_rate_limit_is_per_instrument_and_operation(
     replies = [await client.post(ORDER, body) for _ in range(4)]
     assert [200, 200, 200, 429] == [status for status, _ in replies]
     assert ["0", "0", "0", "50011"] == [reply["code"] for _, reply in replies]
+    assert 1 == sim.frontends["okx"].statistics().orders_rate_limited
     # Cancels count on their own; another instrument has its own counter.
     first = replies[0][1]["data"][0]["ordId"]
     cancel = {"instId": "SOL-USDT", "ordId": first}

@@ -14,6 +14,7 @@ from connector.errors import (
     ConfigError,
     ExchangeRejected,
     InvalidOrder,
+    IpBanned,
     MalformedMessage,
     OrderNotFound,
     OrderRejected,
@@ -36,6 +37,7 @@ from connector.model import (
 from connector.model.credentials import Credentials, KeyType
 from connector.model.venues import venue_facts
 from connector.venues.bybit.trading import BybitTrading
+from connector.venues.driver import PagedListings
 from connector.venues.registry import driver_for
 from tests.venues.bybit.trading_helpers import (
     BTC_LINEAR,
@@ -240,7 +242,7 @@ def test_place_ack_reports_what_was_asked() -> None:
         Market.LINEAR, symbols(), 200, answer, 6, action="cancel", client_order_id="abc123"
     )
     assert (canceled.qty, canceled.status) == (Decimal("0.010"), OrderStatus.NEW)
-    # an amend acknowledgement reports the order as known (the stream brings the change)
+    # an amend acknowledgement reports the order as known, with the new values
     amend = AmendOrder(
         venue="bybit", symbol=BTC_LINEAR.symbol, client_order_id="abc123", price=Decimal(29000)
     )
@@ -249,7 +251,7 @@ def test_place_ack_reports_what_was_asked() -> None:
         Market.LINEAR, symbols(), 200, answer, 7, action="amend", client_order_id="abc123"
     )
     assert (amended.status, amended.filled_qty) == (OrderStatus.PARTIALLY_FILLED, Decimal("0.004"))
-    assert amended.price == Decimal("30000.50")
+    assert (amended.price, amended.qty) == (Decimal(29000), Decimal("0.010"))
 
 
 def test_ack_for_an_order_never_asked_is_malformed() -> None:
@@ -418,3 +420,50 @@ def test_driver_for_with_credentials_trades() -> None:
         driver_for("bybit", credentials=ed25519)
     facts = venue_facts("bybit").market(Market.LINEAR)
     assert facts is not None and "linear.ws.private" in facts.url_keys()
+
+
+def test_non_json_4xx_is_a_refusal_by_status() -> None:
+    t = BybitTrading(CREDENTIALS)
+    with pytest.raises(OrderRejected) as caught:
+        t.parse_order_answer(
+            Market.LINEAR,
+            symbols(),
+            404,
+            b"<html>no</html>",
+            0,
+            action="place",
+            client_order_id="a",
+        )
+    assert caught.value.code == 404
+    with pytest.raises(ExchangeRejected):
+        t.parse_order_answer(
+            Market.LINEAR, symbols(), 400, b"bad", 0, action="cancel", client_order_id="a"
+        )
+    with pytest.raises(IpBanned):
+        t.parse_order_answer(
+            Market.LINEAR,
+            symbols(),
+            403,
+            b"access too frequent",
+            0,
+            action="place",
+            client_order_id="a",
+        )
+
+
+def test_listings_follow_next_page_cursor() -> None:
+    """nautilus http_get_executions.json carries nextPageCursor 132766%3A2%2C132766%3A2."""
+    t = BybitTrading(CREDENTIALS)
+    assert isinstance(t, PagedListings)
+    call = t.fills_call(Market.LINEAR, None, None)
+    nxt = t.next_page_call(Market.LINEAR, call, nt("http_get_executions.json"))
+    assert nxt is not None and nxt.params["cursor"] == "132766%3A2%2C132766%3A2"
+    signed = t.sign(nxt, 1_700_000_000_000 * MS)
+    assert signed.query.endswith("&cursor=132766%3A2%2C132766%3A2")  # sent back verbatim
+    # the same cursor again, an empty page, or no cursor: the last page
+    assert t.next_page_call(Market.LINEAR, nxt, nt("http_get_executions.json")) is None
+    empty = body({"retCode": 0, "result": {"list": [], "nextPageCursor": "x"}})
+    assert t.next_page_call(Market.LINEAR, call, empty) is None
+    assert t.next_page_call(Market.LINEAR, call, nt("http_get_orders_realtime.json")) is None
+    place = t.place_order_call(Market.LINEAR, BTC_LINEAR, _order())
+    assert t.next_page_call(Market.LINEAR, place, nt("http_get_executions.json")) is None

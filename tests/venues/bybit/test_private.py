@@ -196,3 +196,20 @@ def test_cancel_racing_a_fill_gives_two_filled_pushes() -> None:
     assert isinstance(first, OrderReport) and isinstance(second, OrderReport)
     assert first.status is second.status is OrderStatus.FILLED
     assert first.filled_qty == second.filled_qty == Decimal("0.010")
+
+
+def test_quote_sized_spot_market_order_reports_its_filled_qty() -> None:
+    """BYDOCS open-order.mdx ``marketUnit``: a spot Market Buy of 200 USDT (docs example)."""
+    (report,) = _decode(
+        _order_push(
+            category="spot",
+            orderType="Market",
+            marketUnit="quoteCoin",
+            qty="200",
+            orderStatus="PartiallyFilled",
+            cumExecQty="0.002",
+            avgPrice="30000",
+        )
+    )
+    assert isinstance(report, OrderReport)
+    assert (report.qty, report.filled_qty) == (Decimal("0.002"), Decimal("0.002"))

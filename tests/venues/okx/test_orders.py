@@ -32,7 +32,7 @@ from connector.model import (
 )
 from connector.model.credentials import Credentials
 from connector.model.venues import venue_facts
-from connector.venues.driver import RestCall
+from connector.venues.driver import PagedListings, RestCall
 from connector.venues.okx.trading import OkxTrading
 from connector.venues.registry import driver_for
 from tests.venues.okx.trading_helpers import (
@@ -383,3 +383,61 @@ def test_driver_for_with_credentials_trades() -> None:
 def test_private_url_keys_are_valid_config() -> None:
     facts = venue_facts("okx").market(Market.SWAP)
     assert facts is not None and "swap.ws.private" in facts.url_keys()
+
+
+def test_non_json_4xx_is_a_refusal_by_status() -> None:
+    t = OkxTrading(CREDENTIALS)
+    with pytest.raises(OrderRejected) as caught:
+        t.parse_order_answer(
+            Market.SWAP, symbols(), 404, b"<html>no</html>", 0, action="place", client_order_id="a"
+        )
+    assert (caught.value.code, caught.value.client_order_id) == ("404", "a")
+    with pytest.raises(RateLimited):
+        t.parse_order_answer(
+            Market.SWAP, symbols(), 429, b"slow down", 0, action="place", client_order_id="a"
+        )
+
+
+def test_amend_ack_reports_the_new_values() -> None:
+    """OKXDOCS amend-order answer: ``{ordId, clOrdId, reqId, sCode, sMsg}``."""
+    t = OkxTrading(CREDENTIALS)
+    current = Order(
+        venue="okx",
+        symbol=BTC_SWAP.symbol,
+        client_order_id="abc123",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        qty=Decimal("0.0003"),
+        price=Decimal(103500),
+        venue_order_id="7",
+        status=OrderStatus.NEW,
+    )
+    amend = AmendOrder(
+        venue="okx", symbol=BTC_SWAP.symbol, client_order_id="abc123", qty=Decimal("0.0005")
+    )
+    t.amend_order_call(Market.SWAP, BTC_SWAP, amend, current)
+    element = {"ordId": "7", "clOrdId": "abc123", "reqId": "", "sCode": "0", "sMsg": ""}
+    raw = body({"code": "0", "msg": "", "data": [element]})
+    report = t.parse_order_answer(
+        Market.SWAP, symbols(), 200, raw, 0, action="amend", client_order_id="abc123"
+    )
+    assert (report.qty, report.price, report.status) == (
+        Decimal("0.0005"),
+        Decimal(103500),
+        OrderStatus.NEW,
+    )
+
+
+def test_listings_page_with_after() -> None:
+    t = OkxTrading(CREDENTIALS)
+    assert isinstance(t, PagedListings)
+    call = t.open_orders_call(Market.SWAP)
+    full = [{"ordId": str(i), "instId": "BTC-USDT-SWAP"} for i in range(200, 100, -1)]
+    nxt = t.next_page_call(Market.SWAP, call, body({"code": "0", "data": full}))
+    assert nxt is not None and nxt.params["after"] == "101" and nxt.params["instType"] == "SWAP"
+    assert t.next_page_call(Market.SWAP, call, nt("http_get_orders_pending.json")) is None
+    fills = t.fills_call(Market.SWAP, None, None)
+    page = [{"billId": str(i), "tradeId": str(i)} for i in range(100)]
+    nxt = t.next_page_call(Market.SWAP, fills, body({"code": "0", "data": page}))
+    assert nxt is not None and nxt.params["after"] == "99"
+    assert t.next_page_call(Market.SWAP, nxt, body({"code": "0", "data": page})) is None

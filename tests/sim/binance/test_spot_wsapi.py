@@ -1,0 +1,257 @@
+"""Binance spot WebSocket API and user data: methods, codes, event sequences.
+
+Facts: docs/simulator.md "Binance spot trading" (Binance spot
+web-socket-api.md, user-data-stream.md, checked 2026-12-03). Every user data
+sequence of an order ends in the state REST reports. In memory.
+"""
+
+from __future__ import annotations
+
+import base64
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.sim.binance.spot_harness import KEY, Spot, ed25519_accounts, ws_sign
+
+ORDER = "/api/v3/order"
+
+
+@pytest.fixture
+def spot() -> Spot:
+    return Spot()
+
+
+def subscribe(spot: Spot, session: Any, req_id: object = "s1") -> Any:
+    params = ws_sign({"apiKey": KEY, "timestamp": spot.venue.now_ms()})
+    return spot.ws(session, req_id, "userDataStream.subscribe.signature", params)
+
+
+def reports(events: list[dict[str, Any]], order_id: int) -> list[dict[str, Any]]:
+    return [
+        e["event"]
+        for e in events
+        if e["event"]["e"] == "executionReport" and e["event"]["i"] == order_id
+    ]
+
+
+def assert_ends_as_rest(spot: Spot, last: dict[str, Any]) -> None:
+    status, rest, _ = spot.call("GET", ORDER, {"symbol": last["s"], "orderId": last["i"]})
+    assert status == 200
+    assert last["X"] == rest["status"]
+    assert last["z"] == rest["executedQty"] and last["Z"] == rest["cummulativeQuoteQty"]
+    assert last["q"] == rest["origQty"]
+
+
+def test_subscribe_signature_then_order_events_wrapped(spot: Spot) -> None:
+    session, conn = spot.session()
+    reply = subscribe(spot, session)
+    assert reply["status"] == 200 and reply["result"] == {"subscriptionId": 0}
+    assert reply["rateLimits"][0]["rateLimitType"] == "REQUEST_WEIGHT"
+    again = subscribe(spot, session, "s2")
+    assert again["status"] == 400 and again["error"]["code"] == -2035
+    bid, _ = spot.touch()
+    params = ws_sign(
+        {
+            "apiKey": KEY,
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "type": "LIMIT",
+            "timeInForce": "GTC",
+            "quantity": "0.01",
+            "price": str(bid - 100),
+            "newClientOrderId": "ws-1",
+            "timestamp": spot.venue.now_ms(),
+        }
+    )
+    placed = spot.ws(session, 7, "order.place", params)
+    assert placed["status"] == 200 and placed["result"]["status"] == "NEW"
+    orders = [r for r in placed["rateLimits"] if r["rateLimitType"] == "ORDERS"]
+    assert [(r["interval"], r["count"]) for r in orders] == [("SECOND", 1), ("DAY", 1)]
+    oid = placed["result"]["orderId"]
+    spot.call("DELETE", ORDER, {"symbol": "BTCUSDT", "orderId": oid, "newClientOrderId": "cx"})
+    events = conn.events()
+    assert all(e["subscriptionId"] == 0 for e in events)
+    mine = reports(events, oid)
+    assert [(r["x"], r["X"]) for r in mine] == [("NEW", "NEW"), ("CANCELED", "CANCELED")]
+    assert mine[0]["c"] == "ws-1" and mine[0]["C"] == "" and mine[0]["t"] == -1
+    assert mine[1]["c"] == "cx" and mine[1]["C"] == "ws-1"
+    assert len({r["I"] for r in mine}) == 2
+    kinds = [e["event"]["e"] for e in events]
+    assert kinds.count("outboundAccountPosition") >= 2
+    position = next(e["event"] for e in events if e["event"]["e"] == "outboundAccountPosition")
+    assert "USDT" in {b["a"] for b in position["B"]}
+    assert all(set(b) == {"a", "f", "l"} for b in position["B"])
+    assert_ends_as_rest(spot, mine[-1])
+
+
+def test_market_order_reports_new_then_trades_and_matches_rest(spot: Spot) -> None:
+    session, conn = spot.session()
+    subscribe(spot, session)
+    params = ws_sign(
+        {
+            "apiKey": KEY,
+            "symbol": "BTCUSDT",
+            "side": "SELL",
+            "type": "MARKET",
+            "quantity": "0.05",
+            "timestamp": spot.venue.now_ms(),
+        }
+    )
+    placed = spot.ws(session, "m", "order.place", params)
+    assert placed["result"]["status"] == "FILLED"
+    mine = reports(conn.events(), placed["result"]["orderId"])
+    assert mine[0]["x"] == "NEW" and all(r["x"] == "TRADE" for r in mine[1:])
+    assert sum(Decimal(r["l"]) for r in mine[1:]) == Decimal("0.05")
+    assert all(r["N"] == "USDT" and r["m"] is False and r["t"] > 0 for r in mine[1:])
+    assert_ends_as_rest(spot, mine[-1])
+    status = spot.ws(
+        session,
+        "q",
+        "order.status",
+        ws_sign(
+            {
+                "apiKey": KEY,
+                "symbol": "BTCUSDT",
+                "orderId": placed["result"]["orderId"],
+                "timestamp": spot.venue.now_ms(),
+            }
+        ),
+    )
+    assert status["result"]["status"] == "FILLED"
+
+
+def test_flow_fills_a_resting_order_as_maker(spot: Spot) -> None:
+    session, conn = spot.session()
+    subscribe(spot, session)
+    bid, _ = spot.touch()
+    _, placed, _ = spot.call(
+        "POST",
+        ORDER,
+        {
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "type": "LIMIT",
+            "timeInForce": "GTC",
+            "quantity": "0.001",
+            "price": str(bid),
+        },
+    )
+    for _ in range(20):
+        spot.venue.move_market("spot", "BTCUSDT", -0.2)
+        if (
+            spot.desk.order(
+                "binance-demo", "spot", "BTCUSDT", order_id=str(placed["orderId"])
+            ).state.name
+            == "FILLED"
+        ):
+            break
+    mine = reports(conn.events(), placed["orderId"])
+    assert mine[0]["x"] == "NEW" and mine[-1]["X"] == "FILLED"
+    assert all(r["m"] is True for r in mine if r["x"] == "TRADE")
+    assert_ends_as_rest(spot, mine[-1])
+    _, trades, _ = spot.call("GET", "/api/v3/myTrades", {"symbol": "BTCUSDT"})
+    assert {t["id"] for t in trades} == {r["t"] for r in mine if r["x"] == "TRADE"}
+
+
+def test_order_counts_are_shared_by_rest_and_the_websocket_api(spot: Spot) -> None:
+    bid, _ = spot.touch()
+    spot.call(
+        "POST",
+        ORDER,
+        {
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "type": "LIMIT",
+            "timeInForce": "GTC",
+            "quantity": "0.01",
+            "price": str(bid - 100),
+        },
+    )
+    session, _ = spot.session()
+    params = ws_sign(
+        {
+            "apiKey": KEY,
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "type": "LIMIT",
+            "timeInForce": "GTC",
+            "quantity": "0.01",
+            "price": str(bid - 100),
+            "timestamp": spot.venue.now_ms(),
+        }
+    )
+    reply = spot.ws(session, 1, "order.place", params)
+    counts = {
+        r["interval"]: r["count"] for r in reply["rateLimits"] if r["rateLimitType"] == "ORDERS"
+    }
+    assert counts == {"SECOND": 2, "DAY": 2}
+
+
+def test_unsubscribe_ends_the_stream(spot: Spot) -> None:
+    session, conn = spot.session()
+    subscribe(spot, session)
+    reply = spot.ws(session, "u", "userDataStream.unsubscribe", {})
+    assert reply["status"] == 200 and reply["result"] == {}
+    terminated = [e for e in conn.events() if e["event"]["e"] == "eventStreamTerminated"]
+    assert len(terminated) == 1 and terminated[0]["subscriptionId"] == 0
+    again = spot.ws(session, "u2", "userDataStream.unsubscribe", {})
+    assert again["status"] == 400 and again["error"]["code"] == -2036
+    assert spot.users.subscribed("binance-demo") == 0
+
+
+def test_errors_and_unknown_methods(spot: Spot) -> None:
+    session, _ = spot.session()
+    bad = ws_sign({"apiKey": KEY, "timestamp": spot.venue.now_ms()}, secret="nope")
+    reply = spot.ws(session, 1, "userDataStream.subscribe.signature", bad)
+    assert reply["status"] == 400 and reply["error"]["code"] == -1022
+    reply = spot.ws(session, 2, "userDataStream.subscribe", {})
+    assert reply["status"] == 401 and reply["error"]["code"] == -1002
+    reply = spot.ws(session, 3, "order.place", {"symbol": "BTCUSDT"})
+    assert reply["error"]["code"] == -1102 and "apiKey" in reply["error"]["msg"]
+    reply = spot.ws(session, 4, "no.such", {})
+    assert reply["status"] == 400 and reply["error"]["code"] == -1100
+    reply = spot.ws(session, 5, "ping", {"returnRateLimits": False})
+    assert reply == {"id": 5, "status": 200, "result": {}}
+    reply = spot.ws(
+        session, 6, "session.logon", ws_sign({"apiKey": KEY, "timestamp": spot.venue.now_ms()})
+    )
+    assert reply["status"] == 400 and reply["error"]["code"] == -4056
+
+
+def test_session_logon_with_ed25519_then_unsigned_requests() -> None:
+    book, api_key, private = ed25519_accounts()
+    spot = Spot(accounts=book)
+    session, conn = spot.session()
+    params: dict[str, object] = {"apiKey": api_key, "timestamp": spot.venue.now_ms()}
+    payload = "&".join(f"{k}={params[k]}" for k in sorted(params)).encode()
+    params["signature"] = base64.b64encode(private.sign(payload)).decode()
+    reply = spot.ws(session, "L", "session.logon", params)
+    assert reply["status"] == 200 and reply["result"]["apiKey"] == api_key
+    assert reply["result"]["authorizedSince"] is not None
+    sub = spot.ws(session, "S", "userDataStream.subscribe", {})
+    assert sub["result"] == {"subscriptionId": 0}
+    bid, _ = spot.touch()
+    placed = spot.ws(
+        session,
+        "P",
+        "order.place",
+        {
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "type": "LIMIT",
+            "timeInForce": "GTC",
+            "quantity": "0.01",
+            "price": str(bid - 100),
+            "timestamp": spot.venue.now_ms(),
+        },
+    )
+    assert placed["status"] == 200
+    assert spot.desk.order("ed-user", "spot", "BTCUSDT", order_id=str(placed["result"]["orderId"]))
+    assert reports(conn.events(), placed["result"]["orderId"])[0]["x"] == "NEW"
+    account = spot.ws(session, "A", "account.status", {"timestamp": spot.venue.now_ms()})
+    assert account["result"]["accountType"] == "SPOT"
+    out = spot.ws(session, "O", "session.logout", {})
+    assert out["result"]["apiKey"] is None
+    assert any(e["event"]["e"] == "eventStreamTerminated" for e in conn.events())

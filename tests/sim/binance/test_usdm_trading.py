@@ -1,0 +1,375 @@
+"""The simulated Binance USDⓈ-M trading side: codes, shapes, user data, ws-fapi."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import trio
+from trio_websocket import ConnectionClosed, open_websocket_url
+
+from connector import sim
+from tests.conftest import fixture_path
+from tests.sim.binance.usdm_client import (
+    KEY,
+    call,
+    listen_key,
+    next_event,
+    sign,
+    touch,
+    trading,
+)
+
+NT = "nautilus_trader/crates/adapters/binance/test_data/futures/"
+
+
+def nt(name: str) -> Any:
+    with open(fixture_path(NT + name)) as fh:
+        return json.load(fh)
+
+
+def kinds(value: dict[str, Any]) -> dict[str, str]:
+    return {k: type(v).__name__ for k, v in value.items()}
+
+
+@pytest.fixture
+async def s() -> AsyncIterator[sim.SimRun]:
+    with trio.fail_after(60):
+        # Shallow books: the simulator starts in milliseconds instead of a second.
+        shallow = {"binance": {"spot_book_depth": 25, "linear_book_depth": 25}}
+        async with sim.run(venues=("binance",), rate=100, seed=5, settings=shallow) as run:
+            yield run
+
+
+def limit(price: Decimal | str, side: str = "BUY", **extra: Any) -> dict[str, Any]:
+    return {
+        "symbol": "BTCUSDT",
+        "side": side,
+        "type": "LIMIT",
+        "timeInForce": "GTC",
+        "quantity": "0.01",
+        "price": str(price),
+        **extra,
+    }
+
+
+def far(s: sim.SimRun) -> Decimal:
+    return (touch(s, "BUY") * Decimal("0.8")).quantize(Decimal("0.1"))
+
+
+# ------------------------------------------------------------------ shapes
+
+
+async def test_order_query_balance_and_position_have_the_real_shapes(s: sim.SimRun) -> None:
+    with trio.fail_after(10):
+        placed = (await call(s, "POST", "/fapi/v1/order", limit(far(s)))).json()
+        queried = await call(
+            s, "GET", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": placed["orderId"]}
+        )
+        balances = (await call(s, "GET", "/fapi/v3/balance")).json()
+        positions = (await call(s, "GET", "/fapi/v2/positionRisk", {"symbol": "BTCUSDT"})).json()
+    assert kinds(nt("http_json/order_response.json")) == kinds(queried.json())
+    assert list(nt("http_json/order_response.json")) == list(queried.json())
+    assert kinds(nt("http_json/balance.json")[0]) == kinds(balances[0])
+    assert set(nt("http_json/position_risk.json")[0]) <= set(positions[0])
+    assert "NEW" == placed["status"] and "0.010" == placed["origQty"]
+
+
+async def test_user_data_events_have_the_real_shapes_and_end_as_rest_says(
+    s: sim.SimRun,
+) -> None:
+    with trio.fail_after(10):
+        key = (await listen_key(s)).json()["listenKey"]
+        url = s.urls["binance"]["linear.ws"] + f"/private/ws?listenKey={key}"
+        async with open_websocket_url(url) as ws:
+            market = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
+            placed = (await call(s, "POST", "/fapi/v1/order", market)).json()
+            events = [await next_event(ws)]
+            while events[-1]["e"] != "ORDER_TRADE_UPDATE" or events[-1]["o"]["X"] != "FILLED":
+                events.append(await next_event(ws))
+            events.append(await next_event(ws))  # the fill's ACCOUNT_UPDATE
+        rest = (
+            await call(
+                s, "GET", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": placed["orderId"]}
+            )
+        ).json()
+    by_kind = [e["e"] for e in events]
+    assert "ORDER_TRADE_UPDATE" == by_kind[0] and "NEW" == events[0]["o"]["x"]
+    assert ["TRADE_LITE", "ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE"] == by_kind[1:4]
+    lite, trade, account = events[1:4]
+    assert set(nt("user_data_json/trade_lite.json")) == set(lite)
+    real = kinds(nt("user_data_json/order_update_trade_partial.json")["o"])
+    for trailing_only in ("AP", "cr"):  # activation price, callback rate: trailing stops only
+        del real[trailing_only]
+    assert real.items() <= kinds(trade["o"]).items()
+    real_account = nt("user_data_json/account_update.json")
+    assert kinds(real_account["a"]["B"][0]) == kinds(account["a"]["B"][0])
+    assert kinds(real_account["a"]["P"][0]) == kinds(account["a"]["P"][0])
+    assert "ORDER" == account["a"]["m"] and "BOTH" == account["a"]["P"][0]["ps"]
+    last = [e for e in events if e["e"] == "ORDER_TRADE_UPDATE"][-1]["o"]
+    assert (rest["status"], rest["executedQty"]) == (last["X"], last["z"]) == ("FILLED", "0.010")
+
+
+async def test_private_stream_with_subscribe_wraps_events_and_cancel_ends_canceled(
+    s: sim.SimRun,
+) -> None:
+    with trio.fail_after(10):
+        key = (await listen_key(s)).json()["listenKey"]
+        url = s.urls["binance"]["linear.ws"] + "/private/stream"
+        async with open_websocket_url(url) as ws:
+            await ws.send_message(json.dumps({"method": "SUBSCRIBE", "params": [key], "id": 1}))
+            assert {"result": None, "id": 1} == json.loads(await ws.get_message())
+            placed = (await call(s, "POST", "/fapi/v1/order", limit(far(s)))).json()
+            frame = json.loads(await ws.get_message())
+            await call(
+                s, "DELETE", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": placed["orderId"]}
+            )
+            cancelled = await next_event(ws, "ORDER_TRADE_UPDATE")
+    assert key == frame["stream"] and "NEW" == frame["data"]["o"]["X"]
+    assert ("CANCELED", "CANCELED", 0) == (
+        cancelled["o"]["x"],
+        cancelled["o"]["X"],
+        cancelled["o"]["t"],
+    )
+
+
+async def test_an_expired_listen_key_sends_listen_key_expired_with_a_string_e(
+    s: sim.SimRun,
+) -> None:
+    side = trading(s)
+    with trio.fail_after(10):
+        key = (await listen_key(s)).json()["listenKey"]
+        async with open_websocket_url(s.urls["binance"]["linear.ws"] + f"/private/ws/{key}") as ws:
+            side.keys.lifetime_ms = 0  # the next keepalive ends it at once
+            assert {"listenKey": key} == (await listen_key(s, "PUT")).json()
+            side.streams.expire()
+            event = json.loads(await ws.get_message())
+            gone = (await listen_key(s, "PUT")).json()
+    assert {"code": -1125, "msg": "This listenKey does not exist."} == gone
+    assert "listenKeyExpired" == event["e"] and isinstance(event["E"], str)
+    assert key == event["listenKey"]
+
+
+async def test_listen_key_post_returns_the_active_key_and_an_unknown_key_is_refused(
+    s: sim.SimRun,
+) -> None:
+    with trio.fail_after(10):
+        first = (await listen_key(s)).json()["listenKey"]
+        again = (await listen_key(s)).json()["listenKey"]
+        assert first == again
+        assert {} == (await listen_key(s, "DELETE")).json()
+        assert -1125 == (await listen_key(s, "PUT")).json()["code"]
+        url = s.urls["binance"]["linear.ws"] + f"/private/ws?listenKey={first}"
+        async with open_websocket_url(url) as ws:
+            with pytest.raises(ConnectionClosed):
+                await ws.get_message()
+            assert ws.closed is not None and 1008 == ws.closed.code
+
+
+# ------------------------------------------------------------------- codes
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({"side": "BUY", "type": "LIMIT", "timeInForce": "GTX"}, 400, -5022),  # post-only takes
+        ({"positionSide": "LONG"}, 400, -4061),
+        ({"type": "STOP_MARKET"}, 400, -4120),
+        ({"newClientOrderId": "x" * 37}, 400, -4015),
+        ({"newClientOrderId": "bad id"}, 400, -1100),
+        ({"quantity": "1000000"}, 400, -4005),
+        ({"quantity": "50"}, 400, -2019),  # margin
+        ({"reduceOnly": "true"}, 400, -2022),  # no position to reduce
+        ({"symbol": "NOPEUSDT"}, 400, -1121),
+        ({"side": "UP"}, 400, -1117),
+        ({"price": "1.01"}, 400, -4014),
+    ],
+)
+async def test_order_refusals_have_the_venue_codes(
+    s: sim.SimRun, params: dict[str, Any], status: int, code: int
+) -> None:
+    price = touch(s, "SELL") if params.get("timeInForce") == "GTX" else far(s)
+    with trio.fail_after(10):
+        reply = await call(s, "POST", "/fapi/v1/order", {**limit(price), **params})
+    assert (status, code) == (reply.status_code, reply.json()["code"])
+
+
+async def test_duplicate_client_id_unknown_orders_and_signature(s: sim.SimRun) -> None:
+    price = far(s)
+    with trio.fail_after(10):
+        first = await call(s, "POST", "/fapi/v1/order", limit(price, newClientOrderId="dup.1:a/b"))
+        dup = await call(s, "POST", "/fapi/v1/order", limit(price, newClientOrderId="dup.1:a/b"))
+        cancel = await call(s, "DELETE", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": 1})
+        query = await call(s, "GET", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": 1})
+        same = await call(
+            s,
+            "PUT",
+            "/fapi/v1/order",
+            {
+                "symbol": "BTCUSDT",
+                "side": "BUY",
+                "origClientOrderId": "dup.1:a/b",
+                "quantity": "0.01",
+                "price": str(price),
+            },
+        )
+        forged = await call(s, "GET", "/fapi/v3/balance", secret="x" * 64)
+    assert 200 == first.status_code and "dup.1:a/b" == first.json()["clientOrderId"]
+    assert (400, -4116) == (dup.status_code, dup.json()["code"])
+    assert -2011 == cancel.json()["code"]
+    assert -2013 == query.json()["code"]
+    assert -5027 == same.json()["code"]
+    assert -1022 == forged.json()["code"]
+
+
+async def test_modify_loses_nothing_but_the_queue_and_cancel_all(s: sim.SimRun) -> None:
+    with trio.fail_after(10):
+        placed = (await call(s, "POST", "/fapi/v1/order", limit(far(s)))).json()
+        new_price = str(far(s) - 1)
+        modified = await call(
+            s,
+            "PUT",
+            "/fapi/v1/order",
+            {
+                "symbol": "BTCUSDT",
+                "side": "BUY",
+                "orderId": placed["orderId"],
+                "quantity": "0.02",
+                "price": new_price,
+            },
+        )
+        done = await call(s, "DELETE", "/fapi/v1/allOpenOrders", {"symbol": "BTCUSDT"})
+        after = await call(s, "GET", "/fapi/v1/openOrders", {"symbol": "BTCUSDT"})
+    body = modified.json()
+    assert (placed["orderId"], "0.020", "NEW") == (body["orderId"], body["origQty"], body["status"])
+    assert Decimal(new_price) == Decimal(body["price"])
+    assert {"code": 200, "msg": "The operation of cancel all open order is done."} == done.json()
+    assert [] == after.json()
+
+
+async def test_order_counts_go_out_as_headers_and_batches_answer_in_place(s: sim.SimRun) -> None:
+    items = [limit(far(s)), {**limit(far(s)), "type": "STOP"}]
+    with trio.fail_after(10):
+        one = await call(s, "POST", "/fapi/v1/order", limit(far(s)))
+        batch = await call(s, "POST", "/fapi/v1/batchOrders", {"batchOrders": json.dumps(items)})
+    assert ("1", "1") == (one.headers["x-mbx-order-count-10s"], one.headers["x-mbx-order-count-1m"])
+    assert ("3", "2") == (
+        batch.headers["x-mbx-order-count-10s"],
+        batch.headers["x-mbx-order-count-1m"],
+    )
+    first, second = batch.json()
+    assert "NEW" == first["status"]
+    assert -4120 == second["code"]
+
+
+def test_the_order_counter_refuses_with_1015_over_its_limit() -> None:
+    from connector.sim.binance.usdm_trading import OrderCounter
+
+    now = [10_000]
+    counter = OrderCounter(lambda: now[0], limit_10s=2, limit_1m=3)
+    assert counter.charge("a") is None and counter.charge("a") is None
+    refused = counter.charge("a")
+    assert refused is not None and (429, -1015) == (refused.status, refused.code)
+    assert "2 orders per 10 seconds" in refused.msg
+    now[0] += 10_100  # the first two left the 10 s window
+    assert counter.charge("a") is None
+    assert counter.charge("a") is not None  # the minute's 3 are used
+    assert counter.charge("b") is None  # per account
+
+
+# ----------------------------------------------------------------- ws-fapi
+
+
+def ws_request(method: str, params: dict[str, Any], req_id: str = "r1") -> str:
+    import time
+
+    full = {**params, "apiKey": KEY.api_key, "timestamp": int(time.time() * 1000)}
+    payload = "&".join(f"{k}={full[k]}" for k in sorted(full))
+    return json.dumps(
+        {"id": req_id, "method": method, "params": {**full, "signature": sign(payload)}}
+    )
+
+
+async def test_ws_fapi_places_queries_and_cancels_with_rate_limits(s: sim.SimRun) -> None:
+    url = s.urls["binance"]["linear.ws"] + "/ws-fapi/v1"
+    with trio.fail_after(10):
+        async with open_websocket_url(url) as ws:
+            await ws.send_message(ws_request("order.place", limit(far(s))))
+            placed = json.loads(await ws.get_message())
+            assert 200 == placed["status"], placed
+            order_id = placed["result"]["orderId"]
+            ref = {"symbol": "BTCUSDT", "orderId": order_id}
+            await ws.send_message(ws_request("order.status", ref, "r2"))
+            status = json.loads(await ws.get_message())
+            await ws.send_message(ws_request("order.cancel", ref, "r3"))
+            cancelled = json.loads(await ws.get_message())
+            await ws.send_message(ws_request("session.logon", {}, "r4"))
+            logon = json.loads(await ws.get_message())
+            bad = json.loads(ws_request("order.status", ref, "r5"))
+            bad["params"]["signature"] = "0" * 64
+            await ws.send_message(json.dumps(bad))
+            forged = json.loads(await ws.get_message())
+    assert ("r1", 200, "NEW") == (placed["id"], placed["status"], placed["result"]["status"])
+    orders = [r for r in placed["rateLimits"] if r["rateLimitType"] == "ORDERS"]
+    assert [(10, "SECOND", 300, 1), (1, "MINUTE", 1200, 1)] == [
+        (r["intervalNum"], r["interval"], r["limit"], r["count"]) for r in orders
+    ]
+    assert "NEW" == status["result"]["status"]
+    assert "CANCELED" == cancelled["result"]["status"]
+    assert -4056 == logon["error"]["code"]  # HMAC keys cannot log on
+    assert (400, -1022) == (forged["status"], forged["error"]["code"])
+
+
+async def test_account_endpoints_answer_as_clients_expect(s: sim.SimRun) -> None:
+    with trio.fail_after(10):
+        mode = (await call(s, "GET", "/fapi/v1/positionSide/dual")).json()
+        no_change = (
+            await call(s, "POST", "/fapi/v1/positionSide/dual", {"dualSidePosition": "false"})
+        ).json()
+        lev = (
+            await call(s, "POST", "/fapi/v1/leverage", {"symbol": "BTCUSDT", "leverage": "20"})
+        ).json()
+        bad_lev = (
+            await call(s, "POST", "/fapi/v1/leverage", {"symbol": "BTCUSDT", "leverage": "500"})
+        ).json()
+        fees = (await call(s, "GET", "/fapi/v1/commissionRate", {"symbol": "BTCUSDT"})).json()
+        brackets = (await call(s, "GET", "/fapi/v1/leverageBracket")).json()
+        account = (await call(s, "GET", "/fapi/v3/account")).json()
+        risk = (await call(s, "GET", "/fapi/v2/positionRisk", {"symbol": "BTCUSDT"})).json()
+    assert {"dualSidePosition": False} == mode
+    assert -4059 == no_change["code"]
+    assert {"leverage": 20, "symbol": "BTCUSDT"}.items() <= lev.items()
+    assert -4028 == bad_lev["code"]
+    assert ("0.0002", "0.0005") == (fees["makerCommissionRate"], fees["takerCommissionRate"])
+    assert "BTCUSDT" in {b["symbol"] for b in brackets}
+    assert Decimal(account["totalWalletBalance"]) > 0 and isinstance(account["assets"], list)
+    assert "20" == risk[0]["leverage"]
+
+
+async def test_a_resting_order_filled_by_the_flow_streams_maker_fills_to_filled(
+    s: sim.SimRun,
+) -> None:
+    with trio.fail_after(10):
+        key = (await listen_key(s)).json()["listenKey"]
+        url = s.urls["binance"]["linear.ws"] + f"/private/ws?listenKey={key}"
+        async with open_websocket_url(url) as ws:
+            bid = touch(s, "BUY")
+            placed = (await call(s, "POST", "/fapi/v1/order", limit(bid))).json()
+            assert "NEW" == (await next_event(ws, "ORDER_TRADE_UPDATE"))["o"]["X"]
+            s.venues["binance"].move_market("linear", "BTCUSDT", -1)  # trades through the bid
+            fills = []
+            while not fills or fills[-1]["o"]["X"] != "FILLED":
+                fills.append(await next_event(ws, "ORDER_TRADE_UPDATE"))
+            account = await next_event(ws, "ACCOUNT_UPDATE")
+        ref = {"symbol": "BTCUSDT", "orderId": placed["orderId"]}
+        rest = (await call(s, "GET", "/fapi/v1/order", ref)).json()
+        trades = (await call(s, "GET", "/fapi/v1/userTrades", ref)).json()
+    assert all(f["o"]["x"] == "TRADE" and f["o"]["m"] is True for f in fills)
+    assert [f["o"]["t"] for f in fills] == [t["id"] for t in trades]
+    assert all(t["maker"] for t in trades)
+    assert ("FILLED", "0.010") == (rest["status"], rest["executedQty"])
+    assert Decimal(fills[-1]["o"]["z"]) == Decimal(rest["executedQty"])
+    assert "BTCUSDT" == account["a"]["P"][0]["s"] and Decimal(account["a"]["P"][0]["pa"]) > 0
