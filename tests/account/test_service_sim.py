@@ -209,7 +209,7 @@ async def test_an_expired_listen_key_is_renewed_and_the_stream_comes_back() -> N
             assert 1 == r.stats().listen_keys
             # The venue forgets the key: the stream says listenKeyExpired.
             linear = r.run.frontends["binance"].markets["linear"]  # type: ignore[attr-defined]
-            assert linear.trading.keys.close("binance-demo")
+            assert linear.usdm.keys.close("binance-demo")
             await until(r, lambda: r.stats().streams[0].logins >= 2)
             stats = r.stats()
             assert 2 == stats.listen_keys
