@@ -23,6 +23,8 @@ import structlog
 import trio
 
 from connector._groups import sole_error
+from connector.account.service import AccountStatistics
+from connector.account.views import BalancesView, PositionsView
 from connector.aggregator import Aggregator
 from connector.book.orderbook import OrderBook
 from connector.book.view import BookView
@@ -106,6 +108,8 @@ class ConnectorStatistics:
         orders: Per trading venue: order queries, resolutions, reconciliation
             discrepancies and the order state's counters.
         risk: The kill switch and the risk checks' counts.
+        accounts: Per trading venue: private streams (handshakes, events),
+            reconciliations and the discrepancies they found.
     """
 
     bus: BusStatistics
@@ -113,6 +117,7 @@ class ConnectorStatistics:
     health: HealthStatistics
     orders: Mapping[str, OrderStateServiceStatistics] = attrs.field(factory=dict)
     risk: RiskState | None = None
+    accounts: Mapping[str, AccountStatistics] = attrs.field(factory=dict)
 
 
 class SimulatorService:
@@ -241,6 +246,7 @@ class Connector:
                 event_log=self._event_log,
                 ids=ids,
                 health_allows=self._health.allows,
+                reconcile_interval=self._config.account.reconcile_interval,
             )
         self._aggregator = Aggregator(self._bus, self._book_state)
         self._root = Supervisor(
@@ -451,6 +457,16 @@ class Connector:
         return self._trading.fills(venue, symbol)
 
     @property
+    def positions(self) -> PositionsView:
+        """Derivative positions: ``get(venue, symbol)``, ``all()``, ``unrealized_pnl``."""
+        return self._trading.positions
+
+    @property
+    def balances(self) -> BalancesView:
+        """Balances: ``get(venue, asset)``, ``all(venue=None)``."""
+        return self._trading.balances
+
+    @property
     def risk(self) -> RiskView:
         """``await kill(reason)``, ``resume()``, ``state``."""
         return self._trading.risk_view
@@ -466,6 +482,9 @@ class Connector:
                 name: service.state.statistics() for name, service in self._trading.venues.items()
             },
             risk=self._risk.state,
+            accounts={
+                name: account.statistics() for name, account in self._trading.accounts.items()
+            },
         )
 
     def status(self) -> ConnectorStatus:
