@@ -55,7 +55,7 @@ _RISK_KEYS = (
 )
 _STORAGE_KEYS = ("sqlite_path", "postgres_dsn", "client_id_prefix")
 _LOGGING_KEYS = ("level", "format")
-_SIM_KEYS = ("seed", "rate", "okx_checksum")
+_SIM_KEYS = ("seed", "rate", "okx_checksum", "tls")
 _ACCOUNT_KEYS = ("reconcile_interval",)
 
 
@@ -310,6 +310,7 @@ def _sim(table: Mapping[str, object], problems: Problems) -> SimConfig | None:
         seed=f.integer("seed", 1),
         rate=f.number("rate", 200.0, positive=True),
         okx_checksum=f.boolean("okx_checksum", False),
+        tls=f.boolean("tls", False),
     )
     return None if f.failed else result
 

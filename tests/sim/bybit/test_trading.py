@@ -421,3 +421,51 @@ async def test_bybit_amend_to_the_filled_quantity_is_refused_with_110063() -> No
         after["qty"],
         after["leavesQty"],
     )
+
+
+async def test_bybit_spot_ioc_partly_filled_ends_partially_filled_canceled() -> None:
+    async with bybit() as (sim, api):
+        _bids, asks = sim.engine_book("bybit", "spot", "ETHUSDT", 1)
+        top = asks[0]
+        step = sim.venues["bybit"].book("spot", "ETHUSDT").instrument.lot_step
+        qty = (top.qty * 2).quantize(step)
+        assert qty * top.price < Decimal(90_000), "the test needs a thinner top level"
+        placed = await place(
+            api,
+            category="spot",
+            symbol="ETHUSDT",
+            side="Buy",
+            orderType="Limit",
+            qty=str(qty),
+            price=str(top.price),
+            timeInForce="IOC",
+        )
+        order = await one_order(api, "spot", orderId=placed["result"]["orderId"])
+    assert ("PartiallyFilledCanceled", "EC_NoImmediateQtyToFill") == (
+        order["orderStatus"],
+        order["rejectReason"],
+    )
+    assert Decimal(order["cumExecQty"]) == top.qty
+    assert Decimal(order["leavesQty"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("smp", "maker_status"), [("None", "Filled"), ("CancelMaker", "Cancelled")]
+)
+async def test_bybit_self_trades_follow_smp_type(smp: str, maker_status: str) -> None:
+    async with bybit() as (sim, api):
+        inst = sim.venues["bybit"].book("linear", "ETHUSDT").instrument
+        _bid, ask = touch(sim, "linear", "ETHUSDT")
+        price = str(ask - inst.tick_size)  # the new best ask, ours
+        base = {"category": "linear", "symbol": "ETHUSDT", "orderType": "Limit", "qty": "0.10"}
+        maker = await place(api, **base, side="Sell", price=price)
+        taker = await place(api, **base, side="Buy", price=price, smpType=smp)
+        resting = await one_order(api, "linear", orderId=maker["result"]["orderId"])
+        crossing = await one_order(api, "linear", orderId=taker["result"]["orderId"])
+        unsupported = await place(api, **base, side="Buy", price=price, smpType="CancelBoth")
+    assert maker_status == resting["orderStatus"]
+    if smp == "CancelMaker":
+        assert ("CancelBySmp", "New") == (resting["cancelType"], crossing["orderStatus"])
+    else:
+        assert "Filled" == crossing["orderStatus"]
+    assert 10001 == unsupported["retCode"]
