@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,8 +29,8 @@ FAR_ASK = "90000"
 
 
 @pytest.fixture(scope="module")
-def config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A config whose venues point at a standalone simulator, with its demo keys."""
+def sim_line() -> Iterator[dict[str, Any]]:
+    """The first line of a standalone simulator running for the module's tests."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "connector", "sim", "--rate", "20", "--bases", "BTC"],
         stdout=subprocess.PIPE,
@@ -40,29 +41,42 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     watchdog.start()
     try:
         assert proc.stdout is not None
-        line = json.loads(proc.stdout.readline())
-        folder = tmp_path_factory.mktemp("cli-trading")
-        main_file, secrets = ['secrets_file = "secrets.toml"\n'], []
-        for venue in VENUES:
-            entry = dict(line[venue])
-            credentials = entry.pop("credentials")
-            main_file.append(
-                f'[venues.{venue}]\nendpoint = "custom"\nsymbols = ["{SYMBOL}"]\n'
-                'channels = ["book"]\n'
-                f"[venues.{venue}.urls]\n"
-                + "".join(f'"{key}" = "{url}"\n' for key, url in entry.items())
-            )
-            secrets.append(
-                f"[{venue}]\n" + "".join(f'{k} = "{v}"\n' for k, v in credentials.items())
-            )
-        (folder / "secrets.toml").write_text("\n".join(secrets), encoding="utf-8")
-        path = folder / "connector.toml"
-        path.write_text("\n".join(main_file), encoding="utf-8")
-        yield path
+        yield json.loads(proc.stdout.readline())
     finally:
         watchdog.cancel()
         proc.kill()
         proc.wait()
+
+
+@pytest.fixture(scope="module")
+def config(sim_line: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A config whose venues point at the standalone simulator, with its demo keys."""
+    folder = tmp_path_factory.mktemp("cli-trading")
+    main_file, secrets = ['secrets_file = "secrets.toml"\n'], []
+    for venue in VENUES:
+        entry = dict(sim_line[venue])
+        credentials = entry.pop("credentials")
+        main_file.append(
+            f'[venues.{venue}]\nendpoint = "custom"\nsymbols = ["{SYMBOL}"]\n'
+            'channels = ["book"]\n'
+            f"[venues.{venue}.urls]\n"
+            + "".join(f'"{key}" = "{url}"\n' for key, url in entry.items())
+        )
+        secrets.append(f"[{venue}]\n" + "".join(f'{k} = "{v}"\n' for k, v in credentials.items()))
+    (folder / "secrets.toml").write_text("\n".join(secrets), encoding="utf-8")
+    path = folder / "connector.toml"
+    path.write_text("\n".join(main_file), encoding="utf-8")
+    return path
+
+
+def test_first_line_names_each_private_stream_at_the_venues_path(sim_line: dict[str, Any]) -> None:
+    assert sim_line["binance"]["linear.ws.private"].endswith("/private")
+    for market in ("spot", "linear"):
+        bybit = sim_line["bybit"]
+        assert bybit[f"{market}.ws.private"] == bybit[f"{market}.ws"] + "/v5/private"
+    for market in ("spot", "swap"):
+        okx = sim_line["okx"]
+        assert okx[f"{market}.ws.private"] == okx[f"{market}.ws"] + "/ws/v5/private"
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
