@@ -326,7 +326,12 @@ def main(argv: list[str] | None = None) -> int:
     ratio = ours["cpu_per_order_us"] / figures["ccxt"]["cpu_per_order_us"]
     lines += [
         "",
-        f"connector CPU per order / ccxt's: {ratio:.2f} (target at most 0.33).",
+        f"connector CPU per order / ccxt's: {ratio:.2f} (target at most 0.33). The connector's "
+        "CPU per order holds everything its process does for the order: the command path "
+        "(validation, risk, write-ahead, limiter, signing, the request, the answer) and the "
+        "private stream's events the order causes (order and wallet updates decoded, applied "
+        "to the order state and the balances, published); ccxt and pybit only send the "
+        "request and read the answer.",
         "",
         f"Tick-to-order (connector, a subscriber placing on a book update; frame received → "
         f"order request written), {ours['ticks']} orders: p50 {ours['tick_p50_us']:,.0f} µs, "
