@@ -202,6 +202,23 @@ def test_refusals_print_one_line_and_exit_1(
     assert 1 == len(err.strip().splitlines()), err
 
 
+def test_a_risk_refusal_names_the_limit_and_exits_1(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    limited = config.with_name("limited.toml")
+    text = config.read_text(encoding="utf-8")
+    limited.write_text(text + '\n[risk]\nmax_order_notional = "100"\n', encoding="utf-8")
+
+    code, out, err = _run(
+        capsys, "order", "place", "okx", SYMBOL, "sell", "limit", "0.01", FAR_ASK,
+        "-c", str(limited),
+    )  # fmt: skip
+
+    assert (1, "") == (code, out)
+    [line] = err.strip().splitlines()
+    assert "max_order_notional" in line, line
+
+
 def test_usage_mistakes_exit_2(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = ("-c", str(config))
     code, _, err = _run(capsys, "order", "place", "okx", SYMBOL, "buy", "limit", "0.01", *cfg)
