@@ -7,8 +7,8 @@ Per trading venue:
 * **orders**: every order the simulated venue holds is known locally with the
   same status and the same filled fraction (OKX swap counts contracts, we count
   base units: ``local.filled * venue.qty == venue.filled * local.qty``); every
-  local order that is not ``rejected`` is one the venue holds (none invented,
-  none placed twice);
+  local order that is not ``rejected`` is one the venue holds (none invented),
+  and no client order id is held twice by the venue (none placed twice);
 * **positions**: the signed size of every open position (base units);
 * **balances**: the total (free plus locked) of every asset either side lists.
 """
@@ -52,7 +52,14 @@ def truth_differences(c: Connector, venues: Iterable[str]) -> list[str]:
 
 def _orders(c: Connector, venue: str, truth: Truth) -> list[str]:
     problems = []
-    held = {o.client_order_id: o for o in truth.orders(truth.default_account())}
+    orders = truth.orders(truth.default_account())
+    held = {o.client_order_id: o for o in orders}
+    if len(held) < len(orders):
+        seen: set[str] = set()
+        for order in orders:
+            if order.client_order_id in seen:
+                problems.append(f"{venue} order {order.client_order_id}: placed twice")
+            seen.add(order.client_order_id)
     local = {o.client_order_id: o for o in c.orders.all() if o.venue == venue}
     for cid, theirs in held.items():
         ours = local.get(cid)

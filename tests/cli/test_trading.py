@@ -7,12 +7,13 @@ the next lists, amends, cancels or kills, as a user's shell session would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,11 @@ FAR_ASK = "90000"
 """A sell price far above the simulated BTC mid (about 60000): the order rests."""
 
 
-@pytest.fixture(scope="module")
-def sim_line() -> Iterator[dict[str, Any]]:
-    """The first line of a standalone simulator running for the module's tests."""
+@contextlib.contextmanager
+def standalone_sim(*extra: str) -> Iterator[dict[str, Any]]:
+    """A ``connector sim`` process (BTC instruments); yields its first line."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "connector", "sim", "--rate", "20", "--bases", "BTC"],
+        [sys.executable, "-m", "connector", "sim", "--rate", "20", "--bases", "BTC", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -48,13 +49,11 @@ def sim_line() -> Iterator[dict[str, Any]]:
         proc.wait()
 
 
-@pytest.fixture(scope="module")
-def config(sim_line: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A config whose venues point at the standalone simulator, with its demo keys."""
-    folder = tmp_path_factory.mktemp("cli-trading")
+def write_config(folder: Path, line: dict[str, Any], venues: Sequence[str]) -> Path:
+    """A config whose ``venues`` point at the simulator of ``line``, with its demo keys."""
     main_file, secrets = ['secrets_file = "secrets.toml"\n'], []
-    for venue in VENUES:
-        entry = dict(sim_line[venue])
+    for venue in venues:
+        entry = dict(line[venue])
         credentials = entry.pop("credentials")
         main_file.append(
             f'[venues.{venue}]\nendpoint = "custom"\nsymbols = ["{SYMBOL}"]\n'
@@ -67,6 +66,19 @@ def config(sim_line: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -
     path = folder / "connector.toml"
     path.write_text("\n".join(main_file), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def sim_line() -> Iterator[dict[str, Any]]:
+    """The first line of a standalone simulator running for the module's tests."""
+    with standalone_sim() as line:
+        yield line
+
+
+@pytest.fixture(scope="module")
+def config(sim_line: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A config whose venues point at the module's simulator."""
+    return write_config(tmp_path_factory.mktemp("cli-trading"), sim_line, VENUES)
 
 
 def test_first_line_names_each_private_stream_at_the_venues_path(sim_line: dict[str, Any]) -> None:
@@ -230,3 +242,30 @@ def test_usage_mistakes_exit_2(config: Path, capsys: pytest.CaptureFixture[str])
     with pytest.raises(SystemExit) as exited:
         main(["order", "place", "okx", SYMBOL, "buy", "limit", "-1", "5"])
     assert 2 == exited.value.code
+
+
+def test_a_lost_answer_names_the_order_to_follow_and_the_next_command_finds_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    faults = tmp_path / "faults.toml"
+    faults.write_text(
+        '[[fault]]\nkind = "rest_error_after"\nfraction = 1.0\nvenue = "binance"\n'
+        'path = "/fapi/v1/order"\nmethod = "POST"\nmax_count = 1\n',
+        encoding="utf-8",
+    )
+    with standalone_sim("--venues", "binance", "--faults", str(faults)) as line:
+        cfg = ("-c", str(write_config(tmp_path, line, ["binance"])))
+        cid = _client_id()
+
+        code, out, err = _run(
+            capsys, "order", "place", "binance", SYMBOL, "sell", "limit", "0.01", FAR_ASK,
+            "--client-id", cid, *cfg,
+        )  # fmt: skip
+
+        assert (1, "") == (code, out)
+        [message] = err.strip().splitlines()
+        assert "outcome unknown" in message and cid in message, message
+        # The venue took it (the answer was spoiled after): the next command knows it.
+        code, out, err = _run(capsys, "orders", "--json", *cfg)
+        assert 0 == code, err
+        assert [(cid, "new")] == [(o["client_order_id"], o["status"]) for o in _lines(out)]
