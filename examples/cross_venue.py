@@ -12,8 +12,10 @@ The maker venue keeps a post-only bid and ask at its own best bid and ask
 other venue that shows the best price for the hedge in the consolidated book
 (``c.consolidated_book``): a buy filled on the maker venue is sold where the
 best bid is, and the other way round. At the end the quotes are canceled and
-the summary shows each venue's position: they add up to zero (anything left
-unhedged, a partial fill smaller than a lot, is closed then).
+the summary shows each venue's position: they add up to zero. A hedge is sized
+to what is not hedged yet, rounded down to the hedge venue's lot; a rest under
+its lot or minimum notional waits for the next fill, and what is left at the
+end is closed on the maker venue.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from connector import (
     Connector,
     ConnectorError,
     Fill,
+    InvalidOrder,
     Order,
     Side,
     Symbol,
@@ -44,10 +47,6 @@ def every_venue(symbol: Symbol) -> Config:
     return Config(
         venues={n: VenueConfig(name=n, symbols=(symbol,), channels=("book",)) for n in VENUES}
     )
-
-
-def opposite(side: Side) -> Side:
-    return Side.SELL if side is Side.BUY else Side.BUY
 
 
 async def main(maker: str, symbol: Symbol, seconds: float) -> None:
@@ -67,23 +66,32 @@ async def main(maker: str, symbol: Symbol, seconds: float) -> None:
 
         async def hedge_fills() -> None:
             nonlocal maker_fills, hedges
+            exposure = Decimal(0)  # maker fills not hedged yet (signed, base units)
             async for fill in c.subscribe(f"fill.{maker}.{symbol}"):
                 assert isinstance(fill, Fill)
                 maker_fills += 1
-                side = opposite(fill.side)
-                venue = hedge_venue(side)
+                exposure += fill.qty if fill.side is Side.BUY else -fill.qty
                 print(f"{maker} {fill.side.value} {fill.qty} @ {fill.price} filled")
+                side = Side.SELL if exposure > 0 else Side.BUY
+                venue = hedge_venue(side)
                 if venue is None:
                     print("  no other venue has a valid book: left for the end")
                     continue
                 try:
-                    order = await c.place_order(venue, symbol, side, "market", fill.qty)
+                    # The quantity rounds down to the hedge venue's lot: the rest waits
+                    # for the next fill (or the end).
+                    order = await c.place_order(venue, symbol, side, "market", abs(exposure))
                     done = await c.orders.wait(order.client_order_id, timeout=5)
-                    hedges += 1
-                    filled = f"{done.filled_qty} @ {done.avg_fill_price}"
-                    print(f"  hedged on {venue}: {side.value} {filled}")
+                except InvalidOrder as too_small:  # under a lot or the minimum notional
+                    print(f"  {abs(exposure)} not hedged on {venue} yet ({too_small})")
+                    continue
                 except ConnectorError as exc:
                     print(f"  hedge on {venue} failed: {exc} (left for the end)")
+                    continue
+                hedges += 1
+                exposure += done.filled_qty if side is Side.BUY else -done.filled_qty
+                filled = f"{done.filled_qty} @ {done.avg_fill_price}"
+                print(f"  hedged on {venue}: {side.value} {filled}")
 
         async def keep_quotes() -> None:
             async for _ in c.subscribe(f"orderbook.{maker}.{symbol}", overflow="latest"):
@@ -112,7 +120,7 @@ async def main(maker: str, symbol: Symbol, seconds: float) -> None:
             await c.cancel_all(maker, symbol)
             await trio.sleep(1.0)  # the last fills and their hedges
             nursery.cancel_scope.cancel()
-        await flatten(c, symbol)
+        await flatten(c, symbol, maker)
 
         positions = {
             v: (p.qty if (p := c.positions.get(v, symbol)) else Decimal(0)) for v in VENUES
@@ -127,17 +135,23 @@ def position_qty(c: Connector, venue: str, symbol: Symbol) -> Decimal:
     return position.qty if position is not None else Decimal(0)
 
 
-async def flatten(c: Connector, symbol: Symbol) -> None:
-    """Close what the venues' positions add up to (an unhedged rest) with one market order."""
-    held = [p for v in VENUES if (p := c.positions.get(v, symbol)) is not None]
-    net = sum((p.qty for p in held), Decimal(0))
+async def flatten(c: Connector, symbol: Symbol, maker: str) -> None:
+    """Close what the venues' positions add up to (an unhedged rest) with one market
+    order: on the maker venue (its fills made the rest, so its lot fits it), else on
+    the first venue that takes it."""
+    net = sum((position_qty(c, v, symbol) for v in VENUES), Decimal(0))
     if net == 0:
         return
-    venue = max(held, key=lambda p: abs(p.qty)).venue
     side = Side.SELL if net > 0 else Side.BUY
-    order = await c.place_order(venue, symbol, side, "market", abs(net))
-    await c.orders.wait(order.client_order_id, timeout=5)
-    print(f"flatten: {side.value} {abs(net)} on {venue}")
+    for venue in (maker, *(v for v in VENUES if v != maker)):
+        try:
+            order = await c.place_order(venue, symbol, side, "market", abs(net))
+        except InvalidOrder:
+            continue  # under this venue's lot or minimum notional
+        done = await c.orders.wait(order.client_order_id, timeout=5)
+        print(f"flatten: {side.value} {done.filled_qty} on {venue}")
+        return
+    print(f"flatten: {abs(net)} is under every venue's lot or minimum notional")
 
 
 if __name__ == "__main__":
