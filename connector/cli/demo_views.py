@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import attrs
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -25,6 +26,7 @@ __all__ = [
 ]
 
 _CENT = Decimal("0.01")
+_POSITION = Decimal("0.000001")
 
 
 @attrs.frozen(kw_only=True)
@@ -91,31 +93,35 @@ def _counts_line(frame: TradingFrame) -> Text:
 
 
 def _markets_table(rows: Sequence[MarketRow], title: str) -> Table:
-    table = Table(title=title, title_justify="left", expand=False)
+    """One line per market, narrow enough for an 80-column terminal."""
+    table = Table(
+        title=title,
+        title_justify="left",
+        expand=False,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
     for name, justify in (
         ("venue", "left"),
         ("symbol", "left"),
-        ("our bid", "right"),
-        ("our ask", "right"),
-        ("placed", "right"),
-        ("filled", "right"),
-        ("canceled", "right"),
+        ("bid", "right"),
+        ("ask", "right"),
+        ("p/f/c", "right"),  # orders placed / filled / canceled
         ("fills", "right"),
         ("position", "right"),
         ("P&L", "right"),
     ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for row in rows:
         table.add_row(
             row.venue,
             row.symbol,
             format_number(row.bid),
             format_number(row.ask),
-            str(row.placed),
-            str(row.filled),
-            str(row.canceled),
+            f"{row.placed}/{row.filled}/{row.canceled}",
             str(row.fills),
-            format_number(row.position),
+            format_number(row.position.quantize(_POSITION)),
             _money(row.pnl),
         )
     return table
@@ -124,7 +130,11 @@ def _markets_table(rows: Sequence[MarketRow], title: str) -> Table:
 def render_trading(frame: TradingFrame) -> Group:
     """The live trading panel: the strategy's quotes and P&L per market, the latest fills."""
     parts: list[RenderableType] = [
-        _markets_table(frame.rows, "demo strategy: a bid and an ask around the consolidated mid"),
+        _markets_table(
+            frame.rows,
+            "demo strategy: our bid and ask around the consolidated mid "
+            "(p/f/c: orders placed/filled/canceled)",
+        ),
         _counts_line(frame),
     ]
     if frame.recent_fills:
@@ -146,7 +156,9 @@ def trading_problems(frame: TradingFrame) -> list[str]:
 def render_trading_summary(frame: TradingFrame) -> Group:
     """The trading summary: per market counts, positions and P&L, then the verdict."""
     parts: list[RenderableType] = [
-        _markets_table(frame.rows, "demo trading summary"),
+        _markets_table(
+            frame.rows, "demo trading summary (last quotes; orders placed/filled/canceled)"
+        ),
         _counts_line(frame),
     ]
     problems = trading_problems(frame)
