@@ -44,7 +44,7 @@ __all__ = ["add_parser", "run"]
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``demo`` to the command parsers."""
     demo = commands.add_parser(
-        "demo", help="all venues on the built-in simulator, with a live consolidated view"
+        "demo", help="all venues on the simulator: a live consolidated view, a strategy trading"
     )
     add_config_option(demo)
     add_duration_option(demo)
