@@ -171,18 +171,26 @@ class WindowBucket:
                 return
 
     def set_available(self, tokens: float, now: float) -> None:
-        """Trust the venue: it says ``tokens`` remain in its window."""
+        """Trust the venue: it says ``tokens`` remain in its window.
+
+        Its count leaves out our requests still in flight (granted, not yet
+        settled), so they are added to it before the window is corrected.
+        """
         self._refill(now)
-        used = self.capacity - max(min(tokens, self.capacity), 0.0)
+        in_flight = sum(taken for _, taken, settled in self._grants if not settled)
+        used = self.capacity - max(min(tokens, self.capacity), 0.0) + in_flight
         if used > self._used:
             self.take(used - self._used, now)
             self._grants[-1][2] = 1.0
-        while self._grants and self._used > used:
-            grant = self._grants.popleft()
-            self._used -= grant[1]
-            if self._used < used:
-                self._grants.appendleft([grant[0], used - self._used, grant[2]])
-                self._used = used
+        for grant in list(self._grants):
+            if self._used <= used:
+                break
+            if grant[2]:  # only settled grants can be forgotten
+                drop = min(grant[1], self._used - used)
+                grant[1] -= drop
+                self._used -= drop
+        while self._grants and self._grants[0][1] <= 0:
+            self._grants.popleft()
 
 
 Bucket = TokenBucket | WindowBucket

@@ -70,7 +70,6 @@ from connector.model import (
     TimeInForce,
 )
 from connector.model.trading import OrderReport
-from connector.net.ratelimit import Lane
 from connector.oms.ids import ClientOrderIds, check_client_order_id
 from connector.oms.tracking import OrderStateService
 from connector.oms.validate import Number, as_decimal, normalize_amend
@@ -393,7 +392,7 @@ class OrderService:
             current,
         )
         call = self.state.adapter.amend_order_call(market, instrument, amend, current)
-        report = await self._exchange(market, call, "amend", client_order_id, counted=symbol)
+        report = await self._exchange(market, call, "amend", client_order_id, symbol=symbol)
         wanted = (
             current.qty if amend.qty is None else amend.qty,
             current.price if amend.price is None else amend.price,
@@ -426,7 +425,7 @@ class OrderService:
             return current
         call = self.state.adapter.cancel_order_call(market, instrument, client_order_id, current)
         try:
-            report = await self._exchange(market, call, "cancel", client_order_id)
+            report = await self._exchange(market, call, "cancel", client_order_id, symbol=symbol)
         except ExchangeRejected as refused:
             # Not found, or "already filled, canceled or gone" (OKX 51400): read it back.
             report = await self.state.query(symbol, client_order_id)
@@ -448,19 +447,16 @@ class OrderService:
         action: str,
         client_order_id: str,
         *,
-        counted: Symbol | None = None,
+        symbol: Symbol,
     ) -> OrderReport:
-        """Send an amend or cancel and read its answer (``counted``: the symbol whose
-        order-count buckets it draws on; amendments count, cancels do not).
+        """Send an amend or cancel and read its answer (it draws on ``symbol``'s
+        order-count buckets that count ``action``).
 
         When the answer is lost (or unreadable) the change may or may not have
         been made: the order is queried in the background, and the error raised.
         """
         try:
-            if counted is not None:
-                response = await self.state.send_order(market, counted, call)
-            else:
-                response = await self.state.send(market, call, lane=Lane.ORDER)
+            response = await self.state.send_order(market, symbol, call, action)
             return self.state.read_answer(
                 market, response, action=action, client_order_id=client_order_id
             )

@@ -64,6 +64,11 @@ __all__ = ["EVENT_NAMES", "OrderStateService", "OrderStateServiceStatistics"]
 
 log = structlog.get_logger(__name__)
 
+_WINDOW_MARGIN = 1.05
+"""Order-count windows are kept 5 % longer than the venue's: its count starts when a
+request arrives, which can be later than the answer that settles our grant says when
+several requests race over separate connections, and its clock ticks in steps."""
+
 EVENT_NAMES: dict[type, str] = {
     OrderSubmitted: "submitted",
     OrderAccepted: "accepted",
@@ -222,11 +227,13 @@ class OrderStateService:
         """One signed order-endpoint request; the answer comes back unread."""
         return await self.session.context.send_signed(market, call, self.adapter.sign, lane=lane)
 
-    async def send_order(self, market: Market, symbol: Symbol, call: RestCall) -> RestResponse:
+    async def send_order(
+        self, market: Market, symbol: Symbol, call: RestCall, action: str = "place"
+    ) -> RestResponse:
         """A placement or amendment: it takes one order of each of the venue's order-count
         buckets (account-wide, and per instrument where the venue counts so: OKX),
         waiting in the order lane, and the answer's headers correct those buckets."""
-        limiters = self._order_limiters_of(market, symbol)
+        limiters = self._order_limiters_of(market, symbol, action)
         for limiter, names in limiters:
             await limiter.acquire(dict.fromkeys(names, 1.0), Lane.ORDER)
         try:
@@ -239,7 +246,7 @@ class OrderStateService:
         return response
 
     def _order_limiters_of(
-        self, market: Market, symbol: Symbol
+        self, market: Market, symbol: Symbol, action: str
     ) -> list[tuple[RateLimiter, tuple[str, ...]]]:
         out = []
         limits = self.adapter.order_limits(market)
@@ -253,12 +260,16 @@ class OrderStateService:
                     f"{self.venue} {market.value} orders"
                     + (f" {symbol}" if scope == "instrument" else ""),
                     {
-                        limit.name: WindowBucket(capacity=limit.capacity, period=limit.period)
+                        limit.name: WindowBucket(
+                            capacity=limit.capacity, period=limit.period * _WINDOW_MARGIN
+                        )
                         for limit in mine
                     },
                     header_parser=functools.partial(self.adapter.read_order_counts, market),
                 )
-            out.append((limiter, tuple(limit.name for limit in mine)))
+            names = tuple(limit.name for limit in mine if action in limit.actions)
+            if names:
+                out.append((limiter, names))
         return out
 
     def read_answer(

@@ -320,12 +320,15 @@ class OrderLimit:
         period: The window in seconds.
         scope: ``account`` (counted across every host and socket of the account)
             or ``instrument`` (OKX: per instId).
+        actions: The requests it counts: ``place``, ``amend``, ``cancel`` (Bybit and
+            OKX count each endpoint apart, Binance counts new orders).
     """
 
     name: str
     capacity: float
     period: float
     scope: str = "account"
+    actions: frozenset[str] = frozenset({"place", "amend"})
 
 
 class TradingAdapter(Protocol):

@@ -82,6 +82,7 @@ def test_a_window_bucket_takes_the_venues_count_as_the_truth() -> None:
     bucket = WindowBucket(capacity=10, period=10.0)
     for i in range(4):
         bucket.take(1, float(i))
+        bucket.settle(float(i))
     bucket.set_available(2, 4.0)  # the venue counted 8 in its window
     assert 2 == bucket.tokens
     assert 6.0 == pytest.approx(bucket.wait_time(3, 4.0))  # the oldest grant frees at 10 s
@@ -97,3 +98,14 @@ def test_a_settled_grant_leaves_the_window_a_period_after_its_answer() -> None:
 
     assert 1.5 == pytest.approx(bucket.wait_time(1, 1.0))
     assert 0.0 == bucket.wait_time(1, 2.5)
+
+
+def test_the_venues_count_leaves_out_requests_still_in_flight() -> None:
+    bucket = WindowBucket(capacity=10, period=1.0)
+    for _ in range(10):
+        bucket.take(1, 0.0)  # ten requests sent at once
+    bucket.settle(0.01)  # the first answer: the venue had counted only that one
+    bucket.set_available(9, 0.01)
+
+    assert 0 == bucket.tokens  # the nine in flight still fill the window
+    assert bucket.wait_time(1, 0.01) > 0.9

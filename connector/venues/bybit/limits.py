@@ -62,10 +62,21 @@ def order_limits(market: Market) -> Sequence[OrderLimit]:
         per_s = _CREATE_PER_S[market]
     except KeyError:
         raise ValueError(f"bybit has no {market.value} market here (spot, linear)") from None
-    return [OrderLimit(name="orders_1s", capacity=per_s, period=1.0)]
+    # Per UID and endpoint over a rolling second: create, amend and cancel apart.
+    return [
+        OrderLimit(
+            name=f"endpoint:{action}", capacity=per_s, period=1.0, actions=frozenset({action})
+        )
+        for action in ("place", "amend", "cancel")
+    ]
+
+
+_ENDPOINT = "endpoint"
 
 
 def read_order_counts(market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
-    """``{"orders_1s": left}`` from ``X-Bapi-Limit-Status`` of an order answer (may be empty)."""
+    """``{"endpoint": left}`` from ``X-Bapi-Limit-Status`` of an order answer (may be
+    empty): what is left of the answering endpoint's quota, for the bucket of that
+    endpoint the request drew on (``connector.net.ratelimit.ENDPOINT``)."""
     left = header_float(headers, "x-bapi-limit-status")
-    return {} if left is None else {"orders_1s": left}
+    return {} if left is None else {_ENDPOINT: left}

@@ -68,7 +68,16 @@ def order_limits(market: Market) -> Sequence[OrderLimit]:
     """
     if market not in _MARKETS:
         raise ValueError(f"okx has no {market.value} market here (spot, swap)")
-    return [OrderLimit(name="orders_2s", capacity=60.0, period=2.0, scope="instrument")]
+    return [
+        OrderLimit(
+            name=f"{action}_2s",
+            capacity=60.0,
+            period=2.0,
+            scope="instrument",
+            actions=frozenset({action}),
+        )
+        for action in ("place", "amend", "cancel")
+    ]
 
 
 def read_order_counts(market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:

@@ -9,10 +9,14 @@ from connector.venues.bybit.limits import TRADE_BUCKETS, order_limits, read_orde
 from connector.venues.bybit.rest import BybitRest
 
 
-def test_order_limits_per_market() -> None:
-    (spot,) = order_limits(Market.SPOT)
-    (linear,) = order_limits(Market.LINEAR)
-    assert (spot.capacity, linear.capacity, spot.period) == (20.0, 10.0, 1.0)
+def test_order_limits_per_market_and_endpoint() -> None:
+    spot = order_limits(Market.SPOT)
+    linear = order_limits(Market.LINEAR)
+    assert {(b.capacity, b.period) for b in spot} == {(20.0, 1.0)}
+    assert {(b.capacity, b.period) for b in linear} == {(10.0, 1.0)}
+    # create, amend and cancel each have their own quota, as each endpoint does
+    assert [{"place"}, {"amend"}, {"cancel"}] == [set(b.actions) for b in linear]
+    assert ["endpoint:place", "endpoint:amend", "endpoint:cancel"] == [b.name for b in linear]
     with pytest.raises(ValueError, match="swap"):
         order_limits(Market.SWAP)
 
@@ -20,7 +24,7 @@ def test_order_limits_per_market() -> None:
 def test_header_reader() -> None:
     # the docs' header example (fixtures/_docs_extracts): X-Bapi-Limit-Status: 9
     headers = {"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "9"}
-    assert read_order_counts(Market.LINEAR, headers) == {"orders_1s": 9.0}
+    assert read_order_counts(Market.LINEAR, headers) == {"endpoint": 9.0}
     assert read_order_counts(Market.LINEAR, {}) == {}
 
 

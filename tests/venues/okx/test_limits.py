@@ -10,9 +10,11 @@ from connector.venues.okx.rest import OkxRest
 
 
 def test_order_limits_are_per_instrument() -> None:
-    (limit,) = order_limits(Market.SWAP)
-    assert (limit.capacity, limit.period, limit.scope) == (60.0, 2.0, "instrument")
-    assert order_limits(Market.SPOT) == [limit]
+    limits = order_limits(Market.SWAP)
+    assert {(b.capacity, b.period, b.scope) for b in limits} == {(60.0, 2.0, "instrument")}
+    # placing, amending and cancelling count apart
+    assert [{"place"}, {"amend"}, {"cancel"}] == [set(b.actions) for b in limits]
+    assert order_limits(Market.SPOT) == limits
     with pytest.raises(ValueError, match="linear"):
         order_limits(Market.LINEAR)
 
