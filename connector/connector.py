@@ -175,7 +175,8 @@ class Connector:
             this capture file (``.zst`` compresses), for ``connector replay``.
         stop_timeout: Upper bound on shutdown, in seconds.
         stale_after: Seconds without a message on a book's stream before that book
-            is marked invalid and resynced.
+            is marked invalid and resynced (``None``: 30 s, longer where a venue
+            documents longer silences of a healthy book, as OKX's 60 s).
         bus: The event bus to use (tests inject one to publish or inspect events the
             way services do); a new one when ``None``.
         event_log: Where order events are written ahead (an in-memory log when
@@ -192,7 +193,7 @@ class Connector:
         *,
         record: str | Path | None = None,
         stop_timeout: float = 10.0,
-        stale_after: float = 30.0,
+        stale_after: float | None = None,
         bus: Bus | None = None,
         event_log: EventLog | None = None,
     ) -> None:

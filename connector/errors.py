@@ -29,6 +29,7 @@ callers never see a raw ``httpx`` or ``trio_websocket`` exception::
     │   └── ServiceUnavailable       HTTP 5xx, venue maintenance
     ├── OrderOutcomeUnknown          an order was sent, its fate is not known; client_order_id
     ├── SubscriptionOverflow         a ``fail`` subscription could not keep up
+    ├── StoreError                   the event store cannot be opened, read or written
     └── SupervisorGaveUp             restart intensity exceeded; escalates to the parent
 
 ``RateLimited`` is both a :class:`RemoteError` and a :class:`TransientError`.
@@ -60,6 +61,7 @@ __all__ = [
     "RequestTimeout",
     "RiskRejected",
     "ServiceUnavailable",
+    "StoreError",
     "SubscriptionOverflow",
     "SupervisorGaveUp",
     "SymbolCollision",
@@ -268,6 +270,12 @@ class OrderOutcomeUnknown(ConnectorError):
 
 class SubscriptionOverflow(ConnectorError):
     """A subscription with the ``fail`` policy overflowed; re-read state, then resubscribe."""
+
+
+class StoreError(ConnectorError):
+    """The event store cannot be opened (a newer schema, another writer, a bad path or
+    server) or cannot write or read now; order commands then fail at once and no
+    request is sent. A write that failed may succeed once the store is back."""
 
 
 class SupervisorGaveUp(ConnectorError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import subprocess
@@ -149,8 +148,6 @@ def test_replay_of_the_real_bybit_cryptofeed_capture_ends_valid_without_gaps(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = fixture_path("cryptofeed/v3/sample_data/BYBIT-dev.jsonl.zst")
-    if importlib.util.find_spec("connector.venues.bybit.adapter") is None:
-        pytest.skip("the Bybit venue adapter (connector/venues/bybit/adapter.py) is not there yet")
 
     summary = _summary(capsys, str(path))
 

@@ -318,15 +318,21 @@ class VenueServer:
         return self._market_of(req) if self._market_of is not None else self.market
 
     async def _dispatch(self, req: Request) -> Response:
-        verdict = self.injector.on_request(self.name, self._market(req), req.path)
+        verdict = self.injector.on_request(self.name, self._market(req), req.path, req.method)
         if verdict is not None:
             if verdict.kind is FaultKind.REST_ERROR:
                 return self._server_error(req, verdict)
             if verdict.kind is FaultKind.REST_429:
                 return self._rate_limited(req, verdict)
-            await trio.sleep(verdict.delay)
+            if verdict.kind is FaultKind.REST_SLOW:
+                await trio.sleep(verdict.delay)
         handler = self.router.find(req.method, req.path) or self.router.not_found
-        return await handler(req)
+        response = await handler(req)
+        if verdict is not None and verdict.kind is FaultKind.REST_LATE:
+            await trio.sleep(verdict.delay)
+        if verdict is not None and verdict.kind is FaultKind.REST_ERROR_AFTER:
+            return self._server_error(req, verdict)
+        return response
 
     async def _websocket(self, scope: dict[str, Any], receive: AsgiReceive, send: AsgiSend) -> None:
         message = await receive()

@@ -3,8 +3,8 @@
 What must survive a crash (order events, venue reports, fills, positions,
 balances) is appended here on the command path *before* it is published
 (design.md section 7). The protocol is shaped for the stores that come next
-(SQLite with WAL and group commit, PostgreSQL), all of which run their calls
-through ``trio.to_thread``:
+(``sql.py``: SQLite with WAL and group commit, PostgreSQL), which run their
+calls through ``trio.to_thread``:
 
 - :meth:`EventLog.append` takes a *batch* and returns only once the whole batch
   is durable, with the sequence number given to its last entry. Sequence
@@ -13,7 +13,8 @@ through ``trio.to_thread``:
 - :meth:`EventLog.read` pages forward from a position: every entry with
   ``seq > after``, oldest first, at most ``limit`` of them. Replay after a
   restart reads from 0 until a page comes back short.
-- :meth:`EventLog.close` releases the store; appending after it is an error.
+- :meth:`EventLog.close` releases the store; appending after it raises
+  :class:`~connector.errors.StoreError`.
 
 Values are stored as ``{"type": <class name>, "data": <cattrs unstructured>}``
 JSON text (:func:`encode` / :func:`decode`): Decimal as its exact text, time as
@@ -33,6 +34,7 @@ from typing import Protocol
 
 import attrs
 
+from connector.errors import StoreError
 from connector.model.convert import converter
 from connector.model.trading import (
     Balance,
@@ -165,7 +167,7 @@ class EventLog(Protocol):
         ...
 
     async def close(self) -> None:
-        """Release the store; later appends raise ``RuntimeError``. Idempotent."""
+        """Release the store; later appends raise ``StoreError``. Idempotent."""
         ...
 
 
@@ -183,7 +185,7 @@ class MemoryEventLog:
 
     async def append(self, events: Sequence[Logged], *, ts_ns: int) -> int:
         if self._closed:
-            raise RuntimeError("the event log is closed")
+            raise StoreError("the in-memory event log is closed")
         encoded = [encode(event) for event in events]  # all-or-nothing: encode first
         self._entries.extend((ts_ns, text) for text in encoded)
         return len(self._entries)

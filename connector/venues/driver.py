@@ -100,6 +100,11 @@ class Bucket:
 class HeartbeatRule:
     """A venue's keep-alive: see :class:`connector.net.ws.Heartbeat`.
 
+    ``book_silence`` is the longest a healthy book stream may stay silent by the
+    venue's documentation (OKX pushes a no-change update after about 60 s without
+    a change), 0 when the venue documents none. A session's default staleness
+    window is never shorter than it (see :class:`connector.venues.session.VenueSession`).
+
     ``protocol_ping``: also send websocket pings (private streams, which can stay
     silent for longer than ``timeout``).
     """
@@ -107,6 +112,7 @@ class HeartbeatRule:
     interval: float
     ping: str | None
     timeout: float
+    book_silence: float = 0.0
     protocol_ping: bool = False
 
 

@@ -38,6 +38,7 @@ from connector.venues.common import SymbolMap
 from connector.venues.context import RestOutcome, VenueContext
 from connector.venues.driver import (
     ConnectionPlan,
+    HeartbeatRule,
     PagedInstruments,
     RestCall,
     StreamSpec,
@@ -84,12 +85,17 @@ class VenueSession:
         bus: Where events go.
         urls: Called when a URL is needed: ``{"<market>.rest": ..., "<market>.ws": ...}``
             (for the simulator the URLs exist only once it serves).
-        stale_after: Seconds without a book message before that book is invalid.
+        stale_after: Seconds without a book message before that book is invalid
+            (``None``: 30 s, or the venue's documented longest silence of a
+            healthy book stream plus 15 s when that is longer, as on OKX).
         capture: Where ``connector record`` writes every frame and REST body.
         on_rest_outcome: Told of every REST request's outcome (the health breaker).
         transport: The REST clients' httpx transport (``None``: real sockets).
         ws_transport: The websockets' transport (``None``: trio-websocket).
     """
+
+    DEFAULT_STALE_AFTER = 30.0
+    """Seconds of silence that make a book stale when nothing else is configured."""
 
     def __init__(
         self,
@@ -99,7 +105,7 @@ class VenueSession:
         channels: Sequence[str],
         bus: Bus,
         urls: Callable[[], Mapping[str, str]],
-        stale_after: float = 30.0,
+        stale_after: float | None = None,
         capture: CaptureWriter | None = None,
         on_rest_outcome: RestOutcome | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -158,6 +164,12 @@ class VenueSession:
         for symbol in self.wanted:
             seen.setdefault(self.adapter.market_for(symbol), None)
         return list(seen)
+
+    def staleness_window(self, heartbeat: HeartbeatRule) -> float:
+        """Seconds without a book message before a book on such a socket is stale."""
+        if self.stale_after is not None:
+            return self.stale_after
+        return max(self.DEFAULT_STALE_AFTER, heartbeat.book_silence + 15.0)
 
     def statistics(self) -> VenueStatistics:
         """A frozen snapshot of the venue's counters."""
@@ -273,9 +285,9 @@ class MarketDataService:
                 self._nursery = nursery
                 nursery.start_soon(self._resync_worker)
                 for index, plan in enumerate(plans):
-                    watchdog = Watchdog(after=session.stale_after)
-                    shard = _Shard(session, plan, watchdog, self._expect_snapshots)
                     hb = session.adapter.heartbeat(plan.market)
+                    watchdog = Watchdog(after=session.staleness_window(hb))
+                    shard = _Shard(session, plan, watchdog, self._expect_snapshots)
                     conn = WsConnection(
                         venue=session.name,
                         conn_id=f"{session.name}-{plan.market.value}-{index}",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ import pytest
 from connector import __version__
 from connector.cli import main
 from connector.config import Config, load_config
-from connector.logs import reset_logging
 
 PROCESS_TIMEOUT = 60
 
@@ -26,13 +24,6 @@ book_depth = -5
 [logging]
 level = "loud"
 """
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    # ``status`` configures logging onto the (captured) stderr; undo it afterwards.
-    yield
-    reset_logging()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import ssl
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from rich.console import Console
 
 from connector.cli import main
 from connector.cli.views import BookPanel, UpdateRate, format_number, render_book
-from connector.logs import reset_logging
 from connector.model import BookLevel, BookState
 
 PROCESS_TIMEOUT = 30
@@ -32,13 +30,6 @@ symbols = ["BTC-USDT-SPOT", "BTC-USDT-PERP"]
 [logging]
 level = "warning"
 """
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    # The commands configure logging onto the (captured) stderr; undo it afterwards.
-    yield
-    reset_logging()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,18 +14,11 @@ from rich.console import Console
 from connector.cli import main
 from connector.cli.views import DemoFrame, VenueRow, demo_problems, render_demo, render_demo_summary
 from connector.health import BreakerState, VenueHealth
-from connector.logs import reset_logging
 from connector.model import BookLevel, BookState, ConsolidatedBook, Symbol, VenueLevel
 
 PROCESS_TIMEOUT = 60
 
 VENUES = ("binance", "bybit", "okx")
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    yield
-    reset_logging()
 
 
 def _render(renderable: object) -> str:

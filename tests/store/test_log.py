@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from connector.errors import StoreError
 from connector.model import (
     Balance,
     Fill,
@@ -125,7 +126,7 @@ async def test_closed_log_refuses_appends() -> None:
     await log.close()
     await log.close()
 
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(StoreError, match="closed"):
         await log.append(EVENTS[:1], ts_ns=1)
 
 

@@ -71,10 +71,12 @@ class RestVerdict:
 
     Attributes:
         kind: REST_ERROR (answer ``status`` with an error body), REST_429 (answer
-            with the venue's rate-limit reply, ``Retry-After: retry_after``), or
-            REST_SLOW (wait ``delay`` seconds, then answer normally).
-        status: HTTP status for REST_ERROR and REST_429.
-        delay: Seconds to wait (REST_SLOW).
+            with the venue's rate-limit reply, ``Retry-After: retry_after``),
+            REST_SLOW (wait ``delay`` seconds, then answer normally), REST_LATE
+            (handle at once, answer ``delay`` seconds later) or REST_ERROR_AFTER
+            (handle, then answer ``status`` with an error body instead).
+        status: HTTP status for REST_ERROR, REST_ERROR_AFTER and REST_429.
+        delay: Seconds to wait (REST_SLOW, REST_LATE).
         retry_after: Seconds for the Retry-After header (REST_429).
     """
 
@@ -217,18 +219,20 @@ class FaultInjector:
                 return False
         return True
 
-    def on_request(self, venue: str, market: str | None, path: str) -> RestVerdict | None:
+    def on_request(
+        self, venue: str, market: str | None, path: str, method: str | None = None
+    ) -> RestVerdict | None:
         """A REST fault for this request, or None to answer normally."""
         rules = self.rules(venue, REST_KINDS)
         if not rules:
             return None
         rng = self._rest_rng(venue)
         for rule in rules:
-            if not rule.matches(venue, market, path):
+            if not rule.matches(venue, market, path, method):
                 continue
             if rng.random() >= rule.fraction or not self._take(rule):
                 continue
-            if rule.kind is FaultKind.REST_ERROR:
+            if rule.kind in (FaultKind.REST_ERROR, FaultKind.REST_ERROR_AFTER):
                 self.record(venue, rule.kind, stream=path, detail=str(rule.value))
                 return RestVerdict(kind=rule.kind, status=rule.value)
             if rule.kind is FaultKind.REST_429:

@@ -24,8 +24,9 @@ keyword arguments, with its defaults::
 Kinds: ``drop``, ``duplicate``, ``reorder``, ``delay``, ``disconnect``,
 ``stall``, ``refuse_connections`` (alias ``refuse``), ``rest_error``,
 ``rest_rate_limited`` (alias ``rest_429``), ``slow_rest`` (alias
-``rest_slow``), ``clock_skew``, ``stale_snapshot``, ``corrupt_checksum``,
-``restart_snapshot``, ``malformed``. Every problem (an unknown kind or key, a
+``rest_slow``), ``late_rest`` (alias ``rest_late``), ``rest_error_after``,
+``clock_skew``, ``stale_snapshot``, ``corrupt_checksum``, ``restart_snapshot``,
+``malformed``. Every problem (an unknown kind or key, a
 missing parameter, a value of the wrong type or out of range) is reported in
 one :class:`~connector.errors.ConfigError` that names the rule, the key and
 what is allowed.
@@ -61,6 +62,8 @@ KINDS: dict[str, str] = {
     "rest_error": "rest_error",
     "rest_rate_limited": "rest_rate_limited",
     "slow_rest": "slow_rest",
+    "late_rest": "late_rest",
+    "rest_error_after": "rest_error_after",
     "clock_skew": "clock_skew",
     "stale_snapshot": "stale_snapshot",
     "corrupt_checksum": "corrupt_checksum",
@@ -70,6 +73,7 @@ KINDS: dict[str, str] = {
     FaultKind.REFUSE.value: "refuse_connections",
     FaultKind.REST_429.value: "rest_rate_limited",
     FaultKind.REST_SLOW.value: "slow_rest",
+    FaultKind.REST_LATE.value: "late_rest",
 }
 
 _TOP_KEYS = ("fault", "seed")
@@ -168,6 +172,7 @@ _CHECKS: dict[str, _Check] = {
     "market": _one_of(_MARKETS),
     "stream": _text,
     "path": _path,
+    "method": _one_of(("GET", "POST", "PUT", "DELETE")),
 }
 
 

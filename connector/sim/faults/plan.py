@@ -34,6 +34,8 @@ class FaultKind(enum.StrEnum):
     REST_ERROR = "rest_error"
     REST_429 = "rest_429"
     REST_SLOW = "rest_slow"
+    REST_LATE = "rest_late"
+    REST_ERROR_AFTER = "rest_error_after"
     CLOCK_SKEW = "clock_skew"
     STALE_SNAPSHOT = "stale_snapshot"
     CORRUPT_CHECKSUM = "corrupt_checksum"
@@ -54,7 +56,17 @@ FRAME_KINDS = frozenset(
     }
 )
 #: Kinds applied to REST requests.
-REST_KINDS = frozenset({FaultKind.REST_ERROR, FaultKind.REST_429, FaultKind.REST_SLOW})
+REST_KINDS = frozenset(
+    {
+        FaultKind.REST_ERROR,
+        FaultKind.REST_429,
+        FaultKind.REST_SLOW,
+        FaultKind.REST_LATE,
+        FaultKind.REST_ERROR_AFTER,
+    }
+)
+#: REST kinds that let the request be handled (an order taken) and then spoil its answer.
+AFTER_HANDLER_KINDS = frozenset({FaultKind.REST_LATE, FaultKind.REST_ERROR_AFTER})
 
 
 @attrs.frozen(kw_only=True)
@@ -76,6 +88,7 @@ class FaultRule:
             (clock_skew), how many updates old (stale_snapshot).
         variant: Malformed-frame variant.
         max_count: Stop after this many injections in the whole run (None: no cap).
+        method: REST kinds only: the HTTP method (``POST``...) or None for every method.
     """
 
     kind: FaultKind
@@ -89,10 +102,15 @@ class FaultRule:
     value: int = 0
     variant: MalformedVariant = "truncated"
     max_count: int | None = None
+    method: str | None = None
 
-    def matches(self, venue: str, market: str | None, stream: str | None) -> bool:
-        """Whether the rule applies to this venue, market and stream/path."""
+    def matches(
+        self, venue: str, market: str | None, stream: str | None, method: str | None = None
+    ) -> bool:
+        """Whether the rule applies to this venue, market, stream/path and HTTP method."""
         if self.venue is not None and self.venue != venue:
+            return False
+        if self.method is not None and method is not None and self.method != method:
             return False
         if self.market is not None and market is not None and self.market != market:
             return False
@@ -163,6 +181,7 @@ class FaultPlan:
         seconds: float = 0.0,
         value: int = 0,
         variant: MalformedVariant = "truncated",
+        method: str | None = None,
     ) -> FaultPlan:
         """The builders' common body: one more rule of ``kind`` (defaults as FaultRule's)."""
         rule = FaultRule(
@@ -177,6 +196,7 @@ class FaultPlan:
             seconds=seconds,
             value=value,
             variant=variant,
+            method=method.upper() if method else None,
         )
         return self.with_rule(rule)
 
@@ -297,13 +317,70 @@ class FaultPlan:
         *,
         status: int = 503,
         path: str | None = None,
+        method: str | None = None,
         venue: str | None = None,
         market: str | None = None,
         max_count: int | None = None,
     ) -> FaultPlan:
-        """Answer this fraction of REST requests with a 5xx ``status``."""
+        """Answer this fraction of REST requests with a 5xx ``status``, without handling them
+        (an order request so answered was never taken)."""
         return self._add(
-            FaultKind.REST_ERROR, venue, market, path, max_count, fraction=fraction, value=status
+            FaultKind.REST_ERROR,
+            venue,
+            market,
+            path,
+            max_count,
+            fraction=fraction,
+            value=status,
+            method=method,
+        )
+
+    def rest_error_after(
+        self,
+        fraction: float,
+        *,
+        status: int = 503,
+        path: str | None = None,
+        method: str | None = None,
+        venue: str | None = None,
+        market: str | None = None,
+        max_count: int | None = None,
+    ) -> FaultPlan:
+        """Handle this fraction of REST requests (an order is taken), then answer a 5xx
+        ``status`` with the venue's error body instead: the outcome looks unknown."""
+        return self._add(
+            FaultKind.REST_ERROR_AFTER,
+            venue,
+            market,
+            path,
+            max_count,
+            fraction=fraction,
+            value=status,
+            method=method,
+        )
+
+    def late_rest(
+        self,
+        fraction: float,
+        seconds: float,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        venue: str | None = None,
+        market: str | None = None,
+        max_count: int | None = None,
+    ) -> FaultPlan:
+        """Handle this fraction of REST requests at once, then hold the answer ``seconds``:
+        a delayed acknowledgement, or a lost one when the client gives up first."""
+        return self._add(
+            FaultKind.REST_LATE,
+            venue,
+            market,
+            path,
+            max_count,
+            fraction=fraction,
+            seconds=seconds,
+            method=method,
         )
 
     def rest_rate_limited(

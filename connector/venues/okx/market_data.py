@@ -130,7 +130,10 @@ class OkxMarketData:
         return placeholder_instrument(self.name, actual, native_id, symbol)
 
     def heartbeat(self, market: Market) -> HeartbeatRule:
-        return HeartbeatRule(interval=20.0, ping=streams.ping_frame(), timeout=60.0)
+        # A quiet book gets a no-change update (seqId == prevSeqId) after about 60 s.
+        return HeartbeatRule(
+            interval=20.0, ping=streams.ping_frame(), timeout=60.0, book_silence=60.0
+        )
 
     def streams(self, market: Market, instrument: Instrument, channel: str) -> list[StreamSpec]:
         name = streams.channel_name(channel)  # type: ignore[arg-type]

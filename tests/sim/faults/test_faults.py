@@ -275,6 +275,27 @@ async def test_rest_5xx_429_and_slow_faults() -> None:
     assert [FaultKind.REST_ERROR, FaultKind.REST_429, FaultKind.REST_SLOW] == kinds
 
 
+async def test_faults_after_the_handler_ran_spoil_only_the_answer_of_their_method() -> None:
+    plan = (
+        FaultPlan()
+        .rest_error_after(1.0, status=503, path="/api/v3/depth", method="GET", max_count=1)
+        .late_rest(1.0, 5.0, path="/api/v3/time", method="GET", max_count=1)
+        .rest_error(1.0, path="/api/v3/ticker", method="POST")
+    )
+    async with binance(plan) as s:
+        base = s.urls["binance"]["spot.rest"]
+        with trio.fail_after(10):
+            async with httpx.AsyncClient() as client:
+                spoiled = await client.get(base + "/api/v3/depth", params={"symbol": "BTCUSDT"})
+                with pytest.raises(httpx.ReadTimeout):
+                    await client.get(base + "/api/v3/time", timeout=0.3)
+                untouched = await client.get(base + "/api/v3/ticker/24hr")
+    assert (503, -1001) == (spoiled.status_code, spoiled.json()["code"])
+    assert 200 == untouched.status_code  # the rule names POST only
+    kinds = [e.kind for e in s.fault_log]
+    assert [FaultKind.REST_ERROR_AFTER, FaultKind.REST_LATE] == kinds
+
+
 async def test_clock_skew_shifts_server_time_and_event_times() -> None:
     async with binance(FaultPlan().clock_skew(5000, venue="binance")) as s:
         with trio.fail_after(10):

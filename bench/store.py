@@ -1,0 +1,137 @@
+"""Event store throughput: durable events per second with group commit.
+
+Not a test. ``--writers`` tasks each append one event at a time (an
+``OrderAccepted``, as the command path does) and wait until it is durable; the
+stores group the appends that arrive together into one transaction. Reported:
+durable events per second (wall clock, median of ``--runs``), events per commit,
+and the latency of one append (median, p99). SQLite in a temporary directory
+(WAL, ``synchronous=FULL``); PostgreSQL when ``CONNECTOR_TEST_POSTGRES`` (or
+``--postgres DSN``) names a server, in a schema of its own that is dropped after.
+
+Run: ``python bench/store.py [--events 20000] [--writers 64] [--runs 3] [--no-write]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import trio
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._docs import write_section
+from connector.model import OrderAccepted, Symbol
+from connector.store.sql import SqlEventLog
+from connector.store.sqlite import open_sqlite
+
+SYMBOL = Symbol.parse("BTC-USDT-PERP")
+
+
+async def _run(
+    open_store: Callable[[], Awaitable[SqlEventLog]], events: int, writers: int
+) -> dict[str, float]:
+    store = await open_store()
+    latencies: list[float] = []
+    per_writer = events // writers
+
+    async def writer(w: int) -> None:
+        for i in range(per_writer):
+            event = OrderAccepted(
+                venue="binance", symbol=SYMBOL, client_order_id=f"b{w}x{i}", venue_order_id=str(i)
+            )
+            t0 = time.perf_counter()
+            await store.append([event], ts_ns=time.time_ns())
+            latencies.append(time.perf_counter() - t0)
+
+    start = time.perf_counter()
+    async with trio.open_nursery() as nursery:
+        for w in range(writers):
+            nursery.start_soon(writer, w)
+    elapsed = time.perf_counter() - start
+    stats = store.statistics()
+    await store.close()
+    latencies.sort()
+    return {
+        "rate": stats.events / elapsed,
+        "per_commit": stats.events / max(stats.transactions, 1),
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+    }
+
+
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--writers", type=int, default=64)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--postgres", default=os.environ.get("CONNECTOR_TEST_POSTGRES"))
+    parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
+    args = parser.parse_args()
+
+    rows: list[tuple[str, dict[str, float]]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = []
+        for i in range(args.runs):
+            path = Path(tmp) / f"bench{i}.sqlite"
+            runs.append(trio.run(_run, lambda p=path: open_sqlite(p), args.events, args.writers))
+        rows.append(("SQLite (WAL, synchronous=FULL)", _median(runs)))
+    if args.postgres:
+        import psycopg
+
+        from connector.store.postgres import open_postgres
+
+        runs = []
+        for _ in range(args.runs):
+            schema = "bench_" + uuid.uuid4().hex[:12]
+            dsn: str = args.postgres
+            runs.append(
+                trio.run(
+                    _run,
+                    lambda s=schema, d=dsn: open_postgres(d, schema=s),
+                    args.events,
+                    args.writers,
+                )
+            )
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        rows.append(("PostgreSQL (psycopg pool, local server)", _median(runs)))
+
+    lines = [
+        "| store | durable events/s (median) | events per commit | append p50 (ms) "
+        "| append p99 (ms) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, r in rows:
+        lines.append(
+            f"| {name} | {r['rate']:,.0f} | {r['per_commit']:.1f} | {r['p50_ms']:.2f} "
+            f"| {r['p99_ms']:.2f} |"
+        )
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    table = "\n".join(lines)
+    print(table)
+    if not args.no_write:
+        write_section(
+            "store",
+            "Event store",
+            f"Measured by `bench/store.py`: {args.writers} tasks each append one `OrderAccepted` "
+            f"at a time and wait until it is durable, {args.events:,} events per run, median of "
+            f"{args.runs} runs; appends that arrive together share one transaction (group "
+            f"commit). CPython {sys.version.split()[0]}, 2 CPUs; load average {load} at the "
+            "end.\n\n" + table,
+        )
+
+
+if __name__ == "__main__":
+    main()

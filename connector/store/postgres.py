@@ -1,0 +1,141 @@
+"""The event log on PostgreSQL (``[storage] postgres_dsn``; the ``postgres`` extra).
+
+Imported only when a DSN is configured (it needs the ``postgres`` extra). Sync
+psycopg 3 through worker threads (its async API does not run under trio):
+one writer connection of its own, readers from a ``psycopg_pool`` pool whose
+size bounds the reader threads. The writer holds a session advisory lock keyed
+by the schema for as long as the store is open, so a second writer on the same
+database and schema gets a :class:`~connector.errors.StoreError`. A writer
+connection that breaks (server restarted, backend terminated) is replaced, lock
+and all, on the next write; the write that met the break fails with
+``StoreError`` and nothing of it is kept.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import psycopg_pool
+import trio
+
+from connector.errors import StoreError
+from connector.store.sql import Cursor, SqlEventLog
+
+__all__ = ["PostgresDatabase", "open_postgres", "redact_dsn"]
+
+_LOCK_NAMESPACE = 0x636F6E6E  # "conn": the advisory lock's first key
+_SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def redact_dsn(dsn: str) -> str:
+    """The DSN without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", re.sub(r"password=\S+", "password=***", dsn))
+
+
+class _QmarkCursor:
+    """A psycopg cursor that takes the store's ``?`` placeholders."""
+
+    def __init__(self, cur: psycopg.Cursor[Any]) -> None:
+        self._cur = cur
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> object:
+        return self._cur.execute(sql.replace("?", "%s"), params)
+
+    def executemany(self, sql: str, params: Sequence[Sequence[object]]) -> object:
+        self._cur.executemany(sql.replace("?", "%s"), params)
+        return None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._cur.fetchall()
+
+
+class PostgresDatabase:
+    """Blocking connections to one PostgreSQL schema (see :class:`~connector.store.sql.Database`).
+
+    Args:
+        dsn: libpq connection string or URL.
+        schema: The schema holding the tables (created if missing); ``public`` by default.
+        readers: Size of the readers' pool.
+    """
+
+    bigint = "BIGINT"
+
+    def __init__(self, dsn: str, *, schema: str = "public", readers: int = 2) -> None:
+        if not _SCHEMA.fullmatch(schema):
+            raise StoreError(f"invalid PostgreSQL schema name {schema!r}")
+        self.dsn = dsn
+        self.schema = schema
+        self.name = f"{redact_dsn(dsn)} (schema {schema})"
+        self._guard = threading.Lock()
+        self._writer = self._connect_writer()
+        self._pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(
+            dsn,
+            min_size=1,
+            max_size=readers,
+            configure=self._configure,
+            check=psycopg_pool.ConnectionPool.check_connection,
+            open=False,
+        )
+        try:
+            self._pool.open(wait=True, timeout=10)
+        except Exception as exc:
+            self._writer.close()
+            raise StoreError(f"cannot open the event store {self.name}: {exc}") from exc
+
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        conn.execute(f"SET search_path TO {self.schema}")
+        conn.commit()
+
+    def _connect_writer(self) -> psycopg.Connection[Any]:
+        try:
+            conn = psycopg.connect(self.dsn, connect_timeout=10)
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+            self._configure(conn)
+            row = conn.execute(
+                "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (_LOCK_NAMESPACE, self.schema)
+            ).fetchone()
+            conn.commit()
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot open the event store {self.name}: {exc}") from exc
+        if not row or not row[0]:
+            conn.close()
+            raise StoreError(
+                f"the event store {self.name} is already open for writing by another process"
+            )
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self._guard:
+            if self._writer.closed or self._writer.broken:
+                self._writer = self._connect_writer()
+            conn = self._writer
+        with conn.transaction(), conn.cursor() as cur:
+            yield _QmarkCursor(cur)
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        with self._pool.connection(timeout=10) as conn, conn.cursor() as cur:
+            yield _QmarkCursor(cur)
+
+    def close(self) -> None:
+        self._pool.close()
+        self._writer.close()
+
+
+async def open_postgres(dsn: str, *, schema: str = "public", readers: int = 2) -> SqlEventLog:
+    """Open (creating and migrating as needed) the event log in a PostgreSQL schema.
+
+    Raises:
+        StoreError: psycopg is not installed, the server cannot be reached, another
+            process writes the schema, or its version is newer than this program's.
+    """
+    db = await trio.to_thread.run_sync(
+        lambda: PostgresDatabase(dsn, schema=schema, readers=readers)
+    )
+    return await SqlEventLog.open(db, readers=readers)

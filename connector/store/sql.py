@@ -1,0 +1,525 @@
+"""The event log on a SQL database: group commit, projections, migrations, history.
+
+:class:`SqlEventLog` is the :class:`~connector.store.log.EventLog` both stores
+share; a :class:`Database` (``sqlite.py``, ``postgres.py``) supplies blocking
+connections, and every database call runs in a worker thread
+(``trio.to_thread.run_sync``), so the event loop never waits on a disk or a
+server.
+
+Group commit: appends that arrive while a write is in flight are queued and
+written together, in one transaction, as soon as it finishes; each append
+returns once the transaction holding its batch has committed. The projection
+rows a batch changes (:class:`~connector.store.projection.Projector`) are
+written in the same transaction. A write that fails raises
+:class:`~connector.errors.StoreError` to every append in it, nothing of it is
+kept, and the next write rebuilds the projector from the log first; the store
+stays usable and succeeds again once the database is back.
+
+Only one writer may hold a store: the databases refuse a second one with a clear
+:class:`~connector.errors.StoreError` (a lock file beside a SQLite file, an
+advisory lock on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import attrs
+import structlog
+import trio
+
+from connector.errors import StoreError
+from connector.model import Balance, Fill, Order, Position
+from connector.model.convert import converter
+from connector.oms.state import order_key
+from connector.store.log import LogEntry, Logged, decode, encode
+from connector.store.projection import ProjectionChanges, Projector
+from connector.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = ["Cursor", "Database", "SqlEventLog", "StoreCheck", "StoreStatistics"]
+
+log = structlog.get_logger(__name__)
+
+_T = TypeVar("_T")
+_READ_PAGE = 5000
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor the store uses (``?`` placeholders)."""
+
+    def execute(self, sql: str, params: Sequence[object] = ...) -> object: ...
+
+    def executemany(self, sql: str, params: Sequence[Sequence[object]]) -> object: ...
+
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+
+
+class Database(Protocol):
+    """Blocking access to one database; every method runs in a worker thread."""
+
+    name: str
+    bigint: str
+    """The dialect's 64-bit integer type, for the schema."""
+
+    def transaction(self) -> AbstractContextManager[Cursor]:
+        """The writer's connection in a transaction: committed on exit, rolled back on error."""
+        ...
+
+    def reading(self) -> AbstractContextManager[Cursor]:
+        """A cursor on a reader connection (not the writer's)."""
+        ...
+
+    def close(self) -> None:
+        """Close every connection and release the writer's lock."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class StoreCheck:
+    """What ``connector store check`` found: ``ok`` when ``problems`` is empty."""
+
+    database: str
+    schema_version: int
+    events: int
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@attrs.frozen(kw_only=True)
+class StoreStatistics:
+    """Counters of one store since it was opened."""
+
+    last_seq: int
+    appends: int
+    events: int
+    transactions: int
+    failed_transactions: int
+    largest_group: int
+
+
+@attrs.define
+class _Pending:
+    events: Sequence[Logged]
+    encoded: list[tuple[str, str]]
+    ts_ns: int
+    done: trio.Event = attrs.field(factory=trio.Event)
+    last_seq: int = 0
+    error: BaseException | None = None
+
+
+def _dump(value: object) -> str:
+    return json.dumps(converter.unstructure(value), separators=(",", ":"), sort_keys=True)
+
+
+def _load(text: str, cls: type[_T]) -> _T:
+    return converter.structure(json.loads(text), cls)
+
+
+class SqlEventLog:
+    """An :class:`~connector.store.log.EventLog` with projections on a :class:`Database`.
+
+    Build one with :meth:`open` (migrates the schema and replays the log into the
+    projector, in a worker thread); :meth:`close` when done.
+    """
+
+    def __init__(self, db: Database, *, readers: int = 2) -> None:
+        self._db = db
+        self._projector = Projector()
+        self._projector_stale = False
+        self._last_seq = 0
+        self._pending: list[_Pending] = []
+        self._flushing = False
+        self._closed = False
+        self._readers = trio.CapacityLimiter(readers)
+        self._writer = trio.CapacityLimiter(1)
+        self._appends = 0
+        self._events = 0
+        self._transactions = 0
+        self._failed = 0
+        self._largest_group = 0
+
+    @classmethod
+    async def open(cls, db: Database, *, readers: int = 2) -> SqlEventLog:
+        """Migrate ``db`` to the current schema and load the log.
+
+        Raises:
+            StoreError: the database's schema is newer than this code, or it cannot
+                be read.
+        """
+        store = cls(db, readers=readers)
+        try:
+            await trio.to_thread.run_sync(store._open_sync)
+        except BaseException:
+            await trio.to_thread.run_sync(db.close)
+            raise
+        return store
+
+    @property
+    def database(self) -> str:
+        """The database's name (a path or a redacted DSN)."""
+        return self._db.name
+
+    # -- the EventLog protocol ------------------------------------------------
+
+    async def append(self, events: Sequence[Logged], *, ts_ns: int) -> int:
+        """Store ``events`` as one batch; return once its transaction has committed.
+
+        Raises:
+            TypeError: a value the log does not store (nothing is written).
+            StoreError: the store is closed, or the transaction failed.
+        """
+        if self._closed:
+            raise StoreError(f"the event store {self._db.name} is closed")
+        encoded = [(type(event).__name__, encode(event)) for event in events]
+        if not encoded:
+            return self._last_seq
+        pending = _Pending(events=events, encoded=encoded, ts_ns=ts_ns)
+        self._pending.append(pending)
+        self._appends += 1
+        if self._flushing:
+            await pending.done.wait()
+        else:
+            await self._flush()
+        if pending.error is not None:
+            raise StoreError(
+                f"the event store {self._db.name} could not write: {pending.error}"
+            ) from pending.error
+        return pending.last_seq
+
+    async def read(self, after: int = 0, *, limit: int = 1000) -> Sequence[LogEntry]:
+        if limit < 1:
+            raise ValueError(f"limit must be >= 1, got {limit}")
+        rows = await self._query(
+            "SELECT seq, ts_ns, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            (max(after, 0), limit),
+        )
+        return [LogEntry(seq=int(s), ts_ns=int(t), event=decode(d)) for s, t, d in rows]
+
+    async def last_seq(self) -> int:
+        return self._last_seq
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        async with self._writer:
+            await trio.to_thread.run_sync(self._db.close)
+
+    # -- history and projections ----------------------------------------------
+
+    async def orders(self, *, since_ns: int | None = None) -> list[Order]:
+        """Orders from the projection, oldest update first (``since_ns``: updated since)."""
+        rows = await self._query(
+            "SELECT data FROM orders WHERE ts_updated_ns >= ? ORDER BY ts_updated_ns, seq",
+            (since_ns or 0,),
+        )
+        return [_load(data, Order) for (data,) in rows]
+
+    async def fills(self, *, since_ns: int | None = None) -> list[Fill]:
+        """Fills from the projection, oldest first (``since_ns``: executed since)."""
+        rows = await self._query(
+            "SELECT data FROM fills WHERE ts_event_ns >= ? ORDER BY ts_event_ns, seq",
+            (since_ns or 0,),
+        )
+        return [_load(data, Fill) for (data,) in rows]
+
+    async def positions(self) -> list[Position]:
+        """The latest position of each venue and symbol."""
+        rows = await self._query("SELECT data FROM positions ORDER BY venue, symbol", ())
+        return [_load(data, Position) for (data,) in rows]
+
+    async def balances(self) -> list[Balance]:
+        """The latest balance of each venue and asset."""
+        rows = await self._query("SELECT data FROM balances ORDER BY venue, asset", ())
+        return [_load(data, Balance) for (data,) in rows]
+
+    async def check(self) -> StoreCheck:
+        """Replay the whole log and compare it with the projection tables and the schema."""
+        return await self._run_reader(self._check_sync)
+
+    async def export(self, path: Path) -> int:
+        """Write the log as JSON Lines (``{"seq","ts_ns","type","data"}``); return the count."""
+        return await self._run_reader(lambda cur: self._export_sync(cur, path))
+
+    def statistics(self) -> StoreStatistics:
+        return StoreStatistics(
+            last_seq=self._last_seq,
+            appends=self._appends,
+            events=self._events,
+            transactions=self._transactions,
+            failed_transactions=self._failed,
+            largest_group=self._largest_group,
+        )
+
+    # -- writing ----------------------------------------------------------------
+
+    async def _flush(self) -> None:
+        self._flushing = True
+        try:
+            # Shielded: appends queued behind this one wait on it, so it must finish.
+            with trio.CancelScope(shield=True):
+                while self._pending:
+                    group, self._pending = self._pending, []
+                    async with self._writer:
+                        try:
+                            await trio.to_thread.run_sync(self._write_sync, group)
+                        except Exception as exc:
+                            self._failed += 1
+                            self._projector_stale = True
+                            log.error("store.write_failed", database=self._db.name, error=str(exc))
+                            for pending in group:
+                                pending.error = exc
+                    for pending in group:
+                        pending.done.set()
+        finally:
+            self._flushing = False
+
+    def _write_sync(self, group: list[_Pending]) -> None:
+        if self._projector_stale:
+            self._rebuild_sync()
+        seq = self._last_seq
+        rows: list[tuple[int, int, str, str]] = []
+        for pending in group:
+            for name, text in pending.encoded:
+                seq += 1
+                rows.append((seq, pending.ts_ns, name, text))
+            pending.last_seq = seq
+        self._projector_stale = True  # until the transaction has committed
+        changes = self._projector.apply(event for pending in group for event in pending.events)
+        with self._db.transaction() as cur:
+            cur.executemany("INSERT INTO events (seq, ts_ns, type, data) VALUES (?, ?, ?, ?)", rows)
+            self._write_projections(cur, changes, seq)
+        self._projector_stale = False
+        self._last_seq = seq
+        self._events += len(rows)
+        self._transactions += 1
+        self._largest_group = max(self._largest_group, len(group))
+
+    @staticmethod
+    def _write_projections(cur: Cursor, changes: ProjectionChanges, seq: int) -> None:
+        if changes.orders:
+            cur.executemany(
+                "INSERT INTO orders (venue, order_key, client_order_id, venue_order_id, symbol,"
+                " status, ts_updated_ns, seq, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (venue, order_key) DO UPDATE SET"
+                " venue_order_id = excluded.venue_order_id, status = excluded.status,"
+                " ts_updated_ns = excluded.ts_updated_ns, seq = excluded.seq, data = excluded.data",
+                [
+                    (
+                        o.venue,
+                        order_key(o.client_order_id, o.venue_order_id),
+                        o.client_order_id,
+                        o.venue_order_id,
+                        str(o.symbol),
+                        o.status.value,
+                        o.ts_updated_ns,
+                        seq,
+                        _dump(o),
+                    )
+                    for o in changes.orders
+                ],
+            )
+        if changes.fills:
+            cur.executemany(
+                "INSERT INTO fills (venue, symbol, trade_id, client_order_id, ts_event_ns, seq,"
+                " data) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (venue, symbol, trade_id) DO NOTHING",
+                [
+                    (
+                        f.venue,
+                        str(f.symbol),
+                        f.trade_id,
+                        f.client_order_id,
+                        f.ts_event_ns,
+                        seq,
+                        _dump(f),
+                    )
+                    for f in changes.fills
+                ],
+            )
+        if changes.positions:
+            cur.executemany(
+                "INSERT INTO positions (venue, symbol, seq, data) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (venue, symbol) DO UPDATE SET"
+                " seq = excluded.seq, data = excluded.data",
+                [(p.venue, str(p.symbol), seq, _dump(p)) for p in changes.positions],
+            )
+        if changes.balances:
+            cur.executemany(
+                "INSERT INTO balances (venue, asset, seq, data) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (venue, asset) DO UPDATE SET"
+                " seq = excluded.seq, data = excluded.data",
+                [(b.venue, b.asset, seq, _dump(b)) for b in changes.balances],
+            )
+
+    # -- opening, replay, checks ------------------------------------------------
+
+    def _open_sync(self) -> None:
+        with self._db.transaction() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS connector_meta"
+                " (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            cur.execute("SELECT value FROM connector_meta WHERE name = 'schema_version'")
+            found = cur.fetchall()
+        version = int(found[0][0]) if found else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the event store {self._db.name} has schema version {version}, newer than "
+                f"this program's {SCHEMA_VERSION}: upgrade connector to open it"
+            )
+        for migration in MIGRATIONS:
+            if migration.version <= version:
+                continue
+            with self._db.transaction() as cur:
+                for statement in migration.sql(self._db.bigint):
+                    if statement.startswith("CREATE TABLE connector_meta"):
+                        continue  # made above, before the version could be read
+                    cur.execute(statement)
+                cur.execute(
+                    "INSERT INTO connector_meta (name, value) VALUES ('schema_version', ?)"
+                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (str(migration.version),),
+                )
+            log.info(
+                "store.migrated",
+                database=self._db.name,
+                version=migration.version,
+                description=migration.description,
+            )
+        self._rebuild_sync()
+
+    def _rebuild_sync(self) -> None:
+        """The projector and last seq from the whole log (at open, and after a failed write)."""
+        projector = Projector()
+        last = 0
+        with self._db.transaction() as cur:
+            for entries in _pages(cur):
+                projector.apply(decode(data) for _, data in entries)
+                last = entries[-1][0]
+        self._projector = projector
+        self._last_seq = last
+        self._projector_stale = False
+
+    def _check_sync(self, cur: Cursor) -> StoreCheck:
+        problems: list[str] = []
+        cur.execute("SELECT value FROM connector_meta WHERE name = 'schema_version'")
+        version = int(cur.fetchall()[0][0])
+        if version != SCHEMA_VERSION:
+            problems.append(f"schema version {version}, this program writes {SCHEMA_VERSION}")
+        projector = Projector()
+        count = 0
+        expected = 1
+        for entries in _pages(cur):
+            for seq, _ in entries:
+                if seq != expected:
+                    problems.append(f"the log jumps from seq {expected - 1} to {seq}")
+                expected = seq + 1
+                count += 1
+            projector.apply(decode(data) for _, data in entries)
+        want_orders = {
+            (o.venue, order_key(o.client_order_id, o.venue_order_id)): o
+            for o in projector.orders.all()
+        }
+        cur.execute("SELECT venue, order_key, data FROM orders")
+        have_orders = {(v, k): _load(d, Order) for v, k, d in cur.fetchall()}
+        problems.extend(_differences("order", want_orders, have_orders))
+        want_fills = {(f.venue, str(f.symbol), f.trade_id): f for f in projector.fills()}
+        cur.execute("SELECT venue, symbol, trade_id, data FROM fills")
+        have_fills = {(v, s, t): _load(d, Fill) for v, s, t, d in cur.fetchall()}
+        problems.extend(_differences("fill", want_fills, have_fills))
+        want_positions = {(p.venue, str(p.symbol)): p for p in projector.positions()}
+        cur.execute("SELECT venue, symbol, data FROM positions")
+        have_positions = {(v, s): _load(d, Position) for v, s, d in cur.fetchall()}
+        problems.extend(_differences("position", want_positions, have_positions))
+        want_balances = {(b.venue, b.asset): b for b in projector.balances()}
+        cur.execute("SELECT venue, asset, data FROM balances")
+        have_balances = {(v, a): _load(d, Balance) for v, a, d in cur.fetchall()}
+        problems.extend(_differences("balance", want_balances, have_balances))
+        return StoreCheck(
+            database=self._db.name, schema_version=version, events=count, problems=tuple(problems)
+        )
+
+    def _export_sync(self, cur: Cursor, path: Path) -> int:
+        count = 0
+        with path.open("w", encoding="utf-8") as out:
+            after = 0
+            while True:
+                cur.execute(
+                    "SELECT seq, ts_ns, type, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (after, _READ_PAGE),
+                )
+                rows = cur.fetchall()
+                for seq, ts_ns, name, data in rows:
+                    record = {
+                        "seq": seq,
+                        "ts_ns": ts_ns,
+                        "type": name,
+                        "data": json.loads(data)["data"],
+                    }
+                    out.write(json.dumps(record, separators=(",", ":")) + "\n")
+                    count += 1
+                if len(rows) < _READ_PAGE:
+                    return count
+                after = int(rows[-1][0])
+
+    # -- reading ------------------------------------------------------------------
+
+    async def _query(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        def run(cur: Cursor) -> list[tuple[Any, ...]]:
+            cur.execute(sql, params)
+            return cur.fetchall()
+
+        return await self._run_reader(run)
+
+    async def _run_reader(self, fn: Callable[[Cursor], _T]) -> _T:
+        if self._closed:
+            raise StoreError(f"the event store {self._db.name} is closed")
+
+        def run() -> _T:
+            with self._db.reading() as cur:
+                return fn(cur)
+
+        async with self._readers:
+            try:
+                return await trio.to_thread.run_sync(run)
+            except StoreError:
+                raise
+            except Exception as exc:
+                raise StoreError(f"the event store {self._db.name} could not read: {exc}") from exc
+
+
+def _pages(cur: Cursor) -> Iterator[list[tuple[int, str]]]:
+    after = 0
+    while True:
+        cur.execute(
+            "SELECT seq, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, _READ_PAGE)
+        )
+        rows = [(int(seq), str(data)) for seq, data in cur.fetchall()]
+        if rows:
+            yield rows
+        if len(rows) < _READ_PAGE:
+            return
+        after = rows[-1][0]
+
+
+def _differences(kind: str, want: dict[Any, Any], have: dict[Any, Any]) -> list[str]:
+    out = [
+        f"{kind} {key} is in the log but not in its projection" for key in want.keys() - have.keys()
+    ]
+    out += [
+        f"{kind} {key} is in the projection but not in the log" for key in have.keys() - want.keys()
+    ]
+    out += [
+        f"{kind} {key} differs: log {want[key]!r}, projection {have[key]!r}"
+        for key in want.keys() & have.keys()
+        if want[key] != have[key]
+    ]
+    return sorted(out)
