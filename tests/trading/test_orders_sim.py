@@ -33,6 +33,7 @@ TIMEOUT = 30
 
 CASES = [
     pytest.param("binance", "BTC-USDT-PERP", Decimal("0.01"), id="binance-usdm"),
+    pytest.param("binance", "BTC-USDT-SPOT", Decimal("0.01"), id="binance-spot"),
     pytest.param("bybit", "BTC-USDT-PERP", Decimal("0.01"), id="bybit-linear"),
     pytest.param("bybit", "BTC-USDT-SPOT", Decimal("0.01"), id="bybit-spot"),
     pytest.param("okx", "BTC-USDT-PERP", Decimal("0.01"), id="okx-swap"),
@@ -83,11 +84,17 @@ async def test_place_amend_cancel_and_wait(venue: str, symbol: str, qty: Decimal
             assert [order] == c.orders.open(venue)
             assert order == c.orders.get(order.client_order_id)
 
-            price = bid * Decimal("0.91")
-            amended = await c.amend_order(venue, symbol, order.client_order_id, price=price)
+            if (venue, symbol) == ("binance", "BTC-USDT-SPOT"):
+                # Binance spot amends in place only down in quantity (keepPriority).
+                amended = await c.amend_order(venue, symbol, order.client_order_id, qty=qty / 2)
+                assert qty / 2 == amended.qty and order.price == amended.price
+            else:
+                price = bid * Decimal("0.91")
+                amended = await c.amend_order(venue, symbol, order.client_order_id, price=price)
+                assert amended.price is not None and order.price is not None
+                assert amended.price > order.price
+                assert abs(amended.price - price) < price * Decimal("0.0001")
             assert OrderStatus.NEW == amended.status
-            assert amended.price is not None and amended.price > order.price  # type: ignore[operator]
-            assert abs(amended.price - price) < price * Decimal("0.0001")
 
             canceled = await c.cancel_order(venue, symbol, order.client_order_id)
             assert OrderStatus.CANCELED == canceled.status
@@ -95,6 +102,7 @@ async def test_place_amend_cancel_and_wait(venue: str, symbol: str, qty: Decimal
             assert [] == c.orders.open(venue)
             # Canceling a finished order answers with it, sending nothing.
             assert canceled == await c.cancel_order(venue, symbol, order.client_order_id)
+            assert_agrees_with_venue(c, venue)
 
             seen = []
             while True:
