@@ -23,6 +23,8 @@ import structlog
 import trio
 
 from connector._groups import sole_error
+from connector.account.service import AccountStatistics
+from connector.account.views import BalancesView, PositionsView
 from connector.aggregator import Aggregator
 from connector.book.orderbook import OrderBook
 from connector.book.view import BookView
@@ -102,11 +104,14 @@ class ConnectorStatistics:
         bus: Subscriptions, events published, cached topics.
         venues: Per enabled venue: feed, books, websockets, REST limiters, clock.
         health: The circuit breakers and what fed them.
+        accounts: Per trading venue: private streams (handshakes, events),
+            reconciliations and the discrepancies they found.
     """
 
     bus: BusStatistics
     venues: Mapping[str, VenueStatistics]
     health: HealthStatistics
+    accounts: Mapping[str, AccountStatistics] = attrs.field(factory=dict)
 
 
 class SimulatorService:
@@ -235,6 +240,7 @@ class Connector:
                 event_log=self._event_log,
                 ids=ids,
                 health_allows=self._health.allows,
+                reconcile_interval=self._config.account.reconcile_interval,
             )
         self._aggregator = Aggregator(self._bus, self._book_state)
         self._root = Supervisor(
@@ -445,6 +451,16 @@ class Connector:
         return self._trading.fills(venue, symbol)
 
     @property
+    def positions(self) -> PositionsView:
+        """Derivative positions: ``get(venue, symbol)``, ``all()``, ``unrealized_pnl``."""
+        return self._trading.positions
+
+    @property
+    def balances(self) -> BalancesView:
+        """Balances: ``get(venue, asset)``, ``all(venue=None)``."""
+        return self._trading.balances
+
+    @property
     def risk(self) -> RiskView:
         """``await kill(reason)``, ``resume()``, ``state``."""
         return self._trading.risk_view
@@ -456,6 +472,9 @@ class Connector:
             bus=self._bus.statistics(),
             venues={name: session.statistics() for name, session in self._sessions.items()},
             health=self._health.statistics(),
+            accounts={
+                name: account.statistics() for name, account in self._trading.accounts.items()
+            },
         )
 
     def status(self) -> ConnectorStatus:

@@ -12,9 +12,14 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 
 import trio
 
+from connector.account.balances import BalanceBook
+from connector.account.positions import PositionBook
+from connector.account.service import AccountService
+from connector.account.views import BalancesView, PositionsView
 from connector.bus import Bus
 from connector.config import StorageConfig, VenueConfig
 from connector.errors import ConfigError
@@ -55,9 +60,18 @@ class Trading:
     def __init__(self, risk: RiskService) -> None:
         self.risk = risk
         self.venues: dict[str, OrderService] = {}
+        self.accounts: dict[str, AccountService] = {}
         self._changed = trio.Event()
         self.orders = OrdersView(self)
         self.risk_view = RiskView(risk)
+        self.position_book = PositionBook()
+        self.balance_book = BalanceBook()
+        self.positions = PositionsView(self.position_book, self._mid)
+        self.balances = BalancesView(self.balance_book)
+
+    def _mid(self, venue: str, symbol: Symbol) -> Decimal | None:
+        account = self.accounts.get(venue)
+        return None if account is None else account.mid(symbol)
 
     def add(self, service: OrderService) -> None:
         self.venues[service.venue] = service
@@ -270,19 +284,37 @@ def attach_trading(
     event_log: EventLog,
     ids: ClientOrderIds,
     health_allows: Callable[[str], bool],
+    reconcile_interval: float = 60.0,
 ) -> None:
-    """Give a venue session that can trade its ``orders`` and ``order_state`` children."""
+    """Give a venue session that can trade its ``orders``, ``order_state`` and
+    ``account`` children."""
     adapter = session.driver.trading
     if adapter is None:
         return
     state = OrderStateService(
         session, adapter, bus=bus, event_log=event_log, on_change=trading.changed
     )
-    orders = OrderService(state, ids=ids, risk=trading.risk, health_allows=health_allows)
+    account = AccountService(
+        session,
+        state,
+        bus=bus,
+        positions=trading.position_book,
+        balances=trading.balance_book,
+        reconcile_interval=reconcile_interval,
+    )
+    orders = OrderService(
+        state,
+        ids=ids,
+        risk=trading.risk,
+        health_allows=health_allows,
+        position=account.position_qty,
+    )
     session.add_children(
         [
             ChildSpec("orders", orders, restart=Restart.TRANSIENT),
             ChildSpec("order_state", state, restart=Restart.TRANSIENT),
+            ChildSpec("account", account, restart=Restart.TRANSIENT),
         ]
     )
     trading.add(orders)
+    trading.accounts[session.name] = account

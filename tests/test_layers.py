@@ -215,6 +215,7 @@ LAYERS: tuple[tuple[str, int, bool], ...] = (
     ("connector.oms.tracking", 6, False),
     ("connector.trading", 7, False),
     ("connector.account.service", 6, False),
+    ("connector.account.stream", 6, False),
     ("connector.risk.service", 6, False),
     ("connector.store", 1, True),
     ("connector.store.log", 1, True),

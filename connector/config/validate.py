@@ -25,6 +25,7 @@ from connector.config.values import (
     LOG_FORMATS,
     LOG_LEVELS,
     VENUES,
+    AccountConfig,
     Config,
     LoggingConfig,
     RiskConfig,
@@ -42,7 +43,7 @@ __all__ = ["build"]
 
 _T = TypeVar("_T")
 
-_TOP_KEYS = ("venues", "risk", "storage", "logging", "sim", "secrets_file")
+_TOP_KEYS = ("venues", "risk", "storage", "logging", "sim", "account", "secrets_file")
 _VENUE_KEYS = ("enabled", "endpoint", "urls", "symbols", "channels", "book_depth")
 _RISK_KEYS = (
     "max_order_notional",
@@ -55,6 +56,7 @@ _RISK_KEYS = (
 _STORAGE_KEYS = ("sqlite_path", "postgres_dsn", "client_id_prefix")
 _LOGGING_KEYS = ("level", "format")
 _SIM_KEYS = ("seed", "rate", "okx_checksum")
+_ACCOUNT_KEYS = ("reconcile_interval",)
 
 
 def build(data: Mapping[str, object], problems: Problems) -> Config | None:
@@ -65,12 +67,22 @@ def build(data: Mapping[str, object], problems: Problems) -> Config | None:
     storage = _build_section(data, "storage", _STORAGE_KEYS, _storage, problems)
     logging = _build_section(data, "logging", _LOGGING_KEYS, _logging, problems)
     sim = _build_section(data, "sim", _SIM_KEYS, _sim, problems)
+    account = _build_section(data, "account", _ACCOUNT_KEYS, _account, problems)
     secrets_file = data.get("secrets_file", MISSING)
     if secrets_file is not MISSING and not isinstance(secrets_file, str):
         problems.add("secrets_file", secrets_file, "expected a file path (string)")
-    if venues is None or risk is None or storage is None or logging is None or sim is None:
+    if (
+        venues is None
+        or risk is None
+        or storage is None
+        or logging is None
+        or sim is None
+        or account is None
+    ):
         return None
-    return Config(venues=venues, risk=risk, storage=storage, logging=logging, sim=sim)
+    return Config(
+        venues=venues, risk=risk, storage=storage, logging=logging, sim=sim, account=account
+    )
 
 
 def _build_section(
@@ -298,5 +310,13 @@ def _sim(table: Mapping[str, object], problems: Problems) -> SimConfig | None:
         seed=f.integer("seed", 1),
         rate=f.number("rate", 200.0, positive=True),
         okx_checksum=f.boolean("okx_checksum", False),
+    )
+    return None if f.failed else result
+
+
+def _account(table: Mapping[str, object], problems: Problems) -> AccountConfig | None:
+    f = Fields("account", table, problems)
+    result = AccountConfig(
+        reconcile_interval=f.number("reconcile_interval", 60.0, positive=True),
     )
     return None if f.failed else result

@@ -165,6 +165,19 @@ class SimConfig:
     okx_checksum: bool = False
 
 
+@attrs.frozen(kw_only=True)
+class AccountConfig:
+    """The account service of each trading venue (private streams, reconciliation).
+
+    Attributes:
+        reconcile_interval: Seconds between two reconciliations of a venue's open
+            orders, fills, positions and balances with its REST answers (one also
+            runs at start and after every private-stream reconnect).
+    """
+
+    reconcile_interval: float = 60.0
+
+
 def _readonly_venues(value: Mapping[str, VenueConfig]) -> Mapping[str, VenueConfig]:
     return types.MappingProxyType(dict(value))
 
@@ -185,6 +198,7 @@ class Config:
     storage: StorageConfig = attrs.field(factory=StorageConfig)
     logging: LoggingConfig = attrs.field(factory=LoggingConfig)
     sim: SimConfig = attrs.field(factory=SimConfig)
+    account: AccountConfig = attrs.field(factory=AccountConfig)
 
 
 def market_for(venue: str, symbol: Symbol) -> Market:

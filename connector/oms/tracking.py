@@ -147,6 +147,9 @@ class OrderStateService:
         self._order_limiters: dict[tuple[Market, Symbol | None], RateLimiter] = {}
         self._queries = self._resolved = self._not_found = self._unresolved = 0
         self._discrepancies: dict[str, int] = {}
+        self.fill_listeners: list[Callable[[Fill], None]] = []
+        """Told every distinct fill once, as it is published (the account service's
+        positions and balances)."""
 
     # -- applying --------------------------------------------------------------
 
@@ -179,6 +182,8 @@ class OrderStateService:
                 self._fills.append(event.fill)
                 self._trades.add((event.venue, event.fill.symbol, event.fill.trade_id))
                 self._bus.publish(f"fill.{self.venue}.{event.fill.symbol}", event.fill)
+                for listener in self.fill_listeners:
+                    listener(event.fill)
             elif isinstance(event, OrderStatusUnknown):
                 self.resolve(event.client_order_id)
         self._on_change()

@@ -1,0 +1,493 @@
+"""The account service: child ``account`` of a trading venue's subtree (design.md section 6).
+
+One :class:`AccountService` per venue that trades. It runs:
+
+* **the private streams**: one socket per :class:`~connector.venues.driver.PrivateStream`
+  the adapter declares (Binance: spot and USDⓈ-M apart; Bybit and OKX: one for
+  every market), each a :class:`~connector.net.ws.WsConnection` driven by a
+  :class:`~connector.account.stream.PrivateHandler` that logs in, waits for the
+  ack and subscribes again, as one unit, after every reconnect. A listenKey
+  stream (Binance USDⓈ-M) gets its key from REST first, keeps it alive every
+  30 minutes (the adapter's ``listen_key_keepalive_s``), and takes a new key
+  and a new socket on ``listenKeyExpired`` or a keepalive answered -1125;
+* **the events**: order reports and fills go to the venue's
+  :class:`~connector.oms.tracking.OrderStateService` (which logs and publishes
+  them once); every distinct fill it publishes comes back here
+  (``fill_listeners``) and moves the :class:`~connector.account.positions.PositionBook`
+  (derivatives) and the :class:`~connector.account.balances.BalanceBook` (spot);
+  the stream's positions and balances correct them. Changes are published on
+  ``position.{venue}.{symbol}`` and ``balance.{venue}.{asset}``;
+* **reconciliation**: at start, after every private-stream (re)connect (what
+  happened while a socket was down is only known from REST), and every
+  ``reconcile_interval`` seconds: the order state reconciles open orders and
+  fills since the last one seen; positions and balances are read over REST and
+  compared by :mod:`connector.oms.reconcile`; what it emits
+  (``source="reconcile"``) is applied, and every discrepancy counted and logged.
+
+Balances are one wallet per venue: Binance spot and USDⓈ-M keep separate
+wallets, so the account service follows the wallet of the venue's first
+private stream (spot when spot is traded) and ignores the other's balance
+events.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+
+import attrs
+import structlog
+import trio
+
+from connector.account.balances import BalanceBook
+from connector.account.positions import PositionBook
+from connector.account.stream import PrivateHandler, PrivateStreamStatistics
+from connector.bus import Bus
+from connector.errors import ConnectorError, ExchangeRejected
+from connector.model import Balance, Fill, Market, Position, Symbol
+from connector.model.trading import OrderReport
+from connector.net.http import RestResponse
+from connector.net.ratelimit import Lane
+from connector.net.ws import Heartbeat, WsConnection
+from connector.oms.reconcile import (
+    Reconciliation,
+    reconcile,
+    reconcile_balances,
+    reconcile_positions,
+)
+from connector.oms.tracking import OrderStateService
+from connector.supervision import Backoff
+from connector.venues.driver import ListenKeyStreams, PrivateEvent, PrivateStream, RestCall
+from connector.venues.session import VenueSession
+
+__all__ = ["AccountService", "AccountStatistics"]
+
+log = structlog.get_logger(__name__)
+
+_ZERO = Decimal(0)
+_TWO = Decimal(2)
+_LISTEN_KEY_GONE = -1125
+"""Binance: "This listenKey does not exist." (a keepalive of an expired key)."""
+
+
+@attrs.frozen(kw_only=True)
+class AccountStatistics:
+    """Counters of one venue's account service.
+
+    Attributes:
+        streams: Each private stream's handshake and event counters.
+        reconciliations: Reconciliations completed.
+        reconcile_failures: Reconciliations a REST error cut short (retried).
+        discrepancies: Differences found, per kind (every reconciliation so far).
+        listen_keys: listenKeys created (the first ones and every renewal).
+        keepalives: listenKey keepalives answered.
+    """
+
+    streams: tuple[PrivateStreamStatistics, ...]
+    reconciliations: int
+    reconcile_failures: int
+    discrepancies: Mapping[str, int]
+    listen_keys: int
+    keepalives: int
+
+
+class AccountService:
+    """Service ``account`` of one venue (see the module docstring).
+
+    Args:
+        session: The venue (context, symbols, markets, feed).
+        state: The venue's order-state service (reports and fills go there).
+        bus: Where positions and balances are published.
+        positions: The positions of every venue (shared with the views).
+        balances: The balances of every venue (shared with the views).
+        reconcile_interval: Seconds between periodic reconciliations.
+        retry_after: Seconds before a failed reconciliation is tried again.
+        ack_timeout: Seconds to wait for each login or subscribe acknowledgement.
+        listen_key_keepalive: Seconds between listenKey keepalives (``None``: the
+            adapter's, 30 minutes on Binance).
+        wall_clock_ns: Wall-clock time (reconciliation timestamps).
+    """
+
+    def __init__(
+        self,
+        session: VenueSession,
+        state: OrderStateService,
+        *,
+        bus: Bus,
+        positions: PositionBook,
+        balances: BalanceBook,
+        reconcile_interval: float = 60.0,
+        retry_after: float = 5.0,
+        ack_timeout: float = 10.0,
+        listen_key_keepalive: float | None = None,
+        wall_clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.venue = session.name
+        self.session = session
+        self.state = state
+        self.adapter = state.adapter
+        self.positions = positions
+        self.balances = balances
+        self._bus = bus
+        self._interval = reconcile_interval
+        self._retry_after = min(retry_after, reconcile_interval)
+        self._ack_timeout = ack_timeout
+        self._keepalive = listen_key_keepalive
+        self._now = wall_clock_ns
+        self.ready = trio.Event()
+        self.handlers: dict[str, PrivateHandler] = {}
+        self.connections: dict[str, WsConnection] = {}
+        self._listen_keys: dict[str, str] = {}
+        self._expired: dict[str, trio.Event] = {}
+        self._requested = trio.Event()
+        self._reasons: list[str] = []
+        self._reconciled = trio.Event()
+        self._reconciliations = self._failures = self._keys = self._keepalives = 0
+        self._discrepancies: dict[str, int] = {}
+        self._loaded = False
+        self._send, self._receive = trio.open_memory_channel[tuple[str, Sequence[PrivateEvent]]](
+            math.inf
+        )
+        state.fill_listeners.append(self._on_fill)
+
+    # -- reading -----------------------------------------------------------------
+
+    def private_streams(self) -> list[PrivateStream]:
+        """The private sockets that carry the venue's traded markets."""
+        return self.adapter.private_streams(self.session.markets())
+
+    def position_qty(self, symbol: Symbol) -> Decimal:
+        """The signed position of ``symbol`` (0 when flat or never traded)."""
+        position = self.positions.get(self.venue, symbol)
+        return _ZERO if position is None else position.qty
+
+    def mid(self, symbol: Symbol) -> Decimal | None:
+        """The mid of ``symbol``'s book when it is valid, else ``None``."""
+        found = self.session.feed.book(symbol)
+        if found is None or not found[1].valid:
+            return None
+        bid, ask, crossed = found[0].top()
+        if bid is None or ask is None or crossed:
+            return None
+        return (bid.price + ask.price) / _TWO
+
+    def statistics(self) -> AccountStatistics:
+        return AccountStatistics(
+            streams=tuple(h.statistics() for h in self.handlers.values()),
+            reconciliations=self._reconciliations,
+            reconcile_failures=self._failures,
+            discrepancies=dict(self._discrepancies),
+            listen_keys=self._keys,
+            keepalives=self._keepalives,
+        )
+
+    # -- applying ----------------------------------------------------------------
+
+    def _on_fill(self, fill: Fill) -> None:
+        """A distinct fill the order state published: positions and balances move."""
+        position = self.positions.apply_fill(fill)
+        if position is not None:
+            self._bus.publish(f"position.{self.venue}.{position.symbol}", position)
+        for balance in self.balances.apply_fill(fill):
+            self._bus.publish(f"balance.{self.venue}.{balance.asset}", balance)
+
+    def apply_position(self, position: Position, *, force: bool = False) -> None:
+        """A venue position (stream or reconciliation); the venue wins.
+
+        ``force``: a REST answer read after every fill applied so far, however
+        the venue stamped it.
+        """
+        if force:
+            state = self.positions.state(position.venue, position.symbol)
+            if state is not None and state.ts_event_ns > position.ts_event_ns:
+                position = attrs.evolve(position, ts_event_ns=state.ts_event_ns)
+        before = self.positions.get(position.venue, position.symbol)
+        discrepancy = self.positions.apply_snapshot(position)
+        if discrepancy is not None:
+            log.info("account.position_corrected", venue=self.venue, symbol=str(position.symbol),
+                     local=str(discrepancy.local_qty), venue_qty=str(discrepancy.venue_qty),
+                     source=position.source)  # fmt: skip
+        after = self.positions.get(position.venue, position.symbol)
+        if after is not None and after != before:
+            self._bus.publish(f"position.{self.venue}.{position.symbol}", after)
+
+    def apply_balance(self, balance: Balance, *, force: bool = False) -> None:
+        """A venue balance (stream or reconciliation); the venue wins over older values."""
+        if force:
+            held = self.balances.get(balance.venue, balance.asset)
+            if held is not None and held.ts_event_ns > balance.ts_event_ns:
+                balance = attrs.evolve(balance, ts_event_ns=held.ts_event_ns)
+        before = self.balances.get(balance.venue, balance.asset)
+        after = self.balances.apply(balance)
+        if after is not None and after != before:
+            self._bus.publish(f"balance.{self.venue}.{balance.asset}", after)
+
+    async def _consume(self) -> None:
+        """Apply the private streams' events in the order they came."""
+        wallet = self._wallet_stream()
+        async for key, events in self._receive:
+            orders = [e for e in events if isinstance(e, OrderReport | Fill)]
+            if orders:
+                await self.state.apply(orders)
+            for event in events:
+                if isinstance(event, Position):
+                    self.apply_position(event)
+                elif isinstance(event, Balance) and key == wallet:
+                    self.apply_balance(event)
+
+    def _wallet_stream(self) -> str | None:
+        streams = self.private_streams()
+        return streams[0].key if streams else None
+
+    # -- reconciliation ----------------------------------------------------------
+
+    def request_reconcile(self, reason: str) -> None:
+        """Reconcile as soon as the running one (if any) ends."""
+        self._reasons.append(reason)
+        self._requested.set()
+
+    async def reconcile(self) -> Reconciliation:
+        """One reconciliation of every traded market: orders and fills (the order
+        state's half), then positions and balances; what differs is applied.
+
+        Raises:
+            ConnectorError: a REST request failed (what was applied stays applied).
+        """
+        markets = self.session.markets()
+        orders = await self.state.reconcile(markets)
+        ts = self._now()
+        position_diff = None
+        venue_positions: list[Position] = []
+        position_markets: list[Market] = []
+        for market in markets:
+            call = self.adapter.positions_call(market)
+            if call is None:
+                continue
+            response = await self._read(market, call)
+            position_markets.append(market)
+            venue_positions.extend(
+                self.adapter.parse_positions(
+                    market, self.session.symbols, response.body, response.received_ns
+                )
+            )
+        if position_markets:
+            market_of = self.session.adapter.market_for
+            position_diff = reconcile_positions(
+                self.venue,
+                {p.symbol: p for p in self.positions.all() if p.venue == self.venue},
+                venue_positions,
+                covers=lambda symbol: market_of(symbol) in position_markets,
+                ts_ns=ts,
+            )
+        balance_diff = None
+        streams = self.private_streams()
+        if streams:
+            market = streams[0].markets[0]
+            response = await self._read(market, self.adapter.balances_call(market))
+            balance_diff = reconcile_balances(
+                self.venue,
+                {b.asset: b for b in self.balances.all(self.venue)},
+                self.adapter.parse_balances(market, response.body, response.received_ns),
+                ts_ns=ts,
+            )
+        rest = reconcile(None, None, position_diff, balance_diff)
+        for event in rest.events:
+            if isinstance(event, Position):
+                self.apply_position(event, force=True)
+            elif isinstance(event, Balance):
+                self.apply_balance(event, force=True)
+        counts = dict(orders.discrepancies)
+        if self._loaded:
+            for kind, n in rest.discrepancies.items():
+                counts[kind] = counts.get(kind, 0) + n
+        else:
+            # The first answers are how the account starts, not differences.
+            self._loaded = True
+            log.info("account.loaded", venue=self.venue, positions=len(venue_positions),
+                     balances=len(self.balances.all(self.venue)))  # fmt: skip
+        for kind, n in counts.items():
+            self._discrepancies[kind] = self._discrepancies.get(kind, 0) + n
+        self._reconciliations += 1
+        if counts:
+            log.warning("account.reconciled", venue=self.venue, discrepancies=counts)
+        else:
+            log.debug("account.reconciled", venue=self.venue, discrepancies=counts)
+        self._reconciled.set()
+        self._reconciled = trio.Event()
+        return Reconciliation(
+            events=(*orders.events, *rest.events),
+            to_query=orders.to_query,
+            last_fill_ts_ns=orders.last_fill_ts_ns,
+            discrepancies=counts,
+        )
+
+    async def next_reconciliation(self) -> None:
+        """Return when the next reconciliation completes (tests and tools)."""
+        await self._reconciled.wait()
+
+    async def _read(self, market: Market, call: RestCall) -> RestResponse:
+        return await self.session.context.send_signed(
+            market, call, self.adapter.sign, lane=Lane.DEFAULT, check=True
+        )
+
+    async def _reconcile_once(self) -> bool:
+        reasons, self._reasons = self._reasons, []
+        try:
+            result = await self.reconcile()
+        except ConnectorError as exc:
+            self._failures += 1
+            log.warning("account.reconcile_failed", venue=self.venue, reasons=reasons,
+                        error=str(exc))  # fmt: skip
+            return False
+        log.info("account.reconcile", venue=self.venue, reasons=reasons or ["periodic"],
+                 discrepancies=result.total)  # fmt: skip
+        return True
+
+    async def _reconciler(self) -> None:
+        ok = True
+        while True:
+            with trio.move_on_after(self._interval if ok else self._retry_after):
+                await self._requested.wait()
+            self._requested = trio.Event()
+            ok = await self._reconcile_once()
+
+    # -- private streams ---------------------------------------------------------
+
+    async def _run_stream(
+        self,
+        stream: PrivateStream,
+        *,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        session = self.session
+        context = session.context
+        handler = PrivateHandler(
+            venue=self.venue,
+            stream=stream,
+            adapter=self.adapter,
+            symbols=session.symbols,
+            venue_time_ns=context.clock.venue_time_ns,
+            on_events=lambda events: self._send.send_nowait((stream.key, events)),
+            on_ready=lambda: self.request_reconcile(f"private stream {stream.key} connected"),
+            on_expired=lambda _reason: self._expired_event(stream).set(),
+            ack_timeout=self._ack_timeout,
+        )
+        self.handlers[stream.key] = handler
+        key = await self._create_listen_key(stream) if stream.listen_key else None
+        hb = self.adapter.private_heartbeat(stream)
+        conn = WsConnection(
+            venue=self.venue,
+            conn_id=f"{self.venue}-private-{stream.key}",
+            url=self.adapter.private_url(stream, context.urls(), key),
+            handler=handler,
+            heartbeat=Heartbeat(
+                interval=hb.interval,
+                ping=hb.ping,
+                timeout=hb.timeout,
+                protocol_ping=hb.protocol_ping,
+            ),
+            budget=context.budget,
+            on_status=session.publish_connection,
+            transport=context.ws_transport,
+            # No recorder: login frames are signed and URLs carry listenKeys.
+            start_when_ready=True,
+        )
+        self.connections[stream.key] = conn
+        async with trio.open_nursery() as nursery:
+            if stream.listen_key:
+                nursery.start_soon(self._keep_listen_key, stream, conn)
+            await nursery.start(conn.run)
+            task_status.started()
+
+    def _expired_event(self, stream: PrivateStream) -> trio.Event:
+        event = self._expired.get(stream.key)
+        if event is None:
+            event = self._expired[stream.key] = trio.Event()
+        return event
+
+    async def _listen_key_request(self, stream: PrivateStream, action: str, key: str | None) -> str:
+        adapter = self.adapter
+        if not isinstance(adapter, ListenKeyStreams):
+            raise ConnectorError(f"{self.venue}: stream {stream.key} needs a listenKey the "
+                                 "adapter cannot create")  # fmt: skip
+        market = stream.markets[0]
+        call = adapter.listen_key_call(stream, action, key)
+        response = await self.session.context.send_signed(
+            market, call, adapter.sign, lane=Lane.DEFAULT
+        )
+        return adapter.parse_listen_key(response.body)
+
+    async def _create_listen_key(self, stream: PrivateStream) -> str:
+        """A new listenKey; REST failures are retried with backoff until one is made."""
+        backoff = Backoff(initial=0.5, maximum=30.0, jitter=0.25)
+        rng = random.Random()
+        failures = 0
+        while True:
+            try:
+                key = await self._listen_key_request(stream, "create", None)
+            except ConnectorError as exc:
+                failures += 1
+                delay = backoff.delay(failures, rng)
+                log.warning("account.listen_key_failed", venue=self.venue, stream=stream.key,
+                            error=str(exc), retry_in=round(delay, 3))  # fmt: skip
+                await trio.sleep(delay)
+                continue
+            self._keys += 1
+            self._listen_keys[stream.key] = key
+            return key
+
+    async def _renew_listen_key(self, stream: PrivateStream, conn: WsConnection, why: str) -> None:
+        key = await self._create_listen_key(stream)
+        conn.url = self.adapter.private_url(stream, self.session.context.urls(), key)
+        log.info("account.listen_key_renewed", venue=self.venue, stream=stream.key, why=why)
+        conn.reconnect(f"listenKey renewed ({why})")
+
+    async def _keep_listen_key(self, stream: PrivateStream, conn: WsConnection) -> None:
+        """Keep the stream's key alive; a new key (and socket) when it expired."""
+        adapter = self.adapter
+        assert isinstance(adapter, ListenKeyStreams)
+        every = self._keepalive or adapter.listen_key_keepalive_s(stream)
+        while True:
+            expired = self._expired_event(stream)
+            with trio.move_on_after(every):
+                await expired.wait()
+            if expired.is_set():
+                self._expired[stream.key] = trio.Event()
+                await self._renew_listen_key(stream, conn, "listenKeyExpired")
+                continue
+            try:
+                await self._listen_key_request(stream, "keepalive", self._listen_keys[stream.key])
+            except ExchangeRejected as exc:
+                if exc.code in (_LISTEN_KEY_GONE, str(_LISTEN_KEY_GONE)):
+                    await self._renew_listen_key(stream, conn, str(exc.code))
+                else:
+                    log.warning("account.keepalive_refused", venue=self.venue,
+                                stream=stream.key, error=str(exc))  # fmt: skip
+            except ConnectorError as exc:
+                log.warning("account.keepalive_failed", venue=self.venue, stream=stream.key,
+                            error=str(exc))  # fmt: skip
+            else:
+                self._keepalives += 1
+
+    # -- service -----------------------------------------------------------------
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Open the private streams, reconcile once, report ready, then keep at it."""
+        self.handlers = {}
+        self.connections = {}
+        self._expired = {}
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._consume)
+            for stream in self.private_streams():
+                await nursery.start(self._run_stream, stream)
+            # Every stream is logged in: the first reconciliation covers their requests.
+            self._requested = trio.Event()
+            ok = await self._reconcile_once()
+            if not ok:
+                self._requested.set()
+            self.ready.set()
+            task_status.started()
+            nursery.start_soon(self._reconciler)

@@ -1,0 +1,234 @@
+"""The account service end to end against the simulator, through the public API only.
+
+A ``Connector`` trades one perpetual on one simulated venue (``endpoint = "custom"``
+pointed at a ``connector.sim.run`` with the demo account's keys, so a test can
+give the simulator a fault plan); after each step the positions and balances
+the connector shows must equal the simulator's truth (``connector.sim.Truth``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from decimal import Decimal
+
+import attrs
+import pytest
+import trio
+
+from connector import Connector, OrderStatus, RiskRejected, sim
+from connector.account.service import AccountStatistics
+from connector.config import AccountConfig, Config, RiskConfig, VenueConfig
+from connector.model import Balance, Position, Symbol
+from connector.model.credentials import Credentials
+from connector.sim import SimRun, Truth
+from connector.sim.accounts import DEFAULT_CREDENTIALS
+from connector.sim.faults import FaultPlan
+
+TIMEOUT = 30
+PERP = Symbol.parse("BTC-USDT-PERP")
+QTY = Decimal("0.01")
+VENUES = ("binance", "bybit", "okx")
+
+
+@attrs.frozen
+class Rig:
+    c: Connector
+    run: SimRun
+    venue: str
+
+    @property
+    def truth(self) -> Truth:
+        return self.run.truth(self.venue)
+
+    def stats(self) -> AccountStatistics:
+        return self.c.statistics().accounts[self.venue]
+
+
+@asynccontextmanager
+async def rig(
+    venue: str,
+    *,
+    faults: FaultPlan | None = None,
+    interval: float = 60.0,
+    risk: RiskConfig | None = None,
+) -> AsyncIterator[Rig]:
+    demo = DEFAULT_CREDENTIALS[venue]
+    keys = Credentials(
+        api_key=demo.api_key, api_secret=demo.secret, passphrase=demo.passphrase or None
+    )
+    async with sim.run(venues=(venue,), rate=50.0, faults=faults) as running:
+        venues = {
+            name: VenueConfig(
+                name=name,
+                endpoint="custom",
+                urls=running.urls[name],
+                symbols=(PERP,),
+                channels=("book",),
+                credentials=keys,
+            )
+            if name == venue
+            else VenueConfig(name=name, enabled=False)
+            for name in VENUES
+        }
+        config = Config(
+            venues=venues,
+            account=AccountConfig(reconcile_interval=interval),
+            risk=risk or RiskConfig(),
+        )
+        async with Connector(config) as c:
+            view = c.order_book(venue, PERP)
+            async with c.subscribe(f"orderbook.{venue}.>") as updates:
+                while not view.valid or view.best_ask() is None:
+                    await updates.receive()
+            yield Rig(c=c, run=running, venue=venue)
+
+
+def truth_position(r: Rig) -> tuple[Decimal, Decimal | None]:
+    open_ = [p for p in r.truth.positions()]
+    if not open_:
+        return Decimal(0), None
+    (p,) = open_
+    return p.size, p.entry_price
+
+
+def local_position(r: Rig) -> tuple[Decimal, Decimal | None]:
+    p = r.c.positions.get(r.venue, PERP)
+    if p is None or p.qty == 0:
+        return Decimal(0), None
+    return p.qty, p.avg_entry_price
+
+
+def local_usdt(r: Rig) -> Decimal | None:
+    b = r.c.balances.get(r.venue, "USDT")
+    return None if b is None else b.total
+
+
+async def until(r: Rig, check: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Wait until ``check()`` holds, looking again at every book update (the
+    simulated flow moves the book many times a second)."""
+    with trio.fail_after(seconds):
+        async with r.c.subscribe(f"orderbook.{r.venue}.>") as ticks:
+            while not check():
+                await ticks.receive()
+
+
+def agree(r: Rig) -> bool:
+    return local_position(r) == truth_position(r) and local_usdt(r) == r.truth.balance("USDT").total
+
+
+@pytest.mark.parametrize("venue", VENUES)
+async def test_positions_and_balances_follow_fills_and_equal_the_truth(venue: str) -> None:
+    with trio.fail_after(TIMEOUT):
+        async with rig(venue, interval=0.5) as r:
+            # At start: the venue's balances, no position.
+            assert local_usdt(r) == r.truth.balance("USDT").total
+            assert r.c.positions.get(venue, PERP) is None
+            assert 1 <= r.stats().reconciliations
+            async with (
+                r.c.subscribe(f"position.{venue}.>") as positions,
+                r.c.subscribe(f"balance.{venue}.>") as balances,
+            ):
+                order = await r.c.place_order(venue, PERP, "buy", "market", QTY)
+                assert OrderStatus.FILLED == (await r.c.orders.wait(order.client_order_id)).status
+                await until(r, lambda: agree(r))
+                assert QTY == local_position(r)[0]
+                position = await positions.receive()
+                assert isinstance(position, Position) and venue == position.venue
+                assert isinstance(await balances.receive(), Balance)
+
+            held = r.c.positions.get(venue, PERP)
+            assert held is not None and held.realized_pnl < 0  # the taker fee
+            truth_pos = r.truth.positions()[0]
+            assert truth_pos.realised_pnl == held.realized_pnl
+            pnl = r.c.positions.unrealized_pnl(venue, PERP)
+            assert pnl is not None and abs(pnl) < QTY * held.avg_entry_price  # type: ignore[operator]
+
+            close = await r.c.place_order(venue, PERP, "sell", "market", QTY, reduce_only=True)
+            assert OrderStatus.FILLED == (await r.c.orders.wait(close.client_order_id)).status
+            await until(r, lambda: agree(r))
+            assert Decimal(0) == local_position(r)[0]
+            # Fills counted once, each with its trade id.
+            fills = r.c.fills(venue)
+            assert len(fills) == len({f.trade_id for f in fills})
+            assert sum(f.qty for f in fills) == 2 * QTY
+            # Periodic reconciliations ran and found nothing to correct.
+            start = r.stats().reconciliations
+            await until(r, lambda: r.stats().reconciliations >= start + 2)
+            assert agree(r)
+            stats = r.stats()
+            assert 0 == stats.reconcile_failures
+            assert {} == {k: n for k, n in stats.discrepancies.items() if k != "balance"}
+            (stream,) = stats.streams
+            assert 1 == stream.logins and 0 == stream.malformed
+
+
+@pytest.mark.parametrize(
+    ("venue", "stream"),
+    [
+        pytest.param("binance", "userData", id="binance"),
+        pytest.param("bybit", "wallet", id="bybit"),
+    ],
+)
+async def test_a_dropped_private_stream_logs_in_again_and_reconciliation_recovers_the_gap(
+    venue: str, stream: str
+) -> None:
+    # The private socket is closed right after its first order event: what happens
+    # next is only known once the client is back, logged in and reconciled.
+    plan = FaultPlan().disconnect(after_frames=1, venue=venue, stream=stream, max_count=1)
+    with trio.fail_after(TIMEOUT):
+        async with rig(venue, faults=plan) as r:
+            bid = r.c.order_book(venue, PERP).best_bid()
+            assert bid is not None
+            resting = await r.c.place_order(
+                venue, PERP, "buy", "limit", QTY, bid.price * Decimal("0.9")
+            )
+            # Filled while the private stream is down: its fill never comes by stream.
+            order = await r.c.place_order(venue, PERP, "buy", "market", QTY)
+            done = await r.c.orders.wait(order.client_order_id, timeout=5)
+            assert OrderStatus.FILLED == done.status
+
+            await until(r, lambda: r.stats().streams[0].logins >= 2)
+            await until(r, lambda: agree(r))
+            assert QTY == local_position(r)[0]
+            fills = r.c.fills(venue)
+            assert {order.client_order_id} == {f.client_order_id for f in fills}
+            assert "reconcile" in {f.source for f in fills}
+            assert sum(f.qty for f in fills) == QTY
+            assert 1 <= r.stats().discrepancies.get("fill_missing", 0)
+            # The resting order is still known, as the venue knows it.
+            known = r.c.orders.get(resting.client_order_id)
+            assert known is not None and OrderStatus.NEW == known.status
+            await r.c.cancel_all(venue)
+
+
+async def test_an_expired_listen_key_is_renewed_and_the_stream_comes_back() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with rig("binance") as r:
+            assert 1 == r.stats().listen_keys
+            # The venue forgets the key: the stream says listenKeyExpired.
+            linear = r.run.frontends["binance"].markets["linear"]  # type: ignore[attr-defined]
+            assert linear.trading.keys.close("binance-demo")
+            await until(r, lambda: r.stats().streams[0].logins >= 2)
+            stats = r.stats()
+            assert 2 == stats.listen_keys
+            assert 1 == stats.streams[0].expiries
+            # Events flow on the new key.
+            order = await r.c.place_order("binance", PERP, "buy", "market", QTY)
+            await r.c.orders.wait(order.client_order_id, timeout=5)
+            await until(r, lambda: agree(r))
+            assert r.stats().streams[0].events > 0
+
+
+async def test_the_position_limit_counts_the_position_the_fills_built() -> None:
+    risk = RiskConfig(max_position_qty=Decimal("0.015"))
+    with trio.fail_after(TIMEOUT):
+        async with rig("binance", risk=risk) as r:
+            order = await r.c.place_order("binance", PERP, "buy", "market", QTY)
+            await r.c.orders.wait(order.client_order_id, timeout=5)
+            await until(r, lambda: QTY == local_position(r)[0])
+            with pytest.raises(RiskRejected) as refused:
+                await r.c.place_order("binance", PERP, "buy", "market", QTY)
+            assert "max_position_qty" == refused.value.limit
+            close = await r.c.place_order("binance", PERP, "sell", "market", QTY)
+            assert OrderStatus.FILLED == (await r.c.orders.wait(close.client_order_id)).status
