@@ -53,7 +53,8 @@ _RISK_KEYS = (
     "max_orders_per_second",
     "kill_switch",
 )
-_STORAGE_KEYS = ("sqlite_path", "postgres_dsn", "client_id_prefix")
+_STORAGE_KEYS = ("kind", "sqlite_path", "postgres_dsn", "client_id_prefix")
+STORE_KINDS = ("sqlite", "postgres", "memory")
 _LOGGING_KEYS = ("level", "format")
 _SIM_KEYS = ("seed", "rate", "okx_checksum")
 _ACCOUNT_KEYS = ("reconcile_interval",)
@@ -271,6 +272,7 @@ def _risk(table: Mapping[str, object], problems: Problems) -> RiskConfig | None:
 
 def _storage(table: Mapping[str, object], problems: Problems) -> StorageConfig | None:
     f = Fields("storage", table, problems)
+    kind = f.choice("kind", "", STORE_KINDS) if "kind" in table else None
     sqlite = f.text("sqlite_path")
     if sqlite is not None and not sqlite.strip():
         f.bad("sqlite_path", sqlite, "expected a file path")
@@ -289,6 +291,7 @@ def _storage(table: Mapping[str, object], problems: Problems) -> StorageConfig |
     if f.failed:
         return None
     return StorageConfig(
+        kind=kind or None,
         sqlite_path=Path(sqlite).expanduser() if sqlite else Path("connector.sqlite"),
         postgres_dsn=dsn,
         client_id_prefix=prefix,
