@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
@@ -47,6 +47,7 @@ from connector.model.credentials import Credentials
 from connector.oms.validate import Number
 from connector.risk.service import RiskService
 from connector.store.log import EventLog, MemoryEventLog
+from connector.store.service import Persistence, StoreStatus
 from connector.supervision import (
     ChildSpec,
     Restart,
@@ -83,10 +84,13 @@ class ConnectorStatus:
 
     tree: SupervisorSnapshot
     venues: dict[str, VenueHealth]
+    store: StoreStatus | None = None
 
     def render(self) -> str:
-        """A plain-text tree followed by one health line per venue."""
+        """A plain-text tree, the event store's line, then one health line per venue."""
         lines = [render_tree(self.tree)]
+        if self.store is not None:
+            lines.append(self.store.render())
         for name, health in self.venues.items():
             lines.append(
                 f"venue {name}: breaker {health.state.value}, {health.connected} connected, "
@@ -184,8 +188,9 @@ class Connector:
             documents longer silences of a healthy book, as OKX's 60 s).
         bus: The event bus to use (tests inject one to publish or inspect events the
             way services do); a new one when ``None``.
-        event_log: Where order events are written ahead (an in-memory log when
-            ``None``; SQLite and PostgreSQL stores come with persistence).
+        event_log: Where order events are written ahead; ``None``: the store
+            ``[storage]`` names (a config file persists to SQLite or PostgreSQL;
+            the default config keeps the log in memory). docs/operations.md.
 
     Venues with credentials (and venues on the built-in simulator, which trade
     with its default account) trade: their subtrees gain ``orders`` and
@@ -214,7 +219,10 @@ class Connector:
         self._health = HealthService(self._bus, list(venues))
         self._risk = RiskService(self._config.risk, self._bus)
         self._trading = Trading(self._risk)
-        self._event_log = event_log if event_log is not None else MemoryEventLog()
+        self._persistence = _persistence(
+            self._config, event_log, self._trading, self._health.store_changed
+        )
+        self._event_log: EventLog = self._persistence.log
         ids = client_order_ids(self._config.storage)
         self._sessions = {}
         for name, vc in venues.items():
@@ -277,6 +285,10 @@ class Connector:
             children.append(ChildSpec("simulator", self._sim, restart=Restart.PERMANENT))
         children.append(ChildSpec("health", self._health, restart=Restart.PERMANENT))
         children.append(ChildSpec("risk", self._risk, restart=Restart.PERMANENT))
+        # Before any venue: the log is replayed into the order state first.
+        children.append(
+            ChildSpec("persistence", self._persistence.supervisor, restart=Restart.PERMANENT)
+        )
         children.append(ChildSpec("aggregator", self._aggregator, restart=Restart.TRANSIENT))
         for name, session in self._sessions.items():
             children.append(
@@ -305,6 +317,12 @@ class Connector:
         for session in self._sessions.values():
             session.context.capture = self._capture
             stack.push_async_callback(session.context.aclose)
+        try:
+            # A store that cannot be opened at all fails the start (StoreError).
+            await self._persistence.open()
+        except BaseException:
+            await _unwrapped(stack.aclose())
+            raise
         nursery = await stack.enter_async_context(trio.open_nursery())
         try:
             await nursery.start(self._root.run)
@@ -479,7 +497,73 @@ class Connector:
 
     def status(self) -> ConnectorStatus:
         """The supervision tree snapshot plus per-venue health."""
-        return ConnectorStatus(tree=self._root.snapshot(), venues=self._health.venues())
+        return ConnectorStatus(
+            tree=self._root.snapshot(),
+            venues=self._health.venues(),
+            store=self._persistence.status(),
+        )
+
+    @property
+    def event_log(self) -> EventLog:
+        """The event log the services write ahead to (durable per ``[storage]``)."""
+        return self._event_log
+
+    @property
+    def persistence(self) -> Persistence:
+        """The persistence subtree (the store's status, its durable log)."""
+        return self._persistence
+
+
+def _persistence(
+    config: Config,
+    event_log: EventLog | None,
+    trading: Trading,
+    on_store: Callable[[str | None], None],
+) -> Persistence:
+    """The persistence subtree for ``config`` (or for a log the program gave)."""
+    storage = config.storage
+    if event_log is not None or storage.store == "memory":
+        kept: EventLog = event_log if event_log is not None else MemoryEventLog()
+
+        async def same() -> EventLog:
+            return kept
+
+        kind = "memory" if isinstance(kept, MemoryEventLog) else type(kept).__name__
+        return Persistence(
+            kind=kind,
+            database="memory" if kind == "memory" else kind,
+            opener=same,
+            owned=False,
+            states=trading.states,
+            accounts=trading.accounts,
+            positions=trading.position_book,
+            balances=trading.balance_book,
+            on_store=on_store,
+        )
+    from connector.store.open import open_store
+
+    if storage.store == "postgres":
+        from connector.store.postgres import redact_dsn
+
+        database = f"{redact_dsn(storage.postgres_dsn or '')} (schema {storage.postgres_schema})"
+    else:
+        database = str(storage.sqlite_path)
+
+    async def open_configured() -> EventLog:
+        # A short busy timeout: an order waits at most this long on a locked file.
+        return await open_store(storage, busy_timeout=2.0)
+
+    return Persistence(
+        kind=storage.store,
+        database=database,
+        opener=open_configured,
+        owned=True,
+        states=trading.states,
+        accounts=trading.accounts,
+        positions=trading.position_book,
+        balances=trading.balance_book,
+        on_store=on_store,
+    )
 
 
 def _with_sim_credentials(config: Config) -> Config:

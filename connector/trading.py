@@ -61,6 +61,7 @@ class Trading:
         self.risk = risk
         self.venues: dict[str, OrderService] = {}
         self.accounts: dict[str, AccountService] = {}
+        self.states: dict[str, OrderStateService] = {}
         self._changed = trio.Event()
         self.orders = OrdersView(self)
         self.risk_view = RiskView(risk)
@@ -311,10 +312,12 @@ def attach_trading(
     )
     session.add_children(
         [
-            ChildSpec("orders", orders, restart=Restart.TRANSIENT),
+            # The account reconciles with the venue before ``orders`` starts.
             ChildSpec("order_state", state, restart=Restart.TRANSIENT),
             ChildSpec("account", account, restart=Restart.TRANSIENT),
+            ChildSpec("orders", orders, restart=Restart.TRANSIENT),
         ]
     )
     trading.add(orders)
     trading.accounts[session.name] = account
+    trading.states[session.name] = state

@@ -46,7 +46,7 @@ from connector.account.balances import BalanceBook
 from connector.account.positions import PositionBook
 from connector.account.stream import PrivateHandler, PrivateStreamStatistics
 from connector.bus import Bus
-from connector.errors import ConnectorError, ExchangeRejected
+from connector.errors import ConnectorError, ExchangeRejected, StoreError
 from connector.model import Balance, Fill, Market, Position, Symbol
 from connector.model.trading import OrderReport
 from connector.net.http import RestResponse
@@ -225,17 +225,45 @@ class AccountService:
         if after is not None and after != before:
             self._bus.publish(f"balance.{self.venue}.{balance.asset}", after)
 
+    def _forced(self, value: Position | Balance) -> Position | Balance:
+        """A REST answer read after every fill applied so far, stamped no older than
+        what it corrects (so that it applies, here and when the log is replayed)."""
+        if isinstance(value, Position):
+            state = self.positions.state(value.venue, value.symbol)
+            if state is not None and state.ts_event_ns > value.ts_event_ns:
+                return attrs.evolve(value, ts_event_ns=state.ts_event_ns)
+            return value
+        held = self.balances.get(value.venue, value.asset)
+        if held is not None and held.ts_event_ns > value.ts_event_ns:
+            return attrs.evolve(value, ts_event_ns=held.ts_event_ns)
+        return value
+
     async def _consume(self) -> None:
         """Apply the private streams' events in the order they came."""
         wallet = self._wallet_stream()
         async for key, events in self._receive:
             orders = [e for e in events if isinstance(e, OrderReport | Fill)]
-            if orders:
-                await self.state.apply(orders)
-            for event in events:
+            values = [
+                e
+                for e in events
+                if isinstance(e, Position) or (isinstance(e, Balance) and key == wallet)
+            ]
+            try:
+                if orders:
+                    await self.state.apply(orders)
+                if values:
+                    # Durable before they are applied and published.
+                    await self.state.log(values)
+            except StoreError as exc:
+                # Not applied: once the store is back, its state is replayed and a
+                # reconciliation brings what the stream said.
+                log.warning("account.store_failed", venue=self.venue, error=str(exc))
+                self.request_reconcile("the event store could not write")
+                continue
+            for event in values:
                 if isinstance(event, Position):
                     self.apply_position(event)
-                elif isinstance(event, Balance) and key == wallet:
+                else:
                     self.apply_balance(event)
 
     def _wallet_stream(self) -> str | None:
@@ -294,11 +322,14 @@ class AccountService:
                 ts_ns=ts,
             )
         rest = reconcile(None, None, position_diff, balance_diff)
-        for event in rest.events:
-            if isinstance(event, Position):
-                self.apply_position(event, force=True)
-            elif isinstance(event, Balance):
-                self.apply_balance(event, force=True)
+        values = [self._forced(e) for e in rest.events if isinstance(e, Position | Balance)]
+        if values:
+            await self.state.log(values)  # durable before applied and published
+        for value in values:
+            if isinstance(value, Position):
+                self.apply_position(value)
+            else:
+                self.apply_balance(value)
         counts = dict(orders.discrepancies)
         if self._loaded:
             for kind, n in rest.discrepancies.items():

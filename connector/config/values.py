@@ -139,6 +139,8 @@ class StorageConfig:
         sqlite_path: The SQLite event log file (relative paths in a config file
             are resolved against the file's directory).
         postgres_dsn: A PostgreSQL DSN (then the log lives there).
+        postgres_schema: The PostgreSQL schema holding the tables (created when
+            missing); one writer per schema.
         client_id_prefix: This install's client-order-id prefix (a letter then up
             to 7 letters or digits); when unset, one is derived from the absolute
             ``sqlite_path``, so it stays the same for an install between runs.
@@ -147,6 +149,7 @@ class StorageConfig:
     kind: str | None = None
     sqlite_path: Path = Path("connector.sqlite")
     postgres_dsn: str | None = attrs.field(default=None, repr=False)
+    postgres_schema: str = "public"
     client_id_prefix: str | None = None
 
     @property

@@ -169,10 +169,24 @@ class OrderStateService:
             self.publish(events)
         return tuple(events)
 
-    async def log(self, events: Sequence[OrderEvent]) -> None:
-        """Append events to the event log (returns once they are durable)."""
+    async def log(self, events: Sequence[OrderEvent | Logged]) -> None:
+        """Append events (order events, venue positions and balances) to the event log;
+        returns once they are durable.
+
+        Raises:
+            StoreError: the store cannot write (nothing may be sent or published).
+        """
         # Every order event type is a logged type (store.log.LOGGED_TYPES).
         await self._log.append(cast("Sequence[Logged]", events), ts_ns=self._now())
+
+    def restore(self, book: OrderBookkeeping, fills: Sequence[Fill]) -> None:
+        """Adopt the order state and fills replayed from the event log (the persistence
+        service, at start and after the store came back): what was applied but never
+        became durable is dropped, and reconciliation with the venue brings it back."""
+        self.book = book
+        self._fills = list(fills)
+        self._trades = {(f.venue, f.symbol, f.trade_id) for f in fills}
+        self._on_change()
 
     def publish(self, events: Sequence[OrderEvent]) -> None:
         """Publish events already applied and logged (and wake waiters)."""

@@ -1,0 +1,351 @@
+"""The persistence subtree: root child ``persistence``, started before any venue.
+
+A :class:`Persistence` is an ``all_for_one`` supervisor (3 restarts in 60 s) of
+two children:
+
+- ``writer`` opens the configured store (``[storage] kind``), replays the whole
+  log into the order state of every trading venue (its
+  :class:`~connector.oms.state.OrderBookkeeping` and fills), the positions and
+  the balances, then lets appends through (:class:`DurableLog`). When a write
+  fails, appends are refused at once (order commands raise
+  :class:`~connector.errors.StoreError` before anything is sent), the health
+  service shows it on every ``health.{venue}``, and the writer ends with the
+  error: the subtree restarts by its strategy, reopens the store, replays it
+  again (what was applied in memory but never became durable is dropped) and
+  lets appends through again;
+- ``reconciler``: after a restart of the subtree, asks every venue's account
+  service to reconcile with the venue (what happened while the store was down is
+  read back from the venue and logged) and the order state to query orders
+  whose outcome is not durable yet. At the first start the venues are not
+  running yet: each account service reconciles before its venue accepts orders.
+
+The services write through one :class:`DurableLog` whose store the writer
+swaps; a store injected by a program (``Connector(event_log=...)``) or the
+in-memory log (``kind = "memory"``) is kept across restarts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+import attrs
+import structlog
+import trio
+
+from connector.account.balances import BalanceBook
+from connector.account.positions import PositionBook
+from connector.account.service import AccountService
+from connector.errors import StoreError
+from connector.model import Balance, Fill, OrderEvent, OrderFilled, OrderStatus, Position
+from connector.model.trading import OrderReport
+from connector.oms.state import OrderBookkeeping
+from connector.oms.tracking import OrderStateService
+from connector.store.log import EventLog, LogEntry, Logged
+from connector.supervision import Backoff, ChildSpec, Restart, Strategy, Supervisor
+
+__all__ = ["DurableLog", "Persistence", "Replay", "StoreStatus", "replay"]
+
+log = structlog.get_logger(__name__)
+
+_PAGE = 5000
+
+
+@attrs.frozen(kw_only=True)
+class StoreStatus:
+    """The event store as ``connector status`` shows it.
+
+    Attributes:
+        kind: ``sqlite``, ``postgres`` or ``memory``.
+        database: Its name (a path, a redacted DSN).
+        open: Whether appends go through now.
+        error: Why they do not (the last failure), else ``None``.
+        appends: Batches appended; failed: batches refused or failed.
+        replays: Times the log was replayed into the state.
+        last_seq: The last durable entry.
+    """
+
+    kind: str
+    database: str
+    open: bool
+    error: str | None
+    appends: int
+    failed: int
+    replays: int
+    last_seq: int
+
+    def render(self) -> str:
+        state = "open" if self.open else f"NOT WRITING ({self.error or 'not open'})"
+        return (
+            f"store {self.kind} {self.database}: {state}, {self.appends} appends, "
+            f"{self.failed} failed, last seq {self.last_seq}"
+        )
+
+
+class DurableLog:
+    """The :class:`~connector.store.log.EventLog` the services write to.
+
+    It forwards to the store the ``writer`` holds. While there is none (not open
+    yet, or a write failed and the subtree restarts) every append raises
+    :class:`~connector.errors.StoreError` at once.
+    """
+
+    def __init__(self, database: str, on_failure: Callable[[str], None]) -> None:
+        self.database = database
+        self.store: EventLog | None = None
+        self.error: str | None = None
+        self.failed = trio.Event()
+        self._on_failure = on_failure
+        self.appends = 0
+        self.refused = 0
+
+    def attach(self, store: EventLog) -> None:
+        self.store = store
+        self.error = None
+        self.failed = trio.Event()
+
+    def detach(self, error: str | None) -> None:
+        self.store = None
+        if error is not None:
+            self.error = error
+
+    async def append(self, events: Sequence[Logged], *, ts_ns: int) -> int:
+        store = self.store
+        if store is None:
+            self.refused += 1
+            raise StoreError(
+                f"the event store {self.database} cannot write now: {self.error or 'not open'}"
+            )
+        try:
+            seq = await store.append(events, ts_ns=ts_ns)
+        except StoreError as exc:
+            self.refused += 1
+            if self.store is store:
+                self.detach(str(exc))
+                self.failed.set()
+                self._on_failure(str(exc))
+            raise
+        self.appends += 1
+        return seq
+
+    async def read(self, after: int = 0, *, limit: int = 1000) -> Sequence[LogEntry]:
+        store = self.store
+        if store is None:
+            raise StoreError(f"the event store {self.database} is not open: {self.error}")
+        return await store.read(after, limit=limit)
+
+    async def last_seq(self) -> int:
+        store = self.store
+        return 0 if store is None else await store.last_seq()
+
+    async def close(self) -> None:
+        """The writer owns the store: nothing to do here."""
+
+
+@attrs.define
+class Replay:
+    """The state a log replays to: per venue order books and fills, positions, balances."""
+
+    books: dict[str, OrderBookkeeping] = attrs.field(factory=dict)
+    fills: dict[str, list[Fill]] = attrs.field(factory=dict)
+    positions: PositionBook = attrs.field(factory=PositionBook)
+    balances: BalanceBook = attrs.field(factory=BalanceBook)
+    entries: int = 0
+
+    def apply(self, event: Logged) -> None:
+        """One log entry, as the services applied it when it was written."""
+        self.entries += 1
+        if isinstance(event, OrderEvent | OrderReport | Fill):
+            book = self.books.setdefault(event.venue, OrderBookkeeping())
+            item = _filled(event) if isinstance(event, Fill) else event
+            for out in book.apply(item):
+                if isinstance(out, OrderFilled):
+                    self.fills.setdefault(out.venue, []).append(out.fill)
+                    self.positions.apply_fill(out.fill)
+                    self.balances.apply_fill(out.fill)
+        elif isinstance(event, Position):
+            self.positions.apply_snapshot(event)
+        elif isinstance(event, Balance):
+            self.balances.apply(event)
+
+
+async def replay(store: EventLog) -> Replay:
+    """Read the whole log into a :class:`Replay`."""
+    state = Replay()
+    after = 0
+    while True:
+        page = await store.read(after, limit=_PAGE)
+        for entry in page:
+            state.apply(entry.event)
+        if len(page) < _PAGE:
+            return state
+        after = page[-1].seq
+
+
+def _filled(fill: Fill) -> OrderFilled:
+    return OrderFilled(
+        venue=fill.venue,
+        symbol=fill.symbol,
+        client_order_id=fill.client_order_id,
+        venue_order_id=fill.venue_order_id,
+        fill=fill,
+        ts_event_ns=fill.ts_event_ns,
+        ts_recv_ns=fill.ts_recv_ns,
+        source=fill.source,
+    )
+
+
+class Persistence:
+    """The persistence subtree (see the module docstring); run :attr:`supervisor`.
+
+    Args:
+        kind: ``sqlite``, ``postgres`` or ``memory`` (shown by ``status``).
+        database: The store's name (shown by ``status`` and in errors).
+        opener: Opens the store (a new connection each time the writer starts).
+        owned: Whether the writer closes what ``opener`` gave when it stops
+            (``False`` for a store kept across restarts: memory, injected).
+        states: Each trading venue's order-state service (filled before running).
+        accounts: Each trading venue's account service (filled before running).
+        positions: The positions every account service moves.
+        balances: The balances every account service moves.
+        on_store: Told the store's failure (its error) and recovery (``None``):
+            the health service.
+        restart_backoff: Delay before the subtree restarts after a failure.
+    """
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        database: str,
+        opener: Callable[[], Awaitable[EventLog]],
+        owned: bool,
+        states: Mapping[str, OrderStateService],
+        accounts: Mapping[str, AccountService],
+        positions: PositionBook,
+        balances: BalanceBook,
+        on_store: Callable[[str | None], None] = lambda _error: None,
+        restart_backoff: Backoff | None = None,
+    ) -> None:
+        self.kind = kind
+        self.log = DurableLog(database, self._failed)
+        self._opener = opener
+        self._owned = owned
+        self._states = states
+        self._accounts = accounts
+        self._positions = positions
+        self._balances = balances
+        self._on_store = on_store
+        self._opened: EventLog | None = None
+        self._replays = 0
+        self._last_seq = 0
+        self._runs = 0
+        self.supervisor = Supervisor(
+            "persistence",
+            [
+                ChildSpec("writer", _Writer(self), restart=Restart.PERMANENT),
+                ChildSpec("reconciler", _Reconciler(self), restart=Restart.PERMANENT),
+            ],
+            strategy=Strategy.ALL_FOR_ONE,
+            intensity=3,
+            period=60.0,
+            backoff=restart_backoff or Backoff(initial=0.5, maximum=10.0),
+        )
+
+    async def open(self) -> None:
+        """Open the store once, before the tree starts (the first writer adopts it).
+
+        Raises:
+            StoreError: it cannot be opened (a program sees this from
+                ``async with Connector(...)``).
+        """
+        if self._opened is None:
+            self._opened = await self._opener()
+
+    def status(self) -> StoreStatus:
+        return StoreStatus(
+            kind=self.kind,
+            database=self.log.database,
+            open=self.log.store is not None,
+            error=self.log.error,
+            appends=self.log.appends,
+            failed=self.log.refused,
+            replays=self._replays,
+            last_seq=self._last_seq,
+        )
+
+    def _failed(self, error: str) -> None:
+        log.error("store.failed", database=self.log.database, error=error)
+        self._on_store(error)
+
+    async def _take(self) -> EventLog:
+        store, self._opened = self._opened, None
+        if store is not None:
+            return store
+        return await self._opener()
+
+    async def _restore(self, store: EventLog) -> None:
+        """Replay ``store`` into the services' state, replacing what they held."""
+        started = time.perf_counter()
+        state = await replay(store)
+        for venue, service in self._states.items():
+            service.restore(state.books.get(venue, OrderBookkeeping()), state.fills.get(venue, []))
+        self._positions.adopt(state.positions)
+        self._balances.adopt(state.balances)
+        self._replays += 1
+        self._last_seq = await store.last_seq()
+        log.info(
+            "store.replayed",
+            database=self.log.database,
+            entries=state.entries,
+            orders=sum(len(b) for b in state.books.values()),
+            seconds=round(time.perf_counter() - started, 3),
+        )
+
+    async def _run_writer(self, task_status: trio.TaskStatus[None]) -> None:
+        self._runs += 1
+        store = await self._take()
+        try:
+            await self._restore(store)
+            self.log.attach(store)
+            self._on_store(None)
+            task_status.started()
+            await self.log.failed.wait()
+            raise StoreError(f"the event store {self.log.database} failed: {self.log.error}")
+        finally:
+            self.log.detach(None)
+            if self.log.error is None:
+                self.log.error = "restarting"
+            if self._owned:
+                with trio.CancelScope(shield=True), trio.move_on_after(10):
+                    await store.close()
+
+    async def _run_reconciler(self, task_status: trio.TaskStatus[None]) -> None:
+        if self._runs > 1:
+            # After a restart: what happened while the store could not write is read
+            # back from the venues, and orders whose outcome is not durable queried.
+            for name, account in self._accounts.items():
+                account.request_reconcile("the event store is back")
+                state = self._states.get(name)
+                if state is not None:
+                    for order in state.book.open(name):
+                        if order.status in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN):
+                            state.resolve(order.client_order_id)
+        task_status.started()
+        await trio.sleep_forever()
+
+
+class _Writer:
+    def __init__(self, owner: Persistence) -> None:
+        self._owner = owner
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        await self._owner._run_writer(task_status)
+
+
+class _Reconciler:
+    def __init__(self, owner: Persistence) -> None:
+        self._owner = owner
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        await self._owner._run_reconciler(task_status)
