@@ -1,0 +1,182 @@
+"""The persistence subtree with a real store under a Connector on the built-in simulator.
+
+Write-ahead and replay through the public API; a SQLite file another connection
+locks and a PostgreSQL writer whose backend is terminated both refuse orders at
+once (nothing is sent), show on ``health.{venue}`` and in ``status``, recover
+when the store is back, and lose nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import trio
+
+from connector import Connector, OrderStatus
+from connector.config import Config, StorageConfig, VenueConfig
+from connector.errors import StoreError
+from connector.health.service import HealthEvent
+from connector.model import Symbol
+from connector.store.open import open_store
+from connector.store.service import replay
+
+VENUE = "bybit"
+SYMBOL = "BTC-USDT-PERP"
+QTY = Decimal("0.01")
+POSTGRES = os.environ.get("CONNECTOR_TEST_POSTGRES")
+TIMEOUT = 40
+
+
+def _config(storage: StorageConfig) -> Config:
+    venues = {
+        name: VenueConfig(name=name, symbols=(Symbol.parse(SYMBOL),), channels=("book",))
+        if name == VENUE
+        else VenueConfig(name=name, enabled=False)
+        for name in ("binance", "bybit", "okx")
+    }
+    return Config(venues=venues, storage=storage)
+
+
+@asynccontextmanager
+async def _trading(storage: StorageConfig) -> AsyncIterator[tuple[Connector, Decimal]]:
+    async with Connector(_config(storage)) as c:
+        view = c.order_book(VENUE, SYMBOL)
+        async with c.subscribe(f"orderbook.{VENUE}.{SYMBOL}") as updates:
+            while not view.valid or view.best_bid() is None:
+                await updates.receive()
+        bid = view.best_bid()
+        assert bid is not None
+        yield c, bid.price * Decimal("0.9")
+
+
+def _venue_ids(c: Connector) -> set[str]:
+    assert c.simulator is not None
+    truth = c.simulator.truth(VENUE)
+    return {o.client_order_id for o in truth.orders(truth.default_account())}
+
+
+async def _until_open(c: Connector) -> None:
+    while True:
+        status = c.status().store
+        assert status is not None
+        if status.open:
+            return
+        await trio.sleep(0.05)
+
+
+async def test_orders_are_written_ahead_and_replay_from_the_file(tmp_path: Path) -> None:
+    storage = StorageConfig(kind="sqlite", sqlite_path=tmp_path / "events.sqlite")
+    with trio.fail_after(TIMEOUT):
+        async with _trading(storage) as (c, price):
+            order = await c.place_order(VENUE, SYMBOL, "buy", "limit", QTY, price)
+            await c.cancel_order(VENUE, SYMBOL, order.client_order_id)
+            status = c.status()
+            assert status.store is not None and status.store.open
+            assert "store sqlite" in status.render()
+
+        store = await open_store(storage)
+        try:
+            state = await replay(store)
+            check = await store.check()
+            history = await store.orders()
+        finally:
+            await store.close()
+    replayed = state.books[VENUE].get(VENUE, order.client_order_id)
+    assert replayed is not None and OrderStatus.CANCELED == replayed.status
+    assert check.ok, check.problems
+    assert [order.client_order_id] == [o.client_order_id for o in history]
+
+
+async def test_a_locked_sqlite_file_refuses_orders_then_recovers(tmp_path: Path) -> None:
+    path = tmp_path / "events.sqlite"
+    storage = StorageConfig(kind="sqlite", sqlite_path=path)
+    with trio.fail_after(TIMEOUT):
+        async with _trading(storage) as (c, price), c.subscribe(f"health.{VENUE}") as health:
+            before = await c.place_order(VENUE, SYMBOL, "buy", "limit", QTY, price)
+            other = sqlite3.connect(path, isolation_level=None, timeout=0)
+            other.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+            try:
+                with pytest.raises(StoreError, match="could not write"):
+                    await c.place_order(
+                        VENUE, SYMBOL, "buy", "limit", QTY, price, client_order_id="lockedA1"
+                    )
+                # Refused at once now, and nothing went to the venue.
+                with trio.fail_after(0.5), pytest.raises(StoreError, match="cannot write now"):
+                    await c.place_order(
+                        VENUE, SYMBOL, "buy", "limit", QTY, price, client_order_id="lockedA2"
+                    )
+                event = await health.receive()
+                assert isinstance(event, HealthEvent) and event.store_error
+                status = c.status()
+                assert status.store is not None and not status.store.open
+                assert "NOT WRITING" in status.render()
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+            assert not {"lockedA1", "lockedA2"} & _venue_ids(c)
+            await _until_open(c)
+            after = await c.place_order(VENUE, SYMBOL, "buy", "limit", QTY, price)
+            back = await health.receive()
+            assert isinstance(back, HealthEvent) and back.store_error is None
+            # The state was replayed from the file: what was durable is all there.
+            assert c.orders.get(before.client_order_id) is not None
+            assert {before.client_order_id, after.client_order_id} <= _venue_ids(c)
+            await c.cancel_all(VENUE)
+    store = await open_store(storage)
+    try:
+        ids = {o.client_order_id for o in await store.orders()}
+        check = await store.check()
+    finally:
+        await store.close()
+    assert {before.client_order_id, after.client_order_id} == ids
+    assert check.ok, check.problems
+
+
+@pytest.mark.skipif(not POSTGRES, reason="CONNECTOR_TEST_POSTGRES is not set")
+async def test_a_terminated_postgres_writer_refuses_orders_then_recovers() -> None:
+    import psycopg
+
+    assert POSTGRES is not None
+    schema = "t_" + uuid.uuid4().hex[:16]
+    storage = StorageConfig(kind="postgres", postgres_dsn=POSTGRES, postgres_schema=schema)
+    try:
+        with trio.fail_after(TIMEOUT):
+            async with _trading(storage) as (c, price):
+                before = await c.place_order(VENUE, SYMBOL, "buy", "limit", QTY, price)
+                await trio.sleep(1)  # the private stream's news of it is written too
+                with psycopg.connect(POSTGRES, autocommit=True) as admin:
+                    # The writer holds the schema's advisory lock (namespace "conn").
+                    killed = admin.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype ="
+                        " 'advisory' AND classid = 1668247150 AND objid::bigint ="
+                        " (hashtext(%s)::bigint + 4294967296) %% 4294967296",
+                        (schema,),
+                    ).fetchall()
+                assert [(True,)] == killed
+                with pytest.raises(StoreError):
+                    await c.place_order(
+                        VENUE, SYMBOL, "buy", "limit", QTY, price, client_order_id="pgdownA1"
+                    )
+                assert "pgdownA1" not in _venue_ids(c)
+                await _until_open(c)
+                after = await c.place_order(VENUE, SYMBOL, "buy", "limit", QTY, price)
+                assert c.orders.get(before.client_order_id) is not None
+                await c.cancel_all(VENUE)
+            store = await open_store(storage)
+            try:
+                ids = {o.client_order_id for o in await store.orders()}
+                check = await store.check()
+            finally:
+                await store.close()
+        assert {before.client_order_id, after.client_order_id} == ids
+        assert check.ok, check.problems
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
