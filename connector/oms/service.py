@@ -404,6 +404,11 @@ class OrderService:
         call = self.state.adapter.cancel_order_call(market, instrument, client_order_id)
         try:
             report = await self._exchange(market, call, "cancel", client_order_id)
+        except MalformedMessage:
+            # An acknowledgement the adapter cannot read (Bybit, OKX: an order it did not
+            # place itself, placed before a restart): read the order back.
+            await self._confirm(symbol, client_order_id, lambda r: r.status.is_terminal)
+            return self._snapshot(client_order_id)
         except ExchangeRejected as refused:
             # Not found, or "already filled, canceled or gone" (OKX 51400): read it back.
             report = await self.state.query(symbol, client_order_id)

@@ -202,6 +202,11 @@ class OrderStateService:
                 self.resolve(event.client_order_id)
         self._on_change()
 
+    @property
+    def resolving(self) -> frozenset[str]:
+        """Orders being queried now (unknown outcomes, orders the venue stopped listing)."""
+        return frozenset(self._resolving)
+
     def fills(self, symbol: Symbol | None = None) -> list[Fill]:
         """Distinct fills seen on this venue, in arrival order."""
         return [f for f in self._fills if symbol is None or f.symbol == symbol]

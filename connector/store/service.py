@@ -262,6 +262,19 @@ class Persistence:
         if self._opened is None:
             self._opened = await self._opener()
 
+    async def settled(self, *, poll: float = 0.05) -> None:
+        """Return once no order is ``submitted`` or ``unknown`` and no venue is querying
+        an order (what a restart left to resolve is resolved); bound it with a timeout."""
+        while any(  # noqa: ASYNC110 (several services' state; no one event covers it)
+            state.resolving
+            or any(
+                o.status in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN)
+                for o in state.book.open(name)
+            )
+            for name, state in self._states.items()
+        ):
+            await trio.sleep(poll)
+
     def status(self) -> StoreStatus:
         return StoreStatus(
             kind=self.kind,
