@@ -59,6 +59,7 @@ from connector.supervision import (
 from connector.trading import (
     OrdersView,
     RiskView,
+    Since,
     Trading,
     attach_trading,
     client_order_ids,
@@ -223,6 +224,7 @@ class Connector:
             self._config, event_log, self._trading, self._health.store_changed
         )
         self._event_log: EventLog = self._persistence.log
+        self._trading.history = self._persistence
         ids = client_order_ids(self._config.storage)
         self._sessions = {}
         for name, vc in venues.items():
@@ -464,9 +466,20 @@ class Connector:
         """Every order: ``get(id)``, ``open(venue, symbol)``, ``all()``, ``await wait(id)``."""
         return self._trading.orders
 
-    def fills(self, venue: str | None = None, symbol: Symbol | str | None = None) -> list[Fill]:
-        """Distinct fills seen, of one venue and/or symbol."""
-        return self._trading.fills(venue, symbol)
+    def fills(
+        self,
+        venue: str | None = None,
+        symbol: Symbol | str | None = None,
+        *,
+        since: Since | None = None,
+    ) -> list[Fill]:
+        """Distinct fills seen, of one venue and/or symbol.
+
+        ``since`` (a timezone-aware ``datetime`` or int ns since the epoch): the
+        fills executed since then, read from the event store (every durable fill,
+        from every run), oldest first.
+        """
+        return self._trading.fills(venue, symbol, since=since)
 
     @property
     def positions(self) -> PositionsView:

@@ -37,11 +37,12 @@ from connector.account.balances import BalanceBook
 from connector.account.positions import PositionBook
 from connector.account.service import AccountService
 from connector.errors import StoreError
-from connector.model import Balance, Fill, OrderEvent, OrderFilled, OrderStatus, Position
+from connector.model import Balance, Fill, Order, OrderEvent, OrderFilled, OrderStatus, Position
 from connector.model.trading import OrderReport
 from connector.oms.state import OrderBookkeeping
 from connector.oms.tracking import OrderStateService
 from connector.store.log import EventLog, LogEntry, Logged
+from connector.store.sql import SqlEventLog
 from connector.supervision import Backoff, ChildSpec, Restart, Strategy, Supervisor
 
 __all__ = ["DurableLog", "Persistence", "Replay", "StoreStatus", "replay"]
@@ -274,6 +275,43 @@ class Persistence:
             for name, state in self._states.items()
         ):
             await trio.sleep(poll)
+
+    def orders_since(self, since_ns: int) -> list[Order]:
+        """Durable orders updated since ``since_ns`` (``c.orders.all(since=...)``): the
+        store's projection; an in-memory log's are the order state itself.
+
+        Raises:
+            StoreError: the store cannot be read now.
+        """
+        store = self._history()
+        if isinstance(store, SqlEventLog):
+            return store.projected_orders(since_ns)
+        found = [
+            o for state in self._states.values() for o in state.book.all()
+            if o.ts_updated_ns >= since_ns
+        ]  # fmt: skip
+        return sorted(found, key=lambda o: o.ts_updated_ns)
+
+    def fills_since(self, since_ns: int) -> list[Fill]:
+        """Durable fills executed since ``since_ns`` (``c.fills(since=...)``).
+
+        Raises:
+            StoreError: the store cannot be read now.
+        """
+        store = self._history()
+        if isinstance(store, SqlEventLog):
+            return store.projected_fills(since_ns)
+        found = [f for state in self._states.values() for f in state.fills()
+                 if f.ts_event_ns >= since_ns]  # fmt: skip
+        return sorted(found, key=lambda f: f.ts_event_ns)
+
+    def _history(self) -> EventLog:
+        store = self.log.store
+        if store is None:
+            raise StoreError(
+                f"the event store {self.log.database} cannot be read now: {self.log.error}"
+            )
+        return store
 
     def status(self) -> StoreStatus:
         return StoreStatus(

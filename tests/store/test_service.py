@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -75,8 +77,16 @@ async def test_orders_are_written_ahead_and_replay_from_the_file(tmp_path: Path)
     storage = StorageConfig(kind="sqlite", sqlite_path=tmp_path / "events.sqlite")
     with trio.fail_after(TIMEOUT):
         async with _trading(storage) as (c, price):
+            start = datetime.now(UTC)
             order = await c.place_order(VENUE, SYMBOL, "buy", "limit", QTY, price)
             await c.cancel_order(VENUE, SYMBOL, order.client_order_id)
+            # History from the store: what is durable, since a time.
+            assert [order.client_order_id] == [o.client_order_id for o in c.orders.all(since=start)]
+            assert OrderStatus.CANCELED == c.orders.all(since=start)[0].status
+            assert [] == c.orders.all(since=datetime.now(UTC) + timedelta(seconds=5))
+            assert [] == c.fills(since=start)
+            with pytest.raises(ValueError, match="no time zone"):
+                c.orders.all(since=datetime.now())
             status = c.status()
             assert status.store is not None and status.store.open
             assert "store sqlite" in status.render()
@@ -180,3 +190,17 @@ async def test_a_terminated_postgres_writer_refuses_orders_then_recovers() -> No
     finally:
         with psycopg.connect(POSTGRES, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+async def test_history_since_on_the_in_memory_log_and_its_fills() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with _trading(StorageConfig()) as (c, _price):
+            status = c.status().store
+            assert status is not None and "memory" == status.kind
+            start = time.time_ns()
+            order = await c.place_order(VENUE, SYMBOL, "buy", "market", QTY)
+            await c.orders.wait(order.client_order_id, timeout=5)
+            fills = c.fills(since=start)
+            assert fills and {order.client_order_id} == {f.client_order_id for f in fills}
+            assert fills == c.fills(VENUE, SYMBOL, since=start)
+            assert [order.client_order_id] == [o.client_order_id for o in c.orders.all(since=start)]
