@@ -86,6 +86,8 @@ from connector.model.credentials import Credentials, KeyType
 from connector.net.clock import ClockEstimate
 from connector.net.ratelimit import LimiterStatistics
 from connector.net.ws import WsPhase, WsStatistics
+from connector.oms.state import OrderStateStatistics
+from connector.oms.tracking import OrderStateServiceStatistics
 from connector.replay import Replayer, replay_file
 from connector.risk.service import RiskState
 from connector.supervision import ChildSnapshot, ChildState, Restart, Strategy, SupervisorSnapshot
@@ -139,6 +141,8 @@ __all__ = [
     "OrderNotFound",
     "OrderOutcomeUnknown",
     "OrderRejected",
+    "OrderStateServiceStatistics",
+    "OrderStateStatistics",
     "OrderStatus",
     "OrderType",
     "OrdersView",

@@ -44,8 +44,9 @@ from connector.model import (
     TimeInForce,
 )
 from connector.model.credentials import Credentials
+from connector.oms.tracking import OrderStateServiceStatistics
 from connector.oms.validate import Number
-from connector.risk.service import RiskService
+from connector.risk.service import RiskService, RiskState
 from connector.store.log import EventLog, MemoryEventLog
 from connector.store.service import Persistence, StoreStatus
 from connector.supervision import (
@@ -111,12 +112,17 @@ class ConnectorStatistics:
         health: The circuit breakers and what fed them.
         accounts: Per trading venue: private streams (handshakes, events),
             reconciliations and the discrepancies they found.
+        orders: Per trading venue: order queries, resolutions, reconciliation
+            discrepancies and the order state's counters.
+        risk: The kill switch and the risk checks' counts.
     """
 
     bus: BusStatistics
     venues: Mapping[str, VenueStatistics]
     health: HealthStatistics
     accounts: Mapping[str, AccountStatistics] = attrs.field(factory=dict)
+    orders: Mapping[str, OrderStateServiceStatistics] = attrs.field(factory=dict)
+    risk: RiskState | None = None
 
 
 class SimulatorService:
@@ -506,6 +512,10 @@ class Connector:
             accounts={
                 name: account.statistics() for name, account in self._trading.accounts.items()
             },
+            orders={
+                name: service.state.statistics() for name, service in self._trading.venues.items()
+            },
+            risk=self._risk.state,
         )
 
     def status(self) -> ConnectorStatus:

@@ -48,8 +48,14 @@ from connector.model import (
 from connector.model.trading import OrderReport
 from connector.net.http import RestResponse
 from connector.net.ratelimit import Lane, RateLimiter, TokenBucket
-from connector.oms.reconcile import Reconciliation, reconcile, reconcile_fills, reconcile_orders
-from connector.oms.state import OrderBookkeeping
+from connector.oms.reconcile import (
+    RECONCILE,
+    Reconciliation,
+    reconcile,
+    reconcile_fills,
+    reconcile_orders,
+)
+from connector.oms.state import OrderBookkeeping, OrderStateStatistics
 from connector.store.log import EventLog, Logged
 from connector.venues.driver import RestCall, TradingAdapter
 from connector.venues.session import VenueSession
@@ -84,6 +90,8 @@ class OrderStateServiceStatistics:
         not_found: Orders ended because the venue kept saying it has no such order.
         unresolved: Orders whose queries all failed (left for reconciliation).
         discrepancies: Differences reconciliation found, per kind.
+        book: The order state machine's counters (orders, open, unknown, fills,
+            duplicate and orphan fills, inputs that changed nothing).
     """
 
     queries: int
@@ -91,6 +99,7 @@ class OrderStateServiceStatistics:
     not_found: int
     unresolved: int
     discrepancies: dict[str, int]
+    book: OrderStateStatistics
 
 
 class OrderStateService:
@@ -218,6 +227,7 @@ class OrderStateService:
             not_found=self._not_found,
             unresolved=self._unresolved,
             discrepancies=dict(self._discrepancies),
+            book=self.book.statistics(),
         )
 
     # -- venue requests ----------------------------------------------------------
@@ -350,15 +360,22 @@ class OrderStateService:
 
     # -- reconciliation ------------------------------------------------------------
 
-    async def reconcile(self, markets: Sequence[Market] | None = None) -> Reconciliation:
+    async def reconcile(
+        self, markets: Sequence[Market] | None = None, *, fills: bool = True
+    ) -> Reconciliation:
         """Open orders and recent fills of ``markets`` (default: the venue's) against ours.
 
-        What differs is applied (tagged ``source="reconcile"``); open orders the
-        venue no longer lists are queried in the background.
+        In order: the venue's open orders are compared and what differs applied;
+        each open order of ours the venue no longer lists is queried once (its
+        answer applied; a failed or "no such order" query leaves it to the
+        background resolution); then the fills since the last one seen are
+        compared and applied (after the queries, so fills listed without a
+        client order id find their order by its venue id). Everything applied
+        is tagged ``source="reconcile"``. ``fills=False`` skips the fills (a
+        cancel-all only needs the open orders).
         """
         markets = list(markets if markets is not None else self.session.markets())
         reports: list[OrderReport] = []
-        fills: list[Fill] = []
         for market in markets:
             response = await self._read(market, self.adapter.open_orders_call(market))
             reports.extend(
@@ -366,7 +383,6 @@ class OrderStateService:
                     market, self.session.symbols, response.body, response.received_ns
                 )
             )
-            fills.extend(await self._recent_fills(market))
         market_of = self.session.adapter.market_for
         orders = reconcile_orders(
             self.venue,
@@ -377,16 +393,17 @@ class OrderStateService:
             now_ns=self._now(),
             min_age_ns=int(self._window * 1e9),
         )
+        await self.apply(orders.reports)
+        for key in orders.to_query:
+            await self._query_once(key)
+        listed: list[Fill] = []
+        for market in markets if fills else ():
+            listed.extend(await self._recent_fills(market))
         found = reconcile_fills(
-            self.venue,
-            fills,
-            seen=self._trades.__contains__,
-            client_id_of=self._client_id_of,
+            self.venue, listed, seen=self._trades.__contains__, client_id_of=self._client_id_of
         )
+        await self.apply(found.events)
         result = reconcile(orders, found)
-        await self.apply([e for e in result.events if isinstance(e, OrderReport | OrderFilled)])
-        for key in result.to_query:
-            self.resolve(key)
         for kind, n in result.discrepancies.items():
             self._discrepancies[kind] = self._discrepancies.get(kind, 0) + n
         if result.total:
@@ -394,6 +411,20 @@ class OrderStateService:
                 "orders.reconciled", venue=self.venue, discrepancies=dict(result.discrepancies)
             )
         return result
+
+    async def _query_once(self, key: str) -> None:
+        """One query of an order the venue stopped listing; on no answer, resolve later."""
+        order = self.book.get(self.venue, key)
+        if order is None or order.status.is_terminal or key.startswith("#"):
+            return
+        try:
+            report = await self.query(order.symbol, key)
+        except ConnectorError as exc:
+            log.info("orders.reconcile_query", venue=self.venue, order=key, error=str(exc))
+            self.resolve(key)
+            return
+        self._resolved += 1
+        await self.apply([attrs.evolve(report, source=RECONCILE)])
 
     def _client_id_of(self, venue_order_id: str) -> str | None:
         order = self.book.get_by_venue_id(self.venue, venue_order_id)

@@ -101,11 +101,7 @@ class Inbox:
 
 # Known gaps of the simulator, each an open part of issue 10; strict, so a fixed gap
 # fails here until its mark is removed.
-_KNOWN_GAPS = {
-    "test_ccxt_pro_watches_book_trades_and_ticker[okx": (
-        "ccxt.pro waits for a pushed OKX books snapshot, which OKX no longer sends"
-    ),
-}
+_KNOWN_GAPS = {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

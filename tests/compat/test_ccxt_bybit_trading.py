@@ -105,3 +105,25 @@ def test_ccxt_pro_bybit_watch_orders_sees_its_own_order(sim_urls: Urls) -> None:
             await client.close()
 
     run_async(main)
+
+
+def test_ccxt_pro_bybit_watch_my_trades_and_balance_see_a_fill(sim_urls: Urls) -> None:
+    symbol = "ETH/USDT:USDT"
+
+    async def main() -> None:
+        client = keyed(ccxt_pro, sim_urls)
+        try:
+            await within(client.load_markets())
+            trades = asyncio.ensure_future(client.watch_my_trades(symbol))
+            balance = asyncio.ensure_future(client.watch_balance())
+            await asyncio.sleep(0.5)  # the subscriptions are made
+            placed = await within(client.create_order(symbol, "market", "sell", 0.1))
+            mine = await within(trades)
+            assert placed["id"] in {t["order"] for t in mine}
+            assert all(t["symbol"] == symbol and t["side"] == "sell" for t in mine)
+            wallet = await within(balance)
+            assert wallet["USDT"]["total"] > 0
+        finally:
+            await client.close()
+
+    run_async(main)

@@ -9,6 +9,7 @@ is built (it connects in its constructor). Everything else is pybit's default.
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -41,6 +42,19 @@ def websocket(
     base = sim_urls["bybit"][f"{category}.ws"]
     monkeypatch.setattr(unified_trading, "PUBLIC_WSS", base + "/v5/public/{CHANNEL_TYPE}")
     ws = unified_trading.WebSocket(testnet=False, channel_type=category)
+    # pybit registers a topic's callback only after it has sent the subscribe, so the
+    # venue's immediate snapshot can be handled first; pybit's thread then dies on the
+    # KeyError (the same race exists against the real venue, narrowed there by the round
+    # trip). Let its reader wait for the registration instead.
+    get_callback = ws._get_callback
+
+    def registered_callback(topic: str) -> Any:
+        deadline = time.monotonic() + CALL_TIMEOUT
+        while topic not in ws.callback_directory and time.monotonic() < deadline:
+            time.sleep(0.001)
+        return get_callback(topic)
+
+    monkeypatch.setattr(ws, "_get_callback", registered_callback)
     try:
         yield ws
     finally:

@@ -174,3 +174,35 @@ def test_pybit_websocket_trading_places_and_cancels(sim_urls: Urls, trade_ws: An
     assert isinstance(refused, dict) and 110001 == refused["retCode"]
     order = ok(session.get_open_orders(category="linear", orderLinkId="pybit-ws-1"))["list"][0]
     assert "Cancelled" == order["orderStatus"]
+
+
+def test_pybit_websocket_trading_batch_orders(sim_urls: Urls, trade_ws: Any) -> None:
+    session = http(sim_urls)
+    price = below_touch(session, "linear", "ETHUSDT")
+    replies, errors = Inbox(), Inbox()
+    order = {"symbol": "ETHUSDT", "side": "Buy", "orderType": "Limit", "qty": "0.1"}
+    trade_ws.place_batch_order(
+        replies.put,
+        errors.put,
+        category="linear",
+        request=[
+            {**order, "price": price, "orderLinkId": "pybit-b1"},
+            {**order, "price": price, "orderLinkId": "pybit-b2"},
+        ],
+    )
+    (placed,) = replies.take(1)
+    assert isinstance(placed, dict) and 0 == placed["retCode"]
+    assert [0, 0] == [e["code"] for e in placed["retExtInfo"]["list"]]
+    assert ["pybit-b1", "pybit-b2"] == [o["orderLinkId"] for o in placed["data"]["list"]]
+    trade_ws.cancel_batch_order(
+        replies.put,
+        errors.put,
+        category="linear",
+        request=[
+            {"symbol": "ETHUSDT", "orderLinkId": "pybit-b1"},
+            {"symbol": "ETHUSDT", "orderLinkId": "pybit-b2"},
+        ],
+    )
+    (cancelled,) = replies.take(1)
+    assert isinstance(cancelled, dict)
+    assert [0, 0] == [e["code"] for e in cancelled["retExtInfo"]["list"]]

@@ -29,6 +29,12 @@ from connector.sim.ratelimit import BinanceWeightLimiter
 __all__ = ["UsdmTrading"]
 
 Op = Callable[[str, Mapping[str, str]], Result]
+Weight = int | Callable[[Request], int]
+
+
+def _by_symbol(one: int, every: int) -> Callable[[Request], int]:
+    """A weight that depends on whether ``symbol`` was sent."""
+    return lambda req: one if request_params(req).get("symbol") else every
 
 
 class UsdmTrading:
@@ -52,13 +58,14 @@ class UsdmTrading:
         self.accounts = UsdmAccounts(desk, symbols, venue.now_ms)
         self.keys = ListenKeys(venue.now_ms)
         self.streams = UserStreams(desk, symbols, self.keys, venue.now_ms)
-        self.wsapi = WsApi(self.orders, self.keys, self.keyring, venue.now_ns)
+        self.accounts.on_leverage = self.streams.leverage_changed
+        self.wsapi = WsApi(self.orders, self.accounts, self.keys, self.keyring, venue.now_ns)
 
     def register(self, router: Router) -> None:
         """Add the private REST routes and websocket paths to ``router``."""
         o, a = self.orders, self.accounts
 
-        def route(method: str, path: str, weight: int, op: Op, *, counted: bool = False) -> None:
+        def route(method: str, path: str, weight: Weight, op: Op, *, counted: bool = False) -> None:
             router.route(method, path, self._signed(weight, op, counted=counted))
 
         route("POST", "/fapi/v1/order", 0, o.place, counted=True)
@@ -68,7 +75,7 @@ class UsdmTrading:
         route("GET", "/fapi/v1/openOrder", 1, lambda acc, p: o.query(acc, p, open_only=True))
         route("POST", "/fapi/v1/batchOrders", 5, o.batch_place, counted=True)
         route("DELETE", "/fapi/v1/batchOrders", 1, o.batch_cancel)
-        route("GET", "/fapi/v1/openOrders", 1, o.open_orders)
+        route("GET", "/fapi/v1/openOrders", _by_symbol(1, 40), o.open_orders)
         route("DELETE", "/fapi/v1/allOpenOrders", 1, o.cancel_all)
         route("GET", "/fapi/v1/allOrders", 5, o.all_orders)
         route("GET", "/fapi/v1/userTrades", 5, o.user_trades)
@@ -78,9 +85,9 @@ class UsdmTrading:
             route("GET", f"/fapi/{version}/account", 5, _flag(a.account, v2))
             route("GET", f"/fapi/{version}/positionRisk", 5, _flag(a.position_risk, v2))
         route("GET", "/fapi/v1/positionSide/dual", 30, a.position_mode)
+        route("GET", "/fapi/v1/leverageBracket", 1, a.leverage_bracket)
         route("POST", "/fapi/v1/positionSide/dual", 1, a.set_position_mode)
         route("POST", "/fapi/v1/leverage", 1, a.set_leverage)
-        route("GET", "/fapi/v1/leverageBracket", 1, a.leverage_bracket)
         route("GET", "/fapi/v1/commissionRate", 20, a.commission_rate)
         route("GET", "/fapi/v1/multiAssetsMargin", 30, a.multi_assets)
         route("POST", "/fapi/v1/multiAssetsMargin", 1, a.set_multi_assets)
@@ -92,10 +99,11 @@ class UsdmTrading:
         router.websocket("/ws-fapi/v1", self.wsapi.handler)
 
     def _signed(
-        self, weight: int, op: Op, *, counted: bool
+        self, weight: Weight, op: Op, *, counted: bool
     ) -> Callable[[Request], Awaitable[Response]]:
         async def handle(req: Request) -> Response:
-            verdict = self.limiter.check(req.client, weight)
+            cost = weight if isinstance(weight, int) else weight(req)
+            verdict = self.limiter.check(req.client, cost)
             if not verdict.allowed:
                 return verdict.response()
             headers = verdict.headers

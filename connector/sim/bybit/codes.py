@@ -131,6 +131,8 @@ def cancel_type(order: UserOrder) -> str:
         return "CancelByUser"
     if cause is CancelCause.REDUCE_ONLY:
         return "CancelByReduceOnly"
+    if cause is CancelCause.SELF_TRADE:
+        return "CancelBySmp"
     return "UNKNOWN"
 
 
@@ -139,6 +141,7 @@ _REJECT_REASONS: dict[CancelCause, str] = {
     CancelCause.FOK: "EC_CancelForNoFullFill",
     CancelCause.IOC: "EC_NoImmediateQtyToFill",
     CancelCause.MARKET_REMAINDER: "EC_NoImmediateQtyToFill",
+    CancelCause.SELF_TRADE: "EC_BySelfMatch",
 }
 
 

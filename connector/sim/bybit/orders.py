@@ -18,6 +18,11 @@ and 9):
 * ``orderLinkId``: at most 36 of ``[0-9A-Za-z_-]``; "always unique": reusing
   one of the account's orders (open or not) is 170141 on spot, 110072 on linear.
 * ``positionIdx`` must be 0 (one-way mode); ``reduceOnly`` is linear only.
+* ``smpType``: ``None`` (the default: the account's orders may trade with each
+  other) or ``CancelMaker`` (the resting order is cancelled, ``cancelType``
+  ``CancelBySmp``); ``CancelTaker``/``CancelBoth`` are not simulated (10001/170130).
+* An amend to a total at or below the filled quantity is refused (110063 on
+  linear, 170130 on spot); the order stays as it was.
 * A bad parameter is 170130 "Data sent for paramter '<name>' is not valid." on
   spot and 10001 on linear; desk refusals go through :mod:`.codes`.
 """
@@ -41,6 +46,9 @@ OpResult = tuple[int, str, JsonDict]
 
 #: Categories the simulator trades (inverse and option have no instruments).
 CATEGORIES = ("spot", "linear")
+_AMEND_TO_FILLED = (
+    "The number of contracts modified cannot be less than or equal to the filled quantity"
+)
 _LINK_ID = re.compile(r"^[0-9A-Za-z_-]{1,36}$")
 _SIDES = {"Buy": Side.BUY, "Sell": Side.SELL}
 _TYPES = {"Market": OrderType.MARKET, "Limit": OrderType.LIMIT}
@@ -226,6 +234,10 @@ class OrderOps:
         if position_idx not in (0, "0", None):
             return 10001, "position idx not match position mode", {}
         reduce_only = _flag(params, "reduceOnly", category) and category == "linear"
+        smp = _text(params, "smpType") or "None"
+        if smp not in ("None", "CancelMaker"):
+            # The desk prevents self-trades by expiring the resting (maker) order only.
+            return bad_param(category, "smpType", f"smpType {smp} is not simulated")
         quote_qty: Decimal | None = None
         market_unit = ""
         if order_type is OrderType.MARKET:
@@ -256,6 +268,7 @@ class OrderOps:
                 link_id=link_id,
                 reduce_only=reduce_only,
                 quote_qty=quote_qty,
+                smp_cancel_maker=smp == "CancelMaker",
                 now_ms=now_ms,
             )
         finally:
@@ -285,6 +298,7 @@ class OrderOps:
         link_id: str | None,
         reduce_only: bool,
         quote_qty: Decimal | None,
+        smp_cancel_maker: bool,
         now_ms: int,
     ) -> UserOrder | Refusal:
         return self.desk.place(
@@ -300,6 +314,7 @@ class OrderOps:
             reduce_only=reduce_only,
             post_only_cross="cancel",
             quote_qty=quote_qty,
+            self_trade="expire_maker" if smp_cancel_maker else "none",
             now_ms=now_ms,
         )
 
@@ -326,6 +341,19 @@ class OrderOps:
             return bad.result
         if qty is None and price is None:
             return 10001, "params error: qty or price is required", {}
+        current = self.desk.order(
+            account, category, symbol, order_id=order_id, client_order_id=link_id
+        )
+        if (
+            current is not None
+            and current.is_open
+            and qty is not None
+            and qty <= current.filled_qty
+        ):
+            # Bybit refuses such an amend (the desk would cancel the order).
+            if category == "spot":
+                return bad_param(category, "qty")
+            return 110063, _AMEND_TO_FILLED, {}
         amended = self.desk.amend(
             account,
             category,

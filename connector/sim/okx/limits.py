@@ -3,9 +3,9 @@
 OKX docs ``overview-rate-limits``, ``post-place-order``,
 ``post-place-multiple-orders`` (checked 2026-12-03; venues-trading.md section 5):
 place, amend and cancel each allow **60 requests per 2 s per account per
-instrument**; the batch endpoints allow **300 orders per 2 s per account**
-(each order of a batch counts; a batch of one order counts as a single
-order). REST and websocket order entry share the counters. Over the limit the
+instrument**; the batch endpoints allow **300 orders per 2 s per account
+and instrument** (each order of a batch counts; a batch of one order counts
+as a single order). REST and websocket order entry share the counters. Over the limit the
 request gets ``50011`` (no rate-limit headers: OKX sends none).
 
 Windows slide (:class:`connector.sim.ratelimit.SlidingWindowCounter`, in
@@ -29,7 +29,7 @@ class OrderLimits:
 
     Attributes:
         per_instrument: Requests per window per (account, operation, instrument).
-        batch_orders: Orders per window per (account, batch operation).
+        batch_orders: Orders per window per (account, batch operation, instrument).
         window_ms: The window (OKX: 2000 ms).
         refused: Requests refused so far.
     """
@@ -56,15 +56,20 @@ class OrderLimits:
         """
         ids = list(inst_ids)
         if len(ids) == 1:
-            key: tuple[str, ...] = (account, op, ids[0])
-            limit, cost = self.per_instrument, 1
+            charges = {(account, op, ids[0]): 1}
+            limit = self.per_instrument
         else:
-            key = (account, "batch-" + op)
-            limit, cost = self.batch_orders, len(ids)
+            charges = {}
+            for inst_id in ids:
+                key = (account, "batch-" + op, inst_id)
+                charges[key] = charges.get(key, 0) + 1
+            limit = self.batch_orders
         counter, now = self._counts(), now_ms / 1000
-        if counter.would_exceed(key, now, {"w": limit}, cost) is not None:
-            counter.refused("w")
-            self.refused += 1
-            return False
-        counter.add(key, now, cost)
+        for key, cost in charges.items():
+            if counter.would_exceed(key, now, {"w": limit}, cost) is not None:
+                counter.refused("w")
+                self.refused += 1
+                return False
+        for key, cost in charges.items():
+            counter.add(key, now, cost)
         return True

@@ -36,7 +36,7 @@ from connector.sim.desk import Desk, Refusal, RefusalReason, UserOrder
 from connector.sim.instruments import SimInstrument
 from connector.sim.okx.codes import BATCH_CODES, Op, refusal_code
 from connector.sim.okx.limits import OrderLimits
-from connector.sim.okx.orders import OrderExtras
+from connector.sim.okx.orders import OrderExtras, client_id
 from connector.sim.okx.wire import JsonDict
 
 __all__ = ["BadRequest", "OkxOrders", "Outcome"]
@@ -170,12 +170,27 @@ class OkxOrders:
         *,
         batch: bool,
         inst_of: Callable[[Mapping[str, object]], str] | None = None,
+        exp_time: str = "",
     ) -> Outcome:
         """One order request: ``items`` (one for a single request), each an argument object.
 
+        ``exp_time``: the request's ``expTime`` (ms): a place or amend request
+        arriving after it is not processed (``50036``).
+
         Raises:
-            BadRequest: The request as a whole is refused (empty, too many, rate limit).
+            BadRequest: The request as a whole is refused (empty, too many,
+                expired, rate limit).
         """
+        if exp_time and op != "cancel":
+            if not exp_time.isdigit():
+                raise BadRequest("51000", "Parameter expTime error")
+            if int(exp_time) < now_ms:
+                raise BadRequest(
+                    "50036",
+                    "The expTime can't be earlier than the current system time. Please adjust"
+                    " the expTime and try again.",
+                    status=200,
+                )
         if not items:
             raise BadRequest("50014", "Parameter data can not be empty.")
         if batch and len(items) > _MAX_BATCH:
@@ -226,7 +241,7 @@ class OkxOrders:
         if isinstance(result, Refusal):
             code, msg = self._refusal(op, account, result, args, inst)
             return self._item(op, ids, args, now_ms, code, msg)
-        ids = {"ordId": result.order_id, "clOrdId": _safe_text(args, "clOrdId")}
+        ids = {"ordId": result.order_id, "clOrdId": client_id(result)}
         return self._item(op, ids, args, now_ms, "0", self._success(op))
 
     @staticmethod
@@ -301,6 +316,8 @@ class OkxOrders:
         pos_side = _text(args, "posSide")
         if pos_side not in ("", "net"):
             raise _param("posSide")
+        if _text(args, "stpMode") not in ("", "cancel_maker"):
+            raise _param("stpMode")  # only OKX's default mode is simulated
         reduce_only = _flag(args, "reduceOnly")
         if reduce_only and spot:
             raise _ItemError(
@@ -376,6 +393,7 @@ class OkxOrders:
             reduce_only=reduce_only,
             post_only_cross="cancel",
             reduce_only_excess="reject",
+            self_trade="expire_maker",
             quote_qty=sz if quote_sized else None,
             now_ms=now_ms,
         )

@@ -9,7 +9,8 @@ them) and the OKX docs ``order-book-trading-trade-get-order-details``,
 * ``state`` ``live``, ``partially_filled``, ``filled``, ``canceled`` (IOC, FOK,
   market remainders and post-only crossings end ``canceled`` with their
   ``cancelSource``: ``1`` user, ``13`` FOK, ``14`` IOC or market remainder,
-  ``31`` post-only would take, ``0`` the system).
+  ``31`` post-only would take, ``32`` self-trade prevention (``stpMode``
+  ``cancel_maker``: the account's resting order ends), ``0`` the system).
 * Fees are **negative when charged** (``fee``, ``fillFee``); ``feeCcy`` is
   the asset received on spot and the settle asset on swap.
 * Sizes are contracts on SWAP; a spot market buy sized in the quote asset
@@ -49,6 +50,7 @@ _CANCEL_SOURCE: dict[CancelCause, str] = {
     CancelCause.POST_ONLY: "31",
     CancelCause.AMEND_TO_FILLED: "0",
     CancelCause.REDUCE_ONLY: "0",
+    CancelCause.SELF_TRADE: "32",
 }
 
 _STATE: dict[OrderState, str] = {
@@ -263,12 +265,14 @@ def position_item(
         "ccy": position.settle,
         "fee": _minus(position.fees),
         "fundingFee": "0",
+        "idxPx": f(mark),
         "imr": f(position.margin),
         "instId": inst.native_id,
         "instType": INST_TYPES[inst.market],
         "interest": "",
         "last": f(mark),
         "lever": str(lever),
+        "liqPenalty": "0",
         "liqPx": "",
         "margin": "",
         "markPx": f(mark),
@@ -276,18 +280,27 @@ def position_item(
         "mgnRatio": "",
         "mmr": f(notional * Decimal("0.004")),
         "notionalUsd": f(notional),
+        "optVal": "",
         "pTime": str(now_ms),
+        "pendingCloseOrdLiabVal": "",
         "pnl": f(position.realised_pnl + position.fees),
         "pos": f(contracts),
         "posCcy": "",
         "posId": pos_id,
         "posSide": "net",
         "quoteBal": "",
+        "quoteBorrowed": "",
+        "quoteInterest": "",
         "realizedPnl": f(position.realised_pnl),
+        "spotInUseAmt": "",
+        "spotInUseCcy": "",
         "tradeId": "",
         "uTime": str(now_ms),
         "upl": f(upl),
+        "uplLastPx": f(upl),
         "uplRatio": f((upl / position.margin).quantize(Decimal("1e-12")))
         if position.margin
         else "0",
+        "uplRatioLastPx": "",
+        "usdPx": "",
     }

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 
 import msgspec
 
@@ -42,6 +41,7 @@ from connector.sim.desk import BalancesUpdated, DeskEvent, OrderUpdated, Positio
 from connector.sim.hub import SimVenue
 from connector.sim.okx.account import OkxAccount, pos_id
 from connector.sim.okx.auth import verify_ws_login
+from connector.sim.okx.codes import Op
 from connector.sim.okx.ops import BadRequest, OkxOrders
 from connector.sim.okx.orders import order_push, position_item
 from connector.sim.okx.wire import INST_TYPES, JsonDict, encode, format_number
@@ -51,7 +51,7 @@ __all__ = ["OkxPrivate"]
 
 _dec = msgspec.json.Decoder()
 
-_OPS: dict[str, tuple[str, bool]] = {
+_OPS: dict[str, tuple[Op, bool]] = {
     "order": ("place", False),
     "batch-orders": ("place", True),
     "cancel-order": ("cancel", False),
@@ -160,7 +160,9 @@ class OkxPrivate:
         elif op in ("subscribe", "unsubscribe"):
             self._subscribe(session, op, args, req_id, text)
         elif op in _OPS or op == "mass-cancel":
-            self._order_op(session, op, args, req_id)
+            raw_exp = message.get("expTime")
+            exp_time = str(raw_exp) if isinstance(raw_exp, (str, int)) else ""
+            self._order_op(session, op, args, req_id, exp_time)
         else:
             self._error(session, "60019", f"Invalid op: {op}", req_id)
 
@@ -293,23 +295,7 @@ class OkxPrivate:
         return want_type in ("ANY", inst_type) and (not want_id or want_id == inst_id)
 
     def _account_item(self, account: str, ccys: set[str] | None) -> JsonDict:
-        details = self.account.details(account, ccys)
-        total = sum((Decimal(str(d["eqUsd"])) for d in details), Decimal(0))
-        return {
-            "adjEq": "",
-            "availEq": "",
-            "borrowFroz": "",
-            "details": details,
-            "imr": "",
-            "isoEq": "0",
-            "mgnRatio": "",
-            "mmr": "",
-            "notionalUsd": "",
-            "ordFroz": "",
-            "totalEq": format_number(total),
-            "uTime": str(self.venue.now_ms()),
-            "upl": "",
-        }
+        return self.account.summary(account, ccys)
 
     @staticmethod
     def _pos_data(item: JsonDict) -> JsonDict:
@@ -418,7 +404,9 @@ class OkxPrivate:
         except ValueError:
             return "?"
 
-    def _order_op(self, session: _Session, op: str, args: object, req_id: str | None) -> None:
+    def _order_op(
+        self, session: _Session, op: str, args: object, req_id: str | None, exp_time: str = ""
+    ) -> None:
         in_us = self.venue.now_ns() // 1000
         reply: JsonDict = {"id": req_id or "", "op": op}
 
@@ -459,12 +447,13 @@ class OkxPrivate:
                     return
             try:
                 outcome = self.orders.run(
-                    kind,  # type: ignore[arg-type]
+                    kind,
                     session.account,
                     list(args),
                     now,
                     batch=batch,
                     inst_of=self._inst_of,
+                    exp_time=exp_time,
                 )
             except BadRequest as err:
                 answer(err.code, err.msg, [])

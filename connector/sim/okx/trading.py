@@ -26,6 +26,7 @@ from connector.sim.desk import UserFill, UserOrder
 from connector.sim.http import Request, Response, Router, json_response
 from connector.sim.hub import SimVenue
 from connector.sim.okx.auth import verify_rest
+from connector.sim.okx.codes import Op
 from connector.sim.okx.ops import BadRequest, OkxOrders, Outcome
 from connector.sim.okx.orders import fill_item, order_item
 from connector.sim.okx.wire import MARKETS, JsonDict, error_body
@@ -35,7 +36,7 @@ __all__ = ["OkxTrading", "signed_check"]
 
 _dec = msgspec.json.Decoder()
 
-_ORDER_ROUTES = {
+_ORDER_ROUTES: dict[str, tuple[Op, bool]] = {
     "/api/v5/trade/order": ("place", False),
     "/api/v5/trade/batch-orders": ("place", True),
     "/api/v5/trade/cancel-order": ("cancel", False),
@@ -138,11 +139,12 @@ class OkxTrading:
                     raise BadRequest("50002", "JSON syntax error")
                 items = [body]
             outcome = self.orders.run(
-                op,  # type: ignore[arg-type]
+                op,
                 call.get("account", str),
                 items,
                 self.venue.now_ms(),
                 batch=batch,
+                exp_time=call.request.headers.get("exptime", ""),
             )
         except BadRequest as err:
             return _bad(err)

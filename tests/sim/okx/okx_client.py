@@ -59,9 +59,12 @@ class Okx:
         reply = await self.client.get(full, headers=self.headers("GET", full, ""))
         return reply.status_code, reply.json()
 
-    async def post(self, path: str, body: Any) -> tuple[int, Any]:
+    async def post(
+        self, path: str, body: Any, extra: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
         text = json.dumps(body)
-        reply = await self.client.post(path, content=text, headers=self.headers("POST", path, text))
+        headers = {**self.headers("POST", path, text), **(extra or {})}
+        reply = await self.client.post(path, content=text, headers=headers)
         return reply.status_code, reply.json()
 
 

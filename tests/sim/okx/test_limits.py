@@ -17,9 +17,11 @@ def test_okx_limits_count_per_instrument_and_operation_in_a_sliding_window() -> 
     assert 2 == limits.refused
 
 
-def test_okx_limits_count_batches_by_orders_and_refuse_without_charging() -> None:
-    limits = OrderLimits(per_instrument=60, batch_orders=5)
-    assert limits.allow("a", "place", ["X", "Y", "Z"], 0)
-    assert not limits.allow("a", "place", ["X", "Y", "Z"], 1)  # 6 > 5: nothing charged
-    assert limits.allow("a", "place", ["X", "Y"], 2)  # 5 orders in the window
-    assert not limits.allow("a", "place", ["X", "Y"], 3)
+def test_okx_limits_count_batches_by_orders_per_instrument_and_refuse_without_charging() -> None:
+    limits = OrderLimits(per_instrument=60, batch_orders=3)
+    assert limits.allow("a", "place", ["X", "X", "Y"], 0)
+    assert not limits.allow("a", "place", ["X", "X"], 1)  # X: 2 + 2 > 3, nothing charged
+    assert limits.allow("a", "place", ["Y", "Y"], 2)  # Y: 3
+    assert not limits.allow("a", "place", ["Y", "Z"], 3)  # Y full: Z is not charged either
+    assert limits.allow("a", "place", ["X", "Z"], 4)  # X: 3, Z: 1
+    assert limits.allow("a", "place", ["X"], 5)  # a batch of one is a single order

@@ -242,3 +242,48 @@ async def test_okx_account_endpoints(okx: tuple[Okx, Any]) -> None:
     _, max_size = await client.get("/api/v5/account/max-size", instId="BTC-USDT", tdMode="cash")
     assert Decimal(max_size["data"][0]["maxBuy"]) > 0
     assert CREDS.passphrase  # the demo account's passphrase is documented
+
+
+async def test_okx_self_trade_prevention_cancels_the_resting_order(okx: tuple[Okx, Any]) -> None:
+    client, sim = okx
+    bid, ask = top(sim, "spot", "SOL-USDT")
+    tick = sim.venues["okx"].book("spot", "SOL-USDT").instrument.tick_size
+    assert bid + tick < ask
+    _, resting = await client.post(ORDER, limit("SOL-USDT", "buy", str(bid + tick), "0.5"))
+    body = {
+        "instId": "SOL-USDT",
+        "tdMode": "cash",
+        "side": "sell",
+        "ordType": "market",
+        "sz": "0.5",
+    }
+    _, taker = await client.post(ORDER, body)
+    _, maker = await client.get(ORDER, instId="SOL-USDT", ordId=resting["data"][0]["ordId"])
+    assert ("canceled", "32", "0") == (
+        maker["data"][0]["state"], maker["data"][0]["cancelSource"], maker["data"][0]["accFillSz"],
+    )  # fmt: skip
+    _, sold = await client.get(ORDER, instId="SOL-USDT", ordId=taker["data"][0]["ordId"])
+    assert "filled" == sold["data"][0]["state"]
+    _, other = await client.post(ORDER, {**body, "stpMode": "cancel_both"})
+    assert ("1", "Parameter stpMode error") == (other["code"], other["data"][0]["sMsg"])
+
+
+async def test_okx_exp_time_refuses_late_place_and_amend_requests(okx: tuple[Okx, Any]) -> None:
+    client, sim = okx
+    bid, _ask = top(sim, "spot", "ETH-USDT")
+    body = limit("ETH-USDT", "buy", str(bid - 100), "0.01")
+    now = sim.venues["okx"].now_ms()
+    status, late = await client.post(ORDER, body, {"expTime": str(now - 1000)})
+    assert (200, "50036", []) == (status, late["code"], late["data"])
+    _, placed = await client.post(ORDER, body, {"expTime": str(now + 60_000)})
+    assert "0" == placed["code"]
+    amend = {"instId": "ETH-USDT", "ordId": placed["data"][0]["ordId"], "newSz": "0.02"}
+    _, late_amend = await client.post(
+        "/api/v5/trade/amend-order", amend, {"expTime": str(now - 1000)}
+    )
+    assert "50036" == late_amend["code"]
+    cancel = {"instId": "ETH-USDT", "ordId": placed["data"][0]["ordId"]}
+    _, canceled = await client.post(
+        "/api/v5/trade/cancel-order", cancel, {"expTime": str(now - 1000)}
+    )
+    assert "0" == canceled["code"]  # cancels take no expTime
