@@ -139,6 +139,9 @@ class OrderService:
         self.risk = risk
         self._allows = health_allows
         self._now = wall_clock_ns
+        #: The signed position of a symbol, for the risk checks; the account
+        #: service replaces it with its position book's.
+        self.position = position
         self._confirm_attempts = confirm_attempts
         self._confirm_first = confirm_first
         self.ready = trio.Event()
@@ -147,7 +150,7 @@ class OrderService:
                 self.venue,
                 VenueRisk(
                     open_orders=lambda: state.book.open(self.venue),
-                    position=position,
+                    position=lambda symbol: self.position(symbol),
                     mid=self.mid,
                     cancel_all=self.cancel_all,
                 ),
