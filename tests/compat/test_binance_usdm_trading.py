@@ -161,7 +161,7 @@ def test_binance_sdk_usds_order_and_private_stream(sim_urls: Urls) -> None:
     price = float(_price_below(sim_urls))
     listen_key = sdk.rest_api.start_user_data_stream().data().listen_key
 
-    async def main() -> tuple[Any, Any]:
+    async def main() -> tuple[Any, Any, list[str]]:
         messages: asyncio.Queue[Any] = asyncio.Queue()
         connection = await within(sdk.websocket_streams.create_connection())
         assert connection is not None, "the SDK could not open its stream connections"
@@ -182,11 +182,26 @@ def test_binance_sdk_usds_order_and_private_stream(sim_urls: Urls) -> None:
             await asyncio.to_thread(
                 sdk.rest_api.cancel_order, symbol="BTCUSDT", order_id=placed.data().order_id
             )
-            return placed.data(), event
+            await within(messages.get())  # its cancel
+            await asyncio.to_thread(
+                sdk.rest_api.new_order,
+                symbol="BTCUSDT",
+                side=NewOrderSideEnum.BUY,
+                type=NewOrderTypeEnum.MARKET,
+                quantity=0.01,
+            )
+            # The SDK's models of the market order's events (NEW, then each fill's
+            # TRADE_LITE and ORDER_TRADE_UPDATE, then ACCOUNT_UPDATE).
+            models = []
+            while "AccountUpdate" not in models:
+                message = await within(messages.get())
+                models.append(type(getattr(message, "actual_instance", message)).__name__)
+            return placed.data(), event, models
         finally:
             await connection.close_connection(close_session=True)
 
-    placed, event = run_async(main)
+    placed, event, models = run_async(main)
+    assert ["OrderTradeUpdate", "TradeLite", "OrderTradeUpdate"] == models[:3]
     assert "NEW" == placed.status
     data = event.actual_instance if hasattr(event, "actual_instance") else event
     dumped = data.model_dump(by_alias=True) if hasattr(data, "model_dump") else data
@@ -215,6 +230,10 @@ def test_ccxt_pro_binanceusdm_trades_over_ws_fapi(sim_urls: Urls) -> None:
                 client.edit_order_ws(placed["id"], SYMBOL, "limit", "buy", 0.02, price)
             )
             cancelled = await within(client.cancel_order_ws(placed["id"], SYMBOL))
+            balance = await within(client.fetch_balance_ws())
+            positions = await within(client.fetch_positions_ws([SYMBOL]))
+            assert balance["USDT"]["total"] > 0
+            assert all(SYMBOL == p["symbol"] for p in positions)
             assert 0.02 == edited["amount"]
             return [placed["status"], fetched["status"], edited["status"], cancelled["status"]]
         finally:
