@@ -19,7 +19,7 @@ One :meth:`OrderService.place` call:
    a cancellation after sending -> ``OrderStatusUnknown``: the order-state
    service resolves it by querying its client order id, and the caller gets
    ``OrderOutcomeUnknown``. A placement is never resent. A timestamp
-   rejection resyncs the clock at once;
+   rejection resyncs the clock at once and the same order is sent once more;
 8. the order's snapshot is returned.
 
 Amend and cancel follow the same path (no write-ahead: they create nothing);
@@ -139,6 +139,9 @@ class OrderService:
         self.risk = risk
         self._allows = health_allows
         self._now = wall_clock_ns
+        #: The signed position of a symbol, for the risk checks; the account
+        #: service replaces it with its position book's.
+        self.position = position
         self._confirm_attempts = confirm_attempts
         self._confirm_first = confirm_first
         self.ready = trio.Event()
@@ -147,7 +150,7 @@ class OrderService:
                 self.venue,
                 VenueRisk(
                     open_orders=lambda: state.book.open(self.venue),
-                    position=position,
+                    position=lambda symbol: self.position(symbol),
                     mid=self.mid,
                     cancel_all=self.cancel_all,
                 ),
@@ -243,9 +246,26 @@ class OrderService:
             self.risk.record_order(venue)
         sent = False
         try:
-            response = await self.state.send_order(market, order.symbol, call)
-            sent = True
-            report = self.state.read_answer(market, response, action="place", client_order_id=cid)
+            try:
+                response = await self.state.send_order(market, order.symbol, call)
+                sent = True
+                report = self.state.read_answer(
+                    market, response, action="place", client_order_id=cid
+                )
+            except TimestampRejected as exc:
+                # Our clock was off, the venue did not act: measure it, then send
+                # the same order once more (signed anew), never a third time.
+                log.warning("orders.timestamp_rejected", venue=venue, order=cid, error=str(exc))
+                sent = False
+                try:
+                    await self.state.session.context.clock.sample()
+                except ConnectorError:
+                    raise exc from None  # not placed: refused with the timestamp error
+                response = await self.state.send_order(market, order.symbol, call)
+                sent = True
+                report = self.state.read_answer(
+                    market, response, action="place", client_order_id=cid
+                )
         except OrderRefused as exc:
             await self._rejected(order, str(exc.code), exc.reason)
             raise
@@ -257,10 +277,13 @@ class OrderService:
             # Timeout, disconnect, 5xx, an "unknown" code, an unreadable answer.
             await self._unknown(order, str(exc))
             raise OrderOutcomeUnknown(cid, str(exc), venue=venue) from exc
-        except BaseException:
-            # Cancelled (or worse) with the request possibly on the wire.
-            with trio.CancelScope(shield=True):
+        except BaseException as exc:
+            # Cancelled (or a bug) with the request possibly on the wire.
+            if isinstance(exc, trio.Cancelled):
                 reason = "cancelled after sending" if sent else "cancelled while sending"
+            else:
+                reason = f"{exc.__class__.__name__} after sending: {exc}"
+            with trio.CancelScope(shield=True):
                 await self._unknown(order, reason)
             raise
         await self.state.apply([report])
@@ -460,7 +483,7 @@ class OrderService:
         """
         markets = [self.state.session.adapter.market_for(symbol)] if symbol else None
         try:
-            await self.state.reconcile(markets)
+            await self.state.reconcile(markets, fills=False)
         except ConnectorError as exc:
             log.warning("orders.cancel_all_listing_failed", venue=self.venue, error=str(exc))
         targets = [

@@ -341,7 +341,9 @@ class OrderStateService:
 
     # -- reconciliation ------------------------------------------------------------
 
-    async def reconcile(self, markets: Sequence[Market] | None = None) -> Reconciliation:
+    async def reconcile(
+        self, markets: Sequence[Market] | None = None, *, fills: bool = True
+    ) -> Reconciliation:
         """Open orders and recent fills of ``markets`` (default: the venue's) against ours.
 
         In order: the venue's open orders are compared and what differs applied;
@@ -350,7 +352,8 @@ class OrderStateService:
         background resolution); then the fills since the last one seen are
         compared and applied (after the queries, so fills listed without a
         client order id find their order by its venue id). Everything applied
-        is tagged ``source="reconcile"``.
+        is tagged ``source="reconcile"``. ``fills=False`` skips the fills (a
+        cancel-all only needs the open orders).
         """
         markets = list(markets if markets is not None else self.session.markets())
         reports: list[OrderReport] = []
@@ -374,11 +377,11 @@ class OrderStateService:
         await self.apply(orders.reports)
         for key in orders.to_query:
             await self._query_once(key)
-        fills: list[Fill] = []
-        for market in markets:
-            fills.extend(await self._recent_fills(market))
+        listed: list[Fill] = []
+        for market in markets if fills else ():
+            listed.extend(await self._recent_fills(market))
         found = reconcile_fills(
-            self.venue, fills, seen=self._trades.__contains__, client_id_of=self._client_id_of
+            self.venue, listed, seen=self._trades.__contains__, client_id_of=self._client_id_of
         )
         await self.apply(found.events)
         result = reconcile(orders, found)

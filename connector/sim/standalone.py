@@ -204,11 +204,17 @@ class SimRun:
             entry: dict[str, object] = dict(urls)
             with suppress(ConfigError):
                 for market in venue_facts(venue).markets:
-                    ws = urls.get(f"{market.market.value}.ws")
-                    for route in market.ws_routes:
-                        key = f"{market.market.value}.ws.{route}"
-                        if ws is not None and key not in entry:
-                            entry[key] = f"{ws.rstrip('/')}/{route}"
+                    name = market.market.value
+                    ws = urls.get(f"{name}.ws")
+                    if ws is None:
+                        continue
+                    derived = {f"{name}.ws.{route}": f"/{route}" for route in market.ws_routes}
+                    api = _WS_API_PATHS.get((venue, name))
+                    if api is not None:
+                        derived[f"{name}.wsapi"] = api
+                    for key, path in derived.items():
+                        if key in market.url_keys() and key not in entry:
+                            entry[key] = ws.rstrip("/") + path
             creds = self.credentials(venue)
             if creds is not None:
                 entry["credentials"] = _credentials_json(creds)
@@ -231,6 +237,11 @@ class SimRun:
     def update_id(self, venue: str, market: str, native_id: str) -> int:
         """The engine's current update id of one instrument."""
         return self.venues[venue].book(market, native_id).update_id
+
+
+_WS_API_PATHS = {("binance", "spot"): "/ws-api/v3", ("binance", "linear"): "/ws-fapi/v1"}
+"""Where a venue's WebSocket API lives on its market's websocket host (the venues' paths),
+for the ``<market>.wsapi`` key of a URL table that has one."""
 
 
 def _credentials_json(creds: Credentials) -> dict[str, str]:

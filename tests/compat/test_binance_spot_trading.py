@@ -61,7 +61,7 @@ def test_ccxt_binance_spot_trades_with_keys(sim_urls: Urls) -> None:
     assert market["id"] in {t["order"] for t in trades}
 
 
-def test_ccxt_pro_binance_watch_orders_sees_its_own_order(sim_urls: Urls) -> None:
+def test_ccxt_pro_binance_watch_orders_and_websocket_order_entry(sim_urls: Urls) -> None:
     pytest.importorskip("ccxt")
     import ccxt.pro as ccxt_pro
 
@@ -84,6 +84,14 @@ def test_ccxt_pro_binance_watch_orders_sees_its_own_order(sim_urls: Urls) -> Non
             await within(client.cancel_order(order["id"], "ETH/USDT"))
             updates = await within(watching)
             assert [o["status"] for o in updates if o["id"] == order["id"]] == ["canceled"]
+            # Order entry over the WebSocket API (order.place, order.status, order.cancel).
+            price = round(book["bids"][0][0] * 0.9, 2)
+            placed = await within(client.create_order_ws("ETH/USDT", "limit", "buy", 0.01, price))
+            assert placed["status"] == "open"
+            fetched = await within(client.fetch_order_ws(placed["id"], "ETH/USDT"))
+            assert fetched["status"] == "open"
+            done = await within(client.cancel_order_ws(placed["id"], "ETH/USDT"))
+            assert done["status"] == "canceled"
         finally:
             await client.close()
 

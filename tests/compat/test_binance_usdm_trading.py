@@ -13,10 +13,32 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 
 from connector.sim.accounts import DEFAULT_CREDENTIALS
 from tests.compat.conftest import Urls, run_async, within
+
+pytest.importorskip("ccxt")
+pytest.importorskip("ccxt.pro")
+pytest.importorskip("binance")
+pytest.importorskip("binance_sdk_derivatives_trading_usds_futures")
+
+import ccxt
+import ccxt.pro as ccxt_pro
+from binance import AsyncClient
+from binance_common.configuration import ConfigurationRestAPI, ConfigurationWebSocketStreams
+from binance_sdk_derivatives_trading_usds_futures.derivatives_trading_usds_futures import (
+    DerivativesTradingUsdsFutures,
+)
+from binance_sdk_derivatives_trading_usds_futures.rest_api.models import (
+    NewOrderSideEnum,
+    NewOrderTimeInForceEnum,
+    NewOrderTypeEnum,
+)
+
+from tests.compat.test_ccxt import point
+from tests.compat.test_python_binance import sim_client, sim_socket_manager
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -26,16 +48,11 @@ SYMBOL = "BTC/USDT:USDT"
 
 def _price_below(urls: Urls) -> str:
     """A BTCUSDT price far below the market (the order rests)."""
-    import httpx
-
     book = httpx.get(urls["binance"]["linear.rest"] + "/fapi/v1/ticker/bookTicker?symbol=BTCUSDT")
     return str((Decimal(book.json()["bidPrice"]) * Decimal("0.8")).quantize(Decimal("0.1")))
 
 
 def test_ccxt_binanceusdm_trades_like_a_user(sim_urls: Urls) -> None:
-    ccxt = pytest.importorskip("ccxt")
-    from tests.compat.test_ccxt import point
-
     client = point(
         ccxt.binanceusdm({"apiKey": KEY.api_key, "secret": KEY.secret, "timeout": 10_000}),
         "binance",
@@ -59,9 +76,6 @@ def test_ccxt_binanceusdm_trades_like_a_user(sim_urls: Urls) -> None:
 
 
 def test_ccxt_pro_binanceusdm_watch_orders_sees_its_order(sim_urls: Urls) -> None:
-    ccxt_pro = pytest.importorskip("ccxt.pro")
-    from tests.compat.test_ccxt import point
-
     price = float(_price_below(sim_urls))
 
     async def main() -> dict[str, str]:
@@ -87,12 +101,15 @@ def test_ccxt_pro_binanceusdm_watch_orders_sees_its_order(sim_urls: Urls) -> Non
     assert "open" == seen["status"]
 
 
+async def wake(client: Any, price: str) -> None:
+    await asyncio.sleep(0.2)
+    extra = await client.futures_create_order(
+        symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.01", price=price
+    )
+    await client.futures_cancel_order(symbol="BTCUSDT", orderId=extra["orderId"])
+
+
 def test_python_binance_futures_order_position_and_user_socket(sim_urls: Urls) -> None:
-    pytest.importorskip("binance")
-    from binance import AsyncClient
-
-    from tests.compat.test_python_binance import sim_client, sim_socket_manager
-
     price = _price_below(sim_urls)
 
     async def main() -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
@@ -117,6 +134,10 @@ def test_python_binance_futures_order_position_and_user_socket(sim_urls: Urls) -
                     client.futures_cancel_order(symbol="BTCUSDT", orderId=placed["orderId"])
                 )
                 cancelled = await within(socket.recv())
+                # python-binance's read loop notices the exit on its next frame (else after
+                # its 10 s receive timeout): one more order gives it that frame.
+                waker = asyncio.ensure_future(wake(client, price))
+            await within(waker)
             positions = await within(client.futures_position_information())
             return event, cancelled, positions
         finally:
@@ -130,20 +151,6 @@ def test_python_binance_futures_order_position_and_user_socket(sim_urls: Urls) -
 
 
 def test_binance_sdk_usds_order_and_private_stream(sim_urls: Urls) -> None:
-    pytest.importorskip("binance_sdk_derivatives_trading_usds_futures")
-    from binance_common.configuration import (
-        ConfigurationRestAPI,
-        ConfigurationWebSocketStreams,
-    )
-    from binance_sdk_derivatives_trading_usds_futures.derivatives_trading_usds_futures import (
-        DerivativesTradingUsdsFutures,
-    )
-    from binance_sdk_derivatives_trading_usds_futures.rest_api.models import (
-        NewOrderSideEnum,
-        NewOrderTimeInForceEnum,
-        NewOrderTypeEnum,
-    )
-
     b = sim_urls["binance"]
     sdk = DerivativesTradingUsdsFutures(
         config_rest_api=ConfigurationRestAPI(
@@ -154,7 +161,7 @@ def test_binance_sdk_usds_order_and_private_stream(sim_urls: Urls) -> None:
     price = float(_price_below(sim_urls))
     listen_key = sdk.rest_api.start_user_data_stream().data().listen_key
 
-    async def main() -> tuple[Any, Any]:
+    async def main() -> tuple[Any, Any, list[str]]:
         messages: asyncio.Queue[Any] = asyncio.Queue()
         connection = await within(sdk.websocket_streams.create_connection())
         assert connection is not None, "the SDK could not open its stream connections"
@@ -175,14 +182,89 @@ def test_binance_sdk_usds_order_and_private_stream(sim_urls: Urls) -> None:
             await asyncio.to_thread(
                 sdk.rest_api.cancel_order, symbol="BTCUSDT", order_id=placed.data().order_id
             )
-            return placed.data(), event
+            await within(messages.get())  # its cancel
+            await asyncio.to_thread(
+                sdk.rest_api.new_order,
+                symbol="BTCUSDT",
+                side=NewOrderSideEnum.BUY,
+                type=NewOrderTypeEnum.MARKET,
+                quantity=0.01,
+            )
+            # The SDK's models of the market order's events (NEW, then each fill's
+            # TRADE_LITE and ORDER_TRADE_UPDATE, then ACCOUNT_UPDATE).
+            models = []
+            while "AccountUpdate" not in models:
+                message = await within(messages.get())
+                models.append(type(getattr(message, "actual_instance", message)).__name__)
+            return placed.data(), event, models
         finally:
             await connection.close_connection(close_session=True)
 
-    placed, event = run_async(main)
+    placed, event, models = run_async(main)
+    assert ["OrderTradeUpdate", "TradeLite", "OrderTradeUpdate"] == models[:3]
     assert "NEW" == placed.status
     data = event.actual_instance if hasattr(event, "actual_instance") else event
     dumped = data.model_dump(by_alias=True) if hasattr(data, "model_dump") else data
     # The SDK's model of ORDER_TRADE_UPDATE (it keeps ``o`` and drops ``e``).
     assert ("NEW", "NEW") == (dumped["o"]["x"], dumped["o"]["X"])
     assert placed.order_id == dumped["o"]["i"]
+
+
+def test_ccxt_pro_binanceusdm_trades_over_ws_fapi(sim_urls: Urls) -> None:
+    price = float(_price_below(sim_urls))
+
+    async def main() -> list[str]:
+        client = point(
+            ccxt_pro.binanceusdm({"apiKey": KEY.api_key, "secret": KEY.secret}),
+            "binance",
+            sim_urls,
+        )
+        # ccxt's ws-fapi host (ws-fapi.binance.com) is a base URL of its own.
+        ws_fapi = sim_urls["binance"]["linear.ws"] + "/ws-fapi/v1"
+        client.urls["api"]["ws"]["ws-api"]["linear"] = ws_fapi
+        try:
+            await within(client.load_markets())
+            placed = await within(client.create_order_ws(SYMBOL, "limit", "buy", 0.01, price))
+            fetched = await within(client.fetch_order_ws(placed["id"], SYMBOL))
+            edited = await within(
+                client.edit_order_ws(placed["id"], SYMBOL, "limit", "buy", 0.02, price)
+            )
+            cancelled = await within(client.cancel_order_ws(placed["id"], SYMBOL))
+            balance = await within(client.fetch_balance_ws())
+            positions = await within(client.fetch_positions_ws([SYMBOL]))
+            assert balance["USDT"]["total"] > 0
+            assert all(SYMBOL == p["symbol"] for p in positions)
+            assert 0.02 == edited["amount"]
+            return [placed["status"], fetched["status"], edited["status"], cancelled["status"]]
+        finally:
+            await client.close()
+
+    assert ["open", "open", "open", "canceled"] == run_async(main)
+
+
+def test_python_binance_futures_websocket_api_orders(sim_urls: Urls) -> None:
+    price = _price_below(sim_urls)
+    ws_fapi = sim_urls["binance"]["linear.ws"] + "/ws-fapi/v1"
+    cls = type("SimWsClient", (sim_client(AsyncClient, sim_urls),), {"WS_FUTURES_URL": ws_fapi})
+
+    async def main() -> list[str]:
+        client = await cls.create(KEY.api_key, KEY.secret)
+        try:
+            placed = await within(
+                client.ws_futures_create_order(
+                    symbol="BTCUSDT",
+                    side="BUY",
+                    type="LIMIT",
+                    timeInForce="GTC",
+                    quantity="0.01",
+                    price=price,
+                )
+            )
+            ref = {"symbol": "BTCUSDT", "orderId": placed["orderId"]}
+            fetched = await within(client.ws_futures_get_order(**ref))
+            cancelled = await within(client.ws_futures_cancel_order(**ref))
+            return [placed["status"], fetched["status"], cancelled["status"]]
+        finally:
+            await client.close_connection()
+
+    assert ["NEW", "NEW", "CANCELED"] == run_async(main)

@@ -60,6 +60,8 @@ def test_ccxt_okx_limit_order_lifecycle(sim_urls: Urls, symbol: str, amount: flo
     fetched = client.fetch_order(placed["id"], symbol)
     assert ("open", price, amount) == (fetched["status"], fetched["price"], fetched["amount"])
     assert placed["id"] in {o["id"] for o in client.fetch_open_orders(symbol)}
+    client.edit_order(placed["id"], symbol, "limit", "buy", amount * 2, price)  # amend-order
+    assert amount * 2 == client.fetch_order(placed["id"], symbol)["amount"]
     client.cancel_order(placed["id"], symbol)
     assert "canceled" == client.fetch_order(placed["id"], symbol)["status"]
     assert placed["id"] not in {o["id"] for o in client.fetch_open_orders(symbol)}

@@ -17,7 +17,7 @@ from tests.compat.conftest import Urls
 
 pytest.importorskip("okx")
 
-from okx import Account, MarketData, Trade
+from okx import Account, Funding, MarketData, Trade
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -93,3 +93,20 @@ def test_python_okx_market_order_account_and_positions(sim_urls: Urls) -> None:
             reduceOnly="true",
         )
     )  # fmt: skip
+
+
+def test_python_okx_account_settings_fees_and_currencies(sim_urls: Urls) -> None:
+    account = api(Account, "AccountAPI", sim_urls)
+    (config,) = ok(account.get_account_config())
+    assert "net_mode" == config["posMode"]
+    (lever,) = ok(account.set_leverage(lever="7", mgnMode="cross", instId="ETH-USDT-SWAP"))
+    assert "7" == lever["lever"]
+    (got,) = ok(account.get_leverage(mgnMode="cross", instId="ETH-USDT-SWAP"))
+    assert ("7", "net") == (got["lever"], got["posSide"])
+    (fees,) = ok(account.get_fee_rates(instType="SWAP"))
+    assert Decimal(fees["makerU"]) < 0 and Decimal(fees["takerU"]) < 0
+    (size,) = ok(account.get_max_order_size(instId="BTC-USDT", tdMode="cash"))
+    assert Decimal(size["maxBuy"]) > 0 and Decimal(size["maxSell"]) > 0
+    funding = api(Funding, "FundingAPI", sim_urls)
+    assert {"BTC", "USDT"} <= {c["ccy"] for c in ok(funding.get_currencies())}
+    assert [] == ok(funding.get_balances())

@@ -94,33 +94,34 @@ async def test_run_takes_more_accounts_and_truth_shows_them() -> None:
 async def test_user_order_at_the_touch_fills_in_seconds_of_the_running_flow(
     autojump_clock: trio.abc.Clock,
 ) -> None:
-    async with run(venues=("binance",), instruments=BTC_ONLY) as s:
-        venue = s.venue("binance")
-        engine = venue.book("spot", "BTCUSDT").engine
-        bid, ask = engine.best_bid(), engine.best_ask()
-        assert bid is not None and ask is not None
-        near = venue.desk.place(
-            "binance-demo", "spot", "BTCUSDT", side=Side.BUY, type=OrderType.LIMIT,
-            qty=D("0.001"), price=bid.price, now_ms=venue.now_ms(),
-        )  # fmt: skip
-        far = venue.desk.place(
-            "binance-demo", "spot", "BTCUSDT", side=Side.SELL, type=OrderType.LIMIT,
-            qty=D("0.001"), price=(ask.price * D("1.05")).quantize(D("0.01")),
-            now_ms=venue.now_ms(),
-        )  # fmt: skip
-        assert isinstance(near, UserOrder) and isinstance(far, UserOrder)
-        truth = s.truth("binance")
-        waited = 0
-        while waited < 5:
-            await trio.sleep(0.5)
-            waited += 1
-            found = truth.order(order_id=near.order_id)
-            if found is not None and found.state is OrderState.FILLED:
-                break
-        assert found is not None and OrderState.FILLED == found.state
-        await trio.sleep(10)
-        still = truth.order(order_id=far.order_id)
-        assert still is not None and OrderState.NEW == still.state
+    with trio.fail_after(60):  # virtual seconds: the autojump clock skips idle time
+        async with run(venues=("binance",), instruments=BTC_ONLY) as s:
+            venue = s.venue("binance")
+            engine = venue.book("spot", "BTCUSDT").engine
+            bid, ask = engine.best_bid(), engine.best_ask()
+            assert bid is not None and ask is not None
+            near = venue.desk.place(
+                "binance-demo", "spot", "BTCUSDT", side=Side.BUY, type=OrderType.LIMIT,
+                qty=D("0.001"), price=bid.price, now_ms=venue.now_ms(),
+            )  # fmt: skip
+            far = venue.desk.place(
+                "binance-demo", "spot", "BTCUSDT", side=Side.SELL, type=OrderType.LIMIT,
+                qty=D("0.001"), price=(ask.price * D("1.05")).quantize(D("0.01")),
+                now_ms=venue.now_ms(),
+            )  # fmt: skip
+            assert isinstance(near, UserOrder) and isinstance(far, UserOrder)
+            truth = s.truth("binance")
+            waited = 0
+            while waited < 5:
+                await trio.sleep(0.5)
+                waited += 1
+                found = truth.order(order_id=near.order_id)
+                if found is not None and found.state is OrderState.FILLED:
+                    break
+            assert found is not None and OrderState.FILLED == found.state
+            await trio.sleep(10)
+            still = truth.order(order_id=far.order_id)
+            assert still is not None and OrderState.NEW == still.state
 
 
 async def test_connector_on_the_sim_uses_the_demo_credentials_and_exposes_truth() -> None:

@@ -1,9 +1,11 @@
 """The trading API end to end against the built-in simulator (``endpoint = "sim"``: the
 venues trade with the simulator's demo accounts).
 
-Each test opens one ``Connector`` on one venue and market and drives it only through
-the public API: ``place_order``, ``amend_order``, ``cancel_order``, ``cancel_all``,
-``c.orders``, ``c.fills`` and the bus topics.
+One test per venue and market opens one ``Connector`` (starting it takes most of the
+time) and runs the scenarios below in turn, driving it only through the public API:
+``place_order``, ``amend_order``, ``cancel_order``, ``cancel_all``, ``c.orders``,
+``c.fills``, ``c.statistics`` and the bus topics; after each scenario the local orders
+must agree with the simulated venue's own records.
 """
 
 from __future__ import annotations
@@ -70,133 +72,123 @@ async def trading(
         yield c, bid.price, ask.price
 
 
+RISK = RiskConfig(max_order_notional=Decimal("100000"))
+"""A limit far above the scenarios' orders (about 600 USDT), below 10 BTC."""
+
+
 @pytest.mark.parametrize(("venue", "symbol", "qty"), CASES)
-async def test_place_amend_cancel_and_wait(venue: str, symbol: str, qty: Decimal) -> None:
+async def test_trading_scenarios(venue: str, symbol: str, qty: Decimal) -> None:
     with trio.fail_after(TIMEOUT):
-        async with (
-            trading(venue, symbol) as (c, bid, _ask),
-            c.subscribe(f"order.{venue}.*") as events,
-        ):
-            order = await c.place_order(venue, symbol, "buy", "limit", qty, bid * Decimal("0.9"))
-            assert OrderStatus.NEW == order.status
-            assert order.venue_order_id
-            assert qty == order.qty
-            assert [order] == c.orders.open(venue)
-            assert order == c.orders.get(order.client_order_id)
+        async with trading(venue, symbol, RISK) as (c, bid, ask):
+            for scenario in (place_amend_cancel_and_wait, market_orders, refusals, cancel_all):
+                await scenario(c, venue, symbol, qty, bid, ask)
+                assert [] == c.orders.open(), scenario.__name__
+                assert_agrees_with_venue(c, venue)
 
-            if (venue, symbol) == ("binance", "BTC-USDT-SPOT"):
-                # Binance spot amends in place only down in quantity (keepPriority).
-                amended = await c.amend_order(venue, symbol, order.client_order_id, qty=qty / 2)
-                assert qty / 2 == amended.qty and order.price == amended.price
-            else:
-                price = bid * Decimal("0.91")
-                amended = await c.amend_order(venue, symbol, order.client_order_id, price=price)
-                assert amended.price is not None and order.price is not None
-                assert amended.price > order.price
-                assert abs(amended.price - price) < price * Decimal("0.0001")
-            assert OrderStatus.NEW == amended.status
 
-            canceled = await c.cancel_order(venue, symbol, order.client_order_id)
-            assert OrderStatus.CANCELED == canceled.status
-            assert canceled == await c.orders.wait(order.client_order_id, timeout=1)
-            assert [] == c.orders.open(venue)
-            # Canceling a finished order answers with it, sending nothing.
-            assert canceled == await c.cancel_order(venue, symbol, order.client_order_id)
-            assert_agrees_with_venue(c, venue)
+async def place_amend_cancel_and_wait(
+    c: Connector, venue: str, symbol: str, qty: Decimal, bid: Decimal, ask: Decimal
+) -> None:
+    async with c.subscribe(f"order.{venue}.*") as events:
+        order = await c.place_order(venue, symbol, "buy", "limit", qty, bid * Decimal("0.9"))
+        assert OrderStatus.NEW == order.status
+        assert order.venue_order_id
+        assert qty == order.qty
+        assert [order] == c.orders.open(venue)
+        assert order == c.orders.get(order.client_order_id)
 
-            seen = []
-            while True:
-                try:
-                    seen.append(type(events.receive_nowait()).__name__)
-                except trio.WouldBlock:
-                    break
+        if (venue, symbol) == ("binance", "BTC-USDT-SPOT"):
+            # Binance spot amends in place only down in quantity (keepPriority).
+            amended = await c.amend_order(venue, symbol, order.client_order_id, qty=qty / 2)
+            assert qty / 2 == amended.qty and order.price == amended.price
+        else:
+            price = bid * Decimal("0.91")
+            amended = await c.amend_order(venue, symbol, order.client_order_id, price=price)
+            assert amended.price is not None and order.price is not None
+            assert amended.price > order.price
+            assert abs(amended.price - price) < price * Decimal("0.0001")
+        assert OrderStatus.NEW == amended.status
+
+        canceled = await c.cancel_order(venue, symbol, order.client_order_id)
+        assert OrderStatus.CANCELED == canceled.status
+        assert canceled == await c.orders.wait(order.client_order_id, timeout=1)
+        # Canceling a finished order answers with it, sending nothing.
+        assert canceled == await c.cancel_order(venue, symbol, order.client_order_id)
+
+        seen = []
+        while True:
+            try:
+                seen.append(type(events.receive_nowait()).__name__)
+            except trio.WouldBlock:
+                break
     assert ["OrderSubmitted", "OrderAccepted", "OrderAmended", "OrderCanceled"] == seen
 
 
-@pytest.mark.parametrize(("venue", "symbol", "qty"), CASES)
-async def test_a_market_order_fills_and_counts_its_fill_once(
-    venue: str, symbol: str, qty: Decimal
+async def market_orders(
+    c: Connector, venue: str, symbol: str, qty: Decimal, bid: Decimal, ask: Decimal
 ) -> None:
-    with trio.fail_after(TIMEOUT):
-        async with trading(venue, symbol) as (c, _bid, ask):
-            order = await c.place_order(venue, symbol, "buy", "market", qty)
-            done = await c.orders.wait(order.client_order_id, timeout=5)
-            assert OrderStatus.FILLED == done.status
-            assert qty == done.filled_qty
-            assert done.avg_fill_price is not None
-            assert abs(done.avg_fill_price - ask) < ask * Decimal("0.01")
-            # Flatten (reduce-only where there are positions), then nothing is open.
-            spot = symbol.endswith("-SPOT")
-            close = await c.place_order(venue, symbol, "sell", "market", qty, reduce_only=not spot)
-            assert OrderStatus.FILLED == (await c.orders.wait(close.client_order_id)).status
-            assert [] == c.orders.open()
-            for fill in c.fills(venue):
-                assert fill.client_order_id in (order.client_order_id, close.client_order_id)
-            stats = c.statistics().orders[venue]
-            assert 2 == stats.book.orders and 0 == stats.book.open
-            assert_agrees_with_venue(c, venue)
+    before = c.statistics().orders[venue].book.orders
+    order = await c.place_order(venue, symbol, "buy", "market", qty)
+    done = await c.orders.wait(order.client_order_id, timeout=5)
+    assert OrderStatus.FILLED == done.status
+    assert qty == done.filled_qty
+    assert done.avg_fill_price is not None
+    assert abs(done.avg_fill_price - ask) < ask * Decimal("0.01")
+    # Flatten (reduce-only where there are positions).
+    spot = symbol.endswith("-SPOT")
+    close = await c.place_order(venue, symbol, "sell", "market", qty, reduce_only=not spot)
+    assert OrderStatus.FILLED == (await c.orders.wait(close.client_order_id)).status
+    for fill in c.fills(venue):
+        assert fill.client_order_id in (order.client_order_id, close.client_order_id)
+    assert before + 2 == c.statistics().orders[venue].book.orders
 
 
-@pytest.mark.parametrize(("venue", "symbol", "qty"), CASES)
-async def test_refusals_name_the_filter_the_limit_or_the_venue_code(
-    venue: str, symbol: str, qty: Decimal
+async def refusals(
+    c: Connector, venue: str, symbol: str, qty: Decimal, bid: Decimal, ask: Decimal
 ) -> None:
-    risk = RiskConfig(max_order_notional=Decimal("100000"))
-    with trio.fail_after(TIMEOUT):
-        async with trading(venue, symbol, risk) as (c, bid, ask):
-            async with c.subscribe("risk.alert") as alerts:
-                with pytest.raises(InvalidOrder) as invalid:
-                    await c.place_order(venue, symbol, "buy", "limit", qty / 10**9, bid)
-                assert invalid.value.violations[0].split(":")[0] in (
-                    "lot_step",
-                    "min_qty",
-                    "min_notional",
-                )
+    before = len(c.orders.all())
+    async with c.subscribe("risk.alert") as alerts:
+        with pytest.raises(InvalidOrder) as invalid:
+            await c.place_order(venue, symbol, "buy", "limit", qty / 10**9, bid)
+        assert invalid.value.violations[0].split(":")[0] in ("lot_step", "min_qty", "min_notional")
 
-                with pytest.raises(RiskRejected) as risky:
-                    await c.place_order(venue, symbol, "buy", "limit", Decimal(10), bid)
-                assert "max_order_notional" == risky.value.limit
-                alert = alerts.receive_nowait()
-                assert isinstance(alert, RiskAlert)
-                assert (RiskAlertKind.BREACH, "max_order_notional") == (alert.kind, alert.limit)
+        with pytest.raises(RiskRejected) as risky:
+            await c.place_order(venue, symbol, "buy", "limit", Decimal(10), bid)
+        assert "max_order_notional" == risky.value.limit
+        alert = alerts.receive_nowait()
+        assert isinstance(alert, RiskAlert)
+        assert (RiskAlertKind.BREACH, "max_order_notional") == (alert.kind, alert.limit)
+    # Two refusals before sending: nothing reached the order state.
+    assert before == len(c.orders.all())
 
-                # Post-only that would take: Binance refuses it with its code; Bybit and
-                # OKX accept it, then cancel it (read back by the cancel).
-                crossing = ask * Decimal("1.001")
-                if venue == "binance":
-                    with pytest.raises(OrderRejected) as refused:
-                        await c.place_order(
-                            venue, symbol, "buy", "limit", qty, crossing, time_in_force="post_only"
-                        )
-                    assert refused.value.code
-                    order = c.orders.get(refused.value.client_order_id)
-                    assert order is not None and OrderStatus.REJECTED == order.status
-                else:
-                    placed = await c.place_order(
-                        venue, symbol, "buy", "limit", qty, crossing, time_in_force="post_only"
-                    )
-                    ended = await c.cancel_order(venue, symbol, placed.client_order_id)
-                    assert OrderStatus.CANCELED == ended.status
-                    assert 0 == ended.filled_qty
-            assert [] == c.orders.open()
-            # Two refusals before sending: nothing reached the order state.
-            assert 1 == len(c.orders.all())
-            assert_agrees_with_venue(c, venue)
-
-
-@pytest.mark.parametrize(("venue", "symbol", "qty"), CASES)
-async def test_cancel_all_cancels_every_open_order(venue: str, symbol: str, qty: Decimal) -> None:
-    with trio.fail_after(TIMEOUT):
-        async with trading(venue, symbol) as (c, bid, _ask):
-            placed = [
-                await c.place_order(venue, symbol, "buy", "limit", qty, bid * Decimal(f"0.9{i}"))
-                for i in range(3)
-            ]
-            assert 3 == len(c.orders.open(venue, symbol))
-            canceled = await c.cancel_all(venue)
-            assert sorted(o.client_order_id for o in placed) == sorted(
-                o.client_order_id for o in canceled
+    # Post-only that would take: Binance refuses it with its code; Bybit and OKX
+    # accept it, then cancel it (read back by the cancel).
+    crossing = ask * Decimal("1.001")
+    if venue == "binance":
+        with pytest.raises(OrderRejected) as refused:
+            await c.place_order(
+                venue, symbol, "buy", "limit", qty, crossing, time_in_force="post_only"
             )
-            assert all(OrderStatus.CANCELED == o.status for o in canceled)
-            assert [] == c.orders.open()
-            assert_agrees_with_venue(c, venue)
+        assert refused.value.code
+        order = c.orders.get(refused.value.client_order_id)
+        assert order is not None and OrderStatus.REJECTED == order.status
+    else:
+        placed = await c.place_order(
+            venue, symbol, "buy", "limit", qty, crossing, time_in_force="post_only"
+        )
+        ended = await c.cancel_order(venue, symbol, placed.client_order_id)
+        assert OrderStatus.CANCELED == ended.status
+        assert 0 == ended.filled_qty
+
+
+async def cancel_all(
+    c: Connector, venue: str, symbol: str, qty: Decimal, bid: Decimal, ask: Decimal
+) -> None:
+    placed = [
+        await c.place_order(venue, symbol, "buy", "limit", qty, bid * Decimal(f"0.9{i}"))
+        for i in range(3)
+    ]
+    assert 3 == len(c.orders.open(venue, symbol))
+    canceled = await c.cancel_all(venue)
+    assert sorted(o.client_order_id for o in placed) == sorted(o.client_order_id for o in canceled)
+    assert all(OrderStatus.CANCELED == o.status for o in canceled)

@@ -22,6 +22,7 @@ from connector.bus import Bus
 from connector.config import RiskConfig
 from connector.model import OrderSubmitted, Symbol
 from connector.model.credentials import Credentials
+from connector.net.clock import ClockSample, ClockSync
 from connector.oms.ids import ClientOrderIds
 from connector.oms.service import OrderService
 from connector.oms.tracking import OrderStateService
@@ -50,10 +51,13 @@ class Lossy(httpx.AsyncBaseTransport):
     """Forwards every request; the answers of the first ``lose`` order placements are
     lost after the venue acted on them (the client sees a read timeout)."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, path: str, lose: int) -> None:
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, path: str, lose: int, hang: bool = False
+    ) -> None:
         self._inner = inner
         self._path = path
         self.lose = lose
+        self.hang = hang
         self.placements = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -64,6 +68,8 @@ class Lossy(httpx.AsyncBaseTransport):
         if placing and self.lose > 0:
             self.lose -= 1
             await response.aread()
+            if self.hang:
+                await trio.sleep_forever()  # the answer never comes
             raise httpx.ReadTimeout("the answer was lost", request=request)
         return response
 
@@ -71,6 +77,7 @@ class Lossy(httpx.AsyncBaseTransport):
 @attrs.frozen
 class Rig:
     trading: Trading
+    session: VenueSession
     state: OrderStateService
     log: MemoryEventLog
     transport: Lossy
@@ -79,12 +86,17 @@ class Rig:
 
 @asynccontextmanager
 async def rig(
-    venue: str, *, lose: int = 0, faults: FaultPlan | None = None, first_query_after: float = 0.05
+    venue: str,
+    *,
+    lose: int = 0,
+    hang: bool = False,
+    faults: FaultPlan | None = None,
+    first_query_after: float = 0.05,
 ) -> AsyncIterator[Rig]:
     bus = Bus()
     async with sim.run(venues=(venue,), rate=50.0, faults=faults) as simulated:
         transports = sim_transports(simulated)
-        lossy = Lossy(transports.http, ORDER_PATHS[venue], lose)
+        lossy = Lossy(transports.http, ORDER_PATHS[venue], lose, hang)
         demo = DEFAULT_CREDENTIALS[venue]
         keys = Credentials(
             api_key=demo.api_key, api_secret=demo.secret, passphrase=demo.passphrase or None
@@ -130,7 +142,14 @@ async def rig(
                     assert bid is not None
                     break
                 await books.receive()
-            yield Rig(trading=trading, state=state, log=log, transport=lossy, bid=bid.price)
+            yield Rig(
+                trading=trading,
+                session=session,
+                state=state,
+                log=log,
+                transport=lossy,
+                bid=bid.price,
+            )
             nursery.cancel_scope.cancel()
         await session.context.aclose()
 
@@ -230,3 +249,52 @@ async def test_reconciliation_finds_the_fill_of_an_order_whose_answer_was_lost(v
             assert {} == dict(again.discrepancies)
             assert 1 == len(r.trading.fills(venue))
             await r.trading.place_order(venue, PERP, "sell", "market", QTY, reduce_only=True)
+
+
+async def test_a_placement_cancelled_by_its_caller_after_sending_is_followed() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with rig("binance", lose=1, hang=True) as r:
+            with trio.move_on_after(0.3) as waited:
+                await r.trading.place_order(
+                    "binance", PERP, "buy", "limit", QTY, r.bid * Decimal("0.9")
+                )
+            assert waited.cancelled_caught
+            [order] = r.trading.orders.all()
+            assert OrderStatus.UNKNOWN == order.status
+            resolved = await r.trading.orders.wait(order.client_order_id, "new", timeout=5)
+            assert OrderStatus.NEW == resolved.status
+            assert 1 == r.transport.placements
+            await r.trading.cancel_all("binance")
+
+
+async def test_a_timestamp_rejection_resyncs_the_clock_and_sends_the_order_once_more() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with rig("binance") as r:
+            context, rest = r.session.context, r.session.driver.rest
+            market = r.session.markets()[0]
+            readings = 0
+
+            async def reading() -> ClockSample:
+                # The first reading is a minute ahead (and slow, so the next, right
+                # one wins the clock's filter); later ones are the venue's.
+                nonlocal readings
+                readings += 1
+                response = await context.call(market, rest.server_time_call(market))
+                skew = 60_000_000_000 if readings == 1 else 0
+                return ClockSample(
+                    sent_ns=response.sent_ns - (50_000_000 if readings == 1 else 0),
+                    server_ns=rest.parse_server_time(response.body) + skew,
+                    received_ns=response.received_ns,
+                )
+
+            clock = ClockSync("binance", reading)
+            await clock.sample()
+            context.clock = clock
+            order = await r.trading.place_order(
+                "binance", PERP, "buy", "limit", QTY, r.bid * Decimal("0.9")
+            )
+            assert OrderStatus.NEW == order.status
+            assert 2 == readings  # the skewed one, and the resync after -1021
+            assert 2 == r.transport.placements  # refused once for its time, then placed
+            assert 1 == await submitted(r.log, order.client_order_id)
+            await r.trading.cancel_all("binance")

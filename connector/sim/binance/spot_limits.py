@@ -1,17 +1,23 @@
 """Binance spot order counts per account, shared by REST and the WebSocket API. Sans-I/O.
 
 Rules (venues-trading.md 5; Binance spot rest-api.md "Unfilled Order Count",
-faqs/order_count_decrement.md; the ``ORDERS`` entries of ``exchangeInfo``,
-100 per 10 s and 200,000 per day as a real 2025-08 exchangeInfo shows):
+faqs/order_count_decrement.md, checked 2026-12-03; the ``ORDERS`` entries of
+``exchangeInfo``, 100 per 10 s and 200,000 per day as a real 2025-08
+exchangeInfo shows):
 
 * each new order (``order``, the new leg of ``cancelReplace``, ``order.place``)
   counts once on every interval, per account, whether it came over REST or
   the WebSocket API;
-* fills give quota back: each order that trades (fully or partly) takes one
-  off the 10 s count (the FAQ's "so long as your orders trade, you can keep
-  trading");
-* windows are fixed (they reset at multiples of their length on the venue's
-  clock), as Binance's buckets are;
+* fills give quota back: when an order first fills (partly or fully), the
+  count goes down by one in every ORDERS interval (the FAQ: "So long as your
+  orders trade, you can keep trading"); the venue's extra rebates for maker
+  and large fills are not simulated;
+* windows are fixed: the FAQ's example allows 100 orders between 12:34:00
+  and 12:34:10, then 100 more until 12:34:20 (so this is not the sliding
+  :class:`~connector.sim.ratelimit.SlidingWindowCounter`); they reset at
+  multiples of their length on the venue's clock;
+* counts are per account, shared by every IP, key and API (REST, WebSocket
+  API);
 * over a limit the order is refused with HTTP 429 and -1015 "Too many new
   orders; current limit is %s orders per %s." and counts nothing;
 * successful order answers carry ``X-MBX-ORDER-COUNT-10S`` and
@@ -97,10 +103,9 @@ class OrderCountLimiter:
         for i in range(len(self.windows)):
             self._current(account, i, now_ms).count += 1
 
-    def give_back(self, account: str, now_ms: int, *, every: bool = False) -> None:
-        """An order traded: one off the shortest window's count (``every``: off all, an
-        order the venue refused)."""
-        for i in range(len(self.windows) if every else 1):
+    def give_back(self, account: str, now_ms: int) -> None:
+        """An order first traded, or the venue refused it: one off every window's count."""
+        for i in range(len(self.windows)):
             entry = self._current(account, i, now_ms)
             entry.count = max(0, entry.count - 1)
 

@@ -201,6 +201,10 @@ class SpotTrading:
                 raise mandatory("quantity")
             if price is None:
                 raise mandatory("price")
+        if qty is not None and qty <= 0:
+            raise BinanceError(-1013, "Invalid quantity.")
+        if price is not None and price <= 0:
+            raise BinanceError(-1013, "Invalid price.")
         client_id = params.text("newClientOrderId")
         if client_id is not None and not _CLIENT_ID.fullmatch(client_id):
             raise illegal("newClientOrderId", _CLIENT_ID_RANGE)
@@ -244,7 +248,7 @@ class SpotTrading:
                 now_ms=now_ms,
             )
             if isinstance(placed, Refusal):
-                self.limiter.give_back(account, now_ms, every=True)
+                self.limiter.give_back(account, now_ms)
                 raise refusal_error(placed, "place")
             meta = self.meta_of(placed)
         finally:

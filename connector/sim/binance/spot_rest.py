@@ -3,9 +3,11 @@
 Every route passes the spot market's request-weight limiter (per IP, as the
 public routes), then the signature check (:mod:`connector.sim.binance.signed`),
 then :class:`~connector.sim.binance.spot_orders.SpotTrading`. Weights as the
-spot docs give them (checked 2026-12-03): ``order`` POST/DELETE 1, GET 4;
-``cancelReplace`` 1; ``amend/keepPriority`` 4; ``openOrders`` 6 (80 without
-a symbol), DELETE 1; ``allOrders`` 20; ``myTrades`` 20 (5 with ``orderId``);
+spot docs give them (checked 2026-12-03): placing and cancelling cost 0 since
+2026-04-02 (Binance spot CHANGELOG 2026-03-27; venues-trading.md 5; the
+simulator does not charge a failed one either): ``order`` POST/DELETE 0, GET 4;
+``cancelReplace`` 0; ``amend/keepPriority`` 4; ``openOrders`` 6 (80 without
+a symbol), DELETE 0; ``allOrders`` 20; ``myTrades`` 20 (5 with ``orderId``);
 ``account`` 20; ``rateLimit/order`` 40; ``capital/config/getall`` 10;
 ``margin/allPairs`` 1; ``margin/isolated/allPairs`` 10.
 
@@ -104,10 +106,10 @@ class SpotPrivateRest:
         t = self.trading
         now = self.venue.now_ms
         r = self._route
-        r(router, "POST", "/api/v3/order", _fixed(1), self._place)
-        r(router, "DELETE", "/api/v3/order", _fixed(1), lambda a, p, c: _ok(t.cancel(a, p, now())))
+        r(router, "POST", "/api/v3/order", _fixed(0), self._place)
+        r(router, "DELETE", "/api/v3/order", _fixed(0), lambda a, p, c: _ok(t.cancel(a, p, now())))
         r(router, "GET", "/api/v3/order", _fixed(4), lambda a, p, c: _ok(t.query(a, p)))
-        r(router, "POST", "/api/v3/order/cancelReplace", _fixed(1), self._cancel_replace)
+        r(router, "POST", "/api/v3/order/cancelReplace", _fixed(0), self._cancel_replace)
         r(
             router,
             "PUT",
@@ -126,7 +128,7 @@ class SpotPrivateRest:
             router,
             "DELETE",
             "/api/v3/openOrders",
-            _fixed(1),
+            _fixed(0),
             lambda a, p, c: _ok(t.cancel_all(a, p, now())),
         )
         r(router, "GET", "/api/v3/allOrders", _fixed(20), lambda a, p, c: _ok(t.all_orders(a, p)))

@@ -13,8 +13,8 @@ fill or an expiry, as a MARKET order's is), then ``TRADE`` per fill,
 ``REPLACED`` per keep-priority amendment, and ``CANCELED``/``EXPIRED`` at
 the end; each balance change follows as ``outboundAccountPosition`` with the
 changed assets (free, locked). A transfer also gets a ``balanceUpdate`` with
-the delta. The first fill of an order gives one back on the account's 10 s
-order count (the "unfilled order count").
+the delta. The first fill of an order gives one back on each of the
+account's order counts (the "unfilled order count").
 """
 
 from __future__ import annotations
@@ -135,6 +135,8 @@ class UserDataHub:
         if first and exec_type == "REPLACED":
             exec_type = "NEW"
         out.append(self._report(order, exec_type, event.fill, event.ts_ms))
+        if not order.is_open:
+            self._announced.discard(key)  # its last event: the set stays as small as the book
         return out
 
     def _report(

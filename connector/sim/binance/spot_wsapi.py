@@ -8,8 +8,10 @@ Requests ``{"id", "method", "params"}``; answers ``{"id", "status", "result"
 * ``session.logon`` (Ed25519 keys only, -4056 otherwise), ``session.status``,
   ``session.logout``; after a logon, signed methods may omit ``apiKey`` and
   ``signature``;
-* ``order.place``, ``order.cancel``, ``order.status``, ``openOrders.status``,
-  ``openOrders.cancelAll``, ``account.status``: the same checks, codes and
+* ``order.place``, ``order.cancel``, ``order.status``, ``order.cancelReplace``
+  (a failed part: status 409 or 400 with ``error.data``),
+  ``order.amend.keepPriority``, ``openOrders.status``, ``openOrders.cancelAll``,
+  ``account.status``: the same checks, codes and
   result shapes as REST (:class:`~connector.sim.binance.spot_orders.SpotTrading`),
   sharing the account's order counts with REST;
 * ``userDataStream.subscribe.signature`` (any key type; one subscription per
@@ -59,11 +61,13 @@ _WEIGHTS = {
     "session.status": 2,
     "session.logout": 2,
     "session.subscriptions": 2,
-    "order.place": 1,
-    "order.cancel": 1,
+    "order.place": 0,
+    "order.cancel": 0,
     "order.status": 4,
     "openOrders.status": 6,
-    "openOrders.cancelAll": 1,
+    "openOrders.cancelAll": 0,
+    "order.cancelReplace": 0,
+    "order.amend.keepPriority": 4,
     "account.status": 20,
     "userDataStream.subscribe": 2,
     "userDataStream.subscribe.signature": 2,
@@ -76,10 +80,12 @@ _SIGNED = frozenset(
         "order.status",
         "openOrders.status",
         "openOrders.cancelAll",
+        "order.cancelReplace",
+        "order.amend.keepPriority",
         "account.status",
     }
 )
-_ORDER_METHODS = frozenset({"order.place"})
+_ORDER_METHODS = frozenset({"order.place", "order.cancelReplace"})
 _MAX_SUBSCRIPTIONS = 1000
 
 
@@ -135,6 +141,10 @@ class SpotWsApi:
             "order.status": lambda s, a, p, o: trading.query(_acct(a), p),
             "openOrders.status": lambda s, a, p, o: trading.open_orders(_acct(a), p),
             "openOrders.cancelAll": lambda s, a, p, o: trading.cancel_all(
+                _acct(a), p, self.venue.now_ms()
+            ),
+            "order.cancelReplace": self._cancel_replace,
+            "order.amend.keepPriority": lambda s, a, p, o: trading.amend_keep_priority(
                 _acct(a), p, self.venue.now_ms()
             ),
             "account.status": self._account_status,
@@ -200,6 +210,8 @@ class SpotWsApi:
                 )
             result, account = self._call(session, method, params)
             reply: dict[str, object] = {"id": req_id, "status": 200, "result": result}
+        except _CancelReplaceFailed as failed:
+            reply = {"id": req_id, "status": failed.status, "error": failed.body}
         except BinanceError as err:
             reply = {"id": req_id, "status": err.status, "error": err.body()}
         if method in _ORDER_METHODS and account is not None:
@@ -278,6 +290,14 @@ class SpotWsApi:
         session.logon_ms = 0
         return self._session_status(session)
 
+    def _cancel_replace(
+        self, session: _Session, account: str | None, params: Params, _o: bool
+    ) -> object:
+        status, body = self.trading.cancel_replace(_acct(account), params, self.venue.now_ms())
+        if status != 200:
+            raise _CancelReplaceFailed(status, body)
+        return body
+
     def _account_status(
         self, session: _Session, account: str | None, params: Params, _o: bool
     ) -> object:
@@ -322,6 +342,15 @@ class SpotWsApi:
         for sid in targets:
             self.users.remove(session.subs.pop(sid))
         return {}
+
+
+class _CancelReplaceFailed(Exception):
+    """``order.cancelReplace`` with a failed part: its status and ``{code, msg, data}``."""
+
+    def __init__(self, status: int, body: dict[str, object]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
 
 
 def _acct(account: str | None) -> str:

@@ -121,6 +121,8 @@ class UsdmAccounts:
         self.desk = desk
         self.symbols = symbols
         self.clock = clock
+        #: Called as ``(account, symbol, leverage)`` after a leverage change (user data).
+        self.on_leverage: Callable[[str, str, int], None] | None = None
 
     def _marks(self) -> dict[str, Decimal]:
         return {s: self.desk.mark_price(MARKET, s) for s in self.symbols}
@@ -306,15 +308,17 @@ class UsdmAccounts:
         if not raw.isdigit() or not 1 <= int(raw) <= 125:
             return UsdmError(status=400, code=-4028, msg=f"Leverage {raw} is not valid")
         self.desk.set_leverage(account, symbol, int(raw))
+        if self.on_leverage is not None:
+            self.on_leverage(account, symbol, int(raw))
         cap = next(c for c, lev, _m, _c in reversed(_BRACKETS) if lev >= int(raw))
         return {"leverage": int(raw), "maxNotionalValue": str(cap), "symbol": symbol}
 
     def leverage_bracket(self, account: str, params: Mapping[str, str]) -> Result:
-        """``GET /fapi/v1/leverageBracket`` (one object with ``symbol``)."""
+        """``GET /fapi/v1/leverageBracket``: a list, or one object when ``symbol`` is sent."""
         symbol = params.get("symbol") or None
         if symbol is not None and symbol not in self.symbols:
             return codes.INVALID_SYMBOL
-        entries: list[object] = []
+        entries: list[dict[str, object]] = []
         for name in self.symbols:
             if symbol is not None and name != symbol:
                 continue
@@ -332,10 +336,10 @@ class UsdmAccounts:
                     }
                 )
                 floor = cap
-            entries.append({"symbol": name, "brackets": brackets})
+            entries.append({"symbol": name, "notionalCoef": 1.0, "brackets": brackets})
         if symbol is not None:
-            return entries
-        return entries
+            return entries[0]  # documented: one object when ``symbol`` is sent
+        return list(entries)
 
     def commission_rate(self, account: str, params: Mapping[str, str]) -> Result:
         """``GET /fapi/v1/commissionRate``."""

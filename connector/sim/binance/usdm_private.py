@@ -17,7 +17,8 @@ Events, from the desk's (:meth:`Desk.listen`), USDⓈ-M orders only:
 for every other change (``NEW``, ``CANCELED``, ``EXPIRED``, ``AMENDMENT``),
 and ``ACCOUNT_UPDATE`` (reason ``ORDER``) after each fill with the settle
 asset's balance and the position (unfilled or cancelled orders do not send
-it, as on the venue). When a key expires (60 minutes without a keepalive)
+it, as on the venue); ``ACCOUNT_CONFIG_UPDATE`` (``ac``: ``s``, ``l``) after
+a leverage change. When a key expires (60 minutes without a keepalive)
 its connections get ``{"e": "listenKeyExpired", "E": "<ms as a string>",
 "listenKey": "<key>"}`` and nothing more.
 """
@@ -236,6 +237,19 @@ class UserStreams:
             if targets:
                 mark = self.desk.mark_price(MARKET, pos.symbol)
                 self._send(targets, [account_update(balances, [(pos, mark)], event.ts_ms)])
+
+    def leverage_changed(self, account: str, symbol: str, leverage: int) -> None:
+        """``ACCOUNT_CONFIG_UPDATE`` with the symbol's new leverage."""
+        targets = self._targets(account)
+        if targets:
+            now = self.clock()
+            event: dict[str, object] = {
+                "e": "ACCOUNT_CONFIG_UPDATE",
+                "E": now,
+                "T": now,
+                "ac": {"s": symbol, "l": leverage},
+            }
+            self._send(targets, [event])
 
     def _send(self, targets: list[_Sub], frames: list[dict[str, object]]) -> None:
         for sub in targets:

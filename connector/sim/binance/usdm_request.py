@@ -1,9 +1,9 @@
 """Binance USDⓈ-M requests: signed-request handling and order parameters. Sans-I/O.
 
 Signed REST (``SIGNED`` endpoints): the key in ``X-MBX-APIKEY``, the
-signature over the query string and the form body as received
-(:func:`connector.sim.binance.auth.verify_rest`); parameters are the form
-body's and the query string's together, the query string winning. ws-fapi
+signature over the query string and the form body as received, checked by
+:mod:`connector.sim.binance.signed` (shared with spot); parameters are the
+form body's and the query string's together, the query string winning. ws-fapi
 params are JSON: strings are taken as they are, numbers and booleans as
 written (:func:`ws_params`).
 
@@ -21,15 +21,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from urllib.parse import parse_qsl
 
 import attrs
 import msgspec
 
 from connector.model import OrderType, Side, TimeInForce
-from connector.sim.accounts.keys import AuthRejected, Keyring
+from connector.sim.accounts.keys import Keyring
+from connector.sim.binance import signed
 from connector.sim.binance import usdm_codes as codes
-from connector.sim.binance.auth import verify_api_key, verify_rest
+from connector.sim.binance.signed import BinanceError
 from connector.sim.binance.usdm_codes import UsdmError, illegal, mandatory
 from connector.sim.http import Request
 
@@ -61,40 +61,34 @@ _TIFS = {
 }
 
 
-def _rejected(r: AuthRejected) -> UsdmError:
-    return UsdmError(status=r.http_status, code=r.code, msg=r.message)
+def _refused(err: BinanceError) -> UsdmError:
+    return UsdmError(status=err.status, code=err.code, msg=err.msg)
 
 
 def authenticate(req: Request, keyring: Keyring, now_ns: int) -> str | UsdmError:
-    """The account of a SIGNED request, or the venue's refusal (-2014/-2015/-1021/-1022...)."""
-    decision = verify_rest(
-        query_string=req.query_string,
-        body=req.body,
-        headers=req.headers,
-        keyring=keyring,
-        now_ns=now_ns,
-        market="usdm",
-    )
-    if isinstance(decision, AuthRejected):
-        return _rejected(decision)
-    return decision.account_id
+    """The account of a SIGNED request, or the venue's refusal (-2014/-2015/-1021/-1022...).
+
+    The check itself is :func:`connector.sim.binance.signed.authenticate` (USDⓈ-M timing).
+    """
+    try:
+        auth, _params = signed.authenticate(req, keyring, now_ns, "usdm")
+    except BinanceError as err:
+        return _refused(err)
+    return auth.account_id
 
 
 def authenticate_key(req: Request, keyring: Keyring) -> str | UsdmError:
     """The account of a USER_STREAM request (key only: the listenKey endpoints)."""
-    decision = verify_api_key(req.headers, keyring)
-    if isinstance(decision, AuthRejected):
-        return _rejected(decision)
-    return decision.account_id
+    try:
+        auth, _params = signed.authenticate_key(req, keyring)
+    except BinanceError as err:
+        return _refused(err)
+    return auth.account_id
 
 
 def request_params(req: Request) -> dict[str, str]:
     """A REST request's parameters: form body, then query string (which wins)."""
-    params: dict[str, str] = {}
-    if req.body:
-        params.update(parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True))
-    params.update(parse_qsl(req.query_string, keep_blank_values=True))
-    return params
+    return signed.request_params(req.query_string, req.body)
 
 
 def ws_params(raw: Mapping[str, msgspec.Raw]) -> dict[str, str]:

@@ -52,7 +52,8 @@ class UsdmTrading:
         self.accounts = UsdmAccounts(desk, symbols, venue.now_ms)
         self.keys = ListenKeys(venue.now_ms)
         self.streams = UserStreams(desk, symbols, self.keys, venue.now_ms)
-        self.wsapi = WsApi(self.orders, self.keys, self.keyring, venue.now_ns)
+        self.accounts.on_leverage = self.streams.leverage_changed
+        self.wsapi = WsApi(self.orders, self.accounts, self.keys, self.keyring, venue.now_ns)
 
     def register(self, router: Router) -> None:
         """Add the private REST routes and websocket paths to ``router``."""

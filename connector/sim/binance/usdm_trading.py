@@ -8,9 +8,10 @@ Semantics (USDⓈ-M trade/rest-api, checked 2026-12-03): post-only ``GTX``
 that would take is rejected at once (-5022, nothing recorded); a client order
 id is unique among the account's open orders (-4116); reduce-only that would
 increase the position -2022; a FOK that cannot fill completely, an IOC
-remainder and a market remainder end ``EXPIRED``. ``newOrderRespType`` ACK
-(default) answers the order as accepted (``NEW``, nothing executed); RESULT
-answers its state after matching. Modify (``PUT``) is LIMIT only, needs
+remainder and a market remainder end ``EXPIRED``. An order sent without
+``newClientOrderId`` gets a venue-made one (22 letters and digits).
+``newOrderRespType`` ACK (default) answers the order as accepted (``NEW``,
+nothing executed); RESULT answers its state after matching. Modify (``PUT``) is LIMIT only, needs
 ``side``, ``quantity`` and ``price``, loses queue priority, and cancels the
 order when the new quantity is at or below the executed quantity; a GTX order
 whose new price would cross is cancelled (-5022).
@@ -25,6 +26,9 @@ counts go out as ``X-MBX-ORDER-COUNT-10S`` / ``-1M`` (REST) and in
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import string
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
@@ -140,6 +144,7 @@ class UsdmOrders:
         self.symbols = symbols
         self.counter = counter
         self.clock = clock
+        self._client_ids = itertools.count(1)
 
     def _refused(self, refusal: Refusal, op: codes.Operation, symbol: str) -> UsdmError:
         sym = self.symbols.get(symbol)
@@ -169,7 +174,8 @@ class UsdmOrders:
             qty=req.qty,
             price=req.price,
             time_in_force=req.time_in_force,
-            client_order_id=req.client_order_id,
+            client_order_id=req.client_order_id
+            or _generated_id(f"usdm/{account}/{next(self._client_ids)}", now),
             reduce_only=req.reduce_only,
             post_only_cross="reject",
             now_ms=now,
@@ -392,6 +398,20 @@ class UsdmOrders:
         chosen = fills[:limit] if from_id is not None else fills[-limit:]
         sym = self.symbols[symbol]  # type: ignore[index]
         return [user_trade_obj(sym, f) for f in chosen]
+
+
+_ALPHABET = string.digits + string.ascii_letters
+
+
+def _generated_id(seed: str, now_ms: int) -> str:
+    """A venue-made client id for an order sent without ``newClientOrderId``: 22 letters
+    and digits, as Binance makes them."""
+    number = int.from_bytes(hashlib.blake2s(f"{seed}/{now_ms}".encode(), digest_size=16).digest())
+    chars = []
+    for _ in range(22):
+        number, digit = divmod(number, 62)
+        chars.append(_ALPHABET[digit])
+    return "".join(chars)
 
 
 def _window(

@@ -222,7 +222,7 @@ def position_entry(pos: Position, mark: Decimal) -> dict[str, object]:
         "pa": _num(pos.size),
         "ep": _num(pos.entry_price),
         "bep": _num(pos.entry_price),
-        "cr": _num(pos.realised_pnl),
+        "cr": _num(pos.realised_pnl + pos.fees),  # pre-fee accumulated realised
         "up": _num(unrealised_pnl(pos, mark)),
         "mt": "cross",
         "iw": "0",

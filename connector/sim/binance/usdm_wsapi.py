@@ -10,9 +10,12 @@ Methods: ``order.place``, ``order.cancel``, ``order.modify``,
 ``order.status`` (the REST semantics of :class:`UsdmOrders`),
 ``session.logon`` (Ed25519 keys only, -4056 otherwise), ``session.status``,
 ``session.logout``, ``userDataStream.start`` / ``.ping`` / ``.stop`` (the
-events still come on ``/private/...``). A signed request carries ``apiKey``,
-``timestamp`` and ``signature`` over its sorted params; after a
-``session.logon`` the session's key signs nothing more.
+events still come on ``/private/...``), ``account.status`` /
+``account.balance`` / ``account.position`` (as REST v2) and their ``v2/``
+names (as REST v3). ``returnRateLimits: false`` leaves ``rateLimits`` out.
+A signed request carries ``apiKey``, ``timestamp`` and ``signature`` over
+its sorted params; after a ``session.logon`` the session's key signs nothing
+more.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import msgspec
 
 from connector.sim.accounts.keys import AuthRejected, Keyring
 from connector.sim.binance.auth import verify_session_logon, verify_ws_request
-from connector.sim.binance.usdm_account import ListenKeys
+from connector.sim.binance.usdm_account import ListenKeys, UsdmAccounts
 from connector.sim.binance.usdm_codes import UsdmError, mandatory
 from connector.sim.binance.usdm_request import ws_params
 from connector.sim.binance.usdm_trading import Result, UsdmOrders
@@ -43,6 +46,15 @@ class _Request(msgspec.Struct):
 
 _decode = msgspec.json.Decoder(_Request).decode
 _ORDER_METHODS = ("order.place", "order.cancel", "order.modify", "order.status")
+# ws-fapi account reads: the plain name answers as REST v2, ``v2/`` as REST v3.
+_ACCOUNT_METHODS = (
+    "account.status",
+    "v2/account.status",
+    "account.balance",
+    "v2/account.balance",
+    "account.position",
+    "v2/account.position",
+)
 
 
 class WsApi:
@@ -50,6 +62,7 @@ class WsApi:
 
     Args:
         orders: The USDⓈ-M order operations (shared with REST).
+        accounts: The USDⓈ-M account reads (shared with REST).
         keys: The listenKeys (shared with REST).
         keyring: The venue's API keys.
         now_ns: The venue clock in ns.
@@ -58,11 +71,13 @@ class WsApi:
     def __init__(
         self,
         orders: UsdmOrders,
+        accounts: UsdmAccounts,
         keys: ListenKeys,
         keyring: Keyring,
         now_ns: Callable[[], int],
     ) -> None:
         self.orders = orders
+        self.accounts = accounts
         self.keys = keys
         self.keyring = keyring
         self.now_ns = now_ns
@@ -109,7 +124,7 @@ class WsApi:
             return self._reply(req_id, self._session(session), None)
         if method.startswith("userDataStream."):
             return self._user_stream(req_id, method, req.params, session)
-        if method not in _ORDER_METHODS:
+        if method not in _ORDER_METHODS + _ACCOUNT_METHODS:
             err = UsdmError(status=400, code=-1100, msg=f"Unknown method '{method}'.")
             return self._reply(req_id, err, _str(account))
         if "signature" in req.params or account is None:
@@ -120,8 +135,12 @@ class WsApi:
         else:
             acting = _str(account) or ""
         params = ws_params(req.params)
+        if params.get("returnRateLimits") == "false":
+            session["quiet"] = True
         result: Result
-        if method == "order.place":
+        if method in _ACCOUNT_METHODS:
+            result = self._account(acting, method, params)
+        elif method == "order.place":
             result = self.orders.place(acting, params)
         elif method == "order.cancel":
             result = self.orders.cancel(acting, params)
@@ -130,6 +149,16 @@ class WsApi:
         else:
             result = self.orders.query(acting, params)
         return self._reply(req_id, result, acting)
+
+    def _account(self, account: str, method: str, params: Mapping[str, str]) -> Result:
+        v3 = method.startswith("v2/")
+        name = method.removeprefix("v2/")
+        a = self.accounts
+        if name == "account.status":
+            return a.account(account, params, v2=not v3)
+        if name == "account.balance":
+            return a.balances(account, params)
+        return a.position_risk(account, params, v2=not v3)
 
     def _user_stream(
         self,
@@ -198,7 +227,8 @@ class WsApi:
             body: dict[str, object] = {"status": result.status, "error": result.body()}
         else:
             body = {"status": 200, "result": result}
-        body["rateLimits"] = self._rate_limits(account)
+        if not self._current.pop("quiet", False):
+            body["rateLimits"] = self._rate_limits(account)
         return head + _enc.encode(body).decode()[1:]
 
 

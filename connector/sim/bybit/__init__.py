@@ -1,4 +1,4 @@
-"""The simulator's Bybit v5 public market-data front-end (REST and websocket).
+"""The simulator's Bybit v5 front-end: market data, klines and trading (REST and websocket).
 
 Wire shapes follow the real venue as recorded in
 ``cryptofeed/v3/sample_data/BYBIT-dev.jsonl.zst`` (linear and spot sockets,
@@ -37,9 +37,20 @@ Faults: the generic per-frame faults apply (stream = topic name; a rule's
 connection receive a ``u=1`` snapshot mid-stream, after which that
 connection's ``u`` continues from 1.
 
+Klines (``klines.py``): ``/v5/market/kline`` and ``kline.{interval}.{symbol}``
+from the simulated trades.
+
+Trading, over the venue's desk (:mod:`connector.sim.desk`; docs/simulator.md
+"Trading"): signed REST behind the ``X-BAPI-*`` check with per-UID order
+limits (``signed.py``), order operations shared by REST and ``/v5/trade``
+(``orders.py``), order routes (``trading.py``), account, position and asset
+routes (``account.py``), the private stream ``/v5/private`` (``private.py``),
+websocket order entry ``/v5/trade`` (``wsapi.py``), private wire shapes
+(``trade_wire.py``) and the one refusal-to-retCode table (``codes.py``).
+
 Modules: ``wire.py`` (formats and message builders), ``rest.py`` (REST
 routes), ``streams.py`` (topics), ``frontend.py`` (server, websocket
-session, push timers).
+session, push timers, routing).
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ and 9):
 * ``orderLinkId``: at most 36 of ``[0-9A-Za-z_-]``; "always unique": reusing
   one of the account's orders (open or not) is 170141 on spot, 110072 on linear.
 * ``positionIdx`` must be 0 (one-way mode); ``reduceOnly`` is linear only.
+* An amend to a total at or below the filled quantity is refused (110063 on
+  linear, 170130 on spot); the order stays as it was.
 * A bad parameter is 170130 "Data sent for paramter '<name>' is not valid." on
   spot and 10001 on linear; desk refusals go through :mod:`.codes`.
 """
@@ -41,6 +43,9 @@ OpResult = tuple[int, str, JsonDict]
 
 #: Categories the simulator trades (inverse and option have no instruments).
 CATEGORIES = ("spot", "linear")
+_AMEND_TO_FILLED = (
+    "The number of contracts modified cannot be less than or equal to the filled quantity"
+)
 _LINK_ID = re.compile(r"^[0-9A-Za-z_-]{1,36}$")
 _SIDES = {"Buy": Side.BUY, "Sell": Side.SELL}
 _TYPES = {"Market": OrderType.MARKET, "Limit": OrderType.LIMIT}
@@ -326,6 +331,19 @@ class OrderOps:
             return bad.result
         if qty is None and price is None:
             return 10001, "params error: qty or price is required", {}
+        current = self.desk.order(
+            account, category, symbol, order_id=order_id, client_order_id=link_id
+        )
+        if (
+            current is not None
+            and current.is_open
+            and qty is not None
+            and qty <= current.filled_qty
+        ):
+            # Bybit refuses such an amend (the desk would cancel the order).
+            if category == "spot":
+                return bad_param(category, "qty")
+            return 110063, _AMEND_TO_FILLED, {}
         amended = self.desk.amend(
             account,
             category,

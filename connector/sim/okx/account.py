@@ -67,6 +67,8 @@ def balance_detail(balance: Balance, *, upl: Decimal, usd: Decimal, now_ms: int)
         "borrowFroz": "",
         "cashBal": f(balance.total),
         "ccy": balance.asset,
+        "clSpotInUseAmt": "",
+        "collateralEnabled": False,
         "crossLiab": "",
         "disEq": f(eq * usd),
         "eq": f(eq),
@@ -80,9 +82,11 @@ def balance_detail(balance: Balance, *, upl: Decimal, usd: Decimal, now_ms: int)
         "isoUpl": "0",
         "liab": "",
         "maxLoan": "",
+        "maxSpotInUseAmt": "",
         "mgnRatio": "",
         "mmr": "0",
         "notionalLever": "0",
+        "openAvgPx": "",
         "ordFrozen": f(balance.held),
         "rewardBal": "0",
         "smtSyncEq": "0",
@@ -186,32 +190,39 @@ class OkxAccount:
 
     # -------------------------------------------------------------- routes
 
-    async def balance(self, call: RestCall) -> Response:
-        """``GET /api/v5/account/balance``."""
-        account = call.get("account", str)
-        raw = call.query.get("ccy", "")
-        ccys = {c for c in raw.split(",") if c} or None
-        details = self.details(account, ccys)
-        total = sum((Decimal(str(d["eqUsd"])) for d in details), Decimal(0))
+    def summary(self, account: str, ccys: set[str] | None = None) -> JsonDict:
+        """One ``account/balance`` item (and ``account`` channel push): totals over every
+        currency, ``details`` of ``ccys`` (every currency when None)."""
+        every = self.details(account)
+        total = sum((Decimal(str(d["eqUsd"])) for d in every), Decimal(0))
         upl = self.upl_by_ccy(account).get("USDT", Decimal(0))
         imr = sum((b.margin for b in self.venue.desk.balances(account)), Decimal(0))
         f = format_number
-        item: JsonDict = {
+        return {
             "adjEq": "",
             "availEq": "",
             "borrowFroz": "",
-            "details": details,
+            "details": [d for d in every if ccys is None or d["ccy"] in ccys],
             "imr": f(imr),
             "isoEq": "0",
             "mgnRatio": "",
             "mmr": "",
             "notionalUsd": "",
+            "notionalUsdForBorrow": "",
+            "notionalUsdForFutures": "",
+            "notionalUsdForOption": "",
+            "notionalUsdForSwap": "",
             "ordFroz": "",
             "totalEq": f(total),
             "uTime": str(self.venue.now_ms()),
             "upl": f(upl),
         }
-        return _ok([item])
+
+    async def balance(self, call: RestCall) -> Response:
+        """``GET /api/v5/account/balance``."""
+        raw = call.query.get("ccy", "")
+        ccys = {c for c in raw.split(",") if c} or None
+        return _ok([self.summary(call.get("account", str), ccys)])
 
     async def positions(self, call: RestCall) -> Response:
         """``GET /api/v5/account/positions``."""
@@ -338,6 +349,7 @@ class OkxAccount:
                     "takerU": taker if swap else "",
                     "takerUSDC": "",
                     "ts": str(self.venue.now_ms()),
+                    "uly": "",
                 }
             ]
         )

@@ -424,8 +424,7 @@ class OkxFrontend:
             bar = channel.removeprefix("candle")
             if not channel.startswith("candle") or bar not in CHANNEL_BARS:
                 return None
-            series = self.candles.series(inst_id, bar)
-            return self.board.topic(key, lambda: CandleChannel(bar, book, series))
+            return self.board.topic(key, lambda: CandleChannel(bar, book, self.candles))
         if channel in CHANNEL_DEPTH:
             mirror = self._mirrors[(book.market, inst_id)]
             if self.board.get(key) is None:

@@ -36,7 +36,7 @@ from connector.sim.desk import Desk, Refusal, RefusalReason, UserOrder
 from connector.sim.instruments import SimInstrument
 from connector.sim.okx.codes import BATCH_CODES, Op, refusal_code
 from connector.sim.okx.limits import OrderLimits
-from connector.sim.okx.orders import OrderExtras
+from connector.sim.okx.orders import OrderExtras, client_id
 from connector.sim.okx.wire import JsonDict
 
 __all__ = ["BadRequest", "OkxOrders", "Outcome"]
@@ -226,7 +226,7 @@ class OkxOrders:
         if isinstance(result, Refusal):
             code, msg = self._refusal(op, account, result, args, inst)
             return self._item(op, ids, args, now_ms, code, msg)
-        ids = {"ordId": result.order_id, "clOrdId": _safe_text(args, "clOrdId")}
+        ids = {"ordId": result.order_id, "clOrdId": client_id(result)}
         return self._item(op, ids, args, now_ms, "0", self._success(op))
 
     @staticmethod

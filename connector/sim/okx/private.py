@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 
 import msgspec
 
@@ -293,23 +292,7 @@ class OkxPrivate:
         return want_type in ("ANY", inst_type) and (not want_id or want_id == inst_id)
 
     def _account_item(self, account: str, ccys: set[str] | None) -> JsonDict:
-        details = self.account.details(account, ccys)
-        total = sum((Decimal(str(d["eqUsd"])) for d in details), Decimal(0))
-        return {
-            "adjEq": "",
-            "availEq": "",
-            "borrowFroz": "",
-            "details": details,
-            "imr": "",
-            "isoEq": "0",
-            "mgnRatio": "",
-            "mmr": "",
-            "notionalUsd": "",
-            "ordFroz": "",
-            "totalEq": format_number(total),
-            "uTime": str(self.venue.now_ms()),
-            "upl": "",
-        }
+        return self.account.summary(account, ccys)
 
     @staticmethod
     def _pos_data(item: JsonDict) -> JsonDict:

@@ -177,6 +177,10 @@ def test_refusals_use_the_venue_codes(spot: Spot) -> None:
     assert body["code"] == -1013 and "LOT_SIZE" in body["msg"]
     status, body, _ = spot.call("POST", ORDER, limit(Decimal(100), qty="0.00002"))
     assert body == {"code": -1013, "msg": "Filter failure: NOTIONAL"}
+    status, body, _ = spot.call("POST", ORDER, limit(Decimal(0)))
+    assert body == {"code": -1013, "msg": "Invalid price."}
+    status, body, _ = spot.call("POST", ORDER, limit(bid, qty="0"))
+    assert body == {"code": -1013, "msg": "Invalid quantity."}
 
 
 def test_ioc_and_fok_away_from_the_book_expire(spot: Spot) -> None:
@@ -346,3 +350,13 @@ def test_wallet_and_margin_lists_and_retired_listen_key(spot: Spot) -> None:
     for method in ("POST", "PUT", "DELETE"):
         status, _, _ = spot.call(method, "/api/v3/userDataStream", signed=False, key=KEY)
         assert status == 410
+
+
+def test_a_client_id_is_reusable_once_its_order_is_closed(spot: Spot) -> None:
+    bid, _ = spot.touch()
+    _, first, _ = spot.call("POST", ORDER, limit(bid - 100, newClientOrderId="again"))
+    spot.call("DELETE", ORDER, {"symbol": "BTCUSDT", "orderId": first["orderId"]})
+    status, second, _ = spot.call("POST", ORDER, limit(bid - 100, newClientOrderId="again"))
+    assert status == 200 and second["orderId"] != first["orderId"]
+    _, found, _ = spot.call("GET", ORDER, {"symbol": "BTCUSDT", "origClientOrderId": "again"})
+    assert found["orderId"] == second["orderId"] and found["status"] == "NEW"

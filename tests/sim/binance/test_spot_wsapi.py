@@ -255,3 +255,119 @@ def test_session_logon_with_ed25519_then_unsigned_requests() -> None:
     out = spot.ws(session, "O", "session.logout", {})
     assert out["result"]["apiKey"] is None
     assert any(e["event"]["e"] == "eventStreamTerminated" for e in conn.events())
+
+
+def test_cancel_replace_and_keep_priority_amend_over_the_websocket_api(spot: Spot) -> None:
+    session, conn = spot.session()
+    subscribe(spot, session)
+    bid, _ = spot.touch()
+    base = {
+        "apiKey": KEY,
+        "symbol": "BTCUSDT",
+        "side": "BUY",
+        "type": "LIMIT",
+        "timeInForce": "GTC",
+        "quantity": "0.02",
+        "price": str(bid - 100),
+    }
+    placed = spot.ws(session, 1, "order.place", ws_sign({**base, "timestamp": spot.venue.now_ms()}))
+    oid = placed["result"]["orderId"]
+    amended = spot.ws(
+        session,
+        2,
+        "order.amend.keepPriority",
+        ws_sign(
+            {
+                "apiKey": KEY,
+                "symbol": "BTCUSDT",
+                "orderId": oid,
+                "newQty": "0.01",
+                "timestamp": spot.venue.now_ms(),
+            }
+        ),
+    )
+    assert amended["status"] == 200 and amended["result"]["amendedOrder"]["qty"] == "0.01000000"
+    assert [r["x"] for r in reports(conn.events(), oid)] == ["NEW", "REPLACED"]
+    assert reports(conn.events(), oid)[-1]["q"] == "0.01000000"
+    replace = {
+        **base,
+        "cancelReplaceMode": "STOP_ON_FAILURE",
+        "cancelOrderId": oid,
+        "timestamp": spot.venue.now_ms(),
+    }
+    done = spot.ws(session, 3, "order.cancelReplace", ws_sign(replace))
+    assert done["status"] == 200 and done["result"]["cancelResult"] == "SUCCESS"
+    orders = {r["rateLimitType"] for r in done["rateLimits"]}
+    assert orders == {"REQUEST_WEIGHT", "ORDERS"}
+    failed = spot.ws(
+        session, 4, "order.cancelReplace", ws_sign({**replace, "timestamp": spot.venue.now_ms()})
+    )
+    assert failed["status"] == 400 and failed["error"]["code"] == -2022
+    assert failed["error"]["data"]["newOrderResult"] == "NOT_ATTEMPTED"
+    assert_ends_as_rest(spot, reports(conn.events(), oid)[-1])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_order_stream_ends_in_the_rest_state(seed: int) -> None:
+    """Random orders, cancels, amendments and market moves: for every order the last
+    execution report is what REST reports, and fills on the stream are myTrades."""
+    import random
+
+    rng = random.Random(seed)
+    spot = Spot(seed=seed)
+    session, conn = spot.session()
+    subscribe(spot, session)
+    open_ids: list[int] = []
+    for _ in range(40):
+        bid, ask = spot.touch()
+        action = rng.choice(["limit", "limit", "market", "ioc", "cancel", "amend", "move"])
+        side = rng.choice(["BUY", "SELL"])
+        if action in ("limit", "ioc"):
+            offset = Decimal(rng.choice([0, 1, 5, 30]))
+            price = bid - offset if side == "BUY" else ask + offset
+            _, body, _ = spot.call(
+                "POST",
+                ORDER,
+                {
+                    "symbol": "BTCUSDT",
+                    "side": side,
+                    "type": "LIMIT",
+                    "timeInForce": "IOC" if action == "ioc" else "GTC",
+                    "quantity": "0.002",
+                    "price": str(price),
+                    "newOrderRespType": "ACK",
+                },
+            )
+            if "orderId" in body:
+                open_ids.append(body["orderId"])
+        elif action == "market":
+            spot.call(
+                "POST",
+                ORDER,
+                {"symbol": "BTCUSDT", "side": side, "type": "MARKET", "quantity": "0.001"},
+            )
+        elif action == "cancel" and open_ids:
+            spot.call("DELETE", ORDER, {"symbol": "BTCUSDT", "orderId": open_ids.pop(0)})
+        elif action == "amend" and open_ids:
+            spot.call(
+                "PUT",
+                "/api/v3/order/amend/keepPriority",
+                {"symbol": "BTCUSDT", "orderId": open_ids[-1], "newQty": "0.001"},
+            )
+        else:
+            spot.venue.move_market("spot", "BTCUSDT", rng.choice([-0.1, 0.1]))
+    events = conn.events()
+    _, every, _ = spot.call("GET", "/api/v3/allOrders", {"symbol": "BTCUSDT"})
+    assert len({o["status"] for o in every}) >= 3  # several end states were reached
+    for order in every:
+        mine = reports(events, order["orderId"])
+        assert mine and mine[0]["x"] == "NEW"
+        assert_ends_as_rest(spot, mine[-1])
+    _, trades, _ = spot.call("GET", "/api/v3/myTrades", {"symbol": "BTCUSDT", "limit": 1000})
+    streamed = {
+        (e["event"]["i"], e["event"]["t"])
+        for e in events
+        if e["event"]["e"] == "executionReport" and e["event"]["x"] == "TRADE"
+    }
+    assert streamed == {(t["orderId"], t["id"]) for t in trades}
+    assert len(streamed) >= 3  # the run did trade

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -76,6 +77,7 @@ async def test_order_query_balance_and_position_have_the_real_shapes(s: sim.SimR
     assert kinds(nt("http_json/balance.json")[0]) == kinds(balances[0])
     assert set(nt("http_json/position_risk.json")[0]) <= set(positions[0])
     assert "NEW" == placed["status"] and "0.010" == placed["origQty"]
+    assert re.fullmatch(r"[0-9A-Za-z]{22}", placed["clientOrderId"])  # venue-made
 
 
 async def test_user_data_events_have_the_real_shapes_and_end_as_rest_says(
@@ -128,6 +130,9 @@ async def test_private_stream_with_subscribe_wraps_events_and_cancel_ends_cancel
                 s, "DELETE", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": placed["orderId"]}
             )
             cancelled = await next_event(ws, "ORDER_TRADE_UPDATE")
+            await call(s, "POST", "/fapi/v1/leverage", {"symbol": "BTCUSDT", "leverage": "7"})
+            config = await next_event(ws, "ACCOUNT_CONFIG_UPDATE")
+    assert {"s": "BTCUSDT", "l": 7} == config["ac"]
     assert key == frame["stream"] and "NEW" == frame["data"]["o"]["X"]
     assert ("CANCELED", "CANCELED", 0) == (
         cancelled["o"]["x"],
@@ -337,6 +342,7 @@ async def test_account_endpoints_answer_as_clients_expect(s: sim.SimRun) -> None
         ).json()
         fees = (await call(s, "GET", "/fapi/v1/commissionRate", {"symbol": "BTCUSDT"})).json()
         brackets = (await call(s, "GET", "/fapi/v1/leverageBracket")).json()
+        one = (await call(s, "GET", "/fapi/v1/leverageBracket", {"symbol": "ETHUSDT"})).json()
         account = (await call(s, "GET", "/fapi/v3/account")).json()
         risk = (await call(s, "GET", "/fapi/v2/positionRisk", {"symbol": "BTCUSDT"})).json()
     assert {"dualSidePosition": False} == mode
@@ -345,6 +351,7 @@ async def test_account_endpoints_answer_as_clients_expect(s: sim.SimRun) -> None
     assert -4028 == bad_lev["code"]
     assert ("0.0002", "0.0005") == (fees["makerCommissionRate"], fees["takerCommissionRate"])
     assert "BTCUSDT" in {b["symbol"] for b in brackets}
+    assert "ETHUSDT" == one["symbol"] and 125 == one["brackets"][0]["initialLeverage"]
     assert Decimal(account["totalWalletBalance"]) > 0 and isinstance(account["assets"], list)
     assert "20" == risk[0]["leverage"]
 
@@ -373,3 +380,114 @@ async def test_a_resting_order_filled_by_the_flow_streams_maker_fills_to_filled(
     assert ("FILLED", "0.010") == (rest["status"], rest["executedQty"])
     assert Decimal(fills[-1]["o"]["z"]) == Decimal(rest["executedQty"])
     assert "BTCUSDT" == account["a"]["P"][0]["s"] and Decimal(account["a"]["P"][0]["pa"]) > 0
+
+
+async def test_every_orders_stream_ends_in_the_state_rest_reports(s: sim.SimRun) -> None:
+    ask = touch(s, "SELL")
+    orders = [
+        {**limit(ask), "timeInForce": "IOC"},
+        {**limit(ask), "timeInForce": "FOK", "quantity": "5"},
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.02"},
+        limit(far(s)),
+        {**limit(far(s)), "timeInForce": "GTX"},
+        {**limit(ask * 2, "SELL"), "reduceOnly": "true"},
+    ]
+    with trio.fail_after(10):
+        key = (await listen_key(s)).json()["listenKey"]
+        url = s.urls["binance"]["linear.ws"] + f"/private/ws?listenKey={key}"
+        async with open_websocket_url(url) as ws:
+            ids = []
+            for params in orders:
+                reply = (await call(s, "POST", "/fapi/v1/order", params)).json()
+                assert "orderId" in reply, reply
+                ids.append(reply["orderId"])
+            await call(s, "DELETE", "/fapi/v1/allOpenOrders", {"symbol": "BTCUSDT"})
+            last: dict[int, dict[str, Any]] = {}
+            while len(last) < len(ids) or any(
+                last[i]["X"] in ("NEW", "PARTIALLY_FILLED") for i in last
+            ):
+                event = await next_event(ws, "ORDER_TRADE_UPDATE")
+                last[event["o"]["i"]] = event["o"]
+        rest = [
+            (await call(s, "GET", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": i})).json()
+            for i in ids
+        ]
+    for order in rest:
+        final = last[order["orderId"]]
+        assert (order["status"], order["executedQty"]) == (final["X"], final["z"])
+    assert {"EXPIRED", "FILLED", "CANCELED"} >= {o["status"] for o in rest}
+    assert "EXPIRED" == rest[1]["status"]  # FOK larger than the book's top
+
+
+def test_listen_keys_live_sixty_minutes_from_their_last_keepalive() -> None:
+    from connector.sim.binance.usdm_account import ListenKeys
+
+    now = [0]
+    keys = ListenKeys(lambda: now[0])
+    key = keys.create("alice")
+    assert key == keys.create("alice") and key != keys.create("bob")
+    now[0] = 59 * 60_000
+    assert key == keys.keepalive("alice")
+    now[0] = 118 * 60_000
+    assert "alice" == keys.account_of(key)
+    now[0] = 119 * 60_000
+    assert keys.account_of(key) is None and keys.keepalive("alice") is None
+    assert key != keys.create("alice")  # a new key once the old one expired
+
+
+async def test_ws_fapi_session_logon_with_ed25519_then_unsigned_orders() -> None:
+    import base64
+    import time
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from connector.sim.accounts import AccountSpec, Credentials, default_accounts
+
+    private = Ed25519PrivateKey.generate()
+    public = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    api_key = "E" * 64
+    ed = AccountSpec(
+        account_id="ed",
+        venue="binance",
+        credentials=Credentials(api_key=api_key, key_type="ed25519", public_key=public.decode()),
+    )
+    accounts = [*default_accounts(), ed]
+    shallow = {"binance": {"spot_book_depth": 25, "linear_book_depth": 25}}
+    with trio.fail_after(20):
+        async with sim.run(venues=("binance",), seed=5, settings=shallow, accounts=accounts) as s:
+            params = {"apiKey": api_key, "timestamp": int(time.time() * 1000)}
+            payload = "&".join(f"{k}={params[k]}" for k in sorted(params)).encode()
+            signature = base64.b64encode(private.sign(payload)).decode()
+            signed = {**params, "signature": signature}
+            logon = {"id": 1, "method": "session.logon", "params": signed}
+            async with open_websocket_url(s.urls["binance"]["linear.ws"] + "/ws-fapi/v1") as ws:
+                await ws.send_message(json.dumps(logon))
+                logged = json.loads(await ws.get_message())
+                place = {"id": 2, "method": "order.place", "params": limit(far(s))}
+                await ws.send_message(json.dumps(place))
+                placed = json.loads(await ws.get_message())
+            truth = s.venues["binance"].desk.open_orders("ed", "linear")
+    assert 200 == logged["status"] and api_key == logged["result"]["apiKey"]
+    assert 200 == placed["status"], placed
+    assert [placed["result"]["orderId"]] == [int(o.order_id) for o in truth]
+
+
+async def test_a_drop_fault_on_user_data_loses_one_usdm_event() -> None:
+    """USDⓈ-M user data frames pass the fault plan under the stream name ``userData``."""
+    plan = sim.FaultPlan().drop(1.0, venue="binance", stream="userData", max_count=1)
+    shallow = {"binance": {"spot_book_depth": 25, "linear_book_depth": 25}}
+    with trio.fail_after(20):
+        async with sim.run(venues=("binance",), seed=5, settings=shallow, faults=plan) as s:
+            key = (await listen_key(s)).json()["listenKey"]
+            url = s.urls["binance"]["linear.ws"] + f"/private/ws?listenKey={key}"
+            async with open_websocket_url(url) as ws:
+                placed = (await call(s, "POST", "/fapi/v1/order", limit(far(s)))).json()
+                ref = {"symbol": "BTCUSDT", "orderId": placed["orderId"]}
+                await call(s, "DELETE", "/fapi/v1/order", ref)
+                first = await next_event(ws, "ORDER_TRADE_UPDATE")
+            assert 1 == s.injector.statistics().injected.get("drop", 0)
+    # The NEW event was dropped: the first to arrive is the cancel.
+    assert (placed["orderId"], "CANCELED") == (first["o"]["i"], first["o"]["x"])

@@ -13,6 +13,7 @@ import pytest
 import trio
 from trio_websocket import WebSocketConnection, open_websocket_url
 
+from connector.sim.faults import FaultPlan
 from connector.sim.standalone import run
 from tests.conftest import fixture_path
 from tests.sim.bybit.client import Signed, auth_args, private_socket
@@ -393,6 +394,7 @@ async def test_bybit_every_orders_last_push_is_what_rest_reports_after_random_op
                 else:
                     hub.move_market(category, symbol, rng.choice([-0.2, 0.2]))
             pushed = await frames(ws)
+        truth = sim.truth("bybit")
         rest: dict[str, dict[str, Any]] = {}
         for category in ("spot", "linear"):
             history = await api.ok("GET", "/v5/order/history", category=category, limit=50)
@@ -410,7 +412,42 @@ async def test_bybit_every_orders_last_push_is_what_rest_reports_after_random_op
         if Decimal(ours["cumExecQty"]) == 0:
             pushed_last = {**pushed_last, "avgPrice": ours["avgPrice"]}
         assert ours == pushed_last, order_id
+    # The venue's truth agrees with REST: the same orders, quantities filled and open sets.
+    known = {o.order_id: o for o in truth.orders()}
+    assert set(known) == set(rest)
+    for order_id, order in rest.items():
+        assert known[order_id].filled_qty == Decimal(order["cumExecQty"])
+        assert known[order_id].is_open == (order["orderStatus"] in ("New", "PartiallyFilled"))
     fills = [d for m in pushed if m["topic"] == "execution" for d in m["data"]]
     for order_id, order in rest.items():
         mine = [Decimal(f["execQty"]) for f in fills if f["orderId"] == order_id]
         assert sum(mine, Decimal(0)) == Decimal(order["cumExecQty"])
+
+
+async def test_bybit_private_frames_pass_through_the_fault_plan() -> None:
+    plan = (
+        FaultPlan(seed=1)
+        .duplicate(1.0, venue="bybit", stream="order")
+        .drop(1.0, venue="bybit", stream="execution")
+    )
+    with trio.fail_after(20):
+        async with (
+            run(venues=("bybit",), paused=True, faults=plan) as sim,
+            httpx.AsyncClient(base_url=sim.urls["bybit"]["linear.rest"]) as client,
+            private_socket(sim.urls["bybit"]["linear.ws"], "order", "execution") as ws,
+        ):
+            await place(
+                Signed(client),
+                category="linear",
+                symbol="ETHUSDT",
+                side="Buy",
+                orderType="Market",
+                qty="0.10",
+            )
+            pushed = await frames(ws)
+            injected = sim.injector.statistics().injected
+    topics = [m["topic"] for m in pushed]
+    assert "execution" not in topics
+    orders = [m["data"][0]["orderStatus"] for m in pushed if m["topic"] == "order"]
+    assert orders and all(orders.count(s) == 2 for s in set(orders))
+    assert injected  # counted and visible to tests

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import trio
 
+from connector.model import Side
 from connector.sim.faults import FaultPlan
 from connector.sim.standalone import SimRun, run
 from tests.conftest import fixture_path
@@ -285,8 +286,9 @@ async def test_bybit_order_limits_are_per_uid_with_headers_and_10006() -> None:
     assert ["1", "0", "0"] == [r.headers["X-Bapi-Limit-Status"] for r in replies]
     assert ["2"] * 3 == [r.headers["X-Bapi-Limit"] for r in replies]
     resets = [int(r.headers["X-Bapi-Limit-Reset-Timestamp"]) for r in replies]
-    # Allowed: the current time; refused: when the rolling second frees a slot.
-    assert resets[0] <= resets[1] < resets[2] <= resets[1] + 1000
+    # Allowed: the current time; refused: when the first request leaves the rolling
+    # second (counted in 10 ms steps).
+    assert resets[0] <= resets[1] < resets[2] <= resets[0] + 1010
     # Spot counts apart (its own documented limit).
     assert "20" == spot.headers["X-Bapi-Limit"]
 
@@ -388,3 +390,34 @@ async def test_bybit_rest_faults_aimed_at_a_category_hit_its_signed_posts_only()
             orders = sim.venues["bybit"].desk.orders(sim.venues["bybit"].desk.accounts()[0])
     assert (503, 200) == (linear.status_code, spot.status_code)
     assert ["spot"] == [o.market for o in orders]
+
+
+async def test_bybit_amend_to_the_filled_quantity_is_refused_with_110063() -> None:
+    async with bybit() as (sim, api):
+        hub = sim.venues["bybit"]
+        inst = hub.book("linear", "ETHUSDT").instrument
+        bid, _ask = touch(sim, "linear", "ETHUSDT")
+        price = bid + inst.tick_size
+        placed = await place(
+            api,
+            category="linear",
+            symbol="ETHUSDT",
+            side="Buy",
+            orderType="Limit",
+            qty="0.20",
+            price=str(price),
+        )
+        hub.add_liquidity("linear", "ETHUSDT", Side.SELL, price, Decimal("0.05"))
+        target = {"category": "linear", "symbol": "ETHUSDT", "orderId": placed["result"]["orderId"]}
+        partial = await one_order(api, "linear", orderId=target["orderId"])
+        refused = (await api.post("/v5/order/amend", {**target, "qty": "0.05"})).json()
+        grown = (await api.post("/v5/order/amend", {**target, "qty": "0.30"})).json()
+        after = await one_order(api, "linear", orderId=target["orderId"])
+    assert ("PartiallyFilled", "0.05") == (partial["orderStatus"], partial["cumExecQty"])
+    assert 110063 == refused["retCode"]
+    assert 0 == grown["retCode"]
+    assert ("PartiallyFilled", "0.30", "0.25") == (
+        after["orderStatus"],
+        after["qty"],
+        after["leavesQty"],
+    )

@@ -119,3 +119,35 @@ async def test_okx_candle_channel_on_business_pushes_current_then_changes() -> N
                 pushed = await next_json(ws)
                 assert arg == pushed["arg"]
                 assert Decimal(pushed["data"][0][5]) > Decimal(first["data"][0][5])
+
+
+def test_okx_queued_trades_give_the_candles_of_one_update_per_trade() -> None:
+    """Trades wait until a series is read; the candles are those of adding them one by one."""
+    from types import SimpleNamespace
+
+    from connector.sim.candles import CandleBook, CandleTrade
+    from connector.sim.okx.candles import OkxCandles
+
+    book = SimpleNamespace(
+        market="spot",
+        ticker=lambda: SimpleNamespace(last=Decimal(100)),
+        instrument=SimpleNamespace(contract_size=Decimal(1)),
+    )
+    queued = OkxCandles({"X": book}, 0)  # type: ignore[dict-item]
+    direct = CandleBook(CHANNEL_BARS, history=1440)
+    direct.track("spot", "X", Decimal(100), 0)
+    for i in range(1000):
+        trade = CandleTrade(
+            ts_ms=i * 1193, price=Decimal(100 + i % 13), qty=Decimal(i % 5 + 1),
+            taker_buy=i % 2 == 0, trade_id=i,
+        )  # fmt: skip
+        queued._pending.setdefault("X", []).append(trade)
+        direct.add_many("spot", "X", trade.ts_ms, [trade])
+    now = 1000 * 1193
+    for bar in CHANNEL_BARS:
+        mine = queued.series("X", bar).last(1440, now)
+        theirs = direct.series("spot", "X", bar).last(1440, now)
+        strip = [(c.open_ms, c.open, c.high, c.low, c.close, c.volume, c.trades) for c in mine]
+        assert strip == [
+            (c.open_ms, c.open, c.high, c.low, c.close, c.volume, c.trades) for c in theirs
+        ], bar

@@ -249,3 +249,22 @@ async def test_okx_fault_plan_applies_to_private_pushes_not_to_replies() -> None
                 with trio.move_on_after(0.3):
                     extra = await next_json(ws)
                     raise AssertionError(f"one reply, one duplicated push: {extra}")
+
+
+async def test_okx_rest_and_websocket_share_the_order_rate_limit(sim: Any) -> None:
+    limits = sim.frontends["okx"].order_limits
+    limits.per_instrument, limits.window_ms = 2, 10**12  # one long window
+    bid = sim.venues["okx"].book("spot", "ETH-USDT").engine.best_bid().price
+    order = {"tdMode": "cash", "side": "buy", "ordType": "limit", "px": str(bid - 50), "sz": "0.01"}
+    async with (
+        open_websocket_url(private_url(sim)) as ws,
+        httpx.AsyncClient(base_url=sim.urls["okx"]["spot.rest"]) as http,
+    ):
+        client = Okx(http)
+        for _ in range(2):
+            _, placed = await client.post("/api/v5/trade/order", {**order, "instId": "ETH-USDT"})
+            assert "0" == placed["code"]
+        await login(ws)
+        ws_order = {**order, "instIdCode": inst_id_code("ETH-USDT")}
+        reply = await send(ws, {"id": "r1", "op": "order", "args": [ws_order]})
+        assert ("r1", "50011", []) == (reply["id"], reply["code"], reply["data"])
