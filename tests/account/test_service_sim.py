@@ -208,6 +208,18 @@ async def test_a_dropped_private_stream_logs_in_again_and_reconciliation_recover
             # The resting order is still known, as the venue knows it.
             known = r.c.orders.get(resting.client_order_id)
             assert known is not None and OrderStatus.NEW == known.status
+            # Subscribed again: the next fill comes by the stream (no reconciliation is due).
+            done_before = r.stats().reconciliations
+            sell = await r.c.place_order(venue, symbol, "sell", "market", QTY)
+            await until(
+                r,
+                lambda: any(
+                    f.client_order_id == sell.client_order_id and f.source is None
+                    for f in r.c.fills(venue)
+                ),
+            )
+            assert done_before == r.stats().reconciliations
+            await until(r, lambda: agree(r))
             await r.c.cancel_all(venue)
 
 
