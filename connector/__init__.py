@@ -12,11 +12,15 @@ The public packages are ``connector`` (this curated namespace),
 """
 
 from connector._version import __version__
+from connector.account.service import AccountStatistics
+from connector.account.stream import PrivatePhase, PrivateStreamStatistics
+from connector.account.views import BalancesView, PositionsView
 from connector.book.keeper import KeeperStatistics
 from connector.book.view import BookView
 from connector.bus import BusStatistics, Overflow, Subscription, SubscriptionStatistics
 from connector.capture import CaptureRecord, read_capture
 from connector.config import (
+    AccountConfig,
     Config,
     LoggingConfig,
     RiskConfig,
@@ -96,7 +100,10 @@ from connector.venues.feed import FeedStatistics
 from connector.venues.session import VenueStatistics
 
 __all__ = [
+    "AccountConfig",
+    "AccountStatistics",
     "AuthenticationFailed",
+    "BalancesView",
     "BookLevel",
     "BookState",
     "BookStatus",
@@ -147,6 +154,9 @@ __all__ = [
     "OrderType",
     "OrdersView",
     "Overflow",
+    "PositionsView",
+    "PrivatePhase",
+    "PrivateStreamStatistics",
     "Quote",
     "RateLimited",
     "RemoteError",

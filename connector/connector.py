@@ -110,6 +110,9 @@ class ConnectorStatistics:
         bus: Subscriptions, events published, cached topics.
         venues: Per enabled venue: feed, books, websockets, REST limiters, clock.
         health: The circuit breakers and what fed them.
+        orders: Per trading venue: order queries, resolutions, reconciliation
+            discrepancies and the order state's counters.
+        risk: The kill switch and the risk checks' counts.
         accounts: Per trading venue: private streams (handshakes, events),
             reconciliations and the discrepancies they found.
         orders: Per trading venue: order queries, resolutions, reconciliation
@@ -120,6 +123,8 @@ class ConnectorStatistics:
     bus: BusStatistics
     venues: Mapping[str, VenueStatistics]
     health: HealthStatistics
+    orders: Mapping[str, OrderStateServiceStatistics] = attrs.field(factory=dict)
+    risk: RiskState | None = None
     accounts: Mapping[str, AccountStatistics] = attrs.field(factory=dict)
     orders: Mapping[str, OrderStateServiceStatistics] = attrs.field(factory=dict)
     risk: RiskState | None = None
@@ -509,6 +514,10 @@ class Connector:
             bus=self._bus.statistics(),
             venues={name: session.statistics() for name, session in self._sessions.items()},
             health=self._health.statistics(),
+            orders={
+                name: service.state.statistics() for name, service in self._trading.venues.items()
+            },
+            risk=self._risk.state,
             accounts={
                 name: account.statistics() for name, account in self._trading.accounts.items()
             },

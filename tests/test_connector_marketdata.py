@@ -121,18 +121,23 @@ async def test_status_shows_running_venue_subtrees_and_closed_breakers() -> None
         subtree = children[f"venue:{venue}"]
         assert isinstance(subtree, SupervisorSnapshot)
         # On the simulator every venue that can trade trades, with the demo account.
-        trading = [("orders", ChildState.RUNNING), ("order_state", ChildState.RUNNING)]
+        trading = [
+            ("orders", ChildState.RUNNING),
+            ("order_state", ChildState.RUNNING),
+            ("account", ChildState.RUNNING),
+        ]
         assert [
             ("clock", ChildState.RUNNING),
             ("market_data", ChildState.RUNNING),
             *(trading if venue in TRADERS else []),
         ] == [(child.name, child.state) for child in subtree.children]
-    # Sockets: OKX one; Bybit one per category; Binance spot plus USDⓈ-M /public and /market.
-    sockets = {"okx": 1, "bybit": 2, "binance": 3}
+    # Public sockets: OKX one; Bybit one per category; Binance spot plus USDⓈ-M /public
+    # and /market. Private (the account service): Bybit and OKX one, Binance one per market.
+    sockets = {"okx": 1 + 1, "bybit": 2 + 1, "binance": 3 + 2}
     assert {venue: (BreakerState.CLOSED, sockets[venue], 0) for venue in VENUES} == {
         venue: (h.state, h.connected, h.consecutive_failures) for venue, h in status.venues.items()
     }
-    assert "venue binance: breaker closed, 3 connected" in text
+    assert "venue binance: breaker closed, 5 connected" in text
 
 
 async def test_a_recorded_session_replays_to_valid_books_without_gaps(tmp_path: Path) -> None:

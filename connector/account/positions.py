@@ -15,7 +15,10 @@ in the venue's order unit (base, or contracts of ``contract_size`` base each).
 - **Venue snapshots** (:meth:`PositionBook.apply_snapshot`): when the venue's
   quantity or entry price differs from ours, the venue wins and the
   difference is returned as a :class:`PositionDiscrepancy`. A snapshot older
-  than the last fill applied is stale and ignored.
+  than the last fill applied is stale and ignored; a fill no later than the
+  last snapshot adopted is already in it (a venue may push the position before
+  the execution, and a reconciliation may find the fill after the snapshot):
+  it changes only fees, not the quantity or the entry price.
 
 Spot fills are not positions (balances track them) and are ignored.
 """
@@ -73,6 +76,8 @@ class PositionState:
     other_fees: dict[str, Decimal] = attrs.field(factory=dict)
     """Fees paid in other assets, per asset, not in ``realized_pnl``."""
     ts_event_ns: int = 0
+    snapshot_ns: int | None = None
+    """Time of the last venue snapshot adopted (fills up to it are in it)."""
 
     def position(self) -> Position:
         return Position(
@@ -90,6 +95,13 @@ class PositionState:
         return self.qty * (mark - self.avg_entry_price) * self.contract_size
 
     def apply(self, fill: Fill) -> None:
+        if self.snapshot_ns is None or fill.ts_event_ns > self.snapshot_ns:
+            self._move(fill)
+        self._charge(fill)
+        if fill.ts_event_ns > self.ts_event_ns:
+            self.ts_event_ns = fill.ts_event_ns
+
+    def _move(self, fill: Fill) -> None:
         signed = fill.qty if fill.side is Side.BUY else -fill.qty
         qty, entry, price = self.qty, self.avg_entry_price, fill.price
         if qty == _ZERO or entry is None or (qty > _ZERO) == (signed > _ZERO):
@@ -107,13 +119,13 @@ class PositionState:
             elif (total > _ZERO) != (qty > _ZERO):
                 self.avg_entry_price = price
         self.qty = total
+
+    def _charge(self, fill: Fill) -> None:
         if fill.fee_asset in ("", self.symbol.quote):
             self.realized_pnl -= fill.fee
             self.fees += fill.fee
         else:
             self.other_fees[fill.fee_asset] = self.other_fees.get(fill.fee_asset, _ZERO) + fill.fee
-        if fill.ts_event_ns > self.ts_event_ns:
-            self.ts_event_ns = fill.ts_event_ns
 
 
 class PositionBook:
@@ -162,6 +174,7 @@ class PositionBook:
         venue_entry = snapshot.avg_entry_price if snapshot.qty != _ZERO else None
         local_entry = state.avg_entry_price if state.qty != _ZERO else None
         state.ts_event_ns = snapshot.ts_event_ns
+        state.snapshot_ns = snapshot.ts_event_ns
         if snapshot.qty == state.qty and venue_entry == local_entry:
             return None
         self._discrepancies += 1

@@ -34,8 +34,7 @@ from __future__ import annotations
 
 import math
 import random
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 import attrs
@@ -108,7 +107,8 @@ class AccountService:
         ack_timeout: Seconds to wait for each login or subscribe acknowledgement.
         listen_key_keepalive: Seconds between listenKey keepalives (``None``: the
             adapter's, 30 minutes on Binance).
-        wall_clock_ns: Wall-clock time (reconciliation timestamps).
+        start_timeout: Seconds the service waits at start for its private streams
+            to log in before it reports ready without them.
     """
 
     def __init__(
@@ -123,7 +123,7 @@ class AccountService:
         retry_after: float = 5.0,
         ack_timeout: float = 10.0,
         listen_key_keepalive: float | None = None,
-        wall_clock_ns: Callable[[], int] = time.time_ns,
+        start_timeout: float = 15.0,
     ) -> None:
         self.venue = session.name
         self.session = session
@@ -136,7 +136,8 @@ class AccountService:
         self._retry_after = min(retry_after, reconcile_interval)
         self._ack_timeout = ack_timeout
         self._keepalive = listen_key_keepalive
-        self._now = wall_clock_ns
+        self._start_timeout = start_timeout
+        self._logged_in: dict[str, trio.Event] = {}
         self.ready = trio.Event()
         self.handlers: dict[str, PrivateHandler] = {}
         self.connections: dict[str, WsConnection] = {}
@@ -194,16 +195,15 @@ class AccountService:
         for balance in self.balances.apply_fill(fill):
             self._bus.publish(f"balance.{self.venue}.{balance.asset}", balance)
 
-    def apply_position(self, position: Position, *, force: bool = False) -> None:
-        """A venue position (stream or reconciliation); the venue wins.
+    def apply_position(self, position: Position, *, as_of_ns: int = 0) -> None:
+        """A venue position (stream or reconciliation); the venue wins over older values.
 
-        ``force``: a REST answer read after every fill applied so far, however
-        the venue stamped it.
+        ``as_of_ns``: the venue time the value is known to be current at (a REST
+        answer: when it was asked for), however the venue stamped it. A value
+        older than the last fill applied is stale and ignored.
         """
-        if force:
-            state = self.positions.state(position.venue, position.symbol)
-            if state is not None and state.ts_event_ns > position.ts_event_ns:
-                position = attrs.evolve(position, ts_event_ns=state.ts_event_ns)
+        if position.ts_event_ns < as_of_ns:
+            position = attrs.evolve(position, ts_event_ns=as_of_ns)
         before = self.positions.get(position.venue, position.symbol)
         discrepancy = self.positions.apply_snapshot(position)
         if discrepancy is not None:
@@ -214,29 +214,15 @@ class AccountService:
         if after is not None and after != before:
             self._bus.publish(f"position.{self.venue}.{position.symbol}", after)
 
-    def apply_balance(self, balance: Balance, *, force: bool = False) -> None:
-        """A venue balance (stream or reconciliation); the venue wins over older values."""
-        if force:
-            held = self.balances.get(balance.venue, balance.asset)
-            if held is not None and held.ts_event_ns > balance.ts_event_ns:
-                balance = attrs.evolve(balance, ts_event_ns=held.ts_event_ns)
+    def apply_balance(self, balance: Balance, *, as_of_ns: int = 0) -> None:
+        """A venue balance (stream or reconciliation); the venue wins over older values
+        (``as_of_ns`` as for :meth:`apply_position`)."""
+        if balance.ts_event_ns < as_of_ns:
+            balance = attrs.evolve(balance, ts_event_ns=as_of_ns)
         before = self.balances.get(balance.venue, balance.asset)
         after = self.balances.apply(balance)
         if after is not None and after != before:
             self._bus.publish(f"balance.{self.venue}.{balance.asset}", after)
-
-    def _forced(self, value: Position | Balance) -> Position | Balance:
-        """A REST answer read after every fill applied so far, stamped no older than
-        what it corrects (so that it applies, here and when the log is replayed)."""
-        if isinstance(value, Position):
-            state = self.positions.state(value.venue, value.symbol)
-            if state is not None and state.ts_event_ns > value.ts_event_ns:
-                return attrs.evolve(value, ts_event_ns=state.ts_event_ns)
-            return value
-        held = self.balances.get(value.venue, value.asset)
-        if held is not None and held.ts_event_ns > value.ts_event_ns:
-            return attrs.evolve(value, ts_event_ns=held.ts_event_ns)
-        return value
 
     async def _consume(self) -> None:
         """Apply the private streams' events in the order they came."""
@@ -286,7 +272,9 @@ class AccountService:
         """
         markets = self.session.markets()
         orders = await self.state.reconcile(markets)
-        ts = self._now()
+        # REST answers are current as of when they were asked for, in venue time:
+        # a fill applied after that is newer than the answer (which then yields).
+        ts = self.session.context.clock.venue_time_ns()
         position_diff = None
         venue_positions: list[Position] = []
         position_markets: list[Market] = []
@@ -322,7 +310,7 @@ class AccountService:
                 ts_ns=ts,
             )
         rest = reconcile(None, None, position_diff, balance_diff)
-        values = [self._forced(e) for e in rest.events if isinstance(e, Position | Balance)]
+        values = [_as_of(e, ts) for e in rest.events if isinstance(e, Position | Balance)]
         if values:
             await self.state.log(values)  # durable before applied and published
         for value in values:
@@ -402,7 +390,7 @@ class AccountService:
             symbols=session.symbols,
             venue_time_ns=context.clock.venue_time_ns,
             on_events=lambda events: self._send.send_nowait((stream.key, events)),
-            on_ready=lambda: self.request_reconcile(f"private stream {stream.key} connected"),
+            on_ready=lambda: self._on_login(stream),
             on_expired=lambda _reason: self._expired_event(stream).set(),
             ack_timeout=self._ack_timeout,
         )
@@ -424,7 +412,6 @@ class AccountService:
             on_status=session.publish_connection,
             transport=context.ws_transport,
             # No recorder: login frames are signed and URLs carry listenKeys.
-            start_when_ready=True,
         )
         self.connections[stream.key] = conn
         async with trio.open_nursery() as nursery:
@@ -432,6 +419,10 @@ class AccountService:
                 nursery.start_soon(self._keep_listen_key, stream, conn)
             await nursery.start(conn.run)
             task_status.started()
+
+    def _on_login(self, stream: PrivateStream) -> None:
+        self._logged_in[stream.key].set()
+        self.request_reconcile(f"private stream {stream.key} connected")
 
     def _expired_event(self, stream: PrivateStream) -> trio.Event:
         event = self._expired.get(stream.key)
@@ -506,15 +497,28 @@ class AccountService:
     # -- service -----------------------------------------------------------------
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Open the private streams, reconcile once, report ready, then keep at it."""
+        """Open the private streams, reconcile once, report ready, then keep at it.
+
+        Ready once every stream logged in (or after ``start_timeout`` seconds, when
+        one cannot: it keeps trying in the background, and the connector starts).
+        """
         self.handlers = {}
         self.connections = {}
         self._expired = {}
+        streams = self.private_streams()
+        self._logged_in = {stream.key: trio.Event() for stream in streams}
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._consume)
-            for stream in self.private_streams():
-                await nursery.start(self._run_stream, stream)
-            # Every stream is logged in: the first reconciliation covers their requests.
+            for stream in streams:
+                nursery.start_soon(self._run_stream, stream)
+            with trio.move_on_after(self._start_timeout):
+                for event in self._logged_in.values():
+                    await event.wait()
+            waiting = [key for key, event in self._logged_in.items() if not event.is_set()]
+            if waiting:
+                log.warning("account.started_without_private_streams", venue=self.venue,
+                            streams=waiting, waited=self._start_timeout)  # fmt: skip
+            # The first reconciliation covers what the logins asked for.
             self._requested = trio.Event()
             ok = await self._reconcile_once()
             if not ok:
@@ -522,3 +526,11 @@ class AccountService:
             self.ready.set()
             task_status.started()
             nursery.start_soon(self._reconciler)
+
+
+def _as_of(value: Position | Balance, ts_ns: int) -> Position | Balance:
+    """A REST answer is current at ``ts_ns`` (venue time): stamped no older, so that it
+    applies, here and when the event log is replayed."""
+    if value.ts_event_ns < ts_ns:
+        return attrs.evolve(value, ts_event_ns=ts_ns)
+    return value

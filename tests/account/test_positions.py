@@ -143,6 +143,27 @@ def test_snapshot_older_than_the_last_fill_is_ignored() -> None:
     assert 1 == book.statistics().stale_snapshots
 
 
+def test_a_fill_the_venue_snapshot_already_holds_changes_only_fees() -> None:
+    # The venue pushed the position (ts 50) before the execution (ts 45) came.
+    book = PositionBook()
+    snapshot = Position(
+        venue="bybit", symbol=PERP, qty=D("1"), avg_entry_price=D("100"), ts_event_ns=50
+    )
+    book.apply_snapshot(snapshot)
+    position = book.apply_fill(fill("1", Side.BUY, "1", "100", "0.05", ts=45))
+
+    assert position is not None
+    assert (D("1"), D("100"), D("-0.05")) == (
+        position.qty,
+        position.avg_entry_price,
+        position.realized_pnl,
+    )
+    # A later fill moves it as usual.
+    later = book.apply_fill(fill("2", Side.SELL, "0.4", "110", ts=60))
+    assert later is not None
+    assert (D("0.6"), D("3.95")) == (later.qty, later.realized_pnl)
+
+
 def test_snapshot_of_a_position_we_never_saw_is_a_discrepancy() -> None:
     book = PositionBook()
     found = book.apply_snapshot(

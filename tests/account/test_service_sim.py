@@ -52,6 +52,7 @@ async def rig(
     faults: FaultPlan | None = None,
     interval: float = 60.0,
     risk: RiskConfig | None = None,
+    symbol: Symbol = PERP,
 ) -> AsyncIterator[Rig]:
     demo = DEFAULT_CREDENTIALS[venue]
     keys = Credentials(
@@ -63,7 +64,7 @@ async def rig(
                 name=name,
                 endpoint="custom",
                 urls=running.urls[name],
-                symbols=(PERP,),
+                symbols=(symbol,),
                 channels=("book",),
                 credentials=keys,
             )
@@ -77,7 +78,7 @@ async def rig(
             risk=risk or RiskConfig(),
         )
         async with Connector(config) as c:
-            view = c.order_book(venue, PERP)
+            view = c.order_book(venue, symbol)
             async with c.subscribe(f"orderbook.{venue}.>") as updates:
                 while not view.valid or view.best_ask() is None:
                     await updates.receive()
@@ -163,34 +164,42 @@ async def test_positions_and_balances_follow_fills_and_equal_the_truth(venue: st
             assert 1 == stream.logins and 0 == stream.malformed
 
 
+SPOT = Symbol.parse("BTC-USDT-SPOT")
+
+
 @pytest.mark.parametrize(
-    ("venue", "stream"),
+    ("venue", "symbol", "stream"),
     [
-        pytest.param("binance", "userData", id="binance"),
-        pytest.param("bybit", "wallet", id="bybit"),
+        pytest.param("binance", PERP, "userData", id="binance-usdm"),
+        pytest.param("binance", SPOT, "userData", id="binance-spot"),
+        pytest.param("bybit", PERP, "wallet", id="bybit"),
+        pytest.param("okx", PERP, "orders", id="okx"),
     ],
 )
 async def test_a_dropped_private_stream_logs_in_again_and_reconciliation_recovers_the_gap(
-    venue: str, stream: str
+    venue: str, symbol: Symbol, stream: str
 ) -> None:
     # The private socket is closed right after its first order event: what happens
     # next is only known once the client is back, logged in and reconciled.
     plan = FaultPlan().disconnect(after_frames=1, venue=venue, stream=stream, max_count=1)
     with trio.fail_after(TIMEOUT):
-        async with rig(venue, faults=plan) as r:
-            bid = r.c.order_book(venue, PERP).best_bid()
+        async with rig(venue, faults=plan, symbol=symbol) as r:
+            bid = r.c.order_book(venue, symbol).best_bid()
             assert bid is not None
             resting = await r.c.place_order(
-                venue, PERP, "buy", "limit", QTY, bid.price * Decimal("0.9")
+                venue, symbol, "buy", "limit", QTY, bid.price * Decimal("0.9")
             )
             # Filled while the private stream is down: its fill never comes by stream.
-            order = await r.c.place_order(venue, PERP, "buy", "market", QTY)
+            order = await r.c.place_order(venue, symbol, "buy", "market", QTY)
             done = await r.c.orders.wait(order.client_order_id, timeout=5)
             assert OrderStatus.FILLED == done.status
 
+            # Logged in again, and the reconciliation that follows (the second) is done.
             await until(r, lambda: r.stats().streams[0].logins >= 2)
+            await until(r, lambda: r.stats().reconciliations >= 2)
             await until(r, lambda: agree(r))
-            assert QTY == local_position(r)[0]
+            if symbol is PERP:
+                assert QTY == local_position(r)[0]
             fills = r.c.fills(venue)
             assert {order.client_order_id} == {f.client_order_id for f in fills}
             assert "reconcile" in {f.source for f in fills}
@@ -199,6 +208,18 @@ async def test_a_dropped_private_stream_logs_in_again_and_reconciliation_recover
             # The resting order is still known, as the venue knows it.
             known = r.c.orders.get(resting.client_order_id)
             assert known is not None and OrderStatus.NEW == known.status
+            # Subscribed again: the next fill comes by the stream (no reconciliation is due).
+            done_before = r.stats().reconciliations
+            sell = await r.c.place_order(venue, symbol, "sell", "market", QTY)
+            await until(
+                r,
+                lambda: any(
+                    f.client_order_id == sell.client_order_id and f.source is None
+                    for f in r.c.fills(venue)
+                ),
+            )
+            assert done_before == r.stats().reconciliations
+            await until(r, lambda: agree(r))
             await r.c.cancel_all(venue)
 
 
@@ -208,7 +229,7 @@ async def test_an_expired_listen_key_is_renewed_and_the_stream_comes_back() -> N
             assert 1 == r.stats().listen_keys
             # The venue forgets the key: the stream says listenKeyExpired.
             linear = r.run.frontends["binance"].markets["linear"]  # type: ignore[attr-defined]
-            assert linear.trading.keys.close("binance-demo")
+            assert linear.usdm.keys.close("binance-demo")
             await until(r, lambda: r.stats().streams[0].logins >= 2)
             stats = r.stats()
             assert 2 == stats.listen_keys
@@ -232,3 +253,24 @@ async def test_the_position_limit_counts_the_position_the_fills_built() -> None:
             assert "max_position_qty" == refused.value.limit
             close = await r.c.place_order("binance", PERP, "sell", "market", QTY)
             assert OrderStatus.FILLED == (await r.c.orders.wait(close.client_order_id)).status
+
+
+@pytest.mark.parametrize("venue", VENUES)
+async def test_spot_fills_move_both_assets_and_equal_the_truth(venue: str) -> None:
+    spot = SPOT
+    with trio.fail_after(TIMEOUT):
+        async with rig(venue, symbol=spot) as r:
+
+            def spot_agrees() -> bool:
+                return all(
+                    (b := r.c.balances.get(venue, asset)) is not None
+                    and b.total == r.truth.balance(asset).total
+                    for asset in ("BTC", "USDT")
+                )
+
+            assert spot_agrees()
+            start_btc = r.truth.balance("BTC").total
+            order = await r.c.place_order(venue, spot, "buy", "market", QTY)
+            assert OrderStatus.FILLED == (await r.c.orders.wait(order.client_order_id)).status
+            await until(r, lambda: r.truth.balance("BTC").total > start_btc and spot_agrees())
+            assert r.c.positions.get(venue, spot) is None  # spot holds no position
