@@ -115,9 +115,6 @@ class ConnectorStatistics:
         risk: The kill switch and the risk checks' counts.
         accounts: Per trading venue: private streams (handshakes, events),
             reconciliations and the discrepancies they found.
-        orders: Per trading venue: order queries, resolutions, reconciliation
-            discrepancies and the order state's counters.
-        risk: The kill switch and the risk checks' counts.
     """
 
     bus: BusStatistics
@@ -126,8 +123,6 @@ class ConnectorStatistics:
     orders: Mapping[str, OrderStateServiceStatistics] = attrs.field(factory=dict)
     risk: RiskState | None = None
     accounts: Mapping[str, AccountStatistics] = attrs.field(factory=dict)
-    orders: Mapping[str, OrderStateServiceStatistics] = attrs.field(factory=dict)
-    risk: RiskState | None = None
 
 
 class SimulatorService:
@@ -521,10 +516,6 @@ class Connector:
             accounts={
                 name: account.statistics() for name, account in self._trading.accounts.items()
             },
-            orders={
-                name: service.state.statistics() for name, service in self._trading.venues.items()
-            },
-            risk=self._risk.state,
         )
 
     def status(self) -> ConnectorStatus:
