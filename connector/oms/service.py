@@ -50,6 +50,7 @@ from connector.errors import (
     OrderOutcomeUnknown,
     RateLimited,
     ServiceUnavailable,
+    StoreError,
     TimestampRejected,
     TransientError,
     UnknownInstrument,
@@ -286,7 +287,14 @@ class OrderService:
             with trio.CancelScope(shield=True):
                 await self._unknown(order, reason)
             raise
-        await self.state.apply([report])
+        try:
+            await self.state.apply([report])
+        except StoreError as exc:
+            # Placed, but its outcome is not durable: once the store is back the order
+            # is queried by its client order id (the persistence subtree's reconciler).
+            raise OrderOutcomeUnknown(
+                cid, f"placed, but the outcome could not be written: {exc}", venue=venue
+            ) from exc
         if not report.status.is_terminal and (
             order.type is OrderType.MARKET
             or order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK)

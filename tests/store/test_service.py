@@ -12,7 +12,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -21,11 +21,12 @@ from pathlib import Path
 import pytest
 import trio
 
-from connector import Connector, OrderStatus
+from connector import Connector, OrderOutcomeUnknown, OrderStatus
 from connector.config import Config, StorageConfig, VenueConfig
 from connector.errors import StoreError
 from connector.health.service import HealthEvent
-from connector.model import Symbol
+from connector.model import OrderAccepted, Symbol
+from connector.store.log import LogEntry, Logged, MemoryEventLog
 from connector.store.open import open_store
 from connector.store.service import replay
 
@@ -204,3 +205,49 @@ async def test_history_since_on_the_in_memory_log_and_its_fills() -> None:
             assert fills and {order.client_order_id} == {f.client_order_id for f in fills}
             assert fills == c.fills(VENUE, SYMBOL, since=start)
             assert [order.client_order_id] == [o.client_order_id for o in c.orders.all(since=start)]
+
+
+class _FailsOnce:
+    """An in-memory log whose next append holding an ``OrderAccepted`` fails once."""
+
+    def __init__(self) -> None:
+        self.inner = MemoryEventLog()
+        self.armed = False
+
+    async def append(self, events: Sequence[Logged], *, ts_ns: int) -> int:
+        if self.armed and any(isinstance(e, OrderAccepted) for e in events):
+            self.armed = False
+            raise StoreError("disk full (test)")
+        return await self.inner.append(events, ts_ns=ts_ns)
+
+    async def read(self, after: int = 0, *, limit: int = 1000) -> Sequence[LogEntry]:
+        return await self.inner.read(after, limit=limit)
+
+    async def last_seq(self) -> int:
+        return await self.inner.last_seq()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+async def test_a_placement_whose_outcome_cannot_be_written_is_unknown_then_resolved() -> None:
+    log = _FailsOnce()
+    with trio.fail_after(TIMEOUT):
+        async with Connector(_config(StorageConfig()), event_log=log) as c:
+            view = c.order_book(VENUE, SYMBOL)
+            async with c.subscribe(f"orderbook.{VENUE}.{SYMBOL}") as updates:
+                while not view.valid or view.best_bid() is None:
+                    await updates.receive()
+            bid = view.best_bid()
+            assert bid is not None
+            log.armed = True
+            with pytest.raises(OrderOutcomeUnknown, match="could not be written") as lost:
+                await c.place_order(VENUE, SYMBOL, "buy", "limit", QTY, bid.price * Decimal("0.9"))
+            cid = lost.value.client_order_id
+            assert cid in _venue_ids(c)  # it was placed
+            # The subtree restarts, replays (the order is submitted) and queries it.
+            order = await c.orders.wait(cid, status="new", timeout=TIMEOUT / 2)
+            assert OrderStatus.NEW == order.status
+            await c.persistence.settled()
+            assert OrderStatus.NEW == c.orders.open(VENUE)[0].status
+            await c.cancel_all(VENUE)
