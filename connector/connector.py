@@ -331,6 +331,8 @@ class Connector:
         except BaseException:
             await _unwrapped(stack.aclose())
             raise
+        # A store opened but never taken by the writer (the start failed) is closed.
+        stack.push_async_callback(self._persistence.discard)
         nursery = await stack.enter_async_context(trio.open_nursery())
         try:
             await nursery.start(self._root.run)

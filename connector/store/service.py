@@ -276,6 +276,13 @@ class Persistence:
         ):
             await trio.sleep(poll)
 
+    async def discard(self) -> None:
+        """Close the store :meth:`open` opened if no writer took it (a failed start)."""
+        store, self._opened = self._opened, None
+        if store is not None and self._owned:
+            with trio.CancelScope(shield=True):
+                await store.close()
+
     def orders_since(self, since_ns: int) -> list[Order]:
         """Durable orders updated since ``since_ns`` (``c.orders.all(since=...)``): the
         store's projection; an in-memory log's are the order state itself.

@@ -251,3 +251,18 @@ async def test_a_placement_whose_outcome_cannot_be_written_is_unknown_then_resol
             await c.persistence.settled()
             assert OrderStatus.NEW == c.orders.open(VENUE)[0].status
             await c.cancel_all(VENUE)
+
+
+async def test_a_second_connector_on_the_same_file_is_refused_at_start(tmp_path: Path) -> None:
+    storage = StorageConfig(kind="sqlite", sqlite_path=tmp_path / "events.sqlite")
+    venues = {n: VenueConfig(name=n, enabled=False) for n in ("binance", "bybit", "okx")}
+    config = Config(venues=venues, storage=storage)
+    with trio.fail_after(TIMEOUT):
+        async with Connector(config):
+            with pytest.raises(StoreError, match="already open for writing"):
+                async with Connector(config):
+                    pass  # pragma: no cover
+        # The first one closed it: it opens again.
+        async with Connector(config) as c:
+            status = c.status().store
+            assert status is not None and status.open
