@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import ssl
+import tempfile
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -72,6 +74,7 @@ from connector.venues.session import VenueSession, VenueStatistics
 
 if TYPE_CHECKING:
     from connector.sim import SimRun, Truth
+    from connector.sim.server import ServerTls
 
 __all__ = ["Connector", "ConnectorStatistics", "ConnectorStatus", "SimulatorService"]
 
@@ -137,6 +140,9 @@ class SimulatorService:
         self._config = config
         self._venues = tuple(venues)
         self._ports: dict[str, int] | None = None
+        self._tls: ServerTls | None = None
+        self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._client_ssl: ssl.SSLContext | None = None
         self.urls: dict[str, dict[str, str]] = {}
         self.running: SimRun | None = None
 
@@ -149,6 +155,7 @@ class SimulatorService:
             rate=self._config.rate,
             okx_checksum=self._config.okx_checksum,
             ports=self._ports,
+            tls=self._server_tls(),
         ) as running:
             self.urls = {venue: dict(urls) for venue, urls in running.urls.items()}
             self._ports = {
@@ -164,6 +171,28 @@ class SimulatorService:
                 await trio.sleep_forever()
             finally:
                 self.running = None
+
+    def _server_tls(self) -> ServerTls | bool:
+        """Under ``[sim] tls``, one certificate authority for the life of the service."""
+        if not self._config.tls:
+            return False
+        if self._tls is None:
+            from connector.sim.server import make_server_tls
+
+            self._tls_dir = tempfile.TemporaryDirectory(prefix="connector-sim-tls-")
+            self._tls = make_server_tls(self._tls_dir.name)
+            self._client_ssl = ssl.create_default_context(cafile=self._tls.ca_file)
+        return self._tls
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The client TLS context that trusts the simulator (``None`` without ``tls``)."""
+        return self._client_ssl
+
+    def close(self) -> None:
+        """Remove the certificate authority's files (``[sim] tls``)."""
+        if self._tls_dir is not None:
+            self._tls_dir.cleanup()
+            self._tls_dir = self._tls = self._client_ssl = None
 
     def truth(self, venue: str) -> Truth:
         """What the simulated ``venue`` knows: orders, fills, balances, positions.
@@ -248,6 +277,9 @@ class Connector:
                 urls=functools.partial(self._urls, vc, driver),
                 stale_after=stale_after,
                 on_rest_outcome=self._health.record_rest,
+                ssl_context=self._sim.ssl_context
+                if self._sim is not None and vc.endpoint == "sim"
+                else None,
             )
             attach_trading(
                 self._trading,
@@ -322,6 +354,8 @@ class Connector:
         stack = contextlib.AsyncExitStack()
         if self._record_path is not None:
             self._capture = stack.enter_context(CaptureWriter(self._record_path))
+        if self._sim is not None:
+            stack.callback(self._sim.close)
         for session in self._sessions.values():
             session.context.capture = self._capture
             stack.push_async_callback(session.context.aclose)

@@ -56,7 +56,7 @@ _RISK_KEYS = (
 _STORAGE_KEYS = ("kind", "sqlite_path", "postgres_dsn", "postgres_schema", "client_id_prefix")
 STORE_KINDS = ("sqlite", "postgres", "memory")
 _LOGGING_KEYS = ("level", "format")
-_SIM_KEYS = ("seed", "rate", "okx_checksum")
+_SIM_KEYS = ("seed", "rate", "okx_checksum", "tls")
 _ACCOUNT_KEYS = ("reconcile_interval",)
 
 
@@ -317,6 +317,7 @@ def _sim(table: Mapping[str, object], problems: Problems) -> SimConfig | None:
         seed=f.integer("seed", 1),
         rate=f.number("rate", 200.0, positive=True),
         okx_checksum=f.boolean("okx_checksum", False),
+        tls=f.boolean("tls", False),
     )
     return None if f.failed else result
 

@@ -176,11 +176,14 @@ class SimConfig:
         seed: Seed of the synthetic order flow (same seed, same market).
         rate: Book changes per second per instrument.
         okx_checksum: Send real OKX CRC32 checksums instead of 0.
+        tls: Serve ``https://`` and ``wss://`` with a certificate authority made for
+            the Connector, which its clients trust (and nothing else does).
     """
 
     seed: int = 1
     rate: float = 200.0
     okx_checksum: bool = False
+    tls: bool = False
 
 
 @attrs.frozen(kw_only=True)

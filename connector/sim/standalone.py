@@ -268,7 +268,7 @@ async def run(
     ports: Mapping[str, int] | None = None,
     settings: Mapping[str, Mapping[str, object]] | None = None,
     paused: bool = False,
-    tls: bool = False,
+    tls: bool | ServerTls = False,
     accounts: Accounts | None = None,
 ) -> AsyncIterator[SimRun]:
     """Serve simulated venues on loopback for the duration of the block.
@@ -288,7 +288,9 @@ async def run(
         settings: Venue-specific knobs, ``{"binance": {"max_lifetime": 5.0}}``.
         paused: Start with the drivers paused (step them with ``s.venue(v).step()``).
         tls: Serve ``https://`` and ``wss://`` with a certificate authority made
-            for the run (:attr:`SimRun.ca_file`).
+            for the run (:attr:`SimRun.ca_file`), or with the one given (a
+            :class:`~connector.sim.server.ServerTls` from ``make_server_tls``, kept
+            by the caller across runs).
         accounts: The venues' accounts (:data:`Accounts`; ``None``: each
             venue's default demo account). An :class:`AccountBook` holds live
             balances: give each run fresh ones.
@@ -297,8 +299,8 @@ async def run(
         The running :class:`SimRun`.
     """
     with ExitStack() as files:
-        server_tls: ServerTls | None = None
-        if tls:
+        server_tls: ServerTls | None = tls if isinstance(tls, ServerTls) else None
+        if tls is True:
             folder = files.enter_context(tempfile.TemporaryDirectory(prefix="connector-sim-tls-"))
             server_tls = make_server_tls(folder, host)
         async with _run(

@@ -11,6 +11,7 @@ samples the venue's time over that same warm client.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Mapping, Sequence
 
 import attrs
@@ -24,7 +25,7 @@ from connector.net.clock import ClockEstimate, ClockSample, ClockSync
 from connector.net.http import RestClient, RestResponse
 from connector.net.ratelimit import Lane, LimiterStatistics, RateLimiter, TokenBucket
 from connector.net.ws import ConnectionBudget, FrameRecorder
-from connector.net.ws_transport import WsTransport
+from connector.net.ws_transport import TrioWebsocketTransport, WsTransport
 from connector.venues.driver import RestCall, SignedRequest, VenueDriver
 
 __all__ = ["RestOutcome", "VenueContext", "VenueContextStatistics"]
@@ -61,6 +62,9 @@ class VenueContext:
         ws_transport: Opens the venue's websockets (tests: in memory); ``None``:
             trio-websocket.
         timeout: Seconds for one REST request.
+        ssl_context: Called when a client or socket is made: the TLS context that
+            checks the venue's certificates (the built-in simulator's own certificate
+            authority under ``[sim] tls``); ``None`` or a ``None`` answer: the system's.
     """
 
     def __init__(
@@ -74,6 +78,7 @@ class VenueContext:
         transport: httpx.AsyncBaseTransport | None = None,
         ws_transport: WsTransport | None = None,
         timeout: float = 10.0,
+        ssl_context: Callable[[], ssl.SSLContext | None] | None = None,
     ) -> None:
         self.name = driver.name
         self.driver = driver
@@ -84,10 +89,25 @@ class VenueContext:
         self.clock = ClockSync(driver.name, self._clock_sample)
         self._urls = urls
         self._transport = transport
-        self.ws_transport = ws_transport
+        self._ws_transport = ws_transport
+        self._ssl_context = ssl_context
         self._timeout = timeout
         self._clients: dict[str, RestClient] = {}
         self._limiters: dict[str, RateLimiter] = {}
+
+    @property
+    def ws_transport(self) -> WsTransport | None:
+        """What opens the venue's websockets: the injected transport, trio-websocket
+        trusting the configured certificate authority, or ``None`` (trio-websocket)."""
+        if self._ws_transport is None and self._ssl_context is not None:
+            context = self._ssl_context()
+            if context is not None:
+                self._ws_transport = TrioWebsocketTransport(ssl_context=context)
+        return self._ws_transport
+
+    def _verify(self) -> ssl.SSLContext | bool:
+        context = self._ssl_context() if self._ssl_context is not None else None
+        return context if context is not None else True
 
     def urls(self) -> Mapping[str, str]:
         """The venue's URL table: ``<market>.rest``, ``<market>.ws`` and route keys."""
@@ -133,6 +153,7 @@ class VenueContext:
                 error_mapper=self.driver.rest.rest_error,
                 timeout=self._timeout,
                 transport=self._transport,
+                verify=self._verify(),
             )
         return client
 

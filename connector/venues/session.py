@@ -16,6 +16,7 @@ publications) live as long as the session, so REST connections stay warm and
 from __future__ import annotations
 
 import random
+import ssl
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
@@ -92,6 +93,8 @@ class VenueSession:
         on_rest_outcome: Told of every REST request's outcome (the health breaker).
         transport: The REST clients' httpx transport (``None``: real sockets).
         ws_transport: The websockets' transport (``None``: trio-websocket).
+        ssl_context: Called for the TLS context that checks the venue's certificates
+            (see :class:`~connector.venues.context.VenueContext`).
     """
 
     DEFAULT_STALE_AFTER = 30.0
@@ -110,6 +113,7 @@ class VenueSession:
         on_rest_outcome: RestOutcome | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         ws_transport: WsTransport | None = None,
+        ssl_context: Callable[[], ssl.SSLContext | None] | None = None,
     ) -> None:
         self.name = driver.name
         self.driver = driver
@@ -135,6 +139,7 @@ class VenueSession:
             on_rest_outcome=on_rest_outcome,
             transport=transport,
             ws_transport=ws_transport,
+            ssl_context=ssl_context,
         )
         self._children = [
             ChildSpec("clock", self.context.clock, restart=Restart.TRANSIENT),
