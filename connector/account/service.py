@@ -192,18 +192,20 @@ class AccountService:
         position = self.positions.apply_fill(fill)
         if position is not None:
             self._bus.publish(f"position.{self.venue}.{position.symbol}", position)
+        before = {
+            asset: self.balances.get(fill.venue, asset)
+            for asset in (fill.symbol.base, fill.symbol.quote, fill.fee_asset)
+        }
         for balance in self.balances.apply_fill(fill):
-            self._bus.publish(f"balance.{self.venue}.{balance.asset}", balance)
+            if balance != before.get(balance.asset):
+                self._bus.publish(f"balance.{self.venue}.{balance.asset}", balance)
 
-    def apply_position(self, position: Position, *, as_of_ns: int = 0) -> None:
-        """A venue position (stream or reconciliation); the venue wins over older values.
+    def apply_position(self, position: Position) -> None:
+        """A venue position (stream or REST); the venue wins over older values.
 
-        ``as_of_ns``: the venue time the value is known to be current at (a REST
-        answer: when it was asked for), however the venue stamped it. A value
-        older than the last fill applied is stale and ignored.
+        Venues stamp positions with their last change: one older than the last
+        fill applied is stale and ignored.
         """
-        if position.ts_event_ns < as_of_ns:
-            position = attrs.evolve(position, ts_event_ns=as_of_ns)
         before = self.positions.get(position.venue, position.symbol)
         discrepancy = self.positions.apply_snapshot(position)
         if discrepancy is not None:
@@ -214,11 +216,8 @@ class AccountService:
         if after is not None and after != before:
             self._bus.publish(f"position.{self.venue}.{position.symbol}", after)
 
-    def apply_balance(self, balance: Balance, *, as_of_ns: int = 0) -> None:
-        """A venue balance (stream or reconciliation); the venue wins over older values
-        (``as_of_ns`` as for :meth:`apply_position`)."""
-        if balance.ts_event_ns < as_of_ns:
-            balance = attrs.evolve(balance, ts_event_ns=as_of_ns)
+    def apply_balance(self, balance: Balance) -> None:
+        """A venue balance (stream or REST); the venue wins over older values."""
         before = self.balances.get(balance.venue, balance.asset)
         after = self.balances.apply(balance)
         if after is not None and after != before:
@@ -272,8 +271,9 @@ class AccountService:
         """
         markets = self.session.markets()
         orders = await self.state.reconcile(markets)
-        # REST answers are current as of when they were asked for, in venue time:
-        # a fill applied after that is newer than the answer (which then yields).
+        # REST values keep the venue's own stamps (their last change): one older than
+        # what the stream already brought yields to it. Only a value the venue no
+        # longer lists (reconciled to zero) takes the venue's time of the request.
         ts = self.session.context.clock.venue_time_ns()
         position_diff = None
         venue_positions: list[Position] = []
@@ -310,7 +310,7 @@ class AccountService:
                 ts_ns=ts,
             )
         rest = reconcile(None, None, position_diff, balance_diff)
-        values = [_as_of(e, ts) for e in rest.events if isinstance(e, Position | Balance)]
+        values = [e for e in rest.events if isinstance(e, Position | Balance)]
         if values:
             await self.state.log(values)  # durable before applied and published
         for value in values:
@@ -526,11 +526,3 @@ class AccountService:
             self.ready.set()
             task_status.started()
             nursery.start_soon(self._reconciler)
-
-
-def _as_of(value: Position | Balance, ts_ns: int) -> Position | Balance:
-    """A REST answer is current at ``ts_ns`` (venue time): stamped no older, so that it
-    applies, here and when the event log is replayed."""
-    if value.ts_event_ns < ts_ns:
-        return attrs.evolve(value, ts_event_ns=ts_ns)
-    return value
