@@ -534,16 +534,6 @@ class Connector:
         return self._trading.balances
 
     @property
-    def positions(self) -> PositionsView:
-        """Derivative positions: ``get(venue, symbol)``, ``all()``, ``unrealized_pnl``."""
-        return self._trading.positions
-
-    @property
-    def balances(self) -> BalancesView:
-        """Balances: ``get(venue, asset)``, ``all(venue=None)``."""
-        return self._trading.balances
-
-    @property
     def risk(self) -> RiskView:
         """``await kill(reason)``, ``resume()``, ``state``."""
         return self._trading.risk_view
