@@ -263,6 +263,28 @@ class Persistence:
         if self._opened is None:
             self._opened = await self._opener()
 
+    async def reconcile(self) -> None:
+        """Ask every venue's account service to reconcile now and return once each has
+        completed a reconciliation (a failed one is retried by the account service);
+        bound it with a timeout."""
+        async with trio.open_nursery() as nursery:
+            for account in self._accounts.values():
+                nursery.start_soon(self._reconcile_one, account)
+
+    @staticmethod
+    async def _reconcile_one(account: AccountService) -> None:
+        done = trio.Event()
+
+        async def wait() -> None:
+            await account.next_reconciliation()
+            done.set()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(wait)
+            await trio.lowlevel.checkpoint()  # waiting before it is asked
+            account.request_reconcile("requested")
+            await done.wait()
+
     async def settled(self, *, poll: float = 0.05) -> None:
         """Return once no order is ``submitted`` or ``unknown`` and no venue is querying
         an order (what a restart left to resolve is resolved); bound it with a timeout."""

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import trio
 
-from connector import Connector, OrderStatus
+from connector import Connector, OrderStatus, configure_logging
 from connector.config import load_config
 from connector.errors import ConnectorError
 
@@ -79,8 +79,10 @@ async def trade(config: Path, lines: Path, seed: int) -> None:
 
 async def final(config: Path, dump: Path) -> None:
     async with Connector(load_config(config)) as c:
-        # The start reconciled every venue; let the queries it started finish.
+        # The start reconciled every venue (or will retry); one more reconciliation
+        # that completes, then let the queries it started finish.
         with trio.fail_after(60):
+            await c.persistence.reconcile()
             await c.persistence.settled()
         state = {
             "orders": {
@@ -104,6 +106,8 @@ async def final(config: Path, dump: Path) -> None:
 
 def main() -> None:
     config, path, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+    loaded = load_config(config)
+    configure_logging(loaded.logging.level, loaded.logging.format, stream=sys.stderr)
     if mode == "trade":
         trio.run(trade, config, path, int(sys.argv[4]))
     else:
