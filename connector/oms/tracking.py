@@ -33,6 +33,7 @@ from connector.model import (
     Fill,
     Instrument,
     Market,
+    Order,
     OrderAccepted,
     OrderAmended,
     OrderCanceled,
@@ -55,7 +56,7 @@ from connector.oms.reconcile import (
     reconcile_fills,
     reconcile_orders,
 )
-from connector.oms.state import OrderBookkeeping, OrderStateStatistics
+from connector.oms.state import OrderBookkeeping, OrderStateStatistics, order_key
 from connector.store.log import EventLog, Logged
 from connector.venues.driver import RestCall, TradingAdapter
 from connector.venues.session import VenueSession
@@ -169,14 +170,29 @@ class OrderStateService:
             The events the inputs made true, in order.
         """
         events: list[OrderEvent] = []
+        logged: list[OrderEvent | OrderReport] = []
         for item in items:
             if isinstance(item, Fill):
                 item = _filled(item)
-            events.extend(self.book.apply(item))
-        if events:
-            await self.log(events)
+            before = self._order_of(item) if isinstance(item, OrderReport) else None
+            made = self.book.apply(item)
+            events.extend(made)
+            logged.extend(made)
+            if not made and isinstance(item, OrderReport) and self._order_of(item) != before:
+                # A report that moved the order without an event of its own (a fill
+                # already counted under the venue's id): the report itself is logged,
+                # so that a replay comes to the same state.
+                logged.append(item)
+        if logged:
+            await self.log(logged)
             self.publish(events)
         return tuple(events)
+
+    def _order_of(self, item: OrderReport) -> Order | None:
+        order = self.book.get(self.venue, order_key(item.client_order_id, item.venue_order_id))
+        if order is None and item.venue_order_id:
+            order = self.book.get_by_venue_id(self.venue, item.venue_order_id)
+        return order
 
     async def log(self, events: Sequence[OrderEvent | Logged]) -> None:
         """Append events (order events, venue positions and balances) to the event log;

@@ -114,7 +114,7 @@ async def test_a_locked_sqlite_file_refuses_orders_then_recovers(tmp_path: Path)
             other = sqlite3.connect(path, isolation_level=None, timeout=0)
             other.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
             try:
-                with pytest.raises(StoreError, match="could not write|cannot write now"):
+                with pytest.raises(StoreError, match=r"could not write|cannot write now"):
                     await c.place_order(
                         VENUE, SYMBOL, "buy", "limit", QTY, price, client_order_id="lockedA1"
                     )
