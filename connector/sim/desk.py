@@ -7,7 +7,7 @@ over the venue's matching engines and its accounts
 into desk calls and the desk's values and events into the venues' wire shapes.
 Pure: no trio, no clock; time is passed in as venue ms (``now_ms``).
 
-API deviations from ``/work/briefs/desk-api.md`` (all additive):
+Notes on the API:
 
 * ``market`` is the hub's market key: ``spot``, ``linear`` (Binance, Bybit) or
   ``swap`` (OKX); ``linear`` and ``swap`` are accepted for each other, and

@@ -8,81 +8,20 @@ the connector shows must equal the simulator's truth (``connector.sim.Truth``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from decimal import Decimal
 
-import attrs
 import pytest
 import trio
 
-from connector import Connector, OrderStatus, RiskRejected, sim
-from connector.account.service import AccountStatistics
-from connector.config import AccountConfig, Config, RiskConfig, VenueConfig
+from connector import OrderStatus, RiskRejected
+from connector.config import RiskConfig
 from connector.model import Balance, Position, Symbol
-from connector.model.credentials import Credentials
-from connector.sim import SimRun, Truth
-from connector.sim.accounts import DEFAULT_CREDENTIALS
 from connector.sim.faults import FaultPlan
+from tests.rig import PERP, Rig, rig, until
 
 TIMEOUT = 30
-PERP = Symbol.parse("BTC-USDT-PERP")
 QTY = Decimal("0.01")
 VENUES = ("binance", "bybit", "okx")
-
-
-@attrs.frozen
-class Rig:
-    c: Connector
-    run: SimRun
-    venue: str
-
-    @property
-    def truth(self) -> Truth:
-        return self.run.truth(self.venue)
-
-    def stats(self) -> AccountStatistics:
-        return self.c.statistics().accounts[self.venue]
-
-
-@asynccontextmanager
-async def rig(
-    venue: str,
-    *,
-    faults: FaultPlan | None = None,
-    interval: float = 60.0,
-    risk: RiskConfig | None = None,
-    symbol: Symbol = PERP,
-) -> AsyncIterator[Rig]:
-    demo = DEFAULT_CREDENTIALS[venue]
-    keys = Credentials(
-        api_key=demo.api_key, api_secret=demo.secret, passphrase=demo.passphrase or None
-    )
-    async with sim.run(venues=(venue,), rate=50.0, faults=faults) as running:
-        venues = {
-            name: VenueConfig(
-                name=name,
-                endpoint="custom",
-                urls=running.urls[name],
-                symbols=(symbol,),
-                channels=("book",),
-                credentials=keys,
-            )
-            if name == venue
-            else VenueConfig(name=name, enabled=False)
-            for name in VENUES
-        }
-        config = Config(
-            venues=venues,
-            account=AccountConfig(reconcile_interval=interval),
-            risk=risk or RiskConfig(),
-        )
-        async with Connector(config) as c:
-            view = c.order_book(venue, symbol)
-            async with c.subscribe(f"orderbook.{venue}.>") as updates:
-                while not view.valid or view.best_ask() is None:
-                    await updates.receive()
-            yield Rig(c=c, run=running, venue=venue)
 
 
 def truth_position(r: Rig) -> tuple[Decimal, Decimal | None]:
@@ -103,15 +42,6 @@ def local_position(r: Rig) -> tuple[Decimal, Decimal | None]:
 def local_usdt(r: Rig) -> Decimal | None:
     b = r.c.balances.get(r.venue, "USDT")
     return None if b is None else b.total
-
-
-async def until(r: Rig, check: Callable[[], bool], seconds: float = 5.0) -> None:
-    """Wait until ``check()`` holds, looking again at every book update (the
-    simulated flow moves the book many times a second)."""
-    with trio.fail_after(seconds):
-        async with r.c.subscribe(f"orderbook.{r.venue}.>") as ticks:
-            while not check():
-                await ticks.receive()
 
 
 WIRE = Decimal("1e-8")
@@ -232,22 +162,37 @@ async def test_a_dropped_private_stream_logs_in_again_and_reconciliation_recover
             await r.c.cancel_all(venue)
 
 
-async def test_an_expired_listen_key_is_renewed_and_the_stream_comes_back() -> None:
+@pytest.mark.parametrize(
+    ("plan", "symbol"),
+    [
+        pytest.param(FaultPlan().listen_key_expired(at=(2.0,)), PERP, id="listen_key_expired"),
+        pytest.param(FaultPlan().stream_terminated(at=(2.0,)), SPOT, id="stream_terminated"),
+        pytest.param(
+            FaultPlan().server_shutdown(at=(2.0,), seconds=0.5), SPOT, id="server_shutdown"
+        ),
+    ],
+)
+async def test_a_stream_the_venue_ends_comes_back_and_carries_the_next_fill(
+    plan: FaultPlan, symbol: Symbol
+) -> None:
     with trio.fail_after(TIMEOUT):
-        async with rig("binance") as r:
-            assert 1 == r.stats().listen_keys
-            # The venue forgets the key: the stream says listenKeyExpired.
-            linear = r.run.frontends["binance"].markets["linear"]  # type: ignore[attr-defined]
-            assert linear.usdm.keys.close("binance-demo")
+        async with rig("binance", faults=plan, symbol=symbol) as r:
+            await until(r, lambda: bool(r.run.fault_log), seconds=10)
             await until(r, lambda: r.stats().streams[0].logins >= 2)
-            stats = r.stats()
-            assert 2 == stats.listen_keys
-            assert 1 == stats.streams[0].expiries
-            # Events flow on the new key.
-            order = await r.c.place_order("binance", PERP, "buy", "market", QTY)
-            await r.c.orders.wait(order.client_order_id, timeout=5)
+            (fault,) = r.run.fault_log
+            assert plan.rules[0].kind is fault.kind
+            if symbol is PERP:
+                assert 2 == r.stats().listen_keys  # a new key, on a new socket
+            # Subscribed again: the next fill comes by the stream.
+            order = await r.c.place_order("binance", symbol, "buy", "market", QTY)
+            await until(
+                r,
+                lambda: any(
+                    f.client_order_id == order.client_order_id and f.source is None
+                    for f in r.c.fills("binance")
+                ),
+            )
             await until(r, lambda: agree(r))
-            assert r.stats().streams[0].events > 0
 
 
 async def test_the_position_limit_counts_the_position_the_fills_built() -> None:

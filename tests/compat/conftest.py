@@ -97,15 +97,3 @@ class Inbox:
             except queue.Empty:
                 pytest.fail(f"{len(taken)} of {count} messages after {timeout}s: {taken!r}")
         return taken
-
-
-# Known gaps of the simulator, each an open part of issue 10; strict, so a fixed gap
-# fails here until its mark is removed.
-_KNOWN_GAPS = {}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        for prefix, reason in _KNOWN_GAPS.items():
-            if item.name.startswith(prefix):
-                item.add_marker(pytest.mark.xfail(strict=True, reason=reason))

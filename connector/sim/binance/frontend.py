@@ -46,7 +46,7 @@ from connector.sim.binance.spot_wsapi import SpotWsApi
 from connector.sim.binance.streams import MarketStreams
 from connector.sim.binance.usdm_routes import UsdmTrading
 from connector.sim.binance.wire import Listing
-from connector.sim.faults import FaultInjector
+from connector.sim.faults import SESSION_KINDS, FaultInjector, FaultKind, FaultRule
 from connector.sim.http import Router
 from connector.sim.hub import BookBatch, SimVenue
 from connector.sim.ratelimit import BinanceWeightLimiter
@@ -329,6 +329,46 @@ class BinanceFrontend:
                 deadline = trio.current_time()
             market.streams.flush(interval_ms)
 
+    async def _session_faults(self) -> None:
+        """Carry out the plan's timed private-session faults, in time order."""
+        timed = sorted(
+            (
+                (at, i, rule)
+                for i, rule in enumerate(self.injector.rules(self.name, SESSION_KINDS))
+                for at in rule.at
+            ),
+            key=lambda item: (item[0], item[1]),
+        )
+        for at, _, rule in timed:
+            await trio.sleep(max(0.0, at - self.injector.elapsed()))
+            await self._session_fault(rule)
+
+    async def _session_fault(self, rule: FaultRule) -> None:
+        if rule.kind is FaultKind.STREAM_TERMINATED:
+            ended = sum(m.users.terminate_all() for m in self.markets.values() if m.users)
+            self.injector.record(self.name, rule.kind, detail=f"subscriptions={ended}")
+        elif rule.kind is FaultKind.LISTEN_KEY_EXPIRED:
+            ended = 0
+            for market in self.markets.values():
+                if market.usdm is not None:
+                    ended += market.usdm.keys.expire_all()
+                    market.usdm.streams.expire()
+            self.injector.record(self.name, rule.kind, detail=f"keys={ended}")
+        else:
+            sessions = [
+                conn
+                for market in self.markets.values()
+                for conn in market.server.connections.values()
+                if conn.path.startswith(("/ws-api/", "/ws-fapi/"))
+            ]
+            event = {"event": {"e": "serverShutdown", "E": self.venue.now_ms()}}
+            for conn in sessions:
+                conn.send(_enc.encode(event).decode())
+            self.injector.record(self.name, rule.kind, detail=f"sessions={len(sessions)}")
+            await trio.sleep(rule.seconds)
+            for conn in sessions:
+                conn.close(1001, "server shutdown")
+
     def _on_batch(self, batch: BookBatch) -> None:
         market = self.markets.get(batch.market)
         if market is not None:
@@ -350,6 +390,7 @@ class BinanceFrontend:
                     base = await nursery.start(market.server.run)
                     self.urls[f"{name}.rest"] = base
                     self.urls[f"{name}.ws"] = base.replace("http://", "ws://", 1)
+                nursery.start_soon(self._session_faults)
                 task_status.started(dict(self.urls))
         finally:
             unlisten()

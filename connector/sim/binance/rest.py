@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from connector.model import Side
 from connector.sim.binance.history import MarketHistory
 from connector.sim.binance.info import coin_info, futures_info, spot_info
+from connector.sim.binance.usdm_codes import UNKNOWN_ERROR
 from connector.sim.binance.wire import (
     FUT_DEPTH_LIMITS,
     Listing,
@@ -28,7 +29,7 @@ from connector.sim.binance.wire import (
     kline_row,
     ticker_obj,
 )
-from connector.sim.faults import FaultInjector, RestVerdict
+from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
 from connector.sim.http import Request, Response, Router, json_response
 from connector.sim.hub import SimVenue
 from connector.sim.ratelimit import BinanceWeightLimiter, binance_depth_weight
@@ -288,7 +289,15 @@ class BinanceRest:
         return json_response(error_body(-1003, msg), status=429, headers=headers)
 
     def fault_5xx(self, req: Request, verdict: RestVerdict) -> Response:
-        """The venue's reply to a REST_ERROR fault: -1001."""
+        """The venue's reply to a 5xx fault: -1001, or on USDⓈ-M, for a request that was
+        handled (REST_ERROR_AFTER, 503), the "Unknown error" answer whose execution
+        status is unknown (USDⓈ-M general info)."""
+        if (
+            not self.spot
+            and verdict.kind is FaultKind.REST_ERROR_AFTER
+            and verdict.status == UNKNOWN_ERROR.status
+        ):
+            return json_response(UNKNOWN_ERROR.body(), status=UNKNOWN_ERROR.status)
         msg = "Internal error; unable to process your request. Please try again."
         return json_response(error_body(-1001, msg), status=verdict.status)
 

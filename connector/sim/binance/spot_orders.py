@@ -18,7 +18,6 @@ client ids -2010, LIMIT_MAKER that would take: -2010 at once).
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import re
 from collections.abc import Mapping
@@ -35,7 +34,7 @@ from connector.sim.binance.spot_wire import (
     placed_json,
     trade_json,
 )
-from connector.sim.binance.wire import Listing
+from connector.sim.binance.wire import Listing, generated_client_id
 from connector.sim.desk import Desk, Refusal, UserOrder
 from connector.sim.hub import SimVenue
 
@@ -209,7 +208,7 @@ class SpotTrading:
         if client_id is not None and not _CLIENT_ID.fullmatch(client_id):
             raise illegal("newClientOrderId", _CLIENT_ID_RANGE)
         if client_id is None:
-            client_id = _generated_id(f"{account}/{next(self._client_ids)}", now_ms)
+            client_id = generated_client_id(f"{account}/{next(self._client_ids)}", now_ms)
         default_resp = "FULL" if type_name in ("LIMIT", "MARKET") else "ACK"
         resp_type = params.choice(
             "newOrderRespType",
@@ -262,7 +261,7 @@ class SpotTrading:
         sym = self.symbol(params)
         assert sym is not None
         order = self._find(account, sym, params, missing=-2011)
-        cancel_id = params.text("newClientOrderId") or _generated_id(order.order_id, now_ms)
+        cancel_id = params.text("newClientOrderId") or generated_client_id(order.order_id, now_ms)
         restriction = params.choice(
             "cancelRestrictions",
             ("ONLY_NEW", "ONLY_PARTIALLY_FILLED"),
@@ -299,7 +298,7 @@ class SpotTrading:
         open_now = self.desk.open_orders(account, "spot", sym.symbol)
         if not open_now:
             raise BinanceError(-2011, "Unknown order sent.")
-        cancel_id = params.text("newClientOrderId") or _generated_id("all", now_ms)
+        cancel_id = params.text("newClientOrderId") or generated_client_id("all", now_ms)
         for order in open_now:
             self.meta_of(order).cancel_client_id = cancel_id
         done = self.desk.cancel_all(account, "spot", sym.symbol, now_ms=now_ms)
@@ -482,17 +481,3 @@ def _limit(params: Params) -> int:
     if not 1 <= limit <= 1000:
         raise BinanceError(-1100, "Illegal characters found in parameter 'limit'.")
     return limit
-
-
-_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-def _generated_id(seed: str, now_ms: int) -> str:
-    """A venue-made client id (22 letters and digits, as Binance makes them) for an
-    order or a cancel sent without ``newClientOrderId``."""
-    number = int.from_bytes(hashlib.blake2s(f"{seed}/{now_ms}".encode(), digest_size=16).digest())
-    chars = []
-    for _ in range(22):
-        number, digit = divmod(number, 62)
-        chars.append(_ALPHABET[digit])
-    return "".join(chars)

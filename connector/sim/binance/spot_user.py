@@ -90,6 +90,13 @@ class UserDataHub:
                 _enc.encode({"subscriptionId": sub.subscription_id, "event": event}).decode()
             )
 
+    def terminate_all(self) -> int:
+        """End every subscription with ``eventStreamTerminated``; returns how many."""
+        subs = [sub for subs in self._subs.values() for sub in subs]
+        for sub in subs:
+            self.remove(sub)
+        return len(subs)
+
     def subscribed(self, account: str) -> int:
         """Subscriptions of ``account``."""
         return len(self._subs.get(account, []))

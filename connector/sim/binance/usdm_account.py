@@ -97,6 +97,14 @@ class ListenKeys:
             del self._keys[k]
         return bool(gone)
 
+    def expire_all(self) -> int:
+        """End every key now (a fault: as if none had been kept alive); returns how many."""
+        now = self.clock()
+        alive = [entry for entry in self._keys.values() if entry.expires_ms > now]
+        for entry in alive:
+            entry.expires_ms = now
+        return len(alive)
+
     def account_of(self, key: str) -> str | None:
         """The account of a live key, or None."""
         entry = self._alive(key)

@@ -26,9 +26,7 @@ counts go out as ``X-MBX-ORDER-COUNT-10S`` / ``-1M`` (REST) and in
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import string
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
@@ -45,7 +43,7 @@ from connector.sim.binance.usdm_request import (
     parse_place,
 )
 from connector.sim.binance.usdm_wire import order_obj, user_trade_obj
-from connector.sim.binance.wire import Listing
+from connector.sim.binance.wire import Listing, generated_client_id
 from connector.sim.desk import Desk, OrderState, Refusal, RefusalReason, UserOrder
 from connector.sim.ratelimit import SlidingWindowCounter
 from connector.sim.rest import parse_int
@@ -175,7 +173,7 @@ class UsdmOrders:
             price=req.price,
             time_in_force=req.time_in_force,
             client_order_id=req.client_order_id
-            or _generated_id(f"usdm/{account}/{next(self._client_ids)}", now),
+            or generated_client_id(f"usdm/{account}/{next(self._client_ids)}", now),
             reduce_only=req.reduce_only,
             post_only_cross="reject",
             now_ms=now,
@@ -398,20 +396,6 @@ class UsdmOrders:
         chosen = fills[:limit] if from_id is not None else fills[-limit:]
         sym = self.symbols[symbol]  # type: ignore[index]
         return [user_trade_obj(sym, f) for f in chosen]
-
-
-_ALPHABET = string.digits + string.ascii_letters
-
-
-def _generated_id(seed: str, now_ms: int) -> str:
-    """A venue-made client id for an order sent without ``newClientOrderId``: 22 letters
-    and digits, as Binance makes them."""
-    number = int.from_bytes(hashlib.blake2s(f"{seed}/{now_ms}".encode(), digest_size=16).digest())
-    chars = []
-    for _ in range(22):
-        number, digit = divmod(number, 62)
-        chars.append(_ALPHABET[digit])
-    return "".join(chars)
 
 
 def _window(

@@ -60,9 +60,16 @@ from connector.sim.faults.injector import (
     InjectedFault,
     RestVerdict,
 )
-from connector.sim.faults.plan import FaultKind, FaultPlan, FaultRule, MalformedVariant
+from connector.sim.faults.plan import (
+    SESSION_KINDS,
+    FaultKind,
+    FaultPlan,
+    FaultRule,
+    MalformedVariant,
+)
 
 __all__ = [
+    "SESSION_KINDS",
     "ConnectionFaults",
     "FaultInjector",
     "FaultKind",

@@ -25,6 +25,7 @@ Kinds: ``drop``, ``duplicate``, ``reorder``, ``delay``, ``disconnect``,
 ``stall``, ``refuse_connections`` (alias ``refuse``), ``rest_error``,
 ``rest_rate_limited`` (alias ``rest_429``), ``slow_rest`` (alias
 ``rest_slow``), ``late_rest`` (alias ``rest_late``), ``rest_error_after``,
+``stream_terminated``, ``server_shutdown``, ``listen_key_expired``,
 ``clock_skew``, ``stale_snapshot``, ``corrupt_checksum``, ``restart_snapshot``,
 ``malformed``. Every problem (an unknown kind or key, a
 missing parameter, a value of the wrong type or out of range) is reported in
@@ -64,6 +65,9 @@ KINDS: dict[str, str] = {
     "slow_rest": "slow_rest",
     "late_rest": "late_rest",
     "rest_error_after": "rest_error_after",
+    "stream_terminated": "stream_terminated",
+    "server_shutdown": "server_shutdown",
+    "listen_key_expired": "listen_key_expired",
     "clock_skew": "clock_skew",
     "stale_snapshot": "stale_snapshot",
     "corrupt_checksum": "corrupt_checksum",

@@ -36,6 +36,9 @@ class FaultKind(enum.StrEnum):
     REST_SLOW = "rest_slow"
     REST_LATE = "rest_late"
     REST_ERROR_AFTER = "rest_error_after"
+    STREAM_TERMINATED = "stream_terminated"
+    SERVER_SHUTDOWN = "server_shutdown"
+    LISTEN_KEY_EXPIRED = "listen_key_expired"
     CLOCK_SKEW = "clock_skew"
     STALE_SNAPSHOT = "stale_snapshot"
     CORRUPT_CHECKSUM = "corrupt_checksum"
@@ -64,6 +67,10 @@ REST_KINDS = frozenset(
         FaultKind.REST_LATE,
         FaultKind.REST_ERROR_AFTER,
     }
+)
+#: Kinds a front-end carries out at the times of the rule (private-stream sessions).
+SESSION_KINDS = frozenset(
+    {FaultKind.STREAM_TERMINATED, FaultKind.SERVER_SHUTDOWN, FaultKind.LISTEN_KEY_EXPIRED}
 )
 #: REST kinds that let the request be handled (an order taken) and then spoil its answer.
 AFTER_HANDLER_KINDS = frozenset({FaultKind.REST_LATE, FaultKind.REST_ERROR_AFTER})
@@ -418,6 +425,25 @@ class FaultPlan:
         return self._add(
             FaultKind.REST_SLOW, venue, market, path, max_count, fraction=fraction, seconds=seconds
         )
+
+    def stream_terminated(self, *, at: Iterable[float], venue: str | None = "binance") -> FaultPlan:
+        """At these times (seconds since the start) end every Binance spot user data
+        subscription with ``eventStreamTerminated``, as the venue does on token expiry."""
+        return self._add(FaultKind.STREAM_TERMINATED, venue, at=at)
+
+    def server_shutdown(
+        self, *, at: Iterable[float], seconds: float = 1.0, venue: str | None = "binance"
+    ) -> FaultPlan:
+        """At these times send ``serverShutdown`` on every Binance WebSocket API session
+        (spot ``/ws-api/v3``, USDⓈ-M ``/ws-fapi/v1``) and close them ``seconds`` later."""
+        return self._add(FaultKind.SERVER_SHUTDOWN, venue, at=at, seconds=seconds)
+
+    def listen_key_expired(
+        self, *, at: Iterable[float], venue: str | None = "binance"
+    ) -> FaultPlan:
+        """At these times expire every Binance USDⓈ-M listenKey at once: its connections
+        get ``listenKeyExpired`` and the key is gone, as after 60 minutes without a keepalive."""
+        return self._add(FaultKind.LISTEN_KEY_EXPIRED, venue, at=at)
 
     def clock_skew(self, ms: int, *, venue: str | None = None) -> FaultPlan:
         """Shift the venue's server clock by ``ms`` (server time and event times)."""

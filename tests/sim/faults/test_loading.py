@@ -78,6 +78,13 @@ CASES: list[tuple[str, str, Callable[[FaultPlan], FaultPlan]]] = [
         'fraction = 0.5\nstatus = 503\npath = "/fapi/v1/order"\nmethod = "POST"',
         lambda p: p.rest_error_after(0.5, status=503, path="/fapi/v1/order", method="POST"),
     ),
+    ("stream_terminated", "at = [5]", lambda p: p.stream_terminated(at=(5.0,))),
+    (
+        "server_shutdown",
+        "at = [5, 9]\nseconds = 2",
+        lambda p: p.server_shutdown(at=(5.0, 9.0), seconds=2.0),
+    ),
+    ("listen_key_expired", "at = [30]", lambda p: p.listen_key_expired(at=(30.0,))),
     ("clock_skew", 'ms = -1500\nvenue = "binance"', lambda p: p.clock_skew(-1500, venue="binance")),
     (
         "stale_snapshot",

@@ -1,0 +1,89 @@
+"""A Connector trading one symbol on one simulated venue, for end-to-end tests.
+
+``rig(venue, faults=...)`` runs ``connector.sim.run`` with a fault plan and a
+``Connector`` pointed at it (``endpoint = "custom"``, the demo account's keys),
+and yields once the symbol's book is valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import attrs
+import trio
+
+from connector import Connector, sim
+from connector.account.service import AccountStatistics
+from connector.config import AccountConfig, Config, RiskConfig, VenueConfig
+from connector.model import Symbol
+from connector.model.credentials import Credentials
+from connector.sim import SimRun, Truth
+from connector.sim.accounts import DEFAULT_CREDENTIALS
+from connector.sim.faults import FaultPlan
+
+PERP = Symbol.parse("BTC-USDT-PERP")
+VENUES = ("binance", "bybit", "okx")
+
+
+@attrs.frozen
+class Rig:
+    c: Connector
+    run: SimRun
+    venue: str
+
+    @property
+    def truth(self) -> Truth:
+        return self.run.truth(self.venue)
+
+    def stats(self) -> AccountStatistics:
+        return self.c.statistics().accounts[self.venue]
+
+
+@asynccontextmanager
+async def rig(
+    venue: str,
+    *,
+    faults: FaultPlan | None = None,
+    interval: float = 60.0,
+    risk: RiskConfig | None = None,
+    symbol: Symbol = PERP,
+) -> AsyncIterator[Rig]:
+    demo = DEFAULT_CREDENTIALS[venue]
+    keys = Credentials(
+        api_key=demo.api_key, api_secret=demo.secret, passphrase=demo.passphrase or None
+    )
+    async with sim.run(venues=(venue,), rate=50.0, faults=faults) as running:
+        venues = {
+            name: VenueConfig(
+                name=name,
+                endpoint="custom",
+                urls=running.urls[name],
+                symbols=(symbol,),
+                channels=("book",),
+                credentials=keys,
+            )
+            if name == venue
+            else VenueConfig(name=name, enabled=False)
+            for name in VENUES
+        }
+        config = Config(
+            venues=venues,
+            account=AccountConfig(reconcile_interval=interval),
+            risk=risk or RiskConfig(),
+        )
+        async with Connector(config) as c:
+            view = c.order_book(venue, symbol)
+            async with c.subscribe(f"orderbook.{venue}.>") as updates:
+                while not view.valid or view.best_ask() is None:
+                    await updates.receive()
+            yield Rig(c=c, run=running, venue=venue)
+
+
+async def until(r: Rig, check: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Wait until ``check()`` holds, looking again at every book update (the
+    simulated flow moves the book many times a second)."""
+    with trio.fail_after(seconds):
+        async with r.c.subscribe(f"orderbook.{r.venue}.>") as ticks:
+            while not check():
+                await ticks.receive()
