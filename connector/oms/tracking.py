@@ -178,10 +178,11 @@ class OrderStateService:
             made = self.book.apply(item)
             events.extend(made)
             logged.extend(made)
-            if not made and isinstance(item, OrderReport) and self._order_of(item) != before:
-                # A report that moved the order without an event of its own (a fill
-                # already counted under the venue's id): the report itself is logged,
-                # so that a replay comes to the same state.
+            if isinstance(item, OrderReport) and self._order_of(item) != before:
+                # A report may move an order further than the events it yields say (a
+                # filled quantity with no fill yet, a fill counted first under the
+                # venue's id): the report itself is logged after them, so that a replay
+                # comes to the same state.
                 logged.append(item)
         if logged:
             await self.log(logged)

@@ -113,3 +113,28 @@ def test_a_report_that_moves_an_order_silently_is_replayed_and_projected() -> No
     replayed = replay.books["binance"].get("binance", CID)
     assert replayed == order
     assert [order] == [o for o in changes.orders if o.client_order_id == CID]
+
+
+def test_a_report_that_moves_an_order_past_its_events_replays_to_the_same_state() -> None:
+    # The process died after the intent was durable; the venue filled the order at once;
+    # the query after the restart answers FILLED with no fill listed yet.
+    (submitted, *_rest) = _sequence()
+    live = OrderBookkeeping()
+    live.apply(submitted)
+    report = _filled_report()
+    made = live.apply(report)
+    assert [OrderAccepted] == [type(e) for e in made]  # the events say "new"...
+    order = live.get("binance", CID)
+    assert order is not None and OrderStatus.FILLED == order.status  # ...the order is filled
+
+    logged = [submitted, *made, report]  # what OrderStateService logs
+    replay = Replay()
+    for entry in logged:
+        replay.apply(entry)
+    projector = Projector()
+    changes = projector.apply(logged)
+    replayed = replay.books["binance"].get("binance", CID)
+    assert replayed is not None and OrderStatus.FILLED == replayed.status
+    assert order.filled_qty == replayed.filled_qty
+    (projected,) = [o for o in changes.orders if o.client_order_id == CID]
+    assert OrderStatus.FILLED == projected.status
