@@ -184,8 +184,11 @@ class OrderStateService:
                 # venue's id): the report itself is logged after them, so that a replay
                 # comes to the same state.
                 logged.append(item)
-        if logged:
-            await self.log(logged)
+        # Even with nothing new: a store that cannot write now raises here, since
+        # what the state already holds may not be durable yet (an earlier write
+        # failed); the caller must not take it as done.
+        await self.log(logged)
+        if events:
             self.publish(events)
         return tuple(events)
 
