@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -28,6 +29,7 @@ def test_status_example_prints_the_supervision_tree(tmp_path: Path) -> None:
     assert [
         "root  running  restarts=0  one_for_one",
         "├── health  running  restarts=0  permanent",
+        "├── risk  running  restarts=0  permanent",
         "└── aggregator  running  restarts=0  transient",
     ] == result.stdout.splitlines()
 
@@ -60,3 +62,35 @@ def test_best_prices_example_prints_consolidated_quotes_from_the_simulator() -> 
     tops = [line for line in lines if line.split()[0] in ("binance", "bybit", "okx")]
     assert 3 == len(tops)
     assert all(line.split()[1] == "valid" for line in tops), tops
+
+
+def _run_example(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_market_making_example_quotes_both_sides_and_cancels_them_at_the_end() -> None:
+    result = _run_example(str(EXAMPLES / "market_making.py"), "bybit", "BTC-USDT-PERP", "4")
+
+    assert 0 == result.returncode, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("place  buy ") for line in lines), result.stdout
+    assert any(line.startswith("place  sell ") for line in lines), result.stdout
+    [summary] = [line for line in lines if line.startswith("summary bybit BTC-USDT-PERP:")]
+    fills = int(summary.rsplit("fills ", 1)[1])
+    assert fills == sum(1 for line in lines if line.startswith("fill "))
+
+
+def test_cross_venue_example_hedges_every_fill_and_ends_flat() -> None:
+    result = _run_example(str(EXAMPLES / "cross_venue.py"), "okx", "BTC-USDT-PERP", "4")
+
+    assert 0 == result.returncode, result.stderr
+    lines = result.stdout.splitlines()
+    [net] = [line for line in lines if line.startswith("net position ")]
+    assert Decimal(0) == Decimal(net.split()[-1]), result.stdout
+    [positions] = [line for line in lines if line.startswith("positions ")]
+    held = positions.removeprefix("positions ").split(", ")
+    assert {"binance", "bybit", "okx"} == {entry.split()[0] for entry in held}
+    hedged = [line for line in lines if line.startswith("  hedged on ")]
+    assert all(line.split()[2] in ("binance:", "bybit:") for line in hedged), hedged

@@ -5,14 +5,17 @@
 simulated venues), ``stream`` (normalized events as JSON lines), ``book`` (live
 view of one book), ``demo`` (every venue on the simulator, consolidated view and
 a summary), ``record`` (capture file), ``replay`` (a capture through the same
-pipeline), ``store`` (check or export the event store), and ``orders`` /
-``fills`` (what the event store holds). Data goes to stdout,
-logs to stderr. Every user mistake prints one clear line per problem to stderr
+pipeline) and ``store`` (check or export the event store); and the trading
+commands ``orders``, ``positions``, ``balances``, ``order place|amend|cancel``
+and ``kill``; ``orders --history`` and ``fills`` read the event store. Data goes
+to stdout, logs to stderr. Every user mistake prints one clear line per problem to stderr
 and exits 2; nothing prints a traceback for it.
 
 One module per command (:mod:`.status`, :mod:`.config`, :mod:`.sim`,
 :mod:`.stream`, :mod:`.book`, :mod:`.demo`, :mod:`.record`, :mod:`.replay`,
-:mod:`.store`, :mod:`.history`),
+:mod:`.store`, and the trading ones :mod:`.orders`, :mod:`.positions`,
+:mod:`.balances`, :mod:`.order`, :mod:`.kill`, sharing :mod:`.trading_io`;
+:mod:`.history` reads the store),
 each with ``add_parser(commands)`` and ``run(args)``; :mod:`.common` holds what
 they share and :mod:`.views` draws the terminal views.
 """
@@ -26,14 +29,46 @@ import sys
 from collections.abc import Sequence
 
 from connector._version import __version__
-from connector.cli import book, config, demo, history, record, replay, sim, status, store, stream
+from connector.cli import (
+    balances,
+    book,
+    config,
+    demo,
+    history,
+    kill,
+    order,
+    orders,
+    positions,
+    record,
+    replay,
+    sim,
+    status,
+    store,
+    stream,
+)
 from connector.cli.common import Command
 from connector.cli.stream import DEFAULT_TOPICS
 from connector.errors import ConfigError, ConnectorError
 
 __all__ = ["DEFAULT_TOPICS", "main"]
 
-_COMMANDS = (status, config, sim, stream, book, demo, record, replay, store, history)
+_COMMANDS = (
+    status,
+    config,
+    sim,
+    stream,
+    book,
+    demo,
+    record,
+    replay,
+    store,
+    orders,
+    positions,
+    balances,
+    order,
+    kill,
+    history,
+)
 """The command modules, in the order ``connector --help`` lists them."""
 
 

@@ -1,10 +1,10 @@
-"""``connector orders [--history]`` and ``connector fills``: what the event store holds.
+"""``connector orders --history`` and ``connector fills``: what the event store holds.
 
 Both read the store ``[storage]`` names (``-c FILE``), never a venue: the orders
-and fills of every run that wrote to it. ``connector orders`` lists the orders
-the store holds as open; ``--history`` every order (``--since`` a time). Tables,
-or one JSON object per line with ``--json``. The store must not be open for
-writing by a running program (SQLite: one writer per file).
+and fills of every run that wrote to it (``--since`` a time, ``--venue``).
+Tables, or one JSON object per line with ``--json``. The store must not be open
+for writing by a running program (SQLite: one writer per file).
+``connector orders`` without ``--history`` asks the venues (:mod:`.orders`).
 """
 
 from __future__ import annotations
@@ -27,29 +27,33 @@ __all__ = ["add_parser"]
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``orders`` and ``fills`` to the command parsers."""
-    orders = commands.add_parser("orders", help="orders in the event store")
-    orders.add_argument(
-        "--history", action="store_true", help="every order, finished ones included"
-    )
-    _common(orders)
-    orders.set_defaults(command=run_orders)
-    fills = commands.add_parser("fills", help="fills in the event store")
-    _common(fills)
+    """Add ``fills`` to the command parsers (``orders --history``: :func:`add_history`)."""
+    fills = commands.add_parser("fills", help="fills in the event store (every run)")
+    fills.add_argument("--venue", default=None, help="one venue only")
+    add_since(fills)
+    fills.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_config_option(fills)
     fills.set_defaults(command=run_fills)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--venue", default=None, help="one venue only")
+def add_history(orders: argparse.ArgumentParser) -> None:
+    """``--history`` and ``--since`` for ``connector orders``."""
+    orders.add_argument(
+        "--history",
+        action="store_true",
+        help="every order in the event store, from every run (no venue is asked)",
+    )
+    add_since(orders)
+
+
+def add_since(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--since",
         type=_since,
         default=None,
         metavar="TIME",
-        help="ISO 8601 time (UTC unless it says otherwise), e.g. 2026-12-03T09:00",
+        help="with the store: since this ISO 8601 time (UTC unless it says), e.g. 2026-12-03T09:00",
     )
-    parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    add_config_option(parser)
 
 
 def _since(text: str) -> int:
@@ -72,7 +76,7 @@ def _storage(args: argparse.Namespace) -> StorageConfig:
 
 
 def run_orders(args: argparse.Namespace) -> int:
-    """Print the store's orders: open ones, or ``--history`` every one."""
+    """Print the store's orders (``connector orders --history``), oldest update first."""
     storage = _storage(args)
 
     async def body() -> list[Order]:
@@ -86,7 +90,7 @@ def run_orders(args: argparse.Namespace) -> int:
         o
         for o in trio.run(body)
         if (args.venue is None or o.venue == args.venue)
-        and (args.history or not o.status.is_terminal)
+        and (getattr(args, "symbol", None) is None or str(o.symbol) == args.symbol)
     ]
     if args.json:
         _json_lines(orders)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import enum
 import itertools
 import math
+from collections import deque
 from collections.abc import Callable, Collection, Mapping
 
 import attrs
@@ -40,11 +41,13 @@ from connector.errors import IpBanned, RateLimited
 __all__ = [
     "ENDPOINT",
     "ENDPOINT_PREFIX",
+    "Bucket",
     "HeaderParser",
     "Lane",
     "LimiterStatistics",
     "RateLimiter",
     "TokenBucket",
+    "WindowBucket",
     "retry_after_seconds",
 ]
 
@@ -111,6 +114,81 @@ class TokenBucket:
         self.tokens = max(min(tokens, self.capacity), -self.capacity)
 
 
+@attrs.define
+class WindowBucket:
+    """At most ``capacity`` in any ``period`` seconds, counted over a sliding window.
+
+    For the venues' order counts (Bybit's rolling second, OKX's two seconds,
+    Binance's order windows): a token bucket that starts full and refills
+    continuously lets through up to twice its capacity in one window (the full
+    bucket, then a period's refill), which such a venue refuses.
+
+    The venue counts a request when it arrives, which is after we sent it and
+    before its answer reaches us, so :meth:`settle` moves a grant to the time its
+    answer came: a grant leaves the window ``period`` after that, never before the
+    venue's count of it has.
+    """
+
+    capacity: float
+    period: float
+    # [time, weight, settled], oldest grant first; times only move later.
+    _grants: deque[list[float]] = attrs.field(factory=deque, init=False)
+    _used: float = attrs.field(default=0.0, init=False)
+
+    @property
+    def tokens(self) -> float:
+        """What is left in the window as of the last look."""
+        return self.capacity - self._used
+
+    def _refill(self, now: float) -> None:
+        while self._grants and self._grants[0][0] <= now - self.period:
+            self._used -= self._grants.popleft()[1]
+
+    def wait_time(self, weight: float, now: float) -> float:
+        """Seconds until ``weight`` fits in the window (0 when it does now)."""
+        self._refill(now)
+        missing = min(weight, self.capacity) - self.tokens
+        if missing <= 0:
+            return 0.0
+        freed = latest = 0.0
+        for at, taken, _ in self._grants:  # grants leave in order, each once all before it did
+            freed += taken
+            latest = max(latest, at)
+            if freed >= missing:
+                return latest + self.period - now
+        return self.period
+
+    def take(self, weight: float, now: float) -> None:
+        self._refill(now)
+        self._grants.append([now, weight, 0.0])
+        self._used += weight
+
+    def settle(self, now: float) -> None:
+        """The answer to the oldest grant not yet settled came at ``now``."""
+        for grant in self._grants:
+            if not grant[2]:
+                grant[0], grant[2] = max(grant[0], now), 1.0
+                return
+
+    def set_available(self, tokens: float, now: float) -> None:
+        """Trust the venue: it says ``tokens`` remain in its window."""
+        self._refill(now)
+        used = self.capacity - max(min(tokens, self.capacity), 0.0)
+        if used > self._used:
+            self.take(used - self._used, now)
+            self._grants[-1][2] = 1.0
+        while self._grants and self._used > used:
+            grant = self._grants.popleft()
+            self._used -= grant[1]
+            if self._used < used:
+                self._grants.appendleft([grant[0], used - self._used, grant[2]])
+                self._used = used
+
+
+Bucket = TokenBucket | WindowBucket
+"""What a :class:`RateLimiter` draws from."""
+
+
 @attrs.frozen(kw_only=True)
 class LimiterStatistics:
     """A snapshot of one limiter: counters, pause and ban, tokens left per bucket."""
@@ -139,7 +217,7 @@ class RateLimiter:
     def __init__(
         self,
         venue: str,
-        buckets: Mapping[str, TokenBucket],
+        buckets: Mapping[str, Bucket],
         *,
         header_parser: HeaderParser | None = None,
         max_wait: float = 30.0,
@@ -240,6 +318,15 @@ class RateLimiter:
             else:
                 self.pause(retry_after if retry_after is not None else 1.0)
 
+    def settle(self, buckets: Collection[str]) -> None:
+        """The answer to a request that drew on ``buckets`` came now (window buckets
+        count its grant from now on; token buckets need nothing)."""
+        now = trio.current_time()
+        for name in buckets:
+            bucket = self._bucket(name)
+            if isinstance(bucket, WindowBucket):
+                bucket.settle(now)
+
     def pause(self, seconds: float) -> None:
         """Hold every request for ``seconds`` (a 429 or venue rate-limit code)."""
         self._limited += 1
@@ -275,7 +362,7 @@ class RateLimiter:
             tokens=tokens,
         )
 
-    def _bucket(self, name: str) -> TokenBucket:
+    def _bucket(self, name: str) -> Bucket:
         try:
             return self._buckets[name]
         except KeyError:

@@ -432,7 +432,7 @@ class OrderService:
         current = self.state.book.get(self.venue, client_order_id)
         if current is not None and current.status.is_terminal:
             return current
-        call = self.state.adapter.cancel_order_call(market, instrument, client_order_id)
+        call = self.state.adapter.cancel_order_call(market, instrument, client_order_id, current)
         try:
             report = await self._exchange(market, call, "cancel", client_order_id)
         except MalformedMessage:

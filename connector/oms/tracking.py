@@ -48,7 +48,7 @@ from connector.model import (
 )
 from connector.model.trading import OrderReport
 from connector.net.http import RestResponse
-from connector.net.ratelimit import Lane, RateLimiter, TokenBucket
+from connector.net.ratelimit import Lane, RateLimiter, WindowBucket
 from connector.oms.reconcile import (
     RECONCILE,
     Reconciliation,
@@ -268,7 +268,11 @@ class OrderStateService:
         limiters = self._order_limiters_of(market, symbol)
         for limiter, names in limiters:
             await limiter.acquire(dict.fromkeys(names, 1.0), Lane.ORDER)
-        response = await self.send(market, call, lane=Lane.ORDER)
+        try:
+            response = await self.send(market, call, lane=Lane.ORDER)
+        finally:
+            for limiter, names in limiters:
+                limiter.settle(names)
         for limiter, names in limiters:
             limiter.on_response(response.status, response.headers, names)
         return response
@@ -288,7 +292,7 @@ class OrderStateService:
                     f"{self.venue} {market.value} orders"
                     + (f" {symbol}" if scope == "instrument" else ""),
                     {
-                        limit.name: TokenBucket(capacity=limit.capacity, period=limit.period)
+                        limit.name: WindowBucket(capacity=limit.capacity, period=limit.period)
                         for limit in mine
                     },
                     header_parser=functools.partial(self.adapter.read_order_counts, market),

@@ -208,7 +208,10 @@ class SimRun:
                     ws = urls.get(f"{name}.ws")
                     if ws is None:
                         continue
-                    derived = {f"{name}.ws.{route}": f"/{route}" for route in market.ws_routes}
+                    derived = {
+                        f"{name}.ws.{route}": _WS_ROUTE_PATHS.get((venue, route), f"/{route}")
+                        for route in market.ws_routes
+                    }
                     api = _WS_API_PATHS.get((venue, name))
                     if api is not None:
                         derived[f"{name}.wsapi"] = api
@@ -238,6 +241,10 @@ class SimRun:
         """The engine's current update id of one instrument."""
         return self.venues[venue].book(market, native_id).update_id
 
+
+_WS_ROUTE_PATHS = {("bybit", "private"): "/v5/private", ("okx", "private"): "/ws/v5/private"}
+"""Where Bybit's and OKX's private streams live on the market's websocket host (their
+documented paths; Binance USDⓈ-M's routes are ``/public``, ``/market``, ``/private``)."""
 
 _WS_API_PATHS = {("binance", "spot"): "/ws-api/v3", ("binance", "linear"): "/ws-fapi/v1"}
 """Where a venue's WebSocket API lives on its market's websocket host (the venues' paths),

@@ -379,9 +379,15 @@ class TradingAdapter(Protocol):
         ...
 
     def cancel_order_call(
-        self, market: Market, instrument: Instrument, client_order_id: str
+        self,
+        market: Market,
+        instrument: Instrument,
+        client_order_id: str,
+        current: Order | None = None,
     ) -> RestCall:
-        """The request that cancels one order by its client order id."""
+        """The request that cancels one order by its client order id (``current``: the
+        order as known locally, so a bare acknowledgement can be reported even when
+        this adapter did not place it: placed by another process or before a restart)."""
         ...
 
     def amend_order_call(

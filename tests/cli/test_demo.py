@@ -8,13 +8,32 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 from rich.console import Console
 
 from connector.cli import main
+from connector.cli.demo_strategy import MarketStats, QuotingStrategy, default_size
+from connector.cli.demo_views import (
+    MarketRow,
+    TradingFrame,
+    render_trading,
+    render_trading_summary,
+    trading_problems,
+)
 from connector.cli.views import DemoFrame, VenueRow, demo_problems, render_demo, render_demo_summary
+from connector.config import Config
+from connector.connector import Connector
 from connector.health import BreakerState, VenueHealth
-from connector.model import BookLevel, BookState, ConsolidatedBook, Symbol, VenueLevel
+from connector.model import (
+    BookLevel,
+    BookState,
+    ConsolidatedBook,
+    Fill,
+    Side,
+    Symbol,
+    VenueLevel,
+)
 
 PROCESS_TIMEOUT = 60
 
@@ -73,6 +92,13 @@ def test_demo_process_runs_every_venue_and_ends_valid() -> None:
             [row] = [r for r in summary_rows if venue in r and symbol in r]
             assert "valid" in row
     assert "consolidated best bid/offer" in out
+    # The strategy traded on every venue, and the local state equals the simulator's.
+    assert "trading: ok, local orders, positions and balances equal the simulator's" in out
+    summary = out.split("demo trading summary", 1)[1]
+    trading_rows = [line.split() for line in summary.splitlines() if "/" in line]
+    for venue in venues:
+        placed = [int(cells[4].split("/")[0]) for cells in trading_rows if cells[0] == venue]
+        assert 4 == len(placed) and sum(placed) > 0, out
 
 
 def test_demo_with_an_invalid_symbol_exits_2_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
@@ -174,3 +200,100 @@ def test_render_demo_shows_health_venue_rows_and_merged_levels_with_their_venues
     assert merged, text
     assert "syncing (snapshot pending)" in text
     assert "ETH-USDT-PERP" in text and "no valid venue book yet" in text
+
+
+# --------------------------------------------------------------------------- trading
+
+
+def _market(venue: str, placed: int, pnl: Decimal | None = Decimal("-1.234")) -> MarketRow:
+    return MarketRow(
+        venue=venue,
+        symbol="BTC-USDT-PERP",
+        bid=Decimal("59990.5"),
+        ask=Decimal("60010"),
+        placed=placed,
+        filled=1,
+        canceled=placed - 1 if placed else 0,
+        refused=0,
+        fills=2,
+        position=Decimal("-0.01"),
+        pnl=pnl,
+    )
+
+
+def test_trading_problems_name_venues_that_placed_nothing_and_each_difference() -> None:
+    frame = TradingFrame(
+        rows=(_market("binance", 3), _market("okx", 0)),
+        differences=("okx balance USDT: 1 here, 2 at the venue",),
+        checked=True,
+        trading_venues=("binance", "okx"),
+    )
+
+    assert [
+        "okx: the strategy placed no order",
+        "okx balance USDT: 1 here, 2 at the venue",
+    ] == trading_problems(frame)
+    text = _render(render_trading_summary(frame))
+    assert "trading: FAILED" in text and "okx: the strategy placed no order" in text
+
+
+def test_trading_summary_counts_totals_pnl_and_the_verdict() -> None:
+    frame = TradingFrame(
+        rows=(_market("binance", 3), _market("bybit", 2, Decimal("0.5"))),
+        open_orders=0,
+        checked=True,
+        trading_venues=("binance", "bybit"),
+    )
+
+    text = _render(render_trading_summary(frame))
+
+    assert "orders placed 5, filled 2, canceled 3, refused 0; fills 4; open now 0" in text
+    assert "P&L -0.73 (quote currency)" in text
+    assert "trading: ok, local orders, positions and balances equal the simulator's" in text
+    live = _render(
+        render_trading(attrs.evolve(frame, recent_fills=("okx BTC-USDT-PERP buy 0.01 @ 60000",)))
+    )
+    assert "latest fills: okx BTC-USDT-PERP buy 0.01 @ 60000" in live
+    assert "59990.5" in live
+
+
+def test_a_market_without_a_mid_has_no_pnl_while_holding_inventory() -> None:
+    stats = MarketStats(venue="okx", symbol=Symbol.parse("BTC-USDT-PERP"))
+    assert Decimal(0) == stats.pnl(None)
+    stats.inventory, stats.cash = Decimal("0.01"), Decimal("-600")
+    assert stats.pnl(None) is None
+    assert Decimal("1") == stats.pnl(Decimal("60100"))
+
+
+def test_strategy_pnl_counts_each_fill_of_its_own_orders_once_with_fees() -> None:
+    perp = Symbol.parse("BTC-USDT-PERP")
+    spot = Symbol.parse("ETH-USDT-SPOT")
+    strategy = QuotingStrategy(Connector(Config()), [("okx", perp), ("bybit", spot)])
+    strategy._ours.update({"a1", "b1"})  # as if the strategy had placed them
+
+    def fill(trade: str, cid: str, symbol: Symbol, side: Side, fee: str, asset: str) -> Fill:
+        return Fill(
+            venue="okx" if symbol == perp else "bybit",
+            symbol=symbol,
+            client_order_id=cid,
+            venue_order_id="1",
+            trade_id=trade,
+            side=side,
+            qty=Decimal("0.01") if symbol == perp else Decimal("0.1"),
+            price=Decimal(60000) if symbol == perp else Decimal(3000),
+            fee=Decimal(fee),
+            fee_asset=asset,
+        )
+
+    strategy.on_fill(fill("t1", "a1", perp, Side.BUY, "0.3", "USDT"))
+    strategy.on_fill(fill("t1", "a1", perp, Side.BUY, "0.3", "USDT"))  # the same fill again
+    strategy.on_fill(fill("t9", "zz", perp, Side.BUY, "0", "USDT"))  # not ours
+    strategy.on_fill(fill("t2", "b1", spot, Side.BUY, "0.0001", "ETH"))  # fee in base
+
+    okx = strategy.markets["okx", perp]
+    bybit = strategy.markets["bybit", spot]
+    assert (okx.fills, okx.inventory, okx.cash) == (1, Decimal("0.01"), Decimal("-600.3"))
+    assert (bybit.inventory, bybit.cash) == (Decimal("0.0999"), Decimal("-300"))
+    assert Decimal("0.7") == okx.pnl(Decimal(60100))
+    assert 2 == strategy.totals().fills
+    assert default_size(Symbol.parse("DOGE-USDT-PERP")) is None

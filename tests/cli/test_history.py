@@ -69,13 +69,13 @@ def config(tmp_path: Path) -> Path:
     return file
 
 
-def test_orders_lists_the_open_ones_and_history_every_one(
+def test_orders_history_lists_every_order_of_the_store(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert 0 == main(["orders", "-c", str(config)])
+    assert 0 == main(["orders", "--history", "-c", str(config)])
     table = capsys.readouterr().out.splitlines()
     assert table[0].split()[:3] == ["updated", "venue", "symbol"]
-    assert ["open1"] == [line.split()[4] for line in table[1:]]
+    assert {"open1", "done1"} == {line.split()[4] for line in table[1:]}
 
     assert 0 == main(["orders", "--history", "--json", "-c", str(config)])
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -96,5 +96,5 @@ def test_without_a_store_it_says_so(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "no event store configured" in capsys.readouterr().err
     file = tmp_path / "c.toml"
     file.write_text("", encoding="utf-8")
-    assert 1 == main(["orders", "-c", str(file)])
+    assert 1 == main(["orders", "--history", "-c", str(file)])
     assert "no event store at" in capsys.readouterr().err

@@ -4,7 +4,7 @@ import pytest
 import trio
 
 from connector.errors import IpBanned, RateLimited
-from connector.net.ratelimit import RateLimiter, TokenBucket
+from connector.net.ratelimit import RateLimiter, TokenBucket, WindowBucket
 
 
 def _limiter(**kw: float) -> RateLimiter:
@@ -60,3 +60,40 @@ async def test_limiter_raises_instead_of_waiting_too_long(autojump_clock: trio.a
     with pytest.raises(RateLimited):
         await limiter.acquire({"weight": 10})
     assert 1 == limiter.statistics().rate_limited
+
+
+async def test_a_window_bucket_never_admits_more_than_its_capacity_in_any_window(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    limiter = RateLimiter("bybit orders", {"orders_1s": WindowBucket(capacity=10, period=1.0)})
+    start = trio.current_time()
+    times = []
+    for _ in range(25):
+        await limiter.acquire({"orders_1s": 1})
+        times.append(trio.current_time() - start)
+
+    # A token bucket would have let 20 through in the first second.
+    assert [0.0] * 10 + [1.0] * 10 + [2.0] * 5 == pytest.approx(times)
+    for t in times:
+        assert sum(1 for u in times if t <= u < t + 1.0) <= 10
+
+
+def test_a_window_bucket_takes_the_venues_count_as_the_truth() -> None:
+    bucket = WindowBucket(capacity=10, period=10.0)
+    for i in range(4):
+        bucket.take(1, float(i))
+    bucket.set_available(2, 4.0)  # the venue counted 8 in its window
+    assert 2 == bucket.tokens
+    assert 6.0 == pytest.approx(bucket.wait_time(3, 4.0))  # the oldest grant frees at 10 s
+    bucket.set_available(9, 5.0)  # it counted only 1
+    assert 9 == bucket.tokens
+    assert 0.0 == bucket.wait_time(9, 5.0)
+
+
+def test_a_settled_grant_leaves_the_window_a_period_after_its_answer() -> None:
+    bucket = WindowBucket(capacity=1, period=2.0)
+    bucket.take(1, 0.0)
+    bucket.settle(0.5)  # the venue counted it at some time before 0.5: count from 0.5
+
+    assert 1.5 == pytest.approx(bucket.wait_time(1, 1.0))
+    assert 0.0 == bucket.wait_time(1, 2.5)

@@ -67,3 +67,29 @@ async def test_a_late_acknowledgement_still_returns_the_accepted_order(venue: st
     assert [FaultKind.REST_LATE] == [f.kind for f in r.run.fault_log]
     assert OrderStatus.NEW == order.status
     assert 1 == len(at_venue)
+
+
+@pytest.mark.parametrize("venue", ["bybit", "okx"])
+async def test_a_burst_of_orders_is_paced_to_the_venues_window_and_none_is_refused(
+    venue: str,
+) -> None:
+    # Bybit counts 10 creates per rolling second per UID, OKX 60 per 2 s per instrument:
+    # the command path must never send more in any window than the venue allows.
+    count = 25 if venue == "bybit" else 70
+    with trio.fail_after(TIMEOUT):
+        async with rig(venue) as r:
+            bid = r.c.order_book(venue, PERP).best_bid()
+            assert bid is not None
+            price = bid.price * Decimal("0.9")
+            placed = []
+
+            async def place() -> None:
+                placed.append(await r.c.place_order(venue, PERP, "buy", "limit", QTY, price))
+
+            async with trio.open_nursery() as nursery:
+                for _ in range(count):
+                    nursery.start_soon(place)
+            await r.c.cancel_all(venue)
+
+    assert count == len(placed)
+    assert {OrderStatus.NEW} == {o.status for o in placed}

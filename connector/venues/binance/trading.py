@@ -93,7 +93,11 @@ class BinanceTrading:
         return orders.place_order_call(market, instrument, order)
 
     def cancel_order_call(
-        self, market: Market, instrument: Instrument, client_order_id: str
+        self,
+        market: Market,
+        instrument: Instrument,
+        client_order_id: str,
+        current: Order | None = None,
     ) -> RestCall:
         return orders.cancel_order_call(market, instrument, client_order_id)
 

@@ -199,15 +199,20 @@ def place_order_call(
 
 
 def cancel_order_call(
-    asked: AskedOrders, market: Market, instrument: Instrument, client_order_id: str
+    asked: AskedOrders,
+    market: Market,
+    instrument: Instrument,
+    client_order_id: str,
+    current: Order | None = None,
 ) -> RestCall:
-    """``POST /v5/order/cancel`` by ``orderLinkId``."""
+    """``POST /v5/order/cancel`` by ``orderLinkId`` (``current``: the order as known
+    locally, for the acknowledgement of an order placed elsewhere)."""
     body: dict[str, object] = {
         "category": category(market),
         "symbol": instrument.native_id,
         "orderLinkId": client_order_id,
     }
-    asked.remember(market, instrument, client_order_id, None)
+    asked.remember(market, instrument, client_order_id, current)
     return RestCall(
         method="POST",
         path="/v5/order/cancel",

@@ -87,9 +87,13 @@ class BybitTrading:
         return orders.place_order_call(self._asked, market, instrument, order)
 
     def cancel_order_call(
-        self, market: Market, instrument: Instrument, client_order_id: str
+        self,
+        market: Market,
+        instrument: Instrument,
+        client_order_id: str,
+        current: Order | None = None,
     ) -> RestCall:
-        return orders.cancel_order_call(self._asked, market, instrument, client_order_id)
+        return orders.cancel_order_call(self._asked, market, instrument, client_order_id, current)
 
     def amend_order_call(
         self, market: Market, instrument: Instrument, amend: AmendOrder, current: Order

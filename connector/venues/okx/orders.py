@@ -214,10 +214,15 @@ def place_order_call(
 
 
 def cancel_order_call(
-    asked: AskedOrders, market: Market, instrument: Instrument, client_order_id: str
+    asked: AskedOrders,
+    market: Market,
+    instrument: Instrument,
+    client_order_id: str,
+    current: Order | None = None,
 ) -> RestCall:
-    """``POST /api/v5/trade/cancel-order`` by ``clOrdId``."""
-    asked.remember(market, instrument, client_order_id, None)
+    """``POST /api/v5/trade/cancel-order`` by ``clOrdId`` (``current``: the order as
+    known locally, for the acknowledgement of an order placed elsewhere)."""
+    asked.remember(market, instrument, client_order_id, current)
     return RestCall(
         method="POST",
         path="/api/v5/trade/cancel-order",

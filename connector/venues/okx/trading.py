@@ -92,9 +92,13 @@ class OkxTrading:
         return orders.place_order_call(self._asked, market, instrument, order, self._td_mode)
 
     def cancel_order_call(
-        self, market: Market, instrument: Instrument, client_order_id: str
+        self,
+        market: Market,
+        instrument: Instrument,
+        client_order_id: str,
+        current: Order | None = None,
     ) -> RestCall:
-        return orders.cancel_order_call(self._asked, market, instrument, client_order_id)
+        return orders.cancel_order_call(self._asked, market, instrument, client_order_id, current)
 
     def amend_order_call(
         self, market: Market, instrument: Instrument, amend: AmendOrder, current: Order

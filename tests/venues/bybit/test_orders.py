@@ -467,3 +467,37 @@ def test_listings_follow_next_page_cursor() -> None:
     assert t.next_page_call(Market.LINEAR, call, nt("http_get_orders_realtime.json")) is None
     place = t.place_order_call(Market.LINEAR, BTC_LINEAR, _order())
     assert t.next_page_call(Market.LINEAR, place, nt("http_get_executions.json")) is None
+
+
+def test_cancel_ack_of_an_order_placed_elsewhere_reports_the_known_order() -> None:
+    """An order placed by another process (known from reconciliation): the cancel
+    acknowledgement ``{orderId, orderLinkId}`` reports it from the order passed in."""
+    current = Order(
+        venue="bybit",
+        symbol=BTC_LINEAR.symbol,
+        client_order_id="abc123",
+        side=Side.SELL,
+        type=OrderType.LIMIT,
+        qty=Decimal("0.01"),
+        price=Decimal(150000),
+        venue_order_id="7",
+        status=OrderStatus.NEW,
+    )
+    raw = body({"retCode": 0, "retMsg": "OK", "result": {"orderId": "7", "orderLinkId": "abc123"}})
+    fresh = BybitTrading(CREDENTIALS)
+    fresh.cancel_order_call(Market.LINEAR, BTC_LINEAR, "abc123")
+    with pytest.raises(MalformedMessage):
+        fresh.parse_order_answer(
+            Market.LINEAR, symbols(), 200, raw, 0, action="cancel", client_order_id="abc123"
+        )
+    t = BybitTrading(CREDENTIALS)
+    t.cancel_order_call(Market.LINEAR, BTC_LINEAR, "abc123", current)
+    report = t.parse_order_answer(
+        Market.LINEAR, symbols(), 200, raw, 0, action="cancel", client_order_id="abc123"
+    )
+    assert (report.client_order_id, report.side, report.qty, report.status) == (
+        "abc123",
+        Side.SELL,
+        Decimal("0.01"),
+        OrderStatus.NEW,
+    )

@@ -441,3 +441,38 @@ def test_listings_page_with_after() -> None:
     nxt = t.next_page_call(Market.SWAP, fills, body({"code": "0", "data": page}))
     assert nxt is not None and nxt.params["after"] == "99"
     assert t.next_page_call(Market.SWAP, nxt, body({"code": "0", "data": page})) is None
+
+
+def test_cancel_ack_of_an_order_placed_elsewhere_reports_the_known_order() -> None:
+    """An order placed by another process (known from reconciliation): the cancel
+    acknowledgement reports it from the order passed in; without it, it is unreadable."""
+    current = Order(
+        venue="okx",
+        symbol=BTC_SWAP.symbol,
+        client_order_id="abc123",
+        side=Side.SELL,
+        type=OrderType.LIMIT,
+        qty=Decimal("0.01"),
+        price=Decimal(150000),
+        venue_order_id="7",
+        status=OrderStatus.NEW,
+    )
+    element = {"ordId": "7", "clOrdId": "abc123", "sCode": "0", "sMsg": ""}
+    raw = body({"code": "0", "msg": "", "data": [element]})
+    fresh = OkxTrading(CREDENTIALS)
+    fresh.cancel_order_call(Market.SWAP, BTC_SWAP, "abc123")
+    with pytest.raises(MalformedMessage, match="query it"):
+        fresh.parse_order_answer(
+            Market.SWAP, symbols(), 200, raw, 0, action="cancel", client_order_id="abc123"
+        )
+    t = OkxTrading(CREDENTIALS)
+    t.cancel_order_call(Market.SWAP, BTC_SWAP, "abc123", current)
+    report = t.parse_order_answer(
+        Market.SWAP, symbols(), 200, raw, 0, action="cancel", client_order_id="abc123"
+    )
+    assert (report.client_order_id, report.side, report.qty, report.status) == (
+        "abc123",
+        Side.SELL,
+        Decimal("0.01"),
+        OrderStatus.NEW,
+    )

@@ -1,0 +1,49 @@
+"""``connector balances``: the balances of every trading venue."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from connector.cli.trading_io import (
+    add_trading_options,
+    balance_rows,
+    print_records,
+    record_line,
+    run_connected,
+)
+
+if TYPE_CHECKING:
+    from connector.connector import Connector
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``balances`` to the command parsers."""
+    balances = commands.add_parser(
+        "balances", help="balances on every trading venue (table, or JSON lines)"
+    )
+    add_trading_options(balances)
+    balances.add_argument("--venue", default=None, help="only this venue")
+    balances.add_argument(
+        "--zero", action="store_true", help="list assets with nothing free or locked too"
+    )
+    balances.set_defaults(command=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``connector balances``."""
+
+    async def action(c: Connector) -> int:
+        found = [b for b in c.balances.all(args.venue) if args.zero or b.free != 0 or b.locked != 0]
+        found.sort(key=lambda b: (b.venue, b.asset))
+        if args.json:
+            for balance in found:
+                print(record_line(balance))
+        else:
+            header, rows = balance_rows(found)
+            print_records(header, rows, empty="no balances")
+        return 0
+
+    return run_connected(args, action, venue=args.venue)

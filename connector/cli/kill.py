@@ -1,0 +1,84 @@
+"""``connector kill [REASON]``: cancel every open order on every trading venue.
+
+It throws this process's kill switch (``c.risk.kill``): every venue's open
+orders, as the venue lists them, are canceled; each canceled order is printed
+(a table, or JSON lines with ``--json``). Exit 1 when a cancel failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+import trio
+
+from connector.cli.trading_io import (
+    add_trading_options,
+    order_rows,
+    print_records,
+    record_line,
+    run_connected,
+)
+from connector.model import Order, OrderEvent, RiskAlert, RiskAlertKind
+from connector.model.trading import OrderStatus
+
+if TYPE_CHECKING:
+    from connector.bus import Subscription
+    from connector.connector import Connector
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``kill`` to the command parsers."""
+    kill = commands.add_parser(
+        "kill", help="cancel every open order on every trading venue; print what was canceled"
+    )
+    kill.add_argument("reason", metavar="REASON", nargs="?", default="connector kill")
+    add_trading_options(kill)
+    kill.set_defaults(command=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``connector kill``."""
+
+    async def action(c: Connector) -> int:
+        canceled_sub = c.subscribe("order.*.canceled")
+        alerts = c.subscribe("risk.alert")
+        await c.risk.kill(args.reason)
+        ids: dict[str, None] = {}
+        for event in _drain(canceled_sub):
+            if isinstance(event, OrderEvent):
+                ids[event.client_order_id] = None
+        canceled: list[Order] = []
+        for client_order_id in ids:
+            order = c.orders.get(client_order_id)
+            if order is not None and order.status is OrderStatus.CANCELED:
+                canceled.append(order)
+        canceled.sort(key=lambda o: (o.venue, str(o.symbol), o.client_order_id))
+        failed = 0
+        for alert in _drain(alerts):
+            if isinstance(alert, RiskAlert) and alert.kind is RiskAlertKind.KILL_DONE:
+                failed = alert.failed
+                if failed:
+                    print(f"connector: kill: {alert.message}", file=sys.stderr)
+        if args.json:
+            for order in canceled:
+                print(record_line(order))
+        else:
+            header, rows = order_rows(canceled)
+            print_records(header, rows, empty="no open orders to cancel")
+        return 1 if failed else 0
+
+    return run_connected(args, action)
+
+
+def _drain(sub: Subscription) -> list[object]:
+    """What ``sub`` holds now (the kill published it before returning)."""
+    out: list[object] = []
+    while True:
+        try:
+            out.append(sub.receive_nowait())
+        except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+            return out

@@ -1,0 +1,232 @@
+"""What the trading commands share: a connector opened for one action, tables, JSON lines.
+
+``connector orders``, ``positions``, ``balances``, ``order ...`` and ``kill``
+each start a :class:`~connector.Connector` from ``-c/--config``, wait until
+its venues are ready (``async with`` returns once every service, the account
+service's first reconciliation included, reported ready), act once, print,
+and exit. Output is a table, or one JSON object per line with ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import attrs
+import trio
+
+from connector.cli.common import add_config_option, positive_float, run_stoppable
+from connector.config import Config, load_config
+from connector.errors import ConfigError, ConnectorError
+from connector.logs import LEVELS, configure_logging
+from connector.model import Balance, Order, Position, unstructure
+
+if TYPE_CHECKING:
+    from connector.connector import Connector
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "add_trading_options",
+    "balance_rows",
+    "format_table",
+    "order_rows",
+    "position_rows",
+    "print_records",
+    "record_line",
+    "run_connected",
+]
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds a trading command waits for its venues and its action, by default."""
+
+
+def add_trading_options(parser: argparse.ArgumentParser, *, json_output: bool = True) -> None:
+    """``-c/--config``, ``--timeout S`` and (for listings) ``--json``."""
+    add_config_option(parser)
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=DEFAULT_TIMEOUT,
+        metavar="S",
+        help=f"give up after S seconds (default {DEFAULT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log at the config's level (default: errors only; stdout is the answer)",
+    )
+    if json_output:
+        parser.add_argument(
+            "--json", action="store_true", help="one JSON object per line instead of a table"
+        )
+
+
+def _load_quiet(args: argparse.Namespace) -> Config:
+    """Load the config; log errors only (``--verbose``: the config's level), onto stderr.
+
+    A command's own start (a fresh process learning the venue's open orders)
+    looks like discrepancies to the reconciliation; those warnings are not news here.
+    """
+    config = load_config(args.config)
+    level = config.logging.level
+    if not args.verbose and LEVELS[level] < LEVELS["error"]:
+        level = "error"
+    configure_logging(level, config.logging.format, stream=sys.stderr)
+    return config
+
+
+def only_venue(config: Config, venue: str) -> Config:
+    """``config`` with every venue but ``venue`` disabled (one venue starts faster).
+
+    Raises:
+        ConfigError: ``venue`` is not configured or not enabled.
+    """
+    vc = config.venues.get(venue)
+    if vc is None or not vc.enabled:
+        known = ", ".join(n for n, v in config.venues.items() if v.enabled) or "none"
+        raise ConfigError(f"venue {venue!r} is not enabled in the config (enabled: {known})")
+    venues = {
+        name: (v if name == venue else attrs.evolve(v, enabled=False))
+        for name, v in config.venues.items()
+    }
+    return attrs.evolve(config, venues=venues)
+
+
+def run_connected(
+    args: argparse.Namespace,
+    action: Callable[[Connector], Awaitable[int]],
+    *,
+    venue: str | None = None,
+) -> int:
+    """Open a connector from ``args.config`` (only ``venue`` when given), run
+    ``action`` once it is ready, return its exit status.
+
+    Raises:
+        ConnectorError: from the connector or the action; ``main`` prints it on
+            one line and exits 1 (2 for a ``ConfigError``).
+    """
+    from connector.connector import Connector
+
+    config = _load_quiet(args)
+    if venue is not None:
+        config = only_venue(config, venue)
+    timeout: float = args.timeout
+
+    async def body(stop: trio.CancelScope) -> int:
+        with trio.move_on_after(timeout) as deadline:
+            async with Connector(config) as connector:
+                return await action(connector)
+        if deadline.cancelled_caught:
+            raise ConnectorError(f"gave up after {timeout:g} s (see --timeout)")
+        return 130  # stopped by a signal
+
+    return run_stoppable(body, None)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def order_rows(orders: Iterable[Order]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of an orders table."""
+    header = ["venue", "symbol", "client id", "side", "type", "qty", "price", "filled", "status"]
+    rows = [
+        [
+            o.venue,
+            str(o.symbol),
+            o.client_order_id,
+            o.side.value,
+            o.type.value + ("" if o.time_in_force.value == "gtc" else f"/{o.time_in_force.value}"),
+            _text(o.qty),
+            _text(o.price),
+            _text(o.filled_qty),
+            o.status.value,
+        ]
+        for o in orders
+    ]
+    return header, rows
+
+
+def position_rows(
+    positions: Iterable[Position], unrealized: Callable[[Position], Decimal | None]
+) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a positions table."""
+    header = ["venue", "symbol", "qty", "entry", "realized", "unrealized"]
+    rows = [
+        [
+            p.venue,
+            str(p.symbol),
+            _text(p.qty),
+            _text(p.avg_entry_price),
+            _text(p.realized_pnl),
+            _text(unrealized(p)),
+        ]
+        for p in positions
+    ]
+    return header, rows
+
+
+def balance_rows(balances: Iterable[Balance]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a balances table."""
+    header = ["venue", "asset", "free", "locked", "total"]
+    rows = [
+        [b.venue, b.asset, _text(b.free), _text(b.locked), _text(b.free + b.locked)]
+        for b in balances
+    ]
+    return header, rows
+
+
+def record_line(value: object, **extra: object) -> str:
+    """One value as a JSON object line: its fields, then ``extra``."""
+    data = unstructure(value)
+    out: dict[str, object] = dict(data) if isinstance(data, dict) else {"value": data}
+    out.update(extra)
+    return json.dumps(out, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Plain aligned columns (numbers right-aligned), never truncated."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    right = [i >= 2 and _numeric(rows, i) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            cell.rjust(width) if r else cell.ljust(width)
+            for cell, width, r in zip(cells, widths, right, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return [line(header), *(line(row) for row in rows)]
+
+
+def print_records(header: Sequence[str], rows: Sequence[Sequence[str]], *, empty: str) -> None:
+    """Print a table (or ``empty`` when there is no row) to stdout."""
+    if not rows:
+        print(empty)
+        return
+    print("\n".join(format_table(header, rows)))
+
+
+def _numeric(rows: Sequence[Sequence[str]], column: int) -> bool:
+    cells = [row[column] for row in rows if row[column] != "-"]
+    return bool(cells) and all(_is_number(cell) for cell in cells)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True

@@ -1,0 +1,271 @@
+"""The trading commands against one standalone ``connector sim`` process.
+
+The simulator runs in its own process (its first JSON line gives the URLs and
+the demo credentials), so its orders outlive each command: one command places,
+the next lists, amends, cancels or kills, as a user's shell session would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.cli import main
+
+PROCESS_TIMEOUT = 60
+VENUES = ("binance", "bybit", "okx")
+SYMBOL = "BTC-USDT-PERP"
+FAR_ASK = "90000"
+"""A sell price far above the simulated BTC mid (about 60000): the order rests."""
+
+
+@contextlib.contextmanager
+def standalone_sim(*extra: str) -> Iterator[dict[str, Any]]:
+    """A ``connector sim`` process (BTC instruments); yields its first line."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "connector", "sim", "--rate", "20", "--bases", "BTC", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    watchdog = threading.Timer(600, proc.kill)
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        yield json.loads(proc.stdout.readline())
+    finally:
+        watchdog.cancel()
+        proc.kill()
+        proc.wait()
+
+
+def write_config(folder: Path, line: dict[str, Any], venues: Sequence[str]) -> Path:
+    """A config whose ``venues`` point at the simulator of ``line``, with its demo keys."""
+    main_file, secrets = ['secrets_file = "secrets.toml"\n'], []
+    for venue in venues:
+        entry = dict(line[venue])
+        credentials = entry.pop("credentials")
+        main_file.append(
+            f'[venues.{venue}]\nendpoint = "custom"\nsymbols = ["{SYMBOL}"]\n'
+            'channels = ["book"]\n'
+            f"[venues.{venue}.urls]\n"
+            + "".join(f'"{key}" = "{url}"\n' for key, url in entry.items())
+        )
+        secrets.append(f"[{venue}]\n" + "".join(f'{k} = "{v}"\n' for k, v in credentials.items()))
+    (folder / "secrets.toml").write_text("\n".join(secrets), encoding="utf-8")
+    path = folder / "connector.toml"
+    path.write_text("\n".join(main_file), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def sim_line() -> Iterator[dict[str, Any]]:
+    """The first line of a standalone simulator running for the module's tests."""
+    with standalone_sim() as line:
+        yield line
+
+
+@pytest.fixture(scope="module")
+def config(sim_line: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A config whose venues point at the module's simulator."""
+    return write_config(tmp_path_factory.mktemp("cli-trading"), sim_line, VENUES)
+
+
+def test_first_line_names_each_private_stream_at_the_venues_path(sim_line: dict[str, Any]) -> None:
+    assert sim_line["binance"]["linear.ws.private"].endswith("/private")
+    for market in ("spot", "linear"):
+        bybit = sim_line["bybit"]
+        assert bybit[f"{market}.ws.private"] == bybit[f"{market}.ws"] + "/v5/private"
+    for market in ("spot", "swap"):
+        okx = sim_line["okx"]
+        assert okx[f"{market}.ws.private"] == okx[f"{market}.ws"] + "/ws/v5/private"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main([*argv, "--timeout", str(PROCESS_TIMEOUT)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _lines(out: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def _client_id() -> str:
+    return "cli" + uuid.uuid4().hex[:16]
+
+
+@pytest.mark.parametrize("venue", VENUES)
+def test_place_list_amend_cancel_across_commands(
+    venue: str, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ("-c", str(config))
+    cid = _client_id()
+
+    code, out, err = _run(
+        capsys, "order", "place", venue, SYMBOL, "sell", "limit", "0.01", FAR_ASK,
+        "--client-id", cid, "--json", *cfg,
+    )  # fmt: skip
+    assert 0 == code, err
+    [placed] = _lines(out)
+    assert (placed["client_order_id"], placed["status"]) == (cid, "new")
+
+    code, out, err = _run(capsys, "orders", "--venue", venue, *cfg)
+    assert 0 == code, err
+    [row] = [line for line in out.splitlines() if cid in line]
+    assert row.split() == [venue, SYMBOL, cid, "sell", "limit", "0.01", FAR_ASK, "0", "new"]
+
+    code, out, err = _run(capsys, "order", "amend", venue, SYMBOL, cid, "--price", "91000", *cfg)
+    assert 0 == code, err
+    assert "91000" in next(line for line in out.splitlines() if cid in line)
+
+    code, out, err = _run(capsys, "orders", "--json", *cfg)
+    assert 0 == code, err
+    [listed] = [o for o in _lines(out) if o["client_order_id"] == cid]
+    assert (Decimal(str(listed["price"])), listed["status"]) == (Decimal(91000), "new")
+
+    code, out, err = _run(capsys, "order", "cancel", venue, SYMBOL, cid, "--json", *cfg)
+    assert 0 == code, err
+    assert "canceled" == _lines(out)[0]["status"]
+
+    code, out, err = _run(capsys, "orders", "--venue", venue, "--json", *cfg)
+    assert 0 == code, err
+    assert cid not in out
+
+
+def test_kill_cancels_the_open_orders_of_every_venue_and_prints_them(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ("-c", str(config))
+    ids = {}
+    for venue in VENUES:
+        ids[venue] = _client_id()
+        code, _, err = _run(
+            capsys, "order", "place", venue, SYMBOL, "sell", "limit", "0.01", "95000",
+            "--client-id", ids[venue], *cfg,
+        )  # fmt: skip
+        assert 0 == code, err
+
+    code, out, err = _run(capsys, "kill", "test over", "--json", *cfg)
+
+    assert 0 == code, err
+    canceled = {(o["venue"], o["client_order_id"]): o["status"] for o in _lines(out)}
+    for venue, cid in ids.items():
+        assert "canceled" == canceled[venue, cid]
+    code, out, err = _run(capsys, "orders", "--json", *cfg)
+    assert (0, []) == (code, _lines(out)), err
+    code, out, _ = _run(capsys, "kill", *cfg)
+    assert (0, "no open orders to cancel") == (code, out.strip())
+
+
+def test_positions_and_balances_after_a_market_order(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ("-c", str(config))
+    code, out, err = _run(
+        capsys, "order", "place", "okx", SYMBOL, "buy", "market", "0.02", "--json", *cfg
+    )
+    assert 0 == code, err
+    assert "filled" == _lines(out)[0]["status"]
+
+    code, out, err = _run(capsys, "positions", "--venue", "okx", "--json", *cfg)
+    assert 0 == code, err
+    [position] = [p for p in _lines(out) if p["symbol"] == SYMBOL]
+    assert Decimal(str(position["qty"])) >= Decimal("0.02")
+    assert Decimal(str(position["avg_entry_price"])) > 0
+
+    code, out, err = _run(capsys, "balances", *cfg)
+    assert 0 == code, err
+    usdt = [line.split() for line in out.splitlines() if " USDT " in f" {line} "]
+    assert {row[0] for row in usdt} == set(VENUES), out
+
+
+def test_refusals_print_one_line_and_exit_1(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ("-c", str(config))
+    code, out, err = _run(
+        capsys, "order", "place", "binance", SYMBOL, "buy", "limit", "0.0000001", "50000", *cfg
+    )
+    assert (1, "") == (code, out)
+    assert 1 == len(err.strip().splitlines()) and "invalid order" in err, err
+
+    # A post-only buy above the best ask would take: the venue refuses it.
+    code, out, err = _run(
+        capsys, "order", "place", "binance", SYMBOL, "buy", "limit", "0.01", "200000",
+        "--tif", "post_only", *cfg,
+    )  # fmt: skip
+    assert (1, "") == (code, out)
+    [line] = err.strip().splitlines()
+    assert line.startswith("connector: error: binance rejected order"), line
+
+    code, _, err = _run(capsys, "order", "cancel", "bybit", SYMBOL, "nosuchorder1", *cfg)
+    assert 1 == code
+    assert 1 == len(err.strip().splitlines()), err
+
+
+def test_a_risk_refusal_names_the_limit_and_exits_1(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    limited = config.with_name("limited.toml")
+    text = config.read_text(encoding="utf-8")
+    limited.write_text(text + '\n[risk]\nmax_order_notional = "100"\n', encoding="utf-8")
+
+    code, out, err = _run(
+        capsys, "order", "place", "okx", SYMBOL, "sell", "limit", "0.01", FAR_ASK,
+        "-c", str(limited),
+    )  # fmt: skip
+
+    assert (1, "") == (code, out)
+    [line] = err.strip().splitlines()
+    assert "max_order_notional" in line, line
+
+
+def test_usage_mistakes_exit_2(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = ("-c", str(config))
+    code, _, err = _run(capsys, "order", "place", "okx", SYMBOL, "buy", "limit", "0.01", *cfg)
+    assert 2 == code and "needs a PRICE" in err
+    code, _, err = _run(capsys, "order", "amend", "okx", SYMBOL, "abc", *cfg)
+    assert 2 == code and "--qty, --price" in err
+    code, _, err = _run(capsys, "orders", "--venue", "kraken", *cfg)
+    assert 2 == code and "'kraken' is not enabled" in err
+    with pytest.raises(SystemExit) as exited:
+        main(["order", "place", "okx", SYMBOL, "buy", "limit", "-1", "5"])
+    assert 2 == exited.value.code
+
+
+def test_a_lost_answer_names_the_order_to_follow_and_the_next_command_finds_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    faults = tmp_path / "faults.toml"
+    faults.write_text(
+        '[[fault]]\nkind = "rest_error_after"\nfraction = 1.0\nvenue = "binance"\n'
+        'path = "/fapi/v1/order"\nmethod = "POST"\nmax_count = 1\n',
+        encoding="utf-8",
+    )
+    with standalone_sim("--venues", "binance", "--faults", str(faults)) as line:
+        cfg = ("-c", str(write_config(tmp_path, line, ["binance"])))
+        cid = _client_id()
+
+        code, out, err = _run(
+            capsys, "order", "place", "binance", SYMBOL, "sell", "limit", "0.01", FAR_ASK,
+            "--client-id", cid, *cfg,
+        )  # fmt: skip
+
+        assert (1, "") == (code, out)
+        [message] = err.strip().splitlines()
+        assert "outcome unknown" in message and cid in message, message
+        # The venue took it (the answer was spoiled after): the next command knows it.
+        code, out, err = _run(capsys, "orders", "--json", *cfg)
+        assert 0 == code, err
+        assert [(cid, "new")] == [(o["client_order_id"], o["status"]) for o in _lines(out)]
