@@ -14,7 +14,7 @@ import contextlib
 import functools
 import ssl
 import tempfile
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
@@ -49,7 +49,7 @@ from connector.model.credentials import Credentials
 from connector.oms.tracking import OrderStateServiceStatistics
 from connector.oms.validate import Number
 from connector.risk.service import RiskService, RiskState
-from connector.store.log import EventLog, MemoryEventLog
+from connector.store.log import EventLog
 from connector.store.service import Persistence, StoreStatus
 from connector.supervision import (
     ChildSpec,
@@ -255,8 +255,14 @@ class Connector:
         self._health = HealthService(self._bus, list(venues))
         self._risk = RiskService(self._config.risk, self._bus)
         self._trading = Trading(self._risk)
-        self._persistence = _persistence(
-            self._config, event_log, self._trading, self._health.store_changed
+        self._persistence = Persistence.for_storage(
+            self._config.storage,
+            event_log,
+            states=self._trading.states,
+            accounts=self._trading.accounts,
+            positions=self._trading.position_book,
+            balances=self._trading.balance_book,
+            on_store=self._health.store_changed,
         )
         self._event_log: EventLog = self._persistence.log
         self._trading.history = self._persistence
@@ -571,58 +577,6 @@ class Connector:
     def persistence(self) -> Persistence:
         """The persistence subtree (the store's status, its durable log)."""
         return self._persistence
-
-
-def _persistence(
-    config: Config,
-    event_log: EventLog | None,
-    trading: Trading,
-    on_store: Callable[[str | None], None],
-) -> Persistence:
-    """The persistence subtree for ``config`` (or for a log the program gave)."""
-    storage = config.storage
-    if event_log is not None or storage.store == "memory":
-        kept: EventLog = event_log if event_log is not None else MemoryEventLog()
-
-        async def same() -> EventLog:
-            return kept
-
-        kind = "memory" if isinstance(kept, MemoryEventLog) else type(kept).__name__
-        return Persistence(
-            kind=kind,
-            database="memory" if kind == "memory" else kind,
-            opener=same,
-            owned=False,
-            states=trading.states,
-            accounts=trading.accounts,
-            positions=trading.position_book,
-            balances=trading.balance_book,
-            on_store=on_store,
-        )
-    from connector.store.open import open_store
-
-    if storage.store == "postgres":
-        from connector.store.postgres import redact_dsn
-
-        database = f"{redact_dsn(storage.postgres_dsn or '')} (schema {storage.postgres_schema})"
-    else:
-        database = str(storage.sqlite_path)
-
-    async def open_configured() -> EventLog:
-        # A short busy timeout: an order waits at most this long on a locked file.
-        return await open_store(storage, busy_timeout=2.0)
-
-    return Persistence(
-        kind=storage.store,
-        database=database,
-        opener=open_configured,
-        owned=True,
-        states=trading.states,
-        accounts=trading.accounts,
-        positions=trading.position_book,
-        balances=trading.balance_book,
-        on_store=on_store,
-    )
 
 
 def _with_sim_credentials(config: Config) -> Config:

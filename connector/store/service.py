@@ -36,12 +36,14 @@ import trio
 from connector.account.balances import BalanceBook
 from connector.account.positions import PositionBook
 from connector.account.service import AccountService
+from connector.config import StorageConfig
 from connector.errors import StoreError
 from connector.model import Balance, Fill, Order, OrderEvent, OrderFilled, OrderStatus, Position
 from connector.model.trading import OrderReport
 from connector.oms.state import OrderBookkeeping
 from connector.oms.tracking import OrderStateService
-from connector.store.log import EventLog, LogEntry, Logged
+from connector.store.log import EventLog, LogEntry, Logged, MemoryEventLog
+from connector.store.open import open_store
 from connector.store.sql import SqlEventLog
 from connector.supervision import Backoff, ChildSpec, Restart, Strategy, Supervisor
 
@@ -251,6 +253,54 @@ class Persistence:
             intensity=3,
             period=60.0,
             backoff=restart_backoff or Backoff(initial=0.5, maximum=10.0),
+        )
+
+    @classmethod
+    def for_storage(
+        cls,
+        storage: StorageConfig,
+        event_log: EventLog | None = None,
+        *,
+        states: Mapping[str, OrderStateService],
+        accounts: Mapping[str, AccountService],
+        positions: PositionBook,
+        balances: BalanceBook,
+        on_store: Callable[[str | None], None] = lambda _error: None,
+    ) -> Persistence:
+        """The subtree for ``[storage]`` (``storage.store``), or for a log the program gave."""
+        opener: Callable[[], Awaitable[EventLog]]
+        if event_log is not None or storage.store == "memory":
+            kept: EventLog = event_log if event_log is not None else MemoryEventLog()
+
+            async def same() -> EventLog:
+                return kept
+
+            kind = "memory" if isinstance(kept, MemoryEventLog) else type(kept).__name__
+            opener, owned, database = same, False, kind
+        else:
+            if storage.store == "postgres":
+                from connector.store.postgres import redact_dsn  # the ``postgres`` extra
+
+                dsn = redact_dsn(storage.postgres_dsn or "")
+                database = f"{dsn} (schema {storage.postgres_schema})"
+            else:
+                database = str(storage.sqlite_path)
+
+            async def open_configured() -> EventLog:
+                # A short busy timeout: an order waits at most this long on a locked file.
+                return await open_store(storage, busy_timeout=2.0)
+
+            kind, opener, owned = storage.store, open_configured, True
+        return cls(
+            kind=kind,
+            database=database,
+            opener=opener,
+            owned=owned,
+            states=states,
+            accounts=accounts,
+            positions=positions,
+            balances=balances,
+            on_store=on_store,
         )
 
     async def open(self) -> None:
