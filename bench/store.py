@@ -8,7 +8,14 @@ and the latency of one append (median, p99). SQLite in a temporary directory
 (WAL, ``synchronous=FULL``); PostgreSQL when ``CONNECTOR_TEST_POSTGRES`` (or
 ``--postgres DSN``) names a server, in a schema of its own that is dropped after.
 
-Run: ``python bench/store.py [--events 20000] [--writers 64] [--runs 3] [--no-write]``.
+The latency the write-ahead adds to ``place_order`` (``--orders``, 0 to skip):
+one ``Connector`` on the built-in simulator (Bybit linear, BTC-USDT-PERP) places
+passive limit orders one after another and cancels each, once with the in-memory
+log and once with SQLite (and PostgreSQL); reported per store: the ``place_order``
+round trip and the write-ahead append of its ``OrderSubmitted`` (median, p99).
+
+Run: ``python bench/store.py [--events 20000] [--writers 64] [--runs 3] [--orders 300]
+[--no-write]``.
 """
 
 from __future__ import annotations
@@ -20,7 +27,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 import trio
@@ -28,7 +36,10 @@ import trio
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._docs import write_section
-from connector.model import OrderAccepted, Symbol
+from connector import Connector
+from connector.config import Config, VenueConfig
+from connector.model import OrderAccepted, OrderSubmitted, Symbol
+from connector.store.log import EventLog, LogEntry, Logged, MemoryEventLog
 from connector.store.sql import SqlEventLog
 from connector.store.sqlite import open_sqlite
 
@@ -67,6 +78,64 @@ async def _run(
     }
 
 
+class _Timed:
+    """An event log that times the appends of ``OrderSubmitted`` (the write-ahead)."""
+
+    def __init__(self, inner: EventLog) -> None:
+        self.inner = inner
+        self.write_ahead: list[float] = []
+
+    async def append(self, events: Sequence[Logged], *, ts_ns: int) -> int:
+        t0 = time.perf_counter()
+        seq = await self.inner.append(events, ts_ns=ts_ns)
+        if len(events) == 1 and isinstance(events[0], OrderSubmitted):
+            self.write_ahead.append(time.perf_counter() - t0)
+        return seq
+
+    async def read(self, after: int = 0, *, limit: int = 1000) -> Sequence[LogEntry]:
+        return await self.inner.read(after, limit=limit)
+
+    async def last_seq(self) -> int:
+        return await self.inner.last_seq()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+async def _place(open_log: Callable[[], Awaitable[EventLog]], orders: int) -> dict[str, float]:
+    venues = {
+        name: VenueConfig(name=name, symbols=(SYMBOL,), channels=("book",))
+        if name == "bybit"
+        else VenueConfig(name=name, enabled=False)
+        for name in ("binance", "bybit", "okx")
+    }
+    log = _Timed(await open_log())
+    places: list[float] = []
+    async with Connector(Config(venues=venues), event_log=log) as c:
+        view = c.order_book("bybit", SYMBOL)
+        async with c.subscribe(f"orderbook.bybit.{SYMBOL}") as updates:
+            while not view.valid or view.best_bid() is None:
+                await updates.receive()
+        for _ in range(orders):
+            bid = view.best_bid()
+            assert bid is not None
+            t0 = time.perf_counter()
+            price = bid.price * Decimal("0.9")
+            order = await c.place_order("bybit", SYMBOL, "buy", "limit", "0.01", price)
+            places.append(time.perf_counter() - t0)
+            await c.cancel_order("bybit", SYMBOL, order.client_order_id)
+            await trio.sleep(0.11)  # under Bybit's 10 orders/s per UID (untimed)
+    await log.close()
+    places.sort()
+    ahead = sorted(log.write_ahead)
+    return {
+        "place_p50": places[len(places) // 2] * 1000,
+        "place_p99": places[int(len(places) * 0.99)] * 1000,
+        "ahead_p50": ahead[len(ahead) // 2] * 1000,
+        "ahead_p99": ahead[int(len(ahead) * 0.99)] * 1000,
+    }
+
+
 def _median(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
 
@@ -77,6 +146,7 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=64)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres", default=os.environ.get("CONNECTOR_TEST_POSTGRES"))
+    parser.add_argument("--orders", type=int, default=300, help="place_order latency (0: skip)")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
     args = parser.parse_args()
 
@@ -118,6 +188,31 @@ def main() -> None:
             f"| {name} | {r['rate']:,.0f} | {r['per_commit']:.1f} | {r['p50_ms']:.2f} "
             f"| {r['p99_ms']:.2f} |"
         )
+    if args.orders:
+        lines += [
+            "",
+            "Write-ahead on the command path: `place_order` against the simulator (Bybit linear, "
+            f"{args.orders} passive limit orders one after another, each canceled after).",
+            "",
+            "| event log | place_order p50 (ms) | place_order p99 (ms) | write-ahead p50 (ms) "
+            "| write-ahead p99 (ms) |",
+            "|---|---:|---:|---:|---:|",
+        ]
+
+        async def memory() -> EventLog:
+            return MemoryEventLog()
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "place.sqlite"
+            place_rows = [
+                ("in memory", trio.run(_place, memory, args.orders)),
+                ("SQLite", trio.run(_place, lambda: open_sqlite(path), args.orders)),
+            ]
+        for name, r in place_rows:
+            lines.append(
+                f"| {name} | {r['place_p50']:.2f} | {r['place_p99']:.2f} | {r['ahead_p50']:.3f} "
+                f"| {r['ahead_p99']:.3f} |"
+            )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     table = "\n".join(lines)
     print(table)

@@ -94,6 +94,8 @@ from connector.oms.state import OrderStateStatistics
 from connector.oms.tracking import OrderStateServiceStatistics
 from connector.replay import Replayer, replay_file
 from connector.risk.service import RiskState
+from connector.store.log import EventLog
+from connector.store.service import Persistence, StoreStatus
 from connector.supervision import ChildSnapshot, ChildState, Restart, Strategy, SupervisorSnapshot
 from connector.trading import OrdersView, RiskView
 from connector.venues.feed import FeedStatistics
@@ -127,6 +129,7 @@ __all__ = [
     "ConsolidatedBook",
     "ConsolidatedQuote",
     "Credentials",
+    "EventLog",
     "ExchangeRejected",
     "FeedStatistics",
     "Fill",
@@ -154,6 +157,7 @@ __all__ = [
     "OrderType",
     "OrdersView",
     "Overflow",
+    "Persistence",
     "PositionsView",
     "PrivatePhase",
     "PrivateStreamStatistics",
@@ -174,6 +178,7 @@ __all__ = [
     "SimConfig",
     "SimulatorService",
     "StorageConfig",
+    "StoreStatus",
     "Strategy",
     "Subscription",
     "SubscriptionOverflow",

@@ -49,7 +49,8 @@ from connector.model.credentials import Credentials
 from connector.oms.tracking import OrderStateServiceStatistics
 from connector.oms.validate import Number
 from connector.risk.service import RiskService, RiskState
-from connector.store.log import EventLog, MemoryEventLog
+from connector.store.log import EventLog
+from connector.store.service import Persistence, StoreStatus
 from connector.supervision import (
     ChildSpec,
     Restart,
@@ -61,6 +62,7 @@ from connector.supervision import (
 from connector.trading import (
     OrdersView,
     RiskView,
+    Since,
     Trading,
     attach_trading,
     client_order_ids,
@@ -87,10 +89,13 @@ class ConnectorStatus:
 
     tree: SupervisorSnapshot
     venues: dict[str, VenueHealth]
+    store: StoreStatus | None = None
 
     def render(self) -> str:
-        """A plain-text tree followed by one health line per venue."""
+        """A plain-text tree, the event store's line, then one health line per venue."""
         lines = [render_tree(self.tree)]
+        if self.store is not None:
+            lines.append(self.store.render())
         for name, health in self.venues.items():
             lines.append(
                 f"venue {name}: breaker {health.state.value}, {health.connected} connected, "
@@ -219,8 +224,9 @@ class Connector:
             documents longer silences of a healthy book, as OKX's 60 s).
         bus: The event bus to use (tests inject one to publish or inspect events the
             way services do); a new one when ``None``.
-        event_log: Where order events are written ahead (an in-memory log when
-            ``None``; SQLite and PostgreSQL stores come with persistence).
+        event_log: Where order events are written ahead; ``None``: the store
+            ``[storage]`` names (a config file persists to SQLite or PostgreSQL;
+            the default config keeps the log in memory). docs/operations.md.
 
     Venues with credentials (and venues on the built-in simulator, which trade
     with its default account) trade: their subtrees gain ``orders`` and
@@ -249,7 +255,17 @@ class Connector:
         self._health = HealthService(self._bus, list(venues))
         self._risk = RiskService(self._config.risk, self._bus)
         self._trading = Trading(self._risk)
-        self._event_log = event_log if event_log is not None else MemoryEventLog()
+        self._persistence = Persistence.for_storage(
+            self._config.storage,
+            event_log,
+            states=self._trading.states,
+            accounts=self._trading.accounts,
+            positions=self._trading.position_book,
+            balances=self._trading.balance_book,
+            on_store=self._health.store_changed,
+        )
+        self._event_log: EventLog = self._persistence.log
+        self._trading.history = self._persistence
         ids = client_order_ids(self._config.storage)
         self._sessions = {}
         for name, vc in venues.items():
@@ -315,6 +331,10 @@ class Connector:
             children.append(ChildSpec("simulator", self._sim, restart=Restart.PERMANENT))
         children.append(ChildSpec("health", self._health, restart=Restart.PERMANENT))
         children.append(ChildSpec("risk", self._risk, restart=Restart.PERMANENT))
+        # Before any venue: the log is replayed into the order state first.
+        children.append(
+            ChildSpec("persistence", self._persistence.supervisor, restart=Restart.PERMANENT)
+        )
         children.append(ChildSpec("aggregator", self._aggregator, restart=Restart.TRANSIENT))
         for name, session in self._sessions.items():
             children.append(
@@ -345,6 +365,14 @@ class Connector:
         for session in self._sessions.values():
             session.context.capture = self._capture
             stack.push_async_callback(session.context.aclose)
+        try:
+            # A store that cannot be opened at all fails the start (StoreError).
+            await self._persistence.open()
+        except BaseException:
+            await _unwrapped(stack.aclose())
+            raise
+        # A store opened but never taken by the writer (the start failed) is closed.
+        stack.push_async_callback(self._persistence.discard)
         nursery = await stack.enter_async_context(trio.open_nursery())
         try:
             await nursery.start(self._root.run)
@@ -486,9 +514,20 @@ class Connector:
         """Every order: ``get(id)``, ``open(venue, symbol)``, ``all()``, ``await wait(id)``."""
         return self._trading.orders
 
-    def fills(self, venue: str | None = None, symbol: Symbol | str | None = None) -> list[Fill]:
-        """Distinct fills seen, of one venue and/or symbol."""
-        return self._trading.fills(venue, symbol)
+    def fills(
+        self,
+        venue: str | None = None,
+        symbol: Symbol | str | None = None,
+        *,
+        since: Since | None = None,
+    ) -> list[Fill]:
+        """Distinct fills seen, of one venue and/or symbol.
+
+        ``since`` (a timezone-aware ``datetime`` or int ns since the epoch): the
+        fills executed since then, read from the event store (every durable fill,
+        from every run), oldest first.
+        """
+        return self._trading.fills(venue, symbol, since=since)
 
     @property
     def positions(self) -> PositionsView:
@@ -523,7 +562,21 @@ class Connector:
 
     def status(self) -> ConnectorStatus:
         """The supervision tree snapshot plus per-venue health."""
-        return ConnectorStatus(tree=self._root.snapshot(), venues=self._health.venues())
+        return ConnectorStatus(
+            tree=self._root.snapshot(),
+            venues=self._health.venues(),
+            store=self._persistence.status(),
+        )
+
+    @property
+    def event_log(self) -> EventLog:
+        """The event log the services write ahead to (durable per ``[storage]``)."""
+        return self._event_log
+
+    @property
+    def persistence(self) -> Persistence:
+        """The persistence subtree (the store's status, its durable log)."""
+        return self._persistence
 
 
 def _with_sim_credentials(config: Config) -> Config:

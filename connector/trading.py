@@ -12,6 +12,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import trio
@@ -32,6 +33,7 @@ from connector.oms.tracking import OrderStateService
 from connector.oms.validate import Number
 from connector.risk.service import RiskService, RiskState
 from connector.store.log import EventLog
+from connector.store.service import Persistence
 from connector.supervision import ChildSpec, Restart
 from connector.venues.registry import TRADERS
 from connector.venues.session import VenueSession
@@ -39,9 +41,11 @@ from connector.venues.session import VenueSession
 __all__ = [
     "OrdersView",
     "RiskView",
+    "Since",
     "Trading",
     "attach_trading",
     "client_order_ids",
+    "since_ns",
     "trading_credentials",
 ]
 
@@ -61,6 +65,9 @@ class Trading:
         self.risk = risk
         self.venues: dict[str, OrderService] = {}
         self.accounts: dict[str, AccountService] = {}
+        self.states: dict[str, OrderStateService] = {}
+        self.history: Persistence | None = None
+        """The persistence subtree (history reads); the facade attaches it."""
         self._changed = trio.Event()
         self.orders = OrdersView(self)
         self.risk_view = RiskView(risk)
@@ -155,10 +162,29 @@ class Trading:
                 nursery.start_soon(one, service)
         return [o for s in services for o in results[s.venue]]
 
-    def fills(self, venue: str | None = None, symbol: Symbol | str | None = None) -> list[Fill]:
+    def fills(
+        self,
+        venue: str | None = None,
+        symbol: Symbol | str | None = None,
+        *,
+        since: Since | None = None,
+    ) -> list[Fill]:
         sym = None if symbol is None else _symbol(symbol)
+        if since is not None:
+            if venue is not None:
+                self.venue(venue)  # a clear error for a venue that does not trade
+            return [
+                f
+                for f in self._history().fills_since(since_ns(since))
+                if (venue is None or f.venue == venue) and (sym is None or f.symbol == sym)
+            ]
         services = [self.venue(venue)] if venue is not None else list(self.venues.values())
         return [f for s in services for f in s.state.fills(sym)]
+
+    def _history(self) -> Persistence:
+        if self.history is None:
+            raise ConfigError("no event store is attached to this connector")
+        return self.history
 
 
 def _lists(service: OrderService, symbol: Symbol) -> bool:
@@ -194,8 +220,19 @@ class OrdersView:
             for o in s.state.book.open(name, sym)
         ]
 
-    def all(self) -> list[Order]:
-        """Every order kept, finished ones included."""
+    def all(self, *, since: Since | None = None) -> list[Order]:
+        """Every order kept, finished ones included.
+
+        Args:
+            since: Only orders updated at or after this time (a timezone-aware
+                ``datetime`` or int ns since the epoch), read from the event store's
+                projection (every durable order, from every run), oldest first.
+
+        Raises:
+            StoreError: ``since`` given and the store cannot be read now.
+        """
+        if since is not None:
+            return self._trading._history().orders_since(since_ns(since))
         return [o for name, s in self._trading.venues.items() for o in s.state.book.all()]
 
     def __iter__(self) -> Iterator[Order]:
@@ -252,6 +289,24 @@ class RiskView:
     @property
     def state(self) -> RiskState:
         return self._risk.state
+
+
+Since = int | datetime
+"""A point in time: int ns since the epoch, or a timezone-aware ``datetime``."""
+
+
+def since_ns(since: Since) -> int:
+    """``since`` as int ns since the epoch.
+
+    Raises:
+        ValueError: a naive ``datetime`` (its time zone would be a guess).
+    """
+    if isinstance(since, datetime):
+        if since.tzinfo is None:
+            raise ValueError(f"since: {since.isoformat()} has no time zone; pass an aware datetime")
+        delta = since - datetime(1970, 1, 1, tzinfo=UTC)
+        return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+    return int(since)
 
 
 def trading_credentials(venue: VenueConfig) -> Credentials | None:
@@ -311,10 +366,12 @@ def attach_trading(
     )
     session.add_children(
         [
-            ChildSpec("orders", orders, restart=Restart.TRANSIENT),
+            # The account reconciles with the venue before ``orders`` starts.
             ChildSpec("order_state", state, restart=Restart.TRANSIENT),
             ChildSpec("account", account, restart=Restart.TRANSIENT),
+            ChildSpec("orders", orders, restart=Restart.TRANSIENT),
         ]
     )
     trading.add(orders)
     trading.accounts[session.name] = account
+    trading.states[session.name] = state

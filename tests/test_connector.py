@@ -56,10 +56,12 @@ async def test_entering_starts_root_with_health_risk_and_aggregator_running() ->
     assert "root" == tree.name
     assert Strategy.ONE_FOR_ONE == tree.strategy
     assert ChildState.RUNNING == tree.state
-    assert ["health", "risk", "aggregator"] == [child.name for child in tree.children]
+    assert ["health", "risk", "persistence", "aggregator"] == [
+        child.name for child in tree.children
+    ]
+    assert all(child.state is ChildState.RUNNING for child in tree.children)
     assert all(
-        isinstance(child, ChildSnapshot) and child.state is ChildState.RUNNING
-        for child in tree.children
+        isinstance(child, ChildSnapshot) for child in tree.children if child.name != "persistence"
     )
 
 
@@ -83,7 +85,7 @@ async def test_status_after_leaving_shows_the_tree_stopped() -> None:
 
     tree = c.status().tree
     assert ChildState.STOPPED == tree.state
-    assert [ChildState.STOPPED] * 3 == [child.state for child in tree.children]
+    assert [ChildState.STOPPED] * 4 == [child.state for child in tree.children]
 
 
 async def test_leaving_cancels_every_task_it_started() -> None:
@@ -249,5 +251,9 @@ async def test_status_render_draws_the_tree_lines() -> None:
         "root  running  restarts=0  one_for_one",
         "├── health  running  restarts=0  permanent",
         "├── risk  running  restarts=0  permanent",
+        "├── persistence  running  restarts=0  all_for_one",
+        "│   ├── writer  running  restarts=0  permanent",
+        "│   └── reconciler  running  restarts=0  permanent",
         "└── aggregator  running  restarts=0  transient",
+        "store memory memory: open, 0 appends, 0 failed, last seq 0",
     ] == lines

@@ -124,17 +124,18 @@ async def test_status_shows_running_venue_subtrees_and_closed_breakers() -> None
             text = status.render()
 
     children = {child.name: child for child in status.tree.children}
-    assert {"simulator", "health", "risk", "aggregator"} | {f"venue:{v}" for v in VENUES} == set(
-        children
-    )
+    assert {"simulator", "health", "risk", "persistence", "aggregator"} | {
+        f"venue:{v}" for v in VENUES
+    } == set(children)
     for venue in VENUES:
         subtree = children[f"venue:{venue}"]
         assert isinstance(subtree, SupervisorSnapshot)
         # On the simulator every venue that can trade trades, with the demo account.
+        # The account reconciles before orders are taken.
         trading = [
-            ("orders", ChildState.RUNNING),
             ("order_state", ChildState.RUNNING),
             ("account", ChildState.RUNNING),
+            ("orders", ChildState.RUNNING),
         ]
         assert [
             ("clock", ChildState.RUNNING),

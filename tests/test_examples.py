@@ -7,7 +7,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
 
 DISABLED = "".join(f"[venues.{name}]\nenabled = false\n\n" for name in ("binance", "bybit", "okx"))
 
@@ -21,17 +22,24 @@ def test_status_example_prints_the_supervision_tree(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8"},
+        # This checkout's package (not whichever one is installed).
+        env={"PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT)},
         check=False,
     )
 
     assert 0 == result.returncode, result.stderr
+    *tree, store = result.stdout.splitlines()
     assert [
         "root  running  restarts=0  one_for_one",
         "├── health  running  restarts=0  permanent",
         "├── risk  running  restarts=0  permanent",
+        "├── persistence  running  restarts=0  all_for_one",
+        "│   ├── writer  running  restarts=0  permanent",
+        "│   └── reconciler  running  restarts=0  permanent",
         "└── aggregator  running  restarts=0  transient",
-    ] == result.stdout.splitlines()
+    ] == tree
+    # A config file persists: SQLite beside it.
+    assert store.startswith(f"store sqlite {tmp_path / 'connector.sqlite'}: open")
 
 
 def test_status_example_rejects_extra_arguments() -> None:

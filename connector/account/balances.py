@@ -85,6 +85,11 @@ class BalanceBook:
         self._duplicates = 0
         self._discrepancies = 0
 
+    def adopt(self, other: BalanceBook) -> None:
+        """Take ``other``'s balances (a book replayed from the event log) in place."""
+        self._assets = other._assets
+        self._trade_ids = other._trade_ids
+
     # -- inputs ----------------------------------------------------------------
 
     def apply(self, update: Balance) -> Balance | None:

@@ -191,6 +191,11 @@ class PositionBook:
         state.avg_entry_price = venue_entry
         return discrepancy
 
+    def adopt(self, other: PositionBook) -> None:
+        """Take ``other``'s positions (a book replayed from the event log) in place."""
+        self._positions = other._positions
+        self._trade_ids = other._trade_ids
+
     def get(self, venue: str, symbol: Symbol) -> Position | None:
         """The position, or ``None`` when no fill or snapshot mentioned it."""
         state = self._positions.get((venue, symbol))

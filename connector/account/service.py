@@ -45,7 +45,7 @@ from connector.account.balances import BalanceBook
 from connector.account.positions import PositionBook
 from connector.account.stream import PrivateHandler, PrivateStreamStatistics
 from connector.bus import Bus
-from connector.errors import ConnectorError, ExchangeRejected
+from connector.errors import ConnectorError, ExchangeRejected, StoreError
 from connector.model import Balance, Fill, Market, Position, Symbol
 from connector.model.trading import OrderReport
 from connector.net.http import RestResponse
@@ -228,12 +228,27 @@ class AccountService:
         wallet = self._wallet_stream()
         async for key, events in self._receive:
             orders = [e for e in events if isinstance(e, OrderReport | Fill)]
-            if orders:
-                await self.state.apply(orders)
-            for event in events:
+            values = [
+                e
+                for e in events
+                if isinstance(e, Position) or (isinstance(e, Balance) and key == wallet)
+            ]
+            try:
+                if orders:
+                    await self.state.apply(orders)
+                if values:
+                    # Durable before they are applied and published.
+                    await self.state.log(values)
+            except StoreError as exc:
+                # Not applied: once the store is back, its state is replayed and a
+                # reconciliation brings what the stream said.
+                log.warning("account.store_failed", venue=self.venue, error=str(exc))
+                self.request_reconcile("the event store could not write")
+                continue
+            for event in values:
                 if isinstance(event, Position):
                     self.apply_position(event)
-                elif isinstance(event, Balance) and key == wallet:
+                else:
                     self.apply_balance(event)
 
     def _wallet_stream(self) -> str | None:
@@ -295,11 +310,14 @@ class AccountService:
                 ts_ns=ts,
             )
         rest = reconcile(None, None, position_diff, balance_diff)
-        for event in rest.events:
-            if isinstance(event, Position):
-                self.apply_position(event)
-            elif isinstance(event, Balance):
-                self.apply_balance(event)
+        values = [e for e in rest.events if isinstance(e, Position | Balance)]
+        if values:
+            await self.state.log(values)  # durable before applied and published
+        for value in values:
+            if isinstance(value, Position):
+                self.apply_position(value)
+            else:
+                self.apply_balance(value)
         counts = dict(orders.discrepancies)
         if self._loaded:
             for kind, n in rest.discrepancies.items():

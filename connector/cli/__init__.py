@@ -7,14 +7,15 @@ view of one book), ``demo`` (every venue on the simulator, consolidated view and
 a summary), ``record`` (capture file), ``replay`` (a capture through the same
 pipeline) and ``store`` (check or export the event store); and the trading
 commands ``orders``, ``positions``, ``balances``, ``order place|amend|cancel``
-and ``kill``. Data goes to stdout,
-logs to stderr. Every user mistake prints one clear line per problem to stderr
+and ``kill``; ``orders --history`` and ``fills`` read the event store. Data goes
+to stdout, logs to stderr. Every user mistake prints one clear line per problem to stderr
 and exits 2; nothing prints a traceback for it.
 
 One module per command (:mod:`.status`, :mod:`.config`, :mod:`.sim`,
 :mod:`.stream`, :mod:`.book`, :mod:`.demo`, :mod:`.record`, :mod:`.replay`,
 :mod:`.store`, and the trading ones :mod:`.orders`, :mod:`.positions`,
-:mod:`.balances`, :mod:`.order`, :mod:`.kill`, sharing :mod:`.trading_io`),
+:mod:`.balances`, :mod:`.order`, :mod:`.kill`, sharing :mod:`.trading_io`;
+:mod:`.history` reads the store),
 each with ``add_parser(commands)`` and ``run(args)``; :mod:`.common` holds what
 they share and :mod:`.views` draws the terminal views.
 """
@@ -33,6 +34,7 @@ from connector.cli import (
     book,
     config,
     demo,
+    history,
     kill,
     order,
     orders,
@@ -65,6 +67,7 @@ _COMMANDS = (
     balances,
     order,
     kill,
+    history,
 )
 """The command modules, in the order ``connector --help`` lists them."""
 

@@ -1,10 +1,12 @@
-"""``connector orders``: the open orders of every trading venue (``--all``: every one known)."""
+"""``connector orders``: the open orders of every trading venue (``--all``: every one known;
+``--history``: every order in the event store, :mod:`.history`)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING
 
+from connector.cli import history
 from connector.cli.trading_io import (
     add_trading_options,
     order_rows,
@@ -33,11 +35,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     orders.add_argument("--venue", default=None, help="only this venue")
     orders.add_argument("--symbol", default=None, help="only this symbol")
+    history.add_history(orders)
     orders.set_defaults(command=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``connector orders``."""
+    """Run ``connector orders`` (``--history``: read the event store instead)."""
+    if args.history:
+        return history.run_orders(args)
 
     async def action(c: Connector) -> int:
         if args.all:

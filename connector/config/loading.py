@@ -11,6 +11,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import attrs
+
 from connector.config.credentials import (
     attach_credentials,
     check_dsn,
@@ -67,6 +69,8 @@ def load_config(
     secrets = merge_env_secrets(secrets, environ, problems)
     if config is not None and not problems.lines:
         config = attach_credentials(config, secrets, problems)
+        config = _resolve_storage(config, data, file_dir=base_dir if path is not None else None,
+                                  problems=problems)  # fmt: skip
     if problems.lines or config is None:
         where = f"config {os.fspath(path)!r}" if path is not None else "config"
         count = len(problems.lines)
@@ -76,6 +80,37 @@ def load_config(
         raise ConfigError(message, tuple(problems.lines))
     register_secrets(config)
     return config
+
+
+def _resolve_storage(
+    config: Config, data: Mapping[str, object], *, file_dir: Path | None, problems: Problems
+) -> Config:
+    """``[storage] kind`` made explicit, and a relative ``sqlite_path`` resolved.
+
+    A config file persists: SQLite at ``sqlite_path`` (relative to the file's
+    directory) or PostgreSQL when a DSN is set. Without a file the log stays in
+    memory unless a store is configured (``kind``, ``sqlite_path``, a DSN).
+    """
+    storage = config.storage
+    table = data.get("storage")
+    configured = isinstance(table, Mapping) and "sqlite_path" in table
+    kind = storage.kind
+    if kind is None:
+        if storage.postgres_dsn:
+            kind = "postgres"
+        elif file_dir is not None or configured:
+            kind = "sqlite"
+        else:
+            return config  # kind None: in memory (``StorageConfig.store``)
+    if kind == "postgres" and not storage.postgres_dsn:
+        problems.note(
+            "storage.kind: 'postgres' needs storage.postgres_dsn (secrets_file [storage] "
+            "postgres_dsn, or CONNECTOR_STORAGE__POSTGRES_DSN)"
+        )
+    path = storage.sqlite_path
+    if file_dir is not None and not path.is_absolute():
+        path = file_dir.resolve() / path
+    return attrs.evolve(config, storage=attrs.evolve(storage, kind=kind, sqlite_path=path))
 
 
 def _apply_env_overrides(

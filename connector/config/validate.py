@@ -53,7 +53,8 @@ _RISK_KEYS = (
     "max_orders_per_second",
     "kill_switch",
 )
-_STORAGE_KEYS = ("sqlite_path", "postgres_dsn", "client_id_prefix")
+_STORAGE_KEYS = ("kind", "sqlite_path", "postgres_dsn", "postgres_schema", "client_id_prefix")
+STORE_KINDS = ("sqlite", "postgres", "memory")
 _LOGGING_KEYS = ("level", "format")
 _SIM_KEYS = ("seed", "rate", "okx_checksum", "tls")
 _ACCOUNT_KEYS = ("reconcile_interval",)
@@ -271,9 +272,13 @@ def _risk(table: Mapping[str, object], problems: Problems) -> RiskConfig | None:
 
 def _storage(table: Mapping[str, object], problems: Problems) -> StorageConfig | None:
     f = Fields("storage", table, problems)
+    kind = f.choice("kind", "", STORE_KINDS) if "kind" in table else None
     sqlite = f.text("sqlite_path")
     if sqlite is not None and not sqlite.strip():
         f.bad("sqlite_path", sqlite, "expected a file path")
+    schema = f.text("postgres_schema")
+    if schema is not None and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+        f.bad("postgres_schema", schema, "expected a lower-case SQL name (letters, digits, _)")
     prefix = f.text("client_id_prefix")
     if prefix is not None and not re.fullmatch(r"[A-Za-z][0-9A-Za-z]{0,7}", prefix):
         f.bad("client_id_prefix", prefix, "expected a letter then up to 7 ASCII letters or digits")
@@ -289,8 +294,10 @@ def _storage(table: Mapping[str, object], problems: Problems) -> StorageConfig |
     if f.failed:
         return None
     return StorageConfig(
+        kind=kind or None,
         sqlite_path=Path(sqlite).expanduser() if sqlite else Path("connector.sqlite"),
         postgres_dsn=dsn,
+        postgres_schema=schema or "public",
         client_id_prefix=prefix,
     )
 

@@ -127,19 +127,37 @@ class RiskConfig:
 
 @attrs.frozen(kw_only=True)
 class StorageConfig:
-    """Where the event log lives: SQLite by default, PostgreSQL when a DSN is set.
+    """Where the event log lives (docs/operations.md).
 
     Attributes:
-        sqlite_path: The SQLite event log file.
+        kind: ``"sqlite"``, ``"postgres"`` or ``"memory"`` (the log lives as long as
+            the process); ``None``: PostgreSQL when ``postgres_dsn`` is set, else
+            memory. :func:`~connector.config.load_config` fills it in: a config
+            *file* persists (SQLite at ``sqlite_path``, or PostgreSQL when a DSN is
+            set), the default config without a file stays in memory unless a
+            store is configured (``kind``, ``sqlite_path`` or ``postgres_dsn``).
+        sqlite_path: The SQLite event log file (relative paths in a config file
+            are resolved against the file's directory).
         postgres_dsn: A PostgreSQL DSN (then the log lives there).
+        postgres_schema: The PostgreSQL schema holding the tables (created when
+            missing); one writer per schema.
         client_id_prefix: This install's client-order-id prefix (a letter then up
             to 7 letters or digits); when unset, one is derived from the absolute
             ``sqlite_path``, so it stays the same for an install between runs.
     """
 
+    kind: str | None = None
     sqlite_path: Path = Path("connector.sqlite")
     postgres_dsn: str | None = attrs.field(default=None, repr=False)
+    postgres_schema: str = "public"
     client_id_prefix: str | None = None
+
+    @property
+    def store(self) -> str:
+        """The store in use: ``kind``, or ``"postgres"`` with a DSN, else ``"memory"``."""
+        if self.kind is not None:
+            return self.kind
+        return "postgres" if self.postgres_dsn else "memory"
 
 
 @attrs.frozen(kw_only=True)

@@ -35,6 +35,9 @@ class HealthEvent:
     state: BreakerState
     reason: str | None
     ts_event_ns: int
+    store_error: str | None = None
+    """Why the event store cannot write (order commands are refused meanwhile);
+    ``None`` while it can."""
 
 
 @attrs.frozen(kw_only=True)
@@ -78,6 +81,8 @@ class HealthService:
         self._connection_events = 0
         self._rest_outcomes = 0
         self._transitions = 0
+        self.store_error: str | None = None
+        """Why the event store cannot write now, else ``None``."""
 
     def venues(self) -> dict[str, VenueHealth]:
         """A frozen view of every venue's health, sorted by venue."""
@@ -105,6 +110,29 @@ class HealthService:
         if change is not None:
             self._publish(change, time.time_ns())
             self._rearm()
+
+    def store_changed(self, error: str | None) -> None:
+        """The event store failed (``error``) or is back (``None``): published on every
+        venue's ``health.{venue}`` (orders are refused while it is down)."""
+        if error == self.store_error:
+            return
+        self.store_error = error
+        if error is None:
+            log.info("health.store_back")
+        else:
+            log.error("health.store_failed", error=error)
+        now = time.time_ns()
+        for venue, health in self._table.venues().items():
+            self._bus.publish(
+                f"health.{venue}",
+                HealthEvent(
+                    venue=venue,
+                    state=health.state,
+                    reason=health.last_reason if error is None else f"event store: {error}",
+                    ts_event_ns=now,
+                    store_error=error,
+                ),
+            )
 
     def statistics(self) -> HealthStatistics:
         """A frozen snapshot: every venue's breaker and the service's counters."""

@@ -50,6 +50,7 @@ from connector.errors import (
     OrderOutcomeUnknown,
     RateLimited,
     ServiceUnavailable,
+    StoreError,
     TimestampRejected,
     TransientError,
     UnknownInstrument,
@@ -285,7 +286,14 @@ class OrderService:
             with trio.CancelScope(shield=True):
                 await self._unknown(order, reason)
             raise
-        await self.state.apply([report])
+        try:
+            await self.state.apply([report])
+        except StoreError as exc:
+            # Placed, but its outcome is not durable: once the store is back the order
+            # is queried by its client order id (the persistence subtree's reconciler).
+            raise OrderOutcomeUnknown(
+                cid, f"placed, but the outcome could not be written: {exc}", venue=venue
+            ) from exc
         if not report.status.is_terminal and (
             order.type is OrderType.MARKET
             or order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK)
@@ -426,6 +434,11 @@ class OrderService:
         call = self.state.adapter.cancel_order_call(market, instrument, client_order_id, current)
         try:
             report = await self._exchange(market, call, "cancel", client_order_id, symbol=symbol)
+        except MalformedMessage:
+            # An acknowledgement the adapter cannot read (Bybit, OKX: an order it did not
+            # place itself, placed before a restart): read the order back.
+            await self._confirm(symbol, client_order_id, lambda r: r.status.is_terminal)
+            return self._snapshot(client_order_id)
         except ExchangeRejected as refused:
             # Not found, or "already filled, canceled or gone" (OKX 51400): read it back.
             report = await self.state.query(symbol, client_order_id)

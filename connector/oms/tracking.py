@@ -33,6 +33,7 @@ from connector.model import (
     Fill,
     Instrument,
     Market,
+    Order,
     OrderAccepted,
     OrderAmended,
     OrderCanceled,
@@ -55,7 +56,7 @@ from connector.oms.reconcile import (
     reconcile_fills,
     reconcile_orders,
 )
-from connector.oms.state import OrderBookkeeping, OrderStateStatistics
+from connector.oms.state import OrderBookkeeping, OrderStateStatistics, order_key
 from connector.store.log import EventLog, Logged
 from connector.venues.driver import RestCall, TradingAdapter
 from connector.venues.session import VenueSession
@@ -174,19 +175,52 @@ class OrderStateService:
             The events the inputs made true, in order.
         """
         events: list[OrderEvent] = []
+        logged: list[OrderEvent | OrderReport] = []
         for item in items:
             if isinstance(item, Fill):
                 item = _filled(item)
-            events.extend(self.book.apply(item))
+            before = self._order_of(item) if isinstance(item, OrderReport) else None
+            made = self.book.apply(item)
+            events.extend(made)
+            logged.extend(made)
+            if isinstance(item, OrderReport) and self._order_of(item) != before:
+                # A report may move an order further than the events it yields say (a
+                # filled quantity with no fill yet, a fill counted first under the
+                # venue's id): the report itself is logged after them, so that a replay
+                # comes to the same state.
+                logged.append(item)
+        # Even with nothing new: a store that cannot write now raises here, since
+        # what the state already holds may not be durable yet (an earlier write
+        # failed); the caller must not take it as done.
+        await self.log(logged)
         if events:
-            await self.log(events)
             self.publish(events)
         return tuple(events)
 
-    async def log(self, events: Sequence[OrderEvent]) -> None:
-        """Append events to the event log (returns once they are durable)."""
+    def _order_of(self, item: OrderReport) -> Order | None:
+        order = self.book.get(self.venue, order_key(item.client_order_id, item.venue_order_id))
+        if order is None and item.venue_order_id:
+            order = self.book.get_by_venue_id(self.venue, item.venue_order_id)
+        return order
+
+    async def log(self, events: Sequence[OrderEvent | Logged]) -> None:
+        """Append events (order events, venue positions and balances) to the event log;
+        returns once they are durable.
+
+        Raises:
+            StoreError: the store cannot write (nothing may be sent or published).
+        """
         # Every order event type is a logged type (store.log.LOGGED_TYPES).
         await self._log.append(cast("Sequence[Logged]", events), ts_ns=self._now())
+
+    def restore(self, book: OrderBookkeeping, fills: Sequence[Fill]) -> None:
+        """Adopt the order state and fills replayed from the event log (the persistence
+        service, at start and after the store came back): what was applied but never
+        became durable is dropped, and reconciliation with the venue brings it back."""
+        self.book = book
+        self._fills = list(fills)
+        self._trades = {(f.venue, f.symbol, f.trade_id) for f in fills}
+        self._on_change()
 
     def publish(self, events: Sequence[OrderEvent]) -> None:
         """Publish events already applied and logged (and wake waiters)."""
@@ -201,6 +235,11 @@ class OrderStateService:
             elif isinstance(event, OrderStatusUnknown):
                 self.resolve(event.client_order_id)
         self._on_change()
+
+    @property
+    def resolving(self) -> frozenset[str]:
+        """Orders being queried now (unknown outcomes, orders the venue stopped listing)."""
+        return frozenset(self._resolving)
 
     def fills(self, symbol: Symbol | None = None) -> list[Fill]:
         """Distinct fills seen on this venue, in arrival order."""

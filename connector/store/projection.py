@@ -53,7 +53,10 @@ class Projector:
         balances: dict[tuple[str, str], Balance] = {}
         for event in events:
             if isinstance(event, OrderEvent | OrderReport):
-                if self.orders.apply(event):
+                before = self._order_of(event) if isinstance(event, OrderReport) else None
+                made = self.orders.apply(event)
+                # A logged report may move an order without an event of its own.
+                if made or (isinstance(event, OrderReport) and self._order_of(event) != before):
                     order = self._order_of(event)
                     if order is not None:
                         orders[

@@ -240,6 +240,21 @@ class SqlEventLog:
         rows = await self._query("SELECT data FROM balances ORDER BY venue, asset", ())
         return [_load(data, Balance) for (data,) in rows]
 
+    def projected_orders(self, since_ns: int = 0) -> list[Order]:
+        """Every durable order updated since ``since_ns``, oldest update first, from the
+        projection this store keeps in memory (the ``orders`` table's rows, no I/O)."""
+        if self._closed or self._projector_stale:
+            raise StoreError(f"the event store {self._db.name} cannot be read now")
+        found = [o for o in self._projector.orders.all() if o.ts_updated_ns >= since_ns]
+        return sorted(found, key=lambda o: o.ts_updated_ns)
+
+    def projected_fills(self, since_ns: int = 0) -> list[Fill]:
+        """Every durable fill executed since ``since_ns``, oldest first (no I/O)."""
+        if self._closed or self._projector_stale:
+            raise StoreError(f"the event store {self._db.name} cannot be read now")
+        found = [f for f in self._projector.fills() if f.ts_event_ns >= since_ns]
+        return sorted(found, key=lambda f: f.ts_event_ns)
+
     async def check(self) -> StoreCheck:
         """Replay the whole log and compare it with the projection tables and the schema."""
         return await self._run_reader(self._check_sync)

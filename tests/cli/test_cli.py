@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 
 from connector import __version__
@@ -185,7 +186,9 @@ def test_config_example_output_loads_to_the_default_config(
     path = tmp_path / "example.toml"
     path.write_text(capsys.readouterr().out, encoding="utf-8")
 
-    assert Config() == load_config(path, env={})
+    loaded = load_config(path, env={})
+    assert Config() == attrs.evolve(loaded, storage=attrs.evolve(loaded.storage, kind=None,
+                                    sqlite_path=Path("connector.sqlite")))  # fmt: skip
 
 
 def test_config_example_in_a_process_passes_config_check(tmp_path: Path) -> None:
@@ -209,12 +212,19 @@ def test_status_prints_the_tree_and_exits_0(
     assert 0 == main(["status", "-c", str(disabled_config), "--wait", "0"])
 
     out = capsys.readouterr().out
+    *tree, store = out.splitlines()
     assert [
         "root  running  restarts=0  one_for_one",
         "├── health  running  restarts=0  permanent",
         "├── risk  running  restarts=0  permanent",
+        "├── persistence  running  restarts=0  all_for_one",
+        "│   ├── writer  running  restarts=0  permanent",
+        "│   └── reconciler  running  restarts=0  permanent",
         "└── aggregator  running  restarts=0  transient",
-    ] == out.splitlines()
+    ] == tree
+    # A config file persists: SQLite beside it.
+    sqlite = disabled_config.parent / "connector.sqlite"
+    assert store.startswith(f"store sqlite {sqlite}: open, 0 appends")
 
 
 def test_status_in_a_process_prints_the_tree_and_exits_0(disabled_config: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
 from connector import logs
@@ -72,7 +73,13 @@ def test_default_config_runs_all_three_venues_on_the_simulator() -> None:
 def test_example_config_text_loads_to_the_default_config(tmp_path: Path) -> None:
     path = write(tmp_path, example_config_text())
 
-    assert load_config(env={}) == load_config(path, env={})
+    from_file = load_config(path, env={})
+
+    # Only the store differs: a config file persists, to SQLite beside the file.
+    assert StorageConfig(kind="sqlite", sqlite_path=tmp_path / "connector.sqlite") == (
+        from_file.storage
+    )
+    assert load_config(env={}) == attrs.evolve(from_file, storage=StorageConfig())
 
 
 def test_example_config_text_is_commented() -> None:
@@ -83,7 +90,13 @@ def test_example_config_text_is_commented() -> None:
 
 
 def test_empty_file_gives_the_default_config(tmp_path: Path) -> None:
-    assert Config() == load_config(write(tmp_path, ""), env={})
+    loaded = load_config(write(tmp_path, ""), env={})
+
+    assert Config() == attrs.evolve(loaded, storage=StorageConfig())
+    assert ("sqlite", tmp_path / "connector.sqlite") == (
+        loaded.storage.kind,
+        loaded.storage.sqlite_path,
+    )
 
 
 def test_venue_markets_follow_each_venues_perp_segment() -> None:

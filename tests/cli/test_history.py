@@ -1,0 +1,100 @@
+"""``connector orders [--history]`` and ``connector fills`` read the event store."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import trio
+
+from connector.cli import main
+from connector.model import Fill, OrderAccepted, OrderFilled, OrderSubmitted, Side, Symbol
+from connector.model.trading import Order, OrderType
+from connector.store.sqlite import open_sqlite
+
+SYM = Symbol.parse("BTC-USDT-PERP")
+
+
+def _order(cid: str) -> Order:
+    return Order(
+        venue="okx",
+        symbol=SYM,
+        client_order_id=cid,
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        qty=Decimal("0.01"),
+        price=Decimal("60000"),
+        ts_created_ns=1_000,
+        ts_updated_ns=1_000,
+    )
+
+
+async def _write(path: Path) -> None:
+    store = await open_sqlite(path)
+    fill = Fill(
+        venue="okx",
+        symbol=SYM,
+        client_order_id="done1",
+        venue_order_id="v2",
+        trade_id="t1",
+        side=Side.BUY,
+        qty=Decimal("0.01"),
+        price=Decimal("60000"),
+        fee=Decimal("0.3"),
+        fee_asset="USDT",
+        ts_event_ns=2_000_000_000_000_000_000,
+    )
+    await store.append(
+        [
+            OrderSubmitted(venue="okx", symbol=SYM, client_order_id="open1", order=_order("open1")),
+            OrderAccepted(venue="okx", symbol=SYM, client_order_id="open1", venue_order_id="v1"),
+            OrderSubmitted(venue="okx", symbol=SYM, client_order_id="done1", order=_order("done1")),
+            OrderAccepted(venue="okx", symbol=SYM, client_order_id="done1", venue_order_id="v2"),
+            OrderFilled(
+                venue="okx", symbol=SYM, client_order_id="done1", venue_order_id="v2", fill=fill
+            ),
+        ],
+        ts_ns=5,
+    )
+    await store.close()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    file = tmp_path / "c.toml"
+    file.write_text('[storage]\nsqlite_path = "events.sqlite"\n', encoding="utf-8")
+    trio.run(_write, tmp_path / "events.sqlite")
+    return file
+
+
+def test_orders_history_lists_every_order_of_the_store(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert 0 == main(["orders", "--history", "-c", str(config)])
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:3] == ["updated", "venue", "symbol"]
+    assert {"open1", "done1"} == {line.split()[4] for line in table[1:]}
+
+    assert 0 == main(["orders", "--history", "--json", "-c", str(config)])
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {"open1": "new", "done1": "filled"} == {r["client_order_id"]: r["status"] for r in rows}
+
+
+def test_fills_with_since_and_json(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert 0 == main(["fills", "--json", "-c", str(config), "--since", "2033-05-18T03:33"])
+    (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert ("t1", "0.01") == (row["trade_id"], row["qty"])
+
+    assert 0 == main(["fills", "-c", str(config), "--since", "2033-05-18T03:34"])
+    assert 1 == len(capsys.readouterr().out.splitlines())  # the header only
+
+
+def test_without_a_store_it_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert 2 == main(["fills"])
+    assert "no event store configured" in capsys.readouterr().err
+    file = tmp_path / "c.toml"
+    file.write_text("", encoding="utf-8")
+    assert 1 == main(["orders", "--history", "-c", str(file)])
+    assert "no event store at" in capsys.readouterr().err
