@@ -255,8 +255,13 @@ class Connector:
         self._health = HealthService(self._bus, list(venues))
         self._risk = RiskService(self._config.risk, self._bus)
         self._trading = Trading(self._risk)
+        storage = self._config.storage
+        if not any(trading_credentials(vc) is not None for vc in venues.values()):
+            # Nothing trades: there is nothing to persist, and the store's one writer
+            # stays free for the program that does trade.
+            storage = attrs.evolve(storage, kind="memory")
         self._persistence = Persistence.for_storage(
-            self._config.storage,
+            storage,
             event_log,
             states=self._trading.states,
             accounts=self._trading.accounts,
