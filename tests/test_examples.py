@@ -38,8 +38,9 @@ def test_status_example_prints_the_supervision_tree(tmp_path: Path) -> None:
         "│   └── reconciler  running  restarts=0  permanent",
         "└── aggregator  running  restarts=0  transient",
     ] == tree
-    # A config file persists: SQLite beside it.
-    assert store.startswith(f"store sqlite {tmp_path / 'connector.sqlite'}: open")
+    # Nothing trades (every venue disabled): no store is opened, the log stays in memory.
+    assert store.startswith("store memory memory: open")
+    assert not (tmp_path / "connector.sqlite").exists()
 
 
 def test_status_example_rejects_extra_arguments() -> None:
