@@ -21,6 +21,7 @@ import functools
 import math
 import time
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import cast
 
 import attrs
@@ -55,7 +56,7 @@ from connector.oms.reconcile import (
     reconcile_fills,
     reconcile_orders,
 )
-from connector.oms.state import OrderBookkeeping, OrderStateStatistics
+from connector.oms.state import OrderBookkeeping, OrderStateStatistics, order_key
 from connector.store.log import EventLog, Logged
 from connector.venues.driver import RestCall, TradingAdapter
 from connector.venues.session import VenueSession
@@ -63,6 +64,7 @@ from connector.venues.session import VenueSession
 __all__ = ["EVENT_NAMES", "OrderStateService", "OrderStateServiceStatistics"]
 
 log = structlog.get_logger(__name__)
+_ZERO = Decimal(0)
 
 EVENT_NAMES: dict[type, str] = {
     OrderSubmitted: "submitted",
@@ -159,6 +161,10 @@ class OrderStateService:
         self.fill_listeners: list[Callable[[Fill], None]] = []
         """Told every distinct fill once, as it is published (the account service's
         positions and balances)."""
+        self.gap_listeners: list[Callable[[str], None]] = []
+        """Told the key of an order a venue report shows more filled than its fills
+        add up to (the fill may still come by stream; the account service waits a
+        grace time, then reconciles)."""
 
     # -- applying --------------------------------------------------------------
 
@@ -169,14 +175,29 @@ class OrderStateService:
             The events the inputs made true, in order.
         """
         events: list[OrderEvent] = []
+        reported: list[str] = []
         for item in items:
             if isinstance(item, Fill):
                 item = _filled(item)
+            elif isinstance(item, OrderReport) and item.filled_qty:
+                reported.append(order_key(item.client_order_id, item.venue_order_id))
             events.extend(self.book.apply(item))
         if events:
             await self.log(events)
             self.publish(events)
+        for key in reported:
+            if self.fill_gap(key):
+                for gap_listener in self.gap_listeners:
+                    gap_listener(key)
         return tuple(events)
+
+    def fill_gap(self, key: str) -> bool:
+        """Whether the order (client order id, or ``#`` + venue order id) shows more
+        filled than its distinct fills add up to: a fill not seen yet."""
+        order = self.book.get(self.venue, key)
+        if order is None or not order.filled_qty:
+            return False
+        return order.filled_qty > sum((f.qty for f in self.book.fills(self.venue, key)), _ZERO)
 
     async def log(self, events: Sequence[OrderEvent]) -> None:
         """Append events to the event log (returns once they are durable)."""

@@ -133,19 +133,6 @@ def plan_for(market: str, kind: str) -> FaultPlan:
     return plan
 
 
-LOSSY = ("drop", "stall")
-"""Faults that lose private frames for good, with no sign on the stream: private
-pushes carry no sequence (and a stall discards what it holds back), so a lost
-execution is only found by the next periodic reconciliation."""
-
-
-def reconcile_interval(kind: str) -> float:
-    """The account service's periodic reconciliation for a case: the default (60 s),
-    shortened to 2 s where a private frame is lost for good (:data:`LOSSY`) to keep
-    the case short."""
-    return 2.0 if kind in LOSSY else 60.0
-
-
 # -------------------------------------------------------------------- scenario
 
 
@@ -253,7 +240,7 @@ async def run_case(market: str, kind: str) -> None:
     venue, symbol = MARKETS[market]
     plan = plan_for(market, kind)
     with trio.fail_after(CASE_SECONDS):
-        async with rig(venue, faults=plan, symbol=symbol, interval=reconcile_interval(kind)) as r:
+        async with rig(venue, faults=plan, symbol=symbol) as r:
             errors = await scenario(r, symbol)
             if kind in ("stream_terminated", "server_shutdown", "listen_key_expired"):
                 # The session faults fire at a time: trade once more after it.
