@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 import pytest
 import trio
 
 from connector import ConnectorError, OrderOutcomeUnknown, OrderStatus
-from connector.model import Symbol
+from connector.model import Order, Symbol
 from connector.sim.bybit.trade_wire import exec_id
 from connector.sim.desk import UserFill
 from connector.sim.faults import FaultPlan
@@ -136,18 +136,18 @@ def plan_for(market: str, kind: str) -> FaultPlan:
 # -------------------------------------------------------------------- scenario
 
 
-async def _step(errors: list[str], call: Callable[[], object]) -> str | None:
+async def _step(errors: list[str], call: Callable[[], Awaitable[Order]]) -> str | None:
     """Run one order call; a lost outcome gives its client order id, and an error
     the fault may cause (a refusal, a rate limit, a lost answer) is noted."""
     try:
-        order = await call()  # type: ignore[misc]
+        order = await call()
     except OrderOutcomeUnknown as lost:
         errors.append(f"unknown: {lost}")
         return lost.client_order_id
     except ConnectorError as e:
         errors.append(f"{type(e).__name__}: {e}")
         return None
-    return str(order.client_order_id)
+    return order.client_order_id
 
 
 async def _settled(r: Rig, cid: str | None) -> bool:
@@ -164,7 +164,8 @@ async def _settled(r: Rig, cid: str | None) -> bool:
 async def scenario(r: Rig, symbol: Symbol) -> list[str]:
     """Place two resting limit buys and a filling market buy, amend the first
     down, cancel the second; return the errors the fault caused."""
-    c, venue, errors = r.c, r.venue, []
+    c, venue = r.c, r.venue
+    errors: list[str] = []
     bid = c.order_book(venue, symbol).best_bid()
     assert bid is not None
     far = bid.price * Decimal("0.9")
