@@ -18,9 +18,12 @@ One :class:`AccountService` per venue that trades. It runs:
   the stream's positions and balances correct them. Changes are published on
   ``position.{venue}.{symbol}`` and ``balance.{venue}.{asset}``;
 * **reconciliation**: at start, after every private-stream (re)connect (what
-  happened while a socket was down is only known from REST), and every
-  ``reconcile_interval`` seconds: the order state reconciles open orders and
-  fills since the last one seen; positions and balances are read over REST and
+  happened while a socket was down is only known from REST), after a fill gap
+  (a venue report shows an order more filled than its fills add up to for
+  ``fill_gap_grace`` seconds: the fill's push was lost, and Bybit's and OKX's
+  pushes carry no sequence to show it), and every ``reconcile_interval``
+  seconds: the order state reconciles open orders and fills since the last one
+  seen; positions and balances are read over REST and
   compared by :mod:`connector.oms.reconcile`; what it emits
   (``source="reconcile"``) is applied, and every discrepancy counted and logged.
 
@@ -109,6 +112,9 @@ class AccountService:
             adapter's, 30 minutes on Binance).
         start_timeout: Seconds the service waits at start for its private streams
             to log in before it reports ready without them.
+        fill_gap_grace: Seconds an order may show more filled than its fills add
+            up to (the fill's push may come after the report) before a
+            reconciliation is asked for.
     """
 
     def __init__(
@@ -124,6 +130,7 @@ class AccountService:
         ack_timeout: float = 10.0,
         listen_key_keepalive: float | None = None,
         start_timeout: float = 15.0,
+        fill_gap_grace: float = 3.0,
     ) -> None:
         self.venue = session.name
         self.session = session
@@ -137,6 +144,9 @@ class AccountService:
         self._ack_timeout = ack_timeout
         self._keepalive = listen_key_keepalive
         self._start_timeout = start_timeout
+        self._gap_grace = fill_gap_grace
+        self._gaps: dict[str, float] = {}
+        self._gap_seen = trio.Event()
         self._logged_in: dict[str, trio.Event] = {}
         self.ready = trio.Event()
         self.handlers: dict[str, PrivateHandler] = {}
@@ -153,6 +163,7 @@ class AccountService:
             math.inf
         )
         state.fill_listeners.append(self._on_fill)
+        state.gap_listeners.append(self._on_fill_gap)
 
     # -- reading -----------------------------------------------------------------
 
@@ -373,6 +384,28 @@ class AccountService:
             self._requested = trio.Event()
             ok = await self._reconcile_once()
 
+    def _on_fill_gap(self, key: str) -> None:
+        self._gaps.setdefault(key, trio.current_time())
+        self._gap_seen.set()
+
+    async def _watch_fill_gaps(self) -> None:
+        """Reconcile when a fill gap outlasts the grace time (once per report that
+        showed it: a gap reconciliation cannot close stays for the periodic one)."""
+        while True:
+            await self._gap_seen.wait()
+            self._gap_seen = trio.Event()
+            while self._gaps:
+                await trio.sleep(max(0.0, min(self._gaps.values()) + self._gap_grace
+                                     - trio.current_time()))  # fmt: skip
+                now = trio.current_time()
+                due = [k for k, t in self._gaps.items() if now - t >= self._gap_grace]
+                for key in due:
+                    del self._gaps[key]
+                due = [key for key in due if self.state.fill_gap(key)]
+                if due:
+                    log.info("account.fill_gap", venue=self.venue, orders=due)
+                    self.request_reconcile("fill_gap")
+
     # -- private streams ---------------------------------------------------------
 
     async def _run_stream(
@@ -526,3 +559,4 @@ class AccountService:
             self.ready.set()
             task_status.started()
             nursery.start_soon(self._reconciler)
+            nursery.start_soon(self._watch_fill_gaps)

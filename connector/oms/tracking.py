@@ -21,6 +21,7 @@ import functools
 import math
 import time
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import cast
 
 import attrs
@@ -64,6 +65,7 @@ from connector.venues.session import VenueSession
 __all__ = ["EVENT_NAMES", "OrderStateService", "OrderStateServiceStatistics"]
 
 log = structlog.get_logger(__name__)
+_ZERO = Decimal(0)
 
 _WINDOW_MARGIN = 1.05
 """Order-count windows are kept 5 % longer than the venue's: its count starts when a
@@ -165,6 +167,10 @@ class OrderStateService:
         self.fill_listeners: list[Callable[[Fill], None]] = []
         """Told every distinct fill once, as it is published (the account service's
         positions and balances)."""
+        self.gap_listeners: list[Callable[[str], None]] = []
+        """Told the key of an order a venue report shows more filled than its fills
+        add up to (the fill may still come by stream; the account service waits a
+        grace time, then reconciles)."""
 
     # -- applying --------------------------------------------------------------
 
@@ -176,9 +182,12 @@ class OrderStateService:
         """
         events: list[OrderEvent] = []
         logged: list[OrderEvent | OrderReport] = []
+        reported: list[str] = []
         for item in items:
             if isinstance(item, Fill):
                 item = _filled(item)
+            elif isinstance(item, OrderReport) and item.filled_qty:
+                reported.append(order_key(item.client_order_id, item.venue_order_id))
             before = self._order_of(item) if isinstance(item, OrderReport) else None
             made = self.book.apply(item)
             events.extend(made)
@@ -195,6 +204,10 @@ class OrderStateService:
         await self.log(logged)
         if events:
             self.publish(events)
+        for key in reported:
+            if self.fill_gap(key):
+                for gap_listener in self.gap_listeners:
+                    gap_listener(key)
         return tuple(events)
 
     def _order_of(self, item: OrderReport) -> Order | None:
@@ -202,6 +215,14 @@ class OrderStateService:
         if order is None and item.venue_order_id:
             order = self.book.get_by_venue_id(self.venue, item.venue_order_id)
         return order
+
+    def fill_gap(self, key: str) -> bool:
+        """Whether the order (client order id, or ``#`` + venue order id) shows more
+        filled than its distinct fills add up to: a fill not seen yet."""
+        order = self.book.get(self.venue, key)
+        if order is None or not order.filled_qty:
+            return False
+        return order.filled_qty > sum((f.qty for f in self.book.fills(self.venue, key)), _ZERO)
 
     async def log(self, events: Sequence[OrderEvent | Logged]) -> None:
         """Append events (order events, venue positions and balances) to the event log;
