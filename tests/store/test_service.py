@@ -255,8 +255,7 @@ async def test_a_placement_whose_outcome_cannot_be_written_is_unknown_then_resol
 
 async def test_a_second_connector_on_the_same_file_is_refused_at_start(tmp_path: Path) -> None:
     storage = StorageConfig(kind="sqlite", sqlite_path=tmp_path / "events.sqlite")
-    venues = {n: VenueConfig(name=n, enabled=False) for n in ("binance", "bybit", "okx")}
-    config = Config(venues=venues, storage=storage)
+    config = _config(storage)  # a venue that trades: the store is opened
     with trio.fail_after(TIMEOUT):
         async with Connector(config):
             with pytest.raises(StoreError, match="already open for writing"):
