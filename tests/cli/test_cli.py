@@ -222,9 +222,9 @@ def test_status_prints_the_tree_and_exits_0(
         "│   └── reconciler  running  restarts=0  permanent",
         "└── aggregator  running  restarts=0  transient",
     ] == tree
-    # A config file persists: SQLite beside it.
-    sqlite = disabled_config.parent / "connector.sqlite"
-    assert store.startswith(f"store sqlite {sqlite}: open, 0 appends")
+    # Nothing trades (every venue disabled): no store is opened, the log stays in memory.
+    assert store.startswith("store memory memory: open, 0 appends")
+    assert not (disabled_config.parent / "connector.sqlite").exists()
 
 
 def test_status_in_a_process_prints_the_tree_and_exits_0(disabled_config: Path) -> None:
