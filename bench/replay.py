@@ -61,6 +61,7 @@ import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -272,6 +273,20 @@ def _fmt(value: float) -> str:
 
 def _rate(count: int, seconds: Sequence[float]) -> float:
     return count / statistics.median(seconds)
+
+
+def _describe(tree: Path) -> str:
+    """A source tree named by its git commit (not by a path of this machine)."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "another source tree"
+    return f"the source tree at commit {commit}"
 
 
 def main() -> None:
@@ -493,7 +508,7 @@ def command_section(args: argparse.Namespace) -> None:
     n = stream.diffs
     names = {
         "connector": "`connector replay --summary` (this version)",
-        "baseline": f"`connector replay --summary` from `{args.baseline}`",
+        "baseline": f"`connector replay --summary` from {_describe(args.baseline)}",
         "cryptofeed": "cryptofeed "
         + (cryptofeed_version(bench_venv()) if not args.no_cryptofeed else "")
         + " `BinanceFutures`, whole process: reads the same file (`yapic.json` per line), "
