@@ -41,6 +41,15 @@ from connector.model import Market, OrderType, PlaceOrder, Side, Symbol, TimeInF
 from connector.model.credentials import Credentials
 from connector.venues.registry import driver_for
 
+IP_LIMITS_OFF = (
+    "--setting",
+    "binance.linear_weight_limit=100000000",
+    "--setting",
+    "bybit.rest_default_limit=100000000",
+)
+"""The per-IP request limits are lifted (one client IP here stands for many
+clients): the per-account order limits still apply, so each task is one account."""
+
 MARKETS = {"binance": Market.LINEAR, "bybit": Market.LINEAR, "okx": Market.SWAP}
 SYMBOL = Symbol.parse("BTC-USDT-PERP")
 BOOK = {  # a public top-of-book request per venue: (path, params, reader of the best bid)
@@ -80,7 +89,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _measure(venue: str, rest: str, tasks: int, seconds: float) -> tuple[int, int]:
+async def _measure(venue: str, rest: str, tasks: int, seconds: float) -> tuple[int, int, int]:
     market = MARKETS[venue]
     probe = driver_for(venue)
     async with httpx.AsyncClient(base_url=rest, timeout=10) as client:
@@ -96,11 +105,11 @@ async def _measure(venue: str, rest: str, tasks: int, seconds: float) -> tuple[i
     price = (bid * Decimal("0.97") // instrument.tick_size) * instrument.tick_size
     step = instrument.lot_step * instrument.contract_size  # base units per lot
     qty = max(instrument.min_qty * instrument.contract_size, Decimal("0.01")) // step * step
-    placed = cancelled = 0
+    placed = cancelled = paced = 0
     deadline = trio.current_time() + seconds
 
     async def trader(i: int) -> None:
-        nonlocal placed, cancelled
+        nonlocal placed, cancelled, paced
         credentials = Credentials(
             api_key=f"BENCHKEY{i:04d}",
             api_secret=f"bench-secret-{i}",
@@ -127,11 +136,16 @@ async def _measure(venue: str, rest: str, tasks: int, seconds: float) -> tuple[i
                     trading.place_order_call(market, instrument, order),
                     trading.cancel_order_call(market, instrument, cid),
                 ):
-                    signed = trading.sign(call, time.time_ns())
-                    url = signed.path + (f"?{signed.query}" if signed.query else "")
-                    answer = await client.request(
-                        signed.method, url, content=signed.body, headers=dict(signed.headers)
-                    )
+                    while True:  # the venue's per-account order limits pace each task
+                        signed = trading.sign(call, time.time_ns())
+                        url = signed.path + (f"?{signed.query}" if signed.query else "")
+                        answer = await client.request(
+                            signed.method, url, content=signed.body, headers=dict(signed.headers)
+                        )
+                        if not _limited(venue, answer):
+                            break
+                        paced += 1
+                        await trio.sleep(0.05)
                     _check(venue, answer)
                 placed += 1
                 cancelled += 1
@@ -140,7 +154,17 @@ async def _measure(venue: str, rest: str, tasks: int, seconds: float) -> tuple[i
     async with trio.open_nursery() as nursery:
         for i in range(tasks):
             nursery.start_soon(trader, i)
-    return placed, cancelled
+    return placed, cancelled, paced
+
+
+def _limited(venue: str, answer: httpx.Response) -> bool:
+    """The venue's order-limit refusal (Binance 429 -1015, Bybit 10006, OKX 50011)."""
+    body = answer.json()
+    return (
+        (venue == "binance" and answer.status_code == 429)
+        or (venue == "bybit" and body.get("retCode") == 10006)
+        or (venue == "okx" and body.get("code") == "50011")
+    )
 
 
 def _check(venue: str, answer: httpx.Response) -> None:
@@ -163,8 +187,8 @@ def _run_venue(venue: str, tasks: int, seconds: float) -> dict[str, float]:
             [
                 sys.executable,
                 "-m",
-                "connector",
-                "sim",
+                "connector.sim.standalone",
+                *IP_LIMITS_OFF,
                 "--venues",
                 venue,
                 "--bases",
@@ -183,13 +207,14 @@ def _run_venue(venue: str, tasks: int, seconds: float) -> dict[str, float]:
             first = json.loads(proc.stdout.readline())
             rest = first[venue][f"{MARKETS[venue].value}.rest"]
             cpu0, t0 = _cpu_seconds(proc.pid), time.perf_counter()
-            placed, cancelled = trio.run(_measure, venue, rest, tasks, seconds)
+            placed, cancelled, paced = trio.run(_measure, venue, rest, tasks, seconds)
             cpu, wall = _cpu_seconds(proc.pid) - cpu0, time.perf_counter() - t0
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-    requests = placed + cancelled
+    requests = placed + cancelled + paced
     return {
+        "paced_per_s": paced / wall,
         "placed_per_s": placed / wall,
         "requests_per_s": requests / wall,
         "cpu_us_per_request": cpu / requests * 1e6,
@@ -213,14 +238,14 @@ def main() -> None:
         rows.append((venue, {k: statistics.median(r[k] for r in runs) for k in runs[0]}))
     lines = [
         "| venue (market) | placements/s | order requests/s | simulator CPU per request (µs) "
-        "| requests/s per simulator core | simulator CPU use |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| requests/s per simulator core | simulator CPU use | refused by order limits/s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for venue, r in rows:
         lines.append(
             f"| {venue} ({MARKETS[venue].value}) | {r['placed_per_s']:,.0f} "
             f"| {r['requests_per_s']:,.0f} | {r['cpu_us_per_request']:,.0f} "
-            f"| {r['per_core']:,.0f} | {r['server_cpu']:.0%} |"
+            f"| {r['per_core']:,.0f} | {r['server_cpu']:.0%} | {r['paced_per_s']:,.0f} |"
         )
     table = "\n".join(lines)
     print(table)
@@ -230,7 +255,9 @@ def main() -> None:
             "sim_orders",
             "Simulator order entry",
             f"Measured by `bench/sim_orders.py`: {args.tasks} client tasks, one account each, "
-            f"place a resting post-only order and cancel it, for {args.seconds:g} s per venue "
+            f"place a resting post-only order and cancel it (the per-IP request limits lifted "
+            "with `--setting`, the per-account order limits kept: a refused request is retried "
+            f"after 50 ms and counted in the last column), for {args.seconds:g} s per venue "
             f"(median of {args.runs}); signed by connector's trading adapters, loopback "
             "HTTP/1.1 keep-alive, every answer checked. The client shares the 2 CPUs, so the "
             "rates are bounded by it too; CPU per request is the simulator process's own. "
