@@ -230,8 +230,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
-    args = parser.parse_args()
+    report(parser.parse_args())
 
+
+def report(args: argparse.Namespace) -> None:
+    """Measure ``args.venues`` (``tasks``, ``seconds``, ``runs``), print the table and,
+    unless ``no_write``, write it to docs/benchmarks.md."""
     rows = []
     for venue in args.venues:
         runs = [_run_venue(venue, args.tasks, args.seconds) for _ in range(args.runs)]

@@ -19,6 +19,9 @@ run is reported, with every run's figure and the simulator process's CPU use
 median run. Prints a markdown table and rewrites the "Simulator throughput"
 section of docs/benchmarks.md (between ``<!-- bench:sim_throughput -->`` markers).
 
+With ``--part orders`` (or ``all``, the default) it also reports the signed
+order requests per second each venue sustains (``bench/sim_orders.py``).
+
 Usage: ``python bench/sim_throughput.py [--rate 6000] [--seconds 5] [--runs 3]
 [--venues binance,bybit,okx]``
 """
@@ -254,7 +257,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per venue (median reported)")
     parser.add_argument("--venues", default="binance,bybit,okx")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
+    parser.add_argument(
+        "--part",
+        choices=("all", "books", "orders"),
+        default="all",
+        help="book updates, signed order entry (bench/sim_orders.py), or both",
+    )
     args = parser.parse_args()
+    if args.part != "books":
+        import sim_orders  # beside this file (bench/ is on sys.path when run as a script)
+
+        sim_orders.report(
+            argparse.Namespace(
+                venues=[v for v in args.venues.split(",") if v],
+                tasks=24,
+                seconds=args.seconds,
+                runs=1,
+                no_write=args.no_write,
+            )
+        )
+        if args.part == "orders":
+            return
     load_start = os.getloadavg()[0]
     rows = []
     for venue in [v for v in args.venues.split(",") if v]:
