@@ -7,15 +7,15 @@ from pathlib import Path
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
-def write_section(name: str, title: str, body: str) -> None:
+def write_section(name: str, title: str, body: str, doc: Path = DOC) -> None:
     """Replace the block between ``<!-- bench:NAME -->`` markers (or append a
     ``## TITLE`` section holding it)."""
     start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
     block = f"{start}\n{body.strip()}\n{end}"
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
     if start in text and end in text:
         head, rest = text.split(start, 1)
         text = head + block + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + f"\n\n## {title}\n\n{block}\n"
-    DOC.write_text(text)
+    doc.write_text(text)

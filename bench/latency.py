@@ -47,6 +47,9 @@ import httpx
 import trio
 import trio_websocket
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._docs import write_section
 from connector.bus import Bus, Overflow
 from connector.logs import configure_logging
 from connector.model import BookUpdate, Instrument, Market
@@ -220,19 +223,6 @@ def render(steps: list[Step], sustained: Step | None, note: str, seconds: float)
         f"{load[2]:.1f} (1/5/15 min) at the end."
     )
     return "\n".join(lines)
-
-
-def write_section(name: str, title: str, body: str, doc: Path = DOC) -> None:
-    """Replace the text between ``<!-- bench:NAME -->`` markers (add the section if absent)."""
-    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
-    block = f"{start}\n{body.strip()}\n{end}"
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n## {title}\n\n{block}\n"
-    doc.write_text(text)
 
 
 def main() -> None:

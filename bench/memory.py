@@ -55,6 +55,9 @@ from pathlib import Path
 
 import trio
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._docs import write_section
 from connector import Connector
 from connector.config import Config, VenueConfig
 from connector.logs import configure_logging
@@ -100,19 +103,6 @@ def malloc_kib() -> tuple[int, int]:
     mallinfo2.restype = _MallInfo2
     info = mallinfo2()
     return (info.uordblks + info.hblkhd) // 1024, (info.arena + info.hblkhd) // 1024
-
-
-def write_section(name: str, title: str, body: str, doc: Path = DOC) -> None:
-    """Replace the text between ``<!-- bench:NAME -->`` markers (add the section if absent)."""
-    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
-    block = f"{start}\n{body.strip()}\n{end}"
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n## {title}\n\n{block}\n"
-    doc.write_text(text)
 
 
 async def start_simulator(

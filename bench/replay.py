@@ -81,6 +81,7 @@ from bench._cryptofeed import (
     run_cryptofeed_replay,
     timed_process,
 )
+from bench._docs import write_section
 from bench._pipeline import (
     BATCH,
     Frame,
@@ -558,19 +559,6 @@ def command_section(args: argparse.Namespace) -> None:
     if not args.no_write:
         body = "Measured by `bench/replay.py --part command`.\n\n" + table
         write_section("replay_command", "Replay command, small diffs", body)
-
-
-def write_section(name: str, title: str, body: str, doc: Path = DOC) -> None:
-    """Replace the text between ``<!-- bench:NAME -->`` markers (add the section if absent)."""
-    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
-    block = f"{start}\n{body.strip()}\n{end}"
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n## {title}\n\n{block}\n"
-    doc.write_text(text)
 
 
 if __name__ == "__main__":

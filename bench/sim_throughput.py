@@ -45,8 +45,10 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Request, TextMessage
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
-SECTION = "## Simulator throughput"
+sys.path.insert(0, str(ROOT))
+
+from bench._docs import write_section
+
 NAME = "sim_throughput"
 
 
@@ -152,29 +154,6 @@ def _start(venues: list[str], rate: float) -> tuple[subprocess.Popen[str], dict[
     assert proc.stdout is not None
     line = proc.stdout.readline()
     return proc, json.loads(line)
-
-
-def _write_section(table: str) -> None:
-    """Replace this bench's block between ``<!-- bench:sim_throughput -->`` markers.
-
-    A "Simulator throughput" section written before the markers existed is
-    replaced whole; without either, the section is appended.
-    """
-    start, end = f"<!-- bench:{NAME} -->", f"<!-- /bench:{NAME} -->"
-    block = f"{start}\nMeasured by `bench/sim_throughput.py`.\n\n{table.strip()}\n{end}"
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        text = head + block + rest.split(end, 1)[1]
-    elif SECTION in text:
-        head, rest = text.split(SECTION, 1)
-        tail = rest.split("\n## ", 1)
-        after = "\n\n## " + tail[1] if len(tail) > 1 else "\n"
-        text = head + f"{SECTION}\n\n{block}" + after
-    else:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text)
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -304,7 +283,9 @@ def main() -> None:
     )
     print(table)
     if not args.no_write:
-        _write_section(table)
+        write_section(
+            NAME, "Simulator throughput", f"Measured by `bench/sim_throughput.py`.\n\n{table}"
+        )
 
 
 if __name__ == "__main__":
