@@ -47,7 +47,7 @@ from wsproto.events import AcceptConnection, CloseConnection, Request, TextMessa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._docs import write_section
+from bench._docs import write_section  # noqa: E402 (needs the path set above)
 
 NAME = "sim_throughput"
 
