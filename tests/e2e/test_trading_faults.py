@@ -72,9 +72,7 @@ ORDER_PATHS = {
 
 PRIVATE_STREAMS = {
     "binance": ("userData",),
-    # Bybit's ``order`` topic is left out: as a substring it also names every
-    # public ``orderbook.*`` topic, which would take the rule's faults.
-    "bybit": ("execution", "position", "wallet"),
+    "bybit": ("order", "execution", "position", "wallet"),
     "okx": ("orders", "positions", "account"),
 }
 

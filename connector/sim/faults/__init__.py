@@ -66,6 +66,7 @@ from connector.sim.faults.plan import (
     FaultPlan,
     FaultRule,
     MalformedVariant,
+    stream_matches,
 )
 
 __all__ = [
@@ -81,4 +82,5 @@ __all__ = [
     "MalformedVariant",
     "RestVerdict",
     "corrupt_frame",
+    "stream_matches",
 ]

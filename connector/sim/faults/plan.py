@@ -16,7 +16,15 @@ import attrs
 if TYPE_CHECKING:
     from os import PathLike
 
-__all__ = ["FRAME_KINDS", "REST_KINDS", "FaultKind", "FaultPlan", "FaultRule", "MalformedVariant"]
+__all__ = [
+    "FRAME_KINDS",
+    "REST_KINDS",
+    "FaultKind",
+    "FaultPlan",
+    "FaultRule",
+    "MalformedVariant",
+    "stream_matches",
+]
 
 MalformedVariant = Literal["truncated", "extra_field", "wrong_type"]
 
@@ -84,9 +92,10 @@ class FaultRule:
         kind: What to inject.
         venue: Venue name it applies to, or None for every venue.
         market: Market (``spot``, ``linear``, ``swap``) or None for all.
-        stream: Substring of the websocket stream/topic name (``"depth"``,
-            ``"orderbook.50"``, ``"books"``) or, for REST kinds and stale
-            snapshots, a URL path prefix; None matches everything.
+        stream: Whole parts of the websocket stream/topic name (see
+            :func:`stream_matches`: ``"depth"``, ``"orderbook.50"``, ``"books"``,
+            ``"order"``) or, for REST kinds and stale snapshots, a URL path
+            prefix; None matches everything.
         fraction: Probability per frame or request (ignored by count/time rules).
         after_frames: Fire once a connection has sent this many data frames.
         at: Fire at these times, in seconds since the injector started.
@@ -127,7 +136,39 @@ class FaultRule:
             return False
         if self.kind in REST_KINDS or self.kind is FaultKind.STALE_SNAPSHOT:
             return stream.startswith(self.stream)
-        return self.stream in stream
+        return stream_matches(self.stream, stream)
+
+
+STREAM_SEPARATORS = frozenset(".@:")
+"""What separates the parts of a stream or topic name: Binance ``btcusdt@depth@100ms``,
+Bybit ``orderbook.50.BTCUSDT``, the simulator's OKX ``books:BTC-USDT``."""
+
+
+def stream_matches(pattern: str, name: str) -> bool:
+    """Whether a rule's ``stream`` names ``name`` or whole parts of it.
+
+    ``pattern`` must occur in ``name`` starting and ending at a part boundary (the
+    name's start or end, or a separator: ``.``, ``@``, ``:``): ``"depth"`` and
+    ``"@depth"`` match ``btcusdt@depth@100ms``, ``"orderbook.50"`` matches
+    ``orderbook.50.BTCUSDT``, ``"order"`` matches Bybit's private ``order`` topic
+    but not ``orderbook.50.BTCUSDT``, ``"books"`` matches ``books:BTC-USDT`` but
+    not ``books5:BTC-USDT``.
+    """
+    if not pattern:
+        return True
+    start = name.find(pattern)
+    while start >= 0:
+        end = start + len(pattern)
+        opens = (
+            start == 0 or pattern[0] in STREAM_SEPARATORS or name[start - 1] in STREAM_SEPARATORS
+        )
+        closes = (
+            end == len(name) or pattern[-1] in STREAM_SEPARATORS or name[end] in STREAM_SEPARATORS
+        )
+        if opens and closes:
+            return True
+        start = name.find(pattern, start + 1)
+    return False
 
 
 @attrs.frozen(kw_only=True)

@@ -58,6 +58,51 @@ def test_stream_filter_spares_other_streams() -> None:
     assert ("b",) == conn.on_frame("btcusdt@trade", "b").frames
 
 
+@pytest.mark.parametrize(
+    ("venue", "rule", "hit", "spared"),
+    [
+        # Bybit's private ``order`` topic, not the public ``orderbook.*`` ones.
+        ("bybit", "order", ["order"], ["orderbook.50.BTCUSDT", "orderbook.1.ETHUSDT"]),
+        ("bybit", "orderbook", ["orderbook.50.BTCUSDT", "orderbook.1.ETHUSDT"], ["order"]),
+        ("bybit", "orderbook.5", ["orderbook.5.BTCUSDT"], ["orderbook.50.BTCUSDT"]),
+        ("bybit", "execution", ["execution", "execution.fast"], ["position", "wallet"]),
+        ("bybit", "BTCUSDT", ["tickers.BTCUSDT", "orderbook.50.BTCUSDT"], ["tickers.BTCUSDT2"]),
+        # OKX channels: ``books`` is not ``books5`` nor ``books-l2-tbt``; ``orders`` is
+        # not ``orders-algo``.
+        ("okx", "books", ["books:BTC-USDT"], ["books5:BTC-USDT", "books-l2-tbt:BTC-USDT"]),
+        ("okx", "orders", ["orders"], ["orders-algo"]),
+        # Binance streams: a part, or a run of parts, of ``<symbol>@<stream>[@<speed>]``.
+        ("binance", "depth", ["btcusdt@depth@100ms", "ethusdt@depth"], ["btcusdt@depth20"]),
+        ("binance", "@depth", ["btcusdt@depth@0ms"], ["btcusdt@depth5@100ms"]),
+        ("binance", "btcusdt@depth", ["btcusdt@depth@100ms"], ["btcusdt@aggTrade"]),
+        ("binance", "userData", ["userData"], ["btcusdt@trade"]),
+    ],
+)
+def test_stream_filters_name_whole_parts_of_stream_names(
+    venue: str, rule: str, hit: list[str], spared: list[str]
+) -> None:
+    conn = FaultInjector(FaultPlan().drop(1.0, stream=rule), clock=lambda: 0.0).connection(venue, 1)
+    assert [()] * len(hit) == [conn.on_frame(name, "x").frames for name in hit]
+    assert [("x",)] * len(spared) == [conn.on_frame(name, "x").frames for name in spared]
+
+
+async def test_a_bybit_order_rule_spares_the_public_order_books() -> None:
+    """A rule on Bybit's private ``order`` topic leaves ``orderbook.*`` pushes alone."""
+    plan = FaultPlan().drop(1.0, venue="bybit", stream="order")
+    async with sim.run(venues=("bybit",), rate=50.0, faults=plan) as s:
+        with trio.fail_after(10):
+            async with open_websocket_url(s.urls["bybit"]["linear.ws"] + "/v5/public/linear") as ws:
+                topic = "orderbook.50.BTCUSDT"
+                await ws.send_message(json.dumps({"op": "subscribe", "args": [topic]}))
+                pushed: list[str] = []
+                while len(pushed) < 3:
+                    message = json.loads(await ws.get_message())
+                    if message.get("topic") == topic:
+                        pushed.append(message["type"])
+    assert "snapshot" == pushed[0]
+    assert not s.fault_log
+
+
 def test_fraction_is_honoured_roughly() -> None:
     kept = sum(len(v) for v in _verdicts(FaultPlan(seed=3).drop(0.25), 4000))
     assert 2800 < kept < 3200
