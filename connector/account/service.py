@@ -22,9 +22,9 @@ One :class:`AccountService` per venue that trades. It runs:
   (a venue report shows an order more filled than its fills add up to for
   ``fill_gap_grace`` seconds: the fill's push was lost, and Bybit's and OKX's
   pushes carry no sequence to show it), and every ``reconcile_interval``
-  seconds: the order state reconciles open orders and fills since the last one
-  seen; positions and balances are read over REST and
-  compared by :mod:`connector.oms.reconcile`; what it emits
+  seconds: the order state reconciles open orders and fills (since the last
+  listing, and of each order missing some); positions and balances are read
+  over REST and compared by :mod:`connector.oms.reconcile`; what it emits
   (``source="reconcile"``) is applied, and every discrepancy counted and logged.
 
 Balances are one wallet per venue: Binance spot and USDⓈ-M keep separate

@@ -5,9 +5,9 @@ Sans-I/O.
 Run at start, after every private-stream (re)connect or gap, and periodically
 (design.md section 6; the account service drives it, the order-state service
 runs the order half on its own after an unknown outcome). The trio side reads
-the venue over REST (open orders, fills since the last one seen, positions,
-balances) and passes the answers here with our local state; this module only
-compares:
+the venue over REST (open orders, fills since the last listing and of orders
+missing some, positions, balances) and passes the answers here with our local
+state; this module only compares:
 
 * **open orders**: each order the venue lists as open that we do not know,
   or know with another status, filled quantity, quantity or price, comes

@@ -292,7 +292,13 @@ class OrderBookkeeping:
         return events
 
     def not_found(
-        self, venue: str, client_order_id: str, *, now_ns: int, min_age_ns: int = 0
+        self,
+        venue: str,
+        client_order_id: str,
+        *,
+        now_ns: int,
+        min_age_ns: int = 0,
+        source: str | None = None,
     ) -> tuple[OrderEvent, ...]:
         """The venue says it has no such order: end it, unless it is too young to tell.
 
@@ -302,6 +308,8 @@ class OrderBookkeeping:
             now_ns: The caller's time, on the clock of the order's ``ts_created_ns``.
             min_age_ns: The query window: younger orders are left alone (the
                 venue may not show them yet).
+            source: The event's ``source`` (``"reconcile"`` when the queries
+                that found nothing were the caller's reconciliation).
 
         Returns:
             ``OrderRejected`` for an order never seen at the venue with nothing
@@ -319,7 +327,7 @@ class OrderBookkeeping:
         else:
             status, cls = _EXP, OrderExpired
         self._move(record, status, now_ns)
-        event = self._derive(cls, record, None, now_ns, NOT_FOUND_REASON)
+        event = self._derive(cls, record, None, now_ns, NOT_FOUND_REASON, origin=source)
         return (event,)
 
     def forget(self, before_ns: int) -> int:
@@ -420,6 +428,7 @@ class OrderBookkeeping:
         for fill in self._fills.get((item.venue, key), ()):
             record.fill_qty += fill.qty
             record.fill_notional += fill.qty * fill.price
+        self._adopt_fills(record)
         return record
 
     def _submitted(self, record: _Record | None, event: OrderSubmitted) -> _Events:
@@ -458,7 +467,7 @@ class OrderBookkeeping:
         record.fill_notional += fill.qty * fill.price
         record.snapshot = None
         self._learn_venue_id(record, event.venue_order_id)
-        moved = self._advance(record, _PF, None, ts_ns=event.ts_event_ns)
+        moved = self._advance(record, _PF, None, ts_ns=event.ts_event_ns, origin=event.source)
         if not moved:
             return (event,)
         return (*moved, event)
@@ -475,7 +484,12 @@ class OrderBookkeeping:
         record.price = price
         record.ts_amended_ns = event.ts_event_ns
         self._touch(record, event.ts_event_ns)
-        return (event, *self._advance(record, record.status, None, ts_ns=event.ts_event_ns))
+        return (
+            event,
+            *self._advance(
+                record, record.status, None, ts_ns=event.ts_event_ns, origin=event.source
+            ),
+        )
 
     def _report(self, record: _Record | None, report: OrderReport) -> _Events:
         if report.status in _PRE_VENUE:
@@ -512,6 +526,7 @@ class OrderBookkeeping:
                     price=report.price,
                     ts_event_ns=report.ts_event_ns,
                     ts_recv_ns=report.ts_recv_ns,
+                    source=report.source,
                 ),
             )
         if changed:
@@ -527,8 +542,10 @@ class OrderBookkeeping:
         source: _Input | None,
         *,
         ts_ns: int | None = None,
+        origin: str | None = None,
     ) -> _Events:
-        """Move ``record`` as ``reported`` says; the events the move makes true."""
+        """Move ``record`` as ``reported`` says; the events the move makes true (their
+        ``source`` is the input's, or ``origin`` when the input is not ``source``)."""
         old = record.status
         new = next_status(old, reported, record.filled, record.qty)
         if new is old:
@@ -539,12 +556,12 @@ class OrderBookkeeping:
         if old in _PRE_VENUE and new in _ACCEPTED_BY_VENUE:
             if type(source) is OrderAccepted:
                 return (source,)
-            events.append(self._derive(OrderAccepted, record, source, ts))
+            events.append(self._derive(OrderAccepted, record, source, ts, origin=origin))
         if new is _UNK or new is _CXL or new is _REJ or new is _EXP:
             if source is not None and type(source) is _STATUS_EVENT[new]:
                 events.append(source)
             else:
-                events.append(self._derive(_STATUS_EVENT[new], record, source, ts))
+                events.append(self._derive(_STATUS_EVENT[new], record, source, ts, origin=origin))
         return tuple(events)
 
     @staticmethod
@@ -554,9 +571,14 @@ class OrderBookkeeping:
         source: _Input | None,
         ts: int,
         reason: str | None = None,
+        *,
+        origin: str | None = None,
     ) -> OrderEvent:
+        """An event for ``record``'s move, with the input's ``source`` tag: what a
+        reconciliation's report makes true is tagged ``"reconcile"`` as the report is."""
         reason = reason or getattr(source, "reason", None)
         kwargs: dict[str, object] = {
+            "source": source.source if source is not None else origin,
             "venue": record.venue,
             "symbol": record.symbol,
             "client_order_id": record.client_order_id,
@@ -591,6 +613,23 @@ class OrderBookkeeping:
             record.venue_order_id = venue_order_id
             record.snapshot = None
             self._by_venue_id[(record.venue, venue_order_id)] = record.client_order_id
+            self._adopt_fills(record)
+
+    def _adopt_fills(self, record: _Record) -> None:
+        """Fills kept under ``#`` + the venue's order id (they came before we could tell
+        whose they were: Binance REST fills name only ``orderId``) join the order that
+        turned out to have that id. Each counted once: they were deduplicated when kept."""
+        if not record.client_order_id or not record.venue_order_id:
+            return
+        orphans = self._fills.pop((record.venue, "#" + record.venue_order_id), None)
+        if not orphans:
+            return
+        orphans = [attrs.evolve(f, client_order_id=record.client_order_id) for f in orphans]
+        self._fills.setdefault((record.venue, record.client_order_id), []).extend(orphans)
+        for fill in orphans:
+            record.fill_qty += fill.qty
+            record.fill_notional += fill.qty * fill.price
+        record.snapshot = None
 
 
 _EVENT_STATUS: Mapping[type, OrderStatus] = {

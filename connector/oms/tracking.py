@@ -52,6 +52,7 @@ from connector.net.http import RestResponse
 from connector.net.ratelimit import Lane, RateLimiter, WindowBucket
 from connector.oms.reconcile import (
     RECONCILE,
+    FillDiff,
     Reconciliation,
     reconcile,
     reconcile_fills,
@@ -59,7 +60,7 @@ from connector.oms.reconcile import (
 )
 from connector.oms.state import OrderBookkeeping, OrderStateStatistics, order_key
 from connector.store.log import EventLog, Logged
-from connector.venues.driver import RestCall, TradingAdapter
+from connector.venues.driver import PagedListings, RestCall, TradingAdapter
 from connector.venues.session import VenueSession
 
 __all__ = ["EVENT_NAMES", "OrderStateService", "OrderStateServiceStatistics"]
@@ -83,6 +84,26 @@ EVENT_NAMES: dict[type, str] = {
     OrderStatusUnknown: "unknown",
 }
 """The ``{event}`` token of ``order.{venue}.{event}`` for each event type."""
+
+_MAX_PAGES = 10
+"""Pages of one listing read at most (Bybit: 50 open orders or 100 fills a page; OKX:
+100), where the adapter pages (``PagedListings``)."""
+
+_MAX_LOOKUPS = 20
+"""Orders read by their venue order id per reconciliation at most: those of fills listed
+without a client order id (Binance) whose order we do not know by that id."""
+
+_MAX_GAP_ORDERS = 10
+"""Orders whose own fills are read per reconciliation at most: those that show more
+filled than their fills add up to after the time-window listing."""
+
+_GAP_READS = 2
+"""Reads of one order's fills at one filled quantity: a venue that lists fewer fills
+than it reports filled (OKX spot market orders may) is not asked forever."""
+
+_FILLS_OVERLAP_NS = 5_000_000_000
+"""The fills cursor stays this far behind the newest fill listed: a fill the venue lists
+a moment late, older than one it listed already, is still read (dedup drops repeats)."""
 
 Input = OrderEvent | OrderReport | Fill
 """What :meth:`OrderStateService.apply` takes, from any source."""
@@ -160,6 +181,7 @@ class OrderStateService:
         self._trades: set[tuple[str, Symbol, str]] = set()
         self._resolving: set[str] = set()
         self._fills_since: dict[tuple[Market, Symbol | None], int] = {}
+        self._gap_reads: dict[str, tuple[Decimal, int]] = {}
         self._send, self._receive = trio.open_memory_channel[str](math.inf)
         self._order_limiters: dict[tuple[Market, Symbol | None], RateLimiter] = {}
         self._queries = self._resolved = self._not_found = self._unresolved = 0
@@ -189,7 +211,14 @@ class OrderStateService:
             elif isinstance(item, OrderReport) and item.filled_qty:
                 reported.append(order_key(item.client_order_id, item.venue_order_id))
             before = self._order_of(item) if isinstance(item, OrderReport) else None
+            orphans = (
+                self.book.fills(self.venue, "#" + item.venue_order_id)
+                if item.client_order_id and item.venue_order_id
+                else None
+            )
             made = self.book.apply(item)
+            if orphans and not self.book.fills(self.venue, "#" + (item.venue_order_id or "")):
+                self._adopted(orphans, item.client_order_id)
             events.extend(made)
             logged.extend(made)
             if isinstance(item, OrderReport) and self._order_of(item) != before:
@@ -209,6 +238,17 @@ class OrderStateService:
                 for gap_listener in self.gap_listeners:
                     gap_listener(key)
         return tuple(events)
+
+    def _adopted(self, fills: Sequence[Fill], client_order_id: str) -> None:
+        """Fills kept under their venue order id that the order state has just filed under
+        ``client_order_id`` (the order showed that venue id): ``fills()`` names it too."""
+        trades = {(f.venue, f.symbol, f.trade_id) for f in fills}
+        self._fills = [
+            attrs.evolve(f, client_order_id=client_order_id)
+            if (f.venue, f.symbol, f.trade_id) in trades
+            else f
+            for f in self._fills
+        ]
 
     def _order_of(self, item: OrderReport) -> Order | None:
         order = self.book.get(self.venue, order_key(item.client_order_id, item.venue_order_id))
@@ -396,7 +436,9 @@ class OrderStateService:
                 not_found += 1
                 waited = trio.current_time() - started
                 if not_found >= self._not_found_after and waited >= self._window:
-                    events = self.book.not_found(self.venue, key, now_ns=self._now())
+                    events = self.book.not_found(
+                        self.venue, key, now_ns=self._now(), source=RECONCILE
+                    )
                     if events:
                         self._not_found += 1
                         await self.log(events)
@@ -408,7 +450,8 @@ class OrderStateService:
                 log.warning("orders.query_failed", venue=self.venue, order=key, error=str(exc))
             else:
                 self._resolved += 1
-                await self.apply([report])
+                # What the query says closes a difference with the venue: tagged.
+                await self.apply([attrs.evolve(report, source=RECONCILE)])
                 log.info("orders.resolved", venue=self.venue, order=key, status=report.status)
                 return
         self._unresolved += 1
@@ -421,24 +464,30 @@ class OrderStateService:
     ) -> Reconciliation:
         """Open orders and recent fills of ``markets`` (default: the venue's) against ours.
 
-        In order: the venue's open orders are compared and what differs applied;
-        each open order of ours the venue no longer lists is queried once (its
-        answer applied; a failed or "no such order" query leaves it to the
-        background resolution); then the fills since the last one seen are
-        compared and applied (after the queries, so fills listed without a
-        client order id find their order by its venue id). Everything applied
-        is tagged ``source="reconcile"``. ``fills=False`` skips the fills (a
+        In order: the venue's open orders (every page, up to :data:`_MAX_PAGES`) are
+        compared and what differs applied; each open order of ours the venue no
+        longer lists is queried once (its answer applied; a failed or "no such
+        order" query leaves it to the background resolution); then the fills since
+        the last listing (with :data:`_FILLS_OVERLAP_NS` of overlap): a fill listed
+        without a client order id whose order we do not know by its venue id has
+        that order read by venue id first (:data:`_MAX_LOOKUPS`), so the fill is
+        filed under our client order id; then every order that still shows more
+        filled than its fills add up to has its own fills read by venue order id
+        (:data:`_MAX_GAP_ORDERS`): a fill lost from the stream is found even when
+        the time window missed it (a newer fill moved the cursor, a full page).
+        Everything applied is tagged ``source="reconcile"``; fills are deduplicated
+        by ``(venue, symbol, trade_id)``. ``fills=False`` skips the fills (a
         cancel-all only needs the open orders).
         """
         markets = list(markets if markets is not None else self.session.markets())
         reports: list[OrderReport] = []
         for market in markets:
-            response = await self._read(market, self.adapter.open_orders_call(market))
-            reports.extend(
-                self.adapter.parse_open_orders(
-                    market, self.session.symbols, response.body, response.received_ns
+            for response in await self._listing(market, self.adapter.open_orders_call(market)):
+                reports.extend(
+                    self.adapter.parse_open_orders(
+                        market, self.session.symbols, response.body, response.received_ns
+                    )
                 )
-            )
         market_of = self.session.adapter.market_for
         orders = reconcile_orders(
             self.venue,
@@ -452,13 +501,27 @@ class OrderStateService:
         await self.apply(orders.reports)
         for key in orders.to_query:
             await self._query_once(key)
-        listed: list[Fill] = []
-        for market in markets if fills else ():
-            listed.extend(await self._recent_fills(market))
-        found = reconcile_fills(
-            self.venue, listed, seen=self._trades.__contains__, client_id_of=self._client_id_of
-        )
-        await self.apply(found.events)
+        found = FillDiff()
+        if fills:
+            listed: list[Fill] = []
+            cursors: dict[tuple[Market, Symbol | None], int] = {}
+            for market in markets:
+                listed.extend(await self._recent_fills(market, cursors))
+            await self._look_up_orders_of(listed)
+            found = self._fill_diff(listed)
+            await self.apply(found.events)
+            # The cursors move only once what they cover is applied.
+            self._fills_since.update(cursors)
+            gap = self._fill_diff(await self._gap_fills(markets))
+            await self.apply(gap.events)
+            found = FillDiff(
+                events=found.events + gap.events,
+                last_ts_ns=found.last_ts_ns,
+                discrepancies={
+                    k: found.discrepancies.get(k, 0) + gap.discrepancies.get(k, 0)
+                    for k in {*found.discrepancies, *gap.discrepancies}
+                },
+            )
         result = reconcile(orders, found)
         for kind, n in result.discrepancies.items():
             self._discrepancies[kind] = self._discrepancies.get(kind, 0) + n
@@ -467,6 +530,11 @@ class OrderStateService:
                 "orders.reconciled", venue=self.venue, discrepancies=dict(result.discrepancies)
             )
         return result
+
+    def _fill_diff(self, listed: Sequence[Fill]) -> FillDiff:
+        return reconcile_fills(
+            self.venue, listed, seen=self._trades.__contains__, client_id_of=self._client_id_of
+        )
 
     async def _query_once(self, key: str) -> None:
         """One query of an order the venue stopped listing; on no answer, resolve later."""
@@ -486,14 +554,98 @@ class OrderStateService:
         order = self.book.get_by_venue_id(self.venue, venue_order_id)
         return order.client_order_id if order is not None else None
 
+    async def _look_up_orders_of(self, listed: Sequence[Fill]) -> None:
+        """Read by venue order id the orders of new fills listed without a client order
+        id that we do not know by that id (our order whose placement answer was lost,
+        or one placed elsewhere), and apply them: the fills then find their order.
+
+        A read that fails leaves the fill to be kept under ``#`` + the venue's order
+        id; the order state moves it to its order once the order shows that id.
+        """
+        wanted: dict[str, Symbol] = {}
+        for fill in listed:
+            if (
+                fill.venue == self.venue
+                and not fill.client_order_id
+                and fill.venue_order_id
+                and (fill.venue, fill.symbol, fill.trade_id) not in self._trades
+                and self.book.get_by_venue_id(self.venue, fill.venue_order_id) is None
+            ):
+                wanted.setdefault(fill.venue_order_id, fill.symbol)
+        for venue_order_id, symbol in list(wanted.items())[:_MAX_LOOKUPS]:
+            market, instrument = self.instrument(symbol)
+            call = self.adapter.query_order_by_venue_id_call(market, instrument, venue_order_id)
+            self._queries += 1
+            try:
+                response = await self.send(market, call, lane=Lane.DEFAULT)
+                report = self.read_answer(
+                    market, response, action="query", client_order_id="#" + venue_order_id
+                )
+            except ConnectorError as exc:
+                log.info("orders.lookup_failed", venue=self.venue, venue_order_id=venue_order_id,
+                         error=str(exc))  # fmt: skip
+                continue
+            await self.apply([attrs.evolve(report, source=RECONCILE)])
+
+    async def _gap_fills(self, markets: Sequence[Market]) -> list[Fill]:
+        """The fills of each order (of ``markets``) that shows more filled than its fills
+        add up to, read by its venue order id: the most recently updated first, at most
+        :data:`_MAX_GAP_ORDERS`, each at most :data:`_GAP_READS` times per filled quantity."""
+        market_of = self.session.adapter.market_for
+        gaps = []
+        for order in self.book.all():
+            if order.venue != self.venue or not order.venue_order_id:
+                continue
+            key = order_key(order.client_order_id, order.venue_order_id)
+            if market_of(order.symbol) not in markets or not self.fill_gap(key):
+                self._gap_reads.pop(key, None)
+                continue
+            filled, reads = self._gap_reads.get(key, (order.filled_qty, 0))
+            if filled == order.filled_qty and reads >= _GAP_READS:
+                continue
+            gaps.append(order)
+        gaps.sort(key=lambda o: o.ts_updated_ns, reverse=True)
+        out: list[Fill] = []
+        for order in gaps[:_MAX_GAP_ORDERS]:
+            assert order.venue_order_id is not None
+            key = order_key(order.client_order_id, order.venue_order_id)
+            filled, reads = self._gap_reads.get(key, (order.filled_qty, 0))
+            reads = reads + 1 if filled == order.filled_qty else 1
+            self._gap_reads[key] = (order.filled_qty, reads)
+            market, instrument = self.instrument(order.symbol)
+            call = self.adapter.order_fills_call(market, instrument, order.venue_order_id)
+            for response in await self._listing(market, call):
+                out.extend(
+                    self.adapter.parse_fills(
+                        market, self.session.symbols, response.body, response.received_ns
+                    )
+                )
+        return out
+
     async def _read(self, market: Market, call: RestCall) -> RestResponse:
         return await self.session.context.send_signed(
             market, call, self.adapter.sign, lane=Lane.DEFAULT, check=True
         )
 
-    async def _recent_fills(self, market: Market) -> list[Fill]:
-        """The fills since the last one seen: per market, or per symbol where the venue
-        lists fills only by symbol (Binance)."""
+    async def _listing(self, market: Market, call: RestCall) -> list[RestResponse]:
+        """A listing's answers: every page (up to :data:`_MAX_PAGES`) where the adapter
+        pages (``PagedListings``: Bybit ``cursor``, OKX ``after``), else the one answer."""
+        responses = [await self._read(market, call)]
+        if isinstance(self.adapter, PagedListings):
+            while len(responses) < _MAX_PAGES:
+                after = self.adapter.next_page_call(market, call, responses[-1].body)
+                if after is None:
+                    break
+                call = after
+                responses.append(await self._read(market, call))
+        return responses
+
+    async def _recent_fills(
+        self, market: Market, cursors: dict[tuple[Market, Symbol | None], int]
+    ) -> list[Fill]:
+        """The fills since the last listing: per market, or per symbol where the venue
+        lists fills only by symbol (Binance). The next cursors go into ``cursors``: the
+        newest fill listed less :data:`_FILLS_OVERLAP_NS`, never earlier than before."""
         targets: list[Instrument | None] = [None]
         try:
             self.adapter.fills_call(market, None, None)
@@ -507,13 +659,18 @@ class OrderStateService:
         out: list[Fill] = []
         for instrument in targets:
             key = (market, instrument.symbol if instrument is not None else None)
-            call = self.adapter.fills_call(market, instrument, self._fills_since.get(key))
-            response = await self._read(market, call)
-            fills = self.adapter.parse_fills(
-                market, self.session.symbols, response.body, response.received_ns
-            )
+            since = self._fills_since.get(key)
+            call = self.adapter.fills_call(market, instrument, since)
+            fills: list[Fill] = []
+            for response in await self._listing(market, call):
+                fills.extend(
+                    self.adapter.parse_fills(
+                        market, self.session.symbols, response.body, response.received_ns
+                    )
+                )
             if fills:
-                self._fills_since[key] = max(f.ts_event_ns for f in fills)
+                newest = max(f.ts_event_ns for f in fills) - _FILLS_OVERLAP_NS
+                cursors[key] = newest if since is None else max(since, newest)
             out.extend(fills)
         return out
 

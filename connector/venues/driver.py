@@ -413,6 +413,15 @@ class TradingAdapter(Protocol):
         """The request that reads one order by its client order id."""
         ...
 
+    def query_order_by_venue_id_call(
+        self, market: Market, instrument: Instrument, venue_order_id: str
+    ) -> RestCall:
+        """The request that reads one order by the venue's order id (its answer is read
+        as a query's: ``parse_order_answer(..., action="query")``). Reconciliation
+        uses it to learn the client order id of a fill listed without one (Binance
+        ``myTrades`` and ``userTrades`` name only ``orderId``)."""
+        ...
+
     def open_orders_call(self, market: Market) -> RestCall:
         """The request that lists the open orders of every symbol of a market."""
         ...
@@ -426,6 +435,14 @@ class TradingAdapter(Protocol):
             ValueError: ``instrument`` is ``None`` and the venue needs a symbol
                 (Binance); the message names the venue and market.
         """
+        ...
+
+    def order_fills_call(
+        self, market: Market, instrument: Instrument, venue_order_id: str
+    ) -> RestCall:
+        """The request that lists the fills of one order, by the venue's order id (read
+        with ``parse_fills``). Reconciliation asks it for an order that shows more
+        filled than its fills add up to, whatever a time window missed."""
         ...
 
     def balances_call(self, market: Market) -> RestCall:

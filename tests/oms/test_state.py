@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from connector.model import (
@@ -354,6 +355,63 @@ def test_fill_before_the_order_is_kept_and_counted_when_it_appears() -> None:
     assert [OrderSubmitted, OrderAccepted] == [type(e) for e in events]
     assert D("0.25") == get(book).filled_qty
     assert OrderStatus.PARTIALLY_FILLED == get(book).status
+
+
+def test_a_fill_kept_under_the_venue_id_joins_the_order_that_shows_that_id() -> None:
+    """Binance REST fills name only the venue's order id: one read before we knew whose
+    it was is kept under ``#`` + that id, and counted into our order (once) when a
+    report shows the order has that id; its copy with the client id is a duplicate."""
+    book = OrderBookkeeping()
+    book.apply(submitted("c1", qty="1"))
+    book.apply(OrderStatusUnknown(venue="bybit", symbol=SYM, client_order_id="c1", reason="lost"))
+    listed = filled("c1", "t1", "0.4")
+    bare_fill = Fill(**{**attrs.asdict(listed.fill, recurse=False), "client_order_id": ""})
+    bare = OrderFilled(
+        venue="bybit", symbol=SYM, client_order_id="", venue_order_id="v-c1", fill=bare_fill
+    )
+
+    assert (bare,) == book.apply(bare)
+    assert D(0) == get(book).filled_qty  # whose it is is not known yet
+    events = book.apply(report("c1", OrderStatus.PARTIALLY_FILLED, "0.4", "100"))
+
+    assert [OrderAccepted] == [type(e) for e in events]
+    assert D("0.4") == get(book).filled_qty
+    assert ["c1"] == [f.client_order_id for f in book.fills("bybit", "c1")]
+    assert [] == book.fills("bybit", "#v-c1")
+    assert () == book.apply(listed)  # the stream's copy: the same trade
+    assert 1 == book.statistics().duplicate_fills
+    assert D("0.4") == get(book).filled_qty
+    more = filled("c1", "t2", "0.6")
+    assert [OrderFilled] == [type(e) for e in book.apply(more)]
+    assert OrderStatus.FILLED == get(book).status
+    assert D(1) == sum((f.qty for f in book.fills("bybit", "c1")), D(0))
+
+
+def test_events_a_reconciliation_report_makes_true_carry_its_source() -> None:
+    book = OrderBookkeeping()
+    book.apply(submitted("c1"))
+    book.apply(submitted("c2"))
+    tagged = attrs.evolve(report("c1", OrderStatus.CANCELED, reason="by another program"),
+                          source="reconcile")  # fmt: skip
+    events = book.apply(tagged)
+    assert [OrderAccepted, OrderCanceled] == [type(e) for e in events]
+    assert ["reconcile", "reconcile"] == [e.source for e in events]
+    amended = attrs.evolve(report("c2", OrderStatus.NEW, qty="0.5"), source="reconcile")
+    events = book.apply(amended)
+    assert [OrderAccepted, OrderAmended] == sorted((type(e) for e in events), key=str)
+    assert {"reconcile"} == {e.source for e in events}
+    # A reconciliation's fill of an order still submitted: its acceptance is tagged too.
+    book.apply(submitted("c3"))
+    fill = filled("c3", "t3", "0.5")
+    events = book.apply(attrs.evolve(fill, source="reconcile"))
+    assert [OrderAccepted, OrderFilled] == [type(e) for e in events]
+    assert "reconcile" == events[0].source
+    # Live inputs stay untagged; so does ``not_found`` unless the caller says so.
+    book.apply(submitted("c4", ts=0))
+    assert [None] == [e.source for e in book.apply(report("c4", OrderStatus.NEW))]
+    book.apply(submitted("c5", ts=0))
+    ended = book.not_found("bybit", "c5", now_ns=10**10, source="reconcile")
+    assert [(OrderRejected, "reconcile")] == [(type(e), e.source) for e in ended]
 
 
 def test_order_without_client_id_is_keyed_by_venue_id() -> None:

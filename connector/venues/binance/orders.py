@@ -64,8 +64,10 @@ __all__ = [
     "map_status",
     "map_type",
     "open_orders_call",
+    "order_fills_call",
     "place_order_call",
     "positions_call",
+    "query_order_by_venue_id_call",
     "query_order_call",
 ]
 
@@ -81,7 +83,7 @@ _AMEND_SPOT_PATH = "/api/v3/order/amend/keepPriority"
 
 # Request weights on the host's per-minute bucket ("weight"), from the docs.
 # Spot: order and cancel 1, query 4, openOrders without symbol 80, myTrades 20,
-# account 20, amend/keepPriority 4. USDⓈ-M: order and modify 0 (they count on the
+# (5 with orderId), account 20, amend/keepPriority 4. USDⓈ-M: order and modify 0 (they count on the
 # order counters only), cancel 1, query 1, openOrders without symbol 40,
 # userTrades 5, balance 5, positionRisk 5.
 _WEIGHTS: Mapping[tuple[Market, str], float] = {
@@ -91,6 +93,7 @@ _WEIGHTS: Mapping[tuple[Market, str], float] = {
     (Market.SPOT, "query"): 4,
     (Market.SPOT, "open"): 80,
     (Market.SPOT, "fills"): 20,
+    (Market.SPOT, "order_fills"): 5,
     (Market.SPOT, "balances"): 20,
     (Market.LINEAR, "place"): 0,
     (Market.LINEAR, "cancel"): 1,
@@ -98,6 +101,7 @@ _WEIGHTS: Mapping[tuple[Market, str], float] = {
     (Market.LINEAR, "query"): 1,
     (Market.LINEAR, "open"): 40,
     (Market.LINEAR, "fills"): 5,
+    (Market.LINEAR, "order_fills"): 5,
     (Market.LINEAR, "balances"): 5,
     (Market.LINEAR, "positions"): 5,
 }
@@ -264,6 +268,21 @@ def query_order_call(market: Market, instrument: Instrument, client_order_id: st
     )
 
 
+def query_order_by_venue_id_call(
+    market: Market, instrument: Instrument, venue_order_id: str
+) -> RestCall:
+    """``GET /api/v3/order`` or ``/fapi/v1/order`` by ``orderId`` (the answer names our
+    ``clientOrderId``)."""
+    _check_market(market)
+    return RestCall(
+        method="GET",
+        path=_ORDER_PATH[market],
+        params={"symbol": instrument.native_id, "orderId": venue_order_id},
+        weights=_weights(market, "query"),
+        signed=True,
+    )
+
+
 def open_orders_call(market: Market) -> RestCall:
     """``GET /api/v3/openOrders`` or ``/fapi/v1/openOrders`` with no symbol: every symbol."""
     _check_market(market)
@@ -298,6 +317,19 @@ def fills_call(market: Market, instrument: Instrument | None, since_ns: int | No
         path=_FILLS_PATH[market],
         params=params,
         weights=_weights(market, "fills"),
+        signed=True,
+    )
+
+
+def order_fills_call(market: Market, instrument: Instrument, venue_order_id: str) -> RestCall:
+    """``GET /api/v3/myTrades`` or ``/fapi/v1/userTrades`` of one order (``orderId``, with
+    its symbol; spot weight 5 instead of 20), up to 1000."""
+    _check_market(market)
+    return RestCall(
+        method="GET",
+        path=_FILLS_PATH[market],
+        params={"symbol": instrument.native_id, "orderId": venue_order_id, "limit": _FILLS_LIMIT},
+        weights=_weights(market, "order_fills"),
         signed=True,
     )
 

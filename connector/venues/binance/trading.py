@@ -111,6 +111,11 @@ class BinanceTrading:
     ) -> RestCall:
         return orders.query_order_call(market, instrument, client_order_id)
 
+    def query_order_by_venue_id_call(
+        self, market: Market, instrument: Instrument, venue_order_id: str
+    ) -> RestCall:
+        return orders.query_order_by_venue_id_call(market, instrument, venue_order_id)
+
     def open_orders_call(self, market: Market) -> RestCall:
         return orders.open_orders_call(market)
 
@@ -118,6 +123,11 @@ class BinanceTrading:
         self, market: Market, instrument: Instrument | None, since_ns: int | None
     ) -> RestCall:
         return orders.fills_call(market, instrument, since_ns)
+
+    def order_fills_call(
+        self, market: Market, instrument: Instrument, venue_order_id: str
+    ) -> RestCall:
+        return orders.order_fills_call(market, instrument, venue_order_id)
 
     def balances_call(self, market: Market) -> RestCall:
         return orders.balances_call(market)

@@ -49,6 +49,7 @@ __all__ = [
     "balances_of",
     "fill_of",
     "fills_call",
+    "order_fills_call",
     "parse_balances",
     "parse_fills",
     "parse_positions",
@@ -77,6 +78,21 @@ def fills_call(market: Market, instrument: Instrument | None, since_ns: int | No
     return RestCall(
         path="/v5/execution/list",
         params=params,
+        weights={**IP_WEIGHT, limits.QUERY: 1.0},
+        signed=True,
+    )
+
+
+def order_fills_call(market: Market, instrument: Instrument, venue_order_id: str) -> RestCall:
+    """``GET /v5/execution/list`` of one order (``orderId``; 100 per page)."""
+    return RestCall(
+        path="/v5/execution/list",
+        params={
+            "category": category(market),
+            "symbol": instrument.native_id,
+            "orderId": venue_order_id,
+            "limit": 100,
+        },
         weights={**IP_WEIGHT, limits.QUERY: 1.0},
         signed=True,
     )

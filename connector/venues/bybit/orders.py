@@ -251,15 +251,19 @@ def amend_order_call(
     )
 
 
-def query_order_call(market: Market, instrument: Instrument, client_order_id: str) -> RestCall:
-    """``GET /v5/order/realtime`` by ``orderLinkId`` (open and recently closed orders)."""
+def query_order_call(
+    market: Market,
+    instrument: Instrument,
+    client_order_id: str = "",
+    *,
+    venue_order_id: str = "",
+) -> RestCall:
+    """``GET /v5/order/realtime`` by ``orderLinkId``, or by ``orderId`` when
+    ``venue_order_id`` is given (open and recently closed orders)."""
+    by = {"orderId": venue_order_id} if venue_order_id else {"orderLinkId": client_order_id}
     return RestCall(
         path="/v5/order/realtime",
-        params={
-            "category": category(market),
-            "symbol": instrument.native_id,
-            "orderLinkId": client_order_id,
-        },
+        params={"category": category(market), "symbol": instrument.native_id, **by},
         weights={**IP_WEIGHT, limits.QUERY: 1.0},
         signed=True,
     )

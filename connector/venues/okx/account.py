@@ -50,6 +50,7 @@ __all__ = [
     "balances_call",
     "balances_of",
     "fills_call",
+    "order_fills_call",
     "parse_balances",
     "parse_fills",
     "parse_positions",
@@ -68,6 +69,19 @@ def fills_call(market: Market, instrument: Instrument | None, since_ns: int | No
     if since_ns is not None:
         params["begin"] = since_ns // 1_000_000
     params["limit"] = 100
+    return RestCall(
+        path="/api/v5/trade/fills", params=params, weights={limits.FILLS: 1.0}, signed=True
+    )
+
+
+def order_fills_call(market: Market, instrument: Instrument, venue_order_id: str) -> RestCall:
+    """``GET /api/v5/trade/fills`` of one order (``ordId``; the last 3 days, 100 per page)."""
+    params: dict[str, str | int] = {
+        "instType": inst_type(market),
+        "instId": instrument.native_id,
+        "ordId": venue_order_id,
+        "limit": 100,
+    }
     return RestCall(
         path="/api/v5/trade/fills", params=params, weights={limits.FILLS: 1.0}, signed=True
     )

@@ -257,11 +257,15 @@ def amend_order_call(
     )
 
 
-def query_order_call(instrument: Instrument, client_order_id: str) -> RestCall:
-    """``GET /api/v5/trade/order`` by ``clOrdId`` (the latest order with that id)."""
+def query_order_call(
+    instrument: Instrument, client_order_id: str = "", *, venue_order_id: str = ""
+) -> RestCall:
+    """``GET /api/v5/trade/order`` by ``clOrdId`` (the latest order with that id), or by
+    ``ordId`` when ``venue_order_id`` is given."""
+    by = {"ordId": venue_order_id} if venue_order_id else {"clOrdId": client_order_id}
     return RestCall(
         path="/api/v5/trade/order",
-        params={"instId": instrument.native_id, "clOrdId": client_order_id},
+        params={"instId": instrument.native_id, **by},
         weights={limits.QUERY: 1.0},
         signed=True,
     )

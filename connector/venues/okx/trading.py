@@ -110,6 +110,11 @@ class OkxTrading:
     ) -> RestCall:
         return orders.query_order_call(instrument, client_order_id)
 
+    def query_order_by_venue_id_call(
+        self, market: Market, instrument: Instrument, venue_order_id: str
+    ) -> RestCall:
+        return orders.query_order_call(instrument, venue_order_id=venue_order_id)
+
     def open_orders_call(self, market: Market) -> RestCall:
         return orders.open_orders_call(market)
 
@@ -117,6 +122,11 @@ class OkxTrading:
         self, market: Market, instrument: Instrument | None, since_ns: int | None
     ) -> RestCall:
         return account.fills_call(market, instrument, since_ns)
+
+    def order_fills_call(
+        self, market: Market, instrument: Instrument, venue_order_id: str
+    ) -> RestCall:
+        return account.order_fills_call(market, instrument, venue_order_id)
 
     def balances_call(self, market: Market) -> RestCall:
         return account.balances_call()

@@ -162,6 +162,22 @@ def test_cancel_and_query_name_the_order_by_orig_client_order_id() -> None:
     assert {"weight": 4} == dict(a.query_order_call(Market.SPOT, SPOT_BTC, "x").weights)
 
 
+def test_an_order_and_its_fills_are_read_by_the_venue_order_id() -> None:
+    """Reconciliation reads by ``orderId`` the order of a fill ``myTrades`` listed without
+    a client id, and the fills of an order missing some (spot weight 5 with an orderId)."""
+    a = adapter()
+    spot = a.query_order_by_venue_id_call(Market.SPOT, SPOT_BTC, "12345")
+    linear = a.query_order_by_venue_id_call(Market.LINEAR, LINEAR_BTC, "12345")
+    assert ("GET", "/api/v3/order", {"weight": 4}) == (spot.method, spot.path, dict(spot.weights))
+    assert ("GET", "/fapi/v1/order") == (linear.method, linear.path)
+    for call in (spot, linear):
+        assert {"symbol": "BTCUSDT", "orderId": "12345"} == dict(call.params)
+    fills = a.order_fills_call(Market.SPOT, SPOT_BTC, "12345")
+    assert ("/api/v3/myTrades", {"weight": 5}) == (fills.path, dict(fills.weights))
+    assert {"symbol": "BTCUSDT", "orderId": "12345", "limit": 1000} == dict(fills.params)
+    assert "/fapi/v1/userTrades" == a.order_fills_call(Market.LINEAR, LINEAR_BTC, "1").path
+
+
 def test_open_orders_cover_every_symbol_and_fills_need_one() -> None:
     a = adapter()
     assert {} == dict(a.open_orders_call(Market.SPOT).params)

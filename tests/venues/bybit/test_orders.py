@@ -195,6 +195,20 @@ def test_listing_requests() -> None:
     assert positions is not None and positions.path == "/v5/position/list"
 
 
+def test_an_order_and_its_fills_are_read_by_the_venue_order_id() -> None:
+    t = BybitTrading(CREDENTIALS)
+    query = t.query_order_by_venue_id_call(Market.LINEAR, BTC_LINEAR, "ab-1")
+    assert (query.path, dict(query.params)) == (
+        "/v5/order/realtime",
+        {"category": "linear", "symbol": "BTCUSDT", "orderId": "ab-1"},
+    )
+    fills = t.order_fills_call(Market.SPOT, BTC_SPOT, "ab-1")
+    assert (fills.path, dict(fills.params)) == (
+        "/v5/execution/list",
+        {"category": "spot", "symbol": "BTCUSDT", "orderId": "ab-1", "limit": 100},
+    )
+
+
 def test_sign_get_and_post() -> None:
     t = BybitTrading(CREDENTIALS)
     now = 1_700_000_000_000 * MS

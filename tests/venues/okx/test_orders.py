@@ -160,6 +160,20 @@ def test_invalid_orders(kw: dict[str, object], market: Market, words: str) -> No
         OkxTrading(CREDENTIALS).place_order_call(market, instrument, _order(**kw))
 
 
+def test_an_order_and_its_fills_are_read_by_the_venue_order_id() -> None:
+    t = OkxTrading(CREDENTIALS)
+    query = t.query_order_by_venue_id_call(Market.SWAP, BTC_SWAP, "777")
+    assert (query.path, dict(query.params)) == (
+        "/api/v5/trade/order",
+        {"instId": "BTC-USDT-SWAP", "ordId": "777"},
+    )
+    fills = t.order_fills_call(Market.SWAP, BTC_SWAP, "777")
+    assert (fills.path, dict(fills.params)) == (
+        "/api/v5/trade/fills",
+        {"instType": "SWAP", "instId": "BTC-USDT-SWAP", "ordId": "777", "limit": 100},
+    )
+
+
 def test_cancel_amend_query_and_listing_requests() -> None:
     t = OkxTrading(CREDENTIALS)
     cancel = t.cancel_order_call(Market.SWAP, BTC_SWAP, "abc123")
