@@ -4,8 +4,10 @@ The first line on stdout is one JSON object: the URLs per venue
 (``{"binance": {"spot.rest": ..., "spot.ws": ...}, ...}``) and, with
 ``--tls``, ``"ca_file"``: the certificate authority to trust. Each venue's
 entry also carries ``"credentials"`` (``api_key``, ``api_secret``, OKX
-``passphrase``) of its default account. ``--faults FILE`` injects the fault
-plan of a TOML file; ``--accounts FILE`` adds accounts (see ``docs/simulator.md``).
+``passphrase``) of its default account; ``"truth"`` names, per venue, the URL of
+the venue's truth (``GET /_sim/truth``: orders, fills, balances, positions).
+``--faults FILE`` injects the fault plan of a TOML file; ``--accounts FILE`` adds
+accounts (see ``docs/simulator.md``).
 """
 
 from __future__ import annotations

@@ -6,7 +6,10 @@ Start it with ``async with connector.sim.run(...) as s:`` (see
 
 Trading: every venue has a :class:`~connector.sim.desk.Desk` (``s.venue(v).desk``)
 over its accounts (:class:`AccountBook`, default demo accounts); tests read what
-a venue knows through :class:`Truth` (``s.truth(v)``).
+a venue knows through :class:`Truth` (``s.truth(v)``); the truth of a standalone
+simulator comes over the wire (``GET /_sim/truth``, :func:`fetch_truth`) as a
+:class:`TruthSnapshot` that answers the same queries. :func:`line_environment` turns
+``connector sim``'s first line into the ``CONNECTOR_*`` variables of a client.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from connector.sim.standalone import (
     FRONTENDS,
     Accounts,
     SimRun,
+    line_environment,
     register_frontend,
     run,
     serve_standalone,
 )
-from connector.sim.truth import Truth
+from connector.sim.truth import Truth, TruthSnapshot, fetch_truth
 
 __all__ = [
     "FRONTENDS",
@@ -47,6 +51,9 @@ __all__ = [
     "SimVenue",
     "TickerStats",
     "Truth",
+    "TruthSnapshot",
+    "fetch_truth",
+    "line_environment",
     "load_accounts",
     "register_frontend",
     "run",

@@ -172,6 +172,10 @@ class Desk(DeskCore):
 
     # --------------------------------------------------------------- reading
 
+    def instruments(self) -> tuple[tuple[str, str], ...]:
+        """Every instrument the desk trades, as ``(market, native_id)``, sorted."""
+        return tuple(sorted(self._books))
+
     def order(
         self,
         account: str,

@@ -9,7 +9,7 @@ down to the position, and emitting events to listeners. See
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Literal, Protocol
 
@@ -32,10 +32,21 @@ from connector.sim.engine import EngineResult, EngineTrade, MatchingEngine
 from connector.sim.instruments import SimInstrument
 from connector.sim.reference import ReferenceMarket
 
-__all__ = ["PERPETUAL", "DeskBook", "DeskCore", "Listener", "Publish"]
+__all__ = ["PERPETUAL", "DeskBook", "DeskCore", "Listener", "Publish", "venue_market"]
 
 PERPETUAL = ("linear", "swap")
 """Markets of perpetual contracts (the hubs' keys: Binance and Bybit ``linear``, OKX ``swap``)."""
+
+
+def venue_market(market: str | None, markets: Collection[str]) -> str | None:
+    """The venue's own name of ``market`` among ``markets``: ``swap`` and ``linear``
+    stand for each other (the perpetual market), anything else is itself."""
+    if market is None or market == "spot" or market in markets:
+        return market
+    for alias in PERPETUAL:
+        if alias in markets:
+            return alias
+    return market
 
 
 class DeskBook(Protocol):
@@ -135,13 +146,7 @@ class DeskCore:
     def _market(self, market: str | None) -> str | None:
         if market is None or market == "spot":
             return market
-        markets = {k[0] for k in self._books}
-        if market in markets:
-            return market
-        for alias in PERPETUAL:
-            if alias in markets:
-                return alias
-        return market
+        return venue_market(market, {k[0] for k in self._books})
 
     def _key(self, market: str, native_id: str) -> tuple[str, str] | None:
         key = (self._market(market) or market, native_id)

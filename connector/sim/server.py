@@ -38,7 +38,7 @@ from hypercorn.config import Config
 from hypercorn.trio import serve
 
 from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
-from connector.sim.http import Request, Response, Router
+from connector.sim.http import Handler, Request, Response, Router
 from connector.sim.ws import AsgiReceive, AsgiSend, WsConnection, WsSettings
 
 if TYPE_CHECKING:
@@ -208,6 +208,7 @@ class VenueServer:
         self.host = host
         self.port = port
         self.connections: dict[int, WsConnection] = {}
+        self._operator: dict[tuple[str, str], Handler] = {}
         self._requests = 0
         self._opened = 0
         self._refused = 0
@@ -222,6 +223,12 @@ class VenueServer:
     def ws_url(self) -> str:
         """``ws://host:port`` (``wss://`` with TLS) once started."""
         return websocket_url(self.base_url)
+
+    def add_operator_route(self, method: str, path: str, handler: Handler) -> None:
+        """Serve ``handler`` at ``method path`` beside the venue's API: the simulator's own
+        view (e.g. ``GET /_sim/truth``), answered before the venue's routes and outside
+        them: no fault, no rate limit, not counted in :meth:`statistics`."""
+        self._operator[(method.upper(), path)] = handler
 
     def statistics(self) -> ServerStatistics:
         """A frozen snapshot of this endpoint's counters."""
@@ -306,8 +313,12 @@ class VenueServer:
             if not message.get("more_body", False):
                 break
         req = self._request(scope, b"".join(chunks))
-        self._requests += 1
-        response = await self._dispatch(req)
+        operator = self._operator.get((req.method, req.path))
+        if operator is not None:
+            response = await operator(req)
+        else:
+            self._requests += 1
+            response = await self._dispatch(req)
         headers = [(b"content-type", response.content_type.encode())]
         headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers)
         headers.append((b"content-length", str(len(response.body)).encode()))

@@ -23,7 +23,9 @@ Accounts: every venue has a trading desk (``s.venue(v).desk``,
 :mod:`connector.sim.desk`) over its accounts: the default demo account
 (``<venue>-demo``, :data:`~connector.sim.accounts.DEFAULT_CREDENTIALS`) unless
 ``accounts`` says otherwise. :meth:`SimRun.truth` is a read-only view of what
-the venue knows (orders, fills, balances, positions), for tests.
+the venue knows (orders, fills, balances, positions), for tests; every REST
+port also serves it over the wire (``GET /_sim/truth``, :attr:`SimRun.truth_urls`,
+:func:`~connector.sim.truth.fetch_truth`) for a client in another process.
 
 With ``tls=True`` every endpoint serves TLS: the URLs are ``https://`` and
 ``wss://``, signed by a certificate authority made for the run, whose PEM file
@@ -59,16 +61,18 @@ from connector.sim.server import (
     FrontendFactory,
     FrontendOptions,
     ServerTls,
+    VenueServer,
     make_server_tls,
     serving_tls,
     websocket_url,
 )
-from connector.sim.truth import Truth
+from connector.sim.truth import TRUTH_PATH, Truth, truth_handler
 
 __all__ = [
     "FRONTENDS",
     "Accounts",
     "SimRun",
+    "line_environment",
     "register_frontend",
     "run",
     "serve_standalone",
@@ -141,6 +145,9 @@ class SimRun:
         injector: The run's fault injector.
         ca_file: With TLS, the PEM file of the certificate authority that
             signed the endpoints' certificate (``None`` without TLS).
+        truth_urls: ``{venue: url}``: where each venue's truth is served over
+            the wire (``GET <rest>/_sim/truth``, :func:`~connector.sim.truth.fetch_truth`);
+            a venue whose front-end exposes no ``servers`` has none.
     """
 
     urls: dict[str, dict[str, str]]
@@ -148,6 +155,7 @@ class SimRun:
     frontends: dict[str, Frontend]
     injector: FaultInjector
     ca_file: str | None = None
+    truth_urls: dict[str, str] = attrs.field(factory=dict)
 
     def ssl_context(self) -> ssl.SSLContext:
         """A client SSL context that trusts this run's certificate authority.
@@ -185,20 +193,18 @@ class SimRun:
         """
         env: dict[str, str] = {}
         for venue in venues if venues is not None else tuple(self.urls):
-            prefix = f"CONNECTOR_VENUES__{venue.upper()}__"
-            env[prefix + "ENDPOINT"] = "custom"
-            for key, url in self.urls[venue].items():
-                if key.count(".") == 1:  # the variable's one '_' stands for the one '.'
-                    env[prefix + "URLS__" + key.replace(".", "_").upper()] = url
             creds = self.credentials(venue)
-            if creds is not None:
-                for name, value in _credentials_json(creds).items():
-                    env[f"CONNECTOR_{venue.upper()}_{name.upper()}"] = value
+            env.update(
+                _venue_environment(
+                    venue, self.urls[venue], None if creds is None else _credentials_json(creds)
+                )
+            )
         return env
 
     def first_line(self) -> dict[str, object]:
         """What ``connector sim`` prints first: per venue, every base URL under the keys
-        a ``[venues.<name>.urls]`` table takes, and the default account's credentials."""
+        a ``[venues.<name>.urls]`` table takes, and the default account's credentials;
+        then ``"truth"`` (:attr:`truth_urls`) and, with TLS, ``"ca_file"``."""
         line: dict[str, object] = {}
         for venue, urls in self.urls.items():
             entry: dict[str, object] = dict(urls)
@@ -222,6 +228,8 @@ class SimRun:
             if creds is not None:
                 entry["credentials"] = _credentials_json(creds)
             line[venue] = entry
+        if self.truth_urls:
+            line["truth"] = dict(self.truth_urls)
         if self.ca_file is not None:
             line["ca_file"] = self.ca_file
         return line
@@ -249,6 +257,53 @@ documented paths; Binance USDⓈ-M's routes are ``/public``, ``/market``, ``/pri
 _WS_API_PATHS = {("binance", "spot"): "/ws-api/v3", ("binance", "linear"): "/ws-fapi/v1"}
 """Where a venue's WebSocket API lives on its market's websocket host (the venues' paths),
 for the ``<market>.wsapi`` key of a URL table that has one."""
+
+
+_LINE_EXTRAS = frozenset({"truth", "ca_file"})
+"""Keys of the first line that are not venues."""
+
+
+def _venue_environment(
+    venue: str, urls: Mapping[str, object], credentials: Mapping[str, object] | None
+) -> dict[str, str]:
+    prefix = f"CONNECTOR_VENUES__{venue.upper()}__"
+    env = {prefix + "ENDPOINT": "custom"}
+    for key, url in urls.items():
+        # The base URLs only (the route keys follow from them); the variable's one '_'
+        # stands for the one '.'.
+        if isinstance(url, str) and key.count(".") == 1 and key.endswith((".rest", ".ws")):
+            env[prefix + "URLS__" + key.replace(".", "_").upper()] = url
+    for name, value in (credentials or {}).items():
+        env[f"CONNECTOR_{venue.upper()}_{name.upper()}"] = str(value)
+    return env
+
+
+def line_environment(
+    line: Mapping[str, object], venues: Sequence[str] | None = None
+) -> dict[str, str]:
+    """``CONNECTOR_*`` variables that point a :class:`~connector.Connector` at the
+    ``connector sim`` whose first line (parsed JSON) is ``line``.
+
+    The same variables :meth:`SimRun.environment` gives inside the run: per venue
+    ``endpoint = "custom"``, the ``<market>.rest`` / ``<market>.ws`` URLs and the
+    default account's ``API_KEY``, ``API_SECRET`` (OKX ``PASSPHRASE``).
+
+    Args:
+        line: The first line, ``json.loads``-ed.
+        venues: The venues to configure (default: every venue of the line).
+
+    Raises:
+        KeyError: A venue the line does not serve.
+    """
+    names = venues if venues is not None else [k for k in line if k not in _LINE_EXTRAS]
+    env: dict[str, str] = {}
+    for venue in names:
+        entry = None if venue in _LINE_EXTRAS else line[venue]
+        if not isinstance(entry, Mapping):
+            raise KeyError(f"the first line serves no venue {venue!r}")
+        creds = entry.get("credentials")
+        env.update(_venue_environment(venue, entry, creds if isinstance(creds, Mapping) else None))
+    return env
 
 
 def _credentials_json(creds: Credentials) -> dict[str, str]:
@@ -384,15 +439,21 @@ async def _run(
         for name, skew in ((n, injector.clock_skew_ms(n)) for n in venues):
             if skew:
                 injector.record(name, FaultKind.CLOCK_SKEW, detail=f"ms={skew}")
+        truth_urls: dict[str, str] = {}
         for name in venues:
             await nursery.start(hubs[name].run)
+            servers = _servers(frontends[name])
+            for server in servers:
+                server.add_operator_route("GET", TRUTH_PATH, truth_handler(hubs[name].desk))
             served: dict[str, str] = await nursery.start(frontends[name].run)
             # A front-end derives its websocket URLs from "http://"; TLS makes them wss://.
             urls[name] = {
                 key: websocket_url(url) if key.endswith(".ws") else url
                 for key, url in served.items()
             }
-        log.info("sim.started", urls=urls, tls=tls is not None)
+            if servers:
+                truth_urls[name] = servers[0].rest_url + TRUTH_PATH
+        log.info("sim.started", urls=urls, truth=truth_urls, tls=tls is not None)
         try:
             yield SimRun(
                 urls=urls,
@@ -400,9 +461,22 @@ async def _run(
                 frontends=frontends,
                 injector=injector,
                 ca_file=None if tls is None else tls.ca_file,
+                truth_urls=truth_urls,
             )
         finally:
             nursery.cancel_scope.cancel()
+
+
+def _servers(frontend: Frontend) -> list[VenueServer]:
+    """The endpoints of a front-end (its ``servers``, each once, in market order);
+    none for a front-end that exposes no :class:`VenueServer`."""
+    found = getattr(frontend, "servers", None)
+    out: list[VenueServer] = []
+    if isinstance(found, Mapping):
+        for server in found.values():
+            if isinstance(server, VenueServer) and all(server is not s for s in out):
+                out.append(server)
+    return out
 
 
 def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -454,9 +528,10 @@ async def serve_standalone(
 
     Prints ONE JSON line first (:meth:`SimRun.first_line`):
     ``{"binance": {"spot.rest": ..., ..., "credentials": {"api_key": ...,
-    "api_secret": ...}}, ...}`` (OKX adds ``"passphrase"``), with
-    ``"ca_file": "/path/ca.pem"`` added under ``--tls``, then runs until
-    cancelled (Ctrl-C).
+    "api_secret": ...}}, ..., "truth": {"binance": "http://.../_sim/truth", ...}}``
+    (OKX adds ``"passphrase"``), with ``"ca_file": "/path/ca.pem"`` added under
+    ``--tls``, then runs until cancelled (Ctrl-C). :func:`line_environment`
+    turns the line into a client's ``CONNECTOR_*`` variables.
 
     Args:
         argv: Command-line options (``--venues``, ``--seed``, ``--rate``,

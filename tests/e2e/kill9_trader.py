@@ -7,6 +7,12 @@ venue until it is killed. Each ``place_order`` that returns appends one JSON lin
 to ``LINES`` (flushed before the next step: the lines written before a SIGKILL
 survive it).
 
+On stderr (beside its logs) it reports each phase it enters as one line
+``k9 phase=<name> t=<time.monotonic()>`` (the system-wide clock, so the test can
+tell where a kill landed): ``start`` (imports done), ``open`` (the ``Connector``
+opens: the store, its replay, the venues' reconciliation), ``ready`` (it is open)
+and ``trading`` (the first ``place_order`` of this life returned).
+
 ``python kill9_trader.py CONFIG OUT final``: opens the ``Connector`` (the log
 is replayed and every venue reconciled before it is ready), waits until no order
 is left ``submitted`` or ``unknown``, and writes the local state (orders, fills,
@@ -18,6 +24,7 @@ from __future__ import annotations
 import json
 import random
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,6 +38,11 @@ SYMBOL = "BTC-USDT-PERP"
 QTY = Decimal("0.01")
 
 
+def phase(name: str) -> None:
+    """Tell the test which phase this life has reached."""
+    print(f"k9 phase={name} t={time.monotonic():.6f}", file=sys.stderr, flush=True)
+
+
 async def _prices(c: Connector, venue: str) -> tuple[Decimal, Decimal]:
     view = c.order_book(venue, SYMBOL)
     while True:
@@ -42,8 +54,11 @@ async def _prices(c: Connector, venue: str) -> tuple[Decimal, Decimal]:
 
 async def trade(config: Path, lines: Path, seed: int) -> None:
     rng = random.Random(seed)
+    phase("open")
     async with Connector(load_config(config)) as c:
+        phase("ready")
         venues = list(c.config.venues)
+        trading = False
         with lines.open("a", encoding="utf-8") as out:
             while True:
                 venue = rng.choice(venues)
@@ -64,6 +79,9 @@ async def trade(config: Path, lines: Path, seed: int) -> None:
                                   "status": order.status.value}  # fmt: skip
                         out.write(json.dumps(record) + "\n")
                         out.flush()
+                        if not trading:
+                            trading = True
+                            phase("trading")
                     elif roll < 0.7:
                         order = rng.choice(mine)
                         factor = Decimal("0.96") if order.side.value == "buy" else Decimal("1.04")
@@ -105,6 +123,7 @@ async def final(config: Path, dump: Path) -> None:
 
 
 def main() -> None:
+    phase("start")
     config, path, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
     loaded = load_config(config)
     configure_logging(loaded.logging.level, loaded.logging.format, stream=sys.stderr)

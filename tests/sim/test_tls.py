@@ -105,8 +105,11 @@ async def test_serve_standalone_with_tls_prints_the_ca_file_in_its_json_line() -
             context = ssl.create_default_context(cafile=first["ca_file"])
             async with httpx.AsyncClient(verify=context) as client:
                 answer = await client.get(urls["bybit"]["linear.rest"] + "/v5/market/time")
+            truth = await sim.fetch_truth(first["truth"]["bybit"], verify=context)
             nursery.cancel_scope.cancel()
-    assert {"bybit", "ca_file"} == set(first)
+    assert {"bybit", "truth", "ca_file"} == set(first)
+    assert first["truth"]["bybit"].startswith("https://")
+    assert ("bybit-demo",) == truth.accounts()
     assert urls["bybit"].items() <= first["bybit"].items()
     assert first["bybit"]["spot.ws"].startswith("wss://")
     assert 200 == answer.status_code
