@@ -14,7 +14,7 @@ from pathlib import Path
 
 import structlog
 
-from connector.capture import CaptureRecord, read_capture
+from connector.capture import CaptureRecord, read_capture_batches
 from connector.errors import ConnectorError
 from connector.model import BookLevel, BookUpdate, Instrument, Market, Quote, Ticker, Trade
 from connector.venues.common import SymbolMap
@@ -73,7 +73,11 @@ class Replayer:
         return feed
 
     def run(self, records: Iterable[CaptureRecord]) -> None:
-        """Carry out every record, in order.
+        """Carry out every record, in order."""
+        self.run_batches((records,))
+
+    def run_batches(self, batches: Iterable[Iterable[CaptureRecord]]) -> None:
+        """Carry out every record of every batch, in order (:func:`read_capture_batches`).
 
         The common record, a frame received with its URL from a venue and market
         seen before, goes straight to its feed; every other goes through
@@ -83,14 +87,15 @@ class Replayer:
         process = self.process
         count = 0
         try:
-            for record in records:
-                if record.t == "recv" and record.url:
-                    target = targets.get((record.venue, record.market))
-                    if target is not None:
-                        count += 1
-                        target[0](record.data, target[1], record.ts_ns)
-                        continue
-                process(record)
+            for batch in batches:
+                for record in batch:
+                    if record.t == "recv" and record.url:
+                        target = targets.get((record.venue, record.market))
+                        if target is not None:
+                            count += 1
+                            target[0](record.data, target[1], record.ts_ns)
+                            continue
+                    process(record)
         finally:
             self.records += count
 
@@ -230,7 +235,7 @@ def replay_file(
 ) -> Replayer:
     """Replay a whole capture file; returns the :class:`Replayer` (for its summary)."""
     replayer = Replayer(depth=depth, emit=emit)
-    replayer.run(read_capture(path, venue=venue, market=market))
+    replayer.run_batches(read_capture_batches(path, venue=venue, market=market))
     return replayer
 
 

@@ -6,6 +6,7 @@ import collections
 from pathlib import Path
 
 import pytest
+import zstandard
 
 from connector.capture import CaptureRecord, CaptureWriter, infer_venue_market, read_capture
 from connector.errors import ConfigError
@@ -272,3 +273,17 @@ def test_records_without_venue_market_or_url_take_them_from_their_connection(
     assert ("bybit", "linear", url) == (first.venue, first.market, first.url)
     assert ("bybit", "linear", url) == (second.venue, second.market, second.url)
     assert ("okx", "", "") == (third.venue, third.market, third.url)
+
+
+def test_a_bad_line_is_named_by_its_number_counting_blank_lines_of_compressed_chunks(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bad.jsonl.zst"
+    lines = [_frame_record(n).to_json() for n in range(8_000)]
+    lines[10] = ""  # blank lines in the first chunks, read in one decode each
+    lines[3_000] = ""
+    lines[6_999] = '{"t": "recv", "conn": "x", "data": '
+    with path.open("wb") as raw:
+        raw.write(zstandard.ZstdCompressor().compress(("\n".join(lines) + "\n").encode()))
+    with pytest.raises(ConfigError, match=r"bad\.jsonl\.zst:7000: not JSON"):
+        list(read_capture(path))

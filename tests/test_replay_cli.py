@@ -234,8 +234,9 @@ def test_replay_prints_the_same_events_with_either_book_engine(args: tuple[str, 
 
 
 def test_an_unknown_book_engine_is_refused_naming_the_variable() -> None:
+    # The books' package checks it when imported (``import connector`` alone loads no book).
     done = subprocess.run(
-        [sys.executable, "-c", "import connector"],
+        [sys.executable, "-c", "import connector.book"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -244,3 +245,45 @@ def test_an_unknown_book_engine_is_refused_naming_the_variable() -> None:
     )
     assert 0 != done.returncode
     assert "CONNECTOR_BOOK_ENGINE='fast': expected 'native' or 'python'" in done.stderr
+
+
+_REPLAY_LOADS = """
+import sys
+from connector.cli import main
+code = main(["replay", "--summary", sys.argv[1]])
+print(code, " ".join(sorted(sys.modules)))
+"""
+
+
+def test_replay_starts_without_trio_the_network_the_trading_half_or_the_simulator(
+    tmp_path: Path,
+) -> None:
+    capture = tmp_path / "one-frame.jsonl"
+    frame = json.dumps({"e": "trade", "E": 1, "s": "BTCUSDT", "t": 1, "p": "1", "q": "1"})
+    record = {
+        "t": "recv",
+        "conn": "1",
+        "ts_ns": 1,
+        "venue": "binance",
+        "market": "spot",
+        "url": "wss://stream.binance.com:9443/ws/btcusdt@trade",
+        "data": frame,
+    }
+    capture.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", _REPLAY_LOADS, str(capture)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    summary, last = done.stdout.splitlines()
+    code, *loaded = last.split(" ")
+
+    assert "0" == code
+    assert 1 == json.loads(summary)["records"]
+    assert "connector.replay" in loaded
+    heavy = ("trio", "httpx", "connector.net", "connector.trading", "connector.sim")
+    heavy += ("connector.account", "connector.oms", "connector.connector", "connector.config")
+    heavy += ("connector.venues.binance.trading", "connector.venues.bybit", "connector.venues.okx")
+    assert [] == [m for m in loaded if m in heavy or m.startswith(tuple(h + "." for h in heavy))]

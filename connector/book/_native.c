@@ -762,13 +762,35 @@ side_best(Side *s)
     return NULL;
 }
 
+/* Copy n <= TEXT_MAX bytes with fixed-size moves (two that may overlap) rather
+ * than a variable-length memcpy, which compilers turn into a slow string move. */
+static inline void
+text_copy(char *dst, const char *src, uint8_t n)
+{
+    if (n >= 8) {
+        if (n > 16)
+            memcpy(dst, src, 16);
+        else
+            memcpy(dst, src, 8);
+        memcpy(dst + n - 8, src + n - 8, 8);
+    }
+    else if (n >= 4) {
+        memcpy(dst, src, 4);
+        memcpy(dst + n - 4, src + n - 4, 4);
+    }
+    else {
+        for (uint8_t i = 0; i < n; i++)
+            dst[i] = src[i];
+    }
+}
+
 static void
 text_write(Level *level, const Parsed *lv)
 {
     level->plen = lv->plen;
     level->qlen = lv->qlen;
-    memcpy(level->p, lv->p, lv->plen);
-    memcpy(level->q, lv->q, lv->qlen);
+    text_copy(level->p, lv->p, lv->plen);
+    text_copy(level->q, lv->q, lv->qlen);
 }
 
 /* Apply parsed levels in order (room reserved by the caller). `track`: record
@@ -1027,8 +1049,11 @@ text_in(PyObject *obj, Text_in *in)
     return 0;
 }
 
+static int side_crossed(NativeBook *self);
+
+/* load: replace the book; crossed: answer crossed() after the change (else None). */
 static PyObject *
-book_json(NativeBook *self, PyObject *args, int load)
+book_json(NativeBook *self, PyObject *args, int load, int crossed)
 {
     PyObject *bid_obj, *ask_obj, *result = NULL;
     Text_in b = {.held = 0}, a = {.held = 0};
@@ -1036,8 +1061,13 @@ book_json(NativeBook *self, PyObject *args, int load)
         return NULL;
     if (text_in(bid_obj, &b) == 0 && text_in(ask_obj, &a) == 0 &&
         parse_json(b.s, b.n, 1, &self->scratch[1]) == 0 &&
-        parse_json(a.s, a.n, 0, &self->scratch[0]) == 0)
+        parse_json(a.s, a.n, 0, &self->scratch[0]) == 0) {
         result = book_change(self, load);
+        if (result != NULL && crossed) {
+            Py_DECREF(result);
+            result = PyBool_FromLong(side_crossed(self));
+        }
+    }
     if (b.held)
         PyBuffer_Release(&b.view);
     if (a.held)
@@ -1062,13 +1092,19 @@ book_pairs(NativeBook *self, PyObject *args, int load)
 static PyObject *
 book_apply_json(NativeBook *self, PyObject *args)
 {
-    return book_json(self, args, 0);
+    return book_json(self, args, 0, 0);
+}
+
+static PyObject *
+book_apply_json_crossed(NativeBook *self, PyObject *args)
+{
+    return book_json(self, args, 0, 1);
 }
 
 static PyObject *
 book_load_json(NativeBook *self, PyObject *args)
 {
-    return book_json(self, args, 1);
+    return book_json(self, args, 1, 0);
 }
 
 static PyObject *
@@ -1156,12 +1192,19 @@ book_count(NativeBook *self, PyObject *bid)
     return PyLong_FromSsize_t(self->sides[PyObject_IsTrue(bid) == 1].count);
 }
 
-static PyObject *
-book_crossed(NativeBook *self, PyObject *Py_UNUSED(unused))
+/* Best bid >= best ask (both sides have a level). */
+static int
+side_crossed(NativeBook *self)
 {
     const Level *bid = side_best(&self->sides[1]);
     const Level *ask = bid ? side_best(&self->sides[0]) : NULL;
-    return PyBool_FromLong(ask != NULL && bid->key >= ~ask->key);
+    return ask != NULL && bid->key >= ~ask->key;
+}
+
+static PyObject *
+book_crossed(NativeBook *self, PyObject *Py_UNUSED(unused))
+{
+    return PyBool_FromLong(side_crossed(self));
 }
 
 static int
@@ -1229,6 +1272,8 @@ book_get_depth_limit(NativeBook *self, void *Py_UNUSED(unused))
 static PyMethodDef book_methods[] = {
     {"apply_json", (PyCFunction)book_apply_json, METH_VARARGS,
      "apply_json(bids, asks): apply the venue's JSON level arrays."},
+    {"apply_json_crossed", (PyCFunction)book_apply_json_crossed, METH_VARARGS,
+     "apply_json_crossed(bids, asks): apply_json, then crossed(), in one call."},
     {"load_json", (PyCFunction)book_load_json, METH_VARARGS,
      "load_json(bids, asks): replace the book from the venue's JSON level arrays."},
     {"apply_pairs", (PyCFunction)book_apply_pairs, METH_VARARGS,

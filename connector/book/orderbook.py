@@ -134,6 +134,21 @@ class OrderBook:
         else:
             self._put("apply_pairs", _texts(bids), _texts(asks))
 
+    def apply_checked(self, bids: Sequence[BookLevel], asks: Sequence[BookLevel]) -> bool:
+        """:meth:`apply`, then :meth:`is_crossed`: whether the changed book is crossed.
+
+        Raises:
+            ValueError: a level is not valid; the book is unchanged.
+        """
+        if type(bids) is JsonLevels and type(asks) is JsonLevels:
+            try:
+                return self._engine.apply_json_crossed(bids.text, asks.text)
+            except PrecisionError:
+                self._to_python()
+                return self._engine.apply_json_crossed(bids.text, asks.text)
+        self._put("apply_pairs", _texts(bids), _texts(asks))
+        return self._engine.crossed()
+
     def apply_raw(self, bids: Sequence[Sequence[str]], asks: Sequence[Sequence[str]]) -> None:
         """Apply changed levels given as the venue's ``(price, qty)`` strings.
 

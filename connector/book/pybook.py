@@ -17,6 +17,8 @@ The engine interface (every method is also on ``NativeBook``):
   and the others may be any JSON value). A string with an escape (``\\u0031``)
   is refused: venues never escape numbers, and the compiled engine reads the
   text in place.
+* ``apply_json_crossed(bids, asks)``: ``apply_json``, then ``crossed()``, in one
+  call (what the keeper does with every delta nobody reads the update of).
 * ``apply_pairs(bids, asks)`` / ``load_pairs(bids, asks)``: the same from
   sequences of ``(price, qty, ...)`` strings.
 * ``best(bid)``, ``levels(bid, n)``, ``qty(bid, price)``, ``count(bid)``,
@@ -67,6 +69,7 @@ class BookEngine(Protocol):
 
     def __init__(self, depth_limit: int | None = None) -> None: ...
     def apply_json(self, bids: JsonText, asks: JsonText) -> None: ...
+    def apply_json_crossed(self, bids: JsonText, asks: JsonText) -> bool: ...
     def load_json(self, bids: JsonText, asks: JsonText) -> None: ...
     def apply_pairs(
         self, bids: Iterable[Sequence[object]], asks: Iterable[Sequence[object]]
@@ -225,6 +228,10 @@ class PyBook:
 
     def apply_json(self, bids: JsonText, asks: JsonText) -> None:
         self.apply_pairs(decode_json_levels(bids), decode_json_levels(asks))
+
+    def apply_json_crossed(self, bids: JsonText, asks: JsonText) -> bool:
+        self.apply_json(bids, asks)
+        return self.crossed()
 
     def load_json(self, bids: JsonText, asks: JsonText) -> None:
         self.load_pairs(decode_json_levels(bids), decode_json_levels(asks))

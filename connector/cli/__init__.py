@@ -23,59 +23,61 @@ they share and :mod:`.views` draws the terminal views.
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from connector._version import __version__
-from connector.cli import (
-    balances,
-    book,
-    config,
-    demo,
-    history,
-    kill,
-    order,
-    orders,
-    positions,
-    record,
-    replay,
-    sim,
-    status,
-    store,
-    stream,
-)
-from connector.cli.common import Command
-from connector.cli.stream import DEFAULT_TOPICS
 from connector.errors import ConfigError, ConnectorError
+
+if TYPE_CHECKING:
+    from connector.cli.common import Command
+    from connector.cli.stream import DEFAULT_TOPICS
 
 __all__ = ["DEFAULT_TOPICS", "main"]
 
-_COMMANDS = (
-    status,
-    config,
-    sim,
-    stream,
-    book,
-    demo,
-    record,
-    replay,
-    store,
-    orders,
-    positions,
-    balances,
-    order,
-    kill,
-    history,
+_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("status", "status"),
+    ("config", "config"),
+    ("sim", "sim"),
+    ("stream", "stream"),
+    ("book", "book"),
+    ("demo", "demo"),
+    ("record", "record"),
+    ("replay", "replay"),
+    ("store", "store"),
+    ("orders", "orders"),
+    ("positions", "positions"),
+    ("balances", "balances"),
+    ("order", "order"),
+    ("kill", "kill"),
+    ("fills", "history"),
 )
-"""The command modules, in the order ``connector --help`` lists them."""
+"""``(command, module of connector.cli)``, in the order ``connector --help`` lists them.
+
+Only the chosen command's module is imported (with what it needs: trio,
+the trading half, rich...); ``--help`` and a mistyped command import them all.
+"""
+
+
+def __getattr__(name: str) -> object:
+    """``DEFAULT_TOPICS`` from :mod:`.stream`, imported on first use."""
+    if name == "DEFAULT_TOPICS":
+        from connector.cli.stream import DEFAULT_TOPICS
+
+        return DEFAULT_TOPICS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``connector`` script; returns the exit status."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser(arguments[0] if arguments else None)
+    args = parser.parse_args(arguments)
     command: Command | None = getattr(args, "command", None)
     if command is None:
         parser.print_help()
@@ -106,13 +108,27 @@ def _discard_stdout() -> None:
         pass  # not a real file (tests capture it); nothing left to protect
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser of ``connector``; with every command unless ``chosen`` names one.
+
+    ``chosen`` is the first argument: when it names a command, only that
+    command's module is imported and parses the rest (its own ``--help`` and
+    errors are the same); anything else (``--help``, a mistake) gets them all.
+    """
     parser = argparse.ArgumentParser(
         prog="connector",
         description="Connect to Binance, Bybit and OKX: market data, books, orders.",
     )
     parser.add_argument("--version", action="version", version=f"connector {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in _COMMANDS:
+    for module in _modules(chosen):
         module.add_parser(commands)
     return parser
+
+
+def _modules(chosen: str | None) -> list[ModuleType]:
+    """The command modules to import: the chosen command's, or all of them."""
+    names = [module for command, module in _COMMANDS if command == chosen]
+    if not names:
+        names = [module for _, module in _COMMANDS]
+    return [importlib.import_module(f"{__name__}.{name}") for name in names]

@@ -1,6 +1,10 @@
 """What the ``connector`` commands share: options, config loading, stopping, batched output.
 
-The data commands (sim, stream, book, demo, record, replay) each run under
+The parts that need neither trio nor the config (argument types, batched
+output) live in :mod:`.basics`, for commands that start light (``replay``);
+they are re-exported here.
+
+The data commands (sim, stream, book, demo, record) each run under
 :func:`run_stoppable`: a duration or the first Ctrl-C (SIGINT) or SIGTERM ends
 the command's work cleanly (summaries still print); a second Ctrl-C
 interrupts as usual.
@@ -22,6 +26,13 @@ import structlog
 import trio
 
 from connector._groups import sole_error
+from connector.cli.basics import (
+    LOG_LEVELS,
+    WRITE_BATCH,
+    LineWriter,
+    positive_float,
+    positive_int,
+)
 from connector.config import Config, load_config
 from connector.logs import LEVELS, configure_logging
 
@@ -41,17 +52,12 @@ __all__ = [
 
 T = TypeVar("T")
 
-LOG_LEVELS: tuple[str, ...] = tuple(LEVELS)
-
 log = structlog.get_logger(__name__)
 
 Command = Callable[[argparse.Namespace], int]
 """What a (sub)command runs: parsed arguments in, exit status out."""
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-WRITE_BATCH = 4096
-"""Lines of output collected before one write, for stream and replay."""
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
@@ -75,28 +81,6 @@ def add_duration_option(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="stop after S seconds (default: run until Ctrl-C)",
     )
-
-
-def positive_int(text: str) -> int:
-    """An argument that must be a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """An argument that must be a finite number of seconds > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
-    return value
 
 
 def load(args: argparse.Namespace) -> Config:
@@ -169,26 +153,3 @@ def run_stoppable(body: Callable[[trio.CancelScope], Awaitable[T]], duration: fl
         if error is not None:
             raise error from None
         raise
-
-
-class LineWriter:
-    """Collects output lines and writes them to stdout in batches.
-
-    Holds at most :data:`WRITE_BATCH` lines; reaching that writes them out.
-    """
-
-    def __init__(self) -> None:
-        self._lines: list[str] = []
-        self.written = 0
-
-    def add(self, line: str) -> None:
-        self._lines.append(line)
-        if len(self._lines) >= WRITE_BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._lines:
-            sys.stdout.write("\n".join(self._lines) + "\n")
-            self.written += len(self._lines)
-            self._lines.clear()
-        sys.stdout.flush()

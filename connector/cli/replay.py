@@ -13,7 +13,7 @@ from pathlib import Path
 
 import msgspec
 
-from connector.cli.common import LOG_LEVELS, LineWriter, positive_int
+from connector.cli.basics import LOG_LEVELS, LineWriter, positive_int
 from connector.errors import ConfigError
 from connector.logs import configure_logging
 from connector.model import Market

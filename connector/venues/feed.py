@@ -117,6 +117,8 @@ class VenueFeed:
         self._book_updates = book_updates
         # One record per followed book, by (market, symbol).
         self._books: dict[tuple[Market, Symbol], FeedBook] = {}
+        # The book of the last delta: the next one is most often for it too.
+        self._last: FeedBook | None = None
         self._topics: dict[tuple[type, Symbol], str] = {}
         self._frames = 0
         self._events = 0
@@ -220,16 +222,20 @@ class VenueFeed:
                 raw=_clip(raw),
             )
             return
-        books = self._books
+        self._events += len(events)
         for event in events:
-            self._events += 1
             cls = type(event)
             if cls is BookDelta:
                 delta: BookDelta = event  # type: ignore[assignment]
-                key = (delta.market, delta.symbol)
-                entry = books.get(key) or self.feed_book(*key)
+                entry = self._last
+                if (
+                    entry is None
+                    or delta.symbol is not entry.symbol
+                    or delta.market is not entry.market
+                ):
+                    entry = self._last = self.feed_book(delta.market, delta.symbol)
                 if self.touch is not None:
-                    self.touch(key)
+                    self.touch((delta.market, delta.symbol))
                 result = entry.keeper.on_delta(delta)
                 if result[0] is _PUBLISH:
                     # Applied and still valid (the common case): publish, nothing to log.

@@ -1,4 +1,9 @@
-"""The venues connector knows, by name: a typed table of driver factories."""
+"""The venues connector knows, by name: a typed table of driver factories.
+
+Each factory imports its venue's modules when first called, so a program that
+reads one venue's market data (``connector replay``) loads neither the other
+venues nor any trading adapter.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +13,32 @@ import attrs
 
 from connector.errors import ConfigError
 from connector.model.credentials import Credentials
-from connector.venues.binance.market_data import BinanceMarketData
-from connector.venues.binance.rest import BinanceRest
-from connector.venues.binance.trading import BinanceTrading
-from connector.venues.bybit.market_data import BybitMarketData
-from connector.venues.bybit.rest import BybitRest
-from connector.venues.bybit.trading import BybitTrading
 from connector.venues.driver import TradingAdapter, VenueDriver
 from connector.venues.driver_common import is_testnet
-from connector.venues.okx.market_data import OkxMarketData
-from connector.venues.okx.rest import OkxRest
-from connector.venues.okx.trading import OkxTrading
 
 __all__ = ["DRIVERS", "TRADERS", "VENUES", "driver_for"]
 
 
 def _binance(book_depth: int) -> VenueDriver:
+    from connector.venues.binance.market_data import BinanceMarketData
+    from connector.venues.binance.rest import BinanceRest
+
     return VenueDriver(
         name="binance", rest=BinanceRest(), market_data=BinanceMarketData(book_depth)
     )
 
 
 def _bybit(book_depth: int) -> VenueDriver:
+    from connector.venues.bybit.market_data import BybitMarketData
+    from connector.venues.bybit.rest import BybitRest
+
     return VenueDriver(name="bybit", rest=BybitRest(), market_data=BybitMarketData(book_depth))
 
 
 def _okx(book_depth: int) -> VenueDriver:
+    from connector.venues.okx.market_data import OkxMarketData
+    from connector.venues.okx.rest import OkxRest
+
     return VenueDriver(name="okx", rest=OkxRest(), market_data=OkxMarketData(book_depth))
 
 
@@ -48,14 +53,20 @@ VENUES = tuple(DRIVERS)
 
 
 def _binance_trading(credentials: Credentials, endpoint: str) -> TradingAdapter:
+    from connector.venues.binance.trading import BinanceTrading
+
     return BinanceTrading(credentials)
 
 
 def _bybit_trading(credentials: Credentials, endpoint: str) -> TradingAdapter:
+    from connector.venues.bybit.trading import BybitTrading
+
     return BybitTrading(credentials)
 
 
 def _okx_trading(credentials: Credentials, endpoint: str) -> TradingAdapter:
+    from connector.venues.okx.trading import OkxTrading
+
     # OKX demo trading uses the live hosts plus the x-simulated-trading header.
     return OkxTrading(credentials, demo=is_testnet("okx", endpoint))
 

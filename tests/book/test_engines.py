@@ -225,6 +225,16 @@ def test_top_of_a_locked_book_is_crossed(new: EngineFactory) -> None:
     assert (("100.0", "1"), ("1e2", "2"), True) == book.top()
 
 
+def test_apply_json_crossed_applies_then_answers_crossed(new: EngineFactory) -> None:
+    book = loaded(new)
+    assert False is book.apply_json_crossed(b'[["100.5","2"],["99.5","0"]]', b'[["102","1"]]')
+    assert (("100.5", "2"), ("101", "4"), False) == book.top()
+    assert [("100.5", "2"), ("100", "1"), ("98", "3")] == book.levels(True)
+    assert True is book.apply_json_crossed(b"[]", b'[["100.5","1"]]')
+    assert (("100.5", "2"), ("100.5", "1"), True) == book.top()
+    assert False is book.apply_json_crossed(b'[["100.5","0"]]', b"[]")
+
+
 # -- changes ----------------------------------------------------------------------
 
 
@@ -591,12 +601,12 @@ BAD_NUMBERS = [
 
 ZERO_PRICES = ["0", "0.0", "000", "0e5", ".0"]
 
-CHANGES = ["apply_json", "load_json", "apply_pairs", "load_pairs"]
+CHANGES = ["apply_json", "load_json", "apply_pairs", "load_pairs", "apply_json_crossed"]
 
 
 def _change(book: Engine, method: str, bids: list[list[Any]], asks: list[list[Any]]) -> None:
-    """Call ``method`` with the levels as pairs, or as JSON text for ``*_json``."""
-    if method.endswith("_json"):
+    """Call ``method`` with the levels as pairs, or as JSON text for ``*_json*``."""
+    if "_json" in method:
         getattr(book, method)(
             json.dumps(bids, ensure_ascii=False).encode(),
             json.dumps(asks, ensure_ascii=False).encode(),
@@ -1071,10 +1081,16 @@ Op = tuple[str, list[list[str]], list[list[str]], JsonText | None, JsonText | No
 
 @st.composite
 def operations(draw: st.DrawFn, grid: Callable[[int], Decimal], ticks: int) -> Op:
-    method = draw(st.sampled_from(["apply_json", "apply_pairs"] * 3 + CHANGES[1::2] + ["clear"]))
+    method = draw(
+        st.sampled_from(
+            ["apply_json", "apply_pairs"] * 3
+            + ["load_json", "load_pairs", "apply_json_crossed"]
+            + ["clear"]
+        )
+    )
     bids = draw(levels_of(grid, ticks, 8))
     asks = draw(levels_of(grid, ticks, 8))
-    if method.endswith("_json"):
+    if "_json" in method:
         return method, bids, asks, draw(json_texts(bids)), draw(json_texts(asks))
     return method, bids, asks, None, None
 
@@ -1090,6 +1106,9 @@ def run(op: Op, model: DictModel, engines: dict[str, Engine]) -> None:
     for book in engines.values():
         if method == "clear":
             book.clear()
+        elif method == "apply_json_crossed":
+            crossed = book.apply_json_crossed(bids_json, asks_json)
+            assert book.crossed() is crossed
         elif method.endswith("_json"):
             getattr(book, method)(bids_json, asks_json)
         else:

@@ -17,6 +17,7 @@ from connector.model import (
     Market,
     Symbol,
 )
+from connector.model.levels import JsonLevels
 from connector.venues.binance.sync import BinanceFuturesSync, BinanceSpotSync
 from tests.strategies import BinanceScenario, binance_scenarios
 
@@ -299,3 +300,93 @@ def test_keeper_with_futures_rule_syncs_every_clean_stream(scenario: BinanceScen
     run_scenario(keeper, scenario)
     assert keeper.state.valid
     assert max(scenario.books) == keeper.seq
+
+
+# -- a keeper whose delta updates nobody reads (``updates=False``) ----------------
+
+
+def quiet_keeper() -> BookKeeper:
+    keeper = BookKeeper("binance", Market.SPOT, SYM, BinanceSpotSync(), depth=None, updates=False)
+    keeper.on_delta(delta(10, 11))
+    result = keeper.on_snapshot(snapshot(10))
+    assert result.update is not None and result.update.state.valid
+    return keeper
+
+
+def test_a_quiet_keeper_applies_deltas_and_publishes_no_update() -> None:
+    keeper = quiet_keeper()
+    result = keeper.on_delta(delta(12, 12, bids=[lv("100.5", "2")]))
+    assert KeeperResult(KeeperAction.PUBLISH, None) == result
+    assert lv("100.5", "2") == keeper.book.best_bid()
+    assert (12, 2) == (keeper.seq, keeper.statistics().deltas_applied)
+
+
+def test_a_quiet_keeper_still_finds_a_crossed_book() -> None:
+    keeper = quiet_keeper()
+    result = keeper.on_delta(delta(12, 12, bids=[lv("101.5", "1")]))
+    assert KeeperAction.RESYNC == result.action
+    assert result.update is not None
+    assert "crossed book: best bid 101.5 >= best ask 101" == result.update.state.reason
+    assert 1 == keeper.statistics().crossed
+    assert not keeper.state.valid
+
+
+def test_a_quiet_keeper_still_refuses_malformed_levels() -> None:
+    keeper = quiet_keeper()
+    bad = JsonLevels(b'[["100.5","-1"]]')
+    result = keeper.on_delta(
+        BookDelta(
+            venue="binance",
+            market=Market.SPOT,
+            symbol=SYM,
+            first_seq=12,
+            seq=12,
+            bids=bad,
+            asks=JsonLevels(b"[]"),
+        )
+    )
+    assert KeeperAction.RESYNC == result.action
+    assert 1 == keeper.statistics().malformed
+    assert not keeper.state.valid
+
+
+def test_a_quiet_keeper_still_checks_checksums() -> None:
+    keeper = BookKeeper("okx", Market.SPOT, SYM, ChecksumSequencer(), depth=400, updates=False)
+    keeper.on_delta(delta(1, 1))
+    keeper.on_snapshot(snapshot(1))
+    assert KeeperResult(KeeperAction.PUBLISH, None) == keeper.on_delta(delta(2, 2, checksum=123))
+    bad = keeper.on_delta(delta(3, 3, bids=[lv("100", "3")], checksum=666))
+    assert KeeperAction.RESYNC == bad.action
+    assert bad.update is not None
+    assert BookState.invalid("checksum mismatch") == bad.update.state
+    stats = keeper.statistics()
+    assert (2, 1) == (stats.checksums_checked, stats.checksums_failed)
+
+
+@settings(max_examples=200, deadline=None)
+@given(binance_scenarios(market=Market.LINEAR))
+def test_a_quiet_keeper_decides_as_a_publishing_one(scenario: BinanceScenario) -> None:
+    """Same input, same actions, states, counters and books; only the delta updates differ."""
+    keepers = [
+        BookKeeper("binance", Market.LINEAR, SYM, BinanceFuturesSync(), depth=None, updates=u)
+        for u in (True, False)
+    ]
+
+    def feed(inputs: Sequence[BookDelta | BookSnapshot]) -> None:
+        for item in inputs:
+            loud, quiet = (
+                k.on_snapshot(item) if isinstance(item, BookSnapshot) else k.on_delta(item)
+                for k in keepers
+            )
+            assert loud.action == quiet.action
+            if quiet.update is not None or loud.action is not KeeperAction.PUBLISH:
+                assert loud.update == quiet.update
+            assert keepers[0].statistics() == keepers[1].statistics()
+            assert keepers[0].seq == keepers[1].seq
+            assert keepers[0].book.bids() == keepers[1].book.bids()
+            assert keepers[0].book.asks() == keepers[1].book.asks()
+
+    delivered = list(scenario.delivered)
+    feed(
+        [*delivered[: scenario.snapshot_at], scenario.snapshot, *delivered[scenario.snapshot_at :]]
+    )

@@ -13,7 +13,7 @@ from connector.book.sequencing import Sequencer
 from connector.model import BookSnapshot, Instrument, Market, Symbol
 from connector.venues.binance import parse, streams, symbols
 from connector.venues.binance.sync import BinanceFuturesSync, BinanceSpotSync
-from connector.venues.common import MarketEvent, SymbolMap
+from connector.venues.common import SymbolMap
 from connector.venues.driver import (
     ConnectionPlan,
     HeartbeatRule,
@@ -115,10 +115,8 @@ class BinanceMarketData:
     def resubscribe_frames(self, stream: StreamSpec) -> list[str]:
         return []  # books resync from a REST snapshot
 
-    def decode(
-        self, raw: str | bytes, market: Market, symbols: SymbolMap, ts_recv_ns: int
-    ) -> Sequence[MarketEvent]:
-        return parse.decode_frame(raw, market=market, symbols=symbols, ts_recv_ns=ts_recv_ns)
+    # The parser's own function, not a method around it: one call less per frame.
+    decode = staticmethod(parse.decode)
 
     def new_sequencer(self, market: Market) -> Sequencer:
         return BinanceFuturesSync() if market is Market.LINEAR else BinanceSpotSync()

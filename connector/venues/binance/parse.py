@@ -58,6 +58,7 @@ from connector.venues.common import ControlMessage, SymbolMap
 __all__ = [
     "VENUE",
     "BinanceEvent",
+    "decode",
     "decode_frame",
     "parse_depth_snapshot",
 ]
@@ -228,6 +229,18 @@ _combined: dict[int, msgspec.json.Decoder[_Combined[object]]] = {
     _AGG: msgspec.json.Decoder(_Combined[_AggTrade]),
     _TICKER: msgspec.json.Decoder(_Combined[_Ticker24h]),
 }
+_fast: dict[str, tuple[int, msgspec.json.Decoder[_Combined[object]] | None]] = {}
+"""Stream name -> its kind and the one-pass decoder of its frames (None: no fast path)."""
+
+
+def _fast_entry(stream: str) -> tuple[int, msgspec.json.Decoder[_Combined[object]] | None]:
+    kind = _stream_kind(stream)
+    entry = (kind, _combined.get(kind))
+    if len(_fast) < 100_000:
+        _fast[stream] = entry
+    return entry
+
+
 _PREFIX = '{"stream":"'
 _PREFIX_BYTES = b'{"stream":"'
 _PREFIX_LEN = len(_PREFIX)
@@ -277,14 +290,28 @@ def decode_frame(
         MalformedMessage: the frame is not what Binance documents.
         UnknownSymbol: the frame is for a symbol the map does not list.
     """
+    return decode(raw, market, symbols, ts_recv_ns)
+
+
+def decode(
+    raw: bytes | str, market: Market, symbols: SymbolMap, ts_recv_ns: int
+) -> list[BinanceEvent]:
+    """:func:`decode_frame` with positional arguments (the adapter's ``decode``)."""
     # Fast path: Binance writes combined frames as {"stream":"<name>","data":{...}}, so
     # the name (hence the payload type) is known before decoding and one typed
     # decode does. Anything unexpected falls through to the general path below,
     # which reports the frame's real problem.
-    fast_stream = _stream_of(raw)
+    fast_stream = None
+    if type(raw) is str:
+        if raw.startswith(_PREFIX):
+            end = raw.find('"', _PREFIX_LEN)
+            if end > 0:
+                fast_stream = raw[_PREFIX_LEN:end]
+    else:
+        fast_stream = _stream_of(raw)
     if fast_stream is not None:
-        kind = _stream_kind(fast_stream)
-        decoder = _combined.get(kind)
+        fast = _fast.get(fast_stream) or _fast_entry(fast_stream)
+        decoder = fast[1]
         if decoder is not None:
             try:
                 frame = decoder.decode(raw)
@@ -292,6 +319,15 @@ def decode_frame(
                 pass
             else:
                 if frame.stream == fast_stream:
+                    kind = fast[0]
+                    if kind == _DIFF:
+                        # The most common frame, a book diff, without detours.
+                        d: _DepthUpdate = frame.data  # type: ignore[assignment]
+                        try:
+                            symbol = symbols.by_native(market, d.s).symbol
+                        except UnknownInstrument:
+                            raise UnknownSymbol(d.s, raw=raw, venue=VENUE) from None
+                        return [_diff(d, raw, market, ts_recv_ns, symbol)]
                     try:
                         return _decode_payload(
                             kind, frame.data, fast_stream, raw, market, symbols, ts_recv_ns
@@ -369,6 +405,26 @@ def _symbol(symbols: SymbolMap, market: Market, native: str, raw: bytes | str) -
         raise UnknownSymbol(native, raw=raw, venue=VENUE) from None
 
 
+def _diff(
+    d: _DepthUpdate, raw: bytes | str, market: Market, ts_recv_ns: int, symbol: Symbol
+) -> BookDelta:
+    """The delta of a ``depthUpdate`` diff."""
+    if d.U > d.u:
+        raise MalformedMessage(f"binance depthUpdate with U={d.U} > u={d.u}", raw=raw, venue=VENUE)
+    return BookDelta(
+        venue=VENUE,
+        market=market,
+        symbol=symbol,
+        first_seq=d.U,
+        seq=d.u,
+        prev_seq=d.pu,
+        bids=JsonLevels(d.b),
+        asks=JsonLevels(d.a),
+        ts_event_ns=(d.T or d.E) * _MS,
+        ts_recv_ns=ts_recv_ns,
+    )
+
+
 def _decode_payload(
     kind: int,
     payload: bytes | str | msgspec.Raw | object,
@@ -394,24 +450,7 @@ def _decode_payload(
                     ts_recv_ns=ts_recv_ns,
                 )
             ]
-        if d.U > d.u:
-            raise MalformedMessage(
-                f"binance depthUpdate with U={d.U} > u={d.u}", raw=raw, venue=VENUE
-            )
-        return [
-            BookDelta(
-                venue=VENUE,
-                market=market,
-                symbol=symbol,
-                first_seq=d.U,
-                seq=d.u,
-                prev_seq=d.pu,
-                bids=JsonLevels(d.b),
-                asks=JsonLevels(d.a),
-                ts_event_ns=(d.T or d.E) * _MS,
-                ts_recv_ns=ts_recv_ns,
-            )
-        ]
+        return [_diff(d, raw, market, ts_recv_ns, symbol)]
     if kind == _PARTIAL:
         if market is Market.LINEAR:
             # Futures partial depth is shaped like a diff (with "s", "u").

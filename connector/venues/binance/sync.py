@@ -183,6 +183,14 @@ class _BinanceSync:
 class BinanceSpotSync(_BinanceSync):
     """Spot rule: first diff ``U <= lastUpdateId + 1 <= u``, then ``U == prev_u + 1``."""
 
+    def on_delta(self, delta: BookDelta) -> Decision:
+        prev_u = self._prev_u
+        # The common case first: a diff that chains to the last one applied.
+        if prev_u is not None and delta.first_seq == prev_u + 1 and delta.seq > prev_u:
+            self._prev_u = delta.seq
+            return APPLY
+        return super().on_delta(delta)
+
     def _older_than_snapshot(self, delta: BookDelta, last_update_id: int) -> bool:
         return delta.seq <= last_update_id
 
@@ -202,6 +210,14 @@ class BinanceSpotSync(_BinanceSync):
 
 class BinanceFuturesSync(_BinanceSync):
     """USDⓈ-M rule: first diff ``U <= lastUpdateId <= u``, then ``pu == prev_u``."""
+
+    def on_delta(self, delta: BookDelta) -> Decision:
+        prev_u = self._prev_u
+        # The common case first: a diff that chains to the last one applied.
+        if prev_u is not None and delta.prev_seq == prev_u and delta.seq > prev_u:
+            self._prev_u = delta.seq
+            return APPLY
+        return super().on_delta(delta)
 
     def _older_than_snapshot(self, delta: BookDelta, last_update_id: int) -> bool:
         return delta.seq < last_update_id
