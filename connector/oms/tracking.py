@@ -60,7 +60,7 @@ from connector.oms.reconcile import (
 )
 from connector.oms.state import OrderBookkeeping, OrderStateStatistics, order_key
 from connector.store.log import EventLog, Logged
-from connector.venues.driver import PagedListings, RestCall, TradingAdapter
+from connector.venues.driver import FillsWindow, PagedListings, RestCall, TradingAdapter
 from connector.venues.session import VenueSession
 
 __all__ = ["EVENT_NAMES", "OrderStateService", "OrderStateServiceStatistics"]
@@ -104,6 +104,20 @@ than it reports filled (OKX spot market orders may) is not asked forever."""
 _FILLS_OVERLAP_NS = 5_000_000_000
 """The fills cursor stays this far behind the newest fill listed: a fill the venue lists
 a moment late, older than one it listed already, is still read (dedup drops repeats)."""
+
+_WINDOW_MARGIN_NS = 3_600_000_000_000
+"""Where a fills listing spans a fixed time from ``since`` (:class:`FillsWindow`), the
+cursor is kept at least this much inside the span: its end stays past the venue's now
+even with a clock an hour off."""
+
+
+def fills_since(since_ns: int | None, now_ns: int, window_ns: int | None) -> int | None:
+    """The ``since_ns`` to list fills from: the cursor, moved up where the venue's span
+    from it (``window_ns``) would end before ``now_ns``."""
+    if since_ns is None or window_ns is None:
+        return since_ns
+    return max(since_ns, now_ns - window_ns + _WINDOW_MARGIN_NS)
+
 
 Input = OrderEvent | OrderReport | Fill
 """What :meth:`OrderStateService.apply` takes, from any source."""
@@ -660,6 +674,9 @@ class OrderStateService:
         for instrument in targets:
             key = (market, instrument.symbol if instrument is not None else None)
             since = self._fills_since.get(key)
+            if isinstance(self.adapter, FillsWindow):
+                window = self.adapter.fills_window_ns(market)
+                since = fills_since(since, self._now(), window)
             call = self.adapter.fills_call(market, instrument, since)
             fills: list[Fill] = []
             for response in await self._listing(market, call):

@@ -47,6 +47,7 @@ PrivateEvent = OrderReport | Fill | Position | Balance | ControlMessage
 __all__ = [
     "Bucket",
     "ConnectionPlan",
+    "FillsWindow",
     "HeartbeatRule",
     "ListenKeyStreams",
     "MarketDataAdapter",
@@ -269,6 +270,20 @@ class PagedInstruments(Protocol):
     def next_instruments_call(self, market: Market, call: RestCall, body: bytes) -> RestCall | None:
         """The request for the page after ``body`` (the answer to ``call``), or
         ``None`` when that was the last page."""
+        ...
+
+
+@runtime_checkable
+class FillsWindow(Protocol):
+    """An optional part of a :class:`TradingAdapter`: the span a fills listing covers.
+
+    Bybit ``/v5/execution/list`` and Binance USDⓈ-M ``/fapi/v1/userTrades`` list
+    at most 7 days from ``startTime``: a cursor further back would get a window
+    that ends before now. Reconciliation keeps ``since_ns`` within the span.
+    """
+
+    def fills_window_ns(self, market: Market) -> int | None:
+        """How far after ``since_ns`` a ``fills_call`` listing reaches (``None``: up to now)."""
         ...
 
 

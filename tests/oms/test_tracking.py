@@ -19,7 +19,7 @@ from connector.model import (
 )
 from connector.model.credentials import Credentials
 from connector.model.trading import OrderReport
-from connector.oms.tracking import OrderStateService
+from connector.oms.tracking import OrderStateService, fills_since
 from connector.store.log import MemoryEventLog
 from connector.venues.registry import driver_for
 from connector.venues.session import VenueSession
@@ -91,3 +91,14 @@ async def test_reports_and_fills_from_any_source_are_applied_once() -> None:
     # Logged: the accepted event and the report that made it (a replay of the log
     # comes to the same state), then the fill.
     assert 3 == len(log) and 2 == len(changes)
+
+
+def test_a_fills_cursor_stays_inside_a_venue_span_that_runs_from_it() -> None:
+    """Bybit execution/list and Binance userTrades answer 7 days from startTime: a
+    cursor 8 days old would list a window ending a day ago, so it moves up."""
+    day, hour = 86_400 * 10**9, 3_600 * 10**9
+    now = 1_800_000_000 * 10**9
+    assert now - 7 * day + hour == fills_since(now - 8 * day, now, 7 * day)
+    assert now - day == fills_since(now - day, now, 7 * day)
+    assert now - 8 * day == fills_since(now - 8 * day, now, None)
+    assert fills_since(None, now, 7 * day) is None

@@ -324,7 +324,14 @@ class SpotTrading:
         return out[-limit:] if from_id is None else out[:limit]
 
     def my_trades(self, account: str, params: Params) -> list[dict[str, object]]:
-        """``GET /api/v3/myTrades``: the account's fills, oldest first."""
+        """``GET /api/v3/myTrades``: the account's fills, oldest first.
+
+        The documented combinations only (besides ``symbol`` and ``limit``): none,
+        ``orderId``, ``startTime``, ``endTime``, ``fromId``, ``startTime`` +
+        ``endTime``, ``orderId`` + ``fromId``; any other is -1128. ``startTime``
+        and ``endTime`` at most 24 hours apart (-1127). With ``fromId``, the
+        first ``limit`` trades from it; otherwise the most recent ``limit``.
+        """
         sym = self.symbol(params)
         assert sym is not None
         limit = _limit(params)
@@ -332,6 +339,20 @@ class SpotTrading:
         from_id = params.integer("fromId")
         start = params.integer("startTime")
         end = params.integer("endTime")
+        sent = frozenset(
+            name
+            for name, value in (
+                ("orderId", order_id),
+                ("fromId", from_id),
+                ("startTime", start),
+                ("endTime", end),
+            )
+            if value is not None
+        )
+        if sent not in _MY_TRADES_COMBINATIONS:
+            raise BinanceError(-1128, "Combination of optional parameters invalid.")
+        if start is not None and end is not None and end - start > _DAY_MS:
+            raise BinanceError(-1127, "More than 24 hours between startTime and endTime.")
         fills = self.desk.fills(
             account,
             "spot",
@@ -472,6 +493,22 @@ class SpotTrading:
         if not cancel_ok and not new_ok:
             return 400, {"code": -2022, "msg": "Order cancel-replace failed.", "data": data}
         return 409, {"code": -2021, "msg": "Order cancel-replace partially failed.", "data": data}
+
+
+_DAY_MS = 86_400_000
+#: The parameter sets ``myTrades`` takes besides ``symbol`` and ``limit`` (rest-api.md).
+_MY_TRADES_COMBINATIONS = frozenset(
+    frozenset(c)
+    for c in (
+        (),
+        ("orderId",),
+        ("startTime",),
+        ("endTime",),
+        ("fromId",),
+        ("startTime", "endTime"),
+        ("orderId", "fromId"),
+    )
+)
 
 
 def _limit(params: Params) -> int:

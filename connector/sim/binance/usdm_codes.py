@@ -16,12 +16,14 @@ import attrs
 from connector.sim.desk import Refusal, RefusalReason
 
 __all__ = [
+    "BAD_COMBINATION",
     "BAD_LISTEN_KEY",
     "UNKNOWN_ERROR",
     "UsdmError",
     "bad_value",
     "illegal",
     "mandatory",
+    "more_than_hours",
     "refusal_error",
     "too_many_orders",
 ]
@@ -66,6 +68,13 @@ def too_many_orders(limit: int, interval: str) -> UsdmError:
     return _e(-1015, f"Too many new orders; current limit is {limit} orders per {interval}.", 429)
 
 
+def more_than_hours(hours: int) -> UsdmError:
+    """-1127: ``startTime`` and ``endTime`` further apart than the endpoint allows."""
+    return _e(-1127, f"More than {hours} hours between startTime and endTime.")
+
+
+#: -1128: parameters the endpoint does not take together (``fromId`` with a time).
+BAD_COMBINATION = _e(-1128, "Combination of optional parameters invalid.")
 BAD_LISTEN_KEY = _e(-1125, "This listenKey does not exist.")
 #: The 503 whose outcome is unknown (the order may or may not be in the book).
 UNKNOWN_ERROR = _e(-1007, "Unknown error, please check your request or try again later.", 503)

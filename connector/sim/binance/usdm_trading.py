@@ -377,7 +377,12 @@ class UsdmOrders:
         return [self._listed(o) for o in (found[:limit] if from_id else found[-limit:])]
 
     def user_trades(self, account: str, params: Mapping[str, str]) -> Result:
-        """``GET /fapi/v1/userTrades`` (``orderId``, ``startTime``, ``endTime``, ``fromId``)."""
+        """``GET /fapi/v1/userTrades`` (``orderId``, ``startTime``, ``endTime``, ``fromId``).
+
+        Neither time sent (nor ``fromId``): the last 7 days; only ``startTime``:
+        the 7 days from it; only ``endTime``: the 7 days before it; both at most
+        7 days apart (-1127); ``fromId`` with a time is -1128.
+        """
         symbol = self._symbol(params, optional=False)
         if isinstance(symbol, UsdmError):
             return symbol
@@ -385,6 +390,18 @@ class UsdmOrders:
         if isinstance(window, UsdmError):
             return window
         start, end, limit, from_id = window
+        if from_id is not None and (start is not None or end is not None):
+            return codes.BAD_COMBINATION
+        if start is not None and end is not None and end - start > _WEEK_MS:
+            return codes.more_than_hours(_WEEK_MS // 3_600_000)
+        if from_id is None:
+            if start is None and end is None:
+                end = self.clock()
+            if start is None:
+                assert end is not None
+                start = end - _WEEK_MS
+            elif end is None:
+                end = start + _WEEK_MS
         order_id = params.get("orderId") or None
         fills = [
             f
@@ -396,6 +413,9 @@ class UsdmOrders:
         chosen = fills[:limit] if from_id is not None else fills[-limit:]
         sym = self.symbols[symbol]  # type: ignore[index]
         return [user_trade_obj(sym, f) for f in chosen]
+
+
+_WEEK_MS = 7 * 86_400_000
 
 
 def _window(

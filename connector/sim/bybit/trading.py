@@ -14,13 +14,19 @@ Routes (all signed, see :mod:`.signed`; operations in :mod:`.orders`):
   (default 20), ``cursor`` paging, newest first.
 * ``GET /v5/order/history``: closed orders (or one by id), ``orderStatus``
   filter, same paging.
-* ``GET /v5/execution/list``: fills newest first, ``orderId``, ``symbol``,
-  ``startTime``/``endTime``, ``limit`` 1-100 (default 50).
+* ``GET /v5/execution/list``: fills newest first; ``orderId`` > ``orderLinkId`` >
+  ``symbol`` > ``baseCoin`` (the first given is the only one used);
+  ``execType`` (only ``Trade`` here); ``startTime``/``endTime`` (ms, both
+  inclusive): neither = the last 7 days, only ``startTime`` = 7 days from it,
+  only ``endTime`` = the 7 days before it, both at most 7 days apart (10001
+  otherwise, and when ``endTime`` is before ``startTime``); ``limit`` 1-100
+  (default 50); ``cursor`` names the last fill sent, so new fills do not shift
+  the next page.
 
 Sources: Bybit v5 docs ``order/create-order``, ``order/amend-order``,
 ``order/cancel-order``, ``order/cancel-all``, ``order/batch-place``,
-``order/open-order``, ``order/order-list``, ``order/execution`` (checked
-2026-12-03).
+``order/open-order``, ``order/order-list`` (checked 2026-12-03),
+``order/execution`` (checked 2026-12-05).
 """
 
 from __future__ import annotations
@@ -37,12 +43,15 @@ from connector.sim.http import Response, Router
 from connector.sim.hub import SimVenue
 from connector.sim.rest import RestCall
 
-__all__ = ["BATCH_LIMITS", "BybitTrading", "batch_size"]
+__all__ = ["BATCH_LIMITS", "EXECUTION_WINDOW_MS", "BybitTrading", "batch_size", "execution_window"]
 
 #: Orders per batch request.
 BATCH_LIMITS = {"spot": 10, "linear": 20}
 #: Closed orders ``openOnly=1`` and ``fetch by id`` still see.
 _RECENT_CLOSED = 500
+
+#: The longest ``startTime``-``endTime`` span of ``/v5/execution/list`` (7 days).
+EXECUTION_WINDOW_MS = 7 * 86_400_000
 
 _Op = Callable[[str, Mapping[str, object], int], OpResult]
 
@@ -280,26 +289,78 @@ class BybitTrading:
         if isinstance(scope, Response):
             return scope
         category, symbol = scope
-        order_id = params.get("orderId") or None
-        fills = self.desk.fills(
-            account, category, symbol, order_id=str(order_id) if order_id else None
-        )
-        start = int_param(params, "startTime", 0, 1 << 62) if params.get("startTime") else None
-        end = int_param(params, "endTime", 0, 1 << 62) if params.get("endTime") else None
-        link_id = params.get("orderLinkId") or None
-        chosen = [
-            f
-            for f in reversed(fills)
-            if (start is None or f.ts_ms >= start)
-            and (end is None or f.ts_ms <= end)
-            and (link_id is None or f.client_order_id == link_id)
-        ]
-        rows = [self.fill_json(f, push=False) for f in chosen]
-        paged = self._page(params, rows, 50, 100)
-        if paged is None:
+        window = execution_window(params, self.venue.now_ms())
+        if isinstance(window, str):
+            return self.signed.answer(10001, window, {})
+        start, end = window
+        limit = int_param(params, "limit", 50, 100)
+        cursor = int_param(params, "cursor", 0, 1 << 62) if params.get("cursor") else None
+        if limit is None or (params.get("cursor") and cursor is None):
             return self.signed.answer(10001, "params error: limit invalid", {})
-        page, cursor = paged
-        return self.signed.ok({"nextPageCursor": cursor, "category": category, "list": page})
+        keep = self._execution_filter(params, symbol)
+        exec_type = params.get("execType") or None
+        chosen: list[tuple[int, UserFill]] = []
+        for position, f in reversed(list(enumerate(self.desk.fills(account, category)))):
+            if cursor is not None and position >= cursor:
+                continue
+            if start <= f.ts_ms <= end and exec_type in (None, "Trade") and keep(f):
+                chosen.append((position, f))
+                if len(chosen) > limit:
+                    break
+        page = chosen[:limit]
+        more = str(page[-1][0]) if len(chosen) > limit else ""
+        rows = [self.fill_json(f, push=False) for _, f in page]
+        return self.signed.ok({"nextPageCursor": more, "category": category, "list": rows})
+
+    def _execution_filter(
+        self, params: Mapping[str, object], symbol: str | None
+    ) -> Callable[[UserFill], bool]:
+        """Which fills ``orderId`` > ``orderLinkId`` > ``symbol`` > ``baseCoin`` keep (the
+        first one given decides; the others are ignored, as the docs say)."""
+        order_id, link_id = params.get("orderId") or None, params.get("orderLinkId") or None
+        base = params.get("baseCoin") or None
+        if order_id is not None:
+            return lambda f: f.order_id == order_id
+        if link_id is not None:
+
+            def linked(f: UserFill) -> bool:
+                order = self.desk.order(f.account, f.market, order_id=f.order_id)
+                return order is not None and self.ops.link_id(order) == link_id
+
+            return linked
+        if symbol is not None:
+            return lambda f: f.native_id == symbol
+        if base is not None:
+            return lambda f: self.venue.book(f.market, f.native_id).instrument.base == base
+        return lambda f: True
+
+
+def execution_window(params: Mapping[str, object], now_ms: int) -> tuple[int, int] | str:
+    """The ``[start, end]`` (ms, inclusive) of an ``execution/list`` request, or the
+    10001 message refusing it."""
+    raw = {name: params.get(name) for name in ("startTime", "endTime")}
+    values: dict[str, int | None] = {}
+    for name, value in raw.items():
+        if value in (None, ""):
+            values[name] = None
+            continue
+        try:
+            values[name] = int(str(value))
+        except ValueError:
+            return f"params error: {name} invalid"
+    start, end = values["startTime"], values["endTime"]
+    if start is None and end is None:
+        return now_ms - EXECUTION_WINDOW_MS, now_ms
+    if end is None:
+        assert start is not None
+        return start, start + EXECUTION_WINDOW_MS
+    if start is None:
+        return end - EXECUTION_WINDOW_MS, end
+    if end < start:
+        return "params error: endTime must be greater than startTime"
+    if end - start > EXECUTION_WINDOW_MS:
+        return "params error: startTime and endTime must be within 7 days"
+    return start, end
 
 
 def batch_size(params: Mapping[str, object]) -> int:

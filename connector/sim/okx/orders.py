@@ -209,8 +209,8 @@ def order_push(
     return dict(sorted(item.items()))
 
 
-def fill_item(fill: UserFill, inst: SimInstrument) -> JsonDict:
-    """One ``GET /api/v5/trade/fills`` / ``fills-history`` entry."""
+def fill_item(fill: UserFill, inst: SimInstrument, bill_id: int) -> JsonDict:
+    """One ``GET /api/v5/trade/fills`` / ``fills-history`` entry (``bill_id``: its ``billId``)."""
     f = format_number
     return {
         "instType": INST_TYPES[inst.market],
@@ -218,7 +218,7 @@ def fill_item(fill: UserFill, inst: SimInstrument) -> JsonDict:
         "tradeId": fill.trade_id,
         "ordId": fill.order_id,
         "clOrdId": client_id(fill),
-        "billId": f"{fill.order_id}{fill.trade_id}",
+        "billId": str(bill_id),
         "subType": "1" if fill.side.value == "buy" else "2",
         "tag": "",
         "fillPx": f(fill.price),

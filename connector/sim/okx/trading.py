@@ -12,7 +12,8 @@ accepted) before the route's own checks. Routes (OKX docs, checked 2026-12-03):
 * ``GET order`` (``instId`` and ``ordId`` or ``clOrdId``; 51603 when unknown;
   a reused ``clOrdId`` finds the latest order), ``orders-pending``,
   ``orders-history`` (closed orders, ``instType`` required),
-  ``fills`` and ``fills-history`` (newest first, ``limit`` up to 100).
+  ``fills`` (3 days) and ``fills-history`` (3 months, ``instType`` required):
+  :mod:`connector.sim.okx.fills` (``billId`` pages, ``begin``/``end``).
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from collections.abc import Callable
 import msgspec
 
 from connector.sim.accounts import Authenticated
-from connector.sim.desk import UserFill, UserOrder
+from connector.sim.desk import UserOrder
 from connector.sim.http import Request, Response, Router, json_response
 from connector.sim.hub import SimVenue
 from connector.sim.okx.auth import verify_rest
 from connector.sim.okx.codes import Op
+from connector.sim.okx.fills import FILL_WINDOW_MS, FillQuery, billed, fill_page
 from connector.sim.okx.ops import BadRequest, OkxOrders, Outcome
 from connector.sim.okx.orders import fill_item, order_item
 from connector.sim.okx.wire import MARKETS, JsonDict, error_body
@@ -114,7 +116,7 @@ class OkxTrading:
         for path in ("/api/v5/trade/orders-pending", "/api/v5/trade/orders-history"):
             self.chain.get(router, path, self.list_orders, signed, limit)
         for path in ("/api/v5/trade/fills", "/api/v5/trade/fills-history"):
-            self.chain.get(router, path, self.list_fills, signed, limit)
+            self.chain.get(router, path, self.list_fills, signed)
 
     def _body(self, req: Request) -> object:
         if not req.body.strip():
@@ -237,16 +239,21 @@ class OkxTrading:
         return _ok(items[: call.get("limit", int)])
 
     async def list_fills(self, call: RestCall) -> Response:
-        """``fills`` (3 days) and ``fills-history`` (3 months), newest first."""
-        history = call.request.path.endswith("history")
+        """``fills`` (3 days) and ``fills-history`` (3 months), newest first, by ``billId``."""
+        route = call.request.path.rsplit("/", 1)[-1]
         try:
-            market = self._market_filter(call, required=history)
+            market = self._market_filter(call, required=route == "fills-history")
+            paging = FillQuery.parse(call.query)
         except BadRequest as err:
             return _bad(err)
         query = call.query
-        account = call.get("account", str)
-        fills: list[UserFill] = self.venue.desk.fills(
-            account, market, query.get("instId") or None, order_id=query.get("ordId") or None
-        )
-        items = [fill_item(f, self.orders.instruments[f.native_id]) for f in reversed(fills)]
-        return _ok(items[: call.get("limit", int)])
+        inst_id, ord_id = query.get("instId") or None, query.get("ordId") or None
+        bills = [
+            (bill, f)
+            for bill, f in billed(self.venue.desk.fills(call.get("account", str)))
+            if (market is None or f.market == market)
+            and (inst_id is None or f.native_id == inst_id)
+            and (ord_id is None or f.order_id == ord_id)
+        ]
+        page = fill_page(bills, paging, now_ms=self.venue.now_ms(), window_ms=FILL_WINDOW_MS[route])
+        return _ok([fill_item(f, self.orders.instruments[f.native_id], bill) for bill, f in page])

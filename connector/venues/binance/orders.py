@@ -53,6 +53,7 @@ from connector.venues.driver import RestCall
 
 __all__ = [
     "ACTIONS",
+    "FILLS_WINDOW_NS",
     "VENUE",
     "amend_order_call",
     "balances_call",
@@ -289,6 +290,11 @@ def open_orders_call(market: Market) -> RestCall:
     return RestCall(
         method="GET", path=_OPEN_ORDERS_PATH[market], weights=_weights(market, "open"), signed=True
     )
+
+
+FILLS_WINDOW_NS = {Market.LINEAR: 7 * 86_400 * 1_000_000_000}
+"""How far after ``startTime`` a fills listing reaches: USDⓈ-M ``userTrades`` 7 days;
+spot ``myTrades`` with ``startTime`` alone has no documented span (most recent trades)."""
 
 
 def fills_call(market: Market, instrument: Instrument | None, since_ns: int | None) -> RestCall:

@@ -124,6 +124,9 @@ class BinanceTrading:
     ) -> RestCall:
         return orders.fills_call(market, instrument, since_ns)
 
+    def fills_window_ns(self, market: Market) -> int | None:
+        return orders.FILLS_WINDOW_NS.get(market)
+
     def order_fills_call(
         self, market: Market, instrument: Instrument, venue_order_id: str
     ) -> RestCall:

@@ -41,6 +41,7 @@ from connector.venues.driver import RestCall
 from connector.venues.trading_common import ms_to_ns, side_of, venue_decimal
 
 __all__ = [
+    "FILLS_WINDOW_NS",
     "CoinItem",
     "ExecItem",
     "PositionItem",
@@ -58,20 +59,20 @@ __all__ = [
 ]
 
 _ZERO = Decimal(0)
-_FILL_TYPES = frozenset({"Trade", "AdlTrade", "BustTrade", "BlockTrade"})
-"""``execType`` values that trade the order's instrument (not funding or settlement)."""
+FILLS_WINDOW_NS = 7 * 86_400 * 1_000_000_000
+"""``/v5/execution/list`` answers at most 7 days from ``startTime``."""
 
 _FILL_TYPES = frozenset({"Trade", "AdlTrade", "BustTrade", "BlockTrade"})
 """``execType`` values that trade the order's instrument (not funding or settlement)."""
 
 
 def fills_call(market: Market, instrument: Instrument | None, since_ns: int | None) -> RestCall:
-    """``GET /v5/execution/list`` (the last 7 days from ``startTime``; 100 per page)."""
+    """``GET /v5/execution/list`` (7 days from ``startTime``, without it the last 7
+    days; 100 per page). Without an instrument, every symbol of the category (the
+    endpoint takes no ``settleCoin``)."""
     params: dict[str, str | int] = {"category": category(market)}
     if instrument is not None:
         params["symbol"] = instrument.native_id
-    elif market is Market.LINEAR:
-        params["settleCoin"] = SETTLE_COIN
     if since_ns is not None:
         params["startTime"] = since_ns // 1_000_000
     params["limit"] = 100

@@ -118,6 +118,9 @@ class BybitTrading:
     ) -> RestCall:
         return account.fills_call(market, instrument, since_ns)
 
+    def fills_window_ns(self, market: Market) -> int | None:
+        return account.FILLS_WINDOW_NS
+
     def order_fills_call(
         self, market: Market, instrument: Instrument, venue_order_id: str
     ) -> RestCall:

@@ -360,3 +360,33 @@ def test_a_client_id_is_reusable_once_its_order_is_closed(spot: Spot) -> None:
     assert status == 200 and second["orderId"] != first["orderId"]
     _, found, _ = spot.call("GET", ORDER, {"symbol": "BTCUSDT", "origClientOrderId": "again"})
     assert found["orderId"] == second["orderId"] and found["status"] == "NEW"
+
+
+def test_my_trades_takes_the_documented_combinations_and_a_24_hour_window(spot: Spot) -> None:
+    market = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
+    _, placed, _ = spot.call("POST", ORDER, market)
+    trade_time = placed["transactTime"]
+    trades = "/api/v3/myTrades"
+    for extra in (
+        {"orderId": placed["orderId"]},
+        {"startTime": trade_time},
+        {"endTime": trade_time},
+        {"fromId": placed["fills"][0]["tradeId"]},
+        {"startTime": trade_time - 86_400_000, "endTime": trade_time},
+        {"orderId": placed["orderId"], "fromId": placed["fills"][0]["tradeId"]},
+    ):
+        status, body, _ = spot.call("GET", trades, {"symbol": "BTCUSDT", **extra})
+        assert (200, True) == (status, bool(body)), extra
+    for extra in (
+        {"orderId": placed["orderId"], "startTime": trade_time},
+        {"fromId": 1, "startTime": trade_time},
+        {"fromId": 1, "endTime": trade_time},
+        {"orderId": placed["orderId"], "startTime": trade_time, "endTime": trade_time},
+    ):
+        status, body, _ = spot.call("GET", trades, {"symbol": "BTCUSDT", **extra})
+        assert (400, -1128) == (status, body["code"]), extra
+    too_long = {"startTime": trade_time - 86_400_001, "endTime": trade_time}
+    status, body, _ = spot.call("GET", trades, {"symbol": "BTCUSDT", **too_long})
+    assert (400, -1127) == (status, body["code"])
+    status, body, _ = spot.call("GET", trades, {"symbol": "BTCUSDT", "limit": 1001})
+    assert 400 == status

@@ -495,3 +495,28 @@ async def test_a_drop_fault_on_user_data_loses_one_usdm_event() -> None:
             assert 1 == s.injector.statistics().injected.get("drop", 0)
     # The NEW event was dropped: the first to arrive is the cancel.
     assert (placed["orderId"], "CANCELED") == (first["o"]["i"], first["o"]["x"])
+
+
+async def test_user_trades_keeps_to_seven_day_windows(s: sim.SimRun) -> None:
+    week = 7 * 86_400_000
+    with trio.fail_after(10):
+        market = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
+        placed = (await call(s, "POST", "/fapi/v1/order", market)).json()
+        trades = "/fapi/v1/userTrades"
+        recent = (await call(s, "GET", trades, {"symbol": "BTCUSDT"})).json()
+        assert [placed["orderId"]] == list({t["orderId"] for t in recent})
+        when = recent[0]["time"]
+        # Only startTime: the 7 days from it; only endTime: the 7 days before it.
+        early = await call(s, "GET", trades, {"symbol": "BTCUSDT", "startTime": when - week - 1})
+        late = await call(s, "GET", trades, {"symbol": "BTCUSDT", "endTime": when + week + 1})
+        both = {"symbol": "BTCUSDT", "startTime": when - 1, "endTime": when + 1}
+        inside = await call(s, "GET", trades, both)
+        too_long = {"symbol": "BTCUSDT", "startTime": when - week - 1, "endTime": when}
+        far = await call(s, "GET", trades, too_long)
+        mixed = {"symbol": "BTCUSDT", "fromId": recent[0]["id"], "startTime": when}
+        combined = await call(s, "GET", trades, mixed)
+        by_id = await call(s, "GET", trades, {"symbol": "BTCUSDT", "fromId": recent[0]["id"]})
+    assert ([], []) == (early.json(), late.json())
+    assert recent == inside.json() == by_id.json()[: len(recent)]
+    assert (400, -1127) == (far.status_code, far.json()["code"])
+    assert (400, -1128) == (combined.status_code, combined.json()["code"])

@@ -37,7 +37,7 @@ from connector.model import (
 from connector.model.credentials import Credentials
 from connector.model.trading import OrderReport
 from connector.venues.binance.trading import BinanceTrading
-from connector.venues.driver import RestCall, TradingAdapter
+from connector.venues.driver import FillsWindow, RestCall, TradingAdapter
 from connector.venues.registry import driver_for
 from tests.venues.binance.trading_data import (
     LINEAR_BTC,
@@ -190,6 +190,12 @@ def test_open_orders_cover_every_symbol_and_fills_need_one() -> None:
         fills.params
     )
     assert "/api/v3/myTrades" == a.fills_call(Market.SPOT, SPOT_BTC, None).path
+    # userTrades answers 7 days from startTime; myTrades with startTime alone has no span.
+    assert isinstance(a, FillsWindow)
+    assert (7 * 86_400 * 10**9, None) == (
+        a.fills_window_ns(Market.LINEAR),
+        a.fills_window_ns(Market.SPOT),
+    )
 
 
 def test_account_calls() -> None:

@@ -37,7 +37,7 @@ from connector.model import (
 from connector.model.credentials import Credentials, KeyType
 from connector.model.venues import venue_facts
 from connector.venues.bybit.trading import BybitTrading
-from connector.venues.driver import PagedListings
+from connector.venues.driver import FillsWindow, PagedListings
 from connector.venues.registry import driver_for
 from tests.venues.bybit.trading_helpers import (
     BTC_LINEAR,
@@ -189,6 +189,10 @@ def test_listing_requests() -> None:
     fills = t.fills_call(Market.SPOT, None, 1_700_000_000_123 * MS)
     assert fills.path == "/v5/execution/list"
     assert dict(fills.params)["startTime"] == 1_700_000_000_123
+    # execution/list takes no settleCoin (BYDOCS order/execution.mdx): every linear symbol.
+    linear = t.fills_call(Market.LINEAR, None, None)
+    assert {"category": "linear", "limit": 100} == dict(linear.params)
+    assert isinstance(t, FillsWindow) and 7 * 86_400 * 10**9 == t.fills_window_ns(Market.SPOT)
     assert dict(t.balances_call(Market.SPOT).params) == {"accountType": "UNIFIED"}
     assert t.positions_call(Market.SPOT) is None
     positions = t.positions_call(Market.LINEAR)
