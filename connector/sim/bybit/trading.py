@@ -26,7 +26,7 @@ Routes (all signed, see :mod:`.signed`; operations in :mod:`.orders`):
 Sources: Bybit v5 docs ``order/create-order``, ``order/amend-order``,
 ``order/cancel-order``, ``order/cancel-all``, ``order/batch-place``,
 ``order/open-order``, ``order/order-list`` (checked 2026-12-03),
-``order/execution`` (checked 2026-12-05).
+``order/execution`` (checked 2026-12-03).
 """
 
 from __future__ import annotations

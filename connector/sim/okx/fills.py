@@ -1,7 +1,7 @@
 """OKX v5 fill listings ``/api/v5/trade/fills`` and ``/fills-history``: which fills. Pure.
 
 OKX docs ``order-book-trading-trade-get-transaction-details-last-3-days`` and
-``-last-3-months`` (checked 2026-12-05):
+``-last-3-months`` (checked 2026-12-03):
 
 * ``fills`` holds the last **3 days**, ``fills-history`` the last **3 months**
   (90 days here) and needs ``instType`` (50014 without it).
