@@ -350,6 +350,7 @@ class AccountService:
         return Reconciliation(
             events=(*orders.events, *rest.events),
             to_query=orders.to_query,
+            young=orders.young,
             last_fill_ts_ns=orders.last_fill_ts_ns,
             discrepancies=counts,
         )

@@ -16,7 +16,9 @@ state; this module only compares:
   each order we hold open that the venue does not list, and that is older
   than the query window, is named in :attr:`OrderDiff.to_query`: it finished
   while we were not looking (or never reached the venue), and only a query
-  by client order id can say which;
+  by client order id can say which; one younger than the window (the venue
+  may not list it yet) is named in :attr:`OrderDiff.young` with the time
+  left until it is that old, for the caller to query it then;
 * **fills**: each venue fill whose ``(venue, symbol, trade_id)`` we have not
   seen comes back as an :class:`~connector.model.OrderFilled` (tagged), its
   client order id filled in from the venue order id when the venue's list
@@ -84,11 +86,15 @@ class OrderDiff:
         reports: Venue reports to apply (tagged ``source="reconcile"``).
         to_query: Client order ids (or ``#`` + venue id) we hold open that the
             venue did not list: query each one.
-        discrepancies: Count per kind.
+        young: ``(key, ns)`` of each order we hold open that the venue did not
+            list but that was too young to judge: ``ns`` until it is as old as
+            the window (query it then, if it is still open).
+        discrepancies: Count per kind (the young ones are not counted).
     """
 
     reports: tuple[OrderReport, ...] = ()
     to_query: tuple[str, ...] = ()
+    young: tuple[tuple[str, int], ...] = ()
     discrepancies: Mapping[str, int] = attrs.field(factory=dict)
 
 
@@ -131,12 +137,14 @@ class Reconciliation:
     Attributes:
         events: Order reports, then fill events, then positions, then balances.
         to_query: Orders to query by client order id (see :class:`OrderDiff`).
+        young: Orders to query once they are old enough (see :class:`OrderDiff`).
         last_fill_ts_ns: The next fills cursor (``None``: keep the old one).
         discrepancies: Count per kind, over every part.
     """
 
     events: tuple[OrderReport | OrderFilled | Position | Balance, ...] = ()
     to_query: tuple[str, ...] = ()
+    young: tuple[tuple[str, int], ...] = ()
     last_fill_ts_ns: int | None = None
     discrepancies: Mapping[str, int] = attrs.field(factory=dict)
 
@@ -172,7 +180,9 @@ def reconcile_orders(
             listed); local orders of other symbols are not judged.
         now_ns: The time of the listing, on the orders' ``ts_created_ns`` clock.
         min_age_ns: Orders younger than this are not judged missing (the venue
-            may not list them yet).
+            may not list them yet): each unlisted one is named in
+            :attr:`OrderDiff.young` with the time until it is that old (at most
+            ``min_age_ns``, whatever its creation time says).
     """
     local = [o for o in local if o.venue == venue]
     counts: dict[str, int] = {}
@@ -197,17 +207,25 @@ def reconcile_orders(
             for kind in kinds:
                 _add(counts, kind)
             reports.append(attrs.evolve(report, source=RECONCILE))
-    to_query = [
-        _key(o.client_order_id, o.venue_order_id)
-        for o in local
-        if not o.status.is_terminal
-        and covers(o.symbol)
-        and _key(o.client_order_id, o.venue_order_id) not in listed
-        and now_ns - o.ts_created_ns >= min_age_ns
-    ]
+    to_query: list[str] = []
+    young: list[tuple[str, int]] = []
+    for o in local:
+        key = _key(o.client_order_id, o.venue_order_id)
+        if o.status.is_terminal or not covers(o.symbol) or key in listed:
+            continue
+        age = now_ns - o.ts_created_ns
+        if age >= min_age_ns:
+            to_query.append(key)
+        else:
+            young.append((key, min(min_age_ns - age, min_age_ns)))
     if to_query:
         _add(counts, "order_not_listed", len(to_query))
-    return OrderDiff(reports=tuple(reports), to_query=tuple(to_query), discrepancies=counts)
+    return OrderDiff(
+        reports=tuple(reports),
+        to_query=tuple(to_query),
+        young=tuple(young),
+        discrepancies=counts,
+    )
 
 
 def _order_differences(ours: Order | None, report: OrderReport) -> list[str]:
@@ -373,6 +391,7 @@ def reconcile(
     return Reconciliation(
         events=tuple(events),
         to_query=orders.to_query if orders is not None else (),
+        young=orders.young if orders is not None else (),
         last_fill_ts_ns=fills.last_ts_ns if fills is not None else None,
         discrepancies=counts,
     )

@@ -11,8 +11,10 @@ It resolves what is not known: an order whose placement answer was lost
 (``unknown``) or that the venue stopped listing is queried by its client order
 id in the background, with bounded retries and exponential backoff; the answer
 is applied, and only after repeated "no such order" answers, spread over a
-query window, is the order ended (:meth:`OrderBookkeeping.not_found`). A
-placement is never resent.
+query window, is the order ended (:meth:`OrderBookkeeping.not_found`). An
+open order a reconciliation found unlisted but too young to judge (a venue may
+not list a new order at once) is queried the moment it is as old as the query
+window, if it is still open then. A placement is never resent.
 """
 
 from __future__ import annotations
@@ -100,6 +102,10 @@ filled than their fills add up to after the time-window listing."""
 _GAP_READS = 2
 """Reads of one order's fills at one filled quantity: a venue that lists fewer fills
 than it reports filled (OKX spot market orders may) is not asked forever."""
+
+_MAX_YOUNG = 1000
+"""Orders at most waiting to be old enough for their query (unlisted, too young to judge
+when a reconciliation ran); more are left to the next reconciliation."""
 
 _FILLS_OVERLAP_NS = 5_000_000_000
 """The fills cursor stays this far behind the newest fill listed: a fill the venue lists
@@ -194,9 +200,11 @@ class OrderStateService:
         self._fills: list[Fill] = []
         self._trades: set[tuple[str, Symbol, str]] = set()
         self._resolving: set[str] = set()
+        self._young: dict[str, float] = {}
+        self._young_changed = trio.Event()
         self._fills_since: dict[tuple[Market, Symbol | None], int] = {}
         self._gap_reads: dict[str, tuple[Decimal, int]] = {}
-        self._send, self._receive = trio.open_memory_channel[str](math.inf)
+        self._send, self._receive = trio.open_memory_channel[tuple[str, float]](math.inf)
         self._order_limiters: dict[tuple[Market, Symbol | None], RateLimiter] = {}
         self._queries = self._resolved = self._not_found = self._unresolved = 0
         self._discrepancies: dict[str, int] = {}
@@ -313,8 +321,9 @@ class OrderStateService:
 
     @property
     def resolving(self) -> frozenset[str]:
-        """Orders being queried now (unknown outcomes, orders the venue stopped listing)."""
-        return frozenset(self._resolving)
+        """Orders being queried now (unknown outcomes, orders the venue stopped listing),
+        or to be queried once old enough (unlisted when too young to judge)."""
+        return frozenset(self._resolving | self._young.keys())
 
     def fills(self, symbol: Symbol | None = None) -> list[Fill]:
         """Distinct fills seen on this venue, in arrival order."""
@@ -421,26 +430,28 @@ class OrderStateService:
 
     # -- resolution --------------------------------------------------------------
 
-    def resolve(self, key: str) -> None:
-        """Query one order in the background until the venue says how it is."""
+    def resolve(self, key: str, *, after: float | None = None) -> None:
+        """Query one order in the background until the venue says how it is: first
+        ``after`` seconds from now (default: ``first_query_after``)."""
         if key.startswith("#") or key in self._resolving:
             return  # no client id to query by, or already being resolved
         self._resolving.add(key)
-        self._send.send_nowait(key)
+        self._send.send_nowait((key, self._first if after is None else after))
 
-    async def _resolve(self, key: str) -> None:
+    async def _resolve(self, key: str, first: float) -> None:
         try:
-            await self._resolve_one(key)
+            await self._resolve_one(key, first)
         finally:
             self._resolving.discard(key)
 
-    async def _resolve_one(self, key: str) -> None:
+    async def _resolve_one(self, key: str, first: float) -> None:
         started = trio.current_time()
-        delay = self._first
+        delay = first
         not_found = 0
         for _ in range(self._attempts):
             await trio.sleep(delay)
-            delay = min(delay * 2, self._max_backoff)
+            # Doubling, from ``first_query_after`` at least (a first query at once).
+            delay = min(max(delay * 2, self._first), self._max_backoff)
             order = self.book.get(self.venue, key)
             if order is None or order.status.is_terminal:
                 return
@@ -470,6 +481,52 @@ class OrderStateService:
                 return
         self._unresolved += 1
         log.error("orders.unresolved", venue=self.venue, order=key, attempts=self._attempts)
+
+    def _query_when_old(self, young: Sequence[tuple[str, int]]) -> None:
+        """Have each order a reconciliation found unlisted but too young to judge
+        (``(key, ns until it is old enough)``) queried once it is old enough.
+
+        Orders being resolved already, or still ``submitted`` (their placement's
+        answer, or the resolution a restart starts, says how they are), are left out.
+        """
+        now = trio.current_time()
+        for key, wait_ns in young:
+            order = self.book.get(self.venue, key)
+            if (
+                key.startswith("#")
+                or key in self._resolving
+                or order is None
+                or order.status is OrderStatus.SUBMITTED
+            ):
+                continue
+            due = now + wait_ns / 1e9
+            if key in self._young:
+                due = min(due, self._young[key])
+            elif len(self._young) >= _MAX_YOUNG:
+                log.warning("orders.young_left", venue=self.venue, order=key,
+                            waiting=len(self._young))  # fmt: skip
+                continue
+            self._young[key] = due
+        self._young_changed.set()
+
+    async def _query_young(self) -> None:
+        """Hand each order waiting in :meth:`_query_when_old` to the resolution the
+        moment it is old enough, if it is still open then (its first query at once)."""
+        while True:
+            changed = self._young_changed
+            with trio.move_on_at(min(self._young.values(), default=math.inf)):
+                await changed.wait()
+            if changed.is_set():
+                self._young_changed = trio.Event()
+            now = trio.current_time()
+            for key, due in list(self._young.items()):
+                if due > now:
+                    continue
+                del self._young[key]
+                order = self.book.get(self.venue, key)
+                if order is not None and not order.status.is_terminal:
+                    log.info("orders.query_unlisted", venue=self.venue, order=key)
+                    self.resolve(key, after=0.0)
 
     # -- reconciliation ------------------------------------------------------------
 
@@ -515,6 +572,7 @@ class OrderStateService:
         await self.apply(orders.reports)
         for key in orders.to_query:
             await self._query_once(key)
+        self._query_when_old(orders.young)
         found = FillDiff()
         if fills:
             listed: list[Fill] = []
@@ -700,9 +758,10 @@ class OrderStateService:
             if order.status in (OrderStatus.UNKNOWN, OrderStatus.SUBMITTED):
                 self.resolve(order.client_order_id)
         async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._query_young)
             task_status.started()
-            async for key in self._receive:
-                nursery.start_soon(self._resolve, key)
+            async for key, first in self._receive:
+                nursery.start_soon(self._resolve, key, first)
 
 
 def _filled(fill: Fill) -> OrderFilled:

@@ -105,6 +105,25 @@ def test_open_orders_missing_at_the_venue_are_queried_once_old_enough() -> None:
     )
     assert diff.to_query == ("old",)
     assert diff.discrepancies == {"order_not_listed": 1}
+    # The young one is named with the time until it is old enough, not counted.
+    assert diff.young == (("young", 40),)
+    assert reconcile(diff).young == (("young", 40),)
+
+
+def test_a_young_unlisted_order_waits_at_most_the_window() -> None:
+    local = [order("ahead", ts=130), order("listed", ts=90), order("done", ts=90,
+             status=OrderStatus.CANCELED)]  # fmt: skip
+    diff = reconcile_orders(
+        "okx",
+        local,
+        [report("listed")],
+        known={o.client_order_id: o for o in local}.get,
+        now_ns=100,
+        min_age_ns=50,
+    )
+    # Created "after" the listing (another clock's stamp): it waits the window, no more.
+    assert diff.young == (("ahead", 50),)
+    assert diff.to_query == () and diff.discrepancies == {}
 
 
 def test_an_order_listed_without_client_id_matches_by_venue_id() -> None:
