@@ -337,7 +337,8 @@ class Persistence:
 
     async def settled(self, *, poll: float = 0.05) -> None:
         """Return once no order is ``submitted`` or ``unknown`` and no venue is querying
-        an order (what a restart left to resolve is resolved); bound it with a timeout."""
+        an order or waiting to (what a restart left to resolve is resolved, orders too
+        young to judge at the last reconciliation included); bound it with a timeout."""
         while any(  # noqa: ASYNC110 (several services' state; no one event covers it)
             state.resolving
             or any(

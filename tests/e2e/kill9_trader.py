@@ -15,8 +15,8 @@ and ``trading`` (the first ``place_order`` of this life returned).
 
 ``python kill9_trader.py CONFIG OUT final``: opens the ``Connector`` (the log
 is replayed and every venue reconciled before it is ready), waits until no order
-is left ``submitted`` or ``unknown``, and writes the local state (orders, fills,
-positions, balances) to ``OUT`` as JSON.
+is left ``submitted`` or ``unknown`` and none is being (or waiting to be) queried,
+and writes the local state (orders, fills, positions, balances) to ``OUT`` as JSON.
 """
 
 from __future__ import annotations

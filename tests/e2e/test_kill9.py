@@ -11,10 +11,11 @@ the reconciliation, connecting, the first orders), from the moment it opens the
 ``Connector`` (mostly the replay and the reconciliation), or from its first order
 of that life (in the middle of placing, amending and cancelling). The trader
 reports its phases on stderr, so the kills land there however fast the machine
-is. A last run, started once every order the last life sent is older than the
-reconciliation's query window, opens the store, reconciles once and dumps its
-state; the venues' truth is then read over the wire (``GET /_sim/truth``,
-``connector.sim.fetch_truth``).
+is. A last run, started right after the last kill, opens the store, reconciles
+once, waits until what it left to resolve is resolved (orders the last life sent
+just before it was killed are queried as soon as they are as old as the query
+window) and dumps its state; the venues' truth is then read over the wire
+(``GET /_sim/truth``, ``connector.sim.fetch_truth``).
 
 Then, for SQLite and PostgreSQL (``CONNECTOR_TEST_POSTGRES``, a schema per test):
 
@@ -66,11 +67,6 @@ PREFIX = "KNine"
 VENUES = ("binance", "bybit", "okx")
 RESTART_BUDGET = 20.0
 """Seconds a restarted trader may take to place its first order (it usually takes ~1 s)."""
-QUERY_WINDOW = 2.5
-"""A reconciliation judges an order the venue no longer lists only once it is 2 s old
-(``OrderStateService``'s query window: a venue may not list a new order at once), so
-the final run starts this long after the last kill: its one reconciliation then judges
-every order the killed life sent (e.g. one whose cancel reached the venue unanswered)."""
 
 
 def _config_text(storage: str) -> str:
@@ -280,7 +276,6 @@ async def _kill9(kind: str, kills: int, tmp_path: Path) -> None:
                 args = [str(config), str(lines), "trade", str(rng.randrange(1 << 30))]
                 landed.append(await _run_and_kill(args, env, rng, log))
             killed = time.monotonic()
-            await trio.sleep(QUERY_WINDOW)
             with log.open("ab") as err:
                 with trio.fail_after(90):
                     done = await trio.run_process(
