@@ -322,8 +322,13 @@ class OrderStateService:
     @property
     def resolving(self) -> frozenset[str]:
         """Orders being queried now (unknown outcomes, orders the venue stopped listing),
-        or to be queried once old enough (unlisted when too young to judge)."""
-        return frozenset(self._resolving | self._young.keys())
+        or to be queried once old enough (unlisted when too young to judge, still open)."""
+        waiting = {key for key in self._young if self._open(key)}
+        return frozenset(self._resolving | waiting)
+
+    def _open(self, key: str) -> bool:
+        order = self.book.get(self.venue, key)
+        return order is not None and not order.status.is_terminal
 
     def fills(self, symbol: Symbol | None = None) -> list[Fill]:
         """Distinct fills seen on this venue, in arrival order."""
@@ -523,8 +528,7 @@ class OrderStateService:
                 if due > now:
                     continue
                 del self._young[key]
-                order = self.book.get(self.venue, key)
-                if order is not None and not order.status.is_terminal:
+                if self._open(key):
                     log.info("orders.query_unlisted", venue=self.venue, order=key)
                     self.resolve(key, after=0.0)
 

@@ -177,6 +177,7 @@ async def test_an_unlisted_order_too_young_to_judge_is_queried_the_moment_it_is_
                 assert 0 == state.statistics().queries
                 # The stream says it ended: nothing to ask.
                 await state.apply([_report("ended", OrderStatus.CANCELED)])
+                assert {"gone"} == state.resolving
                 await trio.sleep_until(start + 1.55)
                 assert 1 == state.statistics().queries
                 assert {"gone"} == state.resolving
