@@ -305,13 +305,19 @@ class SpotTrading:
         return [cancel_json(o, self.meta_of(o), sym.symbol, cancel_id, now_ms) for o in done]
 
     def all_orders(self, account: str, params: Params) -> list[dict[str, object]]:
-        """``GET /api/v3/allOrders``: oldest first, ``orderId``/time filters, ``limit`` ≤ 1000."""
+        """``GET /api/v3/allOrders``: oldest first, ``orderId``/time filters, ``limit`` ≤ 1000.
+
+        ``orderId``: the first ``limit`` orders from it, else the most recent;
+        ``startTime`` and ``endTime`` at most 24 hours apart (-1127).
+        """
         sym = self.symbol(params)
         assert sym is not None
         limit = _limit(params)
         from_id = params.integer("orderId")
         start = params.integer("startTime")
         end = params.integer("endTime")
+        if start is not None and end is not None and end - start > _DAY_MS:
+            raise BinanceError(-1127, "More than 24 hours between startTime and endTime.")
         out = []
         for o in self.desk.orders(account, "spot", sym.symbol):
             if from_id is not None and int(o.order_id) < from_id:

@@ -22,6 +22,11 @@ counter, 1 on the 1 min counter), REST and ws-fapi together; over 300 per
 10 s or 1200 per minute the order is refused with -1015 (HTTP 429). The
 counts go out as ``X-MBX-ORDER-COUNT-10S`` / ``-1M`` (REST) and in
 ``rateLimits`` (ws-fapi). Sliding windows on the venue clock.
+
+``allOrders`` (All-Orders, checked 2026-12-03): canceled or expired orders
+with no fill are not found 3 days after creation, no order after 90 days;
+at most 7 days between ``startTime`` and ``endTime`` (the last 7 days by
+default).
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ from connector.sim.desk import Desk, OrderState, Refusal, RefusalReason, UserOrd
 from connector.sim.ratelimit import SlidingWindowCounter
 from connector.sim.rest import parse_int
 
-__all__ = ["OrderCounter", "Result", "UsdmOrders"]
+__all__ = ["OrderCounter", "Result", "UsdmOrders", "listed_by_all_orders"]
 
 Result = dict[str, object] | list[object] | UsdmError
 MARKET = "linear"
@@ -359,7 +364,13 @@ class UsdmOrders:
         return order_obj(self.symbols[order.native_id], order, query=True)
 
     def all_orders(self, account: str, params: Mapping[str, str]) -> Result:
-        """``GET /fapi/v1/allOrders``: ``orderId`` (from), ``startTime``, ``endTime``, ``limit``."""
+        """``GET /fapi/v1/allOrders``: ``orderId`` (from), ``startTime``, ``endTime``, ``limit``.
+
+        Orders canceled or expired with no fill are gone 3 days after their
+        creation, every order 90 days after it. Times at most 7 days apart
+        (-1127); neither time nor ``orderId``: the last 7 days; only
+        ``startTime``: the 7 days from it; only ``endTime``: the 7 days before it.
+        """
         symbol = self._symbol(params, optional=False)
         if isinstance(symbol, UsdmError):
             return symbol
@@ -367,10 +378,20 @@ class UsdmOrders:
         if isinstance(window, UsdmError):
             return window
         start, end, limit, from_id = window
+        if start is not None and end is not None and end - start > _WEEK_MS:
+            return codes.more_than_hours(_WEEK_MS // 3_600_000)
+        now = self.clock()
+        if start is None and end is None and from_id is None:
+            start, end = now - _WEEK_MS, now
+        elif start is not None and end is None:
+            end = start + _WEEK_MS
+        elif end is not None and start is None:
+            start = end - _WEEK_MS
         found = [
             o
             for o in self.desk.orders(account, MARKET, symbol)
-            if (from_id is None or int(o.order_id) >= from_id)
+            if listed_by_all_orders(o, now)
+            and (from_id is None or int(o.order_id) >= from_id)
             and (start is None or o.created_ms >= start)
             and (end is None or o.created_ms <= end)
         ]
@@ -415,7 +436,17 @@ class UsdmOrders:
         return [user_trade_obj(sym, f) for f in chosen]
 
 
-_WEEK_MS = 7 * 86_400_000
+_DAY_MS = 86_400_000
+_WEEK_MS = 7 * _DAY_MS
+
+
+def listed_by_all_orders(order: UserOrder, now_ms: int) -> bool:
+    """Whether ``allOrders`` still finds ``order``: not when canceled or expired with no
+    fill more than 3 days after its creation, nor any order after 90 days."""
+    if order.created_ms + 90 * _DAY_MS < now_ms:
+        return False
+    unfilled_end = order.state in (OrderState.CANCELED, OrderState.EXPIRED) and not order.filled_qty
+    return not (unfilled_end and order.created_ms + 3 * _DAY_MS < now_ms)
 
 
 def _window(

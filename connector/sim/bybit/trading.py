@@ -11,9 +11,10 @@ Routes (all signed, see :mod:`.signed`; operations in :mod:`.orders`):
 * ``GET /v5/order/realtime``: open orders; with ``orderId``/``orderLinkId`` the
   order whatever its state; ``openOnly=1`` the recent closed ones (last 500).
   Linear needs ``symbol``, ``baseCoin``, ``settleCoin`` or an order id. ``limit`` 1-50
-  (default 20), ``cursor`` paging, newest first.
+  (default 20), ``cursor`` naming the last order sent, newest first:
+  :mod:`connector.sim.bybit.order_lists`.
 * ``GET /v5/order/history``: closed orders (or one by id), ``orderStatus``
-  filter, same paging.
+  filter, ``startTime``/``endTime`` together (the past 7 days without), same paging.
 * ``GET /v5/execution/list``: fills newest first; ``orderId`` > ``orderLinkId`` >
   ``symbol`` > ``baseCoin`` (the first given is the only one used);
   ``execType`` (only ``Trade`` here); ``startTime``/``endTime`` (ms, both
@@ -34,6 +35,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from connector.model import Liquidity
+from connector.sim.bybit.order_lists import (
+    HISTORY_ALL_STATES_MS,
+    history_kept,
+    order_after,
+    page_orders,
+)
 from connector.sim.bybit.orders import CATEGORIES, OpResult, OrderOps
 from connector.sim.bybit.signed import SignedHandler, SignedRest, int_param
 from connector.sim.bybit.trade_wire import execution_item, order_item
@@ -175,32 +182,30 @@ class BybitTrading:
             )
         return category, str(symbol) if symbol else None
 
-    def _page(
-        self, params: Mapping[str, object], rows: Sequence[JsonDict], default: int, top: int
-    ) -> tuple[list[JsonDict], str] | None:
-        limit = int_param(params, "limit", default, top)
-        cursor = int_param(params, "cursor", 0, 1 << 30) if params.get("cursor") else 0
-        if limit is None or cursor is None:
-            return None
-        page = list(rows[cursor : cursor + limit])
-        after = cursor + limit
-        return page, str(after) if after < len(rows) else ""
-
     def _order_rows(
-        self, account: str, params: Mapping[str, object], orders: Sequence[UserOrder]
+        self, category: str, params: Mapping[str, object], orders: Sequence[UserOrder]
     ) -> list[UserOrder]:
+        """The orders ``orderId`` > ``orderLinkId`` > ``symbol`` > ``baseCoin`` keep (the
+        first one given decides, as the docs say), and ``settleCoin`` (not on spot)."""
         order_id = params.get("orderId") or None
         link_id = params.get("orderLinkId") or None
-        base = params.get("baseCoin") or None
-        settle = params.get("settleCoin") or None
+        symbol = params.get("symbol") or None
+        spot = category == "spot"
+        base = None if spot else params.get("baseCoin") or None
+        settle = None if spot else params.get("settleCoin") or None
         out = []
         for o in orders:
             inst = self.venue.book(o.market, o.native_id).instrument
-            if order_id is not None and o.order_id != order_id:
-                continue
-            if link_id is not None and self.ops.link_id(o) != link_id:
-                continue
-            if base is not None and inst.base != base:
+            if order_id is not None:
+                if o.order_id != order_id:
+                    continue
+            elif link_id is not None:
+                if self.ops.link_id(o) != link_id:
+                    continue
+            elif symbol is not None:
+                if o.native_id != symbol:
+                    continue
+            elif base is not None and inst.base != base:
                 continue
             if settle is not None and inst.quote != settle:
                 continue
@@ -210,12 +215,16 @@ class BybitTrading:
     def _order_list(
         self, category: str, params: Mapping[str, object], orders: Sequence[UserOrder]
     ) -> Response:
-        rows = [self.order_json(o, push=False) for o in orders]
-        paged = self._page(params, rows, 20, 50)
-        if paged is None:
+        limit = int_param(params, "limit", 20, 50)
+        if limit is None:
             return self.signed.answer(10001, "params error: limit invalid", {})
-        page, cursor = paged
-        return self.signed.ok({"list": page, "nextPageCursor": cursor, "category": category})
+        raw = str(params.get("cursor") or "")
+        after = order_after(raw) if raw else None
+        if raw and after is None:
+            return self.signed.answer(10001, "params error: cursor invalid", {})
+        page, cursor = page_orders(orders, limit=limit, after=after)
+        rows = [self.order_json(o, push=False) for o in page]
+        return self.signed.ok({"list": rows, "nextPageCursor": cursor, "category": category})
 
     def order_json(self, order: UserOrder, *, push: bool) -> JsonDict:
         """One order on the wire (REST list item or ``order`` push item)."""
@@ -236,8 +245,8 @@ class BybitTrading:
         scope = self._scope(params, linear_needs_scope=True)
         if isinstance(scope, Response):
             return scope
-        category, symbol = scope
-        everything = list(reversed(self.desk.orders(account, category, symbol)))
+        category, _symbol = scope
+        everything = list(reversed(self.desk.orders(account, category)))
         by_id = bool(params.get("orderId") or params.get("orderLinkId"))
         if by_id:
             chosen = everything
@@ -245,19 +254,28 @@ class BybitTrading:
             chosen = [o for o in everything if not o.is_open][:_RECENT_CLOSED]
         else:
             chosen = [o for o in everything if o.is_open]
-        return self._order_list(category, params, self._order_rows(account, params, chosen))
+        return self._order_list(category, params, self._order_rows(category, params, chosen))
 
     async def history(self, account: str, params: Mapping[str, object], call: RestCall) -> Response:
         """``GET /v5/order/history``."""
         scope = self._scope(params, linear_needs_scope=False)
         if isinstance(scope, Response):
             return scope
-        category, symbol = scope
-        everything = list(reversed(self.desk.orders(account, category, symbol)))
+        category, _symbol = scope
+        span = history_span(params, self.venue.now_ms())
+        if isinstance(span, str):
+            return self.signed.answer(10001, span, {})
+        start, end = span
+        now = self.venue.now_ms()
+        everything = [
+            o
+            for o in reversed(self.desk.orders(account, category))
+            if start <= o.created_ms <= end and history_kept(o, now)
+        ]
         by_id = bool(params.get("orderId") or params.get("orderLinkId"))
         chosen = everything if by_id else [o for o in everything if not o.is_open]
         status = params.get("orderStatus") or None
-        rows = self._order_rows(account, params, chosen)
+        rows = self._order_rows(category, params, chosen)
         if status is not None:
             rows = [o for o in rows if self.order_json(o, push=False)["orderStatus"] == status]
         return self._order_list(category, params, rows)
@@ -360,6 +378,28 @@ def execution_window(params: Mapping[str, object], now_ms: int) -> tuple[int, in
         return "params error: endTime must be greater than startTime"
     if end - start > EXECUTION_WINDOW_MS:
         return "params error: startTime and endTime must be within 7 days"
+    return start, end
+
+
+def history_span(params: Mapping[str, object], now_ms: int) -> tuple[int, int] | str:
+    """The ``[start, end]`` (ms, inclusive, on ``createdTime``) of an ``order/history``
+    request, or the 10001 message refusing it: both times or neither (the past 7 days)."""
+    values: list[int] = []
+    for name in ("startTime", "endTime"):
+        value = params.get(name)
+        if value in (None, ""):
+            continue
+        try:
+            values.append(int(str(value)))
+        except ValueError:
+            return f"params error: {name} invalid"
+    if not values:
+        return now_ms - HISTORY_ALL_STATES_MS, now_ms
+    if len(values) == 1:
+        return "params error: startTime and endTime must be passed together"
+    start, end = values
+    if end < start:
+        return "params error: endTime must be greater than startTime"
     return start, end
 
 

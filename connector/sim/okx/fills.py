@@ -7,10 +7,8 @@ OKX docs ``order-book-trading-trade-get-transaction-details-last-3-days`` and
   (90 days here) and needs ``instType`` (50014 without it).
 * Filters ``instType``, ``instId``, ``ordId``; ``begin`` / ``end`` in ms on the
   fill time ``ts`` (both ends taken inclusive: the docs do not say).
-* Pages by ``billId``, newest first: ``after`` gives records **earlier** than
-  that bill, ``before`` records **newer**; with ``before`` alone the page is the
-  one next to it (the ``limit`` oldest newer bills), still newest first.
-* ``limit`` at most 100, default 100 (a larger value is cut to 100).
+* Pages by ``billId``, newest first (``after`` earlier, ``before`` newer,
+  ``limit`` at most 100, default 100): :mod:`connector.sim.okx.paging`.
 * A malformed number answers 51000 ``Parameter {param} error`` (HTTP 400).
 
 A fill's ``billId`` is the account's fill count when it happened plus
@@ -25,7 +23,7 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from connector.sim.desk import UserFill
-from connector.sim.okx.ops import BadRequest
+from connector.sim.okx.paging import IdPage, id_page, query_int
 
 __all__ = ["FILL_WINDOW_MS", "FIRST_BILL_ID", "FillQuery", "billed", "fill_page"]
 
@@ -35,17 +33,6 @@ FIRST_BILL_ID = 600_000_000_000_000_000
 _DAY_MS = 86_400_000
 #: How far back each route reaches.
 FILL_WINDOW_MS = {"fills": 3 * _DAY_MS, "fills-history": 90 * _DAY_MS}
-_MAX_LIMIT = 100
-
-
-def _int(query: Mapping[str, str], name: str) -> int | None:
-    raw = query.get(name, "")
-    if raw == "":
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest("51000", f"Parameter {name} error") from None
 
 
 @attrs.frozen(kw_only=True)
@@ -53,18 +40,14 @@ class FillQuery:
     """The paging and time parameters of one listing.
 
     Attributes:
-        after: Bills earlier than this one.
-        before: Bills newer than this one.
+        page: ``after`` / ``before`` (bill ids) and ``limit``.
         begin: Fills at or after this time (ms).
         end: Fills at or before this time (ms).
-        limit: Page size, 1-100.
     """
 
-    after: int | None = None
-    before: int | None = None
+    page: IdPage = attrs.field(factory=IdPage)
     begin: int | None = None
     end: int | None = None
-    limit: int = _MAX_LIMIT
 
     @classmethod
     def parse(cls, query: Mapping[str, str]) -> FillQuery:
@@ -74,15 +57,8 @@ class FillQuery:
             BadRequest: 51000 for a parameter that is not an integer, or a
                 ``limit`` below 1.
         """
-        limit = _int(query, "limit")
-        if limit is not None and limit < 1:
-            raise BadRequest("51000", "Parameter limit error")
         return cls(
-            after=_int(query, "after"),
-            before=_int(query, "before"),
-            begin=_int(query, "begin"),
-            end=_int(query, "end"),
-            limit=_MAX_LIMIT if limit is None else min(limit, _MAX_LIMIT),
+            page=IdPage.parse(query), begin=query_int(query, "begin"), end=query_int(query, "end")
         )
 
 
@@ -97,17 +73,11 @@ def fill_page(
     """The page ``query`` asks for, newest first, out of ``bills`` (already filtered
     by instrument type, instrument and order; oldest first)."""
     oldest = now_ms - window_ms
-    chosen = [
+    timely = [
         (bill, f)
         for bill, f in bills
         if f.ts_ms >= oldest
         and (query.begin is None or f.ts_ms >= query.begin)
         and (query.end is None or f.ts_ms <= query.end)
-        and (query.after is None or bill < query.after)
-        and (query.before is None or bill > query.before)
     ]
-    if query.before is not None and query.after is None:
-        chosen = chosen[: query.limit]
-    else:
-        chosen = chosen[-query.limit :]
-    return chosen[::-1]
+    return id_page(timely, query.page)

@@ -10,8 +10,9 @@ accepted) before the route's own checks. Routes (OKX docs, checked 2026-12-03):
   ``mass-cancel``: :mod:`connector.sim.okx.ops`; envelope ``code`` 0/1/2,
   ``sCode``/``sMsg`` per order, ``inTime``/``outTime`` (µs).
 * ``GET order`` (``instId`` and ``ordId`` or ``clOrdId``; 51603 when unknown;
-  a reused ``clOrdId`` finds the latest order), ``orders-pending``,
-  ``orders-history`` (closed orders, ``instType`` required),
+  a reused ``clOrdId`` finds the latest order), ``orders-pending`` and
+  ``orders-history`` (7 days, ``instType`` required):
+  :mod:`connector.sim.okx.order_lists` (``ordId`` pages, filters),
   ``fills`` (3 days) and ``fills-history`` (3 months, ``instType`` required):
   :mod:`connector.sim.okx.fills` (``billId`` pages, ``begin``/``end``).
 """
@@ -30,9 +31,10 @@ from connector.sim.okx.auth import verify_rest
 from connector.sim.okx.codes import Op
 from connector.sim.okx.fills import FILL_WINDOW_MS, FillQuery, billed, fill_page
 from connector.sim.okx.ops import BadRequest, OkxOrders, Outcome
+from connector.sim.okx.order_lists import Listed, OrderQuery, order_page
 from connector.sim.okx.orders import fill_item, order_item
 from connector.sim.okx.wire import MARKETS, JsonDict, error_body
-from connector.sim.rest import RestCall, RestChain, int_check
+from connector.sim.rest import RestCall, RestChain
 
 __all__ = ["OkxTrading", "signed_check"]
 
@@ -112,9 +114,8 @@ class OkxTrading:
             self.chain.post(router, path, self.order_request, signed)
         self.chain.post(router, "/api/v5/trade/mass-cancel", self.mass_cancel, signed)
         self.chain.get(router, "/api/v5/trade/order", self.get_order, signed)
-        limit = int_check("limit", default=100, valid=range(1, 101), invalid=None)
         for path in ("/api/v5/trade/orders-pending", "/api/v5/trade/orders-history"):
-            self.chain.get(router, path, self.list_orders, signed, limit)
+            self.chain.get(router, path, self.list_orders, signed)
         for path in ("/api/v5/trade/fills", "/api/v5/trade/fills-history"):
             self.chain.get(router, path, self.list_fills, signed)
 
@@ -215,28 +216,26 @@ class OkxTrading:
         return market
 
     async def list_orders(self, call: RestCall) -> Response:
-        """``orders-pending`` (open orders) and ``orders-history`` (closed), newest first."""
+        """``orders-pending`` (open orders) and ``orders-history`` (closed), newest
+        first, by ``ordId``: :mod:`connector.sim.okx.order_lists`."""
         history = call.request.path.endswith("history")
         try:
             market = self._market_filter(call, required=history)
+            query = OrderQuery.parse(call.query, history=history)
         except BadRequest as err:
             return _bad(err)
-        query = call.query
-        inst_id = query.get("instId") or None
+        inst_id = call.query.get("instId") or None
         account = call.get("account", str)
         desk = self.venue.desk
-        if history:
-            chosen = [o for o in desk.orders(account, market, inst_id) if not o.is_open]
-        else:
-            chosen = desk.open_orders(account, market, inst_id)
-        ord_type, state = query.get("ordType"), query.get("state")
-        items = [self._item(o) for o in reversed(chosen)]
-        items = [
-            i
-            for i in items
-            if (not ord_type or i["ordType"] == ord_type) and (not state or i["state"] == state)
-        ]
-        return _ok(items[: call.get("limit", int)])
+        listed = []
+        source = desk.orders if history else desk.open_orders
+        for order in source(account, market, inst_id):
+            inst = self.orders.instruments[order.native_id]
+            family = f"{inst.base}-{inst.quote}" if inst.market == "swap" else ""
+            ord_type = self.orders.extras_of(order).ord_type
+            listed.append(Listed(order=order, ord_type=ord_type, family=family))
+        page = order_page(listed, query, history=history, now_ms=self.venue.now_ms())
+        return _ok([self._item(o) for o in page])
 
     async def list_fills(self, call: RestCall) -> Response:
         """``fills`` (3 days) and ``fills-history`` (3 months), newest first, by ``billId``."""
