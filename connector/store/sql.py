@@ -4,10 +4,10 @@
 share; a :class:`Database` (``sqlite.py``, ``postgres.py``) supplies blocking
 connections, and every database call runs in a thread, so the event loop never
 waits on a disk or a server: reads in worker threads (``trio.to_thread.run_sync``),
-everything on the writer's connection in one thread of its own (:class:`_WriterThread`:
-a write is handed to it without a pass through the scheduler, and its caller is
-woken in one pass when it has committed, which takes a fraction of what a
-``to_thread`` round trip does off the write-ahead of an order).
+everything on the writer's connection in one thread of its own (:class:`_WriterThread`),
+which is handed a write without a pass through the scheduler and wakes its caller
+in one pass once it has committed (cheaper than a ``to_thread`` round trip, on the
+write-ahead of every order).
 
 Group commit: appends that arrive while a write is in flight are queued and
 written together, in one transaction, as soon as it finishes; each append
@@ -148,6 +148,7 @@ class _WriterThread:
         self._calls: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._wake_read, self._wake_write = socket.socketpair()
         self._wake_read.setblocking(False)
+        self._stopped = False
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
 
@@ -156,6 +157,8 @@ class _WriterThread:
 
         Not cancellable: the call runs to its end once queued (as a transaction must).
         """
+        if self._stopped:
+            raise RuntimeError("the writer thread has stopped")
         call = _Call(fn)
         self._calls.put(call)
         with trio.CancelScope(shield=True):
@@ -169,6 +172,7 @@ class _WriterThread:
 
     def stop(self) -> None:
         """End the thread once the calls queued before have run."""
+        self._stopped = True
         self._calls.put(None)
 
     def _serve(self) -> None:
