@@ -111,7 +111,9 @@ async def test_a_locked_sqlite_file_refuses_orders_then_recovers(tmp_path: Path)
     with trio.fail_after(TIMEOUT):
         async with _trading(storage) as (c, price), c.subscribe(f"health.{VENUE}") as health:
             before = await c.place_order(VENUE, SYMBOL, "buy", "limit", QTY, price)
-            other = sqlite3.connect(path, isolation_level=None, timeout=0)
+            # Another process takes the write lock, once a commit of the store's in flight
+            # (the private stream's news of the order) has ended, as any other would.
+            other = sqlite3.connect(path, isolation_level=None, timeout=5)
             other.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
             try:
                 with pytest.raises(StoreError, match=r"could not write|cannot write now"):
