@@ -137,13 +137,17 @@ class RiskService:
         if venue is None:
             return Exposure()
         open_orders = venue.open_orders()
+        symbol = order.symbol
         buy = sell = _ZERO
         for o in open_orders:
-            if o.symbol == order.symbol and not o.reduce_only:
-                if o.side is Side.BUY:
-                    buy += o.remaining_qty
-                else:
-                    sell += o.remaining_qty
+            # Runs over every open order for every new one: identity first (symbols
+            # parsed from the same text are one object), then equality.
+            if o.reduce_only or (o.symbol is not symbol and o.symbol != symbol):
+                continue
+            if o.side is Side.BUY:
+                buy += o.qty - o.filled_qty
+            else:
+                sell += o.qty - o.filled_qty
         return Exposure(
             position_qty=venue.position(order.symbol),
             open_buy_qty=buy,
