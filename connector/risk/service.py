@@ -118,7 +118,9 @@ class RiskService:
         Raises:
             RiskRejected: naming the limit; the refusal is published on ``risk.alert``.
         """
-        decision = self.checks.check(order, self.exposure(order), now_ns=_trio_ns())
+        decision = self.checks.check(
+            order, self.exposure(order, only_limits=True), now_ns=_trio_ns()
+        )
         if decision is None:
             return
         self.alert(
@@ -131,11 +133,25 @@ class RiskService:
         )
         raise decision
 
-    def exposure(self, order: PlaceOrder) -> Exposure:
-        """What ``order`` adds to: position, open orders of its side, the venue's count, mid."""
+    def exposure(self, order: PlaceOrder, *, only_limits: bool = False) -> Exposure:
+        """What ``order`` adds to: position, open orders of its side, the venue's count, mid.
+
+        Args:
+            order: The order about to be checked.
+            only_limits: Read only what the configured limits look at (the rest
+                stays at its zero default): with no position limit the open orders
+                are not summed, with no notional or price band the book is not read.
+        """
         venue = self._venues.get(order.venue)
         if venue is None:
             return Exposure()
+        limits = self.checks.limits
+        if only_limits and limits.max_position_qty is None:
+            mid = None
+            if limits.max_order_notional is not None or limits.price_band_pct is not None:
+                mid = venue.mid(order.symbol)
+            count = 0 if limits.max_open_orders is None else len(venue.open_orders())
+            return Exposure(open_orders=count, mid=mid)
         open_orders = venue.open_orders()
         symbol = order.symbol
         buy = sell = _ZERO
