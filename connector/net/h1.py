@@ -124,7 +124,7 @@ class ResponseParser:
         """Bytes received past the end of the response (a server may not send any)."""
         return len(self._buffer)
 
-    def receive(self, data: bytes) -> None:
+    def receive(self, data: bytes | bytearray) -> None:
         """Take the next bytes read from the connection (``b""``: the peer closed it).
 
         Raises:

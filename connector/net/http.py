@@ -4,7 +4,8 @@ Requests go over keep-alive HTTP/1.1 connections of our own
 (:mod:`connector.net.pool`, parsed by the sans-I/O :mod:`connector.net.h1`): an
 order's request is written in one piece with little per-request work. A client
 given an httpx transport (tests: an app in memory, delays) sends through httpx
-and that transport instead; everything above the wire is the same.
+and that transport instead, and so does one whose host the environment sends
+through a proxy (``HTTPS_PROXY``...); everything above the wire is the same.
 
 Transport failures become :mod:`connector.errors` here (``raise ... from exc``):
 a timeout is :class:`RequestTimeout` (for an order: outcome unknown), a refused
@@ -24,8 +25,9 @@ from __future__ import annotations
 
 import ssl
 import time
+import urllib.request
 from collections.abc import Callable, Mapping
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import attrs
 import certifi
@@ -115,7 +117,9 @@ class RestClient:
         self._timeout = timeout
         self._client: httpx.AsyncClient | None = None
         self._pool: ConnectionPool | None = None
-        if transport is not None:
+        if transport is not None or _proxied(self.base_url):
+            # An injected transport (tests), or a proxy named by the environment
+            # (``HTTPS_PROXY``...), which httpx honours.
             self._client = httpx.AsyncClient(
                 base_url=self.base_url,
                 timeout=timeout,
@@ -293,6 +297,16 @@ class RestClient:
 
 
 _USER_AGENT = "python-connector"
+
+
+def _proxied(url: str) -> bool:
+    """Whether the environment sends requests to ``url`` through a proxy (``HTTP_PROXY``,
+    ``HTTPS_PROXY``, ``ALL_PROXY``, less ``NO_PROXY``), as httpx reads it."""
+    proxies = urllib.request.getproxies_environment()
+    parts = urlsplit(url)
+    if not (proxies.get(parts.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(parts.netloc)
 
 
 def _ssl_context(verify: ssl.SSLContext | bool) -> ssl.SSLContext:

@@ -99,7 +99,9 @@ def test_connection_close_and_http_1_0_are_not_kept_alive() -> None:
 
 
 def test_interim_100_continue_is_skipped() -> None:
-    parser = parse(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nx")
+    parser = parse(
+        b"HTTP/1.1 100 Continue\r\n\r\n", b"HTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nx"
+    )
     assert parser.head is not None
     assert (201, b"x") == (parser.head.status, parser.body)
 

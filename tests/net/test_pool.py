@@ -109,7 +109,9 @@ async def test_keep_alive_answers_reuse_one_connection() -> None:
 
 
 async def test_chunked_answer_with_headers_and_wire_times() -> None:
-    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+    )
     with trio.fail_after(10):
         async with serving(Server([chunked, ok(b"next")])) as server:
             pool = ConnectionPool(f"http://127.0.0.1:{server.port}/prefix")
@@ -174,9 +176,7 @@ async def test_gzip_answers_are_decoded() -> None:
     assert b"Accept-Encoding: gzip, deflate" in server.requests[0]
 
 
-async def test_rest_client_maps_a_slow_answer_to_request_timeout_and_drops_the_connection() -> (
-    None
-):
+async def test_rest_client_maps_a_slow_answer_to_request_timeout_and_drops_the_connection() -> None:
     with trio.fail_after(10):
         async with serving(Server([ok(b"slow"), ok(b"fast")])) as server:
             client = RestClient("test", f"http://127.0.0.1:{server.port}", timeout=0.2)
@@ -205,9 +205,7 @@ async def test_rest_client_sends_params_and_headers_and_reports_the_url() -> Non
             )
             response = await client.get("/v5/market/tickers", {"symbol": "BTC USDT", "n": 1})
             signed = await client.request("GET", "/q", params="a=1&b=%2C", headers={"X-S": "s"})
-    assert (
-        f"http://127.0.0.1:{server.port}/v5/market/tickers?symbol=BTC+USDT&n=1" == response.url
-    )
+    assert f"http://127.0.0.1:{server.port}/v5/market/tickers?symbol=BTC+USDT&n=1" == response.url
     assert f"http://127.0.0.1:{server.port}/q?a=1&b=%2C" == signed.url
     assert server.requests[1].startswith(b"GET /q?a=1&b=%2C HTTP/1.1\r\n")
     assert b"X-Default: d" in server.requests[1] and b"X-S: s" in server.requests[1]
@@ -240,3 +238,16 @@ async def test_tls_with_the_context_given_and_refused_without_it() -> None:
         causes.append(error)
         error = error.__cause__ or error.__context__
     assert any(isinstance(c, ssl.SSLCertVerificationError) for c in causes)
+
+
+async def test_a_proxy_named_by_the_environment_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    with trio.fail_after(10):
+        async with serving(Server([ok(b"via proxy")])) as proxy:
+            monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+            monkeypatch.delenv("NO_PROXY", raising=False)
+            monkeypatch.delenv("no_proxy", raising=False)
+            client = RestClient("test", "http://venue.invalid")
+            answer = await client.get("/v5/market/time")
+            await client.aclose()
+    assert b"via proxy" == answer.body
+    assert proxy.requests[0].startswith(b"GET http://venue.invalid/v5/market/time HTTP/1.1")
