@@ -63,11 +63,12 @@ class Symbol:
         Raises:
             InvalidSymbol: naming the text and the rule it breaks.
         """
-        known = _PARSED.get(text) if cls is Symbol else None
+        cached = cls is Symbol and isinstance(text, str)
+        known = _PARSED.get(text) if cached else None
         if known is not None:
             return known  # symbols are frozen: one value serves every caller
         symbol = cls._parse(text)
-        if cls is Symbol:
+        if cached:
             if len(_PARSED) >= _PARSED_LIMIT:
                 _PARSED.clear()
             _PARSED[text] = symbol
