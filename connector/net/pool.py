@@ -123,6 +123,7 @@ class ConnectionPool:
         self._idle: list[_Connection] = []
         self._max_idle = max_idle
         self._expiry = keepalive_expiry
+        self._closed = False
 
     def url(self, target: str) -> str:
         """The full URL of a request target (``/path?query``)."""
@@ -187,7 +188,7 @@ class ConnectionPool:
             self._slots.release()
         head = parser.head
         assert head is not None
-        if head.keep_alive and not parser.pending:
+        if head.keep_alive and not parser.pending and not self._closed:
             self._keep(connection)
         else:
             await trio.aclose_forcefully(connection.stream)
@@ -233,7 +234,9 @@ class ConnectionPool:
         return _Connection(stream)
 
     async def aclose(self) -> None:
-        """Close the idle connections (those in use close when their request ends)."""
+        """Close the idle connections (those in use close when their request ends); a
+        later request opens a new one."""
+        self._closed = True
         idle, self._idle = self._idle, []
         for connection in idle:
             await trio.aclose_forcefully(connection.stream)
