@@ -92,8 +92,8 @@ class RestClient:
         timeout: Seconds for the whole request.
         transport: An httpx transport (tests may pass one): requests go through
             httpx and it instead of sockets.
-        verify: How to check the server's certificate: ``True`` (the system's
-            authorities), an ``ssl.SSLContext`` (e.g. one trusting a
+        verify: How to check the server's certificate: ``True`` (the public
+            authorities of the ``certifi`` bundle, as httpx trusts them), an ``ssl.SSLContext`` (e.g. one trusting a
             simulator's CA file, :func:`ssl.create_default_context` with
             ``cafile``), or ``False`` (no check).
     """
