@@ -5,7 +5,8 @@ body; a response framed by ``Content-Length``, ``Transfer-Encoding: chunked`` or
 the end of the connection; interim ``1xx`` answers skipped; ``gzip`` and
 ``deflate`` bodies decoded. No I/O, clocks or randomness: the connection pool
 (:mod:`connector.net.pool`) feeds :class:`ResponseParser` what it reads and
-writes what :func:`encode_request` makes.
+writes what :func:`encode_request` makes. What is not HTTP/1.1 (or stops
+mid-way) raises :class:`ValueError`; the pool reports it as a lost connection.
 """
 
 from __future__ import annotations
@@ -13,16 +14,12 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Mapping
 
-__all__ = ["Head", "ProtocolError", "ResponseParser", "decode_body", "encode_request"]
+__all__ = ["Head", "ResponseParser", "decode_body", "encode_request"]
 
 _MAX_HEAD = 64 * 1024
 """Bytes of status line and headers at most (a venue's are a few hundred)."""
 
 _MAX_CHUNK_LINE = 4 * 1024
-
-
-class ProtocolError(ValueError):
-    """The peer sent something that is not an HTTP/1.1 response (or stopped mid-way)."""
 
 
 class Head:
@@ -52,16 +49,16 @@ def encode_request(
     some servers want); the caller gives ``Host`` and everything else.
 
     Raises:
-        ProtocolError: a header name or value, the method or the target holds a
+        ValueError: a header name or value, the method or the target holds a
             character that would split the request (CR, LF, or a space where none
             may be).
     """
     if not method.isalpha() or any(c in target for c in " \r\n"):
-        raise ProtocolError(f"not a request line: {method!r} {target!r}")
+        raise ValueError(f"not a request line: {method!r} {target!r}")
     lines = [f"{method} {target} HTTP/1.1"]
     for name, value in headers:
         if not name or any(c in name for c in " :\r\n") or "\r" in value or "\n" in value:
-            raise ProtocolError(f"not a header: {name!r}: {value!r}")
+            raise ValueError(f"not a header: {name!r}: {value!r}")
         lines.append(f"{name}: {value}")
     if body or method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {len(body or b'')}")
@@ -74,7 +71,7 @@ def decode_body(headers: Mapping[str, str], body: bytes) -> bytes:
     """``body`` without its ``Content-Encoding`` (gzip, deflate or identity).
 
     Raises:
-        ProtocolError: an encoding other than those, or a body it does not decode.
+        ValueError: an encoding other than those, or a body it does not decode.
     """
     encoding = headers.get("content-encoding", "").strip().lower()
     if not encoding or encoding == "identity" or not body:
@@ -88,8 +85,8 @@ def decode_body(headers: Mapping[str, str], body: bytes) -> bytes:
             except zlib.error:
                 return zlib.decompress(body, wbits=-zlib.MAX_WBITS)  # raw deflate
     except zlib.error as exc:
-        raise ProtocolError(f"a {encoding} body that does not decode: {exc}") from exc
-    raise ProtocolError(f"an unsupported content-encoding: {encoding!r}")
+        raise ValueError(f"a {encoding} body that does not decode: {exc}") from exc
+    raise ValueError(f"an unsupported content-encoding: {encoding!r}")
 
 
 class ResponseParser:
@@ -128,7 +125,7 @@ class ResponseParser:
         """Take the next bytes read from the connection (``b""``: the peer closed it).
 
         Raises:
-            ProtocolError: not an HTTP/1.1 response, or the connection closed
+            ValueError: not an HTTP/1.1 response, or the connection closed
                 before the response was complete.
         """
         if self.done:
@@ -145,8 +142,8 @@ class ResponseParser:
                 break
         if self._closed and not self.done:
             if self.head is None:
-                raise ProtocolError("the connection closed before a response came")
-            raise ProtocolError("the connection closed in the middle of the response body")
+                raise ValueError("the connection closed before a response came")
+            raise ValueError("the connection closed in the middle of the response body")
 
     # -- head -------------------------------------------------------------------
 
@@ -154,7 +151,7 @@ class ResponseParser:
         end = self._buffer.find(b"\r\n\r\n")
         if end < 0:
             if len(self._buffer) > _MAX_HEAD:
-                raise ProtocolError(f"response headers longer than {_MAX_HEAD} bytes")
+                raise ValueError(f"response headers longer than {_MAX_HEAD} bytes")
             return False
         text = bytes(self._buffer[:end]).decode("latin-1")
         del self._buffer[: end + 4]
@@ -162,13 +159,13 @@ class ResponseParser:
         version, _, rest = status_line.partition(" ")
         code = rest[:3]
         if version not in ("HTTP/1.1", "HTTP/1.0") or len(code) != 3 or not code.isdigit():
-            raise ProtocolError(f"not an HTTP/1.1 status line: {status_line[:100]!r}")
+            raise ValueError(f"not an HTTP/1.1 status line: {status_line[:100]!r}")
         status = int(code)
         headers: dict[str, str] = {}
         for line in lines:
             name, colon, value = line.partition(":")
             if not colon or not name or name != name.strip():
-                raise ProtocolError(f"not a header line: {line[:100]!r}")
+                raise ValueError(f"not a header line: {line[:100]!r}")
             key = name.lower()
             value = value.strip(" \t")
             headers[key] = f"{headers[key]}, {value}" if key in headers else value
@@ -184,12 +181,12 @@ class ResponseParser:
             self._mode, self._left = "length", 0
         elif encoding:
             if encoding.rsplit(",", 1)[-1].strip() != "chunked":
-                raise ProtocolError(f"an unsupported transfer-encoding: {encoding!r}")
+                raise ValueError(f"an unsupported transfer-encoding: {encoding!r}")
             self._mode = "chunked"
         elif "content-length" in headers:
             length = headers["content-length"].split(",")[0].strip()
             if not length.isdigit():
-                raise ProtocolError(f"not a content-length: {headers['content-length']!r}")
+                raise ValueError(f"not a content-length: {headers['content-length']!r}")
             self._mode, self._left = "length", int(length)
         else:
             self._mode, keep_alive = "close", False  # the body runs to the end
@@ -221,7 +218,7 @@ class ResponseParser:
             end = self._buffer.find(b"\r\n")
             if end < 0:
                 if len(self._buffer) > _MAX_CHUNK_LINE:
-                    raise ProtocolError("a chunk-size or trailer line too long")
+                    raise ValueError("a chunk-size or trailer line too long")
                 return False
             line = bytes(self._buffer[:end])
             del self._buffer[: end + 2]
@@ -233,7 +230,7 @@ class ResponseParser:
             try:
                 self._left = int(size, 16)
             except ValueError:
-                raise ProtocolError(f"not a chunk size: {line[:40]!r}") from None
+                raise ValueError(f"not a chunk size: {line[:40]!r}") from None
             self._chunk_state = "data" if self._left else "trailer"
             return True
         if self._chunk_state == "data":
@@ -248,7 +245,7 @@ class ResponseParser:
         if len(self._buffer) < 2:
             return False
         if self._buffer[:2] != b"\r\n":
-            raise ProtocolError("a chunk not followed by CRLF")
+            raise ValueError("a chunk not followed by CRLF")
         del self._buffer[:2]
         self._chunk_state = "size"
         return True

@@ -44,7 +44,7 @@ from connector.errors import (
     RequestTimeout,
     ServiceUnavailable,
 )
-from connector.net.pool import ConnectionPool, PoolError
+from connector.net.pool import ConnectionPool
 from connector.net.ratelimit import Lane, RateLimiter, retry_after_seconds
 
 __all__ = ["ErrorMapper", "Prepared", "ResponseObserver", "RestClient", "RestResponse"]
@@ -93,9 +93,10 @@ class RestClient:
         transport: An httpx transport (tests may pass one): requests go through
             httpx and it instead of sockets.
         verify: How to check the server's certificate: ``True`` (the public
-            authorities of the ``certifi`` bundle, as httpx trusts them), an ``ssl.SSLContext`` (e.g. one trusting a
-            simulator's CA file, :func:`ssl.create_default_context` with
-            ``cafile``), or ``False`` (no check).
+            authorities of the ``certifi`` bundle, as httpx trusts them), an
+            ``ssl.SSLContext`` (e.g. one trusting a simulator's CA file,
+            :func:`ssl.create_default_context` with ``cafile``), or ``False``
+            (no check).
     """
 
     def __init__(
@@ -212,7 +213,7 @@ class RestClient:
                 answer = await self._pool.request(method, target, headers=headers, body=content)
         except trio.TooSlowError as exc:
             raise RequestTimeout(f"{self.venue}: {method} {path} timed out") from exc
-        except PoolError as exc:
+        except ConnectionLost as exc:
             raise ConnectionLost(f"{self.venue}: {method} {path} failed: {exc}") from exc
         return RestResponse(
             status=answer.status,

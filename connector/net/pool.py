@@ -29,15 +29,12 @@ from urllib.parse import urlsplit
 
 import trio
 
-from connector.net.h1 import ProtocolError, ResponseParser, decode_body, encode_request
+from connector.errors import ConnectionLost
+from connector.net.h1 import ResponseParser, decode_body, encode_request
 
-__all__ = ["Answer", "ConnectionPool", "PoolError"]
+__all__ = ["Answer", "ConnectionPool"]
 
 _READ_SIZE = 65536
-
-
-class PoolError(Exception):
-    """A request failed on the wire (refused, reset, closed, TLS, not HTTP)."""
 
 
 class Answer:
@@ -144,8 +141,8 @@ class ConnectionPool:
         headers are in.
 
         Raises:
-            PoolError: the connection could not be made, failed, or the answer
-                was not HTTP/1.1.
+            ConnectionLost: the connection could not be made, failed, or the
+                answer was not HTTP/1.1 (the caller adds the venue and request).
         """
         merged = self._headers
         if headers:
@@ -156,8 +153,8 @@ class ConnectionPool:
             merged.update(headers)
         try:
             data = encode_request(method, self._prefix + target, merged.items(), body)
-        except ProtocolError as exc:
-            raise PoolError(str(exc)) from exc
+        except ValueError as exc:
+            raise ConnectionLost(str(exc)) from exc
         try:
             # No checkpoint when a slot is free: the write below is the order's next
             # stop, and an extra trip through the scheduler costs it latency.
@@ -180,9 +177,9 @@ class ConnectionPool:
             except BaseException as exc:
                 await trio.aclose_forcefully(connection.stream)
                 if isinstance(exc, (OSError, trio.BrokenResourceError, trio.ClosedResourceError)):
-                    raise PoolError(f"{exc.__class__.__name__}: {exc}") from exc
-                if isinstance(exc, ProtocolError):
-                    raise PoolError(str(exc)) from exc
+                    raise ConnectionLost(f"{exc.__class__.__name__}: {exc}") from exc
+                if isinstance(exc, ValueError):  # not HTTP/1.1 (the parser)
+                    raise ConnectionLost(str(exc)) from exc
                 raise
         finally:
             self._slots.release()
@@ -194,8 +191,8 @@ class ConnectionPool:
             await trio.aclose_forcefully(connection.stream)
         try:
             content = decode_body(head.headers, parser.body)
-        except ProtocolError as exc:
-            raise PoolError(str(exc)) from exc
+        except ValueError as exc:
+            raise ConnectionLost(str(exc)) from exc
         return Answer(head.status, head.headers, content, sent, received)
 
     def _reuse(self) -> _Connection | None:
@@ -217,7 +214,7 @@ class ConnectionPool:
         try:
             stream: trio.abc.Stream = await trio.open_tcp_stream(self._host, self._port)
         except OSError as exc:
-            raise PoolError(f"cannot connect to {self._host}:{self._port}: {exc}") from exc
+            raise ConnectionLost(f"cannot connect to {self._host}:{self._port}: {exc}") from exc
         if self._tls:
             assert self._ssl_context is not None
             tls = trio.SSLStream(
@@ -228,7 +225,9 @@ class ConnectionPool:
             except BaseException as exc:
                 await trio.aclose_forcefully(tls)
                 if isinstance(exc, (trio.BrokenResourceError, OSError)):
-                    raise PoolError(f"TLS with {self._host}:{self._port} failed: {exc}") from exc
+                    raise ConnectionLost(
+                        f"TLS with {self._host}:{self._port} failed: {exc}"
+                    ) from exc
                 raise
             stream = tls
         return _Connection(stream)

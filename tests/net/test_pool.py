@@ -19,7 +19,7 @@ import trustme
 
 from connector.errors import ConnectionLost, RequestTimeout
 from connector.net.http import RestClient
-from connector.net.pool import ConnectionPool, PoolError
+from connector.net.pool import ConnectionPool
 
 
 @attrs.define
@@ -160,7 +160,7 @@ async def test_a_connection_closed_without_an_answer_is_an_error_and_not_resent(
     with trio.fail_after(10):
         async with serving(Server([None, ok(b"later")])) as server:
             pool = ConnectionPool(f"http://127.0.0.1:{server.port}")
-            with pytest.raises(PoolError, match="closed before a response"):
+            with pytest.raises(ConnectionLost, match="closed before a response"):
                 await pool.request("POST", "/order", body=b"{}")
             assert 1 == len(server.requests), "a request is never resent"
             assert b"later" == (await pool.request("GET", "/")).body
