@@ -16,6 +16,11 @@ runs in its own process (``--worker``) so that its CPU time is its own:
   thread) over the placement loop, less what the process spends idle over
   the same wall time (measured just before: the connector keeps its book and
   private stream running; the others spend nothing), divided by the orders.
+The connector runs with its in-memory event log (no ``[storage]``): the
+write-ahead of each order is an append to a list, so these figures are the
+command path's own; what a durable log adds (an SQLite or PostgreSQL commit per
+write-ahead) is ``bench/store.py``'s measure.
+
 * **tick-to-order** (connector): a subscriber of ``orderbook.bybit.*`` places
   an order on a book update; from the frame's receipt (``BookUpdate.ts_recv_ns``)
   to the order request's first byte written (the REST client's wire time of
@@ -280,7 +285,7 @@ def order_state_rate() -> str:
 def versions() -> str:
     from importlib.metadata import version
 
-    return ", ".join(f"{name} {version(name)}" for name in ("ccxt", "pybit", "httpx", "trio"))
+    return ", ".join(f"{name} {version(name)}" for name in ("ccxt", "pybit", "trio", "msgspec"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -310,7 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"{args.orders} post-only limit orders per client, one every {args.interval} s, "
         f"Bybit linear {SYMBOL} on one standalone simulator ({args.rate:g} book changes/s), "
-        f"each client in its own process; load average {load:.2f}; {versions()}.",
+        f"each client in its own process; load average {load:.2f}; {versions()}. The "
+        "connector keeps its event log in memory (no `[storage]`; a durable log's commit "
+        "per write-ahead is the Event store section's measure).",
         "",
         "| client | place→ack median µs | p99 µs | client CPU/order µs | raw CPU/order µs "
         "| idle CPU % |",

@@ -63,6 +63,19 @@ class Symbol:
         Raises:
             InvalidSymbol: naming the text and the rule it breaks.
         """
+        cached = cls is Symbol and isinstance(text, str)
+        known = _PARSED.get(text) if cached else None
+        if known is not None:
+            return known  # symbols are frozen: one value serves every caller
+        symbol = cls._parse(text)
+        if cached:
+            if len(_PARSED) >= _PARSED_LIMIT:
+                _PARSED.clear()
+            _PARSED[text] = symbol
+        return symbol
+
+    @classmethod
+    def _parse(cls, text: str) -> Symbol:
         if not isinstance(text, str):
             raise InvalidSymbol(f"symbol {text!r}: expected text like 'BTC-USDT-SPOT'")
         parts = text.split("-")
@@ -99,6 +112,12 @@ class Symbol:
             e = self.expiry
             text += f"-{e.year:04d}{e.month:02d}{e.day:02d}"
         return text
+
+
+_PARSED: dict[str, Symbol] = {}
+"""Text -> symbol, for texts parsed before (a symbol given as text on every order)."""
+_PARSED_LIMIT = 4096
+"""Entries at most: past that the cache starts over."""
 
 
 def _parse_expiry(text: str, raw: str) -> _dt.date:

@@ -1,4 +1,11 @@
-"""REST over httpx: timeouts, rate limits, and errors mapped at the edge.
+"""REST: timeouts, rate limits, and errors mapped at the edge.
+
+Requests go over keep-alive HTTP/1.1 connections of our own
+(:mod:`connector.net.pool`, parsed by the sans-I/O :mod:`connector.net.h1`): an
+order's request is written in one piece with little per-request work. A client
+given an httpx transport (tests: an app in memory, delays) sends through httpx
+and that transport instead, and so does one whose host the environment sends
+through a proxy (``HTTPS_PROXY``...); everything above the wire is the same.
 
 Transport failures become :mod:`connector.errors` here (``raise ... from exc``):
 a timeout is :class:`RequestTimeout` (for an order: outcome unknown), a refused
@@ -18,11 +25,15 @@ from __future__ import annotations
 
 import ssl
 import time
+import urllib.request
 from collections.abc import Callable, Mapping
+from urllib.parse import urlencode, urlsplit
 
 import attrs
+import certifi
 import httpx
 import structlog
+import trio
 
 from connector.errors import (
     ConnectionLost,
@@ -33,6 +44,7 @@ from connector.errors import (
     RequestTimeout,
     ServiceUnavailable,
 )
+from connector.net.pool import ConnectionPool
 from connector.net.ratelimit import Lane, RateLimiter, retry_after_seconds
 
 __all__ = ["ErrorMapper", "Prepared", "ResponseObserver", "RestClient", "RestResponse"]
@@ -70,7 +82,7 @@ ResponseObserver = Callable[[RestResponse], None]
 
 
 class RestClient:
-    """One REST host: a long-lived httpx client (its connections stay warm).
+    """One REST host: long-lived keep-alive connections (they stay warm).
 
     Args:
         venue: For errors and logs.
@@ -78,11 +90,13 @@ class RestClient:
         limiter: The venue's shared rate limiter (``None``: unlimited).
         error_mapper: Venue-specific body checks.
         timeout: Seconds for the whole request.
-        transport: An httpx transport (tests may pass one).
-        verify: How to check the server's certificate: ``True`` (the system's
-            authorities), an ``ssl.SSLContext`` (e.g. one trusting a
-            simulator's CA file, :func:`ssl.create_default_context` with
-            ``cafile``), or ``False`` (no check).
+        transport: An httpx transport (tests may pass one): requests go through
+            httpx and it instead of sockets.
+        verify: How to check the server's certificate: ``True`` (the public
+            authorities of the ``certifi`` bundle, as httpx trusts them), an
+            ``ssl.SSLContext`` (e.g. one trusting a simulator's CA file,
+            :func:`ssl.create_default_context` with ``cafile``), or ``False``
+            (no check).
     """
 
     def __init__(
@@ -101,17 +115,33 @@ class RestClient:
         self.base_url = base_url.rstrip("/")
         self._limiter = limiter
         self._error_mapper = error_mapper
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=timeout,
-            headers=dict(headers or {}),
-            transport=transport,
-            verify=verify,
-        )
+        self._timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+        self._pool: ConnectionPool | None = None
+        if transport is not None or _proxied(self.base_url):
+            # An injected transport (tests), or a proxy named by the environment
+            # (``HTTPS_PROXY``...), which httpx honours.
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url,
+                timeout=timeout,
+                headers=dict(headers or {}),
+                transport=transport,
+                verify=verify,
+            )
+        else:
+            tls = self.base_url.startswith("https://")
+            self._pool = ConnectionPool(
+                self.base_url,
+                ssl_context=_ssl_context(verify) if tls else None,
+                headers={"User-Agent": _USER_AGENT, **(headers or {})},
+            )
         self.observers: list[ResponseObserver] = []
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+        if self._pool is not None:
+            await self._pool.aclose()
 
     async def get(
         self,
@@ -153,6 +183,57 @@ class RestClient:
             await self._limiter.acquire(weights, lane)
         if prepare is not None:
             params, content, headers = prepare()
+        if self._pool is not None:
+            response = await self._send(method, path, params, content, headers)
+        else:
+            response = await self._send_httpx(method, path, params, content, headers)
+        if self._limiter is not None:
+            self._limiter.on_response(response.status, response.headers, tuple(weights or ()))
+        self._raise_for(method, path, response, check=check)
+        for observe in self.observers:
+            observe(response)
+        return response
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str | int] | str | None,
+        content: bytes | None,
+        headers: Mapping[str, str] | None,
+    ) -> RestResponse:
+        """Over the connection pool."""
+        assert self._pool is not None
+        if isinstance(params, str):
+            target = f"{path}?{params}" if params else path
+        else:
+            target = f"{path}?{urlencode(params)}" if params else path
+        try:
+            with trio.fail_after(self._timeout):
+                answer = await self._pool.request(method, target, headers=headers, body=content)
+        except trio.TooSlowError as exc:
+            raise RequestTimeout(f"{self.venue}: {method} {path} timed out") from exc
+        except ConnectionLost as exc:
+            raise ConnectionLost(f"{self.venue}: {method} {path} failed: {exc}") from exc
+        return RestResponse(
+            status=answer.status,
+            url=self._pool.url(target),
+            headers=answer.headers,
+            body=answer.body,
+            sent_ns=answer.sent_ns,
+            received_ns=answer.received_ns,
+        )
+
+    async def _send_httpx(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str | int] | str | None,
+        content: bytes | None,
+        headers: Mapping[str, str] | None,
+    ) -> RestResponse:
+        """Through httpx and the injected transport."""
+        assert self._client is not None
         times = _WireTimes(time.time_ns())
         url = path if not isinstance(params, str) or not params else f"{path}?{params}"
         query = None if isinstance(params, str) else params or None
@@ -169,21 +250,14 @@ class RestClient:
             raise RequestTimeout(f"{self.venue}: {method} {path} timed out") from exc
         except httpx.TransportError as exc:
             raise ConnectionLost(f"{self.venue}: {method} {path} failed: {exc!r}") from exc
-        received = times.received or time.time_ns()
-        response = RestResponse(
+        return RestResponse(
             status=reply.status_code,
             url=str(reply.url),
             headers=dict(reply.headers),
             body=reply.content,
             sent_ns=times.sent,
-            received_ns=received,
+            received_ns=times.received or time.time_ns(),
         )
-        if self._limiter is not None:
-            self._limiter.on_response(reply.status_code, reply.headers, tuple(weights or ()))
-        self._raise_for(method, path, response, check=check)
-        for observe in self.observers:
-            observe(response)
-        return response
 
     def _raise_for(self, method: str, path: str, response: RestResponse, *, check: bool) -> None:
         status = response.status
@@ -221,6 +295,30 @@ class RestClient:
             limiter.ban(seconds)
         else:
             limiter.pause(seconds)
+
+
+_USER_AGENT = "python-connector"
+
+
+def _proxied(url: str) -> bool:
+    """Whether the environment sends requests to ``url`` through a proxy (``HTTP_PROXY``,
+    ``HTTPS_PROXY``, ``ALL_PROXY``, less ``NO_PROXY``), as httpx reads it."""
+    proxies = urllib.request.getproxies_environment()
+    parts = urlsplit(url)
+    if not (proxies.get(parts.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(parts.netloc)
+
+
+def _ssl_context(verify: ssl.SSLContext | bool) -> ssl.SSLContext:
+    """The TLS context of ``verify`` (``True``: the same authorities httpx trusts)."""
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    context = ssl.create_default_context(cafile=certifi.where())
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 class _WireTimes:

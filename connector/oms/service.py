@@ -222,7 +222,8 @@ class OrderService:
             time_in_force=time_in_force,
             reduce_only=reduce_only,
             client_order_id=cid,
-            reference_price=self.mid(symbol),
+            # The book is read only where validation uses it: a market order's notional.
+            reference_price=self.mid(symbol) if price is None or _market(type) else None,
         )
         if not self._allows(venue):
             raise ServiceUnavailable(f"{venue}: circuit breaker open; no orders are sent")
@@ -536,6 +537,10 @@ def _as_order(order: PlaceOrder, now: int) -> Order:
         ts_created_ns=now,
         ts_updated_ns=now,
     )
+
+
+def _market(type: OrderType | str) -> bool:
+    return type is OrderType.MARKET or (isinstance(type, str) and type.lower() == "market")
 
 
 def _code(exc: ConnectorError) -> str | None:

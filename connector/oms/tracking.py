@@ -206,6 +206,9 @@ class OrderStateService:
         self._gap_reads: dict[str, tuple[Decimal, int]] = {}
         self._send, self._receive = trio.open_memory_channel[tuple[str, float]](math.inf)
         self._order_limiters: dict[tuple[Market, Symbol | None], RateLimiter] = {}
+        self._limiters_by_action: dict[
+            tuple[Market, Symbol, str], list[tuple[RateLimiter, tuple[str, ...]]]
+        ] = {}
         self._queries = self._resolved = self._not_found = self._unresolved = 0
         self._discrepancies: dict[str, int] = {}
         self.fill_listeners: list[Callable[[Fill], None]] = []
@@ -374,6 +377,17 @@ class OrderStateService:
         return response
 
     def _order_limiters_of(
+        self, market: Market, symbol: Symbol, action: str
+    ) -> list[tuple[RateLimiter, tuple[str, ...]]]:
+        # The same for every order of a symbol and action: worked out once.
+        cached = self._limiters_by_action.get((market, symbol, action))
+        if cached is None:
+            cached = self._limiters_by_action[(market, symbol, action)] = self._limiters_for(
+                market, symbol, action
+            )
+        return cached
+
+    def _limiters_for(
         self, market: Market, symbol: Symbol, action: str
     ) -> list[tuple[RateLimiter, tuple[str, ...]]]:
         out = []

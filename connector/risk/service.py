@@ -118,7 +118,9 @@ class RiskService:
         Raises:
             RiskRejected: naming the limit; the refusal is published on ``risk.alert``.
         """
-        decision = self.checks.check(order, self.exposure(order), now_ns=_trio_ns())
+        decision = self.checks.check(
+            order, self.exposure(order, only_limits=True), now_ns=_trio_ns()
+        )
         if decision is None:
             return
         self.alert(
@@ -131,19 +133,37 @@ class RiskService:
         )
         raise decision
 
-    def exposure(self, order: PlaceOrder) -> Exposure:
-        """What ``order`` adds to: position, open orders of its side, the venue's count, mid."""
+    def exposure(self, order: PlaceOrder, *, only_limits: bool = False) -> Exposure:
+        """What ``order`` adds to: position, open orders of its side, the venue's count, mid.
+
+        Args:
+            order: The order about to be checked.
+            only_limits: Read only what the configured limits look at (the rest
+                stays at its zero default): with no position limit the open orders
+                are not summed, with no notional or price band the book is not read.
+        """
         venue = self._venues.get(order.venue)
         if venue is None:
             return Exposure()
+        limits = self.checks.limits
+        if only_limits and limits.max_position_qty is None:
+            mid = None
+            if limits.max_order_notional is not None or limits.price_band_pct is not None:
+                mid = venue.mid(order.symbol)
+            count = 0 if limits.max_open_orders is None else len(venue.open_orders())
+            return Exposure(open_orders=count, mid=mid)
         open_orders = venue.open_orders()
+        symbol = order.symbol
         buy = sell = _ZERO
         for o in open_orders:
-            if o.symbol == order.symbol and not o.reduce_only:
-                if o.side is Side.BUY:
-                    buy += o.remaining_qty
-                else:
-                    sell += o.remaining_qty
+            # Runs over every open order for every new one: identity first (symbols
+            # parsed from the same text are one object), then equality.
+            if o.reduce_only or (o.symbol is not symbol and o.symbol != symbol):
+                continue
+            if o.side is Side.BUY:
+                buy += o.qty - o.filled_qty
+            else:
+                sell += o.qty - o.filled_qty
         return Exposure(
             position_qty=venue.position(order.symbol),
             open_buy_qty=buy,

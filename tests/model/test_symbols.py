@@ -115,3 +115,14 @@ def test_expiry_before_year_1000_round_trips() -> None:
     symbol = Symbol("BTC", "USD", SymbolKind.FUT, dt.date(999, 1, 1))
 
     assert symbol == Symbol.parse(str(symbol))
+
+
+def test_parsing_the_same_text_again_gives_the_same_value_and_bad_text_fails_every_time() -> None:
+    first = Symbol.parse("ETH-USDC-PERP")
+    assert first is Symbol.parse("ETH-USDC-PERP")
+    assert Symbol("ETH", "USDC", SymbolKind.PERP) == first
+    for _ in range(2):
+        with pytest.raises(InvalidSymbol):
+            Symbol.parse("eth-usdc-perp")
+    with pytest.raises(InvalidSymbol):
+        Symbol.parse(["BTC", "USDT", "PERP"])  # type: ignore[arg-type]

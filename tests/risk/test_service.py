@@ -119,6 +119,25 @@ async def test_a_breach_raises_and_is_published() -> None:
     assert {"max_open_orders": 1} == dict(service.state.rejected)
 
 
+async def test_the_position_limit_counts_the_open_orders_of_the_symbol() -> None:
+    service = RiskService(RiskConfig(max_position_qty=D(5)), Bus())
+    venue = Venue([order("a"), order("b", Side.SELL, "2"), order("c", qty="3")], position="-1")
+    service.register("okx", venue.risk())
+    service.check(place("2"))  # -1 + 4 open + 2 = 5: at the limit
+    with pytest.raises(RiskRejected) as refused:
+        service.check(place("3"))  # 6
+    assert "max_position_qty" == refused.value.limit
+
+
+async def test_the_price_band_reads_the_book_mid() -> None:
+    service = RiskService(RiskConfig(price_band_pct=D(5)), Bus())
+    service.register("okx", Venue([]).risk())
+    service.check(place())  # at the mid (100)
+    with pytest.raises(RiskRejected) as refused:
+        service.check(attrs.evolve(place(), price=D("110")))
+    assert "price_band_pct" == refused.value.limit
+
+
 async def test_kill_cancels_every_venue_reports_failures_and_holds_until_resume(
     autojump_clock: trio.abc.Clock,
 ) -> None:

@@ -85,6 +85,21 @@ def test_every_logged_type_round_trips(event: Logged) -> None:
     assert event == decode(encode(event))
 
 
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: type(e).__name__)
+def test_stored_text_is_sorted_compact_ascii_json(event: Logged) -> None:
+    # The stored format every store keeps: json.dumps(sort_keys, no spaces, ASCII).
+    record = json.loads(encode(event))
+    assert json.dumps(record, separators=(",", ":"), sort_keys=True) == encode(event)
+
+
+@given(st.text())
+def test_any_reason_text_is_stored_as_json_dumps_writes_it(reason: str) -> None:
+    event = OrderExpired(venue="binance", symbol=SYM, client_order_id="c1", reason=reason)
+    record = json.loads(encode(event))
+    assert json.dumps(record, separators=(",", ":"), sort_keys=True) == encode(event)
+    assert event == decode(encode(event))
+
+
 def test_unknown_types_are_refused() -> None:
     with pytest.raises(TypeError):
         encode(SYM)  # type: ignore[arg-type]
