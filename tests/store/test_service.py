@@ -201,8 +201,11 @@ async def test_history_since_on_the_in_memory_log_and_its_fills() -> None:
             status = c.status().store
             assert status is not None and "memory" == status.kind
             start = time.time_ns()
-            order = await c.place_order(VENUE, SYMBOL, "buy", "market", QTY)
-            await c.orders.wait(order.client_order_id, timeout=5)
+            # The fill comes on the private stream, maybe after the order's answer.
+            async with c.subscribe(f"fill.{VENUE}.{SYMBOL}") as fill_events:
+                order = await c.place_order(VENUE, SYMBOL, "buy", "market", QTY)
+                await c.orders.wait(order.client_order_id, timeout=5)
+                await fill_events.receive()
             fills = c.fills(since=start)
             assert fills and {order.client_order_id} == {f.client_order_id for f in fills}
             assert fills == c.fills(VENUE, SYMBOL, since=start)
