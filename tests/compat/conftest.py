@@ -1,7 +1,7 @@
 """Third-party clients against the simulator: the shared simulator and helpers.
 
-The simulator runs under trio in a background thread for the whole package;
-each client runs in the test's thread, as its users run it: the synchronous
+The simulator runs in a process of its own for the whole package (a venue is
+another machine); each client runs in the test's thread, as its users run it: the synchronous
 clients directly, the asyncio ones under ``asyncio.run`` (never inside trio).
 Every test has a hard time limit (``pytest.mark.timeout``) and every awaited
 client call its own (:func:`run_async`), so a client that waits for a frame
@@ -14,17 +14,17 @@ a module whose client is missing is skipped.
 from __future__ import annotations
 
 import asyncio
-import math
+import json
 import queue
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
-import trio
-
-from connector import sim
 
 T = TypeVar("T")
 
@@ -36,30 +36,32 @@ Urls = dict[str, dict[str, str]]
 
 @pytest.fixture(scope="package")
 def sim_urls() -> Iterator[Urls]:
-    """``{venue: {"<market>.rest": url, "<market>.ws": url}}`` of a simulator serving all venues."""
-    ready: queue.Queue[Urls] = queue.Queue()
-    stop = threading.Event()
+    """``{venue: {"<market>.rest": url, "<market>.ws": url}}`` of a simulator serving all venues.
 
-    async def serve() -> None:
-        with trio.fail_after(30) as limit:  # start-up
-            async with sim.run(venues=("binance", "bybit", "okx"), rate=100, seed=7) as s:
-                # A market with a history, as a client meets the real venues: each
-                # instrument trades through its book (several fills) before any test.
-                for hub in s.venues.values():
-                    for market, native_id in list(hub.books):
-                        hub.move_market(market, native_id, 1)
-                ready.put(s.urls)
-                limit.deadline = math.inf  # the package's tests run meanwhile
-                await trio.to_thread.run_sync(stop.wait)
-                limit.deadline = trio.current_time() + 10  # shutdown
-
-    thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
-    thread.start()
-    urls = ready.get(timeout=30)
-    yield urls
-    stop.set()
-    thread.join(timeout=15)
-    assert not thread.is_alive()
+    The simulator runs in a process of its own (``sim_process.py``), as a venue
+    runs on a machine of its own.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("sim_process.py"))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        first: queue.Queue[str] = queue.Queue()
+        reader = threading.Thread(target=lambda: first.put(proc.stdout.readline()), daemon=True)
+        reader.start()
+        line = first.get(timeout=60)
+        assert line, "the simulator process ended before it served"
+        yield json.loads(line)
+    finally:
+        proc.stdin.close()  # the simulator's signal to stop
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def run_async(main: Callable[[], Awaitable[T]], timeout: float = 3 * CALL_TIMEOUT) -> T:
