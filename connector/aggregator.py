@@ -61,6 +61,7 @@ class Aggregator:
         self._tops: dict[Symbol, dict[str, tuple[BookLevel | None, BookLevel | None]]] = {}
         self._quotes: dict[Symbol, ConsolidatedQuote] = {}
         self._book_topics: dict[Symbol, str] = {}
+        self._first_seen = trio.Event()
 
     def quote(self, symbol: Symbol) -> ConsolidatedQuote | None:
         """The last consolidated best bid/offer published for ``symbol``."""
@@ -89,26 +90,60 @@ class Aggregator:
         )
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        ended: list[trio.EndOfChannel] = []
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self._follow, nursery.cancel_scope, ended)
+            nursery.start_soon(self._expire_at_deadlines)
+            task_status.started()
+        if ended:  # the bus closed: end as a plain EndOfChannel, as a subscriber does
+            raise ended[0]
+
+    async def _follow(
+        self,
+        both: trio.CancelScope,
+        ended: list[trio.EndOfChannel],
+        *,
+        task_status: trio.TaskStatus[None],
+    ) -> None:
+        """Note every book update and publish once per batch (no timeout scope per update)."""
         async with self._bus.subscribe("orderbook.>", overflow="latest") as updates:
             task_status.started()
-            while True:
-                changed: set[Symbol] = set()
-                with trio.move_on_at(self._next_deadline()):
+            try:
+                while True:
                     update = await updates.receive()
-                    if isinstance(update, BookUpdate):
-                        self._note(update)
-                        changed.add(update.symbol)
-                        while True:  # take everything already waiting, then publish once
-                            try:
-                                more = updates.receive_nowait()
-                            except trio.WouldBlock:
-                                break
-                            if isinstance(more, BookUpdate):
-                                self._note(more)
-                                changed.add(more.symbol)
-                changed.update(self._expire(trio.current_time()))
-                for symbol in changed:
-                    self._publish(symbol)
+                    if not isinstance(update, BookUpdate):
+                        continue
+                    changed = {update.symbol}
+                    self._note(update)
+                    while True:  # take everything already waiting, then publish once
+                        try:
+                            more = updates.receive_nowait()
+                        except trio.WouldBlock:
+                            break
+                        if isinstance(more, BookUpdate):
+                            self._note(more)
+                            changed.add(more.symbol)
+                    for symbol in changed:
+                        self._publish(symbol)
+            except trio.EndOfChannel as exc:
+                ended.append(exc)
+                both.cancel()
+
+    async def _expire_at_deadlines(self) -> None:
+        """Drop books that went quiet, at their deadline, even if nothing else arrives.
+
+        Updates only move a book's deadline later, so sleeping until the earliest
+        deadline computed now never misses one; a first book wakes the sleeper.
+        """
+        while True:
+            deadline = self._next_deadline()
+            if deadline == float("inf"):
+                await self._first_seen.wait()
+                self._first_seen = trio.Event()
+                continue
+            await trio.sleep_until(deadline)
+            for symbol in list(self._expire(trio.current_time())):
+                self._publish(symbol)
 
     # -- internals -----------------------------------------------------------
 
@@ -116,6 +151,8 @@ class Aggregator:
         seen = self._seen.setdefault(update.symbol, {})
         tops = self._tops.setdefault(update.symbol, {})
         if update.state.valid:
+            if not seen:
+                self._first_seen.set()  # the deadline watcher may be waiting for any book
             seen[update.venue] = trio.current_time()
             tops[update.venue] = (update.best_bid, update.best_ask)
         else:

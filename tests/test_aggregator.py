@@ -190,6 +190,38 @@ async def test_a_book_that_goes_quiet_drops_out_at_its_deadline(
     assert 3 + STALE_AFTER == pytest.approx(bybit_gone, abs=0.01)
 
 
+async def test_a_book_that_comes_after_every_book_went_stale_still_drops_out_at_its_deadline(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    with trio.fail_after(TIMEOUT):
+        async with running() as (venues, _aggregator, bbo, _books):
+            venues.show("binance", _levels(("100", "1")), _levels(("103", "1")))
+            await trio.sleep(STALE_AFTER + 1)  # binance went stale: no deadline is left
+            await _drain_quotes(bbo)
+            await trio.sleep(10)
+            start = trio.current_time()
+            venues.show("okx", _levels(("99", "1")), _levels(("102", "1")))
+            shown = await _next_quote(bbo)
+            gone = await _next_quote(bbo)
+            okx_gone = trio.current_time() - start
+
+    assert ("okx",) == shown.venues
+    assert () == gone.venues
+    assert STALE_AFTER == pytest.approx(okx_gone, abs=0.01)
+
+
+async def test_the_aggregator_ends_with_end_of_channel_when_the_bus_closes() -> None:
+    bus = Bus()
+    aggregator = Aggregator(bus, Venues(bus).source, stale_after=STALE_AFTER)
+    with trio.fail_after(TIMEOUT), pytest.raises(ExceptionGroup) as raised:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(aggregator.run)
+            bus.close()
+
+    # A plain EndOfChannel, as any subscriber's loop ends, not a group of its own tasks.
+    assert [trio.EndOfChannel] == [type(exc) for exc in raised.value.exceptions]
+
+
 async def test_consolidated_book_merges_levels_best_first_with_their_venue(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
