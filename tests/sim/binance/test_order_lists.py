@@ -15,40 +15,18 @@ import pytest
 import trio
 
 from connector import sim
-from connector.model import OrderType, Side, TimeInForce
 from connector.sim.binance.usdm_trading import listed_by_all_orders
 from connector.sim.desk import OrderState, UserOrder
 from tests.sim.binance.spot_harness import Spot
 from tests.sim.binance.usdm_client import call, touch
+from tests.sim.user_orders import user_order
 
 NOW = 1_800_000_000_000
 DAY = 86_400_000
 
 
 def order(state: OrderState, filled: str, created_ms: int) -> UserOrder:
-    return UserOrder(
-        order_id="1",
-        client_order_id="c1",
-        account="a",
-        market="linear",
-        native_id="BTCUSDT",
-        side=Side.BUY,
-        type=OrderType.LIMIT,
-        time_in_force=TimeInForce.GTC,
-        qty=Decimal(1),
-        price=Decimal(100),
-        reduce_only=False,
-        state=state,
-        filled_qty=Decimal(filled),
-        cum_quote=Decimal(0),
-        avg_price=Decimal(0),
-        fee=Decimal(0),
-        fee_asset="",
-        cancel_cause=None,
-        created_ms=created_ms,
-        updated_ms=created_ms,
-        revision=1,
-    )
+    return user_order(state=state, filled=filled, created_ms=created_ms, market="linear")
 
 
 def test_usdm_all_orders_forgets_unfilled_cancels_after_3_days_and_all_after_90() -> None:

@@ -7,10 +7,8 @@ together and 7 days of every state."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from connector.model import OrderType, Side, TimeInForce
 from connector.sim.bybit.order_lists import (
     HISTORY_ALL_STATES_MS,
     cursor_of,
@@ -21,34 +19,16 @@ from connector.sim.bybit.order_lists import (
 from connector.sim.bybit.trading import history_span
 from connector.sim.desk import OrderState, UserOrder
 from tests.sim.bybit.test_trading import below, bybit, place
+from tests.sim.user_orders import user_order
 
 NOW = 1_800_000_000_000
 REALTIME = "/v5/order/realtime"
 
 
 def order(n: int, state: OrderState = OrderState.NEW, created_ms: int = NOW) -> UserOrder:
-    return UserOrder(
-        order_id=str(n),
-        client_order_id=f"c{n}",
-        account="a",
-        market="spot",
-        native_id="BTCUSDT",
-        side=Side.BUY,
-        type=OrderType.LIMIT,
-        time_in_force=TimeInForce.GTC,
-        qty=Decimal(1),
-        price=Decimal(100),
-        reduce_only=False,
-        state=state,
-        filled_qty=Decimal(1) if state is OrderState.FILLED else Decimal(0),
-        cum_quote=Decimal(0),
-        avg_price=Decimal(0),
-        fee=Decimal(0),
-        fee_asset="",
-        cancel_cause=None,
-        created_ms=created_ms,
-        updated_ms=created_ms,
-        revision=1,
+    filled = "1" if state is OrderState.FILLED else "0"
+    return user_order(
+        state=state, filled=filled, created_ms=created_ms, order_id=str(n), client_order_id=f"c{n}"
     )
 
 

@@ -19,7 +19,6 @@ import httpx
 import pytest
 import trio
 
-from connector.model import OrderType, Side, TimeInForce
 from connector.sim.desk import CancelCause, OrderState, UserOrder
 from connector.sim.okx.ops import BadRequest
 from connector.sim.okx.order_lists import (
@@ -31,6 +30,7 @@ from connector.sim.okx.order_lists import (
 )
 from connector.sim.standalone import run
 from tests.sim.okx.okx_client import Okx
+from tests.sim.user_orders import user_order
 
 NOW = 1_800_000_000_000
 PENDING = "/api/v5/trade/orders-pending"
@@ -45,28 +45,16 @@ def order(
     created_ms: int = NOW - 1000,
     updated_ms: int | None = None,
 ) -> UserOrder:
-    return UserOrder(
-        order_id=str(5000 + n),
-        client_order_id=f"c{n}",
-        account="a",
-        market="spot",
-        native_id="BTC-USDT",
-        side=Side.BUY,
-        type=OrderType.LIMIT,
-        time_in_force=TimeInForce.GTC,
-        qty=Decimal(2),
-        price=Decimal(100),
-        reduce_only=False,
+    return user_order(
         state=state,
-        filled_qty=Decimal(filled),
-        cum_quote=Decimal(filled) * 100,
-        avg_price=Decimal(100) if filled != "0" else Decimal(0),
-        fee=Decimal(0),
-        fee_asset="",
-        cancel_cause=CancelCause.USER if state is OrderState.CANCELED else None,
+        filled=filled,
         created_ms=created_ms,
         updated_ms=created_ms if updated_ms is None else updated_ms,
-        revision=1,
+        order_id=str(5000 + n),
+        client_order_id=f"c{n}",
+        native_id="BTC-USDT",
+        qty=Decimal(2),
+        cancel_cause=CancelCause.USER if state is OrderState.CANCELED else None,
     )
 
 
