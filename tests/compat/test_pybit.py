@@ -34,6 +34,16 @@ def http(urls: Urls, category: str) -> Any:
     return session
 
 
+class _Registered(dict[str, Any]):
+    """pybit's subscriptions by request id, where a lookup waits until the id is filed."""
+
+    def __getitem__(self, key: str) -> Any:
+        deadline = time.monotonic() + CALL_TIMEOUT
+        while key not in self and time.monotonic() < deadline:
+            time.sleep(0.001)
+        return super().__getitem__(key)
+
+
 @pytest.fixture
 def websocket(
     sim_urls: Urls, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
@@ -55,6 +65,9 @@ def websocket(
         return get_callback(topic)
 
     monkeypatch.setattr(ws, "_get_callback", registered_callback)
+    # The same race on the subscription's confirmation: pybit files the request id
+    # after sending it, and a confirmation read first kills its thread (KeyError).
+    ws.subscriptions = _Registered(ws.subscriptions)
     try:
         yield ws
     finally:
