@@ -40,6 +40,28 @@ class Rig:
         return self.c.statistics().accounts[self.venue]
 
 
+def venue_configs(running: SimRun, venue: str, symbol: Symbol = PERP) -> dict[str, VenueConfig]:
+    """``venue`` trading ``symbol`` on the simulator with the demo account's keys; the
+    other venues off."""
+    demo = DEFAULT_CREDENTIALS[venue]
+    keys = Credentials(
+        api_key=demo.api_key, api_secret=demo.secret, passphrase=demo.passphrase or None
+    )
+    return {
+        name: VenueConfig(
+            name=name,
+            endpoint="custom",
+            urls=running.urls[name],
+            symbols=(symbol,),
+            channels=("book",),
+            credentials=keys,
+        )
+        if name == venue
+        else VenueConfig(name=name, enabled=False)
+        for name in VENUES
+    }
+
+
 @asynccontextmanager
 async def rig(
     venue: str,
@@ -49,24 +71,8 @@ async def rig(
     risk: RiskConfig | None = None,
     symbol: Symbol = PERP,
 ) -> AsyncIterator[Rig]:
-    demo = DEFAULT_CREDENTIALS[venue]
-    keys = Credentials(
-        api_key=demo.api_key, api_secret=demo.secret, passphrase=demo.passphrase or None
-    )
     async with sim.run(venues=(venue,), rate=50.0, faults=faults) as running:
-        venues = {
-            name: VenueConfig(
-                name=name,
-                endpoint="custom",
-                urls=running.urls[name],
-                symbols=(symbol,),
-                channels=("book",),
-                credentials=keys,
-            )
-            if name == venue
-            else VenueConfig(name=name, enabled=False)
-            for name in VENUES
-        }
+        venues = venue_configs(running, venue, symbol)
         config = Config(
             venues=venues,
             account=AccountConfig(reconcile_interval=interval),

@@ -19,13 +19,11 @@ import pytest
 import trio
 
 from connector import Connector, OrderStatus, sim
-from connector.config import AccountConfig, Config, StorageConfig, VenueConfig
+from connector.config import AccountConfig, Config, StorageConfig
 from connector.errors import TransientError
-from connector.model.credentials import Credentials
-from connector.sim.accounts import DEFAULT_CREDENTIALS
 from connector.sim.faults import FaultPlan
 from connector.store.open import open_store
-from tests.rig import PERP, VENUES
+from tests.rig import PERP, VENUES, venue_configs
 
 TIMEOUT = 40
 QTY = Decimal("0.01")
@@ -42,25 +40,8 @@ ORDER_STREAMS = {"binance": "userData", "bybit": "order", "okx": "orders"}
 
 
 def _config(running: sim.SimRun, venue: str, path: Path) -> Config:
-    demo = DEFAULT_CREDENTIALS[venue]
-    keys = Credentials(
-        api_key=demo.api_key, api_secret=demo.secret, passphrase=demo.passphrase or None
-    )
-    venues = {
-        name: VenueConfig(
-            name=name,
-            endpoint="custom",
-            urls=running.urls[name],
-            symbols=(PERP,),
-            channels=("book",),
-            credentials=keys,
-        )
-        if name == venue
-        else VenueConfig(name=name, enabled=False)
-        for name in VENUES
-    }
     return Config(
-        venues=venues,
+        venues=venue_configs(running, venue),
         storage=StorageConfig(kind="sqlite", sqlite_path=path, client_id_prefix="Rst"),
         # The periodic reconciliation must not be what resolves the order.
         account=AccountConfig(reconcile_interval=60.0),
