@@ -585,7 +585,7 @@ class Connector:
 
 
 def _with_sim_credentials(config: Config) -> Config:
-    """``config`` where each ``sim`` venue without credentials has its default account's.
+    """``config`` where each enabled ``sim`` venue without credentials has its default account's.
 
     The simulator's default accounts have fixed demo keys
     (:data:`connector.sim.accounts.DEFAULT_CREDENTIALS`), so a program on the
@@ -594,7 +594,7 @@ def _with_sim_credentials(config: Config) -> Config:
     missing = [
         name
         for name, vc in config.venues.items()
-        if vc.endpoint == "sim" and vc.credentials is None
+        if vc.enabled and vc.endpoint == "sim" and vc.credentials is None
     ]
     if not missing:
         return config
