@@ -106,7 +106,10 @@ class _Socket:
 
     Receiving happens in the caller's task: :meth:`receive` reads the stream
     and decodes until a message is whole, answering pings and noting pongs on
-    the way. Writes (messages, pongs, pings, the close) share one lock.
+    the way. One read may complete several messages; the next ones are
+    returned without another checkpoint (each read is one, so a busy stream
+    yields to other tasks once per read). Writes (messages, pongs, pings,
+    the close) share one lock.
     """
 
     def __init__(

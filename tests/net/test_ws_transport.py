@@ -261,6 +261,28 @@ async def test_a_dropped_connection_is_connection_lost_1006() -> None:
             nursery.cancel_scope.cancel()
 
 
+async def test_a_ping_the_venue_never_answers_ends_when_the_socket_does() -> None:
+    async def ignore_pings_then_drop(stream: trio.SocketStream) -> None:
+        await _accept_raw(stream)
+        await stream.receive_some(65536)  # the ping, left unanswered
+        await stream.aclose()
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            port = await _tcp_server(nursery, ignore_pings_then_drop)
+            async with WsClientTransport().connect(f"ws://127.0.0.1:{port}/") as ws:
+
+                async def reader() -> None:
+                    with pytest.raises(ConnectionLost, match="without a close frame"):
+                        await ws.receive()
+
+                async with trio.open_nursery() as inner:
+                    inner.start_soon(reader)
+                    with pytest.raises(ConnectionLost, match="without a close frame"):
+                        await ws.ping()
+            nursery.cancel_scope.cancel()
+
+
 async def test_nothing_listening_is_connection_lost() -> None:
     # Bind a port, then close it: nothing listens there any more.
     sock = trio.socket.socket()
