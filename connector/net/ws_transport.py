@@ -124,7 +124,7 @@ class _Socket:
         self._pending: deque[Event] = deque(first)
         self._disconnect_timeout = disconnect_timeout
         self._send_lock = trio.Lock()
-        self._read_lock = trio.Lock()
+        self._reading = trio.Semaphore(1)  # a lock whose free take costs no task lookup
         self._pings: dict[bytes, trio.Event] = {}
         self._ping_count = 0
         self._close: WsClose | None = None
@@ -244,10 +244,11 @@ class _Socket:
     async def _read(self) -> bytes:
         """The next bytes of the stream (whole or not) for whichever task receives.
 
-        The lock is taken without a checkpoint when free, as it is on the hot path;
-        it is held only by :meth:`aclose` waiting for the venue's close.
+        The read lock is taken without a checkpoint when free, as it is on the hot
+        path; another task waits for it only while :meth:`aclose` reads for the
+        venue's close.
         """
-        lock = self._read_lock
+        lock = self._reading
         try:
             lock.acquire_nowait()
         except trio.WouldBlock:
