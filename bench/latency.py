@@ -5,7 +5,7 @@ For each rate, starts ``python -m connector.sim.standalone --venues binance
 changes per second) and, in this process, the client side of one Binance
 USDⓈ-M market-data connection:
 
-* a trio-websocket connection to ``/stream?streams=btcusdt@depth@0ms`` (one
+* a ``WsClientTransport`` socket to ``/stream?streams=btcusdt@depth@0ms`` (one
   diff per engine change; the connector's Binance adapter subscribes
   ``@depth@100ms``, so the bench opens the stream itself instead of going
   through ``Connector``);
@@ -45,7 +45,6 @@ from pathlib import Path
 import attrs
 import httpx
 import trio
-import trio_websocket
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -53,6 +52,7 @@ from bench._docs import write_section
 from connector.bus import Bus, Overflow
 from connector.logs import configure_logging
 from connector.model import BookUpdate, Instrument, Market
+from connector.net.ws_transport import WsClientTransport
 from connector.venues.common import SymbolMap
 from connector.venues.feed import VenueFeed
 from connector.venues.registry import driver_for
@@ -155,10 +155,10 @@ async def measure(rate: int, seconds: float, warmup: float) -> Step:
         async def reader() -> None:
             nonlocal frames
             url = urls["linear.ws"] + "/stream?streams=" + STREAM
-            async with trio_websocket.open_websocket_url(url, max_message_size=1 << 24) as ws:
+            async with WsClientTransport(max_message_size=1 << 24).connect(url) as ws:
                 on_frame = feed.on_frame
                 while True:
-                    message = await ws.get_message()
+                    message = await ws.receive()
                     on_frame(message, Market.LINEAR, time.time_ns())
                     frames += 1
 

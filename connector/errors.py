@@ -3,7 +3,7 @@
 Every error this library raises on purpose is a :class:`ConnectorError`, and
 every exception class of the library lives in this module. Errors are
 translated at the edge where they happen (``raise X(...) from exc``), so
-callers never see a raw ``httpx`` or ``trio_websocket`` exception::
+callers never see a raw ``httpx``, ``trio`` or ``ssl`` exception::
 
     ConnectorError
     ├── ConfigError                  a bad config file, value or symbol text

@@ -238,6 +238,7 @@ LAYERS: tuple[tuple[str, int, bool], ...] = (
     # 4 network edge: trio I/O, venue-agnostic, no bus
     ("connector.net", 4, False),
     ("connector.net.h1", 4, True),
+    ("connector.net.ws_codec", 4, True),
     ("connector.net.*", 4, False),
     # 3 venue wire code, sans-I/O: bytes in, decisions out
     ("connector.venues", 3, True),

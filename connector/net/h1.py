@@ -14,7 +14,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Mapping
 
-__all__ = ["Head", "ResponseParser", "decode_body", "encode_request"]
+__all__ = ["Head", "ResponseParser", "decode_body", "encode_request", "parse_head"]
 
 _MAX_HEAD = 64 * 1024
 """Bytes of status line and headers at most (a venue's are a few hundred)."""
@@ -89,6 +89,31 @@ def decode_body(headers: Mapping[str, str], body: bytes) -> bytes:
     raise ValueError(f"an unsupported content-encoding: {encoding!r}")
 
 
+def parse_head(head: bytes | bytearray) -> tuple[str, int, dict[str, str]]:
+    """A response's version, status and headers, from its status line and header
+    lines (without the blank line that ends them).
+
+    Headers: name (lower case) -> value; repeated names joined with ``", "``.
+
+    Raises:
+        ValueError: not an HTTP/1.x status line, or a malformed header line.
+    """
+    status_line, *lines = bytes(head).decode("latin-1").split("\r\n")
+    version, _, rest = status_line.partition(" ")
+    code = rest[:3]
+    if version not in ("HTTP/1.1", "HTTP/1.0") or len(code) != 3 or not code.isdigit():
+        raise ValueError(f"not an HTTP/1.1 status line: {status_line[:100]!r}")
+    headers: dict[str, str] = {}
+    for line in lines:
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip():
+            raise ValueError(f"not a header line: {line[:100]!r}")
+        key = name.lower()
+        value = value.strip(" \t")
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return version, int(code), headers
+
+
 class ResponseParser:
     """Reads one response to one request from the bytes of a connection.
 
@@ -153,22 +178,8 @@ class ResponseParser:
             if len(self._buffer) > _MAX_HEAD:
                 raise ValueError(f"response headers longer than {_MAX_HEAD} bytes")
             return False
-        text = bytes(self._buffer[:end]).decode("latin-1")
+        version, status, headers = parse_head(self._buffer[:end])
         del self._buffer[: end + 4]
-        status_line, *lines = text.split("\r\n")
-        version, _, rest = status_line.partition(" ")
-        code = rest[:3]
-        if version not in ("HTTP/1.1", "HTTP/1.0") or len(code) != 3 or not code.isdigit():
-            raise ValueError(f"not an HTTP/1.1 status line: {status_line[:100]!r}")
-        status = int(code)
-        headers: dict[str, str] = {}
-        for line in lines:
-            name, colon, value = line.partition(":")
-            if not colon or not name or name != name.strip():
-                raise ValueError(f"not a header line: {line[:100]!r}")
-            key = name.lower()
-            value = value.strip(" \t")
-            headers[key] = f"{headers[key]}, {value}" if key in headers else value
         if 100 <= status < 200:
             return True  # interim (100 Continue, 103 Early Hints): the real answer follows
         connection = headers.get("connection", "").lower()

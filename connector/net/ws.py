@@ -18,7 +18,7 @@ greeting's ``ack_timeout`` fails the attempt, which reconnects with backoff.
 Connection state goes to an ``on_status`` callback as
 :class:`~connector.model.ConnectionEvent` values (``net/`` knows no bus); the
 socket comes from an injectable :class:`~connector.net.ws_transport.WsTransport`
-(trio-websocket by default, in memory in :mod:`connector.testing`).
+(our own client by default, in memory in :mod:`connector.testing`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import trio
 
 from connector.errors import ConnectionLost
 from connector.model import ConnectionEvent, ConnectionStatus
-from connector.net.ws_transport import TrioWebsocketTransport, WsSocket, WsTransport
+from connector.net.ws_transport import WsClientTransport, WsSocket, WsTransport
 from connector.supervision.backoff import Backoff
 
 __all__ = [
@@ -298,7 +298,7 @@ class WsConnection:
         budget: The venue's connection budget.
         on_status: Told each :class:`~connector.model.ConnectionEvent` (the
             session publishes them on ``connection.{venue}``); must not block.
-        transport: Opens the sockets (default: trio-websocket).
+        transport: Opens the sockets (default: our own client, ``WsClientTransport``).
         backoff: Waits between attempts.
         watchdog: Staleness per subscription, armed once the connection is ready.
         recorder: Gets every frame sent and received, and connects/disconnects.
@@ -333,7 +333,7 @@ class WsConnection:
         self._heartbeat = heartbeat
         self._on_status = on_status or _ignore_status
         self._budget = budget
-        self._transport: WsTransport = transport or TrioWebsocketTransport(
+        self._transport: WsTransport = transport or WsClientTransport(
             max_message_size=max_message_size
         )
         self._backoff = backoff or Backoff(initial=0.5, maximum=30.0, jitter=0.25)

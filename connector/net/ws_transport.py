@@ -6,35 +6,46 @@ out as :class:`~connector.errors.ConnectionLost` (its message says why: the
 venue's close code and reason, a refused handshake, a timeout), so the
 connection above never sees a library's own exceptions.
 
-:class:`TrioWebsocketTransport` (trio-websocket over TCP/TLS) is the default;
-:mod:`connector.testing` offers in-memory ones.
+:class:`WsClientTransport` (our own client over TCP/TLS, frames by
+:mod:`connector.net.ws_codec`) is the default; :mod:`connector.testing` offers
+in-memory ones.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import os
 import ssl
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 import attrs
 import trio
-import trio_websocket
 
 from connector.errors import ConnectionLost
+from connector.net.ws_codec import (
+    OP_PING,
+    OP_PONG,
+    Event,
+    FrameDecoder,
+    Handshake,
+    Ping,
+    Pong,
+    Violation,
+    WsClose,
+    WsUrl,
+    encode_close,
+    encode_frame,
+    encode_message,
+    handshake_request,
+)
 
-__all__ = ["TrioWebsocketTransport", "WsClose", "WsSocket", "WsTransport"]
+__all__ = ["WsClientTransport", "WsClose", "WsSocket", "WsTransport"]
 
-
-@attrs.frozen(kw_only=True)
-class WsClose:
-    """How a websocket ended: the close code (1006: dropped without a close frame) and reason."""
-
-    code: int
-    reason: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.reason}".rstrip()
+_READ_SIZE = 65536
 
 
 class WsSocket(Protocol):
@@ -58,6 +69,9 @@ class WsSocket(Protocol):
 
     async def ping(self) -> None:
         """Send a protocol-level ping and return when its pong arrives.
+
+        The pong is read by whichever task is in :meth:`receive` (a connection
+        always has one); without one, this waits.
 
         Raises:
             ConnectionLost: The socket closed before the pong came.
@@ -87,59 +101,205 @@ class WsTransport(Protocol):
         ...
 
 
-class _TrioSocket:
-    """:class:`WsSocket` over one trio-websocket connection."""
+class _Socket:
+    """:class:`WsSocket` over one TCP or TLS stream.
 
-    def __init__(self, ws: trio_websocket.WebSocketConnection) -> None:
-        self._ws = ws
+    Receiving happens in the caller's task: :meth:`receive` reads the stream
+    and decodes until a message is whole, answering pings and noting pongs on
+    the way. One read may complete several messages; the next ones are
+    returned without another checkpoint (each read is one, so a busy stream
+    yields to other tasks once per read). Writes (messages, pongs, pings,
+    the close) share one lock.
+    """
+
+    def __init__(
+        self,
+        stream: trio.abc.Stream,
+        decoder: FrameDecoder,
+        first: list[Event],
+        disconnect_timeout: float,
+    ) -> None:
+        self._stream = stream
+        self._decoder = decoder
+        self._pending: deque[Event] = deque(first)
+        self._disconnect_timeout = disconnect_timeout
+        self._send_lock = trio.Lock()
+        self._reading = trio.Semaphore(1)  # a lock whose free take costs no task lookup
+        self._pings: dict[bytes, trio.Event] = {}
+        self._ping_count = 0
+        self._close: WsClose | None = None
+        self._ending = ""  # the ConnectionLost message once closing or closed
+        self._close_sent = False
+        self._shut = False
 
     @property
     def close_info(self) -> WsClose | None:
-        closed = self._ws.closed
-        if closed is None:
-            return None
-        return WsClose(code=closed.code, reason=closed.reason or "")
+        return self._close
 
-    def _lost(self, exc: BaseException) -> ConnectionLost:
-        info = self.close_info
-        if info is not None:
-            return ConnectionLost(f"closed by venue: {info}")
-        return ConnectionLost(f"connection lost: {exc!r}")
+    def _end(self, close: WsClose, ending: str) -> None:
+        """Record how the socket ends (the first reason found stays)."""
+        if self._close is None:
+            self._close = close
+            self._ending = ending
+
+    def _lost(self) -> ConnectionLost:
+        return ConnectionLost(self._ending)
 
     async def send(self, message: str | bytes) -> None:
-        try:
-            await self._ws.send_message(message)
-        except (trio_websocket.ConnectionClosed, OSError, trio.BrokenResourceError) as exc:
-            raise self._lost(exc) from exc
+        if self._close is not None:
+            raise self._lost()
+        await self._write(encode_message(message, os.urandom(4)))
 
     async def receive(self) -> str | bytes:
-        try:
-            return await self._ws.get_message()
-        except (trio_websocket.ConnectionClosed, OSError, trio.BrokenResourceError) as exc:
-            raise self._lost(exc) from exc
+        pending = self._pending
+        while True:
+            while pending:
+                event = pending.popleft()
+                if isinstance(event, (str, bytes)):
+                    return event
+                await self._control(event)
+            if self._shut:
+                raise self._lost()
+            pending.extend(self._decoder.receive(await self._read()))
 
     async def ping(self) -> None:
-        try:
-            await self._ws.ping()
-        except (trio_websocket.ConnectionClosed, OSError, trio.BrokenResourceError) as exc:
-            raise self._lost(exc) from exc
+        if self._close is not None:
+            raise self._lost()
+        self._ping_count += 1
+        payload = self._ping_count.to_bytes(8, "big")
+        self._pings[payload] = answered = trio.Event()
+        await self._write(encode_frame(OP_PING, payload, os.urandom(4)))
+        await answered.wait()
+        if self._shut:
+            raise self._lost()
 
     async def aclose(self, code: int = 1000, reason: str = "") -> None:
-        await self._ws.aclose(code, reason or None)
+        try:
+            if self._close is None:
+                close = WsClose(code=code, reason=reason)
+                self._end(close, f"closed by us: {close}")
+                with (
+                    trio.move_on_after(self._disconnect_timeout),
+                    contextlib.suppress(ConnectionLost),
+                ):
+                    await self._write_close(code, reason)
+                    await self._await_close_reply()
+        finally:
+            await self._shutdown()
+
+    async def _await_close_reply(self) -> None:
+        """Read (dropping messages) until the venue's close or the end of the stream."""
+        while not self._shut:
+            events = self._decoder.receive(await self._read())
+            if any(isinstance(e, WsClose | Violation) for e in events):
+                return
+
+    async def _control(self, event: Ping | Pong | WsClose | Violation) -> None:
+        if isinstance(event, Ping):
+            await self._write(encode_frame(OP_PONG, event.payload, os.urandom(4)))
+            return
+        if isinstance(event, Pong):
+            self._answered(event.payload)
+            return
+        # The venue's close (answered with the same code), or its protocol error.
+        if isinstance(event, WsClose):
+            self._end(event, f"closed by venue: {event}")
+        else:
+            close = WsClose(code=event.code, reason=event.reason)
+            self._end(close, f"protocol error: {close}")
+        try:
+            with trio.move_on_after(self._disconnect_timeout):
+                await self._write_close(event.code, event.reason)
+        finally:
+            await self._shutdown()
+        raise self._lost()
+
+    def _answered(self, payload: bytes) -> None:
+        """A pong answers its ping and every earlier one (RFC 6455 section 5.5.3)."""
+        if payload not in self._pings:
+            return  # unsolicited: a heartbeat
+        while self._pings:
+            key, event = next(iter(self._pings.items()))
+            del self._pings[key]
+            event.set()
+            if key == payload:
+                return
+
+    async def _write_close(self, code: int, reason: str) -> None:
+        """Send the close frame once (ours, or the echo of the venue's)."""
+        if self._close_sent:
+            return
+        self._close_sent = True
+        with contextlib.suppress(ConnectionLost):  # the stream is gone: nothing to tell
+            await self._write(encode_close(code, reason, os.urandom(4)))
+
+    async def _write(self, frame: bytes) -> None:
+        async with self._send_lock:
+            try:
+                await self._stream.send_all(frame)
+            except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+                self._end(WsClose(code=1006), f"connection lost: {_why(exc)}")
+                raise self._lost() from exc
+
+    async def _read(self) -> bytes:
+        """The next bytes of the stream (whole or not) for whichever task receives.
+
+        The read lock is taken without a checkpoint when free, as it is on the hot
+        path; another task waits for it only while :meth:`aclose` reads for the
+        venue's close.
+        """
+        lock = self._reading
+        try:
+            lock.acquire_nowait()
+        except trio.WouldBlock:
+            await lock.acquire()
+        try:
+            if self._shut:
+                raise self._lost()
+            try:
+                data = await self._stream.receive_some(_READ_SIZE)
+            except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+                self._end(WsClose(code=1006), f"connection lost: {_why(exc)}")
+                raise self._lost() from exc
+        finally:
+            lock.release()
+        if not data:
+            self._end(
+                WsClose(code=1006), "connection lost: the venue closed it without a close frame"
+            )
+            await self._shutdown()
+            raise self._lost()
+        return data if isinstance(data, bytes) else bytes(data)
+
+    async def _shutdown(self) -> None:
+        """Close the stream (idempotent); pending pings and reads end with ``ConnectionLost``."""
+        if self._shut:
+            return
+        self._shut = True
+        self._end(WsClose(code=1006), "connection lost")
+        for event in self._pings.values():
+            event.set()
+        self._pings.clear()
+        await trio.aclose_forcefully(self._stream)
+
+
+def _why(exc: BaseException) -> str:
+    """What broke a stream: trio wraps the OS or TLS error as the cause."""
+    cause = exc.__cause__
+    return repr(cause) if cause is not None else repr(exc)
 
 
 @attrs.frozen(kw_only=True)
-class TrioWebsocketTransport:
-    """The real network: trio-websocket over TCP (``ws://``) or TLS (``wss://``).
+class WsClientTransport:
+    """The real network: our websocket client over TCP (``ws://``) or TLS (``wss://``).
 
-    trio-websocket answers the venue's pings itself (Binance's keep-alive).
+    Each socket receives in the task that calls ``receive()`` (no reader task,
+    no queue) and answers the venue's pings itself (Binance's keep-alive).
 
     Attributes:
         max_message_size: Larger messages close the socket (code 1009).
         connect_timeout: Seconds for TCP, TLS and the opening handshake.
         disconnect_timeout: Seconds for the closing handshake.
-        message_queue_size: Received messages buffered before reading stops
-            pulling from the socket (back-pressure onto TCP).
         ssl_context: For ``wss://``: the context that checks the server's
             certificate (e.g. one trusting a simulator's CA file); ``None``:
             the system's authorities.
@@ -148,38 +308,58 @@ class TrioWebsocketTransport:
     max_message_size: int = 16 * 1024 * 1024
     connect_timeout: float = 10.0
     disconnect_timeout: float = 2.0
-    message_queue_size: int = 1
     ssl_context: ssl.SSLContext | None = None
 
     @asynccontextmanager
     async def connect(self, url: str) -> AsyncIterator[WsSocket]:
-        opened = False
+        socket = await self._open(url, WsUrl.parse(url))
         try:
-            async with trio_websocket.open_websocket_url(
-                url,
-                max_message_size=self.max_message_size,
-                connect_timeout=self.connect_timeout,
-                disconnect_timeout=self.disconnect_timeout,
-                message_queue_size=self.message_queue_size,
-                ssl_context=self.ssl_context,
-            ) as ws:
-                opened = True
-                yield _TrioSocket(ws)
-        except trio_websocket.HandshakeError as exc:
-            raise ConnectionLost(f"handshake failed: {exc!r}") from exc
-        except trio_websocket.ConnectionClosed as exc:
-            why = exc.reason
-            info = (
-                WsClose(code=1006)
-                if why is None
-                else WsClose(code=why.code, reason=why.reason or "")
-            )
-            raise ConnectionLost(f"closed by venue: {info}") from exc
-        except (OSError, trio.BrokenResourceError) as exc:
-            if opened:
-                raise
-            raise ConnectionLost(f"connection failed: {exc!r}") from exc
+            yield socket
+        finally:
+            await socket.aclose()
+
+    async def _open(self, url: str, where: WsUrl) -> _Socket:
+        key = base64.b64encode(os.urandom(16)).decode("ascii")
+        handshake = Handshake(key)
+        try:
+            with trio.fail_after(self.connect_timeout):
+                stream = await self._shake_hands(where, key, handshake)
         except trio.TooSlowError as exc:
-            if opened:
-                raise
-            raise ConnectionLost("connect timed out") from exc
+            if handshake.status:  # refused, and the refusal's body never ended
+                raise _refused(url, handshake) from None
+            raise ConnectionLost(
+                f"connecting to {url} timed out after {self.connect_timeout:g} s"
+            ) from exc
+        except (OSError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            raise ConnectionLost(f"could not connect to {url}: {_why(exc)}") from exc
+        except ValueError as exc:
+            raise ConnectionLost(f"websocket handshake with {url} failed: {exc}") from exc
+        if handshake.status != 101:
+            await trio.aclose_forcefully(stream)
+            raise _refused(url, handshake)
+        decoder = FrameDecoder(self.max_message_size)
+        first = decoder.receive(handshake.rest) if handshake.rest else []
+        return _Socket(stream, decoder, first, self.disconnect_timeout)
+
+    async def _shake_hands(self, where: WsUrl, key: str, handshake: Handshake) -> trio.abc.Stream:
+        """TCP, TLS, the opening handshake: the stream once ``handshake`` has the answer."""
+        stream: trio.abc.Stream = await trio.open_tcp_stream(where.host, where.port)
+        try:
+            if where.secure:
+                context = self.ssl_context or ssl.create_default_context()
+                stream = trio.SSLStream(stream, context, server_hostname=where.host)
+                await stream.do_handshake()
+            await stream.send_all(handshake_request(where, key))
+            while not handshake.receive(await stream.receive_some(_READ_SIZE)):
+                pass
+        except BaseException:
+            await trio.aclose_forcefully(stream)
+            raise
+        return stream
+
+
+def _refused(url: str, handshake: Handshake) -> ConnectionLost:
+    body = handshake.body[:200].decode("utf-8", errors="replace")
+    return ConnectionLost(
+        f"websocket handshake refused by {url}: HTTP {handshake.status} {body}".rstrip()
+    )

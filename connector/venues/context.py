@@ -25,7 +25,7 @@ from connector.net.clock import ClockEstimate, ClockSample, ClockSync
 from connector.net.http import RestClient, RestResponse
 from connector.net.ratelimit import Lane, LimiterStatistics, RateLimiter, TokenBucket
 from connector.net.ws import ConnectionBudget, FrameRecorder
-from connector.net.ws_transport import TrioWebsocketTransport, WsTransport
+from connector.net.ws_transport import WsClientTransport, WsTransport
 from connector.venues.driver import RestCall, SignedRequest, VenueDriver
 
 __all__ = ["RestOutcome", "VenueContext", "VenueContextStatistics"]
@@ -60,7 +60,7 @@ class VenueContext:
         transport: An httpx transport for every client (tests use one to add delays or
             to talk to an app in memory); ``None``: real sockets.
         ws_transport: Opens the venue's websockets (tests: in memory); ``None``:
-            trio-websocket.
+            our own client (``WsClientTransport``).
         timeout: Seconds for one REST request.
         ssl_context: Called when a client or socket is made: the TLS context that
             checks the venue's certificates (the built-in simulator's own certificate
@@ -97,12 +97,12 @@ class VenueContext:
 
     @property
     def ws_transport(self) -> WsTransport | None:
-        """What opens the venue's websockets: the injected transport, trio-websocket
-        trusting the configured certificate authority, or ``None`` (trio-websocket)."""
+        """What opens the venue's websockets: the injected transport, our client
+        trusting the configured certificate authority, or ``None`` (our client)."""
         if self._ws_transport is None and self._ssl_context is not None:
             context = self._ssl_context()
             if context is not None:
-                self._ws_transport = TrioWebsocketTransport(ssl_context=context)
+                self._ws_transport = WsClientTransport(ssl_context=context)
         return self._ws_transport
 
     def _verify(self) -> ssl.SSLContext | bool:
