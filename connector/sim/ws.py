@@ -200,6 +200,7 @@ class WsConnection:
         #: With latency: when each item of ``_queue`` may go out (same length, same order).
         self._due: deque[float] = deque()
         self._latency = latency
+        self._now = trio.lowlevel.current_clock().current_time  # trio.current_time, quicker
         self._wakeup = trio.Event()
         self._incoming: trio.MemoryReceiveChannel[str | bytes]
         self._incoming_send: trio.MemorySendChannel[str | bytes]
@@ -240,7 +241,7 @@ class WsConnection:
                 self.faults.frames += 1
             self._queue.append(frame)  # inlined _put: the hot path
             if self._latency:
-                self._due.append(trio.current_time() + self._latency)
+                self._due.append(self._now() + self._latency)
         if len(self._queue) > self.settings.send_buffer:
             self._queue.clear()
             self._due.clear()
@@ -264,7 +265,7 @@ class WsConnection:
         """Queue ``item`` (a frame, a fault's pause, the close), due ``latency`` from now."""
         self._queue.append(item)
         if self._latency:
-            self._due.append(trio.current_time() + self._latency)
+            self._due.append(self._now() + self._latency)
 
     async def receive(self) -> str | bytes | None:
         """The next message from the client, or None once closed."""
@@ -295,12 +296,12 @@ class WsConnection:
                 self._wakeup = trio.Event()
                 await self._wakeup.wait()
                 continue
-            if due and due[0] > trio.current_time():
+            if due and due[0] > self._now():
                 await trio.sleep_until(due[0])
                 continue
             if direct is not None and isinstance(queue[0], str):
                 # Everything queued (and due) since the last write goes out in one write.
-                now = trio.current_time()
+                now = self._now()
                 batch: list[str] = []
                 chars = 0
                 while queue and len(batch) < _BATCH_FRAMES and chars < _BATCH_CHARS:
