@@ -7,7 +7,8 @@ entry also carries ``"credentials"`` (``api_key``, ``api_secret``, OKX
 ``passphrase``) of its default account; ``"truth"`` names, per venue, the URL of
 the venue's truth (``GET /_sim/truth``: orders, fills, balances, positions).
 ``--faults FILE`` injects the fault plan of a TOML file; ``--accounts FILE`` adds
-accounts (see ``docs/simulator.md``).
+accounts; ``--setting VENUE.NAME=VALUE`` sets a front-end setting, e.g.
+``bybit.latency=0.02`` (see ``docs/simulator.md``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sim.add_argument("--markets", nargs="+", default=[], metavar="MARKET", help="default: all")
     sim.add_argument("--okx-checksum", action="store_true", help="OKX sends real CRC32 checksums")
     sim.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="VENUE.NAME=JSON",
+        help="front-end setting, e.g. bybit.latency=0.02 (repeatable)",
+    )
+    sim.add_argument(
         "--faults", default=None, metavar="FILE", help="inject the fault plan of a TOML file"
     )
     sim.add_argument(
@@ -70,6 +78,13 @@ def run(args: argparse.Namespace) -> int:
         key, sep, value = spec.partition("=")
         if not sep or not key.strip() or not value.strip().isdigit():
             problems.append(f"sim: --port {spec!r}: expected VENUE[.MARKET]=PORT")
+    for spec in args.setting:
+        key, sep, _ = spec.partition("=")
+        venue, dot, name = key.strip().partition(".")
+        if not sep or not dot or not name:
+            problems.append(f"sim: --setting {spec!r}: expected VENUE.NAME=VALUE")
+        elif venue not in venues:
+            problems.append(f"sim: --setting {spec!r}: {venue!r} is not a served venue")
     if args.faults:
         try:
             FaultPlan.from_toml(args.faults)  # refuse a bad plan before serving anything
@@ -95,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
     ]  # fmt: skip
     for spec in args.port:
         argv += ["--port", spec]
+    for spec in args.setting:
+        argv += ["--setting", spec]
     if args.okx_checksum:
         argv.append("--okx-checksum")
     if args.faults:

@@ -13,6 +13,12 @@ front-end's ``rate_limited`` callback, because each venue words them
 differently), handshake refusals (HTTP 503), and per-frame websocket faults
 inside :meth:`~connector.sim.ws.WsConnection.send`.
 
+Latency: a server given ``latency`` (seconds) models the network between the
+venue and its clients in one direction, what the venue sends: each REST answer
+goes out that long after its handler returned, and each websocket frame that
+long after it was queued (a delay line, see :mod:`connector.sim.ws`). What
+clients send arrives at once; handshakes are not delayed.
+
 TLS: a server given a :class:`ServerTls` (or created inside
 :func:`serving_tls`, which is how ``sim.run(tls=True)`` reaches every
 front-end's servers) serves ``https://`` and ``wss://`` with a certificate
@@ -177,6 +183,8 @@ class VenueServer:
             ``market``.
         host: Address to bind (loopback by default).
         port: Port to bind (0: any free port).
+        latency: One-way delay in seconds of every REST answer and websocket
+            frame (see the module docstring); 0: none.
         tls: Serve TLS with these files (default: the enclosing
             :func:`serving_tls` block's, else plain HTTP).
     """
@@ -195,8 +203,10 @@ class VenueServer:
         host: str = "127.0.0.1",
         port: int = 0,
         tls: ServerTls | None = None,
+        latency: float = 0.0,
     ) -> None:
         self.name = name
+        self.latency = latency
         self.tls = tls if tls is not None else _SERVING_TLS.get()
         self.market = market
         self.router = router
@@ -319,6 +329,8 @@ class VenueServer:
         else:
             self._requests += 1
             response = await self._dispatch(req)
+            if self.latency:
+                await trio.sleep(self.latency)
         headers = [(b"content-type", response.content_type.encode())]
         headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers)
         headers.append((b"content-length", str(len(response.body)).encode()))
@@ -378,6 +390,7 @@ class VenueServer:
             client=req.client,
             settings=self.ws_settings,
             injector=self.injector,
+            latency=self.latency,
         )
         await send({"type": "websocket.accept"})
         self.connections[conn.conn_id] = conn

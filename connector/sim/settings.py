@@ -17,6 +17,7 @@ have (a typo would otherwise be ignored silently) and names the known ones::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Self
 
@@ -34,9 +35,14 @@ class FrontendSettings:
     Attributes:
         send_buffer: Outgoing frames buffered per websocket connection before
             it counts as a slow consumer (see :class:`~connector.sim.ws.WsSettings`).
+        latency: Seconds every REST answer and websocket frame of the venue
+            takes to reach the client: the network between a real venue and
+            its clients, one way (0: none; see
+            :class:`~connector.sim.server.VenueServer`).
     """
 
     send_buffer: int = 10_000
+    latency: float = 0.0
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -48,7 +54,8 @@ class FrontendSettings:
         """The settings from ``sim.run(settings={venue: {...}})``; defaults for the rest.
 
         Raises:
-            ConfigError: a setting the front-end does not have.
+            ConfigError: a setting the front-end does not have, or a latency
+                that is not a number of seconds, 0 or more.
         """
         known = cls.names()
         unknown = sorted(set(values) - set(known))
@@ -58,4 +65,14 @@ class FrontendSettings:
             )
         # Values come from TOML, JSON or the command line: the attrs class is their schema.
         given: dict[str, Any] = dict(values)
+        latency = given.get("latency", 0.0)
+        if (
+            isinstance(latency, bool)
+            or not isinstance(latency, int | float)
+            or not math.isfinite(latency)
+            or latency < 0
+        ):
+            raise ConfigError(
+                f"sim {venue}: latency must be a number of seconds, 0 or more; got {latency!r}"
+            )
         return cls(**given)

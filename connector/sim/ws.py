@@ -27,6 +27,13 @@ something, so ``pong_timeout`` is enforced that way. The limitation: any bytes
 count, so a client that sends messages but never pongs is not caught, and the
 timeout is per endpoint (it also ends idle keep-alive REST connections).
 
+Latency: a connection made with ``latency`` L (seconds, the front-ends'
+``latency`` setting) is a delay line: every frame, and the close frame, is
+stamped with its send time when queued and goes out no earlier than that time
+plus L, in order. Frames queued together go out together L later (one write),
+so the delay does not cut throughput; frames waiting out the delay count
+toward ``send_buffer``.
+
 Sending: the writer task of a connection hands every text frame queued since
 it last ran to hypercorn's websocket stream in one socket write (frames
 serialized by the stream's own wsproto connection, so negotiated extensions
@@ -160,7 +167,8 @@ class WsConnection:
     Front-ends call :meth:`send` (non-blocking, from any task, even from a hub
     callback), :meth:`receive` and :meth:`close`. Attributes ``path``, ``query``,
     ``headers``, ``market`` and ``conn_id`` describe the connection; ``state`` is
-    a free dict where the front-end keeps its per-connection data.
+    a free dict where the front-end keeps its per-connection data. With
+    ``latency`` > 0 every frame is held that many seconds (module docstring).
     """
 
     def __init__(
@@ -175,6 +183,7 @@ class WsConnection:
         client: str,
         settings: WsSettings,
         injector: FaultInjector,
+        latency: float = 0.0,
     ) -> None:
         self.conn_id = conn_id
         self.venue = venue
@@ -188,6 +197,10 @@ class WsConnection:
         self.faults = injector.connection(venue, conn_id, market)
         self._faulty = self.faults.active
         self._queue: deque[object] = deque()
+        #: With latency: when each item of ``_queue`` may go out (same length, same order).
+        self._due: deque[float] = deque()
+        self._latency = latency
+        self._now = trio.lowlevel.current_clock().current_time  # trio.current_time, quicker
         self._wakeup = trio.Event()
         self._incoming: trio.MemoryReceiveChannel[str | bytes]
         self._incoming_send: trio.MemorySendChannel[str | bytes]
@@ -215,9 +228,9 @@ class WsConnection:
                 return
             verdict = self.faults.on_frame(stream, frame)
             if verdict.delay:
-                self._queue.append(verdict.delay)
+                self._put(verdict.delay)
             for f in verdict.frames:
-                self._queue.append(f)
+                self._put(f)
             if verdict.stall:
                 self._stall_until = trio.current_time() + verdict.stall
             if verdict.disconnect:
@@ -226,9 +239,12 @@ class WsConnection:
         else:
             if stream:
                 self.faults.frames += 1
-            self._queue.append(frame)
+            self._queue.append(frame)  # inlined _put: the hot path
+            if self._latency:
+                self._due.append(self._now() + self._latency)
         if len(self._queue) > self.settings.send_buffer:
             self._queue.clear()
+            self._due.clear()
             self.close(1008, "slow consumer")
             return
         self._wakeup.set()
@@ -240,10 +256,16 @@ class WsConnection:
         self.closed = True
         self.close_code = code
         self.close_reason = reason
-        self._queue.append(_CLOSE)
+        self._put(_CLOSE)
         self._wakeup.set()
         for cb in self.on_close:
             cb()
+
+    def _put(self, item: object) -> None:
+        """Queue ``item`` (a frame, a fault's pause, the close), due ``latency`` from now."""
+        self._queue.append(item)
+        if self._latency:
+            self._due.append(self._now() + self._latency)
 
     async def receive(self) -> str | bytes | None:
         """The next message from the client, or None once closed."""
@@ -265,22 +287,31 @@ class WsConnection:
         )
 
     async def _writer(self, send: AsgiSend) -> bool:
-        """Send queued frames; True once the close frame went out (the connection is over)."""
+        """Send queued frames once due; True once the close frame went out (the end)."""
         queue = self._queue
+        due = self._due  # empty without latency
         direct = _DirectSend.attach(send)
         while True:
             if not queue:
                 self._wakeup = trio.Event()
                 await self._wakeup.wait()
                 continue
+            if due and due[0] > self._now():
+                await trio.sleep_until(due[0])
+                continue
             if direct is not None and isinstance(queue[0], str):
-                # Everything queued since the last write goes out in one write.
+                # Everything queued (and due) since the last write goes out in one write.
+                now = self._now()
                 batch: list[str] = []
                 chars = 0
                 while queue and len(batch) < _BATCH_FRAMES and chars < _BATCH_CHARS:
                     head: object = queue[0]
                     if not isinstance(head, str):
                         break
+                    if due:
+                        if due[0] > now:
+                            break
+                        due.popleft()
                     queue.popleft()
                     batch.append(head)
                     chars += len(head)
@@ -288,6 +319,8 @@ class WsConnection:
                 self.frames_sent += len(batch)
                 continue
             item = queue.popleft()
+            if due:
+                due.popleft()
             if item is _CLOSE:
                 await send(
                     {

@@ -123,6 +123,44 @@ def test_sim_process_with_tls_and_a_fault_file_serves_both(tmp_path: Path) -> No
     assert 0 == code
 
 
+def test_sim_process_with_a_latency_setting_answers_no_sooner() -> None:
+    command = [sys.executable, "-m", "connector", "sim", "--venues", "bybit", "--rate", "20"]
+    proc = subprocess.Popen(
+        [*command, "--setting", "bybit.latency=0.3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    watchdog = threading.Timer(PROCESS_TIMEOUT, proc.kill)
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        urls = json.loads(proc.stdout.readline())
+        clock = httpx.get(urls["bybit"]["linear.rest"] + "/v5/market/time", timeout=5)
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=PROCESS_TIMEOUT)
+    finally:
+        watchdog.cancel()
+        proc.kill()
+        proc.wait()
+
+    assert 200 == clock.status_code
+    assert clock.elapsed.total_seconds() >= 0.3
+    assert 0 == code
+
+
+def test_sim_refuses_a_malformed_setting_and_one_for_a_venue_not_served(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["sim", "--venues", "bybit", "--setting", "bybit.latency", "--setting", "okx.x=1"])
+
+    err = capsys.readouterr().err.splitlines()
+    assert 2 == code
+    assert 2 == len(err)
+    assert "--setting 'bybit.latency': expected VENUE.NAME=VALUE" in err[0]
+    assert "--setting 'okx.x=1': 'okx' is not a served venue" in err[1]
+
+
 def test_sim_refuses_a_bad_fault_file_naming_each_problem(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -9,7 +9,6 @@ is built (it connects in its constructor). Everything else is pybit's default.
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -34,16 +33,6 @@ def http(urls: Urls, category: str) -> Any:
     return session
 
 
-class _Registered(dict[str, Any]):
-    """pybit's subscriptions by request id, where a lookup waits until the id is filed."""
-
-    def __getitem__(self, key: str) -> Any:
-        deadline = time.monotonic() + CALL_TIMEOUT
-        while key not in self and time.monotonic() < deadline:
-            time.sleep(0.001)
-        return super().__getitem__(key)
-
-
 @pytest.fixture
 def websocket(
     sim_urls: Urls, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
@@ -52,22 +41,6 @@ def websocket(
     base = sim_urls["bybit"][f"{category}.ws"]
     monkeypatch.setattr(unified_trading, "PUBLIC_WSS", base + "/v5/public/{CHANNEL_TYPE}")
     ws = unified_trading.WebSocket(testnet=False, channel_type=category)
-    # pybit registers a topic's callback only after it has sent the subscribe, so the
-    # venue's immediate snapshot can be handled first; pybit's thread then dies on the
-    # KeyError (the same race exists against the real venue, narrowed there by the round
-    # trip). Let its reader wait for the registration instead.
-    get_callback = ws._get_callback
-
-    def registered_callback(topic: str) -> Any:
-        deadline = time.monotonic() + CALL_TIMEOUT
-        while topic not in ws.callback_directory and time.monotonic() < deadline:
-            time.sleep(0.001)
-        return get_callback(topic)
-
-    monkeypatch.setattr(ws, "_get_callback", registered_callback)
-    # The same race on the subscription's confirmation: pybit files the request id
-    # after sending it, and a confirmation read first kills its thread (KeyError).
-    ws.subscriptions = _Registered(ws.subscriptions)
     try:
         yield ws
     finally:

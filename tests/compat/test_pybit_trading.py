@@ -8,10 +8,7 @@ its ping and auth).
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -70,21 +67,6 @@ def trade_ws(sim_urls: Urls, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     ws = unified_trading.WebSocketTrading(
         testnet=False, api_key=CREDS.api_key, api_secret=CREDS.secret
     )
-    # pybit registers a request's callback only after it has sent the request, so a
-    # reply that comes first is dropped ("response for unregistered reqId"): the same
-    # race exists against the real venue, narrowed there by the round trip. Let its
-    # reader wait for the registration (as tests/compat/test_pybit.py does for topics).
-    pop_callback = ws._pop_callback
-
-    def registered_callback(req_id: str | None) -> Any:
-        deadline = time.monotonic() + CALL_TIMEOUT
-        while req_id is not None and req_id not in ws.callback_directory:
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.001)
-        return pop_callback(req_id)
-
-    monkeypatch.setattr(ws, "_pop_callback", registered_callback)
     try:
         yield ws
     finally:
@@ -140,42 +122,12 @@ def test_pybit_http_trades_with_keys(sim_urls: Urls, category: str, symbol: str,
     assert Decimal(fees["takerFeeRate"]) > 0
 
 
-class _Confirmations(logging.Handler):
-    def __init__(self, inbox: Inbox) -> None:
-        super().__init__(logging.DEBUG)
-        self.inbox = inbox
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().startswith("Subscription to ") and "successful" in record.msg:
-            self.inbox.put(record.getMessage())
-
-
-@contextmanager
-def _subscriptions_confirmed() -> Iterator[Inbox]:
-    """The subscriptions pybit reports confirmed by the venue (its debug log), one each."""
-    logger = logging.getLogger("pybit._websocket_stream")
-    inbox = Inbox()
-    handler = _Confirmations(inbox)
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield inbox
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-
 def test_pybit_private_websocket_delivers_order_and_execution(
     sim_urls: Urls, private_ws: Any
 ) -> None:
     orders, executions = Inbox(), Inbox()
-    with _subscriptions_confirmed() as confirmed:
-        private_ws.order_stream(callback=orders.put)
-        private_ws.execution_stream(callback=executions.put)
-        # As a user does: trade once the venue confirmed both subscriptions
-        # (pybit says so in its log), or the order may come before them.
-        confirmed.take(2)
+    private_ws.order_stream(callback=orders.put)
+    private_ws.execution_stream(callback=executions.put)
     session = http(sim_urls)
     placed = ok(
         session.place_order(

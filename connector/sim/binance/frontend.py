@@ -170,6 +170,7 @@ class _Market:
             server_error=self.rest.fault_5xx,
             host=options.host,
             port=options.port(market),
+            latency=settings.latency,
         )
 
     async def ws_handler(self, conn: WsConnection) -> None:

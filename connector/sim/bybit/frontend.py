@@ -176,6 +176,7 @@ class BybitFrontend:
             market_of=self._market_of,
             host=self.options.host,
             port=port,
+            latency=self.settings.latency,
         )
         #: The endpoint of each market: one port serves them all (its ASGI app is ``server.app``).
         self.servers: dict[str, VenueServer] = {m: self.server for m in self.categories}

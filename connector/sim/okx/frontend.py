@@ -211,6 +211,7 @@ class OkxFrontend:
             rate_limited=self.rate_limited,
             host=self.options.host,
             port=self.options.port("spot") or self.options.port("swap"),
+            latency=self.settings.latency,
         )
         #: The endpoint of each market: one port serves both (its ASGI app is ``server.app``).
         self.servers: dict[str, VenueServer] = {m: self.server for m in venue.markets()}
