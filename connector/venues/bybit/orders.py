@@ -29,7 +29,6 @@ error bodies (``tests/venues/bybit/test_orders.py``).
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import attrs
@@ -142,7 +141,8 @@ _ORDER_FINAL = frozenset({110008, 110010, 110079, 170142, 170143})
 
 
 def _json(body: dict[str, object]) -> bytes:
-    return json.dumps(body, separators=(",", ":")).encode()
+    """Compact JSON (as ``json.dumps`` with ``(",", ":")`` separators, keys in order)."""
+    return msgspec.json.encode(body)
 
 
 def category(market: Market) -> str:

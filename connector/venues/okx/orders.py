@@ -31,7 +31,6 @@ Tested on ``nautilus_trader/crates/adapters/okx/test_data/http_place_order_respo
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import attrs
@@ -150,7 +149,8 @@ _ORDER_FINAL = frozenset({"51400", "51401", "51410", "51503", "51509", "51510", 
 
 
 def _json(body: dict[str, object]) -> bytes:
-    return json.dumps(body, separators=(",", ":")).encode()
+    """Compact JSON (as ``json.dumps`` with ``(",", ":")`` separators, keys in order)."""
+    return msgspec.json.encode(body)
 
 
 def inst_type(market: Market) -> str:
