@@ -196,10 +196,12 @@ class MemoryEventLog:
 
     Unbounded on purpose: a log that dropped entries would break its one
     promise. Appending checks each value's type (what :func:`encode` refuses)
-    and keeps the value itself: values are frozen, and the conversion of a
-    stored type cannot fail, so it is left to :meth:`read`, which returns what
-    a real store would (each value through :func:`encode` and :func:`decode`).
-    Appends are on the command path (every order event); reads are not.
+    and keeps the value itself; the JSON conversion is left to :meth:`read`,
+    which returns what a real store would (each value through :func:`encode`
+    and :func:`decode`). Appends are on the command path (every order event),
+    reads are not; values are frozen, and one of a stored type whose fields
+    hold what their annotations say (mypy checks the code that builds them)
+    always converts, so the type is all an append has to check.
     """
 
     def __init__(self) -> None:
