@@ -11,6 +11,7 @@ mid-way) raises :class:`ValueError`; the pool reports it as a lost connection.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterable, Mapping
 
@@ -20,6 +21,9 @@ _MAX_HEAD = 64 * 1024
 """Bytes of status line and headers at most (a venue's are a few hundred)."""
 
 _MAX_CHUNK_LINE = 4 * 1024
+
+_SPLITS_LINE = re.compile(r"[ \r\n]")
+_NOT_IN_NAME = re.compile(r"[ :\r\n]")
 
 
 class Head:
@@ -53,11 +57,11 @@ def encode_request(
             character that would split the request (CR, LF, or a space where none
             may be).
     """
-    if not method.isalpha() or any(c in target for c in " \r\n"):
+    if not method.isalpha() or _SPLITS_LINE.search(target):
         raise ValueError(f"not a request line: {method!r} {target!r}")
     lines = [f"{method} {target} HTTP/1.1"]
     for name, value in headers:
-        if not name or any(c in name for c in " :\r\n") or "\r" in value or "\n" in value:
+        if not name or _NOT_IN_NAME.search(name) or "\r" in value or "\n" in value:
             raise ValueError(f"not a header: {name!r}: {value!r}")
         lines.append(f"{name}: {value}")
     if body or method in ("POST", "PUT", "PATCH"):

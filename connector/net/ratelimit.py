@@ -253,6 +253,8 @@ class RateLimiter:
             IpBanned: during a ban (at once, without waiting).
             RateLimited: when the wait would exceed ``max_wait``.
         """
+        if not self._queue and self._take(weights) <= 0:
+            return  # nobody waiting and the tokens are there: no queue, nobody to wake
         ticket = (lane, next(self._tickets))
         self._enqueue(ticket)
         try:
@@ -260,32 +262,43 @@ class RateLimiter:
                 if min(self._queue) != ticket:
                     await self._changed.wait()
                     continue
-                now = trio.current_time()
-                self._check_ban(now)
-                wait = max(
-                    [self._paused_until - now]
-                    + [self._bucket(name).wait_time(w, now) for name, w in weights.items()]
-                )
-                if wait > self._max_wait:
-                    self._limited += 1
-                    raise RateLimited(
-                        f"{self.venue}: rate limit needs a {wait:.1f} s wait "
-                        f"(max {self._max_wait} s)",
-                        retry_after=wait,
-                        venue=self.venue,
-                    )
+                wait = self._take(weights)
                 if wait <= 0:
-                    for name, weight in weights.items():
-                        self._bucket(name).take(weight, now)
-                    self._acquired += 1
                     return
-                started = now
+                started = trio.current_time()
                 with trio.move_on_after(wait):
                     await self._changed.wait()  # an overtaking arrival, a pause, a ban
                 self._waited += trio.current_time() - started
         finally:
             self._queue.remove(ticket)
             self._notify()
+
+    def _take(self, weights: Mapping[str, float]) -> float:
+        """Take ``weights`` when every bucket has them (returns 0), else the seconds to
+        wait for them (nothing taken).
+
+        Raises:
+            IpBanned: during a ban.
+            RateLimited: when the wait would exceed ``max_wait``.
+        """
+        now = trio.current_time()
+        self._check_ban(now)
+        wait = self._paused_until - now
+        for name, weight in weights.items():
+            wait = max(wait, self._bucket(name).wait_time(weight, now))
+        if wait > self._max_wait:
+            self._limited += 1
+            raise RateLimited(
+                f"{self.venue}: rate limit needs a {wait:.1f} s wait (max {self._max_wait} s)",
+                retry_after=wait,
+                venue=self.venue,
+            )
+        if wait > 0:
+            return wait
+        for name, weight in weights.items():
+            self._bucket(name).take(weight, now)
+        self._acquired += 1
+        return 0.0
 
     def _enqueue(self, ticket: tuple[Lane, int]) -> None:
         overtakes = bool(self._queue) and ticket < min(self._queue)

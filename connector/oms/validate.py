@@ -57,6 +57,8 @@ def as_decimal(value: Number, field: str) -> Decimal:
 
 
 def _enum(cls: type[_E], value: _E | str, field: str) -> _E:
+    if isinstance(value, cls):
+        return value  # a member already (the enums are str subclasses: no lookup by value)
     try:
         return cls(value.lower() if isinstance(value, str) else value)
     except ValueError:

@@ -22,8 +22,8 @@ int ns, enums as their values, so every store keeps the same bytes. Only the
 types in :data:`LOGGED_TYPES` are accepted.
 
 This module does no I/O of its own: :class:`MemoryEventLog` (for tests and
-runs without a store) keeps the encoded text in a list; its methods are
-``async`` to honour the protocol but never block or yield.
+runs without a store) keeps the values in a list and converts them on reading;
+its methods are ``async`` to honour the protocol but never block or yield.
 """
 
 from __future__ import annotations
@@ -120,10 +120,14 @@ def encode(event: Logged) -> str:
     Raises:
         TypeError: a type the log does not store.
     """
+    return _dumps({"type": _stored_name(event), "data": converter.unstructure(event)})
+
+
+def _stored_name(event: Logged) -> str:
     name = type(event).__name__
     if LOGGED_TYPES.get(name) is not type(event):
         raise TypeError(f"the event log does not store {name}")
-    return _dumps({"type": name, "data": converter.unstructure(event)})
+    return name
 
 
 _SORTED = msgspec.json.Encoder(order="sorted")
@@ -191,19 +195,25 @@ class MemoryEventLog:
     """An :class:`EventLog` in a list: durable for the life of the process only.
 
     Unbounded on purpose: a log that dropped entries would break its one
-    promise. Each entry is kept as encoded text, so what is read back went
-    through the same conversion as in a real store.
+    promise. Appending checks each value's type (what :func:`encode` refuses)
+    and keeps the value itself; the JSON conversion is left to :meth:`read`,
+    which returns what a real store would (each value through :func:`encode`
+    and :func:`decode`). Appends are on the command path (every order event),
+    reads are not; values are frozen, and one of a stored type whose fields
+    hold what their annotations say (mypy checks the code that builds them)
+    always converts, so the type is all an append has to check.
     """
 
     def __init__(self) -> None:
-        self._entries: list[tuple[int, str]] = []
+        self._entries: list[tuple[int, Logged]] = []
         self._closed = False
 
     async def append(self, events: Sequence[Logged], *, ts_ns: int) -> int:
         if self._closed:
             raise StoreError("the in-memory event log is closed")
-        encoded = [encode(event) for event in events]  # all-or-nothing: encode first
-        self._entries.extend((ts_ns, text) for text in encoded)
+        for event in events:  # all-or-nothing: check the whole batch first
+            _stored_name(event)
+        self._entries.extend((ts_ns, event) for event in events)
         return len(self._entries)
 
     async def read(self, after: int = 0, *, limit: int = 1000) -> Sequence[LogEntry]:
@@ -211,8 +221,8 @@ class MemoryEventLog:
             raise ValueError(f"limit must be >= 1, got {limit}")
         start = max(after, 0)
         return [
-            LogEntry(seq=start + i + 1, ts_ns=ts_ns, event=decode(text))
-            for i, (ts_ns, text) in enumerate(self._entries[start : start + limit])
+            LogEntry(seq=start + i + 1, ts_ns=ts_ns, event=decode(encode(event)))
+            for i, (ts_ns, event) in enumerate(self._entries[start : start + limit])
         ]
 
     async def last_seq(self) -> int:

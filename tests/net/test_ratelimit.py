@@ -109,3 +109,28 @@ def test_the_venues_count_leaves_out_requests_still_in_flight() -> None:
 
     assert 0 == bucket.tokens  # the nine in flight still fill the window
     assert bucket.wait_time(1, 0.01) > 0.9
+
+
+async def test_a_request_queues_behind_an_earlier_waiter_even_when_its_own_bucket_is_full(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    limiter = RateLimiter(
+        "bybit",
+        {"a": TokenBucket(capacity=1, period=10.0), "b": TokenBucket(capacity=1, period=10.0)},
+    )
+    await limiter.acquire({"a": 1})  # "a" is empty for 10 s, "b" stays full
+    start = trio.current_time()
+    served: list[tuple[str, float]] = []
+
+    async def take(bucket: str) -> None:
+        await limiter.acquire({bucket: 1})
+        served.append((bucket, trio.current_time() - start))
+
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(take, "a")
+            await trio.sleep(1)
+            nursery.start_soon(take, "b")
+
+    assert [("a", 10.0), ("b", 10.0)] == [(b, pytest.approx(t)) for b, t in served]
+    assert 3 == limiter.statistics().acquired

@@ -136,6 +136,17 @@ async def test_a_batch_with_a_bad_value_stores_nothing() -> None:
     assert 0 == await log.last_seq()
 
 
+async def test_memory_log_reads_back_values_through_the_stored_conversion() -> None:
+    log = MemoryEventLog()
+    await log.append(EVENTS, ts_ns=1)
+
+    entries = await log.read(0, limit=len(EVENTS))
+    assert [decode(encode(e)) for e in EVENTS] == [entry.event for entry in entries]
+    assert all(entry.event is not e for entry, e in zip(entries, EVENTS, strict=True)), (
+        "read gives new values, as a store does, never the appended objects"
+    )
+
+
 async def test_closed_log_refuses_appends() -> None:
     log = MemoryEventLog()
     await log.close()

@@ -29,7 +29,6 @@ error bodies (``tests/venues/bybit/test_orders.py``).
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import attrs
@@ -141,10 +140,6 @@ _ORDER_FINAL = frozenset({110008, 110010, 110079, 170142, 170143})
 # Requests ------------------------------------------------------------------
 
 
-def _json(body: dict[str, object]) -> bytes:
-    return json.dumps(body, separators=(",", ":")).encode()
-
-
 def category(market: Market) -> str:
     try:
         return CATEGORIES[market]
@@ -192,7 +187,7 @@ def place_order_call(
     return RestCall(
         method="POST",
         path="/v5/order/create",
-        body=_json(body),
+        body=msgspec.json.encode(body),
         weights={**IP_WEIGHT, limits.CREATE: 1.0},
         signed=True,
     )
@@ -216,7 +211,7 @@ def cancel_order_call(
     return RestCall(
         method="POST",
         path="/v5/order/cancel",
-        body=_json(body),
+        body=msgspec.json.encode(body),
         weights={**IP_WEIGHT, limits.CANCEL: 1.0},
         signed=True,
     )
@@ -245,7 +240,7 @@ def amend_order_call(
     return RestCall(
         method="POST",
         path="/v5/order/amend",
-        body=_json(body),
+        body=msgspec.json.encode(body),
         weights={**IP_WEIGHT, limits.AMEND: 1.0},
         signed=True,
     )

@@ -31,7 +31,6 @@ Tested on ``nautilus_trader/crates/adapters/okx/test_data/http_place_order_respo
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import attrs
@@ -149,10 +148,6 @@ _ORDER_FINAL = frozenset({"51400", "51401", "51410", "51503", "51509", "51510", 
 # Requests ------------------------------------------------------------------
 
 
-def _json(body: dict[str, object]) -> bytes:
-    return json.dumps(body, separators=(",", ":")).encode()
-
-
 def inst_type(market: Market) -> str:
     try:
         return INST_TYPES[market]
@@ -207,7 +202,7 @@ def place_order_call(
     return RestCall(
         method="POST",
         path="/api/v5/trade/order",
-        body=_json(body),
+        body=msgspec.json.encode(body),
         weights={limits.ORDER: 1.0},
         signed=True,
     )
@@ -226,7 +221,7 @@ def cancel_order_call(
     return RestCall(
         method="POST",
         path="/api/v5/trade/cancel-order",
-        body=_json({"instId": instrument.native_id, "clOrdId": client_order_id}),
+        body=msgspec.json.encode({"instId": instrument.native_id, "clOrdId": client_order_id}),
         weights={limits.CANCEL: 1.0},
         signed=True,
     )
@@ -251,7 +246,7 @@ def amend_order_call(
     return RestCall(
         method="POST",
         path="/api/v5/trade/amend-order",
-        body=_json(body),
+        body=msgspec.json.encode(body),
         weights={limits.AMEND: 1.0},
         signed=True,
     )
