@@ -49,6 +49,7 @@ class ClockEstimator:
 
     window: int = 9
     _samples: deque[tuple[int, int]] = attrs.field(init=False)
+    _estimate: ClockEstimate | None = attrs.field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         self._samples = deque(maxlen=self.window)
@@ -57,18 +58,20 @@ class ClockEstimator:
         """Record one request: our send time, the venue's time, our receive time."""
         rtt = max(received_ns - sent_ns, 0)
         self._samples.append((server_ns - (sent_ns + received_ns) // 2, rtt))
-
-    def estimate(self) -> ClockEstimate | None:
-        """Median offset of the faster half of the samples; ``None`` before any."""
-        if not self._samples:
-            return None
         by_rtt = sorted(self._samples, key=lambda s: s[1])
         best = by_rtt[: max(1, (len(by_rtt) + 1) // 2)]
-        return ClockEstimate(
+        self._estimate = ClockEstimate(
             offset_ns=int(statistics.median(o for o, _ in best)),
             rtt_ns=int(statistics.median(r for _, r in best)),
             samples=len(self._samples),
         )
+
+    def estimate(self) -> ClockEstimate | None:
+        """Median offset of the faster half of the samples; ``None`` before any.
+
+        Worked out when a sample is added: every signature reads it.
+        """
+        return self._estimate
 
 
 class ClockSync:
@@ -109,7 +112,7 @@ class ClockSync:
     def offset_ns(self) -> int:
         """Venue time minus our time (0 until the first sample)."""
         est = self._estimator.estimate()
-        return est.offset_ns if est else 0
+        return est.offset_ns if est is not None else 0
 
     def venue_time_ns(self) -> int:
         """Our best guess of the venue's clock now."""

@@ -67,13 +67,15 @@ def header_float(headers: Mapping[str, str], name: str) -> float | None:
     Returns:
         The first matching header's value, or None when it is absent or not a number.
     """
-    for key, value in headers.items():
-        if key.lower() == name:
-            try:
-                return float(value)
-            except ValueError:
-                return None
-    return None
+    value = headers.get(name)  # our responses' names are lower case already
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+        if value is None:
+            return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
 def rejection(
