@@ -50,6 +50,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._sim import bybit_venues, start_simulator  # noqa: E402 (needs the path set above)
+
 SYMBOL = "BTC-USDT-PERP"
 NATIVE = "BTCUSDT"
 CCXT_SYMBOL = "BTC/USDT:USDT"
@@ -90,27 +92,12 @@ def result(rtts_ns: list[int], cpu: float, wall: float, idle_rate: float, **extr
 def connector_worker(line: dict[str, Any], args: argparse.Namespace) -> str:
     import trio
 
-    from connector import Config, Connector, Credentials, VenueConfig, configure_logging
-    from connector.model import BookUpdate, Market, Symbol
+    from connector import Config, Connector, configure_logging
+    from connector.model import BookUpdate, Market
     from connector.net.http import RestResponse
 
     configure_logging("error")
-    bybit = dict(line["bybit"])
-    creds = bybit.pop("credentials")
-    config = Config(
-        venues={
-            "bybit": VenueConfig(
-                name="bybit",
-                endpoint="custom",
-                urls=bybit,
-                symbols=(Symbol.parse(SYMBOL),),
-                channels=("book",),
-                credentials=Credentials(api_key=creds["api_key"], api_secret=creds["api_secret"]),
-            ),
-            "binance": VenueConfig(name="binance", enabled=False),
-            "okx": VenueConfig(name="okx", enabled=False),
-        }
-    )
+    config = Config(venues=bybit_venues(line, SYMBOL))
 
     async def main() -> str:
         async with Connector(config) as c:
@@ -244,19 +231,6 @@ WORKERS = {"connector": connector_worker, "ccxt": ccxt_worker, "pybit": pybit_wo
 
 
 # --------------------------------------------------------------------------- driver
-
-
-def start_simulator(rate: float) -> tuple[subprocess.Popen[str], dict[str, Any]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "connector", "sim", "--venues", "bybit", "--bases", "BTC",
-         "--markets", "linear", "--rate", str(rate)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    return proc, json.loads(proc.stdout.readline())
 
 
 def run_worker(client: str, line: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:

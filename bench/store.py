@@ -9,18 +9,21 @@ and the latency of one append (median, p99). SQLite in a temporary directory
 ``--postgres DSN``) names a server, in a schema of its own that is dropped after.
 
 The latency the write-ahead adds to ``place_order`` (``--orders``, 0 to skip):
-one ``Connector`` on the built-in simulator (Bybit linear, BTC-USDT-PERP) places
-passive limit orders one after another and cancels each, once with the in-memory
-log and once with SQLite, ``--runs`` times each; reported per log: the
-``place_order`` round trip and the write-ahead append of its ``OrderSubmitted``
-(median, p99; the median of the runs' figures).
+one ``Connector`` places passive limit orders one after another on Bybit linear
+(BTC-USDT-PERP) and cancels each, once with the in-memory log and once with
+SQLite, ``--runs`` times each, alternately; reported per log: the ``place_order``
+round trip and the write-ahead append of its ``OrderSubmitted`` (median, p99; the
+median of the runs' figures). The venue is a standalone simulator (``connector
+sim``, ``--rate`` book changes per second) in a process of its own, as a real
+venue is another machine: the figures are the client's own work and waiting,
+with no simulator sharing its interpreter lock or its event loop.
 
 The disk beside it: ``fdatasync`` after a 4 KiB write at the end of a file in the
 directory of the SQLite files (what a commit waits for), median and p99 of
 ``--syncs`` calls, measured before the SQLite runs.
 
 Run: ``python bench/store.py [--events 20000] [--writers 64] [--runs 3] [--orders 300]
-[--syncs 500] [--no-write]``.
+[--rate 20] [--syncs 500] [--no-write]``.
 """
 
 from __future__ import annotations
@@ -35,14 +38,16 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._docs import write_section
+from bench._sim import bybit_venues, start_simulator
 from connector import Connector
-from connector.config import Config, VenueConfig
+from connector.config import Config
 from connector.model import OrderAccepted, OrderSubmitted, Symbol
 from connector.store.log import EventLog, LogEntry, Logged, MemoryEventLog
 from connector.store.sql import SqlEventLog
@@ -107,13 +112,10 @@ class _Timed:
         await self.inner.close()
 
 
-async def _place(open_log: Callable[[], Awaitable[EventLog]], orders: int) -> dict[str, float]:
-    venues = {
-        name: VenueConfig(name=name, symbols=(SYMBOL,), channels=("book",))
-        if name == "bybit"
-        else VenueConfig(name=name, enabled=False)
-        for name in ("binance", "bybit", "okx")
-    }
+async def _place(
+    open_log: Callable[[], Awaitable[EventLog]], orders: int, line: dict[str, Any]
+) -> dict[str, float]:
+    venues = bybit_venues(line, str(SYMBOL))
     log = _Timed(await open_log())
     places: list[float] = []
     async with Connector(Config(venues=venues), event_log=log) as c:
@@ -172,6 +174,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres", default=os.environ.get("CONNECTOR_TEST_POSTGRES"))
     parser.add_argument("--orders", type=int, default=300, help="place_order latency (0: skip)")
+    parser.add_argument("--rate", type=float, default=20.0, help="simulator book changes/s")
     parser.add_argument("--syncs", type=int, default=500, help="fdatasync calls timed")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
     args = parser.parse_args()
@@ -218,9 +221,9 @@ def main() -> None:
     if args.orders:
         lines += [
             "",
-            "Write-ahead on the command path: `place_order` against the simulator (Bybit linear, "
-            f"{args.orders} passive limit orders one after another, each canceled after; median "
-            f"of {args.runs} runs).",
+            "Write-ahead on the command path: `place_order` against a standalone simulator in "
+            f"its own process (Bybit linear, {args.rate:g} book changes/s; {args.orders} passive "
+            f"limit orders one after another, each canceled after; median of {args.runs} runs).",
             "",
             "| event log | place_order p50 (ms) | place_order p99 (ms) | write-ahead p50 (ms) "
             "| write-ahead p99 (ms) |",
@@ -232,11 +235,18 @@ def main() -> None:
 
         in_memory: list[dict[str, float]] = []
         sqlite: list[dict[str, float]] = []
-        with tempfile.TemporaryDirectory() as tmp:
-            for i in range(args.runs):  # alternately, so both see the same machine
-                path = Path(tmp) / f"place{i}.sqlite"
-                in_memory.append(trio.run(_place, memory, args.orders))
-                sqlite.append(trio.run(_place, lambda p=path: open_sqlite(p), args.orders))
+        proc, line = start_simulator(args.rate)
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                for i in range(args.runs):  # alternately, so both see the same machine
+                    path = Path(tmp) / f"place{i}.sqlite"
+                    in_memory.append(trio.run(_place, memory, args.orders, line))
+                    sqlite.append(
+                        trio.run(_place, lambda p=path: open_sqlite(p), args.orders, line)
+                    )
+        finally:
+            proc.kill()
+            proc.wait()
         place_rows = [("in memory", _median(in_memory)), ("SQLite", _median(sqlite))]
         for name, r in place_rows:
             lines.append(

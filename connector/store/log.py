@@ -60,6 +60,7 @@ __all__ = [
     "Logged",
     "MemoryEventLog",
     "decode",
+    "dump_json",
     "encode",
 ]
 
@@ -120,7 +121,7 @@ def encode(event: Logged) -> str:
     Raises:
         TypeError: a type the log does not store.
     """
-    return _dumps({"type": _stored_name(event), "data": converter.unstructure(event)})
+    return dump_json({"type": _stored_name(event), "data": converter.unstructure(event)})
 
 
 def _stored_name(event: Logged) -> str:
@@ -134,11 +135,12 @@ _SORTED = msgspec.json.Encoder(order="sorted")
 _NOT_ASCII = re.compile(rb"[\x7f-\xff]")
 
 
-def _dumps(record: dict[str, Any]) -> str:
-    """``json.dumps(record, separators=(",", ":"), sort_keys=True)``, the stored format,
-    made by msgspec (several times faster: this runs for every order event on the
-    command path) whenever that gives the same text: pure ASCII output (``json``
-    escapes DEL and every non-ASCII character, msgspec writes them as UTF-8)."""
+def dump_json(record: dict[str, Any]) -> str:
+    """``json.dumps(record, separators=(",", ":"), sort_keys=True)``, the stored format
+    (of the log and of the projection rows), made by msgspec (several times faster:
+    this runs for every order event on the command path) whenever that gives the same
+    text: pure ASCII output (``json`` escapes DEL and every non-ASCII character,
+    msgspec writes them as UTF-8)."""
     try:
         data = _SORTED.encode(record)
     except (TypeError, ValueError, OverflowError):

@@ -44,7 +44,7 @@ from connector.errors import StoreError
 from connector.model import Balance, Fill, Order, Position
 from connector.model.convert import converter
 from connector.oms.state import order_key
-from connector.store.log import LogEntry, Logged, decode, encode
+from connector.store.log import LogEntry, Logged, decode, dump_json, encode
 from connector.store.projection import ProjectionChanges, Projector
 from connector.store.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -190,7 +190,7 @@ class _WriterThread:
 
 
 def _dump(value: object) -> str:
-    return json.dumps(converter.unstructure(value), separators=(",", ":"), sort_keys=True)
+    return dump_json(converter.unstructure(value))
 
 
 def _load(text: str, cls: type[_T]) -> _T:

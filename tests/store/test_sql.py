@@ -241,6 +241,31 @@ async def test_closed_store_refuses_appends_and_reads(opener: Opener) -> None:
             await store.orders()
 
 
+async def test_projection_rows_are_stored_as_json_dumps_writes_them(tmp_path: Path) -> None:
+    # The projections keep the log's format: sorted keys, no spaces, ASCII (escaped).
+    path = tmp_path / "events.sqlite"
+    events = [
+        *_lifecycle("p1"),
+        Balance(venue="bybit", asset="\u20acUR\x7f", free=Decimal("1")),  # not ASCII
+    ]
+    with trio.fail_after(TIMEOUT):
+        store = await open_sqlite(path)
+        await store.append(events, ts_ns=1)
+        await store.close()
+
+    conn = sqlite3.connect(path)
+    rows = [
+        (table, data)
+        for table in ("orders", "fills", "positions", "balances")
+        for (data,) in conn.execute(f"SELECT data FROM {table}")
+    ]
+    conn.close()
+    assert ["balances", "balances", "fills", "orders", "positions"] == sorted(t for t, _ in rows)
+    for _, data in rows:
+        assert json.dumps(json.loads(data), separators=(",", ":"), sort_keys=True) == data
+    assert any("\\u20acUR\\u007f" in data for _, data in rows)
+
+
 async def test_a_database_of_the_first_schema_version_opens_and_migrates(tmp_path: Path) -> None:
     path = tmp_path / "v1.sqlite"
     conn = sqlite3.connect(path)
