@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Nothing in the suite is timed: a loaded machine must not fail an example for being slow.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 
