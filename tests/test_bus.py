@@ -325,6 +325,29 @@ async def test_cancelled_receive_loses_no_event() -> None:
         assert "f" == await sub.receive()
 
 
+async def test_tasks_waiting_on_one_subscription_are_woken_one_per_event_first_come_first() -> None:
+    bus = Bus()
+    sub = bus.subscribe("order.>")
+    got: list[tuple[str, object]] = []
+
+    async def consume(name: str, scope: trio.CancelScope | None = None) -> None:
+        with scope or trio.CancelScope():
+            got.append((name, await sub.receive()))
+
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            gone = trio.CancelScope()
+            for name, scope in (("first", gone), ("second", None), ("third", None)):
+                nursery.start_soon(consume, name, scope)
+                await trio.testing.wait_all_tasks_blocked()
+            gone.cancel()  # the first leaves: the events go to the others, in order
+            await trio.testing.wait_all_tasks_blocked()
+            bus.publish("order.okx.filled", 1)
+            await trio.testing.wait_all_tasks_blocked()
+            bus.publish("order.okx.filled", 2)
+    assert [("second", 1), ("third", 2)] == got
+
+
 async def test_receive_does_not_block_when_events_are_buffered(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
