@@ -224,19 +224,19 @@ class _Channel:
             raise trio.EndOfChannel(f"the bus of subscription {self.pattern!r} is closed")
         raise trio.WouldBlock
 
+    def _would_block(self) -> bool:
+        """Nothing buffered and more may come (not closed, failed or ended: all detach)."""
+        return not (self.pending if self.latest else self.queue) and self.bus is not None
+
     async def receive(self) -> tuple[str, object]:
         await trio.lowlevel.checkpoint_if_cancelled()
-        parked = False
-        while True:
-            try:
-                item = self.receive_nowait()
-            except trio.WouldBlock:
+        if self._would_block():
+            while self._would_block():
                 await self._park()
-                parked = True
-                continue
-            if not parked:
-                await trio.lowlevel.cancel_shielded_checkpoint()
-            return item
+            return self.receive_nowait()
+        item = self.receive_nowait()
+        await trio.lowlevel.cancel_shielded_checkpoint()
+        return item
 
     async def _park(self) -> None:
         """Wait until a put or a close reschedules this task (or it is cancelled)."""
