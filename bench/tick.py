@@ -12,6 +12,10 @@ always). One subscriber task of ``orderbook.bybit.>`` records, for every
   book, checks and the update made;
 * **awake**: the subscriber task running with the update, minus ``ts_recv_ns``.
 
+It also reports the process's CPU time (user + system) over the measured
+seconds per book update: everything the process does for the stream (the
+websocket's framing included).
+
 ``--consolidated`` adds a second task reading ``consolidated.bbo.>`` (the
 aggregator then has a reader to publish for). Prints p50/p90/p99 of both over
 ``--seconds`` after a warm-up; writes nothing.
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import sys
 import time
@@ -35,7 +40,12 @@ sys.path.insert(0, str(ROOT))
 from bench.orders import SYMBOL, percentile, start_simulator  # noqa: E402
 
 
-def run(line: dict[str, Any], args: argparse.Namespace) -> dict[str, list[int]]:
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(line: dict[str, Any], args: argparse.Namespace) -> tuple[dict[str, list[int]], float]:
     import trio
 
     from connector import Config, Connector, VenueConfig, configure_logging
@@ -66,6 +76,7 @@ def run(line: dict[str, Any], args: argparse.Namespace) -> dict[str, list[int]]:
         }
     )
     stages: dict[str, list[int]] = {"published": [], "awake": []}
+    cpu: list[float] = []
 
     async def consolidated(c: Connector) -> None:
         async for _ in c.subscribe("consolidated.bbo.>"):
@@ -84,7 +95,10 @@ def run(line: dict[str, Any], args: argparse.Namespace) -> dict[str, list[int]]:
                         continue
                     if time.perf_counter() < start:
                         continue
+                    if not cpu:
+                        cpu.append(cpu_seconds())
                     if time.perf_counter() > end:
+                        cpu.append(cpu_seconds())
                         break
                     stamp = published.pop(update.ts_recv_ns, None)
                     if stamp is not None and not update.snapshot:
@@ -94,7 +108,7 @@ def run(line: dict[str, Any], args: argparse.Namespace) -> dict[str, list[int]]:
             nursery.cancel_scope.cancel()
 
     trio.run(main)
-    return stages
+    return stages, (cpu[1] - cpu[0]) / max(1, len(stages["awake"]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     proc, line = start_simulator(args.rate)
     try:
-        stages = run(line, args)
+        stages, cpu_per_update = run(line, args)
     finally:
         proc.kill()
         proc.wait()
@@ -122,12 +136,13 @@ def main(argv: list[str] | None = None) -> int:
         if v
     }
     if args.json:
-        print(json.dumps(figures))
+        print(json.dumps({**figures, "cpu_per_update_us": cpu_per_update * 1e6}))
         return 0
     print("| stage (from ts_recv_ns) | samples | p50 µs | p90 µs | p99 µs |")
     print("|---|---:|---:|---:|---:|")
     for name, f in figures.items():
         print(f"| {name} | {f['n']} | {f['p50']:.1f} | {f['p90']:.1f} | {f['p99']:.1f} |")
+    print(f"\nProcess CPU per book update: {cpu_per_update * 1e6:.0f} µs.")
     return 0
 
 
