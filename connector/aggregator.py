@@ -1,11 +1,17 @@
 """Cross-venue views: consolidated best bid/offer and depth per canonical symbol.
 
-The aggregator follows ``orderbook.>`` (conflated: only the newest update per
-book matters). The consolidated best bid/offer comes from the best bid and ask
-each venue's latest :class:`~connector.model.BookUpdate` carries; the
-consolidated depth reads the live books, and is built only when asked
-(:meth:`Aggregator.book`) or when someone subscribes to
-``consolidated.book.{symbol}``. A book counts while it is valid and has
+The aggregator follows ``orderbook.>`` through a bus :class:`~connector.bus.Listener`:
+each :class:`~connector.model.BookUpdate` is noted inside its publish (the venue's
+best bid and ask, and when the book was last valid), and no task is woken for it,
+so a user's subscriber of the same update is not queued behind the aggregator.
+The consolidated views of the symbols that changed are computed once per
+scheduling batch (conflated: only the newest update per book matters), in the
+aggregator's task, and only while someone subscribes to that symbol's
+``consolidated.bbo.{symbol}`` or ``consolidated.book.{symbol}``; that task lets
+the tasks woken by the same publish run first. :meth:`Aggregator.quote`
+computes a changed symbol's view when read. The consolidated depth reads the live
+books, and is built only when asked (:meth:`Aggregator.book`) or for a subscriber
+of ``consolidated.book.{symbol}``. A book counts while it is valid and has
 updated within ``stale_after`` seconds; a book that goes quiet drops out at its
 deadline even if nothing else happens.
 """
@@ -60,11 +66,18 @@ class Aggregator:
         # symbol -> venue -> (best bid, best ask) of the venue's latest valid update.
         self._tops: dict[Symbol, dict[str, tuple[BookLevel | None, BookLevel | None]]] = {}
         self._quotes: dict[Symbol, ConsolidatedQuote] = {}
-        self._book_topics: dict[Symbol, str] = {}
+        # Symbols updated since their views were last computed.
+        self._dirty: set[Symbol] = set()
+        # symbol -> (consolidated.bbo.{symbol}, consolidated.book.{symbol})
+        self._topics: dict[Symbol, tuple[str, str]] = {}
+        self._wake = trio.Event()
+        self._ended = False
         self._first_seen = trio.Event()
 
     def quote(self, symbol: Symbol) -> ConsolidatedQuote | None:
-        """The last consolidated best bid/offer published for ``symbol``."""
+        """The consolidated best bid/offer of ``symbol`` as of its last book update."""
+        if symbol in self._dirty:
+            self._refresh(symbol)
         return self._quotes.get(symbol)
 
     def book(self, symbol: Symbol, depth: int | None = None) -> ConsolidatedBook:
@@ -90,44 +103,45 @@ class Aggregator:
         )
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        ended: list[trio.EndOfChannel] = []
-        async with trio.open_nursery() as nursery:
-            await nursery.start(self._follow, nursery.cancel_scope, ended)
-            nursery.start_soon(self._expire_at_deadlines)
-            task_status.started()
-        if ended:  # the bus closed: end as a plain EndOfChannel, as a subscriber does
-            raise ended[0]
+        self._ended = False
+        self._wake = trio.Event()
+        with self._bus.listen("orderbook.>", self._on_book, on_close=self._on_bus_closed):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._expire_at_deadlines)
+                task_status.started()
+                await self._publish_changes()
+                nursery.cancel_scope.cancel()
+        # The bus closed: end as a plain EndOfChannel, as a subscriber's loop does.
+        raise trio.EndOfChannel("the bus is closed")
 
-    async def _follow(
-        self,
-        both: trio.CancelScope,
-        ended: list[trio.EndOfChannel],
-        *,
-        task_status: trio.TaskStatus[None],
-    ) -> None:
-        """Note every book update and publish once per batch (no timeout scope per update)."""
-        async with self._bus.subscribe("orderbook.>", overflow="latest") as updates:
-            task_status.started()
-            try:
-                while True:
-                    update = await updates.receive()
-                    if not isinstance(update, BookUpdate):
-                        continue
-                    changed = {update.symbol}
-                    self._note(update)
-                    while True:  # take everything already waiting, then publish once
-                        try:
-                            more = updates.receive_nowait()
-                        except trio.WouldBlock:
-                            break
-                        if isinstance(more, BookUpdate):
-                            self._note(more)
-                            changed.add(more.symbol)
-                    for symbol in changed:
-                        self._publish(symbol)
-            except trio.EndOfChannel as exc:
-                ended.append(exc)
-                both.cancel()
+    def _on_book(self, topic: str, event: object) -> None:
+        """The bus listener: note one book update; wake the task if someone reads its views."""
+        if type(event) is not BookUpdate:
+            return
+        self._note(event)
+        symbol = event.symbol
+        self._dirty.add(symbol)
+        if not self._wake.is_set():
+            bbo, book = self._topics_of(symbol)
+            if self._bus.has_subscribers(bbo) or self._bus.has_subscribers(book):
+                self._wake.set()
+
+    def _on_bus_closed(self) -> None:
+        self._ended = True
+        self._wake.set()
+
+    async def _publish_changes(self) -> None:
+        """Publish the changed symbols' views once per wake; return when the bus closes."""
+        while True:
+            await self._wake.wait()
+            # The publish that woke this task woke the update's subscribers too: they
+            # run first, and the updates of the rest of this batch are noted meanwhile.
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            if self._ended:
+                return
+            self._wake = trio.Event()
+            for symbol in list(self._dirty):
+                self._refresh(symbol)
 
     async def _expire_at_deadlines(self) -> None:
         """Drop books that went quiet, at their deadline, even if nothing else arrives.
@@ -143,9 +157,19 @@ class Aggregator:
                 continue
             await trio.sleep_until(deadline)
             for symbol in list(self._expire(trio.current_time())):
-                self._publish(symbol)
+                self._refresh(symbol)
 
     # -- internals -----------------------------------------------------------
+
+    def _topics_of(self, symbol: Symbol) -> tuple[str, str]:
+        """``(consolidated.bbo.{symbol}, consolidated.book.{symbol})``, made once per symbol."""
+        topics = self._topics.get(symbol)
+        if topics is None:
+            topics = self._topics[symbol] = (
+                f"consolidated.bbo.{symbol}",
+                f"consolidated.book.{symbol}",
+            )
+        return topics
 
     def _note(self, update: BookUpdate) -> None:
         seen = self._seen.setdefault(update.symbol, {})
@@ -177,7 +201,9 @@ class Aggregator:
             if stale:
                 yield symbol
 
-    def _publish(self, symbol: Symbol) -> None:
+    def _refresh(self, symbol: Symbol) -> None:
+        """Compute ``symbol``'s views; publish the quote if it changed, the depth if read."""
+        self._dirty.discard(symbol)
         venues = self._fresh(symbol, trio.current_time())
         tops = self._tops.get(symbol, {})
         bid: tuple[str, BookLevel] | None = None
@@ -203,9 +229,7 @@ class Aggregator:
                 ts_recv_ns=now,
             )
             self._quotes[symbol] = quote
-            self._bus.publish(f"consolidated.bbo.{symbol}", quote)
-        topic = self._book_topics.get(symbol)
-        if topic is None:
-            topic = self._book_topics[symbol] = f"consolidated.book.{symbol}"
+            self._bus.publish(self._topics_of(symbol)[0], quote)
+        topic = self._topics_of(symbol)[1]
         if self._bus.has_subscribers(topic):  # depth is built only for someone who reads it
             self._bus.publish(topic, self.book(symbol))

@@ -29,6 +29,12 @@ any of these happens:
 * the last reference to the :class:`Subscription` object goes away (a
   subscription that is never entered nor iterated does not stay registered);
 * a ``fail`` subscription overflows, or the bus is closed.
+
+:meth:`Bus.listen` registers a :class:`Listener` instead: a callback run inside
+each matching publish, with no buffer and no task to wake. It is for the
+library's own consumers that only note what they see (the aggregator follows
+every book update this way, so a user's subscriber is the only task a book
+update wakes).
 """
 
 from __future__ import annotations
@@ -66,6 +72,7 @@ __all__ = [
     "MARKET_DATA_TYPES",
     "Bus",
     "BusStatistics",
+    "Listener",
     "Overflow",
     "Subscription",
     "SubscriptionStatistics",
@@ -101,11 +108,12 @@ class SubscriptionStatistics:
 
 @attrs.frozen(kw_only=True)
 class BusStatistics:
-    """A snapshot of the bus: live subscriptions, publishes so far, cached topics."""
+    """A snapshot of the bus: live subscriptions and listeners, publishes so far, cached topics."""
 
     subscriptions: int
     published: int
     cached_topics: int
+    listeners: int
 
 
 class _Channel:
@@ -138,8 +146,9 @@ class _Channel:
             maxlen=size if overflow is Overflow.DROP_OLDEST else None
         )
         self.pending: OrderedDict[str, object] = OrderedDict()
-        self.lot = trio.lowlevel.ParkingLot()
-        self.parked = 0
+        # Tasks waiting in receive(), first come first woken (a lighter ParkingLot:
+        # waking the consumer is most of a publish's cost).
+        self.waiters: list[trio.lowlevel.Task] = []
         self.handle: weakref.ref[Subscription] | None = None
         self.put: Callable[[str, object], None]
         if overflow is Overflow.DROP_OLDEST:
@@ -156,8 +165,8 @@ class _Channel:
         if len(queue) == self.size:
             self.dropped += 1  # the deque's maxlen discards the oldest on append
         queue.append((topic, event))
-        if self.parked:
-            self.lot.unpark()
+        if self.waiters:
+            trio.lowlevel.reschedule(self.waiters.pop(0))
 
     def _put_latest(self, topic: str, event: object) -> None:
         pending = self.pending
@@ -169,8 +178,8 @@ class _Channel:
             pending.popitem(last=False)
             self.dropped += 1
         pending[topic] = event
-        if self.parked:
-            self.lot.unpark()
+        if self.waiters:
+            trio.lowlevel.reschedule(self.waiters.pop(0))
 
     def _put_fail(self, topic: str, event: object) -> None:
         queue = self.queue
@@ -178,8 +187,8 @@ class _Channel:
             self._fail()
             return
         queue.append((topic, event))
-        if self.parked:
-            self.lot.unpark()
+        if self.waiters:
+            trio.lowlevel.reschedule(self.waiters.pop(0))
 
     def _fail(self) -> None:
         self.dropped += len(self.queue) + 1
@@ -215,23 +224,31 @@ class _Channel:
             raise trio.EndOfChannel(f"the bus of subscription {self.pattern!r} is closed")
         raise trio.WouldBlock
 
+    def _would_block(self) -> bool:
+        """Nothing buffered and more may come (not closed, failed or ended: all detach)."""
+        return not (self.pending if self.latest else self.queue) and self.bus is not None
+
     async def receive(self) -> tuple[str, object]:
         await trio.lowlevel.checkpoint_if_cancelled()
-        parked = False
-        while True:
-            try:
-                item = self.receive_nowait()
-            except trio.WouldBlock:
-                self.parked += 1
-                try:
-                    await self.lot.park()
-                finally:
-                    self.parked -= 1
-                parked = True
-                continue
-            if not parked:
-                await trio.lowlevel.cancel_shielded_checkpoint()
-            return item
+        if self._would_block():
+            while self._would_block():
+                await self._park()
+            return self.receive_nowait()
+        item = self.receive_nowait()
+        await trio.lowlevel.cancel_shielded_checkpoint()
+        return item
+
+    async def _park(self) -> None:
+        """Wait until a put or a close reschedules this task (or it is cancelled)."""
+        task = trio.lowlevel.current_task()
+        waiters = self.waiters
+        waiters.append(task)
+
+        def abort(_: trio.lowlevel.RaiseCancelT) -> trio.lowlevel.Abort:
+            waiters.remove(task)
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        await trio.lowlevel.wait_task_rescheduled(abort)
 
     def close(self) -> None:
         if self.closed:
@@ -249,8 +266,9 @@ class _Channel:
         bus, self.bus = self.bus, None
         if bus is not None:
             bus._unregister(self)
-        if self.parked:
-            self.lot.unpark_all()
+        waiters, self.waiters = self.waiters, []
+        for task in waiters:
+            trio.lowlevel.reschedule(task)
 
     def statistics(self) -> SubscriptionStatistics:
         return SubscriptionStatistics(
@@ -422,6 +440,64 @@ class Subscription:
         )
 
 
+class Listener:
+    """A synchronous consumer: ``callback(topic, event)`` runs inside each matching publish.
+
+    Get one from :meth:`Bus.listen`; ``with bus.listen(...)`` closes it at the end of
+    the block. Nothing is buffered and no task is woken, so the callback must be
+    quick, must not block and must not raise: it runs in the publisher's task (a
+    connection's, for market data), and an exception would reach the publisher.
+    ``on_close`` is called once if the bus closes while the listener is registered.
+    """
+
+    def __init__(
+        self,
+        bus: Bus,
+        pattern: str,
+        tokens: tuple[str, ...],
+        callback: Callable[[str, object], None],
+        on_close: Callable[[], None] | None,
+    ) -> None:
+        self.bus: Bus | None = bus
+        self.pattern = pattern
+        self.tokens = tokens
+        self.put = callback
+        self._on_close = on_close
+
+    @property
+    def closed(self) -> bool:
+        """Whether it no longer receives anything (closed, or the bus closed)."""
+        return self.bus is None
+
+    def close(self) -> None:
+        """Unregister from the bus; idempotent."""
+        bus, self.bus = self.bus, None
+        if bus is not None:
+            bus._forget(self)
+
+    def end(self) -> None:
+        """The bus is closing: unregistered, tell the owner."""
+        if self.bus is None:
+            return
+        self.close()
+        if self._on_close is not None:
+            self._on_close()
+
+    def __enter__(self) -> Listener:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Listener {self.pattern!r} closed={self.closed}>"
+
+
 class Bus:
     """Routes published events to the subscriptions whose pattern matches the topic.
 
@@ -433,6 +509,7 @@ class Bus:
 
     def __init__(self) -> None:
         self._channels: dict[_Channel, None] = {}
+        self._listeners: dict[Listener, None] = {}
         self._cache: dict[str, tuple[Callable[[str, object], None], ...]] = {}
         self._published = 0
         self._closed = False
@@ -452,7 +529,7 @@ class Bus:
             put(topic, event)
 
     def has_subscribers(self, topic: str) -> bool:
-        """Whether a :meth:`publish` on ``topic`` now would reach any subscription.
+        """Whether a :meth:`publish` on ``topic`` now would reach any subscription or listener.
 
         As cheap as a publish to nobody (the same per-topic cache), so a
         publisher can skip building an event that nobody would receive.
@@ -468,7 +545,8 @@ class Bus:
 
     def _resolve(self, topic: str) -> tuple[Callable[[str, object], None], ...]:
         tokens = validate_topic(topic)
-        puts = tuple(ch.put for ch in self._channels if matches(ch.tokens, tokens))
+        consumers: list[Listener | _Channel] = [*self._listeners, *self._channels]
+        puts = tuple(c.put for c in consumers if matches(c.tokens, tokens))
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         self._cache[topic] = puts
@@ -522,9 +600,43 @@ class Bus:
         self._cache.clear()
         return sub
 
+    def listen(
+        self,
+        pattern: str,
+        callback: Callable[[str, object], None],
+        *,
+        on_close: Callable[[], None] | None = None,
+    ) -> Listener:
+        """Call ``callback(topic, event)`` inside every publish whose topic matches ``pattern``.
+
+        For the library's own quick, synchronous consumers (see :class:`Listener`);
+        listeners are called before subscriptions are handed the event.
+
+        Args:
+            pattern: As for :meth:`subscribe`.
+            callback: Called in the publisher's task; must not block or raise.
+            on_close: Called once if the bus closes while the listener is registered.
+
+        Raises:
+            ValueError: invalid pattern.
+            LocalError: the bus is closed.
+        """
+        tokens = validate_pattern(pattern)
+        if self._closed:
+            raise LocalError(f"cannot listen to {pattern!r}: the bus is closed")
+        listener = Listener(self, pattern, tokens, callback, on_close)
+        self._listeners[listener] = None
+        self._cache.clear()
+        return listener
+
     def _unregister(self, channel: _Channel) -> None:
         if channel in self._channels:
             del self._channels[channel]
+            self._cache.clear()
+
+    def _forget(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            del self._listeners[listener]
             self._cache.clear()
 
     def subscriptions(self) -> tuple[Subscription, ...]:
@@ -542,16 +654,20 @@ class Bus:
             subscriptions=len(self._channels),
             published=self._published,
             cached_topics=len(self._cache),
+            listeners=len(self._listeners),
         )
 
     def close(self) -> None:
-        """Unregister every subscription and wake their consumers.
+        """Unregister every subscription and listener and wake their consumers.
 
         Consumers first receive what is already buffered, then their loops end
-        (``receive`` raises ``trio.EndOfChannel``). Later publishes go nowhere;
-        later subscribes raise :class:`~connector.errors.LocalError`. Idempotent.
+        (``receive`` raises ``trio.EndOfChannel``); listeners' ``on_close`` is
+        called. Later publishes go nowhere; later subscribes and listens raise
+        :class:`~connector.errors.LocalError`. Idempotent.
         """
         self._closed = True
         for channel in list(self._channels):
             channel.end()
+        for listener in list(self._listeners):
+            listener.end()
         self._cache.clear()

@@ -354,3 +354,43 @@ async def test_equal_best_prices_on_two_venues_name_the_first_venue(
         quote.bid.venue if quote.bid else None,
         quote.ask.venue if quote.ask else None,
     )
+
+
+async def test_without_a_consolidated_reader_updates_publish_nothing_and_quote_is_current(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    bus = Bus()
+    venues = Venues(bus)
+    aggregator = Aggregator(bus, venues.source, stale_after=STALE_AFTER)
+    with trio.fail_after(TIMEOUT):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(aggregator.run)
+            venues.show("binance", _levels(("100", "1")), _levels(("103", "1")))
+            venues.show("okx", _levels(("101", "2")), _levels(("104", "1")))
+            await trio.testing.wait_all_tasks_blocked()
+            published = bus.statistics().published
+            quote = aggregator.quote(BTC)
+            nursery.cancel_scope.cancel()
+
+    assert 2 == published  # the two book updates, nothing consolidated
+    assert quote is not None
+    assert VenueLevel("okx", Decimal("101"), Decimal("2")) == quote.bid
+    assert VenueLevel("binance", Decimal("103"), Decimal("1")) == quote.ask
+
+
+async def test_a_book_subscriber_runs_before_the_aggregator_publishes_for_its_update(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Trio runs the tasks one publish wakes in random order: repeat to cover both.
+    seen: list[int] = []
+    with trio.fail_after(TIMEOUT):
+        async with running() as (venues, _aggregator, bbo, _books):
+            updates = venues.bus.subscribe("orderbook.>")
+            for n in range(1, 21):
+                venues.show("binance", _levels((str(n), "1")), _levels(("1000", "1")))
+                await updates.receive()
+                seen.append(bbo.statistics().buffered)  # quotes published by now
+                await _next_quote(bbo)
+            updates.close()
+
+    assert [0] * 20 == seen

@@ -166,7 +166,8 @@ def test_publish_with_no_subscriber_is_counted_and_cached() -> None:
     bus = Bus()
     bus.publish("ticker.binance.BTC-USDT-SPOT", object())
     bus.publish("ticker.binance.BTC-USDT-SPOT", object())
-    assert BusStatistics(subscriptions=0, published=2, cached_topics=1) == bus.statistics()
+    expected_bus = BusStatistics(subscriptions=0, published=2, cached_topics=1, listeners=0)
+    assert expected_bus == bus.statistics()
 
 
 def test_publish_routes_to_every_matching_subscription_only() -> None:
@@ -226,7 +227,8 @@ def test_statistics_count_delivered_dropped_buffered() -> None:
         buffered=1,
     )
     assert expected == sub.statistics()
-    assert BusStatistics(subscriptions=1, published=5, cached_topics=1) == bus.statistics()
+    expected_bus = BusStatistics(subscriptions=1, published=5, cached_topics=1, listeners=0)
+    assert expected_bus == bus.statistics()
 
 
 # -- overflow policies ----------------------------------------------------------
@@ -321,6 +323,29 @@ async def test_cancelled_receive_loses_no_event() -> None:
     bus.publish("order.okx.filled", "f")
     with trio.fail_after(5):
         assert "f" == await sub.receive()
+
+
+async def test_tasks_waiting_on_one_subscription_are_woken_one_per_event_first_come_first() -> None:
+    bus = Bus()
+    sub = bus.subscribe("order.>")
+    got: list[tuple[str, object]] = []
+
+    async def consume(name: str, scope: trio.CancelScope | None = None) -> None:
+        with scope or trio.CancelScope():
+            got.append((name, await sub.receive()))
+
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            gone = trio.CancelScope()
+            for name, scope in (("first", gone), ("second", None), ("third", None)):
+                nursery.start_soon(consume, name, scope)
+                await trio.testing.wait_all_tasks_blocked()
+            gone.cancel()  # the first leaves: the events go to the others, in order
+            await trio.testing.wait_all_tasks_blocked()
+            bus.publish("order.okx.filled", 1)
+            await trio.testing.wait_all_tasks_blocked()
+            bus.publish("order.okx.filled", 2)
+    assert [("second", 1), ("third", 2)] == got
 
 
 async def test_receive_does_not_block_when_events_are_buffered(
@@ -527,3 +552,60 @@ def test_has_subscribers_follows_matching_subscriptions_as_they_come_and_go() ->
 def test_has_subscribers_rejects_an_invalid_topic() -> None:
     with pytest.raises(ValueError, match="wildcard"):
         Bus().has_subscribers("consolidated.book.*")
+
+
+# -- listeners ------------------------------------------------------------------
+
+
+def test_a_listener_is_called_inside_each_matching_publish_in_order() -> None:
+    bus = Bus()
+    heard: list[tuple[str, object]] = []
+    with bus.listen("orderbook.>", lambda topic, event: heard.append((topic, event))):
+        bus.publish("orderbook.okx.BTC-USDT-SPOT", 1)
+        bus.publish("ticker.okx.BTC-USDT-SPOT", 2)
+        assert [("orderbook.okx.BTC-USDT-SPOT", 1)] == heard  # before publish returned
+        bus.publish("orderbook.bybit.BTC-USDT-PERP", 3)
+        assert 1 == bus.statistics().listeners
+    bus.publish("orderbook.okx.BTC-USDT-SPOT", 4)
+
+    assert [("orderbook.okx.BTC-USDT-SPOT", 1), ("orderbook.bybit.BTC-USDT-PERP", 3)] == heard
+    assert 0 == bus.statistics().listeners
+
+
+async def test_a_listener_and_a_subscription_of_the_same_topic_both_get_every_event() -> None:
+    bus = Bus()
+    heard: list[object] = []
+    with bus.listen("trade.>", lambda _topic, event: heard.append(event)):
+        async with bus.subscribe("trade.>") as trades:
+            for n in range(3):
+                bus.publish("trade.okx.BTC-USDT-SPOT", n)
+            received = [trades.receive_nowait() for _ in range(3)]
+
+    assert [0, 1, 2] == heard == received
+
+
+def test_closing_the_bus_tells_each_listener_once_and_refuses_new_ones() -> None:
+    bus = Bus()
+    closed: list[str] = []
+    listener = bus.listen("risk.alert", lambda _t, _e: None, on_close=lambda: closed.append("x"))
+    bus.close()
+    bus.close()
+    listener.close()
+
+    assert ["x"] == closed
+    assert listener.closed
+    with pytest.raises(LocalError, match="closed"):
+        bus.listen("risk.alert", lambda _t, _e: None)
+
+
+def test_listen_rejects_an_invalid_pattern_naming_it() -> None:
+    with pytest.raises(ValueError, match=r"'orderbook\.>\.x'"):
+        Bus().listen("orderbook.>.x", lambda _t, _e: None)
+
+
+def test_has_subscribers_counts_a_listener() -> None:
+    bus = Bus()
+    topic = "orderbook.okx.BTC-USDT-SPOT"
+    with bus.listen("orderbook.*.*", lambda _t, _e: None):
+        assert bus.has_subscribers(topic)
+    assert not bus.has_subscribers(topic)

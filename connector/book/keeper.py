@@ -15,8 +15,8 @@ States (``connector.model.BookState``):
   the sequencer reset at once; the next message moves the state to ``syncing``.
 
 Guarantee: an update marked ``valid`` is only ever published after the change was
-applied, the book checked not crossed and the sequencer's :meth:`after_apply`
-(OKX checksum) accepted it.
+applied, the book checked not crossed and, when the update carries a checksum,
+the sequencer's :meth:`after_apply` (OKX) accepted it.
 """
 
 from __future__ import annotations
@@ -232,7 +232,7 @@ class BookKeeper:
             if not self.updates:
                 # Nobody reads this delta's update, so nor its top of book: the
                 # engine answers crossed with the change, and when it is not, only
-                # the sequencer's own check (a checksum) is left.
+                # a checksum is left to check.
                 try:
                     crossed = book.apply_checked(delta.bids, delta.asks)
                 except ValueError as exc:
@@ -242,11 +242,6 @@ class BookKeeper:
                     failed = self._check(delta)
                     if failed is not None:
                         return failed
-                else:
-                    check = self.sequencer.after_apply(book, delta)
-                    if type(check) is Resync:
-                        self._checksums_failed += 1
-                        return self._fail(check.reason)
                 self._seq = delta.seq
                 return _PUBLISHED
             try:
@@ -368,8 +363,8 @@ class BookKeeper:
         """After applying ``update``: the failure to report, or ``None`` if the book is right.
 
         Reads the top of the book once (:meth:`OrderBook.top`) and keeps it for
-        the update. A crossed book, or the sequencer's own check (OKX
-        checksum), fails it.
+        the update. A crossed book, or for an update that carries a checksum the
+        sequencer's check of it (:meth:`Sequencer.after_apply`), fails it.
         """
         book = self._book
         bid, ask, crossed = book.top()
@@ -383,10 +378,10 @@ class BookKeeper:
         self._ask = ask
         if update.checksum:
             self._checksums_checked += 1
-        check = self.sequencer.after_apply(book, update)
-        if type(check) is Resync:
-            self._checksums_failed += 1
-            return self._fail(check.reason)
+            check = self.sequencer.after_apply(book, update)
+            if type(check) is Resync:
+                self._checksums_failed += 1
+                return self._fail(check.reason)
         return None
 
     def _malformed(self, exc: ValueError) -> KeeperResult:

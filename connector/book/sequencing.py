@@ -57,7 +57,8 @@ class Sequencer(Protocol):
     sequencer holds those deltas itself, bounded); ``on_snapshot`` answers
     :data:`APPLY` (load it, then apply :meth:`drain` in order) or :class:`Resync`
     (the snapshot cannot be chained to; fetch another). After every applied
-    update the keeper calls :meth:`after_apply` (OKX checksum). :meth:`reset`
+    update that carries a checksum (a non-zero ``checksum``: OKX) the keeper calls
+    :meth:`after_apply` to check it. :meth:`reset`
     forgets everything, after a gap, a reconnect or an invalidation.
     :meth:`statistics` reports the rule's own counters (in
     :attr:`KeeperStatistics.sequencer <connector.book.keeper.KeeperStatistics>`).

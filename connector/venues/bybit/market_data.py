@@ -143,14 +143,8 @@ class BybitMarketData:
     def decode(
         self, raw: str | bytes, market: Market, symbols: SymbolMap, ts_recv_ns: int
     ) -> Sequence[MarketEvent]:
-        return list(
-            parse.decode_frame(
-                raw,
-                market=market,
-                symbols=symbols,
-                ts_recv_ns=ts_recv_ns,
-                state=self._states[market],
-            )
+        return parse.decode_frame(
+            raw, market=market, symbols=symbols, ts_recv_ns=ts_recv_ns, state=self._states[market]
         )
 
     def new_sequencer(self, market: Market) -> Sequencer:

@@ -67,6 +67,15 @@ class _Book(msgspec.Struct):
     seq: int = 0
 
 
+class _BookFrame(msgspec.Struct):
+    """An ``orderbook.*`` frame decoded in one pass (see :func:`decode_frame`)."""
+
+    topic: str
+    type: str
+    ts: int
+    data: _Book
+
+
 class _RestBook(msgspec.Struct):
     s: str
     b: msgspec.Raw
@@ -108,6 +117,10 @@ _TICKER_FIELDS = tuple(f for f in _Ticker.__struct_fields__ if f != "symbol")
 
 _envelope = msgspec.json.Decoder(_Envelope)
 _book = msgspec.json.Decoder(_Book)
+_book_frame = msgspec.json.Decoder(_BookFrame)
+# Bybit writes the topic first: an order-book frame is known before decoding.
+_BOOK_PREFIX = '{"topic":"orderbook.'
+_BOOK_PREFIX_BYTES = _BOOK_PREFIX.encode()
 _trades = msgspec.json.Decoder(list[_Trade])
 _ticker = msgspec.json.Decoder(_Ticker)
 _rest_book = msgspec.json.Decoder(_RestBody)
@@ -157,18 +170,27 @@ def decode_frame(
             :class:`MalformedMessage` too).
     """
     try:
+        if (
+            raw.startswith(_BOOK_PREFIX)
+            if isinstance(raw, str)
+            else raw.startswith(_BOOK_PREFIX_BYTES)
+        ):
+            # The most common frame in one typed decode; anything unexpected goes the
+            # general way below, which names the frame's real problem.
+            try:
+                frame = _book_frame.decode(raw)
+            except msgspec.DecodeError:
+                pass
+            else:
+                return _book_events(frame, market, symbols, ts_recv_ns, state)
         env = _envelope.decode(raw)
         name = env.topic
         if not name:
             return _control(env)
-        head, _, rest = name.partition(".")
+        head = name.partition(".")[0]
         if head == "orderbook":
-            depth, _, _native = rest.partition(".")
-            book = _book.decode(env.data)
-            sym = _symbol(symbols, market, book.s)
-            if depth == "1":
-                return _quote(env, book, market, sym, ts_recv_ns, state)
-            return [_book_event(env, book, market, sym, ts_recv_ns)]
+            book_frame = _BookFrame(name, env.type, env.ts, _book.decode(env.data))
+            return _book_events(book_frame, market, symbols, ts_recv_ns, state)
         if head == "publicTrade":
             return _trade_events(env, market, symbols, ts_recv_ns)
         if head == "tickers":
@@ -239,8 +261,22 @@ def _control(env: _Envelope) -> list[Event]:
     return [ControlMessage(kind=kind, ok=ok, detail=detail, request_id=request_id)]
 
 
+def _book_events(
+    frame: _BookFrame,
+    market: Market,
+    symbols: SymbolMap,
+    ts_recv_ns: int,
+    state: StreamState | None,
+) -> list[Event]:
+    book = frame.data
+    sym = _symbol(symbols, market, book.s)
+    if frame.topic.startswith("orderbook.1."):
+        return _quote(frame, book, market, sym, ts_recv_ns, state)
+    return [_book_event(frame, book, market, sym, ts_recv_ns)]
+
+
 def _book_event(
-    env: _Envelope, book: _Book, market: Market, sym: Symbol, ts_recv_ns: int
+    env: _BookFrame, book: _Book, market: Market, sym: Symbol, ts_recv_ns: int
 ) -> BookSnapshot | BookDelta:
     bids = JsonLevels(book.b)
     asks = JsonLevels(book.a)
@@ -271,7 +307,7 @@ def _book_event(
 
 
 def _quote(
-    env: _Envelope,
+    env: _BookFrame,
     book: _Book,
     market: Market,
     sym: Symbol,

@@ -4,7 +4,10 @@ import collections
 import json
 from decimal import Decimal
 
+import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connector.errors import MalformedMessage, UnknownSymbol
 from connector.model import (
@@ -19,6 +22,7 @@ from connector.model import (
     Ticker,
     Trade,
 )
+from connector.model.levels import JsonLevels
 from connector.venues.bybit import (
     StreamState,
     build_symbol_map,
@@ -27,6 +31,7 @@ from connector.venues.bybit import (
 )
 from connector.venues.common import ControlMessage, SymbolMap
 from tests.conftest import fixture_path
+from tests.strategies import ask_prices, bid_prices, qtys
 from tests.venues.bybit.captures import load_v3, v1_frames
 
 NAUTILUS = "nautilus_trader/crates/adapters/bybit/test_data/"
@@ -267,3 +272,76 @@ def test_bybit_rest_orderbook_parses_to_snapshot() -> None:
         parse_orderbook_snapshot(
             '{"retCode":10001,"retMsg":"bad"}', market=Market.LINEAR, symbols=LINEAR, ts_recv_ns=3
         )
+
+
+# -- the order-book fast path decides as the general path ------------------------
+
+_level = st.tuples(
+    st.one_of(bid_prices, ask_prices, st.sampled_from(["", "x", "-1"])),
+    st.one_of(qtys, st.sampled_from(["", "abc"])),
+).map(list)
+
+
+@st.composite
+def _book_messages(draw: st.DrawFn) -> dict[str, object]:
+    data: dict[str, object] = {
+        "s": draw(st.sampled_from(["BTCUSDT", "BTCUSDT", "ETHUSDT"])),
+        "b": draw(st.lists(_level, max_size=4)),
+        "a": draw(st.lists(_level, max_size=4)),
+        "u": draw(st.integers(min_value=1, max_value=10**12)),
+        "seq": draw(st.integers(min_value=0, max_value=10**12)),
+    }
+    if draw(st.booleans()):
+        del data[draw(st.sampled_from(["s", "b", "u"]))]  # a frame short of a field
+    return {
+        "topic": f"orderbook.{draw(st.sampled_from(['1', '50', '200']))}.BTCUSDT",
+        "type": draw(st.sampled_from(["snapshot", "delta", "delta", "weird"])),
+        "ts": draw(st.integers(min_value=0, max_value=2 * 10**12)),
+        "data": data,
+        "cts": 1,
+    }
+
+
+def _outcomes(frames: list[str | bytes]) -> list[object]:
+    state = StreamState()
+    out: list[object] = []
+    for raw in frames:
+        try:
+            events = decode_frame(
+                raw, market=Market.LINEAR, symbols=LINEAR, ts_recv_ns=5, state=state
+            )
+        except MalformedMessage as exc:  # UnknownSymbol too
+            out.append((type(exc), str(exc).replace(repr(raw), "")))
+            continue
+        for event in events:
+            if isinstance(event, BookSnapshot | BookDelta):
+                # Levels stay the venue's text (read only by the book): compare the text.
+                assert isinstance(event.bids, JsonLevels) and isinstance(event.asks, JsonLevels)
+                names = getattr(event, "__struct_fields__", None) or attrs.fields_dict(type(event))
+                out.append(
+                    {
+                        **{n: getattr(event, n) for n in names},
+                        "bids": event.bids.text,
+                        "asks": event.asks.text,
+                    }
+                )
+            else:
+                out.append(event)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_book_messages(), min_size=1, max_size=6), st.booleans())
+def test_bybit_book_frames_decode_alike_topic_first_or_not(
+    messages: list[dict[str, object]], as_bytes: bool
+) -> None:
+    # Topic first, as Bybit writes it: the one-pass decode. The same fields in
+    # another order: the general path.
+    fast = [json.dumps(m, separators=(",", ":")) for m in messages]
+    general = [json.dumps({"type": m["type"], **m}, separators=(",", ":")) for m in messages]
+    assert all(f.startswith('{"topic":"orderbook.') for f in fast)
+    assert not any(g.startswith('{"topic"') for g in general)
+    if as_bytes:
+        assert _outcomes([f.encode() for f in fast]) == _outcomes([g.encode() for g in general])
+    else:
+        assert _outcomes(list(fast)) == _outcomes(list(general))
