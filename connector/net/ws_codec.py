@@ -97,13 +97,6 @@ Event = str | bytes | Ping | Pong | WsClose | Violation
 """What :meth:`FrameDecoder.receive` yields: a text or binary message, or one of the others."""
 
 
-class _Broken(Exception):
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(code, reason)
-        self.code = code
-        self.reason = reason
-
-
 def _closable(code: int) -> bool:
     """Whether a peer may send ``code`` in a close frame (RFC 6455 section 7.4)."""
     return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
@@ -297,11 +290,11 @@ def encode_close(code: int, reason: str, mask: bytes) -> bytes:
     return encode_frame(OP_CLOSE, code.to_bytes(2, "big") + text, mask)
 
 
-def _text(payload: bytes) -> str:
+def _text(payload: bytes) -> str | Violation:
     try:
         return payload.decode()
     except UnicodeDecodeError as exc:
-        raise _Broken(1007, f"a text message that is not UTF-8 ({exc.reason})") from None
+        return Violation(1007, f"a text message that is not UTF-8 ({exc.reason})")
 
 
 class FrameDecoder:
@@ -336,76 +329,83 @@ class FrameDecoder:
         events: list[Event] = []
         end = len(data)
         pos = need = 0
-        try:
-            while end - pos >= 2:
-                first = data[pos]
-                second = data[pos + 1]
-                length = second & 0x7F
-                start = pos + 2
-                if length > 125:
-                    start += 2 if length == 126 else 8
-                    if start > end:
-                        break
-                    length = int.from_bytes(data[pos + 2 : start], "big")
-                if (
-                    (first != 0x81 and first != 0x82)
-                    or second & 0x80
-                    or self._opcode
-                    or length > self._max
-                ):
-                    self._check(first, second, length)
-                stop = start + length
-                if stop > end:
-                    need = stop - pos
+        while end - pos >= 2:
+            first = data[pos]
+            second = data[pos + 1]
+            length = second & 0x7F
+            start = pos + 2
+            if length > 125:
+                start += 2 if length == 126 else 8
+                if start > end:
                     break
-                payload = data[start:stop]
-                pos = stop
-                if first == 0x81:
-                    events.append(_text(payload))
-                elif first == 0x82:
-                    events.append(payload)
-                elif self._frame(first, payload, events):
-                    self._ended = True
-                    return events
-        except _Broken as exc:
-            self._ended = True
-            events.append(Violation(exc.code, exc.reason))
-            return events
+                length = int.from_bytes(data[pos + 2 : start], "big")
+            if (
+                (first != 0x81 and first != 0x82)
+                or second & 0x80
+                or self._opcode
+                or length > self._max
+            ):
+                violation = self._check(first, second, length)
+                if violation is not None:
+                    return self._end(events, violation)
+            stop = start + length
+            if stop > end:
+                need = stop - pos
+                break
+            payload = data[start:stop]
+            pos = stop
+            if first == 0x81:
+                text = _text(payload)
+                if isinstance(text, Violation):
+                    return self._end(events, text)
+                events.append(text)
+            elif first == 0x82:
+                events.append(payload)
+            elif self._frame(first, payload, events):
+                self._ended = True
+                return events
         if pos < end:
             buffer += data[pos:]
         self._need = need  # 0: the header is not whole yet, look again at the next bytes
         return events
 
-    def _check(self, first: int, second: int, length: int) -> None:
-        """Raise for a frame header the protocol forbids."""
+    def _end(self, events: list[Event], violation: Violation) -> list[Event]:
+        """``events`` closed by ``violation``: nothing is decoded after it."""
+        self._ended = True
+        events.append(violation)
+        return events
+
+    def _check(self, first: int, second: int, length: int) -> Violation | None:
+        """What the protocol forbids in a frame header, if anything."""
         if second & 0x80:
-            raise _Broken(1002, "a masked frame from the server")
+            return Violation(1002, "a masked frame from the server")
         if first & 0x70:
-            raise _Broken(1002, "reserved bits set (no extension was agreed)")
+            return Violation(1002, "reserved bits set (no extension was agreed)")
         if length >> 63:
-            raise _Broken(1002, "a 64-bit length with its top bit set")
+            return Violation(1002, "a 64-bit length with its top bit set")
         opcode = first & 0x0F
         if opcode >= OP_CLOSE:
             if opcode > OP_PONG:
-                raise _Broken(1002, f"unknown opcode {opcode:#x}")
+                return Violation(1002, f"unknown opcode {opcode:#x}")
             if not first & 0x80:
-                raise _Broken(1002, "a fragmented control frame")
+                return Violation(1002, "a fragmented control frame")
             if length > _MAX_CONTROL:
-                raise _Broken(1002, f"a control frame of {length} bytes (at most 125)")
-            return
+                return Violation(1002, f"a control frame of {length} bytes (at most 125)")
+            return None
         if opcode > OP_BINARY:
-            raise _Broken(1002, f"unknown opcode {opcode:#x}")
+            return Violation(1002, f"unknown opcode {opcode:#x}")
         if opcode == OP_CONTINUATION and not self._opcode:
-            raise _Broken(1002, "a continuation frame with no message to continue")
+            return Violation(1002, "a continuation frame with no message to continue")
         if opcode != OP_CONTINUATION and self._opcode:
-            raise _Broken(1002, "a new message before the fragmented one ended")
+            return Violation(1002, "a new message before the fragmented one ended")
         if self._size + length > self._max:
-            raise _Broken(
+            return Violation(
                 1009, f"a message of over {self._max} bytes ({self._size + length} so far)"
             )
+        return None
 
     def _frame(self, first: int, payload: bytes, events: list[Event]) -> bool:
-        """Everything but a whole message in one frame; ``True`` after a close."""
+        """Everything but a whole message in one frame; ``True`` after a close or a violation."""
         opcode = first & 0x0F
         if opcode == OP_PING:
             events.append(Ping(payload))
@@ -421,17 +421,22 @@ class FrameDecoder:
             self._size += len(payload)
             if first & 0x80:
                 whole = b"".join(self._parts)
-                events.append(_text(whole) if self._opcode == OP_TEXT else whole)
+                message = _text(whole) if self._opcode == OP_TEXT else whole
+                events.append(message)
                 self._opcode, self._parts, self._size = 0, [], 0
+                return isinstance(message, Violation)
         return False
 
 
-def _close(payload: bytes) -> WsClose:
+def _close(payload: bytes) -> WsClose | Violation:
     if not payload:
         return WsClose(code=1005)
     if len(payload) == 1:
-        raise _Broken(1002, "a close frame of one byte")
+        return Violation(1002, "a close frame of one byte")
     code = int.from_bytes(payload[:2], "big")
     if not _closable(code):
-        raise _Broken(1002, f"close code {code}, which no endpoint may send")
-    return WsClose(code=code, reason=_text(payload[2:]))
+        return Violation(1002, f"close code {code}, which no endpoint may send")
+    reason = _text(payload[2:])
+    if isinstance(reason, Violation):
+        return reason
+    return WsClose(code=code, reason=reason)
