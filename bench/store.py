@@ -20,16 +20,20 @@ with no simulator sharing its interpreter lock or its event loop.
 
 The disk beside it: ``fdatasync`` after a 4 KiB write at the end of a file in the
 directory of the SQLite files (what a commit waits for), median and p99 of
-``--syncs`` calls, measured before the SQLite runs.
+``--syncs`` calls, measured before the SQLite runs; and the floor under a
+write-ahead: a bare SQLite transaction (two small rows, WAL, ``synchronous=FULL``)
+from a plain thread with no event loop, one every 0.11 s as the orders are
+(``--bare`` commits).
 
 Run: ``python bench/store.py [--events 20000] [--writers 64] [--runs 3] [--orders 300]
-[--rate 20] [--syncs 500] [--no-write]``.
+[--rate 20] [--syncs 500] [--bare 200] [--no-write]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -163,6 +167,37 @@ def _disk_sync(directory: Path, count: int) -> dict[str, float]:
     return {"p50": took[len(took) // 2] * 1000, "p99": took[int(len(took) * 0.99)] * 1000}
 
 
+def _bare_commits(directory: Path, count: int, pause: float) -> dict[str, float]:
+    """Latency of a bare SQLite transaction, ``pause`` s apart as the orders are: two
+    small rows (a log row, an upserted order row), WAL, ``synchronous=FULL``, from a
+    plain thread with no event loop, no hand-off and no encoding: the floor under a
+    write-ahead on this machine."""
+    conn = sqlite3.connect(directory / "bare.sqlite", isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("CREATE TABLE log (seq INTEGER PRIMARY KEY, ts_ns INTEGER, data TEXT)")
+        conn.execute("CREATE TABLE orders (order_key TEXT PRIMARY KEY, data TEXT)")
+        data = "x" * 500  # about a stored OrderSubmitted's size
+        took: list[float] = []
+        for i in range(count):
+            t0 = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO log (ts_ns, data) VALUES (?, ?)", (i, data))
+            conn.execute(
+                "INSERT INTO orders (order_key, data) VALUES (?, ?)"
+                " ON CONFLICT (order_key) DO UPDATE SET data = excluded.data",
+                (f"o{i}", data),
+            )
+            conn.execute("COMMIT")
+            took.append(time.perf_counter() - t0)
+            time.sleep(pause)
+    finally:
+        conn.close()
+    took.sort()
+    return {"p50": took[len(took) // 2] * 1000, "p99": took[int(len(took) * 0.99)] * 1000}
+
+
 def _median(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
 
@@ -176,12 +211,14 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=300, help="place_order latency (0: skip)")
     parser.add_argument("--rate", type=float, default=20.0, help="simulator book changes/s")
     parser.add_argument("--syncs", type=int, default=500, help="fdatasync calls timed")
+    parser.add_argument("--bare", type=int, default=200, help="bare SQLite commits timed (0: skip)")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
     args = parser.parse_args()
 
     rows: list[tuple[str, dict[str, float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         disk = _disk_sync(Path(tmp), args.syncs)
+        bare = _bare_commits(Path(tmp), args.bare, 0.11) if args.bare else None
         runs = []
         for i in range(args.runs):
             path = Path(tmp) / f"bench{i}.sqlite"
@@ -258,6 +295,12 @@ def main() -> None:
         f"The disk beside it: `fdatasync` after a 4 KiB write (what a commit waits for), "
         f"p50 {disk['p50']:.2f} ms, p99 {disk['p99']:.2f} ms ({args.syncs} calls).",
     ]
+    if bare is not None:
+        lines[-1] += (
+            " A bare SQLite transaction of two small rows (WAL, `synchronous=FULL`), one every "
+            f"0.11 s as the orders above, from a plain thread (no event loop, no hand-off): "
+            f"p50 {bare['p50']:.2f} ms, p99 {bare['p99']:.2f} ms ({args.bare} commits)."
+        )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     table = "\n".join(lines)
     print(table)
