@@ -106,10 +106,10 @@ class _Socket:
 
     Receiving happens in the caller's task: :meth:`receive` reads the stream
     and decodes until a message is whole, answering pings and noting pongs on
-    the way. One read may complete several messages; the next ones are
-    returned without another checkpoint (each read is one, so a busy stream
-    yields to other tasks once per read). Writes (messages, pongs, pings,
-    the close) share one lock.
+    the way. Every call is one checkpoint: a read, or, for a message that an
+    earlier read completed (a burst), a bare yield, so the subscribers the
+    previous message woke run before the rest of the burst is handled.
+    Writes (messages, pongs, pings, the close) share one lock.
     """
 
     def __init__(
@@ -152,15 +152,22 @@ class _Socket:
 
     async def receive(self) -> str | bytes:
         pending = self._pending
+        read = False
         while True:
             while pending:
                 event = pending.popleft()
                 if isinstance(event, (str, bytes)):
+                    if not read:
+                        # A message of an earlier read: yield once all the same, so the
+                        # tasks the previous message woke (its subscribers) run before
+                        # the rest of a burst is handled.
+                        await trio.lowlevel.cancel_shielded_checkpoint()
                     return event
                 await self._control(event)
             if self._shut:
                 raise self._lost()
             pending.extend(self._decoder.receive(await self._read()))
+            read = True
 
     async def ping(self) -> None:
         if self._close is not None:
