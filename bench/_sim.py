@@ -39,9 +39,12 @@ def start_simulator(rate: float) -> tuple[subprocess.Popen[str], dict[str, Any]]
     return proc, json.loads(proc.stdout.readline())
 
 
-def bybit_venues(line: dict[str, Any], symbol: str) -> dict[str, VenueConfig]:
-    """The ``Config.venues`` of a client trading ``symbol`` on the simulator of
-    ``line`` (:func:`start_simulator`'s), its book subscribed; the other venues off."""
+def bybit_venues(
+    line: dict[str, Any], symbol: str, *, trading: bool = True
+) -> dict[str, VenueConfig]:
+    """The ``Config.venues`` of a client of the simulator of ``line``
+    (:func:`start_simulator`'s), ``symbol``'s book subscribed, trading with the
+    simulator's credentials unless ``trading`` is false; the other venues off."""
     # Imported here: the other clients' bench processes do not load the connector.
     from connector import Credentials, VenueConfig
     from connector.model import Symbol
@@ -55,7 +58,9 @@ def bybit_venues(line: dict[str, Any], symbol: str) -> dict[str, VenueConfig]:
             urls=bybit,
             symbols=(Symbol.parse(symbol),),
             channels=("book",),
-            credentials=Credentials(api_key=creds["api_key"], api_secret=creds["api_secret"]),
+            credentials=Credentials(api_key=creds["api_key"], api_secret=creds["api_secret"])
+            if trading
+            else None,
         ),
         "binance": VenueConfig(name="binance", enabled=False),
         "okx": VenueConfig(name="okx", enabled=False),

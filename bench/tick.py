@@ -37,7 +37,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.orders import SYMBOL, percentile, start_simulator  # noqa: E402
+from bench._sim import bybit_venues, start_simulator  # noqa: E402
+from bench.orders import SYMBOL, percentile  # noqa: E402
 
 
 def cpu_seconds() -> float:
@@ -48,9 +49,9 @@ def cpu_seconds() -> float:
 def run(line: dict[str, Any], args: argparse.Namespace) -> tuple[dict[str, list[int]], float]:
     import trio
 
-    from connector import Config, Connector, VenueConfig, configure_logging
+    from connector import Config, Connector, configure_logging
     from connector.bus import Bus
-    from connector.model import BookUpdate, Symbol
+    from connector.model import BookUpdate
 
     configure_logging("error")
     published: dict[int, int] = {}
@@ -61,20 +62,7 @@ def run(line: dict[str, Any], args: argparse.Namespace) -> tuple[dict[str, list[
                 published[event.ts_recv_ns] = time.time_ns()
             super().publish(topic, event)
 
-    bybit = {k: v for k, v in line["bybit"].items() if k != "credentials"}
-    config = Config(
-        venues={
-            "bybit": VenueConfig(
-                name="bybit",
-                endpoint="custom",
-                urls=bybit,
-                symbols=(Symbol.parse(SYMBOL),),
-                channels=("book",),
-            ),
-            "binance": VenueConfig(name="binance", enabled=False),
-            "okx": VenueConfig(name="okx", enabled=False),
-        }
-    )
+    config = Config(venues=bybit_venues(line, SYMBOL, trading=False))
     stages: dict[str, list[int]] = {"published": [], "awake": []}
     cpu: list[float] = []
 

@@ -9,8 +9,10 @@ import ssl
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -52,25 +54,33 @@ def _render(renderable: object, width: int = 100) -> str:
 # --------------------------------------------------------------------------- sim
 
 
-def test_sim_process_prints_urls_that_answer_and_exits_0_on_ctrl_c() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "connector", "sim", "--venues", "binance", "--rate", "20"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+def _sim_process(*args: str, probe: Callable[[dict[str, Any]], Any]) -> tuple[Any, int]:
+    """Run ``connector sim ARGS``, call ``probe`` with its first JSON line, then Ctrl-C it.
+
+    Returns:
+        What ``probe`` returned and the process's exit code.
+    """
+    command = [sys.executable, "-m", "connector", "sim", *args]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     watchdog = threading.Timer(PROCESS_TIMEOUT, proc.kill)
     watchdog.start()
     try:
         assert proc.stdout is not None
-        urls = json.loads(proc.stdout.readline())
-        ping = httpx.get(urls["binance"]["spot.rest"] + "/api/v3/ping", timeout=5)
+        seen = probe(json.loads(proc.stdout.readline()))
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=PROCESS_TIMEOUT)
     finally:
         watchdog.cancel()
         proc.kill()
         proc.wait()
+    return seen, code
+
+
+def test_sim_process_prints_urls_that_answer_and_exits_0_on_ctrl_c() -> None:
+    def probe(urls: dict[str, Any]) -> tuple[dict[str, Any], httpx.Response]:
+        return urls, httpx.get(urls["binance"]["spot.rest"] + "/api/v3/ping", timeout=5)
+
+    (urls, ping), code = _sim_process("--venues", "binance", "--rate", "20", probe=probe)
 
     assert {"spot.rest", "spot.ws", "linear.rest", "linear.ws"} <= set(urls["binance"])
     assert (200, {}) == (ping.status_code, ping.json())
@@ -94,28 +104,17 @@ def test_sim_process_with_tls_and_a_fault_file_serves_both(tmp_path: Path) -> No
         '[[fault]]\nkind = "rest_error"\nfraction = 1\nstatus = 502\npath = "/api/v3/ping"\n',
         encoding="utf-8",
     )
-    command = [sys.executable, "-m", "connector", "sim", "--venues", "binance", "--rate", "20"]
-    proc = subprocess.Popen(
-        [*command, "--tls", "--faults", str(faults)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    watchdog = threading.Timer(PROCESS_TIMEOUT, proc.kill)
-    watchdog.start()
-    try:
-        assert proc.stdout is not None
-        first = json.loads(proc.stdout.readline())
+
+    def probe(first: dict[str, Any]) -> tuple[dict[str, Any], httpx.Response, httpx.Response]:
         context = ssl.create_default_context(cafile=first["ca_file"])
         rest = first["binance"]["spot.rest"]
         ping = httpx.get(rest + "/api/v3/ping", timeout=5, verify=context)
-        clock = httpx.get(rest + "/api/v3/time", timeout=5, verify=context)
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=PROCESS_TIMEOUT)
-    finally:
-        watchdog.cancel()
-        proc.kill()
-        proc.wait()
+        return first, ping, httpx.get(rest + "/api/v3/time", timeout=5, verify=context)
+
+    (first, ping, clock), code = _sim_process(
+        "--venues", "binance", "--rate", "20", "--tls", "--faults", str(faults), probe=probe
+    )
+    rest = first["binance"]["spot.rest"]
 
     assert rest.startswith("https://")
     assert first["binance"]["spot.ws"].startswith("wss://")
@@ -124,25 +123,12 @@ def test_sim_process_with_tls_and_a_fault_file_serves_both(tmp_path: Path) -> No
 
 
 def test_sim_process_with_a_latency_setting_answers_no_sooner() -> None:
-    command = [sys.executable, "-m", "connector", "sim", "--venues", "bybit", "--rate", "20"]
-    proc = subprocess.Popen(
-        [*command, "--setting", "bybit.latency=0.3"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+    def probe(urls: dict[str, Any]) -> httpx.Response:
+        return httpx.get(urls["bybit"]["linear.rest"] + "/v5/market/time", timeout=5)
+
+    clock, code = _sim_process(
+        "--venues", "bybit", "--rate", "20", "--setting", "bybit.latency=0.3", probe=probe
     )
-    watchdog = threading.Timer(PROCESS_TIMEOUT, proc.kill)
-    watchdog.start()
-    try:
-        assert proc.stdout is not None
-        urls = json.loads(proc.stdout.readline())
-        clock = httpx.get(urls["bybit"]["linear.rest"] + "/v5/market/time", timeout=5)
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=PROCESS_TIMEOUT)
-    finally:
-        watchdog.cancel()
-        proc.kill()
-        proc.wait()
 
     assert 200 == clock.status_code
     assert clock.elapsed.total_seconds() >= 0.3
