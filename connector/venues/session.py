@@ -92,7 +92,7 @@ class VenueSession:
         capture: Where ``connector record`` writes every frame and REST body.
         on_rest_outcome: Told of every REST request's outcome (the health breaker).
         transport: The REST clients' httpx transport (``None``: real sockets).
-        ws_transport: The websockets' transport (``None``: trio-websocket).
+        ws_transport: The websockets' transport (``None``: our own client, ``WsClientTransport``).
         ssl_context: Called for the TLS context that checks the venue's certificates
             (see :class:`~connector.venues.context.VenueContext`).
     """
