@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import os
 import ssl
 from collections import deque
@@ -23,6 +24,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 import attrs
+import certifi
 import trio
 
 from connector.errors import ConnectionLost
@@ -309,7 +311,7 @@ class WsClientTransport:
         disconnect_timeout: Seconds for the closing handshake.
         ssl_context: For ``wss://``: the context that checks the server's
             certificate (e.g. one trusting a simulator's CA file); ``None``:
-            the system's authorities.
+            the public authorities of the ``certifi`` bundle, as for REST.
     """
 
     max_message_size: int = 16 * 1024 * 1024
@@ -353,7 +355,7 @@ class WsClientTransport:
         stream: trio.abc.Stream = await trio.open_tcp_stream(where.host, where.port)
         try:
             if where.secure:
-                context = self.ssl_context or ssl.create_default_context()
+                context = self.ssl_context or _public_authorities()
                 stream = trio.SSLStream(stream, context, server_hostname=where.host)
                 await stream.do_handshake()
             await stream.send_all(handshake_request(where, key))
@@ -363,6 +365,12 @@ class WsClientTransport:
             await trio.aclose_forcefully(stream)
             raise
         return stream
+
+
+@functools.cache
+def _public_authorities() -> ssl.SSLContext:
+    """The TLS context trusting the ``certifi`` bundle, as the REST clients do (made once)."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _refused(url: str, handshake: Handshake) -> ConnectionLost:
