@@ -276,11 +276,11 @@ def _book_events(
 
 
 def _book_event(
-    env: _BookFrame, book: _Book, market: Market, sym: Symbol, ts_recv_ns: int
+    frame: _BookFrame, book: _Book, market: Market, sym: Symbol, ts_recv_ns: int
 ) -> BookSnapshot | BookDelta:
     bids = JsonLevels(book.b)
     asks = JsonLevels(book.a)
-    if env.type == "snapshot":
+    if frame.type == "snapshot":
         return BookSnapshot(
             venue=VENUE,
             market=market,
@@ -288,10 +288,10 @@ def _book_event(
             seq=book.u,
             bids=bids,
             asks=asks,
-            ts_event_ns=env.ts * _MS,
+            ts_event_ns=frame.ts * _MS,
             ts_recv_ns=ts_recv_ns,
         )
-    if env.type == "delta":
+    if frame.type == "delta":
         return BookDelta(
             venue=VENUE,
             market=market,
@@ -300,14 +300,14 @@ def _book_event(
             seq=book.u,
             bids=bids,
             asks=asks,
-            ts_event_ns=env.ts * _MS,
+            ts_event_ns=frame.ts * _MS,
             ts_recv_ns=ts_recv_ns,
         )
-    raise ValueError(f"orderbook message type {env.type!r} is neither snapshot nor delta")
+    raise ValueError(f"orderbook message type {frame.type!r} is neither snapshot nor delta")
 
 
 def _quote(
-    env: _BookFrame,
+    frame: _BookFrame,
     book: _Book,
     market: Market,
     sym: Symbol,
@@ -316,9 +316,9 @@ def _quote(
 ) -> list[Event]:
     bid = _top(book.b)
     ask = _top(book.a)
-    if env.type == "snapshot":
+    if frame.type == "snapshot":
         sides: _QuoteSides = (*bid, *ask)
-    elif env.type == "delta":
+    elif frame.type == "delta":
         prev = state.quotes.get(book.s) if state is not None else None
         if prev is None:
             return []
@@ -327,7 +327,7 @@ def _quote(
             *(ask if book.a else prev[2:]),
         )
     else:
-        raise ValueError(f"orderbook message type {env.type!r} is neither snapshot nor delta")
+        raise ValueError(f"orderbook message type {frame.type!r} is neither snapshot nor delta")
     if state is not None:
         state.quotes[book.s] = sides
     return [
@@ -340,7 +340,7 @@ def _quote(
             ask=sides[2],
             ask_qty=sides[3],
             seq=book.u,
-            ts_event_ns=env.ts * _MS,
+            ts_event_ns=frame.ts * _MS,
             ts_recv_ns=ts_recv_ns,
         )
     ]
