@@ -27,10 +27,16 @@ write-ahead) is ``bench/store.py``'s measure.
   the ``POST /v5/order/create``), p50 and p99, over ``--ticks`` orders.
 * **order state machine**: ``bench/order_state.py`` (the pure machine, inputs/s).
 
+The clients take turns, ``--rounds`` times (connector, ccxt, pybit, connector,
+...), each round against the same simulator: a client's figures are the median
+of its rounds', the CPU ratio the median of the rounds' ratios (each measured
+side by side within one round), and tick-to-order's percentiles are taken over
+the samples of every round.
+
 Every order is canceled after its phase. Prints a markdown table and rewrites
 the ``orders`` section of ``docs/benchmarks.md`` (``--no-write``: leaves it).
 
-Run: ``python bench/orders.py [--orders 200] [--interval 0.12] [--ticks 200]``.
+Run: ``python bench/orders.py [--orders 200] [--interval 0.12] [--ticks 200] [--rounds 3]``.
 """
 
 from __future__ import annotations
@@ -153,9 +159,7 @@ def connector_worker(line: dict[str, Any], args: argparse.Namespace) -> str:
             cpu,
             wall,
             idle_rate,
-            tick_p50_us=statistics.median(ticks) / 1e3,
-            tick_p99_us=percentile([float(t) for t in ticks], 0.99) / 1e3,
-            ticks=len(ticks),
+            ticks_us=[t / 1e3 for t in ticks],
         )
 
     return trio.run(main)
@@ -262,11 +266,16 @@ def versions() -> str:
     return ", ".join(f"{name} {version(name)}" for name in ("ccxt", "pybit", "trio", "msgspec"))
 
 
+def median_of(rounds: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(float(r[key]) for r in rounds)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--interval", type=float, default=0.12, help="seconds between orders")
-    parser.add_argument("--ticks", type=int, default=200, help="tick-to-order samples")
+    parser.add_argument("--ticks", type=int, default=200, help="tick-to-order samples per round")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of every client")
     parser.add_argument("--rate", type=float, default=20.0, help="simulator book changes/s")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--worker", choices=CLIENTS, default=None, help=argparse.SUPPRESS)
@@ -278,36 +287,49 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     proc, line = start_simulator(args.rate)
+    rounds: dict[str, list[dict[str, Any]]] = {client: [] for client in CLIENTS}
     try:
-        figures = {client: run_worker(client, line, args) for client in CLIENTS}
+        for _ in range(args.rounds):
+            for client in CLIENTS:
+                rounds[client].append(run_worker(client, line, args))
     finally:
         proc.kill()
         proc.wait()
     machine = order_state_rate()
     load = os.getloadavg()[0]
-    ours = figures["connector"]
+    ratios = [
+        ours["cpu_per_order_us"] / theirs["cpu_per_order_us"]
+        for ours, theirs in zip(rounds["connector"], rounds["ccxt"], strict=True)
+    ]
+    ticks = [t for r in rounds["connector"] for t in r["ticks_us"]]
     lines = [
-        f"{args.orders} post-only limit orders per client, one every {args.interval} s, "
-        f"Bybit linear {SYMBOL} on one standalone simulator ({args.rate:g} book changes/s), "
-        f"each client in its own process; load average {load:.2f}; {versions()}. The "
+        f"{args.orders} post-only limit orders per client and round, one every "
+        f"{args.interval} s, Bybit linear {SYMBOL} on one standalone simulator "
+        f"({args.rate:g} book changes/s), each client in its own process, the clients "
+        f"taking turns for {args.rounds} rounds; each figure is the median of the "
+        f"client's rounds; load average {load:.2f}; {versions()}. The "
         "connector keeps its event log in memory (no `[storage]`; a durable log's commit "
         "per write-ahead is the Event store section's measure).",
         "",
         "| client | place→ack median µs | p99 µs | client CPU/order µs | raw CPU/order µs "
-        "| idle CPU % |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| idle CPU % | CPU/order by round µs |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for client in CLIENTS:
-        f = figures[client]
+        runs = rounds[client]
+        by_round = ", ".join(f"{r['cpu_per_order_us']:,.0f}" for r in runs)
         lines.append(
-            f"| {client} | {f['rtt_median_us']:,.0f} | {f['rtt_p99_us']:,.0f} "
-            f"| {f['cpu_per_order_us']:,.0f} | {f['cpu_raw_per_order_us']:,.0f} "
-            f"| {f['idle_cpu_pct']:.1f} |"
+            f"| {client} | {median_of(runs, 'rtt_median_us'):,.0f} "
+            f"| {median_of(runs, 'rtt_p99_us'):,.0f} "
+            f"| {median_of(runs, 'cpu_per_order_us'):,.0f} "
+            f"| {median_of(runs, 'cpu_raw_per_order_us'):,.0f} "
+            f"| {median_of(runs, 'idle_cpu_pct'):.1f} | {by_round} |"
         )
-    ratio = ours["cpu_per_order_us"] / figures["ccxt"]["cpu_per_order_us"]
     lines += [
         "",
-        f"connector CPU per order / ccxt's: {ratio:.2f} (target at most 0.33). The connector's "
+        f"connector CPU per order / ccxt's, median of the rounds' ratios: "
+        f"{statistics.median(ratios):.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)}; "
+        "target at most 0.33). The connector's "
         "CPU per order holds everything its process does for the order: the command path "
         "(validation, risk, write-ahead, limiter, signing, the request, the answer) and the "
         "private stream's events the order causes (order and wallet updates decoded, applied "
@@ -315,8 +337,9 @@ def main(argv: list[str] | None = None) -> int:
         "request and read the answer.",
         "",
         f"Tick-to-order (connector, a subscriber placing on a book update; frame received → "
-        f"order request written), {ours['ticks']} orders: p50 {ours['tick_p50_us']:,.0f} µs, "
-        f"p99 {ours['tick_p99_us']:,.0f} µs (target p99 under 300 µs).",
+        f"order request written), {len(ticks)} orders over the rounds: "
+        f"p50 {statistics.median(ticks):,.0f} µs, p99 {percentile(ticks, 0.99):,.0f} µs "
+        "(target p99 under 300 µs).",
         "",
         f"Order state machine (`bench/order_state.py`, pure): {machine} inputs/s "
         "(target at least 200,000).",
