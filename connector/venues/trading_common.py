@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 
 import attrs
+import msgspec
 
 from connector.errors import (
     AuthenticationFailed,
@@ -41,7 +42,7 @@ from connector.model import (
     Side,
 )
 from connector.model.trading import OrderReport
-from connector.venues.driver import PrivateStream
+from connector.venues.driver import PrivateStream, RestCall
 
 __all__ = [
     "ACTIONS",
@@ -54,10 +55,13 @@ __all__ = [
     "check_amendment",
     "check_client_order_id",
     "fmt_decimal",
+    "json_post",
+    "limit_price",
     "market_code",
     "ms_to_ns",
     "one_private_stream",
     "private_ws_url",
+    "reduce_only",
     "side_of",
     "to_lots",
     "venue_decimal",
@@ -146,6 +150,35 @@ def market_code(venue: str, codes: Mapping[Market, str], market: Market) -> str:
     except KeyError:
         known = ", ".join(m.value for m in codes)
         raise ValueError(f"{venue} has no {market.value} market here ({known})") from None
+
+
+def limit_price(venue: str, instrument: Instrument, order: PlaceOrder) -> Decimal:
+    """The price of a limit order.
+
+    Raises:
+        InvalidOrder: The order has none.
+    """
+    if order.price is None:
+        raise InvalidOrder(f"{venue} {instrument.symbol}: a limit order needs a price")
+    return order.price
+
+
+def reduce_only(venue: str, market: Market, instrument: Instrument, order: PlaceOrder) -> bool:
+    """Whether ``order`` is to go out reduce-only (both venues refuse the flag on spot).
+
+    Raises:
+        InvalidOrder: A reduce-only spot order.
+    """
+    if order.reduce_only and market is Market.SPOT:
+        raise InvalidOrder(f"{venue} {instrument.symbol}: spot orders cannot be reduce-only")
+    return order.reduce_only
+
+
+def json_post(path: str, body: Mapping[str, object], weights: Mapping[str, float]) -> RestCall:
+    """A signed ``POST`` of ``body`` as JSON (Bybit's and OKX's order commands)."""
+    return RestCall(
+        method="POST", path=path, body=msgspec.json.encode(body), weights=weights, signed=True
+    )
 
 
 def check_amendment(venue: str, instrument: Instrument, amend: AmendOrder) -> None:

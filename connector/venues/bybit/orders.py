@@ -68,8 +68,11 @@ from connector.venues.trading_common import (
     check_amendment,
     check_client_order_id,
     fmt_decimal,
+    json_post,
+    limit_price,
     market_code,
     ms_to_ns,
+    reduce_only,
     side_of,
     to_lots,
     venue_decimal,
@@ -167,9 +170,7 @@ def place_order_call(
         "qty": fmt_decimal(qty),
     }
     if order.type is OrderType.LIMIT:
-        if order.price is None:
-            raise InvalidOrder(f"bybit {instrument.symbol}: a limit order needs a price")
-        body["price"] = fmt_decimal(order.price)
+        body["price"] = fmt_decimal(limit_price(VENUE, instrument, order))
         body["timeInForce"] = _TIF[order.time_in_force]
     else:
         if order.time_in_force is TimeInForce.POST_ONLY:
@@ -180,18 +181,10 @@ def place_order_call(
         if market is Market.SPOT:
             body["marketUnit"] = "baseCoin"
     body["orderLinkId"] = order.client_order_id
-    if order.reduce_only:
-        if market is Market.SPOT:
-            raise InvalidOrder(f"bybit {instrument.symbol}: spot orders cannot be reduce-only")
+    if reduce_only(VENUE, market, instrument, order):
         body["reduceOnly"] = True
     asked.remember(market, instrument, order.client_order_id, order)
-    return RestCall(
-        method="POST",
-        path="/v5/order/create",
-        body=msgspec.json.encode(body),
-        weights={**IP_WEIGHT, limits.CREATE: 1.0},
-        signed=True,
-    )
+    return json_post("/v5/order/create", body, {**IP_WEIGHT, limits.CREATE: 1.0})
 
 
 def cancel_order_call(
@@ -209,13 +202,7 @@ def cancel_order_call(
         "orderLinkId": client_order_id,
     }
     asked.remember(market, instrument, client_order_id, current)
-    return RestCall(
-        method="POST",
-        path="/v5/order/cancel",
-        body=msgspec.json.encode(body),
-        weights={**IP_WEIGHT, limits.CANCEL: 1.0},
-        signed=True,
-    )
+    return json_post("/v5/order/cancel", body, {**IP_WEIGHT, limits.CANCEL: 1.0})
 
 
 def amend_order_call(
@@ -237,13 +224,7 @@ def amend_order_call(
     if amend.price is not None:
         body["price"] = fmt_decimal(amend.price)
     asked.remember(market, instrument, amend.client_order_id, amended(current, amend))
-    return RestCall(
-        method="POST",
-        path="/v5/order/amend",
-        body=msgspec.json.encode(body),
-        weights={**IP_WEIGHT, limits.AMEND: 1.0},
-        signed=True,
-    )
+    return json_post("/v5/order/amend", body, {**IP_WEIGHT, limits.AMEND: 1.0})
 
 
 def query_order_call(

@@ -71,8 +71,11 @@ from connector.venues.trading_common import (
     check_amendment,
     check_client_order_id,
     fmt_decimal,
+    json_post,
+    limit_price,
     market_code,
     ms_to_ns,
+    reduce_only,
     side_of,
     to_lots,
     venue_decimal,
@@ -179,10 +182,9 @@ def place_order_call(
         "side": "buy" if order.side is Side.BUY else "sell",
     }
     if order.type is OrderType.LIMIT:
-        if order.price is None:
-            raise InvalidOrder(f"okx {instrument.symbol}: a limit order needs a price")
+        price = limit_price(VENUE, instrument, order)
         body["ordType"] = _ORD_TYPES[order.time_in_force]
-        body["px"] = fmt_decimal(order.price)
+        body["px"] = fmt_decimal(price)
     else:
         if order.time_in_force is not TimeInForce.GTC and order.time_in_force is not (
             TimeInForce.IOC
@@ -195,18 +197,10 @@ def place_order_call(
         if market is Market.SPOT:
             body["tgtCcy"] = "base_ccy"
     body["sz"] = fmt_decimal(_venue_qty(instrument, order.qty))
-    if order.reduce_only:
-        if market is Market.SPOT:
-            raise InvalidOrder(f"okx {instrument.symbol}: spot orders cannot be reduce-only")
+    if reduce_only(VENUE, market, instrument, order):
         body["reduceOnly"] = True
     asked.remember(market, instrument, order.client_order_id, order)
-    return RestCall(
-        method="POST",
-        path="/api/v5/trade/order",
-        body=msgspec.json.encode(body),
-        weights={limits.ORDER: 1.0},
-        signed=True,
-    )
+    return json_post("/api/v5/trade/order", body, {limits.ORDER: 1.0})
 
 
 def cancel_order_call(
@@ -219,12 +213,10 @@ def cancel_order_call(
     """``POST /api/v5/trade/cancel-order`` by ``clOrdId`` (``current``: the order as
     known locally, for the acknowledgement of an order placed elsewhere)."""
     asked.remember(market, instrument, client_order_id, current)
-    return RestCall(
-        method="POST",
-        path="/api/v5/trade/cancel-order",
-        body=msgspec.json.encode({"instId": instrument.native_id, "clOrdId": client_order_id}),
-        weights={limits.CANCEL: 1.0},
-        signed=True,
+    return json_post(
+        "/api/v5/trade/cancel-order",
+        {"instId": instrument.native_id, "clOrdId": client_order_id},
+        {limits.CANCEL: 1.0},
     )
 
 
@@ -243,13 +235,7 @@ def amend_order_call(
     if amend.price is not None:
         body["newPx"] = fmt_decimal(amend.price)
     asked.remember(market, instrument, amend.client_order_id, amended(current, amend))
-    return RestCall(
-        method="POST",
-        path="/api/v5/trade/amend-order",
-        body=msgspec.json.encode(body),
-        weights={limits.AMEND: 1.0},
-        signed=True,
-    )
+    return json_post("/api/v5/trade/amend-order", body, {limits.AMEND: 1.0})
 
 
 def query_order_call(
