@@ -23,6 +23,7 @@ from connector.venues.binance.orders import VENUE, classify_error, map_side, map
 from connector.venues.common import SymbolMap
 
 __all__ = [
+    "one_way_position",
     "parse_balances",
     "parse_fills",
     "parse_open_orders",
@@ -136,6 +137,23 @@ def to_decimal(text: str) -> Decimal:
     if not value.is_finite():
         raise ValueError(f"impossible number {text!r}")
     return value
+
+
+def one_way_position(symbol: Symbol, amount: str, entry_price: str, ts_event_ns: int) -> Position:
+    """A one-way (``BOTH``) USDⓈ-M position: ``amount`` signed, entry price 0 when flat.
+
+    Raises:
+        ValueError, InvalidOperation: A number that does not parse.
+    """
+    qty = to_decimal(amount)
+    entry = to_decimal(entry_price)
+    return Position(
+        venue=VENUE,
+        symbol=symbol,
+        qty=qty,
+        avg_entry_price=entry if qty != 0 and entry > 0 else None,
+        ts_event_ns=ts_event_ns,
+    )
 
 
 def _malformed(what: str, exc: Exception, body: bytes | str) -> MalformedMessage:
@@ -396,16 +414,8 @@ def parse_positions(
                 symbol = _symbol(symbols, market, p.symbol, body)
             except UnknownSymbol:
                 continue
-            qty = to_decimal(p.positionAmt)
-            entry = to_decimal(p.entryPrice)
             out.append(
-                Position(
-                    venue=VENUE,
-                    symbol=symbol,
-                    qty=qty,
-                    avg_entry_price=entry if qty != 0 and entry > 0 else None,
-                    ts_event_ns=p.updateTime * _NS_PER_MS,
-                )
+                one_way_position(symbol, p.positionAmt, p.entryPrice, p.updateTime * _NS_PER_MS)
             )
         return out
     except (msgspec.DecodeError, ValueError, InvalidOperation) as exc:

@@ -39,9 +39,9 @@ from typing import Any
 import msgspec
 
 from connector.errors import ExchangeRejected, MalformedMessage, UnknownInstrument, UnknownSymbol
-from connector.model import Balance, Fill, Liquidity, Market, Position, Symbol
+from connector.model import Balance, Fill, Liquidity, Market, Symbol
 from connector.model.trading import OrderReport
-from connector.venues.binance.answers import to_decimal
+from connector.venues.binance.answers import one_way_position, to_decimal
 from connector.venues.binance.orders import VENUE, map_side, map_status, map_type
 from connector.venues.binance.sign import ws_signed_params
 from connector.venues.binance.streams import route_base
@@ -479,15 +479,5 @@ def _account_update(u: _AccountUpdate, symbols: SymbolMap) -> list[PrivateEvent]
             symbol = symbols.by_native(Market.LINEAR, p.s).symbol
         except UnknownInstrument:
             continue
-        qty = to_decimal(p.pa)
-        entry = to_decimal(p.ep)
-        out.append(
-            Position(
-                venue=VENUE,
-                symbol=symbol,
-                qty=qty,
-                avg_entry_price=entry if qty != 0 and entry > 0 else None,
-                ts_event_ns=ts,
-            )
-        )
+        out.append(one_way_position(symbol, p.pa, p.ep, ts))
     return out
