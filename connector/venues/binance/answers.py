@@ -29,6 +29,7 @@ __all__ = [
     "parse_open_orders",
     "parse_order_answer",
     "parse_positions",
+    "symbol_of",
     "to_decimal",
 ]
 
@@ -160,7 +161,12 @@ def _malformed(what: str, exc: Exception, body: bytes | str) -> MalformedMessage
     return MalformedMessage(f"binance {what}: {exc}", raw=body, venue=VENUE)
 
 
-def _symbol(symbols: SymbolMap, market: Market, native_id: str, raw: bytes | str) -> Symbol:
+def symbol_of(symbols: SymbolMap, market: Market, native_id: str, raw: bytes | str) -> Symbol:
+    """The canonical symbol of ``native_id`` (``raw``: the answer or frame, for the error).
+
+    Raises:
+        UnknownSymbol: The map does not list it.
+    """
     try:
         return symbols.by_native(market, native_id).symbol
     except UnknownInstrument:
@@ -170,7 +176,7 @@ def _symbol(symbols: SymbolMap, market: Market, native_id: str, raw: bytes | str
 def _report(
     market: Market, symbols: SymbolMap, o: _Order, ts_recv_ns: int, raw: bytes
 ) -> OrderReport:
-    instrument_symbol = _symbol(symbols, market, o.symbol, raw)
+    instrument_symbol = symbol_of(symbols, market, o.symbol, raw)
     qty_text = o.qty if isinstance(o.qty, str) else o.origQty
     if isinstance(qty_text, UnsetType):
         raise ValueError("no origQty")
@@ -334,7 +340,7 @@ def _fill(
 ) -> Fill:
     return Fill(
         venue=VENUE,
-        symbol=_symbol(symbols, market, native_id, raw),
+        symbol=symbol_of(symbols, market, native_id, raw),
         client_order_id="",
         venue_order_id=str(order_id),
         trade_id=str(trade_id),
@@ -411,7 +417,7 @@ def parse_positions(
                     "connector follows one-way positions only"
                 )
             try:
-                symbol = _symbol(symbols, market, p.symbol, body)
+                symbol = symbol_of(symbols, market, p.symbol, body)
             except UnknownSymbol:
                 continue
             out.append(
