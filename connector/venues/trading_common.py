@@ -4,18 +4,34 @@ Numbers go on the wire as plain decimal text (never exponent notation);
 quantities are checked to be whole multiples of a lot before they are sent;
 and an order's request is remembered by its client order id, because Bybit and
 OKX acknowledge an order with its ids only: the report of an acknowledgement
-is built from what was asked (:class:`AskedOrders`).
+is built from what was asked (:class:`AskedOrders`). Both venues sort their
+answer codes the same way (:class:`ErrorCodes`, each venue its own codes) and
+carry every market on one private socket (:func:`one_private_stream`,
+:func:`private_ws_url`).
 """
 
 from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 
 import attrs
+import msgspec
 
-from connector.errors import InvalidOrder
+from connector.errors import (
+    AuthenticationFailed,
+    ConnectorError,
+    ExchangeRejected,
+    InvalidOrder,
+    MalformedMessage,
+    OrderNotFound,
+    OrderRejected,
+    RateLimited,
+    ServiceUnavailable,
+    TimestampRejected,
+)
 from connector.model import (
     AmendOrder,
     Instrument,
@@ -26,16 +42,26 @@ from connector.model import (
     Side,
 )
 from connector.model.trading import OrderReport
+from connector.venues.driver import PrivateStream, RestCall
 
 __all__ = [
     "ACTIONS",
     "Asked",
     "AskedOrders",
+    "ErrorCodes",
+    "acknowledged",
     "amended",
     "check_action",
+    "check_amendment",
     "check_client_order_id",
     "fmt_decimal",
+    "json_post",
+    "limit_price",
+    "market_code",
     "ms_to_ns",
+    "one_private_stream",
+    "private_ws_url",
+    "reduce_only",
     "side_of",
     "to_lots",
     "venue_decimal",
@@ -111,6 +137,54 @@ def to_lots(venue: str, instrument: Instrument, qty: Decimal, unit: Decimal) -> 
             violations=(f"qty {qty} is not a multiple of the lot step",),
         )
     return amount
+
+
+def market_code(venue: str, codes: Mapping[Market, str], market: Market) -> str:
+    """The venue's name of ``market`` (Bybit ``category``, OKX ``instType``).
+
+    Raises:
+        ValueError: The venue trades no such market here.
+    """
+    try:
+        return codes[market]
+    except KeyError:
+        known = ", ".join(m.value for m in codes)
+        raise ValueError(f"{venue} has no {market.value} market here ({known})") from None
+
+
+def limit_price(venue: str, instrument: Instrument, order: PlaceOrder) -> Decimal:
+    """The price of a limit order.
+
+    Raises:
+        InvalidOrder: The order has none.
+    """
+    if order.price is None:
+        raise InvalidOrder(f"{venue} {instrument.symbol}: a limit order needs a price")
+    return order.price
+
+
+def reduce_only(venue: str, market: Market, instrument: Instrument, order: PlaceOrder) -> bool:
+    """Whether ``order`` is to go out reduce-only (both venues refuse the flag on spot).
+
+    Raises:
+        InvalidOrder: A reduce-only spot order.
+    """
+    if order.reduce_only and market is Market.SPOT:
+        raise InvalidOrder(f"{venue} {instrument.symbol}: spot orders cannot be reduce-only")
+    return order.reduce_only
+
+
+def json_post(path: str, body: Mapping[str, object], weights: Mapping[str, float]) -> RestCall:
+    """A signed ``POST`` of ``body`` as JSON (Bybit's and OKX's order commands)."""
+    return RestCall(
+        method="POST", path=path, body=msgspec.json.encode(body), weights=weights, signed=True
+    )
+
+
+def check_amendment(venue: str, instrument: Instrument, amend: AmendOrder) -> None:
+    """Raise :class:`InvalidOrder` when ``amend`` changes neither qty nor price."""
+    if amend.qty is None and amend.price is None:
+        raise InvalidOrder(f"{venue} {instrument.symbol}: an amendment needs a qty or a price")
 
 
 def amended(current: Order, amend: AmendOrder) -> Order:
@@ -219,6 +293,129 @@ class AskedOrders:
             ts_event_ns=ts_event_ns,
             ts_recv_ns=ts_recv_ns,
         )
+
+
+def acknowledged(
+    asked: AskedOrders,
+    venue: str,
+    client_order_id: str,
+    venue_order_id: str | None,
+    *,
+    ts_event_ns: int,
+    ts_recv_ns: int,
+    raw: bytes,
+) -> OrderReport:
+    """:meth:`AskedOrders.ack_report`, for an answer (``raw``) to one of ``asked``'s requests.
+
+    Raises:
+        MalformedMessage: No request of this adapter asked for that client order
+            id (the order must be queried instead).
+    """
+    try:
+        return asked.ack_report(
+            venue, client_order_id, venue_order_id, ts_event_ns=ts_event_ns, ts_recv_ns=ts_recv_ns
+        )
+    except KeyError:
+        raise MalformedMessage(
+            f"{venue} acknowledged order {client_order_id!r}, which no request of this "
+            "adapter placed: query it",
+            raw=raw,
+            venue=venue,
+        ) from None
+
+
+@attrs.frozen(kw_only=True)
+class ErrorCodes:
+    """A venue's answer codes by what they mean (Bybit ``retCode``, OKX ``code`` / ``sCode``).
+
+    Attributes:
+        venue: The venue's name, for the errors.
+        success: The code of an answer that succeeded.
+        unknown: The outcome is unknown (timeouts, server errors): query, never resend.
+        timestamp: The request's time is off: resync the clock.
+        auth: The key, signature or permissions are refused.
+        rate: Too many requests; ``retry_after`` seconds is the wait.
+        not_found: The venue does not know the order.
+        order_final: A cancel or amend of an order already final (or busy): a
+            refusal, not a missing order, even for a ``place``.
+    """
+
+    venue: str
+    success: int | str
+    unknown: frozenset[int | str]
+    timestamp: frozenset[int | str]
+    auth: frozenset[int | str]
+    rate: frozenset[int | str]
+    retry_after: float
+    not_found: frozenset[int | str]
+    order_final: frozenset[int | str]
+
+    def error(
+        self,
+        status: int,
+        code: int | str,
+        message: str,
+        *,
+        action: str = "query",
+        client_order_id: str = "",
+    ) -> ConnectorError | None:
+        """The error of an answer (HTTP status, code, message); ``None`` if it succeeded.
+
+        ``ServiceUnavailable`` means the outcome is unknown (HTTP 5xx or an
+        ``unknown`` code): the order must be queried, never resent. Any other
+        refusal of a ``place`` is an :class:`OrderRejected` (nothing was placed);
+        of a cancel, amend or query an :class:`ExchangeRejected` (the order is as
+        it was).
+        """
+        venue = self.venue
+        if status >= 500 or code in self.unknown:
+            return ServiceUnavailable(f"{venue}: HTTP {status}, {code} {message}: outcome unknown")
+        if code == self.success and status < 400:
+            return None
+        if code in self.timestamp:
+            return TimestampRejected(code, message, venue=venue)
+        if code in self.auth or status == 401:
+            return AuthenticationFailed(f"{venue}: {code} {message}", venue=venue)
+        if code in self.rate or status == 429:
+            return RateLimited(
+                f"{venue}: {code} {message}", retry_after=self.retry_after, venue=venue
+            )
+        if code in self.not_found:
+            return OrderNotFound(code, message, venue=venue)
+        if action == "place" and code not in self.order_final and code != self.success:
+            return OrderRejected(code, message, client_order_id=client_order_id, venue=venue)
+        return ExchangeRejected(code, message or f"HTTP {status}", venue=venue)
+
+
+def one_private_stream(
+    venue: str, codes: Mapping[Market, str], markets: Sequence[Market]
+) -> list[PrivateStream]:
+    """One socket for every market (``codes``: the venue's markets, as :func:`market_code`).
+
+    Raises:
+        ValueError: A market the venue does not trade here.
+    """
+    for market in markets:
+        market_code(venue, codes, market)
+    return [PrivateStream(key="all", markets=tuple(markets))]
+
+
+def private_ws_url(venue: str, stream: PrivateStream, urls: Mapping[str, str], path: str) -> str:
+    """``<market>.ws.private`` from the URL table if given, else ``<market>.ws`` + ``path``.
+
+    Raises:
+        ValueError: The table has neither key for any of the stream's markets.
+    """
+    for market in stream.markets:
+        url = urls.get(f"{market.value}.ws.private")
+        if url:
+            return url
+    for market in stream.markets:
+        base = urls.get(f"{market.value}.ws")
+        if base:
+            return base.rstrip("/") + path
+    keys = ", ".join(f"{m.value}.ws" for m in stream.markets)
+    raise ValueError(f"{venue}: the URL table has no private websocket URL ({keys})")
 
 
 def side_of(text: str) -> Side:

@@ -23,11 +23,13 @@ from connector.venues.binance.orders import VENUE, classify_error, map_side, map
 from connector.venues.common import SymbolMap
 
 __all__ = [
+    "one_way_position",
     "parse_balances",
     "parse_fills",
     "parse_open_orders",
     "parse_order_answer",
     "parse_positions",
+    "symbol_of",
     "to_decimal",
 ]
 
@@ -138,11 +140,33 @@ def to_decimal(text: str) -> Decimal:
     return value
 
 
+def one_way_position(symbol: Symbol, amount: str, entry_price: str, ts_event_ns: int) -> Position:
+    """A one-way (``BOTH``) USDⓈ-M position: ``amount`` signed, entry price 0 when flat.
+
+    Raises:
+        ValueError, InvalidOperation: A number that does not parse.
+    """
+    qty = to_decimal(amount)
+    entry = to_decimal(entry_price)
+    return Position(
+        venue=VENUE,
+        symbol=symbol,
+        qty=qty,
+        avg_entry_price=entry if qty != 0 and entry > 0 else None,
+        ts_event_ns=ts_event_ns,
+    )
+
+
 def _malformed(what: str, exc: Exception, body: bytes | str) -> MalformedMessage:
     return MalformedMessage(f"binance {what}: {exc}", raw=body, venue=VENUE)
 
 
-def _symbol(symbols: SymbolMap, market: Market, native_id: str, raw: bytes | str) -> Symbol:
+def symbol_of(symbols: SymbolMap, market: Market, native_id: str, raw: bytes | str) -> Symbol:
+    """The canonical symbol of ``native_id`` (``raw``: the answer or frame, for the error).
+
+    Raises:
+        UnknownSymbol: The map does not list it.
+    """
     try:
         return symbols.by_native(market, native_id).symbol
     except UnknownInstrument:
@@ -152,7 +176,7 @@ def _symbol(symbols: SymbolMap, market: Market, native_id: str, raw: bytes | str
 def _report(
     market: Market, symbols: SymbolMap, o: _Order, ts_recv_ns: int, raw: bytes
 ) -> OrderReport:
-    instrument_symbol = _symbol(symbols, market, o.symbol, raw)
+    instrument_symbol = symbol_of(symbols, market, o.symbol, raw)
     qty_text = o.qty if isinstance(o.qty, str) else o.origQty
     if isinstance(qty_text, UnsetType):
         raise ValueError("no origQty")
@@ -316,7 +340,7 @@ def _fill(
 ) -> Fill:
     return Fill(
         venue=VENUE,
-        symbol=_symbol(symbols, market, native_id, raw),
+        symbol=symbol_of(symbols, market, native_id, raw),
         client_order_id="",
         venue_order_id=str(order_id),
         trade_id=str(trade_id),
@@ -393,19 +417,11 @@ def parse_positions(
                     "connector follows one-way positions only"
                 )
             try:
-                symbol = _symbol(symbols, market, p.symbol, body)
+                symbol = symbol_of(symbols, market, p.symbol, body)
             except UnknownSymbol:
                 continue
-            qty = to_decimal(p.positionAmt)
-            entry = to_decimal(p.entryPrice)
             out.append(
-                Position(
-                    venue=VENUE,
-                    symbol=symbol,
-                    qty=qty,
-                    avg_entry_price=entry if qty != 0 and entry > 0 else None,
-                    ts_event_ns=p.updateTime * _NS_PER_MS,
-                )
+                one_way_position(symbol, p.positionAmt, p.entryPrice, p.updateTime * _NS_PER_MS)
             )
         return out
     except (msgspec.DecodeError, ValueError, InvalidOperation) as exc:

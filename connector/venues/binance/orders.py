@@ -120,6 +120,20 @@ def _weights(market: Market, what: str) -> dict[str, float]:
     return {"weight": _WEIGHTS[(market, what)]}
 
 
+def _one_order_call(
+    method: str, market: Market, instrument: Instrument, by: dict[str, str], what: str
+) -> RestCall:
+    """``method`` on the market's order endpoint for one order, named ``by`` one id."""
+    _check_market(market)
+    return RestCall(
+        method=method,
+        path=_ORDER_PATH[market],
+        params={"symbol": instrument.native_id, **by},
+        weights=_weights(market, what),
+        signed=True,
+    )
+
+
 def decimal_text(value: Decimal) -> str:
     """A Decimal as Binance takes it: plain digits, no exponent, no trailing zeros."""
     text = format(value, "f")
@@ -187,13 +201,8 @@ def place_order_call(market: Market, instrument: Instrument, order: PlaceOrder) 
 
 def cancel_order_call(market: Market, instrument: Instrument, client_order_id: str) -> RestCall:
     """``DELETE /api/v3/order`` or ``/fapi/v1/order`` by ``origClientOrderId``."""
-    _check_market(market)
-    return RestCall(
-        method="DELETE",
-        path=_ORDER_PATH[market],
-        params={"symbol": instrument.native_id, "origClientOrderId": client_order_id},
-        weights=_weights(market, "cancel"),
-        signed=True,
+    return _one_order_call(
+        "DELETE", market, instrument, {"origClientOrderId": client_order_id}, "cancel"
     )
 
 
@@ -259,13 +268,8 @@ def amend_order_call(
 
 def query_order_call(market: Market, instrument: Instrument, client_order_id: str) -> RestCall:
     """``GET /api/v3/order`` or ``/fapi/v1/order`` by ``origClientOrderId``."""
-    _check_market(market)
-    return RestCall(
-        method="GET",
-        path=_ORDER_PATH[market],
-        params={"symbol": instrument.native_id, "origClientOrderId": client_order_id},
-        weights=_weights(market, "query"),
-        signed=True,
+    return _one_order_call(
+        "GET", market, instrument, {"origClientOrderId": client_order_id}, "query"
     )
 
 
@@ -274,14 +278,7 @@ def query_order_by_venue_id_call(
 ) -> RestCall:
     """``GET /api/v3/order`` or ``/fapi/v1/order`` by ``orderId`` (the answer names our
     ``clientOrderId``)."""
-    _check_market(market)
-    return RestCall(
-        method="GET",
-        path=_ORDER_PATH[market],
-        params={"symbol": instrument.native_id, "orderId": venue_order_id},
-        weights=_weights(market, "query"),
-        signed=True,
-    )
+    return _one_order_call("GET", market, instrument, {"orderId": venue_order_id}, "query")
 
 
 def open_orders_call(market: Market) -> RestCall:

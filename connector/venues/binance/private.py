@@ -39,9 +39,9 @@ from typing import Any
 import msgspec
 
 from connector.errors import ExchangeRejected, MalformedMessage, UnknownInstrument, UnknownSymbol
-from connector.model import Balance, Fill, Liquidity, Market, Position, Symbol
+from connector.model import Balance, Fill, Liquidity, Market
 from connector.model.trading import OrderReport
-from connector.venues.binance.answers import to_decimal
+from connector.venues.binance.answers import one_way_position, symbol_of, to_decimal
 from connector.venues.binance.orders import VENUE, map_side, map_status, map_type
 from connector.venues.binance.sign import ws_signed_params
 from connector.venues.binance.streams import route_base
@@ -358,17 +358,10 @@ def _event(
     return []  # balanceUpdate, TRADE_LITE, listStatus, ALGO_UPDATE...: see the module doc
 
 
-def _symbol_of(symbols: SymbolMap, market: Market, native_id: str, raw: str | bytes) -> Symbol:
-    try:
-        return symbols.by_native(market, native_id).symbol
-    except UnknownInstrument:
-        raise UnknownSymbol(native_id, raw=raw, venue=VENUE) from None
-
-
 def _execution_report(
     market: Market, r: _ExecutionReport, symbols: SymbolMap, ts_recv_ns: int, raw: str | bytes
 ) -> list[PrivateEvent]:
-    symbol = _symbol_of(symbols, market, r.s, raw)
+    symbol = symbol_of(symbols, market, r.s, raw)
     filled = to_decimal(r.z)
     order_type, tif = map_type(market, r.o, r.f)
     price = to_decimal(r.p)
@@ -402,7 +395,7 @@ def _order_trade_update(
     u: _OrderTradeUpdate, symbols: SymbolMap, ts_recv_ns: int, raw: str | bytes
 ) -> list[PrivateEvent]:
     o = u.o
-    symbol = _symbol_of(symbols, Market.LINEAR, o.s, raw)
+    symbol = symbol_of(symbols, Market.LINEAR, o.s, raw)
     filled = to_decimal(o.z)
     order_type, tif = map_type(Market.LINEAR, o.o, o.f)
     price = to_decimal(o.p)
@@ -479,15 +472,5 @@ def _account_update(u: _AccountUpdate, symbols: SymbolMap) -> list[PrivateEvent]
             symbol = symbols.by_native(Market.LINEAR, p.s).symbol
         except UnknownInstrument:
             continue
-        qty = to_decimal(p.pa)
-        entry = to_decimal(p.ep)
-        out.append(
-            Position(
-                venue=VENUE,
-                symbol=symbol,
-                qty=qty,
-                avg_entry_price=entry if qty != 0 and entry > 0 else None,
-                ts_event_ns=ts,
-            )
-        )
+        out.append(one_way_position(symbol, p.pa, p.ep, ts))
     return out

@@ -2,36 +2,20 @@
 
 Built with the account's credentials; every method is pure. The requests,
 answers, private streams and limits live in :mod:`.orders`, :mod:`.answers`,
-:mod:`.private` and :mod:`.limits`; this class ties them to one signer.
+:mod:`.private` and :mod:`.limits`; this class ties them to one signer. A
+method that needs neither the signer nor other arguments is the module's
+function itself (a ``staticmethod``: the protocol's signature, checked by mypy).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-from connector.model import (
-    AmendOrder,
-    Balance,
-    Fill,
-    Instrument,
-    Market,
-    Order,
-    PlaceOrder,
-    Position,
-)
+from connector.model import Instrument, Market, Order
 from connector.model.credentials import Credentials
-from connector.model.trading import OrderReport
 from connector.venues.binance import answers, limits, orders, private
 from connector.venues.binance.sign import api_key_headers, encode_params, sign_rest, timed_params
-from connector.venues.common import SymbolMap
-from connector.venues.driver import (
-    HeartbeatRule,
-    OrderLimit,
-    PrivateEvent,
-    PrivateStream,
-    RestCall,
-    SignedRequest,
-)
+from connector.venues.driver import PrivateStream, RestCall, SignedRequest
 from connector.venues.signing import Signer
 
 __all__ = ["BinanceTrading"]
@@ -87,10 +71,7 @@ class BinanceTrading:
 
     # Requests ---------------------------------------------------------------
 
-    def place_order_call(
-        self, market: Market, instrument: Instrument, order: PlaceOrder
-    ) -> RestCall:
-        return orders.place_order_call(market, instrument, order)
+    place_order_call = staticmethod(orders.place_order_call)
 
     def cancel_order_call(
         self,
@@ -101,96 +82,37 @@ class BinanceTrading:
     ) -> RestCall:
         return orders.cancel_order_call(market, instrument, client_order_id)
 
-    def amend_order_call(
-        self, market: Market, instrument: Instrument, amend: AmendOrder, current: Order
-    ) -> RestCall:
-        return orders.amend_order_call(market, instrument, amend, current)
-
-    def query_order_call(
-        self, market: Market, instrument: Instrument, client_order_id: str
-    ) -> RestCall:
-        return orders.query_order_call(market, instrument, client_order_id)
-
-    def query_order_by_venue_id_call(
-        self, market: Market, instrument: Instrument, venue_order_id: str
-    ) -> RestCall:
-        return orders.query_order_by_venue_id_call(market, instrument, venue_order_id)
-
-    def open_orders_call(self, market: Market) -> RestCall:
-        return orders.open_orders_call(market)
-
-    def fills_call(
-        self, market: Market, instrument: Instrument | None, since_ns: int | None
-    ) -> RestCall:
-        return orders.fills_call(market, instrument, since_ns)
+    amend_order_call = staticmethod(orders.amend_order_call)
+    query_order_call = staticmethod(orders.query_order_call)
+    query_order_by_venue_id_call = staticmethod(orders.query_order_by_venue_id_call)
+    open_orders_call = staticmethod(orders.open_orders_call)
+    fills_call = staticmethod(orders.fills_call)
 
     def fills_window_ns(self, market: Market) -> int | None:
         return orders.FILLS_WINDOW_NS.get(market)
 
-    def order_fills_call(
-        self, market: Market, instrument: Instrument, venue_order_id: str
-    ) -> RestCall:
-        return orders.order_fills_call(market, instrument, venue_order_id)
-
-    def balances_call(self, market: Market) -> RestCall:
-        return orders.balances_call(market)
-
-    def positions_call(self, market: Market) -> RestCall | None:
-        return orders.positions_call(market)
+    order_fills_call = staticmethod(orders.order_fills_call)
+    balances_call = staticmethod(orders.balances_call)
+    positions_call = staticmethod(orders.positions_call)
 
     # Answers ----------------------------------------------------------------
 
-    def parse_order_answer(
-        self,
-        market: Market,
-        symbols: SymbolMap,
-        status: int,
-        body: bytes,
-        ts_recv_ns: int,
-        *,
-        action: str,
-        client_order_id: str,
-    ) -> OrderReport:
-        return answers.parse_order_answer(
-            market,
-            symbols,
-            status,
-            body,
-            ts_recv_ns,
-            action=action,
-            client_order_id=client_order_id,
-        )
-
-    def parse_open_orders(
-        self, market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
-    ) -> list[OrderReport]:
-        return answers.parse_open_orders(market, symbols, body, ts_recv_ns)
-
-    def parse_fills(
-        self, market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
-    ) -> list[Fill]:
-        return answers.parse_fills(market, symbols, body, ts_recv_ns)
-
-    def parse_balances(self, market: Market, body: bytes, ts_recv_ns: int) -> list[Balance]:
-        return answers.parse_balances(market, body, ts_recv_ns)
-
-    def parse_positions(
-        self, market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
-    ) -> list[Position]:
-        return answers.parse_positions(market, symbols, body, ts_recv_ns)
+    parse_order_answer = staticmethod(answers.parse_order_answer)
+    parse_open_orders = staticmethod(answers.parse_open_orders)
+    parse_fills = staticmethod(answers.parse_fills)
+    parse_balances = staticmethod(answers.parse_balances)
+    parse_positions = staticmethod(answers.parse_positions)
 
     # Private stream ---------------------------------------------------------
 
-    def private_streams(self, markets: Sequence[Market]) -> list[PrivateStream]:
-        return private.private_streams(markets)
+    private_streams = staticmethod(private.private_streams)
 
     def private_url(
         self, stream: PrivateStream, urls: Mapping[str, str], listen_key: str | None = None
     ) -> str:
         return private.private_url(stream, urls, listen_key)
 
-    def private_heartbeat(self, stream: PrivateStream) -> HeartbeatRule:
-        return private.private_heartbeat(stream)
+    private_heartbeat = staticmethod(private.private_heartbeat)
 
     def private_login_frames(self, stream: PrivateStream, venue_time_ns: int) -> list[str]:
         """None: spot's subscription is itself signed, USDⓈ-M's URL carries the key."""
@@ -202,10 +124,7 @@ class BinanceTrading:
             return [private.subscribe_frame(self._signer, venue_time_ns)]
         return []
 
-    def decode_private(
-        self, stream: PrivateStream, raw: str | bytes, symbols: SymbolMap, ts_recv_ns: int
-    ) -> Sequence[PrivateEvent]:
-        return private.decode_private(stream, raw, symbols, ts_recv_ns)
+    decode_private = staticmethod(private.decode_private)
 
     # Listen keys (USDⓈ-M) -----------------------------------------------------
 
@@ -219,13 +138,9 @@ class BinanceTrading:
             raise ValueError(f"binance {stream.key} private stream takes no listenKey")
         return private.listen_key_call(action, listen_key)
 
-    def parse_listen_key(self, body: bytes) -> str:
-        return private.parse_listen_key(body)
+    parse_listen_key = staticmethod(private.parse_listen_key)
 
     # Limits -----------------------------------------------------------------
 
-    def order_limits(self, market: Market) -> Sequence[OrderLimit]:
-        return limits.order_limits(market)
-
-    def read_order_counts(self, market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
-        return limits.read_order_counts(market, headers)
+    order_limits = staticmethod(limits.order_limits)
+    read_order_counts = staticmethod(limits.read_order_counts)

@@ -35,17 +35,11 @@ import attrs
 import msgspec
 
 from connector.errors import (
-    AuthenticationFailed,
     ConnectorError,
-    ExchangeRejected,
     InvalidOrder,
     IpBanned,
     MalformedMessage,
     OrderNotFound,
-    OrderRejected,
-    RateLimited,
-    ServiceUnavailable,
-    TimestampRejected,
     UnknownInstrument,
     UnknownSymbol,
 )
@@ -67,11 +61,18 @@ from connector.venues.common import SymbolMap
 from connector.venues.driver import RestCall
 from connector.venues.trading_common import (
     AskedOrders,
+    ErrorCodes,
+    acknowledged,
     amended,
     check_action,
+    check_amendment,
     check_client_order_id,
     fmt_decimal,
+    json_post,
+    limit_price,
+    market_code,
     ms_to_ns,
+    reduce_only,
     side_of,
     to_lots,
     venue_decimal,
@@ -79,6 +80,7 @@ from connector.venues.trading_common import (
 
 __all__ = [
     "CATEGORIES",
+    "ERRORS",
     "IP_WEIGHT",
     "MARKETS",
     "OrderItem",
@@ -128,23 +130,25 @@ _STATUS = {
 }
 
 # Error classes (fact sheet §6; BYDOCS error.mdx; NT's ambiguous set)
-_TIMESTAMP = frozenset({10002})
-_AUTH = frozenset({10003, 10004, 10005, 10007, 10010, 33004})
-_RATE = frozenset({10006, 10018, 10429})
-_UNKNOWN = frozenset({10000, 10016, 10019, 170007, 170146, 170147, 170310})
-_NOT_FOUND = frozenset({110001, 170213})
-_ORDER_FINAL = frozenset({110008, 110010, 110079, 170142, 170143})
-"""Cancel/amend of an order that is already final, or busy: a refusal, not a missing order."""
+ERRORS = ErrorCodes(
+    venue=VENUE,
+    success=0,
+    unknown=frozenset({10000, 10016, 10019, 170007, 170146, 170147, 170310}),
+    timestamp=frozenset({10002}),
+    auth=frozenset({10003, 10004, 10005, 10007, 10010, 33004}),
+    rate=frozenset({10006, 10018, 10429}),
+    retry_after=1.0,
+    not_found=frozenset({110001, 170213}),
+    # cancel/amend of an order that is already final, or busy: a refusal, not a missing order
+    order_final=frozenset({110008, 110010, 110079, 170142, 170143}),
+)
 
 
 # Requests ------------------------------------------------------------------
 
 
 def category(market: Market) -> str:
-    try:
-        return CATEGORIES[market]
-    except KeyError:
-        raise ValueError(f"bybit has no {market.value} market here (spot, linear)") from None
+    return market_code(VENUE, CATEGORIES, market)
 
 
 def place_order_call(
@@ -166,9 +170,7 @@ def place_order_call(
         "qty": fmt_decimal(qty),
     }
     if order.type is OrderType.LIMIT:
-        if order.price is None:
-            raise InvalidOrder(f"bybit {instrument.symbol}: a limit order needs a price")
-        body["price"] = fmt_decimal(order.price)
+        body["price"] = fmt_decimal(limit_price(VENUE, instrument, order))
         body["timeInForce"] = _TIF[order.time_in_force]
     else:
         if order.time_in_force is TimeInForce.POST_ONLY:
@@ -179,18 +181,10 @@ def place_order_call(
         if market is Market.SPOT:
             body["marketUnit"] = "baseCoin"
     body["orderLinkId"] = order.client_order_id
-    if order.reduce_only:
-        if market is Market.SPOT:
-            raise InvalidOrder(f"bybit {instrument.symbol}: spot orders cannot be reduce-only")
+    if reduce_only(VENUE, market, instrument, order):
         body["reduceOnly"] = True
     asked.remember(market, instrument, order.client_order_id, order)
-    return RestCall(
-        method="POST",
-        path="/v5/order/create",
-        body=msgspec.json.encode(body),
-        weights={**IP_WEIGHT, limits.CREATE: 1.0},
-        signed=True,
-    )
+    return json_post("/v5/order/create", body, {**IP_WEIGHT, limits.CREATE: 1.0})
 
 
 def cancel_order_call(
@@ -208,13 +202,7 @@ def cancel_order_call(
         "orderLinkId": client_order_id,
     }
     asked.remember(market, instrument, client_order_id, current)
-    return RestCall(
-        method="POST",
-        path="/v5/order/cancel",
-        body=msgspec.json.encode(body),
-        weights={**IP_WEIGHT, limits.CANCEL: 1.0},
-        signed=True,
-    )
+    return json_post("/v5/order/cancel", body, {**IP_WEIGHT, limits.CANCEL: 1.0})
 
 
 def amend_order_call(
@@ -225,8 +213,7 @@ def amend_order_call(
     Raises:
         InvalidOrder: Neither qty nor price, or a qty that is not whole lots.
     """
-    if amend.qty is None and amend.price is None:
-        raise InvalidOrder(f"bybit {instrument.symbol}: an amendment needs a qty or a price")
+    check_amendment(VENUE, instrument, amend)
     body: dict[str, object] = {
         "category": category(market),
         "symbol": instrument.native_id,
@@ -237,13 +224,7 @@ def amend_order_call(
     if amend.price is not None:
         body["price"] = fmt_decimal(amend.price)
     asked.remember(market, instrument, amend.client_order_id, amended(current, amend))
-    return RestCall(
-        method="POST",
-        path="/v5/order/amend",
-        body=msgspec.json.encode(body),
-        weights={**IP_WEIGHT, limits.AMEND: 1.0},
-        signed=True,
-    )
+    return json_post("/v5/order/amend", body, {**IP_WEIGHT, limits.AMEND: 1.0})
 
 
 def query_order_call(
@@ -333,31 +314,17 @@ def answer_error(
 
     ``ServiceUnavailable`` means the outcome is unknown (HTTP 5xx, 10000 server
     timeout, 10016 server error, 170007/170146/170147/170310 backend timeouts):
-    the order must be queried, never resent. Any other refusal of a ``place`` is
-    an :class:`OrderRejected` (nothing was placed); of a cancel, amend or query
-    an :class:`ExchangeRejected` (the order is as it was).
+    the order must be queried, never resent. HTTP 403 is an IP ban. Any other
+    refusal of a ``place`` is an :class:`OrderRejected` (nothing was placed); of
+    a cancel, amend or query an :class:`ExchangeRejected` (the order is as it was).
     """
-    if status >= 500 or code in _UNKNOWN:
-        return ServiceUnavailable(f"bybit: HTTP {status}, {code} {message}: outcome unknown")
-    if code == 0 and status < 400:
-        return None
-    if status == 403:
+    if status == 403 and code not in ERRORS.unknown:
         return IpBanned(
             f"bybit: HTTP 403 ({message or 'access too frequent'}): IP banned",
             retry_after=IP_BAN_SECONDS,
             venue=VENUE,
         )
-    if code in _TIMESTAMP:
-        return TimestampRejected(code, message, venue=VENUE)
-    if code in _AUTH or status == 401:
-        return AuthenticationFailed(f"bybit: {code} {message}", venue=VENUE)
-    if code in _RATE or status == 429:
-        return RateLimited(f"bybit: {code} {message}", retry_after=1.0, venue=VENUE)
-    if code in _NOT_FOUND:
-        return OrderNotFound(code, message, venue=VENUE)
-    if action == "place" and code not in _ORDER_FINAL and code != 0:
-        return OrderRejected(code, message, client_order_id=client_order_id, venue=VENUE)
-    return ExchangeRejected(code, message or f"HTTP {status}", venue=VENUE)
+    return ERRORS.error(status, code, message, action=action, client_order_id=client_order_id)
 
 
 def decode_answer(
@@ -469,22 +436,15 @@ def parse_order_answer(
     assert result is not None
     try:
         if action != "query":
-            link_id = result.orderLinkId or client_order_id
-            try:
-                return asked.ack_report(
-                    VENUE,
-                    link_id,
-                    result.orderId,
-                    ts_event_ns=answer.time * 1_000_000,
-                    ts_recv_ns=ts_recv_ns,
-                )
-            except KeyError:
-                raise MalformedMessage(
-                    f"bybit acknowledged order {link_id!r}, which no request "
-                    "of this adapter placed: query it",
-                    raw=body,
-                    venue=VENUE,
-                ) from None
+            return acknowledged(
+                asked,
+                VENUE,
+                result.orderLinkId or client_order_id,
+                result.orderId,
+                ts_event_ns=answer.time * 1_000_000,
+                ts_recv_ns=ts_recv_ns,
+                raw=body,
+            )
         items = _orders.decode(result.list)
         if not items:
             raise OrderNotFound("", "the venue lists no such order", venue=VENUE)

@@ -34,6 +34,7 @@ from connector.venues.bybit.sign import ws_auth_frame
 from connector.venues.common import ControlMessage, SymbolMap
 from connector.venues.driver import HeartbeatRule, PrivateEvent, PrivateStream
 from connector.venues.signing import Signer
+from connector.venues.trading_common import one_private_stream, private_ws_url
 
 __all__ = [
     "AUTH_EXPIRES_S",
@@ -56,10 +57,7 @@ _NS_PER_S = 1_000_000_000
 
 def streams(market_list: Sequence[Market]) -> list[PrivateStream]:
     """One socket for every market (Bybit's private stream is not per category)."""
-    for market in market_list:
-        if market not in orders.CATEGORIES:
-            raise ValueError(f"bybit has no {market.value} market here (spot, linear)")
-    return [PrivateStream(key="all", markets=tuple(market_list))]
+    return one_private_stream(orders.VENUE, orders.CATEGORIES, market_list)
 
 
 def private_url(stream: PrivateStream, urls: Mapping[str, str]) -> str:
@@ -68,16 +66,7 @@ def private_url(stream: PrivateStream, urls: Mapping[str, str]) -> str:
     Raises:
         ValueError: The table has neither key for any of the stream's markets.
     """
-    for market in stream.markets:
-        url = urls.get(f"{market.value}.ws.private")
-        if url:
-            return url
-    for market in stream.markets:
-        base = urls.get(f"{market.value}.ws")
-        if base:
-            return base.rstrip("/") + PATH
-    keys = ", ".join(f"{m.value}.ws" for m in stream.markets)
-    raise ValueError(f"bybit: the URL table has no private websocket URL ({keys})")
+    return private_ws_url(orders.VENUE, stream, urls, PATH)
 
 
 def heartbeat() -> HeartbeatRule:

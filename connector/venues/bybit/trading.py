@@ -1,7 +1,10 @@
 """Bybit's :class:`~connector.venues.driver.TradingAdapter` (sans-I/O).
 
 Glue over :mod:`.orders` (requests and answers), :mod:`.private` (the private
-stream), :mod:`.limits` (order-rate buckets) and :mod:`.sign` (v5 signing).
+stream), :mod:`.limits` (order-rate buckets) and :mod:`.sign` (v5 signing). A
+method that needs neither the signer, the asked orders nor other arguments is
+the module's function itself (a ``staticmethod``: the protocol's signature,
+checked by mypy).
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from urllib.parse import quote
 from connector.model import (
     AmendOrder,
     Balance,
-    Fill,
     Instrument,
     Market,
     Order,
@@ -26,7 +28,6 @@ from connector.venues.bybit.sign import DEFAULT_RECV_WINDOW_MS, sign_rest, signa
 from connector.venues.common import SymbolMap
 from connector.venues.driver import (
     HeartbeatRule,
-    OrderLimit,
     PrivateEvent,
     PrivateStream,
     RestCall,
@@ -110,27 +111,15 @@ class BybitTrading:
     ) -> RestCall:
         return orders.query_order_call(market, instrument, venue_order_id=venue_order_id)
 
-    def open_orders_call(self, market: Market) -> RestCall:
-        return orders.open_orders_call(market)
-
-    def fills_call(
-        self, market: Market, instrument: Instrument | None, since_ns: int | None
-    ) -> RestCall:
-        return account.fills_call(market, instrument, since_ns)
+    open_orders_call = staticmethod(orders.open_orders_call)
+    fills_call = staticmethod(account.fills_call)
 
     def fills_window_ns(self, market: Market) -> int | None:
         return account.FILLS_WINDOW_NS
 
-    def order_fills_call(
-        self, market: Market, instrument: Instrument, venue_order_id: str
-    ) -> RestCall:
-        return account.order_fills_call(market, instrument, venue_order_id)
-
-    def balances_call(self, market: Market) -> RestCall:
-        return account.balances_call(market)
-
-    def positions_call(self, market: Market) -> RestCall | None:
-        return account.positions_call(market)
+    order_fills_call = staticmethod(account.order_fills_call)
+    balances_call = staticmethod(account.balances_call)
+    positions_call = staticmethod(account.positions_call)
 
     def next_page_call(self, market: Market, call: RestCall, body: bytes) -> RestCall | None:
         return orders.next_page_call(call, body)
@@ -159,15 +148,8 @@ class BybitTrading:
             client_order_id=client_order_id,
         )
 
-    def parse_open_orders(
-        self, market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
-    ) -> list[OrderReport]:
-        return orders.parse_open_orders(market, symbols, body, ts_recv_ns)
-
-    def parse_fills(
-        self, market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
-    ) -> list[Fill]:
-        return account.parse_fills(market, symbols, body, ts_recv_ns)
+    parse_open_orders = staticmethod(orders.parse_open_orders)
+    parse_fills = staticmethod(account.parse_fills)
 
     def parse_balances(self, market: Market, body: bytes, ts_recv_ns: int) -> list[Balance]:
         return account.parse_balances(body, ts_recv_ns)
@@ -203,8 +185,5 @@ class BybitTrading:
 
     # Limits -----------------------------------------------------------------
 
-    def order_limits(self, market: Market) -> Sequence[OrderLimit]:
-        return limits.order_limits(market)
-
-    def read_order_counts(self, market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
-        return limits.read_order_counts(market, headers)
+    order_limits = staticmethod(limits.order_limits)
+    read_order_counts = staticmethod(limits.read_order_counts)

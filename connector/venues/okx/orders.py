@@ -37,16 +37,10 @@ import attrs
 import msgspec
 
 from connector.errors import (
-    AuthenticationFailed,
     ConnectorError,
-    ExchangeRejected,
     InvalidOrder,
     MalformedMessage,
     OrderNotFound,
-    OrderRejected,
-    RateLimited,
-    ServiceUnavailable,
-    TimestampRejected,
     UnknownInstrument,
     UnknownSymbol,
 )
@@ -70,17 +64,25 @@ from connector.venues.okx import limits
 from connector.venues.okx.symbols import market_of
 from connector.venues.trading_common import (
     AskedOrders,
+    ErrorCodes,
+    acknowledged,
     amended,
     check_action,
+    check_amendment,
     check_client_order_id,
     fmt_decimal,
+    json_post,
+    limit_price,
+    market_code,
     ms_to_ns,
+    reduce_only,
     side_of,
     to_lots,
     venue_decimal,
 )
 
 __all__ = [
+    "ERRORS",
     "INST_TYPES",
     "MARKETS",
     "OrderItem",
@@ -134,25 +136,27 @@ _STATUS = {
 }
 
 # Error classes (fact sheet §6; OKXDOCS error-code-rest-api)
-_TIMESTAMP = frozenset({"50102"})
-_AUTH = frozenset(
-    {"50100", "50101", "50103", "50104", "50105", "50106", "50107", "50110", "50111", "50113"}
+ERRORS = ErrorCodes(
+    venue=VENUE,
+    success="0",
+    unknown=frozenset({"50001", "50004", "50013", "51149"}),
+    timestamp=frozenset({"50102"}),
+    auth=frozenset(
+        {"50100", "50101", "50103", "50104", "50105", "50106", "50107", "50110", "50111", "50113"}
+    ),
+    rate=frozenset({"50011", "50061"}),
+    retry_after=2.0,
+    not_found=frozenset({"51603"}),
+    # cancel/amend of an order already filled or canceled, or amendments in flight
+    order_final=frozenset({"51400", "51401", "51410", "51503", "51509", "51510", "51513"}),
 )
-_RATE = frozenset({"50011", "50061"})
-_UNKNOWN = frozenset({"50001", "50004", "50013", "51149"})
-_NOT_FOUND = frozenset({"51603"})
-_ORDER_FINAL = frozenset({"51400", "51401", "51410", "51503", "51509", "51510", "51513"})
-"""Cancel/amend of an order already filled or canceled, or amendments in flight."""
 
 
 # Requests ------------------------------------------------------------------
 
 
 def inst_type(market: Market) -> str:
-    try:
-        return INST_TYPES[market]
-    except KeyError:
-        raise ValueError(f"okx has no {market.value} market here (spot, swap)") from None
+    return market_code(VENUE, INST_TYPES, market)
 
 
 def _venue_qty(instrument: Instrument, qty: Decimal) -> Decimal:
@@ -178,10 +182,9 @@ def place_order_call(
         "side": "buy" if order.side is Side.BUY else "sell",
     }
     if order.type is OrderType.LIMIT:
-        if order.price is None:
-            raise InvalidOrder(f"okx {instrument.symbol}: a limit order needs a price")
+        price = limit_price(VENUE, instrument, order)
         body["ordType"] = _ORD_TYPES[order.time_in_force]
-        body["px"] = fmt_decimal(order.price)
+        body["px"] = fmt_decimal(price)
     else:
         if order.time_in_force is not TimeInForce.GTC and order.time_in_force is not (
             TimeInForce.IOC
@@ -194,18 +197,10 @@ def place_order_call(
         if market is Market.SPOT:
             body["tgtCcy"] = "base_ccy"
     body["sz"] = fmt_decimal(_venue_qty(instrument, order.qty))
-    if order.reduce_only:
-        if market is Market.SPOT:
-            raise InvalidOrder(f"okx {instrument.symbol}: spot orders cannot be reduce-only")
+    if reduce_only(VENUE, market, instrument, order):
         body["reduceOnly"] = True
     asked.remember(market, instrument, order.client_order_id, order)
-    return RestCall(
-        method="POST",
-        path="/api/v5/trade/order",
-        body=msgspec.json.encode(body),
-        weights={limits.ORDER: 1.0},
-        signed=True,
-    )
+    return json_post("/api/v5/trade/order", body, {limits.ORDER: 1.0})
 
 
 def cancel_order_call(
@@ -218,12 +213,10 @@ def cancel_order_call(
     """``POST /api/v5/trade/cancel-order`` by ``clOrdId`` (``current``: the order as
     known locally, for the acknowledgement of an order placed elsewhere)."""
     asked.remember(market, instrument, client_order_id, current)
-    return RestCall(
-        method="POST",
-        path="/api/v5/trade/cancel-order",
-        body=msgspec.json.encode({"instId": instrument.native_id, "clOrdId": client_order_id}),
-        weights={limits.CANCEL: 1.0},
-        signed=True,
+    return json_post(
+        "/api/v5/trade/cancel-order",
+        {"instId": instrument.native_id, "clOrdId": client_order_id},
+        {limits.CANCEL: 1.0},
     )
 
 
@@ -235,21 +228,14 @@ def amend_order_call(
     Raises:
         InvalidOrder: Neither qty nor price, or a qty that is not whole contracts or lots.
     """
-    if amend.qty is None and amend.price is None:
-        raise InvalidOrder(f"okx {instrument.symbol}: an amendment needs a qty or a price")
+    check_amendment(VENUE, instrument, amend)
     body: dict[str, object] = {"instId": instrument.native_id, "clOrdId": amend.client_order_id}
     if amend.qty is not None:
         body["newSz"] = fmt_decimal(_venue_qty(instrument, amend.qty))
     if amend.price is not None:
         body["newPx"] = fmt_decimal(amend.price)
     asked.remember(market, instrument, amend.client_order_id, amended(current, amend))
-    return RestCall(
-        method="POST",
-        path="/api/v5/trade/amend-order",
-        body=msgspec.json.encode(body),
-        weights={limits.AMEND: 1.0},
-        signed=True,
-    )
+    return json_post("/api/v5/trade/amend-order", body, {limits.AMEND: 1.0})
 
 
 def query_order_call(
@@ -343,21 +329,7 @@ def answer_error(
     an :class:`OrderRejected` (nothing was placed); of a cancel, amend or query
     an :class:`ExchangeRejected` (the order is as it was).
     """
-    if status >= 500 or code in _UNKNOWN:
-        return ServiceUnavailable(f"okx: HTTP {status}, {code} {message}: outcome unknown")
-    if code == "0" and status < 400:
-        return None
-    if code in _TIMESTAMP:
-        return TimestampRejected(code, message, venue=VENUE)
-    if code in _AUTH or status == 401:
-        return AuthenticationFailed(f"okx: {code} {message}", venue=VENUE)
-    if code in _RATE or status == 429:
-        return RateLimited(f"okx: {code} {message}", retry_after=2.0, venue=VENUE)
-    if code in _NOT_FOUND:
-        return OrderNotFound(code, message, venue=VENUE)
-    if action == "place" and code not in _ORDER_FINAL and code != "0":
-        return OrderRejected(code, message, client_order_id=client_order_id, venue=VENUE)
-    return ExchangeRejected(code, message or f"HTTP {status}", venue=VENUE)
+    return ERRORS.error(status, code, message, action=action, client_order_id=client_order_id)
 
 
 def decode_answer(
@@ -532,17 +504,15 @@ def parse_order_answer(
         error = answer_error(status, ack.sCode, ack.sMsg, action=action, client_order_id=cl_ord_id)
         if error is not None:
             raise error
-        try:
-            return asked.ack_report(
-                VENUE, cl_ord_id, ack.ordId, ts_event_ns=ms_to_ns(ack.ts), ts_recv_ns=ts_recv_ns
-            )
-        except KeyError:
-            raise MalformedMessage(
-                f"okx acknowledged order {cl_ord_id!r}, which no request of this adapter "
-                "placed: query it",
-                raw=body,
-                venue=VENUE,
-            ) from None
+        return acknowledged(
+            asked,
+            VENUE,
+            cl_ord_id,
+            ack.ordId,
+            ts_event_ns=ms_to_ns(ack.ts),
+            ts_recv_ns=ts_recv_ns,
+            raw=body,
+        )
     except (msgspec.DecodeError, ValueError) as exc:
         raise bad_body("order answer", body, exc) from exc
 

@@ -36,6 +36,7 @@ from connector.venues.driver import HeartbeatRule, PrivateEvent, PrivateStream
 from connector.venues.okx import account, orders
 from connector.venues.okx.sign import ws_login_frame
 from connector.venues.signing import Signer
+from connector.venues.trading_common import one_private_stream, private_ws_url
 
 __all__ = [
     "PATH",
@@ -53,10 +54,7 @@ _UPGRADE_NOTICE = "64008"
 
 def streams(market_list: Sequence[Market]) -> list[PrivateStream]:
     """One socket for every market."""
-    for market in market_list:
-        if market not in orders.INST_TYPES:
-            raise ValueError(f"okx has no {market.value} market here (spot, swap)")
-    return [PrivateStream(key="all", markets=tuple(market_list))]
+    return one_private_stream(orders.VENUE, orders.INST_TYPES, market_list)
 
 
 def private_url(stream: PrivateStream, urls: Mapping[str, str]) -> str:
@@ -65,16 +63,7 @@ def private_url(stream: PrivateStream, urls: Mapping[str, str]) -> str:
     Raises:
         ValueError: The table has neither key for any of the stream's markets.
     """
-    for market in stream.markets:
-        url = urls.get(f"{market.value}.ws.private")
-        if url:
-            return url
-    for market in stream.markets:
-        base = urls.get(f"{market.value}.ws")
-        if base:
-            return base.rstrip("/") + PATH
-    keys = ", ".join(f"{m.value}.ws" for m in stream.markets)
-    raise ValueError(f"okx: the URL table has no private websocket URL ({keys})")
+    return private_ws_url(orders.VENUE, stream, urls, PATH)
 
 
 def heartbeat() -> HeartbeatRule:
