@@ -13,7 +13,8 @@ with none of a general HTTP client's per-request machinery.
   readable while idle) is dropped before use, never written to.
 * At most ``max_connections`` requests are in flight; more wait their turn
   (inside the request's time limit).
-* ``https://``: TLS by :class:`trio.SSLStream` with the client's
+* Plain TCP through :class:`~connector.net.tcp.TcpStream`; ``https://``: TLS by
+  :class:`trio.SSLStream` over it, with the client's
   :class:`ssl.SSLContext`, the host name checked.
 * A request is never resent: a connection that fails (or a request cancelled
   mid-way) is closed, and the caller is told.
@@ -31,6 +32,7 @@ import trio
 
 from connector.errors import ConnectionLost
 from connector.net.h1 import ResponseParser, decode_body, encode_request
+from connector.net.tcp import TcpStream, open_tcp
 
 __all__ = ["Answer", "ConnectionPool"]
 
@@ -65,7 +67,7 @@ class _Connection:
         stream = self.stream
         if isinstance(stream, trio.SSLStream):
             stream = stream.transport_stream
-        if not isinstance(stream, trio.SocketStream):
+        if not isinstance(stream, TcpStream):
             return True
         try:
             poller = select.poll()
@@ -212,7 +214,7 @@ class ConnectionPool:
 
     async def _connect(self) -> _Connection:
         try:
-            stream: trio.abc.Stream = await trio.open_tcp_stream(self._host, self._port)
+            stream: trio.abc.Stream = await open_tcp(self._host, self._port)
         except OSError as exc:
             raise ConnectionLost(f"cannot connect to {self._host}:{self._port}: {exc}") from exc
         if self._tls:
@@ -245,5 +247,5 @@ def _close_now(stream: trio.abc.Stream) -> None:
     """Close a connection without waiting (an idle one: nothing is owed to the peer)."""
     if isinstance(stream, trio.SSLStream):
         stream = stream.transport_stream
-    if isinstance(stream, trio.SocketStream):
-        stream.socket.close()
+    if isinstance(stream, TcpStream):
+        stream.close()

@@ -28,6 +28,7 @@ import certifi
 import trio
 
 from connector.errors import ConnectionLost
+from connector.net.tcp import open_tcp
 from connector.net.ws_codec import (
     OP_PING,
     OP_PONG,
@@ -352,7 +353,7 @@ class WsClientTransport:
 
     async def _shake_hands(self, where: WsUrl, key: str, handshake: Handshake) -> trio.abc.Stream:
         """TCP, TLS, the opening handshake: the stream once ``handshake`` has the answer."""
-        stream: trio.abc.Stream = await trio.open_tcp_stream(where.host, where.port)
+        stream: trio.abc.Stream = await open_tcp(where.host, where.port)
         try:
             if where.secure:
                 context = self.ssl_context or _public_authorities()

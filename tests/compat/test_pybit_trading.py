@@ -40,6 +40,13 @@ def ok(reply: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def signed_position(session: Any, symbol: str) -> Decimal:
+    """The linear position of ``symbol``: long positive, short negative, flat 0."""
+    position = ok(session.get_positions(category="linear", symbol=symbol))["list"][0]
+    size = Decimal(position["size"] or 0)
+    return {"Buy": size, "Sell": -size}.get(position["side"], Decimal(0))
+
+
 def below_touch(session: Any, category: str, symbol: str) -> str:
     book = ok(session.get_orderbook(category=category, symbol=symbol, limit=1))
     bid = Decimal(book["b"][0][0])
@@ -99,6 +106,8 @@ def test_pybit_http_trades_with_keys(sim_urls: Urls, category: str, symbol: str,
     history = ok(session.get_order_history(category=category, orderId=placed["orderId"]))
     assert "Cancelled" == history["list"][0]["orderStatus"]
     market_qty = "50" if category == "spot" else qty  # spot market buys are in USDT
+    # The package's simulator is shared: another test may have left a position on it.
+    before = signed_position(session, symbol) if category == "linear" else Decimal(0)
     market = ok(
         session.place_order(
             category=category, symbol=symbol, side="Buy", orderType="Market", qty=market_qty
@@ -107,8 +116,7 @@ def test_pybit_http_trades_with_keys(sim_urls: Urls, category: str, symbol: str,
     fills = ok(session.get_executions(category=category, orderId=market["orderId"]))["list"]
     assert fills and all(f["orderId"] == market["orderId"] for f in fills)
     if category == "linear":
-        position = ok(session.get_positions(category=category, symbol=symbol))["list"][0]
-        assert "Buy" == position["side"] and Decimal(position["size"]) >= Decimal(qty)
+        assert signed_position(session, symbol) == before + Decimal(qty)
         ok(
             session.set_leverage(
                 category=category, symbol=symbol, buyLeverage="3", sellLeverage="3"
