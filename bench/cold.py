@@ -39,6 +39,7 @@ import trio
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._docs import write_section
+from bench._stats import percentile
 from connector import Credentials
 from connector.venues.bybit.sign import sign_rest
 from connector.venues.signing import Signer
@@ -64,11 +65,6 @@ def pause(seconds: float, busy: bool) -> None:
             pass
     elif seconds:
         time.sleep(seconds)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def timed(step: Callable[[], object], seconds: float, busy: bool, samples: int) -> list[float]:

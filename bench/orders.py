@@ -59,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._sim import bybit_venues, start_simulator  # noqa: E402 (needs the path set above)
+from bench._stats import percentile  # noqa: E402
 
 SYMBOL = "BTC-USDT-PERP"
 NATIVE = "BTCUSDT"
@@ -71,11 +72,6 @@ IDLE_SECONDS = 2.0
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def result(rtts_ns: list[int], cpu: float, wall: float, idle_rate: float, **extra: Any) -> str:
