@@ -22,7 +22,7 @@ with none of a general HTTP client's per-request machinery.
 
 from __future__ import annotations
 
-import select
+import socket
 import ssl
 import time
 from collections.abc import Mapping
@@ -70,11 +70,12 @@ class _Connection:
         if not isinstance(stream, TcpStream):
             return True
         try:
-            poller = select.poll()
-            poller.register(stream.socket.fileno(), select.POLLIN)
-            return bool(poller.poll(0))
-        except (OSError, ValueError):
+            stream.socket.recv(1, socket.MSG_PEEK)  # bytes, or b"" once closed
+        except BlockingIOError:
+            return False
+        except OSError:
             return True
+        return True
 
 
 class ConnectionPool:
