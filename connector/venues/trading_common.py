@@ -49,7 +49,6 @@ __all__ = [
     "Asked",
     "AskedOrders",
     "ErrorCodes",
-    "acknowledged",
     "amended",
     "check_action",
     "check_amendment",
@@ -259,16 +258,24 @@ class AskedOrders:
         *,
         ts_event_ns: int,
         ts_recv_ns: int,
+        raw: bytes,
     ) -> OrderReport:
-        """The report of an acknowledgement: the order as asked (placed, or known
-        and amended), its status no further than the venue has said (``new``).
+        """The report of an acknowledgement (the answer ``raw``): the order as asked
+        (placed, or known and amended), its status no further than the venue has
+        said (``new``).
 
         Raises:
-            KeyError: No request for that client order id was built here.
+            MalformedMessage: No request for that client order id was built here
+                (the order must be queried instead).
         """
         asked = self._asked.get(client_order_id)
         if asked is None or asked.order is None:
-            raise KeyError(client_order_id)
+            raise MalformedMessage(
+                f"{venue} acknowledged order {client_order_id!r}, which no request of this "
+                "adapter placed: query it",
+                raw=raw,
+                venue=venue,
+            )
         order = asked.order
         status, filled, avg = OrderStatus.NEW, _ZERO, None
         if isinstance(order, Order):
@@ -293,35 +300,6 @@ class AskedOrders:
             ts_event_ns=ts_event_ns,
             ts_recv_ns=ts_recv_ns,
         )
-
-
-def acknowledged(
-    asked: AskedOrders,
-    venue: str,
-    client_order_id: str,
-    venue_order_id: str | None,
-    *,
-    ts_event_ns: int,
-    ts_recv_ns: int,
-    raw: bytes,
-) -> OrderReport:
-    """:meth:`AskedOrders.ack_report`, for an answer (``raw``) to one of ``asked``'s requests.
-
-    Raises:
-        MalformedMessage: No request of this adapter asked for that client order
-            id (the order must be queried instead).
-    """
-    try:
-        return asked.ack_report(
-            venue, client_order_id, venue_order_id, ts_event_ns=ts_event_ns, ts_recv_ns=ts_recv_ns
-        )
-    except KeyError:
-        raise MalformedMessage(
-            f"{venue} acknowledged order {client_order_id!r}, which no request of this "
-            "adapter placed: query it",
-            raw=raw,
-            venue=venue,
-        ) from None
 
 
 @attrs.frozen(kw_only=True)

@@ -62,7 +62,6 @@ from connector.venues.driver import RestCall
 from connector.venues.trading_common import (
     AskedOrders,
     ErrorCodes,
-    acknowledged,
     amended,
     check_action,
     check_amendment,
@@ -436,8 +435,7 @@ def parse_order_answer(
     assert result is not None
     try:
         if action != "query":
-            return acknowledged(
-                asked,
+            return asked.ack_report(
                 VENUE,
                 result.orderLinkId or client_order_id,
                 result.orderId,

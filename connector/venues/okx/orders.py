@@ -65,7 +65,6 @@ from connector.venues.okx.symbols import market_of
 from connector.venues.trading_common import (
     AskedOrders,
     ErrorCodes,
-    acknowledged,
     amended,
     check_action,
     check_amendment,
@@ -504,8 +503,7 @@ def parse_order_answer(
         error = answer_error(status, ack.sCode, ack.sMsg, action=action, client_order_id=cl_ord_id)
         if error is not None:
             raise error
-        return acknowledged(
-            asked,
+        return asked.ack_report(
             VENUE,
             cl_ord_id,
             ack.ordId,
