@@ -26,6 +26,7 @@ request drew from, never to the venue-wide buckets it also drew from.
 
 from __future__ import annotations
 
+import bisect
 import enum
 import itertools
 import math
@@ -52,6 +53,9 @@ __all__ = [
 ]
 
 log = structlog.get_logger(__name__)
+
+_ROUNDING = 1e-9
+"""Tokens short of a weight by at most this much count as there (float refills)."""
 
 HeaderParser = Callable[[Mapping[str, str]], Mapping[str, float]]
 """Reads response headers; returns ``{bucket: tokens still available}``.
@@ -102,7 +106,9 @@ class TokenBucket:
         """Seconds until ``weight`` tokens are available (0 when they are now)."""
         self._refill(now)
         missing = min(weight, self.capacity) - self.tokens
-        return 0.0 if missing <= 0 else missing * self.period / self.capacity
+        # A rounding error's worth is no wait: that wait, added to a clock that far from
+        # zero, would not move its deadline, and its waiter would spin.
+        return 0.0 if missing <= _ROUNDING else missing * self.period / self.capacity
 
     def take(self, weight: float, now: float) -> None:
         self._refill(now)
@@ -240,8 +246,10 @@ class RateLimiter:
         self._waited = 0.0
         self._limited = 0
         self._tickets = itertools.count()
+        # Waiting tickets in the order they are served; only the first one waits for
+        # tokens, each of the others for its own turn (no herd woken per grant).
         self._queue: list[tuple[Lane, int]] = []
-        self._changed = trio.Event()
+        self._turns: dict[tuple[Lane, int], trio.Event] = {}
 
     async def acquire(self, weights: Mapping[str, float], lane: Lane = Lane.DEFAULT) -> None:
         """Wait until every named bucket has its weight, then take it.
@@ -256,22 +264,28 @@ class RateLimiter:
         if not self._queue and self._take(weights) <= 0:
             return  # nobody waiting and the tokens are there: no queue, nobody to wake
         ticket = (lane, next(self._tickets))
-        self._enqueue(ticket)
+        bisect.insort(self._queue, ticket)
+        turn = self._turns[ticket] = trio.Event()
         try:
             while True:
-                if min(self._queue) != ticket:
-                    await self._changed.wait()
+                if self._queue[0] != ticket:
+                    await turn.wait()  # set when this ticket comes first
+                    turn = self._turns[ticket] = trio.Event()
                     continue
                 wait = self._take(weights)
                 if wait <= 0:
                     return
                 started = trio.current_time()
                 with trio.move_on_after(wait):
-                    await self._changed.wait()  # an overtaking arrival, a pause, a ban
+                    await turn.wait()  # woken early by a pause or a ban
+                turn = self._turns[ticket] = trio.Event()
                 self._waited += trio.current_time() - started
         finally:
+            first = self._queue[0] == ticket
             self._queue.remove(ticket)
-            self._notify()
+            del self._turns[ticket]
+            if first:
+                self._notify()
 
     def _take(self, weights: Mapping[str, float]) -> float:
         """Take ``weights`` when every bucket has them (returns 0), else the seconds to
@@ -300,15 +314,10 @@ class RateLimiter:
         self._acquired += 1
         return 0.0
 
-    def _enqueue(self, ticket: tuple[Lane, int]) -> None:
-        overtakes = bool(self._queue) and ticket < min(self._queue)
-        self._queue.append(ticket)
-        if overtakes:
-            self._notify()
-
     def _notify(self) -> None:
-        self._changed.set()
-        self._changed = trio.Event()
+        """Wake the first waiter (it is next, or what it waits for changed)."""
+        if self._queue:
+            self._turns[self._queue[0]].set()
 
     def on_response(
         self, status: int, headers: Mapping[str, str], buckets: Collection[str] = ()

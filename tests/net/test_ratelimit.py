@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 import trio
+import trio.testing
 
 from connector.errors import IpBanned, RateLimited
-from connector.net.ratelimit import RateLimiter, TokenBucket, WindowBucket
+from connector.net.ratelimit import Lane, RateLimiter, TokenBucket, WindowBucket
 
 
 def _limiter(**kw: float) -> RateLimiter:
@@ -134,3 +135,75 @@ async def test_a_request_queues_behind_an_earlier_waiter_even_when_its_own_bucke
 
     assert [("a", 10.0), ("b", 10.0)] == [(b, pytest.approx(t)) for b, t in served]
     assert 3 == limiter.statistics().acquired
+
+
+async def test_waiters_are_served_in_lane_then_arrival_order_each_woken_only_for_its_turn(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    # A cancel-all with hundreds of open orders queues hundreds of requests: each grant
+    # wakes the next waiter only, not every one of them (no thundering herd).
+    limiter = RateLimiter("bybit", {"orders": TokenBucket(capacity=10, period=1.0)})
+    served: list[str] = []
+    steps: list[str] = []
+
+    class Steps(trio.abc.Instrument):
+        def before_task_step(self, task: trio.lowlevel.Task) -> None:
+            if task.name.endswith("take"):
+                steps.append(task.name)
+
+    async def take(name: str, lane: Lane) -> None:
+        await limiter.acquire({"orders": 1}, lane)
+        served.append(name)
+
+    trio.lowlevel.add_instrument(Steps())
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            for i in range(200):
+                nursery.start_soon(take, f"bulk{i}", Lane.BULK)
+                await trio.testing.wait_all_tasks_blocked()  # arrivals in this order
+            await trio.sleep(0.55)
+            nursery.start_soon(take, "order", Lane.ORDER)
+
+    # Ten at once, then one per 0.1 s; the order request, arriving at 0.55 s, overtakes
+    # every bulk waiter left.
+    bulk = [f"bulk{i}" for i in range(200)]
+    assert [*bulk[:15], "order", *bulk[15:]] == served
+    assert 201 == limiter.statistics().acquired
+    assert 0 == limiter.statistics().waiting
+    assert len(steps) < 4 * 201
+
+
+async def test_a_waiter_cancelled_in_the_queue_leaves_it_and_the_next_is_served(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    limiter = RateLimiter("bybit", {"orders": TokenBucket(capacity=1, period=1.0)})
+    await limiter.acquire({"orders": 1})
+    served: list[str] = []
+    scope = trio.CancelScope()
+
+    async def take(name: str, scope: trio.CancelScope) -> None:
+        with scope:
+            await limiter.acquire({"orders": 1})
+            served.append(name)
+
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(take, "first", trio.CancelScope())
+            await trio.sleep(0.1)
+            nursery.start_soon(take, "second", scope)
+            await trio.sleep(0.1)
+            nursery.start_soon(take, "third", trio.CancelScope())
+            await trio.sleep(0.1)
+            assert 3 == limiter.statistics().waiting
+            scope.cancel()
+    assert ["first", "third"] == served
+    assert 0 == limiter.statistics().waiting
+
+
+def test_a_token_short_by_a_rounding_error_needs_no_wait() -> None:
+    # Otherwise the wait is too small to move a deadline on a clock far from zero,
+    # and its waiter spins without the clock moving.
+    bucket = TokenBucket(capacity=10, period=1.0)
+    bucket.take(10, 5000.0)
+    assert bucket.wait_time(1, 5000.05) == pytest.approx(0.05)
+    assert 0.0 == bucket.wait_time(1, 5000.0 + 0.1 * (1 - 1e-11))
