@@ -76,7 +76,7 @@ from connector.oms.tracking import OrderStateService
 from connector.oms.validate import Number, as_decimal, normalize_amend
 from connector.oms.validate import place_order as build_order
 from connector.risk.service import RiskService, VenueRisk
-from connector.venues.driver import RestCall
+from connector.venues.driver import CancelAllCalls, RestCall
 
 __all__ = ["OrderService", "base_units"]
 
@@ -488,8 +488,12 @@ class OrderService:
         """Cancel every open order of the venue (or of one symbol).
 
         The venue's open-orders listing is read first (orders placed elsewhere,
-        or whose placement answer was lost, are canceled too). Orders whose
-        cancel fails are returned as they are (still open); the error is logged.
+        or whose placement answer was lost, are canceled too). Where the venue
+        cancels a whole symbol in one request (``CancelAllCalls``) and more than
+        one order of it is open, that request goes first and the private stream
+        gets a moment to tell each order's end; whatever is still open then is
+        canceled one by one. Orders whose cancel fails are returned as they are
+        (still open); the error is logged.
         """
         markets = [self.state.session.adapter.market_for(symbol)] if symbol else None
         try:
@@ -501,6 +505,13 @@ class OrderService:
             for o in self.state.book.open(self.venue, symbol)
             if o.client_order_id  # an order with no client id cannot be canceled by one
         ]
+        by_symbol: dict[Symbol, list[Order]] = {}
+        for order in targets:
+            by_symbol.setdefault(order.symbol, []).append(order)
+        async with trio.open_nursery() as nursery:
+            for listed in by_symbol.values():
+                if len(listed) > 1:
+                    nursery.start_soon(self._cancel_symbol_at_once, listed)
         results: dict[str, Order] = {}
 
         async def cancel_one(order: Order) -> None:
@@ -519,8 +530,54 @@ class OrderService:
 
         async with trio.open_nursery() as nursery:
             for order in targets:
-                nursery.start_soon(cancel_one, order)
+                if self._is_open(order.client_order_id):
+                    nursery.start_soon(cancel_one, order)
+                else:
+                    results[order.client_order_id] = self._snapshot(order.client_order_id)
         return [results[o.client_order_id] for o in targets]
+
+    async def _cancel_symbol_at_once(self, orders: list[Order]) -> None:
+        """The venue's one request canceling every open order of a symbol, where it has
+        one; then until ``confirm``'s budget ends, the private stream's word on each.
+        A failure is logged: the orders are then canceled one by one."""
+        adapter = self.state.adapter
+        if not isinstance(adapter, CancelAllCalls):
+            return
+        symbol = orders[0].symbol
+        market, instrument = self._instrument(symbol)
+        call = adapter.cancel_all_call(market, instrument)
+        if call is None:
+            return
+        try:
+            response = await self.state.send_order(market, symbol, call, "cancel_all")
+            reports = adapter.parse_cancel_all_answer(
+                market,
+                self.state.session.symbols,
+                response.status,
+                response.body,
+                response.received_ns,
+            )
+            await self.state.apply(reports)
+        except OrderNotFound:
+            return  # nothing open there any more: the orders are read back one by one
+        except ConnectorError as exc:
+            if isinstance(exc, TimestampRejected):
+                self.state.session.context.timestamp_rejected()
+            log.warning("orders.cancel_all_request_failed", venue=self.venue,
+                        symbol=str(symbol), error=str(exc))  # fmt: skip
+            return
+        # Each order's end comes on the private stream; a short wait saves a request
+        # per order (the budget of a read-back: the first delay, doubled each time).
+        delay = self._confirm_first
+        for _ in range(self._confirm_attempts):
+            if not any(self._is_open(o.client_order_id) for o in orders):
+                return
+            await trio.sleep(delay)
+            delay *= 2
+
+    def _is_open(self, client_order_id: str) -> bool:
+        order = self.state.book.get(self.venue, client_order_id)
+        return order is not None and not order.status.is_terminal
 
 
 def _as_order(order: PlaceOrder, now: int) -> Order:

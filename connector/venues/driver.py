@@ -46,6 +46,7 @@ PrivateEvent = OrderReport | Fill | Position | Balance | ControlMessage
 
 __all__ = [
     "Bucket",
+    "CancelAllCalls",
     "ConnectionPlan",
     "FillsWindow",
     "HeartbeatRule",
@@ -591,6 +592,32 @@ class ListenKeyStreams(Protocol):
 
     def parse_listen_key(self, body: bytes) -> str:
         """The listenKey in a create (or keepalive) answer."""
+        ...
+
+
+@runtime_checkable
+class CancelAllCalls(Protocol):
+    """An optional part of a :class:`TradingAdapter`: one request that cancels every
+    open order of a symbol (``cancel_all`` and the kill switch send it first, then
+    cancel one by one whatever is still open).
+
+    Binance spot ``DELETE /api/v3/openOrders`` (answers with each order canceled);
+    Bybit ``POST /v5/order/cancel-all`` (acknowledges: the private stream, or a
+    read-back, tells each order's end).
+    """
+
+    def cancel_all_call(self, market: Market, instrument: Instrument) -> RestCall | None:
+        """The request, or ``None`` where the market has none here."""
+        ...
+
+    def parse_cancel_all_answer(
+        self, market: Market, symbols: SymbolMap, status: int, body: bytes, ts_recv_ns: int
+    ) -> list[OrderReport]:
+        """The orders the answer reports canceled (empty for a bare acknowledgement).
+
+        Raises:
+            OrderNotFound: nothing was open; otherwise as ``parse_order_answer``.
+        """
         ...
 
 

@@ -61,6 +61,22 @@ def test_ccxt_binance_spot_trades_with_keys(sim_urls: Urls) -> None:
     assert market["id"] in {t["order"] for t in trades}
 
 
+def test_ccxt_binance_spot_cancels_all_open_orders_of_a_symbol(sim_urls: Urls) -> None:
+    # DELETE /api/v3/openOrders, as the connector's cancel_all sends it.
+    ccxt = pytest.importorskip("ccxt")
+    client = ccxt_client(ccxt, sim_urls)
+    client.load_markets()
+    bid = client.fetch_order_book("ETH/USDT", 5)["bids"][0][0]
+    placed = [
+        client.create_order("ETH/USDT", "limit", "buy", 0.01, round(bid * (0.9 - i / 100), 2))
+        for i in range(3)
+    ]
+    canceled = client.cancel_all_orders("ETH/USDT")
+    assert {o["id"] for o in placed} <= {o["id"] for o in canceled}
+    assert {"canceled"} == {o["status"] for o in canceled}
+    assert [] == client.fetch_open_orders("ETH/USDT")
+
+
 def test_ccxt_pro_binance_watch_orders_and_websocket_order_entry(sim_urls: Urls) -> None:
     pytest.importorskip("ccxt")
     import ccxt.pro as ccxt_pro

@@ -54,6 +54,32 @@ def below_touch(session: Any, category: str, symbol: str) -> str:
     return str((bid * Decimal("0.9")).quantize(Decimal(info["priceFilter"]["tickSize"])))
 
 
+def test_pybit_cancels_all_open_orders_of_a_symbol(sim_urls: Urls) -> None:
+    # POST /v5/order/cancel-all, as the connector's cancel_all sends it.
+    session = http(sim_urls)
+    price = Decimal(below_touch(session, "linear", "ETHUSDT"))
+    links = [f"pybit-all-{i}" for i in range(3)]
+    for i, link in enumerate(links):
+        ok(
+            session.place_order(
+                category="linear",
+                symbol="ETHUSDT",
+                side="Buy",
+                orderType="Limit",
+                qty="0.1",
+                price=str(price - i),
+                orderLinkId=link,
+            )
+        )
+    result = ok(session.cancel_all_orders(category="linear", symbol="ETHUSDT"))
+    assert "1" == result["success"]
+    assert set(links) <= {item["orderLinkId"] for item in result["list"]}
+    assert [] == ok(session.get_open_orders(category="linear", symbol="ETHUSDT"))["list"]
+    for link in links:
+        history = ok(session.get_order_history(category="linear", orderLinkId=link))
+        assert "Cancelled" == history["list"][0]["orderStatus"]
+
+
 @pytest.fixture
 def private_ws(sim_urls: Urls, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     base = sim_urls["bybit"]["linear.ws"]

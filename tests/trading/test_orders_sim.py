@@ -192,3 +192,41 @@ async def cancel_all(
     canceled = await c.cancel_all(venue)
     assert sorted(o.client_order_id for o in placed) == sorted(o.client_order_id for o in canceled)
     assert all(OrderStatus.CANCELED == o.status for o in canceled)
+
+
+@pytest.mark.parametrize(
+    ("venue", "symbol", "qty"),
+    [
+        pytest.param("binance", "BTC-USDT-SPOT", Decimal("0.01"), id="binance-spot"),
+        pytest.param("bybit", "BTC-USDT-PERP", Decimal("0.01"), id="bybit-linear"),
+        pytest.param("bybit", "BTC-USDT-SPOT", Decimal("0.01"), id="bybit-spot"),
+    ],
+)
+async def test_cancel_all_cancels_a_symbol_in_one_request_where_the_venue_can(
+    venue: str, symbol: str, qty: Decimal
+) -> None:
+    # One request per symbol instead of one per order (Bybit cancels 10 orders a second
+    # one by one: a kill switch over 100 open orders would take 10 s).
+    count = 12
+    with trio.fail_after(TIMEOUT):
+        async with trading(venue, symbol, RISK) as (c, bid, _ask):
+            placed = [
+                await c.place_order(venue, symbol, "buy", "limit", qty, bid * Decimal(f"0.9{i:02}"))
+                for i in range(count)
+            ]
+            before = _requests(c, venue)
+            canceled = await c.cancel_all(venue)
+            sent = _requests(c, venue) - before
+            assert {o.client_order_id for o in placed} == {o.client_order_id for o in canceled}
+            assert all(OrderStatus.CANCELED == o.status for o in canceled)
+            assert [] == c.orders.open()
+            assert_agrees_with_venue(c, venue)
+            # The open-orders listing, the one cancel, and at most a background request
+            # or two (a clock sample): never one per order.
+            assert sent < count // 2, sent
+
+
+def _requests(c: Connector, venue: str) -> int:
+    assert c.simulator is not None and c.simulator.running is not None
+    servers = c.simulator.running.frontends[venue].servers  # type: ignore[attr-defined]
+    return sum(server.statistics().requests for server in set(servers.values()))

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from connector.errors import MalformedMessage, UnknownInstrument, UnknownSymbol
+from connector.errors import ConnectorError, MalformedMessage, UnknownInstrument, UnknownSymbol
 from connector.model import Balance, Fill, Liquidity, Market, Position, Side, Symbol
 from connector.model.trading import OrderReport
 from connector.venues.binance.orders import VENUE, classify_error, map_side, map_status, map_type
@@ -68,6 +68,12 @@ class _Order(msgspec.Struct):
 class _Amended(msgspec.Struct):
     amendedOrder: _Order
     transactTime: int | UnsetType = UNSET
+
+
+class _CanceledList(msgspec.Struct):
+    """An order list (OCO, ...) in a cancel-all answer: its orders' cancel reports."""
+
+    orderReports: list[_Order]
 
 
 class _SpotTrade(msgspec.Struct):
@@ -125,6 +131,8 @@ _error = msgspec.json.Decoder(_Error)
 _order = msgspec.json.Decoder(_Order)
 _amended = msgspec.json.Decoder(_Amended)
 _orders = msgspec.json.Decoder(list[_Order])
+_raw_list = msgspec.json.Decoder(list[msgspec.Raw])
+_canceled_list = msgspec.json.Decoder(_CanceledList)
 _spot_trades = msgspec.json.Decoder(list[_SpotTrade])
 _futures_trades = msgspec.json.Decoder(list[_FuturesTrade])
 _spot_account = msgspec.json.Decoder(_SpotAccount)
@@ -235,16 +243,7 @@ def parse_order_answer(
         an order.
     """
     if status >= 300:
-        try:
-            error = _error.decode(body)
-        except (msgspec.DecodeError, ValueError):
-            text = body[:200].decode("utf-8", "replace")
-            raise classify_error(
-                status, None, text, action=action, client_order_id=client_order_id
-            ) from None
-        raise classify_error(
-            status, error.code, error.msg, action=action, client_order_id=client_order_id
-        )
+        raise _order_error(status, body, action=action, client_order_id=client_order_id)
     try:
         if action == "amend" and market is Market.SPOT:
             amended = _amended.decode(body)
@@ -259,6 +258,42 @@ def parse_order_answer(
         raise
     except (msgspec.DecodeError, ValueError, InvalidOperation) as exc:
         raise _malformed("order answer", exc, body) from exc
+
+
+def _order_error(status: int, body: bytes, *, action: str, client_order_id: str) -> ConnectorError:
+    try:
+        error = _error.decode(body)
+    except (msgspec.DecodeError, ValueError):
+        text = body[:200].decode("utf-8", "replace")
+        return classify_error(status, None, text, action=action, client_order_id=client_order_id)
+    return classify_error(
+        status, error.code, error.msg, action=action, client_order_id=client_order_id
+    )
+
+
+def parse_cancel_all_answer(
+    market: Market, symbols: SymbolMap, status: int, body: bytes, ts_recv_ns: int
+) -> list[OrderReport]:
+    """The orders spot ``DELETE /api/v3/openOrders`` canceled, each as its cancel
+    answer shows it; an order list's (OCO, ...) are those of its ``orderReports``.
+
+    Raises:
+        OrderNotFound: nothing was open (-2011 "Unknown order sent.").
+        As :func:`parse_order_answer` for any other error.
+    """
+    if status >= 300:
+        raise _order_error(status, body, action="cancel", client_order_id="")
+    try:
+        reports: list[OrderReport] = []
+        for item in _raw_list.decode(body):
+            if b'"orderReports"' in bytes(item):
+                orders = _canceled_list.decode(item).orderReports
+            else:
+                orders = [_order.decode(item)]
+            reports.extend(_report(market, symbols, o, ts_recv_ns, body) for o in orders)
+        return reports
+    except (msgspec.DecodeError, ValueError, InvalidOperation) as exc:
+        raise _malformed("cancel-all answer", exc, body) from exc
 
 
 def parse_open_orders(

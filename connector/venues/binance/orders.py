@@ -90,6 +90,7 @@ _AMEND_SPOT_PATH = "/api/v3/order/amend/keepPriority"
 _WEIGHTS: Mapping[tuple[Market, str], float] = {
     (Market.SPOT, "place"): 1,
     (Market.SPOT, "cancel"): 1,
+    (Market.SPOT, "cancel_all"): 1,
     (Market.SPOT, "amend"): 4,
     (Market.SPOT, "query"): 4,
     (Market.SPOT, "open"): 80,
@@ -203,6 +204,22 @@ def cancel_order_call(market: Market, instrument: Instrument, client_order_id: s
     """``DELETE /api/v3/order`` or ``/fapi/v1/order`` by ``origClientOrderId``."""
     return _one_order_call(
         "DELETE", market, instrument, {"origClientOrderId": client_order_id}, "cancel"
+    )
+
+
+def cancel_all_call(market: Market, instrument: Instrument) -> RestCall | None:
+    """Spot ``DELETE /api/v3/openOrders`` of one symbol; ``None`` on USDⓈ-M, whose
+    ``DELETE /fapi/v1/allOpenOrders`` answers with a bare message: one cancel per
+    order tells each order's end there."""
+    _check_market(market)
+    if market is not Market.SPOT:
+        return None
+    return RestCall(
+        method="DELETE",
+        path=_OPEN_ORDERS_PATH[market],
+        params={"symbol": instrument.native_id},
+        weights=_weights(market, "cancel_all"),
+        signed=True,
     )
 
 

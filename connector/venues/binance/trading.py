@@ -25,7 +25,8 @@ _API_KEY_ONLY_PATHS = frozenset({private.LISTEN_KEY_PATH})
 
 
 class BinanceTrading:
-    """The trading side of Binance (also a :class:`~connector.venues.driver.ListenKeyStreams`).
+    """The trading side of Binance (also a :class:`~connector.venues.driver.ListenKeyStreams` and a
+    :class:`~connector.venues.driver.CancelAllCalls`).
 
     Args:
         credentials: The account's key (HMAC, RSA or Ed25519).
@@ -82,6 +83,7 @@ class BinanceTrading:
     ) -> RestCall:
         return orders.cancel_order_call(market, instrument, client_order_id)
 
+    cancel_all_call = staticmethod(orders.cancel_all_call)
     amend_order_call = staticmethod(orders.amend_order_call)
     query_order_call = staticmethod(orders.query_order_call)
     query_order_by_venue_id_call = staticmethod(orders.query_order_by_venue_id_call)
@@ -98,6 +100,7 @@ class BinanceTrading:
     # Answers ----------------------------------------------------------------
 
     parse_order_answer = staticmethod(answers.parse_order_answer)
+    parse_cancel_all_answer = staticmethod(answers.parse_cancel_all_answer)
     parse_open_orders = staticmethod(answers.parse_open_orders)
     parse_fills = staticmethod(answers.parse_fills)
     parse_balances = staticmethod(answers.parse_balances)

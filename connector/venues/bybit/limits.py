@@ -62,12 +62,12 @@ def order_limits(market: Market) -> Sequence[OrderLimit]:
         per_s = _CREATE_PER_S[market]
     except KeyError:
         raise ValueError(f"bybit has no {market.value} market here (spot, linear)") from None
-    # Per UID and endpoint over a rolling second: create, amend and cancel apart.
+    # Per UID and endpoint over a rolling second: create, amend, cancel and cancel-all apart.
     return [
         OrderLimit(
             name=f"endpoint:{action}", capacity=per_s, period=1.0, actions=frozenset({action})
         )
-        for action in ("place", "amend", "cancel")
+        for action in ("place", "amend", "cancel", "cancel_all")
     ]
 
 

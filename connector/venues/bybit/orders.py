@@ -204,6 +204,26 @@ def cancel_order_call(
     return json_post("/v5/order/cancel", body, {**IP_WEIGHT, limits.CANCEL: 1.0})
 
 
+def cancel_all_call(market: Market, instrument: Instrument) -> RestCall:
+    """``POST /v5/order/cancel-all`` of one symbol."""
+    body = {"category": category(market), "symbol": instrument.native_id}
+    return json_post("/v5/order/cancel-all", body, dict(IP_WEIGHT))
+
+
+def parse_cancel_all_answer(
+    market: Market, symbols: SymbolMap, status: int, body: bytes, ts_recv_ns: int
+) -> list[OrderReport]:
+    """A ``cancel-all`` answer lists the ids it accepted to cancel, not their ends
+    ("the ack only means the request was accepted"): no reports; the private stream,
+    or a read-back, tells each order's end.
+
+    Raises:
+        As :func:`answer_error` says for an error answer.
+    """
+    decode_answer(status, body, action="cancel")
+    return []
+
+
 def amend_order_call(
     asked: AskedOrders, market: Market, instrument: Instrument, amend: AmendOrder, current: Order
 ) -> RestCall:

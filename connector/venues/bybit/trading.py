@@ -40,7 +40,8 @@ __all__ = ["BybitTrading"]
 
 
 class BybitTrading:
-    """Bybit v5 trading for one account (spot and linear, one-way positions).
+    """Bybit v5 trading for one account (spot and linear, one-way positions); also a
+    :class:`~connector.venues.driver.CancelAllCalls`.
 
     Args:
         credentials: The account's API key (HMAC or RSA).
@@ -96,6 +97,8 @@ class BybitTrading:
     ) -> RestCall:
         return orders.cancel_order_call(self._asked, market, instrument, client_order_id, current)
 
+    cancel_all_call = staticmethod(orders.cancel_all_call)
+
     def amend_order_call(
         self, market: Market, instrument: Instrument, amend: AmendOrder, current: Order
     ) -> RestCall:
@@ -125,6 +128,8 @@ class BybitTrading:
         return orders.next_page_call(call, body)
 
     # Answers ----------------------------------------------------------------
+
+    parse_cancel_all_answer = staticmethod(orders.parse_cancel_all_answer)
 
     def parse_order_answer(
         self,

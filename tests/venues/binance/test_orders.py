@@ -373,6 +373,36 @@ def test_spot_cancel_answer_keeps_our_id_not_the_cancels() -> None:
     assert ("myOrder1", OrderStatus.CANCELED) == (report.client_order_id, report.status)
 
 
+def test_spot_cancel_all_answer_reports_every_order_an_order_lists_too() -> None:
+    body = fixture_bytes(f"{NT}/spot/http_json/cancel_open_orders_response.json")
+    reports = adapter().parse_cancel_all_answer(Market.SPOT, symbol_map(), 200, body, 7)
+
+    assert [
+        ("E6APeyTJvkMvLMYMqu1KQ4", "11"),
+        ("A3EF2HCwxgZPFMrfwbgrhv", "13"),
+        ("CwOOIPHSmYywx6jZX77TdL", "20"),  # the OCO's two orders, from its orderReports
+        ("461cPg51vQjV3zIMOXNz39", "21"),
+    ] == [(r.client_order_id, r.venue_order_id) for r in reports]
+    assert {OrderStatus.CANCELED} == {r.status for r in reports}
+
+
+def test_cancel_all_request_per_market() -> None:
+    call = adapter().cancel_all_call(Market.SPOT, symbol_map().by_symbol(Market.SPOT, BTC_SPOT))
+    assert call is not None
+    assert ("DELETE", "/api/v3/openOrders", {"symbol": "BTCUSDT"}, True) == (
+        call.method,
+        call.path,
+        dict(call.params),
+        call.signed,
+    )
+    perp = symbol_map().by_symbol(Market.LINEAR, BTC_PERP)
+    assert adapter().cancel_all_call(Market.LINEAR, perp) is None  # one cancel per order
+    with pytest.raises(OrderNotFound):  # nothing open: the venue's -2011
+        adapter().parse_cancel_all_answer(
+            Market.SPOT, symbol_map(), 400, b'{"code":-2011,"msg":"Unknown order sent."}', 7
+        )
+
+
 def test_usdm_order_answer() -> None:
     report = answer(Market.LINEAR, fixture_bytes(f"{NT}/futures/http_json/order_response.json"))
 

@@ -14,9 +14,10 @@ def test_order_limits_per_market_and_endpoint() -> None:
     linear = order_limits(Market.LINEAR)
     assert {(b.capacity, b.period) for b in spot} == {(20.0, 1.0)}
     assert {(b.capacity, b.period) for b in linear} == {(10.0, 1.0)}
-    # create, amend and cancel each have their own quota, as each endpoint does
-    assert [{"place"}, {"amend"}, {"cancel"}] == [set(b.actions) for b in linear]
-    assert ["endpoint:place", "endpoint:amend", "endpoint:cancel"] == [b.name for b in linear]
+    # create, amend, cancel and cancel-all each have their own quota, as each endpoint does
+    assert [{"place"}, {"amend"}, {"cancel"}, {"cancel_all"}] == [set(b.actions) for b in linear]
+    names = ["endpoint:place", "endpoint:amend", "endpoint:cancel", "endpoint:cancel_all"]
+    assert names == [b.name for b in linear]
     with pytest.raises(ValueError, match="swap"):
         order_limits(Market.SWAP)
 

@@ -150,6 +150,34 @@ def test_invalid_orders(
         BybitTrading(CREDENTIALS).place_order_call(market, instrument, _order(**kw))  # type: ignore[arg-type]
 
 
+def test_cancel_all_request_and_its_acknowledgement() -> None:
+    t = BybitTrading(CREDENTIALS)
+    call = t.cancel_all_call(Market.LINEAR, BTC_LINEAR)
+    assert ("POST", "/v5/order/cancel-all") == (call.method, call.path)
+    assert {"category": "linear", "symbol": "BTCUSDT"} == _json(call.body)
+    # Shaped as the docs describe it: the ids accepted to cancel, not their ends (those come on
+    # the private stream, or by reading the orders back).
+    ack = json.dumps(
+        {
+            "retCode": 0,
+            "retMsg": "OK",
+            "result": {
+                "list": [
+                    {"orderId": "1616024329462743808", "orderLinkId": "1616024329462743809"},
+                    {"orderId": "1616024287544869632", "orderLinkId": "1616024287544869633"},
+                ],
+                "success": "1",
+            },
+            "retExtInfo": {},
+            "time": 1707381118116,
+        }
+    ).encode()
+    assert [] == t.parse_cancel_all_answer(Market.LINEAR, symbols(), 200, ack, 5)
+    refused = b'{"retCode":10001,"retMsg":"params error","result":{},"retExtInfo":{},"time":1}'
+    with pytest.raises(ExchangeRejected, match="10001"):
+        t.parse_cancel_all_answer(Market.LINEAR, symbols(), 200, refused, 5)
+
+
 def test_cancel_amend_query_requests() -> None:
     t = BybitTrading(CREDENTIALS)
     cancel = t.cancel_order_call(Market.LINEAR, BTC_LINEAR, "abc123")
