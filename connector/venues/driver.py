@@ -601,9 +601,9 @@ class CancelAllCalls(Protocol):
     open order of a symbol (``cancel_all`` and the kill switch send it first, then
     cancel one by one whatever is still open).
 
-    Binance spot ``DELETE /api/v3/openOrders`` (answers with each order canceled);
-    Bybit ``POST /v5/order/cancel-all`` (acknowledges: the private stream, or a
-    read-back, tells each order's end).
+    Binance spot ``DELETE /api/v3/openOrders`` (answers with each order canceled),
+    USDⓈ-M ``DELETE /fapi/v1/allOpenOrders`` and Bybit ``POST /v5/order/cancel-all``
+    (acknowledge only: the private stream, or a read-back, tells each order's end).
     """
 
     def cancel_all_call(self, market: Market, instrument: Instrument) -> RestCall | None:

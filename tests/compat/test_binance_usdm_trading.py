@@ -75,6 +75,21 @@ def test_ccxt_binanceusdm_trades_like_a_user(sim_urls: Urls) -> None:
     assert market["id"] in {t["order"] for t in client.fetch_my_trades(SYMBOL)}
 
 
+def test_ccxt_binanceusdm_cancels_all_open_orders_of_a_symbol(sim_urls: Urls) -> None:
+    # DELETE /fapi/v1/allOpenOrders, as the connector's cancel_all sends it.
+    client = point(
+        ccxt.binanceusdm({"apiKey": KEY.api_key, "secret": KEY.secret, "timeout": 10_000}),
+        "binance",
+        sim_urls,
+    )
+    client.load_markets()
+    price = float(_price_below(sim_urls))
+    placed = [client.create_order(SYMBOL, "limit", "buy", 0.01, price - i) for i in range(3)]
+    client.cancel_all_orders(SYMBOL)
+    assert [] == client.fetch_open_orders(SYMBOL)
+    assert {"canceled"} == {client.fetch_order(o["id"], SYMBOL)["status"] for o in placed}
+
+
 def test_ccxt_pro_binanceusdm_watch_orders_sees_its_order(sim_urls: Urls) -> None:
     price = float(_price_below(sim_urls))
 

@@ -197,6 +197,7 @@ async def cancel_all(
 @pytest.mark.parametrize(
     ("venue", "symbol", "qty"),
     [
+        pytest.param("binance", "BTC-USDT-PERP", Decimal("0.01"), id="binance-usdm"),
         pytest.param("binance", "BTC-USDT-SPOT", Decimal("0.01"), id="binance-spot"),
         pytest.param("bybit", "BTC-USDT-PERP", Decimal("0.01"), id="bybit-linear"),
         pytest.param("bybit", "BTC-USDT-SPOT", Decimal("0.01"), id="bybit-spot"),

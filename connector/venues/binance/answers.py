@@ -275,14 +275,25 @@ def parse_cancel_all_answer(
     market: Market, symbols: SymbolMap, status: int, body: bytes, ts_recv_ns: int
 ) -> list[OrderReport]:
     """The orders spot ``DELETE /api/v3/openOrders`` canceled, each as its cancel
-    answer shows it; an order list's (OCO, ...) are those of its ``orderReports``.
+    answer shows it (an order list's, OCO and the like, are those of its
+    ``orderReports``); none for USDⓈ-M's ``allOpenOrders``, which answers
+    ``{"code": 200, "msg": "The operation of cancel all open order is done."}``
+    (the user data stream tells each order's end).
 
     Raises:
-        OrderNotFound: nothing was open (-2011 "Unknown order sent.").
+        OrderNotFound: spot, nothing was open (-2011 "Unknown order sent.").
         As :func:`parse_order_answer` for any other error.
     """
     if status >= 300:
         raise _order_error(status, body, action="cancel", client_order_id="")
+    if market is not Market.SPOT:
+        try:
+            done = _error.decode(body)
+        except (msgspec.DecodeError, ValueError) as exc:
+            raise _malformed("cancel-all answer", exc, body) from exc
+        if done.code != 200:
+            raise _order_error(400, body, action="cancel", client_order_id="")
+        return []
     try:
         reports: list[OrderReport] = []
         for item in _raw_list.decode(body):

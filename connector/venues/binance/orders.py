@@ -77,6 +77,7 @@ ACTIONS = frozenset({"place", "cancel", "amend", "query"})
 
 _ORDER_PATH = {Market.SPOT: "/api/v3/order", Market.LINEAR: "/fapi/v1/order"}
 _OPEN_ORDERS_PATH = {Market.SPOT: "/api/v3/openOrders", Market.LINEAR: "/fapi/v1/openOrders"}
+_CANCEL_ALL_PATH = {Market.SPOT: "/api/v3/openOrders", Market.LINEAR: "/fapi/v1/allOpenOrders"}
 _FILLS_PATH = {Market.SPOT: "/api/v3/myTrades", Market.LINEAR: "/fapi/v1/userTrades"}
 _BALANCES_PATH = {Market.SPOT: "/api/v3/account", Market.LINEAR: "/fapi/v3/balance"}
 _POSITIONS_PATH = "/fapi/v3/positionRisk"
@@ -99,6 +100,7 @@ _WEIGHTS: Mapping[tuple[Market, str], float] = {
     (Market.SPOT, "balances"): 20,
     (Market.LINEAR, "place"): 0,
     (Market.LINEAR, "cancel"): 1,
+    (Market.LINEAR, "cancel_all"): 1,
     (Market.LINEAR, "amend"): 0,
     (Market.LINEAR, "query"): 1,
     (Market.LINEAR, "open"): 40,
@@ -207,16 +209,13 @@ def cancel_order_call(market: Market, instrument: Instrument, client_order_id: s
     )
 
 
-def cancel_all_call(market: Market, instrument: Instrument) -> RestCall | None:
-    """Spot ``DELETE /api/v3/openOrders`` of one symbol; ``None`` on USDⓈ-M, whose
-    ``DELETE /fapi/v1/allOpenOrders`` answers with a bare message: one cancel per
-    order tells each order's end there."""
+def cancel_all_call(market: Market, instrument: Instrument) -> RestCall:
+    """Spot ``DELETE /api/v3/openOrders``, USDⓈ-M ``DELETE /fapi/v1/allOpenOrders``:
+    every open order of one symbol."""
     _check_market(market)
-    if market is not Market.SPOT:
-        return None
     return RestCall(
         method="DELETE",
-        path=_OPEN_ORDERS_PATH[market],
+        path=_CANCEL_ALL_PATH[market],
         params={"symbol": instrument.native_id},
         weights=_weights(market, "cancel_all"),
         signed=True,

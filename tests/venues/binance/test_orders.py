@@ -388,7 +388,6 @@ def test_spot_cancel_all_answer_reports_every_order_an_order_lists_too() -> None
 
 def test_cancel_all_request_per_market() -> None:
     call = adapter().cancel_all_call(Market.SPOT, symbol_map().by_symbol(Market.SPOT, BTC_SPOT))
-    assert call is not None
     assert ("DELETE", "/api/v3/openOrders", {"symbol": "BTCUSDT"}, True) == (
         call.method,
         call.path,
@@ -396,7 +395,15 @@ def test_cancel_all_request_per_market() -> None:
         call.signed,
     )
     perp = symbol_map().by_symbol(Market.LINEAR, BTC_PERP)
-    assert adapter().cancel_all_call(Market.LINEAR, perp) is None  # one cancel per order
+    call = adapter().cancel_all_call(Market.LINEAR, perp)
+    assert ("DELETE", "/fapi/v1/allOpenOrders", {"symbol": "BTCUSDT"}) == (
+        call.method,
+        call.path,
+        dict(call.params),
+    )
+    # USDⓈ-M answers with a message (the docs' example), the stream tells each order's end.
+    done = b'{"code": 200, "msg": "The operation of cancel all open order is done."}'
+    assert [] == adapter().parse_cancel_all_answer(Market.LINEAR, symbol_map(), 200, done, 7)
     with pytest.raises(OrderNotFound):  # nothing open: the venue's -2011
         adapter().parse_cancel_all_answer(
             Market.SPOT, symbol_map(), 400, b'{"code":-2011,"msg":"Unknown order sent."}', 7
