@@ -537,18 +537,17 @@ class OrderService:
         return [results[o.client_order_id] for o in targets]
 
     async def _cancel_symbol_at_once(self, orders: list[Order]) -> None:
-        """The venue's one request canceling every open order of a symbol, where it has
-        one; then until ``confirm``'s budget ends, the private stream's word on each.
-        A failure is logged: the orders are then canceled one by one."""
+        """Send the venue's request that cancels every open order of the orders' symbol
+        (where it has one), then give the private stream a read-back's budget to tell
+        each order's end. A failure is logged: the caller cancels what is still open
+        one by one."""
         adapter = self.state.adapter
         if not isinstance(adapter, CancelAllCalls):
             return
         symbol = orders[0].symbol
-        market, instrument = self._instrument(symbol)
-        call = adapter.cancel_all_call(market, instrument)
-        if call is None:
-            return
         try:
+            market, instrument = self._instrument(symbol)
+            call = adapter.cancel_all_call(market, instrument)
             response = await self.state.send_order(market, symbol, call, "cancel_all")
             reports = adapter.parse_cancel_all_answer(
                 market,
@@ -566,8 +565,8 @@ class OrderService:
             log.warning("orders.cancel_all_request_failed", venue=self.venue,
                         symbol=str(symbol), error=str(exc))  # fmt: skip
             return
-        # Each order's end comes on the private stream; a short wait saves a request
-        # per order (the budget of a read-back: the first delay, doubled each time).
+        # A short wait for the stream saves a request per order (the read-back's
+        # budget: the first delay, doubled each time).
         delay = self._confirm_first
         for _ in range(self._confirm_attempts):
             if not any(self._is_open(o.client_order_id) for o in orders):

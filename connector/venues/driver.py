@@ -606,8 +606,8 @@ class CancelAllCalls(Protocol):
     (acknowledge only: the private stream, or a read-back, tells each order's end).
     """
 
-    def cancel_all_call(self, market: Market, instrument: Instrument) -> RestCall | None:
-        """The request, or ``None`` where the market has none here."""
+    def cancel_all_call(self, market: Market, instrument: Instrument) -> RestCall:
+        """The request that cancels every open order of ``instrument``."""
         ...
 
     def parse_cancel_all_answer(

@@ -52,12 +52,17 @@ def _price_below(urls: Urls) -> str:
     return str((Decimal(book.json()["bidPrice"]) * Decimal("0.8")).quantize(Decimal("0.1")))
 
 
-def test_ccxt_binanceusdm_trades_like_a_user(sim_urls: Urls) -> None:
-    client = point(
+def _ccxt(urls: Urls) -> Any:
+    """ccxt's ``binanceusdm`` with the default account's keys, pointed at the simulator."""
+    return point(
         ccxt.binanceusdm({"apiKey": KEY.api_key, "secret": KEY.secret, "timeout": 10_000}),
         "binance",
-        sim_urls,
+        urls,
     )
+
+
+def test_ccxt_binanceusdm_trades_like_a_user(sim_urls: Urls) -> None:
+    client = _ccxt(sim_urls)
     client.load_markets()
     balance = client.fetch_balance()
     assert balance["USDT"]["total"] > 0
@@ -77,11 +82,7 @@ def test_ccxt_binanceusdm_trades_like_a_user(sim_urls: Urls) -> None:
 
 def test_ccxt_binanceusdm_cancels_all_open_orders_of_a_symbol(sim_urls: Urls) -> None:
     # DELETE /fapi/v1/allOpenOrders, as the connector's cancel_all sends it.
-    client = point(
-        ccxt.binanceusdm({"apiKey": KEY.api_key, "secret": KEY.secret, "timeout": 10_000}),
-        "binance",
-        sim_urls,
-    )
+    client = _ccxt(sim_urls)
     client.load_markets()
     price = float(_price_below(sim_urls))
     placed = [client.create_order(SYMBOL, "limit", "buy", 0.01, price - i) for i in range(3)]

@@ -288,11 +288,11 @@ def parse_cancel_all_answer(
         raise _order_error(status, body, action="cancel", client_order_id="")
     if market is not Market.SPOT:
         try:
-            done = _error.decode(body)
+            done = _error.decode(body)  # {"code", "msg"}, as an error is
         except (msgspec.DecodeError, ValueError) as exc:
             raise _malformed("cancel-all answer", exc, body) from exc
         if done.code != 200:
-            raise _order_error(400, body, action="cancel", client_order_id="")
+            raise classify_error(status, done.code, done.msg, action="cancel", client_order_id="")
         return []
     try:
         reports: list[OrderReport] = []

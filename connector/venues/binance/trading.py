@@ -25,8 +25,8 @@ _API_KEY_ONLY_PATHS = frozenset({private.LISTEN_KEY_PATH})
 
 
 class BinanceTrading:
-    """The trading side of Binance (also a :class:`~connector.venues.driver.ListenKeyStreams` and a
-    :class:`~connector.venues.driver.CancelAllCalls`).
+    """The trading side of Binance (also a :class:`~connector.venues.driver.ListenKeyStreams`
+    and a :class:`~connector.venues.driver.CancelAllCalls`).
 
     Args:
         credentials: The account's key (HMAC, RSA or Ed25519).

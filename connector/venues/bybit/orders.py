@@ -213,9 +213,9 @@ def cancel_all_call(market: Market, instrument: Instrument) -> RestCall:
 def parse_cancel_all_answer(
     market: Market, symbols: SymbolMap, status: int, body: bytes, ts_recv_ns: int
 ) -> list[OrderReport]:
-    """A ``cancel-all`` answer lists the ids it accepted to cancel, not their ends
-    ("the ack only means the request was accepted"): no reports; the private stream,
-    or a read-back, tells each order's end.
+    """A ``cancel-all`` answer lists the ids it accepted to cancel, not their ends (an
+    acknowledgement means accepted, as for one cancel): no reports; the private
+    stream, or a read-back, tells each order's end.
 
     Raises:
         As :func:`answer_error` says for an error answer.
