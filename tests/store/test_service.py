@@ -200,7 +200,9 @@ async def test_history_since_on_the_in_memory_log_and_its_fills() -> None:
         async with _trading(StorageConfig()) as (c, _price):
             status = c.status().store
             assert status is not None and "memory" == status.kind
-            start = time.time_ns()
+            # Venues stamp fills in whole milliseconds: one in this millisecond is stamped
+            # at its start, so "since" counts from there.
+            start = time.time_ns() // 1_000_000 * 1_000_000
             # The fill comes on the private stream, maybe after the order's answer.
             async with c.subscribe(f"fill.{VENUE}.{SYMBOL}") as fill_events:
                 order = await c.place_order(VENUE, SYMBOL, "buy", "market", QTY)
