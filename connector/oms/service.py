@@ -537,8 +537,8 @@ class OrderService:
         return [results[o.client_order_id] for o in targets]
 
     async def _cancel_symbol_at_once(self, orders: list[Order]) -> None:
-        """Send the venue's request that cancels every open order of the orders' symbol
-        (where it has one), then give the private stream a read-back's budget to tell
+        """Send the venue's few requests that cancel these open orders of one symbol
+        (where it has them), then give the private stream a read-back's budget to tell
         each order's end. A failure is logged: the caller cancels what is still open
         one by one."""
         adapter = self.state.adapter
@@ -547,16 +547,19 @@ class OrderService:
         symbol = orders[0].symbol
         try:
             market, instrument = self._instrument(symbol)
-            call = adapter.cancel_all_call(market, instrument)
-            response = await self.state.send_order(market, symbol, call, "cancel_all")
-            reports = adapter.parse_cancel_all_answer(
-                market,
-                self.state.session.symbols,
-                response.status,
-                response.body,
-                response.received_ns,
-            )
-            await self.state.apply(reports)
+            ids = [o.client_order_id for o in orders]
+            for call, count in adapter.cancel_all_calls(market, instrument, ids):
+                response = await self.state.send_order(
+                    market, symbol, call, "cancel_all", orders=count
+                )
+                reports = adapter.parse_cancel_all_answer(
+                    market,
+                    self.state.session.symbols,
+                    response.status,
+                    response.body,
+                    response.received_ns,
+                )
+                await self.state.apply(reports)
         except OrderNotFound:
             return  # nothing open there any more: the orders are read back one by one
         except ConnectorError as exc:

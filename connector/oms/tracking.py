@@ -359,14 +359,21 @@ class OrderStateService:
         return await self.session.context.send_signed(market, call, self.adapter.sign, lane=lane)
 
     async def send_order(
-        self, market: Market, symbol: Symbol, call: RestCall, action: str = "place"
+        self,
+        market: Market,
+        symbol: Symbol,
+        call: RestCall,
+        action: str = "place",
+        *,
+        orders: int = 1,
     ) -> RestResponse:
-        """A placement or amendment: it takes one order of each of the venue's order-count
-        buckets (account-wide, and per instrument where the venue counts so: OKX),
-        waiting in the order lane, and the answer's headers correct those buckets."""
+        """A placement, amendment or cancel: it takes ``orders`` orders of each of the
+        venue's order-count buckets for ``action`` (account-wide, and per instrument
+        where the venue counts so: OKX), waiting in the order lane, and the answer's
+        headers correct those buckets."""
         limiters = self._order_limiters_of(market, symbol, action)
         for limiter, names in limiters:
-            await limiter.acquire(dict.fromkeys(names, 1.0), Lane.ORDER)
+            await limiter.acquire(dict.fromkeys(names, float(orders)), Lane.ORDER)
         try:
             response = await self.send(market, call, lane=Lane.ORDER)
         finally:

@@ -597,23 +597,30 @@ class ListenKeyStreams(Protocol):
 
 @runtime_checkable
 class CancelAllCalls(Protocol):
-    """An optional part of a :class:`TradingAdapter`: one request that cancels every
-    open order of a symbol (``cancel_all`` and the kill switch send it first, then
+    """An optional part of a :class:`TradingAdapter`: cancelling many open orders of one
+    symbol in few requests (``cancel_all`` and the kill switch send them first, then
     cancel one by one whatever is still open).
 
     Binance spot ``DELETE /api/v3/openOrders`` (answers with each order canceled),
     USDⓈ-M ``DELETE /fapi/v1/allOpenOrders`` and Bybit ``POST /v5/order/cancel-all``
-    (acknowledge only: the private stream, or a read-back, tells each order's end).
+    (every open order of the symbol, one request; acknowledged only: the private
+    stream, or a read-back, tells each order's end); OKX ``POST
+    /api/v5/trade/cancel-batch-orders`` (the orders named, 20 per request).
     """
 
-    def cancel_all_call(self, market: Market, instrument: Instrument) -> RestCall:
-        """The request that cancels every open order of ``instrument``."""
+    def cancel_all_calls(
+        self, market: Market, instrument: Instrument, client_order_ids: Sequence[str]
+    ) -> list[tuple[RestCall, int]]:
+        """The requests that cancel these open orders of ``instrument`` (or all of its
+        open orders), each with how many orders it counts against the venue's
+        ``cancel_all`` order limit."""
         ...
 
     def parse_cancel_all_answer(
         self, market: Market, symbols: SymbolMap, status: int, body: bytes, ts_recv_ns: int
     ) -> list[OrderReport]:
-        """The orders the answer reports canceled (empty for a bare acknowledgement).
+        """The orders the answer reports canceled (empty for a bare acknowledgement; an
+        order the request could not cancel is left to the caller's one-by-one cancel).
 
         Raises:
             OrderNotFound: nothing was open; otherwise as ``parse_order_answer``.

@@ -173,7 +173,7 @@ def reduce_only(venue: str, market: Market, instrument: Instrument, order: Place
     return order.reduce_only
 
 
-def json_post(path: str, body: Mapping[str, object], weights: Mapping[str, float]) -> RestCall:
+def json_post(path: str, body: object, weights: Mapping[str, float]) -> RestCall:
     """A signed ``POST`` of ``body`` as JSON (Bybit's and OKX's order commands)."""
     return RestCall(
         method="POST", path=path, body=msgspec.json.encode(body), weights=weights, signed=True

@@ -69,6 +69,31 @@ def test_python_okx_limit_order_amend_and_cancel(sim_urls: Urls) -> None:
     assert ("canceled", "1") == (done["state"], done["cancelSource"])
 
 
+def test_python_okx_cancels_orders_in_a_batch(sim_urls: Urls) -> None:
+    # POST /api/v5/trade/cancel-batch-orders, as the connector's cancel_all sends it.
+    trade = api(Trade, "TradeAPI", sim_urls)
+    market = MarketData.MarketAPI(flag="0", domain=sim_urls["okx"]["spot.rest"])
+    (ticker,) = ok(market.get_ticker(instId="SOL-USDT-SWAP"))
+    price = (Decimal(ticker["bidPx"]) * Decimal("0.9")).quantize(Decimal("0.001"))
+    ids = [f"pyokxbatch{i}" for i in range(3)]
+    for cid in ids:
+        ok(
+            trade.place_order(
+                instId="SOL-USDT-SWAP", tdMode="cross", side="buy", ordType="limit",
+                px=str(price), sz="1", clOrdId=cid,
+            )
+        )  # fmt: skip
+    batch = [{"instId": "SOL-USDT-SWAP", "clOrdId": c} for c in ids]
+    acks = ok(trade.cancel_multiple_orders(batch))
+    assert [("0", c) for c in ids] == [(a["sCode"], a["clOrdId"]) for a in acks]
+    for cid in ids:
+        (done,) = ok(trade.get_order(instId="SOL-USDT-SWAP", clOrdId=cid))
+        assert "canceled" == done["state"]
+    # Again: each order now answers with its own sCode (already canceled), the whole with "1".
+    again = trade.cancel_multiple_orders(batch)
+    assert "1" == again["code"] and all(a["sCode"] != "0" for a in again["data"])
+
+
 def test_python_okx_market_order_account_and_positions(sim_urls: Urls) -> None:
     trade = api(Trade, "TradeAPI", sim_urls)
     account = api(Account, "AccountAPI", sim_urls)

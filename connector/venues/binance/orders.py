@@ -23,7 +23,7 @@ sources: ``docs/venues/binance.md`` ("Trading") and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from connector.errors import (
@@ -209,17 +209,20 @@ def cancel_order_call(market: Market, instrument: Instrument, client_order_id: s
     )
 
 
-def cancel_all_call(market: Market, instrument: Instrument) -> RestCall:
+def cancel_all_calls(
+    market: Market, instrument: Instrument, client_order_ids: Sequence[str] = ()
+) -> list[tuple[RestCall, int]]:
     """Spot ``DELETE /api/v3/openOrders``, USDⓈ-M ``DELETE /fapi/v1/allOpenOrders``:
-    every open order of one symbol."""
+    every open order of one symbol, in one request (counted as one)."""
     _check_market(market)
-    return RestCall(
+    call = RestCall(
         method="DELETE",
         path=_CANCEL_ALL_PATH[market],
         params={"symbol": instrument.native_id},
         weights=_weights(market, "cancel_all"),
         signed=True,
     )
+    return [(call, 1)]
 
 
 def amend_order_call(

@@ -29,6 +29,7 @@ error bodies (``tests/venues/bybit/test_orders.py``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import attrs
@@ -204,10 +205,13 @@ def cancel_order_call(
     return json_post("/v5/order/cancel", body, {**IP_WEIGHT, limits.CANCEL: 1.0})
 
 
-def cancel_all_call(market: Market, instrument: Instrument) -> RestCall:
-    """``POST /v5/order/cancel-all`` of one symbol."""
+def cancel_all_calls(
+    market: Market, instrument: Instrument, client_order_ids: Sequence[str] = ()
+) -> list[tuple[RestCall, int]]:
+    """``POST /v5/order/cancel-all``: every open order of one symbol, in one request
+    (counted as one on the endpoint's own quota)."""
     body = {"category": category(market), "symbol": instrument.native_id}
-    return json_post("/v5/order/cancel-all", body, dict(IP_WEIGHT))
+    return [(json_post("/v5/order/cancel-all", body, dict(IP_WEIGHT)), 1)]
 
 
 def parse_cancel_all_answer(

@@ -97,7 +97,7 @@ class BybitTrading:
     ) -> RestCall:
         return orders.cancel_order_call(self._asked, market, instrument, client_order_id, current)
 
-    cancel_all_call = staticmethod(orders.cancel_all_call)
+    cancel_all_calls = staticmethod(orders.cancel_all_calls)
 
     def amend_order_call(
         self, market: Market, instrument: Instrument, amend: AmendOrder, current: Order

@@ -61,14 +61,15 @@ _MARKETS = (Market.SPOT, Market.SWAP)
 
 
 def order_limits(market: Market) -> Sequence[OrderLimit]:
-    """60 new orders per 2 s per instrument (amend and cancel count apart).
+    """60 new orders per 2 s per instrument (amend and cancel count apart; batch
+    cancels 300 orders per 2 s).
 
     Raises:
         ValueError: Not an OKX market here (spot, swap).
     """
     if market not in _MARKETS:
         raise ValueError(f"okx has no {market.value} market here (spot, swap)")
-    return [
+    per_request = [
         OrderLimit(
             name=f"{action}_2s",
             capacity=60.0,
@@ -78,6 +79,15 @@ def order_limits(market: Market) -> Sequence[OrderLimit]:
         )
         for action in ("place", "amend", "cancel")
     ]
+    # The batch cancels count orders, not requests: 300 per 2 s per instrument.
+    batch = OrderLimit(
+        name="cancel_all_2s",
+        capacity=300.0,
+        period=2.0,
+        scope="instrument",
+        actions=frozenset({"cancel_all"}),
+    )
+    return [*per_request, batch]
 
 
 def read_order_counts(market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:

@@ -31,6 +31,7 @@ Tested on ``nautilus_trader/crates/adapters/okx/test_data/http_place_order_respo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import attrs
@@ -217,6 +218,47 @@ def cancel_order_call(
         {"instId": instrument.native_id, "clOrdId": client_order_id},
         {limits.CANCEL: 1.0},
     )
+
+
+BATCH_SIZE = 20
+"""Orders per ``cancel-batch-orders`` request at most."""
+
+
+def cancel_all_calls(
+    market: Market, instrument: Instrument, client_order_ids: Sequence[str]
+) -> list[tuple[RestCall, int]]:
+    """``POST /api/v5/trade/cancel-batch-orders`` by ``clOrdId``, at most 20 per request
+    (OKX's ``mass-cancel`` is for options' MMP orders only). The orders are shared
+    evenly between the requests, so none holds a single order (which OKX would count
+    as a single cancel, not against the batch limit)."""
+    ids = list(client_order_ids)
+    requests = -(-len(ids) // BATCH_SIZE)
+    return [
+        (
+            json_post(
+                "/api/v5/trade/cancel-batch-orders",
+                [{"instId": instrument.native_id, "clOrdId": cid} for cid in chunk],
+                {},
+            ),
+            len(chunk),
+        )
+        for chunk in (ids[i::requests] for i in range(requests))
+    ]
+
+
+def parse_cancel_all_answer(
+    market: Market, symbols: SymbolMap, status: int, body: bytes, ts_recv_ns: int
+) -> list[OrderReport]:
+    """A ``cancel-batch-orders`` answer acknowledges each order (``sCode`` 0: accepted,
+    not done) or says why not (already filled or canceled, ...): no reports; the
+    private stream tells each order's end, and an order not canceled is left to a
+    cancel of its own.
+
+    Raises:
+        As :func:`answer_error` says for a refusal of the whole request.
+    """
+    decode_answer(status, body, action="cancel")
+    return []
 
 
 def amend_order_call(

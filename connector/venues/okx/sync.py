@@ -33,7 +33,9 @@ Chain rules, once aligned (OKX v5 docs, "Order book channel", "Sequence ID"):
 * after a maintenance reset ``seqId`` may be smaller than ``prevSeqId``: it still
   chains by ``prevSeqId`` and becomes the new position (while aligning to a
   snapshot, a reset that does not chain exactly cannot be placed: resync);
-* an update that repeats the last ``seqId`` is a duplicate: drop it;
+* an update that repeats the last applied one (same ``prevSeqId``, ``seqId`` and
+  levels; after a snapshot, an in-order update to its ``seqId``) is a duplicate:
+  drop it; one that only shares the ``seqId`` (a reset after a lost update) is a gap;
 * after every applied message whose ``checksum`` is non-zero, the CRC32 of the
   book's top 25 levels must equal it, else resync. ``checksum`` 0 or absent
   means not sent (OKX sends 0 from 2026-06-23, then removes the field) and passes.
@@ -110,6 +112,8 @@ class OkxSync:
     _loaded: bool = attrs.field(default=False, init=False)
     _aligned: bool = attrs.field(default=False, init=False)
     _last_seq: int | None = attrs.field(default=None, init=False)
+    # The update that brought the book to _last_seq (None: a snapshot did).
+    _last_update: BookDelta | None = attrs.field(default=None, init=False)
     _buffer: list[BookDelta] = attrs.field(factory=list, init=False)
     _pending: list[BookDelta] = attrs.field(factory=list, init=False)
     _snapshots: int = attrs.field(default=0, init=False)
@@ -151,6 +155,7 @@ class OkxSync:
         # The buffer aligns the same way to either snapshot; after a pushed one the
         # next update must chain exactly (the venue's stream continues from it).
         self._loaded, self._aligned, self._last_seq = True, False, seq
+        self._last_update = None
         pending: list[BookDelta] = []
         dropped = 0
         for delta in self._buffer:
@@ -225,6 +230,7 @@ class OkxSync:
         self._loaded = False
         self._aligned = False
         self._last_seq = None
+        self._last_update = None
         self._buffer = []
         self._pending = []
 
@@ -244,6 +250,17 @@ class OkxSync:
         )
 
     # -- internals -----------------------------------------------------------
+
+    def _repeats(self, delta: BookDelta) -> bool:
+        """Whether an update to the book's own ``seqId`` is one already in the book: the
+        last applied update again (same ``prevSeqId`` and levels), or, after a snapshot,
+        the update that led to its ``seqId`` (in order: ``prevSeqId < seqId``). An update
+        that only shares the ``seqId`` (sequence numbers reset after a lost update) is
+        new data: not a repeat."""
+        last = self._last_update
+        if last is None:
+            return delta.prev_seq is not None and delta.prev_seq < delta.seq
+        return (delta.prev_seq, delta.bids, delta.asks) == (last.prev_seq, last.bids, last.asks)
 
     def _load(self, seq: int | None, *, aligned: bool, pending: list[BookDelta]) -> None:
         self._loaded = True
@@ -269,10 +286,10 @@ class OkxSync:
             self._aligned = True
             if seq == prev:
                 return Drop(f"no-change update seqId={seq}"), False
-            self._last_seq = seq
+            self._last_seq, self._last_update = seq, delta
             return APPLY, False
         if self._aligned:
-            if seq == last:
+            if seq == last and self._repeats(delta):
                 return Drop(f"duplicate update seqId={seq}"), False
             return Resync(
                 f"gap: expected prevSeqId={last}, got prevSeqId={prev} (seqId={seq})"
@@ -287,7 +304,7 @@ class OkxSync:
             return Drop(f"update seqId={seq} is not newer than snapshot seqId={last}"), False
         if prev < last:
             self._aligned = True
-            self._last_seq = seq
+            self._last_seq, self._last_update = seq, delta
             return APPLY, False
         return Resync(
             f"snapshot seqId={last} is older than the stream: first update has "

@@ -101,6 +101,8 @@ class OkxTrading:
     ) -> RestCall:
         return orders.cancel_order_call(self._asked, market, instrument, client_order_id, current)
 
+    cancel_all_calls = staticmethod(orders.cancel_all_calls)
+
     def amend_order_call(
         self, market: Market, instrument: Instrument, amend: AmendOrder, current: Order
     ) -> RestCall:
@@ -129,6 +131,8 @@ class OkxTrading:
         return orders.next_page_call(call, body)
 
     # Answers ----------------------------------------------------------------
+
+    parse_cancel_all_answer = staticmethod(orders.parse_cancel_all_answer)
 
     def parse_order_answer(
         self,

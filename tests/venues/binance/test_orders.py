@@ -387,7 +387,9 @@ def test_spot_cancel_all_answer_reports_every_order_an_order_lists_too() -> None
 
 
 def test_cancel_all_request_per_market() -> None:
-    call = adapter().cancel_all_call(Market.SPOT, symbol_map().by_symbol(Market.SPOT, BTC_SPOT))
+    spot = symbol_map().by_symbol(Market.SPOT, BTC_SPOT)
+    [(call, counted)] = adapter().cancel_all_calls(Market.SPOT, spot, ["a", "b"])
+    assert 1 == counted
     assert ("DELETE", "/api/v3/openOrders", {"symbol": "BTCUSDT"}, True) == (
         call.method,
         call.path,
@@ -395,7 +397,7 @@ def test_cancel_all_request_per_market() -> None:
         call.signed,
     )
     perp = symbol_map().by_symbol(Market.LINEAR, BTC_PERP)
-    call = adapter().cancel_all_call(Market.LINEAR, perp)
+    [(call, _)] = adapter().cancel_all_calls(Market.LINEAR, perp, ["a", "b"])
     assert ("DELETE", "/fapi/v1/allOpenOrders", {"symbol": "BTCUSDT"}) == (
         call.method,
         call.path,

@@ -152,7 +152,8 @@ def test_invalid_orders(
 
 def test_cancel_all_request_and_its_acknowledgement() -> None:
     t = BybitTrading(CREDENTIALS)
-    call = t.cancel_all_call(Market.LINEAR, BTC_LINEAR)
+    [(call, counted)] = t.cancel_all_calls(Market.LINEAR, BTC_LINEAR, ["a", "b"])
+    assert 1 == counted
     assert ("POST", "/v5/order/cancel-all") == (call.method, call.path)
     assert {"category": "linear", "symbol": "BTCUSDT"} == _json(call.body)
     # Shaped as the docs describe it: the ids accepted to cancel, not their ends (those come on

@@ -11,9 +11,11 @@ from connector.venues.okx.rest import OkxRest
 
 def test_order_limits_are_per_instrument() -> None:
     limits = order_limits(Market.SWAP)
-    assert {(b.capacity, b.period, b.scope) for b in limits} == {(60.0, 2.0, "instrument")}
-    # placing, amending and cancelling count apart
-    assert [{"place"}, {"amend"}, {"cancel"}] == [set(b.actions) for b in limits]
+    assert [(60.0, 2.0, "instrument")] * 3 + [(300.0, 2.0, "instrument")] == [
+        (b.capacity, b.period, b.scope) for b in limits
+    ]
+    # placing, amending and cancelling count apart; batch cancels count their orders
+    assert [{"place"}, {"amend"}, {"cancel"}, {"cancel_all"}] == [set(b.actions) for b in limits]
     assert order_limits(Market.SPOT) == limits
     with pytest.raises(ValueError, match="linear"):
         order_limits(Market.LINEAR)

@@ -174,6 +174,40 @@ def test_an_order_and_its_fills_are_read_by_the_venue_order_id() -> None:
     )
 
 
+def test_cancel_all_sends_batches_of_at_most_twenty_none_of_one_order() -> None:
+    t = OkxTrading(CREDENTIALS)
+    ids = [f"o{i}" for i in range(41)]
+    calls = t.cancel_all_calls(Market.SWAP, BTC_SWAP, ids)
+    assert [14, 14, 13] == [counted for _, counted in calls]
+    assert {"/api/v5/trade/cancel-batch-orders"} == {call.path for call, _ in calls}
+    sent = [item for call, _ in calls for item in json.loads(call.body or b"")]
+    assert sorted(ids) == sorted(item["clOrdId"] for item in sent)
+    assert {"BTC-USDT-SWAP"} == {item["instId"] for item in sent}
+    for few, counts in ((2, [2]), (20, [20]), (21, [11, 10])):
+        calls = t.cancel_all_calls(Market.SWAP, BTC_SWAP, ids[:few])
+        assert counts == [counted for _, counted in calls]
+
+
+def test_cancel_all_answers() -> None:
+    t = OkxTrading(CREDENTIALS)
+    # Shaped as the docs describe it: code "2" when some orders were not canceled, each
+    # element with its own sCode; no reports either way (the stream tells the ends).
+    partial = json.dumps(
+        {
+            "code": "2",
+            "msg": "",
+            "data": [
+                {"clOrdId": "o1", "ordId": "1", "sCode": "0", "sMsg": "", "ts": "1"},
+                {"clOrdId": "o2", "ordId": "2", "sCode": "51400", "sMsg": "failed", "ts": "1"},
+            ],
+        }
+    ).encode()
+    assert [] == t.parse_cancel_all_answer(Market.SWAP, symbols(), 200, partial, 7)
+    limited = b'{"code":"50011","msg":"Rate limit reached.","data":[]}'
+    with pytest.raises(RateLimited):
+        t.parse_cancel_all_answer(Market.SWAP, symbols(), 429, limited, 7)
+
+
 def test_cancel_amend_query_and_listing_requests() -> None:
     t = OkxTrading(CREDENTIALS)
     cancel = t.cancel_order_call(Market.SWAP, BTC_SWAP, "abc123")

@@ -95,6 +95,20 @@ def test_okx_sync_duplicate_and_early_updates_are_dropped() -> None:
     assert APPLY == sync.on_delta(update(12, 13, [], []))
 
 
+def test_okx_sync_an_update_that_only_shares_the_books_seq_id_is_a_gap() -> None:
+    # Book at 4 after a reset (1000 -> 3 -> 4). An update to seqId 4 chained from 7 is
+    # not the one applied (the reset's successor from 4 was lost): resync, never drop.
+    sync = OkxSync()
+    sync.on_snapshot(snap(1000, BIDS, ASKS))
+    assert APPLY == sync.on_delta(update(1000, 3, [], []))
+    assert APPLY == sync.on_delta(update(3, 4, [("99", "1")], []))
+    assert isinstance(sync.on_delta(update(3, 4, [("99", "1")], [])), Drop)  # a true repeat
+    assert isinstance(sync.on_delta(update(3, 4, [("98", "1")], [])), Resync)  # other levels
+    sync.on_snapshot(snap(4, BIDS, ASKS))
+    assert isinstance(sync.on_delta(update(7, 4, [], [])), Resync)  # a reset landing on 4
+    assert isinstance(sync.on_delta(update(3, 4, [], [])), Drop)  # the update that made 4
+
+
 def test_okx_sync_accepts_sequence_reset_that_chains() -> None:
     sync = OkxSync()
     sync.on_snapshot(snap(1000, BIDS, ASKS))
@@ -187,7 +201,8 @@ def venue_streams(draw: st.DrawFn) -> list[tuple[str, int, int, Raw, Raw, int]]:
     Each message is ``(kind, prev, seq, bids, asks, checksum)``; some updates are
     no-change heartbeats, some carry checksum 0.
     """
-    seq = draw(st.integers(min_value=0, max_value=10**6))
+    seq = draw(st.integers(min_value=200, max_value=10**6))
+    lowest = seq
     book_bids: Levels = {}
     book_asks: Levels = {}
 
@@ -222,11 +237,14 @@ def venue_streams(draw: st.DrawFn) -> list[tuple[str, int, int, Raw, Raw, int]]:
         if draw(st.integers(0, 6)) == 0:
             messages.append(("update", prev, seq, [], [], checksum()))
             continue
-        seq = (
-            draw(st.integers(min_value=0, max_value=5))
-            if draw(st.integers(0, 20)) == 0
-            else seq + draw(st.integers(1, 4))
-        )
+        # A maintenance reset goes below every seqId the stream used, far enough that the
+        # updates after it (at most 25 steps of at most 4) never reach them again: an exact
+        # repeat of an earlier (prevSeqId, seqId) pair would make a lost update undetectable.
+        if lowest > 150 and draw(st.integers(0, 20)) == 0:
+            seq = lowest - draw(st.integers(101, 150))
+            lowest = seq
+        else:
+            seq += draw(st.integers(1, 4))
         if seq == prev:
             seq += 1
         bids, asks = changes(0, False), changes(100, False)
