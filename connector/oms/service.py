@@ -530,10 +530,7 @@ class OrderService:
 
         async with trio.open_nursery() as nursery:
             for order in targets:
-                if self._is_open(order.client_order_id):
-                    nursery.start_soon(cancel_one, order)
-                else:
-                    results[order.client_order_id] = self._snapshot(order.client_order_id)
+                nursery.start_soon(cancel_one, order)  # a finished one returns at once
         return [results[o.client_order_id] for o in targets]
 
     async def _cancel_symbol_at_once(self, orders: list[Order]) -> None:
@@ -572,14 +569,10 @@ class OrderService:
         # budget: the first delay, doubled each time).
         delay = self._confirm_first
         for _ in range(self._confirm_attempts):
-            if not any(self._is_open(o.client_order_id) for o in orders):
+            if not any(self.state.is_open(o.client_order_id) for o in orders):
                 return
             await trio.sleep(delay)
             delay *= 2
-
-    def _is_open(self, client_order_id: str) -> bool:
-        order = self.state.book.get(self.venue, client_order_id)
-        return order is not None and not order.status.is_terminal
 
 
 def _as_order(order: PlaceOrder, now: int) -> Order:

@@ -326,10 +326,12 @@ class OrderStateService:
     def resolving(self) -> frozenset[str]:
         """Orders being queried now (unknown outcomes, orders the venue stopped listing),
         or to be queried once old enough (unlisted when too young to judge, still open)."""
-        waiting = {key for key in self._young if self._open(key)}
+        waiting = {key for key in self._young if self.is_open(key)}
         return frozenset(self._resolving | waiting)
 
-    def _open(self, key: str) -> bool:
+    def is_open(self, key: str) -> bool:
+        """Whether the order (client order id, or ``#`` + venue order id) is known and
+        not finished."""
         order = self.book.get(self.venue, key)
         return order is not None and not order.status.is_terminal
 
@@ -549,7 +551,7 @@ class OrderStateService:
                 if due > now:
                     continue
                 del self._young[key]
-                if self._open(key):
+                if self.is_open(key):
                     log.info("orders.query_unlisted", venue=self.venue, order=key)
                     self.resolve(key, after=0.0)
 

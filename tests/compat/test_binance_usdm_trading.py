@@ -55,7 +55,7 @@ def _price_below(urls: Urls) -> str:
 def _ccxt(urls: Urls) -> Any:
     """ccxt's ``binanceusdm`` with the default account's keys, pointed at the simulator."""
     return point(
-        ccxt.binanceusdm({"apiKey": KEY.api_key, "secret": KEY.secret, "timeout": 10_000}),
+        ccxt.binanceusdm({"apiKey": KEY.api_key, "secret": KEY.secret}),
         "binance",
         urls,
     )

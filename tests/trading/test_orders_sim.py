@@ -194,17 +194,7 @@ async def cancel_all(
     assert all(OrderStatus.CANCELED == o.status for o in canceled)
 
 
-@pytest.mark.parametrize(
-    ("venue", "symbol", "qty"),
-    [
-        pytest.param("binance", "BTC-USDT-PERP", Decimal("0.01"), id="binance-usdm"),
-        pytest.param("binance", "BTC-USDT-SPOT", Decimal("0.01"), id="binance-spot"),
-        pytest.param("bybit", "BTC-USDT-PERP", Decimal("0.01"), id="bybit-linear"),
-        pytest.param("bybit", "BTC-USDT-SPOT", Decimal("0.01"), id="bybit-spot"),
-        pytest.param("okx", "BTC-USDT-PERP", Decimal("0.01"), id="okx-swap"),
-        pytest.param("okx", "BTC-USDT-SPOT", Decimal("0.01"), id="okx-spot"),
-    ],
-)
+@pytest.mark.parametrize(("venue", "symbol", "qty"), CASES)
 async def test_cancel_all_cancels_a_symbol_in_few_requests(
     venue: str, symbol: str, qty: Decimal
 ) -> None:
