@@ -565,14 +565,13 @@ class OrderService:
             log.warning("orders.cancel_all_request_failed", venue=self.venue,
                         symbol=str(symbol), error=str(exc))  # fmt: skip
             return
-        # A short wait for the stream saves a request per order (the read-back's
-        # budget: the first delay, doubled each time).
-        delay = self._confirm_first
-        for _ in range(self._confirm_attempts):
-            if not any(self.state.is_open(o.client_order_id) for o in orders):
-                return
-            await trio.sleep(delay)
-            delay *= 2
+        # A short wait for the stream saves a request per order: at most the
+        # read-back's budget (the first delay, doubled each time), ending as soon as
+        # the stream has told every order's end.
+        waiting = [o.client_order_id for o in orders]
+        with trio.move_on_after(self._confirm_first * (2**self._confirm_attempts - 1)):
+            while waiting := [cid for cid in waiting if self.state.is_open(cid)]:
+                await self.state.next_change()
 
 
 def _as_order(order: PlaceOrder, now: int) -> Order:

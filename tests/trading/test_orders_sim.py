@@ -223,3 +223,21 @@ def _requests(c: Connector, venue: str) -> int:
     assert c.simulator is not None and c.simulator.running is not None
     servers = c.simulator.running.frontends[venue].servers  # type: ignore[attr-defined]
     return sum(server.statistics().requests for server in set(servers.values()))
+
+
+@pytest.mark.parametrize(("venue", "symbol", "qty"), CASES)
+async def test_cancel_all_returns_as_the_stream_tells_each_end(
+    venue: str, symbol: str, qty: Decimal, autojump_clock: trio.abc.Clock
+) -> None:
+    # Where the bulk cancel is only acknowledged, each order's end comes by the private
+    # stream: cancel_all wakes on it, rather than at its next look at the order state
+    # (the first of those after 20 ms, the read-back's first delay).
+    with trio.fail_after(TIMEOUT):
+        async with trading(venue, symbol, RISK) as (c, bid, _ask):
+            for i in range(3):
+                await c.place_order(venue, symbol, "buy", "limit", qty, bid * Decimal(f"0.9{i:02}"))
+            start = trio.current_time()
+            canceled = await c.cancel_all(venue)
+            took = trio.current_time() - start
+            assert [OrderStatus.CANCELED] * 3 == [o.status for o in canceled]
+            assert took < 0.02, took
