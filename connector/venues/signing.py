@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 
 import attrs
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -27,7 +26,37 @@ from connector.model.credentials import Credentials, KeyType
 
 __all__ = ["Signer", "b64", "require_key_type"]
 
-_PrivateKey = bytes | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+_BLOCK = 64  # SHA-256's block size in bytes
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
+class _HmacSha256:
+    """HMAC-SHA256 (RFC 2104) with the key's inner and outer hash states made once.
+
+    Each signature copies the two states rather than setting up OpenSSL's HMAC
+    anew, which costs about three times as much per call, and twice as much
+    again on a cold cache (the first order after a quiet spell).
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > _BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_BLOCK, b"\0")
+        self._inner = hashlib.sha256(key.translate(_IPAD))
+        self._outer = hashlib.sha256(key.translate(_OPAD))
+
+    def digest(self, payload: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(payload)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
+_PrivateKey = _HmacSha256 | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 
 
 def b64(signature: bytes) -> str:
@@ -39,7 +68,7 @@ def _load_private_key(credentials: Credentials) -> _PrivateKey:
     if credentials.key_type is KeyType.HMAC:
         if not credentials.api_secret:
             raise ConfigError("HMAC credentials need a non-empty api_secret")
-        return credentials.api_secret.encode("utf-8")
+        return _HmacSha256(credentials.api_secret.encode("utf-8"))
     password = credentials.key_password
     kind = credentials.key_type.value
     try:
@@ -96,8 +125,8 @@ class Signer:
         """The raw signature of ``payload``: an HMAC-SHA256 digest (32 bytes), an
         RSA PKCS#1 v1.5 SHA-256 signature, or an Ed25519 signature (64 bytes)."""
         key = self._key
-        if isinstance(key, bytes):
-            return hmac.new(key, payload, hashlib.sha256).digest()
+        if isinstance(key, _HmacSha256):
+            return key.digest(payload)
         if isinstance(key, rsa.RSAPrivateKey):
             return key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
         return key.sign(payload)

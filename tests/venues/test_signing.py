@@ -42,6 +42,18 @@ def test_signer_hmac_is_sha256_of_the_secret() -> None:
     assert ("k", KeyType.HMAC) == (signer.api_key, signer.key_type)
 
 
+@pytest.mark.parametrize("length", [1, 63, 64, 65, 200])
+def test_signer_hmac_agrees_with_the_standard_library_at_every_key_length(length: int) -> None:
+    # The key's padded hash states are made once; a key longer than SHA-256's 64-byte
+    # block is hashed first (RFC 2104). Each signature starts from fresh copies.
+    secret = ("sé" * length)[:length]
+    signer = Signer.from_credentials(Credentials(api_key="k", api_secret=secret))
+    key = secret.encode("utf-8")
+
+    for payload in (b"", b"payload", b"x" * 1000, b"payload"):
+        assert hmac.new(key, payload, hashlib.sha256).digest() == signer.sign(payload)
+
+
 def test_signer_rsa_signs_pkcs1v15_sha256_deterministically(rsa_key: rsa.RSAPrivateKey) -> None:
     signer = Signer.from_credentials(
         Credentials(
