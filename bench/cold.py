@@ -12,8 +12,8 @@ so that their figures can be read against the machine they ran on:
   included) in a temporary directory.
 
 Each is timed ``--samples`` times right after each of: nothing (back to back,
-warm), an idle sleep of 1, 10 and 100 ms, and a 10 ms busy loop that touches
-nothing but the clock. On a machine whose cores are the process's own, the
+warm), an idle sleep of 1, 10 and 100 ms, and a busy loop of 10 and 100 ms
+that touches nothing but the clock. On a machine whose cores are the process's own, the
 figures after a pause stay near the warm one; where a core is shared (a
 virtual machine beside other tenants), whatever ran meanwhile has evicted the
 step's code and data from the caches, even while the process kept its core
@@ -55,6 +55,7 @@ PAUSES: tuple[tuple[str, float, bool], ...] = (
     ("after 10 ms idle", 0.010, False),
     ("after 100 ms idle", 0.100, False),
     ("after a 10 ms busy loop", 0.010, True),
+    ("after a 100 ms busy loop", 0.100, True),
 )
 
 
