@@ -362,6 +362,7 @@ def attach_trading(
         ids=ids,
         risk=trading.risk,
         health_allows=health_allows,
+        reconciled=lambda: account.reconciled,
         position=account.position_qty,
     )
     session.add_children(

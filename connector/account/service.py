@@ -355,6 +355,13 @@ class AccountService:
             discrepancies=counts,
         )
 
+    @property
+    def reconciled(self) -> bool:
+        """Whether a reconciliation has completed since the start: until then the
+        venue's open orders, positions and balances are not known (the order service
+        refuses new orders)."""
+        return self._loaded
+
     async def next_reconciliation(self) -> None:
         """Return when the next reconciliation completes (tests and tools)."""
         await self._reconciled.wait()

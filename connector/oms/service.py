@@ -114,6 +114,8 @@ class OrderService:
         ids: This session's client order ids.
         risk: The risk service (``None``: no pre-trade checks).
         health_allows: Whether the venue's circuit breaker lets requests through.
+        reconciled: Whether a reconciliation with the venue has completed since the
+            start (the account service's): new orders are refused until then.
         position: The signed position of a symbol (risk), 0 until an account
             service says otherwise.
         confirm_attempts: Queries at most to read back an acknowledged change.
@@ -128,6 +130,7 @@ class OrderService:
         ids: ClientOrderIds,
         risk: RiskService | None = None,
         health_allows: Callable[[str], bool] = lambda _venue: True,
+        reconciled: Callable[[], bool] = lambda: True,
         position: Callable[[Symbol], Decimal] = lambda _symbol: _ZERO,
         confirm_attempts: int = 6,
         confirm_first: float = 0.02,
@@ -138,6 +141,7 @@ class OrderService:
         self.ids = ids
         self.risk = risk
         self._allows = health_allows
+        self._reconciled = reconciled
         self._now = wall_clock_ns
         #: The signed position of a symbol, for the risk checks; the account
         #: service replaces it with its position book's.
@@ -227,6 +231,13 @@ class OrderService:
         )
         if not self._allows(venue):
             raise ServiceUnavailable(f"{venue}: circuit breaker open; no orders are sent")
+        if not self._reconciled():
+            # Its open orders, positions and balances are not known: the risk checks
+            # would count against a state that may be far from the venue's.
+            raise ServiceUnavailable(
+                f"{venue}: not reconciled with the venue since the start (the last attempt"
+                " failed; retried every few seconds); no new orders until it is"
+            )
         if self.risk is not None:
             self.risk.check(order)
         adapter = self.state.adapter

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 import trio
 
-from connector import Connector, OrderOutcomeUnknown, OrderStatus, Subscription
+from connector import Connector, OrderOutcomeUnknown, OrderStatus, ServiceUnavailable, Subscription
 from connector.config import Config, VenueConfig
 from connector.model import OrderEvent, Symbol
 from connector.sim.bybit.trade_wire import exec_id
@@ -243,3 +243,33 @@ async def test_a_lost_fill_behind_a_full_page_of_newer_fills_is_found(
     assert {a.client_order_id} == {f.client_order_id for f in mine}
     assert len(mine) == len(a_ids)
     assert order is not None and order.filled_qty == sum((f.qty for f in mine), Decimal(0))
+
+
+async def test_new_orders_wait_for_the_first_reconciliation(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    """The open-orders listing fails at start and once more: until a reconciliation has
+    completed, the venue's open orders, positions and balances are unknown, so a new
+    order (reduce-only too) is refused with a clear error and nothing is sent. Once a
+    retry succeeds, orders are taken."""
+    plan = FaultPlan().rest_error(
+        1.0, status=503, path="/fapi/v1/openOrders", method="GET", venue="binance", max_count=2
+    )
+    with trio.fail_after(60):  # virtual seconds
+        async with rig("binance", faults=plan) as r:
+            bid = r.c.order_book("binance", PERP).best_bid()
+            assert bid is not None
+            price = bid.price * Decimal("0.9")
+            assert 0 == r.stats().reconciliations
+            for reduce_only in (False, True):
+                with pytest.raises(ServiceUnavailable, match="not reconciled with the venue"):
+                    await r.c.place_order(
+                        "binance", PERP, "buy", "limit", QTY, price, reduce_only=reduce_only
+                    )
+            assert [] == r.c.orders.all()
+            assert [] == r.truth.orders()  # nothing reached the venue
+            while r.stats().reconciliations == 0:  # noqa: ASYNC110 (virtual time)
+                await trio.sleep(0.5)
+            assert 2 == r.stats().reconcile_failures
+            order = await r.c.place_order("binance", PERP, "buy", "limit", QTY, price)
+            assert OrderStatus.NEW == order.status
