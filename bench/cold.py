@@ -13,11 +13,12 @@ so that their figures can be read against the machine they ran on:
 
 Each is timed ``--samples`` times right after each of: nothing (back to back,
 warm), an idle sleep of 1, 10 and 100 ms, and a busy loop of 10 and 100 ms
-that touches nothing but the clock. On a machine whose cores are the process's own, the
-figures after a pause stay near the warm one; where a core is shared (a
-virtual machine beside other tenants), whatever ran meanwhile has evicted the
-step's code and data from the caches, even while the process kept its core
-busy, and the step costs many times its warm figure. Medians and p99 in µs.
+that touches nothing but the clock. On a machine whose cores are the process's
+own, the figures after a pause stay near the warm one; where a core is shared
+(a virtual machine beside other tenants), whatever ran meanwhile has evicted
+the step's code and data from the caches and the step costs many times its
+warm figure; keeping the core busy spares a small step some of that on some
+days and none on others. Medians and p99 in µs.
 
 Run: ``python bench/cold.py [--samples 200] [--no-write]``.
 """
