@@ -83,6 +83,13 @@ T = TypeVar("T")
 log = structlog.get_logger(__name__)
 
 
+_ACCOUNT_STATE = {
+    True: "; account reconciled",
+    False: "; account not reconciled yet: new orders refused",
+    None: "",  # no trading on the venue
+}
+
+
 @attrs.frozen(kw_only=True)
 class ConnectorStatus:
     """What ``Connector.status()`` returns: the supervision tree and venue health."""
@@ -90,6 +97,9 @@ class ConnectorStatus:
     tree: SupervisorSnapshot
     venues: dict[str, VenueHealth]
     store: StoreStatus | None = None
+    reconciled: dict[str, bool] = attrs.field(factory=dict)
+    """Per trading venue: whether its account has reconciled with the venue since the
+    start (until then new orders are refused)."""
 
     def render(self) -> str:
         """A plain-text tree, the event store's line, then one health line per venue."""
@@ -101,6 +111,7 @@ class ConnectorStatus:
                 f"venue {name}: breaker {health.state.value}, {health.connected} connected, "
                 f"{health.consecutive_failures} consecutive failures"
                 + (f", last: {health.last_reason}" if health.last_reason else "")
+                + _ACCOUNT_STATE[self.reconciled.get(name)]
             )
         return "\n".join(lines)
 
@@ -571,6 +582,7 @@ class Connector:
             tree=self._root.snapshot(),
             venues=self._health.venues(),
             store=self._persistence.status(),
+            reconciled={name: a.reconciled for name, a in self._trading.accounts.items()},
         )
 
     @property
