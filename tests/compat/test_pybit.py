@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.compat.conftest import CALL_TIMEOUT, Inbox, Urls
+from tests.compat.conftest import Inbox, Urls
 
 pytest.importorskip("pybit")
 
@@ -28,7 +28,7 @@ IDS = [category for category, _ in CASES]
 
 
 def http(urls: Urls, category: str) -> Any:
-    session = unified_trading.HTTP(timeout=int(CALL_TIMEOUT))
+    session = unified_trading.HTTP()
     session.endpoint = urls["bybit"][f"{category}.rest"]
     return session
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from connector.sim.accounts import DEFAULT_CREDENTIALS
-from tests.compat.conftest import CALL_TIMEOUT, Inbox, Urls
+from tests.compat.conftest import Inbox, Urls
 
 pytest.importorskip("pybit")
 
@@ -27,9 +27,7 @@ CREDS = DEFAULT_CREDENTIALS["bybit"]
 
 
 def http(urls: Urls) -> Any:
-    session = unified_trading.HTTP(
-        api_key=CREDS.api_key, api_secret=CREDS.secret, timeout=int(CALL_TIMEOUT)
-    )
+    session = unified_trading.HTTP(api_key=CREDS.api_key, api_secret=CREDS.secret)
     session.endpoint = urls["bybit"]["linear.rest"]
     return session
 
