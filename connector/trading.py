@@ -360,6 +360,7 @@ def attach_trading(
     orders = OrderService(
         state,
         ids=ids,
+        next_change=trading.next_change,
         risk=trading.risk,
         health_allows=health_allows,
         reconciled=lambda: account.reconciled,

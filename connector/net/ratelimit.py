@@ -265,12 +265,11 @@ class RateLimiter:
             return  # nobody waiting and the tokens are there: no queue, nobody to wake
         ticket = (lane, next(self._tickets))
         bisect.insort(self._queue, ticket)
-        turn = self._turns[ticket] = trio.Event()
         try:
             while True:
+                turn = self._turns[ticket] = trio.Event()
                 if self._queue[0] != ticket:
                     await turn.wait()  # set when this ticket comes first
-                    turn = self._turns[ticket] = trio.Event()
                     continue
                 wait = self._take(weights)
                 if wait <= 0:
@@ -278,7 +277,6 @@ class RateLimiter:
                 started = trio.current_time()
                 with trio.move_on_after(wait):
                     await turn.wait()  # woken early by a pause or a ban
-                turn = self._turns[ticket] = trio.Event()
                 self._waited += trio.current_time() - started
         finally:
             first = self._queue[0] == ticket

@@ -33,7 +33,7 @@ until it ended).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 import attrs
@@ -112,6 +112,8 @@ class OrderService:
         state: The venue's order-state service (the query path; it carries the
             session, the adapter and the event log).
         ids: This session's client order ids.
+        next_change: Returns at the next change of the order state (any venue's:
+            ``Trading.next_change``, which the order-state services' ``on_change`` sets).
         risk: The risk service (``None``: no pre-trade checks).
         health_allows: Whether the venue's circuit breaker lets requests through.
         reconciled: Whether a reconciliation with the venue has completed since the
@@ -128,6 +130,7 @@ class OrderService:
         state: OrderStateService,
         *,
         ids: ClientOrderIds,
+        next_change: Callable[[], Awaitable[None]],
         risk: RiskService | None = None,
         health_allows: Callable[[str], bool] = lambda _venue: True,
         reconciled: Callable[[], bool] = lambda: True,
@@ -139,6 +142,7 @@ class OrderService:
         self.venue = state.venue
         self.state = state
         self.ids = ids
+        self._next_change = next_change
         self.risk = risk
         self._allows = health_allows
         self._reconciled = reconciled
@@ -582,7 +586,7 @@ class OrderService:
         waiting = [o.client_order_id for o in orders]
         with trio.move_on_after(self._confirm_first * (2**self._confirm_attempts - 1)):
             while waiting := [cid for cid in waiting if self.state.is_open(cid)]:
-                await self.state.next_change()
+                await self._next_change()
 
 
 def _as_order(order: PlaceOrder, now: int) -> Order:

@@ -191,7 +191,6 @@ class OrderStateService:
         self._bus = bus
         self._log = event_log
         self._on_change = on_change
-        self._change: trio.Event | None = None  # made when someone waits for a change
         self._attempts = query_attempts
         self._first = first_query_after
         self._max_backoff = max_backoff
@@ -307,7 +306,7 @@ class OrderStateService:
         self.book = book
         self._fills = list(fills)
         self._trades = {(f.venue, f.symbol, f.trade_id) for f in fills}
-        self._changed()
+        self._on_change()
 
     def publish(self, events: Sequence[OrderEvent]) -> None:
         """Publish events already applied and logged (and wake waiters)."""
@@ -321,19 +320,7 @@ class OrderStateService:
                     listener(event.fill)
             elif isinstance(event, OrderStatusUnknown):
                 self.resolve(event.client_order_id)
-        self._changed()
-
-    def _changed(self) -> None:
         self._on_change()
-        if self._change is not None:
-            self._change.set()
-            self._change = None
-
-    async def next_change(self) -> None:
-        """Return at the order state's next change (events published, a restore)."""
-        if self._change is None:
-            self._change = trio.Event()
-        await self._change.wait()
 
     @property
     def resolving(self) -> frozenset[str]:

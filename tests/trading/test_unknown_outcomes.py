@@ -126,7 +126,7 @@ async def rig(
             query_window=0.3,
         )
         ids = ClientOrderIds("T", start_ns=1_700_000_000_000_000_000, salt=7)
-        orders = OrderService(state, ids=ids, risk=risk)
+        orders = OrderService(state, ids=ids, next_change=trading.next_change, risk=risk)
         trading.add(orders)
         async with (
             bus.subscribe(f"orderbook.{venue}.>", buffer=10_000) as books,
