@@ -1,7 +1,7 @@
 """One simulated venue endpoint: REST and websocket on one loopback port.
 
 :class:`VenueServer` serves an ASGI app of our own (no web framework) with
-hypercorn's trio ``serve()``. The app is public (:attr:`VenueServer.app`), so
+hypercorn's trio connections (:func:`_serve`). The app is public (:attr:`VenueServer.app`), so
 an in-memory transport can drive it without sockets. A front-end
 (``binance/``, ``bybit/``, ``okx/``) builds a :class:`~connector.sim.http.Router`
 of REST handlers (:mod:`connector.sim.http`) and websocket handlers
@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
@@ -41,7 +42,11 @@ import attrs
 import structlog
 import trio
 from hypercorn.config import Config
-from hypercorn.trio import serve
+from hypercorn.events import Event as ServerEvent
+from hypercorn.events import RawData
+from hypercorn.trio.tcp_server import TCPServer
+from hypercorn.trio.worker_context import WorkerContext
+from hypercorn.utils import repr_socket_addr, wrap_app
 
 from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
 from connector.sim.http import Handler, Request, Response, Router
@@ -160,6 +165,56 @@ RateLimitedBody = Callable[[Request, RestVerdict], Response]
 ErrorBody = Callable[[Request, RestVerdict], Response]
 
 
+class _Connection(TCPServer):
+    """hypercorn's connection, writing an HTTP answer's head and body in one write.
+
+    hypercorn writes an answer's head and then its body, passing through the
+    scheduler between the two (where the venue's websocket pushes run), so a
+    client would read every answer in two wake-ups; a venue's front end sends a
+    small answer at once. The head is held until the connection's next write,
+    which for an HTTP/1.1 answer always follows: its body, or the empty end of
+    one. Informational answers (``100``, ``101``) go out as they come.
+    """
+
+    _head = b""
+
+    async def protocol_send(self, event: ServerEvent) -> None:
+        if isinstance(event, RawData):
+            if self._head:
+                event = RawData(data=self._head + event.data)
+                self._head = b""
+            elif event.data.startswith(b"HTTP/1.1 ") and event.data[9:10] != b"1":
+                self._head = event.data
+                return
+        await super().protocol_send(event)
+
+
+async def _serve(app: Any, config: Config, *, task_status: trio.TaskStatus[list[str]]) -> None:
+    """Serve ``app`` on ``config``'s sockets with :class:`_Connection` connections until
+    cancelled; ``task_status.started`` with the ``http(s)://host:port`` bound.
+
+    hypercorn's own ``serve()`` less what the simulator does not use (a lifespan
+    with nothing to start, HTTP/3, graceful shutdown, request-count restarts).
+    """
+    sockets = config.create_sockets()
+    ssl_context = config.create_ssl_context()
+    listeners: list[trio.abc.Listener[Any]] = []
+    binds: list[str] = []
+    for sock in (*sockets.secure_sockets, *sockets.insecure_sockets):
+        sock.listen(config.backlog)
+        listener: trio.abc.Listener[Any] = trio.SocketListener(trio.socket.from_stdlib_socket(sock))
+        scheme = "http"
+        if sock in sockets.secure_sockets and ssl_context is not None:
+            listener = trio.SSLListener(listener, ssl_context, https_compatible=True)
+            scheme = "https"
+        listeners.append(listener)
+        binds.append(f"{scheme}://{repr_socket_addr(sock.family, sock.getsockname())}")
+    connection = partial(_Connection, wrap_app(app, config.wsgi_max_body_size, "asgi"), config,
+                         WorkerContext(None), {})  # fmt: skip
+    task_status.started(binds)
+    await trio.serve_listeners(connection, listeners)
+
+
 def _default_error(req: Request, verdict: RestVerdict) -> Response:
     return Response(status=verdict.status, body=b"", content_type="text/html")
 
@@ -261,17 +316,13 @@ class VenueServer:
         # which takes any float.
         config.read_timeout = self.ws_settings.read_timeout()  # type: ignore[assignment]
         config.keep_alive_timeout = 75.0
-        config.graceful_timeout = 0.1
         if self.tls is not None:
             config.certfile = self.tls.certfile
             config.keyfile = self.tls.keyfile
         self.injector.start()
 
-        async def _serve(*, task_status: trio.TaskStatus[list[str]]) -> None:
-            await serve(self.app, config, task_status=task_status, mode="asgi")  # type: ignore[arg-type]
-
         async with trio.open_nursery() as nursery:
-            binds: list[str] = await nursery.start(_serve)
+            binds: list[str] = await nursery.start(_serve, self.app, config)
             self.base_url = binds[0]
             log.info("sim.server.started", venue=self.name, market=self.market, url=self.base_url)
             task_status.started(self.base_url)

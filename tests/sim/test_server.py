@@ -112,3 +112,44 @@ async def test_app_refuses_a_handshake_in_a_refusal_window() -> None:
         await server.app(_scope("websocket", "/ws"), receive, send)
     assert 503 == sent[0]["status"]
     assert 1 == server.statistics().connections_refused
+
+
+def _answer_length(data: bytes) -> int | None:
+    """The length of the HTTP/1.1 answer (head and body) at the start of ``data``, or
+    None while its head has not all arrived."""
+    head, sep, _ = data.partition(b"\r\n\r\n")
+    if not sep:
+        return None
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")[1:]
+        if line.lower().startswith(b"content-length:")
+    )
+    return len(head) + len(sep) + length
+
+
+async def test_an_answer_arrives_head_and_body_in_one_read() -> None:
+    # A venue's front end sends a small answer at once; hypercorn alone writes the
+    # head and the body separately, with the scheduler between, so a client could
+    # read the head alone. Every answer of a keep-alive connection comes whole in the
+    # first read that returns anything.
+    server = _server()
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(server.run)
+            port = int(server.base_url.rsplit(":", 1)[1])
+            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            for i in range(30):
+                await stream.send_all(f"GET /hello?q={i} HTTP/1.1\r\nHost: sim\r\n\r\n".encode())
+                first = await stream.receive_some(65536)
+                assert first.startswith(b"HTTP/1.1 200 ")
+                assert len(first) == _answer_length(first)
+                assert first.endswith(b'{"q":"%d"}' % i)
+            # An answer hypercorn makes itself (a request it cannot parse) is not held.
+            await stream.send_all(b"NOT HTTP\r\n\r\n")
+            rest = b""
+            while chunk := await stream.receive_some(65536):
+                rest += chunk
+            assert rest.startswith(b"HTTP/1.1 400 ")
+            await stream.aclose()
+            nursery.cancel_scope.cancel()
