@@ -1,8 +1,9 @@
 """One simulated venue endpoint: REST and websocket on one loopback port.
 
 :class:`VenueServer` serves an ASGI app of our own (no web framework) with
-hypercorn's trio connections (:func:`_serve`). The app is public (:attr:`VenueServer.app`), so
-an in-memory transport can drive it without sockets. A front-end
+hypercorn's trio connections (:func:`_serve`; an answer leaves in one write). The
+app is public (:attr:`VenueServer.app`), so an in-memory transport can drive it
+without sockets. A front-end
 (``binance/``, ``bybit/``, ``okx/``) builds a :class:`~connector.sim.http.Router`
 of REST handlers (:mod:`connector.sim.http`) and websocket handlers
 (:mod:`connector.sim.ws`).
