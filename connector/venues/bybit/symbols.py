@@ -49,8 +49,9 @@ class _PriceFilter(msgspec.Struct):
 
 
 class _LotSizeFilter(msgspec.Struct):
-    minOrderQty: str
+    minOrderQty: str = ""
     maxOrderQty: str = ""
+    maxLimitOrderQty: str = ""
     basePrecision: str = ""
     qtyStep: str = ""
     minOrderAmt: str = ""
@@ -171,9 +172,15 @@ def build_symbol_map(instruments: Iterable[Instrument]) -> SymbolMap:
 def _instrument(market: Market, item: _Item) -> Instrument | None:
     lot = item.lotSizeFilter
     if market is Market.SPOT:
+        # Spot's minOrderQty and maxOrderQty are deprecated: the venue checks the
+        # order value against minOrderAmt instead, and a limit order's size against
+        # maxLimitOrderQty (market orders have maxMarketOrderQty, post-only orders
+        # five times maxLimitOrderQty: the venue refuses those itself).
         symbol = Symbol(item.baseCoin, item.quoteCoin, SymbolKind.SPOT)
         step = lot.basePrecision or lot.qtyStep
         notional = lot.minOrderAmt
+        min_qty = "0"
+        max_qty = lot.maxLimitOrderQty or lot.maxOrderQty
     else:
         if item.contractType == "LinearPerpetual":
             symbol = Symbol(item.baseCoin, item.quoteCoin, SymbolKind.PERP)
@@ -189,6 +196,8 @@ def _instrument(market: Market, item: _Item) -> Instrument | None:
             return None
         step = lot.qtyStep
         notional = lot.minNotionalValue
+        min_qty = lot.minOrderQty
+        max_qty = lot.maxOrderQty
     return Instrument(
         venue=VENUE,
         symbol=symbol,
@@ -196,15 +205,18 @@ def _instrument(market: Market, item: _Item) -> Instrument | None:
         market=market,
         tick_size=_positive(item.priceFilter.tickSize, "tickSize"),
         lot_step=_positive(step, "qty step"),
-        min_qty=_decimal(lot.minOrderQty, "minOrderQty"),
+        min_qty=_decimal(min_qty, "minOrderQty"),
         min_notional=_decimal(notional or "0", "min notional"),
-        max_qty=_decimal(lot.maxOrderQty, "maxOrderQty") if lot.maxOrderQty else None,
+        max_qty=_decimal(max_qty, "max order qty") if max_qty else None,
         status=_STATUS.get(item.status, InstrumentStatus.HALTED),
     )
 
 
 def _decimal(text: str, name: str) -> Decimal:
-    value = Decimal(text)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{name} {text!r} is not a number") from None
     if not value.is_finite() or value < 0:
         raise ValueError(f"{name} {text!r} is not a non-negative number")
     return value

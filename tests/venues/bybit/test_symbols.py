@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from connector.errors import MalformedMessage
+from connector.errors import InvalidOrder, MalformedMessage
 from connector.model import InstrumentStatus, Market, Symbol
+from connector.oms.validate import place_order
 from connector.venues.bybit import build_symbol_map, parse_instruments
 from tests.conftest import fixture_path
 from tests.venues.bybit.captures import load_v3
@@ -52,6 +53,34 @@ def test_bybit_linear_instrument_uses_qty_step_and_min_notional_value() -> None:
         btc.max_qty,
     )
     assert InstrumentStatus.TRADING == eth.status
+
+
+def test_bybit_spot_checks_order_value_not_the_deprecated_quantity_filters() -> None:
+    # The venue no longer checks spot's minOrderQty (minOrderAmt instead) and replaced
+    # maxOrderQty with maxLimitOrderQty (Get Instruments Info, checked 2026-12-05).
+    body = fixture_path(NAUTILUS + "http_get_instruments_spot.json").read_text()
+    btc = next(i for i in parse_instruments(Market.SPOT, body) if i.native_id == "BTCUSDT")
+    assert "0.001" == json.loads(body)["result"]["list"][0]["lotSizeFilter"]["minOrderQty"]
+    assert (Decimal(0), Decimal("0.0001"), Decimal("10"), Decimal("100.0")) == (
+        btc.min_qty,
+        btc.lot_step,
+        btc.min_notional,
+        btc.max_qty,  # no maxLimitOrderQty in this capture: maxOrderQty
+    )
+    # 0.0005 BTC is under the old minOrderQty but worth 30 USDT: the venue takes it.
+    order = place_order(btc, side="buy", type="limit", qty="0.0005", price="60000",
+                        client_order_id="c1")  # fmt: skip
+    assert Decimal("0.0005") == order.qty
+    with pytest.raises(InvalidOrder, match="min_notional"):
+        place_order(btc, side="buy", type="limit", qty="0.0001", price="60000",
+                    client_order_id="c2")  # fmt: skip
+
+    # Today's answer (the docs' example): maxLimitOrderQty is the limit orders' maximum.
+    item = json.loads(body)["result"]["list"][0]
+    item["lotSizeFilter"].update(maxOrderQty="90", maxLimitOrderQty="83", maxMarketOrderQty="41.5")
+    answer = {"retCode": 0, "retMsg": "OK", "result": {"category": "spot", "list": [item]}}
+    (today,) = parse_instruments(Market.SPOT, json.dumps(answer))
+    assert Decimal("83") == today.max_qty
 
 
 def test_bybit_instruments_skip_unsupported_contract_types() -> None:
