@@ -16,6 +16,7 @@ from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket
 from connector import sim
 from connector.model import Side
 from tests.conftest import fixture_path
+from tests.sim.binance.weights import inside_one_weight_window
 from tests.sim.sync_procedures import sync_book
 
 NT = "nautilus_trader/tests/integration_tests/adapters/binance/resources/"
@@ -198,6 +199,7 @@ async def test_rest_errors_use_the_real_codes(binance: sim.SimRun) -> None:
 
 
 async def test_depth_weight_follows_the_documented_limits(binance: sim.SimRun) -> None:
+    await inside_one_weight_window()
     with trio.fail_after(10):
         first = await get(binance, "spot", "/api/v3/depth", symbol="BTCUSDT", limit=100)
         second = await get(binance, "spot", "/api/v3/depth", symbol="BTCUSDT", limit=5000)
@@ -465,6 +467,7 @@ async def test_weight_limit_answers_429_then_418_ban_with_headers() -> None:
     settings = {"binance": {"spot_weight_limit": 10, "strikes_before_ban": 1, "ban_seconds": 120}}
     async with sim.run(venues=("binance",), settings=settings) as s:
         url = s.urls["binance"]["spot.rest"] + "/api/v3/ping"
+        await inside_one_weight_window()
         with trio.fail_after(10):
             async with httpx.AsyncClient() as client:
                 ok = [await client.get(url) for _ in range(10)]

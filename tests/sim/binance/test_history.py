@@ -20,6 +20,7 @@ from trio_websocket import open_websocket_url
 
 from connector import sim
 from tests.conftest import fixture_path
+from tests.sim.binance.weights import inside_one_weight_window
 
 GCT = "gocryptotrader/exchanges/binance/testdata/http.json"
 
@@ -202,6 +203,7 @@ async def test_klines_have_the_shape_of_the_real_ones(binance: sim.SimRun, marke
 
 
 async def test_klines_parameter_errors_use_the_real_codes(binance: sim.SimRun) -> None:
+    await inside_one_weight_window()
     with trio.fail_after(10):
         bad = await get(binance, "linear", "/fapi/v1/klines", symbol="BTCUSDT", interval="1s")
         missing = await get(binance, "spot", "/api/v3/klines", symbol="BTCUSDT")

@@ -19,6 +19,7 @@ from connector.sim.binance.usdm_trading import listed_by_all_orders
 from connector.sim.desk import OrderState, UserOrder
 from tests.sim.binance.spot_harness import Spot
 from tests.sim.binance.usdm_client import call, touch
+from tests.sim.binance.weights import inside_one_wall_minute, inside_one_weight_window
 from tests.sim.user_orders import user_order
 
 NOW = 1_800_000_000_000
@@ -62,6 +63,7 @@ def test_spot_all_orders_times_at_most_24_hours_apart() -> None:
     )
     assert 200 == status and [placed["orderId"]] == [o["orderId"] for o in body]
     # openOrders: 6 with a symbol, 80 without.
+    inside_one_wall_minute()
     _, _, before = spot.call("GET", "/api/v3/openOrders", {"symbol": "BTCUSDT"})
     _, _, after = spot.call("GET", "/api/v3/openOrders")
     used = int(after["x-mbx-used-weight-1m"]) - int(before["x-mbx-used-weight-1m"])
@@ -104,6 +106,7 @@ async def test_usdm_all_orders_window(s: sim.SimRun) -> None:
         )
         assert [] == before.json()
         weights = []
+        await inside_one_weight_window()
         for params in ({"symbol": "BTCUSDT"}, {}):
             answer = await call(s, "GET", "/fapi/v1/openOrders", params)
             weights.append(int(answer.headers["x-mbx-used-weight-1m"]))
