@@ -174,8 +174,9 @@ def _instrument(market: Market, item: _Item) -> Instrument | None:
     if market is Market.SPOT:
         # Spot's minOrderQty and maxOrderQty are deprecated: the venue checks the
         # order value against minOrderAmt instead, and a limit order's size against
-        # maxLimitOrderQty (market orders have maxMarketOrderQty, post-only orders
-        # five times maxLimitOrderQty: the venue refuses those itself).
+        # maxLimitOrderQty. The one maximum kept here is that one: stricter than the
+        # venue for post-only orders (it allows five times as much), and a market
+        # order over maxMarketOrderQty is left to the venue to refuse.
         symbol = Symbol(item.baseCoin, item.quoteCoin, SymbolKind.SPOT)
         step = lot.basePrecision or lot.qtyStep
         notional = lot.minOrderAmt
