@@ -34,13 +34,11 @@ __all__ = [
     "INSTRUMENTS_PATH",
     "MAX_ARGS_PER_REQUEST",
     "PING_INTERVAL_S",
-    "REST_BOOK_LIMIT",
     "REST_URL",
     "REST_URL_TESTNET",
     "Channel",
     "instruments_params",
     "instruments_path",
-    "orderbook_path",
     "ping_frame",
     "rest_url",
     "subscribe_frames",
@@ -80,9 +78,6 @@ ARGS_CHARS_LIMIT = 21_000
 CONNECTION_ARGS_CHARS_LIMIT = 21_000
 """Total characters of the topics subscribed on one public connection (Bybit
 "Connect": the limit is per connection, so more topics need more sockets)."""
-
-REST_BOOK_LIMIT: dict[Market, int] = {Market.SPOT: 200, Market.LINEAR: 500}
-"""Largest ``limit`` of ``/v5/market/orderbook`` per market."""
 
 
 def ws_url(market: Market, *, testnet: bool = False) -> str:
@@ -155,18 +150,6 @@ def ping_frame(req_id: str | None = None) -> str:
     if req_id is None:
         return '{"op":"ping"}'
     return json.dumps({"req_id": req_id, "op": "ping"}, separators=(",", ":"))
-
-
-def orderbook_path(native_id: str, *, market: Market, limit: int | None = None) -> str:
-    """The REST path and query of an order-book snapshot (``/v5/market/orderbook``).
-
-    ``limit`` defaults to the largest the market allows.
-    """
-    most = REST_BOOK_LIMIT[market]
-    size = most if limit is None else limit
-    if not 1 <= size <= most:
-        raise ValueError(f"bybit {market.value} orderbook limit must be 1..{most}, got {size}")
-    return f"/v5/market/orderbook?category={category(market)}&symbol={native_id}&limit={size}"
 
 
 INSTRUMENTS_PATH = "/v5/market/instruments-info"

@@ -62,15 +62,6 @@ def test_bybit_unsubscribe_and_ping_frames() -> None:
 
 
 def test_bybit_rest_paths() -> None:
-    assert (
-        "/v5/market/orderbook?category=linear&symbol=BTCUSDT&limit=500"
-        == streams.orderbook_path("BTCUSDT", market=Market.LINEAR)
-    )
-    assert "/v5/market/orderbook?category=spot&symbol=BTCUSDT&limit=50" == streams.orderbook_path(
-        "BTCUSDT", market=Market.SPOT, limit=50
-    )
-    with pytest.raises(ValueError):
-        streams.orderbook_path("BTCUSDT", market=Market.SPOT, limit=500)
     assert "/v5/market/instruments-info?category=linear&limit=1000&cursor=abc" == (
         streams.instruments_path(Market.LINEAR, cursor="abc")
     )
