@@ -118,7 +118,7 @@ def check_ticker(ticker: dict[str, Any], symbol: str) -> None:
 
 def rest(name: str, venue: str, urls: Urls) -> Any:
     """A ccxt REST client on the simulator, its markets loaded."""
-    client = point(getattr(ccxt, name)({"timeout": 10_000}), venue, urls)
+    client = point(getattr(ccxt, name)(), venue, urls)
     client.load_markets()
     return client
 
@@ -168,7 +168,7 @@ def test_ccxt_fetch_ohlcv_returns_consistent_candles(
 
 
 def test_ccxt_binance_spot_markets_keep_the_venue_tick(sim_urls: Urls) -> None:
-    client = point(ccxt.binance({"timeout": 10_000}), "binance", sim_urls)
+    client = point(ccxt.binance(), "binance", sim_urls)
     markets = client.load_markets()
     spot_book = client.fetch_order_book("BTC/USDT", limit=20)
     assert {"BTC/USDT", "ETH/USDT", "SOL/USDT", "BTC/USDT:USDT"} <= set(markets)
@@ -178,15 +178,15 @@ def test_ccxt_binance_spot_markets_keep_the_venue_tick(sim_urls: Urls) -> None:
 
 
 def test_ccxt_binanceusdm_book_honours_the_limit(sim_urls: Urls) -> None:
-    client = point(ccxt.binanceusdm({"timeout": 10_000}), "binance", sim_urls)
+    client = point(ccxt.binanceusdm(), "binance", sim_urls)
     book = client.fetch_order_book("BTC/USDT:USDT", limit=50)
     assert 0 < len(book["bids"]) <= 50
     assert 0 < len(book["asks"]) <= 50
 
 
 def test_ccxt_bybit_and_okx_markets_list_both_kinds(sim_urls: Urls) -> None:
-    bybit = point(ccxt.bybit({"timeout": 10_000}), "bybit", sim_urls).load_markets()
-    okx = point(ccxt.okx({"timeout": 10_000}), "okx", sim_urls).load_markets()
+    bybit = point(ccxt.bybit(), "bybit", sim_urls).load_markets()
+    okx = point(ccxt.okx(), "okx", sim_urls).load_markets()
     assert {"BTC/USDT", "ETH/USDT", "SOL/USDT", "BTC/USDT:USDT"} <= set(bybit)
     assert 0.1 == bybit["BTC/USDT"]["precision"]["price"]
     assert {"BTC/USDT", "ETH/USDT", "SOL/USDT", "BTC/USDT:USDT"} <= set(okx)
@@ -198,7 +198,7 @@ def test_ccxt_pro_watches_book_trades_and_ticker(
     sim_urls: Urls, name: str, venue: str, symbol: str, kind: str
 ) -> None:
     async def main() -> None:
-        client = point(getattr(ccxt_pro, name)({"timeout": 10_000}), venue, sim_urls)
+        client = point(getattr(ccxt_pro, name)(), venue, sim_urls)
         try:
             # ccxt.pro builds an OKX book only from a pushed snapshot, which OKX no longer
             # sends: with its defaults it gets no OKX book (pinned by the test below).
@@ -230,7 +230,7 @@ def test_ccxt_pro_okx_default_books_depth_waits_for_a_snapshot_okx_no_longer_pus
     OKX books in the test above then."""
 
     async def main() -> None:
-        client = point(ccxt_pro.okx({"timeout": 10_000}), "okx", sim_urls)
+        client = point(ccxt_pro.okx(), "okx", sim_urls)
         try:
             with pytest.raises(asyncio.TimeoutError):
                 await asyncio.wait_for(client.watch_order_book(symbol), 2.0)

@@ -268,12 +268,12 @@ async def test_new_orders_wait_for_the_first_reconciliation(
                     )
             assert [] == r.c.orders.all()
             assert [] == r.truth.orders()  # nothing reached the venue
-            refused = "venue binance: breaker closed"
-            assert "account not reconciled yet: new orders refused" in _venue_line(r, refused)
+            binance_line = "venue binance: breaker closed"
+            assert "account not reconciled yet: new orders refused" in _venue_line(r, binance_line)
             while r.stats().reconciliations == 0:  # noqa: ASYNC110 (virtual time)
                 await trio.sleep(0.5)
             assert 2 == r.stats().reconcile_failures
-            assert _venue_line(r, refused).endswith("; account reconciled")
+            assert _venue_line(r, binance_line).endswith("; account reconciled")
             order = await r.c.place_order("binance", PERP, "buy", "limit", QTY, price)
             assert OrderStatus.NEW == order.status
 
