@@ -83,23 +83,24 @@ def rejection(
     code: int | str,
     message: str,
     *,
+    timestamp_codes: Collection[int | str],
     auth_codes: Collection[int | str],
-    rate_limit_code: int | str,
+    rate_codes: Collection[int | str],
     retry_after: float | None = None,
-    timestamp_code: int | str | None = None,
 ) -> ConnectorError:
     """The exception for a venue error code that is not success.
 
-    The venue's timestamp code gives :class:`TimestampRejected` (the clock must
-    resync), authentication codes :class:`AuthenticationFailed`, the venue's
-    rate-limit code :class:`RateLimited` (waiting ``retry_after``), and every
-    other code :class:`ExchangeRejected`.
+    The venue's timestamp codes give :class:`TimestampRejected` (the clock must
+    resync), authentication codes :class:`AuthenticationFailed`, rate-limit
+    codes :class:`RateLimited` (waiting ``retry_after``), and every other code
+    :class:`ExchangeRejected`. A venue passes the same sets its order answers
+    are read with, so that a code means one thing on every request.
     """
-    if timestamp_code is not None and code == timestamp_code:
+    if code in timestamp_codes:
         return TimestampRejected(code, message, venue=venue)
     if code in auth_codes:
         return AuthenticationFailed(f"{venue}: {code} {message}", venue=venue)
-    if code == rate_limit_code:
+    if code in rate_codes:
         return RateLimited(f"{venue}: {code} {message}", retry_after=retry_after, venue=venue)
     return ExchangeRejected(code, message, venue=venue)
 

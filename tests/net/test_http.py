@@ -364,7 +364,9 @@ async def test_bybit_403_bans_the_host_for_ten_minutes_and_stops_all_requests(
     ("name", "body", "pause"),
     [
         ("bybit", b'{"retCode":10006,"retMsg":"Too many visits!","result":{}}', 1.0),
+        ("bybit", b'{"retCode":10429,"retMsg":"System level frequency protection"}', 1.0),
         ("okx", b'{"code":"50011","msg":"Rate limit reached.","data":[]}', 2.0),
+        ("okx", b'{"code":"50061","msg":"Sub-account rate limit exceeded.","data":[]}', 2.0),
     ],
 )
 async def test_venue_rate_limit_code_in_a_200_body_pauses_the_host(

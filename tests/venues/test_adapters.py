@@ -444,6 +444,71 @@ def test_timestamp_rejections_carry_the_code_and_are_remote_not_retryable_as_is(
     assert str(error.code) in body.decode()
 
 
+@pytest.mark.parametrize(
+    ("venue", "status", "body", "expected"),
+    [
+        ("okx", 200, {"code": "50110", "msg": "Your IP 1.2.3.4 is not included in your API key's "
+                      "IP whitelist."}, AuthenticationFailed),
+        ("okx", 200, {"code": "50106", "msg": 'Request header "OK-ACCESS-SIGN" cannot be empty.'},
+         AuthenticationFailed),
+        ("okx", 200, {"code": "50112", "msg": "Invalid OK-ACCESS-TIMESTAMP"}, TimestampRejected),
+        ("okx", 200, {"code": "50061", "msg": "Sub-account rate limit exceeded."}, RateLimited),
+        ("bybit", 200, {"retCode": 10010, "retMsg": "Unmatched IP, please check your API key's "
+                        "bound IP addresses."}, AuthenticationFailed),
+        ("bybit", 200, {"retCode": 10429, "retMsg": "System level frequency protection"},
+         RateLimited),
+        ("binance", 401, {"code": -1002, "msg": "You are not authorized to execute this request."},
+         AuthenticationFailed),
+        ("binance", 400, {"code": -5028, "msg": "Timestamp for this request is outside of the ME "
+                          "recvWindow."}, TimestampRejected),
+        ("binance", 503, {"code": -1008, "msg": "Request throttled by system-level protection."},
+         RateLimited),
+    ],
+)  # fmt: skip
+def test_rest_errors_of_any_request_know_every_code_order_answers_know(
+    venue: str, status: int, body: dict[str, object], expected: type[ConnectorError]
+) -> None:
+    # A checked read (a reconciliation, a listenKey) meets the same codes as an order.
+    error = driver_for(venue).rest.rest_error(status, json.dumps(body).encode())
+
+    assert expected is type(error)
+
+
+@pytest.mark.parametrize("venue", ["binance", "bybit", "okx"])
+def test_a_venue_code_means_the_same_on_order_answers_and_on_other_requests(venue: str) -> None:
+    if venue == "binance":
+        from connector.venues.binance import orders as binance
+
+        codes: frozenset[int | str] = (
+            binance.TIMESTAMP_CODES | binance.AUTH_CODES | binance.RATE_CODES
+        )
+
+        def order_answer(code: int | str) -> ConnectorError | None:
+            assert isinstance(code, int)
+            return binance.classify_error(400, code, "m", action="query", client_order_id="x")
+
+        def body(code: int | str) -> bytes:
+            return json.dumps({"code": code, "msg": "m"}).encode()
+    else:
+        from connector.venues.bybit.orders import ERRORS as BYBIT
+        from connector.venues.okx.orders import ERRORS as OKX
+
+        errors = BYBIT if venue == "bybit" else OKX
+        codes = errors.timestamp | errors.auth | errors.rate
+
+        def order_answer(code: int | str) -> ConnectorError | None:
+            return errors.error(200, code, "m")
+
+        def body(code: int | str) -> bytes:
+            key = ("retCode", "retMsg") if venue == "bybit" else ("code", "msg")
+            return json.dumps({key[0]: code, key[1]: "m"}).encode()
+
+    status = 400 if venue == "binance" else 200
+    for code in sorted(codes, key=str):
+        other = driver_for(venue).rest.rest_error(status, body(code))
+        assert type(order_answer(code)) is type(other), code
+
+
 def test_rest_snapshot_parsing_on_a_resubscribe_venue_is_a_local_misuse() -> None:
     adapter = driver_for("bybit").market_data
     instrument = _instrument("bybit", SPOT)

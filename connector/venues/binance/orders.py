@@ -456,11 +456,11 @@ def map_side(side: str) -> Side:
 
 # Errors -----------------------------------------------------------------------
 
-_AUTH_CODES = frozenset({-1002, -1022, -2014, -2015})
-_TIMESTAMP_CODES = frozenset({-1021, -5028})
+AUTH_CODES = frozenset({-1002, -1022, -2014, -2015})
+TIMESTAMP_CODES = frozenset({-1021, -5028})
 _UNKNOWN_CODES = frozenset({-1006, -1007})
 """Execution status unknown (the venue's words): query, never resend."""
-_RATE_CODES = frozenset({-1003, -1008, -1015})
+RATE_CODES = frozenset({-1003, -1008, -1015})
 _NOT_FOUND_CODES = frozenset({-2013, -2026})
 _UNKNOWN_ORDER_TEXT = "unknown order"
 
@@ -491,7 +491,7 @@ def classify_error(
     text = f"{code} {message}" if code is not None else f"HTTP {status} {message}"
     if status == 418:
         return IpBanned(f"binance: {text}", venue=VENUE)
-    if code in _RATE_CODES or status == 429:
+    if code in RATE_CODES or status == 429:
         return RateLimited(f"binance: {text}", venue=VENUE)
     if code in _UNKNOWN_CODES or status >= 500 or status == 408:
         return ServiceUnavailable(f"binance {action} {client_order_id}: outcome unknown ({text})")
@@ -502,9 +502,9 @@ def classify_error(
         if action == "place":
             return OrderRejected(code, message, client_order_id=client_order_id, venue=VENUE)
         return ExchangeRejected(code, message, venue=VENUE)
-    if code in _TIMESTAMP_CODES:
+    if code in TIMESTAMP_CODES:
         return TimestampRejected(code, message, venue=VENUE)
-    if code in _AUTH_CODES:
+    if code in AUTH_CODES:
         return AuthenticationFailed(f"binance: {text}", venue=VENUE)
     if code in _NOT_FOUND_CODES or (code == -2011 and _UNKNOWN_ORDER_TEXT in message.lower()):
         return OrderNotFound(code, message, venue=VENUE)

@@ -13,7 +13,7 @@ import msgspec
 
 from connector.errors import ConnectorError, MalformedMessage
 from connector.model import Market
-from connector.venues.binance import streams
+from connector.venues.binance import orders, streams
 from connector.venues.driver import Bucket, RestCall
 from connector.venues.driver_common import header_float, is_testnet, rejection
 
@@ -21,7 +21,6 @@ __all__ = ["BinanceRest"]
 
 _WEIGHT_PER_MINUTE = {Market.SPOT: 6000.0, Market.LINEAR: 2400.0}
 _TIME_PATH = {Market.SPOT: "/api/v3/time", Market.LINEAR: "/fapi/v1/time"}
-_AUTH_CODES = frozenset({-1022, -2014, -2015})
 
 
 class _ServerTime(msgspec.Struct):
@@ -74,9 +73,9 @@ class BinanceRest:
             self.name,
             error.code,
             error.msg,
-            auth_codes=_AUTH_CODES,
-            rate_limit_code=-1003,
-            timestamp_code=-1021,
+            timestamp_codes=orders.TIMESTAMP_CODES,
+            auth_codes=orders.AUTH_CODES,
+            rate_codes=orders.RATE_CODES,
         )
 
     def server_time_call(self, market: Market) -> RestCall:

@@ -27,6 +27,7 @@ __all__ = [
     "AMEND",
     "CANCEL",
     "CREATE",
+    "IP_BAN_SECONDS",
     "QUERY",
     "TRADE_BUCKETS",
     "order_limits",
@@ -40,6 +41,10 @@ QUERY = "order:query"
 """``/v5/order/realtime``, ``/v5/order/history``, ``/v5/execution/list``."""
 ACCOUNT = "account"
 """``/v5/account/wallet-balance``, ``/v5/position/list``."""
+
+IP_BAN_SECONDS = 600.0
+"""How long REST to Bybit stops after an HTTP 403 (the IP limit's ban lasts at least
+10 minutes)."""
 
 TRADE_BUCKETS: tuple[Bucket, ...] = (
     Bucket(name=CREATE, capacity=10.0, period=1.0),

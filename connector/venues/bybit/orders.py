@@ -57,7 +57,6 @@ from connector.model import (
 )
 from connector.model.trading import OrderReport
 from connector.venues.bybit import limits
-from connector.venues.bybit.rest import IP_BAN_SECONDS
 from connector.venues.common import SymbolMap
 from connector.venues.driver import RestCall
 from connector.venues.trading_common import (
@@ -344,7 +343,7 @@ def answer_error(
     if status == 403 and code not in ERRORS.unknown:
         return IpBanned(
             f"bybit: HTTP 403 ({message or 'access too frequent'}): IP banned",
-            retry_after=IP_BAN_SECONDS,
+            retry_after=limits.IP_BAN_SECONDS,
             venue=VENUE,
         )
     return ERRORS.error(status, code, message, action=action, client_order_id=client_order_id)

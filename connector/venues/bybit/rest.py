@@ -7,9 +7,10 @@ endpoint that answered.
 
 A breach of the IP limit is answered with HTTP 403 "access too frequent" and an
 IP ban of at least 10 minutes (Bybit "Rate Limit Rules"): :meth:`BybitRest.rest_error`
-maps any 403 to :class:`~connector.errors.IpBanned` for :data:`IP_BAN_SECONDS`,
-which stops all REST to the host for that long; retCode 10006 (too many visits)
-pauses it for a second.
+maps any 403 to :class:`~connector.errors.IpBanned` for
+:data:`~connector.venues.bybit.limits.IP_BAN_SECONDS`, which stops all REST to the host for
+that long; the rate-limit retCodes (10006 too many visits, 10018, 10429) pause it for a
+second.
 """
 
 from __future__ import annotations
@@ -21,18 +22,13 @@ import msgspec
 from connector.errors import ConnectorError, IpBanned, MalformedMessage
 from connector.model import Market
 from connector.venues.bybit import limits, streams
+from connector.venues.bybit.orders import ERRORS
 from connector.venues.driver import Bucket, RestCall
 from connector.venues.driver_common import header_float, is_testnet, rejection
 
-__all__ = ["INSTRUMENTS_BUCKET", "IP_BAN_SECONDS", "BybitRest"]
+__all__ = ["INSTRUMENTS_BUCKET", "BybitRest"]
 
-_AUTH_CODES = frozenset({10003, 10004, 10005, 10007, 33004})
 _MARKETS = (Market.SPOT, Market.LINEAR)
-
-IP_BAN_SECONDS = 600.0
-"""How long REST to Bybit stops after an HTTP 403 (the ban lasts at least 10 minutes)."""
-_RATE_LIMIT_CODE = 10006
-_RATE_LIMIT_PAUSE = 1.0
 
 _IP_BUCKET = Bucket(name="ip", capacity=600.0, period=5.0)
 # Bybit v5 publishes per-UID limits for trading and account endpoints only; the
@@ -93,8 +89,8 @@ class BybitRest:
             text = body[:200].decode("utf-8", "replace").strip()
             return IpBanned(
                 f"bybit: HTTP 403 ({text or 'access too frequent'}): IP banned; "
-                f"all REST to the host stops for {IP_BAN_SECONDS:.0f} s",
-                retry_after=IP_BAN_SECONDS,
+                f"all REST to the host stops for {limits.IP_BAN_SECONDS:.0f} s",
+                retry_after=limits.IP_BAN_SECONDS,
                 venue=self.name,
             )
         try:
@@ -108,10 +104,10 @@ class BybitRest:
             self.name,
             code,
             parsed.retMsg,
-            auth_codes=_AUTH_CODES,
-            rate_limit_code=_RATE_LIMIT_CODE,
-            retry_after=_RATE_LIMIT_PAUSE,
-            timestamp_code=10002,
+            timestamp_codes=ERRORS.timestamp,
+            auth_codes=ERRORS.auth,
+            rate_codes=ERRORS.rate,
+            retry_after=ERRORS.retry_after,
         )
 
     def server_time_call(self, market: Market) -> RestCall:

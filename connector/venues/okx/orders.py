@@ -140,7 +140,7 @@ ERRORS = ErrorCodes(
     venue=VENUE,
     success="0",
     unknown=frozenset({"50001", "50004", "50013", "51149"}),
-    timestamp=frozenset({"50102"}),
+    timestamp=frozenset({"50102", "50112"}),
     auth=frozenset(
         {"50100", "50101", "50103", "50104", "50105", "50106", "50107", "50110", "50111", "50113"}
     ),

@@ -15,11 +15,11 @@ from connector.model import Market
 from connector.venues.driver import Bucket, RestCall
 from connector.venues.driver_common import is_testnet, rejection
 from connector.venues.okx import limits, streams
+from connector.venues.okx.orders import ERRORS
 
 __all__ = ["OkxRest"]
 
 _MARKETS = (Market.SPOT, Market.SWAP)
-_AUTH_CODES = frozenset({"50100", "50101", "50103", "50104", "50105", "50111", "50113"})
 # Requests per 2 s per IP, from the OKX v5 docs of each endpoint.
 _LIMITS = {"time": 10.0, "instruments": 20.0, "books": 40.0, **limits.TRADE_LIMITS}
 
@@ -74,10 +74,10 @@ class OkxRest:
             self.name,
             parsed.code,
             parsed.msg,
-            auth_codes=_AUTH_CODES,
-            rate_limit_code="50011",
-            retry_after=2.0,
-            timestamp_code="50102",
+            timestamp_codes=ERRORS.timestamp,
+            auth_codes=ERRORS.auth,
+            rate_codes=ERRORS.rate,
+            retry_after=ERRORS.retry_after,
         )
 
     def server_time_call(self, market: Market) -> RestCall:
