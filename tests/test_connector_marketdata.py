@@ -7,6 +7,7 @@ sockets.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
@@ -208,3 +209,33 @@ async def test_statistics_is_one_frozen_tree_of_every_venue_counter() -> None:
         assert venue_stats.clock is not None and venue_stats.clock.samples >= 3
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         stats.bus = stats.bus  # type: ignore[misc]
+
+
+async def test_okx_swap_sizes_are_base_units_like_every_other_venue() -> None:
+    # OKX counts a linear swap in contracts of ctVal (0.01 BTC); orders take base
+    # units, so a book read in contracts would size an order 100 times too large.
+    with trio.fail_after(TIMEOUT):
+        async with Connector() as c:
+            sim = c.simulator
+            assert sim is not None and sim.running is not None
+            venue = sim.running.venues["okx"]
+            truth = venue.book("swap", "BTC-USDT-SWAP")
+            contract = truth.instrument.contract_size
+            assert Decimal("0.01") == contract
+            view = c.order_book("okx", "BTC-USDT-PERP")
+            async with c.subscribe("orderbook.okx.BTC-USDT-PERP") as updates:
+                update = await updates.receive()
+                while not update.state.valid:
+                    update = await updates.receive()
+                venue.pause()
+                # The updates in flight when the venue paused arrive; then the books agree.
+                while update.seq != truth.update_id:
+                    update = await updates.receive()
+            _, bids, asks = truth.depth(5)
+            assert [(p, q * contract) for p, q in bids] == [tuple(lv) for lv in view.bids(5)]
+            assert [(p, q * contract) for p, q in asks] == [tuple(lv) for lv in view.asks(5)]
+            assert isinstance(update, BookUpdate)
+            assert (bids[0][0], bids[0][1] * contract) == tuple(update.best_bid or ())
+            consolidated = c.consolidated_book("BTC-USDT-PERP", depth=5)
+            okx_levels = [(lv.price, lv.qty) for lv in consolidated.bids if lv.venue == "okx"]
+            assert [(p, q * contract) for p, q in bids[: len(okx_levels)]] == okx_levels

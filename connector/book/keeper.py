@@ -22,6 +22,7 @@ the sequencer's :meth:`after_apply` (OKX) accepted it.
 from __future__ import annotations
 
 import enum
+from decimal import Decimal
 from typing import NamedTuple
 
 import attrs
@@ -38,6 +39,7 @@ from connector.model import (
     Market,
     Symbol,
 )
+from connector.model.levels import ScaledLevels
 
 __all__ = ["BookKeeper", "KeeperAction", "KeeperResult", "KeeperStatistics"]
 
@@ -146,6 +148,10 @@ class BookKeeper:
             when nobody reads them (``connector replay --summary``): an applied
             delta then answers ``PUBLISH`` with no update, and only snapshots and
             state changes carry one.
+        unit: Base units per unit of the venue's quantity (an OKX swap's
+            ``ctVal``; ``None``: the venue counts base units). Snapshots and deltas
+            come in the venue's units; the book's reads and every update are in
+            base units.
     """
 
     def __init__(
@@ -158,6 +164,7 @@ class BookKeeper:
         depth: int | None,
         snapshot_depth: int | None = None,
         updates: bool = True,
+        unit: Decimal | None = None,
     ) -> None:
         self.venue = venue
         self.market = market
@@ -165,7 +172,8 @@ class BookKeeper:
         self.sequencer = sequencer
         self.snapshot_depth = snapshot_depth
         self.updates = updates
-        self._book = OrderBook(depth_limit=depth)
+        self._book = OrderBook(depth_limit=depth, unit=unit)
+        self._unit = self._book.unit
         # The top of the book after the last change (read once per change).
         self._bid: BookLevel | None = None
         self._ask: BookLevel | None = None
@@ -261,8 +269,8 @@ class BookKeeper:
                     symbol=self.symbol,
                     seq=delta.seq,
                     state=BookState.VALID,
-                    bids=delta.bids,
-                    asks=delta.asks,
+                    bids=delta.bids if self._unit is None else ScaledLevels(delta.bids, self._unit),
+                    asks=delta.asks if self._unit is None else ScaledLevels(delta.asks, self._unit),
                     best_bid=self._bid,
                     best_ask=self._ask,
                     ts_event_ns=delta.ts_event_ns,

@@ -16,19 +16,24 @@ caches of :mod:`connector.model.levels`. A value the compiled engine cannot hold
 exactly (more than 18 decimal places, 10^20 or more, text over 23 characters;
 no venue sends such numbers) moves that book to the Python engine, which holds
 any decimal.
+
+Quantities read are in base units. A venue whose book counts contracts (OKX
+swaps: ``ctVal`` base each) gets a book with ``unit`` = the contract's size: the
+engine keeps the venue's text (what OKX's checksum covers, :meth:`OrderBook.bid_texts`)
+and every quantity read is that text's value times ``unit``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Final, Literal
 
 from connector.book.pybook import BookEngine, PyBook, TextLevel
 from connector.errors import ConfigError
 from connector.model import BookLevel
-from connector.model.levels import JsonLevels, level_of
+from connector.model.levels import JsonLevels, level_of, scaled_level
 
 __all__ = ["ENGINE", "OrderBook"]
 
@@ -62,6 +67,15 @@ def _new_engine(depth_limit: int | None, engine: str) -> BookEngine:
     return PyBook(depth_limit)
 
 
+def _scaled_reader(unit: Decimal) -> Callable[[Sequence[str]], BookLevel]:
+    """A level reader that gives the quantity in base units (``qty x unit``)."""
+
+    def read(texts: Sequence[str]) -> BookLevel:
+        return scaled_level(level_of(texts), unit)
+
+    return read
+
+
 def _texts(levels: Iterable[BookLevel]) -> list[TextLevel] | list[list[str]]:
     """Levels as ``(price, qty)`` text for an engine (a JSON array's own text when there is one)."""
     if type(levels) is JsonLevels:
@@ -82,16 +96,42 @@ class OrderBook:
             default, and right for Binance diff streams, which cover every price)
             keeps everything the venue sends.
         engine: ``"native"`` or ``"python"``; default :data:`ENGINE`.
+        unit: Base units per unit of the venue's quantity (an OKX swap's
+            ``ctVal``); ``None`` or 1 when the venue counts base units. Levels
+            given to the book are in the venue's units; levels read from it are
+            in base units.
     """
 
-    __slots__ = ("_ask", "_ask_texts", "_bid", "_bid_texts", "_engine", "depth_limit")
+    __slots__ = (
+        "_ask",
+        "_ask_texts",
+        "_bid",
+        "_bid_texts",
+        "_engine",
+        "_level",
+        "depth_limit",
+        "unit",
+    )
 
-    def __init__(self, depth_limit: int | None = None, *, engine: str = ENGINE) -> None:
+    def __init__(
+        self,
+        depth_limit: int | None = None,
+        *,
+        engine: str = ENGINE,
+        unit: Decimal | None = None,
+    ) -> None:
         if depth_limit is not None and depth_limit < 1:
             raise ValueError(f"depth_limit must be positive or None, got {depth_limit}")
         if engine not in ("native", "python"):
             raise ValueError(f"engine must be 'native' or 'python', got {engine!r}")
+        if unit is not None and not (unit.is_finite() and unit > 0):
+            raise ValueError(f"unit must be a positive number or None, got {unit}")
         self.depth_limit = depth_limit
+        self.unit = None if unit is None or unit == 1 else unit
+        """Base units per unit of the venue's quantity; ``None`` when they are the same."""
+        self._level: Callable[[Sequence[str]], BookLevel] = (
+            level_of if self.unit is None else _scaled_reader(self.unit)
+        )
         self._engine = _new_engine(depth_limit, engine)
         # What top() answered last: the engine's texts and the levels made of them.
         self._bid_texts: TextLevel | None = None
@@ -192,23 +232,26 @@ class OrderBook:
     def best_bid(self) -> BookLevel | None:
         """The highest bid, or ``None`` when there are no bids."""
         texts = self._engine.best(True)
-        return None if texts is None else level_of(texts)
+        return None if texts is None else self._level(texts)
 
     def best_ask(self) -> BookLevel | None:
         """The lowest ask, or ``None`` when there are no asks."""
         texts = self._engine.best(False)
-        return None if texts is None else level_of(texts)
+        return None if texts is None else self._level(texts)
 
     def bids(self, n: int | None = None) -> list[BookLevel]:
         """The best ``n`` bids (all when ``None``), highest price first."""
-        return [level_of(t) for t in self._engine.levels(True, -1 if n is None else n)]
+        read = self._level
+        return [read(t) for t in self._engine.levels(True, -1 if n is None else n)]
 
     def asks(self, n: int | None = None) -> list[BookLevel]:
         """The best ``n`` asks (all when ``None``), lowest price first."""
-        return [level_of(t) for t in self._engine.levels(False, -1 if n is None else n)]
+        read = self._level
+        return [read(t) for t in self._engine.levels(False, -1 if n is None else n)]
 
     def bid_texts(self, n: int | None = None) -> list[TextLevel]:
-        """The best ``n`` bids as the venue's ``(price, qty)`` text (OKX checksums it)."""
+        """The best ``n`` bids as the venue's ``(price, qty)`` text, in the venue's
+        units (OKX checksums it)."""
         return self._engine.levels(True, -1 if n is None else n)
 
     def ask_texts(self, n: int | None = None) -> list[TextLevel]:
@@ -217,13 +260,16 @@ class OrderBook:
 
     def bid_qty(self, price: Decimal) -> Decimal | None:
         """The quantity bid at ``price``, or ``None`` when there is no such level."""
-        text = self._engine.qty(True, format(price, "f"))
-        return None if text is None else Decimal(text)
+        return self._qty(self._engine.qty(True, format(price, "f")))
 
     def ask_qty(self, price: Decimal) -> Decimal | None:
         """The quantity offered at ``price``, or ``None`` when there is no such level."""
-        text = self._engine.qty(False, format(price, "f"))
-        return None if text is None else Decimal(text)
+        return self._qty(self._engine.qty(False, format(price, "f")))
+
+    def _qty(self, text: str | None) -> Decimal | None:
+        if text is None:
+            return None
+        return Decimal(text) if self.unit is None else Decimal(text) * self.unit
 
     def top(self) -> tuple[BookLevel | None, BookLevel | None, bool]:
         """Best bid, best ask and whether the book is crossed, in one engine call.
@@ -237,10 +283,10 @@ class OrderBook:
         # (the common case): its levels are made once.
         if bid_texts is not self._bid_texts:
             self._bid_texts = bid_texts
-            self._bid = None if bid_texts is None else level_of(bid_texts)
+            self._bid = None if bid_texts is None else self._level(bid_texts)
         if ask_texts is not self._ask_texts:
             self._ask_texts = ask_texts
-            self._ask = None if ask_texts is None else level_of(ask_texts)
+            self._ask = None if ask_texts is None else self._level(ask_texts)
         return self._bid, self._ask, crossed
 
     def is_crossed(self) -> bool:

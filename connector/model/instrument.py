@@ -12,6 +12,7 @@ from connector.model.symbols import Symbol
 __all__ = ["Instrument", "InstrumentStatus", "Market"]
 
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
 
 
 class Market(enum.StrEnum):
@@ -50,8 +51,12 @@ class Instrument:
         lot_step: Quantity increment.
         min_qty: Smallest order quantity.
         min_notional: Smallest price * qty * contract_size; 0 when the venue has none.
-        contract_size: Base units per contract (1 for spot and linear coin-quantity markets).
+        contract_size: Base units per contract (1 for spot and linear coin-quantity
+            markets); for an ``inverse`` contract, quote units (USD) per contract.
         status: Trading status.
+        inverse: A coin-margined contract whose size is in the quote currency
+            (OKX ``BTC-USD-SWAP``): its quantities cannot be given in base units
+            and stay in contracts.
     """
 
     venue: str
@@ -65,6 +70,14 @@ class Instrument:
     max_qty: Decimal | None = None
     contract_size: Decimal = Decimal(1)
     status: InstrumentStatus = InstrumentStatus.TRADING
+    inverse: bool = False
+
+    @property
+    def base_per_unit(self) -> Decimal:
+        """Base units per unit of the venue's quantity: ``contract_size``, or 1 where the
+        venue counts base units or the contract is ``inverse`` (its quantities stay
+        in contracts)."""
+        return _ONE if self.inverse else self.contract_size
 
     def quantize_price(self, price: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
         """Round ``price`` to a multiple of ``tick_size`` (half-even unless told)."""

@@ -42,11 +42,13 @@ __all__ = [
     "DecimalCacheStatistics",
     "JsonLevels",
     "JsonText",
+    "ScaledLevels",
     "check_number",
     "decimal_cache_statistics",
     "decimal_price",
     "decimal_qty",
     "levels_from_raw",
+    "scaled_level",
 ]
 
 JsonText = bytes | bytearray | memoryview | msgspec.Raw | str
@@ -284,3 +286,61 @@ class JsonLevels(Sequence[BookLevel]):
         text = self.text
         raw = bytes(text).decode("utf-8", "replace") if not isinstance(text, str) else text
         return f"JsonLevels({raw if len(raw) <= 80 else raw[:77] + '...'})"
+
+
+def scaled_level(level: BookLevel, unit: Decimal) -> BookLevel:
+    """``level`` with its quantity in base units: the venue's quantity times ``unit``
+    (the base units of one contract)."""
+    return _new_level(BookLevel, (level[0], level[1] * unit))
+
+
+class ScaledLevels(Sequence[BookLevel]):
+    """Levels whose venue quantity counts contracts, read in base units (``qty x unit``).
+
+    Wraps a delta's levels (often :class:`JsonLevels`) for the book update that
+    publishes them; the levels are scaled once, on first read.
+    """
+
+    __slots__ = ("_levels", "source", "unit")
+
+    def __init__(self, source: Sequence[BookLevel], unit: Decimal) -> None:
+        self.source = source
+        self.unit = unit
+        self._levels: tuple[BookLevel, ...] | None = None
+
+    @property
+    def levels(self) -> tuple[BookLevel, ...]:
+        """The levels in base units, in the venue's order."""
+        levels = self._levels
+        if levels is None:
+            unit = self.unit
+            levels = self._levels = tuple([scaled_level(lv, unit) for lv in self.source])
+        return levels
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    @overload
+    def __getitem__(self, index: int) -> BookLevel: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[BookLevel, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> BookLevel | tuple[BookLevel, ...]:
+        return self.levels[index]
+
+    def __iter__(self) -> Iterator[BookLevel]:
+        return iter(self.levels)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ScaledLevels | JsonLevels):
+            return self.levels == other.levels
+        if isinstance(other, tuple | list):
+            return self.levels == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.levels)
+
+    def __repr__(self) -> str:
+        return f"ScaledLevels({self.source!r}, unit={self.unit})"

@@ -10,13 +10,14 @@ frame, counted, and skipped; it never raises out of :meth:`VenueFeed.on_frame`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 
 import attrs
 import structlog
 
 from connector.book.keeper import BookKeeper, KeeperAction, KeeperResult
 from connector.book.orderbook import OrderBook
-from connector.errors import ConnectorError, MalformedMessage, UnknownSymbol
+from connector.errors import ConnectorError, MalformedMessage, UnknownInstrument, UnknownSymbol
 from connector.model import (
     BookDelta,
     BookSnapshot,
@@ -145,11 +146,20 @@ class VenueFeed:
                 depth=self.adapter.book_depth(market),
                 snapshot_depth=self._depth,
                 updates=self._book_updates,
+                unit=self._base_per_unit(market, symbol),
             )
             entry = self._books[(market, symbol)] = FeedBook(
                 market=market, symbol=symbol, keeper=keeper, topic=self._topic(BookDelta, symbol)
             )
         return entry
+
+    def _base_per_unit(self, market: Market, symbol: Symbol) -> Decimal | None:
+        """Base units per unit of the venue's book quantities (OKX linear swaps count
+        contracts); ``None`` for an instrument the symbol map does not hold."""
+        try:
+            return self.symbols.by_symbol(market, symbol).base_per_unit
+        except UnknownInstrument:
+            return None
 
     def keepers(self) -> dict[tuple[Market, Symbol], BookKeeper]:
         return {key: entry.keeper for key, entry in self._books.items()}

@@ -390,3 +390,25 @@ def test_a_quiet_keeper_decides_as_a_publishing_one(scenario: BinanceScenario) -
     feed(
         [*delivered[: scenario.snapshot_at], scenario.snapshot, *delivered[scenario.snapshot_at :]]
     )
+
+
+def test_a_keeper_with_a_contract_unit_publishes_base_units_and_keeps_the_venue_text() -> None:
+    # OKX linear swaps count contracts (BTC-USDT-SWAP: 0.01 BTC each).
+    unit = Decimal("0.01")
+    keeper = BookKeeper("binance", Market.SPOT, SYM, BinanceSpotSync(), depth=None, unit=unit)
+    keeper.on_delta(delta(10, 11))
+    loaded = keeper.on_snapshot(snapshot(10, bids=(lv("100", "250"),), asks=(lv("101", "7"),)))
+    assert loaded.update is not None
+    assert (lv("100", "2.50"),) == loaded.update.bids
+    assert lv("101", "0.07") == loaded.update.best_ask
+
+    result = keeper.on_delta(
+        delta(12, 12, bids=JsonLevels('[["100.5","40"]]'), asks=JsonLevels('[["101","0"]]'))
+    )
+    update = result.update
+    assert update is not None
+    assert (lv("100.5", "0.40"),) == tuple(update.bids)
+    assert (lv("101", "0"),) == tuple(update.asks)
+    assert lv("100.5", "0.40") == update.best_bid
+    assert [("100.5", "40"), ("100", "250")] == [tuple(t) for t in keeper.book.bid_texts()]
+    assert Decimal("2.50") == keeper.book.bid_qty(Decimal(100))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -7,7 +8,9 @@ from hypothesis import given, settings
 
 from connector.book.orderbook import OrderBook
 from connector.model import BookLevel
-from connector.model.levels import JsonLevels
+from connector.model.levels import JsonLevels, levels_from_raw
+from connector.venues.okx import book_checksum
+from tests.conftest import fixture_path
 from tests.strategies import ModelBook, book_ops
 
 pytestmark = pytest.mark.parametrize("engine", ["native", "python"])
@@ -206,3 +209,32 @@ def test_orderbook_refuses_an_unknown_engine(engine: str) -> None:
     with pytest.raises(ValueError, match="engine must be"):
         OrderBook(engine=engine + "-x")
     assert engine == OrderBook(engine=engine).engine
+
+
+def test_a_book_with_a_unit_reads_base_units_and_checksums_the_venue_text(engine: str) -> None:
+    # A real OKX snapshot (levels in contracts) with an OKX linear swap's contract size.
+    vector = next(
+        v
+        for v in json.loads(fixture_path("okx_checksum_vectors.json").read_text())["vectors"]
+        if v["id"] == "okx-v5-real-snapshot-BTC-USD-220527"
+    )
+    unit = Decimal("0.01")
+    book = OrderBook(depth_limit=400, engine=engine, unit=unit)
+    book.load_snapshot(levels_from_raw(vector["bids_top25"]), levels_from_raw(vector["asks_top25"]))
+
+    price, contracts = vector["bids_top25"][0]
+    assert BookLevel(Decimal(price), Decimal(contracts) * unit) == book.best_bid()
+    assert [Decimal(q) * unit for _, q in vector["asks_top25"][:3]] == [
+        lv.qty for lv in book.asks(3)
+    ]
+    bid, ask, crossed = book.top()
+    assert (bid, ask, crossed) == (book.best_bid(), book.best_ask(), False)
+    assert Decimal(contracts) * unit == book.bid_qty(Decimal(price))
+    assert vector["expected"] == book_checksum(book)
+    assert OrderBook(engine=engine, unit=Decimal(1)).unit is None
+
+
+def test_a_book_unit_must_be_a_positive_number(engine: str) -> None:
+    for unit in (Decimal(0), Decimal(-1), Decimal("NaN")):
+        with pytest.raises(ValueError, match="unit"):
+            OrderBook(engine=engine, unit=unit)

@@ -16,6 +16,13 @@
   text ``pong`` -> :class:`ControlMessage`;
 * other channels -> nothing.
 
+Quantities are in base units: a linear swap counts contracts of ``ctVal`` base
+each (``Instrument.contract_size``), so trade, quote and ticker sizes are
+multiplied by it here (an inverse contract's stay in contracts:
+``Instrument.base_per_unit``). Book levels stay in the venue's text and units (the book engine and
+OKX's checksum read them as sent); the book the keeper builds from them reads in
+base units (:class:`~connector.book.orderbook.OrderBook` ``unit``).
+
 The market of an instrument comes from its id (``BTC-USDT`` spot,
 ``BTC-USDT-SWAP`` swap, ``BTC-USD-220527`` futures): one OKX socket carries all.
 
@@ -25,7 +32,7 @@ Fixtures: ``cryptofeed/master/sample_data/OKX-dev.ws.1.0`` (2022),
 
 from __future__ import annotations
 
-from decimal import InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 import msgspec
 
@@ -34,6 +41,7 @@ from connector.model import (
     BookDelta,
     BookLevel,
     BookSnapshot,
+    Instrument,
     Market,
     Quote,
     Side,
@@ -240,11 +248,20 @@ def _control(env: _Envelope) -> ControlMessage:
 
 
 def _lookup(symbols: SymbolMap, inst_id: str) -> tuple[Market, Symbol]:
-    market = market_of(inst_id)
+    instrument = _instrument(symbols, inst_id)
+    return instrument.market, instrument.symbol
+
+
+def _instrument(symbols: SymbolMap, inst_id: str) -> Instrument:
     try:
-        return market, symbols.by_native(market, inst_id).symbol
+        return symbols.by_native(market_of(inst_id), inst_id)
     except UnknownInstrument:
         raise UnknownSymbol(inst_id, venue=VENUE) from None
+
+
+def _base(qty: Decimal, unit: Decimal) -> Decimal:
+    """A venue quantity in base units (``unit``: the contract size, 1 on spot)."""
+    return qty if unit == 1 else qty * unit
 
 
 def _book_events(
@@ -294,7 +311,8 @@ def _book_events(
 
 
 def _quotes(data: msgspec.Raw, inst_id: str, symbols: SymbolMap, ts_recv_ns: int) -> list[Event]:
-    market, sym = _lookup(symbols, inst_id)
+    instrument = _instrument(symbols, inst_id)
+    unit = instrument.base_per_unit
     out: list[Event] = []
     for book in _books.decode(data):
         bid = _top(levels_from_raw(decode_json_levels(book.bids)[:1]))
@@ -302,12 +320,12 @@ def _quotes(data: msgspec.Raw, inst_id: str, symbols: SymbolMap, ts_recv_ns: int
         out.append(
             Quote(
                 venue=VENUE,
-                market=market,
-                symbol=sym,
+                market=instrument.market,
+                symbol=instrument.symbol,
                 bid=bid.price if bid else None,
-                bid_qty=bid.qty if bid else None,
+                bid_qty=_base(bid.qty, unit) if bid else None,
                 ask=ask.price if ask else None,
-                ask_qty=ask.qty if ask else None,
+                ask_qty=_base(ask.qty, unit) if ask else None,
                 seq=book.seqId,
                 ts_event_ns=int(book.ts) * _MS,
                 ts_recv_ns=ts_recv_ns,
@@ -325,15 +343,15 @@ def _top(levels: tuple[BookLevel, ...]) -> BookLevel | None:
 def _trade_events(data: msgspec.Raw, symbols: SymbolMap, ts_recv_ns: int) -> list[Event]:
     out: list[Event] = []
     for t in _trades.decode(data):
-        market, sym = _lookup(symbols, t.instId)
+        instrument = _instrument(symbols, t.instId)
         out.append(
             Trade(
                 venue=VENUE,
-                market=market,
-                symbol=sym,
+                market=instrument.market,
+                symbol=instrument.symbol,
                 trade_id=t.tradeId,
                 price=parse_decimal(t.px, positive=True),
-                qty=parse_decimal(t.sz, positive=True),
+                qty=_base(parse_decimal(t.sz, positive=True), instrument.base_per_unit),
                 aggressor=Side.BUY if t.side == "buy" else Side.SELL if t.side == "sell" else None,
                 ts_event_ns=int(t.ts) * _MS,
                 ts_recv_ns=ts_recv_ns,
@@ -345,18 +363,21 @@ def _trade_events(data: msgspec.Raw, symbols: SymbolMap, ts_recv_ns: int) -> lis
 def _ticker_events(data: msgspec.Raw, symbols: SymbolMap, ts_recv_ns: int) -> list[Event]:
     out: list[Event] = []
     for t in _tickers.decode(data):
-        market, sym = _lookup(symbols, t.instId)
-        spot = market is Market.SPOT
+        instrument = _instrument(symbols, t.instId)
+        spot = instrument.market is Market.SPOT
+        bid_qty = optional_decimal(t.bidSz)
+        ask_qty = optional_decimal(t.askSz)
+        unit = instrument.base_per_unit
         out.append(
             Ticker(
                 venue=VENUE,
-                market=market,
-                symbol=sym,
+                market=instrument.market,
+                symbol=instrument.symbol,
                 last=optional_decimal(t.last),
                 bid=optional_decimal(t.bidPx),
-                bid_qty=optional_decimal(t.bidSz),
+                bid_qty=None if bid_qty is None else _base(bid_qty, unit),
                 ask=optional_decimal(t.askPx),
-                ask_qty=optional_decimal(t.askSz),
+                ask_qty=None if ask_qty is None else _base(ask_qty, unit),
                 open_24h=optional_decimal(t.open24h),
                 high_24h=optional_decimal(t.high24h),
                 low_24h=optional_decimal(t.low24h),

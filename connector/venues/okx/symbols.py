@@ -177,6 +177,7 @@ def _instrument(market: Market, item: _Item) -> Instrument:
         max_qty=_positive(item.maxLmtSz, "maxLmtSz") if item.maxLmtSz else None,
         contract_size=contract_size,
         status=_STATUS.get(item.state, InstrumentStatus.HALTED),
+        inverse=item.ctType == "inverse",
     )
 
 

@@ -25,6 +25,7 @@ from connector.venues.okx import (
     decode_frame,
     market_of,
     parse_books_snapshot,
+    parse_instruments,
 )
 from tests.conftest import fixture_path
 from tests.venues.okx.captures import ws_events
@@ -231,3 +232,45 @@ def test_okx_rest_books_parse_to_snapshot() -> None:
         parse_books_snapshot(
             '{"code":"1","msg":"x"}', inst_id="BTC-USDT", symbols=SYMBOLS, ts_recv_ns=1
         )
+
+
+def _swap_frame(fixture: str, inst_id: str) -> str:
+    """A docs-shaped frame of ``fixture`` (a spot example) for the swap ``inst_id``."""
+    frame = json.loads(fixture_path(NAUTILUS + fixture).read_text())
+    frame["arg"]["instId"] = inst_id
+    for item in frame["data"]:
+        if "instId" in item:
+            item["instId"] = inst_id
+    return json.dumps(frame)
+
+
+def test_linear_swap_sizes_are_base_units_and_inverse_ones_stay_contracts() -> None:
+    # The venue's instrument list: BTC-USDT-SWAP ctVal 0.01 BTC (linear),
+    # BTC-USD-SWAP ctVal 100 USD (inverse).
+    body = fixture_path(NAUTILUS + "http_get_instruments_swap.json").read_bytes()
+    symbols = build_symbol_map(parse_instruments(Market.SWAP, body))
+
+    def one(fixture: str, inst_id: str) -> object:
+        (event,) = decode_frame(_swap_frame(fixture, inst_id), symbols=symbols, ts_recv_ns=1)
+        return event
+
+    trade = one("ws_trades.json", "BTC-USDT-SWAP")  # sz "0.12060306" contracts
+    assert isinstance(trade, Trade)
+    assert Decimal("0.0012060306") == trade.qty
+    ticker = one("ws_tickers.json", "BTC-USDT-SWAP")  # bidSz "5", askSz "11" contracts
+    assert isinstance(ticker, Ticker)
+    assert (Decimal("0.05"), Decimal("0.11")) == (ticker.bid_qty, ticker.ask_qty)
+    assert Decimal("2222") == ticker.volume_24h  # volCcy24h: already base on swaps
+    quote = one("ws_bbo_tbt.json", "BTC-USDT-SWAP")  # "256" / "415" contracts
+    assert isinstance(quote, Quote)
+    assert (Decimal("2.56"), Decimal("4.15")) == (quote.bid_qty, quote.ask_qty)
+
+    inverse = one("ws_trades.json", "BTC-USD-SWAP")
+    assert isinstance(inverse, Trade)
+    assert Decimal("0.12060306") == inverse.qty
+    spot = decode_frame(
+        fixture_path(NAUTILUS + "ws_trades.json").read_text().replace("BTC-USD", "BTC-USDT"),
+        symbols=_symbols(("BTC-USDT", "BTC-USDT-SPOT")),
+        ts_recv_ns=1,
+    )
+    assert isinstance(spot[0], Trade) and Decimal("0.12060306") == spot[0].qty
