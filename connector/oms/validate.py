@@ -9,7 +9,8 @@ binary fractions are not prices). Then:
   asked); a limit price rounds to the tick on the *passive* side (a buy down, a
   sell up: never a worse price than asked);
 - **check** the filters on the result, each problem named by its filter:
-  ``status``, ``price`` (a limit needs one, a market order takes none),
+  ``status``, ``inverse`` (a contract sized in USD has no base quantity),
+  ``price`` (a limit needs one, a market order takes none),
   ``time_in_force``, ``tick_size``, ``lot_step``, ``min_qty``, ``max_qty``,
   ``min_notional`` (price x qty x contract size; a market order is checked
   only when the caller passes a reference price).
@@ -219,6 +220,11 @@ def _check(
 ) -> None:
     if instrument.status is not InstrumentStatus.TRADING:
         problems.append(f"status: {instrument.symbol} is {instrument.status.value}")
+    if instrument.inverse:
+        problems.append(
+            f"inverse: {instrument.symbol} is an inverse contract sized in "
+            f"{instrument.symbol.quote}; orders are in base units, which it cannot take"
+        )
     if qty > _ZERO:
         if qty < instrument.min_qty:
             problems.append(f"min_qty: {qty} is below the minimum {instrument.min_qty}")

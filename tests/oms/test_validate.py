@@ -23,7 +23,10 @@ from connector.model import (
     Symbol,
     TimeInForce,
 )
+from connector.oms.service import base_units
 from connector.oms.validate import as_decimal, normalize_amend, normalize_place, place_order
+from connector.venues.okx import parse_instruments
+from tests.conftest import fixture_path
 
 D = Decimal
 BTC = Instrument(
@@ -228,3 +231,19 @@ def test_normalised_order_passes_the_instrument_filters(
     assert order.qty <= qty
     assert order.price <= price if side is Side.BUY else order.price >= price
     assert abs(order.price - price) < BTC.tick_size
+
+
+def test_an_inverse_contract_is_refused_since_it_has_no_base_quantity() -> None:
+    # The venue's own list: BTC-USD-SWAP is sized in USD (ctVal 100, ctValCcy USD).
+    body = fixture_path(
+        "nautilus_trader/crates/adapters/okx/test_data/http_get_instruments_swap.json"
+    ).read_bytes()
+    by_id = {i.native_id: i for i in parse_instruments(Market.SWAP, body)}
+    inverse, linear = by_id["BTC-USD-SWAP"], by_id["BTC-USDT-SWAP"]
+    assert inverse.inverse and not linear.inverse
+
+    with pytest.raises(InvalidOrder, match="inverse") as caught:
+        place_order(inverse, side="buy", type="limit", qty="1", price="60000", client_order_id="c")
+    assert any("sized in USD" in v for v in caught.value.violations)
+    place_order(base_units(linear), side="buy", type="limit", qty="0.01", price="60000",
+                client_order_id="c")  # fmt: skip
