@@ -4,7 +4,8 @@ No network: every frame goes through the venue's decoder, its sequencer and
 the book keepers exactly as a live session's would (:class:`VenueFeed`), and
 every normalized event comes out as one JSON object. REST bodies in the
 capture supply instrument lists and Binance depth snapshots; a venue whose
-instrument list is missing gets instruments guessed from native ids.
+instrument list is missing gets instruments guessed from native ids (an OKX
+swap's guess cannot know its ``ctVal``: its sizes then stay in contracts).
 """
 
 from __future__ import annotations
