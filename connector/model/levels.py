@@ -226,7 +226,43 @@ def decode_json_levels(text: JsonText) -> list[list[Any]]:
         raise ValueError(f"malformed book levels: {exc}") from None
 
 
-class JsonLevels(Sequence[BookLevel]):
+class _Levels(Sequence[BookLevel]):
+    """Levels made on first read (:attr:`levels`); a sequence equal to any other
+    sequence of the same levels (``tuple``, ``list``)."""
+
+    __slots__ = ()
+
+    @property
+    def levels(self) -> tuple[BookLevel, ...]:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return len(self.levels)
+
+    @overload
+    def __getitem__(self, index: int) -> BookLevel: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[BookLevel, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> BookLevel | tuple[BookLevel, ...]:
+        return self.levels[index]
+
+    def __iter__(self) -> Iterator[BookLevel]:
+        return iter(self.levels)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Levels):
+            return self.levels == other.levels
+        if isinstance(other, tuple | list):
+            return self.levels == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.levels)
+
+
+class JsonLevels(_Levels):
     """A level array still in the venue's JSON text, read as levels on first use.
 
     Parsers wrap the text of a delta's or snapshot's ``bids``/``asks`` in this;
@@ -257,31 +293,6 @@ class JsonLevels(Sequence[BookLevel]):
         """The ``(price, qty)`` text of each level, as the venue wrote it (not validated)."""
         return [(lv[0], lv[1]) for lv in decode_json_levels(self.text)]
 
-    def __len__(self) -> int:
-        return len(self.levels)
-
-    @overload
-    def __getitem__(self, index: int) -> BookLevel: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[BookLevel, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> BookLevel | tuple[BookLevel, ...]:
-        return self.levels[index]
-
-    def __iter__(self) -> Iterator[BookLevel]:
-        return iter(self.levels)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, JsonLevels):
-            return self.levels == other.levels
-        if isinstance(other, tuple | list):
-            return self.levels == tuple(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self.levels)
-
     def __repr__(self) -> str:
         text = self.text
         raw = bytes(text).decode("utf-8", "replace") if not isinstance(text, str) else text
@@ -294,7 +305,7 @@ def scaled_level(level: BookLevel, unit: Decimal) -> BookLevel:
     return _new_level(BookLevel, (level[0], level[1] * unit))
 
 
-class ScaledLevels(Sequence[BookLevel]):
+class ScaledLevels(_Levels):
     """Levels whose venue quantity counts contracts, read in base units (``qty x unit``).
 
     Wraps a delta's levels (often :class:`JsonLevels`) for the book update that
@@ -316,31 +327,6 @@ class ScaledLevels(Sequence[BookLevel]):
             unit = self.unit
             levels = self._levels = tuple([scaled_level(lv, unit) for lv in self.source])
         return levels
-
-    def __len__(self) -> int:
-        return len(self.source)
-
-    @overload
-    def __getitem__(self, index: int) -> BookLevel: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[BookLevel, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> BookLevel | tuple[BookLevel, ...]:
-        return self.levels[index]
-
-    def __iter__(self) -> Iterator[BookLevel]:
-        return iter(self.levels)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, ScaledLevels | JsonLevels):
-            return self.levels == other.levels
-        if isinstance(other, tuple | list):
-            return self.levels == tuple(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self.levels)
 
     def __repr__(self) -> str:
         return f"ScaledLevels({self.source!r}, unit={self.unit})"
