@@ -51,6 +51,10 @@ class Instrument:
         lot_step: Quantity increment.
         min_qty: Smallest order quantity.
         min_notional: Smallest price * qty * contract_size; 0 when the venue has none.
+        max_qty: Largest order quantity, when the venue sets one.
+        max_market_qty: Largest market-order quantity, where the venue sets one apart
+            from ``max_qty`` (Binance ``MARKET_LOT_SIZE``, Bybit ``maxMktOrderQty``,
+            OKX swap ``maxMktSz``).
         contract_size: Base units per contract (1 for spot and linear coin-quantity
             markets); for an ``inverse`` contract, quote units (USD) per contract.
         status: Trading status.
@@ -68,6 +72,7 @@ class Instrument:
     min_qty: Decimal
     min_notional: Decimal = _ZERO
     max_qty: Decimal | None = None
+    max_market_qty: Decimal | None = None
     contract_size: Decimal = Decimal(1)
     status: InstrumentStatus = InstrumentStatus.TRADING
     inverse: bool = False

@@ -101,6 +101,9 @@ def base_units(instrument: Instrument) -> Instrument:
         lot_step=instrument.lot_step * size,
         min_qty=instrument.min_qty * size,
         max_qty=None if instrument.max_qty is None else instrument.max_qty * size,
+        max_market_qty=None
+        if instrument.max_market_qty is None
+        else instrument.max_market_qty * size,
         contract_size=Decimal(1),
     )
 

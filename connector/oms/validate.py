@@ -12,6 +12,7 @@ binary fractions are not prices). Then:
   ``status``, ``inverse`` (a contract sized in USD has no base quantity),
   ``price`` (a limit needs one, a market order takes none),
   ``time_in_force``, ``tick_size``, ``lot_step``, ``min_qty``, ``max_qty``,
+  ``max_market_qty`` (a market order's own maximum, where the venue sets one),
   ``min_notional`` (price x qty x contract size; a market order is checked
   only when the caller passes a reference price).
 
@@ -138,6 +139,9 @@ def normalize_place(
             problems.append("price: a market order takes no price")
         if tif is TimeInForce.POST_ONLY:
             problems.append("time_in_force: a market order cannot be post-only")
+        cap = instrument.max_market_qty
+        if cap is not None and qty > cap:
+            problems.append(f"max_market_qty: {qty} is above the market-order maximum {cap}")
     _check(instrument, qty, price if price is not None else reference_price, problems)
     _raise(problems)
     return PlaceOrder(

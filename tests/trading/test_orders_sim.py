@@ -158,7 +158,19 @@ async def refusals(
         alert = alerts.receive_nowait()
         assert isinstance(alert, RiskAlert)
         assert (RiskAlertKind.BREACH, "max_order_notional") == (alert.kind, alert.limit)
-    # Two refusals before sending: nothing reached the order state.
+
+    # Over the venue's market-order maximum, which every simulated market publishes
+    # (Bybit linear a tenth of its limit maximum) but OKX spot (maxMktSz counts USDT:
+    # the order passes validation and the risk limit refuses it).
+    with pytest.raises((InvalidOrder, RiskRejected)) as too_big:
+        await c.place_order(venue, symbol, "buy", "market", Decimal(10**6))
+    named = [v.split(":")[0] for v in getattr(too_big.value, "violations", ())]
+    assert ("max_market_qty" in named) is ((venue, symbol) != ("okx", "BTC-USDT-SPOT")), named
+    if (venue, symbol) == ("bybit", "BTC-USDT-PERP"):
+        with pytest.raises(InvalidOrder) as over_market:
+            await c.place_order(venue, symbol, "buy", "market", Decimal(151))
+        assert ["max_market_qty"] == [v.split(":")[0] for v in over_market.value.violations]
+    # The refusals before sending: nothing reached the order state.
     assert before == len(c.orders.all())
 
     # Post-only that would take: Binance refuses it with its code; Bybit and OKX

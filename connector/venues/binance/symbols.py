@@ -7,6 +7,7 @@ Canonical names: spot ``BTCUSDT`` -> ``BTC-USDT-SPOT`` (from ``baseAsset`` and
 leave this module except as :attr:`Instrument.native_id`.
 
 Filters: ``PRICE_FILTER.tickSize``; ``LOT_SIZE.stepSize``/``minQty``/``maxQty``;
+``MARKET_LOT_SIZE.maxQty`` (a market order's maximum, when not zero);
 minimum notional from ``MIN_NOTIONAL`` (spot ``minNotional``, futures
 ``notional``) or ``NOTIONAL`` (``minNotional``). Entries that cannot become a
 valid instrument (no contract type, a zero tick, odd asset names, unknown status)
@@ -168,6 +169,12 @@ def _instrument(market: Market, entry: _Symbol) -> Instrument:
     step = _positive(lot.stepSize, "stepSize")
     min_qty = _non_negative(lot.minQty, "minQty")
     max_qty = _non_negative(lot.maxQty, "maxQty") if lot.maxQty is not None else None
+    market_lot = filters.get("MARKET_LOT_SIZE")
+    max_market_qty = (
+        _non_negative(market_lot.maxQty, "MARKET_LOT_SIZE maxQty")
+        if market_lot is not None and market_lot.maxQty is not None
+        else None
+    )
     min_notional = Decimal(0)
     notional = filters.get("MIN_NOTIONAL") or filters.get("NOTIONAL")
     if notional is not None:
@@ -184,6 +191,7 @@ def _instrument(market: Market, entry: _Symbol) -> Instrument:
         min_qty=min_qty,
         min_notional=min_notional,
         max_qty=max_qty if max_qty else None,
+        max_market_qty=max_market_qty if max_market_qty else None,
         status=status,
     )
 

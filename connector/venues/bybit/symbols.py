@@ -52,6 +52,8 @@ class _LotSizeFilter(msgspec.Struct):
     minOrderQty: str = ""
     maxOrderQty: str = ""
     maxLimitOrderQty: str = ""
+    maxMarketOrderQty: str = ""
+    maxMktOrderQty: str = ""
     basePrecision: str = ""
     qtyStep: str = ""
     minOrderAmt: str = ""
@@ -174,14 +176,15 @@ def _instrument(market: Market, item: _Item) -> Instrument | None:
     if market is Market.SPOT:
         # Spot's minOrderQty and maxOrderQty are deprecated: the venue checks the
         # order value against minOrderAmt instead, and a limit order's size against
-        # maxLimitOrderQty. The one maximum kept here is that one: stricter than the
-        # venue for post-only orders (it allows five times as much), and a market
-        # order over maxMarketOrderQty is left to the venue to refuse.
+        # maxLimitOrderQty, a market order's against maxMarketOrderQty. The limit
+        # maximum is stricter than the venue for post-only orders (it allows five
+        # times as much).
         symbol = Symbol(item.baseCoin, item.quoteCoin, SymbolKind.SPOT)
         step = lot.basePrecision or lot.qtyStep
         notional = lot.minOrderAmt
         min_qty = "0"
         max_qty = lot.maxLimitOrderQty or lot.maxOrderQty
+        max_market_qty = lot.maxMarketOrderQty
     else:
         if item.contractType == "LinearPerpetual":
             symbol = Symbol(item.baseCoin, item.quoteCoin, SymbolKind.PERP)
@@ -199,6 +202,7 @@ def _instrument(market: Market, item: _Item) -> Instrument | None:
         notional = lot.minNotionalValue
         min_qty = lot.minOrderQty
         max_qty = lot.maxOrderQty
+        max_market_qty = lot.maxMktOrderQty
     return Instrument(
         venue=VENUE,
         symbol=symbol,
@@ -209,6 +213,7 @@ def _instrument(market: Market, item: _Item) -> Instrument | None:
         min_qty=_decimal(min_qty, "minOrderQty"),
         min_notional=_decimal(notional or "0", "min notional"),
         max_qty=_decimal(max_qty, "max order qty") if max_qty else None,
+        max_market_qty=_decimal(max_market_qty, "max market order qty") if max_market_qty else None,
         status=_STATUS.get(item.status, InstrumentStatus.HALTED),
     )
 

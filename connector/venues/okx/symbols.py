@@ -62,6 +62,7 @@ class _Item(msgspec.Struct):
     uly: str = ""
     instFamily: str = ""
     maxLmtSz: str = ""
+    maxMktSz: str = ""
 
 
 class _Body(msgspec.Struct):
@@ -175,6 +176,10 @@ def _instrument(market: Market, item: _Item) -> Instrument:
         lot_step=_positive(item.lotSz, "lotSz"),
         min_qty=_positive(item.minSz, "minSz"),
         max_qty=_positive(item.maxLmtSz, "maxLmtSz") if item.maxLmtSz else None,
+        # A spot maxMktSz counts USDT, not base units: the venue checks that one.
+        max_market_qty=_positive(item.maxMktSz, "maxMktSz")
+        if item.maxMktSz and market is not Market.SPOT
+        else None,
         contract_size=contract_size,
         status=_STATUS.get(item.state, InstrumentStatus.HALTED),
         inverse=item.ctType == "inverse",

@@ -47,6 +47,7 @@ def test_spot_exchange_info_maps_every_symbol_with_its_filters() -> None:
             min_qty=Decimal("0.00001"),
             min_notional=Decimal("10"),
             max_qty=Decimal("9000"),
+            max_market_qty=Decimal("100.05381873"),  # MARKET_LOT_SIZE, far below LOT_SIZE
         )
         == btc
     )

@@ -52,6 +52,11 @@ def test_bybit_linear_instrument_uses_qty_step_and_min_notional_value() -> None:
         btc.min_notional,
         btc.max_qty,
     )
+    assert Decimal("50.0") == btc.max_market_qty  # maxMktOrderQty: half the limit maximum
+    with pytest.raises(InvalidOrder, match="max_market_qty"):
+        place_order(btc, side="buy", type="market", qty="60", client_order_id="c1")
+    assert Decimal(60) == place_order(btc, side="buy", type="limit", qty="60", price="60000",
+                                      client_order_id="c2").qty  # fmt: skip
     assert InstrumentStatus.TRADING == eth.status
 
 
@@ -80,7 +85,7 @@ def test_bybit_spot_checks_order_value_not_the_deprecated_quantity_filters() -> 
     item["lotSizeFilter"].update(maxOrderQty="90", maxLimitOrderQty="83", maxMarketOrderQty="41.5")
     answer = {"retCode": 0, "retMsg": "OK", "result": {"category": "spot", "list": [item]}}
     (today,) = parse_instruments(Market.SPOT, json.dumps(answer))
-    assert Decimal("83") == today.max_qty
+    assert (Decimal("83"), Decimal("41.5")) == (today.max_qty, today.max_market_qty)
 
 
 def test_bybit_instruments_skip_unsupported_contract_types() -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from connector.errors import MalformedMessage
 from connector.model import Market, Symbol
+from connector.oms.service import base_units
 from connector.venues.okx import market_of, parse_instruments
 from tests.conftest import fixture_path
 from tests.venues.okx.captures import instruments, symbol_map
@@ -31,6 +32,16 @@ def test_okx_canonical_symbols_and_contract_sizes() -> None:
     for (market, native), (text, size) in cases.items():
         instrument = symbols.by_native(market, native)
         assert (Symbol.parse(text), size) == (instrument.symbol, instrument.contract_size)
+
+
+def test_okx_swap_market_maximum_is_in_contracts_and_spot_one_in_usdt_is_left_out() -> None:
+    swap = fixture_path(NAUTILUS + "http_get_instruments_swap.json").read_bytes()
+    btc = next(i for i in parse_instruments(Market.SWAP, swap) if i.native_id == "BTC-USDT-SWAP")
+    assert (Decimal(12000), Decimal("0.01")) == (btc.max_market_qty, btc.contract_size)
+    # In base units: 12,000 contracts of 0.01 BTC.
+    assert Decimal(120) == base_units(btc).max_market_qty
+    spot = fixture_path(NAUTILUS + "http_get_instruments_spot.json").read_bytes()
+    assert all(i.max_market_qty is None for i in parse_instruments(Market.SPOT, spot))
 
 
 def test_okx_spot_filters_come_from_tick_lot_and_min_size() -> None:
