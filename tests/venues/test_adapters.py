@@ -20,6 +20,7 @@ from connector.errors import (
     ConfigError,
     ConnectorError,
     ExchangeRejected,
+    IpBanned,
     LocalError,
     MalformedMessage,
     RateLimited,
@@ -29,6 +30,7 @@ from connector.errors import (
 )
 from connector.model import BookSnapshot, Instrument, Market, Symbol, SymbolKind
 from connector.net.ratelimit import ENDPOINT
+from connector.venues.bybit.orders import answer_error as bybit_answer_error
 from connector.venues.common import SymbolMap
 from connector.venues.driver import StreamSpec, VenueDriver
 from connector.venues.registry import VENUES, driver_for
@@ -457,6 +459,7 @@ def test_timestamp_rejections_carry_the_code_and_are_remote_not_retryable_as_is(
                         "bound IP addresses."}, AuthenticationFailed),
         ("bybit", 200, {"retCode": 10429, "retMsg": "System level frequency protection"},
          RateLimited),
+        ("bybit", 200, {"retCode": 10009, "retMsg": "IP has been banned."}, IpBanned),
         ("binance", 401, {"code": -1002, "msg": "You are not authorized to execute this request."},
          AuthenticationFailed),
         ("binance", 400, {"code": -5028, "msg": "Timestamp for this request is outside of the ME "
@@ -472,6 +475,10 @@ def test_rest_errors_of_any_request_know_every_code_order_answers_know(
     error = driver_for(venue).rest.rest_error(status, json.dumps(body).encode())
 
     assert expected is type(error)
+    if isinstance(error, IpBanned):
+        assert 600.0 == error.retry_after  # all REST to the host stops, as for a 403
+        order = bybit_answer_error(status, 10009, "IP has been banned.", action="place")
+        assert isinstance(order, IpBanned) and 600.0 == order.retry_after
 
 
 @pytest.mark.parametrize("venue", ["binance", "bybit", "okx"])

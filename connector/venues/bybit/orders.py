@@ -90,6 +90,7 @@ __all__ = [
     "category",
     "decode_answer",
     "instrument_of",
+    "ip_ban",
     "next_page_call",
     "open_orders_call",
     "order_report",
@@ -129,6 +130,9 @@ _STATUS = {
 }
 
 # Error classes (fact sheet §6; BYDOCS error.mdx; NT's ambiguous set)
+_IP_BANNED = 10009
+"""retCode "IP has been banned." (bybit-exchange/docs ``docs/v5/error.mdx``)."""
+
 ERRORS = ErrorCodes(
     venue=VENUE,
     success=0,
@@ -336,17 +340,30 @@ def answer_error(
 
     ``ServiceUnavailable`` means the outcome is unknown (HTTP 5xx, 10000 server
     timeout, 10016 server error, 170007/170146/170147/170310 backend timeouts):
-    the order must be queried, never resent. HTTP 403 is an IP ban. Any other
-    refusal of a ``place`` is an :class:`OrderRejected` (nothing was placed); of
-    a cancel, amend or query an :class:`ExchangeRejected` (the order is as it was).
+    the order must be queried, never resent. An IP ban is :func:`ip_ban`'s. Any
+    other refusal of a ``place`` is an :class:`OrderRejected` (nothing was
+    placed); of a cancel, amend or query an :class:`ExchangeRejected` (the order
+    is as it was).
     """
-    if status == 403 and code not in ERRORS.unknown:
+    banned = ip_ban(status, code, message)
+    if banned is not None:
+        return banned
+    return ERRORS.error(status, code, message, action=action, client_order_id=client_order_id)
+
+
+def ip_ban(status: int, code: int | None, message: str) -> IpBanned | None:
+    """The IP ban an answer says, if any: HTTP 403 ("access too frequent", the IP
+    limit's ban of at least 10 minutes) or retCode 10009 ("IP has been banned");
+    all REST to the host stops for :data:`~connector.venues.bybit.limits.IP_BAN_SECONDS`."""
+    if (status == 403 and code not in ERRORS.unknown) or code == _IP_BANNED:
+        what = f"HTTP {status}" if code is None or code == status else f"{code}"
         return IpBanned(
-            f"bybit: HTTP 403 ({message or 'access too frequent'}): IP banned",
+            f"bybit: {what} ({message or 'access too frequent'}): IP banned; all REST "
+            f"to the host stops for {limits.IP_BAN_SECONDS:.0f} s",
             retry_after=limits.IP_BAN_SECONDS,
             venue=VENUE,
         )
-    return ERRORS.error(status, code, message, action=action, client_order_id=client_order_id)
+    return None
 
 
 def decode_answer(

@@ -7,8 +7,9 @@ endpoint that answered.
 
 A breach of the IP limit is answered with HTTP 403 "access too frequent" and an
 IP ban of at least 10 minutes (Bybit "Rate Limit Rules"): :meth:`BybitRest.rest_error`
-maps any 403 to :class:`~connector.errors.IpBanned` for
-:data:`~connector.venues.bybit.limits.IP_BAN_SECONDS`, which stops all REST to the host for
+maps any 403, and retCode 10009 ("IP has been banned"), to
+:class:`~connector.errors.IpBanned` for :data:`~connector.venues.bybit.limits.IP_BAN_SECONDS`
+(:func:`~connector.venues.bybit.orders.ip_ban`), which stops all REST to the host for
 that long; the rate-limit retCodes (10006 too many visits, 10018, 10429) pause it for a
 second.
 """
@@ -19,10 +20,10 @@ from collections.abc import Mapping, Sequence
 
 import msgspec
 
-from connector.errors import ConnectorError, IpBanned, MalformedMessage
+from connector.errors import ConnectorError, MalformedMessage
 from connector.model import Market
 from connector.venues.bybit import limits, streams
-from connector.venues.bybit.orders import ERRORS
+from connector.venues.bybit.orders import ERRORS, ip_ban
 from connector.venues.driver import Bucket, RestCall
 from connector.venues.driver_common import header_float, is_testnet, rejection
 
@@ -85,21 +86,15 @@ class BybitRest:
         return {} if left is None else {_ENDPOINT: left}
 
     def rest_error(self, status: int, body: bytes) -> ConnectorError | None:
-        if status == 403:
-            text = body[:200].decode("utf-8", "replace").strip()
-            return IpBanned(
-                f"bybit: HTTP 403 ({text or 'access too frequent'}): IP banned; "
-                f"all REST to the host stops for {limits.IP_BAN_SECONDS:.0f} s",
-                retry_after=limits.IP_BAN_SECONDS,
-                venue=self.name,
-            )
         try:
             parsed = _body.decode(body)
         except (msgspec.DecodeError, ValueError):
-            return None
+            # An IP ban's 403 carries text, not Bybit's JSON.
+            return ip_ban(status, None, body[:200].decode("utf-8", "replace").strip())
         code = parsed.retCode
-        if code == 0:
-            return None
+        banned = ip_ban(status, code, parsed.retMsg)
+        if banned is not None or code == 0:
+            return banned
         return rejection(
             self.name,
             code,
