@@ -323,7 +323,9 @@ class Desk(DeskCore):
                 f"client order id {client_order_id!r} is already used by an open order",
             )
         top = self._top(engine, side)
-        refusal = check_filters(inst, qty, price, price if price is not None else top)
+        refusal = check_filters(
+            inst, qty, price, price if price is not None else top, market=is_market
+        )
         if refusal is not None:
             return self._count(refusal)
         worst = sweep_price(engine, side, qty) if is_market else None

@@ -3,7 +3,8 @@
 Used by :class:`connector.sim.desk.Desk` before an order reaches the engine:
 
 * :func:`check_filters`: the instrument's tick size, lot step, minimum and
-  maximum quantity and minimum notional (``price × qty × contract_size``),
+  maximum quantity (and a market order's own maximum) and minimum notional
+  (``price × qty × contract_size``),
   each failure a :class:`~connector.sim.desk_types.Refusal` naming the filter
   and the values;
 * :func:`sweep_price`: the worst price a market order of a given size would
@@ -27,7 +28,12 @@ MARKET_HOLD_MARGIN = Decimal("0.02")
 
 
 def check_filters(
-    instrument: SimInstrument, qty: Decimal, price: Decimal | None, notional_price: Decimal | None
+    instrument: SimInstrument,
+    qty: Decimal,
+    price: Decimal | None,
+    notional_price: Decimal | None,
+    *,
+    market: bool = False,
 ) -> Refusal | None:
     """The first filter ``qty`` and ``price`` fail, or ``None`` when they pass.
 
@@ -37,6 +43,8 @@ def check_filters(
         price: Limit price (``None`` for market orders: not checked against the tick).
         notional_price: The price the minimum notional is checked at (the
             limit price, or an estimate for a market order; ``None``: not checked).
+        market: A market order: its quantity is checked against the instrument's
+            market-order maximum too.
     """
     if not qty.is_finite() or qty <= 0:
         return Refusal(reason=RefusalReason.BAD_PARAMETER, detail=f"quantity {qty} is not positive")
@@ -64,6 +72,12 @@ def check_filters(
         return Refusal(
             reason=RefusalReason.MAX_QTY,
             detail=f"quantity {qty} is above the maximum {instrument.max_qty}",
+        )
+    cap = instrument.max_market_qty
+    if market and cap is not None and qty > cap:
+        return Refusal(
+            reason=RefusalReason.MAX_MARKET_QTY,
+            detail=f"quantity {qty} is above the market-order maximum {cap}",
         )
     if notional_price is not None and instrument.min_notional > 0:
         notional = notional_price * qty * instrument.contract_size

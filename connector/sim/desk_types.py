@@ -77,6 +77,7 @@ class RefusalReason(enum.StrEnum):
     MIN_QTY = "min_qty"
     MIN_NOTIONAL = "min_notional"
     MAX_QTY = "max_qty"
+    MAX_MARKET_QTY = "max_market_qty"
     REDUCE_ONLY_WOULD_INCREASE = "reduce_only_would_increase"
     NO_LIQUIDITY = "no_liquidity"
     ORDER_NOT_OPEN = "order_not_open"

@@ -11,7 +11,7 @@ different years (as they would on the real venue).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import attrs
 
@@ -29,6 +29,8 @@ _START_PRICES: dict[str, Decimal] = {
     "ETH": Decimal("3000"),
     "SOL": Decimal("150"),
 }
+
+_OKX_SWAP_MARKET_MAX = Decimal(1600)
 
 _GCT_BINANCE = "gocryptotrader/exchanges/binance/testdata/http.json"
 _CF_BINANCE_SPOT = "cryptofeed/master/sample_data/BINANCE.0"
@@ -72,6 +74,21 @@ class SimInstrument:
     start_price: Decimal
     max_qty: Decimal
     source: str = ""
+
+    @property
+    def max_market_qty(self) -> Decimal | None:
+        """The largest market order (engine units) the venue's instrument list
+        publishes: Binance ``MARKET_LOT_SIZE.maxQty`` (here the limit maximum),
+        Bybit linear ``maxMktOrderQty`` (a tenth of it) and spot
+        ``maxMarketOrderQty`` (half), OKX swap ``maxMktSz`` (1,600 contracts);
+        ``None`` for OKX spot, whose ``maxMktSz`` counts the quote asset."""
+        if self.venue == "bybit":
+            return (self.max_qty / (10 if self.market == "linear" else 2)).quantize(
+                self.lot_step, rounding=ROUND_DOWN
+            )
+        if self.venue == "okx":
+            return _OKX_SWAP_MARKET_MAX if self.market == "swap" else None
+        return self.max_qty
 
 
 # (venue, market, base) -> (tick_size, lot_step, min_qty, min_notional, contract_size, max_qty,

@@ -136,3 +136,16 @@ def test_ccxt_pro_bybit_watch_my_trades_and_balance_see_a_fill(sim_urls: Urls) -
             await client.close()
 
     run_async(main)
+
+
+def test_ccxt_bybit_market_order_over_the_market_maximum_is_refused(sim_urls: Urls) -> None:
+    # The venue answers retCode 10001 "The number of contracts exceeds maximum limit
+    # allowed: too large" for a linear market order over maxMktOrderQty, below the
+    # limit orders' maxOrderQty (pybit issues 244 and 284).
+    client = keyed(ccxt, sim_urls)
+    lot = client.load_markets()["BTC/USDT:USDT"]["info"]["lotSizeFilter"]
+    cap, limit_cap = Decimal(lot["maxMktOrderQty"]), Decimal(lot["maxOrderQty"])
+    assert cap < limit_cap
+    ask = client.fetch_order_book("BTC/USDT:USDT", 1)["asks"][0][0]
+    with pytest.raises(ccxt.BadRequest, match="10001"):
+        client.create_order("BTC/USDT:USDT", "market", "buy", float(cap + 1), ask)

@@ -346,6 +346,32 @@ def test_each_refusal_reason(changes: dict[str, object], reason: RefusalReason) 
     assert D(0) == v.desk.balance(A, "USDT").held
 
 
+@pytest.mark.parametrize(
+    ("name", "market", "native_id", "cap"),
+    [
+        ("bybit", "linear", "BTCUSDT", D(150)),  # maxMktOrderQty: a tenth of the limit maximum
+        ("bybit", "spot", "BTCUSDT", None),  # maxMarketOrderQty: half of it
+        ("okx", "swap", "BTC-USDT-SWAP", D(1600)),  # maxMktSz, in contracts
+    ],
+)
+def test_a_market_order_over_the_market_maximum_is_refused(
+    name: str, market: str, native_id: str, cap: D | None
+) -> None:
+    v = venue(name)
+    inst = v.book(market, native_id).instrument
+    limit = inst.max_market_qty
+    assert limit is not None and limit < inst.max_qty
+    assert cap is None or cap == limit
+    over = limit + inst.lot_step
+    args = {"side": BUY, "qty": over, "now_ms": 1}
+
+    account = f"{name}-demo"
+    result = v.desk.place(account, market, native_id, type=MARKET, **args)
+    refused(result, RefusalReason.MAX_MARKET_QTY)
+    assert {"max_market_qty": 1} == v.desk.statistics().refusals
+
+
+
 def test_duplicate_client_id_among_open_orders_only() -> None:
     v = venue()
     desk = v.desk

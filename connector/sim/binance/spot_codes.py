@@ -31,6 +31,7 @@ _PLACE: dict[RefusalReason, tuple[int, str]] = {
     R.LOT_SIZE: (-1013, "Filter failure: LOT_SIZE"),
     R.MIN_QTY: (-1013, "Filter failure: LOT_SIZE"),
     R.MAX_QTY: (-1013, "Filter failure: LOT_SIZE"),
+    R.MAX_MARKET_QTY: (-1013, "Filter failure: MARKET_LOT_SIZE"),
     R.MIN_NOTIONAL: (-1013, "Filter failure: NOTIONAL"),
     R.REDUCE_ONLY_WOULD_INCREASE: (-1106, "Parameter 'reduceOnly' sent when not required."),
     R.UNKNOWN_INSTRUMENT: (-1121, "Invalid symbol."),

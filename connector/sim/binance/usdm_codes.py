@@ -109,6 +109,7 @@ _TABLE: dict[RefusalReason, UsdmError] = {
     RefusalReason.LOT_SIZE: _e(-1111, "Precision is over the maximum defined for this asset."),
     RefusalReason.MIN_QTY: _e(-4004, "Quantity less than min quantity."),
     RefusalReason.MAX_QTY: _e(-4005, "Quantity greater than max quantity."),
+    RefusalReason.MAX_MARKET_QTY: _e(-4005, "Quantity greater than max quantity."),
     RefusalReason.REDUCE_ONLY_WOULD_INCREASE: _e(-2022, "ReduceOnly Order is rejected."),
     RefusalReason.NO_LIQUIDITY: _e(-2020, "Unable to fill."),
     RefusalReason.BAD_PARAMETER: _e(-1130, "Data sent for parameter is not valid."),

@@ -83,6 +83,10 @@ REFUSALS: dict[RefusalReason, tuple[_Code, _Code]] = {
         (170135, "Order quantity exceeded upper limit."),
         (10001, "The number of contracts exceeds maximum limit allowed"),
     ),
+    RefusalReason.MAX_MARKET_QTY: (
+        (170135, "Order quantity exceeded upper limit."),
+        (10001, "The number of contracts exceeds maximum limit allowed: too large"),
+    ),
     RefusalReason.REDUCE_ONLY_WOULD_INCREASE: (
         (170130, "Reduce-only is not supported on spot."),
         (110017, "Reduce-only rule not satisfied"),

@@ -126,7 +126,7 @@ def instrument_item(inst: SimInstrument, symbol_id: int) -> JsonDict:
                 "minOrderQty": format_fixed(inst.min_qty, step),
                 "qtyStep": format(step, "f"),
                 "postOnlyMaxOrderQty": format_fixed(inst.max_qty, step),
-                "maxMktOrderQty": format_fixed(inst.max_qty / 10, step),
+                "maxMktOrderQty": format_fixed(_market_max(inst), step),
                 "minNotionalValue": format_trim(inst.min_notional),
             },
             "unifiedMarginTrade": True,
@@ -160,7 +160,7 @@ def instrument_item(inst: SimInstrument, symbol_id: int) -> JsonDict:
             "minOrderAmt": format_trim(inst.min_notional),
             "maxOrderAmt": "8000000",
             "maxLimitOrderQty": format_trim(inst.max_qty),
-            "maxMarketOrderQty": format_trim(inst.max_qty / 2),
+            "maxMarketOrderQty": format_trim(_market_max(inst)),
             "postOnlyMaxLimitOrderSize": format_trim(inst.max_qty * 5),
         },
         "priceFilter": {"tickSize": format(inst.tick_size, "f")},
@@ -408,3 +408,9 @@ def ticker_message(
     if category == "spot":
         return {"topic": topic, "ts": ts_ms, "type": kind, "cs": cs, "data": data}
     return {"topic": topic, "type": kind, "data": data, "cs": cs, "ts": ts_ms}
+
+
+def _market_max(inst: SimInstrument) -> Decimal:
+    cap = inst.max_market_qty
+    assert cap is not None  # every Bybit instrument has one
+    return cap

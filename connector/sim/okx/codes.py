@@ -61,6 +61,7 @@ _TABLE: dict[RefusalReason, tuple[str, str]] = {
         "Your order should meet or exceed the minimum order amount.",
     ),
     RefusalReason.MAX_QTY: ("51202", "Market order amount exceeds the maximum amount."),
+    RefusalReason.MAX_MARKET_QTY: ("51202", "Market order amount exceeds the maximum amount."),
     RefusalReason.REDUCE_ONLY_WOULD_INCREASE: (
         "51169",
         "Order failed because you don't have any positions in this direction for this contract"

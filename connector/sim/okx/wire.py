@@ -111,6 +111,7 @@ def error_body(code: str, msg: str) -> JsonDict:
 def instrument_item(inst: SimInstrument) -> JsonDict:
     """One ``public/instruments`` entry: the keys of ``OKX.0``, alphabetical, all strings."""
     swap = inst.market == "swap"
+    market_max = inst.max_market_qty
     return {
         "alias": "",
         "baseCcy": "" if swap else inst.base,
@@ -128,7 +129,8 @@ def instrument_item(inst: SimInstrument) -> JsonDict:
         "lotSz": format_number(inst.lot_step),
         "maxIcebergSz": format_number(inst.max_qty),
         "maxLmtSz": format_number(inst.max_qty),
-        "maxMktSz": "1600" if swap else "1000000",
+        # Swap: contracts (the simulator enforces them); spot: the quote asset.
+        "maxMktSz": "1000000" if market_max is None else format_number(market_max),
         "maxStopSz": "1600" if swap else "1000000",
         "maxTriggerSz": format_number(inst.max_qty),
         "maxTwapSz": format_number(inst.max_qty),
