@@ -371,7 +371,6 @@ def test_a_market_order_over_the_market_maximum_is_refused(
     assert {"max_market_qty": 1} == v.desk.statistics().refusals
 
 
-
 def test_duplicate_client_id_among_open_orders_only() -> None:
     v = venue()
     desk = v.desk
