@@ -29,7 +29,7 @@ CREDS = DEFAULT_CREDENTIALS["bybit"]
 
 def keyed(module: Any, urls: Urls) -> Any:
     """A ccxt ``bybit`` client with the simulator's URLs and the demo account's keys."""
-    client = module.bybit({"timeout": 10_000, "apiKey": CREDS.api_key, "secret": CREDS.secret})
+    client = module.bybit({"apiKey": CREDS.api_key, "secret": CREDS.secret})
     client = point(client, "bybit", urls)
     base = urls["bybit"]["linear.ws"]
     if "ws" in client.urls["api"]:

@@ -34,7 +34,6 @@ def keyed(cls: Any, urls: Urls) -> Any:
             "apiKey": CREDS.api_key,
             "secret": CREDS.secret,
             "password": CREDS.passphrase,
-            "timeout": 10_000,
         }
     )
     client.urls["api"] = okx_urls(urls)

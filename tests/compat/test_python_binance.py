@@ -39,7 +39,7 @@ def sim_socket_manager(urls: Urls) -> type[Any]:
 
 @pytest.fixture
 def client(sim_urls: Urls) -> Any:
-    return sim_client(Client, sim_urls)(requests_params={"timeout": 10})
+    return sim_client(Client, sim_urls)()
 
 
 def check_book(book: dict[str, Any]) -> None:
