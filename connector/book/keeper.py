@@ -173,7 +173,6 @@ class BookKeeper:
         self.snapshot_depth = snapshot_depth
         self.updates = updates
         self._book = OrderBook(depth_limit=depth, unit=unit)
-        self._unit = self._book.unit
         # The top of the book after the last change (read once per change).
         self._bid: BookLevel | None = None
         self._ask: BookLevel | None = None
@@ -269,8 +268,8 @@ class BookKeeper:
                     symbol=self.symbol,
                     seq=delta.seq,
                     state=BookState.VALID,
-                    bids=delta.bids if self._unit is None else ScaledLevels(delta.bids, self._unit),
-                    asks=delta.asks if self._unit is None else ScaledLevels(delta.asks, self._unit),
+                    bids=delta.bids if book.unit is None else ScaledLevels(delta.bids, book.unit),
+                    asks=delta.asks if book.unit is None else ScaledLevels(delta.asks, book.unit),
                     best_bid=self._bid,
                     best_ask=self._ask,
                     ts_event_ns=delta.ts_event_ns,

@@ -91,9 +91,11 @@ def base_units(instrument: Instrument) -> Instrument:
 
     OKX swaps count contracts of ``ctVal`` base units: a lot of 1 contract of
     0.01 BTC is a step of 0.01 BTC. The adapter converts back and refuses a
-    quantity that is not a whole number of contracts.
+    quantity that is not a whole number of contracts. An inverse contract has no
+    base quantity (``Instrument.base_per_unit`` is 1): it is returned as it is,
+    and validation refuses its orders.
     """
-    size = instrument.contract_size
+    size = instrument.base_per_unit
     if size == 1:
         return instrument
     return attrs.evolve(
