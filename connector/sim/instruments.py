@@ -32,6 +32,18 @@ _START_PRICES: dict[str, Decimal] = {
 
 _OKX_SWAP_MARKET_MAX = Decimal(1600)
 
+#: Binance ``MARKET_LOT_SIZE.maxQty`` by (market, base), copied verbatim from the
+#: listing each instrument's other filters come from (``_FILTERS``' source): a market
+#: order's maximum, far below ``LOT_SIZE.maxQty`` (spot BTC about 97 against 9,000).
+_BINANCE_MARKET_MAX: dict[tuple[str, str], str] = {
+    ("spot", "BTC"): "97.09521512",
+    ("spot", "ETH"): "2357.34408702",
+    ("spot", "SOL"): "52005.81284920",
+    ("linear", "BTC"): "120",
+    ("linear", "ETH"): "2000",
+    ("linear", "SOL"): "20000",
+}
+
 _GCT_BINANCE = "gocryptotrader/exchanges/binance/testdata/http.json"
 _CF_BINANCE_SPOT = "cryptofeed/master/sample_data/BINANCE.0"
 _CF_BINANCE_FUTURES = "cryptofeed/master/sample_data/BINANCE_FUTURES.0"
@@ -78,17 +90,18 @@ class SimInstrument:
     @property
     def max_market_qty(self) -> Decimal | None:
         """The largest market order (engine units) the venue's instrument list
-        publishes: Binance ``MARKET_LOT_SIZE.maxQty`` (here the limit maximum),
-        Bybit linear ``maxMktOrderQty`` (a tenth of it) and spot
-        ``maxMarketOrderQty`` (half), OKX swap ``maxMktSz`` (1,600 contracts);
-        ``None`` for OKX spot, whose ``maxMktSz`` counts the quote asset."""
+        publishes: Binance ``MARKET_LOT_SIZE.maxQty`` (the listing's), Bybit
+        linear ``maxMktOrderQty`` (a tenth of the limit maximum) and spot
+        ``maxMarketOrderQty`` (half of it), OKX swap ``maxMktSz`` (1,600
+        contracts); ``None`` for OKX spot, whose ``maxMktSz`` counts the quote
+        asset."""
         if self.venue == "bybit":
             return (self.max_qty / (10 if self.market == "linear" else 2)).quantize(
                 self.lot_step, rounding=ROUND_DOWN
             )
         if self.venue == "okx":
             return _OKX_SWAP_MARKET_MAX if self.market == "swap" else None
-        return self.max_qty
+        return Decimal(_BINANCE_MARKET_MAX[(self.market, self.base)])
 
 
 # (venue, market, base) -> (tick_size, lot_step, min_qty, min_notional, contract_size, max_qty,

@@ -175,6 +175,10 @@ def test_ccxt_binance_spot_markets_keep_the_venue_tick(sim_urls: Urls) -> None:
     assert 0.01 == markets["BTC/USDT"]["precision"]["price"]
     assert markets["BTC/USDT:USDT"]["linear"]
     assert 20 == len(spot_book["bids"]) == len(spot_book["asks"])
+    # The market-order maximum (MARKET_LOT_SIZE), as listed, far below LOT_SIZE's.
+    assert 97.09521512 == markets["BTC/USDT"]["limits"]["market"]["max"]
+    assert 120 == markets["BTC/USDT:USDT"]["limits"]["market"]["max"]
+    assert markets["BTC/USDT"]["limits"]["amount"]["max"] == 9000
 
 
 def test_ccxt_binanceusdm_book_honours_the_limit(sim_urls: Urls) -> None:

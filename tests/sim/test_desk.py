@@ -349,6 +349,8 @@ def test_each_refusal_reason(changes: dict[str, object], reason: RefusalReason) 
 @pytest.mark.parametrize(
     ("name", "market", "native_id", "cap"),
     [
+        ("binance", "spot", "BTCUSDT", D("97.09521512")),  # MARKET_LOT_SIZE as listed
+        ("binance", "linear", "BTCUSDT", D(120)),
         ("bybit", "linear", "BTCUSDT", D(150)),  # maxMktOrderQty: a tenth of the limit maximum
         ("bybit", "spot", "BTCUSDT", None),  # maxMarketOrderQty: half of it
         ("okx", "swap", "BTC-USDT-SWAP", D(1600)),  # maxMktSz, in contracts
@@ -362,7 +364,7 @@ def test_a_market_order_over_the_market_maximum_is_refused(
     limit = inst.max_market_qty
     assert limit is not None and limit < inst.max_qty
     assert cap is None or cap == limit
-    over = limit + inst.lot_step
+    over = (limit // inst.lot_step + 1) * inst.lot_step  # the first lot above it
     args = {"side": BUY, "qty": over, "now_ms": 1}
 
     account = f"{name}-demo"

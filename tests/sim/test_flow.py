@@ -288,6 +288,7 @@ def _binance_filters(symbol: dict[str, Any]) -> Filters:
         "max_qty": D(f["LOT_SIZE"]["maxQty"]),
         "min_notional": D(notional.get("minNotional") or notional["notional"]),
         "contract_size": D(1),
+        "max_market_qty": D(f["MARKET_LOT_SIZE"]["maxQty"]),
     }
 
 
@@ -398,4 +399,6 @@ def test_instrument_filters_match_the_real_listing_they_name(inst: SimInstrument
         "min_notional": inst.min_notional,
         "contract_size": inst.contract_size,
     }
+    if inst.venue == "binance":
+        actual["max_market_qty"] = inst.max_market_qty
     assert listing == actual

@@ -97,7 +97,7 @@ def spot_info(listings: Iterable[Listing], now: int, weight_limit: int) -> dict[
                     {
                         "filterType": "MARKET_LOT_SIZE",
                         "minQty": f.qty(Decimal(0)),
-                        "maxQty": f.qty(max_qty),
+                        "maxQty": f.qty(inst.max_market_qty or max_qty),
                         "stepSize": f.qty(Decimal(0)),
                     },
                     {
@@ -192,7 +192,7 @@ def futures_info(listings: Iterable[Listing], now: int, weight_limit: int) -> di
                     {
                         "stepSize": f.qty(inst.lot_step),
                         "filterType": "MARKET_LOT_SIZE",
-                        "maxQty": f.qty(inst.max_qty),
+                        "maxQty": f.qty(inst.max_market_qty or inst.max_qty),
                         "minQty": f.qty(inst.min_qty),
                     },
                     {"limit": 200, "filterType": "MAX_NUM_ORDERS"},

@@ -181,6 +181,9 @@ async def test_exchange_info_has_the_real_top_level_keys_and_filters(
     inst = binance.venue("binance").book(market, "BTCUSDT").instrument
     assert inst.tick_size == Decimal(mine_filters["PRICE_FILTER"]["tickSize"])
     assert inst.lot_step == Decimal(mine_filters["LOT_SIZE"]["stepSize"])
+    # A market order's maximum is its own, far below the limit maximum, as listed.
+    market_max = Decimal(mine_filters["MARKET_LOT_SIZE"]["maxQty"])
+    assert inst.max_market_qty == market_max < Decimal(mine_filters["LOT_SIZE"]["maxQty"])
     notional = "NOTIONAL" if market == "spot" else "MIN_NOTIONAL"
     assert notional in mine_filters
 
