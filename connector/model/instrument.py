@@ -55,6 +55,8 @@ class Instrument:
         max_market_qty: Largest market-order quantity, where the venue sets one apart
             from ``max_qty`` (Binance ``MARKET_LOT_SIZE``, Bybit ``maxMktOrderQty``,
             OKX swap ``maxMktSz``).
+        max_post_only_qty: Largest post-only order, where the venue allows one larger
+            than ``max_qty`` (Bybit spot: five times ``maxLimitOrderQty``).
         contract_size: Base units per contract (1 for spot and linear coin-quantity
             markets); for an ``inverse`` contract, quote units (USD) per contract.
         status: Trading status.
@@ -73,6 +75,7 @@ class Instrument:
     min_notional: Decimal = _ZERO
     max_qty: Decimal | None = None
     max_market_qty: Decimal | None = None
+    max_post_only_qty: Decimal | None = None
     contract_size: Decimal = Decimal(1)
     status: InstrumentStatus = InstrumentStatus.TRADING
     inverse: bool = False

@@ -106,6 +106,9 @@ def base_units(instrument: Instrument) -> Instrument:
         max_market_qty=None
         if instrument.max_market_qty is None
         else instrument.max_market_qty * size,
+        max_post_only_qty=None
+        if instrument.max_post_only_qty is None
+        else instrument.max_post_only_qty * size,
         contract_size=Decimal(1),
     )
 

@@ -11,7 +11,8 @@ binary fractions are not prices). Then:
 - **check** the filters on the result, each problem named by its filter:
   ``status``, ``inverse`` (a contract sized in USD has no base quantity),
   ``price`` (a limit needs one, a market order takes none),
-  ``time_in_force``, ``tick_size``, ``lot_step``, ``min_qty``, ``max_qty``,
+  ``time_in_force``, ``tick_size``, ``lot_step``, ``min_qty``, ``max_qty`` (a
+  post-only order's own maximum where the venue allows more: Bybit spot),
   ``max_market_qty`` (a market order's own maximum, where the venue sets one),
   ``min_notional`` (price x qty x contract size; a market order is checked
   only when the caller passes a reference price).
@@ -142,7 +143,8 @@ def normalize_place(
         cap = instrument.max_market_qty
         if cap is not None and qty > cap:
             problems.append(f"max_market_qty: {qty} is above the market-order maximum {cap}")
-    _check(instrument, qty, price if price is not None else reference_price, problems)
+    notional_price = price if price is not None else reference_price
+    _check(instrument, qty, notional_price, problems, post_only=tif is TimeInForce.POST_ONLY)
     _raise(problems)
     return PlaceOrder(
         venue=command.venue,
@@ -183,7 +185,7 @@ def normalize_amend(command: AmendOrder, instrument: Instrument, order: Order) -
             price = _quantize_price(command.price, order.side, instrument, problems)
     if qty <= order.filled_qty and command.qty is not None:
         problems.append(f"qty: {qty} is not above the filled quantity {order.filled_qty}")
-    _check(instrument, qty, price, problems)
+    _check(instrument, qty, price, problems, post_only=order.time_in_force is TimeInForce.POST_ONLY)
     _raise(problems)
     return AmendOrder(
         venue=command.venue,
@@ -220,7 +222,12 @@ def _quantize_price(
 
 
 def _check(
-    instrument: Instrument, qty: Decimal, price: Decimal | None, problems: list[str]
+    instrument: Instrument,
+    qty: Decimal,
+    price: Decimal | None,
+    problems: list[str],
+    *,
+    post_only: bool,
 ) -> None:
     if instrument.status is not InstrumentStatus.TRADING:
         problems.append(f"status: {instrument.symbol} is {instrument.status.value}")
@@ -232,8 +239,11 @@ def _check(
     if qty > _ZERO:
         if qty < instrument.min_qty:
             problems.append(f"min_qty: {qty} is below the minimum {instrument.min_qty}")
-        if instrument.max_qty is not None and qty > instrument.max_qty:
-            problems.append(f"max_qty: {qty} is above the maximum {instrument.max_qty}")
+        cap = instrument.max_qty
+        if post_only and instrument.max_post_only_qty is not None:
+            cap = instrument.max_post_only_qty
+        if cap is not None and qty > cap:
+            problems.append(f"max_qty: {qty} is above the maximum {cap}")
         if price is not None and price > _ZERO:
             notional = price * qty * instrument.contract_size
             if notional < instrument.min_notional:

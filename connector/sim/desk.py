@@ -324,7 +324,12 @@ class Desk(DeskCore):
             )
         top = self._top(engine, side)
         refusal = check_filters(
-            inst, qty, price, price if price is not None else top, market=is_market
+            inst,
+            qty,
+            price,
+            price if price is not None else top,
+            market=is_market,
+            post_only=time_in_force is TimeInForce.POST_ONLY,
         )
         if refusal is not None:
             return self._count(refusal)
@@ -483,7 +488,8 @@ class Desk(DeskCore):
         if new_qty <= record.filled_qty:
             self._cancel_record(record, CancelCause.AMEND_TO_FILLED, now_ms)
             return record.snapshot()
-        refusal = check_filters(inst, new_qty, new_price, new_price)
+        post_only = record.time_in_force is TimeInForce.POST_ONLY
+        refusal = check_filters(inst, new_qty, new_price, new_price, post_only=post_only)
         if refusal is not None:
             return self._count(refusal)
         if (

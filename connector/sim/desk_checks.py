@@ -34,6 +34,7 @@ def check_filters(
     notional_price: Decimal | None,
     *,
     market: bool = False,
+    post_only: bool = False,
 ) -> Refusal | None:
     """The first filter ``qty`` and ``price`` fail, or ``None`` when they pass.
 
@@ -45,6 +46,8 @@ def check_filters(
             limit price, or an estimate for a market order; ``None``: not checked).
         market: A market order: its quantity is checked against the instrument's
             market-order maximum too.
+        post_only: A post-only order: its maximum is the instrument's post-only
+            one where the venue allows more (Bybit spot).
     """
     if not qty.is_finite() or qty <= 0:
         return Refusal(reason=RefusalReason.BAD_PARAMETER, detail=f"quantity {qty} is not positive")
@@ -68,16 +71,18 @@ def check_filters(
             reason=RefusalReason.LOT_SIZE,
             detail=f"quantity {qty} is not a multiple of the lot step {instrument.lot_step}",
         )
-    if qty > instrument.max_qty:
+    cap = instrument.max_qty
+    if post_only and instrument.max_post_only_qty is not None:
+        cap = instrument.max_post_only_qty
+    if qty > cap:
         return Refusal(
-            reason=RefusalReason.MAX_QTY,
-            detail=f"quantity {qty} is above the maximum {instrument.max_qty}",
+            reason=RefusalReason.MAX_QTY, detail=f"quantity {qty} is above the maximum {cap}"
         )
-    cap = instrument.max_market_qty
-    if market and cap is not None and qty > cap:
+    market_cap = instrument.max_market_qty
+    if market and market_cap is not None and qty > market_cap:
         return Refusal(
             reason=RefusalReason.MAX_MARKET_QTY,
-            detail=f"quantity {qty} is above the market-order maximum {cap}",
+            detail=f"quantity {qty} is above the market-order maximum {market_cap}",
         )
     if notional_price is not None and instrument.min_notional > 0:
         notional = notional_price * qty * instrument.contract_size

@@ -103,6 +103,15 @@ class SimInstrument:
             return _OKX_SWAP_MARKET_MAX if self.market == "swap" else None
         return Decimal(_BINANCE_MARKET_MAX[(self.market, self.base)])
 
+    @property
+    def max_post_only_qty(self) -> Decimal | None:
+        """The largest post-only order where the venue allows more than
+        :attr:`max_qty`: Bybit spot, five times its ``maxLimitOrderQty``
+        (``postOnlyMaxLimitOrderSize``); ``None`` elsewhere."""
+        if self.venue == "bybit" and self.market == "spot":
+            return self.max_qty * 5
+        return None
+
 
 # (venue, market, base) -> (tick_size, lot_step, min_qty, min_notional, contract_size, max_qty,
 # source). Values are copied verbatim from the named fixture file.

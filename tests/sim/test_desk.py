@@ -373,6 +373,26 @@ def test_a_market_order_over_the_market_maximum_is_refused(
     assert {"max_market_qty": 1} == v.desk.statistics().refusals
 
 
+def test_bybit_spot_takes_post_only_orders_up_to_five_times_the_limit_maximum() -> None:
+    v = venue("bybit")
+    inst = v.book("spot", "BTCUSDT").instrument
+    assert inst.max_post_only_qty == inst.max_qty * 5
+    account = "bybit-demo"
+    v.desk.transfer(account, "BTC", inst.max_qty * 6, now_ms=1)
+    price = touch(v, side=SELL) * 2  # a sell far above the book: it rests
+    args = {"side": SELL, "type": LIMIT, "price": price, "now_ms": 1}
+
+    plain = v.desk.place(account, "spot", "BTCUSDT", qty=inst.max_qty * 2, **args)
+    refused(plain, RefusalReason.MAX_QTY)
+    post_only = {**args, "time_in_force": TimeInForce.POST_ONLY}
+    rests = placed(v.desk.place(account, "spot", "BTCUSDT", qty=inst.max_qty * 2, **post_only))
+    assert inst.max_qty * 2 == rests.qty
+    over = inst.max_qty * 5 + inst.lot_step
+    refused(v.desk.place(account, "spot", "BTCUSDT", qty=over, **post_only), RefusalReason.MAX_QTY)
+    # Elsewhere the limit maximum holds for post-only orders too.
+    assert venue("binance").book("spot", "BTCUSDT").instrument.max_post_only_qty is None
+
+
 def test_duplicate_client_id_among_open_orders_only() -> None:
     v = venue()
     desk = v.desk

@@ -161,7 +161,7 @@ def instrument_item(inst: SimInstrument, symbol_id: int) -> JsonDict:
             "maxOrderAmt": "8000000",
             "maxLimitOrderQty": format_trim(inst.max_qty),
             "maxMarketOrderQty": format_trim(_market_max(inst)),
-            "postOnlyMaxLimitOrderSize": format_trim(inst.max_qty * 5),
+            "postOnlyMaxLimitOrderSize": format_trim(inst.max_post_only_qty or inst.max_qty),
         },
         "priceFilter": {"tickSize": format(inst.tick_size, "f")},
         "riskParameters": {"priceLimitRatioX": "0.005", "priceLimitRatioY": "0.01"},

@@ -44,6 +44,11 @@ _STATUS = {
 }
 
 
+#: Bybit spot: "for post-only and RPI orders, the maximum limit order quantity is 5x
+#: ``maxLimitOrderQty``" (Get Instruments Info).
+_POST_ONLY_FACTOR = 5
+
+
 class _PriceFilter(msgspec.Struct):
     tickSize: str
 
@@ -176,15 +181,17 @@ def _instrument(market: Market, item: _Item) -> Instrument | None:
     if market is Market.SPOT:
         # Spot's minOrderQty and maxOrderQty are deprecated: the venue checks the
         # order value against minOrderAmt instead, and a limit order's size against
-        # maxLimitOrderQty, a market order's against maxMarketOrderQty. The limit
-        # maximum is stricter than the venue for post-only orders (it allows five
-        # times as much).
+        # maxLimitOrderQty (a post-only one's against five times as much), a market
+        # order's against maxMarketOrderQty. The post-only maximum is read from that
+        # rule, not from postOnlyMaxLimitOrderSize, whose unit the docs leave open
+        # (their example lists 60000 beside a maxLimitOrderQty of 83 BTC).
         symbol = Symbol(item.baseCoin, item.quoteCoin, SymbolKind.SPOT)
         step = lot.basePrecision or lot.qtyStep
         notional = lot.minOrderAmt
         min_qty = "0"
         max_qty = lot.maxLimitOrderQty or lot.maxOrderQty
         max_market_qty = lot.maxMarketOrderQty
+        post_only_larger = bool(lot.maxLimitOrderQty)
     else:
         if item.contractType == "LinearPerpetual":
             symbol = Symbol(item.baseCoin, item.quoteCoin, SymbolKind.PERP)
@@ -203,6 +210,8 @@ def _instrument(market: Market, item: _Item) -> Instrument | None:
         min_qty = lot.minOrderQty
         max_qty = lot.maxOrderQty
         max_market_qty = lot.maxMktOrderQty
+        post_only_larger = False  # postOnlyMaxOrderQty is deprecated: maxOrderQty covers them
+    limit_max = _decimal(max_qty, "max order qty") if max_qty else None
     return Instrument(
         venue=VENUE,
         symbol=symbol,
@@ -212,8 +221,11 @@ def _instrument(market: Market, item: _Item) -> Instrument | None:
         lot_step=_positive(step, "qty step"),
         min_qty=_decimal(min_qty, "minOrderQty"),
         min_notional=_decimal(notional or "0", "min notional"),
-        max_qty=_decimal(max_qty, "max order qty") if max_qty else None,
+        max_qty=limit_max,
         max_market_qty=_decimal(max_market_qty, "max market order qty") if max_market_qty else None,
+        max_post_only_qty=limit_max * _POST_ONLY_FACTOR
+        if post_only_larger and limit_max is not None
+        else None,
         status=_STATUS.get(item.status, InstrumentStatus.HALTED),
     )
 

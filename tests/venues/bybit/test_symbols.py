@@ -86,6 +86,19 @@ def test_bybit_spot_checks_order_value_not_the_deprecated_quantity_filters() -> 
     answer = {"retCode": 0, "retMsg": "OK", "result": {"category": "spot", "list": [item]}}
     (today,) = parse_instruments(Market.SPOT, json.dumps(answer))
     assert (Decimal("83"), Decimal("41.5")) == (today.max_qty, today.max_market_qty)
+    # "For post-only and RPI orders, the maximum limit order quantity is 5x
+    # maxLimitOrderQty": 400 BTC passes post-only, not as a plain limit order.
+    assert Decimal(415) == today.max_post_only_qty
+    big = {"side": "sell", "type": "limit", "qty": "400", "price": "60000"}
+    assert Decimal(400) == place_order(today, **big, time_in_force="post_only",
+                                       client_order_id="c3").qty  # fmt: skip
+    with pytest.raises(InvalidOrder, match=r"max_qty: 400\.0000 is above the maximum 83$"):
+        place_order(today, **big, client_order_id="c4")
+    with pytest.raises(InvalidOrder, match=r"max_qty: 416\.0000 is above the maximum 415$"):
+        place_order(today, **{**big, "qty": "416"}, time_in_force="post_only",
+                    client_order_id="c5")  # fmt: skip
+    # Without maxLimitOrderQty (the deprecated maxOrderQty only) nothing is assumed.
+    assert btc.max_post_only_qty is None
 
 
 def test_bybit_instruments_skip_unsupported_contract_types() -> None:

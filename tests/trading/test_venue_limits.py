@@ -1,0 +1,43 @@
+"""A venue's order-size limits as the venue applies them, through the public API."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import trio
+
+from connector import InvalidOrder, OrderStatus
+from connector.model import Symbol
+from tests.rig import rig
+
+TIMEOUT = 30
+SPOT = Symbol.parse("BTC-USDT-SPOT")
+
+
+async def test_bybit_spot_post_only_orders_go_up_to_five_times_the_limit_maximum() -> None:
+    # Get Instruments Info: "for post-only and RPI orders, the maximum limit order
+    # quantity is 5x maxLimitOrderQty"; other limit orders stop at maxLimitOrderQty.
+    with trio.fail_after(TIMEOUT):
+        async with rig("bybit", symbol=SPOT) as r:
+            hub = r.run.venue("bybit")
+            limit_max = hub.book("spot", "BTCUSDT").instrument.max_qty  # as listed
+            qty = limit_max * 2
+            hub.desk.transfer("bybit-demo", "BTC", qty, now_ms=hub.now_ms())
+            ask = r.c.order_book("bybit", SPOT).best_ask()
+            assert ask is not None
+            price = ask.price * Decimal("1.05")  # a sell above the book: it rests
+
+            with pytest.raises(InvalidOrder, match="max_qty"):
+                await r.c.place_order("bybit", SPOT, "sell", "limit", qty, price)
+            order = await r.c.place_order(
+                "bybit", SPOT, "sell", "limit", qty, price, time_in_force="post_only"
+            )
+            assert (OrderStatus.NEW, qty) == (order.status, order.qty)
+            at_venue = [o for o in r.truth.orders() if o.client_order_id == order.client_order_id]
+            assert [qty] == [o.qty for o in at_venue]
+
+            with pytest.raises(InvalidOrder, match="max_qty"):
+                await r.c.place_order("bybit", SPOT, "sell", "limit", limit_max * 5 + 1, price,
+                                      time_in_force="post_only")  # fmt: skip
+            await r.c.cancel_all("bybit")
