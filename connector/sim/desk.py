@@ -69,7 +69,13 @@ from connector.model import OrderStatus, OrderType, Side, TimeInForce
 from connector.sim.accounts import Balance, FeeRates, Position
 from connector.sim.accounts.money import ZERO
 from connector.sim.desk_book import OrderRecord
-from connector.sim.desk_checks import base_for_quote, check_filters, hold_price, sweep_price
+from connector.sim.desk_checks import (
+    base_for_quote,
+    check_filters,
+    check_price_band,
+    hold_price,
+    sweep_price,
+)
 from connector.sim.desk_core import PERPETUAL, DeskBook, DeskCore, Listener, Publish
 from connector.sim.desk_types import (
     BalancesUpdated,
@@ -331,6 +337,8 @@ class Desk(DeskCore):
             market=is_market,
             post_only=time_in_force is TimeInForce.POST_ONLY,
         )
+        if refusal is None and price is not None:
+            refusal = check_price_band(inst, side, price, self.mark_price(market, native_id))
         if refusal is not None:
             return self._count(refusal)
         worst = sweep_price(engine, side, qty) if is_market else None
@@ -490,6 +498,9 @@ class Desk(DeskCore):
             return record.snapshot()
         post_only = record.time_in_force is TimeInForce.POST_ONLY
         refusal = check_filters(inst, new_qty, new_price, new_price, post_only=post_only)
+        if refusal is None and price is not None:
+            mark = self.mark_price(record.market, record.native_id)
+            refusal = check_price_band(inst, record.side, new_price, mark)
         if refusal is not None:
             return self._count(refusal)
         if (

@@ -7,6 +7,8 @@ Used by :class:`connector.sim.desk.Desk` before an order reaches the engine:
   (``price × qty × contract_size``),
   each failure a :class:`~connector.sim.desk_types.Refusal` naming the filter
   and the values;
+* :func:`check_price_band`: a limit price against the venue's band around the
+  reference (mark) price, where the instrument has one (Binance);
 * :func:`sweep_price`: the worst price a market order of a given size would
   reach against the current book (what a market buy must hold funds for).
 """
@@ -21,7 +23,14 @@ from connector.sim.desk_types import Refusal, RefusalReason
 from connector.sim.engine import MatchingEngine
 from connector.sim.instruments import SimInstrument
 
-__all__ = ["MARKET_HOLD_MARGIN", "base_for_quote", "check_filters", "hold_price", "sweep_price"]
+__all__ = [
+    "MARKET_HOLD_MARGIN",
+    "base_for_quote",
+    "check_filters",
+    "check_price_band",
+    "hold_price",
+    "sweep_price",
+]
 
 MARKET_HOLD_MARGIN = Decimal("0.02")
 """A market order holds funds for its sweep estimate plus this fraction (released after)."""
@@ -90,6 +99,41 @@ def check_filters(
             return Refusal(
                 reason=RefusalReason.MIN_NOTIONAL,
                 detail=f"notional {notional} is below the minimum {instrument.min_notional}",
+            )
+    return None
+
+
+def check_price_band(
+    instrument: SimInstrument, side: Side, price: Decimal, reference: Decimal
+) -> Refusal | None:
+    """``price`` against the instrument's band around ``reference`` (the mark price).
+
+    Binance spot (``PERCENT_PRICE_BY_SIDE``) bounds both ends for either side;
+    USDⓈ-M (``PERCENT_PRICE``) only "BUY: price <= markPrice * multiplierUp" and
+    "SELL: price >= markPrice * multiplierDown": a buy far under the market or a
+    sell far over it rests. The bound is on the tick grid, inside the band.
+    """
+    band = instrument.price_band
+    if band is None:
+        return None
+    down, up = band
+    both = instrument.market == "spot"
+    tick = instrument.tick_size
+    if both or side is Side.BUY:
+        high = (reference * up / tick).to_integral_value(ROUND_DOWN) * tick
+        if price > high:
+            return Refusal(
+                reason=RefusalReason.PRICE_ABOVE_LIMIT,
+                detail=f"price {price} is above the limit {high} ({up} x {reference})",
+                limit=high,
+            )
+    if both or side is Side.SELL:
+        low = (reference * down / tick).to_integral_value(ROUND_CEILING) * tick
+        if price < low:
+            return Refusal(
+                reason=RefusalReason.PRICE_BELOW_LIMIT,
+                detail=f"price {price} is below the limit {low} ({down} x {reference})",
+                limit=low,
             )
     return None
 

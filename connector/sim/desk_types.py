@@ -78,6 +78,8 @@ class RefusalReason(enum.StrEnum):
     MIN_NOTIONAL = "min_notional"
     MAX_QTY = "max_qty"
     MAX_MARKET_QTY = "max_market_qty"
+    PRICE_ABOVE_LIMIT = "price_above_limit"
+    PRICE_BELOW_LIMIT = "price_below_limit"
     REDUCE_ONLY_WOULD_INCREASE = "reduce_only_would_increase"
     NO_LIQUIDITY = "no_liquidity"
     ORDER_NOT_OPEN = "order_not_open"
@@ -92,10 +94,13 @@ class Refusal:
     Attributes:
         reason: What went wrong (the front-end picks the venue's code from it).
         detail: Words for logs and for venues whose message carries them.
+        limit: The price bound a ``PRICE_ABOVE_LIMIT`` / ``PRICE_BELOW_LIMIT``
+            order broke (venues name it in their message).
     """
 
     reason: RefusalReason
     detail: str
+    limit: Decimal | None = None
 
 
 @attrs.frozen(kw_only=True)

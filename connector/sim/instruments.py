@@ -44,6 +44,18 @@ _BINANCE_MARKET_MAX: dict[tuple[str, str], str] = {
     ("linear", "SOL"): "20000",
 }
 
+#: Binance's price band by (market, base), (down, up) multipliers of the reference
+#: price, from the same listings: spot ``PERCENT_PRICE_BY_SIDE`` (or the older
+#: ``PERCENT_PRICE``), USDⓈ-M ``PERCENT_PRICE``.
+_BINANCE_PRICE_BAND: dict[tuple[str, str], tuple[str, str]] = {
+    ("spot", "BTC"): ("0.2", "5"),
+    ("spot", "ETH"): ("0.2", "5"),
+    ("spot", "SOL"): ("0.2", "5"),
+    ("linear", "BTC"): ("0.9500", "1.0500"),
+    ("linear", "ETH"): ("0.9500", "1.0500"),
+    ("linear", "SOL"): ("0.8500", "1.1500"),
+}
+
 _GCT_BINANCE = "gocryptotrader/exchanges/binance/testdata/http.json"
 _CF_BINANCE_SPOT = "cryptofeed/master/sample_data/BINANCE.0"
 _CF_BINANCE_FUTURES = "cryptofeed/master/sample_data/BINANCE_FUTURES.0"
@@ -102,6 +114,17 @@ class SimInstrument:
         if self.venue == "okx":
             return _OKX_SWAP_MARKET_MAX if self.market == "swap" else None
         return Decimal(_BINANCE_MARKET_MAX[(self.market, self.base)])
+
+    @property
+    def price_band(self) -> tuple[Decimal, Decimal] | None:
+        """The (down, up) multipliers of the reference price a limit order's price
+        must stay within, where the simulator enforces one: Binance (spot both
+        ends for both sides; USDⓈ-M a buy's ceiling and a sell's floor only);
+        ``None`` elsewhere."""
+        if self.venue != "binance":
+            return None
+        down, up = _BINANCE_PRICE_BAND[(self.market, self.base)]
+        return Decimal(down), Decimal(up)
 
     @property
     def max_post_only_qty(self) -> Decimal | None:

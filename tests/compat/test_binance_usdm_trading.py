@@ -80,6 +80,27 @@ def test_ccxt_binanceusdm_trades_like_a_user(sim_urls: Urls) -> None:
     assert market["id"] in {t["order"] for t in client.fetch_my_trades(SYMBOL)}
 
 
+def test_ccxt_binanceusdm_meets_the_percent_price_band(sim_urls: Urls) -> None:
+    # PERCENT_PRICE: "BUY: price <= markPrice * multiplierUp; SELL: price >=
+    # markPrice * multiplierDown" (1.05 / 0.95 on BTCUSDT): -4016 / -4024.
+    client = _ccxt(sim_urls)
+    client.load_markets()
+    book = client.fetch_order_book(SYMBOL, 5)
+    bid, ask = book["bids"][0][0], book["asks"][0][0]
+    with pytest.raises(ccxt.BaseError, match="-4016"):
+        client.create_order(SYMBOL, "limit", "buy", 0.01, round(ask * 1.2, 1))
+    with pytest.raises(ccxt.BaseError, match="-4024"):
+        client.create_order(SYMBOL, "limit", "sell", 0.01, round(bid * 0.8, 1))
+    # The band has no floor for a buy and no ceiling for a sell: both rest.
+    resting = [
+        client.create_order(SYMBOL, "limit", "buy", 0.01, round(bid * 0.5, 1)),
+        client.create_order(SYMBOL, "limit", "sell", 0.01, round(ask * 1.5, 1)),
+    ]
+    assert ["open", "open"] == [o["status"] for o in resting]
+    for order in resting:
+        client.cancel_order(order["id"], SYMBOL)
+
+
 def test_ccxt_binanceusdm_cancels_all_open_orders_of_a_symbol(sim_urls: Urls) -> None:
     # DELETE /fapi/v1/allOpenOrders, as the connector's cancel_all sends it.
     client = _ccxt(sim_urls)

@@ -6,7 +6,7 @@ engine and synthetic flow, and trades on it through ``venue.desk``.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import pytest
 
@@ -391,6 +391,44 @@ def test_bybit_spot_takes_post_only_orders_up_to_five_times_the_limit_maximum() 
     refused(v.desk.place(account, "spot", "BTCUSDT", qty=over, **post_only), RefusalReason.MAX_QTY)
     # Elsewhere the limit maximum holds for post-only orders too.
     assert venue("binance").book("spot", "BTCUSDT").instrument.max_post_only_qty is None
+
+
+@pytest.mark.parametrize(
+    ("market", "limits"),
+    [
+        # spot PERCENT_PRICE_BY_SIDE 0.2 / 5: both ends for either side
+        ("spot", {BUY: (D("0.2"), D(5)), SELL: (D("0.2"), D(5))}),
+        # USDⓈ-M PERCENT_PRICE 0.95 / 1.05: a buy's ceiling and a sell's floor only
+        ("linear", {BUY: (None, D("1.05")), SELL: (D("0.95"), None)}),
+    ],
+)
+def test_binance_limit_prices_stay_inside_the_percent_price_band(
+    market: str, limits: dict[Side, tuple[D | None, D | None]]
+) -> None:
+    v = venue("binance")
+    mark = v.desk.mark_price(market, "BTCUSDT")
+    tick = v.book(market, "BTCUSDT").instrument.tick_size
+    v.desk.transfer(A, "BTC", D(1), now_ms=1)
+    for side, (down, up) in limits.items():
+        args = {"side": side, "type": LIMIT, "qty": D("0.01"), "now_ms": 1}
+        for multiplier, bound, reason in (
+            (down, "low", RefusalReason.PRICE_BELOW_LIMIT),
+            (up, "high", RefusalReason.PRICE_ABOVE_LIMIT),
+        ):
+            if multiplier is None:  # no bound that way: far out, the order rests
+                far = mark * (D("0.3") if bound == "low" else D(3))
+                far = (far / tick).to_integral_value() * tick
+                placed(v.desk.place(A, market, "BTCUSDT", price=far, **args))
+                continue
+            # The bound on the tick grid, inside the band; one tick beyond it is refused.
+            rounding = ROUND_FLOOR if bound == "high" else ROUND_CEILING
+            limit = (mark * multiplier / tick).to_integral_value(rounding) * tick
+            outside = limit + tick if bound == "high" else limit - tick
+            result = v.desk.place(A, market, "BTCUSDT", price=outside, **args)
+            refused(result, reason)
+            assert isinstance(result, Refusal) and limit == result.limit
+    # Bybit and OKX publish their own price-limit rules, which the simulator does not apply.
+    assert venue("bybit").book("linear", "BTCUSDT").instrument.price_band is None
 
 
 def test_duplicate_client_id_among_open_orders_only() -> None:

@@ -289,7 +289,21 @@ def _binance_filters(symbol: dict[str, Any]) -> Filters:
         "min_notional": D(notional.get("minNotional") or notional["notional"]),
         "contract_size": D(1),
         "max_market_qty": D(f["MARKET_LOT_SIZE"]["maxQty"]),
+        **_binance_band(f),
     }
+
+
+def _binance_band(filters: dict[str, Any]) -> Filters:
+    if "PERCENT_PRICE_BY_SIDE" in filters:  # spot: the same both sides in these listings
+        by_side = filters["PERCENT_PRICE_BY_SIDE"]
+        assert by_side["bidMultiplierUp"] == by_side["askMultiplierUp"]
+        assert by_side["bidMultiplierDown"] == by_side["askMultiplierDown"]
+        return {
+            "band_down": D(by_side["bidMultiplierDown"]),
+            "band_up": D(by_side["bidMultiplierUp"]),
+        }
+    band = filters["PERCENT_PRICE"]
+    return {"band_down": D(band["multiplierDown"]), "band_up": D(band["multiplierUp"])}
 
 
 def _okx_filters(item: dict[str, Any]) -> Filters:
@@ -401,4 +415,6 @@ def test_instrument_filters_match_the_real_listing_they_name(inst: SimInstrument
     }
     if inst.venue == "binance":
         actual["max_market_qty"] = inst.max_market_qty
+        assert inst.price_band is not None
+        actual["band_down"], actual["band_up"] = inst.price_band
     assert listing == actual

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 import trio
 
-from connector import InvalidOrder, OrderStatus
+from connector import InvalidOrder, OrderRejected, OrderStatus
 from connector.model import Symbol
-from tests.rig import rig
+from tests.rig import PERP, rig
 
 TIMEOUT = 30
 SPOT = Symbol.parse("BTC-USDT-SPOT")
@@ -41,3 +41,22 @@ async def test_bybit_spot_post_only_orders_go_up_to_five_times_the_limit_maximum
                 await r.c.place_order("bybit", SPOT, "sell", "limit", limit_max * 5 + 1, price,
                                       time_in_force="post_only")  # fmt: skip
             await r.c.cancel_all("bybit")
+
+
+async def test_binance_usdm_refuses_a_buy_over_and_a_sell_under_the_percent_price_band() -> None:
+    # PERCENT_PRICE (BTCUSDT 1.05 / 0.95 of the mark price): "BUY: price <= markPrice *
+    # multiplierUp", "SELL: price >= markPrice * multiplierDown"; nothing else.
+    with trio.fail_after(TIMEOUT):
+        async with rig("binance") as r:
+            mark = r.truth.mark_price("linear", "BTCUSDT")
+            qty = Decimal("0.01")
+            with pytest.raises(OrderRejected) as over:
+                await r.c.place_order("binance", PERP, "buy", "limit", qty, mark * Decimal("1.1"))
+            with pytest.raises(OrderRejected) as under:
+                await r.c.place_order("binance", PERP, "sell", "limit", qty, mark * Decimal("0.9"))
+            assert (-4016, -4024) == (over.value.code, under.value.code)
+            assert "Limit price can't be higher than" in str(over.value)
+            low = await r.c.place_order("binance", PERP, "buy", "limit", qty, mark / 2)
+            high = await r.c.place_order("binance", PERP, "sell", "limit", qty, mark * 2)
+            assert [OrderStatus.NEW] * 2 == [low.status, high.status]
+            await r.c.cancel_all("binance")

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from connector.sim.binance.wire import Listing, places
+from connector.sim.instruments import SimInstrument
 
 __all__ = ["coin_info", "futures_info", "rate_limits", "spot_info"]
 
@@ -45,6 +46,12 @@ def rate_limits(spot: bool, weight_limit: int) -> list[dict[str, object]]:
     ]
 
 
+def _band(inst: SimInstrument) -> tuple[Decimal, Decimal]:
+    band = inst.price_band
+    assert band is not None  # every Binance instrument has one
+    return band
+
+
 def spot_info(listings: Iterable[Listing], now: int, weight_limit: int) -> dict[str, object]:
     """Spot ``/api/v3/exchangeInfo``."""
     symbols = []
@@ -52,6 +59,7 @@ def spot_info(listings: Iterable[Listing], now: int, weight_limit: int) -> dict[
         inst = sym.book.instrument
         f = sym.fmt
         max_qty = inst.max_qty
+        band_down, band_up = _band(inst)
         symbols.append(
             {
                 "symbol": sym.symbol,
@@ -109,10 +117,10 @@ def spot_info(listings: Iterable[Listing], now: int, weight_limit: int) -> dict[
                     },
                     {
                         "filterType": "PERCENT_PRICE_BY_SIDE",
-                        "bidMultiplierUp": "5",
-                        "bidMultiplierDown": "0.2",
-                        "askMultiplierUp": "5",
-                        "askMultiplierDown": "0.2",
+                        "bidMultiplierUp": format(band_up, "f"),
+                        "bidMultiplierDown": format(band_down, "f"),
+                        "askMultiplierUp": format(band_up, "f"),
+                        "askMultiplierDown": format(band_down, "f"),
                         "avgPriceMins": 5,
                     },
                     {
@@ -152,6 +160,7 @@ def futures_info(listings: Iterable[Listing], now: int, weight_limit: int) -> di
     for sym in listings:
         inst = sym.book.instrument
         f = sym.fmt
+        band_down, band_up = _band(inst)
         assets.setdefault(inst.quote, None)
         symbols.append(
             {
@@ -202,8 +211,8 @@ def futures_info(listings: Iterable[Listing], now: int, weight_limit: int) -> di
                         "filterType": "MIN_NOTIONAL",
                     },
                     {
-                        "multiplierDown": "0.9500",
-                        "multiplierUp": "1.0500",
+                        "multiplierDown": format(band_down, "f"),
+                        "multiplierUp": format(band_up, "f"),
                         "multiplierDecimal": "4",
                         "filterType": "PERCENT_PRICE",
                     },

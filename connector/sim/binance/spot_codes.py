@@ -33,6 +33,8 @@ _PLACE: dict[RefusalReason, tuple[int, str]] = {
     R.MAX_QTY: (-1013, "Filter failure: LOT_SIZE"),
     R.MAX_MARKET_QTY: (-1013, "Filter failure: MARKET_LOT_SIZE"),
     R.MIN_NOTIONAL: (-1013, "Filter failure: NOTIONAL"),
+    R.PRICE_ABOVE_LIMIT: (-1013, "Filter failure: PERCENT_PRICE_BY_SIDE"),
+    R.PRICE_BELOW_LIMIT: (-1013, "Filter failure: PERCENT_PRICE_BY_SIDE"),
     R.REDUCE_ONLY_WOULD_INCREASE: (-1106, "Parameter 'reduceOnly' sent when not required."),
     R.UNKNOWN_INSTRUMENT: (-1121, "Invalid symbol."),
     R.BAD_PARAMETER: (-1013, "Invalid quantity."),
