@@ -70,9 +70,9 @@ from connector.sim.accounts import Balance, FeeRates, Position
 from connector.sim.accounts.money import ZERO
 from connector.sim.desk_book import OrderRecord
 from connector.sim.desk_checks import (
+    apply_price_limit,
     base_for_quote,
     check_filters,
-    check_price_band,
     hold_price,
     sweep_price,
 )
@@ -338,7 +338,11 @@ class Desk(DeskCore):
             post_only=time_in_force is TimeInForce.POST_ONLY,
         )
         if refusal is None and price is not None:
-            refusal = check_price_band(inst, side, price, self.mark_price(market, native_id))
+            limited = apply_price_limit(inst, side, price, self.mark_price(market, native_id))
+            if isinstance(limited, Refusal):
+                refusal = limited
+            else:
+                price = limited
         if refusal is not None:
             return self._count(refusal)
         worst = sweep_price(engine, side, qty) if is_market else None
@@ -500,7 +504,11 @@ class Desk(DeskCore):
         refusal = check_filters(inst, new_qty, new_price, new_price, post_only=post_only)
         if refusal is None and price is not None:
             mark = self.mark_price(record.market, record.native_id)
-            refusal = check_price_band(inst, record.side, new_price, mark)
+            limited = apply_price_limit(inst, record.side, new_price, mark)
+            if isinstance(limited, Refusal):
+                refusal = limited
+            else:
+                new_price = limited
         if refusal is not None:
             return self._count(refusal)
         if (

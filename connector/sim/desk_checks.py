@@ -7,8 +7,8 @@ Used by :class:`connector.sim.desk.Desk` before an order reaches the engine:
   (``price × qty × contract_size``),
   each failure a :class:`~connector.sim.desk_types.Refusal` naming the filter
   and the values;
-* :func:`check_price_band`: a limit price against the venue's band around the
-  reference (mark) price, where the instrument has one (Binance);
+* :func:`apply_price_limit`: a limit price against the venue's price limit around
+  the mark price: refused (Binance) or moved to the limit (Bybit linear);
 * :func:`sweep_price`: the worst price a market order of a given size would
   reach against the current book (what a market buy must hold funds for).
 """
@@ -25,9 +25,9 @@ from connector.sim.instruments import SimInstrument
 
 __all__ = [
     "MARKET_HOLD_MARGIN",
+    "apply_price_limit",
     "base_for_quote",
     "check_filters",
-    "check_price_band",
     "hold_price",
     "sweep_price",
 ]
@@ -103,39 +103,55 @@ def check_filters(
     return None
 
 
-def check_price_band(
-    instrument: SimInstrument, side: Side, price: Decimal, reference: Decimal
-) -> Refusal | None:
-    """``price`` against the instrument's band around ``reference`` (the mark price).
+def apply_price_limit(
+    instrument: SimInstrument, side: Side, price: Decimal, mark: Decimal
+) -> Decimal | Refusal:
+    """A limit order's price as the venue's price limit around ``mark`` leaves it.
 
-    Binance spot (``PERCENT_PRICE_BY_SIDE``) bounds both ends for either side;
-    USDⓈ-M (``PERCENT_PRICE``) only "BUY: price <= markPrice * multiplierUp" and
-    "SELL: price >= markPrice * multiplierDown": a buy far under the market or a
-    sell far over it rests. The bound is on the tick grid, inside the band.
+    * Binance refuses a price outside its listing's band: spot
+      (``PERCENT_PRICE_BY_SIDE``) at both ends for either side; USDⓈ-M
+      (``PERCENT_PRICE``) only "BUY: price <= markPrice * multiplierUp" and
+      "SELL: price >= markPrice * multiplierDown" (a buy far under the market or
+      a sell far over it rests).
+    * Bybit linear moves the price to the limit, as the venue does by default
+      (``lpaPerp`` false): a buy at most "Min(Max(Index Price, Mark Price × (1 +
+      x%)), Mark Price × (1 + y%))", a sell at least the mirror (the simulator's
+      index is its mark, so ``mark × (1 ± x)``). Bybit spot's refusal is not
+      simulated (its codes are not in our sources).
+
+    Bounds are on the tick grid, inside the limit.
     """
-    band = instrument.price_band
-    if band is None:
-        return None
-    down, up = band
-    both = instrument.market == "spot"
     tick = instrument.tick_size
-    if both or side is Side.BUY:
-        high = (reference * up / tick).to_integral_value(ROUND_DOWN) * tick
-        if price > high:
+
+    def high(ratio: Decimal) -> Decimal:
+        return (mark * ratio / tick).to_integral_value(ROUND_DOWN) * tick
+
+    def low(ratio: Decimal) -> Decimal:
+        return (mark * ratio / tick).to_integral_value(ROUND_CEILING) * tick
+
+    band = instrument.price_band
+    if band is not None:
+        down, up = band
+        both = instrument.market == "spot"
+        if (both or side is Side.BUY) and price > high(up):
             return Refusal(
                 reason=RefusalReason.PRICE_ABOVE_LIMIT,
-                detail=f"price {price} is above the limit {high} ({up} x {reference})",
-                limit=high,
+                detail=f"price {price} is above the limit {high(up)} ({up} x {mark})",
+                limit=high(up),
             )
-    if both or side is Side.SELL:
-        low = (reference * down / tick).to_integral_value(ROUND_CEILING) * tick
-        if price < low:
+        if (both or side is Side.SELL) and price < low(down):
             return Refusal(
                 reason=RefusalReason.PRICE_BELOW_LIMIT,
-                detail=f"price {price} is below the limit {low} ({down} x {reference})",
-                limit=low,
+                detail=f"price {price} is below the limit {low(down)} ({down} x {mark})",
+                limit=low(down),
             )
-    return None
+    ratios = instrument.price_limit_ratios
+    if ratios is not None and instrument.market == "linear":
+        x = ratios[0]
+        if side is Side.BUY:
+            return min(price, high(1 + x))
+        return max(price, low(1 - x))
+    return price
 
 
 def _levels(

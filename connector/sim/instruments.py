@@ -127,6 +127,17 @@ class SimInstrument:
         return Decimal(down), Decimal(up)
 
     @property
+    def price_limit_ratios(self) -> tuple[Decimal, Decimal] | None:
+        """Bybit's ``riskParameters`` (``priceLimitRatioX``, ``priceLimitRatioY``), as
+        the venue's instrument list publishes them (the docs' examples: linear 1 % and
+        2 %, spot 0.5 % and 1 %); ``None`` elsewhere."""
+        if self.venue != "bybit":
+            return None
+        if self.market == "linear":
+            return Decimal("0.01"), Decimal("0.02")
+        return Decimal("0.005"), Decimal("0.01")
+
+    @property
     def max_post_only_qty(self) -> Decimal | None:
         """The largest post-only order where the venue allows more than
         :attr:`max_qty`: Bybit spot, five times its ``maxLimitOrderQty``

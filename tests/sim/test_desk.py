@@ -431,6 +431,31 @@ def test_binance_limit_prices_stay_inside_the_percent_price_band(
     assert venue("bybit").book("linear", "BTCUSDT").instrument.price_band is None
 
 
+@pytest.mark.parametrize(
+    ("side", "asked", "ratio"), [(BUY, D("1.05"), D("1.01")), (SELL, D("0.95"), D("0.99"))]
+)
+def test_bybit_linear_moves_a_price_beyond_its_limit_to_the_limit(
+    side: Side, asked: D, ratio: D
+) -> None:
+    # Bybit futures, lpaPerp false (the default): "the system will automatically adjust
+    # the price to the nearest allowed price", mark x (1 +/- priceLimitRatioX).
+    v = venue("bybit")
+    inst = v.book("linear", "BTCUSDT").instrument
+    assert (D("0.01"), D("0.02")) == inst.price_limit_ratios
+    mark = v.desk.mark_price("linear", "BTCUSDT")
+    tick = inst.tick_size
+    price = (mark * asked / tick).to_integral_value() * tick
+    order = placed(v.desk.place("bybit-demo", "linear", "BTCUSDT", side=side, type=LIMIT,
+                                qty=D("0.01"), price=price, now_ms=1))  # fmt: skip
+    rounding = ROUND_FLOOR if side is BUY else ROUND_CEILING
+    assert (mark * ratio / tick).to_integral_value(rounding) * tick == order.price
+    # A price inside the limit is left as it is.
+    inside = touch(v, "linear", BUY) if side is BUY else touch(v, "linear", SELL)
+    again = placed(v.desk.place("bybit-demo", "linear", "BTCUSDT", side=side, type=LIMIT,
+                                qty=D("0.01"), price=inside, now_ms=1))  # fmt: skip
+    assert inside == again.price
+
+
 def test_duplicate_client_id_among_open_orders_only() -> None:
     v = venue()
     desk = v.desk

@@ -60,3 +60,25 @@ async def test_binance_usdm_refuses_a_buy_over_and_a_sell_under_the_percent_pric
             high = await r.c.place_order("binance", PERP, "sell", "limit", qty, mark * 2)
             assert [OrderStatus.NEW] * 2 == [low.status, high.status]
             await r.c.cancel_all("binance")
+
+
+@pytest.mark.parametrize(("side", "asked"), [("buy", Decimal("1.05")), ("sell", Decimal("0.95"))])
+async def test_a_bybit_linear_order_moved_to_the_price_limit_is_known_at_the_venues_price(
+    side: str, asked: Decimal
+) -> None:
+    # Bybit futures move a limit price beyond the price limit to the limit (lpaPerp
+    # false, the default) and answer with ids only: the price the order ended at comes
+    # from the private stream, and the local order must carry it.
+    with trio.fail_after(TIMEOUT):
+        async with rig("bybit") as r:
+            mark = r.truth.mark_price("linear", "BTCUSDT")
+            order = await r.c.place_order(
+                "bybit", PERP, side, "limit", Decimal("0.01"), mark * asked
+            )
+            done = await r.c.orders.wait(order.client_order_id, timeout=10)
+            (at_venue,) = [
+                o for o in r.truth.orders() if o.client_order_id == order.client_order_id
+            ]
+            assert at_venue.price != order.price  # moved by the venue
+            assert (OrderStatus.FILLED, at_venue.filled_qty) == (done.status, done.filled_qty)
+            assert at_venue.price == done.price

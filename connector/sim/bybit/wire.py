@@ -137,7 +137,7 @@ def instrument_item(inst: SimInstrument, symbol_id: int) -> JsonDict:
             "lowerFundingRate": "-0.005",
             "isPreListing": False,
             "preListingInfo": None,
-            "riskParameters": {"priceLimitRatioX": "0.01", "priceLimitRatioY": "0.02"},
+            "riskParameters": _risk_parameters(inst),
             "displayName": "",
             "symbolType": "",
             "forbidUplWithdrawal": False,
@@ -164,7 +164,7 @@ def instrument_item(inst: SimInstrument, symbol_id: int) -> JsonDict:
             "postOnlyMaxLimitOrderSize": format_trim(inst.max_post_only_qty or inst.max_qty),
         },
         "priceFilter": {"tickSize": format(inst.tick_size, "f")},
-        "riskParameters": {"priceLimitRatioX": "0.005", "priceLimitRatioY": "0.01"},
+        "riskParameters": _risk_parameters(inst),
         "symbolType": "",
         "xstockMultiplier": "1",
     }
@@ -408,6 +408,13 @@ def ticker_message(
     if category == "spot":
         return {"topic": topic, "ts": ts_ms, "type": kind, "cs": cs, "data": data}
     return {"topic": topic, "type": kind, "data": data, "cs": cs, "ts": ts_ms}
+
+
+def _risk_parameters(inst: SimInstrument) -> JsonDict:
+    ratios = inst.price_limit_ratios
+    assert ratios is not None  # every Bybit instrument has them
+    x, y = ratios
+    return {"priceLimitRatioX": format(x, "f"), "priceLimitRatioY": format(y, "f")}
 
 
 def _market_max(inst: SimInstrument) -> Decimal:
