@@ -8,7 +8,7 @@ Used by :class:`connector.sim.desk.Desk` before an order reaches the engine:
   each failure a :class:`~connector.sim.desk_types.Refusal` naming the filter
   and the values;
 * :func:`apply_price_limit`: a limit price against the venue's price limit around
-  the mark price: refused (Binance) or moved to the limit (Bybit linear);
+  the mark price: refused (Binance, Bybit spot) or moved to the limit (Bybit linear);
 * :func:`sweep_price`: the worst price a market order of a given size would
   reach against the current book (what a market buy must hold funds for).
 """
@@ -115,9 +115,11 @@ def apply_price_limit(
       a sell far over it rests).
     * Bybit linear moves the price to the limit, as the venue does by default
       (``lpaPerp`` false): a buy at most "Min(Max(Index Price, Mark Price × (1 +
-      x%)), Mark Price × (1 + y%))", a sell at least the mirror (the simulator's
-      index is its mark, so ``mark × (1 ± x)``). Bybit spot's refusal is not
-      simulated (its codes are not in our sources).
+      x%)), Mark Price × (1 + y%))", a sell at least the mirror; Bybit spot
+      refuses it (``lpaSpot`` false), a buy above "Min[Max(Index Price, Index
+      Price × (1 + x%) + 2-Minute Average Premium), Index Price × (1 + y%)]", a
+      sell under the mirror. The simulator's index is its mark and it has no
+      premium: both are ``mark × (1 ± x)``.
 
     Bounds are on the tick grid, inside the limit.
     """
@@ -146,11 +148,23 @@ def apply_price_limit(
                 limit=low(down),
             )
     ratios = instrument.price_limit_ratios
-    if ratios is not None and instrument.market == "linear":
-        x = ratios[0]
-        if side is Side.BUY:
-            return min(price, high(1 + x))
-        return max(price, low(1 - x))
+    if ratios is None:
+        return price
+    x = ratios[0]
+    if instrument.market == "linear":
+        return min(price, high(1 + x)) if side is Side.BUY else max(price, low(1 - x))
+    if side is Side.BUY and price > high(1 + x):
+        return Refusal(
+            reason=RefusalReason.PRICE_ABOVE_LIMIT,
+            detail=f"buy price {price} is above the limit {high(1 + x)}",
+            limit=high(1 + x),
+        )
+    if side is Side.SELL and price < low(1 - x):
+        return Refusal(
+            reason=RefusalReason.PRICE_BELOW_LIMIT,
+            detail=f"sell price {price} is below the limit {low(1 - x)}",
+            limit=low(1 - x),
+        )
     return price
 
 

@@ -238,3 +238,29 @@ def test_pybit_websocket_trading_batch_orders(sim_urls: Urls, trade_ws: Any) -> 
     (cancelled,) = replies.take(1)
     assert isinstance(cancelled, dict)
     assert [0, 0] == [e["code"] for e in cancelled["retExtInfo"]["list"]]
+
+
+def test_pybit_meets_the_spot_and_linear_price_limits(sim_urls: Urls) -> None:
+    # Bybit's defaults: spot refuses a limit price beyond its price limit (170193),
+    # linear moves it to the limit (lpaSpot / lpaPerp false, Get Trade Behaviour Config).
+    from pybit.exceptions import InvalidRequestError
+
+    session = http(sim_urls)
+    asks = {
+        category: Decimal(ok(session.get_orderbook(category=category, symbol="BTCUSDT"))["a"][0][0])
+        for category in ("spot", "linear")
+    }
+    far = {
+        category: str((ask * Decimal("1.05")).quantize(Decimal("0.1")))
+        for category, ask in asks.items()
+    }
+    order = {"symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit", "qty": "0.001"}
+    with pytest.raises(InvalidRequestError) as refused:
+        session.place_order(category="spot", price=far["spot"], **order)
+    assert 170193 == refused.value.status_code
+    assert "Buy order price cannot be higher than" in refused.value.message
+    placed = ok(session.place_order(category="linear", price=far["linear"], **order))
+    history = session.get_order_history(category="linear", orderId=placed["orderId"])
+    (moved,) = ok(history)["list"]
+    assert Decimal(moved["price"]) < Decimal(far["linear"])  # at the limit, taken or resting
+    session.cancel_all_orders(category="linear", symbol="BTCUSDT")

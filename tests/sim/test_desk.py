@@ -456,6 +456,27 @@ def test_bybit_linear_moves_a_price_beyond_its_limit_to_the_limit(
     assert inside == again.price
 
 
+def test_bybit_spot_refuses_a_price_beyond_its_limit() -> None:
+    # lpaSpot false (the default): "If the order price exceeds the limit, the system
+    # rejects the request"; the limit is mark x (1 +/- priceLimitRatioX) here (0.5 %).
+    v = venue("bybit")
+    inst = v.book("spot", "BTCUSDT").instrument
+    mark = v.desk.mark_price("spot", "BTCUSDT")
+    tick = inst.tick_size
+    high = (mark * D("1.005") / tick).to_integral_value(ROUND_FLOOR) * tick
+    low = (mark * D("0.995") / tick).to_integral_value(ROUND_CEILING) * tick
+    args = {"type": LIMIT, "qty": D("0.001"), "now_ms": 1}
+    over = v.desk.place("bybit-demo", "spot", "BTCUSDT", side=BUY, price=high + tick, **args)
+    refused(over, RefusalReason.PRICE_ABOVE_LIMIT)
+    under = v.desk.place("bybit-demo", "spot", "BTCUSDT", side=SELL, price=low - tick, **args)
+    refused(under, RefusalReason.PRICE_BELOW_LIMIT)
+    assert isinstance(over, Refusal) and isinstance(under, Refusal)
+    assert (high, low) == (over.limit, under.limit)
+    # Passive prices far from the market are not limited.
+    far = (low / 2 / tick).to_integral_value() * tick
+    placed(v.desk.place("bybit-demo", "spot", "BTCUSDT", side=BUY, price=far, **args))
+
+
 def test_duplicate_client_id_among_open_orders_only() -> None:
     v = venue()
     desk = v.desk

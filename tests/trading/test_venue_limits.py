@@ -82,3 +82,18 @@ async def test_a_bybit_linear_order_moved_to_the_price_limit_is_known_at_the_ven
             assert at_venue.price != order.price  # moved by the venue
             assert (OrderStatus.FILLED, at_venue.filled_qty) == (done.status, done.filled_qty)
             assert at_venue.price == done.price
+
+
+async def test_bybit_spot_refuses_a_limit_price_beyond_its_price_limit() -> None:
+    # Bybit spot rejects such an order by default (lpaSpot false): 170193 / 170194.
+    with trio.fail_after(TIMEOUT):
+        async with rig("bybit", symbol=SPOT) as r:
+            mark = r.truth.mark_price("spot", "BTCUSDT")
+            qty = Decimal("0.001")
+            with pytest.raises(OrderRejected) as over:
+                await r.c.place_order("bybit", SPOT, "buy", "limit", qty, mark * Decimal("1.02"))
+            with pytest.raises(OrderRejected) as under:
+                await r.c.place_order("bybit", SPOT, "sell", "limit", qty, mark * Decimal("0.98"))
+            assert (170193, 170194) == (over.value.code, under.value.code)
+            assert "Buy order price cannot be higher than" in str(over.value)
+            assert not r.c.orders.open("bybit")

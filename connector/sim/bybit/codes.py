@@ -17,7 +17,7 @@ the venue ends (IOC, FOK, market remainder, post-only) is ``Cancelled`` (or
 
 from __future__ import annotations
 
-from connector.sim.desk import CancelCause, OrderState, RefusalReason, UserOrder
+from connector.sim.desk import CancelCause, OrderState, Refusal, RefusalReason, UserOrder
 
 __all__ = [
     "AUTH_REPEAT",
@@ -25,6 +25,7 @@ __all__ = [
     "cancel_type",
     "order_status",
     "refusal_code",
+    "refusal_error",
     "reject_reason",
 ]
 
@@ -110,6 +111,17 @@ def refusal_code(reason: RefusalReason, category: str) -> _Code:
     """Bybit's ``(retCode, retMsg)`` for a desk refusal in ``category``."""
     spot, linear = REFUSALS[reason]
     return spot if category == "spot" else linear
+
+
+def refusal_error(refusal: Refusal, category: str, quote: str) -> _Code:
+    """Bybit's ``(retCode, retMsg)`` for a desk refusal; a spot price beyond the price
+    limit names the limit, as the venue's message does ("Buy order price cannot be
+    higher than 43183.1929USDT.")."""
+    if refusal.reason is RefusalReason.PRICE_ABOVE_LIMIT:
+        return 170193, f"Buy order price cannot be higher than {refusal.limit}{quote}."
+    if refusal.reason is RefusalReason.PRICE_BELOW_LIMIT:
+        return 170194, f"Sell order price cannot be lower than {refusal.limit}{quote}."
+    return refusal_code(refusal.reason, category)
 
 
 def order_status(order: UserOrder) -> str:

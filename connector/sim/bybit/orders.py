@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from connector.model import OrderType, Side, TimeInForce
-from connector.sim.bybit.codes import refusal_code
+from connector.sim.bybit.codes import refusal_code, refusal_error
 from connector.sim.bybit.wire import JsonDict
 from connector.sim.desk import Desk, Refusal, RefusalReason, UserOrder
 from connector.sim.hub import SimVenue
@@ -173,8 +173,10 @@ class OrderOps:
             raise _Bad((code, msg, {}))
         return symbol
 
-    def _refused(self, refusal: Refusal, category: str) -> OpResult:
-        code, msg = refusal_code(refusal.reason, category)
+    def _refused(self, refusal: Refusal, category: str, symbol: str) -> OpResult:
+        book = self.venue.find(category, symbol)
+        quote = book.instrument.quote if book is not None else ""
+        code, msg = refusal_error(refusal, category, quote)
         return code, msg, {}
 
     # ------------------------------------------------------------ operations
@@ -274,7 +276,7 @@ class OrderOps:
         finally:
             self._pending = None
         if isinstance(placed, Refusal):
-            return self._refused(placed, category)
+            return self._refused(placed, category, symbol)
         self.known.add(placed.order_id)
         if market_unit:
             self.market_units[placed.order_id] = market_unit
@@ -365,7 +367,7 @@ class OrderOps:
             now_ms=now_ms,
         )
         if isinstance(amended, Refusal):
-            return self._refused(amended, category)
+            return self._refused(amended, category, symbol)
         return 0, "OK", self.ids(amended)
 
     def cancel(self, account: str, params: Mapping[str, object], now_ms: int) -> OpResult:
@@ -378,7 +380,7 @@ class OrderOps:
             account, category, symbol, order_id=order_id, client_order_id=link_id, now_ms=now_ms
         )
         if isinstance(cancelled, Refusal):
-            return self._refused(cancelled, category)
+            return self._refused(cancelled, category, symbol)
         return 0, "OK", self.ids(cancelled)
 
     def cancel_all(self, account: str, params: Mapping[str, object], now_ms: int) -> OpResult:
