@@ -43,25 +43,6 @@ async def test_bybit_spot_post_only_orders_go_up_to_five_times_the_limit_maximum
             await r.c.cancel_all("bybit")
 
 
-async def test_binance_usdm_refuses_a_buy_over_and_a_sell_under_the_percent_price_band() -> None:
-    # PERCENT_PRICE (BTCUSDT 1.05 / 0.95 of the mark price): "BUY: price <= markPrice *
-    # multiplierUp", "SELL: price >= markPrice * multiplierDown"; nothing else.
-    with trio.fail_after(TIMEOUT):
-        async with rig("binance") as r:
-            mark = r.truth.mark_price("linear", "BTCUSDT")
-            qty = Decimal("0.01")
-            with pytest.raises(OrderRejected) as over:
-                await r.c.place_order("binance", PERP, "buy", "limit", qty, mark * Decimal("1.1"))
-            with pytest.raises(OrderRejected) as under:
-                await r.c.place_order("binance", PERP, "sell", "limit", qty, mark * Decimal("0.9"))
-            assert (-4016, -4024) == (over.value.code, under.value.code)
-            assert "Limit price can't be higher than" in str(over.value)
-            low = await r.c.place_order("binance", PERP, "buy", "limit", qty, mark / 2)
-            high = await r.c.place_order("binance", PERP, "sell", "limit", qty, mark * 2)
-            assert [OrderStatus.NEW] * 2 == [low.status, high.status]
-            await r.c.cancel_all("binance")
-
-
 @pytest.mark.parametrize(("side", "asked"), [("buy", Decimal("1.05")), ("sell", Decimal("0.95"))])
 async def test_a_bybit_linear_order_moved_to_the_price_limit_is_known_at_the_venues_price(
     side: str, asked: Decimal
@@ -84,16 +65,51 @@ async def test_a_bybit_linear_order_moved_to_the_price_limit_is_known_at_the_ven
             assert at_venue.price == done.price
 
 
-async def test_bybit_spot_refuses_a_limit_price_beyond_its_price_limit() -> None:
-    # Bybit spot rejects such an order by default (lpaSpot false): 170193 / 170194.
+@pytest.mark.parametrize(
+    ("venue", "symbol", "market", "qty", "codes", "message"),
+    [
+        # USDⓈ-M PERCENT_PRICE (BTCUSDT 1.05 / 0.95 of the mark price): "BUY: price <=
+        # markPrice * multiplierUp", "SELL: price >= markPrice * multiplierDown".
+        pytest.param(
+            "binance",
+            PERP,
+            "linear",
+            Decimal("0.01"),
+            (-4016, -4024),
+            "Limit price can't be higher than",
+            id="binance-usdm",
+        ),
+        # Bybit spot refuses a price beyond its limit by default (lpaSpot false).
+        pytest.param(
+            "bybit",
+            SPOT,
+            "spot",
+            Decimal("0.001"),
+            (170193, 170194),
+            "Buy order price cannot be higher than",
+            id="bybit-spot",
+        ),
+    ],
+)
+async def test_a_limit_price_beyond_the_venues_price_limit_is_refused_with_its_code(
+    venue: str,
+    symbol: Symbol,
+    market: str,
+    qty: Decimal,
+    codes: tuple[int, int],
+    message: str,
+) -> None:
     with trio.fail_after(TIMEOUT):
-        async with rig("bybit", symbol=SPOT) as r:
-            mark = r.truth.mark_price("spot", "BTCUSDT")
-            qty = Decimal("0.001")
+        async with rig(venue, symbol=symbol) as r:
+            mark = r.truth.mark_price(market, "BTCUSDT")
             with pytest.raises(OrderRejected) as over:
-                await r.c.place_order("bybit", SPOT, "buy", "limit", qty, mark * Decimal("1.02"))
+                await r.c.place_order(venue, symbol, "buy", "limit", qty, mark * Decimal("1.1"))
             with pytest.raises(OrderRejected) as under:
-                await r.c.place_order("bybit", SPOT, "sell", "limit", qty, mark * Decimal("0.98"))
-            assert (170193, 170194) == (over.value.code, under.value.code)
-            assert "Buy order price cannot be higher than" in str(over.value)
-            assert not r.c.orders.open("bybit")
+                await r.c.place_order(venue, symbol, "sell", "limit", qty, mark * Decimal("0.9"))
+            assert codes == (over.value.code, under.value.code)
+            assert message in str(over.value)
+            # The limits hold the aggressive side only: far passive orders rest.
+            low = await r.c.place_order(venue, symbol, "buy", "limit", qty, mark / 2)
+            high = await r.c.place_order(venue, symbol, "sell", "limit", qty, mark * 2)
+            assert [OrderStatus.NEW] * 2 == [low.status, high.status]
+            await r.c.cancel_all(venue)
