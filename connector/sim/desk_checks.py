@@ -124,46 +124,36 @@ def apply_price_limit(
     Bounds are on the tick grid, inside the limit.
     """
     tick = instrument.tick_size
-
-    def high(ratio: Decimal) -> Decimal:
-        return (mark * ratio / tick).to_integral_value(ROUND_DOWN) * tick
-
-    def low(ratio: Decimal) -> Decimal:
-        return (mark * ratio / tick).to_integral_value(ROUND_CEILING) * tick
-
+    buy = side is Side.BUY
     band = instrument.price_band
+    ratios = instrument.price_limit_ratios
     if band is not None:
         down, up = band
         both = instrument.market == "spot"
-        if (both or side is Side.BUY) and price > high(up):
-            return Refusal(
-                reason=RefusalReason.PRICE_ABOVE_LIMIT,
-                detail=f"price {price} is above the limit {high(up)} ({up} x {mark})",
-                limit=high(up),
-            )
-        if (both or side is Side.SELL) and price < low(down):
-            return Refusal(
-                reason=RefusalReason.PRICE_BELOW_LIMIT,
-                detail=f"price {price} is below the limit {low(down)} ({down} x {mark})",
-                limit=low(down),
-            )
-    ratios = instrument.price_limit_ratios
-    if ratios is None:
+        refuse = True
+    elif ratios is not None:
+        down, up = 1 - ratios[0], 1 + ratios[0]
+        both = False
+        refuse = instrument.market == "spot"
+    else:
         return price
-    x = ratios[0]
-    if instrument.market == "linear":
-        return min(price, high(1 + x)) if side is Side.BUY else max(price, low(1 - x))
-    if side is Side.BUY and price > high(1 + x):
+    high = (mark * up / tick).to_integral_value(ROUND_DOWN) * tick
+    low = (mark * down / tick).to_integral_value(ROUND_CEILING) * tick
+    if (both or buy) and price > high:
+        if not refuse:
+            return high
         return Refusal(
             reason=RefusalReason.PRICE_ABOVE_LIMIT,
-            detail=f"buy price {price} is above the limit {high(1 + x)}",
-            limit=high(1 + x),
+            detail=f"price {price} is above the limit {high} ({up} x {mark})",
+            limit=high,
         )
-    if side is Side.SELL and price < low(1 - x):
+    if (both or not buy) and price < low:
+        if not refuse:
+            return low
         return Refusal(
             reason=RefusalReason.PRICE_BELOW_LIMIT,
-            detail=f"sell price {price} is below the limit {low(1 - x)}",
-            limit=low(1 - x),
+            detail=f"price {price} is below the limit {low} ({down} x {mark})",
+            limit=low,
         )
     return price
 
