@@ -8,7 +8,7 @@ Used by :class:`connector.sim.desk.Desk` before an order reaches the engine:
   each failure a :class:`~connector.sim.desk_types.Refusal` naming the filter
   and the values;
 * :func:`apply_price_limit`: a limit price against the venue's price limit around
-  the mark price: refused (Binance, Bybit spot) or moved to the limit (Bybit linear);
+  the mark price: refused (Binance, Bybit spot, OKX) or moved to the limit (Bybit linear);
 * :func:`sweep_price`: the worst price a market order of a given size would
   reach against the current book (what a market buy must hold funds for).
 """
@@ -113,6 +113,8 @@ def apply_price_limit(
       (``PERCENT_PRICE``) only "BUY: price <= markPrice * multiplierUp" and
       "SELL: price >= markPrice * multiplierDown" (a buy far under the market or
       a sell far over it rests).
+    * OKX refuses a buy above its highest buy price or a sell under its lowest
+      sell price (51006), on both markets.
     * Bybit linear moves the price to the limit, as the venue does by default
       (``lpaPerp`` false): a buy at most "Min(Max(Index Price, Mark Price × (1 +
       x%)), Mark Price × (1 + y%))", a sell at least the mirror; Bybit spot
@@ -129,7 +131,7 @@ def apply_price_limit(
     ratios = instrument.price_limit_ratios
     if band is not None:
         down, up = band
-        both = instrument.market == "spot"
+        both = instrument.venue == "binance" and instrument.market == "spot"
         refuse = True
     elif ratios is not None:
         down, up = 1 - ratios[0], 1 + ratios[0]
@@ -145,7 +147,7 @@ def apply_price_limit(
         return Refusal(
             reason=RefusalReason.PRICE_ABOVE_LIMIT,
             detail=f"price {price} is above the limit {high} ({up} x {mark})",
-            limit=high,
+            limits=(low, high),
         )
     if (both or not buy) and price < low:
         if not refuse:
@@ -153,7 +155,7 @@ def apply_price_limit(
         return Refusal(
             reason=RefusalReason.PRICE_BELOW_LIMIT,
             detail=f"price {price} is below the limit {low} ({down} x {mark})",
-            limit=low,
+            limits=(low, high),
         )
     return price
 

@@ -94,13 +94,14 @@ class Refusal:
     Attributes:
         reason: What went wrong (the front-end picks the venue's code from it).
         detail: Words for logs and for venues whose message carries them.
-        limit: The price bound a ``PRICE_ABOVE_LIMIT`` / ``PRICE_BELOW_LIMIT``
-            order broke (venues name it in their message).
+        limits: For ``PRICE_ABOVE_LIMIT`` / ``PRICE_BELOW_LIMIT``: the venue's
+            price limit at the time, (lowest sell price, highest buy price);
+            venues name them in their messages.
     """
 
     reason: RefusalReason
     detail: str
-    limit: Decimal | None = None
+    limits: tuple[Decimal, Decimal] | None = None
 
 
 @attrs.frozen(kw_only=True)

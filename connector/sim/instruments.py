@@ -56,6 +56,12 @@ _BINANCE_PRICE_BAND: dict[tuple[str, str], tuple[str, str]] = {
     ("linear", "SOL"): ("0.8500", "1.1500"),
 }
 
+#: OKX's price limit, (lowest sell, highest buy) multipliers of the reference price:
+#: the width of a real answer for BTC-USDT-SWAP (51006, "Maximum buy price: 26,899.6;
+#: minimum sell price: 25,844.6": 2 % either side of their middle); OKX works the
+#: limits out from the index and recent premiums, the simulator from its mark.
+_OKX_PRICE_LIMIT = (Decimal("0.98"), Decimal("1.02"))
+
 _GCT_BINANCE = "gocryptotrader/exchanges/binance/testdata/http.json"
 _CF_BINANCE_SPOT = "cryptofeed/master/sample_data/BINANCE.0"
 _CF_BINANCE_FUTURES = "cryptofeed/master/sample_data/BINANCE_FUTURES.0"
@@ -118,9 +124,12 @@ class SimInstrument:
     @property
     def price_band(self) -> tuple[Decimal, Decimal] | None:
         """The (down, up) multipliers of the reference price a limit order's price
-        must stay within, where the simulator enforces one: Binance (spot both
-        ends for both sides; USDⓈ-M a buy's ceiling and a sell's floor only);
-        ``None`` elsewhere."""
+        must stay within, where the venue refuses one beyond them: Binance (spot
+        both ends for both sides; USDⓈ-M a buy's ceiling and a sell's floor
+        only) and OKX (a buy's ceiling and a sell's floor); ``None`` for Bybit
+        (:attr:`price_limit_ratios`)."""
+        if self.venue == "okx":
+            return _OKX_PRICE_LIMIT
         if self.venue != "binance":
             return None
         down, up = _BINANCE_PRICE_BAND[(self.market, self.base)]

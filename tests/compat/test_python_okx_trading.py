@@ -69,6 +69,20 @@ def test_python_okx_limit_order_amend_and_cancel(sim_urls: Urls) -> None:
     assert ("canceled", "1") == (done["state"], done["cancelSource"])
 
 
+def test_python_okx_meets_the_price_limit(sim_urls: Urls) -> None:
+    # 51006: a buy above the highest buy price, a sell under the lowest sell price.
+    trade = api(Trade, "TradeAPI", sim_urls)
+    market = MarketData.MarketAPI(flag="0", domain=sim_urls["okx"]["spot.rest"])
+    (ticker,) = ok(market.get_ticker(instId="SOL-USDT-SWAP"))
+    order = {"instId": "SOL-USDT-SWAP", "tdMode": "cross", "ordType": "limit", "sz": "1"}
+    for side, price in (("buy", Decimal(ticker["askPx"]) * Decimal("1.1")),
+                        ("sell", Decimal(ticker["bidPx"]) * Decimal("0.9"))):  # fmt: skip
+        refused = trade.place_order(side=side, px=str(price.quantize(Decimal("0.001"))), **order)
+        (item,) = refused["data"]
+        assert ("1", "51006") == (refused["code"], item["sCode"])
+        assert item["sMsg"].startswith("Order price is not within the price limit")
+
+
 def test_python_okx_cancels_orders_in_a_batch(sim_urls: Urls) -> None:
     # POST /api/v5/trade/cancel-batch-orders, as the connector's cancel_all sends it.
     trade = api(Trade, "TradeAPI", sim_urls)

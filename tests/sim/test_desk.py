@@ -426,9 +426,8 @@ def test_binance_limit_prices_stay_inside_the_percent_price_band(
             outside = limit + tick if bound == "high" else limit - tick
             result = v.desk.place(A, market, "BTCUSDT", price=outside, **args)
             refused(result, reason)
-            assert isinstance(result, Refusal) and limit == result.limit
-    # Bybit and OKX publish their own price-limit rules, which the simulator does not apply.
-    assert venue("bybit").book("linear", "BTCUSDT").instrument.price_band is None
+            assert isinstance(result, Refusal) and result.limits is not None
+            assert limit == result.limits[0 if bound == "low" else 1]
 
 
 @pytest.mark.parametrize(
@@ -471,10 +470,32 @@ def test_bybit_spot_refuses_a_price_beyond_its_limit() -> None:
     under = v.desk.place("bybit-demo", "spot", "BTCUSDT", side=SELL, price=low - tick, **args)
     refused(under, RefusalReason.PRICE_BELOW_LIMIT)
     assert isinstance(over, Refusal) and isinstance(under, Refusal)
-    assert (high, low) == (over.limit, under.limit)
+    assert (low, high) == over.limits == under.limits
     # Passive prices far from the market are not limited.
     far = (low / 2 / tick).to_integral_value() * tick
     placed(v.desk.place("bybit-demo", "spot", "BTCUSDT", side=BUY, price=far, **args))
+
+
+@pytest.mark.parametrize("market", ["spot", "swap"])
+def test_okx_refuses_a_buy_over_and_a_sell_under_its_price_limit(market: str) -> None:
+    # 51006 "Order price is not within the price limit": a buy above the highest buy
+    # price, a sell under the lowest sell price; passive prices are not limited.
+    v = venue("okx")
+    native = "BTC-USDT-SWAP" if market == "swap" else "BTC-USDT"
+    inst = v.book(market, native).instrument
+    mark = v.desk.mark_price(market, native)
+    tick = inst.tick_size
+    low = (mark * D("0.98") / tick).to_integral_value(ROUND_CEILING) * tick
+    high = (mark * D("1.02") / tick).to_integral_value(ROUND_FLOOR) * tick
+    account = "okx-demo"
+    args = {"type": LIMIT, "qty": inst.min_qty, "now_ms": 1}
+    over = v.desk.place(account, market, native, side=BUY, price=high + tick, **args)
+    under = v.desk.place(account, market, native, side=SELL, price=low - tick, **args)
+    refused(over, RefusalReason.PRICE_ABOVE_LIMIT)
+    refused(under, RefusalReason.PRICE_BELOW_LIMIT)
+    assert isinstance(over, Refusal) and (low, high) == over.limits
+    far = (low / 2 / tick).to_integral_value() * tick
+    placed(v.desk.place(account, market, native, side=BUY, price=far, **args))
 
 
 def test_duplicate_client_id_among_open_orders_only() -> None:

@@ -66,7 +66,7 @@ async def test_a_bybit_linear_order_moved_to_the_price_limit_is_known_at_the_ven
 
 
 @pytest.mark.parametrize(
-    ("venue", "symbol", "market", "qty", "codes", "message"),
+    ("venue", "symbol", "market", "native", "qty", "codes", "message"),
     [
         # USDⓈ-M PERCENT_PRICE (BTCUSDT 1.05 / 0.95 of the mark price): "BUY: price <=
         # markPrice * multiplierUp", "SELL: price >= markPrice * multiplierDown".
@@ -74,6 +74,7 @@ async def test_a_bybit_linear_order_moved_to_the_price_limit_is_known_at_the_ven
             "binance",
             PERP,
             "linear",
+            "BTCUSDT",
             Decimal("0.01"),
             (-4016, -4024),
             "Limit price can't be higher than",
@@ -84,10 +85,22 @@ async def test_a_bybit_linear_order_moved_to_the_price_limit_is_known_at_the_ven
             "bybit",
             SPOT,
             "spot",
+            "BTCUSDT",
             Decimal("0.001"),
             (170193, 170194),
             "Buy order price cannot be higher than",
             id="bybit-spot",
+        ),
+        # OKX: 51006 "Order price is not within the price limit" (both markets).
+        pytest.param(
+            "okx",
+            PERP,
+            "swap",
+            "BTC-USDT-SWAP",
+            Decimal("0.01"),
+            ("51006", "51006"),
+            "Order price is not within the price limit (max buy price:",
+            id="okx-swap",
         ),
     ],
 )
@@ -95,13 +108,14 @@ async def test_a_limit_price_beyond_the_venues_price_limit_is_refused_with_its_c
     venue: str,
     symbol: Symbol,
     market: str,
+    native: str,
     qty: Decimal,
-    codes: tuple[int, int],
+    codes: tuple[int, int] | tuple[str, str],
     message: str,
 ) -> None:
     with trio.fail_after(TIMEOUT):
         async with rig(venue, symbol=symbol) as r:
-            mark = r.truth.mark_price(market, "BTCUSDT")
+            mark = r.truth.mark_price(market, native)
             with pytest.raises(OrderRejected) as over:
                 await r.c.place_order(venue, symbol, "buy", "limit", qty, mark * Decimal("1.1"))
             with pytest.raises(OrderRejected) as under:

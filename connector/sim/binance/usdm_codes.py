@@ -134,10 +134,12 @@ def refusal_error(refusal: Refusal, op: Operation, *, min_notional: str = "") ->
             f"Order's notional must be no smaller than {min_notional or '5'} "
             "(unless you choose reduce only).",
         )
-    if reason is RefusalReason.PRICE_ABOVE_LIMIT:
-        return _e(-4016, f"Limit price can't be higher than {refusal.limit}.")
-    if reason is RefusalReason.PRICE_BELOW_LIMIT:
-        return _e(-4024, f"Limit price can't be lower than {refusal.limit}.")
+    if refusal.limits is not None:
+        low, high = refusal.limits
+        if reason is RefusalReason.PRICE_ABOVE_LIMIT:
+            return _e(-4016, f"Limit price can't be higher than {high}.")
+        if reason is RefusalReason.PRICE_BELOW_LIMIT:
+            return _e(-4024, f"Limit price can't be lower than {low}.")
     if reason is RefusalReason.BAD_PARAMETER and refusal.detail:
         return _e(-1130, f"Data sent for parameter is not valid: {refusal.detail}")
     return _TABLE[reason]

@@ -117,10 +117,12 @@ def refusal_error(refusal: Refusal, category: str, quote: str) -> _Code:
     """Bybit's ``(retCode, retMsg)`` for a desk refusal; a spot price beyond the price
     limit names the limit, as the venue's message does ("Buy order price cannot be
     higher than 43183.1929USDT.")."""
-    if refusal.reason is RefusalReason.PRICE_ABOVE_LIMIT:
-        return 170193, f"Buy order price cannot be higher than {refusal.limit}{quote}."
-    if refusal.reason is RefusalReason.PRICE_BELOW_LIMIT:
-        return 170194, f"Sell order price cannot be lower than {refusal.limit}{quote}."
+    if refusal.limits is not None:
+        low, high = refusal.limits
+        if refusal.reason is RefusalReason.PRICE_ABOVE_LIMIT:
+            return 170193, f"Buy order price cannot be higher than {high}{quote}."
+        if refusal.reason is RefusalReason.PRICE_BELOW_LIMIT:
+            return 170194, f"Sell order price cannot be lower than {low}{quote}."
     return refusal_code(refusal.reason, category)
 
 

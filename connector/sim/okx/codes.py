@@ -111,6 +111,13 @@ def refusal_code(
         return _GONE[op]
     if reason is RefusalReason.REDUCE_ONLY_WOULD_INCREASE and position != "none":
         return _SAME_DIRECTION if position == "same" else _EXCESS
+    if refusal.limits is not None:  # PRICE_ABOVE_LIMIT, PRICE_BELOW_LIMIT
+        low, high = refusal.limits
+        return (
+            "51006",
+            f"Order price is not within the price limit (max buy price: {high} , min sell"
+            f" price: {low} )",
+        )
     if reason is RefusalReason.MAX_QTY and op == "amend":
         return ("51000", "Parameter newSz error")
     code, text = _TABLE[reason]
