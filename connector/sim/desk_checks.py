@@ -141,23 +141,17 @@ def apply_price_limit(
         return price
     high = (mark * up / tick).to_integral_value(ROUND_DOWN) * tick
     low = (mark * down / tick).to_integral_value(ROUND_CEILING) * tick
-    if (both or buy) and price > high:
-        if not refuse:
-            return high
-        return Refusal(
-            reason=RefusalReason.PRICE_ABOVE_LIMIT,
-            detail=f"price {price} is above the limit {high} ({up} x {mark})",
-            limits=(low, high),
-        )
-    if (both or not buy) and price < low:
-        if not refuse:
-            return low
-        return Refusal(
-            reason=RefusalReason.PRICE_BELOW_LIMIT,
-            detail=f"price {price} is below the limit {low} ({down} x {mark})",
-            limits=(low, high),
-        )
-    return price
+    above = (both or buy) and price > high
+    below = (both or not buy) and price < low
+    if not (above or below):
+        return price
+    if not refuse:
+        return high if above else low
+    return Refusal(
+        reason=RefusalReason.PRICE_ABOVE_LIMIT if above else RefusalReason.PRICE_BELOW_LIMIT,
+        detail=f"price {price} is outside the price limit {low} to {high} (mark {mark})",
+        limits=(low, high),
+    )
 
 
 def _levels(
