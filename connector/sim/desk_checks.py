@@ -125,27 +125,16 @@ def apply_price_limit(
 
     Bounds are on the tick grid, inside the limit.
     """
+    limit = instrument.price_limit
     tick = instrument.tick_size
+    high = (mark * limit.up / tick).to_integral_value(ROUND_DOWN) * tick
+    low = (mark * limit.down / tick).to_integral_value(ROUND_CEILING) * tick
     buy = side is Side.BUY
-    band = instrument.price_band
-    ratios = instrument.price_limit_ratios
-    if band is not None:
-        down, up = band
-        both = instrument.venue == "binance" and instrument.market == "spot"
-        refuse = True
-    elif ratios is not None:
-        down, up = 1 - ratios[0], 1 + ratios[0]
-        both = False
-        refuse = instrument.market == "spot"
-    else:
-        return price
-    high = (mark * up / tick).to_integral_value(ROUND_DOWN) * tick
-    low = (mark * down / tick).to_integral_value(ROUND_CEILING) * tick
-    above = (both or buy) and price > high
-    below = (both or not buy) and price < low
+    above = (limit.both_sides or buy) and price > high
+    below = (limit.both_sides or not buy) and price < low
     if not (above or below):
         return price
-    if not refuse:
+    if limit.moves:
         return high if above else low
     return Refusal(
         reason=RefusalReason.PRICE_ABOVE_LIMIT if above else RefusalReason.PRICE_BELOW_LIMIT,

@@ -15,7 +15,7 @@ from decimal import ROUND_DOWN, Decimal
 
 import attrs
 
-__all__ = ["VENUE_MARKETS", "SimInstrument", "default_instruments", "find_instrument"]
+__all__ = ["VENUE_MARKETS", "PriceLimit", "SimInstrument", "default_instruments", "find_instrument"]
 
 #: The two markets each simulated venue offers, spot first.
 VENUE_MARKETS: dict[str, tuple[str, str]] = {
@@ -61,6 +61,26 @@ _BINANCE_PRICE_BAND: dict[tuple[str, str], tuple[str, str]] = {
 #: minimum sell price: 25,844.6": 2 % either side of their middle); OKX works the
 #: limits out from the index and recent premiums, the simulator from its mark.
 _OKX_PRICE_LIMIT = (Decimal("0.98"), Decimal("1.02"))
+
+
+@attrs.frozen
+class PriceLimit:
+    """A venue's limit on a limit order's price, in multiples of the mark price.
+
+    Attributes:
+        down: The lowest price allowed, a sell's floor (both sides' with ``both_sides``).
+        up: The highest price allowed, a buy's ceiling (both sides' with ``both_sides``).
+        both_sides: Both ends hold for either side (Binance spot); otherwise only a
+            buy's ceiling and a sell's floor (a far passive order rests).
+        moves: A price beyond the limit is moved to it (Bybit linear) instead of
+            refused.
+    """
+
+    down: Decimal
+    up: Decimal
+    both_sides: bool = False
+    moves: bool = False
+
 
 _GCT_BINANCE = "gocryptotrader/exchanges/binance/testdata/http.json"
 _CF_BINANCE_SPOT = "cryptofeed/master/sample_data/BINANCE.0"
@@ -123,17 +143,28 @@ class SimInstrument:
 
     @property
     def price_band(self) -> tuple[Decimal, Decimal] | None:
-        """The (down, up) multipliers of the reference price a limit order's price
-        must stay within, where the venue refuses one beyond them: Binance (spot
-        both ends for both sides; USDⓈ-M a buy's ceiling and a sell's floor
-        only) and OKX (a buy's ceiling and a sell's floor); ``None`` for Bybit
-        (:attr:`price_limit_ratios`)."""
-        if self.venue == "okx":
-            return _OKX_PRICE_LIMIT
+        """Binance's listed (down, up) multipliers of the reference price (spot
+        ``PERCENT_PRICE_BY_SIDE``, USDⓈ-M ``PERCENT_PRICE``); ``None`` elsewhere."""
         if self.venue != "binance":
             return None
         down, up = _BINANCE_PRICE_BAND[(self.market, self.base)]
         return Decimal(down), Decimal(up)
+
+    @property
+    def price_limit(self) -> PriceLimit:
+        """The venue's limit on a limit order's price around the mark price:
+        Binance's band (spot both ends for either side), OKX's limit, Bybit's
+        ``mark × (1 ± priceLimitRatioX)`` (the venue's formula with the index at the
+        mark and no premium), moved to on linear and refused on spot."""
+        band = self.price_band
+        if band is not None:
+            return PriceLimit(down=band[0], up=band[1], both_sides=self.market == "spot")
+        ratios = self.price_limit_ratios
+        if ratios is not None:
+            x = ratios[0]
+            return PriceLimit(down=1 - x, up=1 + x, moves=self.market == "linear")
+        down, up = _OKX_PRICE_LIMIT
+        return PriceLimit(down=down, up=up)
 
     @property
     def price_limit_ratios(self) -> tuple[Decimal, Decimal] | None:
