@@ -108,7 +108,9 @@ if TYPE_CHECKING:
     from connector.model.credentials import Credentials, KeyType
     from connector.net.clock import ClockEstimate
     from connector.net.ratelimit import LimiterStatistics
+    from connector.net.rpc import RpcStatistics
     from connector.net.ws import WsPhase, WsStatistics
+    from connector.oms.order_socket import OrderSocketStatistics
     from connector.oms.state import OrderStateStatistics
     from connector.oms.tracking import OrderStateServiceStatistics
     from connector.replay import Replayer, replay_file
@@ -176,6 +178,7 @@ __all__ = [
     "OrderNotFound",
     "OrderOutcomeUnknown",
     "OrderRejected",
+    "OrderSocketStatistics",
     "OrderStateServiceStatistics",
     "OrderStateStatistics",
     "OrderStatus",
@@ -198,6 +201,7 @@ __all__ = [
     "RiskRejected",
     "RiskState",
     "RiskView",
+    "RpcStatistics",
     "ServiceUnavailable",
     "Side",
     "SimConfig",
@@ -317,8 +321,10 @@ _SOURCES: dict[str, str] = {
     "KeyType": "connector.model.credentials",
     "ClockEstimate": "connector.net.clock",
     "LimiterStatistics": "connector.net.ratelimit",
+    "RpcStatistics": "connector.net.rpc",
     "WsPhase": "connector.net.ws",
     "WsStatistics": "connector.net.ws",
+    "OrderSocketStatistics": "connector.oms.order_socket",
     "OrderStateStatistics": "connector.oms.state",
     "OrderStateServiceStatistics": "connector.oms.tracking",
     "Replayer": "connector.replay",

@@ -311,6 +311,7 @@ class Connector:
                 ids=ids,
                 health_allows=self._health.allows,
                 reconcile_interval=self._config.account.reconcile_interval,
+                order_entry=vc.order_entry,
             )
         self._aggregator = Aggregator(self._bus, self._book_state)
         self._root = Supervisor(

@@ -27,6 +27,7 @@ from connector.errors import ConfigError
 from connector.model import Fill, Order, OrderStatus, OrderType, Side, Symbol, TimeInForce
 from connector.model.credentials import Credentials
 from connector.oms.ids import ClientOrderIds, new_prefix
+from connector.oms.order_socket import OrderSocket
 from connector.oms.service import OrderService
 from connector.oms.state import RANK
 from connector.oms.tracking import OrderStateService
@@ -35,6 +36,7 @@ from connector.risk.service import RiskService, RiskState
 from connector.store.log import EventLog
 from connector.store.service import Persistence
 from connector.supervision import ChildSpec, Restart
+from connector.venues.driver import OrderSocketEntry
 from connector.venues.registry import TRADERS
 from connector.venues.session import VenueSession
 
@@ -340,15 +342,23 @@ def attach_trading(
     ids: ClientOrderIds,
     health_allows: Callable[[str], bool],
     reconcile_interval: float = 60.0,
+    order_entry: str = "rest",
 ) -> None:
     """Give a venue session that can trade its ``orders``, ``order_state`` and
-    ``account`` children."""
+    ``account`` children, and its ``order_socket`` when ``order_entry`` is
+    ``websocket``."""
     adapter = session.driver.trading
     if adapter is None:
         return
     state = OrderStateService(
         session, adapter, bus=bus, event_log=event_log, on_change=trading.changed
     )
+    sockets: list[ChildSpec] = []
+    if order_entry == "websocket":
+        if not isinstance(adapter, OrderSocketEntry):
+            raise ConfigError(f"{session.name}: order_entry websocket is not supported")
+        state.order_socket = OrderSocket(session, adapter)
+        sockets.append(ChildSpec("order_socket", state.order_socket, restart=Restart.TRANSIENT))
     account = AccountService(
         session,
         state,
@@ -371,6 +381,7 @@ def attach_trading(
             # The account reconciles with the venue before ``orders`` starts.
             ChildSpec("order_state", state, restart=Restart.TRANSIENT),
             ChildSpec("account", account, restart=Restart.TRANSIENT),
+            *sockets,
             ChildSpec("orders", orders, restart=Restart.TRANSIENT),
         ]
     )

@@ -40,7 +40,9 @@ class Rig:
         return self.c.statistics().accounts[self.venue]
 
 
-def venue_configs(running: SimRun, venue: str, symbol: Symbol = PERP) -> dict[str, VenueConfig]:
+def venue_configs(
+    running: SimRun, venue: str, symbol: Symbol = PERP, order_entry: str = "rest"
+) -> dict[str, VenueConfig]:
     """``venue`` trading ``symbol`` on the simulator with the demo account's keys; the
     other venues off."""
     demo = DEFAULT_CREDENTIALS[venue]
@@ -55,6 +57,7 @@ def venue_configs(running: SimRun, venue: str, symbol: Symbol = PERP) -> dict[st
             symbols=(symbol,),
             channels=("book",),
             credentials=keys,
+            order_entry=order_entry,
         )
         if name == venue
         else VenueConfig(name=name, enabled=False)
@@ -70,9 +73,10 @@ async def rig(
     interval: float = 60.0,
     risk: RiskConfig | None = None,
     symbol: Symbol = PERP,
+    order_entry: str = "rest",
 ) -> AsyncIterator[Rig]:
     async with sim.run(venues=(venue,), rate=50.0, faults=faults) as running:
-        venues = venue_configs(running, venue, symbol)
+        venues = venue_configs(running, venue, symbol, order_entry)
         config = Config(
             venues=venues,
             account=AccountConfig(reconcile_interval=interval),

@@ -213,6 +213,7 @@ LAYERS: tuple[tuple[str, int, bool], ...] = (
     ("connector.health.*", 6, False),
     ("connector.oms.service", 6, False),
     ("connector.oms.tracking", 6, False),
+    ("connector.oms.order_socket", 6, False),
     ("connector.trading", 7, False),
     ("connector.account.service", 6, False),
     ("connector.account.stream", 6, False),

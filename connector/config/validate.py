@@ -44,7 +44,16 @@ __all__ = ["build"]
 _T = TypeVar("_T")
 
 _TOP_KEYS = ("venues", "risk", "storage", "logging", "sim", "account", "secrets_file")
-_VENUE_KEYS = ("enabled", "endpoint", "urls", "symbols", "channels", "book_depth")
+_VENUE_KEYS = (
+    "enabled",
+    "endpoint",
+    "urls",
+    "symbols",
+    "channels",
+    "book_depth",
+    "order_entry",
+)
+_ORDER_ENTRIES = ("rest", "websocket")
 _RISK_KEYS = (
     "max_order_notional",
     "max_position_qty",
@@ -143,6 +152,13 @@ def _venue(name: str, table: Mapping[str, object], problems: Problems) -> VenueC
     if not facts.accepts_book_depth(book_depth):
         f.bad("book_depth", table["book_depth"], f"expected {facts.describe_book_depths()}")
         book_depth = 0
+    order_entry = f.choice("order_entry", "rest", _ORDER_ENTRIES)
+    if order_entry not in facts.order_entry:
+        f.bad(
+            "order_entry",
+            table["order_entry"],
+            f"{name} orders go over {' or '.join(facts.order_entry)} only",
+        )
 
     symbols: list[Symbol] = []
     markets: list[Market] = []
@@ -201,6 +217,7 @@ def _venue(name: str, table: Mapping[str, object], problems: Problems) -> VenueC
         symbols=tuple(symbols),
         channels=tuple(channels),
         book_depth=book_depth,
+        order_entry=order_entry,
     )
 
 

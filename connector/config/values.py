@@ -74,6 +74,9 @@ class VenueConfig:
         book_depth: Book depth to request; 0 means the venue's default. Binance: the
             REST snapshot limit (default 1000); Bybit: the ``orderbook.N`` topic (50,
             200 (default) or 1000); OKX: 400 only (the ``books`` channel).
+        order_entry: ``rest`` (the default) or ``websocket``: places, amends and
+            cancels go on the venue's websocket order API while its socket is logged
+            in (Bybit ``/v5/trade``), over REST otherwise.
         credentials: API credentials, from the environment or the secrets file.
     """
 
@@ -84,6 +87,7 @@ class VenueConfig:
     symbols: tuple[Symbol, ...] = DEFAULT_SYMBOLS
     channels: tuple[str, ...] = CHANNELS
     book_depth: int = 0
+    order_entry: str = "rest"
     credentials: Credentials | None = attrs.field(default=None, repr=False)
 
     @property

@@ -55,7 +55,8 @@ class MarketFacts:
         ws_routes: The websocket routes the venue serves the market's streams on
             (Binance USDⓈ-M: ``public``, ``market``, ``private``; Bybit and OKX:
             ``private``, the private stream's URL when it is not the default path
-            on ``<market>.ws``); a custom URL table may name each as
+            on ``<market>.ws``; Bybit ``trade``, its websocket order entry); a
+            custom URL table may name each as
             ``<market>.ws.<route>``.
         ws_api: The venue serves a WebSocket API for the market on its own host
             (Binance spot: the private stream), named ``<market>.wsapi``.
@@ -84,6 +85,9 @@ class VenueFacts:
         supports: What the venue trades, in words (for error messages).
         default_book_depth: The depth ``book_depth = 0`` stands for.
         channels: Market-data channels a config may ask for.
+        order_entry: How orders may be sent (``order_entry`` in a venue's config):
+            ``rest``, and ``websocket`` where the connector drives the venue's
+            websocket order API.
     """
 
     name: str
@@ -91,6 +95,7 @@ class VenueFacts:
     supports: str
     default_book_depth: int
     channels: tuple[str, ...] = CHANNELS
+    order_entry: tuple[str, ...] = ("rest",)
 
     @property
     def market_names(self) -> tuple[Market, ...]:
@@ -205,17 +210,18 @@ VENUES: Mapping[str, VenueFacts] = types.MappingProxyType(
                     market=Market.SPOT,
                     kinds=_SPOT,
                     book_depths=_BYBIT_DEPTHS,
-                    ws_routes=("private",),
+                    ws_routes=("private", "trade"),
                 ),
                 MarketFacts(
                     market=Market.LINEAR,
                     kinds=_PERP,
                     book_depths=_BYBIT_DEPTHS,
-                    ws_routes=("private",),
+                    ws_routes=("private", "trade"),
                 ),
             ),
             supports="spot and linear perpetuals",
             default_book_depth=200,
+            order_entry=("rest", "websocket"),
         ),
         "okx": VenueFacts(
             name="okx",

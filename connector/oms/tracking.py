@@ -52,6 +52,7 @@ from connector.model import (
 from connector.model.trading import OrderReport
 from connector.net.http import RestResponse
 from connector.net.ratelimit import Lane, RateLimiter, WindowBucket
+from connector.oms.order_socket import OrderSocket, OrderSocketStatistics
 from connector.oms.reconcile import (
     RECONCILE,
     FillDiff,
@@ -141,6 +142,8 @@ class OrderStateServiceStatistics:
         discrepancies: Differences reconciliation found, per kind.
         book: The order state machine's counters (orders, open, unknown, fills,
             duplicate and orphan fills, inputs that changed nothing).
+        order_socket: The websocket order entry's counters (``None``: orders go
+            over REST).
     """
 
     queries: int
@@ -149,6 +152,7 @@ class OrderStateServiceStatistics:
     unresolved: int
     discrepancies: dict[str, int]
     book: OrderStateStatistics
+    order_socket: OrderSocketStatistics | None = None
 
 
 class OrderStateService:
@@ -211,6 +215,9 @@ class OrderStateService:
         ] = {}
         self._queries = self._resolved = self._not_found = self._unresolved = 0
         self._discrepancies: dict[str, int] = {}
+        self.order_socket: OrderSocket | None = None
+        """Where places, amends and cancels go while it is logged in (the venue's
+        websocket order entry, when configured); REST otherwise."""
         self.fill_listeners: list[Callable[[Fill], None]] = []
         """Told every distinct fill once, as it is published (the account service's
         positions and balances)."""
@@ -347,6 +354,7 @@ class OrderStateService:
             unresolved=self._unresolved,
             discrepancies=dict(self._discrepancies),
             book=self.book.statistics(),
+            order_socket=None if self.order_socket is None else self.order_socket.statistics(),
         )
 
     # -- venue requests ----------------------------------------------------------
@@ -372,12 +380,16 @@ class OrderStateService:
         """A placement, amendment or cancel: it takes ``orders`` orders of each of the
         venue's order-count buckets for ``action`` (account-wide, and per instrument
         where the venue counts so: OKX), waiting in the order lane, and the answer's
-        headers correct those buckets."""
+        headers correct those buckets. It goes on the order socket when there is one
+        and it is logged in, else over REST."""
         limiters = self._order_limiters_of(market, symbol, action)
         for limiter, names in limiters:
             await limiter.acquire(dict.fromkeys(names, float(orders)), Lane.ORDER)
         try:
-            response = await self.send(market, call, lane=Lane.ORDER)
+            socket = self.order_socket
+            response = None if socket is None else await socket.send(call)
+            if response is None:
+                response = await self.send(market, call, lane=Lane.ORDER)
         finally:
             for limiter, names in limiters:
                 limiter.settle(names)

@@ -19,7 +19,7 @@ fourth venue is a new driver, not new session code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -54,6 +54,7 @@ __all__ = [
     "MarketDataAdapter",
     "MarketEvent",
     "OrderLimit",
+    "OrderSocketEntry",
     "PagedInstruments",
     "PagedListings",
     "PrivateEvent",
@@ -625,6 +626,49 @@ class CancelAllCalls(Protocol):
         Raises:
             OrderNotFound: nothing was open; otherwise as ``parse_order_answer``.
         """
+        ...
+
+
+@runtime_checkable
+class OrderSocketEntry(Protocol):
+    """An optional part of a :class:`TradingAdapter`: order entry over the venue's
+    websocket API (Bybit ``/v5/trade``), used when the venue's config says
+    ``order_entry = "websocket"``.
+
+    The socket logs in once; then a place, amend or cancel goes on it as the same
+    :class:`RestCall` the REST path would send, made into a websocket request, and
+    its reply is read by :meth:`TradingAdapter.parse_order_answer` as the REST
+    answer is (the reply frame as the body, its rate-limit ``header`` as the
+    headers).
+    """
+
+    def order_socket_url(self, markets: Sequence[Market], urls: Mapping[str, str]) -> str:
+        """The order-entry socket's URL (``ValueError`` when the URL table has none)."""
+        ...
+
+    def order_socket_heartbeat(self) -> HeartbeatRule:
+        """The socket's keep-alive."""
+        ...
+
+    def order_socket_login_frames(self, venue_time_ns: int) -> list[str]:
+        """The login frames, signed with the venue's time."""
+        ...
+
+    def order_socket_request(self, call: RestCall) -> Callable[[str, int], str] | None:
+        """What makes ``call``'s request frame from ``(request_id, venue_time_ns)``;
+        ``None`` when the venue has no websocket op for it (it goes over REST)."""
+        ...
+
+    def order_socket_reply_id(self, data: str | bytes) -> str | None:
+        """The request id an order reply answers; ``None`` for any other frame."""
+        ...
+
+    def order_socket_control(self, data: str | bytes) -> ControlMessage | None:
+        """Any other frame: the login answer (``login``), a ``pong``, an ``error``."""
+        ...
+
+    def order_socket_headers(self, data: str | bytes) -> Mapping[str, str]:
+        """An order reply's rate-limit headers, as ``read_order_counts`` reads them."""
         ...
 
 

@@ -596,3 +596,23 @@ def test_missing_secrets_file_and_unknown_sections_are_reported(tmp_path: Path) 
     write(tmp_path, '[binanse]\napi_key = "x-unknown-5"\n', name="absent.toml")
     (problem,) = problems_of(path)
     assert "secrets file [binanse]: unknown section (did you mean 'binance'?)" == problem
+
+
+def test_order_entry_is_rest_by_default_and_websocket_only_where_the_venue_has_it(
+    tmp_path: Path,
+) -> None:
+    config = load_config(write(tmp_path, '[venues.bybit]\norder_entry = "websocket"\n'), env={})
+    assert "websocket" == config.venues["bybit"].order_entry
+    assert "rest" == load_config(None, env={}).venues["okx"].order_entry
+
+    problems = problems_of(
+        write(
+            tmp_path,
+            '[venues.binance]\norder_entry = "websocket"\n[venues.okx]\norder_entry = "ws"\n',
+        )
+    )
+
+    assert {
+        "venues.binance.order_entry = 'websocket': binance orders go over rest only",
+        "venues.okx.order_entry = 'ws': expected one of rest, websocket",
+    } == set(problems)

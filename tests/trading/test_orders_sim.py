@@ -28,6 +28,7 @@ from connector import (
 )
 from connector.config import Config, RiskConfig, VenueConfig
 from connector.model import Symbol
+from connector.oms.order_socket import OrderSocketStatistics
 from connector.venues.registry import TRADERS
 from tests.trading.helpers import assert_agrees_with_venue
 
@@ -44,9 +45,16 @@ CASES = [
 """(venue, symbol, a small quantity): each market whose simulated order entry exists."""
 
 
-def config(venue: str, symbol: str, risk: RiskConfig | None = None) -> Config:
+def config(
+    venue: str, symbol: str, risk: RiskConfig | None = None, order_entry: str = "rest"
+) -> Config:
     venues = {
-        name: VenueConfig(name=name, symbols=(Symbol.parse(symbol),), channels=("book",))
+        name: VenueConfig(
+            name=name,
+            symbols=(Symbol.parse(symbol),),
+            channels=("book",),
+            order_entry=order_entry,
+        )
         if name == venue
         else VenueConfig(name=name, enabled=False)
         for name in ("binance", "bybit", "okx")
@@ -56,12 +64,16 @@ def config(venue: str, symbol: str, risk: RiskConfig | None = None) -> Config:
 
 @asynccontextmanager
 async def trading(
-    venue: str, symbol: str, risk: RiskConfig | None = None
+    venue: str, symbol: str, risk: RiskConfig | None = None, order_entry: str = "rest"
 ) -> AsyncIterator[tuple[Connector, Decimal, Decimal]]:
-    """A connector trading ``symbol`` on ``venue``, once its book is valid: ``(c, bid, ask)``."""
+    """A connector trading ``symbol`` on ``venue``, once its book is valid (and its order
+    socket logged in, with ``order_entry = "websocket"``): ``(c, bid, ask)``."""
     if venue not in TRADERS:
         pytest.skip(f"{venue}: no trading adapter registered yet")
-    async with Connector(config(venue, symbol, risk)) as c:
+    async with Connector(config(venue, symbol, risk, order_entry)) as c:
+        async with c.subscribe(f"connection.{venue}") as changes:
+            while order_entry == "websocket" and not _order_socket(c, venue).ready:
+                await changes.receive()
         view = c.order_book(venue, symbol)
         with trio.fail_after(10):
             async with c.subscribe(f"orderbook.{venue}.{symbol}") as updates:
@@ -76,14 +88,49 @@ RISK = RiskConfig(max_order_notional=Decimal("100000"))
 """A limit far above the scenarios' orders (about 600 USDT), below 10 BTC."""
 
 
+def _order_socket(c: Connector, venue: str) -> OrderSocketStatistics:
+    found = c.statistics().orders[venue].order_socket
+    assert found is not None, f"{venue} has no order socket"
+    return found
+
+
 @pytest.mark.parametrize(("venue", "symbol", "qty"), CASES)
 async def test_trading_scenarios(venue: str, symbol: str, qty: Decimal) -> None:
     with trio.fail_after(TIMEOUT):
         async with trading(venue, symbol, RISK) as (c, bid, ask):
-            for scenario in (place_amend_cancel_and_wait, market_orders, refusals, cancel_all):
+            assert c.statistics().orders[venue].order_socket is None
+            for scenario in SCENARIOS:
                 await scenario(c, venue, symbol, qty, bid, ask)
                 assert [] == c.orders.open(), scenario.__name__
                 assert_agrees_with_venue(c, venue)
+
+
+@pytest.mark.parametrize(
+    ("venue", "symbol", "qty"),
+    [
+        pytest.param("bybit", "BTC-USDT-PERP", Decimal("0.01"), id="bybit-linear"),
+        pytest.param("bybit", "BTC-USDT-SPOT", Decimal("0.01"), id="bybit-spot"),
+    ],
+)
+async def test_trading_scenarios_with_websocket_order_entry(
+    venue: str, symbol: str, qty: Decimal
+) -> None:
+    """The same scenarios with places, amends and cancels on Bybit's ``/v5/trade``
+    socket: every one the connector sent there, the venue counted there, and none fell
+    back to REST."""
+    with trio.fail_after(TIMEOUT):
+        async with trading(venue, symbol, RISK, order_entry="websocket") as (c, bid, ask):
+            for scenario in SCENARIOS:
+                await scenario(c, venue, symbol, qty, bid, ask)
+                assert [] == c.orders.open(), scenario.__name__
+                assert_agrees_with_venue(c, venue)
+            socket = _order_socket(c, venue)
+            assert socket.fallbacks == 0
+            assert socket.sent >= 8
+            assert socket.rpc.replies == socket.sent
+            assert c.simulator is not None and c.simulator.running is not None
+            served = c.simulator.running.frontends[venue].statistics()
+            assert socket.sent == served.trade_requests  # type: ignore[attr-defined]
 
 
 async def place_amend_cancel_and_wait(
@@ -253,3 +300,6 @@ async def test_cancel_all_returns_as_the_stream_tells_each_end(
             took = trio.current_time() - start
             assert [OrderStatus.CANCELED] * 3 == [o.status for o in canceled]
             assert took < 0.02, took
+
+
+SCENARIOS = (place_amend_cancel_and_wait, market_orders, refusals, cancel_all)

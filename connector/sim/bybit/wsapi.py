@@ -18,6 +18,10 @@ Rules (Bybit v5 "Websocket Trade Guideline", checked 2026-12-03; fact sheet 3.3)
   X-Bapi-Limit-Reset-Timestamp, Traceid, Timenow},"connId"}``; ``data`` is the
   REST ``result``. The per-UID order limits are the REST ones (shared counters).
 * ``{"op":"ping"}`` -> ``{"retCode":0,"retMsg":"OK","op":"pong","data":["<ms>"],"connId"}``.
+
+Order replies are data frames of stream :data:`STREAM` to the fault plan: a plan can
+drop one, or close the socket after the venue acted on an order (the outcome the
+client must then find by querying).
 """
 
 from __future__ import annotations
@@ -37,7 +41,11 @@ from connector.sim.bybit.wire import JsonDict, encode
 from connector.sim.hub import SimVenue
 from connector.sim.ws import WsConnection
 
-__all__ = ["TradeSocket"]
+__all__ = ["STREAM", "TradeSocket"]
+
+STREAM = "trade"
+"""The stream a fault plan names to spoil order replies (``drop``, ``disconnect``...);
+``auth`` and ``pong`` replies are never faulted."""
 
 _dec = msgspec.json.Decoder()
 _OPS = {
@@ -87,9 +95,9 @@ class _TradeSession:
         self.account: str | None = None
         self.req_ids: set[str] = set()
 
-    def send(self, body: JsonDict) -> None:
+    def send(self, body: JsonDict, stream: str = "") -> None:
         body["connId"] = self.conn_id
-        self.conn.send(encode(body))
+        self.conn.send(encode(body), stream)
 
     def on_message(self, raw: str | bytes) -> None:
         try:
@@ -156,7 +164,7 @@ class _TradeSession:
             body: JsonDict = {**head, "retCode": code, "retMsg": msg, "op": op, "data": data}
             body["retExtInfo"] = ext if ext is not None else {}
             body["header"] = header
-            self.send(body)
+            self.send(body, STREAM)
 
         if self.account is None:
             answer((10003, "Request not authorized", {}))

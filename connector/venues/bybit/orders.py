@@ -322,11 +322,20 @@ class _List(msgspec.Struct):
     orderLinkId: str = ""
 
 
+class _ReplyHeader(msgspec.Struct):
+    Timenow: str = ""
+
+
 class _Answer(msgspec.Struct):
+    """A REST answer, or a ``/v5/trade`` reply (``data`` for ``result``, the time in
+    ``header.Timenow``: :mod:`.order_socket`)."""
+
     retCode: int
     retMsg: str = ""
     result: _List | None = None
     time: int = 0
+    data: _List | None = None
+    header: _ReplyHeader | None = None
 
 
 _answer = msgspec.json.Decoder(_Answer)
@@ -387,7 +396,11 @@ def decode_answer(
     if error is not None:
         raise error
     if answer.result is None:
-        raise MalformedMessage("bybit answer without result", raw=body, venue=VENUE)
+        if answer.data is None:
+            raise MalformedMessage("bybit answer without result", raw=body, venue=VENUE)
+        answer.result = answer.data
+        if answer.header is not None and answer.header.Timenow.isdigit():
+            answer.time = int(answer.header.Timenow)
     return answer
 
 

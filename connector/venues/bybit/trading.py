@@ -9,7 +9,7 @@ checked by mypy).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import quote
 
 from connector.model import (
@@ -23,7 +23,7 @@ from connector.model import (
 )
 from connector.model.credentials import Credentials
 from connector.model.trading import OrderReport
-from connector.venues.bybit import account, limits, orders, private
+from connector.venues.bybit import account, limits, order_socket, orders, private
 from connector.venues.bybit.sign import DEFAULT_RECV_WINDOW_MS, sign_rest, signature
 from connector.venues.common import SymbolMap
 from connector.venues.driver import (
@@ -41,7 +41,8 @@ __all__ = ["BybitTrading"]
 
 class BybitTrading:
     """Bybit v5 trading for one account (spot and linear, one-way positions); also a
-    :class:`~connector.venues.driver.CancelAllCalls`.
+    :class:`~connector.venues.driver.CancelAllCalls` and an
+    :class:`~connector.venues.driver.OrderSocketEntry` (``/v5/trade``).
 
     Args:
         credentials: The account's API key (HMAC or RSA).
@@ -187,6 +188,21 @@ class BybitTrading:
         self, stream: PrivateStream, raw: str | bytes, symbols: SymbolMap, ts_recv_ns: int
     ) -> Sequence[PrivateEvent]:
         return private.decode_private(raw, symbols, ts_recv_ns)
+
+    # Websocket order entry --------------------------------------------------
+
+    order_socket_url = staticmethod(order_socket.url)
+    order_socket_heartbeat = staticmethod(private.heartbeat)
+
+    def order_socket_login_frames(self, venue_time_ns: int) -> list[str]:
+        return order_socket.login_frames(self._signer, venue_time_ns)
+
+    def order_socket_request(self, call: RestCall) -> Callable[[str, int], str] | None:
+        return order_socket.request_builder(call, self._recv_window_ms)
+
+    order_socket_reply_id = staticmethod(order_socket.reply_id)
+    order_socket_control = staticmethod(order_socket.control)
+    order_socket_headers = staticmethod(order_socket.reply_headers)
 
     # Limits -----------------------------------------------------------------
 

@@ -1,0 +1,193 @@
+"""Order entry over a venue's websocket API: child ``order_socket`` of a trading venue.
+
+Present when the venue's config says ``order_entry = "websocket"`` and its
+adapter is an :class:`~connector.venues.driver.OrderSocketEntry` (Bybit
+``/v5/trade``). One socket, logged in on every (re)connect before it carries an
+order; :class:`~connector.net.rpc.RpcClient` matches each reply to its request.
+
+The order path (``OrderStateService.send_order``) hands a place, amend or cancel
+to :meth:`OrderSocket.send` when the socket is ready, after the same order-count
+limiters as over REST; it returns the reply as a
+:class:`~connector.net.http.RestResponse` (status 200, the reply's rate-limit
+``header`` as the headers, the frame as the body), which the adapter reads as a
+REST answer. What a failure means for an order is the REST path's: a request
+not sent (the socket not ready: ``None``, and the order goes over REST; no slot
+in time: ``RateLimited``) placed nothing; a socket that closes after the
+request was written (``ConnectionLost``) or a reply that does not come in time
+(``RequestTimeout``) leaves the outcome unknown, and the order is queried by
+its client order id, never sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import attrs
+import structlog
+import trio
+
+from connector.net.http import RestResponse
+from connector.net.rpc import RpcClient, RpcStatistics
+from connector.net.ws import Answer, Greeting, Heartbeat, WsConnection, WsPhase
+from connector.venues.driver import OrderSocketEntry, RestCall
+from connector.venues.session import VenueSession
+
+__all__ = ["OrderSocket", "OrderSocketStatistics"]
+
+log = structlog.get_logger(__name__)
+
+
+@attrs.frozen(kw_only=True)
+class OrderSocketStatistics:
+    """Counters of one order-entry socket.
+
+    Attributes:
+        ready: Logged in and carrying orders now.
+        logins: Logins completed (the first one and one per reconnect).
+        sent: Requests that went on the socket.
+        fallbacks: Requests sent over REST because the socket was not ready.
+        refusals: Logins the venue refused.
+        rpc: The request/reply counters (timeouts, lost, late replies).
+    """
+
+    ready: bool
+    logins: int
+    sent: int
+    fallbacks: int
+    refusals: int
+    rpc: RpcStatistics
+
+
+class OrderSocket:
+    """Service ``order_socket`` of one venue (see the module docstring).
+
+    Args:
+        session: The venue's session (clock, URLs, transport, connection budget).
+        adapter: The venue's trading adapter, which makes the socket's frames.
+        timeout: Seconds from a request to its reply, at most (then its outcome is
+            unknown).
+        ack_timeout: Seconds to wait for the login's answer.
+    """
+
+    def __init__(
+        self,
+        session: VenueSession,
+        adapter: OrderSocketEntry,
+        *,
+        timeout: float = 10.0,
+        ack_timeout: float = 10.0,
+    ) -> None:
+        self.venue = session.name
+        self._session = session
+        self._adapter = adapter
+        self._ack_timeout = ack_timeout
+        self._conn: WsConnection | None = None
+        self._url = ""
+        self._rpc = RpcClient(
+            send=self._send_request,
+            reply_id=adapter.order_socket_reply_id,
+            venue=self.venue,
+            timeout=timeout,
+            id_prefix="o",
+        )
+        self._logins = self._sent = self._fallbacks = self._refusals = 0
+
+    @property
+    def ready(self) -> bool:
+        """Logged in: an order sent now goes on the socket."""
+        return self._conn is not None and self._conn.phase is WsPhase.READY
+
+    def statistics(self) -> OrderSocketStatistics:
+        return OrderSocketStatistics(
+            ready=self.ready,
+            logins=self._logins,
+            sent=self._sent,
+            fallbacks=self._fallbacks,
+            refusals=self._refusals,
+            rpc=self._rpc.statistics(),
+        )
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Keep the socket connected and logged in (orders go over REST meanwhile)."""
+        context = self._session.context
+        self._url = self._adapter.order_socket_url(self._session.markets(), context.urls())
+        rule = self._adapter.order_socket_heartbeat()
+        self._conn = WsConnection(
+            venue=self.venue,
+            conn_id=f"{self.venue}-orders",
+            url=self._url,
+            handler=self,
+            heartbeat=Heartbeat(
+                interval=rule.interval,
+                ping=rule.ping,
+                timeout=rule.timeout,
+                protocol_ping=rule.protocol_ping,
+            ),
+            budget=context.budget,
+            on_status=self._session.publish_connection,
+            transport=context.ws_transport,
+            # No recorder: the login frame is signed.
+        )
+        await self._conn.run(task_status=task_status)
+
+    async def send(self, call: RestCall) -> RestResponse | None:
+        """``call`` on the socket; its reply as a REST answer. ``None`` (nothing sent)
+        when the socket is not logged in or the venue has no websocket op for it.
+
+        Raises:
+            RateLimited: No slot among the requests in flight in time: not sent.
+            ConnectionLost, RequestTimeout: Sent (or perhaps sent) and no reply:
+                the outcome is unknown.
+        """
+        build = self._adapter.order_socket_request(call)
+        if build is None:
+            return None
+        if not self.ready:
+            self._fallbacks += 1
+            return None
+        now = self._session.context.clock.venue_time_ns
+        self._sent += 1
+        reply = await self._rpc.call(lambda request_id: build(request_id, now()))
+        data = reply.data
+        return RestResponse(
+            status=200,
+            url=self._url,
+            headers=self._adapter.order_socket_headers(data),
+            body=data.encode() if isinstance(data, str) else data,
+            sent_ns=reply.ts_sent_ns,
+            received_ns=reply.ts_recv_ns,
+        )
+
+    async def _send_request(self, text: str) -> None:
+        assert self._conn is not None, "order socket not running"
+        await self._conn.send_request(text)
+
+    # -- FrameHandler ----------------------------------------------------------------
+
+    def on_open(self) -> Greeting:
+        frames = self._adapter.order_socket_login_frames(
+            self._session.context.clock.venue_time_ns()
+        )
+        return Greeting(frames=frames, ready=False, ack_timeout=self._ack_timeout)
+
+    def on_frame(self, data: str | bytes, ts_recv_ns: int) -> Answer | None:
+        if self._rpc.on_frame(data, ts_recv_ns):
+            return None
+        message = self._adapter.order_socket_control(data)
+        if message is None or message.kind == "pong":
+            return None
+        if message.kind == "login":
+            if message.ok:
+                self._logins += 1
+                log.info("orders.socket_ready", venue=self.venue)
+                return Answer(ready=True)
+            self._refusals += 1
+            return Answer(fail=f"order socket login refused: {message.detail}")
+        log.warning("orders.socket_message", venue=self.venue, detail=message.detail)
+        return None
+
+    def on_stale(self, key: Hashable) -> None:
+        pass  # no watchdog: the heartbeat finds a dead socket
+
+    def on_close(self, reason: str) -> None:
+        self._rpc.connection_lost(reason)

@@ -1,0 +1,107 @@
+"""Websocket order entry (Bybit ``/v5/trade``, ``order_entry = "websocket"``) through the
+public API, against the simulator's order socket and its faults: an order whose reply
+was lost with the socket is found by its client order id and never sent twice; while
+the socket is down orders go over REST; once it is back they go on it again."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import trio
+
+from connector import Connector, OrderOutcomeUnknown, OrderRejected, OrderStatus
+from connector.config import Config, VenueConfig
+from connector.errors import ConfigError
+from connector.oms.order_socket import OrderSocketStatistics
+from connector.sim.bybit.wsapi import STREAM
+from connector.sim.faults import FaultKind, FaultPlan
+from tests.rig import PERP, Rig, rig
+
+TIMEOUT = 30
+QTY = Decimal("0.01")
+
+
+def _socket(r: Rig) -> OrderSocketStatistics:
+    found = r.c.statistics().orders["bybit"].order_socket
+    assert found is not None
+    return found
+
+
+async def _until_ready(r: Rig) -> None:
+    """Until the order socket is logged in (its connection events say when it changes)."""
+    with trio.fail_after(10):
+        async with r.c.subscribe("connection.bybit") as changes:
+            while not _socket(r).ready:
+                await changes.receive()
+
+
+async def test_a_reply_lost_with_the_socket_resolves_by_query_and_orders_fall_back_to_rest() -> (
+    None
+):
+    # The venue places the order, then the reply is dropped and the socket closed.
+    plan = (
+        FaultPlan()
+        .drop(1.0, venue="bybit", stream=STREAM, max_count=1)
+        .disconnect(after_frames=1, venue="bybit", stream=STREAM, max_count=1)
+    )
+    with trio.fail_after(TIMEOUT):
+        async with rig("bybit", faults=plan, order_entry="websocket") as r:
+            await _until_ready(r)
+            bid = r.c.order_book("bybit", PERP).best_bid()
+            assert bid is not None
+            price = bid.price * Decimal("0.9")
+            with pytest.raises(OrderOutcomeUnknown) as lost:
+                await r.c.place_order("bybit", PERP, "buy", "limit", QTY, price)
+            cid = lost.value.client_order_id
+
+            # The socket is down: the next order goes over REST, at once.
+            over_rest = await r.c.place_order("bybit", PERP, "buy", "limit", QTY, price)
+            assert OrderStatus.NEW == over_rest.status
+            assert 1 == _socket(r).fallbacks
+
+            resolved = await r.c.orders.wait(cid, status=OrderStatus.NEW, timeout=10)
+
+            # Back and logged in again: orders go on the socket.
+            await _until_ready(r)
+            sent = _socket(r).sent
+            canceled = await r.c.cancel_order("bybit", PERP, over_rest.client_order_id)
+            assert OrderStatus.CANCELED == canceled.status
+            assert sent + 1 == _socket(r).sent
+            at_venue = [o for o in r.truth.orders() if o.client_order_id == cid]
+            await r.c.cancel_all("bybit")
+            statistics = _socket(r)
+
+    assert [FaultKind.DROP, FaultKind.DISCONNECT] == [f.kind for f in r.run.fault_log]
+    assert OrderStatus.NEW == resolved.status
+    assert 1 == len(at_venue)  # placed once, never resent
+    assert resolved.venue_order_id == at_venue[0].order_id
+    assert 2 == statistics.logins
+    assert 1 == statistics.rpc.lost
+
+
+async def test_a_refusal_on_the_socket_carries_the_venues_code() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with rig("bybit", order_entry="websocket") as r:
+            await _until_ready(r)
+            ask = r.c.order_book("bybit", PERP).best_ask()
+            assert ask is not None
+            # A reduce-only buy with no position: Bybit refuses it (110017).
+            with pytest.raises(OrderRejected) as refused:
+                await r.c.place_order(
+                    "bybit", PERP, "buy", "limit", QTY, ask.price * Decimal("0.9"),
+                    reduce_only=True,
+                )  # fmt: skip
+            order = r.c.orders.get(refused.value.client_order_id)
+            sent = _socket(r).sent
+
+    assert refused.value.code
+    assert order is not None and OrderStatus.REJECTED == order.status
+    assert 1 == sent
+
+
+async def test_a_venue_without_websocket_order_entry_refuses_it() -> None:
+    venues = {"binance": VenueConfig(name="binance", order_entry="websocket")}
+    with pytest.raises(ConfigError, match="order_entry"):
+        async with Connector(Config(venues=venues)):
+            pass
