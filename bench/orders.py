@@ -9,7 +9,9 @@ runs in its own process (``--worker``) so that its CPU time is its own:
   ``--interval`` seconds (under Bybit's 10 orders/s, so that no client waits in
   a rate limiter), each timed from the call to its return (the venue's
   acknowledgement): median and p99. ``connector``: ``c.place_order`` (validate,
-  risk, client id, write-ahead, order lane, sign, send, parse, apply);
+  risk, client id, write-ahead, order lane, sign, send, parse, apply) over REST;
+  ``connector-ws``: the same with ``order_entry = "websocket"`` (Bybit's
+  ``/v5/trade`` socket, logged in once: no signature per order);
   ``ccxt``: ``ccxt.async_support.bybit.create_order`` as ccxt comes (its
   rate limiter on: ``enableRateLimit``, the default); ``ccxt-unthrottled``: the
   same with ``enableRateLimit`` off; ``pybit``: ``unified_trading.HTTP.place_order``.
@@ -24,8 +26,9 @@ write-ahead) is ``bench/store.py``'s measure.
 
 * **tick-to-order** (connector): a subscriber of ``orderbook.bybit.*`` places
   an order on a book update; from the frame's receipt (``BookUpdate.ts_recv_ns``)
-  to the order request's first byte written (the REST client's wire time of
-  the ``POST /v5/order/create``), p50 and p99, over ``--ticks`` orders.
+  to the order request written (the REST client's wire time of the ``POST
+  /v5/order/create``, or the order socket's of its ``order.create``), p50 and
+  p99, over ``--ticks`` orders.
 * **order state machine**: ``bench/order_state.py`` (the pure machine, inputs/s).
 
 The clients take turns, ``--rounds`` times (connector, ccxt, ccxt-unthrottled,
@@ -65,7 +68,8 @@ SYMBOL = "BTC-USDT-PERP"
 NATIVE = "BTCUSDT"
 CCXT_SYMBOL = "BTC/USDT:USDT"
 QTY = Decimal("0.001")
-CLIENTS = ("connector", "ccxt", "ccxt-unthrottled", "pybit")
+CLIENTS = ("connector", "connector-ws", "ccxt", "ccxt-unthrottled", "pybit")
+CONNECTORS = ("connector", "connector-ws")
 IDLE_SECONDS = 2.0
 
 
@@ -93,7 +97,10 @@ def result(rtts_ns: list[int], cpu: float, wall: float, idle_rate: float, **extr
 # --------------------------------------------------------------------------- workers
 
 
-def connector_worker(line: dict[str, Any], args: argparse.Namespace) -> str:
+def connector_worker(
+    line: dict[str, Any], args: argparse.Namespace, *, order_entry: str = "rest"
+) -> str:
+    import attrs
     import trio
 
     from connector import Config, Connector, configure_logging
@@ -101,13 +108,20 @@ def connector_worker(line: dict[str, Any], args: argparse.Namespace) -> str:
     from connector.net.http import RestResponse
 
     configure_logging("error")
-    config = Config(venues=bybit_venues(line, SYMBOL))
+    venues = bybit_venues(line, SYMBOL)
+    venues["bybit"] = attrs.evolve(venues["bybit"], order_entry=order_entry)
+    config = Config(venues=venues)
 
     async def main() -> str:
         async with Connector(config) as c:
             view = c.order_book("bybit", SYMBOL)
+            socket = c._trading.states["bybit"].order_socket
             async with c.subscribe("orderbook.bybit.>") as updates:
-                while not view.valid or view.best_bid() is None:
+                while (
+                    not view.valid
+                    or view.best_bid() is None
+                    or (socket is not None and not socket.ready)
+                ):
                     await updates.receive()
             bid = view.best_bid()
             assert bid is not None
@@ -132,10 +146,13 @@ def connector_worker(line: dict[str, Any], args: argparse.Namespace) -> str:
             sent: list[int] = []
 
             def observe(response: RestResponse) -> None:
-                if "/v5/order/create" in response.url:
+                if socket is not None or "/v5/order/create" in response.url:
                     sent.append(response.sent_ns)
 
-            c._sessions["bybit"].context.rest(Market.LINEAR).observers.append(observe)
+            if socket is None:
+                c._sessions["bybit"].context.rest(Market.LINEAR).observers.append(observe)
+            else:
+                socket.observers.append(observe)
             ticks: list[int] = []
             async with c.subscribe("orderbook.bybit.>") as updates:
                 next_at = 0.0
@@ -232,6 +249,7 @@ def pybit_worker(line: dict[str, Any], args: argparse.Namespace) -> str:
 
 WORKERS = {
     "connector": connector_worker,
+    "connector-ws": functools.partial(connector_worker, order_entry="websocket"),
     "ccxt": ccxt_worker,
     "ccxt-unthrottled": functools.partial(ccxt_worker, throttled=False),
     "pybit": pybit_worker,
@@ -302,14 +320,29 @@ def main(argv: list[str] | None = None) -> int:
     machine = order_state_rate()
     load = os.getloadavg()[0]
 
-    def ratios(other: str) -> list[float]:
+    def ratios(other: str, ours: str = "connector") -> list[float]:
         return [
-            ours["cpu_per_order_us"] / theirs["cpu_per_order_us"]
-            for ours, theirs in zip(rounds["connector"], rounds[other], strict=True)
+            mine["cpu_per_order_us"] / theirs["cpu_per_order_us"]
+            for mine, theirs in zip(rounds[ours], rounds[other], strict=True)
         ]
 
-    ccxt_ratios = ratios("ccxt")
-    ticks = [t for r in rounds["connector"] for t in r["ticks_us"]]
+    def ratio_line(ours: str) -> str:
+        of_ccxt = ratios("ccxt", ours)
+        return (
+            f"`{ours}` CPU per order / ccxt's, median of the rounds' ratios: "
+            f"{statistics.median(of_ccxt):.2f} "
+            f"(rounds: {', '.join(f'{r:.2f}' for r in of_ccxt)}; target at most 0.33); "
+            "/ ccxt's with its rate limiter off: "
+            f"{statistics.median(ratios('ccxt-unthrottled', ours)):.2f}."
+        )
+
+    def tick_line(ours: str) -> str:
+        ticks = [t for r in rounds[ours] for t in r["ticks_us"]]
+        return (
+            f"`{ours}`, {len(ticks)} orders over the rounds: p50 "
+            f"{statistics.median(ticks):,.0f} µs, p99 {percentile(ticks, 0.99):,.0f} µs"
+        )
+
     lines = [
         f"{args.orders} post-only limit orders per client and round, one every "
         f"{args.interval} s, Bybit linear {SYMBOL} on one standalone simulator "
@@ -335,11 +368,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     lines += [
         "",
-        f"connector CPU per order / ccxt's, median of the rounds' ratios: "
-        f"{statistics.median(ccxt_ratios):.2f} "
-        f"(rounds: {', '.join(f'{r:.2f}' for r in ccxt_ratios)}; "
-        "target at most 0.33); / ccxt's with its rate limiter off: "
-        f"{statistics.median(ratios('ccxt-unthrottled')):.2f}. ccxt's limiter charges "
+        *(ratio_line(ours) for ours in CONNECTORS),
+        "",
+        "`connector` sends its orders over REST, `connector-ws` on Bybit's `/v5/trade` "
+        'socket (`order_entry = "websocket"`). ccxt\'s limiter charges '
         "Bybit's order endpoint 2.5 tokens, refills one token per 20 ms and credits none "
         "of the time it sat idle, so before each order it waits for its tokens in 1 ms "
         "sleeps (its place→ack median shows it): as ccxt runs by default. "
@@ -350,10 +382,8 @@ def main(argv: list[str] | None = None) -> int:
         "to the order state and the balances, published); ccxt and pybit only send the "
         "request and read the answer.",
         "",
-        f"Tick-to-order (connector, a subscriber placing on a book update; frame received → "
-        f"order request written), {len(ticks)} orders over the rounds: "
-        f"p50 {statistics.median(ticks):,.0f} µs, p99 {percentile(ticks, 0.99):,.0f} µs "
-        "(target p99 under 300 µs).",
+        "Tick-to-order (a subscriber placing on a book update; frame received → order "
+        f"request written; target p99 under 300 µs): {'; '.join(map(tick_line, CONNECTORS))}.",
         "",
         f"Order state machine (`bench/order_state.py`, pure): {machine} inputs/s "
         "(target at least 200,000).",

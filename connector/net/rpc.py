@@ -56,7 +56,8 @@ class RpcReply:
     Attributes:
         request_id: The id the request carried.
         data: The reply frame as received (the venue code parses it).
-        ts_sent_ns: Wall-clock time the request was handed to the socket.
+        ts_sent_ns: Wall-clock time just before the request was written to the socket
+            (as a REST answer's ``sent_ns``).
         ts_recv_ns: Wall-clock time the reply was received.
     """
 
@@ -160,14 +161,19 @@ class RpcClient:
         """
         self._calls += 1
         deadline = trio.current_time() + (self.timeout if within is None else within)
-        with trio.move_on_at(deadline) as waiting:
-            await self._slots.acquire()
-        if waiting.cancelled_caught:  # trio: a cancelled acquire took no slot
-            self._not_sent += 1
-            raise RateLimited(
-                f"{self.venue} rpc: {self._max_in_flight} requests in flight; not sent",
-                venue=self.venue or None,
-            )
+        try:
+            # A free slot is taken with no checkpoint: the request is not held behind
+            # every other ready task (trio's ``acquire`` yields to them first).
+            self._slots.acquire_nowait()
+        except trio.WouldBlock:
+            with trio.move_on_at(deadline) as waiting:
+                await self._slots.acquire()
+            if waiting.cancelled_caught:  # trio: a cancelled acquire took no slot
+                self._not_sent += 1
+                raise RateLimited(
+                    f"{self.venue} rpc: {self._max_in_flight} requests in flight; not sent",
+                    venue=self.venue or None,
+                ) from None
         try:
             return await self._exchange(build, deadline)
         finally:

@@ -20,7 +20,7 @@ its client order id, never sent again.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 import attrs
 import structlog
@@ -91,6 +91,9 @@ class OrderSocket:
             id_prefix="o",
         )
         self._logins = self._sent = self._fallbacks = self._refusals = 0
+        self.observers: list[Callable[[RestResponse], None]] = []
+        """Called with every reply, as :meth:`send` returns it (its ``sent_ns`` is
+        just before the request was written, as for a REST answer)."""
 
     @property
     def ready(self) -> bool:
@@ -149,7 +152,7 @@ class OrderSocket:
         self._sent += 1
         reply = await self._rpc.call(lambda request_id: build(request_id, now()))
         data = reply.data
-        return RestResponse(
+        response = RestResponse(
             status=200,
             url=self._url,
             headers=self._adapter.order_socket_headers(data),
@@ -157,6 +160,9 @@ class OrderSocket:
             sent_ns=reply.ts_sent_ns,
             received_ns=reply.ts_recv_ns,
         )
+        for observe in self.observers:
+            observe(response)
+        return response
 
     async def _send_request(self, text: str) -> None:
         assert self._conn is not None, "order socket not running"

@@ -250,9 +250,14 @@ class SimRun:
         return self.venues[venue].book(market, native_id).update_id
 
 
-_WS_ROUTE_PATHS = {("bybit", "private"): "/v5/private", ("okx", "private"): "/ws/v5/private"}
-"""Where Bybit's and OKX's private streams live on the market's websocket host (their
-documented paths; Binance USDⓈ-M's routes are ``/public``, ``/market``, ``/private``)."""
+_WS_ROUTE_PATHS = {
+    ("bybit", "private"): "/v5/private",
+    ("bybit", "trade"): "/v5/trade",
+    ("okx", "private"): "/ws/v5/private",
+}
+"""Where Bybit's and OKX's private streams (and Bybit's websocket order entry) live on the
+market's websocket host (their documented paths; Binance USDⓈ-M's routes are ``/public``,
+``/market``, ``/private``)."""
 
 _WS_API_PATHS = {("binance", "spot"): "/ws-api/v3", ("binance", "linear"): "/ws-fapi/v1"}
 """Where a venue's WebSocket API lives on its market's websocket host (the venues' paths),
