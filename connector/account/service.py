@@ -53,7 +53,7 @@ from connector.model import Balance, Fill, Market, Position, Symbol
 from connector.model.trading import OrderReport
 from connector.net.http import RestResponse
 from connector.net.ratelimit import Lane
-from connector.net.ws import Heartbeat, WsConnection
+from connector.net.ws import WsConnection
 from connector.oms.reconcile import (
     Reconciliation,
     reconcile,
@@ -437,22 +437,11 @@ class AccountService:
         )
         self.handlers[stream.key] = handler
         key = await self._create_listen_key(stream) if stream.listen_key else None
-        hb = self.adapter.private_heartbeat(stream)
-        conn = WsConnection(
-            venue=self.venue,
-            conn_id=f"{self.venue}-private-{stream.key}",
-            url=self.adapter.private_url(stream, context.urls(), key),
-            handler=handler,
-            heartbeat=Heartbeat(
-                interval=hb.interval,
-                ping=hb.ping,
-                timeout=hb.timeout,
-                protocol_ping=hb.protocol_ping,
-            ),
-            budget=context.budget,
-            on_status=session.publish_connection,
-            transport=context.ws_transport,
-            # No recorder: login frames are signed and URLs carry listenKeys.
+        conn = session.signed_socket(
+            f"{self.venue}-private-{stream.key}",
+            self.adapter.private_url(stream, context.urls(), key),
+            handler,
+            self.adapter.private_heartbeat(stream),
         )
         self.connections[stream.key] = conn
         async with trio.open_nursery() as nursery:

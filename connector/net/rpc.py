@@ -1,4 +1,4 @@
-"""Request/response correlation over one websocket (Binance WS API, OKX and Bybit ws orders).
+"""Request/response correlation over one websocket (Bybit's websocket order entry).
 
 :class:`RpcClient` allocates request ids, sends each request, and wakes the
 caller when the reply with that id comes, in whatever order replies come. It

@@ -28,7 +28,7 @@ import trio
 
 from connector.net.http import RestResponse
 from connector.net.rpc import RpcClient, RpcStatistics
-from connector.net.ws import Answer, Greeting, Heartbeat, WsConnection, WsPhase
+from connector.net.ws import Answer, Greeting, WsConnection, WsPhase
 from connector.venues.driver import OrderSocketEntry, RestCall
 from connector.venues.session import VenueSession
 
@@ -114,22 +114,8 @@ class OrderSocket:
         """Keep the socket connected and logged in (orders go over REST meanwhile)."""
         context = self._session.context
         self._url = self._adapter.order_socket_url(self._session.markets(), context.urls())
-        rule = self._adapter.order_socket_heartbeat()
-        self._conn = WsConnection(
-            venue=self.venue,
-            conn_id=f"{self.venue}-orders",
-            url=self._url,
-            handler=self,
-            heartbeat=Heartbeat(
-                interval=rule.interval,
-                ping=rule.ping,
-                timeout=rule.timeout,
-                protocol_ping=rule.protocol_ping,
-            ),
-            budget=context.budget,
-            on_status=self._session.publish_connection,
-            transport=context.ws_transport,
-            # No recorder: the login frame is signed.
+        self._conn = self._session.signed_socket(
+            f"{self.venue}-orders", self._url, self, self._adapter.order_socket_heartbeat()
         )
         await self._conn.run(task_status=task_status)
 

@@ -32,7 +32,7 @@ from connector.errors import ConnectorError, TransientError
 from connector.model import BookSnapshot, ConnectionEvent, Instrument, Market, Symbol
 from connector.net.clock import ClockEstimate
 from connector.net.ratelimit import Lane, LimiterStatistics
-from connector.net.ws import Heartbeat, Watchdog, WsConnection, WsStatistics
+from connector.net.ws import FrameHandler, Heartbeat, Watchdog, WsConnection, WsStatistics
 from connector.net.ws_transport import WsTransport
 from connector.supervision import Backoff, ChildSpec, Restart, Strategy, Supervisor
 from connector.venues.common import SymbolMap
@@ -192,6 +192,28 @@ class VenueSession:
     def publish_connection(self, event: ConnectionEvent) -> None:
         """Publish a websocket's state change on ``connection.{venue}``."""
         self.bus.publish(f"connection.{self.name}", event)
+
+    def signed_socket(
+        self, conn_id: str, url: str, handler: FrameHandler, heartbeat: HeartbeatRule
+    ) -> WsConnection:
+        """A websocket of this venue that logs in (a private stream, an order socket):
+        the venue's connection budget and transport, its state on ``connection.{venue}``,
+        and no recorder (its login frames are signed; URLs may carry listenKeys)."""
+        return WsConnection(
+            venue=self.name,
+            conn_id=conn_id,
+            url=url,
+            handler=handler,
+            heartbeat=Heartbeat(
+                interval=heartbeat.interval,
+                ping=heartbeat.ping,
+                timeout=heartbeat.timeout,
+                protocol_ping=heartbeat.protocol_ping,
+            ),
+            budget=self.context.budget,
+            on_status=self.publish_connection,
+            transport=self.context.ws_transport,
+        )
 
 
 class _Shard:

@@ -149,3 +149,27 @@ def test_ccxt_bybit_market_order_over_the_market_maximum_is_refused(sim_urls: Ur
     ask = client.fetch_order_book("BTC/USDT:USDT", 1)["asks"][0][0]
     with pytest.raises(ccxt.BadRequest, match="10001"):
         client.create_order("BTC/USDT:USDT", "market", "buy", float(cap + 1), ask)
+
+
+def test_ccxt_pro_bybit_create_edit_and_cancel_order_ws(sim_urls: Urls) -> None:
+    """ccxt.pro's websocket order entry (``/v5/trade``: ``order.create``, ``order.amend``,
+    ``order.cancel``), the path the connector takes with ``order_entry = "websocket"``."""
+    symbol = "ETH/USDT:USDT"
+
+    async def main() -> None:
+        client = keyed(ccxt_pro, sim_urls)
+        try:
+            await within(client.load_markets())
+            book = await within(client.fetch_order_book(symbol, 1))
+            price = float(client.price_to_precision(symbol, book["bids"][0][0] * 0.9))
+            placed = await within(client.create_order_ws(symbol, "limit", "buy", 0.1, price))
+            lower = float(client.price_to_precision(symbol, price * 0.99))
+            await within(client.edit_order_ws(placed["id"], symbol, "limit", "buy", 0.1, lower))
+            (listed,) = await within(client.fetch_open_orders(symbol))
+            assert (placed["id"], lower) == (listed["id"], listed["price"])
+            await within(client.cancel_order_ws(placed["id"], symbol))
+            assert [] == await within(client.fetch_open_orders(symbol))
+        finally:
+            await client.close()
+
+    run_async(main)

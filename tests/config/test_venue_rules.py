@@ -19,7 +19,10 @@ from connector.config import Config, VenueConfig, load_config
 from connector.connector import Connector
 from connector.errors import ConfigError
 from connector.model import Instrument, Market, Symbol, SymbolKind
+from connector.model.credentials import Credentials
 from connector.model.venues import VENUES
+from connector.sim.accounts import DEFAULT_CREDENTIALS
+from connector.venues.driver import OrderSocketEntry
 from connector.venues.registry import driver_for
 
 SAMPLE_SYMBOLS = {
@@ -167,3 +170,15 @@ def test_custom_urls_are_accepted_for_exactly_the_table_markets(
     status, err = _check(tmp_path, f"{head}[venues.{venue}.urls]\n{urls}{extra}", capsys)
     assert 2 == status
     assert len(others) == len(err.splitlines())
+
+
+@pytest.mark.parametrize("venue", list(VENUES))
+def test_config_check_takes_websocket_order_entry_where_the_adapter_has_it(venue: str) -> None:
+    demo = DEFAULT_CREDENTIALS[venue]
+    keys = Credentials(
+        api_key=demo.api_key, api_secret=demo.secret, passphrase=demo.passphrase or None
+    )
+    adapter = driver_for(venue, credentials=keys).trading
+    assert adapter is not None
+    assert isinstance(adapter, OrderSocketEntry) == ("websocket" in VENUES[venue].order_entry)
+    assert "rest" in VENUES[venue].order_entry
