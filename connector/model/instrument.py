@@ -60,6 +60,8 @@ class Instrument:
         contract_size: Base units per contract (1 for spot and linear coin-quantity
             markets); for an ``inverse`` contract, quote units (USD) per contract.
         status: Trading status.
+        venue_code: The venue's integer code of the instrument, where an API takes it
+            instead of ``native_id`` (OKX ``instIdCode``: its websocket order ops).
         inverse: A coin-margined contract whose size is in the quote currency
             (OKX ``BTC-USD-SWAP``): its quantities cannot be given in base units
             and stay in contracts.
@@ -79,6 +81,7 @@ class Instrument:
     contract_size: Decimal = Decimal(1)
     status: InstrumentStatus = InstrumentStatus.TRADING
     inverse: bool = False
+    venue_code: int | None = None
 
     @property
     def base_per_unit(self) -> Decimal:

@@ -241,6 +241,7 @@ VENUES: Mapping[str, VenueFacts] = types.MappingProxyType(
             ),
             supports="spot and perpetual swaps",
             default_book_depth=400,
+            order_entry=("rest", "websocket"),
         ),
     }
 )

@@ -26,6 +26,7 @@ import attrs
 import structlog
 import trio
 
+from connector.model import Instrument
 from connector.net.http import RestResponse
 from connector.net.rpc import RpcClient, RpcStatistics
 from connector.net.ws import Answer, Greeting, WsConnection, WsPhase
@@ -119,7 +120,7 @@ class OrderSocket:
         )
         await self._conn.run(task_status=task_status)
 
-    async def send(self, call: RestCall) -> RestResponse | None:
+    async def send(self, call: RestCall, instrument: Instrument) -> RestResponse | None:
         """``call`` on the socket; its reply as a REST answer. ``None`` (nothing sent)
         when the socket is not logged in or the venue has no websocket op for it.
 
@@ -128,7 +129,7 @@ class OrderSocket:
             ConnectionLost, RequestTimeout: Sent (or perhaps sent) and no reply:
                 the outcome is unknown.
         """
-        build = self._adapter.order_socket_request(call)
+        build = self._adapter.order_socket_request(call, instrument)
         if build is None:
             return None
         if not self.ready:
@@ -168,11 +169,13 @@ class OrderSocket:
         message = self._adapter.order_socket_control(data)
         if message is None or message.kind == "pong":
             return None
-        if message.kind == "login":
-            if message.ok:
-                self._logins += 1
-                log.info("orders.socket_ready", venue=self.venue)
-                return Answer(ready=True)
+        if message.kind == "login" and message.ok:
+            self._logins += 1
+            log.info("orders.socket_ready", venue=self.venue)
+            return Answer(ready=True)
+        if not message.ok and not self.ready:
+            # The login refused (Bybit's auth answer, OKX's error event): reconnect
+            # with backoff; orders go over REST meanwhile.
             self._refusals += 1
             return Answer(fail=f"order socket login refused: {message.detail}")
         log.warning("orders.socket_message", venue=self.venue, detail=message.detail)

@@ -387,7 +387,11 @@ class OrderStateService:
             await limiter.acquire(dict.fromkeys(names, float(orders)), Lane.ORDER)
         try:
             socket = self.order_socket
-            response = None if socket is None else await socket.send(call)
+            response = (
+                None
+                if socket is None
+                else await socket.send(call, self.session.symbols.by_symbol(market, symbol))
+            )
             if response is None:
                 response = await self.send(market, call, lane=Lane.ORDER)
         finally:

@@ -65,9 +65,22 @@ if TYPE_CHECKING:
     from connector.sim.faults import FaultInjector
     from connector.sim.http import WsHandler
 
-__all__ = ["AsgiReceive", "AsgiSend", "WsConnection", "WsSettings", "WsStatistics"]
+__all__ = [
+    "ORDER_REPLIES",
+    "AsgiReceive",
+    "AsgiSend",
+    "WsConnection",
+    "WsSettings",
+    "WsStatistics",
+]
 
 log = structlog.get_logger(__name__)
+
+ORDER_REPLIES = "trade"
+"""The stream of websocket order-entry replies (Bybit ``/v5/trade``, OKX's order ops) to
+the fault plan: a plan can drop one, or close the socket, after the venue acted on the
+order (the outcome the client must then find by querying). Other replies (``auth``,
+``login``, ``pong``, subscriptions) are never faulted."""
 
 AsgiReceive = Callable[[], Awaitable[dict[str, Any]]]
 AsgiSend = Callable[[dict[str, Any]], Awaitable[None]]

@@ -632,7 +632,7 @@ class CancelAllCalls(Protocol):
 @runtime_checkable
 class OrderSocketEntry(Protocol):
     """An optional part of a :class:`TradingAdapter`: order entry over the venue's
-    websocket API (Bybit ``/v5/trade``), used when the venue's config says
+    websocket API (Bybit ``/v5/trade``, OKX ``/ws/v5/private``), used when the venue's config says
     ``order_entry = "websocket"``.
 
     The socket logs in once; then a place, amend or cancel goes on it as the same
@@ -654,9 +654,12 @@ class OrderSocketEntry(Protocol):
         """The login frames, signed with the venue's time."""
         ...
 
-    def order_socket_request(self, call: RestCall) -> Callable[[str, int], str] | None:
-        """What makes ``call``'s request frame from ``(request_id, venue_time_ns)``;
-        ``None`` when the venue has no websocket op for it (it goes over REST)."""
+    def order_socket_request(
+        self, call: RestCall, instrument: Instrument
+    ) -> Callable[[str, int], str] | None:
+        """What makes ``call``'s request frame (an order of ``instrument``) from
+        ``(request_id, venue_time_ns)``; ``None`` when the venue has no websocket op
+        for it (it goes over REST)."""
         ...
 
     def order_socket_reply_id(self, data: str | bytes) -> str | None:

@@ -1,5 +1,6 @@
-"""Websocket order entry (Bybit ``/v5/trade``, ``order_entry = "websocket"``) through the
-public API, against the simulator's order socket and its faults: an order whose reply
+"""Websocket order entry (``order_entry = "websocket"``: Bybit ``/v5/trade``, OKX's order
+ops on ``/ws/v5/private``) through the public API, against the simulator's order
+sockets and their faults: an order whose reply
 was lost with the socket is found by its client order id and never sent twice; while
 the socket is down orders go over REST; once it is back they go on it again."""
 
@@ -14,16 +15,19 @@ from connector import Connector, OrderOutcomeUnknown, OrderRejected, OrderStatus
 from connector.config import Config, VenueConfig
 from connector.errors import ConfigError
 from connector.oms.order_socket import OrderSocketStatistics
-from connector.sim.bybit.wsapi import STREAM
 from connector.sim.faults import FaultKind, FaultPlan
+from connector.sim.ws import ORDER_REPLIES as STREAM
 from tests.rig import PERP, Rig, rig
 
 TIMEOUT = 30
 QTY = Decimal("0.01")
 
 
+VENUES = ("bybit", "okx")
+
+
 def _socket(r: Rig) -> OrderSocketStatistics:
-    found = r.c.statistics().orders["bybit"].order_socket
+    found = r.c.statistics().orders[r.venue].order_socket
     assert found is not None
     return found
 
@@ -31,32 +35,33 @@ def _socket(r: Rig) -> OrderSocketStatistics:
 async def _until_ready(r: Rig) -> None:
     """Until the order socket is logged in (its connection events say when it changes)."""
     with trio.fail_after(10):
-        async with r.c.subscribe("connection.bybit") as changes:
+        async with r.c.subscribe(f"connection.{r.venue}") as changes:
             while not _socket(r).ready:
                 await changes.receive()
 
 
-async def test_a_reply_lost_with_the_socket_resolves_by_query_and_orders_fall_back_to_rest() -> (
-    None
-):
+@pytest.mark.parametrize("venue", VENUES)
+async def test_a_reply_lost_with_the_socket_resolves_by_query_and_orders_fall_back_to_rest(
+    venue: str,
+) -> None:
     # The venue places the order, then the reply is dropped and the socket closed.
     plan = (
         FaultPlan()
-        .drop(1.0, venue="bybit", stream=STREAM, max_count=1)
-        .disconnect(after_frames=1, venue="bybit", stream=STREAM, max_count=1)
+        .drop(1.0, venue=venue, stream=STREAM, max_count=1)
+        .disconnect(after_frames=1, venue=venue, stream=STREAM, max_count=1)
     )
     with trio.fail_after(TIMEOUT):
-        async with rig("bybit", faults=plan, order_entry="websocket") as r:
+        async with rig(venue, faults=plan, order_entry="websocket") as r:
             await _until_ready(r)
-            bid = r.c.order_book("bybit", PERP).best_bid()
+            bid = r.c.order_book(venue, PERP).best_bid()
             assert bid is not None
             price = bid.price * Decimal("0.9")
             with pytest.raises(OrderOutcomeUnknown) as lost:
-                await r.c.place_order("bybit", PERP, "buy", "limit", QTY, price)
+                await r.c.place_order(venue, PERP, "buy", "limit", QTY, price)
             cid = lost.value.client_order_id
 
             # The socket is down: the next order goes over REST, at once.
-            over_rest = await r.c.place_order("bybit", PERP, "buy", "limit", QTY, price)
+            over_rest = await r.c.place_order(venue, PERP, "buy", "limit", QTY, price)
             assert OrderStatus.NEW == over_rest.status
             assert 1 == _socket(r).fallbacks
 
@@ -65,11 +70,11 @@ async def test_a_reply_lost_with_the_socket_resolves_by_query_and_orders_fall_ba
             # Back and logged in again: orders go on the socket.
             await _until_ready(r)
             sent = _socket(r).sent
-            canceled = await r.c.cancel_order("bybit", PERP, over_rest.client_order_id)
+            canceled = await r.c.cancel_order(venue, PERP, over_rest.client_order_id)
             assert OrderStatus.CANCELED == canceled.status
             assert sent + 1 == _socket(r).sent
             at_venue = [o for o in r.truth.orders() if o.client_order_id == cid]
-            await r.c.cancel_all("bybit")
+            await r.c.cancel_all(venue)
             statistics = _socket(r)
 
     assert [FaultKind.DROP, FaultKind.DISCONNECT] == [f.kind for f in r.run.fault_log]
@@ -80,16 +85,17 @@ async def test_a_reply_lost_with_the_socket_resolves_by_query_and_orders_fall_ba
     assert 1 == statistics.rpc.lost
 
 
-async def test_a_refusal_on_the_socket_carries_the_venues_code() -> None:
+@pytest.mark.parametrize("venue", VENUES)
+async def test_a_refusal_on_the_socket_carries_the_venues_code(venue: str) -> None:
     with trio.fail_after(TIMEOUT):
-        async with rig("bybit", order_entry="websocket") as r:
+        async with rig(venue, order_entry="websocket") as r:
             await _until_ready(r)
-            ask = r.c.order_book("bybit", PERP).best_ask()
+            ask = r.c.order_book(venue, PERP).best_ask()
             assert ask is not None
-            # A reduce-only buy with no position: Bybit refuses it (110017).
+            # A reduce-only buy with no position: the venue refuses it.
             with pytest.raises(OrderRejected) as refused:
                 await r.c.place_order(
-                    "bybit", PERP, "buy", "limit", QTY, ask.price * Decimal("0.9"),
+                    venue, PERP, "buy", "limit", QTY, ask.price * Decimal("0.9"),
                     reduce_only=True,
                 )  # fmt: skip
             order = r.c.orders.get(refused.value.client_order_id)

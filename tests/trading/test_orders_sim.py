@@ -110,14 +110,16 @@ async def test_trading_scenarios(venue: str, symbol: str, qty: Decimal) -> None:
     [
         pytest.param("bybit", "BTC-USDT-PERP", Decimal("0.01"), id="bybit-linear"),
         pytest.param("bybit", "BTC-USDT-SPOT", Decimal("0.01"), id="bybit-spot"),
+        pytest.param("okx", "BTC-USDT-PERP", Decimal("0.01"), id="okx-swap"),
+        pytest.param("okx", "BTC-USDT-SPOT", Decimal("0.01"), id="okx-spot"),
     ],
 )
 async def test_trading_scenarios_with_websocket_order_entry(
     venue: str, symbol: str, qty: Decimal
 ) -> None:
-    """The same scenarios with places, amends and cancels on Bybit's ``/v5/trade``
-    socket: every one the connector sent there, the venue counted there, and none fell
-    back to REST."""
+    """The same scenarios with places, amends and cancels on the venue's order socket
+    (Bybit ``/v5/trade``, OKX's order ops on ``/ws/v5/private``): every one the
+    connector sent there, the venue counted there, and none fell back to REST."""
     with trio.fail_after(TIMEOUT):
         async with trading(venue, symbol, RISK, order_entry="websocket") as (c, bid, ask):
             for scenario in SCENARIOS:

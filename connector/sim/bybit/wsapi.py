@@ -19,9 +19,8 @@ Rules (Bybit v5 "Websocket Trade Guideline", checked 2026-12-03; fact sheet 3.3)
   REST ``result``. The per-UID order limits are the REST ones (shared counters).
 * ``{"op":"ping"}`` -> ``{"retCode":0,"retMsg":"OK","op":"pong","data":["<ms>"],"connId"}``.
 
-Order replies are data frames of stream :data:`STREAM` to the fault plan: a plan can
-drop one, or close the socket after the venue acted on an order (the outcome the
-client must then find by querying).
+Order replies are data frames of stream :data:`~connector.sim.ws.ORDER_REPLIES` to the
+fault plan.
 """
 
 from __future__ import annotations
@@ -39,13 +38,9 @@ from connector.sim.bybit.signed import OrderLimiter
 from connector.sim.bybit.trading import BybitTrading, batch_size
 from connector.sim.bybit.wire import JsonDict, encode
 from connector.sim.hub import SimVenue
-from connector.sim.ws import WsConnection
+from connector.sim.ws import ORDER_REPLIES, WsConnection
 
-__all__ = ["STREAM", "TradeSocket"]
-
-STREAM = "trade"
-"""The stream a fault plan names to spoil order replies (``drop``, ``disconnect``...);
-``auth`` and ``pong`` replies are never faulted."""
+__all__ = ["TradeSocket"]
 
 _dec = msgspec.json.Decoder()
 _OPS = {
@@ -164,7 +159,7 @@ class _TradeSession:
             body: JsonDict = {**head, "retCode": code, "retMsg": msg, "op": op, "data": data}
             body["retExtInfo"] = ext if ext is not None else {}
             body["header"] = header
-            self.send(body, STREAM)
+            self.send(body, ORDER_REPLIES)
 
         if self.account is None:
             answer((10003, "Request not authorized", {}))

@@ -127,7 +127,8 @@ class OkxSettings(FrontendSettings):
 @attrs.frozen(kw_only=True)
 class OkxStatistics:
     """Counters of the OKX front-end (``private_connections``: ``/ws/v5/private``
-    sessions opened; ``orders_rate_limited``: order requests refused with 50011)."""
+    sessions opened; ``orders_rate_limited``: order requests refused with 50011;
+    ``trade_requests``: order ops on the private socket)."""
 
     connections: int
     subscriptions: int
@@ -138,6 +139,7 @@ class OkxStatistics:
     topics: TopicStatistics
     private_connections: int = 0
     orders_rate_limited: int = 0
+    trade_requests: int = 0
 
 
 class OkxFrontend:
@@ -235,6 +237,7 @@ class OkxFrontend:
             ),
             topics=topics,
             private_connections=self.private.sessions,
+            trade_requests=self.private.order_requests,
             orders_rate_limited=self.order_limits.refused,
         )
 

@@ -26,7 +26,8 @@ OKX docs ``overview-websocket-login``, ``-ws-order-channel``,
 * Text ``ping`` -> ``pong``. Channel pushes are frames of the stream named
   by the channel (``orders``, ``positions``, ``account``,
   ``balance_and_position``): the fault plan's frame faults (drop, duplicate,
-  reorder, delay, disconnect) apply to them; replies are never faulted.
+  reorder, delay, disconnect) apply to them, and to the order ops' replies
+  (stream :data:`~connector.sim.ws.ORDER_REPLIES`); other replies never.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from connector.sim.okx.codes import Op
 from connector.sim.okx.ops import BadRequest, OkxOrders
 from connector.sim.okx.orders import order_push, position_item
 from connector.sim.okx.wire import INST_TYPES, JsonDict, encode, format_number
-from connector.sim.ws import WsConnection
+from connector.sim.ws import ORDER_REPLIES, WsConnection
 
 __all__ = ["OkxPrivate"]
 
@@ -78,8 +79,8 @@ class _Session:
         self.unlisten: Callable[[], None] | None = None
         self.held: list[tuple[str, str]] | None = None
 
-    def send(self, value: JsonDict) -> None:
-        self.conn.send(encode(value))
+    def send(self, value: JsonDict, stream: str = "") -> None:
+        self.conn.send(encode(value), stream)
 
     def push(self, value: JsonDict) -> None:
         """A channel push (held back while an op's reply is pending).
@@ -120,6 +121,7 @@ class OkxPrivate:
         self.codes = codes
         self.conn_id = conn_id
         self.sessions = 0
+        self.order_requests = 0
 
     async def serve(self, conn: WsConnection) -> None:
         """One ``/ws/v5/private`` session."""
@@ -407,6 +409,7 @@ class OkxPrivate:
     def _order_op(
         self, session: _Session, op: str, args: object, req_id: str | None, exp_time: str = ""
     ) -> None:
+        self.order_requests += 1
         in_us = self.venue.now_ns() // 1000
         reply: JsonDict = {"id": req_id or "", "op": op}
 
@@ -414,7 +417,7 @@ class OkxPrivate:
             reply.update({"code": code, "msg": msg, "data": data})
             reply["inTime"] = str(in_us)
             reply["outTime"] = str(self.venue.now_ns() // 1000)
-            session.send(reply)
+            session.send(reply, ORDER_REPLIES)
 
         if session.account is None:
             self._error(session, "60011", "Please log in", req_id)

@@ -197,7 +197,9 @@ class BybitTrading:
     def order_socket_login_frames(self, venue_time_ns: int) -> list[str]:
         return order_socket.login_frames(self._signer, venue_time_ns)
 
-    def order_socket_request(self, call: RestCall) -> Callable[[str, int], str] | None:
+    def order_socket_request(
+        self, call: RestCall, instrument: Instrument
+    ) -> Callable[[str, int], str] | None:
         return order_socket.request_builder(call, self._recv_window_ms)
 
     order_socket_reply_id = staticmethod(order_socket.reply_id)

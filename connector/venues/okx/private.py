@@ -40,6 +40,7 @@ from connector.venues.trading_common import one_private_stream, private_ws_url
 
 __all__ = [
     "PATH",
+    "control",
     "decode_private",
     "heartbeat",
     "login_frames",
@@ -122,6 +123,19 @@ def _control(frame: _Frame) -> ControlMessage:
     if frame.event == "notice" and frame.code == _UPGRADE_NOTICE:
         return ControlMessage(kind="expired", ok=False, detail=f"{frame.code} {frame.msg}")
     return ControlMessage(kind="info", detail=f"{frame.event} {frame.code} {frame.msg}".strip())
+
+
+def control(raw: str | bytes) -> ControlMessage | None:
+    """A frame that is no push and no order reply: ``pong``, a ``login`` answer, an
+    ``error`` or a notice; ``None`` for anything else (order replies carry ``op``)."""
+    if raw == "pong" or raw == b"pong":
+        return ControlMessage(kind="pong")
+    try:
+        frame = _frame.decode(raw)
+    except (msgspec.DecodeError, ValueError):
+        text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+        return ControlMessage(kind="error", ok=False, detail=f"unreadable frame: {text[:200]}")
+    return _control(frame) if frame.event else None
 
 
 def decode_private(raw: str | bytes, symbols: SymbolMap, ts_recv_ns: int) -> list[PrivateEvent]:

@@ -63,6 +63,7 @@ class _Item(msgspec.Struct):
     instFamily: str = ""
     maxLmtSz: str = ""
     maxMktSz: str = ""
+    instIdCode: int | None = None
 
 
 class _Body(msgspec.Struct):
@@ -183,6 +184,7 @@ def _instrument(market: Market, item: _Item) -> Instrument:
         contract_size=contract_size,
         status=_STATUS.get(item.state, InstrumentStatus.HALTED),
         inverse=item.ctType == "inverse",
+        venue_code=item.instIdCode,
     )
 
 

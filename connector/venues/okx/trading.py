@@ -9,7 +9,7 @@ checked by mypy).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlencode
 
 from connector.errors import ConfigError
@@ -32,7 +32,7 @@ from connector.venues.driver import (
     RestCall,
     SignedRequest,
 )
-from connector.venues.okx import account, limits, orders, private
+from connector.venues.okx import account, limits, order_socket, orders, private
 from connector.venues.okx.sign import sign_rest, signature
 from connector.venues.signing import Signer
 from connector.venues.trading_common import AskedOrders
@@ -41,7 +41,9 @@ __all__ = ["OkxTrading"]
 
 
 class OkxTrading:
-    """OKX v5 trading for one account (spot and swaps, net position mode).
+    """OKX v5 trading for one account (spot and swaps, net position mode); also a
+    :class:`~connector.venues.driver.CancelAllCalls` and an
+    :class:`~connector.venues.driver.OrderSocketEntry` (order ops on ``/ws/v5/private``).
 
     Args:
         credentials: The account's HMAC key with its passphrase.
@@ -190,6 +192,29 @@ class OkxTrading:
         self, stream: PrivateStream, raw: str | bytes, symbols: SymbolMap, ts_recv_ns: int
     ) -> Sequence[PrivateEvent]:
         return private.decode_private(raw, symbols, ts_recv_ns)
+
+    # Websocket order entry --------------------------------------------------
+
+    order_socket_url = staticmethod(order_socket.url)
+    order_socket_heartbeat = staticmethod(private.heartbeat)
+
+    def order_socket_login_frames(self, venue_time_ns: int) -> list[str]:
+        return private.login_frames(self._signer, venue_time_ns)
+
+    def order_socket_request(
+        self, call: RestCall, instrument: Instrument
+    ) -> Callable[[str, int], str] | None:
+        if self._demo:
+            # Demo trading's websocket refuses the instIdCode its REST lists (51001,
+            # nautechsystems/nautilus_trader#4964): demo orders stay on REST.
+            return None
+        return order_socket.request_builder(call, instrument)
+
+    order_socket_reply_id = staticmethod(order_socket.reply_id)
+    order_socket_control = staticmethod(private.control)
+
+    def order_socket_headers(self, data: str | bytes) -> Mapping[str, str]:
+        return {}  # OKX answers carry no rate-limit header
 
     # Limits -----------------------------------------------------------------
 

@@ -57,7 +57,7 @@ def test_login_frame_is_the_private_streams_auth() -> None:
 def test_place_amend_cancel_frames_carry_the_rest_body_and_a_fresh_timestamp() -> None:
     t = BybitTrading(CREDENTIALS, recv_window_ms=7000)
     call = t.place_order_call(Market.LINEAR, BTC_LINEAR, _order("abc123"))
-    build = t.order_socket_request(call)
+    build = t.order_socket_request(call, BTC_LINEAR)
     assert build is not None
     frame = json.loads(build("o17", 1_672_211_918_471_123_456))
     assert {
@@ -67,16 +67,16 @@ def test_place_amend_cancel_frames_carry_the_rest_body_and_a_fresh_timestamp() -
         "args": [json.loads(call.body or b"")],
     } == frame
     cancel = t.cancel_order_call(Market.LINEAR, BTC_LINEAR, "abc123")
-    built = t.order_socket_request(cancel)
+    built = t.order_socket_request(cancel, BTC_LINEAR)
     assert built is not None and "order.cancel" == json.loads(built("o18", 0))["op"]
 
 
 def test_requests_without_a_websocket_op_go_over_rest() -> None:
     t = BybitTrading(CREDENTIALS)
     query = t.query_order_call(Market.LINEAR, BTC_LINEAR, "abc123")
-    assert t.order_socket_request(query) is None
+    assert t.order_socket_request(query, BTC_LINEAR) is None
     for call, _count in t.cancel_all_calls(Market.LINEAR, BTC_LINEAR, ["a", "b"]):
-        assert t.order_socket_request(call) is None
+        assert t.order_socket_request(call, BTC_LINEAR) is None
 
 
 def test_the_captured_order_reply_is_read_as_the_rest_acknowledgement() -> None:
