@@ -17,11 +17,6 @@ when its socket goes::
 
     reply = await rpc.call(lambda rid: encode({"id": rid, "op": "order", "args": [...]}))
 
-A call's time limit is kept by :meth:`RpcClient.expire_calls`, which the owner runs
-in a task of its own: it ends every call whose deadline passed (within ``tick``
-seconds), so a call enters no cancel scope of its own (trio's scope with a deadline
-costs about as much as the rest of the call's bookkeeping).
-
 What a failed call means (the caller decides; for an order):
 
 * :class:`~connector.errors.RateLimited`: the request was never sent (no slot
@@ -88,10 +83,8 @@ class RpcStatistics:
 
 @attrs.define
 class _Pending:
-    """One call waiting for its reply (owned by the calling task, ``on_frame`` and
-    ``expire_calls``)."""
+    """One call waiting for its reply (owned by the calling task and ``on_frame``)."""
 
-    deadline: float
     done: trio.Event = attrs.field(factory=trio.Event)
     data: str | bytes | None = None
     ts_recv_ns: int = 0
@@ -107,8 +100,7 @@ class RpcClient:
             (:meth:`WsConnection.send_request <connector.net.ws.WsConnection.send_request>`).
         reply_id: Reads the request id out of a reply frame (``None``: not a reply).
         venue: For errors and logs.
-        timeout: Default seconds per call, from asking for a slot to the reply
-            (kept by :meth:`expire_calls`).
+        timeout: Default seconds per call, from asking for a slot to the reply.
         max_in_flight: Calls sent and not yet answered, at most; more wait
             for a slot (within their timeout).
         id_prefix: Put before each id (ids are ``prefix`` + a counter that
@@ -189,14 +181,13 @@ class RpcClient:
 
     async def _exchange(self, build: Callable[[str], str], deadline: float) -> RpcReply:
         request_id = f"{self._prefix}{next(self._ids)}"
-        pending = self._pending[request_id] = _Pending(deadline)
+        pending = self._pending[request_id] = _Pending()
         try:
             frame = build(request_id)
             sent_ns = time.time_ns()
-            # The write is bounded by the connection's own health (its heartbeat
-            # closes a socket that stops taking bytes); the reply by expire_calls.
-            await self._send(frame)
-            await pending.done.wait()
+            with trio.move_on_at(deadline):
+                await self._send(frame)
+                await pending.done.wait()
             if pending.lost is not None:
                 self._lost += 1
                 raise ConnectionLost(
@@ -220,16 +211,6 @@ class RpcClient:
             raise
         finally:
             del self._pending[request_id]
-
-    async def expire_calls(self, *, tick: float = 0.1) -> None:
-        """Run in a task for as long as calls are made: every ``tick`` seconds, end the
-        calls whose deadline passed (they raise ``RequestTimeout``)."""
-        while True:
-            await trio.sleep(tick)
-            now = trio.current_time()
-            for pending in self._pending.values():
-                if pending.deadline <= now and not pending.done.is_set():
-                    pending.done.set()
 
     def on_frame(self, data: str | bytes, ts_recv_ns: int) -> bool:
         """Offer one received frame; ``True`` when it was a reply (to a call, or a late one)."""

@@ -118,10 +118,7 @@ class OrderSocket:
         self._conn = self._session.signed_socket(
             f"{self.venue}-orders", self._url, self, self._adapter.order_socket_heartbeat()
         )
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._rpc.expire_calls)
-            await nursery.start(self._conn.run)
-            task_status.started()
+        await self._conn.run(task_status=task_status)
 
     async def send(self, call: RestCall, instrument: Instrument) -> RestResponse | None:
         """``call`` on the socket; its reply as a REST answer. ``None`` (nothing sent)
