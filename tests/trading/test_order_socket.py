@@ -111,3 +111,26 @@ async def test_a_venue_without_websocket_order_entry_refuses_it() -> None:
     with pytest.raises(ConfigError, match="order_entry"):
         async with Connector(Config(venues=venues)):
             pass
+
+
+async def test_a_reply_that_never_comes_times_out_and_the_order_is_found_by_query() -> None:
+    # The venue places the order; its reply is dropped and the socket stays up: the
+    # call gives up after the order socket's 10 s, and the order is queried.
+    plan = FaultPlan().drop(1.0, venue="okx", stream=STREAM, max_count=1)
+    with trio.fail_after(TIMEOUT):
+        async with rig("okx", faults=plan, order_entry="websocket") as r:
+            await _until_ready(r)
+            bid = r.c.order_book("okx", PERP).best_bid()
+            assert bid is not None
+            with pytest.raises(OrderOutcomeUnknown) as lost:
+                await r.c.place_order("okx", PERP, "buy", "limit", QTY, bid.price * Decimal("0.9"))
+            cid = lost.value.client_order_id
+            resolved = await r.c.orders.wait(cid, status=OrderStatus.NEW, timeout=10)
+            at_venue = [o for o in r.truth.orders() if o.client_order_id == cid]
+            await r.c.cancel_all("okx")
+            statistics = _socket(r)
+
+    assert "no reply in time" in str(lost.value)
+    assert OrderStatus.NEW == resolved.status
+    assert 1 == len(at_venue)  # placed once, never resent
+    assert (1, 0, 1) == (statistics.rpc.timeouts, statistics.rpc.lost, statistics.logins)
