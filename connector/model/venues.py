@@ -56,8 +56,7 @@ class MarketFacts:
             (Binance USDⓈ-M: ``public``, ``market``, ``private``; Bybit and OKX:
             ``private``, the private stream's URL when it is not the default path
             on ``<market>.ws``; Bybit ``trade``, its websocket order entry); a
-            custom URL table may name each as
-            ``<market>.ws.<route>``.
+            custom URL table may name each as ``<market>.ws.<route>``.
         ws_api: The venue serves a WebSocket API for the market on its own host
             (Binance spot: the private stream), named ``<market>.wsapi``.
     """
