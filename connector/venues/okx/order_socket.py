@@ -40,6 +40,7 @@ OPS = {
     "/api/v5/trade/cancel-order": "cancel-order",
 }
 """The websocket op of each REST order endpoint that has one."""
+_REPLY_OPS = frozenset(OPS.values())
 _args = msgspec.json.Decoder(dict[str, object])
 _encode = msgspec.json.Encoder().encode
 
@@ -89,6 +90,3 @@ def reply_id(data: str | bytes) -> str | None:
     except (msgspec.DecodeError, ValueError):
         return None
     return reply.id if reply.op in _REPLY_OPS else None
-
-
-_REPLY_OPS = frozenset(OPS.values())
