@@ -357,8 +357,12 @@ def attach_trading(
     if order_entry == "websocket":
         if not isinstance(adapter, OrderSocketEntry):
             raise ConfigError(f"{session.name}: order_entry websocket is not supported")
-        state.order_socket = OrderSocket(session, adapter)
-        sockets.append(ChildSpec("order_socket", state.order_socket, restart=Restart.TRANSIENT))
+        planned = adapter.order_sockets(session.markets())
+        for plan in planned:
+            socket = OrderSocket(session, adapter, plan)
+            state.order_sockets.update(dict.fromkeys(plan.markets, socket))
+            name = "order_socket" if len(planned) == 1 else f"order_socket_{plan.key}"
+            sockets.append(ChildSpec(name, socket, restart=Restart.TRANSIENT))
     account = AccountService(
         session,
         state,

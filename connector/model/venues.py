@@ -58,7 +58,8 @@ class MarketFacts:
             on ``<market>.ws``; Bybit ``trade``, its websocket order entry); a
             custom URL table may name each as ``<market>.ws.<route>``.
         ws_api: The venue serves a WebSocket API for the market on its own host
-            (Binance spot: the private stream), named ``<market>.wsapi``.
+            (Binance spot: the private stream and order entry; USDⓈ-M: order
+            entry), named ``<market>.wsapi``.
     """
 
     market: Market
@@ -197,10 +198,12 @@ VENUES: Mapping[str, VenueFacts] = types.MappingProxyType(
                     kinds=_PERP,
                     book_depths=_BINANCE_LINEAR_DEPTHS,
                     ws_routes=("public", "market", "private"),
+                    ws_api=True,
                 ),
             ),
             supports="spot and USDⓈ-M perpetuals",
             default_book_depth=1000,
+            order_entry=("rest", "websocket"),
         ),
         "bybit": VenueFacts(
             name="bybit",

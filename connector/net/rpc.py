@@ -1,4 +1,4 @@
-"""Request/response correlation over one websocket (Bybit's and OKX's websocket orders).
+"""Request/response correlation over one websocket (the venues' websocket order entry).
 
 :class:`RpcClient` allocates request ids, sends each request, and wakes the
 caller when the reply with that id comes, in whatever order replies come. It

@@ -1,16 +1,18 @@
 """Order entry over a venue's websocket API: child ``order_socket`` of a trading venue.
 
 Present when the venue's config says ``order_entry = "websocket"`` and its
-adapter is an :class:`~connector.venues.driver.OrderSocketEntry` (Bybit
-``/v5/trade``). One socket, logged in on every (re)connect before it carries an
-order; :class:`~connector.net.rpc.RpcClient` matches each reply to its request.
+adapter is an :class:`~connector.venues.driver.OrderSocketEntry` (one per socket
+the venue's markets need: Binance one per market, Bybit and OKX one). Each
+socket logs in on every (re)connect before it carries an order (where the
+venue has a login); :class:`~connector.net.rpc.RpcClient` matches each reply to
+its request.
 
 The order path (``OrderStateService.send_order``) hands a place, amend or cancel
 to :meth:`OrderSocket.send` when the socket is ready, after the same order-count
-limiters as over REST; it returns the reply as a
-:class:`~connector.net.http.RestResponse` (status 200, the reply's rate-limit
-``header`` as the headers, the frame as the body), which the adapter reads as a
-REST answer. What a failure means for an order is the REST path's: a request
+limiters as over REST; it returns the reply as the
+:class:`~connector.net.http.RestResponse` it stands for (the adapter's
+``order_socket_answer``: status, rate-limit headers, body), which the adapter
+reads as a REST answer. What a failure means for an order is the REST path's: a request
 not sent (the socket not ready: ``None``, and the order goes over REST; no slot
 in time: ``RateLimited``) placed nothing; a socket that closes after the
 request was written (``ConnectionLost``) or a reply that does not come in time
@@ -26,11 +28,11 @@ import attrs
 import structlog
 import trio
 
-from connector.model import Instrument
+from connector.model import Instrument, Market
 from connector.net.http import RestResponse
 from connector.net.rpc import RpcClient, RpcStatistics
 from connector.net.ws import Answer, Greeting, WsConnection, WsPhase
-from connector.venues.driver import OrderSocketEntry, RestCall
+from connector.venues.driver import OrderSocketEntry, PrivateStream, RestCall
 from connector.venues.session import VenueSession
 
 __all__ = ["OrderSocket", "OrderSocketStatistics"]
@@ -43,14 +45,17 @@ class OrderSocketStatistics:
     """Counters of one order-entry socket.
 
     Attributes:
+        markets: The markets whose orders it carries.
         ready: Logged in and carrying orders now.
-        logins: Logins completed (the first one and one per reconnect).
+        logins: Logins completed (the first one and one per reconnect; where the
+            venue has no login, connections made).
         sent: Requests that went on the socket.
         fallbacks: Requests sent over REST because the socket was not ready.
         refusals: Logins the venue refused.
         rpc: The request/reply counters (timeouts, lost, late replies).
     """
 
+    markets: tuple[Market, ...]
     ready: bool
     logins: int
     sent: int
@@ -65,6 +70,7 @@ class OrderSocket:
     Args:
         session: The venue's session (clock, URLs, transport, connection budget).
         adapter: The venue's trading adapter, which makes the socket's frames.
+        socket: Which of the venue's order sockets (its key and markets).
         timeout: Seconds from a request to its reply, at most (then its outcome is
             unknown).
         ack_timeout: Seconds to wait for the login's answer.
@@ -74,6 +80,7 @@ class OrderSocket:
         self,
         session: VenueSession,
         adapter: OrderSocketEntry,
+        socket: PrivateStream,
         *,
         timeout: float = 10.0,
         ack_timeout: float = 10.0,
@@ -81,6 +88,7 @@ class OrderSocket:
         self.venue = session.name
         self._session = session
         self._adapter = adapter
+        self.socket = socket
         self._ack_timeout = ack_timeout
         self._conn: WsConnection | None = None
         self._url = ""
@@ -103,6 +111,7 @@ class OrderSocket:
 
     def statistics(self) -> OrderSocketStatistics:
         return OrderSocketStatistics(
+            markets=self.socket.markets,
             ready=self.ready,
             logins=self._logins,
             sent=self._sent,
@@ -114,9 +123,12 @@ class OrderSocket:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Keep the socket connected and logged in (orders go over REST meanwhile)."""
         context = self._session.context
-        self._url = self._adapter.order_socket_url(self._session.markets(), context.urls())
+        self._url = self._adapter.order_socket_url(self.socket, context.urls())
         self._conn = self._session.signed_socket(
-            f"{self.venue}-orders", self._url, self, self._adapter.order_socket_heartbeat()
+            f"{self.venue}-orders-{self.socket.key}",
+            self._url,
+            self,
+            self._adapter.order_socket_heartbeat(self.socket),
         )
         await self._conn.run(task_status=task_status)
 
@@ -138,12 +150,12 @@ class OrderSocket:
         now = self._session.context.clock.venue_time_ns
         self._sent += 1
         reply = await self._rpc.call(lambda request_id: build(request_id, now()))
-        data = reply.data
+        status, headers, body = self._adapter.order_socket_answer(reply.data)
         response = RestResponse(
-            status=200,
+            status=status,
             url=self._url,
-            headers=self._adapter.order_socket_headers(data),
-            body=data.encode() if isinstance(data, str) else data,
+            headers=headers,
+            body=body,
             sent_ns=reply.ts_sent_ns,
             received_ns=reply.ts_recv_ns,
         )
@@ -159,8 +171,11 @@ class OrderSocket:
 
     def on_open(self) -> Greeting:
         frames = self._adapter.order_socket_login_frames(
-            self._session.context.clock.venue_time_ns()
+            self.socket, self._session.context.clock.venue_time_ns()
         )
+        if not frames:  # every request is signed on its own: ready once connected
+            self._logins += 1
+            return Greeting(frames=(), ready=True)
         return Greeting(frames=frames, ready=False, ack_timeout=self._ack_timeout)
 
     def on_frame(self, data: str | bytes, ts_recv_ns: int) -> Answer | None:

@@ -142,7 +142,7 @@ class OrderStateServiceStatistics:
         discrepancies: Differences reconciliation found, per kind.
         book: The order state machine's counters (orders, open, unknown, fills,
             duplicate and orphan fills, inputs that changed nothing).
-        order_socket: The websocket order entry's counters (``None``: orders go
+        order_sockets: The websocket order entry's sockets, by key (empty: orders go
             over REST).
     """
 
@@ -152,7 +152,7 @@ class OrderStateServiceStatistics:
     unresolved: int
     discrepancies: dict[str, int]
     book: OrderStateStatistics
-    order_socket: OrderSocketStatistics | None = None
+    order_sockets: dict[str, OrderSocketStatistics] = attrs.field(factory=dict)
 
 
 class OrderStateService:
@@ -215,9 +215,9 @@ class OrderStateService:
         ] = {}
         self._queries = self._resolved = self._not_found = self._unresolved = 0
         self._discrepancies: dict[str, int] = {}
-        self.order_socket: OrderSocket | None = None
-        """Where places, amends and cancels go while it is logged in (the venue's
-        websocket order entry, when configured); REST otherwise."""
+        self.order_sockets: dict[Market, OrderSocket] = {}
+        """Where places, amends and cancels of a market go while its socket is logged
+        in (the venue's websocket order entry, when configured); REST otherwise."""
         self.fill_listeners: list[Callable[[Fill], None]] = []
         """Told every distinct fill once, as it is published (the account service's
         positions and balances)."""
@@ -354,7 +354,10 @@ class OrderStateService:
             unresolved=self._unresolved,
             discrepancies=dict(self._discrepancies),
             book=self.book.statistics(),
-            order_socket=None if self.order_socket is None else self.order_socket.statistics(),
+            order_sockets={
+                socket.socket.key: socket.statistics()
+                for socket in set(self.order_sockets.values())
+            },
         )
 
     # -- venue requests ----------------------------------------------------------
@@ -386,7 +389,7 @@ class OrderStateService:
         for limiter, names in limiters:
             await limiter.acquire(dict.fromkeys(names, float(orders)), Lane.ORDER)
         try:
-            socket = self.order_socket
+            socket = self.order_sockets.get(market)
             response = (
                 None
                 if socket is None

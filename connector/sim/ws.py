@@ -102,6 +102,9 @@ class WsSettings:
         idle_timeout: Close when the client sends no message for this long.
         max_lifetime: Close any connection after this many seconds.
         max_incoming_per_second: Close with 1008 when exceeded.
+        unmetered_paths: Paths whose incoming messages ``max_incoming_per_second``
+            does not count (Binance's WebSocket APIs: on the venue they live on hosts
+            of their own, and their requests are counted by weight instead).
     """
 
     send_buffer: int = 10_000
@@ -110,6 +113,7 @@ class WsSettings:
     idle_timeout: float | None = None
     max_lifetime: float | None = None
     max_incoming_per_second: float | None = None
+    unmetered_paths: frozenset[str] = frozenset()
 
     def read_timeout(self) -> float | None:
         """Seconds of client silence after which the endpoint drops a connection."""
@@ -359,6 +363,10 @@ class WsConnection:
         settings = self.settings
         window_start = trio.current_time()
         in_window = 0
+        metered = (
+            settings.max_incoming_per_second is not None
+            and self.path not in settings.unmetered_paths
+        )
         while True:
             if settings.idle_timeout is not None:
                 with trio.move_on_after(settings.idle_timeout) as scope:
@@ -377,7 +385,7 @@ class WsConnection:
                 return True
             if message["type"] != "websocket.receive":
                 continue
-            if settings.max_incoming_per_second is not None:
+            if metered and settings.max_incoming_per_second is not None:
                 now = trio.current_time()
                 if now - window_start >= 1.0:
                     window_start = now

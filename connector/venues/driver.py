@@ -632,26 +632,31 @@ class CancelAllCalls(Protocol):
 @runtime_checkable
 class OrderSocketEntry(Protocol):
     """An optional part of a :class:`TradingAdapter`: order entry over the venue's
-    websocket API (Bybit ``/v5/trade``, OKX ``/ws/v5/private``), used when the venue's config says
-    ``order_entry = "websocket"``.
+    websocket API (Binance's WebSocket APIs, Bybit ``/v5/trade``, OKX
+    ``/ws/v5/private``), used when the venue's config says ``order_entry = "websocket"``.
 
-    The socket logs in once; then a place, amend or cancel goes on it as the same
-    :class:`RestCall` the REST path would send, made into a websocket request, and
-    its reply is read by :meth:`TradingAdapter.parse_order_answer` as the REST
-    answer is (the reply frame as the body, its rate-limit ``header`` as the
-    headers).
+    Each socket (a :class:`PrivateStream`: a key and the markets it carries) logs in
+    once if the venue asks for it; then a place, amend or cancel goes on it as the
+    same :class:`RestCall` the REST path would send, made into a websocket request,
+    and its reply, made into a REST answer (:meth:`order_socket_answer`), is read by
+    :meth:`TradingAdapter.parse_order_answer`.
     """
 
-    def order_socket_url(self, markets: Sequence[Market], urls: Mapping[str, str]) -> str:
-        """The order-entry socket's URL (``ValueError`` when the URL table has none)."""
+    def order_sockets(self, markets: Sequence[Market]) -> list[PrivateStream]:
+        """The order sockets these markets need (one for every market, or one each)."""
         ...
 
-    def order_socket_heartbeat(self) -> HeartbeatRule:
+    def order_socket_url(self, socket: PrivateStream, urls: Mapping[str, str]) -> str:
+        """The socket's URL (``ValueError`` when the URL table has none)."""
+        ...
+
+    def order_socket_heartbeat(self, socket: PrivateStream) -> HeartbeatRule:
         """The socket's keep-alive."""
         ...
 
-    def order_socket_login_frames(self, venue_time_ns: int) -> list[str]:
-        """The login frames, signed with the venue's time."""
+    def order_socket_login_frames(self, socket: PrivateStream, venue_time_ns: int) -> list[str]:
+        """The login frames, signed with the venue's time; none when every request is
+        signed on its own (the socket is ready once connected)."""
         ...
 
     def order_socket_request(
@@ -670,8 +675,9 @@ class OrderSocketEntry(Protocol):
         """Any other frame: the login answer (``login``), a ``pong``, an ``error``."""
         ...
 
-    def order_socket_headers(self, data: str | bytes) -> Mapping[str, str]:
-        """An order reply's rate-limit headers, as ``read_order_counts`` reads them."""
+    def order_socket_answer(self, data: str | bytes) -> tuple[int, Mapping[str, str], bytes]:
+        """An order reply as the REST answer it stands for: ``(HTTP status, headers,
+        body)``, the headers the rate-limit ones ``read_order_counts`` reads."""
         ...
 
 

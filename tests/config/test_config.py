@@ -228,7 +228,8 @@ symbols = ["BTC-USDT-SPOT", "BTC-USDT-PERP"]
     assert (
         "venues.binance.urls.\"spot.rest\" = 'ws://127.0.0.1:1': expected a http or https URL",
         'venues.binance.urls."swap.ws": unknown key; expected spot.rest, spot.ws, spot.wsapi, '
-        "linear.rest, linear.ws, linear.ws.public, linear.ws.market, linear.ws.private",
+        "linear.rest, linear.ws, linear.ws.public, linear.ws.market, linear.ws.private, "
+        "linear.wsapi",
         'venues.binance.urls."linear.rest": missing; the symbols need the linear market',
         'venues.binance.urls."linear.ws": missing; the symbols need the linear market',
     ) == problems_of(path)
@@ -598,21 +599,11 @@ def test_missing_secrets_file_and_unknown_sections_are_reported(tmp_path: Path) 
     assert "secrets file [binanse]: unknown section (did you mean 'binance'?)" == problem
 
 
-def test_order_entry_is_rest_by_default_and_websocket_only_where_the_venue_has_it(
-    tmp_path: Path,
-) -> None:
+def test_order_entry_is_rest_by_default_or_websocket(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, '[venues.bybit]\norder_entry = "websocket"\n'), env={})
     assert "websocket" == config.venues["bybit"].order_entry
     assert "rest" == load_config(None, env={}).venues["okx"].order_entry
 
-    problems = problems_of(
-        write(
-            tmp_path,
-            '[venues.binance]\norder_entry = "websocket"\n[venues.okx]\norder_entry = "ws"\n',
-        )
-    )
+    problems = problems_of(write(tmp_path, '[venues.okx]\norder_entry = "ws"\n'))
 
-    assert {
-        "venues.binance.order_entry = 'websocket': binance orders go over rest only",
-        "venues.okx.order_entry = 'ws': expected one of rest, websocket",
-    } == set(problems)
+    assert ("venues.okx.order_entry = 'ws': expected one of rest, websocket",) == problems

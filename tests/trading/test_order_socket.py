@@ -11,9 +11,7 @@ from decimal import Decimal
 import pytest
 import trio
 
-from connector import Connector, OrderOutcomeUnknown, OrderRejected, OrderStatus
-from connector.config import Config, VenueConfig
-from connector.errors import ConfigError
+from connector import OrderOutcomeUnknown, OrderRejected, OrderStatus
 from connector.oms.order_socket import OrderSocketStatistics
 from connector.sim.faults import FaultKind, FaultPlan
 from connector.sim.ws import ORDER_REPLIES as STREAM
@@ -23,12 +21,11 @@ TIMEOUT = 30
 QTY = Decimal("0.01")
 
 
-VENUES = ("bybit", "okx")
+VENUES = ("binance", "bybit", "okx")
 
 
 def _socket(r: Rig) -> OrderSocketStatistics:
-    found = r.c.statistics().orders[r.venue].order_socket
-    assert found is not None
+    (found,) = r.c.statistics().orders[r.venue].order_sockets.values()
     return found
 
 
@@ -104,13 +101,6 @@ async def test_a_refusal_on_the_socket_carries_the_venues_code(venue: str) -> No
     assert refused.value.code
     assert order is not None and OrderStatus.REJECTED == order.status
     assert 1 == sent
-
-
-async def test_a_venue_without_websocket_order_entry_refuses_it() -> None:
-    venues = {"binance": VenueConfig(name="binance", order_entry="websocket")}
-    with pytest.raises(ConfigError, match="order_entry"):
-        async with Connector(Config(venues=venues)):
-            pass
 
 
 async def test_a_reply_that_never_comes_times_out_and_the_order_is_found_by_query() -> None:

@@ -89,8 +89,10 @@ RISK = RiskConfig(max_order_notional=Decimal("100000"))
 
 
 def _order_socket(c: Connector, venue: str) -> OrderSocketStatistics:
-    found = c.statistics().orders[venue].order_socket
-    assert found is not None, f"{venue} has no order socket"
+    """The venue's one order socket (one symbol: one market)."""
+    sockets = list(c.statistics().orders[venue].order_sockets.values())
+    assert sockets, f"{venue} has no order socket"
+    (found,) = sockets
     return found
 
 
@@ -98,7 +100,7 @@ def _order_socket(c: Connector, venue: str) -> OrderSocketStatistics:
 async def test_trading_scenarios(venue: str, symbol: str, qty: Decimal) -> None:
     with trio.fail_after(TIMEOUT):
         async with trading(venue, symbol, RISK) as (c, bid, ask):
-            assert c.statistics().orders[venue].order_socket is None
+            assert {} == c.statistics().orders[venue].order_sockets
             for scenario in SCENARIOS:
                 await scenario(c, venue, symbol, qty, bid, ask)
                 assert [] == c.orders.open(), scenario.__name__
@@ -107,19 +109,15 @@ async def test_trading_scenarios(venue: str, symbol: str, qty: Decimal) -> None:
 
 @pytest.mark.parametrize(
     ("venue", "symbol", "qty"),
-    [
-        pytest.param("bybit", "BTC-USDT-PERP", Decimal("0.01"), id="bybit-linear"),
-        pytest.param("bybit", "BTC-USDT-SPOT", Decimal("0.01"), id="bybit-spot"),
-        pytest.param("okx", "BTC-USDT-PERP", Decimal("0.01"), id="okx-swap"),
-        pytest.param("okx", "BTC-USDT-SPOT", Decimal("0.01"), id="okx-spot"),
-    ],
+    CASES,
 )
 async def test_trading_scenarios_with_websocket_order_entry(
     venue: str, symbol: str, qty: Decimal
 ) -> None:
     """The same scenarios with places, amends and cancels on the venue's order socket
-    (Bybit ``/v5/trade``, OKX's order ops on ``/ws/v5/private``): every one the
-    connector sent there, the venue counted there, and none fell back to REST."""
+    (Binance's WebSocket APIs, Bybit ``/v5/trade``, OKX's order ops on
+    ``/ws/v5/private``): every one the connector sent there, the venue counted there,
+    and none fell back to REST."""
     with trio.fail_after(TIMEOUT):
         async with trading(venue, symbol, RISK, order_entry="websocket") as (c, bid, ask):
             for scenario in SCENARIOS:

@@ -127,6 +127,7 @@ LIVE = {
         "spot.wsapi": "wss://ws-api.binance.com:443/ws-api/v3",
         "linear.rest": "https://fapi.binance.com",
         "linear.ws": "wss://fstream.binance.com",
+        "linear.wsapi": "wss://ws-fapi.binance.com/ws-fapi/v1",
     },
     "bybit": {
         "spot.rest": "https://api.bybit.com",

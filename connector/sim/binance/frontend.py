@@ -94,12 +94,14 @@ class BinanceStatistics:
         connections: Websocket connections open.
         subscriptions: Streams with at least one subscriber.
         topics: The subscription counters of both markets together.
+        trade_requests: Order-entry requests on the WebSocket APIs (both markets).
     """
 
     events: int
     connections: int
     subscriptions: int
     topics: TopicStatistics
+    trade_requests: int = 0
 
 
 class _Market:
@@ -140,6 +142,8 @@ class _Market:
             max_incoming_per_second=(
                 settings.spot_incoming_per_second if spot else settings.linear_incoming_per_second
             ),
+            # The WebSocket APIs' limits are request weight and order counts.
+            unmetered_paths=frozenset({"/ws-api/v3" if spot else "/ws-fapi/v1"}),
         )
         router = Router()
         self.rest.register(router)
@@ -150,12 +154,13 @@ class _Market:
         #: Spot trading (private REST, the WebSocket API and its user data).
         self.trading: SpotTrading | None = None
         self.users: UserDataHub | None = None
+        self.wsapi: SpotWsApi | None = None
         if spot:
             self.trading = SpotTrading(fe.venue, listings)
             self.users = UserDataHub(self.trading, fe.venue.now_ms)
             SpotPrivateRest(self.trading, limiter).register(router)
-            wsapi = SpotWsApi(fe.venue, self.trading, self.users, limiter)
-            router.websocket("/ws-api/v3", wsapi.handler)
+            self.wsapi = SpotWsApi(fe.venue, self.trading, self.users, limiter)
+            router.websocket("/ws-api/v3", self.wsapi.handler)
         for route in ("", "/public", "/market") if routed else ("",):
             router.websocket(route + "/ws", self.ws_handler)
             router.websocket(route + "/ws/", self.ws_handler, prefix=True)
@@ -309,6 +314,13 @@ class BinanceFrontend:
             connections=sum(len(m.server.connections) for m in self.markets.values()),
             subscriptions=topics.topics,
             topics=topics,
+            trade_requests=sum(
+                m.wsapi.order_requests if m.wsapi is not None else 0 for m in self.markets.values()
+            )
+            + sum(
+                m.usdm.wsapi.order_requests if m.usdm is not None else 0
+                for m in self.markets.values()
+            ),
         )
 
     def ensure_timer(self, market: _Market, interval_ms: int) -> None:

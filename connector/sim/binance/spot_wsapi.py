@@ -41,7 +41,7 @@ from connector.sim.binance.spot_orders import SpotTrading
 from connector.sim.binance.spot_user import Subscription, UserDataHub
 from connector.sim.hub import SimVenue
 from connector.sim.ratelimit import BinanceWeightLimiter
-from connector.sim.ws import WsConnection
+from connector.sim.ws import ORDER_REPLIES, WsConnection
 
 __all__ = ["SpotWsApi"]
 
@@ -86,6 +86,10 @@ _SIGNED = frozenset(
     }
 )
 _ORDER_METHODS = frozenset({"order.place", "order.cancelReplace"})
+_ORDER_ENTRY = frozenset(
+    {"order.place", "order.cancel", "order.cancelReplace", "order.amend.keepPriority"}
+)
+"""Methods whose replies are order-entry replies to the fault plan (``ORDER_REPLIES``)."""
 _MAX_SUBSCRIPTIONS = 1000
 
 
@@ -133,6 +137,8 @@ class SpotWsApi:
         self.users = users
         self.limiter = limiter
         self.requests = 0
+        #: Requests of the order-entry methods (their replies are faultable).
+        self.order_requests = 0
         methods: dict[str, Callable[[_Session, str | None, Params, bool], object]] = {
             "ping": lambda s, a, p, o: {},
             "time": lambda s, a, p, o: {"serverTime": self.venue.now_ms()},
@@ -227,7 +233,9 @@ class SpotWsApi:
                 )
         if return_limits:
             reply["rateLimits"] = limits
-        conn.send(_enc.encode(reply).decode())
+        entry = method in _ORDER_ENTRY
+        self.order_requests += entry
+        conn.send(_enc.encode(reply).decode(), ORDER_REPLIES if entry else "")
 
     def _call(
         self, session: _Session, method: str, raw: Mapping[str, msgspec.Raw]

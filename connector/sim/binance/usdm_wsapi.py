@@ -31,7 +31,7 @@ from connector.sim.binance.usdm_codes import UsdmError, mandatory
 from connector.sim.binance.usdm_request import ws_params
 from connector.sim.binance.usdm_trading import Result, UsdmOrders
 from connector.sim.ratelimit import SlidingWindowCounter
-from connector.sim.ws import WsConnection
+from connector.sim.ws import ORDER_REPLIES, WsConnection
 
 __all__ = ["WsApi"]
 
@@ -46,6 +46,8 @@ class _Request(msgspec.Struct):
 
 _decode = msgspec.json.Decoder(_Request).decode
 _ORDER_METHODS = ("order.place", "order.cancel", "order.modify", "order.status")
+_ORDER_ENTRY = frozenset(_ORDER_METHODS[:3])
+"""Methods whose replies are order-entry replies to the fault plan (``ORDER_REPLIES``)."""
 # ws-fapi account reads: the plain name answers as REST v2, ``v2/`` as REST v3.
 _ACCOUNT_METHODS = (
     "account.status",
@@ -82,6 +84,8 @@ class WsApi:
         self.keyring = keyring
         self.now_ns = now_ns
         self.requests = 0
+        #: Requests of the order-entry methods (their replies are faultable).
+        self.order_requests = 0
         #: Request weight per client IP over the last minute (orders weigh 0).
         self.weight = SlidingWindowCounter({"1m": 60})
         self._current: dict[str, object] = {}
@@ -93,7 +97,9 @@ class WsApi:
             if message is None:
                 return
             conn.state.setdefault("client", conn.client)
-            conn.send(self.answer(conn.state, message))
+            requests = self.order_requests
+            reply = self.answer(conn.state, message)
+            conn.send(reply, ORDER_REPLIES if self.order_requests > requests else "")
 
     def answer(self, session: dict[str, object], message: str | bytes) -> str:
         """The reply to one request of a session (``session`` keeps the logon)."""
@@ -106,6 +112,7 @@ class WsApi:
             return self._reply(None, err, None)
         req_id = bytes(req.id).decode()
         method = req.method or ""
+        self.order_requests += method in _ORDER_ENTRY
         weight = 0 if method in _ORDER_METHODS[:3] else 1
         self.weight.add(session.get("client", ""), self.now_ns() / 1e9, weight)
         account = session.get("account")

@@ -49,6 +49,7 @@ class BinanceRest:
             urls[f"{market.value}.rest"] = found.rest
             urls[f"{market.value}.ws"] = found.ws
         urls["spot.wsapi"] = streams.WS_API[testnet]
+        urls["linear.wsapi"] = streams.WS_FAPI[testnet]
         if testnet:
             # The USDⓈ-M testnet documents no routed paths: its streams stay unrouted.
             for route in ("public", "market"):

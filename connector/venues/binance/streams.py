@@ -81,7 +81,13 @@ WS_API = {
     False: "wss://ws-api.binance.com:443/ws-api/v3",
     True: "wss://ws-api.testnet.binance.vision/ws-api/v3",
 }
-"""The spot WebSocket API (the private stream), live and testnet."""
+"""The spot WebSocket API (the private stream, order entry), live and testnet."""
+
+WS_FAPI = {
+    False: "wss://ws-fapi.binance.com/ws-fapi/v1",
+    True: "wss://testnet.binancefuture.com/ws-fapi/v1",
+}
+"""The USDⓈ-M WebSocket API (order entry), live and testnet."""
 
 MAX_STREAMS_PER_CONNECTION = 1024
 MAX_MESSAGES_PER_SECOND = {Market.SPOT: 5, Market.LINEAR: 10}

@@ -9,13 +9,13 @@ function itself (a ``staticmethod``: the protocol's signature, checked by mypy).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from connector.model import Instrument, Market, Order
 from connector.model.credentials import Credentials
-from connector.venues.binance import answers, limits, orders, private
+from connector.venues.binance import answers, limits, order_socket, orders, private
 from connector.venues.binance.sign import api_key_headers, encode_params, sign_rest, timed_params
-from connector.venues.driver import PrivateStream, RestCall, SignedRequest
+from connector.venues.driver import HeartbeatRule, PrivateStream, RestCall, SignedRequest
 from connector.venues.signing import Signer
 
 __all__ = ["BinanceTrading"]
@@ -25,8 +25,9 @@ _API_KEY_ONLY_PATHS = frozenset({private.LISTEN_KEY_PATH})
 
 
 class BinanceTrading:
-    """The trading side of Binance (also a :class:`~connector.venues.driver.ListenKeyStreams`
-    and a :class:`~connector.venues.driver.CancelAllCalls`).
+    """The trading side of Binance (also a :class:`~connector.venues.driver.ListenKeyStreams`,
+    a :class:`~connector.venues.driver.CancelAllCalls` and an
+    :class:`~connector.venues.driver.OrderSocketEntry`: the WebSocket APIs).
 
     Args:
         credentials: The account's key (HMAC, RSA or Ed25519).
@@ -142,6 +143,26 @@ class BinanceTrading:
         return private.listen_key_call(action, listen_key)
 
     parse_listen_key = staticmethod(private.parse_listen_key)
+
+    # Websocket order entry (the WebSocket APIs) ------------------------------
+
+    order_sockets = staticmethod(order_socket.sockets)
+    order_socket_url = staticmethod(order_socket.url)
+
+    def order_socket_heartbeat(self, socket: PrivateStream) -> HeartbeatRule:
+        return order_socket.heartbeat()
+
+    def order_socket_login_frames(self, socket: PrivateStream, venue_time_ns: int) -> list[str]:
+        return []  # every request is signed on its own
+
+    def order_socket_request(
+        self, call: RestCall, instrument: Instrument
+    ) -> Callable[[str, int], str] | None:
+        return order_socket.request_builder(self._signer, call, self._recv_window_ms)
+
+    order_socket_reply_id = staticmethod(order_socket.reply_id)
+    order_socket_control = staticmethod(order_socket.control)
+    order_socket_answer = staticmethod(order_socket.answer)
 
     # Limits -----------------------------------------------------------------
 

@@ -44,9 +44,9 @@ from connector.venues.signing import Signer
 __all__ = [
     "OPS",
     "PATH",
+    "answer",
     "control",
     "login_frames",
-    "reply_headers",
     "reply_id",
     "request_builder",
     "url",
@@ -151,10 +151,14 @@ def control(data: str | bytes) -> ControlMessage | None:
     )
 
 
-def reply_headers(data: str | bytes) -> Mapping[str, str]:
-    """An order reply's ``header`` (the REST answer's rate-limit headers), names in lower
-    case as the REST client gives them; empty when the reply has none."""
+def answer(data: str | bytes) -> tuple[int, Mapping[str, str], bytes]:
+    """An order reply as a REST answer: status 200 (codes are in ``retCode``, as over
+    REST), its ``header`` as the headers (names in lower case, as the REST client
+    gives them), the frame as the body (``data`` stands for ``result``)."""
     reply = _decode(data)
-    if reply is None or not reply.header:
-        return {}
-    return {name.lower(): value for name, value in reply.header.items()}
+    headers = (
+        {}
+        if reply is None or not reply.header
+        else {name.lower(): value for name, value in reply.header.items()}
+    )
+    return 200, headers, data.encode() if isinstance(data, str) else data

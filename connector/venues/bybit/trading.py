@@ -191,10 +191,16 @@ class BybitTrading:
 
     # Websocket order entry --------------------------------------------------
 
-    order_socket_url = staticmethod(order_socket.url)
-    order_socket_heartbeat = staticmethod(private.heartbeat)
+    def order_sockets(self, markets: Sequence[Market]) -> list[PrivateStream]:
+        return private.streams(markets)  # one socket, as the private stream
 
-    def order_socket_login_frames(self, venue_time_ns: int) -> list[str]:
+    def order_socket_url(self, socket: PrivateStream, urls: Mapping[str, str]) -> str:
+        return order_socket.url(socket.markets, urls)
+
+    def order_socket_heartbeat(self, socket: PrivateStream) -> HeartbeatRule:
+        return private.heartbeat()
+
+    def order_socket_login_frames(self, socket: PrivateStream, venue_time_ns: int) -> list[str]:
         return order_socket.login_frames(self._signer, venue_time_ns)
 
     def order_socket_request(
@@ -204,7 +210,7 @@ class BybitTrading:
 
     order_socket_reply_id = staticmethod(order_socket.reply_id)
     order_socket_control = staticmethod(order_socket.control)
-    order_socket_headers = staticmethod(order_socket.reply_headers)
+    order_socket_answer = staticmethod(order_socket.answer)
 
     # Limits -----------------------------------------------------------------
 

@@ -24,15 +24,14 @@ Facts (OKX v5 API, "WebSocket / Place order", "Amend order", "Cancel order",
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 
 import msgspec
 
-from connector.model import Instrument, Market
-from connector.venues.driver import PrivateStream, RestCall
-from connector.venues.okx.private import private_url
+from connector.model import Instrument
+from connector.venues.driver import RestCall
 
-__all__ = ["OPS", "reply_id", "request_builder", "url"]
+__all__ = ["OPS", "reply_id", "request_builder"]
 
 OPS = {
     "/api/v5/trade/order": "order",
@@ -43,16 +42,6 @@ OPS = {
 _REPLY_OPS = frozenset(OPS.values())
 _args = msgspec.json.Decoder(dict[str, object])
 _encode = msgspec.json.Encoder().encode
-
-
-def url(markets: Sequence[Market], urls: Mapping[str, str]) -> str:
-    """The private socket's URL (``<market>.ws.private``, else ``<market>.ws`` +
-    ``/ws/v5/private``).
-
-    Raises:
-        ValueError: The table has neither key for any of the markets.
-    """
-    return private_url(PrivateStream(key="orders", markets=tuple(markets)), urls)
 
 
 def request_builder(call: RestCall, instrument: Instrument) -> Callable[[str, int], str] | None:

@@ -195,10 +195,16 @@ class OkxTrading:
 
     # Websocket order entry --------------------------------------------------
 
-    order_socket_url = staticmethod(order_socket.url)
-    order_socket_heartbeat = staticmethod(private.heartbeat)
+    def order_sockets(self, markets: Sequence[Market]) -> list[PrivateStream]:
+        return private.streams(markets)  # one socket, as the private stream
 
-    def order_socket_login_frames(self, venue_time_ns: int) -> list[str]:
+    def order_socket_url(self, socket: PrivateStream, urls: Mapping[str, str]) -> str:
+        return private.private_url(socket, urls)
+
+    def order_socket_heartbeat(self, socket: PrivateStream) -> HeartbeatRule:
+        return private.heartbeat()
+
+    def order_socket_login_frames(self, socket: PrivateStream, venue_time_ns: int) -> list[str]:
         return private.login_frames(self._signer, venue_time_ns)
 
     def order_socket_request(
@@ -213,8 +219,9 @@ class OkxTrading:
     order_socket_reply_id = staticmethod(order_socket.reply_id)
     order_socket_control = staticmethod(private.control)
 
-    def order_socket_headers(self, data: str | bytes) -> Mapping[str, str]:
-        return {}  # OKX answers carry no rate-limit header
+    def order_socket_answer(self, data: str | bytes) -> tuple[int, Mapping[str, str], bytes]:
+        # The REST envelope; OKX answers carry no rate-limit header.
+        return 200, {}, data.encode() if isinstance(data, str) else data
 
     # Limits -----------------------------------------------------------------
 

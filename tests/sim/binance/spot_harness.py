@@ -26,9 +26,14 @@ from connector.sim.http import Request, Router
 from connector.sim.hub import SimVenue
 from connector.sim.instruments import default_instruments
 from connector.sim.ratelimit import BinanceWeightLimiter
+from connector.sim.ws import ORDER_REPLIES
 
 KEY = DEFAULT_CREDENTIALS["binance"].api_key
 SECRET = DEFAULT_CREDENTIALS["binance"].secret
+
+
+_REPLIES = ("", ORDER_REPLIES)
+"""The streams replies go out on (order-entry replies are faultable, others never)."""
 
 
 class FakeConn:
@@ -43,7 +48,7 @@ class FakeConn:
         self.frames.append((stream, frame))
 
     def replies(self) -> list[dict[str, Any]]:
-        return [json.loads(f) for s, f in self.frames if not s and '"status"' in f]
+        return [json.loads(f) for s, f in self.frames if s in _REPLIES and '"status"' in f]
 
     def events(self) -> list[dict[str, Any]]:
         return [json.loads(f) for s, f in self.frames if "subscriptionId" in f and '"event"' in f]
@@ -141,7 +146,7 @@ class Spot:
         )
         for stream, frame in conn.frames[before:]:
             value = json.loads(frame)
-            if not stream and value.get("id") == req_id and "status" in value:
+            if stream in _REPLIES and value.get("id") == req_id and "status" in value:
                 return value
         raise AssertionError(f"no reply to {req_id}")
 

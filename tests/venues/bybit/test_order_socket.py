@@ -36,16 +36,20 @@ def test_the_adapter_is_an_order_socket_entry() -> None:
 
 def test_url_from_the_table() -> None:
     t = BybitTrading(CREDENTIALS)
+    (linear,) = t.order_sockets([Market.LINEAR])
+    (spot,) = t.order_sockets([Market.SPOT])
     urls = {"linear.ws": "wss://stream.bybit.com/", "spot.ws": "wss://x"}
-    assert "wss://stream.bybit.com/v5/trade" == t.order_socket_url([Market.LINEAR], urls)
+    assert "wss://stream.bybit.com/v5/trade" == t.order_socket_url(linear, urls)
     named = {**urls, "spot.ws.trade": "wss://trade.example/v5/trade"}
-    assert "wss://trade.example/v5/trade" == t.order_socket_url([Market.SPOT], named)
+    assert "wss://trade.example/v5/trade" == t.order_socket_url(spot, named)
     with pytest.raises(ValueError, match="order entry"):
-        t.order_socket_url([Market.LINEAR], {"linear.rest": "https://api.bybit.com"})
+        t.order_socket_url(linear, {"linear.rest": "https://api.bybit.com"})
 
 
 def test_login_frame_is_the_private_streams_auth() -> None:
-    frames = BybitTrading(CREDENTIALS).order_socket_login_frames(1_700_000_000 * 10**9)
+    t = BybitTrading(CREDENTIALS)
+    (socket,) = t.order_sockets([Market.LINEAR, Market.SPOT])  # one for both
+    frames = t.order_socket_login_frames(socket, 1_700_000_000 * 10**9)
     frame = json.loads(frames[0])
     assert "auth" == frame["op"]
     key, expires, signature = frame["args"]
@@ -84,7 +88,7 @@ def test_the_captured_order_reply_is_read_as_the_rest_acknowledgement() -> None:
     reply = nt("ws_order_response.json")
     assert "order-req-001" == t.order_socket_reply_id(reply)
     assert t.order_socket_control(reply) is not None  # what it is when no call waits
-    assert {} == t.order_socket_headers(reply)
+    assert (200, {}, reply) == t.order_socket_answer(reply)
     t.place_order_call(Market.LINEAR, BTC_LINEAR, _order("client-order-1"))
     report = t.parse_order_answer(
         Market.LINEAR, symbols(), 200, reply, 5, action="place", client_order_id="client-order-1"
@@ -115,7 +119,7 @@ def test_a_reply_with_its_header_gives_the_time_and_the_limit_left() -> None:
             "connId": "cnt5leec0hvan15eukcg-2t",
         }
     ).encode()
-    headers = t.order_socket_headers(reply)
+    _status, headers, _body = t.order_socket_answer(reply)
     assert "9" == headers["x-bapi-limit-status"]
     assert {"endpoint": 9.0} == dict(t.read_order_counts(Market.LINEAR, headers))
     report = t.parse_order_answer(

@@ -41,8 +41,9 @@ def test_the_instrument_list_gives_each_instruments_code() -> None:
 def test_url_is_the_private_socket() -> None:
     t = OkxTrading(CREDENTIALS)
     assert isinstance(t, OrderSocketEntry)
+    (socket,) = t.order_sockets([Market.SWAP, Market.SPOT])  # one for both
     urls = {"swap.ws": "wss://ws.okx.com:8443"}
-    assert "wss://ws.okx.com:8443/ws/v5/private" == t.order_socket_url([Market.SWAP], urls)
+    assert "wss://ws.okx.com:8443/ws/v5/private" == t.order_socket_url(socket, urls)
 
 
 def test_order_frames_name_the_instrument_by_its_code() -> None:
@@ -99,7 +100,7 @@ def test_a_reply_is_read_as_the_rest_answer() -> None:
         }
     ).encode()  # fmt: skip
     assert "o7" == t.order_socket_reply_id(reply)
-    assert {} == t.order_socket_headers(reply)
+    assert (200, {}, reply) == t.order_socket_answer(reply)
     report = t.parse_order_answer(
         Market.SWAP, symbols(), 200, reply, 5, action="place", client_order_id="abc123"
     )
