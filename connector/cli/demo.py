@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -130,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
                         meter.add(trio.current_time())
 
     async def body(stop: trio.CancelScope) -> tuple[DemoFrame, TradingFrame]:
+        run_started_ns = time.time_ns()  # before the built-in simulator starts
         connector = Connector(config)
         sub = connector.subscribe("orderbook.>")
         fills_seen: deque[str] = deque(maxlen=8)
@@ -223,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
             if checked:
                 # Let the private streams deliver the last changes, then compare.
                 for _ in range(int(SETTLE_TIMEOUT / SETTLE_STEP)):
-                    differences = truth_differences(connector, trading_venues)
+                    differences = truth_differences(connector, trading_venues, run_started_ns)
                     if not differences:
                         break
                     await trio.sleep(SETTLE_STEP)

@@ -8,7 +8,10 @@ Per trading venue:
   same status and the same filled fraction (OKX swap counts contracts, we count
   base units: ``local.filled * venue.qty == venue.filled * local.qty``); every
   local order that is not ``rejected`` is one the venue holds (none invented),
-  and no client order id is held twice by the venue (none placed twice);
+  and no client order id is held twice by the venue (none placed twice). Only
+  local orders created in this run count: the built-in simulator starts empty
+  every run, and a durable event log brings back the orders of earlier runs,
+  which no venue of this run ever held;
 * **positions**: the signed size of every open position (base units);
 * **balances**: the total (free plus locked) of every asset either side lists,
   within the venues' wire precision (:data:`WIRE`: Binance sends balances with
@@ -56,8 +59,12 @@ class VenueOrder:
     filled_qty: Decimal
 
 
-def truth_differences(c: Connector, venues: Iterable[str]) -> list[str]:
+def truth_differences(c: Connector, venues: Iterable[str], since_ns: int = 0) -> list[str]:
     """What differs between the connector's state and the simulator's, one line each.
+
+    Args:
+        since_ns: When this run's simulator started (wall clock, ns): local orders
+            created before it are an earlier run's (kept by a durable event log).
 
     Raises:
         ConnectorError: the connector does not run the built-in simulator.
@@ -77,7 +84,12 @@ def truth_differences(c: Connector, venues: Iterable[str]) -> list[str]:
             )
             for o in truth.orders(truth.default_account())
         ]
-        problems += compare_orders(venue, held, [o for o in c.orders.all() if o.venue == venue])
+        local = [
+            o
+            for o in c.orders.all()
+            if o.venue == venue and (o.ts_created_ns == 0 or o.ts_created_ns >= since_ns)
+        ]
+        problems += compare_orders(venue, held, local)
         problems += compare_positions(
             venue,
             _venue_positions(venue, truth),

@@ -12,6 +12,7 @@ import attrs
 import pytest
 from rich.console import Console
 
+import connector.config
 from connector.cli import main
 from connector.cli.demo_strategy import MarketStats, QuotingStrategy, default_size
 from connector.cli.demo_views import (
@@ -297,3 +298,26 @@ def test_strategy_pnl_counts_each_fill_of_its_own_orders_once_with_fees() -> Non
     assert Decimal("0.7") == okx.pnl(Decimal(60100))
     assert 2 == strategy.totals().fills
     assert default_size(Symbol.parse("DOGE-USDT-PERP")) is None
+
+
+def test_demo_with_a_durable_log_and_websocket_order_entry_passes_run_after_run(
+    tmp_path: Path,
+) -> None:
+    """Twice with one config file: a SQLite event log (the second run replays the first
+    run's orders, which the new simulator never held) and websocket order entry on every
+    venue; each run trades and ends with local state equal to the simulator's."""
+    example = (Path(connector.config.__file__).parent / "example.toml").read_text()
+    text = example.replace('order_entry = "rest" ', 'order_entry = "websocket" ')
+    assert 3 == text.count('order_entry = "websocket"')
+    path = tmp_path / "connector.toml"
+    path.write_text(text)
+    args = [sys.executable, "-m", "connector", "demo", "-c", str(path), "--duration", "6"]
+
+    for run in (1, 2):
+        result = subprocess.run(
+            args, capture_output=True, text=True, timeout=PROCESS_TIMEOUT, check=False
+        )
+        out = result.stdout
+        assert 0 == result.returncode, f"run {run}: " + out[-3000:] + result.stderr[-3000:]
+        assert "trading: ok, local orders, positions and balances equal the simulator's" in out
+    assert (tmp_path / "connector.sqlite").exists()
