@@ -10,6 +10,9 @@ exception), the shape lives here and the venue supplies its facts.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from typing import TypeVar
+
+import msgspec
 
 from connector.errors import (
     AuthenticationFailed,
@@ -23,12 +26,25 @@ from connector.model import Instrument, Market, Symbol, SymbolKind
 from connector.venues.common import guess_split_instrument
 
 __all__ = [
+    "decode_or_none",
     "guess_spot_or_perp",
     "header_float",
     "is_testnet",
     "rejection",
     "spot_or_perp_market",
 ]
+
+
+_T = TypeVar("_T")
+
+
+def decode_or_none(decoder: msgspec.json.Decoder[_T], data: str | bytes) -> _T | None:
+    """``data`` decoded, or ``None`` when it is not what ``decoder`` reads (a frame
+    of another kind, or not JSON)."""
+    try:
+        return decoder.decode(data)
+    except (msgspec.DecodeError, ValueError):
+        return None
 
 
 def spot_or_perp_market(venue: str, symbol: Symbol, *, perp: Market, supported: str) -> Market:

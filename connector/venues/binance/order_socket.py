@@ -31,6 +31,7 @@ from connector.model import Market
 from connector.venues.binance.sign import ws_signed_params
 from connector.venues.common import ControlMessage
 from connector.venues.driver import HeartbeatRule, PrivateStream, RestCall
+from connector.venues.driver_common import decode_or_none
 from connector.venues.signing import Signer
 
 __all__ = [
@@ -126,17 +127,10 @@ class _Reply(msgspec.Struct):
 _reply = msgspec.json.Decoder(_Reply)
 
 
-def _decode(data: str | bytes) -> _Reply | None:
-    try:
-        return _reply.decode(data)
-    except (msgspec.DecodeError, ValueError):
-        return None
-
-
 def reply_id(data: str | bytes) -> str | None:
     """The request id a reply answers; ``None`` for any other frame (events, or a
     reply without an id)."""
-    reply = _decode(data)
+    reply = decode_or_none(_reply, data)
     if reply is None or reply.status is None or reply.id is None:
         return None
     return str(reply.id)
@@ -145,7 +139,7 @@ def reply_id(data: str | bytes) -> str | None:
 def control(data: str | bytes) -> ControlMessage | None:
     """Any frame that is no reply to a request: an ``error`` when unreadable, else
     ``None`` (the socket carries nothing else)."""
-    if _decode(data) is not None:
+    if decode_or_none(_reply, data) is not None:
         return None
     text = data if isinstance(data, str) else data.decode("utf-8", "replace")
     return ControlMessage(kind="error", ok=False, detail=f"unreadable frame: {text[:200]}")
@@ -158,7 +152,7 @@ def answer(data: str | bytes) -> tuple[int, Mapping[str, str], bytes]:
     Raises:
         MalformedMessage: Not a reply.
     """
-    reply = _decode(data)
+    reply = decode_or_none(_reply, data)
     if reply is None or reply.status is None:
         raw = data.encode() if isinstance(data, str) else data
         raise MalformedMessage("binance websocket reply without a status", raw=raw, venue="binance")

@@ -39,6 +39,7 @@ from connector.venues.bybit.private import AUTH_EXPIRES_S
 from connector.venues.bybit.sign import ws_auth_frame
 from connector.venues.common import ControlMessage
 from connector.venues.driver import RestCall
+from connector.venues.driver_common import decode_or_none
 from connector.venues.signing import Signer
 
 __all__ = [
@@ -119,16 +120,9 @@ class _Reply(msgspec.Struct):
 _reply = msgspec.json.Decoder(_Reply)
 
 
-def _decode(data: str | bytes) -> _Reply | None:
-    try:
-        return _reply.decode(data)
-    except (msgspec.DecodeError, ValueError):
-        return None
-
-
 def reply_id(data: str | bytes) -> str | None:
     """The request id an order reply answers; ``None`` for any other frame."""
-    reply = _decode(data)
+    reply = decode_or_none(_reply, data)
     if reply is None or reply.op in _REPLY_OPS_NOT_ORDERS:
         return None
     return reply.reqId
@@ -137,7 +131,7 @@ def reply_id(data: str | bytes) -> str | None:
 def control(data: str | bytes) -> ControlMessage | None:
     """A frame that is no order reply: the ``auth`` answer (``login``), a ``pong``, or an
     ``error`` (an unreadable frame, or a refusal that names no request)."""
-    reply = _decode(data)
+    reply = decode_or_none(_reply, data)
     if reply is None:
         text = data if isinstance(data, str) else data.decode("utf-8", "replace")
         return ControlMessage(kind="error", ok=False, detail=f"unreadable frame: {text[:200]}")
@@ -155,7 +149,7 @@ def answer(data: str | bytes) -> tuple[int, Mapping[str, str], bytes]:
     """An order reply as a REST answer: status 200 (codes are in ``retCode``, as over
     REST), its ``header`` as the headers (names in lower case, as the REST client
     gives them), the frame as the body (``data`` stands for ``result``)."""
-    reply = _decode(data)
+    reply = decode_or_none(_reply, data)
     headers = (
         {}
         if reply is None or not reply.header

@@ -30,6 +30,7 @@ import msgspec
 
 from connector.model import Instrument
 from connector.venues.driver import RestCall
+from connector.venues.driver_common import decode_or_none
 
 __all__ = ["OPS", "reply_id", "request_builder"]
 
@@ -74,8 +75,5 @@ def reply_id(data: str | bytes) -> str | None:
     """The request id an order reply answers; ``None`` for any other frame."""
     if data == "pong" or data == b"pong":
         return None
-    try:
-        reply = _reply.decode(data)
-    except (msgspec.DecodeError, ValueError):
-        return None
-    return reply.id if reply.op in _REPLY_OPS else None
+    reply = decode_or_none(_reply, data)
+    return reply.id if reply is not None and reply.op in _REPLY_OPS else None
