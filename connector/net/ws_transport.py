@@ -104,15 +104,6 @@ class WsTransport(Protocol):
         ...
 
 
-async def _take(lock: trio.Lock | trio.Semaphore) -> None:
-    """Take ``lock``, with no checkpoint when it is free (trio's ``acquire`` yields to
-    every other ready task first)."""
-    try:
-        lock.acquire_nowait()
-    except trio.WouldBlock:
-        await lock.acquire()
-
-
 class _Socket:
     """:class:`WsSocket` over one TCP or TLS stream.
 
@@ -257,7 +248,10 @@ class _Socket:
         (trio's ``Lock.acquire`` yields to every other ready task first): a request
         goes on the wire before the tasks it would otherwise wait behind."""
         lock = self._send_lock
-        await _take(lock)
+        try:
+            lock.acquire_nowait()
+        except trio.WouldBlock:
+            await lock.acquire()
         try:
             await self._stream.send_all(frame)
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
@@ -274,7 +268,10 @@ class _Socket:
         venue's close.
         """
         lock = self._reading
-        await _take(lock)
+        try:
+            lock.acquire_nowait()
+        except trio.WouldBlock:
+            await lock.acquire()
         try:
             if self._shut:
                 raise self._lost()

@@ -337,14 +337,13 @@ class Desk(DeskCore):
             market=is_market,
             post_only=time_in_force is TimeInForce.POST_ONLY,
         )
-        if refusal is None and price is not None:
-            limited = apply_price_limit(inst, side, price, self.mark_price(market, native_id))
-            if isinstance(limited, Refusal):
-                refusal = limited
-            else:
-                price = limited
         if refusal is not None:
             return self._count(refusal)
+        if price is not None:
+            limited = apply_price_limit(inst, side, price, self.mark_price(market, native_id))
+            if isinstance(limited, Refusal):
+                return self._count(limited)
+            price = limited
         worst = sweep_price(engine, side, qty) if is_market else None
         if is_market and worst is None:
             return self._refuse(
@@ -502,15 +501,14 @@ class Desk(DeskCore):
             return record.snapshot()
         post_only = record.time_in_force is TimeInForce.POST_ONLY
         refusal = check_filters(inst, new_qty, new_price, new_price, post_only=post_only)
-        if refusal is None and price is not None:
+        if refusal is not None:
+            return self._count(refusal)
+        if price is not None:
             mark = self.mark_price(record.market, record.native_id)
             limited = apply_price_limit(inst, record.side, new_price, mark)
             if isinstance(limited, Refusal):
-                refusal = limited
-            else:
-                new_price = limited
-        if refusal is not None:
-            return self._count(refusal)
+                return self._count(limited)
+            new_price = limited
         if (
             record.time_in_force is TimeInForce.POST_ONLY
             and new_price != record.price
