@@ -115,7 +115,7 @@ def connector_worker(
     async def main() -> str:
         async with Connector(config) as c:
             view = c.order_book("bybit", SYMBOL)
-            socket = c._trading.states["bybit"].order_socket
+            socket = c._trading.states["bybit"].order_sockets.get(Market.LINEAR)
             async with c.subscribe("orderbook.bybit.>") as updates:
                 while (
                     not view.valid
