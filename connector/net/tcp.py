@@ -13,7 +13,10 @@ writes under a lock and reads in the receiving task), so neither is needed.
 
 * :meth:`TcpStream.receive_some` is a checkpoint: it waits, or, when bytes
   were there at once, yields once after reading them (a socket that always
-  has data must not keep the other tasks from running).
+  has data must not keep the other tasks from running). After a read that
+  emptied the socket (fewer bytes than asked for) the next one waits for
+  readiness before reading: one system call per frame where a stream is
+  quiet, as many as before when it is busy.
 * :meth:`TcpStream.send_all` is a cancellation point and waits only while the
   socket's buffer is full: a request's bytes go out without a pass through
   the scheduler (the reply's wait follows it at once).
@@ -64,6 +67,10 @@ class TcpStream(trio.abc.HalfCloseableStream):
         sock.setblocking(False)
         self.socket = sock
         self._closed = False
+        # The last read took less than it asked for: the socket was empty then, so
+        # the next read waits for readiness first instead of a system call that
+        # would most likely find nothing (a frame's read is one call, not two).
+        self._drained = False
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
         await checkpoint_if_cancelled()
@@ -93,19 +100,25 @@ class TcpStream(trio.abc.HalfCloseableStream):
         try:
             if self._closed:
                 raise trio.ClosedResourceError("the connection is closed")
-            try:
-                data = sock.recv(size)
-            except BlockingIOError:
-                while True:
-                    await self._wait(wait_readable)
-                    try:
-                        return sock.recv(size)
-                    except BlockingIOError:
-                        pass
+            if not self._drained:
+                try:
+                    data = sock.recv(size)
+                except BlockingIOError:
+                    pass
+                else:
+                    self._drained = len(data) < size
+                    await cancel_shielded_checkpoint()
+                    return data
+            while True:
+                await self._wait(wait_readable)
+                try:
+                    data = sock.recv(size)
+                except BlockingIOError:
+                    continue
+                self._drained = len(data) < size
+                return data
         except OSError as exc:
             raise trio.BrokenResourceError(f"socket receive failed: {exc}") from exc
-        await cancel_shielded_checkpoint()
-        return data
 
     async def send_eof(self) -> None:
         await checkpoint_if_cancelled()

@@ -135,6 +135,50 @@ async def test_receive_is_a_checkpoint_even_when_bytes_are_waiting() -> None:
             assert await stream.receive_some(10) == b"x" * 10
 
 
+class CountingSocket(socket.socket):
+    """A real socket that counts its ``recv`` system calls."""
+
+    recvs = 0
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        self.recvs += 1
+        return super().recv(size, flags)
+
+
+async def test_a_quiet_stream_costs_one_read_per_message() -> None:
+    """After a read that emptied the socket, the next one waits for readiness
+    instead of trying a read that finds nothing; bytes that came meanwhile are
+    read all the same, and a read that filled its buffer reads again at once."""
+    replies = [b"one", b"two", b"x" * 100, b"three"]
+
+    async def speaker(server: trio.SocketStream) -> None:
+        while await server.receive_some(1):
+            await server.send_all(replies.pop(0))
+
+    async with served(speaker) as plain:
+        stream = TcpStream(CountingSocket(fileno=plain.socket.detach()))
+        counted = stream.socket
+        assert isinstance(counted, CountingSocket)
+        await stream.send_all(b"?")
+        assert await stream.receive_some() == b"one"
+        first = counted.recvs  # the first read tried at once and waited
+        await stream.send_all(b"?")
+        assert await stream.receive_some() == b"two"
+        assert counted.recvs == first + 1
+        await stream.send_all(b"?")
+        await trio.sleep(0.05)  # the reply is in the socket before the read
+        with trio.testing.assert_checkpoints():
+            assert await stream.receive_some(10) == b"x" * 10
+        assert counted.recvs == first + 2
+        with trio.testing.assert_checkpoints():
+            assert await stream.receive_some(200) == b"x" * 90
+        assert counted.recvs == first + 3
+        await stream.send_all(b"?")
+        assert await stream.receive_some() == b"three"
+        assert counted.recvs == first + 4
+        await stream.aclose()
+
+
 async def test_send_is_a_cancellation_point() -> None:
     got: list[bytes] = []
     ended = trio.Event()
