@@ -7,7 +7,7 @@ and yields once the symbol's book is valid.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
 import attrs
@@ -74,8 +74,9 @@ async def rig(
     risk: RiskConfig | None = None,
     symbol: Symbol = PERP,
     order_entry: str = "rest",
+    settings: Mapping[str, Mapping[str, object]] | None = None,
 ) -> AsyncIterator[Rig]:
-    async with sim.run(venues=(venue,), rate=50.0, faults=faults) as running:
+    async with sim.run(venues=(venue,), rate=50.0, faults=faults, settings=settings) as running:
         venues = venue_configs(running, venue, symbol, order_entry)
         config = Config(
             venues=venues,

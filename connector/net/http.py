@@ -261,6 +261,29 @@ class RestClient:
             received_ns=times.received or time.time_ns(),
         )
 
+    def check_ban(self) -> None:
+        """Raise :class:`IpBanned` while the host's limiter holds a ban: a request to
+        the venue by another way (an order socket's) is held by it too.
+
+        Raises:
+            IpBanned: during the ban.
+        """
+        if self._limiter is not None:
+            self._limiter.check_ban()
+
+    def heed(self, response: RestResponse) -> None:
+        """Learn from an answer that came by another way (an order socket's reply, read
+        as the REST answer it stands for) what the host's limiter learns from its own:
+        the used weight its headers give, a 429's pause, a ban (418, or a venue code
+        that bans, such as Bybit's 10009)."""
+        if self._limiter is not None:
+            self._limiter.on_response(response.status, response.headers)
+        if response.status in (418, 429) or self._error_mapper is None:
+            return
+        mapped = self._error_mapper(response.status, response.body)
+        if mapped is not None:
+            self._hold(mapped, response.headers)
+
     def _raise_for(self, method: str, path: str, response: RestResponse, *, check: bool) -> None:
         status = response.status
         where = f"{self.venue}: {method} {path}"

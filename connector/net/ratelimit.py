@@ -369,6 +369,14 @@ class RateLimiter:
         self._notify()
         log.error("ratelimit.banned", venue=self.venue, seconds=seconds)
 
+    def check_ban(self) -> None:
+        """Raise :class:`IpBanned` during a ban (nothing is taken).
+
+        Raises:
+            IpBanned: during a ban.
+        """
+        self._check_ban(trio.current_time())
+
     def banned_for(self) -> float:
         """Seconds of ban left (0 when not banned)."""
         return max(0.0, self._banned_until - trio.current_time())

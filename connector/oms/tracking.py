@@ -384,17 +384,22 @@ class OrderStateService:
         venue's order-count buckets for ``action`` (account-wide, and per instrument
         where the venue counts so: OKX), waiting in the order lane, and the answer's
         headers correct those buckets. It goes on the order socket when there is one
-        and it is logged in, else over REST."""
+        and it is logged in, else over REST; an IP ban of the market's REST host holds
+        it either way."""
         limiters = self._order_limiters_of(market, symbol, action)
         for limiter, names in limiters:
             await limiter.acquire(dict.fromkeys(names, float(orders)), Lane.ORDER)
         try:
             socket = self.order_sockets.get(market)
-            response = (
-                None
-                if socket is None
-                else await socket.send(call, self.session.symbols.by_symbol(market, symbol))
-            )
+            response = None
+            if socket is not None:
+                # One IP, one ban: the host's REST limiter holds the socket's orders too,
+                # and learns from the socket's replies what it learns from REST answers.
+                rest = self.session.context.rest(market)
+                rest.check_ban()
+                response = await socket.send(call, self.session.symbols.by_symbol(market, symbol))
+                if response is not None:
+                    rest.heed(response)
             if response is None:
                 response = await self.send(market, call, lane=Lane.ORDER)
         finally:

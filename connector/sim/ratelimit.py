@@ -63,12 +63,15 @@ class LimitVerdict:
         headers: Headers to add to the response either way.
         status: HTTP status when refused.
         body: The venue's error body when refused.
+        until_ms: When a refused caller may try again (epoch ms), where the limiter
+            knows it.
     """
 
     allowed: bool
     headers: tuple[tuple[str, str], ...] = ()
     status: int = 200
     body: bytes = b""
+    until_ms: int | None = None
 
     def response(self) -> Response:
         """The refusal as a :class:`~connector.sim.http.Response`."""
@@ -168,7 +171,8 @@ class BinanceWeightLimiter:
                 state.bans += 1
                 state.banned_until = now + length
                 return self._banned(state, now)
-            retry = max(1, math.ceil((index + 1) * self.window - now))
+            left = (index + 1) * self.window - now
+            retry = max(1, math.ceil(left))
             msg = (
                 f"Too many requests; current limit of IP({ip}) is {self.limit} requests per "
                 "minute. Please use the websocket for live updates to avoid polling the API."
@@ -178,6 +182,7 @@ class BinanceWeightLimiter:
                 status=429,
                 headers=(("X-MBX-USED-WEIGHT-1M", str(state.used)), ("Retry-After", str(retry))),
                 body=_enc.encode({"code": -1003, "msg": msg}),
+                until_ms=self._wall_ms() + int(left * 1000),
             )
         state.used += weight
         return LimitVerdict(allowed=True, headers=(("X-MBX-USED-WEIGHT-1M", str(state.used)),))
@@ -197,6 +202,7 @@ class BinanceWeightLimiter:
                 ("Retry-After", str(max(1, math.ceil(remaining)))),
             ),
             body=_enc.encode({"code": -1003, "msg": msg}),
+            until_ms=until_ms,
         )
 
 

@@ -6,6 +6,7 @@ the header corrects only the bucket of the endpoint that answered.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -28,6 +29,8 @@ from connector.errors import (
 from connector.model import Market
 from connector.net.http import RestClient, RestResponse
 from connector.net.ratelimit import ENDPOINT, RateLimiter, TokenBucket
+from connector.venues.binance import order_socket as binance_order_socket
+from connector.venues.bybit import order_socket as bybit_order_socket
 from connector.venues.registry import driver_for
 
 Scope = dict[str, Any]
@@ -431,3 +434,52 @@ async def test_any_error_mapper_can_ban_or_pause_and_none_falls_back_to_retry_af
         untouched.statistics().banned_until,
     )
     await client.aclose()
+
+
+async def test_an_order_socket_reply_bans_or_pauses_the_host_as_its_rest_answer_would(
+    venue: tuple[Venue, str],
+) -> None:
+    # What the venues' order sockets answer (Bybit /v5/trade's 10009 "IP has been
+    # banned", Binance's WebSocket API 429 with its retryAfter), read as the REST
+    # answers they stand for by the adapters, then heeded by the host's client.
+    server, url = venue
+    server.replies["/v5/market/time"] = Reply(body=b'{"retCode":0,"result":{}}')
+    banned = json.dumps(
+        {"reqId": "o1", "retCode": 10009, "retMsg": "IP has been banned", "op": "order.create",
+         "data": {}, "header": {"X-Bapi-Limit": "10"}, "connId": "c1"}
+    )  # fmt: skip
+    limiter = _limiter()
+    bybit = RestClient(
+        "bybit", url, limiter=limiter, error_mapper=driver_for("bybit").rest.rest_error
+    )
+    status, headers, body = bybit_order_socket.answer(banned)
+    bybit.heed(
+        RestResponse(status=status, url=url, headers=headers, body=body, sent_ns=0, received_ns=0)
+    )
+    assert 599.0 < limiter.banned_for() <= 600.0
+    with pytest.raises(IpBanned):
+        bybit.check_ban()
+    with trio.fail_after(10), pytest.raises(IpBanned):
+        await bybit.get("/v5/market/time", weights={"weight": 1})
+    assert [] == server.requests
+    await bybit.aclose()
+
+    limited = json.dumps(
+        {"id": "7", "status": 429, "error": {"code": -1003, "msg": "Too much request weight used",
+         "data": {"serverTime": 1659142907531, "retryAfter": 1659142910531}},
+         "rateLimits": [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE",
+                         "intervalNum": 1, "limit": 6000, "count": 6001}]}
+    )  # fmt: skip
+    paused = _limiter()
+    binance = RestClient(
+        "binance", url, limiter=paused, error_mapper=driver_for("binance").rest.rest_error
+    )
+    status, headers, body = binance_order_socket.answer(limited)
+    binance.heed(
+        RestResponse(status=status, url=url, headers=headers, body=body, sent_ns=0, received_ns=0)
+    )
+    until = paused.statistics().paused_until
+    assert until is not None and 2.5 < until - trio.current_time() <= 3.0
+    assert paused.banned_for() == 0.0
+    binance.check_ban()  # a pause is no ban
+    await binance.aclose()

@@ -16,7 +16,9 @@ Facts (Binance spot ``web-socket-api.md`` and USDⓈ-M ``websocket-api-general-i
   status the REST endpoint would answer, ``result`` its body, ``error`` its error
   body ``{"code","msg"}``; ``rateLimits`` the counters REST sends as headers
   (``ORDERS`` per 10 s / 1 min / 1 day → ``X-MBX-ORDER-COUNT-*``,
-  ``REQUEST_WEIGHT`` → ``X-MBX-USED-WEIGHT-*``). Order counts are shared with REST.
+  ``REQUEST_WEIGHT`` → ``X-MBX-USED-WEIGHT-*``). Order counts and request weight are
+  shared with REST. A 429 or 418 error's ``data`` ``{"serverTime","retryAfter"}``
+  (epoch ms: until when) → ``Retry-After`` in seconds.
 * The server pings (spot every 20 s, USDⓈ-M every 3 min); the transport answers.
 """
 
@@ -127,6 +129,18 @@ class _Reply(msgspec.Struct):
 _reply = msgspec.json.Decoder(_Reply)
 
 
+class _ErrorData(msgspec.Struct):
+    serverTime: int | None = None
+    retryAfter: int | None = None
+
+
+class _Error(msgspec.Struct):
+    data: _ErrorData | None = None
+
+
+_error = msgspec.json.Decoder(_Error)
+
+
 def reply_id(data: str | bytes) -> str | None:
     """The request id a reply answers; ``None`` for any other frame (events, or a
     reply without an id)."""
@@ -165,5 +179,11 @@ def answer(data: str | bytes) -> tuple[int, Mapping[str, str], bytes]:
             headers[f"x-mbx-order-count-{limit.intervalNum}{unit}"] = str(limit.count)
         elif limit.rateLimitType == "REQUEST_WEIGHT":
             headers[f"x-mbx-used-weight-{limit.intervalNum}{unit}"] = str(limit.count)
-    body = reply.result if bytes(reply.result) != b"null" else reply.error
-    return reply.status, headers, bytes(body)
+    if bytes(reply.result) != b"null":
+        return reply.status, headers, bytes(reply.result)
+    error = decode_or_none(_error, bytes(reply.error))
+    until = None if error is None else error.data
+    if until is not None and until.retryAfter is not None and until.serverTime is not None:
+        # A 429 or 418 says until when (epoch ms): as REST's Retry-After, in seconds.
+        headers["retry-after"] = str(max(0, until.retryAfter - until.serverTime) / 1000)
+    return reply.status, headers, bytes(reply.error)

@@ -220,6 +220,24 @@ def test_errors_and_unknown_methods(spot: Spot) -> None:
     assert reply["status"] == 400 and reply["error"]["code"] == -4056
 
 
+def test_over_the_weight_429_then_the_ban_418_say_until_when(spot: Spot) -> None:
+    # Binance spot web-socket-api.md "IP limits" (checked 2026-12-06): both carry
+    # error.data {serverTime, retryAfter}, the ban's message names the same time.
+    spot.limiter.limit = 3
+    spot.limiter.strikes_before_ban = 1
+    session, _ = spot.session()
+    replies = [spot.ws(session, i, "time", {}) for i in range(7)]
+    assert [200, 200, 200, 429, 429, 418, 418] == [r["status"] for r in replies]
+    for reply in replies[3:]:
+        error = reply["error"]
+        assert -1003 == error["code"]
+        assert error["data"]["retryAfter"] > error["data"]["serverTime"]
+        assert "REQUEST_WEIGHT" == reply["rateLimits"][0]["rateLimitType"]
+    assert "request weight per 1 MINUTE" in replies[3]["error"]["msg"]
+    for banned in (replies[5]["error"], replies[6]["error"]):
+        assert f"IP banned until {banned['data']['retryAfter']}." in banned["msg"]
+
+
 def test_session_logon_with_ed25519_then_unsigned_requests() -> None:
     book, api_key, private = ed25519_accounts()
     spot = Spot(accounts=book)

@@ -115,6 +115,8 @@ def test_the_docs_replies_become_rest_answers() -> None:
     assert {"serverTime": 1656400526260} == json.loads(body)
     status, headers, body = t.order_socket_answer(json.dumps(banned).encode())
     assert 418 == status and -1003 == json.loads(body)["code"]
+    # Banned until 1659146400000, said at 1659142907531: REST's Retry-After, in seconds.
+    assert {"x-mbx-used-weight-1m": "2411", "retry-after": "3492.469"} == dict(headers)
 
 
 def test_an_order_reply_is_read_as_the_rest_answer() -> None:
