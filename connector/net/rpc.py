@@ -126,6 +126,7 @@ class RpcClient:
         self._ids = itertools.count(1)
         self._prefix = id_prefix
         self._pending: dict[str, _Pending] = {}
+        self._idle: trio.Event | None = None
         self._calls = 0
         self._replies = 0
         self._timeouts = 0
@@ -211,6 +212,18 @@ class RpcClient:
             raise
         finally:
             del self._pending[request_id]
+            if self._idle is not None and not self._pending:
+                self._idle.set()
+                self._idle = None
+
+    async def wait_idle(self) -> None:
+        """Until no call is waiting for its reply (at once when none is)."""
+        if not self._pending:
+            await trio.lowlevel.checkpoint()
+            return
+        if self._idle is None:
+            self._idle = trio.Event()
+        await self._idle.wait()
 
     def on_frame(self, data: str | bytes, ts_recv_ns: int) -> bool:
         """Offer one received frame; ``True`` when it was a reply (to a call, or a late one)."""

@@ -18,6 +18,11 @@ in time: ``RateLimited``) placed nothing; a socket that closes after the
 request was written (``ConnectionLost``) or a reply that does not come in time
 (``RequestTimeout``) leaves the outcome unknown, and the order is queried by
 its client order id, never sent again.
+
+A venue that announces the socket's close (Binance ``serverShutdown``, OKX's
+64008 notice) gets no new order on it: orders go over REST while the requests
+already written are answered there (up to the call timeout), then the socket
+is replaced.
 """
 
 from __future__ import annotations
@@ -100,14 +105,19 @@ class OrderSocket:
             id_prefix="o",
         )
         self._logins = self._sent = self._fallbacks = self._refusals = 0
+        # The venue's notice that it will close this socket (None: none since it opened).
+        self._closing: str | None = None
+        self._noticed = trio.Event()
         self.observers: list[Callable[[RestResponse], None]] = []
         """Called with every reply, as :meth:`send` returns it (its ``sent_ns`` is
         just before the request was written, as for a REST answer)."""
 
     @property
     def ready(self) -> bool:
-        """Logged in: an order sent now goes on the socket."""
-        return self._conn is not None and self._conn.phase is WsPhase.READY
+        """Logged in and not closing: an order sent now goes on the socket."""
+        return (
+            self._conn is not None and self._conn.phase is WsPhase.READY and self._closing is None
+        )
 
     def statistics(self) -> OrderSocketStatistics:
         return OrderSocketStatistics(
@@ -130,7 +140,21 @@ class OrderSocket:
             self,
             self._adapter.order_socket_heartbeat(self.socket),
         )
-        await self._conn.run(task_status=task_status)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self._conn.run)
+            task_status.started()
+            await self._renew_on_notice()
+
+    async def _renew_on_notice(self) -> None:
+        """After the venue's notice of a close: once the requests already written are
+        answered (or their time is up), a new socket."""
+        while True:
+            await self._noticed.wait()
+            self._noticed = trio.Event()
+            with trio.move_on_after(self._rpc.timeout):
+                await self._rpc.wait_idle()
+            if self._closing is not None and self._conn is not None:
+                self._conn.reconnect(f"the venue closes the socket: {self._closing}")
 
     async def send(self, call: RestCall, instrument: Instrument) -> RestResponse | None:
         """``call`` on the socket; its reply as a REST answer. ``None`` (nothing sent)
@@ -170,6 +194,7 @@ class OrderSocket:
     # -- FrameHandler ----------------------------------------------------------------
 
     def on_open(self) -> Greeting:
+        self._closing = None
         frames = self._adapter.order_socket_login_frames(
             self.socket, self._session.context.clock.venue_time_ns()
         )
@@ -183,6 +208,12 @@ class OrderSocket:
             return None
         message = self._adapter.order_socket_control(data)
         if message is None or message.kind == "pong":
+            return None
+        if message.kind == "expired":
+            if self._closing is None:
+                self._closing = message.detail
+                self._noticed.set()
+                log.info("orders.socket_closing", venue=self.venue, detail=message.detail)
             return None
         if message.kind == "login" and message.ok:
             self._logins += 1

@@ -87,6 +87,8 @@ def applicable(market: str) -> list[str]:
         kinds += ["stream_terminated", "server_shutdown"]
     if market == "binance-linear":
         kinds += ["listen_key_expired"]
+    if market.startswith("okx-"):
+        kinds += ["server_shutdown"]  # the 64008 service-upgrade notice, then the close
     return kinds
 
 
@@ -110,7 +112,7 @@ def plan_for(market: str, kind: str) -> FaultPlan:
     if kind == "stream_terminated":
         return plan.stream_terminated(at=(2.0,))
     if kind == "server_shutdown":
-        return plan.server_shutdown(at=(2.0,), seconds=0.5)
+        return plan.server_shutdown(at=(2.0,), seconds=0.5, venue=venue)
     if kind == "listen_key_expired":
         return plan.listen_key_expired(at=(2.0,))
     for stream in PRIVATE_STREAMS[venue]:

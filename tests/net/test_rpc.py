@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 import pytest
 import trio
+import trio.testing
 
 from connector.errors import ConnectionLost, RateLimited, RequestTimeout
 from connector.net.rpc import RpcClient, RpcReply
@@ -238,4 +239,34 @@ async def test_calls_beyond_the_bound_wait_for_a_slot_or_are_not_sent(
         assert {"A", "B", "C"} == {outcomes["a"], outcomes["b"], outcomes["c"]}
         stats = rpc.statistics()
         assert (4, 3, 1, 0) == (stats.calls, stats.replies, stats.not_sent, stats.in_flight)
+        nursery.cancel_scope.cancel()
+
+
+async def test_wait_idle_returns_once_every_call_written_is_answered(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    idle_at: list[float] = []
+    async with trio.open_nursery() as nursery:
+        rpc, _handler, transport, conn = await _setup(nursery)
+        peer = await transport.accept()
+        await conn.wait_ready()
+        with trio.testing.assert_checkpoints():
+            await rpc.wait_idle()  # nothing in flight: at once
+
+        async def idle() -> None:
+            await rpc.wait_idle()
+            idle_at.append(trio.current_time())
+
+        async with trio.open_nursery() as calls:
+            for method in ("a", "b"):
+                calls.start_soon(rpc.call, request(method))
+            sent = await _requests(peer, 2)
+            calls.start_soon(idle)
+            await trio.sleep(1.0)
+            await peer.send(json.dumps({"id": sent[0]["id"], "result": "A"}))
+            await trio.sleep(1.0)
+            assert [] == idle_at  # one call still waits for its reply
+            answered = trio.current_time()
+            await peer.send(json.dumps({"id": sent[1]["id"], "result": "B"}))
+        assert [answered] == pytest.approx(idle_at, abs=0.01)
         nursery.cancel_scope.cancel()

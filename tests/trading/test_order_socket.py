@@ -172,3 +172,50 @@ async def test_an_ip_ban_said_on_the_socket_holds_rest_and_the_socket_alike() ->
     assert 1 == sent == held  # the refused order went out; during the ban nothing did
     assert OrderStatus.NEW == placed.status
     assert held + 1 == after  # after the ban, on the socket again
+
+
+@pytest.mark.parametrize(
+    ("venue", "symbol"),
+    [("binance", PERP), ("binance", SPOT), ("okx", PERP)],
+    ids=["binance-usdm", "binance-spot", "okx"],
+)
+async def test_a_socket_the_venue_will_close_is_replaced_before_it_closes(
+    venue: str, symbol: Symbol
+) -> None:
+    # Binance's serverShutdown ("establish a new connection as soon as possible",
+    # web-socket-api.md "Server Shutdown"), OKX's 64008 notice ("Please reconnect"):
+    # no new order goes on that socket, and once its requests are answered it is
+    # replaced, before the venue closes it.
+    close_after = 4.0
+    plan = FaultPlan().server_shutdown(at=(3.0,), seconds=close_after, venue=venue)
+    placed: list[str] = []
+    with trio.fail_after(TIMEOUT):
+        async with rig(venue, faults=plan, symbol=symbol, order_entry="websocket") as r:
+            await _until_ready(r)
+            bid = r.c.order_book(venue, symbol).best_bid()
+            assert bid is not None
+            price = bid.price * Decimal("0.9")
+
+            async def place() -> None:
+                order = await r.c.place_order(venue, symbol, "buy", "limit", QTY, price)
+                assert OrderStatus.NEW == order.status
+                placed.append(order.client_order_id)
+                await trio.sleep(0.1)
+
+            while not r.run.fault_log:
+                await place()
+            noticed = trio.current_time()
+            while _socket(r).logins < 2 or not _socket(r).ready:
+                await place()
+            renewed = trio.current_time() - noticed
+            sent = _socket(r).sent
+            await place()
+            on_new_socket = _socket(r).sent - sent
+            at_venue = [o.client_order_id for o in r.truth.orders()]
+            await r.c.cancel_all(venue)
+            statistics = _socket(r)
+
+    assert renewed < close_after
+    assert 1 == on_new_socket
+    assert sorted(placed) == sorted(c for c in at_venue if c in placed)  # each once
+    assert 0 == statistics.rpc.lost

@@ -342,20 +342,6 @@ class BinanceFrontend:
                 deadline = trio.current_time()
             market.streams.flush(interval_ms)
 
-    async def _session_faults(self) -> None:
-        """Carry out the plan's timed private-session faults, in time order."""
-        timed = sorted(
-            (
-                (at, i, rule)
-                for i, rule in enumerate(self.injector.rules(self.name, SESSION_KINDS))
-                for at in rule.at
-            ),
-            key=lambda item: (item[0], item[1]),
-        )
-        for at, _, rule in timed:
-            await trio.sleep(max(0.0, at - self.injector.elapsed()))
-            await self._session_fault(rule)
-
     async def _session_fault(self, rule: FaultRule) -> None:
         if rule.kind is FaultKind.STREAM_TERMINATED:
             ended = sum(m.users.terminate_all() for m in self.markets.values() if m.users)
@@ -403,7 +389,9 @@ class BinanceFrontend:
                     base = await nursery.start(market.server.run)
                     self.urls[f"{name}.rest"] = base
                     self.urls[f"{name}.ws"] = base.replace("http://", "ws://", 1)
-                nursery.start_soon(self._session_faults)
+                nursery.start_soon(
+                    self.injector.run_timed, self.name, SESSION_KINDS, self._session_fault
+                )
                 task_status.started(dict(self.urls))
         finally:
             unlisten()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import attrs
 import trio
@@ -147,6 +147,22 @@ class FaultInjector:
             for r in self.plan.rules
             if (r.venue is None or r.venue == venue) and (kinds is None or r.kind in kinds)
         ]
+
+    async def run_timed(
+        self,
+        venue: str,
+        kinds: frozenset[FaultKind],
+        act: Callable[[FaultRule], Awaitable[None]],
+    ) -> None:
+        """Carry out ``venue``'s rules of ``kinds`` at their times (``FaultRule.at``,
+        seconds since the plan started), in time order, one after the other."""
+        timed = sorted(
+            ((at, i, rule) for i, rule in enumerate(self.rules(venue, kinds)) for at in rule.at),
+            key=lambda item: (item[0], item[1]),
+        )
+        for at, _, rule in timed:
+            await trio.sleep(max(0.0, at - self.elapsed()))
+            await act(rule)
 
     def log(self) -> tuple[InjectedFault, ...]:
         """Everything injected so far, oldest first."""

@@ -475,8 +475,10 @@ class FaultPlan:
     def server_shutdown(
         self, *, at: Iterable[float], seconds: float = 1.0, venue: str | None = "binance"
     ) -> FaultPlan:
-        """At these times send ``serverShutdown`` on every Binance WebSocket API session
-        (spot ``/ws-api/v3``, USDⓈ-M ``/ws-fapi/v1``) and close them ``seconds`` later."""
+        """At these times announce a close and close ``seconds`` later: Binance sends
+        ``serverShutdown`` on every WebSocket API session (spot ``/ws-api/v3``, USDⓈ-M
+        ``/ws-fapi/v1``); OKX (``venue="okx"``) its service-upgrade notice (``event``
+        ``notice``, code 64008) on every websocket connection."""
         return self._add(FaultKind.SERVER_SHUTDOWN, venue, at=at, seconds=seconds)
 
     def listen_key_expired(

@@ -16,7 +16,7 @@ import msgspec
 import trio
 
 from connector.sim.depth import DepthKeeper
-from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
+from connector.sim.faults import FaultInjector, FaultKind, FaultRule, RestVerdict
 from connector.sim.http import Request, Response, Router, json_response
 from connector.sim.hub import BookBatch, SimVenue
 from connector.sim.mirror import WireBook
@@ -49,6 +49,7 @@ from connector.sim.ws import WsConnection, WsSettings
 __all__ = ["OkxFrontend", "OkxSettings", "OkxStatistics", "create_frontend"]
 
 _dec = msgspec.json.Decoder()
+_UPGRADE_NOTICE = "The connection will soon be closed for a service upgrade. Please reconnect."
 
 _CHANNEL_INTERVAL: dict[str, float] = {"books": 0.100, "books5": 0.100, "bbo-tbt": 0.010}
 _TICKER_INTERVAL = 0.100
@@ -256,6 +257,12 @@ class OkxFrontend:
                 nursery.start_soon(self._ticker_timer)
                 nursery.start_soon(self._candle_timer)
                 nursery.start_soon(self.depth.run)
+                nursery.start_soon(
+                    self.injector.run_timed,
+                    self.name,
+                    frozenset({FaultKind.SERVER_SHUTDOWN}),
+                    self._service_upgrade,
+                )
                 base: str = await nursery.start(self.server.run)
                 for market in self.venue.markets():
                     self.urls[f"{market}.rest"] = base
@@ -263,6 +270,24 @@ class OkxFrontend:
                 task_status.started(dict(self.urls))
         finally:
             unlisten()
+
+    async def _service_upgrade(self, rule: FaultRule) -> None:
+        """A SERVER_SHUTDOWN rule: the venue's notice of a service upgrade (``event``
+        ``notice``, code 64008, pushed before the upgrade) on every websocket
+        connection, public and private, which closes ``rule.seconds`` later."""
+        connections = list(self.server.connections.values())
+        for conn in connections:
+            notice = {
+                "event": "notice",
+                "code": "64008",
+                "msg": _UPGRADE_NOTICE,
+                "connId": conn.state.get("connId", ""),
+            }
+            conn.send(encode(notice))
+        self.injector.record(self.name, rule.kind, detail=f"connections={len(connections)}")
+        await trio.sleep(rule.seconds)
+        for conn in connections:
+            conn.close(1001, "service upgrade")
 
     def _on_batch(self, batch: BookBatch) -> None:
         mirror = self._mirrors.get((batch.market, batch.native_id))
@@ -328,7 +353,7 @@ class OkxFrontend:
         await self._serve_public(conn, business=True)
 
     async def _serve_public(self, conn: WsConnection, *, business: bool) -> None:
-        conn_id = self.conn_id()
+        conn_id = conn.state["connId"] = self.conn_id()
 
         def on_message(raw: str | bytes) -> None:
             text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw

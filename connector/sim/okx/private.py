@@ -73,7 +73,7 @@ class _Session:
 
     def __init__(self, conn: WsConnection, conn_id: str) -> None:
         self.conn = conn
-        self.conn_id = conn_id
+        self.conn_id = conn.state["connId"] = conn_id
         self.account: str | None = None
         self.subs: dict[tuple[str, str, str], JsonDict] = {}
         self.unlisten: Callable[[], None] | None = None

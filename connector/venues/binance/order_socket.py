@@ -20,6 +20,8 @@ Facts (Binance spot ``web-socket-api.md`` and USDⓈ-M ``websocket-api-general-i
   shared with REST. A 429 or 418 error's ``data`` ``{"serverTime","retryAfter"}``
   (epoch ms: until when) → ``Retry-After`` in seconds.
 * The server pings (spot every 20 s, USDⓈ-M every 3 min); the transport answers.
+* ``{"event": {"e": "serverShutdown", "E"}}`` announces the socket's close ("establish
+  a new connection as soon as possible"): an ``expired`` control message.
 """
 
 from __future__ import annotations
@@ -150,9 +152,26 @@ def reply_id(data: str | bytes) -> str | None:
     return str(reply.id)
 
 
+class _EventBody(msgspec.Struct):
+    e: str = ""
+
+
+class _Event(msgspec.Struct):
+    event: _EventBody
+
+
+_event = msgspec.json.Decoder(_Event)
+
+
 def control(data: str | bytes) -> ControlMessage | None:
-    """Any frame that is no reply to a request: an ``error`` when unreadable, else
-    ``None`` (the socket carries nothing else)."""
+    """Any frame that is no reply to a request: ``serverShutdown`` (the venue will
+    close the socket: ``expired``, open another now), an ``info`` for another event,
+    an ``error`` when unreadable, else ``None``."""
+    pushed = decode_or_none(_event, data)
+    if pushed is not None:
+        if pushed.event.e == "serverShutdown":
+            return ControlMessage(kind="expired", ok=False, detail="serverShutdown")
+        return ControlMessage(kind="info", detail=f"event {pushed.event.e}")
     if decode_or_none(_reply, data) is not None:
         return None
     text = data if isinstance(data, str) else data.decode("utf-8", "replace")

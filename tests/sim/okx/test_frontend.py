@@ -482,3 +482,35 @@ async def test_okx_deep_books_off_keeps_the_synthetic_flows_depth() -> None:
         ) as sim:
             rest = await okx_rest_book(rest_url(sim), "BTC-USDT", sz=400)
     assert len(rest["bids"]) < 50
+
+
+async def test_okx_service_upgrade_notice_then_every_connection_closes() -> None:
+    # OKX "Notification" (checked 2026-12-06): event "notice", code 64008, pushed
+    # before a websocket service upgrade closes the connection.
+    plan = FaultPlan().server_shutdown(at=(0.5,), seconds=0.2, venue="okx")
+    with trio.fail_after(10):
+        async with run(venues=("okx",), faults=plan, rate=20.0) as sim:
+            base = str(sim.urls["okx"]["spot.ws"])
+            frames: dict[str, list[Any]] = {}
+            codes: dict[str, int] = {}
+
+            async def watch(path: str) -> None:
+                async with open_websocket_url(base + path) as ws:
+                    frames[path] = []
+                    try:
+                        while True:
+                            frames[path].append(json.loads(await ws.get_message()))
+                    except ConnectionClosed as closed:
+                        codes[path] = closed.reason.code
+
+            async with trio.open_nursery() as nursery:
+                for path in ("/ws/v5/public", "/ws/v5/private"):
+                    nursery.start_soon(watch, path)
+    for path in ("/ws/v5/public", "/ws/v5/private"):
+        (notice,) = frames[path]
+        assert {"event": "notice", "code": "64008"} == {k: notice[k] for k in ("event", "code")}
+        assert "service upgrade" in notice["msg"] and len(notice["connId"]) == 8
+        assert 1001 == codes[path]
+    assert [("server_shutdown", "connections=2")] == [
+        (f.kind.value, f.detail) for f in sim.fault_log
+    ]

@@ -162,3 +162,20 @@ def test_an_order_reply_is_read_as_the_rest_answer() -> None:
             Market.LINEAR, symbol_map(), status, body, 5, action="place", client_order_id="abc123"
         )
     assert -2010 == info.value.code
+
+
+def test_server_shutdown_says_the_socket_is_closing_and_replies_are_no_control() -> None:
+    # The WebSocket API's event format (spot web-socket-api.md "Event format",
+    # "Server Shutdown"; checked 2026-12-06).
+    t = adapter()
+    shutdown = json.dumps({"event": {"e": "serverShutdown", "E": 1728972148778}})
+    closing = t.order_socket_control(shutdown)
+    assert closing is not None and ("expired", False) == (closing.kind, closing.ok)
+    assert t.order_socket_reply_id(shutdown) is None
+    other = t.order_socket_control(json.dumps({"event": {"e": "eventStreamTerminated"}}))
+    assert other is not None and "info" == other.kind
+    ok, _empty, banned = _docs_examples()
+    assert t.order_socket_control(json.dumps(ok)) is None
+    assert t.order_socket_control(json.dumps(banned)) is None
+    unreadable = t.order_socket_control("not json")
+    assert unreadable is not None and "error" == unreadable.kind
