@@ -32,7 +32,6 @@ A reply that comes after its call gave up is counted (``late_replies``) and drop
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Awaitable, Callable
 
 import attrs
@@ -95,7 +94,8 @@ class RpcClient:
     """Correlates requests and replies by id over one connection.
 
     Args:
-        send: Sends one frame on a ready connection, raising
+        send: Sends one frame on a ready connection and returns the wall-clock time
+            (ns) just before its bytes went to the socket, raising
             :class:`~connector.errors.ConnectionLost` when it cannot
             (:meth:`WsConnection.send_request <connector.net.ws.WsConnection.send_request>`).
         reply_id: Reads the request id out of a reply frame (``None``: not a reply).
@@ -110,7 +110,7 @@ class RpcClient:
     def __init__(
         self,
         *,
-        send: Callable[[str], Awaitable[None]],
+        send: Callable[[str], Awaitable[int]],
         reply_id: ReplyId,
         venue: str = "",
         timeout: float = 10.0,
@@ -185,9 +185,9 @@ class RpcClient:
         pending = self._pending[request_id] = _Pending()
         try:
             frame = build(request_id)
-            sent_ns = time.time_ns()
+            sent_ns = 0
             with trio.move_on_at(deadline):
-                await self._send(frame)
+                sent_ns = await self._send(frame)
                 await pending.done.wait()
             if pending.lost is not None:
                 self._lost += 1

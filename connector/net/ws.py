@@ -393,8 +393,9 @@ class WsConnection:
             # The reader sees the same close and reconnects; nothing to do here.
             log.info("ws.send_while_down", venue=self.venue, conn=self.conn_id, error=str(exc))
 
-    async def send_request(self, text: str) -> None:
-        """Send a request on a ready connection (what :class:`~connector.net.rpc.RpcClient` uses).
+    async def send_request(self, text: str) -> int:
+        """Send a request on a ready connection (what :class:`~connector.net.rpc.RpcClient` uses);
+        returns the wall-clock time (ns) just before its bytes went to the socket.
 
         Raises:
             ConnectionLost: The connection is not ready (down, or still waiting
@@ -404,7 +405,7 @@ class WsConnection:
         ws = self._ws
         if ws is None or self._phase is not WsPhase.READY:
             raise ConnectionLost(f"{self.venue} {self.conn_id}: not ready ({self._phase})")
-        await self._send(ws, text)
+        return await self._send(ws, text)
 
     def reconnect(self, reason: str) -> None:
         """Drop the socket and reconnect (e.g. after the venue's error reply)."""
@@ -585,11 +586,12 @@ class WsConnection:
             for key in watchdog.expired(trio.current_time()):
                 self._handler.on_stale(key)
 
-    async def _send(self, ws: WsSocket, text: str) -> None:
-        await ws.send(text)
+    async def _send(self, ws: WsSocket, text: str) -> int:
+        written_ns = await ws.send(text)
         self._last_send = trio.current_time()
         self._sent += 1
         self._record("send", text)
+        return written_ns
 
     def _record(self, kind: str, data: str) -> None:
         if self._recorder is not None:

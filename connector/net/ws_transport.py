@@ -18,6 +18,7 @@ import contextlib
 import functools
 import os
 import ssl
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -54,8 +55,9 @@ _READ_SIZE = 65536
 class WsSocket(Protocol):
     """One open websocket, as a connection uses it."""
 
-    async def send(self, message: str | bytes) -> None:
-        """Send one message.
+    async def send(self, message: str | bytes) -> int:
+        """Send one message; returns the wall-clock time (ns) just before its bytes
+        went to the socket.
 
         Raises:
             ConnectionLost: The socket is closed or closing.
@@ -148,10 +150,10 @@ class _Socket:
     def _lost(self) -> ConnectionLost:
         return ConnectionLost(self._ending)
 
-    async def send(self, message: str | bytes) -> None:
+    async def send(self, message: str | bytes) -> int:
         if self._close is not None:
             raise self._lost()
-        await self._write(encode_message(message, os.urandom(4)))
+        return await self._write(encode_message(message, os.urandom(4)))
 
     async def receive(self) -> str | bytes:
         pending = self._pending
@@ -243,17 +245,20 @@ class _Socket:
         with contextlib.suppress(ConnectionLost):  # the stream is gone: nothing to tell
             await self._write(encode_close(code, reason, os.urandom(4)))
 
-    async def _write(self, frame: bytes) -> None:
-        """Write one frame whole. The send lock is taken without a checkpoint when free
-        (trio's ``Lock.acquire`` yields to every other ready task first): a request
-        goes on the wire before the tasks it would otherwise wait behind."""
+    async def _write(self, frame: bytes) -> int:
+        """Write one frame whole; returns the wall-clock time (ns) just before the write.
+        The send lock is taken without a checkpoint when free (trio's ``Lock.acquire``
+        yields to every other ready task first): a request goes on the wire before the
+        tasks it would otherwise wait behind."""
         lock = self._send_lock
         try:
             lock.acquire_nowait()
         except trio.WouldBlock:
             await lock.acquire()
         try:
+            written_ns = time.time_ns()
             await self._stream.send_all(frame)
+            return written_ns
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             self._end(WsClose(code=1006), f"connection lost: {_why(exc)}")
             raise self._lost() from exc

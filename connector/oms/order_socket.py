@@ -187,9 +187,9 @@ class OrderSocket:
             observe(response)
         return response
 
-    async def _send_request(self, text: str) -> None:
+    async def _send_request(self, text: str) -> int:
         assert self._conn is not None, "order socket not running"
-        await self._conn.send_request(text)
+        return await self._conn.send_request(text)
 
     # -- FrameHandler ----------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -58,14 +59,17 @@ class _End:
     def _lost(self) -> ConnectionLost:
         return ConnectionLost(f"closed by {self._remote}: {self._link.close or WsClose(code=1006)}")
 
-    async def send(self, message: str | bytes) -> None:
-        """Send one message to the other end.
+    async def send(self, message: str | bytes) -> int:
+        """Send one message to the other end; returns the wall-clock time (ns) it was handed
+        over.
 
         Raises:
             ConnectionLost: The socket is closed.
         """
         try:
+            written_ns = time.time_ns()
             await self._outgoing.send(message)
+            return written_ns
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             raise self._lost() from exc
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Callable, Sequence
 
 import pytest
@@ -103,6 +104,7 @@ async def test_replies_in_any_order_reach_their_own_callers(
         async def call(method: str) -> None:
             results[method] = await rpc.call(request(method))
 
+        started_ns = time.time_ns()
         async with trio.open_nursery() as calls:
             for method in ("a", "b", "c"):
                 calls.start_soon(call, method)
@@ -115,6 +117,8 @@ async def test_replies_in_any_order_reach_their_own_callers(
             m: json.loads(r.data)["result"] for m, r in results.items()
         }
         assert len({r.request_id for r in results.values()}) == 3
+        # Stamped by the transport just before each frame's write, before its reply.
+        assert all(started_ns <= r.ts_sent_ns <= r.ts_recv_ns for r in results.values())
         assert [json.dumps({"event": "push"})] == handler.pushes
         stats = rpc.statistics()
         assert (3, 3, 0) == (stats.calls, stats.replies, stats.in_flight)
