@@ -14,7 +14,8 @@ canceled, all while the fault is active. Then :func:`check` must hold within
 * perpetuals: the position equals the venue's; balances (USDT, and BTC on spot)
   equal the venue's within Binance's 8-decimal wire precision.
 
-The matrix is venue-market x fault kind (:data:`MARKETS` x :func:`applicable`).
+The matrix is venue-market x fault kind (:data:`MARKETS` x :func:`applicable`);
+the ``socket_*`` kinds run with websocket order entry and fault its replies.
 The default run takes a rotation (:data:`QUICK`): every fault kind once and
 every venue-market at least once; the whole matrix is marked ``slow``.
 """
@@ -34,6 +35,7 @@ from connector.model import Order, Symbol
 from connector.sim.bybit.trade_wire import exec_id
 from connector.sim.desk import UserFill
 from connector.sim.faults import FaultPlan
+from connector.sim.ws import ORDER_REPLIES
 from tests.e2e.helpers import sim_instrument
 from tests.rig import Rig, rig, until
 
@@ -77,12 +79,16 @@ PRIVATE_STREAMS = {
 }
 
 FRAME_KINDS = ("drop", "duplicate", "reorder", "delay", "disconnect", "stall")
+ORDER_SOCKET_KINDS = ("socket_drop", "socket_duplicate", "socket_delay", "socket_disconnect")
+"""Frame faults on the order replies of websocket order entry (the case runs with
+``order_entry = "websocket"``): a reply lost (then the call's 10 s timeout), sent
+twice, late, or lost with its socket."""
 REST_KINDS = ("rest_error", "rest_error_after", "late_rest", "slow_rest", "rest_rate_limited")
 
 
 def applicable(market: str) -> list[str]:
     """Every trading fault kind that applies to one venue-market."""
-    kinds = [*REST_KINDS, *FRAME_KINDS, "clock_skew"]
+    kinds = [*REST_KINDS, *FRAME_KINDS, *ORDER_SOCKET_KINDS, "clock_skew"]
     if market == "binance-spot":
         kinds += ["stream_terminated", "server_shutdown"]
     if market == "binance-linear":
@@ -115,6 +121,14 @@ def plan_for(market: str, kind: str) -> FaultPlan:
         return plan.server_shutdown(at=(2.0,), seconds=0.5, venue=venue)
     if kind == "listen_key_expired":
         return plan.listen_key_expired(at=(2.0,))
+    if kind == "socket_drop":
+        return plan.drop(0.5, venue=venue, stream=ORDER_REPLIES, max_count=1)
+    if kind == "socket_duplicate":
+        return plan.duplicate(0.5, venue=venue, stream=ORDER_REPLIES, max_count=3)
+    if kind == "socket_delay":
+        return plan.delay(0.5, 0.3, venue=venue, stream=ORDER_REPLIES, max_count=3)
+    if kind == "socket_disconnect":
+        return plan.disconnect(after_frames=2, venue=venue, stream=ORDER_REPLIES, max_count=1)
     for stream in PRIVATE_STREAMS[venue]:
         if kind == "drop":
             plan = plan.drop(0.5, venue=venue, stream=stream, max_count=2)
@@ -181,6 +195,19 @@ async def scenario(r: Rig, symbol: Symbol) -> list[str]:
     return errors
 
 
+async def until_order_sockets_ready(r: Rig) -> None:
+    """Until every order socket of the venue is logged in (orders go over REST before)."""
+
+    def ready() -> bool:
+        sockets = r.c.statistics().orders[r.venue].order_sockets.values()
+        return bool(sockets) and all(s.ready for s in sockets)
+
+    with trio.fail_after(10):
+        async with r.c.subscribe(f"connection.{r.venue}") as changes:
+            while not ready():
+                await changes.receive()
+
+
 # --------------------------------------------------------------------- checker
 
 
@@ -240,8 +267,11 @@ def problems(r: Rig, symbol: Symbol) -> list[str]:
 async def run_case(market: str, kind: str) -> None:
     venue, symbol = MARKETS[market]
     plan = plan_for(market, kind)
+    entry = "websocket" if kind in ORDER_SOCKET_KINDS else "rest"
     with trio.fail_after(CASE_SECONDS):
-        async with rig(venue, faults=plan, symbol=symbol) as r:
+        async with rig(venue, faults=plan, symbol=symbol, order_entry=entry) as r:
+            if entry == "websocket":
+                await until_order_sockets_ready(r)
             errors = await scenario(r, symbol)
             if kind in ("stream_terminated", "server_shutdown", "listen_key_expired"):
                 # The session faults fire at a time: trade once more after it.
