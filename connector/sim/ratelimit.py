@@ -48,6 +48,7 @@ __all__ = [
     "LimitVerdict",
     "OkxLimiter",
     "SlidingWindowCounter",
+    "WsRefusal",
     "binance_depth_weight",
 ]
 
@@ -76,6 +77,23 @@ class LimitVerdict:
     def response(self) -> Response:
         """The refusal as a :class:`~connector.sim.http.Response`."""
         return Response(status=self.status, body=self.body, headers=self.headers)
+
+
+@attrs.frozen(kw_only=True)
+class WsRefusal:
+    """A Binance WebSocket API request refused for the IP's weight (429) or ban (418)."""
+
+    status: int
+    msg: str
+    server_ms: int
+    until_ms: int
+
+    def body(self) -> dict[str, object]:
+        """The reply's ``error``: -1003 with ``data`` ``{"serverTime", "retryAfter"}``
+        (epoch ms: the end of the window, or of the ban), as the venue's "IP limits"
+        examples."""
+        data = {"serverTime": self.server_ms, "retryAfter": self.until_ms}
+        return {"code": -1003, "msg": self.msg, "data": data}
 
 
 def binance_depth_weight(market: str, limit: int) -> int:
@@ -186,6 +204,20 @@ class BinanceWeightLimiter:
             )
         state.used += weight
         return LimitVerdict(allowed=True, headers=(("X-MBX-USED-WEIGHT-1M", str(state.used)),))
+
+    def ws_refusal(self, verdict: LimitVerdict) -> WsRefusal:
+        """A refused ``verdict`` as the WebSocket APIs answer it (the ban's message is
+        REST's)."""
+        now_ms = self._wall_ms()
+        msg = (
+            msgspec.json.decode(verdict.body)["msg"]
+            if verdict.status == 418
+            else f"Too much request weight used; current limit is {self.limit} request "
+            "weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid "
+            "polling the API."
+        )
+        until_ms = now_ms + 1000 if verdict.until_ms is None else verdict.until_ms
+        return WsRefusal(status=verdict.status, msg=msg, server_ms=now_ms, until_ms=until_ms)
 
     def _banned(self, state: _BinanceIp, now: float) -> LimitVerdict:
         remaining = state.banned_until - now

@@ -40,7 +40,7 @@ from connector.sim.binance.spot_account import account_json, account_uid
 from connector.sim.binance.spot_orders import SpotTrading
 from connector.sim.binance.spot_user import Subscription, UserDataHub
 from connector.sim.hub import SimVenue
-from connector.sim.ratelimit import BinanceWeightLimiter, LimitVerdict
+from connector.sim.ratelimit import BinanceWeightLimiter
 from connector.sim.ws import ORDER_REPLIES, WsConnection
 
 __all__ = ["SpotWsApi"]
@@ -210,7 +210,7 @@ class SpotWsApi:
                 reply: dict[str, object] = {
                     "id": req_id,
                     "status": verdict.status,
-                    "error": self._limited(verdict),
+                    "error": self.limiter.ws_refusal(verdict).body(),
                 }
             else:
                 result, account = self._call(session, method, params)
@@ -235,24 +235,6 @@ class SpotWsApi:
         entry = method in _ORDER_ENTRY
         self.order_requests += entry
         conn.send(_enc.encode(reply).decode(), ORDER_REPLIES if entry else "")
-
-    def _limited(self, verdict: LimitVerdict) -> dict[str, object]:
-        """The error of a request over the IP's weight (429) or from a banned IP (418):
-        ``data`` says until when (epoch ms), as the venue's "IP limits" examples."""
-        now_ms = self.venue.now_ms()
-        until_ms = now_ms + 1000 if verdict.until_ms is None else verdict.until_ms
-        msg = (
-            msgspec.json.decode(verdict.body)["msg"]  # the ban's, as REST's
-            if verdict.status == 418
-            else f"Too much request weight used; current limit is {self.limiter.limit} "
-            "request weight per 1 MINUTE. Please use WebSocket Streams for live "
-            "updates to avoid polling the API."
-        )
-        return {
-            "code": -1003,
-            "msg": msg,
-            "data": {"serverTime": now_ms, "retryAfter": until_ms},
-        }
 
     def _call(
         self, session: _Session, method: str, raw: Mapping[str, msgspec.Raw]

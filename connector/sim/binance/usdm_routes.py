@@ -59,7 +59,9 @@ class UsdmTrading:
         self.keys = ListenKeys(venue.now_ms)
         self.streams = UserStreams(desk, symbols, self.keys, venue.now_ms)
         self.accounts.on_leverage = self.streams.leverage_changed
-        self.wsapi = WsApi(self.orders, self.accounts, self.keys, self.keyring, venue.now_ns)
+        self.wsapi = WsApi(
+            self.orders, self.accounts, self.keys, self.keyring, venue.now_ns, limiter
+        )
 
     def register(self, router: Router) -> None:
         """Add the private REST routes and websocket paths to ``router``."""

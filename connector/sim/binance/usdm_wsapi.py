@@ -30,7 +30,7 @@ from connector.sim.binance.usdm_account import ListenKeys, UsdmAccounts
 from connector.sim.binance.usdm_codes import UsdmError, mandatory
 from connector.sim.binance.usdm_request import ws_params
 from connector.sim.binance.usdm_trading import Result, UsdmOrders
-from connector.sim.ratelimit import SlidingWindowCounter
+from connector.sim.ratelimit import BinanceWeightLimiter, WsRefusal
 from connector.sim.ws import ORDER_REPLIES, WsConnection
 
 __all__ = ["WsApi"]
@@ -68,6 +68,7 @@ class WsApi:
         keys: The listenKeys (shared with REST).
         keyring: The venue's API keys.
         now_ns: The venue clock in ns.
+        limiter: The market's request-weight limiter (per IP, shared with REST).
     """
 
     def __init__(
@@ -77,6 +78,7 @@ class WsApi:
         keys: ListenKeys,
         keyring: Keyring,
         now_ns: Callable[[], int],
+        limiter: BinanceWeightLimiter,
     ) -> None:
         self.orders = orders
         self.accounts = accounts
@@ -86,8 +88,7 @@ class WsApi:
         self.requests = 0
         #: Requests of the order-entry methods (their replies are faultable).
         self.order_requests = 0
-        #: Request weight per client IP over the last minute (orders weigh 0).
-        self.weight = SlidingWindowCounter({"1m": 60})
+        self.limiter = limiter
         self._current: dict[str, object] = {}
 
     async def handler(self, conn: WsConnection) -> None:
@@ -113,9 +114,10 @@ class WsApi:
         req_id = bytes(req.id).decode()
         method = req.method or ""
         self.order_requests += method in _ORDER_ENTRY
-        weight = 0 if method in _ORDER_METHODS[:3] else 1
-        self.weight.add(session.get("client", ""), self.now_ns() / 1e9, weight)
         account = session.get("account")
+        verdict = self.limiter.check(_str(session.get("client")) or "", _weight(method))
+        if not verdict.allowed:
+            return self._reply(req_id, self.limiter.ws_refusal(verdict), None)
         if method == "session.logon":
             decision = verify_session_logon(req.params, keyring=self.keyring, now_ns=self.now_ns())
             if isinstance(decision, AuthRejected):
@@ -218,19 +220,17 @@ class WsApi:
                 "rateLimitType": "REQUEST_WEIGHT",
                 "interval": "MINUTE",
                 "intervalNum": 1,
-                "limit": 2400,
-                "count": self.weight.count(
-                    self._current.get("client", ""), self.now_ns() / 1e9, "1m"
-                ),
+                "limit": self.limiter.limit,
+                "count": self.limiter.used(_str(self._current.get("client")) or ""),
             }
         ]
         if account is not None:
             limits += self.orders.counter.rate_limits(account)
         return limits
 
-    def _reply(self, req_id: str | None, result: Result, account: str | None) -> str:
+    def _reply(self, req_id: str | None, result: Result | WsRefusal, account: str | None) -> str:
         head = f'{{"id":{req_id or "null"},'
-        if isinstance(result, UsdmError):
+        if isinstance(result, (UsdmError, WsRefusal)):
             body: dict[str, object] = {"status": result.status, "error": result.body()}
         else:
             body = {"status": 200, "result": result}
@@ -245,3 +245,8 @@ def _rejected(r: AuthRejected) -> UsdmError:
 
 def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _weight(method: str) -> int:
+    """Request weight of a method: order entry 0 (since 2026-04), every other 1."""
+    return 0 if method in _ORDER_ENTRY else 1

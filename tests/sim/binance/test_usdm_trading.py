@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 import trio
 from trio_websocket import ConnectionClosed, open_websocket_url
@@ -330,6 +331,49 @@ async def test_ws_fapi_places_queries_and_cancels_with_rate_limits(s: sim.SimRun
     assert "CANCELED" == cancelled["result"]["status"]
     assert -4056 == logon["error"]["code"]  # HMAC keys cannot log on
     assert (400, -1022) == (forged["status"], forged["error"]["code"])
+
+
+async def test_ws_fapi_shares_the_ips_request_weight_with_rest() -> None:
+    # websocket-api-general-info (checked 2026-12-06): the WebSocket API counts the
+    # IP's REQUEST_WEIGHT with REST; over it 429, banned 418, both -1003 with
+    # error.data {serverTime, retryAfter}; an order (weight 0) from a banned IP is
+    # refused too.
+    settings = {
+        "binance": {
+            "linear_book_depth": 25,
+            "linear_weight_limit": 12,
+            "weight_window": 5.0,
+            "strikes_before_ban": 1,
+            "ban_seconds": 60.0,
+        }
+    }
+    with trio.fail_after(20):
+        async with sim.run(venues=("binance",), rate=100, seed=5, settings=settings) as run:
+            url = run.urls["binance"]["linear.ws"] + "/ws-fapi/v1"
+            depth = run.urls["binance"]["linear.rest"] + "/fapi/v1/depth"
+            async with httpx.AsyncClient() as rest, open_websocket_url(url) as ws:
+                await trio.sleep_until((trio.current_time() // 5 + 1) * 5 + 0.05)
+                await rest.get(depth, params={"symbol": "BTCUSDT", "limit": 500})  # weight 10
+                unknown = {"symbol": "BTCUSDT", "orderId": 1}
+                await ws.send_message(ws_request("order.status", unknown, "w1"))
+                counted = json.loads(await ws.get_message())
+                over = await rest.get(depth, params={"symbol": "BTCUSDT", "limit": 500})
+                replies = []
+                for i in range(3):
+                    await ws.send_message(ws_request("session.status", {}, f"s{i}"))
+                    replies.append(json.loads(await ws.get_message()))
+                await ws.send_message(ws_request("order.place", limit(far(run)), "o1"))
+                banned_order = json.loads(await ws.get_message())
+    (weight,) = [r for r in counted["rateLimits"] if r["rateLimitType"] == "REQUEST_WEIGHT"]
+    assert (12, 11) == (weight["limit"], weight["count"])  # REST's 10 and its own 1
+    assert 429 == over.status_code  # REST over the shared weight: a first strike
+    # One more request fits (12), the next is over (429), the one after is banned.
+    assert [200, 429, 418] == [r["status"] for r in replies]
+    for reply in replies[1:]:
+        error = reply["error"]
+        assert -1003 == error["code"]
+        assert error["data"]["retryAfter"] > error["data"]["serverTime"]
+    assert 418 == banned_order["status"]
 
 
 async def test_account_endpoints_answer_as_clients_expect(s: sim.SimRun) -> None:
