@@ -130,42 +130,50 @@ async def test_a_reply_that_never_comes_times_out_and_the_order_is_found_by_quer
     assert (1, 0, 1) == (statistics.rpc.timeouts, statistics.rpc.lost, statistics.logins)
 
 
-async def test_an_ip_ban_said_on_the_socket_holds_rest_and_the_socket_alike() -> None:
-    # Binance's WebSocket API shares the IP's request weight with REST (spot
-    # web-socket-api.md "IP limits"): another program on the same IP gets it banned;
-    # the order socket's 418 reply bans the REST host's limiter as a REST answer
-    # would, and no order goes on the socket until the ban ends.
+@pytest.mark.parametrize(
+    ("symbol", "market", "depth_path"),
+    [(SPOT, "spot", "/api/v3/depth"), (PERP, "linear", "/fapi/v1/depth")],
+    ids=["spot", "usdm"],
+)
+async def test_an_ip_ban_said_on_the_socket_holds_rest_and_the_socket_alike(
+    symbol: Symbol, market: str, depth_path: str
+) -> None:
+    # Binance's WebSocket APIs share the IP's request weight with REST (spot
+    # web-socket-api.md "IP limits", USDⓈ-M websocket-api-general-info): another
+    # program on the same IP gets it banned; the order socket's 418 reply bans the
+    # REST host's limiter as a REST answer would, and no order goes on the socket
+    # until the ban ends.
     window, ban = 4.0, 4.0
     settings = {
         "binance": {
-            "spot_weight_limit": 400,
+            f"{market}_weight_limit": 400,
             "weight_window": window,
             "strikes_before_ban": 1,
             "ban_seconds": ban,
         }
     }
     with trio.fail_after(TIMEOUT):
-        async with rig("binance", symbol=SPOT, order_entry="websocket", settings=settings) as r:
+        async with rig("binance", symbol=symbol, order_entry="websocket", settings=settings) as r:
             await _until_ready(r)
-            rest = r.run.urls["binance"]["spot.rest"].rstrip("/")
-            bid = r.c.order_book("binance", SPOT).best_bid()
+            rest = r.run.urls["binance"][f"{market}.rest"].rstrip("/")
+            bid = r.c.order_book("binance", symbol).best_bid()
             assert bid is not None
             price = bid.price * Decimal("0.9")
-            depth = {"symbol": "BTCUSDT", "limit": 1000}  # weight 50
+            depth = {"symbol": "BTCUSDT", "limit": 1000}  # weight 50 (spot), 20 (USDⓈ-M)
             async with httpx.AsyncClient() as other:  # another program on the same IP
                 await trio.sleep_until((trio.current_time() // window + 1) * window + 0.05)
-                while (await other.get(rest + "/api/v3/depth", params=depth)).status_code != 418:
+                while (await other.get(rest + depth_path, params=depth)).status_code != 418:
                     pass
             with pytest.raises(IpBanned):
-                await r.c.place_order("binance", SPOT, "buy", "limit", QTY, price)
+                await r.c.place_order("binance", symbol, "buy", "limit", QTY, price)
             banned = r.c.statistics().venues["binance"].limiters[rest].banned_until
             sent = _socket(r).sent
             with pytest.raises(IpBanned):  # held here: not sent
-                await r.c.place_order("binance", SPOT, "buy", "limit", QTY, price)
+                await r.c.place_order("binance", symbol, "buy", "limit", QTY, price)
             held = _socket(r).sent
             assert banned is not None
             await trio.sleep_until(banned + 0.1)
-            placed = await r.c.place_order("binance", SPOT, "buy", "limit", QTY, price)
+            placed = await r.c.place_order("binance", symbol, "buy", "limit", QTY, price)
             after = _socket(r).sent
             await r.c.cancel_all("binance")
 
