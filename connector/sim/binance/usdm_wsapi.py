@@ -248,5 +248,6 @@ def _str(value: object) -> str | None:
 
 
 def _weight(method: str) -> int:
-    """Request weight of a method: order entry 0 (since 2026-04), every other 1."""
+    """IP request weight of a method: order entry 0 (its order counters count it), every
+    other 1."""
     return 0 if method in _ORDER_ENTRY else 1
