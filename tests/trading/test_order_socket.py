@@ -143,7 +143,7 @@ async def test_an_ip_ban_said_on_the_socket_holds_rest_and_the_socket_alike(
     # program on the same IP gets it banned; the order socket's 418 reply bans the
     # REST host's limiter as a REST answer would, and no order goes on the socket
     # until the ban ends.
-    window, ban = 4.0, 4.0
+    window, ban = 2.0, 2.0
     settings = {
         "binance": {
             f"{market}_weight_limit": 400,
