@@ -7,7 +7,7 @@ the header corrects only the bucket of the endpoint that answered.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import attrs
@@ -436,6 +436,22 @@ async def test_any_error_mapper_can_ban_or_pause_and_none_falls_back_to_retry_af
     await client.aclose()
 
 
+def _heeding(
+    venue: str,
+    url: str,
+    limiter: RateLimiter,
+    answer: tuple[int, Mapping[str, str], bytes],
+) -> RestClient:
+    """A venue's REST client that has heard one order socket ``answer`` (status,
+    headers, body, as the adapter reads the reply)."""
+    client = RestClient(venue, url, limiter=limiter, error_mapper=driver_for(venue).rest.rest_error)
+    status, headers, body = answer
+    client.heed(
+        RestResponse(status=status, url=url, headers=headers, body=body, sent_ns=0, received_ns=0)
+    )
+    return client
+
+
 async def test_an_order_socket_reply_bans_or_pauses_the_host_as_its_rest_answer_would(
     venue: tuple[Venue, str],
 ) -> None:
@@ -449,13 +465,7 @@ async def test_an_order_socket_reply_bans_or_pauses_the_host_as_its_rest_answer_
          "data": {}, "header": {"X-Bapi-Limit": "10"}, "connId": "c1"}
     )  # fmt: skip
     limiter = _limiter()
-    bybit = RestClient(
-        "bybit", url, limiter=limiter, error_mapper=driver_for("bybit").rest.rest_error
-    )
-    status, headers, body = bybit_order_socket.answer(banned)
-    bybit.heed(
-        RestResponse(status=status, url=url, headers=headers, body=body, sent_ns=0, received_ns=0)
-    )
+    bybit = _heeding("bybit", url, limiter, bybit_order_socket.answer(banned))
     assert 599.0 < limiter.banned_for() <= 600.0
     with pytest.raises(IpBanned):
         bybit.check_ban()
@@ -471,13 +481,7 @@ async def test_an_order_socket_reply_bans_or_pauses_the_host_as_its_rest_answer_
                          "intervalNum": 1, "limit": 6000, "count": 6001}]}
     )  # fmt: skip
     paused = _limiter()
-    binance = RestClient(
-        "binance", url, limiter=paused, error_mapper=driver_for("binance").rest.rest_error
-    )
-    status, headers, body = binance_order_socket.answer(limited)
-    binance.heed(
-        RestResponse(status=status, url=url, headers=headers, body=body, sent_ns=0, received_ns=0)
-    )
+    binance = _heeding("binance", url, paused, binance_order_socket.answer(limited))
     until = paused.statistics().paused_until
     assert until is not None and 2.5 < until - trio.current_time() <= 3.0
     assert paused.banned_for() == 0.0
