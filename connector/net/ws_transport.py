@@ -128,8 +128,9 @@ class _Socket:
         self._decoder = decoder
         self._pending: deque[Event] = deque(first)
         self._disconnect_timeout = disconnect_timeout
-        self._send_lock = trio.Lock()
-        self._reading = trio.Semaphore(1)  # a lock whose free take costs no task lookup
+        # Locks whose free take costs no task lookup (trio's ``Lock`` records its owner).
+        self._send_lock = trio.Semaphore(1)
+        self._reading = trio.Semaphore(1)
         self._pings: dict[bytes, trio.Event] = {}
         self._ping_count = 0
         self._close: WsClose | None = None
@@ -247,7 +248,7 @@ class _Socket:
 
     async def _write(self, frame: bytes) -> int:
         """Write one frame whole; returns the wall-clock time (ns) just before the write.
-        The send lock is taken without a checkpoint when free (trio's ``Lock.acquire``
+        The send lock is taken without a checkpoint when free (trio's ``acquire``
         yields to every other ready task first): a request goes on the wire before the
         tasks it would otherwise wait behind."""
         lock = self._send_lock
