@@ -20,9 +20,10 @@ request was written (``ConnectionLost``) or a reply that does not come in time
 its client order id, never sent again.
 
 A venue that announces the socket's close (Binance ``serverShutdown``, OKX's
-64008 notice) gets no new order on it: orders go over REST while the requests
-already written are answered there (up to the call timeout), then the socket
-is replaced.
+64008 notice), or answers a request with a 5xx (Bybit's 10019, its trade
+service restarting, stands for one), gets no new order on it: orders go over
+REST while the requests already written are answered there (up to the call
+timeout), then the socket is replaced.
 """
 
 from __future__ import annotations
@@ -175,6 +176,10 @@ class OrderSocket:
         self._sent += 1
         reply = await self._rpc.call(lambda request_id: build(request_id, now()))
         status, headers, body = self._adapter.order_socket_answer(reply.data)
+        if status >= 500:
+            # The service behind this socket failed the request (Binance: "you might also
+            # want to establish a new WebSocket connection"; Bybit's 10019, restarting).
+            self._close_soon(f"a {status} reply")
         response = RestResponse(
             status=status,
             url=self._url,
@@ -210,10 +215,7 @@ class OrderSocket:
         if message is None or message.kind == "pong":
             return None
         if message.kind == "expired":
-            if self._closing is None:
-                self._closing = message.detail
-                self._noticed.set()
-                log.info("orders.socket_closing", venue=self.venue, detail=message.detail)
+            self._close_soon(message.detail)
             return None
         if message.kind == "login" and message.ok:
             self._logins += 1
@@ -226,6 +228,13 @@ class OrderSocket:
             return Answer(fail=f"order socket login refused: {message.detail}")
         log.warning("orders.socket_message", venue=self.venue, detail=message.detail)
         return None
+
+    def _close_soon(self, why: str) -> None:
+        """No new order on this socket; a new one once its requests are answered."""
+        if self._closing is None:
+            self._closing = why
+            self._noticed.set()
+            log.info("orders.socket_closing", venue=self.venue, detail=why)
 
     def on_stale(self, key: Hashable) -> None:
         pass  # no watchdog: the heartbeat finds a dead socket

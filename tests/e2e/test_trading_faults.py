@@ -15,7 +15,7 @@ canceled, all while the fault is active. Then :func:`check` must hold within
   equal the venue's within Binance's 8-decimal wire precision.
 
 The matrix is venue-market x fault kind (:data:`MARKETS` x :func:`applicable`);
-the ``socket_*`` kinds run with websocket order entry and fault its replies.
+the ``socket_*`` kinds and ``server_shutdown`` run with websocket order entry.
 The default run takes a rotation (:data:`QUICK`): every fault kind once and
 every venue-market at least once; the whole matrix is marked ``slow``.
 """
@@ -95,6 +95,8 @@ def applicable(market: str) -> list[str]:
         kinds += ["listen_key_expired"]
     if market.startswith("okx-"):
         kinds += ["server_shutdown"]  # the 64008 service-upgrade notice, then the close
+    if market.startswith("bybit-"):
+        kinds += ["server_shutdown"]  # /v5/trade restarting: 10019, then the close
     return kinds
 
 
@@ -267,7 +269,9 @@ def problems(r: Rig, symbol: Symbol) -> list[str]:
 async def run_case(market: str, kind: str) -> None:
     venue, symbol = MARKETS[market]
     plan = plan_for(market, kind)
-    entry = "websocket" if kind in ORDER_SOCKET_KINDS else "rest"
+    # The socket faults and the venues' notices of a close (which reach the order
+    # sockets too; Bybit's is its trade service restarting) run with websocket entry.
+    entry = "websocket" if kind in (*ORDER_SOCKET_KINDS, "server_shutdown") else "rest"
     with trio.fail_after(CASE_SECONDS):
         async with rig(venue, faults=plan, symbol=symbol, order_entry=entry) as r:
             if entry == "websocket":

@@ -40,7 +40,7 @@ from connector.sim.bybit.wire import (
 from connector.sim.bybit.wsapi import TradeSocket
 from connector.sim.depth import DepthKeeper
 from connector.sim.desk import DeskEvent, PositionUpdated
-from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
+from connector.sim.faults import FaultInjector, FaultKind, FaultRule, RestVerdict
 from connector.sim.http import Request, Response, Router, json_response
 from connector.sim.hub import BookBatch, SimVenue
 from connector.sim.mirror import WireBook
@@ -279,6 +279,12 @@ class BybitFrontend:
                     nursery.start_soon(self._ticker_timer, interval)
                 nursery.start_soon(self._kline_timer)
                 nursery.start_soon(self.depth.run)
+                nursery.start_soon(
+                    self.injector.run_timed,
+                    self.name,
+                    frozenset({FaultKind.SERVER_SHUTDOWN}),
+                    self._trade_restart,
+                )
                 base: str = await nursery.start(self.server.run)
                 for market in self.categories:
                     self.urls[f"{market}.rest"] = base
@@ -287,6 +293,15 @@ class BybitFrontend:
         finally:
             unlisten()
             unlisten_desk()
+
+    async def _trade_restart(self, rule: FaultRule) -> None:
+        """A SERVER_SHUTDOWN rule: the ``/v5/trade`` service restarts (its open sessions
+        refuse new orders with 10019) and closes them ``rule.seconds`` later."""
+        sessions = self.trade_socket.restart()
+        self.injector.record(self.name, rule.kind, detail=f"sessions={len(sessions)}")
+        await trio.sleep(rule.seconds)
+        for conn in sessions:
+            conn.close(1001, "service restart")
 
     def _record(self, event: DeskEvent) -> None:
         """Number fills and position changes (before any private session hears of them)."""

@@ -18,6 +18,11 @@ Rules (Bybit v5 "Websocket Trade Guideline", checked 2026-12-03; fact sheet 3.3)
   X-Bapi-Limit-Reset-Timestamp, Traceid, Timenow},"connId"}``; ``data`` is the
   REST ``result``. The per-UID order limits are the REST ones (shared counters).
 * ``{"op":"ping"}`` -> ``{"retCode":0,"retMsg":"OK","op":"pong","data":["<ms>"],"connId"}``.
+* A restart of the trade service (the fault plan's ``server_shutdown``): the sessions
+  open then answer every order op with 10019 ("ws trade service is restarting, do not
+  accept new request ... You can build new connection to be routed to normal
+  service", Bybit v5 error.mdx "WS OE General code", checked 2026-12-06) and close
+  ``seconds`` later; new sessions are served as before.
 
 Order replies are data frames of stream :data:`~connector.sim.ws.ORDER_REPLIES` to the
 fault plan.
@@ -73,13 +78,25 @@ class TradeSocket:
         self.trading = trading
         self.limiter = limiter
         self.requests = 0
+        self._sessions: set[_TradeSession] = set()
 
     async def serve(self, conn: WsConnection) -> None:
         """One order-entry session until the client leaves."""
         conn_id = str(uuid.UUID(int=(self.venue.seed << 64) + (2 << 40) + conn.conn_id))
         session = _TradeSession(self, conn, conn_id)
-        while (message := await conn.receive()) is not None:
-            session.on_message(message)
+        self._sessions.add(session)
+        try:
+            while (message := await conn.receive()) is not None:
+                session.on_message(message)
+        finally:
+            self._sessions.discard(session)
+
+    def restart(self) -> list[WsConnection]:
+        """The trade service restarts: the sessions open now refuse new orders with
+        10019 from here on. Returns their connections (the caller closes them)."""
+        for session in self._sessions:
+            session.restarting = True
+        return [session.conn for session in self._sessions]
 
 
 class _TradeSession:
@@ -89,6 +106,7 @@ class _TradeSession:
         self.conn_id = conn_id
         self.account: str | None = None
         self.req_ids: set[str] = set()
+        self.restarting = False
 
     def send(self, body: JsonDict, stream: str = "") -> None:
         body["connId"] = self.conn_id
@@ -163,6 +181,9 @@ class _TradeSession:
 
         if self.account is None:
             answer((10003, "Request not authorized", {}))
+            return
+        if self.restarting:
+            answer((10019, "ws trade service is restarting, do not accept new request", {}))
             return
         req_id = head.get("reqId")
         if isinstance(req_id, str):

@@ -118,6 +118,9 @@ class _Reply(msgspec.Struct):
 
 
 _reply = msgspec.json.Decoder(_Reply)
+_RESTARTING = 10019
+"""The trade service behind the socket is restarting (Bybit v5 error.mdx, "WS OE
+General code", checked 2026-12-06)."""
 
 
 def reply_id(data: str | bytes) -> str | None:
@@ -148,11 +151,15 @@ def control(data: str | bytes) -> ControlMessage | None:
 def answer(data: str | bytes) -> tuple[int, Mapping[str, str], bytes]:
     """An order reply as a REST answer: status 200 (codes are in ``retCode``, as over
     REST), its ``header`` as the headers (names in lower case, as the REST client
-    gives them), the frame as the body (``data`` stands for ``result``)."""
+    gives them), the frame as the body (``data`` stands for ``result``). A 10019
+    ("ws trade service is restarting, do not accept new request ... You can build new
+    connection to be routed to normal service") stands for a 503: the service
+    behind this socket is unavailable."""
     reply = decode_or_none(_reply, data)
     headers = (
         {}
         if reply is None or not reply.header
         else {name.lower(): value for name, value in reply.header.items()}
     )
-    return 200, headers, data.encode() if isinstance(data, str) else data
+    status = 503 if reply is not None and reply.retCode == _RESTARTING else 200
+    return status, headers, data.encode() if isinstance(data, str) else data

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import trio
-from trio_websocket import WebSocketConnection, open_websocket_url
+from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
 
 from connector.sim.faults import FaultPlan
 from connector.sim.standalone import run
@@ -451,3 +451,44 @@ async def test_bybit_private_frames_pass_through_the_fault_plan() -> None:
     orders = [m["data"][0]["orderStatus"] for m in pushed if m["topic"] == "order"]
     assert orders and all(orders.count(s) == 2 for s in set(orders))
     assert injected  # counted and visible to tests
+
+
+async def test_bybit_trade_service_restart_refuses_new_orders_then_closes() -> None:
+    # Bybit v5 error.mdx, "WS OE General code" (checked 2026-12-06): 10019 "ws trade
+    # service is restarting, do not accept new request ... You can build new connection
+    # to be routed to normal service".
+    plan = FaultPlan().server_shutdown(at=(0.5,), seconds=1.0, venue="bybit")
+    with trio.fail_after(10):
+        async with run(venues=("bybit",), rate=20.0, faults=plan) as sim:
+            url = sim.urls["bybit"]["linear.ws"] + "/v5/trade"
+            order = {
+                "category": "linear",
+                "symbol": "ETHUSDT",
+                "side": "Buy",
+                "orderType": "Limit",
+                "qty": "0.10",
+                "price": below(sim, "linear", "ETHUSDT"),
+            }
+
+            def request(req_id: str) -> dict[str, Any]:
+                stamp = {"X-BAPI-TIMESTAMP": str(int(time.time() * 1000))}
+                return {"reqId": req_id, "header": stamp, "op": "order.create", "args": [order]}
+
+            async with open_websocket_url(url) as old:
+                await ask(old, {"op": "auth", "args": auth_args()})
+                await trio.sleep(0.6)  # the restart began at 0.5 s
+                assert sim.fault_log
+                refused = await ask(old, request("r1"))
+                async with open_websocket_url(url) as new:
+                    await ask(new, {"op": "auth", "args": auth_args()})
+                    placed = await ask(new, request("r2"))
+                    try:
+                        while True:
+                            await old.get_message()
+                    except ConnectionClosed as closed:
+                        code = closed.reason.code
+            orders = sim.truth("bybit").orders()
+    assert (10019, "order.create", "r1") == (refused["retCode"], refused["op"], refused["reqId"])
+    assert 0 == placed["retCode"]
+    assert 1001 == code
+    assert [placed["data"]["orderId"]] == [o.order_id for o in orders]  # r1 placed nothing

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from connector.errors import OrderRejected, TimestampRejected
+from connector.errors import ConnectorError, OrderRejected, TimestampRejected
 from connector.model import Market, OrderStatus, OrderType, PlaceOrder, Side
 from connector.venues.bybit.trading import BybitTrading
 from connector.venues.driver import OrderSocketEntry
@@ -163,3 +163,21 @@ def test_auth_replies_and_pongs_are_control_messages() -> None:
     assert pong is not None and "pong" == pong.kind
     unreadable = t.order_socket_control(b"<html>")
     assert unreadable is not None and not unreadable.ok
+
+
+def test_a_restarting_trade_service_stands_for_a_503() -> None:
+    # 10019 on /v5/trade: "ws trade service is restarting, do not accept new request ...
+    # You can build new connection" (Bybit v5 error.mdx, "WS OE General code").
+    t = BybitTrading(CREDENTIALS)
+    restarting = {"reqId": "o7", "retCode": 10019, "retMsg": "ws trade service is restarting",
+                  "op": "order.create", "data": {}}  # fmt: skip
+    status, _headers, body = t.order_socket_answer(json.dumps(restarting))
+    assert 503 == status
+    ok, _, _ = t.order_socket_answer(json.dumps({**restarting, "retCode": 0, "retMsg": "OK"}))
+    assert 200 == ok
+    t.place_order_call(Market.LINEAR, BTC_LINEAR, _order("abc123"))
+    with pytest.raises(ConnectorError) as raised:  # the outcome is not the venue's refusal
+        t.parse_order_answer(
+            Market.LINEAR, symbols(), status, body, 5, action="place", client_order_id="abc123"
+        )
+    assert not isinstance(raised.value, OrderRejected)
