@@ -118,9 +118,9 @@ class _Reply(msgspec.Struct):
 
 
 _reply = msgspec.json.Decoder(_Reply)
-_RESTARTING = 10019
-"""The trade service behind the socket is restarting (Bybit v5 error.mdx, "WS OE
-General code", checked 2026-12-06)."""
+_SERVER_FAILURES = {10019: 503, 10016: 500}
+"""The trade service behind the socket restarting, or failing (Bybit v5 error.mdx,
+"WS OE General code", checked 2026-12-06), as the HTTP status each stands for."""
 
 
 def reply_id(data: str | bytes) -> str | None:
@@ -151,15 +151,16 @@ def control(data: str | bytes) -> ControlMessage | None:
 def answer(data: str | bytes) -> tuple[int, Mapping[str, str], bytes]:
     """An order reply as a REST answer: status 200 (codes are in ``retCode``, as over
     REST), its ``header`` as the headers (names in lower case, as the REST client
-    gives them), the frame as the body (``data`` stands for ``result``). A 10019
-    ("ws trade service is restarting, do not accept new request ... You can build new
-    connection to be routed to normal service") stands for a 503: the service
-    behind this socket is unavailable."""
+    gives them), the frame as the body (``data`` stands for ``result``). The
+    service behind the socket failing stands for a 5xx: 10019 ("ws trade service is
+    restarting, do not accept new request ... You can build new connection to be
+    routed to normal service") a 503, 10016 ("internal server error; Service is
+    restarting") a 500."""
     reply = decode_or_none(_reply, data)
     headers = (
         {}
         if reply is None or not reply.header
         else {name.lower(): value for name, value in reply.header.items()}
     )
-    status = 503 if reply is not None and reply.retCode == _RESTARTING else 200
+    status = 200 if reply is None else _SERVER_FAILURES.get(reply.retCode or 0, 200)
     return status, headers, data.encode() if isinstance(data, str) else data

@@ -174,7 +174,8 @@ def test_a_restarting_trade_service_stands_for_a_503() -> None:
     status, _headers, body = t.order_socket_answer(json.dumps(restarting))
     assert 503 == status
     ok, _, _ = t.order_socket_answer(json.dumps({**restarting, "retCode": 0, "retMsg": "OK"}))
-    assert 200 == ok
+    failing, _, _ = t.order_socket_answer(json.dumps({**restarting, "retCode": 10016}))
+    assert (200, 500) == (ok, failing)
     t.place_order_call(Market.LINEAR, BTC_LINEAR, _order("abc123"))
     with pytest.raises(ConnectorError) as raised:  # the outcome is not the venue's refusal
         t.parse_order_answer(
