@@ -106,7 +106,8 @@ class OrderSocket:
             id_prefix="o",
         )
         self._logins = self._sent = self._fallbacks = self._refusals = 0
-        # The venue's notice that it will close this socket (None: none since it opened).
+        # Why no new order goes on this socket any more (the venue's notice of a close,
+        # a 5xx reply); None since it opened.
         self._closing: str | None = None
         self._noticed = trio.Event()
         self.observers: list[Callable[[RestResponse], None]] = []
