@@ -14,7 +14,7 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
 
 from connector.sim.faults import FaultPlan
-from connector.sim.standalone import run
+from connector.sim.standalone import SimRun, run
 from tests.conftest import fixture_path
 from tests.sim.bybit.client import Signed, auth_args, private_socket
 from tests.sim.bybit.test_trading import below, bybit, one_order, place, touch
@@ -35,6 +35,26 @@ async def ask(ws: WebSocketConnection, message: dict[str, Any]) -> dict[str, Any
     await ws.send_message(json.dumps(message))
     reply: dict[str, Any] = json.loads(await ws.get_message())
     return reply
+
+
+def eth_buy(sim: SimRun, **extra: str) -> dict[str, Any]:
+    """A linear ETHUSDT limit buy of 0.10 under the touch (it rests), as REST and
+    ``/v5/trade`` take it."""
+    return {
+        "category": "linear",
+        "symbol": "ETHUSDT",
+        "side": "Buy",
+        "orderType": "Limit",
+        "qty": "0.10",
+        "price": below(sim, "linear", "ETHUSDT"),
+        **extra,
+    }
+
+
+def trade_request(req_id: str, op: str, *args: dict[str, Any]) -> dict[str, Any]:
+    """A ``/v5/trade`` request stamped now."""
+    stamp = {"X-BAPI-TIMESTAMP": str(int(time.time() * 1000))}
+    return {"reqId": req_id, "header": stamp, "op": op, "args": list(args)}
 
 
 def real_order_push() -> dict[str, Any]:
@@ -160,31 +180,13 @@ async def test_bybit_trade_socket_creates_amends_cancels_with_limit_headers() ->
     nt = json.loads(fixture_path(NT + "ws_order_response.json").read_text())
     async with bybit() as (sim, api):
         url = sim.urls["bybit"]["linear.ws"] + "/v5/trade"
-
-        def header(**extra: str) -> dict[str, str]:
-            return {"X-BAPI-TIMESTAMP": str(int(time.time() * 1000)), **extra}
-
-        order = {
-            "category": "linear",
-            "symbol": "ETHUSDT",
-            "side": "Buy",
-            "orderType": "Limit",
-            "qty": "0.10",
-            "price": below(sim, "linear", "ETHUSDT"),
-            "orderLinkId": "wsapi-1",
-        }
+        order = eth_buy(sim, orderLinkId="wsapi-1")
         async with open_websocket_url(url) as ws:
-            early = await ask(
-                ws, {"reqId": "r0", "header": header(), "op": "order.create", "args": [order]}
-            )
+            early = await ask(ws, trade_request("r0", "order.create", order))
             auth = await ask(ws, {"op": "auth", "args": auth_args()})
             repeat = await ask(ws, {"op": "auth", "args": auth_args()})
-            created = await ask(
-                ws, {"reqId": "r1", "header": header(), "op": "order.create", "args": [order]}
-            )
-            duplicate_req = await ask(
-                ws, {"reqId": "r1", "header": header(), "op": "order.create", "args": [order]}
-            )
+            created = await ask(ws, trade_request("r1", "order.create", order))
+            duplicate_req = await ask(ws, trade_request("r1", "order.create", order))
             stale = await ask(
                 ws,
                 {
@@ -195,21 +197,9 @@ async def test_bybit_trade_socket_creates_amends_cancels_with_limit_headers() ->
                 },
             )
             amend = {"category": "linear", "symbol": "ETHUSDT", "orderLinkId": "wsapi-1"}
-            amended = await ask(
-                ws,
-                {
-                    "reqId": "r3",
-                    "header": header(),
-                    "op": "order.amend",
-                    "args": [{**amend, "qty": "0.2"}],
-                },
-            )
-            cancelled = await ask(
-                ws, {"reqId": "r4", "header": header(), "op": "order.cancel", "args": [amend]}
-            )
-            bad_op = await ask(
-                ws, {"reqId": "r5", "header": header(), "op": "order.nope", "args": []}
-            )
+            amended = await ask(ws, trade_request("r3", "order.amend", {**amend, "qty": "0.2"}))
+            cancelled = await ask(ws, trade_request("r4", "order.cancel", amend))
+            bad_op = await ask(ws, trade_request("r5", "order.nope"))
             pong = await ask(ws, {"op": "ping"})
         rest = await one_order(api, "linear", orderLinkId="wsapi-1")
     assert 10003 == early["retCode"]
@@ -239,23 +229,12 @@ async def test_bybit_trade_socket_creates_amends_cancels_with_limit_headers() ->
 async def test_bybit_rest_and_trade_socket_share_the_order_limit() -> None:
     limits = {("/v5/order/create", "linear"): 2}
     async with bybit(order_limits=limits) as (sim, api):
-        order = {
-            "category": "linear",
-            "symbol": "ETHUSDT",
-            "side": "Buy",
-            "orderType": "Limit",
-            "qty": "0.10",
-            "price": below(sim, "linear", "ETHUSDT"),
-        }
+        order = eth_buy(sim)
         rest = await place(api, **order)
         async with open_websocket_url(sim.urls["bybit"]["linear.ws"] + "/v5/trade") as ws:
             await ask(ws, {"op": "auth", "args": auth_args()})
-            stamp = {"X-BAPI-TIMESTAMP": str(int(time.time() * 1000))}
             replies = [
-                await ask(
-                    ws, {"reqId": f"q{i}", "header": stamp, "op": "order.create", "args": [order]}
-                )
-                for i in range(2)
+                await ask(ws, trade_request(f"q{i}", "order.create", order)) for i in range(2)
             ]
     assert [0, 0, 10006] == [rest["retCode"]] + [r["retCode"] for r in replies]
     assert "0" == replies[1]["header"]["X-Bapi-Limit-Status"]
@@ -461,27 +440,16 @@ async def test_bybit_trade_service_restart_refuses_new_orders_then_closes() -> N
     with trio.fail_after(10):
         async with run(venues=("bybit",), rate=20.0, faults=plan) as sim:
             url = sim.urls["bybit"]["linear.ws"] + "/v5/trade"
-            order = {
-                "category": "linear",
-                "symbol": "ETHUSDT",
-                "side": "Buy",
-                "orderType": "Limit",
-                "qty": "0.10",
-                "price": below(sim, "linear", "ETHUSDT"),
-            }
-
-            def request(req_id: str) -> dict[str, Any]:
-                stamp = {"X-BAPI-TIMESTAMP": str(int(time.time() * 1000))}
-                return {"reqId": req_id, "header": stamp, "op": "order.create", "args": [order]}
+            order = eth_buy(sim)
 
             async with open_websocket_url(url) as old:
                 await ask(old, {"op": "auth", "args": auth_args()})
                 await trio.sleep(0.6)  # the restart began at 0.5 s
                 assert sim.fault_log
-                refused = await ask(old, request("r1"))
+                refused = await ask(old, trade_request("r1", "order.create", order))
                 async with open_websocket_url(url) as new:
                     await ask(new, {"op": "auth", "args": auth_args()})
-                    placed = await ask(new, request("r2"))
+                    placed = await ask(new, trade_request("r2", "order.create", order))
                     try:
                         while True:
                             await old.get_message()

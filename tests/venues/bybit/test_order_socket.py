@@ -10,23 +10,18 @@ from decimal import Decimal
 import pytest
 
 from connector.errors import ConnectorError, OrderRejected, TimestampRejected
-from connector.model import Market, OrderStatus, OrderType, PlaceOrder, Side
+from connector.model import Market, OrderStatus, PlaceOrder
 from connector.venues.bybit.trading import BybitTrading
 from connector.venues.driver import OrderSocketEntry
+from tests.venues.bybit.test_orders import _order as rest_order
 from tests.venues.bybit.trading_helpers import BTC_LINEAR, CREDENTIALS, nt, symbols
 
 MS = 1_000_000
 
 
 def _order(client_order_id: str) -> PlaceOrder:
-    return PlaceOrder(
-        venue="bybit",
-        symbol=BTC_LINEAR.symbol,
-        side=Side.BUY,
-        type=OrderType.LIMIT,
-        qty=Decimal("0.01"),
-        price=Decimal("30000.5"),
-        client_order_id=client_order_id,
+    return rest_order(
+        client_order_id=client_order_id, qty=Decimal("0.01"), price=Decimal("30000.5")
     )
 
 

@@ -11,25 +11,18 @@ import attrs
 import pytest
 
 from connector.errors import OrderRejected
-from connector.model import Market, OrderStatus, OrderType, PlaceOrder, Side
+from connector.model import Market, OrderStatus, PlaceOrder
 from connector.venues.driver import OrderSocketEntry
 from connector.venues.okx import parse_instruments
 from connector.venues.okx.trading import OkxTrading
+from tests.venues.okx.test_orders import _order as rest_order
 from tests.venues.okx.trading_helpers import BTC_SWAP, CREDENTIALS, nt, symbols
 
 CODED = attrs.evolve(BTC_SWAP, venue_code=10459)
 
 
 def _order() -> PlaceOrder:
-    return PlaceOrder(
-        venue="okx",
-        symbol=BTC_SWAP.symbol,
-        side=Side.BUY,
-        type=OrderType.LIMIT,
-        qty=Decimal("0.03"),
-        price=Decimal("103500.1"),
-        client_order_id="abc123",
-    )
+    return rest_order(qty=Decimal("0.03"), price=Decimal("103500.1"))
 
 
 def test_the_instrument_list_gives_each_instruments_code() -> None:
