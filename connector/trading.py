@@ -377,7 +377,7 @@ def attach_trading(
         next_change=trading.next_change,
         risk=trading.risk,
         health_allows=health_allows,
-        reconciled=lambda: account.reconciled,
+        unreconciled=lambda: account.unreconciled,
         position=account.position_qty,
     )
     session.add_children(

@@ -111,7 +111,8 @@ class AccountService:
         listen_key_keepalive: Seconds between listenKey keepalives (``None``: the
             adapter's, 30 minutes on Binance).
         start_timeout: Seconds the service waits at start for its private streams
-            to log in before it reports ready without them.
+            to log in before it reports ready without them (a stream the venue
+            refused, a wrong key for instance, is not waited for).
         fill_gap_grace: Seconds an order may show more filled than its fills add
             up to (the fill's push may come after the report) before a
             reconciliation is asked for.
@@ -147,7 +148,8 @@ class AccountService:
         self._gap_grace = fill_gap_grace
         self._gaps: dict[str, float] = {}
         self._gap_seen = trio.Event()
-        self._logged_in: dict[str, trio.Event] = {}
+        self._settled: dict[str, trio.Event] = {}
+        self._refused: dict[str, str] = {}
         self.ready = trio.Event()
         self.handlers: dict[str, PrivateHandler] = {}
         self.connections: dict[str, WsConnection] = {}
@@ -159,6 +161,7 @@ class AccountService:
         self._reconciliations = self._failures = self._keys = self._keepalives = 0
         self._discrepancies: dict[str, int] = {}
         self._loaded = False
+        self._reconcile_error: str | None = None
         self._send, self._receive = trio.open_memory_channel[tuple[str, Sequence[PrivateEvent]]](
             math.inf
         )
@@ -362,6 +365,19 @@ class AccountService:
         refuses new orders)."""
         return self._loaded
 
+    @property
+    def unreconciled(self) -> str | None:
+        """Why the venue's state is not known yet (``None`` once a reconciliation
+        completed): the last attempt's error, for a refusal to name."""
+        if self._loaded:
+            return None
+        error = self._reconcile_error
+        return (
+            "no reconciliation finished yet"
+            if error is None
+            else f"the last attempt failed: {error}"
+        )
+
     async def next_reconciliation(self) -> None:
         """Return when the next reconciliation completes (tests and tools)."""
         await self._reconciled.wait()
@@ -377,9 +393,11 @@ class AccountService:
             result = await self.reconcile()
         except ConnectorError as exc:
             self._failures += 1
+            self._reconcile_error = str(exc).removeprefix(f"{self.venue}: ")
             log.warning("account.reconcile_failed", venue=self.venue, reasons=reasons,
                         error=str(exc))  # fmt: skip
             return False
+        self._reconcile_error = None
         log.info("account.reconcile", venue=self.venue, reasons=reasons or ["periodic"],
                  discrepancies=result.total)  # fmt: skip
         return True
@@ -433,6 +451,7 @@ class AccountService:
             on_events=lambda events: self._send.send_nowait((stream.key, events)),
             on_ready=lambda: self._on_login(stream),
             on_expired=lambda _reason: self._expired_event(stream).set(),
+            on_refused=lambda reason: self._on_refused(stream, reason),
             ack_timeout=self._ack_timeout,
         )
         self.handlers[stream.key] = handler
@@ -451,8 +470,15 @@ class AccountService:
             task_status.started()
 
     def _on_login(self, stream: PrivateStream) -> None:
-        self._logged_in[stream.key].set()
+        self._refused.pop(stream.key, None)
+        self._settled[stream.key].set()
         self.request_reconcile(f"private stream {stream.key} connected")
+
+    def _on_refused(self, stream: PrivateStream, reason: str) -> None:
+        # A refusal (a wrong key, a missing permission) is not waited out at start:
+        # the stream keeps trying in the background, as after the start timeout.
+        self._refused[stream.key] = reason
+        self._settled[stream.key].set()
 
     def _expired_event(self, stream: PrivateStream) -> trio.Event:
         event = self._expired.get(stream.key)
@@ -529,22 +555,27 @@ class AccountService:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Open the private streams, reconcile once, report ready, then keep at it.
 
-        Ready once every stream logged in (or after ``start_timeout`` seconds, when
-        one cannot: it keeps trying in the background, and the connector starts).
+        Ready once every stream logged in or was refused by the venue (or after
+        ``start_timeout`` seconds, when one cannot: it keeps trying in the
+        background, and the connector starts).
         """
         self.handlers = {}
         self.connections = {}
         self._expired = {}
         streams = self.private_streams()
-        self._logged_in = {stream.key: trio.Event() for stream in streams}
+        self._settled = {stream.key: trio.Event() for stream in streams}
+        self._refused = {}
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._consume)
             for stream in streams:
                 nursery.start_soon(self._run_stream, stream)
             with trio.move_on_after(self._start_timeout):
-                for event in self._logged_in.values():
+                for event in self._settled.values():
                     await event.wait()
-            waiting = [key for key, event in self._logged_in.items() if not event.is_set()]
+            if self._refused:
+                log.warning("account.started_with_refused_private_streams", venue=self.venue,
+                            refused=dict(self._refused))  # fmt: skip
+            waiting = [key for key, event in self._settled.items() if not event.is_set()]
             if waiting:
                 log.warning("account.started_without_private_streams", venue=self.venue,
                             streams=waiting, waited=self._start_timeout)  # fmt: skip

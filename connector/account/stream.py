@@ -92,6 +92,8 @@ class PrivateHandler:
         on_events: Told the data events of each frame, in order; must not block.
         on_ready: Told when a handshake completes (every reconnect); must not block.
         on_expired: Told when the venue ends the stream, with its reason.
+        on_refused: Told when the venue refuses the login or the subscription, with
+            the refusal (every time); must not block.
         ack_timeout: Seconds to wait for each acknowledgement.
     """
 
@@ -106,6 +108,7 @@ class PrivateHandler:
         on_events: Callable[[Sequence[PrivateEvent]], None],
         on_ready: Callable[[], None] = _nothing,
         on_expired: Callable[[str], None] = lambda _reason: None,
+        on_refused: Callable[[str], None] = lambda _reason: None,
         ack_timeout: float = 10.0,
     ) -> None:
         self.venue = venue
@@ -116,6 +119,7 @@ class PrivateHandler:
         self._on_events = on_events
         self._on_ready = on_ready
         self._on_expired = on_expired
+        self._on_refused = on_refused
         self._ack_timeout = ack_timeout
         self.phase = PrivatePhase.DOWN
         self._logins = self._events = self._malformed = self._refusals = self._expiries = 0
@@ -200,6 +204,7 @@ class PrivateHandler:
             self._refusals += 1
             step = "login" if phase is PrivatePhase.LOGGING_IN else "subscription"
             self._last_error = f"{step} refused: {message.detail}"
+            self._on_refused(self._last_error)
             return Answer(fail=self._last_error)
         if kind == "login" and phase is PrivatePhase.LOGGING_IN:
             greeting = self._subscribe_greeting()

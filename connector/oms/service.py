@@ -124,8 +124,9 @@ class OrderService:
             ``Trading.next_change``, which the order-state services' ``on_change`` sets).
         risk: The risk service (``None``: no pre-trade checks).
         health_allows: Whether the venue's circuit breaker lets requests through.
-        reconciled: Whether a reconciliation with the venue has completed since the
-            start (the account service's): new orders are refused until then.
+        unreconciled: Why the venue's state is not known yet, ``None`` once a
+            reconciliation with the venue completed since the start (the account
+            service's): new orders are refused until then, with that reason.
         position: The signed position of a symbol (risk), 0 until an account
             service says otherwise.
         confirm_attempts: Queries at most to read back an acknowledged change.
@@ -141,7 +142,7 @@ class OrderService:
         next_change: Callable[[], Awaitable[None]],
         risk: RiskService | None = None,
         health_allows: Callable[[str], bool] = lambda _venue: True,
-        reconciled: Callable[[], bool] = lambda: True,
+        unreconciled: Callable[[], str | None] = lambda: None,
         position: Callable[[Symbol], Decimal] = lambda _symbol: _ZERO,
         confirm_attempts: int = 6,
         confirm_first: float = 0.02,
@@ -153,7 +154,7 @@ class OrderService:
         self._next_change = next_change
         self.risk = risk
         self._allows = health_allows
-        self._reconciled = reconciled
+        self._unreconciled = unreconciled
         self._now = wall_clock_ns
         #: The signed position of a symbol, for the risk checks; the account
         #: service replaces it with its position book's.
@@ -243,12 +244,13 @@ class OrderService:
         )
         if not self._allows(venue):
             raise ServiceUnavailable(f"{venue}: circuit breaker open; no orders are sent")
-        if not self._reconciled():
+        unreconciled = self._unreconciled()
+        if unreconciled is not None:
             # Its open orders, positions and balances are not known: the risk checks
             # would count against a state that may be far from the venue's.
             raise ServiceUnavailable(
-                f"{venue}: not reconciled with the venue since the start (the last attempt"
-                " failed; retried every few seconds); no new orders until it is"
+                f"{venue}: not reconciled with the venue since the start, no new orders"
+                f" until it is (retried every few seconds); {unreconciled}"
             )
         if self.risk is not None:
             self.risk.check(order)

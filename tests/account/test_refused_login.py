@@ -1,8 +1,8 @@
 """A private stream the venue refuses: the connector still starts, and keeps trying.
 
 Keys the simulated venue does not know make every login fail (Bybit ``auth``,
-OKX ``login``); the account service reports ready after its start timeout,
-counts the refusals, and its REST reconciliation fails (counted) instead of
+OKX ``login``); the account service reports ready without waiting out its
+start timeout, counts the refusals, and its REST reconciliation fails (counted) instead of
 stopping anything.
 """
 
