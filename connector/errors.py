@@ -129,7 +129,8 @@ class ExchangeRejected(RemoteError):
     """The venue answered with an error code."""
 
     def __init__(self, code: int | str, message: str, *, venue: str | None = None) -> None:
-        super().__init__(f"{venue or 'venue'} rejected the request: {code} {message}", venue=venue)
+        said = f"{code} {message}" if code != "" else message
+        super().__init__(f"{venue or 'venue'} rejected the request: {said}", venue=venue)
         self.code = code
         self.venue_message = message
 

@@ -498,7 +498,7 @@ def parse_order_answer(
             )
         items = _orders.decode(result.list)
         if not items:
-            raise OrderNotFound("", "the venue lists no such order", venue=VENUE)
+            raise OrderNotFound("", f"the venue lists no order {client_order_id}", venue=VENUE)
         return order_report(items[0], market, symbols, ts_recv_ns)
     except (msgspec.DecodeError, ValueError) as exc:
         raise bad_body("order answer", body, exc) from exc

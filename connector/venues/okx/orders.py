@@ -536,7 +536,7 @@ def parse_order_answer(
             if error is not None:
                 raise error
             if action == "query":
-                raise OrderNotFound("", "the venue lists no such order", venue=VENUE)
+                raise OrderNotFound("", f"the venue lists no order {client_order_id}", venue=VENUE)
             raise ValueError("an acknowledgement without data")
         ack = acks[0]
         if action == "query":

@@ -335,10 +335,11 @@ def test_query_answer_from_the_realtime_list() -> None:
 
 def test_query_of_an_unknown_order() -> None:
     empty = body({"retCode": 0, "result": {"list": [], "category": "linear"}})
-    with pytest.raises(OrderNotFound):
+    with pytest.raises(OrderNotFound) as refused:
         BybitTrading(CREDENTIALS).parse_order_answer(
             Market.LINEAR, symbols(), 200, empty, 0, action="query", client_order_id="x"
         )
+    assert "bybit rejected the request: the venue lists no order x" == str(refused.value)
 
 
 def test_open_orders_fixture() -> None:

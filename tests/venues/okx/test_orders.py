@@ -357,7 +357,7 @@ def test_history_fixture_filled_market_order() -> None:
 
 
 def test_query_lists_nothing() -> None:
-    with pytest.raises(OrderNotFound):
+    with pytest.raises(OrderNotFound) as refused:
         OkxTrading(CREDENTIALS).parse_order_answer(
             Market.SWAP,
             symbols(),
@@ -367,6 +367,7 @@ def test_query_lists_nothing() -> None:
             action="query",
             client_order_id="x",
         )
+    assert "okx rejected the request: the venue lists no order x" == str(refused.value)
     with pytest.raises(MalformedMessage):
         OkxTrading(CREDENTIALS).parse_order_answer(
             Market.SWAP, symbols(), 200, b"[", 0, action="place", client_order_id="x"
