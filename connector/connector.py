@@ -299,6 +299,7 @@ class Connector:
                 urls=functools.partial(self._urls, vc, driver),
                 stale_after=stale_after,
                 on_rest_outcome=self._health.record_rest,
+                request_timeout=vc.request_timeout,
                 ssl_context=self._sim.ssl_context
                 if self._sim is not None and vc.endpoint == "sim"
                 else None,

@@ -41,7 +41,11 @@ class Rig:
 
 
 def venue_configs(
-    running: SimRun, venue: str, symbol: Symbol = PERP, order_entry: str = "rest"
+    running: SimRun,
+    venue: str,
+    symbol: Symbol = PERP,
+    order_entry: str = "rest",
+    request_timeout: float = 10.0,
 ) -> dict[str, VenueConfig]:
     """``venue`` trading ``symbol`` on the simulator with the demo account's keys; the
     other venues off."""
@@ -58,6 +62,7 @@ def venue_configs(
             channels=("book",),
             credentials=keys,
             order_entry=order_entry,
+            request_timeout=request_timeout,
         )
         if name == venue
         else VenueConfig(name=name, enabled=False)
@@ -75,9 +80,10 @@ async def rig(
     symbol: Symbol = PERP,
     order_entry: str = "rest",
     settings: Mapping[str, Mapping[str, object]] | None = None,
+    request_timeout: float = 10.0,
 ) -> AsyncIterator[Rig]:
     async with sim.run(venues=(venue,), rate=50.0, faults=faults, settings=settings) as running:
-        venues = venue_configs(running, venue, symbol, order_entry)
+        venues = venue_configs(running, venue, symbol, order_entry, request_timeout)
         config = Config(
             venues=venues,
             account=AccountConfig(reconcile_interval=interval),
@@ -98,3 +104,16 @@ async def until(r: Rig, check: Callable[[], bool], seconds: float = 5.0) -> None
         async with r.c.subscribe(f"orderbook.{r.venue}.>") as ticks:
             while not check():
                 await ticks.receive()
+
+
+async def until_order_sockets_ready(r: Rig) -> None:
+    """Until every order socket of the venue is logged in (orders go over REST before)."""
+
+    def ready() -> bool:
+        sockets = r.c.statistics().orders[r.venue].order_sockets.values()
+        return bool(sockets) and all(s.ready for s in sockets)
+
+    with trio.fail_after(10):
+        async with r.c.subscribe(f"connection.{r.venue}") as changes:
+            while not ready():
+                await changes.receive()

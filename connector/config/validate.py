@@ -52,6 +52,7 @@ _VENUE_KEYS = (
     "channels",
     "book_depth",
     "order_entry",
+    "request_timeout",
 )
 _ORDER_ENTRIES = ("rest", "websocket")
 _RISK_KEYS = (
@@ -159,6 +160,7 @@ def _venue(name: str, table: Mapping[str, object], problems: Problems) -> VenueC
             table["order_entry"],
             f"{name} orders go over {' or '.join(facts.order_entry)} only",
         )
+    request_timeout = f.number("request_timeout", 10.0, positive=True)
 
     symbols: list[Symbol] = []
     markets: list[Market] = []
@@ -218,6 +220,7 @@ def _venue(name: str, table: Mapping[str, object], problems: Problems) -> VenueC
         channels=tuple(channels),
         book_depth=book_depth,
         order_entry=order_entry,
+        request_timeout=request_timeout,
     )
 
 

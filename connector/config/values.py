@@ -77,6 +77,9 @@ class VenueConfig:
         order_entry: ``rest`` (the default) or ``websocket``: places, amends and
             cancels go on the venue's websocket order API while its socket is logged
             in (Bybit ``/v5/trade``), over REST otherwise.
+        request_timeout: Seconds a REST request or an order socket's request waits
+            for its answer (10 by default); an order whose answer did not come in
+            time is ``unknown`` and resolved by its client order id.
         credentials: API credentials, from the environment or the secrets file.
     """
 
@@ -88,6 +91,7 @@ class VenueConfig:
     channels: tuple[str, ...] = CHANNELS
     book_depth: int = 0
     order_entry: str = "rest"
+    request_timeout: float = 10.0
     credentials: Credentials | None = attrs.field(default=None, repr=False)
 
     @property

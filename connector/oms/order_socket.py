@@ -78,7 +78,8 @@ class OrderSocket:
         adapter: The venue's trading adapter, which makes the socket's frames.
         socket: Which of the venue's order sockets (its key and markets).
         timeout: Seconds from a request to its reply, at most (then its outcome is
-            unknown).
+            unknown); ``None``: the venue's REST request timeout
+            (``VenueContext.request_timeout``).
         ack_timeout: Seconds to wait for the login's answer.
     """
 
@@ -88,7 +89,7 @@ class OrderSocket:
         adapter: OrderSocketEntry,
         socket: PrivateStream,
         *,
-        timeout: float = 10.0,
+        timeout: float | None = None,
         ack_timeout: float = 10.0,
     ) -> None:
         self.venue = session.name
@@ -102,7 +103,7 @@ class OrderSocket:
             send=self._send_request,
             reply_id=adapter.order_socket_reply_id,
             venue=self.venue,
-            timeout=timeout,
+            timeout=session.context.request_timeout if timeout is None else timeout,
             id_prefix="o",
         )
         self._logins = self._sent = self._fallbacks = self._refusals = 0

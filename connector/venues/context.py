@@ -91,7 +91,7 @@ class VenueContext:
         self._transport = transport
         self._ws_transport = ws_transport
         self._ssl_context = ssl_context
-        self._timeout = timeout
+        self.request_timeout = timeout
         self._clients: dict[str, RestClient] = {}
         self._limiters: dict[str, RateLimiter] = {}
 
@@ -151,7 +151,7 @@ class VenueContext:
                 host,
                 limiter=self.limiter(market),
                 error_mapper=self.driver.rest.rest_error,
-                timeout=self._timeout,
+                timeout=self.request_timeout,
                 transport=self._transport,
                 verify=self._verify(),
             )

@@ -95,6 +95,7 @@ class VenueSession:
         ws_transport: The websockets' transport (``None``: our own client, ``WsClientTransport``).
         ssl_context: Called for the TLS context that checks the venue's certificates
             (see :class:`~connector.venues.context.VenueContext`).
+        request_timeout: Seconds one REST request waits for its answer.
     """
 
     DEFAULT_STALE_AFTER = 30.0
@@ -114,6 +115,7 @@ class VenueSession:
         transport: httpx.AsyncBaseTransport | None = None,
         ws_transport: WsTransport | None = None,
         ssl_context: Callable[[], ssl.SSLContext | None] | None = None,
+        request_timeout: float = 10.0,
     ) -> None:
         self.name = driver.name
         self.driver = driver
@@ -139,6 +141,7 @@ class VenueSession:
             on_rest_outcome=on_rest_outcome,
             transport=transport,
             ws_transport=ws_transport,
+            timeout=request_timeout,
             ssl_context=ssl_context,
         )
         self._children = [

@@ -607,3 +607,16 @@ def test_order_entry_is_rest_by_default_or_websocket(tmp_path: Path) -> None:
     problems = problems_of(write(tmp_path, '[venues.okx]\norder_entry = "ws"\n'))
 
     assert ("venues.okx.order_entry = 'ws': expected one of rest, websocket",) == problems
+
+
+def test_request_timeout_is_ten_seconds_by_default_or_a_positive_number(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[venues.okx]\nrequest_timeout = 2.5\n"), env={})
+    assert 2.5 == config.venues["okx"].request_timeout
+    assert 10.0 == load_config(None, env={}).venues["bybit"].request_timeout
+    env = {"CONNECTOR_VENUES__BYBIT__REQUEST_TIMEOUT": "4"}
+    assert 4.0 == load_config(None, env=env).venues["bybit"].request_timeout
+
+    problems = problems_of(write(tmp_path, "[venues.okx]\nrequest_timeout = 0\n"))
+    assert ("venues.okx.request_timeout = 0: expected a number > 0",) == problems
+    problems = problems_of(write(tmp_path, '[venues.okx]\nrequest_timeout = "soon"\n'))
+    assert ("venues.okx.request_timeout = 'soon': expected a finite number",) == problems

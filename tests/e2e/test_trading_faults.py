@@ -37,7 +37,7 @@ from connector.sim.desk import UserFill
 from connector.sim.faults import FaultPlan
 from connector.sim.ws import ORDER_REPLIES
 from tests.e2e.helpers import sim_instrument
-from tests.rig import Rig, rig, until
+from tests.rig import Rig, rig, until, until_order_sockets_ready
 
 CASE_SECONDS = 45
 """Hard bound on one case (simulator start, scenario, settling)."""
@@ -195,19 +195,6 @@ async def scenario(r: Rig, symbol: Symbol) -> list[str]:
     if second is not None and await _settled(r, second):
         await _step(errors, lambda: c.cancel_order(venue, symbol, second))
     return errors
-
-
-async def until_order_sockets_ready(r: Rig) -> None:
-    """Until every order socket of the venue is logged in (orders go over REST before)."""
-
-    def ready() -> bool:
-        sockets = r.c.statistics().orders[r.venue].order_sockets.values()
-        return bool(sockets) and all(s.ready for s in sockets)
-
-    with trio.fail_after(10):
-        async with r.c.subscribe(f"connection.{r.venue}") as changes:
-            while not ready():
-                await changes.receive()
 
 
 # --------------------------------------------------------------------- checker

@@ -14,7 +14,8 @@ import trio
 
 from connector import OrderOutcomeUnknown, OrderStatus
 from connector.sim.faults import FaultKind, FaultPlan
-from tests.rig import PERP, VENUES, rig
+from connector.sim.ws import ORDER_REPLIES
+from tests.rig import PERP, VENUES, rig, until_order_sockets_ready
 
 TIMEOUT = 30
 QTY = Decimal("0.01")
@@ -67,6 +68,41 @@ async def test_a_late_acknowledgement_still_returns_the_accepted_order(venue: st
     assert [FaultKind.REST_LATE] == [f.kind for f in r.run.fault_log]
     assert OrderStatus.NEW == order.status
     assert 1 == len(at_venue)
+
+
+@pytest.mark.parametrize("order_entry", ["rest", "websocket"])
+@pytest.mark.parametrize("venue", VENUES)
+async def test_an_answer_later_than_the_configured_request_timeout_leaves_the_order_unknown(
+    venue: str, order_entry: str, autojump_clock: trio.abc.Clock
+) -> None:
+    """``request_timeout`` (1 s here) bounds the wait for an order's answer, over REST
+    and on the order socket alike: the venue answers after 3 s, the caller hears
+    `OrderOutcomeUnknown` at 1 s, and the order is resolved as the venue knows it."""
+    if order_entry == "rest":
+        plan = FaultPlan().late_rest(
+            1.0, 3.0, path=ORDER_PATHS[venue], method="POST", venue=venue, max_count=1
+        )
+    else:
+        plan = FaultPlan().delay(1.0, 3.0, venue=venue, stream=ORDER_REPLIES, max_count=1)
+    with trio.fail_after(TIMEOUT):  # virtual seconds
+        async with rig(venue, faults=plan, order_entry=order_entry, request_timeout=1.0) as r:
+            if order_entry == "websocket":
+                await until_order_sockets_ready(r)
+            bid = r.c.order_book(venue, PERP).best_bid()
+            assert bid is not None
+            started = trio.current_time()
+            with pytest.raises(OrderOutcomeUnknown) as lost:
+                await r.c.place_order(venue, PERP, "buy", "limit", QTY, bid.price * Decimal("0.9"))
+            waited = trio.current_time() - started
+            cid = lost.value.client_order_id
+            resolved = await r.c.orders.wait(cid, status=OrderStatus.NEW, timeout=10)
+            at_venue = [o for o in r.truth.orders() if o.client_order_id == cid]
+            await r.c.cancel_all(venue)
+
+    assert 1 == len(r.run.fault_log)
+    assert 1.0 <= waited < 2.0
+    assert OrderStatus.NEW == resolved.status
+    assert 1 == len(at_venue)  # placed once, never resent
 
 
 @pytest.mark.parametrize("venue", ["bybit", "okx"])

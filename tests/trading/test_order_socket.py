@@ -17,7 +17,7 @@ from connector.model import Symbol
 from connector.oms.order_socket import OrderSocketStatistics
 from connector.sim.faults import FaultKind, FaultPlan
 from connector.sim.ws import ORDER_REPLIES as STREAM
-from tests.rig import PERP, Rig, rig
+from tests.rig import PERP, Rig, rig, until_order_sockets_ready
 
 SPOT = Symbol.parse("BTC-USDT-SPOT")
 
@@ -33,14 +33,6 @@ def _socket(r: Rig) -> OrderSocketStatistics:
     return found
 
 
-async def _until_ready(r: Rig) -> None:
-    """Until the order socket is logged in (its connection events say when it changes)."""
-    with trio.fail_after(10):
-        async with r.c.subscribe(f"connection.{r.venue}") as changes:
-            while not _socket(r).ready:
-                await changes.receive()
-
-
 @pytest.mark.parametrize("venue", VENUES)
 async def test_a_reply_lost_with_the_socket_resolves_by_query_and_orders_fall_back_to_rest(
     venue: str,
@@ -53,7 +45,7 @@ async def test_a_reply_lost_with_the_socket_resolves_by_query_and_orders_fall_ba
     )
     with trio.fail_after(TIMEOUT):
         async with rig(venue, faults=plan, order_entry="websocket") as r:
-            await _until_ready(r)
+            await until_order_sockets_ready(r)
             bid = r.c.order_book(venue, PERP).best_bid()
             assert bid is not None
             price = bid.price * Decimal("0.9")
@@ -69,7 +61,7 @@ async def test_a_reply_lost_with_the_socket_resolves_by_query_and_orders_fall_ba
             resolved = await r.c.orders.wait(cid, status=OrderStatus.NEW, timeout=10)
 
             # Back and logged in again: orders go on the socket.
-            await _until_ready(r)
+            await until_order_sockets_ready(r)
             sent = _socket(r).sent
             canceled = await r.c.cancel_order(venue, PERP, over_rest.client_order_id)
             assert OrderStatus.CANCELED == canceled.status
@@ -90,7 +82,7 @@ async def test_a_reply_lost_with_the_socket_resolves_by_query_and_orders_fall_ba
 async def test_a_refusal_on_the_socket_carries_the_venues_code(venue: str) -> None:
     with trio.fail_after(TIMEOUT):
         async with rig(venue, order_entry="websocket") as r:
-            await _until_ready(r)
+            await until_order_sockets_ready(r)
             ask = r.c.order_book(venue, PERP).best_ask()
             assert ask is not None
             # A reduce-only buy with no position: the venue refuses it.
@@ -113,7 +105,7 @@ async def test_a_reply_that_never_comes_times_out_and_the_order_is_found_by_quer
     plan = FaultPlan().drop(1.0, venue="okx", stream=STREAM, max_count=1)
     with trio.fail_after(TIMEOUT):
         async with rig("okx", faults=plan, order_entry="websocket") as r:
-            await _until_ready(r)
+            await until_order_sockets_ready(r)
             bid = r.c.order_book("okx", PERP).best_bid()
             assert bid is not None
             with pytest.raises(OrderOutcomeUnknown) as lost:
@@ -154,7 +146,7 @@ async def test_an_ip_ban_said_on_the_socket_holds_rest_and_the_socket_alike(
     }
     with trio.fail_after(TIMEOUT):
         async with rig("binance", symbol=symbol, order_entry="websocket", settings=settings) as r:
-            await _until_ready(r)
+            await until_order_sockets_ready(r)
             rest = r.run.urls["binance"][f"{market}.rest"].rstrip("/")
             bid = r.c.order_book("binance", symbol).best_bid()
             assert bid is not None
@@ -201,7 +193,7 @@ async def test_a_socket_the_venue_will_close_is_replaced_before_it_closes(
     lost: list[str] = []
     with trio.fail_after(TIMEOUT):
         async with rig(venue, faults=plan, symbol=symbol, order_entry="websocket") as r:
-            await _until_ready(r)
+            await until_order_sockets_ready(r)
             bid = r.c.order_book(venue, symbol).best_bid()
             assert bid is not None
             price = bid.price * Decimal("0.9")
