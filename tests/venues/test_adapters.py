@@ -137,9 +137,9 @@ LIVE = {
     },
     "okx": {
         "spot.rest": "https://openapi.okx.com",
-        "spot.ws": "wss://ws.okx.com:8443",
+        "spot.ws": "wss://ws.okx.com",
         "swap.rest": "https://openapi.okx.com",
-        "swap.ws": "wss://ws.okx.com:8443",
+        "swap.ws": "wss://ws.okx.com",
     },
 }
 
@@ -252,7 +252,7 @@ def test_okx_plan_puts_every_market_on_one_public_socket() -> None:
 
     (plan,) = adapter.market_data.plan_connections(LIVE["okx"], specs)
 
-    assert "wss://ws.okx.com:8443/ws/v5/public" == plan.url
+    assert "wss://ws.okx.com/ws/v5/public" == plan.url
     (frame,) = [json.loads(f) for f in adapter.market_data.subscribe_frames(plan)]
     assert "subscribe" == frame["op"]
     assert [

@@ -4,7 +4,7 @@ Facts (fact sheet §1.2, §3.4; OKXDOCS ``overview-websocket-login``,
 ``order-book-trading-trade-ws-order-channel``, ``trading-account-websocket-positions-channel``,
 ``-account-channel``, ``error-code-websocket``; checked 2026-12-03):
 
-* One socket, ``wss://ws.okx.com:8443/ws/v5/private``, for every market.
+* One socket, ``wss://ws.okx.com/ws/v5/private``, for every market.
   ``{"op":"login","args":[{apiKey, passphrase, timestamp (s), sign}]}`` first
   (answered ``{"event":"login","code":"0"}``, or ``event:error`` 60009...), then
   one ``subscribe`` of ``orders`` (per ``instType``), ``positions`` (``SWAP``) and

@@ -7,10 +7,10 @@ that stays silent for 30 s.
 
 Facts from the OKX v5 docs ("WebSocket", "Order book channel"):
 
-* one public socket for every instrument type: ``wss://ws.okx.com:8443/ws/v5/public``,
+* one public socket for every instrument type: ``wss://ws.okx.com/ws/v5/public``,
   with fewer than 30 50/400-level book channels per connection;
 * REST: ``https://openapi.okx.com`` (production); demo trading:
-  ``wss://wspap.okx.com:8443/ws/v5/public`` for websockets, REST on
+  ``wss://wspap.okx.com/ws/v5/public`` for websockets, REST on
   ``https://www.okx.com`` with the header ``x-simulated-trading: 1``;
 * subscribe: ``{"id": "...", "op": "subscribe", "args": [{"channel": ..., "instId": ...}]}``;
   the ``args`` of one request must stay under 64 KB;
@@ -71,8 +71,8 @@ REST_URL = "https://openapi.okx.com"
 ``https://www.okx.com`` keeps answering)."""
 REST_URL_DEMO = "https://www.okx.com"
 """The REST host of demo trading (told apart by :data:`DEMO_HEADERS`)."""
-_WS = "wss://ws.okx.com:8443/ws/v5/public"
-_WS_DEMO = "wss://wspap.okx.com:8443/ws/v5/public"
+_WS = "wss://ws.okx.com/ws/v5/public"
+_WS_DEMO = "wss://wspap.okx.com/ws/v5/public"
 
 DEMO_HEADERS: dict[str, str] = {"x-simulated-trading": "1"}
 """Headers every REST request to demo trading must carry."""

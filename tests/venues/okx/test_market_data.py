@@ -20,7 +20,7 @@ from connector.venues.okx.market_data import OkxMarketData
 
 SPOT = Symbol.parse("BTC-USDT-SPOT")
 PERP = Symbol.parse("BTC-USDT-PERP")
-WS = {"spot.ws": "wss://ws.okx.com:8443", "swap.ws": "wss://ws.okx.com:8443"}
+WS = {"spot.ws": "wss://ws.okx.com", "swap.ws": "wss://ws.okx.com"}
 
 REST_BOOKS = (
     b'{"code":"0","msg":"","data":[{"asks":[["41006.8","0.60038921","0","1"]],'
@@ -197,7 +197,7 @@ def test_okx_plan_shards_books_channels_fewer_than_30_per_socket() -> None:
 
     books = [sum(1 for s in plan.streams if s.channel == "book") for plan in plans]
     assert [29, 29, 13] == books
-    assert {"wss://ws.okx.com:8443/ws/v5/public"} == {plan.url for plan in plans}
+    assert {"wss://ws.okx.com/ws/v5/public"} == {plan.url for plan in plans}
     assert specs == [s for plan in plans for s in plan.streams]
     # An instrument's streams share its socket; each socket subscribes only its own.
     for plan in plans:

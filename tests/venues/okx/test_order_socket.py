@@ -35,8 +35,8 @@ def test_url_is_the_private_socket() -> None:
     t = OkxTrading(CREDENTIALS)
     assert isinstance(t, OrderSocketEntry)
     (socket,) = t.order_sockets([Market.SWAP, Market.SPOT])  # one for both
-    urls = {"swap.ws": "wss://ws.okx.com:8443"}
-    assert "wss://ws.okx.com:8443/ws/v5/private" == t.order_socket_url(socket, urls)
+    urls = {"swap.ws": "wss://ws.okx.com"}
+    assert "wss://ws.okx.com/ws/v5/private" == t.order_socket_url(socket, urls)
 
 
 def test_order_frames_name_the_instrument_by_its_code() -> None:

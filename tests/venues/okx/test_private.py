@@ -26,10 +26,10 @@ def _decode(raw: str | bytes) -> list[object]:
 
 def test_stream_url_heartbeat() -> None:
     assert STREAM.markets == (Market.SPOT, Market.SWAP)
-    urls = {"spot.ws": "wss://ws.okx.com:8443", "swap.ws": "wss://ws.okx.com:8443"}
-    assert T.private_url(STREAM, urls) == "wss://ws.okx.com:8443/ws/v5/private"
-    demo = {**urls, "swap.ws.private": "wss://wspap.okx.com:8443/ws/v5/private"}
-    assert T.private_url(STREAM, demo) == "wss://wspap.okx.com:8443/ws/v5/private"
+    urls = {"spot.ws": "wss://ws.okx.com", "swap.ws": "wss://ws.okx.com"}
+    assert T.private_url(STREAM, urls) == "wss://ws.okx.com/ws/v5/private"
+    demo = {**urls, "swap.ws.private": "wss://wspap.okx.com/ws/v5/private"}
+    assert T.private_url(STREAM, demo) == "wss://wspap.okx.com/ws/v5/private"
     assert T.private_heartbeat(STREAM).ping == "ping"
     with pytest.raises(ValueError, match="linear"):
         T.private_streams([Market.LINEAR])
