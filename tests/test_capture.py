@@ -140,7 +140,7 @@ def test_cryptofeed_text_capture_reads_connect_and_received_frames() -> None:
     records = list(read_capture(fixture_path("cryptofeed/master/sample_data/OKX-dev.ws.1.0")))
 
     assert "connect" == records[0].t
-    assert {("recv", "okx", "wss://ws.okx.com/ws/v5/public")} == {
+    assert {("recv", "okx", "wss://ws.okx.com:8443/ws/v5/public")} == {  # the 2022 port
         (r.t, r.venue, r.url) for r in records[1:]
     }
     assert 309 == len(records) - 1
@@ -185,6 +185,7 @@ def test_cryptofeed_text_capture_reads_sent_frames(tmp_path: Path) -> None:
         ("wss://stream.bybit.com/v5/public/spot", ("bybit", "spot")),
         ("https://api.bybit.com/v5/market/instruments-info?&category=linear", ("bybit", "linear")),
         ("wss://ws.okx.com/ws/v5/public", ("okx", "")),
+        ("wss://ws.okx.com:8443/ws/v5/public", ("okx", "")),  # older captures' port
         ("https://www.okx.com/api/v5/public/instruments?instType=SWAP", ("okx", "swap")),
         ("ws://127.0.0.1:9000/ws", ("", "")),
         ("", ("", "")),
