@@ -44,6 +44,8 @@ _STATUS = {
     "PRE_TRADING": InstrumentStatus.PRE_TRADING,
     "PENDING_TRADING": InstrumentStatus.PRE_TRADING,
     "BREAK": InstrumentStatus.HALTED,
+    # Orders can only be canceled (spot, since 2026-07: changelog 2026-07-01, "CANCEL_ONLY").
+    "CANCEL_ONLY": InstrumentStatus.HALTED,
     "HALT": InstrumentStatus.HALTED,
     "AUCTION_MATCH": InstrumentStatus.HALTED,
     "POST_TRADING": InstrumentStatus.HALTED,

@@ -143,3 +143,12 @@ def test_exchange_info_rejects_a_body_that_is_not_exchange_info() -> None:
         parse_exchange_info(Market.SPOT, '{"code":-1000}')
     with pytest.raises(ConfigError):
         parse_exchange_info(Market.SWAP, "{}")
+
+
+def test_a_cancel_only_symbol_is_kept_and_halted() -> None:
+    # Binance spot's symbolStatus CANCEL_ONLY (changelog 2026-07-01): no new orders, open ones
+    # can still be canceled, so the instrument stays known (its orders can be followed).
+    body = json.dumps({"symbols": [entry(status="CANCEL_ONLY")]})
+    report = parse_exchange_info_report(Market.SPOT, body)
+    assert [] == list(report.skipped)
+    assert [InstrumentStatus.HALTED] == [i.status for i in report.instruments]
