@@ -27,7 +27,7 @@ __all__ = ["Replayer", "replay_file"]
 log = structlog.get_logger(__name__)
 
 Emit = Callable[[dict[str, object]], None]
-OnFrame = Callable[[str, Market, int], None]
+OnFrame = Callable[[str, Market, int], object]
 
 _TYPES: dict[type, str] = {BookUpdate: "book", Trade: "trade", Ticker: "ticker", Quote: "quote"}
 

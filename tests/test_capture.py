@@ -140,9 +140,12 @@ def test_cryptofeed_text_capture_reads_connect_and_received_frames() -> None:
     records = list(read_capture(fixture_path("cryptofeed/master/sample_data/OKX-dev.ws.1.0")))
 
     assert "connect" == records[0].t
-    assert {("recv", "okx", "wss://ws.okx.com:8443/ws/v5/public")} == {  # the 2022 port
-        (r.t, r.venue, r.url) for r in records[1:]
-    }
+    assert (
+        {("recv", "okx", "wss://ws.okx.com:8443/ws/v5/public")}
+        == {  # the 2022 port
+            (r.t, r.venue, r.url) for r in records[1:]
+        }
+    )
     assert 309 == len(records) - 1
     assert records[1].data.startswith('{"event":"subscribe"')
     assert 1652459225503749120 == pytest.approx(records[1].ts_ns, abs=1000)

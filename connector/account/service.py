@@ -521,7 +521,7 @@ class AccountService:
         key = await self._create_listen_key(stream)
         conn.url = self.adapter.private_url(stream, self.session.context.urls(), key)
         log.info("account.listen_key_renewed", venue=self.venue, stream=stream.key, why=why)
-        conn.reconnect(f"listenKey renewed ({why})")
+        conn.reconnect(f"listenKey renewed ({why})", planned=True)
 
     async def _keep_listen_key(self, stream: PrivateStream, conn: WsConnection) -> None:
         """Keep the stream's key alive; a new key (and socket) when it expired."""

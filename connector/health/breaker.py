@@ -202,11 +202,14 @@ class BreakerTable:
         return self._signal(record, Signal.SUCCESS, "connected", now)
 
     def disconnected(
-        self, venue: str, conn_id: str, reason: str | None, now: float
+        self, venue: str, conn_id: str, reason: str | None, now: float, *, planned: bool = False
     ) -> Transition | None:
-        """A websocket of ``venue`` went down: a failure."""
+        """A websocket of ``venue`` went down: a failure, unless ``planned`` (closed
+        on purpose to be replaced: the venue asked for a new connection)."""
         record = self._venue(venue)
         record.connections.discard(conn_id)
+        if planned:
+            return None
         return self._failure(record, reason, now)
 
     def rest(self, venue: str, error: ConnectorError | None, now: float) -> Transition | None:

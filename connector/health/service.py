@@ -168,7 +168,9 @@ class HealthService:
         if event.status is ConnectionStatus.CONNECTED:
             change = self._table.connected(event.venue, event.conn_id, now)
         elif event.status is ConnectionStatus.DISCONNECTED:
-            change = self._table.disconnected(event.venue, event.conn_id, event.reason, now)
+            change = self._table.disconnected(
+                event.venue, event.conn_id, event.reason, now, planned=event.planned
+            )
         else:
             return
         if change is not None:

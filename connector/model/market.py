@@ -224,12 +224,17 @@ class ConnectionStatus(enum.StrEnum):
 
 @attrs.frozen(kw_only=True)
 class ConnectionEvent:
-    """A connection changed state; ``reason`` says why it went down."""
+    """A connection changed state; ``reason`` says why it went down.
+
+    ``planned``: it went down on purpose, to be replaced (the venue announced its
+    close, a listenKey was renewed): not a failure of the venue.
+    """
 
     venue: str
     conn_id: str
     status: ConnectionStatus
     reason: str | None = None
+    planned: bool = False
     ts_event_ns: int = 0
     ts_recv_ns: int = 0
 

@@ -354,6 +354,7 @@ class WsConnection:
         self._ack_timeouts = 0
         self._refusals = 0
         self._last_error: str | None = None
+        self._planned = False
         self._reconnect_now: trio.CancelScope | None = None
 
     @property
@@ -407,9 +408,15 @@ class WsConnection:
             raise ConnectionLost(f"{self.venue} {self.conn_id}: not ready ({self._phase})")
         return await self._send(ws, text)
 
-    def reconnect(self, reason: str) -> None:
-        """Drop the socket and reconnect (e.g. after the venue's error reply)."""
+    def reconnect(self, reason: str, *, planned: bool = False) -> None:
+        """Drop the socket and reconnect (e.g. after the venue's error reply).
+
+        ``planned``: to replace a connection that is fine (the venue announced
+        its close, a listenKey was renewed); the ``disconnected`` event says so,
+        and the venue's health breaker does not count it as a failure.
+        """
         self._last_error = reason
+        self._planned = planned
         if self._reconnect_now is not None:
             self._reconnect_now.cancel()
 
@@ -436,7 +443,7 @@ class WsConnection:
             self._set_phase(WsPhase.DOWN)
             self._last_error = reason
             self._handler.on_close(reason)
-            self._status(ConnectionStatus.DISCONNECTED, reason)
+            self._status(ConnectionStatus.DISCONNECTED, reason, planned=self._planned)
             self._record("disconnect", reason)
             if trio.current_time() - started >= self._backoff.reset_uptime:
                 failures = 0
@@ -454,6 +461,7 @@ class WsConnection:
     async def _connect_once(self) -> str:
         """Connect and serve until the socket dies; returns why it died."""
         self._last_error = None
+        self._planned = False
         try:
             async with self._budget.open_slots, self._transport.connect(self.url) as ws:
                 self._ws = ws
@@ -602,7 +610,9 @@ class WsConnection:
         self._phase_changed.set()
         self._phase_changed = trio.Event()
 
-    def _status(self, status: ConnectionStatus, reason: str | None) -> None:
+    def _status(
+        self, status: ConnectionStatus, reason: str | None, *, planned: bool = False
+    ) -> None:
         now = time.time_ns()
         self._on_status(
             ConnectionEvent(
@@ -610,6 +620,7 @@ class WsConnection:
                 conn_id=self.conn_id,
                 status=status,
                 reason=reason,
+                planned=planned,
                 ts_event_ns=now,
                 ts_recv_ns=now,
             )

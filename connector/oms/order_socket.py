@@ -157,7 +157,7 @@ class OrderSocket:
             with trio.move_on_after(self._rpc.timeout):
                 await self._rpc.wait_idle()
             if self._closing is not None and self._conn is not None:
-                self._conn.reconnect(f"the venue closes the socket: {self._closing}")
+                self._conn.reconnect(f"the venue closes the socket: {self._closing}", planned=True)
 
     async def send(self, call: RestCall, instrument: Instrument) -> RestResponse | None:
         """``call`` on the socket; its reply as a REST answer. ``None`` (nothing sent)

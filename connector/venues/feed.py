@@ -196,8 +196,14 @@ class VenueFeed:
 
     # -- frames --------------------------------------------------------------
 
-    def on_frame(self, raw: str | bytes, market: Market, ts_recv_ns: int) -> None:
-        """Decode one frame and carry out everything it means. Never raises for bad input."""
+    def on_frame(self, raw: str | bytes, market: Market, ts_recv_ns: int) -> str | None:
+        """Decode one frame and carry out everything it means. Never raises for bad input.
+
+        Returns:
+            The venue's notice that it will soon close this frame's connection
+            (Binance ``serverShutdown``, OKX 64008), for its owner to connect
+            again now; ``None`` for anything else.
+        """
         self._frames += 1
         try:
             events = self.adapter.decode(raw, market, self.symbols, ts_recv_ns)
@@ -211,7 +217,7 @@ class VenueFeed:
                 market=market.value,
                 native_id=exc.native_id,
             )
-            return
+            return None
         except MalformedMessage as exc:
             self._malformed += 1
             log.warning(
@@ -221,7 +227,7 @@ class VenueFeed:
                 error=str(exc),
                 raw=_clip(raw),
             )
-            return
+            return None
         except ConnectorError as exc:
             self._unknown += 1
             log.info(
@@ -231,8 +237,9 @@ class VenueFeed:
                 error=str(exc),
                 raw=_clip(raw),
             )
-            return
+            return None
         self._events += len(events)
+        closing: str | None = None
         for event in events:
             cls = type(event)
             if cls is BookDelta:
@@ -263,7 +270,12 @@ class VenueFeed:
             elif cls is Trade or cls is Ticker or cls is Quote:
                 self._publish(self._topic(cls, event.symbol), event)  # type: ignore[union-attr]
             elif cls is ControlMessage:
-                self._control(event)  # type: ignore[arg-type]
+                control: ControlMessage = event  # type: ignore[assignment]
+                if control.kind == "expired":
+                    closing = control.detail
+                else:
+                    self._control(control)
+        return closing
 
     def statistics(self) -> FeedStatistics:
         return FeedStatistics(

@@ -236,6 +236,8 @@ class _Shard:
         self.connected = trio.Event()
         self._books = [(s.market, s.instrument.symbol) for s in plan.streams if s.channel == "book"]
         self._on_subscribed = on_subscribed
+        #: The connection this shard serves (set once it exists).
+        self.conn: WsConnection | None = None
 
     def on_open(self) -> Sequence[str]:
         self.connected.set()
@@ -247,7 +249,13 @@ class _Shard:
         return self._adapter.subscribe_frames(self.plan)
 
     def on_frame(self, data: str | bytes, ts_recv_ns: int) -> None:
-        self._feed.on_frame(data, self.plan.market, ts_recv_ns)
+        closing = self._feed.on_frame(data, self.plan.market, ts_recv_ns)
+        if closing is not None and self.conn is not None:
+            # The venue asks for a new connection before it closes this one: its
+            # books resync on the new one now rather than whenever the close comes.
+            log.info("marketdata.venue_closing", venue=self._feed.venue, conn=self.conn.conn_id,
+                     notice=closing)  # fmt: skip
+            self.conn.reconnect(f"venue closing the connection: {closing}", planned=True)
 
     def on_stale(self, key: Hashable) -> None:
         for book in self._books:
@@ -331,6 +339,7 @@ class MarketDataService:
                         transport=context.ws_transport,
                         rng=self._rng,
                     )
+                    shard.conn = conn
                     for s in plan.streams:
                         if s.channel == "book":
                             key = (s.market, s.instrument.symbol)

@@ -151,3 +151,18 @@ async def test_binance_slow_and_stale_snapshots_never_make_a_wrong_book_valid() 
         assert 1 == h.faults(FaultKind.STALE_SNAPSHOT)
         await h.recover()
         h.assert_never_wrong()
+
+
+async def test_binance_server_shutdown_moves_the_book_to_a_new_connection_before_close() -> None:
+    # Spot's market streams send serverShutdown before the server goes down and ask
+    # for a new connection "as soon as possible" (WebSocket Streams, "General WSS
+    # information"): the session reconnects now, not when the close comes.
+    plan = FaultPlan(seed=10).server_shutdown(at=(1.0,), seconds=30.0)
+    async with harness(V, faults=plan) as h:
+        with trio.fail_after(RECOVERY_SECONDS):
+            await h.wait_faults(FaultKind.SERVER_SHUTDOWN, 1)
+            await h.checker.wait_until(lambda: h.connects() >= 2)
+        await h.recover()
+        h.assert_never_wrong()
+        assert 2 == h.connects()
+        assert any("venue closing the connection: serverShutdown" in r for r in h.checker.reasons)

@@ -98,3 +98,18 @@ async def test_okx_clock_offset_follows_the_server_clock_skew() -> None:
         assert abs(h.clock_offset_ns() / 1e6 - 2500) < 100
         await h.recover()
         h.assert_never_wrong()
+
+
+async def test_okx_upgrade_notice_moves_the_book_to_a_new_connection_before_the_close() -> None:
+    # OKX pushes its 64008 notice about 30 s before it closes the connection for a
+    # service upgrade and asks for a new one ("Notification"): the session reconnects
+    # now, and the book is the venue's again long before the announced close.
+    plan = FaultPlan(seed=10).server_shutdown(at=(1.0,), seconds=30.0, venue=V)
+    async with harness(V, faults=plan) as h:
+        with trio.fail_after(RECOVERY_SECONDS):
+            await h.wait_faults(FaultKind.SERVER_SHUTDOWN, 1)
+            await h.checker.wait_until(lambda: h.connects() >= 2)
+        await h.recover()
+        h.assert_never_wrong()
+        assert 2 == h.connects()
+        assert any("venue closing the connection: 64008" in r for r in h.checker.reasons)

@@ -171,6 +171,16 @@ def test_websocket_and_rest_failures_count_together() -> None:
     assert Transition(venue="binance", old=CLOSED, new=OPEN, reason="reset") == change
 
 
+def test_a_planned_reconnect_is_no_failure() -> None:
+    # The connector replaced connections the venue said it would close (Binance
+    # serverShutdown, OKX 64008): the venue is not failing.
+    table = _table()
+    for conn in ("public", "private", "orders"):
+        assert table.disconnected("okx", conn, "venue closing", 0.0, planned=True) is None
+    assert 0 == table.health("okx").consecutive_failures
+    assert table.allows("okx", 0.0)
+
+
 # -- open, half-open, probes --------------------------------------------------------
 
 

@@ -354,18 +354,29 @@ class BinanceFrontend:
                     market.usdm.streams.expire()
             self.injector.record(self.name, rule.kind, detail=f"keys={ended}")
         else:
-            sessions = [
-                conn
-                for market in self.markets.values()
-                for conn in market.server.connections.values()
-                if conn.path.startswith(("/ws-api/", "/ws-fapi/"))
-            ]
-            event = {"event": {"e": "serverShutdown", "E": self.venue.now_ms()}}
+            # The WebSocket APIs wrap it as a connection event ("Connection events");
+            # spot's market streams send it as one of their events ("General WSS
+            # information": "A serverShutdown event will be sent when the server is
+            # about to shutdown"). USDⓈ-M's market stream docs name no such event.
+            now = self.venue.now_ms()
+            wrapped = _enc.encode({"event": {"e": "serverShutdown", "E": now}}).decode()
+            bare = _enc.encode({"e": "serverShutdown", "E": now}).decode()
+            sessions, streams = [], []
+            for market in self.markets.values():
+                for conn in market.server.connections.values():
+                    if conn.path.startswith(("/ws-api/", "/ws-fapi/")):
+                        sessions.append(conn)
+                    elif market.market == "spot":
+                        streams.append(conn)
             for conn in sessions:
-                conn.send(_enc.encode(event).decode())
-            self.injector.record(self.name, rule.kind, detail=f"sessions={len(sessions)}")
+                conn.send(wrapped)
+            for conn in streams:
+                conn.send(bare)
+            self.injector.record(
+                self.name, rule.kind, detail=f"sessions={len(sessions)} streams={len(streams)}"
+            )
             await trio.sleep(rule.seconds)
-            for conn in sessions:
+            for conn in (*sessions, *streams):
                 conn.close(1001, "server shutdown")
 
     def _on_batch(self, batch: BookBatch) -> None:

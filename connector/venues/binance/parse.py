@@ -79,6 +79,10 @@ class _ErrorBody(msgspec.Struct):
     msg: str = ""
 
 
+class _Pushed(msgspec.Struct):
+    e: str
+
+
 class _Envelope(msgspec.Struct):
     """Any frame: a combined-stream wrapper, a reply, or a raw event's head."""
 
@@ -90,6 +94,7 @@ class _Envelope(msgspec.Struct):
     code: int | str | None = None
     msg: str | None = None
     e: str | None = None
+    event: _Pushed | None = None  # a connection event wrapped as the WebSocket APIs send it
     lastUpdateId: int | None = None
     u: int | None = None
     s: str | None = None
@@ -345,10 +350,14 @@ def decode(
             )
         if head.id is not None or head.error is not None or head.code is not None:
             return [_control(head)]
+        event = head.e if head.event is None else head.event.e
+        if event == "serverShutdown":
+            # "Please establish a new connection as soon as possible" (WebSocket
+            # Streams, "General WSS information"); bare, or wrapped as the WebSocket
+            # APIs' connection events are.
+            return [ControlMessage(kind="expired", detail="serverShutdown")]
         event = head.e
         if event is not None:
-            if event == "serverShutdown":
-                return [ControlMessage(kind="info", detail="serverShutdown")]
             kind = _KIND_BY_EVENT.get(event, _OTHER)
             return _decode_payload(kind, raw, None, raw, market, symbols, ts_recv_ns)
         if head.lastUpdateId is not None:

@@ -69,6 +69,11 @@ Event = BookSnapshot | BookDelta | Quote | Trade | Ticker | ControlMessage
 BOOK_CHANNELS = frozenset({"books", "books-l2-tbt", "books50-l2-tbt"})
 """Incremental book channels (snapshot, then updates)."""
 
+UPGRADE_NOTICE = "64008"
+"""``event:notice`` code of a connection the venue will soon close for a service
+upgrade ("The connection will soon be closed for a service upgrade. Please
+reconnect.", pushed about 30 s before; OKX "WebSocket" / "Notification")."""
+
 _EVENT_KINDS = {
     "subscribe": "subscribed",
     "unsubscribe": "unsubscribed",
@@ -236,6 +241,8 @@ def parse_books_snapshot(
 
 
 def _control(env: _Envelope) -> ControlMessage:
+    if env.event == "notice" and env.code == UPGRADE_NOTICE:
+        return ControlMessage(kind="expired", detail=f"{env.code} {env.msg}".strip())
     kind = _EVENT_KINDS.get(env.event, "info")
     ok = env.event != "error" and env.code in ("", "0")
     if env.msg or env.code:

@@ -34,6 +34,7 @@ from connector.model import Market
 from connector.venues.common import ControlMessage, SymbolMap
 from connector.venues.driver import HeartbeatRule, PrivateEvent, PrivateStream
 from connector.venues.okx import account, orders
+from connector.venues.okx.parse import UPGRADE_NOTICE
 from connector.venues.okx.sign import ws_login_frame
 from connector.venues.signing import Signer
 from connector.venues.trading_common import one_private_stream, private_ws_url
@@ -50,7 +51,6 @@ __all__ = [
 ]
 
 PATH = "/ws/v5/private"
-_UPGRADE_NOTICE = "64008"
 
 
 def streams(market_list: Sequence[Market]) -> list[PrivateStream]:
@@ -120,7 +120,7 @@ def _control(frame: _Frame) -> ControlMessage:
         return ControlMessage(kind="unsubscribed", detail=channel)
     if frame.event == "error":
         return ControlMessage(kind="error", ok=False, detail=f"{frame.code} {frame.msg}")
-    if frame.event == "notice" and frame.code == _UPGRADE_NOTICE:
+    if frame.event == "notice" and frame.code == UPGRADE_NOTICE:
         return ControlMessage(kind="expired", ok=False, detail=f"{frame.code} {frame.msg}")
     return ControlMessage(kind="info", detail=f"{frame.event} {frame.code} {frame.msg}".strip())
 

@@ -217,10 +217,11 @@ def test_decode_subscription_reply_and_errors_as_control_messages() -> None:
     ] == decode('{"code":0,"msg":"Unknown property"}')
 
 
-def test_decode_server_shutdown_is_a_control_message() -> None:
-    assert [ControlMessage(kind="info", detail="serverShutdown")] == decode(
-        '{"e":"serverShutdown","E":1}'
-    )
+def test_decode_server_shutdown_is_the_venues_notice_of_a_close() -> None:
+    # The venue asks for a new connection as soon as possible: the session reconnects.
+    closing = [ControlMessage(kind="expired", detail="serverShutdown")]
+    assert closing == decode('{"e":"serverShutdown","E":1}')
+    assert closing == decode('{"event":{"e":"serverShutdown","E":1770123456789}}')
 
 
 def test_decode_tolerates_unknown_extra_fields() -> None:

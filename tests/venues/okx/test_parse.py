@@ -194,6 +194,14 @@ def test_okx_events_and_pong_become_control_messages() -> None:
     assert [ControlMessage(kind="pong", detail="pong")] == list(
         decode_frame(b"pong", symbols=SYMBOLS, ts_recv_ns=1)
     )
+    # OKX "Notification": the connection closes soon for a service upgrade; reconnect.
+    notice = (
+        '{"event":"notice","code":"64008","msg":"The connection will soon be closed for a '
+        'service upgrade. Please reconnect.","connId":"a4d3ae55"}'
+    )
+    (closing,) = _decode(notice)
+    assert ("expired", True) == (closing.kind, closing.ok)
+    assert closing.detail.startswith("64008 The connection will soon be closed")
 
 
 @pytest.mark.parametrize(
