@@ -39,6 +39,7 @@ from connector.model import (
     BookState,
     ConsolidatedBook,
     Fill,
+    Instrument,
     Order,
     OrderType,
     Side,
@@ -46,6 +47,7 @@ from connector.model import (
     TimeInForce,
 )
 from connector.model.credentials import Credentials
+from connector.oms.service import base_units
 from connector.oms.tracking import OrderStateServiceStatistics
 from connector.oms.validate import Number
 from connector.risk.service import RiskService, RiskState
@@ -444,6 +446,20 @@ class Connector:
         """
         return self._bus.subscribe(pattern, buffer=buffer, overflow=overflow)
 
+    def instrument(self, venue: str, symbol: str | Symbol) -> Instrument:
+        """``venue``'s instrument of ``symbol`` as orders are checked against it:
+        its quantity filters (``lot_step``, ``min_qty``, ``max_qty``...) in base
+        units on every market (an OKX swap's lot of 1 contract of 0.01 BTC is a
+        ``lot_step`` of 0.01), so that a quantity sized with them is taken.
+
+        Raises:
+            UnknownInstrument: the venue is not configured, does not list it, or its
+                instruments are not loaded yet.
+        """
+        sym = symbol if isinstance(symbol, Symbol) else Symbol.parse(symbol)
+        session = self._session(venue)
+        return base_units(session.symbols.by_symbol(session.adapter.market_for(sym), sym))
+
     def order_book(self, venue: str, symbol: str | Symbol) -> BookView:
         """A live, read-only view of one venue's book of ``symbol``.
 
@@ -451,15 +467,19 @@ class Connector:
             UnknownInstrument: the venue is not configured or does not stream it.
         """
         sym = symbol if isinstance(symbol, Symbol) else Symbol.parse(symbol)
+        session = self._session(venue)
+        if sym not in session.wanted or "book" not in session.channels:
+            raise UnknownInstrument(f"{venue} does not stream the book of {sym}")
+        market = session.adapter.market_for(sym)
+        return BookView(session.feed.keeper(market, sym))
+
+    def _session(self, venue: str) -> VenueSession:
         session = self._sessions.get(venue)
         if session is None:
             raise UnknownInstrument(
                 f"venue {venue!r} is not configured (have: {', '.join(self._sessions) or 'none'})"
             )
-        if sym not in session.wanted or "book" not in session.channels:
-            raise UnknownInstrument(f"{venue} does not stream the book of {sym}")
-        market = session.adapter.market_for(sym)
-        return BookView(session.feed.keeper(market, sym))
+        return session
 
     def consolidated_book(self, symbol: str | Symbol, depth: int = 10) -> ConsolidatedBook:
         """The best ``depth`` levels of each valid, fresh venue book, merged."""

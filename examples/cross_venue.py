@@ -13,9 +13,10 @@ other venue that shows the best price for the hedge in the consolidated book
 (``c.consolidated_book``): a buy filled on the maker venue is sold where the
 best bid is, and the other way round. At the end the quotes are canceled and
 the summary shows each venue's position: they add up to zero. A hedge is sized
-to what is not hedged yet, rounded down to the hedge venue's lot; a rest under
-its lot or minimum notional waits for the next fill, and what is left at the
-end is closed on the maker venue.
+to what is not hedged yet, in whole lots of the hedge venue
+(``c.instrument(venue, symbol).lot_step``); a rest under its lot or minimum
+notional waits for the next fill, and what is left at the end is closed on the
+maker venue.
 """
 
 from __future__ import annotations
@@ -77,12 +78,14 @@ async def main(maker: str, symbol: Symbol, seconds: float) -> None:
                 if venue is None:
                     print("  no other venue has a valid book: left for the end")
                     continue
+                # Whole lots of the hedge venue (an order is never rounded for us):
+                # the rest waits for the next fill (or the end).
+                lot = c.instrument(venue, symbol).lot_step
+                qty = abs(exposure) // lot * lot
                 try:
-                    # The quantity rounds down to the hedge venue's lot: the rest waits
-                    # for the next fill (or the end).
-                    order = await c.place_order(venue, symbol, side, "market", abs(exposure))
+                    order = await c.place_order(venue, symbol, side, "market", qty)
                     done = await c.orders.wait(order.client_order_id, timeout=5)
-                except InvalidOrder as too_small:  # under a lot or the minimum notional
+                except InvalidOrder as too_small:  # no whole lot, or under the minimum notional
                     print(f"  {abs(exposure)} not hedged on {venue} yet ({too_small})")
                     continue
                 except ConnectorError as exc:

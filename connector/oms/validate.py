@@ -5,9 +5,11 @@ themselves or as their string values (``"buy"``, ``"limit"``, ``"post_only"``);
 quantities and prices as ``Decimal``, ``int`` or decimal text (never ``float``:
 binary fractions are not prices). Then:
 
-- **quantize**: the quantity rounds *down* to the lot step (never more than
-  asked); a limit price rounds to the tick on the *passive* side (a buy down, a
-  sell up: never a worse price than asked);
+- **quantize**: a quantity must be a whole number of lots (of contracts, on a
+  contract instrument, in base units): any other is refused, never rounded (an
+  order of another size than asked is not the caller's order); it is only
+  written at the lot's precision. A limit price rounds to the tick on the
+  *passive* side (a buy down, a sell up: never a worse price than asked);
 - **check** the filters on the result, each problem named by its filter:
   ``status``, ``inverse`` (a contract sized in USD has no base quantity),
   ``price`` (a limit needs one, a market order takes none),
@@ -202,8 +204,12 @@ def _quantize_qty(qty: Decimal, instrument: Instrument, problems: list[str]) -> 
         problems.append(f"qty: {qty} must be positive")
         return qty
     rounded = instrument.quantize_qty(qty, ROUND_DOWN)
-    if rounded <= _ZERO:
-        problems.append(f"lot_step: {qty} rounds down to 0 at step {instrument.lot_step}")
+    if rounded != qty:
+        problems.append(
+            f"lot_step: {qty} is not a whole number of lots of {instrument.lot_step}"
+            f" (the nearest below is {rounded})"
+        )
+        return qty
     return rounded
 
 

@@ -38,9 +38,11 @@ def test_contract_instruments_are_checked_in_base_units() -> None:
         base.contract_size,
     )
     order = place_order(
-        base, side="buy", type="limit", qty="0.037", price="60000", client_order_id="a"
+        base, side="buy", type="limit", qty="0.03", price="60000", client_order_id="a"
     )
-    assert Decimal("0.03") == order.qty  # three contracts, rounded down in base units
+    assert Decimal("0.03") == order.qty  # three contracts, in base units
+    with pytest.raises(InvalidOrder, match=r"lot_step: 0\.037 is not a whole number of lots"):
+        place_order(base, side="buy", type="limit", qty="0.037", price="1", client_order_id="c")
     with pytest.raises(InvalidOrder, match="lot_step"):
         place_order(base, side="buy", type="limit", qty="0.005", price="1", client_order_id="b")
     assert base_units(base) is base

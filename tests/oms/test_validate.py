@@ -83,16 +83,27 @@ def test_strings_are_accepted_for_enums_and_numbers() -> None:
     )
 
 
-def test_quantity_rounds_down_and_price_rounds_to_the_passive_side() -> None:
+def test_price_rounds_to_the_passive_side_and_quantity_is_written_at_the_lot_precision() -> None:
     buy = place_order(
-        BTC, side="buy", type="limit", qty="1.239", price="1000.07", client_order_id="b"
+        BTC, side="buy", type="limit", qty="1.2300", price="1000.07", client_order_id="b"
     )
     sell = place_order(
-        BTC, side=Side.SELL, type=OrderType.LIMIT, qty="1.239", price="1000.03", client_order_id="s"
+        BTC, side=Side.SELL, type=OrderType.LIMIT, qty="1.23", price="1000.03", client_order_id="s"
     )
 
     assert (D("1.23"), D("1000.0")) == (buy.qty, buy.price)
+    assert "1.23" == str(buy.qty)
     assert (D("1.23"), D("1000.1")) == (sell.qty, sell.price)
+
+
+def test_a_quantity_between_two_lots_is_refused_not_rounded() -> None:
+    # An order of another size than asked is not the caller's order (0.009 of 1.239
+    # here; on a small lot or a contract instrument, a third of it or more).
+    with pytest.raises(InvalidOrder) as refused:
+        place_order(BTC, side="buy", type="limit", qty="1.239", price="1000", client_order_id="b")
+    assert (
+        "lot_step: 1.239 is not a whole number of lots of 0.01 (the nearest below is 1.23)",
+    ) == refused.value.violations
 
 
 @pytest.mark.parametrize(
@@ -120,11 +131,11 @@ def test_each_broken_filter_is_named(kwargs: dict[str, object], filter_name: str
     assert filter_name == found[0].split(":")[0], found
 
 
-def test_min_qty_is_checked_after_rounding() -> None:
+def test_min_qty_is_checked_on_whole_lots() -> None:
     coarse = attrs.evolve(BTC, min_qty=D("0.1"), min_notional=D(0))
 
     with pytest.raises(InvalidOrder, match="min_qty") as caught:
-        place_order(coarse, side="buy", type="limit", qty="0.099", price="100", client_order_id="c")
+        place_order(coarse, side="buy", type="limit", qty="0.09", price="100", client_order_id="c")
     assert ("min_qty: 0.09 is below the minimum 0.1",) == caught.value.violations
 
 
@@ -181,12 +192,14 @@ def open_order(**changes: object) -> Order:
 
 def test_amend_is_quantized_and_checked() -> None:
     amend = AmendOrder(
-        venue="okx", symbol=BTC.symbol, client_order_id="c1", qty=D("1.009"), price=D("59999.99")
+        venue="okx", symbol=BTC.symbol, client_order_id="c1", qty=D("1.000"), price=D("59999.99")
     )
 
     assert attrs.evolve(amend, qty=D("1.00"), price=D("59999.9")) == normalize_amend(
         amend, BTC, open_order()
     )
+    with pytest.raises(InvalidOrder, match=r"lot_step: 1\.009 is not a whole number of lots"):
+        normalize_amend(attrs.evolve(amend, qty=D("1.009")), BTC, open_order())
 
 
 @pytest.mark.parametrize(
@@ -216,19 +229,20 @@ def test_as_decimal_refuses_floats_and_bools() -> None:
 
 
 @given(
-    qty=st.decimals(min_value=D("0.01"), max_value=D("100"), places=6),
+    lots=st.integers(min_value=1, max_value=10_000),
     price=st.decimals(min_value=D("1000"), max_value=D("100000"), places=4),
     side=st.sampled_from(Side),
 )
 def test_normalised_order_passes_the_instrument_filters(
-    qty: Decimal, price: Decimal, side: Side
+    lots: int, price: Decimal, side: Side
 ) -> None:
     linear = attrs.evolve(BTC, contract_size=D(1))  # notional >= 0.01 x 1000 >= min 5
+    qty = lots * linear.lot_step
     order = place_order(linear, side=side, type="limit", qty=qty, price=price, client_order_id="c")
 
     assert order.price is not None
     assert () == linear.check_order(order.qty, order.price)
-    assert order.qty <= qty
+    assert order.qty == qty
     assert order.price <= price if side is Side.BUY else order.price >= price
     assert abs(order.price - price) < BTC.tick_size
 

@@ -198,6 +198,15 @@ async def refusals(
         with pytest.raises(InvalidOrder) as invalid:
             await c.place_order(venue, symbol, "buy", "limit", qty / 10**9, bid)
         assert invalid.value.violations[0].split(":")[0] in ("lot_step", "min_qty", "min_notional")
+        # Between two lots (in base units on every market: an OKX swap's lot is whole
+        # contracts): refused, never rounded to another size than asked.
+        lot = c.instrument(venue, symbol).lot_step
+        assert 0 == qty % lot
+        with pytest.raises(InvalidOrder) as between:
+            await c.place_order(venue, symbol, "buy", "limit", qty + lot / 2, bid)
+        assert [f"lot_step: {qty + lot / 2} is not a whole number of lots of {lot}"] == [
+            v.split(" (")[0] for v in between.value.violations
+        ]
 
         with pytest.raises(RiskRejected) as risky:
             await c.place_order(venue, symbol, "buy", "limit", Decimal(10), bid)
