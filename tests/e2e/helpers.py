@@ -478,6 +478,19 @@ async def fault_then_recover(h: Harness, kind: FaultKind, count: int) -> float:
     return took
 
 
+async def replaced_before_the_close(h: Harness, notice: str) -> None:
+    """The venue announced a close ``server_shutdown`` seconds ahead (far more than
+    the bound here): the session connects again now, the book is the venue's again
+    long before the close, and the reconnect names the notice."""
+    with trio.fail_after(RECOVERY_SECONDS):
+        await h.wait_faults(FaultKind.SERVER_SHUTDOWN, 1)
+        await h.checker.wait_until(lambda: h.connects() >= 2)
+    await h.recover()
+    h.assert_never_wrong()
+    assert 2 == h.connects()
+    assert any(f"venue closing the connection: {notice}" in r for r in h.checker.reasons)
+
+
 MALFORMED_VARIANTS = ("truncated", "extra_field", "wrong_type")
 
 
