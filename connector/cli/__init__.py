@@ -53,6 +53,7 @@ _COMMANDS: tuple[tuple[str, str], ...] = (
     ("orders", "orders"),
     ("positions", "positions"),
     ("balances", "balances"),
+    ("instruments", "instruments"),
     ("order", "order"),
     ("kill", "kill"),
     ("fills", "history"),

@@ -23,7 +23,7 @@ from connector.cli.common import add_config_option, positive_float, run_stoppabl
 from connector.config import Config, load_config
 from connector.errors import ConfigError, ConnectorError
 from connector.logs import LEVELS, configure_logging
-from connector.model import Balance, Order, Position, unstructure
+from connector.model import Balance, Instrument, Order, Position, unstructure
 
 if TYPE_CHECKING:
     from connector.connector import Connector
@@ -33,6 +33,7 @@ __all__ = [
     "add_trading_options",
     "balance_rows",
     "format_table",
+    "instrument_rows",
     "order_rows",
     "position_rows",
     "print_records",
@@ -185,6 +186,18 @@ def balance_rows(balances: Iterable[Balance]) -> tuple[list[str], list[list[str]
         [b.venue, b.asset, _text(b.free), _text(b.locked), _text(b.free + b.locked)]
         for b in balances
     ]
+    return header, rows
+
+
+def instrument_rows(instruments: Iterable[Instrument]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of an instruments table (quantities in base units)."""
+    header = ["venue", "symbol", "venue id", "status", "tick", "lot", "min qty", "max qty",
+              "min notional"]  # fmt: skip
+    rows = [
+        [i.venue, str(i.symbol), i.native_id, i.status.value, _text(i.tick_size),
+         _text(i.lot_step), _text(i.min_qty), _text(i.max_qty), _text(i.min_notional)]
+        for i in instruments
+    ]  # fmt: skip
     return header, rows
 
 

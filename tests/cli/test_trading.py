@@ -190,6 +190,32 @@ def test_positions_and_balances_after_a_market_order(
     assert {row[0] for row in usdt} == set(VENUES), out
 
 
+def test_instruments_give_the_lot_an_order_is_sized_in(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ("-c", str(config))
+    code, out, err = _run(capsys, "instruments", "--json", *cfg)
+    assert 0 == code, err
+    lots = {line["venue"]: Decimal(line["lot_step"]) for line in _lines(out)}
+    assert set(VENUES) == set(lots)
+    # In base units on every venue: an OKX swap lot of 0.01 contracts of 0.01 BTC.
+    assert Decimal("0.0001") == lots["okx"]
+
+    code, out, err = _run(capsys, "instruments", "--venue", "okx", *cfg)
+    assert 0 == code, err
+    header, row = out.splitlines()
+    assert header.split()[:4] == ["venue", "symbol", "venue", "id"]
+    assert row.split()[:4] == ["okx", SYMBOL, "BTC-USDT-SWAP", "trading"]
+
+    # A quantity between two lots: refused, named, never rounded.
+    half_lot = str(lots["binance"] * Decimal("1.5"))
+    code, out, err = _run(
+        capsys, "order", "place", "binance", SYMBOL, "buy", "limit", half_lot, "50000", *cfg
+    )
+    assert (1, "") == (code, out)
+    assert f"lot_step: {half_lot} is not a whole number of lots" in err, err
+
+
 def test_refusals_print_one_line_and_exit_1(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
