@@ -25,6 +25,7 @@ from connector import (
     RiskAlert,
     RiskAlertKind,
     RiskRejected,
+    UnknownInstrument,
 )
 from connector.config import Config, RiskConfig, VenueConfig
 from connector.model import Symbol
@@ -312,3 +313,13 @@ async def test_cancel_all_returns_as_the_stream_tells_each_end(
 
 
 SCENARIOS = (place_amend_cancel_and_wait, market_orders, refusals, cancel_all)
+
+
+async def test_an_instrument_is_given_as_orders_are_checked_against_it() -> None:
+    async with trading("okx", "BTC-USDT-PERP") as (c, _, _):
+        swap = c.instrument("okx", "BTC-USDT-PERP")
+        # The venue lists lots of 0.01 contracts of 0.01 BTC: given in base units.
+        assert (Decimal("0.0001"), Decimal(1)) == (swap.lot_step, swap.contract_size)
+        assert "BTC-USDT-SWAP" == swap.native_id
+        with pytest.raises(UnknownInstrument, match="'kraken' is not configured"):
+            c.instrument("kraken", "BTC-USDT-PERP")
