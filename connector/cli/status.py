@@ -1,12 +1,18 @@
-"""``connector status``: start, wait a moment, print the supervision tree and venue health."""
+"""``connector status``: start, wait a moment, print the supervision tree and venue health.
+
+It prints them whether or not the connector finished starting: a venue that
+cannot connect is what one runs ``status`` to see.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 import trio
 
-from connector.cli.common import add_config_option, load
+from connector.cli.common import add_config_option, load, positive_float
+from connector.cli.trading_io import failing_venues
 
 __all__ = ["add_parser", "run"]
 
@@ -22,6 +28,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="S",
         help="seconds to let connections come up before printing (default 1)",
     )
+    status.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=30.0,
+        metavar="S",
+        help="print what there is after S seconds if the start has not finished "
+        "(exit status 1; default 30)",
+    )
     status.set_defaults(command=run)
 
 
@@ -31,10 +45,33 @@ def run(args: argparse.Namespace) -> int:
 
     config = load(args)
 
-    async def body() -> str:
-        async with Connector(config) as c:
-            await trio.sleep(max(args.wait, 0.0))
-            return c.status().render()
+    async def body() -> tuple[str, str | None]:
+        """The status text, and why the start did not finish (``None``: it did)."""
+        c = Connector(config)
+        started, done = trio.Event(), trio.Event()
 
-    print(trio.run(body))
-    return 0
+        async def serve() -> None:
+            async with c:
+                started.set()
+                await done.wait()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(serve)
+            with trio.move_on_after(args.timeout):
+                await started.wait()
+            if started.is_set():
+                await trio.sleep(max(args.wait, 0.0))
+                unfinished = None
+            else:
+                unfinished = f"not started after {args.timeout:g} s{failing_venues(c)}"
+            text = c.status().render()
+            done.set()
+            nursery.cancel_scope.cancel()
+        return text, unfinished
+
+    text, unfinished = trio.run(body)
+    print(text)
+    if unfinished is None:
+        return 0
+    print(f"connector: error: {unfinished}", file=sys.stderr)
+    return 1

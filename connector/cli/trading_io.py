@@ -119,14 +119,29 @@ def run_connected(
     timeout: float = args.timeout
 
     async def body(stop: trio.CancelScope) -> int:
+        connector = Connector(config)
         with trio.move_on_after(timeout) as deadline:
-            async with Connector(config) as connector:
+            async with connector:
                 return await action(connector)
         if deadline.cancelled_caught:
-            raise ConnectorError(f"gave up after {timeout:g} s (see --timeout)")
+            raise ConnectorError(
+                f"gave up after {timeout:g} s (see --timeout){failing_venues(connector)}"
+            )
         return 130  # stopped by a signal
 
     return run_stoppable(body, None)
+
+
+def failing_venues(connector: Connector) -> str:
+    """``": <venue>: <its last failure>; ..."`` for the venues whose health breaker
+    has seen failures without a success since (what kept them from starting);
+    ``""`` when none has."""
+    failing = [
+        reason if reason.startswith(f"{name}: ") else f"{name}: {reason}"
+        for name, health in connector.status().venues.items()
+        if health.consecutive_failures and (reason := health.last_reason)
+    ]
+    return f": {'; '.join(failing)}" if failing else ""
 
 
 # --------------------------------------------------------------------------- output

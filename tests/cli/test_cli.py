@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -234,6 +235,53 @@ def test_status_in_a_process_prints_the_tree_and_exits_0(disabled_config: Path) 
     assert result.stdout.startswith("root  running  restarts=0  one_for_one\n")
     assert "├── health  running" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def unreachable_config(tmp_path: Path) -> Path:
+    """OKX at a loopback port nothing listens on (its keys are never checked)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"127.0.0.1:{port}"
+    urls = {"swap.rest": f"http://{base}", "swap.ws": f"ws://{base}"}
+    path = tmp_path / "unreachable.toml"
+    path.write_text(
+        "[venues.binance]\nenabled = false\n[venues.bybit]\nenabled = false\n"
+        '[venues.okx]\nendpoint = "custom"\nsymbols = ["BTC-USDT-PERP"]\nchannels = ["book"]\n'
+        "[venues.okx.urls]\n"
+        + "".join(f'"{k}" = "{v}"\n' for k, v in urls.items())
+        + '[storage]\nkind = "memory"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_status_of_a_venue_that_cannot_connect_prints_the_tree_and_why(
+    unreachable_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What one runs `status` for: it used to wait for the start forever.
+    assert 1 == main(["status", "-c", str(unreachable_config), "--timeout", "2"])
+
+    out, err = capsys.readouterr()
+    assert out.startswith("root  starting")
+    assert "venue okx: breaker" in out
+    line = err.strip().splitlines()[-1]  # after the config's logs
+    assert line.startswith("connector: error: not started after 2 s: okx: "), line
+    assert "cannot connect to 127.0.0.1:" in line
+
+
+def test_a_trading_command_that_gives_up_names_the_venue_that_kept_it(
+    unreachable_config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONNECTOR_OKX_API_KEY", "k")
+    monkeypatch.setenv("CONNECTOR_OKX_API_SECRET", "s")
+    monkeypatch.setenv("CONNECTOR_OKX_PASSPHRASE", "p")
+    assert 1 == main(["orders", "-c", str(unreachable_config), "--timeout", "2"])
+
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("connector: error: gave up after 2 s (see --timeout): okx: "), line
+    assert "cannot connect to 127.0.0.1:" in line
 
 
 def test_status_with_invalid_config_exits_2_without_starting(
