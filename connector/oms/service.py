@@ -404,16 +404,18 @@ class OrderService:
     ) -> Order:
         """Change an open order's quantity and/or price; returns the order as amended.
 
+        An order this process does not know is read from the venue first (placed
+        by another process since the start-up reconciliation, or ended before it).
+
         Raises:
-            InvalidOrder (unknown, finished, or the new values break a filter),
+            InvalidOrder (unknown to the venue, finished, or the new values break a filter),
             ExchangeRejected (the venue refused the change), OrderNotFound, a
             TransientError (the answer was lost: the order is queried).
         """
         market, instrument = self._instrument(symbol)
         current = self.state.book.get(self.venue, client_order_id)
         if current is None:
-            problem = f"client_order_id: no order {client_order_id} known on {self.venue}"
-            raise InvalidOrder(f"invalid order: {problem}", (problem,))
+            current = await self._read_unknown(symbol, client_order_id)
         amend = normalize_amend(
             AmendOrder(
                 venue=self.venue,
@@ -441,6 +443,21 @@ class OrderService:
             # A bare acknowledgement, its values not yet the new ones: not applied
             # (its fresh time would "amend" the order back), read back instead.
             await self._confirm(symbol, client_order_id, amended)
+        return self._snapshot(client_order_id)
+
+    async def _read_unknown(self, symbol: Symbol, client_order_id: str) -> Order:
+        """An order this process does not know (placed by another one since the
+        start-up reconciliation, or ended before it), as the venue reports it.
+
+        Raises:
+            InvalidOrder: the venue has no such order.
+        """
+        try:
+            report = await self.state.query(symbol, client_order_id)
+        except OrderNotFound:
+            problem = f"client_order_id: {self.venue} has no order {client_order_id}"
+            raise InvalidOrder(f"invalid order: {problem}", (problem,)) from None
+        await self.state.apply([report])
         return self._snapshot(client_order_id)
 
     async def cancel(self, symbol: Symbol, client_order_id: str) -> Order:

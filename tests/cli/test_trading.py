@@ -216,6 +216,29 @@ def test_instruments_give_the_lot_an_order_is_sized_in(
     assert f"lot_step: {half_lot} is not a whole number of lots" in err, err
 
 
+@pytest.mark.parametrize("venue", VENUES)
+def test_amending_an_order_another_command_filled_names_its_status(
+    venue: str, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The next command's start-up reconciliation lists open orders only: the filled
+    # order is read from the venue, and the amendment refused for what it is.
+    cfg = ("-c", str(config))
+    cid = _client_id()
+    code, out, err = _run(
+        capsys, "order", "place", venue, SYMBOL, "buy", "market", "0.01", "--client-id", cid,
+        "--json", *cfg,
+    )  # fmt: skip
+    assert (0, "filled") == (code, _lines(out)[0]["status"]), err
+
+    code, out, err = _run(capsys, "order", "amend", venue, SYMBOL, cid, "--price", "50000", *cfg)
+    assert (1, "") == (code, out)
+    assert f"invalid order: status: order {cid} is filled" in err, err
+
+    code, out, err = _run(capsys, "order", "amend", venue, SYMBOL, "nosuch1", "--qty", "1", *cfg)
+    assert (1, "") == (code, out)
+    assert f"invalid order: client_order_id: {venue} has no order nosuch1" in err, err
+
+
 def test_refusals_print_one_line_and_exit_1(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
