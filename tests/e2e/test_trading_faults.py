@@ -265,8 +265,11 @@ async def run_case(market: str, kind: str) -> None:
                 await until_order_sockets_ready(r)
             errors = await scenario(r, symbol)
             if kind in ("stream_terminated", "server_shutdown", "listen_key_expired"):
-                # The session faults fire at a time: trade once more after it.
+                # The session faults fire at a time: trade once more after it, priced
+                # off a valid book (a venue's notice of a close replaces the market-data
+                # socket too: its book resyncs on the new one).
                 await until(r, lambda: bool(r.run.fault_log), seconds=10)
+                await until(r, lambda: r.c.order_book(venue, symbol).valid, seconds=10)
                 errors += await scenario(r, symbol)
             with contextlib.suppress(trio.TooSlowError):
                 await until(r, lambda: not problems(r, symbol), seconds=SETTLE)
