@@ -369,6 +369,9 @@ async def _kill9(kind: str, kills: int, tmp_path: Path) -> None:
     )
 
 
+# pytest-timeout's bound (120 s for every test) above the test's own: past it, the
+# worker could end without the test's cleanup and leave its simulator running.
+@pytest.mark.timeout(180)
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 async def test_kill9_twenty_times_loses_nothing(kind: str, tmp_path: Path) -> None:
     with trio.fail_after(150):
@@ -376,6 +379,7 @@ async def test_kill9_twenty_times_loses_nothing(kind: str, tmp_path: Path) -> No
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(480)
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 async def test_kill9_sixty_times_loses_nothing(kind: str, tmp_path: Path) -> None:
     with trio.fail_after(450):
