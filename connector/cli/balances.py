@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 from connector.cli.trading_io import (
     add_trading_options,
     balance_rows,
-    print_records,
-    record_line,
+    print_listing,
     run_connected,
 )
 
@@ -38,12 +37,7 @@ def run(args: argparse.Namespace) -> int:
     async def action(c: Connector) -> int:
         found = [b for b in c.balances.all(args.venue) if args.zero or b.free != 0 or b.locked != 0]
         found.sort(key=lambda b: (b.venue, b.asset))
-        if args.json:
-            for balance in found:
-                print(record_line(balance))
-        else:
-            header, rows = balance_rows(found)
-            print_records(header, rows, empty="no balances")
+        print_listing(found, balance_rows, as_json=args.json, empty="no balances")
         return 0
 
     return run_connected(args, action, venue=args.venue)

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 from connector.cli.trading_io import (
     add_trading_options,
     instrument_rows,
-    print_records,
-    record_line,
+    print_listing,
     run_connected,
 )
 
@@ -40,12 +39,7 @@ def run(args: argparse.Namespace) -> int:
             if venue.enabled
             for symbol in venue.symbols
         ]
-        if args.json:
-            for instrument in found:
-                print(record_line(instrument))
-        else:
-            header, rows = instrument_rows(found)
-            print_records(header, rows, empty="no instruments")
+        print_listing(found, instrument_rows, as_json=args.json, empty="no instruments")
         return 0
 
     return run_connected(args, action, venue=args.venue)

@@ -16,8 +16,7 @@ import trio
 from connector.cli.trading_io import (
     add_trading_options,
     order_rows,
-    print_records,
-    record_line,
+    print_listing,
     run_connected,
 )
 from connector.model import Order, OrderEvent, RiskAlert, RiskAlertKind
@@ -63,12 +62,7 @@ def run(args: argparse.Namespace) -> int:
                 failed = alert.failed
                 if failed:
                     print(f"connector: kill: {alert.message}", file=sys.stderr)
-        if args.json:
-            for order in canceled:
-                print(record_line(order))
-        else:
-            header, rows = order_rows(canceled)
-            print_records(header, rows, empty="no open orders to cancel")
+        print_listing(canceled, order_rows, as_json=args.json, empty="no open orders to cancel")
         return 1 if failed else 0
 
     return run_connected(args, action)

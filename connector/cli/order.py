@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING
 from connector.cli.trading_io import (
     add_trading_options,
     order_rows,
-    print_records,
-    record_line,
+    print_listing,
     run_connected,
 )
 from connector.model import Order, OrderType, Side, TimeInForce
@@ -82,11 +81,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _show(args: argparse.Namespace, order: Order) -> None:
-    if args.json:
-        print(record_line(order))
-    else:
-        header, rows = order_rows([order])
-        print_records(header, rows, empty="no order")
+    print_listing([order], order_rows, as_json=args.json, empty="no order")
 
 
 def run_place(args: argparse.Namespace) -> int:

@@ -10,8 +10,7 @@ from connector.cli import history
 from connector.cli.trading_io import (
     add_trading_options,
     order_rows,
-    print_records,
-    record_line,
+    print_listing,
     run_connected,
 )
 
@@ -55,12 +54,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             found = c.orders.open(args.venue, args.symbol)
         found.sort(key=lambda o: (o.venue, str(o.symbol), o.ts_created_ns, o.client_order_id))
-        if args.json:
-            for order in found:
-                print(record_line(order))
-        else:
-            header, rows = order_rows(found)
-            print_records(header, rows, empty="no orders")
+        print_listing(found, order_rows, as_json=args.json, empty="no orders")
         return 0
 
     return run_connected(args, action, venue=args.venue)

@@ -8,13 +8,15 @@ from typing import TYPE_CHECKING
 from connector.cli.trading_io import (
     add_trading_options,
     position_rows,
-    print_records,
-    record_line,
+    print_listing,
     run_connected,
 )
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from connector.connector import Connector
+    from connector.model import Position
 
 __all__ = ["add_parser", "run"]
 
@@ -40,19 +42,16 @@ def run(args: argparse.Namespace) -> int:
         ]
         found.sort(key=lambda p: (p.venue, str(p.symbol)))
 
-        if args.json:
-            for position in found:
-                print(
-                    record_line(
-                        position,
-                        unrealized_pnl=c.positions.unrealized_pnl(position.venue, position.symbol),
-                    )
-                )
-        else:
-            header, rows = position_rows(
-                found, lambda p: c.positions.unrealized_pnl(p.venue, p.symbol)
-            )
-            print_records(header, rows, empty="no positions")
+        def pnl(p: Position) -> Decimal | None:
+            return c.positions.unrealized_pnl(p.venue, p.symbol)
+
+        print_listing(
+            found,
+            lambda ps: position_rows(ps, pnl),
+            as_json=args.json,
+            empty="no positions",
+            extra=lambda p: {"unrealized_pnl": pnl(p)},
+        )
         return 0
 
     return run_connected(args, action, venue=args.venue)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 import trio
@@ -36,10 +36,13 @@ __all__ = [
     "instrument_rows",
     "order_rows",
     "position_rows",
+    "print_listing",
     "print_records",
     "record_line",
     "run_connected",
 ]
+
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds a trading command waits for its venues and its action, by default."""
@@ -245,6 +248,24 @@ def print_records(header: Sequence[str], rows: Sequence[Sequence[str]], *, empty
         print(empty)
         return
     print("\n".join(format_table(header, rows)))
+
+
+def print_listing(
+    values: Sequence[T],
+    table: Callable[[Sequence[T]], tuple[list[str], list[list[str]]]],
+    *,
+    as_json: bool,
+    empty: str,
+    extra: Callable[[T], Mapping[str, object]] | None = None,
+) -> None:
+    """``values`` as JSON lines (each one's fields, then ``extra(value)``'s) or as
+    the table ``table(values)`` makes (``empty`` when there is none)."""
+    if as_json:
+        for value in values:
+            print(record_line(value, **(extra(value) if extra is not None else {})))
+        return
+    header, rows = table(values)
+    print_records(header, rows, empty=empty)
 
 
 def _numeric(rows: Sequence[Sequence[str]], column: int) -> bool:
