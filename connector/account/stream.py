@@ -18,9 +18,10 @@ after every reconnect:
 A refusal (a control message with ``ok`` false before the stream is ready)
 fails the attempt, which reconnects with backoff; no acknowledgement within
 ``ack_timeout`` does too. An ``expired`` control message (Binance
-``listenKeyExpired`` / ``eventStreamTerminated``, OKX's service-upgrade notice)
-drops the socket and tells :attr:`PrivateHandler.on_expired` (a listenKey stream
-then needs a new key). Data events go to :attr:`PrivateHandler.on_events` in
+``listenKeyExpired`` / ``eventStreamTerminated`` / ``serverShutdown``, OKX's
+service-upgrade notice) tells :attr:`PrivateHandler.on_expired`, which replaces
+the socket (a listenKey stream with a new key first): a close the venue
+announced, not a failure. Data events go to :attr:`PrivateHandler.on_events` in
 frame order; a frame that does not decode is logged and counted, never raised.
 """
 
@@ -91,7 +92,8 @@ class PrivateHandler:
         venue_time_ns: The venue's clock now (signed login and subscribe frames).
         on_events: Told the data events of each frame, in order; must not block.
         on_ready: Told when a handshake completes (every reconnect); must not block.
-        on_expired: Told when the venue ends the stream, with its reason.
+        on_expired: Told when the venue ends the stream or announces the socket's
+            close, with its reason; replaces the socket; must not block.
         on_refused: Told when the venue refuses the login or the subscription, with
             the refusal (every time); must not block.
         ack_timeout: Seconds to wait for each acknowledgement.
@@ -195,7 +197,7 @@ class PrivateHandler:
             log.warning("account.private_expired", venue=self.venue, stream=self.stream.key,
                         detail=message.detail)  # fmt: skip
             self._on_expired(message.detail)
-            return Answer(fail=reason)
+            return None
         if not message.ok or kind == "error":
             if phase is PrivatePhase.READY:
                 log.warning("account.private_error", venue=self.venue, stream=self.stream.key,

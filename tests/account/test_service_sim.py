@@ -14,8 +14,9 @@ import pytest
 import trio
 
 from connector import OrderStatus, RiskRejected
+from connector.bus import Subscription
 from connector.config import RiskConfig
-from connector.model import Balance, Position, Symbol
+from connector.model import Balance, ConnectionEvent, ConnectionStatus, Position, Symbol
 from connector.sim.faults import FaultPlan
 from tests.rig import PERP, Rig, rig, until
 
@@ -46,6 +47,15 @@ def local_usdt(r: Rig) -> Decimal | None:
 
 WIRE = Decimal("1e-8")
 """Binance sends balances with 8 decimals; the simulator keeps 10."""
+
+
+def drain(sub: Subscription) -> list[object]:
+    out = []
+    while True:
+        try:
+            out.append(sub.receive_nowait())
+        except trio.WouldBlock:
+            return out
 
 
 def agree(r: Rig) -> bool:
@@ -163,36 +173,59 @@ async def test_a_dropped_private_stream_logs_in_again_and_reconciliation_recover
 
 
 @pytest.mark.parametrize(
-    ("plan", "symbol"),
+    ("venue", "plan", "symbol"),
     [
-        pytest.param(FaultPlan().listen_key_expired(at=(2.0,)), PERP, id="listen_key_expired"),
-        pytest.param(FaultPlan().stream_terminated(at=(2.0,)), SPOT, id="stream_terminated"),
         pytest.param(
-            FaultPlan().server_shutdown(at=(2.0,), seconds=0.5), SPOT, id="server_shutdown"
+            "binance", FaultPlan().listen_key_expired(at=(2.0,)), PERP, id="listen_key_expired"
+        ),
+        pytest.param(
+            "binance", FaultPlan().stream_terminated(at=(2.0,)), SPOT, id="stream_terminated"
+        ),
+        pytest.param(
+            "binance",
+            FaultPlan().server_shutdown(at=(2.0,), seconds=0.5),
+            SPOT,
+            id="server_shutdown",
+        ),
+        pytest.param(
+            "okx",
+            FaultPlan().server_shutdown(at=(2.0,), seconds=5.0, venue="okx"),
+            PERP,
+            id="okx_upgrade_notice",
         ),
     ],
 )
 async def test_a_stream_the_venue_ends_comes_back_and_carries_the_next_fill(
-    plan: FaultPlan, symbol: Symbol
+    venue: str, plan: FaultPlan, symbol: Symbol
 ) -> None:
     with trio.fail_after(TIMEOUT):
-        async with rig("binance", faults=plan, symbol=symbol) as r:
+        async with rig(venue, faults=plan, symbol=symbol) as r:
+            connections = r.c.subscribe(f"connection.{venue}")
             await until(r, lambda: bool(r.run.fault_log), seconds=10)
             await until(r, lambda: r.stats().streams[0].logins >= 2)
             (fault,) = r.run.fault_log
             assert plan.rules[0].kind is fault.kind
-            if symbol is PERP:
+            # The venue ended it: replaced on purpose, no failure for the health breaker.
+            dropped = [
+                e
+                for e in drain(connections)
+                if isinstance(e, ConnectionEvent)
+                and "private" in e.conn_id
+                and e.status is ConnectionStatus.DISCONNECTED
+            ]
+            assert dropped and all(e.planned for e in dropped), dropped
+            if venue == "binance" and symbol is PERP:
                 assert 2 == r.stats().listen_keys  # a new key, on a new socket
             # The reconciliation the new login asked for is done (on a busy machine it
             # could otherwise list the next fill before the stream brings it).
             await until(r, lambda: r.stats().reconciliations >= 2)
             # Subscribed again: the next fill comes by the stream.
-            order = await r.c.place_order("binance", symbol, "buy", "market", QTY)
+            order = await r.c.place_order(venue, symbol, "buy", "market", QTY)
             await until(
                 r,
                 lambda: any(
                     f.client_order_id == order.client_order_id and f.source is None
-                    for f in r.c.fills("binance")
+                    for f in r.c.fills(venue)
                 ),
             )
             await until(r, lambda: agree(r))
