@@ -1,6 +1,7 @@
 """JSON-safe conversion of every model value (cattrs).
 
-Decimal becomes its exact string, ``Symbol`` its canonical text, enums their
+Decimal becomes its exact string in positional notation (``0.00000001``, never
+``1E-8``: what the venues send and what JSON readers and people expect), ``Symbol`` its canonical text, enums their
 value, dates ISO text. ``converter.unstructure(x)`` gives data ``json.dumps``
 accepts; ``converter.structure(data, type(x)) == x``.
 """
@@ -31,6 +32,10 @@ def _decimal(value: object, _: object) -> Decimal:
     if not result.is_finite():
         raise ValueError(f"{value!r} is not a finite decimal number")
     return result
+
+
+def _decimal_text(value: Decimal) -> str:
+    return format(value, "f")
 
 
 def _symbol(value: object, _: object) -> Symbol:
@@ -81,18 +86,24 @@ def _struct_hooks(conv: cattrs.Converter) -> None:
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter()
     _struct_hooks(conv)
-    conv.register_unstructure_hook(Decimal, str)
+    conv.register_unstructure_hook(Decimal, _decimal_text)
     conv.register_structure_hook(Decimal, _decimal)
     conv.register_unstructure_hook(Symbol, str)
     conv.register_structure_hook(Symbol, _symbol)
-    conv.register_unstructure_hook(BookLevel, lambda lv: [str(lv.price), str(lv.qty)])
+    conv.register_unstructure_hook(
+        BookLevel, lambda lv: [_decimal_text(lv.price), _decimal_text(lv.qty)]
+    )
     conv.register_structure_hook(BookLevel, _level)
     # Book sides are Sequence[BookLevel]: unstructured as lists, structured as tuples.
-    conv.register_unstructure_hook(JsonLevels, lambda lv: [[str(p), str(q)] for p, q in lv])
+    conv.register_unstructure_hook(
+        JsonLevels, lambda lv: [[_decimal_text(p), _decimal_text(q)] for p, q in lv]
+    )
     conv.register_structure_hook_func(
         lambda t: t == Sequence[BookLevel], lambda v, _: tuple(_level(item, None) for item in v)
     )
-    conv.register_unstructure_hook(VenueLevel, lambda lv: [lv.venue, str(lv.price), str(lv.qty)])
+    conv.register_unstructure_hook(
+        VenueLevel, lambda lv: [lv.venue, _decimal_text(lv.price), _decimal_text(lv.qty)]
+    )
     conv.register_structure_hook(VenueLevel, _venue_level)
     conv.register_unstructure_hook(dt.date, dt.date.isoformat)
     conv.register_structure_hook(dt.date, lambda v, _: dt.date.fromisoformat(v))

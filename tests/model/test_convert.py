@@ -62,11 +62,15 @@ def assert_no_floats(data: object) -> None:
 
 
 def assert_decimals_are_exact_strings(value: object, data: object) -> None:
-    """Every Decimal in ``value`` is its exact ``str`` at the same place in ``data``."""
+    """Every Decimal in ``value`` is its exact text in positional notation (no
+    exponent, trailing zeros kept) at the same place in ``data``."""
     if isinstance(value, Decimal):
-        assert str(value) == data
+        assert isinstance(data, str) and "E" not in data.upper()
+        assert format(value, "f") == data and Decimal(data) == value
     elif isinstance(value, BookLevel):
-        assert [str(value.price), str(value.qty)] == data
+        assert isinstance(data, list)
+        assert_decimals_are_exact_strings(value.price, data[0])
+        assert_decimals_are_exact_strings(value.qty, data[1])
     elif isinstance(value, Symbol):
         assert str(value) == data
     elif isinstance(value, tuple):
