@@ -1,9 +1,10 @@
 """JSON-safe conversion of every model value (cattrs).
 
 Decimal becomes its exact string in positional notation (``0.00000001``, never
-``1E-8``: what the venues send and what JSON readers and people expect), ``Symbol`` its canonical text, enums their
-value, dates ISO text. ``converter.unstructure(x)`` gives data ``json.dumps``
-accepts; ``converter.structure(data, type(x)) == x``.
+``1E-8``: what the venues send and what JSON readers and people expect),
+``Symbol`` its canonical text, enums their value, dates ISO text.
+``converter.unstructure(x)`` gives data ``json.dumps`` accepts;
+``converter.structure(data, type(x)) == x``.
 """
 
 from __future__ import annotations
