@@ -133,13 +133,16 @@ _STATUS = {
 _IP_BANNED = 10009
 """retCode "IP has been banned." (bybit-exchange/docs ``docs/v5/error.mdx``)."""
 
+# The order socket's own codes (error.mdx "WS OE General code", checked 2026-12-06):
+# 20003 "Too frequent requests under the same session" refuses the request (a rate
+# limit); 20006 "reqId is duplicated" leaves which request was acted on in doubt.
 ERRORS = ErrorCodes(
     venue=VENUE,
     success=0,
-    unknown=frozenset({10000, 10016, 10019, 170007, 170146, 170147, 170310}),
+    unknown=frozenset({10000, 10016, 10019, 20006, 170007, 170146, 170147, 170310}),
     timestamp=frozenset({10002}),
     auth=frozenset({10003, 10004, 10005, 10007, 10010, 33004}),
-    rate=frozenset({10006, 10018, 10429}),
+    rate=frozenset({10006, 10018, 10429, 20003}),
     retry_after=1.0,
     not_found=frozenset({110001, 170213}),
     # cancel/amend of an order that is already final, or busy: a refusal, not a missing order

@@ -9,7 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from connector.errors import ConnectorError, OrderRejected, TimestampRejected
+from connector.errors import (
+    ConnectorError,
+    OrderRejected,
+    RateLimited,
+    ServiceUnavailable,
+    TimestampRejected,
+)
 from connector.model import Market, OrderStatus, PlaceOrder
 from connector.venues.bybit.trading import BybitTrading
 from connector.venues.driver import OrderSocketEntry
@@ -177,3 +183,23 @@ def test_a_restarting_trade_service_stands_for_a_503() -> None:
             Market.LINEAR, symbols(), status, body, 5, action="place", client_order_id="abc123"
         )
     assert not isinstance(raised.value, OrderRejected)
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        (20003, RateLimited),  # "Too frequent requests under the same session": not placed
+        (20006, ServiceUnavailable),  # "reqId is duplicated": which request acted is in doubt
+    ],
+)
+def test_the_order_sockets_own_codes(code: int, error: type[ConnectorError]) -> None:
+    # Bybit v5 error.mdx, "WS OE General code".
+    t = BybitTrading(CREDENTIALS)
+    reply = {"reqId": "o8", "retCode": code, "retMsg": "refused", "op": "order.create", "data": {}}
+    status, _headers, body = t.order_socket_answer(json.dumps(reply))
+    t.place_order_call(Market.LINEAR, BTC_LINEAR, _order("abc124"))
+    with pytest.raises(error) as raised:
+        t.parse_order_answer(
+            Market.LINEAR, symbols(), status, body, 5, action="place", client_order_id="abc124"
+        )
+    assert str(code) in str(raised.value)
