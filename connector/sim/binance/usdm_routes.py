@@ -72,7 +72,7 @@ class UsdmTrading:
 
         route("POST", "/fapi/v1/order", 0, o.place, counted=True)
         route("DELETE", "/fapi/v1/order", 1, o.cancel)
-        route("PUT", "/fapi/v1/order", 1, o.modify)
+        route("PUT", "/fapi/v1/order", 1, o.modify, counted=True)
         route("GET", "/fapi/v1/order", 1, o.query)
         route("GET", "/fapi/v1/openOrder", 1, lambda acc, p: o.query(acc, p, open_only=True))
         route("POST", "/fapi/v1/batchOrders", 5, o.batch_place, counted=True)

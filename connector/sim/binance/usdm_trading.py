@@ -16,8 +16,8 @@ nothing executed); RESULT answers its state after matching. Modify (``PUT``) is 
 order when the new quantity is at or below the executed quantity; a GTX order
 whose new price would cross is cancelled (-5022).
 
-Order counts (:class:`OrderCounter`): every new order counts 1 on the 10 s
-and the 1 min counters of the account (a batch: its orders on the 10 s
+Order counts (:class:`OrderCounter`): every new order and every modification
+counts 1 on the 10 s and the 1 min counters of the account (a batch: its orders on the 10 s
 counter, 1 on the 1 min counter), REST and ws-fapi together; over 300 per
 10 s or 1200 per minute the order is refused with -1015 (HTTP 429). The
 counts go out as ``X-MBX-ORDER-COUNT-10S`` / ``-1M`` (REST) and in
@@ -302,6 +302,11 @@ class UsdmOrders:
             return mandatory("quantity")
         if price is None:
             return mandatory("price")
+        # A modification counts 1 on each order counter, as a new order does (Modify
+        # Order's request weight, REST and websocket API, checked 2026-12-06).
+        full = self.counter.charge(account)
+        if full is not None:
+            return full
         order = self.desk.order(
             account,
             MARKET,

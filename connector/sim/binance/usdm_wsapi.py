@@ -248,6 +248,7 @@ def _str(value: object) -> str | None:
 
 
 def _weight(method: str) -> int:
-    """IP request weight of a method: order entry 0 (its order counters count it), every
-    other 1."""
-    return 0 if method in _ORDER_ENTRY else 1
+    """IP request weight of a method: ``order.place`` 0 (its order counters count it),
+    every other 1 (``order.modify`` on the order counters too; New, Modify and Cancel
+    Order, websocket API, checked 2026-12-06)."""
+    return 0 if method == "order.place" else 1

@@ -314,6 +314,9 @@ async def test_ws_fapi_places_queries_and_cancels_with_rate_limits(s: sim.SimRun
             ref = {"symbol": "BTCUSDT", "orderId": order_id}
             await ws.send_message(ws_request("order.status", ref, "r2"))
             status = json.loads(await ws.get_message())
+            change = {**ref, "side": "BUY", "quantity": "0.01", "price": str(far(s) - 1)}
+            await ws.send_message(ws_request("order.modify", change, "r6"))
+            modified = json.loads(await ws.get_message())
             await ws.send_message(ws_request("order.cancel", ref, "r3"))
             cancelled = json.loads(await ws.get_message())
             await ws.send_message(ws_request("session.logon", {}, "r4"))
@@ -328,6 +331,17 @@ async def test_ws_fapi_places_queries_and_cancels_with_rate_limits(s: sim.SimRun
         (r["intervalNum"], r["interval"], r["limit"], r["count"]) for r in orders
     ]
     assert "NEW" == status["result"]["status"]
+    assert 200 == modified["status"], modified
+    # Modify Order and Cancel Order (websocket API, checked 2026-12-06): a modification
+    # counts 1 on each order counter and weighs 1, a cancel weighs 1 (a new order 0).
+    assert [1 + 1, 1 + 1] == [
+        r["count"] for r in modified["rateLimits"] if r["rateLimitType"] == "ORDERS"
+    ]
+    weights = [
+        next(r["count"] for r in reply["rateLimits"] if r["rateLimitType"] == "REQUEST_WEIGHT")
+        for reply in (modified, cancelled)
+    ]
+    assert weights[1] in (weights[0] + 1, 1)  # 1 when a new minute began in between
     assert "CANCELED" == cancelled["result"]["status"]
     assert -4056 == logon["error"]["code"]  # HMAC keys cannot log on
     assert (400, -1022) == (forged["status"], forged["error"]["code"])
