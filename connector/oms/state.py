@@ -173,6 +173,15 @@ class OrderStateStatistics:
     """Inputs that changed nothing (stale, repeated, or for an order we cannot create)."""
 
 
+def _time_in_force(type_: OrderType, asked: TimeInForce) -> TimeInForce:
+    """A market order never rests: recorded as IOC unless FOK was asked, whatever its
+    source said (placed with the default GTC; read back from Binance as GTC, from
+    Bybit as IOC), so that it reads the same on every venue and after a restart."""
+    if type_ is OrderType.MARKET and asked is not TimeInForce.FOK:
+        return TimeInForce.IOC
+    return asked
+
+
 @attrs.define(slots=True)
 class _Record:
     """One order's mutable state (owned by its :class:`OrderBookkeeping`)."""
@@ -415,7 +424,7 @@ class OrderBookkeeping:
             type=spec.type,
             qty=spec.qty,
             price=spec.price,
-            time_in_force=spec.time_in_force,
+            time_in_force=_time_in_force(spec.type, spec.time_in_force),
             reduce_only=spec.reduce_only,
             venue_order_id=item.venue_order_id,
             ts_created_ns=ts_created_ns,

@@ -22,6 +22,7 @@ from connector.model import (
     OrderType,
     Side,
     Symbol,
+    TimeInForce,
 )
 from connector.model.trading import OrderReport
 from connector.oms.state import RANK, TRANSITIONS, OrderBookkeeping, next_status
@@ -177,6 +178,26 @@ def test_report_for_an_order_we_do_not_know_creates_it() -> None:
         order.avg_fill_price,
     )
     assert [order] == book.open("bybit", SYM)
+
+
+def test_a_market_order_is_recorded_as_ioc_from_every_source() -> None:
+    # Placed with the default GTC, or read back as Binance (GTC) or Bybit (IOC) report a
+    # market order: the same order reads the same; FOK stays FOK.
+    book = OrderBookkeeping()
+    mine = submitted("m1")
+    order = attrs.evolve(mine.order, type=OrderType.MARKET, price=None)
+    book.apply(attrs.evolve(mine, order=order))
+    for cid, tif in (("m2", TimeInForce.GTC), ("m3", TimeInForce.IOC), ("m4", TimeInForce.FOK)):
+        book.apply(
+            attrs.evolve(
+                report(cid, OrderStatus.FILLED, "1", "100"),
+                type=OrderType.MARKET,
+                price=None,
+                time_in_force=tif,
+            )
+        )
+    tifs = [get(book, cid).time_in_force for cid in ("m1", "m2", "m3", "m4")]
+    assert [TimeInForce.IOC, TimeInForce.IOC, TimeInForce.IOC, TimeInForce.FOK] == tifs
 
 
 def test_unknown_outcome_is_resolved_by_a_later_report() -> None:

@@ -25,6 +25,7 @@ from connector import (
     RiskAlert,
     RiskAlertKind,
     RiskRejected,
+    TimeInForce,
     UnknownInstrument,
 )
 from connector.config import Config, RiskConfig, VenueConfig
@@ -179,6 +180,7 @@ async def market_orders(
     order = await c.place_order(venue, symbol, "buy", "market", qty)
     done = await c.orders.wait(order.client_order_id, timeout=5)
     assert OrderStatus.FILLED == done.status
+    assert TimeInForce.IOC == order.time_in_force == done.time_in_force  # asked: the default
     assert qty == done.filled_qty
     assert done.avg_fill_price is not None
     assert abs(done.avg_fill_price - ask) < ask * Decimal("0.01")
