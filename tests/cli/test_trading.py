@@ -183,6 +183,7 @@ def test_positions_and_balances_after_a_market_order(
     [position] = [p for p in _lines(out) if p["symbol"] == SYMBOL]
     assert Decimal(str(position["qty"])) >= Decimal("0.02")
     assert Decimal(str(position["avg_entry_price"])) > 0
+    assert position["unrealized_pnl"] is not None  # priced from the book, once valid
 
     code, out, err = _run(capsys, "balances", *cfg)
     assert 0 == code, err
