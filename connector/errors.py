@@ -138,11 +138,29 @@ class ExchangeRejected(RemoteError):
 class OrderNotFound(ExchangeRejected):
     """The venue does not know the order: a query or cancel of an order that was never
     placed, or that the venue no longer keeps (Binance -2013/-2011, Bybit 110001,
-    OKX 51603).
+    OKX 51603; ``code`` empty when the venue listed no such order).
 
     A definite answer, unlike a timeout: an order still ``unknown`` after its
     placement was answered this way was not placed (once the venue's
-    propagation delay has passed)."""
+    propagation delay has passed).
+
+    Args:
+        client_order_id: The order asked for; the message names it.
+    """
+
+    def __init__(
+        self,
+        code: int | str,
+        message: str,
+        *,
+        client_order_id: str = "",
+        venue: str | None = None,
+    ) -> None:
+        super().__init__(code, message, venue=venue)
+        self.client_order_id = client_order_id
+        if client_order_id:
+            said = f"{code} {message}" if code != "" else message
+            self.args = (f"{venue or 'venue'} has no order {client_order_id}: {said}",)
 
 
 class OrderRejected(RemoteError):

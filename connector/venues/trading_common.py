@@ -359,7 +359,7 @@ class ErrorCodes:
                 f"{venue}: {code} {message}", retry_after=self.retry_after, venue=venue
             )
         if code in self.not_found:
-            return OrderNotFound(code, message, venue=venue)
+            return OrderNotFound(code, message, client_order_id=client_order_id, venue=venue)
         if action == "place" and code not in self.order_final and code != self.success:
             return OrderRejected(code, message, client_order_id=client_order_id, venue=venue)
         return ExchangeRejected(code, message or f"HTTP {status}", venue=venue)

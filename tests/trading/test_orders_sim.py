@@ -20,6 +20,7 @@ import trio
 from connector import (
     Connector,
     InvalidOrder,
+    OrderNotFound,
     OrderRejected,
     OrderStatus,
     RiskAlert,
@@ -231,6 +232,11 @@ async def refusals(
         assert ["max_market_qty"] == [v.split(":")[0] for v in over_market.value.violations]
     # The refusals before sending: nothing reached the order state.
     assert before == len(c.orders.all())
+    # A cancel of an order the venue never had names it.
+    with pytest.raises(OrderNotFound) as missing:
+        await c.cancel_order(venue, symbol, "neverplaced1")
+    assert f"{venue} has no order neverplaced1: " in str(missing.value)
+    assert "neverplaced1" == missing.value.client_order_id
 
     # Post-only that would take: Binance refuses it with its code; Bybit and OKX
     # accept it, then cancel it (read back by the cancel).

@@ -507,7 +507,7 @@ def classify_error(
     if code in AUTH_CODES:
         return AuthenticationFailed(f"binance: {text}", venue=VENUE)
     if code in _NOT_FOUND_CODES or (code == -2011 and _UNKNOWN_ORDER_TEXT in message.lower()):
-        return OrderNotFound(code, message, venue=VENUE)
+        return OrderNotFound(code, message, client_order_id=client_order_id, venue=VENUE)
     if action == "place":
         return OrderRejected(code, message, client_order_id=client_order_id, venue=VENUE)
     return ExchangeRejected(code, message, venue=VENUE)

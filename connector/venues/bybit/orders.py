@@ -501,7 +501,9 @@ def parse_order_answer(
             )
         items = _orders.decode(result.list)
         if not items:
-            raise OrderNotFound("", f"the venue lists no order {client_order_id}", venue=VENUE)
+            raise OrderNotFound(
+                "", "not in its order listing", client_order_id=client_order_id, venue=VENUE
+            )
         return order_report(items[0], market, symbols, ts_recv_ns)
     except (msgspec.DecodeError, ValueError) as exc:
         raise bad_body("order answer", body, exc) from exc

@@ -536,7 +536,9 @@ def parse_order_answer(
             if error is not None:
                 raise error
             if action == "query":
-                raise OrderNotFound("", f"the venue lists no order {client_order_id}", venue=VENUE)
+                raise OrderNotFound(
+                    "", "not in its order listing", client_order_id=client_order_id, venue=VENUE
+                )
             raise ValueError("an acknowledgement without data")
         ack = acks[0]
         if action == "query":

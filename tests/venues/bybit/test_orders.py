@@ -339,7 +339,7 @@ def test_query_of_an_unknown_order() -> None:
         BybitTrading(CREDENTIALS).parse_order_answer(
             Market.LINEAR, symbols(), 200, empty, 0, action="query", client_order_id="x"
         )
-    assert "bybit rejected the request: the venue lists no order x" == str(refused.value)
+    assert "bybit has no order x: not in its order listing" == str(refused.value)
 
 
 def test_open_orders_fixture() -> None:

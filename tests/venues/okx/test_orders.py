@@ -367,7 +367,7 @@ def test_query_lists_nothing() -> None:
             action="query",
             client_order_id="x",
         )
-    assert "okx rejected the request: the venue lists no order x" == str(refused.value)
+    assert "okx has no order x: not in its order listing" == str(refused.value)
     with pytest.raises(MalformedMessage):
         OkxTrading(CREDENTIALS).parse_order_answer(
             Market.SWAP, symbols(), 200, b"[", 0, action="place", client_order_id="x"
