@@ -37,7 +37,13 @@ def run(args: argparse.Namespace) -> int:
     async def action(c: Connector) -> int:
         found = [b for b in c.balances.all(args.venue) if args.zero or b.free != 0 or b.locked != 0]
         found.sort(key=lambda b: (b.venue, b.asset))
-        print_listing(found, balance_rows, as_json=args.json, empty="no balances")
+        print_listing(
+            found,
+            balance_rows,
+            as_json=args.json,
+            empty="no balances",
+            extra=lambda b: {"total": b.total},
+        )
         return 0
 
     return run_connected(args, action, venue=args.venue)

@@ -223,8 +223,8 @@ def record_line(value: object, **extra: object) -> str:
     """One value as a JSON object line: its fields, then ``extra``."""
     data = unstructure(value)
     out: dict[str, object] = dict(data) if isinstance(data, dict) else {"value": data}
-    out.update(extra)
-    return json.dumps(out, separators=(",", ":"), ensure_ascii=False, default=str)
+    out.update({name: unstructure(item) for name, item in extra.items()})
+    return json.dumps(out, separators=(",", ":"), ensure_ascii=False)
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

@@ -185,6 +185,10 @@ def test_positions_and_balances_after_a_market_order(
     assert Decimal(str(position["avg_entry_price"])) > 0
     assert position["unrealized_pnl"] is not None  # priced from the book, once valid
 
+    code, out, err = _run(capsys, "balances", "--venue", "okx", "--json", *cfg)
+    assert 0 == code, err
+    for balance in _lines(out):
+        assert Decimal(balance["total"]) == Decimal(balance["free"]) + Decimal(balance["locked"])
     code, out, err = _run(capsys, "balances", *cfg)
     assert 0 == code, err
     usdt = [line.split() for line in out.splitlines() if " USDT " in f" {line} "]
