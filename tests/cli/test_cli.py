@@ -99,6 +99,9 @@ def test_config_check_names_enabled_venues(
 
     assert 0 == main(["config", "check", str(path)])
     assert f"{path}: ok; venues: okx (testnet, 1 symbols)\n" == capsys.readouterr().out
+    # -c FILE, as every other command takes it
+    assert 0 == main(["config", "check", "-c", str(path)])
+    assert f"{path}: ok; venues: okx (testnet, 1 symbols)\n" == capsys.readouterr().out
 
 
 def test_config_check_of_invalid_file_prints_one_line_per_problem_and_exits_2(
