@@ -102,6 +102,9 @@ class ConnectorStatus:
     reconciled: dict[str, bool] = attrs.field(factory=dict)
     """Per trading venue: whether its account has reconciled with the venue since the
     start (until then new orders are refused)."""
+    unreconciled: dict[str, str] = attrs.field(factory=dict)
+    """Per trading venue not reconciled yet: why (``"the last attempt failed: 50113
+    Invalid signature."``): its orders, positions and balances are not known."""
 
     def render(self) -> str:
         """A plain-text tree, the event store's line, then one health line per venue."""
@@ -114,6 +117,7 @@ class ConnectorStatus:
                 f"{health.consecutive_failures} consecutive failures"
                 + (f", last: {health.last_reason}" if health.last_reason else "")
                 + _ACCOUNT_STATE[self.reconciled.get(name)]
+                + (f" ({why})" if (why := self.unreconciled.get(name)) else "")
             )
         return "\n".join(lines)
 
@@ -605,6 +609,11 @@ class Connector:
             venues=self._health.venues(),
             store=self._persistence.status(),
             reconciled={name: a.reconciled for name, a in self._trading.accounts.items()},
+            unreconciled={
+                name: why
+                for name, a in self._trading.accounts.items()
+                if (why := a.unreconciled) is not None
+            },
         )
 
     @property

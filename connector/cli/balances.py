@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from connector.cli.trading_io import (
     add_trading_options,
     balance_rows,
-    print_listing,
+    print_account_listing,
     run_connected,
 )
 
@@ -37,13 +37,13 @@ def run(args: argparse.Namespace) -> int:
     async def action(c: Connector) -> int:
         found = [b for b in c.balances.all(args.venue) if args.zero or b.free != 0 or b.locked != 0]
         found.sort(key=lambda b: (b.venue, b.asset))
-        print_listing(
+        return print_account_listing(
+            c,
             found,
             balance_rows,
             as_json=args.json,
             empty="no balances",
             extra=lambda b: {"total": b.total},
         )
-        return 0
 
     return run_connected(args, action, venue=args.venue)

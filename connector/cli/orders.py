@@ -10,7 +10,7 @@ from connector.cli import history
 from connector.cli.trading_io import (
     add_trading_options,
     order_rows,
-    print_listing,
+    print_account_listing,
     run_connected,
 )
 
@@ -54,7 +54,6 @@ def run(args: argparse.Namespace) -> int:
         else:
             found = c.orders.open(args.venue, args.symbol)
         found.sort(key=lambda o: (o.venue, str(o.symbol), o.ts_created_ns, o.client_order_id))
-        print_listing(found, order_rows, as_json=args.json, empty="no orders")
-        return 0
+        return print_account_listing(c, found, order_rows, as_json=args.json, empty="no orders")
 
     return run_connected(args, action, venue=args.venue)

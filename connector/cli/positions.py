@@ -12,7 +12,7 @@ import trio
 from connector.cli.trading_io import (
     add_trading_options,
     position_rows,
-    print_listing,
+    print_account_listing,
     run_connected,
 )
 from connector.errors import UnknownInstrument
@@ -68,13 +68,13 @@ def run(args: argparse.Namespace) -> int:
         def pnl(p: Position) -> Decimal | None:
             return c.positions.unrealized_pnl(p.venue, p.symbol)
 
-        print_listing(
+        return print_account_listing(
+            c,
             found,
             lambda ps: position_rows(ps, pnl),
             as_json=args.json,
             empty="no positions",
             extra=lambda p: {"unrealized_pnl": pnl(p)},
         )
-        return 0
 
     return run_connected(args, action, venue=args.venue)

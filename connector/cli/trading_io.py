@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import attrs
 import trio
@@ -36,6 +36,7 @@ __all__ = [
     "instrument_rows",
     "order_rows",
     "position_rows",
+    "print_account_listing",
     "print_listing",
     "print_records",
     "record_line",
@@ -266,6 +267,39 @@ def print_listing(
         return
     header, rows = table(values)
     print_records(header, rows, empty=empty)
+
+
+class _OfVenue(Protocol):
+    @property
+    def venue(self) -> str: ...
+
+
+V = TypeVar("V", bound=_OfVenue)
+
+
+def print_account_listing(
+    connector: Connector,
+    values: Sequence[V],
+    table: Callable[[Sequence[V]], tuple[list[str], list[list[str]]]],
+    *,
+    as_json: bool,
+    empty: str,
+    extra: Callable[[V], Mapping[str, object]] | None = None,
+) -> int:
+    """:func:`print_listing` of what the venues' accounts hold (orders, positions,
+    balances), only for venues reconciled since the start: of any other nothing is
+    known (wrong keys, the venue unreachable), which is said on stderr, naming why,
+    and makes the exit status 1 (0 otherwise)."""
+    unknown = connector.status().unreconciled
+    known = [value for value in values if value.venue not in unknown]
+    print_listing(known, table, as_json=as_json, empty=empty, extra=extra)
+    for venue, why in unknown.items():
+        print(
+            f"connector: {venue}: not reconciled with the venue since the start, its orders,"
+            f" positions and balances are not known; {why}",
+            file=sys.stderr,
+        )
+    return 1 if unknown else 0
 
 
 def _numeric(rows: Sequence[Sequence[str]], column: int) -> bool:

@@ -323,3 +323,21 @@ def test_a_lost_answer_names_the_order_to_follow_and_the_next_command_finds_it(
         code, out, err = _run(capsys, "orders", "--json", *cfg)
         assert 0 == code, err
         assert [(cid, "new")] == [(o["client_order_id"], o["status"]) for o in _lines(out)]
+
+
+def test_listings_say_which_venue_is_not_known_with_wrong_keys(
+    sim_line: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # OKX's secret is wrong: its account never reconciles, so "no orders" would be a
+    # guess; the other venues list as usual and the exit status says it.
+    line = {venue: dict(sim_line[venue]) for venue in ("bybit", "okx")}
+    line["okx"]["credentials"] = {**line["okx"]["credentials"], "api_secret": "wrong"}
+    cfg = ("-c", str(write_config(tmp_path, line, ("bybit", "okx"))))
+    for listing in ("orders", "positions", "balances"):
+        code, out, err = _run(capsys, listing, "--json", *cfg)
+        assert 1 == code, (listing, err)
+        assert {"bybit"} >= {line["venue"] for line in _lines(out)}, listing
+        assert "connector: okx: not reconciled with the venue since the start" in err
+        assert "50113 Invalid signature" in err  # the venue's own refusal, named
+    code, out, err = _run(capsys, "balances", "--venue", "bybit", *cfg)
+    assert (0, "") == (code, err)
