@@ -39,6 +39,8 @@ async def test_a_wrong_secret_is_named_when_an_order_is_refused(
                 # A refused login is not waited for (before: the whole start timeout).
                 assert trio.current_time() - started < START_TIMEOUT / 2
                 assert not c.status().reconciled[venue]
+                why = c.status().unreconciled[venue]
+                assert f"the last attempt failed: {SIGNATURE_REFUSED[venue]} " in why
                 with pytest.raises(ServiceUnavailable) as refused:
                     await c.place_order(
                         venue, PERP, "buy", "limit", Decimal("0.01"), Decimal("50000")
