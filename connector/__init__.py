@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     )
     from connector.errors import (
         AuthenticationFailed,
+        CancelAllIncomplete,
         ConfigError,
         ConnectionLost,
         ConnectorError,
@@ -140,6 +141,7 @@ __all__ = [
     "BookView",
     "BreakerState",
     "BusStatistics",
+    "CancelAllIncomplete",
     "CaptureRecord",
     "ChildSnapshot",
     "ChildState",
@@ -264,6 +266,7 @@ _SOURCES: dict[str, str] = {
     "ConnectorStatus": "connector.connector",
     "SimulatorService": "connector.connector",
     "AuthenticationFailed": "connector.errors",
+    "CancelAllIncomplete": "connector.errors",
     "ConfigError": "connector.errors",
     "ConnectionLost": "connector.errors",
     "ConnectorError": "connector.errors",

@@ -28,6 +28,7 @@ callers never see a raw ``httpx``, ``trio`` or ``ssl`` exception::
     │   ├── RequestTimeout           no answer in time (the outcome may be unknown!)
     │   └── ServiceUnavailable       HTTP 5xx, venue maintenance
     ├── OrderOutcomeUnknown          an order was sent, its fate is not known; client_order_id
+    ├── CancelAllIncomplete          cancel_all could not list a venue's open orders; what it did
     ├── SubscriptionOverflow         a ``fail`` subscription could not keep up
     ├── StoreError                   the event store cannot be opened, read or written
     └── SupervisorGaveUp             restart intensity exceeded; escalates to the parent
@@ -42,8 +43,15 @@ order is followed by its client order id until its state is known.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from connector.model.trading import Order
+
 __all__ = [
     "AuthenticationFailed",
+    "CancelAllIncomplete",
     "ConfigError",
     "ConnectionLost",
     "ConnectorError",
@@ -285,6 +293,24 @@ class OrderOutcomeUnknown(ConnectorError):
         self.client_order_id = client_order_id
         self.reason = reason
         self.venue = venue
+
+
+class CancelAllIncomplete(ConnectorError):
+    """``cancel_all`` canceled every order it knew of, but could not list some venue's
+    open orders (wrong keys, the venue unreachable): orders only the venue knows of
+    (placed elsewhere, or before a restart) may still be open there.
+
+    Args:
+        orders: The orders it canceled or tried to, as they are now (what
+            ``cancel_all`` returns when it is complete).
+        failures: Per venue, why its open orders are not known.
+    """
+
+    def __init__(self, orders: Sequence[Order], failures: Mapping[str, str]) -> None:
+        said = "; ".join(f"{venue}: {why}" for venue, why in failures.items())
+        super().__init__(f"cancel_all may have left orders open: {said}")
+        self.orders = list(orders)
+        self.failures = dict(failures)
 
 
 class SubscriptionOverflow(ConnectorError):

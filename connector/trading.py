@@ -23,7 +23,7 @@ from connector.account.service import AccountService
 from connector.account.views import BalancesView, PositionsView
 from connector.bus import Bus
 from connector.config import StorageConfig, VenueConfig
-from connector.errors import ConfigError
+from connector.errors import CancelAllIncomplete, ConfigError
 from connector.model import Fill, Order, OrderStatus, OrderType, Side, Symbol, TimeInForce
 from connector.model.credentials import Credentials
 from connector.oms.ids import ClientOrderIds, new_prefix
@@ -152,17 +152,25 @@ class Trading:
         sym = None if symbol is None else _symbol(symbol)
         services = [self.venue(venue)] if venue is not None else list(self.venues.values())
         results: dict[str, list[Order]] = {}
+        failures: dict[str, str] = {}
 
         async def one(service: OrderService) -> None:
             if sym is not None and not _lists(service, sym):
                 results[service.venue] = []
                 return
-            results[service.venue] = await service.cancel_all(sym)
+            try:
+                results[service.venue] = await service.cancel_all(sym)
+            except CancelAllIncomplete as incomplete:  # the other venues go on
+                results[service.venue] = incomplete.orders
+                failures.update(incomplete.failures)
 
         async with trio.open_nursery() as nursery:
             for service in services:
                 nursery.start_soon(one, service)
-        return [o for s in services for o in results[s.venue]]
+        orders = [o for s in services for o in results[s.venue]]
+        if failures:
+            raise CancelAllIncomplete(orders, failures)
+        return orders
 
     def fills(
         self,

@@ -42,6 +42,7 @@ import trio
 
 from connector.errors import (
     AuthenticationFailed,
+    CancelAllIncomplete,
     ConnectorError,
     ExchangeRejected,
     InvalidOrder,
@@ -536,12 +537,18 @@ class OrderService:
         gets a moment to tell each order's end; whatever is still open then is
         canceled one by one. Orders whose cancel fails are returned as they are
         (still open); the error is logged.
+
+        Raises:
+            CancelAllIncomplete: the venue's listing failed: the orders known here
+                were canceled (the exception carries them), others may be open.
         """
         markets = [self.state.session.adapter.market_for(symbol)] if symbol else None
+        unlisted: ConnectorError | None = None
         try:
             await self.state.reconcile(markets, fills=False)
         except ConnectorError as exc:
             log.warning("orders.cancel_all_listing_failed", venue=self.venue, error=str(exc))
+            unlisted = exc
         targets = [
             o
             for o in self.state.book.open(self.venue, symbol)
@@ -573,7 +580,11 @@ class OrderService:
         async with trio.open_nursery() as nursery:
             for order in targets:
                 nursery.start_soon(cancel_one, order)  # a finished one returns at once
-        return [results[o.client_order_id] for o in targets]
+        done = [results[o.client_order_id] for o in targets]
+        if unlisted is not None:
+            why = f"its open orders could not be listed ({unlisted})"
+            raise CancelAllIncomplete(done, {self.venue: why})
+        return done
 
     async def _cancel_symbol_at_once(self, orders: list[Order]) -> None:
         """Send the venue's few requests that cancel these open orders of one symbol

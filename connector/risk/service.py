@@ -24,7 +24,7 @@ import trio
 
 from connector.bus import Bus
 from connector.config.values import RiskConfig
-from connector.errors import ConnectorError
+from connector.errors import CancelAllIncomplete, ConnectorError
 from connector.model import Order, PlaceOrder, RiskAlert, RiskAlertKind, Side, Symbol
 from connector.risk.checks import Exposure, KillSwitch, RiskChecks
 
@@ -192,6 +192,9 @@ class RiskService:
             nonlocal canceled
             try:
                 orders = await venue.cancel_all()
+            except CancelAllIncomplete as incomplete:
+                orders = incomplete.orders
+                failures.extend(f"{name}: {why}" for why in incomplete.failures.values())
             except ConnectorError as exc:
                 failures.append(f"{name}: {exc}")
                 return

@@ -341,3 +341,10 @@ def test_listings_say_which_venue_is_not_known_with_wrong_keys(
         assert "50113 Invalid signature" in err  # the venue's own refusal, named
     code, out, err = _run(capsys, "balances", "--venue", "bybit", *cfg)
     assert (0, "") == (code, err)
+    # The kill switch cannot list OKX's open orders: it says so instead of "no open
+    # orders to cancel" and success.
+    (tmp_path / "okx").mkdir()
+    only_okx = ("-c", str(write_config(tmp_path / "okx", {"okx": line["okx"]}, ("okx",))))
+    code, out, err = _run(capsys, "kill", *only_okx)
+    assert 1 == code, out
+    assert "okx: its open orders could not be listed" in err and "50113" in err

@@ -1,5 +1,6 @@
 """Keys the venue refuses, through the public API: the connector starts without
-waiting out its start timeout, and a new order is refused naming the venue's answer.
+waiting out its start timeout, a new order is refused naming the venue's answer,
+and a cancel-all or kill that cannot list the venue's orders says so.
 
 The simulated venues check signatures as the real ones do: a secret that is not
 the account's makes Bybit's ``auth`` and OKX's ``login`` fail, and every signed
@@ -14,7 +15,14 @@ import attrs
 import pytest
 import trio
 
-from connector import Connector, ServiceUnavailable, sim
+from connector import (
+    CancelAllIncomplete,
+    Connector,
+    RiskAlert,
+    RiskAlertKind,
+    ServiceUnavailable,
+    sim,
+)
 from connector.config import Config
 from tests.rig import PERP, venue_configs
 
@@ -50,3 +58,41 @@ async def test_a_wrong_secret_is_named_when_an_order_is_refused(
                 assert f"the last attempt failed: {SIGNATURE_REFUSED[venue]} " in message
                 assert [] == c.orders.all()
             assert [] == running.truth(venue).orders()  # nothing reached the venue
+
+
+@pytest.mark.parametrize("venue", sorted(SIGNATURE_REFUSED))
+async def test_a_kill_that_cannot_list_the_venues_orders_says_so(
+    venue: str, autojump_clock: trio.abc.Clock
+) -> None:
+    with trio.fail_after(60):  # virtual seconds
+        async with sim.run(venues=(venue,), rate=50.0) as running:
+            venues = venue_configs(running, venue)
+            async with Connector(Config(venues=venues)) as c:  # the right keys: it rests
+                resting = await c.place_order(
+                    venue, PERP, "buy", "limit", Decimal("0.01"), Decimal("50000")
+                )
+            keys = venues[venue].credentials
+            assert keys is not None
+            wrong = attrs.evolve(keys, api_secret="0" * len(keys.api_secret))
+            venues[venue] = attrs.evolve(venues[venue], credentials=wrong)
+            async with Connector(Config(venues=venues)) as c:
+                with pytest.raises(CancelAllIncomplete) as incomplete:
+                    await c.cancel_all()
+                why = incomplete.value.failures[venue]
+                assert why.startswith("its open orders could not be listed")
+                assert SIGNATURE_REFUSED[venue] in why
+                async with c.subscribe("risk.alert") as alerts:
+                    await c.risk.kill("wrong keys")
+                    done = []
+                    while True:
+                        try:
+                            alert = alerts.receive_nowait()
+                        except trio.WouldBlock:
+                            break
+                        if isinstance(alert, RiskAlert) and alert.kind is RiskAlertKind.KILL_DONE:
+                            done.append(alert)
+                (killed,) = done
+                assert 1 == killed.failed  # not "0 orders canceled" and all well
+                assert f"{venue}: its open orders could not be listed" in killed.message
+            open_ = [o.client_order_id for o in running.truth(venue).open_orders()]
+            assert [resting.client_order_id] == open_  # it is still there: said, not hidden
