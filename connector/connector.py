@@ -548,7 +548,16 @@ class Connector:
     async def cancel_all(
         self, venue: str | None = None, symbol: Symbol | str | None = None
     ) -> list[Order]:
-        """Cancel every open order (of one venue, of one symbol); returns them."""
+        """Cancel every open order (of one venue, of one symbol); returns them.
+
+        Each venue's open orders are listed first (orders placed elsewhere are
+        canceled too); orders whose cancel failed are returned still open.
+
+        Raises:
+            CancelAllIncomplete: a venue's open orders could not be listed: what was
+                known was canceled on every venue (``orders``), but that venue may
+                still hold others (``failures`` names it and why).
+        """
         return await self._trading.cancel_all(venue, symbol)
 
     @property
