@@ -54,6 +54,10 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
+PLANNED_MIN_UPTIME = 1.0
+"""Seconds a socket must have been up for its planned replacement to connect again
+at once (no backoff); one replaced sooner reconnects with backoff, as after a failure."""
+
 
 @attrs.frozen(kw_only=True)
 class Heartbeat:
@@ -413,7 +417,8 @@ class WsConnection:
 
         ``planned``: to replace a connection that is fine (the venue announced
         its close, a listenKey was renewed); the ``disconnected`` event says so,
-        and the venue's health breaker does not count it as a failure.
+        the venue's health breaker does not count it as a failure, and the new
+        socket connects at once (after :data:`PLANNED_MIN_UPTIME` seconds up).
         """
         self._last_error = reason
         self._planned = planned
@@ -445,7 +450,15 @@ class WsConnection:
             self._handler.on_close(reason)
             self._status(ConnectionStatus.DISCONNECTED, reason, planned=self._planned)
             self._record("disconnect", reason)
-            if trio.current_time() - started >= self._backoff.reset_uptime:
+            uptime = trio.current_time() - started
+            if self._planned and uptime >= PLANNED_MIN_UPTIME:
+                # Replaced on purpose (the venue announced its close, a new listenKey):
+                # the new socket at once, as the venues ask, and no failure counted.
+                # One that keeps being replaced right after connecting backs off.
+                log.info("ws.replacing", venue=self.venue, conn=self.conn_id, reason=reason)
+                failures = 0
+                continue
+            if uptime >= self._backoff.reset_uptime:
                 failures = 0
             failures += 1
             delay = self._backoff.delay(failures, self._rng)

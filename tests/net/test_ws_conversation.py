@@ -17,6 +17,7 @@ import trio.testing
 from connector.errors import ConnectionLost
 from connector.model import ConnectionEvent, ConnectionStatus
 from connector.net.ws import (
+    PLANNED_MIN_UPTIME,
     Answer,
     ConnectionBudget,
     Greeting,
@@ -359,6 +360,37 @@ async def test_reconnect_request_drops_the_socket_with_its_reason(
 
         assert first.closed
         assert ["venue error 1003"] == handler.closes
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_planned_replacement_connects_again_at_once_and_counts_no_failure(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    transport = MemoryTransport()
+    handler = Talker(greeting=["subscribe"])
+    async with trio.open_nursery() as nursery:
+        conn = _conn(transport, handler)
+        await nursery.start(conn.run)
+        await transport.accept()
+        await conn.wait_ready()
+        await trio.sleep(PLANNED_MIN_UPTIME)
+
+        for _ in range(3):  # replaced again and again: never slower
+            dropped = trio.current_time()
+            conn.reconnect("venue closing the connection: serverShutdown", planned=True)
+            await transport.accept()
+            assert 0 == trio.current_time() - dropped  # no backoff before the new socket
+            await conn.wait_ready()
+            await trio.sleep(PLANNED_MIN_UPTIME)
+
+        # Replaced right after connecting: a venue that keeps asking is backed off from.
+        conn.reconnect("venue closing the connection: serverShutdown", planned=True)
+        await transport.accept()
+        await conn.wait_ready()
+        dropped = trio.current_time()
+        conn.reconnect("venue closing the connection: serverShutdown", planned=True)
+        await transport.accept()
+        assert 1.0 == trio.current_time() - dropped  # the backoff (1 s here)
         nursery.cancel_scope.cancel()
 
 
