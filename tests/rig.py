@@ -15,6 +15,7 @@ import trio
 
 from connector import Connector, sim
 from connector.account.service import AccountStatistics
+from connector.bus import Subscription
 from connector.config import AccountConfig, Config, RiskConfig, VenueConfig
 from connector.model import Symbol
 from connector.model.credentials import Credentials
@@ -117,3 +118,13 @@ async def until_order_sockets_ready(r: Rig) -> None:
         async with r.c.subscribe(f"connection.{r.venue}") as changes:
             while not ready():
                 await changes.receive()
+
+
+def buffered(subscription: Subscription) -> list[object]:
+    """Every event a subscription holds now (without waiting)."""
+    out = []
+    while True:
+        try:
+            out.append(subscription.receive_nowait())
+        except trio.WouldBlock:
+            return out

@@ -14,11 +14,10 @@ import pytest
 import trio
 
 from connector import OrderStatus, RiskRejected
-from connector.bus import Subscription
 from connector.config import RiskConfig
 from connector.model import Balance, ConnectionEvent, ConnectionStatus, Position, Symbol
 from connector.sim.faults import FaultPlan
-from tests.rig import PERP, Rig, rig, until
+from tests.rig import PERP, Rig, buffered, rig, until
 
 TIMEOUT = 30
 QTY = Decimal("0.01")
@@ -47,15 +46,6 @@ def local_usdt(r: Rig) -> Decimal | None:
 
 WIRE = Decimal("1e-8")
 """Binance sends balances with 8 decimals; the simulator keeps 10."""
-
-
-def drain(sub: Subscription) -> list[object]:
-    out = []
-    while True:
-        try:
-            out.append(sub.receive_nowait())
-        except trio.WouldBlock:
-            return out
 
 
 def agree(r: Rig) -> bool:
@@ -208,7 +198,7 @@ async def test_a_stream_the_venue_ends_comes_back_and_carries_the_next_fill(
             # The venue ended it: replaced on purpose, no failure for the health breaker.
             dropped = [
                 e
-                for e in drain(connections)
+                for e in buffered(connections)
                 if isinstance(e, ConnectionEvent)
                 and "private" in e.conn_id
                 and e.status is ConnectionStatus.DISCONNECTED

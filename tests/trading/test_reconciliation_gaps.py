@@ -15,13 +15,13 @@ from decimal import Decimal
 import pytest
 import trio
 
-from connector import Connector, OrderOutcomeUnknown, OrderStatus, ServiceUnavailable, Subscription
+from connector import Connector, OrderOutcomeUnknown, OrderStatus, ServiceUnavailable
 from connector.config import Config, VenueConfig
 from connector.model import OrderEvent, Symbol
 from connector.sim.bybit.trade_wire import exec_id
 from connector.sim.faults import FaultPlan
 from tests.e2e.helpers import sim_instrument
-from tests.rig import PERP, VENUES, Rig, rig, until
+from tests.rig import PERP, VENUES, Rig, buffered, rig, until
 
 QTY = Decimal("0.01")
 SPOT = Symbol.parse("BTC-USDT-SPOT")
@@ -49,16 +49,6 @@ async def another_program(r: Rig, symbol: Symbol) -> AsyncIterator[Connector]:
     }
     async with Connector(Config(venues=venues)) as other:
         yield other
-
-
-def buffered(subscription: Subscription) -> list[object]:
-    """Every event a subscription holds now."""
-    out = []
-    while True:
-        try:
-            out.append(subscription.receive_nowait())
-        except trio.WouldBlock:
-            return out
 
 
 def venue_trade_ids(r: Rig, symbol: Symbol, client_order_id: str) -> set[str]:

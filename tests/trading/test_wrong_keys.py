@@ -24,11 +24,20 @@ from connector import (
     sim,
 )
 from connector.config import Config
-from tests.rig import PERP, venue_configs
+from tests.rig import PERP, buffered, venue_configs
 
 # The code of each venue's refusal of a bad signature (their REST error tables).
 SIGNATURE_REFUSED = {"binance": "-1022", "bybit": "10004", "okx": "50113"}
 START_TIMEOUT = 15.0  # the account service's wait for its private streams
+
+
+def wrong_secret(running: sim.SimRun, venue: str) -> Config:
+    """The simulator's config of ``venue`` with a secret that is not the account's."""
+    venues = venue_configs(running, venue)
+    keys = venues[venue].credentials
+    assert keys is not None
+    wrong = attrs.evolve(keys, api_secret="0" * len(keys.api_secret))
+    return Config(venues={**venues, venue: attrs.evolve(venues[venue], credentials=wrong)})
 
 
 @pytest.mark.parametrize("venue", sorted(SIGNATURE_REFUSED))
@@ -37,13 +46,8 @@ async def test_a_wrong_secret_is_named_when_an_order_is_refused(
 ) -> None:
     with trio.fail_after(60):  # virtual seconds
         async with sim.run(venues=(venue,), rate=50.0) as running:
-            venues = venue_configs(running, venue)
-            keys = venues[venue].credentials
-            assert keys is not None
-            wrong = attrs.evolve(keys, api_secret="0" * len(keys.api_secret))
-            venues[venue] = attrs.evolve(venues[venue], credentials=wrong)
             started = trio.current_time()
-            async with Connector(Config(venues=venues)) as c:
+            async with Connector(wrong_secret(running, venue)) as c:
                 # A refused login is not waited for (before: the whole start timeout).
                 assert trio.current_time() - started < START_TIMEOUT / 2
                 assert not c.status().reconciled[venue]
@@ -71,11 +75,7 @@ async def test_a_kill_that_cannot_list_the_venues_orders_says_so(
                 resting = await c.place_order(
                     venue, PERP, "buy", "limit", Decimal("0.01"), Decimal("50000")
                 )
-            keys = venues[venue].credentials
-            assert keys is not None
-            wrong = attrs.evolve(keys, api_secret="0" * len(keys.api_secret))
-            venues[venue] = attrs.evolve(venues[venue], credentials=wrong)
-            async with Connector(Config(venues=venues)) as c:
+            async with Connector(wrong_secret(running, venue)) as c:
                 with pytest.raises(CancelAllIncomplete) as incomplete:
                     await c.cancel_all()
                 why = incomplete.value.failures[venue]
@@ -83,15 +83,11 @@ async def test_a_kill_that_cannot_list_the_venues_orders_says_so(
                 assert SIGNATURE_REFUSED[venue] in why
                 async with c.subscribe("risk.alert") as alerts:
                     await c.risk.kill("wrong keys")
-                    done = []
-                    while True:
-                        try:
-                            alert = alerts.receive_nowait()
-                        except trio.WouldBlock:
-                            break
-                        if isinstance(alert, RiskAlert) and alert.kind is RiskAlertKind.KILL_DONE:
-                            done.append(alert)
-                (killed,) = done
+                    (killed,) = [
+                        a
+                        for a in buffered(alerts)
+                        if isinstance(a, RiskAlert) and a.kind is RiskAlertKind.KILL_DONE
+                    ]
                 assert 1 == killed.failed  # not "0 orders canceled" and all well
                 assert f"{venue}: its open orders could not be listed" in killed.message
             open_ = [o.client_order_id for o in running.truth(venue).open_orders()]
