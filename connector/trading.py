@@ -268,10 +268,11 @@ class OrdersView:
             timeout: Seconds to wait at most (``None``: no limit).
 
         Raises:
-            trio.TooSlowError: ``timeout`` passed first.
+            trio.TooSlowError: ``timeout`` passed first; its message names the order,
+                what was waited for and its status then.
         """
         target = None if status is None else OrderStatus(status)
-        with trio.fail_after(timeout) if timeout is not None else trio.CancelScope():
+        with trio.move_on_after(timeout) if timeout is not None else trio.CancelScope():
             while True:
                 order = self.get(client_order_id)
                 if order is not None and (
@@ -280,6 +281,12 @@ class OrdersView:
                 ):
                     return order
                 await self._trading.next_change()
+        order = self.get(client_order_id)
+        wanted = "a terminal status" if target is None else f"{target.value} or later"
+        now = "not known" if order is None else f"still {order.status.value}"
+        raise trio.TooSlowError(
+            f"order {client_order_id}: {wanted} not reached within {timeout:g} s ({now})"
+        )
 
 
 class RiskView:

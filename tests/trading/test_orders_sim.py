@@ -158,6 +158,13 @@ async def place_amend_cancel_and_wait(
             assert amended.price > order.price
             assert abs(amended.price - price) < price * Decimal("0.0001")
         assert OrderStatus.NEW == amended.status
+        # A wait that times out says for what, and where the order is.
+        with pytest.raises(trio.TooSlowError) as slow:
+            await c.orders.wait(order.client_order_id, OrderStatus.FILLED, timeout=0.05)
+        cid = order.client_order_id
+        assert f"order {cid}: filled or later not reached within 0.05 s (still new)" == str(
+            slow.value
+        )
 
         canceled = await c.cancel_order(venue, symbol, order.client_order_id)
         assert OrderStatus.CANCELED == canceled.status
