@@ -84,10 +84,12 @@ _POSITIONS_PATH = "/fapi/v3/positionRisk"
 _AMEND_SPOT_PATH = "/api/v3/order/amend/keepPriority"
 
 # Request weights on the host's per-minute bucket ("weight"), from the docs.
-# Spot: order and cancel 1, query 4, openOrders without symbol 80, myTrades 20,
-# (5 with orderId), account 20, amend/keepPriority 4. USDⓈ-M: order and modify 0 (they count on the
-# order counters only), cancel 1, query 1, openOrders without symbol 40,
-# userTrades 5, balance 5, positionRisk 5.
+# Spot: order and cancel 1 (0 since 2026-04-02 when they succeed; counted as 1
+# here, the safe side), query 4, openOrders without symbol 80, myTrades 20 (5 with
+# orderId), account 20, amend/keepPriority 4. USDⓈ-M: order 0 (it counts on the
+# order counters only), modify 1 (and on the order counters; Modify Order, checked
+# 2026-12-06), cancel 1, query 1, openOrders without symbol 40, userTrades 5,
+# balance 5, positionRisk 5.
 _WEIGHTS: Mapping[tuple[Market, str], float] = {
     (Market.SPOT, "place"): 1,
     (Market.SPOT, "cancel"): 1,
@@ -101,7 +103,7 @@ _WEIGHTS: Mapping[tuple[Market, str], float] = {
     (Market.LINEAR, "place"): 0,
     (Market.LINEAR, "cancel"): 1,
     (Market.LINEAR, "cancel_all"): 1,
-    (Market.LINEAR, "amend"): 0,
+    (Market.LINEAR, "amend"): 1,
     (Market.LINEAR, "query"): 1,
     (Market.LINEAR, "open"): 40,
     (Market.LINEAR, "fills"): 5,

@@ -248,6 +248,7 @@ def test_usdm_modify_sends_side_quantity_and_price_every_time() -> None:
     call = adapter().amend_order_call(Market.LINEAR, LINEAR_BTC, amend, order())
 
     assert ("PUT", "/fapi/v1/order") == (call.method, call.path)
+    assert {"weight": 1} == dict(call.weights)  # Modify Order: 1 on the IP weight too
     assert {
         "symbol": "BTCUSDT",
         "origClientOrderId": "abc123",
