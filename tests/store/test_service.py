@@ -257,6 +257,10 @@ async def test_a_placement_whose_outcome_cannot_be_written_is_unknown_then_resol
             assert OrderStatus.NEW == order.status
             await c.persistence.settled()
             assert OrderStatus.NEW == c.orders.open(VENUE)[0].status
+            # The store is back after its restart's backoff; until then a cancel-all
+            # cannot record the listing it reads (CancelAllIncomplete says so).
+            while not ((store := c.status().store) and store.open):  # noqa: ASYNC110
+                await trio.sleep(0.05)
             await c.cancel_all(VENUE)
 
 
