@@ -259,7 +259,9 @@ async def test_new_orders_wait_for_the_first_reconciliation(
             assert [] == r.c.orders.all()
             assert [] == r.truth.orders()  # nothing reached the venue
             binance_line = "venue binance: breaker closed"
-            assert "account not reconciled yet: new orders refused" in _venue_line(r, binance_line)
+            line = _venue_line(r, binance_line)
+            assert "account not reconciled yet: new orders refused" in line
+            assert "(the last attempt failed: " in line and "-1001" in line  # why, named
             while r.stats().reconciliations == 0:  # noqa: ASYNC110 (virtual time)
                 await trio.sleep(0.5)
             assert 2 == r.stats().reconcile_failures
