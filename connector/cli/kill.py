@@ -62,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
                 failed = alert.failed
                 if failed:
                     print(f"connector: kill: {alert.message}", file=sys.stderr)
-        print_listing(canceled, order_rows, as_json=args.json, empty="no open orders to cancel")
+        # "Nothing to cancel" only when every venue could be read.
+        empty = "no orders canceled" if failed else "no open orders to cancel"
+        print_listing(canceled, order_rows, as_json=args.json, empty=empty)
         return 1 if failed else 0
 
     return run_connected(args, action)

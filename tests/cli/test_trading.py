@@ -346,5 +346,5 @@ def test_listings_say_which_venue_is_not_known_with_wrong_keys(
     (tmp_path / "okx").mkdir()
     only_okx = ("-c", str(write_config(tmp_path / "okx", {"okx": line["okx"]}, ("okx",))))
     code, out, err = _run(capsys, "kill", *only_okx)
-    assert 1 == code, out
+    assert (1, "no orders canceled") == (code, out.strip())
     assert "okx: its open orders could not be listed" in err and "50113" in err
