@@ -557,6 +557,7 @@ class Connector:
             CancelAllIncomplete: a venue's open orders could not be listed: what was
                 known was canceled on every venue (``orders``), but that venue may
                 still hold others (``failures`` names it and why).
+            UnknownInstrument: ``symbol`` is listed by no venue asked (nothing was sent).
         """
         return await self._trading.cancel_all(venue, symbol)
 

@@ -23,7 +23,7 @@ from connector.account.service import AccountService
 from connector.account.views import BalancesView, PositionsView
 from connector.bus import Bus
 from connector.config import StorageConfig, VenueConfig
-from connector.errors import CancelAllIncomplete, ConfigError
+from connector.errors import CancelAllIncomplete, ConfigError, UnknownInstrument
 from connector.model import Fill, Order, OrderStatus, OrderType, Side, Symbol, TimeInForce
 from connector.model.credentials import Credentials
 from connector.oms.ids import ClientOrderIds, new_prefix
@@ -151,13 +151,18 @@ class Trading:
     ) -> list[Order]:
         sym = None if symbol is None else _symbol(symbol)
         services = [self.venue(venue)] if venue is not None else list(self.venues.values())
+        if sym is not None:
+            services = [service for service in services if _lists(service, sym)]
+            if not services:  # a typo, most likely: say so rather than cancel nothing
+                raise UnknownInstrument(
+                    f"{venue} does not list {sym}"
+                    if venue is not None
+                    else f"no trading venue lists {sym}"
+                )
         results: dict[str, list[Order]] = {}
         failures: dict[str, str] = {}
 
         async def one(service: OrderService) -> None:
-            if sym is not None and not _lists(service, sym):
-                results[service.venue] = []
-                return
             try:
                 results[service.venue] = await service.cancel_all(sym)
             except CancelAllIncomplete as incomplete:  # the other venues go on
@@ -198,11 +203,14 @@ class Trading:
 
 
 def _lists(service: OrderService, symbol: Symbol) -> bool:
-    """Whether ``symbol`` has a market on the service's venue."""
+    """Whether the service's venue lists ``symbol`` (before its instruments are
+    loaded: whether it has the symbol's market)."""
     try:
-        service.state.session.adapter.market_for(symbol)
+        service.state.instrument(symbol)
     except ConfigError:
-        return False
+        return False  # no such market there
+    except UnknownInstrument:
+        return not service.ready.is_set()
     return True
 
 

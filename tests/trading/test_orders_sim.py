@@ -276,6 +276,11 @@ async def cancel_all(
     canceled = await c.cancel_all(venue)
     assert sorted(o.client_order_id for o in placed) == sorted(o.client_order_id for o in canceled)
     assert all(OrderStatus.CANCELED == o.status for o in canceled)
+    # A symbol the venue does not list (a typo): said, not "nothing to cancel".
+    with pytest.raises(UnknownInstrument, match=rf"^{venue} does not list DOGE-USDT-PERP$"):
+        await c.cancel_all(venue, "DOGE-USDT-PERP")
+    with pytest.raises(UnknownInstrument, match=r"^no trading venue lists DOGE-USDT-PERP$"):
+        await c.cancel_all(symbol="DOGE-USDT-PERP")
 
 
 @pytest.mark.parametrize(("venue", "symbol", "qty"), CASES)
