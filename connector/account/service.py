@@ -450,7 +450,7 @@ class AccountService:
             venue_time_ns=context.clock.venue_time_ns,
             on_events=lambda events: self._send.send_nowait((stream.key, events)),
             on_ready=lambda: self._on_login(stream),
-            on_expired=lambda reason: self._on_expired(stream, reason),
+            on_expired=lambda _reason: self._expired_event(stream).set(),
             on_refused=lambda reason: self._on_refused(stream, reason),
             ack_timeout=self._ack_timeout,
         )
@@ -479,17 +479,6 @@ class AccountService:
         # the stream keeps trying in the background, as after the start timeout.
         self._refused[stream.key] = reason
         self._settled[stream.key].set()
-
-    def _on_expired(self, stream: PrivateStream, reason: str) -> None:
-        # The venue ended the stream or announced the socket's close: a new socket
-        # now (a listenKey stream's once its new key is made), planned, so that the
-        # health breaker does not count it as a failure.
-        if stream.listen_key:
-            self._expired_event(stream).set()
-        else:
-            self.connections[stream.key].reconnect(
-                f"stream ended by the venue: {reason}", planned=True
-            )
 
     def _expired_event(self, stream: PrivateStream) -> trio.Event:
         event = self._expired.get(stream.key)

@@ -93,7 +93,8 @@ class PrivateHandler:
         on_events: Told the data events of each frame, in order; must not block.
         on_ready: Told when a handshake completes (every reconnect); must not block.
         on_expired: Told when the venue ends the stream or announces the socket's
-            close, with its reason; replaces the socket; must not block.
+            close, with its reason (the socket is replaced, a listenKey stream's once
+            the told one has made a new key); must not block.
         on_refused: Told when the venue refuses the login or the subscription, with
             the refusal (every time); must not block.
         ack_timeout: Seconds to wait for each acknowledgement.
@@ -197,7 +198,8 @@ class PrivateHandler:
             log.warning("account.private_expired", venue=self.venue, stream=self.stream.key,
                         detail=message.detail)  # fmt: skip
             self._on_expired(message.detail)
-            return None
+            # A listenKey stream is replaced once its new key is made (on_expired).
+            return None if self.stream.listen_key else Answer(replace=reason)
         if not message.ok or kind == "error":
             if phase is PrivatePhase.READY:
                 log.warning("account.private_error", venue=self.venue, stream=self.stream.key,

@@ -152,11 +152,14 @@ class Answer:
         ready: The acknowledgement the greeting waited for has come.
         fail: The venue refused (a login error): drop the socket and
             reconnect with backoff; the text is the disconnect reason.
+        replace: The venue announced it will close this socket (or ended what it
+            carries): replace it now, a planned reconnect; the text is the reason.
     """
 
     frames: tuple[str, ...] = attrs.field(default=(), converter=_frames)
     ready: bool = False
     fail: str | None = None
+    replace: str | None = None
 
 
 class FrameHandler(Protocol):
@@ -544,6 +547,10 @@ class WsConnection:
             self._refusals += 1
             self._last_error = answer.fail
             log.warning("ws.refused", venue=self.venue, conn=self.conn_id, reason=answer.fail)
+            return False
+        if answer.replace is not None:
+            self._last_error = answer.replace
+            self._planned = True
             return False
         if answer.ready and self._phase is WsPhase.AWAITING_ACK:
             log.info("ws.acknowledged", venue=self.venue, conn=self.conn_id)

@@ -32,7 +32,14 @@ from connector.errors import ConnectorError, TransientError
 from connector.model import BookSnapshot, ConnectionEvent, Instrument, Market, Symbol
 from connector.net.clock import ClockEstimate
 from connector.net.ratelimit import Lane, LimiterStatistics
-from connector.net.ws import FrameHandler, Heartbeat, Watchdog, WsConnection, WsStatistics
+from connector.net.ws import (
+    Answer,
+    FrameHandler,
+    Heartbeat,
+    Watchdog,
+    WsConnection,
+    WsStatistics,
+)
 from connector.net.ws_transport import WsTransport
 from connector.supervision import Backoff, ChildSpec, Restart, Strategy, Supervisor
 from connector.venues.common import SymbolMap
@@ -236,8 +243,6 @@ class _Shard:
         self.connected = trio.Event()
         self._books = [(s.market, s.instrument.symbol) for s in plan.streams if s.channel == "book"]
         self._on_subscribed = on_subscribed
-        #: The connection this shard serves (set once it exists).
-        self.conn: WsConnection | None = None
 
     def on_open(self) -> Sequence[str]:
         self.connected.set()
@@ -248,14 +253,14 @@ class _Shard:
             self._on_subscribed(self._books)
         return self._adapter.subscribe_frames(self.plan)
 
-    def on_frame(self, data: str | bytes, ts_recv_ns: int) -> None:
+    def on_frame(self, data: str | bytes, ts_recv_ns: int) -> Answer | None:
         closing = self._feed.on_frame(data, self.plan.market, ts_recv_ns)
-        if closing is not None and self.conn is not None:
-            # The venue asks for a new connection before it closes this one: its
-            # books resync on the new one now rather than whenever the close comes.
-            log.info("marketdata.venue_closing", venue=self._feed.venue, conn=self.conn.conn_id,
-                     notice=closing)  # fmt: skip
-            self.conn.reconnect(f"venue closing the connection: {closing}", planned=True)
+        if closing is None:
+            return None
+        # The venue asks for a new connection before it closes this one: its books
+        # resync on the new one now rather than whenever the close comes.
+        log.info("marketdata.venue_closing", venue=self._feed.venue, notice=closing)
+        return Answer(replace=f"venue closing the connection: {closing}")
 
     def on_stale(self, key: Hashable) -> None:
         for book in self._books:
@@ -339,7 +344,6 @@ class MarketDataService:
                         transport=context.ws_transport,
                         rng=self._rng,
                     )
-                    shard.conn = conn
                     for s in plan.streams:
                         if s.channel == "book":
                             key = (s.market, s.instrument.symbol)

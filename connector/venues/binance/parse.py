@@ -350,13 +350,14 @@ def decode(
             )
         if head.id is not None or head.error is not None or head.code is not None:
             return [_control(head)]
-        event = head.e if head.event is None else head.event.e
-        if event == "serverShutdown":
+        event = head.e
+        if event == "serverShutdown" or (
+            head.event is not None and head.event.e == "serverShutdown"
+        ):
             # "Please establish a new connection as soon as possible" (WebSocket
             # Streams, "General WSS information"); bare, or wrapped as the WebSocket
             # APIs' connection events are.
             return [ControlMessage(kind="expired", detail="serverShutdown")]
-        event = head.e
         if event is not None:
             kind = _KIND_BY_EVENT.get(event, _OTHER)
             return _decode_payload(kind, raw, None, raw, market, symbols, ts_recv_ns)
