@@ -32,7 +32,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from connector._version import __version__
-from connector.errors import ConfigError, ConnectorError
+from connector.errors import ConfigError, ConnectorError, InvalidSymbol
 
 if TYPE_CHECKING:
     from connector.cli.common import Command
@@ -85,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return command(args)
+    except InvalidSymbol as exc:
+        # A symbol given on the command line (one in a config file is a config error).
+        print(f"connector: error: {exc}", file=sys.stderr)
+        return 2
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"connector: config error: {problem}", file=sys.stderr)

@@ -83,6 +83,7 @@ class Symbol:
             raise InvalidSymbol(
                 f"symbol {text!r}: expected BASE-QUOTE-TYPE or BASE-QUOTE-FUT-YYYYMMDD "
                 "(e.g. 'BTC-USDT-SPOT', 'ETH-USDT-PERP', 'BTC-USD-FUT-20250328')"
+                + _did_you_mean(text)
             )
         base, quote, kind_text = parts[:3]
         try:
@@ -90,6 +91,7 @@ class Symbol:
         except ValueError:
             raise InvalidSymbol(
                 f"symbol {text!r}: type {kind_text!r} must be one of SPOT, PERP, FUT"
+                + _did_you_mean(text)
             ) from None
         expiry: _dt.date | None = None
         if len(parts) == 4:
@@ -102,7 +104,7 @@ class Symbol:
             if not _ASSET.fullmatch(asset):
                 raise InvalidSymbol(
                     f"symbol {text!r}: {role} asset {asset!r} must be 1-20 upper-case "
-                    "letters or digits"
+                    "letters or digits" + _did_you_mean(text)
                 )
         return cls(base, quote, kind, expiry)
 
@@ -118,6 +120,28 @@ _PARSED: dict[str, Symbol] = {}
 """Text -> symbol, for texts parsed before (a symbol given as text on every order)."""
 _PARSED_LIMIT = 4096
 """Entries at most: past that the cache starts over."""
+
+
+_PAIR = re.compile(r"([A-Z0-9]{1,20})[-/]([A-Z0-9]{1,20})(?::[A-Z0-9]{1,20})?(?:-SWAP)?")
+"""A pair as other tools write it: ``BTC-USDT``, ``BTC/USDT``, ccxt's ``BTC/USDT:USDT``,
+OKX's ``BTC-USDT-SWAP``."""
+
+
+def _did_you_mean(text: str) -> str:
+    """A hint naming the canonical symbols ``text`` most likely meant, or ``""``."""
+    upper = text.strip().upper()
+    if upper != text:
+        try:
+            return f"; did you mean '{Symbol._parse(upper)}'?"
+        except InvalidSymbol:
+            pass
+    pair = _PAIR.fullmatch(upper)
+    if pair is None:
+        return ""
+    base, quote = pair.groups()
+    if text.upper().endswith("-SWAP") or ":" in text:
+        return f"; did you mean '{base}-{quote}-PERP'?"
+    return f"; did you mean '{base}-{quote}-SPOT' or '{base}-{quote}-PERP'?"
 
 
 def _parse_expiry(text: str, raw: str) -> _dt.date:

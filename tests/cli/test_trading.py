@@ -293,6 +293,12 @@ def test_usage_mistakes_exit_2(config: Path, capsys: pytest.CaptureFixture[str])
     assert 2 == code and "--qty, --price" in err
     code, _, err = _run(capsys, "orders", "--venue", "kraken", *cfg)
     assert 2 == code and "'kraken' is not enabled" in err
+    # A pair as other tools write it: the canonical symbols it may mean are named.
+    code, _, err = _run(capsys, "order", "place", "okx", "BTC-USDT", "buy", "limit", "0.01", "5",
+                        *cfg)  # fmt: skip
+    assert 2 == code
+    assert err.startswith("connector: error: symbol 'BTC-USDT': expected BASE-QUOTE-TYPE"), err
+    assert err.strip().endswith("did you mean 'BTC-USDT-SPOT' or 'BTC-USDT-PERP'?"), err
     with pytest.raises(SystemExit) as exited:
         main(["order", "place", "okx", SYMBOL, "buy", "limit", "-1", "5"])
     assert 2 == exited.value.code

@@ -284,7 +284,8 @@ seed = "one"
         "venues.binance.enabled = 'yes': expected true or false",
         "venues.binance.book_depth = -1: expected an integer >= 0",
         "venues.binance.symbols[0] = 'BTC-USDT': expected BASE-QUOTE-TYPE or "
-        "BASE-QUOTE-FUT-YYYYMMDD (e.g. 'BTC-USDT-SPOT', 'ETH-USDT-PERP', 'BTC-USD-FUT-20250328')",
+        "BASE-QUOTE-FUT-YYYYMMDD (e.g. 'BTC-USDT-SPOT', 'ETH-USDT-PERP', 'BTC-USD-FUT-20250328');"
+        " did you mean 'BTC-USDT-SPOT' or 'BTC-USDT-PERP'?",
         "venues.binance.symbols[2] = 'ETH-USDT-PERP': duplicate symbol",
         "venues.binance.symbols[3] = 3: expected a symbol string like 'BTC-USDT-SPOT'",
         "venues.binance.channels[1] = 'quotes': expected one of book, trades, ticker, bbo",

@@ -80,6 +80,33 @@ def test_invalid_symbol_text_names_the_text_and_the_rule(text: str, rule: str) -
     assert rule in message
 
 
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("BTC-USDT", "did you mean 'BTC-USDT-SPOT' or 'BTC-USDT-PERP'?"),
+        ("BTC/USDT", "did you mean 'BTC-USDT-SPOT' or 'BTC-USDT-PERP'?"),
+        ("BTC/USDT:USDT", "did you mean 'BTC-USDT-PERP'?"),  # ccxt's swap
+        ("BTC-USDT-SWAP", "did you mean 'BTC-USDT-PERP'?"),  # OKX's swap
+        ("btc-usdt-perp", "did you mean 'BTC-USDT-PERP'?"),
+        ("btc-USDT-SPOT", "did you mean 'BTC-USDT-SPOT'?"),
+        ("eth-usd-fut-20250328", "did you mean 'ETH-USD-FUT-20250328'?"),
+    ],
+)
+def test_a_symbol_written_as_elsewhere_names_the_canonical_one(text: str, hint: str) -> None:
+    with pytest.raises(InvalidSymbol) as info:
+        Symbol.parse(text)
+
+    assert str(info.value).endswith("; " + hint)
+
+
+@pytest.mark.parametrize("text", ["BTCUSDT", "BTC-USDT-FUTURES", "", "BTC-USD-FUT-250328"])
+def test_no_hint_when_no_canonical_symbol_is_near(text: str) -> None:
+    with pytest.raises(InvalidSymbol) as info:
+        Symbol.parse(text)
+
+    assert "did you mean" not in str(info.value)
+
+
 def test_invalid_symbol_is_a_value_error_and_a_config_error() -> None:
     with pytest.raises(ValueError, match="BTC-USDT"):
         Symbol.parse("BTC-USDT")
