@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 from connector.cli.trading_io import (
@@ -11,9 +12,11 @@ from connector.cli.trading_io import (
     print_listing,
     run_connected,
 )
+from connector.errors import UnknownInstrument
 
 if TYPE_CHECKING:
     from connector.connector import Connector
+    from connector.model import Instrument
 
 __all__ = ["add_parser", "run"]
 
@@ -33,13 +36,19 @@ def run(args: argparse.Namespace) -> int:
     """Run ``connector instruments``."""
 
     async def action(c: Connector) -> int:
-        found = [
-            c.instrument(name, symbol)
-            for name, venue in sorted(c.config.venues.items())
-            if venue.enabled
-            for symbol in venue.symbols
-        ]
+        found: list[Instrument] = []
+        missing: list[str] = []
+        for name, venue in sorted(c.config.venues.items()):
+            for symbol in venue.symbols if venue.enabled else ():
+                try:
+                    found.append(c.instrument(name, symbol))
+                except UnknownInstrument as exc:
+                    missing.append(str(exc))
         print_listing(found, instrument_rows, as_json=args.json, empty="no instruments")
-        return 0
+        # A configured symbol the venue does not list (delisted, a typo): the others
+        # are listed, each of these named, and the exit status says so.
+        for problem in missing:
+            print(f"connector: {problem}", file=sys.stderr)
+        return 1 if missing else 0
 
     return run_connected(args, action, venue=args.venue)

@@ -773,12 +773,11 @@ class OrderStateService:
         try:
             self.adapter.fills_call(market, None, None)
         except ValueError:
+            # A configured symbol the venue does not list (market data says so) has
+            # no fills; it must not stop the reconciliation of the others.
             symbols = {o.symbol for o in self.book.all()} | set(self.session.wanted)
-            targets = [
-                self.session.symbols.by_symbol(market, s)
-                for s in sorted(symbols, key=str)
-                if self.session.adapter.market_for(s) is market
-            ]
+            listed = (self.session.symbols.get(market, s) for s in sorted(symbols, key=str))
+            targets = [i for i in listed if i is not None]
         out: list[Fill] = []
         for instrument in targets:
             key = (market, instrument.symbol if instrument is not None else None)

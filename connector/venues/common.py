@@ -106,6 +106,10 @@ class SymbolMap:
                 f"{self.venue} {market.value} has no instrument {symbol}"
             ) from None
 
+    def get(self, market: Market, symbol: Symbol) -> Instrument | None:
+        """The instrument of ``symbol`` in ``market``, or ``None`` if the venue lists none."""
+        return self._by_symbol.get((market, symbol))
+
     def by_native(self, market: Market, native_id: str) -> Instrument:
         try:
             return self._by_native[(market, native_id)]

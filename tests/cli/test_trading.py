@@ -212,6 +212,21 @@ def test_instruments_give_the_lot_an_order_is_sized_in(
     assert header.split()[:4] == ["venue", "symbol", "venue", "id"]
     assert row.split()[:4] == ["okx", SYMBOL, "BTC-USDT-SWAP", "trading"]
 
+    # A configured symbol the venue does not list: the others listed, it named, exit 1.
+    unlisted = config.parent / "unlisted.toml"
+    text = config.read_text(encoding="utf-8")
+    unlisted.write_text(
+        text.replace(f'symbols = ["{SYMBOL}"]', f'symbols = ["{SYMBOL}", "ZZZ-USDT-PERP"]', 1),
+        encoding="utf-8",
+    )
+    code, out, err = _run(capsys, "instruments", "--json", "-c", str(unlisted))
+    assert 1 == code
+    assert {(v, SYMBOL) for v in VENUES} == {
+        (line["venue"], line["symbol"]) for line in _lines(out)
+    }
+    [problem] = [line for line in err.splitlines() if line.startswith("connector: ")]
+    assert problem.endswith("has no instrument ZZZ-USDT-PERP"), problem
+
     # A quantity between two lots: refused, named, never rounded.
     half_lot = str(lots["binance"] * Decimal("1.5"))
     code, out, err = _run(

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
 
+import attrs
 import pytest
 import trio
 
@@ -28,11 +29,13 @@ from connector import (
     RiskRejected,
     TimeInForce,
     UnknownInstrument,
+    sim,
 )
 from connector.config import Config, RiskConfig, VenueConfig
 from connector.model import Symbol
 from connector.oms.order_socket import OrderSocketStatistics
 from connector.venues.registry import TRADERS
+from tests.rig import PERP, venue_configs
 from tests.trading.helpers import assert_agrees_with_venue
 
 TIMEOUT = 30
@@ -343,3 +346,28 @@ async def test_an_instrument_is_given_as_orders_are_checked_against_it() -> None
         assert "BTC-USDT-SWAP" == swap.native_id
         with pytest.raises(UnknownInstrument, match="'kraken' is not configured"):
             c.instrument("kraken", "BTC-USDT-PERP")
+
+
+@pytest.mark.parametrize("venue", sorted(TRADERS))
+async def test_a_configured_symbol_the_venue_does_not_list_leaves_the_others_trading(
+    venue: str, autojump_clock: trio.abc.Clock
+) -> None:
+    # A delisted symbol, or a typo, among the configured ones: market data names it,
+    # and the venue is reconciled and trades its other symbols (Binance lists fills
+    # per symbol: the unlisted one stopped its every reconciliation).
+    unlisted = Symbol.parse("ZZZ-USDT-PERP")
+    with trio.fail_after(60):  # virtual seconds
+        async with sim.run(venues=(venue,), rate=50.0) as running:
+            venues = venue_configs(running, venue)
+            venues[venue] = attrs.evolve(venues[venue], symbols=(PERP, unlisted))
+            async with Connector(Config(venues=venues)) as c:
+                assert (True, None) == (
+                    c.status().reconciled[venue],
+                    c.status().unreconciled.get(venue),
+                )
+                order = await c.place_order(
+                    venue, PERP, "buy", "limit", Decimal("0.01"), Decimal("50000")
+                )
+                assert OrderStatus.NEW is order.status
+                with pytest.raises(UnknownInstrument, match="ZZZ-USDT-PERP"):
+                    await c.place_order(venue, unlisted, "buy", "limit", Decimal("1"), Decimal("1"))
