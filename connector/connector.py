@@ -319,6 +319,10 @@ class Connector:
                 health_allows=self._health.allows,
                 reconcile_interval=self._config.account.reconcile_interval,
                 order_entry=vc.order_entry,
+                # Only where the store keeps the history: an in-memory log's is the state.
+                forget_finished_after=self._config.account.forget_finished_after
+                if self._persistence.keeps_history
+                else None,
             )
         self._aggregator = Aggregator(self._bus, self._book_state)
         self._root = Supervisor(

@@ -366,15 +366,21 @@ def attach_trading(
     health_allows: Callable[[str], bool],
     reconcile_interval: float = 60.0,
     order_entry: str = "rest",
+    forget_finished_after: float | None = None,
 ) -> None:
     """Give a venue session that can trade its ``orders``, ``order_state`` and
     ``account`` children, and its ``order_socket`` when ``order_entry`` is
-    ``websocket``."""
+    ``websocket``. ``forget_finished_after``: see :class:`OrderStateService`."""
     adapter = session.driver.trading
     if adapter is None:
         return
     state = OrderStateService(
-        session, adapter, bus=bus, event_log=event_log, on_change=trading.changed
+        session,
+        adapter,
+        bus=bus,
+        event_log=event_log,
+        on_change=trading.changed,
+        forget_finished_after=forget_finished_after,
     )
     sockets: list[ChildSpec] = []
     if order_entry == "websocket":

@@ -67,7 +67,7 @@ _STORAGE_KEYS = ("kind", "sqlite_path", "postgres_dsn", "postgres_schema", "clie
 STORE_KINDS = ("sqlite", "postgres", "memory")
 _LOGGING_KEYS = ("level", "format")
 _SIM_KEYS = ("seed", "rate", "okx_checksum", "tls")
-_ACCOUNT_KEYS = ("reconcile_interval",)
+_ACCOUNT_KEYS = ("reconcile_interval", "forget_finished_after")
 
 
 def build(data: Mapping[str, object], problems: Problems) -> Config | None:
@@ -346,5 +346,6 @@ def _account(table: Mapping[str, object], problems: Problems) -> AccountConfig |
     f = Fields("account", table, problems)
     result = AccountConfig(
         reconcile_interval=f.number("reconcile_interval", 60.0, positive=True),
+        forget_finished_after=f.number("forget_finished_after", 86400.0, positive=True),
     )
     return None if f.failed else result

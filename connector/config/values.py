@@ -202,9 +202,15 @@ class AccountConfig:
         reconcile_interval: Seconds between two reconciliations of a venue's open
             orders, fills, positions and balances with its REST answers (one also
             runs at start and after every private-stream reconnect).
+        forget_finished_after: Seconds after its last change that a finished order
+            (filled, canceled, rejected, expired) and its fills leave ``c.orders`` and
+            ``c.fills()``, so that a long run's memory stays bounded; the event store
+            keeps them (``c.orders.all(since=...)``, ``connector fills``). With the
+            in-memory log, which is the history, nothing is dropped.
     """
 
     reconcile_interval: float = 60.0
+    forget_finished_after: float = 86400.0
 
 
 def _readonly_venues(value: Mapping[str, VenueConfig]) -> Mapping[str, VenueConfig]:

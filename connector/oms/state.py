@@ -32,6 +32,7 @@ changes the order but publishes nothing (the fill comes as ``OrderFilled``).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 
@@ -171,6 +172,8 @@ class OrderStateStatistics:
     """Fills kept for an order not known yet."""
     ignored: int
     """Inputs that changed nothing (stale, repeated, or for an order we cannot create)."""
+    forgotten: int = 0
+    """Finished orders dropped from memory (:meth:`OrderBookkeeping.forget`)."""
 
 
 def _time_in_force(type_: OrderType, asked: TimeInForce) -> TimeInForce:
@@ -249,7 +252,7 @@ class OrderBookkeeping:
 
     One owner (the order-state service) feeds it; readers get frozen
     :class:`~connector.model.Order` snapshots. Memory grows with the orders and
-    fills seen; :meth:`forget` drops finished orders older than a time.
+    fills seen; :meth:`forget` drops finished orders last changed before a time.
     """
 
     def __init__(self) -> None:
@@ -258,6 +261,9 @@ class OrderBookkeeping:
         self._by_venue_id: dict[tuple[str, str], str] = {}
         self._fills: dict[tuple[str, str], list[Fill]] = {}
         self._trade_ids: set[tuple[str, Symbol, str]] = set()
+        self._finished: deque[tuple[tuple[str, str], _Record]] = deque()
+        """Orders in the order they finished, for :meth:`forget` (stale entries skipped)."""
+        self._forgotten = 0
         self._fill_count = 0
         self._duplicate_fills = 0
         self._orphan_fills = 0
@@ -339,27 +345,37 @@ class OrderBookkeeping:
         event = self._derive(cls, record, None, now_ns, NOT_FOUND_REASON, origin=source)
         return (event,)
 
-    def forget(self, before_ns: int) -> int:
+    def forget(self, before_ns: int) -> list[Fill]:
         """Drop finished orders last updated before ``before_ns``, with their fills.
 
-        Their trade ids are dropped too: a fill repeated after this is counted
-        again, so pick ``before_ns`` well outside any replay or query window.
+        Orders are looked at in the order they finished, and the look stops at the
+        first one updated since ``before_ns``: the cost is that of the orders
+        dropped, and one finished earlier but changed later (a late fill) waits
+        for it. Their trade ids are dropped too: a fill repeated after this is
+        counted again, so pick ``before_ns`` well outside any replay or query
+        window (the order-state service ignores fills listed from before it).
 
         Returns:
-            How many orders were dropped.
+            The fills dropped with the orders.
         """
-        old = [
-            key
-            for key, r in self._orders.items()
-            if r.status in _TERMINAL and r.ts_updated_ns < before_ns
-        ]
-        for key in old:
-            record = self._orders.pop(key)
+        dropped: list[Fill] = []
+        finished = self._finished
+        while finished:
+            key, record = finished[0]
+            if self._orders.get(key) is record and record.ts_updated_ns >= before_ns:
+                break
+            finished.popleft()
+            if self._orders.get(key) is not record:
+                continue  # dropped already
+            del self._orders[key]
+            self._forgotten += 1
             if record.venue_order_id is not None:
                 self._by_venue_id.pop((record.venue, record.venue_order_id), None)
-            for fill in self._fills.pop(key, ()):
+            fills = self._fills.pop(key, ())
+            for fill in fills:
                 self._trade_ids.discard((fill.venue, fill.symbol, fill.trade_id))
-        return len(old)
+            dropped.extend(fills)
+        return dropped
 
     # -- queries ---------------------------------------------------------------
 
@@ -409,6 +425,7 @@ class OrderBookkeeping:
             duplicate_fills=self._duplicate_fills,
             orphan_fills=self._orphan_fills,
             ignored=self._ignored,
+            forgotten=self._forgotten,
         )
 
     # -- handlers ----------------------------------------------------------------
@@ -474,7 +491,7 @@ class OrderBookkeeping:
         self._fills.setdefault((record.venue, key), []).append(fill)
         record.fill_qty += fill.qty
         record.fill_notional += fill.qty * fill.price
-        record.snapshot = None
+        self._touch(record, event.ts_event_ns)  # a late fill changes a finished order too
         self._learn_venue_id(record, event.venue_order_id)
         moved = self._advance(record, _PF, None, ts_ns=event.ts_event_ns, origin=event.source)
         if not moved:
@@ -605,11 +622,13 @@ class OrderBookkeeping:
         return cls(**kwargs)  # type: ignore[arg-type]
 
     def _move(self, record: _Record, status: OrderStatus, ts_ns: int) -> None:
+        finishing = status in _TERMINAL and record.status not in _TERMINAL
         record.status = status
         self._touch(record, ts_ns)
-        if status in _TERMINAL:
-            key = order_key(record.client_order_id, record.venue_order_id)
-            self._open.pop((record.venue, key), None)
+        if finishing:
+            key = (record.venue, order_key(record.client_order_id, record.venue_order_id))
+            self._open.pop(key, None)
+            self._finished.append((key, record))
 
     @staticmethod
     def _touch(record: _Record, ts_ns: int) -> None:

@@ -112,6 +112,9 @@ _FILLS_OVERLAP_NS = 5_000_000_000
 """The fills cursor stays this far behind the newest fill listed: a fill the venue lists
 a moment late, older than one it listed already, is still read (dedup drops repeats)."""
 
+_FORGET_EVERY = 60.0
+"""Seconds between two drops of finished orders from memory (``forget_finished_after``)."""
+
 _WINDOW_MARGIN_NS = 3_600_000_000_000
 """Where a fills listing spans a fixed time from ``since`` (:class:`FillsWindow`), the
 cursor is kept at least this much inside the span: its end stays past the venue's now
@@ -170,6 +173,10 @@ class OrderStateService:
         max_backoff: Longest wait between two queries, in seconds.
         not_found_after: "No such order" answers needed before an order is ended...
         query_window: ...at least this many seconds after its resolution began.
+        forget_finished_after: Seconds after its last change that a finished order
+            and its fills are dropped from memory (``None``: kept for the process's
+            life); fills listed from before that are ignored, so a dropped one is
+            never counted again. Only where the event store keeps the history.
         wall_clock_ns: Wall-clock time for the log and for events.
     """
 
@@ -186,6 +193,7 @@ class OrderStateService:
         max_backoff: float = 8.0,
         not_found_after: int = 2,
         query_window: float = 2.0,
+        forget_finished_after: float | None = None,
         wall_clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.venue = session.name
@@ -200,9 +208,10 @@ class OrderStateService:
         self._max_backoff = max_backoff
         self._not_found_after = not_found_after
         self._window = query_window
+        self._forget_after = forget_finished_after
         self._now = wall_clock_ns
-        self._fills: list[Fill] = []
-        self._trades: set[tuple[str, Symbol, str]] = set()
+        self._fills: dict[tuple[str, Symbol, str], Fill] = {}
+        """Distinct fills in arrival order, by trade key (``fills()``)."""
         self._resolving: set[str] = set()
         self._young: dict[str, float] = {}
         self._young_changed = trio.Event()
@@ -274,13 +283,11 @@ class OrderStateService:
     def _adopted(self, fills: Sequence[Fill], client_order_id: str) -> None:
         """Fills kept under their venue order id that the order state has just filed under
         ``client_order_id`` (the order showed that venue id): ``fills()`` names it too."""
-        trades = {(f.venue, f.symbol, f.trade_id) for f in fills}
-        self._fills = [
-            attrs.evolve(f, client_order_id=client_order_id)
-            if (f.venue, f.symbol, f.trade_id) in trades
-            else f
-            for f in self._fills
-        ]
+        for f in fills:
+            trade = (f.venue, f.symbol, f.trade_id)
+            kept = self._fills.get(trade)
+            if kept is not None:
+                self._fills[trade] = attrs.evolve(kept, client_order_id=client_order_id)
 
     def _order_of(self, item: OrderReport) -> Order | None:
         order = self.book.get(self.venue, order_key(item.client_order_id, item.venue_order_id))
@@ -311,8 +318,7 @@ class OrderStateService:
         service, at start and after the store came back): what was applied but never
         became durable is dropped, and reconciliation with the venue brings it back."""
         self.book = book
-        self._fills = list(fills)
-        self._trades = {(f.venue, f.symbol, f.trade_id) for f in fills}
+        self._fills = {(f.venue, f.symbol, f.trade_id): f for f in fills}
         self._on_change()
 
     def publish(self, events: Sequence[OrderEvent]) -> None:
@@ -320,8 +326,8 @@ class OrderStateService:
         for event in events:
             self._bus.publish(f"order.{self.venue}.{EVENT_NAMES[type(event)]}", event)
             if isinstance(event, OrderFilled):
-                self._fills.append(event.fill)
-                self._trades.add((event.venue, event.fill.symbol, event.fill.trade_id))
+                trade = (event.venue, event.fill.symbol, event.fill.trade_id)
+                self._fills[trade] = event.fill
                 self._bus.publish(f"fill.{self.venue}.{event.fill.symbol}", event.fill)
                 for listener in self.fill_listeners:
                     listener(event.fill)
@@ -344,7 +350,7 @@ class OrderStateService:
 
     def fills(self, symbol: Symbol | None = None) -> list[Fill]:
         """Distinct fills seen on this venue, in arrival order."""
-        return [f for f in self._fills if symbol is None or f.symbol == symbol]
+        return [f for f in self._fills.values() if symbol is None or f.symbol == symbol]
 
     def statistics(self) -> OrderStateServiceStatistics:
         return OrderStateServiceStatistics(
@@ -630,6 +636,7 @@ class OrderStateService:
             cursors: dict[tuple[Market, Symbol | None], int] = {}
             for market in markets:
                 listed.extend(await self._recent_fills(market, cursors))
+            listed = [f for f in listed if not self._forgotten(f)]
             await self._look_up_orders_of(listed)
             found = self._fill_diff(listed)
             await self.apply(found.events)
@@ -654,9 +661,46 @@ class OrderStateService:
             )
         return result
 
+    def _forget_horizon_ns(self) -> int | None:
+        """Finished orders last changed before this are dropped from memory (``None``:
+        never)."""
+        if self._forget_after is None:
+            return None
+        return self._now() - int(self._forget_after * 1e9)
+
+    def forget_finished(self) -> int:
+        """Drop from memory the finished orders (and their fills) last changed before
+        ``forget_finished_after`` seconds ago; returns how many fills went with them."""
+        horizon = self._forget_horizon_ns()
+        if horizon is None:
+            return 0
+        dropped = self.book.forget(horizon)
+        for fill in dropped:
+            self._fills.pop((fill.venue, fill.symbol, fill.trade_id), None)
+        self._gap_reads = {k: v for k, v in self._gap_reads.items() if self.book.get(self.venue, k)}
+        return len(dropped)
+
+    def _forgotten(self, fill: Fill) -> bool:
+        """Whether a listed fill is older than what memory keeps and its order is not
+        known (dropped from memory, with its fills: it must not be counted again)."""
+        horizon = self._forget_horizon_ns()
+        if horizon is None or fill.ts_event_ns >= horizon:
+            return False
+        if fill.client_order_id and self.book.get(self.venue, fill.client_order_id):
+            return False
+        return not (
+            fill.venue_order_id and self.book.get_by_venue_id(self.venue, fill.venue_order_id)
+        )
+
+    async def _forget_periodically(self) -> None:
+        assert self._forget_after is not None
+        while True:
+            self.forget_finished()
+            await trio.sleep(min(self._forget_after, _FORGET_EVERY))
+
     def _fill_diff(self, listed: Sequence[Fill]) -> FillDiff:
         return reconcile_fills(
-            self.venue, listed, seen=self._trades.__contains__, client_id_of=self._client_id_of
+            self.venue, listed, seen=self._fills.__contains__, client_id_of=self._client_id_of
         )
 
     async def _query_once(self, key: str) -> None:
@@ -691,7 +735,7 @@ class OrderStateService:
                 fill.venue == self.venue
                 and not fill.client_order_id
                 and fill.venue_order_id
-                and (fill.venue, fill.symbol, fill.trade_id) not in self._trades
+                and (fill.venue, fill.symbol, fill.trade_id) not in self._fills
                 and self.book.get_by_venue_id(self.venue, fill.venue_order_id) is None
             ):
                 wanted.setdefault(fill.venue_order_id, fill.symbol)
@@ -809,6 +853,8 @@ class OrderStateService:
                 self.resolve(order.client_order_id)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._query_young)
+            if self._forget_after is not None:
+                nursery.start_soon(self._forget_periodically)
             task_status.started()
             async for key, first in self._receive:
                 nursery.start_soon(self._resolve, key, first)

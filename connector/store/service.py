@@ -214,6 +214,8 @@ class Persistence:
         on_store: Told the store's failure (its error) and recovery (``None``):
             the health service.
         restart_backoff: Delay before the subtree restarts after a failure.
+        keeps_history: Whether the store answers ``orders_since`` and
+            ``fills_since`` itself (an SQL store) rather than from the live state.
     """
 
     def __init__(
@@ -229,8 +231,10 @@ class Persistence:
         balances: BalanceBook,
         on_store: Callable[[str | None], None] = lambda _error: None,
         restart_backoff: Backoff | None = None,
+        keeps_history: bool = False,
     ) -> None:
         self.kind = kind
+        self.keeps_history = keeps_history
         self.log = DurableLog(database, self._failed)
         self._opener = opener
         self._owned = owned
@@ -277,6 +281,7 @@ class Persistence:
 
             kind = "memory" if isinstance(kept, MemoryEventLog) else type(kept).__name__
             opener, owned, database = same, False, kind
+            keeps_history = isinstance(kept, SqlEventLog)
         else:
             if storage.store == "postgres":
                 from connector.store.postgres import redact_dsn  # the ``postgres`` extra
@@ -291,8 +296,10 @@ class Persistence:
                 return await open_store(storage, busy_timeout=2.0)
 
             kind, opener, owned = storage.store, open_configured, True
+            keeps_history = True
         return cls(
             kind=kind,
+            keeps_history=keeps_history,
             database=database,
             opener=opener,
             owned=owned,

@@ -1,4 +1,5 @@
-"""The ``[account]`` table: the account service's reconciliation interval."""
+"""The ``[account]`` table: the reconciliation interval, how long finished orders stay in
+memory."""
 
 from __future__ import annotations
 
@@ -23,12 +24,21 @@ def test_the_interval_defaults_to_a_minute_and_is_read_from_the_file(tmp_path: P
     assert 15.0 == load(tmp_path, "", env).reconcile_interval
 
 
+def test_finished_orders_stay_in_memory_a_day_unless_configured(tmp_path: Path) -> None:
+    assert 86400.0 == load(tmp_path, "").forget_finished_after
+    text = "[account]\nforget_finished_after = 3600\n"
+    assert 3600.0 == load(tmp_path, text).forget_finished_after
+    env = {"CONNECTOR_ACCOUNT__FORGET_FINISHED_AFTER": "600"}
+    assert 600.0 == load(tmp_path, "", env).forget_finished_after
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("reconcile_interval = 0", "account.reconcile_interval = 0: expected a number > 0"),
         ('reconcile_interval = "often"', "account.reconcile_interval"),
         ("interval = 5", "account.interval"),
+        ("forget_finished_after = -1", "account.forget_finished_after = -1: expected a number > 0"),
     ],
 )
 def test_bad_values_and_unknown_keys_are_refused(tmp_path: Path, text: str, expected: str) -> None:

@@ -455,15 +455,46 @@ def test_events_for_an_order_we_do_not_know_are_ignored_and_counted() -> None:
     assert book.get("bybit", "ghost") is None
 
 
-def test_forget_drops_finished_orders_before_a_time() -> None:
+def test_forget_drops_orders_finished_before_a_time_with_their_fills() -> None:
     book = OrderBookkeeping()
     book.apply(submitted("c1"))
-    book.apply(report("c1", OrderStatus.FILLED, "1", "100", ts=1_000))
+    book.apply(filled("c1", "t1", "1", ts=1_000))  # filled at 1,000
     book.apply(submitted("c2"))
+    book.apply(accepted("c2"))  # open: never dropped
+    book.apply(submitted("c3"))
+    book.apply(OrderCanceled(venue="bybit", symbol=SYM, client_order_id="c3", ts_event_ns=3_000))
 
-    assert 1 == book.forget(before_ns=2_000)
-    assert book.get("bybit", "c1") is None
-    assert book.get("bybit", "c2") is not None
+    dropped = book.forget(before_ns=2_000)
+
+    assert ["t1"] == [f.trade_id for f in dropped]
+    assert (None, None) == (book.get("bybit", "c1"), book.get_by_venue_id("bybit", "v-c1"))
+    assert [] == book.fills("bybit", "c1")
+    assert ["c2", "c3"] == sorted(o.client_order_id for o in book.all())
+    assert 1 == book.statistics().forgotten
+    # Its trade id went with it: the same fill again would be counted again (the
+    # order-state service ignores listed fills from before what it keeps).
+    assert 1 == len(book.apply(filled("c1", "t1", "1", ts=1_000)))
+    assert 1 == book.statistics().orphan_fills
+
+    assert [] == book.forget(before_ns=3_001)
+    assert ["c2"] == [o.client_order_id for o in book.all()]
+    assert [] == book.forget(before_ns=10**18)  # open orders stay
+    assert ["c2"] == [o.client_order_id for o in book.all()]
+
+
+def test_an_order_changed_after_it_finished_is_kept_until_that_change_is_old() -> None:
+    book = OrderBookkeeping()
+    for cid in ("c1", "c2"):
+        book.apply(submitted(cid))
+        book.apply(OrderCanceled(venue="bybit", symbol=SYM, client_order_id=cid, ts_event_ns=1_000))
+    book.apply(filled("c1", "t1", "1", ts=5_000))  # a fill the venue told after the cancel
+
+    # c1 finished first and changed last: the look stops at it, c2 waits behind it.
+    assert [] == book.forget(before_ns=2_000)
+    assert {"c1", "c2"} == {o.client_order_id for o in book.all()}
+
+    assert ["t1"] == [f.trade_id for f in book.forget(before_ns=6_000)]
+    assert [] == book.all()
 
 
 def test_apply_refuses_what_is_not_an_order_input() -> None:
