@@ -264,6 +264,9 @@ class OrderBookkeeping:
         self._finished: deque[tuple[tuple[str, str], _Record]] = deque()
         """Orders in the order they finished, for :meth:`forget` (stale entries skipped)."""
         self._forgotten = 0
+        self._gaps: dict[tuple[str, str], _Record] = {}
+        """Orders a report showed more filled than their fills added up to then (some
+        since caught up: :meth:`gaps` looks)."""
         self._fill_count = 0
         self._duplicate_fills = 0
         self._orphan_fills = 0
@@ -405,6 +408,17 @@ class OrderBookkeeping:
         """Every order kept, finished ones included."""
         return [r.order() for r in self._orders.values()]
 
+    def gaps(self, venue: str) -> list[Order]:
+        """Orders of ``venue`` a report shows more filled than their fills add up to (a
+        fill not seen yet): what is looked at costs what has had a gap, not every order."""
+        found = []
+        for key, record in list(self._gaps.items()):
+            if self._orders.get(key) is not record or record.reported_qty <= record.fill_qty:
+                del self._gaps[key]  # caught up, or forgotten
+            elif key[0] == venue:
+                found.append(record.order())
+        return found
+
     def fills(self, venue: str, client_order_id: str) -> list[Fill]:
         """The distinct fills of one order, in arrival order (kept also before the order is)."""
         return list(self._fills.get((venue, client_order_id), ()))
@@ -532,6 +546,9 @@ class OrderBookkeeping:
             record.reported_qty = report.filled_qty
             record.reported_avg = report.avg_fill_price
             changed = True
+            if record.reported_qty > record.fill_qty:
+                key = (record.venue, order_key(record.client_order_id, record.venue_order_id))
+                self._gaps[key] = record
         events: _Events = _NOTHING
         if (
             record.status not in _TERMINAL

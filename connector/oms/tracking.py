@@ -677,7 +677,6 @@ class OrderStateService:
         dropped = self.book.forget(horizon)
         for fill in dropped:
             self._fills.pop((fill.venue, fill.symbol, fill.trade_id), None)
-        self._gap_reads = {k: v for k, v in self._gap_reads.items() if self.book.get(self.venue, k)}
         return len(dropped)
 
     def _forgotten(self, fill: Fill) -> bool:
@@ -760,17 +759,19 @@ class OrderStateService:
         :data:`_MAX_GAP_ORDERS`, each at most :data:`_GAP_READS` times per filled quantity."""
         market_of = self.session.adapter.market_for
         gaps = []
-        for order in self.book.all():
-            if order.venue != self.venue or not order.venue_order_id:
-                continue
+        current = set()
+        for order in self.book.gaps(self.venue):
+            if not order.venue_order_id:
+                continue  # its fills cannot be read by the venue's id
             key = order_key(order.client_order_id, order.venue_order_id)
-            if market_of(order.symbol) not in markets or not self.fill_gap(key):
-                self._gap_reads.pop(key, None)
+            current.add(key)
+            if market_of(order.symbol) not in markets:
                 continue
             filled, reads = self._gap_reads.get(key, (order.filled_qty, 0))
             if filled == order.filled_qty and reads >= _GAP_READS:
                 continue
             gaps.append(order)
+        self._gap_reads = {k: v for k, v in self._gap_reads.items() if k in current}
         gaps.sort(key=lambda o: o.ts_updated_ns, reverse=True)
         out: list[Fill] = []
         for order in gaps[:_MAX_GAP_ORDERS]:

@@ -497,6 +497,21 @@ def test_an_order_changed_after_it_finished_is_kept_until_that_change_is_old() -
     assert [] == book.all()
 
 
+def test_gaps_are_the_orders_reported_more_filled_than_their_fills_add_up_to() -> None:
+    book = OrderBookkeeping()
+    for cid in ("c1", "c2", "c3"):
+        book.apply(submitted(cid))
+    book.apply(report("c1", OrderStatus.PARTIALLY_FILLED, "0.5", "100"))
+    book.apply(filled("c2", "t2", "1"))
+    book.apply(report("c2", OrderStatus.FILLED, "1", "100"))  # its fill came first
+
+    assert ["c1"] == [o.client_order_id for o in book.gaps("bybit")]
+    assert [] == book.gaps("okx")
+
+    book.apply(filled("c1", "t1", "0.5"))  # the fill catches up
+    assert [] == book.gaps("bybit")
+
+
 def test_apply_refuses_what_is_not_an_order_input() -> None:
     with pytest.raises(TypeError):
         OrderBookkeeping().apply(object())  # type: ignore[arg-type]
