@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from decimal import Decimal
 
 import attrs
 import trio
@@ -96,6 +97,15 @@ async def rig(
                 while not view.valid or view.best_ask() is None:
                     await updates.receive()
             yield Rig(c=c, run=running, venue=venue)
+
+
+async def first_bid(c: Connector, venue: str, symbol: Symbol = PERP) -> Decimal:
+    """The best bid price of ``venue``'s book of ``symbol``, once the book has one."""
+    view = c.order_book(venue, symbol)
+    async with c.subscribe(f"orderbook.{venue}.>") as updates:
+        while (bid := view.best_bid()) is None:
+            await updates.receive()
+    return bid.price
 
 
 async def until(r: Rig, check: Callable[[], bool], seconds: float = 5.0) -> None:

@@ -18,7 +18,7 @@ import trio
 
 from connector import Connector, OrderStatus, sim
 from connector.config import AccountConfig, Config, StorageConfig
-from tests.rig import PERP, VENUES, venue_configs
+from tests.rig import PERP, VENUES, first_bid, venue_configs
 
 TIMEOUT = 30
 QTY = Decimal("0.01")
@@ -37,13 +37,7 @@ async def test_finished_orders_leave_memory_and_are_not_counted_again(
                 account=AccountConfig(reconcile_interval=1.0, forget_finished_after=FORGET_AFTER),
             )
             async with Connector(config) as c:
-                view = c.order_book(venue, PERP)
-                async with c.subscribe(f"orderbook.{venue}.>") as updates:
-                    while view.best_bid() is None:
-                        await updates.receive()
-                bid = view.best_bid()
-                assert bid is not None
-                far = bid.price * Decimal("0.9")
+                far = await first_bid(c, venue) * Decimal("0.9")
                 bought = await c.place_order(venue, PERP, "buy", "market", QTY)
                 bought = await c.orders.wait(bought.client_order_id, timeout=5)
                 canceled = await c.place_order(venue, PERP, "buy", "limit", QTY, far)

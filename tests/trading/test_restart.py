@@ -23,7 +23,7 @@ from connector.config import AccountConfig, Config, StorageConfig
 from connector.errors import TransientError
 from connector.sim.faults import FaultPlan
 from connector.store.open import open_store
-from tests.rig import PERP, VENUES, venue_configs
+from tests.rig import PERP, VENUES, first_bid, venue_configs
 
 TIMEOUT = 40
 QTY = Decimal("0.01")
@@ -63,15 +63,8 @@ async def test_an_order_canceled_unanswered_just_before_a_restart_reads_canceled
         async with sim.run(venues=(venue,), rate=50.0, faults=plan) as running:
             config = _config(running, venue, events)
             async with Connector(config) as c:
-                view = c.order_book(venue, PERP)
-                async with c.subscribe(f"orderbook.{venue}.>") as updates:
-                    while view.best_bid() is None:
-                        await updates.receive()
-                bid = view.best_bid()
-                assert bid is not None
-                order = await c.place_order(
-                    venue, PERP, "buy", "limit", QTY, bid.price * Decimal("0.9")
-                )
+                bid = await first_bid(c, venue)
+                order = await c.place_order(venue, PERP, "buy", "limit", QTY, bid * Decimal("0.9"))
                 placed = trio.current_time()
                 cid = order.client_order_id
                 with pytest.raises(TransientError):
