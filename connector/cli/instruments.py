@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
         found: list[Instrument] = []
         missing: list[str] = []
         for name, venue in sorted(c.config.venues.items()):
-            for symbol in venue.symbols if venue.enabled else ():
+            if not venue.enabled:
+                continue
+            for symbol in venue.symbols:
                 try:
                     found.append(c.instrument(name, symbol))
                 except UnknownInstrument as exc:

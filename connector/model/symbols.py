@@ -139,7 +139,7 @@ def _did_you_mean(text: str) -> str:
     if pair is None:
         return ""
     base, quote = pair.groups()
-    if text.upper().endswith("-SWAP") or ":" in text:
+    if upper.endswith("-SWAP") or ":" in upper:
         return f"; did you mean '{base}-{quote}-PERP'?"
     return f"; did you mean '{base}-{quote}-SPOT' or '{base}-{quote}-PERP'?"
 
