@@ -193,6 +193,16 @@ def _dump(value: object) -> str:
     return dump_json(converter.unstructure(value))
 
 
+def _order_row_key(order: Order) -> tuple[str, str]:
+    """An order's key in the ``orders`` table."""
+    return (order.venue, order_key(order.client_order_id, order.venue_order_id))
+
+
+def _fill_row_key(fill: Fill) -> tuple[str, str, str]:
+    """A fill's key in the ``fills`` table."""
+    return (fill.venue, str(fill.symbol), fill.trade_id)
+
+
 def _load(text: str, cls: type[_T]) -> _T:
     return converter.structure(json.loads(text), cls)
 
@@ -208,6 +218,12 @@ class SqlEventLog:
         self._db = db
         self._projector = Projector()
         self._projector_stale = False
+        # What ``projected_*`` answer: the projection tables' rows as last committed,
+        # kept by the writer thread under this lock. The projector itself runs ahead
+        # of them while a transaction is in flight (and after a failed one).
+        self._committed = threading.Lock()
+        self._orders_view: dict[tuple[str, str], Order] = {}
+        self._fills_view: dict[tuple[str, str, str], Fill] = {}
         self._last_seq = 0
         self._pending: list[_Pending] = []
         self._flushing = False
@@ -325,17 +341,20 @@ class SqlEventLog:
 
     def projected_orders(self, since_ns: int = 0) -> list[Order]:
         """Every durable order updated since ``since_ns``, oldest update first, from the
-        projection this store keeps in memory (the ``orders`` table's rows, no I/O)."""
-        if self._closed or self._projector_stale:
-            raise StoreError(f"the event store {self._db.name} cannot be read now")
-        found = [o for o in self._projector.orders.all() if o.ts_updated_ns >= since_ns]
+        projection this store keeps in memory (the ``orders`` table's rows as last
+        committed, also while a write is in flight; no I/O)."""
+        if self._closed:
+            raise StoreError(f"the event store {self._db.name} is closed")
+        with self._committed:
+            found = [o for o in self._orders_view.values() if o.ts_updated_ns >= since_ns]
         return sorted(found, key=lambda o: o.ts_updated_ns)
 
     def projected_fills(self, since_ns: int = 0) -> list[Fill]:
         """Every durable fill executed since ``since_ns``, oldest first (no I/O)."""
-        if self._closed or self._projector_stale:
-            raise StoreError(f"the event store {self._db.name} cannot be read now")
-        found = [f for f in self._projector.fills() if f.ts_event_ns >= since_ns]
+        if self._closed:
+            raise StoreError(f"the event store {self._db.name} is closed")
+        with self._committed:
+            found = [f for f in self._fills_view.values() if f.ts_event_ns >= since_ns]
         return sorted(found, key=lambda f: f.ts_event_ns)
 
     async def check(self) -> StoreCheck:
@@ -395,6 +414,11 @@ class SqlEventLog:
         with self._db.transaction() as cur:
             cur.executemany("INSERT INTO events (seq, ts_ns, type, data) VALUES (?, ?, ?, ?)", rows)
             self._write_projections(cur, changes, seq)
+        with self._committed:
+            for order in changes.orders:
+                self._orders_view[_order_row_key(order)] = order
+            for fill in changes.fills:
+                self._fills_view[_fill_row_key(fill)] = fill
         self._projector_stale = False
         self._last_seq = seq
         self._events += len(rows)
@@ -504,6 +528,9 @@ class SqlEventLog:
                 projector.apply(decode(data) for _, data in entries)
                 last = entries[-1][0]
         self._projector = projector
+        with self._committed:
+            self._orders_view = {_order_row_key(o): o for o in projector.orders.all()}
+            self._fills_view = {_fill_row_key(f): f for f in projector.fills()}
         self._last_seq = last
         self._projector_stale = False
 

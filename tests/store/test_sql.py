@@ -165,6 +165,40 @@ async def test_concurrent_appends_share_transactions_and_keep_every_sequence(
     assert stats.largest_group > 1
 
 
+async def test_history_in_memory_answers_what_is_committed_while_writes_are_in_flight(
+    opener: Opener,
+) -> None:
+    # ``c.orders.all(since=)`` and ``c.fills(since=)`` read this while the program
+    # trades: a write in flight must neither make them fail nor show its batch early.
+    with trio.fail_after(TIMEOUT):
+        store = await opener()
+        committed = started = 0
+        seen: list[tuple[int, int, int]] = []
+
+        async def write() -> None:
+            nonlocal committed, started
+            for i in range(60):
+                started += 1
+                await store.append(_lifecycle(f"w{i}")[:3], ts_ns=i)
+                committed += 1
+
+        async def read() -> None:
+            while committed < 60:
+                before = committed
+                orders, fills = store.projected_orders(), store.projected_fills()
+                seen.append((before, len(orders), started))
+                assert len(fills) == len(orders)  # each order's one fill, with it
+                await trio.lowlevel.checkpoint()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(write)
+            nursery.start_soon(read)
+        await store.close()
+
+    assert len(seen) > 60  # read during the writes, not only between them
+    assert all(before <= n <= started for before, n, started in seen), seen
+
+
 async def test_history_reads_filter_by_time(opener: Opener) -> None:
     with trio.fail_after(TIMEOUT):
         store = await opener()
@@ -341,6 +375,8 @@ async def test_an_unwritable_file_fails_appends_cleanly_and_recovers(tmp_path: P
         try:
             with pytest.raises(StoreError, match="could not write"):
                 await store.append(_lifecycle("r2")[:2], ts_ns=2)
+            # The history in memory still answers, without what failed.
+            assert ["r1"] == [o.client_order_id for o in store.projected_orders()]
         finally:
             blocker.execute("ROLLBACK")
             blocker.close()
