@@ -204,9 +204,9 @@ class AccountConfig:
             runs at start and after every private-stream reconnect).
         forget_finished_after: Seconds after its last change that a finished order
             (filled, canceled, rejected, expired) and its fills leave ``c.orders`` and
-            ``c.fills()``, so that a long run's memory stays bounded; the event store
-            keeps them (``c.orders.all(since=...)``, ``connector fills``). With the
-            in-memory log, which is the history, nothing is dropped.
+            ``c.fills()``, so that the live order state of a long run stays bounded;
+            the event store keeps them (``c.orders.all(since=...)``, ``connector
+            fills``). With the in-memory log, which is the history, nothing is dropped.
     """
 
     reconcile_interval: float = 60.0
