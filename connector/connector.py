@@ -105,6 +105,8 @@ class ConnectorStatus:
     unreconciled: dict[str, str] = attrs.field(factory=dict)
     """Per trading venue not reconciled yet: why (``"the last attempt failed: 50113
     Invalid signature."``): its orders, positions and balances are not known."""
+    unlisted: dict[str, tuple[Symbol, ...]] = attrs.field(factory=dict)
+    """Per venue, the configured symbols it does not list (no book, no orders)."""
 
     def render(self) -> str:
         """A plain-text tree, the event store's line, then one health line per venue."""
@@ -118,6 +120,11 @@ class ConnectorStatus:
                 + (f", last: {health.last_reason}" if health.last_reason else "")
                 + _ACCOUNT_STATE[self.reconciled.get(name)]
                 + (f" ({why})" if (why := self.unreconciled.get(name)) else "")
+                + (
+                    f"; does not list {', '.join(map(str, missing))}"
+                    if (missing := self.unlisted.get(name))
+                    else ""
+                )
             )
         return "\n".join(lines)
 
@@ -627,6 +634,11 @@ class Connector:
                 name: why
                 for name, a in self._trading.accounts.items()
                 if (why := a.unreconciled) is not None
+            },
+            unlisted={
+                name: missing
+                for name, session in self._sessions.items()
+                if (missing := session.unlisted())
             },
         )
 

@@ -180,6 +180,15 @@ class VenueSession:
             seen.setdefault(self.adapter.market_for(symbol), None)
         return list(seen)
 
+    def unlisted(self) -> tuple[Symbol, ...]:
+        """The wanted symbols the venue does not list (delisted, a typo), once its
+        instruments are loaded (before: none)."""
+        if not len(self.symbols):
+            return ()
+        return tuple(
+            s for s in self.wanted if self.symbols.get(self.adapter.market_for(s), s) is None
+        )
+
     def staleness_window(self, heartbeat: HeartbeatRule) -> float:
         """Seconds without a book message before a book on such a socket is stale."""
         if self.stale_after is not None:

@@ -226,6 +226,10 @@ def test_instruments_give_the_lot_an_order_is_sized_in(
     }
     [problem] = [line for line in err.splitlines() if line.startswith("connector: ")]
     assert problem.endswith("has no instrument ZZZ-USDT-PERP"), problem
+    code, out, err = _run(capsys, "status", "--wait", "0", "-c", str(unlisted))
+    assert 0 == code, err
+    [binance] = [line for line in out.splitlines() if line.startswith("venue binance:")]
+    assert binance.endswith("; account reconciled; does not list ZZZ-USDT-PERP"), binance
 
     # A quantity between two lots: refused, named, never rounded.
     half_lot = str(lots["binance"] * Decimal("1.5"))
