@@ -24,7 +24,7 @@ import psycopg_pool
 import trio
 
 from connector.errors import StoreError
-from connector.store.sql import Cursor, SqlEventLog
+from connector.store.sql import Cursor, Observer, SqlEventLog
 
 __all__ = ["PostgresDatabase", "open_postgres", "redact_dsn"]
 
@@ -128,8 +128,11 @@ class PostgresDatabase:
         self._writer.close()
 
 
-async def open_postgres(dsn: str, *, schema: str = "public", readers: int = 2) -> SqlEventLog:
-    """Open (creating and migrating as needed) the event log in a PostgreSQL schema.
+async def open_postgres(
+    dsn: str, *, schema: str = "public", readers: int = 2, observe: Observer | None = None
+) -> SqlEventLog:
+    """Open (creating and migrating as needed) the event log in a PostgreSQL schema
+    (``observe``: given the log's pages as it loads, :meth:`SqlEventLog.open`).
 
     Raises:
         StoreError: psycopg is not installed, the server cannot be reached, another
@@ -138,4 +141,4 @@ async def open_postgres(dsn: str, *, schema: str = "public", readers: int = 2) -
     db = await trio.to_thread.run_sync(
         lambda: PostgresDatabase(dsn, schema=schema, readers=readers)
     )
-    return await SqlEventLog.open(db, readers=readers)
+    return await SqlEventLog.open(db, readers=readers, observe=observe)

@@ -27,7 +27,7 @@ in-memory log (``kind = "memory"``) is kept across restarts.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
 import attrs
 import structlog
@@ -155,6 +155,11 @@ class Replay:
     balances: BalanceBook = attrs.field(factory=BalanceBook)
     entries: int = 0
 
+    def apply_all(self, events: Iterable[Logged]) -> None:
+        """Log entries in order (a page of the log)."""
+        for event in events:
+            self.apply(event)
+
     def apply(self, event: Logged) -> None:
         """One log entry, as the services applied it when it was written."""
         self.entries += 1
@@ -170,6 +175,10 @@ class Replay:
             self.positions.apply_snapshot(event)
         elif isinstance(event, Balance):
             self.balances.apply(event)
+
+
+Opened = tuple[EventLog, Replay | None]
+"""An opened store, and the state its log replayed to as it was read while opening."""
 
 
 async def replay(store: EventLog) -> Replay:
@@ -204,7 +213,9 @@ class Persistence:
     Args:
         kind: ``sqlite``, ``postgres`` or ``memory`` (shown by ``status``).
         database: The store's name (shown by ``status`` and in errors).
-        opener: Opens the store (a new connection each time the writer starts).
+        opener: Opens the store (a new connection each time the writer starts), with
+            the state its log replays to when it was read while opening (else ``None``:
+            the writer replays it).
         owned: Whether the writer closes what ``opener`` gave when it stops
             (``False`` for a store kept across restarts: memory, injected).
         states: Each trading venue's order-state service (filled before running).
@@ -223,7 +234,7 @@ class Persistence:
         *,
         kind: str,
         database: str,
-        opener: Callable[[], Awaitable[EventLog]],
+        opener: Callable[[], Awaitable[Opened]],
         owned: bool,
         states: Mapping[str, OrderStateService],
         accounts: Mapping[str, AccountService],
@@ -243,7 +254,7 @@ class Persistence:
         self._positions = positions
         self._balances = balances
         self._on_store = on_store
-        self._opened: EventLog | None = None
+        self._opened: Opened | None = None
         self._replays = 0
         self._last_seq = 0
         self._runs = 0
@@ -272,12 +283,12 @@ class Persistence:
         on_store: Callable[[str | None], None] = lambda _error: None,
     ) -> Persistence:
         """The subtree for ``[storage]`` (``storage.store``), or for a log the program gave."""
-        opener: Callable[[], Awaitable[EventLog]]
+        opener: Callable[[], Awaitable[Opened]]
         if event_log is not None or storage.store == "memory":
             kept: EventLog = event_log if event_log is not None else MemoryEventLog()
 
-            async def same() -> EventLog:
-                return kept
+            async def same() -> Opened:
+                return kept, None
 
             kind = "memory" if isinstance(kept, MemoryEventLog) else type(kept).__name__
             opener, owned, database = same, False, kind
@@ -291,9 +302,12 @@ class Persistence:
             else:
                 database = str(storage.sqlite_path)
 
-            async def open_configured() -> EventLog:
-                # A short busy timeout: an order waits at most this long on a locked file.
-                return await open_store(storage, busy_timeout=2.0)
+            async def open_configured() -> Opened:
+                # The log is read once, as the store loads it; a short busy timeout: an
+                # order waits at most this long on a locked file.
+                state = Replay()
+                store = await open_store(storage, busy_timeout=2.0, observe=state.apply_all)
+                return store, state
 
             kind, opener, owned = storage.store, open_configured, True
             keeps_history = True
@@ -358,10 +372,10 @@ class Persistence:
 
     async def discard(self) -> None:
         """Close the store :meth:`open` opened if no writer took it (a failed start)."""
-        store, self._opened = self._opened, None
-        if store is not None and self._owned:
+        opened, self._opened = self._opened, None
+        if opened is not None and self._owned:
             with trio.CancelScope(shield=True):
-                await store.close()
+                await opened[0].close()
 
     def orders_since(self, since_ns: int) -> list[Order]:
         """Durable orders updated since ``since_ns`` (``c.orders.all(since=...)``): the
@@ -416,16 +430,17 @@ class Persistence:
         log.error("store.failed", database=self.log.database, error=error)
         self._on_store(error)
 
-    async def _take(self) -> EventLog:
-        store, self._opened = self._opened, None
-        if store is not None:
-            return store
+    async def _take(self) -> Opened:
+        opened, self._opened = self._opened, None
+        if opened is not None:
+            return opened
         return await self._opener()
 
-    async def _restore(self, store: EventLog) -> None:
-        """Replay ``store`` into the services' state, replacing what they held."""
+    async def _restore(self, store: EventLog, replayed: Replay | None) -> None:
+        """Replay ``store`` into the services' state, replacing what they held
+        (``replayed``: what it replayed to as it was opened, nothing written since)."""
         started = time.perf_counter()
-        state = await replay(store)
+        state = replayed if replayed is not None else await replay(store)
         for venue, service in self._states.items():
             service.restore(state.books.get(venue, OrderBookkeeping()), state.fills.get(venue, []))
         self._positions.adopt(state.positions)
@@ -442,9 +457,9 @@ class Persistence:
 
     async def _run_writer(self, task_status: trio.TaskStatus[None]) -> None:
         self._runs += 1
-        store = await self._take()
+        store, replayed = await self._take()
         try:
-            await self._restore(store)
+            await self._restore(store, replayed)
             self.log.attach(store)
             self._on_store(None)
             task_status.started()

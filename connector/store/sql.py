@@ -193,6 +193,10 @@ def _dump(value: object) -> str:
     return dump_json(converter.unstructure(value))
 
 
+Observer = Callable[[Sequence[Logged]], None]
+"""Told each page of the log as a store loads it (:meth:`SqlEventLog.open`)."""
+
+
 def _order_row_key(order: Order) -> tuple[str, str]:
     """An order's key in the ``orders`` table."""
     return (order.venue, order_key(order.client_order_id, order.venue_order_id))
@@ -240,8 +244,17 @@ class SqlEventLog:
         self._largest_group = 0
 
     @classmethod
-    async def open(cls, db: Database, *, readers: int = 2) -> SqlEventLog:
+    async def open(
+        cls, db: Database, *, readers: int = 2, observe: Observer | None = None
+    ) -> SqlEventLog:
         """Migrate ``db`` to the current schema and load the log.
+
+        Args:
+            db: The database.
+            readers: Reader connections.
+            observe: Also given every page of the log as it is loaded, in order (in
+                the store's writer thread): a program's state is rebuilt in the same
+                pass, with no second read of the whole log.
 
         Raises:
             StoreError: the database's schema is newer than this code, or it cannot
@@ -249,7 +262,7 @@ class SqlEventLog:
         """
         store = cls(db, readers=readers)
         try:
-            await store._writer.run(store._open_sync)
+            await store._writer.run(partial(store._open_sync, observe))
         except BaseException:
             await store._writer.run(db.close)
             store._stop_writer()
@@ -484,7 +497,7 @@ class SqlEventLog:
 
     # -- opening, replay, checks ------------------------------------------------
 
-    def _open_sync(self) -> None:
+    def _open_sync(self, observe: Observer | None) -> None:
         with self._db.transaction() as cur:
             cur.execute(
                 "CREATE TABLE IF NOT EXISTS connector_meta"
@@ -517,15 +530,18 @@ class SqlEventLog:
                 version=migration.version,
                 description=migration.description,
             )
-        self._rebuild_sync()
+        self._rebuild_sync(observe)
 
-    def _rebuild_sync(self) -> None:
+    def _rebuild_sync(self, observe: Observer | None = None) -> None:
         """The projector and last seq from the whole log (at open, and after a failed write)."""
         projector = Projector()
         last = 0
         with self._db.transaction() as cur:
             for entries in _pages(cur):
-                projector.apply(decode(data) for _, data in entries)
+                events = [decode(data) for _, data in entries]
+                projector.apply(events)
+                if observe is not None:
+                    observe(events)
                 last = entries[-1][0]
         self._projector = projector
         with self._committed:

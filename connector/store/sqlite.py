@@ -20,7 +20,7 @@ from pathlib import Path
 import trio
 
 from connector.errors import StoreError
-from connector.store.sql import Cursor, SqlEventLog
+from connector.store.sql import Cursor, Observer, SqlEventLog
 
 __all__ = ["SqliteDatabase", "open_sqlite"]
 
@@ -97,7 +97,11 @@ class SqliteDatabase:
 
 
 async def open_sqlite(
-    path: Path | str, *, readers: int = 2, busy_timeout: float = 5.0
+    path: Path | str,
+    *,
+    readers: int = 2,
+    busy_timeout: float = 5.0,
+    observe: Observer | None = None,
 ) -> SqlEventLog:
     """Open (creating and migrating as needed) the event log in a SQLite file.
 
@@ -106,6 +110,7 @@ async def open_sqlite(
         readers: Reader connections.
         busy_timeout: Seconds a statement waits for a lock another connection holds
             before it fails.
+        observe: Given the log's pages as it loads (:meth:`SqlEventLog.open`).
 
     Raises:
         StoreError: another process writes the file, the file cannot be opened, or
@@ -114,4 +119,4 @@ async def open_sqlite(
     db = await trio.to_thread.run_sync(
         lambda: SqliteDatabase(Path(path), readers=readers, busy_timeout=busy_timeout)
     )
-    return await SqlEventLog.open(db, readers=readers)
+    return await SqlEventLog.open(db, readers=readers, observe=observe)

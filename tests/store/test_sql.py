@@ -30,6 +30,7 @@ from connector.model import (
 from connector.model.trading import OrderCanceled, OrderReport
 from connector.store.log import Logged
 from connector.store.schema import MIGRATIONS, SCHEMA_VERSION
+from connector.store.service import Replay, replay
 from connector.store.sql import SqlEventLog
 from connector.store.sqlite import SqliteDatabase, open_sqlite
 
@@ -197,6 +198,30 @@ async def test_history_in_memory_answers_what_is_committed_while_writes_are_in_f
 
     assert len(seen) > 60  # read during the writes, not only between them
     assert all(before <= n <= started for before, n, started in seen), seen
+
+
+async def test_the_state_read_while_opening_is_what_replaying_the_log_gives(
+    tmp_path: Path,
+) -> None:
+    # A restart reads the log once: the store hands each page it loads to the
+    # services' replay as well. Over 5,000 events: more than one page, in order.
+    path = tmp_path / "events.sqlite"
+    with trio.fail_after(TIMEOUT):
+        store = await open_sqlite(path)
+        for i in range(900):
+            await store.append(_lifecycle(f"p{i}"), ts_ns=i)
+        await store.close()
+
+        while_opening = Replay()
+        store = await open_sqlite(path, observe=while_opening.apply_all)
+        after = await replay(store)
+        await store.close()
+
+    assert 5400 == while_opening.entries == after.entries
+    assert after.books["bybit"].all() == while_opening.books["bybit"].all()
+    assert after.fills == while_opening.fills
+    assert after.positions.all() == while_opening.positions.all()
+    assert after.balances.all() == while_opening.balances.all()
 
 
 async def test_history_reads_filter_by_time(opener: Opener) -> None:
