@@ -261,7 +261,7 @@ class OrderBookkeeping:
         self._by_venue_id: dict[tuple[str, str], str] = {}
         self._fills: dict[tuple[str, str], list[Fill]] = {}
         self._trade_ids: set[tuple[str, Symbol, str]] = set()
-        self._finished: deque[tuple[tuple[str, str], _Record]] = deque()
+        self._finished: deque[_Record] = deque()
         """Orders in the order they finished, for :meth:`forget` (stale entries skipped)."""
         self._forgotten = 0
         self._gaps: dict[tuple[str, str], _Record] = {}
@@ -364,7 +364,8 @@ class OrderBookkeeping:
         dropped: list[Fill] = []
         finished = self._finished
         while finished:
-            key, record = finished[0]
+            record = finished[0]
+            key = (record.venue, order_key(record.client_order_id, record.venue_order_id))
             if self._orders.get(key) is record and record.ts_updated_ns >= before_ns:
                 break
             finished.popleft()
@@ -645,7 +646,7 @@ class OrderBookkeeping:
         if finishing:
             key = (record.venue, order_key(record.client_order_id, record.venue_order_id))
             self._open.pop(key, None)
-            self._finished.append((key, record))
+            self._finished.append(record)
 
     @staticmethod
     def _touch(record: _Record, ts_ns: int) -> None:
