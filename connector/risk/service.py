@@ -207,7 +207,7 @@ class RiskService:
         async with trio.open_nursery() as nursery:
             for name, venue in self._venues.items():
                 nursery.start_soon(cancel, name, venue)
-        message = f"kill switch: {canceled} orders canceled"
+        message = f"kill switch: {canceled} order{'' if canceled == 1 else 's'} canceled"
         if failures:
             message += f"; {len(failures)} failed: " + "; ".join(failures)
         self.alert(
