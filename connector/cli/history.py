@@ -2,8 +2,8 @@
 
 Both read the store ``[storage]`` names (``-c FILE``), never a venue: the orders
 and fills of every run that wrote to it (``--since`` a time, ``--venue``).
-Tables, or one JSON object per line with ``--json``. The store must not be open
-for writing by a running program (SQLite: one writer per file).
+Tables, or one JSON object per line with ``--json``. They read without being the
+store's writer: a running program may be writing it meanwhile.
 ``connector orders`` without ``--history`` asks the venues (:mod:`.orders`).
 """
 
@@ -13,6 +13,7 @@ import argparse
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 
 import trio
 
@@ -21,7 +22,8 @@ from connector.config import StorageConfig
 from connector.errors import ConfigError, StoreError
 from connector.model import Fill, Order
 from connector.model.convert import converter
-from connector.store.open import open_store
+from connector.store.open import read_store
+from connector.store.sql import read_fills, read_orders
 
 __all__ = ["add_parser"]
 
@@ -79,16 +81,9 @@ def run_orders(args: argparse.Namespace) -> int:
     """Print the store's orders (``connector orders --history``), oldest update first."""
     storage = _storage(args)
 
-    async def body() -> list[Order]:
-        store = await open_store(storage)
-        try:
-            return await store.orders(since_ns=args.since)
-        finally:
-            await store.close()
-
     orders = [
         o
-        for o in trio.run(body)
+        for o in trio.run(read_store, storage, partial(read_orders, since_ns=args.since))
         if (args.venue is None or o.venue == args.venue)
         and (getattr(args, "symbol", None) is None or str(o.symbol) == args.symbol)
     ]
@@ -131,14 +126,9 @@ def run_fills(args: argparse.Namespace) -> int:
     """Print the store's fills (``--since`` a time), oldest first."""
     storage = _storage(args)
 
-    async def body() -> list[Fill]:
-        store = await open_store(storage)
-        try:
-            return await store.fills(since_ns=args.since)
-        finally:
-            await store.close()
-
-    fills = [f for f in trio.run(body) if args.venue is None or f.venue == args.venue]
+    read = partial(read_fills, since_ns=args.since)
+    fills = trio.run(read_store, storage, read)
+    fills = [f for f in fills if args.venue is None or f.venue == args.venue]
     if args.json:
         _json_lines(fills)
     else:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+import trio
+
 from connector.config import StorageConfig
 from connector.errors import StoreError
-from connector.store.sql import Observer, SqlEventLog
+from connector.store import sqlite
+from connector.store.sql import Cursor, Observer, SqlEventLog, check_readable
 from connector.store.sqlite import open_sqlite
 
-__all__ = ["open_store"]
+__all__ = ["open_store", "read_store"]
+
+_T = TypeVar("_T")
 
 
 async def open_store(
@@ -39,3 +47,37 @@ async def open_store(
             storage.postgres_dsn, schema=storage.postgres_schema, observe=observe
         )
     return await open_sqlite(storage.sqlite_path, busy_timeout=busy_timeout, observe=observe)
+
+
+async def read_store(storage: StorageConfig, read: Callable[[Cursor], _T]) -> _T:
+    """``read`` on a read-only connection to the store ``[storage]`` names, in a worker
+    thread: no writer's lock and no loading of the log, so a running program may be
+    writing the store meanwhile (``connector orders --history``, ``connector fills``).
+
+    Raises:
+        StoreError: it cannot be opened or read, holds no connector tables, or has
+            another schema version than this program's.
+    """
+
+    def run() -> _T:
+        kind = storage.kind or ("postgres" if storage.postgres_dsn else "sqlite")
+        if kind == "postgres":
+            if not storage.postgres_dsn:
+                raise StoreError("[storage] kind is postgres but no postgres_dsn is set")
+            from connector.store import postgres  # the ``postgres`` extra
+
+            name = f"{postgres.redact_dsn(storage.postgres_dsn)} (schema {storage.postgres_schema})"
+            opened = postgres.read_only(storage.postgres_dsn, schema=storage.postgres_schema)
+        else:
+            name = str(storage.sqlite_path)
+            opened = sqlite.read_only(storage.sqlite_path)
+        with opened as cur:
+            check_readable(cur, name)
+            try:
+                return read(cur)
+            except StoreError:
+                raise
+            except Exception as exc:
+                raise StoreError(f"the event store {name} could not be read: {exc}") from exc
+
+    return await trio.to_thread.run_sync(run)

@@ -26,7 +26,7 @@ import trio
 from connector.errors import StoreError
 from connector.store.sql import Cursor, Observer, SqlEventLog
 
-__all__ = ["PostgresDatabase", "open_postgres", "redact_dsn"]
+__all__ = ["PostgresDatabase", "open_postgres", "read_only", "redact_dsn"]
 
 _LOCK_NAMESPACE = 0x636F6E6E  # "conn": the advisory lock's first key
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -126,6 +126,31 @@ class PostgresDatabase:
     def close(self) -> None:
         self._pool.close()
         self._writer.close()
+
+
+@contextmanager
+def read_only(dsn: str, *, schema: str = "public") -> Iterator[Cursor]:
+    """A cursor on a read-only connection to the store in ``schema`` (blocking): no
+    advisory lock, so a program may be writing the schema meanwhile.
+
+    Raises:
+        StoreError: the server cannot be reached, or the schema name is invalid.
+    """
+    if not _SCHEMA.fullmatch(schema):
+        raise StoreError(f"invalid PostgreSQL schema name {schema!r}")
+    try:
+        conn = psycopg.connect(dsn, connect_timeout=10)
+        conn.read_only = True
+        conn.execute(f"SET search_path TO {schema}")
+    except psycopg.Error as exc:
+        raise StoreError(
+            f"cannot open the event store {redact_dsn(dsn)} (schema {schema}): {exc}"
+        ) from exc
+    try:
+        with conn.cursor() as cur:
+            yield _QmarkCursor(cur)
+    finally:
+        conn.close()
 
 
 async def open_postgres(

@@ -197,6 +197,44 @@ Observer = Callable[[Sequence[Logged]], None]
 """Told each page of the log as a store loads it (:meth:`SqlEventLog.open`)."""
 
 
+def read_orders(cur: Cursor, *, since_ns: int | None = None) -> list[Order]:
+    """The ``orders`` table's rows, oldest update first (``since_ns``: updated since)."""
+    cur.execute(
+        "SELECT data FROM orders WHERE ts_updated_ns >= ? ORDER BY ts_updated_ns, seq",
+        (since_ns or 0,),
+    )
+    return [_load(data, Order) for (data,) in cur.fetchall()]
+
+
+def read_fills(cur: Cursor, *, since_ns: int | None = None) -> list[Fill]:
+    """The ``fills`` table's rows, oldest first (``since_ns``: executed since)."""
+    cur.execute(
+        "SELECT data FROM fills WHERE ts_event_ns >= ? ORDER BY ts_event_ns, seq",
+        (since_ns or 0,),
+    )
+    return [_load(data, Fill) for (data,) in cur.fetchall()]
+
+
+def check_readable(cur: Cursor, name: str) -> None:
+    """Refuse a store whose tables this program does not read: none yet, or another
+    schema version (a program writing it may be older or newer).
+
+    Raises:
+        StoreError: naming the store and why.
+    """
+    try:
+        cur.execute("SELECT value FROM connector_meta WHERE name = 'schema_version'")
+        found = cur.fetchall()
+    except Exception as exc:
+        raise StoreError(f"the event store {name} holds no connector tables: {exc}") from exc
+    version = int(found[0][0]) if found else 0
+    if version != SCHEMA_VERSION:
+        raise StoreError(
+            f"the event store {name} has schema version {version}, this program reads"
+            f" {SCHEMA_VERSION}: read it with the version that writes it"
+        )
+
+
 def _order_row_key(order: Order) -> tuple[str, str]:
     """An order's key in the ``orders`` table."""
     return (order.venue, order_key(order.client_order_id, order.venue_order_id))
@@ -328,19 +366,11 @@ class SqlEventLog:
 
     async def orders(self, *, since_ns: int | None = None) -> list[Order]:
         """Orders from the projection, oldest update first (``since_ns``: updated since)."""
-        rows = await self._query(
-            "SELECT data FROM orders WHERE ts_updated_ns >= ? ORDER BY ts_updated_ns, seq",
-            (since_ns or 0,),
-        )
-        return [_load(data, Order) for (data,) in rows]
+        return await self._run_reader(partial(read_orders, since_ns=since_ns))
 
     async def fills(self, *, since_ns: int | None = None) -> list[Fill]:
         """Fills from the projection, oldest first (``since_ns``: executed since)."""
-        rows = await self._query(
-            "SELECT data FROM fills WHERE ts_event_ns >= ? ORDER BY ts_event_ns, seq",
-            (since_ns or 0,),
-        )
-        return [_load(data, Fill) for (data,) in rows]
+        return await self._run_reader(partial(read_fills, since_ns=since_ns))
 
     async def positions(self) -> list[Position]:
         """The latest position of each venue and symbol."""

@@ -22,7 +22,7 @@ import trio
 from connector.errors import StoreError
 from connector.store.sql import Cursor, Observer, SqlEventLog
 
-__all__ = ["SqliteDatabase", "open_sqlite"]
+__all__ = ["SqliteDatabase", "open_sqlite", "read_only"]
 
 
 class SqliteDatabase:
@@ -94,6 +94,24 @@ class SqliteDatabase:
         for conn in (self._writer, *self._readers):
             conn.close()
         os.close(self._lock_fd)
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[Cursor]:
+    """A cursor on a read-only connection to the store in ``path`` (blocking): no writer
+    lock, so a program may be writing the file meanwhile (WAL lets both).
+
+    Raises:
+        StoreError: the file cannot be opened.
+    """
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the event store {path}: {exc}") from exc
+    try:
+        yield conn.cursor()
+    finally:
+        conn.close()
 
 
 async def open_sqlite(

@@ -1,8 +1,12 @@
-"""``connector orders [--history]`` and ``connector fills`` read the event store."""
+"""``connector orders [--history]`` and ``connector fills`` read the event store, also while
+a program writes it."""
 
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,9 +16,11 @@ import trio
 from connector.cli import main
 from connector.model import Fill, OrderAccepted, OrderFilled, OrderSubmitted, Side, Symbol
 from connector.model.trading import Order, OrderType
-from connector.store.sqlite import open_sqlite
+from connector.store.sql import SqlEventLog
+from connector.store.sqlite import SqliteDatabase, open_sqlite
 
 SYM = Symbol.parse("BTC-USDT-PERP")
+POSTGRES = os.environ.get("CONNECTOR_TEST_POSTGRES")
 
 
 def _order(cid: str) -> Order:
@@ -32,7 +38,10 @@ def _order(cid: str) -> Order:
 
 
 async def _write(path: Path) -> None:
-    store = await open_sqlite(path)
+    await _append(await open_sqlite(path))
+
+
+async def _append(store: SqlEventLog) -> None:
     fill = Fill(
         venue="okx",
         symbol=SYM,
@@ -98,3 +107,62 @@ def test_without_a_store_it_says_so(tmp_path: Path, capsys: pytest.CaptureFixtur
     file.write_text("", encoding="utf-8")
     assert 1 == main(["orders", "--history", "-c", str(file)])
     assert "no event store at" in capsys.readouterr().err
+
+
+def test_history_is_read_while_a_program_writes_the_store(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A running program holds the file's writer lock: reading needs neither it nor a
+    # load of the whole log.
+    writer = SqliteDatabase(config.parent / "events.sqlite")
+    try:
+        assert 0 == main(["fills", "--json", "-c", str(config)])
+        assert ["t1"] == [
+            json.loads(line)["trade_id"] for line in capsys.readouterr().out.splitlines()
+        ]
+        assert 0 == main(["orders", "--history", "--json", "-c", str(config)])
+        assert 2 == len(capsys.readouterr().out.splitlines())
+    finally:
+        writer.close()
+
+
+@pytest.mark.skipif(not POSTGRES, reason="CONNECTOR_TEST_POSTGRES is not set")
+def test_history_is_read_from_postgres_while_a_program_writes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import psycopg
+
+    from connector.store.postgres import PostgresDatabase, open_postgres
+
+    assert POSTGRES
+    schema = "t_" + uuid.uuid4().hex[:16]
+
+    async def write() -> None:
+        await _append(await open_postgres(POSTGRES, schema=schema))
+
+    trio.run(write)
+    file = tmp_path / "c.toml"
+    file.write_text(
+        f'[storage]\nkind = "postgres"\npostgres_schema = "{schema}"\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("CONNECTOR_STORAGE__POSTGRES_DSN", POSTGRES)
+    writer = PostgresDatabase(POSTGRES, schema=schema)  # holds the schema's writer lock
+    try:
+        assert 0 == main(["fills", "--json", "-c", str(file)])
+        assert ["t1"] == [
+            json.loads(line)["trade_id"] for line in capsys.readouterr().out.splitlines()
+        ]
+    finally:
+        writer.close()
+        with psycopg.connect(POSTGRES, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def test_a_file_that_is_no_event_store_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "c.toml"
+    file.write_text('[storage]\nsqlite_path = "other.sqlite"\n', encoding="utf-8")
+    sqlite3.connect(tmp_path / "other.sqlite").execute("CREATE TABLE t (x)").connection.close()
+    assert 1 == main(["fills", "-c", str(file)])
+    assert "holds no connector tables" in capsys.readouterr().err
