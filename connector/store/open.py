@@ -60,13 +60,12 @@ async def read_store(storage: StorageConfig, read: Callable[[Cursor], _T]) -> _T
     """
 
     def run() -> _T:
-        kind = storage.kind or ("postgres" if storage.postgres_dsn else "sqlite")
-        if kind == "postgres":
+        if storage.store == "postgres":
             if not storage.postgres_dsn:
                 raise StoreError("[storage] kind is postgres but no postgres_dsn is set")
             from connector.store import postgres  # the ``postgres`` extra
 
-            name = f"{postgres.redact_dsn(storage.postgres_dsn)} (schema {storage.postgres_schema})"
+            name = postgres.store_name(storage.postgres_dsn, storage.postgres_schema)
             opened = postgres.read_only(storage.postgres_dsn, schema=storage.postgres_schema)
         else:
             name = str(storage.sqlite_path)

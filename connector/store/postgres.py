@@ -26,10 +26,15 @@ import trio
 from connector.errors import StoreError
 from connector.store.sql import Cursor, Observer, SqlEventLog
 
-__all__ = ["PostgresDatabase", "open_postgres", "read_only", "redact_dsn"]
+__all__ = ["PostgresDatabase", "open_postgres", "read_only", "redact_dsn", "store_name"]
 
 _LOCK_NAMESPACE = 0x636F6E6E  # "conn": the advisory lock's first key
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def store_name(dsn: str, schema: str) -> str:
+    """How messages name a store: the DSN without its password, and the schema."""
+    return f"{redact_dsn(dsn)} (schema {schema})"
 
 
 def redact_dsn(dsn: str) -> str:
@@ -70,7 +75,7 @@ class PostgresDatabase:
             raise StoreError(f"invalid PostgreSQL schema name {schema!r}")
         self.dsn = dsn
         self.schema = schema
-        self.name = f"{redact_dsn(dsn)} (schema {schema})"
+        self.name = store_name(dsn, schema)
         self._guard = threading.Lock()
         self._writer = self._connect_writer()
         self._pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(
@@ -143,9 +148,7 @@ def read_only(dsn: str, *, schema: str = "public") -> Iterator[Cursor]:
         conn.read_only = True
         conn.execute(f"SET search_path TO {schema}")
     except psycopg.Error as exc:
-        raise StoreError(
-            f"cannot open the event store {redact_dsn(dsn)} (schema {schema}): {exc}"
-        ) from exc
+        raise StoreError(f"cannot open the event store {store_name(dsn, schema)}: {exc}") from exc
     try:
         with conn.cursor() as cur:
             yield _QmarkCursor(cur)

@@ -295,10 +295,9 @@ class Persistence:
             keeps_history = isinstance(kept, SqlEventLog)
         else:
             if storage.store == "postgres":
-                from connector.store.postgres import redact_dsn  # the ``postgres`` extra
+                from connector.store.postgres import store_name  # the ``postgres`` extra
 
-                dsn = redact_dsn(storage.postgres_dsn or "")
-                database = f"{dsn} (schema {storage.postgres_schema})"
+                database = store_name(storage.postgres_dsn or "", storage.postgres_schema)
             else:
                 database = str(storage.sqlite_path)
 
