@@ -636,7 +636,9 @@ class OrderStateService:
             cursors: dict[tuple[Market, Symbol | None], int] = {}
             for market in markets:
                 listed.extend(await self._recent_fills(market, cursors))
-            listed = [f for f in listed if not self._forgotten(f)]
+            if self._forget_after is not None:
+                horizon = self._forget_horizon_ns(self._forget_after)
+                listed = [f for f in listed if not self._forgotten(f, horizon)]
             await self._look_up_orders_of(listed)
             found = self._fill_diff(listed)
             await self.apply(found.events)
@@ -661,29 +663,20 @@ class OrderStateService:
             )
         return result
 
-    def _forget_horizon_ns(self) -> int | None:
-        """Finished orders last changed before this are dropped from memory (``None``:
-        never)."""
-        if self._forget_after is None:
-            return None
-        return self._now() - int(self._forget_after * 1e9)
+    def _forget_horizon_ns(self, after: float) -> int:
+        """Finished orders last changed before this leave memory (``after`` seconds ago)."""
+        return self._now() - int(after * 1e9)
 
-    def forget_finished(self) -> int:
+    def _forget_finished(self, horizon: int) -> None:
         """Drop from memory the finished orders (and their fills) last changed before
-        ``forget_finished_after`` seconds ago; returns how many fills went with them."""
-        horizon = self._forget_horizon_ns()
-        if horizon is None:
-            return 0
-        dropped = self.book.forget(horizon)
-        for fill in dropped:
+        ``horizon``."""
+        for fill in self.book.forget(horizon):
             self._fills.pop((fill.venue, fill.symbol, fill.trade_id), None)
-        return len(dropped)
 
-    def _forgotten(self, fill: Fill) -> bool:
-        """Whether a listed fill is older than what memory keeps and its order is not
-        known (dropped from memory, with its fills: it must not be counted again)."""
-        horizon = self._forget_horizon_ns()
-        if horizon is None or fill.ts_event_ns >= horizon:
+    def _forgotten(self, fill: Fill, horizon: int) -> bool:
+        """Whether a listed fill is from before ``horizon`` and its order is not known
+        (dropped from memory, with its fills: it must not be counted again)."""
+        if fill.ts_event_ns >= horizon:
             return False
         if fill.client_order_id and self.book.get(self.venue, fill.client_order_id):
             return False
@@ -691,11 +684,10 @@ class OrderStateService:
             fill.venue_order_id and self.book.get_by_venue_id(self.venue, fill.venue_order_id)
         )
 
-    async def _forget_periodically(self) -> None:
-        assert self._forget_after is not None
+    async def _forget_periodically(self, after: float) -> None:
         while True:
-            self.forget_finished()
-            await trio.sleep(min(self._forget_after, _FORGET_EVERY))
+            self._forget_finished(self._forget_horizon_ns(after))
+            await trio.sleep(min(after, _FORGET_EVERY))
 
     def _fill_diff(self, listed: Sequence[Fill]) -> FillDiff:
         return reconcile_fills(
@@ -855,7 +847,7 @@ class OrderStateService:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._query_young)
             if self._forget_after is not None:
-                nursery.start_soon(self._forget_periodically)
+                nursery.start_soon(self._forget_periodically, self._forget_after)
             task_status.started()
             async for key, first in self._receive:
                 nursery.start_soon(self._resolve, key, first)
