@@ -62,6 +62,7 @@ __all__ = [
     "decode",
     "dump_json",
     "encode",
+    "load_json",
 ]
 
 Logged = (
@@ -132,6 +133,7 @@ def _stored_name(event: Logged) -> str:
 
 
 _SORTED = msgspec.json.Encoder(order="sorted")
+_JSON = msgspec.json.Decoder()
 _NOT_ASCII = re.compile(rb"[\x7f-\xff]")
 
 
@@ -150,13 +152,23 @@ def dump_json(record: dict[str, Any]) -> str:
     return json.dumps(record, separators=(",", ":"), sort_keys=True)
 
 
+def load_json(text: str) -> Any:
+    """What :func:`dump_json` wrote, read as ``json.loads`` reads it, by msgspec (about
+    three times faster: a start-up reads the whole log).
+
+    Raises:
+        ValueError: text that is not JSON.
+    """
+    return _JSON.decode(text)
+
+
 def decode(text: str) -> Logged:
     """The value :func:`encode` made ``text`` from.
 
     Raises:
         ValueError: text that is not a stored value of a known type.
     """
-    record = json.loads(text)
+    record = load_json(text)
     name = record.get("type") if isinstance(record, dict) else None
     cls = LOGGED_TYPES.get(name) if isinstance(name, str) else None
     if cls is None:

@@ -164,7 +164,9 @@ class Replay:
         """One log entry, as the services applied it when it was written."""
         self.entries += 1
         if isinstance(event, OrderEvent | OrderReport | Fill):
-            book = self.books.setdefault(event.venue, OrderBookkeeping())
+            book = self.books.get(event.venue)
+            if book is None:
+                book = self.books[event.venue] = OrderBookkeeping()
             item = _filled(event) if isinstance(event, Fill) else event
             for out in book.apply(item):
                 if isinstance(out, OrderFilled):

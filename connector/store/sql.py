@@ -44,7 +44,7 @@ from connector.errors import StoreError
 from connector.model import Balance, Fill, Order, Position
 from connector.model.convert import converter
 from connector.oms.state import order_key
-from connector.store.log import LogEntry, Logged, decode, dump_json, encode
+from connector.store.log import LogEntry, Logged, decode, dump_json, encode, load_json
 from connector.store.projection import ProjectionChanges, Projector
 from connector.store.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -246,7 +246,7 @@ def _fill_row_key(fill: Fill) -> tuple[str, str, str]:
 
 
 def _load(text: str, cls: type[_T]) -> _T:
-    return converter.structure(json.loads(text), cls)
+    return converter.structure(load_json(text), cls)
 
 
 class SqlEventLog:
