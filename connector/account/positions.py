@@ -17,8 +17,11 @@ in the venue's order unit (base, or contracts of ``contract_size`` base each).
   difference is returned as a :class:`PositionDiscrepancy`. A snapshot older
   than the last fill applied is stale and ignored; a fill no later than the
   last snapshot adopted is already in it (a venue may push the position before
-  the execution, and a reconciliation may find the fill after the snapshot):
-  it changes only fees, not the quantity or the entry price.
+  the execution, or between the fills of one order, and a reconciliation may
+  find the fill after the snapshot): it leaves the quantity and the entry price
+  as the venue said them, and its realised P&L is worked out against the
+  position the fills alone give (kept while the two differ), as if it had come
+  before the snapshot.
 
 Spot fills are not positions (balances track them) and are ignored.
 """
@@ -78,6 +81,10 @@ class PositionState:
     ts_event_ns: int = 0
     snapshot_ns: int | None = None
     """Time of the last venue snapshot adopted (fills up to it are in it)."""
+    fills_qty: Decimal | None = None
+    fills_entry: Decimal | None = None
+    """The position the fills alone give, while a snapshot holds fills not applied yet
+    (``None`` when it is the position above)."""
 
     def position(self) -> Position:
         return Position(
@@ -95,30 +102,38 @@ class PositionState:
         return self.qty * (mark - self.avg_entry_price) * self.contract_size
 
     def apply(self, fill: Fill) -> None:
-        if self.snapshot_ns is None or fill.ts_event_ns > self.snapshot_ns:
-            self._move(fill)
+        signed = fill.qty if fill.side is Side.BUY else -fill.qty
+        if self.snapshot_ns is not None and fill.ts_event_ns <= self.snapshot_ns:
+            # In the venue's position already: only the fills' own position moves.
+            if self.fills_qty is None:
+                self.fills_qty, self.fills_entry = self.qty, self.avg_entry_price
+            realized, self.fills_qty, self.fills_entry = _moved(
+                self.fills_qty, self.fills_entry, signed, fill.price
+            )
+        else:
+            realized, self.qty, self.avg_entry_price = _moved(
+                self.qty, self.avg_entry_price, signed, fill.price
+            )
+            if self.fills_qty is not None:
+                _, self.fills_qty, self.fills_entry = _moved(
+                    self.fills_qty, self.fills_entry, signed, fill.price
+                )
+        if self.fills_qty == self.qty:
+            self.fills_qty = self.fills_entry = None
+        self.realized_pnl += realized * self.contract_size
         self._charge(fill)
         if fill.ts_event_ns > self.ts_event_ns:
             self.ts_event_ns = fill.ts_event_ns
 
-    def _move(self, fill: Fill) -> None:
-        signed = fill.qty if fill.side is Side.BUY else -fill.qty
-        qty, entry, price = self.qty, self.avg_entry_price, fill.price
-        if qty == _ZERO or entry is None or (qty > _ZERO) == (signed > _ZERO):
-            total = qty + signed
-            self.avg_entry_price = (
-                price if entry is None else (abs(qty) * entry + fill.qty * price) / abs(total)
-            )
-        else:
-            closed = min(fill.qty, abs(qty))
-            direction = _ONE if qty > _ZERO else -_ONE
-            self.realized_pnl += closed * (price - entry) * direction * self.contract_size
-            total = qty + signed
-            if total == _ZERO:
-                self.avg_entry_price = None
-            elif (total > _ZERO) != (qty > _ZERO):
-                self.avg_entry_price = price
-        self.qty = total
+    def adopt(self, snapshot: Position) -> None:
+        """The venue's quantity and entry price; what the fills give is kept while they differ."""
+        if self.fills_qty is None and snapshot.qty != self.qty:
+            self.fills_qty, self.fills_entry = self.qty, self.avg_entry_price
+        self.qty = snapshot.qty
+        self.avg_entry_price = snapshot.avg_entry_price if snapshot.qty != _ZERO else None
+        if self.fills_qty == self.qty:
+            self.fills_qty = self.fills_entry = None
+        self.ts_event_ns = self.snapshot_ns = snapshot.ts_event_ns
 
     def _charge(self, fill: Fill) -> None:
         if fill.fee_asset in ("", self.symbol.quote):
@@ -173,23 +188,20 @@ class PositionBook:
             return None
         venue_entry = snapshot.avg_entry_price if snapshot.qty != _ZERO else None
         local_entry = state.avg_entry_price if state.qty != _ZERO else None
-        state.ts_event_ns = snapshot.ts_event_ns
-        state.snapshot_ns = snapshot.ts_event_ns
-        if snapshot.qty == state.qty and venue_entry == local_entry:
+        local_qty = state.qty
+        state.adopt(snapshot)
+        if snapshot.qty == local_qty and venue_entry == local_entry:
             return None
         self._discrepancies += 1
-        discrepancy = PositionDiscrepancy(
+        return PositionDiscrepancy(
             venue=snapshot.venue,
             symbol=snapshot.symbol,
-            local_qty=state.qty,
+            local_qty=local_qty,
             venue_qty=snapshot.qty,
             local_entry=local_entry,
             venue_entry=venue_entry,
             ts_event_ns=snapshot.ts_event_ns,
         )
-        state.qty = snapshot.qty
-        state.avg_entry_price = venue_entry
-        return discrepancy
 
     def adopt(self, other: PositionBook) -> None:
         """Take ``other``'s positions (a book replayed from the event log) in place."""
@@ -231,3 +243,23 @@ class PositionBook:
             state = PositionState(venue=venue, symbol=symbol, contract_size=contract_size or _ONE)
             self._positions[(venue, symbol)] = state
         return state
+
+
+def _moved(
+    qty: Decimal, entry: Decimal | None, signed: Decimal, price: Decimal
+) -> tuple[Decimal, Decimal, Decimal | None]:
+    """A fill of ``signed`` quantity at ``price`` on a position: (realised P&L per contract
+    unit, the quantity after, the average entry price after)."""
+    total = qty + signed
+    if qty == _ZERO or entry is None or (qty > _ZERO) == (signed > _ZERO):
+        size = abs(signed)
+        return (
+            _ZERO,
+            total,
+            price if entry is None else (abs(qty) * entry + size * price) / abs(total),
+        )
+    closed = min(abs(signed), abs(qty))
+    realized = closed * (price - entry) * (_ONE if qty > _ZERO else -_ONE)
+    if total == _ZERO:
+        return realized, total, None
+    return realized, total, price if (total > _ZERO) != (qty > _ZERO) else entry

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -164,6 +165,27 @@ def test_a_fill_the_venue_snapshot_already_holds_changes_only_fees() -> None:
     assert (D("0.6"), D("3.95")) == (later.qty, later.realized_pnl)
 
 
+def test_fills_of_one_order_after_the_snapshot_that_holds_them_realise_their_pnl() -> None:
+    # Long 4 at 100; a sell of 3 fills in three trades of one millisecond, and the
+    # venue's position (1 at 100, all three in it) arrives after the first of them.
+    book = PositionBook()
+    book.apply_fill(fill("1", Side.BUY, "4", "100", ts=10))
+    book.apply_fill(fill("2", Side.SELL, "1", "110", "0.1", ts=20))
+    book.apply_snapshot(
+        Position(venue="bybit", symbol=PERP, qty=D("1"), avg_entry_price=D("100"), ts_event_ns=20)
+    )
+    book.apply_fill(fill("3", Side.SELL, "1", "90", "0.1", ts=20))
+    position = book.apply_fill(fill("4", Side.SELL, "1", "105", "0.1", ts=20))
+
+    assert position is not None
+    assert (D("1"), D("100")) == (position.qty, position.avg_entry_price)
+    assert D("10") - D("10") + D("5") - D("0.3") == position.realized_pnl
+    # The fills caught up with the venue: a later one moves the position as usual.
+    later = book.apply_fill(fill("5", Side.SELL, "1", "120", ts=30))
+    assert later is not None
+    assert (D("0"), D("24.7")) == (later.qty, later.realized_pnl)
+
+
 def test_snapshot_of_a_position_we_never_saw_is_a_discrepancy() -> None:
     book = PositionBook()
     found = book.apply_snapshot(
@@ -215,3 +237,40 @@ def test_pnl_reconciles_with_the_cash_flows_of_the_fills(
     total = position.realized_pnl + book.unrealized_pnl("bybit", PERP, mark)
     assert abs(cash - fees + qty * mark * size - total) < D("1e-12")
     assert len(made) == book.statistics().fills
+
+
+@given(
+    fills=fills,
+    held=st.integers(min_value=0, max_value=29),
+    arrives=st.integers(min_value=0, max_value=29),
+    mark=st.sampled_from([D("50"), D("100"), D("133.7")]),
+)
+def test_pnl_reconciles_when_a_snapshot_arrives_before_fills_it_holds(
+    fills: list[tuple[Side, str, str, str]], held: int, arrives: int, mark: Decimal
+) -> None:
+    # The venue's position after the first `held` fills (its time: the last of them)
+    # reaches us after only `arrives` of them; the rest come after it. Whatever the
+    # order, the P&L is that of the fills' cash flows and the quantity their sum.
+    made = [fill(str(i), s, q, p, f, ts=i + 1) for i, (s, q, p, f) in enumerate(fills)]
+    held = min(held, len(made))
+    venue = PositionBook()
+    for f in made[:held]:
+        venue.apply_fill(f)
+    truth = venue.get("bybit", PERP)
+    book = PositionBook()
+    for i, f in enumerate(made):
+        if i == min(arrives, held) and truth is not None:
+            book.apply_snapshot(attrs.evolve(truth, ts_event_ns=held))
+        book.apply_fill(f)
+
+    position = book.get("bybit", PERP)
+    if not made:
+        assert position is None
+        return
+    assert position is not None
+    qty = sum((f.qty if f.side is Side.BUY else -f.qty for f in made), D(0))
+    cash = -sum(((f.qty if f.side is Side.BUY else -f.qty) * f.price for f in made), D(0))
+    fees = sum((f.fee for f in made), D(0))
+    assert qty == position.qty
+    total = position.realized_pnl + book.unrealized_pnl("bybit", PERP, mark)
+    assert abs(cash - fees + qty * mark - total) < D("1e-12")

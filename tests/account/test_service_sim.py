@@ -103,6 +103,23 @@ async def test_positions_and_balances_follow_fills_and_equal_the_truth(venue: st
             assert 1 == stream.logins and 0 == stream.malformed
 
 
+@pytest.mark.parametrize("venue", VENUES)
+async def test_realised_pnl_of_orders_of_several_fills_equals_the_venues(venue: str) -> None:
+    # Market orders larger than the top level fill in several trades of one time; the
+    # venue's position update comes between them: every fill's P&L counts all the same.
+    with trio.fail_after(TIMEOUT):
+        async with rig(venue) as r:
+            for side, qty in (("buy", 2 * QTY), ("buy", 2 * QTY), ("sell", 3 * QTY)):
+                order = await r.c.place_order(venue, PERP, side, "market", qty)
+                done = await r.c.orders.wait(order.client_order_id, timeout=5)
+                assert OrderStatus.FILLED == done.status
+            await until(r, lambda: agree(r))
+            assert len(r.c.fills(venue)) > 3  # orders of several fills, or this shows nothing
+            held = r.c.positions.get(venue, PERP)
+            assert held is not None
+            assert r.truth.positions()[0].realised_pnl == held.realized_pnl
+
+
 SPOT = Symbol.parse("BTC-USDT-SPOT")
 
 
