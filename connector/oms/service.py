@@ -428,6 +428,16 @@ class OrderService:
             base_units(instrument),
             current,
         )
+        if self.risk is not None:
+            before = _as_request(current)
+            self.risk.check_amend(
+                before,
+                attrs.evolve(
+                    before,
+                    qty=before.qty if amend.qty is None else amend.qty,
+                    price=before.price if amend.price is None else amend.price,
+                ),
+            )
         call = self.state.adapter.amend_order_call(market, instrument, amend, current)
         report = await self._exchange(market, call, "amend", client_order_id, symbol=symbol)
         wanted = (
@@ -640,6 +650,21 @@ def _as_order(order: PlaceOrder, now: int) -> Order:
         reduce_only=order.reduce_only,
         ts_created_ns=now,
         ts_updated_ns=now,
+    )
+
+
+def _as_request(order: Order) -> PlaceOrder:
+    """An open order as the request that would place it as it stands (for the risk checks)."""
+    return PlaceOrder(
+        venue=order.venue,
+        symbol=order.symbol,
+        side=order.side,
+        type=order.type,
+        qty=order.qty,
+        client_order_id=order.client_order_id,
+        price=order.price,
+        time_in_force=order.time_in_force,
+        reduce_only=order.reduce_only,
     )
 
 

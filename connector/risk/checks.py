@@ -19,6 +19,13 @@ a :class:`~connector.errors.RiskRejected` (not raised: a decision) whose
 ``max_orders_per_second``
     Orders sent per venue, as a token bucket (burst of ``max(1, rate)``).
 
+An amendment (:meth:`RiskChecks.check_amend`) is checked as the order it makes, on
+what it makes worse: killed, only a smaller quantity at the same price passes
+(or a reduce-only order); the notional when it grows; the price band when the
+price moves; the position when the quantity grows (the order's own open
+quantity already counted). The open-order count and the order rate are not
+drawn on: no order is added.
+
 Without a valid book, a check that needs the mid refuses the order (it cannot
 be priced), rather than letting it through unchecked. Time is an argument
 (``now_ns``); a check consumes no rate token: the caller records an order it
@@ -146,45 +153,33 @@ class RiskChecks:
             allowed=self._allowed, rejected=dict(self._rejected), kill_switch=self._kill
         )
 
+    def check_amend(
+        self, before: PlaceOrder, after: PlaceOrder, exposure: Exposure
+    ) -> RiskRejected | None:
+        """``None`` when ``before`` may become ``after``, else the refusal naming the limit.
+
+        Args:
+            before: The open order as it is (its total quantity and price).
+            after: The order as the amendment leaves it.
+            exposure: As for :meth:`check`; the open quantities hold ``before``'s.
+        """
+        decision = self._decide_amend(before, after, exposure)
+        if decision is None:
+            self._allowed += 1
+        else:
+            self._rejected[decision.limit] = self._rejected.get(decision.limit, 0) + 1
+        return decision
+
     def _decide(self, order: PlaceOrder, exposure: Exposure, now_ns: int) -> RiskRejected | None:
         limits = self.limits
-        if self._kill.killed and not order.reduce_only:
-            return RiskRejected(
-                "kill_switch",
-                f"trading is stopped ({self._kill.reason}); only reduce-only orders pass",
-            )
-        mid = exposure.mid
-        price = order.price if order.type is OrderType.LIMIT else mid
-        if limits.max_order_notional is not None:
-            if price is None:
-                return RiskRejected("max_order_notional", "no valid book to price the order")
-            notional = price * order.qty * exposure.contract_size
-            if notional > limits.max_order_notional:
-                return RiskRejected(
-                    "max_order_notional",
-                    f"notional {notional} is above {limits.max_order_notional}",
-                )
-        if limits.price_band_pct is not None and order.type is OrderType.LIMIT:
-            if mid is None or mid <= _ZERO:
-                return RiskRejected("price_band_pct", "no valid book mid to check the price")
-            assert order.price is not None
-            distance = abs(order.price - mid) / mid * _HUNDRED
-            if distance > limits.price_band_pct:
-                return RiskRejected(
-                    "price_band_pct",
-                    f"price {order.price} is {distance:.4f}% from mid {mid}, "
-                    f"more than {limits.price_band_pct}%",
-                )
-        if limits.max_position_qty is not None and not order.reduce_only:
-            if order.side is Side.BUY:
-                worst = exposure.position_qty + exposure.open_buy_qty + order.qty
-            else:
-                worst = exposure.position_qty - exposure.open_sell_qty - order.qty
-            if abs(worst) > limits.max_position_qty and abs(worst) > abs(exposure.position_qty):
-                return RiskRejected(
-                    "max_position_qty",
-                    f"the position could reach {worst}, more than {limits.max_position_qty}",
-                )
+        decision = (
+            self._killed(order)
+            or self._notional(order, exposure)
+            or self._band(order, exposure.mid)
+            or self._position(order, order.qty, exposure)
+        )
+        if decision is not None:
+            return decision
         if limits.max_open_orders is not None and exposure.open_orders >= limits.max_open_orders:
             return RiskRejected(
                 "max_open_orders",
@@ -196,6 +191,77 @@ class RiskChecks:
             return RiskRejected(
                 "max_orders_per_second",
                 f"more than {limits.max_orders_per_second} orders per second on {order.venue}",
+            )
+        return None
+
+    def _decide_amend(
+        self, before: PlaceOrder, after: PlaceOrder, exposure: Exposure
+    ) -> RiskRejected | None:
+        added = after.qty - before.qty
+        repriced = after.price != before.price
+        if added < _ZERO and not repriced:
+            return None  # less of the same order: never more risk
+        if self._killed(after) is not None:
+            return RiskRejected(
+                "kill_switch",
+                f"trading is stopped ({self._kill.reason}); an open order may only be made smaller",
+            )
+        new, old = _notional(after, exposure), _notional(before, exposure)
+        grows = new is None or old is None or new > old
+        return (
+            (self._notional(after, exposure) if grows else None)
+            or (self._band(after, exposure.mid) if repriced else None)
+            or (self._position(after, added, exposure) if added > _ZERO else None)
+        )
+
+    def _killed(self, order: PlaceOrder) -> RiskRejected | None:
+        if self._kill.killed and not order.reduce_only:
+            return RiskRejected(
+                "kill_switch",
+                f"trading is stopped ({self._kill.reason}); only reduce-only orders pass",
+            )
+        return None
+
+    def _notional(self, order: PlaceOrder, exposure: Exposure) -> RiskRejected | None:
+        limit = self.limits.max_order_notional
+        if limit is None:
+            return None
+        notional = _notional(order, exposure)
+        if notional is None:
+            return RiskRejected("max_order_notional", "no valid book to price the order")
+        if notional > limit:
+            return RiskRejected("max_order_notional", f"notional {notional} is above {limit}")
+        return None
+
+    def _band(self, order: PlaceOrder, mid: Decimal | None) -> RiskRejected | None:
+        band = self.limits.price_band_pct
+        if band is None or order.type is not OrderType.LIMIT:
+            return None
+        if mid is None or mid <= _ZERO:
+            return RiskRejected("price_band_pct", "no valid book mid to check the price")
+        assert order.price is not None
+        distance = abs(order.price - mid) / mid * _HUNDRED
+        if distance > band:
+            return RiskRejected(
+                "price_band_pct",
+                f"price {order.price} is {distance:.4f}% from mid {mid}, more than {band}%",
+            )
+        return None
+
+    def _position(
+        self, order: PlaceOrder, added: Decimal, exposure: Exposure
+    ) -> RiskRejected | None:
+        """The worst position if every open order of the side fills, with ``added`` more."""
+        limit = self.limits.max_position_qty
+        if limit is None or order.reduce_only:
+            return None
+        if order.side is Side.BUY:
+            worst = exposure.position_qty + exposure.open_buy_qty + added
+        else:
+            worst = exposure.position_qty - exposure.open_sell_qty - added
+        if abs(worst) > limit and abs(worst) > abs(exposure.position_qty):
+            return RiskRejected(
+                "max_position_qty", f"the position could reach {worst}, more than {limit}"
             )
         return None
 
@@ -212,3 +278,9 @@ class RiskChecks:
             bucket.tokens = min(capacity, bucket.tokens + (now_ns - bucket.at_ns) * rate / 1e9)
             bucket.at_ns = now_ns
         return bucket
+
+
+def _notional(order: PlaceOrder, exposure: Exposure) -> Decimal | None:
+    """price x qty x contract size; a market order at the mid (``None`` without one)."""
+    price = order.price if order.type is OrderType.LIMIT else exposure.mid
+    return None if price is None else price * order.qty * exposure.contract_size

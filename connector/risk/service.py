@@ -24,7 +24,7 @@ import trio
 
 from connector.bus import Bus
 from connector.config.values import RiskConfig
-from connector.errors import CancelAllIncomplete, ConnectorError
+from connector.errors import CancelAllIncomplete, ConnectorError, RiskRejected
 from connector.model import Order, PlaceOrder, RiskAlert, RiskAlertKind, Side, Symbol
 from connector.risk.checks import Exposure, KillSwitch, RiskChecks
 
@@ -118,9 +118,21 @@ class RiskService:
         Raises:
             RiskRejected: naming the limit; the refusal is published on ``risk.alert``.
         """
-        decision = self.checks.check(
-            order, self.exposure(order, only_limits=True), now_ns=_trio_ns()
+        self._decided(
+            order,
+            self.checks.check(order, self.exposure(order, only_limits=True), now_ns=_trio_ns()),
         )
+
+    def check_amend(self, before: PlaceOrder, after: PlaceOrder) -> None:
+        """Allow an open order ``before`` (base units) to become ``after``, or refuse it.
+
+        Raises:
+            RiskRejected: naming the limit; the refusal is published on ``risk.alert``.
+        """
+        exposure = self.exposure(after, only_limits=True)
+        self._decided(after, self.checks.check_amend(before, after, exposure))
+
+    def _decided(self, order: PlaceOrder, decision: RiskRejected | None) -> None:
         if decision is None:
             return
         self.alert(

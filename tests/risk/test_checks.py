@@ -103,6 +103,57 @@ def test_each_limit_names_itself(
     assert expected == limit_of(checks.check(placed, exposure, now_ns=0))
 
 
+LIMITS = RiskConfig(
+    max_order_notional=D("500"),
+    price_band_pct=D("5"),
+    max_position_qty=D("3"),
+    max_open_orders=1,
+    max_orders_per_second=1,
+)
+"""Every limit; the open-order count and the rate already at theirs."""
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "exposure", "expected"),
+    [
+        # Grows past the notional, moves out of the band, grows past the position
+        # (its own open 1 is counted in the exposure already: 1 + 2 more = 3 passes).
+        (order(qty="1"), order(qty="6"), BOOK, "max_order_notional"),
+        (order(price="100"), order(price="94"), BOOK, "price_band_pct"),
+        (order(qty="1"), order(qty="3"), Exposure(mid=D("100"), open_buy_qty=D("1")), None),
+        (
+            order(qty="1"),
+            order(qty="3.5"),
+            Exposure(mid=D("100"), open_buy_qty=D("1")),
+            "max_position_qty",
+        ),
+        # Less of the same order always passes, even past the limits as they are now
+        # (and without a valid book to price it).
+        (order(qty="7", price="80"), order(qty="6", price="80"), Exposure(), None),
+        # A new price in the band passes; a smaller order at a new price is still priced.
+        (order(qty="4", price="100"), order(qty="4", price="104"), BOOK, None),
+        (order(qty="2", price="100"), order(qty="1", price="90"), BOOK, "price_band_pct"),
+    ],
+)
+def test_an_amendment_is_checked_on_what_it_makes_worse(
+    before: PlaceOrder, after: PlaceOrder, exposure: Exposure, expected: str | None
+) -> None:
+    checks = RiskChecks(LIMITS)
+
+    assert expected == limit_of(checks.check_amend(before, after, exposure))
+
+
+def test_killed_an_open_order_may_only_be_made_smaller() -> None:
+    checks = RiskChecks(RiskConfig())
+    checks.kill("manual", now_ns=1)
+
+    assert checks.check_amend(order(qty="2"), order(qty="1"), BOOK) is None
+    assert "kill_switch" == limit_of(checks.check_amend(order(), order(price="101"), BOOK))
+    assert "kill_switch" == limit_of(checks.check_amend(order(), order(qty="2"), BOOK))
+    reducing = order(Side.SELL, qty="1", reduce_only=True)
+    assert checks.check_amend(reducing, order(Side.SELL, qty="2", reduce_only=True), BOOK) is None
+
+
 def test_kill_switch_refuses_all_but_reduce_only_until_resumed() -> None:
     checks = RiskChecks(RiskConfig())
 

@@ -242,6 +242,17 @@ async def refusals(
         assert ["max_market_qty"] == [v.split(":")[0] for v in over_market.value.violations]
     # The refusals before sending: nothing reached the order state.
     assert before == len(c.orders.all())
+    # An amendment is checked as the order it makes: one past a limit is refused
+    # before anything is sent, and the order stays as it was.
+    resting = await c.place_order(venue, symbol, "buy", "limit", qty, bid * Decimal("0.9"))
+    with pytest.raises(RiskRejected) as grown:
+        await c.amend_order(venue, symbol, resting.client_order_id, qty=Decimal(10))
+    assert "max_order_notional" == grown.value.limit
+    assert resting == c.orders.get(resting.client_order_id)
+    assert (
+        OrderStatus.CANCELED
+        == (await c.cancel_order(venue, symbol, resting.client_order_id)).status
+    )
     # A cancel of an order the venue never had names it.
     with pytest.raises(OrderNotFound) as missing:
         await c.cancel_order(venue, symbol, "neverplaced1")
