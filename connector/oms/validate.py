@@ -203,7 +203,11 @@ def _quantize_qty(qty: Decimal, instrument: Instrument, problems: list[str]) -> 
     if qty <= _ZERO:
         problems.append(f"qty: {qty} must be positive")
         return qty
-    rounded = instrument.quantize_qty(qty, ROUND_DOWN)
+    try:
+        rounded = instrument.quantize_qty(qty, ROUND_DOWN)
+    except ArithmeticError:
+        problems.append(f"qty: {qty} is too large to count in lots of {instrument.lot_step}")
+        return qty
     if rounded != qty:
         problems.append(
             f"lot_step: {qty} is not a whole number of lots of {instrument.lot_step}"
@@ -221,7 +225,11 @@ def _quantize_price(
         problems.append(f"price: {price} must be positive")
         return price
     rounding = ROUND_FLOOR if side is Side.BUY else ROUND_CEILING
-    rounded = instrument.quantize_price(price, rounding)
+    try:
+        rounded = instrument.quantize_price(price, rounding)
+    except ArithmeticError:
+        problems.append(f"price: {price} is too large to count in ticks of {instrument.tick_size}")
+        return price
     if rounded <= _ZERO:
         problems.append(f"tick_size: {price} rounds to 0 at tick {instrument.tick_size}")
     return rounded

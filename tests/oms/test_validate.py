@@ -221,6 +221,25 @@ def test_bad_amend_is_refused(
     assert filter_name in {v.split(":")[0] for v in caught.value.violations}
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "names", "first"),
+    [
+        ({"qty": 10**30}, ["qty", "max_qty"], f"qty: {10**30} is too large to count in lots"),
+        ({"qty": "1e400"}, ["qty", "max_qty"], "qty: 1E+400 is too large to count in lots"),
+        ({"price": D("1e30")}, ["price"], "price: 1E+30 is too large to count in ticks"),
+    ],
+)
+def test_a_number_too_large_to_count_in_steps_is_named(
+    kwargs: dict[str, object], names: list[str], first: str
+) -> None:
+    # More digits than a decimal holds once divided by the step: refused with what
+    # is wrong named, like any other size the instrument does not take.
+    found = violations(**kwargs)
+
+    assert names == [v.split(":")[0] for v in found]
+    assert found[0].startswith(first)
+
+
 def test_as_decimal_refuses_floats_and_bools() -> None:
     assert D("1.10") == as_decimal("1.10", "qty")
     for bad in (1.1, True):
