@@ -26,7 +26,7 @@ from connector.config import StorageConfig, VenueConfig
 from connector.errors import CancelAllIncomplete, ConfigError, UnknownInstrument
 from connector.model import Fill, Order, OrderStatus, OrderType, Side, Symbol, TimeInForce
 from connector.model.credentials import Credentials
-from connector.oms.ids import ClientOrderIds, new_prefix
+from connector.oms.ids import ClientOrderIds, id_in_use, new_prefix
 from connector.oms.order_socket import OrderSocket
 from connector.oms.service import OrderService
 from connector.oms.state import RANK
@@ -121,7 +121,12 @@ class Trading:
         reduce_only: bool = False,
         client_order_id: str | None = None,
     ) -> Order:
-        return await self.venue(venue).place(
+        service = self.venue(venue)
+        if client_order_id is not None:
+            for name, other in self.venues.items():
+                if name != venue and other.state.book.get(name, client_order_id) is not None:
+                    raise id_in_use(client_order_id, name)
+        return await service.place(
             _symbol(symbol),
             side,
             type,

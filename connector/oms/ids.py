@@ -155,3 +155,10 @@ def check_client_order_id(client_order_id: str, venue: str) -> str:
         )
         raise InvalidOrder(problem, (problem,))
     return client_order_id
+
+
+def id_in_use(client_order_id: str, venue: str) -> InvalidOrder:
+    """The refusal of a caller-chosen id an order of ``venue`` already has (one id names
+    one order: ``c.orders.get`` and ``c.orders.wait`` look it up on every venue)."""
+    problem = f"client_order_id: {client_order_id} is already used on {venue}"
+    return InvalidOrder(f"invalid order: {problem}", (problem,))

@@ -72,7 +72,7 @@ from connector.model import (
     TimeInForce,
 )
 from connector.model.trading import OrderReport
-from connector.oms.ids import ClientOrderIds, check_client_order_id
+from connector.oms.ids import ClientOrderIds, check_client_order_id, id_in_use
 from connector.oms.tracking import OrderStateService
 from connector.oms.validate import Number, as_decimal, normalize_amend
 from connector.oms.validate import place_order as build_order
@@ -229,8 +229,7 @@ class OrderService:
         else:
             cid = check_client_order_id(client_order_id, venue)
             if self.state.book.get(venue, cid) is not None:
-                problem = f"client_order_id: {cid} is already used on {venue}"
-                raise InvalidOrder(f"invalid order: {problem}", (problem,))
+                raise id_in_use(cid, venue)
         order = build_order(
             base_units(instrument),
             side=side,

@@ -382,3 +382,32 @@ async def test_a_configured_symbol_the_venue_does_not_list_leaves_the_others_tra
                 assert OrderStatus.NEW is order.status
                 with pytest.raises(UnknownInstrument, match="ZZZ-USDT-PERP"):
                     await c.place_order(venue, unlisted, "buy", "limit", Decimal("1"), Decimal("1"))
+
+
+async def test_a_client_order_id_names_one_order_across_the_venues(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    # `c.orders.get` and `c.orders.wait` take the id alone: an id one venue's order
+    # has is refused on every venue, before anything is sent.
+    with trio.fail_after(60):  # virtual seconds
+        async with sim.run(venues=("bybit", "okx"), rate=50.0) as running:
+            venues = {
+                **venue_configs(running, "bybit"),
+                "okx": venue_configs(running, "okx")["okx"],
+            }
+            async with Connector(Config(venues=venues)) as c:
+                order = await c.place_order(
+                    "okx", PERP, "buy", "limit", Decimal("0.01"), Decimal("50000"),
+                    client_order_id="myOrder1",
+                )  # fmt: skip
+                for venue in ("okx", "bybit"):
+                    with pytest.raises(InvalidOrder) as reused:
+                        await c.place_order(
+                            venue, PERP, "buy", "limit", Decimal("0.01"), Decimal("50000"),
+                            client_order_id="myOrder1",
+                        )  # fmt: skip
+                    assert ("client_order_id: myOrder1 is already used on okx",) == (
+                        reused.value.violations
+                    )
+                assert [] == running.truth("bybit").orders(running.truth("bybit").default_account())
+                assert order == c.orders.get("myOrder1")
