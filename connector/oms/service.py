@@ -168,7 +168,11 @@ class OrderService:
                 self.venue,
                 VenueRisk(
                     open_orders=lambda: state.book.open(self.venue),
-                    position=lambda symbol: self.position(symbol),
+                    # What the fills built, and what the venue reported filled that
+                    # no fill has brought yet (Binance answers a market order filled).
+                    position=lambda symbol: (
+                        self.position(symbol) + state.book.filled_beyond_fills(self.venue, symbol)
+                    ),
                     mid=self.mid,
                     cancel_all=self.cancel_all,
                 ),

@@ -420,6 +420,18 @@ class OrderBookkeeping:
                 found.append(record.order())
         return found
 
+    def filled_beyond_fills(self, venue: str, symbol: Symbol) -> Decimal:
+        """The signed quantity ``venue``'s orders of ``symbol`` are reported filled beyond
+        the fills seen (bought minus sold): what a position built from fills does not
+        hold yet (a venue answers "filled" before its fills arrive)."""
+        total = _ZERO
+        for key, record in self._gaps.items():
+            if key[0] == venue and record.symbol == symbol and self._orders.get(key) is record:
+                missing = record.reported_qty - record.fill_qty
+                if missing > _ZERO:
+                    total += missing if record.side is Side.BUY else -missing
+        return total
+
     def fills(self, venue: str, client_order_id: str) -> list[Fill]:
         """The distinct fills of one order, in arrival order (kept also before the order is)."""
         return list(self._fills.get((venue, client_order_id), ()))

@@ -512,6 +512,23 @@ def test_gaps_are_the_orders_reported_more_filled_than_their_fills_add_up_to() -
     assert [] == book.gaps("bybit")
 
 
+def test_filled_beyond_fills_is_what_reports_say_and_no_fill_brought_yet() -> None:
+    book = OrderBookkeeping()
+    for cid in ("c1", "c2"):
+        book.apply(submitted(cid))
+    book.apply(report("c1", OrderStatus.FILLED, "1", "100"))  # answered filled, no fill yet
+    book.apply(report("c2", OrderStatus.PARTIALLY_FILLED, "0.5", "100"))
+    book.apply(filled("c2", "t2", "0.25"))
+
+    assert D("1.25") == book.filled_beyond_fills("bybit", SYM)
+    assert D(0) == book.filled_beyond_fills("bybit", Symbol.parse("ETH-USDT-PERP"))
+    assert D(0) == book.filled_beyond_fills("okx", SYM)
+
+    book.apply(filled("c1", "t1", "1"))
+    book.apply(filled("c2", "t3", "0.25"))
+    assert D(0) == book.filled_beyond_fills("bybit", SYM)
+
+
 def test_apply_refuses_what_is_not_an_order_input() -> None:
     with pytest.raises(TypeError):
         OrderBookkeeping().apply(object())  # type: ignore[arg-type]

@@ -411,3 +411,21 @@ async def test_a_client_order_id_names_one_order_across_the_venues(
                     )
                 assert [] == running.truth("bybit").orders(running.truth("bybit").default_account())
                 assert order == c.orders.get("myOrder1")
+
+
+@pytest.mark.parametrize("venue", sorted(TRADERS))
+async def test_the_position_limit_counts_a_fill_the_venue_reported_before_it_came(
+    venue: str,
+) -> None:
+    # Binance answers a market order "filled" before its fill reaches the position:
+    # the next order, placed at once, must still count it.
+    limit = RiskConfig(max_position_qty=Decimal("0.03"))
+    with trio.fail_after(TIMEOUT):
+        async with trading(venue, "BTC-USDT-PERP", limit) as (c, _bid, _ask):
+            first = await c.place_order(venue, "BTC-USDT-PERP", "buy", "market", Decimal("0.03"))
+            with pytest.raises(RiskRejected) as refused:
+                await c.place_order(venue, "BTC-USDT-PERP", "buy", "market", Decimal("0.03"))
+            assert "max_position_qty" == refused.value.limit
+            await c.orders.wait(first.client_order_id, timeout=5)
+            truth = c.simulator.truth(venue)  # type: ignore[union-attr]
+            assert [Decimal("0.03")] == [p.size for p in truth.positions(truth.default_account())]
