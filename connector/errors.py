@@ -101,11 +101,17 @@ class LocalError(ConnectorError):
 
 
 class InvalidOrder(LocalError):
-    """An order that breaks the instrument's filters or the order model."""
+    """An order that breaks the instrument's filters or the order model.
+
+    Args:
+        message: What is wrong, for people.
+        violations: Each problem as ``"filter: what"``; without them, the message is
+            the one problem (so ``violations`` never comes empty).
+    """
 
     def __init__(self, message: str, violations: tuple[str, ...] = ()) -> None:
         super().__init__(message)
-        self.violations = violations
+        self.violations = violations or (message,)
 
 
 class RiskRejected(LocalError):

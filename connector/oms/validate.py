@@ -31,6 +31,7 @@ from typing import TypeVar
 
 from connector.errors import InvalidOrder
 from connector.model.instrument import Instrument, InstrumentStatus
+from connector.model.symbols import SymbolKind
 from connector.model.trading import AmendOrder, Order, OrderType, PlaceOrder, Side, TimeInForce
 
 __all__ = ["as_decimal", "normalize_amend", "normalize_place", "place_order"]
@@ -145,6 +146,11 @@ def normalize_place(
         cap = instrument.max_market_qty
         if cap is not None and qty > cap:
             problems.append(f"max_market_qty: {qty} is above the market-order maximum {cap}")
+    reduce_only: object = command.reduce_only  # a bool by its type; callers pass what they pass
+    if not isinstance(reduce_only, bool):
+        problems.append(f"reduce_only: {reduce_only!r} is not True or False")
+    elif command.reduce_only and instrument.symbol.kind is SymbolKind.SPOT:
+        problems.append("reduce_only: spot orders cannot be reduce-only (spot has no positions)")
     notional_price = price if price is not None else reference_price
     _check(instrument, qty, notional_price, problems, post_only=tif is TimeInForce.POST_ONLY)
     _raise(problems)

@@ -123,6 +123,7 @@ def test_a_quantity_between_two_lots_is_refused_not_rounded() -> None:
         ({"qty": 1.5}, "qty"),
         ({"price": "NaN"}, "price"),
         ({"price": "abc"}, "price"),
+        ({"reduce_only": "yes"}, "reduce_only"),
     ],
 )
 def test_each_broken_filter_is_named(kwargs: dict[str, object], filter_name: str) -> None:
@@ -238,6 +239,18 @@ def test_a_number_too_large_to_count_in_steps_is_named(
 
     assert names == [v.split(":")[0] for v in found]
     assert found[0].startswith(first)
+
+
+def test_a_spot_order_cannot_be_reduce_only() -> None:
+    spot = attrs.evolve(BTC, symbol=Symbol.parse("BTC-USDT-SPOT"), market=Market.SPOT)
+
+    with pytest.raises(InvalidOrder) as refused:
+        place_order(
+            spot, side="sell", type="market", qty="1", client_order_id="s", reduce_only=True
+        )
+    assert ("reduce_only: spot orders cannot be reduce-only (spot has no positions)",) == (
+        refused.value.violations
+    )
 
 
 def test_as_decimal_refuses_floats_and_bools() -> None:
