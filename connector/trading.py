@@ -123,9 +123,9 @@ class Trading:
     ) -> Order:
         service = self.venue(venue)
         if client_order_id is not None:
-            for name, other in self.venues.items():
-                if name != venue and other.state.book.get(name, client_order_id) is not None:
-                    raise id_in_use(client_order_id, name)
+            used = self._order_venue(client_order_id)
+            if used is not None:
+                raise id_in_use(client_order_id, used)
         return await service.place(
             _symbol(symbol),
             side,
@@ -200,6 +200,16 @@ class Trading:
             ]
         services = [self.venue(venue)] if venue is not None else list(self.venues.values())
         return [f for s in services for f in s.state.fills(sym)]
+
+    def _order_venue(self, client_order_id: str) -> str | None:
+        """The venue of an order with that id: one this process knows, or (a trading
+        venue this process does not run, a finished order it forgot) the event store."""
+        for name, service in self.venues.items():
+            if service.state.book.get(name, client_order_id) is not None:
+                return name
+        if self.history is None:
+            return None
+        return self.history.order_venue(client_order_id, sorted(TRADERS))
 
     def _history(self) -> Persistence:
         if self.history is None:

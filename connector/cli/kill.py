@@ -19,7 +19,7 @@ from connector.cli.trading_io import (
     print_listing,
     run_connected,
 )
-from connector.model import Order, OrderEvent, RiskAlert, RiskAlertKind
+from connector.model import OrderEvent, RiskAlert, RiskAlertKind
 from connector.model.trading import OrderStatus
 
 if TYPE_CHECKING:
@@ -46,15 +46,15 @@ def run(args: argparse.Namespace) -> int:
         canceled_sub = c.subscribe("order.*.canceled")
         alerts = c.subscribe("risk.alert")
         await c.risk.kill(args.reason)
-        ids: dict[str, None] = {}
-        for event in _drain(canceled_sub):
-            if isinstance(event, OrderEvent):
-                ids[event.client_order_id] = None
-        canceled: list[Order] = []
-        for client_order_id in ids:
-            order = c.orders.get(client_order_id)
-            if order is not None and order.status is OrderStatus.CANCELED:
-                canceled.append(order)
+        # By venue and id: orders placed elsewhere may share an id across venues.
+        keys = {
+            (e.venue, e.client_order_id) for e in _drain(canceled_sub) if isinstance(e, OrderEvent)
+        }
+        canceled = [
+            o
+            for o in c.orders.all()
+            if (o.venue, o.client_order_id) in keys and o.status is OrderStatus.CANCELED
+        ]
         canceled.sort(key=lambda o: (o.venue, str(o.symbol), o.client_order_id))
         failed = 0
         for alert in _drain(alerts):

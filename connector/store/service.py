@@ -394,6 +394,14 @@ class Persistence:
         ]  # fmt: skip
         return sorted(found, key=lambda o: o.ts_updated_ns)
 
+    def order_venue(self, client_order_id: str, venues: Iterable[str]) -> str | None:
+        """The first of ``venues`` with a durable order of that client order id, from any
+        run (an in-memory log holds this run's only: the order state knows them)."""
+        store = self.log.store
+        if not isinstance(store, SqlEventLog):
+            return None
+        return next((v for v in venues if store.holds_order(v, client_order_id)), None)
+
     def fills_since(self, since_ns: int) -> list[Fill]:
         """Durable fills executed since ``since_ns`` (``c.fills(since=...)``).
 

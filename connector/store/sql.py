@@ -392,6 +392,11 @@ class SqlEventLog:
             found = [o for o in self._orders_view.values() if o.ts_updated_ns >= since_ns]
         return sorted(found, key=lambda o: o.ts_updated_ns)
 
+    def holds_order(self, venue: str, client_order_id: str) -> bool:
+        """Whether a durable order of ``venue`` has that client order id (no I/O)."""
+        with self._committed:
+            return (venue, client_order_id) in self._orders_view
+
     def projected_fills(self, since_ns: int = 0) -> list[Fill]:
         """Every durable fill executed since ``since_ns``, oldest first (no I/O)."""
         if self._closed:

@@ -168,6 +168,53 @@ def test_kill_cancels_the_open_orders_of_every_venue_and_prints_them(
     assert (0, "no open orders to cancel") == (code, out.strip())
 
 
+def test_kill_prints_each_venues_order_when_they_share_an_id(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # With the log in memory one command cannot know another's orders of another
+    # venue, so an id can be used on each; the kill prints every one of them.
+    memory = config.with_name("memory.toml")
+    text = config.read_text(encoding="utf-8")
+    memory.write_text(text + '\n[storage]\nkind = "memory"\n', encoding="utf-8")
+    cfg = ("-c", str(memory))
+    cid = _client_id()
+    for venue in VENUES:
+        code, _, err = _run(
+            capsys, "order", "place", venue, SYMBOL, "sell", "limit", "0.01", "95000",
+            "--client-id", cid, *cfg,
+        )  # fmt: skip
+        assert 0 == code, err
+
+    code, out, err = _run(capsys, "kill", "--json", *cfg)
+
+    assert 0 == code, err
+    assert [(venue, cid, "canceled") for venue in VENUES] == [
+        (o["venue"], o["client_order_id"], o["status"]) for o in _lines(out)
+    ]
+
+
+def test_an_id_the_store_holds_for_another_venue_is_refused(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The config file's event store (SQLite by default) holds every command's orders.
+    cfg = ("-c", str(config))
+    cid = _client_id()
+    code, _, err = _run(
+        capsys, "order", "place", "okx", SYMBOL, "sell", "limit", "0.01", FAR_ASK,
+        "--client-id", cid, *cfg,
+    )  # fmt: skip
+    assert 0 == code, err
+
+    code, out, err = _run(
+        capsys, "order", "place", "binance", SYMBOL, "sell", "limit", "0.01", FAR_ASK,
+        "--client-id", cid, *cfg,
+    )  # fmt: skip
+
+    assert (1, "") == (code, out)
+    assert f"client_order_id: {cid} is already used on okx" in err, err
+    assert 0 == _run(capsys, "order", "cancel", "okx", SYMBOL, cid, *cfg)[0]
+
+
 def test_positions_and_balances_after_a_market_order(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
