@@ -20,8 +20,9 @@ from connector.cli.trading_io import (
     order_rows,
     print_listing,
     run_connected,
+    wait_for_books,
 )
-from connector.model import Order, OrderType, Side, TimeInForce
+from connector.model import Order, OrderType, Side, Symbol, TimeInForce
 
 if TYPE_CHECKING:
     from connector.connector import Connector
@@ -92,6 +93,9 @@ def run_place(args: argparse.Namespace) -> int:
         raise _usage("order place: a market order takes no PRICE")
 
     async def action(c: Connector) -> int:
+        # The risk checks and a market order's notional read the book: a fresh
+        # connector is ready a moment before its books are valid.
+        await wait_for_books(c, [(args.venue, Symbol.parse(args.symbol))])
         order = await c.place_order(
             args.venue,
             args.symbol,
@@ -115,6 +119,7 @@ def run_amend(args: argparse.Namespace) -> int:
         raise _usage("order amend: give --qty, --price or both")
 
     async def action(c: Connector) -> int:
+        await wait_for_books(c, [(args.venue, Symbol.parse(args.symbol))])
         order = await c.amend_order(
             args.venue, args.symbol, args.client_id, qty=args.qty, price=args.price
         )

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
-
-import trio
 
 from connector.cli.trading_io import (
     add_trading_options,
     position_rows,
     print_account_listing,
     run_connected,
+    wait_for_books,
 )
-from connector.errors import UnknownInstrument
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -36,23 +32,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     positions.set_defaults(command=run)
 
 
-BOOK_WAIT = 5.0
-"""Seconds to wait for the books that price the positions' unrealised P&L."""
-
-
-async def _priced(c: Connector, positions: Sequence[Position]) -> None:
-    """Wait (at most :data:`BOOK_WAIT`) until the books of ``positions`` are valid: a
-    fresh connector has the positions at once, the books a moment later."""
-    views = []
-    for p in positions:
-        with contextlib.suppress(UnknownInstrument):  # a symbol the config does not stream
-            views.append(c.order_book(p.venue, p.symbol))
-    with trio.move_on_after(BOOK_WAIT):
-        async with c.subscribe("orderbook.>", overflow="latest") as updates:
-            while not all(view.valid for view in views):
-                await updates.receive()
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``connector positions``."""
 
@@ -63,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             if p.qty != 0 and (args.venue is None or p.venue == args.venue)
         ]
         found.sort(key=lambda p: (p.venue, str(p.symbol)))
-        await _priced(c, found)
+        await wait_for_books(c, [(p.venue, p.symbol) for p in found])
 
         def pnl(p: Position) -> Decimal | None:
             return c.positions.unrealized_pnl(p.venue, p.symbol)

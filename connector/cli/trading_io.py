@@ -10,6 +10,7 @@ and exit. Output is a table, or one JSON object per line with ``--json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -21,9 +22,9 @@ import trio
 
 from connector.cli.common import add_config_option, positive_float, run_stoppable
 from connector.config import Config, load_config
-from connector.errors import ConfigError, ConnectorError
+from connector.errors import ConfigError, ConnectorError, UnknownInstrument
 from connector.logs import LEVELS, configure_logging
-from connector.model import Balance, Instrument, Order, Position, unstructure
+from connector.model import Balance, Instrument, Order, Position, Symbol, unstructure
 
 if TYPE_CHECKING:
     from connector.connector import Connector
@@ -41,6 +42,7 @@ __all__ = [
     "print_records",
     "record_line",
     "run_connected",
+    "wait_for_books",
 ]
 
 T = TypeVar("T")
@@ -134,6 +136,25 @@ def run_connected(
         return 130  # stopped by a signal
 
     return run_stoppable(body, None)
+
+
+BOOK_WAIT = 5.0
+"""Seconds a command waits at most for the books it reads (a fresh connector is ready
+before its books are valid)."""
+
+
+async def wait_for_books(c: Connector, books: Iterable[tuple[str, Symbol]]) -> None:
+    """Wait (at most :data:`BOOK_WAIT`) until the books of these (venue, symbol) pairs
+    are valid: what prices a position's P&L, or an order's risk checks and notional.
+    A symbol the config does not stream is not waited for."""
+    views = []
+    for venue, symbol in books:
+        with contextlib.suppress(UnknownInstrument):
+            views.append(c.order_book(venue, symbol))
+    with trio.move_on_after(BOOK_WAIT):
+        async with c.subscribe("orderbook.>", overflow="latest") as updates:
+            while not all(view.valid for view in views):
+                await updates.receive()
 
 
 def failing_venues(connector: Connector) -> str:

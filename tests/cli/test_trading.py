@@ -351,6 +351,26 @@ def test_a_risk_refusal_names_the_limit_and_exits_1(
     assert "max_order_notional" in line, line
 
 
+@pytest.mark.parametrize("venue", VENUES)
+def test_a_risk_limit_that_prices_by_the_book_waits_for_it(
+    venue: str, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The price band needs a valid book's mid: a command starting fresh waits for
+    # the book rather than refusing an order it could check a moment later.
+    banded = config.with_name(f"banded-{venue}.toml")
+    text = config.read_text(encoding="utf-8")
+    banded.write_text(text + '\n[risk]\nprice_band_pct = "60"\n', encoding="utf-8")
+    cfg = ("-c", str(banded))
+    for _ in range(2):
+        cid = _client_id()
+        code, _, err = _run(
+            capsys, "order", "place", venue, SYMBOL, "sell", "limit", "0.01", FAR_ASK,
+            "--client-id", cid, *cfg,
+        )  # fmt: skip
+        assert 0 == code, err
+        assert 0 == _run(capsys, "order", "cancel", venue, SYMBOL, cid, *cfg)[0]
+
+
 def test_usage_mistakes_exit_2(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = ("-c", str(config))
     code, _, err = _run(capsys, "order", "place", "okx", SYMBOL, "buy", "limit", "0.01", *cfg)
