@@ -30,6 +30,7 @@ from connector.cli.basics import (
     LOG_LEVELS,
     WRITE_BATCH,
     LineWriter,
+    non_negative_float,
     positive_float,
     positive_int,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "add_duration_option",
     "load",
     "load_for_view",
+    "non_negative_float",
     "positive_float",
     "positive_int",
     "run_stoppable",

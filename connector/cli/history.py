@@ -65,7 +65,12 @@ def _since(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return int(when.timestamp() * 1_000_000) * 1_000
+    # What the store's 64-bit times hold (1677 to 2262): any earlier time is "from
+    # the first", any later one "nothing yet".
+    return max(_NS_MIN, min(_NS_MAX, int(when.timestamp() * 1_000_000) * 1_000))
+
+
+_NS_MIN, _NS_MAX = -(2**63), 2**63 - 1
 
 
 def _storage(args: argparse.Namespace) -> StorageConfig:

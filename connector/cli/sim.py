@@ -18,7 +18,7 @@ import sys
 
 import trio
 
-from connector.cli.common import run_stoppable
+from connector.cli.common import non_negative_float, run_stoppable
 from connector.errors import ConfigError
 from connector.logs import configure_logging
 
@@ -30,7 +30,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sim = commands.add_parser("sim", help="serve simulated Binance, Bybit and OKX on loopback")
     sim.add_argument("--venues", nargs="+", default=["binance", "bybit", "okx"], metavar="VENUE")
     sim.add_argument("--seed", type=int, default=1, help="seed of the synthetic flow")
-    sim.add_argument("--rate", type=float, default=200.0, help="book changes/s per instrument")
+    sim.add_argument(
+        "--rate", type=non_negative_float, default=200.0, help="book changes/s per instrument"
+    )
     sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     sim.add_argument(
         "--port",

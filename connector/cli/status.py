@@ -11,7 +11,7 @@ import sys
 
 import trio
 
-from connector.cli.common import add_config_option, load, positive_float
+from connector.cli.common import add_config_option, load, non_negative_float, positive_float
 from connector.cli.trading_io import failing_venues
 
 __all__ = ["add_parser", "run"]
@@ -23,7 +23,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_config_option(status)
     status.add_argument(
         "--wait",
-        type=float,
+        type=non_negative_float,
         default=1.0,
         metavar="S",
         help="seconds to let connections come up before printing (default 1)",

@@ -98,6 +98,27 @@ def test_sim_rejects_an_unknown_venue_and_a_bad_port_with_one_line_each(
     assert "kraken" in err[0] and "binance.spot" in err[1]
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sim", "--rate", "nan"],
+        ["sim", "--rate", "-5"],
+        ["status", "--wait", "nan"],
+        ["status", "--wait", "-1"],
+        ["status", "--timeout", "inf"],
+    ],
+)
+def test_a_number_argument_out_of_range_is_a_usage_error(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as usage:
+        main(argv)
+
+    [line] = capsys.readouterr().err.splitlines()[-1:]
+    assert 2 == usage.value.code
+    assert f"argument {argv[1]}: '{argv[2]}' must be a" in line, line
+
+
 def test_sim_process_with_tls_and_a_fault_file_serves_both(tmp_path: Path) -> None:
     faults = tmp_path / "faults.toml"
     faults.write_text(

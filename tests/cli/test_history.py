@@ -99,6 +99,12 @@ def test_fills_with_since_and_json(config: Path, capsys: pytest.CaptureFixture[s
     assert 0 == main(["fills", "-c", str(config), "--since", "2033-05-18T03:34"])
     assert 1 == len(capsys.readouterr().out.splitlines())  # the header only
 
+    # Times the store's 64-bit clock does not reach: from the first, and nothing yet.
+    assert 0 == main(["fills", "--json", "-c", str(config), "--since", "0001-01-01"])
+    assert ["t1"] == [json.loads(line)["trade_id"] for line in capsys.readouterr().out.splitlines()]
+    assert 0 == main(["orders", "--history", "-c", str(config), "--since", "9999-12-31"])
+    assert 1 == len(capsys.readouterr().out.splitlines())
+
 
 def test_without_a_store_it_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert 2 == main(["fills"])
