@@ -57,6 +57,9 @@ class Instrument:
             OKX swap ``maxMktSz``).
         max_post_only_qty: Largest post-only order, where the venue allows one larger
             than ``max_qty`` (Bybit spot: five times ``maxLimitOrderQty``).
+        min_price: Smallest limit price, where the venue sets one (Binance
+            ``PRICE_FILTER.minPrice``, Bybit linear ``priceFilter.minPrice``).
+        max_price: Largest limit price, where the venue sets one (``maxPrice``).
         contract_size: Base units per contract (1 for spot and linear coin-quantity
             markets); for an ``inverse`` contract, quote units (USD) per contract.
         status: Trading status.
@@ -78,6 +81,8 @@ class Instrument:
     max_qty: Decimal | None = None
     max_market_qty: Decimal | None = None
     max_post_only_qty: Decimal | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
     contract_size: Decimal = Decimal(1)
     status: InstrumentStatus = InstrumentStatus.TRADING
     inverse: bool = False

@@ -238,6 +238,10 @@ def _quantize_price(
         return price
     if rounded <= _ZERO:
         problems.append(f"tick_size: {price} rounds to 0 at tick {instrument.tick_size}")
+    if instrument.max_price is not None and rounded > instrument.max_price:
+        problems.append(f"max_price: {rounded} is above the maximum {instrument.max_price}")
+    if instrument.min_price is not None and _ZERO < rounded < instrument.min_price:
+        problems.append(f"min_price: {rounded} is below the minimum {instrument.min_price}")
     return rounded
 
 
@@ -278,5 +282,4 @@ def _invalid(problem: str) -> InvalidOrder:
 
 def _raise(problems: list[str]) -> None:
     if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise InvalidOrder(f"invalid order: {problems[0]}{more}", tuple(problems))
+        raise InvalidOrder(f"invalid order: {'; '.join(problems)}", tuple(problems))

@@ -70,6 +70,17 @@ def check_filters(
                 reason=RefusalReason.TICK_SIZE,
                 detail=f"price {price} is not a multiple of the tick size {instrument.tick_size}",
             )
+        bounds = instrument.price_bounds
+        if bounds is not None and price < bounds[0]:
+            return Refusal(
+                reason=RefusalReason.PRICE_BELOW_MIN,
+                detail=f"price {price} is below the minimum {bounds[0]}",
+            )
+        if bounds is not None and price > bounds[1]:
+            return Refusal(
+                reason=RefusalReason.PRICE_ABOVE_MAX,
+                detail=f"price {price} is above the maximum {bounds[1]}",
+            )
     if qty < instrument.min_qty:
         return Refusal(
             reason=RefusalReason.MIN_QTY,

@@ -78,6 +78,8 @@ class RefusalReason(enum.StrEnum):
     MIN_NOTIONAL = "min_notional"
     MAX_QTY = "max_qty"
     MAX_MARKET_QTY = "max_market_qty"
+    PRICE_ABOVE_MAX = "price_above_max"
+    PRICE_BELOW_MIN = "price_below_min"
     PRICE_ABOVE_LIMIT = "price_above_limit"
     PRICE_BELOW_LIMIT = "price_below_limit"
     REDUCE_ONLY_WOULD_INCREASE = "reduce_only_would_increase"

@@ -90,6 +90,10 @@ _CF_OKX = "cryptofeed/master/sample_data/OKX.0"
 _NT_OKX_SWAP = "nautilus_trader/crates/adapters/okx/test_data/http_get_instruments_swap.json"
 
 
+_BINANCE_MAX_PRICE = {"spot": Decimal(1000000), "linear": Decimal(4529764)}
+"""``PRICE_FILTER.maxPrice`` of the simulated Binance markets (a real BTCUSDT's)."""
+
+
 @attrs.frozen(kw_only=True)
 class SimInstrument:
     """One instrument on one simulated venue.
@@ -140,6 +144,14 @@ class SimInstrument:
         if self.venue == "okx":
             return _OKX_SWAP_MARKET_MAX if self.market == "swap" else None
         return Decimal(_BINANCE_MARKET_MAX[(self.market, self.base)])
+
+    @property
+    def price_bounds(self) -> tuple[Decimal, Decimal] | None:
+        """Binance's ``PRICE_FILTER`` (minPrice, maxPrice), which it publishes and
+        enforces (spot -1013, USDⓈ-M -4013 and -4002); ``None`` elsewhere."""
+        if self.venue != "binance":
+            return None
+        return self.tick_size, _BINANCE_MAX_PRICE[self.market]
 
     @property
     def price_band(self) -> tuple[Decimal, Decimal] | None:

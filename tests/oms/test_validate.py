@@ -171,9 +171,33 @@ def test_order_for_another_instrument_is_refused() -> None:
 
 
 def test_all_problems_are_listed() -> None:
-    found = violations(qty="200", price="0.01")
+    with pytest.raises(InvalidOrder) as refused:
+        place_order(BTC, side="buy", type="limit", qty="200", price="0.01", client_order_id="c")
 
+    found = refused.value.violations
     assert ["max_qty", "tick_size"] == sorted(v.split(":")[0] for v in found)
+    assert "invalid order: " + "; ".join(found) == str(refused.value)  # each named
+
+
+@pytest.mark.parametrize(
+    ("price", "expected"),
+    [
+        ("100", ()),
+        ("1000", ()),
+        ("1000.1", ("max_price: 1000.1 is above the maximum 1000",)),
+        ("9.9", ("min_price: 9.9 is below the minimum 10",)),
+    ],
+)
+def test_a_limit_price_is_checked_against_the_venues_bounds(
+    price: str, expected: tuple[str, ...]
+) -> None:
+    bounded = attrs.evolve(BTC, min_price=D("10"), max_price=D("1000"), min_notional=D(0))
+    try:
+        place_order(bounded, side="sell", type="limit", qty="1", price=price, client_order_id="c")
+    except InvalidOrder as refused:
+        assert expected == refused.violations
+    else:
+        assert () == expected
 
 
 def open_order(**changes: object) -> Order:

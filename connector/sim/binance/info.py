@@ -52,6 +52,12 @@ def _band(inst: SimInstrument) -> tuple[Decimal, Decimal]:
     return band
 
 
+def _bounds(inst: SimInstrument) -> tuple[Decimal, Decimal]:
+    bounds = inst.price_bounds
+    assert bounds is not None  # every Binance instrument has them
+    return bounds
+
+
 def spot_info(listings: Iterable[Listing], now: int, weight_limit: int) -> dict[str, object]:
     """Spot ``/api/v3/exchangeInfo``."""
     symbols = []
@@ -60,6 +66,7 @@ def spot_info(listings: Iterable[Listing], now: int, weight_limit: int) -> dict[
         f = sym.fmt
         max_qty = inst.max_qty
         band_down, band_up = _band(inst)
+        low, high = _bounds(inst)
         symbols.append(
             {
                 "symbol": sym.symbol,
@@ -91,8 +98,8 @@ def spot_info(listings: Iterable[Listing], now: int, weight_limit: int) -> dict[
                 "filters": [
                     {
                         "filterType": "PRICE_FILTER",
-                        "minPrice": f.price(inst.tick_size),
-                        "maxPrice": f.price(Decimal(1000000)),
+                        "minPrice": f.price(low),
+                        "maxPrice": f.price(high),
                         "tickSize": f.price(inst.tick_size),
                     },
                     {
@@ -161,6 +168,7 @@ def futures_info(listings: Iterable[Listing], now: int, weight_limit: int) -> di
         inst = sym.book.instrument
         f = sym.fmt
         band_down, band_up = _band(inst)
+        low, high = _bounds(inst)
         assets.setdefault(inst.quote, None)
         symbols.append(
             {
@@ -187,8 +195,8 @@ def futures_info(listings: Iterable[Listing], now: int, weight_limit: int) -> di
                 "marketTakeBound": "0.05",
                 "filters": [
                     {
-                        "minPrice": f.price(inst.tick_size),
-                        "maxPrice": f.price(Decimal(4529764)),
+                        "minPrice": f.price(low),
+                        "maxPrice": f.price(high),
                         "filterType": "PRICE_FILTER",
                         "tickSize": f.price(inst.tick_size),
                     },

@@ -28,6 +28,8 @@ _PLACE: dict[RefusalReason, tuple[int, str]] = {
     R.FOK_NOT_FILLABLE: (-2010, "Order would not be fully filled."),
     R.NO_LIQUIDITY: (-2010, "Market order rejected: insufficient liquidity."),
     R.TICK_SIZE: (-1013, "Filter failure: PRICE_FILTER"),
+    R.PRICE_BELOW_MIN: (-1013, "Filter failure: PRICE_FILTER"),
+    R.PRICE_ABOVE_MAX: (-1013, "Filter failure: PRICE_FILTER"),
     R.LOT_SIZE: (-1013, "Filter failure: LOT_SIZE"),
     R.MIN_QTY: (-1013, "Filter failure: LOT_SIZE"),
     R.MAX_QTY: (-1013, "Filter failure: LOT_SIZE"),

@@ -106,6 +106,8 @@ _TABLE: dict[RefusalReason, UsdmError] = {
         "The order will not be recorded in the order history",
     ),
     RefusalReason.TICK_SIZE: _e(-4014, "Price not increased by tick size."),
+    RefusalReason.PRICE_BELOW_MIN: _e(-4013, "Price less than min price."),
+    RefusalReason.PRICE_ABOVE_MAX: _e(-4002, "Price greater than max price."),
     RefusalReason.LOT_SIZE: _e(-1111, "Precision is over the maximum defined for this asset."),
     RefusalReason.MIN_QTY: _e(-4004, "Quantity less than min quantity."),
     RefusalReason.MAX_QTY: _e(-4005, "Quantity greater than max quantity."),

@@ -64,6 +64,8 @@ _DATED = frozenset({"CURRENT_QUARTER", "NEXT_QUARTER", "CURRENT_MONTH", "NEXT_MO
 class _Filter(msgspec.Struct, kw_only=True):
     filterType: str
     tickSize: str | None = None
+    minPrice: str | None = None
+    maxPrice: str | None = None
     stepSize: str | None = None
     minQty: str | None = None
     maxQty: str | None = None
@@ -194,8 +196,15 @@ def _instrument(market: Market, entry: _Symbol) -> Instrument:
         min_notional=min_notional,
         max_qty=max_qty if max_qty else None,
         max_market_qty=max_market_qty if max_market_qty else None,
+        min_price=_bound(price.minPrice, "minPrice"),
+        max_price=_bound(price.maxPrice, "maxPrice"),
         status=status,
     )
+
+
+def _bound(text: str | None, name: str) -> Decimal | None:
+    """A ``PRICE_FILTER`` bound; ``None`` when absent or 0 ("disabled on minPrice == 0")."""
+    return None if text is None else _non_negative(text, name) or None
 
 
 def _decimal(text: str | None, name: str) -> Decimal:

@@ -51,6 +51,8 @@ _POST_ONLY_FACTOR = 5
 
 class _PriceFilter(msgspec.Struct):
     tickSize: str
+    minPrice: str = ""
+    maxPrice: str = ""
 
 
 class _LotSizeFilter(msgspec.Struct):
@@ -212,12 +214,13 @@ def _instrument(market: Market, item: _Item) -> Instrument | None:
         max_market_qty = lot.maxMktOrderQty
         post_only_larger = False  # postOnlyMaxOrderQty is deprecated: maxOrderQty covers them
     limit_max = _decimal(max_qty, "max order qty") if max_qty else None
+    prices = item.priceFilter
     return Instrument(
         venue=VENUE,
         symbol=symbol,
         native_id=item.symbol,
         market=market,
-        tick_size=_positive(item.priceFilter.tickSize, "tickSize"),
+        tick_size=_positive(prices.tickSize, "tickSize"),
         lot_step=_positive(step, "qty step"),
         min_qty=_decimal(min_qty, "minOrderQty"),
         min_notional=_decimal(notional or "0", "min notional"),
@@ -226,8 +229,15 @@ def _instrument(market: Market, item: _Item) -> Instrument | None:
         max_post_only_qty=limit_max * _POST_ONLY_FACTOR
         if post_only_larger and limit_max is not None
         else None,
+        min_price=_bound(prices.minPrice, "minPrice"),
+        max_price=_bound(prices.maxPrice, "maxPrice"),
         status=_STATUS.get(item.status, InstrumentStatus.HALTED),
     )
+
+
+def _bound(text: str, name: str) -> Decimal | None:
+    """A ``priceFilter`` bound; ``None`` where the market has none (spot) or it is 0."""
+    return _decimal(text, name) or None if text else None
 
 
 def _decimal(text: str, name: str) -> Decimal:

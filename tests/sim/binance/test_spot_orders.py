@@ -173,6 +173,8 @@ def test_refusals_use_the_venue_codes(spot: Spot) -> None:
     assert body == {"code": -2010, "msg": "Account has insufficient balance for requested action."}
     status, body, _ = spot.call("POST", ORDER, limit(bid - Decimal("0.005")))
     assert body == {"code": -1013, "msg": "Filter failure: PRICE_FILTER"}
+    status, body, _ = spot.call("POST", ORDER, limit(Decimal(1000001), side="SELL"))  # > maxPrice
+    assert body == {"code": -1013, "msg": "Filter failure: PRICE_FILTER"}
     status, body, _ = spot.call("POST", ORDER, limit(bid - 50, qty="0.000001"))
     assert body["code"] == -1013 and "LOT_SIZE" in body["msg"]
     status, body, _ = spot.call("POST", ORDER, limit(Decimal(100), qty="0.00002"))

@@ -192,6 +192,7 @@ async def test_listen_key_post_returns_the_active_key_and_an_unknown_key_is_refu
         ({"symbol": "NOPEUSDT"}, 400, -1121),
         ({"side": "UP"}, 400, -1117),
         ({"price": "1.01"}, 400, -4014),
+        ({"side": "SELL", "price": "5000000"}, 400, -4002),  # above PRICE_FILTER maxPrice
     ],
 )
 async def test_order_refusals_have_the_venue_codes(

@@ -48,6 +48,8 @@ def test_spot_exchange_info_maps_every_symbol_with_its_filters() -> None:
             min_notional=Decimal("10"),
             max_qty=Decimal("9000"),
             max_market_qty=Decimal("100.05381873"),  # MARKET_LOT_SIZE, far below LOT_SIZE
+            min_price=Decimal("0.01"),
+            max_price=Decimal("1000000"),  # PRICE_FILTER
         )
         == btc
     )
@@ -67,6 +69,7 @@ def test_futures_exchange_info_maps_perpetuals_and_quarterlies_and_skips_odd_ent
         perp.tick_size,
         perp.min_notional,
     )
+    assert (Decimal("556.72"), Decimal("1000000")) == (perp.min_price, perp.max_price)
     quarterly = by_native(instruments, "BTCUSDT_210924")
     assert Symbol.parse("BTC-USDT-FUT-20210924") == quarterly.symbol
     assert dt.date(2021, 9, 24) == quarterly.symbol.expiry
@@ -81,6 +84,16 @@ def test_newer_exchange_info_reads_the_notional_filter() -> None:
     futures = parse_exchange_info(Market.LINEAR, gocryptotrader_body("/fapi/v1/exchangeInfo"))
     assert 25 == len(futures)
     assert Decimal("100") == by_native(futures, "BTCUSDT").min_notional
+
+
+def test_a_price_bound_of_0_is_none() -> None:
+    # "minPrice ... Disabled on minPrice == 0" (the filters' documentation).
+    filters = [
+        {"filterType": "PRICE_FILTER", "tickSize": "0.01", "minPrice": "0", "maxPrice": "0.00"},
+        {"filterType": "LOT_SIZE", "stepSize": "0.001", "minQty": "0.001"},
+    ]
+    (found,) = parse_exchange_info(Market.SPOT, json.dumps({"symbols": [entry(filters=filters)]}))
+    assert (None, None) == (found.min_price, found.max_price)
 
 
 def entry(**changes: object) -> dict[str, object]:

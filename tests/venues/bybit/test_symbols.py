@@ -53,6 +53,11 @@ def test_bybit_linear_instrument_uses_qty_step_and_min_notional_value() -> None:
         btc.max_qty,
     )
     assert Decimal("50.0") == btc.max_market_qty  # maxMktOrderQty: half the limit maximum
+    assert (Decimal(1), Decimal(1000000)) == (btc.min_price, btc.max_price)  # priceFilter
+    with pytest.raises(InvalidOrder, match=r"max_price: 1000000.5 is above the maximum 1000000"):
+        place_order(
+            btc, side="sell", type="limit", qty="1", price="1000000.5", client_order_id="c3"
+        )
     with pytest.raises(InvalidOrder, match="max_market_qty"):
         place_order(btc, side="buy", type="market", qty="60", client_order_id="c1")
     assert Decimal(60) == place_order(btc, side="buy", type="limit", qty="60", price="60000",
