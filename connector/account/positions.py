@@ -118,8 +118,7 @@ class PositionState:
                 _, self.fills_qty, self.fills_entry = _moved(
                     self.fills_qty, self.fills_entry, signed, fill.price
                 )
-        if self.fills_qty == self.qty:
-            self.fills_qty = self.fills_entry = None
+        self._settle()
         self.realized_pnl += realized * self.contract_size
         self._charge(fill)
         if fill.ts_event_ns > self.ts_event_ns:
@@ -127,13 +126,18 @@ class PositionState:
 
     def adopt(self, snapshot: Position) -> None:
         """The venue's quantity and entry price; what the fills give is kept while they differ."""
-        if self.fills_qty is None and snapshot.qty != self.qty:
+        entry = snapshot.avg_entry_price if snapshot.qty != _ZERO else None
+        if self.fills_qty is None and (snapshot.qty, entry) != (self.qty, self.avg_entry_price):
             self.fills_qty, self.fills_entry = self.qty, self.avg_entry_price
-        self.qty = snapshot.qty
-        self.avg_entry_price = snapshot.avg_entry_price if snapshot.qty != _ZERO else None
-        if self.fills_qty == self.qty:
-            self.fills_qty = self.fills_entry = None
+        self.qty, self.avg_entry_price = snapshot.qty, entry
+        self._settle()
         self.ts_event_ns = self.snapshot_ns = snapshot.ts_event_ns
+
+    def _settle(self) -> None:
+        """Drop the fills' own position once it is the venue's, entry included (equal
+        quantities alone may be a moment between fills the snapshot holds)."""
+        if self.fills_qty == self.qty and self.fills_entry == self.avg_entry_price:
+            self.fills_qty = self.fills_entry = None
 
     def _charge(self, fill: Fill) -> None:
         if fill.fee_asset in ("", self.symbol.quote):
