@@ -204,6 +204,18 @@ async def market_orders(
     assert before + 2 == c.statistics().orders[venue].book.orders
 
 
+async def an_ioc_that_meets_nothing_expires(
+    c: Connector, venue: str, symbol: str, qty: Decimal, bid: Decimal, ask: Decimal
+) -> None:
+    # Binance says EXPIRED; Bybit and OKX say canceled with why (EC_NoImmediateQtyToFill,
+    # cancelSource 14): one status for one outcome on every venue.
+    order = await c.place_order(
+        venue, symbol, "buy", "limit", qty, bid * Decimal("0.95"), time_in_force="ioc"
+    )
+    done = await c.orders.wait(order.client_order_id, timeout=5)
+    assert (OrderStatus.EXPIRED, Decimal(0)) == (done.status, done.filled_qty)
+
+
 async def refusals(
     c: Connector, venue: str, symbol: str, qty: Decimal, bid: Decimal, ask: Decimal
 ) -> None:
@@ -346,7 +358,13 @@ async def test_cancel_all_returns_as_the_stream_tells_each_end(
             assert took < 0.02, took
 
 
-SCENARIOS = (place_amend_cancel_and_wait, market_orders, refusals, cancel_all)
+SCENARIOS = (
+    place_amend_cancel_and_wait,
+    market_orders,
+    an_ioc_that_meets_nothing_expires,
+    refusals,
+    cancel_all,
+)
 
 
 async def test_an_instrument_is_given_as_orders_are_checked_against_it() -> None:

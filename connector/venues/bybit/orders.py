@@ -435,6 +435,8 @@ def order_report(
     filled = venue_decimal(item.cumExecQty) or _ZERO
     if status is OrderStatus.REJECTED and filled:
         status = OrderStatus.CANCELED  # it traded: its remainder was canceled, not refused
+    if status is OrderStatus.CANCELED and item.rejectReason in _TIME_IN_FORCE_ENDS:
+        status = OrderStatus.EXPIRED  # by its time in force, as Binance says "EXPIRED"
     avg = venue_decimal(item.avgPrice)
     order_type = OrderType.MARKET if item.orderType == "Market" else OrderType.LIMIT
     price = venue_decimal(item.price) if order_type is OrderType.LIMIT else None
@@ -460,6 +462,12 @@ def order_report(
         ts_event_ns=ms_to_ns(item.updatedTime or item.createdTime),
         ts_recv_ns=ts_recv_ns,
     )
+
+
+_TIME_IN_FORCE_ENDS = frozenset({"EC_NoImmediateQtyToFill", "EC_CancelForNoFullFill"})
+"""``rejectReason`` of an order the venue ended for its time in force (Enums: an IOC or
+market order's remainder with nothing to meet it at once, a FOK that could not fill whole):
+``expired``, not ``canceled``."""
 
 
 def bad_body(what: str, body: bytes, exc: Exception) -> MalformedMessage:

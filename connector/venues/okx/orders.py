@@ -135,6 +135,10 @@ _STATUS = {
     "mmp_canceled": OrderStatus.CANCELED,
 }
 
+_TIME_IN_FORCE_ENDS = frozenset({"13", "14"})
+"""``cancelSource`` of an order the venue ended for its time in force (13 a FOK that could
+not fill whole, 14 an IOC or market order's unfilled remainder): ``expired``."""
+
 # Error classes (fact sheet §6; OKXDOCS error-code-rest-api)
 ERRORS = ErrorCodes(
     venue=VENUE,
@@ -435,6 +439,8 @@ def order_report(
     else:
         qty = base_qty(instrument, venue_decimal(item.sz) or _ZERO)
     avg = venue_decimal(item.avgPx)
+    if status is OrderStatus.CANCELED and item.cancelSource in _TIME_IN_FORCE_ENDS:
+        status = OrderStatus.EXPIRED  # by its time in force, as Binance says "EXPIRED"
     reason = item.cancelSourceReason or (
         f"cancelSource {item.cancelSource}" if item.cancelSource else None
     )
@@ -452,7 +458,7 @@ def order_report(
         status=status,
         filled_qty=filled,
         avg_fill_price=avg if avg and filled else None,
-        reason=reason if status is OrderStatus.CANCELED else None,
+        reason=reason if status in (OrderStatus.CANCELED, OrderStatus.EXPIRED) else None,
         ts_event_ns=ms_to_ns(item.uTime or item.cTime),
         ts_recv_ns=ts_recv_ns,
     )

@@ -185,6 +185,25 @@ def test_post_only_is_accepted_then_canceled() -> None:
     assert report.time_in_force.value == "post_only"
 
 
+@pytest.mark.parametrize(
+    ("tif", "reason", "status"),
+    [
+        ("IOC", "EC_NoImmediateQtyToFill", OrderStatus.EXPIRED),
+        ("FOK", "EC_CancelForNoFullFill", OrderStatus.EXPIRED),
+        ("GTC", "EC_NoError", OrderStatus.CANCELED),
+    ],
+)
+def test_an_order_ended_for_its_time_in_force_expired(
+    tif: str, reason: str, status: OrderStatus
+) -> None:
+    """BYDOCS enum.mdx ``rejectReason``: an IOC with nothing to fill at once, a FOK that
+    could not fill whole: ended by the venue for its time in force, ``expired`` as
+    Binance reports it; the user's cancel stays ``canceled``."""
+    (report,) = _decode(_order_push(orderStatus="Cancelled", timeInForce=tif, rejectReason=reason))
+    assert isinstance(report, OrderReport)
+    assert status is report.status
+
+
 def test_cancel_racing_a_fill_gives_two_filled_pushes() -> None:
     """BYDOCS websocket/private/order.mdx: the second Filled push carries
     cancelType=CancelByUser and rejectReason=EC_OrigClOrdIDDoesNotExist."""

@@ -211,6 +211,18 @@ def test_post_only_is_accepted_then_canceled() -> None:
     assert report.reason is not None and "post-only" in report.reason
 
 
+@pytest.mark.parametrize(
+    ("source", "status"), [("14", "expired"), ("13", "expired"), ("1", "canceled")]
+)
+def test_an_order_ended_for_its_time_in_force_expired(source: str, status: str) -> None:
+    """OKXDOCS ws-order-channel ``cancelSource``: 13 a FOK that could not fill whole, 14 an
+    IOC's unfilled remainder: ended by the venue for its time in force, ``expired`` as
+    Binance reports it; 1 (the user's cancel) stays ``canceled``."""
+    (report, _fill) = _decode(_order_push(state="canceled", cancelSource=source))
+    assert isinstance(report, OrderReport)
+    assert (status, f"cancelSource {source}") == (report.status.value, report.reason)
+
+
 def test_repeated_push_gives_the_same_fill() -> None:
     """OKXDOCS: the same message may arrive twice (different uTime); the trade id dedups."""
     first = _decode(nt("ws_orders.json"))
