@@ -38,7 +38,18 @@ if TYPE_CHECKING:
     from connector.cli.common import Command
     from connector.cli.stream import DEFAULT_TOPICS
 
-__all__ = ["DEFAULT_TOPICS", "main"]
+__all__ = ["DEFAULT_TOPICS", "UsageError", "main"]
+
+
+class UsageError(Exception):
+    """Command-line arguments that parse but do not hold (a limit order without a price,
+    a venue the config does not enable): ``connector: error: ...`` for each problem,
+    exit status 2."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
 
 _COMMANDS: tuple[tuple[str, str], ...] = (
     ("status", "status"),
@@ -88,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidSymbol as exc:
         # A symbol given on the command line (one in a config file is a config error).
         print(f"connector: error: {exc}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        for problem in exc.problems:
+            print(f"connector: error: {problem}", file=sys.stderr)
         return 2
     except ConfigError as exc:
         for problem in exc.problems:

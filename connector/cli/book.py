@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from connector.cli import UsageError
 from connector.cli.common import (
     add_config_option,
     add_duration_option,
@@ -15,7 +16,6 @@ from connector.cli.common import (
     positive_int,
     run_stoppable,
 )
-from connector.errors import ConfigError
 from connector.model import Symbol
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         validate_topic(topic)
     except ValueError:
-        raise ConfigError(f"book: {args.venue!r} is not a venue name") from None
+        raise UsageError(f"book: {args.venue!r} is not a venue name") from None
     console = Console(file=sys.stdout)
     live = console.is_terminal
     config = load_for_view(args, live=live)

@@ -15,6 +15,7 @@ import argparse
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+from connector.cli import UsageError
 from connector.cli.trading_io import (
     add_trading_options,
     order_rows,
@@ -88,9 +89,9 @@ def _show(args: argparse.Namespace, order: Order) -> None:
 def run_place(args: argparse.Namespace) -> int:
     """Run ``connector order place``."""
     if args.type == OrderType.LIMIT.value and args.price is None:
-        raise _usage("order place: a limit order needs a PRICE")
+        raise UsageError("order place: a limit order needs a PRICE")
     if args.type == OrderType.MARKET.value and args.price is not None:
-        raise _usage("order place: a market order takes no PRICE")
+        raise UsageError("order place: a market order takes no PRICE")
 
     async def action(c: Connector) -> int:
         # The risk checks and a market order's notional read the book: a fresh
@@ -116,7 +117,7 @@ def run_place(args: argparse.Namespace) -> int:
 def run_amend(args: argparse.Namespace) -> int:
     """Run ``connector order amend``."""
     if args.qty is None and args.price is None:
-        raise _usage("order amend: give --qty, --price or both")
+        raise UsageError("order amend: give --qty, --price or both")
 
     async def action(c: Connector) -> int:
         await wait_for_books(c, [(args.venue, Symbol.parse(args.symbol))])
@@ -138,9 +139,3 @@ def run_cancel(args: argparse.Namespace) -> int:
         return 0
 
     return run_connected(args, action, venue=args.venue)
-
-
-def _usage(message: str) -> Exception:
-    from connector.errors import ConfigError
-
-    return ConfigError(message)

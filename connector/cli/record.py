@@ -9,8 +9,8 @@ from pathlib import Path
 import structlog
 import trio
 
+from connector.cli import UsageError
 from connector.cli.common import add_config_option, add_duration_option, load, run_stoppable
-from connector.errors import ConfigError
 
 __all__ = ["add_parser", "run"]
 
@@ -32,9 +32,9 @@ def run(args: argparse.Namespace) -> int:
 
     path: Path = args.file
     if not path.parent.is_dir():
-        raise ConfigError(f"record: directory {str(path.parent)!r} does not exist")
+        raise UsageError(f"record: directory {str(path.parent)!r} does not exist")
     if path.is_dir():
-        raise ConfigError(f"record: {str(path)!r} is a directory")
+        raise UsageError(f"record: {str(path)!r} is a directory")
     config = load(args)
 
     connector = Connector(config, record=path)

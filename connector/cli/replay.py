@@ -13,8 +13,8 @@ from pathlib import Path
 
 import msgspec
 
+from connector.cli import UsageError
 from connector.cli.basics import LOG_LEVELS, LineWriter, positive_int
-from connector.errors import ConfigError
 from connector.logs import configure_logging
 from connector.model import Market
 
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.market is not None and args.market not in markets:
         problems.append(f"replay: --market {args.market!r}: expected one of {', '.join(markets)}")
     if problems:
-        raise ConfigError(problems[0], tuple(problems))
+        raise UsageError(*problems)
     configure_logging(args.log_level, "auto", stream=sys.stderr)
     encoder = msgspec.json.Encoder()
     out = LineWriter()
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         market=args.market,
     )
     if replayer.records and replayer.skipped == replayer.records:
-        raise ConfigError(
+        raise UsageError(
             f"replay: {args.file}: no record names a known venue (a capture without URLs, "
             "such as hftbacktest's): pass --venue and --market"
         )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import structlog
 import trio
 
+from connector.cli import UsageError
 from connector.cli.common import (
     WRITE_BATCH,
     LineWriter,
@@ -19,7 +20,6 @@ from connector.cli.common import (
     positive_int,
     run_stoppable,
 )
-from connector.errors import ConfigError
 from connector.model import unstructure
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             problems.append(f"stream: {exc}")
     if problems:
-        raise ConfigError(problems[0], tuple(problems))
+        raise UsageError(*problems)
     config = load(args)
     limit: int | None = args.count
     out = LineWriter()

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 import attrs
 import trio
 
+from connector.cli import UsageError
 from connector.cli.common import add_config_option, positive_float, run_stoppable
 from connector.config import Config, load_config
-from connector.errors import ConfigError, ConnectorError, UnknownInstrument
+from connector.errors import ConnectorError, UnknownInstrument
 from connector.logs import LEVELS, configure_logging
 from connector.model import Balance, Instrument, Order, Position, Symbol, unstructure
 
@@ -96,7 +97,7 @@ def only_venue(config: Config, venue: str) -> Config:
     vc = config.venues.get(venue)
     if vc is None or not vc.enabled:
         known = ", ".join(n for n, v in config.venues.items() if v.enabled) or "none"
-        raise ConfigError(f"venue {venue!r} is not enabled in the config (enabled: {known})")
+        raise UsageError(f"venue {venue!r} is not enabled in the config (enabled: {known})")
     venues = {
         name: (v if name == venue else attrs.evolve(v, enabled=False))
         for name, v in config.venues.items()

@@ -374,7 +374,7 @@ def test_a_risk_limit_that_prices_by_the_book_waits_for_it(
 def test_usage_mistakes_exit_2(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = ("-c", str(config))
     code, _, err = _run(capsys, "order", "place", "okx", SYMBOL, "buy", "limit", "0.01", *cfg)
-    assert 2 == code and "needs a PRICE" in err
+    assert (2, "connector: error: order place: a limit order needs a PRICE") == (code, err.strip())
     code, _, err = _run(capsys, "order", "amend", "okx", SYMBOL, "abc", *cfg)
     assert 2 == code and "--qty, --price" in err
     code, _, err = _run(capsys, "orders", "--venue", "kraken", *cfg)
