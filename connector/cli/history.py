@@ -17,6 +17,7 @@ from functools import partial
 
 import trio
 
+from connector.cli import UsageError
 from connector.cli.common import add_config_option, load
 from connector.config import StorageConfig
 from connector.errors import ConfigError, StoreError
@@ -74,6 +75,12 @@ _NS_MIN, _NS_MAX = -(2**63), 2**63 - 1
 
 
 def _storage(args: argparse.Namespace) -> StorageConfig:
+    """The store to read; a ``--venue`` no driver has is a usage mistake (the store's
+    venues may no longer be enabled, so the config is not asked)."""
+    from connector.venues.registry import VENUES
+
+    if args.venue is not None and args.venue not in VENUES:
+        raise UsageError(f"--venue {args.venue!r}: expected one of {', '.join(VENUES)}")
     storage = load(args).storage
     if storage.store == "memory":
         raise ConfigError("no event store configured: pass -c FILE (its [storage] names one)")

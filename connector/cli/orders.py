@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from connector.cli import history
+from connector.cli import UsageError, history
 from connector.cli.trading_io import (
     add_trading_options,
     order_rows,
@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     """Run ``connector orders`` (``--history``: read the event store instead)."""
     if args.history:
         return history.run_orders(args)
+    if args.since is not None:
+        raise UsageError("orders: --since reads the event store: add --history")
 
     async def action(c: Connector) -> int:
         if args.all:

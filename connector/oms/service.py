@@ -202,6 +202,13 @@ class OrderService:
                 raise UnknownInstrument(
                     f"{self.venue}: instruments are not loaded yet; retry once connected"
                 ) from None
+            market = self.state.session.adapter.market_for(symbol)
+            if market not in self.state.session.symbols.markets():
+                raise UnknownInstrument(
+                    f"{self.venue}: {symbol} is on its {market.value} market, which no configured"
+                    f" symbol uses, so its instruments are not loaded: add {symbol} to"
+                    f" [venues.{self.venue}] symbols"
+                ) from None
             raise
 
     # -- place -------------------------------------------------------------------

@@ -130,6 +130,10 @@ class SymbolMap:
                 return instrument
         raise UnknownInstrument(f"{self.venue} has no instrument {symbol}")
 
+    def markets(self) -> set[Market]:
+        """The markets some instrument was loaded for."""
+        return {market for market, _ in self._by_symbol}
+
     def __len__(self) -> int:
         return len(self._by_symbol)
 

@@ -106,6 +106,17 @@ def test_fills_with_since_and_json(config: Path, capsys: pytest.CaptureFixture[s
     assert 1 == len(capsys.readouterr().out.splitlines())
 
 
+def test_a_venue_no_driver_has_and_since_without_history_are_usage_mistakes(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert 2 == main(["fills", "--venue", "kraken", "-c", str(config)])
+    assert "connector: error: --venue 'kraken': expected one of binance, bybit, okx" == (
+        capsys.readouterr().err.strip()
+    )
+    assert 2 == main(["orders", "--since", "2033-05-18", "-c", str(config)])
+    assert "--since reads the event store: add --history" in capsys.readouterr().err
+
+
 def test_without_a_store_it_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert 2 == main(["fills"])
     assert "no event store configured" in capsys.readouterr().err

@@ -377,6 +377,17 @@ async def test_an_instrument_is_given_as_orders_are_checked_against_it() -> None
             c.instrument("kraken", "BTC-USDT-PERP")
 
 
+async def test_an_order_on_a_market_no_configured_symbol_uses_says_so() -> None:
+    # OKX lists BTC-USDT-SWAP; only its spot market's instruments were loaded here.
+    async with trading("okx", "BTC-USDT-SPOT") as (c, bid, _):
+        with pytest.raises(UnknownInstrument) as unloaded:
+            await c.place_order("okx", "BTC-USDT-PERP", "buy", "limit", Decimal("0.01"), bid)
+        assert (
+            "okx: BTC-USDT-PERP is on its swap market, which no configured symbol uses, so its"
+            " instruments are not loaded: add BTC-USDT-PERP to [venues.okx] symbols"
+        ) == str(unloaded.value)
+
+
 @pytest.mark.parametrize("venue", sorted(TRADERS))
 async def test_a_configured_symbol_the_venue_does_not_list_leaves_the_others_trading(
     venue: str, autojump_clock: trio.abc.Clock
