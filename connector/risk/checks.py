@@ -201,7 +201,7 @@ class RiskChecks:
         repriced = after.price != before.price
         if added < _ZERO and not repriced:
             return None  # less of the same order: never more risk
-        if self._killed(after) is not None:
+        if self._kill.killed and not after.reduce_only:
             return RiskRejected(
                 "kill_switch",
                 f"trading is stopped ({self._kill.reason}); an open order may only be made smaller",
