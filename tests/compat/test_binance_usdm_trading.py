@@ -112,6 +112,21 @@ def test_ccxt_binanceusdm_cancels_all_open_orders_of_a_symbol(sim_urls: Urls) ->
     assert {"canceled"} == {client.fetch_order(o["id"], SYMBOL)["status"] for o in placed}
 
 
+def test_ccxt_binanceusdm_cancels_orders_by_id_and_by_client_id(sim_urls: Urls) -> None:
+    # DELETE /fapi/v1/batchOrders: ccxt writes the list names in lower case
+    # (orderidlist, origclientorderidlist) and Binance takes them so.
+    client = _ccxt(sim_urls)
+    client.load_markets()
+    price = float(_price_below(sim_urls))
+    placed = [client.create_order(SYMBOL, "limit", "buy", 0.01, price - i) for i in range(4)]
+    by_id = client.cancel_orders([o["id"] for o in placed[:2]], SYMBOL)
+    by_client_id = client.cancel_orders(
+        [], SYMBOL, {"clientOrderIds": [o["clientOrderId"] for o in placed[2:]]}
+    )
+    assert ["canceled"] * 4 == [o["status"] for o in by_id + by_client_id]
+    assert [] == client.fetch_open_orders(SYMBOL)
+
+
 def test_ccxt_pro_binanceusdm_watch_orders_sees_its_order(sim_urls: Urls) -> None:
     price = float(_price_below(sim_urls))
 

@@ -138,6 +138,27 @@ def test_ccxt_pro_bybit_watch_my_trades_and_balance_see_a_fill(sim_urls: Urls) -
     run_async(main)
 
 
+def test_ccxt_pro_bybit_watch_positions_sees_a_position_change(sim_urls: Urls) -> None:
+    # ccxt.pro first reads a snapshot of every category it trades (linear, then
+    # inverse): a unified account's inverse list is there, empty, on the venue.
+    symbol = "ETH/USDT:USDT"
+
+    async def main() -> None:
+        client = keyed(ccxt_pro, sim_urls)
+        try:
+            await within(client.load_markets())
+            await within(client.watch_positions([symbol]))  # the first answer: the snapshot
+            positions = asyncio.ensure_future(client.watch_positions([symbol]))
+            await asyncio.sleep(0.5)  # subscribed
+            await within(client.create_order(symbol, "market", "buy", 0.1))
+            seen = await within(positions)
+            assert symbol in {p["symbol"] for p in seen}
+        finally:
+            await client.close()
+
+    run_async(main)
+
+
 def test_ccxt_bybit_market_order_over_the_market_maximum_is_refused(sim_urls: Urls) -> None:
     # The venue answers retCode 10001 "The number of contracts exceeds maximum limit
     # allowed: too large" for a linear market order over maxMktOrderQty, below the

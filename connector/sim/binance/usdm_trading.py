@@ -251,11 +251,15 @@ class UsdmOrders:
             return mandatory("symbol")
         if symbol not in self.symbols:
             return codes.INVALID_SYMBOL
-        by_id = "orderIdList" in params
+        # The names are taken in any case: ccxt sends ``orderidlist`` and
+        # ``origclientorderidlist`` (its sign(), for this endpoint) and trades with them.
+        keys = {key.lower(): key for key in params}
+        by_id = "orderidlist" in keys
         name = "orderIdList" if by_id else "origClientOrderIdList"
-        if name not in params:
+        key = keys.get(name.lower())
+        if key is None:
             return mandatory("orderIdList")
-        items = _json_list(params, name, _BATCH_CANCEL_MAX)
+        items = _json_list({name: params[key]}, name, _BATCH_CANCEL_MAX)
         if isinstance(items, UsdmError):
             return items
         out: list[object] = []

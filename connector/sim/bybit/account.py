@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from connector.sim.accounts import Position
+from connector.sim.bybit.orders import UNSIMULATED
 from connector.sim.bybit.signed import SignedRest, int_param
 from connector.sim.bybit.trade_wire import position_item, wallet_account
 from connector.sim.bybit.wire import JsonDict, format_trim
@@ -144,7 +145,10 @@ class BybitAccount:
         self, account: str, params: Mapping[str, object], call: RestCall
     ) -> Response:
         """``GET /v5/position/list`` (linear, one-way)."""
-        if params.get("category") != "linear":
+        category = params.get("category")
+        if category in UNSIMULATED:
+            return self.signed.ok({"list": [], "nextPageCursor": "", "category": category})
+        if category != "linear":
             return self.signed.answer(10001, "Illegal category", {})
         symbol = params.get("symbol") or None
         settle = params.get("settleCoin") or None

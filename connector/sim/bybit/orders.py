@@ -46,6 +46,10 @@ OpResult = tuple[int, str, JsonDict]
 
 #: Categories the simulator trades (inverse and option have no instruments).
 CATEGORIES = ("spot", "linear")
+UNSIMULATED = ("inverse", "option")
+"""Categories a unified account has that the simulator lists nothing in: their queries
+answer an empty list, as the venue does for an account that never traded them (a
+client asking every category, as ccxt.pro's ``watch_positions`` does, goes on)."""
 _AMEND_TO_FILLED = (
     "The number of contracts modified cannot be less than or equal to the filled quantity"
 )

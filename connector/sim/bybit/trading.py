@@ -41,7 +41,7 @@ from connector.sim.bybit.order_lists import (
     order_after,
     page_orders,
 )
-from connector.sim.bybit.orders import CATEGORIES, OpResult, OrderOps
+from connector.sim.bybit.orders import CATEGORIES, UNSIMULATED, OpResult, OrderOps
 from connector.sim.bybit.signed import SignedHandler, SignedRest, int_param
 from connector.sim.bybit.trade_wire import execution_item, order_item
 from connector.sim.bybit.wire import JsonDict
@@ -163,6 +163,8 @@ class BybitTrading:
         self, params: Mapping[str, object], *, linear_needs_scope: bool
     ) -> tuple[str, str | None] | Response:
         category = params.get("category")
+        if category in UNSIMULATED:
+            return self.signed.ok({"list": [], "nextPageCursor": "", "category": category})
         if category not in CATEGORIES:
             return self.signed.answer(10001, "Illegal category", {})
         assert isinstance(category, str)
