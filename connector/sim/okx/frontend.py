@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import itertools
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import attrs
 import msgspec
 import trio
 
+from connector.sim.accounts import Authenticated
 from connector.sim.depth import DepthKeeper
 from connector.sim.faults import FaultInjector, FaultKind, FaultRule, RestVerdict
 from connector.sim.http import Request, Response, Router, json_response
 from connector.sim.hub import BookBatch, SimVenue
 from connector.sim.mirror import WireBook
 from connector.sim.okx.account import OkxAccount
+from connector.sim.okx.auth import verify_ws_login
 from connector.sim.okx.candles import CHANNEL_BARS, CandleChannel, OkxCandles
 from connector.sim.okx.limits import OrderLimits
 from connector.sim.okx.ops import OkxOrders
@@ -364,6 +366,29 @@ class OkxFrontend:
 
         await self.board.serve(conn, on_message)
 
+    def _login(
+        self,
+        conn: WsConnection,
+        conn_id: str,
+        args: object,
+        req_id: str | None,
+        reply: Callable[[JsonDict], None],
+    ) -> None:
+        """``login`` on ``/ws/v5/public`` (the ``*-l2-tbt`` books need it) and
+        ``/ws/v5/business``: checked as on the private socket; it opens no private
+        channel here."""
+        decision = verify_ws_login(
+            args if isinstance(args, list) else [],
+            keyring=self.venue.desk.keyring,
+            now_ns=self.venue.now_ns(),
+        )
+        if not isinstance(decision, Authenticated):
+            reply(error_event(str(decision.code), decision.message, conn_id, req_id))
+            return
+        out: JsonDict = {} if req_id is None else {"id": req_id}
+        out.update({"event": "login", "code": "0", "msg": "", "connId": conn_id})
+        reply(out)
+
     def _on_message(self, conn: WsConnection, conn_id: str, text: str, *, business: bool) -> None:
         def reply(value: JsonDict) -> None:
             conn.send(encode(value))
@@ -378,6 +403,9 @@ class OkxFrontend:
         req_raw = message.get("id")
         req_id = str(req_raw) if req_raw is not None else None
         op = message.get("op")
+        if op == "login":
+            self._login(conn, conn_id, message.get("args"), req_id, reply)
+            return
         if op not in ("subscribe", "unsubscribe"):
             reply(error_event("60019", f"Invalid op: {op}", conn_id, req_id))
             return

@@ -64,6 +64,16 @@ async def test_okx_login_errors_and_channels_before_login(sim: Any) -> None:
         assert "pong" == await ws.get_message()
 
 
+@pytest.mark.parametrize("path", ["/ws/v5/public", "/ws/v5/business"])
+async def test_okx_login_on_the_public_and_business_sockets(sim: Any, path: str) -> None:
+    # The ``*-l2-tbt`` books need a login on /public, the business channels on
+    # /business (ccxt.pro and python-okx send one there); a bad one is refused alike.
+    async with open_websocket_url(str(sim.urls["okx"]["spot.ws"]) + path) as ws:
+        refused = await send(ws, ws_login_args(passphrase="nope"))
+        assert ("error", "60024") == (refused["event"], refused["code"])
+        await login(ws)
+
+
 async def test_okx_snapshots_on_subscribe(sim: Any) -> None:
     async with open_websocket_url(private_url(sim)) as ws:
         await login(ws)
