@@ -188,6 +188,18 @@ def test_ccxt_binanceusdm_book_honours_the_limit(sim_urls: Urls) -> None:
     assert 0 < len(book["asks"]) <= 50
 
 
+@pytest.mark.parametrize(
+    ("name", "symbol"), [("binance", "BTC/USDT"), ("binanceusdm", "BTC/USDT:USDT")]
+)
+def test_ccxt_binance_last_prices_are_the_tickers_last(
+    sim_urls: Urls, name: str, symbol: str
+) -> None:
+    # GET /api/v3/ticker/price, /fapi/v2/ticker/price.
+    client = rest(name, "binance", sim_urls)
+    last = client.fetch_last_prices([symbol])[symbol]
+    assert symbol == last["symbol"] and last["price"] > 0
+
+
 def test_ccxt_bybit_and_okx_markets_list_both_kinds(sim_urls: Urls) -> None:
     bybit = point(ccxt.bybit(), "bybit", sim_urls).load_markets()
     okx = point(ccxt.okx(), "okx", sim_urls).load_markets()

@@ -27,6 +27,7 @@ from connector.sim.binance.wire import (
     book_ticker_obj,
     error_body,
     kline_row,
+    price_ticker_obj,
     ticker_obj,
 )
 from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
@@ -167,6 +168,15 @@ class BinanceRest:
             self.book_ticker,
             symbol(optional=True),
         )
+        for prefix in (None,) if spot else (None, "/fapi/v2"):
+            self._route(
+                router,
+                "ticker/price",
+                by_symbol(2 if spot else 1, 4 if spot else 2),
+                self.ticker_price,
+                symbol(optional=True),
+                prefix=prefix,
+            )
         self._route(
             router,
             "trades",
@@ -347,6 +357,14 @@ class BinanceRest:
         if sym is not None:
             return json_response(book_ticker_obj(sym, self.spot, now))
         return json_response([book_ticker_obj(s, self.spot, now) for s in self.symbols.values()])
+
+    async def ticker_price(self, call: RestCall) -> Response:
+        """``ticker/price`` (one symbol or every one): the last trade's price."""
+        now = self.venue.now_ms()
+        sym = call.find("symbol", Listing)
+        if sym is not None:
+            return json_response(price_ticker_obj(sym, self.spot, now))
+        return json_response([price_ticker_obj(s, self.spot, now) for s in self.symbols.values()])
 
     async def trades(self, call: RestCall) -> Response:
         """``trades`` (oldest first)."""

@@ -156,6 +156,14 @@ def ticker_obj(sym: Listing, spot: bool, now: int) -> dict[str, object]:
     return out
 
 
+def price_ticker_obj(sym: Listing, spot: bool, now: int) -> dict[str, object]:
+    """One ``ticker/price`` entry (USDⓈ-M adds ``time``)."""
+    out: dict[str, object] = {"symbol": sym.symbol, "price": sym.fmt.price(sym.book.ticker().last)}
+    if not spot:
+        out["time"] = now
+    return out
+
+
 def book_ticker_obj(sym: Listing, spot: bool, now: int) -> dict[str, object]:
     """One ``ticker/bookTicker`` entry."""
     bid, ask = sym.book.engine.best_bid(), sym.book.engine.best_ask()
