@@ -7,7 +7,8 @@ callers never see a raw ``httpx``, ``trio`` or ``ssl`` exception::
 
     ConnectorError
     ├── ConfigError                  a bad config file, value or symbol text
-    │   └── InvalidSymbol            (also a ValueError) text that is not BASE-QUOTE-TYPE[-EXPIRY]
+    │   ├── InvalidSymbol            (also a ValueError) text that is not BASE-QUOTE-TYPE[-EXPIRY]
+    │   └── UsageError               command-line arguments that parse but do not hold
     ├── LocalError                   our caller misused the library
     │   ├── InvalidOrder             violates instrument filters (tick, lot, min notional)
     │   ├── RiskRejected             a pre-trade risk limit refused the order; names the limit
@@ -77,6 +78,7 @@ __all__ = [
     "TransientError",
     "UnknownInstrument",
     "UnknownSymbol",
+    "UsageError",
 ]
 
 
@@ -94,6 +96,15 @@ class ConfigError(ConnectorError):
 
 class InvalidSymbol(ConfigError, ValueError):
     """Text that is not a canonical symbol; the message names the text and the rule."""
+
+
+class UsageError(ConfigError):
+    """Command-line arguments that parse but do not hold together (a limit order
+    without a price, a venue the config does not enable); ``connector`` prints each
+    problem as ``connector: error: ...`` and exits 2."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("; ".join(problems), problems)
 
 
 class LocalError(ConnectorError):

@@ -14,7 +14,9 @@ in the venue's order unit (base, or contracts of ``contract_size`` base each).
 - **Dedup** by ``(venue, symbol, trade_id)``: a repeated fill changes nothing.
 - **Venue snapshots** (:meth:`PositionBook.apply_snapshot`): when the venue's
   quantity or entry price differs from ours, the venue wins and the
-  difference is returned as a :class:`PositionDiscrepancy`. A snapshot older
+  difference is returned as a :class:`PositionDiscrepancy` (an entry price the
+  venue sent rounded is the same as ours when ours rounds to it: ours, worked out
+  to every digit, is kept). A snapshot older
   than the last fill applied is stale and ignored; a fill no later than the
   last snapshot adopted is already in it (a venue may push the position before
   the execution, or between the fills of one order, and a reconciliation may
@@ -36,7 +38,13 @@ import attrs
 from connector.model.symbols import Symbol, SymbolKind
 from connector.model.trading import Fill, Position, Side
 
-__all__ = ["PositionBook", "PositionDiscrepancy", "PositionState", "PositionStatistics"]
+__all__ = [
+    "PositionBook",
+    "PositionDiscrepancy",
+    "PositionState",
+    "PositionStatistics",
+    "same_price",
+]
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
@@ -127,6 +135,8 @@ class PositionState:
     def adopt(self, snapshot: Position) -> None:
         """The venue's quantity and entry price; what the fills give is kept while they differ."""
         entry = snapshot.avg_entry_price if snapshot.qty != _ZERO else None
+        if snapshot.qty == self.qty and same_price(self.avg_entry_price, entry):
+            entry = self.avg_entry_price  # the venue's, to more digits than it sent
         if self.fills_qty is None and (snapshot.qty, entry) != (self.qty, self.avg_entry_price):
             self.fills_qty, self.fills_entry = self.qty, self.avg_entry_price
         self.qty, self.avg_entry_price = snapshot.qty, entry
@@ -135,8 +145,10 @@ class PositionState:
 
     def _settle(self) -> None:
         """Drop the fills' own position once it is the venue's, entry included (equal
-        quantities alone may be a moment between fills the snapshot holds)."""
-        if self.fills_qty == self.qty and self.fills_entry == self.avg_entry_price:
+        quantities alone may be a moment between fills the snapshot holds); its entry,
+        to every digit, stands for the venue's rounded one."""
+        if self.fills_qty == self.qty and same_price(self.fills_entry, self.avg_entry_price):
+            self.avg_entry_price = self.fills_entry
             self.fills_qty = self.fills_entry = None
 
     def _charge(self, fill: Fill) -> None:
@@ -194,7 +206,7 @@ class PositionBook:
         local_entry = state.avg_entry_price if state.qty != _ZERO else None
         local_qty = state.qty
         state.adopt(snapshot)
-        if snapshot.qty == local_qty and venue_entry == local_entry:
+        if snapshot.qty == local_qty and same_price(local_entry, venue_entry):
             return None
         self._discrepancies += 1
         return PositionDiscrepancy(
@@ -267,3 +279,14 @@ def _moved(
     if total == _ZERO:
         return realized, total, None
     return realized, total, price if (total > _ZERO) != (qty > _ZERO) else entry
+
+
+def same_price(ours: Decimal | None, theirs: Decimal | None) -> bool:
+    """Whether ``ours`` is the venue's price ``theirs`` as far as the digits it sent go: an
+    average entry price is sent rounded (Bybit's ``avgPrice``), ours is worked out from
+    the fills to every digit."""
+    if ours is None or theirs is None:
+        return ours is theirs
+    exponent = theirs.as_tuple().exponent
+    assert isinstance(exponent, int)  # a finite price
+    return abs(ours - theirs) * 2 <= Decimal(1).scaleb(exponent)

@@ -32,24 +32,13 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from connector._version import __version__
-from connector.errors import ConfigError, ConnectorError, InvalidSymbol
+from connector.errors import ConfigError, ConnectorError, InvalidSymbol, UsageError
 
 if TYPE_CHECKING:
     from connector.cli.common import Command
     from connector.cli.stream import DEFAULT_TOPICS
 
-__all__ = ["DEFAULT_TOPICS", "UsageError", "main"]
-
-
-class UsageError(Exception):
-    """Command-line arguments that parse but do not hold (a limit order without a price,
-    a venue the config does not enable): ``connector: error: ...`` for each problem,
-    exit status 2."""
-
-    def __init__(self, *problems: str) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
-
+__all__ = ["DEFAULT_TOPICS", "main"]
 
 _COMMANDS: tuple[tuple[str, str], ...] = (
     ("status", "status"),

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from connector.cli import UsageError
 from connector.cli.common import (
     add_config_option,
     add_duration_option,
@@ -16,6 +15,7 @@ from connector.cli.common import (
     positive_int,
     run_stoppable,
 )
+from connector.errors import UsageError
 from connector.model import Symbol
 
 if TYPE_CHECKING:

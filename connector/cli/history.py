@@ -17,10 +17,9 @@ from functools import partial
 
 import trio
 
-from connector.cli import UsageError
 from connector.cli.common import add_config_option, load
 from connector.config import StorageConfig
-from connector.errors import ConfigError, StoreError
+from connector.errors import ConfigError, StoreError, UsageError
 from connector.model import Fill, Order
 from connector.model.convert import converter
 from connector.store.open import read_store

@@ -15,7 +15,6 @@ import argparse
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from connector.cli import UsageError
 from connector.cli.trading_io import (
     add_trading_options,
     order_rows,
@@ -23,6 +22,7 @@ from connector.cli.trading_io import (
     run_connected,
     wait_for_books,
 )
+from connector.errors import UsageError
 from connector.model import Order, OrderType, Side, Symbol, TimeInForce
 
 if TYPE_CHECKING:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from connector.cli import UsageError, history
+from connector.cli import history
 from connector.cli.trading_io import (
     add_trading_options,
     order_rows,
     print_account_listing,
     run_connected,
 )
+from connector.errors import UsageError
 
 if TYPE_CHECKING:
     from connector.connector import Connector

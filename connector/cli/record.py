@@ -9,8 +9,8 @@ from pathlib import Path
 import structlog
 import trio
 
-from connector.cli import UsageError
 from connector.cli.common import add_config_option, add_duration_option, load, run_stoppable
+from connector.errors import UsageError
 
 __all__ = ["add_parser", "run"]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import msgspec
 
-from connector.cli import UsageError
 from connector.cli.basics import LOG_LEVELS, LineWriter, positive_int
+from connector.errors import UsageError
 from connector.logs import configure_logging
 from connector.model import Market
 

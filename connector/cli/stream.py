@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 import structlog
 import trio
 
-from connector.cli import UsageError
 from connector.cli.common import (
     WRITE_BATCH,
     LineWriter,
@@ -20,6 +19,7 @@ from connector.cli.common import (
     positive_int,
     run_stoppable,
 )
+from connector.errors import UsageError
 from connector.model import unstructure
 
 if TYPE_CHECKING:

@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 import attrs
 import trio
 
-from connector.cli import UsageError
 from connector.cli.common import add_config_option, positive_float, run_stoppable
 from connector.config import Config, load_config
-from connector.errors import ConnectorError, UnknownInstrument
+from connector.errors import ConnectorError, UnknownInstrument, UsageError
 from connector.logs import LEVELS, configure_logging
 from connector.model import Balance, Instrument, Order, Position, Symbol, unstructure
 

@@ -134,6 +134,24 @@ def test_venue_snapshot_corrects_and_reports_a_difference() -> None:
     assert (D("1.5"), D("101")) == (position.qty, position.avg_entry_price)
 
 
+def test_an_entry_price_the_venue_sends_rounded_is_ours_and_no_discrepancy() -> None:
+    # Fills at 100 and 100.01: entry 100.005; the venue sends "100.01" (two decimals).
+    book = PositionBook()
+    book.apply_fill(fill("1", Side.BUY, "1", "100", ts=10))
+    book.apply_fill(fill("2", Side.BUY, "1", "100.01", ts=11))
+    rounded = Position(
+        venue="bybit", symbol=PERP, qty=D("2"), avg_entry_price=D("100.01"), ts_event_ns=20
+    )
+    off = Position(
+        venue="bybit", symbol=PERP, qty=D("2"), avg_entry_price=D("100.02"), ts_event_ns=21
+    )
+
+    assert book.apply_snapshot(rounded) is None
+    assert D("100.005") == book.get("bybit", PERP).avg_entry_price  # type: ignore[union-attr]
+    assert book.apply_snapshot(off) is not None  # another price: the venue's wins
+    assert D("100.02") == book.get("bybit", PERP).avg_entry_price  # type: ignore[union-attr]
+
+
 def test_snapshot_older_than_the_last_fill_is_ignored() -> None:
     book = PositionBook()
     book.apply_fill(fill("1", Side.BUY, "1", "100", ts=50))
