@@ -278,7 +278,10 @@ class _Shard:
                 self._feed.invalidate("stale stream: no update in time", [book])
 
     def on_close(self, reason: str) -> None:
-        self.connected = trio.Event()
+        # Once per outage: a failed reconnect attempt closes again, and a resync
+        # waiting for the socket waits on this event until the next open sets it.
+        if self.connected.is_set():
+            self.connected = trio.Event()
         for key in self._books:
             self.watchdog.forget(key)
         self._feed.invalidate(f"disconnected: {reason}", self._books)

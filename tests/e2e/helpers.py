@@ -518,6 +518,25 @@ def unreadable_frames(h: Harness) -> int:
     return len(frames)
 
 
+def outage_plan(venue: str) -> FaultPlan:
+    """The socket dropped once the book is valid, then handshakes refused for 2 s: the
+    reconnect takes several attempts, each of which fails (and closes) again."""
+    return (
+        FaultPlan(seed=12)
+        .disconnect(at=(1.0,), venue=venue)
+        .refuse_connections(2.0, start=1.0, venue=venue)
+    )
+
+
+async def check_an_outage_of_several_attempts_is_recovered(h: Harness) -> None:
+    """The book resyncs once the socket is back, however many attempts that took."""
+    with trio.fail_after(RECOVERY_SECONDS):
+        await h.wait_faults(FaultKind.REFUSE, 2)
+    await h.recover()
+    h.assert_never_wrong()
+    assert 2 == h.connects()
+
+
 async def check_malformed_frames_are_survived(h: Harness) -> None:
     """The three variants were injected, the socket never dropped, bad frames were counted."""
     await fault_then_recover(h, FaultKind.MALFORMED, len(MALFORMED_VARIANTS))

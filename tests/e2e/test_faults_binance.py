@@ -15,10 +15,12 @@ import trio
 from connector.sim.faults import FaultKind, FaultPlan
 from tests.e2e.helpers import (
     RECOVERY_SECONDS,
+    check_an_outage_of_several_attempts_is_recovered,
     check_malformed_frames_are_survived,
     fault_then_recover,
     harness,
     malformed_plan,
+    outage_plan,
     replaced_before_the_close,
 )
 
@@ -161,3 +163,8 @@ async def test_binance_server_shutdown_moves_the_book_to_a_new_connection_before
     plan = FaultPlan(seed=10).server_shutdown(at=(1.0,), seconds=30.0)
     async with harness(V, faults=plan) as h:
         await replaced_before_the_close(h, "serverShutdown")
+
+
+async def test_binance_book_recovers_after_a_reconnect_of_several_attempts() -> None:
+    async with harness(V, faults=outage_plan(V)) as h:
+        await check_an_outage_of_several_attempts_is_recovered(h)

@@ -12,10 +12,12 @@ import trio
 from connector.sim.faults import FaultKind, FaultPlan
 from tests.e2e.helpers import (
     RECOVERY_SECONDS,
+    check_an_outage_of_several_attempts_is_recovered,
     check_malformed_frames_are_survived,
     fault_then_recover,
     harness,
     malformed_plan,
+    outage_plan,
 )
 
 V = "bybit"
@@ -97,3 +99,8 @@ async def test_bybit_clock_offset_follows_the_server_clock_skew() -> None:
         assert abs(h.clock_offset_ns() / 1e6 + 2000) < 100
         await h.recover()
         h.assert_never_wrong()
+
+
+async def test_bybit_book_recovers_after_a_reconnect_of_several_attempts() -> None:
+    async with harness(V, faults=outage_plan(V)) as h:
+        await check_an_outage_of_several_attempts_is_recovered(h)
