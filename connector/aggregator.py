@@ -26,6 +26,7 @@ import structlog
 import trio
 
 from connector.book.orderbook import OrderBook
+from connector.book.view import levels
 from connector.bus import Bus
 from connector.model import (
     BookLevel,
@@ -83,7 +84,7 @@ class Aggregator:
     def book(self, symbol: Symbol, depth: int | None = None) -> ConsolidatedBook:
         """The consolidated book of ``symbol`` now (top ``depth`` levels per venue)."""
         venues = self._fresh(symbol, trio.current_time())
-        n = depth or self._depth
+        n = self._depth if depth is None else levels(depth)
         bids, asks = [], []
         for venue in venues:
             found = self._books(venue, symbol)

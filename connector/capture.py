@@ -33,6 +33,7 @@ from typing import IO, cast
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
+import structlog
 import zstandard
 
 from connector.errors import ConfigError
@@ -44,6 +45,8 @@ __all__ = [
     "read_capture",
     "read_capture_batches",
 ]
+
+log = structlog.get_logger(__name__)
 
 
 class CaptureRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -177,6 +180,8 @@ def read_capture_batches(
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"capture file {str(path)!r} does not exist")
+    if path.is_dir():
+        raise ConfigError(f"capture file {str(path)!r} is a directory")
     batches = _batches(path)
     if venue is None and market is None:
         yield from batches
@@ -194,6 +199,18 @@ def read_capture_batches(
 
 
 def _batches(path: Path) -> Iterator[list[CaptureRecord]]:
+    try:
+        yield from _read_batches(path)
+    except (zstandard.ZstdError, OSError, EOFError, UnicodeDecodeError) as exc:
+        kind = (
+            "zstd " if path.name.endswith(".zst") else "gzip " if path.name.endswith(".gz") else ""
+        )
+        raise ConfigError(
+            f"{path}: not a {kind}capture file (JSON lines of UTF-8 text): {exc}"
+        ) from None
+
+
+def _read_batches(path: Path) -> Iterator[list[CaptureRecord]]:
     conn_urls: dict[str, str] = {}
     offset = 0  # bytes of the file before the current chunk
     number: int | None = None  # lines before it, counted once a chunk needs them
@@ -203,6 +220,8 @@ def _batches(path: Path) -> Iterator[list[CaptureRecord]]:
             block = stream.read(_CHUNK)
             if not block:
                 chunk, rest = rest, b""
+                if chunk and offset and _torn(chunk, conn_urls, path):
+                    return
             else:
                 cut = block.rfind(b"\n")
                 if cut < 0:
@@ -223,6 +242,18 @@ def _batches(path: Path) -> Iterator[list[CaptureRecord]]:
             offset += len(chunk)
             if batch:
                 yield batch
+
+
+def _torn(line: bytes, conn_urls: dict[str, str], path: Path) -> bool:
+    """Whether the file's last line, which has no newline, is cut short (a recording
+    killed mid-write; lines came before it): it is then left out, with a warning, and
+    what came before stays."""
+    try:
+        _parsed(line, dict(conn_urls), path, 0)
+    except (ConfigError, UnicodeDecodeError):
+        log.warning("capture.last_line_cut", path=str(path), length=len(line))
+        return True
+    return False
 
 
 def _lines_before(path: Path, offset: int) -> int:

@@ -239,7 +239,11 @@ async def test_consolidated_book_merges_levels_best_first_with_their_venue(
 
             book = aggregator.book(BTC)
             top = aggregator.book(BTC, depth=1)
+            none = aggregator.book(BTC, depth=0)
+            with pytest.raises(ValueError, match="-1 levels: expected 0 or more"):
+                aggregator.book(BTC, depth=-1)
 
+    assert ((), ()) == (none.bids, none.asks)
     assert [
         ("binance", "100"),
         ("okx", "99"),

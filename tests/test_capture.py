@@ -221,6 +221,45 @@ def test_a_bad_line_raises_config_error_naming_file_and_line(tmp_path: Path, bad
         list(read_capture(path))
 
 
+@pytest.mark.parametrize("name", ["capture.jsonl", "capture.jsonl.zst"])
+def test_a_last_line_cut_short_is_left_out_and_the_rest_read(tmp_path: Path, name: str) -> None:
+    # A recording killed mid-write ends in part of a line, without its newline.
+    whole = tmp_path / ("whole-" + name)
+    with CaptureWriter(whole) as writer:
+        for record in RECORDS:
+            writer.write(record)
+    text = (
+        b"".join(zstandard.ZstdDecompressor().read_to_iter(whole.read_bytes()))
+        if (name.endswith(".zst"))
+        else whole.read_bytes()
+    )
+    cut = text[: text.rindex(b"\n", 0, len(text) - 1) + 12]  # 11 bytes of the last line
+    path = tmp_path / name
+    path.write_bytes(zstandard.ZstdCompressor().compress(cut) if name.endswith(".zst") else cut)
+
+    assert RECORDS[:-1] == list(read_capture(path))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("random.bin", bytes(range(256)) * 4, r"random\.bin: not a capture file"),
+        ("plain.jsonl.zst", b'{"t":"recv"}\n', r"plain\.jsonl\.zst: not a zstd capture file"),
+        ("zst.jsonl", zstandard.ZstdCompressor().compress(b"x" * 100), r"not a capture file"),
+    ],
+)
+def test_a_file_that_is_no_capture_is_named(
+    tmp_path: Path, name: str, content: bytes, expected: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+
+    with pytest.raises(ConfigError, match=expected):
+        list(read_capture(path))
+    with pytest.raises(ConfigError, match="is a directory"):
+        list(read_capture(tmp_path))
+
+
 def test_blank_lines_and_cryptofeed_headers_are_skipped(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     path.write_text(

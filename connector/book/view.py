@@ -5,7 +5,7 @@ from __future__ import annotations
 from connector.book.keeper import BookKeeper
 from connector.model import BookLevel, BookState, Market, Symbol
 
-__all__ = ["BookView"]
+__all__ = ["BookView", "levels"]
 
 
 class BookView:
@@ -50,12 +50,27 @@ class BookView:
         return self._keeper.book.best_ask()
 
     def bids(self, n: int | None = None) -> list[BookLevel]:
-        """The top ``n`` bids, best first (all when ``n`` is None)."""
-        return self._keeper.book.bids(n)
+        """The top ``n`` bids, best first (all when ``n`` is None).
+
+        Raises:
+            ValueError: a negative ``n``.
+        """
+        return self._keeper.book.bids(levels(n))
 
     def asks(self, n: int | None = None) -> list[BookLevel]:
-        """The top ``n`` asks, best first (all when ``n`` is None)."""
-        return self._keeper.book.asks(n)
+        """The top ``n`` asks, best first (all when ``n`` is None).
+
+        Raises:
+            ValueError: a negative ``n``.
+        """
+        return self._keeper.book.asks(levels(n))
 
     def __repr__(self) -> str:
         return f"<BookView {self.venue} {self.symbol} {self.state.status.value} seq={self.seq}>"
+
+
+def levels(n: int | None) -> int | None:
+    """A number of levels asked for by a caller: ``None`` (all) or 0 and more."""
+    if n is not None and n < 0:
+        raise ValueError(f"{n} levels: expected 0 or more (None for all of them)")
+    return n

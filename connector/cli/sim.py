@@ -68,6 +68,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Run ``connector sim``."""
     from connector.sim.faults import FaultPlan
+    from connector.sim.instruments import SIMULATED_BASES
     from connector.sim.standalone import FRONTENDS, serve_standalone
 
     venues = [v.strip() for spec in args.venues for v in spec.split(",") if v.strip()]
@@ -75,6 +76,12 @@ def run(args: argparse.Namespace) -> int:
         f"sim: unknown venue {v!r}: expected one of {', '.join(FRONTENDS)}"
         for v in venues
         if v not in FRONTENDS
+    ]
+    bases = [b.strip() for spec in args.bases for b in spec.split(",") if b.strip()]
+    problems += [
+        f"sim: --bases {b!r}: expected any of {', '.join(SIMULATED_BASES)}"
+        for b in bases
+        if b not in SIMULATED_BASES
     ]
     for spec in args.port:
         key, sep, value = spec.partition("=")
@@ -107,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         "--seed", str(args.seed),
         "--rate", str(args.rate),
         "--host", args.host,
-        "--bases", ",".join(b.strip() for spec in args.bases for b in spec.split(",")),
+        "--bases", ",".join(bases),
         "--markets", ",".join(m.strip() for spec in args.markets for m in spec.split(",")),
     ]  # fmt: skip
     for spec in args.port:

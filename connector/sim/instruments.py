@@ -15,7 +15,14 @@ from decimal import ROUND_DOWN, Decimal
 
 import attrs
 
-__all__ = ["VENUE_MARKETS", "PriceLimit", "SimInstrument", "default_instruments", "find_instrument"]
+__all__ = [
+    "SIMULATED_BASES",
+    "VENUE_MARKETS",
+    "PriceLimit",
+    "SimInstrument",
+    "default_instruments",
+    "find_instrument",
+]
 
 #: The two markets each simulated venue offers, spot first.
 VENUE_MARKETS: dict[str, tuple[str, str]] = {
@@ -235,9 +242,13 @@ def _native_id(venue: str, market: str, base: str, quote: str) -> str:
     return f"{base}{quote}"
 
 
+SIMULATED_BASES = ("BTC", "ETH", "SOL")
+"""The base assets every simulated venue lists (against USDT, in each of its markets)."""
+
+
 def default_instruments(
     venues: Iterable[str] = ("binance", "bybit", "okx"),
-    bases: Iterable[str] = ("BTC", "ETH", "SOL"),
+    bases: Iterable[str] = SIMULATED_BASES,
 ) -> list[SimInstrument]:
     """Every base against USDT on every venue, in both of the venue's markets.
 

@@ -90,12 +90,12 @@ def test_sim_process_prints_urls_that_answer_and_exits_0_on_ctrl_c() -> None:
 def test_sim_rejects_an_unknown_venue_and_a_bad_port_with_one_line_each(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code = main(["sim", "--venues", "kraken", "--port", "binance.spot"])
+    code = main(["sim", "--venues", "kraken", "--port", "binance.spot", "--bases", "DOGE"])
 
     err = capsys.readouterr().err.splitlines()
     assert 2 == code
-    assert 2 == len(err)
-    assert "kraken" in err[0] and "binance.spot" in err[1]
+    assert 3 == len(err)
+    assert "kraken" in err[0] and "DOGE" in err[1] and "binance.spot" in err[2]
 
 
 @pytest.mark.parametrize(
