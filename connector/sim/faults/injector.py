@@ -337,8 +337,9 @@ class ConnectionFaults:
         stall = 0.0
         disconnect = False
         inj = self._inj
+        market = self.market or stream_market(self.venue, stream)
         for rule in self._frame_rules:
-            if not rule.matches(self.venue, self.market, stream):
+            if not rule.matches(self.venue, market, stream):
                 continue
             kind = rule.kind
             if kind is FaultKind.DISCONNECT or kind is FaultKind.STALL:
@@ -382,8 +383,9 @@ class ConnectionFaults:
         RESTART_SNAPSHOT the rule's ``after_frames``/``at`` trigger fires once
         per trigger point per connection.
         """
+        market = self.market or stream_market(self.venue, stream)
         for rule in self._special_rules:
-            if rule.kind is not kind or not rule.matches(self.venue, self.market, stream):
+            if rule.kind is not kind or not rule.matches(self.venue, market, stream):
                 continue
             if rule.after_frames is not None or rule.at:
                 hit = self._due(rule, stream)
@@ -399,3 +401,15 @@ class ConnectionFaults:
                 )
                 return True
         return False
+
+
+def stream_market(venue: str, stream: str) -> str | None:
+    """The market of a stream on a socket that serves more than one (OKX's public one:
+    ``books:BTC-USDT-SWAP`` is on ``swap``, ``books:BTC-USDT`` on ``spot``), so that a
+    rule aimed at one market hits only its streams; ``None`` when the name does not say."""
+    if venue != "okx":
+        return None
+    _, colon, inst_id = stream.rpartition(":")
+    if not colon or "-" not in inst_id:
+        return None
+    return "swap" if inst_id.endswith("-SWAP") else "spot"

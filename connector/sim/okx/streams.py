@@ -152,7 +152,7 @@ class BookChannel(BookView):
         self.published += 1
         self.sent += len(conns)
         for conn in conns:
-            if conn.faults.should(FaultKind.CORRUPT_CHECKSUM, "books"):
+            if conn.faults.should(FaultKind.CORRUPT_CHECKSUM, self.name):
                 self.corrupted += 1
                 conn.send(build(wrong_checksum(good)), stream=self.name)
             else:

@@ -117,6 +117,21 @@ def test_max_count_caps_injections_over_the_run() -> None:
     assert 2 == injector.statistics().injected["drop"]
 
 
+def test_a_rule_for_one_okx_market_spares_the_other_on_the_shared_socket() -> None:
+    # OKX serves spot and swap books on one /ws/v5/public connection (no market of its
+    # own): the instrument in the stream name says the market.
+    plan = (
+        FaultPlan(seed=1)
+        .drop(1.0, market="spot", stream="books")
+        .corrupt_checksum(1.0, market="swap")
+    )
+    conn = FaultInjector(plan, clock=lambda: 0.0).connection("okx", 1, None)
+    assert () == conn.on_frame("books:ETH-USDT", "a").frames
+    assert ("b",) == conn.on_frame("books:ETH-USDT-SWAP", "b").frames
+    assert not conn.should(FaultKind.CORRUPT_CHECKSUM, "books:BTC-USDT")
+    assert conn.should(FaultKind.CORRUPT_CHECKSUM, "books:BTC-USDT-SWAP")
+
+
 def test_venue_specific_rules_fire_through_should() -> None:
     plan = FaultPlan(seed=2).restart_snapshot(after_frames=3).corrupt_checksum(1.0, max_count=1)
     injector = FaultInjector(plan, clock=lambda: 0.0)
