@@ -107,6 +107,8 @@ class KeeperStatistics:
         checksums_checked: Applied updates that carried a non-zero checksum.
         checksums_failed: Checksum (``after_apply``) failures.
         crossed: Times the book was found crossed.
+        depth_exhausted: Times a side ran out of the levels a snapshot gave (deltas
+            that cover the whole book, Binance's): each one resyncs.
         malformed: Updates whose levels the book refused (bad numbers; each one
             invalidates the book, which resyncs).
         state: The current state.
@@ -126,6 +128,7 @@ class KeeperStatistics:
     malformed: int
     state: BookState
     sequencer: object
+    depth_exhausted: int = 0
 
 
 _WAITING = BookState.syncing("waiting for snapshot")
@@ -141,6 +144,13 @@ class BookKeeper:
         sequencer: The venue's sequencing rule for this symbol (fresh, not shared).
         depth: ``depth_limit`` of the book (see :class:`OrderBook`); ``None`` for
             venues whose deltas cover the whole book (Binance).
+        snapshot_limit: Where deltas cover the whole book, the most levels per side a
+            snapshot holds (Binance's REST ``limit``); ``None``: the snapshot is the
+            whole book. A side that holds that many was cut: below its last level a
+            level the deltas have not named since is not known, so when every level at
+            or above it is gone the top of that side is not known either and the book
+            resyncs (``depth exhausted``). From :data:`DEEP_SNAPSHOT` levels on, a side
+            is deep enough to go unbounded.
         snapshot_depth: Levels per side an update carries after a snapshot is
             loaded (the top of the book); ``None``: the whole book. Updates after a
             delta carry exactly the delta's changed levels.
@@ -162,6 +172,7 @@ class BookKeeper:
         sequencer: Sequencer,
         *,
         depth: int | None,
+        snapshot_limit: int | None = None,
         snapshot_depth: int | None = None,
         updates: bool = True,
         unit: Decimal | None = None,
@@ -173,6 +184,11 @@ class BookKeeper:
         self.snapshot_depth = snapshot_depth
         self.updates = updates
         self._book = OrderBook(depth_limit=depth, unit=unit)
+        self._cut = snapshot_limit if snapshot_limit and snapshot_limit < DEEP_SNAPSHOT else None
+        # The worst bid and ask of the last snapshot where deltas cover the whole book:
+        # the book is known down to them (``None``: no bound on that side).
+        self._floor: Decimal | None = None
+        self._ceiling: Decimal | None = None
         # The top of the book after the last change (read once per change).
         self._bid: BookLevel | None = None
         self._ask: BookLevel | None = None
@@ -189,6 +205,7 @@ class BookKeeper:
         self._checksums_checked = 0
         self._checksums_failed = 0
         self._crossed = 0
+        self._depth_exhausted = 0
         self._malformed_levels = 0
 
     # -- views ---------------------------------------------------------------
@@ -220,6 +237,7 @@ class BookKeeper:
             checksums_checked=self._checksums_checked,
             checksums_failed=self._checksums_failed,
             crossed=self._crossed,
+            depth_exhausted=self._depth_exhausted,
             malformed=self._malformed_levels,
             state=self._state,
             sequencer=self.sequencer.statistics(),
@@ -245,7 +263,12 @@ class BookKeeper:
                 except ValueError as exc:
                     return self._malformed(exc)
                 self._deltas_applied += 1
-                if crossed or delta.checksum:
+                if (
+                    crossed
+                    or delta.checksum
+                    or self._floor is not None
+                    or (self._ceiling is not None)
+                ):
                     failed = self._check(delta)
                     if failed is not None:
                         return failed
@@ -317,6 +340,10 @@ class BookKeeper:
         except ValueError as exc:
             return self._malformed(exc)
         self._snapshots_applied += 1
+        cut = self._cut
+        if cut is not None:
+            self._floor = snapshot.bids[-1].price if len(snapshot.bids) >= cut else None
+            self._ceiling = snapshot.asks[-1].price if len(snapshot.asks) >= cut else None
         failed = self._check(snapshot)
         if failed is not None:
             return failed
@@ -383,6 +410,11 @@ class BookKeeper:
             )
         self._bid = bid
         self._ask = ask
+        floor, ceiling = self._floor, self._ceiling
+        if floor is not None and (bid is None or bid.price < floor):
+            return self._exhausted("bid", floor)
+        if ceiling is not None and (ask is None or ask.price > ceiling):
+            return self._exhausted("ask", ceiling)
         if update.checksum:
             self._checksums_checked += 1
             check = self.sequencer.after_apply(book, update)
@@ -390,6 +422,15 @@ class BookKeeper:
                 self._checksums_failed += 1
                 return self._fail(check.reason)
         return None
+
+    def _exhausted(self, side: str, bound: Decimal) -> KeeperResult:
+        """Every level of the snapshot's depth on one side is gone: the levels beyond it
+        were never sent, so the top of that side is not known; resync."""
+        self._depth_exhausted += 1
+        return self._fail(
+            f"depth exhausted: no {side} left at or above the snapshot's last level {bound}"
+            " (the levels beyond it are not known)"
+        )
 
     def _malformed(self, exc: ValueError) -> KeeperResult:
         """Levels the book refused (it is unchanged): the sequencer has counted the
@@ -422,3 +463,11 @@ class BookKeeper:
             best_ask=None,
             snapshot=True,
         )
+
+
+DEEP_SNAPSHOT = 1000
+"""Snapshot limit from which a cut side is deep enough to leave unbounded: Binance's
+default. Deltas name the levels near the top as the price moves (the real captures'
+``bookTicker`` agrees with the book at every update id long after their 1,000-level
+snapshots' last levels), while a shallow snapshot (5 to 500 levels) leaves the
+book's top unknown as soon as those few levels are gone."""

@@ -248,6 +248,11 @@ class MarketDataAdapter(Protocol):
         """Levels the venue keeps per side in the subscribed book (``None``: all)."""
         ...
 
+    def snapshot_limit(self, market: Market) -> int | None:
+        """Where the deltas cover the whole book, the most levels per side a REST
+        snapshot holds (its ``limit``); ``None`` where a snapshot is the whole book."""
+        ...
+
     def snapshot_call(self, market: Market, instrument: Instrument) -> RestCall | None:
         """The REST snapshot request (Binance, OKX), or ``None`` when snapshots arrive
         by websocket and a resync is a resubscription (Bybit; OKX where the venue

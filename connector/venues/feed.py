@@ -144,6 +144,7 @@ class VenueFeed:
                 symbol,
                 self.adapter.new_sequencer(market),
                 depth=self.adapter.book_depth(market),
+                snapshot_limit=self.adapter.snapshot_limit(market),
                 snapshot_depth=self._depth,
                 updates=self._book_updates,
                 unit=self._base_per_unit(market, symbol),

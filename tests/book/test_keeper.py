@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 
 from connector.book.keeper import BookKeeper, KeeperAction, KeeperResult
@@ -95,6 +96,43 @@ def test_keeper_snapshot_applies_buffered_deltas_and_publishes_the_whole_book() 
     assert lv("100", "2") == update.best_bid
     stats = keeper.statistics()
     assert (2, 1) == (stats.deltas_applied, stats.snapshots_applied)
+
+
+@pytest.mark.parametrize("updates", [True, False])
+def test_a_side_out_of_a_cut_snapshots_levels_resyncs_the_book(updates: bool) -> None:
+    # A 2-level snapshot (limit 2) of a deeper book: below 99 nothing is known, so the
+    # book is right only while a bid at or above 99 is left; a deeper bid a delta named
+    # (98) is no proof that none lies between.
+    keeper = BookKeeper(
+        "binance", Market.SPOT, SYM, BinanceSpotSync(), depth=None, snapshot_limit=2,
+        updates=updates,
+    )  # fmt: skip
+    keeper.on_delta(delta(10, 11))
+    cut = snapshot(10, bids=(lv("100", "1"), lv("99", "1")), asks=(lv("101", "1"),))
+    assert keeper.on_snapshot(cut).update is not None
+    assert keeper.state.valid
+    keeper.on_delta(delta(12, 12, bids=[lv("100", "0"), lv("98", "5")]))  # 99 is left
+    assert keeper.state.valid
+    result = keeper.on_delta(delta(13, 13, bids=[lv("99", "0")]))  # none at or above 99
+
+    assert KeeperAction.RESYNC == result.action
+    assert keeper.state.reason is not None and keeper.state.reason.startswith(
+        "depth exhausted: no bid left at or above the snapshot's last level 99"
+    )
+    assert 1 == keeper.statistics().depth_exhausted
+
+
+def test_a_side_the_snapshot_did_not_fill_to_its_limit_is_the_whole_side() -> None:
+    # One ask of a limit of 2: that is every ask; the venue's next ask is known to it.
+    keeper = BookKeeper(
+        "binance", Market.SPOT, SYM, BinanceSpotSync(), depth=None, snapshot_limit=2
+    )
+    keeper.on_delta(delta(10, 11))
+    keeper.on_snapshot(snapshot(10, bids=(lv("100", "1"), lv("99", "1"))))
+    keeper.on_delta(delta(12, 12, asks=[lv("101", "0"), lv("105", "2")]))
+
+    assert keeper.state.valid
+    assert lv("105", "2") == keeper.book.top()[1]
 
 
 def test_keeper_delta_update_carries_the_changed_levels_and_top_of_book() -> None:

@@ -124,6 +124,9 @@ class BinanceMarketData:
     def book_depth(self, market: Market) -> int | None:
         return None
 
+    def snapshot_limit(self, market: Market) -> int | None:
+        return self._limit
+
     def snapshot_call(self, market: Market, instrument: Instrument) -> RestCall | None:
         limit = self._limit
         return RestCall(

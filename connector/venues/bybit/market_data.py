@@ -153,6 +153,9 @@ class BybitMarketData:
     def book_depth(self, market: Market) -> int | None:
         return self._depth
 
+    def snapshot_limit(self, market: Market) -> int | None:
+        return None  # the venue keeps the book it sends to its depth
+
     def snapshot_call(self, market: Market, instrument: Instrument) -> RestCall | None:
         return None  # resync = resubscribe; Bybit then sends a snapshot
 

@@ -206,6 +206,9 @@ class OkxMarketData:
     def book_depth(self, market: Market) -> int | None:
         return streams.BOOK_DEPTH
 
+    def snapshot_limit(self, market: Market) -> int | None:
+        return None  # the venue keeps the book it sends to its depth
+
     def snapshot_call(self, market: Market, instrument: Instrument) -> RestCall | None:
         """``GET /api/v5/market/books`` (400 levels), or ``None`` where the venue
         pushes this book's snapshots (module docstring)."""
