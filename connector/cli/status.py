@@ -1,7 +1,8 @@
 """``connector status``: start, wait a moment, print the supervision tree and venue health.
 
 It prints them whether or not the connector finished starting: a venue that
-cannot connect is what one runs ``status`` to see.
+cannot connect is what one runs ``status`` to see. A start that fails outright
+(an event store that cannot be opened) prints its error on one line instead.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 
 import trio
 
+from connector._groups import sole_error
 from connector.cli.common import add_config_option, load, non_negative_float, positive_float
 from connector.cli.trading_io import failing_venues
 
@@ -69,7 +71,15 @@ def run(args: argparse.Namespace) -> int:
             nursery.cancel_scope.cancel()
         return text, unfinished
 
-    text, unfinished = trio.run(body)
+    try:
+        text, unfinished = trio.run(body)
+    except BaseExceptionGroup as group:
+        # The start failed (a store that cannot be opened): its error alone, on one
+        # line, as every command prints it.
+        error = sole_error(group, ignore=trio.Cancelled)
+        if error is not None:
+            raise error from None
+        raise
     print(text)
     if unfinished is None:
         return 0

@@ -8,7 +8,9 @@ from pathlib import Path
 import trio
 
 from connector.cli.common import add_config_option, load
-from connector.store.open import open_store
+from connector.config import StorageConfig
+from connector.errors import ConfigError
+from connector.store.open import inspect_store
 from connector.store.sql import StoreCheck
 
 __all__ = ["add_parser"]
@@ -29,12 +31,21 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export_parser.set_defaults(command=export)
 
 
+def _storage(args: argparse.Namespace) -> StorageConfig:
+    """The store ``-c FILE`` names; one that does not exist is refused, never created."""
+    storage = load(args).storage
+    if storage.store == "memory":
+        raise ConfigError("no event store configured: pass -c FILE (its [storage] names one)")
+    return storage
+
+
 def check(args: argparse.Namespace) -> int:
-    """Exit 0 when the log and its projections agree and the schema is current, else 1."""
-    config = load(args)
+    """Print one line per problem, then a summary; exit 0 when the log reads to its end,
+    agrees with its projections and the schema is current, else 1."""
+    storage = _storage(args)
 
     async def body() -> StoreCheck:
-        store = await open_store(config.storage)
+        store = await inspect_store(storage)
         try:
             return await store.check()
         finally:
@@ -53,11 +64,11 @@ def check(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     """Write every log entry to ``FILE`` as one JSON object per line."""
-    config = load(args)
+    storage = _storage(args)
     path: Path = args.file
 
     async def body() -> int:
-        store = await open_store(config.storage)
+        store = await inspect_store(storage)
         try:
             return await store.export(path)
         finally:

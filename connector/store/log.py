@@ -171,9 +171,12 @@ def decode(text: str) -> Logged:
     record = load_json(text)
     name = record.get("type") if isinstance(record, dict) else None
     cls = LOGGED_TYPES.get(name) if isinstance(name, str) else None
-    if cls is None:
+    if cls is None or "data" not in record:
         raise ValueError(f"not a stored event: {text[:200]!r}")
-    return converter.structure(record["data"], cls)
+    try:
+        return converter.structure(record["data"], cls)
+    except Exception as exc:  # cattrs' errors: a group, or what a converter raised
+        raise ValueError(f"not a stored {name} ({exc}): {text[:200]!r}") from exc
 
 
 class EventLog(Protocol):

@@ -11,9 +11,9 @@ from connector.config import StorageConfig
 from connector.errors import StoreError
 from connector.store import sqlite
 from connector.store.sql import Cursor, Observer, SqlEventLog, check_readable
-from connector.store.sqlite import open_sqlite
+from connector.store.sqlite import inspect_sqlite, open_sqlite
 
-__all__ = ["open_store", "read_store"]
+__all__ = ["inspect_store", "open_store", "read_store"]
 
 _T = TypeVar("_T")
 
@@ -47,6 +47,26 @@ async def open_store(
             storage.postgres_dsn, schema=storage.postgres_schema, observe=observe
         )
     return await open_sqlite(storage.sqlite_path, busy_timeout=busy_timeout, observe=observe)
+
+
+async def inspect_store(storage: StorageConfig) -> SqlEventLog:
+    """The existing event log ``[storage]`` names, opened as its writer to check or
+    export it (``connector store check|export``): nothing is created or migrated, its
+    log is not loaded, and appends are refused (:meth:`SqlEventLog.inspect`).
+
+    Raises:
+        StoreError: no store there (a file or PostgreSQL schema that does not exist,
+            or one without connector tables), another program writes it, or its
+            schema is newer than this program's.
+    """
+    kind = storage.kind or ("postgres" if storage.postgres_dsn else "sqlite")
+    if kind == "postgres":
+        if not storage.postgres_dsn:
+            raise StoreError("[storage] kind is postgres but no postgres_dsn is set")
+        from connector.store.postgres import inspect_postgres  # the ``postgres`` extra
+
+        return await inspect_postgres(storage.postgres_dsn, schema=storage.postgres_schema)
+    return await inspect_sqlite(storage.sqlite_path)
 
 
 async def read_store(storage: StorageConfig, read: Callable[[Cursor], _T]) -> _T:

@@ -26,7 +26,14 @@ import trio
 from connector.errors import StoreError
 from connector.store.sql import Cursor, Observer, SqlEventLog
 
-__all__ = ["PostgresDatabase", "open_postgres", "read_only", "redact_dsn", "store_name"]
+__all__ = [
+    "PostgresDatabase",
+    "inspect_postgres",
+    "open_postgres",
+    "read_only",
+    "redact_dsn",
+    "store_name",
+]
 
 _LOCK_NAMESPACE = 0x636F6E6E  # "conn": the advisory lock's first key
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -64,18 +71,27 @@ class PostgresDatabase:
 
     Args:
         dsn: libpq connection string or URL.
-        schema: The schema holding the tables (created if missing); ``public`` by default.
+        schema: The schema holding the tables; ``public`` by default.
         readers: Size of the readers' pool.
+        create: Create the schema when missing; else refuse a schema that does not
+            exist, creating nothing.
+
+    Raises:
+        StoreError: no such schema (``create=False``), another process writes it, or
+            the server cannot be reached.
     """
 
     bigint = "BIGINT"
 
-    def __init__(self, dsn: str, *, schema: str = "public", readers: int = 2) -> None:
+    def __init__(
+        self, dsn: str, *, schema: str = "public", readers: int = 2, create: bool = True
+    ) -> None:
         if not _SCHEMA.fullmatch(schema):
             raise StoreError(f"invalid PostgreSQL schema name {schema!r}")
         self.dsn = dsn
         self.schema = schema
         self.name = store_name(dsn, schema)
+        self._create = create
         self._guard = threading.Lock()
         self._writer = self._connect_writer()
         self._pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(
@@ -99,7 +115,11 @@ class PostgresDatabase:
     def _connect_writer(self) -> psycopg.Connection[Any]:
         try:
             conn = psycopg.connect(self.dsn, connect_timeout=10)
-            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+            if self._create:
+                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+            elif not _schema_exists(conn, self.schema):
+                conn.close()
+                raise StoreError(f"no event store at {self.name}")
             self._configure(conn)
             row = conn.execute(
                 "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (_LOCK_NAMESPACE, self.schema)
@@ -146,14 +166,23 @@ def read_only(dsn: str, *, schema: str = "public") -> Iterator[Cursor]:
     try:
         conn = psycopg.connect(dsn, connect_timeout=10)
         conn.read_only = True
+        exists = _schema_exists(conn, schema)
         conn.execute(f"SET search_path TO {schema}")
     except psycopg.Error as exc:
         raise StoreError(f"cannot open the event store {store_name(dsn, schema)}: {exc}") from exc
+    if not exists:
+        conn.close()
+        raise StoreError(f"no event store at {store_name(dsn, schema)}")
     try:
         with conn.cursor() as cur:
             yield _QmarkCursor(cur)
     finally:
         conn.close()
+
+
+def _schema_exists(conn: psycopg.Connection[Any], schema: str) -> bool:
+    row = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone()
+    return row is not None
 
 
 async def open_postgres(
@@ -170,3 +199,17 @@ async def open_postgres(
         lambda: PostgresDatabase(dsn, schema=schema, readers=readers)
     )
     return await SqlEventLog.open(db, readers=readers, observe=observe)
+
+
+async def inspect_postgres(dsn: str, *, schema: str = "public", readers: int = 2) -> SqlEventLog:
+    """The event log in an existing PostgreSQL schema, opened as its writer to check or
+    export it (:meth:`SqlEventLog.inspect`): nothing is created, migrated or loaded.
+
+    Raises:
+        StoreError: no such schema, the server cannot be reached, another process
+            writes the schema, or it holds no event store this program reads.
+    """
+    db = await trio.to_thread.run_sync(
+        lambda: PostgresDatabase(dsn, schema=schema, readers=readers, create=False)
+    )
+    return await SqlEventLog.inspect(db, readers=readers)

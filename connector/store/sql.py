@@ -29,6 +29,7 @@ import json
 import queue
 import socket
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, suppress
@@ -222,17 +223,36 @@ def check_readable(cur: Cursor, name: str) -> None:
     Raises:
         StoreError: naming the store and why.
     """
-    try:
-        cur.execute("SELECT value FROM connector_meta WHERE name = 'schema_version'")
-        found = cur.fetchall()
-    except Exception as exc:
-        raise StoreError(f"the event store {name} holds no connector tables: {exc}") from exc
-    version = int(found[0][0]) if found else 0
+    version = _schema_version(cur, name)
     if version != SCHEMA_VERSION:
         raise StoreError(
             f"the event store {name} has schema version {version}, this program reads"
             f" {SCHEMA_VERSION}: read it with the version that writes it"
         )
+
+
+def _schema_version(cur: Cursor, name: str) -> int:
+    """The schema version the store ``cur`` reads says it has.
+
+    Raises:
+        StoreError: it holds no connector tables, or they cannot be read.
+    """
+    try:
+        cur.execute("SELECT value FROM connector_meta WHERE name = 'schema_version'")
+        found = cur.fetchall()
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "connector_meta" in reason:  # no such table (SQLite), no such relation (PostgreSQL)
+            raise StoreError(f"the event store {name} holds no connector tables") from exc
+        raise StoreError(f"the event store {name} cannot be read: {reason}") from exc
+    if not found:
+        raise StoreError(f"the event store {name} holds no connector tables")
+    try:
+        return int(found[0][0])
+    except ValueError:
+        raise StoreError(
+            f"the event store {name} has an unreadable schema version {found[0][0]!r}"
+        ) from None
 
 
 def _order_row_key(order: Order) -> tuple[str, str]:
@@ -271,6 +291,7 @@ class SqlEventLog:
         self._flushing = False
         self._flushed = trio.Event()
         self._closed = False
+        self._inspecting = False
         self._readers = trio.CapacityLimiter(readers)
         self._writer = _WriterThread(f"store writer {db.name}")
         # Stops the thread at close, or when the store is dropped unclosed.
@@ -295,15 +316,38 @@ class SqlEventLog:
                 pass, with no second read of the whole log.
 
         Raises:
-            StoreError: the database's schema is newer than this code, or it cannot
-                be read.
+            StoreError: the database's schema is newer than this code, it cannot be
+                written, or it cannot be read (a damaged page; an entry that is not a
+                stored event, named by its seq).
         """
+        return await cls._opened(db, readers, partial(cls._open_sync, observe=observe))
+
+    @classmethod
+    async def inspect(cls, db: Database, *, readers: int = 2) -> SqlEventLog:
+        """``db`` as it is, to :meth:`check` or :meth:`export` it: its schema neither
+        created nor migrated and its log not loaded (a damaged entry is for
+        :meth:`check` to report, not a reason to refuse it); appends are refused.
+
+        Raises:
+            StoreError: ``db`` holds no connector tables, or its schema is newer than
+                this code.
+        """
+        store = await cls._opened(db, readers, cls._inspect_sync)
+        store._inspecting = True
+        return store
+
+    @classmethod
+    async def _opened(
+        cls, db: Database, readers: int, start: Callable[[SqlEventLog], None]
+    ) -> SqlEventLog:
         store = cls(db, readers=readers)
         try:
-            await store._writer.run(partial(store._open_sync, observe))
-        except BaseException:
+            await store._writer.run(partial(start, store))
+        except BaseException as exc:
             await store._writer.run(db.close)
             store._stop_writer()
+            if isinstance(exc, Exception) and not isinstance(exc, StoreError):
+                raise StoreError(f"cannot open the event store {db.name}: {exc}") from exc
             raise
         return store
 
@@ -323,6 +367,8 @@ class SqlEventLog:
         """
         if self._closed:
             raise StoreError(f"the event store {self._db.name} is closed")
+        if self._inspecting:
+            raise StoreError(f"the event store {self._db.name} is open to be checked, not written")
         encoded = [(type(event).__name__, encode(event)) for event in events]
         if not encoded:
             return self._last_seq
@@ -540,12 +586,20 @@ class SqlEventLog:
             )
             cur.execute("SELECT value FROM connector_meta WHERE name = 'schema_version'")
             found = cur.fetchall()
-        version = int(found[0][0]) if found else 0
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"the event store {self._db.name} has schema version {version}, newer than "
-                f"this program's {SCHEMA_VERSION}: upgrade connector to open it"
-            )
+            version = int(found[0][0]) if found else 0
+            self._refuse_newer(version)
+            # A real write: a database that takes reads but no writes (a read-only
+            # file, a read-only server) is refused now, not at the first order.
+            try:
+                cur.execute(
+                    "INSERT INTO connector_meta (name, value) VALUES ('opened_ns', ?)"
+                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (str(time.time_ns()),),
+                )
+            except Exception as exc:
+                raise StoreError(
+                    f"the event store {self._db.name} cannot be written: {exc}"
+                ) from exc
         for migration in MIGRATIONS:
             if migration.version <= version:
                 continue
@@ -567,13 +621,47 @@ class SqlEventLog:
             )
         self._rebuild_sync(observe)
 
+    def _refuse_newer(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the event store {self._db.name} has schema version {version}, newer than "
+                f"this program's {SCHEMA_VERSION}: upgrade connector to open it"
+            )
+
+    def _inspect_sync(self) -> None:
+        with self._db.transaction() as cur:
+            version = _schema_version(cur, self._db.name)
+        self._refuse_newer(version)
+
     def _rebuild_sync(self, observe: Observer | None = None) -> None:
-        """The projector and last seq from the whole log (at open, and after a failed write)."""
+        """The projector and last seq from the whole log (at open, and after a failed write).
+
+        Raises:
+            StoreError: the log cannot be read to its end, or holds an entry that is
+                not a stored event (naming its seq).
+        """
         projector = Projector()
         last = 0
         with self._db.transaction() as cur:
-            for entries in _pages(cur):
-                events = [decode(data) for _, data in entries]
+            pages = _pages(cur)
+            while True:
+                try:
+                    entries = next(pages, None)
+                except Exception as exc:
+                    raise StoreError(
+                        f"the event store {self._db.name} cannot be read after seq {last}: {exc}"
+                    ) from exc
+                if entries is None:
+                    break
+                events = []
+                for seq, data in entries:
+                    try:
+                        events.append(decode(data))
+                    except ValueError as exc:
+                        raise StoreError(
+                            f"the event store {self._db.name} cannot read its entry seq {seq}:"
+                            f" {exc}"
+                        ) from exc
                 projector.apply(events)
                 if observe is not None:
                     observe(events)
@@ -586,66 +674,110 @@ class SqlEventLog:
         self._projector_stale = False
 
     def _check_sync(self, cur: Cursor) -> StoreCheck:
+        """What ``connector store check`` reports: every problem found, going on past
+        each entry or row it cannot read (one that cannot be read is a problem)."""
         problems: list[str] = []
-        cur.execute("SELECT value FROM connector_meta WHERE name = 'schema_version'")
-        version = int(cur.fetchall()[0][0])
+        version = _schema_version(cur, self._db.name)
         if version != SCHEMA_VERSION:
             problems.append(f"schema version {version}, this program writes {SCHEMA_VERSION}")
         projector = Projector()
         count = 0
         expected = 1
-        for entries in _pages(cur):
-            for seq, _ in entries:
+        pages = _pages(cur)
+        while True:
+            try:
+                entries = next(pages, None)
+            except Exception as exc:
+                problems.append(f"the log cannot be read after seq {expected - 1}: {exc}")
+                problems.append(
+                    "the projections were not compared: the log was not read to its end"
+                )
+                break
+            if entries is None:
+                problems.extend(self._compare_projections(cur, projector))
+                break
+            events: list[Logged] = []
+            for seq, data in entries:
                 if seq != expected:
                     problems.append(f"the log jumps from seq {expected - 1} to {seq}")
                 expected = seq + 1
                 count += 1
-            projector.apply(decode(data) for _, data in entries)
-        want_orders = {
-            (o.venue, order_key(o.client_order_id, o.venue_order_id)): o
-            for o in projector.orders.all()
-        }
-        cur.execute("SELECT venue, order_key, data FROM orders")
-        have_orders = {(v, k): _load(d, Order) for v, k, d in cur.fetchall()}
-        problems.extend(_differences("order", want_orders, have_orders))
-        want_fills = {(f.venue, str(f.symbol), f.trade_id): f for f in projector.fills()}
-        cur.execute("SELECT venue, symbol, trade_id, data FROM fills")
-        have_fills = {(v, s, t): _load(d, Fill) for v, s, t, d in cur.fetchall()}
-        problems.extend(_differences("fill", want_fills, have_fills))
-        want_positions = {(p.venue, str(p.symbol)): p for p in projector.positions()}
-        cur.execute("SELECT venue, symbol, data FROM positions")
-        have_positions = {(v, s): _load(d, Position) for v, s, d in cur.fetchall()}
-        problems.extend(_differences("position", want_positions, have_positions))
-        want_balances = {(b.venue, b.asset): b for b in projector.balances()}
-        cur.execute("SELECT venue, asset, data FROM balances")
-        have_balances = {(v, a): _load(d, Balance) for v, a, d in cur.fetchall()}
-        problems.extend(_differences("balance", want_balances, have_balances))
+                try:
+                    events.append(decode(data))
+                except ValueError as exc:
+                    problems.append(f"seq {seq} cannot be read: {exc}")
+            projector.apply(events)
         return StoreCheck(
             database=self._db.name, schema_version=version, events=count, problems=tuple(problems)
         )
 
-    def _export_sync(self, cur: Cursor, path: Path) -> int:
-        count = 0
-        with path.open("w", encoding="utf-8") as out:
-            after = 0
-            while True:
-                cur.execute(
-                    "SELECT seq, ts_ns, type, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                    (after, _READ_PAGE),
-                )
+    @staticmethod
+    def _compare_projections(cur: Cursor, projector: Projector) -> list[str]:
+        """How the projection tables differ from what the log replays to."""
+        want: dict[str, dict[Any, Any]] = {
+            "order": {
+                (o.venue, order_key(o.client_order_id, o.venue_order_id)): o
+                for o in projector.orders.all()
+            },
+            "fill": {(f.venue, str(f.symbol), f.trade_id): f for f in projector.fills()},
+            "position": {(p.venue, str(p.symbol)): p for p in projector.positions()},
+            "balance": {(b.venue, b.asset): b for b in projector.balances()},
+        }
+        tables: dict[str, tuple[str, type[Any]]] = {
+            "order": ("SELECT venue, order_key, data FROM orders", Order),
+            "fill": ("SELECT venue, symbol, trade_id, data FROM fills", Fill),
+            "position": ("SELECT venue, symbol, data FROM positions", Position),
+            "balance": ("SELECT venue, asset, data FROM balances", Balance),
+        }
+        problems: list[str] = []
+        for kind, (sql, cls) in tables.items():
+            try:
+                cur.execute(sql)
                 rows = cur.fetchall()
+            except Exception as exc:
+                problems.append(f"the {kind} projection cannot be read: {exc}")
+                continue
+            have: dict[Any, Any] = {}
+            for *key, data in rows:
+                try:
+                    have[tuple(key)] = _load(data, cls)
+                except Exception as exc:  # not JSON, or not the class's fields
+                    problems.append(f"{kind} {tuple(key)} in the projection cannot be read: {exc}")
+            problems.extend(_differences(kind, want[kind], have))
+        return problems
+
+    def _export_sync(self, cur: Cursor, path: Path) -> int:
+        count, last = 0, 0
+        with path.open("w", encoding="utf-8") as out:
+            pages = _log_pages(cur, "seq, ts_ns, type, data")
+            while True:
+                try:
+                    rows = next(pages, None)
+                except Exception as exc:
+                    raise StoreError(
+                        f"the event store {self._db.name} cannot be read after seq {last}"
+                        f" ({count} entries written to {path}): {exc}"
+                    ) from exc
+                if rows is None:
+                    return count
                 for seq, ts_ns, name, data in rows:
-                    record = {
-                        "seq": seq,
-                        "ts_ns": ts_ns,
-                        "type": name,
-                        "data": json.loads(data)["data"],
-                    }
+                    try:
+                        stored = load_json(data)["data"]
+                    except ValueError as exc:  # not JSON
+                        raise self._unexported(seq, count, path, str(exc)) from exc
+                    except (TypeError, KeyError) as exc:
+                        why = f"not a stored event: {data[:200]!r}"
+                        raise self._unexported(seq, count, path, why) from exc
+                    record = {"seq": seq, "ts_ns": ts_ns, "type": name, "data": stored}
                     out.write(json.dumps(record, separators=(",", ":")) + "\n")
                     count += 1
-                if len(rows) < _READ_PAGE:
-                    return count
-                after = int(rows[-1][0])
+                    last = seq
+
+    def _unexported(self, seq: int, count: int, path: Path, why: str) -> StoreError:
+        return StoreError(
+            f"the event store {self._db.name} cannot read its entry seq {seq}"
+            f" ({count} entries before it written to {path}): {why}"
+        )
 
     # -- reading ------------------------------------------------------------------
 
@@ -674,17 +806,34 @@ class SqlEventLog:
 
 
 def _pages(cur: Cursor) -> Iterator[list[tuple[int, str]]]:
-    after = 0
+    """The log's ``(seq, data)`` rows, a page at a time (see :func:`_log_pages`)."""
+    for rows in _log_pages(cur, "seq, data"):
+        yield [(int(seq), str(data)) for seq, data in rows]
+
+
+def _log_pages(cur: Cursor, columns: str) -> Iterator[list[tuple[Any, ...]]]:
+    """The log's rows (``columns``, ``seq`` first), a page at a time. A page that cannot
+    be read (a damaged database page) is read again row by row up to the failing one,
+    so what meets the error knows the last readable seq."""
+    after, limit = 0, _READ_PAGE
+    failed: tuple[int, Exception] | None = None
     while True:
-        cur.execute(
-            "SELECT seq, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, _READ_PAGE)
-        )
-        rows = [(int(seq), str(data)) for seq, data in cur.fetchall()]
+        try:
+            cur.execute(
+                f"SELECT {columns} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
+            )
+            rows = cur.fetchall()
+        except Exception as exc:
+            if failed is None:
+                failed, limit = (after, exc), 1
+                continue
+            # The first error, not what a retry met (PostgreSQL: an aborted transaction).
+            raise (failed[1] if failed[0] == after else exc) from None
         if rows:
             yield rows
-        if len(rows) < _READ_PAGE:
+        if len(rows) < limit:
             return
-        after = rows[-1][0]
+        after = int(rows[-1][0])
 
 
 def _differences(kind: str, want: dict[Any, Any], have: dict[Any, Any]) -> list[str]:
