@@ -11,15 +11,11 @@ import trio
 from connector.cli import main
 from connector.store.schema import SCHEMA_VERSION
 from connector.store.sqlite import open_sqlite
+from tests.store.configs import STORE_NAME, okx_config
 
 
 def _config(tmp_path: Path) -> tuple[Path, Path]:
-    path = tmp_path / "connector.toml"
-    path.write_text(
-        '[venues.okx]\nsymbols = ["BTC-USDT-PERP"]\nchannels = ["book"]\n\n'
-        '[storage]\nsqlite_path = "store.sqlite"\n\n[logging]\nlevel = "critical"\n'
-    )
-    return path, tmp_path / "store.sqlite"
+    return okx_config(tmp_path), tmp_path / STORE_NAME
 
 
 async def _make_store(db: Path) -> None:

@@ -14,6 +14,7 @@ from connector import Connector, load_config
 from connector.errors import StoreError
 from connector.model import Balance
 from connector.store.sqlite import open_sqlite
+from tests.store.configs import okx_config
 
 TIMEOUT = 30
 
@@ -29,15 +30,6 @@ async def _store_of_4000_entries(path: Path) -> None:
     await store.close()
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-
-def _trading_config(tmp_path: Path) -> Path:
-    path = tmp_path / "connector.toml"
-    path.write_text(
-        '[venues.okx]\nsymbols = ["BTC-USDT-PERP"]\nchannels = ["book"]\n\n'
-        '[storage]\nsqlite_path = "store.sqlite"\n\n[logging]\nlevel = "critical"\n'
-    )
-    return path
 
 
 async def _start(config: Path) -> None:
@@ -57,7 +49,7 @@ async def _start(config: Path) -> None:
 def test_a_connector_refuses_a_store_with_an_unreadable_entry_naming_it(
     tmp_path: Path, data: str, why: str
 ) -> None:
-    config = _trading_config(tmp_path)
+    config = okx_config(tmp_path)
     db = tmp_path / "store.sqlite"
     trio.run(_store_of_4000_entries, db)
     with sqlite3.connect(db) as conn:
@@ -73,7 +65,7 @@ def test_a_connector_refuses_a_store_with_an_unreadable_entry_naming_it(
 def test_a_connector_refuses_a_store_with_a_damaged_page_naming_where_the_log_stops(
     tmp_path: Path,
 ) -> None:
-    config = _trading_config(tmp_path)
+    config = okx_config(tmp_path)
     db = tmp_path / "store.sqlite"
     trio.run(_store_of_4000_entries, db)
     with db.open("r+b") as f:  # a page in the middle of the log, the header intact
@@ -90,7 +82,7 @@ def test_a_connector_refuses_a_store_with_a_damaged_page_naming_where_the_log_st
 
 
 def test_a_connector_refuses_a_file_that_is_no_sqlite_database(tmp_path: Path) -> None:
-    config = _trading_config(tmp_path)
+    config = okx_config(tmp_path)
     (tmp_path / "store.sqlite").write_bytes(b"this is not a database" * 300)
 
     with pytest.raises(StoreError, match=r"cannot open the event store .*store\.sqlite: "):

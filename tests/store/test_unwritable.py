@@ -20,6 +20,7 @@ import trio
 
 from connector.model import Balance
 from connector.store.sqlite import open_sqlite
+from tests.store.configs import okx_config
 
 TIMEOUT = 60
 _DROP = "cap_dac_override,cap_dac_read_search,cap_fowner"
@@ -35,15 +36,6 @@ def _as_a_user(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         args, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT, check=False
     )
-
-
-def _config(directory: Path) -> Path:
-    path = directory / "connector.toml"
-    path.write_text(
-        '[venues.okx]\nsymbols = ["BTC-USDT-PERP"]\nchannels = ["book"]\n\n'
-        '[storage]\nsqlite_path = "store.sqlite"\n\n[logging]\nlevel = "critical"\n'
-    )
-    return path
 
 
 async def _store_with_a_balance(path: Path) -> None:
@@ -71,7 +63,7 @@ trio.run(main)
 def test_a_read_only_store_file_fails_the_start_saying_it_cannot_be_written(
     tmp_path: Path,
 ) -> None:
-    _config(tmp_path)
+    okx_config(tmp_path)
     trio.run(_store_with_a_balance, tmp_path / "store.sqlite")
     (tmp_path / "store.sqlite").chmod(0o444)
 
@@ -90,7 +82,7 @@ def test_history_reads_a_store_in_a_directory_it_may_not_write(
 ) -> None:
     desk = tmp_path / "desk"
     desk.mkdir()
-    config = _config(desk)
+    config = okx_config(desk)
     trio.run(_store_with_a_balance, desk / "store.sqlite")
     assert not (desk / "store.sqlite-wal").exists()  # closed cleanly: folded in
     desk.chmod(0o555)
@@ -107,7 +99,7 @@ def test_history_names_why_it_cannot_read_a_wal_file_in_a_directory_it_may_not_w
 ) -> None:
     desk = tmp_path / "desk"
     desk.mkdir()
-    config = _config(desk)
+    config = okx_config(desk)
     trio.run(_store_with_a_balance, desk / "store.sqlite")
     (desk / "store.sqlite-wal").touch()  # a writer's, left behind: its -shm is needed
     desk.chmod(0o555)
