@@ -17,9 +17,10 @@ from functools import partial
 
 import trio
 
-from connector.cli.common import add_config_option, load
+from connector.cli.common import add_config_option
+from connector.cli.store import configured_store
 from connector.config import StorageConfig
-from connector.errors import ConfigError, StoreError, UsageError
+from connector.errors import StoreError, UsageError
 from connector.model import Fill, Order
 from connector.model.convert import converter
 from connector.store.open import read_store
@@ -80,9 +81,7 @@ def _storage(args: argparse.Namespace) -> StorageConfig:
 
     if args.venue is not None and args.venue not in VENUES:
         raise UsageError(f"--venue {args.venue!r}: expected one of {', '.join(VENUES)}")
-    storage = load(args).storage
-    if storage.store == "memory":
-        raise ConfigError("no event store configured: pass -c FILE (its [storage] names one)")
+    storage = configured_store(args)
     if storage.store == "sqlite" and not storage.sqlite_path.exists():
         raise StoreError(f"no event store at {storage.sqlite_path}")
     return storage

@@ -13,7 +13,7 @@ from connector.errors import ConfigError
 from connector.store.open import inspect_store
 from connector.store.sql import StoreCheck
 
-__all__ = ["add_parser"]
+__all__ = ["add_parser", "configured_store"]
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,8 +31,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export_parser.set_defaults(command=export)
 
 
-def _storage(args: argparse.Namespace) -> StorageConfig:
-    """The store ``-c FILE`` names; one that does not exist is refused, never created."""
+def configured_store(args: argparse.Namespace) -> StorageConfig:
+    """The event store ``-c FILE`` names (the store and history commands read one).
+
+    Raises:
+        ConfigError: the config keeps its log in memory: there is no store to read.
+    """
     storage = load(args).storage
     if storage.store == "memory":
         raise ConfigError("no event store configured: pass -c FILE (its [storage] names one)")
@@ -42,7 +46,7 @@ def _storage(args: argparse.Namespace) -> StorageConfig:
 def check(args: argparse.Namespace) -> int:
     """Print one line per problem, then a summary; exit 0 when the log reads to its end,
     agrees with its projections and the schema is current, else 1."""
-    storage = _storage(args)
+    storage = configured_store(args)
 
     async def body() -> StoreCheck:
         store = await inspect_store(storage)
@@ -64,7 +68,7 @@ def check(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     """Write every log entry to ``FILE`` as one JSON object per line."""
-    storage = _storage(args)
+    storage = configured_store(args)
     path: Path = args.file
 
     async def body() -> int:

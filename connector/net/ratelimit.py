@@ -408,7 +408,7 @@ class RateLimiter:
         if now < self._banned_until:
             raise IpBanned(
                 f"{self.venue}: IP banned for {self._banned_until - now:.0f} more seconds; "
-                "all REST requests to the venue are stopped",
+                "every REST request to this host waits until the ban ends",
                 retry_after=self._banned_until - now,
                 venue=self.venue,
             )
