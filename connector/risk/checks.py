@@ -135,12 +135,7 @@ class RiskChecks:
             exposure: Its symbol's position, open orders and book mid.
             now_ns: The caller's monotonic time (for the order rate).
         """
-        decision = self._decide(order, exposure, now_ns)
-        if decision is None:
-            self._allowed += 1
-        else:
-            self._rejected[decision.limit] = self._rejected.get(decision.limit, 0) + 1
-        return decision
+        return self._counted(self._decide(order, exposure, now_ns))
 
     def record_order(self, venue: str, *, now_ns: int) -> None:
         """An order was sent to ``venue``: it uses one token of the venue's rate."""
@@ -163,7 +158,9 @@ class RiskChecks:
             after: The order as the amendment leaves it.
             exposure: As for :meth:`check`; the open quantities hold ``before``'s.
         """
-        decision = self._decide_amend(before, after, exposure)
+        return self._counted(self._decide_amend(before, after, exposure))
+
+    def _counted(self, decision: RiskRejected | None) -> RiskRejected | None:
         if decision is None:
             self._allowed += 1
         else:

@@ -344,27 +344,25 @@ class BinanceRest:
 
     async def ticker_24hr(self, call: RestCall) -> Response:
         """``ticker/24hr`` (one symbol or every one)."""
-        now = self.venue.now_ms()
-        sym = call.find("symbol", Listing)
-        if sym is not None:
-            return json_response(ticker_obj(sym, self.spot, now))
-        return json_response([ticker_obj(s, self.spot, now) for s in self.symbols.values()])
+        return self._per_symbol(call, ticker_obj)
 
     async def book_ticker(self, call: RestCall) -> Response:
         """``ticker/bookTicker`` (one symbol or every one)."""
-        now = self.venue.now_ms()
-        sym = call.find("symbol", Listing)
-        if sym is not None:
-            return json_response(book_ticker_obj(sym, self.spot, now))
-        return json_response([book_ticker_obj(s, self.spot, now) for s in self.symbols.values()])
+        return self._per_symbol(call, book_ticker_obj)
 
     async def ticker_price(self, call: RestCall) -> Response:
         """``ticker/price`` (one symbol or every one): the last trade's price."""
+        return self._per_symbol(call, price_ticker_obj)
+
+    def _per_symbol(
+        self, call: RestCall, entry: Callable[[Listing, bool, int], dict[str, object]]
+    ) -> Response:
+        """The ``symbol``'s entry, or a list of every symbol's when none is given."""
         now = self.venue.now_ms()
         sym = call.find("symbol", Listing)
         if sym is not None:
-            return json_response(price_ticker_obj(sym, self.spot, now))
-        return json_response([price_ticker_obj(s, self.spot, now) for s in self.symbols.values()])
+            return json_response(entry(sym, self.spot, now))
+        return json_response([entry(s, self.spot, now) for s in self.symbols.values()])
 
     async def trades(self, call: RestCall) -> Response:
         """``trades`` (oldest first)."""
