@@ -361,12 +361,17 @@ def trading_credentials(venue: VenueConfig) -> Credentials | None:
 def client_order_ids(storage: StorageConfig) -> ClientOrderIds:
     """This session's client order ids, with the install's prefix.
 
-    The prefix is ``storage.client_id_prefix``, or one derived from the absolute
-    event-log path (the same for every run of one install, nothing to store).
+    The prefix is ``storage.client_id_prefix``, or one derived from where the event
+    log lives (the same for every run of one install, nothing to store): the
+    PostgreSQL DSN and schema, else the SQLite file's absolute path.
     """
     prefix = storage.client_id_prefix
     if prefix is None:
-        digest = hashlib.sha256(str(storage.sqlite_path.resolve()).encode()).digest()
+        if storage.store == "postgres":
+            place = f"{storage.postgres_dsn}\0{storage.postgres_schema}"
+        else:
+            place = str(storage.sqlite_path.resolve())
+        digest = hashlib.sha256(place.encode()).digest()
         prefix = new_prefix(int.from_bytes(digest[:8], "big"))
     return ClientOrderIds(prefix, start_ns=time.time_ns(), salt=secrets.randbits(24))
 

@@ -150,8 +150,9 @@ class StorageConfig:
         postgres_schema: The PostgreSQL schema holding the tables (created when
             missing); one writer per schema.
         client_id_prefix: This install's client-order-id prefix (a letter then up
-            to 7 letters or digits); when unset, one is derived from the absolute
-            ``sqlite_path``, so it stays the same for an install between runs.
+            to 7 letters or digits); when unset, one is derived from where the log
+            lives (the PostgreSQL DSN and schema, else the absolute
+            ``sqlite_path``), so it stays the same for an install between runs.
     """
 
     kind: str | None = None

@@ -254,6 +254,20 @@ class OrderFilled(OrderEvent):
 
     fill: Fill
 
+    @classmethod
+    def of(cls, fill: Fill) -> OrderFilled:
+        """The order event ``fill`` makes, with the fill's ids, times and source."""
+        return cls(
+            venue=fill.venue,
+            symbol=fill.symbol,
+            client_order_id=fill.client_order_id,
+            venue_order_id=fill.venue_order_id,
+            fill=fill,
+            ts_event_ns=fill.ts_event_ns,
+            ts_recv_ns=fill.ts_recv_ns,
+            source=fill.source,
+        )
+
 
 @attrs.frozen(kw_only=True)
 class OrderCanceled(OrderEvent):

@@ -248,7 +248,7 @@ class OrderStateService:
         reported: list[str] = []
         for item in items:
             if isinstance(item, Fill):
-                item = _filled(item)
+                item = OrderFilled.of(item)
             elif isinstance(item, OrderReport) and item.filled_qty:
                 reported.append(order_key(item.client_order_id, item.venue_order_id))
             before = self._order_of(item) if isinstance(item, OrderReport) else None
@@ -851,16 +851,3 @@ class OrderStateService:
             task_status.started()
             async for key, first in self._receive:
                 nursery.start_soon(self._resolve, key, first)
-
-
-def _filled(fill: Fill) -> OrderFilled:
-    return OrderFilled(
-        venue=fill.venue,
-        symbol=fill.symbol,
-        client_order_id=fill.client_order_id,
-        venue_order_id=fill.venue_order_id,
-        fill=fill,
-        ts_event_ns=fill.ts_event_ns,
-        ts_recv_ns=fill.ts_recv_ns,
-        source=fill.source,
-    )

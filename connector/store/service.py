@@ -167,7 +167,7 @@ class Replay:
             book = self.books.get(event.venue)
             if book is None:
                 book = self.books[event.venue] = OrderBookkeeping()
-            item = _filled(event) if isinstance(event, Fill) else event
+            item = OrderFilled.of(event) if isinstance(event, Fill) else event
             for out in book.apply(item):
                 if isinstance(out, OrderFilled):
                     self.fills.setdefault(out.venue, []).append(out.fill)
@@ -194,19 +194,6 @@ async def replay(store: EventLog) -> Replay:
         if len(page) < _PAGE:
             return state
         after = page[-1].seq
-
-
-def _filled(fill: Fill) -> OrderFilled:
-    return OrderFilled(
-        venue=fill.venue,
-        symbol=fill.symbol,
-        client_order_id=fill.client_order_id,
-        venue_order_id=fill.venue_order_id,
-        fill=fill,
-        ts_event_ns=fill.ts_event_ns,
-        ts_recv_ns=fill.ts_recv_ns,
-        source=fill.source,
-    )
 
 
 class Persistence:

@@ -66,6 +66,17 @@ def test_client_ids_keep_the_install_prefix_between_runs(tmp_path: Path) -> None
     assert fixed.next().startswith("Desk1")
 
 
+def test_a_postgres_install_takes_its_prefix_from_its_dsn_and_schema(tmp_path: Path) -> None:
+    def prefix(**storage: str) -> str:
+        return client_order_ids(StorageConfig(sqlite_path=tmp_path / "unused", **storage)).prefix
+
+    dsn = "postgresql://desk@db/trading"
+    one = prefix(postgres_dsn=dsn, postgres_schema="bot_a")
+    assert one == prefix(postgres_dsn=dsn, postgres_schema="bot_a")
+    assert one != prefix(postgres_dsn=dsn, postgres_schema="bot_b")
+    assert one != prefix(postgres_dsn="postgresql://desk@db/other", postgres_schema="bot_a")
+
+
 def test_the_prefix_is_configured_under_storage(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text('[storage]\nclient_id_prefix = "Desk1"\n', encoding="utf-8")
