@@ -251,6 +251,9 @@ class Connector:
         event_log: Where order events are written ahead; ``None``: the store
             ``[storage]`` names (a config file persists to SQLite or PostgreSQL;
             the default config keeps the log in memory). docs/operations.md.
+        trading: ``False``: market data only, whatever credentials the config
+            holds: no venue trades and the event store is not opened (its one
+            writer stays free for the program that trades).
 
     Venues with credentials (and venues on the built-in simulator, which trade
     with its default account) trade: their subtrees gain ``orders`` and
@@ -266,13 +269,16 @@ class Connector:
         stale_after: float | None = None,
         bus: Bus | None = None,
         event_log: EventLog | None = None,
+        trading: bool = True,
     ) -> None:
         self._config = config if config is not None else load_config(None)
         self._stop_timeout = stop_timeout
         self._record_path = record
         self._capture: CaptureWriter | None = None
         self._bus = bus if bus is not None else Bus()
-        self._config = _with_sim_credentials(self._config)
+        self._config = (
+            _with_sim_credentials(self._config) if trading else _without_credentials(self._config)
+        )
         venues = {name: vc for name, vc in self._config.venues.items() if vc.enabled}
         sim_venues = [name for name, vc in venues.items() if vc.endpoint == "sim"]
         self._sim = SimulatorService(self._config.sim, sim_venues) if sim_venues else None
@@ -681,6 +687,12 @@ def _with_sim_credentials(config: Config) -> Config:
                     passphrase=demo.passphrase or None,
                 ),
             )
+    return attrs.evolve(config, venues=venues)
+
+
+def _without_credentials(config: Config) -> Config:
+    """``config`` where no venue has credentials: nothing trades."""
+    venues = {name: attrs.evolve(vc, credentials=None) for name, vc in config.venues.items()}
     return attrs.evolve(config, venues=venues)
 
 

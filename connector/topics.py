@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_BUFFER_FAIL",
     "DEFAULT_BUFFER_LATEST",
     "MARKET_DATA_TYPES",
+    "TRADING_TYPES",
     "Overflow",
     "default_buffer",
     "default_overflow",
@@ -31,6 +32,8 @@ MARKET_DATA_TYPES = frozenset(
 )
 #: Topic types whose subscriptions default to ``fail``: losing one is never silent.
 CRITICAL_TYPES = frozenset({"order", "position", "balance", "risk"})
+#: Topic types only a program that trades publishes.
+TRADING_TYPES = frozenset({"order", "fill", "position", "balance", "risk"})
 
 #: Default buffer (events) of a ``drop_oldest`` subscription.
 DEFAULT_BUFFER_DROP_OLDEST = 1024

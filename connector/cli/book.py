@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
                 rate.add(trio.current_time())
 
     async def body(stop: trio.CancelScope) -> BookPanel:
-        connector = Connector(config)
+        connector = Connector(config, trading=False)
         sub = connector.subscribe(topic)
         async with connector:
             view = connector.order_book(args.venue, symbol)

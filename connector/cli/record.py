@@ -1,4 +1,5 @@
-"""``connector record FILE``: write every frame and REST body to a capture file."""
+"""``connector record FILE``: write every market-data frame and REST body to a capture file
+(nothing trades: a capture holds no account data, and the event store stays free)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ log = structlog.get_logger(__name__)
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``record`` to the command parsers."""
-    record = commands.add_parser("record", help="write every frame and REST body to a capture")
+    record = commands.add_parser(
+        "record", help="write every market-data frame and REST body to a capture"
+    )
     record.add_argument("file", type=Path, metavar="FILE", help="capture file ('.zst' compresses)")
     add_config_option(record)
     add_duration_option(record)
@@ -37,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"record: {str(path)!r} is a directory")
     config = load(args)
 
-    connector = Connector(config, record=path)
+    connector = Connector(config, record=path, trading=False)
 
     async def body(stop: trio.CancelScope) -> float:
         async with connector:

@@ -21,6 +21,7 @@ from connector.cli.common import (
 )
 from connector.errors import UsageError
 from connector.model import unstructure
+from connector.topics import TRADING_TYPES
 
 if TYPE_CHECKING:
     from connector.bus import Subscription
@@ -60,6 +61,13 @@ def event_line(topic: str, event: object) -> str:
     else:
         out["event"] = data
     return json.dumps(out, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _trading(pattern: str) -> bool:
+    """Whether ``pattern`` can match a topic only a trading program publishes (the
+    others leave the event store to the program that trades)."""
+    first = pattern.split(".", 1)[0]
+    return first in TRADING_TYPES or first in ("*", ">")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
 
     async def body(stop: trio.CancelScope) -> None:
         nonlocal dropped
-        connector = Connector(config)
+        connector = Connector(config, trading=any(_trading(p) for p in patterns))
         # Subscribed before starting, so the first snapshots and state changes are printed too.
         subs = [connector.subscribe(p) for p in patterns]
         async with connector:
