@@ -532,11 +532,7 @@ class SqlEventLog:
                     (
                         o.venue,
                         order_key(o.client_order_id, o.venue_order_id),
-                        o.client_order_id,
-                        o.venue_order_id,
-                        str(o.symbol),
-                        o.status.value,
-                        o.ts_updated_ns,
+                        *_column_values(o),
                         seq,
                         _dump(o),
                     )
@@ -549,15 +545,7 @@ class SqlEventLog:
                 " data) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (venue, symbol, trade_id) DO NOTHING",
                 [
-                    (
-                        f.venue,
-                        str(f.symbol),
-                        f.trade_id,
-                        f.client_order_id,
-                        f.ts_event_ns,
-                        seq,
-                        _dump(f),
-                    )
+                    (f.venue, str(f.symbol), f.trade_id, *_column_values(f), seq, _dump(f))
                     for f in changes.fills
                 ],
             )
@@ -723,26 +711,41 @@ class SqlEventLog:
             "position": {(p.venue, str(p.symbol)): p for p in projector.positions()},
             "balance": {(b.venue, b.asset): b for b in projector.balances()},
         }
-        tables: dict[str, tuple[str, type[Any]]] = {
-            "order": ("SELECT venue, order_key, data FROM orders", Order),
-            "fill": ("SELECT venue, symbol, trade_id, data FROM fills", Fill),
-            "position": ("SELECT venue, symbol, data FROM positions", Position),
-            "balance": ("SELECT venue, asset, data FROM balances", Balance),
+        # Per table: the key's columns, the class of its data, and the columns that
+        # repeat the data for queries (each must say what the log's object says).
+        tables: dict[str, tuple[str, str, type[Any], tuple[str, ...]]] = {
+            "order": ("orders", "venue, order_key", Order, _ORDER_COLUMNS),
+            "fill": ("fills", "venue, symbol, trade_id", Fill, _FILL_COLUMNS),
+            "position": ("positions", "venue, symbol", Position, ()),
+            "balance": ("balances", "venue, asset", Balance, ()),
         }
         problems: list[str] = []
-        for kind, (sql, cls) in tables.items():
+        for kind, (table, key_columns, cls, columns) in tables.items():
+            keys = key_columns.count(",") + 1
             try:
-                cur.execute(sql)
+                cur.execute(f"SELECT {', '.join((key_columns, *columns))}, data FROM {table}")
                 rows = cur.fetchall()
             except Exception as exc:
                 problems.append(f"the {kind} projection cannot be read: {exc}")
                 continue
             have: dict[Any, Any] = {}
-            for *key, data in rows:
+            for *values, data in rows:
+                key = tuple(values[:keys])
                 try:
-                    have[tuple(key)] = _load(data, cls)
+                    have[key] = _load(data, cls)
                 except Exception as exc:  # not JSON, or not the class's fields
-                    problems.append(f"{kind} {tuple(key)} in the projection cannot be read: {exc}")
+                    problems.append(f"{kind} {key} in the projection cannot be read: {exc}")
+                logged = want[kind].get(key)
+                if logged is None:
+                    continue
+                for column, value, expected in zip(
+                    columns, values[keys:], _column_values(logged), strict=True
+                ):
+                    if value != expected:
+                        problems.append(
+                            f"{kind} {key} has {column} {value!r} in the projection,"
+                            f" the log says {expected!r}"
+                        )
             problems.extend(_differences(kind, want[kind], have))
         return problems
 
@@ -834,6 +837,25 @@ def _log_pages(cur: Cursor, columns: str) -> Iterator[list[tuple[Any, ...]]]:
         if len(rows) < limit:
             return
         after = int(rows[-1][0])
+
+
+_ORDER_COLUMNS = ("client_order_id", "venue_order_id", "symbol", "status", "ts_updated_ns")
+_FILL_COLUMNS = ("client_order_id", "ts_event_ns")
+
+
+def _column_values(item: Order | Fill | Position | Balance) -> tuple[object, ...]:
+    """The values of the columns that repeat ``item``'s data, as they are written."""
+    if isinstance(item, Order):
+        return (
+            item.client_order_id,
+            item.venue_order_id,
+            str(item.symbol),
+            item.status.value,
+            item.ts_updated_ns,
+        )
+    if isinstance(item, Fill):
+        return (item.client_order_id, item.ts_event_ns)
+    return ()
 
 
 def _differences(kind: str, want: dict[Any, Any], have: dict[Any, Any]) -> list[str]:

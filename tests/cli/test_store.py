@@ -66,6 +66,24 @@ def test_store_check_passes_on_a_consistent_store_and_names_each_problem_otherwi
     assert "1 problems" in out
 
 
+def test_store_check_compares_the_columns_queries_read_with_the_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, db = _config(tmp_path)
+    trio.run(_fill_store, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE orders SET status = 'filled', ts_updated_ns = 7")
+
+    assert 1 == main(["store", "check", "-c", str(config)])
+
+    out = capsys.readouterr().out.splitlines()
+    assert [
+        f"{db}: order ('okx', 'k1') has status 'filled' in the projection, the log says 'new'",
+        f"{db}: order ('okx', 'k1') has ts_updated_ns 7 in the projection, the log says 0",
+        f"{db}: 2 problems; schema version 2, 3 events",
+    ] == out
+
+
 def test_store_export_writes_json_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config, db = _config(tmp_path)
     trio.run(_fill_store, db)
