@@ -359,7 +359,8 @@ class SqlEventLog:
     # -- the EventLog protocol ------------------------------------------------
 
     async def append(self, events: Sequence[Logged], *, ts_ns: int) -> int:
-        """Store ``events`` as one batch; return once its transaction has committed.
+        """Store ``events`` as one batch; return once its transaction has committed
+        (with no events: once every append in flight has).
 
         Raises:
             TypeError: a value the log does not store (nothing is written).
@@ -371,6 +372,15 @@ class SqlEventLog:
             raise StoreError(f"the event store {self._db.name} is open to be checked, not written")
         encoded = [(type(event).__name__, encode(event)) for event in events]
         if not encoded:
+            # Nothing new; what is in flight must still be durable before the caller
+            # goes on (it may hold state an earlier append of another task made).
+            if self._flushing:
+                failed = self._failed
+                await self._flushed.wait()
+                if self._failed != failed:
+                    raise StoreError(
+                        f"the event store {self._db.name} could not write what was in flight"
+                    )
             return self._last_seq
         pending = _Pending(events=events, encoded=encoded, ts_ns=ts_ns)
         self._pending.append(pending)

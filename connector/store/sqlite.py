@@ -2,8 +2,8 @@
 
 WAL journal, ``synchronous=FULL`` (a commit is on disk before it returns), one
 writer connection, readers on connections of their own. One process writes a
-file at a time: the writer holds an exclusive lock on ``<file>.lock`` for as long
-as the store is open, and a second writer gets a :class:`~connector.errors.StoreError`
+file at a time: the writer holds an exclusive ``flock`` on the file itself (which
+SQLite's own POSIX record locks do not meet) for as long as the store is open, and a second writer gets a :class:`~connector.errors.StoreError`
 naming the file instead of interleaving its transactions with the first's.
 """
 
@@ -29,9 +29,9 @@ class SqliteDatabase:
     """Blocking connections to one SQLite file (see :class:`~connector.store.sql.Database`).
 
     Args:
-        path: The file. The writer's lock is taken on the file itself (its real path,
-            symbolic links resolved), so a second program reaching it by another
-            name is refused too.
+        path: The file. The writer's lock is taken on the file itself, so a second
+            program reaching it by another name (a symbolic or hard link) is
+            refused too.
         readers: Reader connections.
         busy_timeout: Seconds a statement waits for a lock another connection holds.
         create: Create the file (and its directory) when missing; else refuse a
@@ -76,9 +76,9 @@ class SqliteDatabase:
         self._guard = threading.Lock()
 
     def _take_writer_lock(self) -> int:
-        lock_path = self._real.with_name(self._real.name + ".lock")
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            # Read-only is enough for flock, and leaves a read-only file to the write check.
+            fd = os.open(self._real, os.O_RDONLY | (os.O_CREAT if self._create else 0), 0o644)
         except OSError as exc:
             raise StoreError(f"cannot open the event store {self.path}: {exc}") from exc
         try:
@@ -87,7 +87,7 @@ class SqliteDatabase:
             os.close(fd)
             raise StoreError(
                 f"the event store {self.path} is already open for writing by another process "
-                f"(it holds {lock_path})"
+                f"(it holds a lock on {self._real})"
             ) from None
         return fd
 

@@ -107,6 +107,18 @@ async def test_a_second_writer_reaching_the_file_through_a_symlink_is_refused(
 
     assert (
         f"the event store {link} is already open for writing by another process "
-        f"(it holds {real}.lock)"
+        f"(it holds a lock on {real})"
     ) == str(raised.value)
     assert 2 == seq
+
+
+async def test_a_second_writer_reaching_the_file_through_a_hard_link_is_refused(
+    tmp_path: Path,
+) -> None:
+    real = tmp_path / "store.sqlite"
+    with trio.fail_after(TIMEOUT):
+        store = await open_sqlite(real)
+        os.link(real, tmp_path / "other.sqlite")
+        with pytest.raises(StoreError, match="already open for writing by another process"):
+            await open_sqlite(tmp_path / "other.sqlite")
+        await store.close()

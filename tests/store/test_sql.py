@@ -8,10 +8,12 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import pytest
 import trio
+import trio.testing
 
 from connector.errors import StoreError
 from connector.model import (
@@ -164,6 +166,24 @@ async def test_concurrent_appends_share_transactions_and_keep_every_sequence(
     assert sorted(seq for _, seq in results) == sorted({seq for _, seq in results})
     assert stats.transactions < stats.appends  # appends that arrived together shared a commit
     assert stats.largest_group > 1
+
+
+async def test_an_empty_append_returns_once_the_appends_in_flight_are_durable(
+    opener: Opener,
+) -> None:
+    # The order state applies news twice (the private stream's and the REST answer's):
+    # the second, with nothing new, must not let its caller go before the first is in.
+    with trio.fail_after(TIMEOUT):
+        store = await opener()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(partial(store.append, _lifecycle("e1")[:2], ts_ns=1))
+            await trio.testing.wait_all_tasks_blocked()
+            seq = await store.append([], ts_ns=2)
+            orders = store.projected_orders()
+        await store.close()
+
+    assert 2 == seq
+    assert ["e1"] == [o.client_order_id for o in orders]
 
 
 async def test_history_in_memory_answers_what_is_committed_while_writes_are_in_flight(
