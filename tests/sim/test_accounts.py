@@ -29,7 +29,7 @@ from connector.sim.accounts import (
     default_accounts,
     load_accounts,
 )
-from connector.sim.accounts.money import money
+from connector.sim.accounts.money import fee_amount, money
 
 D = Decimal
 SPOT_FEES = FeeRates(maker=D("0.0008"), taker=D("0.001"))
@@ -244,10 +244,12 @@ def test_spot_balances_reconcile_with_fills(data: st.DataObject) -> None:
             rate = SPOT_FEES.rate(liquidity)
             if side == "buy":
                 totals["USDT"] -= money(qty * price)
-                totals["BTC"] += qty - money(qty * rate)
+                totals["BTC"] += qty - fee_amount(qty * rate)
             else:
                 totals["BTC"] -= qty
-                totals["USDT"] += money(qty * price) - money(money(qty * price) * rate)
+                totals["USDT"] += money(qty * price) - fee_amount(money(qty * price) * rate)
+            # The fee as the venues tell it (8 decimals) is the fee booked.
+            assert settled.fee == round(settled.fee, 8)
             assert settled.done == (qty == left)
             if qty == left:
                 del orders[oid]
@@ -290,7 +292,7 @@ def test_linear_positions_fees_and_wallet_reconcile_with_fills(data: st.DataObje
             settled = acct.fill(oid, qty=qty, price=price, liquidity=liquidity)
             # Reference: average-cost position, realised P&L on the reduced part.
             signed = qty if side == "buy" else -qty
-            fee = money(qty * price * LINEAR_FEES.rate(liquidity))
+            fee = fee_amount(qty * price * LINEAR_FEES.rate(liquidity))
             gross = D(0)
             if size == 0 or (size > 0) == (signed > 0):
                 entry = money((abs(size) * entry + qty * price) / abs(size + signed))

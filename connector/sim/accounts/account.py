@@ -28,8 +28,8 @@ the position, charges the fee (maker or taker) in the settle asset and books
 the realised P&L into the wallet. Liquidation is not modelled: a loss past the
 margin shows as a wallet below the margin it holds.
 
-Every amount is rounded once to 1e-10 where it is computed
-(:mod:`~connector.sim.accounts.money`), so balances reconcile exactly with the
+Every amount is rounded once where it is computed (fees to 1e-8, the rest to 1e-10;
+:mod:`~connector.sim.accounts.money`), so balances reconcile exactly with the
 fills.
 """
 
@@ -41,7 +41,7 @@ from typing import Literal
 
 import attrs
 
-from connector.sim.accounts.money import ZERO, money
+from connector.sim.accounts.money import ZERO, fee_amount, money
 from connector.sim.accounts.positions import Position, apply_fill, unrealised_pnl
 
 __all__ = [
@@ -475,13 +475,13 @@ class SimAccount:
             cost = money(qty * price)
             self._release(hold, money(qty * hold.price), done)
             self._add(hold.quote, -cost)
-            fee = money(qty * rate)
+            fee = fee_amount(qty * rate)
             self._add(hold.base, qty - fee)
             return FillSettled(order_id=order_id, fee=fee, fee_asset=hold.base, done=done)
         self._release(hold, qty, done)
         self._add(hold.base, -qty)
         proceeds = money(qty * price)
-        fee = money(proceeds * rate)
+        fee = fee_amount(proceeds * rate)
         self._add(hold.quote, proceeds - fee)
         return FillSettled(order_id=order_id, fee=fee, fee_asset=hold.quote, done=done)
 
@@ -508,7 +508,7 @@ class SimAccount:
             self._unlock(settle, hold.margin_left)
             hold.margin_left = ZERO
         self._release(hold, money(qty * hold.price * max(ZERO, rates.taker)), done)
-        fee = money(qty * price * rates.rate(liq))
+        fee = fee_amount(qty * price * rates.rate(liq))
         change = apply_fill(position, signed_qty=signed, price=price, fee=fee, margin_in=margin_in)
         self._positions[hold.symbol] = change.position
         self._add(settle, change.gross_pnl - fee)
