@@ -38,7 +38,8 @@ __all__ = ["ORDER_LIMITS", "OrderLimiter", "SignedHandler", "SignedRest", "UidVe
 
 _dec = msgspec.json.Decoder()
 
-#: Requests (orders, for batches) per second per UID: ``(path, category) -> limit``.
+#: Requests (orders, for batches) per second per UID: ``(path, category) -> limit``
+#: (the rate-limit table's UTA2.0 Pro columns, BYDOCS ``rate-limit/rate-limit.mdx``).
 ORDER_LIMITS: dict[tuple[str, str], int] = {
     ("/v5/order/create", "linear"): 10,
     ("/v5/order/create", "spot"): 20,
@@ -51,14 +52,16 @@ ORDER_LIMITS: dict[tuple[str, str], int] = {
     ("/v5/order/create-batch", "linear"): 10,
     ("/v5/order/create-batch", "spot"): 20,
     ("/v5/order/amend-batch", "linear"): 10,
-    ("/v5/order/amend-batch", "spot"): 10,
+    ("/v5/order/amend-batch", "spot"): 20,
     ("/v5/order/cancel-batch", "linear"): 10,
     ("/v5/order/cancel-batch", "spot"): 20,
     ("/v5/order/realtime", ""): 50,
     ("/v5/order/history", ""): 50,
     ("/v5/execution/list", ""): 50,
     ("/v5/position/set-leverage", ""): 10,
-    ("/v5/account/fee-rate", ""): 10,
+    ("/v5/position/list", ""): 50,
+    ("/v5/account/wallet-balance", ""): 50,
+    ("/v5/account/fee-rate", ""): 5,
     ("/v5/user/query-api", ""): 10,
 }
 

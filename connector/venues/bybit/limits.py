@@ -54,25 +54,27 @@ TRADE_BUCKETS: tuple[Bucket, ...] = (
     Bucket(name=ACCOUNT, capacity=50.0, period=1.0),
 )
 
-_CREATE_PER_S = {Market.SPOT: 20.0, Market.LINEAR: 10.0}
+_PER_S: dict[Market, dict[str, float]] = {
+    Market.SPOT: {"place": 20.0, "amend": 10.0, "cancel": 20.0, "cancel_all": 20.0},
+    Market.LINEAR: {"place": 10.0, "amend": 10.0, "cancel": 10.0, "cancel_all": 10.0},
+}
+"""Per second per UID, by endpoint (the rate-limit table's UTA2.0 Pro columns)."""
 
 
 def order_limits(market: Market) -> Sequence[OrderLimit]:
-    """The order-count bucket of ``market``: new orders per second per account.
+    """The order-count buckets of ``market``: requests per second per account, one
+    per endpoint (create, amend, cancel and cancel-all apart, over a rolling second).
 
     Raises:
         ValueError: Not a Bybit market here (spot, linear).
     """
     try:
-        per_s = _CREATE_PER_S[market]
+        per_s = _PER_S[market]
     except KeyError:
         raise ValueError(f"bybit has no {market.value} market here (spot, linear)") from None
-    # Per UID and endpoint over a rolling second: create, amend, cancel and cancel-all apart.
     return [
-        OrderLimit(
-            name=f"endpoint:{action}", capacity=per_s, period=1.0, actions=frozenset({action})
-        )
-        for action in ("place", "amend", "cancel", "cancel_all")
+        OrderLimit(name=f"endpoint:{action}", capacity=n, period=1.0, actions=frozenset({action}))
+        for action, n in per_s.items()
     ]
 
 

@@ -293,6 +293,14 @@ async def test_bybit_order_limits_are_per_uid_with_headers_and_10006() -> None:
     assert "20" == spot.headers["X-Bapi-Limit"]
 
 
+async def test_bybit_account_reads_answer_with_their_own_per_uid_limit() -> None:
+    async with bybit() as (_sim, api):
+        positions = await api.get("/v5/position/list", category="linear", settleCoin="USDT")
+        wallet = await api.get("/v5/account/wallet-balance", accountType="UNIFIED")
+    # The rate-limit table: 50/s per UID each (not the IP's 600 per 5 s).
+    assert ["50", "50"] == [r.headers["X-Bapi-Limit"] for r in (positions, wallet)]
+
+
 # ------------------------------------------------------------- account
 
 

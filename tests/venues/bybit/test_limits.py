@@ -12,8 +12,15 @@ from connector.venues.bybit.rest import BybitRest
 def test_order_limits_per_market_and_endpoint() -> None:
     spot = order_limits(Market.SPOT)
     linear = order_limits(Market.LINEAR)
-    assert {(b.capacity, b.period) for b in spot} == {(20.0, 1.0)}
+    # The rate-limit table: spot 20/s but amend 10/s; linear 10/s throughout.
+    assert [(b.name, b.capacity) for b in spot] == [
+        ("endpoint:place", 20.0),
+        ("endpoint:amend", 10.0),
+        ("endpoint:cancel", 20.0),
+        ("endpoint:cancel_all", 20.0),
+    ]
     assert {(b.capacity, b.period) for b in linear} == {(10.0, 1.0)}
+    assert {b.period for b in spot} == {1.0}
     # create, amend, cancel and cancel-all each have their own quota, as each endpoint does
     assert [{"place"}, {"amend"}, {"cancel"}, {"cancel_all"}] == [set(b.actions) for b in linear]
     names = ["endpoint:place", "endpoint:amend", "endpoint:cancel", "endpoint:cancel_all"]
