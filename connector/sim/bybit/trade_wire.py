@@ -97,7 +97,9 @@ def order_item(
             "isLeverage": "0" if order.market == "spot" else "",
             "price": pf(price) if price else "0",
             "qty": format_trim(quote_qty) if quote_qty is not None else qf(order.qty),
-            "avgPrice": pf(order.avg_price) if order.filled_qty else ("" if push else "0"),
+            # UTA: "" for an order without an average price, REST and push alike (BYDOCS
+            # order/open-order.mdx, checked 2026-12-06).
+            "avgPrice": pf(order.avg_price) if order.filled_qty else "",
             "leavesQty": qf(leaves),
             "leavesValue": _money(leaves * price),
             "cumExecQty": qf(order.filled_qty),
