@@ -51,6 +51,8 @@ class Instrument:
         lot_step: Quantity increment.
         min_qty: Smallest order quantity.
         min_notional: Smallest price * qty * contract_size; 0 when the venue has none.
+        reduce_only_exempt_from_min_notional: A reduce-only order may be below
+            ``min_notional`` (the venue's rule: Binance USDⓈ-M).
         max_qty: Largest order quantity, when the venue sets one.
         max_market_qty: Largest market-order quantity, where the venue sets one apart
             from ``max_qty`` (Binance ``MARKET_LOT_SIZE``, Bybit ``maxMktOrderQty``,
@@ -78,6 +80,7 @@ class Instrument:
     lot_step: Decimal
     min_qty: Decimal
     min_notional: Decimal = _ZERO
+    reduce_only_exempt_from_min_notional: bool = False
     max_qty: Decimal | None = None
     max_market_qty: Decimal | None = None
     max_post_only_qty: Decimal | None = None

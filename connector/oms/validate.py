@@ -17,7 +17,11 @@ binary fractions are not prices). Then:
   post-only order's own maximum where the venue allows more: Bybit spot),
   ``max_market_qty`` (a market order's own maximum, where the venue sets one),
   ``min_notional`` (price x qty x contract size; a market order is checked
-  only when the caller passes a reference price).
+  only when the caller passes a reference price; a reduce-only order is not
+  checked where the instrument says the venue spares it,
+  ``Instrument.reduce_only_exempt_from_min_notional``: Binance USDⓈ-M; Bybit
+  linear's API docs state no such exemption for ``minNotionalValue`` and OKX
+  lists no minimum order value, checked 2026-12-06).
 
 All problems are collected and raised as one
 :class:`~connector.errors.InvalidOrder`: its message names the first filter,
@@ -152,7 +156,14 @@ def normalize_place(
     elif command.reduce_only and instrument.symbol.kind is SymbolKind.SPOT:
         problems.append("reduce_only: spot orders cannot be reduce-only (spot has no positions)")
     notional_price = price if price is not None else reference_price
-    _check(instrument, qty, notional_price, problems, post_only=tif is TimeInForce.POST_ONLY)
+    _check(
+        instrument,
+        qty,
+        notional_price,
+        problems,
+        post_only=tif is TimeInForce.POST_ONLY,
+        reduce_only=command.reduce_only is True,
+    )
     _raise(problems)
     return PlaceOrder(
         venue=command.venue,
@@ -193,7 +204,14 @@ def normalize_amend(command: AmendOrder, instrument: Instrument, order: Order) -
             price = _quantize_price(command.price, order.side, instrument, problems)
     if qty <= order.filled_qty and command.qty is not None:
         problems.append(f"qty: {qty} is not above the filled quantity {order.filled_qty}")
-    _check(instrument, qty, price, problems, post_only=order.time_in_force is TimeInForce.POST_ONLY)
+    _check(
+        instrument,
+        qty,
+        price,
+        problems,
+        post_only=order.time_in_force is TimeInForce.POST_ONLY,
+        reduce_only=order.reduce_only,
+    )
     _raise(problems)
     return AmendOrder(
         venue=command.venue,
@@ -252,6 +270,7 @@ def _check(
     problems: list[str],
     *,
     post_only: bool,
+    reduce_only: bool,
 ) -> None:
     if instrument.status is not InstrumentStatus.TRADING:
         problems.append(f"status: {instrument.symbol} is {instrument.status.value}")
@@ -268,7 +287,8 @@ def _check(
             cap = instrument.max_post_only_qty
         if cap is not None and qty > cap:
             problems.append(f"max_qty: {qty} is above the maximum {cap}")
-        if price is not None and price > _ZERO:
+        spared = reduce_only and instrument.reduce_only_exempt_from_min_notional
+        if price is not None and price > _ZERO and not spared:
             notional = price * qty * instrument.contract_size
             if notional < instrument.min_notional:
                 problems.append(

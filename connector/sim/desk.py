@@ -336,6 +336,7 @@ class Desk(DeskCore):
             price if price is not None else top,
             market=is_market,
             post_only=time_in_force is TimeInForce.POST_ONLY,
+            reduce_only=reduce_only,
         )
         if refusal is not None:
             return self._count(refusal)
@@ -477,6 +478,7 @@ class Desk(DeskCore):
         client_order_id: str | None = None,
         qty: Decimal | None = None,
         price: Decimal | None = None,
+        new_client_order_id: str | None = None,
         now_ms: int,
     ) -> UserOrder | Refusal:
         """Change a resting order's total quantity and/or price.
@@ -484,11 +486,23 @@ class Desk(DeskCore):
         ``qty`` is the new TOTAL quantity; at or below the filled quantity the
         order is cancelled (``AMEND_TO_FILLED``). A new price or a larger
         quantity loses the queue place (and a new price may trade).
+        ``new_client_order_id``: the order's client id from this amendment on
+        (Binance spot keep-priority amends); refused when another open order of
+        the account has it.
         """
         found = self._open_record(account, market, native_id, order_id, client_order_id)
         if isinstance(found, Refusal):
             return self._count(found)
         record = found
+        if (
+            new_client_order_id is not None
+            and new_client_order_id != record.client_order_id
+            and self._orders.open_cid(account, new_client_order_id)
+        ):
+            return self._refuse(
+                RefusalReason.DUPLICATE_CLIENT_ID,
+                f"client order id {new_client_order_id!r} is already used by an open order",
+            )
         key = (record.market, record.native_id)
         book = self._books[key]
         inst, engine = book.instrument, book.engine
@@ -497,10 +511,13 @@ class Desk(DeskCore):
         new_qty = record.qty if qty is None else qty
         new_price = record.price if price is None else price
         if new_qty <= record.filled_qty:
+            self._orders.rename(record, new_client_order_id)
             self._cancel_record(record, CancelCause.AMEND_TO_FILLED, now_ms)
             return record.snapshot()
         post_only = record.time_in_force is TimeInForce.POST_ONLY
-        refusal = check_filters(inst, new_qty, new_price, new_price, post_only=post_only)
+        refusal = check_filters(
+            inst, new_qty, new_price, new_price, post_only=post_only, reduce_only=record.reduce_only
+        )
         if refusal is not None:
             return self._count(refusal)
         if price is not None:
@@ -521,6 +538,7 @@ class Desk(DeskCore):
         new_engine_qty = new_qty - (record.qty - record.engine_qty)
         remaining = new_engine_qty - record.filled_qty
         if remaining <= 0:
+            self._orders.rename(record, new_client_order_id)
             self._cancel_record(record, CancelCause.REDUCE_ONLY, now_ms)
             return record.snapshot()
         old = (record.engine_qty - record.filled_qty, record.price)
@@ -535,6 +553,7 @@ class Desk(DeskCore):
         result = engine.amend(record.order_id, qty=new_engine_qty, price=new_price)
         assert result.status is not OrderStatus.REJECTED, result.reject_reason
         record.qty, record.engine_qty, record.price = new_qty, new_engine_qty, new_price
+        self._orders.rename(record, new_client_order_id)
         record.touch(now_ms)
         self._published(key, (result,))
         self._emit(OrderUpdated(order=record.snapshot(), fill=None, ts_ms=now_ms))

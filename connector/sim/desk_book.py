@@ -139,6 +139,16 @@ class OrderBookKeeper:
         if record.state.is_open:
             self._open.setdefault(record.account, {})[record.order_id] = record
 
+    def rename(self, record: OrderRecord, client_order_id: str | None) -> None:
+        """Give ``record`` a new client id (``None``: keep it); the old id no longer finds it."""
+        if client_order_id is None or client_order_id == record.client_order_id:
+            return
+        old = (record.account, record.client_order_id)
+        if self._cid.get(old) is record:
+            del self._cid[old]
+        record.client_order_id = client_order_id
+        self._cid[(record.account, client_order_id)] = record
+
     def closed(self, record: OrderRecord) -> None:
         """The order is no longer open."""
         self._open.get(record.account, {}).pop(record.order_id, None)

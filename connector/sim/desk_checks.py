@@ -4,7 +4,8 @@ Used by :class:`connector.sim.desk.Desk` before an order reaches the engine:
 
 * :func:`check_filters`: the instrument's tick size, lot step, minimum and
   maximum quantity (and a market order's own maximum) and minimum notional
-  (``price × qty × contract_size``),
+  (``price × qty × contract_size``; a reduce-only order is spared it where the
+  venue says so, :data:`REDUCE_ONLY_SPARED`),
   each failure a :class:`~connector.sim.desk_types.Refusal` naming the filter
   and the values;
 * :func:`apply_price_limit`: a limit price against the venue's price limit around
@@ -25,6 +26,7 @@ from connector.sim.instruments import SimInstrument
 
 __all__ = [
     "MARKET_HOLD_MARGIN",
+    "REDUCE_ONLY_SPARED",
     "apply_price_limit",
     "base_for_quote",
     "check_filters",
@@ -35,6 +37,13 @@ __all__ = [
 MARKET_HOLD_MARGIN = Decimal("0.02")
 """A market order holds funds for its sweep estimate plus this fraction (released after)."""
 
+REDUCE_ONLY_SPARED: frozenset[tuple[str, str]] = frozenset({("binance", "linear")})
+"""The (venue, market) pairs whose minimum notional does not bind a reduce-only order:
+Binance USDⓈ-M, -4164 "Order's notional must be no smaller than %s (unless you choose
+reduce only)" (USDⓈ-M error codes, checked 2026-12-06). Bybit linear's API docs
+(instruments-info ``minNotionalValue``, create-order) state no such exemption and OKX
+lists no minimum order value."""
+
 
 def check_filters(
     instrument: SimInstrument,
@@ -44,6 +53,7 @@ def check_filters(
     *,
     market: bool = False,
     post_only: bool = False,
+    reduce_only: bool = False,
 ) -> Refusal | None:
     """The first filter ``qty`` and ``price`` fail, or ``None`` when they pass.
 
@@ -57,6 +67,8 @@ def check_filters(
             market-order maximum too.
         post_only: A post-only order: its maximum is the instrument's post-only
             one where the venue allows more (Bybit spot).
+        reduce_only: A reduce-only order: its notional is not checked where the
+            venue spares it (:data:`REDUCE_ONLY_SPARED`).
     """
     if not qty.is_finite() or qty <= 0:
         return Refusal(reason=RefusalReason.BAD_PARAMETER, detail=f"quantity {qty} is not positive")
@@ -104,7 +116,8 @@ def check_filters(
             reason=RefusalReason.MAX_MARKET_QTY,
             detail=f"quantity {qty} is above the market-order maximum {market_cap}",
         )
-    if notional_price is not None and instrument.min_notional > 0:
+    spared = reduce_only and (instrument.venue, instrument.market) in REDUCE_ONLY_SPARED
+    if notional_price is not None and instrument.min_notional > 0 and not spared:
         notional = notional_price * qty * instrument.contract_size
         if notional < instrument.min_notional:
             return Refusal(

@@ -155,6 +155,31 @@ def test_market_order_notional_is_checked_with_a_reference_price() -> None:
         place_order(BTC, reference_price=D("100"), **kwargs)  # type: ignore[arg-type]
 
 
+def test_a_reduce_only_order_below_min_notional_passes_where_the_venue_spares_it() -> None:
+    spared = attrs.evolve(BTC, reduce_only_exempt_from_min_notional=True)
+
+    def sell(instrument: Instrument, type: str, *, reduce_only: bool) -> PlaceOrder:
+        return place_order(
+            instrument,
+            side="sell",
+            type=type,
+            qty="0.01",
+            price="100" if type == "limit" else None,
+            reference_price=D("100"),
+            reduce_only=reduce_only,
+            client_order_id="r",
+        )
+
+    assert [True, True] == [sell(spared, t, reduce_only=True).reduce_only for t in TYPES]
+    for instrument, reduce_only in ((spared, False), (BTC, True)):
+        for type_ in TYPES:
+            with pytest.raises(InvalidOrder, match="min_notional"):
+                sell(instrument, type_, reduce_only=reduce_only)
+
+
+TYPES = ("limit", "market")
+
+
 def test_order_for_another_instrument_is_refused() -> None:
     command = PlaceOrder(
         venue="okx",
@@ -244,6 +269,19 @@ def test_bad_amend_is_refused(
     with pytest.raises(InvalidOrder) as caught:
         normalize_amend(command, BTC, open_order(**order))
     assert filter_name in {v.split(":")[0] for v in caught.value.violations}
+
+
+def test_an_amended_reduce_only_order_below_min_notional_passes_where_the_venue_spares_it() -> None:
+    spared = attrs.evolve(BTC, reduce_only_exempt_from_min_notional=True)
+    small = AmendOrder(
+        venue="okx", symbol=BTC.symbol, client_order_id="c1", qty=D("0.01"), price=D("100")
+    )
+    closing = open_order(reduce_only=True, filled_qty=D(0))
+
+    assert small == normalize_amend(small, spared, closing)
+    for instrument, order in ((spared, open_order(filled_qty=D(0))), (BTC, closing)):
+        with pytest.raises(InvalidOrder, match="min_notional"):
+            normalize_amend(small, instrument, order)
 
 
 @pytest.mark.parametrize(

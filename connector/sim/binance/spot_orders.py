@@ -377,7 +377,13 @@ class SpotTrading:
         return out[-limit:] if from_id is None else out[:limit]
 
     def amend_keep_priority(self, account: str, params: Params, now_ms: int) -> dict[str, object]:
-        """``PUT /api/v3/order/amend/keepPriority``: a smaller quantity, same queue place."""
+        """``PUT /api/v3/order/amend/keepPriority``: a smaller quantity, same queue place.
+
+        The order takes ``newClientOrderId``, or a new venue-made id without it: "By
+        default, amended orders get a random new client order ID, but you can pass
+        the current client order ID in the newClientOrderId parameter if you wish
+        to keep it." (spot FAQ order_amend_keep_priority.md, checked 2026-12-06).
+        """
         sym = self.symbol(params)
         assert sym is not None
         new_qty = _precise(params, "newQty", params.decimal("newQty", required=True))
@@ -391,8 +397,17 @@ class SpotTrading:
         new_client = params.text("newClientOrderId")
         if new_client is not None and not _CLIENT_ID.fullmatch(new_client):
             raise illegal("newClientOrderId", _CLIENT_ID_RANGE)
+        if new_client is None:
+            seed = f"amend/{account}/{order.order_id}/{meta.amends}"
+            new_client = generated_client_id(seed, now_ms)
         done = self.desk.amend(
-            account, "spot", sym.symbol, order_id=order.order_id, qty=new_qty, now_ms=now_ms
+            account,
+            "spot",
+            sym.symbol,
+            order_id=order.order_id,
+            qty=new_qty,
+            new_client_order_id=new_client,
+            now_ms=now_ms,
         )
         if isinstance(done, Refusal):
             raise refusal_error(done, "amend")

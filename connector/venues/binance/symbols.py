@@ -9,7 +9,10 @@ leave this module except as :attr:`Instrument.native_id`.
 Filters: ``PRICE_FILTER.tickSize``; ``LOT_SIZE.stepSize``/``minQty``/``maxQty``;
 ``MARKET_LOT_SIZE.maxQty`` (a market order's maximum, when not zero);
 minimum notional from ``MIN_NOTIONAL`` (spot ``minNotional``, futures
-``notional``) or ``NOTIONAL`` (``minNotional``). Entries that cannot become a
+``notional``) or ``NOTIONAL`` (``minNotional``); on USDⓈ-M a reduce-only order
+is spared it (error -4164 "Order's notional must be no smaller than %s (unless
+you choose reduce only)", USDⓈ-M error-code page, checked 2026-12-06), spot
+has no reduce-only orders. Entries that cannot become a
 valid instrument (no contract type, a zero tick, odd asset names, unknown status)
 are skipped, each with a one-line reason, never a crash.
 
@@ -194,6 +197,7 @@ def _instrument(market: Market, entry: _Symbol) -> Instrument:
         lot_step=step,
         min_qty=min_qty,
         min_notional=min_notional,
+        reduce_only_exempt_from_min_notional=market is Market.LINEAR,
         max_qty=max_qty if max_qty else None,
         max_market_qty=max_market_qty if max_market_qty else None,
         min_price=_bound(price.minPrice, "minPrice"),

@@ -6,6 +6,7 @@ errors.md, checked 2026-12-03; venues-trading.md 2-6). In memory, no sockets.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -248,6 +249,38 @@ def test_amend_keep_priority_reduces_only(spot: Spot) -> None:
     assert status == 200 and body["amendedOrder"]["qty"] == "0.01000000"
     _, now, _ = spot.call("GET", ORDER, ref)
     assert now["origQty"] == "0.01000000" and now["status"] == "NEW"
+
+
+def test_amend_keep_priority_gives_a_new_client_id_unless_one_is_sent(spot: Spot) -> None:
+    # "By default, amended orders get a random new client order ID, but you can pass the
+    # current client order ID in the newClientOrderId parameter if you wish to keep it."
+    # (spot FAQ order_amend_keep_priority.md, checked 2026-12-06)
+    bid, _ = spot.touch()
+    path = "/api/v3/order/amend/keepPriority"
+    spot.call("POST", ORDER, limit(bid - 100, qty="0.04", newClientOrderId="mine-1"))
+    spot.call("POST", ORDER, limit(bid - 100, newClientOrderId="other-1"))
+    ref = {"symbol": "BTCUSDT", "origClientOrderId": "mine-1"}
+    _, kept, _ = spot.call("PUT", path, {**ref, "newQty": "0.03", "newClientOrderId": "mine-1"})
+    assert ("mine-1", "mine-1") == (
+        kept["amendedOrder"]["origClientOrderId"],
+        kept["amendedOrder"]["clientOrderId"],
+    )
+    _, default, _ = spot.call("PUT", path, {**ref, "newQty": "0.02"})
+    new_id = default["amendedOrder"]["clientOrderId"]
+    assert "mine-1" == default["amendedOrder"]["origClientOrderId"]
+    assert new_id != "mine-1" and re.fullmatch(r"[0-9A-Za-z]{22}", new_id)
+    _, found, _ = spot.call("GET", ORDER, {"symbol": "BTCUSDT", "origClientOrderId": new_id})
+    assert (new_id, "0.02000000") == (found["clientOrderId"], found["origQty"])
+    status, gone, _ = spot.call("GET", ORDER, ref)
+    assert (400, -2013) == (status, gone["code"])
+    named = {"symbol": "BTCUSDT", "origClientOrderId": new_id, "newQty": "0.01"}
+    status, taken, _ = spot.call("PUT", path, {**named, "newClientOrderId": "other-1"})
+    assert (400, -2010) == (status, taken["code"])  # another open order has that id
+    _, renamed, _ = spot.call("PUT", path, {**named, "newClientOrderId": "mine-2"})
+    assert "mine-2" == renamed["amendedOrder"]["clientOrderId"]
+    assert {"mine-2", "other-1"} == {
+        o.client_order_id for o in spot.desk.open_orders("binance-demo")
+    }
 
 
 def test_cancel_replace_success_and_partial_failure(spot: Spot) -> None:

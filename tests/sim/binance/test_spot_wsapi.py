@@ -307,6 +307,9 @@ def test_cancel_replace_and_keep_priority_amend_over_the_websocket_api(spot: Spo
     assert amended["status"] == 200 and amended["result"]["amendedOrder"]["qty"] == "0.01000000"
     assert [r["x"] for r in reports(conn.events(), oid)] == ["NEW", "REPLACED"]
     assert reports(conn.events(), oid)[-1]["q"] == "0.01000000"
+    # Sent without newClientOrderId: the order gets a new client id, streamed as ``c``.
+    new_id = amended["result"]["amendedOrder"]["clientOrderId"]
+    assert placed["result"]["clientOrderId"] != new_id == reports(conn.events(), oid)[-1]["c"]
     replace = {
         **base,
         "cancelReplaceMode": "STOP_ON_FAILURE",

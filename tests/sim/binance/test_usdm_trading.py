@@ -579,3 +579,39 @@ async def test_user_trades_keeps_to_seven_day_windows(s: sim.SimRun) -> None:
     assert recent == inside.json() == by_id.json()[: len(recent)]
     assert (400, -1127) == (far.status_code, far.json()["code"])
     assert (400, -1128) == (combined.status_code, combined.json()["code"])
+
+
+async def test_a_reduce_only_order_below_the_minimum_notional_closes_a_small_position(
+    s: sim.SimRun,
+) -> None:
+    # -4164 "Order's notional must be no smaller than %s (unless you choose reduce
+    # only)" (USDⓈ-M error codes, checked 2026-12-06); BTCUSDT's minimum is 100 USDT.
+    small = {"symbol": "BTCUSDT", "side": "SELL", "quantity": "0.001"}
+    with trio.fail_after(10):
+        opened = await call(
+            s,
+            "POST",
+            "/fapi/v1/order",
+            {**small, "side": "BUY", "type": "MARKET", "quantity": "0.003"},
+        )
+        above = (touch(s, "SELL") * Decimal("1.02")).quantize(Decimal("0.1"))
+        plain = await call(s, "POST", "/fapi/v1/order", limit(above, "SELL", quantity="0.001"))
+        rests = await call(
+            s, "POST", "/fapi/v1/order", limit(above, "SELL", quantity="0.001", reduceOnly="true")
+        )
+        market = await call(
+            s,
+            "POST",
+            "/fapi/v1/order",
+            {**small, "type": "MARKET", "reduceOnly": "true", "newOrderRespType": "RESULT"},
+        )
+    assert 200 == opened.status_code, opened.json()
+    assert Decimal("0.001") * above < 100
+    assert (400, -4164) == (plain.status_code, plain.json()["code"])
+    assert "(unless you choose reduce only)" in plain.json()["msg"]
+    assert (200, "NEW", True) == (
+        rests.status_code,
+        rests.json()["status"],
+        rests.json()["reduceOnly"],
+    )
+    assert (200, "FILLED") == (market.status_code, market.json()["status"])

@@ -86,6 +86,15 @@ def test_newer_exchange_info_reads_the_notional_filter() -> None:
     assert Decimal("100") == by_native(futures, "BTCUSDT").min_notional
 
 
+def test_usdm_spares_reduce_only_orders_the_minimum_notional_and_spot_has_none() -> None:
+    # -4164 "Order's notional must be no smaller than %s (unless you choose reduce only)"
+    # (USDⓈ-M error codes, checked 2026-12-06).
+    futures = parse_exchange_info(Market.LINEAR, gocryptotrader_body("/fapi/v1/exchangeInfo"))
+    spot = parse_exchange_info(Market.SPOT, gocryptotrader_body("/api/v3/exchangeInfo"))
+    assert {True} == {i.reduce_only_exempt_from_min_notional for i in futures}
+    assert {False} == {i.reduce_only_exempt_from_min_notional for i in spot}
+
+
 def test_a_price_bound_of_0_is_none() -> None:
     # "minPrice ... Disabled on minPrice == 0" (the filters' documentation).
     filters = [
