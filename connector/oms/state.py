@@ -177,12 +177,10 @@ class OrderStateStatistics:
 
 
 def _time_in_force(type_: OrderType, asked: TimeInForce) -> TimeInForce:
-    """A market order never rests: recorded as IOC unless FOK was asked, whatever its
-    source said (placed with the default GTC; read back from Binance as GTC, from
-    Bybit as IOC), so that it reads the same on every venue and after a restart."""
-    if type_ is OrderType.MARKET and asked is not TimeInForce.FOK:
-        return TimeInForce.IOC
-    return asked
+    """A market order never rests: recorded as IOC whatever its source said (placed
+    with the default GTC; read back from Binance as GTC, from Bybit as IOC), so that
+    it reads the same on every venue and after a restart (no venue runs one as FOK)."""
+    return TimeInForce.IOC if type_ is OrderType.MARKET else asked
 
 
 @attrs.define(slots=True)

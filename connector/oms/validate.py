@@ -147,6 +147,13 @@ def normalize_place(
             problems.append("price: a market order takes no price")
         if tif is TimeInForce.POST_ONLY:
             problems.append("time_in_force: a market order cannot be post-only")
+        elif tif is TimeInForce.FOK:
+            # Binance and OKX take no time in force on a market order and Bybit runs
+            # one as IOC ("Market order will always use IOC"): none fills all or nothing.
+            problems.append(
+                "time_in_force: a market order cannot be fok (the venues run market orders"
+                " as IOC); use a limit order with fok"
+            )
         cap = instrument.max_market_qty
         if cap is not None and qty > cap:
             problems.append(f"max_market_qty: {qty} is above the market-order maximum {cap}")

@@ -116,6 +116,7 @@ def test_a_quantity_between_two_lots_is_refused_not_rounded() -> None:
         ({"price": None}, "price"),
         ({"type": "market"}, "price"),
         ({"type": "market", "price": None, "time_in_force": "post_only"}, "time_in_force"),
+        ({"type": "market", "price": None, "time_in_force": "fok"}, "time_in_force"),
         ({"price": "0.01"}, "tick_size"),
         ({"side": "long"}, "side"),
         ({"type": "stop"}, "type"),

@@ -252,6 +252,10 @@ async def refusals(
         with pytest.raises(InvalidOrder) as over_market:
             await c.place_order(venue, symbol, "buy", "market", Decimal(151))
         assert ["max_market_qty"] == [v.split(":")[0] for v in over_market.value.violations]
+    # A fill-or-kill market order no venue runs (Bybit would run it as IOC).
+    with pytest.raises(InvalidOrder) as fok:
+        await c.place_order(venue, symbol, "buy", "market", qty, time_in_force="fok")
+    assert ["time_in_force"] == [v.split(":")[0] for v in fok.value.violations]
     # The refusals before sending: nothing reached the order state.
     assert before == len(c.orders.all())
     # An amendment is checked as the order it makes: one past a limit is refused
