@@ -3,8 +3,9 @@
 WAL journal, ``synchronous=FULL`` (a commit is on disk before it returns), one
 writer connection, readers on connections of their own. One process writes a
 file at a time: the writer holds an exclusive ``flock`` on the file itself (which
-SQLite's own POSIX record locks do not meet) for as long as the store is open, and a second writer gets a :class:`~connector.errors.StoreError`
-naming the file instead of interleaving its transactions with the first's.
+SQLite's own POSIX record locks do not meet) for as long as the store is open,
+and a second writer gets a :class:`~connector.errors.StoreError` naming the file
+instead of interleaving its transactions with the first's.
 """
 
 from __future__ import annotations
