@@ -17,7 +17,9 @@ One :class:`AccountService` per venue that trades. It runs:
   (derivatives) and the :class:`~connector.account.balances.BalanceBook` (spot);
   the stream's positions and balances correct them. Changes are published on
   ``position.{venue}.{symbol}`` and ``balance.{venue}.{asset}``;
-* **reconciliation**: at start, after every private-stream (re)connect (what
+* **reconciliation**: (after reading the account's settings, where the adapter
+  is an :class:`~connector.venues.driver.AccountSetup`: OKX's account and position
+  mode) at start, after every private-stream (re)connect (what
   happened while a socket was down is only known from REST), after a fill gap
   (a venue report shows an order more filled than its fills add up to for
   ``fill_gap_grace`` seconds: the fill's push was lost, and Bybit's and OKX's
@@ -62,7 +64,13 @@ from connector.oms.reconcile import (
 )
 from connector.oms.tracking import OrderStateService
 from connector.supervision import Backoff
-from connector.venues.driver import ListenKeyStreams, PrivateEvent, PrivateStream, RestCall
+from connector.venues.driver import (
+    AccountSetup,
+    ListenKeyStreams,
+    PrivateEvent,
+    PrivateStream,
+    RestCall,
+)
 from connector.venues.session import VenueSession
 
 __all__ = ["AccountService", "AccountStatistics"]
@@ -284,6 +292,11 @@ class AccountService:
             ConnectorError: a REST request failed (what was applied stays applied).
         """
         markets = self.session.markets()
+        if isinstance(self.adapter, AccountSetup) and markets:
+            # The account's settings first: one the adapter cannot trade with fails the
+            # reconciliation, and new orders are refused naming it.
+            response = await self._read(markets[0], self.adapter.account_setup_call())
+            self.adapter.apply_account_setup(response.body)
         orders = await self.state.reconcile(markets)
         # REST values keep the venue's own stamps (their last change): one older than
         # what the stream already brought yields to it. Only a value the venue no

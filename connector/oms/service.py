@@ -73,6 +73,7 @@ from connector.model import (
 )
 from connector.model.trading import OrderReport
 from connector.oms.ids import ClientOrderIds, check_client_order_id, id_in_use
+from connector.oms.state import order_key
 from connector.oms.tracking import OrderStateService
 from connector.oms.validate import Number, as_decimal, normalize_amend
 from connector.oms.validate import place_order as build_order
@@ -484,8 +485,10 @@ class OrderService:
     async def cancel(self, symbol: Symbol, client_order_id: str) -> Order:
         """Cancel one order; returns it as the venue then reports it.
 
-        An order the venue no longer has open (filled, or canceled meanwhile) is
-        read back by a query and returned as it is.
+        ``client_order_id`` may be ``#`` + the venue's order id: an order placed
+        elsewhere without a client id is kept under that key, and is canceled by
+        the venue's id. An order the venue no longer has open (filled, or canceled
+        meanwhile) is read back by a query and returned as it is.
 
         Raises:
             OrderNotFound (the venue never had it), ExchangeRejected (refused and
@@ -495,7 +498,12 @@ class OrderService:
         current = self.state.book.get(self.venue, client_order_id)
         if current is not None and current.status.is_terminal:
             return current
-        call = self.state.adapter.cancel_order_call(market, instrument, client_order_id, current)
+        adapter = self.state.adapter
+        if client_order_id.startswith("#"):
+            by_venue_id = adapter.cancel_order_by_venue_id_call
+            call = by_venue_id(market, instrument, client_order_id[1:], current)
+        else:
+            call = adapter.cancel_order_call(market, instrument, client_order_id, current)
         try:
             report = await self._exchange(market, call, "cancel", client_order_id, symbol=symbol)
         except MalformedMessage:
@@ -569,44 +577,38 @@ class OrderService:
         except ConnectorError as exc:
             log.warning("orders.cancel_all_listing_failed", venue=self.venue, error=str(exc))
             unlisted = exc
-        targets = [
-            o
+        # Keyed as the order state keeps them: an order placed elsewhere without a
+        # client id is canceled by the venue's id.
+        targets = {
+            order_key(o.client_order_id, o.venue_order_id): o
             for o in self.state.book.open(self.venue, symbol)
-            if o.client_order_id  # an order with no client id cannot be canceled by one
-        ]
-        by_symbol: dict[Symbol, list[Order]] = {}
-        for order in targets:
-            by_symbol.setdefault(order.symbol, []).append(order)
+        }
+        by_symbol: dict[Symbol, dict[str, Order]] = {}
+        for key, order in targets.items():
+            by_symbol.setdefault(order.symbol, {})[key] = order
         async with trio.open_nursery() as nursery:
             for listed in by_symbol.values():
                 if len(listed) > 1:
                     nursery.start_soon(self._cancel_symbol_at_once, listed)
         results: dict[str, Order] = {}
 
-        async def cancel_one(order: Order) -> None:
+        async def cancel_one(key: str, order: Order) -> None:
             try:
-                results[order.client_order_id] = await self.cancel(
-                    order.symbol, order.client_order_id
-                )
+                results[key] = await self.cancel(order.symbol, key)
             except ConnectorError as exc:
-                log.warning(
-                    "orders.cancel_failed",
-                    venue=self.venue,
-                    order=order.client_order_id,
-                    error=str(exc),
-                )
-                results[order.client_order_id] = self._snapshot(order.client_order_id)
+                log.warning("orders.cancel_failed", venue=self.venue, order=key, error=str(exc))
+                results[key] = self._snapshot(key)
 
         async with trio.open_nursery() as nursery:
-            for order in targets:
-                nursery.start_soon(cancel_one, order)  # a finished one returns at once
-        done = [results[o.client_order_id] for o in targets]
+            for key, order in targets.items():
+                nursery.start_soon(cancel_one, key, order)  # a finished one returns at once
+        done = [results[key] for key in targets]
         if unlisted is not None:
             why = f"its open orders could not be listed ({unlisted})"
             raise CancelAllIncomplete(done, {self.venue: why})
         return done
 
-    async def _cancel_symbol_at_once(self, orders: list[Order]) -> None:
+    async def _cancel_symbol_at_once(self, orders: dict[str, Order]) -> None:
         """Send the venue's few requests that cancel these open orders of one symbol
         (where it has them), then give the private stream a read-back's budget to tell
         each order's end. A failure is logged: the caller cancels what is still open
@@ -614,11 +616,10 @@ class OrderService:
         adapter = self.state.adapter
         if not isinstance(adapter, CancelAllCalls):
             return
-        symbol = orders[0].symbol
+        symbol = next(iter(orders.values())).symbol
         try:
             market, instrument = self._instrument(symbol)
-            ids = [o.client_order_id for o in orders]
-            for call, count in adapter.cancel_all_calls(market, instrument, ids):
+            for call, count in adapter.cancel_all_calls(market, instrument, list(orders)):
                 response = await self.state.send_order(
                     market, symbol, call, "cancel_all", orders=count
                 )
@@ -641,7 +642,7 @@ class OrderService:
         # A short wait for the stream saves a request per order: at most the
         # read-back's budget (the first delay, doubled each time), ending as soon as
         # the stream has told every order's end.
-        waiting = [o.client_order_id for o in orders]
+        waiting = list(orders)
         with trio.move_on_after(self._confirm_first * (2**self._confirm_attempts - 1)):
             while waiting := [cid for cid in waiting if self.state.is_open(cid)]:
                 await self._next_change()

@@ -475,14 +475,19 @@ class OrderStateService:
             raise
 
     async def query(self, symbol: Symbol, client_order_id: str) -> OrderReport:
-        """The venue's report of one order, by client order id.
+        """The venue's report of one order, by client order id (or, for ``#`` + the
+        venue's order id, by that id: an order placed elsewhere without one).
 
         Raises:
             OrderNotFound: the venue does not know it; or any mapped error.
         """
         market, instrument = self.instrument(symbol)
         self._queries += 1
-        call = self.adapter.query_order_call(market, instrument, client_order_id)
+        if client_order_id.startswith("#"):
+            venue_order_id = client_order_id[1:]
+            call = self.adapter.query_order_by_venue_id_call(market, instrument, venue_order_id)
+        else:
+            call = self.adapter.query_order_call(market, instrument, client_order_id)
         response = await self.send(market, call, lane=Lane.DEFAULT)
         return self.read_answer(market, response, action="query", client_order_id=client_order_id)
 

@@ -415,6 +415,18 @@ class TradingAdapter(Protocol):
         this adapter did not place it: placed by another process or before a restart)."""
         ...
 
+    def cancel_order_by_venue_id_call(
+        self,
+        market: Market,
+        instrument: Instrument,
+        venue_order_id: str,
+        current: Order | None = None,
+    ) -> RestCall:
+        """The request that cancels one order by the venue's order id: an order placed
+        elsewhere without a client order id (kept as ``#`` + that id); its answer is
+        read as a cancel's with that key as the client order id."""
+        ...
+
     def amend_order_call(
         self, market: Market, instrument: Instrument, amend: AmendOrder, current: Order
     ) -> RestCall:
@@ -602,6 +614,32 @@ class ListenKeyStreams(Protocol):
 
 
 @runtime_checkable
+class AccountSetup(Protocol):
+    """An optional part of a :class:`TradingAdapter`: account settings read over REST
+    before the first reconciliation and at every one after (OKX ``GET
+    /api/v5/account/config``: the account mode decides the spot orders' ``tdMode``;
+    an account in long/short position mode cannot be traded).
+
+    A setting the adapter cannot trade with fails the reconciliation, so the venue
+    takes no new order, and the refusal names the setting, until it is changed.
+    """
+
+    def account_setup_call(self) -> RestCall:
+        """The request that reads the account's settings."""
+        ...
+
+    def apply_account_setup(self, body: bytes) -> None:
+        """Take the settings from the answer to :meth:`account_setup_call`.
+
+        Raises:
+            ConfigError: A setting this adapter cannot trade with (the message says
+                how to change it).
+            RemoteError: An error answer, or one that does not parse.
+        """
+        ...
+
+
+@runtime_checkable
 class CancelAllCalls(Protocol):
     """An optional part of a :class:`TradingAdapter`: cancelling many open orders of one
     symbol in few requests (``cancel_all`` and the kill switch send them first, then
@@ -619,7 +657,8 @@ class CancelAllCalls(Protocol):
     ) -> list[tuple[RestCall, int]]:
         """The requests that cancel these open orders of ``instrument`` (or all of its
         open orders), each with how many orders it counts against the venue's
-        ``cancel_all`` order limit."""
+        ``cancel_all`` order limit. An order placed elsewhere without a client id is
+        named ``#`` + the venue's order id."""
         ...
 
     def parse_cancel_all_answer(

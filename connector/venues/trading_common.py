@@ -264,6 +264,10 @@ class AskedOrders:
         (placed, or known and amended), its status no further than the venue has
         said (``new``).
 
+        ``client_order_id`` may be ``#`` + the venue's order id (a request for an order
+        placed elsewhere without a client id, remembered under that key): the report
+        then has no client order id and that venue order id.
+
         Raises:
             MalformedMessage: No request for that client order id was built here
                 (the order must be queried instead).
@@ -276,6 +280,9 @@ class AskedOrders:
                 raw=raw,
                 venue=venue,
             )
+        if client_order_id.startswith("#"):
+            venue_order_id = venue_order_id or client_order_id[1:]
+            client_order_id = ""
         order = asked.order
         status, filled, avg = OrderStatus.NEW, _ZERO, None
         if isinstance(order, Order):

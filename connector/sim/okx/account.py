@@ -4,17 +4,24 @@ Shapes follow ``nautilus_trader/crates/adapters/okx/test_data``
 (``http_get_account_balance``, ``http_get_positions``,
 ``http_get_trade_fee_response``) and the OKX docs
 ``trading-account-rest-api-*`` and ``funding-account-rest-api-*`` (checked
-2026-12-03). The simulated account is one "Spot and futures" account
-(``acctLv`` 2) in net position mode (``posMode`` ``net_mode``), cross margin:
+2026-12-03; ``get-balance``, ``get-account-configuration``, ``set-position-mode``,
+``set-account-mode`` and the account error class checked 2026-12-06). Each
+account has an account mode (``acctLv``, by default 2, Futures mode) and a
+position mode (by default ``net_mode``): :mod:`connector.sim.okx.modes`; margin
+is cross:
 
 * ``GET account/balance`` (``ccy`` optional, comma-separated): ``cashBal``
   wallet balance, ``frozenBal`` held by orders plus position margin,
   ``ordFrozen`` held by orders, ``availBal`` the rest, ``upl`` the unrealised
   P&L of positions settled in it, ``eq = cashBal + upl``, ``eqUsd`` at the
-  spot ``<ccy>-USDT`` price.
+  spot ``<ccy>-USDT`` price. "The currency details will not be returned when
+  cashBal and eq is both 0."
 * ``GET account/positions`` (``instType``, ``instId``): open positions, ``pos``
   signed in contracts.
-* ``GET account/config``, ``leverage-info``, ``POST set-leverage`` (1-125),
+* ``GET account/config`` (the account's ``acctLv`` and ``posMode``),
+  ``POST set-position-mode`` (59000 with open SWAP orders or positions, 51041 in
+  Portfolio margin), ``POST set-account-level`` (59132 with open orders, 59134
+  with open positions), ``leverage-info``, ``POST set-leverage`` (1-125),
   ``GET trade-fee`` (rates negative when charged, as OKX signs them; SWAP
   rates in ``makerU``/``takerU``), ``GET max-size``.
 * ``GET asset/currencies`` (what ccxt loads with keys), ``GET asset/balances``
@@ -31,6 +38,7 @@ import msgspec
 from connector.sim.accounts import Balance
 from connector.sim.http import Response, Router, json_response
 from connector.sim.hub import SimVenue
+from connector.sim.okx.modes import ACCOUNT_LEVELS, POSITION_MODES, check_mode
 from connector.sim.okx.ops import OkxOrders
 from connector.sim.okx.orders import position_item
 from connector.sim.okx.trading import signed_check
@@ -127,6 +135,8 @@ class OkxAccount:
         get(router, "/api/v5/account/balance", self.balance, signed)
         get(router, "/api/v5/account/positions", self.positions, signed)
         get(router, "/api/v5/account/config", self.config, signed)
+        self.chain.post(router, "/api/v5/account/set-position-mode", self.set_pos_mode, signed)
+        self.chain.post(router, "/api/v5/account/set-account-level", self.set_acct_lv, signed)
         get(router, "/api/v5/account/leverage-info", self.leverage_info, signed)
         self.chain.post(router, "/api/v5/account/set-leverage", self.set_leverage, signed)
         get(router, "/api/v5/account/trade-fee", self.trade_fee, signed)
@@ -153,7 +163,7 @@ class OkxAccount:
         return out
 
     def details(self, account: str, ccys: set[str] | None = None) -> list[JsonDict]:
-        """``details`` of every asset (or of ``ccys``)."""
+        """``details`` of every asset (or of ``ccys``), those with nothing too."""
         now = self.venue.now_ms()
         upl = self.upl_by_ccy(account)
         return [
@@ -190,10 +200,16 @@ class OkxAccount:
 
     # -------------------------------------------------------------- routes
 
-    def summary(self, account: str, ccys: set[str] | None = None) -> JsonDict:
+    def summary(
+        self, account: str, ccys: set[str] | None = None, *, skip_empty: bool = False
+    ) -> JsonDict:
         """One ``account/balance`` item (and ``account`` channel push): totals over every
-        currency, ``details`` of ``ccys`` (every currency when None)."""
+        currency, ``details`` of ``ccys`` (every currency when None); ``skip_empty``
+        leaves out the currencies whose ``cashBal`` and ``eq`` are both 0, as
+        ``account/balance`` does."""
         every = self.details(account)
+        if skip_empty:
+            every = [d for d in every if Decimal(str(d["cashBal"])) or Decimal(str(d["eq"]))]
         total = sum((Decimal(str(d["eqUsd"])) for d in every), Decimal(0))
         upl = self.upl_by_ccy(account).get("USDT", Decimal(0))
         imr = sum((b.margin for b in self.venue.desk.balances(account)), Decimal(0))
@@ -222,7 +238,7 @@ class OkxAccount:
         """``GET /api/v5/account/balance``."""
         raw = call.query.get("ccy", "")
         ccys = {c for c in raw.split(",") if c} or None
-        return _ok([self.summary(call.get("account", str), ccys)])
+        return _ok([self.summary(call.get("account", str), ccys, skip_empty=True)])
 
     async def positions(self, call: RestCall) -> Response:
         """``GET /api/v5/account/positions``."""
@@ -234,16 +250,20 @@ class OkxAccount:
         return _ok(self.position_items(call.get("account", str), market, inst_id))
 
     async def config(self, call: RestCall) -> Response:
-        """``GET /api/v5/account/config``: net mode, Spot and futures account."""
+        """``GET /api/v5/account/config``: the account's ``acctLv`` and ``posMode``; the
+        other fields as the docs' example shows them (strings, ``autoLoan`` and
+        ``enableSpotBorrow`` booleans, ``*Insts`` and ``settleCcyList`` lists)."""
         account = call.get("account", str)
+        mode = self.orders.modes.of(account)
         return _ok(
             [
                 {
-                    "acctLv": "2",
+                    "acctLv": mode.acct_lv,
                     "acctStpMode": "cancel_maker",
                     "autoLoan": False,
                     "ctIsoMode": "automatic",
                     "enableSpotBorrow": False,
+                    "feeType": "0",
                     "greeksType": "PA",
                     "ip": "",
                     "kycLv": "2",
@@ -255,18 +275,82 @@ class OkxAccount:
                     "mgnIsoMode": "automatic",
                     "opAuth": "0",
                     "perm": "read_only,trade",
-                    "posMode": "net_mode",
+                    "posMode": mode.pos_mode,
                     "roleType": "0",
+                    "settleCcy": "USDC",
+                    "settleCcyList": ["USD", "USDC", "USDG"],
                     "spotBorrowAutoRepay": False,
                     "spotOffsetType": "",
                     "spotRoleType": "0",
                     "spotTraderInsts": [],
+                    "stgyType": "0",
                     "traderInsts": [],
                     "type": "0",
                     "uid": str(zlib.crc32(account.encode())),
                 }
             ]
         )
+
+    def _setting(self, call: RestCall, name: str, allowed: tuple[str, ...]) -> str | Response:
+        """The one parameter of a settings request, or the refusal of the request."""
+        try:
+            body = _dec.decode(call.request.body or b"{}")
+        except msgspec.DecodeError:
+            return _fail("50002", "JSON syntax error", 400)
+        if not isinstance(body, dict):
+            return _fail("50002", "JSON syntax error", 400)
+        value = body.get(name)
+        if value is None or value == "":
+            return _fail("50014", f"Parameter {name} can not be empty.", 400)
+        if not isinstance(value, str) or value not in allowed:
+            return _fail("51000", f"Parameter {name} error", 400)
+        return value
+
+    async def set_pos_mode(self, call: RestCall) -> Response:
+        """``POST /api/v5/account/set-position-mode`` (``posMode``)."""
+        value = self._setting(call, "posMode", POSITION_MODES)
+        if isinstance(value, Response):
+            return value
+        account = call.get("account", str)
+        mode = self.orders.modes.of(account)
+        if check_mode(mode.acct_lv, value) is not None:
+            return _fail("51041", "Portfolio margin account only supports the Buy/Sell mode.")
+        desk = self.venue.desk
+        if value != mode.pos_mode and (
+            desk.open_orders(account, "swap") or any(p.size for p in desk.positions(account))
+        ):
+            return _fail(
+                "59000",
+                "Settings failed. Close any open positions or orders before modifying settings.",
+            )
+        self.orders.modes.set(account, pos_mode=value)
+        return _ok([{"posMode": value}])
+
+    async def set_acct_lv(self, call: RestCall) -> Response:
+        """``POST /api/v5/account/set-account-level`` (``acctLv``)."""
+        value = self._setting(call, "acctLv", ACCOUNT_LEVELS)
+        if isinstance(value, Response):
+            return value
+        account = call.get("account", str)
+        mode = self.orders.modes.of(account)
+        if check_mode(value, mode.pos_mode) is not None:
+            return _fail("51041", "Portfolio margin account only supports the Buy/Sell mode.")
+        desk = self.venue.desk
+        if value != mode.acct_lv:
+            if desk.open_orders(account):
+                return _fail(
+                    "59132",
+                    "Unable to switch. Please close or cancel all open orders and refer to the"
+                    " pre-check endpoint to stop any incompatible bots.",
+                )
+            if any(p.size for p in desk.positions(account)):
+                return _fail(
+                    "59134",
+                    "Unable to switch. Refer to the pre-check endpoint and close any"
+                    " incompatible positions.",
+                )
+        self.orders.modes.set(account, acct_lv=value)
+        return _ok([{"acctLv": value}])
 
     def _swap_inst(self, inst_id: str) -> Response | str:
         if not inst_id:

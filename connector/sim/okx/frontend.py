@@ -25,6 +25,7 @@ from connector.sim.okx.account import OkxAccount
 from connector.sim.okx.auth import verify_ws_login
 from connector.sim.okx.candles import CHANNEL_BARS, CandleChannel, OkxCandles
 from connector.sim.okx.limits import OrderLimits
+from connector.sim.okx.modes import AccountMode, AccountModes
 from connector.sim.okx.ops import OkxOrders
 from connector.sim.okx.private import OkxPrivate
 from connector.sim.okx.rest import OkxRest
@@ -96,6 +97,11 @@ class OkxSettings(FrontendSettings):
         rest_limits: Requests per ``rest_window`` per path and IP.
         rest_default_limit: Limit of paths not in ``rest_limits``.
         rest_window: Rate-limit window (OKX: 2 s).
+        acct_lv: The account mode every account starts in (``GET
+            /api/v5/account/config`` ``acctLv``): 1 Spot mode, 2 Futures mode,
+            3 Multi-currency margin, 4 Portfolio margin (spot orders ``cross``).
+        pos_mode: The position mode every account starts in: ``net_mode`` or
+            ``long_short_mode`` (not with ``acct_lv`` 4).
     """
 
     idle_timeout: float | None = 30.0
@@ -125,6 +131,8 @@ class OkxSettings(FrontendSettings):
     )
     rest_default_limit: int = 20
     rest_window: float = 2.0
+    acct_lv: int = 2
+    pos_mode: str = "net_mode"
 
 
 @attrs.frozen(kw_only=True)
@@ -193,6 +201,12 @@ class OkxFrontend:
             {i.native_id: i for i in venue.instruments()},
             self.order_limits,
             venue.desk.leverage,
+            lambda inst: venue.book(inst.market, inst.native_id).engine,
+            AccountModes(
+                AccountMode(
+                    acct_lv=str(self.settings.acct_lv), pos_mode=str(self.settings.pos_mode)
+                )
+            ),
         )
         router = Router()
         self.rest.register(router)

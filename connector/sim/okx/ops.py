@@ -8,13 +8,21 @@ envelope ``code``/``msg`` (``0`` all succeeded, ``1`` all failed, ``2`` some).
 Parameters (OKX docs ``post-place-order``, ``post-amend-order``,
 ``post-cancel-order``, checked 2026-12-03; venues-trading.md 2.2, 2.3, 9):
 
-* ``tdMode`` ``cash`` on SPOT, ``cross``/``isolated`` on SWAP (margin is
-  cross either way); ``posSide`` ``net`` or absent (net mode).
+* ``tdMode`` on SPOT by the account mode (:mod:`connector.sim.okx.modes`):
+  ``cash`` in Spot and Futures mode, ``cross`` in Multi-currency and Portfolio
+  margin (``cash`` there: 51000 ``Parameter tdMode error``, as ccxt/ccxt#14922
+  logged it); ``cross``/``isolated`` on SWAP (margin is cross either way).
+  ``posSide`` ``net`` or absent in net mode; in long/short mode a SWAP order
+  without ``long``/``short`` gets 51000 (the docs), and one with it too (long/short
+  positions are not simulated).
 * ``ordType`` ``market``, ``limit``, ``post_only`` (accepted, then canceled
   with ``cancelSource`` 31 if it would take), ``fok``, ``ioc``,
   ``optimal_limit_ioc`` (SWAP: a market IOC).
 * ``sz`` in contracts on SWAP; a SPOT market buy is sized in the quote asset
-  unless ``tgtCcy`` is ``base_ccy`` (a sell in base unless ``quote_ccy``).
+  unless ``tgtCcy`` is ``base_ccy`` (a sell in base unless ``quote_ccy``: "sell
+  BTC until you receive 100 USDT"). A SPOT market order the free balance cannot
+  cover is shrunk to what it covers (``banAmend`` absent or false, OKX's default)
+  or refused with 51008 (``banAmend`` true): :mod:`connector.sim.okx.funds`.
 * ``clOrdId`` 1-32 alphanumerics, unique among the account's pending orders
   (51016); ``tag`` up to 16 alphanumerics.
 * Amend: ``newSz`` is the new TOTAL size, ``newPx``, ``reqId``; at least one
@@ -31,13 +39,17 @@ from typing import Literal
 
 import attrs
 
-from connector.model import OrderType, Side, TimeInForce
+from connector.model import BookLevel, OrderType, Side, TimeInForce
 from connector.sim.desk import Desk, Refusal, RefusalReason, UserOrder
+from connector.sim.desk_checks import base_for_quote, sweep_price
+from connector.sim.engine import MatchingEngine
 from connector.sim.instruments import SimInstrument
 from connector.sim.okx.codes import BATCH_CODES, Op, refusal_code
+from connector.sim.okx.funds import affordable_buy, lots, sweep_value
 from connector.sim.okx.limits import OrderLimits
+from connector.sim.okx.modes import AccountModes
 from connector.sim.okx.orders import OrderExtras, client_id
-from connector.sim.okx.wire import JsonDict
+from connector.sim.okx.wire import JsonDict, format_number
 
 __all__ = ["BadRequest", "OkxOrders", "Outcome"]
 
@@ -130,6 +142,9 @@ class OkxOrders:
         instruments: Instruments by ``instId``.
         limits: The order rate limits (shared with the websocket).
         leverage: ``leverage(account, inst_id)`` for order items.
+        engine_of: The matching engine of an instrument (the book a spot market
+            order is fitted to when the balance cannot cover it).
+        modes: Each account's account mode and position mode.
     """
 
     def __init__(
@@ -138,11 +153,15 @@ class OkxOrders:
         instruments: Mapping[str, SimInstrument],
         limits: OrderLimits,
         leverage: Callable[[str, str], int],
+        engine_of: Callable[[SimInstrument], MatchingEngine],
+        modes: AccountModes,
     ) -> None:
         self.desk = desk
         self.instruments = instruments
         self.limits = limits
         self.leverage = leverage
+        self.engine_of = engine_of
+        self.modes = modes
         self.extras: dict[str, OrderExtras] = {}
         #: What the order being placed was sent with (its events come before its id is known).
         self.placing: OrderExtras | None = None
@@ -293,7 +312,8 @@ class OkxOrders:
             if not _text(args, name):
                 raise _ItemError("50014", f"Parameter {name} can not be empty.")
         td_mode = _text(args, "tdMode")
-        if td_mode not in (("cash",) if spot else ("cross", "isolated")):
+        mode = self.modes.of(account)
+        if td_mode not in (mode.spot_td_modes if spot else ("cross", "isolated")):
             raise _param("tdMode")
         side_text = _text(args, "side")
         if side_text not in ("buy", "sell"):
@@ -314,7 +334,9 @@ class OkxOrders:
         if tag and not _alnum(tag, 16):
             raise _param("tag")
         pos_side = _text(args, "posSide")
-        if pos_side not in ("", "net"):
+        if pos_side not in ("", "net") or (not spot and mode.pos_mode != "net_mode"):
+            # long/short mode needs long or short on SWAP (51000 without); its
+            # positions are not simulated, so those are refused too
             raise _param("posSide")
         if _text(args, "stpMode") not in ("", "cancel_maker"):
             raise _param("stpMode")  # only OKX's default mode is simulated
@@ -327,13 +349,20 @@ class OkxOrders:
         tgt_ccy = _text(args, "tgtCcy")
         if tgt_ccy not in ("", "base_ccy", "quote_ccy") or (tgt_ccy and not spot):
             raise _param("tgtCcy")
+        ban_amend = _flag(args, "banAmend")
         quote_sized = (
             spot
             and type_ is OrderType.MARKET
             and (tgt_ccy == "quote_ccy" or (not tgt_ccy and side is Side.BUY))
         )
-        if quote_sized and side is Side.SELL:
-            raise _param("tgtCcy")  # a sell sized in the quote asset is not supported here
+        shown_sz = _text(args, "sz") if quote_sized else ""
+        qty, quote_qty = (Decimal(0), sz) if quote_sized else (sz, None)
+        if spot and type_ is OrderType.MARKET and not ban_amend:
+            fitted = self._fit_to_balance(account, inst, side, qty, quote_qty)
+            if fitted is not None:
+                qty, quote_qty = fitted, None
+                if quote_sized:
+                    shown_sz = format_number(sweep_value(self._levels(inst, side), fitted))
         extras = OrderExtras(
             ord_type=ord_type,
             td_mode=td_mode,
@@ -342,7 +371,7 @@ class OkxOrders:
                 if spot and type_ is OrderType.MARKET
                 else tgt_ccy
             ),
-            sz=_text(args, "sz") if quote_sized else "",
+            sz=shown_sz,
             tag=tag,
         )
         self.placing = extras
@@ -353,11 +382,11 @@ class OkxOrders:
                 side,
                 type_,
                 tif,
-                sz,
+                qty,
                 price,
                 cl_ord_id,
                 reduce_only,
-                quote_sized,
+                quote_qty,
                 now_ms,
             )
         finally:
@@ -373,11 +402,11 @@ class OkxOrders:
         side: Side,
         type_: OrderType,
         tif: TimeInForce,
-        sz: Decimal,
+        qty: Decimal,
         price: Decimal | None,
         cl_ord_id: str,
         reduce_only: bool,
-        quote_sized: bool,
+        quote_qty: Decimal | None,
         now_ms: int,
     ) -> UserOrder | Refusal:
         return self.desk.place(
@@ -386,7 +415,7 @@ class OkxOrders:
             inst.native_id,
             side=side,
             type=type_,
-            qty=Decimal(0) if quote_sized else sz,
+            qty=qty,
             price=price,
             time_in_force=tif,
             client_order_id=cl_ord_id or None,
@@ -394,9 +423,42 @@ class OkxOrders:
             post_only_cross="cancel",
             reduce_only_excess="reject",
             self_trade="expire_maker",
-            quote_qty=sz if quote_sized else None,
+            quote_qty=quote_qty,
             now_ms=now_ms,
         )
+
+    def _levels(self, inst: SimInstrument, side: Side) -> tuple[BookLevel, ...]:
+        bids, asks = self.engine_of(inst).depth(None)
+        return asks if side is Side.BUY else bids
+
+    def _fit_to_balance(
+        self,
+        account: str,
+        inst: SimInstrument,
+        side: Side,
+        qty: Decimal,
+        quote_qty: Decimal | None,
+    ) -> Decimal | None:
+        """The base quantity a SPOT market order (``qty`` base, or ``quote_qty`` of the
+        quote asset) shrinks to when the free balance cannot cover it (OKX's default
+        ``banAmend=false``); ``None`` when it fits, or when not even one lot does (the
+        desk then refuses it, 51008)."""
+        engine = self.engine_of(inst)
+        if quote_qty is not None:
+            converted = base_for_quote(engine, inst, side, quote_qty)
+            if isinstance(converted, Refusal):
+                return None  # the desk refuses it for the same reason
+            qty = converted
+        if side is Side.SELL:
+            free = self.desk.balance(account, inst.base).free
+            fitted = lots(free, inst.lot_step) if qty > free else None
+        else:
+            free = self.desk.balance(account, inst.quote).free
+            worst = sweep_price(engine, side, qty)
+            if worst is None or qty * worst <= free:
+                return None
+            fitted = affordable_buy(self._levels(inst, side), free, inst.lot_step, qty)
+        return fitted if fitted else None
 
     def _ids(self, args: Mapping[str, object]) -> tuple[str | None, str | None]:
         ord_id = _text(args, "ordId")
@@ -457,12 +519,27 @@ class OkxOrders:
             self.extras[found.order_id] = before
         return amended
 
-    def mass_cancel(self, account: str, inst_type: str, now_ms: int) -> list[UserOrder]:
-        """Cancel every pending order of ``inst_type`` (``SPOT``/``SWAP``)."""
-        market = {"SPOT": "spot", "SWAP": "swap"}.get(inst_type)
-        if market is None:
-            raise BadRequest("51000", "Parameter instType error")
-        return self.desk.cancel_all(account, market, now_ms=now_ms)
+    @staticmethod
+    def mass_cancel(args: Mapping[str, object]) -> BadRequest:
+        """The answer to ``mass-cancel``: OKX's "Mass cancel order" cancels the MMP
+        orders of an option family, "Only applicable to Option in Portfolio Margin
+        mode, and MMP privilege is required" (``instType`` ``OPTION``, ``instFamily``
+        required). The simulator lists no options and grants no MMP: every request is
+        refused, with ``50014`` for a missing ``instType`` or ``instFamily``, ``51000``
+        ``Parameter instType error`` for anything but ``OPTION`` (the docs name no
+        code for it: the generic parameter error, HTTP 400), ``51411`` "Account does
+        not have permission for mass cancellation." for ``OPTION``.
+        """
+        inst_type = _safe_text(args, "instType")
+        if not inst_type:
+            return BadRequest("50014", "Parameter instType can not be empty.")
+        if inst_type != "OPTION":
+            return BadRequest("51000", "Parameter instType error")
+        if not _safe_text(args, "instFamily"):
+            return BadRequest("50014", "Parameter instFamily can not be empty.")
+        return BadRequest(
+            "51411", "Account does not have permission for mass cancellation.", status=200
+        )
 
 
 def _safe_text(args: Mapping[str, object], name: str) -> str:

@@ -20,7 +20,8 @@ OKX docs ``overview-websocket-login``, ``-ws-order-channel``,
   ``mass-cancel``: ``{"id","op","args"}`` with ``instIdCode`` (the integer of
   ``public/instruments``; since 2026-02 ``instId`` alone gives 50014);
   reply ``{"id","op","code","msg","data","inTime","outTime"}`` with the REST
-  items; a malformed request gives ``60013`` with empty data. Limits are
+  items; a malformed request gives ``60013`` with empty data; ``mass-cancel``
+  (options' MMP orders only) is refused as on REST. Limits are
   shared with REST (:mod:`connector.sim.okx.limits`). The reply goes out
   before the channel pushes the operation caused.
 * Text ``ping`` -> ``pong``. Channel pushes are frames of the stream named
@@ -432,13 +433,8 @@ class OkxPrivate:
         session.held = []
         try:
             if op == "mass-cancel":
-                inst_type = str(args[0].get("instType", ""))
-                try:
-                    self.orders.mass_cancel(session.account, inst_type, now)
-                except BadRequest as err:
-                    answer(err.code, err.msg, [])
-                else:
-                    answer("0", "", [{"result": True}])
+                refused = self.orders.mass_cancel(args[0])
+                answer(refused.code, refused.msg, [])
                 return
             kind, batch = _OPS[op]
             if not batch and len(args) != 1:

@@ -6,9 +6,10 @@ key, 50105 passphrase, 50113 signature, all HTTP 401; ``x-simulated-trading``
 accepted) before the route's own checks. Routes (OKX docs, checked 2026-12-03):
 
 * ``POST order``, ``batch-orders`` (max 20), ``cancel-order``,
-  ``cancel-batch-orders``, ``amend-order``, ``amend-batch-orders``,
-  ``mass-cancel``: :mod:`connector.sim.okx.ops`; envelope ``code`` 0/1/2,
-  ``sCode``/``sMsg`` per order, ``inTime``/``outTime`` (µs).
+  ``cancel-batch-orders``, ``amend-order``, ``amend-batch-orders``:
+  :mod:`connector.sim.okx.ops`; envelope ``code`` 0/1/2,
+  ``sCode``/``sMsg`` per order, ``inTime``/``outTime`` (µs). ``mass-cancel`` is
+  OKX's options-only MMP cancel: refused (51000 for a non-option ``instType``).
 * ``GET order`` (``instId`` and ``ordId`` or ``clOrdId``; 51603 when unknown;
   a reused ``clOrdId`` finds the latest order), ``orders-pending`` and
   ``orders-history`` (7 days, ``instType`` required):
@@ -154,18 +155,15 @@ class OkxTrading:
         return json_response(envelope(outcome, in_us, self.venue.now_ns() // 1000))
 
     async def mass_cancel(self, call: RestCall) -> Response:
-        """``POST /api/v5/trade/mass-cancel`` (``instType``): ``[{"result": true}]``."""
+        """``POST /api/v5/trade/mass-cancel``: options' MMP orders only, always refused
+        here (:meth:`OkxOrders.mass_cancel`)."""
         try:
             body = self._body(call.request)
             if not isinstance(body, dict):
                 raise BadRequest("50002", "JSON syntax error")
-            inst_type = str(body.get("instType", ""))
-            if not inst_type:
-                raise BadRequest("50014", "Parameter instType can not be empty.")
-            self.orders.mass_cancel(call.get("account", str), inst_type, self.venue.now_ms())
         except BadRequest as err:
             return _bad(err)
-        return _ok([{"result": True}])
+        return _bad(self.orders.mass_cancel(body))
 
     def _item(self, order: UserOrder) -> JsonDict:
         inst = self.orders.instruments[order.native_id]

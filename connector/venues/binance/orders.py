@@ -57,6 +57,7 @@ __all__ = [
     "VENUE",
     "amend_order_call",
     "balances_call",
+    "cancel_order_by_venue_id_call",
     "cancel_order_call",
     "classify_error",
     "decimal_text",
@@ -209,6 +210,14 @@ def cancel_order_call(market: Market, instrument: Instrument, client_order_id: s
     return _one_order_call(
         "DELETE", market, instrument, {"origClientOrderId": client_order_id}, "cancel"
     )
+
+
+def cancel_order_by_venue_id_call(
+    market: Market, instrument: Instrument, venue_order_id: str, current: Order | None = None
+) -> RestCall:
+    """``DELETE /api/v3/order`` or ``/fapi/v1/order`` by ``orderId`` (the answer names
+    the order's ``clientOrderId``: Binance gives every order one)."""
+    return _one_order_call("DELETE", market, instrument, {"orderId": venue_order_id}, "cancel")
 
 
 def cancel_all_calls(

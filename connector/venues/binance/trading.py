@@ -84,6 +84,7 @@ class BinanceTrading:
     ) -> RestCall:
         return orders.cancel_order_call(market, instrument, client_order_id)
 
+    cancel_order_by_venue_id_call = staticmethod(orders.cancel_order_by_venue_id_call)
     cancel_all_calls = staticmethod(orders.cancel_all_calls)
     amend_order_call = staticmethod(orders.amend_order_call)
     query_order_call = staticmethod(orders.query_order_call)

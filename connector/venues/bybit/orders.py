@@ -86,6 +86,7 @@ __all__ = [
     "amend_order_call",
     "answer_error",
     "bad_body",
+    "cancel_order_by_venue_id_call",
     "cancel_order_call",
     "category",
     "decode_answer",
@@ -208,6 +209,25 @@ def cancel_order_call(
         "orderLinkId": client_order_id,
     }
     asked.remember(market, instrument, client_order_id, current)
+    return json_post("/v5/order/cancel", body, {**IP_WEIGHT, limits.CANCEL: 1.0})
+
+
+def cancel_order_by_venue_id_call(
+    asked: AskedOrders,
+    market: Market,
+    instrument: Instrument,
+    venue_order_id: str,
+    current: Order | None = None,
+) -> RestCall:
+    """``POST /v5/order/cancel`` by ``orderId`` ("You must specify orderId or
+    orderLinkId"): an order placed elsewhere without an ``orderLinkId``; the
+    acknowledgement is read under ``#`` + that id."""
+    body: dict[str, object] = {
+        "category": category(market),
+        "symbol": instrument.native_id,
+        "orderId": venue_order_id,
+    }
+    asked.remember(market, instrument, "#" + venue_order_id, current)
     return json_post("/v5/order/cancel", body, {**IP_WEIGHT, limits.CANCEL: 1.0})
 
 

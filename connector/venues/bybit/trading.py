@@ -98,6 +98,17 @@ class BybitTrading:
     ) -> RestCall:
         return orders.cancel_order_call(self._asked, market, instrument, client_order_id, current)
 
+    def cancel_order_by_venue_id_call(
+        self,
+        market: Market,
+        instrument: Instrument,
+        venue_order_id: str,
+        current: Order | None = None,
+    ) -> RestCall:
+        return orders.cancel_order_by_venue_id_call(
+            self._asked, market, instrument, venue_order_id, current
+        )
+
     cancel_all_calls = staticmethod(orders.cancel_all_calls)
 
     def amend_order_call(

@@ -13,6 +13,14 @@ Facts (OKXDOCS ``order-book-trading-trade-get-transaction-details-last-3-days``,
 * Positions ``GET /api/v5/account/positions?instType=SWAP``: ``pos`` in
   contracts, signed in net mode (``posSide`` ``net``); ``long``/``short`` in
   long/short mode.
+* Account configuration ``GET /api/v5/account/config`` (``trading-account-rest-api-
+  get-account-configuration``, checked 2026-12-06): ``acctLv`` ``1`` Spot mode, ``2``
+  Futures mode, ``3`` Multi-currency margin, ``4`` Portfolio margin; ``posMode``
+  ``net_mode`` or ``long_short_mode``. Spot orders take ``tdMode`` ``cash`` in modes
+  1 and 2, ``cross`` in 3 and 4 (place-order docs, "tdMode"). This connector trades
+  swaps in net mode only: in long/short mode every swap order needs a ``posSide`` and
+  positions come per side, so such an account is refused with the setting to change
+  (``POST /api/v5/account/set-position-mode``).
 
 Tested on ``nautilus_trader/crates/adapters/okx/test_data/http_transaction_detail.json``
 (hand-made, a positive fee: a rebate), ``http_get_account_balance.json``,
@@ -25,8 +33,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+import attrs
 import msgspec
 
+from connector.errors import ConfigError
 from connector.model import Balance, Fill, Instrument, Market, Position
 from connector.venues.common import SymbolMap
 from connector.venues.driver import RestCall
@@ -43,15 +53,18 @@ from connector.venues.okx.orders import (
 from connector.venues.trading_common import ms_to_ns, side_of, venue_decimal
 
 __all__ = [
+    "AccountConfig",
     "AccountItem",
     "DetailItem",
     "FillItem",
     "PositionItem",
     "balances_call",
     "balances_of",
+    "config_call",
     "fills_call",
     "order_fills_call",
     "parse_balances",
+    "parse_config",
     "parse_fills",
     "parse_positions",
     "position_of",
@@ -59,6 +72,34 @@ __all__ = [
 ]
 
 _ZERO = Decimal(0)
+_ACCOUNT_MODES = {
+    "1": "Spot mode",
+    "2": "Futures mode",
+    "3": "Multi-currency margin",
+    "4": "Portfolio margin",
+}
+_SPOT_TD_MODES = {"1": "cash", "2": "cash", "3": "cross", "4": "cross"}
+_POS_MODES = frozenset({"net_mode", "long_short_mode"})
+
+
+@attrs.frozen(kw_only=True)
+class AccountConfig:
+    """What an OKX account's configuration decides for its orders.
+
+    Attributes:
+        acct_lv: The account mode, ``1`` to ``4``.
+        pos_mode: ``net_mode`` (the only one traded here).
+        spot_td_mode: ``tdMode`` of spot orders: ``cash`` (modes 1, 2) or ``cross`` (3, 4).
+    """
+
+    acct_lv: str
+    pos_mode: str
+    spot_td_mode: str
+
+    @property
+    def account_mode(self) -> str:
+        """The mode's name, as OKX's settings page calls it."""
+        return _ACCOUNT_MODES[self.acct_lv]
 
 
 def fills_call(market: Market, instrument: Instrument | None, since_ns: int | None) -> RestCall:
@@ -90,6 +131,11 @@ def order_fills_call(market: Market, instrument: Instrument, venue_order_id: str
 def balances_call() -> RestCall:
     """``GET /api/v5/account/balance`` (one trading account for every market)."""
     return RestCall(path="/api/v5/account/balance", weights={limits.BALANCE: 1.0}, signed=True)
+
+
+def config_call() -> RestCall:
+    """``GET /api/v5/account/config`` (the account mode and position mode)."""
+    return RestCall(path="/api/v5/account/config", weights={limits.CONFIG: 1.0}, signed=True)
 
 
 def positions_call(market: Market) -> RestCall | None:
@@ -131,6 +177,11 @@ class DetailItem(msgspec.Struct):
 class AccountItem(msgspec.Struct):
     details: list[DetailItem]
     uTime: str = ""
+
+
+class ConfigItem(msgspec.Struct):
+    acctLv: str
+    posMode: str
 
 
 class PositionItem(msgspec.Struct):
@@ -184,6 +235,7 @@ def position_of(item: PositionItem, symbols: SymbolMap) -> Position:
 
 
 _fills = msgspec.json.Decoder(list[FillItem])
+_configs = msgspec.json.Decoder(list[ConfigItem])
 _accounts = msgspec.json.Decoder(list[AccountItem])
 _positions = msgspec.json.Decoder(list[PositionItem])
 
@@ -237,3 +289,33 @@ def parse_positions(symbols: SymbolMap, body: bytes) -> list[Position]:
         ]
     except (msgspec.DecodeError, ValueError) as exc:
         raise bad_body("positions", body, exc) from exc
+
+
+def parse_config(body: bytes) -> AccountConfig:
+    """The account's configuration (``/account/config``), checked for trading here.
+
+    Raises:
+        ConfigError: The account is in long/short position mode: the message names
+            the setting and how to change it.
+        MalformedMessage: A body that does not parse, or an account mode or position
+            mode OKX does not document.
+        As :func:`.orders.answer_error` says for an error answer.
+    """
+    answer = decode_answer(200, body)
+    try:
+        (item,) = _configs.decode(answer.data)
+        if item.acctLv not in _SPOT_TD_MODES or item.posMode not in _POS_MODES:
+            raise ValueError(f"acctLv {item.acctLv!r}, posMode {item.posMode!r}")
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise bad_body("account config", body, exc) from exc
+    if item.posMode != "net_mode":
+        raise ConfigError(
+            f"{VENUE}: the account is in long/short position mode (posMode"
+            f" {item.posMode}); this connector trades swaps in net (one-way) mode only."
+            " Switch the account to net mode: POST /api/v5/account/set-position-mode"
+            ' {"posMode": "net_mode"} (or the position mode in the account\'s trading'
+            " settings on okx.com), with no open swap positions or orders"
+        )
+    return AccountConfig(
+        acct_lv=item.acctLv, pos_mode=item.posMode, spot_td_mode=_SPOT_TD_MODES[item.acctLv]
+    )

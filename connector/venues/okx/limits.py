@@ -8,6 +8,7 @@ Facts (fact sheet §5; OKXDOCS ``overview-rate-limits``, ``post-place-order``,
   independently; REST and websocket share the limits; a breach is ``50011``
   (HTTP 200 or 429), ``50061`` for a sub-account's 1000 new+amend per 2 s;
 * order details, pending orders, fills: 60 per 2 s; balance and positions 10 per 2 s;
+  account configuration 5 per 2 s;
 * no rate-limit headers: :func:`read_order_counts` is always empty.
 
 The REST buckets (:data:`TRADE_LIMITS`, requests per 2 s) join the host's
@@ -26,6 +27,7 @@ __all__ = [
     "AMEND",
     "BALANCE",
     "CANCEL",
+    "CONFIG",
     "FILLS",
     "ORDER",
     "PENDING",
@@ -44,6 +46,7 @@ PENDING = "trade:pending"
 FILLS = "trade:fills"
 BALANCE = "account:balance"
 POSITIONS = "account:positions"
+CONFIG = "account:config"
 
 TRADE_LIMITS: Mapping[str, float] = {
     ORDER: 60.0,
@@ -54,6 +57,7 @@ TRADE_LIMITS: Mapping[str, float] = {
     FILLS: 60.0,
     BALANCE: 10.0,
     POSITIONS: 10.0,
+    CONFIG: 5.0,
 }
 """Requests per 2 s of each trading endpoint."""
 

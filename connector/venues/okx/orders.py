@@ -5,14 +5,18 @@ Facts (fact sheet §2, §4, §6, §9; OKXDOCS ``order-book-trading-trade-post-pl
 ``-get-transaction-details-last-3-days``, ``trading-account-rest-api-get-balance``,
 ``-get-positions``, ``error-code-rest-api``; checked 2026-12-03, see ``docs/venues/okx.md``):
 
-* Place ``POST /api/v5/trade/order`` (``instId``, ``tdMode`` ``cash`` for spot and
-  ``cross`` (or ``isolated``) for swaps, ``side``, ``ordType`` ``limit`` /
-  ``post_only`` / ``ioc`` / ``fok`` / ``market``, ``sz``, ``px``, ``clOrdId``,
-  ``reduceOnly``). Swap ``sz`` counts **contracts**: ``qty / ctVal``
-  (``Instrument.contract_size``; ``lotSz`` is in contracts too). A spot market
-  buy's ``sz`` is quote units unless ``tgtCcy=base_ccy``, which is always sent for
-  spot market orders. Cancel ``/trade/cancel-order``, amend ``/trade/amend-order``
-  (``newSz`` is the new **total**), query ``GET /trade/order``, open orders
+* Place ``POST /api/v5/trade/order`` (``instId``, ``tdMode``, ``side``,
+  ``ordType`` ``limit`` / ``post_only`` / ``ioc`` / ``fok`` / ``market``, ``sz``,
+  ``px``, ``clOrdId``, ``reduceOnly``). ``tdMode`` of spot depends on the account
+  mode (``acctLv``, :mod:`.account`): ``cash`` in Spot and Futures mode (1, 2),
+  ``cross`` in Multi-currency and Portfolio margin (3, 4, where ``cash`` is
+  refused with 51000); swaps ``cross`` (or ``isolated``). Swap ``sz`` counts
+  **contracts**: ``qty / ctVal`` (``Instrument.contract_size``; ``lotSz`` is in
+  contracts too). A spot market buy's ``sz`` is quote units unless
+  ``tgtCcy=base_ccy``, which is always sent for spot market orders, with
+  ``banAmend=true``: without it OKX shrinks a spot market order that the balance
+  cannot cover and fills less than asked. Cancel ``/trade/cancel-order``, amend
+  ``/trade/amend-order`` (``newSz`` is the new **total**), query ``GET /trade/order``, open orders
   ``/trade/orders-pending``, fills ``/trade/fills`` (3 days).
 * Answers are ``{"code", "msg", "data": [...]}``; ``code`` ``1`` (or ``2`` in a
   batch) means look at each element's ``sCode`` / ``sMsg``. The place, cancel
@@ -90,6 +94,7 @@ __all__ = [
     "answer_error",
     "bad_body",
     "base_qty",
+    "cancel_order_by_venue_id_call",
     "cancel_order_call",
     "decode_answer",
     "fills_of_order",
@@ -139,11 +144,15 @@ _TIME_IN_FORCE_ENDS = frozenset({"13", "14"})
 """``cancelSource`` of an order the venue ended for its time in force (13 a FOK that could
 not fill whole, 14 an IOC or market order's unfilled remainder): ``expired``."""
 
-# Error classes (fact sheet §6; OKXDOCS error-code-rest-api)
+# Error classes (fact sheet §6; OKXDOCS error-code-rest-api). ``unknown``: the server
+# errors and timeouts whose outcome OKX leaves open, whatever carries them (an HTTP 5xx
+# on REST, an ``sCode`` in an HTTP 200 answer, a websocket order reply): 50001 service
+# unavailable (503), 50004 endpoint timeout, 50013 busy, 50026 system error (500),
+# 51054 request timed out (500), 51149 order timed out (500), 51412 cancel timed out.
 ERRORS = ErrorCodes(
     venue=VENUE,
     success="0",
-    unknown=frozenset({"50001", "50004", "50013", "51149"}),
+    unknown=frozenset({"50001", "50004", "50013", "50026", "51054", "51149", "51412"}),
     timestamp=frozenset({"50102", "50112"}),
     auth=frozenset(
         {"50100", "50101", "50103", "50104", "50105", "50106", "50107", "50110", "50111", "50113"}
@@ -169,9 +178,17 @@ def _venue_qty(instrument: Instrument, qty: Decimal) -> Decimal:
 
 
 def place_order_call(
-    asked: AskedOrders, market: Market, instrument: Instrument, order: PlaceOrder, td_mode: str
+    asked: AskedOrders,
+    market: Market,
+    instrument: Instrument,
+    order: PlaceOrder,
+    td_mode: str,
+    spot_td_mode: str = "cash",
 ) -> RestCall:
     """``POST /api/v5/trade/order`` for ``order`` (quantities in base units).
+
+    ``td_mode`` is the swaps' (``cross`` or ``isolated``), ``spot_td_mode`` the spot
+    orders' (:func:`.account.spot_td_mode` of the account's mode).
 
     Raises:
         InvalidOrder: A bad client order id, a qty that is not a whole number of
@@ -181,7 +198,7 @@ def place_order_call(
     check_client_order_id(VENUE, order.client_order_id, _CL_ORD_ID, _CL_ORD_ID_RULE)
     body: dict[str, object] = {
         "instId": instrument.native_id,
-        "tdMode": "cash" if market is Market.SPOT else td_mode,
+        "tdMode": spot_td_mode if market is Market.SPOT else td_mode,
         "clOrdId": order.client_order_id,
         "side": "buy" if order.side is Side.BUY else "sell",
     }
@@ -200,6 +217,9 @@ def place_order_call(
         body["ordType"] = "market"
         if market is Market.SPOT:
             body["tgtCcy"] = "base_ccy"
+            # Refused when the balance cannot cover it, as on Binance and Bybit (OKX's
+            # default shrinks it to the balance and fills less than asked).
+            body["banAmend"] = True
     body["sz"] = fmt_decimal(_venue_qty(instrument, order.qty))
     if reduce_only(VENUE, market, instrument, order):
         body["reduceOnly"] = True
@@ -224,6 +244,31 @@ def cancel_order_call(
     )
 
 
+def cancel_order_by_venue_id_call(
+    asked: AskedOrders,
+    market: Market,
+    instrument: Instrument,
+    venue_order_id: str,
+    current: Order | None = None,
+) -> RestCall:
+    """``POST /api/v5/trade/cancel-order`` by ``ordId`` ("Either ordId or clOrdId is
+    required"): an order placed elsewhere without a ``clOrdId``; the acknowledgement
+    is read under ``#`` + that id."""
+    asked.remember(market, instrument, "#" + venue_order_id, current)
+    return json_post(
+        "/api/v5/trade/cancel-order",
+        {"instId": instrument.native_id, "ordId": venue_order_id},
+        {limits.CANCEL: 1.0},
+    )
+
+
+def _named(instrument: Instrument, key: str) -> dict[str, str]:
+    """One order of a batch: by ``clOrdId``, or by ``ordId`` for ``#`` + the venue's id."""
+    if key.startswith("#"):
+        return {"instId": instrument.native_id, "ordId": key[1:]}
+    return {"instId": instrument.native_id, "clOrdId": key}
+
+
 BATCH_SIZE = 20
 """Orders per ``cancel-batch-orders`` request at most."""
 
@@ -231,8 +276,9 @@ BATCH_SIZE = 20
 def cancel_all_calls(
     market: Market, instrument: Instrument, client_order_ids: Sequence[str]
 ) -> list[tuple[RestCall, int]]:
-    """``POST /api/v5/trade/cancel-batch-orders`` by ``clOrdId``, at most 20 per request
-    (OKX's ``mass-cancel`` is for options' MMP orders only). The orders are shared
+    """``POST /api/v5/trade/cancel-batch-orders`` by ``clOrdId`` (by ``ordId`` an order
+    named ``#`` + the venue's id), at most 20 per request (OKX's ``mass-cancel`` is
+    for options' MMP orders only). The orders are shared
     evenly between the requests, so none holds a single order (which OKX would count
     as a single cancel, not against the batch limit)."""
     ids = list(client_order_ids)
@@ -241,7 +287,7 @@ def cancel_all_calls(
         (
             json_post(
                 "/api/v5/trade/cancel-batch-orders",
-                [{"instId": instrument.native_id, "clOrdId": cid} for cid in chunk],
+                [_named(instrument, key) for key in chunk],
                 {},
             ),
             len(chunk),
@@ -369,8 +415,10 @@ def answer_error(
     """The error of an answer or of one element (HTTP status, ``code``/``sCode``, message).
 
     ``ServiceUnavailable`` means the outcome is unknown (HTTP 5xx, 50001
-    unavailable, 50004 endpoint timeout, 50013 busy, 51149 order timed out):
-    the order must be queried, never resent. Any other refusal of a ``place`` is
+    unavailable, 50004 endpoint timeout, 50013 busy, 50026 system error, 51054
+    request timed out, 51149 order timed out, 51412 cancel timed out), also as
+    an element's ``sCode`` or in a websocket reply: the order must be queried,
+    never resent. Any other refusal of a ``place`` is
     an :class:`OrderRejected` (nothing was placed); of a cancel, amend or query
     an :class:`ExchangeRejected` (the order is as it was).
     """

@@ -9,9 +9,9 @@ Facts from the OKX v5 docs ("WebSocket", "Order book channel"):
 
 * one public socket for every instrument type: ``wss://ws.okx.com/ws/v5/public``,
   with fewer than 30 50/400-level book channels per connection;
-* REST: ``https://openapi.okx.com`` (production); demo trading:
-  ``wss://wspap.okx.com/ws/v5/public`` for websockets, REST on
-  ``https://www.okx.com`` with the header ``x-simulated-trading: 1``;
+* REST: ``https://openapi.okx.com`` (production and demo trading, which adds
+  the header ``x-simulated-trading: 1``); demo trading's websockets:
+  ``wss://wspap.okx.com/ws/v5/public``;
 * subscribe: ``{"id": "...", "op": "subscribe", "args": [{"channel": ..., "instId": ...}]}``;
   the ``args`` of one request must stay under 64 KB;
 * ``books``: 400 levels, incremental updates with ``seqId``/``prevSeqId``; the
@@ -69,8 +69,9 @@ CHANNELS: dict[Channel, str] = {
 REST_URL = "https://openapi.okx.com"
 """The production REST host (OKX "Production Trading Services", 2026-05-20;
 ``https://www.okx.com`` keeps answering)."""
-REST_URL_DEMO = "https://www.okx.com"
-"""The REST host of demo trading (told apart by :data:`DEMO_HEADERS`)."""
+REST_URL_DEMO = "https://openapi.okx.com"
+"""The REST host of demo trading, the production one told apart by :data:`DEMO_HEADERS`
+(OKX "Demo Trading Services": "REST: ``https://openapi.okx.com``", checked 2026-12-06)."""
 _WS = "wss://ws.okx.com/ws/v5/public"
 _WS_DEMO = "wss://wspap.okx.com/ws/v5/public"
 

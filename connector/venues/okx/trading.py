@@ -45,10 +45,18 @@ class OkxTrading:
     :class:`~connector.venues.driver.CancelAllCalls` and an
     :class:`~connector.venues.driver.OrderSocketEntry` (order ops on ``/ws/v5/private``).
 
+    The account's configuration (``GET /api/v5/account/config``) is read before
+    trading and at every reconciliation (:meth:`account_setup_call`,
+    :meth:`apply_account_setup`): its account mode decides the spot orders'
+    ``tdMode`` (``cash``, or ``cross`` in Multi-currency and Portfolio margin), and
+    an account in long/short position mode is refused (:class:`ConfigError`).
+    Until it is read, spot orders are sent ``cash``.
+
     Args:
         credentials: The account's HMAC key with its passphrase.
         demo: Demo trading: every request carries ``x-simulated-trading: 1``.
-        td_mode: The swaps' margin mode, ``cross`` or ``isolated`` (spot is ``cash``).
+        td_mode: The swaps' margin mode, ``cross`` or ``isolated`` (spot's follows
+            the account mode).
     """
 
     name = "okx"
@@ -65,6 +73,12 @@ class OkxTrading:
         self._demo = demo
         self._td_mode = td_mode
         self._asked = AskedOrders()
+        self._config: account.AccountConfig | None = None
+
+    @property
+    def config(self) -> account.AccountConfig | None:
+        """The account's configuration as last read (``None`` before)."""
+        return self._config
 
     def sign(self, call: RestCall, venue_time_ns: int) -> SignedRequest:
         query = urlencode([(k, str(v)) for k, v in call.params.items()])
@@ -92,7 +106,10 @@ class OkxTrading:
     def place_order_call(
         self, market: Market, instrument: Instrument, order: PlaceOrder
     ) -> RestCall:
-        return orders.place_order_call(self._asked, market, instrument, order, self._td_mode)
+        spot_td_mode = "cash" if self._config is None else self._config.spot_td_mode
+        return orders.place_order_call(
+            self._asked, market, instrument, order, self._td_mode, spot_td_mode
+        )
 
     def cancel_order_call(
         self,
@@ -102,6 +119,17 @@ class OkxTrading:
         current: Order | None = None,
     ) -> RestCall:
         return orders.cancel_order_call(self._asked, market, instrument, client_order_id, current)
+
+    def cancel_order_by_venue_id_call(
+        self,
+        market: Market,
+        instrument: Instrument,
+        venue_order_id: str,
+        current: Order | None = None,
+    ) -> RestCall:
+        return orders.cancel_order_by_venue_id_call(
+            self._asked, market, instrument, venue_order_id, current
+        )
 
     cancel_all_calls = staticmethod(orders.cancel_all_calls)
 
@@ -131,6 +159,20 @@ class OkxTrading:
 
     def next_page_call(self, market: Market, call: RestCall, body: bytes) -> RestCall | None:
         return orders.next_page_call(call, body)
+
+    # The account's configuration -------------------------------------------
+
+    account_setup_call = staticmethod(account.config_call)
+
+    def apply_account_setup(self, body: bytes) -> None:
+        """Take the account's configuration (the answer to :meth:`account_setup_call`).
+
+        Raises:
+            ConfigError: The account is in long/short position mode (the message
+                says how to switch it); the configuration is not taken.
+            MalformedMessage, ...: As :func:`.account.parse_config` says.
+        """
+        self._config = account.parse_config(body)
 
     # Answers ----------------------------------------------------------------
 

@@ -128,8 +128,14 @@ async def test_okx_ws_order_ops_reply_first_and_need_inst_id_code(sim: Any) -> N
         assert ("0", "q9", "0.002") == (
             push["data"][0]["amendResult"], push["data"][0]["reqId"], push["data"][0]["sz"],
         )  # fmt: skip
+        # mass-cancel is OKX's options-only MMP cancel: a SPOT one is a parameter error.
         reply = await send(ws, {"id": "m1", "op": "mass-cancel", "args": [{"instType": "SPOT"}]})
-        assert [{"result": True}] == reply["data"]
+        assert ("51000", "Parameter instType error", []) == (
+            reply["code"], reply["msg"], reply["data"],
+        )  # fmt: skip
+        cancel = {"instIdCode": code, "ordId": ord_id}
+        reply = await send(ws, {"id": "c1", "op": "cancel-order", "args": [cancel]})
+        assert "0" == reply["data"][0]["sCode"]
         push = await next_json(ws)
         assert ("canceled", ord_id) == (push["data"][0]["state"], push["data"][0]["ordId"])
 

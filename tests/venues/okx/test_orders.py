@@ -140,6 +140,22 @@ def test_spot_market_buy_in_base_units_and_reduce_only_swap() -> None:
         OkxTrading(CREDENTIALS, td_mode="cash")
 
 
+def test_spot_market_orders_ban_amend_and_no_other_order_does() -> None:
+    """banAmend (place-order docs): without it OKX shrinks a spot market order the
+    balance cannot cover and fills less than asked; with it the order is refused."""
+    t = OkxTrading(CREDENTIALS)
+    for side in (Side.BUY, Side.SELL):
+        spot = _order(
+            symbol=BTC_SPOT.symbol, type=OrderType.MARKET, price=None, side=side, qty=Decimal(1)
+        )
+        payload = _json(t.place_order_call(Market.SPOT, BTC_SPOT, spot).body)
+        assert (True, "base_ccy") == (payload["banAmend"], payload["tgtCcy"])
+    limit = _order(symbol=BTC_SPOT.symbol, price=Decimal(60000), client_order_id="lim1")
+    assert "banAmend" not in _json(t.place_order_call(Market.SPOT, BTC_SPOT, limit).body)
+    swap = _order(type=OrderType.MARKET, price=None, client_order_id="swp1")
+    assert "banAmend" not in _json(t.place_order_call(Market.SWAP, BTC_SWAP, swap).body)
+
+
 @pytest.mark.parametrize(
     ("kw", "market", "words"),
     [
@@ -326,6 +342,49 @@ def test_error_classes(status: int, code: str, s_code: str | None, error: type[E
                 Market.SWAP, symbols(), status, raw, 0, action="amend", client_order_id="x"
             )
         assert not isinstance(other.value, OrderRejected)
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("50026", "System error. Try again later"),  # HTTP 500 in OKX's table
+        ("51054", "Request timed out. Please try again."),  # HTTP 500
+    ],
+)
+def test_server_try_again_codes_leave_a_placement_unknown_on_every_path(
+    code: str, message: str
+) -> None:
+    """OKX's server errors and timeouts (error table, HTTP 500) leave the outcome
+    open whatever carries them: REST with HTTP 500, an element's sCode in an HTTP
+    200 answer, a websocket order reply (top-level code, or code 1 with the sCode)."""
+    t = OkxTrading(CREDENTIALS)
+    t.place_order_call(Market.SWAP, BTC_SWAP, _order())
+    item = [{"ordId": "", "clOrdId": "abc123", "tag": "", "sCode": code, "sMsg": message}]
+    rest_500 = (500, body({"code": code, "msg": message, "data": []}))
+    rest_200 = (200, body({"code": "1", "msg": "All operations failed", "data": item}))
+    replies = [
+        {"id": "r1", "op": "order", "code": code, "msg": message, "data": []},
+        {"id": "r2", "op": "order", "code": "1", "msg": "", "data": item},
+    ]
+    answers = [rest_500, rest_200]
+    for reply in replies:
+        status, _headers, raw = t.order_socket_answer(json.dumps(reply))
+        answers.append((status, raw))
+    for status, raw in answers:
+        with pytest.raises(ServiceUnavailable, match="outcome unknown"):
+            t.parse_order_answer(
+                Market.SWAP, symbols(), status, raw, 0, action="place", client_order_id="abc123"
+            )
+
+
+def test_a_cancel_that_timed_out_leaves_its_outcome_unknown() -> None:
+    """51412 "Cancellation timed out, please try again later." (HTTP 200)."""
+    item = [{"ordId": "1", "clOrdId": "abc123", "sCode": "51412", "sMsg": "timed out"}]
+    raw = body({"code": "1", "msg": "", "data": item})
+    with pytest.raises(ServiceUnavailable):
+        OkxTrading(CREDENTIALS).parse_order_answer(
+            Market.SWAP, symbols(), 200, raw, 0, action="cancel", client_order_id="abc123"
+        )
 
 
 def test_query_answer_and_pending_orders_fixture() -> None:

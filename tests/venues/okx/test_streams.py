@@ -10,7 +10,8 @@ from connector.venues.okx import streams
 def test_okx_urls_live_and_demo() -> None:
     assert "wss://ws.okx.com/ws/v5/public" == streams.ws_url()
     assert "wss://wspap.okx.com/ws/v5/public" == streams.ws_url(demo=True)
-    assert "https://www.okx.com" == streams.rest_url(demo=True)
+    # OKX "Demo Trading Services": the production REST host, with x-simulated-trading: 1
+    assert "https://openapi.okx.com" == streams.rest_url(demo=True)
     assert {"x-simulated-trading": "1"} == streams.DEMO_HEADERS
 
 
