@@ -428,6 +428,7 @@ class OrderService:
         current = self.state.book.get(self.venue, client_order_id)
         if current is None:
             current = await self._read_unknown(symbol, client_order_id)
+        self._check_symbol(current, symbol)
         amend = normalize_amend(
             AmendOrder(
                 venue=self.venue,
@@ -467,6 +468,21 @@ class OrderService:
             await self._confirm(symbol, client_order_id, amended)
         return self._snapshot(client_order_id)
 
+    def _check_symbol(self, order: Order, symbol: Symbol) -> None:
+        """Refuse to act on ``order`` under another symbol than its own.
+
+        Raises:
+            OrderNotFound: ``symbol`` has no such order (it is ``order.symbol``'s).
+        """
+        if order.symbol != symbol:
+            key = order_key(order.client_order_id, order.venue_order_id)
+            raise OrderNotFound(
+                "",
+                f"not on {symbol}: the order is {order.symbol}'s",
+                client_order_id=key,
+                venue=self.venue,
+            )
+
     async def _read_unknown(self, symbol: Symbol, client_order_id: str) -> Order:
         """An order this process does not know (placed by another one since the
         start-up reconciliation, or ended before it), as the venue reports it.
@@ -496,8 +512,10 @@ class OrderService:
         """
         market, instrument = self._instrument(symbol)
         current = self.state.book.get(self.venue, client_order_id)
-        if current is not None and current.status.is_terminal:
-            return current
+        if current is not None:
+            self._check_symbol(current, symbol)
+            if current.status.is_terminal:
+                return current
         adapter = self.state.adapter
         if client_order_id.startswith("#"):
             by_venue_id = adapter.cancel_order_by_venue_id_call
@@ -511,11 +529,13 @@ class OrderService:
             # place itself, placed before a restart): read the order back.
             await self._confirm(symbol, client_order_id, lambda r: r.status.is_terminal)
             return self._snapshot(client_order_id)
-        except ExchangeRejected as refused:
+        except ExchangeRejected:
             # Not found, or "already filled, canceled or gone" (OKX 51400): read it back.
+            # Still open (or another symbol's: a venue that finds an order by its
+            # client id alone, as Bybit does, says so): the cancel did not happen.
             report = await self.state.query(symbol, client_order_id)
             await self.state.apply([report])
-            if not report.status.is_terminal and not isinstance(refused, OrderNotFound):
+            if not report.status.is_terminal or report.symbol != symbol:
                 raise
             return self._snapshot(client_order_id)
         if report.status.is_terminal:

@@ -296,7 +296,10 @@ def _check(
             problems.append(f"max_qty: {qty} is above the maximum {cap}")
         spared = reduce_only and instrument.reduce_only_exempt_from_min_notional
         if price is not None and price > _ZERO and not spared:
-            notional = price * qty * instrument.contract_size
+            try:
+                notional = price * qty * instrument.contract_size
+            except ArithmeticError:  # a size already named too large to count in steps
+                return
             if notional < instrument.min_notional:
                 problems.append(
                     f"min_notional: {notional} is below the minimum {instrument.min_notional}"

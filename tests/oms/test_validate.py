@@ -291,6 +291,8 @@ def test_an_amended_reduce_only_order_below_min_notional_passes_where_the_venue_
         ({"qty": 10**30}, ["qty", "max_qty"], f"qty: {10**30} is too large to count in lots"),
         ({"qty": "1e400"}, ["qty", "max_qty"], "qty: 1E+400 is too large to count in lots"),
         ({"price": D("1e30")}, ["price"], "price: 1E+30 is too large to count in ticks"),
+        # So large that its notional (price x qty) cannot be counted either.
+        ({"qty": D("1e999999")}, ["qty", "max_qty"], "qty: 1E+999999 is too large"),
     ],
 )
 def test_a_number_too_large_to_count_in_steps_is_named(
