@@ -50,7 +50,7 @@ from connector.account.balances import BalanceBook
 from connector.account.positions import PositionBook
 from connector.account.stream import PrivateHandler, PrivateStreamStatistics
 from connector.bus import Bus
-from connector.errors import ConnectorError, ExchangeRejected, StoreError
+from connector.errors import AuthenticationFailed, ConnectorError, ExchangeRejected, StoreError
 from connector.model import Balance, Fill, Market, Position, Symbol
 from connector.model.trading import OrderReport
 from connector.net.http import RestResponse
@@ -512,7 +512,9 @@ class AccountService:
         return adapter.parse_listen_key(response.body)
 
     async def _create_listen_key(self, stream: PrivateStream) -> str:
-        """A new listenKey; REST failures are retried with backoff until one is made."""
+        """A new listenKey; REST failures are retried with backoff until one is made.
+        A refused key (-2014, -2015) is a refusal of the stream, as a refused login
+        is: the start does not wait for it."""
         backoff = Backoff(initial=0.5, maximum=30.0, jitter=0.25)
         rng = random.Random()
         failures = 0
@@ -520,6 +522,8 @@ class AccountService:
             try:
                 key = await self._listen_key_request(stream, "create", None)
             except ConnectorError as exc:
+                if isinstance(exc, AuthenticationFailed):
+                    self._on_refused(stream, str(exc))
                 failures += 1
                 delay = backoff.delay(failures, rng)
                 log.warning("account.listen_key_failed", venue=self.venue, stream=stream.key,

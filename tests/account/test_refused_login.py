@@ -29,3 +29,12 @@ async def test_wrong_keys_are_refused_at_login_and_the_service_starts_anyway(ven
             assert 1 <= stats.reconcile_failures
             assert 0 == stats.reconciliations
             assert r.account.ready.is_set()
+
+
+async def test_a_refused_listen_key_does_not_hold_the_start() -> None:
+    # Binance USDⓈ-M's stream starts with a listenKey, which a wrong key cannot make
+    # (-2015): refused as a login is, not waited out for the start timeout.
+    wrong = Credentials(api_key="no-such-key", api_secret="wrong")
+    with trio.fail_after(10):
+        async with session_rig("binance", credentials=wrong, start_timeout=30.0) as r:
+            assert r.account.ready.is_set()

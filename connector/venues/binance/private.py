@@ -38,15 +38,24 @@ from typing import Any
 
 import msgspec
 
-from connector.errors import ExchangeRejected, MalformedMessage, UnknownInstrument, UnknownSymbol
+from connector.errors import MalformedMessage, UnknownInstrument, UnknownSymbol
 from connector.model import Balance, Fill, Liquidity, Market
 from connector.model.trading import OrderReport
 from connector.venues.binance.answers import one_way_position, symbol_of, to_decimal
-from connector.venues.binance.orders import VENUE, map_side, map_status, map_type
+from connector.venues.binance.orders import (
+    AUTH_CODES,
+    RATE_CODES,
+    TIMESTAMP_CODES,
+    VENUE,
+    map_side,
+    map_status,
+    map_type,
+)
 from connector.venues.binance.sign import ws_signed_params
 from connector.venues.binance.streams import route_base
 from connector.venues.common import ControlMessage, SymbolMap
 from connector.venues.driver import HeartbeatRule, PrivateEvent, PrivateStream, RestCall
+from connector.venues.driver_common import rejection
 from connector.venues.signing import Signer
 
 __all__ = [
@@ -169,7 +178,8 @@ def parse_listen_key(body: bytes) -> str:
 
     Raises:
         ExchangeRejected: the venue's error (``-1125``: the key no longer exists,
-            create a new one).
+            create a new one), read as every Binance code is
+            (``AuthenticationFailed`` for a refused key, -2014 / -2015, ...).
         MalformedMessage: anything else.
     """
     try:
@@ -177,7 +187,14 @@ def parse_listen_key(body: bytes) -> str:
     except (msgspec.DecodeError, msgspec.ValidationError):
         pass
     else:
-        raise ExchangeRejected(error.code, error.msg, venue=VENUE)
+        raise rejection(
+            VENUE,
+            error.code,
+            error.msg,
+            timestamp_codes=TIMESTAMP_CODES,
+            auth_codes=AUTH_CODES,
+            rate_codes=RATE_CODES,
+        )
     try:
         return msgspec.json.decode(body, type=_ListenKey).listenKey
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
