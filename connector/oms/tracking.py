@@ -93,8 +93,8 @@ _MAX_PAGES = 10
 100), where the adapter pages (``PagedListings``)."""
 
 _MAX_LOOKUPS = 20
-"""Orders read by their venue order id per reconciliation at most: those of fills listed
-without a client order id (Binance) whose order we do not know by that id."""
+"""Orders read by their venue order id per reconciliation at most: those of new fills
+whose order we do not know (by that id, nor by the fill's client order id)."""
 
 _MAX_GAP_ORDERS = 10
 """Orders whose own fills are read per reconciliation at most: those that show more
@@ -718,9 +718,11 @@ class OrderStateService:
         return order.client_order_id if order is not None else None
 
     async def _look_up_orders_of(self, listed: Sequence[Fill]) -> None:
-        """Read by venue order id the orders of new fills listed without a client order
-        id that we do not know by that id (our order whose placement answer was lost,
-        or one placed elsewhere), and apply them: the fills then find their order.
+        """Read by venue order id the orders of new fills whose order we know neither by
+        that id nor by the fill's client order id (Binance lists fills without one; our
+        order whose placement answer was lost, one placed elsewhere, or one of an
+        earlier run whose fills the start reads), and apply them: the fills then find
+        their order.
 
         A read that fails leaves the fill to be kept under ``#`` + the venue's order
         id; the order state moves it to its order once the order shows that id.
@@ -729,10 +731,13 @@ class OrderStateService:
         for fill in listed:
             if (
                 fill.venue == self.venue
-                and not fill.client_order_id
                 and fill.venue_order_id
                 and (fill.venue, fill.symbol, fill.trade_id) not in self._fills
                 and self.book.get_by_venue_id(self.venue, fill.venue_order_id) is None
+                and (
+                    not fill.client_order_id
+                    or self.book.get(self.venue, fill.client_order_id) is None
+                )
             ):
                 wanted.setdefault(fill.venue_order_id, fill.symbol)
         for venue_order_id, symbol in list(wanted.items())[:_MAX_LOOKUPS]:
