@@ -101,9 +101,12 @@ class DurableLog:
         self._on_failure = on_failure
         self.appends = 0
         self.refused = 0
+        self.durable_seq = 0
+        """The last durable entry: the log's when it was attached, then each append's."""
 
-    def attach(self, store: EventLog) -> None:
+    def attach(self, store: EventLog, last_seq: int) -> None:
         self.store = store
+        self.durable_seq = last_seq
         self.error = None
         self.failed = trio.Event()
 
@@ -129,6 +132,7 @@ class DurableLog:
                 self._on_failure(str(exc))
             raise
         self.appends += 1
+        self.durable_seq = max(self.durable_seq, seq)
         return seq
 
     async def read(self, after: int = 0, *, limit: int = 1000) -> Sequence[LogEntry]:
@@ -245,7 +249,6 @@ class Persistence:
         self._on_store = on_store
         self._opened: Opened | None = None
         self._replays = 0
-        self._last_seq = 0
         self._runs = 0
         self.supervisor = Supervisor(
             "persistence",
@@ -419,7 +422,7 @@ class Persistence:
             appends=self.log.appends,
             failed=self.log.refused,
             replays=self._replays,
-            last_seq=self._last_seq,
+            last_seq=self.log.durable_seq,
         )
 
     def _failed(self, error: str) -> None:
@@ -442,7 +445,6 @@ class Persistence:
         self._positions.adopt(state.positions)
         self._balances.adopt(state.balances)
         self._replays += 1
-        self._last_seq = await store.last_seq()
         log.info(
             "store.replayed",
             database=self.log.database,
@@ -456,7 +458,7 @@ class Persistence:
         store, replayed = await self._take()
         try:
             await self._restore(store, replayed)
-            self.log.attach(store)
+            self.log.attach(store, await store.last_seq())
             self._on_store(None)
             task_status.started()
             await self.log.failed.wait()

@@ -91,6 +91,8 @@ async def test_orders_are_written_ahead_and_replay_from_the_file(tmp_path: Path)
             status = c.status()
             assert status.store is not None and status.store.open
             assert "store sqlite" in status.render()
+            # The last durable entry as the log has it, not as it was at the start.
+            assert 0 < status.store.last_seq == await c.event_log.last_seq()
 
         store = await open_store(storage)
         try:
