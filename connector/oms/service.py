@@ -45,7 +45,6 @@ from connector.errors import (
     CancelAllIncomplete,
     ConnectorError,
     ExchangeRejected,
-    InvalidOrder,
     MalformedMessage,
     OrderNotFound,
     OrderOutcomeUnknown,
@@ -420,9 +419,10 @@ class OrderService:
         by another process since the start-up reconciliation, or ended before it).
 
         Raises:
-            InvalidOrder (unknown to the venue, finished, or the new values break a filter),
-            ExchangeRejected (the venue refused the change), OrderNotFound, a
-            TransientError (the answer was lost: the order is queried).
+            InvalidOrder (finished, or the new values break a filter), OrderNotFound
+            (the venue never had it, or not under ``symbol``), ExchangeRejected (the
+            venue refused the change), a TransientError (the answer was lost: the
+            order is queried).
         """
         market, instrument = self._instrument(symbol)
         current = self.state.book.get(self.venue, client_order_id)
@@ -488,13 +488,9 @@ class OrderService:
         start-up reconciliation, or ended before it), as the venue reports it.
 
         Raises:
-            InvalidOrder: the venue has no such order.
+            OrderNotFound: the venue has no such order.
         """
-        try:
-            report = await self.state.query(symbol, client_order_id)
-        except OrderNotFound:
-            problem = f"client_order_id: {self.venue} has no order {client_order_id}"
-            raise InvalidOrder(f"invalid order: {problem}", (problem,)) from None
+        report = await self.state.query(symbol, client_order_id)
         await self.state.apply([report])
         return self._snapshot(client_order_id)
 

@@ -274,6 +274,10 @@ async def refusals(
         await c.cancel_order(venue, symbol, "neverplaced1")
     assert f"{venue} has no order neverplaced1: " in str(missing.value)
     assert "neverplaced1" == missing.value.client_order_id
+    # So does an amendment of one (it is read from the venue first).
+    with pytest.raises(OrderNotFound) as unamended:
+        await c.amend_order(venue, symbol, "neverplaced1", qty=qty)
+    assert "neverplaced1" == unamended.value.client_order_id
 
     # Post-only that would take: Binance refuses it with its code; Bybit and OKX
     # accept it, then cancel it (read back by the cancel).
