@@ -70,6 +70,7 @@ if TYPE_CHECKING:
         RequestTimeout,
         RiskRejected,
         ServiceUnavailable,
+        StoreError,
         SubscriptionOverflow,
         SupervisorGaveUp,
         SymbolCollision,
@@ -77,6 +78,7 @@ if TYPE_CHECKING:
         TransientError,
         UnknownInstrument,
         UnknownSymbol,
+        UsageError,
     )
     from connector.health import BreakerState, HealthEvent, HealthStatistics, VenueHealth
     from connector.model import (
@@ -209,6 +211,7 @@ __all__ = [
     "SimConfig",
     "SimulatorService",
     "StorageConfig",
+    "StoreError",
     "StoreStatus",
     "Strategy",
     "Subscription",
@@ -226,6 +229,7 @@ __all__ = [
     "TransientError",
     "UnknownInstrument",
     "UnknownSymbol",
+    "UsageError",
     "VenueConfig",
     "VenueHealth",
     "VenueLevel",
@@ -284,6 +288,7 @@ _SOURCES: dict[str, str] = {
     "RequestTimeout": "connector.errors",
     "RiskRejected": "connector.errors",
     "ServiceUnavailable": "connector.errors",
+    "StoreError": "connector.errors",
     "SubscriptionOverflow": "connector.errors",
     "SupervisorGaveUp": "connector.errors",
     "SymbolCollision": "connector.errors",
@@ -291,6 +296,7 @@ _SOURCES: dict[str, str] = {
     "TransientError": "connector.errors",
     "UnknownInstrument": "connector.errors",
     "UnknownSymbol": "connector.errors",
+    "UsageError": "connector.errors",
     "BreakerState": "connector.health",
     "HealthEvent": "connector.health",
     "HealthStatistics": "connector.health",

@@ -346,6 +346,7 @@ class Connector:
             period=10.0,
         )
         self._stack: contextlib.AsyncExitStack | None = None
+        self._stopped = False
         self._nursery: trio.Nursery | None = None
 
     @property
@@ -398,6 +399,9 @@ class Connector:
     async def __aenter__(self) -> Connector:
         if self._stack is not None:
             raise ConnectorError("this Connector is already open; create a new one")
+        if self._stopped:
+            # Its bus is closed and its services ended: a connector runs once.
+            raise ConnectorError("this Connector has run and stopped; create a new one")
         stack = contextlib.AsyncExitStack()
         if self._record_path is not None:
             self._capture = stack.enter_context(CaptureWriter(self._record_path))
@@ -434,6 +438,7 @@ class Connector:
         stack, nursery = self._stack, self._nursery
         assert stack is not None and nursery is not None, "__aexit__ without __aenter__"
         self._stack = self._nursery = None
+        self._stopped = True
         nursery.cancel_scope.deadline = min(
             nursery.cancel_scope.deadline, trio.current_time() + self._stop_timeout
         )

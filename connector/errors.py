@@ -20,7 +20,7 @@ callers never see a raw ``httpx``, ``trio`` or ``ssl`` exception::
     │   ├── AuthenticationFailed     bad key, signature or permissions
     │   ├── TimestampRejected        request time outside the venue's window (-1021, 10002, 50102)
     │   ├── RateLimited              429 / 418 / venue limit code; carries retry_after
-    │   │   └── IpBanned             Binance 418: all REST to the venue stops until the ban ends
+    │   │   └── IpBanned             Binance 418: REST to that host stops until the ban ends
     │   ├── MalformedMessage         a frame or body that does not parse; carries the raw text
     │   │   └── UnknownSymbol        a frame for an instrument the symbol map does not list
     │   └── SymbolCollision          two instruments of a venue market share a canonical symbol

@@ -124,6 +124,10 @@ async def test_entering_twice_raises_connector_error() -> None:
             with pytest.raises(ConnectorError, match="already open"):
                 async with c:
                     pass  # pragma: no cover - never entered
+        # Nor again once it stopped: its bus is closed, its services ended.
+        with pytest.raises(ConnectorError, match="has run and stopped; create a new one"):
+            async with c:
+                pass  # pragma: no cover - never entered
 
 
 async def test_value_error_in_body_surfaces_as_itself_with_its_cause() -> None:

@@ -118,9 +118,19 @@ def test_errors_docstring_tree_matches_the_class_hierarchy() -> None:
             assert _ERROR_CLASSES[parent] in _ERROR_CLASSES[name].__bases__, (name, parent)
 
 
-def test_public_errors_are_reexported_at_the_top_level() -> None:
-    for name in ("ConnectorError", "ConfigError"):
-        assert getattr(connector.errors, name) is getattr(connector, name)
+@pytest.mark.parametrize("name", sorted(_ERROR_CLASSES))
+def test_every_error_is_reexported_at_the_top_level(name: str) -> None:
+    # docs name them as ``connector.X`` (``async with Connector(...)`` raises StoreError).
+    assert getattr(connector.errors, name) is getattr(connector, name)
+    assert name in connector.__all__
+
+
+def test_the_architecture_doc_draws_the_tree_the_docstring_draws() -> None:
+    doc = connector.errors.__doc__ or ""
+    drawn = doc[doc.index("    ConnectorError\n") : doc.index("\n\n``RateLimited``")]
+    tree = "\n".join(line[4:] for line in drawn.splitlines())
+    text = (Path(__file__).resolve().parents[1] / "docs" / "architecture.md").read_text()
+    assert f"```\n{tree}\n```" in text
 
 
 def _exception_classes_outside_errors() -> set[tuple[str, str]]:
