@@ -75,8 +75,8 @@ class Trading:
         self.risk_view = RiskView(risk)
         self.position_book = PositionBook()
         self.balance_book = BalanceBook()
-        self.positions = PositionsView(self.position_book, self._mid)
-        self.balances = BalancesView(self.balance_book)
+        self.positions = PositionsView(self.position_book, self._mid, self.venue)
+        self.balances = BalancesView(self.balance_book, self.venue)
 
     def _mid(self, venue: str, symbol: Symbol) -> Decimal | None:
         account = self.accounts.get(venue)
@@ -244,7 +244,13 @@ class OrdersView:
         return None
 
     def open(self, venue: str | None = None, symbol: Symbol | str | None = None) -> list[Order]:
-        """Orders not finished yet (``unknown`` ones included)."""
+        """Orders not finished yet (``unknown`` ones included).
+
+        Raises:
+            ConfigError: ``venue`` does not trade here.
+        """
+        if venue is not None:
+            self._trading.venue(venue)
         sym = None if symbol is None else _symbol(symbol)
         return [
             o
@@ -294,7 +300,11 @@ class OrdersView:
             trio.TooSlowError: ``timeout`` passed first; its message names the order,
                 what was waited for and its status then.
         """
-        target = None if status is None else OrderStatus(status)
+        target = None if status is None else _status(status)
+        if timeout is not None and not (
+            isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout >= 0
+        ):
+            raise ValueError(f"timeout: {timeout!r} is not a number of seconds >= 0 (or None)")
         with trio.move_on_after(timeout) if timeout is not None else trio.CancelScope():
             while True:
                 order = self.get(client_order_id)
@@ -339,14 +349,34 @@ def since_ns(since: Since) -> int:
     """``since`` as int ns since the epoch.
 
     Raises:
-        ValueError: a naive ``datetime`` (its time zone would be a guess).
+        ValueError: a naive ``datetime`` (its time zone would be a guess), or neither a
+            ``datetime`` nor an int.
     """
     if isinstance(since, datetime):
         if since.tzinfo is None:
             raise ValueError(f"since: {since.isoformat()} has no time zone; pass an aware datetime")
         delta = since - datetime(1970, 1, 1, tzinfo=UTC)
         return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
-    return int(since)
+    if isinstance(since, int) and not isinstance(since, bool):
+        return since
+    raise ValueError(
+        f"since: {since!r} is neither a timezone-aware datetime nor int ns since the epoch"
+    )
+
+
+def _status(status: OrderStatus | str) -> OrderStatus:
+    """``status`` as a member, its value in any case (``"FILLED"``) too.
+
+    Raises:
+        ValueError: no such status (the message lists them).
+    """
+    if isinstance(status, OrderStatus):
+        return status
+    try:
+        return OrderStatus(str(status).lower())
+    except ValueError:
+        names = ", ".join(s.value for s in OrderStatus)
+        raise ValueError(f"status: {status!r} is not one of {names}") from None
 
 
 def trading_credentials(venue: VenueConfig) -> Credentials | None:

@@ -20,6 +20,8 @@ __all__ = ["BalancesView", "PositionsView"]
 
 MidPrice = Callable[[str, Symbol], Decimal | None]
 """The mid of a venue's valid book of a symbol, or ``None`` (no valid book)."""
+CheckVenue = Callable[[str], object]
+"""Raises :class:`~connector.errors.ConfigError` for a venue that does not trade here."""
 
 
 def _symbol(symbol: Symbol | str) -> Symbol:
@@ -29,13 +31,19 @@ def _symbol(symbol: Symbol | str) -> Symbol:
 class PositionsView:
     """``c.positions``: derivative positions (one-way, signed base quantity) and P&L."""
 
-    def __init__(self, book: PositionBook, mid: MidPrice) -> None:
+    def __init__(self, book: PositionBook, mid: MidPrice, check_venue: CheckVenue) -> None:
         self._book = book
         self._mid = mid
+        self._check_venue = check_venue
 
     def get(self, venue: str, symbol: Symbol | str) -> Position | None:
         """The position of ``symbol`` on ``venue``, or ``None`` if no fill or venue
-        snapshot ever mentioned it (a closed position is there with ``qty`` 0)."""
+        snapshot ever mentioned it (a closed position is there with ``qty`` 0).
+
+        Raises:
+            ConfigError: ``venue`` does not trade here.
+        """
+        self._check_venue(venue)
         return self._book.get(venue, _symbol(symbol))
 
     def all(self) -> list[Position]:
@@ -43,7 +51,12 @@ class PositionsView:
         return self._book.all()
 
     def unrealized_pnl(self, venue: str, symbol: Symbol | str) -> Decimal | None:
-        """Unrealised P&L at the mid of the venue's valid book (``None``: no valid book)."""
+        """Unrealised P&L at the mid of the venue's valid book (``None``: no valid book).
+
+        Raises:
+            ConfigError: ``venue`` does not trade here.
+        """
+        self._check_venue(venue)
         sym = _symbol(symbol)
         mid = self._mid(venue, sym)
         return None if mid is None else self._book.unrealized_pnl(venue, sym, mid)
@@ -58,16 +71,28 @@ class PositionsView:
 class BalancesView:
     """``c.balances``: each asset's free and locked amount on each trading venue."""
 
-    def __init__(self, book: BalanceBook) -> None:
+    def __init__(self, book: BalanceBook, check_venue: CheckVenue) -> None:
         self._book = book
+        self._check_venue = check_venue
 
     def get(self, venue: str, asset: str) -> Balance | None:
         """The balance of ``asset`` on ``venue`` (the venue's latest value plus the spot
-        fills after it), or ``None`` if the venue never reported it."""
+        fills after it), or ``None`` if the venue never reported it.
+
+        Raises:
+            ConfigError: ``venue`` does not trade here.
+        """
+        self._check_venue(venue)
         return self._book.get(venue, asset)
 
     def all(self, venue: str | None = None) -> list[Balance]:
-        """Every asset of every trading venue (or of one)."""
+        """Every asset of every trading venue (or of one).
+
+        Raises:
+            ConfigError: ``venue`` does not trade here.
+        """
+        if venue is not None:
+            self._check_venue(venue)
         return self._book.all(venue)
 
     def __iter__(self) -> Iterator[Balance]:

@@ -149,6 +149,9 @@ def check_client_order_id(client_order_id: str, venue: str) -> str:
     rule = VENUE_RULES.get(venue)
     if rule is None:
         raise InvalidOrder(f"no client order id rule for venue {venue!r}")
+    if not isinstance(client_order_id, str):
+        problem = f"client_order_id: {client_order_id!r} is not text"
+        raise InvalidOrder(problem, (problem,))
     if not rule.fullmatch(client_order_id):
         problem = (
             f"client_order_id: {client_order_id!r} does not match {venue}'s rule {rule.pattern}"
