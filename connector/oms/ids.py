@@ -140,8 +140,9 @@ class ClientOrderIds:
         return self.is_ours(client_order_id) and client_order_id.startswith(self._head)
 
 
-def check_client_order_id(client_order_id: str, venue: str) -> str:
-    """A caller-chosen id, checked against the venue's rule; returned unchanged.
+def check_client_order_id(client_order_id: object, venue: str) -> str:
+    """A caller-chosen id (whatever the caller passed), checked against the venue's rule;
+    returned unchanged.
 
     Raises:
         InvalidOrder: naming the rule the id breaks.

@@ -32,6 +32,7 @@ until it ended).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -440,32 +441,29 @@ class OrderService:
             base_units(instrument),
             current,
         )
-        if self.risk is not None:
-            before = _as_request(current)
-            self.risk.check_amend(
-                before,
-                attrs.evolve(
-                    before,
-                    qty=before.qty if amend.qty is None else amend.qty,
-                    price=before.price if amend.price is None else amend.price,
-                ),
-            )
-        call = self.state.adapter.amend_order_call(market, instrument, amend, current)
-        report = await self._exchange(market, call, "amend", client_order_id, symbol=symbol)
         wanted = (
             current.qty if amend.qty is None else amend.qty,
             current.price if amend.price is None else amend.price,
         )
+        in_flight: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+        if self.risk is not None:
+            before = _as_request(current)
+            after = attrs.evolve(before, qty=wanted[0], price=wanted[1])
+            self.risk.check_amend(before, after)
+            in_flight = self.risk.amending(after)  # taken before anything can interleave
 
         def amended(r: OrderReport) -> bool:
             return r.status.is_terminal or (r.qty, r.price) == wanted
 
-        if amended(report):
-            await self.state.apply([report])
-        else:
-            # A bare acknowledgement, its values not yet the new ones: not applied
-            # (its fresh time would "amend" the order back), read back instead.
-            await self._confirm(symbol, client_order_id, amended)
+        with in_flight:
+            call = self.state.adapter.amend_order_call(market, instrument, amend, current)
+            report = await self._exchange(market, call, "amend", client_order_id, symbol=symbol)
+            if amended(report):
+                await self.state.apply([report])
+            else:
+                # A bare acknowledgement, its values not yet the new ones: not applied
+                # (its fresh time would "amend" the order back), read back instead.
+                await self._confirm(symbol, client_order_id, amended)
         return self._snapshot(client_order_id)
 
     def _check_symbol(self, order: Order, symbol: Symbol) -> None:

@@ -14,8 +14,9 @@ and reports how that went; it stays thrown until :meth:`RiskService.resume`.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from decimal import Decimal
 
 import attrs
@@ -91,6 +92,9 @@ class RiskService:
         self._bus = bus
         self._now = wall_clock_ns
         self._venues: dict[str, VenueRisk] = {}
+        # Amendments sent and not yet answered, by (venue, client order id): the
+        # order as it would become, counted at its larger size until the answer.
+        self._amending: dict[tuple[str, str], PlaceOrder] = {}
 
     def register(self, venue: str, risk: VenueRisk) -> None:
         """A venue that trades: its state for the checks, its cancel for the kill switch."""
@@ -125,12 +129,27 @@ class RiskService:
 
     def check_amend(self, before: PlaceOrder, after: PlaceOrder) -> None:
         """Allow an open order ``before`` (base units) to become ``after``, or refuse it.
+        The caller holds :meth:`amending` from then until the venue's answer.
 
         Raises:
             RiskRejected: naming the limit; the refusal is published on ``risk.alert``.
         """
         exposure = self.exposure(after, only_limits=True)
         self._decided(after, self.checks.check_amend(before, after, exposure))
+
+    @contextlib.contextmanager
+    def amending(self, after: PlaceOrder) -> Iterator[None]:
+        """While an amendment making an order ``after`` is in flight, the exposure of
+        every other order counts that order at the larger of its known and its new
+        size (an amendment is not written ahead as a placement is, so two at once
+        would each be checked against the other's old size)."""
+        key = (after.venue, after.client_order_id)
+        self._amending[key] = after
+        try:
+            yield
+        finally:
+            if self._amending.get(key) is after:
+                del self._amending[key]
 
     def _decided(self, order: PlaceOrder, decision: RiskRejected | None) -> None:
         if decision is None:
@@ -166,16 +185,22 @@ class RiskService:
             return Exposure(open_orders=count, mid=mid)
         open_orders = venue.open_orders()
         symbol = order.symbol
+        amending = self._amending
         buy = sell = _ZERO
         for o in open_orders:
             # Runs over every open order for every new one: identity first (symbols
             # parsed from the same text are one object), then equality.
             if o.reduce_only or (o.symbol is not symbol and o.symbol != symbol):
                 continue
+            qty = o.qty
+            if amending:
+                pending = amending.get((o.venue, o.client_order_id))
+                if pending is not None and pending.qty > qty:
+                    qty = pending.qty
             if o.side is Side.BUY:
-                buy += o.qty - o.filled_qty
+                buy += qty - o.filled_qty
             else:
-                sell += o.qty - o.filled_qty
+                sell += qty - o.filled_qty
         return Exposure(
             position_qty=venue.position(order.symbol),
             open_buy_qty=buy,
