@@ -63,6 +63,7 @@ from connector.model import (
     Market,
     Order,
     OrderRejected,
+    OrderStatus,
     OrderStatusUnknown,
     OrderSubmitted,
     OrderType,
@@ -607,6 +608,7 @@ class OrderService:
         results: dict[str, Order] = {}
 
         async def cancel_one(key: str, order: Order) -> None:
+            await self._placed(key)
             try:
                 results[key] = await self.cancel(order.symbol, key)
             except ConnectorError as exc:
@@ -621,6 +623,16 @@ class OrderService:
             why = f"its open orders could not be listed ({unlisted})"
             raise CancelAllIncomplete(done, {self.venue: why})
         return done
+
+    async def _placed(self, key: str) -> None:
+        """Until the placement of order ``key`` is answered (the venue may not know the
+        order before: a cancel sent then would find nothing, and the order would rest
+        once placed), at most the venue's request timeout."""
+        with trio.move_on_after(self.state.session.context.request_timeout):
+            while (order := self.state.book.get(self.venue, key)) is not None and (
+                order.status is OrderStatus.SUBMITTED
+            ):
+                await self._next_change()
 
     async def _cancel_symbol_at_once(self, orders: dict[str, Order]) -> None:
         """Send the venue's few requests that cancel these open orders of one symbol
