@@ -455,13 +455,16 @@ def order_report(
     filled = venue_decimal(item.cumExecQty) or _ZERO
     if status is OrderStatus.REJECTED and filled:
         status = OrderStatus.CANCELED  # it traded: its remainder was canceled, not refused
-    if status is OrderStatus.CANCELED and item.rejectReason in _TIME_IN_FORCE_ENDS:
-        status = OrderStatus.EXPIRED  # by its time in force, as Binance says "EXPIRED"
+    if status is OrderStatus.CANCELED and (
+        item.rejectReason in _TIME_IN_FORCE_ENDS or item.cancelType == _SELF_TRADE
+    ):
+        status = OrderStatus.EXPIRED  # ended on the venue's rules, as Binance says "EXPIRED"
     avg = venue_decimal(item.avgPrice)
     order_type = OrderType.MARKET if item.orderType == "Market" else OrderType.LIMIT
     price = venue_decimal(item.price) if order_type is OrderType.LIMIT else None
     reason = item.rejectReason if item.rejectReason not in ("", "EC_NoError") else None
-    if reason is None and status is OrderStatus.CANCELED and item.cancelType not in ("", "UNKNOWN"):
+    ended = status is OrderStatus.CANCELED or status is OrderStatus.EXPIRED
+    if reason is None and ended and item.cancelType not in ("", "UNKNOWN"):
         reason = item.cancelType
     return OrderReport(
         venue=VENUE,
@@ -488,6 +491,9 @@ _TIME_IN_FORCE_ENDS = frozenset({"EC_NoImmediateQtyToFill", "EC_CancelForNoFullF
 """``rejectReason`` of an order the venue ended for its time in force (Enums: an IOC or
 market order's remainder with nothing to meet it at once, a FOK that could not fill whole):
 ``expired``, not ``canceled``."""
+_SELF_TRADE = "CancelBySmp"
+"""``cancelType`` of an order self-match prevention ended (Enums "cancelled by SMP"):
+``expired`` too, as Binance's ``EXPIRED_IN_MATCH``."""
 
 
 def bad_body(what: str, body: bytes, exc: Exception) -> MalformedMessage:

@@ -140,9 +140,10 @@ _STATUS = {
     "mmp_canceled": OrderStatus.CANCELED,
 }
 
-_TIME_IN_FORCE_ENDS = frozenset({"13", "14"})
-"""``cancelSource`` of an order the venue ended for its time in force (13 a FOK that could
-not fill whole, 14 an IOC or market order's unfilled remainder): ``expired``."""
+_VENUE_ENDS = frozenset({"13", "14", "32"})
+"""``cancelSource`` of an order the venue ended on its own rules (13 a FOK that could not
+fill whole, 14 an IOC or market order's unfilled remainder, 32 self-trade prevention):
+``expired``, as Binance says ``EXPIRED`` / ``EXPIRED_IN_MATCH``."""
 
 # Error classes (fact sheet §6; OKXDOCS error-code-rest-api). ``unknown``: the server
 # errors and timeouts whose outcome OKX leaves open, whatever carries them (an HTTP 5xx
@@ -487,8 +488,8 @@ def order_report(
     else:
         qty = base_qty(instrument, venue_decimal(item.sz) or _ZERO)
     avg = venue_decimal(item.avgPx)
-    if status is OrderStatus.CANCELED and item.cancelSource in _TIME_IN_FORCE_ENDS:
-        status = OrderStatus.EXPIRED  # by its time in force, as Binance says "EXPIRED"
+    if status is OrderStatus.CANCELED and item.cancelSource in _VENUE_ENDS:
+        status = OrderStatus.EXPIRED
     reason = item.cancelSourceReason or (
         f"cancelSource {item.cancelSource}" if item.cancelSource else None
     )

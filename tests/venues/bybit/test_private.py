@@ -204,6 +204,14 @@ def test_an_order_ended_for_its_time_in_force_expired(
     assert status is report.status
 
 
+def test_an_order_self_match_prevention_ended_expired() -> None:
+    """BYDOCS enum.mdx ``cancelType`` ``CancelBySmp`` "cancelled by SMP": ended by the
+    venue on its own rules, ``expired`` as Binance's ``EXPIRED_IN_MATCH``."""
+    (report,) = _decode(_order_push(orderStatus="Cancelled", cancelType="CancelBySmp"))
+    assert isinstance(report, OrderReport)
+    assert (OrderStatus.EXPIRED, "CancelBySmp") == (report.status, report.reason)
+
+
 def test_cancel_racing_a_fill_gives_two_filled_pushes() -> None:
     """BYDOCS websocket/private/order.mdx: the second Filled push carries
     cancelType=CancelByUser and rejectReason=EC_OrigClOrdIDDoesNotExist."""

@@ -212,12 +212,14 @@ def test_post_only_is_accepted_then_canceled() -> None:
 
 
 @pytest.mark.parametrize(
-    ("source", "status"), [("14", "expired"), ("13", "expired"), ("1", "canceled")]
+    ("source", "status"),
+    [("14", "expired"), ("13", "expired"), ("32", "expired"), ("1", "canceled")],
 )
 def test_an_order_ended_for_its_time_in_force_expired(source: str, status: str) -> None:
     """OKXDOCS ws-order-channel ``cancelSource``: 13 a FOK that could not fill whole, 14 an
-    IOC's unfilled remainder: ended by the venue for its time in force, ``expired`` as
-    Binance reports it; 1 (the user's cancel) stays ``canceled``."""
+    IOC's unfilled remainder, 32 self-trade prevention: ended by the venue on its own
+    rules, ``expired`` as Binance reports it (``EXPIRED``, ``EXPIRED_IN_MATCH``); 1 (the
+    user's cancel) stays ``canceled``."""
     (report, _fill) = _decode(_order_push(state="canceled", cancelSource=source))
     assert isinstance(report, OrderReport)
     assert (status, f"cancelSource {source}") == (report.status.value, report.reason)
