@@ -97,12 +97,15 @@ class RiskChecks:
 
     Args:
         limits: The configured limits; ``kill_switch=True`` starts killed.
+        now_ns: The (wall-clock) time it starts: when a configured kill switch was thrown.
     """
 
-    def __init__(self, limits: RiskConfig) -> None:
+    def __init__(self, limits: RiskConfig, *, now_ns: int = 0) -> None:
         self.limits = limits
         self._kill = (
-            KillSwitch(killed=True, reason="configuration") if limits.kill_switch else KillSwitch()
+            KillSwitch(killed=True, reason="configuration", since_ns=now_ns)
+            if limits.kill_switch
+            else KillSwitch()
         )
         self._buckets: dict[str, _Bucket] = {}
         self._allowed = 0

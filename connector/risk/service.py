@@ -88,7 +88,7 @@ class RiskService:
         *,
         wall_clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
-        self.checks = RiskChecks(limits)
+        self.checks = RiskChecks(limits, now_ns=wall_clock_ns())
         self._bus = bus
         self._now = wall_clock_ns
         self._venues: dict[str, VenueRisk] = {}

@@ -166,7 +166,8 @@ async def test_kill_cancels_every_venue_reports_failures_and_holds_until_resume(
 
 
 async def test_configured_kill_switch_starts_killed() -> None:
-    service = RiskService(RiskConfig(kill_switch=True), Bus())
+    service = RiskService(RiskConfig(kill_switch=True), Bus(), wall_clock_ns=lambda: 77)
     assert service.state.killed and "configuration" == service.state.reason
+    assert 77 == service.state.since_ns  # killed since the start
     with pytest.raises(RiskRejected):
         service.check(place())
