@@ -150,6 +150,11 @@ class Desk(DeskCore):
         """One asset of ``account`` (zero when never held)."""
         return self._account(account).balance(asset)
 
+    def order_hold(self, account: str, order_id: str) -> Decimal:
+        """What an open order of ``account`` still holds (its funds, or a linear order's
+        margin and fee reserve; 0 for an order that holds nothing)."""
+        return self._account(account).order_hold(order_id)
+
     def positions(self, account: str) -> tuple[Position, ...]:
         """Open (non-flat) linear positions, sizes in base units."""
         return self._account(account).positions()

@@ -103,16 +103,27 @@ class BybitAccount:
             out[inst.quote] = out.get(inst.quote, _ZERO) + im
         return out
 
+    def linear_held(self, account: str) -> Mapping[str, Decimal]:
+        """What the account's open linear orders hold (margin and fee reserve), per
+        settle coin: the rest of a coin's holds is its spot orders'."""
+        out: dict[str, Decimal] = {}
+        for order in self.desk.open_orders(account, "linear"):
+            coin = self.venue.book("linear", order.native_id).instrument.quote
+            out[coin] = out.get(coin, _ZERO) + self.desk.order_hold(account, order.order_id)
+        return out
+
     def wallet(self, account: str, coins: set[str] | None = None) -> JsonDict:
         """The UNIFIED account (all coins, or only ``coins``)."""
         balances = [b for b in self.desk.balances(account) if coins is None or b.asset in coins]
         held = self.order_im(account)
+        linear = self.linear_held(account)
         return wallet_account(
             balances,
             self.desk.positions(account),
             usd_price=self.usd_price,
             upl=self.upl,
             order_im=lambda coin: held.get(coin, _ZERO),
+            linear_held=lambda coin: linear.get(coin, _ZERO),
         )
 
     def position_json(self, account: str, symbol: str, *, push: bool) -> JsonDict:

@@ -271,6 +271,7 @@ def wallet_account(
     usd_price: Callable[[str], Decimal],
     upl: Callable[[Position], Decimal],
     order_im: Callable[[str], Decimal],
+    linear_held: Callable[[str], Decimal],
 ) -> JsonDict:
     """The UNIFIED account of ``wallet-balance`` and the ``wallet`` topic.
 
@@ -280,6 +281,9 @@ def wallet_account(
         usd_price: USD value of one unit of a coin.
         upl: Unrealised P&L of a position at the mark price.
         order_im: Margin held by open linear orders in a settle coin.
+        linear_held: All open linear orders hold in a settle coin (margin and fee
+            reserve): ``locked`` is the rest, "Locked balance due to the Spot open
+            order" (wallet-balance docs).
     """
     coins: list[JsonDict] = []
     total_equity = total_wallet = total_available = total_im = total_upl = _ZERO
@@ -292,7 +296,7 @@ def wallet_account(
         coin_upl = sum((upl(p) for p in pos), _ZERO)
         position_im = balance.margin
         ordered = order_im(coin)
-        spot_locked = balance.held - ordered
+        spot_locked = balance.held - linear_held(coin)
         equity = balance.total + coin_upl
         usd = usd_price(coin)
         total_equity += equity * usd

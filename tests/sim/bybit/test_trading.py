@@ -41,7 +41,7 @@ def below(sim: SimRun, category: str, symbol: str) -> str:
     """A buy price 10 % under the touch, on the tick grid (never fills)."""
     bid, _ = touch(sim, category, symbol)
     tick = sim.venues["bybit"].book(category, symbol).instrument.tick_size
-    return str((bid * Decimal("0.9")).quantize(tick))
+    return str(bid * Decimal("0.9") // tick * tick)
 
 
 async def place(api: Signed, **params: Any) -> dict[str, Any]:
@@ -477,3 +477,25 @@ async def test_bybit_self_trades_follow_smp_type(smp: str, maker_status: str) ->
     else:
         assert "Filled" == crossing["orderStatus"]
     assert 10001 == unsupported["retCode"]
+
+
+async def test_bybit_locked_is_what_spot_orders_hold() -> None:
+    # Wallet docs: "locked - Locked balance due to the Spot open order"; a linear
+    # order's margin is totalOrderIM, its fee reserve neither.
+    async def usdt(api: Signed) -> dict[str, Any]:
+        wallet = await api.ok("GET", "/v5/account/wallet-balance", accountType="UNIFIED")
+        (coin,) = [c for c in wallet["list"][0]["coin"] if c["coin"] == "USDT"]
+        return coin
+
+    async with bybit() as (sim, api):
+        linear = {"category": "linear", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit"}
+        await api.ok(
+            "POST", "/v5/order/create", **linear, qty="0.01", price=below(sim, "linear", "BTCUSDT")
+        )
+        with_linear = await usdt(api)
+        spot_price = below(sim, "spot", "BTCUSDT")
+        spot = {"category": "spot", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit"}
+        await api.ok("POST", "/v5/order/create", **spot, qty="0.01", price=spot_price)
+        with_spot = await usdt(api)
+    assert "0" == with_linear["locked"] and Decimal(with_linear["totalOrderIM"]) > 0
+    assert Decimal(spot_price) * Decimal("0.01") == Decimal(with_spot["locked"])
