@@ -19,7 +19,6 @@ import sys
 import trio
 
 from connector.cli.common import non_negative_float, run_stoppable
-from connector.errors import ConfigError
 from connector.logs import configure_logging
 
 __all__ = ["add_parser", "run"]
@@ -29,9 +28,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``sim`` to the command parsers."""
     sim = commands.add_parser("sim", help="serve simulated Binance, Bybit and OKX on loopback")
     sim.add_argument("--venues", nargs="+", default=["binance", "bybit", "okx"], metavar="VENUE")
-    sim.add_argument("--seed", type=int, default=1, help="seed of the synthetic flow")
     sim.add_argument(
-        "--rate", type=non_negative_float, default=200.0, help="book changes/s per instrument"
+        "--seed", type=int, default=1, help="seed of the synthetic flow (0 to 2**32 - 1)"
+    )
+    sim.add_argument(
+        "--rate",
+        type=non_negative_float,
+        default=200.0,
+        help="book changes/s per instrument (at most 40000)",
     )
     sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     sim.add_argument(
@@ -66,56 +70,26 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``connector sim``."""
-    from connector.sim.faults import FaultPlan
-    from connector.sim.instruments import SIMULATED_BASES
-    from connector.sim.standalone import FRONTENDS, serve_standalone
+    """Run ``connector sim``.
 
-    venues = [v.strip() for spec in args.venues for v in spec.split(",") if v.strip()]
-    problems = [
-        f"sim: unknown venue {v!r}: expected one of {', '.join(FRONTENDS)}"
-        for v in venues
-        if v not in FRONTENDS
-    ]
-    bases = [b.strip() for spec in args.bases for b in spec.split(",") if b.strip()]
-    problems += [
-        f"sim: --bases {b!r}: expected any of {', '.join(SIMULATED_BASES)}"
-        for b in bases
-        if b not in SIMULATED_BASES
-    ]
-    for spec in args.port:
-        key, sep, value = spec.partition("=")
-        if not sep or not key.strip() or not value.strip().isdigit():
-            problems.append(f"sim: --port {spec!r}: expected VENUE[.MARKET]=PORT")
-    for spec in args.setting:
-        key, sep, _ = spec.partition("=")
-        venue, dot, name = key.strip().partition(".")
-        if not sep or not dot or not name:
-            problems.append(f"sim: --setting {spec!r}: expected VENUE.NAME=VALUE")
-        elif venue not in venues:
-            problems.append(f"sim: --setting {spec!r}: {venue!r} is not a served venue")
-    if args.faults:
-        try:
-            FaultPlan.from_toml(args.faults)  # refuse a bad plan before serving anything
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    if args.accounts:
-        from connector.sim.accounts import load_accounts
+    Bad options are refused before anything is served, one line each
+    (:func:`~connector.sim.standalone.parse_options`; a bad ``--setting`` value
+    when its front-end reads it, still before serving): a
+    :class:`~connector.errors.ConfigError`, exit 2. A port that cannot be bound is
+    a :class:`~connector.errors.ConnectorError` naming the venue and port: exit 1.
+    """
+    from connector.sim.standalone import parse_options, serve_standalone
 
-        try:
-            load_accounts(args.accounts)  # refuse a bad file before serving anything
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ConfigError(problems[0], tuple(problems))
-    configure_logging("info", "auto", stream=sys.stderr)
+    def joined(specs: list[str]) -> str:
+        return ",".join(item.strip() for spec in specs for item in spec.split(","))
+
     argv = [
-        "--venues", ",".join(venues),
+        "--venues", joined(args.venues),
         "--seed", str(args.seed),
-        "--rate", str(args.rate),
+        "--rate", repr(args.rate),
         "--host", args.host,
-        "--bases", ",".join(bases),
-        "--markets", ",".join(m.strip() for spec in args.markets for m in spec.split(",")),
+        "--bases", joined(args.bases),
+        "--markets", joined(args.markets),
     ]  # fmt: skip
     for spec in args.port:
         argv += ["--port", spec]
@@ -129,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         argv.append("--tls")
     if args.accounts:
         argv += ["--accounts", args.accounts]
+    parse_options(argv)  # refuse bad options before logging starts or anything is served
+    configure_logging("info", "auto", stream=sys.stderr)
 
     async def body(stop: trio.CancelScope) -> None:
         with stop:

@@ -25,6 +25,7 @@ from connector.logs import register_secret
 from connector.model.credentials import Credentials, KeyType
 
 __all__ = [
+    "SecretText",
     "Secrets",
     "attach_credentials",
     "check_dsn",
@@ -43,8 +44,28 @@ _KEY_TYPES = {
 }
 """The key types each venue accepts (venues-trading.md section 1.1)."""
 
-Secrets = dict[str, dict[str, str]]
+
+class SecretText(str):
+    """A secret's value and where it came from (an environment variable, or the secrets
+    file and its section), for problem lines, which never show the value."""
+
+    __slots__ = ("source",)
+    source: str
+
+    def __new__(cls, text: str, source: str) -> SecretText:
+        self = super().__new__(cls, text)
+        self.source = source
+        return self
+
+    def __repr__(self) -> str:
+        return "SecretText(***)"
+
+
+Secrets = dict[str, dict[str, SecretText]]
 """``{venue or "storage": {key: value}}``."""
+
+_SENT_KEYS = ("api_key", "passphrase")
+"""Secrets sent as they are, in a header (``X-MBX-APIKEY``, ``OK-ACCESS-PASSPHRASE``...)."""
 
 
 def load_secrets(data: Mapping[str, object], base_dir: Path, problems: Problems) -> Secrets:
@@ -71,7 +92,8 @@ def load_secrets(data: Mapping[str, object], base_dir: Path, problems: Problems)
                 elif not isinstance(value, str):
                     problems.note("secrets file [storage] postgres_dsn: expected a string")
                 else:
-                    secrets.setdefault("storage", {})["postgres_dsn"] = value
+                    where = f"secrets file {str(file)!r} [storage]"
+                    secrets.setdefault("storage", {})["postgres_dsn"] = SecretText(value, where)
             continue
         if section not in VENUES:
             close = difflib.get_close_matches(section, (*VENUES, "storage"), n=1)
@@ -90,7 +112,8 @@ def load_secrets(data: Mapping[str, object], base_dir: Path, problems: Problems)
                 # The value is never echoed: it is (or should have been) a secret.
                 problems.note(f"secrets file [{section}] {key}: expected a non-empty string")
             else:
-                secrets.setdefault(section, {})[key] = value
+                where = f"secrets file {str(file)!r} [{section}]"
+                secrets.setdefault(section, {})[key] = SecretText(value, where)
     return secrets
 
 
@@ -109,7 +132,7 @@ def merge_env_secrets(secrets: Secrets, environ: Mapping[str, str], problems: Pr
                 problems.note(f"{var}: unknown venue {venue!r} (did you mean {close[0]!r}?)")
             continue
         if environ[var]:
-            merged.setdefault(venue, {})[key] = environ[var]
+            merged.setdefault(venue, {})[key] = SecretText(environ[var], var)
     return merged
 
 
@@ -139,25 +162,68 @@ def attach_credentials(config: Config, secrets: Secrets, problems: Problems) -> 
         if key_type not in allowed:
             names = ", ".join(t.value for t in allowed)
             problems.note(
-                f"{name} credentials: key_type {values.get('key_type')!r}: expected {names}"
+                f"{name} credentials: key_type {str(values.get('key_type'))!r}: expected {names}"
             )
             continue
+        pem = key_type is not KeyType.HMAC
+        unsendable = [
+            line
+            for key in (*_SENT_KEYS, "api_secret")
+            if key in values
+            and (line := _unsendable(name, key, values[key], pem=key == "api_secret" and pem))
+        ]
+        if unsendable:
+            for line in unsendable:
+                problems.note(line)
+            continue
         if name in venues:
+            key_password = values.get("key_password")
             venues[name] = attrs.evolve(
                 venues[name],
                 credentials=Credentials(
-                    api_key=values["api_key"],
-                    api_secret=values["api_secret"],
-                    passphrase=passphrase,
+                    api_key=str(values["api_key"]),
+                    api_secret=str(values["api_secret"]),
+                    passphrase=None if passphrase is None else str(passphrase),
                     key_type=key_type,
-                    key_password=values.get("key_password"),
+                    key_password=None if key_password is None else str(key_password),
                 ),
             )
     storage = config.storage
     dsn = secrets.get("storage", {}).get("postgres_dsn")
     if dsn is not None and storage.postgres_dsn is None:
-        storage = attrs.evolve(storage, postgres_dsn=dsn)
+        storage = attrs.evolve(storage, postgres_dsn=str(dsn))
     return attrs.evolve(config, venues=venues, storage=storage)
+
+
+def _unsendable(venue: str, key: str, value: SecretText, *, pem: bool) -> str | None:
+    """Why secret ``key`` cannot be what the venue issued, or ``None``; never shows the value.
+
+    The API key and the OKX passphrase go as they are into a header, whose value
+    holds no control character and loses its leading and trailing whitespace
+    (RFC 9110 section 5.5); no venue issues a key with whitespace in it. An HMAC
+    secret is the same kind of text; a PEM private key (``key_type`` rsa or
+    ed25519) is lines of text, so only its line breaks and spaces pass.
+    """
+    allowed = "\n\r\t " if pem else ""
+    for index, char in enumerate(value):
+        if char in allowed or (char.isprintable() and not char.isspace()):
+            continue
+        if char in "\r\n":
+            what = "a line break"
+        elif char.isspace():
+            what = "whitespace"
+        else:
+            what = f"a control character (U+{ord(char):04X})"
+        place = (
+            "at its end" if index == len(value) - 1 else "at its start" if index == 0 else "inside"
+        )
+        rule = (
+            "a PEM key is lines of text"
+            if pem
+            else "keys, HMAC secrets and passphrases hold no whitespace or control characters"
+        )
+        return f"{venue} credentials: {key} (from {value.source}) has {what} {place}; {rule}"
+    return None
 
 
 def _dsn_password(dsn: str) -> str | None:

@@ -108,7 +108,9 @@ class Fields:
         self.bad(key, value, "expected true or false")
         return default
 
-    def integer(self, key: str, default: _T, *, minimum: int | None = None) -> int | _T:
+    def integer(
+        self, key: str, default: _T, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int | _T:
         value = self.table.get(key, MISSING)
         if value is MISSING:
             return default
@@ -123,8 +125,16 @@ class Fields:
         if result is None:
             self.bad(key, value, "expected an integer")
             return default
-        if minimum is not None and result < minimum:
+        low = minimum is not None and result < minimum
+        high = maximum is not None and result > maximum
+        if (low or high) and minimum is not None and maximum is not None:
+            self.bad(key, value, f"expected an integer from {minimum} to {maximum}")
+            return default
+        if low:
             self.bad(key, value, f"expected an integer >= {minimum}")
+            return default
+        if high:
+            self.bad(key, value, f"expected an integer <= {maximum}")
             return default
         return result
 
@@ -204,9 +214,10 @@ class Fields:
         if value is MISSING:
             return None
         if isinstance(value, EnvText):
-            items: list[object] = [
-                EnvText(part.strip(), value.var) for part in value.split(",") if part.strip()
-            ]
+            # An empty variable is an empty list; an empty item ("a,,b", "a,b,") is checked
+            # like an empty string in the file, and refused the same way.
+            parts = value.split(",") if value.strip() else []
+            items: list[object] = [EnvText(part.strip(), value.var) for part in parts]
         elif isinstance(value, list):
             items = list(value)
         else:

@@ -24,6 +24,8 @@ from connector.config.values import (
     ENDPOINTS,
     LOG_FORMATS,
     LOG_LEVELS,
+    SIM_MAX_RATE,
+    SIM_SEED_LIMIT,
     VENUES,
     AccountConfig,
     Config,
@@ -192,6 +194,13 @@ def _venue(name: str, table: Mapping[str, object], problems: Problems) -> VenueC
         if market not in markets:
             markets.append(market)
 
+    if enabled and items is not None and not items:
+        f.bad(
+            "symbols",
+            table["symbols"],
+            "an enabled venue streams at least one symbol; set enabled = false to keep it idle",
+        )
+
     channels: list[str] = []
     items = f.string_list("channels")
     allowed = facts.channels
@@ -333,9 +342,17 @@ def _logging(table: Mapping[str, object], problems: Problems) -> LoggingConfig |
 
 def _sim(table: Mapping[str, object], problems: Problems) -> SimConfig | None:
     f = Fields("sim", table, problems)
+    rate = f.number("rate", 200.0, positive=True)
+    if rate > SIM_MAX_RATE:
+        f.bad(
+            "rate",
+            table["rate"],
+            f"expected at most {SIM_MAX_RATE:.0f} book changes per second per instrument, "
+            "about what the simulator makes on one core (docs/simulator.md)",
+        )
     result = SimConfig(
-        seed=f.integer("seed", 1),
-        rate=f.number("rate", 200.0, positive=True),
+        seed=f.integer("seed", 1, minimum=0, maximum=SIM_SEED_LIMIT - 1),
+        rate=rate,
         okx_checksum=f.boolean("okx_checksum", False),
         tls=f.boolean("tls", False),
     )

@@ -25,6 +25,8 @@ __all__ = [
     "ENDPOINTS",
     "LOG_FORMATS",
     "LOG_LEVELS",
+    "SIM_MAX_RATE",
+    "SIM_SEED_LIMIT",
     "VENUES",
     "Config",
     "Credentials",
@@ -49,6 +51,15 @@ CHANNELS: tuple[str, ...] = _CHANNELS
 
 LOG_LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error", "critical")
 LOG_FORMATS: tuple[str, ...] = ("auto", "console", "json")
+
+SIM_SEED_LIMIT = 2**32
+"""``[sim] seed`` is below this, and 0 or more: the simulator's seeds are 32 bits
+(``connector.sim.hub.SEED_LIMIT``, the same number)."""
+
+SIM_MAX_RATE = 40_000.0
+"""The most book changes per second per instrument ``[sim] rate`` may ask for: about
+what the simulator makes for one instrument on one core (docs/simulator.md, "Rate";
+``connector.sim.hub.MAX_RATE``, the same number)."""
 
 DEFAULT_SYMBOLS: tuple[Symbol, ...] = tuple(
     Symbol.parse(s) for s in ("BTC-USDT-SPOT", "ETH-USDT-SPOT", "BTC-USDT-PERP", "ETH-USDT-PERP")
@@ -182,8 +193,9 @@ class SimConfig:
     """The built-in simulator.
 
     Attributes:
-        seed: Seed of the synthetic order flow (same seed, same market).
-        rate: Book changes per second per instrument.
+        seed: Seed of the synthetic order flow (same seed, same market), from 0 to
+            ``2**32 - 1``.
+        rate: Book changes per second per instrument, at most :data:`SIM_MAX_RATE`.
         okx_checksum: Send real OKX CRC32 checksums instead of 0.
         tls: Serve ``https://`` and ``wss://`` with a certificate authority made for
             the Connector, which its clients trust (and nothing else does).

@@ -23,7 +23,11 @@ _MAX_HEAD = 64 * 1024
 _MAX_CHUNK_LINE = 4 * 1024
 
 _SPLITS_LINE = re.compile(r"[ \r\n]")
-_NOT_IN_NAME = re.compile(r"[ :\r\n]")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""A header name (RFC 9110 section 5.1: a token)."""
+_NOT_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]")
+"""What a header value cannot carry: a control character but tab (RFC 9110 section 5.5),
+or a character that is not Latin-1 (one byte on the wire)."""
 
 
 class Head:
@@ -53,22 +57,39 @@ def encode_request(
     some servers want); the caller gives ``Host`` and everything else.
 
     Raises:
-        ValueError: a header name or value, the method or the target holds a
-            character that would split the request (CR, LF, or a space where none
-            may be).
+        ValueError: the method or the target holds a character that would split
+            the request (CR, LF, or a space), a header name is not a token, or a
+            header value holds a control character or one that is not Latin-1.
+            The message names the header, never its value: values carry API keys
+            and passphrases.
     """
     if not method.isalpha() or _SPLITS_LINE.search(target):
         raise ValueError(f"not a request line: {method!r} {target!r}")
     lines = [f"{method} {target} HTTP/1.1"]
     for name, value in headers:
-        if not name or _NOT_IN_NAME.search(name) or "\r" in value or "\n" in value:
-            raise ValueError(f"not a header: {name!r}: {value!r}")
+        if not _TOKEN.fullmatch(name):
+            raise ValueError(f"not a header name: {name!r}")
+        bad = _NOT_IN_VALUE.search(value)
+        if bad is not None:
+            raise ValueError(f"header {name}: {_unsendable(bad.group(), bad.start(), len(value))}")
         lines.append(f"{name}: {value}")
     if body or method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {len(body or b'')}")
     lines.append("\r\n")
     head = "\r\n".join(lines).encode("latin-1")
     return head + body if body else head
+
+
+def _unsendable(char: str, index: int, length: int) -> str:
+    """What is wrong with a header value, without the value."""
+    if char in "\r\n":
+        what = "a line break"
+    elif ord(char) > 0xFF:
+        what = "a character that is not Latin-1"
+    else:
+        what = f"a control character (0x{ord(char):02x})"
+    where = "at its end" if index == length - 1 else "at its start" if index == 0 else "inside"
+    return f"the value has {what} {where} (value not shown)"
 
 
 def decode_body(headers: Mapping[str, str], body: bytes) -> bytes:

@@ -58,6 +58,8 @@ from connector.sim.reference import ReferenceMarket
 from connector.sim.simbook import BookBatch, SimBook, SimTrade, TickerStats
 
 __all__ = [
+    "MAX_RATE",
+    "SEED_LIMIT",
     "BookBatch",
     "BookBuffer",
     "HubStatistics",
@@ -71,6 +73,19 @@ log = structlog.get_logger(__name__)
 
 _ZERO = Decimal(0)
 BookKey = tuple[str, str]
+
+MAX_RATE = 40_000.0
+"""The most book changes per second per instrument a venue's driver is asked for.
+
+About what one core makes for one instrument (docs/simulator.md, "Rate"): a
+higher rate adds little flow, while every driver tick steps each flow
+``rate / 100`` times without yielding, so the event loop (signals, timeouts,
+every client) waits longer and longer."""
+
+SEED_LIMIT = 2**32
+"""Seeds are ``0 <= seed < SEED_LIMIT``, 32 bits: the reference prices use that many
+(:mod:`connector.sim.reference`) and Bybit's message and connection ids put the seed
+in the top bits of a 128-bit UUID."""
 
 
 class BookBuffer:

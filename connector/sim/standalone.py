@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import ssl
 import sys
 import tempfile
@@ -48,13 +49,18 @@ import attrs
 import structlog
 import trio
 
-from connector.errors import ConfigError
+from connector.errors import ConfigError, ConnectorError
 from connector.model import BookLevel
 from connector.model.venues import venue_facts
 from connector.sim.accounts import AccountBook, AccountSpec, Credentials, load_accounts
 from connector.sim.faults import FaultInjector, FaultKind, FaultPlan, InjectedFault
-from connector.sim.hub import SimVenue
-from connector.sim.instruments import SimInstrument, default_instruments
+from connector.sim.hub import MAX_RATE, SEED_LIMIT, SimVenue
+from connector.sim.instruments import (
+    SIMULATED_BASES,
+    VENUE_MARKETS,
+    SimInstrument,
+    default_instruments,
+)
 from connector.sim.reference import ReferenceMarket
 from connector.sim.server import (
     Frontend,
@@ -70,9 +76,12 @@ from connector.sim.truth import TRUTH_PATH, Truth, truth_handler
 
 __all__ = [
     "FRONTENDS",
+    "MAX_PORT",
     "Accounts",
     "SimRun",
+    "StandaloneOptions",
     "line_environment",
+    "parse_options",
     "register_frontend",
     "run",
     "serve_standalone",
@@ -342,16 +351,18 @@ async def run(
 
     Args:
         venues: Venue names; each must have a registered front-end.
-        seed: Seed of the synthetic flow (and the fault plan's default).
+        seed: Seed of the synthetic flow (and the fault plan's default), from 0
+            to ``SEED_LIMIT - 1`` (:data:`~connector.sim.hub.SEED_LIMIT`, 2**32).
         faults: Fault plan (None: no faults).
-        rate: Book changes per second per instrument.
+        rate: Book changes per second per instrument, from 0 to
+            :data:`~connector.sim.hub.MAX_RATE`.
         instruments: Instruments to list (default: BTC, ETH, SOL against USDT
             in both markets of every venue).
         okx_checksum: OKX sends real CRC32 checksums instead of 0.
         host: Address to bind.
-        ports: ``{"binance.spot": 9000, "okx": 9100, ...}``: a port per
-            ``venue.market``, or per venue (applies to its first market);
-            missing means any free port.
+        ports: ``{"binance.spot": 9000, "okx": 9100, ...}``: a port (0 to
+            65535; 0: any free one) per ``venue.market`` served, or per venue
+            (applies to its first market); missing means any free port.
         settings: Venue-specific knobs, ``{"binance": {"max_lifetime": 5.0}}``.
         paused: Start with the drivers paused (step them with ``s.venue(v).step()``).
         tls: Serve ``https://`` and ``wss://`` with a certificate authority made
@@ -364,6 +375,13 @@ async def run(
 
     Yields:
         The running :class:`SimRun`.
+
+    Raises:
+        ConfigError: before anything is built, for a seed, rate or port out of
+            range or a port key that names no venue or market served; each
+            problem in ``problems``. A bad setting is refused the same way.
+        ConnectorError: a port cannot be bound (in use, or a host that is not
+            this machine's), naming the venue, host and ports.
     """
     with ExitStack() as files:
         server_tls: ServerTls | None = tls if isinstance(tls, ServerTls) else None
@@ -403,11 +421,26 @@ async def _run(
     tls: ServerTls | None,
     accounts: Accounts | None = None,
 ) -> AsyncIterator[SimRun]:
+    insts = list(instruments) if instruments is not None else default_instruments(venues)
+    served = {
+        name: list(dict.fromkeys(i.market for i in insts if i.venue == name)) for name in venues
+    }
+    problems = [
+        f"sim: {what}: {rule}"
+        for what, rule in (
+            (f"seed {seed!r}", _seed_rule(seed)),
+            (f"rate {rate!r}", _rate_rule(rate)),
+            *((f"port {k}={p!r}", _port_rule(k, p, served)) for k, p in (ports or {}).items()),
+        )
+        if rule is not None
+    ]
+    if problems:
+        raise ConfigError("; ".join(problems), tuple(problems))
     injector = FaultInjector(faults)
     account_books = _account_books(venues, accounts)
-    insts = list(instruments) if instruments is not None else default_instruments(venues)
     hubs: dict[str, SimVenue] = {}
     frontends: dict[str, Frontend] = {}
+    bound: dict[str, str] = {}  # venue -> the fixed ports asked for, for a bind error
     # One reference price per base asset for every venue: they stay arbitraged.
     reference = ReferenceMarket(seed)
     for name in venues:
@@ -430,6 +463,7 @@ async def _run(
                 venue_ports[hub.markets()[0]] = port
             elif key.startswith(name + "."):
                 venue_ports[key.split(".", 1)[1]] = port
+        bound[name] = ", ".join(f"{m}={p}" for m, p in venue_ports.items())
         options = FrontendOptions(
             host=host,
             ports=venue_ports,
@@ -450,11 +484,20 @@ async def _run(
             servers = _servers(frontends[name])
             for server in servers:
                 server.add_operator_route("GET", TRUTH_PATH, truth_handler(hubs[name].desk))
-            served: dict[str, str] = await nursery.start(frontends[name].run)
+            try:
+                started: dict[str, str] = await nursery.start(frontends[name].run)
+            except (OSError, BaseExceptionGroup) as exc:
+                error = _bind_error(exc)
+                if error is None:
+                    raise
+                ports_asked = f" ({bound[name]})" if bound[name] else ""
+                raise ConnectorError(
+                    f"sim: cannot serve {name} on {host}{ports_asked}: {error.strerror or error}"
+                ) from exc
             # A front-end derives its websocket URLs from "http://"; TLS makes them wss://.
             urls[name] = {
                 key: websocket_url(url) if key.endswith(".ws") else url
-                for key, url in served.items()
+                for key, url in started.items()
             }
             if servers:
                 truth_urls[name] = servers[0].rest_url + TRUTH_PATH
@@ -470,6 +513,47 @@ async def _run(
             )
         finally:
             nursery.cancel_scope.cancel()
+
+
+MAX_PORT = 65535
+"""The largest TCP port number (0 asks for any free port)."""
+
+
+def _seed_rule(seed: int) -> str | None:
+    """What a seed must be, when ``seed`` is not that; ``None`` when it is."""
+    if isinstance(seed, int) and 0 <= seed < SEED_LIMIT:
+        return None
+    return f"expected an integer from 0 to {SEED_LIMIT - 1}"
+
+
+def _rate_rule(rate: float) -> str | None:
+    if math.isfinite(rate) and 0 <= rate <= MAX_RATE:
+        return None
+    return (
+        f"expected 0 to {MAX_RATE:.0f} book changes per second per instrument, "
+        "about what the simulator makes on one core (docs/simulator.md)"
+    )
+
+
+def _port_rule(key: str, port: int, served: Mapping[str, Sequence[str]]) -> str | None:
+    """What is wrong with ``ports[key] = port``, given the markets each venue serves."""
+    venue, dot, market = key.partition(".")
+    if venue not in served:
+        return f"{venue!r} is not a served venue"
+    if dot and market not in served[venue]:
+        markets = ", ".join(served[venue]) or "none"
+        return f"{venue} serves no market {market!r} (it serves {markets})"
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= MAX_PORT:
+        return f"expected a port from 0 to {MAX_PORT} (0: any free port)"
+    return None
+
+
+def _bind_error(exc: BaseException) -> OSError | None:
+    """The :class:`OSError` of a listener that could not bind, when ``exc`` is only that
+    (the front-end's nurseries wrap it in groups)."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc if isinstance(exc, OSError) else None
 
 
 def _servers(frontend: Frontend) -> list[VenueServer]:
@@ -523,6 +607,145 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
+@attrs.frozen(kw_only=True)
+class StandaloneOptions:
+    """What ``connector sim``'s options ask for, checked (:func:`parse_options`)."""
+
+    venues: tuple[str, ...]
+    seed: int
+    rate: float
+    host: str
+    ports: Mapping[str, int]
+    instruments: tuple[SimInstrument, ...]
+    settings: Mapping[str, Mapping[str, object]]
+    okx_checksum: bool
+    faults: FaultPlan | None
+    tls: bool
+    accounts: tuple[AccountSpec, ...] | None
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def parse_options(argv: Sequence[str]) -> StandaloneOptions:
+    """The options of ``connector sim`` (:func:`serve_standalone`'s ``argv``), checked.
+
+    Raises:
+        ConfigError: every problem at once, one line each in ``problems``
+            (``sim: --port 'kraken=9000': 'kraken' is not a served venue``): an
+            unknown venue, base or market, a venue the markets leave without
+            instruments, a seed or rate out of range, a malformed ``--port`` or
+            one out of range or for a venue or market not served, a malformed
+            ``--setting`` or one for a venue not served, an invalid fault plan
+            or accounts file.
+    """
+    args = _parse_args(argv)
+    problems: list[str] = []
+    venues = tuple(_split(args.venues))
+    problems += [
+        f"sim: unknown venue {v!r}: expected one of {', '.join(FRONTENDS)}"
+        for v in venues
+        if v not in FRONTENDS
+    ]
+    if not venues:
+        problems.append(f"sim: --venues: expected one or more of {', '.join(FRONTENDS)}")
+    bases = tuple(_split(args.bases))
+    problems += [
+        f"sim: --bases {b!r}: expected any of {', '.join(SIMULATED_BASES)}"
+        for b in bases
+        if b not in SIMULATED_BASES
+    ]
+    if not bases:
+        problems.append(f"sim: --bases: expected one or more of {', '.join(SIMULATED_BASES)}")
+    markets_asked = _split(args.markets)
+    served = {
+        v: [m for m in VENUE_MARKETS.get(v, ()) if not markets_asked or m in markets_asked]
+        for v in venues
+        if v in FRONTENDS
+    }
+    known = list(
+        dict.fromkeys(m for v in served or VENUE_MARKETS for m in VENUE_MARKETS.get(v, ()))
+    )
+    unknown = [m for m in markets_asked if m not in known]
+    problems += [f"sim: --markets {m!r}: expected any of {', '.join(known)}" for m in unknown]
+    if not unknown:
+        problems += [
+            f"sim: {v} serves nothing: --markets {' '.join(markets_asked)} names none of its "
+            f"markets ({', '.join(VENUE_MARKETS[v])})"
+            for v, markets in served.items()
+            if not markets and v in VENUE_MARKETS
+        ]
+    for option, value, rule in (
+        ("--seed", args.seed, _seed_rule(args.seed)),
+        ("--rate", args.rate, _rate_rule(args.rate)),
+    ):
+        if rule is not None:
+            problems.append(f"sim: {option} {value}: {rule}")
+    ports: dict[str, int] = {}
+    for spec in args.port:
+        key, sep, value = (part.strip() for part in spec.partition("="))
+        if not sep or not key or not value.isdigit():
+            problems.append(f"sim: --port {spec!r}: expected VENUE[.MARKET]=PORT")
+            continue
+        rule = _port_rule(key, int(value), served)
+        if rule is not None:
+            problems.append(f"sim: --port {spec!r}: {rule}")
+            continue
+        ports[key] = int(value)
+    settings: dict[str, dict[str, object]] = {}
+    for spec in args.setting:
+        key, sep, value = spec.partition("=")
+        venue, dot, name = key.strip().partition(".")
+        if not sep or not dot or not name:
+            problems.append(f"sim: --setting {spec!r}: expected VENUE.NAME=VALUE")
+            continue
+        if venue not in venues:
+            problems.append(f"sim: --setting {spec!r}: {venue!r} is not a served venue")
+            continue
+        try:
+            parsed: object = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
+        settings.setdefault(venue, {})[name] = parsed
+    instruments: list[SimInstrument] = []
+    if not problems:
+        instruments = [
+            i
+            for i in default_instruments(venues, bases)
+            if not markets_asked or i.market in markets_asked
+        ]
+    plan: FaultPlan | None = None
+    if args.faults:
+        try:
+            plan = FaultPlan.from_toml(args.faults)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    specs: tuple[AccountSpec, ...] | None = None
+    if args.accounts:
+        try:
+            specs = tuple(load_accounts(args.accounts))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(
+            problems[0] if len(problems) == 1 else "; ".join(problems), tuple(problems)
+        )
+    return StandaloneOptions(
+        venues=venues,
+        seed=args.seed,
+        rate=args.rate,
+        host=args.host,
+        ports=ports,
+        instruments=tuple(instruments),
+        settings=settings,
+        okx_checksum=args.okx_checksum,
+        faults=plan,
+        tls=args.tls,
+        accounts=specs,
+    )
+
+
 async def serve_standalone(
     argv: Sequence[str] = (),
     *,
@@ -547,45 +770,26 @@ async def serve_standalone(
         task_status: Started with the URL map (venues only).
 
     Raises:
-        ConfigError: The fault plan or accounts file is unreadable or invalid.
+        ConfigError: Options that do not hold (:func:`parse_options`), or a bad
+            front-end setting, before anything is served.
+        ConnectorError: A port cannot be bound (in use, or not this machine's address).
     """
-    args = _parse_args(argv)
-    plan = FaultPlan.from_toml(args.faults) if args.faults else None
-    specs = load_accounts(args.accounts) if args.accounts else None
+    options = parse_options(argv)
     if not structlog.is_configured():
         # stdout carries the JSON line; keep logs off it.
         structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
-    venues = tuple(v.strip() for v in args.venues.split(",") if v.strip())
-    bases = tuple(b.strip() for b in args.bases.split(",") if b.strip())
-    markets = {m.strip() for m in args.markets.split(",") if m.strip()}
-    instruments = [
-        i for i in default_instruments(venues, bases) if not markets or i.market in markets
-    ]
-    ports: dict[str, int] = {}
-    for spec in args.port:
-        key, _, value = spec.partition("=")
-        ports[key.strip()] = int(value)
-    settings: dict[str, dict[str, object]] = {}
-    for spec in args.setting:
-        key, _, value = spec.partition("=")
-        venue, _, name = key.strip().partition(".")
-        try:
-            parsed: object = json.loads(value)
-        except json.JSONDecodeError:
-            parsed = value
-        settings.setdefault(venue, {})[name] = parsed
     async with run(
-        venues=venues,
-        seed=args.seed,
-        rate=args.rate,
-        instruments=instruments,
-        okx_checksum=args.okx_checksum,
-        host=args.host,
-        ports=ports,
-        settings=settings,
-        faults=plan,
-        tls=args.tls,
-        accounts=specs,
+        venues=options.venues,
+        seed=options.seed,
+        rate=options.rate,
+        instruments=options.instruments,
+        okx_checksum=options.okx_checksum,
+        host=options.host,
+        ports=options.ports,
+        settings=options.settings,
+        faults=options.faults,
+        tls=options.tls,
+        accounts=options.accounts,
     ) as sim:
         line = json.dumps(sim.first_line())
         if out is None:
@@ -597,9 +801,30 @@ async def serve_standalone(
         await trio.sleep_forever()
 
 
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
+
+
 def _main() -> None:
-    with suppress(KeyboardInterrupt):
+    """``python -m connector.sim.standalone``: like ``connector sim`` (one line per
+    problem on stderr; exit 2 for bad options, 1 for a port that cannot be bound)."""
+    try:
         trio.run(serve_standalone, sys.argv[1:])
+    except KeyboardInterrupt:
+        return
+    except BaseException as exc:
+        errors = [e for e in _leaves(exc) if not isinstance(e, trio.Cancelled | KeyboardInterrupt)]
+        if not errors:
+            return
+        if not all(isinstance(e, ConnectorError) for e in errors):
+            raise
+        for error in errors:
+            lines = error.problems if isinstance(error, ConfigError) else (str(error),)
+            for line in lines:
+                print(line, file=sys.stderr)
+        sys.exit(2 if all(isinstance(e, ConfigError) for e in errors) else 1)
 
 
 if __name__ == "__main__":

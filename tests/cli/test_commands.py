@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -181,6 +182,107 @@ def test_sim_refuses_a_bad_fault_file_naming_each_problem(
     assert 2 == len(err)
     assert "fault[0] (drop): fraction = 3: expected a fraction from 0 to 1" in err[0]
     assert "fault[0] (drop): venue = 'kraken': expected one of binance, bybit, okx" in err[1]
+
+
+def test_sim_refuses_each_option_out_of_range_with_one_line_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    faults = tmp_path / "faults.toml"
+    faults.write_text('[[fault]]\nkind = "clock_skew"\nms = 99999999999999999999\n')
+
+    ports = ["--port", "binance.spot=99999", "--port", "kraken=9000", "--port", "binance.linear=1"]
+    code = main(
+        [
+            *("sim", "--venues", "binance", "--markets", "spot", "spt"),
+            *("--seed", "-1", "--rate", "1e5", *ports, "--faults", str(faults)),
+        ]
+    )
+
+    err = capsys.readouterr().err.splitlines()
+    assert 2 == code
+    assert [
+        "connector: config error: sim: --markets 'spt': expected any of spot, linear",
+        "connector: config error: sim: --seed -1: expected an integer from 0 to 4294967295",
+        "connector: config error: sim: --rate 100000.0: expected 0 to 40000 book changes per "
+        "second per instrument, about what the simulator makes on one core (docs/simulator.md)",
+        "connector: config error: sim: --port 'binance.spot=99999': expected a port from 0 to "
+        "65535 (0: any free port)",
+        "connector: config error: sim: --port 'kraken=9000': 'kraken' is not a served venue",
+        "connector: config error: sim: --port 'binance.linear=1': binance serves no market "
+        "'linear' (it serves spot)",
+        f"connector: config error: {faults}: fault[0] (clock_skew): ms = 99999999999999999999: "
+        "expected an integer from -86400000 to 86400000 (a day)",
+    ] == err
+
+
+def test_sim_refuses_markets_that_leave_a_venue_nothing_to_serve(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["sim", "--venues", "binance", "okx", "--markets", "swap", "--port", "okx=99999"])
+
+    err = capsys.readouterr().err.splitlines()
+    assert 2 == code
+    assert [
+        "connector: config error: sim: binance serves nothing: --markets swap names none of its "
+        "markets (spot, linear)",
+        "connector: config error: sim: --port 'okx=99999': expected a port from 0 to 65535 "
+        "(0: any free port)",
+    ] == err
+
+
+def test_sim_on_a_port_in_use_prints_one_line_and_exits_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["sim", "--venues", "okx", "--rate", "20", "--port", f"okx={port}"])
+
+    err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("{")]
+    assert 1 == code
+    assert [f"connector: error: sim: cannot serve okx on 127.0.0.1 (spot={port}): "] == [
+        line[: line.index("): ") + 3] for line in err
+    ]
+
+
+# --------------------------------------------------------------------------- config check
+
+
+def test_config_check_refuses_a_key_with_a_newline_naming_the_file_not_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = "JQXSKDKRyMlAtXZ7IZHhNu1DdDHx50quqzm6mShThoj8eWOyogsZSrC9IoqAn6hC"
+    secrets = tmp_path / "s.toml"
+    secrets.write_text(f'[binance]\napi_key = "{key}\\n"\napi_secret = "x-secret"\n')
+    config = tmp_path / "c.toml"
+    config.write_text('secrets_file = "s.toml"\n[venues.binance]\nsymbols = ["BTC-USDT-PERP"]\n')
+
+    code = main(["config", "check", str(config)])
+
+    out, err = capsys.readouterr()
+    assert (2, "") == (code, out)
+    assert [
+        f"connector: config error: binance credentials: api_key (from secrets file "
+        f"{str(secrets)!r} [binance]) has a line break at its end; keys, HMAC secrets and "
+        "passphrases hold no whitespace or control characters"
+    ] == err.splitlines()
+    assert key not in err
+
+
+def test_config_check_refuses_an_enabled_venue_without_symbols(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("[venues.okx]\nsymbols = []\n[venues.bybit]\nenabled = false\nsymbols = []\n")
+
+    code = main(["config", "check", str(config)])
+
+    assert 2 == code
+    assert [
+        "connector: config error: venues.okx.symbols = []: an enabled venue streams at least "
+        "one symbol; set enabled = false to keep it idle"
+    ] == capsys.readouterr().err.splitlines()
 
 
 # --------------------------------------------------------------------------- stream

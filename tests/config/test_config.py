@@ -621,3 +621,140 @@ def test_request_timeout_is_ten_seconds_by_default_or_a_positive_number(tmp_path
     assert ("venues.okx.request_timeout = 0: expected a number > 0",) == problems
     problems = problems_of(write(tmp_path, '[venues.okx]\nrequest_timeout = "soon"\n'))
     assert ("venues.okx.request_timeout = 'soon': expected a finite number",) == problems
+
+
+# --------------------------------------------------------------------------- what a venue can take
+
+NEWLINE_KEY = "JQXSKDKRyMlAtXZ7-newline-key"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {
+                "CONNECTOR_BINANCE_API_KEY": NEWLINE_KEY + "\n",
+                "CONNECTOR_BINANCE_API_SECRET": "s-1",
+            },
+            "binance credentials: api_key (from CONNECTOR_BINANCE_API_KEY) has a line break "
+            "at its end",
+        ),
+        (
+            {
+                "CONNECTOR_OKX_API_KEY": "okx-key-1",
+                "CONNECTOR_OKX_API_SECRET": "okx-secret-1",
+                "CONNECTOR_OKX_PASSPHRASE": NEWLINE_KEY + "\n",
+            },
+            "okx credentials: passphrase (from CONNECTOR_OKX_PASSPHRASE) has a line break "
+            "at its end",
+        ),
+        (
+            {
+                "CONNECTOR_BYBIT_API_KEY": "bybit-key-1",
+                "CONNECTOR_BYBIT_API_SECRET": NEWLINE_KEY + " x",
+            },
+            "bybit credentials: api_secret (from CONNECTOR_BYBIT_API_SECRET) has whitespace inside",
+        ),
+        (
+            {
+                "CONNECTOR_BINANCE_API_KEY": "\x00" + NEWLINE_KEY,
+                "CONNECTOR_BINANCE_API_SECRET": "s-1",
+            },
+            "binance credentials: api_key (from CONNECTOR_BINANCE_API_KEY) has a control "
+            "character (U+0000) at its start",
+        ),
+    ],
+)
+def test_a_key_secret_or_passphrase_with_whitespace_is_refused_without_showing_it(
+    env: dict[str, str], expected: str
+) -> None:
+    (problem,) = problems_of(None, env)
+
+    assert problem.startswith(expected), problem
+    assert NEWLINE_KEY not in problem
+
+
+def test_a_credential_with_a_newline_in_the_secrets_file_names_the_file(tmp_path: Path) -> None:
+    secrets = write(
+        tmp_path, f'[binance]\napi_key = "{NEWLINE_KEY}\\n"\napi_secret = "s-2"\n', "s.toml"
+    )
+    path = write(tmp_path, 'secrets_file = "s.toml"\n')
+
+    (problem,) = problems_of(path)
+
+    assert problem.startswith(
+        f"binance credentials: api_key (from secrets file {str(secrets)!r} [binance]) "
+        "has a line break at its end; "
+    )
+    assert NEWLINE_KEY not in problem
+
+
+def test_a_pem_private_key_keeps_its_line_breaks_but_its_api_key_may_not() -> None:
+    pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n"
+    env = {
+        "CONNECTOR_BINANCE_API_KEY": "binance-key-9",
+        "CONNECTOR_BINANCE_API_SECRET": pem,
+        "CONNECTOR_BINANCE_KEY_TYPE": "ed25519",
+    }
+
+    credentials = load_config(env=env).venues["binance"].credentials
+    (problem,) = problems_of(None, {**env, "CONNECTOR_BINANCE_API_KEY": "binance-key-9\r\n"})
+
+    assert credentials is not None and pem == credentials.api_secret
+    assert problem.startswith("binance credentials: api_key (from CONNECTOR_BINANCE_API_KEY)")
+
+
+def test_an_enabled_venue_without_symbols_is_refused(tmp_path: Path) -> None:
+    empty = write(tmp_path, "[venues.okx]\nsymbols = []\n")
+    idle = write(tmp_path, "[venues.okx]\nenabled = false\nsymbols = []\n", "idle.toml")
+
+    from_file = problems_of(empty)
+    from_env = problems_of(None, {"CONNECTOR_VENUES__OKX__SYMBOLS": ""})
+
+    assert (
+        "venues.okx.symbols = []: an enabled venue streams at least one symbol; "
+        "set enabled = false to keep it idle",
+    ) == from_file
+    assert (
+        "venues.okx.symbols = '': an enabled venue streams at least one symbol; "
+        "set enabled = false to keep it idle (from CONNECTOR_VENUES__OKX__SYMBOLS)",
+    ) == from_env
+    assert () == load_config(idle, env={}).venues["okx"].symbols
+
+
+@pytest.mark.parametrize("value", ["BTC-USDT-SPOT,,ETH-USDT-PERP", "BTC-USDT-SPOT,ETH-USDT-PERP,"])
+def test_an_empty_item_in_a_list_variable_is_refused_like_one_in_the_file(value: str) -> None:
+    (problem,) = problems_of(None, {"CONNECTOR_VENUES__OKX__SYMBOLS": value})
+
+    index = value.split(",").index("")
+    assert problem.startswith(f"venues.okx.symbols[{index}] = '': expected BASE-QUOTE-TYPE")
+    assert problem.endswith("(from CONNECTOR_VENUES__OKX__SYMBOLS)")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("seed = -1", "sim.seed = -1: expected an integer from 0 to 4294967295"),
+        ("seed = 4294967296", "sim.seed = 4294967296: expected an integer from 0 to 4294967295"),
+        ("rate = 1e5", "sim.rate = 100000.0: expected at most 40000 book changes per second"),
+        ("rate = 1e308", "sim.rate = 1e+308: expected at most 40000 book changes per second"),
+    ],
+)
+def test_a_sim_seed_or_rate_the_simulator_cannot_run_is_refused(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    (problem,) = problems_of(write(tmp_path, f"[sim]\n{text}\n"))
+
+    assert problem.startswith(expected), problem
+
+
+def test_the_sim_bounds_are_the_simulators_and_their_edges_load(tmp_path: Path) -> None:
+    from connector.config.values import SIM_MAX_RATE, SIM_SEED_LIMIT
+    from connector.sim.hub import MAX_RATE, SEED_LIMIT
+
+    top = load_config(write(tmp_path, "[sim]\nseed = 4294967295\nrate = 40000\n"), env={})
+    bottom = load_config(env={"CONNECTOR_SIM__SEED": "0"})
+
+    assert (MAX_RATE, SEED_LIMIT) == (SIM_MAX_RATE, SIM_SEED_LIMIT)
+    assert (4294967295, 40000.0) == (top.sim.seed, top.sim.rate)
+    assert 0 == bottom.sim.seed

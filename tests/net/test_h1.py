@@ -164,3 +164,24 @@ def test_gzip_and_deflate_bodies_are_decoded() -> None:
         decode_body({"content-encoding": "br"}, b"x")
     with pytest.raises(ValueError):
         decode_body({"content-encoding": "gzip"}, b"not gzip")
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("key-that-is-secret\n", "a line break at its end"),
+        ("key-that\r\n-is-secret", "a line break inside"),
+        ("\x00key-that-is-secret", "a control character (0x00) at its start"),
+        ("key-that-is-secret\x7f", "a control character (0x7f) at its end"),
+        ("key-that-is-secret€", "a character that is not Latin-1 at its end"),
+    ],
+)
+def test_a_header_value_that_cannot_be_sent_is_refused_naming_the_header_not_the_value(
+    value: str, problem: str
+) -> None:
+    with pytest.raises(ValueError) as info:
+        encode_request("POST", "/fapi/v1/listenKey", [("X-MBX-APIKEY", value)], None)
+
+    message = str(info.value)
+    assert f"header X-MBX-APIKEY: the value has {problem} (value not shown)" == message
+    assert "secret" not in message and "key-that" not in message

@@ -36,6 +36,7 @@ what is allowed.
 from __future__ import annotations
 
 import inspect
+import math
 import tomllib
 import typing
 from collections.abc import Callable, Mapping
@@ -49,7 +50,7 @@ from connector.sim.instruments import VENUE_MARKETS
 if TYPE_CHECKING:
     from os import PathLike
 
-__all__ = ["KINDS", "plan_from_mapping", "plan_from_toml"]
+__all__ = ["KINDS", "MAX_SKEW_MS", "plan_from_mapping", "plan_from_toml"]
 
 #: Kind name in a file -> the :class:`FaultPlan` builder it calls.
 KINDS: dict[str, str] = {
@@ -89,9 +90,17 @@ _VARIANTS: tuple[str, ...] = typing.get_args(MalformedVariant)
 _Check = Callable[[object], object]
 
 
+MAX_SKEW_MS = 86_400_000
+"""The largest clock skew a plan file may ask for, either way: a day, far past every
+venue's time window (Binance's ``recvWindow`` at most 60 s, OKX's 30 s), while the
+venue clock stays a date the candles and timestamps can be computed for."""
+
+
 def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("expected a number")
+    if not math.isfinite(value):
+        raise ValueError("expected a finite number")
     return float(value)
 
 
@@ -119,6 +128,13 @@ def _positive(value: object) -> int:
     number = _integer(value)
     if number < 1:
         raise ValueError("expected an integer, 1 or more")
+    return number
+
+
+def _skew(value: object) -> int:
+    number = _integer(value)
+    if not -MAX_SKEW_MS <= number <= MAX_SKEW_MS:
+        raise ValueError(f"expected an integer from {-MAX_SKEW_MS} to {MAX_SKEW_MS} (a day)")
     return number
 
 
@@ -170,7 +186,7 @@ _CHECKS: dict[str, _Check] = {
     "updates": _positive,
     "at": _times,
     "status": _status,
-    "ms": _integer,
+    "ms": _skew,
     "variant": _one_of(_VARIANTS),
     "venue": _one_of(_VENUES),
     "market": _one_of(_MARKETS),

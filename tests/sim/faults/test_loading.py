@@ -297,3 +297,44 @@ async def test_serve_standalone_runs_the_plan_of_a_faults_file(tmp_path: Path) -
 def test_fault_kinds_named_in_files_cover_every_fault_kind_with_a_builder() -> None:
     built = {build(BASE).rules[-1].kind for _, _, build in CASES}
     assert set(FaultKind) == built
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (
+            {"kind": "clock_skew", "ms": 99999999999999999999},
+            "ms = 99999999999999999999: expected an integer from -86400000 to 86400000",
+        ),
+        (
+            {"kind": "clock_skew", "ms": -86400001},
+            "ms = -86400001: expected an integer from -86400000 to 86400000",
+        ),
+        ({"kind": "stall", "seconds": float("inf")}, "seconds = inf: expected a finite number"),
+        (
+            {"kind": "disconnect", "at": [1.0, float("nan")]},
+            "at = [1.0, nan]: expected a list of seconds",
+        ),
+    ],
+)
+def test_a_value_the_simulator_cannot_run_is_refused(
+    rule: dict[str, object], expected: str
+) -> None:
+    (problem,) = _problems({"fault": [rule]})
+    assert f"f.toml: fault[0] ({rule['kind']}): {expected}" in problem
+
+
+async def test_a_clock_skew_past_a_day_is_refused_and_a_day_is_served(tmp_path: Path) -> None:
+    rule = '[[fault]]\nkind = "clock_skew"\nvenue = "binance"\nms = '
+    with pytest.raises(ConfigError, match="ms = 86400001: expected an integer from"):
+        FaultPlan.from_toml(_write(tmp_path, rule + "86400001\n"))
+    plan = FaultPlan.from_toml(_write(tmp_path, rule + "-86400000\n"))
+
+    with trio.fail_after(20):
+        async with (
+            sim.run(venues=("binance",), faults=plan, rate=20) as s,
+            httpx.AsyncClient() as client,
+        ):
+            answer = await client.get(s.urls["binance"]["spot.rest"] + "/api/v3/time")
+
+    assert 200 == answer.status_code
