@@ -90,9 +90,14 @@ def test_ccxt_bybit_trades_with_keys(sim_urls: Urls, symbol: str, amount: float)
         assert signed_contracts(client, symbol) == before + Decimal(str(amount))
 
 
-def test_ccxt_pro_bybit_watch_orders_sees_its_own_order(sim_urls: Urls) -> None:
-    symbol = "ETH/USDT:USDT"
-
+@pytest.mark.parametrize(
+    ("symbol", "amount"), [("ETH/USDT", 0.01), ("ETH/USDT:USDT", 0.1)], ids=["spot", "swap"]
+)
+def test_ccxt_pro_bybit_watch_orders_sees_its_own_order(
+    sim_urls: Urls, symbol: str, amount: float
+) -> None:
+    # ccxt tells a spot order from a contract's by the keys it carries ("tpslMode"):
+    # a spot order must not come as the perpetual's.
     async def main() -> None:
         client = keyed(ccxt_pro, sim_urls)
         try:
@@ -101,7 +106,7 @@ def test_ccxt_pro_bybit_watch_orders_sees_its_own_order(sim_urls: Urls) -> None:
             await asyncio.sleep(0.5)  # the subscription is made
             book = await within(client.fetch_order_book(symbol, 1))
             price = float(client.price_to_precision(symbol, book["bids"][0][0] * 0.9))
-            placed = await within(client.create_order(symbol, "limit", "buy", 0.1, price))
+            placed = await within(client.create_order(symbol, "limit", "buy", amount, price))
             orders = await within(watching)
             assert placed["id"] in [o["id"] for o in orders]
             mine = [o for o in orders if o["id"] == placed["id"]][-1]

@@ -125,7 +125,7 @@ def order_item(
             "smpOrderId": "",
             "slLimitPrice": "0",
             "tpLimitPrice": "0",
-            "tpslMode": "UNKNOWN" if not linear else "",
+            "tpslMode": "",
             "createType": "CreateByUser",
             "marketUnit": market_unit,
             "createdTime": str(order.created_ms),
@@ -134,6 +134,12 @@ def order_item(
             "closedPnl": "0",
         }
     )
+    if not linear:
+        # "tpslMode ... Spot does not have this field"; "createType ... Only for
+        # category=linear or inverse. Spot, Option do not have this key" (order/open-order.mdx,
+        # websocket/private/order.mdx, checked 2026-12-06): ccxt tells spot from contracts
+        # by them.
+        del item["tpslMode"], item["createType"]
     return item
 
 

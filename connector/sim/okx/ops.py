@@ -313,6 +313,9 @@ class OkxOrders:
                 raise _ItemError("50014", f"Parameter {name} can not be empty.")
         td_mode = _text(args, "tdMode")
         mode = self.modes.of(account)
+        if not spot and mode.acct_lv == "1":
+            # Spot mode trades spot only (the tdMode table lists no derivatives for it).
+            raise _ItemError("51010", "Operation is not supported under the current account mode.")
         if td_mode not in (mode.spot_td_modes if spot else ("cross", "isolated")):
             raise _param("tdMode")
         side_text = _text(args, "side")
@@ -356,6 +359,15 @@ class OkxOrders:
             and (tgt_ccy == "quote_ccy" or (not tgt_ccy and side is Side.BUY))
         )
         shown_sz = _text(args, "sz") if quote_sized else ""
+        if quote_sized and side is Side.BUY:
+            # The balance is checked against sz itself, whatever the book could fill.
+            free = self.desk.balance(account, inst.quote).free
+            if sz > free:
+                if ban_amend:
+                    detail = f"{sz} {inst.quote} asked, {free} free"
+                    return Refusal(reason=RefusalReason.INSUFFICIENT_BALANCE, detail=detail)
+                sz = free
+                shown_sz = format_number(free)
         qty, quote_qty = (Decimal(0), sz) if quote_sized else (sz, None)
         if spot and type_ is OrderType.MARKET and not ban_amend:
             fitted = self._fit_to_balance(account, inst, side, qty, quote_qty)

@@ -197,3 +197,13 @@ async def test_okx_mass_cancel_is_for_options_only(okx: tuple[Okx, Any]) -> None
         assert expected == (status, answer["code"], answer["msg"])
     _, got = await client.get(ORDER, instId="BTC-USDT-SWAP", clOrdId="keep1")
     assert "live" == got["data"][0]["state"]
+
+
+async def test_okx_spot_mode_takes_no_swap_order(okx: tuple[Okx, Any]) -> None:
+    # "Spot mode: SPOT and OPTION buyer: cash": no derivatives. 51010 "Operation is not
+    # supported under the current account mode."
+    client, sim = okx
+    _, switched = await client.post("/api/v5/account/set-account-level", {"acctLv": "1"})
+    assert "0" == switched["code"]
+    _, refused = await client.post(ORDER, swap_limit(below(sim, "swap", "BTC-USDT-SWAP")))
+    assert ("1", "51010") == (refused["code"], refused["data"][0]["sCode"])

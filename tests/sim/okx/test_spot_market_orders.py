@@ -101,3 +101,19 @@ async def test_okx_spot_market_sell_sized_in_quote_receives_that_much(okx: Okx) 
     )  # fmt: skip
     assert Decimal(99) < received <= Decimal(100)
     assert Decimal("0.01") - Decimal(order["accFillSz"]) == await free(okx, "BTC")
+
+
+async def test_okx_spot_market_buy_is_checked_against_its_sz_not_the_books_depth() -> None:
+    # 100,000 USDT against a book of about 0.4 BTC (24,000 USDT) a side: 200,000 USDT
+    # asked is more than the balance, however little of it the book could fill.
+    rich = default_accounts({"USDT": Decimal(100_000)})
+    with trio.fail_after(30):
+        async with (
+            run(venues=("okx",), paused=True, accounts=rich) as sim,
+            httpx.AsyncClient(base_url=sim.urls["okx"]["spot.rest"]) as client,
+        ):
+            okx = Okx(client)
+            await refused_with_ban_amend(okx, "buy", "200000", "quote_ccy", "USDT")
+            answer = (await okx.post(ORDER, market("buy", "200000", "quote_ccy")))[1]
+            order = await placed_order(okx, answer)
+    assert Decimal(100_000) == Decimal(order["sz"])  # reduced to the balance
