@@ -21,6 +21,7 @@ from connector.cli.trading_io import (
 )
 from connector.model import OrderEvent, RiskAlert, RiskAlertKind
 from connector.model.trading import OrderStatus
+from connector.oms.state import order_key
 
 if TYPE_CHECKING:
     from connector.bus import Subscription
@@ -46,14 +47,18 @@ def run(args: argparse.Namespace) -> int:
         canceled_sub = c.subscribe("order.*.canceled")
         alerts = c.subscribe("risk.alert")
         await c.risk.kill(args.reason)
-        # By venue and id: orders placed elsewhere may share an id across venues.
+        # By venue and key: orders placed elsewhere may share an id across venues, and
+        # those placed without one are kept as "#" + the venue's id.
         keys = {
-            (e.venue, e.client_order_id) for e in _drain(canceled_sub) if isinstance(e, OrderEvent)
+            (e.venue, order_key(e.client_order_id, e.venue_order_id))
+            for e in _drain(canceled_sub)
+            if isinstance(e, OrderEvent)
         }
         canceled = [
             o
             for o in c.orders.all()
-            if (o.venue, o.client_order_id) in keys and o.status is OrderStatus.CANCELED
+            if (o.venue, order_key(o.client_order_id, o.venue_order_id)) in keys
+            and o.status is OrderStatus.CANCELED
         ]
         canceled.sort(key=lambda o: (o.venue, str(o.symbol), o.client_order_id))
         failed = 0

@@ -25,6 +25,7 @@ from connector.config import Config, load_config
 from connector.errors import ConnectorError, UnknownInstrument, UsageError
 from connector.logs import LEVELS, configure_logging
 from connector.model import Balance, Instrument, Order, Position, Symbol, unstructure
+from connector.oms.state import order_key
 
 if TYPE_CHECKING:
     from connector.connector import Connector
@@ -187,7 +188,7 @@ def order_rows(orders: Iterable[Order]) -> tuple[list[str], list[list[str]]]:
         [
             o.venue,
             str(o.symbol),
-            o.client_order_id,
+            order_key(o.client_order_id, o.venue_order_id),  # what cancel_order takes
             o.side.value,
             o.type.value + ("" if o.time_in_force.value == "gtc" else f"/{o.time_in_force.value}"),
             _text(o.qty),

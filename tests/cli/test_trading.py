@@ -440,3 +440,34 @@ def test_listings_say_which_venue_is_not_known_with_wrong_keys(
     code, out, err = _run(capsys, "kill", *only_okx)
     assert (1, "no orders canceled") == (code, out.strip())
     assert "okx: its open orders could not be listed" in err and "50113" in err
+
+
+def test_orders_placed_without_a_client_id_are_listed_and_killed_by_their_key(
+    sim_line: dict[str, Any], config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two Bybit orders placed elsewhere without an orderLinkId (as Bybit's web page does):
+    # listed as "#" + the venue's id, the key `order cancel` takes; the kill prints the
+    # one it canceled, not the one canceled before.
+    import httpx
+
+    from tests.sim.bybit.client import Signed
+
+    cfg = ("-c", str(config))
+    body = {"category": "linear", "symbol": "BTCUSDT", "side": "Sell", "orderType": "Limit"}
+    with httpx.Client(base_url=sim_line["bybit"]["linear.rest"]) as client:
+        signed = Signed(client)  # type: ignore[arg-type]
+        ids = []
+        for _ in range(2):
+            text = json.dumps({**body, "qty": "0.01", "price": FAR_ASK})
+            answer = client.post("/v5/order/create", content=text, headers=signed.headers(text))
+            ids.append("#" + answer.json()["result"]["orderId"])
+
+    code, out, err = _run(capsys, "orders", "--venue", "bybit", *cfg)
+    assert 0 == code, err
+    assert all(key in out for key in ids)
+    code, _, err = _run(capsys, "order", "cancel", "bybit", SYMBOL, ids[0], *cfg)
+    assert 0 == code, err
+    code, out, err = _run(capsys, "kill", "--json", *cfg)
+    assert 0 == code, err
+    killed = [("#" + str(o["venue_order_id"]), o["status"]) for o in _lines(out)]
+    assert [(ids[1], "canceled")] == killed
