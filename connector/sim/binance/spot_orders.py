@@ -244,6 +244,8 @@ class SpotTrading:
                 client_order_id=client_id,
                 post_only_cross="reject",
                 quote_qty=quote_qty if quote_qty else None,
+                # The default STP mode exchangeInfo publishes, and every answer names.
+                self_trade="expire_maker",
                 now_ms=now_ms,
             )
             if isinstance(placed, Refusal):

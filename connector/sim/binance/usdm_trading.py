@@ -181,6 +181,8 @@ class UsdmOrders:
             or generated_client_id(f"usdm/{account}/{next(self._client_ids)}", now),
             reduce_only=req.reduce_only,
             post_only_cross="reject",
+            # USDⓈ-M's default STP mode (fact sheet 2.2), which every answer names.
+            self_trade="expire_maker",
             now_ms=now,
         )
         if isinstance(placed, Refusal):
