@@ -12,7 +12,7 @@ A fill counts against a venue value when its ``ts_event_ns`` is after the
 value's; a later venue value absorbs it. So a fill and the update that
 includes it are never counted twice, whichever arrives first (as long as the
 venue stamps both from one clock, which all three do). Fills are deduplicated
-by ``(venue, symbol, trade_id)``.
+by ``Fill.key``.
 
 - :meth:`BalanceBook.apply` takes one stream update; an update older than the
   one we hold is stale and ignored.
@@ -35,8 +35,8 @@ from decimal import Decimal
 
 import attrs
 
-from connector.model.symbols import Symbol, SymbolKind
-from connector.model.trading import Balance, Fill, Side
+from connector.model.symbols import SymbolKind
+from connector.model.trading import Balance, Fill, FillKey, Side
 
 __all__ = ["BalanceBook", "BalanceDiscrepancy", "BalanceStatistics"]
 
@@ -78,7 +78,7 @@ class BalanceBook:
 
     def __init__(self) -> None:
         self._assets: dict[tuple[str, str], _Asset] = {}
-        self._trade_ids: set[tuple[str, Symbol, str]] = set()
+        self._trade_ids: set[FillKey] = set()
         self._updates = 0
         self._stale = 0
         self._fills = 0
@@ -150,7 +150,7 @@ class BalanceBook:
         symbol = fill.symbol
         if symbol.kind is not SymbolKind.SPOT or fill.qty <= _ZERO:
             return ()
-        trade = (fill.venue, symbol, fill.trade_id)
+        trade = fill.key
         if trade in self._trade_ids:
             self._duplicates += 1
             return ()

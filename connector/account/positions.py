@@ -11,7 +11,7 @@ in the venue's order unit (base, or contracts of ``contract_size`` base each).
   charge, negative for a rebate). Fees in another asset (BNB) are not
   converted: they are summed apart (:attr:`PositionState.other_fees`).
 - **Unrealised P&L** from a mark or mid price the caller passes.
-- **Dedup** by ``(venue, symbol, trade_id)``: a repeated fill changes nothing.
+- **Dedup** by ``Fill.key``: a repeated fill changes nothing.
 - **Venue snapshots** (:meth:`PositionBook.apply_snapshot`): when the venue's
   quantity or entry price differs from ours, the venue wins and the
   difference is returned as a :class:`PositionDiscrepancy` (an entry price the
@@ -36,7 +36,7 @@ from decimal import Decimal
 import attrs
 
 from connector.model.symbols import Symbol, SymbolKind
-from connector.model.trading import Fill, Position, Side
+from connector.model.trading import Fill, FillKey, Position, Side
 
 __all__ = [
     "PositionBook",
@@ -164,7 +164,7 @@ class PositionBook:
 
     def __init__(self) -> None:
         self._positions: dict[tuple[str, Symbol], PositionState] = {}
-        self._trade_ids: set[tuple[str, Symbol, str]] = set()
+        self._trade_ids: set[FillKey] = set()
         self._fills = 0
         self._duplicates = 0
         self._discrepancies = 0
@@ -180,7 +180,7 @@ class PositionBook:
         """
         if fill.symbol.kind is SymbolKind.SPOT or fill.qty <= _ZERO:
             return None
-        trade = (fill.venue, fill.symbol, fill.trade_id)
+        trade = fill.key
         if trade in self._trade_ids:
             self._duplicates += 1
             return None

@@ -37,6 +37,7 @@ from connector.errors import (
     RiskRejected,
 )
 from connector.model import Fill, Order, OrderStatus, Side, Symbol
+from connector.model.trading import FillKey
 
 if TYPE_CHECKING:
     from connector.bus import Subscription
@@ -142,7 +143,7 @@ class QuotingStrategy:
         }
         self._ours: set[str] = set()
         self._finished: set[str] = set()
-        self._seen_fills: set[tuple[str, str, str]] = set()
+        self._seen_fills: set[FillKey] = set()
 
     # -- reading -----------------------------------------------------------------
 
@@ -183,8 +184,8 @@ class QuotingStrategy:
                 self.on_fill(fill)
 
     def on_fill(self, fill: Fill) -> None:
-        """Count one fill of ours (each ``(venue, symbol, trade id)`` once)."""
-        key = (fill.venue, str(fill.symbol), fill.trade_id)
+        """Count one fill of ours (each ``Fill.key`` once)."""
+        key = fill.key
         stats = self.markets.get((fill.venue, fill.symbol))
         if stats is None or fill.client_order_id not in self._ours or key in self._seen_fills:
             return

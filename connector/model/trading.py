@@ -15,6 +15,7 @@ __all__ = [
     "Balance",
     "CancelOrder",
     "Fill",
+    "FillKey",
     "Liquidity",
     "Order",
     "OrderAccepted",
@@ -114,7 +115,8 @@ class Order:
 
 @attrs.frozen(kw_only=True)
 class Fill:
-    """One execution of an order. ``trade_id`` is unique per venue and symbol.
+    """One execution of an order; :attr:`key` tells one from another (a trade between
+    two orders of one account is two fills with the venue's one trade id).
 
     ``fee`` is positive for a charge and negative for a rebate, whatever sign the
     venue sends (OKX sends charges negative: its parser flips them).
@@ -136,6 +138,17 @@ class Fill:
     source: str | None = None
     """Where this came from when it is not the live flow: ``"reconcile"`` for what
     reconciliation emitted to close a difference with the venue."""
+
+    @property
+    def key(self) -> FillKey:
+        """``(venue, symbol, trade_id, side)``: what makes a fill distinct. A trade id
+        is unique per venue and symbol but for a trade of the account with itself
+        (no self-trade prevention), whose buy and sell are two fills under one id."""
+        return (self.venue, self.symbol, self.trade_id, self.side)
+
+
+FillKey = tuple[str, Symbol, str, Side]
+"""What :attr:`Fill.key` returns."""
 
 
 @attrs.frozen(kw_only=True)

@@ -19,7 +19,7 @@ state; this module only compares:
   by client order id can say which; one younger than the window (the venue
   may not list it yet) is named in :attr:`OrderDiff.young` with the time
   left until it is that old, for the caller to query it then;
-* **fills**: each venue fill whose ``(venue, symbol, trade_id)`` we have not
+* **fills**: each venue fill whose ``key`` (venue, symbol, trade id, side) we have not
   seen comes back as an :class:`~connector.model.OrderFilled` (tagged), its
   client order id filled in from the venue order id when the venue's list
   omits it (Binance ``myTrades``);
@@ -44,6 +44,7 @@ from connector.model.symbols import Symbol
 from connector.model.trading import (
     Balance,
     Fill,
+    FillKey,
     Order,
     OrderFilled,
     OrderReport,
@@ -70,8 +71,8 @@ RECONCILE = "reconcile"
 
 _ZERO = Decimal(0)
 
-TradeKey = tuple[str, Symbol, str]
-"""``(venue, symbol, trade_id)``: what makes a fill distinct."""
+TradeKey = FillKey
+"""``Fill.key``: what makes a fill distinct."""
 
 
 def _add(counts: dict[str, int], kind: str, n: int = 1) -> None:
@@ -256,7 +257,7 @@ def reconcile_fills(
     Args:
         venue: The venue compared.
         venue_fills: The venue's fills answer (any order).
-        seen: Whether a ``(venue, symbol, trade_id)`` was counted already.
+        seen: Whether a fill's ``key`` was counted already.
         client_id_of: Our client order id of a venue order id (``None``: not ours
             or not known), for fills listed without one.
     """
@@ -269,7 +270,7 @@ def reconcile_fills(
             continue
         if last is None or fill.ts_event_ns > last:
             last = fill.ts_event_ns
-        trade = (fill.venue, fill.symbol, fill.trade_id)
+        trade = fill.key
         if trade in fresh or seen(trade):
             continue
         fresh.add(trade)

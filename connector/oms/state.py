@@ -12,7 +12,7 @@ the terminal states absorb everything. In front of the table
 venue's reported one and the sum of distinct fills; it never decreases, even
 after a terminal state) turns a non-terminal status into ``partially_filled``
 or ``filled``, and a rejection after fills into a cancel. Fills are
-deduplicated by ``(venue, symbol, trade_id)``; a fill for an order not known
+deduplicated by ``Fill.key`` (venue, symbol, trade id, side); a fill for an order not known
 yet is kept and counted in when the order appears.
 
 Inputs are :class:`~connector.model.OrderEvent` values (command path, private
@@ -41,6 +41,7 @@ import attrs
 from connector.model.symbols import Symbol
 from connector.model.trading import (
     Fill,
+    FillKey,
     Order,
     OrderAccepted,
     OrderAmended,
@@ -258,7 +259,7 @@ class OrderBookkeeping:
         self._open: dict[tuple[str, str], _Record] = {}
         self._by_venue_id: dict[tuple[str, str], str] = {}
         self._fills: dict[tuple[str, str], list[Fill]] = {}
-        self._trade_ids: set[tuple[str, Symbol, str]] = set()
+        self._trade_ids: set[FillKey] = set()
         self._finished: deque[_Record] = deque()
         """Orders in the order they finished, for :meth:`forget` (stale entries skipped)."""
         self._forgotten = 0
@@ -375,7 +376,7 @@ class OrderBookkeeping:
                 self._by_venue_id.pop((record.venue, record.venue_order_id), None)
             fills = self._fills.pop(key, ())
             for fill in fills:
-                self._trade_ids.discard((fill.venue, fill.symbol, fill.trade_id))
+                self._trade_ids.discard(fill.key)
             dropped.extend(fills)
         return dropped
 
@@ -501,7 +502,7 @@ class OrderBookkeeping:
         fill = event.fill
         if fill.qty <= _ZERO:
             return _NOTHING
-        trade = (fill.venue, fill.symbol, fill.trade_id)
+        trade = fill.key
         if trade in self._trade_ids:
             self._duplicate_fills += 1
             return _NOTHING

@@ -49,7 +49,7 @@ from connector.model import (
     OrderSubmitted,
     Symbol,
 )
-from connector.model.trading import OrderReport
+from connector.model.trading import FillKey, OrderReport
 from connector.net.http import RestResponse
 from connector.net.ratelimit import Lane, RateLimiter, WindowBucket
 from connector.oms.order_socket import OrderSocket, OrderSocketStatistics
@@ -210,7 +210,7 @@ class OrderStateService:
         self._window = query_window
         self._forget_after = forget_finished_after
         self._now = wall_clock_ns
-        self._fills: dict[tuple[str, Symbol, str], Fill] = {}
+        self._fills: dict[FillKey, Fill] = {}
         """Distinct fills in arrival order, by trade key (``fills()``)."""
         self._resolving: set[str] = set()
         self._young: dict[str, float] = {}
@@ -284,7 +284,7 @@ class OrderStateService:
         """Fills kept under their venue order id that the order state has just filed under
         ``client_order_id`` (the order showed that venue id): ``fills()`` names it too."""
         for f in fills:
-            trade = (f.venue, f.symbol, f.trade_id)
+            trade = f.key
             kept = self._fills.get(trade)
             if kept is not None:
                 self._fills[trade] = attrs.evolve(kept, client_order_id=client_order_id)
@@ -318,7 +318,7 @@ class OrderStateService:
         service, at start and after the store came back): what was applied but never
         became durable is dropped, and reconciliation with the venue brings it back."""
         self.book = book
-        self._fills = {(f.venue, f.symbol, f.trade_id): f for f in fills}
+        self._fills = {f.key: f for f in fills}
         self._on_change()
 
     def publish(self, events: Sequence[OrderEvent]) -> None:
@@ -326,7 +326,7 @@ class OrderStateService:
         for event in events:
             self._bus.publish(f"order.{self.venue}.{EVENT_NAMES[type(event)]}", event)
             if isinstance(event, OrderFilled):
-                trade = (event.venue, event.fill.symbol, event.fill.trade_id)
+                trade = event.fill.key
                 self._fills[trade] = event.fill
                 self._bus.publish(f"fill.{self.venue}.{event.fill.symbol}", event.fill)
                 for listener in self.fill_listeners:
@@ -609,7 +609,7 @@ class OrderStateService:
         (:data:`_MAX_GAP_ORDERS`): a fill lost from the stream is found even when
         the time window missed it (a newer fill moved the cursor, a full page).
         Everything applied is tagged ``source="reconcile"``; fills are deduplicated
-        by ``(venue, symbol, trade_id)``. ``fills=False`` skips the fills (a
+        by ``Fill.key``. ``fills=False`` skips the fills (a
         cancel-all only needs the open orders).
         """
         markets = list(markets if markets is not None else self.session.markets())
@@ -676,7 +676,7 @@ class OrderStateService:
         """Drop from memory the finished orders (and their fills) last changed before
         ``horizon``."""
         for fill in self.book.forget(horizon):
-            self._fills.pop((fill.venue, fill.symbol, fill.trade_id), None)
+            self._fills.pop(fill.key, None)
 
     def _forgotten(self, fill: Fill, horizon: int) -> bool:
         """Whether a listed fill is from before ``horizon`` and its order is not known
@@ -732,7 +732,7 @@ class OrderStateService:
             if (
                 fill.venue == self.venue
                 and fill.venue_order_id
-                and (fill.venue, fill.symbol, fill.trade_id) not in self._fills
+                and fill.key not in self._fills
                 and self.book.get_by_venue_id(self.venue, fill.venue_order_id) is None
                 and (
                     not fill.client_order_id

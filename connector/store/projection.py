@@ -5,7 +5,7 @@ projection tables each batch changes; the stores write those rows in the same
 transaction as the batch. Orders go through the order state machine
 (:class:`~connector.oms.state.OrderBookkeeping`), so the ``orders`` table holds
 exactly what replaying the log into the order state gives; fills are kept once
-per ``(venue, symbol, trade_id)``; positions and balances keep the latest value.
+per ``Fill.key``; positions and balances keep the latest value.
 ``connector store check`` rebuilds a projector from the whole log and compares.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import attrs
 
 from connector.model import Balance, Fill, Order, OrderEvent, OrderFilled, Position
-from connector.model.trading import OrderReport
+from connector.model.trading import FillKey, OrderReport
 from connector.oms.state import OrderBookkeeping, order_key
 from connector.store.log import Logged
 
@@ -41,7 +41,7 @@ class Projector:
 
     def __init__(self) -> None:
         self.orders = OrderBookkeeping()
-        self._fills: dict[tuple[str, str, str], Fill] = {}
+        self._fills: dict[FillKey, Fill] = {}
         self._positions: dict[tuple[str, str], Position] = {}
         self._balances: dict[tuple[str, str], Balance] = {}
 
@@ -93,7 +93,7 @@ class Projector:
         return list(self._balances.values())
 
     def _add_fill(self, fill: Fill) -> bool:
-        key = (fill.venue, str(fill.symbol), fill.trade_id)
+        key = fill.key
         if key in self._fills:
             return False
         self._fills[key] = fill

@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import attrs
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration"]
+__all__ = ["FILLS_BY_SIDE", "MIGRATIONS", "SCHEMA_VERSION", "Migration"]
+
+FILLS_BY_SIDE = 3
+"""The version whose ``fills`` table is keyed by side too: a store migrated to it has
+the table filled again from its log."""
 
 
 @attrs.frozen(kw_only=True)
@@ -62,6 +66,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         description="indexes for history reads (orders by update time, fills by time)",
         statements=(
             "CREATE INDEX orders_by_update ON orders (ts_updated_ns)",
+            "CREATE INDEX fills_by_time ON fills (ts_event_ns)",
+        ),
+    ),
+    Migration(
+        version=FILLS_BY_SIDE,
+        description="fills keyed by their side too (a trade of the account with itself is"
+        " two fills under one trade id); the table is filled again from the log",
+        statements=(
+            "DROP TABLE fills",
+            "CREATE TABLE fills (venue TEXT NOT NULL, symbol TEXT NOT NULL,"
+            " trade_id TEXT NOT NULL, side TEXT NOT NULL, client_order_id TEXT NOT NULL,"
+            " ts_event_ns {bigint} NOT NULL, seq {bigint} NOT NULL, data TEXT NOT NULL,"
+            " PRIMARY KEY (venue, symbol, trade_id, side))",
             "CREATE INDEX fills_by_time ON fills (ts_event_ns)",
         ),
     ),

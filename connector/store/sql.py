@@ -47,7 +47,7 @@ from connector.model.convert import converter
 from connector.oms.state import order_key
 from connector.store.log import LogEntry, Logged, decode, dump_json, encode, load_json
 from connector.store.projection import ProjectionChanges, Projector
-from connector.store.schema import MIGRATIONS, SCHEMA_VERSION
+from connector.store.schema import FILLS_BY_SIDE, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["Cursor", "Database", "SqlEventLog", "StoreCheck", "StoreStatistics"]
 
@@ -260,9 +260,9 @@ def _order_row_key(order: Order) -> tuple[str, str]:
     return (order.venue, order_key(order.client_order_id, order.venue_order_id))
 
 
-def _fill_row_key(fill: Fill) -> tuple[str, str, str]:
-    """A fill's key in the ``fills`` table."""
-    return (fill.venue, str(fill.symbol), fill.trade_id)
+def _fill_row_key(fill: Fill) -> tuple[str, str, str, str]:
+    """A fill's key in the ``fills`` table (``Fill.key`` as the table holds it)."""
+    return (fill.venue, str(fill.symbol), fill.trade_id, fill.side.value)
 
 
 def _load(text: str, cls: type[_T]) -> _T:
@@ -285,7 +285,7 @@ class SqlEventLog:
         # of them while a transaction is in flight (and after a failed one).
         self._committed = threading.Lock()
         self._orders_view: dict[tuple[str, str], Order] = {}
-        self._fills_view: dict[tuple[str, str, str], Fill] = {}
+        self._fills_view: dict[tuple[str, str, str, str], Fill] = {}
         self._last_seq = 0
         self._pending: list[_Pending] = []
         self._flushing = False
@@ -551,13 +551,10 @@ class SqlEventLog:
             )
         if changes.fills:
             cur.executemany(
-                "INSERT INTO fills (venue, symbol, trade_id, client_order_id, ts_event_ns, seq,"
-                " data) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (venue, symbol, trade_id) DO NOTHING",
-                [
-                    (f.venue, str(f.symbol), f.trade_id, *_column_values(f), seq, _dump(f))
-                    for f in changes.fills
-                ],
+                "INSERT INTO fills (venue, symbol, trade_id, side, client_order_id, ts_event_ns,"
+                " seq, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (venue, symbol, trade_id, side) DO NOTHING",
+                [(*_fill_row_key(f), *_column_values(f), seq, _dump(f)) for f in changes.fills],
             )
         if changes.positions:
             cur.executemany(
@@ -618,6 +615,11 @@ class SqlEventLog:
                 description=migration.description,
             )
         self._rebuild_sync(observe)
+        if 0 < version < FILLS_BY_SIDE:
+            # The fills table was made again, keyed by side too: filled from the log.
+            with self._db.transaction() as cur:
+                fills = ProjectionChanges(fills=tuple(self._projector.fills()))
+                self._write_projections(cur, fills, self._last_seq)
 
     def _refuse_newer(self, version: int) -> None:
         if version > SCHEMA_VERSION:
@@ -717,7 +719,7 @@ class SqlEventLog:
                 (o.venue, order_key(o.client_order_id, o.venue_order_id)): o
                 for o in projector.orders.all()
             },
-            "fill": {(f.venue, str(f.symbol), f.trade_id): f for f in projector.fills()},
+            "fill": {_fill_row_key(f): f for f in projector.fills()},
             "position": {(p.venue, str(p.symbol)): p for p in projector.positions()},
             "balance": {(b.venue, b.asset): b for b in projector.balances()},
         }
@@ -725,7 +727,7 @@ class SqlEventLog:
         # repeat the data for queries (each must say what the log's object says).
         tables: dict[str, tuple[str, str, type[Any], tuple[str, ...]]] = {
             "order": ("orders", "venue, order_key", Order, _ORDER_COLUMNS),
-            "fill": ("fills", "venue, symbol, trade_id", Fill, _FILL_COLUMNS),
+            "fill": ("fills", "venue, symbol, trade_id, side", Fill, _FILL_COLUMNS),
             "position": ("positions", "venue, symbol", Position, ()),
             "balance": ("balances", "venue, asset", Balance, ()),
         }

@@ -14,6 +14,7 @@ import trio
 
 from connector.cli import main
 from connector.model import Balance, Order, OrderAccepted, OrderSubmitted, OrderType, Side, Symbol
+from connector.store.schema import SCHEMA_VERSION
 from connector.store.sqlite import open_sqlite
 
 SYM = Symbol.parse("ETH-USDT-SPOT")
@@ -56,7 +57,7 @@ def test_store_check_passes_on_a_consistent_store_and_names_each_problem_otherwi
     trio.run(_fill_store, db)
 
     assert 0 == main(["store", "check", "-c", str(config)])
-    assert "ok; schema version 2, 3 events" in capsys.readouterr().out
+    assert f"ok; schema version {SCHEMA_VERSION}, 3 events" in capsys.readouterr().out
 
     with sqlite3.connect(db) as conn:
         conn.execute("DELETE FROM balances")
@@ -80,7 +81,7 @@ def test_store_check_compares_the_columns_queries_read_with_the_log(
     assert [
         f"{db}: order ('okx', 'k1') has status 'filled' in the projection, the log says 'new'",
         f"{db}: order ('okx', 'k1') has ts_updated_ns 7 in the projection, the log says 0",
-        f"{db}: 2 problems; schema version 2, 3 events",
+        f"{db}: 2 problems; schema version {SCHEMA_VERSION}, 3 events",
     ] == out
 
 
@@ -130,7 +131,7 @@ def test_store_check_names_each_unreadable_entry_and_goes_on(
     assert out[1].startswith(f"{db}: seq 2 cannot be read: not a stored event")
     # what the unreadable entries made is in the projection but no longer in the log
     assert f"{db}: order ('okx', 'k1') is in the projection but not in the log" == out[2]
-    assert f"{db}: 3 problems; schema version 2, 3 events" == out[-1]
+    assert f"{db}: 3 problems; schema version {SCHEMA_VERSION}, 3 events" == out[-1]
 
 
 def test_store_check_names_a_damaged_page_and_where_the_log_stops(
@@ -158,7 +159,7 @@ def test_store_check_names_a_damaged_page_and_where_the_log_stops(
     assert out[0].endswith(": database disk image is malformed")
     last = int(out[0].split("after seq ")[1].split(":")[0])
     assert f"{db}: the projections were not compared: the log was not read to its end" == out[1]
-    assert f"{db}: 2 problems; schema version 2, {last} events" == out[2]
+    assert f"{db}: 2 problems; schema version {SCHEMA_VERSION}, {last} events" == out[2]
     assert 0 < last < 4000
 
 

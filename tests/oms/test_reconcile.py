@@ -151,7 +151,7 @@ def test_reports_applied_to_the_state_close_the_difference() -> None:
 
 
 def test_fills_not_seen_become_tagged_events_with_client_ids() -> None:
-    seen = {("okx", PERP, "t1")}
+    seen = {("okx", PERP, "t1", Side.BUY)}
     fills = [fill("t2", cid="", vid="va", ts=30), fill("t1", ts=20), fill("t2", ts=30)]
     diff = reconcile_fills("okx", fills, seen=seen.__contains__, client_id_of={"va": "a"}.get)
     assert len(diff.events) == 1
