@@ -181,6 +181,17 @@ def _text(value: object) -> str:
     return str(value)
 
 
+_DERIVED = Decimal("1e-12")
+
+
+def _derived(value: Decimal | None) -> str:
+    """A figure worked out by division (an average entry, a P&L from it) to 12 decimals:
+    its last digits are the division's rounding, not the venue's (``--json`` keeps them)."""
+    if value is None or not value.is_finite() or abs(value) >= 10**15:
+        return _text(value)
+    return _text(value.quantize(_DERIVED))
+
+
 def order_rows(orders: Iterable[Order]) -> tuple[list[str], list[list[str]]]:
     """Header and rows of an orders table."""
     header = ["venue", "symbol", "client id", "side", "type", "qty", "price", "filled", "status"]
@@ -211,9 +222,9 @@ def position_rows(
             p.venue,
             str(p.symbol),
             _text(p.qty),
-            _text(p.avg_entry_price),
-            _text(p.realized_pnl),
-            _text(unrealized(p)),
+            _derived(p.avg_entry_price),
+            _derived(p.realized_pnl),
+            _derived(unrealized(p)),
         ]
         for p in positions
     ]

@@ -471,3 +471,18 @@ def test_orders_placed_without_a_client_id_are_listed_and_killed_by_their_key(
     assert 0 == code, err
     killed = [("#" + str(o["venue_order_id"]), o["status"]) for o in _lines(out)]
     assert [(ids[1], "canceled")] == killed
+
+
+def test_the_positions_table_shows_figures_worked_out_by_division_to_12_decimals() -> None:
+    from connector.cli.trading_io import position_rows
+    from connector.model import Position, Symbol
+
+    position = Position(
+        venue="bybit",
+        symbol=Symbol.parse(SYMBOL),
+        qty=Decimal("0.03"),
+        avg_entry_price=Decimal("60062.1062500000000000000000"),
+        realized_pnl=Decimal("-11.13652045000000000000000036"),
+    )
+    _, [row] = position_rows([position], lambda _p: Decimal("0.4999999999999999999999"))
+    assert ["0.03", "60062.10625", "-11.13652045", "0.5"] == row[2:]
