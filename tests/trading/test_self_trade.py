@@ -1,7 +1,8 @@
-"""An order the venue's self-trade prevention ends reads ``expired``, as the venue's
-truth and Binance's ``EXPIRED_IN_MATCH`` say (Binance's default STP mode is
-``EXPIRE_MAKER``, OKX's ``stpMode`` ``cancel_maker``: our resting order goes when our
-market order would meet it, and no trade happens)."""
+"""Our order meeting our own resting order. Where the venue's self-trade prevention is on
+(Binance's default STP mode ``EXPIRE_MAKER``, OKX's ``stpMode`` ``cancel_maker``) the
+resting order reads ``expired``, as the venue's truth and Binance's ``EXPIRED_IN_MATCH``
+say; where it is off (Bybit's default ``smpType`` None) the trade is two fills of ours
+under one execution id, and both are kept."""
 
 from __future__ import annotations
 
@@ -10,11 +11,39 @@ from decimal import Decimal
 import pytest
 import trio
 
-from connector import OrderStatus
+from connector import Connector, Order, OrderStatus
 from connector.model import Symbol
+from connector.sim import SimRun
 from tests.rig import rig
 
-TIMEOUT = 30
+TIMEOUT = 40
+QTY = Decimal("0.01")
+
+
+async def meet_our_own(c: Connector, run: SimRun, venue: str, sym: Symbol) -> tuple[Order, Order]:
+    """A resting sell inside the spread, then our IOC buy at its price: the two orders,
+    once the buy met the sell before the market's own flow took it (tried again if not)."""
+    tick = c.instrument(venue, sym).tick_size
+    for _ in range(5):
+        view = c.order_book(venue, sym)
+        bid, ask = view.best_bid(), view.best_ask()
+        assert bid is not None and ask is not None
+        inside = ((bid.price + ask.price) / 2 // tick) * tick
+        if not bid.price < inside < ask.price:
+            await trio.sleep(0.2)
+            continue
+        resting = await c.place_order(venue, sym, "sell", "limit", QTY, inside)
+        taker = await c.place_order(venue, sym, "buy", "limit", QTY, inside, time_in_force="ioc")
+        for order in (resting, taker):
+            await c.orders.wait(order.client_order_id, timeout=10)
+        truth = run.truth(venue)
+        theirs = truth.fills(truth.default_account())
+        if any(f.client_order_id == taker.client_order_id for f in theirs) or not [
+            f for f in theirs if f.client_order_id == resting.client_order_id
+        ]:
+            return resting, taker
+        await c.cancel_all(venue)  # the flow took our resting sell first: again
+    raise AssertionError("our order never met our own resting order")
 
 
 @pytest.mark.parametrize("venue", ["binance", "okx"])
@@ -23,43 +52,27 @@ async def test_an_order_self_trade_prevention_ends_is_expired(venue: str, symbol
     sym = Symbol.parse(symbol)
     with trio.fail_after(TIMEOUT):
         async with rig(venue, symbol=sym) as r:
-            c = r.c
-            view = c.order_book(venue, sym)
-            bid, ask = view.best_bid(), view.best_ask()
-            assert bid is not None and ask is not None
-            tick = c.instrument(venue, sym).tick_size
-            inside = ((bid.price + ask.price) / 2 // tick) * tick
-            resting = await c.place_order(venue, sym, "buy", "limit", Decimal("0.01"), inside)
-            await c.place_order(venue, sym, "sell", "market", Decimal("0.01"))
-            ours = await c.orders.wait(resting.client_order_id, timeout=10)
+            resting, _taker = await meet_our_own(r.c, r.run, venue, sym)
+            ours = r.c.orders.get(resting.client_order_id)
             theirs = r.truth.order(client_order_id=resting.client_order_id)
     assert theirs is not None and "expired" == theirs.state.value
-    assert (OrderStatus.EXPIRED, 0) == (ours.status, ours.filled_qty)
+    assert ours is not None and (OrderStatus.EXPIRED, 0) == (ours.status, ours.filled_qty)
 
 
 @pytest.mark.parametrize("symbol", ["BTC-USDT-SPOT", "BTC-USDT-PERP"])
 async def test_a_trade_with_itself_keeps_both_fills(symbol: str) -> None:
-    # Bybit's default smpType is None: our buy meets our resting sell, and the venue
-    # reports the buy and the sell under one execution id. Both are our fills.
     sym = Symbol.parse(symbol)
     with trio.fail_after(TIMEOUT):
         async with rig("bybit", symbol=sym) as r:
-            c = r.c
-            view = c.order_book("bybit", sym)
-            bid, ask = view.best_bid(), view.best_ask()
-            assert bid is not None and ask is not None
-            tick = c.instrument("bybit", sym).tick_size
-            inside = ((bid.price + ask.price) / 2 // tick) * tick
-            sell = await c.place_order("bybit", sym, "sell", "limit", Decimal("0.01"), inside)
-            buy = await c.place_order(
-                "bybit", sym, "buy", "limit", Decimal("0.01"), inside, time_in_force="ioc"
-            )
-            for order in (sell, buy):
-                await c.orders.wait(order.client_order_id, timeout=10)
-            ours = {(f.client_order_id, f.side.value, f.qty) for f in c.fills("bybit", sym)}
-            theirs = r.truth.fills(r.truth.default_account())
+            resting, taker = await meet_our_own(r.c, r.run, "bybit", sym)
+            mine = {resting.client_order_id, taker.client_order_id}
+            ours = {
+                (f.client_order_id, f.side.value, f.qty)
+                for f in r.c.fills("bybit", sym)
+                if f.client_order_id in mine
+            }
+            theirs = [
+                f for f in r.truth.fills(r.truth.default_account()) if f.client_order_id in mine
+            ]
     assert 2 == len(theirs) and 1 == len({f.trade_id for f in theirs})
-    assert {
-        (sell.client_order_id, "sell", Decimal("0.01")),
-        (buy.client_order_id, "buy", Decimal("0.01")),
-    } == ours
+    assert {(resting.client_order_id, "sell", QTY), (taker.client_order_id, "buy", QTY)} == ours
