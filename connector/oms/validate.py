@@ -19,9 +19,8 @@ binary fractions are not prices). Then:
   ``min_notional`` (price x qty x contract size; a market order is checked
   only when the caller passes a reference price; a reduce-only order is not
   checked where the instrument says the venue spares it,
-  ``Instrument.reduce_only_exempt_from_min_notional``: Binance USDⓈ-M; Bybit
-  linear's API docs state no such exemption for ``minNotionalValue`` and OKX
-  lists no minimum order value, checked 2026-12-06).
+  ``Instrument.reduce_only_exempt_from_min_notional``: Binance USDⓈ-M and Bybit
+  linear; OKX lists no minimum order value; checked 2026-12-06).
 
 All problems are collected and raised as one
 :class:`~connector.errors.InvalidOrder`: its message names the first filter,

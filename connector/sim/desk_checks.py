@@ -37,12 +37,14 @@ __all__ = [
 MARKET_HOLD_MARGIN = Decimal("0.02")
 """A market order holds funds for its sweep estimate plus this fraction (released after)."""
 
-REDUCE_ONLY_SPARED: frozenset[tuple[str, str]] = frozenset({("binance", "linear")})
+REDUCE_ONLY_SPARED: frozenset[tuple[str, str]] = frozenset(
+    {("binance", "linear"), ("bybit", "linear")}
+)
 """The (venue, market) pairs whose minimum notional does not bind a reduce-only order:
 Binance USDⓈ-M, -4164 "Order's notional must be no smaller than %s (unless you choose
-reduce only)" (USDⓈ-M error codes, checked 2026-12-06). Bybit linear's API docs
-(instruments-info ``minNotionalValue``, create-order) state no such exemption and OKX
-lists no minimum order value."""
+reduce only)" (USDⓈ-M error codes, checked 2026-12-06); Bybit linear, "Closing orders
+are exempt from notional value but still adhere to minimum size" (help center,
+"Derivatives Trading Rules", checked 2026-12-06). OKX lists no minimum order value."""
 
 
 def check_filters(

@@ -224,6 +224,9 @@ def _instrument(market: Market, item: _Item) -> Instrument | None:
         lot_step=_positive(step, "qty step"),
         min_qty=_decimal(min_qty, "minOrderQty"),
         min_notional=_decimal(notional or "0", "min notional"),
+        # "Closing orders are exempt from notional value but still adhere to minimum
+        # size" (help center, Derivatives Trading Rules; docs/venues/bybit.md).
+        reduce_only_exempt_from_min_notional=market is Market.LINEAR,
         max_qty=limit_max,
         max_market_qty=_decimal(max_market_qty, "max market order qty") if max_market_qty else None,
         max_post_only_qty=limit_max * _POST_ONLY_FACTOR

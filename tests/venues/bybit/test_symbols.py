@@ -31,6 +31,11 @@ def test_bybit_instruments_from_capture_parse_for_both_markets() -> None:
     )
     perp = symbols.by_native(Market.LINEAR, "BTCUSDT")
     assert Symbol.parse("BTC-USDT-PERP") == perp.symbol
+    # "Closing orders are exempt from notional value" (derivatives trading rules).
+    assert (True, False) == (
+        perp.reduce_only_exempt_from_min_notional,
+        spot.reduce_only_exempt_from_min_notional,
+    )
     assert Symbol.parse("BTC-USDC-PERP") == symbols.by_native(Market.LINEAR, "BTCPERP").symbol
 
 
