@@ -21,11 +21,11 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 import structlog
 import trio
 
-from connector.book.orderbook import OrderBook
 from connector.book.view import levels
 from connector.bus import Bus
 from connector.model import (
@@ -38,12 +38,24 @@ from connector.model import (
     VenueLevel,
 )
 
-__all__ = ["Aggregator", "BookSource"]
+__all__ = ["Aggregator", "BookSource", "LiveBook"]
 
 log = structlog.get_logger(__name__)
 
-BookSource = Callable[[str, Symbol], tuple[OrderBook, BookState] | None]
-"""``(venue, symbol) -> (book, state)`` of a live book, or ``None``."""
+
+class LiveBook(Protocol):
+    """A live book as the aggregator reads it (a :class:`~connector.book.keeper.BookKeeper`)."""
+
+    @property
+    def state(self) -> BookState: ...
+
+    def bids(self, n: int | None = None) -> list[BookLevel]: ...
+
+    def asks(self, n: int | None = None) -> list[BookLevel]: ...
+
+
+BookSource = Callable[[str, Symbol], LiveBook | None]
+"""``(venue, symbol) ->`` a live book (its state and known levels), or ``None``."""
 
 
 class Aggregator:
@@ -87,12 +99,11 @@ class Aggregator:
         n = self._depth if depth is None else levels(depth)
         bids, asks = [], []
         for venue in venues:
-            found = self._books(venue, symbol)
-            if found is None or not found[1].valid:
+            keeper = self._books(venue, symbol)
+            if keeper is None or not keeper.state.valid:
                 continue
-            book = found[0]
-            bids.append([VenueLevel(venue, lv.price, lv.qty) for lv in book.bids(n)])
-            asks.append([VenueLevel(venue, lv.price, lv.qty) for lv in book.asks(n)])
+            bids.append([VenueLevel(venue, lv.price, lv.qty) for lv in keeper.bids(n)])
+            asks.append([VenueLevel(venue, lv.price, lv.qty) for lv in keeper.asks(n)])
         now = time.time_ns()
         return ConsolidatedBook(
             symbol=symbol,

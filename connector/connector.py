@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import ssl
 import tempfile
 from collections.abc import Awaitable, Mapping, Sequence
@@ -28,15 +29,14 @@ from connector._groups import sole_error
 from connector.account.service import AccountStatistics
 from connector.account.views import BalancesView, PositionsView
 from connector.aggregator import Aggregator
-from connector.book.orderbook import OrderBook
+from connector.book.keeper import BookKeeper
 from connector.book.view import BookView
 from connector.bus import Bus, BusStatistics, Overflow, Subscription
 from connector.capture import CaptureWriter
 from connector.config import Config, SimConfig, VenueConfig, load_config
-from connector.errors import ConnectorError, UnknownInstrument
+from connector.errors import ConfigError, ConnectorError, UnknownInstrument
 from connector.health import HealthService, HealthStatistics, VenueHealth
 from connector.model import (
-    BookState,
     ConsolidatedBook,
     Fill,
     Instrument,
@@ -258,6 +258,9 @@ class Connector:
     Venues with credentials (and venues on the built-in simulator, which trade
     with its default account) trade: their subtrees gain ``orders`` and
     ``order_state``, and the root a ``risk`` service.
+
+    Raises:
+        ConfigError: ``stale_after`` or ``stop_timeout`` is not a number of seconds > 0.
     """
 
     def __init__(
@@ -272,6 +275,14 @@ class Connector:
         trading: bool = True,
     ) -> None:
         self._config = config if config is not None else load_config(None)
+        for name, seconds in (("stale_after", stale_after), ("stop_timeout", stop_timeout)):
+            if seconds is not None and not (
+                isinstance(seconds, int | float)
+                and not isinstance(seconds, bool)
+                and math.isfinite(seconds)
+                and seconds > 0
+            ):
+                raise ConfigError(f"{name}: {seconds!r} is not a number of seconds > 0")
         self._stop_timeout = stop_timeout
         self._record_path = record
         self._capture: CaptureWriter | None = None
@@ -392,7 +403,7 @@ class Connector:
             return venue.urls
         return driver.rest.endpoints(venue.endpoint)
 
-    def _book_state(self, venue: str, symbol: Symbol) -> tuple[OrderBook, BookState] | None:
+    def _book_state(self, venue: str, symbol: Symbol) -> BookKeeper | None:
         session = self._sessions.get(venue)
         return session.feed.book(symbol) if session is not None else None
 

@@ -145,8 +145,8 @@ class Replayer:
                         "crossed": stats.crossed,
                         "final_state": stats.state.status.value,
                         "final_seq": keeper.seq,
-                        "bids": _levels(keeper.book.bids(self.depth)),
-                        "asks": _levels(keeper.book.asks(self.depth)),
+                        "bids": _levels(keeper.bids(self.depth)),
+                        "asks": _levels(keeper.asks(self.depth)),
                     }
                 )
         malformed = sum(f.statistics().malformed for f in self.feeds.values())
@@ -204,9 +204,8 @@ class Replayer:
         out["ts_event_ns"] = event.ts_event_ns  # type: ignore[attr-defined]
         out["ts_recv_ns"] = event.ts_recv_ns  # type: ignore[attr-defined]
         if isinstance(event, BookUpdate):
-            book = keeper.book if keeper is not None else None
-            out["bids"] = _levels(book.bids(self.depth)) if book else []
-            out["asks"] = _levels(book.asks(self.depth)) if book else []
+            out["bids"] = _levels(keeper.bids(self.depth)) if keeper is not None else []
+            out["asks"] = _levels(keeper.asks(self.depth)) if keeper is not None else []
             if event.state.reason:
                 out["reason"] = event.state.reason
         elif isinstance(event, Trade):

@@ -40,14 +40,28 @@ def _levels(*pairs: tuple[str, str]) -> list[BookLevel]:
     return [BookLevel(Decimal(p), Decimal(q)) for p, q in pairs]
 
 
+@attrs.frozen
+class Live:
+    """A live book as a session's keeper shows it."""
+
+    book: OrderBook
+    state: BookState
+
+    def bids(self, n: int | None = None) -> list[BookLevel]:
+        return self.book.bids(n)
+
+    def asks(self, n: int | None = None) -> list[BookLevel]:
+        return self.book.asks(n)
+
+
 @attrs.define
 class Venues:
     """The live books the aggregator reads, and how a session would publish them."""
 
     bus: Bus
-    books: dict[tuple[str, Symbol], tuple[OrderBook, BookState]] = attrs.field(factory=dict)
+    books: dict[tuple[str, Symbol], Live] = attrs.field(factory=dict)
 
-    def source(self, venue: str, symbol: Symbol) -> tuple[OrderBook, BookState] | None:
+    def source(self, venue: str, symbol: Symbol) -> Live | None:
         return self.books.get((venue, symbol))
 
     def show(
@@ -62,7 +76,7 @@ class Venues:
         book = OrderBook()
         if state.valid:
             book.load_snapshot(bids, asks)
-        self.books[(venue, symbol)] = (book, state)
+        self.books[(venue, symbol)] = Live(book, state)
         self.bus.publish(
             f"orderbook.{venue}.{symbol}",
             BookUpdate(
@@ -314,7 +328,7 @@ async def test_depth_is_built_only_for_a_subscriber_and_the_bbo_comes_from_the_u
     venues = Venues(bus)
     reads: list[tuple[str, Symbol]] = []
 
-    def source(venue: str, symbol: Symbol) -> tuple[OrderBook, BookState] | None:
+    def source(venue: str, symbol: Symbol) -> Live | None:
         reads.append((venue, symbol))
         return venues.source(venue, symbol)
 

@@ -17,7 +17,7 @@ import trio.testing
 from connector.bus import Bus, Subscription
 from connector.config import Config, load_config
 from connector.connector import Connector, ConnectorStatus
-from connector.errors import ConnectorError, SupervisorGaveUp, UnknownInstrument
+from connector.errors import ConfigError, ConnectorError, SupervisorGaveUp, UnknownInstrument
 from connector.model import ConnectionEvent, ConnectionStatus
 from connector.supervision import ChildSnapshot, ChildState, Strategy
 
@@ -115,6 +115,15 @@ async def test_cancelling_from_outside_stops_the_connector_cleanly() -> None:
 
     assert scope.cancelled_caught
     assert before == trio.lowlevel.current_statistics().tasks_living
+
+
+@pytest.mark.parametrize("seconds", ["3", float("nan"), 0, -5, True])
+def test_a_stale_after_or_stop_timeout_that_is_no_number_of_seconds_is_refused(
+    seconds: object,
+) -> None:
+    for name in ("stale_after", "stop_timeout"):
+        with pytest.raises(ConfigError, match=f"{name}: .* is not a number of seconds > 0"):
+            Connector(_no_venues(), **{name: seconds})  # type: ignore[arg-type]
 
 
 async def test_entering_twice_raises_connector_error() -> None:

@@ -150,7 +150,8 @@ class BookKeeper:
             level the deltas have not named since is not known, so when every level at
             or above it is gone the top of that side is not known either and the book
             resyncs (``depth exhausted``). From :data:`DEEP_SNAPSHOT` levels on, a side
-            is deep enough to go unbounded.
+            is deep enough to stay valid past it. Either way :meth:`bids` and
+            :meth:`asks` stop at it.
         snapshot_depth: Levels per side an update carries after a snapshot is
             loaded (the top of the book); ``None``: the whole book. Updates after a
             delta carry exactly the delta's changed levels.
@@ -184,9 +185,11 @@ class BookKeeper:
         self.snapshot_depth = snapshot_depth
         self.updates = updates
         self._book = OrderBook(depth_limit=depth, unit=unit)
+        self._limit = snapshot_limit or None
         self._cut = snapshot_limit if snapshot_limit and snapshot_limit < DEEP_SNAPSHOT else None
-        # The worst bid and ask of the last snapshot where deltas cover the whole book:
-        # the book is known down to them (``None``: no bound on that side).
+        # The worst bid and ask of the last snapshot where deltas cover the whole book
+        # and the snapshot held only its top: the book is known down to them (``None``:
+        # no bound on that side). Below a shallow one (``_cut``) the book is not valid.
         self._floor: Decimal | None = None
         self._ceiling: Decimal | None = None
         # The top of the book after the last change (read once per change).
@@ -212,8 +215,31 @@ class BookKeeper:
 
     @property
     def book(self) -> OrderBook:
-        """The book (read it, never change it; empty unless the state is valid)."""
+        """The book (read it, never change it; empty unless the state is valid). Read
+        its levels with :meth:`bids` and :meth:`asks`, which keep to what is known."""
         return self._book
+
+    def bids(self, n: int | None = None) -> list[BookLevel]:
+        """The top ``n`` bids (all when ``None``) the book knows, best first: none below
+        the last level of a snapshot that held only the top of the book (Binance's),
+        where a level no delta named since is not known, so the next level shown
+        could skip real ones ("you won't learn the quantities for the levels outside
+        of the initial snapshot unless they change"). Once the top itself has moved
+        past that level (a deep snapshot's book stays valid then: its top is named by
+        the deltas), every level the deltas named is shown."""
+        found = self._book.bids(n)
+        floor = self._floor
+        if floor is None or not found or found[-1].price >= floor or found[0].price < floor:
+            return found
+        return [level for level in found if level.price >= floor]
+
+    def asks(self, n: int | None = None) -> list[BookLevel]:
+        """The top ``n`` asks the book knows, best first (see :meth:`bids`)."""
+        found = self._book.asks(n)
+        ceiling = self._ceiling
+        if ceiling is None or not found or found[-1].price <= ceiling or found[0].price > ceiling:
+            return found
+        return [level for level in found if level.price <= ceiling]
 
     @property
     def state(self) -> BookState:
@@ -266,8 +292,10 @@ class BookKeeper:
                 if (
                     crossed
                     or delta.checksum
-                    or self._floor is not None
-                    or (self._ceiling is not None)
+                    or (
+                        self._cut is not None
+                        and (self._floor is not None or self._ceiling is not None)
+                    )
                 ):
                     failed = self._check(delta)
                     if failed is not None:
@@ -340,10 +368,10 @@ class BookKeeper:
         except ValueError as exc:
             return self._malformed(exc)
         self._snapshots_applied += 1
-        cut = self._cut
-        if cut is not None:
-            self._floor = snapshot.bids[-1].price if len(snapshot.bids) >= cut else None
-            self._ceiling = snapshot.asks[-1].price if len(snapshot.asks) >= cut else None
+        limit = self._limit
+        if limit is not None:
+            self._floor = snapshot.bids[-1].price if len(snapshot.bids) >= limit else None
+            self._ceiling = snapshot.asks[-1].price if len(snapshot.asks) >= limit else None
         failed = self._check(snapshot)
         if failed is not None:
             return failed
@@ -410,7 +438,7 @@ class BookKeeper:
             )
         self._bid = bid
         self._ask = ask
-        floor, ceiling = self._floor, self._ceiling
+        floor, ceiling = (self._floor, self._ceiling) if self._cut is not None else (None, None)
         if floor is not None and (bid is None or bid.price < floor):
             return self._exhausted("bid", floor)
         if ceiling is not None and (ask is None or ask.price > ceiling):

@@ -55,7 +55,7 @@ class BookView:
         Raises:
             ValueError: a negative ``n``.
         """
-        return self._keeper.book.bids(levels(n))
+        return self._keeper.bids(levels(n))
 
     def asks(self, n: int | None = None) -> list[BookLevel]:
         """The top ``n`` asks, best first (all when ``n`` is None).
@@ -63,7 +63,7 @@ class BookView:
         Raises:
             ValueError: a negative ``n``.
         """
-        return self._keeper.book.asks(levels(n))
+        return self._keeper.asks(levels(n))
 
     def __repr__(self) -> str:
         return f"<BookView {self.venue} {self.symbol} {self.state.status.value} seq={self.seq}>"

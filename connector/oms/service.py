@@ -189,9 +189,9 @@ class OrderService:
     def mid(self, symbol: Symbol) -> Decimal | None:
         """The mid of ``symbol``'s book when it is valid, else ``None``."""
         found = self.state.session.feed.book(symbol)
-        if found is None or not found[1].valid:
+        if found is None or not found.state.valid:
             return None
-        bid, ask, crossed = found[0].top()
+        bid, ask, crossed = found.book.top()
         if bid is None or ask is None or crossed:
             return None
         return (bid.price + ask.price) / _TWO

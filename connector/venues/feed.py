@@ -165,10 +165,11 @@ class VenueFeed:
     def keepers(self) -> dict[tuple[Market, Symbol], BookKeeper]:
         return {key: entry.keeper for key, entry in self._books.items()}
 
-    def book(self, symbol: Symbol) -> tuple[OrderBook, BookState] | None:
+    def book(self, symbol: Symbol) -> BookKeeper | None:
+        """The keeper of ``symbol``'s book (its state, its known levels), or ``None``."""
         for entry in self._books.values():
             if entry.symbol == symbol:
-                return entry.keeper.book, entry.keeper.state
+                return entry.keeper
         return None
 
     def on_snapshot(self, snapshot: BookSnapshot) -> None:

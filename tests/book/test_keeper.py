@@ -8,6 +8,7 @@ from hypothesis import given, settings
 
 from connector.book.keeper import BookKeeper, KeeperAction, KeeperResult
 from connector.book.orderbook import OrderBook
+from connector.book.view import BookView
 from connector.book.sequencing import APPLY, BUFFER, Apply, Decision, Drop, Resync
 from connector.model import (
     BookDelta,
@@ -120,6 +121,29 @@ def test_a_side_out_of_a_cut_snapshots_levels_resyncs_the_book(updates: bool) ->
         "depth exhausted: no bid left at or above the snapshot's last level 99"
     )
     assert 1 == keeper.statistics().depth_exhausted
+
+
+@pytest.mark.parametrize("limit", [2, 1000])
+def test_levels_below_a_cut_snapshots_last_level_are_not_read(limit: int) -> None:
+    # Binance: "you won't learn the quantities for the levels outside of the initial
+    # snapshot unless they change". A bid a delta named below the snapshot's last one
+    # is no proof that nothing lies between them: reads stop at the last one (a deep
+    # snapshot's too, where the book stays valid past it), through the public view too.
+    keeper = BookKeeper(
+        "binance", Market.SPOT, SYM, BinanceSpotSync(), depth=None, snapshot_limit=limit
+    )
+    keeper.on_delta(delta(10, 11))
+    top = [lv(str(5000 - i), "1") for i in range(limit)]
+    asks = [lv(str(5001 + i), "1") for i in range(limit)]
+    keeper.on_snapshot(snapshot(10, bids=top, asks=asks))
+    last_bid, last_ask = top[-1].price, asks[-1].price
+    named = [lv(str(last_bid - 1), "5")]
+    keeper.on_delta(delta(12, 12, bids=named, asks=[lv(str(last_ask + 1), "5")]))
+
+    assert keeper.state.valid
+    assert top == keeper.bids() == BookView(keeper).bids()
+    assert asks == keeper.asks(limit + 1) == BookView(keeper).asks()
+    assert [*top, *named] == keeper.book.bids()  # held, not shown
 
 
 def test_a_side_the_snapshot_did_not_fill_to_its_limit_is_the_whole_side() -> None:

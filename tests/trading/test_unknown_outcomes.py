@@ -137,8 +137,8 @@ async def rig(
             await nursery.start(orders.run)
             while True:
                 found = session.feed.book(PERP)
-                if found is not None and found[1].valid and found[0].best_bid() is not None:
-                    bid = found[0].best_bid()
+                if found is not None and found.state.valid and found.book.best_bid() is not None:
+                    bid = found.book.best_bid()
                     assert bid is not None
                     break
                 await books.receive()

@@ -186,7 +186,7 @@ def test_book_lookup_by_symbol_returns_the_live_book_and_state() -> None:
     found = feed.book(BTC_PERP)
 
     assert found is not None
-    book, state = found
+    book, state = found.book, found.state
     assert state.valid
     assert recorder.books(BTC_PERP)[-1].best_bid == book.best_bid()
     assert feed.book(Symbol.parse("DOGE-USDT-PERP")) is None

@@ -123,7 +123,7 @@ async def test_session_loads_instruments_connects_and_makes_every_book_valid(
         assert update.best_bid is not None and update.best_ask is not None
         assert update.best_bid.price < update.best_ask.price
         found = views[symbol]
-        assert found is not None and found[1].valid
+        assert found is not None and found.state.valid
 
 
 @pytest.mark.parametrize("venue", ["binance", "bybit", "okx"])
