@@ -8,8 +8,8 @@ from hypothesis import given, settings
 
 from connector.book.keeper import BookKeeper, KeeperAction, KeeperResult
 from connector.book.orderbook import OrderBook
-from connector.book.view import BookView
 from connector.book.sequencing import APPLY, BUFFER, Apply, Decision, Drop, Resync
+from connector.book.view import BookView
 from connector.model import (
     BookDelta,
     BookLevel,
