@@ -7,7 +7,6 @@ account mode", "POST / Place order" (``tdMode``, ``posSide``), "Get balance" and
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -32,16 +31,6 @@ CONFIG_FIELDS: dict[str, type] = {
     "spotOffsetType": str, "spotRoleType": str, "spotTraderInsts": list, "stgyType": str,
     "traderInsts": list, "type": str, "uid": str,
 }  # fmt: skip
-
-
-@pytest.fixture
-async def okx() -> AsyncIterator[tuple[Okx, Any]]:
-    with trio.fail_after(30):
-        async with (
-            run(venues=("okx",), paused=True) as sim,
-            httpx.AsyncClient(base_url=sim.urls["okx"]["spot.rest"]) as client,
-        ):
-            yield Okx(client), sim
 
 
 def spot_limit(td_mode: str, px: Decimal, **extra: str) -> dict[str, str]:

@@ -9,11 +9,9 @@ running simulator with a signing client written from the docs (``okx_client.py``
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 import trio
 
@@ -27,7 +25,6 @@ from connector.sim.okx.fills import (
     fill_page,
 )
 from connector.sim.okx.ops import BadRequest
-from connector.sim.standalone import run
 from tests.sim.okx.okx_client import Okx
 
 DAY_MS = 86_400_000
@@ -104,16 +101,6 @@ def test_a_malformed_number_is_51000(name: str) -> None:
         caught.value.msg,
         caught.value.status,
     )
-
-
-@pytest.fixture
-async def okx() -> AsyncIterator[tuple[Okx, Any]]:
-    with trio.fail_after(30):
-        async with (
-            run(venues=("okx",), paused=True) as sim,
-            httpx.AsyncClient(base_url=sim.urls["okx"]["spot.rest"]) as client,
-        ):
-            yield Okx(client), sim
 
 
 async def test_the_route_pages_by_bill_id_and_filters(okx: tuple[Okx, Any]) -> None:

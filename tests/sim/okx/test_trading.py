@@ -6,29 +6,13 @@ with a signing client written from the OKX docs (``okx_client.py``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-import httpx
-import pytest
-import trio
-
 from connector.sim.okx.limits import OrderLimits
-from connector.sim.standalone import run
 from tests.sim.okx.okx_client import CREDS, Okx
 
 ORDER = "/api/v5/trade/order"
-
-
-@pytest.fixture
-async def okx() -> AsyncIterator[tuple[Okx, Any]]:
-    with trio.fail_after(30):
-        async with (
-            run(venues=("okx",), paused=True) as sim,
-            httpx.AsyncClient(base_url=sim.urls["okx"]["spot.rest"]) as client,
-        ):
-            yield Okx(client), sim
 
 
 def limit(inst_id: str, side: str, px: str, sz: str, **extra: str) -> dict[str, str]:
