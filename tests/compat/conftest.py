@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -76,6 +76,33 @@ def run_async(main: Callable[[], Awaitable[T]], timeout: float = 3 * CALL_TIMEOU
 async def within(awaitable: Awaitable[T]) -> T:
     """Await one asyncio client call, failing after :data:`CALL_TIMEOUT` seconds."""
     return await asyncio.wait_for(awaitable, CALL_TIMEOUT)
+
+
+class Received:
+    """The websocket messages an asyncio ccxt.pro ``client`` is handed from now on.
+
+    A venue pushes an account change only to the sockets subscribed when it happens,
+    so a test placing an order waits here for the venue's acknowledgement of its
+    subscription instead of sleeping. Made before the client opens its first socket.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.messages: list[Any] = []
+        handle = client.handle_message
+
+        def spy(socket: Any, message: Any) -> Any:
+            self.messages.append(message)
+            return handle(socket, message)
+
+        client.handle_message = spy
+
+    async def until(self, count: int, acknowledges: Callable[[Any], bool]) -> None:
+        """Wait (at most :data:`CALL_TIMEOUT`) for ``count`` messages that ``acknowledges``."""
+        deadline = time.monotonic() + CALL_TIMEOUT
+        while sum(1 for m in self.messages if isinstance(m, dict) and acknowledges(m)) < count:
+            if time.monotonic() > deadline:
+                pytest.fail(f"fewer than {count} acknowledgements in {self.messages!r}")
+            await asyncio.sleep(0.01)
 
 
 class Inbox:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from connector.sim.accounts import DEFAULT_CREDENTIALS
-from tests.compat.conftest import Urls, run_async, within
+from tests.compat.conftest import CALL_TIMEOUT, Urls, run_async, within
 
 pytest.importorskip("ccxt")
 pytest.importorskip("ccxt.pro")
@@ -127,6 +127,15 @@ def test_ccxt_binanceusdm_cancels_orders_by_id_and_by_client_id(sim_urls: Urls) 
     assert [] == client.fetch_open_orders(SYMBOL)
 
 
+async def opened(client: Any) -> None:
+    """Wait (at most a call's time) for an asyncio ccxt.pro client's socket to open."""
+    for _ in range(int(CALL_TIMEOUT / 0.01)):
+        if any(c.connected.done() for c in (client.clients or {}).values()):
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail("the client's socket did not open")
+
+
 def test_ccxt_pro_binanceusdm_watch_orders_sees_its_order(sim_urls: Urls) -> None:
     price = float(_price_below(sim_urls))
 
@@ -139,7 +148,7 @@ def test_ccxt_pro_binanceusdm_watch_orders_sees_its_order(sim_urls: Urls) -> Non
         try:
             await within(client.load_markets())
             watching = asyncio.ensure_future(client.watch_orders(SYMBOL))
-            await asyncio.sleep(0.5)  # the listenKey and the socket
+            await opened(client)  # the listenKey's stream: no acknowledgement but the socket
             placed = await within(client.create_order(SYMBOL, "limit", "buy", 0.01, price))
             orders: list[dict[str, Any]] = await within(watching)
             seen = {o["id"]: o["status"] for o in orders}  # ccxt keeps updating the list

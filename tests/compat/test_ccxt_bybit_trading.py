@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from connector.sim.accounts import DEFAULT_CREDENTIALS
-from tests.compat.conftest import Urls, run_async, within
+from tests.compat.conftest import Received, Urls, run_async, within
 from tests.compat.test_ccxt import point
 
 ccxt = pytest.importorskip("ccxt")
@@ -90,6 +90,11 @@ def test_ccxt_bybit_trades_with_keys(sim_urls: Urls, symbol: str, amount: float)
         assert signed_contracts(client, symbol) == before + Decimal(str(amount))
 
 
+def subscribed(message: dict[str, Any]) -> bool:
+    """Bybit's acknowledgement of a private subscription."""
+    return message.get("op") == "subscribe" and message.get("success") is True
+
+
 @pytest.mark.parametrize(
     ("symbol", "amount"), [("ETH/USDT", 0.01), ("ETH/USDT:USDT", 0.1)], ids=["spot", "swap"]
 )
@@ -102,8 +107,9 @@ def test_ccxt_pro_bybit_watch_orders_sees_its_own_order(
         client = keyed(ccxt_pro, sim_urls)
         try:
             await within(client.load_markets())
+            received = Received(client)
             watching = asyncio.ensure_future(client.watch_orders(symbol))
-            await asyncio.sleep(0.5)  # the subscription is made
+            await received.until(1, subscribed)
             book = await within(client.fetch_order_book(symbol, 1))
             price = float(client.price_to_precision(symbol, book["bids"][0][0] * 0.9))
             placed = await within(client.create_order(symbol, "limit", "buy", amount, price))
@@ -128,9 +134,10 @@ def test_ccxt_pro_bybit_watch_my_trades_and_balance_see_a_fill(sim_urls: Urls) -
         client = keyed(ccxt_pro, sim_urls)
         try:
             await within(client.load_markets())
+            received = Received(client)
             trades = asyncio.ensure_future(client.watch_my_trades(symbol))
             balance = asyncio.ensure_future(client.watch_balance())
-            await asyncio.sleep(0.5)  # the subscriptions are made
+            await received.until(2, subscribed)
             placed = await within(client.create_order(symbol, "market", "sell", 0.1))
             mine = await within(trades)
             assert placed["id"] in {t["order"] for t in mine}
@@ -152,9 +159,10 @@ def test_ccxt_pro_bybit_watch_positions_sees_a_position_change(sim_urls: Urls) -
         client = keyed(ccxt_pro, sim_urls)
         try:
             await within(client.load_markets())
+            received = Received(client)
             await within(client.watch_positions([symbol]))  # the first answer: the snapshot
             positions = asyncio.ensure_future(client.watch_positions([symbol]))
-            await asyncio.sleep(0.5)  # subscribed
+            await received.until(1, subscribed)
             await within(client.create_order(symbol, "market", "buy", 0.1))
             seen = await within(positions)
             assert symbol in {p["symbol"] for p in seen}

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from connector.sim.accounts import DEFAULT_CREDENTIALS
-from tests.compat.conftest import Urls, run_async, within
+from tests.compat.conftest import Received, Urls, run_async, within
 from tests.compat.test_ccxt import okx_urls
 
 ccxt = pytest.importorskip("ccxt")
@@ -89,8 +89,9 @@ def test_ccxt_pro_okx_watch_orders_sees_its_own_order(sim_urls: Urls) -> None:
             await within(client.load_markets())
             ticker = await within(client.fetch_ticker("BTC/USDT"))
             price = float(client.price_to_precision("BTC/USDT", ticker["bid"] * 0.9))
+            received = Received(client)
             watching = asyncio.ensure_future(client.watch_orders("BTC/USDT"))
-            await asyncio.sleep(0.5)  # the subscription is made before the order
+            await received.until(1, lambda m: m.get("event") == "subscribe")
             placed = await within(client.create_order("BTC/USDT", "limit", "buy", 0.001, price))
             seen = await within(watching)
             await within(client.cancel_order(placed["id"], "BTC/USDT"))
