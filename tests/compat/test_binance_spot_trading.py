@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from connector.sim.accounts import DEFAULT_CREDENTIALS
-from tests.compat.conftest import Urls, run_async, within
+from tests.compat.conftest import Received, Urls, run_async, within
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -84,8 +84,9 @@ def test_ccxt_pro_binance_watch_orders_and_websocket_order_entry(sim_urls: Urls)
     async def main() -> None:
         client = ccxt_client(ccxt_pro, sim_urls)
         try:
+            received = Received(client)
             watching = asyncio.ensure_future(client.watch_orders("ETH/USDT"))
-            await asyncio.sleep(0.3)  # the subscription goes out first
+            await received.until(1, lambda m: "subscriptionId" in (m.get("result") or {}))
             book = await within(client.fetch_order_book("ETH/USDT", 5))
             order = await within(
                 client.create_order(
