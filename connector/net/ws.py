@@ -223,6 +223,11 @@ class Watchdog:
             self._armed.set()
         self._seen[key] = now
 
+    def rearm(self, key: Hashable, now: float) -> None:
+        """A key reported stale is watched again from ``now`` (others are left as they are)."""
+        if key in self._reported:
+            self.touch(key, now)
+
     async def wait(self) -> None:
         """Sleep until the next deadline or until a key is added or re-armed."""
         with trio.move_on_at(self.next_deadline()):

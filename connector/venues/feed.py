@@ -90,8 +90,8 @@ class VenueFeed:
         symbols: Its loaded instruments.
         publish: ``publish(topic, event)``; the bus's, or replay's printer.
         on_resync: Called when a book needs a fresh snapshot.
-        touch: Called with ``(market, symbol)`` for every message about a book (the
-            session's staleness watchdog).
+        touch: Called with ``(market, symbol)`` for every message of the stream about a
+            book (the session's staleness watchdog).
         snapshot_depth: Levels a snapshot update carries (``None``: all).
         book_updates: Publish an update for every applied delta (the default);
             ``False``: only snapshots and state changes (nobody reads the rest, as
@@ -173,17 +173,9 @@ class VenueFeed:
         return None
 
     def on_snapshot(self, snapshot: BookSnapshot) -> None:
-        """A snapshot fetched by the session (Binance REST).
-
-        Like a snapshot over the socket, it restarts the book's staleness window
-        (``touch``): the watchdog reports a silent book once and re-arms only on
-        a touch, so a book made valid again by REST while its stream stays
-        silent (a stalled gateway) would otherwise never be reported stale
-        again and would stay "valid" while the venue's book moves on.
-        """
+        """A snapshot fetched by the session over REST (not a message of the stream:
+        ``touch`` is not called; the session restarts the book's staleness window)."""
         key = (snapshot.market, snapshot.symbol)
-        if self.touch is not None:
-            self.touch(key)
         entry = self.feed_book(*key)
         self._carry_out(entry, entry.keeper.on_snapshot(snapshot))
 

@@ -252,6 +252,14 @@ class _Shard:
         self.connected = trio.Event()
         self._books = [(s.market, s.instrument.symbol) for s in plan.streams if s.channel == "book"]
         self._on_subscribed = on_subscribed
+        # Books reported stale with no message of the stream since: stale again, their
+        # stream is stuck (an open socket the venue stopped feeding) and is replaced.
+        self._silent: set[BookKey] = set()
+        self.connection: WsConnection | None = None
+
+    def heard(self, key: BookKey) -> None:
+        """A message of the stream for one book arrived."""
+        self._silent.discard(key)
 
     def on_open(self) -> Sequence[str]:
         self.connected.set()
@@ -273,15 +281,24 @@ class _Shard:
 
     def on_stale(self, key: Hashable) -> None:
         for book in self._books:
-            if book == key:
-                log.warning("book.stale", venue=self._feed.venue, symbol=str(book[1]))
-                self._feed.invalidate("stale stream: no update in time", [book])
+            if book != key:
+                continue
+            if book in self._silent and self.connection is not None:
+                # Resynced after its first silence (REST snapshot or resubscription)
+                # and still not one message: the socket no longer carries its stream.
+                log.warning("book.stream_stuck", venue=self._feed.venue, symbol=str(book[1]))
+                self.connection.reconnect(f"stream stuck: no message for {book[1]} since a resync")
+                return
+            self._silent.add(book)
+            log.warning("book.stale", venue=self._feed.venue, symbol=str(book[1]))
+            self._feed.invalidate("stale stream: no update in time", [book])
 
     def on_close(self, reason: str) -> None:
         # Once per outage: a failed reconnect attempt closes again, and a resync
         # waiting for the socket waits on this event until the next open sets it.
         if self.connected.is_set():
             self.connected = trio.Event()
+        self._silent.clear()
         for key in self._books:
             self.watchdog.forget(key)
         self._feed.invalidate(f"disconnected: {reason}", self._books)
@@ -314,7 +331,6 @@ class MarketDataService:
         self.connections: list[WsConnection] = []
         self._shard_of: dict[BookKey, tuple[_Shard, WsConnection]] = {}
         self._pending: set[BookKey] = set()
-        self._watchdogs: dict[BookKey, Watchdog] = {}
         self._accepting = False
         self._last_resync: dict[BookKey, float] = {}
         self._send, self._receive = trio.open_memory_channel[tuple[Market, Instrument]](0)
@@ -324,7 +340,6 @@ class MarketDataService:
         # A restart starts clean: requests queued by the last run died with its worker.
         self.connections = []
         self._shard_of = {}
-        self._watchdogs = {}
         self._pending = set()
         context = session.context
         markets = session.markets()
@@ -356,11 +371,11 @@ class MarketDataService:
                         transport=context.ws_transport,
                         rng=self._rng,
                     )
+                    shard.connection = conn
                     for s in plan.streams:
                         if s.channel == "book":
                             key = (s.market, s.instrument.symbol)
                             self._shard_of[key] = (shard, conn)
-                            self._watchdogs[key] = watchdog
                     self.connections.append(conn)
                     await nursery.start(conn.run)
                 task_status.started()
@@ -414,10 +429,13 @@ class MarketDataService:
         return streams
 
     def touch(self, key: BookKey) -> None:
-        """A message for one book arrived: re-arm its staleness watchdog (the feed calls this)."""
-        watchdog = self._watchdogs.get(key)
-        if watchdog is not None:
-            watchdog.touch(key, trio.current_time())
+        """A message of the stream for one book arrived: re-arm its staleness watchdog
+        (the feed calls this)."""
+        shard_conn = self._shard_of.get(key)
+        if shard_conn is not None:
+            shard = shard_conn[0]
+            shard.watchdog.touch(key, trio.current_time())
+            shard.heard(key)
 
     def request_resync(self, market: Market, instrument: Instrument) -> None:
         """Queue a fresh snapshot (or resubscription) for one book (the feed calls this).
@@ -462,10 +480,18 @@ class MarketDataService:
             self._pending.discard(key)
         if failed:
             self.request_resync(market, instrument)
-        elif snapshot is not None:
+            return
+        if snapshot is not None:
             self._session.feed.on_snapshot(snapshot)
         else:
             self._expect_snapshots([key], resubscribed=True)
+        # A book reported stale gets a new staleness window: one made valid by REST
+        # whose stream stays silent is reported again (the watchdog reports a silence
+        # once), and then its socket is replaced (``_Shard.on_stale``) rather than the
+        # book left "valid" and frozen.
+        shard_conn = self._shard_of.get(key)
+        if shard_conn is not None:
+            shard_conn[0].watchdog.rearm(key, trio.current_time())
 
     def _expect_snapshots(self, keys: Sequence[BookKey], *, resubscribed: bool = False) -> None:
         """Books just (re)subscribed: resync any whose snapshot does not come in time.

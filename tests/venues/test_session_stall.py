@@ -1,14 +1,18 @@
-"""A stalled Binance depth stream: the book's watchdog keeps watching after a REST resync.
+"""A stalled book stream: the watchdog, a resync, and then a new socket.
 
-Regression test for a flaky end-to-end fault test: the watchdog reported a
-silent book once and re-armed only when a book message arrived on the socket.
-A REST snapshot made the book valid again during the stall, and the changes
-the engine made after that snapshot went out inside the stall (discarded), so
-the book stayed "valid" at an old update id for as long as the stream was
-silent. The REST snapshot now restarts the book's staleness window.
+A venue can stop feeding an open socket (a stalled gateway) while it still
+answers pings. The book's watchdog reports the silence (the book goes invalid,
+then comes back valid from a REST snapshot or a resubscription); a book still
+without one message of its stream a staleness window after that resync has a
+stuck stream, and its socket is replaced: it is never left "valid" and frozen
+while the venue's book moves on. A book whose stream speaks again between two
+silences (a quiet book) keeps its socket.
 """
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import trio
 
@@ -34,47 +38,74 @@ async def _next(books: Subscription, wanted: str, reason: str = "") -> BookUpdat
             return update
 
 
-async def test_book_made_valid_by_rest_in_a_stall_goes_stale_again_and_catches_up() -> None:
+@asynccontextmanager
+async def _session(
+    plan: FaultPlan | None = None,
+) -> AsyncIterator[tuple[sim.SimulatedVenues, VenueSession, Subscription]]:
+    bus = Bus()
+    async with sim.run(venues=(VENUE,), faults=plan, rate=100.0) as simulated:
+        session = VenueSession(
+            driver_for(VENUE),
+            symbols=(BTC_SPOT,),
+            channels=("book",),
+            bus=bus,
+            urls=lambda: simulated.urls[VENUE],
+            stale_after=0.3,
+        )
+        async with (
+            bus.subscribe(f"orderbook.{VENUE}.>", buffer=100_000) as books,
+            trio.open_nursery() as nursery,
+        ):
+            await nursery.start(session.supervisor.run)
+            yield simulated, session, books
+            nursery.cancel_scope.cancel()
+        await session.context.aclose()
+
+
+def _connects(session: VenueSession) -> list[int]:
+    return [c.statistics().connects for c in session.market_data.connections]
+
+
+async def test_a_stream_still_silent_after_its_resync_gets_a_new_socket() -> None:
     # The stall outlasts the test: after three frames the socket stays open and silent.
     plan = FaultPlan(seed=7).stall(60.0, after_frames=3, venue=VENUE, stream="depth", max_count=1)
-    bus = Bus()
     with trio.fail_after(TIMEOUT):
-        async with sim.run(venues=(VENUE,), faults=plan, rate=100.0) as simulated:
-            session = VenueSession(
-                driver_for(VENUE),
-                symbols=(BTC_SPOT,),
-                channels=("book",),
-                bus=bus,
-                urls=lambda: simulated.urls[VENUE],
-                stale_after=0.3,
-            )
-            async with (
-                bus.subscribe(f"orderbook.{VENUE}.>", buffer=100_000) as books,
-                trio.open_nursery() as nursery,
-            ):
-                await nursery.start(session.supervisor.run)
+        async with _session(plan) as (simulated, session, books):
+            await _next(books, "invalid", reason="stale")
+            while not any(f.kind is FaultKind.STALL for f in simulated.fault_log):
+                # Stale before the stall began (a slow start on a busy machine): the
+                # stall's own silence is the next one.
                 await _next(books, "invalid", reason="stale")
-                while not any(f.kind is FaultKind.STALL for f in simulated.fault_log):
-                    # Stale before the stall began (a slow start on a busy machine): the
-                    # stall's own silence is the next one.
-                    await _next(books, "invalid", reason="stale")
-                revalidated = await _next(books, "valid")  # REST snapshot, stream still silent
-                hub = simulated.venue(VENUE)
-                hub.pause()
-                # The engine moves on; its diff goes out inside the stall and is lost.
-                while simulated.update_id(VENUE, "spot", NATIVE) <= revalidated.seq:
-                    hub.step(1, market="spot", native_id=NATIVE)
-                target = simulated.update_id(VENUE, "spot", NATIVE)
+            revalidated = await _next(books, "valid")  # REST snapshot, stream still silent
+            hub = simulated.venue(VENUE)
+            hub.pause()
+            # The engine moves on; its diff goes out inside the stall and is lost.
+            while simulated.update_id(VENUE, "spot", NATIVE) <= revalidated.seq:
+                hub.step(1, market="spot", native_id=NATIVE)
+            target = simulated.update_id(VENUE, "spot", NATIVE)
 
-                stale_again = await _next(books, "invalid", reason="stale")
-                caught_up = await _next(books, "valid")
-                connects = [c.statistics().connects for c in session.market_data.connections]
-                nursery.cancel_scope.cancel()
-            await session.context.aclose()
+            stuck = await _next(books, "invalid")
+            caught_up = await _next(books, "valid")
+            connects = _connects(session)
 
-    stalls = [f for f in simulated.fault_log if f.kind is FaultKind.STALL]
-    assert 1 == len(stalls)
-    assert [1] == connects  # the watchdog, not a reconnect, caught both silences
-    assert "stale stream: no update in time" == stale_again.state.reason
-    assert target == caught_up.seq
+    assert 1 == sum(1 for f in simulated.fault_log if f.kind is FaultKind.STALL)
+    assert (stuck.state.reason or "").startswith("disconnected: stream stuck")
+    assert [2] == connects  # the stuck socket was replaced
+    assert target == caught_up.seq  # the new socket's book has the diff the stall ate
     assert caught_up.snapshot
+
+
+async def test_a_quiet_stream_that_speaks_between_silences_keeps_its_socket() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with _session() as (simulated, session, books):
+            await _next(books, "valid")
+            hub = simulated.venue(VENUE)
+            for _ in range(2):
+                hub.pause()  # nothing changes: the stream says nothing
+                await _next(books, "invalid", reason="stale")
+                await _next(books, "valid")  # the REST snapshot
+                hub.resume()  # the stream speaks again
+                await _next(books, "valid")  # a diff of the stream
+            connects = _connects(session)
+
+    assert [1] == connects
