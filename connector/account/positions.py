@@ -8,8 +8,13 @@ in the venue's order unit (base, or contracts of ``contract_size`` base each).
   at the fill price.
 - **Realised P&L**: ``closed qty x (exit - entry) x contract_size`` (sign by
   side), minus fees paid in the quote asset (``Fill.fee`` is positive for a
-  charge, negative for a rebate). Fees in another asset (BNB) are not
-  converted: they are summed apart (:attr:`PositionState.other_fees`).
+  charge, negative for a rebate). ``closed qty x entry`` is taken off the
+  position's cost basis (:attr:`PositionState.cost`: price x qty of the fills that
+  opened it, less what closes took off), and a fill that closes what is left takes
+  all of it: a position opened at several prices and closed realises exactly the
+  cash its fills moved, not a figure off in the 28th digit by the rounding of the
+  average entry price. Fees in another asset (BNB) are not converted: they are
+  summed apart (:attr:`PositionState.other_fees`).
 - **Unrealised P&L** from a mark or mid price the caller passes.
 - **Dedup** by ``Fill.key``: a repeated fill changes nothing.
 - **Venue snapshots** (:meth:`PositionBook.apply_snapshot`): when the venue's
@@ -86,11 +91,16 @@ class PositionState:
     """Quote-asset fees paid (already in ``realized_pnl``)."""
     other_fees: dict[str, Decimal] = attrs.field(factory=dict)
     """Fees paid in other assets, per asset, not in ``realized_pnl``."""
+    cost: Decimal = _ZERO
+    """The open position's cost basis: price x qty of the fills that opened it, less
+    what closes took off (``|qty| x avg_entry_price`` without the rounding of a
+    division); closing what is left realises against all of it."""
     ts_event_ns: int = 0
     snapshot_ns: int | None = None
     """Time of the last venue snapshot adopted (fills up to it are in it)."""
     fills_qty: Decimal | None = None
     fills_entry: Decimal | None = None
+    fills_cost: Decimal | None = None
     """The position the fills alone give, while a snapshot holds fills not applied yet
     (``None`` when it is the position above)."""
 
@@ -114,17 +124,19 @@ class PositionState:
         if self.snapshot_ns is not None and fill.ts_event_ns <= self.snapshot_ns:
             # In the venue's position already: only the fills' own position moves.
             if self.fills_qty is None:
-                self.fills_qty, self.fills_entry = self.qty, self.avg_entry_price
-            realized, self.fills_qty, self.fills_entry = _moved(
-                self.fills_qty, self.fills_entry, signed, fill.price
+                self._keep_fills_position()
+            assert self.fills_qty is not None and self.fills_cost is not None
+            realized, self.fills_qty, self.fills_entry, self.fills_cost = _moved(
+                self.fills_qty, self.fills_entry, self.fills_cost, signed, fill.price
             )
         else:
-            realized, self.qty, self.avg_entry_price = _moved(
-                self.qty, self.avg_entry_price, signed, fill.price
+            realized, self.qty, self.avg_entry_price, self.cost = _moved(
+                self.qty, self.avg_entry_price, self.cost, signed, fill.price
             )
             if self.fills_qty is not None:
-                _, self.fills_qty, self.fills_entry = _moved(
-                    self.fills_qty, self.fills_entry, signed, fill.price
+                assert self.fills_cost is not None
+                _, self.fills_qty, self.fills_entry, self.fills_cost = _moved(
+                    self.fills_qty, self.fills_entry, self.fills_cost, signed, fill.price
                 )
         self._settle()
         self.realized_pnl += realized * self.contract_size
@@ -137,8 +149,10 @@ class PositionState:
         entry = snapshot.avg_entry_price if snapshot.qty != _ZERO else None
         if snapshot.qty == self.qty and same_price(self.avg_entry_price, entry):
             entry = self.avg_entry_price  # the venue's, to more digits than it sent
-        if self.fills_qty is None and (snapshot.qty, entry) != (self.qty, self.avg_entry_price):
-            self.fills_qty, self.fills_entry = self.qty, self.avg_entry_price
+        if (snapshot.qty, entry) != (self.qty, self.avg_entry_price):
+            if self.fills_qty is None:
+                self._keep_fills_position()
+            self.cost = abs(snapshot.qty) * entry if entry is not None else _ZERO
         self.qty, self.avg_entry_price = snapshot.qty, entry
         self._settle()
         self.ts_event_ns = self.snapshot_ns = snapshot.ts_event_ns
@@ -148,8 +162,13 @@ class PositionState:
         quantities alone may be a moment between fills the snapshot holds); its entry,
         to every digit, stands for the venue's rounded one."""
         if self.fills_qty == self.qty and same_price(self.fills_entry, self.avg_entry_price):
-            self.avg_entry_price = self.fills_entry
-            self.fills_qty = self.fills_entry = None
+            assert self.fills_cost is not None
+            self.avg_entry_price, self.cost = self.fills_entry, self.fills_cost
+            self.fills_qty = self.fills_entry = self.fills_cost = None
+
+    def _keep_fills_position(self) -> None:
+        self.fills_qty, self.fills_entry = self.qty, self.avg_entry_price
+        self.fills_cost = self.cost
 
     def _charge(self, fill: Fill) -> None:
         if fill.fee_asset in ("", self.symbol.quote):
@@ -262,23 +281,29 @@ class PositionBook:
 
 
 def _moved(
-    qty: Decimal, entry: Decimal | None, signed: Decimal, price: Decimal
-) -> tuple[Decimal, Decimal, Decimal | None]:
-    """A fill of ``signed`` quantity at ``price`` on a position: (realised P&L per contract
-    unit, the quantity after, the average entry price after)."""
+    qty: Decimal, entry: Decimal | None, cost: Decimal, signed: Decimal, price: Decimal
+) -> tuple[Decimal, Decimal, Decimal | None, Decimal]:
+    """A fill of ``signed`` quantity at ``price`` on a position of cost basis ``cost``:
+    (realised P&L per contract unit, the quantity, average entry price and cost basis
+    after)."""
     total = qty + signed
     if qty == _ZERO or entry is None or (qty > _ZERO) == (signed > _ZERO):
-        size = abs(signed)
-        return (
-            _ZERO,
-            total,
-            price if entry is None else (abs(qty) * entry + size * price) / abs(total),
-        )
-    closed = min(abs(signed), abs(qty))
-    realized = closed * (price - entry) * (_ONE if qty > _ZERO else -_ONE)
+        opened = abs(signed) * price
+        if entry is None:
+            return _ZERO, total, price, opened
+        return _ZERO, total, (cost + opened) / abs(total), cost + opened
+    direction = _ONE if qty > _ZERO else -_ONE
+    if abs(signed) < abs(qty):
+        closed = abs(signed)
+        # Realised against the cost the close takes off (what ``closed x entry`` rounds
+        # to there): the closes of a position then add up to its exact cost.
+        left = cost - closed * entry
+        return (closed * price - (cost - left)) * direction, total, entry, left
+    # The whole position closes: against its exact cost, not the rounded average.
+    realized = (abs(qty) * price - cost) * direction
     if total == _ZERO:
-        return realized, total, None
-    return realized, total, price if (total > _ZERO) != (qty > _ZERO) else entry
+        return realized, total, None, _ZERO
+    return realized, total, price, abs(total) * price
 
 
 def same_price(ours: Decimal | None, theirs: Decimal | None) -> bool:

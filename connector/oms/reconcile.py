@@ -40,6 +40,7 @@ from decimal import Decimal
 
 import attrs
 
+from connector.account.positions import same_price
 from connector.model.symbols import Symbol
 from connector.model.trading import (
     Balance,
@@ -104,7 +105,7 @@ class FillDiff:
     """What the fills comparison found.
 
     Attributes:
-        events: One tagged ``OrderFilled`` per fill we had not seen.
+        events: One tagged ``OrderFilled`` per fill we had not seen, oldest first.
         last_ts_ns: The newest venue fill time in the answer (the next
             ``since``), or ``None`` when the answer held no fill.
         discrepancies: Count per kind.
@@ -256,7 +257,10 @@ def reconcile_fills(
 
     Args:
         venue: The venue compared.
-        venue_fills: The venue's fills answer (any order).
+        venue_fills: The venue's fills answer, in any order of time, but fills of one
+            time in the order they happened (an order that sweeps the book fills at
+            several prices in one millisecond: applied in another order, other fills
+            close a position that flips, and the realised P&L differs).
         seen: Whether a fill's ``key`` was counted already.
         client_id_of: Our client order id of a venue order id (``None``: not ours
             or not known), for fills listed without one.
@@ -290,7 +294,7 @@ def reconcile_fills(
         )
     if events:
         _add(counts, "fill_missing", len(events))
-    events.sort(key=lambda e: e.ts_event_ns)
+    events.sort(key=lambda e: e.ts_event_ns)  # stable: fills of one time keep their order
     return FillDiff(events=tuple(events), last_ts_ns=last, discrepancies=counts)
 
 
@@ -317,7 +321,8 @@ def reconcile_positions(
         ours = local.get(pos.symbol)
         same = ours is not None and ours.qty == pos.qty
         if same and pos.qty != _ZERO and ours is not None:
-            same = ours.avg_entry_price == pos.avg_entry_price
+            # The venue sends its entry rounded (Bybit's 10 digits); ours has every digit.
+            same = same_price(ours.avg_entry_price, pos.avg_entry_price)
         if ours is None and pos.qty == _ZERO:
             same = True
         if not same:

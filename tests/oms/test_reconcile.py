@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
+
 from connector.model import (
     Balance,
     Fill,
@@ -185,6 +187,17 @@ def test_positions_differences_and_dropped_ones() -> None:
     assert diff.discrepancies == {"position": 1}
     flat = [Position(venue="okx", symbol=eth, qty=D(0))]
     assert reconcile_positions("okx", {}, flat).positions == ()
+
+
+def test_a_venue_entry_price_sent_rounded_is_not_a_difference() -> None:
+    # Three fills give ours to every digit; Bybit sends avgPrice to 10 decimals.
+    ours = Position(venue="bybit", symbol=PERP, qty=D("0.003"), avg_entry_price=D("180017.35") / 3)
+    rounded = Position(
+        venue="bybit", symbol=PERP, qty=D("0.003"), avg_entry_price=D("60005.7833333333")
+    )
+    assert reconcile_positions("bybit", {PERP: ours}, [rounded]).discrepancies == {}
+    moved = attrs.evolve(rounded, avg_entry_price=D("60005.7833333343"))
+    assert reconcile_positions("bybit", {PERP: ours}, [moved]).discrepancies == {"position": 1}
 
 
 def test_balances_differences_and_dropped_assets() -> None:

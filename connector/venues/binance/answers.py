@@ -364,7 +364,8 @@ def parse_fills(market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
         raise
     except (msgspec.DecodeError, ValueError, InvalidOperation) as exc:
         raise _malformed("fills", exc, body) from exc
-    fills.sort(key=lambda f: (f.ts_event_ns, f.trade_id))
+    # Trade ids are numbers that grow: as text, 1000 would come before 999.
+    fills.sort(key=lambda f: (f.ts_event_ns, int(f.trade_id)))
     return fills
 
 

@@ -243,7 +243,12 @@ _positions = msgspec.json.Decoder(list[PositionItem])
 
 
 def parse_fills(market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int) -> list[Fill]:
-    """The fills of a ``/v5/execution/list`` answer, oldest first (``http_get_executions.json``)."""
+    """The fills of a ``/v5/execution/list`` answer, oldest first (``http_get_executions.json``).
+
+    Bybit lists them newest first and the fills of one order that sweeps the book
+    share a millisecond (and a ``seq``; ``execId`` is not ordered): the list is
+    reversed before the (stable) sort by time, so those come in the order they happened.
+    """
     answer = decode_answer(200, body)
     assert answer.result is not None
     try:
@@ -252,7 +257,7 @@ def parse_fills(market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
         ]
     except (msgspec.DecodeError, ValueError) as exc:
         raise bad_body("executions", body, exc) from exc
-    return sorted((f for f in fills if f is not None), key=lambda f: f.ts_event_ns)
+    return sorted((f for f in reversed(fills) if f is not None), key=lambda f: f.ts_event_ns)
 
 
 def parse_balances(body: bytes, ts_recv_ns: int) -> list[Balance]:

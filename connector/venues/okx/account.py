@@ -241,7 +241,12 @@ _positions = msgspec.json.Decoder(list[PositionItem])
 
 
 def parse_fills(market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int) -> list[Fill]:
-    """The fills of ``/trade/fills``, oldest first, fee sign flipped."""
+    """The fills of ``/trade/fills``, oldest first, fee sign flipped.
+
+    OKX lists them newest first (by ``billId``) and the fills of one order that
+    sweeps the book share a millisecond: the list is reversed before the (stable)
+    sort by time, so those come in the order they happened.
+    """
     answer = decode_answer(200, body)
     out: list[Fill] = []
     try:
@@ -266,7 +271,7 @@ def parse_fills(market: Market, symbols: SymbolMap, body: bytes, ts_recv_ns: int
             )
     except (msgspec.DecodeError, ValueError) as exc:
         raise bad_body("fills", body, exc) from exc
-    return sorted(out, key=lambda f: f.ts_event_ns)
+    return sorted(reversed(out), key=lambda f: f.ts_event_ns)
 
 
 def parse_balances(body: bytes) -> list[Balance]:
