@@ -3,7 +3,9 @@
 No network: every frame goes through the venue's decoder, its sequencer and
 the book keepers exactly as a live session's would (:class:`VenueFeed`), and
 every normalized event comes out as one JSON object. REST bodies in the
-capture supply instrument lists and Binance depth snapshots; a venue whose
+capture supply instrument lists and Binance depth snapshots (each kept to the
+``limit`` its request asked for, the recording session's ``book_depth``, as the
+live book was; hftbacktest's snapshot, which names no URL, to 1000); a venue whose
 instrument list is missing gets instruments guessed from native ids (an OKX
 swap's guess cannot know its ``ctVal``: its sizes then stay in contracts).
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import structlog
 
@@ -160,11 +163,18 @@ class Replayer:
         except ConnectorError as exc:
             log.warning("replay.rest_skipped", venue=feed.venue, url=url, error=str(exc))
             return
+        limit = _request_limit(url)
         for item in found:
             if isinstance(item, Instrument):
                 feed.symbols.add(item)
-            else:
-                feed.on_snapshot(item)
+                continue
+            keeper = feed.keeper(item.market, item.symbol)
+            if limit is not None and keeper.snapshot_limit is not None:
+                # The capture's own limit (its session's ``book_depth``), not this
+                # replay's default: below 1000 a live book stops at the snapshot's
+                # last level and resyncs when a side runs out of it.
+                keeper.snapshot_limit = limit
+            feed.on_snapshot(item)
 
     def _unnamed_snapshot(self, feed: VenueFeed, market: Market, record: CaptureRecord) -> None:
         books = [key for key in feed.keepers() if key[0] is market]
@@ -244,6 +254,12 @@ def _market(text: str) -> Market:
         return Market(text)
     except ValueError:
         return Market.SPOT  # OKX: one socket for every market; instIds name theirs
+
+
+def _request_limit(url: str) -> int | None:
+    """The ``limit`` a REST request asked for (Binance's depth snapshot), or ``None``."""
+    text = parse_qs(urlsplit(url).query).get("limit", [""])[0]
+    return int(text) if text.isdigit() else None
 
 
 def _levels(levels: Iterable[BookLevel]) -> list[list[str]]:

@@ -185,8 +185,7 @@ class BookKeeper:
         self.snapshot_depth = snapshot_depth
         self.updates = updates
         self._book = OrderBook(depth_limit=depth, unit=unit)
-        self._limit = snapshot_limit or None
-        self._cut = snapshot_limit if snapshot_limit and snapshot_limit < DEEP_SNAPSHOT else None
+        self.snapshot_limit = snapshot_limit
         # The worst bid and ask of the last snapshot where deltas cover the whole book
         # and the snapshot held only its top: the book is known down to them (``None``:
         # no bound on that side). Below a shallow one (``_cut``) the book is not valid.
@@ -240,6 +239,17 @@ class BookKeeper:
         if ceiling is None or not found or found[-1].price <= ceiling or found[0].price > ceiling:
             return found
         return [level for level in found if level.price <= ceiling]
+
+    @property
+    def snapshot_limit(self) -> int | None:
+        """The ``snapshot_limit`` (see the class); ``connector replay`` sets it to the
+        ``limit`` of each captured snapshot's request before the snapshot."""
+        return self._limit
+
+    @snapshot_limit.setter
+    def snapshot_limit(self, limit: int | None) -> None:
+        self._limit = limit or None
+        self._cut = limit if limit and limit < DEEP_SNAPSHOT else None
 
     @property
     def state(self) -> BookState:

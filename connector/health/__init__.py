@@ -1,8 +1,9 @@
 """Per-venue health: a pure breaker table (:mod:`.breaker`) and its trio service (:mod:`.service`).
 
 The order path asks :meth:`HealthService.allows`; the REST layer reports each
-outcome through :meth:`HealthService.record_rest`; websocket connection events
-arrive on the bus. Breaker changes are published on ``health.{venue}``.
+outcome through :meth:`HealthService.record_rest`, which drives the breakers;
+websocket connection events arrive on the bus and are counted. Breaker changes
+are published on ``health.{venue}``.
 """
 
 from connector.health.breaker import BreakerState, BreakerTable, Transition, VenueHealth

@@ -2,19 +2,30 @@
 
 Each venue's breaker is ``closed`` (healthy), ``open`` (refuse orders) or
 ``half_open`` (let one probe through). What happens to it is reduced to one
-:class:`Signal`, and the next state is read from :data:`TRANSITIONS`::
+:class:`Signal`, and the next state is read from :data:`TRANSITIONS` (the
+seed's machine)::
 
     closed    --failure (below the threshold)--> closed
     closed    --trip (failure_threshold consecutive failures)--> open
     open      --cooled (reset_timeout since opening)--> half_open
     half_open --success--> closed         half_open --failure or trip--> open
-    open      --success--> closed         (a venue that answers is back)
 
-A *success* is a websocket connect or a REST answer from the venue (an answer
-that refuses one request, such as an order rejected with a venue code, proves
-the venue is up); a *failure* is a websocket disconnect or a transient REST
-failure (timeout, lost connection, HTTP 5xx, 429/418), or an order whose
-outcome was lost. A success resets the count of consecutive failures.
+An open breaker waits out its ``reset_timeout`` whatever arrives meanwhile: only
+the half-open state closes on a success, so a breaker does not flap closed on
+one answer.
+
+The breaker guards the venue's order path, which is REST (an order socket falls
+back to REST when it is down), so its inputs are REST outcomes alone. A
+*success* is a REST answer from the venue (an answer that refuses one request,
+such as an order rejected with a venue code, proves the venue is up); a
+*failure* is a transient REST failure (timeout, lost connection, HTTP 5xx) or
+an order whose outcome was lost. A success resets the count of consecutive
+failures. Rate limits are the rate limiter's business, not the venue's health:
+a 429 or 418 from the venue, and a refusal our own limiter raises without
+sending anything, count as neither. Websocket connects and disconnects (market
+data, private streams, order sockets) only keep the count of open connections:
+a market-data socket that cannot connect says nothing about whether the REST
+host takes orders.
 
 Decide, don't act: the table returns :class:`Transition` values; the service
 (:mod:`connector.health.service`) logs and publishes them. Time is an argument
@@ -29,7 +40,13 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from connector.errors import ConnectorError, OrderOutcomeUnknown, RemoteError, TransientError
+from connector.errors import (
+    ConnectorError,
+    OrderOutcomeUnknown,
+    RateLimited,
+    RemoteError,
+    TransientError,
+)
 
 __all__ = [
     "TRANSITIONS",
@@ -55,7 +72,7 @@ class Signal(enum.Enum):
     """What happened to a venue, as the transition table reads it."""
 
     SUCCESS = "success"
-    """A connect, or an answer from the venue."""
+    """An answer from the venue."""
     FAILURE = "failure"
     """A failure that leaves the consecutive count below the threshold."""
     TRIP = "trip"
@@ -78,7 +95,6 @@ TRANSITIONS: Mapping[tuple[BreakerState, Signal], BreakerState] = {
     (_C, Signal.SUCCESS): _C,
     (_C, Signal.FAILURE): _C,
     (_C, Signal.TRIP): _O,
-    (_O, Signal.SUCCESS): _C,
     (_O, Signal.FAILURE): _O,
     (_O, Signal.TRIP): _O,
     (_O, Signal.COOLED): _H,
@@ -92,8 +108,12 @@ TRANSITIONS: Mapping[tuple[BreakerState, Signal], BreakerState] = {
 def classify_rest(error: ConnectorError | None) -> Outcome:
     """How a REST outcome counts: ``None`` is a success, as is a venue's refusal.
 
-    Transient failures (:class:`~connector.errors.TransientError`: timeouts, lost
-    connections, HTTP 5xx, 429 and 418) and lost order outcomes
+    Rate limits (:class:`~connector.errors.RateLimited` and
+    :class:`~connector.errors.IpBanned`) are ignored: the venue's 429 or 418 is
+    held by the host's rate limiter for as long as the venue asked, and the same
+    errors raised by that limiter, before anything is sent, say nothing of the
+    venue. Other transient failures (:class:`~connector.errors.TransientError`:
+    timeouts, lost connections, HTTP 5xx) and lost order outcomes
     (:class:`~connector.errors.OrderOutcomeUnknown`) are failures. Any other
     :class:`~connector.errors.RemoteError` (a rejection with a venue code, bad
     credentials, an unreadable body) means the venue answered: a success for its
@@ -102,6 +122,8 @@ def classify_rest(error: ConnectorError | None) -> Outcome:
     """
     if error is None:
         return Outcome.SUCCESS
+    if isinstance(error, RateLimited):
+        return Outcome.IGNORED
     if isinstance(error, TransientError | OrderOutcomeUnknown):
         return Outcome.FAILURE
     if isinstance(error, RemoteError):
@@ -165,7 +187,7 @@ class _Venue:
 
 
 class BreakerTable:
-    """One circuit breaker per venue, driven by connection and REST outcomes.
+    """One circuit breaker per venue, driven by REST outcomes.
 
     Venues appear on first mention (or up front through ``venues``); an unknown
     venue is closed.
@@ -195,30 +217,26 @@ class BreakerTable:
 
     # -- inputs ----------------------------------------------------------------
 
-    def connected(self, venue: str, conn_id: str, now: float) -> Transition | None:
-        """A websocket of ``venue`` connected: a success."""
-        record = self._venue(venue)
-        record.connections.add(conn_id)
-        return self._signal(record, Signal.SUCCESS, "connected", now)
+    def connected(self, venue: str, conn_id: str) -> None:
+        """A websocket of ``venue`` connected: counted, no signal (see the module)."""
+        self._venue(venue).connections.add(conn_id)
 
-    def disconnected(
-        self, venue: str, conn_id: str, reason: str | None, now: float, *, planned: bool = False
-    ) -> Transition | None:
-        """A websocket of ``venue`` went down: a failure, unless ``planned`` (closed
-        on purpose to be replaced: the venue asked for a new connection)."""
-        record = self._venue(venue)
-        record.connections.discard(conn_id)
-        if planned:
-            return None
-        return self._failure(record, reason, now)
+    def disconnected(self, venue: str, conn_id: str) -> None:
+        """A websocket of ``venue`` went down: counted, no signal (see the module)."""
+        self._venue(venue).connections.discard(conn_id)
 
     def rest(self, venue: str, error: ConnectorError | None, now: float) -> Transition | None:
         """One REST request's outcome: ``None`` for success, else the error it raised.
 
-        See :func:`classify_rest` for what counts as a failure.
+        See :func:`classify_rest` for what counts as a failure. An ignored outcome
+        while half-open frees the probe: that request never reached the venue (or
+        was held back by a rate limit), so the next order may probe instead.
         """
         outcome = classify_rest(error)
         if outcome is Outcome.IGNORED:
+            record = self._venues.get(venue)
+            if record is not None and record.state is BreakerState.HALF_OPEN:
+                record.probe_at = None
             return None
         record = self._venue(venue)
         if outcome is Outcome.FAILURE:
@@ -244,9 +262,9 @@ class BreakerTable:
 
         ``closed``: yes. ``open``: no. ``half_open``: yes for one probe: the first
         call admits it and later calls answer no until its outcome arrives
-        (through :meth:`rest`, which closes or reopens the breaker), or until
-        ``reset_timeout`` passes without one (the probe was never sent), when the
-        next call admits another.
+        (through :meth:`rest`, which closes or reopens the breaker, or frees the
+        probe when it was ignored), or until ``reset_timeout`` passes without one
+        (the probe was never sent), when the next call admits another.
         """
         record = self._venues.get(venue)
         if record is None or record.state is BreakerState.CLOSED:

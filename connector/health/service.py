@@ -1,11 +1,13 @@
 """The health service: feeds the breaker table and publishes its changes.
 
-It follows ``connection.>`` on the bus (websocket connects and disconnects),
-takes REST outcomes through :meth:`HealthService.record_rest` (a plain call the
-REST layer makes for each request), moves open breakers to ``half_open`` when
-their reset timeout passes, and publishes every change on ``health.{venue}``
-as a :class:`HealthEvent` (logged as ``health.state_changed``). The order path
-asks :meth:`HealthService.allows` before it sends.
+It takes REST outcomes through :meth:`HealthService.record_rest` (a plain call
+the REST layer makes for each request), which drive the breakers; follows
+``connection.>`` on the bus to count each venue's open websockets (they move no
+breaker: see :mod:`connector.health.breaker`); moves open breakers to
+``half_open`` when their reset timeout passes; and publishes every change on
+``health.{venue}`` as a :class:`HealthEvent` (logged as
+``health.state_changed``). The order path asks :meth:`HealthService.allows`
+before it sends.
 """
 
 from __future__ import annotations
@@ -55,13 +57,13 @@ class HealthStatistics:
 
 
 class HealthService:
-    """Service: one circuit breaker per venue, fed by connections and REST outcomes.
+    """Service: one circuit breaker per venue, fed by REST outcomes.
 
     Args:
         bus: Where connection events arrive and health events go.
         venues: Venues to report on even before their first event.
-        failure_threshold: Consecutive failures (disconnects or transient REST
-            failures) that open a closed breaker.
+        failure_threshold: Consecutive failures (transient REST failures, lost
+            order outcomes) that open a closed breaker.
         reset_timeout: Seconds an open breaker waits before ``half_open``.
     """
 
@@ -101,9 +103,10 @@ class HealthService:
         """Count one REST request's outcome: ``None`` when it succeeded, else its error.
 
         Never blocks and never raises for the outcome itself: transient failures
-        (timeouts, lost connections, HTTP 5xx, 429/418) count towards opening
-        the breaker; a venue's refusal of one request does not (the venue
-        answered). Call it from any task of the same trio run.
+        (timeouts, lost connections, HTTP 5xx) count towards opening the
+        breaker; a venue's refusal of one request does not (the venue answered),
+        nor does a rate limit (the venue's 429/418, or our limiter's refusal).
+        Call it from any task of the same trio run.
         """
         self._rest_outcomes += 1
         change = self._table.rest(venue, error, trio.current_time())
@@ -164,17 +167,10 @@ class HealthService:
 
     def _on_connection(self, event: ConnectionEvent) -> None:
         self._connection_events += 1
-        now = trio.current_time()
         if event.status is ConnectionStatus.CONNECTED:
-            change = self._table.connected(event.venue, event.conn_id, now)
+            self._table.connected(event.venue, event.conn_id)
         elif event.status is ConnectionStatus.DISCONNECTED:
-            change = self._table.disconnected(
-                event.venue, event.conn_id, event.reason, now, planned=event.planned
-            )
-        else:
-            return
-        if change is not None:
-            self._publish(change, event.ts_recv_ns)
+            self._table.disconnected(event.venue, event.conn_id)
 
     def _publish(self, change: Transition, ts_ns: int) -> None:
         self._transitions += 1

@@ -138,10 +138,19 @@ class BookUpdate(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
     A frozen ``msgspec.Struct`` (see :class:`BookDelta` for why).
 
+    A subscriber rebuilds the book from the updates: a ``snapshot`` update replaces
+    it (no levels when the state is not valid: the book is gone until the next
+    snapshot), any other sets each level it carries (qty 0: removes it). Where the
+    deltas cover the whole book and the snapshot only its top (Binance, with its
+    ``book_depth`` limit), the rebuilt book holds what the connector's does: below
+    the snapshot's last level only the levels a delta named since, which
+    ``Connector.order_book`` shows only once the top has moved past that level.
+
     Attributes:
         seq: The venue's update id after this change.
         state: The book's state; consumers never see ``valid`` on a wrong book.
-        bids: The levels that changed (qty 0: removed), or the whole side if ``snapshot``.
+        bids: The levels that changed (qty 0: removed), or the whole side, every level
+            the book holds, if ``snapshot``.
         asks: Likewise.
         best_bid: Top of book after the change, ``None`` when the side is empty.
         best_ask: Likewise.

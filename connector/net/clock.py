@@ -6,7 +6,9 @@ answer's headers arrive (``t1``), so a TCP/TLS handshake never lands inside the
 round trip; the venue's time is assumed to be read at the midpoint, so
 ``offset = server - (t0 + t1) / 2``. The estimate is the median offset of the
 recent samples with the lowest round trips, which shrugs off a request that sat
-in a queue.
+in a queue. A timestamp rejection proves the estimate wrong (the venue's clock
+stepped, or ours did): :meth:`ClockSync.resync` drops every sample and adopts a
+fresh one at once, so that a step is never outvoted by the samples before it.
 """
 
 from __future__ import annotations
@@ -78,8 +80,10 @@ class ClockSync:
     """Service: keeps a venue's clock offset fresh.
 
     Takes ``samples`` server-time readings at start, then one every
-    ``interval`` seconds, and at once when :meth:`request_resync` is called
-    (after a venue timestamp error: Binance -1021, Bybit 10002, OKX 50102).
+    ``interval`` seconds. After a venue timestamp error (Binance -1021, Bybit
+    10002, OKX 50102) the estimate starts over from a fresh reading:
+    :meth:`resync` (awaited, before a request is sent once more) or
+    :meth:`request_resync` (in the background).
 
     Args:
         venue: For logs.
@@ -104,6 +108,8 @@ class ClockSync:
         self._now = wall_clock_ns
         self._estimator = ClockEstimator()
         self._wake = trio.Event()
+        self._resynced: trio.Event | None = None
+        """Set when the resync under way ends (``None``: none is)."""
 
     @property
     def estimate(self) -> ClockEstimate | None:
@@ -119,13 +125,39 @@ class ClockSync:
         return self._now() + self.offset_ns()
 
     def request_resync(self) -> None:
-        """Take a fresh sample now (non-blocking)."""
+        """Have :meth:`resync` run in the background now (non-blocking)."""
         self._wake.set()
 
     async def sample(self) -> None:
-        """One server-time request, recorded."""
+        """One server-time request, recorded (dropped if a resync ended meanwhile:
+        it may have been read before the step)."""
+        estimator = self._estimator
         got = await self._fetch()
-        self._estimator.add(got.sent_ns, got.server_ns, got.received_ns)
+        estimator.add(got.sent_ns, got.server_ns, got.received_ns)
+
+    async def resync(self) -> None:
+        """Start the estimate over: one fresh server-time request replaces every
+        sample (those before a clock step would outvote it); returns once it is in.
+
+        A resync already under way is waited for instead of starting another. When
+        the request fails the samples are kept as they were.
+
+        Raises:
+            ConnectorError: the server-time request failed (not for a waiter).
+        """
+        if self._resynced is not None:
+            await self._resynced.wait()
+            return
+        self._resynced = done = trio.Event()
+        try:
+            got = await self._fetch()
+            fresh = ClockEstimator(self._estimator.window)
+            fresh.add(got.sent_ns, got.server_ns, got.received_ns)
+            self._estimator = fresh
+        finally:
+            self._resynced = None
+            done.set()
+        log.info("clock.resynced", venue=self.venue, offset_ms=self.offset_ns() / 1e6)
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         for _ in range(self._initial):
@@ -135,9 +167,12 @@ class ClockSync:
         while True:
             with trio.move_on_after(self._interval):
                 await self._wake.wait()
-            self._wake = trio.Event()
-            await self.sample()
-            self._log()
+            if self._wake.is_set():
+                self._wake = trio.Event()
+                await self.resync()
+            else:
+                await self.sample()
+                self._log()
 
     def _log(self) -> None:
         est = self._estimator.estimate()

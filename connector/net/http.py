@@ -11,14 +11,21 @@ Transport failures become :mod:`connector.errors` here (``raise ... from exc``):
 a timeout is :class:`RequestTimeout` (for an order: outcome unknown), a refused
 or reset connection :class:`ConnectionLost`, HTTP 5xx :class:`ServiceUnavailable`,
 429 :class:`RateLimited`, 418 :class:`IpBanned`. Venue error bodies are mapped
-by the venue's own ``error_mapper`` (Bybit and OKX answer 200 with an error code).
+by the venue's own ``error_mapper`` (Bybit and OKX answer 200 with an error code),
+a 429's or 418's too: the error names the venue's code and message (Binance
+-1003 request weight, -1015 order count) when the mapper reads one.
 
 The mapper also says when the venue wants the host left alone, without this
-module knowing any venue: a mapped :class:`IpBanned` with ``retry_after`` bans
-the host's limiter for that long (Bybit's HTTP 403 "access too frequent": 10
-minutes), a mapped :class:`RateLimited` with ``retry_after`` pauses it (Bybit
-10006, OKX 50011); ``retry_after`` ``None`` falls back to the ``Retry-After``
-header, and without either the limiter is left as it is.
+module knowing any venue: a mapped :class:`IpBanned` bans the host's limiter
+(Bybit's HTTP 403 "access too frequent": 10 minutes; a Binance 418 for its
+``Retry-After``), a mapped :class:`RateLimited` pauses it (Bybit 10006, OKX
+50011, Binance -1003) for its ``retry_after``, else the ``Retry-After`` header.
+A rate limit for which the venue names no wait is not the host's: the limiter is
+left as it is (Binance's order-count 429, -1015, comes without ``Retry-After``:
+it counts the account's new orders, which the order path's own limiter holds),
+but a ban without a length lasts :data:`~connector.net.ratelimit.DEFAULT_BAN_SECONDS`.
+A 429 or 418 the mapper cannot read pauses or bans the host as the limiter's
+defaults say.
 """
 
 from __future__ import annotations
@@ -45,7 +52,13 @@ from connector.errors import (
     ServiceUnavailable,
 )
 from connector.net.pool import ConnectionPool
-from connector.net.ratelimit import Lane, RateLimiter, retry_after_seconds
+from connector.net.ratelimit import (
+    DEFAULT_BAN_SECONDS,
+    DEFAULT_PAUSE_SECONDS,
+    Lane,
+    RateLimiter,
+    retry_after_seconds,
+)
 
 __all__ = ["ErrorMapper", "Prepared", "ResponseObserver", "RestClient", "RestResponse"]
 
@@ -172,8 +185,9 @@ class RestClient:
         ``prepare``, when given, is called once the limiter lets the request
         through and supplies its query, body and headers (a signature made with
         the time of sending). ``check=False`` returns venue error answers as
-        they are, for the caller to read (order answers), raising only for
-        418 and 429.
+        they are, for the caller to read (order answers), raising only for a
+        418 or 429 that holds the host (not for an order-count 429: the caller's
+        order limiter reads it).
 
         Raises:
             RequestTimeout, ConnectionLost, ServiceUnavailable, RateLimited,
@@ -188,7 +202,7 @@ class RestClient:
         else:
             response = await self._send_httpx(method, path, params, content, headers)
         if self._limiter is not None:
-            self._limiter.on_response(response.status, response.headers, tuple(weights or ()))
+            self._limiter.read_headers(response.headers, tuple(weights or ()))
         self._raise_for(method, path, response, check=check)
         for observe in self.observers:
             observe(response)
@@ -277,27 +291,19 @@ class RestClient:
         the used weight its headers give, a 429's pause, a ban (418, or a venue code
         that bans, such as Bybit's 10009)."""
         if self._limiter is not None:
-            self._limiter.on_response(response.status, response.headers)
-        if response.status in (418, 429) or self._error_mapper is None:
-            return
-        mapped = self._error_mapper(response.status, response.body)
-        if mapped is not None:
-            self._hold(mapped, response.headers)
+            self._limiter.read_headers(response.headers)
+        error = self._error(self.venue, response)
+        if error is not None:
+            self._hold(error, response.headers)
 
     def _raise_for(self, method: str, path: str, response: RestResponse, *, check: bool) -> None:
         status = response.status
         where = f"{self.venue}: {method} {path}"
-        if status == 418:
-            retry = self._limiter.banned_for() if self._limiter else None
-            raise IpBanned(f"{where}: IP banned (HTTP 418)", retry_after=retry, venue=self.venue)
-        if status == 429:
-            retry = retry_after_seconds(response.headers)
-            raise RateLimited(f"{where}: HTTP 429", retry_after=retry, venue=self.venue)
-        mapped = self._error_mapper(status, response.body) if self._error_mapper else None
-        if mapped is not None:
-            self._hold(mapped, response.headers)
-            if check:
-                raise mapped
+        error = self._error(where, response)
+        if error is not None:
+            held = self._hold(error, response.headers)
+            if check or (held and status in (418, 429)):
+                raise error
         if not check:
             return
         if status >= 500:
@@ -306,20 +312,47 @@ class RestClient:
             text = response.body[:200].decode("utf-8", "replace")
             raise ExchangeRejected(status, text, venue=self.venue)
 
-    def _hold(self, error: ConnectorError, headers: Mapping[str, str]) -> None:
-        """Ban or pause the host's limiter when a mapped venue error asks for it."""
-        limiter = self._limiter
-        if limiter is None or not isinstance(error, RateLimited):
-            return
+    def _error(self, where: str, response: RestResponse) -> ConnectorError | None:
+        """The venue's mapped error of an answer, if any; a 429 or 418 always has one
+        (the venue's own, which names its code and message, else a plain one that
+        holds the host as the limiter's defaults say)."""
+        status = response.status
+        mapped = self._error_mapper(status, response.body) if self._error_mapper else None
+        if status not in (418, 429) or isinstance(mapped, RateLimited):
+            return mapped
+        said = response.body[:200].decode("utf-8", "replace").strip()
+        retry = retry_after_seconds(response.headers)
+        if status == 418:
+            return IpBanned(
+                f"{where}: IP banned (HTTP 418) {said}".rstrip(),
+                retry_after=DEFAULT_BAN_SECONDS if retry is None else retry,
+                venue=self.venue,
+            )
+        return RateLimited(
+            f"{where}: HTTP 429 {said}".rstrip(),
+            retry_after=DEFAULT_PAUSE_SECONDS if retry is None else retry,
+            venue=self.venue,
+        )
+
+    def _hold(self, error: ConnectorError, headers: Mapping[str, str]) -> bool:
+        """Ban or pause the host's limiter when a rate-limit error asks for it; returns
+        whether it did. The error's ``retry_after`` is set to the wait applied."""
+        if not isinstance(error, RateLimited):
+            return False
         seconds = error.retry_after
         if seconds is None:
             seconds = retry_after_seconds(headers)
+        if seconds is None and isinstance(error, IpBanned):
+            seconds = DEFAULT_BAN_SECONDS
         if seconds is None:
-            return
-        if isinstance(error, IpBanned):
-            limiter.ban(seconds)
-        else:
-            limiter.pause(seconds)
+            return False  # no wait named: not the host's limit (Binance -1015)
+        error.retry_after = seconds
+        if self._limiter is not None:
+            if isinstance(error, IpBanned):
+                self._limiter.ban(seconds)
+            else:
+                self._limiter.pause(seconds)
+        return True
 
 
 _USER_AGENT = "python-connector"

@@ -4,10 +4,11 @@ Each venue has named buckets (Binance: request weight per minute; Bybit and
 OKX: one per endpoint). A request acquires its weight from its buckets first.
 The venue's answers correct the local picture: a header such as
 ``X-MBX-USED-WEIGHT-1M`` or ``X-Bapi-Limit-Status`` resets a bucket's level, a
-429 pauses the venue for ``Retry-After`` seconds, and a Binance 418 bans it:
-every REST request to the venue fails fast with :class:`IpBanned` until the ban
-ends (a Bybit HTTP 403 likewise, through the venue's error mapper: see
-:mod:`connector.net.http`). This is a plain shared object, not a task (design.md section 3): one per
+429 pauses the limiter for ``Retry-After`` seconds, and a 418 bans it: every
+request fails fast with :class:`IpBanned` until the ban ends. A REST host's
+limiter is paused or banned by :mod:`connector.net.http`, which reads the
+venue's answer first (a Binance order-count 429 holds no host; a Bybit HTTP 403
+bans it). This is a plain shared object, not a task (design.md section 3): one per
 REST host, shared by every market the host serves (Bybit and OKX serve spot and
 derivatives from one host, so a 429 pauses both).
 
@@ -21,7 +22,11 @@ Per-endpoint limits: a venue whose header reports the endpoint that answered
 (Bybit's ``X-Bapi-Limit-Status``) names its endpoint buckets with the
 :data:`ENDPOINT_PREFIX` (``"endpoint:time"``), and its header parser returns the
 key :data:`ENDPOINT`; the limiter applies that value to the endpoint bucket the
-request drew from, never to the venue-wide buckets it also drew from.
+request drew from, never to the venue-wide buckets it also drew from. An answer
+that found its endpoint's quota used up may also say when it comes back (Bybit's
+``X-Bapi-Limit-Reset-Timestamp``): the parser returns that venue time under
+:data:`ENDPOINT_RESET`, and the limiter holds those endpoint buckets until then,
+read against the venue's clock.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import bisect
 import enum
 import itertools
 import math
+import time
 from collections import deque
 from collections.abc import Callable, Collection, Mapping
 
@@ -40,8 +46,11 @@ import trio
 from connector.errors import IpBanned, RateLimited
 
 __all__ = [
+    "DEFAULT_BAN_SECONDS",
+    "DEFAULT_PAUSE_SECONDS",
     "ENDPOINT",
     "ENDPOINT_PREFIX",
+    "ENDPOINT_RESET",
     "Bucket",
     "HeaderParser",
     "Lane",
@@ -66,6 +75,17 @@ the response (see :meth:`RateLimiter.on_response`).
 
 ENDPOINT = "endpoint"
 """Header-parser key: "the bucket of the endpoint that answered"."""
+
+ENDPOINT_RESET = "endpoint_reset"
+"""Header-parser key: the venue time (seconds since the epoch) when the quota of the
+endpoint that answered comes back, given by an answer that found it used up."""
+
+DEFAULT_BAN_SECONDS = 120.0
+"""How long a 418 bans when the venue names no length (Binance bans last 2 minutes
+to 3 days and say how long in ``Retry-After``)."""
+
+DEFAULT_PAUSE_SECONDS = 1.0
+"""How long a 429 pauses when the venue names no wait."""
 
 ENDPOINT_PREFIX = "endpoint:"
 """Names of per-endpoint buckets start with this (``"endpoint:time"``); other
@@ -225,7 +245,10 @@ class RateLimiter:
         buckets: Named buckets; a request names the ones it draws from.
         header_parser: Venue-specific reading of limit headers.
         max_wait: Longest a caller waits for tokens or a ``Retry-After`` pause
-            before getting :class:`RateLimited` instead.
+            before getting :class:`RateLimited` instead; also the longest an
+            :data:`ENDPOINT_RESET` holds a bucket.
+        venue_time_ns: The venue's clock (ns since the epoch) that
+            :data:`ENDPOINT_RESET` times are read against; the wall clock by default.
     """
 
     def __init__(
@@ -235,11 +258,15 @@ class RateLimiter:
         *,
         header_parser: HeaderParser | None = None,
         max_wait: float = 30.0,
+        venue_time_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.venue = venue
         self._buckets = dict(buckets)
         self._parse_headers = header_parser
         self._max_wait = max_wait
+        self._venue_time_ns = venue_time_ns
+        self._held: dict[str, float] = {}
+        """Buckets held until a ``trio.current_time()`` (:data:`ENDPOINT_RESET`)."""
         self._paused_until = 0.0
         self._banned_until = 0.0
         self._acquired = 0
@@ -298,6 +325,8 @@ class RateLimiter:
         wait = self._paused_until - now
         for name, weight in weights.items():
             wait = max(wait, self._bucket(name).wait_time(weight, now))
+            if name in self._held:
+                wait = max(wait, self._held[name] - now)
         if wait > self._max_wait:
             self._limited += 1
             raise RateLimited(
@@ -320,31 +349,49 @@ class RateLimiter:
     def on_response(
         self, status: int, headers: Mapping[str, str], buckets: Collection[str] = ()
     ) -> None:
-        """Correct buckets from headers; pause on 429, ban on 418.
-
-        Args:
-            status: The HTTP status.
-            headers: The response headers, read by the venue's header parser.
-            buckets: The buckets the request drew from. A parsed :data:`ENDPOINT`
-                value goes to those of them named with :data:`ENDPOINT_PREFIX`;
-                without such a bucket it is ignored.
-        """
-        now = trio.current_time()
-        if self._parse_headers is not None:
-            for name, available in self._parse_headers(headers).items():
-                if name == ENDPOINT:
-                    targets = [b for b in buckets if b.startswith(ENDPOINT_PREFIX)]
-                else:
-                    targets = [name]
-                for target in targets:
-                    if target in self._buckets:
-                        self._buckets[target].set_available(available, now)
+        """Correct buckets from headers (:meth:`read_headers`); pause on 429 and ban on
+        418, for ``Retry-After`` seconds (:data:`DEFAULT_PAUSE_SECONDS`,
+        :data:`DEFAULT_BAN_SECONDS` without it)."""
+        self.read_headers(headers, buckets)
         if status in (418, 429):
             retry_after = retry_after_seconds(headers)
             if status == 418:
-                self.ban(retry_after if retry_after is not None else 120.0)
+                self.ban(retry_after if retry_after is not None else DEFAULT_BAN_SECONDS)
             else:
-                self.pause(retry_after if retry_after is not None else 1.0)
+                self.pause(retry_after if retry_after is not None else DEFAULT_PAUSE_SECONDS)
+
+    def read_headers(self, headers: Mapping[str, str], buckets: Collection[str] = ()) -> None:
+        """Correct buckets from an answer's headers, read by the venue's header parser.
+
+        Args:
+            headers: The response headers.
+            buckets: The buckets the request drew from. A parsed :data:`ENDPOINT`
+                value goes to those of them named with :data:`ENDPOINT_PREFIX`, and a
+                parsed :data:`ENDPOINT_RESET` holds them until that venue time (at
+                most ``max_wait`` from now); without such a bucket both are ignored.
+        """
+        if self._parse_headers is None:
+            return
+        now = trio.current_time()
+        endpoints = [b for b in buckets if b.startswith(ENDPOINT_PREFIX)]
+        for name, value in self._parse_headers(headers).items():
+            if name == ENDPOINT_RESET:
+                self._hold(endpoints, value, now)
+                continue
+            for target in endpoints if name == ENDPOINT else [name]:
+                if target in self._buckets:
+                    self._buckets[target].set_available(value, now)
+
+    def _hold(self, names: Collection[str], resets_at: float, now: float) -> None:
+        """Hold the buckets ``names`` until the venue time ``resets_at`` (epoch seconds)."""
+        seconds = min(resets_at - self._venue_time_ns() / 1e9, self._max_wait)
+        held = [name for name in names if name in self._buckets]
+        if seconds <= 0 or not held:
+            return
+        for name in held:
+            self._held[name] = max(self._held.get(name, 0.0), now + seconds)
+        self._notify()
+        log.warning("ratelimit.held", venue=self.venue, buckets=held, seconds=seconds)
 
     def settle(self, buckets: Collection[str]) -> None:
         """The answer to a request that drew on ``buckets`` came now (window buckets

@@ -2,7 +2,8 @@
 
 Every venue accepts an id of at most 32 ASCII letters and digits (OKX's
 ``clOrdId`` is the strictest: 1-32 alphanumerics; Binance and Bybit allow 36
-characters with ``-`` and ``_``; see :data:`VENUE_RULES`). An id is::
+characters with ``-`` and ``_``, Binance USDⓈ-M also ``.``, ``:`` and ``/``;
+see :data:`VENUE_RULES` and :data:`MARKET_RULES`). An id is::
 
     <prefix: 1-8> <session stamp: 8> <session salt: 4> <counter: 6>     (base 62, <= 26 chars)
 
@@ -32,8 +33,10 @@ import string
 from collections.abc import Mapping
 
 from connector.errors import ConfigError, InvalidOrder
+from connector.model import Market
 
 __all__ = [
+    "MARKET_RULES",
     "MAX_LENGTH",
     "VENUE_RULES",
     "ClientOrderIds",
@@ -45,12 +48,20 @@ MAX_LENGTH = 32
 """Longest id every venue accepts."""
 
 VENUE_RULES: Mapping[str, re.Pattern[str]] = {
-    # Binance spot (USDⓈ-M also allows ".:/"; spot is the stricter of the two).
+    # Binance spot: "^[a-zA-Z0-9-_]{1,36}$" (the -1100 message; binance-spot-api-docs#34).
     "binance": re.compile(r"[a-zA-Z0-9_-]{1,36}"),
     "bybit": re.compile(r"[0-9A-Za-z_-]{1,36}"),
     "okx": re.compile(r"[0-9A-Za-z]{1,32}"),
 }
-"""Each venue's client-order-id rule (venues-trading.md 2.3), matched in full."""
+"""Each venue's client-order-id rule (venues-trading.md 2.3), matched in full; a market
+in :data:`MARKET_RULES` has its own."""
+
+MARKET_RULES: Mapping[tuple[str, Market], re.Pattern[str]] = {
+    # Binance USDⓈ-M "New Order (TRADE)", newClientOrderId: "^[\.A-Z\:/a-z0-9_-]{1,36}$"
+    # (checked 2026-12-06).
+    ("binance", Market.LINEAR): re.compile(r"[.A-Z:/a-z0-9_-]{1,36}"),
+}
+"""The client-order-id rules of markets whose rule is not their venue's, matched in full."""
 
 _ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
 _BASE = len(_ALPHABET)
@@ -140,14 +151,14 @@ class ClientOrderIds:
         return self.is_ours(client_order_id) and client_order_id.startswith(self._head)
 
 
-def check_client_order_id(client_order_id: object, venue: str) -> str:
-    """A caller-chosen id (whatever the caller passed), checked against the venue's rule;
-    returned unchanged.
+def check_client_order_id(client_order_id: object, venue: str, market: Market) -> str:
+    """A caller-chosen id (whatever the caller passed), checked against the rule of the
+    venue's ``market``; returned unchanged.
 
     Raises:
         InvalidOrder: naming the rule the id breaks.
     """
-    rule = VENUE_RULES.get(venue)
+    rule = MARKET_RULES.get((venue, market)) or VENUE_RULES.get(venue)
     if rule is None:
         raise InvalidOrder(f"no client order id rule for venue {venue!r}")
     if not isinstance(client_order_id, str):
@@ -155,7 +166,8 @@ def check_client_order_id(client_order_id: object, venue: str) -> str:
         raise InvalidOrder(problem, (problem,))
     if not rule.fullmatch(client_order_id):
         problem = (
-            f"client_order_id: {client_order_id!r} does not match {venue}'s rule {rule.pattern}"
+            f"client_order_id: {client_order_id!r} does not match the rule of {venue}"
+            f" {market.value}: {rule.pattern}"
         )
         raise InvalidOrder(problem, (problem,))
     return client_order_id

@@ -19,11 +19,16 @@ One :meth:`OrderService.place` call:
    a cancellation after sending -> ``OrderStatusUnknown``: the order-state
    service resolves it by querying its client order id, and the caller gets
    ``OrderOutcomeUnknown``. A placement is never resent. A timestamp
-   rejection resyncs the clock at once and the same order is sent once more;
+   rejection (the venue did not act) starts the clock's estimate over from a
+   fresh reading, awaited, and the same order is sent once more, never a
+   third time;
 8. the order's snapshot is returned.
 
-Amend and cancel follow the same path (no write-ahead: they create nothing);
-a lost answer leaves the order as it was and queues a query. Where the venue
+Amend and cancel follow the same path (no write-ahead: they create nothing),
+a timestamp rejection included; a lost answer leaves the order as it was and
+queues a query. An amend or cancel the venue refuses ("no such order", "already
+filled or canceled") reads the order back: a cancel of a finished order returns
+it, an amend of one raises ``InvalidOrder`` naming its status. Where the venue
 answers with a bare acknowledgement (Bybit, OKX: "accepted, not done"), the
 change is read back by a few quick queries (a cancel until the order is
 finished, an amend until it shows the new values, a market/IOC/FOK placement
@@ -240,7 +245,7 @@ class OrderService:
         if client_order_id is None:
             cid = self.ids.next()
         else:
-            cid = check_client_order_id(client_order_id, venue)
+            cid = check_client_order_id(client_order_id, venue, market)
             if self.state.book.get(venue, cid) is not None:
                 raise id_in_use(cid, venue)
         order = build_order(
@@ -284,27 +289,18 @@ class OrderService:
         if self.risk is not None:
             self.risk.record_order(venue)
         sent = False
+
+        async def send() -> OrderReport:
+            nonlocal sent
+            sent = False
+            response = await self.state.send_order(market, order.symbol, call)
+            sent = True
+            return self.state.read_answer(market, response, action="place", client_order_id=cid)
+
         try:
-            try:
-                response = await self.state.send_order(market, order.symbol, call)
-                sent = True
-                report = self.state.read_answer(
-                    market, response, action="place", client_order_id=cid
-                )
-            except TimestampRejected as exc:
-                # Our clock was off, the venue did not act: measure it, then send
-                # the same order once more (signed anew), never a third time.
-                log.warning("orders.timestamp_rejected", venue=venue, order=cid, error=str(exc))
-                sent = False
-                try:
-                    await self.state.session.context.clock.sample()
-                except ConnectorError:
-                    raise exc from None  # not placed: refused with the timestamp error
-                response = await self.state.send_order(market, order.symbol, call)
-                sent = True
-                report = self.state.read_answer(
-                    market, response, action="place", client_order_id=cid
-                )
+            # Refused for its timestamp, the venue did not act: the same order goes once
+            # more, signed anew, after the clock's resync.
+            report = await self.state.once_more_on_timestamp(send, f"place {cid}")
         except OrderRefused as exc:
             await self._rejected(order, str(exc.code), exc.reason)
             raise
@@ -420,28 +416,29 @@ class OrderService:
         An order this process does not know is read from the venue first (placed
         by another process since the start-up reconciliation, or ended before it).
 
+        An amend the venue refuses (Binance -2013/-2011 and Bybit 110001/170213 "no
+        such order", OKX 51503 "filled or canceled": the order may have just ended)
+        reads the order back: a finished one is refused as one known finished here is.
+
         Raises:
-            InvalidOrder (finished, or the new values break a filter), OrderNotFound
-            (the venue never had it, or not under ``symbol``), ExchangeRejected (the
-            venue refused the change), a TransientError (the answer was lost: the
-            order is queried).
+            InvalidOrder (finished, ``status: order X is filled``, or the new values
+            break a filter), OrderNotFound (the venue never had it, or not under
+            ``symbol``), ExchangeRejected (the venue refused the change, the order
+            still open), a TransientError (the answer was lost: the order is queried).
         """
         market, instrument = self._instrument(symbol)
         current = self.state.book.get(self.venue, client_order_id)
         if current is None:
             current = await self._read_unknown(symbol, client_order_id)
         self._check_symbol(current, symbol)
-        amend = normalize_amend(
-            AmendOrder(
-                venue=self.venue,
-                symbol=symbol,
-                client_order_id=client_order_id,
-                qty=None if qty is None else as_decimal(qty, "qty"),
-                price=None if price is None else as_decimal(price, "price"),
-            ),
-            base_units(instrument),
-            current,
+        command = AmendOrder(
+            venue=self.venue,
+            symbol=symbol,
+            client_order_id=client_order_id,
+            qty=None if qty is None else as_decimal(qty, "qty"),
+            price=None if price is None else as_decimal(price, "price"),
         )
+        amend = normalize_amend(command, base_units(instrument), current)
         wanted = (
             current.qty if amend.qty is None else amend.qty,
             current.price if amend.price is None else amend.price,
@@ -458,7 +455,18 @@ class OrderService:
 
         with in_flight:
             call = self.state.adapter.amend_order_call(market, instrument, amend, current)
-            report = await self._exchange(market, call, "amend", client_order_id, symbol=symbol)
+            try:
+                report = await self._exchange(market, call, "amend", client_order_id, symbol=symbol)
+            except ExchangeRejected:
+                # Read back (OrderNotFound if the venue has no such order at all): a
+                # finished order is refused naming its status, as normalize_amend
+                # refuses one known finished before the request.
+                read = await self.state.query(symbol, client_order_id)
+                await self.state.apply([read])
+                order = self._snapshot(client_order_id)
+                if order.status.is_terminal and read.symbol == symbol:
+                    normalize_amend(command, base_units(instrument), order)
+                raise
             if amended(report):
                 await self.state.apply([report])
             else:
@@ -555,11 +563,15 @@ class OrderService:
         When the answer is lost (or unreadable) the change may or may not have
         been made: the order is queried in the background, and the error raised.
         """
-        try:
+
+        async def send() -> OrderReport:
             response = await self.state.send_order(market, symbol, call, action)
             return self.state.read_answer(
                 market, response, action=action, client_order_id=client_order_id
             )
+
+        try:
+            return await self.state.once_more_on_timestamp(send, f"{action} {client_order_id}")
         except RateLimited:
             raise  # refused before the venue acted on it
         except (TransientError, MalformedMessage):

@@ -22,9 +22,9 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
-from typing import cast
+from typing import TypeVar, cast
 
 import attrs
 import structlog
@@ -70,6 +70,7 @@ __all__ = ["EVENT_NAMES", "OrderStateService", "OrderStateServiceStatistics"]
 
 log = structlog.get_logger(__name__)
 _ZERO = Decimal(0)
+_T = TypeVar("_T")
 
 _WINDOW_MARGIN = 1.05
 """Order-count windows are kept 5 % longer than the venue's: its count starts when a
@@ -373,6 +374,29 @@ class OrderStateService:
         market = self.session.adapter.market_for(symbol)
         return market, self.session.symbols.by_symbol(market, symbol)
 
+    async def once_more_on_timestamp(self, request: Callable[[], Awaitable[_T]], what: str) -> _T:
+        """``request()``; when the venue refuses its timestamp (Binance -1021, Bybit
+        10002, OKX 50102: it did not act on it), the clock is resynced (awaited) and
+        ``request()`` made once more, signed anew, never a third time.
+
+        Args:
+            request: Sends one signed request and reads its answer.
+            what: The request, for the log (``place X``, ``cancel X``, ``listing``).
+
+        Raises:
+            TimestampRejected: refused twice, or the venue's clock could not be read.
+        """
+        try:
+            return await request()
+        except TimestampRejected as exc:
+            log.warning("orders.timestamp_rejected", venue=self.venue, request=what,
+                        error=str(exc))  # fmt: skip
+            try:
+                await self.session.context.clock.resync()
+            except ConnectorError:
+                raise exc from None
+        return await request()
+
     async def send(self, market: Market, call: RestCall, *, lane: Lane) -> RestResponse:
         """One signed order-endpoint request; the answer comes back unread."""
         return await self.session.context.send_signed(market, call, self.adapter.sign, lane=lane)
@@ -447,6 +471,7 @@ class OrderStateService:
                         for limit in mine
                     },
                     header_parser=functools.partial(self.adapter.read_order_counts, market),
+                    venue_time_ns=self.session.context.clock.venue_time_ns,
                 )
             names = tuple(limit.name for limit in mine if action in limit.actions)
             if names:
@@ -488,8 +513,14 @@ class OrderStateService:
             call = self.adapter.query_order_by_venue_id_call(market, instrument, venue_order_id)
         else:
             call = self.adapter.query_order_call(market, instrument, client_order_id)
-        response = await self.send(market, call, lane=Lane.DEFAULT)
-        return self.read_answer(market, response, action="query", client_order_id=client_order_id)
+
+        async def ask() -> OrderReport:
+            response = await self.send(market, call, lane=Lane.DEFAULT)
+            return self.read_answer(
+                market, response, action="query", client_order_id=client_order_id
+            )
+
+        return await self.once_more_on_timestamp(ask, f"query {client_order_id}")
 
     # -- resolution --------------------------------------------------------------
 
@@ -784,18 +815,18 @@ class OrderStateService:
             self._gap_reads[key] = (order.filled_qty, reads)
             market, instrument = self.instrument(order.symbol)
             call = self.adapter.order_fills_call(market, instrument, order.venue_order_id)
-            for response in await self._listing(market, call):
-                out.extend(
-                    self.adapter.parse_fills(
-                        market, self.session.symbols, response.body, response.received_ns
-                    )
-                )
+            out.extend(await self._listed_fills(market, call))
         return out
 
     async def _read(self, market: Market, call: RestCall) -> RestResponse:
-        return await self.session.context.send_signed(
-            market, call, self.adapter.sign, lane=Lane.DEFAULT, check=True
-        )
+        """One page of a listing (sent once more after a timestamp refusal)."""
+
+        async def read() -> RestResponse:
+            return await self.session.context.send_signed(
+                market, call, self.adapter.sign, lane=Lane.DEFAULT, check=True
+            )
+
+        return await self.once_more_on_timestamp(read, f"listing {call.path}")
 
     async def _listing(self, market: Market, call: RestCall) -> list[RestResponse]:
         """A listing's answers: every page (up to :data:`_MAX_PAGES`) where the adapter
@@ -809,6 +840,18 @@ class OrderStateService:
                 call = after
                 responses.append(await self._read(market, call))
         return responses
+
+    async def _listed_fills(self, market: Market, call: RestCall) -> list[Fill]:
+        """A fills listing's fills, oldest first: the venues that page (Bybit, OKX) list
+        newest first, so their pages are read from the last one."""
+        fills: list[Fill] = []
+        for response in reversed(await self._listing(market, call)):
+            fills.extend(
+                self.adapter.parse_fills(
+                    market, self.session.symbols, response.body, response.received_ns
+                )
+            )
+        return fills
 
     async def _recent_fills(
         self, market: Market, cursors: dict[tuple[Market, Symbol | None], int]
@@ -833,13 +876,7 @@ class OrderStateService:
                 window = self.adapter.fills_window_ns(market)
                 since = fills_since(since, self._now(), window)
             call = self.adapter.fills_call(market, instrument, since)
-            fills: list[Fill] = []
-            for response in await self._listing(market, call):
-                fills.extend(
-                    self.adapter.parse_fills(
-                        market, self.session.symbols, response.body, response.received_ns
-                    )
-                )
+            fills = await self._listed_fills(market, call)
             if fills:
                 newest = max(f.ts_event_ns for f in fills) - _FILLS_OVERLAP_NS
                 cursors[key] = newest if since is None else max(since, newest)

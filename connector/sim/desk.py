@@ -25,6 +25,9 @@ Notes on the API:
 * ``place(..., reduce_only_excess="clip" | "reject")``: OKX refuses a
   reduce-only order larger than the position (no auto-trim); Binance and
   Bybit cut it down (the default).
+* ``amend(..., to_filled="cancel" | "fill")``: an amend to a total at or below
+  the filled quantity cancels the order (``AMEND_TO_FILLED``, the default, as
+  Binance USDⓈ-M) or ends it FILLED at the filled quantity (OKX).
 * A FOK order that cannot fill completely is accepted and ends EXPIRED with
   :attr:`CancelCause.FOK` (as on all three venues);
   :attr:`RefusalReason.FOK_NOT_FILLABLE` is never returned. IOC and market
@@ -484,13 +487,17 @@ class Desk(DeskCore):
         qty: Decimal | None = None,
         price: Decimal | None = None,
         new_client_order_id: str | None = None,
+        to_filled: Literal["cancel", "fill"] = "cancel",
         now_ms: int,
     ) -> UserOrder | Refusal:
         """Change a resting order's total quantity and/or price.
 
         ``qty`` is the new TOTAL quantity; at or below the filled quantity the
-        order is cancelled (``AMEND_TO_FILLED``). A new price or a larger
-        quantity loses the queue place (and a new price may trade).
+        order ends: with ``to_filled="cancel"`` it is cancelled
+        (``AMEND_TO_FILLED``; Binance USDⓈ-M), with ``"fill"`` it is FILLED, its
+        total cut to the filled quantity (OKX "POST / Amend order", ``newSz``).
+        A new price or a larger quantity loses the queue place (and a new price
+        may trade).
         ``new_client_order_id``: the order's client id from this amendment on
         (Binance spot keep-priority amends); refused when another open order of
         the account has it.
@@ -517,7 +524,9 @@ class Desk(DeskCore):
         new_price = record.price if price is None else price
         if new_qty <= record.filled_qty:
             self._orders.rename(record, new_client_order_id)
-            self._cancel_record(record, CancelCause.AMEND_TO_FILLED, now_ms)
+            # No cause: the order ends FILLED at what it has filled.
+            cause = CancelCause.AMEND_TO_FILLED if to_filled == "cancel" else None
+            self._cancel_record(record, cause, now_ms)
             return record.snapshot()
         post_only = record.time_in_force is TimeInForce.POST_ONLY
         refusal = check_filters(

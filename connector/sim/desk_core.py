@@ -265,7 +265,8 @@ class DeskCore:
             )
         return record
 
-    def _cancel_record(self, record: OrderRecord, cause: CancelCause, now_ms: int) -> None:
+    def _cancel_record(self, record: OrderRecord, cause: CancelCause | None, now_ms: int) -> None:
+        """Take an open order off the book and end it (see :meth:`_end`)."""
         key = (record.market, record.native_id)
         result = self._books[key].engine.cancel(record.order_id)
         self._published(key, (result,))
@@ -367,16 +368,22 @@ class DeskCore:
                 PositionUpdated(account=record.account, position=settled.position, ts_ms=ts_ms)
             )
 
-    def _end(self, record: OrderRecord, cause: CancelCause, ts_ms: int) -> None:
+    def _end(self, record: OrderRecord, cause: CancelCause | None, ts_ms: int) -> None:
+        """End an open order: CANCELED or EXPIRED by ``cause``; without one FILLED,
+        its total cut to what it has filled (an OKX amend down to that)."""
         account = self._accounts[record.account]
         released = account.cancel(record.order_id)
-        expired = cause in (
-            CancelCause.IOC,
-            CancelCause.FOK,
-            CancelCause.MARKET_REMAINDER,
-            CancelCause.SELF_TRADE,
-        )
-        record.state = OrderState.EXPIRED if expired else OrderState.CANCELED
+        if cause is None:
+            record.qty = record.engine_qty = record.filled_qty
+            record.state = OrderState.FILLED
+        else:
+            expired = cause in (
+                CancelCause.IOC,
+                CancelCause.FOK,
+                CancelCause.MARKET_REMAINDER,
+                CancelCause.SELF_TRADE,
+            )
+            record.state = OrderState.EXPIRED if expired else OrderState.CANCELED
         record.cancel_cause = cause
         record.touch(ts_ms)
         self._orders.closed(record)

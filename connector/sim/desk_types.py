@@ -122,7 +122,8 @@ class UserOrder:
         side: Buy or sell.
         type: Limit or market.
         time_in_force: GTC, IOC, FOK or POST_ONLY.
-        qty: Total order quantity (the new total after an amend).
+        qty: Total order quantity (the new total after an amend; the filled
+            quantity when an amend down to it ended the order FILLED).
         price: Limit price (``None`` for market orders).
         reduce_only: Only reduces a linear position.
         state: Where the order is.

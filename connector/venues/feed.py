@@ -92,7 +92,9 @@ class VenueFeed:
         on_resync: Called when a book needs a fresh snapshot.
         touch: Called with ``(market, symbol)`` for every message of the stream about a
             book (the session's staleness watchdog).
-        snapshot_depth: Levels a snapshot update carries (``None``: all).
+        snapshot_depth: Levels per side a snapshot update carries; ``None`` (the
+            default): the whole book, so that a subscriber can rebuild the book from
+            the updates (a snapshot replaces it, the others change it).
         book_updates: Publish an update for every applied delta (the default);
             ``False``: only snapshots and state changes (nobody reads the rest, as
             in ``connector replay --summary``; see :class:`BookKeeper`).
@@ -106,7 +108,7 @@ class VenueFeed:
         *,
         on_resync: ResyncRequest | None = None,
         touch: Callable[[tuple[Market, Symbol]], None] | None = None,
-        snapshot_depth: int | None = 50,
+        snapshot_depth: int | None = None,
         book_updates: bool = True,
     ) -> None:
         self.venue = adapter.name

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connector.errors import ConfigError, InvalidOrder
+from connector.model import Market
 from connector.oms.ids import (
     MAX_LENGTH,
     VENUE_RULES,
@@ -103,12 +104,12 @@ def test_new_prefix_starts_with_a_letter_and_has_the_asked_length() -> None:
 
 
 def test_caller_chosen_id_is_checked_against_the_venue_rule() -> None:
-    assert "my_id-1" == check_client_order_id("my_id-1", "binance")
-    assert "myid1" == check_client_order_id("myid1", "okx")
+    assert "my_id-1" == check_client_order_id("my_id-1", "binance", Market.SPOT)
+    assert "myid1" == check_client_order_id("myid1", "okx", Market.SPOT)
     with pytest.raises(InvalidOrder, match="client_order_id") as caught:
-        check_client_order_id("my_id-1", "okx")
+        check_client_order_id("my_id-1", "okx", Market.SPOT)
     assert caught.value.violations
     with pytest.raises(InvalidOrder):
-        check_client_order_id("a" * 37, "bybit")
+        check_client_order_id("a" * 37, "bybit", Market.LINEAR)
     with pytest.raises(InvalidOrder):
-        check_client_order_id("x", "kraken")
+        check_client_order_id("x", "kraken", Market.SPOT)

@@ -21,8 +21,9 @@ and 9):
 * ``smpType``: ``None`` (the default: the account's orders may trade with each
   other) or ``CancelMaker`` (the resting order is cancelled, ``cancelType``
   ``CancelBySmp``); ``CancelTaker``/``CancelBoth`` are not simulated (10001/170130).
-* An amend to a total at or below the filled quantity is refused (110063 on
-  linear, 170130 on spot); the order stays as it was.
+* An amend to a total at or below the filled quantity is refused (110064 on
+  linear, 170313 on spot: bybit-exchange/docs ``docs/v5/error.mdx``, checked
+  2026-12-06); the order stays as it was.
 * A bad parameter is 170130 "Data sent for paramter '<name>' is not valid." on
   spot and 10001 on linear; desk refusals go through :mod:`.codes`.
 """
@@ -50,9 +51,14 @@ UNSIMULATED = ("inverse", "option")
 """Categories a unified account has that the simulator lists nothing in: their queries
 answer an empty list, as the venue does for an account that never traded them (a
 client asking every category, as ccxt.pro's ``watch_positions`` does, goes on)."""
-_AMEND_TO_FILLED = (
-    "The number of contracts modified cannot be less than or equal to the filled quantity"
-)
+_AMEND_TO_FILLED = {
+    "linear": (
+        110064,
+        "The modified contract quantity cannot be less than or equal to the filled quantity.",
+    ),
+    "spot": (170313, "The modified contract quantity cannot be less than to the filled quantity"),
+}
+"""An amend to a total at or below the filled quantity: ``(retCode, retMsg)`` by category."""
 _LINK_ID = re.compile(r"^[0-9A-Za-z_-]{1,36}$")
 _SIDES = {"Buy": Side.BUY, "Sell": Side.SELL}
 _TYPES = {"Market": OrderType.MARKET, "Limit": OrderType.LIMIT}
@@ -357,9 +363,8 @@ class OrderOps:
             and qty <= current.filled_qty
         ):
             # Bybit refuses such an amend (the desk would cancel the order).
-            if category == "spot":
-                return bad_param(category, "qty")
-            return 110063, _AMEND_TO_FILLED, {}
+            code, msg = _AMEND_TO_FILLED[category]
+            return code, msg, {}
         amended = self.desk.amend(
             account,
             category,

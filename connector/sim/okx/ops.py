@@ -523,6 +523,7 @@ class OkxOrders:
                 client_order_id=cl_ord_id,
                 qty=qty,
                 price=price,
+                to_filled="fill",
                 now_ms=now_ms,
             )
         finally:

@@ -11,6 +11,9 @@ them) and the OKX docs ``order-book-trading-trade-get-order-details``,
   ``cancelSource``: ``1`` user, ``13`` FOK, ``14`` IOC or market remainder,
   ``31`` post-only would take, ``32`` self-trade prevention (``stpMode``
   ``cancel_maker``: the account's resting order ends), ``0`` the system).
+  An amend to ``newSz`` at or below ``accFillSz`` ends the order ``filled``
+  ("POST / Amend order", ``newSz``, checked 2026-12-06), its ``sz`` then
+  ``accFillSz`` (the docs do not say which ``sz`` it shows).
 * Fees are **negative when charged** (``fee``, ``fillFee``); ``feeCcy`` is
   the asset received on spot and the settle asset on swap.
 * Sizes are contracts on SWAP; a spot market buy sized in the quote asset
@@ -48,7 +51,6 @@ _CANCEL_SOURCE: dict[CancelCause, str] = {
     CancelCause.MARKET_REMAINDER: "14",
     CancelCause.FOK: "13",
     CancelCause.POST_ONLY: "31",
-    CancelCause.AMEND_TO_FILLED: "0",
     CancelCause.REDUCE_ONLY: "0",
     CancelCause.SELF_TRADE: "32",
 }

@@ -3,6 +3,14 @@
 Spot (``api.binance.com``) and USDⓈ-M (``fapi.binance.com``) are separate
 hosts with separate request-weight budgets per minute (6,000 and 2,400),
 corrected by ``X-MBX-USED-WEIGHT-1M``.
+
+Error bodies keep the venue's code and message, 429s and 418s included (Binance
+"LIMITS"): an HTTP 418 is :class:`~connector.errors.IpBanned` (its
+``Retry-After`` says when the ban is over); a 429 is
+:class:`~connector.errors.RateLimited` with the code that says which limit:
+-1003 the IP's request weight (with ``Retry-After``: the host waits), -1015 the
+account's order count (no ``Retry-After``; only new orders wait, on the order
+path's own limiter).
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from collections.abc import Mapping, Sequence
 
 import msgspec
 
-from connector.errors import ConnectorError, MalformedMessage
+from connector.errors import ConnectorError, IpBanned, MalformedMessage
 from connector.model import Market
 from connector.venues.binance import orders, streams
 from connector.venues.driver import Bucket, RestCall
@@ -70,6 +78,8 @@ class BinanceRest:
             error = _error.decode(body)
         except (msgspec.DecodeError, ValueError):
             return None
+        if status == 418:
+            return IpBanned(f"binance: HTTP 418 {error.code} {error.msg}", venue=self.name)
         return rejection(
             self.name,
             error.code,

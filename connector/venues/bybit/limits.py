@@ -5,8 +5,12 @@ Bybit limits trading per UID, per endpoint, per second, rolling (BYDOCS
 and ``cancel`` 10/s for linear and 20/s for spot (spot amend 10/s); the order
 and execution queries 50/s; every answer carries ``X-Bapi-Limit`` (the
 endpoint's limit), ``X-Bapi-Limit-Status`` (what is left) and
-``X-Bapi-Limit-Reset-Timestamp``. A breach is ``retCode 10006`` (too many
-visits).
+``X-Bapi-Limit-Reset-Timestamp`` (Bybit "Rate Limit Rules",
+bybit-exchange.github.io/docs/v5/rate-limit, checked 2026-12-06: "the timestamp
+indicating when your request limit resets if you have exceeded your rate_limit.
+Otherwise, this is just the current timestamp"). A breach is ``retCode 10006``
+(too many visits): the endpoint's order bucket is held until that reset time,
+read against the venue clock, not for a fixed second.
 
 The REST buckets (:data:`TRADE_BUCKETS`) join the host's IP bucket in
 :class:`~connector.venues.bybit.rest.BybitRest`; one bucket per endpoint kind,
@@ -79,11 +83,25 @@ def order_limits(market: Market) -> Sequence[OrderLimit]:
 
 
 _ENDPOINT = "endpoint"
+_ENDPOINT_RESET = "endpoint_reset"
+"""``connector.net.ratelimit.ENDPOINT`` and ``ENDPOINT_RESET`` (the net layer is not
+imported here: this module is sans-I/O)."""
 
 
 def read_order_counts(market: Market, headers: Mapping[str, str]) -> Mapping[str, float]:
-    """``{"endpoint": left}`` from ``X-Bapi-Limit-Status`` of an order answer (may be
-    empty): what is left of the answering endpoint's quota, for the bucket of that
-    endpoint the request drew on (``connector.net.ratelimit.ENDPOINT``)."""
+    """What an order answer's headers say of the answering endpoint's quota (may be
+    empty), for the bucket of that endpoint the request drew on.
+
+    ``{"endpoint": left}`` from ``X-Bapi-Limit-Status``; when nothing is left, also
+    ``{"endpoint_reset": seconds}``, the venue time (since the epoch) of
+    ``X-Bapi-Limit-Reset-Timestamp``, when the quota comes back (the simulator's
+    10006 answer, ``tests/venues/bybit/test_rate_limit_reset.py``).
+    """
     left = header_float(headers, "x-bapi-limit-status")
-    return {} if left is None else {_ENDPOINT: left}
+    if left is None:
+        return {}
+    counts = {_ENDPOINT: left}
+    reset_ms = header_float(headers, "x-bapi-limit-reset-timestamp")
+    if left <= 0 and reset_ms is not None:
+        counts[_ENDPOINT_RESET] = reset_ms / 1000
+    return counts

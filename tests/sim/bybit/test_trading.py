@@ -400,7 +400,7 @@ async def test_bybit_rest_faults_aimed_at_a_category_hit_its_signed_posts_only()
     assert ["spot"] == [o.market for o in orders]
 
 
-async def test_bybit_amend_to_the_filled_quantity_is_refused_with_110063() -> None:
+async def test_bybit_amend_to_the_filled_quantity_is_refused_with_110064() -> None:
     async with bybit() as (sim, api):
         hub = sim.venues["bybit"]
         inst = hub.book("linear", "ETHUSDT").instrument
@@ -422,7 +422,7 @@ async def test_bybit_amend_to_the_filled_quantity_is_refused_with_110063() -> No
         grown = (await api.post("/v5/order/amend", {**target, "qty": "0.30"})).json()
         after = await one_order(api, "linear", orderId=target["orderId"])
     assert ("PartiallyFilled", "0.05") == (partial["orderStatus"], partial["cumExecQty"])
-    assert 110063 == refused["retCode"]
+    assert 110064 == refused["retCode"]
     assert 0 == grown["retCode"]
     assert ("PartiallyFilled", "0.30", "0.25") == (
         after["orderStatus"],
