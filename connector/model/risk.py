@@ -20,6 +20,11 @@ class RiskAlertKind(enum.StrEnum):
     """The kill switch's cancellations finished (``canceled``/``failed`` say how)."""
     RESUME = "resume"
     """Trading was allowed again."""
+    EXPOSURE = "exposure"
+    """A position went beyond ``max_position_qty`` with no order of ours refused for it
+    (filled by orders placed elsewhere, held at the start, or filled beyond its order)."""
+    EXPOSURE_CLEARED = "exposure_cleared"
+    """A position alerted as ``exposure`` is back within ``max_position_qty``."""
 
 
 @attrs.frozen(kw_only=True)

@@ -265,6 +265,11 @@ class RiskChecks:
             )
         return None
 
+    def beyond_position_limit(self, qty: Decimal) -> bool:
+        """Whether a held position of signed ``qty`` is beyond ``max_position_qty``."""
+        limit = self.limits.max_position_qty
+        return limit is not None and abs(qty) > limit
+
     def _bucket(self, venue: str, now_ns: int) -> _Bucket | None:
         """The venue's token bucket, refilled up to ``now_ns``; ``None`` without a rate limit."""
         rate = self.limits.max_orders_per_second

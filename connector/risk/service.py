@@ -5,7 +5,9 @@ A permanent child of the root (design.md section 3). It holds the pure
 from the venues that trade (each venue's order service registers a
 :class:`VenueRisk`: its open orders, positions, book mids and a way to cancel
 everything). Every refusal and every action is published on ``risk.alert`` as
-a :class:`~connector.model.RiskAlert`.
+a :class:`~connector.model.RiskAlert`, and, while ``max_position_qty`` is set, every
+position (``position.>``) that goes beyond it however it got there (fills of orders
+placed elsewhere, a position held at the start) and comes back within it.
 
 The kill switch (:meth:`RiskService.kill`) refuses new orders at once (reduce-only
 ones still pass), then cancels every open order on every venue, concurrently,
@@ -26,7 +28,7 @@ import trio
 from connector.bus import Bus
 from connector.config.values import RiskConfig
 from connector.errors import CancelAllIncomplete, ConnectorError, RiskRejected
-from connector.model import Order, PlaceOrder, RiskAlert, RiskAlertKind, Side, Symbol
+from connector.model import Order, PlaceOrder, Position, RiskAlert, RiskAlertKind, Side, Symbol
 from connector.risk.checks import Exposure, KillSwitch, RiskChecks
 
 __all__ = ["RiskService", "RiskState", "VenueRisk"]
@@ -95,6 +97,8 @@ class RiskService:
         # Amendments sent and not yet answered, by (venue, client order id): the
         # order as it would become, counted at its larger size until the answer.
         self._amending: dict[tuple[str, str], PlaceOrder] = {}
+        # Positions alerted as beyond max_position_qty and not yet back within it.
+        self._beyond: set[tuple[str, Symbol]] = set()
 
     def register(self, venue: str, risk: VenueRisk) -> None:
         """A venue that trades: its state for the checks, its cancel for the kill switch."""
@@ -271,10 +275,38 @@ class RiskService:
             RiskAlert(kind=kind, message=message, ts_ns=self._now(), **fields),  # type: ignore[arg-type]
         )
 
+    def on_position(self, position: Position) -> None:
+        """A position changed: alert when it goes beyond ``max_position_qty`` (once) and
+        when it is back within it."""
+        key = (position.venue, position.symbol)
+        beyond = self.checks.beyond_position_limit(position.qty)
+        if beyond == (key in self._beyond):
+            return
+        limit = self.checks.limits.max_position_qty
+        where = f"{position.venue} {position.symbol}: position {position.qty}"
+        if beyond:
+            self._beyond.add(key)
+            kind, message = RiskAlertKind.EXPOSURE, f"{where} is beyond max_position_qty {limit}"
+            log.warning("risk.exposure", venue=position.venue, symbol=str(position.symbol),
+                        qty=str(position.qty), limit=str(limit))  # fmt: skip
+        else:
+            self._beyond.discard(key)
+            kind, message = RiskAlertKind.EXPOSURE_CLEARED, f"{where}, within max_position_qty"
+        self.alert(
+            kind, message, limit="max_position_qty", venue=position.venue, symbol=position.symbol
+        )
+
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """The service holds no task of its own: it is ready at once and stays up."""
-        task_status.started()
-        await trio.sleep_forever()
+        """Follows the positions while ``max_position_qty`` is set (:meth:`on_position`);
+        otherwise holds no task of its own. Ready at once."""
+        if self.checks.limits.max_position_qty is None:
+            task_status.started()
+            await trio.sleep_forever()
+        async with self._bus.subscribe("position.>") as positions:
+            task_status.started()
+            async for event in positions:
+                if isinstance(event, Position):
+                    self.on_position(event)
 
 
 def _trio_ns() -> int:
