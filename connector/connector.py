@@ -61,6 +61,7 @@ from connector.supervision import (
     SupervisorSnapshot,
     render_tree,
 )
+from connector.topics import check_published
 from connector.trading import (
     OrdersView,
     RiskView,
@@ -480,7 +481,12 @@ class Connector:
         sub`` or ``async for e in c.subscribe(p)``; leaving either unsubscribes.
         ``overflow`` defaults to ``drop_oldest`` for market data and ``fail``
         for orders, positions, balances and risk.
+
+        Raises:
+            ValueError: an invalid pattern, or one no topic of this connector can
+                match (an unknown type such as ``tickr``, a venue not enabled).
         """
+        check_published(pattern, self._sessions)
         return self._bus.subscribe(pattern, buffer=buffer, overflow=overflow)
 
     def instrument(self, venue: str, symbol: str | Symbol) -> Instrument:

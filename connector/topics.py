@@ -9,6 +9,7 @@ bridges topics elsewhere.
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 
 __all__ = [
     "CRITICAL_TYPES",
@@ -16,8 +17,10 @@ __all__ = [
     "DEFAULT_BUFFER_FAIL",
     "DEFAULT_BUFFER_LATEST",
     "MARKET_DATA_TYPES",
+    "TOPIC_TYPES",
     "TRADING_TYPES",
     "Overflow",
+    "check_published",
     "default_buffer",
     "default_overflow",
     "matches",
@@ -34,6 +37,11 @@ MARKET_DATA_TYPES = frozenset(
 CRITICAL_TYPES = frozenset({"order", "position", "balance", "risk"})
 #: Topic types only a program that trades publishes.
 TRADING_TYPES = frozenset({"order", "fill", "position", "balance", "risk"})
+
+#: Every topic type the connector publishes.
+TOPIC_TYPES = MARKET_DATA_TYPES | TRADING_TYPES
+#: Topic types whose second token is a venue (``consolidated`` and ``risk`` have none).
+_VENUE_TYPES = TOPIC_TYPES - {"consolidated", "risk"}
 
 #: Default buffer (events) of a ``drop_oldest`` subscription.
 DEFAULT_BUFFER_DROP_OLDEST = 1024
@@ -102,6 +110,30 @@ def validate_pattern(pattern: str) -> tuple[str, ...]:
                 f"invalid pattern {pattern!r}: wildcard inside token {token!r}; "
                 "'*' and '>' must be whole tokens"
             )
+    return tokens
+
+
+def check_published(pattern: str, venues: Collection[str]) -> tuple[str, ...]:
+    """Check that ``pattern`` can match a topic the connector publishes with ``venues``
+    enabled (a typo otherwise waits for ever, silently); return its tokens.
+
+    Raises:
+        ValueError: an invalid pattern (:func:`validate_pattern`), a type no topic
+            has, or a venue that is not among ``venues``; the message names it.
+    """
+    tokens = validate_pattern(pattern)
+    kind = tokens[0]
+    if kind in _WILDCARDS:
+        return tokens
+    if kind not in TOPIC_TYPES:
+        known = ", ".join(sorted(TOPIC_TYPES))
+        raise ValueError(f"invalid pattern {pattern!r}: no topic is of type {kind!r} ({known})")
+    venue = tokens[1] if kind in _VENUE_TYPES and len(tokens) > 1 else "*"
+    if venue not in _WILDCARDS and venue not in venues:
+        enabled = ", ".join(sorted(venues)) or "none"
+        raise ValueError(
+            f"invalid pattern {pattern!r}: venue {venue!r} is not enabled here (venues: {enabled})"
+        )
     return tokens
 
 
