@@ -22,6 +22,7 @@ from tests.e2e.helpers import (
     malformed_plan,
     outage_plan,
     replaced_before_the_close,
+    stale_then_replaced,
 )
 
 V = "binance"
@@ -69,19 +70,7 @@ async def test_binance_book_recovers_after_each_disconnect() -> None:
 async def test_binance_stalled_stream_goes_stale_then_gets_a_new_socket() -> None:
     plan = FaultPlan(seed=7).stall(8.0, after_frames=5, venue=V, stream="depth", max_count=1)
     async with harness(V, faults=plan, stale_after=0.5) as h:
-        with trio.fail_after(RECOVERY_SECONDS):
-            await h.checker.wait_until(lambda: any("stale" in r for r in h.checker.reasons))
-        # The socket stayed open: the watchdog, not a reconnect, caught the silence.
-        assert 1 == h.connects()
-        await fault_then_recover(h, FaultKind.STALL, 1)
-        # (valid again from its resync, the flow paused to compare.) The flow goes on;
-        # the stream, still silent a window after that resync, gets a new socket.
-        h.hub.resume()
-        with trio.fail_after(RECOVERY_SECONDS):
-            await h.checker.wait_until(lambda: h.connects() >= 2)
-        await h.recover()
-        h.assert_never_wrong()
-        assert 2 == h.connects()
+        await stale_then_replaced(h)
 
 
 async def test_binance_rest_429_then_418_stops_snapshots_until_the_ban_ends() -> None:

@@ -10,7 +10,6 @@ import trio
 
 from connector.sim.faults import FaultKind, FaultPlan
 from tests.e2e.helpers import (
-    RECOVERY_SECONDS,
     check_an_outage_of_several_attempts_is_recovered,
     check_malformed_frames_are_survived,
     fault_then_recover,
@@ -18,6 +17,7 @@ from tests.e2e.helpers import (
     malformed_plan,
     outage_plan,
     replaced_before_the_close,
+    stale_then_replaced,
 )
 
 V = "okx"
@@ -60,17 +60,7 @@ async def test_okx_book_recovers_after_each_disconnect() -> None:
 async def test_okx_stalled_stream_goes_stale_then_gets_a_new_socket() -> None:
     plan = FaultPlan(seed=7).stall(8.0, after_frames=5, venue=V, stream=BOOK, max_count=1)
     async with harness(V, faults=plan, stale_after=0.5) as h:
-        with trio.fail_after(RECOVERY_SECONDS):
-            await h.checker.wait_until(lambda: any("stale" in r for r in h.checker.reasons))
-        await fault_then_recover(h, FaultKind.STALL, 1)
-        # (valid again from its resync, the flow paused to compare.) The flow goes on;
-        # the stream, still silent a window after that resync, gets a new socket.
-        h.hub.resume()
-        with trio.fail_after(RECOVERY_SECONDS):
-            await h.checker.wait_until(lambda: h.connects() >= 2)
-        await h.recover()
-        h.assert_never_wrong()
-        assert 2 == h.connects()
+        await stale_then_replaced(h)
 
 
 async def test_okx_corrupted_checksum_invalidates_then_resubscribes() -> None:
