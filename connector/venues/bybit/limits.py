@@ -94,8 +94,7 @@ def read_order_counts(market: Market, headers: Mapping[str, str]) -> Mapping[str
 
     ``{"endpoint": left}`` from ``X-Bapi-Limit-Status``; when nothing is left, also
     ``{"endpoint_reset": seconds}``, the venue time (since the epoch) of
-    ``X-Bapi-Limit-Reset-Timestamp``, when the quota comes back (the simulator's
-    10006 answer, ``tests/venues/bybit/test_rate_limit_reset.py``).
+    ``X-Bapi-Limit-Reset-Timestamp``, when the quota comes back.
     """
     left = header_float(headers, "x-bapi-limit-status")
     if left is None:
