@@ -483,8 +483,8 @@ class Connector:
         for orders, positions, balances and risk.
 
         Raises:
-            ValueError: an invalid pattern, or one no topic of this connector can
-                match (an unknown type such as ``tickr``, a venue not enabled).
+            ValueError: an invalid pattern, or one of a type no topic has (such as
+                ``tickr``) or of a venue not enabled (symbols are not checked).
         """
         check_published(pattern, self._sessions)
         return self._bus.subscribe(pattern, buffer=buffer, overflow=overflow)

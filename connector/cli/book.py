@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from connector.bus import validate_topic
     from connector.cli.views import BookPanel, UpdateRate, render_book
     from connector.connector import Connector
+    from connector.topics import check_published
 
     symbol = Symbol.parse(args.symbol)
     topic = f"orderbook.{args.venue}.{symbol}"
@@ -55,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
     console = Console(file=sys.stdout)
     live = console.is_terminal
     config = load_for_view(args, live=live)
+    try:
+        check_published(topic, [name for name, venue in config.venues.items() if venue.enabled])
+    except ValueError as exc:
+        raise UsageError(f"book: {exc}") from None
     rate = UpdateRate()
 
     async def count(sub: Subscription) -> None:

@@ -72,19 +72,20 @@ def _trading(pattern: str) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``connector stream``."""
-    from connector.bus import validate_pattern
     from connector.connector import Connector
+    from connector.topics import check_published
 
     patterns = list(args.topics or DEFAULT_TOPICS)
+    config = load(args)
+    enabled = [name for name, venue in config.venues.items() if venue.enabled]
     problems = []
     for pattern in patterns:
         try:
-            validate_pattern(pattern)
+            check_published(pattern, enabled)
         except ValueError as exc:
             problems.append(f"stream: {exc}")
     if problems:
         raise UsageError(*problems)
-    config = load(args)
     limit: int | None = args.count
     out = LineWriter()
 

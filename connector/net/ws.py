@@ -223,6 +223,10 @@ class Watchdog:
             self._armed.set()
         self._seen[key] = now
 
+    def last_touched(self, key: Hashable) -> float | None:
+        """When ``key`` was last touched (``None``: not watched)."""
+        return self._seen.get(key)
+
     def rearm(self, key: Hashable, now: float) -> None:
         """A key reported stale is watched again from ``now`` (others are left as they are)."""
         if key in self._reported:

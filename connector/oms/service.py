@@ -51,6 +51,7 @@ from connector.errors import (
     CancelAllIncomplete,
     ConnectorError,
     ExchangeRejected,
+    InvalidOrder,
     MalformedMessage,
     OrderNotFound,
     OrderOutcomeUnknown,
@@ -457,15 +458,19 @@ class OrderService:
             call = self.state.adapter.amend_order_call(market, instrument, amend, current)
             try:
                 report = await self._exchange(market, call, "amend", client_order_id, symbol=symbol)
-            except ExchangeRejected:
+            except ExchangeRejected as refused:
                 # Read back (OrderNotFound if the venue has no such order at all): a
                 # finished order is refused naming its status, as normalize_amend
-                # refuses one known finished before the request.
+                # refuses one known finished before the request, and the venue's word
+                # (a post-only amend that would cross ends the order on Binance USDⓈ-M).
                 read = await self.state.query(symbol, client_order_id)
                 await self.state.apply([read])
                 order = self._snapshot(client_order_id)
                 if order.status.is_terminal and read.symbol == symbol:
-                    normalize_amend(command, base_units(instrument), order)
+                    problem = f"status: order {client_order_id} is {order.status.value}"
+                    raise InvalidOrder(
+                        f"invalid order: {problem} (the venue: {refused})", (problem,)
+                    ) from refused
                 raise
             if amended(report):
                 await self.state.apply([report])

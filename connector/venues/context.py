@@ -19,7 +19,7 @@ import httpx
 import trio
 
 from connector.capture import CaptureRecord, CaptureWriter
-from connector.errors import ConfigError, ConnectorError, TimestampRejected
+from connector.errors import ConfigError, ConnectorError, ServiceUnavailable, TimestampRejected
 from connector.model import Market
 from connector.net.clock import ClockEstimate, ClockSample, ClockSync
 from connector.net.http import RestClient, RestResponse
@@ -242,7 +242,14 @@ class VenueContext:
             if isinstance(exc, TimestampRejected):
                 self.clock.request_resync()
             raise
-        self._report(None)
+        # An answer handed back unread is the venue's, but a 5xx one is no success
+        # for the health breaker: the venue's order endpoint is failing.
+        failing = response.status >= 500
+        self._report(
+            ServiceUnavailable(f"{self.name}: {call.method} {call.path}: HTTP {response.status}")
+            if failing
+            else None
+        )
         self._record(market, response)
         return response
 

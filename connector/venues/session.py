@@ -283,15 +283,30 @@ class _Shard:
         for book in self._books:
             if book != key:
                 continue
-            if book in self._silent and self.connection is not None:
-                # Resynced after its first silence (REST snapshot or resubscription)
-                # and still not one message: the socket no longer carries its stream.
+            if book in self._silent and self.connection is not None and not self._speaking(book):
+                # Resynced after its first silence (REST snapshot or resubscription),
+                # still not one message, and no other book of the socket speaks: the
+                # socket no longer carries its streams. Replaced at once, on purpose.
                 log.warning("book.stream_stuck", venue=self._feed.venue, symbol=str(book[1]))
-                self.connection.reconnect(f"stream stuck: no message for {book[1]} since a resync")
+                self.connection.reconnect(
+                    f"stream stuck: no message for {book[1]} since a resync", planned=True
+                )
                 return
             self._silent.add(book)
             log.warning("book.stale", venue=self._feed.venue, symbol=str(book[1]))
             self._feed.invalidate("stale stream: no update in time", [book])
+
+    def _speaking(self, book: BookKey) -> bool:
+        """Whether another book of this socket had a message of its stream within the
+        staleness window (the socket carries data: ``book`` alone is quiet)."""
+        now = trio.current_time()
+        for other in self._books:
+            if other == book or other in self._silent:
+                continue
+            seen = self.watchdog.last_touched(other)
+            if seen is not None and now - seen < self.watchdog.after:
+                return True
+        return False
 
     def on_close(self, reason: str) -> None:
         # Once per outage: a failed reconnect attempt closes again, and a resync

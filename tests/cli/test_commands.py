@@ -449,3 +449,24 @@ def test_update_rate_before_a_full_window_uses_the_time_since_the_first_event() 
 
     assert 10 / 1.0 == pytest.approx(meter.rate(11.0))
     assert 0.0 == UpdateRate().rate(3.0)
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["stream", "--topics", "tickr.>"], "no topic is of type 'tickr'"),
+        (["stream", "--topics", "orderbook.okx.>", "fill.binanse.>"], "venue 'binanse'"),
+        (["book", "binanse", "BTC-USDT-PERP"], "venue 'binanse' is not enabled here"),
+        (["book", "Binance", "BTC-USDT-PERP"], "venue 'Binance' is not enabled here"),
+    ],
+)
+def test_a_pattern_no_topic_can_match_is_a_usage_error_before_anything_starts(
+    argv: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(argv)
+
+    err = capsys.readouterr().err.splitlines()
+    assert 2 == code
+    assert 1 == len(err)
+    assert err[0].startswith(f"connector: error: {argv[0]}: invalid pattern ")
+    assert named in err[0]

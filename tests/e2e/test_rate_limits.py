@@ -24,7 +24,15 @@ import httpx
 import pytest
 import trio
 
-from connector import Connector, IpBanned, OrderStatus, RateLimited, sim
+from connector import (
+    Connector,
+    IpBanned,
+    OrderOutcomeUnknown,
+    OrderStatus,
+    RateLimited,
+    ServiceUnavailable,
+    sim,
+)
 from connector.config import AccountConfig, Config, RiskConfig
 from connector.health import BreakerState
 from connector.model import ConnectionEvent, ConnectionStatus, Symbol
@@ -170,3 +178,25 @@ async def test_refused_market_data_sockets_of_one_market_refuse_no_orders_on_ano
 
     assert OrderStatus.NEW == order.status
     assert BreakerState.CLOSED == health.state
+
+
+@pytest.mark.parametrize(
+    ("venue", "path"),
+    [("binance", "/fapi/v1/order"), ("bybit", "/v5/order/create"), ("okx", "/api/v5/trade/order")],
+)
+async def test_5xx_answers_to_orders_open_the_breaker(venue: str, path: str) -> None:
+    # The order answers come back unread (the adapter reads their codes): a 5xx one
+    # must still count as the venue failing, not as an answer.
+    plan = FaultPlan().rest_error(1.0, status=503, path=path, method="POST", max_count=3)
+    with trio.fail_after(CASE_SECONDS):
+        async with sim.run(venues=(venue,), rate=50.0, faults=plan) as running:
+            config = Config(venues=venue_configs(running, venue), risk=RiskConfig())
+            async with Connector(config) as c:
+                price = (await first_bid(c, venue, PERP) * Decimal("0.9")).quantize(Decimal("0.1"))
+                for _ in range(3):
+                    with pytest.raises(OrderOutcomeUnknown):
+                        await c.place_order(venue, PERP, "buy", "limit", QTY, price)
+                with pytest.raises(ServiceUnavailable, match="circuit breaker open"):
+                    await c.place_order(venue, PERP, "buy", "limit", QTY, price)
+                health = next(h for h in c.statistics().health.venues if h.venue == venue)
+    assert BreakerState.OPEN == health.state

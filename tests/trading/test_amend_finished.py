@@ -61,3 +61,28 @@ async def test_an_amend_of_an_order_that_just_filled_is_refused_naming_its_statu
             assert f"status: order {order.client_order_id} is filled" in refused.value.violations
             finished = c.orders.get(order.client_order_id)
             assert finished is not None and OrderStatus.FILLED == finished.status
+
+
+async def test_a_post_only_amend_that_would_cross_names_the_venue_word_and_the_end() -> None:
+    # Binance USDⓈ-M cancels a GTX order whose modify would take liquidity: the amend is
+    # refused naming the order's end and the venue's code, not as if it ended before.
+    with trio.fail_after(TIMEOUT):
+        async with rig("binance", symbol=PERP) as r:
+            c = r.c
+            r.run.venue("binance").pause()
+            bid = await first_bid(c, "binance", PERP)
+            ask = c.order_book("binance", PERP).best_ask()
+            assert ask is not None
+            order = await c.place_order(
+                "binance", PERP, "buy", "limit", QTY, bid * Decimal("0.99"),
+                time_in_force="post_only",
+            )  # fmt: skip
+            tick = c.instrument("binance", PERP).tick_size
+            crossing = (ask.price * Decimal("1.01")).quantize(tick)  # whatever moved meanwhile
+            with pytest.raises(InvalidOrder) as refused:
+                await c.amend_order("binance", PERP, order.client_order_id, price=crossing)
+            ended = c.orders.get(order.client_order_id)
+
+    assert ended is not None and OrderStatus.CANCELED == ended.status
+    assert f"status: order {order.client_order_id} is canceled" in str(refused.value)
+    assert "(the venue: " in str(refused.value)

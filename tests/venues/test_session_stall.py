@@ -6,7 +6,8 @@ then comes back valid from a REST snapshot or a resubscription); a book still
 without one message of its stream a staleness window after that resync has a
 stuck stream, and its socket is replaced: it is never left "valid" and frozen
 while the venue's book moves on. A book whose stream speaks again between two
-silences (a quiet book) keeps its socket.
+silences (a quiet book) keeps its socket, and so does a silent book whose
+socket carries other books' messages (the socket is not stuck).
 """
 
 from __future__ import annotations
@@ -40,13 +41,13 @@ async def _next(books: Subscription, wanted: str, reason: str = "") -> BookUpdat
 
 @asynccontextmanager
 async def _session(
-    plan: FaultPlan | None = None,
+    plan: FaultPlan | None = None, symbols: tuple[Symbol, ...] = (BTC_SPOT,)
 ) -> AsyncIterator[tuple[sim.SimulatedVenues, VenueSession, Subscription]]:
     bus = Bus()
     async with sim.run(venues=(VENUE,), faults=plan, rate=100.0) as simulated:
         session = VenueSession(
             driver_for(VENUE),
-            symbols=(BTC_SPOT,),
+            symbols=symbols,
             channels=("book",),
             bus=bus,
             urls=lambda: simulated.urls[VENUE],
@@ -109,3 +110,29 @@ async def test_a_quiet_stream_that_speaks_between_silences_keeps_its_socket() ->
             connects = _connects(session)
 
     assert [1] == connects
+
+
+async def test_a_quiet_book_beside_a_busy_one_never_takes_their_socket_down() -> None:
+    eth = Symbol.parse("ETH-USDT-SPOT")
+    with trio.fail_after(TIMEOUT):
+        async with _session(symbols=(BTC_SPOT, eth)) as (simulated, session, books):
+            valid: set[str] = set()
+            while len(valid) < 2:
+                update = await _next(books, "valid")
+                valid.add(str(update.symbol))
+            hub = simulated.venue(VENUE)
+            hub.pause()  # from now on only BTC changes: ETH is quiet
+            stale: list[str] = []
+            with trio.move_on_after(2.0):  # more than six of ETH's staleness windows
+                while True:
+                    hub.step(1, market="spot", native_id=NATIVE)
+                    with trio.move_on_after(0.05):
+                        while True:
+                            update = await books.receive()
+                            assert isinstance(update, BookUpdate)
+                            if "stale" in (update.state.reason or ""):
+                                stale.append(str(update.symbol))
+            connects = _connects(session)
+
+    assert "ETH-USDT-SPOT" in stale and "BTC-USDT-SPOT" not in stale
+    assert [1] == connects  # BTC's messages show the socket works: ETH is only quiet

@@ -8,7 +8,7 @@ checked 2026-12-03, see ``docs/venues/bybit.md``):
   positive for a charge, negative for a maker rebate (the model's sign).
 * Balances ``GET /v5/account/wallet-balance?accountType=UNIFIED``: one wallet
   for spot and linear; per coin ``walletBalance``, ``locked`` (spot orders),
-  ``totalOrderIM`` (derivatives orders).
+  ``totalOrderIM`` (derivatives orders) + ``totalPositionIM`` (positions).
 * Positions ``GET /v5/position/list`` (linear; ``settleCoin`` required without a
   symbol): ``size`` is unsigned, ``side`` ``Buy``/``Sell``/``""``; one-way mode
   only (``positionIdx`` 0).
@@ -144,6 +144,7 @@ class CoinItem(msgspec.Struct):
     walletBalance: str = "0"
     locked: str = ""
     totalOrderIM: str = ""
+    totalPositionIM: str = ""
 
 
 class WalletItem(msgspec.Struct):
@@ -199,14 +200,19 @@ def fill_of(item: ExecItem, market: Market, symbols: SymbolMap, ts_recv_ns: int)
 
 
 def balances_of(wallets: Sequence[WalletItem], ts_event_ns: int) -> list[Balance]:
-    """One balance per coin: ``locked`` = spot order lock + derivatives order margin
-    (``locked`` + ``totalOrderIM``, at most the wallet balance), ``free`` the rest."""
+    """One balance per coin: ``locked`` = spot order lock + derivatives order and
+    position margin (``locked`` + ``totalOrderIM`` + ``totalPositionIM``, at most the
+    wallet balance, as Binance and OKX count theirs), ``free`` the rest."""
     out: list[Balance] = []
     for wallet in wallets:
         for coin in wallet.coin:
             total = venue_decimal(coin.walletBalance) or _ZERO
-            locked = (venue_decimal(coin.locked) or _ZERO) + (
-                venue_decimal(coin.totalOrderIM) or _ZERO
+            locked = sum(
+                (
+                    venue_decimal(held) or _ZERO
+                    for held in (coin.locked, coin.totalOrderIM, coin.totalPositionIM)
+                ),
+                _ZERO,
             )
             locked = max(_ZERO, min(locked, total))
             out.append(

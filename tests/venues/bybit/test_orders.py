@@ -549,3 +549,14 @@ def test_cancel_ack_of_an_order_placed_elsewhere_reports_the_known_order() -> No
         Decimal("0.01"),
         OrderStatus.NEW,
     )
+
+
+def test_balances_hold_order_and_position_margin() -> None:
+    # A unified account's coin: spot lock, order margin and position margin are held.
+    raw = (
+        b'{"retCode":0,"retMsg":"OK","result":{"list":[{"accountType":"UNIFIED","coin":['
+        b'{"coin":"USDT","walletBalance":"100000","locked":"1","totalOrderIM":"2.5",'
+        b'"totalPositionIM":"60.0006"}]}]},"time":1}'
+    )
+    (usdt,) = BybitTrading(CREDENTIALS).parse_balances(Market.LINEAR, raw, 0)
+    assert (usdt.free, usdt.locked) == (Decimal("99936.4994"), Decimal("63.5006"))
