@@ -244,12 +244,10 @@ class VenueContext:
             raise
         # An answer handed back unread is the venue's, but a 5xx one is no success
         # for the health breaker: the venue's order endpoint is failing.
-        failing = response.status >= 500
-        self._report(
-            ServiceUnavailable(f"{self.name}: {call.method} {call.path}: HTTP {response.status}")
-            if failing
-            else None
-        )
+        if response.status >= 500:
+            self._report(ServiceUnavailable(f"{self.name}: {call.path}: HTTP {response.status}"))
+        else:
+            self._report(None)
         self._record(market, response)
         return response
 
