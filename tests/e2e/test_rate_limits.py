@@ -149,6 +149,7 @@ async def test_bybit_10006_holds_the_next_order_until_the_venue_reset_time() -> 
     assert reset - 0.5 <= waited < reset + 2.0
 
 
+@pytest.mark.slow  # about 35 s: the connector's start waits out the refused market
 async def test_refused_market_data_sockets_of_one_market_refuse_no_orders_on_another() -> None:
     plan = FaultPlan().refuse_connections(CASE_SECONDS, venue="binance", market="linear")
     with trio.fail_after(CASE_SECONDS):
