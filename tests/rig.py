@@ -7,9 +7,10 @@ and yields once the symbol's book is valid.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import trio
@@ -42,6 +43,26 @@ class Rig:
         return self.c.statistics().accounts[self.venue]
 
 
+def book_configs(
+    running: SimRun, venue: str, symbols: Iterable[Symbol], **fields: Any
+) -> dict[str, VenueConfig]:
+    """``venue`` streaming the books of ``symbols`` from the simulator (``fields``: more
+    of its ``VenueConfig``, keys included); the other venues off."""
+    return {
+        name: VenueConfig(
+            name=name,
+            endpoint="custom",
+            urls=running.urls[name],
+            symbols=tuple(symbols),
+            channels=("book",),
+            **fields,
+        )
+        if name == venue
+        else VenueConfig(name=name, enabled=False)
+        for name in VENUES
+    }
+
+
 def venue_configs(
     running: SimRun,
     venue: str,
@@ -55,21 +76,14 @@ def venue_configs(
     keys = Credentials(
         api_key=demo.api_key, api_secret=demo.secret, passphrase=demo.passphrase or None
     )
-    return {
-        name: VenueConfig(
-            name=name,
-            endpoint="custom",
-            urls=running.urls[name],
-            symbols=(symbol,),
-            channels=("book",),
-            credentials=keys,
-            order_entry=order_entry,
-            request_timeout=request_timeout,
-        )
-        if name == venue
-        else VenueConfig(name=name, enabled=False)
-        for name in VENUES
-    }
+    return book_configs(
+        running,
+        venue,
+        (symbol,),
+        credentials=keys,
+        order_entry=order_entry,
+        request_timeout=request_timeout,
+    )
 
 
 @asynccontextmanager

@@ -14,9 +14,10 @@ from pathlib import Path
 import trio
 
 from connector import Connector, sim
-from connector.config import Config, VenueConfig
+from connector.config import Config
 from connector.model import BookLevel, Symbol
 from connector.replay import replay_file
+from tests.rig import book_configs
 
 SYMBOLS = {
     Symbol.parse("BTC-USDT-SPOT"): ("spot", "BTCUSDT"),
@@ -39,19 +40,7 @@ async def test_replay_of_a_binance_capture_with_book_depth_5_ends_on_the_live_bo
     live: dict[str, dict[str, object]] = {}
     with trio.fail_after(TIMEOUT):
         async with sim.run(venues=("binance",), rate=50.0) as running:
-            venues = {
-                name: VenueConfig(
-                    name=name,
-                    endpoint="custom",
-                    urls=running.urls[name],
-                    symbols=tuple(SYMBOLS),
-                    channels=("book",),
-                    book_depth=5,
-                )
-                if name == "binance"
-                else VenueConfig(name=name, enabled=False)
-                for name in ("binance", "bybit", "okx")
-            }
+            venues = book_configs(running, "binance", SYMBOLS, book_depth=5)
             hub = running.venue("binance")
             async with Connector(Config(venues=venues), record=path) as c:
                 views = {symbol: c.order_book("binance", symbol) for symbol in SYMBOLS}

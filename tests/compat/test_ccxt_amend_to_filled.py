@@ -68,6 +68,8 @@ async def test_ccxt_bybit_amend_down_to_the_filled_amount_is_an_invalid_order() 
     with trio.fail_after(30):
         async with run(venues=("bybit",), paused=True) as sim:
             client = bybit_client(ccxt, sim.urls)
+            # ccxt asks every Bybit user to acknowledge that fetch_order sees only the
+            # venue's last 500 orders (it refuses the call otherwise): as users run it.
             client.options["fetchOrder"] = {"acknowledged": True}
             order = await partly_filled(client, sim, "bybit", "linear", "ETHUSDT")
             with pytest.raises(ccxt.InvalidOrder, match="110064"):

@@ -11,8 +11,9 @@ import trio
 
 from connector import Connector, sim
 from connector.bus import Bus, Subscription
-from connector.config import Config, VenueConfig
+from connector.config import Config
 from connector.model import BookLevel, BookUpdate, Symbol
+from tests.rig import book_configs
 
 PERP = Symbol.parse("BTC-USDT-PERP")
 TIMEOUT = 30
@@ -61,18 +62,7 @@ async def test_binance_book_rebuilt_from_its_updates_equals_the_view_after_a_one
     # top 50 is known to a subscriber only if the snapshot update carried it.
     with trio.fail_after(TIMEOUT):
         async with sim.run(venues=("binance",), rate=50.0) as running:
-            venues = {
-                name: VenueConfig(
-                    name=name,
-                    endpoint="custom",
-                    urls=running.urls[name],
-                    symbols=(PERP,),
-                    channels=("book",),
-                )
-                if name == "binance"
-                else VenueConfig(name=name, enabled=False)
-                for name in ("binance", "bybit", "okx")
-            }
+            venues = book_configs(running, "binance", (PERP,))
             bus = Bus()
             rebuilt = RebuiltBook()
             # Subscribed before the connector starts: the first snapshot update is seen.
