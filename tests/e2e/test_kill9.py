@@ -5,7 +5,8 @@ The simulator is a standalone ``connector sim`` process (all three venues); the
 trading process (``kill9_trader.py``, run with this interpreter) reaches it
 through the ``CONNECTOR_*`` variables of its first line
 (``connector.sim.line_environment``), trades BTC-USDT-PERP on every venue, and is
-killed with SIGKILL 20 times, each life at a random moment (:data:`_KILL_MOMENTS`):
+killed with SIGKILL 10 times, each life at a random moment (:data:`_KILL_MOMENTS`,
+the first three lives one from each anchor, so that the kills cover them all):
 a uniform delay from its spawn (the interpreter, the config, the store, its replay,
 the reconciliation, connecting, the first orders), from the moment it opens the
 ``Connector`` (mostly the replay and the reconciliation), or from its first order
@@ -147,7 +148,8 @@ _PHASE_NAMES = {
 _STARTING = ("interpreter", "config", "store+replay", "reconcile+connect")
 
 _KILL_MOMENTS = (
-    # (from when, weight, up to how many seconds after it): a kill picks one by weight,
+    # (from when, weight, up to how many seconds after it): the first three lives take
+    # one each, later kills pick one by weight,
     # then a uniform delay. From the spawn it lands anywhere in the start (interpreter,
     # config, store, replay, reconciliation, connecting) or in the first orders; from
     # "open" mostly in the store's replay and the reconciliation; from the first order
@@ -186,10 +188,17 @@ async def _until(event: trio.Event, proc: trio.Process) -> None:
         nursery.start_soon(first, proc.wait)
 
 
-async def _run_and_kill(args: list[str], env: dict[str, str], rng: random.Random, log: Path) -> str:
-    """Run the trader and SIGKILL it at a random moment; the phase the kill landed in."""
+async def _run_and_kill(
+    args: list[str],
+    env: dict[str, str],
+    rng: random.Random,
+    log: Path,
+    moment: tuple[str, float, float],
+) -> str:
+    """Run the trader and SIGKILL it at a random delay after ``moment``'s anchor; the
+    phase the kill landed in."""
     life = _Life()
-    anchor, _, most = rng.choices(_KILL_MOMENTS, weights=[m[1] for m in _KILL_MOMENTS])[0]
+    anchor, _, most = moment
     proc = await trio.lowlevel.open_process(
         [sys.executable, str(TRADER), *args],
         env=env,
@@ -276,9 +285,15 @@ async def _kill9(kind: str, kills: int, tmp_path: Path) -> None:
                 **extra,
                 "PYTHONPATH": str(ROOT),
             }
-            for _ in range(kills):
+            weights = [m[1] for m in _KILL_MOMENTS]
+            for life in range(kills):
                 args = [str(config), str(lines), "trade", str(rng.randrange(1 << 30))]
-                landed.append(await _run_and_kill(args, env, rng, log))
+                moment = (
+                    _KILL_MOMENTS[life]
+                    if life < len(_KILL_MOMENTS)
+                    else rng.choices(_KILL_MOMENTS, weights=weights)[0]
+                )
+                landed.append(await _run_and_kill(args, env, rng, log, moment))
             killed = time.monotonic()
             with log.open("ab") as err:
                 with trio.fail_after(90):
@@ -373,9 +388,9 @@ async def _kill9(kind: str, kills: int, tmp_path: Path) -> None:
 # worker could end without the test's cleanup and leave its simulator running.
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-async def test_kill9_twenty_times_loses_nothing(kind: str, tmp_path: Path) -> None:
+async def test_kill9_ten_times_loses_nothing(kind: str, tmp_path: Path) -> None:
     with trio.fail_after(150):
-        await _kill9(kind, 20, tmp_path)
+        await _kill9(kind, 10, tmp_path)
 
 
 @pytest.mark.slow

@@ -230,7 +230,7 @@ class FaultInjector:
             if not rule.matches(venue, market, None):
                 continue
             begin = rule.at[0] if rule.at else 0.0
-            if begin <= now < begin + rule.seconds:
+            if begin <= now < begin + rule.seconds and self._take(rule):
                 self.record(venue, FaultKind.REFUSE, stream=path, detail=f"t={now:.3f}")
                 return False
         return True

@@ -355,9 +355,13 @@ class FaultPlan:
         start: float = 0.0,
         venue: str | None = None,
         market: str | None = None,
+        max_count: int | None = None,
     ) -> FaultPlan:
-        """Reject websocket handshakes (HTTP 503) from ``start`` for ``seconds``."""
-        return self._add(FaultKind.REFUSE, venue, market, at=(start,), seconds=seconds)
+        """Reject websocket handshakes (HTTP 503) from ``start`` for ``seconds``: all of
+        them, or the first ``max_count``."""
+        return self._add(
+            FaultKind.REFUSE, venue, market, None, max_count, at=(start,), seconds=seconds
+        )
 
     def rest_error(
         self,

@@ -306,6 +306,19 @@ async def test_refused_connections_get_503_until_the_window_ends() -> None:
     assert 1 == len(logged(s, FaultKind.REFUSE))
 
 
+async def test_refused_connections_stop_after_max_count_inside_the_window() -> None:
+    async with binance(FaultPlan().refuse_connections(30.0, max_count=2)) as s:
+        url = s.urls["binance"]["spot.ws"] + "/ws"
+        with trio.fail_after(10):
+            for _ in range(2):
+                with pytest.raises(ConnectionRejected):
+                    async with open_websocket_url(url):
+                        pass
+            async with open_websocket_url(url) as ws:
+                assert not ws.closed
+    assert 2 == len(logged(s, FaultKind.REFUSE))
+
+
 async def test_rest_5xx_429_and_slow_faults() -> None:
     plan = (
         FaultPlan()
