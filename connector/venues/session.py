@@ -252,14 +252,15 @@ class _Shard:
         self.connected = trio.Event()
         self._books = [(s.market, s.instrument.symbol) for s in plan.streams if s.channel == "book"]
         self._on_subscribed = on_subscribed
-        # Books reported stale with no message of the stream since: stale again, their
-        # stream is stuck (an open socket the venue stopped feeding) and is replaced.
-        self._silent: set[BookKey] = set()
+        # Books reported stale with no message of the stream since, each with its seq
+        # then: stale again, their stream is stuck (an open socket the venue stopped
+        # feeding, or stopped feeding them) and is replaced.
+        self._silent: dict[BookKey, int] = {}
         self.connection: WsConnection | None = None
 
     def heard(self, key: BookKey) -> None:
         """A message of the stream for one book arrived."""
-        self._silent.discard(key)
+        self._silent.pop(key, None)
 
     def on_open(self) -> Sequence[str]:
         self.connected.set()
@@ -283,18 +284,33 @@ class _Shard:
         for book in self._books:
             if book != key:
                 continue
-            if book in self._silent and self.connection is not None and not self._speaking(book):
-                # Resynced after its first silence (REST snapshot or resubscription),
-                # still not one message, and no other book of the socket speaks: the
-                # socket no longer carries its streams. Replaced at once, on purpose.
-                log.warning("book.stream_stuck", venue=self._feed.venue, symbol=str(book[1]))
-                self.connection.reconnect(
-                    f"stream stuck: no message for {book[1]} since a resync", planned=True
-                )
-                return
-            self._silent.add(book)
+            seq = self._seq(book)
+            if book in self._silent and self.connection is not None:
+                # Resynced after its first silence (REST snapshot or resubscription) and
+                # still not one message. The stream is stuck when no other book of the
+                # socket speaks (the socket no longer carries its streams), or when the
+                # resync moved the book (the venue's book changed and its stream said
+                # nothing of it: the venue stopped feeding this book alone). A book
+                # that is only quiet has neither. Replaced at once, on purpose.
+                before = self._silent[book]
+                moved = seq > before
+                if moved or not self._speaking(book):
+                    why = f"its book moved from {before} to {seq} unsaid" if moved else ""
+                    log.warning("book.stream_stuck", venue=self._feed.venue,
+                                symbol=str(book[1]), before=before, seq=seq)  # fmt: skip
+                    self.connection.reconnect(
+                        f"stream stuck: no message for {book[1]} since a resync"
+                        + (f" ({why})" if why else ""),
+                        planned=True,
+                    )
+                    return
+            self._silent[book] = seq
             log.warning("book.stale", venue=self._feed.venue, symbol=str(book[1]))
             self._feed.invalidate("stale stream: no update in time", [book])
+
+    def _seq(self, book: BookKey) -> int:
+        keeper = self._feed.book(book[1])
+        return 0 if keeper is None else keeper.seq
 
     def _speaking(self, book: BookKey) -> bool:
         """Whether another book of this socket had a message of its stream within the

@@ -7,7 +7,9 @@ without one message of its stream a staleness window after that resync has a
 stuck stream, and its socket is replaced: it is never left "valid" and frozen
 while the venue's book moves on. A book whose stream speaks again between two
 silences (a quiet book) keeps its socket, and so does a silent book whose
-socket carries other books' messages (the socket is not stuck).
+socket carries other books' messages (the socket is not stuck) unless its resync
+moved it: the venue's book changed and its stream said nothing (the venue stopped
+feeding that book alone).
 """
 
 from __future__ import annotations
@@ -143,3 +145,26 @@ async def test_a_quiet_book_beside_a_busy_one_never_takes_their_socket_down() ->
 
     assert "ETH-USDT-SPOT" in stale and "BTC-USDT-SPOT" not in stale
     assert [1] == connects  # BTC's messages show the socket works: ETH is only quiet
+
+
+async def test_a_book_whose_resync_moved_it_unsaid_beside_a_busy_one_gets_a_new_socket() -> None:
+    # The venue stops feeding ETH's diffs alone: its book still changes and BTC's stream
+    # goes on. A resync moves ETH's book and its stream still says nothing: the socket
+    # is replaced (where a quiet book, above, keeps it).
+    eth = Symbol.parse("ETH-USDT-SPOT")
+    plan = FaultPlan(seed=3).drop(1.0, venue=VENUE, stream="ethusdt@depth", after_frames=30)
+    with trio.fail_after(TIMEOUT):
+        async with _session(plan, symbols=(BTC_SPOT, eth)) as (_, session, books):
+            stuck = None
+            while stuck is None or stuck.symbol != eth:
+                stuck = await _next(books, "invalid", reason="stream stuck")
+            while True:  # BTC comes back on the new socket
+                update = await _next(books, "valid")
+                if update.symbol == BTC_SPOT and not update.snapshot:
+                    break
+            (connects,) = _connects(session)
+
+    assert "stream stuck: no message for ETH-USDT-SPOT since a resync (its book moved from" in (
+        stuck.state.reason or ""
+    )
+    assert connects >= 2

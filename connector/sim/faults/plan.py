@@ -256,9 +256,19 @@ class FaultPlan:
         market: str | None = None,
         stream: str | None = None,
         max_count: int | None = None,
+        after_frames: int | None = None,
     ) -> FaultPlan:
-        """Drop this fraction of websocket data frames."""
-        return self._add(FaultKind.DROP, venue, market, stream, max_count, fraction=fraction)
+        """Drop this fraction of websocket data frames (on each connection, only once it
+        sent ``after_frames`` data frames, when given: a stream that works, then stops)."""
+        return self._add(
+            FaultKind.DROP,
+            venue,
+            market,
+            stream,
+            max_count,
+            fraction=fraction,
+            after_frames=after_frames,
+        )
 
     def duplicate(
         self,

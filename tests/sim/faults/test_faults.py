@@ -226,6 +226,17 @@ async def test_dropped_frames_are_missing_and_logged() -> None:
     assert {STREAM} == {e.stream for e in logged(s, FaultKind.DROP)}
 
 
+async def test_drops_after_frames_begin_once_the_connection_sent_that_many() -> None:
+    plan = FaultPlan().drop(1.0, stream="@depth", after_frames=2, max_count=2)
+    async with binance(plan) as s:
+        with trio.fail_after(10):
+            async with subscribed(s) as ws:
+                ids = step_updates(s, 6)
+                seen = await read_ids(ws, 4)
+    assert [ids[0], ids[1], ids[4], ids[5]] == seen
+    assert 2 == len(logged(s, FaultKind.DROP))
+
+
 async def test_duplicated_frames_arrive_twice() -> None:
     async with binance(FaultPlan().duplicate(1.0, max_count=2)) as s:
         with trio.fail_after(10):

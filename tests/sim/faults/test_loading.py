@@ -201,7 +201,8 @@ def test_an_unknown_kind_is_named_with_the_allowed_kinds() -> None:
 def test_an_unknown_key_is_named_with_the_kinds_keys() -> None:
     unknown, missing = _problems({"fault": [{"kind": "drop", "fractoin": 0.1}]})
     assert unknown.startswith("f.toml: fault[0] (drop): unknown key 'fractoin'; ")
-    assert unknown.endswith("allowed: kind, fraction, market, max_count, stream, venue")
+    allowed = "allowed: kind, after_frames, fraction, market, max_count, stream, venue"
+    assert unknown.endswith(allowed)
     assert "f.toml: fault[0] (drop): missing 'fraction'" == missing
 
 
