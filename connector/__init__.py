@@ -27,7 +27,7 @@ from connector._version import __version__
 from connector.logs import configure_logging
 
 if TYPE_CHECKING:
-    from connector.account.service import AccountStatistics
+    from connector.account.service import AccountStatistics, ReconcileReport
     from connector.account.stream import PrivatePhase, PrivateStreamStatistics
     from connector.account.views import BalancesView, PositionsView
     from connector.book.keeper import KeeperStatistics
@@ -66,6 +66,7 @@ if TYPE_CHECKING:
         OrderOutcomeUnknown,
         OrderRejected,
         RateLimited,
+        ReconcileIncomplete,
         RemoteError,
         RequestTimeout,
         RiskRejected,
@@ -195,6 +196,8 @@ __all__ = [
     "PrivateStreamStatistics",
     "Quote",
     "RateLimited",
+    "ReconcileIncomplete",
+    "ReconcileReport",
     "RemoteError",
     "Replayer",
     "RequestTimeout",
@@ -245,6 +248,7 @@ __all__ = [
 
 _SOURCES: dict[str, str] = {
     "AccountStatistics": "connector.account.service",
+    "ReconcileReport": "connector.account.service",
     "PrivatePhase": "connector.account.stream",
     "PrivateStreamStatistics": "connector.account.stream",
     "BalancesView": "connector.account.views",
@@ -284,6 +288,7 @@ _SOURCES: dict[str, str] = {
     "OrderOutcomeUnknown": "connector.errors",
     "OrderRejected": "connector.errors",
     "RateLimited": "connector.errors",
+    "ReconcileIncomplete": "connector.errors",
     "RemoteError": "connector.errors",
     "RequestTimeout": "connector.errors",
     "RiskRejected": "connector.errors",

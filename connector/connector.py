@@ -26,7 +26,7 @@ import structlog
 import trio
 
 from connector._groups import sole_error
-from connector.account.service import AccountStatistics
+from connector.account.service import AccountStatistics, ReconcileReport
 from connector.account.views import BalancesView, PositionsView
 from connector.aggregator import Aggregator
 from connector.book.keeper import BookKeeper
@@ -599,6 +599,38 @@ class Connector:
             UnknownInstrument: ``symbol`` is listed by no venue asked (nothing was sent).
         """
         return await self._trading.cancel_all(venue, symbol)
+
+    async def reconcile(
+        self,
+        venue: str | None = None,
+        *,
+        timeout: float = 30.0,  # noqa: ASYNC109 (the public API names it)
+    ) -> dict[str, ReconcileReport]:
+        """Reconcile now: each trading venue's (or ``venue``'s) open orders, fills,
+        positions and balances against the local state, what differs applied
+        (docs/trading.md). Venues run concurrently; returns once each completed.
+
+        A reconciliation already running when this is called may have read the
+        venue before the change the caller wants seen: the next one, started after
+        this call, is the one waited for (it never runs beside the service's own;
+        concurrent callers share it).
+
+        Args:
+            venue: Only this venue (default: every trading venue).
+            timeout: Seconds to wait at most (a venue not done by then fails).
+
+        Returns:
+            Per venue, its :class:`ReconcileReport`: the discrepancies found and
+            applied, by kind, and when it completed.
+
+        Raises:
+            ReconcileIncomplete: some venue's reconciliation failed (a REST error) or
+                did not complete in time: ``failures`` names each such venue and why;
+                ``reports`` holds the others' (they completed).
+            ConfigError: ``venue`` does not trade here (not enabled, no credentials).
+            ValueError: ``timeout`` is not a number of seconds > 0.
+        """
+        return await self._trading.reconcile(venue, timeout=timeout)
 
     @property
     def orders(self) -> OrdersView:

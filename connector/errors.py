@@ -30,6 +30,7 @@ callers never see a raw ``httpx``, ``trio`` or ``ssl`` exception::
     │   └── ServiceUnavailable       HTTP 5xx, venue maintenance
     ├── OrderOutcomeUnknown          an order was sent, its fate is not known; client_order_id
     ├── CancelAllIncomplete          cancel_all could not list a venue's open orders; what it did
+    ├── ReconcileIncomplete          reconcile failed on a venue; the other venues' reports
     ├── SubscriptionOverflow         a ``fail`` subscription could not keep up
     ├── StoreError                   the event store cannot be opened, read or written
     └── SupervisorGaveUp             restart intensity exceeded; escalates to the parent
@@ -48,6 +49,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from connector.account.service import ReconcileReport
     from connector.model.trading import Order
 
 __all__ = [
@@ -66,6 +68,7 @@ __all__ = [
     "OrderOutcomeUnknown",
     "OrderRejected",
     "RateLimited",
+    "ReconcileIncomplete",
     "RemoteError",
     "RequestTimeout",
     "RiskRejected",
@@ -327,6 +330,24 @@ class CancelAllIncomplete(ConnectorError):
         said = "; ".join(f"{venue}: {why}" for venue, why in failures.items())
         super().__init__(f"cancel_all may have left orders open: {said}")
         self.orders = list(orders)
+        self.failures = dict(failures)
+
+
+class ReconcileIncomplete(ConnectorError):
+    """``reconcile`` could not complete on some venue (a REST request failed, or no
+    reconciliation finished in time): what that venue holds may still differ from the
+    local state. The other venues' reconciliations completed and are in ``reports``.
+
+    Args:
+        reports: Per venue that completed, its report (what ``reconcile`` returns
+            when it is complete).
+        failures: Per venue that did not, why (the venue's error, or the timeout).
+    """
+
+    def __init__(self, reports: Mapping[str, ReconcileReport], failures: Mapping[str, str]) -> None:
+        said = "; ".join(f"{venue}: {why}" for venue, why in failures.items())
+        super().__init__(f"reconcile did not complete: {said}")
+        self.reports = dict(reports)
         self.failures = dict(failures)
 
 

@@ -2,13 +2,14 @@
 
 :class:`Trading` holds each trading venue's order service and the risk
 service; the facade's ``place_order``, ``amend_order``, ``cancel_order``,
-``cancel_all`` and ``fills`` are one-line calls into it, and ``c.orders`` and
+``cancel_all``, ``reconcile`` and ``fills`` are one-line calls into it, and ``c.orders`` and
 ``c.risk`` are the read-mostly views :class:`OrdersView` and :class:`RiskView`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -19,11 +20,16 @@ import trio
 
 from connector.account.balances import BalanceBook
 from connector.account.positions import PositionBook
-from connector.account.service import AccountService
+from connector.account.service import AccountService, ReconcileReport
 from connector.account.views import BalancesView, PositionsView
 from connector.bus import Bus
 from connector.config import StorageConfig, VenueConfig
-from connector.errors import CancelAllIncomplete, ConfigError, UnknownInstrument
+from connector.errors import (
+    CancelAllIncomplete,
+    ConfigError,
+    ReconcileIncomplete,
+    UnknownInstrument,
+)
 from connector.model import Fill, Order, OrderStatus, OrderType, Side, Symbol, TimeInForce
 from connector.model.credentials import Credentials
 from connector.oms.ids import ClientOrderIds, id_in_use, new_prefix
@@ -181,6 +187,42 @@ class Trading:
         if failures:
             raise CancelAllIncomplete(orders, failures)
         return orders
+
+    async def reconcile(
+        self,
+        venue: str | None = None,
+        *,
+        timeout: float = 30.0,  # noqa: ASYNC109 (the public API names it)
+    ) -> dict[str, ReconcileReport]:
+        if not (
+            isinstance(timeout, int | float)
+            and not isinstance(timeout, bool)
+            and math.isfinite(timeout)
+            and timeout > 0
+        ):
+            raise ValueError(f"timeout: {timeout!r} is not a number of seconds > 0")
+        if venue is not None:
+            names = [self.venue(venue).venue]
+        elif self.venues:
+            names = list(self.venues)
+        else:
+            raise ConfigError("no venue trades here: none is enabled with credentials")
+        reports: dict[str, ReconcileReport] = {}
+        failures: dict[str, str] = {}
+
+        async def one(account: AccountService) -> None:
+            try:
+                reports[account.venue] = await account.reconcile_now(timeout)
+            except ReconcileIncomplete as incomplete:  # the other venues go on
+                failures.update(incomplete.failures)
+
+        async with trio.open_nursery() as nursery:
+            for name in names:
+                nursery.start_soon(one, self.accounts[name])
+        done = {name: reports[name] for name in names if name in reports}
+        if failures:
+            raise ReconcileIncomplete(done, {n: failures[n] for n in names if n in failures})
+        return done
 
     def fills(
         self,

@@ -28,6 +28,10 @@ One :class:`AccountService` per venue that trades. It runs:
   listing, and of each order missing some); positions and balances are read
   over REST and compared by :mod:`connector.oms.reconcile`; what it emits
   (``source="reconcile"``) is applied, and every discrepancy counted and logged.
+  A caller may ask for one (:meth:`AccountService.reconcile_now`, behind
+  ``Connector.reconcile``): it waits for the next reconciliation that starts
+  after the request (one running then may have read the venue too early) and
+  gets its :class:`ReconcileReport`; callers asking together share that run.
 
 Balances are one wallet per venue: Binance spot and USDⓈ-M keep separate
 wallets, so the account service follows the wallet of the venue's first
@@ -39,6 +43,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
@@ -50,7 +55,13 @@ from connector.account.balances import BalanceBook
 from connector.account.positions import PositionBook
 from connector.account.stream import PrivateHandler, PrivateStreamStatistics
 from connector.bus import Bus
-from connector.errors import AuthenticationFailed, ConnectorError, ExchangeRejected, StoreError
+from connector.errors import (
+    AuthenticationFailed,
+    ConnectorError,
+    ExchangeRejected,
+    ReconcileIncomplete,
+    StoreError,
+)
 from connector.model import Balance, Fill, Market, Position, Symbol
 from connector.model.trading import OrderReport
 from connector.net.http import RestResponse
@@ -73,7 +84,7 @@ from connector.venues.driver import (
 )
 from connector.venues.session import VenueSession
 
-__all__ = ["AccountService", "AccountStatistics"]
+__all__ = ["AccountService", "AccountStatistics", "ReconcileReport"]
 
 log = structlog.get_logger(__name__)
 
@@ -94,6 +105,8 @@ class AccountStatistics:
         discrepancies: Differences found, per kind (every reconciliation so far).
         listen_keys: listenKeys created (the first ones and every renewal).
         keepalives: listenKey keepalives answered.
+        reconciling: The number (:attr:`ReconcileReport.number`) of the
+            reconciliation running now; ``None`` between them.
     """
 
     streams: tuple[PrivateStreamStatistics, ...]
@@ -102,6 +115,49 @@ class AccountStatistics:
     discrepancies: Mapping[str, int]
     listen_keys: int
     keepalives: int
+    reconciling: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ReconcileReport:
+    """One completed reconciliation of one venue (what ``Connector.reconcile`` returns).
+
+    Attributes:
+        venue: The venue.
+        number: Which reconciliation of the venue it was since the connector started
+            (1: the start-up one; failed attempts are numbered too): a later one has
+            a larger number.
+        reasons: Why it ran: ``"requested"`` for ``Connector.reconcile``, and what
+            else asked for it meanwhile (``"periodic"`` when nothing did).
+        discrepancies: What it found different from the local state, and applied,
+            per kind: ``order_unknown``, ``order_status``, ``order_filled``,
+            ``order_amended``, ``order_not_listed``, ``fill_missing``, ``position``,
+            ``balance`` (kinds with none are left out). The start-up reconciliation
+            counts no ``position`` or ``balance``: its answers are how the account
+            starts.
+        completed_ns: When it completed, ns since the epoch (local clock).
+    """
+
+    venue: str
+    number: int
+    reasons: tuple[str, ...]
+    discrepancies: Mapping[str, int]
+    completed_ns: int
+
+    @property
+    def total(self) -> int:
+        """Every discrepancy found, of any kind."""
+        return sum(self.discrepancies.values())
+
+
+@attrs.define
+class _Waiter:
+    """A caller of :meth:`AccountService.reconcile_now`: any reconciliation numbered
+    above ``after`` answers it (a report, or why it failed)."""
+
+    after: int
+    done: trio.Event = attrs.field(factory=trio.Event)
+    outcome: ReconcileReport | str | None = None
 
 
 class AccountService:
@@ -170,6 +226,9 @@ class AccountService:
         self._discrepancies: dict[str, int] = {}
         self._loaded = False
         self._reconcile_error: str | None = None
+        self._started = 0
+        self._running: int | None = None
+        self._waiters: list[_Waiter] = []
         self._send, self._receive = trio.open_memory_channel[tuple[str, Sequence[PrivateEvent]]](
             math.inf
         )
@@ -205,6 +264,7 @@ class AccountService:
             discrepancies=dict(self._discrepancies),
             listen_keys=self._keys,
             keepalives=self._keepalives,
+            reconciling=self._running,
         )
 
     # -- applying ----------------------------------------------------------------
@@ -400,8 +460,53 @@ class AccountService:
             market, call, self.adapter.sign, lane=Lane.DEFAULT, check=True
         )
 
+    async def reconcile_now(self, timeout: float) -> ReconcileReport:  # noqa: ASYNC109
+        """Ask for a reconciliation and return the report of the next one that starts
+        after this call (callers asking meanwhile share it). It never runs beside the
+        service's own: a reconciliation running now is let finish, then the next
+        starts at once.
+
+        Args:
+            timeout: Seconds to wait at most.
+
+        Raises:
+            ReconcileIncomplete: that reconciliation failed (a REST error: its
+                ``failures`` names this venue and why), or none completed within
+                ``timeout`` seconds.
+        """
+        waiter = _Waiter(after=self._started)
+        self._waiters.append(waiter)
+        self.request_reconcile("requested")
+        with trio.move_on_after(timeout):
+            await waiter.done.wait()
+        outcome = waiter.outcome
+        if outcome is None:
+            self._waiters.remove(waiter)
+            running = (
+                ""
+                if self._running is None
+                else f"; reconciliation {self._running} is still running"
+            )
+            outcome = f"no reconciliation completed within {timeout:g} s{running}"
+        if isinstance(outcome, str):
+            raise ReconcileIncomplete({}, {self.venue: outcome})
+        return outcome
+
+    def _answer(self, number: int, outcome: ReconcileReport | str) -> None:
+        """Give reconciliation ``number``'s outcome to the callers it answers."""
+        waiting = []
+        for waiter in self._waiters:
+            if number > waiter.after:
+                waiter.outcome = outcome
+                waiter.done.set()
+            else:
+                waiting.append(waiter)
+        self._waiters = waiting
+
     async def _reconcile_once(self) -> bool:
         reasons, self._reasons = self._reasons, []
+        self._started += 1
+        number = self._running = self._started
         try:
             result = await self.reconcile()
         except ConnectorError as exc:
@@ -409,10 +514,21 @@ class AccountService:
             self._reconcile_error = str(exc).removeprefix(f"{self.venue}: ")
             log.warning("account.reconcile_failed", venue=self.venue, reasons=reasons,
                         error=str(exc))  # fmt: skip
+            self._answer(number, self._reconcile_error)
             return False
+        finally:
+            self._running = None
         self._reconcile_error = None
         log.info("account.reconcile", venue=self.venue, reasons=reasons or ["periodic"],
                  discrepancies=result.total)  # fmt: skip
+        report = ReconcileReport(
+            venue=self.venue,
+            number=number,
+            reasons=tuple(dict.fromkeys(reasons or ["periodic"])),
+            discrepancies={kind: n for kind, n in result.discrepancies.items() if n},
+            completed_ns=time.time_ns(),
+        )
+        self._answer(number, report)
         return True
 
     async def _reconciler(self) -> None:

@@ -56,6 +56,7 @@ _COMMANDS: tuple[tuple[str, str], ...] = (
     ("instruments", "instruments"),
     ("order", "order"),
     ("kill", "kill"),
+    ("reconcile", "reconcile"),
     ("fills", "history"),
 )
 """``(command, module of connector.cli)``, in the order ``connector --help`` lists them.
