@@ -18,8 +18,9 @@ The breaker guards the venue's order path, which is REST (an order socket falls
 back to REST when it is down), so its inputs are REST outcomes alone. A
 *success* is a REST answer from the venue (an answer that refuses one request,
 such as an order rejected with a venue code, proves the venue is up); a
-*failure* is a transient REST failure (timeout, lost connection, HTTP 5xx) or
-an order whose outcome was lost. A success resets the count of consecutive
+*failure* is a transient REST failure (timeout, lost connection, HTTP 5xx, or a
+server error said in an HTTP 200 answer: Bybit 10016, OKX 50001) or an order
+whose outcome was lost. A success resets the count of consecutive
 failures. Rate limits are the rate limiter's business, not the venue's health:
 a 429 or 418 from the venue, and a refusal our own limiter raises without
 sending anything, count as neither. Websocket connects and disconnects (market

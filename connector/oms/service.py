@@ -666,13 +666,18 @@ class OrderService:
                 response = await self.state.send_order(
                     market, symbol, call, "cancel_all", orders=count
                 )
-                reports = adapter.parse_cancel_all_answer(
-                    market,
-                    self.state.session.symbols,
-                    response.status,
-                    response.body,
-                    response.received_ns,
-                )
+                try:
+                    reports = adapter.parse_cancel_all_answer(
+                        market,
+                        self.state.session.symbols,
+                        response.status,
+                        response.body,
+                        response.received_ns,
+                    )
+                except ConnectorError as exc:
+                    self.state.answered(response, exc)
+                    raise
+                self.state.answered(response, None)
                 await self.state.apply(reports)
         except OrderNotFound:
             return  # nothing open there any more: the orders are read back one by one

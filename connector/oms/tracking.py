@@ -483,10 +483,12 @@ class OrderStateService:
     ) -> OrderReport:
         """The order an answer reports (raises as the adapter's parser says).
 
-        A timestamp rejection makes the clock resync at once.
+        A timestamp rejection makes the clock resync at once. What a REST answer below
+        HTTP 500 said goes to the health breaker (a 5xx one went when it arrived; an
+        order socket's replies move no breaker).
         """
         try:
-            return self.adapter.parse_order_answer(
+            report = self.adapter.parse_order_answer(
                 market,
                 self.session.symbols,
                 response.status,
@@ -495,9 +497,21 @@ class OrderStateService:
                 action=action,
                 client_order_id=client_order_id,
             )
-        except TimestampRejected:
-            self.session.context.timestamp_rejected()
+        except ConnectorError as exc:
+            if isinstance(exc, TimestampRejected):
+                self.session.context.timestamp_rejected()
+            self.answered(response, exc)
             raise
+        self.answered(response, None)
+        return report
+
+    def answered(self, response: RestResponse, error: ConnectorError | None) -> None:
+        """Tell the health breaker what a REST answer handed back unread said once read
+        (``None``: the venue answered, a refusal included; else the error its code maps
+        to). A 5xx answer was told when it arrived, and an order socket's replies move
+        no breaker (their URL is the socket's)."""
+        if response.status < 500 and response.url.startswith("http"):
+            self.session.context.answer_read(error)
 
     async def query(self, symbol: Symbol, client_order_id: str) -> OrderReport:
         """The venue's report of one order, by client order id (or, for ``#`` + the

@@ -242,14 +242,21 @@ class VenueContext:
             if isinstance(exc, TimestampRejected):
                 self.clock.request_resync()
             raise
-        # An answer handed back unread is the venue's, but a 5xx one is no success
-        # for the health breaker: the venue's order endpoint is failing.
+        # A 5xx answer is no success for the health breaker (the venue's order endpoint
+        # is failing); any other answer handed back unread is reported by its reader,
+        # once it read the venue's code (`answer_read`): an HTTP 200 may say "unknown".
         if response.status >= 500:
             self._report(ServiceUnavailable(f"{self.name}: {call.path}: HTTP {response.status}"))
-        else:
+        elif check:
             self._report(None)
         self._record(market, response)
         return response
+
+    def answer_read(self, error: ConnectorError | None) -> None:
+        """What an answer :meth:`send_signed` handed back unread (below HTTP 500) said,
+        for the health breaker: ``None`` (it answered, a refusal included) or the error
+        its venue code maps to (a code meaning "unknown" or "busy" is a failure)."""
+        self._report(error)
 
     def timestamp_rejected(self) -> None:
         """A signed answer said our time is off: measure the venue's clock again now."""

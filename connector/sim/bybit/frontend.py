@@ -173,6 +173,7 @@ class BybitFrontend:
             injector=injector,
             ws_settings=WsSettings(send_buffer=self.settings.send_buffer),
             rate_limited=self.rate_limited,
+            server_error=self.server_error,
             market_of=self._market_of,
             host=self.options.host,
             port=port,
@@ -206,6 +207,16 @@ class BybitFrontend:
             ("X-Bapi-Limit-Reset-Timestamp", str(reset)),
         )
         return json_response(error_body(10006, "Too many visits!", now), headers=headers)
+
+    def server_error(self, req: Request, verdict: RestVerdict) -> Response:
+        """The venue's reply to a REST error fault: the gateway's bare 5xx, or with a
+        ``code`` the v5 error body (HTTP 200) carrying it (10016 "internal server error;
+        service is restarting", 10000 "server timeout": v5 error codes)."""
+        if verdict.code is None:
+            return Response(status=verdict.status, body=b"", content_type="text/html")
+        said = {10000: "Server Timeout", 10016: "Internal server error."}
+        message = said.get(verdict.code, "Server error")
+        return json_response(error_body(verdict.code, message, self.venue.now_ms()))
 
     def statistics(self) -> BybitStatistics:
         """A frozen snapshot of the front-end's counters."""

@@ -78,12 +78,15 @@ class RestVerdict:
         status: HTTP status for REST_ERROR, REST_ERROR_AFTER and REST_429.
         delay: Seconds to wait (REST_SLOW, REST_LATE).
         retry_after: Seconds for the Retry-After header (REST_429).
+        code: REST_ERROR: the venue error code to answer in an HTTP 200 error body
+            instead of ``status`` (the front-ends that have such answers: Bybit, OKX).
     """
 
     kind: FaultKind
     status: int = 200
     delay: float = 0.0
     retry_after: float = 0.0
+    code: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -249,8 +252,9 @@ class FaultInjector:
             if rng.random() >= rule.fraction or not self._take(rule):
                 continue
             if rule.kind in (FaultKind.REST_ERROR, FaultKind.REST_ERROR_AFTER):
-                self.record(venue, rule.kind, stream=path, detail=str(rule.value))
-                return RestVerdict(kind=rule.kind, status=rule.value)
+                said = str(rule.value) if rule.code is None else f"200 code={rule.code}"
+                self.record(venue, rule.kind, stream=path, detail=said)
+                return RestVerdict(kind=rule.kind, status=rule.value, code=rule.code)
             if rule.kind is FaultKind.REST_429:
                 self.record(venue, rule.kind, stream=path, detail=f"retry_after={rule.seconds}")
                 return RestVerdict(kind=rule.kind, status=429, retry_after=rule.seconds)

@@ -193,6 +193,7 @@ _CHECKS: dict[str, _Check] = {
     "stream": _text,
     "path": _path,
     "method": _one_of(("GET", "POST", "PUT", "DELETE")),
+    "code": _integer,
 }
 
 

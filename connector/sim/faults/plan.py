@@ -102,6 +102,8 @@ class FaultRule:
         seconds: Delay, stall, refusal or slow-response duration.
         value: Kind-specific number: HTTP status (rest_error), skew in ms
             (clock_skew), how many updates old (stale_snapshot).
+        code: rest_error only: answer HTTP 200 with this venue error code instead of
+            the 5xx ``value`` (Bybit ``retCode``, OKX ``code``).
         variant: Malformed-frame variant.
         max_count: Stop after this many injections in the whole run (None: no cap).
         method: REST kinds only: the HTTP method (``POST``...) or None for every method.
@@ -119,6 +121,7 @@ class FaultRule:
     variant: MalformedVariant = "truncated"
     max_count: int | None = None
     method: str | None = None
+    code: int | None = None
 
     def matches(
         self, venue: str, market: str | None, stream: str | None, method: str | None = None
@@ -230,6 +233,7 @@ class FaultPlan:
         value: int = 0,
         variant: MalformedVariant = "truncated",
         method: str | None = None,
+        code: int | None = None,
     ) -> FaultPlan:
         """The builders' common body: one more rule of ``kind`` (defaults as FaultRule's)."""
         rule = FaultRule(
@@ -245,6 +249,7 @@ class FaultPlan:
             value=value,
             variant=variant,
             method=method.upper() if method else None,
+            code=code,
         )
         return self.with_rule(rule)
 
@@ -383,9 +388,13 @@ class FaultPlan:
         venue: str | None = None,
         market: str | None = None,
         max_count: int | None = None,
+        code: int | None = None,
     ) -> FaultPlan:
         """Answer this fraction of REST requests with a 5xx ``status``, without handling them
-        (an order request so answered was never taken)."""
+        (an order request so answered was never taken). With ``code``, the answer is the
+        venue's HTTP 200 error body with that code instead (Bybit ``retCode`` 10016
+        "internal server error", OKX ``code`` 50001...: a server error said in a normal
+        answer); Binance says its server errors with a 5xx and ignores it."""
         return self._add(
             FaultKind.REST_ERROR,
             venue,
@@ -395,6 +404,7 @@ class FaultPlan:
             fraction=fraction,
             value=status,
             method=method,
+            code=code,
         )
 
     def rest_error_after(

@@ -228,12 +228,27 @@ class OkxFrontend:
                 send_buffer=self.settings.send_buffer, idle_timeout=self.settings.idle_timeout
             ),
             rate_limited=self.rate_limited,
+            server_error=self.server_error,
             host=self.options.host,
             port=self.options.port("spot") or self.options.port("swap"),
             latency=self.settings.latency,
         )
         #: The endpoint of each market: one port serves both (its ASGI app is ``server.app``).
         self.servers: dict[str, VenueServer] = {m: self.server for m in venue.markets()}
+
+    def server_error(self, req: Request, verdict: RestVerdict) -> Response:
+        """The venue's reply to a REST error fault: the gateway's bare 5xx, or with a
+        ``code`` the v5 error envelope (HTTP 200) carrying it (50001 "Service temporarily
+        unavailable", 50004 "Endpoint request timeout", 50013 "Systems are busy")."""
+        if verdict.code is None:
+            return Response(status=verdict.status, body=b"", content_type="text/html")
+        said = {
+            50001: "Service temporarily unavailable. Please try again later.",
+            50004: "Endpoint request timeout (does not mean that the request was successful "
+            "or failed, please check the request result).",
+            50013: "Systems are busy. Please try again later.",
+        }
+        return json_response(error_body(str(verdict.code), said.get(verdict.code, "Error")))
 
     def rate_limited(self, req: Request, verdict: RestVerdict) -> Response:
         """The venue's reply to a REST_429 fault: HTTP 429, code ``50011``."""

@@ -330,6 +330,33 @@ async def test_refused_connections_stop_after_max_count_inside_the_window() -> N
     assert 2 == len(logged(s, FaultKind.REFUSE))
 
 
+async def test_rest_errors_with_a_code_are_http_200_error_bodies_on_bybit_and_okx() -> None:
+    plan = (
+        FaultPlan()
+        .rest_error(1.0, code=10016, path="/v5/market/time", venue="bybit", max_count=1)
+        .rest_error(1.0, code=50001, path="/api/v5/public/time", venue="okx", max_count=1)
+        .rest_error(1.0, status=502, path="/v5/market/instruments-info", venue="bybit")
+    )
+    with trio.fail_after(60):
+        async with sim.run(venues=("bybit", "okx"), faults=plan, paused=True) as s:
+            bybit, okx = s.urls["bybit"]["linear.rest"], s.urls["okx"]["swap.rest"]
+            async with httpx.AsyncClient() as client:
+                said = await client.get(bybit + "/v5/market/time")
+                later = await client.get(bybit + "/v5/market/time")
+                busy = await client.get(okx + "/api/v5/public/time")
+                bare = await client.get(bybit + "/v5/market/instruments-info")
+    assert (200, 10016, "Internal server error.") == (
+        said.status_code,
+        said.json()["retCode"],
+        said.json()["retMsg"],
+    )
+    assert (200, 0) == (later.status_code, later.json()["retCode"])
+    assert (200, "50001", []) == (busy.status_code, busy.json()["code"], busy.json()["data"])
+    assert (502, b"") == (bare.status_code, bare.content)
+    details = [e.detail for e in s.fault_log if e.kind is FaultKind.REST_ERROR]
+    assert ["200 code=10016", "200 code=50001", "502"] == details
+
+
 async def test_rest_5xx_429_and_slow_faults() -> None:
     plan = (
         FaultPlan()
