@@ -659,7 +659,8 @@ class Connector:
 
     @property
     def balances(self) -> BalancesView:
-        """Balances: ``get(venue, asset)``, ``all(venue=None)``."""
+        """Balances: ``get(venue, asset)``, ``all(venue=None)``, ``reserved(venue, asset)``,
+        ``available(venue, asset)`` (docs/trading.md)."""
         return self._trading.balances
 
     @property

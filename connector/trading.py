@@ -20,6 +20,7 @@ import trio
 
 from connector.account.balances import BalanceBook
 from connector.account.positions import PositionBook
+from connector.account.reservations import Reservations
 from connector.account.service import AccountService, ReconcileReport
 from connector.account.views import BalancesView, PositionsView
 from connector.bus import Bus
@@ -81,8 +82,9 @@ class Trading:
         self.risk_view = RiskView(risk)
         self.position_book = PositionBook()
         self.balance_book = BalanceBook()
+        self.reservations = Reservations()
         self.positions = PositionsView(self.position_book, self._mid, self.venue)
-        self.balances = BalancesView(self.balance_book, self.venue)
+        self.balances = BalancesView(self.balance_book, self.venue, self.reservations)
 
     def _mid(self, venue: str, symbol: Symbol) -> Decimal | None:
         account = self.accounts.get(venue)
@@ -490,8 +492,10 @@ def attach_trading(
         bus=bus,
         positions=trading.position_book,
         balances=trading.balance_book,
+        reservations=trading.reservations,
         reconcile_interval=reconcile_interval,
     )
+    state.order_listeners.append(trading.reservations.order_changed)
     orders = OrderService(
         state,
         ids=ids,
@@ -500,7 +504,10 @@ def attach_trading(
         health_allows=health_allows,
         unreconciled=lambda: account.unreconciled,
         position=account.position_qty,
+        reservations=trading.reservations,
     )
+    venue = session.name
+    trading.risk.register_available(venue, lambda asset: trading.balances.available(venue, asset))
     session.add_children(
         [
             # The account reconciles with the venue before ``orders`` starts.

@@ -53,6 +53,7 @@ import trio
 
 from connector.account.balances import BalanceBook
 from connector.account.positions import PositionBook
+from connector.account.reservations import Reservations
 from connector.account.stream import PrivateHandler, PrivateStreamStatistics
 from connector.bus import Bus
 from connector.errors import (
@@ -169,6 +170,9 @@ class AccountService:
         bus: Where positions and balances are published.
         positions: The positions of every venue (shared with the views).
         balances: The balances of every venue (shared with the views).
+        reservations: What our spot orders hold that the venue's balance does not
+            show yet: each venue balance applied (stream or REST) shows the orders
+            the venue acknowledged before it.
         reconcile_interval: Seconds between periodic reconciliations.
         retry_after: Seconds before a failed reconciliation is tried again.
         ack_timeout: Seconds to wait for each login or subscribe acknowledgement.
@@ -190,6 +194,7 @@ class AccountService:
         bus: Bus,
         positions: PositionBook,
         balances: BalanceBook,
+        reservations: Reservations | None = None,
         reconcile_interval: float = 60.0,
         retry_after: float = 5.0,
         ack_timeout: float = 10.0,
@@ -203,6 +208,7 @@ class AccountService:
         self.adapter = state.adapter
         self.positions = positions
         self.balances = balances
+        self.reservations = reservations
         self._bus = bus
         self._interval = reconcile_interval
         self._retry_after = min(retry_after, reconcile_interval)
@@ -302,6 +308,8 @@ class AccountService:
         """A venue balance (stream or REST); the venue wins over older values."""
         before = self.balances.get(balance.venue, balance.asset)
         after = self.balances.apply(balance)
+        if after is not None and self.reservations is not None:
+            self.reservations.balance_applied(self.venue, balance.asset)
         if after is not None and after != before:
             self._bus.publish(f"balance.{self.venue}.{balance.asset}", after)
 
@@ -387,8 +395,11 @@ class AccountService:
             )
         balance_diff = None
         streams = self.private_streams()
+        wallet_mark = None
         if streams:
             market = streams[0].markets[0]
+            if self.reservations is not None:
+                wallet_mark = self.reservations.mark()
             response = await self._read(market, self.adapter.balances_call(market))
             balance_diff = reconcile_balances(
                 self.venue,
@@ -405,6 +416,10 @@ class AccountService:
                 self.apply_position(value)
             else:
                 self.apply_balance(value)
+        if wallet_mark is not None and self.reservations is not None:
+            # The read shows the locks of orders acknowledged before it was asked for,
+            # also in the balances it found unchanged (not applied).
+            self.reservations.wallet_read(self.venue, wallet_mark)
         counts = dict(orders.discrepancies)
         if self._loaded:
             for kind, n in rest.discrepancies.items():

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from connector.account.balances import BalanceBook
 from connector.account.positions import PositionBook
+from connector.account.reservations import Reservations
 from connector.model.symbols import Symbol
 from connector.model.trading import Balance, Position
 
@@ -69,11 +70,18 @@ class PositionsView:
 
 
 class BalancesView:
-    """``c.balances``: each asset's free and locked amount on each trading venue."""
+    """``c.balances``: each asset's free and locked amount on each trading venue, and
+    what our spot orders hold of it that the venue's values do not show yet."""
 
-    def __init__(self, book: BalanceBook, check_venue: CheckVenue) -> None:
+    def __init__(
+        self,
+        book: BalanceBook,
+        check_venue: CheckVenue,
+        reservations: Reservations | None = None,
+    ) -> None:
         self._book = book
         self._check_venue = check_venue
+        self._reservations = Reservations() if reservations is None else reservations
 
     def get(self, venue: str, asset: str) -> Balance | None:
         """The balance of ``asset`` on ``venue`` (the venue's latest value plus the spot
@@ -84,6 +92,30 @@ class BalancesView:
         """
         self._check_venue(venue)
         return self._book.get(venue, asset)
+
+    def reserved(self, venue: str, asset: str) -> Decimal:
+        """What our open spot orders hold of ``asset`` on ``venue`` that the venue's
+        balance does not show locked yet (0 when nothing is).
+
+        Raises:
+            ConfigError: ``venue`` does not trade here.
+        """
+        self._check_venue(venue)
+        return self._reservations.reserved(venue, asset)
+
+    def available(self, venue: str, asset: str) -> Decimal | None:
+        """``free`` less what is reserved: what a new order can still use (negative
+        when orders hold more than is free), or ``None`` if the venue never reported
+        the asset.
+
+        Raises:
+            ConfigError: ``venue`` does not trade here.
+        """
+        self._check_venue(venue)
+        balance = self._book.get(venue, asset)
+        if balance is None:
+            return None
+        return balance.free - self._reservations.reserved(venue, asset)
 
     def all(self, venue: str | None = None) -> list[Balance]:
         """Every asset of every trading venue (or of one).

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from connector.cli.trading_io import (
@@ -14,6 +16,7 @@ from connector.cli.trading_io import (
 
 if TYPE_CHECKING:
     from connector.connector import Connector
+    from connector.model import Balance
 
 __all__ = ["add_parser", "run"]
 
@@ -37,13 +40,29 @@ def run(args: argparse.Namespace) -> int:
     async def action(c: Connector) -> int:
         found = [b for b in c.balances.all(args.venue) if args.zero or b.free != 0 or b.locked != 0]
         found.sort(key=lambda b: (b.venue, b.asset))
+
+        def rows(balances: Sequence[Balance]) -> tuple[list[str], list[list[str]]]:
+            header, body = balance_rows(balances)
+            for row, b in zip(body, balances, strict=True):
+                row += [_text(c.balances.reserved(b.venue, b.asset)),
+                        _text(c.balances.available(b.venue, b.asset))]  # fmt: skip
+            return [*header, "reserved", "available"], body
+
         return print_account_listing(
             c,
             found,
-            balance_rows,
+            rows,
             as_json=args.json,
             empty="no balances",
-            extra=lambda b: {"total": b.total},
+            extra=lambda b: {
+                "total": b.total,
+                "reserved": c.balances.reserved(b.venue, b.asset),
+                "available": c.balances.available(b.venue, b.asset),
+            },
         )
 
     return run_connected(args, action, venue=args.venue)
+
+
+def _text(amount: Decimal | None) -> str:
+    return "-" if amount is None else format(amount.normalize(), "f")

@@ -64,6 +64,7 @@ _RISK_KEYS = (
     "price_band_pct",
     "max_orders_per_second",
     "kill_switch",
+    "check_balance",
 )
 _STORAGE_KEYS = ("kind", "sqlite_path", "postgres_dsn", "postgres_schema", "client_id_prefix")
 STORE_KINDS = ("sqlite", "postgres", "memory")
@@ -295,6 +296,7 @@ def _risk(table: Mapping[str, object], problems: Problems) -> RiskConfig | None:
         price_band_pct=f.decimal("price_band_pct", maximum=Decimal(100)),
         max_orders_per_second=f.number("max_orders_per_second", none, positive=True),
         kill_switch=f.boolean("kill_switch", False),
+        check_balance=f.boolean("check_balance", False),
     )
     return None if f.failed else result
 

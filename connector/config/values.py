@@ -134,6 +134,9 @@ class RiskConfig:
         price_band_pct: Largest distance of a limit price from mid, in percent.
         max_orders_per_second: Order rate limit per venue.
         kill_switch: True refuses every new order.
+        check_balance: True refuses a spot order that needs more than is available
+            (the venue's free balance less what our orders hold that it does not show
+            locked yet).
     """
 
     max_order_notional: Decimal | None = None
@@ -142,6 +145,7 @@ class RiskConfig:
     price_band_pct: Decimal | None = None
     max_orders_per_second: float | None = None
     kill_switch: bool = False
+    check_balance: bool = False
 
 
 @attrs.frozen(kw_only=True)

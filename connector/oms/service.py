@@ -46,6 +46,7 @@ import attrs
 import structlog
 import trio
 
+from connector.account.reservations import Reservations
 from connector.errors import (
     AuthenticationFailed,
     CancelAllIncomplete,
@@ -138,6 +139,9 @@ class OrderService:
             service's): new orders are refused until then, with that reason.
         position: The signed position of a symbol (risk), 0 until an account
             service says otherwise.
+        reservations: Where a spot order's funds are reserved once it passed the
+            checks, until the venue's balance shows them locked or it ends
+            (``None``: nothing is reserved).
         confirm_attempts: Queries at most to read back an acknowledged change.
         confirm_first: Seconds before the first of them (doubling after each).
         wall_clock_ns: Wall-clock time for events.
@@ -153,6 +157,7 @@ class OrderService:
         health_allows: Callable[[str], bool] = lambda _venue: True,
         unreconciled: Callable[[], str | None] = lambda: None,
         position: Callable[[Symbol], Decimal] = lambda _symbol: _ZERO,
+        reservations: Reservations | None = None,
         confirm_attempts: int = 6,
         confirm_first: float = 0.02,
         wall_clock_ns: Callable[[], int] = time.time_ns,
@@ -168,6 +173,7 @@ class OrderService:
         #: The signed position of a symbol, for the risk checks; the account
         #: service replaces it with its position book's.
         self.position = position
+        self.reservations = reservations
         self._confirm_attempts = confirm_attempts
         self._confirm_first = confirm_first
         self.ready = trio.Event()
@@ -249,6 +255,7 @@ class OrderService:
             cid = check_client_order_id(client_order_id, venue, market)
             if self.state.book.get(venue, cid) is not None:
                 raise id_in_use(cid, venue)
+        reference = self.mid(symbol) if price is None or _market(type) else None
         order = build_order(
             base_units(instrument),
             side=side,
@@ -259,7 +266,7 @@ class OrderService:
             reduce_only=reduce_only,
             client_order_id=cid,
             # The book is read only where validation uses it: a market order's notional.
-            reference_price=self.mid(symbol) if price is None or _market(type) else None,
+            reference_price=reference,
         )
         if not self._allows(venue):
             raise ServiceUnavailable(f"{venue}: circuit breaker open; no orders are sent")
@@ -284,8 +291,17 @@ class OrderService:
             ts_event_ns=now,
             ts_recv_ns=now,
         )
+        reservations = self.reservations
+        if reservations is not None:
+            # Before the first await: an order placed meanwhile is checked against it.
+            reservations.reserve(order, reference)
         # Write-ahead: the intent is durable before anything goes on the wire.
-        await self.state.log([submitted])
+        try:
+            await self.state.log([submitted])
+        except BaseException:
+            if reservations is not None:
+                reservations.release(venue, cid)  # never sent
+            raise
         self.state.publish(self.state.book.apply(submitted))
         if self.risk is not None:
             self.risk.record_order(venue)

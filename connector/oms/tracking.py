@@ -231,6 +231,9 @@ class OrderStateService:
         self.fill_listeners: list[Callable[[Fill], None]] = []
         """Told every distinct fill once, as it is published (the account service's
         positions and balances)."""
+        self.order_listeners: list[Callable[[Order], None]] = []
+        """Told an order as it stands after each published event of it, and every order
+        of a restored state (the balance reservations: an end releases an order's)."""
         self.gap_listeners: list[Callable[[str], None]] = []
         """Told the key of an order a venue report shows more filled than its fills
         add up to (the fill may still come by stream; the account service waits a
@@ -320,6 +323,9 @@ class OrderStateService:
         became durable is dropped, and reconciliation with the venue brings it back."""
         self.book = book
         self._fills = {f.key: f for f in fills}
+        for listener in self.order_listeners:
+            for order in book.all():
+                listener(order)
         self._on_change()
 
     def publish(self, events: Sequence[OrderEvent]) -> None:
@@ -334,6 +340,9 @@ class OrderStateService:
                     listener(event.fill)
             elif isinstance(event, OrderStatusUnknown):
                 self.resolve(event.client_order_id)
+            if self.order_listeners and (order := self.book.get(self.venue, event.client_order_id)):
+                for order_listener in self.order_listeners:
+                    order_listener(order)
         self._on_change()
 
     @property

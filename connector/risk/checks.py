@@ -14,6 +14,12 @@ a :class:`~connector.errors.RiskRejected` (not raised: a decision) whose
 ``max_position_qty``
     The absolute position the order could leave, counting open orders on the
     same side (reduce-only orders are exempt: they only shrink a position).
+``check_balance``
+    A spot order's need (:func:`~connector.account.reservations.spot_need`: a
+    buy's price x qty of the quote asset, a market buy's at the mid; a sell's qty
+    of the base asset) at most what is available of it (the venue's free balance
+    less what our orders hold that it does not show yet; an asset never reported
+    has none). Derivatives and reduce-only orders are not checked.
 ``max_open_orders``
     Open orders on the venue, this one included.
 ``max_orders_per_second``
@@ -24,7 +30,8 @@ what it makes worse: killed, only a smaller quantity at the same price passes
 (or a reduce-only order); the notional when it grows; the price band when the
 price moves; the position when the quantity grows (the order's own open
 quantity already counted). The open-order count and the order rate are not
-drawn on: no order is added.
+drawn on: no order is added; nor is the balance (the venue refuses an amendment it
+cannot fund).
 
 Without a valid book, a check that needs the mid refuses the order (it cannot
 be priced), rather than letting it through unchecked. Time is an argument
@@ -38,6 +45,7 @@ from decimal import Decimal
 
 import attrs
 
+from connector.account.reservations import drawn_asset, spot_need
 from connector.config.values import RiskConfig
 from connector.errors import RiskRejected
 from connector.model.trading import OrderType, PlaceOrder, Side
@@ -59,6 +67,8 @@ class Exposure:
         open_orders: Open orders on the venue.
         mid: Mid price of the symbol's book when the book is valid, else ``None``.
         contract_size: Base units per contract (notional = price x qty x size).
+        available: What is available of the asset a spot order draws on (only read
+            with ``check_balance``; ``None``: the venue never reported the asset).
     """
 
     position_qty: Decimal = _ZERO
@@ -67,6 +77,7 @@ class Exposure:
     open_orders: int = 0
     mid: Decimal | None = None
     contract_size: Decimal = Decimal(1)
+    available: Decimal | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -177,6 +188,7 @@ class RiskChecks:
             or self._notional(order, exposure)
             or self._band(order, exposure.mid)
             or self._position(order, order.qty, exposure)
+            or self._balance(order, exposure)
         )
         if decision is not None:
             return decision
@@ -265,6 +277,24 @@ class RiskChecks:
             )
         return None
 
+    def _balance(self, order: PlaceOrder, exposure: Exposure) -> RiskRejected | None:
+        if not self.limits.check_balance or order.reduce_only:
+            return None
+        asset = drawn_asset(order.symbol, order.side)
+        if asset is None:
+            return None  # a derivative: its margin depends on leverage, not modelled
+        need = spot_need(order, exposure.mid)
+        if need is None:
+            return RiskRejected("check_balance", "no valid book to price the market buy")
+        available = _ZERO if exposure.available is None else exposure.available
+        if need.amount > available:
+            return RiskRejected(
+                "check_balance",
+                f"needs {_text(need.amount)} {asset}, available {_text(available)} {asset}"
+                f" on {order.venue}",
+            )
+        return None
+
     def beyond_position_limit(self, qty: Decimal) -> bool:
         """Whether a held position of signed ``qty`` is beyond ``max_position_qty``."""
         limit = self.limits.max_position_qty
@@ -289,3 +319,8 @@ def _notional(order: PlaceOrder, exposure: Exposure) -> Decimal | None:
     """price x qty x contract size; a market order at the mid (``None`` without one)."""
     price = order.price if order.type is OrderType.LIMIT else exposure.mid
     return None if price is None else price * order.qty * exposure.contract_size
+
+
+def _text(amount: Decimal) -> str:
+    """``amount`` without exponent or trailing zeros (600, not 6.000E+2)."""
+    return format(amount.normalize(), "f")

@@ -25,10 +25,20 @@ import attrs
 import structlog
 import trio
 
+from connector.account.reservations import drawn_asset
 from connector.bus import Bus
 from connector.config.values import RiskConfig
 from connector.errors import CancelAllIncomplete, ConnectorError, RiskRejected
-from connector.model import Order, PlaceOrder, Position, RiskAlert, RiskAlertKind, Side, Symbol
+from connector.model import (
+    Order,
+    OrderType,
+    PlaceOrder,
+    Position,
+    RiskAlert,
+    RiskAlertKind,
+    Side,
+    Symbol,
+)
 from connector.risk.checks import Exposure, KillSwitch, RiskChecks
 
 __all__ = ["RiskService", "RiskState", "VenueRisk"]
@@ -94,6 +104,7 @@ class RiskService:
         self._bus = bus
         self._now = wall_clock_ns
         self._venues: dict[str, VenueRisk] = {}
+        self._available: dict[str, Callable[[str], Decimal | None]] = {}
         # Amendments sent and not yet answered, by (venue, client order id): the
         # order as it would become, counted at its larger size until the answer.
         self._amending: dict[tuple[str, str], PlaceOrder] = {}
@@ -103,6 +114,11 @@ class RiskService:
     def register(self, venue: str, risk: VenueRisk) -> None:
         """A venue that trades: its state for the checks, its cancel for the kill switch."""
         self._venues[venue] = risk
+
+    def register_available(self, venue: str, available: Callable[[str], Decimal | None]) -> None:
+        """What is available of an asset on ``venue`` (``check_balance``); ``None``
+        when the venue never reported the asset."""
+        self._available[venue] = available
 
     @property
     def state(self) -> RiskState:
@@ -181,12 +197,17 @@ class RiskService:
         if venue is None:
             return Exposure()
         limits = self.checks.limits
+        available = self._available_for(order)
         if only_limits and limits.max_position_qty is None:
             mid = None
-            if limits.max_order_notional is not None or limits.price_band_pct is not None:
+            if (
+                limits.max_order_notional is not None
+                or limits.price_band_pct is not None
+                or (limits.check_balance and order.type is OrderType.MARKET)
+            ):
                 mid = venue.mid(order.symbol)
             count = 0 if limits.max_open_orders is None else len(venue.open_orders())
-            return Exposure(open_orders=count, mid=mid)
+            return Exposure(open_orders=count, mid=mid, available=available)
         open_orders = venue.open_orders()
         symbol = order.symbol
         amending = self._amending
@@ -211,7 +232,17 @@ class RiskService:
             open_sell_qty=sell,
             open_orders=len(open_orders),
             mid=venue.mid(order.symbol),
+            available=available,
         )
+
+    def _available_for(self, order: PlaceOrder) -> Decimal | None:
+        """What is available of the asset ``order`` draws on, read only for
+        ``check_balance`` and a spot order (``None`` otherwise)."""
+        if not self.checks.limits.check_balance:
+            return None
+        asset = drawn_asset(order.symbol, order.side)
+        available = self._available.get(order.venue)
+        return None if asset is None or available is None else available(asset)
 
     def record_order(self, venue: str) -> None:
         """An order is being sent to ``venue`` (it uses one token of the order rate)."""

@@ -242,6 +242,27 @@ def test_positions_and_balances_after_a_market_order(
     assert {row[0] for row in usdt} == set(VENUES), out
 
 
+def test_balances_show_what_is_reserved_and_available(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = ("-c", str(config))
+    code, out, err = _run(capsys, "balances", "--venue", "bybit", "--json", *cfg)
+    assert 0 == code, err
+    [usdt] = [b for b in _lines(out) if b["asset"] == "USDT"]
+    # This process placed nothing: what is available is the venue's free balance.
+    assert (Decimal(0), Decimal(str(usdt["free"]))) == (
+        Decimal(str(usdt["reserved"])),
+        Decimal(str(usdt["available"])),
+    )
+    code, out, err = _run(capsys, "balances", "--venue", "bybit", *cfg)
+    assert 0 == code, err
+    header, *rows = [line.split() for line in out.splitlines() if line.strip()]
+    assert ["reserved", "available"] == header[-2:], out
+    [row] = [row for row in rows if row[1] == "USDT"]
+    assert "0" == row[-2]
+    assert Decimal(row[-1]) == Decimal(row[2])  # available = free
+
+
 def test_instruments_give_the_lot_an_order_is_sized_in(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -217,3 +217,55 @@ def test_recorded_orders_never_exceed_the_rate_plus_burst(rate: float, gaps: lis
     for start in sent:
         in_window = [t for t in sent if start <= t < start + SECOND]
         assert len(in_window) <= max(1.0, rate) + rate
+
+
+SPOT = Symbol.parse("BTC-USDT-SPOT")
+
+
+def spot(side: Side = Side.BUY, qty: str = "1", price: str | None = "600") -> PlaceOrder:
+    return PlaceOrder(
+        venue="binance",
+        symbol=SPOT,
+        side=side,
+        type=OrderType.LIMIT if price is not None else OrderType.MARKET,
+        qty=D(qty),
+        price=None if price is None else D(price),
+        client_order_id="c",
+    )
+
+
+@pytest.mark.parametrize(
+    ("placed", "exposure", "expected"),
+    [
+        (spot(), Exposure(available=D("600")), None),
+        (spot(), Exposure(available=D("550")), "needs 600 USDT, available 550 USDT on binance"),
+        (spot(price=None), Exposure(available=D("650"), mid=D("600")), None),
+        (
+            spot(price=None),
+            Exposure(available=D("650"), mid=D("700")),
+            "needs 700 USDT, available 650 USDT on binance",
+        ),
+        (spot(price=None), Exposure(available=D("1e9")), "no valid book to price the market buy"),
+        (spot(Side.SELL, "0.5"), Exposure(available=D("0.5")), None),
+        (spot(Side.SELL, "0.5"), Exposure(), "needs 0.5 BTC, available 0 BTC on binance"),
+        (order(qty="1000"), Exposure(), None),  # a derivative: margin is not modelled
+        (order(Side.SELL, reduce_only=True), Exposure(), None),
+    ],
+)
+def test_check_balance_refuses_a_spot_order_needing_more_than_available(
+    placed: PlaceOrder, exposure: Exposure, expected: str | None
+) -> None:
+    checks = RiskChecks(RiskConfig(check_balance=True))
+    decision = checks.check(placed, exposure, now_ns=0)
+    if expected is None:
+        assert decision is None
+    else:
+        assert decision is not None
+        assert ("check_balance", f"risk limit check_balance: {expected}") == (
+            decision.limit,
+            str(decision),
+        )
+
+
+def test_check_balance_is_off_by_default() -> None:
+    assert RiskChecks(RiskConfig()).check(spot(), Exposure(), now_ns=0) is None

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import attrs
 import pytest
 import trio
 
 from connector.bus import Bus, Subscription
-from connector.config import RiskConfig
-from connector.errors import ConnectionLost, RiskRejected
+from connector.config import RiskConfig, load_config
+from connector.errors import ConfigError, ConnectionLost, RiskRejected
 from connector.model import (
     Order,
     OrderStatus,
@@ -171,3 +172,41 @@ async def test_configured_kill_switch_starts_killed() -> None:
     assert 77 == service.state.since_ns  # killed since the start
     with pytest.raises(RiskRejected):
         service.check(place())
+
+
+async def test_check_balance_reads_what_is_available_of_the_drawn_asset() -> None:
+    bus = Bus()
+    service = RiskService(RiskConfig(check_balance=True), bus)
+    venue = Venue([])
+    service.register("okx", venue.risk())
+    available = {"USDT": D("150"), "BTC": D("1")}
+    service.register_available("okx", available.get)
+    spot = Symbol.parse("BTC-USDT-SPOT")
+    buy = attrs.evolve(place(), symbol=spot)  # 1 at 100: needs 100 USDT
+    service.check(buy)
+    service.check(attrs.evolve(buy, side=Side.SELL))  # needs 1 BTC
+    async with bus.subscribe("risk.alert") as alerts:
+        with pytest.raises(RiskRejected) as refused:
+            service.check(attrs.evolve(buy, qty=D("2")))
+        [alert] = drain(alerts)
+    assert "risk limit check_balance: needs 200 USDT, available 150 USDT on okx" == str(
+        refused.value
+    )
+    assert ("check_balance", "okx") == (alert.limit, alert.venue)
+    # A market buy is priced at the mid (100); a derivative is not checked.
+    service.check(attrs.evolve(buy, type=OrderType.MARKET, price=None))
+    service.check(attrs.evolve(place(), qty=D("1000")))
+
+
+def test_check_balance_is_read_from_the_risk_table(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text("[risk]\ncheck_balance = true\n", encoding="utf-8")
+    assert load_config(good, env={}).risk.check_balance
+    assert not load_config(None, env={}).risk.check_balance
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[risk]\ncheck_balance = "yes"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_config(bad, env={})
+    [problem] = refused.value.problems
+    assert problem.startswith("risk.check_balance = ")
+    assert "expected true or false" in problem
