@@ -110,7 +110,8 @@ class ConnectorStatus:
     """Per venue, the configured symbols it does not list (no book, no orders)."""
 
     def render(self) -> str:
-        """A plain-text tree, the event store's line, then one health line per venue."""
+        """A plain-text tree, the event store's line, then one health line per venue
+        (its breaker, then its status: healthy, degraded or down, and why)."""
         lines = [render_tree(self.tree)]
         if self.store is not None:
             lines.append(self.store.render())
@@ -119,6 +120,8 @@ class ConnectorStatus:
                 f"venue {name}: breaker {health.state.value}, {health.connected} connected, "
                 f"{health.consecutive_failures} consecutive failures"
                 + (f", last: {health.last_reason}" if health.last_reason else "")
+                + f"; {health.status.value}"
+                + (f" ({health.status_reason})" if health.status_reason else "")
                 + _ACCOUNT_STATE[self.reconciled.get(name)]
                 + (f" ({why})" if (why := self.unreconciled.get(name)) else "")
                 + (

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from connector.book.view import BookView
-from connector.health import VenueHealth
+from connector.health import HealthStatus, VenueHealth
 from connector.model import BookLevel, BookState, BookStatus, ConsolidatedBook, VenueLevel
 
 __all__ = [
@@ -205,7 +205,7 @@ class DemoFrame:
         elapsed: Seconds since the connector started.
         rows: One row per venue book, grouped by symbol in display order.
         consolidated: The consolidated book per symbol (top levels with venues).
-        health: Per-venue breaker state and connection counts.
+        health: Per-venue breaker state, connection counts and health status.
     """
 
     elapsed: float
@@ -291,13 +291,26 @@ def _consolidated_table(book: ConsolidatedBook, depth: int) -> Table:
     return table
 
 
+_STATUS_STYLES = {
+    HealthStatus.HEALTHY: "green",
+    HealthStatus.DEGRADED: "bold yellow",
+    HealthStatus.DOWN: "bold red",
+}
+
+
 def _health_line(health: Sequence[VenueHealth]) -> Text:
+    """One line: each venue's breaker, its sockets and, unless healthy, its status."""
     parts: list[str | tuple[str, str]] = ["venues: "]
     for i, h in enumerate(health):
-        style = "green" if h.state.value == "closed" else "bold red"
+        style = _STATUS_STYLES[h.status]
         parts.append((f"{h.venue} {h.state.value}", style))
         parts.append(f" ({h.connected} connected" + (f", {h.last_reason}" if h.last_reason else ""))
-        parts.append(")" + ("  " if i < len(health) - 1 else ""))
+        parts.append(")")
+        if h.status is not HealthStatus.HEALTHY:
+            parts.append((f" {h.status.value}", style))
+            if h.status_reason:
+                parts.append(f": {h.status_reason}")
+        parts.append("  " if i < len(health) - 1 else "")
     return Text.assemble(*parts)
 
 

@@ -28,6 +28,11 @@ data, private streams, order sockets) only keep the count of open connections:
 a market-data socket that cannot connect says nothing about whether the REST
 host takes orders.
 
+Over the breaker sits each venue's overall :class:`HealthStatus` (``healthy``,
+``degraded``, ``down``), decided by :func:`venue_status` from the breaker, the
+venue's websockets and whether the event store writes (:meth:`BreakerTable.store`);
+every :class:`VenueHealth` carries it.
+
 Decide, don't act: the table returns :class:`Transition` values; the service
 (:mod:`connector.health.service`) logs and publishes them. Time is an argument
 (``now``, seconds on the caller's monotonic clock); nothing here sleeps or reads
@@ -48,16 +53,19 @@ from connector.errors import (
     RemoteError,
     TransientError,
 )
+from connector.model import HealthStatus
 
 __all__ = [
     "TRANSITIONS",
     "BreakerState",
     "BreakerTable",
+    "HealthStatus",
     "Outcome",
     "Signal",
     "Transition",
     "VenueHealth",
     "classify_rest",
+    "venue_status",
 ]
 
 
@@ -67,6 +75,62 @@ class BreakerState(enum.StrEnum):
     CLOSED = "closed"
     OPEN = "open"
     HALF_OPEN = "half_open"
+
+
+def venue_status(
+    *,
+    state: BreakerState,
+    connected: int,
+    sockets: int,
+    store_error: str | None = None,
+) -> tuple[HealthStatus, str | None]:
+    """A venue's health status and why: the first of these rules that holds, in order.
+
+    ========  ==============================================  ===========================
+    status    when                                            reason
+    ========  ==============================================  ===========================
+    down      the breaker is ``open`` (orders are refused)    ``breaker open``
+    down      the venue has websockets and none is connected  ``no websocket connected
+                                                              (0 of {sockets})``
+    degraded  the breaker is ``half_open`` (one probe at a    ``breaker half-open:
+              time)                                           probing the venue``
+    degraded  the event store cannot write (order commands    ``event store not writing:
+              are refused)                                    {error}``
+    degraded  some of the venue's websockets are down         ``{down} of {sockets}
+                                                              websockets down``
+    healthy   none of the above                               ``None``
+    ========  ==============================================  ===========================
+
+    The rules are ordered worst first, so the reason is the one that made the
+    status what it is. A venue's websockets are those it has reported on
+    ``connection.{venue}`` (connecting, connected or disconnected); a venue that
+    has reported none yet is not down for it. The breaker's own failure is not
+    repeated: it is ``last_reason`` of :class:`VenueHealth` and the ``reason`` of
+    the event that published the opening. Book validity, the account's
+    reconciliation and the kill switch are not part of it: a book resyncing is
+    shown by its own view, the account on its own status line, and the kill switch
+    is not a venue's health.
+
+    Args:
+        state: The venue's breaker.
+        connected: Its websockets connected now.
+        sockets: Its websockets known (connected or not).
+        store_error: Why the event store cannot write, ``None`` while it can.
+
+    Returns:
+        The status and its reason (``None`` when healthy).
+    """
+    if state is BreakerState.OPEN:
+        return HealthStatus.DOWN, "breaker open"
+    if sockets > 0 and connected == 0:
+        return HealthStatus.DOWN, f"no websocket connected (0 of {sockets})"
+    if state is BreakerState.HALF_OPEN:
+        return HealthStatus.DEGRADED, "breaker half-open: probing the venue"
+    if store_error is not None:
+        return HealthStatus.DEGRADED, f"event store not writing: {store_error}"
+    if connected < sockets:
+        return HealthStatus.DEGRADED, f"{sockets - connected} of {sockets} websockets down"
+    return HealthStatus.HEALTHY, None
 
 
 class Signal(enum.Enum):
@@ -134,7 +198,7 @@ def classify_rest(error: ConnectorError | None) -> Outcome:
 
 @attrs.frozen(kw_only=True)
 class VenueHealth:
-    """A venue's breaker state and counters, as ``status()`` shows it."""
+    """A venue's health status, breaker state and counters, as ``status()`` shows it."""
 
     venue: str
     state: BreakerState
@@ -147,6 +211,12 @@ class VenueHealth:
     """REST outcomes counted as successes (answers, refusals included)."""
     rest_failures: int = 0
     """REST outcomes counted as failures."""
+    sockets: int = 0
+    """Websockets the venue has reported (connected or not); ``connected`` of them are up."""
+    status: HealthStatus = HealthStatus.HEALTHY
+    """The overall status (:func:`venue_status`)."""
+    status_reason: str | None = None
+    """Why the status is what it is (``None`` when healthy)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -170,11 +240,18 @@ class _Venue:
     probe_at: float | None = None
     last_reason: str | None = None
     connections: set[str] = attrs.field(factory=set)
+    sockets: set[str] = attrs.field(factory=set)
     opened: int = 0
     rest_successes: int = 0
     rest_failures: int = 0
 
-    def health(self) -> VenueHealth:
+    def health(self, store_error: str | None) -> VenueHealth:
+        status, why = venue_status(
+            state=self.state,
+            connected=len(self.connections),
+            sockets=len(self.sockets),
+            store_error=store_error,
+        )
         return VenueHealth(
             venue=self.name,
             state=self.state,
@@ -184,6 +261,9 @@ class _Venue:
             opened=self.opened,
             rest_successes=self.rest_successes,
             rest_failures=self.rest_failures,
+            sockets=len(self.sockets),
+            status=status,
+            status_reason=why,
         )
 
 
@@ -215,16 +295,32 @@ class BreakerTable:
         self.failure_threshold = failure_threshold
         self.reset_timeout = reset_timeout
         self._venues = {name: _Venue(name) for name in venues}
+        self.store_error: str | None = None
+        """Why the event store cannot write (every venue is degraded), else ``None``."""
 
     # -- inputs ----------------------------------------------------------------
 
+    def connecting(self, venue: str, conn_id: str) -> None:
+        """A websocket of ``venue`` is connecting: known, not up; no signal."""
+        record = self._venue(venue)
+        record.sockets.add(conn_id)
+        record.connections.discard(conn_id)
+
     def connected(self, venue: str, conn_id: str) -> None:
         """A websocket of ``venue`` connected: counted, no signal (see the module)."""
-        self._venue(venue).connections.add(conn_id)
+        record = self._venue(venue)
+        record.sockets.add(conn_id)
+        record.connections.add(conn_id)
 
     def disconnected(self, venue: str, conn_id: str) -> None:
         """A websocket of ``venue`` went down: counted, no signal (see the module)."""
-        self._venue(venue).connections.discard(conn_id)
+        record = self._venue(venue)
+        record.sockets.add(conn_id)
+        record.connections.discard(conn_id)
+
+    def store(self, error: str | None) -> None:
+        """The event store cannot write (``error``), or writes again (``None``)."""
+        self.store_error = error
 
     def rest(self, venue: str, error: ConnectorError | None, now: float) -> Transition | None:
         """One REST request's outcome: ``None`` for success, else the error it raised.
@@ -291,11 +387,13 @@ class BreakerTable:
     def health(self, venue: str) -> VenueHealth:
         """A frozen view of one venue (closed and empty if never seen)."""
         record = self._venues.get(venue)
-        return (record or _Venue(venue)).health()
+        return (record or _Venue(venue)).health(self.store_error)
 
     def venues(self) -> dict[str, VenueHealth]:
         """A frozen view of every venue, sorted by name."""
-        return {name: record.health() for name, record in sorted(self._venues.items())}
+        return {
+            name: record.health(self.store_error) for name, record in sorted(self._venues.items())
+        }
 
     # -- the machine -----------------------------------------------------------
 

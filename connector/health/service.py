@@ -2,11 +2,14 @@
 
 It takes REST outcomes through :meth:`HealthService.record_rest` (a plain call
 the REST layer makes for each request), which drive the breakers; follows
-``connection.>`` on the bus to count each venue's open websockets (they move no
+``connection.>`` on the bus to count each venue's websockets (they move no
 breaker: see :mod:`connector.health.breaker`); moves open breakers to
-``half_open`` when their reset timeout passes; and publishes every change on
-``health.{venue}`` as a :class:`HealthEvent` (logged as
-``health.state_changed``). The order path asks :meth:`HealthService.allows`
+``half_open`` when their reset timeout passes; hears from the event store through
+:meth:`HealthService.store_changed`; and publishes on ``health.{venue}`` a
+:class:`HealthEvent` whenever a venue's breaker or its overall status
+(:func:`~connector.health.breaker.venue_status`) changes, and on every venue's
+topic when the store fails or is back (logged as ``health.state_changed`` and
+``health.status_changed``). The order path asks :meth:`HealthService.allows`
 before it sends.
 """
 
@@ -21,25 +24,41 @@ import trio
 
 from connector.bus import Bus
 from connector.errors import ConnectorError
-from connector.health.breaker import BreakerState, BreakerTable, Transition, VenueHealth
+from connector.health.breaker import (
+    BreakerState,
+    BreakerTable,
+    HealthStatus,
+    Transition,
+    VenueHealth,
+)
 from connector.model import ConnectionEvent, ConnectionStatus
 
 __all__ = ["HealthEvent", "HealthService", "HealthStatistics"]
 
 log = structlog.get_logger(__name__)
 
+_FIRST = (BreakerState.CLOSED, HealthStatus.HEALTHY)
+"""What a venue is taken to be before its first publication."""
+
 
 @attrs.frozen(kw_only=True)
 class HealthEvent:
-    """Published on ``health.{venue}`` when a venue's breaker changes state."""
+    """Published on ``health.{venue}`` when a venue's breaker or status changes, and
+    when the event store fails or is back."""
 
     venue: str
     state: BreakerState
+    """The venue's breaker now."""
     reason: str | None
+    """Why this event: the breaker change's reason, the store's, else ``status_reason``."""
     ts_event_ns: int
     store_error: str | None = None
     """Why the event store cannot write (order commands are refused meanwhile);
     ``None`` while it can."""
+    status: HealthStatus = HealthStatus.HEALTHY
+    """The venue's overall status now (:func:`~connector.health.breaker.venue_status`)."""
+    status_reason: str | None = None
+    """The first rule that made the status what it is; ``None`` when healthy."""
 
 
 @attrs.frozen(kw_only=True)
@@ -54,6 +73,8 @@ class HealthStatistics:
     """REST outcomes recorded (ignored ones included)."""
     transitions: int
     """Breaker state changes published."""
+    status_changes: int = 0
+    """Venue status changes (healthy, degraded, down) published."""
 
 
 class HealthService:
@@ -83,8 +104,15 @@ class HealthService:
         self._connection_events = 0
         self._rest_outcomes = 0
         self._transitions = 0
-        self.store_error: str | None = None
+        self._status_changes = 0
+        self._published = {
+            name: (health.state, health.status) for name, health in self._table.venues().items()
+        }
+
+    @property
+    def store_error(self) -> str | None:
         """Why the event store cannot write now, else ``None``."""
+        return self._table.store_error
 
     def venues(self) -> dict[str, VenueHealth]:
         """A frozen view of every venue's health, sorted by venue."""
@@ -110,30 +138,30 @@ class HealthService:
         """
         self._rest_outcomes += 1
         change = self._table.rest(venue, error, trio.current_time())
-        if change is not None:
-            self._publish(change, time.time_ns())
+        if change is not None:  # the status follows the breaker: unchanged without it
+            self._publish_changes([change], venue)
             self._rearm()
 
     def store_changed(self, error: str | None) -> None:
         """The event store failed (``error``) or is back (``None``): published on every
-        venue's ``health.{venue}`` (orders are refused while it is down)."""
+        venue's ``health.{venue}`` (orders are refused while it is down; each venue is
+        ``degraded`` at least)."""
         if error == self.store_error:
             return
-        self.store_error = error
+        self._table.store(error)
         if error is None:
             log.info("health.store_back")
         else:
             log.error("health.store_failed", error=error)
         now = time.time_ns()
         for venue, health in self._table.venues().items():
+            self._note_status(health)
             self._bus.publish(
                 f"health.{venue}",
-                HealthEvent(
-                    venue=venue,
-                    state=health.state,
-                    reason=health.last_reason if error is None else f"event store: {error}",
-                    ts_event_ns=now,
-                    store_error=error,
+                self._event(
+                    health,
+                    health.last_reason if error is None else f"event store: {error}",
+                    now,
                 ),
             )
 
@@ -144,6 +172,7 @@ class HealthService:
             connection_events=self._connection_events,
             rest_outcomes=self._rest_outcomes,
             transitions=self._transitions,
+            status_changes=self._status_changes,
         )
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -157,8 +186,7 @@ class HealthService:
                     if isinstance(event, ConnectionEvent):
                         self._on_connection(event)
                 self._wait = None
-                for change in self._table.expire(trio.current_time()):
-                    self._publish(change, time.time_ns())
+                self._publish_changes(self._table.expire(trio.current_time()))
 
     def _rearm(self) -> None:
         """A breaker opened outside the loop: wake the loop at its reset deadline."""
@@ -171,19 +199,56 @@ class HealthService:
             self._table.connected(event.venue, event.conn_id)
         elif event.status is ConnectionStatus.DISCONNECTED:
             self._table.disconnected(event.venue, event.conn_id)
+        elif event.status is ConnectionStatus.CONNECTING:
+            self._table.connecting(event.venue, event.conn_id)
+        self._publish_changes([], event.venue)
 
-    def _publish(self, change: Transition, ts_ns: int) -> None:
-        self._transitions += 1
-        log.info(
-            "health.state_changed",
-            venue=change.venue,
-            old=change.old.value,
-            new=change.new.value,
-            reason=change.reason,
-        )
-        self._bus.publish(
-            f"health.{change.venue}",
-            HealthEvent(
-                venue=change.venue, state=change.new, reason=change.reason, ts_event_ns=ts_ns
-            ),
+    def _publish_changes(self, changes: list[Transition], venue: str | None = None) -> None:
+        """Publish ``health.{venue}`` for each breaker change, and for each venue whose
+        status changed without one: every venue, or only ``venue`` (the one an input
+        was about)."""
+        by_venue = {change.venue: change for change in changes}
+        now = time.time_ns()
+        views = self._table.venues() if venue is None else {venue: self._table.health(venue)}
+        for name, health in views.items():
+            change = by_venue.get(name)
+            now_is = (health.state, health.status)
+            if change is None and self._published.get(name, _FIRST) == now_is:
+                continue
+            if change is not None:
+                self._transitions += 1
+                log.info(
+                    "health.state_changed",
+                    venue=name,
+                    old=change.old.value,
+                    new=change.new.value,
+                    reason=change.reason,
+                )
+            self._note_status(health)
+            reason = change.reason if change is not None else health.status_reason
+            self._bus.publish(f"health.{name}", self._event(health, reason, now))
+
+    def _note_status(self, health: VenueHealth) -> None:
+        """Remember what ``health.{venue}`` last said; log a status change."""
+        old = self._published.get(health.venue, _FIRST)
+        if old[1] is not health.status:
+            self._status_changes += 1
+            log.info(
+                "health.status_changed",
+                venue=health.venue,
+                old=old[1].value,
+                new=health.status.value,
+                reason=health.status_reason,
+            )
+        self._published[health.venue] = (health.state, health.status)
+
+    def _event(self, health: VenueHealth, reason: str | None, ts_ns: int) -> HealthEvent:
+        return HealthEvent(
+            venue=health.venue,
+            state=health.state,
+            reason=reason,
+            ts_event_ns=ts_ns,
+            store_error=self.store_error,
+            status=health.status,
+            status_reason=health.status_reason,
         )

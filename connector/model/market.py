@@ -231,6 +231,19 @@ class ConnectionStatus(enum.StrEnum):
     DISCONNECTED = "disconnected"
 
 
+class HealthStatus(enum.StrEnum):
+    """A venue's overall health, as published on ``health.{venue}`` (the rule that
+    decides it is ``connector.health.breaker.venue_status``)."""
+
+    HEALTHY = "healthy"
+    """Everything works: breaker closed, every websocket up, the event store writing."""
+    DEGRADED = "degraded"
+    """The venue works in part: breaker half-open, some websockets down, or the event
+    store not writing."""
+    DOWN = "down"
+    """Orders are refused (breaker open) or no websocket of the venue is up."""
+
+
 @attrs.frozen(kw_only=True)
 class ConnectionEvent:
     """A connection changed state; ``reason`` says why it went down.

@@ -11,7 +11,13 @@ import trio.testing
 
 from connector.bus import Bus, Subscription
 from connector.errors import ExchangeRejected, InvalidOrder, RequestTimeout
-from connector.health import BreakerState, HealthEvent, HealthService, VenueHealth
+from connector.health import (
+    BreakerState,
+    HealthEvent,
+    HealthService,
+    HealthStatus,
+    VenueHealth,
+)
 from connector.model import ConnectionEvent, ConnectionStatus
 
 THRESHOLD = 3
@@ -59,6 +65,18 @@ async def _next_state(events: Subscription) -> BreakerState:
     return event.state
 
 
+def _drain(events: Subscription) -> list[HealthEvent]:
+    """The health events a subscription holds now."""
+    out = []
+    while True:
+        try:
+            event = events.receive_nowait()
+        except trio.WouldBlock:
+            return out
+        assert isinstance(event, HealthEvent)
+        out.append(event)
+
+
 async def _assert_no_event(events: Subscription) -> None:
     await trio.testing.wait_all_tasks_blocked()
     with pytest.raises(trio.WouldBlock):
@@ -76,11 +94,14 @@ async def test_venue_is_reported_closed_before_any_event(monitor: HealthService)
 
 async def test_disconnects_never_open_the_breaker(bus: Bus, monitor: HealthService) -> None:
     # A market-data socket that keeps failing (one market's websockets refused) must
-    # not refuse orders whose REST host answers.
+    # not refuse orders whose REST host answers: the venue is down, its breaker closed.
     async with bus.subscribe("health.binance") as events:
         _connect(bus)
         _disconnect(bus, 3 * THRESHOLD)
-        await _assert_no_event(events)
+        await trio.testing.wait_all_tasks_blocked()
+        published = _drain(events)
+
+    assert [(BreakerState.CLOSED, HealthStatus.DOWN)] == [(e.state, e.status) for e in published]
 
     health = monitor.venues()["binance"]
     assert (BreakerState.CLOSED, 0, 0) == (
@@ -291,3 +312,116 @@ async def test_statistics_is_a_frozen_snapshot_of_breakers_and_counters(
     assert (BreakerState.CLOSED, 1, 0) == (okx.state, okx.rest_successes, okx.rest_failures)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         stats.transitions = 0  # type: ignore[misc]
+
+
+# -- the venue status: healthy, degraded, down -----------------------------------------
+
+
+async def _next(events: Subscription) -> HealthEvent:
+    with trio.fail_after(RESET * 2):
+        event = await events.receive()
+    assert isinstance(event, HealthEvent)
+    return event
+
+
+def _said(event: HealthEvent) -> tuple[BreakerState, HealthStatus, str | None, str | None]:
+    return event.state, event.status, event.status_reason, event.reason
+
+
+async def test_websockets_going_down_publish_degraded_then_down_then_healthy(
+    bus: Bus, monitor: HealthService
+) -> None:
+    closed = BreakerState.CLOSED
+    async with bus.subscribe("health.binance") as events:
+        _connect(bus, conn="spot")
+        _connect(bus, conn="perp")
+        await _assert_no_event(events)  # healthy all along
+
+        _disconnect(bus, conn="perp")
+        one_down = "1 of 2 websockets down"
+        assert (closed, HealthStatus.DEGRADED, one_down, one_down) == _said(await _next(events))
+        _disconnect(bus, conn="spot")
+        none_up = "no websocket connected (0 of 2)"
+        assert (closed, HealthStatus.DOWN, none_up, none_up) == _said(await _next(events))
+        _disconnect(bus, conn="spot")  # the same status again: nothing new
+        await _assert_no_event(events)
+
+        _connect(bus, conn="spot")
+        assert HealthStatus.DEGRADED == (await _next(events)).status
+        _connect(bus, conn="perp")
+        assert (closed, HealthStatus.HEALTHY, None, None) == _said(await _next(events))
+
+    assert (HealthStatus.HEALTHY, 2, 2) == (
+        monitor.venues()["binance"].status,
+        monitor.venues()["binance"].sockets,
+        monitor.venues()["binance"].connected,
+    )
+    assert 4 == monitor.statistics().status_changes
+
+
+async def test_a_socket_connecting_for_the_first_time_is_not_up_yet(
+    bus: Bus, monitor: HealthService
+) -> None:
+    async with bus.subscribe("health.binance") as events:
+        bus.publish("connection.binance", _event(ConnectionStatus.CONNECTING, "spot"))
+        assert HealthStatus.DOWN == (await _next(events)).status
+        _connect(bus, conn="spot")
+        assert HealthStatus.HEALTHY == (await _next(events)).status
+
+
+async def test_breaker_changes_carry_the_status_they_bring(
+    bus: Bus, monitor: HealthService, autojump_clock: trio.abc.Clock
+) -> None:
+    async with bus.subscribe("health.binance") as events:
+        _connect(bus)
+        _fail(monitor, THRESHOLD)
+        opened = await _next(events)
+        assert (BreakerState.OPEN, HealthStatus.DOWN, "breaker open", str(TIMEOUT)) == _said(opened)
+        # Down already: its sockets going down too publishes nothing more.
+        _disconnect(bus)
+        await _assert_no_event(events)
+        _connect(bus)
+        await _assert_no_event(events)
+
+        half_open = await _next(events)
+        assert (BreakerState.HALF_OPEN, HealthStatus.DEGRADED) == (
+            half_open.state,
+            half_open.status,
+        )
+        monitor.record_rest("binance", None)
+        assert (BreakerState.CLOSED, HealthStatus.HEALTHY, None, "venue answered") == _said(
+            await _next(events)
+        )
+
+    stats = monitor.statistics()
+    assert (3, 3) == (stats.transitions, stats.status_changes)
+
+
+async def test_the_store_not_writing_degrades_every_venue_until_it_is_back(
+    bus: Bus, monitor: HealthService
+) -> None:
+    _connect(bus, venue="okx")
+    async with bus.subscribe("health.>") as events:
+        monitor.store_changed("disk full")
+        failed = {e.venue: e for e in (await _next(events), await _next(events))}
+        monitor.store_changed(None)
+        back = {e.venue: e for e in (await _next(events), await _next(events))}
+
+    why = "event store not writing: disk full"
+    assert {
+        "binance": (HealthStatus.DEGRADED, why, "disk full"),
+        "okx": (HealthStatus.DEGRADED, why, "disk full"),
+    } == {v: (e.status, e.status_reason, e.store_error) for v, e in failed.items()}
+    assert {"binance": HealthStatus.HEALTHY, "okx": HealthStatus.HEALTHY} == {
+        v: e.status for v, e in back.items()
+    }
+    assert HealthStatus.HEALTHY == monitor.venues()["okx"].status
+
+
+async def test_an_answer_from_a_venue_never_seen_publishes_nothing(
+    bus: Bus, monitor: HealthService
+) -> None:
+    async with bus.subscribe("health.>") as events:
+        monitor.record_rest("okx", None)
+        await _assert_no_event(events)
+    assert HealthStatus.HEALTHY == monitor.venues()["okx"].status
