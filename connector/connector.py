@@ -15,6 +15,7 @@ import functools
 import math
 import ssl
 import tempfile
+import time
 from collections.abc import Awaitable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -36,6 +37,9 @@ from connector.capture import CaptureWriter
 from connector.config import Config, SimConfig, VenueConfig, load_config
 from connector.errors import ConfigError, ConnectorError, UnknownInstrument
 from connector.health import HealthService, HealthStatistics, VenueHealth
+from connector.metrics.exposition import render as render_metrics
+from connector.metrics.histogram import Histogram, LatencyStatistics
+from connector.metrics.service import MetricsService
 from connector.model import (
     ConsolidatedBook,
     Fill,
@@ -82,6 +86,9 @@ if TYPE_CHECKING:
 __all__ = ["Connector", "ConnectorStatistics", "ConnectorStatus", "SimulatorService"]
 
 T = TypeVar("T")
+
+BOOK_AGE_EVERY = 16
+"""One frame with book updates in this many is timed into the book-age histogram."""
 
 log = structlog.get_logger(__name__)
 
@@ -146,6 +153,8 @@ class ConnectorStatistics:
         risk: The kill switch and the risk checks' counts.
         accounts: Per trading venue: private streams (handshakes, events),
             reconciliations and the discrepancies they found.
+        latency: Histograms of order round trips (per venue and action) and of
+            book update age (per venue).
     """
 
     bus: BusStatistics
@@ -154,6 +163,7 @@ class ConnectorStatistics:
     orders: Mapping[str, OrderStateServiceStatistics] = attrs.field(factory=dict)
     risk: RiskState | None = None
     accounts: Mapping[str, AccountStatistics] = attrs.field(factory=dict)
+    latency: LatencyStatistics = attrs.field(factory=LatencyStatistics)
 
 
 class SimulatorService:
@@ -263,8 +273,12 @@ class Connector:
     with its default account) trade: their subtrees gain ``orders`` and
     ``order_state``, and the root a ``risk`` service.
 
+    With ``[metrics] listen`` set, the root gains a ``metrics`` service serving
+    ``GET /metrics`` there (:attr:`metrics_address`; docs/metrics.md).
+
     Raises:
-        ConfigError: ``stale_after`` or ``stop_timeout`` is not a number of seconds > 0.
+        ConfigError: ``stale_after`` or ``stop_timeout`` is not a number of seconds > 0;
+            ``metrics.listen`` is not ``host:port``.
     """
 
     def __init__(
@@ -352,6 +366,19 @@ class Connector:
                 if self._persistence.keeps_history
                 else None,
             )
+        self._book_age: dict[str, Histogram] = {}
+        for name, session in self._sessions.items():
+            # Same clock as the frames' ts_recv_ns (net/ws.py reads time.time_ns);
+            # sampled, so that the book path does not pay a clock read per frame.
+            self._book_age[name] = histogram = Histogram()
+            session.feed.record_book_age(histogram.observe, time.time_ns, every=BOOK_AGE_EVERY)
+        self._metrics: MetricsService | None = None
+        try:
+            address = self._config.metrics.address
+        except ValueError as exc:
+            raise ConfigError(f"metrics.listen: {exc}") from None
+        if address is not None:
+            self._metrics = MetricsService(*address, lambda: render_metrics(self.statistics()))
         self._aggregator = Aggregator(self._bus, self._book_state)
         self._root = Supervisor(
             "root",
@@ -378,6 +405,13 @@ class Connector:
         return self._sim
 
     @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        """``(host, port)`` where ``GET /metrics`` is served (``[metrics] listen``; a
+        port 0 there is the port picked), or ``None``: not configured, not started,
+        or the address could not be bound (logged as ``metrics.listen_failed``)."""
+        return self._metrics.address if self._metrics is not None else None
+
+    @property
     def recorded(self) -> int:
         """Records written to the ``record`` capture file so far (0 when not recording)."""
         return self._capture.records if self._capture is not None else 0
@@ -393,6 +427,8 @@ class Connector:
             ChildSpec("persistence", self._persistence.supervisor, restart=Restart.PERMANENT)
         )
         children.append(ChildSpec("aggregator", self._aggregator, restart=Restart.TRANSIENT))
+        if self._metrics is not None:
+            children.append(ChildSpec("metrics", self._metrics, restart=Restart.TRANSIENT))
         for name, session in self._sessions.items():
             children.append(
                 ChildSpec(f"venue:{name}", session.supervisor, restart=Restart.PERMANENT)
@@ -685,6 +721,13 @@ class Connector:
             accounts={
                 name: account.statistics() for name, account in self._trading.accounts.items()
             },
+            latency=LatencyStatistics(
+                orders={
+                    name: {action: h.snapshot() for action, h in service.latency.items()}
+                    for name, service in self._trading.venues.items()
+                },
+                book_age={name: h.snapshot() for name, h in self._book_age.items()},
+            ),
         )
 
     def status(self) -> ConnectorStatus:

@@ -223,6 +223,7 @@ LAYERS: tuple[tuple[str, int, bool], ...] = (
     ("connector.store.schema", 1, True),
     ("connector.store.projection", 2, True),
     ("connector.store.*", 6, False),
+    ("connector.metrics", 6, False),
     ("connector.metrics.*", 6, False),
     ("connector.sim.engine", 6, True),
     ("connector.sim.engine_types", 6, True),

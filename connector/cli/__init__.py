@@ -1,6 +1,7 @@
 """The ``connector`` command line.
 
-``connector --version``, ``connector status``, ``connector config check FILE``,
+``connector --version``, ``connector status``, ``connector metrics`` (the
+Prometheus exposition, once), ``connector config check FILE``,
 ``connector config example``, and the data commands: ``sim`` (serve the
 simulated venues), ``stream`` (normalized events as JSON lines), ``book`` (live
 view of one book), ``demo`` (every venue on the simulator, consolidated view and
@@ -11,7 +12,7 @@ and ``kill``; ``orders --history`` and ``fills`` read the event store. Data goes
 to stdout, logs to stderr. Every user mistake prints one clear line per problem to stderr
 and exits 2; nothing prints a traceback for it.
 
-One module per command (:mod:`.status`, :mod:`.config`, :mod:`.sim`,
+One module per command (:mod:`.status`, :mod:`.metrics`, :mod:`.config`, :mod:`.sim`,
 :mod:`.stream`, :mod:`.book`, :mod:`.demo`, :mod:`.record`, :mod:`.replay`,
 :mod:`.store`, and the trading ones :mod:`.orders`, :mod:`.positions`,
 :mod:`.balances`, :mod:`.order`, :mod:`.kill`, sharing :mod:`.trading_io`;
@@ -42,6 +43,7 @@ __all__ = ["DEFAULT_TOPICS", "main"]
 
 _COMMANDS: tuple[tuple[str, str], ...] = (
     ("status", "status"),
+    ("metrics", "metrics"),
     ("config", "config"),
     ("sim", "sim"),
     ("stream", "stream"),

@@ -1,9 +1,9 @@
 """Load and validate the connector's TOML configuration.
 
 The file has the tables ``[venues.<name>]``, ``[risk]``, ``[storage]``,
-``[logging]`` and ``[sim]`` (see ``example.toml`` beside this module); a missing table
-takes its defaults, and with no file at all every venue runs on the built-in
-simulator. Environment variables override the file:
+``[logging]``, ``[sim]``, ``[account]`` and ``[metrics]`` (see ``example.toml``
+beside this module); a missing table takes its defaults, and with no file at all
+every venue runs on the built-in simulator. Environment variables override the file:
 ``CONNECTOR_<SECTION>__<KEY>[__<KEY>]`` (double underscore nests), for example
 ``CONNECTOR_LOGGING__LEVEL=debug`` or ``CONNECTOR_VENUES__BINANCE__ENDPOINT=testnet``;
 list keys take comma-separated values
@@ -51,6 +51,7 @@ from connector.config.values import (
     Config,
     Credentials,
     LoggingConfig,
+    MetricsConfig,
     RiskConfig,
     SimConfig,
     StorageConfig,
@@ -69,6 +70,7 @@ __all__ = [
     "Config",
     "Credentials",
     "LoggingConfig",
+    "MetricsConfig",
     "RiskConfig",
     "SimConfig",
     "StorageConfig",

@@ -22,6 +22,7 @@ from connector.config.fields import MISSING, Fields, Problems, source_of
 from connector.config.values import (
     DEFAULT_SYMBOLS,
     ENDPOINTS,
+    LISTEN_EXPECTED,
     LOG_FORMATS,
     LOG_LEVELS,
     SIM_MAX_RATE,
@@ -30,11 +31,13 @@ from connector.config.values import (
     AccountConfig,
     Config,
     LoggingConfig,
+    MetricsConfig,
     RiskConfig,
     SimConfig,
     StorageConfig,
     VenueConfig,
     default_venues,
+    parse_listen,
     unsupported_kind,
 )
 from connector.errors import InvalidSymbol
@@ -45,7 +48,16 @@ __all__ = ["build"]
 
 _T = TypeVar("_T")
 
-_TOP_KEYS = ("venues", "risk", "storage", "logging", "sim", "account", "secrets_file")
+_TOP_KEYS = (
+    "venues",
+    "risk",
+    "storage",
+    "logging",
+    "sim",
+    "account",
+    "metrics",
+    "secrets_file",
+)
 _VENUE_KEYS = (
     "enabled",
     "endpoint",
@@ -71,6 +83,7 @@ STORE_KINDS = ("sqlite", "postgres", "memory")
 _LOGGING_KEYS = ("level", "format")
 _SIM_KEYS = ("seed", "rate", "okx_checksum", "tls")
 _ACCOUNT_KEYS = ("reconcile_interval", "forget_finished_after")
+_METRICS_KEYS = ("listen",)
 
 
 def build(data: Mapping[str, object], problems: Problems) -> Config | None:
@@ -82,6 +95,7 @@ def build(data: Mapping[str, object], problems: Problems) -> Config | None:
     logging = _build_section(data, "logging", _LOGGING_KEYS, _logging, problems)
     sim = _build_section(data, "sim", _SIM_KEYS, _sim, problems)
     account = _build_section(data, "account", _ACCOUNT_KEYS, _account, problems)
+    metrics = _build_section(data, "metrics", _METRICS_KEYS, _metrics, problems)
     secrets_file = data.get("secrets_file", MISSING)
     if secrets_file is not MISSING and not isinstance(secrets_file, str):
         problems.add("secrets_file", secrets_file, "expected a file path (string)")
@@ -92,10 +106,17 @@ def build(data: Mapping[str, object], problems: Problems) -> Config | None:
         or logging is None
         or sim is None
         or account is None
+        or metrics is None
     ):
         return None
     return Config(
-        venues=venues, risk=risk, storage=storage, logging=logging, sim=sim, account=account
+        venues=venues,
+        risk=risk,
+        storage=storage,
+        logging=logging,
+        sim=sim,
+        account=account,
+        metrics=metrics,
     )
 
 
@@ -368,3 +389,13 @@ def _account(table: Mapping[str, object], problems: Problems) -> AccountConfig |
         forget_finished_after=f.number("forget_finished_after", 86400.0, positive=True),
     )
     return None if f.failed else result
+
+
+def _metrics(table: Mapping[str, object], problems: Problems) -> MetricsConfig | None:
+    f = Fields("metrics", table, problems)
+    listen = f.text("listen") or ""
+    try:
+        parse_listen(listen)
+    except ValueError:
+        f.bad("listen", table["listen"], LISTEN_EXPECTED)
+    return None if f.failed else MetricsConfig(listen=listen.strip())

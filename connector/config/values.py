@@ -230,6 +230,49 @@ class AccountConfig:
     forget_finished_after: float = 86400.0
 
 
+@attrs.frozen(kw_only=True)
+class MetricsConfig:
+    """The Prometheus endpoint (``GET /metrics``, docs/metrics.md).
+
+    Attributes:
+        listen: ``host:port`` to serve on (``127.0.0.1:9464``, ``[::1]:9464``; port 0
+            picks a free one); empty: no endpoint.
+    """
+
+    listen: str = ""
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """``(host, port)`` of :attr:`listen`, ``None`` when it is empty.
+
+        Raises:
+            ValueError: ``listen`` is not ``host:port`` with a port from 0 to 65535.
+        """
+        return parse_listen(self.listen)
+
+
+LISTEN_EXPECTED = 'expected host:port with a port from 0 to 65535 (127.0.0.1:9464), or ""'
+
+
+def parse_listen(text: str) -> tuple[str, int] | None:
+    """``(host, port)`` of ``host:port`` (IPv6 hosts in brackets); ``None`` for ``""``.
+
+    Raises:
+        ValueError: not ``host:port`` with a port from 0 to 65535.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    host, sep, port = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        host = ""  # an IPv6 address needs its brackets
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{text!r}: {LISTEN_EXPECTED}")
+    return host, int(port)
+
+
 def _readonly_venues(value: Mapping[str, VenueConfig]) -> Mapping[str, VenueConfig]:
     return types.MappingProxyType(dict(value))
 
@@ -251,6 +294,7 @@ class Config:
     logging: LoggingConfig = attrs.field(factory=LoggingConfig)
     sim: SimConfig = attrs.field(factory=SimConfig)
     account: AccountConfig = attrs.field(factory=AccountConfig)
+    metrics: MetricsConfig = attrs.field(factory=MetricsConfig)
 
 
 def market_for(venue: str, symbol: Symbol) -> Market:

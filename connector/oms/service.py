@@ -24,6 +24,10 @@ One :meth:`OrderService.place` call:
    third time;
 8. the order's snapshot is returned.
 
+Each answered request is timed from the call entering this service to the
+venue's answer (:attr:`OrderService.latency`, per action): one
+``perf_counter_ns`` read at entry and one at the answer, and a bucket increment.
+
 Amend and cancel follow the same path (no write-ahead: they create nothing),
 a timestamp rejection included; a lost answer leaves the order as it was and
 queues a query. An amend or cancel the venue refuses ("no such order", "already
@@ -64,6 +68,7 @@ from connector.errors import (
     UnknownInstrument,
 )
 from connector.errors import OrderRejected as OrderRefused
+from connector.metrics.histogram import Histogram
 from connector.model import (
     AmendOrder,
     Instrument,
@@ -177,6 +182,16 @@ class OrderService:
         self._confirm_attempts = confirm_attempts
         self._confirm_first = confirm_first
         self.ready = trio.Event()
+        #: Per action (``place``, ``amend``, ``cancel``): call entry to the venue's
+        #: answer, answered requests only (a timestamp rejection's resend is a second
+        #: answer, timed from the same entry).
+        self.latency: dict[str, Histogram] = {
+            "place": Histogram(),
+            "amend": Histogram(),
+            "cancel": Histogram(),
+        }
+        # Bound once: recording an answer allocates nothing.
+        self._answered = {action: h.observe for action, h in self.latency.items()}
         if risk is not None:
             risk.register(
                 self.venue,
@@ -247,6 +262,7 @@ class OrderService:
             was lost: follow the order with ``c.orders.wait``), RateLimited,
             AuthenticationFailed, TimestampRejected (nothing was placed).
         """
+        entered_ns = time.perf_counter_ns()
         market, instrument = self._instrument(symbol)
         venue = self.venue
         if client_order_id is None:
@@ -306,12 +322,14 @@ class OrderService:
         if self.risk is not None:
             self.risk.record_order(venue)
         sent = False
+        answered = self._answered["place"]
 
         async def send() -> OrderReport:
             nonlocal sent
             sent = False
             response = await self.state.send_order(market, order.symbol, call)
             sent = True
+            answered(time.perf_counter_ns() - entered_ns)
             return self.state.read_answer(market, response, action="place", client_order_id=cid)
 
         try:
@@ -443,6 +461,7 @@ class OrderService:
             ``symbol``), ExchangeRejected (the venue refused the change, the order
             still open), a TransientError (the answer was lost: the order is queried).
         """
+        entered_ns = time.perf_counter_ns()
         market, instrument = self._instrument(symbol)
         current = self.state.book.get(self.venue, client_order_id)
         if current is None:
@@ -473,7 +492,9 @@ class OrderService:
         with in_flight:
             call = self.state.adapter.amend_order_call(market, instrument, amend, current)
             try:
-                report = await self._exchange(market, call, "amend", client_order_id, symbol=symbol)
+                report = await self._exchange(
+                    market, call, "amend", client_order_id, symbol=symbol, entered_ns=entered_ns
+                )
             except ExchangeRejected as refused:
                 # Read back (OrderNotFound if the venue has no such order at all): a
                 # finished order is refused naming its status, as normalize_amend
@@ -534,6 +555,7 @@ class OrderService:
             OrderNotFound (the venue never had it), ExchangeRejected (refused and
             still open), a TransientError (the answer was lost: the order is queried).
         """
+        entered_ns = time.perf_counter_ns()
         market, instrument = self._instrument(symbol)
         current = self.state.book.get(self.venue, client_order_id)
         if current is not None:
@@ -547,7 +569,9 @@ class OrderService:
         else:
             call = adapter.cancel_order_call(market, instrument, client_order_id, current)
         try:
-            report = await self._exchange(market, call, "cancel", client_order_id, symbol=symbol)
+            report = await self._exchange(
+                market, call, "cancel", client_order_id, symbol=symbol, entered_ns=entered_ns
+            )
         except MalformedMessage:
             # An acknowledgement the adapter cannot read (Bybit, OKX: an order it did not
             # place itself, placed before a restart): read the order back.
@@ -577,16 +601,21 @@ class OrderService:
         client_order_id: str,
         *,
         symbol: Symbol,
+        entered_ns: int,
     ) -> OrderReport:
         """Send an amend or cancel and read its answer (it draws on ``symbol``'s
-        order-count buckets that count ``action``).
+        order-count buckets that count ``action``); ``entered_ns`` (``perf_counter_ns``
+        when the call entered the service) times the answer into :attr:`latency`.
 
         When the answer is lost (or unreadable) the change may or may not have
         been made: the order is queried in the background, and the error raised.
         """
 
+        answered = self._answered[action]
+
         async def send() -> OrderReport:
             response = await self.state.send_order(market, symbol, call, action)
+            answered(time.perf_counter_ns() - entered_ns)
             return self.state.read_answer(
                 market, response, action=action, client_order_id=client_order_id
             )

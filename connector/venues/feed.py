@@ -129,6 +129,32 @@ class VenueFeed:
         self._unknown = 0
         self._control_errors = 0
         self.touch = touch
+        # (observe, now_ns) of the book-age histogram; None: not timed.
+        self._book_age: tuple[Callable[[int], None], Callable[[], int]] | None = None
+        self._age_every = 0
+        self._age_countdown = 0
+
+    def record_book_age(
+        self, observe: Callable[[int], None], now_ns: Callable[[], int], *, every: int = 16
+    ) -> None:
+        """Time one frame in ``every`` of those that published book updates (the first
+        one included): ``observe(now_ns() - ts_recv_ns)`` once its updates are
+        published. The others cost a countdown; a timed one a clock read, a subtraction
+        and ``observe``.
+
+        Args:
+            observe: Takes the age in nanoseconds (a latency histogram's ``observe``).
+            now_ns: The clock ``ts_recv_ns`` is read from (wall clock, ns).
+            every: The sampling interval, in frames with book updates (1: all of them).
+
+        Raises:
+            ValueError: ``every`` is below 1.
+        """
+        if every < 1:
+            raise ValueError(f"every: {every!r} is not a number of frames >= 1")
+        self._book_age = (observe, now_ns)
+        self._age_every = every
+        self._age_countdown = 1
 
     # -- books ---------------------------------------------------------------
 
@@ -236,6 +262,7 @@ class VenueFeed:
             return None
         self._events += len(events)
         closing: str | None = None
+        published = False
         for event in events:
             cls = type(event)
             if cls is BookDelta:
@@ -254,15 +281,19 @@ class VenueFeed:
                     # Applied and still valid (the common case): publish, nothing to log.
                     if result[1] is not None:
                         self._publish(entry.topic, result[1])
+                        published = True
                 else:
                     self._carry_out(entry, result)
+                    published = published or result[1] is not None
             elif cls is BookSnapshot:
                 snap: BookSnapshot = event  # type: ignore[assignment]
                 key = (snap.market, snap.symbol)
                 if self.touch is not None:
                     self.touch(key)
                 entry = self.feed_book(*key)
-                self._carry_out(entry, entry.keeper.on_snapshot(snap))
+                result = entry.keeper.on_snapshot(snap)
+                self._carry_out(entry, result)
+                published = published or result[1] is not None
             elif cls is Trade or cls is Ticker or cls is Quote:
                 self._publish(self._topic(cls, event.symbol), event)  # type: ignore[union-attr]
             elif cls is ControlMessage:
@@ -271,6 +302,11 @@ class VenueFeed:
                     closing = control.detail
                 else:
                     self._control(control)
+        if published and (age := self._book_age) is not None:
+            self._age_countdown -= 1
+            if not self._age_countdown:
+                self._age_countdown = self._age_every
+                age[0](age[1]() - ts_recv_ns)
         return closing
 
     def statistics(self) -> FeedStatistics:
