@@ -8,13 +8,15 @@ cannot connect is what one runs ``status`` to see. A start that fails outright
 from __future__ import annotations
 
 import argparse
-import sys
+from typing import TYPE_CHECKING
 
 import trio
 
-from connector._groups import sole_error
 from connector.cli.common import add_config_option, load, non_negative_float, positive_float
-from connector.cli.trading_io import failing_venues
+from connector.cli.trading_io import print_after_start
+
+if TYPE_CHECKING:
+    from connector.connector import Connector
 
 __all__ = ["add_parser", "run"]
 
@@ -43,45 +45,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Run ``connector status``."""
-    from connector.connector import Connector
 
-    config = load(args)
+    async def report(c: Connector, started: bool) -> str:
+        if started:
+            await trio.sleep(max(args.wait, 0.0))
+        return c.status().render() + "\n"
 
-    async def body() -> tuple[str, str | None]:
-        """The status text, and why the start did not finish (``None``: it did)."""
-        c = Connector(config)
-        started, done = trio.Event(), trio.Event()
-
-        async def serve() -> None:
-            async with c:
-                started.set()
-                await done.wait()
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(serve)
-            with trio.move_on_after(args.timeout):
-                await started.wait()
-            if started.is_set():
-                await trio.sleep(max(args.wait, 0.0))
-                unfinished = None
-            else:
-                unfinished = f"not started after {args.timeout:g} s{failing_venues(c)}"
-            text = c.status().render()
-            done.set()
-            nursery.cancel_scope.cancel()
-        return text, unfinished
-
-    try:
-        text, unfinished = trio.run(body)
-    except BaseExceptionGroup as group:
-        # The start failed (a store that cannot be opened): its error alone, on one
-        # line, as every command prints it.
-        error = sole_error(group, ignore=trio.Cancelled)
-        if error is not None:
-            raise error from None
-        raise
-    print(text)
-    if unfinished is None:
-        return 0
-    print(f"connector: error: {unfinished}", file=sys.stderr)
-    return 1
+    return print_after_start(load(args), args.timeout, report)

@@ -170,6 +170,58 @@ def failing_venues(connector: Connector) -> str:
     return f": {'; '.join(failing)}" if failing else ""
 
 
+def print_after_start(
+    config: Config, timeout: float, report: Callable[[Connector, bool], Awaitable[str]]
+) -> int:
+    """Start a connector from ``config``; once it started (or after ``timeout`` seconds,
+    if its start has not finished: a venue that cannot connect is what ``status``
+    shows), write what ``report(connector, started)`` makes of it, and stop it.
+
+    Returns:
+        0, or 1 with ``connector: error: not started after ...`` on stderr.
+
+    Raises:
+        ConnectorError: the start failed outright (an event store that cannot be
+            opened): its error alone, which ``main`` prints on one line.
+    """
+    from connector._groups import sole_error
+    from connector.connector import Connector
+
+    async def body() -> tuple[str, str | None]:
+        c = Connector(config)
+        started, done = trio.Event(), trio.Event()
+
+        async def serve() -> None:
+            async with c:
+                started.set()
+                await done.wait()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(serve)
+            with trio.move_on_after(timeout):
+                await started.wait()
+            unfinished = (
+                None if started.is_set() else f"not started after {timeout:g} s{failing_venues(c)}"
+            )
+            text = await report(c, started.is_set())
+            done.set()
+            nursery.cancel_scope.cancel()
+        return text, unfinished
+
+    try:
+        text, unfinished = trio.run(body)
+    except BaseExceptionGroup as group:
+        error = sole_error(group, ignore=trio.Cancelled)
+        if error is not None:
+            raise error from None
+        raise
+    sys.stdout.write(text)
+    if unfinished is None:
+        return 0
+    print(f"connector: error: {unfinished}", file=sys.stderr)
+    return 1
+
+
 # --------------------------------------------------------------------------- output
 
 

@@ -182,36 +182,21 @@ async def test_refused_market_data_sockets_of_one_market_refuse_no_orders_on_ano
 
 
 @pytest.mark.parametrize(
-    ("venue", "path"),
-    [("binance", "/fapi/v1/order"), ("bybit", "/v5/order/create"), ("okx", "/api/v5/trade/order")],
-)
-async def test_5xx_answers_to_orders_open_the_breaker(venue: str, path: str) -> None:
-    # The order answers come back unread (the adapter reads their codes): a 5xx one
-    # must still count as the venue failing, not as an answer.
-    plan = FaultPlan().rest_error(1.0, status=503, path=path, method="POST", max_count=3)
-    with trio.fail_after(CASE_SECONDS):
-        async with sim.run(venues=(venue,), rate=50.0, faults=plan) as running:
-            config = Config(venues=venue_configs(running, venue), risk=RiskConfig())
-            async with Connector(config) as c:
-                price = (await first_bid(c, venue, PERP) * Decimal("0.9")).quantize(Decimal("0.1"))
-                for _ in range(3):
-                    with pytest.raises(OrderOutcomeUnknown):
-                        await c.place_order(venue, PERP, "buy", "limit", QTY, price)
-                with pytest.raises(ServiceUnavailable, match="circuit breaker open"):
-                    await c.place_order(venue, PERP, "buy", "limit", QTY, price)
-                health = next(h for h in c.statistics().health.venues if h.venue == venue)
-    assert BreakerState.OPEN == health.state
-
-
-@pytest.mark.parametrize(
     ("venue", "path", "code"),
-    [("bybit", "/v5/order/create", 10016), ("okx", "/api/v5/trade/order", 50001)],
+    [
+        ("binance", "/fapi/v1/order", None),
+        ("bybit", "/v5/order/create", None),
+        ("okx", "/api/v5/trade/order", None),
+        ("bybit", "/v5/order/create", 10016),
+        ("okx", "/api/v5/trade/order", 50001),
+    ],
 )
-async def test_server_errors_said_in_http_200_answers_open_the_breaker(
-    venue: str, path: str, code: int
+async def test_server_errors_in_answers_to_orders_open_the_breaker(
+    venue: str, path: str, code: int | None
 ) -> None:
-    # Bybit and OKX say a server error in a normal answer (HTTP 200, the code in the
-    # body): read from the body, it counts as the venue failing, as a 5xx does.
+    # The order answers come back unread (the adapter reads their codes): a 5xx one, or
+    # a server error Bybit and OKX say in an HTTP 200 (``code``), must still count as
+    # the venue failing, not as an answer.
     plan = FaultPlan().rest_error(1.0, code=code, path=path, method="POST", max_count=3)
     with trio.fail_after(CASE_SECONDS):
         async with sim.run(venues=(venue,), rate=50.0, faults=plan) as running:
@@ -219,7 +204,9 @@ async def test_server_errors_said_in_http_200_answers_open_the_breaker(
             async with Connector(config) as c:
                 price = (await first_bid(c, venue, PERP) * Decimal("0.9")).quantize(Decimal("0.1"))
                 for _ in range(3):
-                    with pytest.raises(OrderOutcomeUnknown, match=str(code)):
+                    with pytest.raises(
+                        OrderOutcomeUnknown, match=None if code is None else str(code)
+                    ):
                         await c.place_order(venue, PERP, "buy", "limit", QTY, price)
                 with pytest.raises(ServiceUnavailable, match="circuit breaker open"):
                     await c.place_order(venue, PERP, "buy", "limit", QTY, price)
