@@ -288,8 +288,9 @@ class AccountService:
             if balance != before.get(balance.asset):
                 self._bus.publish(f"balance.{self.venue}.{balance.asset}", balance)
 
-    def apply_position(self, position: Position) -> None:
-        """A venue position (stream or REST); the venue wins over older values.
+    def apply_position(self, position: Position) -> bool:
+        """A venue position (stream or REST); the venue wins over older values. Whether
+        it changed the local position.
 
         Venues stamp positions with their last change: one older than the last
         fill applied is stale and ignored.
@@ -301,17 +302,27 @@ class AccountService:
                      local=str(discrepancy.local_qty), venue_qty=str(discrepancy.venue_qty),
                      source=position.source)  # fmt: skip
         after = self.positions.get(position.venue, position.symbol)
-        if after is not None and after != before:
-            self._bus.publish(f"position.{self.venue}.{position.symbol}", after)
+        if after is None or after == before:
+            return False
+        self._bus.publish(f"position.{self.venue}.{position.symbol}", after)
+        return True
 
-    def apply_balance(self, balance: Balance) -> None:
-        """A venue balance (stream or REST); the venue wins over older values."""
+    def apply_balance(self, balance: Balance, *, pushed: bool = True) -> bool:
+        """A venue balance (a push, or with ``pushed=False`` a REST read); the venue wins
+        over older values. Whether it changed the local balance.
+
+        A push shows the locks of the orders the venue acknowledged before it (their
+        reservations end); a REST read shows those acknowledged before it was asked
+        for, which the reconciliation tells the reservations itself.
+        """
         before = self.balances.get(balance.venue, balance.asset)
         after = self.balances.apply(balance)
-        if after is not None and self.reservations is not None:
+        if after is not None and pushed and self.reservations is not None:
             self.reservations.balance_applied(self.venue, balance.asset)
-        if after is not None and after != before:
-            self._bus.publish(f"balance.{self.venue}.{balance.asset}", after)
+        if after is None or after == before:
+            return False
+        self._bus.publish(f"balance.{self.venue}.{balance.asset}", after)
+        return True
 
     async def _consume(self) -> None:
         """Apply the private streams' events in the order they came."""
@@ -411,11 +422,14 @@ class AccountService:
         values = [e for e in rest.events if isinstance(e, Position | Balance)]
         if values:
             await self.state.log(values)  # durable before applied and published
+        # What was applied is what differed: a value a newer push overtook while the
+        # read was under way is dropped by the books, and is no discrepancy.
+        applied = {"position": 0, "balance": 0}
         for value in values:
             if isinstance(value, Position):
-                self.apply_position(value)
+                applied["position"] += self.apply_position(value)
             else:
-                self.apply_balance(value)
+                applied["balance"] += self.apply_balance(value, pushed=False)
         if wallet_mark is not None and self.reservations is not None:
             # The read shows the locks of orders acknowledged before it was asked for,
             # also in the balances it found unchanged (not applied).
@@ -423,7 +437,9 @@ class AccountService:
         counts = dict(orders.discrepancies)
         if self._loaded:
             for kind, n in rest.discrepancies.items():
-                counts[kind] = counts.get(kind, 0) + n
+                n = min(n, applied.get(kind, n))
+                if n:
+                    counts[kind] = counts.get(kind, 0) + n
         else:
             # The first answers are how the account starts, not differences.
             self._loaded = True

@@ -26,6 +26,7 @@ in-memory log (``kind = "memory"``) is kept across restarts.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
@@ -37,7 +38,7 @@ from connector.account.balances import BalanceBook
 from connector.account.positions import PositionBook
 from connector.account.service import AccountService
 from connector.config import StorageConfig
-from connector.errors import StoreError
+from connector.errors import ReconcileIncomplete, StoreError
 from connector.model import Balance, Fill, Order, OrderEvent, OrderFilled, OrderStatus, Position
 from connector.model.trading import OrderReport
 from connector.oms.state import OrderBookkeeping
@@ -327,25 +328,21 @@ class Persistence:
 
     async def reconcile(self) -> None:
         """Ask every venue's account service to reconcile now and return once each has
-        completed a reconciliation (a failed one is retried by the account service);
-        bound it with a timeout."""
+        completed a reconciliation that started after the call (one running then may
+        have read the venue too early; a failed one is retried, as the account service
+        retries it); bound it with a timeout."""
         async with trio.open_nursery() as nursery:
             for account in self._accounts.values():
                 nursery.start_soon(self._reconcile_one, account)
 
     @staticmethod
     async def _reconcile_one(account: AccountService) -> None:
-        done = trio.Event()
-
-        async def wait() -> None:
-            await account.next_reconciliation()
-            done.set()
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(wait)
-            await trio.lowlevel.checkpoint()  # waiting before it is asked
-            account.request_reconcile("requested")
-            await done.wait()
+        while True:
+            try:
+                await account.reconcile_now(math.inf)
+            except ReconcileIncomplete:
+                continue  # that run failed: wait for the next
+            return
 
     async def settled(self, *, poll: float = 0.05) -> None:
         """Return once no order is ``submitted`` or ``unknown`` and no venue is querying

@@ -17,7 +17,8 @@ import trio
 from connector.config import RiskConfig
 from connector.errors import RiskRejected
 from connector.model import Balance, Order, OrderStatus, RiskAlert, Symbol
-from tests.rig import VENUES, first_bid, rig
+from connector.sim.faults import FaultKind, FaultPlan
+from tests.rig import VENUES, Rig, first_bid, rig, until
 
 SPOT = Symbol.parse("BTC-USDT-SPOT")
 D = Decimal
@@ -91,3 +92,48 @@ async def test_spot_buy_reserves_at_once_until_the_venue_shows_the_lock(venue: s
                     balance = c.balances.get(venue, "USDT")
                     assert balance is not None
                 assert start.free == balance.free == c.balances.available(venue, "USDT")
+
+
+WALLETS = {
+    "okx": ("account", "/api/v5/account/balance"),
+    "bybit": ("wallet", "/v5/account/wallet-balance"),
+}
+
+
+def _held_reads(r: Rig) -> int:
+    return sum(1 for f in r.run.fault_log if f.kind is FaultKind.REST_LATE)
+
+
+@pytest.mark.parametrize("venue", sorted(WALLETS))
+async def test_a_balance_read_asked_before_the_order_leaves_its_reservation(venue: str) -> None:
+    # The wallet pushes are lost and a deposit made the venue's balance differ: the
+    # reconciliation's read, sent before the order and answered after it, applies the
+    # deposit but shows no lock of the order: its reservation stays.
+    stream, path = WALLETS[venue]
+    plan = FaultPlan().drop(1.0, venue=venue, stream=stream).late_rest(1.0, 1.5, path=path)
+    with trio.fail_after(60):
+        async with rig(
+            venue, symbol=SPOT, faults=plan, interval=600.0, risk=RiskConfig(check_balance=True)
+        ) as r:
+            c = r.c
+            price = (await first_bid(c, venue, SPOT) * D("0.9")).quantize(D("0.1"))
+            hub = r.run.venue(venue)
+            account = hub.desk.default_account()
+            assert account is not None
+            hub.desk.transfer(account, "USDT", D("1000"), now_ms=hub.now_ms())  # unpushed
+            held = _held_reads(r)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(c.reconcile, venue)
+                await until(r, lambda: _held_reads(r) > held)  # the read is on the wire
+                start = c.balances.get(venue, "USDT")
+                assert start is not None
+                qty = (start.free * D("0.6") / price).quantize(D("0.001"))
+                await c.place_order(venue, SPOT, "buy", "limit", qty, price)
+            need = price * qty
+
+            assert need == c.balances.reserved(venue, "USDT")
+            truth = r.truth.balance("USDT")
+            local = c.balances.get(venue, "USDT")
+            assert local is not None and truth.total == local.free  # the deposit, no lock
+            with pytest.raises(RiskRejected, match="check_balance"):
+                await c.place_order(venue, SPOT, "buy", "limit", qty, price)

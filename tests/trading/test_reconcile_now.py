@@ -24,17 +24,18 @@ from connector import (
     sim,
 )
 from connector.config import AccountConfig, Config
-from connector.model import OrderType, Side
+from connector.model import OrderType, Side, Symbol
 from connector.sim import SimRun
-from connector.sim.faults import FaultPlan
+from connector.sim.faults import FaultKind, FaultPlan
 from tests.e2e.helpers import sim_instrument
-from tests.rig import PERP, Rig, rig, until, venue_configs
+from tests.rig import PERP, Rig, first_bid, rig, until, venue_configs
 
 ORDER_STREAMS = {"binance": "userData", "bybit": "order", "okx": "orders"}
 """The private stream that carries each venue's order updates."""
 
 OKX_OPEN_ORDERS = "/api/v5/trade/orders-pending"
 OKX_BALANCE = "/api/v5/account/balance"
+SPOT = Symbol.parse("BTC-USDT-SPOT")
 
 
 def place_behind_its_back(run: SimRun, venue: str, client_order_id: str) -> None:
@@ -142,6 +143,58 @@ async def test_a_request_during_a_running_reconciliation_gets_the_next_one() -> 
             assert running < reports[0].number
             order = r.c.orders.get("webui2")
             assert order is not None and OrderStatus.NEW == order.status
+
+
+def held_reads(run: SimRun) -> int:
+    """Balance reads the simulator is holding or held (``late_rest``): one more means the
+    next is on the wire, so the reconciliation that sent it has listed its orders."""
+    return sum(1 for f in run.fault_log if f.kind is FaultKind.REST_LATE)
+
+
+async def test_persistence_reconcile_waits_for_a_run_started_after_the_call() -> None:
+    # A change made after the running reconciliation listed the open orders is seen:
+    # the call returns after the next run, not after the one it found running.
+    plan = (
+        FaultPlan()
+        .drop(1.0, venue="okx", stream="orders")
+        .late_rest(1.0, 1.0, path=OKX_BALANCE, venue="okx")
+    )
+    with trio.fail_after(45):
+        async with rig("okx", faults=plan, interval=0.2) as r:
+            before = held_reads(r.run)
+            # A run's balance read is held now: that run has listed the open orders.
+            await until(r, lambda: held_reads(r.run) > before, seconds=10)
+            place_behind_its_back(r.run, "okx", "webui3")
+
+            await r.c.persistence.reconcile()
+
+            order = r.c.orders.get("webui3")
+            assert order is not None and OrderStatus.NEW == order.status
+
+
+async def test_a_balance_read_a_newer_push_overtook_is_no_discrepancy() -> None:
+    # The read is sent, an order's lock is pushed and applied, the read's older answer
+    # comes: the balance book keeps the push, and nothing differed.
+    plan = FaultPlan().late_rest(1.0, 1.5, path=OKX_BALANCE, venue="okx")
+    with trio.fail_after(45):
+        async with rig("okx", symbol=SPOT, faults=plan, interval=600.0) as r:
+            price = (await first_bid(r.c, "okx", SPOT) * Decimal("0.9")).quantize(Decimal("0.1"))
+            before = held_reads(r.run)
+            async with trio.open_nursery() as nursery, r.c.subscribe("balance.okx.USDT") as pushes:
+                reports: list[ReconcileReport] = []
+
+                async def ask() -> None:
+                    reports.append((await r.c.reconcile("okx"))["okx"])
+
+                nursery.start_soon(ask)
+                await until(r, lambda: held_reads(r.run) > before, seconds=10)
+                await r.c.place_order("okx", SPOT, "buy", "limit", "0.1", price)
+                await pushes.receive()  # the lock, applied while the read is held
+
+            assert "balance" not in reports[0].discrepancies, reports[0]
+            assert 0 == r.stats().discrepancies.get("balance", 0)
+            local, truth = r.c.balances.get("okx", "USDT"), r.truth.balance("USDT")
+            assert local is not None and (local.free, local.locked) == (truth.free, truth.locked)
 
 
 async def test_a_reconciliation_that_outlasts_the_timeout_fails_naming_it() -> None:
