@@ -37,6 +37,9 @@ _DRAIN_BYTES = 65536
 """What is read (and dropped) after an answer before closing, so that an unread
 request body does not turn the close into a reset that loses the answer."""
 
+_METHOD_START = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]")
+"""What a request's first byte can be (a method's token character)."""
+
 _REQUEST_LINE = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP/1\.([01])")
 _HEADER = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t -~\x80-\xff]*")
 
@@ -132,9 +135,15 @@ class MetricsService:
     async def _serve(self, stream: trio.SocketStream) -> None:
         head = bytearray()
         while True:
-            end = head.find(b"\r\n\r\n")
+            # A head ends with an empty line; a bare LF ends a line too (RFC 9112 2.2).
+            end = _head_end(head)
             if end >= 0:
                 break
+            if head and not _METHOD_START.match(head):
+                # Not an HTTP request (a TLS ClientHello: a scrape with https): said
+                # at once rather than when the connection's time runs out.
+                await self._answer(stream, 400, b"not an HTTP/1.x request\n")
+                return
             if len(head) > MAX_HEAD_BYTES:
                 await self._answer(stream, 431, b"request head too large\n")
                 return
@@ -147,7 +156,7 @@ class MetricsService:
         if end > MAX_HEAD_BYTES:
             await self._answer(stream, 431, b"request head too large\n")
             return
-        lines = bytes(head[:end]).split(b"\r\n")
+        lines = [line.removesuffix(b"\r") for line in bytes(head[:end]).split(b"\n")]
         request = _REQUEST_LINE.fullmatch(lines[0])
         if request is None or not all(_HEADER.fullmatch(line) for line in lines[1:]):
             await self._answer(stream, 400, b"malformed request\n")
@@ -189,3 +198,9 @@ class MetricsService:
             if not chunk:
                 break
             drained += len(chunk)
+
+
+def _head_end(head: bytearray) -> int:
+    """Where the request head's lines end (before its empty line), or -1 before it."""
+    ends = [i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0]
+    return min(ends) if ends else -1

@@ -329,7 +329,8 @@ class OrderService:
             sent = False
             response = await self.state.send_order(market, order.symbol, call)
             sent = True
-            answered(time.perf_counter_ns() - entered_ns)
+            if response.status < 500:  # a 5xx is the venue failing, not its answer
+                answered(time.perf_counter_ns() - entered_ns)
             return self.state.read_answer(market, response, action="place", client_order_id=cid)
 
         try:
@@ -615,7 +616,8 @@ class OrderService:
 
         async def send() -> OrderReport:
             response = await self.state.send_order(market, symbol, call, action)
-            answered(time.perf_counter_ns() - entered_ns)
+            if response.status < 500:  # a 5xx is the venue failing, not its answer
+                answered(time.perf_counter_ns() - entered_ns)
             return self.state.read_answer(
                 market, response, action=action, client_order_id=client_order_id
             )

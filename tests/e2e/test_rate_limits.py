@@ -210,5 +210,9 @@ async def test_server_errors_in_answers_to_orders_open_the_breaker(
                         await c.place_order(venue, PERP, "buy", "limit", QTY, price)
                 with pytest.raises(ServiceUnavailable, match="circuit breaker open"):
                     await c.place_order(venue, PERP, "buy", "limit", QTY, price)
-                health = next(h for h in c.statistics().health.venues if h.venue == venue)
+                stats = c.statistics()
+    health = next(h for h in stats.health.venues if h.venue == venue)
     assert BreakerState.OPEN == health.state
+    # The order round-trip histogram times answers: a 5xx is none; an HTTP 200 is one,
+    # whatever its code says.
+    assert (0 if code is None else 3) == stats.latency.orders[venue]["place"].count

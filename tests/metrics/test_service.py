@@ -66,15 +66,16 @@ def _value(samples: list[Sample], name: str, **labels: str) -> float:
     return value
 
 
-async def _raw(c: Connector, data: bytes) -> bytes:
-    """Send ``data`` on a fresh connection and half-close it; everything the server
-    answers until it closes."""
+async def _raw(c: Connector, data: bytes, *, eof: bool = True) -> bytes:
+    """Send ``data`` on a fresh connection and half-close it (unless not ``eof``: a
+    client that waits); everything the server answers until it closes."""
     assert c.metrics_address is not None
     stream = await trio.open_tcp_stream(*c.metrics_address)
     async with stream:
         await stream.send_all(data)
-        with contextlib.suppress(trio.BrokenResourceError):
-            await stream.send_eof()  # the server may have answered and closed already
+        if eof:
+            with contextlib.suppress(trio.BrokenResourceError):
+                await stream.send_eof()  # the server may have answered and closed already
         out = b""
         while chunk := await stream.receive_some(65536):
             out += chunk
@@ -178,6 +179,21 @@ async def test_bad_requests_are_answered_and_the_server_serves_on() -> None:
     assert (200, b"") == (head.status_code, head.content)
     assert 200 == after.status_code
     assert "connector_book_state" in after.text
+
+
+async def test_a_tls_handshake_is_refused_at_once_and_bare_lf_lines_are_read() -> None:
+    # A scrape configured with https sends a ClientHello and waits: it gets its 400 at
+    # once, not when the connection's 10 s run out. Lines may end in a bare LF.
+    hello = bytes.fromhex("16030100f4010000f00303") + b"\x00" * 32
+    with trio.fail_after(TIMEOUT):
+        async with _running() as c:
+            with trio.fail_after(5):  # half the connection's own time limit
+                tls = await _raw(c, hello, eof=False)
+                bare = await _raw(c, b"GET /metrics HTTP/1.1\nHost: x\n\n", eof=False)
+
+    assert tls.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert bare.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"connector_book_state" in bare
 
 
 async def test_a_port_in_use_leaves_the_connector_running_without_metrics() -> None:
