@@ -20,13 +20,14 @@ back to REST when it is down), so its inputs are REST outcomes alone. A
 such as an order rejected with a venue code, proves the venue is up); a
 *failure* is a transient REST failure (timeout, lost connection, HTTP 5xx, or a
 server error said in an HTTP 200 answer: Bybit 10016, OKX 50001) or an order
-whose outcome was lost. A success resets the count of consecutive
-failures. Rate limits are the rate limiter's business, not the venue's health:
-a 429 or 418 from the venue, and a refusal our own limiter raises without
-sending anything, count as neither. Websocket connects and disconnects (market
-data, private streams, order sockets) only keep the count of open connections:
-a market-data socket that cannot connect says nothing about whether the REST
-host takes orders.
+whose outcome was lost. (The order service does not report the answer to a query
+of one order unless it is a failure: those queries resolve lost outcomes.) A
+success resets the count of consecutive failures. Rate limits are the rate
+limiter's business, not the venue's health: a 429 or 418 from the venue, and a
+refusal our own limiter raises without sending anything, count as neither.
+Websocket connects and disconnects (market data, private streams, order sockets)
+only keep the count of open connections: a market-data socket that cannot
+connect says nothing about whether the REST host takes orders.
 
 Over the breaker sits each venue's overall :class:`HealthStatus` (``healthy``,
 ``degraded``, ``down``), decided by :func:`venue_status` from the breaker, the

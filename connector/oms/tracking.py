@@ -31,7 +31,7 @@ import structlog
 import trio
 
 from connector.bus import Bus
-from connector.errors import ConnectorError, OrderNotFound, TimestampRejected
+from connector.errors import ConnectorError, OrderNotFound, TimestampRejected, TransientError
 from connector.model import (
     Fill,
     Instrument,
@@ -494,7 +494,11 @@ class OrderStateService:
 
         A timestamp rejection makes the clock resync at once. What a REST answer below
         HTTP 500 said goes to the health breaker (a 5xx one went when it arrived; an
-        order socket's replies move no breaker).
+        order socket's replies move no breaker), except a query's answer unless it says
+        the venue failed: queries resolve lost outcomes, and their answers ("filled",
+        "no such order") say nothing of the order endpoint, so they must not clear the
+        failures that lost the orders (an endpoint failing every order at a normal pace
+        would never trip the breaker).
         """
         try:
             report = self.adapter.parse_order_answer(
@@ -509,9 +513,11 @@ class OrderStateService:
         except ConnectorError as exc:
             if isinstance(exc, TimestampRejected):
                 self.session.context.timestamp_rejected()
-            self.answered(response, exc)
+            if action != "query" or isinstance(exc, TransientError):
+                self.answered(response, exc)
             raise
-        self.answered(response, None)
+        if action != "query":
+            self.answered(response, None)
         return report
 
     def answered(self, response: RestResponse, error: ConnectorError | None) -> None:

@@ -196,18 +196,22 @@ async def test_server_errors_in_answers_to_orders_open_the_breaker(
 ) -> None:
     # The order answers come back unread (the adapter reads their codes): a 5xx one, or
     # a server error Bybit and OKX say in an HTTP 200 (``code``), must still count as
-    # the venue failing, not as an answer.
+    # the venue failing, not as an answer. Each lost order is queried before the next
+    # is sent, as at a normal pace: the queries' answers do not clear the failures.
     plan = FaultPlan().rest_error(1.0, code=code, path=path, method="POST", max_count=3)
     with trio.fail_after(CASE_SECONDS):
         async with sim.run(venues=(venue,), rate=50.0, faults=plan) as running:
             config = Config(venues=venue_configs(running, venue), risk=RiskConfig())
-            async with Connector(config) as c:
+            async with Connector(config) as c, c.subscribe(f"orderbook.{venue}.>") as ticks:
                 price = (await first_bid(c, venue, PERP) * Decimal("0.9")).quantize(Decimal("0.1"))
                 for _ in range(3):
+                    queried = c.statistics().orders[venue].queries
                     with pytest.raises(
                         OrderOutcomeUnknown, match=None if code is None else str(code)
                     ):
                         await c.place_order(venue, PERP, "buy", "limit", QTY, price)
+                    while c.statistics().orders[venue].queries == queried:
+                        await ticks.receive()  # until the lost order was queried
                 with pytest.raises(ServiceUnavailable, match="circuit breaker open"):
                     await c.place_order(venue, PERP, "buy", "limit", QTY, price)
                 stats = c.statistics()
