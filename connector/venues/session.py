@@ -247,6 +247,7 @@ class _Shard:
     ) -> None:
         self._feed = session.feed
         self._adapter = session.adapter
+        self._symbols = session.symbols
         self.plan = plan
         self.watchdog = watchdog
         self.connected = trio.Event()
@@ -288,14 +289,22 @@ class _Shard:
             if book in self._silent and self.connection is not None:
                 # Resynced after its first silence (REST snapshot or resubscription) and
                 # still not one message. The stream is stuck when no other book of the
-                # socket speaks (the socket no longer carries its streams), or when the
+                # socket speaks (the socket no longer carries its streams), when the
                 # resync moved the book (the venue's book changed and its stream said
-                # nothing of it: the venue stopped feeding this book alone). A book
-                # that is only quiet has neither. Replaced at once, on purpose.
+                # nothing of it: the venue stopped feeding this book alone), or when the
+                # resync was a resubscription (whose snapshot never came). A book that
+                # is only quiet has none of these. Replaced at once, on purpose.
                 before = self._silent[book]
                 moved = seq > before
-                if moved or not self._speaking(book):
-                    why = f"its book moved from {before} to {seq} unsaid" if moved else ""
+                resubscribed = self._resyncs_by_resubscribing(book)
+                if moved or resubscribed or not self._speaking(book):
+                    why = (
+                        f"its book moved from {before} to {seq} unsaid"
+                        if moved
+                        else "its resubscription brought no snapshot"
+                        if resubscribed
+                        else ""
+                    )
                     log.warning("book.stream_stuck", venue=self._feed.venue,
                                 symbol=str(book[1]), before=before, seq=seq)  # fmt: skip
                     self.connection.reconnect(
@@ -311,6 +320,13 @@ class _Shard:
     def _seq(self, book: BookKey) -> int:
         keeper = self._feed.book(book[1])
         return 0 if keeper is None else keeper.seq
+
+    def _resyncs_by_resubscribing(self, book: BookKey) -> bool:
+        """Whether ``book`` resyncs by a resubscription (Bybit, OKX where its stream
+        pushes snapshots): the venue answers one with a snapshot, so silence after it
+        is a stuck stream, whether or not the book is quiet."""
+        market, symbol = book
+        return self._adapter.snapshot_call(market, self._symbols.by_symbol(market, symbol)) is None
 
     def _speaking(self, book: BookKey) -> bool:
         """Whether another book of this socket had a message of its stream within the

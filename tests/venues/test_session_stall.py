@@ -46,19 +46,20 @@ async def _session(
     plan: FaultPlan | None = None,
     symbols: tuple[Symbol, ...] = (BTC_SPOT,),
     stale_after: float = 0.3,
+    venue: str = VENUE,
 ) -> AsyncIterator[tuple[sim.SimulatedVenues, VenueSession, Subscription]]:
     bus = Bus()
-    async with sim.run(venues=(VENUE,), faults=plan, rate=100.0) as simulated:
+    async with sim.run(venues=(venue,), faults=plan, rate=100.0) as simulated:
         session = VenueSession(
-            driver_for(VENUE),
+            driver_for(venue),
             symbols=symbols,
             channels=("book",),
             bus=bus,
-            urls=lambda: simulated.urls[VENUE],
+            urls=lambda: simulated.urls[venue],
             stale_after=stale_after,
         )
         async with (
-            bus.subscribe(f"orderbook.{VENUE}.>", buffer=100_000) as books,
+            bus.subscribe(f"orderbook.{venue}.>", buffer=100_000) as books,
             trio.open_nursery() as nursery,
         ):
             await nursery.start(session.supervisor.run)
@@ -167,4 +168,28 @@ async def test_a_book_whose_resync_moved_it_unsaid_beside_a_busy_one_gets_a_new_
     assert "stream stuck: no message for ETH-USDT-SPOT since a resync (its book moved from" in (
         stuck.state.reason or ""
     )
+    assert connects >= 2
+
+
+async def test_a_stream_whose_resubscription_brings_nothing_beside_busy_ones_is_replaced() -> None:
+    # Bybit resyncs a book by resubscribing, which the venue answers with a snapshot:
+    # ETH's stream, fed no more, answers nothing, though BTC's goes on: the socket is
+    # replaced.
+    eth = Symbol.parse("ETH-USDT-SPOT")
+    plan = FaultPlan(seed=3).drop(
+        1.0, venue="bybit", stream="orderbook.200.ETHUSDT", after_frames=30
+    )
+    with trio.fail_after(TIMEOUT):
+        async with _session(plan, symbols=(BTC_SPOT, eth), venue="bybit") as (_, session, books):
+            stuck = None
+            while stuck is None or stuck.symbol != eth:
+                stuck = await _next(books, "invalid", reason="stream stuck")
+            while True:  # BTC comes back on the new socket
+                update = await _next(books, "valid")
+                if update.symbol == BTC_SPOT and not update.snapshot:
+                    break
+            (connects,) = _connects(session)
+
+    reason = "stream stuck: no message for ETH-USDT-SPOT since a resync (its resubscription"
+    assert reason in (stuck.state.reason or "")
     assert connects >= 2
