@@ -209,7 +209,8 @@ class BinanceSpotSync(_BinanceSync):
 
 
 class BinanceFuturesSync(_BinanceSync):
-    """USDⓈ-M rule: first diff ``U <= lastUpdateId <= u``, then ``pu == prev_u``."""
+    """USDⓈ-M rule: first diff ``U <= lastUpdateId <= u`` (or ``pu == lastUpdateId``),
+    then ``pu == prev_u``."""
 
     def on_delta(self, delta: BookDelta) -> Decision:
         prev_u = self._prev_u
@@ -223,11 +224,14 @@ class BinanceFuturesSync(_BinanceSync):
         return delta.seq < last_update_id
 
     def _first_rule(self, delta: BookDelta, last_update_id: int) -> str | None:
-        if delta.first_seq <= last_update_id <= delta.seq:
+        # The documented rule; or the diff that follows the snapshot exactly (its ``pu``
+        # is the snapshot's id): a quiet book's snapshot taken between two diffs has no
+        # diff spanning its id, and the next one chains to it as ``pu`` says.
+        if delta.first_seq <= last_update_id <= delta.seq or delta.prev_seq == last_update_id:
             return None
         return (
-            f"first diff must have U <= {last_update_id} <= u, "
-            f"got U={delta.first_seq} u={delta.seq}"
+            f"first diff must have U <= {last_update_id} <= u or pu = {last_update_id}, "
+            f"got U={delta.first_seq} u={delta.seq} pu={delta.prev_seq}"
         )
 
     def _chain_rule(self, delta: BookDelta, prev_u: int) -> str | None:

@@ -123,9 +123,18 @@ def test_binance_futures_sync_first_diff_covers_last_update_id() -> None:
 def test_binance_futures_sync_resyncs_when_first_diff_does_not_cover_the_snapshot() -> None:
     sync = BinanceFuturesSync()
     sync.on_snapshot(snap(100))
-    assert Resync("first diff must have U <= 100 <= u, got U=101 u=110") == sync.on_delta(
-        diff(101, 110, pu=95)
-    )
+    assert Resync(
+        "first diff must have U <= 100 <= u or pu = 100, got U=101 u=110 pu=95"
+    ) == sync.on_delta(diff(101, 110, pu=95))
+
+
+def test_binance_futures_sync_takes_the_diff_that_follows_the_snapshot_exactly() -> None:
+    # A quiet book's snapshot taken between two diffs: no diff spans its id, and the
+    # next one says by its pu that it follows the snapshot's state.
+    sync = BinanceFuturesSync()
+    sync.on_snapshot(snap(53))
+    assert APPLY == sync.on_delta(diff(54, 55, pu=53))
+    assert APPLY == sync.on_delta(diff(56, 57, pu=55))
 
 
 def test_binance_futures_sync_chains_on_pu_and_resyncs_on_a_gap() -> None:
