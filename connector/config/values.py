@@ -268,7 +268,8 @@ def parse_listen(text: str) -> tuple[str, int] | None:
         host = host[1:-1]
     elif ":" in host:
         host = ""  # an IPv6 address needs its brackets
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+    digits = port.isascii() and port.isdigit()  # int() would take other scripts' digits
+    if not sep or not host or not digits or not 0 <= int(port) <= 65535:
         raise ValueError(f"{text!r}: {LISTEN_EXPECTED}")
     return host, int(port)
 

@@ -44,7 +44,16 @@ def test_the_environment_sets_listen(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ['"9464"', '"localhost:"', '":9464"', '"127.0.0.1:65536"', '"::1:9464"', '"h:-1"', "9464"],
+    [
+        '"9464"',
+        '"localhost:"',
+        '":9464"',
+        '"127.0.0.1:65536"',
+        '"::1:9464"',
+        '"h:-1"',
+        "9464",
+        '"127.0.0.1:\uff19\uff14\uff16\uff14"',  # full-width digits: not a port
+    ],
 )
 def test_a_bad_listen_is_a_config_error_naming_the_key(tmp_path: Path, value: str) -> None:
     with pytest.raises(ConfigError, match=r"metrics\.listen") as caught:
