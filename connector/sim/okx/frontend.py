@@ -229,12 +229,36 @@ class OkxFrontend:
             ),
             rate_limited=self.rate_limited,
             server_error=self.server_error,
+            market_of=self._market_of,
             host=self.options.host,
             port=self.options.port("spot") or self.options.port("swap"),
             latency=self.settings.latency,
         )
         #: The endpoint of each market: one port serves both (its ASGI app is ``server.app``).
         self.servers: dict[str, VenueServer] = {m: self.server for m in venue.markets()}
+
+    def _market_of(self, req: Request) -> str | None:
+        """The market a REST request names (``instType``, else ``instId``: a ``-SWAP``
+        one is swap; in its query or its JSON body, a batch's first order), for fault
+        rules aimed at one market; ``None`` when it names none (the websockets and
+        public time serve both)."""
+        inst_type: object = req.query.get("instType")
+        inst_id: object = req.query.get("instId")
+        if inst_type is None and inst_id is None and req.method == "POST" and req.body:
+            try:
+                body = _dec.decode(req.body)
+            except msgspec.DecodeError:
+                body = None
+            if isinstance(body, list) and body:
+                body = body[0]
+            if isinstance(body, dict):
+                inst_type, inst_id = body.get("instType"), body.get("instId")
+        if isinstance(inst_type, str):
+            market = inst_type.lower()
+            return market if market in self.servers else None
+        if isinstance(inst_id, str) and inst_id:
+            return "swap" if inst_id.endswith("-SWAP") else "spot"
+        return None
 
     def server_error(self, req: Request, verdict: RestVerdict) -> Response:
         """The venue's reply to a REST error fault: the gateway's bare 5xx, or with a

@@ -357,6 +357,21 @@ async def test_rest_errors_with_a_code_are_http_200_error_bodies_on_bybit_and_ok
     assert ["200 code=10016", "200 code=50001", "502"] == details
 
 
+async def test_okx_rest_faults_aimed_at_one_market_spare_the_other() -> None:
+    # One OKX port serves spot and swap: a request's market is the one its instType or
+    # instId names.
+    books = "/api/v5/market/books"
+    plan = FaultPlan().rest_error(1.0, venue="okx", market="spot", path=books)
+    with trio.fail_after(60):
+        async with sim.run(venues=("okx",), faults=plan, paused=True) as s:
+            base = s.urls["okx"]["swap.rest"]
+            async with httpx.AsyncClient() as client:
+                spot = await client.get(base + books, params={"instId": "BTC-USDT"})
+                swap = await client.get(base + books, params={"instId": "BTC-USDT-SWAP"})
+    assert (503, 200) == (spot.status_code, swap.status_code)
+    assert 1 == len(logged(s, FaultKind.REST_ERROR))
+
+
 async def test_rest_5xx_429_and_slow_faults() -> None:
     plan = (
         FaultPlan()
