@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import attrs
 import trio
 
-from connector.cli.common import add_config_option, load, non_negative_float, positive_float
-from connector.cli.trading_io import print_after_start
+from connector.cli.common import add_config_option, load, non_negative_float
+from connector.cli.trading_io import add_start_timeout, print_after_start
 from connector.config import MetricsConfig
 from connector.errors import UnknownInstrument
 
@@ -40,14 +40,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="S",
         help="print once every book is valid, or after S seconds (default 5)",
     )
-    metrics.add_argument(
-        "--timeout",
-        type=positive_float,
-        default=30.0,
-        metavar="S",
-        help="print what there is after S seconds if the start has not finished "
-        "(exit status 1; default 30)",
-    )
+    add_start_timeout(metrics)
     metrics.set_defaults(command=run)
 
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from connector.cli.common import add_config_option, load, non_negative_float, positive_float
-from connector.cli.trading_io import print_after_start
+from connector.cli.common import add_config_option, load, non_negative_float
+from connector.cli.trading_io import add_start_timeout, print_after_start
 
 if TYPE_CHECKING:
     from connector.connector import Connector
@@ -32,14 +32,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="S",
         help="seconds to let connections come up before printing (default 1)",
     )
-    status.add_argument(
-        "--timeout",
-        type=positive_float,
-        default=30.0,
-        metavar="S",
-        help="print what there is after S seconds if the start has not finished "
-        "(exit status 1; default 30)",
-    )
+    add_start_timeout(status)
     status.set_defaults(command=run)
 
 

@@ -170,6 +170,18 @@ def failing_venues(connector: Connector) -> str:
     return f": {'; '.join(failing)}" if failing else ""
 
 
+def add_start_timeout(parser: argparse.ArgumentParser) -> None:
+    """``--timeout S`` of the commands that print after the start (:func:`print_after_start`)."""
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=30.0,
+        metavar="S",
+        help="print what there is after S seconds if the start has not finished "
+        "(exit status 1; default 30)",
+    )
+
+
 def print_after_start(
     config: Config, timeout: float, report: Callable[[Connector, bool], Awaitable[str]]
 ) -> int:
