@@ -555,6 +555,40 @@ class Connector:
         market = session.adapter.market_for(sym)
         return BookView(session.feed.keeper(market, sym))
 
+    async def add_symbol(self, venue: str, symbol: str | Symbol) -> None:
+        """Stream one more symbol of ``venue`` at run time, as if configured: its
+        channels (``[venues.<v>] channels``) on an open socket of its market where the
+        venue's per-connection limits allow, else on a new one. Returns once subscribed;
+        ``order_book(venue, symbol)`` works at once and is valid once synced. Orders on
+        it go as on any listed symbol. Adding a symbol streamed already does nothing.
+        Reconnects subscribe the current set (docs/architecture.md, market data).
+
+        Raises:
+            UnknownInstrument: the venue is not configured or does not list the symbol,
+                its instruments are not loaded yet, or the symbol is on a market of the
+                venue no configured symbol uses (no instruments, private stream or
+                order socket there).
+            ConfigError: the venue has no market for the symbol's kind; ``symbol`` is
+                not a symbol (``InvalidSymbol``).
+        """
+        sym = symbol if isinstance(symbol, Symbol) else Symbol.parse(symbol)
+        await self._session(venue).add_symbol(sym)
+
+    async def remove_symbol(self, venue: str, symbol: str | Symbol) -> None:
+        """Stop streaming a symbol of ``venue``: its streams are unsubscribed (and not
+        resubscribed by later reconnects), its book is marked invalid (views held say
+        so) and dropped (``order_book`` then raises), its topics stop. Orders on it are
+        still taken; the risk checks that need its book refuse them as for an invalid
+        book. Removing a symbol not streamed does nothing.
+
+        Raises:
+            UnknownInstrument: the venue is not configured.
+            ConfigError: the venue has no market for the symbol's kind; ``symbol`` is
+                not a symbol.
+        """
+        sym = symbol if isinstance(symbol, Symbol) else Symbol.parse(symbol)
+        await self._session(venue).remove_symbol(sym)
+
     def _session(self, venue: str) -> VenueSession:
         session = self._sessions.get(venue)
         if session is None:

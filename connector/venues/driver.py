@@ -234,6 +234,22 @@ class MarketDataAdapter(Protocol):
         """Frames that make the venue send a fresh book snapshot for one stream."""
         ...
 
+    def change_streams(
+        self,
+        plan: ConnectionPlan,
+        subscribe: Sequence[StreamSpec],
+        unsubscribe: Sequence[StreamSpec],
+    ) -> tuple[ConnectionPlan, list[str]]:
+        """A socket's plan with streams added and removed at run time, and the frames
+        that do it on the open socket (Binance ``SUBSCRIBE``/``UNSUBSCRIBE``; Bybit,
+        OKX ``op`` ``subscribe``/``unsubscribe``).
+
+        The new plan is what a reconnect subscribes (Binance: its URL names the
+        streams). The caller keeps within the venue's per-connection limits (it adds
+        only where :meth:`plan_connections` fits the streams on one socket).
+        """
+        ...
+
     def decode(
         self, raw: str | bytes, market: Market, symbols: SymbolMap, ts_recv_ns: int
     ) -> Sequence[MarketEvent]:

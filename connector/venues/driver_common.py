@@ -9,9 +9,10 @@ exception), the shape lives here and the venue supplies its facts.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import TypeVar
 
+import attrs
 import msgspec
 
 from connector.errors import (
@@ -24,8 +25,10 @@ from connector.errors import (
 )
 from connector.model import Instrument, Market, Symbol, SymbolKind
 from connector.venues.common import guess_split_instrument
+from connector.venues.driver import ConnectionPlan, StreamSpec
 
 __all__ = [
+    "changed_plan",
     "decode_or_none",
     "guess_spot_or_perp",
     "header_float",
@@ -125,3 +128,16 @@ def guess_spot_or_perp(venue: str, market: Market, native_id: str) -> Instrument
     """A placeholder instrument for a concatenated id (``BTCUSDT``): spot or perpetual by market."""
     kind = SymbolKind.SPOT if market is Market.SPOT else SymbolKind.PERP
     return guess_split_instrument(venue, market, native_id, kind)
+
+
+def changed_plan(
+    plan: ConnectionPlan,
+    subscribe: Sequence[StreamSpec],
+    unsubscribe: Sequence[StreamSpec],
+) -> ConnectionPlan:
+    """``plan`` carrying ``subscribe`` too and no longer ``unsubscribe`` (each stream
+    once, in the order subscribed)."""
+    gone = set(unsubscribe)
+    kept = dict.fromkeys(s for s in plan.streams if s not in gone)
+    kept.update(dict.fromkeys(subscribe))
+    return attrs.evolve(plan, streams=tuple(kept))

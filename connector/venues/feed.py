@@ -122,6 +122,9 @@ class VenueFeed:
         self._books: dict[tuple[Market, Symbol], FeedBook] = {}
         # The book of the last delta: the next one is most often for it too.
         self._last: FeedBook | None = None
+        # Symbols no longer followed (removed at run time): their frames still in
+        # flight are skipped, so that no book is made again nor trade published.
+        self._dropped: set[Symbol] = set()
         self._topics: dict[tuple[type, Symbol], str] = {}
         self._frames = 0
         self._events = 0
@@ -200,9 +203,30 @@ class VenueFeed:
                 return entry.keeper
         return None
 
+    def follow(self, symbol: Symbol) -> None:
+        """Follow ``symbol`` again after :meth:`drop` (its book is made on first use)."""
+        self._dropped.discard(symbol)
+
+    def drop(self, market: Market, symbol: Symbol, reason: str) -> None:
+        """Stop following ``symbol``: its book is marked invalid (views held say so;
+        the update is published) and forgotten, and its events are skipped until
+        :meth:`follow`."""
+        self._dropped.add(symbol)
+        entry = self._books.pop((market, symbol), None)
+        if entry is None:
+            return
+        if self._last is entry:
+            self._last = None
+        update = entry.keeper.invalidate(reason)[1]
+        if update is not None:
+            self._publish(entry.topic, update)
+        log.info("book.dropped", venue=self.venue, symbol=str(symbol), reason=reason)
+
     def on_snapshot(self, snapshot: BookSnapshot) -> None:
         """A snapshot fetched by the session over REST (not a message of the stream:
         ``touch`` is not called; the session restarts the book's staleness window)."""
+        if snapshot.symbol in self._dropped:
+            return
         key = (snapshot.market, snapshot.symbol)
         entry = self.feed_book(*key)
         self._carry_out(entry, entry.keeper.on_snapshot(snapshot))
@@ -263,8 +287,11 @@ class VenueFeed:
         self._events += len(events)
         closing: str | None = None
         published = False
+        dropped = self._dropped
         for event in events:
             cls = type(event)
+            if dropped and cls is not ControlMessage and event.symbol in dropped:  # type: ignore[union-attr]
+                continue
             if cls is BookDelta:
                 delta: BookDelta = event  # type: ignore[assignment]
                 entry = self._last

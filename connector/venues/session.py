@@ -28,7 +28,7 @@ import trio
 from connector.book.keeper import KeeperStatistics
 from connector.bus import Bus
 from connector.capture import CaptureWriter
-from connector.errors import ConnectorError, TransientError
+from connector.errors import ConnectorError, TransientError, UnknownInstrument
 from connector.model import BookSnapshot, ConnectionEvent, Instrument, Market, Symbol
 from connector.net.clock import ClockEstimate
 from connector.net.ratelimit import Lane, LimiterStatistics
@@ -62,6 +62,11 @@ BookKey = tuple[Market, Symbol]
 
 _MAX_INSTRUMENT_PAGES = 50
 """Pages of one market's instrument list read at most (Bybit linear: 1,000 a page)."""
+
+CHANGE_SPACING = 0.25
+"""Seconds at least between the subscription frames one socket sends at run time
+(symbols added and removed): under every venue's documented rate of client messages
+(Binance spot: 5 a second, pongs included; beyond, it closes the socket)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -128,6 +133,7 @@ class VenueSession:
         self.driver = driver
         self.adapter = driver.market_data
         self.wanted = tuple(symbols)
+        self._markets = tuple(dict.fromkeys(self.adapter.market_for(s) for s in self.wanted))
         self.channels = tuple(channels)
         self.bus = bus
         self.stale_after = stale_after
@@ -174,11 +180,56 @@ class VenueSession:
         self.supervisor = self._supervisor()
 
     def markets(self) -> list[Market]:
-        """The venue markets the wanted symbols live in, in first-seen order."""
-        seen: dict[Market, None] = {}
-        for symbol in self.wanted:
-            seen.setdefault(self.adapter.market_for(symbol), None)
-        return list(seen)
+        """The venue markets the configured symbols live in, in first-seen order: its
+        instruments, private streams and order sockets cover these (symbols added at
+        run time must be on one of them; removing symbols does not change them)."""
+        return list(self._markets)
+
+    async def add_symbol(self, symbol: Symbol) -> None:
+        """Follow one more symbol: its channels are subscribed as a configured one's,
+        on an open socket of its market where the venue's per-connection limits allow,
+        else on a new one; its book syncs as any other. Returns once the subscription
+        is sent (or its socket started); a symbol already followed changes nothing.
+
+        Raises:
+            ConfigError: The venue has no market for the symbol's kind.
+            UnknownInstrument: Its market is not one of :meth:`markets`, the
+                instruments are not loaded yet, or the venue does not list it.
+        """
+        market = self.adapter.market_for(symbol)
+        if market not in self._markets:
+            raise UnknownInstrument(
+                f"{self.name}: {symbol} is on its {market.value} market, which no configured"
+                f" symbol uses (streamed: {', '.join(m.value for m in self._markets)}): add a"
+                f" {market.value} symbol to [venues.{self.name}] symbols"
+            )
+        if not len(self.symbols):
+            raise UnknownInstrument(
+                f"{self.name}: instruments are not loaded yet; retry once connected"
+            )
+        instrument = self.symbols.by_symbol(market, symbol)
+        if symbol in self.wanted:
+            return
+        self.wanted += (symbol,)
+        self.feed.follow(symbol)
+        log.info("marketdata.symbol_added", venue=self.name, symbol=str(symbol))
+        await self.market_data.follow(market, instrument)
+
+    async def remove_symbol(self, symbol: Symbol) -> None:
+        """Stop following a symbol: its streams are unsubscribed (and left out of every
+        reconnect), its book is marked invalid and dropped, its topics stop. A symbol
+        not followed changes nothing.
+
+        Raises:
+            ConfigError: The venue has no market for the symbol's kind.
+        """
+        market = self.adapter.market_for(symbol)
+        if symbol not in self.wanted:
+            return
+        self.wanted = tuple(s for s in self.wanted if s != symbol)
+        self.feed.drop(market, symbol, "symbol removed")
+        log.info("marketdata.symbol_removed", venue=self.name, symbol=str(symbol))
+        await self.market_data.unfollow(market, symbol)
 
     def unlisted(self) -> tuple[Symbol, ...]:
         """The wanted symbols the venue does not list (delisted, a typo), once its
@@ -251,17 +302,47 @@ class _Shard:
         self.plan = plan
         self.watchdog = watchdog
         self.connected = trio.Event()
-        self._books = [(s.market, s.instrument.symbol) for s in plan.streams if s.channel == "book"]
+        self._books = _book_keys(plan.streams)
         self._on_subscribed = on_subscribed
         # Books reported stale with no message of the stream since, each with its seq
         # then: stale again, their stream is stuck (an open socket the venue stopped
         # feeding, or stopped feeding them) and is replaced.
         self._silent: dict[BookKey, int] = {}
         self.connection: WsConnection | None = None
+        self._changing = trio.Lock()
+        self._changed = -CHANGE_SPACING
+
+    async def send_changes(self, frames: Sequence[str]) -> None:
+        """Send subscription changes on the open socket, :data:`CHANGE_SPACING` apart
+        (a socket that is down gets them from its plan when it connects again)."""
+        async with self._changing:
+            for frame in frames:
+                if not self.connected.is_set() or self.connection is None:
+                    return
+                await trio.sleep_until(self._changed + CHANGE_SPACING)
+                self._changed = trio.current_time()
+                await self.connection.send(frame)
 
     def heard(self, key: BookKey) -> None:
         """A message of the stream for one book arrived."""
         self._silent.pop(key, None)
+
+    def replan(self, plan: ConnectionPlan) -> list[BookKey]:
+        """Carry ``plan``'s streams from now on (a reconnect subscribes them, at its
+        URL); returns the books it gained. The books it lost leave the staleness watch."""
+        books = _book_keys(plan.streams)
+        for key in set(self._books) - set(books):
+            self.watchdog.forget(key)
+            self._silent.pop(key, None)
+        gained = [key for key in books if key not in self._books]
+        if self.connected.is_set():
+            now = trio.current_time()
+            for key in gained:
+                self.watchdog.touch(key, now)
+        self.plan, self._books = plan, books
+        if self.connection is not None:
+            self.connection.url = plan.url
+        return gained
 
     def on_open(self) -> Sequence[str]:
         self.connected.set()
@@ -351,6 +432,10 @@ class _Shard:
         self._feed.invalidate(f"disconnected: {reason}", self._books)
 
 
+def _book_keys(streams: Sequence[StreamSpec]) -> list[BookKey]:
+    return [(s.market, s.instrument.symbol) for s in streams if s.channel == "book"]
+
+
 class MarketDataService:
     """Service: loads instruments, opens the shards, fetches snapshots and resyncs.
 
@@ -376,6 +461,7 @@ class MarketDataService:
         self._nursery: trio.Nursery | None = None
         self._rng = random.Random()
         self.connections: list[WsConnection] = []
+        self._shards: list[_Shard] = []
         self._shard_of: dict[BookKey, tuple[_Shard, WsConnection]] = {}
         self._pending: set[BookKey] = set()
         self._accepting = False
@@ -386,6 +472,7 @@ class MarketDataService:
         session = self._session
         # A restart starts clean: requests queued by the last run died with its worker.
         self.connections = []
+        self._shards = []
         self._shard_of = {}
         self._pending = set()
         context = session.context
@@ -401,34 +488,86 @@ class MarketDataService:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 nursery.start_soon(self._resync_worker)
-                for index, plan in enumerate(plans):
-                    hb = session.adapter.heartbeat(plan.market)
-                    watchdog = Watchdog(after=session.staleness_window(hb))
-                    shard = _Shard(session, plan, watchdog, self._expect_snapshots)
-                    conn = WsConnection(
-                        venue=session.name,
-                        conn_id=f"{session.name}-{plan.market.value}-{index}",
-                        url=plan.url,
-                        handler=shard,
-                        heartbeat=Heartbeat(interval=hb.interval, ping=hb.ping, timeout=hb.timeout),
-                        on_status=session.publish_connection,
-                        budget=context.budget,
-                        watchdog=watchdog,
-                        recorder=context.frame_recorder(plan.market),
-                        transport=context.ws_transport,
-                        rng=self._rng,
-                    )
-                    shard.connection = conn
-                    for s in plan.streams:
-                        if s.channel == "book":
-                            key = (s.market, s.instrument.symbol)
-                            self._shard_of[key] = (shard, conn)
-                    self.connections.append(conn)
-                    await nursery.start(conn.run)
+                for plan in plans:
+                    await self._open(nursery, plan)
                 task_status.started()
         finally:
             self._nursery = None
             self._accepting = False
+
+    async def _open(self, nursery: trio.Nursery, plan: ConnectionPlan) -> None:
+        """Start one websocket carrying ``plan``'s streams."""
+        session = self._session
+        context = session.context
+        hb = session.adapter.heartbeat(plan.market)
+        watchdog = Watchdog(after=session.staleness_window(hb))
+        shard = _Shard(session, plan, watchdog, self._expect_snapshots)
+        conn = WsConnection(
+            venue=session.name,
+            conn_id=f"{session.name}-{plan.market.value}-{len(self.connections)}",
+            url=plan.url,
+            handler=shard,
+            heartbeat=Heartbeat(interval=hb.interval, ping=hb.ping, timeout=hb.timeout),
+            on_status=session.publish_connection,
+            budget=context.budget,
+            watchdog=watchdog,
+            recorder=context.frame_recorder(plan.market),
+            transport=context.ws_transport,
+            rng=self._rng,
+        )
+        shard.connection = conn
+        for key in _book_keys(plan.streams):
+            self._shard_of[key] = (shard, conn)
+        self.connections.append(conn)
+        self._shards.append(shard)
+        await nursery.start(conn.run)
+
+    async def follow(self, market: Market, instrument: Instrument) -> None:
+        """Subscribe a symbol added at run time (the session's ``wanted`` holds it).
+
+        Its streams join an open socket where :meth:`MarketDataAdapter.plan_connections`
+        fits them on it (the venue's per-connection limits, its routes), else a new
+        socket carries them. Not running: the next run subscribes ``wanted``.
+        """
+        nursery = self._nursery
+        if nursery is None:
+            return
+        session = self._session
+        adapter = session.adapter
+        specs = [s for ch in session.channels for s in adapter.streams(market, instrument, ch)]
+        urls = session.context.urls()
+        sends: list[tuple[_Shard, list[str], list[BookKey]]] = []
+        for part in adapter.plan_connections(urls, specs):
+            for shard in self._shards:
+                if len(adapter.plan_connections(urls, shard.plan.streams + part.streams)) != 1:
+                    continue
+                plan, frames = adapter.change_streams(shard.plan, part.streams, ())
+                gained = shard.replan(plan)
+                assert shard.connection is not None  # set when the shard is made
+                for key in gained:
+                    self._shard_of[key] = (shard, shard.connection)
+                sends.append((shard, frames, gained))
+                break
+            else:
+                await self._open(nursery, part)
+        for shard, frames, gained in sends:
+            if shard.connected.is_set():  # else its next connect subscribes the new plan
+                await shard.send_changes(frames)
+                self._expect_snapshots(gained)
+
+    async def unfollow(self, market: Market, symbol: Symbol) -> None:
+        """Unsubscribe a symbol removed at run time from the sockets that carry it; they
+        stay open (a socket left with no stream takes the next symbol added)."""
+        key = (market, symbol)
+        self._shard_of.pop(key, None)
+        self._last_resync.pop(key, None)
+        for shard in self._shards:
+            gone = [s for s in shard.plan.streams if (s.market, s.instrument.symbol) == key]
+            if not gone:
+                continue
+            plan, frames = self._session.adapter.change_streams(shard.plan, (), gone)
+            shard.replan(plan)
+            await shard.send_changes(frames)
 
     async def _load_instruments(self, markets: Sequence[Market]) -> None:
         session = self._session
@@ -525,6 +664,8 @@ class MarketDataService:
             )
         finally:
             self._pending.discard(key)
+        if instrument.symbol not in self._session.wanted:
+            return  # removed meanwhile
         if failed:
             self.request_resync(market, instrument)
             return
@@ -560,6 +701,8 @@ class MarketDataService:
 
     async def _snapshot_deadline(self, key: BookKey, instrument: Instrument, applied: int) -> None:
         await trio.sleep(self._snapshot_timeout)
+        if key[1] not in self._session.wanted:
+            return  # removed meanwhile
         keeper = self._session.feed.keeper(*key)
         if keeper.state.valid or keeper.statistics().snapshots_applied != applied:
             return

@@ -307,6 +307,69 @@ def test_resubscribe_frames_unsubscribe_then_subscribe_the_one_book_stream(
         assert call is not None and "/api/v5/market/books" == call.path
 
 
+@pytest.mark.parametrize(
+    ("venue", "expected"),
+    [
+        (
+            "binance",
+            [
+                {"method": "UNSUBSCRIBE", "params": ["btcusdt@depth@100ms", "btcusdt@trade"]},
+                {"method": "SUBSCRIBE", "params": ["ethusdt@depth@100ms", "ethusdt@trade"]},
+            ],
+        ),
+        (
+            "bybit",
+            [
+                {"op": "unsubscribe", "args": ["orderbook.200.BTCUSDT", "publicTrade.BTCUSDT"]},
+                {"op": "subscribe", "args": ["orderbook.200.ETHUSDT", "publicTrade.ETHUSDT"]},
+            ],
+        ),
+        (
+            "okx",
+            [
+                {
+                    "op": "unsubscribe",
+                    "args": [
+                        {"channel": "books", "instId": "BTC-USDT"},
+                        {"channel": "trades", "instId": "BTC-USDT"},
+                    ],
+                },
+                {
+                    "op": "subscribe",
+                    "args": [
+                        {"channel": "books", "instId": "ETH-USDT"},
+                        {"channel": "trades", "instId": "ETH-USDT"},
+                    ],
+                },
+            ],
+        ),
+    ],
+)
+def test_changing_an_open_sockets_streams_sends_the_venues_frames_and_replans_it(
+    venue: str, expected: list[dict[str, object]]
+) -> None:
+    adapter = driver_for(venue).market_data
+    eth = Symbol.parse("ETH-USDT-SPOT")
+    native = NATIVE[venue][SPOT].replace("BTC", "ETH")
+    btc, added = (
+        [s for ch in ("book", "trades") for s in adapter.streams(Market.SPOT, i, ch)]
+        for i in (_instrument(venue, SPOT), _instrument(venue, eth, native))
+    )
+    (plan,) = adapter.plan_connections(LIVE[venue], btc)
+
+    changed, frames = adapter.change_streams(plan, added, btc)
+
+    assert expected == [
+        {k: v for k, v in json.loads(f).items() if k in ("method", "params", "op", "args")}
+        for f in frames
+    ]
+    assert added == list(changed.streams)
+    # What a reconnect subscribes: the new set (Binance names it in the URL).
+    (replanned,) = adapter.plan_connections(LIVE[venue], added)
+    assert replanned.url == changed.url
+    assert adapter.subscribe_frames(replanned) == adapter.subscribe_frames(changed)
+
+
 def test_binance_resyncs_from_a_rest_depth_snapshot_not_a_resubscription() -> None:
     adapter = driver_for("binance")
     instrument = _instrument("binance", PERP)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qs, urlsplit
 
+import attrs
+
 from connector.book.sequencing import Sequencer
 from connector.model import BookSnapshot, Instrument, Market, Symbol
 from connector.venues.binance import parse, streams, symbols
@@ -21,6 +23,7 @@ from connector.venues.driver import (
     StreamSpec,
 )
 from connector.venues.driver_common import (
+    changed_plan,
     guess_spot_or_perp,
     spot_or_perp_market,
 )
@@ -48,6 +51,7 @@ class BinanceMarketData:
         self._limit = book_depth or streams.SNAPSHOT_LIMIT
         for market in (Market.SPOT, Market.LINEAR):
             streams.depth_weight(market, self._limit)  # raises for a limit the market refuses
+        self._request_ids = streams.RequestIds()
 
     def market_for(self, symbol: Symbol) -> Market:
         return spot_or_perp_market(
@@ -114,6 +118,26 @@ class BinanceMarketData:
 
     def resubscribe_frames(self, stream: StreamSpec) -> list[str]:
         return []  # books resync from a REST snapshot
+
+    def change_streams(
+        self,
+        plan: ConnectionPlan,
+        subscribe: Sequence[StreamSpec],
+        unsubscribe: Sequence[StreamSpec],
+    ) -> tuple[ConnectionPlan, list[str]]:
+        """``UNSUBSCRIBE``/``SUBSCRIBE`` on the open socket; the new plan's URL names
+        its streams (a reconnect subscribes them, and only them)."""
+        new = changed_plan(plan, subscribe, unsubscribe)
+        base = plan.url.partition("?")[0].removesuffix("/stream")
+        url = streams.combined_stream_url(base, [s.name for s in new.streams])
+        frames = []
+        if unsubscribe:
+            names = [s.name for s in unsubscribe]
+            frames.append(streams.unsubscribe_frame(names, next(self._request_ids)))
+        if subscribe:
+            names = [s.name for s in subscribe]
+            frames.append(streams.subscribe_frame(names, next(self._request_ids)))
+        return attrs.evolve(new, url=url), frames
 
     # The parser's own function, not a method around it: one call less per frame.
     decode = staticmethod(parse.decode)

@@ -26,6 +26,7 @@ from connector.venues.driver import (
     StreamSpec,
 )
 from connector.venues.driver_common import (
+    changed_plan,
     guess_spot_or_perp,
     spot_or_perp_market,
 )
@@ -139,6 +140,16 @@ class BybitMarketData:
         off = streams.unsubscribe_frames([stream.name], market=stream.market)
         on = streams.subscribe_frames([stream.name], market=stream.market)
         return [frame for _, frame in off + on]
+
+    def change_streams(
+        self,
+        plan: ConnectionPlan,
+        subscribe: Sequence[StreamSpec],
+        unsubscribe: Sequence[StreamSpec],
+    ) -> tuple[ConnectionPlan, list[str]]:
+        off = streams.unsubscribe_frames([s.name for s in unsubscribe], market=plan.market)
+        on = streams.subscribe_frames([s.name for s in subscribe], market=plan.market)
+        return changed_plan(plan, subscribe, unsubscribe), [frame for _, frame in off + on]
 
     def decode(
         self, raw: str | bytes, market: Market, symbols: SymbolMap, ts_recv_ns: int

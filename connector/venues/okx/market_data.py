@@ -35,7 +35,7 @@ from connector.venues.driver import (
     RestCall,
     StreamSpec,
 )
-from connector.venues.driver_common import spot_or_perp_market
+from connector.venues.driver_common import changed_plan, spot_or_perp_market
 from connector.venues.okx import parse, streams, symbols
 from connector.venues.okx.sync import OkxSync
 
@@ -187,6 +187,16 @@ class OkxMarketData:
             self._unanswered.add((stream.market, stream.instrument.symbol))
         subs = _subscriptions([stream])
         return [f for _, f in streams.unsubscribe_frames(subs) + streams.subscribe_frames(subs)]
+
+    def change_streams(
+        self,
+        plan: ConnectionPlan,
+        subscribe: Sequence[StreamSpec],
+        unsubscribe: Sequence[StreamSpec],
+    ) -> tuple[ConnectionPlan, list[str]]:
+        off = streams.unsubscribe_frames(_subscriptions(unsubscribe))
+        on = streams.subscribe_frames(_subscriptions(subscribe))
+        return changed_plan(plan, subscribe, unsubscribe), [f for _, f in off + on]
 
     def decode(
         self, raw: str | bytes, market: Market, symbols: SymbolMap, ts_recv_ns: int
