@@ -278,6 +278,7 @@ class Connector:
 
     Raises:
         ConfigError: ``stale_after`` or ``stop_timeout`` is not a number of seconds > 0;
+            ``market_data.reorder_window`` is not a number of seconds >= 0;
             ``metrics.listen`` is not ``host:port``.
     """
 
@@ -301,6 +302,16 @@ class Connector:
                 and seconds > 0
             ):
                 raise ConfigError(f"{name}: {seconds!r} is not a number of seconds > 0")
+        window = self._config.market_data.reorder_window
+        if not (
+            isinstance(window, int | float)
+            and not isinstance(window, bool)
+            and math.isfinite(window)
+            and window >= 0
+        ):
+            raise ConfigError(
+                f"market_data.reorder_window: {window!r} is not a number of seconds >= 0"
+            )
         self._stop_timeout = stop_timeout
         self._record_path = record
         self._capture: CaptureWriter | None = None
@@ -348,6 +359,7 @@ class Connector:
                 stale_after=stale_after,
                 on_rest_outcome=self._health.record_rest,
                 request_timeout=vc.request_timeout,
+                reorder_window=self._config.market_data.reorder_window,
                 ssl_context=self._sim.ssl_context
                 if self._sim is not None and vc.endpoint == "sim"
                 else None,

@@ -15,7 +15,7 @@ import trio
 import trio.testing
 
 from connector.bus import Bus, Subscription
-from connector.config import Config, load_config
+from connector.config import Config, MarketDataConfig, load_config
 from connector.connector import Connector, ConnectorStatus
 from connector.errors import ConfigError, ConnectorError, SupervisorGaveUp, UnknownInstrument
 from connector.model import ConnectionEvent, ConnectionStatus
@@ -124,6 +124,15 @@ def test_a_stale_after_or_stop_timeout_that_is_no_number_of_seconds_is_refused(
     for name in ("stale_after", "stop_timeout"):
         with pytest.raises(ConfigError, match=f"{name}: .* is not a number of seconds > 0"):
             Connector(_no_venues(), **{name: seconds})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seconds", ["0.05", float("nan"), float("inf"), -0.01, True])
+def test_a_reorder_window_that_is_no_number_of_seconds_is_refused(seconds: object) -> None:
+    config = Config(venues={}, market_data=MarketDataConfig(reorder_window=seconds))  # type: ignore[arg-type]
+    with pytest.raises(
+        ConfigError, match=r"market_data\.reorder_window: .* is not a number of seconds >= 0"
+    ):
+        Connector(config)
 
 
 async def test_entering_twice_raises_connector_error() -> None:

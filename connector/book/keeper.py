@@ -10,9 +10,19 @@ States (``connector.model.BookState``):
 
 * ``syncing``: waiting for a snapshot the buffered deltas can chain to.
 * ``valid``: the book is the venue's book; every update published says so.
-* ``invalid(reason)``: a gap, a checksum mismatch, a crossed book or an
+* ``invalid(reason)``: a gap (not filled within the reorder window, see
+  below), a checksum mismatch, a crossed book or an
   :meth:`BookKeeper.invalidate` (reconnect, stale stream). The book is emptied and
   the sequencer reset at once; the next message moves the state to ``syncing``.
+
+Reordering: with ``reorder`` on, a delta ahead of the book (the sequencer answers
+:class:`~connector.book.sequencing.Hold`) is held, not applied; the book stays
+valid at its last applied state, and the first such delta answers
+:attr:`KeeperAction.HOLD`, for the session to start the reorder window. When the
+missing delta comes it is applied, then the held ones that now follow, each
+checked; the update after them carries the whole book. When the window is over
+the session calls :meth:`BookKeeper.expire_held`: a gap still open resyncs, with
+the gap's reason.
 
 Guarantee: an update marked ``valid`` is only ever published after the change was
 applied, the book checked not crossed and, when the update carries a checksum,
@@ -28,7 +38,7 @@ from typing import NamedTuple
 import attrs
 
 from connector.book.orderbook import OrderBook
-from connector.book.sequencing import APPLY, Apply, Drop, Resync, Sequencer
+from connector.book.sequencing import APPLY, Apply, Drop, Hold, Resync, Sequencer
 from connector.model import (
     BookDelta,
     BookLevel,
@@ -62,6 +72,9 @@ class KeeperAction(enum.Enum):
             levels, a failed checksum, :meth:`BookKeeper.invalidate`): publish
             the update (state ``invalid``, with the reason), log it as a warning
             and fetch a snapshot.
+        HOLD: The delta is held ahead of the book, the first of a gap that may
+            still fill: call :meth:`BookKeeper.expire_held` once the reorder window
+            is over; nothing to publish (the book stays valid).
     """
 
     NOTHING = "nothing"
@@ -70,6 +83,7 @@ class KeeperAction(enum.Enum):
     FETCH = "fetch"
     SYNC = "sync"
     RESYNC = "resync"
+    HOLD = "hold"
 
 
 class KeeperResult(NamedTuple):
@@ -88,6 +102,7 @@ class KeeperResult(NamedTuple):
 
 _NOTHING = KeeperResult(KeeperAction.NOTHING)
 _FETCH = KeeperResult(KeeperAction.FETCH)
+_HOLD = KeeperResult(KeeperAction.HOLD)
 _PUBLISH = KeeperAction.PUBLISH
 _PUBLISHED = KeeperResult(_PUBLISH)
 """A delta applied, the book still valid, and no update asked for (``updates=False``)."""
@@ -102,7 +117,8 @@ class KeeperStatistics:
         deltas_applied: Deltas applied to the book (including drained buffered ones).
         snapshots_applied: Snapshots loaded.
         dropped: Inputs the sequencer dropped (old or duplicate).
-        gaps: Deltas that did not chain (sequence gaps).
+        gaps: Sequence gaps that resynced the book (deltas that did not chain, or
+            held ones whose gap the reorder window did not see filled).
         resyncs: Times the keeper asked for a fresh snapshot.
         checksums_checked: Applied updates that carried a non-zero checksum.
         checksums_failed: Checksum (``after_apply``) failures.
@@ -114,6 +130,9 @@ class KeeperStatistics:
         state: The current state.
         sequencer: The venue rule's own counters (its ``statistics()``: e.g. Bybit's
             stream restarts, OKX's checksums).
+        held: Deltas held ahead of the book (a gap that might still fill).
+        gaps_filled: Gaps whose missing deltas came within the reorder window: the
+            held deltas were applied, with no resync.
     """
 
     messages: int
@@ -129,6 +148,8 @@ class KeeperStatistics:
     state: BookState
     sequencer: object
     depth_exhausted: int = 0
+    held: int = 0
+    gaps_filled: int = 0
 
 
 _WAITING = BookState.syncing("waiting for snapshot")
@@ -163,6 +184,8 @@ class BookKeeper:
             ``ctVal``; ``None``: the venue counts base units). Snapshots and deltas
             come in the venue's units; the book's reads and every update are in
             base units.
+        reorder: Hold deltas ahead of the book until the caller's reorder window
+            is over (see the module docstring); ``False``: a gap resyncs at once.
     """
 
     def __init__(
@@ -177,6 +200,7 @@ class BookKeeper:
         snapshot_depth: int | None = None,
         updates: bool = True,
         unit: Decimal | None = None,
+        reorder: bool = False,
     ) -> None:
         self.venue = venue
         self.market = market
@@ -184,6 +208,7 @@ class BookKeeper:
         self.sequencer = sequencer
         self.snapshot_depth = snapshot_depth
         self.updates = updates
+        self.reorder = reorder
         self._book = OrderBook(depth_limit=depth, unit=unit)
         self.snapshot_limit = snapshot_limit
         # The worst bid and ask of the last snapshot where deltas cover the whole book
@@ -209,6 +234,10 @@ class BookKeeper:
         self._crossed = 0
         self._depth_exhausted = 0
         self._malformed_levels = 0
+        # A gap is open: deltas are held, the session's reorder window runs.
+        self._holding = False
+        self._held = 0
+        self._gaps_filled = 0
 
     # -- views ---------------------------------------------------------------
 
@@ -277,6 +306,8 @@ class BookKeeper:
             malformed=self._malformed_levels,
             state=self._state,
             sequencer=self.sequencer.statistics(),
+            held=self._held,
+            gaps_filled=self._gaps_filled,
         )
 
     # -- inputs --------------------------------------------------------------
@@ -311,6 +342,8 @@ class BookKeeper:
                     if failed is not None:
                         return failed
                 self._seq = delta.seq
+                if self._holding:
+                    return self._release() or _PUBLISHED
                 return _PUBLISHED
             try:
                 book.apply(delta.bids, delta.asks)
@@ -321,6 +354,8 @@ class BookKeeper:
             if failed is not None:
                 return failed
             self._seq = delta.seq
+            if self._holding and (released := self._release()) is not None:
+                return released
             return KeeperResult(
                 _PUBLISH,
                 BookUpdate(
@@ -337,6 +372,15 @@ class BookKeeper:
                     ts_recv_ns=delta.ts_recv_ns,
                 ),
             )
+        if type(decision) is Hold:
+            if self.reorder:
+                self._held += 1
+                if self._holding:
+                    return _NOTHING
+                self._holding = True
+                return _HOLD
+            # No reorder window: the gap is given up at once.
+            decision = self.sequencer.expire() or Resync(decision.reason)
         if type(decision) is Resync:
             self._gaps += 1
             result = self._fail(decision.reason)
@@ -399,8 +443,56 @@ class BookKeeper:
         self._valid = True
         self._state = BookState.VALID
         self._seq = seq
+        # The snapshot replaced the book: the sequencer forgot any held deltas.
+        self._holding = False
+        update = self._whole_book(seq, ts_event_ns, ts_recv_ns)
+        return KeeperResult(KeeperAction.STATE if changed else _PUBLISH, update)
+
+    def invalidate(self, reason: str) -> KeeperResult:
+        """Mark the book invalid from outside (reconnect, stale stream) and resync it."""
+        return self._fail(reason)
+
+    def expire_held(self) -> KeeperResult:
+        """The reorder window that a :attr:`KeeperAction.HOLD` started is over: a gap
+        still open is a loss, so the book resyncs (the gap's reason); otherwise
+        nothing happens (the gap was filled, or the book resynced meanwhile)."""
+        if not self._holding:
+            return _NOTHING
+        self._holding = False
+        gap = self.sequencer.expire()
+        if gap is None:
+            return _NOTHING
+        self._gaps += 1
+        return self._fail(gap.reason)
+
+    # -- internals -----------------------------------------------------------
+
+    def _release(self) -> KeeperResult | None:
+        """After an applied delta while deltas are held: apply those that follow the
+        book now (each checked). Returns the failure, the update after them (the
+        whole book: one update for several deltas), or ``None`` when none followed."""
+        sequencer = self.sequencer
+        released = sequencer.drain()
+        if not sequencer.held:
+            self._holding = False
+            self._gaps_filled += 1
+        if not released:
+            return None
+        for delta in released:
+            failed = self._apply(delta)
+            if failed is not None:
+                return failed
+        last = released[-1]
+        self._seq = last.seq
+        if not self.updates:
+            return _PUBLISHED
+        return KeeperResult(_PUBLISH, self._whole_book(last.seq, last.ts_event_ns, last.ts_recv_ns))
+
+    def _whole_book(self, seq: int, ts_event_ns: int, ts_recv_ns: int) -> BookUpdate:
+        """A valid update carrying the book's top ``snapshot_depth`` levels (``snapshot``)."""
+        book = self._book
         depth = self.snapshot_depth
-        update = BookUpdate(
+        return BookUpdate(
             venue=self.venue,
             market=self.market,
             symbol=self.symbol,
@@ -414,13 +506,6 @@ class BookKeeper:
             ts_event_ns=ts_event_ns,
             ts_recv_ns=ts_recv_ns,
         )
-        return KeeperResult(KeeperAction.STATE if changed else _PUBLISH, update)
-
-    def invalidate(self, reason: str) -> KeeperResult:
-        """Mark the book invalid from outside (reconnect, stale stream) and resync it."""
-        return self._fail(reason)
-
-    # -- internals -----------------------------------------------------------
 
     def _apply(self, delta: BookDelta) -> KeeperResult | None:
         """Apply ``delta`` to the book and check it: the failure to report, or ``None``."""
@@ -480,6 +565,7 @@ class BookKeeper:
         if gap:
             self._gaps += 1
         self._valid = False
+        self._holding = False
         self._book.clear()
         self._bid = self._ask = None
         self.sequencer.reset()

@@ -1,7 +1,7 @@
 """Load and validate the connector's TOML configuration.
 
 The file has the tables ``[venues.<name>]``, ``[risk]``, ``[storage]``,
-``[logging]``, ``[sim]``, ``[account]`` and ``[metrics]`` (see ``example.toml``
+``[logging]``, ``[sim]``, ``[account]``, ``[market_data]`` and ``[metrics]`` (see ``example.toml``
 beside this module); a missing table takes its defaults, and with no file at all
 every venue runs on the built-in simulator. Environment variables override the file:
 ``CONNECTOR_<SECTION>__<KEY>[__<KEY>]`` (double underscore nests), for example
@@ -51,6 +51,7 @@ from connector.config.values import (
     Config,
     Credentials,
     LoggingConfig,
+    MarketDataConfig,
     MetricsConfig,
     RiskConfig,
     SimConfig,
@@ -70,6 +71,7 @@ __all__ = [
     "Config",
     "Credentials",
     "LoggingConfig",
+    "MarketDataConfig",
     "MetricsConfig",
     "RiskConfig",
     "SimConfig",

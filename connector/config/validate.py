@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from connector.config.fields import MISSING, Fields, Problems, source_of
 from connector.config.values import (
+    DEFAULT_REORDER_WINDOW,
     DEFAULT_SYMBOLS,
     ENDPOINTS,
     LISTEN_EXPECTED,
@@ -31,6 +32,7 @@ from connector.config.values import (
     AccountConfig,
     Config,
     LoggingConfig,
+    MarketDataConfig,
     MetricsConfig,
     RiskConfig,
     SimConfig,
@@ -56,6 +58,7 @@ _TOP_KEYS = (
     "sim",
     "account",
     "metrics",
+    "market_data",
     "secrets_file",
 )
 _VENUE_KEYS = (
@@ -84,6 +87,7 @@ _LOGGING_KEYS = ("level", "format")
 _SIM_KEYS = ("seed", "rate", "okx_checksum", "tls")
 _ACCOUNT_KEYS = ("reconcile_interval", "forget_finished_after")
 _METRICS_KEYS = ("listen",)
+_MARKET_DATA_KEYS = ("reorder_window",)
 
 
 def build(data: Mapping[str, object], problems: Problems) -> Config | None:
@@ -96,6 +100,7 @@ def build(data: Mapping[str, object], problems: Problems) -> Config | None:
     sim = _build_section(data, "sim", _SIM_KEYS, _sim, problems)
     account = _build_section(data, "account", _ACCOUNT_KEYS, _account, problems)
     metrics = _build_section(data, "metrics", _METRICS_KEYS, _metrics, problems)
+    market_data = _build_section(data, "market_data", _MARKET_DATA_KEYS, _market_data, problems)
     secrets_file = data.get("secrets_file", MISSING)
     if secrets_file is not MISSING and not isinstance(secrets_file, str):
         problems.add("secrets_file", secrets_file, "expected a file path (string)")
@@ -107,6 +112,7 @@ def build(data: Mapping[str, object], problems: Problems) -> Config | None:
         or sim is None
         or account is None
         or metrics is None
+        or market_data is None
     ):
         return None
     return Config(
@@ -117,6 +123,7 @@ def build(data: Mapping[str, object], problems: Problems) -> Config | None:
         sim=sim,
         account=account,
         metrics=metrics,
+        market_data=market_data,
     )
 
 
@@ -389,6 +396,14 @@ def _account(table: Mapping[str, object], problems: Problems) -> AccountConfig |
         forget_finished_after=f.number("forget_finished_after", 86400.0, positive=True),
     )
     return None if f.failed else result
+
+
+def _market_data(table: Mapping[str, object], problems: Problems) -> MarketDataConfig | None:
+    f = Fields("market_data", table, problems)
+    window = f.number("reorder_window", DEFAULT_REORDER_WINDOW)
+    if window < 0:
+        f.bad("reorder_window", table["reorder_window"], "expected seconds >= 0 (0: no wait)")
+    return None if f.failed else MarketDataConfig(reorder_window=window)
 
 
 def _metrics(table: Mapping[str, object], problems: Problems) -> MetricsConfig | None:

@@ -21,6 +21,7 @@ from connector.model.venues import VENUES as _VENUE_FACTS
 
 __all__ = [
     "CHANNELS",
+    "DEFAULT_REORDER_WINDOW",
     "DEFAULT_SYMBOLS",
     "ENDPOINTS",
     "LOG_FORMATS",
@@ -31,6 +32,7 @@ __all__ = [
     "Config",
     "Credentials",
     "LoggingConfig",
+    "MarketDataConfig",
     "RiskConfig",
     "SimConfig",
     "StorageConfig",
@@ -60,6 +62,11 @@ SIM_MAX_RATE = 40_000.0
 """The most book changes per second per instrument ``[sim] rate`` may ask for: about
 what the simulator makes for one instrument on one core (docs/simulator.md, "Rate";
 ``connector.sim.hub.MAX_RATE``, the same number)."""
+
+DEFAULT_REORDER_WINDOW = 0.05
+"""Seconds a book waits for a missing update before it resyncs (``[market_data]
+reorder_window``): frames swapped on the way come within milliseconds, and a book
+waiting keeps its last state, valid."""
 
 DEFAULT_SYMBOLS: tuple[Symbol, ...] = tuple(
     Symbol.parse(s) for s in ("BTC-USDT-SPOT", "ETH-USDT-SPOT", "BTC-USDT-PERP", "ETH-USDT-PERP")
@@ -231,6 +238,21 @@ class AccountConfig:
 
 
 @attrs.frozen(kw_only=True)
+class MarketDataConfig:
+    """How every venue's books are kept.
+
+    Attributes:
+        reorder_window: Seconds a book holds updates that came ahead of a missing one
+            (the chain shows a gap), waiting for it: swapped frames then cost
+            nothing, the book staying valid at its last applied state; when the
+            missing one does not come in time (or 32 updates are held) the book
+            resyncs. 0: a gap resyncs at once.
+    """
+
+    reorder_window: float = DEFAULT_REORDER_WINDOW
+
+
+@attrs.frozen(kw_only=True)
 class MetricsConfig:
     """The Prometheus endpoint (``GET /metrics``, docs/metrics.md).
 
@@ -296,6 +318,7 @@ class Config:
     sim: SimConfig = attrs.field(factory=SimConfig)
     account: AccountConfig = attrs.field(factory=AccountConfig)
     metrics: MetricsConfig = attrs.field(factory=MetricsConfig)
+    market_data: MarketDataConfig = attrs.field(factory=MarketDataConfig)
 
 
 def market_for(venue: str, symbol: Symbol) -> Market:

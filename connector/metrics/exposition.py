@@ -155,7 +155,19 @@ FAMILIES: tuple[Family, ...] = (
         "Old or duplicate book updates dropped.",
         f"{_BOOK}.dropped",
     ),
-    Family("connector_book_gaps_total", C, "Sequence gaps detected.", f"{_BOOK}.gaps"),
+    Family("connector_book_gaps_total", C, "Sequence gaps that resynced.", f"{_BOOK}.gaps"),
+    Family(
+        "connector_book_held_total",
+        C,
+        "Book deltas held ahead of a missing one.",
+        f"{_BOOK}.held",
+    ),
+    Family(
+        "connector_book_gaps_filled_total",
+        C,
+        "Gaps filled within the reorder window (no resync).",
+        f"{_BOOK}.gaps_filled",
+    ),
     Family("connector_book_resyncs_total", C, "Fresh snapshots asked for.", f"{_BOOK}.resyncs"),
     Family(
         "connector_book_checksums_checked_total",

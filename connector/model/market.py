@@ -154,7 +154,9 @@ class BookUpdate(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         asks: Likewise.
         best_bid: Top of book after the change, ``None`` when the side is empty.
         best_ask: Likewise.
-        snapshot: True when the book was replaced rather than changed.
+        snapshot: True when the update carries the whole book (a snapshot was
+            loaded, or held deltas were applied together): replace the book
+            rather than change it.
     """
 
     venue: str

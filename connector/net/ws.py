@@ -208,12 +208,15 @@ class Watchdog:
 
     The handler calls :meth:`touch` for each message of a subscription (a
     dict store: cheap on the hot path); the connection task sleeps until
-    :meth:`next_deadline` and reports :meth:`expired` keys once each.
+    :meth:`next_deadline` and reports :meth:`expired` keys once each. The same
+    task runs the :meth:`alarm` calls when they are due (:meth:`due`): a deadline
+    per key with no task per key.
     """
 
     after: float
     _seen: dict[Hashable, float] = attrs.field(factory=dict)
     _reported: set[Hashable] = attrs.field(factory=set)
+    _alarms: dict[Hashable, tuple[float, Callable[[], None]]] = attrs.field(factory=dict)
     _armed: trio.Event = attrs.field(factory=trio.Event)
 
     def touch(self, key: Hashable, now: float) -> None:
@@ -232,6 +235,12 @@ class Watchdog:
         if key in self._reported:
             self.touch(key, now)
 
+    def alarm(self, key: Hashable, at: float, call: Callable[[], None]) -> None:
+        """Call ``call`` once at ``at`` (the trio clock), in place of ``key``'s earlier
+        alarm if one is set; :meth:`forget` cancels it."""
+        self._alarms[key] = (at, call)
+        self._armed.set()
+
     async def wait(self) -> None:
         """Sleep until the next deadline or until a key is added or re-armed."""
         with trio.move_on_at(self.next_deadline()):
@@ -241,10 +250,14 @@ class Watchdog:
     def forget(self, key: Hashable) -> None:
         self._seen.pop(key, None)
         self._reported.discard(key)
+        self._alarms.pop(key, None)
 
     def next_deadline(self) -> float:
         pending = [t for k, t in self._seen.items() if k not in self._reported]
-        return min(pending) + self.after if pending else float("inf")
+        stale = min(pending) + self.after if pending else float("inf")
+        if not self._alarms:
+            return stale
+        return min(stale, min(at for at, _ in self._alarms.values()))
 
     def expired(self, now: float) -> list[Hashable]:
         stale = [
@@ -252,6 +265,11 @@ class Watchdog:
         ]
         self._reported.update(stale)
         return stale
+
+    def due(self, now: float) -> list[Callable[[], None]]:
+        """The alarm calls due at ``now``, removed (each is made once)."""
+        keys = [k for k, (at, _) in self._alarms.items() if at <= now]
+        return [self._alarms.pop(k)[1] for k in keys]
 
 
 class WsPhase(enum.StrEnum):
@@ -620,8 +638,11 @@ class WsConnection:
     async def _watch(self, watchdog: Watchdog) -> None:
         while True:
             await watchdog.wait()
-            for key in watchdog.expired(trio.current_time()):
+            now = trio.current_time()
+            for key in watchdog.expired(now):
                 self._handler.on_stale(key)
+            for call in watchdog.due(now):
+                call()
 
     async def _send(self, ws: WsSocket, text: str) -> int:
         written_ns = await ws.send(text)

@@ -92,6 +92,10 @@ class VenueFeed:
         on_resync: Called when a book needs a fresh snapshot.
         touch: Called with ``(market, symbol)`` for every message of the stream about a
             book (the session's staleness watchdog).
+        on_hold: Called with ``(market, symbol)`` when a book starts holding deltas
+            ahead of it (a gap that may still fill: swapped frames); the caller calls
+            :meth:`expire_held` once its reorder window is over. ``None``: the books
+            hold nothing, and a gap resyncs at once.
         snapshot_depth: Levels per side a snapshot update carries; ``None`` (the
             default): the whole book, so that a subscriber can rebuild the book from
             the updates (a snapshot replaces it, the others change it).
@@ -108,6 +112,7 @@ class VenueFeed:
         *,
         on_resync: ResyncRequest | None = None,
         touch: Callable[[tuple[Market, Symbol]], None] | None = None,
+        on_hold: Callable[[tuple[Market, Symbol]], None] | None = None,
         snapshot_depth: int | None = None,
         book_updates: bool = True,
     ) -> None:
@@ -132,6 +137,7 @@ class VenueFeed:
         self._unknown = 0
         self._control_errors = 0
         self.touch = touch
+        self.on_hold = on_hold
         # (observe, now_ns) of the book-age histogram; None: not timed.
         self._book_age: tuple[Callable[[int], None], Callable[[], int]] | None = None
         self._age_every = 0
@@ -179,6 +185,7 @@ class VenueFeed:
                 snapshot_depth=self._depth,
                 updates=self._book_updates,
                 unit=self._base_per_unit(market, symbol),
+                reorder=self.on_hold is not None,
             )
             entry = self._books[(market, symbol)] = FeedBook(
                 market=market, symbol=symbol, keeper=keeper, topic=self._topic(BookDelta, symbol)
@@ -239,6 +246,13 @@ class VenueFeed:
             log.info("book.invalidated", venue=self.venue, books=len(targets), reason=reason)
         for entry in targets:
             self._carry_out(entry, entry.keeper.invalidate(reason), logged=True)
+
+    def expire_held(self, key: tuple[Market, Symbol]) -> None:
+        """The reorder window of one book is over: a gap still open resyncs it (see
+        :meth:`BookKeeper.expire_held`)."""
+        entry = self._books.get(key)
+        if entry is not None:
+            self._carry_out(entry, entry.keeper.expire_held())
 
     # -- frames --------------------------------------------------------------
 
@@ -371,6 +385,8 @@ class VenueFeed:
             )
         if action in _FETCH and self.on_resync is not None:
             self.on_resync(entry.market, self.symbols.by_symbol(entry.market, entry.symbol))
+        elif action is KeeperAction.HOLD and self.on_hold is not None:
+            self.on_hold((entry.market, entry.symbol))
 
     def _topic(self, cls: type, symbol: Symbol) -> str:
         topic = self._topics.get((cls, symbol))

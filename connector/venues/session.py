@@ -28,6 +28,7 @@ import trio
 from connector.book.keeper import KeeperStatistics
 from connector.bus import Bus
 from connector.capture import CaptureWriter
+from connector.config.values import DEFAULT_REORDER_WINDOW
 from connector.errors import ConnectorError, TransientError, UnknownInstrument
 from connector.model import BookSnapshot, ConnectionEvent, Instrument, Market, Symbol
 from connector.net.clock import ClockEstimate
@@ -108,6 +109,8 @@ class VenueSession:
         ssl_context: Called for the TLS context that checks the venue's certificates
             (see :class:`~connector.venues.context.VenueContext`).
         request_timeout: Seconds one REST request waits for its answer.
+        reorder_window: Seconds a book holds deltas ahead of it, waiting for the
+            missing ones (swapped frames), before it resyncs; 0: a gap resyncs at once.
     """
 
     DEFAULT_STALE_AFTER = 30.0
@@ -128,6 +131,7 @@ class VenueSession:
         ws_transport: WsTransport | None = None,
         ssl_context: Callable[[], ssl.SSLContext | None] | None = None,
         request_timeout: float = 10.0,
+        reorder_window: float = DEFAULT_REORDER_WINDOW,
     ) -> None:
         self.name = driver.name
         self.driver = driver
@@ -137,6 +141,7 @@ class VenueSession:
         self.channels = tuple(channels)
         self.bus = bus
         self.stale_after = stale_after
+        self.reorder_window = reorder_window
         self.symbols = SymbolMap(driver.name)
         self.market_data = MarketDataService(self)
         self.feed = VenueFeed(
@@ -145,6 +150,7 @@ class VenueSession:
             bus.publish,
             on_resync=self.market_data.request_resync,
             touch=self.market_data.touch,
+            on_hold=self.market_data.hold if reorder_window > 0 else None,
         )
         self.context = VenueContext(
             driver,
@@ -622,6 +628,18 @@ class MarketDataService:
             shard = shard_conn[0]
             shard.watchdog.touch(key, trio.current_time())
             shard.heard(key)
+
+    def hold(self, key: BookKey) -> None:
+        """A book holds deltas ahead of it (the feed calls this): its gap may fill
+        within the reorder window; then the feed judges it. The shard's watchdog task
+        keeps the deadline (no task per book)."""
+        feed = self._session.feed
+        shard_conn = self._shard_of.get(key)
+        if shard_conn is None:
+            feed.expire_held(key)
+            return
+        at = trio.current_time() + self._session.reorder_window
+        shard_conn[0].watchdog.alarm(key, at, lambda: feed.expire_held(key))
 
     def request_resync(self, market: Market, instrument: Instrument) -> None:
         """Queue a fresh snapshot (or resubscription) for one book (the feed calls this).

@@ -193,6 +193,68 @@ def test_keeper_gap_invalidates_clears_and_asks_for_a_snapshot() -> None:
     assert 16 == keeper.seq
 
 
+def reordering_keeper(*, updates: bool = True) -> BookKeeper:
+    """A valid spot book at update id 11 (bid 100 x 1, ask 101 x 1) that holds gaps."""
+    sync = BinanceSpotSync()
+    keeper = BookKeeper(
+        "binance", Market.SPOT, SYM, sync, depth=None, updates=updates, reorder=True
+    )
+    keeper.on_delta(delta(10, 11))
+    keeper.on_snapshot(snapshot(10))
+    return keeper
+
+
+def test_keeper_holds_deltas_ahead_of_the_book_until_the_missing_one_comes() -> None:
+    keeper = reordering_keeper()
+    held = keeper.on_delta(delta(13, 13, bids=[lv("99", "2")]))
+    assert KeeperResult(KeeperAction.HOLD, None) == held  # the session starts the window
+    later = keeper.on_delta(delta(14, 14, asks=[lv("102", "5")]))
+    assert KeeperResult(KeeperAction.NOTHING, None) == later  # the same gap: one window
+    assert (True, 11, [lv("100", "1")]) == (keeper.state.valid, keeper.seq, keeper.bids())
+    result = keeper.on_delta(delta(12, 12, bids=[lv("100", "3")]))
+    update = result.update
+    assert KeeperAction.PUBLISH == result.action
+    assert update is not None and update.state.valid and update.snapshot
+    assert (14, 14) == (update.seq, keeper.seq)
+    assert (lv("100", "3"), lv("99", "2")) == update.bids
+    assert (lv("101", "1"), lv("102", "5")) == update.asks
+    stats = keeper.statistics()
+    assert (2, 1, 0, 1) == (stats.held, stats.gaps_filled, stats.gaps, stats.resyncs)
+    # The window's end finds the gap filled.
+    assert KeeperResult(KeeperAction.NOTHING, None) == keeper.expire_held()
+    assert keeper.state.valid
+
+
+def test_keeper_resyncs_naming_the_gap_when_the_reorder_window_ends_unfilled() -> None:
+    keeper = reordering_keeper()
+    assert KeeperAction.HOLD == keeper.on_delta(delta(13, 13)).action
+    result = keeper.expire_held()
+    assert KeeperAction.RESYNC == result.action
+    assert result.update is not None
+    assert BookState.invalid("gap: expected U=12, got U=13 (u=13)") == result.update.state
+    stats = keeper.statistics()
+    assert (1, 0, 2) == (stats.gaps, stats.gaps_filled, stats.resyncs)
+    assert KeeperResult(KeeperAction.NOTHING, None) == keeper.expire_held()
+
+
+def test_keeper_checks_every_held_delta_it_applies() -> None:
+    keeper = reordering_keeper()
+    keeper.on_delta(delta(13, 13, bids=[lv("101.5", "1")]))  # crosses the book
+    result = keeper.on_delta(delta(12, 12))
+    assert KeeperAction.RESYNC == result.action
+    assert result.update is not None
+    assert "crossed" in (result.update.state.reason or "")
+    assert 1 == keeper.statistics().crossed
+    assert KeeperResult(KeeperAction.NOTHING, None) == keeper.expire_held()
+
+
+def test_keeper_without_updates_applies_held_deltas_too() -> None:
+    keeper = reordering_keeper(updates=False)
+    keeper.on_delta(delta(13, 13, bids=[lv("99", "2")]))
+    assert KeeperResult(KeeperAction.PUBLISH, None) == keeper.on_delta(delta(12, 12))
+    assert (13, [lv("100", "1"), lv("99", "2")]) == (keeper.seq, keeper.bids())
+
+
 def test_keeper_crossed_book_is_invalid_and_never_published_valid() -> None:
     keeper = synced_keeper()
     result = keeper.on_delta(delta(12, 12, bids=[lv("101.5", "1")]))

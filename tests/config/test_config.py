@@ -623,6 +623,21 @@ def test_request_timeout_is_ten_seconds_by_default_or_a_positive_number(tmp_path
     assert ("venues.okx.request_timeout = 'soon': expected a finite number",) == problems
 
 
+def test_reorder_window_is_fifty_ms_by_default_zero_or_seconds(tmp_path: Path) -> None:
+    assert 0.05 == load_config(None, env={}).market_data.reorder_window
+    config = load_config(write(tmp_path, "[market_data]\nreorder_window = 0\n"), env={})
+    assert 0.0 == config.market_data.reorder_window
+    env = {"CONNECTOR_MARKET_DATA__REORDER_WINDOW": "0.2"}
+    assert 0.2 == load_config(None, env=env).market_data.reorder_window
+
+    problems = problems_of(write(tmp_path, "[market_data]\nreorder_window = -0.1\n"))
+    assert ("market_data.reorder_window = -0.1: expected seconds >= 0 (0: no wait)",) == problems
+    problems = problems_of(write(tmp_path, '[market_data]\nreorder_window = "50ms"\n'))
+    assert ("market_data.reorder_window = '50ms': expected a finite number",) == problems
+    problems = problems_of(write(tmp_path, "[market_data]\nwindow = 1\n"))
+    assert 1 == len(problems) and "market_data.window" in problems[0]
+
+
 # --------------------------------------------------------------------------- what a venue can take
 
 NEWLINE_KEY = "JQXSKDKRyMlAtXZ7-newline-key"

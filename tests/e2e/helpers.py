@@ -478,6 +478,52 @@ async def fault_then_recover(h: Harness, kind: FaultKind, count: int) -> float:
     return took
 
 
+SWAPS_AFTER_FRAMES = 30
+"""Frames a connection sends before the swaps of :func:`swapped_frames_plan` start: the
+book is valid long before (a running stream, not the frames around its first snapshot)."""
+
+
+def swapped_frames_plan(venue: str, stream: str, swaps: int) -> FaultPlan:
+    """``swaps`` pairs of book frames swapped in a running stream (every other frame)."""
+    return FaultPlan(seed=4).reorder(
+        1.0, venue=venue, stream=stream, max_count=swaps, after_frames=SWAPS_AFTER_FRAMES
+    )
+
+
+async def check_swapped_frames_are_held_without_a_resync(h: Harness, swaps: int) -> None:
+    """Each swap of :func:`swapped_frames_plan` is held and filled within the reorder
+    window: the book never left ``valid``, fetched no snapshot, and was never wrong."""
+    before = h.book()
+    await fault_then_recover(h, FaultKind.REORDER, swaps)
+    after = h.book()
+    assert 0 == h.checker.invalidations
+    assert (before.snapshots_applied, before.resyncs) == (after.snapshots_applied, after.resyncs)
+    assert (0, swaps, swaps) == (after.gaps, after.held, after.gaps_filled)
+
+
+def lost_then_silent_plan(venue: str, stream: str) -> FaultPlan:
+    """One book frame lost in a running stream, the next one sent, then every frame of
+    the connection dropped for longer than the test waits (``stall``)."""
+    lost = SWAPS_AFTER_FRAMES
+    return (
+        FaultPlan(seed=9)
+        .drop(1.0, venue=venue, stream=stream, max_count=1, after_frames=lost)
+        .stall(TEST_SECONDS, after_frames=lost + 2, venue=venue, stream=stream, max_count=1)
+    )
+
+
+async def check_a_gap_before_a_silence_still_resyncs(h: Harness) -> None:
+    """With :func:`lost_then_silent_plan` the frame after the lost one is held, and no
+    frame comes to end its reorder window: the window ends all the same and the book
+    resyncs, naming the gap."""
+    with trio.fail_after(RECOVERY_SECONDS):
+        await h.checker.wait_until(lambda: h.checker.invalidations >= 1)
+    assert h.checker.reasons[0].startswith("gap")
+    book = h.book()
+    assert (1, 1, 0) == (book.held, book.gaps, book.gaps_filled)
+    assert [] == h.checker.violations
+
+
 async def stale_then_replaced(h: Harness) -> None:
     """A stream stalled for longer than two staleness windows: the watchdog catches the
     silence first (the socket stays open), the book is resynced, and the stream, still

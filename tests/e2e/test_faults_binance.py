@@ -15,14 +15,18 @@ import trio
 from connector.sim.faults import FaultKind, FaultPlan
 from tests.e2e.helpers import (
     RECOVERY_SECONDS,
+    check_a_gap_before_a_silence_still_resyncs,
     check_an_outage_of_several_attempts_is_recovered,
     check_malformed_frames_are_survived,
+    check_swapped_frames_are_held_without_a_resync,
     fault_then_recover,
     harness,
+    lost_then_silent_plan,
     malformed_plan,
     outage_plan,
     replaced_before_the_close,
     stale_then_replaced,
+    swapped_frames_plan,
 )
 
 V = "binance"
@@ -39,13 +43,27 @@ async def test_binance_book_recovers_from_dropped_depth_frames(symbol: str) -> N
         assert 1 == h.connects()
 
 
-async def test_binance_book_recovers_from_reordered_depth_frames() -> None:
-    # fraction 1 with max_count 3: frames 1, 3 and 5 each swap with the next one.
+async def test_binance_frames_swapped_around_the_first_snapshot_chain_without_a_resync() -> None:
+    # fraction 1 with max_count 3: frames 1, 3 and 5 each swap with the next one, while
+    # the diffs are buffered for the snapshot or once it is loaded: chained in order.
     plan = FaultPlan(seed=4).reorder(1.0, venue=V, stream="depth", max_count=3)
     async with harness(V, faults=plan) as h:
         await fault_then_recover(h, FaultKind.REORDER, 3)
-        assert 1 <= h.checker.invalidations
-        assert all("gap" in r or "first diff" in r for r in h.checker.reasons)
+        assert 0 == h.checker.invalidations
+        assert (1, 0) == (h.book().snapshots_applied, h.book().gaps)
+
+
+@pytest.mark.parametrize("symbol", ["BTC-USDT-SPOT", "BTC-USDT-PERP"])
+async def test_binance_swapped_depth_frames_are_held_and_applied_without_a_resync(
+    symbol: str,
+) -> None:
+    async with harness(V, symbol=symbol, faults=swapped_frames_plan(V, "depth", 3)) as h:
+        await check_swapped_frames_are_held_without_a_resync(h, 3)
+
+
+async def test_binance_gap_before_a_silent_stream_still_resyncs_after_the_window() -> None:
+    async with harness(V, faults=lost_then_silent_plan(V, "depth")) as h:
+        await check_a_gap_before_a_silence_still_resyncs(h)
 
 
 async def test_binance_duplicated_depth_frames_are_dropped_without_a_resync() -> None:

@@ -11,13 +11,17 @@ import trio
 
 from connector.sim.faults import FaultKind, FaultPlan
 from tests.e2e.helpers import (
+    check_a_gap_before_a_silence_still_resyncs,
     check_an_outage_of_several_attempts_is_recovered,
     check_malformed_frames_are_survived,
+    check_swapped_frames_are_held_without_a_resync,
     fault_then_recover,
     harness,
+    lost_then_silent_plan,
     malformed_plan,
     outage_plan,
     stale_then_replaced,
+    swapped_frames_plan,
 )
 
 V = "bybit"
@@ -40,6 +44,16 @@ async def test_bybit_book_recovers_from_reordered_book_frames() -> None:
     async with harness(V, symbol=SYMBOL, faults=plan) as h:
         await fault_then_recover(h, FaultKind.REORDER, 3)
         assert 3 == h.faults(FaultKind.REORDER)
+
+
+async def test_bybit_swapped_book_frames_are_held_and_applied_without_a_resync() -> None:
+    async with harness(V, symbol=SYMBOL, faults=swapped_frames_plan(V, BOOK, 3)) as h:
+        await check_swapped_frames_are_held_without_a_resync(h, 3)
+
+
+async def test_bybit_gap_before_a_silent_stream_still_resyncs_after_the_window() -> None:
+    async with harness(V, symbol=SYMBOL, faults=lost_then_silent_plan(V, BOOK)) as h:
+        await check_a_gap_before_a_silence_still_resyncs(h)
 
 
 async def test_bybit_duplicated_book_frames_are_dropped_without_a_resync() -> None:

@@ -169,3 +169,27 @@ async def test_ws_watchdog_reports_each_quiet_subscription_once(
         await trio.sleep(10)
         assert ["BTC", "ETH"] == handler.stale
         nursery.cancel_scope.cancel()
+
+
+async def test_ws_watchdog_alarm_runs_on_a_quiet_socket_once_and_forget_cancels_it(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    server = Server()
+    handler = Recorder()
+    watchdog = Watchdog(after=60.0)
+    rang: list[str] = []
+    async with trio.open_nursery() as nursery:
+        url = await _serve(nursery, server)
+        conn = _conn(url, handler, None, watchdog=watchdog)
+        await nursery.start(conn.run)
+        await trio.sleep(0.1)
+        now = trio.current_time()
+        watchdog.alarm("BTC", now + 0.05, lambda: rang.append("BTC"))
+        watchdog.alarm("ETH", now + 0.02, lambda: rang.append("ETH early"))
+        watchdog.alarm("ETH", now + 0.04, lambda: rang.append("ETH"))  # replaces the first
+        watchdog.alarm("SOL", now + 0.03, lambda: rang.append("SOL"))
+        watchdog.forget("SOL")
+        await trio.sleep(1.0)  # no frame comes meanwhile
+        assert ["ETH", "BTC"] == rang
+        assert [] == handler.frames
+        nursery.cancel_scope.cancel()

@@ -357,7 +357,9 @@ class ConnectionFaults:
                     detail += f" seconds={rule.seconds}"
                 inj.record(self.venue, kind, conn_id=self.conn_id, stream=stream, detail=detail)
                 continue
-            if kind is FaultKind.DROP and (rule.after_frames or 0) >= self.frames:
+            if (kind is FaultKind.DROP or kind is FaultKind.REORDER) and (
+                rule.after_frames or 0
+            ) >= self.frames:
                 continue  # not yet: the connection has not sent that many frames
             if kind is FaultKind.REORDER and self._held is not None:
                 continue  # one frame is held already: nothing to reorder, count nothing

@@ -97,7 +97,8 @@ class FaultRule:
             ``"order"``) or, for REST kinds and stale snapshots, a URL path
             prefix; None matches everything.
         fraction: Probability per frame or request (ignored by count/time rules).
-        after_frames: Fire once a connection has sent this many data frames.
+        after_frames: Fire once a connection has sent this many data frames (drop and
+            reorder: from then on).
         at: Fire at these times, in seconds since the injector started.
         seconds: Delay, stall, refusal or slow-response duration.
         value: Kind-specific number: HTTP status (rest_error), skew in ms
@@ -295,9 +296,20 @@ class FaultPlan:
         market: str | None = None,
         stream: str | None = None,
         max_count: int | None = None,
+        after_frames: int | None = None,
     ) -> FaultPlan:
-        """Hold this fraction of frames back and send each after the next frame."""
-        return self._add(FaultKind.REORDER, venue, market, stream, max_count, fraction=fraction)
+        """Hold this fraction of frames back and send each after the next frame (on each
+        connection, only once it sent ``after_frames`` data frames, when given: swaps
+        in a running stream rather than around its first snapshot)."""
+        return self._add(
+            FaultKind.REORDER,
+            venue,
+            market,
+            stream,
+            max_count,
+            fraction=fraction,
+            after_frames=after_frames,
+        )
 
     def delay(
         self,

@@ -11,20 +11,36 @@ per symbol (see :class:`connector.book.sequencing.Sequencer`):
    ``U <= lastUpdateId + 1 <= u``; futures ``U <= lastUpdateId <= u``.
 5. Every later diff must chain: spot ``U == prev_u + 1``; futures ``pu == prev_u``.
 
-Anything else answers :class:`Resync` with a reason naming what was expected and
-what came. A diff with the same ``u`` again (or older, once the chain is running:
-every ``u`` up to ``prev_u`` was applied, so an older one is a replay) answers
-:class:`Drop`. Shown by the captures ``hftbacktest/examples/{usdm,spot}/btcusdt_20240808.gz``
-and ``cryptofeed/master/sample_data/BINANCE*.ws.1.0`` with ``*.http.0.0``.
+A diff that starts further on (spot ``U > prev_u + 1``, futures ``pu > prev_u``;
+or past the snapshot's id for the first one) shows that diffs are missing; they
+may only be late (frames swapped on the way), so it is held (:class:`Hold`, at
+most ``hold_limit``) and applied once they come; the keeper resyncs if they do
+not come within the reorder window. Buffered diffs are chained to a snapshot in
+``u`` order. Anything else answers :class:`Resync` with a reason naming what was
+expected and what came. A diff with the same ``u`` again (or older, once the
+chain is running: every ``u`` up to ``prev_u`` was applied, so an older one is a
+replay) answers :class:`Drop`. Shown by the captures
+``hftbacktest/examples/{usdm,spot}/btcusdt_20240808.gz`` and
+``cryptofeed/master/sample_data/BINANCE*.ws.1.0`` with ``*.http.0.0``.
 """
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import attrs
 
-from connector.book.sequencing import APPLY, BUFFER, Decision, Drop, Resync
+from connector.book.sequencing import (
+    APPLY,
+    BUFFER,
+    DEFAULT_HOLD_LIMIT,
+    Decision,
+    Drop,
+    HeldDeltas,
+    Hold,
+    Resync,
+)
 from connector.model import BookDelta, BookSnapshot
 
 if TYPE_CHECKING:
@@ -42,6 +58,7 @@ class BinanceSyncStatistics:
 
     Attributes:
         buffered: Diffs waiting for a snapshot.
+        held: Diffs held ahead of the book, waiting for a missing one.
         snapshot_id: ``lastUpdateId`` of the snapshot the chain started from.
         last_update_id: ``u`` of the last diff applied.
     """
@@ -49,6 +66,7 @@ class BinanceSyncStatistics:
     buffered: int
     snapshot_id: int | None
     last_update_id: int | None
+    held: int = 0
 
 
 class _BinanceSync:
@@ -56,10 +74,13 @@ class _BinanceSync:
 
     needs_rest_snapshot = True
 
-    def __init__(self, *, buffer_limit: int = DEFAULT_BUFFER_LIMIT) -> None:
+    def __init__(
+        self, *, buffer_limit: int = DEFAULT_BUFFER_LIMIT, hold_limit: int = DEFAULT_HOLD_LIMIT
+    ) -> None:
         if buffer_limit < 1:
             raise ValueError(f"buffer_limit must be positive, got {buffer_limit}")
         self.buffer_limit = buffer_limit
+        self._held = HeldDeltas(hold_limit)
         self._buffer: list[BookDelta] = []
         self._pending: list[BookDelta] = []
         self._snapshot_id: int | None = None
@@ -78,50 +99,66 @@ class _BinanceSync:
         """``None`` when ``delta`` follows the diff whose ``u`` was ``prev_u``."""
         raise NotImplementedError
 
+    def _ahead(self, delta: BookDelta, position: int) -> bool:
+        """Whether ``delta`` (newer than the book, not following it) starts after the
+        diff following ``position`` (the last ``u`` applied, or the snapshot's id):
+        diffs between are missing, and may still come."""
+        raise NotImplementedError
+
     # -- Sequencer ------------------------------------------------------------
 
     def on_delta(self, delta: BookDelta) -> Decision:
-        """Buffer, apply, drop or resync one diff (see the module docstring).
+        """Buffer, apply, hold, drop or resync one diff (see the module docstring).
 
         The buffer holds at most ``buffer_limit`` diffs; one more answers
-        :class:`Resync` (the snapshot is overdue) and empties it.
+        :class:`Resync` (the snapshot is overdue) and empties it. A diff ahead of
+        the book is held (at most ``hold_limit``; one more answers :class:`Resync`).
         """
-        prev_u = self._prev_u
-        if prev_u is not None:
-            if delta.seq <= prev_u:
-                return Drop(f"duplicate or replayed diff: u={delta.seq} <= applied u={prev_u}")
-            problem = self._chain_rule(delta, prev_u)
-            if problem is None:
-                self._prev_u = delta.seq
-                return APPLY
-            return Resync(problem)
-        lid = self._snapshot_id
-        if lid is None:
+        if self._prev_u is None and self._snapshot_id is None:
             if len(self._buffer) >= self.buffer_limit:
                 self._buffer.clear()
                 return Resync(f"buffer overflow: {self.buffer_limit} diffs and no snapshot")
             self._buffer.append(delta)
             return BUFFER
-        # Snapshot loaded, no diff applied yet.
-        if self._older_than_snapshot(delta, lid):
-            return Drop(f"diff u={delta.seq} is older than snapshot lastUpdateId={lid}")
-        problem = self._first_rule(delta, lid)
-        if problem is not None:
-            return Resync(problem)
-        self._prev_u = delta.seq
-        return APPLY
+        decision = self._judge(delta)
+        if type(decision) is Hold:
+            return self._held.hold(delta, decision.reason)
+        return decision
+
+    def _judge(self, delta: BookDelta) -> Decision:
+        """``delta`` against the book as it stands (a snapshot is loaded): :data:`APPLY`
+        (and advance), :class:`Drop`, :class:`Hold` (it is ahead) or :class:`Resync`."""
+        prev_u = self._prev_u
+        if prev_u is not None:
+            if delta.seq <= prev_u:
+                return Drop(f"duplicate or replayed diff: u={delta.seq} <= applied u={prev_u}")
+            problem = self._chain_rule(delta, prev_u)
+            position = prev_u
+        else:
+            lid = self._snapshot_id
+            assert lid is not None
+            if self._older_than_snapshot(delta, lid):
+                return Drop(f"diff u={delta.seq} is older than snapshot lastUpdateId={lid}")
+            problem = self._first_rule(delta, lid)
+            position = lid
+        if problem is None:
+            self._prev_u = delta.seq
+            return APPLY
+        return Hold(problem) if self._ahead(delta, position) else Resync(problem)
 
     def on_snapshot(self, snapshot: BookSnapshot) -> Decision:
         """Chain a REST snapshot to the buffered diffs; :meth:`drain` then has them.
 
-        A snapshot no newer than the book already applied is dropped.
+        A snapshot no newer than the book already applied is dropped; one loaded
+        forgets the held diffs.
         """
         lid = snapshot.seq
         if self._prev_u is not None and lid <= self._prev_u:
             return Drop(f"snapshot lastUpdateId={lid} is not newer than applied u={self._prev_u}")
         if self._snapshot_id is not None and self._prev_u is None and lid <= self._snapshot_id:
             return Drop(f"snapshot lastUpdateId={lid} is not newer than {self._snapshot_id}")
-        buffered = self._buffer
+        # In ``u`` order: frames swapped on the way chain all the same.
+        buffered = sorted(self._buffer, key=attrgetter("seq"))
         self._buffer = []
         chained: list[BookDelta] = []
         prev_u: int | None = None
@@ -142,21 +179,37 @@ class _BinanceSync:
         self._snapshot_id = lid
         self._prev_u = prev_u
         self._pending = chained
+        # The snapshot replaces the book: diffs held ahead of the old one are moot.
+        self._held.clear()
         return APPLY
 
     def drain(self) -> list[BookDelta]:
-        """The buffered diffs that chain to the last snapshot, in order (once)."""
+        """The buffered diffs that chain to the last snapshot, or else the held diffs
+        that follow the book now, in order (once)."""
         pending = self._pending
-        self._pending = []
-        return pending
+        if pending:
+            self._pending = []
+            return pending
+        return self._held.release(self._judge) if self._held else []
+
+    @property
+    def held(self) -> int:
+        """Diffs held ahead of the book."""
+        return len(self._held)
+
+    def expire(self) -> Resync | None:
+        """The wait for the diffs missing before the held ones is over: the gap as a
+        :class:`Resync` (``None``: nothing held); the held diffs are forgotten."""
+        return self._held.expire(self._judge)
 
     def after_apply(self, book: OrderBook, update: BookSnapshot | BookDelta) -> Decision:
         """Binance sends no checksum: always :data:`APPLY`."""
         return APPLY
 
     def reset(self) -> None:
-        """Forget the snapshot, the chain and every buffered diff."""
+        """Forget the snapshot, the chain and every buffered or held diff."""
         self._buffer = []
+        self._held.clear()
         self._pending = []
         self._snapshot_id = None
         self._prev_u = None
@@ -165,6 +218,7 @@ class _BinanceSync:
         """Where the chain stands (a frozen snapshot)."""
         return BinanceSyncStatistics(
             buffered=len(self._buffer),
+            held=len(self._held),
             snapshot_id=self._snapshot_id,
             last_update_id=self._prev_u,
         )
@@ -207,6 +261,9 @@ class BinanceSpotSync(_BinanceSync):
             return None
         return f"gap: expected U={prev_u + 1}, got U={delta.first_seq} (u={delta.seq})"
 
+    def _ahead(self, delta: BookDelta, position: int) -> bool:
+        return delta.first_seq > position + 1
+
 
 class BinanceFuturesSync(_BinanceSync):
     """USDⓈ-M rule: first diff ``U <= lastUpdateId <= u`` (or ``pu == lastUpdateId``),
@@ -238,3 +295,6 @@ class BinanceFuturesSync(_BinanceSync):
         if delta.prev_seq == prev_u:
             return None
         return f"gap: expected pu={prev_u}, got pu={delta.prev_seq} (u={delta.seq})"
+
+    def _ahead(self, delta: BookDelta, position: int) -> bool:
+        return delta.prev_seq is not None and delta.prev_seq > position

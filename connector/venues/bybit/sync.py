@@ -4,8 +4,11 @@ Rules (Bybit v5 docs, "Orderbook"):
 
 * a ``snapshot`` replaces the book; the venue sends one right after every
   subscribe, and again when its service restarts (then with ``u == 1``);
-* each ``delta`` must have ``u == prev_u + 1``; anything else is a gap: resync
-  (resubscribe, which brings a fresh snapshot);
+* each ``delta`` must have ``u == prev_u + 1``; one with a larger ``u`` shows
+  that deltas are missing, which may only be late: it is held (:class:`Hold`, at
+  most ``hold_limit``) and applied once they come, and the keeper resyncs if
+  they do not come within the reorder window; one with a smaller ``u`` is a gap:
+  resync (resubscribe, which brings a fresh snapshot);
 * a delta that repeats the last ``u`` is a duplicate: drop it;
 * deltas before the first snapshot are dropped, not buffered: the venue always
   sends the snapshot first on a socket, so an earlier delta belongs to an old
@@ -25,7 +28,15 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from connector.book.sequencing import APPLY, Decision, Drop, Resync
+from connector.book.sequencing import (
+    APPLY,
+    DEFAULT_HOLD_LIMIT,
+    Decision,
+    Drop,
+    HeldDeltas,
+    Hold,
+    Resync,
+)
 from connector.model import BookDelta, BookSnapshot
 
 if TYPE_CHECKING:
@@ -46,7 +57,9 @@ class BybitSyncStatistics:
         restarts: Snapshots with ``u == 1`` that replaced a running book.
         applied: Deltas accepted.
         dropped: Deltas and snapshots dropped (early, duplicate or stale).
-        gaps: Deltas that did not chain.
+        gaps: Gaps that resynced the book (deltas that did not chain, held deltas
+            whose gap was not filled).
+        held: Deltas held ahead of the book now.
     """
 
     last_u: int | None
@@ -55,12 +68,18 @@ class BybitSyncStatistics:
     applied: int
     dropped: int
     gaps: int
+    held: int = 0
 
 
 @attrs.define
 class BybitSync:
-    """The :class:`~connector.book.sequencing.Sequencer` for one Bybit book."""
+    """The :class:`~connector.book.sequencing.Sequencer` for one Bybit book.
 
+    Args:
+        hold_limit: Deltas held ahead of the book at most; one more resyncs.
+    """
+
+    hold_limit: int = DEFAULT_HOLD_LIMIT
     needs_rest_snapshot: bool = attrs.field(default=False, init=False)
     _last_u: int | None = attrs.field(default=None, init=False)
     _snapshots: int = attrs.field(default=0, init=False)
@@ -68,6 +87,10 @@ class BybitSync:
     _applied: int = attrs.field(default=0, init=False)
     _dropped: int = attrs.field(default=0, init=False)
     _gaps: int = attrs.field(default=0, init=False)
+    _held: HeldDeltas = attrs.field(
+        default=attrs.Factory(lambda self: HeldDeltas(self.hold_limit), takes_self=True),
+        init=False,
+    )
 
     @property
     def last_u(self) -> int | None:
@@ -85,10 +108,22 @@ class BybitSync:
             self._restarts += 1
         self._last_u = u
         self._snapshots += 1
+        # The snapshot replaces the book: deltas held ahead of the old one are moot.
+        self._held.clear()
         return APPLY
 
     def on_delta(self, delta: BookDelta) -> Decision:
-        """Apply a delta that chains (``u == prev_u + 1``); drop or resync the rest."""
+        """Apply a delta that chains (``u == prev_u + 1``), hold one ahead of the book;
+        drop or resync the rest."""
+        decision = self._judge(delta)
+        if type(decision) is Hold:
+            decision = self._held.hold(delta, decision.reason)
+        if type(decision) is Resync:
+            self._gaps += 1
+        return decision
+
+    def _judge(self, delta: BookDelta) -> Decision:
+        """``delta`` against the book as it stands; advances it on :data:`APPLY`."""
         u = delta.seq
         last = self._last_u
         if last is None:
@@ -101,20 +136,35 @@ class BybitSync:
         if u == last:
             self._dropped += 1
             return Drop(f"duplicate delta u={u}")
-        self._gaps += 1
-        return Resync(f"gap: expected u={last + 1}, got u={u}")
+        reason = f"gap: expected u={last + 1}, got u={u}"
+        return Hold(reason) if u > last else Resync(reason)
 
     def drain(self) -> list[BookDelta]:
-        """Nothing is ever buffered: the venue sends the snapshot first."""
-        return []
+        """The held deltas that follow the book now, in order (nothing is buffered: the
+        venue sends the snapshot first)."""
+        return self._held.release(self._judge) if self._held else []
+
+    @property
+    def held(self) -> int:
+        """Deltas held ahead of the book."""
+        return len(self._held)
+
+    def expire(self) -> Resync | None:
+        """The wait for the deltas missing before the held ones is over: the gap as a
+        :class:`Resync` (``None``: nothing held); the held deltas are forgotten."""
+        gap = self._held.expire(self._judge)
+        if gap is not None:
+            self._gaps += 1
+        return gap
 
     def after_apply(self, book: OrderBook, update: BookSnapshot | BookDelta) -> Decision:
         """Bybit sends no checksum: every applied update stands."""
         return APPLY
 
     def reset(self) -> None:
-        """Forget the book's position; the next snapshot starts over."""
+        """Forget the book's position and the held deltas; the next snapshot starts over."""
         self._last_u = None
+        self._held.clear()
 
     def statistics(self) -> BybitSyncStatistics:
         """A frozen snapshot of the counters."""
@@ -125,4 +175,5 @@ class BybitSync:
             applied=self._applied,
             dropped=self._dropped,
             gaps=self._gaps,
+            held=len(self._held),
         )

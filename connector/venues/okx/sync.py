@@ -28,6 +28,10 @@ book and its updates are applied in order; the checksum alone catches a gap.
 
 Chain rules, once aligned (OKX v5 docs, "Order book channel", "Sequence ID"):
 
+* an update whose ``prevSeqId`` is above the last ``seqId`` (before the book
+  aligned too) shows that updates are missing, which may only be late: it is
+  held (:class:`Hold`, at most ``hold_limit``) and applied once they come; the
+  keeper resyncs if they do not come within the reorder window;
 * ``seqId == prevSeqId`` is a no-change update (a heartbeat after a quiet
   spell): its chaining is checked, then it is dropped (nothing to apply);
 * after a maintenance reset ``seqId`` may be smaller than ``prevSeqId``: it still
@@ -47,7 +51,16 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from connector.book.sequencing import APPLY, BUFFER, Decision, Drop, Resync
+from connector.book.sequencing import (
+    APPLY,
+    BUFFER,
+    DEFAULT_HOLD_LIMIT,
+    Decision,
+    Drop,
+    HeldDeltas,
+    Hold,
+    Resync,
+)
 from connector.model import BookDelta, BookSnapshot
 from connector.venues.okx.checksum import book_checksum
 
@@ -73,7 +86,8 @@ class OkxSyncStatistics:
         snapshots: Snapshots accepted.
         applied: Updates accepted (buffered ones included when drained).
         dropped: Updates dropped (older than the snapshot, duplicate or no-change).
-        gaps: Updates that did not chain.
+        gaps: Gaps that resynced the book (updates that did not chain, held updates
+            whose gap was not filled).
         buffered: Updates waiting for a snapshot now.
         stale_snapshots: Snapshots dropped for being older than the buffered stream.
         overflows: Times the buffer filled up before a snapshot came.
@@ -91,6 +105,7 @@ class OkxSyncStatistics:
     overflows: int
     checksums_checked: int
     checksum_failures: int
+    held: int = 0
 
 
 def _positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -105,9 +120,11 @@ class OkxSync:
     Args:
         buffer_limit: Updates held while no snapshot is loaded; one more answers
             :class:`Resync` and empties the buffer (the snapshot is overdue).
+        hold_limit: Updates held ahead of the book at most; one more resyncs.
     """
 
     buffer_limit: int = attrs.field(default=DEFAULT_BUFFER_LIMIT, validator=_positive)
+    hold_limit: int = DEFAULT_HOLD_LIMIT
     needs_rest_snapshot: bool = attrs.field(default=True, init=False)
     _loaded: bool = attrs.field(default=False, init=False)
     _aligned: bool = attrs.field(default=False, init=False)
@@ -124,6 +141,10 @@ class OkxSync:
     _overflows: int = attrs.field(default=0, init=False)
     _checked: int = attrs.field(default=0, init=False)
     _failures: int = attrs.field(default=0, init=False)
+    _held: HeldDeltas = attrs.field(
+        default=attrs.Factory(lambda self: HeldDeltas(self.hold_limit), takes_self=True),
+        init=False,
+    )
 
     @property
     def last_seq(self) -> int | None:
@@ -140,7 +161,7 @@ class OkxSync:
 
         A snapshot without ``prevSeqId`` (REST, or ``books5``) no newer than the
         book is dropped; one older than the buffered stream is dropped and the
-        buffer kept, so that another is fetched.
+        buffer kept, so that another is fetched. One loaded forgets the held updates.
         """
         if snapshot.prev_seq is None and snapshot.seq == 0:
             # No sequence at all (2022 frames): nothing to align the buffer to.
@@ -198,20 +219,34 @@ class OkxSync:
                 return Resync(f"seqId appeared or vanished: book at {last}, update prev {prev}")
             self._applied += 1
             return APPLY
-        decision, _ = self._next(delta)
-        if decision is APPLY:
-            self._applied += 1
-        elif type(decision) is Drop:
-            self._dropped += 1
-        else:
+        decision = self._judge(delta)
+        if type(decision) is Hold:
+            decision = self._held.hold(delta, decision.reason)
+        if type(decision) is Resync:
             self._gaps += 1
         return decision
 
     def drain(self) -> list[BookDelta]:
-        """The buffered updates that chain to the last snapshot, in order (once)."""
+        """The buffered updates that chain to the last snapshot, or else the held
+        updates that follow the book now, in order (once)."""
         pending = self._pending
-        self._pending = []
-        return pending
+        if pending:
+            self._pending = []
+            return pending
+        return self._held.release(self._judge) if self._held else []
+
+    @property
+    def held(self) -> int:
+        """Updates held ahead of the book."""
+        return len(self._held)
+
+    def expire(self) -> Resync | None:
+        """The wait for the updates missing before the held ones is over: the gap as a
+        :class:`Resync` (``None``: nothing held); the held updates are forgotten."""
+        gap = self._held.expire(self._judge)
+        if gap is not None:
+            self._gaps += 1
+        return gap
 
     def after_apply(self, book: OrderBook, update: BookSnapshot | BookDelta) -> Decision:
         """Compare a non-zero ``checksum`` with the CRC32 of the book's top 25 levels."""
@@ -233,6 +268,7 @@ class OkxSync:
         self._last_update = None
         self._buffer = []
         self._pending = []
+        self._held.clear()
 
     def statistics(self) -> OkxSyncStatistics:
         """A frozen snapshot of the counters."""
@@ -247,6 +283,7 @@ class OkxSync:
             overflows=self._overflows,
             checksums_checked=self._checked,
             checksum_failures=self._failures,
+            held=len(self._held),
         )
 
     # -- internals -----------------------------------------------------------
@@ -262,7 +299,27 @@ class OkxSync:
             return delta.prev_seq is not None and delta.prev_seq < delta.seq
         return (delta.prev_seq, delta.bids, delta.asks) == (last.prev_seq, last.bids, last.asks)
 
+    def _judge(self, delta: BookDelta) -> Decision:
+        """A sequenced update against the book once loaded: :data:`APPLY` (advancing
+        it), :class:`Drop`, :class:`Hold` (it is ahead: ``prevSeqId`` above the book's
+        ``seqId``) or :class:`Resync`; counts applied and dropped ones."""
+        decision, _ = self._next(delta)
+        if decision is APPLY:
+            self._applied += 1
+        elif type(decision) is Drop:
+            self._dropped += 1
+        elif (
+            type(decision) is Resync
+            and delta.prev_seq is not None
+            and self._last_seq is not None
+            and delta.prev_seq > self._last_seq
+        ):
+            return Hold(decision.reason)
+        return decision
+
     def _load(self, seq: int | None, *, aligned: bool, pending: list[BookDelta]) -> None:
+        # The snapshot replaces the book: updates held ahead of the old one are moot.
+        self._held.clear()
         self._loaded = True
         self._aligned = aligned
         self._last_seq = seq

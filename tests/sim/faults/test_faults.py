@@ -257,6 +257,16 @@ async def test_reordered_frame_arrives_after_the_next_one() -> None:
     assert 1 == len(logged(s, FaultKind.REORDER))
 
 
+async def test_reorders_after_frames_begin_once_the_connection_sent_that_many() -> None:
+    async with binance(FaultPlan().reorder(1.0, after_frames=2, max_count=1)) as s:
+        with trio.fail_after(10):
+            async with subscribed(s) as ws:
+                ids = step_updates(s, 5)
+                seen = await read_ids(ws, 5)
+    assert [ids[0], ids[1], ids[3], ids[2], ids[4]] == seen
+    assert 1 == len(logged(s, FaultKind.REORDER))
+
+
 async def test_delayed_frame_holds_the_connection_back() -> None:
     async with binance(FaultPlan().delay(1.0, 0.4, max_count=1)) as s:
         with trio.fail_after(10):

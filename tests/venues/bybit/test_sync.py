@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from connector.book.keeper import BookKeeper, KeeperAction
 from connector.book.orderbook import OrderBook
-from connector.book.sequencing import APPLY, Apply, Drop, Resync
+from connector.book.sequencing import APPLY, Apply, Drop, Hold, Resync
 from connector.model import BookDelta, BookLevel, BookSnapshot, BookStatus, Market, Symbol
 from connector.venues.bybit import BybitSync
 from tests.venues.bybit.captures import load_v3
@@ -68,15 +68,53 @@ def test_bybit_sync_drops_duplicate_delta() -> None:
     assert APPLY == sync.on_delta(delta(102))
 
 
-def test_bybit_sync_resyncs_on_gap_and_on_u_going_backwards() -> None:
+def test_bybit_sync_holds_a_delta_ahead_then_resyncs_naming_the_gap_when_it_expires() -> None:
     sync = BybitSync()
     sync.on_snapshot(snap(100))
-    decision = sync.on_delta(delta(102))
-    assert isinstance(decision, Resync)
-    assert "expected u=101, got u=102" in decision.reason
-    sync.reset()
+    assert Hold("gap: expected u=101, got u=102") == sync.on_delta(delta(102))
+    assert (100, 1, 0) == (sync.last_u, sync.held, sync.statistics().gaps)
+    assert Resync("gap: expected u=101, got u=102") == sync.expire()
+    assert (0, 1) == (sync.held, sync.statistics().gaps)
+    assert None is sync.expire()
+
+
+def test_bybit_sync_resyncs_at_once_when_u_goes_backwards() -> None:
+    sync = BybitSync()
     sync.on_snapshot(snap(200))
-    assert isinstance(sync.on_delta(delta(150)), Resync)
+    decision = sync.on_delta(delta(150))
+    assert Resync("gap: expected u=201, got u=150") == decision
+    assert (0, 1) == (sync.held, sync.statistics().gaps)
+
+
+def test_bybit_sync_applies_held_deltas_in_order_once_the_missing_one_comes() -> None:
+    sync = BybitSync()
+    sync.on_snapshot(snap(100))
+    third, second = delta(103), delta(102)
+    assert isinstance(sync.on_delta(third), Hold)
+    assert isinstance(sync.on_delta(second), Hold)
+    assert APPLY == sync.on_delta(delta(101))
+    assert [second, third] == sync.drain()
+    stats = sync.statistics()
+    assert (103, 0, 3, 0) == (stats.last_u, stats.held, stats.applied, stats.gaps)
+    assert APPLY == sync.on_delta(delta(104))
+
+
+def test_bybit_sync_resyncs_when_more_deltas_are_ahead_than_it_may_hold() -> None:
+    sync = BybitSync(hold_limit=1)
+    sync.on_snapshot(snap(100))
+    assert isinstance(sync.on_delta(delta(102)), Hold)
+    decision = sync.on_delta(delta(103))
+    assert isinstance(decision, Resync)
+    assert "gap: expected u=101, got u=103; 1 updates held" in decision.reason
+
+
+def test_bybit_sync_snapshot_forgets_the_held_deltas() -> None:
+    sync = BybitSync()
+    sync.on_snapshot(snap(100))
+    sync.on_delta(delta(105))
+    assert APPLY == sync.on_snapshot(snap(110))
+    assert (0, []) == (sync.held, sync.drain())
+    assert None is sync.expire()
 
 
 def test_bybit_sync_mid_stream_restart_snapshot_with_u_1_replaces_book() -> None:
@@ -229,6 +267,7 @@ def test_bybit_sync_book_matches_model_whenever_in_sync(
     book = OrderBook()
     in_sync = False
     applied: int | None = None
+    sent: list[tuple[BookDelta, int]] = []
     for index in _inject(len(messages), faults):
         kind, u, bids, asks = messages[index]
         if kind == "snapshot":
@@ -236,13 +275,18 @@ def test_bybit_sync_book_matches_model_whenever_in_sync(
             if isinstance(decision, Apply):
                 book.load_snapshot(_lv(bids), _lv(asks))
         else:
-            decision = sync.on_delta(delta(u, bids, asks))
+            d = delta(u, bids, asks)
+            sent.append((d, index))
+            decision = sync.on_delta(d)
             if isinstance(decision, Apply):
                 assert in_sync
                 book.apply(_lv(bids), _lv(asks))
         if isinstance(decision, Apply):
             in_sync = True
             applied = index
+            for held in sync.drain():  # held deltas that follow now, as the keeper does
+                book.apply(held.bids, held.asks)
+                applied = next(i for d, i in sent if d is held)
         elif isinstance(decision, Resync):
             in_sync = False
             applied = None

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from connector.book.keeper import BookKeeper, KeeperAction
 from connector.book.orderbook import OrderBook
-from connector.book.sequencing import APPLY, BUFFER, Apply, Drop, Resync
+from connector.book.sequencing import APPLY, BUFFER, Apply, Drop, Hold, Resync
 from connector.model import BookDelta, BookSnapshot, BookStatus, Market, Symbol
 from connector.model.levels import levels_from_raw
 from connector.venues.okx import OkxSync, okx_checksum
@@ -75,12 +75,38 @@ def test_okx_sync_no_change_update_is_checked_then_dropped() -> None:
     assert isinstance(sync.on_delta(update(9, 9, [], [])), Resync)
 
 
-def test_okx_sync_gap_resyncs() -> None:
+def test_okx_sync_holds_an_update_after_a_gap_then_resyncs_when_it_expires() -> None:
     sync = OkxSync()
     sync.on_snapshot(snap(10, BIDS, ASKS))
     decision = sync.on_delta(update(11, 12, [], []))
+    assert Hold("gap: expected prevSeqId=10, got prevSeqId=11 (seqId=12)") == decision
+    assert (10, 1, 0) == (sync.last_seq, sync.held, sync.statistics().gaps)
+    assert Resync("gap: expected prevSeqId=10, got prevSeqId=11 (seqId=12)") == sync.expire()
+    assert (0, 1) == (sync.held, sync.statistics().gaps)
+    assert None is sync.expire()
+
+
+def test_okx_sync_applies_held_updates_in_order_once_the_missing_one_comes() -> None:
+    sync = OkxSync()
+    sync.on_snapshot(snap(10, BIDS, ASKS))
+    third, second = update(12, 13, [], []), update(11, 12, [("99", "1")], [])
+    assert isinstance(sync.on_delta(third), Hold)
+    assert isinstance(sync.on_delta(second), Hold)
+    assert APPLY == sync.on_delta(update(10, 11, [], []))
+    assert [second, third] == sync.drain()
+    stats = sync.statistics()
+    assert (13, 0, 3, 0) == (stats.last_seq, stats.held, stats.applied, stats.gaps)
+    assert APPLY == sync.on_delta(update(13, 14, [], []))
+
+
+def test_okx_sync_resyncs_when_more_updates_are_ahead_than_it_may_hold() -> None:
+    sync = OkxSync(hold_limit=1)
+    sync.on_snapshot(snap(10, BIDS, ASKS))
+    assert isinstance(sync.on_delta(update(11, 12, [], [])), Hold)
+    decision = sync.on_delta(update(12, 13, [], []))
     assert isinstance(decision, Resync)
-    assert "expected prevSeqId=10" in decision.reason
+    assert "expected prevSeqId=10, got prevSeqId=12 (seqId=13); 1 updates held" in (decision.reason)
+    assert 1 == sync.statistics().gaps
 
 
 def test_okx_sync_duplicate_and_early_updates_are_dropped() -> None:
@@ -105,7 +131,9 @@ def test_okx_sync_an_update_that_only_shares_the_books_seq_id_is_a_gap() -> None
     assert isinstance(sync.on_delta(update(3, 4, [("99", "1")], [])), Drop)  # a true repeat
     assert isinstance(sync.on_delta(update(3, 4, [("98", "1")], [])), Resync)  # other levels
     sync.on_snapshot(snap(4, BIDS, ASKS))
-    assert isinstance(sync.on_delta(update(7, 4, [], [])), Resync)  # a reset landing on 4
+    # A reset landing on 4, chained to 7: held for the updates 4 -> 7, then given up.
+    assert isinstance(sync.on_delta(update(7, 4, [], [])), Hold)
+    assert isinstance(sync.expire(), Resync)
     assert isinstance(sync.on_delta(update(3, 4, [], [])), Drop)  # the update that made 4
 
 
@@ -390,3 +418,16 @@ def test_okx_sync_applies_every_changing_message_of_a_clean_stream(
             assert APPLY == sync.on_delta(d)
             book.apply(d.bids, d.asks)
             assert APPLY == sync.after_apply(book, d)
+
+
+def test_okx_sync_releases_held_updates_in_chain_order_across_a_sequence_reset() -> None:
+    # Book at 5; 5 -> 6 is late, and after it came 6 -> 7 and a maintenance reset 7 -> 2:
+    # the reset holds the smaller seqId, yet chains after 6 -> 7.
+    sync = OkxSync()
+    sync.on_snapshot(snap(5, BIDS, ASKS))
+    reset, after = update(7, 2, [], []), update(6, 7, [], [])
+    assert isinstance(sync.on_delta(after), Hold)
+    assert isinstance(sync.on_delta(reset), Hold)
+    assert APPLY == sync.on_delta(update(5, 6, [], []))
+    assert [after, reset] == sync.drain()
+    assert (2, 0) == (sync.last_seq, sync.held)
