@@ -36,12 +36,19 @@ async def _all_books_valid(c: Connector) -> None:
             await updates.receive()
 
 
-async def test_every_configured_book_becomes_valid_and_views_match_the_last_update() -> None:
+async def test_books_become_valid_match_their_last_update_and_consolidate_all_venues() -> None:
     with trio.fail_after(TIMEOUT):
         async with Connector() as c:
             assert {"binance", "bybit", "okx"} == set(c.config.venues)
-            with trio.fail_after(VALID_WITHIN):
-                await _all_books_valid(c)
+            async with c.subscribe("consolidated.bbo.*") as quotes:
+                with trio.fail_after(VALID_WITHIN):
+                    await _all_books_valid(c)
+                    while True:
+                        quote = await quotes.receive()
+                        assert isinstance(quote, ConsolidatedQuote)
+                        if quote.symbol == Symbol.parse("BTC-USDT-SPOT") and 3 == len(quote.venues):
+                            break
+            book = c.consolidated_book("BTC-USDT-SPOT", depth=5)
             wanted = {f"orderbook.{v}.{s}" for v in VENUES for s in SYMBOLS}
             async with c.subscribe("orderbook.>", overflow="latest") as updates:
                 last: dict[str, BookUpdate] = {}
@@ -79,21 +86,7 @@ async def test_every_configured_book_becomes_valid_and_views_match_the_last_upda
     for topic, (published, viewed) in compared.items():
         assert published == viewed, topic
         assert published[0] is not None and published[1] is not None
-
-
-async def test_consolidated_views_cover_all_three_venues() -> None:
-    with trio.fail_after(TIMEOUT):
-        async with Connector() as c:
-            async with c.subscribe("consolidated.bbo.*") as quotes:
-                with trio.fail_after(VALID_WITHIN):
-                    await _all_books_valid(c)
-                    while True:
-                        quote = await quotes.receive()
-                        assert isinstance(quote, ConsolidatedQuote)
-                        if quote.symbol == Symbol.parse("BTC-USDT-SPOT") and 3 == len(quote.venues):
-                            break
-            book = c.consolidated_book("BTC-USDT-SPOT", depth=5)
-
+    # The consolidated views.
     assert isinstance(book, ConsolidatedBook)
     assert VENUES == book.venues
     assert set(VENUES) == {lv.venue for lv in book.bids} == {lv.venue for lv in book.asks}
@@ -104,7 +97,7 @@ async def test_consolidated_views_cover_all_three_venues() -> None:
     assert quote.bid.venue in VENUES and quote.ask.venue in VENUES
 
 
-async def test_order_book_of_an_unconfigured_venue_or_symbol_raises_unknown_instrument() -> None:
+async def test_status_statistics_unknown_books_and_views_once_stopped() -> None:
     with trio.fail_after(TIMEOUT):
         async with Connector() as c:
             with pytest.raises(UnknownInstrument, match="kraken"):
@@ -112,18 +105,19 @@ async def test_order_book_of_an_unconfigured_venue_or_symbol_raises_unknown_inst
             with pytest.raises(UnknownInstrument, match="SOL-USDT-SPOT"):
                 c.order_book("binance", "SOL-USDT-SPOT")
             view = c.order_book("okx", Symbol.parse("ETH-USDT-PERP"))
-
-    assert ("okx", "ETH-USDT-PERP") == (view.venue, str(view.symbol))
-
-
-async def test_status_shows_running_venue_subtrees_and_closed_breakers() -> None:
-    with trio.fail_after(TIMEOUT):
-        async with Connector() as c:
             with trio.fail_after(VALID_WITHIN):
                 await _all_books_valid(c)
+            assert view.valid
             status = c.status()
             text = status.render()
+            stats = c.statistics()
 
+    assert ("okx", "ETH-USDT-PERP") == (view.venue, str(view.symbol))
+    # Once the connector has stopped, its book views say so.
+    assert view.state.status is BookStatus.INVALID
+    assert "connector stopped" == view.state.reason
+    assert [] == view.bids(5)
+    # The status: running venue subtrees and closed breakers.
     children = {child.name: child for child in status.tree.children}
     assert {"simulator", "health", "risk", "persistence", "aggregator"} | {
         f"venue:{v}" for v in VENUES
@@ -150,6 +144,20 @@ async def test_status_shows_running_venue_subtrees_and_closed_breakers() -> None
         venue: (h.state, h.connected, h.consecutive_failures) for venue, h in status.venues.items()
     }
     assert "venue binance: breaker closed, 5 connected" in text
+    # The statistics: one frozen tree of every venue counter.
+    assert set(VENUES) == set(stats.venues)
+    assert stats.bus.published > 0
+    assert set(VENUES) == {h.venue for h in stats.health.venues}
+    for venue, venue_stats in stats.venues.items():
+        assert {Symbol.parse(s) for s in SYMBOLS} == set(venue_stats.books), venue
+        assert all(book.state.status is BookStatus.VALID for book in venue_stats.books.values())
+        assert all(book.snapshots_applied >= 1 for book in venue_stats.books.values())
+        assert venue_stats.feed.frames > 0
+        assert venue_stats.connections and all(w.connected for w in venue_stats.connections)
+        assert sum(limiter.acquired for limiter in venue_stats.limiters.values()) >= 2, venue
+        assert venue_stats.clock is not None and venue_stats.clock.samples >= 3
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        stats.bus = stats.bus  # type: ignore[misc]
 
 
 async def test_a_recorded_session_replays_to_valid_books_without_gaps(tmp_path: Path) -> None:
@@ -179,44 +187,6 @@ async def test_a_recorded_session_replays_to_valid_books_without_gaps(tmp_path: 
         assert (0, 0) == (book["gaps"], book["crossed"]), key
         assert book["deltas_applied"] > 0, key
         assert book["snapshots_applied"] >= 1, key
-
-
-async def test_book_views_say_invalid_once_the_connector_has_stopped() -> None:
-    from connector.config import Config
-
-    with trio.fail_after(30):
-        async with Connector(Config()) as c:
-            view = c.order_book("binance", "BTC-USDT-SPOT")
-            async for update in c.subscribe("orderbook.binance.BTC-USDT-SPOT"):
-                assert isinstance(update, BookUpdate)
-                if update.state.valid:
-                    break
-            assert view.valid
-        assert view.state.status is BookStatus.INVALID
-        assert "connector stopped" == view.state.reason
-        assert [] == view.bids(5)
-
-
-async def test_statistics_is_one_frozen_tree_of_every_venue_counter() -> None:
-    with trio.fail_after(TIMEOUT):
-        async with Connector() as c:
-            with trio.fail_after(VALID_WITHIN):
-                await _all_books_valid(c)
-            stats = c.statistics()
-
-    assert set(VENUES) == set(stats.venues)
-    assert stats.bus.published > 0
-    assert set(VENUES) == {h.venue for h in stats.health.venues}
-    for venue, venue_stats in stats.venues.items():
-        assert {Symbol.parse(s) for s in SYMBOLS} == set(venue_stats.books), venue
-        assert all(book.state.status is BookStatus.VALID for book in venue_stats.books.values())
-        assert all(book.snapshots_applied >= 1 for book in venue_stats.books.values())
-        assert venue_stats.feed.frames > 0
-        assert venue_stats.connections and all(w.connected for w in venue_stats.connections)
-        assert sum(limiter.acquired for limiter in venue_stats.limiters.values()) >= 2, venue
-        assert venue_stats.clock is not None and venue_stats.clock.samples >= 3
-    with pytest.raises(attrs.exceptions.FrozenInstanceError):
-        stats.bus = stats.bus  # type: ignore[misc]
 
 
 async def test_okx_swap_sizes_are_base_units_like_every_other_venue() -> None:

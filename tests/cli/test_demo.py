@@ -75,33 +75,6 @@ def _consolidated(symbol: str) -> ConsolidatedBook:
 # --------------------------------------------------------------------------- the command
 
 
-def test_demo_process_runs_every_venue_and_ends_valid() -> None:
-    venues = list(VENUES)
-    args = [sys.executable, "-m", "connector", "demo", "--duration", "8"]
-
-    result = subprocess.run(
-        args, capture_output=True, text=True, timeout=PROCESS_TIMEOUT, check=False
-    )
-
-    out = result.stdout
-    assert 0 == result.returncode, out + result.stderr[-3000:]
-    assert "demo summary after" in out
-    assert f"result: ok, all {4 * len(venues)} books valid" in out
-    summary_rows = [line for line in out.splitlines() if line.count("│") == 7]
-    for venue in venues:
-        for symbol in ("BTC-USDT-SPOT", "ETH-USDT-SPOT", "BTC-USDT-PERP", "ETH-USDT-PERP"):
-            [row] = [r for r in summary_rows if venue in r and symbol in r]
-            assert "valid" in row
-    assert "consolidated best bid/offer" in out
-    # The strategy traded on every venue, and the local state equals the simulator's.
-    assert "trading: ok, local orders, positions and balances equal the simulator's" in out
-    summary = out.split("demo trading summary", 1)[1]
-    trading_rows = [line.split() for line in summary.splitlines() if "/" in line]
-    for venue in venues:
-        placed = [int(cells[4].split("/")[0]) for cells in trading_rows if cells[0] == venue]
-        assert 4 == len(placed) and sum(placed) > 0, out
-
-
 def test_demo_with_an_invalid_symbol_exits_2_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["demo", "--duration", "1", "--symbols", "BTC/USDT"])
 
@@ -300,24 +273,49 @@ def test_strategy_pnl_counts_each_fill_of_its_own_orders_once_with_fees() -> Non
     assert default_size(Symbol.parse("DOGE-USDT-PERP")) is None
 
 
-def test_demo_with_a_durable_log_and_websocket_order_entry_passes_run_after_run(
+def _check_demo_output(out: str) -> None:
+    """Every book of every venue ended valid, the consolidated view showed, and the
+    strategy traded on every venue with local state equal to the simulator's."""
+    assert "demo summary after" in out
+    assert f"result: ok, all {4 * len(VENUES)} books valid" in out
+    summary_rows = [line for line in out.splitlines() if line.count("│") == 7]
+    for venue in VENUES:
+        for symbol in ("BTC-USDT-SPOT", "ETH-USDT-SPOT", "BTC-USDT-PERP", "ETH-USDT-PERP"):
+            [row] = [r for r in summary_rows if venue in r and symbol in r]
+            assert "valid" in row
+    assert "consolidated best bid/offer" in out
+    assert "trading: ok, local orders, positions and balances equal the simulator's" in out
+    summary = out.split("demo trading summary", 1)[1]
+    trading_rows = [line.split() for line in summary.splitlines() if "/" in line]
+    for venue in VENUES:
+        placed = [int(cells[4].split("/")[0]) for cells in trading_rows if cells[0] == venue]
+        assert 4 == len(placed) and sum(placed) > 0, out
+
+
+def test_demo_process_trades_on_every_venue_and_ends_valid_run_after_run(
     tmp_path: Path,
 ) -> None:
-    """Twice with one config file: a SQLite event log (the second run replays the first
-    run's orders, which the new simulator never held) and websocket order entry on every
-    venue; each run trades and ends with local state equal to the simulator's."""
+    """Three runs. First the README's command (no config file: an in-memory event log).
+    Then twice with one config file (the example's, so a SQLite event log): REST order
+    entry, then websocket order entry on every venue, its log replaying the previous
+    run's orders, which the new simulator never held. Each run ends with every book
+    valid, trades on every venue, and ends with local state equal to the simulator's."""
     example = (Path(connector.config.__file__).parent / "example.toml").read_text()
-    text = example.replace('order_entry = "rest" ', 'order_entry = "websocket" ')
-    assert 3 == text.count('order_entry = "websocket"')
+    websocket = example.replace('order_entry = "rest" ', 'order_entry = "websocket" ')
+    assert 3 == websocket.count('order_entry = "websocket"')
     path = tmp_path / "connector.toml"
-    path.write_text(text)
-    args = [sys.executable, "-m", "connector", "demo", "-c", str(path), "--duration", "6"]
+    demo = [sys.executable, "-m", "connector", "demo", "--duration", "6"]
 
-    for run in (1, 2):
+    for run, text in ((1, None), (2, example), (3, websocket)):
+        args = demo
+        if text is not None:
+            path.write_text(text)
+            args = [*demo, "-c", str(path)]
         result = subprocess.run(
-            args, capture_output=True, text=True, timeout=PROCESS_TIMEOUT, check=False
-        )
+            args, capture_output=True, text=True, timeout=PROCESS_TIMEOUT, check=False,
+            cwd=tmp_path,
+        )  # fmt: skip
         out = result.stdout
         assert 0 == result.returncode, f"run {run}: " + out[-3000:] + result.stderr[-3000:]
-        assert "trading: ok, local orders, positions and balances equal the simulator's" in out
+        _check_demo_output(out)
     assert (tmp_path / "connector.sqlite").exists()
