@@ -363,6 +363,9 @@ class WsConnection:
         self.venue = venue
         self.conn_id = conn_id
         self.url = url
+        self.dialed_url = url
+        """The URL the current (or last) socket was opened with: :attr:`url` may change
+        while it dials (a handler's streams changed at run time)."""
         self._handler = handler
         self._heartbeat = heartbeat
         self._on_status = on_status or _ignore_status
@@ -506,7 +509,8 @@ class WsConnection:
         self._last_error = None
         self._planned = False
         try:
-            async with self._budget.open_slots, self._transport.connect(self.url) as ws:
+            self.dialed_url = self.url
+            async with self._budget.open_slots, self._transport.connect(self.dialed_url) as ws:
                 self._ws = ws
                 self._connects += 1
                 self._last_recv = self._last_send = trio.current_time()

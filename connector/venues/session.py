@@ -306,6 +306,9 @@ class _Shard:
         self._adapter = session.adapter
         self._symbols = session.symbols
         self.plan = plan
+        # The plans this socket carried since it last opened, by URL: one that dialed
+        # before a run-time change opened with the streams its URL named then.
+        self._plans = {plan.url: plan}
         self.watchdog = watchdog
         self.connected = trio.Event()
         self._books = _book_keys(plan.streams)
@@ -346,6 +349,7 @@ class _Shard:
             for key in gained:
                 self.watchdog.touch(key, now)
         self.plan, self._books = plan, books
+        self._plans[plan.url] = plan
         if self.connection is not None:
             self.connection.url = plan.url
         return gained
@@ -357,7 +361,17 @@ class _Shard:
             self.watchdog.touch(key, now)
         if self._on_subscribed is not None:
             self._on_subscribed(self._books)
-        return self._adapter.subscribe_frames(self.plan)
+        frames = self._adapter.subscribe_frames(self.plan)
+        dialed = self._plans.get(self.connection.dialed_url) if self.connection else None
+        if dialed is not None and dialed.url != self.plan.url:
+            # The streams changed while the socket dialed a URL that names streams
+            # (Binance): it carries those of then; change them to the plan's now.
+            current, dialed_streams = set(self.plan.streams), set(dialed.streams)
+            added = [s for s in self.plan.streams if s not in dialed_streams]
+            removed = [s for s in dialed.streams if s not in current]
+            frames = [*frames, *self._adapter.change_streams(dialed, added, removed)[1]]
+        self._plans = {self.plan.url: self.plan}
+        return frames
 
     def on_frame(self, data: str | bytes, ts_recv_ns: int) -> Answer | None:
         closing = self._feed.on_frame(data, self.plan.market, ts_recv_ns)
@@ -710,6 +724,8 @@ class MarketDataService:
             return
         feed = self._session.feed
         for key in keys:
+            if key[1] not in self._session.wanted:
+                continue  # removed meanwhile: no book to make
             instrument = self._session.symbols.by_symbol(*key)
             call = self._session.adapter.snapshot_call(key[0], instrument)
             if call is not None and not resubscribed:
