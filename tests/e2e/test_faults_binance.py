@@ -145,11 +145,10 @@ async def test_binance_malformed_frames_never_kill_the_connection() -> None:
 
 
 async def test_binance_refused_connections_are_retried_until_accepted() -> None:
-    plan = FaultPlan(seed=10).refuse_connections(1.0, venue=V)
-    started = trio.current_time()
+    # The first two handshakes refused (by count: a loaded machine may try once in a window).
+    plan = FaultPlan(seed=10).refuse_connections(60.0, venue=V, max_count=2)
     async with harness(V, faults=plan) as h:
-        assert 1.0 <= trio.current_time() - started
-        assert 1 <= h.faults(FaultKind.REFUSE)
+        assert 2 == h.faults(FaultKind.REFUSE)
         assert 1 == h.connects()
         await h.recover()
         h.assert_never_wrong()

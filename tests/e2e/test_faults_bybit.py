@@ -7,8 +7,6 @@ order (see ``helpers``). The linear book pushes every 100 ms.
 
 from __future__ import annotations
 
-import trio
-
 from connector.sim.faults import FaultKind, FaultPlan
 from tests.e2e.helpers import (
     check_a_gap_before_a_silence_still_resyncs,
@@ -94,11 +92,10 @@ async def test_bybit_malformed_frames_never_kill_the_connection() -> None:
 
 
 async def test_bybit_refused_connections_are_retried_until_accepted() -> None:
-    plan = FaultPlan(seed=10).refuse_connections(1.0, venue=V)
-    started = trio.current_time()
+    # The first two handshakes refused (by count: a loaded machine may try once in a window).
+    plan = FaultPlan(seed=10).refuse_connections(60.0, venue=V, max_count=2)
     async with harness(V, symbol=SYMBOL, faults=plan) as h:
-        assert 1.0 <= trio.current_time() - started
-        assert 1 <= h.faults(FaultKind.REFUSE)
+        assert 2 == h.faults(FaultKind.REFUSE)
         assert 1 == h.connects()
         await h.recover()
         h.assert_never_wrong()

@@ -22,27 +22,39 @@ QTY = Decimal("0.01")
 
 async def meet_our_own(c: Connector, run: SimRun, venue: str, sym: Symbol) -> tuple[Order, Order]:
     """A resting sell inside the spread, then our IOC buy at its price: the two orders,
-    once the buy met the sell before the market's own flow took it (tried again if not)."""
+    once the buy met the sell. The market's own flow is paused meanwhile, so that it
+    cannot take the sell first (a loaded machine leaves it time to); tried again if the
+    spread had no room inside or the sell met someone else all the same."""
     tick = c.instrument(venue, sym).tick_size
+    market = run.venues[venue]
     for _ in range(5):
-        view = c.order_book(venue, sym)
-        bid, ask = view.best_bid(), view.best_ask()
-        assert bid is not None and ask is not None
-        inside = ((bid.price + ask.price) / 2 // tick) * tick
-        if not bid.price < inside < ask.price:
-            await trio.sleep(0.2)
+        market.pause()
+        try:
+            await trio.sleep(0.3)  # the updates sent before the pause arrive
+            view = c.order_book(venue, sym)
+            bid, ask = view.best_bid(), view.best_ask()
+            assert bid is not None and ask is not None
+            inside = ((bid.price + ask.price) / 2 // tick) * tick
+            room = bid.price < inside < ask.price
+            if room:
+                resting = await c.place_order(venue, sym, "sell", "limit", QTY, inside)
+                taker = await c.place_order(
+                    venue, sym, "buy", "limit", QTY, inside, time_in_force="ioc"
+                )
+                for order in (resting, taker):
+                    await c.orders.wait(order.client_order_id, timeout=10)
+        finally:
+            market.resume()
+        if not room:
+            await trio.sleep(0.2)  # the flow moves the spread
             continue
-        resting = await c.place_order(venue, sym, "sell", "limit", QTY, inside)
-        taker = await c.place_order(venue, sym, "buy", "limit", QTY, inside, time_in_force="ioc")
-        for order in (resting, taker):
-            await c.orders.wait(order.client_order_id, timeout=10)
         truth = run.truth(venue)
         theirs = truth.fills(truth.default_account())
         if any(f.client_order_id == taker.client_order_id for f in theirs) or not [
             f for f in theirs if f.client_order_id == resting.client_order_id
         ]:
             return resting, taker
-        await c.cancel_all(venue)  # the flow took our resting sell first: again
+        await c.cancel_all(venue)
     raise AssertionError("our order never met our own resting order")
 
 
