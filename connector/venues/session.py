@@ -682,6 +682,8 @@ class MarketDataService:
 
     async def _resync(self, market: Market, instrument: Instrument) -> None:
         key = (market, instrument.symbol)
+        feed = self._session.feed
+        book = feed.book(instrument.symbol)
         failed = False
         snapshot: BookSnapshot | None = None
         try:
@@ -698,11 +700,14 @@ class MarketDataService:
             self._pending.discard(key)
         if instrument.symbol not in self._session.wanted:
             return  # removed meanwhile
-        if failed:
+        # Removed and added again meanwhile: the snapshot is the old book's, and the new
+        # book's own request was folded into this one (one pending request a book).
+        renewed = book is not None and feed.book(instrument.symbol) is not book
+        if failed or renewed:
             self.request_resync(market, instrument)
             return
         if snapshot is not None:
-            self._session.feed.on_snapshot(snapshot)
+            feed.on_snapshot(snapshot)
         else:
             self._expect_snapshots([key], resubscribed=True)
         # A book reported stale gets a new staleness window: one made valid by REST
