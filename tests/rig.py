@@ -27,20 +27,6 @@ from connector.sim.faults import FaultPlan
 
 PERP = Symbol.parse("BTC-USDT-PERP")
 VENUES = ("binance", "bybit", "okx")
-BINANCE_DEPTH = {"spot_book_depth": 1000}
-"""The rig's simulated Binance spot books are as deep as the connector's snapshot (1000
-levels, as USDⓈ-M's already are) rather than the venue's deepest 5000: the connector sees
-the same books, and a start rests 4,000 fewer orders a side per spot book (of the second
-the simulated Binance took to start, about two thirds)."""
-
-
-def sim_settings(
-    settings: Mapping[str, Mapping[str, object]] | None = None,
-) -> dict[str, dict[str, object]]:
-    """``settings`` for ``sim.run``, over the rig's Binance depth (:data:`BINANCE_DEPTH`)."""
-    out = {venue: dict(knobs) for venue, knobs in (settings or {}).items()}
-    out["binance"] = {**BINANCE_DEPTH, **out.get("binance", {})}
-    return out
 
 
 @attrs.frozen
@@ -112,9 +98,7 @@ async def rig(
     settings: Mapping[str, Mapping[str, object]] | None = None,
     request_timeout: float = 10.0,
 ) -> AsyncIterator[Rig]:
-    async with sim.run(
-        venues=(venue,), rate=50.0, faults=faults, settings=sim_settings(settings)
-    ) as running:
+    async with sim.run(venues=(venue,), rate=50.0, faults=faults, settings=settings) as running:
         venues = venue_configs(running, venue, symbol, order_entry, request_timeout)
         config = Config(
             venues=venues,

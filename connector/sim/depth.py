@@ -34,10 +34,12 @@ from connector.sim.engine import EngineOrder, EngineResult
 from connector.sim.flow import Prng
 from connector.sim.hub import SimBook, SimVenue
 
-__all__ = ["DEPTH_OWNER", "DepthKeeper"]
+__all__ = ["DEPTH_MARGIN", "DEPTH_OWNER", "DepthKeeper"]
 
 #: Owner of the keeper's orders.
 DEPTH_OWNER = "depth"
+#: Levels per side a deepened book holds beyond the deepest view asked of it.
+DEPTH_MARGIN = 50
 
 _BookKey = tuple[str, str]
 
@@ -58,7 +60,12 @@ class DepthKeeper:
     """
 
     def __init__(
-        self, venue: SimVenue, *, margin: int = 50, interval: float = 1.0, enabled: bool = True
+        self,
+        venue: SimVenue,
+        *,
+        margin: int = DEPTH_MARGIN,
+        interval: float = 1.0,
+        enabled: bool = True,
     ) -> None:
         self.venue = venue
         self.margin = margin

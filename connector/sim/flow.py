@@ -11,6 +11,7 @@ module must not import ``random``), so a seed always replays the same sequence.
 
 from __future__ import annotations
 
+import itertools
 import math
 import zlib
 from collections.abc import Sequence
@@ -437,25 +438,35 @@ class SyntheticFlow:
             missing = self.depth - engine.level_count(side)
             if missing <= 0:
                 continue
-            orders = self._far_orders(side, missing if refill_all else 1)
+            orders = self._far_orders(side, missing if refill_all else 1, fill_gaps=refill_all)
             if len(orders) == 1:
                 out.append(engine.submit(orders[0]))
             elif orders:
                 out.append(engine.rest_many(orders))
         return out
 
-    def _far_orders(self, side: Side, count: int) -> list[EngineOrder]:
-        """Up to ``count`` quiet maker orders, one grid step apart, past ``side``'s far end."""
-        worst = self.engine.worst_level(side)
-        if worst is None:
+    def _far_orders(self, side: Side, count: int, *, fill_gaps: bool) -> list[EngineOrder]:
+        """Up to ``count`` quiet maker orders, one grid step apart, past ``side``'s far end.
+
+        With ``fill_gaps`` the far end is the flow's own (orders of other
+        owners resting beyond it, such as a far user bid, do not push the
+        new levels past them) and grid prices already holding a level are
+        skipped, so a book deepened late is as a book deepened at start.
+        """
+        engine = self.engine
+        level = engine.worst_level(side)
+        far = self._flow_far_price(side) if fill_gaps else None if level is None else level.price
+        if far is None:
             return []  # an empty side is the active flow's to refill
         step = -self.spacing if side is Side.BUY else self.spacing
-        ticks = int(worst.price // self._tick)
+        ticks = int(far // self._tick)
         orders: list[EngineOrder] = []
-        for _ in range(count):
+        while len(orders) < count:
             ticks += step
             if ticks < 1:
                 break
+            if fill_gaps and engine.order_ids_at(side, ticks * self._tick):
+                continue
             order_id = self._new_id()
             self._tail.add(order_id)
             orders.append(
@@ -469,6 +480,18 @@ class SyntheticFlow:
                 )
             )
         return orders
+
+    def _flow_far_price(self, side: Side) -> Decimal | None:
+        """The price farthest from the top on ``side`` that holds a flow order."""
+        engine = self.engine
+        prices = [
+            order.price
+            for order_id in itertools.chain(self._ids, self._tail)
+            if (order := engine.order(order_id)) is not None and order.side is side
+        ]
+        if not prices:
+            return None
+        return min(prices) if side is Side.BUY else max(prices)
 
     def _live_random_id(self) -> str | None:
         """A random resting flow order id, pruning ids that were filled meanwhile."""

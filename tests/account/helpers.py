@@ -30,7 +30,6 @@ from connector.store.log import MemoryEventLog
 from connector.testing import sim_transports
 from connector.venues.registry import driver_for
 from connector.venues.session import VenueSession
-from tests.rig import sim_settings
 
 __all__ = ["SessionRig", "demo_credentials", "session_rig"]
 
@@ -63,7 +62,7 @@ async def session_rig(
 ) -> AsyncIterator[SessionRig]:
     """The account service of ``venue`` trading BTC-USDT-PERP (``account``: its options)."""
     bus = Bus()
-    async with sim.run(venues=(venue,), rate=20.0, settings=sim_settings()) as simulated:
+    async with sim.run(venues=(venue,), rate=20.0) as simulated:
         transports = sim_transports(simulated)
         transport = http(transports.http) if http is not None else transports.http
         driver = driver_for(venue, credentials=credentials or demo_credentials(venue))

@@ -73,7 +73,9 @@ async def test_binance_duplicated_depth_frames_are_dropped_without_a_resync() ->
         book = h.book()
         assert 0 == h.checker.invalidations
         assert ["valid"] == h.checker.states
-        assert 1 <= book.dropped <= 4
+        # The duplicates, and the diffs the snapshot was newer than (dropped as the
+        # documented sync says: how many depends on when the snapshot was taken).
+        assert 1 <= book.dropped
 
 
 async def test_binance_book_recovers_after_each_disconnect() -> None:

@@ -13,7 +13,7 @@ from connector import Connector, InvalidOrder, sim
 from connector.config import Config
 from connector.model import Market, Symbol
 from connector.oms.ids import check_client_order_id
-from tests.rig import PERP, sim_settings, venue_configs
+from tests.rig import PERP, venue_configs
 
 PUNCTUATED = "my.order:1/a_b-2"
 
@@ -35,7 +35,7 @@ async def test_binance_places_a_punctuated_client_order_id_on_usdm_only(
 ) -> None:
     with trio.fail_after(60):  # virtual seconds
         async with (
-            sim.run(venues=("binance",), rate=50.0, settings=sim_settings()) as running,
+            sim.run(venues=("binance",), rate=50.0) as running,
             Connector(Config(venues=venue_configs(running, "binance", symbol))) as c,
         ):
             truth = running.truth("binance")

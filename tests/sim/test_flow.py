@@ -236,6 +236,38 @@ def test_move_down_leaves_far_bids_alone_and_flow_never_cancels_other_owners() -
     assert engine.order("far-bid") is not None, "the flow never cancels other owners' orders"
 
 
+def test_deepen_continues_the_flows_grid_inside_other_owners_far_orders() -> None:
+    inst = instrument("binance", "spot", "BTC")
+    flow = make_flow(inst, seed=5)
+    engine = flow.engine
+    flow.seed_book()
+    step = flow.spacing * inst.tick_size
+    worst = engine.worst_level(Side.BUY)
+    assert worst is not None
+    grid = worst.price - 3 * step  # on the grid the deep levels take: not doubled
+    far = (flow.mid * D("0.5")).quantize(inst.tick_size)  # far beyond 200 levels
+    for order_id, price in (("grid-bid", grid), ("far-bid", far)):
+        engine.submit(
+            EngineOrder(
+                order_id=order_id,
+                side=Side.BUY,
+                type=OrderType.LIMIT,
+                qty=D("0.5"),
+                price=price,
+                owner="bob",
+            )
+        )
+
+    flow.deepen(200)
+
+    bids, _asks = engine.depth(None)
+    assert 200 == len(bids)
+    assert far == bids[-1].price, "the far bid stays beyond the deep levels"
+    deep = [lv.price for lv in bids[:-1] if lv.price <= worst.price]
+    assert [worst.price - k * step for k in range(len(deep))] == deep
+    assert ["grid-bid"] == engine.order_ids_at(Side.BUY, grid)
+
+
 # ---------------------------------------------------------------- instruments
 
 

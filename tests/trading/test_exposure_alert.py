@@ -12,7 +12,7 @@ import trio
 from connector import Connector, RiskAlert, RiskAlertKind, sim
 from connector.bus import Subscription
 from connector.config import Config, RiskConfig
-from tests.rig import PERP, VENUES, sim_settings, venue_configs
+from tests.rig import PERP, VENUES, venue_configs
 
 TIMEOUT = 40
 LIMIT = Decimal("0.01")
@@ -31,7 +31,7 @@ async def _until(alerts: Subscription, kind: RiskAlertKind, seen: list[RiskAlert
 @pytest.mark.parametrize("venue", VENUES)
 async def test_a_position_beyond_the_limit_built_elsewhere_is_alerted(venue: str) -> None:
     with trio.fail_after(TIMEOUT):
-        async with sim.run(venues=(venue,), rate=50.0, settings=sim_settings()) as running:
+        async with sim.run(venues=(venue,), rate=50.0) as running:
             venues = venue_configs(running, venue)
             watched = Config(venues=venues, risk=RiskConfig(max_position_qty=LIMIT))
             async with (

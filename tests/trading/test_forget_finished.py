@@ -18,7 +18,7 @@ import trio
 
 from connector import Connector, OrderStatus, sim
 from connector.config import AccountConfig, Config, StorageConfig
-from tests.rig import PERP, VENUES, first_bid, sim_settings, venue_configs
+from tests.rig import PERP, VENUES, first_bid, venue_configs
 
 TIMEOUT = 30
 QTY = Decimal("0.01")
@@ -30,7 +30,7 @@ async def test_finished_orders_leave_memory_and_are_not_counted_again(
     venue: str, tmp_path: Path
 ) -> None:
     with trio.fail_after(TIMEOUT):
-        async with sim.run(venues=(venue,), rate=50.0, settings=sim_settings()) as running:
+        async with sim.run(venues=(venue,), rate=50.0) as running:
             config = Config(
                 venues=venue_configs(running, venue),
                 storage=StorageConfig(kind="sqlite", sqlite_path=tmp_path / "events.sqlite"),

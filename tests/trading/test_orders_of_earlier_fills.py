@@ -10,7 +10,7 @@ import trio
 
 from connector import Connector, OrderStatus, sim
 from connector.config import Config
-from tests.rig import PERP, VENUES, sim_settings, venue_configs
+from tests.rig import PERP, VENUES, venue_configs
 
 TIMEOUT = 40
 
@@ -18,7 +18,7 @@ TIMEOUT = 40
 @pytest.mark.parametrize("venue", VENUES)
 async def test_a_new_run_knows_the_orders_of_the_fills_it_reads(venue: str) -> None:
     with trio.fail_after(TIMEOUT):
-        async with sim.run(venues=(venue,), rate=50.0, settings=sim_settings()) as running:
+        async with sim.run(venues=(venue,), rate=50.0) as running:
             config = Config(venues=venue_configs(running, venue))
             async with Connector(config) as first:
                 placed = await first.place_order(venue, PERP, "buy", "market", Decimal("0.01"))

@@ -35,7 +35,7 @@ from connector.config import Config, RiskConfig, VenueConfig
 from connector.model import Symbol
 from connector.oms.order_socket import OrderSocketStatistics
 from connector.venues.registry import TRADERS
-from tests.rig import PERP, sim_settings, venue_configs
+from tests.rig import PERP, venue_configs
 from tests.trading.helpers import assert_agrees_with_venue
 
 TIMEOUT = 30
@@ -405,7 +405,7 @@ async def test_a_configured_symbol_the_venue_does_not_list_leaves_the_others_tra
     # per symbol: the unlisted one stopped its every reconciliation).
     unlisted = Symbol.parse("ZZZ-USDT-PERP")
     with trio.fail_after(60):  # virtual seconds
-        async with sim.run(venues=(venue,), rate=50.0, settings=sim_settings()) as running:
+        async with sim.run(venues=(venue,), rate=50.0) as running:
             venues = venue_configs(running, venue)
             venues[venue] = attrs.evolve(venues[venue], symbols=(PERP, unlisted))
             async with Connector(Config(venues=venues)) as c:

@@ -28,7 +28,7 @@ from connector.model import OrderType, Side, Symbol
 from connector.sim import SimRun
 from connector.sim.faults import FaultKind, FaultPlan
 from tests.e2e.helpers import sim_instrument
-from tests.rig import PERP, Rig, first_bid, rig, sim_settings, until, venue_configs
+from tests.rig import PERP, Rig, first_bid, rig, until, venue_configs
 
 ORDER_STREAMS = {"binance": "userData", "bybit": "order", "okx": "orders"}
 """The private stream that carries each venue's order updates."""
@@ -212,9 +212,7 @@ async def test_a_reconciliation_that_outlasts_the_timeout_fails_naming_it() -> N
 @asynccontextmanager
 async def two_venues(plan: FaultPlan) -> AsyncIterator[Connector]:
     """Binance and OKX trading on one simulator with ``plan``."""
-    async with sim.run(
-        venues=("binance", "okx"), rate=50.0, faults=plan, settings=sim_settings()
-    ) as running:
+    async with sim.run(venues=("binance", "okx"), rate=50.0, faults=plan) as running:
         venues = venue_configs(running, "binance")
         venues["okx"] = venue_configs(running, "okx")["okx"]
         config = Config(venues=venues, account=AccountConfig(reconcile_interval=600.0))

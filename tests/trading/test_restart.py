@@ -23,7 +23,7 @@ from connector.config import AccountConfig, Config, StorageConfig
 from connector.errors import TransientError
 from connector.sim.faults import FaultPlan
 from connector.store.open import open_store
-from tests.rig import PERP, VENUES, first_bid, sim_settings, venue_configs
+from tests.rig import PERP, VENUES, first_bid, venue_configs
 
 TIMEOUT = 40
 QTY = Decimal("0.01")
@@ -60,9 +60,7 @@ async def test_an_order_canceled_unanswered_just_before_a_restart_reads_canceled
     )
     events = tmp_path / "events.sqlite"
     with trio.fail_after(TIMEOUT):
-        async with sim.run(
-            venues=(venue,), rate=50.0, faults=plan, settings=sim_settings()
-        ) as running:
+        async with sim.run(venues=(venue,), rate=50.0, faults=plan) as running:
             config = _config(running, venue, events)
             async with Connector(config) as c:
                 bid = await first_bid(c, venue)

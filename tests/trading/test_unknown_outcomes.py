@@ -34,7 +34,6 @@ from connector.testing import sim_transports
 from connector.trading import Trading
 from connector.venues.registry import driver_for
 from connector.venues.session import VenueSession
-from tests.rig import sim_settings
 
 TIMEOUT = 20
 PERP = Symbol.parse("BTC-USDT-PERP")
@@ -95,9 +94,7 @@ async def rig(
     first_query_after: float = 0.05,
 ) -> AsyncIterator[Rig]:
     bus = Bus()
-    async with sim.run(
-        venues=(venue,), rate=50.0, faults=faults, settings=sim_settings()
-    ) as simulated:
+    async with sim.run(venues=(venue,), rate=50.0, faults=faults) as simulated:
         transports = sim_transports(simulated)
         lossy = Lossy(transports.http, ORDER_PATHS[venue], lose, hang)
         demo = DEFAULT_CREDENTIALS[venue]

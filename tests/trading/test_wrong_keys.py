@@ -24,7 +24,7 @@ from connector import (
     sim,
 )
 from connector.config import Config
-from tests.rig import PERP, buffered, sim_settings, venue_configs
+from tests.rig import PERP, buffered, venue_configs
 
 # The code of each venue's refusal of a bad signature (their REST error tables).
 SIGNATURE_REFUSED = {"binance": "-1022", "bybit": "10004", "okx": "50113"}
@@ -45,7 +45,7 @@ async def test_a_wrong_secret_is_named_when_an_order_is_refused(
     venue: str, autojump_clock: trio.abc.Clock
 ) -> None:
     with trio.fail_after(60):  # virtual seconds
-        async with sim.run(venues=(venue,), rate=50.0, settings=sim_settings()) as running:
+        async with sim.run(venues=(venue,), rate=50.0) as running:
             started = trio.current_time()
             async with Connector(wrong_secret(running, venue)) as c:
                 # A refused login is not waited for (before: the whole start timeout).
@@ -69,7 +69,7 @@ async def test_a_kill_that_cannot_list_the_venues_orders_says_so(
     venue: str, autojump_clock: trio.abc.Clock
 ) -> None:
     with trio.fail_after(60):  # virtual seconds
-        async with sim.run(venues=(venue,), rate=50.0, settings=sim_settings()) as running:
+        async with sim.run(venues=(venue,), rate=50.0) as running:
             venues = venue_configs(running, venue)
             async with Connector(Config(venues=venues)) as c:  # the right keys: it rests
                 resting = await c.place_order(

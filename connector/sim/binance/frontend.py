@@ -17,10 +17,14 @@ served:
 A ``SUBSCRIBE`` naming a malformed stream gets ``{"error": {"code": 2, "msg":
 "Invalid request: invalid stream"}, "id": n}`` and subscribes nothing.
 
-Books are as deep as the venue's deepest snapshot (spot 5000 levels per side,
-USDⓈ-M 1000; settings ``spot_book_depth``, ``linear_book_depth``): the
-synthetic flow keeps quiet levels beyond its active ones
-(:meth:`~connector.sim.flow.SyntheticFlow.deepen`).
+Books can be as deep as the venue's deepest snapshot (spot 5000 levels per
+side, USDⓈ-M 1000; settings ``spot_book_depth``, ``linear_book_depth``): a
+REST ``depth`` request deepens its book to the levels it asks for plus a
+margin (:meth:`~connector.sim.binance.rest.BinanceRest.require`), the
+synthetic flow keeping quiet levels beyond its active ones
+(:meth:`~connector.sim.flow.SyntheticFlow.deepen`). Until then a book holds
+the flow's levels (about 25 per side), so a start need not rest thousands of
+levels on every book.
 
 Limits (overridable with :class:`BinanceSettings` names in
 ``FrontendOptions.settings``): request weight per IP (429, then 418 ban),
@@ -116,10 +120,6 @@ class _Market:
         routed = not spot and settings.routing == "routed"
         #: Routes an unrouted connection gets (None: every stream).
         self.unrouted: frozenset[str] | None = frozenset({"public"}) if routed else None
-        depth = settings.spot_book_depth if spot else settings.linear_book_depth
-        for book in fe.venue.books.values():
-            if book.market == market:
-                fe.venue.publish(book, book.flow.deepen(depth))
         listings = {b.native_id: Listing(b) for b in fe.venue.books.values() if b.market == market}
         self.history = MarketHistory(market, listings, fe.venue.now_ms())
         limiter = BinanceWeightLimiter(
@@ -129,7 +129,15 @@ class _Market:
             ban_seconds=settings.ban_seconds,
             wall_ms=fe.venue.now_ms,
         )
-        self.rest = BinanceRest(fe.venue, fe.injector, market, listings, limiter, self.history)
+        self.rest = BinanceRest(
+            fe.venue,
+            fe.injector,
+            market,
+            listings,
+            limiter,
+            self.history,
+            settings.spot_book_depth if spot else settings.linear_book_depth,
+        )
         self.streams = MarketStreams(
             fe.venue, market, listings, self.history, lambda ms: fe.ensure_timer(self, ms)
         )

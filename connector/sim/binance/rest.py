@@ -9,8 +9,10 @@ answer; 429, then 418 and a ban), then its parameter checks (-1102 missing,
 USDⓈ-M ``aggTrades`` window of an hour or more). An unknown path is an HTTP
 404 with an HTML page, as the venue answers. REST ``lastUpdateId`` is the
 engine's update id at that moment, so the documented snapshot + diff
-procedure rebuilds the engine's book. ``aggTrades`` and ``klines`` read the
-market's :class:`~connector.sim.binance.history.MarketHistory`.
+procedure rebuilds the engine's book. A ``depth`` request first deepens the
+book (:meth:`BinanceRest.require`), so the snapshot holds the levels it asks
+for. ``aggTrades`` and ``klines`` read the market's
+:class:`~connector.sim.binance.history.MarketHistory`.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from connector.sim.binance.wire import (
     price_ticker_obj,
     ticker_obj,
 )
+from connector.sim.depth import DEPTH_MARGIN
 from connector.sim.faults import FaultInjector, FaultKind, RestVerdict
 from connector.sim.http import Request, Response, Router, json_response
-from connector.sim.hub import SimVenue
+from connector.sim.hub import SimBook, SimVenue
 from connector.sim.ratelimit import BinanceWeightLimiter, binance_depth_weight
 from connector.sim.rest import (
     CallHandler,
@@ -83,6 +86,7 @@ class BinanceRest:
         symbols: The market's listings by symbol.
         limiter: The market's request-weight limiter.
         history: The market's aggregate trades and candles.
+        book_depth: The most levels per side a book is deepened to.
     """
 
     def __init__(
@@ -93,8 +97,10 @@ class BinanceRest:
         symbols: Mapping[str, Listing],
         limiter: BinanceWeightLimiter,
         history: MarketHistory,
+        book_depth: int,
     ) -> None:
         self.venue = venue
+        self.book_depth = book_depth
         self.history = history
         self.injector = injector
         self.market = market
@@ -106,6 +112,22 @@ class BinanceRest:
         self.chain = RestChain(
             limit_check(lambda req: limiter.check(req.client, self._weights[req.path](req)))
         )
+
+    def require(self, book: SimBook, levels: int) -> None:
+        """Deepen ``book`` to ``book_depth`` levels per side when a snapshot of
+        ``levels`` asks for more than it holds (with a margin).
+
+        The whole depth, not just the levels asked for: the venue's book is that
+        deep, and a client that keeps only its snapshot's levels (the connector asks
+        1000 of spot's 5000) must meet the far levels a real book has beyond them.
+        The synthetic flow rests them quietly and keeps that depth from then on
+        (:meth:`~connector.sim.flow.SyntheticFlow.deepen`); they go out as a book
+        update, so diff-stream subscribers see them. Books are deepened when a deep
+        snapshot is first asked for rather than at start, which runs that never
+        ask need not pay for.
+        """
+        if book.flow.depth < min(levels + DEPTH_MARGIN, self.book_depth):
+            self.venue.publish(book, book.flow.deepen(self.book_depth))
 
     def _route(
         self,
@@ -330,6 +352,7 @@ class BinanceRest:
         """``depth`` (a stale snapshot under the fault)."""
         sym = call.get("symbol", Listing)
         limit = call.get("limit", int)
+        self.require(sym.book, limit)
         stale = self.injector.stale_updates("binance", self.market, call.request.path)
         update_id, bids, asks = sym.book.depth_at(stale, limit)
         f = sym.fmt

@@ -342,11 +342,17 @@ async def test_raw_stream_path_sends_payload_without_envelope(binance: sim.SimRu
 # ------------------------------------------------------------ sync procedure
 
 
-@pytest.mark.parametrize("market", ["spot", "linear"])
-async def test_documented_sync_procedure_rebuilds_the_engine_book(
-    binance: sim.SimRun, market: str
+@pytest.mark.parametrize(("market", "levels"), [("spot", 5000), ("linear", 1000)])
+async def test_documented_sync_procedure_rebuilds_the_book_its_snapshot_deepened(
+    binance: sim.SimRun, market: str, levels: int
 ) -> None:
     hub = binance.venue("binance")
+    # Nothing asked for a deep book yet: every book holds the flow's levels only.
+    assert all(
+        b.engine.level_count(side) < 50
+        for b in hub.books.values()
+        for side in (Side.BUY, Side.SELL)
+    )
 
     def freeze() -> int:
         hub.pause()
@@ -366,6 +372,10 @@ async def test_documented_sync_procedure_rebuilds_the_engine_book(
     assert [(lv.price, lv.qty) for lv in bids] == book.sorted_bids()
     assert [(lv.price, lv.qty) for lv in asks] == book.sorted_asks()
     assert book.events_applied >= 8
+    # The snapshot (limit = the venue's deepest) deepened its book, and that book only.
+    assert levels * 0.9 < min(len(bids), len(asks)) <= max(len(bids), len(asks)) <= levels
+    other = hub.book(market, "ETHUSDT").engine
+    assert other.level_count(Side.BUY) < 50 and other.level_count(Side.SELL) < 50
 
 
 async def test_zero_ms_depth_sends_one_event_per_engine_update(binance: sim.SimRun) -> None:

@@ -306,6 +306,8 @@ async def test_depth_snapshots_are_as_deep_as_the_venue_serves(
 
 
 async def test_deep_books_stay_deep_while_the_flow_runs(binance: sim.SimRun) -> None:
+    with trio.fail_after(10):
+        await get(binance, "spot", "/api/v3/depth", symbol="BTCUSDT", limit=5000)
     hub = binance.venue("binance")
     hub.move_market("spot", "BTCUSDT", 2)  # sweeps hundreds of far levels
     hub.step(2000)

@@ -448,6 +448,10 @@ async def test_clock_skew_shifts_server_time_and_event_times() -> None:
 
 async def test_stale_snapshot_is_the_book_n_updates_ago() -> None:
     async with binance(FaultPlan().stale_snapshot(10, max_count=1)) as s:
+        hub = s.venue("binance")
+        book = hub.book("spot", "BTCUSDT")
+        # As deep as the snapshots ask, so the stale one goes back over flow updates only.
+        hub.publish(book, book.flow.deepen(5000))
         before_id = s.update_id("binance", "spot", "BTCUSDT")
         bids, asks = s.engine_book("binance", "spot", "BTCUSDT")
         step_updates(s, 10)
