@@ -11,13 +11,12 @@ import pytest
 import trio
 
 from connector import Connector, OrderStatus, RiskRejected, sim
-from connector.bus import Subscription
 from connector.config import Config, RiskConfig, VenueConfig
 from connector.errors import ConfigError, UnknownInstrument
 from connector.model import BookStatus, BookUpdate, Symbol, Trade
 from connector.sim import SimRun
 from connector.sim.faults import FaultKind, FaultPlan
-from tests.rig import first_bid, rig
+from tests.rig import buffered, first_bid, rig
 
 VENUES = ("binance", "bybit", "okx")
 CONFIGURED = Symbol.parse("BTC-USDT-PERP")
@@ -97,15 +96,6 @@ async def _until_subscriptions(c: Connector, running: SimRun, venue: str, count:
             await ticks.receive()
 
 
-def _buffered(subscription: Subscription) -> list[object]:
-    out = []
-    while True:
-        try:
-            out.append(subscription.receive_nowait())
-        except trio.WouldBlock:
-            return out
-
-
 def _connects(c: Connector, venue: str) -> int:
     return sum(conn.connects for conn in c.statistics().venues[venue].connections)
 
@@ -138,15 +128,15 @@ async def test_a_symbol_added_at_run_time_streams_as_configured_until_removed(ve
                 c.subscribe(f"trade.{venue}.{ADDED}", buffer=10_000) as trades,
             ):
                 await c.remove_symbol(venue, ADDED)
-                removed = [u for u in _buffered(books) if isinstance(u, BookUpdate)]
-                _buffered(trades)
+                removed = [u for u in buffered(books) if isinstance(u, BookUpdate)]
+                buffered(trades)
                 await _until_subscriptions(c, running, venue, served)
                 # The configured symbol goes on; the removed one publishes nothing more.
                 for _ in range(3):
                     await _trade(c, venue, CONFIGURED)
                 await _valid(c, venue, CONFIGURED)
-                assert [] == _buffered(books)
-                assert [] == _buffered(trades)
+                assert [] == buffered(books)
+                assert [] == buffered(trades)
         await c.remove_symbol(venue, ADDED)  # not streamed: nothing changes
 
         assert BookStatus.INVALID == removed[-1].state.status
@@ -179,10 +169,10 @@ async def test_a_reconnect_after_add_and_remove_subscribes_the_current_set(venue
                 await _trade(c, venue, ADDED)
                 await _streaming(c, venue, CONFIGURED)
                 await _until_subscriptions(c, running, venue, served)
-                _buffered(other)
+                buffered(other)
                 for _ in range(3):
                     await _trade(c, venue, ADDED)
-                assert [] == _buffered(other)
+                assert [] == buffered(other)
         with pytest.raises(UnknownInstrument):
             c.order_book(venue, OTHER)
 
