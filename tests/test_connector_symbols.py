@@ -183,8 +183,11 @@ async def test_a_symbol_added_while_the_sockets_still_connect_streams(venue: str
     # Right after the start the sockets are still dialing: Binance's URL names its
     # streams, so the one dialed before the add carries the streams of then.
     async with _connector(venue, (CONFIGURED,), listed=0) as (c, _):
+        # Every book streamed is listed from the start, syncing until its first message.
+        assert {CONFIGURED} == set(c.statistics().venues[venue].books)
         with trio.fail_after(20):
             await c.add_symbol(venue, ADDED)
+            assert {CONFIGURED, ADDED} == set(c.statistics().venues[venue].books)
             await _valid(c, venue, ADDED)
             await _streaming(c, venue, ADDED)
             await _valid(c, venue, CONFIGURED)

@@ -537,10 +537,16 @@ class MarketDataService:
         )
         shard.connection = conn
         for key in _book_keys(plan.streams):
-            self._shard_of[key] = (shard, conn)
+            self._carry(key, shard, conn)
         self.connections.append(conn)
         self._shards.append(shard)
         await nursery.start(conn.run)
+
+    def _carry(self, key: BookKey, shard: _Shard, conn: WsConnection) -> None:
+        """``shard`` (on ``conn``) carries the book ``key``, which exists from now on
+        (syncing: listed in the statistics before its first message)."""
+        self._shard_of[key] = (shard, conn)
+        self._session.feed.keeper(*key)
 
     async def follow(self, market: Market, instrument: Instrument) -> None:
         """Subscribe a symbol added at run time (the session's ``wanted`` holds it).
@@ -565,7 +571,7 @@ class MarketDataService:
                 gained = shard.replan(plan)
                 assert shard.connection is not None  # set when the shard is made
                 for key in gained:
-                    self._shard_of[key] = (shard, shard.connection)
+                    self._carry(key, shard, shard.connection)
                 sends.append((shard, frames, gained))
                 break
             else:
