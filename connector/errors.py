@@ -19,7 +19,7 @@ callers never see a raw ``httpx``, ``trio`` or ``ssl`` exception::
     │   ├── OrderRejected            the venue definitely refused one order; code, reason
     │   ├── AuthenticationFailed     bad key, signature or permissions
     │   ├── TimestampRejected        request time outside the venue's window (-1021, 10002, 50102)
-    │   ├── RateLimited              429 / 418 / venue limit code; carries retry_after
+    │   ├── RateLimited              429 / 418 / venue limit code; carries retry_after, local
     │   │   └── IpBanned             Binance 418: REST to that host stops until the ban ends
     │   ├── MalformedMessage         a frame or body that does not parse; carries the raw text
     │   │   └── UnknownSymbol        a frame for an instrument the symbol map does not list
@@ -235,13 +235,23 @@ class TransientError(ConnectorError):
 
 
 class RateLimited(RemoteError, TransientError):
-    """The venue (or our own limiter) says to wait ``retry_after`` seconds."""
+    """The venue (or our own limiter) says to wait ``retry_after`` seconds.
+
+    ``local`` is true when our own limiter raised it: the request was never sent,
+    having waited as long as allowed (the order path resends only the venue's).
+    """
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, venue: str | None = None
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        venue: str | None = None,
+        local: bool = False,
     ) -> None:
         super().__init__(message, venue=venue)
         self.retry_after = retry_after
+        self.local = local
 
 
 class IpBanned(RateLimited):

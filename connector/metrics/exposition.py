@@ -364,6 +364,12 @@ FAMILIES: tuple[Family, ...] = (
         f"{_ORD}.unresolved",
     ),
     Family(
+        "connector_order_rate_limit_retries_total",
+        C,
+        "Order requests sent again after the venue's rate limit refused them.",
+        f"{_ORD}.rate_limit_retries",
+    ),
+    Family(
         "connector_order_discrepancies_total",
         C,
         "Order differences found, per kind.",

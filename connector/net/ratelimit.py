@@ -333,6 +333,7 @@ class RateLimiter:
                 f"{self.venue}: rate limit needs a {wait:.1f} s wait (max {self._max_wait} s)",
                 retry_after=wait,
                 venue=self.venue,
+                local=True,
             )
         if wait > 0:
             return wait

@@ -174,6 +174,7 @@ class RpcClient:
                 raise RateLimited(
                     f"{self.venue} rpc: {self._max_in_flight} requests in flight; not sent",
                     venue=self.venue or None,
+                    local=True,
                 ) from None
         try:
             return await self._exchange(build, deadline)

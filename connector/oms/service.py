@@ -333,10 +333,13 @@ class OrderService:
                 answered(time.perf_counter_ns() - entered_ns)
             return self.state.read_answer(market, response, action="place", client_order_id=cid)
 
+        what = f"place {cid}"
         try:
-            # Refused for its timestamp, the venue did not act: the same order goes once
-            # more, signed anew, after the clock's resync.
-            report = await self.state.once_more_on_timestamp(send, f"place {cid}")
+            # Refused for its timestamp or its rate limit, the venue did not act: the
+            # same order goes again, signed anew, after the clock's resync or the wait.
+            report = await self.state.again_on_rate_limit(
+                lambda: self.state.once_more_on_timestamp(send, what), what
+            )
         except OrderRefused as exc:
             await self._rejected(order, str(exc.code), exc.reason)
             raise
@@ -622,10 +625,13 @@ class OrderService:
                 market, response, action=action, client_order_id=client_order_id
             )
 
+        what = f"{action} {client_order_id}"
         try:
-            return await self.state.once_more_on_timestamp(send, f"{action} {client_order_id}")
+            return await self.state.again_on_rate_limit(
+                lambda: self.state.once_more_on_timestamp(send, what), what
+            )
         except RateLimited:
-            raise  # refused before the venue acted on it
+            raise  # refused before the venue acted on it (every time it was sent)
         except (TransientError, MalformedMessage):
             self.state.resolve(client_order_id)
             raise

@@ -31,7 +31,14 @@ import structlog
 import trio
 
 from connector.bus import Bus
-from connector.errors import ConnectorError, OrderNotFound, TimestampRejected, TransientError
+from connector.errors import (
+    ConnectorError,
+    IpBanned,
+    OrderNotFound,
+    RateLimited,
+    TimestampRejected,
+    TransientError,
+)
 from connector.model import (
     Fill,
     Instrument,
@@ -76,6 +83,8 @@ _WINDOW_MARGIN = 1.05
 """Order-count windows are kept 5 % longer than the venue's: its count starts when a
 request arrives, which can be later than the answer that settles our grant says when
 several requests race over separate connections, and its clock ticks in steps."""
+RATE_LIMIT_RETRIES = 2
+"""Times an order request the venue refused for its rate limit is sent again at most."""
 
 EVENT_NAMES: dict[type, str] = {
     OrderSubmitted: "submitted",
@@ -143,6 +152,8 @@ class OrderStateServiceStatistics:
         resolved: Orders a query answered.
         not_found: Orders ended because the venue kept saying it has no such order.
         unresolved: Orders whose queries all failed (left for reconciliation).
+        rate_limit_retries: Placements, amendments and cancels sent again after the
+            venue refused them for its rate limit.
         discrepancies: Differences reconciliation found, per kind.
         book: The order state machine's counters (orders, open, unknown, fills,
             duplicate and orphan fills, inputs that changed nothing).
@@ -154,6 +165,7 @@ class OrderStateServiceStatistics:
     resolved: int
     not_found: int
     unresolved: int
+    rate_limit_retries: int
     discrepancies: dict[str, int]
     book: OrderStateStatistics
     order_sockets: dict[str, OrderSocketStatistics] = attrs.field(factory=dict)
@@ -224,6 +236,7 @@ class OrderStateService:
             tuple[Market, Symbol, str], list[tuple[RateLimiter, tuple[str, ...]]]
         ] = {}
         self._queries = self._resolved = self._not_found = self._unresolved = 0
+        self._rate_limit_retries = 0
         self._discrepancies: dict[str, int] = {}
         self.order_sockets: dict[Market, OrderSocket] = {}
         """Where places, amends and cancels of a market go while its socket is logged
@@ -368,6 +381,7 @@ class OrderStateService:
             resolved=self._resolved,
             not_found=self._not_found,
             unresolved=self._unresolved,
+            rate_limit_retries=self._rate_limit_retries,
             discrepancies=dict(self._discrepancies),
             book=self.book.statistics(),
             order_sockets={
@@ -404,6 +418,43 @@ class OrderStateService:
                 await self.session.context.clock.resync()
             except ConnectorError:
                 raise exc from None
+        return await request()
+
+    async def again_on_rate_limit(self, request: Callable[[], Awaitable[_T]], what: str) -> _T:
+        """``request()``; when the venue refuses it for its rate limit naming a wait
+        (a 429 with ``Retry-After``, Bybit 10006, OKX 50011: it did not act on it),
+        that ``retry_after`` is waited out and ``request()`` made again, signed anew,
+        at most :data:`RATE_LIMIT_RETRIES` times and only while the time since the
+        first try plus the wait stays within the venue's ``request_timeout``.
+
+        Raised at once: our own limiters' refusals (``local``: never sent, they
+        waited as long as allowed), an IP ban, and a refusal naming no wait
+        (Binance -1015, the account's order count, whose window may be a day).
+
+        Args:
+            request: Sends one order request and reads its answer.
+            what: The request, for the log (``place X``, ``cancel X``).
+
+        Raises:
+            RateLimited: refused every time, or the venue asks for a longer wait.
+        """
+        deadline = trio.current_time() + self.session.context.request_timeout
+        for _ in range(RATE_LIMIT_RETRIES):
+            try:
+                return await request()
+            except RateLimited as exc:
+                wait = exc.retry_after
+                if (
+                    exc.local
+                    or isinstance(exc, IpBanned)
+                    or wait is None
+                    or trio.current_time() + wait > deadline
+                ):
+                    raise
+                self._rate_limit_retries += 1
+                log.warning("orders.rate_limited", venue=self.venue, request=what,
+                            retry_after=wait, error=str(exc))  # fmt: skip
+                await trio.sleep(wait)
         return await request()
 
     async def send(self, market: Market, call: RestCall, *, lane: Lane) -> RestResponse:

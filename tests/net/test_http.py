@@ -145,6 +145,7 @@ async def test_429_raises_rate_limited_and_pauses_the_limiter(venue: tuple[Venue
             await client.get("/api", weights={"weight": 1})
     assert 1 == len(server.requests)
     assert refused.value.retry_after is not None and refused.value.retry_after > 6.0
+    assert (False, True) == (info.value.local, refused.value.local)  # the venue's, then ours
     assert 2 == limiter.statistics().rate_limited
     await client.aclose()
 

@@ -473,6 +473,7 @@ class FaultPlan:
         *,
         retry_after: float = 1.0,
         path: str | None = None,
+        method: str | None = None,
         venue: str | None = None,
         market: str | None = None,
         max_count: int | None = None,
@@ -486,6 +487,7 @@ class FaultPlan:
             max_count,
             fraction=fraction,
             seconds=retry_after,
+            method=method,
         )
 
     def slow_rest(
