@@ -32,6 +32,7 @@ __all__ = [
     "Drop",
     "HeldDeltas",
     "Hold",
+    "HoldsAhead",
     "Resync",
     "Sequencer",
 ]
@@ -148,6 +149,46 @@ class HeldDeltas:
 
     def clear(self) -> None:
         self._deltas = []
+
+
+class HoldsAhead:
+    """The :class:`Sequencer` members every rule that holds updates ahead of the book
+    shares: its :class:`HeldDeltas` in ``_held``, judged again by its ``_judge``.
+
+    A rule with a buffer of its own (chained to a snapshot) hands that out first and
+    calls :meth:`_release_held` after; :meth:`_gap_given_up` is where one that counts
+    gaps counts an expired wait.
+    """
+
+    __slots__ = ()
+    _held: HeldDeltas
+
+    def _judge(self, delta: BookDelta) -> Decision:
+        """``delta`` against the book as it stands; advances the rule on :data:`APPLY`."""
+        raise NotImplementedError
+
+    def _gap_given_up(self) -> None:
+        """The wait for a held gap is over and the book resyncs for it."""
+
+    def _release_held(self) -> list[BookDelta]:
+        return self._held.release(self._judge) if self._held else []
+
+    def drain(self) -> list[BookDelta]:
+        """The held updates that follow the book now, in order (once)."""
+        return self._release_held()
+
+    @property
+    def held(self) -> int:
+        """Updates held ahead of the book."""
+        return len(self._held)
+
+    def expire(self) -> Resync | None:
+        """The wait for the updates missing before the held ones is over: the gap as a
+        :class:`Resync` (``None``: nothing held); the held updates are forgotten."""
+        gap = self._held.expire(self._judge)
+        if gap is not None:
+            self._gap_given_up()
+        return gap
 
 
 class Sequencer(Protocol):

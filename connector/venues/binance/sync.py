@@ -39,6 +39,7 @@ from connector.book.sequencing import (
     Drop,
     HeldDeltas,
     Hold,
+    HoldsAhead,
     Resync,
 )
 from connector.model import BookDelta, BookSnapshot
@@ -69,7 +70,7 @@ class BinanceSyncStatistics:
     held: int = 0
 
 
-class _BinanceSync:
+class _BinanceSync(HoldsAhead):
     """What spot and futures share; subclasses define the two chain rules."""
 
     needs_rest_snapshot = True
@@ -190,17 +191,7 @@ class _BinanceSync:
         if pending:
             self._pending = []
             return pending
-        return self._held.release(self._judge) if self._held else []
-
-    @property
-    def held(self) -> int:
-        """Diffs held ahead of the book."""
-        return len(self._held)
-
-    def expire(self) -> Resync | None:
-        """The wait for the diffs missing before the held ones is over: the gap as a
-        :class:`Resync` (``None``: nothing held); the held diffs are forgotten."""
-        return self._held.expire(self._judge)
+        return self._release_held()
 
     def after_apply(self, book: OrderBook, update: BookSnapshot | BookDelta) -> Decision:
         """Binance sends no checksum: always :data:`APPLY`."""

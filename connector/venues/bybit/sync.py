@@ -35,6 +35,7 @@ from connector.book.sequencing import (
     Drop,
     HeldDeltas,
     Hold,
+    HoldsAhead,
     Resync,
 )
 from connector.model import BookDelta, BookSnapshot
@@ -72,7 +73,7 @@ class BybitSyncStatistics:
 
 
 @attrs.define
-class BybitSync:
+class BybitSync(HoldsAhead):
     """The :class:`~connector.book.sequencing.Sequencer` for one Bybit book.
 
     Args:
@@ -139,23 +140,8 @@ class BybitSync:
         reason = f"gap: expected u={last + 1}, got u={u}"
         return Hold(reason) if u > last else Resync(reason)
 
-    def drain(self) -> list[BookDelta]:
-        """The held deltas that follow the book now, in order (nothing is buffered: the
-        venue sends the snapshot first)."""
-        return self._held.release(self._judge) if self._held else []
-
-    @property
-    def held(self) -> int:
-        """Deltas held ahead of the book."""
-        return len(self._held)
-
-    def expire(self) -> Resync | None:
-        """The wait for the deltas missing before the held ones is over: the gap as a
-        :class:`Resync` (``None``: nothing held); the held deltas are forgotten."""
-        gap = self._held.expire(self._judge)
-        if gap is not None:
-            self._gaps += 1
-        return gap
+    def _gap_given_up(self) -> None:
+        self._gaps += 1
 
     def after_apply(self, book: OrderBook, update: BookSnapshot | BookDelta) -> Decision:
         """Bybit sends no checksum: every applied update stands."""

@@ -59,6 +59,7 @@ from connector.book.sequencing import (
     Drop,
     HeldDeltas,
     Hold,
+    HoldsAhead,
     Resync,
 )
 from connector.model import BookDelta, BookSnapshot
@@ -114,7 +115,7 @@ def _positive(instance: object, attribute: attrs.Attribute[int], value: int) -> 
 
 
 @attrs.define
-class OkxSync:
+class OkxSync(HoldsAhead):
     """The :class:`~connector.book.sequencing.Sequencer` for one OKX book.
 
     Args:
@@ -233,20 +234,10 @@ class OkxSync:
         if pending:
             self._pending = []
             return pending
-        return self._held.release(self._judge) if self._held else []
+        return self._release_held()
 
-    @property
-    def held(self) -> int:
-        """Updates held ahead of the book."""
-        return len(self._held)
-
-    def expire(self) -> Resync | None:
-        """The wait for the updates missing before the held ones is over: the gap as a
-        :class:`Resync` (``None``: nothing held); the held updates are forgotten."""
-        gap = self._held.expire(self._judge)
-        if gap is not None:
-            self._gaps += 1
-        return gap
+    def _gap_given_up(self) -> None:
+        self._gaps += 1
 
     def after_apply(self, book: OrderBook, update: BookSnapshot | BookDelta) -> Decision:
         """Compare a non-zero ``checksum`` with the CRC32 of the book's top 25 levels."""
